@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// Graphsmith: a Jupyter kernel for exploring and changing ML model graphs.
+import PackageDescription
+
+let package = Package(
+    name: "Graphsmith",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "graphsmith", targets: ["graphsmith"]),
+        .library(name: "JupyterKernel", targets: ["JupyterKernel"]),
+        .library(name: "GraphIR", targets: ["GraphIR"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // The generic Jupyter kernel core: knows nothing about graphs.
+        .target(name: "JupyterKernel", dependencies: ["CZMQ", "COpenSSL"]),
+
+        // The graph model and everything built on it.
+        .target(name: "GraphIR"),
+        .target(name: "GraphFormats", dependencies: ["GraphIR"]),
+        .target(name: "GraphRendering", dependencies: ["GraphIR"]),
+        .target(name: "GraphEstimation", dependencies: ["GraphIR"],
+                resources: [.copy("Resources")]),
+
+        // The cell language: the only place that knows both graphs and Jupyter.
+        .target(name: "Notebook", dependencies: [
+            "JupyterKernel", "GraphIR", "GraphFormats", "GraphRendering", "GraphEstimation",
+        ]),
+
+        .executableTarget(name: "graphsmith", dependencies: [
+            "Notebook", "JupyterKernel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "JupyterKernelTests", dependencies: ["JupyterKernel"]),
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+        .testTarget(name: "GraphFormatsTests", dependencies: ["GraphFormats", "GraphIR"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR"]),
+        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
