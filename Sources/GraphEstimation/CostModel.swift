@@ -129,6 +129,19 @@ public enum CostModel {
     static let reductions: Set<String> = ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
                                           "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "TopK"]
 
+    static let matrixAndSpecialOps: Set<String> = ["Conv", "ConvInteger", "QLinearConv", "NhwcConv", "ConvTranspose", "MatMul",
+        "MatMulInteger", "QLinearMatMul", "FusedMatMul", "Gemm", "Einsum", "LSTM", "GRU", "RNN", "Attention",
+        "MultiHeadAttention", "GroupQueryAttention", "Softmax", "LogSoftmax", "LayerNormalization", "SkipLayerNormalization",
+        "RMSNormalization", "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization", "BatchNormalization",
+        "InstanceNormalization", "GroupNormalization", "MeanVarianceNormalization", "LRN", "MaxPool", "AveragePool", "LpPool",
+        "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Resize", "Upsample"]
+
+    /// Whether the cost model has a formula for an op type.
+    public static func isKnown(_ op: String) -> Bool {
+        matrixAndSpecialOps.contains(op) || reductions.contains(op) || binary.contains(op) || transcendental.contains(op)
+            || simpleUnary.contains(op) || dataMovementOps.contains(op) || metadataOps.contains(op)
+    }
+
     /// onnx-tool's per-element instruction weight for point-wise ops (nil: not point-wise there).
     static func onnxToolWeight(_ op: String, inputs: Int) -> Int? {
         let ratio = max(1, inputs - 1)
@@ -185,6 +198,7 @@ public enum CostModel {
         for v in n.outputs where v >= 0 { c.bytesWritten += bytesOf(v) }
         if ["If", "Loop", "Scan"].contains(op) { c.status = .controlFlow; c.opClass = .other; return c }
 
+        if !isKnown(op) { c.status = .unsupportedOp; c.opClass = .other; return c }
         let ins: [[Int]?] = n.inputs.map { $0 >= 0 ? t.shapes[$0] : nil }
         let outs: [[Int]?] = n.outputs.map { $0 >= 0 ? t.shapes[$0] : nil }
         guard let y = outs.first ?? nil, let x = ins.first ?? nil else {

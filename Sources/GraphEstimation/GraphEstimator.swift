@@ -1,3 +1,5 @@
+import GraphIR
+
 /// The `estimate` / `roofline` pipeline on an `OpGraph`: bind dims and infer shapes, cost
 /// every node, then (given a hardware target) price it on the roofline and roll figures up
 /// by node, by op, by namespace, and for the whole graph. Results are plain structured
@@ -70,8 +72,10 @@ public struct CostAnalysis: Sendable {
 
 /// Figures of one node.
 public struct NodeEstimate: Sendable, Hashable {
-    /// Index in `OpGraph.nodes` (the GraphIR adapter maps it back to a NodeID).
+    /// Index in `OpGraph.nodes`.
     public var index: Int
+    /// The GraphIR node (nil for hand-built `OpGraph`s).
+    public var nodeID: NodeID?
     public var name: String
     public var opType: String
     public var path: [String]
@@ -164,6 +168,36 @@ public struct GraphEstimate: Sendable {
     public var roofs: RoofLines?
     /// Shape-inference and costing problems, one line each, naming the node.
     public var issues: [String]
+
+    /// Per-node figures by GraphIR node id (nodes of hand-built graphs are left out).
+    public var byNode: [NodeID: NodeEstimate] {
+        var m: [NodeID: NodeEstimate] = [:]
+        for n in nodes { if let id = n.nodeID { m[id] = n } }
+        return m
+    }
+
+    /// A per-node overlay field (for Model Explorer node data or a colored graph view).
+    public func overlay(_ field: OverlayField) -> [NodeID: Double] {
+        var m: [NodeID: Double] = [:]
+        for n in nodes {
+            guard let id = n.nodeID else { continue }
+            switch field {
+            case .latency: if let l = n.latency { m[id] = l.value }
+            case .energy: if let e = n.energy { m[id] = e.value }
+            case .flops: m[id] = Double(n.flops)
+            case .macs: m[id] = Double(n.macs)
+            case .bytes: m[id] = n.bytes
+            case .params: m[id] = Double(n.params)
+            case .arithmeticIntensity: m[id] = n.arithmeticIntensity
+            }
+        }
+        return m
+    }
+}
+
+/// Per-node figures available as overlays.
+public enum OverlayField: String, Sendable, CaseIterable {
+    case latency, energy, flops, macs, bytes, params, arithmeticIntensity = "intensity"
 }
 
 public enum GraphEstimator {
@@ -190,7 +224,7 @@ public enum GraphEstimator {
         for (i, n) in g.nodes.enumerated() {
             let c = a.costs[i]
             let (macs, flops) = c.counts.figures(o.convention)
-            var e = NodeEstimate(index: i, name: n.name, opType: n.opType, path: n.path, macs: macs, flops: flops,
+            var e = NodeEstimate(index: i, nodeID: n.id, name: n.name, opType: n.opType, path: n.path, macs: macs, flops: flops,
                                  bytesReadActivations: c.bytesReadActivations, bytesReadWeights: c.bytesReadWeights,
                                  bytesWritten: c.bytesWritten, params: o.convention == .onnxTool ? c.constantElements : c.params,
                                  opClass: c.opClass, status: c.status)

@@ -1,3 +1,5 @@
+import GraphIR
+
 /// The estimator's own compact view of a graph: op types, attributes, and value indices,
 /// in topological order. `GraphIRAdapter` builds it from a `GraphIR.Graph`; tests and
 /// benchmarks can build it directly. Keeping the cost model on this small value type keeps
@@ -52,6 +54,8 @@ public struct ValueDesc: Sendable, Hashable {
 
 /// A node in estimator form.
 public struct OpNode: Sendable, Hashable {
+    /// The GraphIR node this stands for (nil for hand-built graphs).
+    public var id: NodeID?
     public var opType: String
     public var domain: String
     public var name: String
@@ -63,9 +67,9 @@ public struct OpNode: Sendable, Hashable {
     /// Value indices of the outputs; -1 for an omitted optional output.
     public var outputs: [Int]
 
-    public init(opType: String, domain: String = "", name: String = "", path: [String] = [],
+    public init(id: NodeID? = nil, opType: String, domain: String = "", name: String = "", path: [String] = [],
                 attributes: [String: AttrValue] = [:], inputs: [Int], outputs: [Int]) {
-        self.opType = opType; self.domain = domain; self.name = name; self.path = path
+        self.id = id; self.opType = opType; self.domain = domain; self.name = name; self.path = path
         self.attributes = attributes; self.inputs = inputs; self.outputs = outputs
     }
 
