@@ -254,6 +254,14 @@ extension Graph {
         try modifyNode(id) { $0.annotations[key] = value }
     }
 
+    /// Makes sure ids below `n` are never handed out by `addNode` (readers call this so ids
+    /// given to subgraph and function nodes stay unique across the whole model).
+    public mutating func reserveNodeIDs(below n: Int) {
+        guard n > storage.nextNodeID else { return }
+        makeUnique()
+        storage.nextNodeID = n
+    }
+
     // MARK: - Helpers
 
     /// Re-sorts when the order is no longer topological; false when there is a cycle.

@@ -3,7 +3,7 @@
 /// than being guessed.
 
 /// One dimension of a tensor shape.
-public enum Dimension: Hashable, Sendable, CustomStringConvertible {
+public enum Dim: Hashable, Sendable, CustomStringConvertible {
     /// A fixed size.
     case known(Int64)
     /// A named size bound later (e.g. `batch`, `seq`).
@@ -29,13 +29,13 @@ public enum Dimension: Hashable, Sendable, CustomStringConvertible {
 /// A tensor shape: a list of dimensions, each optionally carrying an ONNX denotation.
 public struct TensorShape: Hashable, Sendable, CustomStringConvertible {
     /// The dimensions, outermost first.
-    public var dims: [Dimension]
+    public var dims: [Dim]
     /// Per-dimension denotations (`DATA_BATCH`, ...); empty strings where none. Same length as
     /// `dims` or empty.
     public var denotations: [String]
 
     /// Creates a shape from dimensions (no denotations).
-    public init(_ dims: [Dimension], denotations: [String] = []) {
+    public init(_ dims: [Dim], denotations: [String] = []) {
         self.dims = dims
         self.denotations = denotations
     }
