@@ -14,11 +14,8 @@ extension OpGraph {
 
         func dims(_ shape: TensorShape?) -> [Dim]? {
             shape.map { s in s.dims.map { d -> Dim in
-                switch d {
-                case .known(let v): return .known(Int(clamping: v))
-                case .symbolic(let n): return n.isEmpty ? .unknown : .symbol(n)
-                case .unknown: return .unknown
-                }
+                if case .symbolic(let n) = d, n.isEmpty { return .unknown }
+                return d
             } }
         }
         func info(_ e: ElementType?) -> (Int, Bool) { (e?.bitWidth ?? 0, e?.isFloatingPoint ?? false) }
@@ -36,12 +33,12 @@ extension OpGraph {
         }
         for t in graph.initializers {
             let (bits, isFloat) = info(t.elementType)
-            index[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known(Int(clamping: $0)) }, elementBits: bits,
+            index[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known($0) }, elementBits: bits,
                                                isFloat: isFloat, isConstant: true, values: smallValues(t)))
         }
         for s in graph.sparseInitializers {
             let (bits, isFloat) = info(s.values.elementType)
-            index[s.name] = addValue(ValueDesc(name: s.name, shape: s.dims.map { .known(Int(clamping: $0)) }, elementBits: bits,
+            index[s.name] = addValue(ValueDesc(name: s.name, shape: s.dims.map { .known($0) }, elementBits: bits,
                                                isFloat: isFloat, isConstant: true))
         }
         for i in graph.inputs where !i.name.isEmpty { inputs.append(valueIndex(i.name)) }

@@ -5,14 +5,6 @@ import GraphIR
 /// benchmarks can build it directly. Keeping the cost model on this small value type keeps
 /// it fast (arrays, no dictionaries on the hot path) and independent of editing concerns.
 
-/// One dimension as declared: a fixed size, a named symbol to bind (`batch`, `seq`), or unknown.
-public enum Dim: Sendable, Hashable, CustomStringConvertible {
-    case known(Int), symbol(String), unknown
-    public var description: String {
-        switch self { case .known(let n): return String(n); case .symbol(let s): return s; case .unknown: return "?" }
-    }
-}
-
 /// A small constant tensor carried by an attribute (e.g. `Constant.value`, `ConstantOfShape.value`).
 public struct ConstTensor: Sendable, Hashable {
     public var shape: [Int]
@@ -36,7 +28,7 @@ public enum AttrValue: Sendable, Hashable {
 /// A value (tensor) of the graph.
 public struct ValueDesc: Sendable, Hashable {
     public var name: String
-    /// Declared shape (graph inputs, value_info, initializers); nil when not declared.
+    /// Declared shape (graph inputs, value_info, initializers) with GraphIR's dims; nil when not declared.
     public var shape: [Dim]?
     /// Bits per element (0 = unknown).
     public var elementBits: Int
@@ -106,7 +98,7 @@ public struct OpGraph: Sendable {
     /// Every symbol used by declared shapes, sorted: what the user may bind.
     public var symbols: [String] {
         var s = Set<String>()
-        for v in values { for d in v.shape ?? [] { if case .symbol(let n) = d { s.insert(n) } } }
+        for v in values { for d in v.shape ?? [] { if case .symbolic(let n) = d { s.insert(n) } } }
         return s.sorted()
     }
 }

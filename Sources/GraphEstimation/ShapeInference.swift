@@ -1,4 +1,5 @@
 import Foundation
+import GraphIR
 
 /// Shape inference for the common ONNX ops, on `OpGraph`, after binding symbolic dims
 /// (`batch=8 seq=512`). It also propagates small constant tensors (shape arithmetic:
@@ -41,8 +42,8 @@ public enum ShapeInference {
             var out: [Int] = []; out.reserveCapacity(dims.count)
             for d in dims {
                 switch d {
-                case .known(let k): out.append(k)
-                case .symbol(let s): guard let v = bindings[s] else { return nil }; out.append(v)
+                case .known(let k): out.append(Int(clamping: k))
+                case .symbolic(let s): guard let v = bindings[s] else { return nil }; out.append(v)
                 case .unknown: return nil
                 }
             }
@@ -58,7 +59,7 @@ public enum ShapeInference {
             guard let dims = v.shape else { throw EstimationError.unboundSymbol(name: "?", value: "input \"\(v.name)\" (no declared shape; give its shape)") }
             for d in dims {
                 switch d {
-                case .symbol(let s) where bindings[s] == nil: throw EstimationError.unboundSymbol(name: s, value: "input \"\(v.name)\"")
+                case .symbolic(let s) where bindings[s] == nil: throw EstimationError.unboundSymbol(name: s, value: "input \"\(v.name)\"")
                 case .unknown: throw EstimationError.unboundSymbol(name: "?", value: "input \"\(v.name)\" (unnamed unknown dim; give its shape)")
                 default: break
                 }

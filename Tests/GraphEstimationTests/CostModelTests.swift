@@ -103,7 +103,7 @@ final class CostModelTests: XCTestCase {
 
     func testSymbolicBindingAndShapeArithmeticFolding() throws {
         var b = GraphBuilder()
-        b.input("x", [.symbol("batch"), .known(3), .known(4)])
+        b.input("x", [.symbolic("batch"), .known(3), .known(4)])
         b.weight("idx0", [], values: [0], bits: 64, isFloat: false)
         b.weight("ax0", [1], values: [0], bits: 64, isFloat: false)
         b.weight("minus1", [1], values: [-1], bits: 64, isFloat: false)

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GraphEstimation
+import GraphIR
 
 /// A tiny builder for hand-made `OpGraph`s in tests.
 struct GraphBuilder {
@@ -10,9 +11,9 @@ struct GraphBuilder {
         let i = g.addValue(ValueDesc(name: name, shape: shape, elementBits: bits, isFloat: isFloat))
         names[name] = i; g.inputs.append(i)
     }
-    mutating func input(_ name: String, _ shape: [Int]) { input(name, shape.map { .known($0) }) }
+    mutating func input(_ name: String, _ shape: [Int]) { input(name, shape.map { .known(Int64($0)) }) }
     mutating func weight(_ name: String, _ shape: [Int], values: [Double]? = nil, bits: Int = 32, isFloat: Bool = true) {
-        names[name] = g.addValue(ValueDesc(name: name, shape: shape.map { .known($0) }, elementBits: bits, isFloat: isFloat,
+        names[name] = g.addValue(ValueDesc(name: name, shape: shape.map { .known(Int64($0)) }, elementBits: bits, isFloat: isFloat,
                                            isConstant: true, values: values))
     }
     mutating func node(_ op: String, _ ins: [String], _ outs: [String], _ attrs: [String: AttrValue] = [:],
