@@ -39,6 +39,11 @@ public struct CostAnalysis: Sendable {
     public let producer: [Int]
     /// The graph's dominant float precision (most float weight elements), fp32 when unclear.
     public let graphPrecision: Precision
+    /// Bytes of all weights (constant inputs of executed nodes).
+    public let weightBytes: Double
+    /// Peak bytes of live activations when nodes run in graph order (a value lives from its
+    /// producer to its last consumer; graph inputs from the start, graph outputs to the end).
+    public let peakActivationBytes: Double
 
     /// Runs shape inference and the cost model.
     public init(graph g: OpGraph, bindings: [String: Int] = [:], inputShapes: [String: [Int]] = [:],
@@ -61,12 +66,39 @@ public struct CostAnalysis: Sendable {
             costs.append(CostModel.cost(n, index: i, graph: g, shapes: t, owned: owned, options: options))
         }
         graph = g; shapes = t; self.costs = costs; self.producer = producer
+        weightBytes = costs.reduce(0) { $0 + $1.bytesReadWeights }
+        peakActivationBytes = CostAnalysis.peakLive(g, t, bytesPrecision: options.bytesPrecision)
         switch bitsCount.max(by: { $0.value < $1.value })?.key {
         case 16?: graphPrecision = .fp16
         case 64?: graphPrecision = .fp64
         case 8?: graphPrecision = .fp8
         default: graphPrecision = .fp32
         }
+    }
+}
+
+extension CostAnalysis {
+    static func peakLive(_ g: OpGraph, _ t: ShapeTable, bytesPrecision: Precision?) -> Double {
+        var last = Array(repeating: -1, count: g.values.count)
+        for (i, n) in g.nodes.enumerated() { for v in n.inputs where v >= 0 { last[v] = i } }
+        for v in g.outputs where v >= 0 { last[v] = g.nodes.count }
+        func size(_ v: Int) -> Double {
+            guard v >= 0, !t.isConstant[v], let s = t.shapes[v] else { return 0 }
+            let per = (t.isFloat[v] ? bytesPrecision?.bytesPerElement : nil) ?? Double(t.elementBits[v] == 0 ? 32 : t.elementBits[v]) / 8
+            return Double(ShapeInference.volume(s)) * per
+        }
+        var live = 0.0
+        for v in g.inputs { live += size(v) }
+        var peak = live
+        var freeAt = Array(repeating: 0.0, count: g.nodes.count + 1)
+        for v in g.inputs where last[v] >= 0 { freeAt[last[v]] += size(v) }
+        for (i, n) in g.nodes.enumerated() {
+            // outputs of metadata ops (reshape...) are counted as copies: an upper bound
+            for v in n.outputs where v >= 0 && last[v] >= 0 { let b = size(v); live += b; freeAt[last[v]] += b }
+            peak = max(peak, live)
+            live -= freeAt[i]
+        }
+        return peak
     }
 }
 

@@ -55,3 +55,58 @@ final class Counter: @unchecked Sendable {
     func add() { lock.lock(); v += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return v }
 }
+
+final class GraphSweepTests: XCTestCase {
+    func tinyGraph() -> OpGraph {
+        var b = GraphBuilder()
+        b.input("x", [.symbolic("batch"), .known(512)])
+        b.weight("w", [512, 512])
+        b.node("MatMul", ["x", "w"], ["h"])
+        b.node("Relu", ["h"], ["y"])
+        b.output("y")
+        return b.g
+    }
+
+    func testGraphSweepOverBatchDtypeAndHardware() throws {
+        let reg = try HardwareRegistry.bundled()
+        let sweep = GraphSweep(graph: tinyGraph(), registry: reg, base: EstimateOptions())
+        let axes = [try SweepAxis.parse("batch=1,64"), try SweepAxis.parse("dtype=fp32,fp16"),
+                    try SweepAxis.parse("hardware=nvidia-a100-sxm4-80gb,nvidia-h100-sxm5-80gb")]
+        let r = try sweep.run(axes: axes)
+        XCTAssertEqual(r.results.compactMap { $0 }.count, 8)
+        let f = r.results.compactMap { $0 }
+        // batch=1 fp32 A100 vs the direct estimate
+        var o = EstimateOptions(bindings: ["batch": 1], precision: .fp32, hardware: reg.target("nvidia-a100-sxm4-80gb"))
+        o.topK = 1
+        let direct = try GraphEstimator.estimate(tinyGraph(), options: o)
+        XCTAssertEqual(f[0].latency.value, direct.totals.latencySeconds?.value ?? -1, accuracy: 1e-15)
+        XCTAssertEqual(f[0].flops, Double(direct.totals.flops))
+        // memory: fp32 weights 1 MiB + live activations; fp16 halves the weights
+        XCTAssertEqual(f[0].memoryBytes, 512 * 512 * 4 + 2 * 512 * 4)
+        XCTAssertEqual(f[2].memoryBytes, 512 * 512 * 2 + 2 * 512 * 2)
+        XCTAssertGreaterThan(f[4].throughput, f[0].throughput)          // batch 64 vs 1
+        XCTAssertEqual(f[0].value(.latency), f[0].latency.value)
+    }
+
+    func testGraphSweepRejectsUnknownKeysAndValues() throws {
+        let sweep = GraphSweep(graph: tinyGraph(), registry: try HardwareRegistry.bundled(), base: EstimateOptions())
+        XCTAssertThrowsError(try sweep.run(axes: [try SweepAxis.parse("sequence=1,2")])) { XCTAssertTrue(String(describing: $0).contains("batch")) }
+        XCTAssertThrowsError(try sweep.run(axes: [try SweepAxis.parse("hardware=tpu-v99")]))
+        XCTAssertThrowsError(try sweep.run(axes: [try SweepAxis.parse("dtype=fp7")]))
+        XCTAssertThrowsError(try sweep.run(axes: [try SweepAxis.parse("batch=0")]))
+    }
+
+    func testLLMSweepMemoryGrowsWithBatch() throws {
+        let reg = try HardwareRegistry.bundled()
+        let base = try XCTUnwrap(LLMPresets.config("llama-2-7b"))
+        let s = LLMSweep(base: base, registry: reg, hardware: reg.target("nvidia-h100-sxm5-80gb"))
+        let r = try s.run(axes: [try SweepAxis.parse("batch=1,4,16"), try SweepAxis.parse("dtype=fp16,int8")], metric: .memory)
+        let v = r.results.compactMap { $0 }
+        XCTAssertEqual(v.count, 6)
+        XCTAssertLessThan(v[0], v[2]); XCTAssertLessThan(v[2], v[4])
+        XCTAssertLessThan(v[1], v[0])                                   // int8 weights are smaller
+        let t = try s.run(axes: [try SweepAxis.parse("batch=1,8")], metric: .throughput)
+        XCTAssertGreaterThan(t.results[1] ?? 0, t.results[0] ?? 0)
+        XCTAssertThrowsError(try s.run(axes: [try SweepAxis.parse("layers=1,2")], metric: .memory))
+    }
+}
