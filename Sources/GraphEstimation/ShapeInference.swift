@@ -311,7 +311,12 @@ public enum ShapeInference {
             guard let x else { break }
             let perm = n.ints("perm") ?? Array((0..<x.count).reversed())
             guard perm.count == x.count, perm.allSatisfy({ $0 >= 0 && $0 < x.count }) else { r.issue = "bad perm"; break }
-            r.shapes = [perm.map { x[$0] }]
+            let outShape = perm.map { x[$0] }
+            r.shapes = [outShape]
+            if let v = vals[0], v.count == volume(x) {
+                r.values = [gatherValues(v, inShape: x, outShape: outShape) { o in
+                    var c = Array(repeating: 0, count: o.count); for (i, p) in perm.enumerated() { c[p] = o[i] }; return c }]
+            }
         case "Concat":
             guard ins.allSatisfy({ $0 != nil }), let first = x else { r.issue = "an input shape is unknown"; break }
             let a = axis(n.int("axis") ?? 0, first.count)
@@ -338,6 +343,7 @@ public enum ShapeInference {
             let steps = (ins.count > 4 ? vals[4]?.map { Int($0) } : nil) ?? Array(repeating: 1, count: starts.count)
             var out = x
             var ok = true
+            var begin = Array(repeating: 0, count: x.count), stepPerAxis = Array(repeating: 1, count: x.count)
             for (i, a0) in axes.enumerated() {
                 let a = axis(a0, x.count)
                 guard a >= 0 && a < x.count, i < starts.count, i < ends.count else { ok = false; break }
@@ -346,19 +352,17 @@ public enum ShapeInference {
                 func clampIndex(_ v: Int, _ lo: Int, _ hi: Int) -> Int { min(max(v < 0 ? v + dim : v, lo), hi) }
                 if st > 0 {
                     let s = clampIndex(starts[i], 0, dim), e = clampIndex(ends[i], 0, dim)
-                    out[a] = max(0, (e - s + st - 1) / st)
+                    out[a] = max(0, (e - s + st - 1) / st); begin[a] = s
                 } else {
                     let s = clampIndex(starts[i], -1, dim - 1), e = clampIndex(ends[i], -1, dim - 1)
-                    out[a] = max(0, (s - e + (-st) - 1) / (-st))
+                    out[a] = max(0, (s - e + (-st) - 1) / (-st)); begin[a] = s
                 }
+                stepPerAxis[a] = st
             }
             guard ok else { r.issue = "bad slice axes"; break }
             r.shapes = [out]
-            if let v = vals[0], x.count == 1, axes.count == 1, steps[safe: 0, 1] == 1 {
-                let dim = x[0]
-                let s = min(max(starts[0] < 0 ? starts[0] + dim : starts[0], 0), dim)
-                let e = min(max(ends[0] < 0 ? ends[0] + dim : ends[0], 0), dim)
-                if s <= e && e <= v.count { r.values = [Array(v[s..<e])] }
+            if let v = vals[0], v.count == volume(x) {
+                r.values = [gatherValues(v, inShape: x, outShape: out) { o in zip(o.indices, o).map { begin[$0] + $1 * stepPerAxis[$0] } }]
             }
         case "Gather":
             guard let x, ins.count > 1, let idx = ins[1] else { r.issue = "needs data and indices shapes"; break }
@@ -461,6 +465,25 @@ public enum ShapeInference {
             r.issue = "no shape rule for \(n.domain.isEmpty ? "" : n.domain + "::")\(n.opType)"
         }
         return r
+    }
+
+    /// Builds a small constant by mapping each output coordinate to an input coordinate.
+    static func gatherValues(_ v: [Double], inShape: [Int], outShape: [Int], _ source: ([Int]) -> [Int]) -> [Double]? {
+        let n = volume(outShape)
+        guard n <= OpGraph.maxConstElements else { return nil }
+        var strides = Array(repeating: 1, count: inShape.count)
+        for d in stride(from: inShape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * inShape[d + 1] }
+        var out: [Double] = []; out.reserveCapacity(n)
+        var coord = Array(repeating: 0, count: outShape.count)
+        for _ in 0..<n {
+            let src = source(coord)
+            var flat = 0
+            for d in src.indices { guard src[d] >= 0 && src[d] < inShape[d] else { return nil }; flat += src[d] * strides[d] }
+            out.append(v[flat])
+            var d = outShape.count - 1
+            while d >= 0 { coord[d] += 1; if coord[d] < outShape[d] { break }; coord[d] = 0; d -= 1 }
+        }
+        return out
     }
 
     static func isIntegerBits(_ b: Int) -> Bool { b == 64 || b == 32 } // only used with known-int shape math
