@@ -10,7 +10,9 @@ extension OpGraph {
     public init(_ graph: Graph) {
         self.init()
         var index: [String: Int] = [:]
-        let hierarchy = Hierarchy(graph)
+        index.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
+        values.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
+        nodes.reserveCapacity(graph.nodes.count)
 
         func dims(_ shape: TensorShape?) -> [Dim]? {
             shape.map { s in s.dims.map { d -> Dim in
@@ -42,13 +44,23 @@ extension OpGraph {
                                                isFloat: isFloat, isConstant: true))
         }
         for i in graph.inputs where !i.name.isEmpty { inputs.append(valueIndex(i.name)) }
+        // Name-derived scopes depend only on the name up to its last "/": resolve each prefix once.
+        var scopeCache: [Substring: [String]] = [:]
+        func path(_ n: Node) -> [String] {
+            guard n.hierarchyPath == nil, n.metadataProps.isEmpty, n.name.hasPrefix("/"),
+                  let slash = n.name.lastIndex(of: "/") else { return Hierarchy.path(of: n).0 }
+            let key = n.name[..<slash]
+            if let p = scopeCache[key] { return p }
+            let p = Hierarchy.path(of: n).0
+            scopeCache[key] = p
+            return p
+        }
         for n in graph.nodes {
-            var attrs: [String: AttrValue] = [:]
-            for a in n.attributes { attrs[a.name] = OpGraph.convert(a.value, smallValues: smallValues) }
+            let attrs = n.attributes.map { NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: smallValues)) }
             let ins = n.inputs.map { $0.isEmpty ? -1 : valueIndex($0) }
             let outs = n.outputs.map { $0.isEmpty ? -1 : valueIndex($0) }
-            addNode(OpNode(id: n.id, opType: n.opType, domain: n.domain, name: n.name, path: hierarchy.path(of: n.id),
-                           attributes: attrs, inputs: ins, outputs: outs))
+            addNode(OpNode(id: n.id, opType: n.opType, domain: n.domain, name: n.name, path: path(n),
+                           attributeList: attrs, inputs: ins, outputs: outs))
         }
         for o in graph.outputs where !o.name.isEmpty { outputs.append(valueIndex(o.name)) }
     }

@@ -25,6 +25,13 @@ public enum AttrValue: Sendable, Hashable {
     case other
 }
 
+/// One attribute of an `OpNode`.
+public struct NamedAttribute: Sendable, Hashable {
+    public var name: String
+    public var value: AttrValue
+    public init(name: String, value: AttrValue) { self.name = name; self.value = value }
+}
+
 /// A value (tensor) of the graph.
 public struct ValueDesc: Sendable, Hashable {
     public var name: String
@@ -44,16 +51,60 @@ public struct ValueDesc: Sendable, Hashable {
     }
 }
 
+/// What the estimator needs to know about an op type, looked up once when a node is made
+/// (instead of several string-set lookups per node on every estimate).
+public struct OpTraits: Sendable, Hashable {
+    /// Shape-only ops (Reshape, Squeeze, Shape, Constant...): no kernel, no traffic.
+    public var isMetadata = false
+    /// Copies and re-layouts (Transpose, Concat, Gather, Resize...).
+    public var isDataMovement = false
+    /// If/Loop/Scan.
+    public var isControlFlow = false
+    /// Ops never constant-folded (random generators, control flow).
+    public var neverFolded = false
+    /// Whether the cost model has a formula for the op.
+    public var hasCostFormula = false
+
+    static let table: [String: OpTraits] = {
+        var t: [String: OpTraits] = [:]
+        let known = CostModel.matrixAndSpecialOps.union(CostModel.reductions).union(CostModel.binary)
+            .union(CostModel.transcendental).union(CostModel.simpleUnary).union(CostModel.dataMovementOps)
+            .union(CostModel.metadataOps).union(ShapeInference.neverFolded).union(CostModel.controlFlowOps)
+        for op in known {
+            var x = OpTraits()
+            x.isMetadata = CostModel.metadataOps.contains(op)
+            x.isDataMovement = CostModel.dataMovementOps.contains(op)
+            x.isControlFlow = CostModel.controlFlowOps.contains(op)
+            x.neverFolded = ShapeInference.neverFolded.contains(op)
+            x.hasCostFormula = CostModel.isKnown(op)
+            t[op] = x
+        }
+        return t
+    }()
+
+    /// Traits of an op type (all false for unknown ops).
+    public static func of(_ opType: String) -> OpTraits { table[opType] ?? OpTraits() }
+}
+
 /// A node in estimator form.
 public struct OpNode: Sendable, Hashable {
     /// The GraphIR node this stands for (nil for hand-built graphs).
     public var id: NodeID?
-    public var opType: String
+    public var opType: String { didSet { traits = OpTraits.of(opType) } }
+    /// Looked-up properties of `opType`.
+    public private(set) var traits: OpTraits
     public var domain: String
     public var name: String
     /// Hierarchy path components (module scopes), outermost first; empty at the root.
     public var path: [String]
-    public var attributes: [String: AttrValue]
+    /// Attributes in file order; a short list searched linearly (cheaper than hashing for the
+    /// two or three attributes a node has).
+    public var attributeList: [NamedAttribute]
+    /// Attributes by name (built on demand).
+    public var attributes: [String: AttrValue] {
+        get { Dictionary(attributeList.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+        set { attributeList = newValue.sorted { $0.key < $1.key }.map { NamedAttribute(name: $0.key, value: $0.value) } }
+    }
     /// Value indices of the inputs; -1 for an omitted optional input.
     public var inputs: [Int]
     /// Value indices of the outputs; -1 for an omitted optional output.
@@ -61,18 +112,30 @@ public struct OpNode: Sendable, Hashable {
 
     public init(id: NodeID? = nil, opType: String, domain: String = "", name: String = "", path: [String] = [],
                 attributes: [String: AttrValue] = [:], inputs: [Int], outputs: [Int]) {
-        self.id = id; self.opType = opType; self.domain = domain; self.name = name; self.path = path
-        self.attributes = attributes; self.inputs = inputs; self.outputs = outputs
+        self.init(id: id, opType: opType, domain: domain, name: name, path: path,
+                  attributeList: attributes.sorted { $0.key < $1.key }.map { NamedAttribute(name: $0.key, value: $0.value) },
+                  inputs: inputs, outputs: outputs)
     }
 
-    func int(_ k: String) -> Int? { if case .int(let v)? = attributes[k] { return v }; return nil }
-    func ints(_ k: String) -> [Int]? {
-        switch attributes[k] { case .ints(let v)?: return v; case .int(let v)?: return [v]; default: return nil }
+    /// Creates a node from an attribute list (what converters use).
+    public init(id: NodeID? = nil, opType: String, domain: String = "", name: String = "", path: [String] = [],
+                attributeList: [NamedAttribute], inputs: [Int], outputs: [Int]) {
+        self.id = id; self.opType = opType; self.traits = OpTraits.of(opType); self.domain = domain; self.name = name; self.path = path
+        self.attributeList = attributeList; self.inputs = inputs; self.outputs = outputs
     }
-    func float(_ k: String) -> Double? { if case .float(let v)? = attributes[k] { return v }; return nil }
-    func floats(_ k: String) -> [Double]? { if case .floats(let v)? = attributes[k] { return v }; return nil }
-    func string(_ k: String) -> String? { if case .string(let v)? = attributes[k] { return v }; return nil }
-    func tensor(_ k: String) -> ConstTensor? { if case .tensor(let v)? = attributes[k] { return v }; return nil }
+
+    @inline(__always) func attr(_ k: String) -> AttrValue? {
+        for a in attributeList where a.name == k { return a.value }
+        return nil
+    }
+    func int(_ k: String) -> Int? { if case .int(let v)? = attr(k) { return v }; return nil }
+    func ints(_ k: String) -> [Int]? {
+        switch attr(k) { case .ints(let v)?: return v; case .int(let v)?: return [v]; default: return nil }
+    }
+    func float(_ k: String) -> Double? { if case .float(let v)? = attr(k) { return v }; return nil }
+    func floats(_ k: String) -> [Double]? { if case .floats(let v)? = attr(k) { return v }; return nil }
+    func string(_ k: String) -> String? { if case .string(let v)? = attr(k) { return v }; return nil }
+    func tensor(_ k: String) -> ConstTensor? { if case .tensor(let v)? = attr(k) { return v }; return nil }
     func input(_ i: Int) -> Int { i < inputs.count ? inputs[i] : -1 }
 }
 
