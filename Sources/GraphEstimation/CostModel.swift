@@ -191,9 +191,10 @@ public enum CostModel {
     /// Bytes of value `v` at its type (floats at `floatBytes` when given), also tallied by kind in `c`.
     @inline(__always)
     static func traffic(_ v: Int, _ t: ShapeTable, _ floatBytes: Double?, _ c: inout NodeCost) -> Double {
-        guard let s = t.shapes[v] else { return 0 }
+        let count = t.elementCounts[v]
+        guard count >= 0 else { return 0 }
         let bits = t.elementBits[v] == 0 ? 32 : t.elementBits[v]
-        let n = Double(ShapeInference.volume(s))
+        let n = Double(count)
         if t.isFloat[v] { c.floatElementsMoved += n; return n * (floatBytes ?? Double(bits) / 8) }
         c.nonFloatBytesMoved += n * Double(bits) / 8
         return n * Double(bits) / 8
@@ -202,7 +203,7 @@ public enum CostModel {
     /// Computes one node's cost. `owned` tells whether each input is the first use of a constant
     /// (so its parameters belong to this node).
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    public static func cost(_ n: OpNode, index: Int, graph g: OpGraph, shapes t: ShapeTable, owned: [Bool],
+    public static func cost(_ n: OpNode, index: Int, graph g: OpGraph, shapes t: ShapeTable, owned: ArraySlice<Bool>,
                             options: CostOptions = CostOptions()) -> NodeCost {
         var c = NodeCost()
         let op = n.opType
@@ -210,8 +211,8 @@ public enum CostModel {
         // params and byte traffic
         for (k, v) in n.inputs.enumerated() where v >= 0 {
             if t.isConstant[v] {
-                if k < owned.count && owned[k], let s = t.shapes[v] {
-                    let e = ShapeInference.volume(s)
+                if k < owned.count && owned[owned.startIndex + k], t.elementCounts[v] >= 0 {
+                    let e = t.elementCounts[v]
                     c.constantElements &+= e
                     if t.isFloat[v] { c.params &+= e }
                 }
@@ -234,7 +235,8 @@ public enum CostModel {
             c.status = .unknownShape; c.opClass = traits.isDataMovement ? .dataMovement : .other; return c
         }
         let outVol = ShapeInference.volume(y), inVol = ShapeInference.volume(x)
-        let present = n.inputs.filter { $0 >= 0 }.count
+        var present = 0
+        for v in n.inputs where v >= 0 { present += 1 }
         let tr = options.transcendentalFLOPs
         var k = c.counts
 

@@ -1,4 +1,6 @@
+import Foundation
 import GraphIR
+import Dispatch
 
 /// The `estimate` / `roofline` pipeline on an `OpGraph`: bind dims and infer shapes, cost
 /// every node, then (given a hardware target) price it on the roofline and roll figures up
@@ -62,20 +64,26 @@ public struct CostAnalysis: Sendable {
         let t = try ShapeInference.run(g, bindings: bindings, inputShapes: inputShapes)
         var producer = Array(repeating: -1, count: g.values.count)
         for i in g.nodes.indices { for o in g.nodes[i].outputs where o >= 0 { producer[o] = i } }
+        // Ownership of constants (first executed consumer) is sequential; the costs are then independent per node.
         var seen = Array(repeating: false, count: g.values.count)
-        var costs: [NodeCost] = []
-        costs.reserveCapacity(g.nodes.count)
+        var owned: [Bool] = [], ownedStart = Array(repeating: 0, count: g.nodes.count + 1)
+        owned.reserveCapacity(g.nodes.count * 3)
         var bitsCount: [Int: Int] = [:]
         for i in g.nodes.indices {
-            let inputs = g.nodes[i].inputs
-            var owned = Array(repeating: false, count: inputs.count)
-            if !t.folded[i] {
-                for (k, v) in inputs.enumerated() where v >= 0 && t.isConstant[v] && !seen[v] {
-                    owned[k] = true; seen[v] = true
-                    if t.isFloat[v], let s = t.shapes[v] { bitsCount[t.elementBits[v], default: 0] += ShapeInference.volume(s) }
+            ownedStart[i] = owned.count
+            let folded = t.folded[i]
+            for v in g.nodes[i].inputs {
+                let first = !folded && v >= 0 && t.isConstant[v] && !seen[v]
+                owned.append(first)
+                if first {
+                    seen[v] = true
+                    if t.isFloat[v], t.elementCounts[v] >= 0 { bitsCount[t.elementBits[v], default: 0] += t.elementCounts[v] }
                 }
             }
-            costs.append(CostModel.cost(g.nodes[i], index: i, graph: g, shapes: t, owned: owned, options: options))
+        }
+        ownedStart[g.nodes.count] = owned.count
+        let costs = CostAnalysis.parallelMap(count: g.nodes.count) { i in
+            CostModel.cost(g.nodes[i], index: i, graph: g, shapes: t, owned: owned[ownedStart[i]..<ownedStart[i + 1]], options: options)
         }
         graph = g; shapes = t; self.costs = costs; self.producer = producer
         weightBytes = costs.reduce(0) { $0 + $1.bytesReadWeights }
@@ -83,8 +91,8 @@ public struct CostAnalysis: Sendable {
         var wf = 0.0, wo = 0.0
         for i in g.nodes.indices where !t.folded[i] && !g.nodes[i].traits.isMetadata {
             for v in g.nodes[i].inputs where v >= 0 && t.isConstant[v] {
-                guard let s = t.shapes[v] else { continue }
-                let e = Double(ShapeInference.volume(s))
+                guard t.elementCounts[v] >= 0 else { continue }
+                let e = Double(t.elementCounts[v])
                 if t.isFloat[v] { wf += e } else { wo += e * Double(t.elementBits[v] == 0 ? 32 : t.elementBits[v]) / 8 }
             }
         }
@@ -101,6 +109,26 @@ public struct CostAnalysis: Sendable {
 }
 
 extension CostAnalysis {
+    /// Maps `0..<count` in parallel chunks for large graphs (sequentially below 4,096 items,
+    /// where scheduling would cost more than it saves), keeping the order.
+    static func parallelMap<T>(count: Int, _ body: (Int) -> T) -> [T] {
+        let chunk = 2048
+        if count < 2 * chunk { return (0..<count).map(body) }
+        return withoutActuallyEscaping(body) { body in
+            [T](unsafeUninitializedCapacity: count) { buf, initialized in
+                guard let base = buf.baseAddress else { initialized = 0; return }
+                let chunks = (count + chunk - 1) / chunk
+                let address = UInt(bitPattern: base)
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    // each chunk initializes a disjoint range of the buffer
+                    let p = UnsafeMutablePointer<T>(bitPattern: address).unsafelyUnwrapped
+                    for i in c * chunk..<min(count, (c + 1) * chunk) { (p + i).initialize(to: body(i)) }
+                }
+                initialized = count
+            }
+        }
+    }
+
     /// Peak live activation bytes, and (at that peak) how many are float elements vs other bytes.
     static func peakLive(_ g: OpGraph, _ t: ShapeTable, bytesPrecision: Precision?) -> (bytes: Double, floatElements: Double, otherBytes: Double) {
         var last = Array(repeating: -1, count: g.values.count)
@@ -108,8 +136,8 @@ extension CostAnalysis {
         for v in g.outputs where v >= 0 { last[v] = g.nodes.count }
         /// (bytes, float elements, non-float bytes) of a live activation.
         func size(_ v: Int) -> (Double, Double, Double) {
-            guard v >= 0, !t.isConstant[v], let s = t.shapes[v] else { return (0, 0, 0) }
-            let n = Double(ShapeInference.volume(s))
+            guard v >= 0, !t.isConstant[v], t.elementCounts[v] >= 0 else { return (0, 0, 0) }
+            let n = Double(t.elementCounts[v])
             let bits = Double(t.elementBits[v] == 0 ? 32 : t.elementBits[v])
             if t.isFloat[v] { return (n * (bytesPrecision?.bytesPerElement ?? bits / 8), n, 0) }
             return (n * bits / 8, 0, n * bits / 8)
@@ -281,6 +309,7 @@ public enum GraphEstimator {
         var critical = 0.0
         var points: [RooflinePoint] = []
         var issues = a.shapes.issues.map { "node \($0.node): \($0.message)" }
+        var spaces = NamespaceAccumulator(), ops = OpTypeAccumulator()
         for i in g.nodes.indices {
             let n = g.nodes[i]
             let c = a.costs[i]
@@ -309,6 +338,7 @@ public enum GraphEstimator {
             tot.macs &+= macs; tot.flops &+= flops; tot.params &+= e.params
             tot.bytesReadActivations += c.bytesReadActivations; tot.bytesReadWeights += c.bytesReadWeights
             tot.bytesWritten += c.bytesWritten
+            spaces.add(e); ops.add(e)
             nodes.append(e)
         }
         tot.bytes = tot.bytesReadActivations + tot.bytesReadWeights + tot.bytesWritten
@@ -318,8 +348,8 @@ public enum GraphEstimator {
         let ranked = nodes.indices.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }.prefix(k).map { nodes[$0] }
         return GraphEstimate(totals: tot, hardwareID: o.hardware?.id, hardwareName: o.hardware?.name, precision: precision,
                              convention: o.convention, confidence: model != nil ? latency.confidence : nil,
-                             nodes: nodes, topK: ranked, namespaces: rollups(nodes),
-                             opTypes: opRollups(nodes), rooflinePoints: points, roofs: model?.roofs(), issues: issues)
+                             nodes: nodes, topK: ranked, namespaces: spaces.result(),
+                             opTypes: ops.result(), rooflinePoints: points, roofs: model?.roofs(), issues: issues)
     }
 
     /// Latency, energy and the weights+activations footprint only: the fast path for sweeps.
@@ -336,44 +366,65 @@ public enum GraphEstimator {
     }
 
     static func rollups(_ nodes: [NodeEstimate]) -> [NamespaceRollup] {
-        var ids: [String: Int] = [:]
-        var out: [NamespaceRollup] = []
-        var lastPath: [String] = [], chain: [Int] = []
-        for n in nodes where !n.path.isEmpty {
-            if n.path != lastPath {            // consecutive nodes usually share a scope: resolve it once
-                chain.removeAll(keepingCapacity: true)
-                var prefix = ""
-                for (d, comp) in n.path.enumerated() {
-                    prefix = d == 0 ? comp : prefix + "/" + comp
-                    if let i = ids[prefix] { chain.append(i) } else {
-                        ids[prefix] = out.count; chain.append(out.count)
-                        out.append(NamespaceRollup(path: prefix, depth: d + 1, nodeCount: 0, macs: 0, flops: 0, params: 0,
-                                                   bytes: 0, latencySeconds: 0, energyJoules: 0))
-                    }
-                }
-                lastPath = n.path
-            }
-            let lat = n.latency?.value ?? 0, en = n.energy?.value ?? 0, by = n.bytes
-            for i in chain {
-                out[i].nodeCount += 1; out[i].macs &+= n.macs; out[i].flops &+= n.flops; out[i].params &+= n.params
-                out[i].bytes += by; out[i].latencySeconds += lat; out[i].energyJoules += en
-            }
-        }
-        return out.sorted { $0.path < $1.path }
+        var acc = NamespaceAccumulator()
+        for n in nodes { acc.add(n) }
+        return acc.result()
     }
 
     static func opRollups(_ nodes: [NodeEstimate]) -> [OpTypeRollup] {
-        var index: [String: Int] = [:]
-        var out: [OpTypeRollup] = []
-        for n in nodes {
-            let i: Int
-            if let j = index[n.opType] { i = j } else {
-                i = out.count; index[n.opType] = i
-                out.append(OpTypeRollup(opType: n.opType, count: 0, macs: 0, flops: 0, params: 0, bytes: 0, latencySeconds: 0))
-            }
-            out[i].count += 1; out[i].macs &+= n.macs; out[i].flops &+= n.flops; out[i].params &+= n.params
-            out[i].bytes += n.bytes; out[i].latencySeconds += n.latency?.value ?? 0
-        }
-        return out.sorted { $0.macs != $1.macs ? $0.macs > $1.macs : $0.opType < $1.opType }
+        var acc = OpTypeAccumulator()
+        for n in nodes { acc.add(n) }
+        return acc.result()
     }
 }
+
+/// Accumulates namespace roll-ups node by node (each scope prefix is resolved once per run of
+/// consecutive nodes sharing it).
+struct NamespaceAccumulator {
+    var ids: [String: Int] = [:]
+    var out: [NamespaceRollup] = []
+    var lastPath: [String] = [], chain: [Int] = []
+
+    mutating func add(_ n: NodeEstimate) {
+        if n.path.isEmpty { return }
+        if n.path != lastPath {
+            chain.removeAll(keepingCapacity: true)
+            var prefix = ""
+            for (d, comp) in n.path.enumerated() {
+                prefix = d == 0 ? comp : prefix + "/" + comp
+                if let i = ids[prefix] { chain.append(i) } else {
+                    ids[prefix] = out.count; chain.append(out.count)
+                    out.append(NamespaceRollup(path: prefix, depth: d + 1, nodeCount: 0, macs: 0, flops: 0, params: 0,
+                                               bytes: 0, latencySeconds: 0, energyJoules: 0))
+                }
+            }
+            lastPath = n.path
+        }
+        let lat = n.latency?.value ?? 0, en = n.energy?.value ?? 0, by = n.bytes
+        for i in chain {
+            out[i].nodeCount += 1; out[i].macs &+= n.macs; out[i].flops &+= n.flops; out[i].params &+= n.params
+            out[i].bytes += by; out[i].latencySeconds += lat; out[i].energyJoules += en
+        }
+    }
+
+    func result() -> [NamespaceRollup] { out.sorted { $0.path < $1.path } }
+}
+
+/// Accumulates per-op-type roll-ups.
+struct OpTypeAccumulator {
+    var index: [String: Int] = [:]
+    var out: [OpTypeRollup] = []
+
+    mutating func add(_ n: NodeEstimate) {
+        let i: Int
+        if let j = index[n.opType] { i = j } else {
+            i = out.count; index[n.opType] = i
+            out.append(OpTypeRollup(opType: n.opType, count: 0, macs: 0, flops: 0, params: 0, bytes: 0, latencySeconds: 0))
+        }
+        out[i].count += 1; out[i].macs &+= n.macs; out[i].flops &+= n.flops; out[i].params &+= n.params
+        out[i].bytes += n.bytes; out[i].latencySeconds += n.latency?.value ?? 0
+    }
+
+    func result() -> [OpTypeRollup] { out.sorted { $0.macs != $1.macs ? $0.macs > $1.macs : $0.opType < $1.opType } }
+}
+

@@ -86,29 +86,58 @@ public struct OpTraits: Sendable, Hashable {
     public static func of(_ opType: String) -> OpTraits { table[opType] ?? OpTraits() }
 }
 
-/// A node in estimator form.
+/// A node in estimator form. A value type whose payload sits in one copy-on-write box, so
+/// copying a node (which the estimator does per node, per pass) costs one retain, not six.
 public struct OpNode: Sendable, Hashable {
+    final class Box: @unchecked Sendable {
+        var id: NodeID?
+        var opType: String
+        var traits: OpTraits
+        var domain: String
+        var name: String
+        var path: [String]
+        var attributeList: [NamedAttribute]
+        var inputs: [Int]
+        var outputs: [Int]
+        init(id: NodeID?, opType: String, domain: String, name: String, path: [String],
+             attributeList: [NamedAttribute], inputs: [Int], outputs: [Int]) {
+            self.id = id; self.opType = opType; self.traits = OpTraits.of(opType); self.domain = domain; self.name = name
+            self.path = path; self.attributeList = attributeList; self.inputs = inputs; self.outputs = outputs
+        }
+        func copy() -> Box {
+            Box(id: id, opType: opType, domain: domain, name: name, path: path, attributeList: attributeList, inputs: inputs, outputs: outputs)
+        }
+    }
+    private var box: Box
+    private mutating func unique() -> Box {
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+        return box
+    }
+
     /// The GraphIR node this stands for (nil for hand-built graphs).
-    public var id: NodeID?
-    public var opType: String { didSet { traits = OpTraits.of(opType) } }
+    public var id: NodeID? { get { box.id } set { unique().id = newValue } }
+    public var opType: String {
+        get { box.opType }
+        set { let b = unique(); b.opType = newValue; b.traits = OpTraits.of(newValue) }
+    }
     /// Looked-up properties of `opType`.
-    public private(set) var traits: OpTraits
-    public var domain: String
-    public var name: String
+    public var traits: OpTraits { box.traits }
+    public var domain: String { get { box.domain } set { unique().domain = newValue } }
+    public var name: String { get { box.name } set { unique().name = newValue } }
     /// Hierarchy path components (module scopes), outermost first; empty at the root.
-    public var path: [String]
+    public var path: [String] { get { box.path } set { unique().path = newValue } }
     /// Attributes in file order; a short list searched linearly (cheaper than hashing for the
     /// two or three attributes a node has).
-    public var attributeList: [NamedAttribute]
+    public var attributeList: [NamedAttribute] { get { box.attributeList } set { unique().attributeList = newValue } }
     /// Attributes by name (built on demand).
     public var attributes: [String: AttrValue] {
         get { Dictionary(attributeList.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }) }
         set { attributeList = newValue.sorted { $0.key < $1.key }.map { NamedAttribute(name: $0.key, value: $0.value) } }
     }
     /// Value indices of the inputs; -1 for an omitted optional input.
-    public var inputs: [Int]
+    public var inputs: [Int] { get { box.inputs } set { unique().inputs = newValue } }
     /// Value indices of the outputs; -1 for an omitted optional output.
-    public var outputs: [Int]
+    public var outputs: [Int] { get { box.outputs } set { unique().outputs = newValue } }
 
     public init(id: NodeID? = nil, opType: String, domain: String = "", name: String = "", path: [String] = [],
                 attributes: [String: AttrValue] = [:], inputs: [Int], outputs: [Int]) {
@@ -120,12 +149,20 @@ public struct OpNode: Sendable, Hashable {
     /// Creates a node from an attribute list (what converters use).
     public init(id: NodeID? = nil, opType: String, domain: String = "", name: String = "", path: [String] = [],
                 attributeList: [NamedAttribute], inputs: [Int], outputs: [Int]) {
-        self.id = id; self.opType = opType; self.traits = OpTraits.of(opType); self.domain = domain; self.name = name; self.path = path
-        self.attributeList = attributeList; self.inputs = inputs; self.outputs = outputs
+        box = Box(id: id, opType: opType, domain: domain, name: name, path: path, attributeList: attributeList,
+                  inputs: inputs, outputs: outputs)
+    }
+
+    public static func == (a: OpNode, b: OpNode) -> Bool {
+        a.box === b.box || (a.id == b.id && a.opType == b.opType && a.domain == b.domain && a.name == b.name && a.path == b.path
+                            && a.attributeList == b.attributeList && a.inputs == b.inputs && a.outputs == b.outputs)
+    }
+    public func hash(into h: inout Hasher) {
+        h.combine(id); h.combine(opType); h.combine(name); h.combine(inputs); h.combine(outputs)
     }
 
     @inline(__always) func attr(_ k: String) -> AttrValue? {
-        for a in attributeList where a.name == k { return a.value }
+        for a in box.attributeList where a.name == k { return a.value }
         return nil
     }
     func int(_ k: String) -> Int? { if case .int(let v)? = attr(k) { return v }; return nil }
@@ -136,7 +173,7 @@ public struct OpNode: Sendable, Hashable {
     func floats(_ k: String) -> [Double]? { if case .floats(let v)? = attr(k) { return v }; return nil }
     func string(_ k: String) -> String? { if case .string(let v)? = attr(k) { return v }; return nil }
     func tensor(_ k: String) -> ConstTensor? { if case .tensor(let v)? = attr(k) { return v }; return nil }
-    func input(_ i: Int) -> Int { i < inputs.count ? inputs[i] : -1 }
+    func input(_ i: Int) -> Int { i < box.inputs.count ? box.inputs[i] : -1 }
 }
 
 /// The graph in estimator form. Nodes must be in topological order (as GraphIR keeps them).

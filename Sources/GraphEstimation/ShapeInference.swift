@@ -22,6 +22,8 @@ public struct ShapeTable: Sendable {
     public var isFloat: [Bool]
     /// Nodes that were folded (all inputs constant).
     public var folded: [Bool]
+    /// Element count per value (-1 when the shape is unknown): saves re-multiplying shapes.
+    public var elementCounts: [Int] = []
     /// Problems by node index, in node order.
     public var issues: [(node: Int, message: String)]
 }
@@ -72,8 +74,9 @@ public enum ShapeInference {
             // most nodes have no constant-valued input: share one all-nil list instead of allocating
             let hasValues = node.inputs.contains { $0 >= 0 && t.values[$0] != nil }
             let vals = hasValues ? node.inputs.map { $0 >= 0 ? t.values[$0] : nil } : noValues(node.inputs.count)
-            let present = node.inputs.filter { $0 >= 0 }
-            var allConst = !present.isEmpty && present.allSatisfy { t.isConstant[$0] }
+            var anyPresent = false, allConst = true
+            for v in node.inputs where v >= 0 { anyPresent = true; if !t.isConstant[v] { allConst = false; break } }
+            allConst = allConst && anyPresent
             if node.opType == "Constant" || (node.opType == "Shape" && ins.first.map { $0 != nil } == true) { allConst = true }
             if node.traits.neverFolded { allConst = false }
             var r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.first.map { $0 >= 0 ? t.elementBits[$0] : 0 } ?? 0)
@@ -94,6 +97,7 @@ public enum ShapeInference {
             t.folded[ni] = allConst
             if let m = r.issue { t.issues.append((ni, "\(node.opType) \"\(node.name)\": \(m)")) }
         }
+        t.elementCounts = t.shapes.map { $0.map(volume) ?? -1 }
         return t
     }
 
