@@ -57,8 +57,12 @@ extension OpGraph {
     }
 
     /// Contents of a tensor small enough for shape arithmetic (nil otherwise or when unreadable).
+    /// Shape math needs integer tensors (shapes, axes, pads) and tiny float ones (Resize scales,
+    /// scalars); float weights are never decoded.
     static func smallValues(_ t: Tensor) -> [Double]? {
-        guard let n = t.elementCount, n <= OpGraph.maxConstElements, t.elementType != .string else { return nil }
+        guard let n = t.elementCount, t.elementType != .string else { return nil }
+        let limit = t.elementType.isFloatingPoint ? 64 : OpGraph.maxConstElements
+        guard n <= limit else { return nil }
         return try? t.doubleValues()
     }
 

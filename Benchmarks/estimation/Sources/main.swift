@@ -73,6 +73,11 @@ if let e = last {
                  e.issues.count))
 }
 
+if let a = try? CostAnalysis(graph: OpGraph(graph), bindings: opts.bindings, inputShapes: opts.inputShapes) {
+    var o = opts; o.convention = .onnxTool
+    if let e = try? GraphEstimator.estimate(a, options: o) { print("  -> MACs in the onnx-tool convention: \(e.totals.macs) (compare with the peer's figure)") }
+}
+
 // 2. 1,000-point sweep of a Llama-2-7B-sized graph.
 if !args.contains("--skip-sweep") {
 print("\n== Sweep: Llama-2-7B-sized graph, batch x seq x dtype x hardware = 5 x 5 x 4 x 10 ==")
