@@ -47,6 +47,9 @@ let package = Package(
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
+
+        // ONNX load/save CLI: round-trip for the Python cross-checks, load/save benchmark, fuzzer.
+        .executableTarget(name: "onnx-tool", dependencies: ["GraphFormats", "GraphIR"], path: "Benchmarks/onnx/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )
