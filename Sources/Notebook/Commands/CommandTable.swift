@@ -17,6 +17,7 @@ public struct CommandTable: Sendable {
     public static let standard = CommandTable(
         CoreCommands.commands
             + HelpCommands.commands
+            + GraphCommands.commands
     )
 
     /// The command named `name`.
