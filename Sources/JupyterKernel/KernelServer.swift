@@ -422,6 +422,8 @@ public final class KernelServer: @unchecked Sendable {
         if storeHistory { executionCount += 1 }
         let count = executionCount
         let parent = message.rawHeader
+        // Reset before execute_input: an interrupt sent once the client sees the cell start counts.
+        cancellation.reset()
         if !silent {
             publish(msgType: "execute_input", parent: parent,
                     content: ["code": .string(code), "execution_count": .int(Int64(count))])
@@ -437,7 +439,6 @@ public final class KernelServer: @unchecked Sendable {
         let reader: ((String, Bool) -> String?)? = allowStdin
             ? { [self] prompt, password in readInput(for: message, prompt: prompt, password: password) } : nil
 
-        cancellation.reset()
         let request = ExecuteRequest(code: code, silent: silent, storeHistory: storeHistory,
                                      allowStdin: allowStdin, stopOnError: stopOnError)
         let context = ExecutionContext(executionCount: count, cancellation: cancellation,

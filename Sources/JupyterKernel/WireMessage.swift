@@ -32,6 +32,8 @@ public struct IncomingMessage {
     public var identities: [[UInt8]]
     /// The header frame as received, reused verbatim as the reply's parent_header.
     public var rawHeader: [UInt8]
+    /// The parent_header frame as received (clients use it to route kernel messages).
+    public var rawParentHeader: [UInt8]
     public var header: [String: JSONValue]
     /// `msg_type` from the header.
     public var msgType: String
@@ -43,6 +45,11 @@ public struct IncomingMessage {
     public var contentProblem: String?
     public var metadata: [String: JSONValue]
     public var buffers: [[UInt8]]
+
+    /// The parent's msg_id, parsed on demand (the kernel itself never needs it).
+    public var parentID: String? {
+        (try? JSONParser.parse(rawParentHeader))?["msg_id"]?.stringValue
+    }
 
     /// A content field, or nil when content is missing or has no such key.
     public subscript(field: String) -> JSONValue? { content?[field] }
@@ -83,7 +90,7 @@ public enum WireCodec {
         }
         let metadata = (try? JSONParser.parse(signed[2]).objectValue) ?? [:]
         return IncomingMessage(
-            identities: Array(frames[..<split]), rawHeader: signed[0], header: header, msgType: msgType,
+            identities: Array(frames[..<split]), rawHeader: signed[0], rawParentHeader: signed[1], header: header, msgType: msgType,
             msgID: msgID, content: content, contentProblem: problem, metadata: metadata,
             buffers: Array(frames[(split + 6)...]))
     }
