@@ -15,10 +15,10 @@ let package = Package(
     ],
     targets: [
         // System libraries.
-        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq",
-                       providers: [.apt(["libzmq3-dev"])]),
-        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
-                       providers: [.apt(["libssl-dev"])]),
+        // Headers and libraries come from Debian's libzmq3-dev and libssl-dev in /usr; no
+        // pkgConfig here, because libzmq's .pc adds -isystem flags SwiftPM warns about.
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
 
         // The generic Jupyter kernel core: knows nothing about graphs.
         .target(name: "JupyterKernel", dependencies: ["CZMQ", "COpenSSL"]),
