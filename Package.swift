@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
+        // Kernel core micro-benchmark (kernel helper): cost of building and signing outputs.
+        .executableTarget(name: "kernel-bench", dependencies: ["JupyterKernel"], path: "Benchmarks/kernel/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )
