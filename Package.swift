@@ -50,6 +50,8 @@ let package = Package(
 
         // ONNX load/save CLI: round-trip for the Python cross-checks, load/save benchmark, fuzzer.
         .executableTarget(name: "onnx-tool", dependencies: ["GraphFormats", "GraphIR"], path: "Benchmarks/onnx/Sources"),
+        // Kernel core micro-benchmark (kernel helper): cost of building and signing outputs.
+        .executableTarget(name: "kernel-bench", dependencies: ["JupyterKernel"], path: "Benchmarks/kernel/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )
