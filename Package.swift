@@ -47,6 +47,10 @@ let package = Package(
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
+
+        // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
+        .executableTarget(name: "render-bench", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"],
+                          path: "Benchmarks/render/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )

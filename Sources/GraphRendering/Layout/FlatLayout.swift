@@ -171,7 +171,9 @@ func layoutFlat(_ p: FlatProblem, options o: LayoutOptions) -> FlatSolution {
             let v = chain[k]
             let c = columnOf[rank[v]]
             let isLast = k == chain.count - 1
-            let point = isLast ? Point(x: xs[v] + lastDX, y: ys[v] - heights[v] / 2) : Point(x: xs[v], y: ys[v])
+            // A dummy spans its whole rank, so a long edge runs straight past tall boxes (nested groups).
+            let half = isLast ? 0 : rankHeight[rank[v]] / 2
+            let point = isLast ? Point(x: xs[v] + lastDX, y: ys[v] - heights[v] / 2) : Point(x: xs[v], y: ys[v] - half)
             if c != prevColumn, let prevPoint = pts.last {
                 let step = Double(i % 5) * 3
                 let below = columnBottom[prevColumn] + o.rankSeparation / 4 + step
@@ -183,6 +185,7 @@ func layoutFlat(_ p: FlatProblem, options o: LayoutOptions) -> FlatSolution {
                 pts.append(Point(x: point.x, y: above))
             }
             pts.append(point)
+            if half > 0 { pts.append(Point(x: point.x, y: ys[v] + half)) }
             prevColumn = c
         }
         if flip { pts.reverse() }
