@@ -72,12 +72,12 @@ public struct RenderResult: Sendable {
 /// overlay) skip re-deriving the hierarchy; pass a `LayoutCache` to reuse per-group layouts.
 public struct GraphRenderer: Sendable {
     public let graph: RenderGraph
-    public let hierarchy: Hierarchy
+    public let hierarchy: NamespaceTree
 
     public init(_ graph: RenderGraph) throws {
         try graph.validate()
         self.graph = graph
-        self.hierarchy = Hierarchy(graph)
+        self.hierarchy = NamespaceTree(graph)
     }
 
     /// The visible graph for `options` (expansion chosen, overlay rolled up), without layout.

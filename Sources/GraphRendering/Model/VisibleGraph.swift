@@ -51,7 +51,7 @@ public struct TextMetrics: Sendable {
 /// Chooses which groups are expanded: everything (`expandAll`), else the default depth that
 /// keeps about `maxVisibleBoxes` boxes, plus explicitly expanded groups, plus the focus path's
 /// ancestors and `depth` levels below it.
-public func expansion(of hierarchy: Hierarchy, graph: RenderGraph, options: RenderOptions) throws -> [Bool] {
+public func expansion(of hierarchy: NamespaceTree, graph: RenderGraph, options: RenderOptions) throws -> [Bool] {
     var expanded = [Bool](repeating: false, count: hierarchy.groups.count)
     if options.expandAll { return [Bool](repeating: true, count: hierarchy.groups.count) }
     let d = hierarchy.defaultDepth(maxBoxes: options.maxVisibleBoxes)
@@ -81,7 +81,7 @@ public func expansion(of hierarchy: Hierarchy, graph: RenderGraph, options: Rend
 }
 
 /// Builds the visible graph for an expansion state.
-public func visibleGraph(_ graph: RenderGraph, hierarchy: Hierarchy, expanded: [Bool], overlay: Overlay?,
+public func visibleGraph(_ graph: RenderGraph, hierarchy: NamespaceTree, expanded: [Bool], overlay: Overlay?,
                          metrics: TextMetrics = TextMetrics()) -> VisibleGraph {
     let H = hierarchy.groups.count
     // Which groups are shown as frames (expanded with all ancestors expanded) or as boxes.

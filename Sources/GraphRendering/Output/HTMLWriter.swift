@@ -12,7 +12,8 @@ func writeHTML(svg: String, options: RenderOptions) -> String {
     h += "<button class=\"gs-fit\" type=\"button\">fit</button> <span class=\"gs-msg\" style=\"color:#607d8b\"></span></div>"
     h += "<div class=\"gs-stage\" style=\"height:\(options.viewerHeight)px;overflow:hidden;cursor:grab;background:#fff\">"
     h += svg
-    h += "</div><script>" + viewerScript(id) + "</script></div>"
+    // CDATA keeps the fragment well-formed XML too (for XHTML consumers and validators).
+    h += "</div><script>//<![CDATA[\n" + viewerScript(id) + "\n//]]></script></div>"
     return h
 }
 

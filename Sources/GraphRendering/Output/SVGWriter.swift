@@ -10,7 +10,7 @@ func idPrefix(for text: String) -> String {
     return "gs" + String(h % 0xFFFFFF, radix: 36)
 }
 
-func writeSVG(graph: RenderGraph, hierarchy: Hierarchy, visible vis: VisibleGraph, layout: GraphLayout, options: RenderOptions) -> String {
+func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: VisibleGraph, layout: GraphLayout, options: RenderOptions) -> String {
     let prefix = idPrefix(for: graph.name + "\(vis.items.count)/\(vis.layoutGraph.edges.count)/\(layout.width)")
     var out = ""
     out.reserveCapacity(600 + vis.items.count * 520 + vis.layoutGraph.edges.count * 260)
@@ -147,9 +147,9 @@ func writeSVG(graph: RenderGraph, hierarchy: Hierarchy, visible vis: VisibleGrap
         out += ">" + body
         if case .collapsedGroup = item {
             out += "<rect x=\"\(num(r.x + 3))\" y=\"\(num(r.y + 3))\" width=\"\(num(r.width))\" height=\"\(num(r.height))\" rx=\"5\" fill=\"#cfd8dc\" stroke=\"\(stroke)\"/>"
-            out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width - 3))\" height=\"\(num(r.height - 3))\" rx=\"5\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(highlighted ? 3 : 1.4)\"/>"
+            out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width - 3))\" height=\"\(num(r.height - 3))\" rx=\"5\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(highlighted ? "3" : "1.4")\"/>"
         } else {
-            out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width))\" height=\"\(num(r.height))\" rx=\"4\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(highlighted ? 3 : 1.2)\"/>"
+            out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width))\" height=\"\(num(r.height))\" rx=\"4\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(highlighted ? "3" : "1.2")\"/>"
         }
         let lines = vis.labels[bi]
         let ink = textColor(on: fill)

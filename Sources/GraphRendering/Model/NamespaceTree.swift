@@ -4,7 +4,7 @@
 
 /// Namespace groups derived from node paths, as Model Explorer derives layers: every path prefix
 /// is a group, and a group holding a single node and nothing else is dissolved into its parent.
-public struct Hierarchy: Sendable {
+public struct NamespaceTree: Sendable {
     public struct Group: Sendable {
         /// Full slash path, e.g. "encoder/layer0/attn"; also the group's stable id.
         public var id: String
