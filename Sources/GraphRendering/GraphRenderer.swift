@@ -72,18 +72,30 @@ public struct RenderResult: Sendable {
 /// overlay) skip re-deriving the hierarchy; pass a `LayoutCache` to reuse per-group layouts.
 public struct GraphRenderer: Sendable {
     public let graph: RenderGraph
+    /// The namespace tree with large flat levels cut into sections (used by collapsed views).
     public let hierarchy: NamespaceTree
+    /// The namespace tree exactly as the graph gives it (used by `expandAll`, where sections
+    /// would only add frames).
+    public let plainHierarchy: NamespaceTree
 
-    public init(_ graph: RenderGraph) throws {
+    /// `sectionSize`: flat levels with more than twice this many nodes are split into sections.
+    public init(_ graph: RenderGraph, sectionSize: Int = 150) throws {
         try graph.validate()
         self.graph = graph
-        self.hierarchy = NamespaceTree(graph)
+        self.hierarchy = NamespaceTree(graph, sectionSize: sectionSize)
+        self.plainHierarchy = NamespaceTree(graph)
+    }
+
+    /// The tree a view uses: sections unless everything is expanded.
+    public func tree(for options: RenderOptions) -> NamespaceTree {
+        options.expandAll ? plainHierarchy : hierarchy
     }
 
     /// The visible graph for `options` (expansion chosen, overlay rolled up), without layout.
     public func visible(_ options: RenderOptions) throws -> VisibleGraph {
-        let expanded = try expansion(of: hierarchy, graph: graph, options: options)
-        return visibleGraph(graph, hierarchy: hierarchy, expanded: expanded, overlay: options.overlay)
+        let tree = tree(for: options)
+        let expanded = try expansion(of: tree, graph: graph, options: options)
+        return visibleGraph(graph, hierarchy: tree, expanded: expanded, overlay: options.overlay)
     }
 
     /// Lays out and writes the drawing.
@@ -94,7 +106,7 @@ public struct GraphRenderer: Sendable {
         layoutOptions.direction = options.direction
         let layout = try layoutGraph(vis.layoutGraph, options: layoutOptions, cache: cache)
         let t1 = DispatchTime.now().uptimeNanoseconds
-        let svg = writeSVG(graph: graph, hierarchy: hierarchy, visible: vis, layout: layout, options: options)
+        let svg = writeSVG(graph: graph, hierarchy: tree(for: options), visible: vis, layout: layout, options: options)
         let html = writeHTML(svg: svg, options: options)
         let t2 = DispatchTime.now().uptimeNanoseconds
         let nodes = vis.items.filter { if case .node = $0 { return true } else { return false } }.count
@@ -110,7 +122,7 @@ public struct GraphRenderer: Sendable {
     /// can be timed and compared on exactly what we draw.
     public func dot(_ options: RenderOptions = RenderOptions()) throws -> String {
         let vis = try visible(options)
-        return writeDOT(visible: vis, graph: graph, hierarchy: hierarchy, direction: options.direction)
+        return writeDOT(visible: vis, direction: options.direction)
     }
 
     /// Convenience: one-shot render of a graph.

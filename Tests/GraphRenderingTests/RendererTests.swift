@@ -182,13 +182,31 @@ final class RendererTests: XCTestCase {
     }
 
     func testFlatChainWrapsAndSideBySide() throws {
-        let chain = try GraphRenderer.render(SyntheticGraphs.chain(600))
+        var all = RenderOptions(); all.expandAll = true
+        let chain = try GraphRenderer.render(SyntheticGraphs.chain(600), options: all)
         XCTAssertGreaterThan(chain.stats.columns, 2)
+        XCTAssertEqual(chain.stats.expandedGroups, 0, "expand all draws no artificial sections")
         XCTAssertEqual(auditLayout(chain.visible.layoutGraph, chain.layout), [])
         let small = try GraphRenderer.render(smallGraph())
         let both = sideBySideSVG(small, chain, titles: ("before", "after"))
         XCTAssertTrue(isWellFormedXML(both))
         XCTAssertTrue(both.contains("before") && both.contains("after"))
+    }
+
+    func testFlatGraphsGetSectionsInTheCollapsedView() throws {
+        let renderer = try GraphRenderer(SyntheticGraphs.chain(1000))
+        let overview = try renderer.render()
+        XCTAssertEqual(overview.stats.collapsedGroups, 7, "1000 nodes in sections of at most 150")
+        XCTAssertEqual(overview.stats.visibleNodes, 0)
+        XCTAssertTrue(overview.svg.contains("data-id=\"section_3_of_7\""))
+        var focus = RenderOptions(); focus.focusPath = "section_3_of_7"
+        let opened = try renderer.render(focus)
+        XCTAssertEqual(opened.stats.visibleNodes, 143)
+        XCTAssertEqual(opened.stats.collapsedGroups, 6)
+        XCTAssertEqual(auditLayout(opened.visible.layoutGraph, opened.layout), [])
+        // A node id as focus opens its section.
+        focus.focusPath = "node_999"
+        XCTAssertTrue(try renderer.render(focus).svg.contains("class=\"gs-node\" data-id=\"node_999\""))
     }
 
     func testInvalidGraphIsRejected() {

@@ -75,8 +75,8 @@ extension RenderGraph {
 
 extension GraphRenderer {
     /// Draws a GraphIR graph (see `RenderGraph.init(_:hierarchy:name:)` for what is shown).
-    public init(_ graph: Graph, hierarchy: GraphIR.Hierarchy? = nil) throws {
-        try self.init(RenderGraph(graph, hierarchy: hierarchy))
+    public init(_ graph: Graph, hierarchy: GraphIR.Hierarchy? = nil, sectionSize: Int = 150) throws {
+        try self.init(RenderGraph(graph, hierarchy: hierarchy), sectionSize: sectionSize)
     }
 
     /// One-shot render of a GraphIR graph.

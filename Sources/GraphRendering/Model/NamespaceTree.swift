@@ -25,15 +25,29 @@ public struct NamespaceTree: Sendable {
     public private(set) var topNodes: [Int] = []
     private var index: [String: Int] = [:]
 
-    public init(_ graph: RenderGraph) {
+    /// Builds the tree. With `sectionSize`, a level holding more than twice that many nodes
+    /// directly (a flat 10k chain, a CNN without scopes) is cut into consecutive sections
+    /// `section_<i>_of_<n>` of about `sectionSize` nodes, as Model Explorer does, so even flat
+    /// graphs get a small collapsed overview.
+    public init(_ graph: RenderGraph, sectionSize: Int? = nil) {
+        var paths = graph.nodes.map { $0.path.filter { !$0.isEmpty } }
+        if let size = sectionSize, size > 0 {
+            var members: [[String]: [Int]] = [:]
+            for (i, p) in paths.enumerated() { members[p, default: []].append(i) }
+            for (path, list) in members where list.count > 2 * size {
+                let n = (list.count + size - 1) / size
+                let per = (list.count + n - 1) / n
+                for (k, node) in list.enumerated() { paths[node] = path + ["section_\(k / per + 1)_of_\(n)"] }
+            }
+        }
         nodeGroup = [Int?](repeating: nil, count: graph.nodes.count)
         var raw: [Group] = []
         var rawIndex: [String: Int] = [:]
         var rawNodeGroup = [Int?](repeating: nil, count: graph.nodes.count)
-        for (ni, node) in graph.nodes.enumerated() {
+        for ni in 0..<graph.nodes.count {
             var parent: Int? = nil
             var path = ""
-            for (d, seg) in node.path.enumerated() where !seg.isEmpty {
+            for (d, seg) in paths[ni].enumerated() {
                 path = path.isEmpty ? seg : path + "/" + seg
                 if let g = rawIndex[path] { parent = g; continue }
                 raw.append(Group(id: path, label: seg, parent: parent, depth: d + 1))

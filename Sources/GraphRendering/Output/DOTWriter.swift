@@ -14,7 +14,7 @@ func dotQuote(_ s: String) -> String {
     return out + "\""
 }
 
-func writeDOT(visible vis: VisibleGraph, graph: RenderGraph, hierarchy: NamespaceTree, direction: LayoutDirection) -> String {
+func writeDOT(visible vis: VisibleGraph, direction: LayoutDirection) -> String {
     let lg = vis.layoutGraph
     var s = "digraph G {\n  graph [rankdir=\(direction.rawValue), nodesep=0.28, ranksep=0.47];\n"
     s += "  node [shape=box, fixedsize=true, fontsize=10, fontname=\"Helvetica\"];\n"
