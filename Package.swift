@@ -51,6 +51,8 @@ let package = Package(
         // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
         .executableTarget(name: "render-bench", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/render/Sources"),
+        // ONNX load/save CLI: round-trip for the Python cross-checks, load/save benchmark, fuzzer.
+        .executableTarget(name: "onnx-tool", dependencies: ["GraphFormats", "GraphIR"], path: "Benchmarks/onnx/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -50,8 +50,14 @@ public struct MetadataProps: Hashable, Sendable, ExpressibleByDictionaryLiteral 
 public struct UnknownFields: Hashable, Sendable {
     /// The raw encoded fields, concatenated.
     public var bytes: [UInt8]
+    /// Numbers of modelled fields that were present in the file with their default value
+    /// (e.g. an explicit empty `doc_string`), so a writer can reproduce the file exactly.
+    public var presentDefaults: Set<Int>
     /// Creates a record (empty by default).
-    public init(_ bytes: [UInt8] = []) { self.bytes = bytes }
+    public init(_ bytes: [UInt8] = [], presentDefaults: Set<Int> = []) {
+        self.bytes = bytes
+        self.presentDefaults = presentDefaults
+    }
     /// True when nothing was kept.
-    public var isEmpty: Bool { bytes.isEmpty }
+    public var isEmpty: Bool { bytes.isEmpty && presentDefaults.isEmpty }
 }

@@ -7,10 +7,13 @@ public struct OpsetImport: Hashable, Sendable {
     public var domain: String
     /// Version.
     public var version: Int64
+    /// Fields the reader did not model.
+    public var unknownFields: UnknownFields
     /// Creates an import.
-    public init(domain: String = "", version: Int64) {
+    public init(domain: String = "", version: Int64, unknownFields: UnknownFields = UnknownFields()) {
         self.domain = domain
         self.version = version
+        self.unknownFields = unknownFields
     }
 }
 
