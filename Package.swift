@@ -48,6 +48,9 @@ let package = Package(
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
 
+        // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
+        .executableTarget(name: "render-bench", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"],
+                          path: "Benchmarks/render/Sources"),
         // ONNX load/save CLI: round-trip for the Python cross-checks, load/save benchmark, fuzzer.
         .executableTarget(name: "onnx-tool", dependencies: ["GraphFormats", "GraphIR"], path: "Benchmarks/onnx/Sources"),
         // Kernel core micro-benchmark (kernel helper): cost of building and signing outputs.
