@@ -88,3 +88,17 @@ final class GraphCommandTests: XCTestCase {
         XCTAssertTrue(i.inspect(code: "info /pooler/Gather", cursorPosition: 10, detailLevel: 0).found)
     }
 }
+
+extension GraphCommandTests {
+    func testShowDrawsSVGAndHTMLAndRejectsUnknownOverlay() {
+        XCTAssertNil(runner.run("show").error)
+        let b = runner.displays.first
+        XCTAssertTrue(b?["image/svg+xml"]?.stringValue?.hasPrefix("<svg") ?? false)
+        XCTAssertTrue(b?["text/html"]?.stringValue?.contains("<svg") ?? false)
+        XCTAssertEqual(b?["application/json"]?["nodes"], .int(82))
+        XCTAssertNil(runner.run("show /encoder/layer.0 depth=2 direction=LR highlight=[/pooler/Gather]").error)
+        XCTAssertNil(runner.run("show all").error)
+        XCTAssertEqual(runner.run("show overlay=latency").error?.name, "LookupError")
+        XCTAssertEqual(runner.run("show /nope").error?.name, "LookupError")
+    }
+}

@@ -45,6 +45,8 @@ public struct GraphEntry: Sendable {
     public var versions: [GraphVersion]
     /// Per-node figures by field name, for the latest version.
     public var fields: [String: NodeField] = [:]
+    /// The drawing state of the latest version (renderer plus layout cache), made by `show`.
+    var renderState: RenderState?
 
     /// The latest version.
     public var current: GraphVersion { versions[versions.count - 1] }
