@@ -106,13 +106,22 @@ public struct Invocation: Sendable {
                 inv.flags.insert(name)
             case .option(let key):
                 guard let param = spec.option(key) ?? spec.positionals.first(where: { $0.name == key && !isKeyword($0) }) else {
+                    // Text commands (`echo batch=$b`) take `key=value` words as text.
+                    if spec.variadic, spec.options.isEmpty, let last = spec.positionals.last {
+                        let text = CellValue.string(key + "=" + (try evaluate(word, evaluator)).displayString)
+                        inv.rest.append(Argument(value: try coerce(text, to: last.kind, name: last.name, at: word.location),
+                                                 location: word.location))
+                        continue
+                    }
                     throw CellError(.command, unknownOptionMessage(spec: spec, key: key), at: word.location)
                 }
-                let raw = try evaluate(word, evaluator)
+                let raw = try evaluate(word, lenient(evaluator, for: param.kind))
                 inv.values[param.name] = Argument(value: try coerce(raw, to: param.kind, name: param.name, at: word.valueLocation),
                                                   location: word.valueLocation)
             case .positional:
-                let raw = try evaluate(word, evaluator)
+                let kind = positionalIndex < spec.positionals.count ? spec.positionals[positionalIndex].kind
+                    : (spec.variadic ? spec.positionals.last?.kind : nil)
+                let raw = try evaluate(word, kind.map { lenient(evaluator, for: $0) } ?? evaluator)
                 if positionalIndex < spec.positionals.count {
                     let param = spec.positionals[positionalIndex]
                     if case .keyword(let keyword) = param.kind {
@@ -143,6 +152,19 @@ public struct Invocation: Sendable {
             throw CellError(.command, "\(spec.name) needs \(param.name.uppercased()) (\(param.help)); usage: \(spec.usage)", at: end)
         }
         return inv
+    }
+
+    /// Lists of names (`highlight=[query, key]`) read unknown bare words as text.
+    private static func lenient(_ evaluator: ExprEvaluator, for kind: ParameterKind) -> ExprEvaluator {
+        guard case .list(let inner) = kind else { return evaluator }
+        switch inner {
+        case .string, .node, .nodeOrPath, .opType, .hardware, .graphName, .path, .choice:
+            var e = evaluator
+            e.bareNamesAsStrings = true
+            return e
+        default:
+            return evaluator
+        }
     }
 
     private static func isKeyword(_ p: Parameter) -> Bool {
