@@ -22,6 +22,8 @@ public struct Invocation: Sendable {
     /// The extra positionals of a variadic command (its last positional included).
     public private(set) var rest: [Argument] = []
     public private(set) var flags: Set<String> = []
+    /// `key=value` options outside the spec's list, for commands with `extraOptions`, in order.
+    public private(set) var extra: [(key: String, argument: Argument)] = []
     /// For expression-style commands, the evaluated expression.
     public private(set) var expressionValue: CellValue?
     /// The end of the line, for errors about missing arguments.
@@ -106,6 +108,13 @@ public struct Invocation: Sendable {
                 inv.flags.insert(name)
             case .option(let key):
                 guard let param = spec.option(key) ?? spec.positionals.first(where: { $0.name == key && !isKeyword($0) }) else {
+                    if let kind = spec.extraOptions {
+                        let raw = try evaluate(word, lenient(evaluator, for: kind))
+                        let arg = Argument(value: try coerce(raw, to: kind, name: key, at: word.valueLocation), location: word.valueLocation)
+                        inv.extra.removeAll { $0.key == key }
+                        inv.extra.append((key, arg))
+                        continue
+                    }
                     // Text commands (`echo batch=$b`) take `key=value` words as text.
                     if spec.variadic, spec.options.isEmpty, let last = spec.positionals.last {
                         let text = CellValue.string(key + "=" + (try evaluate(word, evaluator)).displayString)
