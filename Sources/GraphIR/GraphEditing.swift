@@ -276,7 +276,7 @@ extension Graph {
     /// True when every node comes after the producers of everything it reads.
     public func isTopologicallyOrdered() -> Bool {
         for (p, n) in storage.nodes.enumerated() {
-            for name in Graph.consumedNames(of: n) {
+            for name in Graph.consumedNames(of: n) where !name.isEmpty {
                 if let pid = storage.producers[name]?.nodeID, let pp = storage.position[pid], pp >= p { return false }
             }
         }

@@ -89,15 +89,17 @@ do {
         guard pos.count == 1 else { fail("usage: onnx-tool load-time FILE [--repeat N]") }
         let repeats = Int(option(args, "--repeat") ?? "5") ?? 5
         var times: [Double] = []
-        var weightBytes = 0
-        var nodes = 0
+        var last: Model?
         for _ in 0..<max(1, repeats) {
+            last = nil
             let t0 = now()
             let model = try ONNXReader.load(path: pos[0])
             times.append((now() - t0) * 1000)
-            weightBytes = model.graph.summary().initializerBytes
-            nodes = model.graph.summary().totalNodeCount
+            last = model
         }
+        let summary = last?.graph.summary()
+        let weightBytes = summary?.initializerBytes ?? 0
+        let nodes = summary?.totalNodeCount ?? 0
         print(String(format: "load_ms %.3f peak_rss %d weight_bytes %d nodes %d", median(times), peakRSS(), weightBytes, nodes))
     case "save-time":
         guard pos.count == 2 else { fail("usage: onnx-tool save-time IN OUT [--repeat N] [--external]") }
