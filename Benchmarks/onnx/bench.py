@@ -106,7 +106,7 @@ def main():
     models.append(str(big))
     tmp = GEN / "out"
     tmp.mkdir(parents=True, exist_ok=True)
-    print(f"| model | file MB | weights MB | load ms (ours) | load ms (onnx.load) | speed-up | peak RSS MB (ours) | peak RSS MB (onnx) | save ms (ours) | save ms (onnx.save) |")
+    print(f"| model | file MB | initializer MB | load ms (ours) | load ms (onnx.load) | speed-up | peak RSS MB (ours) | peak RSS MB (onnx) | save ms (ours) | save ms (onnx.save) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for m in models:
         name = pathlib.Path(m).stem
