@@ -240,6 +240,23 @@ public struct Graph: Sendable {
         return out.sorted { (storage.position[$0] ?? 0) < (storage.position[$1] ?? 0) }
     }
 
+    /// Finds a node by id here or in any nested subgraph, with the chain of ids of the nodes
+    /// whose subgraphs lead to it (empty when it is a top-level node).
+    public func findNode(_ id: NodeID) -> (path: [NodeID], node: Node)? {
+        if let n = node(id) { return ([], n) }
+        for n in storage.nodes where n.hasSubgraphs {
+            for (_, g) in n.subgraphs {
+                if let (p, found) = g.findNode(id) { return ([n.id] + p, found) }
+            }
+        }
+        return nil
+    }
+
+    /// Top-level nodes with this op type (and domain, `""` = default), in order.
+    public func nodes(ofType opType: String, domain: String = "") -> [Node] {
+        storage.nodes.filter { $0.opType == opType && ($0.domain == domain || ($0.domain == "ai.onnx" && domain.isEmpty)) }
+    }
+
     /// Every node in this graph and, recursively, its subgraphs, with the chain of
     /// (node id, attribute) leading to the graph that holds it (empty for top-level nodes).
     public func allNodes() -> [(path: [NodeID], node: Node)] {

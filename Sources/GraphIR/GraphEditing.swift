@@ -249,6 +249,11 @@ extension Graph {
         reindex()
     }
 
+    /// Renames a node (names are labels, not identity: the id stays).
+    public mutating func renameNode(_ id: NodeID, to name: String) throws {
+        try modifyNode(id) { $0.name = name }
+    }
+
     /// Sets an annotation on a node (kept across all edits).
     public mutating func annotate(_ id: NodeID, key: String, value: String?) throws {
         try modifyNode(id) { $0.annotations[key] = value }
