@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, shared_dir
+from onnx_support import REPO, shared_dir
 
 SHARED = shared_dir()
 VALIDATOR = SHARED / "formats/model-explorer-validate.py" if SHARED else None

@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import shared_dir
+from onnx_support import shared_dir
 
 SHARED = shared_dir()
 CORPUS = sorted(glob.glob(str(SHARED / "corpus/models/*.onnx")) + glob.glob(str(SHARED / "corpus/models/light/*.onnx"))) if SHARED else []
