@@ -23,10 +23,10 @@ public struct Graph: Sendable {
         var nodes: [Node] = []
         var nextNodeID = 0
         // Derived index, kept exact by every edit.
-        var position: [NodeID: Int] = [:]
+        var position = PositionTable()
         var initializerIndex: [String: Int] = [:]
         var producers: [String: ValueProducer] = [:]
-        var uses: [String: [ValueUse]] = [:]
+        var uses: [String: UseList] = [:]
         var declaredTypes: [String: ValueType] = [:]
         var outerReferences: Set<String> = []
 
@@ -69,22 +69,31 @@ public struct Graph: Sendable {
         s.valueInfo = valueInfo
         s.initializers = initializers
         s.sparseInitializers = sparseInitializers
-        var seen = Set<NodeID>()
         var next = firstNodeID
-        for n in nodes where n.id.rawValue >= 0 { next = max(next, n.id.rawValue + 1) }
-        var fixed = nodes
-        for i in fixed.indices {
-            if fixed[i].id.rawValue < 0 || seen.contains(fixed[i].id) {
-                fixed[i].id = NodeID(next)
-                next += 1
-            }
-            seen.insert(fixed[i].id)
+        var increasing = true
+        var previous = -1
+        for n in nodes {
+            next = max(next, n.id.rawValue + 1)
+            if n.id.rawValue <= previous { increasing = false }
+            previous = n.id.rawValue
         }
-        s.nodes = fixed
+        if increasing {
+            s.nodes = nodes  // readers hand out increasing ids: nothing to fix
+        } else {
+            var seen = Set<NodeID>()
+            var fixed = nodes
+            for i in fixed.indices {
+                if fixed[i].id.rawValue < 0 || seen.contains(fixed[i].id) {
+                    fixed[i].id = NodeID(next)
+                    next += 1
+                }
+                seen.insert(fixed[i].id)
+            }
+            s.nodes = fixed
+        }
         s.nextNodeID = next
         storage = s
-        reindex()
-        if let sorted = topologicalOrder(), sorted != Array(0..<storage.nodes.count) {
+        if !reindex(), let sorted = topologicalOrder() {
             storage.nodes = sorted.map { storage.nodes[$0] }
             reindex()
         }
@@ -166,7 +175,7 @@ public struct Graph: Sendable {
     /// Every consumer of `name`, in node order.
     public func uses(of name: String) -> [ValueUse] {
         guard let u = storage.uses[name], !u.isEmpty else { return [] }
-        return u.sorted { a, b in
+        return Array(u).sorted { a, b in
             let pa = storage.position[a.node] ?? Int.max, pb = storage.position[b.node] ?? Int.max
             if pa != pb { return pa < pb }
             switch (a.slot, b.slot) {
@@ -231,6 +240,23 @@ public struct Graph: Sendable {
         return out.sorted { (storage.position[$0] ?? 0) < (storage.position[$1] ?? 0) }
     }
 
+    /// Finds a node by id here or in any nested subgraph, with the chain of ids of the nodes
+    /// whose subgraphs lead to it (empty when it is a top-level node).
+    public func findNode(_ id: NodeID) -> (path: [NodeID], node: Node)? {
+        if let n = node(id) { return ([], n) }
+        for n in storage.nodes where n.hasSubgraphs {
+            for (_, g) in n.subgraphs {
+                if let (p, found) = g.findNode(id) { return ([n.id] + p, found) }
+            }
+        }
+        return nil
+    }
+
+    /// Top-level nodes with this op type (and domain, `""` = default), in order.
+    public func nodes(ofType opType: String, domain: String = "") -> [Node] {
+        storage.nodes.filter { $0.opType == opType && ($0.domain == domain || ($0.domain == "ai.onnx" && domain.isEmpty)) }
+    }
+
     /// Every node in this graph and, recursively, its subgraphs, with the chain of
     /// (node id, attribute) leading to the graph that holds it (empty for top-level nodes).
     public func allNodes() -> [(path: [NodeID], node: Node)] {
@@ -247,20 +273,27 @@ public struct Graph: Sendable {
 
     // MARK: - Index maintenance
 
-    /// Names a node reads: explicit inputs plus the outer references of its subgraphs.
+    /// Names a node reads: explicit inputs plus the outer references of its subgraphs (may
+    /// contain `""` for omitted inputs; callers skip it).
     static func consumedNames(of n: Node) -> [String] {
+        guard n.hasSubgraphs else { return n.inputs }
         var names = n.inputs.filter { !$0.isEmpty }
         for (_, g) in n.subgraphs { names.append(contentsOf: g.storage.outerReferences.sorted()) }
         return names
     }
 
-    /// Recomputes the whole index from the node list and declarations.
-    mutating func reindex() {
+    /// Recomputes the whole index from the node list and declarations in one pass; returns
+    /// whether the node order is topological.
+    @discardableResult
+    mutating func reindex() -> Bool {
         let s = storage
-        s.position = [:]
+        let extra = s.inputs.count + s.initializers.count + s.sparseInitializers.count
+        s.position = PositionTable()
         s.position.reserveCapacity(s.nodes.count)
         s.producers = [:]
+        s.producers.reserveCapacity(s.nodes.count + extra)
         s.uses = [:]
+        s.uses.reserveCapacity(s.nodes.count + extra)
         s.initializerIndex = [:]
         s.declaredTypes = [:]
         for (i, t) in s.initializers.enumerated() where s.initializerIndex[t.name] == nil {
@@ -272,20 +305,51 @@ public struct Graph: Sendable {
         for list in [s.valueInfo, s.outputs, s.inputs] {
             for v in list { if let t = v.type { s.declaredTypes[v.name] = t } }
         }
-        for (p, n) in s.nodes.enumerated() {
-            s.position[n.id] = p
-            for (k, o) in n.outputs.enumerated() where !o.isEmpty && s.producers[o] == nil {
-                s.producers[o] = .node(n.id, output: k)
+        // Names read before anything defines them: later definitions mean the order is not
+        // topological; never-defined ones are outer-scope (or dangling) references.
+        var unresolved = Set<String>()
+        let nodes = s.nodes
+        for p in nodes.indices {
+            let id = nodes[p].id
+            s.position[id] = p
+            let inputs = nodes[p].inputs
+            for i in inputs.indices {
+                let name = inputs[i]
+                if name.isEmpty { continue }
+                s.uses[name, default: []].append(ValueUse(node: id, inputIndex: i))
+                if s.producers[name] == nil { unresolved.insert(name) }
+            }
+            if nodes[p].hasSubgraphs {
+                for a in nodes[p].attributes {
+                    var refs = Set<String>()
+                    for g in a.value.subgraphs { refs.formUnion(g.storage.outerReferences) }
+                    for r in refs.sorted() {
+                        s.uses[r, default: []].append(ValueUse(node: id, slot: .subgraph(attribute: a.name)))
+                        if s.producers[r] == nil { unresolved.insert(r) }
+                    }
+                }
+            }
+            let outputs = nodes[p].outputs
+            for k in outputs.indices {
+                let o = outputs[k]
+                if !o.isEmpty && s.producers[o] == nil { s.producers[o] = .node(id, output: k) }
             }
         }
-        for n in s.nodes { addUses(of: n) }
-        recomputeOuterReferences()
+        var ordered = true
+        var outer = Set<String>()
+        for name in unresolved {
+            if s.producers[name] != nil { ordered = false } else { outer.insert(name) }
+        }
+        for o in s.outputs where !o.name.isEmpty && s.producers[o.name] == nil { outer.insert(o.name) }
+        s.outerReferences = outer
+        return ordered
     }
 
     func addUses(of n: Node) {
         for (i, name) in n.inputs.enumerated() where !name.isEmpty {
             storage.uses[name, default: []].append(ValueUse(node: n.id, inputIndex: i))
         }
+        guard n.hasSubgraphs else { return }
         for a in n.attributes {
             var refs = Set<String>()
             for g in a.value.subgraphs { refs.formUnion(g.storage.outerReferences) }
@@ -297,7 +361,7 @@ public struct Graph: Sendable {
 
     func removeUses(of n: Node) {
         var names = Set(n.inputs)
-        for (_, g) in n.subgraphs { names.formUnion(g.storage.outerReferences) }
+        if n.hasSubgraphs { for (_, g) in n.subgraphs { names.formUnion(g.storage.outerReferences) } }
         for name in names where !name.isEmpty {
             storage.uses[name]?.removeAll { $0.node == n.id }
             if storage.uses[name]?.isEmpty == true { storage.uses[name] = nil }

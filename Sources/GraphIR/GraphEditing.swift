@@ -249,6 +249,11 @@ extension Graph {
         reindex()
     }
 
+    /// Renames a node (names are labels, not identity: the id stays).
+    public mutating func renameNode(_ id: NodeID, to name: String) throws {
+        try modifyNode(id) { $0.name = name }
+    }
+
     /// Sets an annotation on a node (kept across all edits).
     public mutating func annotate(_ id: NodeID, key: String, value: String?) throws {
         try modifyNode(id) { $0.annotations[key] = value }
@@ -276,7 +281,7 @@ extension Graph {
     /// True when every node comes after the producers of everything it reads.
     public func isTopologicallyOrdered() -> Bool {
         for (p, n) in storage.nodes.enumerated() {
-            for name in Graph.consumedNames(of: n) {
+            for name in Graph.consumedNames(of: n) where !name.isEmpty {
                 if let pid = storage.producers[name]?.nodeID, let pp = storage.position[pid], pp >= p { return false }
             }
         }

@@ -1,7 +1,7 @@
 /// onnx-tool: the command-line face of the ONNX reader/writer for scripts and CI.
 ///   onnx-tool roundtrip IN OUT [--external]   load IN, save OUT (optionally with external data)
 ///   onnx-tool info FILE                        summary figures of a model
-///   onnx-tool me FILE OUT.json                 Model Explorer JSON export
+///   onnx-tool me FILE OUT.json [--node-data ND.json]  Model Explorer JSON export (+ demo node data)
 ///   onnx-tool load-time FILE [--repeat N]      load time (median ms), peak RSS, weight bytes
 ///   onnx-tool save-time IN OUT [--repeat N] [--external]   save time (median ms)
 ///   onnx-tool fuzz --count N --seed S FILE...  mutate inputs, count crashes/hangs/errors
@@ -24,7 +24,7 @@ func positional(_ args: [String]) -> [String] {
     var skip = false
     for a in args {
         if skip { skip = false; continue }
-        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" { skip = true; continue }
+        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--node-data" { skip = true; continue }
         if a.hasPrefix("--") { continue }
         out.append(a)
     }
@@ -77,19 +77,29 @@ do {
         let model = try ONNXReader.load(path: pos[0])
         let json = ModelExplorerExporter.export(model, label: (pos[0] as NSString).lastPathComponent)
         try Data(json.utf8).write(to: URL(fileURLWithPath: pos[1]))
+        if let nd = option(args, "--node-data") {
+            // Demo figure: weight elements each node reads from initializers.
+            var values: [NodeID: Double] = [:]
+            for n in model.graph.nodes {
+                values[n.id] = Double(n.inputs.compactMap { model.graph.initializer(named: $0)?.elementCount }.reduce(0, +))
+            }
+            try Data(ModelExplorerExporter.nodeData(values, name: "weight elements").utf8).write(to: URL(fileURLWithPath: nd))
+        }
     case "load-time":
         guard pos.count == 1 else { fail("usage: onnx-tool load-time FILE [--repeat N]") }
         let repeats = Int(option(args, "--repeat") ?? "5") ?? 5
         var times: [Double] = []
-        var weightBytes = 0
-        var nodes = 0
+        var last: Model?
         for _ in 0..<max(1, repeats) {
+            last = nil
             let t0 = now()
             let model = try ONNXReader.load(path: pos[0])
             times.append((now() - t0) * 1000)
-            weightBytes = model.graph.summary().initializerBytes
-            nodes = model.graph.summary().totalNodeCount
+            last = model
         }
+        let summary = last?.graph.summary()
+        let weightBytes = summary?.initializerBytes ?? 0
+        let nodes = summary?.totalNodeCount ?? 0
         print(String(format: "load_ms %.3f peak_rss %d weight_bytes %d nodes %d", median(times), peakRSS(), weightBytes, nodes))
     case "save-time":
         guard pos.count == 2 else { fail("usage: onnx-tool save-time IN OUT [--repeat N] [--external]") }
