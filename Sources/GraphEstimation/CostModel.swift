@@ -188,6 +188,43 @@ public enum CostModel {
         k.onnxToolMACs = otMACs
     }
 
+    /// Counts of the per-element families (binary, unary, transcendental, reductions) and copies.
+    static func perElement(_ traits: OpTraits, op: String, outVol: Int, inVol: Int, present: Int, transcendentalFLOPs tr: Int,
+                           _ k: inout OpCounts, _ c: inout NodeCost) {
+        let ot = traits.onnxToolPerExtraInput ? satMul(traits.onnxToolWeight, max(1, present - 1)) : traits.onnxToolWeight
+        switch traits.costGroup {
+        case .reduction:
+            k.flops = inVol; k.deepspeedFLOPs = 0; k.onnxToolMACs = satMul(inVol, traits.onnxToolWeight)
+            c.opClass = .reduction
+        case .binary:
+            k.flops = satMul(outVol, max(1, present - 1))
+            if traits.deepspeedPerElement { k.deepspeedFLOPs = outVol }
+            k.onnxToolMACs = satMul(outVol, ot)
+            c.opClass = .elementwise
+        case .transcendental:
+            k.flops = satMul(outVol, tr)
+            if traits.deepspeedPerElement { k.deepspeedFLOPs = outVol }
+            k.onnxToolMACs = satMul(outVol, ot)
+            c.opClass = .elementwise
+        case .simpleUnary:
+            k.flops = outVol
+            if traits.deepspeedPerElement { k.deepspeedFLOPs = outVol }
+            k.onnxToolMACs = satMul(outVol, ot)
+            c.opClass = .elementwise
+        case .other:
+            if traits.isDataMovement { c.opClass = .dataMovement } else { c.status = .unsupportedOp; c.opClass = .other }
+        }
+    }
+
+    /// onnx-tool's per-input-element weight of a reduction (0 when onnx-tool does not count it).
+    static func onnxToolReductionWeight(_ op: String) -> Int {
+        switch op {
+        case "ReduceMean", "ReduceSum", "ReduceProd", "ReduceMin", "ReduceMax": return 1
+        case "ReduceL2": return 25
+        default: return 0
+        }
+    }
+
     /// Bytes of value `v` at its type (floats at `floatBytes` when given), also tallied by kind in `c`.
     @inline(__always)
     static func traffic(_ v: Int, _ t: ShapeTable, _ floatBytes: Double?, _ c: inout NodeCost) -> Double {
@@ -241,6 +278,10 @@ public enum CostModel {
         var k = c.counts
 
 
+        // per-element families and plain copies skip the string switch (it compares case by case)
+        if traits.costGroup != .other || (traits.isDataMovement && op != "Resize" && op != "Upsample") {
+            perElement(traits, op: op, outVol: outVol, inVol: inVol, present: present, transcendentalFLOPs: tr, &k, &c)
+        } else {
         switch op {
         case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
             let wi = op == "QLinearConv" ? 3 : 1
@@ -371,37 +412,8 @@ public enum CostModel {
             k.fvcoreMACs = satMul(outVol, mode == "nearest" ? 1 : 4); k.deepspeedFLOPs = outVol
             c.opClass = .dataMovement
         default:
-            if reductions.contains(op) {
-                k.flops = inVol; k.deepspeedFLOPs = 0
-                switch op {
-                case "ReduceMean", "ReduceSum", "ReduceProd", "ReduceMin", "ReduceMax": k.onnxToolMACs = inVol
-                case "ReduceL2": k.onnxToolMACs = 25 &* inVol
-                default: k.onnxToolMACs = 0
-                }
-                c.opClass = .reduction
-            } else if binary.contains(op) {
-                let extra = max(1, present - 1)
-                k.flops = satMul(outVol, extra)
-                if deepspeedArithmetic.contains(op) { k.deepspeedFLOPs = outVol }
-                k.onnxToolMACs = satMul(outVol, onnxToolWeight(op, inputs: present) ?? 0)
-                c.opClass = .elementwise
-            } else if transcendental.contains(op) {
-                k.flops = satMul(outVol, tr)
-                if deepspeedActivations.contains(op) {
-                    k.deepspeedFLOPs = outVol
-                }
-                k.onnxToolMACs = satMul(outVol, onnxToolWeight(op, inputs: present) ?? 0)
-                c.opClass = .elementwise
-            } else if simpleUnary.contains(op) {
-                k.flops = outVol
-                if deepspeedActivations.contains(op) { k.deepspeedFLOPs = outVol }
-                k.onnxToolMACs = satMul(outVol, onnxToolWeight(op, inputs: present) ?? 0)
-                c.opClass = .elementwise
-            } else if traits.isDataMovement {
-                c.opClass = .dataMovement
-            } else {
-                c.status = .unsupportedOp; c.opClass = .other
-            }
+            perElement(traits, op: op, outVol: outVol, inVol: inVol, present: present, transcendentalFLOPs: tr, &k, &c)
+        }
         }
         c.counts = k
         return c

@@ -121,7 +121,7 @@ extension CostAnalysis {
                 let address = UInt(bitPattern: base)
                 DispatchQueue.concurrentPerform(iterations: chunks) { c in
                     // each chunk initializes a disjoint range of the buffer
-                    let p = UnsafeMutablePointer<T>(bitPattern: address).unsafelyUnwrapped
+                    guard let p = UnsafeMutablePointer<T>(bitPattern: address) else { return }
                     for i in c * chunk..<min(count, (c + 1) * chunk) { (p + i).initialize(to: body(i)) }
                 }
                 initialized = count
@@ -310,6 +310,7 @@ public enum GraphEstimator {
         var points: [RooflinePoint] = []
         var issues = a.shapes.issues.map { "node \($0.node): \($0.message)" }
         var spaces = NamespaceAccumulator(), ops = OpTypeAccumulator()
+        let pricing = model?.pricing
         for i in g.nodes.indices {
             let n = g.nodes[i]
             let c = a.costs[i]
@@ -321,7 +322,7 @@ public enum GraphEstimator {
             if c.status == .unsupportedOp { issues.append("node \(i): \(n.opType) \"\(n.name)\": no cost formula (bytes only)") }
             if c.status == .controlFlow { issues.append("node \(i): \(n.opType) \"\(n.name)\": subgraph bodies not costed") }
             // time is always priced with graphsmith FLOPs (the work the device does), whatever the reporting convention
-            if let timing = model?.time(WorkItem(flops: Double(c.counts.flops), bytes: c.bytes, opClass: c.opClass, gemm: c.gemm)) {
+            if let timing = pricing?.time(WorkItem(flops: Double(c.counts.flops), bytes: c.bytes, opClass: c.opClass, gemm: c.gemm)) {
                 e.latency = timing.latency; e.energy = timing.energy; e.bottleneck = timing.bottleneck
                 latency = latency + timing.latency; energy = energy + timing.energy
                 var start = 0.0
@@ -356,6 +357,7 @@ public enum GraphEstimator {
     /// `bytesPrecision` re-prices float traffic (nil: as analysed).
     public static func quickTotals(_ a: CostAnalysis, model: RooflineModel, bytesPrecision: Precision? = nil)
         -> (latency: Estimate, energy: Estimate, flops: Double, bytes: Double) {
+        let model = model.pricing
         var lat = Estimate.zero, en = Estimate.zero, fl = 0.0, by = 0.0
         for c in a.costs {
             let bytes = bytesPrecision.map { c.bytes(at: $0) } ?? c.bytes
@@ -428,3 +430,18 @@ struct OpTypeAccumulator {
     func result() -> [OpTypeRollup] { out.sorted { $0.macs != $1.macs ? $0.macs > $1.macs : $0.opType < $1.opType } }
 }
 
+
+extension EstimateOptions {
+    /// Parses dimension bindings as a user types them: `["batch=8", "seq=512"]` (or one
+    /// string `"batch=8 seq=512"`). Errors name the offending word.
+    public static func parseBindings(_ words: [String]) throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for word in words.flatMap({ $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }) {
+            let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw EstimationError.badBinding("\"\(word)\" is not NAME=SIZE") }
+            guard let v = Int(parts[1]), v > 0 else { throw EstimationError.badBinding("\(parts[0]): \"\(parts[1])\" is not a positive integer") }
+            out[parts[0]] = v
+        }
+        return out
+    }
+}

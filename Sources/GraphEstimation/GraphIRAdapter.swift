@@ -46,12 +46,18 @@ extension OpGraph {
         }
         for i in graph.inputs where !i.name.isEmpty { inputs.append(valueIndex(i.name)) }
         var paths = ScopeCache()
-        for n in graph.nodes {
-            let attrs = n.attributes.map { NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: smallValues)) }
-            let ins = n.inputs.map { $0.isEmpty ? -1 : valueIndex($0) }
-            let outs = n.outputs.map { $0.isEmpty ? -1 : valueIndex($0) }
-            addNode(OpNode(id: n.id, opType: n.opType, domain: n.domain, name: n.name, path: paths.path(n),
-                           attributeList: attrs, inputs: ins, outputs: outs))
+        // Read fields through a buffer pointer: binding a GraphIR `Node` to a local would copy all of
+        // its fields (a dozen reference counts) for every node.
+        graph.nodes.withUnsafeBufferPointer { gn in
+            for i in gn.indices {
+                let attrs = gn[i].attributes.map {
+                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: smallValues))
+                }
+                let ins = gn[i].inputs.map { $0.isEmpty ? -1 : valueIndex($0) }
+                let outs = gn[i].outputs.map { $0.isEmpty ? -1 : valueIndex($0) }
+                addNode(OpNode(id: gn[i].id, opType: gn[i].opType, domain: gn[i].domain, name: gn[i].name,
+                               path: paths.path(gn, i), attributeList: attrs, inputs: ins, outputs: outs))
+            }
         }
         for o in graph.outputs where !o.name.isEmpty { outputs.append(valueIndex(o.name)) }
     }
@@ -90,21 +96,37 @@ extension GraphEstimator {
 }
 
 /// Hierarchy paths with a cache: name-derived scopes depend only on the name up to its last
-/// "/", so each prefix is split once (and consecutive nodes usually share it).
+/// "/", so each prefix is split once. Prefixes are compared as bytes (consecutive nodes usually
+/// share one), which is far cheaper than Unicode-aware substring comparison or hashing.
 struct ScopeCache {
-    var cache: [Substring: [String]] = [:]
-    var lastKey: Substring = ""
+    var cache: [[UInt8]: [String]] = [:]
+    var lastKey: [UInt8] = []
     var lastPath: [String] = []
 
-    mutating func path(_ n: Node) -> [String] {
-        let utf8 = n.name.utf8
-        guard n.hierarchyPath == nil, n.metadataProps.isEmpty, utf8.first == UInt8(ascii: "/"),
-              let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return Hierarchy.path(of: n).0 }
-        let key = n.name[..<slash]
-        if key.utf8.elementsEqual(lastKey.utf8) { return lastPath }
-        let p: [String]
-        if let hit = cache[key] { p = hit } else { p = Hierarchy.path(of: n).0; cache[key] = p }
-        lastKey = key; lastPath = p
-        return p
+    /// Path of node `i` (fields read in place: a `Node` copy costs a dozen reference counts).
+    mutating func path(_ nodes: UnsafeBufferPointer<Node>, _ i: Int) -> [String] {
+        guard nodes[i].hierarchyPath == nil, nodes[i].metadataProps.isEmpty else { return Hierarchy.path(of: nodes[i]).0 }
+        var name = nodes[i].name
+        let hit: [String]?? = name.withUTF8 { bytes -> [String]?? in
+            guard bytes.first == UInt8(ascii: "/"), let slash = bytes.lastIndex(of: UInt8(ascii: "/")),
+                  slash < bytes.count - 1 else { return .some(nil) }
+            let key = UnsafeBufferPointer(rebasing: bytes[..<slash])
+            if key.count == lastKey.count && key.elementsEqual(lastKey) { return .some(lastPath) }
+            let k = Array(key)
+            if let p = cache[k] { lastKey = k; lastPath = p; return .some(p) }
+            lastKey = k
+            return nil
+        }
+        switch hit {
+        case .some(.some(let p)): return p
+        case .some(.none): return Hierarchy.path(of: nodes[i]).0      // not a "/a/b/Op" name
+        case .none:
+            // New prefix: its "/"-separated parts are the scopes (what `Hierarchy.path` derives from
+            // such a name: all segments but the op's own, empty ones skipped).
+            let p = lastKey.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
+            cache[lastKey] = p; lastPath = p
+            return p
+        }
     }
 }
+

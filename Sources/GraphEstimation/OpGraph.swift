@@ -64,12 +64,28 @@ public struct OpTraits: Sendable, Hashable {
     public var neverFolded = false
     /// Whether the cost model has a formula for the op.
     public var hasCostFormula = false
+    /// Comparison/logical ops (bool output).
+    public var producesBool = false
+    /// Shape-rule family (the two big families are dispatched without string compares).
+    var shapeGroup: ShapeGroup = .other
+    /// Cost-formula family for the ops costed per element.
+    var costGroup: CostGroup = .other
+    /// onnx-tool's instruction weight per output element (per input element for reductions).
+    var onnxToolWeight = 0
+    /// Whether that weight is multiplied by (inputs - 1), as onnx-tool does for Add/Sub/Mul/Div/Min/Max/Sum.
+    var onnxToolPerExtraInput = false
+    /// Whether DeepSpeed's profiler counts 1 FLOP per element for the op.
+    var deepspeedPerElement = false
+
+    enum ShapeGroup: Sendable, Hashable { case sameShape, broadcast, other }
+    enum CostGroup: Sendable, Hashable { case binary, transcendental, simpleUnary, reduction, other }
 
     static let table: [String: OpTraits] = {
         var t: [String: OpTraits] = [:]
         let known = CostModel.matrixAndSpecialOps.union(CostModel.reductions).union(CostModel.binary)
             .union(CostModel.transcendental).union(CostModel.simpleUnary).union(CostModel.dataMovementOps)
             .union(CostModel.metadataOps).union(ShapeInference.neverFolded).union(CostModel.controlFlowOps)
+            .union(ShapeInference.sameShapeOps).union(ShapeInference.broadcastOps)
         for op in known {
             var x = OpTraits()
             x.isMetadata = CostModel.metadataOps.contains(op)
@@ -77,6 +93,14 @@ public struct OpTraits: Sendable, Hashable {
             x.isControlFlow = CostModel.controlFlowOps.contains(op)
             x.neverFolded = ShapeInference.neverFolded.contains(op)
             x.hasCostFormula = CostModel.isKnown(op)
+            x.producesBool = ShapeInference.comparisonOps.contains(op) || op == "Not" || op == "IsNaN" || op == "IsInf"
+            x.shapeGroup = ShapeInference.sameShapeOps.contains(op) ? .sameShape : (ShapeInference.broadcastOps.contains(op) ? .broadcast : .other)
+            x.onnxToolWeight = CostModel.reductions.contains(op) ? CostModel.onnxToolReductionWeight(op)
+                : (CostModel.onnxToolWeight(op, inputs: 2) ?? 0)
+            x.onnxToolPerExtraInput = ["Add", "Sub", "Mul", "Div", "Min", "Max", "Mod", "Sum"].contains(op)
+            x.deepspeedPerElement = CostModel.deepspeedArithmetic.contains(op) || CostModel.deepspeedActivations.contains(op)
+            x.costGroup = CostModel.reductions.contains(op) ? .reduction : CostModel.binary.contains(op) ? .binary
+                : CostModel.transcendental.contains(op) ? .transcendental : CostModel.simpleUnary.contains(op) ? .simpleUnary : .other
             t[op] = x
         }
         return t

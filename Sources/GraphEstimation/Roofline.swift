@@ -170,7 +170,45 @@ public struct RooflineModel: Sendable {
 
     /// GEMM efficiency on GPUs: tile padding (M, N rounded up to tiles), wave quantization
     /// (`tiles / (ceil(tiles/units)·units)`) and a K-depth ramp `K/(K+32)`. 1 off GPUs.
-    public func gemmEfficiency(_ g: GemmShape) -> Double {
+    public func gemmEfficiency(_ g: GemmShape) -> Double { pricing.gemmEfficiency(g) }
+
+    /// Prices one node.
+    public func time(_ w: WorkItem) -> NodeTiming { pricing.time(w) }
+
+    /// The scalars `time` needs, in a small value with no strings: the per-node path copies
+    /// nothing big.
+    var pricing: Pricing {
+        Pricing(matrixPeak: matrixPeak, vectorPeak: vectorPeak, bandwidth: bandwidth, efficiency: efficiency,
+                calibration: calibration, peakConfidence: peakConfidence, onChipBytes: onChipBytes,
+                launchOverhead: launchOverhead, isGPU: isGPU, computeUnits: computeUnits, energyParams: energyParams)
+    }
+
+    /// The two roofs for a chart: attainable FLOP/s at arithmetic intensity x is
+    /// `min(peak, x · BW)`; the ridge point is `peak / BW` FLOP/byte.
+    public func roofs() -> RoofLines {
+        RoofLines(matrixPeakFLOPS: matrixPeak * efficiency.matmulCompute, vectorPeakFLOPS: vectorPeak * efficiency.vectorCompute,
+                  bandwidthBytesPerSecond: bandwidth * efficiency.memory,
+                  theoreticalMatrixPeakFLOPS: matrixPeak, theoreticalBandwidth: bandwidth)
+    }
+}
+
+/// The per-node roofline arithmetic (see `RooflineModel`).
+struct Pricing: Sendable {
+    let matrixPeak: Double
+    let vectorPeak: Double
+    let bandwidth: Double
+    let efficiency: Efficiency
+    let calibration: Calibration?
+    let peakConfidence: DataConfidence
+    let onChipBytes: Double?
+    let launchOverhead: Double
+    let isGPU: Bool
+    let computeUnits: Int?
+    let energyParams: (pjPerFLOP: Double, pjPerByte: Double, staticW: Double, tdp: Double?, calibrated: Bool)
+
+    /// GEMM efficiency on GPUs: tile padding (M, N rounded up to tiles), wave quantization
+    /// (`tiles / (ceil(tiles/units)·units)`) and a K-depth ramp `K/(K+32)`. 1 off GPUs.
+    func gemmEfficiency(_ g: GemmShape) -> Double {
         guard isGPU, g.m > 0, g.n > 0, g.k > 0 else { return 1 }
         let tm = efficiency.tile, tn = efficiency.tile
         let tilesM = (g.m + tm - 1) / tm, tilesN = (g.n + tn - 1) / tn
@@ -185,7 +223,7 @@ public struct RooflineModel: Sendable {
     }
 
     /// Prices one node.
-    public func time(_ w: WorkItem) -> NodeTiming {
+    func time(_ w: WorkItem) -> NodeTiming {
         if w.opClass == .metadata || (w.flops == 0 && w.bytes == 0) {
             return NodeTiming(latency: .zero, energy: .zero, bottleneck: .memory, computeTime: 0, memoryTime: 0, powerCapped: false)
         }
@@ -217,13 +255,6 @@ public struct RooflineModel: Sendable {
                           computeTime: computeTime, memoryTime: memoryTime, powerCapped: capped)
     }
 
-    /// The two roofs for a chart: attainable FLOP/s at arithmetic intensity x is
-    /// `min(peak, x · BW)`; the ridge point is `peak / BW` FLOP/byte.
-    public func roofs() -> RoofLines {
-        RoofLines(matrixPeakFLOPS: matrixPeak * efficiency.matmulCompute, vectorPeakFLOPS: vectorPeak * efficiency.vectorCompute,
-                  bandwidthBytesPerSecond: bandwidth * efficiency.memory,
-                  theoreticalMatrixPeakFLOPS: matrixPeak, theoreticalBandwidth: bandwidth)
-    }
 }
 
 /// Roof lines for a roofline chart (achievable and theoretical).

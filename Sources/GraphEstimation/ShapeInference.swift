@@ -156,113 +156,13 @@ public enum ShapeInference {
     static func inferNode(_ n: OpNode, ins: [[Int]?], vals: [[Double]?], bits: Int) -> NodeResult {
         var r = NodeResult()
         let x = ins.first ?? nil
-        switch n.opType {
-        case "Constant":
-            if let t = n.tensor("value") { r.shapes = [t.shape]; r.values = [t.values]; r.bits = [(t.elementBits, t.isFloat)] }
-            else if let v = n.float("value_float") { r.shapes = [[]]; r.values = [[v]]; r.bits = [(32, true)] }
-            else if let v = n.floats("value_floats") { r.shapes = [[v.count]]; r.values = [v]; r.bits = [(32, true)] }
-            else if let v = n.int("value_int") { r.shapes = [[]]; r.values = [[Double(v)]]; r.bits = [(64, false)] }
-            else if let v = n.ints("value_ints") { r.shapes = [[v.count]]; r.values = [v.map(Double.init)]; r.bits = [(64, false)] }
-            else { r.issue = "Constant without a readable value" }
-        case "Identity", "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Gelu",
-             "HardSigmoid", "HardSwish", "LeakyRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign", "Mish", "Floor", "Ceil",
-             "Round", "Sign", "Not", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
-             "Softmax", "LogSoftmax", "Hardmax", "LRN", "BatchNormalization", "InstanceNormalization", "GroupNormalization",
-             "CumSum", "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "Trilu", "Shrink", "ThresholdedRelu",
-             "Swish", "FastGelu", "QuickGelu", "BiasGelu", "MeanVarianceNormalization", "LpNormalization", "Clip", "PRelu":
-            r.shapes = [x]
-            if let v = vals.first ?? nil {
-                switch n.opType {
-                case "Identity": r.values = [v]
-                case "Neg": r.values = [v.map { -$0 }]
-                case "Abs": r.values = [v.map { abs($0) }]
-                case "Floor": r.values = [v.map { $0.rounded(.down) }]
-                case "Ceil": r.values = [v.map { $0.rounded(.up) }]
-                case "Sqrt": r.values = [v.map { $0.squareRoot() }]
-                default: break
-                }
-            }
-            if n.opType == "Not" || n.opType == "IsNaN" || n.opType == "IsInf" { r.bits = [(8, false)] }
-            if n.opType == "QuantizeLinear" { r.bits = [(8, false)] }
-            if n.opType == "DequantizeLinear" { r.bits = [(32, true)] }
-        case "Dropout":
-            r.shapes = [x, x]; r.bits = [nil, (8, false)]
-        case "Cast", "CastLike":
-            r.shapes = [x]
-            if let to = n.int("to") {
-                let info = onnxTypeInfo(to); r.bits = [info]
-                if let v = vals.first ?? nil { r.values = [info.1 ? v : v.map { $0.rounded(.towardZero) }] }
-            } else if n.opType == "CastLike", ins.count > 1 { r.values = [vals.first ?? nil] }
-        case "LayerNormalization", "SimplifiedLayerNormalization", "RMSNormalization", "SkipLayerNormalization",
-             "SkipSimplifiedLayerNormalization":
-            guard let x else { break }
-            let ax = axis(n.int("axis") ?? -1, x.count)
-            let stat = Array(x.prefix(max(ax, 0))) + Array(repeating: 1, count: max(x.count - ax, 0))
-            r.shapes = [x, stat, stat]
-        case "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater",
-             "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor":
-            r.shapes = [broadcast(ins)]
-            if comparisonOps.contains(n.opType) { r.bits = [(8, false)] }
-            if ins.count == 2, let a = vals[0], let b = vals[1], let sa = ins[0], let sb = ins[1] {
-                let f: ((Double, Double) -> Double)?
-                switch n.opType {
-                case "Add": f = { $0 + $1 }
-                case "Sub": f = { $0 - $1 }
-                case "Mul": f = { $0 * $1 }
-                case "Div": f = { b in { a, c in c == 0 ? 0 : (b ? (a / c).rounded(.towardZero) : a / c) } }(isIntegerBits(bits) && n.opType == "Div")
-                case "Max": f = { max($0, $1) }
-                case "Min": f = { min($0, $1) }
-                case "Equal": f = { $0 == $1 ? 1 : 0 }
-                case "Less": f = { $0 < $1 ? 1 : 0 }
-                case "Greater": f = { $0 > $1 ? 1 : 0 }
-                case "Pow": f = { pow($0, $1) }
-                case "Mod": f = { $1 == 0 ? 0 : $0.truncatingRemainder(dividingBy: $1) }
-                default: f = nil
-                }
-                if let f { r.values = [evalBinary(a, sa, b, sb, f)] }
-            }
-        case "Where":
-            r.shapes = [broadcast(ins)]
-            if ins.count == 3, let c = vals[0], let a = vals[1], let b = vals[2], let sc = ins[0], let sa = ins[1], let sb = ins[2],
-               let ca = evalBinary(c, sc, a, sa, { $0 != 0 ? $1 : .nan }), let cs = broadcast([sc, sa]) {
-                r.values = [evalBinary(ca, cs, b, sb, { $0.isNaN ? $1 : $0 })]
-            }
-        case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
-            let wi = n.opType == "QLinearConv" ? 3 : 1
-            guard let x, wi < ins.count, let w = ins[wi], x.count >= 3, w.count == x.count else { r.issue = "needs input and weight shapes"; break }
-            let sp = x.count - 2
-            let k = n.ints("kernel_shape") ?? Array(w.suffix(sp))
-            let out = convOutput(Array(x.suffix(sp)), kernel: k, node: n)
-            r.shapes = [[x[0], w[0]] + out]
-            if n.opType == "ConvInteger" { r.bits = [(32, false)] }
-        case "ConvTranspose":
-            guard let x, ins.count > 1, let w = ins[1], x.count >= 3, w.count == x.count else { r.issue = "needs input and weight shapes"; break }
-            let sp = x.count - 2
-            let g = n.int("group") ?? 1
-            let k = n.ints("kernel_shape") ?? Array(w.suffix(sp))
-            if let os = n.ints("output_shape"), os.count >= sp { r.shapes = [[x[0], w[1] * g] + Array(os.suffix(sp))]; break }
-            let s = n.ints("strides") ?? Array(repeating: 1, count: sp)
-            let d = n.ints("dilations") ?? Array(repeating: 1, count: sp)
-            let op = n.ints("output_padding") ?? Array(repeating: 0, count: sp)
-            let p = n.ints("pads") ?? Array(repeating: 0, count: 2 * sp)
-            let autoPad = n.string("auto_pad") ?? "NOTSET"
-            var out: [Int] = []
-            for i in 0..<sp {
-                let inI = x[2 + i]
-                if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" { out.append(inI * s[safe: i, 1]) }
-                else {
-                    out.append(s[safe: i, 1] * (inI - 1) + op[safe: i, 0] + ((k[safe: i, 1] - 1) * d[safe: i, 1] + 1) - p[safe: i, 0] - p[safe: i + sp, 0])
-                }
-            }
-            r.shapes = [[x[0], w[1] * g] + out]
-        case "MaxPool", "AveragePool", "LpPool":
-            guard let x, x.count >= 3, let k = n.ints("kernel_shape") else { r.issue = "needs input shape and kernel_shape"; break }
-            let out = convOutput(Array(x.suffix(x.count - 2)), kernel: k, node: n)
-            r.shapes = [[x[0], x[1]] + out, [x[0], x[1]] + out]
-            r.bits = [nil, (64, false)]
-        case "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool":
-            guard let x, x.count >= 2 else { break }
-            r.shapes = [[x[0], x[1]] + Array(repeating: 1, count: x.count - 2)]
+        // the two big families first, by a precomputed group (string switches compare one case at a time)
+        switch n.traits.shapeGroup {
+        case .sameShape: inferSameShape(n, x, vals, &r); return r
+        case .broadcast: inferBroadcast(n, ins, vals, bits, &r); return r
+        case .other: break
+        }
+        switch n.opType {   // most frequent ops first: a string switch tests cases in order
         case "MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul":
             let bi = n.opType == "QLinearMatMul" ? 3 : 1
             guard let a = x, bi < ins.count, let b = ins[bi], !a.isEmpty, !b.isEmpty else { r.issue = "needs both operand shapes"; break }
@@ -274,24 +174,6 @@ public enum ShapeInference {
             if b.count == 1 { out.removeLast() }
             r.shapes = [out]
             if n.opType == "MatMulInteger" { r.bits = [(32, false)] }
-        case "Gemm":
-            guard let a = x, ins.count > 1, let b = ins[1], a.count == 2, b.count == 2 else { r.issue = "needs 2-D operand shapes"; break }
-            let m = (n.int("transA") ?? 0) != 0 ? a[1] : a[0]
-            let nn = (n.int("transB") ?? 0) != 0 ? b[0] : b[1]
-            r.shapes = [[m, nn]]
-        case "Einsum":
-            guard let eq = n.string("equation"), let spec = EinsumSpec(eq), ins.allSatisfy({ $0 != nil }) else { r.issue = "cannot read einsum"; break }
-            r.shapes = [spec.outputShape(ins.compactMap { $0 })]
-        case "Attention", "MultiHeadAttention", "GroupQueryAttention":
-            r.shapes = [x]
-        case "Shape":
-            guard let x else { break }
-            let start = axis(n.int("start") ?? 0, x.count), end = axis(n.int("end") ?? x.count, x.count)
-            let s = Array(x[max(0, start)..<min(max(end, max(0, start)), x.count)])
-            r.shapes = [[s.count]]; r.values = [s.map(Double.init)]; r.bits = [(64, false)]
-        case "Size":
-            guard let x else { break }
-            r.shapes = [[]]; r.values = [[Double(volume(x))]]; r.bits = [(64, false)]
         case "Reshape":
             guard let x, ins.count > 1, let spec = vals[1] else { r.issue = "shape input is not a known constant"; break }
             let allowZero = (n.int("allowzero") ?? 0) != 0
@@ -303,24 +185,6 @@ public enum ShapeInference {
             }
             guard volume(out) == volume(x) else { r.issue = "cannot reshape \(x) to \(spec.map { Int($0) })"; break }
             r.shapes = [out]; r.values = [vals[0]]
-        case "Flatten":
-            guard let x else { break }
-            let a = axis(n.int("axis") ?? 1, x.count)
-            r.shapes = [[volume(Array(x.prefix(a))), volume(Array(x.dropFirst(a)))]]; r.values = [vals[0]]
-        case "Squeeze":
-            guard let x else { break }
-            let axes = (n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil))?.map { axis($0, x.count) }
-            var kept: [Int] = []
-            for (i, d) in x.enumerated() where axes.map({ !$0.contains(i) }) ?? (d != 1) { kept.append(d) }
-            r.shapes = [kept]
-            r.values = [vals[0]]
-        case "Unsqueeze":
-            guard let x, let axesRaw = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map({ Int($0) }) : nil) else { r.issue = "axes unknown"; break }
-            let rank = x.count + axesRaw.count
-            let axes = Set(axesRaw.map { axis($0, rank) })
-            var out: [Int] = [], j = 0
-            for i in 0..<rank { if axes.contains(i) { out.append(1) } else if j < x.count { out.append(x[j]); j += 1 } }
-            r.shapes = [out]; r.values = [vals[0]]
         case "Transpose":
             guard let x else { break }
             let perm = n.ints("perm") ?? Array((0..<x.count).reversed())
@@ -331,6 +195,41 @@ public enum ShapeInference {
                 r.values = [gatherValues(v, inShape: x, outShape: outShape) { o in
                     var c = Array(repeating: 0, count: o.count); for (i, p) in perm.enumerated() { c[p] = o[i] }; return c }]
             }
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
+             "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin":
+            guard let x else { break }
+            let keep = (n.int("keepdims") ?? 1) != 0
+            var axes: [Int]?
+            if n.opType.hasPrefix("Arg") { axes = [n.int("axis") ?? 0] } else { axes = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil) }
+            if axes == nil && ins.count > 1 && n.inputs[1] >= 0 { r.issue = "reduction axes unknown"; break }
+            let noop = (n.int("noop_with_empty_axes") ?? 0) != 0
+            let set = Set((axes ?? (noop ? [] : Array(0..<x.count))).map { axis($0, x.count) })
+            r.shapes = [x.enumerated().compactMap { set.contains($0.offset) ? (keep ? 1 : nil) : $0.element }]
+            if n.opType.hasPrefix("Arg") { r.bits = [(64, false)] }
+            if n.opType == "ReduceProd", let v = vals[0], x.count == 1, !keep || true { r.values = [[v.reduce(1, *)]] }
+        case "Gather":
+            guard let x, ins.count > 1, let idx = ins[1] else { r.issue = "needs data and indices shapes"; break }
+            let a = axis(n.int("axis") ?? 0, x.count)
+            guard a >= 0 && a < x.count else { r.issue = "bad axis"; break }
+            r.shapes = [Array(x[..<a]) + idx + Array(x[(a + 1)...])]
+            if let v = vals[0], let iv = vals[1], x.count == 1 {
+                r.values = [iv.map { i in let k = Int(i) < 0 ? Int(i) + v.count : Int(i); return k >= 0 && k < v.count ? v[k] : 0 }]
+            }
+        case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
+            let wi = n.opType == "QLinearConv" ? 3 : 1
+            guard let x, wi < ins.count, let w = ins[wi], x.count >= 3, w.count == x.count else { r.issue = "needs input and weight shapes"; break }
+            let sp = x.count - 2
+            let k = n.ints("kernel_shape") ?? Array(w.suffix(sp))
+            let out = convOutput(Array(x.suffix(sp)), kernel: k, node: n)
+            r.shapes = [[x[0], w[0]] + out]
+            if n.opType == "ConvInteger" { r.bits = [(32, false)] }
+        case "Unsqueeze":
+            guard let x, let axesRaw = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map({ Int($0) }) : nil) else { r.issue = "axes unknown"; break }
+            let rank = x.count + axesRaw.count
+            let axes = Set(axesRaw.map { axis($0, rank) })
+            var out: [Int] = [], j = 0
+            for i in 0..<rank { if axes.contains(i) { out.append(1) } else if j < x.count { out.append(x[j]); j += 1 } }
+            r.shapes = [out]; r.values = [vals[0]]
         case "Concat":
             guard ins.allSatisfy({ $0 != nil }), let first = x else { r.issue = "an input shape is unknown"; break }
             let a = axis(n.int("axis") ?? 0, first.count)
@@ -338,16 +237,18 @@ public enum ShapeInference {
             var out = first; out[a] = ins.reduce(0) { $0 + ($1?[safe: a, 0] ?? 0) }
             r.shapes = [out]
             if vals.allSatisfy({ $0 != nil }) && first.count == 1 { r.values = [vals.flatMap { $0 ?? [] }] }
-        case "Split":
+        case "Shape":
             guard let x else { break }
-            let a = axis(n.int("axis") ?? 0, x.count)
-            guard a >= 0 && a < x.count else { break }
-            var parts = n.ints("split") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil)
-            if parts == nil {
-                let k = max(n.outputs.count, 1), size = (x[a] + k - 1) / k
-                parts = (0..<k).map { min(size, max(x[a] - $0 * size, 0)) }
-            }
-            r.shapes = (parts ?? []).map { var s = x; s[a] = $0; return s }
+            let start = axis(n.int("start") ?? 0, x.count), end = axis(n.int("end") ?? x.count, x.count)
+            let s = Array(x[max(0, start)..<min(max(end, max(0, start)), x.count)])
+            r.shapes = [[s.count]]; r.values = [s.map(Double.init)]; r.bits = [(64, false)]
+        case "Constant":
+            if let t = n.tensor("value") { r.shapes = [t.shape]; r.values = [t.values]; r.bits = [(t.elementBits, t.isFloat)] }
+            else if let v = n.float("value_float") { r.shapes = [[]]; r.values = [[v]]; r.bits = [(32, true)] }
+            else if let v = n.floats("value_floats") { r.shapes = [[v.count]]; r.values = [v]; r.bits = [(32, true)] }
+            else if let v = n.int("value_int") { r.shapes = [[]]; r.values = [[Double(v)]]; r.bits = [(64, false)] }
+            else if let v = n.ints("value_ints") { r.shapes = [[v.count]]; r.values = [v.map(Double.init)]; r.bits = [(64, false)] }
+            else { r.issue = "Constant without a readable value" }
         case "Slice":
             guard let x else { break }
             let starts = n.ints("starts") ?? (ins.count > 1 ? vals[1]?.map { Int(clamping: Int64(max(min($0, 9e18), -9e18))) } : nil)
@@ -378,39 +279,51 @@ public enum ShapeInference {
             if let v = vals[0], v.count == volume(x) {
                 r.values = [gatherValues(v, inShape: x, outShape: out) { o in zip(o.indices, o).map { begin[$0] + $1 * stepPerAxis[$0] } }]
             }
-        case "Gather":
-            guard let x, ins.count > 1, let idx = ins[1] else { r.issue = "needs data and indices shapes"; break }
-            let a = axis(n.int("axis") ?? 0, x.count)
-            guard a >= 0 && a < x.count else { r.issue = "bad axis"; break }
-            r.shapes = [Array(x[..<a]) + idx + Array(x[(a + 1)...])]
-            if let v = vals[0], let iv = vals[1], x.count == 1 {
-                r.values = [iv.map { i in let k = Int(i) < 0 ? Int(i) + v.count : Int(i); return k >= 0 && k < v.count ? v[k] : 0 }]
-            }
-        case "GatherElements":
-            r.shapes = [ins.count > 1 ? ins[1] : nil]
-        case "GatherND":
-            guard let x, ins.count > 1, let idx = ins[1], let last = idx.last else { break }
-            let b = n.int("batch_dims") ?? 0
-            r.shapes = [Array(idx.dropLast()) + Array(x.dropFirst(b + last))]
-        case "ScatterND", "ScatterElements", "Scatter":
+        case "Squeeze":
+            guard let x else { break }
+            let axes = (n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil))?.map { axis($0, x.count) }
+            var kept: [Int] = []
+            for (i, d) in x.enumerated() where axes.map({ !$0.contains(i) }) ?? (d != 1) { kept.append(d) }
+            r.shapes = [kept]
+            r.values = [vals[0]]
+        case "Cast", "CastLike":
             r.shapes = [x]
+            if let to = n.int("to") {
+                let info = onnxTypeInfo(to); r.bits = [info]
+                if let v = vals.first ?? nil { r.values = [info.1 ? v : v.map { $0.rounded(.towardZero) }] }
+            } else if n.opType == "CastLike", ins.count > 1 { r.values = [vals.first ?? nil] }
+        case "Gemm":
+            guard let a = x, ins.count > 1, let b = ins[1], a.count == 2, b.count == 2 else { r.issue = "needs 2-D operand shapes"; break }
+            let m = (n.int("transA") ?? 0) != 0 ? a[1] : a[0]
+            let nn = (n.int("transB") ?? 0) != 0 ? b[0] : b[1]
+            r.shapes = [[m, nn]]
+        case "MaxPool", "AveragePool", "LpPool":
+            guard let x, x.count >= 3, let k = n.ints("kernel_shape") else { r.issue = "needs input shape and kernel_shape"; break }
+            let out = convOutput(Array(x.suffix(x.count - 2)), kernel: k, node: n)
+            r.shapes = [[x[0], x[1]] + out, [x[0], x[1]] + out]
+            r.bits = [nil, (64, false)]
+        case "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool":
+            guard let x, x.count >= 2 else { break }
+            r.shapes = [[x[0], x[1]] + Array(repeating: 1, count: x.count - 2)]
+        case "Where":
+            r.shapes = [broadcast(ins)]
+            if ins.count == 3, let c = vals[0], let a = vals[1], let b = vals[2], let sc = ins[0], let sa = ins[1], let sb = ins[2],
+               let ca = evalBinary(c, sc, a, sa, { $0 != 0 ? $1 : .nan }), let cs = broadcast([sc, sa]) {
+                r.values = [evalBinary(ca, cs, b, sb, { $0.isNaN ? $1 : $0 })]
+            }
+        case "Split":
+            guard let x else { break }
+            let a = axis(n.int("axis") ?? 0, x.count)
+            guard a >= 0 && a < x.count else { break }
+            var parts = n.ints("split") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil)
+            if parts == nil {
+                let k = max(n.outputs.count, 1), size = (x[a] + k - 1) / k
+                parts = (0..<k).map { min(size, max(x[a] - $0 * size, 0)) }
+            }
+            r.shapes = (parts ?? []).map { var s = x; s[a] = $0; return s }
         case "Expand":
             guard let x, ins.count > 1, let s = vals[1] else { r.issue = "target shape unknown"; break }
             r.shapes = [broadcast([x, s.map { Int($0) }])]
-        case "Tile":
-            guard let x, ins.count > 1, let rep = vals[1], rep.count == x.count else { r.issue = "repeats unknown"; break }
-            r.shapes = [zip(x, rep).map { $0 * Int($1) }]
-        case "Pad":
-            guard let x else { break }
-            guard let pads = n.ints("pads") ?? (ins.count > 1 ? vals[1]?.map({ Int($0) }) : nil) else { r.issue = "pads unknown"; break }
-            if let axesV = ins.count > 3 ? vals[3]?.map({ Int($0) }) : nil {
-                var out = x
-                for (i, a0) in axesV.enumerated() { let a = axis(a0, x.count); if a >= 0 && a < x.count { out[a] += pads[safe: i, 0] + pads[safe: i + axesV.count, 0] } }
-                r.shapes = [out]
-            } else {
-                guard pads.count == 2 * x.count else { r.issue = "pads length \(pads.count) for rank \(x.count)"; break }
-                r.shapes = [x.enumerated().map { $0.element + pads[$0.offset] + pads[$0.offset + x.count] }]
-            }
         case "Resize", "Upsample":
             guard let x else { break }
             if n.opType == "Upsample" {
@@ -426,6 +339,68 @@ public enum ShapeInference {
             } else if ins.count == 2, let sc = vals[1], sc.count == x.count {
                 r.shapes = [zip(x, sc).map { Int((Double($0) * $1).rounded(.down)) }]
             } else { r.issue = "scales/sizes unknown" }
+        case "Flatten":
+            guard let x else { break }
+            let a = axis(n.int("axis") ?? 1, x.count)
+            r.shapes = [[volume(Array(x.prefix(a))), volume(Array(x.dropFirst(a)))]]; r.values = [vals[0]]
+        case "LayerNormalization", "SimplifiedLayerNormalization", "RMSNormalization", "SkipLayerNormalization",
+             "SkipSimplifiedLayerNormalization":
+            guard let x else { break }
+            let ax = axis(n.int("axis") ?? -1, x.count)
+            let stat = Array(x.prefix(max(ax, 0))) + Array(repeating: 1, count: max(x.count - ax, 0))
+            r.shapes = [x, stat, stat]
+        case "Dropout":
+            r.shapes = [x, x]; r.bits = [nil, (8, false)]
+        case "ConvTranspose":
+            guard let x, ins.count > 1, let w = ins[1], x.count >= 3, w.count == x.count else { r.issue = "needs input and weight shapes"; break }
+            let sp = x.count - 2
+            let g = n.int("group") ?? 1
+            let k = n.ints("kernel_shape") ?? Array(w.suffix(sp))
+            if let os = n.ints("output_shape"), os.count >= sp { r.shapes = [[x[0], w[1] * g] + Array(os.suffix(sp))]; break }
+            let s = n.ints("strides") ?? Array(repeating: 1, count: sp)
+            let d = n.ints("dilations") ?? Array(repeating: 1, count: sp)
+            let op = n.ints("output_padding") ?? Array(repeating: 0, count: sp)
+            let p = n.ints("pads") ?? Array(repeating: 0, count: 2 * sp)
+            let autoPad = n.string("auto_pad") ?? "NOTSET"
+            var out: [Int] = []
+            for i in 0..<sp {
+                let inI = x[2 + i]
+                if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" { out.append(inI * s[safe: i, 1]) }
+                else {
+                    out.append(s[safe: i, 1] * (inI - 1) + op[safe: i, 0] + ((k[safe: i, 1] - 1) * d[safe: i, 1] + 1) - p[safe: i, 0] - p[safe: i + sp, 0])
+                }
+            }
+            r.shapes = [[x[0], w[1] * g] + out]
+        case "Einsum":
+            guard let eq = n.string("equation"), let spec = EinsumSpec(eq), ins.allSatisfy({ $0 != nil }) else { r.issue = "cannot read einsum"; break }
+            r.shapes = [spec.outputShape(ins.compactMap { $0 })]
+        case "Attention", "MultiHeadAttention", "GroupQueryAttention":
+            r.shapes = [x]
+        case "Size":
+            guard let x else { break }
+            r.shapes = [[]]; r.values = [[Double(volume(x))]]; r.bits = [(64, false)]
+        case "GatherElements":
+            r.shapes = [ins.count > 1 ? ins[1] : nil]
+        case "GatherND":
+            guard let x, ins.count > 1, let idx = ins[1], let last = idx.last else { break }
+            let b = n.int("batch_dims") ?? 0
+            r.shapes = [Array(idx.dropLast()) + Array(x.dropFirst(b + last))]
+        case "ScatterND", "ScatterElements", "Scatter":
+            r.shapes = [x]
+        case "Tile":
+            guard let x, ins.count > 1, let rep = vals[1], rep.count == x.count else { r.issue = "repeats unknown"; break }
+            r.shapes = [zip(x, rep).map { $0 * Int($1) }]
+        case "Pad":
+            guard let x else { break }
+            guard let pads = n.ints("pads") ?? (ins.count > 1 ? vals[1]?.map({ Int($0) }) : nil) else { r.issue = "pads unknown"; break }
+            if let axesV = ins.count > 3 ? vals[3]?.map({ Int($0) }) : nil {
+                var out = x
+                for (i, a0) in axesV.enumerated() { let a = axis(a0, x.count); if a >= 0 && a < x.count { out[a] += pads[safe: i, 0] + pads[safe: i + axesV.count, 0] } }
+                r.shapes = [out]
+            } else {
+                guard pads.count == 2 * x.count else { r.issue = "pads length \(pads.count) for rank \(x.count)"; break }
+                r.shapes = [x.enumerated().map { $0.element + pads[$0.offset] + pads[$0.offset + x.count] }]
+            }
         case "ConstantOfShape":
             guard let s = vals.first ?? nil else { r.issue = "shape input unknown"; break }
             let shape = s.map { Int($0) }
@@ -438,18 +413,6 @@ public enum ShapeInference {
             let count = max(Int(((l - s) / d).rounded(.up)), 0)
             r.shapes = [[count]]
             if count <= OpGraph.maxConstElements { r.values = [(0..<count).map { s + Double($0) * d }] }
-        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
-             "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin":
-            guard let x else { break }
-            let keep = (n.int("keepdims") ?? 1) != 0
-            var axes: [Int]?
-            if n.opType.hasPrefix("Arg") { axes = [n.int("axis") ?? 0] } else { axes = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil) }
-            if axes == nil && ins.count > 1 && n.inputs[1] >= 0 { r.issue = "reduction axes unknown"; break }
-            let noop = (n.int("noop_with_empty_axes") ?? 0) != 0
-            let set = Set((axes ?? (noop ? [] : Array(0..<x.count))).map { axis($0, x.count) })
-            r.shapes = [x.enumerated().compactMap { set.contains($0.offset) ? (keep ? 1 : nil) : $0.element }]
-            if n.opType.hasPrefix("Arg") { r.bits = [(64, false)] }
-            if n.opType == "ReduceProd", let v = vals[0], x.count == 1, !keep || true { r.values = [[v.reduce(1, *)]] }
         case "TopK":
             guard let x, ins.count > 1, let k = vals[1]?.first else { r.issue = "k unknown"; break }
             let a = axis(n.int("axis") ?? -1, x.count)
@@ -501,6 +464,57 @@ public enum ShapeInference {
     }
 
     static func isIntegerBits(_ b: Int) -> Bool { b == 64 || b == 32 } // only used with known-int shape math
+
+    /// Ops whose output has the input's shape (unary element-wise, activations, normalizations).
+    static let sameShapeOps: Set<String> = ["Identity", "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Gelu",
+             "HardSigmoid", "HardSwish", "LeakyRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign", "Mish", "Floor", "Ceil",
+             "Round", "Sign", "Not", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+             "Softmax", "LogSoftmax", "Hardmax", "LRN", "BatchNormalization", "InstanceNormalization", "GroupNormalization",
+             "CumSum", "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "Trilu", "Shrink", "ThresholdedRelu",
+             "Swish", "FastGelu", "QuickGelu", "BiasGelu", "MeanVarianceNormalization", "LpNormalization", "Clip", "PRelu"]
+    /// Element-wise ops with numpy broadcasting.
+    static let broadcastOps: Set<String> = ["Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater",
+             "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor"]
+
+    static func inferSameShape(_ n: OpNode, _ x: [Int]?, _ vals: [[Double]?], _ r: inout NodeResult) {
+        r.shapes = [x]
+        if let v = vals.first ?? nil {
+            switch n.opType {
+            case "Identity": r.values = [v]
+            case "Neg": r.values = [v.map { -$0 }]
+            case "Abs": r.values = [v.map { abs($0) }]
+            case "Floor": r.values = [v.map { $0.rounded(.down) }]
+            case "Ceil": r.values = [v.map { $0.rounded(.up) }]
+            case "Sqrt": r.values = [v.map { $0.squareRoot() }]
+            default: break
+            }
+        }
+        if n.traits.producesBool || n.opType == "QuantizeLinear" { r.bits = [(8, false)] }
+        else if n.opType == "DequantizeLinear" { r.bits = [(32, true)] }
+    }
+
+    static func inferBroadcast(_ n: OpNode, _ ins: [[Int]?], _ vals: [[Double]?], _ bits: Int, _ r: inout NodeResult) {
+        r.shapes = [broadcast(ins)]
+        if n.traits.producesBool { r.bits = [(8, false)] }
+        if ins.count == 2, let a = vals[0], let b = vals[1], let sa = ins[0], let sb = ins[1] {
+            let f: ((Double, Double) -> Double)?
+            switch n.opType {
+            case "Add": f = { $0 + $1 }
+            case "Sub": f = { $0 - $1 }
+            case "Mul": f = { $0 * $1 }
+            case "Div": f = { b in { a, c in c == 0 ? 0 : (b ? (a / c).rounded(.towardZero) : a / c) } }(isIntegerBits(bits) && n.opType == "Div")
+            case "Max": f = { max($0, $1) }
+            case "Min": f = { min($0, $1) }
+            case "Equal": f = { $0 == $1 ? 1 : 0 }
+            case "Less": f = { $0 < $1 ? 1 : 0 }
+            case "Greater": f = { $0 > $1 ? 1 : 0 }
+            case "Pow": f = { pow($0, $1) }
+            case "Mod": f = { $1 == 0 ? 0 : $0.truncatingRemainder(dividingBy: $1) }
+            default: f = nil
+            }
+            if let f { r.values = [evalBinary(a, sa, b, sb, f)] }
+        }
+    }
 
     /// Spatial output size for Conv/Pool (explicit pads, auto_pad, ceil_mode, dilations).
     static func convOutput(_ input: [Int], kernel k: [Int], node n: OpNode) -> [Int] {

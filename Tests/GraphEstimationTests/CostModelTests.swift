@@ -191,3 +191,13 @@ final class CostModelTests: XCTestCase {
         XCTAssertEqual(a.costs[3].bytes, 2 * 144 * 4)
     }
 }
+
+final class BindingParseTests: XCTestCase {
+    func testParsesWordsAndReportsBadOnes() throws {
+        XCTAssertEqual(try EstimateOptions.parseBindings(["batch=8", "seq=512"]), ["batch": 8, "seq": 512])
+        XCTAssertEqual(try EstimateOptions.parseBindings(["batch=8 seq=512"]), ["batch": 8, "seq": 512])
+        XCTAssertThrowsError(try EstimateOptions.parseBindings(["batch"])) { XCTAssertTrue(String(describing: $0).contains("batch")) }
+        XCTAssertThrowsError(try EstimateOptions.parseBindings(["seq=-1"])) { XCTAssertTrue(String(describing: $0).contains("seq")) }
+        XCTAssertThrowsError(try EstimateOptions.parseBindings(["seq=abc"]))
+    }
+}

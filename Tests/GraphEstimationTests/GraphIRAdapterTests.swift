@@ -65,3 +65,15 @@ final class GraphIRAdapterTests: XCTestCase {
         XCTAssertThrowsError(try GraphEstimator.estimate(graph: makeGraph(), options: v))
     }
 }
+
+final class ScopePathTests: XCTestCase {
+    /// The adapter's cached name split must give the same paths as `Hierarchy.path(of:)`.
+    func testScopePathsMatchHierarchy() {
+        let names = ["/a/b/MatMul", "/a/b/Add", "/a//c/Relu", "/x/", "/Op", "plain", "/a/b/Mul", "/a/Sub", "//z/Op"]
+        let nodes = names.map { Node(opType: "Relu", name: $0) }
+        var cache = ScopeCache()
+        nodes.withUnsafeBufferPointer { buf in
+            for i in buf.indices { XCTAssertEqual(cache.path(buf, i), Hierarchy.path(of: buf[i]).0, names[i]) }
+        }
+    }
+}

@@ -96,7 +96,7 @@ for _ in 0..<max(3, runs / 4) {
 }
 if let r = result {
     let ok = r.results.compactMap { $0 }
-    print("graph: \(llama.nodes.count) nodes, \(String(format: "%.3f", Double(LLMCalculator(LLMPresets.config("llama-2-7b")!).parameters().total) / 1e9))B-param preset for scale; \(r.points.count) points, \(ok.count) priced, \(r.errors.count) not supported by the device (no peak for that precision)")
+    print("graph: \(llama.nodes.count) nodes, \(r.points.count) points, \(ok.count) priced, \(r.errors.count) not supported by the device (no peak for that precision)")
     print("TOTAL sweep: median \(ms(stats(sweepTimes).median)), min \(ms(stats(sweepTimes).min)) on \(engine.concurrency) threads  (target < 1 s)")
     if let best = ok.min(by: { $0.latency.value < $1.latency.value }), let i = r.results.firstIndex(where: { $0 == best }) {
         print("  fastest point: \(r.points[i].values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) -> \(ms(best.latency.value))")
