@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 
 /// Builds the estimator's `OpGraph` from a `GraphIR.Graph`: values get indices, declared
@@ -99,7 +100,7 @@ extension GraphEstimator {
 /// "/", so each prefix is split once. Prefixes are compared as bytes (consecutive nodes usually
 /// share one), which is far cheaper than Unicode-aware substring comparison or hashing.
 struct ScopeCache {
-    var cache: [[UInt8]: [String]] = [:]
+    var cache: [String: [String]] = [:]
     var lastKey: [UInt8] = []
     var lastPath: [String] = []
 
@@ -109,12 +110,12 @@ struct ScopeCache {
         var name = nodes[i].name
         let hit: [String]?? = name.withUTF8 { bytes -> [String]?? in
             guard bytes.first == UInt8(ascii: "/"), let slash = bytes.lastIndex(of: UInt8(ascii: "/")),
-                  slash < bytes.count - 1 else { return .some(nil) }
-            let key = UnsafeBufferPointer(rebasing: bytes[..<slash])
-            if key.count == lastKey.count && key.elementsEqual(lastKey) { return .some(lastPath) }
-            let k = Array(key)
-            if let p = cache[k] { lastKey = k; lastPath = p; return .some(p) }
-            lastKey = k
+                  slash < bytes.count - 1, let base = bytes.baseAddress else { return .some(nil) }
+            let same = slash == lastKey.count && lastKey.withUnsafeBufferPointer { last in
+                last.baseAddress.map { memcmp($0, base, slash) == 0 } ?? (slash == 0)
+            }
+            if same { return .some(lastPath) }
+            lastKey = Array(UnsafeBufferPointer(start: base, count: slash))
             return nil
         }
         switch hit {
@@ -123,8 +124,10 @@ struct ScopeCache {
         case .none:
             // New prefix: its "/"-separated parts are the scopes (what `Hierarchy.path` derives from
             // such a name: all segments but the op's own, empty ones skipped).
+            let key = String(decoding: lastKey, as: UTF8.self)
+            if let p = cache[key] { lastPath = p; return p }
             let p = lastKey.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
-            cache[lastKey] = p; lastPath = p
+            cache[key] = p; lastPath = p
             return p
         }
     }
