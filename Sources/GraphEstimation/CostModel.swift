@@ -49,10 +49,15 @@ public enum Convention: String, Sendable, Hashable, CaseIterable {
 
 /// Counts of one node in every convention (computed together: it costs nothing extra).
 public struct OpCounts: Sendable, Hashable {
+    /// Graphsmith convention: multiply-accumulates, and FLOPs (2 per MAC plus non-MAC work).
     public var macs = 0, flops = 0
+    /// Conv/ConvTranspose/MatMul/Gemm/recurrent MACs only (the `dense` convention).
     public var denseMACs = 0
+    /// fvcore's count (its "flops" are MACs).
     public var fvcoreMACs = 0
+    /// DeepSpeed flops profiler's MACs and FLOPs.
     public var deepspeedMACs = 0, deepspeedFLOPs = 0
+    /// onnx-tool 1.0's instruction-weighted MACs.
     public var onnxToolMACs = 0
 
     /// (MACs, FLOPs) in a convention.
@@ -83,9 +88,13 @@ public enum CostStatus: String, Sendable, Hashable {
 
 /// The cost of one node.
 public struct NodeCost: Sendable, Hashable {
+    /// MACs and FLOPs in every convention.
     public var counts = OpCounts()
+    /// Bytes of non-constant inputs read.
     public var bytesReadActivations: Double = 0
+    /// Bytes of constant inputs (weights) read.
     public var bytesReadWeights: Double = 0
+    /// Bytes of outputs written.
     public var bytesWritten: Double = 0
     /// Float parameter elements owned (first consumer of each constant float tensor).
     public var params = 0
@@ -94,10 +103,15 @@ public struct NodeCost: Sendable, Hashable {
     /// Float elements moved (all categories) and the bytes of non-float tensors: lets a sweep
     /// re-price traffic at another precision without re-running the analysis.
     public var floatElementsMoved: Double = 0
+    /// Bytes of non-float tensors moved (not re-priced by precision).
     public var nonFloatBytesMoved: Double = 0
+    /// Kind of work, for the roofline.
     public var opClass: OpClass = .other
+    /// GEMM view for tile quantization (GEMM-like ops only).
     public var gemm: GemmShape?
+    /// Whether the figures are complete.
     public var status: CostStatus = .ok
+    /// All bytes moved.
     public var bytes: Double { bytesReadActivations + bytesReadWeights + bytesWritten }
 
     /// Bytes moved if every float tensor were stored at `precision`.
@@ -111,11 +125,13 @@ public struct CostOptions: Sendable, Hashable {
     /// FLOPs per element for transcendental functions (exp, tanh, erf, sigmoid...): 1 by
     /// convention, about 8 to model their real instruction cost.
     public var transcendentalFLOPs = 1
+    /// Options with the given float precision for bytes and transcendental weight.
     public init(bytesPrecision: Precision? = nil, transcendentalFLOPs: Int = 1) {
         self.bytesPrecision = bytesPrecision; self.transcendentalFLOPs = transcendentalFLOPs
     }
 }
 
+/// The per-op formulas (see the file header for the conventions).
 public enum CostModel {
     static let metadataOps: Set<String> = ["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Shape", "Size",
                                            "Constant", "ConstantOfShape", "Dropout", "Optional", "OptionalGetElement"]
@@ -240,6 +256,8 @@ public enum CostModel {
     /// Computes one node's cost. `owned` tells whether each input is the first use of a constant
     /// (so its parameters belong to this node).
     // swiftlint:disable:next cyclomatic_complexity function_body_length
+    /// Costs node `n` (at `index`) given inferred shapes; `owned[k]` tells whether input k is the first
+    /// use of a constant (its parameters then belong to this node).
     public static func cost(_ n: OpNode, index: Int, graph g: OpGraph, shapes t: ShapeTable, owned: ArraySlice<Bool>,
                             options: CostOptions = CostOptions()) -> NodeCost {
         var c = NodeCost()

@@ -13,18 +13,23 @@ public struct EstimateOptions: Sendable {
     public var bindings: [String: Int] = [:]
     /// Full shapes for named graph inputs (for inputs with unnamed unknown dims).
     public var inputShapes: [String: [Int]] = [:]
+    /// Which MAC/FLOP convention totals use.
     public var convention: Convention = .graphsmith
     /// Compute precision, and the byte size of float tensors; nil = the graph's own float types
     /// for bytes and its dominant float type for compute.
     public var precision: Precision?
+    /// Device for latency and energy; nil gives counts only.
     public var hardware: HardwareTarget?
+    /// Achievable fractions of peak (priors).
     public var efficiency: Efficiency = .default
+    /// Measured corrections, when available.
     public var calibration: Calibration?
     /// Number of nodes in `GraphEstimate.topK`.
     public var topK = 10
     /// FLOPs per element for transcendental functions (see `CostOptions`).
     public var transcendentalFLOPs = 1
 
+    /// Options; the rest keep their defaults.
     public init(bindings: [String: Int] = [:], convention: Convention = .graphsmith, precision: Precision? = nil,
                 hardware: HardwareTarget? = nil) {
         self.bindings = bindings; self.convention = convention; self.precision = precision; self.hardware = hardware
@@ -34,8 +39,11 @@ public struct EstimateOptions: Sendable {
 /// Shapes and per-node costs for one binding: the hardware-independent half of an estimate,
 /// reusable across devices and precisions (what sweeps cache).
 public struct CostAnalysis: Sendable {
+    /// The analysed graph.
     public let graph: OpGraph
+    /// Inferred shapes and constants.
     public let shapes: ShapeTable
+    /// Per-node costs, in node order.
     public let costs: [NodeCost]
     /// Node index producing each value (-1 for inputs and initializers).
     public let producer: [Int]
@@ -164,20 +172,35 @@ public struct NodeEstimate: Sendable, Hashable {
     public var index: Int
     /// The GraphIR node (nil for hand-built `OpGraph`s).
     public var nodeID: NodeID?
+    /// Node name.
     public var name: String
+    /// Op type.
     public var opType: String
+    /// Hierarchy path (scopes).
     public var path: [String]
+    /// MACs in the chosen convention.
     public var macs: Int
+    /// FLOPs in the chosen convention.
     public var flops: Int
+    /// Bytes of activations read.
     public var bytesReadActivations: Double
+    /// Bytes of weights read.
     public var bytesReadWeights: Double
+    /// Bytes written.
     public var bytesWritten: Double
+    /// Parameters (float weight elements; all constant elements in the onnx-tool convention).
     public var params: Int
+    /// Kind of work.
     public var opClass: OpClass
+    /// Whether the figures are complete.
     public var status: CostStatus
+    /// Latency in seconds (with hardware).
     public var latency: Estimate?
+    /// Energy in joules (with hardware).
     public var energy: Estimate?
+    /// Compute or memory bound (with hardware).
     public var bottleneck: Bottleneck?
+    /// All bytes moved.
     public var bytes: Double { bytesReadActivations + bytesReadWeights + bytesWritten }
     /// FLOPs per byte moved (0 when nothing moves).
     public var arithmeticIntensity: Double { bytes > 0 ? Double(flops) / bytes : 0 }
@@ -187,62 +210,98 @@ public struct NodeEstimate: Sendable, Hashable {
 
 /// Graph totals.
 public struct EstimateTotals: Sendable, Hashable {
+    /// MACs in the chosen convention.
     public var macs: Int
+    /// FLOPs in the chosen convention.
     public var flops: Int
+    /// Parameters (float weight elements; all constant elements in the onnx-tool convention).
     public var params: Int
+    /// Bytes moved.
     public var bytes: Double
+    /// Bytes of activations read.
     public var bytesReadActivations: Double
+    /// Bytes of weights read.
     public var bytesReadWeights: Double
+    /// Bytes written.
     public var bytesWritten: Double
     /// Single-stream latency: every node runs one after another, so the stream's critical
     /// path is the sum of node latencies.
     public var latencySeconds: Estimate?
     /// Longest dependency chain (what unlimited parallel streams could reach): a lower bound.
     public var dependencyCriticalPathSeconds: Double?
+    /// Energy of all nodes (with hardware).
     public var energyJoules: Estimate?
 }
 
 /// Roll-up of a namespace (hierarchy path prefix).
 public struct NamespaceRollup: Sendable, Hashable {
+    /// Scope path, "/"-joined.
     public var path: String
+    /// Number of components in the path.
     public var depth: Int
+    /// Nodes at or below the scope.
     public var nodeCount: Int
+    /// MACs in the chosen convention.
     public var macs: Int
+    /// FLOPs in the chosen convention.
     public var flops: Int
+    /// Parameters (float weight elements; all constant elements in the onnx-tool convention).
     public var params: Int
+    /// Bytes moved.
     public var bytes: Double
+    /// Summed latency in seconds.
     public var latencySeconds: Double
+    /// Summed energy in joules.
     public var energyJoules: Double
 }
 
 /// Roll-up by op type.
 public struct OpTypeRollup: Sendable, Hashable {
+    /// Op type.
     public var opType: String
+    /// Number of nodes of this op type.
     public var count: Int
+    /// MACs in the chosen convention.
     public var macs: Int
+    /// FLOPs in the chosen convention.
     public var flops: Int
+    /// Parameters (float weight elements; all constant elements in the onnx-tool convention).
     public var params: Int
+    /// Bytes moved.
     public var bytes: Double
+    /// Summed latency in seconds.
     public var latencySeconds: Double
 }
 
 /// One point of the roofline chart.
 public struct RooflinePoint: Sendable, Hashable {
+    /// Index of the node in the graph.
     public var nodeIndex: Int
+    /// Node name.
     public var name: String
+    /// Op type.
     public var opType: String
+    /// FLOPs per byte.
     public var arithmeticIntensity: Double
+    /// FLOPs divided by latency.
     public var attainedFLOPS: Double
+    /// Compute or memory bound.
     public var bottleneck: Bottleneck
+    /// Summed latency in seconds.
     public var latencySeconds: Double
 }
 
 /// Everything `estimate` and `roofline` show.
 public struct GraphEstimate: Sendable {
+    /// Graph totals.
     public var totals: EstimateTotals
+    /// Registry id of the device (nil without hardware).
     public var hardwareID: String?
+    /// Display name of the device.
     public var hardwareName: String?
+    /// Compute precision used.
     public var precision: Precision
+    /// MAC/FLOP convention of the counts.
     public var convention: Convention
     /// Confidence of the latency/energy figures (nil without hardware).
     public var confidence: EstimateConfidence?
@@ -250,9 +309,13 @@ public struct GraphEstimate: Sendable {
     public var nodes: [NodeEstimate]
     /// The k most expensive nodes (by latency with hardware, else by FLOPs).
     public var topK: [NodeEstimate]
+    /// Roll-ups per hierarchy scope, sorted by path.
     public var namespaces: [NamespaceRollup]
+    /// Roll-ups per op type, by MACs.
     public var opTypes: [OpTypeRollup]
+    /// One chart point per priced node.
     public var rooflinePoints: [RooflinePoint]
+    /// Roof lines for the chart (with hardware).
     public var roofs: RoofLines?
     /// Shape-inference and costing problems, one line each, naming the node.
     public var issues: [String]
@@ -288,6 +351,7 @@ public enum OverlayField: String, Sendable, CaseIterable {
     case latency, energy, flops, macs, bytes, params, arithmeticIntensity = "intensity"
 }
 
+/// Entry points of the estimate pipeline.
 public enum GraphEstimator {
     /// Full estimate of a graph.
     public static func estimate(_ g: OpGraph, options o: EstimateOptions) throws -> GraphEstimate {

@@ -6,12 +6,15 @@
 
 /// Figures of one sweep point.
 public struct SweepFigures: Sendable, Hashable {
+    /// Single-stream latency.
     public var latency: Estimate
+    /// Energy.
     public var energy: Estimate
     /// Weights plus peak live activations, in bytes.
     public var memoryBytes: Double
     /// Samples per second: the `batch` binding (1 if none) over latency.
     public var throughput: Double
+    /// FLOPs of the point.
     public var flops: Double
 
     /// The figure a metric selects.
@@ -27,11 +30,14 @@ public struct SweepFigures: Sendable, Hashable {
 
 /// A prepared graph sweep.
 public struct GraphSweep: Sendable {
+    /// The graph swept.
     public let graph: OpGraph
+    /// Where `hardware=` values are looked up.
     public let registry: HardwareRegistry
     /// Bindings, hardware, precision and efficiency used where no axis overrides them.
     public var base: EstimateOptions
 
+    /// A sweep over `graph` with defaults from `base`.
     public init(graph: OpGraph, registry: HardwareRegistry, base: EstimateOptions) {
         self.graph = graph; self.registry = registry; self.base = base
     }
@@ -124,10 +130,14 @@ public struct GraphSweep: Sendable {
 /// Metrics: memory (total bytes), latency (inter-token), throughput (tokens/s), energy
 /// (inter-token latency × TDP, an upper bound: the calculator has no per-op energy).
 public struct LLMSweep: Sendable {
+    /// Config the axes modify.
     public var base: LLMConfig
+    /// Where `hardware=` values are looked up.
     public var registry: HardwareRegistry
+    /// Device used when no `hardware` axis is given.
     public var hardware: HardwareTarget?
 
+    /// A sweep over `base`.
     public init(base: LLMConfig, registry: HardwareRegistry, hardware: HardwareTarget?) {
         self.base = base; self.registry = registry; self.hardware = hardware
     }

@@ -22,6 +22,7 @@ public struct EnergyParameters: Sendable, Hashable {
     /// Static (idle + leakage) power in watts, charged for the whole latency.
     public var staticWatts: Double?
 
+    /// Parameters; nil fields are derived.
     public init(picojoulesPerFLOP: [Precision: Double] = [:], picojoulesPerByte: Double? = nil, staticWatts: Double? = nil) {
         self.picojoulesPerFLOP = picojoulesPerFLOP; self.picojoulesPerByte = picojoulesPerByte; self.staticWatts = staticWatts
     }
@@ -33,21 +34,28 @@ public struct EnergyParameters: Sendable, Hashable {
 /// One hardware target: peak rates, memory system, power, and where those numbers came from.
 /// Targets are data, loaded from JSON (the bundled seed or a user file), never hard-coded.
 public struct HardwareTarget: Sendable, Hashable, Identifiable {
+    /// Registry id (`nvidia-h100-sxm5-80gb`).
     public var id: String
+    /// Display name.
     public var name: String
+    /// Vendor.
     public var vendor: String
     /// Device class as written in the registry (`datacenter_gpu`, `consumer_gpu`, `cpu`, `tpu`, ...).
     public var deviceClass: String
+    /// Architecture text from the file.
     public var architecture: String
     /// Dense peak throughput in FLOP/s (or op/s for integer keys), keyed as in the file
     /// (`fp16`, `bf16`, `int8`, `fp32_gpu`, ...). Nulls in the file are simply absent.
     public var peakOpsPerSecond: [String: Double]
+    /// Device memory in bytes.
     public var memoryCapacityBytes: Double?
+    /// Memory technology (HBM3, GDDR6, ...), which selects the energy per byte prior.
     public var memoryType: String
     /// Device memory bandwidth in bytes/s; nil when the device has no external memory path.
     public var memoryBandwidthBytesPerSecond: Double?
     /// On-chip memories in bytes, keyed as in the file (`l2_mb` becomes `l2`).
     public var onChipBytes: [String: Double]
+    /// TDP in watts.
     public var tdpWatts: Double?
     /// Chip-to-chip bandwidth in bytes/s, when published.
     public var interconnectBytesPerSecond: Double?
@@ -55,13 +63,18 @@ public struct HardwareTarget: Sendable, Hashable, Identifiable {
     public var computeUnits: Int?
     /// Per-kernel launch/dispatch overhead in seconds.
     public var launchOverheadSeconds: Double
+    /// Energy parameters given in the file (empty: derived).
     public var energy: EnergyParameters
+    /// Source of the figures.
     public var source: String
+    /// Free-form notes.
     public var notes: String
+    /// Overall confidence.
     public var confidence: DataConfidence
     /// Per-field confidence overrides (`peak_dense.fp16` -> medium); fields not listed are `confidence`.
     public var fieldConfidence: [String: DataConfidence]
 
+    /// A target; units are SI (op/s, B/s, bytes, W, s).
     public init(id: String, name: String, vendor: String = "", deviceClass: String, architecture: String = "",
                 peakOpsPerSecond: [String: Double], memoryCapacityBytes: Double?, memoryType: String = "",
                 memoryBandwidthBytesPerSecond: Double?, onChipBytes: [String: Double] = [:], tdpWatts: Double?,
@@ -127,38 +140,57 @@ public struct HardwareTarget: Sendable, Hashable, Identifiable {
 
 /// One error in a hardware file: which file, which field path, what is wrong.
 public struct HardwareFieldError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// File name.
     public var file: String
+    /// Field path, e.g. `targets[3].peak_dense.fp16`.
     public var path: String
+    /// What is wrong.
     public var message: String
+    /// `file: path: message`.
     public var description: String { "\(file): \(path): \(message)" }
 }
 
 /// All errors found while loading a hardware file (loading reports every bad field, not just the first).
 public struct HardwareLoadError: Error, Sendable, CustomStringConvertible {
+    /// One entry per bad field.
     public var errors: [HardwareFieldError]
+    /// One line per error.
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
 /// A row of the `hardware` table: plain values, formatting left to the caller.
 public struct HardwareRow: Sendable, Hashable {
+    /// Registry id (`nvidia-h100-sxm5-80gb`).
     public var id: String
+    /// Display name.
     public var name: String
+    /// Device class.
     public var deviceClass: String
+    /// Dense fp16 matrix peak (TFLOPS).
     public var peakFP16TFLOPS: Double?
+    /// fp32 vector peak (TFLOPS).
     public var peakFP32TFLOPS: Double?
+    /// int8 peak (TOPS).
     public var peakINT8TOPS: Double?
+    /// Memory capacity (GB, decimal).
     public var memoryGB: Double?
+    /// Memory bandwidth (GB/s).
     public var bandwidthGBps: Double?
+    /// TDP in watts.
     public var tdpWatts: Double?
+    /// Overall confidence.
     public var confidence: DataConfidence
+    /// Source of the figures.
     public var source: String
 }
 
 /// The set of known hardware targets. A value: adding a user file returns a new registry, so a
 /// session can keep its own without touching anyone else's.
 public struct HardwareRegistry: Sendable {
+    /// Targets in registry order.
     public private(set) var targets: [HardwareTarget]
 
+    /// A registry holding `targets`.
     public init(targets: [HardwareTarget] = []) { self.targets = targets }
 
     /// The seed registry shipped as a resource (40 targets from shared/hardware/hardware.json).

@@ -40,17 +40,29 @@ public enum RecomputeMode: String, Sendable, Hashable, CaseIterable { case none,
 
 /// An LLM architecture plus the workload to price (sequence, batch, precision, training setup).
 public struct LLMConfig: Sendable, Hashable {
+    /// Preset or user name.
     public var name: String
+    /// Transformer layers (L).
     public var layers: Int
+    /// Hidden size (h).
     public var hidden: Int
+    /// Attention heads (a).
     public var heads: Int
+    /// Key/value heads (GQA; equals `heads` for MHA).
     public var kvHeads: Int
+    /// Per-head dimension (d).
     public var headDim: Int
+    /// Feed-forward inner size.
     public var ffn: Int
+    /// Feed-forward kind.
     public var mlp: MLPKind
+    /// Normalization kind.
     public var norm: NormKind
+    /// Vocabulary size (V).
     public var vocab: Int
+    /// Whether the output head shares the embedding matrix.
     public var tiedEmbeddings: Bool
+    /// Position encoding.
     public var positions: PositionKind
     /// Rows of the learned position table (ignored for rotary/none).
     public var maxPositions: Int
@@ -62,25 +74,34 @@ public struct LLMConfig: Sendable, Hashable {
     public var mlpBias: Bool
     /// A LayerNorm right after the embeddings (BERT) instead of a final norm (GPT, Llama).
     public var embeddingNorm: Bool
+    /// A norm after the last layer.
     public var finalNorm: Bool
     /// BERT pooler (h x h dense + bias).
     public var pooler: Bool
 
     // Workload.
+    /// Sequence length (tokens per sequence).
     public var seq: Int
+    /// Sequences per batch.
     public var batch: Int
+    /// Weight and activation precision.
     public var dtype: Precision
+    /// Optimizer state model (training).
     public var optimizer: OptimizerKind
+    /// Activation recomputation (training).
     public var recompute: RecomputeMode
+    /// FlashAttention: attention scores are never stored.
     public var flashAttention: Bool
     /// Dropout masks are stored (1 byte/element) when training with dropout on.
     public var dropout: Bool
+    /// Training (gradients, optimizer, activations) rather than inference.
     public var training: Bool
     /// Tokens generated after the prompt (inference KV cache holds seq + generated).
     public var generatedTokens: Int
     /// Precision of the KV cache (defaults to `dtype`).
     public var kvCacheDtype: Precision?
 
+    /// A config; `kvHeads` defaults to `heads`, `headDim` to hidden/heads, `ffn` to 4·hidden.
     public init(name: String = "custom", layers: Int, hidden: Int, heads: Int, kvHeads: Int? = nil, headDim: Int? = nil,
                 ffn: Int? = nil, mlp: MLPKind = .mlp, norm: NormKind = .layerNorm, vocab: Int, tiedEmbeddings: Bool = true,
                 positions: PositionKind = .learned, maxPositions: Int = 2048, tokenTypes: Int = 0,
@@ -114,8 +135,11 @@ public struct LLMConfig: Sendable, Hashable {
 
 /// A bad LLM config field.
 public struct LLMConfigError: Error, Sendable, CustomStringConvertible {
+    /// The config field.
     public var field: String
+    /// What is wrong.
     public var message: String
+    /// `llm: field: message`.
     public var description: String { "llm: \(field): \(message)" }
 }
 
@@ -167,22 +191,33 @@ public enum LLMPresets {
 
 /// One labelled figure (a table row / chart bar): parameter or memory breakdown lines.
 public struct BreakdownRow: Sendable, Hashable {
+    /// Row label.
     public var label: String
+    /// Row value (count or bytes).
     public var value: Double
+    /// A row.
     public init(_ label: String, _ value: Double) { self.label = label; self.value = value }
 }
 
 /// Exact parameter counts by component.
 public struct LLMParameterCount: Sendable, Hashable {
+    /// Token, position and token-type tables.
     public var embeddings: Int
+    /// Q/K/V/O projections of all layers.
     public var attention: Int
+    /// Feed-forward blocks of all layers.
     public var mlp: Int
+    /// All normalization weights.
     public var norms: Int
+    /// Untied output head.
     public var head: Int
+    /// BERT pooler.
     public var pooler: Int
+    /// Total parameters.
     public var total: Int { embeddings + attention + mlp + norms + head + pooler }
     /// Parameters outside the embedding tables and the untied head (the PaLM "N").
     public var nonEmbedding: Int { attention + mlp + norms + pooler }
+    /// Non-zero components as table rows.
     public var rows: [BreakdownRow] {
         [BreakdownRow("embeddings", Double(embeddings)), BreakdownRow("attention", Double(attention)),
          BreakdownRow("mlp", Double(mlp)), BreakdownRow("norms", Double(norms)),
@@ -194,10 +229,13 @@ public struct LLMParameterCount: Sendable, Hashable {
 public struct LLMMemoryReport: Sendable, Hashable {
     /// Lines in bytes: weights, gradients, optimizer state, activations, logits, KV cache, framework overhead.
     public var rows: [BreakdownRow]
+    /// Sum of the rows.
     public var totalBytes: Double
     /// Device memory capacity in bytes (nil without a device or when it has none published).
     public var capacityBytes: Double?
+    /// Device the fit is against.
     public var deviceName: String?
+    /// Whether the total fits the device (nil without one).
     public var fits: Bool? { capacityBytes.map { totalBytes <= $0 } }
     /// "42.1 GB / 80 GB" (decimal GB); just the total when there is no device.
     public var summary: String {
@@ -215,18 +253,22 @@ public struct LLMInferenceReport: Sendable, Hashable {
     public var interTokenLatency: Estimate
     /// Generated tokens per second across the batch.
     public var tokensPerSecond: Double
+    /// FLOPs of the prefill.
     public var prefillFLOPs: Double
+    /// What limits a decode step.
     public var decodeBoundBy: Bottleneck
 }
 
 /// The calculator: pure functions of an `LLMConfig`.
 public struct LLMCalculator: Sendable {
+    /// The config priced.
     public var config: LLMConfig
     /// CUDA context and runtime reservation charged on GPUs (bytes).
     public var runtimeReservationBytes: Double = 0.5e9
     /// Caching-allocator slack as a fraction of everything else (5-15% observed; 8% default).
     public var allocatorSlack: Double = 0.08
 
+    /// A calculator for `config`.
     public init(_ config: LLMConfig) { self.config = config }
 
     /// Exact parameter count from the architecture (formula 1, generalised to GQA, SwiGLU, biases, tying).

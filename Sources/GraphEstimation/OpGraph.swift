@@ -7,11 +7,15 @@ import GraphIR
 
 /// A small constant tensor carried by an attribute (e.g. `Constant.value`, `ConstantOfShape.value`).
 public struct ConstTensor: Sendable, Hashable {
+    /// Dimensions.
     public var shape: [Int]
+    /// Bits per element.
     public var elementBits: Int
+    /// Whether elements are floating point.
     public var isFloat: Bool
     /// Contents when small (at most `OpGraph.maxConstElements` elements) and numeric; nil otherwise.
     public var values: [Double]?
+    /// A constant tensor description.
     public init(shape: [Int], elementBits: Int, isFloat: Bool, values: [Double]?) {
         self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat; self.values = values
     }
@@ -27,24 +31,30 @@ public enum AttrValue: Sendable, Hashable {
 
 /// One attribute of an `OpNode`.
 public struct NamedAttribute: Sendable, Hashable {
+    /// Name.
     public var name: String
+    /// Value.
     public var value: AttrValue
+    /// An attribute.
     public init(name: String, value: AttrValue) { self.name = name; self.value = value }
 }
 
 /// A value (tensor) of the graph.
 public struct ValueDesc: Sendable, Hashable {
+    /// Name.
     public var name: String
     /// Declared shape (graph inputs, value_info, initializers) with GraphIR's dims; nil when not declared.
     public var shape: [Dim]?
     /// Bits per element (0 = unknown).
     public var elementBits: Int
+    /// Whether elements are floating point.
     public var isFloat: Bool
     /// Initializer, sparse initializer, or otherwise known-constant data.
     public var isConstant: Bool
     /// Contents of small numeric constants (shape tensors, scales, axes).
     public var values: [Double]?
 
+    /// A value description.
     public init(name: String, shape: [Dim]?, elementBits: Int, isFloat: Bool, isConstant: Bool = false, values: [Double]? = nil) {
         self.name = name; self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat
         self.isConstant = isConstant; self.values = values
@@ -140,13 +150,16 @@ public struct OpNode: Sendable, Hashable {
 
     /// The GraphIR node this stands for (nil for hand-built graphs).
     public var id: NodeID? { get { box.id } set { unique().id = newValue } }
+    /// Op type (setting it refreshes `traits`).
     public var opType: String {
         get { box.opType }
         set { let b = unique(); b.opType = newValue; b.traits = OpTraits.of(newValue) }
     }
     /// Looked-up properties of `opType`.
     public var traits: OpTraits { box.traits }
+    /// Op domain (`""` for ai.onnx).
     public var domain: String { get { box.domain } set { unique().domain = newValue } }
+    /// Node name.
     public var name: String { get { box.name } set { unique().name = newValue } }
     /// Hierarchy path components (module scopes), outermost first; empty at the root.
     public var path: [String] { get { box.path } set { unique().path = newValue } }
@@ -163,6 +176,7 @@ public struct OpNode: Sendable, Hashable {
     /// Value indices of the outputs; -1 for an omitted optional output.
     public var outputs: [Int] { get { box.outputs } set { unique().outputs = newValue } }
 
+    /// A node with attributes given by name.
     public init(id: NodeID? = nil, opType: String, domain: String = "", name: String = "", path: [String] = [],
                 attributes: [String: AttrValue] = [:], inputs: [Int], outputs: [Int]) {
         self.init(id: id, opType: opType, domain: domain, name: name, path: path,
@@ -177,10 +191,12 @@ public struct OpNode: Sendable, Hashable {
                   inputs: inputs, outputs: outputs)
     }
 
+    /// Equal when every field is equal.
     public static func == (a: OpNode, b: OpNode) -> Bool {
         a.box === b.box || (a.id == b.id && a.opType == b.opType && a.domain == b.domain && a.name == b.name && a.path == b.path
                             && a.attributeList == b.attributeList && a.inputs == b.inputs && a.outputs == b.outputs)
     }
+    /// Hashes the identifying fields.
     public func hash(into h: inout Hasher) {
         h.combine(id); h.combine(opType); h.combine(name); h.combine(inputs); h.combine(outputs)
     }
@@ -205,11 +221,16 @@ public struct OpGraph: Sendable {
     /// Constants larger than this are not materialised for shape inference.
     public static let maxConstElements = 4096
 
+    /// Values, indexed by the node input/output indices.
     public var values: [ValueDesc] = []
+    /// Nodes in topological order.
     public var nodes: [OpNode] = []
+    /// Graph inputs (value indices).
     public var inputs: [Int] = []
+    /// Graph outputs (value indices).
     public var outputs: [Int] = []
 
+    /// An empty graph.
     public init() {}
 
     /// Appends a value and returns its index.

@@ -83,11 +83,16 @@ public enum EstimateConfidence: String, Sendable, Hashable, CaseIterable {
 /// estimator reports is one of these, so calibration can later tighten intervals without
 /// changing any caller.
 public struct Estimate: Sendable, Hashable, CustomStringConvertible {
+    /// Point estimate.
     public var value: Double
+    /// Lower bound.
     public var low: Double
+    /// Upper bound.
     public var high: Double
+    /// How the figure was obtained.
     public var confidence: EstimateConfidence
 
+    /// An estimate; the bounds are widened to contain the value.
     public init(value: Double, low: Double, high: Double, confidence: EstimateConfidence) {
         self.value = value; self.low = min(low, value); self.high = max(high, value); self.confidence = confidence
     }
@@ -108,6 +113,7 @@ public struct Estimate: Sendable, Hashable, CustomStringConvertible {
                  confidence: EstimateConfidence.weaker(a.confidence, b.confidence))
     }
 
+    /// `value [low, high] (confidence)`.
     public var description: String { "\(value) [\(low), \(high)] (\(confidence.rawValue))" }
 }
 

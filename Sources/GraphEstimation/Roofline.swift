@@ -32,8 +32,11 @@ public enum OpClass: String, Sendable, Hashable, CaseIterable {
 /// theoretical priors: typical well-tuned kernels reach 60-80% of matrix peak on large GEMMs,
 /// 70-85% of DRAM bandwidth on streaming ops.
 public struct Efficiency: Sendable, Hashable {
+    /// Fraction of matrix peak reached by GEMM-like ops.
     public var matmulCompute: Double = 0.75
+    /// Fraction of vector peak reached by element-wise ops.
     public var vectorCompute: Double = 0.5
+    /// Fraction of DRAM bandwidth reached by streaming ops.
     public var memory: Double = 0.8
     /// Bandwidth efficiency of gathers/transposes (strided access).
     public var dataMovementMemory: Double = 0.6
@@ -42,6 +45,7 @@ public struct Efficiency: Sendable, Hashable {
     /// GEMM tile edge for quantization on GPUs (elements).
     public var tile: Int = 128
 
+    /// The default priors.
     public init() {}
     /// The priors above.
     public static let `default` = Efficiency()
@@ -54,14 +58,19 @@ public struct Efficiency: Sendable, Hashable {
 /// multiplies predicted latency and marks the figure `calibrated` (or `interpolated` for
 /// classes that had no samples and borrow the median factor).
 public struct Calibration: Sendable, Hashable {
+    /// Measured/predicted latency ratio per op class.
     public var factors: [OpClass: Double]
+    /// Device the factors were measured on.
     public var hardwareID: String
 
+    /// A calibration with known factors.
     public init(hardwareID: String, factors: [OpClass: Double]) { self.hardwareID = hardwareID; self.factors = factors }
 
     /// One measured sample: the class of the node, the predicted and the measured time.
     public struct Sample: Sendable, Hashable {
+        /// Class of the node, and predicted and measured seconds.
         public var opClass: OpClass; public var predicted: Double; public var measured: Double
+        /// A sample.
         public init(opClass: OpClass, predicted: Double, measured: Double) { self.opClass = opClass; self.predicted = predicted; self.measured = measured }
     }
 
@@ -89,11 +98,15 @@ public struct Calibration: Sendable, Hashable {
 
 /// The work of one node as the roofline sees it.
 public struct WorkItem: Sendable, Hashable {
+    /// FLOPs of the node.
     public var flops: Double
+    /// Bytes moved.
     public var bytes: Double
+    /// Kind of work.
     public var opClass: OpClass
     /// GEMM view (batch, M, N, K) for tile quantization; nil for non-GEMM work.
     public var gemm: GemmShape?
+    /// A work item.
     public init(flops: Double, bytes: Double, opClass: OpClass, gemm: GemmShape? = nil) {
         self.flops = flops; self.bytes = bytes; self.opClass = opClass; self.gemm = gemm
     }
@@ -102,17 +115,23 @@ public struct WorkItem: Sendable, Hashable {
 /// A (batched) matrix product `batch × [M×K]·[K×N]`; convolutions map to it by im2col
 /// (M = N·out_spatial, N = C_out/groups, K = C_in/groups·kernel, batch = groups).
 public struct GemmShape: Sendable, Hashable {
+    /// Batch count and the M, N, K sizes.
     public var batch: Int, m: Int, n: Int, k: Int
+    /// A GEMM shape.
     public init(batch: Int, m: Int, n: Int, k: Int) { self.batch = batch; self.m = m; self.n = n; self.k = k }
 }
 
 /// Latency and energy of one node on one device at one precision.
 public struct NodeTiming: Sendable, Hashable {
+    /// Seconds, with interval.
     public var latency: Estimate
+    /// Joules, with interval.
     public var energy: Estimate
+    /// Compute or memory bound.
     public var bottleneck: Bottleneck
     /// Compute-only and memory-only times (seconds) before taking the max.
     public var computeTime: Double
+    /// Memory-only time (seconds).
     public var memoryTime: Double
     /// True when the dynamic power would exceed TDP and the time was stretched to respect it.
     public var powerCapped: Bool
@@ -120,12 +139,17 @@ public struct NodeTiming: Sendable, Hashable {
 
 /// A roofline for one device and precision: prices `WorkItem`s.
 public struct RooflineModel: Sendable {
+    /// The device.
     public let target: HardwareTarget
+    /// The compute precision.
     public let precision: Precision
+    /// Achievable fractions of peak.
     public var efficiency: Efficiency
+    /// Measured corrections, if any.
     public var calibration: Calibration?
     /// Dense matrix peak and vector peak in op/s.
     public let matrixPeak: Double
+    /// Vector (non-matrix) peak in op/s.
     public let vectorPeak: Double
     /// DRAM bandwidth in B/s (infinite for devices whose weights live on chip).
     public let bandwidth: Double
@@ -259,10 +283,15 @@ struct Pricing: Sendable {
 
 /// Roof lines for a roofline chart (achievable and theoretical).
 public struct RoofLines: Sendable, Hashable {
+    /// Achievable matrix peak (FLOP/s).
     public var matrixPeakFLOPS: Double
+    /// Achievable vector peak (FLOP/s).
     public var vectorPeakFLOPS: Double
+    /// Achievable bandwidth (B/s).
     public var bandwidthBytesPerSecond: Double
+    /// Data-sheet matrix peak (FLOP/s).
     public var theoreticalMatrixPeakFLOPS: Double
+    /// Data-sheet bandwidth (B/s).
     public var theoreticalBandwidth: Double
     /// Arithmetic intensity (FLOP/byte) where the memory roof meets the matrix roof.
     public var ridgeIntensity: Double { bandwidthBytesPerSecond.isFinite ? matrixPeakFLOPS / bandwidthBytesPerSecond : 0 }
@@ -286,6 +315,7 @@ public enum EstimationError: Error, Sendable, CustomStringConvertible, Equatable
     case badBinding(String)
     case badSweepAxis(String)
 
+    /// The message.
     public var description: String {
         switch self {
         case let .unsupportedPrecision(h, p, a): return "hardware \(h) publishes no peak usable for \(p) (has: \(a.joined(separator: ", ")))"

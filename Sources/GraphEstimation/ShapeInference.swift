@@ -13,12 +13,15 @@ import GraphIR
 
 /// Result of shape inference: per value index.
 public struct ShapeTable: Sendable {
+    /// Concrete shape per value (nil when unknown).
     public var shapes: [[Int]?]
     /// Known contents of small constant tensors.
     public var values: [[Double]?]
     /// Whether the value is a constant (initializer or folded).
     public var isConstant: [Bool]
+    /// Bits per element per value.
     public var elementBits: [Int]
+    /// Whether each value is floating point.
     public var isFloat: [Bool]
     /// Nodes that were folded (all inputs constant).
     public var folded: [Bool]
@@ -28,6 +31,7 @@ public struct ShapeTable: Sendable {
     public var issues: [(node: Int, message: String)]
 }
 
+/// Shape inference entry point and rules.
 public enum ShapeInference {
     /// Binds symbols and infers every value's shape.
     /// - Parameters:

@@ -9,6 +9,7 @@ import Dispatch
 public enum SweepValue: Sendable, Hashable, CustomStringConvertible {
     case int(Int), double(Double), text(String)
 
+    /// The value as typed.
     public var description: String {
         switch self { case .int(let i): return String(i); case .double(let d): return String(d); case .text(let s): return s }
     }
@@ -16,6 +17,7 @@ public enum SweepValue: Sendable, Hashable, CustomStringConvertible {
     public var intValue: Int? {
         switch self { case .int(let i): return i; case .double(let d): return d == d.rounded() && abs(d) < 9e18 ? Int(d) : nil; case .text(let s): return Int(s) }
     }
+    /// The value as a number, when numeric.
     public var doubleValue: Double? {
         switch self { case .int(let i): return Double(i); case .double(let d): return d; case .text(let s): return Double(s) }
     }
@@ -23,8 +25,11 @@ public enum SweepValue: Sendable, Hashable, CustomStringConvertible {
 
 /// A named axis with its values, e.g. `batch=1,2,4,8`.
 public struct SweepAxis: Sendable, Hashable {
+    /// Axis key (`batch`, `dtype`, ...).
     public var key: String
+    /// Values, in order.
     public var values: [SweepValue]
+    /// An axis.
     public init(key: String, values: [SweepValue]) { self.key = key; self.values = values }
 
     /// Parses `KEY=V1,V2,...`; values may be ints, numbers, words, or an int range `a..b`
@@ -61,18 +66,26 @@ public struct SweepAxis: Sendable, Hashable {
 
 /// One grid point: the value of every axis.
 public struct SweepPoint: Sendable, Hashable {
+    /// Position in the grid (row-major).
     public var index: Int
+    /// Value of each axis.
     public var values: [String: SweepValue]
+    /// The value of one axis.
     public subscript(key: String) -> SweepValue? { values[key] }
 }
 
 /// Outcome of a sweep: results in grid order (nil where not evaluated because cancelled, or
 /// where the evaluation threw), the errors by point, and whether it was cancelled.
 public struct SweepResult<R: Sendable>: Sendable {
+    /// The axes swept.
     public var axes: [SweepAxis]
+    /// Every grid point.
     public var points: [SweepPoint]
+    /// Results in grid order.
     public var results: [R?]
+    /// Errors by point index.
     public var errors: [Int: String]
+    /// Whether the sweep stopped early.
     public var cancelled: Bool
     /// Number of points evaluated (successfully or not).
     public var completed: Int
@@ -85,6 +98,7 @@ public struct SweepEngine: Sendable {
     /// Points per work item: small enough to balance, large enough to amortise scheduling.
     public var chunkSize: Int
 
+    /// An engine with the given worker count and chunk size.
     public init(concurrency: Int = ProcessInfo.processInfo.activeProcessorCount, chunkSize: Int = 8) {
         self.concurrency = max(1, concurrency); self.chunkSize = max(1, chunkSize)
     }
