@@ -303,7 +303,7 @@ public enum CostModel {
         switch op {
         case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
             let wi = op == "QLinearConv" ? 3 : 1
-            guard let w = ins[safe: wi], w.count >= 3 else { c.status = .unknownShape; break }
+            guard let w = ins[safe: wi], w.count >= 3, y.count >= 3 else { c.status = .unknownShape; break }
             let g = max(n.int("group") ?? 1, 1)
             let perOut = ShapeInference.volume(Array(w.dropFirst()))   // (C_in/g)·Πk
             let macs = satMul(outVol, perOut)
@@ -313,7 +313,7 @@ public enum CostModel {
             let spatial = ShapeInference.volume(Array(y.dropFirst(2)))
             c.gemm = GemmShape(batch: g, m: satMul(y[0], spatial), n: w[0] / g, k: perOut)
         case "ConvTranspose":
-            guard let w = ins[safe: 1], w.count >= 3 else { c.status = .unknownShape; break }
+            guard let w = ins[safe: 1], w.count >= 3, x.count >= 3 else { c.status = .unknownShape; break }
             let g = max(n.int("group") ?? 1, 1)
             let kernel = ShapeInference.volume(Array(w.dropFirst(2)))
             let macs = satMul(satMul(inVol, w[1]), kernel)            // N·C_in·Πin·(C_out/g)·Πk
@@ -332,7 +332,7 @@ public enum CostModel {
             let m = x.count >= 2 ? x[x.count - 2] : 1, nn = b.count >= 2 ? b[b.count - 1] : 1
             c.gemm = GemmShape(batch: max(outVol / max(satMul(m, nn), 1), 1), m: m, n: nn, k: kDim)
         case "Gemm":
-            guard let b = ins[safe: 1], b.count == 2, x.count == 2 else { c.status = .unknownShape; break }
+            guard let b = ins[safe: 1], b.count == 2, x.count == 2, y.count == 2 else { c.status = .unknownShape; break }
             let kDim = (n.int("transA") ?? 0) != 0 ? x[0] : x[1]
             let macs = satMul(outVol, kDim)
             let bias = present > 2
@@ -362,15 +362,17 @@ public enum CostModel {
             let bVol = ins[safe: 3].map { ShapeInference.volume($0) } ?? 0
             let bias = satMul(satMul(bVol, batch), seq)
             switch op {
-            case "LSTM": k.onnxToolMACs = macs &+ bias &+ ht * 4 &+ ht * 32 * 3 &+ ht * 38 * 2 &+ ht * 4
-            case "GRU": k.onnxToolMACs = macs &+ bias &+ ht * 3 &+ ht * 32 * 2 &+ ht * 38 &+ ht * 5
+            case "LSTM": k.onnxToolMACs = macs &+ bias &+ satMul(ht, 4 + 96 + 76 + 4)
+            case "GRU": k.onnxToolMACs = macs &+ bias &+ satMul(ht, 3 + 64 + 38 + 5)
             default: k.onnxToolMACs = 0
             }
             c.opClass = .matmul
             c.gemm = GemmShape(batch: seq, m: batch, n: gates * hidden, k: (w[2] + hidden))
         case "Attention", "MultiHeadAttention", "GroupQueryAttention":
             // ONNX Attention (opset 23): Q (B, H, Sq, D) or (B, Sq, H·D) with q_num_heads.
-            guard let kS = ins[safe: 1], let vS = ins[safe: 2] else { c.status = .unknownShape; break }
+            guard let kS = ins[safe: 1], let vS = ins[safe: 2], kS.count >= 2, kS.count == x.count, !x.isEmpty else {
+                c.status = .unknownShape; break
+            }
             var b = x[0], h = 1, sq = 1, d = 1, sk = 1, dv = 1
             if x.count == 4 { h = x[1]; sq = x[2]; d = x[3]; sk = kS.count == 4 ? kS[2] : kS[1]; dv = vS.last ?? d }
             else if x.count == 3 {

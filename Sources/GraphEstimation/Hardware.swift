@@ -369,7 +369,7 @@ enum HardwareFile {
         }
         var units: Int?
         if let u = optionalNumber(o, "compute_units", "compute_units") {
-            if u != u.rounded() { fail("compute_units", "must be an integer") } else { units = Int(u) }
+            if u != u.rounded() || u > 1e9 { fail("compute_units", "must be an integer up to 1e9") } else { units = Int(u) }
         }
         let launch = optionalNumber(o, "launch_overhead_us", "launch_overhead_us", allowZero: true).map { $0 * 1e-6 }
         var energy = EnergyParameters()

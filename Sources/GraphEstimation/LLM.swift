@@ -111,7 +111,7 @@ public struct LLMConfig: Sendable, Hashable {
                 dropout: Bool = false, training: Bool = false, generatedTokens: Int = 0, kvCacheDtype: Precision? = nil) {
         self.name = name; self.layers = layers; self.hidden = hidden; self.heads = heads
         self.kvHeads = kvHeads ?? heads; self.headDim = headDim ?? (heads > 0 ? hidden / heads : 0)
-        self.ffn = ffn ?? 4 * hidden; self.mlp = mlp; self.norm = norm; self.vocab = vocab
+        self.ffn = ffn ?? satMul(4, hidden); self.mlp = mlp; self.norm = norm; self.vocab = vocab
         self.tiedEmbeddings = tiedEmbeddings; self.positions = positions; self.maxPositions = maxPositions
         self.tokenTypes = tokenTypes; self.attentionBias = attentionBias; self.mlpBias = mlpBias
         self.embeddingNorm = embeddingNorm; self.finalNorm = finalNorm; self.pooler = pooler
@@ -128,6 +128,13 @@ public struct LLMConfig: Sendable, Hashable {
             throw bad(f, "must be > 0, got \(v)")
         }
         if heads % kvHeads != 0 { throw bad("kv_heads", "must divide heads (\(heads)), got \(kvHeads)") }
+        // bounds that keep every exact parameter product inside Int64
+        for (f, v, limit) in [("layers", layers, 100_000), ("hidden", hidden, 1_000_000), ("heads", heads, 100_000),
+                              ("head_dim", headDim, 100_000), ("ffn", ffn, 10_000_000), ("vocab", vocab, 100_000_000),
+                              ("seq", seq, 100_000_000), ("batch", batch, 1_000_000), ("positions", maxPositions, 100_000_000),
+                              ("generated", generatedTokens, 100_000_000)] where v > limit {
+            throw bad(f, "\(v) is larger than the supported \(limit)")
+        }
         if generatedTokens < 0 { throw bad("generated", "must be >= 0") }
         if positions == .learned && maxPositions <= 0 { throw bad("positions", "learned positions need max_positions > 0") }
     }
@@ -214,9 +221,9 @@ public struct LLMParameterCount: Sendable, Hashable {
     /// BERT pooler.
     public var pooler: Int
     /// Total parameters.
-    public var total: Int { embeddings + attention + mlp + norms + head + pooler }
+    public var total: Int { [embeddings, attention, mlp, norms, head, pooler].reduce(0) { $0 &+ $1 } }
     /// Parameters outside the embedding tables and the untied head (the PaLM "N").
-    public var nonEmbedding: Int { attention + mlp + norms + pooler }
+    public var nonEmbedding: Int { attention &+ mlp &+ norms &+ pooler }
     /// Non-zero components as table rows.
     public var rows: [BreakdownRow] {
         [BreakdownRow("embeddings", Double(embeddings)), BreakdownRow("attention", Double(attention)),
@@ -273,20 +280,21 @@ public struct LLMCalculator: Sendable {
 
     /// Exact parameter count from the architecture (formula 1, generalised to GQA, SwiGLU, biases, tying).
     public func parameters() -> LLMParameterCount {
-        let c = config, h = c.hidden, qd = c.heads * c.headDim, kvd = c.kvHeads * c.headDim
-        var emb = c.vocab * h
-        if c.positions == .learned { emb += c.maxPositions * h }
-        emb += c.tokenTypes * h
-        let normSize = c.norm == .layerNorm ? 2 * h : h
-        var attn = h * qd + 2 * h * kvd + qd * h
-        if c.attentionBias { attn += qd + 2 * kvd + h }
-        var mlp = c.mlp == .mlp ? 2 * h * c.ffn : 3 * h * c.ffn
-        if c.mlpBias { mlp += c.mlp == .mlp ? c.ffn + h : 2 * c.ffn + h }
-        var norms = c.layers * 2 * normSize
-        if c.finalNorm { norms += normSize }
-        if c.embeddingNorm { norms += normSize }
-        return LLMParameterCount(embeddings: emb, attention: c.layers * attn, mlp: c.layers * mlp, norms: norms,
-                                 head: c.tiedEmbeddings ? 0 : c.vocab * h, pooler: c.pooler ? h * h + h : 0)
+        // saturating arithmetic: an unvalidated config must not trap (validate() reports it)
+        func m(_ a: Int, _ b: Int) -> Int { satMul(a, b) }
+        func a(_ xs: Int...) -> Int { xs.reduce(0) { let (r, o) = $0.addingReportingOverflow($1); return o ? Int.max : r } }
+        let c = config, h = c.hidden, qd = m(c.heads, c.headDim), kvd = m(c.kvHeads, c.headDim)
+        let emb = a(m(c.vocab, h), c.positions == .learned ? m(c.maxPositions, h) : 0, m(c.tokenTypes, h))
+        let normSize = c.norm == .layerNorm ? m(2, h) : h
+        var attn = a(m(h, qd), m(2, m(h, kvd)), m(qd, h))
+        if c.attentionBias { attn = a(attn, qd, m(2, kvd), h) }
+        var mlp = c.mlp == .mlp ? m(m(2, h), c.ffn) : m(m(3, h), c.ffn)
+        if c.mlpBias { mlp = a(mlp, c.mlp == .mlp ? a(c.ffn, h) : a(m(2, c.ffn), h)) }
+        var norms = m(m(c.layers, 2), normSize)
+        if c.finalNorm { norms = a(norms, normSize) }
+        if c.embeddingNorm { norms = a(norms, normSize) }
+        return LLMParameterCount(embeddings: emb, attention: m(c.layers, attn), mlp: m(c.layers, mlp), norms: norms,
+                                 head: c.tiedEmbeddings ? 0 : m(c.vocab, h), pooler: c.pooler ? a(m(h, h), h) : 0)
     }
 
     /// Activation bytes of one transformer layer for training (Korthikanti et al. 2022, Table 2,
@@ -297,7 +305,7 @@ public struct LLMCalculator: Sendable {
     public func activationBytesPerLayer() -> Double {
         let c = config
         let s = Double(c.seq), b = Double(c.batch), h = Double(c.hidden), a = Double(c.heads)
-        let kvd = Double(c.kvHeads * c.headDim), ff = Double(c.ffn)
+        let kvd = (Double(c.kvHeads) * Double(c.headDim)), ff = Double(c.ffn)
         let e = c.dtype.bytesPerElement / 2 // the paper's constants assume 2-byte activations
         if c.recompute == .full { return 2 * s * b * h * e }
         let mask: Double = c.dropout ? 1 : 0
@@ -314,8 +322,8 @@ public struct LLMCalculator: Sendable {
     /// KV cache bytes: `2 · L · kv_heads · head_dim · bytes · batch · tokens`.
     public func kvCacheBytes(tokens: Int? = nil) -> Double {
         let c = config
-        let t = Double(tokens ?? (c.seq + c.generatedTokens))
-        return 2 * Double(c.layers * c.kvHeads * c.headDim) * (c.kvCacheDtype ?? c.dtype).bytesPerElement * Double(c.batch) * t
+        let t = Double(tokens ?? (c.seq &+ c.generatedTokens))
+        return 2 * Double(c.layers) * Double(c.kvHeads) * Double(c.headDim) * (c.kvCacheDtype ?? c.dtype).bytesPerElement * Double(c.batch) * t
     }
 
     /// The memory breakdown; `target` supplies capacity and decides whether a GPU runtime reservation applies.
@@ -329,7 +337,7 @@ public struct LLMCalculator: Sendable {
             rows.append(BreakdownRow("optimizer state", p * o))
             rows.append(BreakdownRow("activations", activationBytesPerLayer() * Double(c.layers)))
             // logits and their gradient / softmax copy: ≈ 2·b·s·V·bytes
-            rows.append(BreakdownRow("logits", 2 * Double(c.batch * c.seq) * Double(c.vocab) * c.dtype.bytesPerElement))
+            rows.append(BreakdownRow("logits", 2 * Double(c.batch) * Double(c.seq) * Double(c.vocab) * c.dtype.bytesPerElement))
         } else {
             // inference: the largest live activation is about 2 layer-sized buffers plus the logits of the prompt
             let s = Double(c.seq), b = Double(c.batch)
@@ -348,7 +356,7 @@ public struct LLMCalculator: Sendable {
 
     /// Training FLOPs for `tokens` tokens: `6·P·D`, or `8·P·D` with full recompute (one extra forward).
     public func trainingFLOPs(tokens: Double? = nil) -> Double {
-        let d = tokens ?? Double(config.batch * config.seq)
+        let d = tokens ?? Double(config.batch) * Double(config.seq)
         return (config.recompute == .full ? 8 : 6) * Double(parameters().total) * d
     }
 
@@ -357,10 +365,10 @@ public struct LLMCalculator: Sendable {
     /// `4·L·b·s²·heads·head_dim` (QKᵀ and AV, no causal discount).
     public func prefillFLOPs() -> Double {
         let c = config
-        let bs = Double(c.batch * c.seq)
+        let bs = Double(c.batch) * Double(c.seq)
         // every weight matrix is used once per token; the embedding lookup is a gather, the head a matmul
-        return 2 * Double(parameters().nonEmbedding + c.vocab * c.hidden) * bs
-            + 4 * Double(c.layers) * Double(c.batch) * Double(c.seq) * Double(c.seq) * Double(c.heads * c.headDim)
+        return 2 * (Double(parameters().nonEmbedding) + Double(c.vocab) * Double(c.hidden)) * bs
+            + 4 * Double(c.layers) * Double(c.batch) * Double(c.seq) * Double(c.seq) * (Double(c.heads) * Double(c.headDim))
     }
 
     /// Time to first token, inter-token latency and throughput on a device (formula 5).
@@ -374,8 +382,8 @@ public struct LLMCalculator: Sendable {
         let launches = Double(c.layers) * 10 * t.launchOverheadSeconds
         let pre = prefillFLOPs()
         let preT = max(pre / (efficiency.matmulCompute * peak), wBytes / (efficiency.memory * bw)) + launches
-        let ctx = c.seq + c.generatedTokens
-        let decodeCompute = 2 * Double(parameters().nonEmbedding + c.vocab * c.hidden) * Double(c.batch) / (efficiency.matmulCompute * peak)
+        let ctx = c.seq &+ c.generatedTokens
+        let decodeCompute = 2 * (Double(parameters().nonEmbedding) + Double(c.vocab) * Double(c.hidden)) * Double(c.batch) / (efficiency.matmulCompute * peak)
         let decodeMemory = (wBytes + kvCacheBytes(tokens: ctx)) / (efficiency.memory * bw)
         let itl = max(decodeCompute, decodeMemory) + launches
         let widen = t.confidence.intervalWidening

@@ -234,15 +234,16 @@ struct Pricing: Sendable {
     /// (`tiles / (ceil(tiles/units)·units)`) and a K-depth ramp `K/(K+32)`. 1 off GPUs.
     func gemmEfficiency(_ g: GemmShape) -> Double {
         guard isGPU, g.m > 0, g.n > 0, g.k > 0 else { return 1 }
-        let tm = efficiency.tile, tn = efficiency.tile
-        let tilesM = (g.m + tm - 1) / tm, tilesN = (g.n + tn - 1) / tn
-        let padding = Double(g.m) * Double(g.n) / (Double(tilesM * tm) * Double(tilesN * tn))
+        // in Double: sizes may be saturated to Int.max by the cost model
+        let tile = Double(max(efficiency.tile, 1))
+        let tilesM = (Double(g.m) / tile).rounded(.up), tilesN = (Double(g.n) / tile).rounded(.up)
+        let padding = Double(g.m) * Double(g.n) / (tilesM * tile * tilesN * tile)
         var wave = 1.0
         if let units = computeUnits, units > 0 {
-            let tiles = Double(tilesM) * Double(tilesN) * Double(max(g.batch, 1))
-            wave = tiles / (ceil(tiles / Double(units)) * Double(units))
+            let tiles = tilesM * tilesN * Double(max(g.batch, 1))
+            wave = tiles / ((tiles / Double(units)).rounded(.up) * Double(units))
         }
-        let kEff = Double(g.k) / Double(g.k + 32)
+        let kEff = Double(g.k) / (Double(g.k) + 32)
         return max(padding * wave * kEff, 1e-3)
     }
 

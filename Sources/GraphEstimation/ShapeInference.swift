@@ -86,7 +86,12 @@ public enum ShapeInference {
             var r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.first.map { $0 >= 0 ? t.elementBits[$0] : 0 } ?? 0)
             for (k, o) in node.outputs.enumerated() where o >= 0 {
                 var shape = k < r.shapes.count ? r.shapes[k] : nil
-                if shape == nil, let declared = resolve(g.values[o].shape), !inputSet.contains(o) { shape = declared }
+                if let s = shape, s.contains(where: { $0 < 0 }) {
+                    r.issue = r.issue ?? "output \(k) would have a negative dimension \(s)"; shape = nil
+                }
+                if shape == nil, let declared = resolve(g.values[o].shape), !inputSet.contains(o), !declared.contains(where: { $0 < 0 }) {
+                    shape = declared
+                }
                 t.shapes[o] = shape
                 if k < r.values.count, let v = r.values[k], v.count <= OpGraph.maxConstElements { t.values[o] = v }
                 if k < r.bits.count, let b = r.bits[k], t.elementBits[o] == 0 { t.elementBits[o] = b.0; t.isFloat[o] = b.1 }
@@ -181,13 +186,13 @@ public enum ShapeInference {
         case "Reshape":
             guard let x, ins.count > 1, let spec = vals[1] else { r.issue = "shape input is not a known constant"; break }
             let allowZero = (n.int("allowzero") ?? 0) != 0
-            var out = spec.map { Int($0) }
+            var out = spec.map { toInt($0) }
             for i in out.indices where out[i] == 0 && !allowZero { out[i] = i < x.count ? x[i] : 0 }
             if let m = out.firstIndex(of: -1) {
-                let known = out.enumerated().filter { $0.offset != m }.reduce(1) { $0 * $1.element }
-                out[m] = known == 0 ? 0 : volume(x) / known
+                let known = out.enumerated().filter { $0.offset != m }.reduce(1) { satMul($0, $1.element) }
+                out[m] = known <= 0 ? 0 : volume(x) / known
             }
-            guard volume(out) == volume(x) else { r.issue = "cannot reshape \(x) to \(spec.map { Int($0) })"; break }
+            guard volume(out) == volume(x) else { r.issue = "cannot reshape \(x) to \(spec.map { toInt($0) })"; break }
             r.shapes = [out]; r.values = [vals[0]]
         case "Transpose":
             guard let x else { break }
@@ -204,7 +209,7 @@ public enum ShapeInference {
             guard let x else { break }
             let keep = (n.int("keepdims") ?? 1) != 0
             var axes: [Int]?
-            if n.opType.hasPrefix("Arg") { axes = [n.int("axis") ?? 0] } else { axes = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil) }
+            if n.opType.hasPrefix("Arg") { axes = [n.int("axis") ?? 0] } else { axes = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { toInt($0) } : nil) }
             if axes == nil && ins.count > 1 && n.inputs[1] >= 0 { r.issue = "reduction axes unknown"; break }
             let noop = (n.int("noop_with_empty_axes") ?? 0) != 0
             let set = Set((axes ?? (noop ? [] : Array(0..<x.count))).map { axis($0, x.count) })
@@ -217,7 +222,7 @@ public enum ShapeInference {
             guard a >= 0 && a < x.count else { r.issue = "bad axis"; break }
             r.shapes = [Array(x[..<a]) + idx + Array(x[(a + 1)...])]
             if let v = vals[0], let iv = vals[1], x.count == 1 {
-                r.values = [iv.map { i in let k = Int(i) < 0 ? Int(i) + v.count : Int(i); return k >= 0 && k < v.count ? v[k] : 0 }]
+                r.values = [iv.map { i in let k = toInt(i) < 0 ? toInt(i) &+ v.count : toInt(i); return k >= 0 && k < v.count ? v[k] : 0 }]
             }
         case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
             let wi = n.opType == "QLinearConv" ? 3 : 1
@@ -228,7 +233,7 @@ public enum ShapeInference {
             r.shapes = [[x[0], w[0]] + out]
             if n.opType == "ConvInteger" { r.bits = [(32, false)] }
         case "Unsqueeze":
-            guard let x, let axesRaw = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map({ Int($0) }) : nil) else { r.issue = "axes unknown"; break }
+            guard let x, let axesRaw = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map({ toInt($0) }) : nil) else { r.issue = "axes unknown"; break }
             let rank = x.count + axesRaw.count
             let axes = Set(axesRaw.map { axis($0, rank) })
             var out: [Int] = [], j = 0
@@ -238,13 +243,14 @@ public enum ShapeInference {
             guard ins.allSatisfy({ $0 != nil }), let first = x else { r.issue = "an input shape is unknown"; break }
             let a = axis(n.int("axis") ?? 0, first.count)
             guard a >= 0 && a < first.count else { r.issue = "bad axis"; break }
-            var out = first; out[a] = ins.reduce(0) { $0 + ($1?[safe: a, 0] ?? 0) }
+            var out = first; out[a] = ins.reduce(0) { $0 &+ ($1?[safe: a, 0] ?? 0) }
             r.shapes = [out]
             if vals.allSatisfy({ $0 != nil }) && first.count == 1 { r.values = [vals.flatMap { $0 ?? [] }] }
         case "Shape":
             guard let x else { break }
-            let start = axis(n.int("start") ?? 0, x.count), end = axis(n.int("end") ?? x.count, x.count)
-            let s = Array(x[max(0, start)..<min(max(end, max(0, start)), x.count)])
+            let start = min(max(axis(n.int("start") ?? 0, x.count), 0), x.count)
+            let end = min(max(axis(n.int("end") ?? x.count, x.count), start), x.count)
+            let s = Array(x[start..<end])
             r.shapes = [[s.count]]; r.values = [s.map(Double.init)]; r.bits = [(64, false)]
         case "Constant":
             if let t = n.tensor("value") { r.shapes = [t.shape]; r.values = [t.values]; r.bits = [(t.elementBits, t.isFloat)] }
@@ -255,11 +261,11 @@ public enum ShapeInference {
             else { r.issue = "Constant without a readable value" }
         case "Slice":
             guard let x else { break }
-            let starts = n.ints("starts") ?? (ins.count > 1 ? vals[1]?.map { Int(clamping: Int64(max(min($0, 9e18), -9e18))) } : nil)
-            let ends = n.ints("ends") ?? (ins.count > 2 ? vals[2]?.map { Int(clamping: Int64(max(min($0, 9e18), -9e18))) } : nil)
+            let starts = n.ints("starts") ?? (ins.count > 1 ? vals[1]?.map { toInt($0) } : nil)
+            let ends = n.ints("ends") ?? (ins.count > 2 ? vals[2]?.map { toInt($0) } : nil)
             guard let starts, let ends else { r.issue = "slice bounds unknown"; break }
-            let axes = (n.ints("axes") ?? (ins.count > 3 ? vals[3]?.map { Int($0) } : nil)) ?? Array(0..<starts.count)
-            let steps = (ins.count > 4 ? vals[4]?.map { Int($0) } : nil) ?? Array(repeating: 1, count: starts.count)
+            let axes = (n.ints("axes") ?? (ins.count > 3 ? vals[3]?.map { toInt($0) } : nil)) ?? Array(0..<starts.count)
+            let steps = (ins.count > 4 ? vals[4]?.map { toInt($0) } : nil) ?? Array(repeating: 1, count: starts.count)
             var out = x
             var ok = true
             var begin = Array(repeating: 0, count: x.count), stepPerAxis = Array(repeating: 1, count: x.count)
@@ -285,7 +291,7 @@ public enum ShapeInference {
             }
         case "Squeeze":
             guard let x else { break }
-            let axes = (n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil))?.map { axis($0, x.count) }
+            let axes = (n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { toInt($0) } : nil))?.map { axis($0, x.count) }
             var kept: [Int] = []
             for (i, d) in x.enumerated() where axes.map({ !$0.contains(i) }) ?? (d != 1) { kept.append(d) }
             r.shapes = [kept]
@@ -319,7 +325,7 @@ public enum ShapeInference {
             guard let x else { break }
             let a = axis(n.int("axis") ?? 0, x.count)
             guard a >= 0 && a < x.count else { break }
-            var parts = n.ints("split") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil)
+            var parts = n.ints("split") ?? (ins.count > 1 ? vals[1]?.map { toInt($0) } : nil)
             if parts == nil {
                 let k = max(n.outputs.count, 1), size = (x[a] + k - 1) / k
                 parts = (0..<k).map { min(size, max(x[a] - $0 * size, 0)) }
@@ -327,25 +333,37 @@ public enum ShapeInference {
             r.shapes = (parts ?? []).map { var s = x; s[a] = $0; return s }
         case "Expand":
             guard let x, ins.count > 1, let s = vals[1] else { r.issue = "target shape unknown"; break }
-            r.shapes = [broadcast([x, s.map { Int($0) }])]
+            r.shapes = [broadcast([x, s.map { toInt($0) }])]
         case "Resize", "Upsample":
             guard let x else { break }
             if n.opType == "Upsample" {
                 guard let sc = n.floats("scales") ?? (ins.count > 1 ? vals[1] : nil), sc.count == x.count else { r.issue = "scales unknown"; break }
-                r.shapes = [zip(x, sc).map { Int((Double($0) * $1).rounded(.down)) }]; break
+                r.shapes = [zip(x, sc).map { toInt((Double($0) * $1).rounded(.down)) }]; break
             }
             if ins.count > 3, let sizes = vals[3], !sizes.isEmpty {
-                if sizes.count == x.count { r.shapes = [sizes.map { Int($0) }] }
-                else if let axes = n.ints("axes") { var o = x; for (i, a) in axes.enumerated() where i < sizes.count { o[axis(a, x.count)] = Int(sizes[i]) }; r.shapes = [o] }
+                if sizes.count == x.count { r.shapes = [sizes.map { toInt($0) }] }
+                else if let axes = n.ints("axes") {
+                    var o = x
+                    for (i, a) in axes.enumerated() where i < sizes.count && axis(a, x.count) >= 0 && axis(a, x.count) < x.count {
+                        o[axis(a, x.count)] = toInt(sizes[i])
+                    }
+                    r.shapes = [o]
+                }
             } else if ins.count > 2, let sc = vals[2], !sc.isEmpty {
-                if sc.count == x.count { r.shapes = [zip(x, sc).map { Int((Double($0) * $1).rounded(.down)) }] }
-                else if let axes = n.ints("axes") { var o = x; for (i, a) in axes.enumerated() where i < sc.count { o[axis(a, x.count)] = Int((Double(o[axis(a, x.count)]) * sc[i]).rounded(.down)) }; r.shapes = [o] }
+                if sc.count == x.count { r.shapes = [zip(x, sc).map { toInt((Double($0) * $1).rounded(.down)) }] }
+                else if let axes = n.ints("axes") {
+                    var o = x
+                    for (i, a) in axes.enumerated() where i < sc.count && axis(a, x.count) >= 0 && axis(a, x.count) < x.count {
+                        o[axis(a, x.count)] = toInt((Double(o[axis(a, x.count)]) * sc[i]).rounded(.down))
+                    }
+                    r.shapes = [o]
+                }
             } else if ins.count == 2, let sc = vals[1], sc.count == x.count {
-                r.shapes = [zip(x, sc).map { Int((Double($0) * $1).rounded(.down)) }]
+                r.shapes = [zip(x, sc).map { toInt((Double($0) * $1).rounded(.down)) }]
             } else { r.issue = "scales/sizes unknown" }
         case "Flatten":
             guard let x else { break }
-            let a = axis(n.int("axis") ?? 1, x.count)
+            let a = min(max(axis(n.int("axis") ?? 1, x.count), 0), x.count)
             r.shapes = [[volume(Array(x.prefix(a))), volume(Array(x.dropFirst(a)))]]; r.values = [vals[0]]
         case "LayerNormalization", "SimplifiedLayerNormalization", "RMSNormalization", "SkipLayerNormalization",
              "SkipSimplifiedLayerNormalization":
@@ -360,7 +378,7 @@ public enum ShapeInference {
             let sp = x.count - 2
             let g = n.int("group") ?? 1
             let k = n.ints("kernel_shape") ?? Array(w.suffix(sp))
-            if let os = n.ints("output_shape"), os.count >= sp { r.shapes = [[x[0], w[1] * g] + Array(os.suffix(sp))]; break }
+            if let os = n.ints("output_shape"), os.count >= sp { r.shapes = [[x[0], w[1] &* g] + Array(os.suffix(sp))]; break }
             let s = n.ints("strides") ?? Array(repeating: 1, count: sp)
             let d = n.ints("dilations") ?? Array(repeating: 1, count: sp)
             let op = n.ints("output_padding") ?? Array(repeating: 0, count: sp)
@@ -369,12 +387,12 @@ public enum ShapeInference {
             var out: [Int] = []
             for i in 0..<sp {
                 let inI = x[2 + i]
-                if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" { out.append(inI * s[safe: i, 1]) }
+                if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" { out.append(inI &* s[safe: i, 1]) }
                 else {
-                    out.append(s[safe: i, 1] * (inI - 1) + op[safe: i, 0] + ((k[safe: i, 1] - 1) * d[safe: i, 1] + 1) - p[safe: i, 0] - p[safe: i + sp, 0])
+                    out.append(s[safe: i, 1] &* (inI &- 1) &+ op[safe: i, 0] &+ ((k[safe: i, 1] &- 1) &* d[safe: i, 1] &+ 1) &- p[safe: i, 0] &- p[safe: i + sp, 0])
                 }
             }
-            r.shapes = [[x[0], w[1] * g] + out]
+            r.shapes = [[x[0], w[1] &* g] + out]
         case "Einsum":
             guard let eq = n.string("equation"), let spec = EinsumSpec(eq), ins.allSatisfy({ $0 != nil }) else { r.issue = "cannot read einsum"; break }
             r.shapes = [spec.outputShape(ins.compactMap { $0 })]
@@ -388,39 +406,39 @@ public enum ShapeInference {
         case "GatherND":
             guard let x, ins.count > 1, let idx = ins[1], let last = idx.last else { break }
             let b = n.int("batch_dims") ?? 0
-            r.shapes = [Array(idx.dropLast()) + Array(x.dropFirst(b + last))]
+            r.shapes = [Array(idx.dropLast()) + Array(x.dropFirst(min(max(b &+ last, 0), x.count)))]
         case "ScatterND", "ScatterElements", "Scatter":
             r.shapes = [x]
         case "Tile":
             guard let x, ins.count > 1, let rep = vals[1], rep.count == x.count else { r.issue = "repeats unknown"; break }
-            r.shapes = [zip(x, rep).map { $0 * Int($1) }]
+            r.shapes = [zip(x, rep).map { satMul($0, toInt($1)) }]
         case "Pad":
             guard let x else { break }
-            guard let pads = n.ints("pads") ?? (ins.count > 1 ? vals[1]?.map({ Int($0) }) : nil) else { r.issue = "pads unknown"; break }
-            if let axesV = ins.count > 3 ? vals[3]?.map({ Int($0) }) : nil {
+            guard let pads = n.ints("pads") ?? (ins.count > 1 ? vals[1]?.map({ toInt($0) }) : nil) else { r.issue = "pads unknown"; break }
+            if let axesV = ins.count > 3 ? vals[3]?.map({ toInt($0) }) : nil {
                 var out = x
-                for (i, a0) in axesV.enumerated() { let a = axis(a0, x.count); if a >= 0 && a < x.count { out[a] += pads[safe: i, 0] + pads[safe: i + axesV.count, 0] } }
+                for (i, a0) in axesV.enumerated() { let a = axis(a0, x.count); if a >= 0 && a < x.count { out[a] = out[a] &+ pads[safe: i, 0] &+ pads[safe: i + axesV.count, 0] } }
                 r.shapes = [out]
             } else {
                 guard pads.count == 2 * x.count else { r.issue = "pads length \(pads.count) for rank \(x.count)"; break }
-                r.shapes = [x.enumerated().map { $0.element + pads[$0.offset] + pads[$0.offset + x.count] }]
+                r.shapes = [x.enumerated().map { $0.element &+ pads[$0.offset] &+ pads[$0.offset + x.count] }]
             }
         case "ConstantOfShape":
             guard let s = vals.first ?? nil else { r.issue = "shape input unknown"; break }
-            let shape = s.map { Int($0) }
+            let shape = s.map { toInt($0) }
             r.shapes = [shape]
             let t = n.tensor("value")
             r.bits = [(t?.elementBits ?? 32, t?.isFloat ?? true)]
-            if volume(shape) <= OpGraph.maxConstElements { r.values = [Array(repeating: t?.values?.first ?? 0, count: volume(shape))] }
+            if volume(shape) >= 0 && volume(shape) <= OpGraph.maxConstElements { r.values = [Array(repeating: t?.values?.first ?? 0, count: volume(shape))] }
         case "Range":
             guard vals.count == 3, let s = vals[0]?.first, let l = vals[1]?.first, let d = vals[2]?.first, d != 0 else { r.issue = "range bounds unknown"; break }
-            let count = max(Int(((l - s) / d).rounded(.up)), 0)
+            let count = max(toInt(((l - s) / d).rounded(.up)), 0)
             r.shapes = [[count]]
             if count <= OpGraph.maxConstElements { r.values = [(0..<count).map { s + Double($0) * d }] }
         case "TopK":
             guard let x, ins.count > 1, let k = vals[1]?.first else { r.issue = "k unknown"; break }
             let a = axis(n.int("axis") ?? -1, x.count)
-            var o = x; if a >= 0 && a < x.count { o[a] = Int(k) }
+            var o = x; if a >= 0 && a < x.count { o[a] = toInt(k) }
             r.shapes = [o, o]; r.bits = [nil, (64, false)]
         case "LSTM", "GRU", "RNN":
             guard let x, x.count == 3, ins.count > 2, let w = ins[1], w.count == 3 else { r.issue = "needs X and W shapes"; break }
@@ -433,15 +451,15 @@ public enum ShapeInference {
                                    : [[batch, seq, dirs, h], [batch, dirs, h], [batch, dirs, h]]
         case "DepthToSpace":
             guard let x, x.count == 4, let b = n.int("blocksize"), b > 0 else { break }
-            r.shapes = [[x[0], x[1] / (b * b), x[2] * b, x[3] * b]]
+            r.shapes = [[x[0], x[1] / satMul(b, b), x[2] &* b, x[3] &* b]]
         case "SpaceToDepth":
             guard let x, x.count == 4, let b = n.int("blocksize"), b > 0 else { break }
-            r.shapes = [[x[0], x[1] * b * b, x[2] / b, x[3] / b]]
+            r.shapes = [[x[0], satMul(satMul(x[1], b), b), x[2] / b, x[3] / b]]
         case "OneHot":
             guard let idx = x, ins.count > 1, let depth = vals[1]?.first else { break }
             let a = n.int("axis") ?? -1
             var o = idx; let pos = a < 0 ? idx.count + 1 + a : a
-            o.insert(Int(depth), at: min(max(pos, 0), o.count)); r.shapes = [o]
+            o.insert(toInt(depth), at: min(max(pos, 0), o.count)); r.shapes = [o]
         default:
             r.issue = "no shape rule for \(n.domain.isEmpty ? "" : n.domain + "::")\(n.opType)"
         }
@@ -580,6 +598,15 @@ struct EinsumSpec {
     func outputShape(_ shapes: [[Int]]) -> [Int] { let m = sizes(shapes); return output.map { m[$0] ?? 1 } }
     /// Product of every distinct index size: the multiply count of a direct evaluation.
     func macs(_ shapes: [[Int]]) -> Int { sizes(shapes).values.reduce(1) { satMul($0, $1) } }
+}
+
+/// A constant's value as an Int: NaN → 0, out-of-range values clamped (constants come from
+/// files, and `Int(Double)` traps on those).
+@inline(__always) func toInt(_ d: Double) -> Int {
+    if d.isNaN { return 0 }
+    if d >= 9.2e18 { return Int.max }
+    if d <= -9.2e18 { return Int.min }
+    return Int(d)
 }
 
 /// Saturating multiply: shapes come from user files, so overflow must not trap.

@@ -53,7 +53,7 @@ public struct SweepAxis: Sendable, Hashable {
                     guard let f = Int(parts[1]), f > 1, a > 0 else { throw EstimationError.badSweepAxis("\(key): bad factor in \"\(item)\"") }
                     var v = a; while v <= b { values.append(.int(v)); if v > Int.max / f { break }; v *= f }
                 } else {
-                    guard b - a < 100_000 else { throw EstimationError.badSweepAxis("\(key): range \"\(item)\" is too long") }
+                    guard b.subtractingReportingOverflow(a).overflow == false, b - a < 100_000 else { throw EstimationError.badSweepAxis("\(key): range \"\(item)\" is too long") }
                     values += (a...b).map { .int($0) }
                 }
             } else if let i = Int(item) { values.append(.int(i)) }
