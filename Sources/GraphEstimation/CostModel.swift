@@ -145,7 +145,7 @@ public enum CostModel {
                                               "BiasGelu", "Reciprocal"]
     static let simpleUnary: Set<String> = ["Relu", "Neg", "Abs", "Floor", "Ceil", "Round", "Sign", "Not", "Clip", "LeakyRelu",
                                            "HardSigmoid", "HardSwish", "Softsign", "PRelu", "ThresholdedRelu", "Shrink",
-                                           "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "CumSum", "Hardmax"]
+                                           "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "CumSum", "Hardmax", "CumProd", "BitwiseNot"]
     static let binary: Set<String> = ["Add", "Sub", "Mul", "Div", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Less",
                                       "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift",
                                       "BitwiseAnd", "BitwiseOr", "BitwiseXor"]
@@ -163,7 +163,8 @@ public enum CostModel {
         "MultiHeadAttention", "GroupQueryAttention", "Softmax", "LogSoftmax", "LayerNormalization", "SkipLayerNormalization",
         "RMSNormalization", "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization", "BatchNormalization",
         "InstanceNormalization", "GroupNormalization", "MeanVarianceNormalization", "LRN", "MaxPool", "AveragePool", "LpPool",
-        "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Resize", "Upsample"]
+        "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Resize", "Upsample", "RotaryEmbedding", "LpNormalization",
+        "DynamicQuantizeLinear"]
 
     /// Whether the cost model has a formula for an op type.
     public static func isKnown(_ op: String) -> Bool {
@@ -411,6 +412,16 @@ public enum CostModel {
             k.flops = 5 &* outVol; k.fvcoreMACs = 5 &* outVol; k.deepspeedFLOPs = 5 &* outVol
             k.onnxToolMACs = op == "InstanceNormalization" ? 14 &* outVol : 0
             c.opClass = .reduction
+        case "RotaryEmbedding":
+            // x·cos + rotate_half(x)·sin: 2 multiplies and 1 add per element
+            k.flops = 3 &* outVol; k.deepspeedFLOPs = 3 &* outVol
+            c.opClass = .elementwise
+        case "LpNormalization":
+            k.flops = 3 &* outVol                                   // square (or abs), sum, divide
+            c.opClass = .reduction
+        case "DynamicQuantizeLinear":
+            k.flops = 4 &* inVol                                    // min, max, scale, round/saturate
+            c.opClass = .elementwise
         case "LRN":
             let size = n.int("size") ?? 5
             k.flops = satMul(outVol, size &+ 3); k.onnxToolMACs = satMul(outVol, 4 + 32 + 1 + size)

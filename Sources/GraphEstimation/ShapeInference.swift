@@ -371,6 +371,8 @@ public enum ShapeInference {
             let ax = axis(n.int("axis") ?? -1, x.count)
             let stat = Array(x.prefix(max(ax, 0))) + Array(repeating: 1, count: max(x.count - ax, 0))
             r.shapes = [x, stat, stat]
+        case "DynamicQuantizeLinear":
+            r.shapes = [x, [], []]; r.bits = [(8, false), (32, true), (8, false)]
         case "Dropout":
             r.shapes = [x, x]; r.bits = [nil, (8, false)]
         case "ConvTranspose":
@@ -493,7 +495,8 @@ public enum ShapeInference {
              "Round", "Sign", "Not", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
              "Softmax", "LogSoftmax", "Hardmax", "LRN", "BatchNormalization", "InstanceNormalization", "GroupNormalization",
              "CumSum", "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "Trilu", "Shrink", "ThresholdedRelu",
-             "Swish", "FastGelu", "QuickGelu", "BiasGelu", "MeanVarianceNormalization", "LpNormalization", "Clip", "PRelu"]
+             "Swish", "FastGelu", "QuickGelu", "BiasGelu", "MeanVarianceNormalization", "LpNormalization", "Clip", "PRelu",
+             "RotaryEmbedding", "CumProd", "BitwiseNot"]
     /// Element-wise ops with numpy broadcasting.
     static let broadcastOps: Set<String> = ["Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater",
              "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor"]
