@@ -285,8 +285,8 @@ public enum CostModel {
         if traits.isControlFlow { c.status = .controlFlow; c.opClass = .other; return c }
 
         if !traits.hasCostFormula { c.status = .unsupportedOp; c.opClass = .other; return c }
-        let ins: [[Int]?] = n.inputs.map { $0 >= 0 ? t.shapes[$0] : nil }
-        let outs: [[Int]?] = n.outputs.map { $0 >= 0 ? t.shapes[$0] : nil }
+        let ins = ShapesView(ids: n.inputs, shapes: t.shapes)
+        let outs = ShapesView(ids: n.outputs, shapes: t.shapes)
         guard let y = outs.first ?? nil, let x = ins.first ?? nil else {
             c.status = .unknownShape; c.opClass = traits.isDataMovement ? .dataMovement : .other; return c
         }

@@ -200,6 +200,8 @@ public struct NodeEstimate: Sendable, Hashable {
     public var energy: Estimate?
     /// Compute or memory bound (with hardware).
     public var bottleneck: Bottleneck?
+    /// FLOPs the roofline priced (graphsmith convention, whatever the reporting convention).
+    public var pricedFLOPs: Int = 0
     /// All bytes moved.
     public var bytes: Double { bytesReadActivations + bytesReadWeights + bytesWritten }
     /// FLOPs per byte moved (0 when nothing moves).
@@ -313,8 +315,15 @@ public struct GraphEstimate: Sendable {
     public var namespaces: [NamespaceRollup]
     /// Roll-ups per op type, by MACs.
     public var opTypes: [OpTypeRollup]
-    /// One chart point per priced node.
-    public var rooflinePoints: [RooflinePoint]
+    /// One chart point per priced node (built on demand from `nodes`).
+    public var rooflinePoints: [RooflinePoint] {
+        nodes.compactMap { n in
+            guard let lat = n.latency?.value, lat > 0, let b = n.bottleneck, n.opClass != .metadata, n.status == .ok else { return nil }
+            return RooflinePoint(nodeIndex: n.index, name: n.name, opType: n.opType,
+                                 arithmeticIntensity: n.bytes > 0 ? Double(n.pricedFLOPs) / n.bytes : 0,
+                                 attainedFLOPS: Double(n.pricedFLOPs) / lat, bottleneck: b, latencySeconds: lat)
+        }
+    }
     /// Roof lines for the chart (with hardware).
     public var roofs: RoofLines?
     /// Shape-inference and costing problems, one line each, naming the node.
@@ -371,7 +380,6 @@ public enum GraphEstimator {
         var latency = Estimate.zero, energy = Estimate.zero
         var finish = Array(repeating: 0.0, count: g.nodes.count)
         var critical = 0.0
-        var points: [RooflinePoint] = []
         var issues = a.shapes.issues.map { "node \($0.node): \($0.message)" }
         var spaces = NamespaceAccumulator(), ops = OpTypeAccumulator()
         let pricing = model?.pricing
@@ -383,6 +391,7 @@ public enum GraphEstimator {
                                  bytesReadActivations: c.bytesReadActivations, bytesReadWeights: c.bytesReadWeights,
                                  bytesWritten: c.bytesWritten, params: o.convention == .onnxTool ? c.constantElements : c.params,
                                  opClass: c.opClass, status: c.status)
+            e.pricedFLOPs = c.counts.flops
             if c.status == .unsupportedOp { issues.append("node \(i): \(n.opType) \"\(n.name)\": no cost formula (bytes only)") }
             if c.status == .controlFlow { issues.append("node \(i): \(n.opType) \"\(n.name)\": subgraph bodies not costed") }
             // time is always priced with graphsmith FLOPs (the work the device does), whatever the reporting convention
@@ -393,12 +402,6 @@ public enum GraphEstimator {
                 for v in n.inputs where v >= 0 { let p = a.producer[v]; if p >= 0 { start = max(start, finish[p]) } }
                 finish[i] = start + timing.latency.value
                 critical = max(critical, finish[i])
-                if c.opClass != .metadata && c.status == .ok && timing.latency.value > 0 {
-                    points.append(RooflinePoint(nodeIndex: i, name: n.name, opType: n.opType,
-                                                arithmeticIntensity: c.bytes > 0 ? Double(c.counts.flops) / c.bytes : 0,
-                                                attainedFLOPS: Double(c.counts.flops) / timing.latency.value,
-                                                bottleneck: timing.bottleneck, latencySeconds: timing.latency.value))
-                }
             }
             tot.macs &+= macs; tot.flops &+= flops; tot.params &+= e.params
             tot.bytesReadActivations += c.bytesReadActivations; tot.bytesReadWeights += c.bytesReadWeights
@@ -414,7 +417,7 @@ public enum GraphEstimator {
         return GraphEstimate(totals: tot, hardwareID: o.hardware?.id, hardwareName: o.hardware?.name, precision: precision,
                              convention: o.convention, confidence: model != nil ? latency.confidence : nil,
                              nodes: nodes, topK: ranked, namespaces: spaces.result(),
-                             opTypes: ops.result(), rooflinePoints: points, roofs: model?.roofs(), issues: issues)
+                             opTypes: ops.result(), roofs: model?.roofs(), issues: issues)
     }
 
     /// Latency, energy and the weights+activations footprint only: the fast path for sweeps.

@@ -31,6 +31,13 @@ extension OpGraph {
             index[name] = i
             return i
         }
+        // Node outputs are almost always new names: insert with one hash, and undo in the rare
+        // case the name was already known (declared in value_info, or a duplicate).
+        func outputIndex(_ name: String) -> Int {
+            let fresh = values.count
+            if let known = index.updateValue(fresh, forKey: name) { index[name] = known; return known }
+            return addValue(ValueDesc(name: name, shape: nil, elementBits: 0, isFloat: false))
+        }
         for t in graph.initializers {
             let (bits, isFloat) = info(t.elementType)
             index[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known($0) }, elementBits: bits,
@@ -55,7 +62,7 @@ extension OpGraph {
                     NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: smallValues))
                 }
                 let ins = gn[i].inputs.map { $0.isEmpty ? -1 : valueIndex($0) }
-                let outs = gn[i].outputs.map { $0.isEmpty ? -1 : valueIndex($0) }
+                let outs = gn[i].outputs.map { $0.isEmpty ? -1 : outputIndex($0) }
                 addNode(OpNode(id: gn[i].id, opType: gn[i].opType, domain: gn[i].domain, name: gn[i].name,
                                path: paths.path(gn, i), attributeList: attrs, inputs: ins, outputs: outs))
             }

@@ -74,7 +74,7 @@ public enum ShapeInference {
         }
         for ni in g.nodes.indices {
             let node = g.nodes[ni]
-            let ins = node.inputs.map { $0 >= 0 ? t.shapes[$0] : nil }
+            let ins = ShapesView(ids: node.inputs, shapes: t.shapes)
             // most nodes have no constant-valued input: share one all-nil list instead of allocating
             let hasValues = node.inputs.contains { $0 >= 0 && t.values[$0] != nil }
             let vals = hasValues ? node.inputs.map { $0 >= 0 ? t.values[$0] : nil } : noValues(node.inputs.count)
@@ -126,7 +126,7 @@ public enum ShapeInference {
 
     static func volume(_ s: [Int]) -> Int { s.reduce(1) { satMul($0, $1) } }
 
-    static func broadcast(_ shapes: [[Int]?]) -> [Int]? {
+    static func broadcast<S: Sequence>(_ shapes: S) -> [Int]? where S.Element == [Int]? {
         var out: [Int] = []
         for s in shapes {
             guard let s else { return nil }
@@ -162,7 +162,7 @@ public enum ShapeInference {
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
     /// - Parameter bits: element bits of the first input (0 if unknown).
-    static func inferNode(_ n: OpNode, ins: [[Int]?], vals: [[Double]?], bits: Int) -> NodeResult {
+    static func inferNode(_ n: OpNode, ins: ShapesView, vals: [[Double]?], bits: Int) -> NodeResult {
         var r = NodeResult()
         let x = ins.first ?? nil
         // the two big families first, by a precomputed group (string switches compare one case at a time)
@@ -518,7 +518,7 @@ public enum ShapeInference {
         else if n.opType == "DequantizeLinear" { r.bits = [(32, true)] }
     }
 
-    static func inferBroadcast(_ n: OpNode, _ ins: [[Int]?], _ vals: [[Double]?], _ bits: Int, _ r: inout NodeResult) {
+    static func inferBroadcast(_ n: OpNode, _ ins: ShapesView, _ vals: [[Double]?], _ bits: Int, _ r: inout NodeResult) {
         r.shapes = [broadcast(ins)]
         if n.traits.producesBool { r.bits = [(8, false)] }
         if ins.count == 2, let a = vals[0], let b = vals[1], let sa = ins[0], let sb = ins[1] {
@@ -620,4 +620,15 @@ struct EinsumSpec {
 
 extension Array where Element == Int {
     subscript(safe i: Int, fallback: Int) -> Int { i >= 0 && i < count ? self[i] : fallback }
+}
+
+/// The shapes of a node's inputs or outputs read in place from the shape table, so no array
+/// is built per node.
+struct ShapesView: RandomAccessCollection {
+    let ids: [Int]
+    let shapes: [[Int]?]
+    var startIndex: Int { 0 }
+    var endIndex: Int { ids.count }
+    subscript(i: Int) -> [Int]? { let v = ids[i]; return v >= 0 ? shapes[v] : nil }
+    subscript(safe i: Int) -> [Int]? { i >= 0 && i < ids.count ? self[i] : nil }
 }
