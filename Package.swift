@@ -45,10 +45,19 @@ let package = Package(
         .testTarget(name: "GraphFormatsTests", dependencies: ["GraphFormats", "GraphIR"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR"]),
-        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR"]),
+        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
+
+        // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
+        .executableTarget(name: "render-bench", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"],
+                          path: "Benchmarks/render/Sources"),
+        // ONNX load/save CLI: round-trip for the Python cross-checks, load/save benchmark, fuzzer.
+        .executableTarget(name: "onnx-tool", dependencies: ["GraphFormats", "GraphIR"], path: "Benchmarks/onnx/Sources"),
         // Kernel core micro-benchmark (kernel helper): cost of building and signing outputs.
         .executableTarget(name: "kernel-bench", dependencies: ["JupyterKernel"], path: "Benchmarks/kernel/Sources"),
+        // Estimation benchmark: 10k-node estimate, 1,000-point sweep, MAC cross-check vs the corpus references.
+        .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"],
+                          path: "Benchmarks/estimation/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )

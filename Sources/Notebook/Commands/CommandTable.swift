@@ -17,6 +17,8 @@ public struct CommandTable: Sendable {
     public static let standard = CommandTable(
         CoreCommands.commands
             + HelpCommands.commands
+            + GraphCommands.commands
+            + ShowCommands.commands
     )
 
     /// The command named `name`.

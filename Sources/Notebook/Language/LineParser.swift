@@ -6,6 +6,8 @@
 // that starts with `[` or `{` is a list or dict expression. Nothing is evaluated here:
 // variables are read when the line runs, so `x = 2` then `echo $x` in one cell works.
 
+import Foundation
+
 /// A piece of a word: literal text or an interpolation.
 enum WordPart: Sendable {
     case text(String)
@@ -123,7 +125,13 @@ enum LineParser {
         let value: RawValue
         if index < s.count, s[index] == "[" || s[index] == "{" {
             let end = try matchingBracket(line, from: index)
-            value = .expression(try ExprParser.parse(line, range: index..<end))
+            do {
+                value = .expression(try ExprParser.parse(line, range: index..<end))
+            } catch let error as CellError {
+                // `[/a/b, /c/d]`: a list of bare words (node names, paths) that are not expressions.
+                guard s[index] == "[", let bare = bareWordList(line, range: (index + 1)..<(end - 1)) else { throw error }
+                value = .expression(bare)
+            }
             index = end
             if index < s.count, !isSpace(s[index]) {
                 throw CellError(.syntax, "unexpected '\(s[index])' after a list", at: line.location(at: index))
@@ -207,6 +215,17 @@ enum LineParser {
         }
         flushText()
         return parts
+    }
+
+    /// `a, b/c, d` inside brackets as a list of strings, when every item is a bare word
+    /// (no quotes, brackets or spaces inside an item); nil otherwise.
+    static func bareWordList(_ line: LogicalLine, range: Range<Int>) -> Expression? {
+        let text = String(String.UnicodeScalarView(line.scalars[range]))
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let forbidden = CharacterSet(charactersIn: "\"'[]{}() \t")
+        guard !items.contains(where: { $0.isEmpty || $0.rangeOfCharacter(from: forbidden) != nil }) else { return nil }
+        let location = line.location(at: range.lowerBound)
+        return .list(items.map { .literal(.string($0), location) }, location)
     }
 
     /// The index just past the bracket that closes the one at `from`.

@@ -13,9 +13,19 @@ public struct Session: Sendable {
     public var variables: [String: CellValue] = [:]
     /// Where relative paths are resolved: the kernel's working directory.
     public var workingDirectory: URL
+    /// The loaded graphs, one of them current.
+    public var graphs = GraphStore()
 
     public init(workingDirectory: URL) {
         self.workingDirectory = workingDirectory
+    }
+
+    /// The current graph, or a `CommandError` telling the user to load one.
+    public func currentGraph(for command: String) throws -> GraphEntry {
+        guard let g = graphs.current else {
+            throw CellError(.command, "\(command) needs a graph: load one first with `load PATH`")
+        }
+        return g
     }
 
     /// Resolves a user path against the working directory (and `~`).

@@ -1,0 +1,880 @@
+/// Reads ONNX models straight from the memory-mapped file: protobuf decoded by hand, no
+/// generated code, tensor bytes left in place (raw_data and external data become views into
+/// mapped files; typed repeated fields are decoded only on demand). Unknown fields and
+/// training_info are kept verbatim for the writer.
+import Foundation
+import GraphIR
+
+/// Loads ONNX models into `GraphIR.Model`.
+public enum ONNXReader {
+    /// IR versions this reader understands (ONNX IR 1 through 13).
+    public static let supportedIRVersions: ClosedRange<Int64> = 1...13
+
+    /// Loads the model at `url`, mapping it (and any external data files next to it).
+    public static func load(_ url: URL) throws -> Model {
+        try load(path: url.path)
+    }
+
+    /// Loads the model at `path`.
+    public static func load(path: String) throws -> Model {
+        let storage: ByteStorage
+        do { storage = try ByteStorage.mapFile(atPath: path) } catch let e as FileMappingError {
+            throw ONNXError(file: path, message: "cannot open: \(e.reason)")
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        return try decode(storage: storage, file: path, baseDirectory: dir.isEmpty ? "." : dir)
+    }
+
+    /// Decodes a model from bytes already in memory (tests, fuzzing). External data is
+    /// resolved against `baseDirectory` when given, else refused.
+    public static func load(bytes: [UInt8], name: String = "<memory>", baseDirectory: String? = nil) throws -> Model {
+        try decode(storage: ByteStorage(copying: bytes, origin: name), file: name, baseDirectory: baseDirectory)
+    }
+
+    static func decode(storage: ByteStorage, file: String, baseDirectory: String?) throws -> Model {
+        if storage.count == 0 { throw ONNXError(file: file, offset: 0, message: "file is empty") }
+        let d = ONNXDecoder(storage: storage, file: file, baseDirectory: baseDirectory)
+        return try d.readModel()
+    }
+}
+
+/// Typed repeated tensor fields (float_data, int32_data, ...) kept as their original field
+/// encodings and decoded to packed bytes only when asked. The writer re-emits them verbatim.
+struct ONNXTypedData: LazyTensorBytes {
+    /// The field number (4 float_data, 5 int32_data, 7 int64_data, 10 double_data, 11 uint64_data).
+    let field: Int
+    /// Complete encoded occurrences of the field (tag included), in order.
+    let occurrences: [ByteSlice]
+
+    /// Decodes every element stored in the field as a raw 64-bit pattern.
+    func elements() throws -> [UInt64] {
+        var out: [UInt64] = []
+        for occ in occurrences {
+            let ctx = DecodeContext(storage: occ.storage, file: occ.storage.origin)
+            var c = ProtoCursor(ctx: ctx, start: occ.offset, end: occ.offset + occ.count, rootName: "TensorProto")
+            let (_, wt) = try c.readTag()
+            func one(_ c: inout ProtoCursor, _ wt: WireType) throws -> UInt64 {
+                switch wt {
+                case .varint: return try c.readVarint()
+                case .fixed32: return UInt64(try c.readFixed32())
+                case .fixed64: return try c.readFixed64()
+                default: throw c.error("unexpected wire type in typed data")
+                }
+            }
+            if wt == .lengthDelimited {
+                let r = try c.readLengthDelimited()
+                var p = c.sub(r)
+                let elemWT: WireType = (field == 4) ? .fixed32 : (field == 10 ? .fixed64 : .varint)
+                while !p.atEnd { out.append(try one(&p, elemWT)) }
+            } else {
+                out.append(try one(&c, wt))
+            }
+        }
+        return out
+    }
+
+    func packedBytes(elementType: ElementType, elementCount: Int) throws -> [UInt8] {
+        let values = try elements()
+        var out: [UInt8] = []
+        func put<T: FixedWidthInteger>(_ v: T) { Swift.withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        switch (field, elementType) {
+        case (4, .float), (4, .complex64):
+            for v in values { put(UInt32(truncatingIfNeeded: v)) }
+        case (10, .double), (10, .complex128), (11, .uint64), (7, .int64):
+            for v in values { put(v) }
+        case (11, .uint32):
+            for v in values { put(UInt32(truncatingIfNeeded: v)) }
+        case (5, .int32):
+            for v in values { put(UInt32(truncatingIfNeeded: v)) }
+        case (5, .int16), (5, .uint16), (5, .float16), (5, .bfloat16):
+            for v in values { put(UInt16(truncatingIfNeeded: v)) }
+        case (5, .int8), (5, .uint8), (5, .bool), (5, .float8e4m3fn), (5, .float8e4m3fnuz), (5, .float8e5m2),
+             (5, .float8e5m2fnuz), (5, .float8e8m0), (5, .int4), (5, .uint4), (5, .float4e2m1), (5, .int2), (5, .uint2):
+            // Sub-byte types hold one packed byte per int32 entry.
+            for v in values { out.append(UInt8(truncatingIfNeeded: v)) }
+        default:
+            throw TensorDataError(tensor: "", reason: "field \(field) cannot hold \(elementType.name) data")
+        }
+        if let want = elementType.byteCount(forElements: elementCount), want != out.count {
+            throw TensorDataError(tensor: "", reason: "typed data has \(out.count) bytes, \(elementType.name) x \(elementCount) needs \(want)")
+        }
+        return out
+    }
+}
+
+/// The decoding pass over one model file.
+final class ONNXDecoder {
+    let ctx: DecodeContext
+    let file: String
+    let baseDirectory: String?
+    var externalFiles: [String: ByteStorage] = [:]
+    var nextNodeID = 0
+    var depth = 0
+    static let maxDepth = 48
+
+    init(storage: ByteStorage, file: String, baseDirectory: String?) {
+        ctx = DecodeContext(storage: storage, file: file)
+        self.file = file
+        self.baseDirectory = baseDirectory
+    }
+
+    /// Reads a string field, noting an explicitly present empty value in `defaults`.
+    @inline(__always)
+    func string(_ c: inout ProtoCursor, _ field: Int, _ defaults: inout Set<Int>) throws -> String {
+        let r = try c.readLengthDelimited()
+        if r.isEmpty { defaults.insert(field) }
+        return c.string(r)
+    }
+
+    func keepUnknown(_ c: inout ProtoCursor, _ wt: WireType, _ field: Int, tagStart: Int, into u: inout [UInt8]) throws {
+        try c.skip(wt, field: field)
+        u.append(contentsOf: c.bytes(tagStart..<c.pos))
+    }
+
+    func enter(_ c: ProtoCursor) throws {
+        depth += 1
+        if depth > ONNXDecoder.maxDepth { throw c.error("messages nested more than \(ONNXDecoder.maxDepth) deep") }
+    }
+
+    // MARK: ModelProto
+
+    func readModel() throws -> Model {
+        var c = ProtoCursor(ctx: ctx, start: 0, end: ctx.storage.count, rootName: "ModelProto")
+        var irVersion: Int64 = 0
+        var opsets: [OpsetImport] = []
+        var producerName = "", producerVersion = "", domain = "", doc = ""
+        var modelVersion: Int64 = 0
+        var graphRange: Range<Int>?
+        var metadata: [MetadataEntry] = []
+        var training: [ByteSlice] = []
+        var functionRanges: [Range<Int>] = []
+        var unknown: [UInt8] = []
+        var defaults = Set<Int>()
+        var irVersionOffset = 0
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1:
+                try c.expect(wt, .varint, "ir_version", at: tagStart)
+                irVersionOffset = tagStart
+                irVersion = Int64(bitPattern: try c.readVarint())
+            case 8:
+                try c.expect(wt, .lengthDelimited, "opset_import", at: tagStart)
+                c.push("opset_import", opsets.count)
+                opsets.append(try readOpset(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 2: try c.expect(wt, .lengthDelimited, "producer_name", at: tagStart); producerName = try string(&c, 2, &defaults)
+            case 3: try c.expect(wt, .lengthDelimited, "producer_version", at: tagStart); producerVersion = try string(&c, 3, &defaults)
+            case 4: try c.expect(wt, .lengthDelimited, "domain", at: tagStart); domain = try string(&c, 4, &defaults)
+            case 5: try c.expect(wt, .varint, "model_version", at: tagStart); modelVersion = Int64(bitPattern: try c.readVarint()); if modelVersion == 0 { defaults.insert(5) }
+            case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 6, &defaults)
+            case 7: try c.expect(wt, .lengthDelimited, "graph", at: tagStart); graphRange = try c.readLengthDelimited()
+            case 14:
+                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
+                c.push("metadata_props", metadata.count)
+                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 20:
+                try c.expect(wt, .lengthDelimited, "training_info", at: tagStart)
+                training.append(c.slice(try c.readLengthDelimited()))
+            case 25:
+                try c.expect(wt, .lengthDelimited, "functions", at: tagStart)
+                functionRanges.append(try c.readLengthDelimited())
+            default:
+                try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
+            }
+        }
+        guard ONNXReader.supportedIRVersions.contains(irVersion) else {
+            throw ONNXError(file: file, fieldPath: "ModelProto.ir_version", offset: irVersionOffset,
+                            message: "unsupported IR version \(irVersion) (this reader handles \(ONNXReader.supportedIRVersions.lowerBound)...\(ONNXReader.supportedIRVersions.upperBound))")
+        }
+        var graph = Graph()
+        if let r = graphRange {
+            c.push("graph")
+            graph = try readGraph(c.sub(r), isSubgraph: false)
+            c.pop()
+        }
+        var functions: [Function] = []
+        for (i, r) in functionRanges.enumerated() {
+            c.push("functions", i)
+            functions.append(try readFunction(c.sub(r)))
+            c.pop()
+        }
+        // The main graph's id counter must clear every id handed out (subgraphs and functions).
+        graph.reserveNodeIDs(below: nextNodeID)
+        return Model(graph: graph, irVersion: irVersion, opsetImports: opsets, producerName: producerName,
+                     producerVersion: producerVersion, domain: domain, modelVersion: modelVersion, docString: doc,
+                     metadataProps: MetadataProps(metadata), functions: functions, trainingInfo: training,
+                     unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+    }
+
+    func readOpset(_ cursor: ProtoCursor) throws -> OpsetImport {
+        var c = cursor
+        var o = OpsetImport(domain: "", version: 0)
+        var defaults = Set<Int>()
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "domain", at: tagStart); o.domain = try string(&c, 1, &defaults)
+            case 2: try c.expect(wt, .varint, "version", at: tagStart); o.version = Int64(bitPattern: try c.readVarint())
+            default: try c.skip(wt, field: field)
+            }
+        }
+        o.unknownFields = UnknownFields([], presentDefaults: defaults)
+        return o
+    }
+
+    func readEntry(_ cursor: ProtoCursor) throws -> MetadataEntry {
+        var c = cursor
+        var e = MetadataEntry(key: "", value: "")
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "key", at: tagStart); e.key = c.string(try c.readLengthDelimited())
+            case 2: try c.expect(wt, .lengthDelimited, "value", at: tagStart); e.value = c.string(try c.readLengthDelimited())
+            default: try c.skip(wt, field: field)
+            }
+        }
+        return e
+    }
+
+    // MARK: GraphProto
+
+    func readGraph(_ cursor: ProtoCursor, isSubgraph: Bool) throws -> Graph {
+        var c = cursor
+        try enter(c)
+        defer { depth -= 1 }
+        var nodes: [Node] = []
+        var name = "", doc = ""
+        var initializers: [Tensor] = []
+        var sparse: [SparseTensor] = []
+        var inputs: [ValueInfo] = [], outputs: [ValueInfo] = [], valueInfo: [ValueInfo] = []
+        var metadata: [MetadataEntry] = []
+        var unknown: [UInt8] = []
+        var defaults = Set<Int>()
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1:
+                try c.expect(wt, .lengthDelimited, "node", at: tagStart)
+                c.push("node", nodes.count)
+                nodes.append(try readNode(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 2: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try string(&c, 2, &defaults)
+            case 5:
+                try c.expect(wt, .lengthDelimited, "initializer", at: tagStart)
+                c.push("initializer", initializers.count)
+                initializers.append(try readTensor(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 15:
+                try c.expect(wt, .lengthDelimited, "sparse_initializer", at: tagStart)
+                c.push("sparse_initializer", sparse.count)
+                sparse.append(try readSparse(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 10: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 10, &defaults)
+            case 11:
+                try c.expect(wt, .lengthDelimited, "input", at: tagStart)
+                c.push("input", inputs.count)
+                inputs.append(try readValueInfo(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 12:
+                try c.expect(wt, .lengthDelimited, "output", at: tagStart)
+                c.push("output", outputs.count)
+                outputs.append(try readValueInfo(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 13:
+                try c.expect(wt, .lengthDelimited, "value_info", at: tagStart)
+                c.push("value_info", valueInfo.count)
+                valueInfo.append(try readValueInfo(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 16:
+                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
+                c.push("metadata_props", metadata.count)
+                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            default:
+                try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
+            }
+        }
+        return Graph(name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
+                     sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
+                     metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
+                     unknownFields: UnknownFields(unknown, presentDefaults: defaults),
+                     firstNodeID: nextNodeID)
+    }
+
+    // MARK: NodeProto
+
+    func readNode(_ cursor: ProtoCursor) throws -> Node {
+        var c = cursor
+        var node = Node(id: NodeID(nextNodeID), opType: "")
+        nextNodeID += 1
+        var unknown: [UInt8] = []
+        var defaults = Set<Int>()
+        var metadata: [MetadataEntry] = []
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "input", at: tagStart); node.inputs.append(c.string(try c.readLengthDelimited()))
+            case 2: try c.expect(wt, .lengthDelimited, "output", at: tagStart); node.outputs.append(c.string(try c.readLengthDelimited()))
+            case 3: try c.expect(wt, .lengthDelimited, "name", at: tagStart); node.name = try string(&c, 3, &defaults)
+            case 4: try c.expect(wt, .lengthDelimited, "op_type", at: tagStart); node.opType = c.string(try c.readLengthDelimited())
+            case 7: try c.expect(wt, .lengthDelimited, "domain", at: tagStart); node.domain = try string(&c, 7, &defaults)
+            case 8: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); node.overload = try string(&c, 8, &defaults)
+            case 5:
+                try c.expect(wt, .lengthDelimited, "attribute", at: tagStart)
+                c.push("attribute", node.attributes.count)
+                node.attributes.append(try readAttribute(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); node.docString = try string(&c, 6, &defaults)
+            case 9:
+                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
+                c.push("metadata_props", metadata.count)
+                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            default:
+                try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
+            }
+        }
+        node.metadataProps = MetadataProps(metadata)
+        node.unknownFields = UnknownFields(unknown, presentDefaults: defaults)
+        return node
+    }
+
+    // MARK: AttributeProto
+
+    func readAttribute(_ cursor: ProtoCursor) throws -> Attribute {
+        var c = cursor
+        try enter(c)
+        defer { depth -= 1 }
+        var name = "", doc = ""
+        var ref: String?
+        var type: Int32?
+        var f: Float?, i: Int64?, s: [UInt8]?, t: Tensor?, g: Graph?, sp: SparseTensor?, tp: ValueType?
+        var floats: [Float] = [], ints: [Int64] = [], strings: [[UInt8]] = []
+        var tensors: [Tensor] = [], graphs: [Graph] = [], sparses: [SparseTensor] = [], tps: [ValueType] = []
+        var unknown: [UInt8] = []
+        var defaults = Set<Int>()
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = c.string(try c.readLengthDelimited())
+            case 21: try c.expect(wt, .lengthDelimited, "ref_attr_name", at: tagStart); ref = c.string(try c.readLengthDelimited())
+            case 13: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 13, &defaults)
+            case 20: try c.expect(wt, .varint, "type", at: tagStart); type = Int32(truncatingIfNeeded: try c.readVarint())
+            case 2: try c.expect(wt, .fixed32, "f", at: tagStart); f = Float(bitPattern: try c.readFixed32())
+            case 3: try c.expect(wt, .varint, "i", at: tagStart); i = Int64(bitPattern: try c.readVarint())
+            case 4: try c.expect(wt, .lengthDelimited, "s", at: tagStart); s = c.bytes(try c.readLengthDelimited())
+            case 5:
+                try c.expect(wt, .lengthDelimited, "t", at: tagStart)
+                c.push("t"); t = try readTensor(c.sub(try c.readLengthDelimited())); c.pop()
+            case 6:
+                try c.expect(wt, .lengthDelimited, "g", at: tagStart)
+                c.push("g"); g = try readGraph(c.sub(try c.readLengthDelimited()), isSubgraph: true); c.pop()
+            case 22:
+                try c.expect(wt, .lengthDelimited, "sparse_tensor", at: tagStart)
+                c.push("sparse_tensor"); sp = try readSparse(c.sub(try c.readLengthDelimited())); c.pop()
+            case 14:
+                try c.expect(wt, .lengthDelimited, "tp", at: tagStart)
+                c.push("tp"); tp = try readType(c.sub(try c.readLengthDelimited())).0; c.pop()
+            case 7:
+                c.push("floats", floats.count)
+                if wt == .lengthDelimited {
+                    var p = c.sub(try c.readLengthDelimited())
+                    while !p.atEnd { floats.append(Float(bitPattern: try p.readFixed32())) }
+                } else {
+                    try c.expect(wt, .fixed32, "floats", at: tagStart)
+                    floats.append(Float(bitPattern: try c.readFixed32()))
+                }
+                c.pop()
+            case 8:
+                c.push("ints", ints.count)
+                if wt == .lengthDelimited {
+                    var p = c.sub(try c.readLengthDelimited())
+                    while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
+                } else {
+                    try c.expect(wt, .varint, "ints", at: tagStart)
+                    ints.append(Int64(bitPattern: try c.readVarint()))
+                }
+                c.pop()
+            case 9: try c.expect(wt, .lengthDelimited, "strings", at: tagStart); strings.append(c.bytes(try c.readLengthDelimited()))
+            case 10:
+                try c.expect(wt, .lengthDelimited, "tensors", at: tagStart)
+                c.push("tensors", tensors.count); tensors.append(try readTensor(c.sub(try c.readLengthDelimited()))); c.pop()
+            case 11:
+                try c.expect(wt, .lengthDelimited, "graphs", at: tagStart)
+                c.push("graphs", graphs.count); graphs.append(try readGraph(c.sub(try c.readLengthDelimited()), isSubgraph: true)); c.pop()
+            case 23:
+                try c.expect(wt, .lengthDelimited, "sparse_tensors", at: tagStart)
+                c.push("sparse_tensors", sparses.count); sparses.append(try readSparse(c.sub(try c.readLengthDelimited()))); c.pop()
+            case 15:
+                try c.expect(wt, .lengthDelimited, "type_protos", at: tagStart)
+                c.push("type_protos", tps.count)
+                if let v = try readType(c.sub(try c.readLengthDelimited())).0 { tps.append(v) }
+                c.pop()
+            default:
+                try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
+            }
+        }
+        // The `type` discriminator decides; old files without it use whichever field is set.
+        let code = type ?? {
+            if f != nil { return 1 }; if i != nil { return 2 }; if s != nil { return 3 }; if t != nil { return 4 }
+            if g != nil { return 5 }; if sp != nil { return 11 }; if tp != nil { return 13 }
+            if !floats.isEmpty { return 6 }; if !ints.isEmpty { return 7 }; if !strings.isEmpty { return 8 }
+            if !tensors.isEmpty { return 9 }; if !graphs.isEmpty { return 10 }; if !sparses.isEmpty { return 12 }
+            if !tps.isEmpty { return 14 }
+            return 0
+        }()
+        let value: AttributeValue
+        switch code {
+        case 1: value = .float(f ?? 0)
+        case 2: value = .int(i ?? 0)
+        case 3: value = .string(s ?? [])
+        case 4:
+            guard let tv = t ?? (ref != nil ? Tensor(elementType: .float, dims: [], data: .none) : nil) else {
+                throw c.error("attribute '\(name)' has type TENSOR but no tensor", at: cursor.pos)
+            }
+            value = .tensor(tv)
+        case 5:
+            guard let gv = g ?? (ref != nil ? Graph(isSubgraph: true) : nil) else {
+                throw c.error("attribute '\(name)' has type GRAPH but no graph", at: cursor.pos)
+            }
+            value = .graph(gv)
+        case 11:
+            guard let sv = sp ?? (ref != nil ? SparseTensor(values: Tensor(elementType: .float, dims: [], data: .none),
+                                                            indices: Tensor(elementType: .int64, dims: [], data: .none), dims: []) : nil) else {
+                throw c.error("attribute '\(name)' has type SPARSE_TENSOR but no sparse tensor", at: cursor.pos)
+            }
+            value = .sparseTensor(sv)
+        case 13:
+            guard let tv = tp ?? (ref != nil ? ValueType.tensor(.undefined, nil) : nil) else {
+                throw c.error("attribute '\(name)' has type TYPE_PROTO but no type", at: cursor.pos)
+            }
+            value = .typeProto(tv)
+        case 6: value = .floats(floats)
+        case 7: value = .ints(ints)
+        case 8: value = .strings(strings)
+        case 9: value = .tensors(tensors)
+        case 10: value = .graphs(graphs)
+        case 12: value = .sparseTensors(sparses)
+        case 14: value = .typeProtos(tps)
+        default:
+            throw c.error("attribute '\(name)' has unknown or missing type \(code)", at: cursor.pos)
+        }
+        return Attribute(name, value, refAttrName: ref, docString: doc, unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+    }
+
+    // MARK: ValueInfoProto / TypeProto
+
+    func readValueInfo(_ cursor: ProtoCursor) throws -> ValueInfo {
+        var c = cursor
+        var v = ValueInfo(name: "")
+        var metadata: [MetadataEntry] = []
+        var unknown: [UInt8] = []
+        var defaults = Set<Int>()
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); v.name = c.string(try c.readLengthDelimited())
+            case 2:
+                try c.expect(wt, .lengthDelimited, "type", at: tagStart)
+                c.push("type")
+                let (t, den) = try readType(c.sub(try c.readLengthDelimited()))
+                c.pop()
+                v.type = t
+                v.typeDenotation = den
+                if t == nil && den.isEmpty { defaults.insert(2) }
+            case 3: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); v.docString = try string(&c, 3, &defaults)
+            case 4:
+                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
+                c.push("metadata_props", metadata.count)
+                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
+            }
+        }
+        v.metadataProps = MetadataProps(metadata)
+        v.unknownFields = UnknownFields(unknown, presentDefaults: defaults)
+        return v
+    }
+
+    func elementType(_ raw: UInt64, _ c: ProtoCursor, at: Int) throws -> ElementType {
+        guard let e = ElementType(rawValue: Int32(truncatingIfNeeded: raw)), UInt64(e.rawValue) == raw else {
+            throw c.error("unknown element type \(raw)", at: at)
+        }
+        return e
+    }
+
+    /// Returns the type (nil when the TypeProto sets no value) and its denotation.
+    func readType(_ cursor: ProtoCursor) throws -> (ValueType?, String) {
+        var c = cursor
+        try enter(c)
+        defer { depth -= 1 }
+        var result: ValueType?
+        var denotation = ""
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1, 8:
+                try c.expect(wt, .lengthDelimited, field == 1 ? "tensor_type" : "sparse_tensor_type", at: tagStart)
+                var p = c.sub(try c.readLengthDelimited())
+                var elem = ElementType.undefined
+                var shape: TensorShape?
+                while !p.atEnd {
+                    let ts = p.pos
+                    let (f2, w2) = try p.readTag()
+                    switch f2 {
+                    case 1: try p.expect(w2, .varint, "elem_type", at: ts); elem = try elementType(try p.readVarint(), p, at: ts)
+                    case 2:
+                        try p.expect(w2, .lengthDelimited, "shape", at: ts)
+                        shape = try readShape(p.sub(try p.readLengthDelimited()))
+                    default: try p.skip(w2, field: f2)
+                    }
+                }
+                result = field == 1 ? .tensor(elem, shape) : .sparseTensor(elem, shape)
+            case 4, 9:
+                try c.expect(wt, .lengthDelimited, field == 4 ? "sequence_type" : "optional_type", at: tagStart)
+                var p = c.sub(try c.readLengthDelimited())
+                var inner: ValueType?
+                while !p.atEnd {
+                    let ts = p.pos
+                    let (f2, w2) = try p.readTag()
+                    if f2 == 1 {
+                        try p.expect(w2, .lengthDelimited, "elem_type", at: ts)
+                        inner = try readType(p.sub(try p.readLengthDelimited())).0
+                    } else { try p.skip(w2, field: f2) }
+                }
+                result = field == 4 ? .sequence(inner) : .optional(inner)
+            case 5:
+                try c.expect(wt, .lengthDelimited, "map_type", at: tagStart)
+                var p = c.sub(try c.readLengthDelimited())
+                var key = ElementType.undefined
+                var val: ValueType?
+                while !p.atEnd {
+                    let ts = p.pos
+                    let (f2, w2) = try p.readTag()
+                    switch f2 {
+                    case 1: try p.expect(w2, .varint, "key_type", at: ts); key = try elementType(try p.readVarint(), p, at: ts)
+                    case 2: try p.expect(w2, .lengthDelimited, "value_type", at: ts); val = try readType(p.sub(try p.readLengthDelimited())).0
+                    default: try p.skip(w2, field: f2)
+                    }
+                }
+                result = .map(key: key, value: val)
+            case 7:
+                try c.expect(wt, .lengthDelimited, "opaque_type", at: tagStart)
+                var p = c.sub(try c.readLengthDelimited())
+                var d = "", n = ""
+                while !p.atEnd {
+                    let ts = p.pos
+                    let (f2, w2) = try p.readTag()
+                    switch f2 {
+                    case 1: try p.expect(w2, .lengthDelimited, "domain", at: ts); d = p.string(try p.readLengthDelimited())
+                    case 2: try p.expect(w2, .lengthDelimited, "name", at: ts); n = p.string(try p.readLengthDelimited())
+                    default: try p.skip(w2, field: f2)
+                    }
+                }
+                result = .opaque(domain: d, name: n)
+            case 6: try c.expect(wt, .lengthDelimited, "denotation", at: tagStart); denotation = c.string(try c.readLengthDelimited())
+            default: try c.skip(wt, field: field)
+            }
+        }
+        return (result, denotation)
+    }
+
+    func readShape(_ cursor: ProtoCursor) throws -> TensorShape {
+        var c = cursor
+        var dims: [Dim] = []
+        var dens: [String] = []
+        var anyDenotation = false
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            guard field == 1 else { try c.skip(wt, field: field); continue }
+            try c.expect(wt, .lengthDelimited, "dim", at: tagStart)
+            var p = c.sub(try c.readLengthDelimited())
+            var d = Dim.unknown
+            var den = ""
+            while !p.atEnd {
+                let ts = p.pos
+                let (f2, w2) = try p.readTag()
+                switch f2 {
+                case 1: try p.expect(w2, .varint, "dim_value", at: ts); d = .known(Int64(bitPattern: try p.readVarint()))
+                case 2: try p.expect(w2, .lengthDelimited, "dim_param", at: ts); d = .symbolic(p.string(try p.readLengthDelimited()))
+                case 3: try p.expect(w2, .lengthDelimited, "denotation", at: ts); den = p.string(try p.readLengthDelimited()); anyDenotation = true
+                default: try p.skip(w2, field: f2)
+                }
+            }
+            dims.append(d)
+            dens.append(den)
+        }
+        return TensorShape(dims, denotations: anyDenotation ? dens : [])
+    }
+
+    // MARK: TensorProto
+
+    func readTensor(_ cursor: ProtoCursor) throws -> Tensor {
+        var c = cursor
+        var dims: [Int64] = []
+        var dataType: Int64 = 0
+        var dataTypeOffset = cursor.pos
+        var segment: (Int64, Int64)?
+        var name = "", doc = ""
+        var raw: ByteSlice?
+        var rawOffset = 0
+        var strings: [[UInt8]] = []
+        var typedField = 0
+        var typed: [ByteSlice] = []
+        var external: [MetadataEntry] = []
+        var externalOffset = cursor.pos
+        var location: Int64 = 0
+        var metadata: [MetadataEntry] = []
+        var unknown: [UInt8] = []
+        var defaults = Set<Int>()
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1:
+                if wt == .lengthDelimited {
+                    var p = c.sub(try c.readLengthDelimited())
+                    while !p.atEnd { dims.append(Int64(bitPattern: try p.readVarint())) }
+                } else {
+                    try c.expect(wt, .varint, "dims", at: tagStart)
+                    dims.append(Int64(bitPattern: try c.readVarint()))
+                }
+            case 2:
+                try c.expect(wt, .varint, "data_type", at: tagStart)
+                dataTypeOffset = tagStart
+                dataType = Int64(bitPattern: try c.readVarint())
+            case 3:
+                try c.expect(wt, .lengthDelimited, "segment", at: tagStart)
+                var p = c.sub(try c.readLengthDelimited())
+                var b: Int64 = 0, e: Int64 = 0
+                while !p.atEnd {
+                    let ts = p.pos
+                    let (f2, w2) = try p.readTag()
+                    switch f2 {
+                    case 1: try p.expect(w2, .varint, "begin", at: ts); b = Int64(bitPattern: try p.readVarint())
+                    case 2: try p.expect(w2, .varint, "end", at: ts); e = Int64(bitPattern: try p.readVarint())
+                    default: try p.skip(w2, field: f2)
+                    }
+                }
+                segment = (b, e)
+            case 4, 5, 7, 10, 11:
+                if typedField != 0 && typedField != field {
+                    c.push("data")
+                    defer { c.pop() }
+                    throw c.error("tensor '\(name)' mixes typed data fields \(typedField) and \(field)", at: tagStart)
+                }
+                typedField = field
+                try c.skip(wt, field: field)
+                let wantWT: WireType = field == 4 ? .fixed32 : (field == 10 ? .fixed64 : .varint)
+                if wt != .lengthDelimited && wt != wantWT {
+                    throw c.error("typed data field \(field) has wire type \(wt.rawValue)", at: tagStart)
+                }
+                typed.append(c.slice(tagStart..<c.pos))
+            case 6: try c.expect(wt, .lengthDelimited, "string_data", at: tagStart); strings.append(c.bytes(try c.readLengthDelimited()))
+            case 8: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try string(&c, 8, &defaults)
+            case 12: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 12, &defaults)
+            case 9:
+                try c.expect(wt, .lengthDelimited, "raw_data", at: tagStart)
+                rawOffset = tagStart
+                raw = c.slice(try c.readLengthDelimited())
+            case 13:
+                try c.expect(wt, .lengthDelimited, "external_data", at: tagStart)
+                if external.isEmpty { externalOffset = tagStart }
+                c.push("external_data", external.count)
+                external.append(try readEntry(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 14: try c.expect(wt, .varint, "data_location", at: tagStart); location = Int64(bitPattern: try c.readVarint())
+            case 16:
+                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
+                c.push("metadata_props", metadata.count)
+                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
+            }
+        }
+        guard let etype = ElementType(rawValue: Int32(truncatingIfNeeded: dataType)), Int64(etype.rawValue) == dataType else {
+            c.push("data_type"); defer { c.pop() }
+            throw c.error("tensor '\(name)' has unknown data_type \(dataType)", at: dataTypeOffset)
+        }
+        if dims.contains(where: { $0 < 0 }) {
+            c.push("dims"); defer { c.pop() }
+            throw c.error("tensor '\(name)' has a negative dimension \(dims)", at: cursor.pos)
+        }
+        var t = Tensor(name: name, elementType: etype, dims: dims, data: .none, docString: doc,
+                       metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+        t.segment = segment.map { (begin: $0.0, end: $0.1) }
+        if location == 1 {
+            c.push("external_data")
+            defer { c.pop() }
+            let info = try externalInfo(external, c, at: externalOffset)
+            t.external = info
+            t.data = try resolveExternal(info, tensor: t, c, at: externalOffset)
+        } else if let r = raw {
+            if let want = t.byteCount, etype != .string, want != r.count {
+                c.push("raw_data"); defer { c.pop() }
+                throw c.error("tensor '\(name)' raw_data has \(r.count) bytes, \(etype.name)\(dims) needs \(want)", at: rawOffset)
+            }
+            t.data = .raw(r)
+        } else if etype == .string {
+            t.data = .strings(strings)
+        } else if !typed.isEmpty {
+            t.data = .lazy(ONNXTypedData(field: typedField, occurrences: typed))
+        } else {
+            // No data fields at all: zero elements were stored (an error on read if the shape
+            // says otherwise); nothing is written back either.
+            t.data = .lazy(ONNXTypedData(field: ONNXDecoder.defaultTypedField(etype), occurrences: []))
+        }
+        if !external.isEmpty && location != 1 { t.external = try? externalInfo(external, c, at: externalOffset) }
+        return t
+    }
+
+    static func defaultTypedField(_ e: ElementType) -> Int {
+        switch e {
+        case .float, .complex64: return 4
+        case .int64: return 7
+        case .double, .complex128: return 10
+        case .uint32, .uint64: return 11
+        default: return 5
+        }
+    }
+
+    func externalInfo(_ entries: [MetadataEntry], _ c: ProtoCursor, at offset: Int) throws -> ExternalDataInfo {
+        var info = ExternalDataInfo(location: "")
+        for e in entries {
+            switch e.key {
+            case "location": info.location = e.value
+            case "offset":
+                guard let v = Int64(e.value), v >= 0 else { throw c.error("external data offset '\(e.value)' is not a non-negative integer", at: offset) }
+                info.offset = v
+            case "length":
+                guard let v = Int64(e.value), v >= 0 else { throw c.error("external data length '\(e.value)' is not a non-negative integer", at: offset) }
+                info.length = v
+            default: info.otherEntries.append(e)
+            }
+        }
+        if info.location.isEmpty { throw c.error("external data has no location", at: offset) }
+        return info
+    }
+
+    func resolveExternal(_ info: ExternalDataInfo, tensor: Tensor, _ c: ProtoCursor, at offset: Int) throws -> TensorData {
+        guard let base = baseDirectory else {
+            throw c.error("tensor '\(tensor.name)' uses external data '\(info.location)' but the model was not loaded from a file", at: offset)
+        }
+        let comps = info.location.split(separator: "/")
+        if info.location.hasPrefix("/") || comps.contains("..") {
+            throw c.error("tensor '\(tensor.name)' external data location '\(info.location)' escapes the model folder", at: offset)
+        }
+        let path = base + "/" + info.location
+        let storage: ByteStorage
+        if let s = externalFiles[path] { storage = s } else {
+            do { storage = try ByteStorage.mapFile(atPath: path) } catch let e as FileMappingError {
+                throw c.error("tensor '\(tensor.name)': external data file \(path) cannot be opened: \(e.reason)", at: offset)
+            }
+            externalFiles[path] = storage
+        }
+        let length: Int64
+        if let l = info.length { length = l } else if let b = tensor.byteCount { length = Int64(b) } else {
+            length = Int64(storage.count) - info.offset
+        }
+        guard info.offset <= Int64(storage.count), length <= Int64(storage.count) - info.offset else {
+            throw c.error("tensor '\(tensor.name)': external range offset \(info.offset) length \(length) is past the end of \(path) (\(storage.count) bytes)", at: offset)
+        }
+        if let want = tensor.byteCount, tensor.elementType != .string, Int64(want) != length {
+            throw c.error("tensor '\(tensor.name)': external data has \(length) bytes, \(tensor.elementType.name)\(tensor.dims) needs \(want)", at: offset)
+        }
+        return .raw(ByteSlice(storage: storage, offset: Int(info.offset), count: Int(length)))
+    }
+
+    func readSparse(_ cursor: ProtoCursor) throws -> SparseTensor {
+        var c = cursor
+        var values: Tensor?, indices: Tensor?
+        var dims: [Int64] = []
+        var unknown: [UInt8] = []
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "values", at: tagStart); c.push("values"); values = try readTensor(c.sub(try c.readLengthDelimited())); c.pop()
+            case 2: try c.expect(wt, .lengthDelimited, "indices", at: tagStart); c.push("indices"); indices = try readTensor(c.sub(try c.readLengthDelimited())); c.pop()
+            case 3:
+                if wt == .lengthDelimited {
+                    var p = c.sub(try c.readLengthDelimited())
+                    while !p.atEnd { dims.append(Int64(bitPattern: try p.readVarint())) }
+                } else {
+                    try c.expect(wt, .varint, "dims", at: tagStart)
+                    dims.append(Int64(bitPattern: try c.readVarint()))
+                }
+            default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
+            }
+        }
+        guard let v = values, let i = indices else { throw c.error("sparse tensor lacks values or indices", at: cursor.pos) }
+        return SparseTensor(values: v, indices: i, dims: dims, unknownFields: UnknownFields(unknown))
+    }
+
+    // MARK: FunctionProto
+
+    func readFunction(_ cursor: ProtoCursor) throws -> Function {
+        var c = cursor
+        var name = "", domain = "", overload = "", doc = ""
+        var inputs: [String] = [], outputs: [String] = [], attrNames: [String] = []
+        var attrDefaults: [Attribute] = []
+        var nodes: [Node] = []
+        var opsets: [OpsetImport] = []
+        var valueInfo: [ValueInfo] = []
+        var metadata: [MetadataEntry] = []
+        var unknown: [UInt8] = []
+        var defaults = Set<Int>()
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = c.string(try c.readLengthDelimited())
+            case 4: try c.expect(wt, .lengthDelimited, "input", at: tagStart); inputs.append(c.string(try c.readLengthDelimited()))
+            case 5: try c.expect(wt, .lengthDelimited, "output", at: tagStart); outputs.append(c.string(try c.readLengthDelimited()))
+            case 6: try c.expect(wt, .lengthDelimited, "attribute", at: tagStart); attrNames.append(c.string(try c.readLengthDelimited()))
+            case 11:
+                try c.expect(wt, .lengthDelimited, "attribute_proto", at: tagStart)
+                c.push("attribute_proto", attrDefaults.count)
+                attrDefaults.append(try readAttribute(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 7:
+                try c.expect(wt, .lengthDelimited, "node", at: tagStart)
+                c.push("node", nodes.count)
+                nodes.append(try readNode(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 8: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 8, &defaults)
+            case 9:
+                try c.expect(wt, .lengthDelimited, "opset_import", at: tagStart)
+                opsets.append(try readOpset(c.sub(try c.readLengthDelimited())))
+            case 10: try c.expect(wt, .lengthDelimited, "domain", at: tagStart); domain = try string(&c, 10, &defaults)
+            case 13: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); overload = try string(&c, 13, &defaults)
+            case 12:
+                try c.expect(wt, .lengthDelimited, "value_info", at: tagStart)
+                c.push("value_info", valueInfo.count)
+                valueInfo.append(try readValueInfo(c.sub(try c.readLengthDelimited())))
+                c.pop()
+            case 14:
+                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
+                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
+            default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
+            }
+        }
+        let body = Graph(name: name, nodes: nodes, inputs: inputs.map { ValueInfo(name: $0) },
+                         outputs: outputs.map { ValueInfo(name: $0) }, valueInfo: valueInfo, isSubgraph: false,
+                         firstNodeID: nextNodeID)
+        return Function(name: name, domain: domain, overload: overload, attributeNames: attrNames,
+                        attributeDefaults: attrDefaults, body: body, opsetImports: opsets, docString: doc,
+                        metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+    }
+}

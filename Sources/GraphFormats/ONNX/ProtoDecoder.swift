@@ -1,0 +1,168 @@
+/// A bounds-checked protobuf wire-format cursor over mapped bytes. It never copies payloads
+/// (length-delimited fields come back as offsets into the storage), never reads past its
+/// limit, and reports failures with the current field path and absolute byte offset.
+
+import GraphIR
+
+/// Protobuf wire types.
+enum WireType: UInt8 {
+    case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
+}
+
+/// One path step for error messages: `graph`, `node[12]`, ...
+struct PathStep {
+    var name: StaticString
+    var index: Int
+}
+
+/// The decoding context shared by nested cursors: the bytes, the file name and the path.
+final class DecodeContext {
+    let storage: ByteStorage
+    let base: UnsafePointer<UInt8>
+    let file: String
+    var path: [PathStep] = []
+    /// Stand-in base for empty storage: never read, since every read is bounds-checked.
+    static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+
+    init(storage: ByteStorage, file: String) {
+        self.storage = storage
+        // A zero-length file has no base address; use a dummy pointer that is never read.
+        self.base = storage.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(DecodeContext.emptyByte)
+        self.file = file
+    }
+
+    func pathString(rootName: String) -> String {
+        var s = rootName
+        for p in path {
+            s += "." + p.name.description
+            if p.index >= 0 { s += "[\(p.index)]" }
+        }
+        return s
+    }
+}
+
+/// A cursor over [start, end) of the context's storage.
+struct ProtoCursor {
+    let ctx: DecodeContext
+    var pos: Int
+    let end: Int
+    let rootName: String
+
+    init(ctx: DecodeContext, start: Int, end: Int, rootName: String) {
+        self.ctx = ctx
+        self.pos = start
+        self.end = end
+        self.rootName = rootName
+    }
+
+    var atEnd: Bool { pos >= end }
+
+    func error(_ message: String, at offset: Int? = nil) -> ONNXError {
+        ONNXError(file: ctx.file, fieldPath: ctx.pathString(rootName: rootName), offset: offset ?? pos, message: message)
+    }
+
+    @inline(__always)
+    mutating func readVarint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        let start = pos
+        while true {
+            guard pos < end else { throw error("truncated varint", at: start) }
+            let b = ctx.base[pos]
+            pos += 1
+            if shift == 63 && b > 1 { throw error("varint overflows 64 bits", at: start) }
+            result |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return result }
+            shift += 7
+            if shift > 63 { throw error("varint longer than 10 bytes", at: start) }
+        }
+    }
+
+    /// Reads a field key; returns (field number, wire type).
+    @inline(__always)
+    mutating func readTag() throws -> (Int, WireType) {
+        let start = pos
+        let key = try readVarint()
+        let field = key >> 3
+        guard field > 0, field <= 536_870_911 else { throw error("invalid field number \(field)", at: start) }
+        guard let wt = WireType(rawValue: UInt8(key & 7)) else {
+            throw error("invalid wire type \(key & 7) for field \(field)", at: start)
+        }
+        return (Int(field), wt)
+    }
+
+    mutating func readFixed32() throws -> UInt32 {
+        guard end - pos >= 4 else { throw error("truncated fixed32") }
+        let v = UnsafeRawPointer(ctx.base + pos).loadUnaligned(as: UInt32.self)
+        pos += 4
+        return UInt32(littleEndian: v)
+    }
+
+    mutating func readFixed64() throws -> UInt64 {
+        guard end - pos >= 8 else { throw error("truncated fixed64") }
+        let v = UnsafeRawPointer(ctx.base + pos).loadUnaligned(as: UInt64.self)
+        pos += 8
+        return UInt64(littleEndian: v)
+    }
+
+    /// Reads a length prefix and returns the payload range, checking it fits.
+    mutating func readLengthDelimited() throws -> Range<Int> {
+        let start = pos
+        let len = try readVarint()
+        guard len <= UInt64(end - pos) else {
+            throw error("length \(len) runs past the end of the enclosing message (\(end - pos) bytes left)", at: start)
+        }
+        let r = pos..<(pos + Int(len))
+        pos += Int(len)
+        return r
+    }
+
+    func string(_ r: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(start: ctx.base + r.lowerBound, count: r.count), as: UTF8.self)
+    }
+
+    func bytes(_ r: Range<Int>) -> [UInt8] {
+        Array(UnsafeBufferPointer(start: ctx.base + r.lowerBound, count: r.count))
+    }
+
+    func slice(_ r: Range<Int>) -> ByteSlice {
+        ByteSlice(storage: ctx.storage, offset: r.lowerBound, count: r.count)
+    }
+
+    func sub(_ r: Range<Int>) -> ProtoCursor {
+        ProtoCursor(ctx: ctx, start: r.lowerBound, end: r.upperBound, rootName: rootName)
+    }
+
+    /// Skips a field's payload after its tag, returning the whole field's byte range
+    /// (tag included, given the tag's start) so unknown fields can be kept verbatim.
+    mutating func skip(_ wt: WireType, field: Int, depth: Int = 0) throws {
+        switch wt {
+        case .varint: _ = try readVarint()
+        case .fixed64: guard end - pos >= 8 else { throw error("truncated fixed64") }; pos += 8
+        case .fixed32: guard end - pos >= 4 else { throw error("truncated fixed32") }; pos += 4
+        case .lengthDelimited: _ = try readLengthDelimited()
+        case .startGroup:
+            guard depth < 64 else { throw error("groups nested too deeply") }
+            while true {
+                let (f, w) = try readTag()
+                if w == .endGroup {
+                    guard f == field else { throw error("mismatched end-group for field \(field)") }
+                    return
+                }
+                try skip(w, field: f, depth: depth + 1)
+            }
+        case .endGroup: throw error("unexpected end-group")
+        }
+    }
+
+    /// Checks a field has the expected wire type.
+    @inline(__always)
+    func expect(_ wt: WireType, _ want: WireType, _ name: StaticString, at tagStart: Int) throws {
+        if wt != want {
+            throw error("field '\(name)' has wire type \(wt.rawValue), expected \(want.rawValue)", at: tagStart)
+        }
+    }
+
+    mutating func push(_ name: StaticString, _ index: Int = -1) { ctx.path.append(PathStep(name: name, index: index)) }
+    mutating func pop() { ctx.path.removeLast() }
+}

@@ -1,0 +1,154 @@
+/// A protobuf wire-format encoder that never copies large payloads: small fields go into a
+/// growing byte buffer, large byte ranges (tensor data) are kept as references to mapped
+/// storage and only streamed to the file at the end.
+import Foundation
+import GraphIR
+
+/// An encoded message as a sequence of owned bytes and referenced slices.
+struct ProtoBuffer {
+    enum Chunk {
+        case owned([UInt8])
+        case slice(ByteSlice)
+    }
+    private(set) var chunks: [Chunk] = []
+    private var current: [UInt8] = []
+    private(set) var count = 0
+    /// Slices at least this large are referenced instead of copied.
+    static let referenceThreshold = 4096
+
+    init() { current.reserveCapacity(256) }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        current.append(b)
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            byte(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        byte(UInt8(v))
+    }
+
+    @inline(__always)
+    mutating func tag(_ field: Int, _ wt: UInt8) { varint(UInt64(field) << 3 | UInt64(wt)) }
+
+    mutating func append(_ bytes: [UInt8]) {
+        current.append(contentsOf: bytes)
+        count += bytes.count
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        current.append(contentsOf: bytes)
+        count += bytes.count
+    }
+
+    mutating func append(_ slice: ByteSlice) {
+        if slice.count >= ProtoBuffer.referenceThreshold {
+            flushCurrent()
+            chunks.append(.slice(slice))
+            count += slice.count
+        } else {
+            slice.withUnsafeBytes { append($0) }
+        }
+    }
+
+    private mutating func flushCurrent() {
+        if !current.isEmpty {
+            chunks.append(.owned(current))
+            current = []
+            current.reserveCapacity(256)
+        }
+    }
+
+    /// Appends another buffer's content (moving its chunks).
+    mutating func append(_ other: ProtoBuffer) {
+        if other.chunks.isEmpty {
+            current.append(contentsOf: other.current)
+        } else {
+            flushCurrent()
+            chunks.append(contentsOf: other.chunks)
+            if !other.current.isEmpty { chunks.append(.owned(other.current)) }
+        }
+        count += other.count
+    }
+
+    // Field helpers (field number first).
+    mutating func varintField(_ f: Int, _ v: UInt64) { tag(f, 0); varint(v) }
+    mutating func int64Field(_ f: Int, _ v: Int64) { varintField(f, UInt64(bitPattern: v)) }
+    mutating func fixed32Field(_ f: Int, _ v: UInt32) {
+        tag(f, 5)
+        Swift.withUnsafeBytes(of: v.littleEndian) { append($0) }
+    }
+    mutating func bytesField(_ f: Int, _ b: [UInt8]) { tag(f, 2); varint(UInt64(b.count)); append(b) }
+    mutating func stringField(_ f: Int, _ s: String) {
+        tag(f, 2)
+        var str = s
+        str.withUTF8 { u in
+            varint(UInt64(u.count))
+            append(UnsafeRawBufferPointer(u))
+        }
+    }
+    /// Writes a string only when non-empty (proto3-style optional fields we treat as default).
+    mutating func stringFieldIfSet(_ f: Int, _ s: String) { if !s.isEmpty { stringField(f, s) } }
+    /// Writes a string when non-empty or when the file had it explicitly (field in `present`).
+    mutating func stringField(_ f: Int, _ s: String, _ present: Set<Int>) {
+        if !s.isEmpty || present.contains(f) { stringField(f, s) }
+    }
+    mutating func sliceField(_ f: Int, _ s: ByteSlice) { tag(f, 2); varint(UInt64(s.count)); append(s) }
+    mutating func messageField(_ f: Int, _ m: ProtoBuffer) { tag(f, 2); varint(UInt64(m.count)); append(m) }
+
+    /// Streams everything to `fd`, writing large slices straight from their mapping.
+    func write(to handle: FileHandle, path: String) throws {
+        var staging: [UInt8] = []
+        staging.reserveCapacity(1 << 20)
+        func flush() throws {
+            if staging.isEmpty { return }
+            try handle.write(contentsOf: staging)
+            staging.removeAll(keepingCapacity: true)
+        }
+        for c in chunks {
+            switch c {
+            case .owned(let b):
+                if staging.count + b.count > (1 << 20) { try flush() }
+                if b.count >= (1 << 20) { try handle.write(contentsOf: b) } else { staging.append(contentsOf: b) }
+            case .slice(let s):
+                try flush()
+                try s.withUnsafeBytes { raw in
+                    // Write in 64 MB pieces so a multi-GB tensor is never copied whole.
+                    guard let base = raw.baseAddress else { return }
+                    var off = 0
+                    while off < raw.count {
+                        let n = min(64 << 20, raw.count - off)
+                        try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base + off),
+                                                          count: n, deallocator: .none))
+                        off += n
+                    }
+                }
+            }
+        }
+        if !current.isEmpty {
+            if staging.count + current.count > (1 << 20) { try flush() }
+            staging.append(contentsOf: current)
+        }
+        try flush()
+    }
+
+    /// All bytes in one array (tests, small models).
+    var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        for c in chunks {
+            switch c {
+            case .owned(let b): out.append(contentsOf: b)
+            case .slice(let s): s.withUnsafeBytes { out.append(contentsOf: $0) }
+            }
+        }
+        out.append(contentsOf: current)
+        return out
+    }
+}

@@ -1,0 +1,143 @@
+/// Immutable byte storage shared by every copy of a graph: a memory-mapped file (model or
+/// external data) or an owned heap buffer, plus `ByteSlice`, a cheap window into it. Tensor
+/// data points here instead of being copied.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Errors from mapping a file.
+public struct FileMappingError: Error, CustomStringConvertible, Sendable {
+    /// The file that could not be mapped.
+    public var path: String
+    /// What went wrong (from errno).
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// Read-only bytes owned by one object; freed (or unmapped) when the last slice goes away.
+///
+/// A final class so that graph copies share one mapping; its contents never change after
+/// creation, which is what makes sharing it across versions and threads safe.
+public final class ByteStorage: @unchecked Sendable {
+    private enum Ownership { case mapped, heap, none }
+    /// Start of the bytes (nil only when `count == 0`).
+    public let baseAddress: UnsafeRawPointer?
+    /// Number of bytes.
+    public let count: Int
+    /// Where the bytes came from (a file path, or a label), for error messages.
+    public let origin: String
+    private let ownership: Ownership
+
+    private init(base: UnsafeRawPointer?, count: Int, origin: String, ownership: Ownership) {
+        self.baseAddress = base
+        self.count = count
+        self.origin = origin
+        self.ownership = ownership
+    }
+
+    /// Copies `bytes` into a new heap buffer (for tensors built in memory).
+    public convenience init(copying bytes: [UInt8], origin: String = "<memory>") {
+        if bytes.isEmpty {
+            self.init(base: nil, count: 0, origin: origin, ownership: .none)
+            return
+        }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
+        bytes.withUnsafeBytes { src in
+            if let s = src.baseAddress { buffer.copyMemory(from: s, byteCount: bytes.count) }
+        }
+        self.init(base: UnsafeRawPointer(buffer), count: bytes.count, origin: origin, ownership: .heap)
+    }
+
+    /// Maps a whole file read-only. The mapping lives as long as this object: it is the
+    /// reason a multi-gigabyte model costs almost no resident memory until bytes are read.
+    public static func mapFile(atPath path: String) throws -> ByteStorage {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { throw FileMappingError(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw FileMappingError(path: path, reason: String(cString: strerror(errno))) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw FileMappingError(path: path, reason: "is a directory") }
+        let size = Int(st.st_size)
+        if size == 0 { return ByteStorage(base: nil, count: 0, origin: path, ownership: .none) }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw FileMappingError(path: path, reason: String(cString: strerror(errno)))
+        }
+        return ByteStorage(base: UnsafeRawPointer(p), count: size, origin: path, ownership: .mapped)
+    }
+
+    deinit {
+        guard let base = baseAddress else { return }
+        switch ownership {
+        case .mapped: munmap(UnsafeMutableRawPointer(mutating: base), count)
+        case .heap: UnsafeMutableRawPointer(mutating: base).deallocate()
+        case .none: break
+        }
+    }
+
+    /// The whole storage as a slice.
+    public var slice: ByteSlice { ByteSlice(storage: self, offset: 0, count: count) }
+}
+
+/// A window (offset + count) into a `ByteStorage`; copying it copies no bytes.
+public struct ByteSlice: Sendable, Equatable {
+    /// The shared storage.
+    public let storage: ByteStorage
+    /// Start within the storage.
+    public let offset: Int
+    /// Length in bytes.
+    public let count: Int
+
+    /// Creates a window; the caller guarantees `offset + count <= storage.count` (checked, and
+    /// clamped so an inconsistent caller gets an empty slice rather than a wild read).
+    public init(storage: ByteStorage, offset: Int, count: Int) {
+        self.storage = storage
+        if offset < 0 || count < 0 || offset > storage.count || count > storage.count - offset {
+            self.offset = 0
+            self.count = 0
+        } else {
+            self.offset = offset
+            self.count = count
+        }
+    }
+
+    /// A slice owning a fresh copy of `bytes`.
+    public init(copying bytes: [UInt8]) {
+        self.init(storage: ByteStorage(copying: bytes), offset: 0, count: bytes.count)
+    }
+
+    /// An empty slice.
+    public static var empty: ByteSlice { ByteSlice(copying: []) }
+
+    /// Calls `body` with the bytes in place (no copy).
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let base = storage.baseAddress, count > 0 else {
+            return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        return try body(UnsafeRawBufferPointer(start: base + offset, count: count))
+    }
+
+    /// A sub-window relative to this slice (clamped to this slice).
+    public func subslice(offset relative: Int, count n: Int) -> ByteSlice {
+        guard relative >= 0, n >= 0, relative <= count, n <= count - relative else {
+            return ByteSlice(storage: storage, offset: offset, count: 0)
+        }
+        return ByteSlice(storage: storage, offset: offset + relative, count: n)
+    }
+
+    /// Copies the bytes out.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Byte-wise equality (same storage and window compares in O(1)).
+    public static func == (lhs: ByteSlice, rhs: ByteSlice) -> Bool {
+        if lhs.count != rhs.count { return false }
+        if lhs.storage === rhs.storage && lhs.offset == rhs.offset { return true }
+        return lhs.withUnsafeBytes { a in
+            rhs.withUnsafeBytes { b in
+                guard let pa = a.baseAddress, let pb = b.baseAddress else { return a.count == b.count }
+                return memcmp(pa, pb, a.count) == 0
+            }
+        }
+    }
+}

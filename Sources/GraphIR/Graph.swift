@@ -1,0 +1,390 @@
+/// `Graph`: the value-type graph with copy-on-write storage. Owns node order (always
+/// topological when the graph is acyclic), the declared inputs/outputs/value_info,
+/// initializers, and the producer/use index; read-only queries live here, edits in
+/// GraphEditing.swift.
+
+/// A computation graph (ONNX `GraphProto`; also If/Loop/Scan bodies and function bodies).
+///
+/// A struct with copy-on-write storage: copying a graph is O(1), and versions share tensor
+/// bytes forever (tensors are views into immutable storage). The first edit of a shared copy
+/// duplicates only the index tables, never weights.
+public struct Graph: Sendable {
+    final class Storage: @unchecked Sendable {
+        var name = ""
+        var docString = ""
+        var metadataProps = MetadataProps()
+        var unknownFields = UnknownFields()
+        var isSubgraph = false
+        var inputs: [ValueInfo] = []
+        var outputs: [ValueInfo] = []
+        var valueInfo: [ValueInfo] = []
+        var initializers: [Tensor] = []
+        var sparseInitializers: [SparseTensor] = []
+        var nodes: [Node] = []
+        var nextNodeID = 0
+        // Derived index, kept exact by every edit.
+        var position: [NodeID: Int] = [:]
+        var initializerIndex: [String: Int] = [:]
+        var producers: [String: ValueProducer] = [:]
+        var uses: [String: [ValueUse]] = [:]
+        var declaredTypes: [String: ValueType] = [:]
+        var outerReferences: Set<String> = []
+
+        init() {}
+
+        func copy() -> Storage {
+            let s = Storage()
+            s.name = name; s.docString = docString; s.metadataProps = metadataProps
+            s.unknownFields = unknownFields; s.isSubgraph = isSubgraph
+            s.inputs = inputs; s.outputs = outputs; s.valueInfo = valueInfo
+            s.initializers = initializers; s.sparseInitializers = sparseInitializers
+            s.nodes = nodes; s.nextNodeID = nextNodeID
+            s.position = position; s.initializerIndex = initializerIndex
+            s.producers = producers; s.uses = uses; s.declaredTypes = declaredTypes
+            s.outerReferences = outerReferences
+            return s
+        }
+    }
+
+    var storage: Storage
+
+    /// Creates a graph from its parts.
+    ///
+    /// Node ids are kept when unique and non-negative (a reader assigns them), otherwise fresh
+    /// ones are assigned. Nodes are kept in the given order when it is topological, else
+    /// stably re-sorted; a cyclic graph keeps its order and `validate()` reports the cycle.
+    /// `isSubgraph` makes names defined by no one resolve to `.outerScope`.
+    public init(name: String = "", nodes: [Node] = [], inputs: [ValueInfo] = [], outputs: [ValueInfo] = [],
+                initializers: [Tensor] = [], sparseInitializers: [SparseTensor] = [], valueInfo: [ValueInfo] = [],
+                docString: String = "", metadataProps: MetadataProps = MetadataProps(), isSubgraph: Bool = false,
+                unknownFields: UnknownFields = UnknownFields(), firstNodeID: Int = 0) {
+        let s = Storage()
+        s.name = name
+        s.docString = docString
+        s.metadataProps = metadataProps
+        s.unknownFields = unknownFields
+        s.isSubgraph = isSubgraph
+        s.inputs = inputs
+        s.outputs = outputs
+        s.valueInfo = valueInfo
+        s.initializers = initializers
+        s.sparseInitializers = sparseInitializers
+        var seen = Set<NodeID>()
+        var next = firstNodeID
+        for n in nodes where n.id.rawValue >= 0 { next = max(next, n.id.rawValue + 1) }
+        var fixed = nodes
+        for i in fixed.indices {
+            if fixed[i].id.rawValue < 0 || seen.contains(fixed[i].id) {
+                fixed[i].id = NodeID(next)
+                next += 1
+            }
+            seen.insert(fixed[i].id)
+        }
+        s.nodes = fixed
+        s.nextNodeID = next
+        storage = s
+        reindex()
+        if let sorted = topologicalOrder(), sorted != Array(0..<storage.nodes.count) {
+            storage.nodes = sorted.map { storage.nodes[$0] }
+            reindex()
+        }
+    }
+
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    // MARK: - Plain properties
+
+    /// Graph name.
+    public var name: String {
+        get { storage.name }
+        set { makeUnique(); storage.name = newValue }
+    }
+    /// Documentation string.
+    public var docString: String {
+        get { storage.docString }
+        set { makeUnique(); storage.docString = newValue }
+    }
+    /// Graph-level metadata.
+    public var metadataProps: MetadataProps {
+        get { storage.metadataProps }
+        set { makeUnique(); storage.metadataProps = newValue }
+    }
+    /// Fields the reader did not model (e.g. ONNX quantization_annotation).
+    public var unknownFields: UnknownFields {
+        get { storage.unknownFields }
+        set { makeUnique(); storage.unknownFields = newValue }
+    }
+    /// True for If/Loop/Scan bodies: names they do not define come from the enclosing graph.
+    public var isSubgraph: Bool { storage.isSubgraph }
+
+    /// Nodes in topological order (producers before consumers).
+    public var nodes: [Node] { storage.nodes }
+    /// Declared graph inputs, in order.
+    public var inputs: [ValueInfo] { storage.inputs }
+    /// Declared graph outputs, in order.
+    public var outputs: [ValueInfo] { storage.outputs }
+    /// `value_info` declarations for intermediate values, in order.
+    public var valueInfo: [ValueInfo] { storage.valueInfo }
+    /// Initializers (weights), in order.
+    public var initializers: [Tensor] { storage.initializers }
+    /// Sparse initializers, in order.
+    public var sparseInitializers: [SparseTensor] { storage.sparseInitializers }
+    /// The id the next added node will get (ids are never reused).
+    public var nextNodeID: NodeID { NodeID(storage.nextNodeID) }
+
+    // MARK: - Queries
+
+    /// The node with `id`, if it is in this graph (not searching subgraphs).
+    public func node(_ id: NodeID) -> Node? {
+        guard let p = storage.position[id] else { return nil }
+        return storage.nodes[p]
+    }
+
+    /// Position of a node in topological order.
+    public func position(of id: NodeID) -> Int? { storage.position[id] }
+
+    /// The initializer named `name`.
+    public func initializer(named name: String) -> Tensor? {
+        guard let i = storage.initializerIndex[name] else { return nil }
+        return storage.initializers[i]
+    }
+
+    /// What defines `name` (`.outerScope` in a subgraph for names its parent must define).
+    public func producer(of name: String) -> ValueProducer {
+        if let p = storage.producers[name] { return p }
+        return storage.isSubgraph && !name.isEmpty ? .outerScope : .none
+    }
+
+    /// The producing node of `name`, if a node produces it.
+    public func producerNode(of name: String) -> Node? {
+        guard let id = producer(of: name).nodeID else { return nil }
+        return node(id)
+    }
+
+    /// Every consumer of `name`, in node order.
+    public func uses(of name: String) -> [ValueUse] {
+        guard let u = storage.uses[name], !u.isEmpty else { return [] }
+        return u.sorted { a, b in
+            let pa = storage.position[a.node] ?? Int.max, pb = storage.position[b.node] ?? Int.max
+            if pa != pb { return pa < pb }
+            switch (a.slot, b.slot) {
+            case (.input(let x), .input(let y)): return x < y
+            case (.input, .subgraph): return true
+            case (.subgraph, .input): return false
+            case (.subgraph(let x), .subgraph(let y)): return x < y
+            }
+        }
+    }
+
+    /// The declared type of `name` (input/output/value_info), else the initializer's type.
+    public func type(of name: String) -> ValueType? {
+        if let t = storage.declaredTypes[name] { return t }
+        if let t = initializer(named: name) { return t.valueType }
+        return nil
+    }
+
+    /// Everything known about `name`, or nil when the graph neither defines nor uses it.
+    public func value(named name: String) -> Value? {
+        let prod = producer(of: name)
+        let u = uses(of: name)
+        let isOut = storage.outputs.contains { $0.name == name }
+        if case .none = prod, u.isEmpty, !isOut, storage.declaredTypes[name] == nil { return nil }
+        if case .outerScope = prod, u.isEmpty, !isOut { return nil }
+        return Value(name: name, type: type(of: name), producer: prod, uses: u, isGraphOutput: isOut,
+                     isInitializer: storage.initializerIndex[name] != nil)
+    }
+
+    /// Names of all values defined or used in this graph (not subgraphs), sorted.
+    public var valueNames: [String] {
+        var names = Set(storage.producers.keys)
+        for (k, v) in storage.uses where !v.isEmpty { names.insert(k) }
+        for o in storage.outputs { names.insert(o.name) }
+        names.remove("")
+        return names.sorted()
+    }
+
+    /// Names this graph (including nested subgraphs) reads but does not define: for a
+    /// subgraph, the outer-scope values it links to.
+    public var outerScopeReferences: Set<String> { storage.outerReferences }
+
+    /// Nodes that consume any output of `id` (deduplicated, in node order).
+    public func successors(of id: NodeID) -> [NodeID] {
+        guard let n = node(id) else { return [] }
+        var seen = Set<NodeID>()
+        var out: [NodeID] = []
+        for o in n.outputs where !o.isEmpty {
+            for u in uses(of: o) where seen.insert(u.node).inserted { out.append(u.node) }
+        }
+        return out.sorted { (storage.position[$0] ?? 0) < (storage.position[$1] ?? 0) }
+    }
+
+    /// Nodes producing any input of `id`, including outer values its subgraphs read.
+    public func predecessors(of id: NodeID) -> [NodeID] {
+        guard let n = node(id) else { return [] }
+        var seen = Set<NodeID>()
+        var out: [NodeID] = []
+        for name in Graph.consumedNames(of: n) {
+            if let p = producer(of: name).nodeID, seen.insert(p).inserted { out.append(p) }
+        }
+        return out.sorted { (storage.position[$0] ?? 0) < (storage.position[$1] ?? 0) }
+    }
+
+    /// Every node in this graph and, recursively, its subgraphs, with the chain of
+    /// (node id, attribute) leading to the graph that holds it (empty for top-level nodes).
+    public func allNodes() -> [(path: [NodeID], node: Node)] {
+        var out: [(path: [NodeID], node: Node)] = []
+        func walk(_ g: Graph, _ path: [NodeID]) {
+            for n in g.storage.nodes {
+                out.append((path, n))
+                for (_, sg) in n.subgraphs { walk(sg, path + [n.id]) }
+            }
+        }
+        walk(self, [])
+        return out
+    }
+
+    // MARK: - Index maintenance
+
+    /// Names a node reads: explicit inputs plus the outer references of its subgraphs.
+    static func consumedNames(of n: Node) -> [String] {
+        var names = n.inputs.filter { !$0.isEmpty }
+        for (_, g) in n.subgraphs { names.append(contentsOf: g.storage.outerReferences.sorted()) }
+        return names
+    }
+
+    /// Recomputes the whole index from the node list and declarations.
+    mutating func reindex() {
+        let s = storage
+        s.position = [:]
+        s.position.reserveCapacity(s.nodes.count)
+        s.producers = [:]
+        s.uses = [:]
+        s.initializerIndex = [:]
+        s.declaredTypes = [:]
+        for (i, t) in s.initializers.enumerated() where s.initializerIndex[t.name] == nil {
+            s.initializerIndex[t.name] = i
+            s.producers[t.name] = .initializer
+        }
+        for sp in s.sparseInitializers where s.producers[sp.name] == nil { s.producers[sp.name] = .initializer }
+        for (i, v) in s.inputs.enumerated() { s.producers[v.name] = .graphInput(index: i) }
+        for list in [s.valueInfo, s.outputs, s.inputs] {
+            for v in list { if let t = v.type { s.declaredTypes[v.name] = t } }
+        }
+        for (p, n) in s.nodes.enumerated() {
+            s.position[n.id] = p
+            for (k, o) in n.outputs.enumerated() where !o.isEmpty && s.producers[o] == nil {
+                s.producers[o] = .node(n.id, output: k)
+            }
+        }
+        for n in s.nodes { addUses(of: n) }
+        recomputeOuterReferences()
+    }
+
+    func addUses(of n: Node) {
+        for (i, name) in n.inputs.enumerated() where !name.isEmpty {
+            storage.uses[name, default: []].append(ValueUse(node: n.id, inputIndex: i))
+        }
+        for a in n.attributes {
+            var refs = Set<String>()
+            for g in a.value.subgraphs { refs.formUnion(g.storage.outerReferences) }
+            for r in refs.sorted() {
+                storage.uses[r, default: []].append(ValueUse(node: n.id, slot: .subgraph(attribute: a.name)))
+            }
+        }
+    }
+
+    func removeUses(of n: Node) {
+        var names = Set(n.inputs)
+        for (_, g) in n.subgraphs { names.formUnion(g.storage.outerReferences) }
+        for name in names where !name.isEmpty {
+            storage.uses[name]?.removeAll { $0.node == n.id }
+            if storage.uses[name]?.isEmpty == true { storage.uses[name] = nil }
+        }
+    }
+
+    func recomputeOuterReferences() {
+        let s = storage
+        var refs = Set<String>()
+        for (name, u) in s.uses where !u.isEmpty && s.producers[name] == nil { refs.insert(name) }
+        for o in s.outputs where !o.name.isEmpty && s.producers[o.name] == nil { refs.insert(o.name) }
+        s.outerReferences = refs
+    }
+
+    /// Indices of nodes in a stable topological order, or nil if there is a cycle.
+    func topologicalOrder() -> [Int]? {
+        let s = storage
+        let n = s.nodes.count
+        var indegree = [Int](repeating: 0, count: n)
+        var dependents = [[Int]](repeating: [], count: n)
+        for (i, node) in s.nodes.enumerated() {
+            var deps = Set<Int>()
+            for name in Graph.consumedNames(of: node) {
+                if let pid = s.producers[name]?.nodeID, let pp = s.position[pid], pp != i { deps.insert(pp) }
+                else if let pid = s.producers[name]?.nodeID, s.position[pid] == i { return nil }
+            }
+            indegree[i] = deps.count
+            for d in deps { dependents[d].append(i) }
+        }
+        // Min-heap on original index keeps the order stable.
+        var heap = Heap()
+        for i in 0..<n where indegree[i] == 0 { heap.push(i) }
+        var order: [Int] = []
+        order.reserveCapacity(n)
+        while let i = heap.pop() {
+            order.append(i)
+            for d in dependents[i] {
+                indegree[d] -= 1
+                if indegree[d] == 0 { heap.push(d) }
+            }
+        }
+        return order.count == n ? order : nil
+    }
+}
+
+/// A small binary min-heap of Ints used by the topological sort.
+struct Heap {
+    private var a: [Int] = []
+    mutating func push(_ x: Int) {
+        a.append(x)
+        var i = a.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if a[p] <= a[i] { break }
+            a.swapAt(p, i)
+            i = p
+        }
+    }
+    mutating func pop() -> Int? {
+        guard let top = a.first else { return nil }
+        let last = a.removeLast()
+        if !a.isEmpty {
+            a[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < a.count && a[l] < a[m] { m = l }
+                if r < a.count && a[r] < a[m] { m = r }
+                if m == i { break }
+                a.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}
+
+extension Graph: Equatable {
+    /// Structural equality: same declarations, initializers (byte-equal), and nodes in the
+    /// same order with the same ids and contents.
+    public static func == (lhs: Graph, rhs: Graph) -> Bool {
+        if lhs.storage === rhs.storage { return true }
+        let a = lhs.storage, b = rhs.storage
+        return a.name == b.name && a.docString == b.docString && a.metadataProps == b.metadataProps
+            && a.unknownFields == b.unknownFields && a.inputs == b.inputs && a.outputs == b.outputs
+            && a.valueInfo == b.valueInfo && a.initializers == b.initializers
+            && a.sparseInitializers == b.sparseInitializers && a.nodes == b.nodes
+    }
+}

@@ -1,0 +1,314 @@
+/// The edit API of `Graph`: add/remove nodes, rewire inputs, replace uses, rename values,
+/// change declarations. Every edit keeps node order topological and the producer/use index
+/// exact, or throws and leaves the graph unchanged.
+
+/// Why an edit was refused.
+public enum GraphEditError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// No node with this id in the graph.
+    case noSuchNode(NodeID)
+    /// The value is already defined (by a node, input or initializer).
+    case valueAlreadyDefined(String)
+    /// The value does not exist in the graph.
+    case noSuchValue(String)
+    /// Removing the node would leave these values used but undefined.
+    case outputsStillUsed(node: NodeID, values: [String])
+    /// The edit would create a cycle through these nodes' values.
+    case wouldCreateCycle(String)
+    /// An input index outside `0...inputs.count`.
+    case inputIndexOutOfRange(node: NodeID, index: Int, count: Int)
+
+    public var description: String {
+        switch self {
+        case .noSuchNode(let id): return "no node \(id) in the graph"
+        case .valueAlreadyDefined(let v): return "value '\(v)' is already defined"
+        case .noSuchValue(let v): return "no value named '\(v)' in the graph"
+        case .outputsStillUsed(let id, let vs):
+            return "cannot remove node \(id): its outputs \(vs.map { "'\($0)'" }.joined(separator: ", ")) are still used"
+        case .wouldCreateCycle(let what): return "edit would create a cycle: \(what)"
+        case .inputIndexOutOfRange(let id, let i, let c): return "node \(id) has \(c) inputs; index \(i) is out of range"
+        }
+    }
+}
+
+extension Graph {
+    /// Adds `node` (its `id` is replaced by a fresh one) at the first position after all its
+    /// producers, and returns the new id. Fails if an output is already defined or the node
+    /// would close a cycle.
+    @discardableResult
+    public mutating func addNode(_ node: Node) throws -> NodeID {
+        makeUnique()
+        var n = node
+        for o in n.outputs where !o.isEmpty {
+            if storage.producers[o] != nil { throw GraphEditError.valueAlreadyDefined(o) }
+        }
+        if Set(n.outputs.filter { !$0.isEmpty }).count != n.outputs.filter({ !$0.isEmpty }).count {
+            throw GraphEditError.valueAlreadyDefined(n.outputs.first { o in n.outputs.filter { $0 == o }.count > 1 } ?? "")
+        }
+        let ownOutputs = Set(n.outputs.filter { !$0.isEmpty })
+        if let loop = Graph.consumedNames(of: n).first(where: { ownOutputs.contains($0) }) {
+            throw GraphEditError.wouldCreateCycle("node reads its own output '\(loop)'")
+        }
+        n.id = NodeID(storage.nextNodeID)
+        var insertAt = 0
+        for name in Graph.consumedNames(of: n) {
+            if let pid = storage.producers[name]?.nodeID, let p = storage.position[pid] { insertAt = max(insertAt, p + 1) }
+        }
+        var firstConsumer = Int.max
+        for o in n.outputs where !o.isEmpty {
+            for u in storage.uses[o] ?? [] { if let p = storage.position[u.node] { firstConsumer = min(firstConsumer, p) } }
+        }
+        let backup = storage.copy()
+        storage.nextNodeID += 1
+        let at = min(insertAt, storage.nodes.count)
+        storage.nodes.insert(n, at: at)
+        for p in at..<storage.nodes.count { storage.position[storage.nodes[p].id] = p }
+        for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.producers[o] = .node(n.id, output: k) }
+        addUses(of: n)
+        recomputeOuterReferences()
+        if firstConsumer < at + 1 && firstConsumer != Int.max {
+            // Existing consumers precede the producers of this node's inputs: re-sort.
+            guard resortIfNeeded() else {
+                storage = backup
+                throw GraphEditError.wouldCreateCycle("node '\(n.name.isEmpty ? n.opType : n.name)' feeds its own inputs")
+            }
+        }
+        return n.id
+    }
+
+    /// Removes a node. Its outputs become undefined; unless `allowDangling`, that is refused
+    /// while they still have uses or are graph outputs.
+    public mutating func removeNode(_ id: NodeID, allowDangling: Bool = false) throws {
+        guard let p = storage.position[id] else { throw GraphEditError.noSuchNode(id) }
+        let n = storage.nodes[p]
+        if !allowDangling {
+            let outs = Set(storage.outputs.map(\.name))
+            let used = n.outputs.filter { !$0.isEmpty && (!(storage.uses[$0] ?? []).isEmpty || outs.contains($0)) }
+            if !used.isEmpty { throw GraphEditError.outputsStillUsed(node: id, values: used) }
+        }
+        makeUnique()
+        removeUses(of: n)
+        for o in n.outputs where !o.isEmpty {
+            if case .node(let pid, _)? = storage.producers[o], pid == id { storage.producers[o] = nil }
+        }
+        storage.nodes.remove(at: p)
+        storage.position[id] = nil
+        for q in p..<storage.nodes.count { storage.position[storage.nodes[q].id] = q }
+        recomputeOuterReferences()
+    }
+
+    /// Makes input `index` of node `id` read `value` (`""` omits an optional input);
+    /// `index == inputs.count` appends.
+    public mutating func setInput(of id: NodeID, at index: Int, to value: String) throws {
+        guard let p = storage.position[id] else { throw GraphEditError.noSuchNode(id) }
+        let count = storage.nodes[p].inputs.count
+        guard index >= 0 && index <= count else {
+            throw GraphEditError.inputIndexOutOfRange(node: id, index: index, count: count)
+        }
+        try modifyNode(id) { n in
+            if index == count { n.inputs.append(value) } else { n.inputs[index] = value }
+        }
+    }
+
+    /// Points every use of `old` at `new` (explicit inputs and subgraph references); with
+    /// `includingGraphOutputs` a graph output named `old` becomes `new` (keeping its declared
+    /// type). Refused if `new` is undefined or the rewiring would close a cycle.
+    public mutating func replaceAllUses(of old: String, with new: String, includingGraphOutputs: Bool = true) throws {
+        guard old != new else { return }
+        guard producer(of: new) != .none else { throw GraphEditError.noSuchValue(new) }
+        let backup = storage.copy()
+        makeUnique()
+        let affected = Set((storage.uses[old] ?? []).map(\.node))
+        for id in affected {
+            guard let p = storage.position[id] else { continue }
+            let before = storage.nodes[p]
+            removeUses(of: before)
+            var n = before
+            for i in n.inputs.indices where n.inputs[i] == old { n.inputs[i] = new }
+            for ai in n.attributes.indices {
+                n.attributes[ai].value = Graph.renamingOuter(in: n.attributes[ai].value, from: old, to: new)
+            }
+            storage.nodes[p] = n
+            addUses(of: n)
+        }
+        if includingGraphOutputs {
+            for i in storage.outputs.indices where storage.outputs[i].name == old { storage.outputs[i].name = new }
+            reindex()
+        }
+        recomputeOuterReferences()
+        guard resortIfNeeded() else {
+            storage = backup
+            throw GraphEditError.wouldCreateCycle("'\(new)' depends on a consumer of '\(old)'")
+        }
+    }
+
+    /// Renames a value everywhere in this graph: its producer's output, every use (including
+    /// subgraph references), declarations and initializers.
+    public mutating func renameValue(_ old: String, to new: String) throws {
+        guard old != new else { return }
+        guard value(named: old) != nil || initializer(named: old) != nil else { throw GraphEditError.noSuchValue(old) }
+        if value(named: new) != nil || storage.producers[new] != nil { throw GraphEditError.valueAlreadyDefined(new) }
+        makeUnique()
+        let s = storage
+        for i in s.nodes.indices {
+            var n = s.nodes[i]
+            var changed = false
+            for k in n.inputs.indices where n.inputs[k] == old { n.inputs[k] = new; changed = true }
+            for k in n.outputs.indices where n.outputs[k] == old { n.outputs[k] = new; changed = true }
+            for ai in n.attributes.indices where !n.attributes[ai].value.subgraphs.isEmpty {
+                n.attributes[ai].value = Graph.renamingOuter(in: n.attributes[ai].value, from: old, to: new)
+                changed = true
+            }
+            if changed { s.nodes[i] = n }
+        }
+        for i in s.inputs.indices where s.inputs[i].name == old { s.inputs[i].name = new }
+        for i in s.outputs.indices where s.outputs[i].name == old { s.outputs[i].name = new }
+        for i in s.valueInfo.indices where s.valueInfo[i].name == old { s.valueInfo[i].name = new }
+        for i in s.initializers.indices where s.initializers[i].name == old { s.initializers[i].name = new }
+        for i in s.sparseInitializers.indices where s.sparseInitializers[i].values.name == old {
+            s.sparseInitializers[i].values.name = new
+        }
+        reindex()
+    }
+
+    /// Edits a node in place through `body` (name, attributes, annotations, inputs, outputs,
+    /// ...). The id cannot change. The index is updated and order re-sorted when wiring
+    /// changed; refused (graph unchanged) if outputs clash or a cycle appears.
+    public mutating func modifyNode(_ id: NodeID, _ body: (inout Node) throws -> Void) throws {
+        guard let p = storage.position[id] else { throw GraphEditError.noSuchNode(id) }
+        let before = storage.nodes[p]
+        var n = before
+        try body(&n)
+        n.id = id
+        let wiringChanged = n.inputs != before.inputs || n.outputs != before.outputs
+            || n.subgraphs.map(\.graph.outerScopeReferences) != before.subgraphs.map(\.graph.outerScopeReferences)
+        makeUnique()
+        if !wiringChanged {
+            storage.nodes[p] = n
+            return
+        }
+        for o in n.outputs where !o.isEmpty && !before.outputs.contains(o) {
+            if storage.producers[o] != nil { throw GraphEditError.valueAlreadyDefined(o) }
+        }
+        let backup = storage.copy()
+        removeUses(of: before)
+        for o in before.outputs where !o.isEmpty {
+            if case .node(let pid, _)? = storage.producers[o], pid == id { storage.producers[o] = nil }
+        }
+        storage.nodes[p] = n
+        for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.producers[o] = .node(id, output: k) }
+        addUses(of: n)
+        recomputeOuterReferences()
+        guard resortIfNeeded() else {
+            storage = backup
+            throw GraphEditError.wouldCreateCycle("node \(id) would depend on its own outputs")
+        }
+    }
+
+    /// Adds a graph input declaration (the name must not be defined yet).
+    public mutating func addInput(_ info: ValueInfo) throws {
+        if storage.producers[info.name] != nil && initializer(named: info.name) == nil {
+            throw GraphEditError.valueAlreadyDefined(info.name)
+        }
+        makeUnique()
+        storage.inputs.append(info)
+        reindex()
+    }
+
+    /// Replaces the graph output list (names need not be defined; `validate` reports those).
+    public mutating func setOutputs(_ outputs: [ValueInfo]) {
+        makeUnique()
+        storage.outputs = outputs
+        reindex()
+    }
+
+    /// Replaces or adds `value_info` for a value (types of intermediates); nil type removes it.
+    public mutating func setValueInfo(_ info: ValueInfo) {
+        makeUnique()
+        if let i = storage.valueInfo.firstIndex(where: { $0.name == info.name }) { storage.valueInfo[i] = info }
+        else { storage.valueInfo.append(info) }
+        reindex()
+    }
+
+    /// Adds or replaces (same name) an initializer.
+    public mutating func setInitializer(_ tensor: Tensor) throws {
+        if storage.producers[tensor.name]?.nodeID != nil { throw GraphEditError.valueAlreadyDefined(tensor.name) }
+        makeUnique()
+        if let i = storage.initializerIndex[tensor.name] { storage.initializers[i] = tensor }
+        else { storage.initializers.append(tensor) }
+        reindex()
+    }
+
+    /// Removes an initializer; refused while it is still used unless `allowDangling`.
+    public mutating func removeInitializer(named name: String, allowDangling: Bool = false) throws {
+        guard let i = storage.initializerIndex[name] else { throw GraphEditError.noSuchValue(name) }
+        if !allowDangling && !(storage.uses[name] ?? []).isEmpty {
+            throw GraphEditError.outputsStillUsed(node: NodeID(-1), values: [name])
+        }
+        makeUnique()
+        storage.initializers.remove(at: i)
+        reindex()
+    }
+
+    /// Sets an annotation on a node (kept across all edits).
+    public mutating func annotate(_ id: NodeID, key: String, value: String?) throws {
+        try modifyNode(id) { $0.annotations[key] = value }
+    }
+
+    /// Makes sure ids below `n` are never handed out by `addNode` (readers call this so ids
+    /// given to subgraph and function nodes stay unique across the whole model).
+    public mutating func reserveNodeIDs(below n: Int) {
+        guard n > storage.nextNodeID else { return }
+        makeUnique()
+        storage.nextNodeID = n
+    }
+
+    // MARK: - Helpers
+
+    /// Re-sorts when the order is no longer topological; false when there is a cycle.
+    mutating func resortIfNeeded() -> Bool {
+        if isTopologicallyOrdered() { return true }
+        guard let order = topologicalOrder() else { return false }
+        storage.nodes = order.map { storage.nodes[$0] }
+        for (p, n) in storage.nodes.enumerated() { storage.position[n.id] = p }
+        return true
+    }
+
+    /// True when every node comes after the producers of everything it reads.
+    public func isTopologicallyOrdered() -> Bool {
+        for (p, n) in storage.nodes.enumerated() {
+            for name in Graph.consumedNames(of: n) {
+                if let pid = storage.producers[name]?.nodeID, let pp = storage.position[pid], pp >= p { return false }
+            }
+        }
+        return true
+    }
+
+    /// Renames outer-scope references `old` -> `new` inside subgraphs held by `value`.
+    static func renamingOuter(in value: AttributeValue, from old: String, to new: String) -> AttributeValue {
+        switch value {
+        case .graph(let g): return .graph(g.renamingOuterReference(old, to: new))
+        case .graphs(let gs): return .graphs(gs.map { $0.renamingOuterReference(old, to: new) })
+        default: return value
+        }
+    }
+
+    /// A copy of this subgraph where reads of the outer value `old` read `new` instead
+    /// (recursively); names the subgraph defines itself are untouched.
+    func renamingOuterReference(_ old: String, to new: String) -> Graph {
+        guard storage.outerReferences.contains(old) else { return self }
+        var g = self
+        g.makeUnique()
+        let s = g.storage
+        for i in s.nodes.indices {
+            var n = s.nodes[i]
+            for k in n.inputs.indices where n.inputs[k] == old { n.inputs[k] = new }
+            for ai in n.attributes.indices {
+                n.attributes[ai].value = Graph.renamingOuter(in: n.attributes[ai].value, from: old, to: new)
+            }
+            s.nodes[i] = n
+        }
+        for i in s.outputs.indices where s.outputs[i].name == old { s.outputs[i].name = new }
+        g.reindex()
+        return g
+    }
+}

@@ -1,0 +1,96 @@
+/// Nodes (operator applications) and their stable identity. A node names its inputs and
+/// outputs by value name; the owning `Graph` keeps the producer/use index exact.
+
+/// A node's identity: assigned once, never changed, never reused within one graph's lineage
+/// (removing a node does not free its id). Other layers key per-node data by it.
+public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The number (dense, starting at 0 for a freshly read model).
+    public let rawValue: Int
+    /// Wraps a number.
+    public init(_ rawValue: Int) { self.rawValue = rawValue }
+    public static func < (a: NodeID, b: NodeID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { "n\(rawValue)" }
+}
+
+/// One operator application.
+public struct Node: Sendable, Equatable {
+    /// Stable id; assigned by the graph (`Graph.addNode` ignores what is passed in).
+    public internal(set) var id: NodeID
+    /// Operator type (`Conv`, `MatMul`, ...).
+    public var opType: String
+    /// Operator domain (`""` is the default ONNX domain).
+    public var domain: String
+    /// Function overload identifier (ONNX `overload`).
+    public var overload: String
+    /// Node name (may be empty; not necessarily unique).
+    public var name: String
+    /// Input value names in order; `""` marks an omitted optional input.
+    public var inputs: [String]
+    /// Output value names in order; `""` marks an unused optional output.
+    public var outputs: [String]
+    /// Attributes in file order.
+    public var attributes: [Attribute]
+    /// Documentation string.
+    public var docString: String
+    /// Metadata (`pkg.torch.onnx.name_scopes`, `namespace`, ...).
+    public var metadataProps: MetadataProps
+    /// Free-form annotations set by tools (kept across edits; not written to ONNX).
+    public var annotations: [String: String]
+    /// Ids of the original nodes this node stands for (e.g. after fusing); empty for originals.
+    public var provenance: [NodeID]
+    /// Explicit hierarchy path; when nil the `Hierarchy` derives it from metadata or name.
+    public var hierarchyPath: [String]?
+    /// Fields the reader did not model.
+    public var unknownFields: UnknownFields
+
+    /// Creates a node (the id is replaced when it is added to a graph).
+    public init(id: NodeID = NodeID(-1), opType: String, domain: String = "", overload: String = "",
+                name: String = "", inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = [],
+                docString: String = "", metadataProps: MetadataProps = MetadataProps(),
+                annotations: [String: String] = [:], provenance: [NodeID] = [], hierarchyPath: [String]? = nil,
+                unknownFields: UnknownFields = UnknownFields()) {
+        self.id = id
+        self.opType = opType
+        self.domain = domain
+        self.overload = overload
+        self.name = name
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attributes = attributes
+        self.docString = docString
+        self.metadataProps = metadataProps
+        self.annotations = annotations
+        self.provenance = provenance
+        self.hierarchyPath = hierarchyPath
+        self.unknownFields = unknownFields
+    }
+
+    /// The attribute named `name`, if present.
+    public func attribute(_ name: String) -> AttributeValue? {
+        attributes.first(where: { $0.name == name })?.value
+    }
+
+    /// Sets (replacing) or removes an attribute.
+    public mutating func setAttribute(_ name: String, _ value: AttributeValue?) {
+        if let v = value {
+            if let i = attributes.firstIndex(where: { $0.name == name }) { attributes[i].value = v }
+            else { attributes.append(Attribute(name, v)) }
+        } else {
+            attributes.removeAll { $0.name == name }
+        }
+    }
+
+    /// Subgraph attributes (If/Loop/Scan bodies) as (attribute name, graph) pairs.
+    public var subgraphs: [(attribute: String, graph: Graph)] {
+        var out: [(String, Graph)] = []
+        for a in attributes {
+            for g in a.value.subgraphs { out.append((a.name, g)) }
+        }
+        return out
+    }
+
+    /// `domain::opType` for non-default domains, else `opType`; a stable histogram key.
+    public var qualifiedOpType: String {
+        (domain.isEmpty || domain == "ai.onnx") ? opType : "\(domain)::\(opType)"
+    }
+}

@@ -1,0 +1,132 @@
+// The public entry point for drawings: `GraphRenderer` takes a RenderGraph (or, through the
+// adapter, a GraphIR graph) and options — focus path, depth, expand all, direction, overlay,
+// highlights, box budget — and returns SVG, an HTML viewer around it, and layout statistics.
+
+import Foundation
+
+/// What to draw and how.
+public struct RenderOptions: Sendable {
+    /// Group path (e.g. "encoder/layer3") or node id/name to open up; nil for the default view.
+    public var focusPath: String?
+    /// Levels below `focusPath` to expand (1 = the group itself). Ignored without a focus path.
+    public var depth: Int?
+    /// Expand every group (`show all`).
+    public var expandAll: Bool = false
+    /// Groups the user opened earlier (full paths); kept open in this view.
+    public var expandedGroups: Set<String> = []
+    public var direction: LayoutDirection = .topToBottom
+    /// Per-node figures to colour by.
+    public var overlay: Overlay?
+    /// Node ids (or group paths) drawn with a strong outline, e.g. a diff or a search result.
+    public var highlighted: Set<String> = []
+    /// Box budget of the default view (collapsing deeper groups until it fits).
+    public var maxVisibleBoxes: Int = 150
+    /// Spacing knobs; `direction` above overrides `layout.direction`.
+    public var layout: LayoutOptions = LayoutOptions()
+    /// Draw tensor shapes on edges.
+    public var edgeLabels: Bool = true
+    /// Height of the HTML viewer in pixels.
+    public var viewerHeight: Int = 640
+    public init() {}
+}
+
+/// Figures about one drawing, for the cell's status line and the benchmark.
+public struct RenderStats: Sendable {
+    public var totalNodes: Int
+    public var visibleNodes: Int
+    public var collapsedGroups: Int
+    public var expandedGroups: Int
+    public var edges: Int
+    /// Edge crossings left after crossing reduction (summed over group levels).
+    public var crossings: Int
+    public var columns: Int
+    public var width: Double
+    public var height: Double
+    public var levelsComputed: Int
+    public var levelsReused: Int
+    public var layoutSeconds: Double
+    public var writeSeconds: Double
+    /// Visible boxes (nodes plus collapsed groups).
+    public var visibleBoxes: Int { visibleNodes + collapsedGroups }
+
+    /// One line for humans.
+    public var summary: String {
+        "\(visibleNodes) of \(totalNodes) nodes, \(collapsedGroups) collapsed groups, \(expandedGroups) open groups, "
+            + "\(edges) edges, \(crossings) crossings; layout \(fixed(layoutSeconds * 1000, 1)) ms, SVG \(fixed(writeSeconds * 1000, 1)) ms"
+    }
+}
+
+/// One finished drawing.
+public struct RenderResult: Sendable {
+    /// Self-contained SVG (static fallback, valid XML).
+    public var svg: String
+    /// HTML fragment: the SVG plus pan/zoom and a node search box (inline script, no fetches).
+    public var html: String
+    public var stats: RenderStats
+    /// Geometry and the visible graph it was made from, for callers that post-process.
+    public var layout: GraphLayout
+    public var visible: VisibleGraph
+}
+
+/// Draws one graph. Holds the graph and its namespace tree so repeated views (expand, focus,
+/// overlay) skip re-deriving the hierarchy; pass a `LayoutCache` to reuse per-group layouts.
+public struct GraphRenderer: Sendable {
+    public let graph: RenderGraph
+    /// The namespace tree with large flat levels cut into sections (used by collapsed views).
+    public let hierarchy: NamespaceTree
+    /// The namespace tree exactly as the graph gives it (used by `expandAll`, where sections
+    /// would only add frames).
+    public let plainHierarchy: NamespaceTree
+
+    /// `sectionSize`: flat levels with more than twice this many nodes are split into sections.
+    public init(_ graph: RenderGraph, sectionSize: Int = 150) throws {
+        try graph.validate()
+        self.graph = graph
+        self.hierarchy = NamespaceTree(graph, sectionSize: sectionSize)
+        self.plainHierarchy = NamespaceTree(graph)
+    }
+
+    /// The tree a view uses: sections unless everything is expanded.
+    public func tree(for options: RenderOptions) -> NamespaceTree {
+        options.expandAll ? plainHierarchy : hierarchy
+    }
+
+    /// The visible graph for `options` (expansion chosen, overlay rolled up), without layout.
+    public func visible(_ options: RenderOptions) throws -> VisibleGraph {
+        let tree = tree(for: options)
+        let expanded = try expansion(of: tree, graph: graph, options: options)
+        return visibleGraph(graph, hierarchy: tree, expanded: expanded, overlay: options.overlay)
+    }
+
+    /// Lays out and writes the drawing.
+    public func render(_ options: RenderOptions = RenderOptions(), cache: LayoutCache? = nil) throws -> RenderResult {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let vis = try visible(options)
+        var layoutOptions = options.layout
+        layoutOptions.direction = options.direction
+        let layout = try layoutGraph(vis.layoutGraph, options: layoutOptions, cache: cache)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        let svg = writeSVG(graph: graph, hierarchy: tree(for: options), visible: vis, layout: layout, options: options)
+        let html = writeHTML(svg: svg, options: options)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        let nodes = vis.items.filter { if case .node = $0 { return true } else { return false } }.count
+        let stats = RenderStats(totalNodes: graph.nodes.count, visibleNodes: nodes, collapsedGroups: vis.items.count - nodes,
+                                expandedGroups: vis.frames.count, edges: vis.layoutGraph.edges.count, crossings: layout.crossings,
+                                columns: layout.columns, width: layout.width, height: layout.height,
+                                levelsComputed: layout.levelsComputed, levelsReused: layout.levelsReused,
+                                layoutSeconds: Double(t1 - t0) / 1e9, writeSeconds: Double(t2 - t1) / 1e9)
+        return RenderResult(svg: svg, html: html, stats: stats, layout: layout, visible: vis)
+    }
+
+    /// The same visible graph in Graphviz DOT (boxes at our sizes, groups as clusters), so `dot`
+    /// can be timed and compared on exactly what we draw.
+    public func dot(_ options: RenderOptions = RenderOptions()) throws -> String {
+        let vis = try visible(options)
+        return writeDOT(visible: vis, direction: options.direction)
+    }
+
+    /// Convenience: one-shot render of a graph.
+    public static func render(_ graph: RenderGraph, options: RenderOptions = RenderOptions()) throws -> RenderResult {
+        try GraphRenderer(graph).render(options)
+    }
+}

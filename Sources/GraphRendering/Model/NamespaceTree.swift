@@ -1,0 +1,128 @@
+// The namespace tree of a RenderGraph and the choice of what is visible: which groups are
+// expanded (explicitly, by focus path and depth, or by the ~150-box default), and the
+// LayoutGraph that results, with edges lifted to their visible ends.
+
+/// Namespace groups derived from node paths, as Model Explorer derives layers: every path prefix
+/// is a group, and a group holding a single node and nothing else is dissolved into its parent.
+public struct NamespaceTree: Sendable {
+    public struct Group: Sendable {
+        /// Full slash path, e.g. "encoder/layer0/attn"; also the group's stable id.
+        public var id: String
+        /// Last path segment, drawn as the frame title.
+        public var label: String
+        public var parent: Int?
+        /// 1 for top-level groups.
+        public var depth: Int
+        public var childGroups: [Int] = []
+        public var childNodes: [Int] = []
+        /// All op nodes below this group.
+        public var nodeCount: Int = 0
+    }
+    public private(set) var groups: [Group] = []
+    /// Innermost group of each node, nil for top-level nodes.
+    public private(set) var nodeGroup: [Int?]
+    public private(set) var topGroups: [Int] = []
+    public private(set) var topNodes: [Int] = []
+    private var index: [String: Int] = [:]
+
+    /// Builds the tree. With `sectionSize`, a level holding more than twice that many nodes
+    /// directly (a flat 10k chain, a CNN without scopes) is cut into consecutive sections
+    /// `section_<i>_of_<n>` of about `sectionSize` nodes, as Model Explorer does, so even flat
+    /// graphs get a small collapsed overview.
+    public init(_ graph: RenderGraph, sectionSize: Int? = nil) {
+        var paths = graph.nodes.map { $0.path.filter { !$0.isEmpty } }
+        if let size = sectionSize, size > 0 {
+            var members: [[String]: [Int]] = [:]
+            for (i, p) in paths.enumerated() { members[p, default: []].append(i) }
+            for (path, list) in members where list.count > 2 * size {
+                let n = (list.count + size - 1) / size
+                let per = (list.count + n - 1) / n
+                for (k, node) in list.enumerated() { paths[node] = path + ["section_\(k / per + 1)_of_\(n)"] }
+            }
+        }
+        nodeGroup = [Int?](repeating: nil, count: graph.nodes.count)
+        var raw: [Group] = []
+        var rawIndex: [String: Int] = [:]
+        var rawNodeGroup = [Int?](repeating: nil, count: graph.nodes.count)
+        for ni in 0..<graph.nodes.count {
+            var parent: Int? = nil
+            var path = ""
+            for (d, seg) in paths[ni].enumerated() {
+                path = path.isEmpty ? seg : path + "/" + seg
+                if let g = rawIndex[path] { parent = g; continue }
+                raw.append(Group(id: path, label: seg, parent: parent, depth: d + 1))
+                let g = raw.count - 1
+                rawIndex[path] = g
+                if let p = parent { raw[p].childGroups.append(g) }
+                parent = g
+            }
+            rawNodeGroup[ni] = parent
+            if let p = parent { raw[p].childNodes.append(ni) }
+        }
+        // Dissolve single-node groups (bottom-up), re-parenting their node.
+        var alive = [Bool](repeating: true, count: raw.count)
+        for g in stride(from: raw.count - 1, through: 0, by: -1) {
+            let live = raw[g].childGroups.filter { alive[$0] }
+            if live.isEmpty && raw[g].childNodes.count == 1 {
+                alive[g] = false
+                let n = raw[g].childNodes[0]
+                rawNodeGroup[n] = raw[g].parent
+                if let p = raw[g].parent { raw[p].childNodes.append(n) }
+            }
+        }
+        var remap = [Int](repeating: -1, count: raw.count)
+        for g in 0..<raw.count where alive[g] {
+            remap[g] = groups.count
+            var copy = raw[g]
+            copy.childGroups = []; copy.childNodes = []
+            groups.append(copy)
+        }
+        for g in 0..<groups.count {
+            // Nearest alive ancestor (dissolved groups have no live children, so parents stay alive).
+            if let p = groups[g].parent { groups[g].parent = remap[p] >= 0 ? remap[p] : nil }
+            index[groups[g].id] = g
+            if let p = groups[g].parent { groups[p].childGroups.append(g) } else { topGroups.append(g) }
+        }
+        for (ni, rg) in rawNodeGroup.enumerated() {
+            if let r = rg, remap[r] >= 0 {
+                nodeGroup[ni] = remap[r]
+                groups[remap[r]].childNodes.append(ni)
+            } else {
+                nodeGroup[ni] = nil
+                topNodes.append(ni)
+            }
+        }
+        for ni in 0..<graph.nodes.count {
+            var cur = nodeGroup[ni]
+            while let c = cur { groups[c].nodeCount += 1; cur = groups[c].parent }
+        }
+    }
+
+    /// The group with this full path, if any.
+    public func group(named path: String) -> Int? { index[path] }
+
+    /// Groups from the top level down to `g`, inclusive.
+    public func ancestry(_ g: Int) -> [Int] {
+        var chain: [Int] = []
+        var cur: Int? = g
+        while let c = cur { chain.append(c); cur = groups[c].parent }
+        return chain.reversed()
+    }
+
+    /// Deepest level D such that expanding every group of depth <= D shows at most `maxBoxes`
+    /// boxes (0 = all top-level groups collapsed). Flat graphs return 0.
+    public func defaultDepth(maxBoxes: Int) -> Int {
+        let maxDepth = groups.map(\.depth).max() ?? 0
+        var best = 0
+        if maxDepth == 0 { return 0 }
+        for d in 1...maxDepth {
+            var count = topNodes.count
+            for g in groups {
+                if g.depth <= d { count += g.childNodes.count }
+                if g.depth == d + 1 { count += 1 }
+            }
+            if count <= maxBoxes { best = d } else { break }
+        }
+        return best
+    }
+}

@@ -1,0 +1,75 @@
+// The renderer's view of a model graph: op nodes with their namespace path, display facts
+// (op, shapes, key attributes) and tensor edges. Adapters (GraphIR, synthetic benchmark graphs)
+// fill it; everything after this point (hierarchy, collapse, layout, SVG) reads only this.
+
+/// A model graph reduced to what a drawing needs.
+public struct RenderGraph: Sendable {
+    /// One op node.
+    public struct Node: Sendable {
+        /// Stable id (written as `data-id`, matched by overlays, focus paths and highlights).
+        public var id: String
+        /// Display name (often the same as `id`).
+        public var name: String
+        /// Operator type, e.g. "Conv"; drives the category colour.
+        public var op: String
+        /// Namespace segments from outermost to innermost, without the node itself.
+        public var path: [String]
+        /// Key attributes for the tooltip, already formatted.
+        public var attributes: [(key: String, value: String)]
+        /// Input and output descriptions for the tooltip, e.g. "x: float32[1,3,224,224]".
+        public var inputs: [String]
+        public var outputs: [String]
+        public init(id: String, name: String? = nil, op: String, path: [String] = [],
+                    attributes: [(key: String, value: String)] = [], inputs: [String] = [], outputs: [String] = []) {
+            self.id = id; self.name = name ?? id; self.op = op; self.path = path
+            self.attributes = attributes; self.inputs = inputs; self.outputs = outputs
+        }
+    }
+
+    /// A tensor flowing from one node to another.
+    public struct Edge: Sendable {
+        public var source: Int
+        public var target: Int
+        /// Tensor name (part of the edge's stable id).
+        public var tensor: String
+        /// Shape text for the edge label, e.g. "1x64x56x56"; nil when unknown.
+        public var shape: String?
+        public init(source: Int, target: Int, tensor: String = "", shape: String? = nil) {
+            self.source = source; self.target = target; self.tensor = tensor; self.shape = shape
+        }
+    }
+
+    public var name: String
+    public var nodes: [Node]
+    public var edges: [Edge]
+
+    public init(name: String = "graph", nodes: [Node] = [], edges: [Edge] = []) {
+        self.name = name; self.nodes = nodes; self.edges = edges
+    }
+
+    /// Checks edge endpoints and id uniqueness, naming the offending entry.
+    public func validate() throws {
+        var seen = Set<String>()
+        for (i, n) in nodes.enumerated() {
+            if n.id.isEmpty { throw RenderError.invalidGraph("node \(i) has an empty id") }
+            if !seen.insert(n.id).inserted { throw RenderError.invalidGraph("node id '\(n.id)' is used twice") }
+        }
+        for (i, e) in edges.enumerated() where e.source < 0 || e.source >= nodes.count || e.target < 0 || e.target >= nodes.count {
+            throw RenderError.invalidGraph("edge \(i) ('\(e.tensor)') joins \(e.source) -> \(e.target), but there are \(nodes.count) nodes")
+        }
+    }
+}
+
+/// Why a drawing could not be made.
+public enum RenderError: Error, CustomStringConvertible, Equatable {
+    case invalidGraph(String)
+    case unknownPath(String)
+    case invalidOverlay(String)
+    public var description: String {
+        switch self {
+        case .invalidGraph(let why): return "cannot draw graph: \(why)"
+        case .unknownPath(let path): return "no group or node named '\(path)' in this graph"
+        case .invalidOverlay(let why): return "invalid overlay: \(why)"
+        }
+    }
+}

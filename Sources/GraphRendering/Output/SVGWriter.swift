@@ -1,0 +1,209 @@
+// Writes a laid-out visible graph as one self-contained SVG: legend (op categories, overlay
+// scale), group frames, edges as smooth paths with shape labels, and boxes with tooltips.
+// Every node, group and edge carries a stable `data-id`; nothing refers outside the file.
+
+/// A short, stable prefix for element ids inside one drawing, so several drawings can share an
+/// HTML page (e.g. two graphs side by side) without clashing.
+func idPrefix(for text: String) -> String {
+    var h: UInt64 = 0xcbf29ce484222325
+    for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+    return "gs" + String(h % 0xFFFFFF, radix: 36)
+}
+
+func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: VisibleGraph, layout: GraphLayout, options: RenderOptions) -> String {
+    let prefix = idPrefix(for: graph.name + "\(vis.items.count)/\(vis.layoutGraph.edges.count)/\(layout.width)")
+    var out = ""
+    out.reserveCapacity(600 + vis.items.count * 520 + vis.layoutGraph.edges.count * 260)
+
+    // Legend: categories present, then the overlay scale.
+    var present = Set<OpCategory>()
+    for item in vis.items { if case .node(let n) = item { present.insert(OpCategory.of(graph.nodes[n].op)) } }
+    let categories = OpCategory.allCases.filter { present.contains($0) }
+    var legend = ""
+    var lx = 8.0
+    var ly = 16.0
+    let legendWidth = max(layout.width, 360)
+    legend += "<text x=\"8\" y=\"\(num(ly))\" font-weight=\"bold\">\(xmlEscape(graph.name))</text>"
+    ly += 8
+    for c in categories {
+        let w = Double(c.title.count) * 6.2 + 26
+        if lx + w > legendWidth { lx = 8; ly += 18 }
+        legend += "<g class=\"gs-legend-item\" data-category=\"\(c.rawValue)\"><rect x=\"\(num(lx))\" y=\"\(num(ly))\" width=\"14\" height=\"12\" rx=\"2\" fill=\"\(c.fill)\" stroke=\"\(c.stroke)\"/>"
+        legend += "<text x=\"\(num(lx + 18))\" y=\"\(num(ly + 10))\">\(c.title)</text></g>"
+        lx += w
+    }
+    ly += categories.isEmpty ? 0 : 18
+    // Overlay scale: gradient over the visible figures (groups carry rollups), or thresholds.
+    var range = (0.0, 0.0)
+    if let overlay = options.overlay {
+        let figures = vis.values.compactMap { $0 }
+        range = (figures.min() ?? 0, figures.max() ?? 0)
+        lx = 8
+        legend += "<g class=\"gs-legend-overlay\"><text x=\"8\" y=\"\(num(ly + 10))\">\(xmlEscape(overlay.name)) (groups: \(overlay.rollup.rawValue))</text>"
+        lx += Double(overlay.name.count + 16) * 6.2 + 10
+        switch overlay.coloring {
+        case .gradient(let stops):
+            let gid = prefix + "-grad"
+            legend += "<defs><linearGradient id=\"\(gid)\">"
+            for s in stops { legend += "<stop offset=\"\(num(s.stop * 100))%\" stop-color=\"\(normalizedHex(s.color))\"/>" }
+            legend += "</linearGradient></defs>"
+            legend += "<text x=\"\(num(lx))\" y=\"\(num(ly + 10))\" text-anchor=\"end\">\(formatFigure(range.0)) </text>"
+            legend += "<rect x=\"\(num(lx + 4))\" y=\"\(num(ly))\" width=\"120\" height=\"12\" fill=\"url(#\(gid))\" stroke=\"#999\"/>"
+            legend += "<text x=\"\(num(lx + 128))\" y=\"\(num(ly + 10))\">\(formatFigure(range.1))</text>"
+        case .thresholds(let list):
+            for t in list {
+                legend += "<rect x=\"\(num(lx))\" y=\"\(num(ly))\" width=\"14\" height=\"12\" fill=\"\(normalizedHex(t.color))\" stroke=\"#999\"/>"
+                let label = "≤ " + formatFigure(t.value)
+                legend += "<text x=\"\(num(lx + 18))\" y=\"\(num(ly + 10))\">\(xmlEscape(label))</text>"
+                lx += Double(label.count) * 6.2 + 30
+            }
+        }
+        legend += "</g>"
+        ly += 18
+    }
+    let top = ly + 6
+    let width = max(layout.width, legendWidth)
+    let height = layout.height + top
+
+    out += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"\(num(width))\" height=\"\(num(height))\" viewBox=\"0 0 \(num(width)) \(num(height))\""
+    out += " font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\" class=\"gs-graph\" data-graph=\"\(xmlEscape(graph.name))\">"
+    out += "<title>\(xmlEscape(graph.name))</title>"
+    out += "<defs><marker id=\"\(prefix)-arrow\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0L8,4L0,8z\" fill=\"#607d8b\"/></marker>"
+    out += "<style>.gs-node:hover rect,.gs-group:hover rect{stroke-width:2.5}.gs-edge:hover path{stroke:#d81b60;stroke-width:2}.gs-found rect{stroke:#d500f9;stroke-width:4}</style></defs>"
+    out += "<rect x=\"0\" y=\"0\" width=\"\(num(width))\" height=\"\(num(height))\" fill=\"#ffffff\"/>"
+    out += "<g class=\"gs-legend\">" + legend + "</g>"
+    out += "<g class=\"gs-body\" transform=\"translate(0,\(num(top)))\">"
+
+    // Frames, outermost first so inner frames paint over outer ones.
+    out += "<g class=\"gs-frames\">"
+    for (fi, g) in vis.frames.enumerated() {
+        let r = layout.groups[fi]
+        let group = hierarchy.groups[g]
+        let depthShade = ["#f7f9fc", "#eef3f8", "#e5edf5", "#dce6f1"][min(group.depth - 1, 3)]
+        out += "<g class=\"gs-frame\" data-id=\"\(xmlEscape(group.id))\" data-count=\"\(group.nodeCount)\"><title>\(xmlEscape(group.id)) (\(group.nodeCount) nodes)</title>"
+        out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width))\" height=\"\(num(r.height))\" rx=\"6\" fill=\"\(depthShade)\" stroke=\"#90a4ae\" stroke-dasharray=\"4 2\"/>"
+        out += "<text x=\"\(num(r.x + 8))\" y=\"\(num(r.y + 14))\" font-weight=\"bold\" fill=\"#455a64\">\(xmlEscape(vis.frameTitles[fi]))</text></g>"
+    }
+    out += "</g>"
+
+    // Edges.
+    out += "<g class=\"gs-edges\" fill=\"none\" stroke=\"#78909c\" stroke-width=\"1.2\">"
+    for (ei, e) in vis.layoutGraph.edges.enumerated() {
+        let route = layout.edges[ei]
+        if route.count < 2 { continue }
+        let origins = vis.edgeOrigins[ei]
+        let sourceID = vis.layoutGraph.boxes[e.source].id, targetID = vis.layoutGraph.boxes[e.target].id
+        var label = ""
+        if let first = origins.first {
+            let shapes = Set(origins.compactMap { graph.edges[$0].shape })
+            if origins.count == 1 { label = graph.edges[first].shape ?? "" } else if shapes.count == 1, let s = shapes.first { label = "\(origins.count)× \(s)" } else { label = "\(origins.count) tensors" }
+        }
+        let tensor = origins.first.map { graph.edges[$0].tensor } ?? ""
+        out += "<g class=\"gs-edge\" data-id=\"\(xmlEscape(sourceID))->\(xmlEscape(targetID))\" data-source=\"\(xmlEscape(sourceID))\" data-target=\"\(xmlEscape(targetID))\""
+        if !tensor.isEmpty { out += " data-tensor=\"\(xmlEscape(tensor))\"" }
+        out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))</title>"
+        out += "<path d=\"" + splinePath(route, leftToRight: options.direction == .leftToRight) + "\" marker-end=\"url(#\(prefix)-arrow)\"/>"
+        if options.edgeLabels && !label.isEmpty {
+            let a = route[0], b = route[1]
+            let mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2
+            out += "<text x=\"\(num(mx + 4))\" y=\"\(num(my + 3))\" font-size=\"8.5\" fill=\"#607d8b\" stroke=\"none\">\(xmlEscape(label))</text>"
+        }
+        out += "</g>"
+    }
+    out += "</g>"
+
+    // Boxes.
+    out += "<g class=\"gs-nodes\">"
+    for (bi, item) in vis.items.enumerated() {
+        let r = layout.boxes[bi]
+        let value = vis.values[bi]
+        var fill: String
+        var stroke: String
+        var body: String
+        switch item {
+        case .node(let n):
+            let node = graph.nodes[n]
+            let cat = OpCategory.of(node.op)
+            fill = cat.fill; stroke = cat.stroke
+            out += "<g class=\"gs-node\" data-id=\"\(xmlEscape(node.id))\" data-op=\"\(xmlEscape(node.op))\" data-category=\"\(cat.rawValue)\""
+            body = "<title>" + xmlEscape(tooltip(node, value: value, overlay: options.overlay)) + "</title>"
+            if options.highlighted.contains(node.id) || options.highlighted.contains(node.name) { stroke = "#ff1744" }
+        case .collapsedGroup(let g):
+            let group = hierarchy.groups[g]
+            fill = "#eceff1"; stroke = "#546e7a"
+            out += "<g class=\"gs-group\" data-id=\"\(xmlEscape(group.id))\" data-count=\"\(group.nodeCount)\""
+            var tip = "\(group.id)\n\(group.nodeCount) nodes (collapsed; show \(group.id) to open)"
+            if let v = value, let o = options.overlay { tip += "\n\(o.name) (\(o.rollup.rawValue)): \(formatFigure(v))" }
+            body = "<title>" + xmlEscape(tip) + "</title>"
+            if options.highlighted.contains(group.id) { stroke = "#ff1744" }
+        }
+        if let v = value, let overlay = options.overlay {
+            out += " data-value=\"\(formatFigure(v))\""
+            let key: String
+            switch item { case .node(let n): key = graph.nodes[n].id; case .collapsedGroup(let g): key = hierarchy.groups[g].id }
+            if let explicit = overlay.colors[key] { fill = normalizedHex(explicit) } else if let c = overlay.color(for: v, range: range) { fill = c }
+        }
+        let highlighted = stroke == "#ff1744"
+        out += ">" + body
+        if case .collapsedGroup = item {
+            out += "<rect x=\"\(num(r.x + 3))\" y=\"\(num(r.y + 3))\" width=\"\(num(r.width))\" height=\"\(num(r.height))\" rx=\"5\" fill=\"#cfd8dc\" stroke=\"\(stroke)\"/>"
+            out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width - 3))\" height=\"\(num(r.height - 3))\" rx=\"5\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(highlighted ? "3" : "1.4")\"/>"
+        } else {
+            out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width))\" height=\"\(num(r.height))\" rx=\"4\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(highlighted ? "3" : "1.2")\"/>"
+        }
+        let lines = vis.labels[bi]
+        let ink = textColor(on: fill)
+        let lineHeight = 14.0
+        let isGroup: Bool
+        if case .collapsedGroup = item { isGroup = true } else { isGroup = false }
+        let boxHeight = isGroup ? r.height - 3 : r.height
+        let cx = isGroup ? r.x + (r.width - 3) / 2 : r.midX
+        var ty = r.y + (boxHeight - Double(lines.count) * lineHeight) / 2 + 10.5
+        out += "<text text-anchor=\"middle\" fill=\"\(ink)\">"
+        for (li, line) in lines.enumerated() {
+            let weight = li == 0 ? " font-weight=\"bold\"" : ""
+            out += "<tspan x=\"\(num(cx))\" y=\"\(num(ty))\"\(weight)>\(xmlEscape(line))</tspan>"
+            ty += lineHeight
+        }
+        out += "</text></g>"
+    }
+    out += "</g></g></svg>"
+    return out
+}
+
+/// Tooltip text: op, name, inputs, outputs, key attributes and the overlay figure.
+private func tooltip(_ node: RenderGraph.Node, value: Double?, overlay: Overlay?) -> String {
+    var s = "\(node.op)  \(node.name)"
+    if !node.inputs.isEmpty { s += "\ninputs:\n  " + node.inputs.joined(separator: "\n  ") }
+    if !node.outputs.isEmpty { s += "\noutputs:\n  " + node.outputs.joined(separator: "\n  ") }
+    if !node.attributes.isEmpty {
+        s += "\nattributes:"
+        for a in node.attributes.prefix(12) { s += "\n  \(a.key) = \(a.value)" }
+        if node.attributes.count > 12 { s += "\n  … \(node.attributes.count - 12) more" }
+    }
+    if let v = value, let o = overlay { s += "\n\(o.name): \(formatFigure(v))" }
+    return s
+}
+
+/// A smooth path through the route's points. Each step is a cubic Bézier whose handles run
+/// along the flow axis (vertical for top-to-bottom, horizontal for left-to-right), so curves
+/// bend like S-shapes and never loop; a step against the flow (wrapped columns, reversed
+/// edges) is drawn straight.
+func splinePath(_ pts: [Point], leftToRight: Bool) -> String {
+    guard let first = pts.first else { return "" }
+    var d = "M" + num(first.x) + "," + num(first.y)
+    for i in 1..<pts.count {
+        let a = pts[i - 1], b = pts[i]
+        let along = leftToRight ? b.x - a.x : b.y - a.y
+        let across = leftToRight ? b.y - a.y : b.x - a.x
+        if along <= 0.5 || abs(across) < 0.5 {
+            d += "L" + num(b.x) + "," + num(b.y)
+            continue
+        }
+        let h = along / 2
+        let c1 = leftToRight ? Point(x: a.x + h, y: a.y) : Point(x: a.x, y: a.y + h)
+        let c2 = leftToRight ? Point(x: b.x - h, y: b.y) : Point(x: b.x, y: b.y - h)
+        d += "C" + num(c1.x) + "," + num(c1.y) + " " + num(c2.x) + "," + num(c2.y) + " " + num(b.x) + "," + num(b.y)
+    }
+    return d
+}

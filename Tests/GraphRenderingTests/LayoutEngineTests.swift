@@ -1,0 +1,124 @@
+// Tests of the layout engine on its own small input (no GraphIR involved): geometry invariants
+// (no overlaps, edges attached, frames containing members), ranks, crossings, wrapping, caching
+// and the left-to-right transpose.
+import XCTest
+@testable import GraphRendering
+
+final class LayoutEngineTests: XCTestCase {
+    /// A diamond with a long skip edge, inside two nested groups, plus an outside consumer.
+    func nestedGraph() -> LayoutGraph {
+        var g = LayoutGraph()
+        g.groups = [LayoutGraph.Group(id: "enc", headerWidth: 40),
+                    LayoutGraph.Group(id: "enc/attn", parent: 0, headerWidth: 60)]
+        let names = ["in", "q", "k", "v", "sm", "out", "mlp", "head"]
+        let parents: [Int?] = [nil, 1, 1, 1, 1, 1, 0, nil]
+        for (n, p) in zip(names, parents) { g.boxes.append(.init(id: n, width: 60 + Double(n.count) * 5, height: 28, parent: p)) }
+        let pairs = [(0, 1), (0, 2), (0, 3), (1, 4), (2, 4), (4, 5), (3, 5), (5, 6), (0, 6), (6, 7), (1, 7)]
+        g.edges = pairs.map { LayoutGraph.Edge(source: $0.0, target: $0.1) }
+        return g
+    }
+
+    func testNestedLayoutInvariants() throws {
+        let g = nestedGraph()
+        for direction in LayoutDirection.allCases {
+            var o = LayoutOptions(); o.direction = direction
+            let layout = try layoutGraph(g, options: o)
+            XCTAssertEqual(auditLayout(g, layout), [], "direction \(direction)")
+            XCTAssertEqual(layout.edges.count, g.edges.count)
+            XCTAssertGreaterThan(layout.width, 0)
+            // Everything lies inside the drawing.
+            for r in layout.boxes + layout.groups {
+                XCTAssertGreaterThanOrEqual(r.minX, 0); XCTAssertLessThanOrEqual(r.maxX, layout.width + 0.01)
+                XCTAssertGreaterThanOrEqual(r.minY, 0); XCTAssertLessThanOrEqual(r.maxY, layout.height + 0.01)
+            }
+        }
+    }
+
+    func testEdgesFlowDownInTopToBottomAndRightInLeftToRight() throws {
+        var g = LayoutGraph()
+        for i in 0..<4 { g.boxes.append(.init(id: "n\(i)", width: 50, height: 20)) }
+        g.edges = [.init(source: 0, target: 1), .init(source: 1, target: 2), .init(source: 2, target: 3)]
+        let tb = try layoutGraph(g)
+        for i in 0..<3 { XCTAssertLessThan(tb.boxes[i].maxY, tb.boxes[i + 1].minY) }
+        var o = LayoutOptions(); o.direction = .leftToRight
+        let lr = try layoutGraph(g, options: o)
+        for i in 0..<3 { XCTAssertLessThan(lr.boxes[i].maxX, lr.boxes[i + 1].minX) }
+        XCTAssertEqual(auditLayout(g, lr), [])
+    }
+
+    func testCyclesAreBrokenAndStillAttached() throws {
+        var g = LayoutGraph()
+        for i in 0..<3 { g.boxes.append(.init(id: "n\(i)", width: 40, height: 20)) }
+        g.edges = [.init(source: 0, target: 1), .init(source: 1, target: 2), .init(source: 2, target: 0), .init(source: 1, target: 1)]
+        let layout = try layoutGraph(g)
+        XCTAssertEqual(auditLayout(g, layout), [])
+        XCTAssertTrue(layout.edges[3].isEmpty, "self loops are not routed")
+    }
+
+    func testConstantsAreRankedNextToTheirConsumer() {
+        // 0 -> 1 -> 2 -> 3 and a constant 4 feeding 3: longest path alone would put 4 on rank 0.
+        let ranks = assignRanks(nodeCount: 5, edges: [(0, 1, 1), (1, 2, 1), (2, 3, 1), (4, 3, 1)])
+        XCTAssertEqual(ranks[4], ranks[3] - 1)
+        XCTAssertEqual(ranks[0], 0)
+    }
+
+    func testCrossingReductionUntanglesABipartiteSwap() throws {
+        // a0 a1 a2 on top, b0 b1 b2 below, wired in reverse: a good order has no crossings.
+        var g = LayoutGraph()
+        for i in 0..<6 { g.boxes.append(.init(id: "n\(i)", width: 30, height: 20)) }
+        g.edges = [.init(source: 0, target: 5), .init(source: 1, target: 4), .init(source: 2, target: 3)]
+        let layout = try layoutGraph(g)
+        XCTAssertEqual(layout.crossings, 0)
+        XCTAssertEqual(countGeometricCrossings(layout.edges), 0)
+    }
+
+    func testCrossingCounterCountsAKnownCrossing() {
+        var g = LayeredGraph(rank: [0, 0, 1, 1], preds: [[], [], [1], [0]], succs: [[3], [2], [], []],
+                             layers: [[0, 1], [2, 3]], pos: [0, 1, 0, 1])
+        XCTAssertEqual(totalCrossings(g), 1)
+        g.layers[1] = [3, 2]; g.refreshPositions(1)
+        XCTAssertEqual(totalCrossings(g), 0)
+        XCTAssertEqual(countGeometricCrossings([[Point(x: 0, y: 0), Point(x: 10, y: 10)], [Point(x: 10, y: 0), Point(x: 0, y: 10)]]), 1)
+    }
+
+    func testLongChainWrapsIntoColumns() throws {
+        var g = LayoutGraph()
+        let n = 2000
+        for i in 0..<n { g.boxes.append(.init(id: "n\(i)", width: 80, height: 24)) }
+        for i in 1..<n { g.edges.append(.init(source: i - 1, target: i)) }
+        let layout = try layoutGraph(g)
+        XCTAssertGreaterThan(layout.columns, 4)
+        XCTAssertLessThan(layout.height / layout.width, 3)
+        XCTAssertEqual(auditLayout(g, layout), [])
+    }
+
+    func testCacheReusesUntouchedGroups() throws {
+        var g = LayoutGraph()
+        for k in 0..<5 { g.groups.append(.init(id: "layer\(k)")) }
+        for k in 0..<5 {
+            for j in 0..<6 { g.boxes.append(.init(id: "l\(k)/n\(j)", width: 50, height: 20, parent: k)) }
+        }
+        for i in 1..<g.boxes.count { g.edges.append(.init(source: i - 1, target: i)) }
+        let cache = LayoutCache()
+        let first = try layoutGraph(g, cache: cache)
+        XCTAssertEqual(first.levelsReused, 0)
+        XCTAssertEqual(first.levelsComputed, 6)
+        // Grow one group: only it and the top level are laid out again.
+        g.boxes[7].width = 120
+        let second = try layoutGraph(g, cache: cache)
+        XCTAssertEqual(second.levelsComputed, 2)
+        XCTAssertEqual(second.levelsReused, 4)
+        XCTAssertEqual(auditLayout(g, second), [])
+    }
+
+    func testInvalidInputIsReported() {
+        var g = LayoutGraph()
+        g.boxes = [.init(id: "a", width: 10, height: 10, parent: 3)]
+        XCTAssertThrowsError(try layoutGraph(g)) { error in
+            XCTAssertTrue("\(error)".contains("box 0"))
+        }
+        g.boxes = [.init(id: "a", width: 10, height: 10)]
+        g.edges = [.init(source: 0, target: 9)]
+        XCTAssertThrowsError(try layoutGraph(g))
+    }
+}

@@ -1,0 +1,241 @@
+// Tests of the drawing pipeline: collapse/expansion choices, overlays and their rollups, the
+// SVG (valid XML, tooltips, stable ids, legend), the HTML viewer, DOT export, caching on
+// expansion, and the GraphIR adapter.
+import XCTest
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import GraphIR
+@testable import GraphRendering
+
+final class RendererTests: XCTestCase {
+    private func isWellFormedXML(_ text: String) -> Bool {
+        let parser = XMLParser(data: Data(text.utf8))
+        return parser.parse()
+    }
+
+    /// A hand-made graph: input -> enc/{MatMul, Relu} -> head/{Gemm, Softmax} -> output.
+    private func smallGraph() -> RenderGraph {
+        var g = RenderGraph(name: "small <&> graph")
+        g.nodes = [
+            .init(id: "x", op: "Input", outputs: ["x: float32[1,8]"]),
+            .init(id: "enc/MatMul_0", op: "MatMul", path: ["enc"], attributes: [("transB", "1")], inputs: ["x: float32[1,8]"], outputs: ["h: float32[1,16]"]),
+            .init(id: "enc/Relu_0", op: "Relu", path: ["enc"]),
+            .init(id: "head/Gemm_0", op: "Gemm", path: ["head"]),
+            .init(id: "head/Softmax_0", op: "Softmax", path: ["head"]),
+            .init(id: "logits", op: "Output"),
+        ]
+        g.edges = [.init(source: 0, target: 1, tensor: "x", shape: "1x8"), .init(source: 1, target: 2, tensor: "h", shape: "1x16"),
+                   .init(source: 2, target: 3, tensor: "r", shape: "1x16"), .init(source: 3, target: 4, tensor: "y"),
+                   .init(source: 4, target: 5, tensor: "p", shape: "1x4")]
+        return g
+    }
+
+    func testSVGIsValidXMLWithTooltipsIdsAndLegend() throws {
+        var o = RenderOptions(); o.expandAll = true
+        let result = try GraphRenderer.render(smallGraph(), options: o)
+        XCTAssertTrue(isWellFormedXML(result.svg))
+        XCTAssertTrue(result.svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        XCTAssertTrue(result.svg.contains("small &lt;&amp;&gt; graph"))
+        for id in ["enc/MatMul_0", "enc/Relu_0", "head/Gemm_0", "head/Softmax_0"] {
+            XCTAssertTrue(result.svg.contains("class=\"gs-node\" data-id=\"\(id)\""), id)
+        }
+        XCTAssertTrue(result.svg.contains("transB = 1"), "key attributes in the tooltip")
+        XCTAssertTrue(result.svg.contains("h: float32[1,16]"), "output shapes in the tooltip")
+        XCTAssertTrue(result.svg.contains("data-id=\"enc/MatMul_0->enc/Relu_0\""), "edges carry stable ids")
+        XCTAssertTrue(result.svg.contains(">1x16</text>"), "edges are labelled with shapes")
+        XCTAssertTrue(result.svg.contains("class=\"gs-frame\" data-id=\"enc\""))
+        XCTAssertTrue(result.svg.contains("matmul / gemm") && result.svg.contains("activation"), "legend lists present categories")
+        XCTAssertFalse(result.svg.contains("normalization"), "legend lists only present categories")
+        XCTAssertFalse(result.svg.contains("http://") && result.svg.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
+        XCTAssertEqual(result.stats.visibleNodes, 6)
+        XCTAssertEqual(result.stats.expandedGroups, 2)
+        XCTAssertEqual(auditLayout(result.visible.layoutGraph, result.layout), [])
+    }
+
+    func testHTMLViewerIsSelfContained() throws {
+        let result = try GraphRenderer.render(smallGraph())
+        XCTAssertTrue(result.html.contains(result.svg), "the SVG is the static fallback inside the viewer")
+        XCTAssertTrue(result.html.contains("addEventListener('wheel'"))
+        XCTAssertTrue(result.html.contains("type=\"search\""))
+        XCTAssertFalse(result.html.contains("fetch("))
+        XCTAssertFalse(result.html.contains("src="))
+        XCTAssertTrue(isWellFormedXML(result.html), "the fragment is also well-formed XML")
+    }
+
+    func testDefaultViewKeepsAbout150BoxesAndFocusExpands() throws {
+        let graph = SyntheticGraphs.transformer(layers: 24, targetNodes: 3000)
+        let renderer = try GraphRenderer(graph)
+        let view = try renderer.render()
+        XCTAssertLessThanOrEqual(view.stats.visibleBoxes, 150)
+        XCTAssertGreaterThan(view.stats.visibleBoxes, 10)
+        XCTAssertTrue(view.svg.contains("class=\"gs-group\" data-id=\"model/layers.3\""))
+
+        var focus = RenderOptions(); focus.focusPath = "model/layers.3"; focus.depth = 2
+        let opened = try renderer.render(focus)
+        XCTAssertTrue(opened.svg.contains("class=\"gs-frame\" data-id=\"model/layers.3\""))
+        XCTAssertTrue(opened.svg.contains("class=\"gs-frame\" data-id=\"model/layers.3/attn\""))
+        XCTAssertTrue(opened.svg.contains("class=\"gs-group\" data-id=\"model/layers.3/attn/q_proj\""), "depth 2 stops below attn")
+        XCTAssertTrue(opened.svg.contains("class=\"gs-group\" data-id=\"model/layers.4\""), "siblings stay collapsed")
+        XCTAssertEqual(auditLayout(opened.visible.layoutGraph, opened.layout), [])
+
+        var bad = RenderOptions(); bad.focusPath = "model/nope"
+        XCTAssertThrowsError(try renderer.render(bad)) { XCTAssertEqual($0 as? RenderError, .unknownPath("model/nope")) }
+
+        var all = RenderOptions(); all.expandAll = true
+        let full = try renderer.render(all)
+        XCTAssertEqual(full.stats.visibleNodes, graph.nodes.count)
+        XCTAssertEqual(auditLayout(full.visible.layoutGraph, full.layout), [])
+    }
+
+    func testExpandingOneGroupReusesCachedLevels() throws {
+        let renderer = try GraphRenderer(SyntheticGraphs.transformer(layers: 8, targetNodes: 2000))
+        let cache = LayoutCache()
+        var o = RenderOptions(); o.expandedGroups = ["model/layers.1", "model/layers.2"]
+        _ = try renderer.render(o, cache: cache)
+        o.expandedGroups.insert("model/layers.5")
+        let second = try renderer.render(o, cache: cache)
+        XCTAssertGreaterThan(second.stats.levelsReused, 0)
+        XCTAssertLessThanOrEqual(second.stats.levelsComputed, 3, "only the new group and its ancestors")
+    }
+
+    func testOverlayRollupsAndColours() throws {
+        let graph = smallGraph()
+        let values = ["enc/MatMul_0": 40.0, "enc/Relu_0": 2.0, "head/Gemm_0": 8.0, "p": 1.0] // "p" is Softmax's output tensor
+        for (rollup, expected) in [(Overlay.Rollup.sum, 42.0), (.max, 40.0), (.mean, 21.0)] {
+            var o = RenderOptions()
+            o.overlay = Overlay(name: "latency", values: values, rollup: rollup)
+            o.maxVisibleBoxes = 3 // forces both groups collapsed
+            let vis = try GraphRenderer(graph).visible(o)
+            guard let encBox = vis.items.firstIndex(of: .collapsedGroup(0)) else { return XCTFail("enc not collapsed") }
+            XCTAssertEqual(vis.values[encBox], expected, "\(rollup)")
+            guard let headBox = vis.items.firstIndex(of: .collapsedGroup(1)) else { return XCTFail("head not collapsed") }
+            XCTAssertEqual(vis.values[headBox], rollup == .mean ? 4.5 : rollup == .sum ? 9 : 8, "tensor-name keys land on the producer")
+        }
+        let gradient = Overlay(name: "t", values: [:], coloring: .gradient([.init(stop: 0, color: "#000000"), .init(stop: 1, color: "#ffffff")]))
+        XCTAssertEqual(gradient.color(for: 0, range: (0, 10)), "#000000")
+        XCTAssertEqual(gradient.color(for: 10, range: (0, 10)), "#ffffff")
+        XCTAssertEqual(gradient.color(for: 5, range: (0, 10)), "#808080")
+        let buckets = Overlay(name: "max abs error", values: [:], coloring: .thresholds([.init(value: 0.01, color: "green"), .init(value: 1, color: "#ff0000")]))
+        XCTAssertEqual(buckets.color(for: 0.001, range: (0, 1)), "green")
+        XCTAssertEqual(buckets.color(for: 0.5, range: (0, 1)), "#ff0000")
+        XCTAssertNil(buckets.color(for: 5, range: (0, 1)))
+        XCTAssertEqual(buckets.rollup, .max, "error-like figures roll up by max")
+
+        var o = RenderOptions(); o.expandAll = true
+        o.overlay = Overlay(name: "latency", values: values, coloring: .gradient([.init(stop: 0, color: "#00ff00"), .init(stop: 1, color: "#ff0000")]))
+        let svg = try GraphRenderer.render(graph, options: o).svg
+        XCTAssertTrue(svg.contains("data-value=\"40\""))
+        XCTAssertTrue(svg.contains("fill=\"#ff0000\""), "the maximum gets the last stop")
+        XCTAssertTrue(svg.contains("linearGradient"), "gradient legend")
+    }
+
+    func testModelExplorerNodeDataParses() throws {
+        let single = """
+        {"name": "max abs error", "results": {"enc/MatMul_0": {"value": 0.0004}, "head/Gemm_0": {"value": 0.3, "bgColor": "#123456"}},
+         "thresholds": [{"value": 0.001, "bgColor": "#c8e6c9"}, {"value": 1.0, "bgColor": "#ffcdd2"}]}
+        """
+        let overlay = try Overlay(modelExplorerJSON: Data(single.utf8))
+        XCTAssertEqual(overlay.name, "max abs error")
+        XCTAssertEqual(overlay.values["head/Gemm_0"], 0.3)
+        XCTAssertEqual(overlay.colors["head/Gemm_0"], "#123456")
+        XCTAssertEqual(overlay.coloring, .thresholds([.init(value: 0.001, color: "#c8e6c9"), .init(value: 1.0, color: "#ffcdd2")]))
+        let model = """
+        {"main": {"name": "lat", "rollup": "mean", "results": {"x": {"value": 1}}, "gradient": [{"stop": 1, "bgColor": "red"}, {"stop": 0, "bgColor": "white"}]}}
+        """
+        let m = try Overlay(modelExplorerJSON: Data(model.utf8))
+        XCTAssertEqual(m.rollup, .mean)
+        XCTAssertEqual(m.coloring, .gradient([.init(stop: 0, color: "white"), .init(stop: 1, color: "red")]))
+        XCTAssertThrowsError(try Overlay(modelExplorerJSON: Data("[1]".utf8)))
+        XCTAssertThrowsError(try Overlay(modelExplorerJSON: Data("{\"a\": 1}".utf8)))
+        XCTAssertThrowsError(try Overlay(modelExplorerJSON: Data("{\"results\": {}, \"rollup\": \"median\"}".utf8)))
+
+        // The shared reference examples, when present.
+        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/formats").standardized
+        let alt = URL(fileURLWithPath: "/work/shared/formats")
+        for dir in [shared, alt] {
+            let file = dir.appendingPathComponent("model-explorer-example.nodedata.json")
+            guard let data = try? Data(contentsOf: file) else { continue }
+            let o = try Overlay(modelExplorerJSON: data)
+            XCTAssertEqual(o.values["encoder/MatMul_0"], 41.5)
+            if case .gradient(let stops) = o.coloring { XCTAssertEqual(stops.count, 3) } else { XCTFail("gradient expected") }
+            return
+        }
+    }
+
+    func testHighlightAndDirection() throws {
+        var o = RenderOptions(); o.expandAll = true; o.highlighted = ["enc/Relu_0"]; o.direction = .leftToRight
+        let r = try GraphRenderer.render(smallGraph(), options: o)
+        XCTAssertTrue(r.svg.contains("stroke=\"#ff1744\" stroke-width=\"3\""))
+        XCTAssertGreaterThan(r.layout.width, r.layout.height, "a chain drawn left to right is wide")
+        XCTAssertEqual(auditLayout(r.visible.layoutGraph, r.layout), [])
+    }
+
+    func testDOTExportHasClustersAndAllEdges() throws {
+        var o = RenderOptions(); o.expandAll = true
+        let dot = try GraphRenderer(smallGraph()).dot(o)
+        XCTAssertTrue(dot.hasPrefix("digraph G {"))
+        XCTAssertEqual(dot.components(separatedBy: "subgraph cluster_").count - 1, 2)
+        XCTAssertEqual(dot.components(separatedBy: " -> ").count - 1, 5)
+        XCTAssertTrue(dot.contains("fixedsize=true"))
+    }
+
+    func testFlatChainWrapsAndSideBySide() throws {
+        var all = RenderOptions(); all.expandAll = true
+        let chain = try GraphRenderer.render(SyntheticGraphs.chain(600), options: all)
+        XCTAssertGreaterThan(chain.stats.columns, 2)
+        XCTAssertEqual(chain.stats.expandedGroups, 0, "expand all draws no artificial sections")
+        XCTAssertEqual(auditLayout(chain.visible.layoutGraph, chain.layout), [])
+        let small = try GraphRenderer.render(smallGraph())
+        let both = sideBySideSVG(small, chain, titles: ("before", "after"))
+        XCTAssertTrue(isWellFormedXML(both))
+        XCTAssertTrue(both.contains("before") && both.contains("after"))
+    }
+
+    func testFlatGraphsGetSectionsInTheCollapsedView() throws {
+        let renderer = try GraphRenderer(SyntheticGraphs.chain(1000))
+        let overview = try renderer.render()
+        XCTAssertEqual(overview.stats.collapsedGroups, 7, "1000 nodes in sections of at most 150")
+        XCTAssertEqual(overview.stats.visibleNodes, 0)
+        XCTAssertTrue(overview.svg.contains("data-id=\"section_3_of_7\""))
+        var focus = RenderOptions(); focus.focusPath = "section_3_of_7"
+        let opened = try renderer.render(focus)
+        XCTAssertEqual(opened.stats.visibleNodes, 143)
+        XCTAssertEqual(opened.stats.collapsedGroups, 6)
+        XCTAssertEqual(auditLayout(opened.visible.layoutGraph, opened.layout), [])
+        // A node id as focus opens its section.
+        focus.focusPath = "node_999"
+        XCTAssertTrue(try renderer.render(focus).svg.contains("class=\"gs-node\" data-id=\"node_999\""))
+    }
+
+    func testInvalidGraphIsRejected() {
+        var g = smallGraph()
+        g.edges.append(.init(source: 0, target: 99, tensor: "bad"))
+        XCTAssertThrowsError(try GraphRenderer(g)) { XCTAssertTrue("\($0)".contains("edge 5 ('bad')")) }
+        g = smallGraph(); g.nodes[1].id = "x"
+        XCTAssertThrowsError(try GraphRenderer(g)) { XCTAssertTrue("\($0)".contains("'x' is used twice")) }
+    }
+
+    func testGraphIRAdapter() throws {
+        func f32(_ d: Int64...) -> ValueType { .tensor(.float, TensorShape(static: d)) }
+        let g = Graph(name: "tiny",
+                      nodes: [Node(opType: "MatMul", name: "/enc/MatMul", inputs: ["x", "w"], outputs: ["h"]),
+                              Node(opType: "Relu", name: "/enc/Relu", inputs: ["h"], outputs: ["r"]),
+                              Node(opType: "Softmax", name: "/head/Softmax", inputs: ["r"], outputs: ["y"],
+                                   attributes: [Attribute("axis", .int(-1))])],
+                      inputs: [ValueInfo(name: "x", type: f32(1, 8))],
+                      outputs: [ValueInfo(name: "y", type: f32(1, 4))],
+                      valueInfo: [ValueInfo(name: "h", type: f32(1, 4))])
+        let rg = RenderGraph(g)
+        XCTAssertEqual(rg.nodes.map(\.op), ["Input", "MatMul", "Relu", "Softmax", "Output"])
+        XCTAssertEqual(rg.nodes[1].path, ["enc"])
+        XCTAssertEqual(rg.edges.count, 4, "x->MatMul, MatMul->Relu, Relu->Softmax, Softmax->y; the weight w is not a node")
+        XCTAssertEqual(rg.edges.first(where: { $0.tensor == "h" })?.shape, "1x4")
+        var o = RenderOptions(); o.expandAll = true
+        let r = try GraphRenderer.render(g, options: o)
+        XCTAssertTrue(r.svg.contains("axis = -1"))
+        XCTAssertTrue(r.svg.contains("data-id=\"input:x\""))
+        XCTAssertTrue(isWellFormedXML(r.svg))
+    }
+}
