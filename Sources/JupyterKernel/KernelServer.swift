@@ -49,6 +49,7 @@ public final class KernelServer: @unchecked Sendable {
 
     private let stateLock = NSLock()
     private var shutdownRestart: Bool?
+    private var stopped = false
     private let shutdownSignal = DispatchSemaphore(value: 0)
     private let threadsDone = DispatchGroup()
     private var signalSource: DispatchSourceSignal?
@@ -126,8 +127,13 @@ public final class KernelServer: @unchecked Sendable {
         return restart
     }
 
-    /// Stops all threads and closes the sockets (also used by tests).
+    /// Stops all threads and closes the sockets (also used by tests). Idempotent.
     public func stop() {
+        let first = stateLock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
         context.shutdown()
         let finished = threadsDone.wait(timeout: .now() + 2) == .success
         iopubLock.withLock { iopub.close() }

@@ -267,6 +267,6 @@ final class KernelServerTests: XCTestCase {
         XCTAssertEqual(reply["restart"], true)
         XCTAssertTrue(server.waitForShutdown())
         XCTAssertEqual(interpreter.shutdownCalls, [true])
-        server = nil
+        server.stop() // a second stop is harmless
     }
 }
