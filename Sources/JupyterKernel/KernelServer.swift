@@ -46,6 +46,8 @@ public final class KernelServer: @unchecked Sendable {
     private var history = History()
     private var commTargets: [String: CommTarget] = [:]
     private var openComms: [String: Comm] = [:]
+    /// Header of the shell request being served: the parent of comm messages a target sends.
+    private var currentParent: [UInt8]?
 
     private let stateLock = NSLock()
     private var shutdownRestart: Bool?
@@ -316,6 +318,7 @@ public final class KernelServer: @unchecked Sendable {
     // MARK: - Shell
 
     private func handleShell(_ message: IncomingMessage) {
+        currentParent = message.rawHeader
         status("busy", parent: message)
         let failed = dispatchShell(message)
         status("idle", parent: message)
@@ -539,6 +542,7 @@ public final class KernelServer: @unchecked Sendable {
                 status("idle", parent: message)
             } else {
                 // Keep serving, but an execute failing in here must not recurse.
+                currentParent = message.rawHeader
                 status("busy", parent: message)
                 _ = dispatchShell(message)
                 status("idle", parent: message)
@@ -632,7 +636,8 @@ public final class KernelServer: @unchecked Sendable {
                 return
             }
             let comm = Comm(id: id, targetName: targetName) { [self] type, body in
-                publish(msgType: type, parent: parent, content: body)
+                // Comm messages belong to whatever request is being served when they are sent.
+                publish(msgType: type, parent: currentParent ?? parent, content: body)
             }
             openComms[id] = comm
             target.opened(comm, data: data)

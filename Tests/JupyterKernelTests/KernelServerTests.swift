@@ -53,6 +53,13 @@ final class TestClient {
     }
 }
 
+/// Echoes every comm message back with "echo" set, and says hello on open.
+final class EchoTarget: CommTarget {
+    func opened(_ comm: Comm, data: JSONValue) { comm.send(["hello": .string(comm.id)]) }
+    func received(_ comm: Comm, data: JSONValue) { comm.send(["echo": data]) }
+    func closed(_ comm: Comm, data: JSONValue) {}
+}
+
 final class KernelServerTests: XCTestCase {
     var server: KernelServer!
     var client: TestClient!
@@ -67,6 +74,7 @@ final class KernelServerTests: XCTestCase {
                               iopubPort: 2, stdinPort: 3, controlPort: 4, hbPort: 5, key: Array("secret".utf8))
         interpreter = TestInterpreter()
         server = try KernelServer(connection: info, interpreter: interpreter, log: { _ in })
+        server.register(commTarget: EchoTarget(), name: "echo")
         server.start()
         client = try TestClient(info)
         try waitForIOPub()
@@ -201,6 +209,19 @@ final class KernelServerTests: XCTestCase {
         let open = try client.send(client.shell, "comm_open", ["comm_id": "c1", "target_name": "nobody", "data": [:]])
         let messages = try collect(open)
         XCTAssertEqual(messages.first { $0.msgType == "comm_close" }?["comm_id"], "c1")
+    }
+
+    func testCommLifecycleWithRegisteredTarget() throws {
+        let open = try client.send(client.shell, "comm_open", ["comm_id": "c9", "target_name": "echo", "data": [:]])
+        XCTAssertEqual(try collect(open).first { $0.msgType == "comm_msg" }?["data"], ["hello": "c9"])
+        try client.send(client.shell, "comm_info_request", ["target_name": "echo"])
+        XCTAssertEqual(try client.receive(client.shell)?["comms"], ["c9": ["target_name": "echo"]])
+        let message = try client.send(client.shell, "comm_msg", ["comm_id": "c9", "data": ["x": 1]])
+        XCTAssertEqual(try collect(message).first { $0.msgType == "comm_msg" }?["data"], ["echo": ["x": 1]])
+        let close = try client.send(client.shell, "comm_close", ["comm_id": "c9", "data": [:]])
+        XCTAssertEqual(try collect(close).map(\.msgType), ["status", "status"])
+        try client.send(client.shell, "comm_info_request", [:])
+        XCTAssertEqual(try client.receive(client.shell)?["comms"], [:])
     }
 
     func testStdinRoundTrip() throws {
