@@ -52,7 +52,10 @@ public final class KernelServer: @unchecked Sendable {
     private let stateLock = NSLock()
     private var shutdownRestart: Bool?
     private var stopped = false
-    private let shutdownSignal = DispatchSemaphore(value: 0)
+    /// Signalled by the control (or shell) thread once a shutdown_request was answered.
+    private let shutdownRequested = DispatchSemaphore(value: 0)
+    /// Signalled by the shell thread after `interpreter.shutdown` returned.
+    private let shellFinished = DispatchSemaphore(value: 0)
     private let threadsDone = DispatchGroup()
     private var signalSource: DispatchSourceSignal?
 
@@ -119,11 +122,15 @@ public final class KernelServer: @unchecked Sendable {
         signalSource = source
     }
 
-    /// Blocks until a shutdown_request was served, then stops the threads and flushes
+    /// Blocks until a shutdown_request was served, lets the shell thread finish (at most
+    /// 2 s, in case a command ignores the interrupt), then stops the threads and flushes
     /// pending messages. Returns whether the client asked for a restart.
     @discardableResult
     public func waitForShutdown() -> Bool {
-        shutdownSignal.wait()
+        shutdownRequested.wait()
+        if shellFinished.wait(timeout: .now() + 2) == .timedOut {
+            log("the running cell ignored the interrupt; shutting down without it")
+        }
         let restart = stateLock.withLock { shutdownRestart } ?? false
         stop()
         return restart
@@ -213,7 +220,7 @@ public final class KernelServer: @unchecked Sendable {
                 let restart = stateLock.withLock { shutdownRestart }
                 if let restart {
                     interpreter.shutdown(restart: restart)
-                    shutdownSignal.signal()
+                    shellFinished.signal()
                     return
                 }
             }
@@ -312,6 +319,7 @@ public final class KernelServer: @unchecked Sendable {
     private func requestShutdown(restart: Bool) {
         stateLock.withLock { shutdownRestart = restart }
         cancellation.cancel()
+        shutdownRequested.signal()
         wakeLock.withLock { _ = try? wakeSender.send([[1]], dontWait: true) }
     }
 
