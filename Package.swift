@@ -58,6 +58,8 @@ let package = Package(
         // Estimation benchmark: 10k-node estimate, 1,000-point sweep, MAC cross-check vs the corpus references.
         .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/estimation/Sources"),
+        // Cell language benchmark: parse + dispatch and completion, in process.
+        .executableTarget(name: "cell-bench", dependencies: ["Notebook", "JupyterKernel"], path: "Benchmarks/cell/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -64,6 +64,9 @@ enum HelpCommands {
              $0.kind.displayName, $0.isRequired ? "required" : ($0.defaultValue ?? "—"), $0.help)
         }
         rows += spec.options.map { ("\($0.name)=", $0.kind.displayName, $0.isRequired ? "required" : ($0.defaultValue ?? "—"), $0.help) }
+        if let extra = spec.extraOptions {
+            rows.append(("KEY=", extra.displayName, "—", spec.extraOptionsHelp))
+        }
         rows += spec.flags.map { ("--\($0.name)", "flag", "off", $0.help) }
         if !rows.isEmpty {
             var table = Table(columns: [.init("argument"), .init("type"), .init("default"), .init("meaning")])

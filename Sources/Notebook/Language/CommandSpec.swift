@@ -111,6 +111,11 @@ public struct CommandSpec: Sendable {
     /// Whether the last positional may repeat (`echo TEXT...`).
     public var variadic: Bool
     public var options: [Parameter]
+    /// When set, `key=value` words with other keys are accepted as this kind and land in
+    /// `Invocation.extra` (for example symbolic dimension bindings such as `seq=512`).
+    public var extraOptions: ParameterKind?
+    /// How help describes the extra options.
+    public var extraOptionsHelp: String
     public var flags: [Flag]
     /// Extra paragraphs for `help CMD`.
     public var details: String
@@ -120,6 +125,7 @@ public struct CommandSpec: Sendable {
 
     public init(name: String, family: String, summary: String, usage: String,
                 positionals: [Parameter] = [], variadic: Bool = false, options: [Parameter] = [],
+                extraOptions: ParameterKind? = nil, extraOptionsHelp: String = "",
                 flags: [Flag] = [], details: String = "", examples: [String] = [],
                 style: ArgumentStyle = .words,
                 run: @escaping @Sendable (inout Session, Invocation, CommandOutput) throws -> Void) {
@@ -130,6 +136,8 @@ public struct CommandSpec: Sendable {
         self.positionals = positionals
         self.variadic = variadic
         self.options = options
+        self.extraOptions = extraOptions
+        self.extraOptionsHelp = extraOptionsHelp
         self.flags = flags
         self.details = details
         self.examples = examples

@@ -368,6 +368,8 @@ struct ExprParser {
 /// Evaluates expressions against the session's variables.
 struct ExprEvaluator {
     let variables: [String: CellValue]
+    /// Read an unknown bare name as its own text, for lists of node names such as `[query, key]`.
+    var bareNamesAsStrings = false
 
     func evaluate(_ expr: Expression) throws -> CellValue {
         switch expr {
@@ -375,6 +377,7 @@ struct ExprEvaluator {
             return v
         case .variable(let name, let loc):
             guard let v = variables[name] else {
+                if bareNamesAsStrings { return .string(name) }
                 throw CellError(.name, "variable '\(name)' is not defined; `vars` lists the defined ones", at: loc)
             }
             return v

@@ -22,6 +22,8 @@ public struct Invocation: Sendable {
     /// The extra positionals of a variadic command (its last positional included).
     public private(set) var rest: [Argument] = []
     public private(set) var flags: Set<String> = []
+    /// `key=value` options outside the spec's list, for commands with `extraOptions`, in order.
+    public private(set) var extra: [(key: String, argument: Argument)] = []
     /// For expression-style commands, the evaluated expression.
     public private(set) var expressionValue: CellValue?
     /// The end of the line, for errors about missing arguments.
@@ -106,13 +108,29 @@ public struct Invocation: Sendable {
                 inv.flags.insert(name)
             case .option(let key):
                 guard let param = spec.option(key) ?? spec.positionals.first(where: { $0.name == key && !isKeyword($0) }) else {
+                    if let kind = spec.extraOptions {
+                        let raw = try evaluate(word, lenient(evaluator, for: kind))
+                        let arg = Argument(value: try coerce(raw, to: kind, name: key, at: word.valueLocation), location: word.valueLocation)
+                        inv.extra.removeAll { $0.key == key }
+                        inv.extra.append((key, arg))
+                        continue
+                    }
+                    // Text commands (`echo batch=$b`) take `key=value` words as text.
+                    if spec.variadic, spec.options.isEmpty, let last = spec.positionals.last {
+                        let text = CellValue.string(key + "=" + (try evaluate(word, evaluator)).displayString)
+                        inv.rest.append(Argument(value: try coerce(text, to: last.kind, name: last.name, at: word.location),
+                                                 location: word.location))
+                        continue
+                    }
                     throw CellError(.command, unknownOptionMessage(spec: spec, key: key), at: word.location)
                 }
-                let raw = try evaluate(word, evaluator)
+                let raw = try evaluate(word, lenient(evaluator, for: param.kind))
                 inv.values[param.name] = Argument(value: try coerce(raw, to: param.kind, name: param.name, at: word.valueLocation),
                                                   location: word.valueLocation)
             case .positional:
-                let raw = try evaluate(word, evaluator)
+                let kind = positionalIndex < spec.positionals.count ? spec.positionals[positionalIndex].kind
+                    : (spec.variadic ? spec.positionals.last?.kind : nil)
+                let raw = try evaluate(word, kind.map { lenient(evaluator, for: $0) } ?? evaluator)
                 if positionalIndex < spec.positionals.count {
                     let param = spec.positionals[positionalIndex]
                     if case .keyword(let keyword) = param.kind {
@@ -143,6 +161,19 @@ public struct Invocation: Sendable {
             throw CellError(.command, "\(spec.name) needs \(param.name.uppercased()) (\(param.help)); usage: \(spec.usage)", at: end)
         }
         return inv
+    }
+
+    /// Lists of names (`highlight=[query, key]`) read unknown bare words as text.
+    private static func lenient(_ evaluator: ExprEvaluator, for kind: ParameterKind) -> ExprEvaluator {
+        guard case .list(let inner) = kind else { return evaluator }
+        switch inner {
+        case .string, .node, .nodeOrPath, .opType, .hardware, .graphName, .path, .choice:
+            var e = evaluator
+            e.bareNamesAsStrings = true
+            return e
+        default:
+            return evaluator
+        }
     }
 
     private static func isKeyword(_ p: Parameter) -> Bool {
