@@ -287,19 +287,20 @@ public struct Graph: Sendable {
     mutating func reindex() -> Bool {
         let s = storage
         let extra = s.inputs.count + s.initializers.count + s.sparseInitializers.count
-        s.position = PositionTable()
-        s.position.reserveCapacity(s.nodes.count)
-        s.values = ValueIndex(capacity: s.nodes.count + extra)
-        s.initializerIndex = [:]
-        s.declaredTypes = [:]
-        for (i, t) in s.initializers.enumerated() where s.initializerIndex[t.name] == nil {
-            s.initializerIndex[t.name] = i
-            s.values[producer: t.name] = .initializer
+        // Built in locals (no class-property access in the hot loop), stored at the end.
+        var position = PositionTable()
+        position.reserveCapacity(s.nodes.count)
+        var values = ValueIndex(capacity: s.nodes.count + extra)
+        var initializerIndex: [String: Int] = [:]
+        var declaredTypes: [String: ValueType] = [:]
+        for (i, t) in s.initializers.enumerated() where initializerIndex[t.name] == nil {
+            initializerIndex[t.name] = i
+            values[producer: t.name] = .initializer
         }
-        for sp in s.sparseInitializers where s.values[producer: sp.name] == nil { s.values[producer: sp.name] = .initializer }
-        for (i, v) in s.inputs.enumerated() { s.values[producer: v.name] = .graphInput(index: i) }
+        for sp in s.sparseInitializers where values[producer: sp.name] == nil { values[producer: sp.name] = .initializer }
+        for (i, v) in s.inputs.enumerated() { values[producer: v.name] = .graphInput(index: i) }
         for list in [s.valueInfo, s.outputs, s.inputs] {
-            for v in list { if let t = v.type { s.declaredTypes[v.name] = t } }
+            for v in list { if let t = v.type { declaredTypes[v.name] = t } }
         }
         // Names read before anything defines them: later definitions mean the order is not
         // topological; never-defined ones are outer-scope (or dangling) references.
@@ -307,19 +308,19 @@ public struct Graph: Sendable {
         let nodes = s.nodes
         for p in nodes.indices {
             let id = nodes[p].id
-            s.position[id] = p
+            position[id] = p
             let inputs = nodes[p].inputs
             for i in inputs.indices {
                 let name = inputs[i]
                 if name.isEmpty { continue }
-                if !s.values.appendUse(ValueUse(node: id, inputIndex: i), to: name) { unresolved.insert(name) }
+                if !values.appendUse(ValueUse(node: id, inputIndex: i), to: name) { unresolved.insert(name) }
             }
             if nodes[p].hasSubgraphs {
                 for a in nodes[p].attributes {
                     var refs = Set<String>()
                     for g in a.value.subgraphs { refs.formUnion(g.storage.outerReferences) }
                     for r in refs.sorted() {
-                        if !s.values.appendUse(ValueUse(node: id, slot: .subgraph(attribute: a.name)), to: r) {
+                        if !values.appendUse(ValueUse(node: id, slot: .subgraph(attribute: a.name)), to: r) {
                             unresolved.insert(r)
                         }
                     }
@@ -328,15 +329,19 @@ public struct Graph: Sendable {
             let outputs = nodes[p].outputs
             for k in outputs.indices {
                 let o = outputs[k]
-                if !o.isEmpty { s.values.defineIfAbsent(o, .node(id, output: k)) }
+                if !o.isEmpty { values.defineIfAbsent(o, .node(id, output: k)) }
             }
         }
         var ordered = true
         var outer = Set<String>()
         for name in unresolved {
-            if s.values[producer: name] != nil { ordered = false } else { outer.insert(name) }
+            if values[producer: name] != nil { ordered = false } else { outer.insert(name) }
         }
-        for o in s.outputs where !o.name.isEmpty && s.values[producer: o.name] == nil { outer.insert(o.name) }
+        for o in s.outputs where !o.name.isEmpty && values[producer: o.name] == nil { outer.insert(o.name) }
+        s.position = position
+        s.values = values
+        s.initializerIndex = initializerIndex
+        s.declaredTypes = declaredTypes
         s.outerReferences = outer
         return ordered
     }
