@@ -46,7 +46,8 @@ PY_SAVE = textwrap.dedent("""
     m = onnx.load(path)
     ts = []
     for _ in range(repeat):
-        if external and os.path.exists(out + ".data"): os.remove(out + ".data")
+        for f in (out, out + ".data"):
+            if os.path.exists(f): os.remove(f)
         # onnx.save with external data rewrites the proto in place, so save a fresh copy each time.
         mc = onnx.ModelProto(); mc.CopyFrom(m)
         t0 = time.perf_counter()
@@ -101,6 +102,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--big-mb", type=int, default=500)
     ap.add_argument("--skip-save", action="store_true")
+    ap.add_argument("--only", action="append", default=[], help="model name (stem) to run; repeatable")
     a = ap.parse_args()
     if not TOOL.exists():
         sys.exit("build first: swift build -c release --product onnx-tool")
@@ -113,6 +115,8 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in models:
         name = pathlib.Path(m).stem
+        if a.only and name not in a.only:
+            continue
         ext = m == str(big)
         size = os.path.getsize(m) + (os.path.getsize(m + ".data") if ext else 0)
         ours = swift(["load-time", m, "--repeat", str(a.repeat)])

@@ -117,6 +117,10 @@ do {
         let model = try ONNXReader.load(path: pos[0])
         var times: [Double] = []
         for _ in 0..<max(1, repeats) {
+            // Same as the Python harness: start from no output files (deleting a big old
+            // file is not part of saving).
+            unlink(pos[1])
+            unlink(pos[1] + ".data")
             let t0 = now()
             try ONNXWriter.save(model, to: URL(fileURLWithPath: pos[1]), externalData: args.contains("--external"))
             times.append((now() - t0) * 1000)
