@@ -76,6 +76,10 @@ public final class ByteStorage: @unchecked Sendable {
         }
     }
 
+    /// True when the bytes are a mapping of the file at `origin` (writers can then copy
+    /// ranges file-to-file in the kernel instead of faulting the pages in).
+    public var isMappedFile: Bool { ownership == .mapped }
+
     /// The whole storage as a slice.
     public var slice: ByteSlice { ByteSlice(storage: self, offset: 0, count: count) }
 }
