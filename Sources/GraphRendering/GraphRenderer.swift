@@ -78,7 +78,7 @@ public struct GraphRenderer: Sendable {
     /// would only add frames).
     public let plainHierarchy: NamespaceTree
 
-    /// `sectionSize`: flat levels with more than twice this many nodes are split into sections.
+    /// `sectionSize`: flat levels with more than four times this many nodes are split into sections.
     public init(_ graph: RenderGraph, sectionSize: Int = 150) throws {
         try graph.validate()
         self.graph = graph

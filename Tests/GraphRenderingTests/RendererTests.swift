@@ -197,6 +197,7 @@ final class RendererTests: XCTestCase {
         let renderer = try GraphRenderer(SyntheticGraphs.chain(1000))
         let overview = try renderer.render()
         XCTAssertEqual(overview.stats.collapsedGroups, 7, "1000 nodes in sections of at most 150")
+        XCTAssertEqual(try GraphRenderer(SyntheticGraphs.chain(600)).render().stats.visibleNodes, 600, "smaller flat graphs are drawn whole")
         XCTAssertEqual(overview.stats.visibleNodes, 0)
         XCTAssertTrue(overview.svg.contains("data-id=\"section_3_of_7\""))
         var focus = RenderOptions(); focus.focusPath = "section_3_of_7"

@@ -127,18 +127,41 @@ func layoutFlat(_ p: FlatProblem, options o: LayoutOptions) -> FlatSolution {
         let target = Int((height / (max(width, 60) * o.wrapAspect)).squareRoot().rounded())
         columns = max(2, min(target, rankCount / 8))
         let perColumn = height / Double(columns)
-        var col = 0
+        // Edges crossing each rank boundary: cut where few edges have to jump columns.
+        var spanning = [Int](repeating: 0, count: rankCount)
+        for v in 0..<total { spanning[rank[v]] += g.succs[v].count }
+        let ranksPerColumn = max(1, rankCount / columns)
+        let window = max(1, ranksPerColumn / 5)
+        var cuts: [Int] = [] // first rank of each new column
         var colStart = 0.0
+        var r = 1
+        while r < rankCount && cuts.count + 1 < columns {
+            if rankTop[r] - colStart > perColumn {
+                var best = r
+                let lo = max((cuts.last ?? 0) + 1, r - window), hi = min(rankCount - 1, r + window)
+                if lo <= hi {
+                    for c in lo...hi where spanning[c - 1] < spanning[best - 1]
+                        || (spanning[c - 1] == spanning[best - 1] && abs(c - r) < abs(best - r)) { best = c }
+                }
+                cuts.append(best)
+                colStart = rankTop[best]
+                r = best + 1
+            } else {
+                r += 1
+            }
+        }
+        var col = 0
         columnBottom = []
+        var start = 0.0
         for r in 0..<rankCount {
-            if rankTop[r] - colStart > perColumn && col + 1 < columns && r > 0 {
-                columnBottom.append(rankTop[r - 1] + rankHeight[r - 1] - colStart)
+            if col < cuts.count && r == cuts[col] {
+                columnBottom.append(rankTop[r - 1] + rankHeight[r - 1] - start)
                 col += 1
-                colStart = rankTop[r]
+                start = rankTop[r]
             }
             columnOf[r] = col
         }
-        columnBottom.append(rankTop[rankCount - 1] + rankHeight[rankCount - 1] - colStart)
+        columnBottom.append(rankTop[rankCount - 1] + rankHeight[rankCount - 1] - start)
         columns = col + 1
         var colTop = [Double](repeating: 0, count: columns)
         for r in stride(from: rankCount - 1, through: 0, by: -1) { colTop[columnOf[r]] = rankTop[r] }

@@ -25,7 +25,7 @@ public struct NamespaceTree: Sendable {
     public private(set) var topNodes: [Int] = []
     private var index: [String: Int] = [:]
 
-    /// Builds the tree. With `sectionSize`, a level holding more than twice that many nodes
+    /// Builds the tree. With `sectionSize`, a level holding more than four times that many nodes
     /// directly (a flat 10k chain, a CNN without scopes) is cut into consecutive sections
     /// `section_<i>_of_<n>` of about `sectionSize` nodes, as Model Explorer does, so even flat
     /// graphs get a small collapsed overview.
@@ -34,7 +34,7 @@ public struct NamespaceTree: Sendable {
         if let size = sectionSize, size > 0 {
             var members: [[String]: [Int]] = [:]
             for (i, p) in paths.enumerated() { members[p, default: []].append(i) }
-            for (path, list) in members where list.count > 2 * size {
+            for (path, list) in members where list.count > 4 * size {
                 let n = (list.count + size - 1) / size
                 let per = (list.count + n - 1) / n
                 for (k, node) in list.enumerated() { paths[node] = path + ["section_\(k / per + 1)_of_\(n)"] }

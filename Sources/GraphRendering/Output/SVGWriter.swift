@@ -5,8 +5,10 @@
 /// A short, stable prefix for element ids inside one drawing, so several drawings can share an
 /// HTML page (e.g. two graphs side by side) without clashing.
 func idPrefix(for text: String) -> String {
-    var h: UInt64 = 0xcbf29ce484222325
-    for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+    // The first few kilobytes plus the length identify a drawing well enough, and hashing a
+    // 10 MB SVG byte by byte would cost more than writing it.
+    var h: UInt64 = 0xcbf29ce484222325 ^ UInt64(text.utf8.count)
+    for b in text.utf8.prefix(4096) { h = (h ^ UInt64(b)) &* 0x100000001b3 }
     return "gs" + String(h % 0xFFFFFF, radix: 36)
 }
 
@@ -16,8 +18,15 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
     out.reserveCapacity(600 + vis.items.count * 520 + vis.layoutGraph.edges.count * 260)
 
     // Legend: categories present, then the overlay scale.
+    var categoryOf: [String: OpCategory] = [:]
+    func category(_ op: String) -> OpCategory {
+        if let c = categoryOf[op] { return c }
+        let c = OpCategory.of(op)
+        categoryOf[op] = c
+        return c
+    }
     var present = Set<OpCategory>()
-    for item in vis.items { if case .node(let n) = item { present.insert(OpCategory.of(graph.nodes[n].op)) } }
+    for item in vis.items { if case .node(let n) = item { present.insert(category(graph.nodes[n].op)) } }
     let categories = OpCategory.allCases.filter { present.contains($0) }
     var legend = ""
     var lx = 8.0
@@ -123,7 +132,7 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
         switch item {
         case .node(let n):
             let node = graph.nodes[n]
-            let cat = OpCategory.of(node.op)
+            let cat = category(node.op)
             fill = cat.fill; stroke = cat.stroke
             out += "<g class=\"gs-node\" data-id=\"\(xmlEscape(node.id))\" data-op=\"\(xmlEscape(node.op))\" data-category=\"\(cat.rawValue)\""
             body = "<title>" + xmlEscape(tooltip(node, value: value, overlay: options.overlay)) + "</title>"
