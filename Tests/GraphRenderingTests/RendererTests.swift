@@ -110,6 +110,7 @@ final class RendererTests: XCTestCase {
             let vis = try GraphRenderer(graph).visible(o)
             guard let encBox = vis.items.firstIndex(of: .collapsedGroup(0)) else { return XCTFail("enc not collapsed") }
             XCTAssertEqual(vis.values[encBox], expected, "\(rollup)")
+            XCTAssertEqual(vis.labels[encBox].prefix(3), ["enc", "2 nodes", "MatMul 1 · Relu 1"], "collapsed boxes summarise their ops")
             guard let headBox = vis.items.firstIndex(of: .collapsedGroup(1)) else { return XCTFail("head not collapsed") }
             XCTAssertEqual(vis.values[headBox], rollup == .mean ? 4.5 : rollup == .sum ? 9 : 8, "tensor-name keys land on the producer")
         }

@@ -5,7 +5,8 @@
 // the graph we draw, exported by GraphRenderer.dot (boxes at our sizes, groups as clusters).
 // Crossings are counted the same way on both drawings (proper segment intersections).
 //
-// Usage: render-bench [--corpus DIR] [--no-dot] [--dot-timeout SECONDS] [--repeat N] [--out DIR] [--quick] [--filter TEXT]
+// Usage: render-bench [--corpus DIR] [--no-dot] [--dot-timeout SECONDS] [--repeat N] [--out DIR] [--quick] [--filter TEXT] [--list-crossings]
+//        render-bench --render MODEL.onnx [--render ...] --out DIR [--lr]   (just draw models)
 
 import Foundation
 import GraphIR
@@ -20,6 +21,9 @@ struct Args {
     var out = NSTemporaryDirectory() + "render-bench"
     var quick = false
     var filter: String? = nil
+    var listCrossings = false
+    var render: [String] = []
+    var leftToRight = false
 }
 
 func parseArgs() -> Args {
@@ -34,6 +38,9 @@ func parseArgs() -> Args {
         case "--out": if let v = it.next() { a.out = v }
         case "--quick": a.quick = true
         case "--filter": if let v = it.next() { a.filter = v }
+        case "--list-crossings": a.listCrossings = true
+        case "--render": if let v = it.next() { a.render.append(v) }
+        case "--lr": a.leftToRight = true
         default:
             FileHandle.standardError.write(Data("unknown argument \(arg)\n".utf8))
             exit(2)
@@ -120,6 +127,16 @@ func measure(_ name: String, renderer: GraphRenderer, options: RenderOptions, ar
     unwrappedOptions.layout.wrapLongLayouts = false
     let unwrapped = try renderer.render(unwrappedOptions)
     let unwrappedCross = countGeometricCrossings(unwrapped.layout.edges)
+    if args.listCrossings {
+        let lg = unwrapped.visible.layoutGraph
+        let E = unwrapped.layout.edges
+        for a in 0..<E.count { for b in (a+1)..<E.count where E[a].count > 1 && E[b].count > 1 {
+            if countGeometricCrossings([E[a], E[b]]) > 0 {
+                func d(_ e: Int) -> String { "\(renderer.graph.nodes.first { $0.id == lg.boxes[lg.edges[e].source].id }?.op ?? "?")/\(lg.boxes[lg.edges[e].source].id)->\(lg.boxes[lg.edges[e].target].id)" }
+                print("X", d(a), "x", d(b))
+            }
+        } }
+    }
     var row = Row(name: name, nodes: renderer.graph.nodes.count, boxes: result.stats.visibleBoxes, edges: result.stats.edges,
                   ours: median(times), layout: median(layoutTimes), ourCrossings: ourCross,
                   unwrappedCrossings: unwrappedCross, columns: result.stats.columns, dotSeconds: nil, dotCrossings: nil, dotNote: "not run")
@@ -147,6 +164,25 @@ func ms(_ s: Double) -> String {
 
 let args = parseArgs()
 try FileManager.default.createDirectory(atPath: args.out, withIntermediateDirectories: true)
+
+// --render MODEL...: just draw models (default view, SVG + HTML, and fully expanded SVG) into --out.
+if !args.render.isEmpty {
+    for path in args.render {
+        let model = try ONNXReader.load(path: path)
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let renderer = try GraphRenderer(model.graph)
+        var options = RenderOptions()
+        options.direction = args.leftToRight ? .leftToRight : .topToBottom
+        let view = try renderer.render(options)
+        try view.svg.write(toFile: "\(args.out)/\(name).svg", atomically: true, encoding: .utf8)
+        try view.html.write(toFile: "\(args.out)/\(name).html", atomically: true, encoding: .utf8)
+        options.expandAll = true
+        let full = try renderer.render(options)
+        try full.svg.write(toFile: "\(args.out)/\(name).expanded.svg", atomically: true, encoding: .utf8)
+        print("\(name): default \(view.stats.summary) | expanded \(full.stats.summary)")
+    }
+    exit(0)
+}
 var rows: [Row] = []
 func appendRow(_ r: Row?) { if let r = r { rows.append(r) } }
 
@@ -199,6 +235,17 @@ for r in rows {
         ratio = d == 0 ? (r.unwrappedCrossings == 0 ? "1.00x" : "+\(r.unwrappedCrossings)") : String(Double(Int(Double(r.unwrappedCrossings) / Double(d) * 100)) / 100) + "x"
     }
     print("| \(r.name) | \(r.nodes) | \(r.boxes) | \(r.edges) | \(ms(r.ours)) (\(ms(r.layout))) | \(dotText) | \(speed) | \(cross) | \(ratio) |")
+}
+// Quality check: crossings of the fully expanded corpus drawings (unwrapped) against dot's.
+let checked = rows.filter { $0.name.hasSuffix(" expanded") && $0.dotCrossings != nil && !$0.name.hasPrefix("transformer") && !$0.name.hasPrefix("chain") }
+if !checked.isEmpty {
+    let within = checked.filter { Double($0.unwrappedCrossings) <= 1.2 * Double($0.dotCrossings ?? 0) }
+    let ours = checked.reduce(0) { $0 + $1.unwrappedCrossings }, theirs = checked.reduce(0) { $0 + ($1.dotCrossings ?? 0) }
+    print("")
+    print("crossings within 1.2x of dot (corpus, fully expanded, unwrapped): \(within.count) of \(checked.count) models; total \(ours) vs dot \(theirs)")
+    for r in checked where !within.contains(where: { $0.name == r.name }) {
+        print("  over: \(r.name): \(r.unwrappedCrossings) vs \(r.dotCrossings ?? 0)")
+    }
 }
 print("")
 print("SVG/DOT files in \(args.out)")

@@ -103,14 +103,17 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
         let origins = vis.edgeOrigins[ei]
         let sourceID = vis.layoutGraph.boxes[e.source].id, targetID = vis.layoutGraph.boxes[e.target].id
         var label = ""
+        var tipLabel = ""
         if let first = origins.first {
             let shapes = Set(origins.compactMap { graph.edges[$0].shape })
-            if origins.count == 1 { label = graph.edges[first].shape ?? "" } else if shapes.count == 1, let s = shapes.first { label = "\(origins.count)× \(s)" } else { label = "\(origins.count) tensors" }
+            // Merged edges (into collapsed groups) keep their summary in the tooltip only: on the
+            // picture it is noise.
+            if origins.count == 1 { label = graph.edges[first].shape ?? "" } else if shapes.count == 1, let s = shapes.first { tipLabel = "\(origins.count)× \(s)" } else { tipLabel = "\(origins.count) tensors" }
         }
         let tensor = origins.first.map { graph.edges[$0].tensor } ?? ""
         out += "<g class=\"gs-edge\" data-id=\"\(xmlEscape(sourceID))->\(xmlEscape(targetID))\" data-source=\"\(xmlEscape(sourceID))\" data-target=\"\(xmlEscape(targetID))\""
         if !tensor.isEmpty { out += " data-tensor=\"\(xmlEscape(tensor))\"" }
-        out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))</title>"
+        out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))\(tipLabel.isEmpty ? "" : ": " + xmlEscape(tipLabel))</title>"
         out += "<path d=\"" + splinePath(route, leftToRight: options.direction == .leftToRight) + "\" marker-end=\"url(#\(prefix)-arrow)\"/>"
         if options.edgeLabels && !label.isEmpty {
             let a = route[0], b = route[1]
