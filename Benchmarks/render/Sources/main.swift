@@ -7,6 +7,7 @@
 //
 // Usage: render-bench [--corpus DIR] [--no-dot] [--dot-timeout SECONDS] [--repeat N] [--out DIR] [--quick] [--filter TEXT] [--list-crossings]
 //        render-bench --render MODEL.onnx [--render ...] --out DIR [--lr]   (just draw models)
+//        render-bench --demo --out DIR   (synthetic transformer with an overlay, for the docs)
 
 import Foundation
 import GraphIR
@@ -24,6 +25,7 @@ struct Args {
     var listCrossings = false
     var render: [String] = []
     var leftToRight = false
+    var demo = false
 }
 
 func parseArgs() -> Args {
@@ -41,6 +43,7 @@ func parseArgs() -> Args {
         case "--list-crossings": a.listCrossings = true
         case "--render": if let v = it.next() { a.render.append(v) }
         case "--lr": a.leftToRight = true
+        case "--demo": a.demo = true
         default:
             FileHandle.standardError.write(Data("unknown argument \(arg)\n".utf8))
             exit(2)
@@ -164,6 +167,26 @@ func ms(_ s: Double) -> String {
 
 let args = parseArgs()
 try FileManager.default.createDirectory(atPath: args.out, withIntermediateDirectories: true)
+
+// --demo: a synthetic transformer (6 layers) with layer 2's attention open and a latency-like
+// overlay rolled up (sum) onto collapsed groups; writes demo_transformer.svg/.html into --out.
+if args.demo {
+    let graph = SyntheticGraphs.transformer(layers: 6, targetNodes: 900)
+    var values: [String: Double] = [:]
+    for (i, n) in graph.nodes.enumerated() {
+        let base: Double = n.op == "MatMul" ? 40 : n.op == "Softmax" ? 12 : n.op == "Constant" ? 0 : 2
+        values[n.id] = base * (1 + Double(i % 7) / 7)
+    }
+    var options = RenderOptions()
+    options.overlay = Overlay(name: "estimated latency (us)", values: values, rollup: .sum)
+    options.focusPath = "model/layers.2/attn"
+    options.highlighted = ["model/layers.2/attn/o_proj/MatMul"]
+    let view = try GraphRenderer(graph).render(options)
+    try view.svg.write(toFile: "\(args.out)/demo_transformer.svg", atomically: true, encoding: .utf8)
+    try view.html.write(toFile: "\(args.out)/demo_transformer.html", atomically: true, encoding: .utf8)
+    print("demo: \(view.stats.summary)")
+    exit(0)
+}
 
 // --render MODEL...: just draw models (default view, SVG + HTML, and fully expanded SVG) into --out.
 if !args.render.isEmpty {
