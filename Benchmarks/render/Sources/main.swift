@@ -168,10 +168,10 @@ func ms(_ s: Double) -> String {
 let args = parseArgs()
 try FileManager.default.createDirectory(atPath: args.out, withIntermediateDirectories: true)
 
-// --demo: a synthetic transformer (6 layers) with layer 2's attention open and a latency-like
+// --demo: a synthetic transformer (4 layers) with layer 1's attention open and a latency-like
 // overlay rolled up (sum) onto collapsed groups; writes demo_transformer.svg/.html into --out.
 if args.demo {
-    let graph = SyntheticGraphs.transformer(layers: 6, targetNodes: 900)
+    let graph = SyntheticGraphs.transformer(layers: 4, targetNodes: 420)
     var values: [String: Double] = [:]
     for (i, n) in graph.nodes.enumerated() {
         let base: Double = n.op == "MatMul" ? 40 : n.op == "Softmax" ? 12 : n.op == "Constant" ? 0 : 2
@@ -179,8 +179,8 @@ if args.demo {
     }
     var options = RenderOptions()
     options.overlay = Overlay(name: "estimated latency (us)", values: values, rollup: .sum)
-    options.focusPath = "model/layers.2/attn"
-    options.highlighted = ["model/layers.2/attn/o_proj/MatMul"]
+    options.focusPath = "model/layers.1/attn"
+    options.highlighted = ["model/layers.1/attn/o_proj/MatMul"]
     let view = try GraphRenderer(graph).render(options)
     try view.svg.write(toFile: "\(args.out)/demo_transformer.svg", atomically: true, encoding: .utf8)
     try view.html.write(toFile: "\(args.out)/demo_transformer.html", atomically: true, encoding: .utf8)
