@@ -6,7 +6,7 @@
 // Crossings are counted the same way on both drawings (proper segment intersections).
 //
 // Usage: render-bench [--corpus DIR] [--no-dot] [--dot-timeout SECONDS] [--repeat N] [--out DIR] [--quick] [--filter TEXT] [--list-crossings]
-//        render-bench --render MODEL.onnx [--render ...] --out DIR [--lr]   (just draw models)
+//        render-bench --render MODEL.onnx [--render ...] --out DIR [--lr] [--no-wrap]   (just draw models)
 //        render-bench --demo --out DIR   (synthetic transformer with an overlay, for the docs)
 
 import Foundation
@@ -26,6 +26,7 @@ struct Args {
     var render: [String] = []
     var leftToRight = false
     var demo = false
+    var noWrap = false
 }
 
 func parseArgs() -> Args {
@@ -44,6 +45,7 @@ func parseArgs() -> Args {
         case "--render": if let v = it.next() { a.render.append(v) }
         case "--lr": a.leftToRight = true
         case "--demo": a.demo = true
+        case "--no-wrap": a.noWrap = true
         default:
             FileHandle.standardError.write(Data("unknown argument \(arg)\n".utf8))
             exit(2)
@@ -196,6 +198,7 @@ if !args.render.isEmpty {
         let renderer = try GraphRenderer(model.graph)
         var options = RenderOptions()
         options.direction = args.leftToRight ? .leftToRight : .topToBottom
+        options.layout.wrapLongLayouts = !args.noWrap
         let view = try renderer.render(options)
         try view.svg.write(toFile: "\(args.out)/\(name).svg", atomically: true, encoding: .utf8)
         try view.html.write(toFile: "\(args.out)/\(name).html", atomically: true, encoding: .utf8)

@@ -97,6 +97,7 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
 
     // Edges.
     out += "<g class=\"gs-edges\" fill=\"none\" stroke=\"#78909c\" stroke-width=\"1.2\">"
+    var labelled = Set<String>()
     for (ei, e) in vis.layoutGraph.edges.enumerated() {
         let route = layout.edges[ei]
         if route.count < 2 { continue }
@@ -115,7 +116,9 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
         if !tensor.isEmpty { out += " data-tensor=\"\(xmlEscape(tensor))\"" }
         out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))\(tipLabel.isEmpty ? "" : ": " + xmlEscape(tipLabel))</title>"
         out += "<path d=\"" + splinePath(route, leftToRight: options.direction == .leftToRight) + "\" marker-end=\"url(#\(prefix)-arrow)\"/>"
-        if options.edgeLabels && !label.isEmpty {
+        // One label per produced tensor: a value feeding five consumers is labelled once, not
+        // five times on top of itself.
+        if options.edgeLabels && !label.isEmpty && labelled.insert("\(e.source)|\(tensor)").inserted {
             let a = route[0], b = route[1]
             let mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2
             out += "<text x=\"\(num(mx + 4))\" y=\"\(num(my + 3))\" font-size=\"8.5\" fill=\"#607d8b\" stroke=\"none\">\(xmlEscape(label))</text>"
