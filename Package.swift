@@ -15,10 +15,10 @@ let package = Package(
     ],
     targets: [
         // System libraries.
-        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq",
-                       providers: [.apt(["libzmq3-dev"])]),
-        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
-                       providers: [.apt(["libssl-dev"])]),
+        // Headers and libraries come from Debian's libzmq3-dev and libssl-dev in /usr; no
+        // pkgConfig here, because libzmq's .pc adds -isystem flags SwiftPM warns about.
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
 
         // The generic Jupyter kernel core: knows nothing about graphs.
         .target(name: "JupyterKernel", dependencies: ["CZMQ", "COpenSSL"]),
@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "GraphFormatsTests", dependencies: ["GraphFormats", "GraphIR"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"]),
-        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR"]),
+        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
 
         // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
@@ -53,6 +53,13 @@ let package = Package(
                           path: "Benchmarks/render/Sources"),
         // ONNX load/save CLI: round-trip for the Python cross-checks, load/save benchmark, fuzzer.
         .executableTarget(name: "onnx-tool", dependencies: ["GraphFormats", "GraphIR"], path: "Benchmarks/onnx/Sources"),
+        // Kernel core micro-benchmark (kernel helper): cost of building and signing outputs.
+        .executableTarget(name: "kernel-bench", dependencies: ["JupyterKernel"], path: "Benchmarks/kernel/Sources"),
+        // Estimation benchmark: 10k-node estimate, 1,000-point sweep, MAC cross-check vs the corpus references.
+        .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"],
+                          path: "Benchmarks/estimation/Sources"),
+        // Cell language benchmark: parse + dispatch and completion, in process.
+        .executableTarget(name: "cell-bench", dependencies: ["Notebook", "JupyterKernel"], path: "Benchmarks/cell/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -330,11 +330,12 @@ struct ModelEncoder {
             }
         }
         var raw: ByteSlice?
+        var lateTyped: ONNXTypedData?  // fields 10/11 come after name (8) and raw_data (9)
         if externalInfo == nil {
             switch t.data {
             case .lazy(let l):
                 if let typed = l as? ONNXTypedData {
-                    for occ in typed.occurrences { b.append(occ) }
+                    if typed.field > 9 { lateTyped = typed } else { for occ in typed.occurrences { b.append(occ) } }
                 } else {
                     do { raw = ByteSlice(copying: try t.packedBytes()) } catch {
                         throw ONNXError(file: file, fieldPath: path, message: "\(error)")
@@ -349,6 +350,7 @@ struct ModelEncoder {
         let d = t.unknownFields.presentDefaults
         b.stringField(8, t.name, d)
         if let r = raw { b.sliceField(9, r) }
+        if let typed = lateTyped { for occ in typed.occurrences { b.append(occ) } }
         b.stringField(12, t.docString, d)
         if let info = externalInfo {
             b.messageField(13, entry(MetadataEntry(key: "location", value: info.location)))

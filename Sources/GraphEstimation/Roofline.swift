@@ -1,0 +1,258 @@
+import Foundation
+
+/// Roofline latency and energy for one unit of work (a node), following
+/// shared/hardware/estimation-formulas.md §4 and energy-notes.md §6:
+///
+///     t = max(FLOPs / (η_c · peak[p]), bytes / (η_m · BW)) + t_launch
+///     E = FLOPs · e_op[p] + bytes · e_byte + P_static · t,   with E / t ≤ TDP
+///
+/// The efficiencies are per op class; GEMM-like work on GPUs also pays tile and wave
+/// quantization. Every result is an `Estimate` so calibration can replace the priors later.
+
+/// What limits a node: arithmetic or memory traffic.
+public enum Bottleneck: String, Sendable, Hashable { case compute, memory }
+
+/// Coarse kind of work; decides which peak (matrix or vector) and which efficiency apply.
+public enum OpClass: String, Sendable, Hashable, CaseIterable {
+    /// Conv, MatMul, Gemm, Einsum, recurrent cells: tensor/matrix units.
+    case matmul
+    /// Element-wise arithmetic and activations.
+    case elementwise
+    /// Reductions, softmax, normalization, pooling.
+    case reduction
+    /// Copies and re-layouts: transpose, concat, gather, pad, resize, cast.
+    case dataMovement
+    /// Shape-only ops that a runtime folds away (reshape, shape, constant...): no kernel, no time.
+    case metadata
+    /// Control flow or ops the estimator has no model for.
+    case other
+}
+
+/// Achievable fractions of peak per op class (the η of the formula). The defaults are
+/// theoretical priors: typical well-tuned kernels reach 60-80% of matrix peak on large GEMMs,
+/// 70-85% of DRAM bandwidth on streaming ops.
+public struct Efficiency: Sendable, Hashable {
+    public var matmulCompute: Double = 0.75
+    public var vectorCompute: Double = 0.5
+    public var memory: Double = 0.8
+    /// Bandwidth efficiency of gathers/transposes (strided access).
+    public var dataMovementMemory: Double = 0.6
+    /// On-chip bandwidth multiple over DRAM when the working set fits the largest on-chip memory.
+    public var onChipBandwidthFactor: Double = 3
+    /// GEMM tile edge for quantization on GPUs (elements).
+    public var tile: Int = 128
+
+    public init() {}
+    /// The priors above.
+    public static let `default` = Efficiency()
+
+    func compute(_ c: OpClass) -> Double { c == .matmul ? matmulCompute : vectorCompute }
+    func memory(_ c: OpClass) -> Double { c == .dataMovement ? dataMovementMemory : memory }
+}
+
+/// Per-op-class correction factors fitted from measured node times. Applying a calibration
+/// multiplies predicted latency and marks the figure `calibrated` (or `interpolated` for
+/// classes that had no samples and borrow the median factor).
+public struct Calibration: Sendable, Hashable {
+    public var factors: [OpClass: Double]
+    public var hardwareID: String
+
+    public init(hardwareID: String, factors: [OpClass: Double]) { self.hardwareID = hardwareID; self.factors = factors }
+
+    /// One measured sample: the class of the node, the predicted and the measured time.
+    public struct Sample: Sendable, Hashable {
+        public var opClass: OpClass; public var predicted: Double; public var measured: Double
+        public init(opClass: OpClass, predicted: Double, measured: Double) { self.opClass = opClass; self.predicted = predicted; self.measured = measured }
+    }
+
+    /// Fits one factor per class as the least-squares slope of measured on predicted
+    /// (`Σ m·p / Σ p²`), which weights long nodes most, where the error costs most.
+    public static func fit(hardwareID: String, samples: [Sample]) -> Calibration {
+        var num: [OpClass: Double] = [:], den: [OpClass: Double] = [:]
+        for s in samples where s.predicted > 0 && s.measured > 0 {
+            num[s.opClass, default: 0] += s.measured * s.predicted
+            den[s.opClass, default: 0] += s.predicted * s.predicted
+        }
+        var f: [OpClass: Double] = [:]
+        for (k, d) in den where d > 0 { f[k] = (num[k] ?? 0) / d }
+        return Calibration(hardwareID: hardwareID, factors: f)
+    }
+
+    /// The factor for a class and the confidence it earns.
+    func factor(_ c: OpClass) -> (Double, EstimateConfidence) {
+        if let f = factors[c] { return (f, .calibrated) }
+        let all = factors.values.sorted()
+        if all.isEmpty { return (1, .theoretical) }
+        return (all[all.count / 2], .interpolated)
+    }
+}
+
+/// The work of one node as the roofline sees it.
+public struct WorkItem: Sendable, Hashable {
+    public var flops: Double
+    public var bytes: Double
+    public var opClass: OpClass
+    /// GEMM view (batch, M, N, K) for tile quantization; nil for non-GEMM work.
+    public var gemm: GemmShape?
+    public init(flops: Double, bytes: Double, opClass: OpClass, gemm: GemmShape? = nil) {
+        self.flops = flops; self.bytes = bytes; self.opClass = opClass; self.gemm = gemm
+    }
+}
+
+/// A (batched) matrix product `batch × [M×K]·[K×N]`; convolutions map to it by im2col
+/// (M = N·out_spatial, N = C_out/groups, K = C_in/groups·kernel, batch = groups).
+public struct GemmShape: Sendable, Hashable {
+    public var batch: Int, m: Int, n: Int, k: Int
+    public init(batch: Int, m: Int, n: Int, k: Int) { self.batch = batch; self.m = m; self.n = n; self.k = k }
+}
+
+/// Latency and energy of one node on one device at one precision.
+public struct NodeTiming: Sendable, Hashable {
+    public var latency: Estimate
+    public var energy: Estimate
+    public var bottleneck: Bottleneck
+    /// Compute-only and memory-only times (seconds) before taking the max.
+    public var computeTime: Double
+    public var memoryTime: Double
+    /// True when the dynamic power would exceed TDP and the time was stretched to respect it.
+    public var powerCapped: Bool
+}
+
+/// A roofline for one device and precision: prices `WorkItem`s.
+public struct RooflineModel: Sendable {
+    public let target: HardwareTarget
+    public let precision: Precision
+    public var efficiency: Efficiency
+    public var calibration: Calibration?
+    /// Dense matrix peak and vector peak in op/s.
+    public let matrixPeak: Double
+    public let vectorPeak: Double
+    /// DRAM bandwidth in B/s (infinite for devices whose weights live on chip).
+    public let bandwidth: Double
+    let peakConfidence: DataConfidence
+    let energyParams: (pjPerFLOP: Double, pjPerByte: Double, staticW: Double, tdp: Double?, calibrated: Bool)
+
+    /// Fails when the device publishes no rate usable for `precision`.
+    public init(target: HardwareTarget, precision: Precision, efficiency: Efficiency = .default, calibration: Calibration? = nil) throws {
+        guard let mp = target.peak(precision) else {
+            throw EstimationError.unsupportedPrecision(hardware: target.id, precision: precision.rawValue,
+                                                       available: target.peakOpsPerSecond.keys.sorted())
+        }
+        self.target = target; self.precision = precision; self.efficiency = efficiency; self.calibration = calibration
+        matrixPeak = mp.opsPerSecond
+        vectorPeak = min(target.peak(precision, matrix: false)?.opsPerSecond ?? mp.opsPerSecond, mp.opsPerSecond)
+        bandwidth = target.memoryBandwidthBytesPerSecond ?? .infinity
+        peakConfidence = target.confidence(ofField: "peak_dense.\(mp.key)")
+        energyParams = RooflineModel.energyPrior(target, precision, matrixPeak: mp.opsPerSecond)
+    }
+
+    /// Energy priors (energy-notes.md §3, §4, §6): static power 30% of TDP; dynamic energy
+    /// per op so that a fully busy matrix unit draws 60% of the remaining TDP; DRAM energy by
+    /// memory type (HBM ≈ 31 pJ/B, GDDR ≈ 80, DDR/LPDDR ≈ 130, on-chip ≈ 5).
+    static func energyPrior(_ t: HardwareTarget, _ p: Precision, matrixPeak: Double) -> (Double, Double, Double, Double?, Bool) {
+        let tdp = t.tdpWatts
+        let staticW = t.energy.staticWatts ?? (tdp.map { 0.3 * $0 } ?? 0)
+        let pj = t.energy.picojoulesPerFLOP[p] ?? (tdp.map { 0.6 * ($0 - staticW) / matrixPeak * 1e12 } ?? 1.0)
+        let type = t.memoryType.lowercased()
+        let perByte = t.energy.picojoulesPerByte ?? (type.contains("hbm") ? 31 : type.contains("gddr") ? 80
+                                                     : (type.contains("ddr") ? 130 : 5))
+        return (pj, perByte, staticW, tdp, !t.energy.isEmpty)
+    }
+
+    /// GEMM efficiency on GPUs: tile padding (M, N rounded up to tiles), wave quantization
+    /// (`tiles / (ceil(tiles/units)·units)`) and a K-depth ramp `K/(K+32)`. 1 off GPUs.
+    public func gemmEfficiency(_ g: GemmShape) -> Double {
+        guard target.isGPU, g.m > 0, g.n > 0, g.k > 0 else { return 1 }
+        let tm = efficiency.tile, tn = efficiency.tile
+        let tilesM = (g.m + tm - 1) / tm, tilesN = (g.n + tn - 1) / tn
+        let padding = Double(g.m) * Double(g.n) / (Double(tilesM * tm) * Double(tilesN * tn))
+        var wave = 1.0
+        if let units = target.computeUnits, units > 0 {
+            let tiles = Double(tilesM) * Double(tilesN) * Double(max(g.batch, 1))
+            wave = tiles / (ceil(tiles / Double(units)) * Double(units))
+        }
+        let kEff = Double(g.k) / Double(g.k + 32)
+        return max(padding * wave * kEff, 1e-3)
+    }
+
+    /// Prices one node.
+    public func time(_ w: WorkItem) -> NodeTiming {
+        if w.opClass == .metadata || (w.flops == 0 && w.bytes == 0) {
+            return NodeTiming(latency: .zero, energy: .zero, bottleneck: .memory, computeTime: 0, memoryTime: 0, powerCapped: false)
+        }
+        let peak = w.opClass == .matmul ? matrixPeak : vectorPeak
+        var etaC = efficiency.compute(w.opClass)
+        if let g = w.gemm { etaC *= gemmEfficiency(g) }
+        let computeTime = w.flops / (etaC * peak)
+        var bw = bandwidth
+        if let onChip = target.largestOnChipBytes, w.bytes <= onChip, bw.isFinite { bw *= efficiency.onChipBandwidthFactor }
+        let memoryTime = bw.isFinite ? w.bytes / (efficiency.memory(w.opClass) * bw) : 0
+        var t = max(computeTime, memoryTime) + target.launchOverheadSeconds
+        var confidence = EstimateConfidence.theoretical
+        if let cal = calibration {
+            let (f, c) = cal.factor(w.opClass); t *= f; confidence = c
+        }
+        // energy
+        let e = energyParams
+        let dynamic = w.flops * e.pjPerFLOP * 1e-12 + w.bytes * e.pjPerByte * 1e-12
+        var capped = false
+        if let tdp = e.tdp, tdp > e.staticW, dynamic / t + e.staticW > tdp {
+            t = dynamic / (tdp - e.staticW); capped = true
+        }
+        let energy = dynamic + e.staticW * t
+        let widen = peakConfidence.intervalWidening
+        let energyConf: EstimateConfidence = e.calibrated ? .calibrated : .theoretical
+        return NodeTiming(latency: Estimate(t, confidence: confidence, widen: widen),
+                          energy: Estimate(energy, confidence: EstimateConfidence.weaker(confidence, energyConf), widen: widen),
+                          bottleneck: computeTime >= memoryTime ? .compute : .memory,
+                          computeTime: computeTime, memoryTime: memoryTime, powerCapped: capped)
+    }
+
+    /// The two roofs for a chart: attainable FLOP/s at arithmetic intensity x is
+    /// `min(peak, x · BW)`; the ridge point is `peak / BW` FLOP/byte.
+    public func roofs() -> RoofLines {
+        RoofLines(matrixPeakFLOPS: matrixPeak * efficiency.matmulCompute, vectorPeakFLOPS: vectorPeak * efficiency.vectorCompute,
+                  bandwidthBytesPerSecond: bandwidth * efficiency.memory,
+                  theoreticalMatrixPeakFLOPS: matrixPeak, theoreticalBandwidth: bandwidth)
+    }
+}
+
+/// Roof lines for a roofline chart (achievable and theoretical).
+public struct RoofLines: Sendable, Hashable {
+    public var matrixPeakFLOPS: Double
+    public var vectorPeakFLOPS: Double
+    public var bandwidthBytesPerSecond: Double
+    public var theoreticalMatrixPeakFLOPS: Double
+    public var theoreticalBandwidth: Double
+    /// Arithmetic intensity (FLOP/byte) where the memory roof meets the matrix roof.
+    public var ridgeIntensity: Double { bandwidthBytesPerSecond.isFinite ? matrixPeakFLOPS / bandwidthBytesPerSecond : 0 }
+    /// Attainable FLOP/s at an intensity under the matrix roof.
+    public func attainable(intensity: Double) -> Double { min(matrixPeakFLOPS, intensity * bandwidthBytesPerSecond) }
+    /// Polyline points (intensity, FLOP/s) of the achievable matrix roof over [lo, hi] on a log scale.
+    public func polyline(from lo: Double = 1e-2, to hi: Double = 1e4) -> [(intensity: Double, flops: Double)] {
+        var pts: [(Double, Double)] = [(lo, attainable(intensity: lo))]
+        let r = ridgeIntensity
+        if r > lo && r < hi { pts.append((r, matrixPeakFLOPS)) }
+        pts.append((hi, attainable(intensity: hi)))
+        return pts
+    }
+}
+
+/// Errors of the estimator, each saying what and where.
+public enum EstimationError: Error, Sendable, CustomStringConvertible, Equatable {
+    case unsupportedPrecision(hardware: String, precision: String, available: [String])
+    case unknownHardware(String)
+    case unboundSymbol(name: String, value: String)
+    case badBinding(String)
+    case badSweepAxis(String)
+
+    public var description: String {
+        switch self {
+        case let .unsupportedPrecision(h, p, a): return "hardware \(h) publishes no peak usable for \(p) (has: \(a.joined(separator: ", ")))"
+        case let .unknownHardware(h): return "unknown hardware \"\(h)\" (see `hardware` for the list)"
+        case let .unboundSymbol(n, v): return "dimension \"\(n)\" of \(v) is symbolic; bind it, e.g. \(n)=1"
+        case let .badBinding(m): return "bad binding: \(m)"
+        case let .badSweepAxis(m): return "bad sweep axis: \(m)"
+        }
+    }
+}

@@ -1,0 +1,561 @@
+import Foundation
+import GraphIR
+
+/// Shape inference for the common ONNX ops, on `OpGraph`, after binding symbolic dims
+/// (`batch=8 seq=512`). It also propagates small constant tensors (shape arithmetic:
+/// Shape → Gather → Concat → Reshape, Resize scales, Slice bounds) because exported models
+/// compute most shapes at run time. Nodes whose inputs are all constant are folded, as
+/// ONNX Runtime and onnx-tool do; their outputs become constants (weights included: the
+/// light models build every weight with ConstantOfShape).
+///
+/// When an op's rule cannot apply (unknown op, unknown input shape), declared output shapes
+/// (value_info) are used if static; otherwise the output stays unknown and an issue is recorded.
+
+/// Result of shape inference: per value index.
+public struct ShapeTable: Sendable {
+    public var shapes: [[Int]?]
+    /// Known contents of small constant tensors.
+    public var values: [[Double]?]
+    /// Whether the value is a constant (initializer or folded).
+    public var isConstant: [Bool]
+    public var elementBits: [Int]
+    public var isFloat: [Bool]
+    /// Nodes that were folded (all inputs constant).
+    public var folded: [Bool]
+    /// Problems by node index, in node order.
+    public var issues: [(node: Int, message: String)]
+}
+
+public enum ShapeInference {
+    /// Binds symbols and infers every value's shape.
+    /// - Parameters:
+    ///   - bindings: symbol -> size (`batch` -> 8).
+    ///   - inputShapes: full shapes for named graph inputs, overriding declarations.
+    /// - Throws: `EstimationError.unboundSymbol` when a graph input keeps a symbolic or unknown dim.
+    public static func run(_ g: OpGraph, bindings: [String: Int] = [:], inputShapes: [String: [Int]] = [:]) throws -> ShapeTable {
+        let n = g.values.count
+        var t = ShapeTable(shapes: Array(repeating: nil, count: n), values: Array(repeating: nil, count: n),
+                           isConstant: Array(repeating: false, count: n), elementBits: g.values.map(\.elementBits),
+                           isFloat: g.values.map(\.isFloat), folded: Array(repeating: false, count: g.nodes.count), issues: [])
+        func resolve(_ dims: [Dim]?) -> [Int]? {
+            guard let dims else { return nil }
+            var out: [Int] = []; out.reserveCapacity(dims.count)
+            for d in dims {
+                switch d {
+                case .known(let k): out.append(Int(clamping: k))
+                case .symbolic(let s): guard let v = bindings[s] else { return nil }; out.append(v)
+                case .unknown: return nil
+                }
+            }
+            return out
+        }
+        for (i, v) in g.values.enumerated() where v.isConstant {
+            t.isConstant[i] = true; t.shapes[i] = resolve(v.shape); t.values[i] = v.values
+        }
+        let inputSet = Set(g.inputs)
+        for i in g.inputs where !g.values[i].isConstant {
+            let v = g.values[i]
+            if let s = inputShapes[v.name] { t.shapes[i] = s; continue }
+            guard let dims = v.shape else { throw EstimationError.unboundSymbol(name: "?", value: "input \"\(v.name)\" (no declared shape; give its shape)") }
+            for d in dims {
+                switch d {
+                case .symbolic(let s) where bindings[s] == nil: throw EstimationError.unboundSymbol(name: s, value: "input \"\(v.name)\"")
+                case .unknown: throw EstimationError.unboundSymbol(name: "?", value: "input \"\(v.name)\" (unnamed unknown dim; give its shape)")
+                default: break
+                }
+            }
+            t.shapes[i] = resolve(dims)
+        }
+        for (ni, node) in g.nodes.enumerated() {
+            let ins = node.inputs.map { $0 >= 0 ? t.shapes[$0] : nil }
+            let vals = node.inputs.map { $0 >= 0 ? t.values[$0] : nil }
+            let present = node.inputs.filter { $0 >= 0 }
+            var allConst = !present.isEmpty && present.allSatisfy { t.isConstant[$0] }
+            if node.opType == "Constant" || (node.opType == "Shape" && ins.first.map { $0 != nil } == true) { allConst = true }
+            if ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "If", "Loop", "Scan"].contains(node.opType) { allConst = false }
+            var r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.map { $0 >= 0 ? t.elementBits[$0] : 0 })
+            for (k, o) in node.outputs.enumerated() where o >= 0 {
+                var shape = k < r.shapes.count ? r.shapes[k] : nil
+                if shape == nil, let declared = resolve(g.values[o].shape), !inputSet.contains(o) { shape = declared }
+                t.shapes[o] = shape
+                if k < r.values.count, let v = r.values[k], v.count <= OpGraph.maxConstElements { t.values[o] = v }
+                if k < r.bits.count, let b = r.bits[k], t.elementBits[o] == 0 { t.elementBits[o] = b.0; t.isFloat[o] = b.1 }
+                if t.elementBits[o] == 0, let first = node.inputs.first, first >= 0 {
+                    t.elementBits[o] = t.elementBits[first]; t.isFloat[o] = t.isFloat[first]
+                }
+                t.isConstant[o] = allConst
+                if shape == nil { r.issue = r.issue ?? "output \(k) (\(g.values[o].name)) has unknown shape" }
+            }
+            t.folded[ni] = allConst
+            if let m = r.issue { t.issues.append((ni, "\(node.opType) \"\(node.name)\": \(m)")) }
+        }
+        return t
+    }
+
+    struct NodeResult {
+        var shapes: [[Int]?] = []
+        var values: [[Double]?] = []
+        var bits: [(Int, Bool)?] = []
+        var issue: String?
+    }
+
+    static func volume(_ s: [Int]) -> Int { s.reduce(1) { satMul($0, $1) } }
+
+    static func broadcast(_ shapes: [[Int]?]) -> [Int]? {
+        var out: [Int] = []
+        for s in shapes {
+            guard let s else { return nil }
+            if s.count > out.count { out = Array(repeating: 1, count: s.count - out.count) + out }
+            let off = out.count - s.count
+            for (i, d) in s.enumerated() {
+                let o = out[off + i]
+                if o == 1 { out[off + i] = d } else if d != 1 && d != o { return nil }
+            }
+        }
+        return out
+    }
+
+    static func axis(_ a: Int, _ rank: Int) -> Int { a < 0 ? a + rank : a }
+
+    /// Element-wise evaluation with numpy broadcasting on small constants.
+    static func evalBinary(_ a: [Double], _ sa: [Int], _ b: [Double], _ sb: [Int], _ f: (Double, Double) -> Double) -> [Double]? {
+        guard let out = broadcast([sa, sb]) else { return nil }
+        let n = volume(out)
+        guard n <= OpGraph.maxConstElements, a.count == volume(sa), b.count == volume(sb) else { return nil }
+        func index(_ flat: Int, _ s: [Int]) -> Int {
+            var rem = flat, idx = 0, step = 1
+            var coords = Array(repeating: 0, count: out.count)
+            for d in stride(from: out.count - 1, through: 0, by: -1) { coords[d] = rem % out[d]; rem /= out[d] }
+            let off = out.count - s.count
+            for d in stride(from: s.count - 1, through: 0, by: -1) {
+                let c = s[d] == 1 ? 0 : coords[d + off]; idx += c * step; step *= s[d]
+            }
+            return idx
+        }
+        return (0..<n).map { f(a[index($0, sa)], b[index($0, sb)]) }
+    }
+
+    // swiftlint:disable:next cyclomatic_complexity function_body_length
+    static func inferNode(_ n: OpNode, ins: [[Int]?], vals: [[Double]?], bits: [Int]) -> NodeResult {
+        var r = NodeResult()
+        let x = ins.first ?? nil
+        func same() { r.shapes = [x] }
+        func need(_ s: [Int]?...) -> Bool { s.allSatisfy { $0 != nil } }
+        switch n.opType {
+        case "Constant":
+            if let t = n.tensor("value") { r.shapes = [t.shape]; r.values = [t.values]; r.bits = [(t.elementBits, t.isFloat)] }
+            else if let v = n.float("value_float") { r.shapes = [[]]; r.values = [[v]]; r.bits = [(32, true)] }
+            else if let v = n.floats("value_floats") { r.shapes = [[v.count]]; r.values = [v]; r.bits = [(32, true)] }
+            else if let v = n.int("value_int") { r.shapes = [[]]; r.values = [[Double(v)]]; r.bits = [(64, false)] }
+            else if let v = n.ints("value_ints") { r.shapes = [[v.count]]; r.values = [v.map(Double.init)]; r.bits = [(64, false)] }
+            else { r.issue = "Constant without a readable value" }
+        case "Identity", "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Gelu",
+             "HardSigmoid", "HardSwish", "LeakyRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign", "Mish", "Floor", "Ceil",
+             "Round", "Sign", "Not", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+             "Softmax", "LogSoftmax", "Hardmax", "LRN", "BatchNormalization", "InstanceNormalization", "GroupNormalization",
+             "CumSum", "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "Trilu", "Shrink", "ThresholdedRelu",
+             "Swish", "FastGelu", "QuickGelu", "BiasGelu", "MeanVarianceNormalization", "LpNormalization", "Clip", "PRelu":
+            same()
+            if let v = vals.first ?? nil {
+                switch n.opType {
+                case "Identity": r.values = [v]
+                case "Neg": r.values = [v.map { -$0 }]
+                case "Abs": r.values = [v.map { abs($0) }]
+                case "Floor": r.values = [v.map { $0.rounded(.down) }]
+                case "Ceil": r.values = [v.map { $0.rounded(.up) }]
+                case "Sqrt": r.values = [v.map { $0.squareRoot() }]
+                default: break
+                }
+            }
+            if n.opType == "Not" || n.opType == "IsNaN" || n.opType == "IsInf" { r.bits = [(8, false)] }
+            if n.opType == "QuantizeLinear" { r.bits = [(8, false)] }
+            if n.opType == "DequantizeLinear" { r.bits = [(32, true)] }
+        case "Dropout":
+            r.shapes = [x, x]; r.bits = [nil, (8, false)]
+        case "Cast", "CastLike":
+            same()
+            if let to = n.int("to") {
+                let info = onnxTypeInfo(to); r.bits = [info]
+                if let v = vals.first ?? nil { r.values = [info.1 ? v : v.map { $0.rounded(.towardZero) }] }
+            } else if n.opType == "CastLike", ins.count > 1 { r.bits = [(bits[1], true)]; r.values = [vals.first ?? nil] }
+        case "LayerNormalization", "SimplifiedLayerNormalization", "RMSNormalization", "SkipLayerNormalization",
+             "SkipSimplifiedLayerNormalization":
+            guard let x else { break }
+            let ax = axis(n.int("axis") ?? -1, x.count)
+            let stat = Array(x.prefix(max(ax, 0))) + Array(repeating: 1, count: max(x.count - ax, 0))
+            r.shapes = [x, stat, stat]
+        case "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater",
+             "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor":
+            r.shapes = [broadcast(ins)]
+            if ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"].contains(n.opType) { r.bits = [(8, false)] }
+            if ins.count == 2, let a = vals[0], let b = vals[1], let sa = ins[0], let sb = ins[1] {
+                let f: ((Double, Double) -> Double)?
+                switch n.opType {
+                case "Add": f = { $0 + $1 }
+                case "Sub": f = { $0 - $1 }
+                case "Mul": f = { $0 * $1 }
+                case "Div": f = { b in { a, c in c == 0 ? 0 : (b ? (a / c).rounded(.towardZero) : a / c) } }(isIntegerBits(bits[0]) && n.opType == "Div")
+                case "Max": f = { max($0, $1) }
+                case "Min": f = { min($0, $1) }
+                case "Equal": f = { $0 == $1 ? 1 : 0 }
+                case "Less": f = { $0 < $1 ? 1 : 0 }
+                case "Greater": f = { $0 > $1 ? 1 : 0 }
+                case "Pow": f = { pow($0, $1) }
+                case "Mod": f = { $1 == 0 ? 0 : $0.truncatingRemainder(dividingBy: $1) }
+                default: f = nil
+                }
+                if let f { r.values = [evalBinary(a, sa, b, sb, f)] }
+            }
+        case "Where":
+            r.shapes = [broadcast(ins)]
+            if ins.count == 3, let c = vals[0], let a = vals[1], let b = vals[2], let sc = ins[0], let sa = ins[1], let sb = ins[2],
+               let ca = evalBinary(c, sc, a, sa, { $0 != 0 ? $1 : .nan }), let cs = broadcast([sc, sa]) {
+                r.values = [evalBinary(ca, cs, b, sb, { $0.isNaN ? $1 : $0 })]
+            }
+            r.bits = [ins.count > 1 ? (bits[1], true) : nil]
+        case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
+            let wi = n.opType == "QLinearConv" ? 3 : 1
+            guard let x, wi < ins.count, let w = ins[wi], x.count >= 3, w.count == x.count else { r.issue = "needs input and weight shapes"; break }
+            let sp = x.count - 2
+            let k = n.ints("kernel_shape") ?? Array(w.suffix(sp))
+            let out = convOutput(Array(x.suffix(sp)), kernel: k, node: n)
+            r.shapes = [[x[0], w[0]] + out]
+            if n.opType == "ConvInteger" { r.bits = [(32, false)] }
+        case "ConvTranspose":
+            guard let x, ins.count > 1, let w = ins[1], x.count >= 3, w.count == x.count else { r.issue = "needs input and weight shapes"; break }
+            let sp = x.count - 2
+            let g = n.int("group") ?? 1
+            let k = n.ints("kernel_shape") ?? Array(w.suffix(sp))
+            if let os = n.ints("output_shape"), os.count >= sp { r.shapes = [[x[0], w[1] * g] + Array(os.suffix(sp))]; break }
+            let s = n.ints("strides") ?? Array(repeating: 1, count: sp)
+            let d = n.ints("dilations") ?? Array(repeating: 1, count: sp)
+            let op = n.ints("output_padding") ?? Array(repeating: 0, count: sp)
+            let p = n.ints("pads") ?? Array(repeating: 0, count: 2 * sp)
+            let autoPad = n.string("auto_pad") ?? "NOTSET"
+            var out: [Int] = []
+            for i in 0..<sp {
+                let inI = x[2 + i]
+                if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" { out.append(inI * s[safe: i, 1]) }
+                else {
+                    out.append(s[safe: i, 1] * (inI - 1) + op[safe: i, 0] + ((k[safe: i, 1] - 1) * d[safe: i, 1] + 1) - p[safe: i, 0] - p[safe: i + sp, 0])
+                }
+            }
+            r.shapes = [[x[0], w[1] * g] + out]
+        case "MaxPool", "AveragePool", "LpPool":
+            guard let x, x.count >= 3, let k = n.ints("kernel_shape") else { r.issue = "needs input shape and kernel_shape"; break }
+            let out = convOutput(Array(x.suffix(x.count - 2)), kernel: k, node: n)
+            r.shapes = [[x[0], x[1]] + out, [x[0], x[1]] + out]
+            r.bits = [nil, (64, false)]
+        case "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool":
+            guard let x, x.count >= 2 else { break }
+            r.shapes = [[x[0], x[1]] + Array(repeating: 1, count: x.count - 2)]
+        case "MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul":
+            let bi = n.opType == "QLinearMatMul" ? 3 : 1
+            guard let a = x, bi < ins.count, let b = ins[bi], !a.isEmpty, !b.isEmpty else { r.issue = "needs both operand shapes"; break }
+            let a2 = a.count == 1 ? [1] + a : a, b2 = b.count == 1 ? b + [1] : b
+            guard a2[a2.count - 1] == b2[b2.count - 2] || n.opType == "FusedMatMul" else { r.issue = "inner dims differ: \(a) x \(b)"; break }
+            guard let batch = broadcast([Array(a2.dropLast(2)), Array(b2.dropLast(2))]) else { r.issue = "batch dims do not broadcast"; break }
+            var out = batch + [a2[a2.count - 2], b2[b2.count - 1]]
+            if a.count == 1 { out.remove(at: out.count - 2) }
+            if b.count == 1 { out.removeLast() }
+            r.shapes = [out]
+            if n.opType == "MatMulInteger" { r.bits = [(32, false)] }
+        case "Gemm":
+            guard let a = x, ins.count > 1, let b = ins[1], a.count == 2, b.count == 2 else { r.issue = "needs 2-D operand shapes"; break }
+            let m = (n.int("transA") ?? 0) != 0 ? a[1] : a[0]
+            let nn = (n.int("transB") ?? 0) != 0 ? b[0] : b[1]
+            r.shapes = [[m, nn]]
+        case "Einsum":
+            guard let eq = n.string("equation"), let spec = EinsumSpec(eq), need(), ins.allSatisfy({ $0 != nil }) else { r.issue = "cannot read einsum"; break }
+            r.shapes = [spec.outputShape(ins.compactMap { $0 })]
+        case "Attention", "MultiHeadAttention", "GroupQueryAttention":
+            same()
+        case "Shape":
+            guard let x else { break }
+            let start = axis(n.int("start") ?? 0, x.count), end = axis(n.int("end") ?? x.count, x.count)
+            let s = Array(x[max(0, start)..<min(max(end, max(0, start)), x.count)])
+            r.shapes = [[s.count]]; r.values = [s.map(Double.init)]; r.bits = [(64, false)]
+        case "Size":
+            guard let x else { break }
+            r.shapes = [[]]; r.values = [[Double(volume(x))]]; r.bits = [(64, false)]
+        case "Reshape":
+            guard let x, ins.count > 1, let spec = vals[1] else { r.issue = "shape input is not a known constant"; break }
+            let allowZero = (n.int("allowzero") ?? 0) != 0
+            var out = spec.map { Int($0) }
+            for i in out.indices where out[i] == 0 && !allowZero { out[i] = i < x.count ? x[i] : 0 }
+            if let m = out.firstIndex(of: -1) {
+                let known = out.enumerated().filter { $0.offset != m }.reduce(1) { $0 * $1.element }
+                out[m] = known == 0 ? 0 : volume(x) / known
+            }
+            guard volume(out) == volume(x) else { r.issue = "cannot reshape \(x) to \(spec.map { Int($0) })"; break }
+            r.shapes = [out]; r.values = [vals[0]]
+        case "Flatten":
+            guard let x else { break }
+            let a = axis(n.int("axis") ?? 1, x.count)
+            r.shapes = [[volume(Array(x.prefix(a))), volume(Array(x.dropFirst(a)))]]; r.values = [vals[0]]
+        case "Squeeze":
+            guard let x else { break }
+            let axes = (n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil))?.map { axis($0, x.count) }
+            var kept: [Int] = []
+            for (i, d) in x.enumerated() where axes.map({ !$0.contains(i) }) ?? (d != 1) { kept.append(d) }
+            r.shapes = [kept]
+            r.values = [vals[0]]
+        case "Unsqueeze":
+            guard let x, let axesRaw = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map({ Int($0) }) : nil) else { r.issue = "axes unknown"; break }
+            let rank = x.count + axesRaw.count
+            let axes = Set(axesRaw.map { axis($0, rank) })
+            var out: [Int] = [], j = 0
+            for i in 0..<rank { if axes.contains(i) { out.append(1) } else if j < x.count { out.append(x[j]); j += 1 } }
+            r.shapes = [out]; r.values = [vals[0]]
+        case "Transpose":
+            guard let x else { break }
+            let perm = n.ints("perm") ?? Array((0..<x.count).reversed())
+            guard perm.count == x.count, perm.allSatisfy({ $0 >= 0 && $0 < x.count }) else { r.issue = "bad perm"; break }
+            let outShape = perm.map { x[$0] }
+            r.shapes = [outShape]
+            if let v = vals[0], v.count == volume(x) {
+                r.values = [gatherValues(v, inShape: x, outShape: outShape) { o in
+                    var c = Array(repeating: 0, count: o.count); for (i, p) in perm.enumerated() { c[p] = o[i] }; return c }]
+            }
+        case "Concat":
+            guard ins.allSatisfy({ $0 != nil }), let first = x else { r.issue = "an input shape is unknown"; break }
+            let a = axis(n.int("axis") ?? 0, first.count)
+            guard a >= 0 && a < first.count else { r.issue = "bad axis"; break }
+            var out = first; out[a] = ins.reduce(0) { $0 + ($1?[safe: a, 0] ?? 0) }
+            r.shapes = [out]
+            if vals.allSatisfy({ $0 != nil }) && first.count == 1 { r.values = [vals.flatMap { $0 ?? [] }] }
+        case "Split":
+            guard let x else { break }
+            let a = axis(n.int("axis") ?? 0, x.count)
+            guard a >= 0 && a < x.count else { break }
+            var parts = n.ints("split") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil)
+            if parts == nil {
+                let k = max(n.outputs.count, 1), size = (x[a] + k - 1) / k
+                parts = (0..<k).map { min(size, max(x[a] - $0 * size, 0)) }
+            }
+            r.shapes = (parts ?? []).map { var s = x; s[a] = $0; return s }
+        case "Slice":
+            guard let x else { break }
+            let starts = n.ints("starts") ?? (ins.count > 1 ? vals[1]?.map { Int(clamping: Int64(max(min($0, 9e18), -9e18))) } : nil)
+            let ends = n.ints("ends") ?? (ins.count > 2 ? vals[2]?.map { Int(clamping: Int64(max(min($0, 9e18), -9e18))) } : nil)
+            guard let starts, let ends else { r.issue = "slice bounds unknown"; break }
+            let axes = (n.ints("axes") ?? (ins.count > 3 ? vals[3]?.map { Int($0) } : nil)) ?? Array(0..<starts.count)
+            let steps = (ins.count > 4 ? vals[4]?.map { Int($0) } : nil) ?? Array(repeating: 1, count: starts.count)
+            var out = x
+            var ok = true
+            var begin = Array(repeating: 0, count: x.count), stepPerAxis = Array(repeating: 1, count: x.count)
+            for (i, a0) in axes.enumerated() {
+                let a = axis(a0, x.count)
+                guard a >= 0 && a < x.count, i < starts.count, i < ends.count else { ok = false; break }
+                let dim = x[a], st = steps[safe: i, 1]
+                guard st != 0 else { ok = false; break }
+                func clampIndex(_ v: Int, _ lo: Int, _ hi: Int) -> Int { min(max(v < 0 ? v + dim : v, lo), hi) }
+                if st > 0 {
+                    let s = clampIndex(starts[i], 0, dim), e = clampIndex(ends[i], 0, dim)
+                    out[a] = max(0, (e - s + st - 1) / st); begin[a] = s
+                } else {
+                    let s = clampIndex(starts[i], -1, dim - 1), e = clampIndex(ends[i], -1, dim - 1)
+                    out[a] = max(0, (s - e + (-st) - 1) / (-st)); begin[a] = s
+                }
+                stepPerAxis[a] = st
+            }
+            guard ok else { r.issue = "bad slice axes"; break }
+            r.shapes = [out]
+            if let v = vals[0], v.count == volume(x) {
+                r.values = [gatherValues(v, inShape: x, outShape: out) { o in zip(o.indices, o).map { begin[$0] + $1 * stepPerAxis[$0] } }]
+            }
+        case "Gather":
+            guard let x, ins.count > 1, let idx = ins[1] else { r.issue = "needs data and indices shapes"; break }
+            let a = axis(n.int("axis") ?? 0, x.count)
+            guard a >= 0 && a < x.count else { r.issue = "bad axis"; break }
+            r.shapes = [Array(x[..<a]) + idx + Array(x[(a + 1)...])]
+            if let v = vals[0], let iv = vals[1], x.count == 1 {
+                r.values = [iv.map { i in let k = Int(i) < 0 ? Int(i) + v.count : Int(i); return k >= 0 && k < v.count ? v[k] : 0 }]
+            }
+        case "GatherElements":
+            r.shapes = [ins.count > 1 ? ins[1] : nil]
+        case "GatherND":
+            guard let x, ins.count > 1, let idx = ins[1], let last = idx.last else { break }
+            let b = n.int("batch_dims") ?? 0
+            r.shapes = [Array(idx.dropLast()) + Array(x.dropFirst(b + last))]
+        case "ScatterND", "ScatterElements", "Scatter":
+            same()
+        case "Expand":
+            guard let x, ins.count > 1, let s = vals[1] else { r.issue = "target shape unknown"; break }
+            r.shapes = [broadcast([x, s.map { Int($0) }])]
+        case "Tile":
+            guard let x, ins.count > 1, let rep = vals[1], rep.count == x.count else { r.issue = "repeats unknown"; break }
+            r.shapes = [zip(x, rep).map { $0 * Int($1) }]
+        case "Pad":
+            guard let x else { break }
+            guard let pads = n.ints("pads") ?? (ins.count > 1 ? vals[1]?.map({ Int($0) }) : nil) else { r.issue = "pads unknown"; break }
+            if let axesV = ins.count > 3 ? vals[3]?.map({ Int($0) }) : nil {
+                var out = x
+                for (i, a0) in axesV.enumerated() { let a = axis(a0, x.count); if a >= 0 && a < x.count { out[a] += pads[safe: i, 0] + pads[safe: i + axesV.count, 0] } }
+                r.shapes = [out]
+            } else {
+                guard pads.count == 2 * x.count else { r.issue = "pads length \(pads.count) for rank \(x.count)"; break }
+                r.shapes = [x.enumerated().map { $0.element + pads[$0.offset] + pads[$0.offset + x.count] }]
+            }
+        case "Resize", "Upsample":
+            guard let x else { break }
+            if n.opType == "Upsample" {
+                guard let sc = n.floats("scales") ?? (ins.count > 1 ? vals[1] : nil), sc.count == x.count else { r.issue = "scales unknown"; break }
+                r.shapes = [zip(x, sc).map { Int((Double($0) * $1).rounded(.down)) }]; break
+            }
+            if ins.count > 3, let sizes = vals[3], !sizes.isEmpty {
+                if sizes.count == x.count { r.shapes = [sizes.map { Int($0) }] }
+                else if let axes = n.ints("axes") { var o = x; for (i, a) in axes.enumerated() where i < sizes.count { o[axis(a, x.count)] = Int(sizes[i]) }; r.shapes = [o] }
+            } else if ins.count > 2, let sc = vals[2], !sc.isEmpty {
+                if sc.count == x.count { r.shapes = [zip(x, sc).map { Int((Double($0) * $1).rounded(.down)) }] }
+                else if let axes = n.ints("axes") { var o = x; for (i, a) in axes.enumerated() where i < sc.count { o[axis(a, x.count)] = Int((Double(o[axis(a, x.count)]) * sc[i]).rounded(.down)) }; r.shapes = [o] }
+            } else if ins.count == 2, let sc = vals[1], sc.count == x.count {
+                r.shapes = [zip(x, sc).map { Int((Double($0) * $1).rounded(.down)) }]
+            } else { r.issue = "scales/sizes unknown" }
+        case "ConstantOfShape":
+            guard let s = vals.first ?? nil else { r.issue = "shape input unknown"; break }
+            let shape = s.map { Int($0) }
+            r.shapes = [shape]
+            let t = n.tensor("value")
+            r.bits = [(t?.elementBits ?? 32, t?.isFloat ?? true)]
+            if volume(shape) <= OpGraph.maxConstElements { r.values = [Array(repeating: t?.values?.first ?? 0, count: volume(shape))] }
+        case "Range":
+            guard vals.count == 3, let s = vals[0]?.first, let l = vals[1]?.first, let d = vals[2]?.first, d != 0 else { r.issue = "range bounds unknown"; break }
+            let count = max(Int(((l - s) / d).rounded(.up)), 0)
+            r.shapes = [[count]]
+            if count <= OpGraph.maxConstElements { r.values = [(0..<count).map { s + Double($0) * d }] }
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
+             "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin":
+            guard let x else { break }
+            let keep = (n.int("keepdims") ?? 1) != 0
+            var axes: [Int]?
+            if n.opType.hasPrefix("Arg") { axes = [n.int("axis") ?? 0] } else { axes = n.ints("axes") ?? (ins.count > 1 ? vals[1]?.map { Int($0) } : nil) }
+            if axes == nil && ins.count > 1 && n.inputs[1] >= 0 { r.issue = "reduction axes unknown"; break }
+            let noop = (n.int("noop_with_empty_axes") ?? 0) != 0
+            let set = Set((axes ?? (noop ? [] : Array(0..<x.count))).map { axis($0, x.count) })
+            r.shapes = [x.enumerated().compactMap { set.contains($0.offset) ? (keep ? 1 : nil) : $0.element }]
+            if n.opType.hasPrefix("Arg") { r.bits = [(64, false)] }
+            if n.opType == "ReduceProd", let v = vals[0], x.count == 1, !keep || true { r.values = [[v.reduce(1, *)]] }
+        case "TopK":
+            guard let x, ins.count > 1, let k = vals[1]?.first else { r.issue = "k unknown"; break }
+            let a = axis(n.int("axis") ?? -1, x.count)
+            var o = x; if a >= 0 && a < x.count { o[a] = Int(k) }
+            r.shapes = [o, o]; r.bits = [nil, (64, false)]
+        case "LSTM", "GRU", "RNN":
+            guard let x, x.count == 3, ins.count > 2, let w = ins[1], w.count == 3 else { r.issue = "needs X and W shapes"; break }
+            let gates = n.opType == "LSTM" ? 4 : (n.opType == "GRU" ? 3 : 1)
+            let h = n.int("hidden_size") ?? (w[1] / gates)
+            let layout = n.int("layout") ?? 0
+            let (seq, batch) = layout == 0 ? (x[0], x[1]) : (x[1], x[0])
+            let dirs = w[0]
+            r.shapes = layout == 0 ? [[seq, dirs, batch, h], [dirs, batch, h], [dirs, batch, h]]
+                                   : [[batch, seq, dirs, h], [batch, dirs, h], [batch, dirs, h]]
+        case "DepthToSpace":
+            guard let x, x.count == 4, let b = n.int("blocksize"), b > 0 else { break }
+            r.shapes = [[x[0], x[1] / (b * b), x[2] * b, x[3] * b]]
+        case "SpaceToDepth":
+            guard let x, x.count == 4, let b = n.int("blocksize"), b > 0 else { break }
+            r.shapes = [[x[0], x[1] * b * b, x[2] / b, x[3] / b]]
+        case "OneHot":
+            guard let idx = x, ins.count > 1, let depth = vals[1]?.first else { break }
+            let a = n.int("axis") ?? -1
+            var o = idx; let pos = a < 0 ? idx.count + 1 + a : a
+            o.insert(Int(depth), at: min(max(pos, 0), o.count)); r.shapes = [o]
+        default:
+            r.issue = "no shape rule for \(n.domain.isEmpty ? "" : n.domain + "::")\(n.opType)"
+        }
+        return r
+    }
+
+    /// Builds a small constant by mapping each output coordinate to an input coordinate.
+    static func gatherValues(_ v: [Double], inShape: [Int], outShape: [Int], _ source: ([Int]) -> [Int]) -> [Double]? {
+        let n = volume(outShape)
+        guard n <= OpGraph.maxConstElements else { return nil }
+        var strides = Array(repeating: 1, count: inShape.count)
+        for d in stride(from: inShape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * inShape[d + 1] }
+        var out: [Double] = []; out.reserveCapacity(n)
+        var coord = Array(repeating: 0, count: outShape.count)
+        for _ in 0..<n {
+            let src = source(coord)
+            var flat = 0
+            for d in src.indices { guard src[d] >= 0 && src[d] < inShape[d] else { return nil }; flat += src[d] * strides[d] }
+            out.append(v[flat])
+            var d = outShape.count - 1
+            while d >= 0 { coord[d] += 1; if coord[d] < outShape[d] { break }; coord[d] = 0; d -= 1 }
+        }
+        return out
+    }
+
+    static func isIntegerBits(_ b: Int) -> Bool { b == 64 || b == 32 } // only used with known-int shape math
+
+    /// Spatial output size for Conv/Pool (explicit pads, auto_pad, ceil_mode, dilations).
+    static func convOutput(_ input: [Int], kernel k: [Int], node n: OpNode) -> [Int] {
+        let sp = input.count
+        let s = n.ints("strides") ?? Array(repeating: 1, count: sp)
+        let d = n.ints("dilations") ?? Array(repeating: 1, count: sp)
+        let p = n.ints("pads") ?? Array(repeating: 0, count: 2 * sp)
+        let ceilMode = (n.int("ceil_mode") ?? 0) != 0
+        let autoPad = n.string("auto_pad") ?? "NOTSET"
+        var out: [Int] = []
+        for i in 0..<sp {
+            let st = max(s[safe: i, 1], 1), ke = (k[safe: i, 1] - 1) * d[safe: i, 1] + 1
+            switch autoPad {
+            case "SAME_UPPER", "SAME_LOWER": out.append((input[i] + st - 1) / st)
+            case "VALID": out.append(max(0, (input[i] - ke) / st + 1))
+            default:
+                let num = input[i] + p[safe: i, 0] + p[safe: i + sp, 0] - ke
+                var o = (ceilMode ? (num + st - 1) / st : num / st) + 1
+                // ceil mode: the last window must start inside the input or left padding
+                if ceilMode && (o - 1) * st >= input[i] + p[safe: i, 0] { o -= 1 }
+                out.append(max(o, 0))
+            }
+        }
+        return out
+    }
+
+    /// (bits, isFloat) of an ONNX TensorProto.DataType code.
+    public static func onnxTypeInfo(_ code: Int) -> (Int, Bool) {
+        switch code {
+        case 1: return (32, true); case 2, 3: return (8, false); case 4, 5: return (16, false); case 6, 12: return (32, false)
+        case 7, 13: return (64, false); case 9: return (8, false); case 10, 16: return (16, true); case 11: return (64, true)
+        case 14: return (64, true); case 15: return (128, true); case 17, 18, 19, 20, 24: return (8, true)
+        case 21, 22: return (4, false); case 23: return (4, true); case 25, 26: return (2, false)
+        default: return (32, true)
+        }
+    }
+}
+
+/// A parsed einsum equation (explicit `->` form, or implicit output in alphabetical order).
+struct EinsumSpec {
+    var inputs: [[Character]]
+    var output: [Character]
+    init?(_ equation: String) {
+        let eq = equation.replacingOccurrences(of: " ", with: "")
+        if eq.contains("...") { return nil }
+        let parts = eq.components(separatedBy: "->")
+        inputs = parts[0].split(separator: ",", omittingEmptySubsequences: false).map { Array($0) }
+        if parts.count > 1 { output = Array(parts[1]) } else {
+            var counts: [Character: Int] = [:]
+            for s in inputs { for c in s { counts[c, default: 0] += 1 } }
+            output = counts.filter { $0.value == 1 }.keys.sorted()
+        }
+    }
+    func sizes(_ shapes: [[Int]]) -> [Character: Int] {
+        var m: [Character: Int] = [:]
+        for (s, sh) in zip(inputs, shapes) { for (c, d) in zip(s, sh) { m[c] = max(m[c] ?? 1, d) } }
+        return m
+    }
+    func outputShape(_ shapes: [[Int]]) -> [Int] { let m = sizes(shapes); return output.map { m[$0] ?? 1 } }
+    /// Product of every distinct index size: the multiply count of a direct evaluation.
+    func macs(_ shapes: [[Int]]) -> Int { sizes(shapes).values.reduce(1) { satMul($0, $1) } }
+}
+
+/// Saturating multiply: shapes come from user files, so overflow must not trap.
+@inline(__always) func satMul(_ a: Int, _ b: Int) -> Int {
+    let (r, o) = a.multipliedReportingOverflow(by: b)
+    return o ? Int.max : r
+}
+
+extension Array where Element == Int {
+    subscript(safe i: Int, fallback: Int) -> Int { i >= 0 && i < count ? self[i] : fallback }
+}

@@ -1,0 +1,120 @@
+// The Graphsmith language as the kernel core sees it: the `KernelInterpreter` that parses
+// cells, runs their commands against the session, and answers completion, inspection
+// and is-complete requests from the command table.
+
+import Foundation
+import JupyterKernel
+
+/// Runs Graphsmith cells against a live session.
+public final class CellInterpreter: KernelInterpreter {
+    /// The session's state. Commands change it only when they succeed.
+    public private(set) var session: Session
+    /// The commands this interpreter knows.
+    public let table: CommandTable
+
+    public init(workingDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                table: CommandTable = .standard) {
+        self.session = Session(workingDirectory: workingDirectory)
+        self.table = table
+    }
+
+    public var kernelInfo: KernelInfo {
+        KernelInfo(
+            implementation: "graphsmith", implementationVersion: GraphsmithVersion.string,
+            languageName: "graphsmith", languageVersion: GraphsmithVersion.string,
+            mimetype: "text/x-graphsmith", fileExtension: ".gsm", pygmentsLexer: "bash", codemirrorMode: "shell",
+            banner: "Graphsmith \(GraphsmithVersion.string): explore and change ML model graphs. Type `help` to start.",
+            helpLinks: [("Graphsmith commands", "https://github.com/graphsmith/graphsmith#commands")])
+    }
+
+    // MARK: Execute
+
+    public func execute(_ request: ExecuteRequest, context: ExecutionContext) -> ExecuteOutcome {
+        let source = CellSource(request.code)
+        let output = CommandOutput(context: context)
+        let parsed: [ParsedLine]
+        do {
+            parsed = try parse(source)
+        } catch let error as CellError {
+            return .error(error.kernelError(in: source))
+        } catch {
+            return .error(KernelError(name: "SyntaxError", value: "\(error)"))
+        }
+        // Without stop-on-error the remaining commands still run. Earlier errors are published
+        // as they happen; the last one becomes the reply, which the core publishes in order.
+        var pending: KernelError?
+        for line in parsed {
+            do {
+                try run(line, output: output)
+            } catch {
+                let kernelError = (error as? CellError)?.kernelError(in: source)
+                    ?? KernelError(name: "CommandError", value: "\(error)")
+                if request.stopOnError { return .error(kernelError) }
+                if let earlier = pending { context.error(earlier) }
+                pending = kernelError
+            }
+        }
+        if let pending { return .error(pending) }
+        return .ok()
+    }
+
+    /// Parses every line first, so a syntax error anywhere runs nothing (as Python does).
+    func parse(_ source: CellSource) throws -> [ParsedLine] {
+        if let stray = source.strayCloser {
+            throw CellError(.syntax, "this closing bracket has no opening one", at: stray)
+        }
+        return try source.lines.map { line in
+            try LineParser.parse(line) { [table] name in table[name]?.style }
+        }
+    }
+
+    private func run(_ line: ParsedLine, output: CommandOutput) throws {
+        switch line {
+        case .assignment(let name, let value, let location):
+            if table[name] != nil {
+                throw CellError(.syntax, "'\(name)' is a command and cannot be a variable name", at: location)
+            }
+            session.variables[name] = try ExprEvaluator(variables: session.variables).evaluate(value)
+        case .command(let name, let location, let words, let expression, let end):
+            guard let spec = table[name] else {
+                let hint = Suggest.closest(to: name, in: table.names).map { "; did you mean '\($0)'?" }
+                    ?? "; `help` lists the commands"
+                throw CellError(.command, "unknown command '\(name)'\(hint)", at: location)
+            }
+            let invocation = try Invocation.resolve(spec: spec, location: location, words: words, expression: expression,
+                                                    end: end, variables: session.variables)
+            var working = session
+            try spec.run(&working, invocation, output)
+            session = working
+        }
+    }
+
+    // MARK: Is complete
+
+    public func isComplete(code: String) -> Completeness {
+        let source = CellSource(code)
+        if source.strayCloser != nil { return .invalid }
+        if source.endsIncomplete { return .incomplete(indent: "") }
+        do {
+            _ = try parse(source)
+            return .complete
+        } catch {
+            return .invalid
+        }
+    }
+
+    // MARK: Complete and inspect
+
+    public func complete(code: String, cursorPosition: Int) -> CompletionResult {
+        Completer(table: table, session: session).complete(code: code, cursor: cursorPosition)
+    }
+
+    public func inspect(code: String, cursorPosition: Int, detailLevel: Int) -> InspectionResult {
+        Inspector(table: table, session: session).inspect(code: code, cursor: cursorPosition, detailLevel: detailLevel)
+    }
+}
+
+/// The version reported in kernel_info and `graphsmith --version`.
+public enum GraphsmithVersion {
+    public static let string = "0.1.0"
+}

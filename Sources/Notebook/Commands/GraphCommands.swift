@@ -1,0 +1,384 @@
+// Graph commands: loading and switching graphs, and looking at them (`summary`, `tree`,
+// `info`, `find`) and writing them out (`export`).
+
+import Foundation
+import GraphFormats
+import GraphIR
+import JupyterKernel
+
+enum GraphCommands {
+    static let family = "Graphs"
+
+    static let commands: [CommandSpec] = [
+        CommandSpec(
+            name: "load", family: family,
+            summary: "Load an ONNX model into the session",
+            usage: "load PATH [as NAME]",
+            positionals: [Parameter("path", .path, "the .onnx file, relative to the kernel's folder", required: true),
+                          Parameter("as", .keyword("as"), ""),
+                          Parameter("name", .string, "the name to use in the session", default: "the file name")],
+            details: "External data files are found next to the model and mapped, not read. The new graph becomes current.",
+            examples: ["load models/tiny_bert.onnx", "load resnet50.onnx as r50"]
+        ) { session, inv, out in
+            let path = try inv.requiredString("path")
+            let url = session.resolvePath(path)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw inv.error(.file, "no such file '\(path)' (looked in \(session.workingDirectory.path))", at: "path")
+            }
+            let started = Date()
+            let model: Model
+            do {
+                model = try ONNXReader.load(url)
+            } catch let e as ONNXError {
+                throw inv.error(.model, "cannot load '\(path)': \(e)", at: "path")
+            } catch {
+                throw inv.error(.file, "cannot load '\(path)': \(error)", at: "path")
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let name = inv.string("name") ?? session.graphs.freeName(for: url)
+            guard name.unicodeScalars.first.map(LineParser.isIdentifierStart) ?? false else {
+                throw inv.error(.value, "graph name '\(name)' must start with a letter or _", at: "name")
+            }
+            let entry = GraphEntry(name: name, source: url, versions: [GraphVersion(model: model, origin: "load")])
+            session.graphs.put(entry)
+            let s = model.graph.summary()
+            out.print("Loaded \(name) from \(path): \(Format.grouped(s.nodeCount)) nodes"
+                + (s.totalNodeCount != s.nodeCount ? " (\(Format.grouped(s.totalNodeCount)) with subgraphs)" : "")
+                + ", \(Format.si(Double(s.parameterCount))) parameters, opset "
+                + (model.opsetVersion(for: "").map(String.init) ?? "?") + " in \(Format.number(seconds * 1000, digits: 3)) ms")
+        },
+        CommandSpec(
+            name: "graphs", family: family,
+            summary: "List the loaded graphs",
+            usage: "graphs",
+            examples: ["graphs"]
+        ) { session, _, out in
+            var table = Table(columns: [.init("name"), .init("current"), .init("nodes", numeric: true),
+                                        .init("versions", numeric: true), .init("source")])
+            for e in session.graphs.entries {
+                table.rows.append([Table.Cell(e.name), Table.Cell(e.name == session.graphs.currentName ? "*" : ""),
+                                   .int(e.graph.nodes.count), .int(e.versions.count), Table.Cell(e.source.path)])
+            }
+            out.display(table.rows.isEmpty ? OutputBundle(text: "No graphs loaded. Use `load PATH`.") : table.bundle)
+        },
+        CommandSpec(
+            name: "use", family: family,
+            summary: "Make a loaded graph the current one",
+            usage: "use NAME",
+            positionals: [Parameter("name", .graphName, "a loaded graph", required: true)],
+            examples: ["use r50"]
+        ) { session, inv, out in
+            let name = try inv.requiredString("name")
+            guard session.graphs.use(name) else { throw unknownGraph(name, session, inv) }
+            out.print("Current graph: \(name)")
+        },
+        CommandSpec(
+            name: "close", family: family,
+            summary: "Remove a graph from the session",
+            usage: "close NAME",
+            positionals: [Parameter("name", .graphName, "a loaded graph", required: true)],
+            examples: ["close r50"]
+        ) { session, inv, out in
+            let name = try inv.requiredString("name")
+            guard session.graphs.close(name) else { throw unknownGraph(name, session, inv) }
+            out.print("Closed \(name)." + (session.graphs.currentName.map { " Current graph: \($0)" } ?? ""))
+        },
+        CommandSpec(
+            name: "summary", family: family,
+            summary: "Counts, op histogram, parameters, inputs and outputs of a graph",
+            usage: "summary [GRAPH]",
+            positionals: [Parameter("graph", .graphName, "a loaded graph", default: "the current graph")],
+            examples: ["summary", "summary r50"]
+        ) { session, inv, out in
+            let entry = try graphArgument(session, inv, "summary")
+            out.display(summaryBundle(entry))
+        },
+        CommandSpec(
+            name: "tree", family: family,
+            summary: "Show the module hierarchy with node counts",
+            usage: "tree [PATH] [depth=N]",
+            positionals: [Parameter("path", .nodeOrPath, "a hierarchy path such as /encoder/layer.0", default: "/")],
+            options: [Parameter("depth", .int, "levels to show below PATH", default: "3")],
+            examples: ["tree", "tree /encoder depth=1"]
+        ) { session, inv, out in
+            let entry = try session.currentGraph(for: "tree")
+            let text = inv.string("path") ?? "/"
+            guard let root = entry.hierarchyPath(text) else {
+                throw inv.error(.lookup, "no hierarchy path '\(text)' in \(entry.name); `tree` shows the paths", at: "path")
+            }
+            let depth = inv.int("depth") ?? 3
+            guard depth >= 0 else { throw inv.error(.value, "depth must be 0 or more", at: "depth") }
+            out.display(treeBundle(entry, root: root, depth: depth))
+        },
+        CommandSpec(
+            name: "info", family: family,
+            summary: "Everything about one node: op, attributes, inputs, outputs, hierarchy",
+            usage: "info NODE",
+            positionals: [Parameter("node", .node, "a node name, or its id as n12", required: true)],
+            examples: ["info /encoder/layer.0/attention/self/Softmax", "info n12"]
+        ) { session, inv, out in
+            let entry = try session.currentGraph(for: "info")
+            let text = try inv.requiredString("node")
+            guard let node = entry.node(named: text) else { throw unknownNode(text, entry, inv) }
+            out.display(nodeBundle(node, entry))
+        },
+        CommandSpec(
+            name: "find", family: family,
+            summary: "Find nodes by name pattern, op type or hierarchy path",
+            usage: "find [PATTERN] [op=TYPE] [path=PATH] [limit=N]",
+            positionals: [Parameter("pattern", .string, "text in the node name; * and ? are wildcards", default: "any")],
+            options: [Parameter("op", .opType, "only nodes of this op type"),
+                      Parameter("path", .nodeOrPath, "only nodes under this hierarchy path"),
+                      Parameter("limit", .int, "at most this many rows", default: "50")],
+            examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1"]
+        ) { session, inv, out in
+            let entry = try session.currentGraph(for: "find")
+            var under: Set<NodeID>? = nil
+            if let p = inv.string("path") {
+                guard let path = entry.hierarchyPath(p) else {
+                    throw inv.error(.lookup, "no hierarchy path '\(p)' in \(entry.name)", at: "path")
+                }
+                under = Set(entry.hierarchy.nodes(under: path))
+            }
+            let matcher = inv.string("pattern").map(NamePattern.init)
+            let op = inv.string("op")
+            let limit = max(1, inv.int("limit") ?? 50)
+            let found = entry.graph.nodes.filter { n in
+                (op == nil || n.opType == op) && (under?.contains(n.id) ?? true) && (matcher?.matches(n.name) ?? true)
+            }
+            var table = Table(columns: [.init("id"), .init("name"), .init("op"), .init("outputs")],
+                              title: "\(found.count) node(s)" + (found.count > limit ? ", first \(limit) shown" : ""))
+            for n in found.prefix(limit) {
+                table.rows.append([Table.Cell(n.id.description), Table.Cell(n.name), Table.Cell(n.qualifiedOpType),
+                                   Table.Cell(n.outputs.map { typeText(entry.graph.type(of: $0)) }.joined(separator: ", "))])
+            }
+            var bundle = table.bundle
+            bundle.json = ["count": .int(Int64(found.count)), "nodes": .array(found.prefix(limit).map {
+                ["id": .string($0.id.description), "name": .string($0.name), "op": .string($0.qualifiedOpType)]
+            })]
+            out.display(bundle)
+        },
+        CommandSpec(
+            name: "export", family: family,
+            summary: "Write the current graph as ONNX or Model Explorer JSON",
+            usage: "export PATH [format=onnx|model-explorer] [external_data=true]",
+            positionals: [Parameter("path", .path, "the file to write", required: true)],
+            options: [Parameter("format", .choice(["onnx", "model-explorer"]), "file format", default: "from the extension, else onnx"),
+                      Parameter("external_data", .bool, "ONNX only: write large tensors to PATH.data", default: "false"),
+                      Parameter("graph", .graphName, "which graph", default: "the current graph")],
+            examples: ["export out/tiny.onnx", "export big.onnx external_data=true", "export tiny.json format=model-explorer"]
+        ) { session, inv, out in
+            let entry = try graphArgument(session, inv, "export")
+            let path = try inv.requiredString("path")
+            let url = session.resolvePath(path)
+            let format = inv.string("format") ?? (url.pathExtension.lowercased() == "json" ? "model-explorer" : "onnx")
+            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            do {
+                if format == "model-explorer" {
+                    let json = ModelExplorerExporter.export(entry.model, label: entry.name)
+                    try Data(json.utf8).write(to: url)
+                } else {
+                    try ONNXWriter.save(entry.model, to: url, externalData: inv.bool("external_data") ?? false)
+                }
+            } catch let e as ONNXError {
+                throw inv.error(.file, "cannot write '\(path)': \(e)", at: "path")
+            } catch {
+                throw inv.error(.file, "cannot write '\(path)': \(error.localizedDescription)", at: "path")
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+            out.print("Wrote \(entry.name) as \(format) to \(path) (\(Format.bytes(Double(size))))")
+        },
+    ]
+
+    // MARK: Helpers
+
+    static func graphArgument(_ session: Session, _ inv: Invocation, _ command: String) throws -> GraphEntry {
+        if let name = inv.string("graph") {
+            guard let e = session.graphs[name] else { throw unknownGraph(name, session, inv) }
+            return e
+        }
+        return try session.currentGraph(for: command)
+    }
+
+    static func unknownGraph(_ name: String, _ session: Session, _ inv: Invocation) -> CellError {
+        let names = session.graphs.entries.map(\.name)
+        let hint = Suggest.closest(to: name, in: names).map { "; did you mean '\($0)'?" }
+            ?? (names.isEmpty ? "; none is loaded" : "; loaded: \(names.joined(separator: ", "))")
+        return CellError(.lookup, "no graph named '\(name)'\(hint)", at: inv.values.values.first { $0.value.displayString == name }?.location ?? inv.location)
+    }
+
+    static func unknownNode(_ text: String, _ entry: GraphEntry, _ inv: Invocation) -> CellError {
+        let near = entry.graph.nodes.lazy.map(\.name).filter { $0.localizedCaseInsensitiveContains(text) }.prefix(3)
+        let hint = near.isEmpty ? "; `find TEXT` searches node names" : "; similar: \(near.joined(separator: ", "))"
+        return inv.error(.lookup, "no node '\(text)' in \(entry.name)\(hint)", at: "node")
+    }
+
+    /// numpy-style dtype names (`float32`, not ONNX's `float`), as users of both read them.
+    static func dtypeName(_ e: ElementType) -> String {
+        switch e {
+        case .float: return "float32"
+        case .double: return "float64"
+        default: return e.name
+        }
+    }
+
+    /// `float32[batch,seq,64]` style text for a value type.
+    static func typeText(_ type: ValueType?) -> String {
+        guard let type else { return "?" }
+        if case .tensor(let e, let shape) = type {
+            return dtypeName(e) + (shape.map { "[" + $0.dims.map(\.description).joined(separator: ",") + "]" } ?? "[...]")
+        }
+        return type.description
+    }
+
+    static func shapeJSON(_ type: ValueType?) -> JSONValue {
+        guard let shape = type?.shape else { return .null }
+        return .array(shape.dims.map { d in
+            switch d {
+            case .known(let v): return .int(v)
+            case .symbolic(let s): return .string(s)
+            case .unknown: return .string("?")
+            }
+        })
+    }
+
+    static func pathText(_ path: [String]) -> String { "/" + path.joined(separator: "/") }
+
+    // MARK: Bundles
+
+    static func summaryBundle(_ entry: GraphEntry) -> OutputBundle {
+        let model = entry.model
+        let g = model.graph
+        let s = g.summary()
+        var facts = Table(columns: [.init("property"), .init("value")], title: "\(entry.name): \(entry.source.lastPathComponent)")
+        facts.rows = [
+            ["nodes", Table.Cell(Format.grouped(s.nodeCount))],
+            ["nodes incl. subgraphs", Table.Cell(Format.grouped(s.totalNodeCount))],
+            ["parameters", Table.Cell("\(Format.grouped(s.parameterCount)) (\(Format.bytes(Double(s.parameterBytes))))")],
+            ["initializers", Table.Cell("\(Format.grouped(s.initializerCount)) (\(Format.bytes(Double(s.initializerBytes))))")],
+            ["opsets", Table.Cell(model.opsetImports.map { "\($0.domain.isEmpty ? "ai.onnx" : $0.domain) \($0.version)" }.joined(separator: ", "))],
+            ["ir version", Table.Cell(String(model.irVersion))],
+            ["producer", Table.Cell([model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " "))],
+            ["hierarchy", Table.Cell(entry.hierarchy.isFlat ? "flat" : "\(entry.hierarchy.children(of: []).count) top-level scopes")],
+        ]
+        var io = Table(columns: [.init("kind"), .init("name"), .init("type")], title: "Inputs and outputs")
+        for v in g.inputs where g.initializer(named: v.name) == nil { io.rows.append(["input", Table.Cell(v.name), Table.Cell(typeText(v.type))]) }
+        for v in g.outputs { io.rows.append(["output", Table.Cell(v.name), Table.Cell(typeText(v.type))]) }
+        var ops = Table(columns: [.init("op"), .init("count", numeric: true)], title: "Op histogram")
+        ops.rows = s.opHistogramRows.map { [Table.Cell($0.op), .int($0.count)] }
+
+        func ioJSON(_ infos: [ValueInfo]) -> JSONValue {
+            .array(infos.map { v in
+                ["name": .string(v.name), "dtype": v.type?.elementType.map { .string(dtypeName($0)) } ?? .null, "shape": shapeJSON(v.type)]
+            })
+        }
+        var histogram: [String: JSONValue] = [:]
+        for (op, count) in s.opHistogram { histogram[op] = .int(Int64(count)) }
+        var opsets: [String: JSONValue] = [:]
+        for o in model.opsetImports { opsets[o.domain.isEmpty ? "ai.onnx" : o.domain] = .int(o.version) }
+        let json: JSONValue = .object([
+            "nodes": .int(Int64(s.nodeCount)), "nodes_total": .int(Int64(s.totalNodeCount)),
+            "op_histogram": .object(histogram),
+            "parameters": .int(Int64(s.parameterCount)), "parameter_bytes": .int(Int64(s.parameterBytes)),
+            "inputs": ioJSON(g.inputs.filter { g.initializer(named: $0.name) == nil }), "outputs": ioJSON(g.outputs),
+            "opsets": .object(opsets),
+        ])
+        return OutputBundle(text: [facts.text, io.text, ops.text].joined(separator: "\n\n"),
+                            html: "<div class=\"gs-summary\">" + facts.html + io.html + ops.html + "</div>", json: json)
+    }
+
+    static func treeBundle(_ entry: GraphEntry, root: [String], depth: Int) -> OutputBundle {
+        let h = entry.hierarchy
+        var lines: [String] = ["\(pathText(root))  (\(Format.grouped(h.count(under: root))) nodes)"]
+        var html = "<div class=\"gs-tree\" style=\"font-family:monospace\"><details open><summary>\(HTML.escape(pathText(root))) "
+            + "<span style=\"color:#777\">(\(h.count(under: root)) nodes)</span></summary>"
+        var json: [JSONValue] = []
+        // Iterative walk: (path, level, isClosingMarker).
+        var stack: [([String], Int, Bool)] = h.children(of: root).reversed().map { (root + [$0], 1, false) }
+        while let (path, level, closing) = stack.popLast() {
+            if closing { html += "</details></div>"; continue }
+            let count = h.count(under: path)
+            let direct = h.nodes(directlyIn: path).count
+            let kids = h.children(of: path)
+            let indent = String(repeating: "  ", count: level)
+            lines.append("\(indent)\(path.last ?? "")  \(Format.grouped(count))" + (kids.isEmpty || direct == 0 ? "" : " (\(direct) direct)"))
+            json.append(["path": .string(pathText(path)), "nodes": .int(Int64(count)), "children": .int(Int64(kids.count))])
+            html += "<div style=\"margin-left:1.2em\"><details\(level < 2 ? " open" : "")><summary>\(HTML.escape(path.last ?? "")) "
+                + "<span style=\"color:#777\">\(count)</span></summary>"
+            stack.append((path, level, true))
+            if level < depth {
+                for child in kids.reversed() { stack.append((path + [child], level + 1, false)) }
+            } else if !kids.isEmpty {
+                lines.append(indent + "  … \(kids.count) more scope(s)")
+            }
+        }
+        html += "</details></div>"
+        return OutputBundle(text: lines.joined(separator: "\n"), html: html,
+                            json: ["root": .string(pathText(root)), "nodes": .int(Int64(h.count(under: root))), "paths": .array(json)])
+    }
+
+    static func nodeBundle(_ node: Node, _ entry: GraphEntry) -> OutputBundle {
+        let g = entry.graph
+        var t = Table(columns: [.init("field"), .init("value")], title: "\(node.id) \(node.name.isEmpty ? "(unnamed)" : node.name)")
+        t.rows.append(["op", Table.Cell(node.qualifiedOpType)])
+        t.rows.append(["hierarchy", Table.Cell(pathText(entry.hierarchy.path(of: node.id)))])
+        for (i, input) in node.inputs.enumerated() {
+            let from: String
+            if input.isEmpty { from = "(omitted)" } else if g.initializer(named: input) != nil { from = "initializer" } else {
+                from = g.producerNode(of: input).map { "from \($0.id) \($0.name)" } ?? "graph input"
+            }
+            t.rows.append([Table.Cell("input \(i)"), Table.Cell(input.isEmpty ? "—" : "\(input): \(typeText(g.type(of: input))) \(from)")])
+        }
+        for (i, output) in node.outputs.enumerated() {
+            let users = g.uses(of: output).map(\.node.description)
+            t.rows.append([Table.Cell("output \(i)"), Table.Cell("\(output): \(typeText(g.type(of: output)))"
+                + (users.isEmpty ? "" : " to \(users.joined(separator: ", "))"))])
+        }
+        for a in node.attributes {
+            var shown = a.value.displayString
+            if shown.count > 120 { shown = String(shown.prefix(117)) + "..." }
+            t.rows.append([Table.Cell("attr \(a.name)"), Table.Cell(shown)])
+        }
+        for (k, v) in node.annotations.sorted(by: { $0.key < $1.key }) { t.rows.append([Table.Cell("note \(k)"), Table.Cell(v)]) }
+        if !node.provenance.isEmpty {
+            t.rows.append(["provenance", Table.Cell(node.provenance.map(\.description).joined(separator: ", "))])
+        }
+        for (field, f) in entry.fields.sorted(by: { $0.key < $1.key }) {
+            if let v = f.values[node.id] { t.rows.append([Table.Cell(field), .number(v)]) }
+        }
+        var b = t.bundle
+        b.json = [
+            "id": .string(node.id.description), "name": .string(node.name), "op": .string(node.qualifiedOpType),
+            "path": .string(pathText(entry.hierarchy.path(of: node.id))),
+            "inputs": .array(node.inputs.map { .string($0) }), "outputs": .array(node.outputs.map { .string($0) }),
+            "attributes": .object(Dictionary(node.attributes.map { ($0.name, JSONValue.string($0.value.displayString)) }, uniquingKeysWith: { $1 })),
+        ]
+        return b
+    }
+}
+
+/// A node-name pattern: plain text matches anywhere; `*` and `?` are wildcards.
+struct NamePattern {
+    let text: String
+    init(_ text: String) { self.text = text }
+
+    func matches(_ name: String) -> Bool {
+        if text == "any" || text == "*" { return true }
+        if !text.contains("*") && !text.contains("?") { return name.localizedCaseInsensitiveContains(text) }
+        return NamePattern.glob(Array(text.lowercased().unicodeScalars), Array(name.lowercased().unicodeScalars))
+    }
+
+    /// Iterative glob match with backtracking on the last `*`.
+    static func glob(_ p: [Unicode.Scalar], _ s: [Unicode.Scalar]) -> Bool {
+        var (pi, si) = (0, 0)
+        var star = -1, mark = 0
+        while si < s.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == s[si]) { pi += 1; si += 1 }
+            else if pi < p.count && p[pi] == "*" { star = pi; mark = si; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; si = mark }
+            else { return false }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}

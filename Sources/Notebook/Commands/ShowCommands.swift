@@ -1,0 +1,129 @@
+// `show`: draws the current graph as SVG with an HTML pan/zoom viewer, collapsed to about
+// 150 boxes by default, with focus, depth, direction, highlights and overlays of any
+// per-node figure the session holds (from `estimate`, or a Model Explorer node-data file).
+
+import Foundation
+import GraphIR
+import GraphRendering
+
+/// The renderer and its per-group layout cache for one graph version, kept between cells so
+/// expanding one group reuses the layouts of the others. Only the shell thread touches it.
+final class RenderState: @unchecked Sendable {
+    let versionCount: Int
+    let renderer: GraphRenderer
+    let cache = LayoutCache()
+
+    init(entry: GraphEntry) throws {
+        versionCount = entry.versions.count
+        renderer = try GraphRenderer(entry.graph, hierarchy: entry.hierarchy)
+    }
+}
+
+enum ShowCommands {
+    static let family = "Drawings"
+
+    static let commands: [CommandSpec] = [
+        CommandSpec(
+            name: "show", family: family,
+            summary: "Draw the current graph (collapsed to ~150 boxes; focus, expand, overlay)",
+            usage: "show [PATH|all] [depth=N] [overlay=FIELD] [direction=TB|LR]",
+            positionals: [Parameter("path", .nodeOrPath, "a hierarchy path to open, or `all` to expand everything", default: "the default view")],
+            options: [Parameter("depth", .int, "levels to open below PATH", default: "1"),
+                      Parameter("overlay", .string, "color nodes by a per-node field (latency, flops, bytes, energy, ...)"),
+                      Parameter("overlay_file", .path, "a Model Explorer node-data JSON file to color by"),
+                      Parameter("rollup", .choice(["sum", "max", "mean"]), "how collapsed groups combine the overlay", default: "by field"),
+                      Parameter("direction", .choice(["TB", "LR"]), "layout direction", default: "TB"),
+                      Parameter("highlight", .list(.node), "nodes to outline"),
+                      Parameter("boxes", .int, "box budget of the default view", default: "150"),
+                      Parameter("labels", .bool, "tensor shapes on edges", default: "true"),
+                      Parameter("graph", .graphName, "which graph", default: "the current graph")],
+            details: "Groups are module scopes (/encoder/layer.0/...). A collapsed group shows its name, node count and the "
+                + "overlay's rolled-up figure. The HTML view pans with drag, zooms with the wheel and has a search box.",
+            examples: ["show", "show /encoder/layer.0 depth=2", "show all direction=LR", "estimate hw=h100-sxm5\nshow overlay=latency"]
+        ) { session, inv, out in
+            let entry = try GraphCommands.graphArgument(session, inv, "show")
+            var options = RenderOptions()
+            if let path = inv.string("path") {
+                if path == "all" {
+                    options.expandAll = true
+                } else if let components = entry.hierarchyPath(path) {
+                    options.focusPath = components.joined(separator: "/")
+                    options.depth = inv.int("depth") ?? 1
+                } else if let node = entry.node(named: path) {
+                    options.focusPath = node.id.description
+                    options.highlighted.insert(node.id.description)
+                } else {
+                    throw inv.error(.lookup, "no hierarchy path or node '\(path)' in \(entry.name); `tree` lists the paths", at: "path")
+                }
+            }
+            if let d = inv.int("depth"), d < 0 { throw inv.error(.value, "depth must be 0 or more", at: "depth") }
+            if let b = inv.int("boxes") {
+                guard b >= 1 else { throw inv.error(.value, "boxes must be at least 1", at: "boxes") }
+                options.maxVisibleBoxes = b
+            }
+            options.direction = inv.string("direction") == "LR" ? .leftToRight : .topToBottom
+            options.edgeLabels = inv.bool("labels") ?? true
+            for item in inv.list("highlight") ?? [] {
+                let name = item.displayString
+                guard let node = entry.node(named: name) else {
+                    throw inv.error(.lookup, "no node '\(name)' to highlight in \(entry.name)", at: "highlight")
+                }
+                options.highlighted.insert(node.id.description)
+            }
+            options.overlay = try overlay(entry, session, inv)
+            let state = try renderState(for: entry, in: &session)
+            let result: RenderResult
+            do {
+                result = try state.renderer.render(options, cache: state.cache)
+            } catch {
+                throw inv.error(.model, "cannot draw \(entry.name): \(error)")
+            }
+            var bundle = OutputBundle(text: "\(entry.name): \(result.stats.summary)", html: result.html, svg: result.svg)
+            bundle.json = ["nodes": .int(Int64(result.stats.totalNodes)), "visible_nodes": .int(Int64(result.stats.visibleNodes)),
+                           "collapsed_groups": .int(Int64(result.stats.collapsedGroups)), "edges": .int(Int64(result.stats.edges)),
+                           "crossings": .int(Int64(result.stats.crossings)),
+                           "layout_ms": .double(result.stats.layoutSeconds * 1000), "svg_ms": .double(result.stats.writeSeconds * 1000)]
+            out.display(bundle)
+        },
+    ]
+
+    /// The cached renderer for the entry's latest version, made on first use.
+    static func renderState(for entry: GraphEntry, in session: inout Session) throws -> RenderState {
+        if let s = entry.renderState, s.versionCount == entry.versions.count { return s }
+        let state: RenderState
+        do { state = try RenderState(entry: entry) } catch {
+            throw CellError(.model, "cannot draw \(entry.name): \(error)")
+        }
+        session.graphs.modify(entry.name) { $0.renderState = state }
+        return state
+    }
+
+    static func overlay(_ entry: GraphEntry, _ session: Session, _ inv: Invocation) throws -> Overlay? {
+        let rollup = inv.string("rollup").flatMap(Overlay.Rollup.init(rawValue:))
+        if let file = inv.string("overlay_file") {
+            let url = session.resolvePath(file)
+            let data: Data
+            do { data = try Data(contentsOf: url) } catch {
+                throw inv.error(.file, "cannot read '\(file)': \(error.localizedDescription)", at: "overlay_file")
+            }
+            do {
+                var o = try Overlay(modelExplorerJSON: data)
+                if let rollup { o.rollup = rollup }
+                return o
+            } catch {
+                throw inv.error(.value, "'\(file)' is not Model Explorer node data: \(error)", at: "overlay_file")
+            }
+        }
+        guard let name = inv.string("overlay") else { return nil }
+        guard let field = entry.fields[name] else {
+            let known = entry.fields.keys.sorted()
+            let hint = known.isEmpty ? "run `estimate` first to get latency, flops, bytes and energy"
+                : "fields: \(known.joined(separator: ", "))"
+            throw inv.error(.lookup, "\(entry.name) has no overlay field '\(name)'; \(hint)", at: "overlay")
+        }
+        var values: [String: Double] = [:]
+        for (id, v) in field.values where v.isFinite { values[id.description] = v }
+        return Overlay(name: field.unit.isEmpty ? name : "\(name) (\(field.unit))", values: values,
+                       rollup: rollup ?? Overlay.Rollup(rawValue: field.rollup.rawValue))
+    }
+}

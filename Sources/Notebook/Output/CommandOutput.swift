@@ -1,0 +1,105 @@
+// What a command publishes through: streams, displays, results, progress and interrupts.
+//
+// A thin layer over the kernel's `ExecutionContext` that speaks in `OutputBundle`s and
+// tables, and turns an interrupt into a `KeyboardInterrupt` error at the next check.
+
+import Foundation
+import JupyterKernel
+
+/// The output side of a running command.
+public struct CommandOutput {
+    /// The kernel context this command publishes through.
+    public let context: ExecutionContext
+
+    public init(context: ExecutionContext) {
+        self.context = context
+    }
+
+    /// Writes a line (a newline is added when missing) to stdout.
+    public func print(_ text: String) {
+        context.stream(.stdout, text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    /// Writes a line to stderr.
+    public func printError(_ text: String) {
+        context.stream(.stderr, text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    /// Shows a bundle as display_data.
+    public func display(_ bundle: OutputBundle, displayID: String? = nil) {
+        context.display(bundle.mimeBundle, displayID: displayID)
+    }
+
+    /// Replaces an earlier display with the same id.
+    public func update(_ bundle: OutputBundle, displayID: String) {
+        context.updateDisplay(bundle.mimeBundle, displayID: displayID)
+    }
+
+    /// Publishes the cell's value (Out[n]).
+    public func result(_ bundle: OutputBundle) {
+        context.executeResult(bundle.mimeBundle)
+    }
+
+    /// Clears the cell's output.
+    public func clear(wait: Bool) {
+        context.clearOutput(wait: wait)
+    }
+
+    /// Throws `KeyboardInterrupt` if the user interrupted; long loops call this often.
+    public func checkInterrupt() throws {
+        if context.isCancelled {
+            throw CellError(.interrupt, "interrupted by the user")
+        }
+    }
+
+    /// Starts a progress bar that later calls update in place.
+    public func startProgress(_ label: String, total: Int) -> Progress {
+        let progress = Progress(output: self, label: label, total: total,
+                                displayID: "gs-progress-\(UUID().uuidString.prefix(8))")
+        display(progress.bundle(done: 0), displayID: progress.displayID)
+        return progress
+    }
+}
+
+/// A progress bar shown with update_display_data (HTML bar plus a text fallback).
+public final class Progress {
+    let output: CommandOutput
+    let label: String
+    let total: Int
+    let displayID: String
+    private var lastShown = Date.distantPast
+    private var lastDone = 0
+
+    init(output: CommandOutput, label: String, total: Int, displayID: String) {
+        self.output = output
+        self.label = label
+        self.total = max(total, 1)
+        self.displayID = displayID
+    }
+
+    /// Reports `done` of `total` steps; redraws at most every 50 ms, and always at the end.
+    public func update(_ done: Int) {
+        lastDone = done
+        let now = Date()
+        guard done >= total || now.timeIntervalSince(lastShown) >= 0.05 else { return }
+        lastShown = now
+        output.update(bundle(done: done), displayID: displayID)
+    }
+
+    /// Marks the work finished.
+    public func finish() { lastShown = .distantPast; update(total) }
+
+    func bundle(done: Int) -> OutputBundle {
+        let fraction = min(1, Double(done) / Double(total))
+        let percent = Int((fraction * 100).rounded())
+        let filled = Int((fraction * 30).rounded())
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 30 - filled)
+        var b = OutputBundle(text: "\(label) [\(bar)] \(done)/\(total) (\(percent)%)")
+        b.html = """
+        <div class="gs-progress" style="font-family:sans-serif;font-size:12px">\(HTML.escape(label)) \
+        <progress value="\(done)" max="\(total)" style="width:240px;vertical-align:middle"></progress> \
+        \(done)/\(total) (\(percent)%)</div>
+        """
+        return b
+    }
+}

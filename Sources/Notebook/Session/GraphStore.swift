@@ -1,0 +1,125 @@
+// The graphs a session holds: each under a name, with its list of versions (`@0` as
+// loaded; edits and passes append more) and the per-node figures other commands attach
+// (overlay fields such as `latency` or `flops`). One graph is current.
+
+import Foundation
+import GraphIR
+
+/// One state of a graph. Versions are cheap: graphs share storage and tensor bytes.
+public struct GraphVersion: Sendable {
+    public var model: Model
+    /// The module hierarchy of this version, computed once.
+    public var hierarchy: Hierarchy
+    /// What made this version (`load`, a pass name, an edit).
+    public var origin: String
+
+    public init(model: Model, origin: String) {
+        self.model = model
+        self.hierarchy = Hierarchy(model.graph)
+        self.origin = origin
+    }
+}
+
+/// A per-node figure a command attached, for overlays and rollups.
+public struct NodeField: Sendable {
+    public var values: [NodeID: Double]
+    /// How the figure rolls up onto collapsed groups.
+    public var rollup: Rollup
+    /// The unit shown in legends (`s`, `FLOP`, `B`, `J`).
+    public var unit: String
+
+    public enum Rollup: String, Sendable { case sum, max, mean }
+
+    public init(values: [NodeID: Double], rollup: Rollup, unit: String) {
+        self.values = values
+        self.rollup = rollup
+        self.unit = unit
+    }
+}
+
+/// A named graph in the session.
+public struct GraphEntry: Sendable {
+    public var name: String
+    /// Where it was loaded from.
+    public var source: URL
+    public var versions: [GraphVersion]
+    /// Per-node figures by field name, for the latest version.
+    public var fields: [String: NodeField] = [:]
+    /// The drawing state of the latest version (renderer plus layout cache), made by `show`.
+    var renderState: RenderState?
+
+    /// The latest version.
+    public var current: GraphVersion { versions[versions.count - 1] }
+    public var model: Model { current.model }
+    public var graph: Graph { current.model.graph }
+    public var hierarchy: Hierarchy { current.hierarchy }
+
+    /// Finds a node by name, or by id written `n12` / `#12`.
+    public func node(named text: String) -> Node? {
+        let g = graph
+        if let n = g.nodes.first(where: { $0.name == text }) { return n }
+        var digits = Substring(text)
+        if digits.hasPrefix("n") || digits.hasPrefix("#") { digits = digits.dropFirst() }
+        if let raw = Int(digits), let n = g.node(NodeID(raw)) { return n }
+        return nil
+    }
+
+    /// Parses `/a/b` (or `a/b`) into hierarchy components, if that path exists.
+    public func hierarchyPath(_ text: String) -> [String]? {
+        let parts = text.split(separator: "/").map(String.init)
+        if parts.isEmpty { return [] }
+        return hierarchy.count(under: parts) > 0 ? parts : nil
+    }
+}
+
+/// All graphs of a session, in load order.
+public struct GraphStore: Sendable {
+    public private(set) var entries: [GraphEntry] = []
+    /// The name of the current graph.
+    public private(set) var currentName: String?
+
+    public init() {}
+
+    /// The current graph, if any.
+    public var current: GraphEntry? { currentName.flatMap { self[$0] } }
+
+    public subscript(name: String) -> GraphEntry? { entries.first { $0.name == name } }
+
+    /// Adds or replaces `entry` and makes it current.
+    public mutating func put(_ entry: GraphEntry) {
+        if let i = entries.firstIndex(where: { $0.name == entry.name }) { entries[i] = entry } else { entries.append(entry) }
+        currentName = entry.name
+    }
+
+    /// Changes the entry named `name` in place.
+    public mutating func modify(_ name: String, _ body: (inout GraphEntry) throws -> Void) rethrows {
+        guard let i = entries.firstIndex(where: { $0.name == name }) else { return }
+        try body(&entries[i])
+    }
+
+    /// Makes `name` current; false if there is no such graph.
+    public mutating func use(_ name: String) -> Bool {
+        guard self[name] != nil else { return false }
+        currentName = name
+        return true
+    }
+
+    /// Removes `name`; the most recently loaded remaining graph becomes current.
+    public mutating func close(_ name: String) -> Bool {
+        guard let i = entries.firstIndex(where: { $0.name == name }) else { return false }
+        entries.remove(at: i)
+        if currentName == name { currentName = entries.last?.name }
+        return true
+    }
+
+    /// A free name derived from a file name: `resnet50`, then `resnet50_2`, ...
+    public func freeName(for url: URL) -> String {
+        var base = url.deletingPathExtension().lastPathComponent
+        base = String(base.unicodeScalars.map { LineParser.isIdentifierChar($0) ? Character($0) : "_" })
+        if base.isEmpty || !(base.unicodeScalars.first.map(LineParser.isIdentifierStart) ?? false) { base = "g_" + base }
+        var name = base
+        var k = 2
+        while self[name] != nil { name = "\(base)_\(k)"; k += 1 }
+        return name
+    }
+}

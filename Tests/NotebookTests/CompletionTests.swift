@@ -1,0 +1,67 @@
+import XCTest
+import JupyterKernel
+@testable import Notebook
+
+final class CompletionTests: XCTestCase {
+    func testCommandNames() {
+        let i = CellInterpreter()
+        let r = i.complete(code: "ec", cursorPosition: 2)
+        XCTAssertEqual(r.matches, ["echo"])
+        XCTAssertEqual(r.cursorStart, 0)
+        XCTAssertEqual(r.cursorEnd, 2)
+    }
+
+    func testFlagsOptionsAndVariables() {
+        let runner = CellRunner()
+        runner.run("batch = 1\nbig = 2")
+        let i = runner.interpreter
+        XCTAssertEqual(i.complete(code: "echo --st", cursorPosition: 9).matches, ["--stderr"])
+        let v = i.complete(code: "echo $b", cursorPosition: 7)
+        XCTAssertEqual(Set(v.matches), ["batch", "big"])
+        XCTAssertEqual(v.cursorStart, 6)
+        XCTAssertEqual(i.complete(code: "echo ${ba", cursorPosition: 9).matches, ["batch"])
+        XCTAssertEqual(i.complete(code: "print ba", cursorPosition: 8).matches, ["batch"])
+        XCTAssertEqual(i.complete(code: "help ", cursorPosition: 5).matches, [])
+    }
+
+    func testCursorCountsUnicodeScalars() {
+        let i = CellInterpreter()
+        // "é" written as e + combining acute is 2 scalars but 1 Character; the emoji is 1 scalar, 2 UTF-16 units.
+        let code = "echo e\u{301}🙂\nec"
+        let cursor = code.unicodeScalars.count
+        let r = i.complete(code: code, cursorPosition: cursor)
+        XCTAssertEqual(r.matches, ["echo"])
+        XCTAssertEqual(r.cursorStart, cursor - 2)
+        XCTAssertEqual(r.cursorEnd, cursor)
+    }
+
+    func testPathCompletion() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gs-complete-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("models/tiny.onnx").path, contents: Data())
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("models/tall.onnx").path, contents: Data())
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var session = Session(workingDirectory: dir)
+        session.variables = [:]
+        let completer = Completer(table: .standard, session: session)
+        let (top, skip0) = completer.pathCompletions("mo")
+        XCTAssertEqual(top, ["models/"])
+        XCTAssertEqual(skip0, 0)
+        let (inner, skip) = completer.pathCompletions("models/t")
+        XCTAssertEqual(inner, ["tall.onnx", "tiny.onnx"])
+        XCTAssertEqual(skip, 7)
+    }
+
+    func testInspect() {
+        let runner = CellRunner()
+        runner.run("batch = 8")
+        let i = runner.interpreter
+        let help = i.inspect(code: "echo", cursorPosition: 4, detailLevel: 0)
+        XCTAssertTrue(help.found)
+        XCTAssertTrue(help.data["text/plain"]?.stringValue?.contains("echo [--stderr] TEXT...") ?? false)
+        XCTAssertNotNil(help.data["text/html"])
+        let variable = i.inspect(code: "echo $batch", cursorPosition: 11, detailLevel: 0)
+        XCTAssertEqual(variable.data["text/plain"]?.stringValue, "batch: int = 8")
+        XCTAssertFalse(i.inspect(code: "zzz", cursorPosition: 3, detailLevel: 0).found)
+    }
+}

@@ -1,0 +1,112 @@
+"""The shipped notebooks, executed for real: tour.ipynb with nbclient (no errors, the rich
+MIME types present, summary figures equal to what the `onnx` package computes), and
+sweep.ipynb with papermill parameters."""
+from __future__ import annotations
+
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import numpy as np
+import onnx
+import pytest
+from nbclient import NotebookClient
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+NOTEBOOKS = REPO / "notebooks"
+
+
+def run_notebook(name: str, tmp_path: pathlib.Path) -> nbformat.NotebookNode:
+    work = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns("out", "*.html"))
+    nb = nbformat.read(work / name, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="graphsmith", resources={"metadata": {"path": str(work)}}).execute()
+    return nb
+
+
+def outputs_of(nb, source_start: str):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith(source_start):
+            return cell.outputs
+    raise AssertionError(f"no cell starting with {source_start!r}")
+
+
+def expected_summary(path: pathlib.Path) -> dict:
+    model = onnx.load(str(path))
+    g = model.graph
+    floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.DOUBLE}
+    params = sum(int(np.prod(t.dims)) for t in g.initializer if t.data_type in floats)
+    for n in g.node:
+        if n.op_type == "Constant":
+            for a in n.attribute:
+                if a.name == "value" and a.t.data_type in floats:
+                    params += int(np.prod(a.t.dims))
+    inits = {t.name for t in g.initializer}
+
+    def io(values):
+        out = []
+        for v in values:
+            if v.name in inits:
+                continue
+            tt = v.type.tensor_type
+            dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type).name
+            shape = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in tt.shape.dim]
+            out.append({"name": v.name, "dtype": dtype, "shape": shape})
+        return out
+
+    hist: dict[str, int] = {}
+    for n in g.node:
+        hist[n.op_type] = hist.get(n.op_type, 0) + 1
+    return {"nodes": len(g.node), "parameters": params, "inputs": io(g.input), "outputs": io(g.output),
+            "op_histogram": hist, "opsets": {(o.domain or "ai.onnx"): o.version for o in model.opset_import}}
+
+
+def test_tour_runs_clean_with_rich_outputs(tmp_path):
+    nb = run_notebook("tour.ipynb", tmp_path)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.outputs, f"cell produced nothing: {cell.source!r}"
+        for out in cell.outputs:
+            assert out.output_type != "error", f"{cell.source!r}: {out.get('ename')}: {out.get('evalue')}"
+            if "data" in out:
+                assert "text/plain" in out.data
+
+    help_out = outputs_of(nb, "help")[0]
+    assert "text/html" in help_out.data and "<table" in help_out.data["text/html"]
+
+    summary = outputs_of(nb, "summary")[0].data
+    assert "text/html" in summary and "application/json" in summary
+    want = expected_summary(NOTEBOOKS / "models" / "tiny_bert.onnx")
+    got = summary["application/json"]
+    for key in ("nodes", "parameters", "inputs", "outputs", "op_histogram", "opsets"):
+        assert got[key] == want[key], key
+    assert got["nodes_total"] == want["nodes"]
+
+    shown = outputs_of(nb, "show")[0].data
+    assert shown["image/svg+xml"].startswith("<svg") and "<svg" in shown["text/html"]
+
+    exported = tmp_path / "notebooks" / "out"
+    for f in ("tiny_bert_copy.onnx", "tiny_bert_external.onnx", "tiny_bert.json"):
+        assert (exported / f).exists(), f
+    onnx.checker.check_model(str(exported / "tiny_bert_copy.onnx"), full_check=True)
+    onnx.checker.check_model(str(exported / "tiny_bert_external.onnx"), full_check=True)
+
+
+def test_sweep_notebook_takes_papermill_parameters(tmp_path):
+    papermill = pathlib.Path(sys.executable).with_name("papermill")
+    if not papermill.exists():
+        pytest.skip("papermill CLI not installed")
+    work = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns("out", "*.html"))
+    out = tmp_path / "out.ipynb"
+    result = subprocess.run([str(papermill), "sweep.ipynb", str(out), "-p", "batch", "8", "-p", "seq", "64", "--cwd", str(work)],
+                            cwd=work, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    nb = nbformat.read(out, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "batch = 8" in injected[0].source
+    texts = [o.get("text", "") for c in nb.cells for o in c.get("outputs", [])]
+    assert any("batch=8 seq=64 tokens=512" in t for t in texts), texts

@@ -1,0 +1,98 @@
+"""Writes the Graphsmith notebooks (tour.ipynb, sweep.ipynb) from the cell lists below.
+
+Keeping the sources here means the notebooks stay valid nbformat and easy to review.
+Run: python notebooks/make_notebooks.py   (then execute them with nbclient / papermill)
+"""
+import os
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KERNELSPEC = {"name": "graphsmith", "display_name": "Graphsmith", "language": "graphsmith"}
+LANGUAGE_INFO = {"name": "graphsmith", "file_extension": ".gsm", "mimetype": "text/x-graphsmith"}
+
+
+def notebook(cells):
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata["language_info"] = LANGUAGE_INFO
+    return nb
+
+
+def md(text):
+    return new_markdown_cell(text.strip())
+
+
+def code(text, tags=None):
+    cell = new_code_cell(text.strip())
+    if tags:
+        cell.metadata["tags"] = tags
+    return cell
+
+
+tour = notebook([
+    md("""
+# A tour of Graphsmith
+
+Graphsmith is a notebook kernel for ML model graphs: each cell holds commands that act on a live
+session of loaded graphs. This tour uses `models/tiny_bert.onnx`, a 2-layer BERT-style text
+classifier with real weights, made by `models/make_models.py`.
+
+Start with `help`: every command, one line each. `help CMD` explains one.
+"""),
+    code("help"),
+    code("help load"),
+    md("## Load a model\n`load PATH [as NAME]` maps the file (weights are not copied) and makes it the current graph."),
+    code("load models/tiny_bert.onnx as bert"),
+    md("## Summary\nCounts, parameters, inputs and outputs, and the op histogram. The output also carries `application/json` for programs."),
+    code("summary"),
+    md("## The module hierarchy\nExporters write scopes like `/encoder/layer.0/attention/...` into node names; Graphsmith turns them into a tree."),
+    code("tree depth=2"),
+    code("tree /encoder/layer.0 depth=3"),
+    md("## Drawings\n`show` draws the graph as SVG, collapsing scopes when there are more than about 150 boxes. "
+       "Drag to pan, use the wheel to zoom, and search for a node by name. `show PATH depth=N` opens one scope."),
+    code("show"),
+    code("show /encoder/layer.0/attention depth=2 direction=LR"),
+    md("## One node, and searching\n`info NODE` takes a node name (or its id, `n12`); `find` searches names, op types and scopes."),
+    code("info /encoder/layer.0/attention/self/Softmax"),
+    code("find op=Softmax"),
+    code("find *query* path=/encoder/layer.1"),
+    md("## Variables\n`NAME = EXPR` sets a variable (EXPR is Python-like); `$NAME` and `${EXPR}` work in any "
+       "command argument; `print` shows a value."),
+    code("""
+layer = 1
+scope = "/encoder/layer." + str(layer) + "/attention"
+print scope
+tree $scope depth=1
+echo layer $layer has ${2 * 4} attention ops per head group
+vars
+"""),
+    md("## Export\nWrite ONNX (optionally with weights in a side file) or Model Explorer's graph JSON."),
+    code("""
+export out/tiny_bert_copy.onnx
+export out/tiny_bert_external.onnx external_data=true
+export out/tiny_bert.json format=model-explorer
+load out/tiny_bert_copy.onnx as copy
+graphs
+"""),
+    code("use bert\nclose copy"),
+])
+
+sweep = notebook([
+    md("""
+# A parameterized notebook
+
+The cell tagged `parameters` holds defaults; papermill injects new values after it:
+
+    papermill sweep.ipynb out.ipynb -p batch 8 -p model models/tiny_bert.onnx
+"""),
+    code('model = "models/tiny_bert.onnx"\nbatch = 1\nseq = 128', tags=["parameters"]),
+    code("load $model as m\nsummary"),
+    code('echo batch=$batch seq=$seq tokens=${batch * seq}\nprint batch * seq'),
+])
+
+for name, nb in [("tour.ipynb", tour), ("sweep.ipynb", sweep)]:
+    nbformat.validate(nb)
+    with open(os.path.join(HERE, name), "w") as f:
+        nbformat.write(nb, f)
+    print("wrote", name)
