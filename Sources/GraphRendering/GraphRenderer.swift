@@ -86,6 +86,14 @@ public struct GraphRenderer: Sendable {
         self.plainHierarchy = NamespaceTree(graph)
     }
 
+    /// Whether `path` names a group this renderer can open: a namespace of the graph or one of
+    /// the artificial `section_<i>_of_<n>` groups of a large flat level. Callers that validate
+    /// `show PATH` themselves should accept these too.
+    public func knowsGroup(_ path: String) -> Bool {
+        let trimmed = path.split(separator: "/").joined(separator: "/")
+        return hierarchy.group(named: trimmed) != nil || plainHierarchy.group(named: trimmed) != nil
+    }
+
     /// The tree a view uses: sections unless everything is expanded.
     public func tree(for options: RenderOptions) -> NamespaceTree {
         options.expandAll ? plainHierarchy : hierarchy

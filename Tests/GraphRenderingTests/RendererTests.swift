@@ -201,6 +201,8 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(try GraphRenderer(SyntheticGraphs.chain(600)).render().stats.visibleNodes, 600, "smaller flat graphs are drawn whole")
         XCTAssertEqual(overview.stats.visibleNodes, 0)
         XCTAssertTrue(overview.svg.contains("data-id=\"section_3_of_7\""))
+        XCTAssertTrue(renderer.knowsGroup("section_3_of_7"))
+        XCTAssertFalse(renderer.knowsGroup("section_8_of_7"))
         var focus = RenderOptions(); focus.focusPath = "section_3_of_7"
         let opened = try renderer.render(focus)
         XCTAssertEqual(opened.stats.visibleNodes, 143)
