@@ -92,3 +92,15 @@ final class EstimationCommandTests: XCTestCase {
         XCTAssertTrue(error?.value.contains("bad.json") ?? false, error?.value ?? "")
     }
 }
+
+extension EstimationCommandTests {
+    func testCompletionOfHardwareAndAxes() {
+        let i = runner.interpreter
+        XCTAssertEqual(i.complete(code: "estimate hw=nvidia-h1", cursorPosition: 21).matches,
+                       ["nvidia-h100-sxm5-80gb", "nvidia-h100-pcie-80gb", "nvidia-h100-nvl-94gb"])
+        let r = i.complete(code: "sweep batch=1,2 hardware=nvidia-a100-sxm4-80gb,amd-mi3", cursorPosition: 55)
+        XCTAssertEqual(Set(r.matches), ["amd-mi300x", "amd-mi325x"])
+        XCTAssertEqual(r.cursorStart, 47)
+        XCTAssertEqual(i.complete(code: "llm llama-2-", cursorPosition: 12).matches, ["llama-2-7b", "llama-2-13b", "llama-2-70b"])
+    }
+}
