@@ -43,9 +43,15 @@ final class FileSink {
     }
 
     private func streamFromFile(_ slice: ByteSlice) throws -> Bool {
+        guard let identity = slice.storage.fileIdentity else { return false }
         let src = open(slice.storage.origin, O_RDONLY)
         if src < 0 { return false }
         defer { _ = Glibc.close(src) }
+        // The path may now name another file (e.g. the model was saved over itself since it
+        // was mapped): only read by path when it is still the mapped inode.
+        var st = stat()
+        guard fstat(src, &st) == 0, UInt64(st.st_dev) == identity.device, UInt64(st.st_ino) == identity.inode,
+              Int(st.st_size) >= slice.offset + slice.count else { return false }
         let chunk = 8 << 20
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
         defer { buffer.deallocate() }
