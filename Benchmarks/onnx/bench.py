@@ -29,11 +29,14 @@ PY_LOAD = textwrap.dedent("""
     import sys, time, statistics, json
     import onnx
     path, repeat = sys.argv[1], int(sys.argv[2])
-    ts = []
+    ts, cs = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter(); m = onnx.load(path); ts.append((time.perf_counter() - t0) * 1000); del m
+        t0, c0 = time.perf_counter(), time.process_time()
+        m = onnx.load(path)
+        ts.append((time.perf_counter() - t0) * 1000); cs.append((time.process_time() - c0) * 1000)
+        del m
     hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
-    print(json.dumps({"ms": statistics.median(ts), "rss": int(hwm) * 1024}))
+    print(json.dumps({"ms": statistics.median(ts), "cpu_ms": statistics.median(cs), "rss": int(hwm) * 1024}))
 """)
 
 PY_SAVE = textwrap.dedent("""
@@ -43,7 +46,8 @@ PY_SAVE = textwrap.dedent("""
     m = onnx.load(path)
     ts = []
     for _ in range(repeat):
-        if external and os.path.exists(out + ".data"): os.remove(out + ".data")
+        for f in (out, out + ".data"):
+            if os.path.exists(f): os.remove(f)
         # onnx.save with external data rewrites the proto in place, so save a fresh copy each time.
         mc = onnx.ModelProto(); mc.CopyFrom(m)
         t0 = time.perf_counter()
@@ -98,6 +102,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--big-mb", type=int, default=500)
     ap.add_argument("--skip-save", action="store_true")
+    ap.add_argument("--only", action="append", default=[], help="model name (stem) to run; repeatable")
     a = ap.parse_args()
     if not TOOL.exists():
         sys.exit("build first: swift build -c release --product onnx-tool")
@@ -106,16 +111,19 @@ def main():
     models.append(str(big))
     tmp = GEN / "out"
     tmp.mkdir(parents=True, exist_ok=True)
-    print(f"| model | file MB | initializer MB | load ms (ours) | load ms (onnx.load) | speed-up | peak RSS MB (ours) | peak RSS MB (onnx) | save ms (ours) | save ms (onnx.save) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| model | file MB | initializer MB | load ms (ours) | load ms (onnx.load) | speed-up | load CPU ms (ours) | load CPU ms (onnx) | CPU speed-up | peak RSS MB (ours) | peak RSS MB (onnx) | save ms (ours) | save ms (onnx.save) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in models:
         name = pathlib.Path(m).stem
+        if a.only and name not in a.only:
+            continue
         ext = m == str(big)
         size = os.path.getsize(m) + (os.path.getsize(m + ".data") if ext else 0)
         ours = swift(["load-time", m, "--repeat", str(a.repeat)])
         theirs = python(PY_LOAD, m, a.repeat)
         row = [name, f"{size / 1e6:.2f}", f"{ours['weight_bytes'] / 1e6:.1f}", f"{ours['load_ms']:.2f}", f"{theirs['ms']:.2f}",
-               f"{theirs['ms'] / max(ours['load_ms'], 1e-6):.1f}x", f"{ours['peak_rss'] / 1e6:.1f}", f"{theirs['rss'] / 1e6:.1f}"]
+               f"{theirs['ms'] / max(ours['load_ms'], 1e-6):.1f}x", f"{ours['cpu_ms']:.2f}", f"{theirs['cpu_ms']:.2f}",
+               f"{theirs['cpu_ms'] / max(ours['cpu_ms'], 1e-6):.1f}x", f"{ours['peak_rss'] / 1e6:.1f}", f"{theirs['rss'] / 1e6:.1f}"]
         if a.skip_save:
             row += ["-", "-"]
         else:

@@ -83,3 +83,77 @@ struct UseList: Sequence, ExpressibleByArrayLiteral {
         }
     }
 }
+
+/// Producer and uses of every value name, with each name hashed once into a dense slot
+/// (one String hash per lookup instead of one per table).
+struct ValueIndex {
+    private struct Slot {
+        var producer: ValueProducer?
+        var uses: UseList = []
+    }
+    private var ids: [String: Int32] = [:]
+    private var slots: [Slot] = []
+
+    init(capacity: Int = 0) {
+        ids.reserveCapacity(capacity)
+        slots.reserveCapacity(capacity)
+    }
+
+    @inline(__always)
+    private mutating func intern(_ name: String) -> Int {
+        if let v = ids[name] { return Int(v) }
+        let v = slots.count
+        ids[name] = Int32(truncatingIfNeeded: v)
+        slots.append(Slot())
+        return v
+    }
+
+    /// What defines `name` (nil: nothing in this graph).
+    subscript(producer name: String) -> ValueProducer? {
+        get { ids[name].flatMap { slots[Int($0)].producer } }
+        set {
+            if let v = newValue { slots[intern(name)].producer = v }
+            else if let i = ids[name] { slots[Int(i)].producer = nil }
+        }
+    }
+
+    /// The uses of `name` (nil or empty: none).
+    subscript(uses name: String) -> UseList? {
+        get { ids[name].map { slots[Int($0)].uses } }
+        set {
+            if let v = newValue { slots[intern(name)].uses = v }
+            else if let i = ids[name] { slots[Int(i)].uses = [] }
+        }
+    }
+
+    /// Records a use of `name`; returns whether the name had a producer at that moment.
+    @discardableResult
+    mutating func appendUse(_ u: ValueUse, to name: String) -> Bool {
+        let i = intern(name)
+        slots[i].uses.append(u)
+        return slots[i].producer != nil
+    }
+
+    /// Sets the producer unless one is already recorded; returns whether it was set.
+    @discardableResult
+    mutating func defineIfAbsent(_ name: String, _ p: ValueProducer) -> Bool {
+        let i = intern(name)
+        if slots[i].producer != nil { return false }
+        slots[i].producer = p
+        return true
+    }
+
+    /// Removes the uses of `name` matching `predicate`.
+    mutating func removeUses(of name: String, where predicate: (ValueUse) -> Bool) {
+        guard let i = ids[name] else { return }
+        slots[Int(i)].uses.removeAll(where: predicate)
+    }
+
+    /// Names that have a producer.
+    var definedNames: [String] { ids.compactMap { slots[Int($0.value)].producer != nil ? $0.key : nil } }
+
+    /// Names with at least one use, with those uses.
+    var usedNames: [(name: String, uses: UseList)] {
+        ids.compactMap { slots[Int($0.value)].uses.isEmpty ? nil : ($0.key, slots[Int($0.value)].uses) }
+    }
+}

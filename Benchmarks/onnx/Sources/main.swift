@@ -47,6 +47,13 @@ func peakRSS() -> Int {
     return 0
 }
 
+/// CPU time of this process (immune to waiting for a core on a busy machine).
+func cpuNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.isEmpty ? 0 : s[s.count / 2]
@@ -89,24 +96,31 @@ do {
         guard pos.count == 1 else { fail("usage: onnx-tool load-time FILE [--repeat N]") }
         let repeats = Int(option(args, "--repeat") ?? "5") ?? 5
         var times: [Double] = []
+        var cpuTimes: [Double] = []
         var last: Model?
         for _ in 0..<max(1, repeats) {
             last = nil
-            let t0 = now()
+            let t0 = now(), c0 = cpuNow()
             let model = try ONNXReader.load(path: pos[0])
             times.append((now() - t0) * 1000)
+            cpuTimes.append((cpuNow() - c0) * 1000)
             last = model
         }
         let summary = last?.graph.summary()
         let weightBytes = summary?.initializerBytes ?? 0
         let nodes = summary?.totalNodeCount ?? 0
-        print(String(format: "load_ms %.3f peak_rss %d weight_bytes %d nodes %d", median(times), peakRSS(), weightBytes, nodes))
+        print(String(format: "load_ms %.3f cpu_ms %.3f peak_rss %d weight_bytes %d nodes %d",
+                     median(times), median(cpuTimes), peakRSS(), weightBytes, nodes))
     case "save-time":
         guard pos.count == 2 else { fail("usage: onnx-tool save-time IN OUT [--repeat N] [--external]") }
         let repeats = Int(option(args, "--repeat") ?? "5") ?? 5
         let model = try ONNXReader.load(path: pos[0])
         var times: [Double] = []
         for _ in 0..<max(1, repeats) {
+            // Same as the Python harness: start from no output files (deleting a big old
+            // file is not part of saving).
+            unlink(pos[1])
+            unlink(pos[1] + ".data")
             let t0 = now()
             try ONNXWriter.save(model, to: URL(fileURLWithPath: pos[1]), externalData: args.contains("--external"))
             times.append((now() - t0) * 1000)

@@ -120,7 +120,7 @@ final class ExternalSink {
         let start = offset
         var length: Int64 = 0
         if case .raw(let s) = t.data {
-            try s.withUnsafeBytes { try sink.write($0) }
+            try sink.write(s)
             length = Int64(s.count)
         } else {
             let bytes = try t.packedBytes()
