@@ -125,9 +125,15 @@ public struct CostOptions: Sendable, Hashable {
     /// FLOPs per element for transcendental functions (exp, tanh, erf, sigmoid...): 1 by
     /// convention, about 8 to model their real instruction cost.
     public var transcendentalFLOPs = 1
+    /// Count traffic only at fusion boundaries: an element-wise node that is the only consumer
+    /// of its producer's output (a GEMM/conv epilogue, or a chain of element-wise ops) reads it
+    /// from registers, so neither the producer's write nor this read reaches memory. Off by
+    /// default (every tensor round-trips through memory, as an unfused runtime does).
+    public var fuseElementwise = false
     /// Options with the given float precision for bytes and transcendental weight.
-    public init(bytesPrecision: Precision? = nil, transcendentalFLOPs: Int = 1) {
+    public init(bytesPrecision: Precision? = nil, transcendentalFLOPs: Int = 1, fuseElementwise: Bool = false) {
         self.bytesPrecision = bytesPrecision; self.transcendentalFLOPs = transcendentalFLOPs
+        self.fuseElementwise = fuseElementwise
     }
 }
 

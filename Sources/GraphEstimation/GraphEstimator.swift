@@ -28,6 +28,8 @@ public struct EstimateOptions: Sendable {
     public var topK = 10
     /// FLOPs per element for transcendental functions (see `CostOptions`).
     public var transcendentalFLOPs = 1
+    /// Count traffic only at fusion boundaries (see `CostOptions.fuseElementwise`).
+    public var fuseElementwise = false
 
     /// Options; the rest keep their defaults.
     public init(bindings: [String: Int] = [:], convention: Convention = .graphsmith, precision: Precision? = nil,
@@ -90,9 +92,10 @@ public struct CostAnalysis: Sendable {
             }
         }
         ownedStart[g.nodes.count] = owned.count
-        let costs = CostAnalysis.parallelMap(count: g.nodes.count) { i in
+        var costs = CostAnalysis.parallelMap(count: g.nodes.count) { i in
             CostModel.cost(g.nodes[i], index: i, graph: g, shapes: t, owned: owned[ownedStart[i]..<ownedStart[i + 1]], options: options)
         }
+        if options.fuseElementwise { CostAnalysis.fuse(g, t, producer, &costs, floatBytes: options.bytesPrecision?.bytesPerElement) }
         graph = g; shapes = t; self.costs = costs; self.producer = producer
         weightBytes = costs.reduce(0) { $0 + $1.bytesReadWeights }
         peakActivationBytes = CostAnalysis.peakLive(g, t, bytesPrecision: options.bytesPrecision).bytes
@@ -117,6 +120,28 @@ public struct CostAnalysis: Sendable {
 }
 
 extension CostAnalysis {
+    /// Removes the memory traffic of tensors passed from a producer straight into its only
+    /// consumer when that consumer is element-wise (see `CostOptions.fuseElementwise`).
+    static func fuse(_ g: OpGraph, _ t: ShapeTable, _ producer: [Int], _ costs: inout [NodeCost], floatBytes: Double?) {
+        var uses = Array(repeating: 0, count: g.values.count)
+        for n in g.nodes { for v in n.inputs where v >= 0 { uses[v] += 1 } }
+        for v in g.outputs where v >= 0 { uses[v] += 1 }          // graph outputs must reach memory
+        for i in g.nodes.indices where costs[i].opClass == .elementwise && costs[i].status == .ok {
+            for v in g.nodes[i].inputs where v >= 0 && !t.isConstant[v] && uses[v] == 1 {
+                let p = producer[v]
+                guard p >= 0, costs[p].status == .ok,
+                      [.matmul, .elementwise].contains(costs[p].opClass), t.elementCounts[v] >= 0 else { continue }
+                let bits = t.elementBits[v] == 0 ? 32 : t.elementBits[v]
+                let n = Double(t.elementCounts[v])
+                let bytes = n * (t.isFloat[v] ? (floatBytes ?? Double(bits) / 8) : Double(bits) / 8)
+                costs[i].bytesReadActivations -= bytes
+                costs[p].bytesWritten -= bytes
+                if t.isFloat[v] { costs[i].floatElementsMoved -= n; costs[p].floatElementsMoved -= n }
+                else { costs[i].nonFloatBytesMoved -= bytes; costs[p].nonFloatBytesMoved -= bytes }
+            }
+        }
+    }
+
     /// Maps `0..<count` in parallel chunks for large graphs (sequentially below 4,096 items,
     /// where scheduling would cost more than it saves), keeping the order.
     static func parallelMap<T>(count: Int, _ body: (Int) -> T) -> [T] {
@@ -365,7 +390,8 @@ public enum GraphEstimator {
     /// Full estimate of a graph.
     public static func estimate(_ g: OpGraph, options o: EstimateOptions) throws -> GraphEstimate {
         let a = try CostAnalysis(graph: g, bindings: o.bindings, inputShapes: o.inputShapes,
-                                 options: CostOptions(bytesPrecision: o.precision, transcendentalFLOPs: o.transcendentalFLOPs))
+                                 options: CostOptions(bytesPrecision: o.precision, transcendentalFLOPs: o.transcendentalFLOPs,
+                                                      fuseElementwise: o.fuseElementwise))
         return try estimate(a, options: o)
     }
 

@@ -80,7 +80,8 @@ public struct GraphSweep: Sendable {
         let analyses = engine.run(axes: [keyAxis], isCancelled: isCancelled) { p -> CostAnalysis in
             let k = keyList[p.index]
             return try CostAnalysis(graph: graph, bindings: k.bindingDict, inputShapes: base.inputShapes,
-                                    options: CostOptions(bytesPrecision: nil, transcendentalFLOPs: base.transcendentalFLOPs))
+                                    options: CostOptions(bytesPrecision: nil, transcendentalFLOPs: base.transcendentalFLOPs,
+                                                         fuseElementwise: base.fuseElementwise))
         }
         if let (i, e) = analyses.errors.first { throw EstimationError.badBinding("\(keys[i].bindingDict): \(e)") }
         var table: [AnalysisKey: CostAnalysis] = [:]

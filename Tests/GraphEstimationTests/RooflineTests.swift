@@ -92,3 +92,25 @@ final class RooflineTests: XCTestCase {
         XCTAssertEqual(est.namespaces.first?.latencySeconds ?? 0, est.totals.latencySeconds?.value ?? 0, accuracy: 1e-15)
     }
 }
+
+final class FusionTests: XCTestCase {
+    func testEpilogueFusionRemovesIntermediateTraffic() throws {
+        var b = GraphBuilder()
+        b.input("a", [64, 128]); b.weight("w", [128, 256]); b.weight("bias", [256])
+        b.node("MatMul", ["a", "w"], ["h"])
+        b.node("Add", ["h", "bias"], ["hb"])
+        b.node("Relu", ["hb"], ["y"])
+        b.node("Relu", ["h"], ["z"])          // h has two consumers: it must be written
+        b.output("y"); b.output("z")
+        let plain = try CostAnalysis(graph: b.g).costs
+        let fused = try CostAnalysis(graph: b.g, options: CostOptions(fuseElementwise: true)).costs
+        let hb = 64.0 * 256 * 4
+        // h is read twice → stays; hb (Add → Relu, single use) never reaches memory
+        XCTAssertEqual(fused[0].bytes, plain[0].bytes)
+        XCTAssertEqual(fused[1].bytesWritten, plain[1].bytesWritten - hb)
+        XCTAssertEqual(fused[2].bytesReadActivations, plain[2].bytesReadActivations - hb)
+        XCTAssertEqual(fused[2].bytesWritten, plain[2].bytesWritten)                 // graph output
+        XCTAssertEqual(fused[3].bytes, plain[3].bytes)
+        XCTAssertEqual(fused[2].bytes(at: .fp16), plain[2].bytes(at: .fp16) - hb / 2)
+    }
+}
