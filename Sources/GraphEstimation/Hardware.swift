@@ -105,9 +105,13 @@ public struct HardwareTarget: Sendable, Hashable, Identifiable {
         return nil
     }
 
-    /// The precisions this target has a matrix peak for (what a sweep over dtype may use).
+    /// The precisions the registry publishes a rate for under their own name (`fp16`,
+    /// `fp32_gpu`, `int8_neural_engine`...). `peak(_:)` also accepts fallbacks (bf16 priced at
+    /// the fp16 rate, for instance); this list is what the device natively supports.
     public var supportedPrecisions: [Precision] {
-        Precision.allCases.filter { p in p.matrixPeakKeys.first.map { peakOpsPerSecond[$0] != nil } ?? false }
+        Precision.allCases.filter { p in
+            peakOpsPerSecond.keys.contains { $0 == p.rawValue || $0.hasPrefix(p.rawValue + "_") }
+        }
     }
 
     /// Confidence of one field path (`peak_dense.fp16`, `memory.bandwidth_gbps`, `tdp_w`).

@@ -66,11 +66,38 @@ final class HardwareTests: XCTestCase {
         XCTAssertEqual(t.peak(.int8)?.opsPerSecond, 50e12)
         XCTAssertEqual(t.launchOverheadSeconds, 3e-6, accuracy: 1e-15)
         XCTAssertEqual(t.energy.picojoulesPerFLOP[.fp16], 0.2)
-        XCTAssertEqual(t.supportedPrecisions, [.bf16, .fp16, .int8].filter { t.peakOpsPerSecond[$0.matrixPeakKeys[0]] != nil })
+        XCTAssertEqual(t.supportedPrecisions, [.fp16, .int8])
+        XCTAssertEqual(try HardwareRegistry.bundled().target("nvidia-h100-sxm5-80gb")?.supportedPrecisions,
+                       [.fp64, .fp32, .tf32, .bf16, .fp16, .fp8, .int8])
+        XCTAssertEqual(try HardwareRegistry.bundled().target("apple-m2-max")?.supportedPrecisions, [.fp32, .fp16, .int8])
         let again = try reg.adding(contentsOf: url)
         XCTAssertEqual(again.targets.count, 41)
         // calibrated energy parameters mark energy as calibrated
         let m = try RooflineModel(target: t, precision: .fp16)
         XCTAssertEqual(m.time(WorkItem(flops: 1e9, bytes: 1e6, opClass: .matmul)).energy.confidence, .theoretical)
+    }
+}
+
+final class AllTargetsTests: XCTestCase {
+    /// Every bundled target prices a small graph at each precision it supports with finite,
+    /// positive latency and finite energy (missing TDP, bandwidth or fp32 rates included).
+    func testEveryTargetPricesFinitely() throws {
+        var b = GraphBuilder()
+        b.input("x", [8, 256]); b.weight("w", [256, 256])
+        b.node("MatMul", ["x", "w"], ["h"]); b.node("Relu", ["h"], ["y"])
+        let a = try CostAnalysis(graph: b.g)
+        var priced = 0
+        for t in try HardwareRegistry.bundled().targets {
+            for p in Precision.allCases {
+                guard let m = try? RooflineModel(target: t, precision: p) else { continue }
+                let q = GraphEstimator.quickTotals(a, model: m)
+                XCTAssertTrue(q.latency.value.isFinite && q.latency.value > 0, "\(t.id) \(p)")
+                XCTAssertTrue(q.energy.value.isFinite && q.energy.value >= 0, "\(t.id) \(p)")
+                XCTAssertTrue(m.roofs().ridgeIntensity.isFinite, "\(t.id) \(p)")
+                priced += 1
+            }
+            XCTAssertTrue(Precision.allCases.contains { t.peak($0) != nil }, "\(t.id) has no usable rate")
+        }
+        XCTAssertGreaterThan(priced, 150)
     }
 }
