@@ -1,2 +1,17 @@
 /// GraphEstimation owns the cost model: per-node MACs, FLOPs, bytes and parameters, the
 /// hardware registry, roofline latency and energy, LLM memory and what-if sweeps.
+///
+/// Map of the module (one concern per file):
+/// - `OpGraph.swift`: the estimator's compact graph (`OpGraph`, `OpNode`, `ValueDesc`, `OpTraits`);
+///   `GraphIRAdapter.swift` builds it from a `GraphIR.Graph` (`OpGraph(graph)`).
+/// - `ShapeInference.swift`: binds symbolic dims and infers shapes, folding constants (`ShapeTable`).
+/// - `CostModel.swift`: per-op formulas in five conventions (`Convention`, `OpCounts`, `NodeCost`).
+/// - `GraphEstimator.swift`: the pipeline and its results (`CostAnalysis`, `EstimateOptions`,
+///   `GraphEstimate` with totals, per-node figures by `NodeID`, top-k, namespace and op roll-ups,
+///   roofline points, overlays).
+/// - `Precision.swift`: precisions and the `Estimate` figure type (value, interval, confidence).
+/// - `Hardware.swift`: targets as data (`HardwareTarget`, `HardwareRegistry`, user files with
+///   per-field errors).
+/// - `Roofline.swift`: latency/energy per node (`RooflineModel`, `Efficiency`, `Calibration`, `RoofLines`).
+/// - `LLM.swift`: LLM parameters, memory and compute (`LLMConfig`, `LLMPresets`, `LLMCalculator`).
+/// - `Sweep.swift`, `GraphSweep.swift`: the parallel, cancellable grid engine and its graph/LLM uses.

@@ -1,5 +1,8 @@
 import Foundation
 
+// Hardware targets as data: the registry type, one target's figures in SI units, and the JSON
+// reader that reports every bad field of a user file (`hardware add PATH`).
+
 /// How trustworthy a hardware data field is, as recorded in the registry file
 /// (`high` = vendor datasheet, `medium` = secondary source, `low` = derived or conflicting).
 public enum DataConfidence: String, Sendable, Hashable, CaseIterable {
