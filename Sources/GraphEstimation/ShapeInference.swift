@@ -74,16 +74,22 @@ public enum ShapeInference {
         }
         for ni in g.nodes.indices {
             let node = g.nodes[ni]
-            let ins = ShapesView(ids: node.inputs, shapes: t.shapes)
             // most nodes have no constant-valued input: share one all-nil list instead of allocating
             let hasValues = node.inputs.contains { $0 >= 0 && t.values[$0] != nil }
             let vals = hasValues ? node.inputs.map { $0 >= 0 ? t.values[$0] : nil } : noValues(node.inputs.count)
             var anyPresent = false, allConst = true
             for v in node.inputs where v >= 0 { anyPresent = true; if !t.isConstant[v] { allConst = false; break } }
             allConst = allConst && anyPresent
-            if node.opType == "Constant" || (node.opType == "Shape" && ins.first.map { $0 != nil } == true) { allConst = true }
+            let firstKnown = node.inputs.first.map { $0 >= 0 && t.shapes[$0] != nil } ?? false
+            if node.opType == "Constant" || (node.opType == "Shape" && firstKnown) { allConst = true }
             if node.traits.neverFolded { allConst = false }
-            var r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.first.map { $0 >= 0 ? t.elementBits[$0] : 0 } ?? 0)
+            var r: NodeResult
+            do {
+                // the view shares `t.shapes`; it must be gone before `t.shapes` is written below, or
+                // the write would copy the whole table
+                let ins = ShapesView(ids: node.inputs, shapes: t.shapes)
+                r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.first.map { $0 >= 0 ? t.elementBits[$0] : 0 } ?? 0)
+            }
             for (k, o) in node.outputs.enumerated() where o >= 0 {
                 var shape = k < r.shapes.count ? r.shapes[k] : nil
                 if let s = shape, s.contains(where: { $0 < 0 }) {
