@@ -209,12 +209,16 @@ public struct HardwareRegistry: Sendable {
         return try HardwareRegistry(targets: HardwareFile.load(url: url))
     }
 
-    /// Looks a target up by id (case-insensitive); also accepts a unique id prefix or name.
+    /// Looks a target up by id or name (case-insensitive); also accepts a fragment that matches
+    /// exactly one id (`h100-sxm5`, `mi300x`, `tpu-v5e`). Ambiguous fragments give nil.
     public func target(_ idOrName: String) -> HardwareTarget? {
         let key = idOrName.lowercased()
+        guard !key.isEmpty else { return nil }
         if let t = targets.first(where: { $0.id.lowercased() == key || $0.name.lowercased() == key }) { return t }
-        let matches = targets.filter { $0.id.lowercased().hasPrefix(key) }
-        return matches.count == 1 ? matches[0] : nil
+        let prefix = targets.filter { $0.id.lowercased().hasPrefix(key) }
+        if prefix.count == 1 { return prefix[0] }
+        let fragment = targets.filter { $0.id.lowercased().contains(key) }
+        return fragment.count == 1 ? fragment[0] : nil
     }
 
     /// Adds (or replaces, by id) the targets in a user JSON file. Every bad field is reported.

@@ -17,6 +17,9 @@ final class HardwareTests: XCTestCase {
         XCTAssertEqual(reg.target("google-tpu-v5e")?.confidence, .high)
         XCTAssertEqual(reg.target("nvidia-h100-nvl-94gb")?.confidence(ofField: "tdp_w"), .medium)
         XCTAssertNil(reg.target("nvidia-h"))                 // ambiguous prefix
+        XCTAssertNil(reg.target("h100"))                     // ambiguous fragment
+        XCTAssertEqual(reg.target("h100-sxm5")?.id, "nvidia-h100-sxm5-80gb")
+        XCTAssertEqual(reg.target("MI300X")?.id, "amd-mi300x")
         XCTAssertEqual(reg.rows().count, 40)
         XCTAssertEqual(reg.rows().first?.peakFP16TFLOPS, 989.5)
     }
