@@ -14,6 +14,7 @@ public struct GraphLayout: Sendable {
     /// One polyline per `LayoutGraph.edges` entry, from the source's border to the target's
     /// border (empty for a self loop).
     public var edges: [[Point]]
+    /// Size of the whole drawing, margins included.
     public var width: Double
     public var height: Double
     /// Edge crossings summed over all levels, as counted by the ordering step.
@@ -33,6 +34,7 @@ public final class LayoutCache {
     fileprivate var order: [Int] = []
     /// Upper bound on remembered levels; the oldest are forgotten first.
     public let capacity: Int
+    /// An empty cache keeping at most `capacity` levels.
     public init(capacity: Int = 20_000) { self.capacity = capacity }
     /// Number of levels remembered right now.
     public var count: Int { entries.count }
