@@ -22,7 +22,7 @@ public struct GraphLayout: Sendable {
     /// Levels (groups plus the top level) laid out in this call, and those taken from the cache.
     public var levelsComputed: Int
     public var levelsReused: Int
-    /// Columns the top level was wrapped into (1 when not wrapped).
+    /// Columns the top level was wrapped into (1 when not wrapped; groups may wrap too).
     public var columns: Int
 }
 
@@ -190,7 +190,7 @@ public func layoutGraph(_ graph: LayoutGraph, options: LayoutOptions = LayoutOpt
         } else {
             let problem = FlatProblem(widths: widths, heights: heights, edges: level.edges, multiplicity: level.multiplicity,
                                       inPort: level.inPort, outPort: level.outPort, outAttach: outAttach, inAttach: inAttach,
-                                      mayWrap: l == rootLevel)
+                                      mayWrap: true)
             solution = layoutFlat(problem, options: options)
             cache?.store(key, solution)
             computed += 1

@@ -117,9 +117,10 @@ public struct LayoutOptions: Sendable, Hashable {
     public var groupHeader: Double = 18
     /// Number of ordering sweeps (down+up counts as two) for crossing reduction.
     public var orderingSweeps: Int = 24
-    /// When the top level is much taller than wide, cut it into side-by-side columns.
+    /// When a level (the top level or inside a group) is much taller than wide, cut it into
+    /// side-by-side columns.
     public var wrapLongLayouts: Bool = true
-    /// Target height/width ratio of a wrapped top level.
+    /// Target height/width ratio of a wrapped level.
     public var wrapAspect: Double = 1.0
     public init() {}
 }
