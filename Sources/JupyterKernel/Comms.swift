@@ -18,7 +18,9 @@ public protocol CommTarget: AnyObject {
 
 /// One open comm, as seen by its target.
 public struct Comm {
+    /// The comm_id the frontend chose.
     public let id: String
+    /// The target it was opened to.
     public let targetName: String
     let publish: (_ msgType: String, _ content: JSONValue) -> Void
 

@@ -6,7 +6,9 @@ import Foundation
 
 /// Why a connection file could not be used, naming the file and the field.
 public struct ConnectionFileError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong, naming the file and field.
     public var message: String
+    /// The message, for printing.
     public var description: String { message }
 }
 
@@ -15,20 +17,28 @@ public struct ConnectionInfo: Equatable, Sendable {
     /// The ZeroMQ transport the frontend chose.
     public enum Transport: String, Sendable { case tcp, ipc }
 
+    /// tcp or ipc, as the frontend chose.
     public var transport: Transport
     /// IP address for tcp; a path prefix for ipc.
     public var ip: String
+    /// Shell channel port (ROUTER: requests and replies).
     public var shellPort: Int
+    /// IOPub channel port (PUB: status and outputs).
     public var iopubPort: Int
+    /// Stdin channel port (ROUTER: input_request).
     public var stdinPort: Int
+    /// Control channel port (ROUTER: interrupt, shutdown).
     public var controlPort: Int
+    /// Heartbeat port (REP: echo).
     public var hbPort: Int
     /// The HMAC key as its UTF-8 bytes (Jupyter never hex-decodes it). Empty means unsigned.
     public var key: [UInt8]
     /// For example `hmac-sha256`.
     public var signatureScheme: String
+    /// The kernelspec name the frontend started (informational).
     public var kernelName: String
 
+    /// Builds connection info directly (tests and tools that start a kernel themselves).
     public init(transport: Transport = .tcp, ip: String = "127.0.0.1", shellPort: Int, iopubPort: Int,
                 stdinPort: Int, controlPort: Int, hbPort: Int, key: [UInt8],
                 signatureScheme: String = "hmac-sha256", kernelName: String = "") {

@@ -9,6 +9,7 @@ import Foundation
 public struct CellRun: Equatable {
     /// 1-based cell number.
     public var index: Int
+    /// The cell's source.
     public var code: String
     /// Every output in publication order; a failed cell ends with `.error`.
     public var outputs: [KernelOutput]
@@ -23,8 +24,10 @@ public enum RunFormat: String, CaseIterable, Sendable {
 
 /// Runs cells through an interpreter, outside any kernel.
 public struct HeadlessRunner {
+    /// The language every cell runs through, in order, sharing its state.
     public let interpreter: KernelInterpreter
 
+    /// A runner over `interpreter`.
     public init(interpreter: KernelInterpreter) {
         self.interpreter = interpreter
     }

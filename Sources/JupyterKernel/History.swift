@@ -8,10 +8,12 @@ public struct HistoryEntry: Equatable, Sendable {
     public var session: Int
     /// The cell's execution_count.
     public var line: Int
+    /// The cell's source as executed.
     public var input: String
     /// The cell's `text/plain` result, if it had one.
     public var output: String?
 
+    /// An entry as history_request reports it.
     public init(session: Int, line: Int, input: String, output: String? = nil) {
         self.session = session
         self.line = line
@@ -24,10 +26,12 @@ public struct HistoryEntry: Equatable, Sendable {
 public struct History: Sendable {
     /// This process's session number, as reported in history entries.
     public let session: Int
+    /// Everything recorded and still kept, oldest first.
     public private(set) var entries: [HistoryEntry] = []
     /// Entries beyond this many are forgotten (oldest first) so a long session stays bounded.
     public let capacity: Int
 
+    /// An empty history for `session`, keeping at most about `capacity` entries.
     public init(session: Int = 1, capacity: Int = 100_000) {
         self.session = session
         self.capacity = max(1, capacity)

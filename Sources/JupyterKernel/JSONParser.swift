@@ -15,6 +15,7 @@ public struct JSONParseError: Error, Equatable, CustomStringConvertible {
     /// Byte offset into the input.
     public var offset: Int
 
+    /// The error as one line for logs and replies.
     public var description: String { "invalid JSON at byte \(offset): \(message)" }
 }
 

@@ -123,47 +123,77 @@ public struct JSONWriter {
     /// Writes a quoted, escaped string. Runs of bytes that need no escaping are copied
     /// in one call, which keeps megabyte SVG strings cheap.
     public mutating func writeString(_ string: String) {
-        var string = string
-        string.withUTF8 { utf8 in writeEscaped(utf8) }
+        if let done: Void = string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0) }) {
+            return done
+        }
+        var copy = string
+        copy.withUTF8 { writeEscaped($0) }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Escaped length of each byte beyond 1: 0 for bytes copied as is, 1 for `\n`-style
+    /// escapes, 5 for `\u00XX`.
+    private static let extraLength: [UInt8] = (0..<256).map { byte in
+        switch byte {
+        case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: return 1
+        case 0..<0x20: return 5
+        default: return 0
+        }
+    }
+
+    /// Two passes: measure the escaped length, grow the buffer once, then write through a
+    /// raw pointer. A megabyte of SVG full of quotes then costs two linear scans and no
+    /// per-escape reallocation.
     private mutating func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.reserveCapacity(bytes.count + utf8.count + 2)
-        bytes.append(UInt8(ascii: "\""))
-        guard let base = utf8.baseAddress else { bytes.append(UInt8(ascii: "\"")); return }
-        var runStart = 0
-        var index = 0
         let count = utf8.count
-        while index < count {
-            let byte = base[index]
-            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
-                index += 1
-                continue
-            }
-            if index > runStart {
-                bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
-            }
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            default:
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                          Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0xF)]])
-            }
-            index += 1
-            runStart = index
+        var extra = 0
+        Self.extraLength.withUnsafeBufferPointer { table in
+            for byte in utf8 { extra &+= Int(table[Int(byte)]) }
         }
-        if count > runStart {
-            bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+        let start = bytes.count
+        let total = count + extra + 2
+        bytes.append(contentsOf: repeatElement(0, count: total))
+        guard let source = utf8.baseAddress else {
+            bytes[start] = UInt8(ascii: "\"")
+            bytes[start + 1] = UInt8(ascii: "\"")
+            return
         }
-        bytes.append(UInt8(ascii: "\""))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var out = base + start
+            out.pointee = UInt8(ascii: "\""); out += 1
+            if extra == 0 {
+                out.update(from: source, count: count)
+                out += count
+            } else {
+                Self.hexDigits.withUnsafeBufferPointer { hex in
+                    for index in 0..<count {
+                        let byte = source[index]
+                        if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
+                            out.pointee = byte; out += 1
+                            continue
+                        }
+                        out.pointee = UInt8(ascii: "\\"); out += 1
+                        switch byte {
+                        case 0x22: out.pointee = 0x22
+                        case 0x5C: out.pointee = 0x5C
+                        case 0x0A: out.pointee = UInt8(ascii: "n")
+                        case 0x0D: out.pointee = UInt8(ascii: "r")
+                        case 0x09: out.pointee = UInt8(ascii: "t")
+                        case 0x08: out.pointee = UInt8(ascii: "b")
+                        case 0x0C: out.pointee = UInt8(ascii: "f")
+                        default:
+                            out[0] = UInt8(ascii: "u"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "0")
+                            out[3] = hex[Int(byte >> 4)]; out[4] = hex[Int(byte & 0xF)]
+                            out += 4
+                        }
+                        out += 1
+                    }
+                }
+            }
+            out.pointee = UInt8(ascii: "\"")
+        }
     }
 }
 

@@ -46,10 +46,16 @@ public final class KernelServer: @unchecked Sendable {
     private var history = History()
     private var commTargets: [String: CommTarget] = [:]
     private var openComms: [String: Comm] = [:]
+    /// Header of the shell request being served: the parent of comm messages a target sends.
+    private var currentParent: [UInt8]?
 
     private let stateLock = NSLock()
     private var shutdownRestart: Bool?
-    private let shutdownSignal = DispatchSemaphore(value: 0)
+    private var stopped = false
+    /// Signalled by the control (or shell) thread once a shutdown_request was answered.
+    private let shutdownRequested = DispatchSemaphore(value: 0)
+    /// Signalled by the shell thread after `interpreter.shutdown` returned.
+    private let shellFinished = DispatchSemaphore(value: 0)
     private let threadsDone = DispatchGroup()
     private var signalSource: DispatchSourceSignal?
 
@@ -116,18 +122,27 @@ public final class KernelServer: @unchecked Sendable {
         signalSource = source
     }
 
-    /// Blocks until a shutdown_request was served, then stops the threads and flushes
+    /// Blocks until a shutdown_request was served, lets the shell thread finish (at most
+    /// 2 s, in case a command ignores the interrupt), then stops the threads and flushes
     /// pending messages. Returns whether the client asked for a restart.
     @discardableResult
     public func waitForShutdown() -> Bool {
-        shutdownSignal.wait()
+        shutdownRequested.wait()
+        if shellFinished.wait(timeout: .now() + 2) == .timedOut {
+            log("the running cell ignored the interrupt; shutting down without it")
+        }
         let restart = stateLock.withLock { shutdownRestart } ?? false
         stop()
         return restart
     }
 
-    /// Stops all threads and closes the sockets (also used by tests).
+    /// Stops all threads and closes the sockets (also used by tests). Idempotent.
     public func stop() {
+        let first = stateLock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
         context.shutdown()
         let finished = threadsDone.wait(timeout: .now() + 2) == .success
         iopubLock.withLock { iopub.close() }
@@ -205,7 +220,7 @@ public final class KernelServer: @unchecked Sendable {
                 let restart = stateLock.withLock { shutdownRestart }
                 if let restart {
                     interpreter.shutdown(restart: restart)
-                    shutdownSignal.signal()
+                    shellFinished.signal()
                     return
                 }
             }
@@ -304,12 +319,14 @@ public final class KernelServer: @unchecked Sendable {
     private func requestShutdown(restart: Bool) {
         stateLock.withLock { shutdownRestart = restart }
         cancellation.cancel()
+        shutdownRequested.signal()
         wakeLock.withLock { _ = try? wakeSender.send([[1]], dontWait: true) }
     }
 
     // MARK: - Shell
 
     private func handleShell(_ message: IncomingMessage) {
+        currentParent = message.rawHeader
         status("busy", parent: message)
         let failed = dispatchShell(message)
         status("idle", parent: message)
@@ -533,6 +550,7 @@ public final class KernelServer: @unchecked Sendable {
                 status("idle", parent: message)
             } else {
                 // Keep serving, but an execute failing in here must not recurse.
+                currentParent = message.rawHeader
                 status("busy", parent: message)
                 _ = dispatchShell(message)
                 status("idle", parent: message)
@@ -626,7 +644,8 @@ public final class KernelServer: @unchecked Sendable {
                 return
             }
             let comm = Comm(id: id, targetName: targetName) { [self] type, body in
-                publish(msgType: type, parent: parent, content: body)
+                // Comm messages belong to whatever request is being served when they are sent.
+                publish(msgType: type, parent: currentParent ?? parent, content: body)
             }
             openComms[id] = comm
             target.opened(comm, data: data)

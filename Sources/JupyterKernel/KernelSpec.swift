@@ -6,7 +6,9 @@ import Foundation
 
 /// Why a kernelspec could not be installed.
 public struct KernelSpecError: Error, CustomStringConvertible {
+    /// What failed and where.
     public var message: String
+    /// The message, for printing.
     public var description: String { message }
 }
 
@@ -14,16 +16,20 @@ public struct KernelSpecError: Error, CustomStringConvertible {
 public struct KernelSpec {
     /// Folder name; only `[A-Za-z0-9._-]` (Jupyter's rule).
     public var name: String
+    /// Name shown in launchers and the kernel picker.
     public var displayName: String
+    /// Language name; notebooks are matched to kernels by it when names differ.
     public var language: String
     /// Command line; `{connection_file}` is replaced by the frontend.
     public var argv: [String]
     /// "message" (interrupt_request on control) or "signal" (SIGINT).
     public var interruptMode: String
+    /// kernel.json's free `metadata` dict (do not claim `supported_encryption`).
     public var metadata: [String: JSONValue]
     /// File name (`logo-32x32.png`, `logo-64x64.png`, `logo-svg.svg`) to contents.
     public var resources: [String: [UInt8]]
 
+    /// A kernelspec; `interruptMode` defaults to "message" (served on the control thread).
     public init(name: String, displayName: String, language: String, argv: [String],
                 interruptMode: String = "message", metadata: [String: JSONValue] = [:],
                 resources: [String: [UInt8]] = [:]) {

@@ -16,6 +16,7 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
     case badSignature
     case badHeader(String)
 
+    /// What was wrong, for the kernel log.
     public var description: String {
         switch self {
         case .missingDelimiter: return "no <IDS|MSG> delimiter frame"
@@ -34,16 +35,20 @@ public struct IncomingMessage {
     public var rawHeader: [UInt8]
     /// The parent_header frame as received (clients use it to route kernel messages).
     public var rawParentHeader: [UInt8]
+    /// The parsed header (msg_id, msg_type, session, ...).
     public var header: [String: JSONValue]
     /// `msg_type` from the header.
     public var msgType: String
+    /// `msg_id` from the header (empty when missing).
     public var msgID: String
     /// The content object, or nil when the content frame is not a JSON object
     /// (handlers answer such requests with an error reply).
     public var content: [String: JSONValue]?
     /// Why content is nil, if it is.
     public var contentProblem: String?
+    /// The metadata object (empty when absent or malformed).
     public var metadata: [String: JSONValue]
+    /// Raw binary frames after content (comm messages use them).
     public var buffers: [[UInt8]]
 
     /// The parent's msg_id, parsed on demand (the kernel itself never needs it).
@@ -103,11 +108,14 @@ public enum WireCodec {
 public final class MessageFactory: @unchecked Sendable {
     /// One per kernel process; a new one after restart tells clients the kernel restarted.
     public let session: String
+    /// The `username` header field.
     public let username: String
+    /// Signs every outgoing message and verifies incoming ones.
     public let signer: MessageSigner
     /// The protocol version announced in every header.
     public static let protocolVersion = "5.4"
 
+    /// A factory for one kernel process (a fresh session id by default).
     public init(signer: MessageSigner, session: String = newMessageID(), username: String = "graphsmith") {
         self.signer = signer
         self.session = session

@@ -22,6 +22,7 @@ public enum ZMQError: Error, CustomStringConvertible, Equatable {
         return .failed(call, errno: code)
     }
 
+    /// Human-readable text, with libzmq's errno message.
     public var description: String {
         switch self {
         case .terminated: return "ZeroMQ context terminated"
@@ -35,6 +36,7 @@ public enum ZMQError: Error, CustomStringConvertible, Equatable {
 public final class ZMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 
+    /// Creates a context (one per process is plenty: it owns libzmq's I/O thread).
     public init() throws {
         guard let handle = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
         self.handle = handle
@@ -71,6 +73,7 @@ public final class ZMQSocket: @unchecked Sendable {
 
     private(set) var handle: UnsafeMutableRawPointer?
 
+    /// Opens a socket of `kind` with a bounded linger (1 s).
     public init(context: ZMQContext, kind: Kind) throws {
         guard let handle = zmq_socket(context.handle, kind.raw) else { throw ZMQError.last("zmq_socket") }
         self.handle = handle

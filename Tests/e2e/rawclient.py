@@ -124,6 +124,16 @@ class RawClient:
                     return
         raise AssertionError("iopub never delivered")
 
+    def drain_iopub(self, quiet: float = 0.1) -> int:
+        """Reads iopub until it has been quiet for `quiet` s. PUB/SUB drops messages once
+        the queues are full (1000 each), so a test that ignores iopub for thousands of
+        requests must drain before it expects fresh outputs (jupyter_client's channel
+        thread does this continuously)."""
+        n = 0
+        while self.recv(self.iopub, quiet) is not None:
+            n += 1
+        return n
+
     def ping(self, payload: bytes = b"ping", timeout: float = 5.0) -> bytes | None:
         self.hb.send(payload)
         if not self.hb.poll(int(timeout * 1000)):

@@ -70,12 +70,3 @@ def test_papermill_injects_parameters(tmp_path):
     assert results[0] == "16"
     assert results[1] == 'res"net.onnx'
     assert results[2] == '{"a": [1, 2.5, True, None]}'
-
-
-def test_tour_notebook_if_present():
-    tour = pathlib.Path(__file__).resolve().parents[2] / "notebooks" / "tour.ipynb"
-    if not tour.exists():
-        pytest.skip("notebooks/tour.ipynb not written yet")
-    nb = nbformat.read(tour, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="graphsmith",
-                   resources={"metadata": {"path": str(tour.parent)}}).execute()
