@@ -14,6 +14,7 @@ public struct RenderOptions: Sendable {
     public var expandAll: Bool = false
     /// Groups the user opened earlier (full paths); kept open in this view.
     public var expandedGroups: Set<String> = []
+    /// Top-to-bottom (default) or left-to-right.
     public var direction: LayoutDirection = .topToBottom
     /// Per-node figures to colour by.
     public var overlay: Overlay?
@@ -32,18 +33,25 @@ public struct RenderOptions: Sendable {
 
 /// Figures about one drawing, for the cell's status line and the benchmark.
 public struct RenderStats: Sendable {
+    /// Op nodes in the graph, and how many are drawn as their own box.
     public var totalNodes: Int
     public var visibleNodes: Int
+    /// Groups drawn as one box, and groups drawn as open frames.
     public var collapsedGroups: Int
     public var expandedGroups: Int
+    /// Edges drawn (merged where several tensors join the same two boxes).
     public var edges: Int
     /// Edge crossings left after crossing reduction (summed over group levels).
     public var crossings: Int
+    /// Columns the top level was wrapped into.
     public var columns: Int
+    /// Drawing size in pixels.
     public var width: Double
     public var height: Double
+    /// Group levels laid out in this call vs. taken from the cache.
     public var levelsComputed: Int
     public var levelsReused: Int
+    /// Time for selection + layout, and for writing SVG + HTML.
     public var layoutSeconds: Double
     public var writeSeconds: Double
     /// Visible boxes (nodes plus collapsed groups).
@@ -62,15 +70,18 @@ public struct RenderResult: Sendable {
     public var svg: String
     /// HTML fragment: the SVG plus pan/zoom and a node search box (inline script, no fetches).
     public var html: String
+    /// Counts and timings of this drawing.
     public var stats: RenderStats
     /// Geometry and the visible graph it was made from, for callers that post-process.
     public var layout: GraphLayout
+    /// The visible graph the layout was made from (boxes, merged edges, rolled-up figures).
     public var visible: VisibleGraph
 }
 
 /// Draws one graph. Holds the graph and its namespace tree so repeated views (expand, focus,
 /// overlay) skip re-deriving the hierarchy; pass a `LayoutCache` to reuse per-group layouts.
 public struct GraphRenderer: Sendable {
+    /// The graph being drawn.
     public let graph: RenderGraph
     /// The namespace tree with large flat levels cut into sections (used by collapsed views).
     public let hierarchy: NamespaceTree

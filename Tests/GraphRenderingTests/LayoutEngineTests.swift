@@ -92,6 +92,30 @@ final class LayoutEngineTests: XCTestCase {
         XCTAssertEqual(auditLayout(g, layout), [])
     }
 
+    func testLongChainInsideAGroupWrapsAndStaysInsideItsFrame() throws {
+        // outside -> group{ 400-node chain, side exits } -> outside, plus a skip edge around it.
+        var g = LayoutGraph()
+        g.groups = [.init(id: "outer", headerWidth: 50), .init(id: "outer/inner", parent: 0, headerWidth: 80)]
+        g.boxes.append(.init(id: "src", width: 60, height: 24))
+        for i in 0..<400 { g.boxes.append(.init(id: "c\(i)", width: 70 + Double(i % 3) * 10, height: 24, parent: 1)) }
+        g.boxes.append(.init(id: "sink", width: 60, height: 24))
+        g.boxes.append(.init(id: "side", width: 60, height: 24, parent: 0))
+        g.edges.append(.init(source: 0, target: 1))
+        for i in 1..<400 { g.edges.append(.init(source: i, target: i + 1)) }
+        g.edges.append(.init(source: 400, target: 401))
+        g.edges.append(.init(source: 0, target: 401))
+        g.edges.append(.init(source: 150, target: 402))   // leaves the inner group from mid-chain
+        g.edges.append(.init(source: 402, target: 401))
+        for direction in LayoutDirection.allCases {
+            var o = LayoutOptions(); o.direction = direction
+            let layout = try layoutGraph(g, options: o)
+            XCTAssertEqual(auditLayout(g, layout), [], "\(direction)")
+            let inner = layout.groups[1]
+            let long = max(inner.width, inner.height), short = min(inner.width, inner.height)
+            XCTAssertLessThan(long / short, 4, "the inner chain wrapped into columns (\(direction))")
+        }
+    }
+
     func testCacheReusesUntouchedGroups() throws {
         var g = LayoutGraph()
         for k in 0..<5 { g.groups.append(.init(id: "layer\(k)")) }

@@ -1,6 +1,6 @@
 // One level of the layered layout: the Sugiyama pipeline for the direct members of one group
 // (or the top level). Ranks, dummy nodes for long edges, crossing reduction, Brandes–Köpf x,
-// rank y, polyline routes through the dummies, and optional wrapping of a long top level into
+// rank y, polyline routes through the dummies, and optional wrapping of a long level into
 // side-by-side columns. Coordinates are local: the content box starts at (0, 0).
 
 /// The members of one group, as the flat layout sees them.
@@ -19,7 +19,7 @@ struct FlatProblem {
     /// group's ports are not at its centre.
     var outAttach: [Double]
     var inAttach: [Double]
-    /// Allowed to wrap into columns (only the top level).
+    /// Allowed to wrap into columns (every level may; kept as a switch for callers that must not).
     var mayWrap: Bool
 }
 

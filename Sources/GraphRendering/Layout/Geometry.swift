@@ -3,20 +3,26 @@
 
 /// A point in drawing coordinates (pixels, y grows downwards as in SVG).
 public struct Point: Equatable, Sendable {
+    /// Coordinates in pixels.
     public var x: Double
     public var y: Double
+    /// The point (x, y).
     public init(x: Double, y: Double) { self.x = x; self.y = y }
 }
 
 /// An axis-aligned rectangle given by its top-left corner and size.
 public struct Rect: Equatable, Sendable {
+    /// Top-left corner.
     public var x: Double
     public var y: Double
+    /// Size (never negative in a layout).
     public var width: Double
     public var height: Double
+    /// A rectangle from its top-left corner and size.
     public init(x: Double, y: Double, width: Double, height: Double) {
         self.x = x; self.y = y; self.width = width; self.height = height
     }
+    /// Edges and centre, for readable geometry code.
     public var minX: Double { x }
     public var minY: Double { y }
     public var maxX: Double { x + width }

@@ -14,6 +14,7 @@ public struct GraphLayout: Sendable {
     /// One polyline per `LayoutGraph.edges` entry, from the source's border to the target's
     /// border (empty for a self loop).
     public var edges: [[Point]]
+    /// Size of the whole drawing, margins included.
     public var width: Double
     public var height: Double
     /// Edge crossings summed over all levels, as counted by the ordering step.
@@ -21,7 +22,7 @@ public struct GraphLayout: Sendable {
     /// Levels (groups plus the top level) laid out in this call, and those taken from the cache.
     public var levelsComputed: Int
     public var levelsReused: Int
-    /// Columns the top level was wrapped into (1 when not wrapped).
+    /// Columns the top level was wrapped into (1 when not wrapped; groups may wrap too).
     public var columns: Int
 }
 
@@ -33,6 +34,7 @@ public final class LayoutCache {
     fileprivate var order: [Int] = []
     /// Upper bound on remembered levels; the oldest are forgotten first.
     public let capacity: Int
+    /// An empty cache keeping at most `capacity` levels.
     public init(capacity: Int = 20_000) { self.capacity = capacity }
     /// Number of levels remembered right now.
     public var count: Int { entries.count }
@@ -188,7 +190,7 @@ public func layoutGraph(_ graph: LayoutGraph, options: LayoutOptions = LayoutOpt
         } else {
             let problem = FlatProblem(widths: widths, heights: heights, edges: level.edges, multiplicity: level.multiplicity,
                                       inPort: level.inPort, outPort: level.outPort, outAttach: outAttach, inAttach: inAttach,
-                                      mayWrap: l == rootLevel)
+                                      mayWrap: true)
             solution = layoutFlat(problem, options: options)
             cache?.store(key, solution)
             computed += 1

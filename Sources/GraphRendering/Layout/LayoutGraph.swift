@@ -12,10 +12,12 @@ public struct LayoutGraph: Sendable {
     public struct Box: Sendable {
         /// Stable id, used for caching and as the SVG `data-id`.
         public var id: String
+        /// Box size in pixels (already fitted to the label).
         public var width: Double
         public var height: Double
         /// Enclosing expanded group, or nil for the top level.
         public var parent: Int?
+        /// A box of the given size inside group `parent`.
         public init(id: String, width: Double, height: Double, parent: Int? = nil) {
             self.id = id; self.width = width; self.height = height; self.parent = parent
         }
@@ -23,11 +25,13 @@ public struct LayoutGraph: Sendable {
 
     /// An expanded group: a frame around its members, with a header line for its name.
     public struct Group: Sendable {
+        /// Stable id (the namespace path), used for caching and `data-id`.
         public var id: String
         /// Enclosing group, or nil for the top level.
         public var parent: Int?
         /// Width needed by the header text, so the frame is never narrower than its title.
         public var headerWidth: Double
+        /// A group nested in `parent`.
         public init(id: String, parent: Int? = nil, headerWidth: Double = 0) {
             self.id = id; self.parent = parent; self.headerWidth = headerWidth
         }
@@ -35,15 +39,19 @@ public struct LayoutGraph: Sendable {
 
     /// A directed edge between two boxes (by index).
     public struct Edge: Sendable, Equatable {
+        /// Box indices of the two ends.
         public var source: Int
         public var target: Int
+        /// An edge from box `source` to box `target`.
         public init(source: Int, target: Int) { self.source = source; self.target = target }
     }
 
+    /// The parts; indices refer into these arrays.
     public var boxes: [Box]
     public var groups: [Group]
     public var edges: [Edge]
 
+    /// A graph from parts; `layoutGraph` validates it.
     public init(boxes: [Box] = [], groups: [Group] = [], edges: [Edge] = []) {
         self.boxes = boxes; self.groups = groups; self.edges = edges
     }
@@ -84,6 +92,7 @@ public struct LayoutGraph: Sendable {
 /// Why a layout could not be made.
 public enum LayoutError: Error, CustomStringConvertible, Equatable {
     case invalidInput(String)
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case .invalidInput(let why): return "invalid layout input: \(why)"
@@ -94,6 +103,7 @@ public enum LayoutError: Error, CustomStringConvertible, Equatable {
 /// Spacing and shaping knobs for the layered layout. Defaults follow Model Explorer's dagre
 /// settings closely so pictures look familiar.
 public struct LayoutOptions: Sendable, Hashable {
+    /// Flow direction (top-to-bottom by default).
     public var direction: LayoutDirection = .topToBottom
     /// Horizontal gap between neighbouring boxes in a rank.
     public var nodeSeparation: Double = 20
@@ -107,9 +117,10 @@ public struct LayoutOptions: Sendable, Hashable {
     public var groupHeader: Double = 18
     /// Number of ordering sweeps (down+up counts as two) for crossing reduction.
     public var orderingSweeps: Int = 24
-    /// When the top level is much taller than wide, cut it into side-by-side columns.
+    /// When a level (the top level or inside a group) is much taller than wide, cut it into
+    /// side-by-side columns.
     public var wrapLongLayouts: Bool = true
-    /// Target height/width ratio of a wrapped top level.
+    /// Target height/width ratio of a wrapped level.
     public var wrapAspect: Double = 1.0
     public init() {}
 }

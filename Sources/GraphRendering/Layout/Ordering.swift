@@ -57,14 +57,17 @@ func totalCrossings(_ g: LayeredGraph) -> Int {
 /// (barycenter, median), runs alternating sweeps with transposition on each, and keeps the best.
 func reduceCrossings(_ g: inout LayeredGraph, sweeps: Int) -> Int {
     let nodeCount = g.rank.count
-    if g.layers.count < 2 { initialOrder(&g, fromBottom: false); return 0 }
+    if g.layers.count < 2 { initialOrder(&g, fromBottom: false, seed: 0); return 0 }
     // Large problems get fewer attempts and sweeps: each sweep is linear, but 50k adds up.
     let big = nodeCount > 20_000
-    let attempts: [(fromBottom: Bool, median: Bool)] = big ? [(false, false)] : [(false, false), (false, true), (true, false), (true, true)]
+    var attempts: [(fromBottom: Bool, median: Bool, seed: UInt64)] = big ? [(false, false, 0)] : [(false, false, 0), (false, true, 0), (true, false, 0), (true, true, 0)]
+    // Small problems also try a few shuffled starts (fixed seeds, so drawings repeat): cheap,
+    // and they escape local optima a single start gets stuck in.
+    if nodeCount <= 4_000 { for k in 1...4 { attempts.append((k % 2 == 0, k > 2, UInt64(k))) } }
     var best: [[Int]] = []
     var bestCount = Int.max
     for attempt in attempts {
-        initialOrder(&g, fromBottom: attempt.fromBottom)
+        initialOrder(&g, fromBottom: attempt.fromBottom, seed: attempt.seed)
         let count = sweep(&g, maxSweeps: big ? min(sweeps, 4) : sweeps, median: attempt.median)
         if count < bestCount { bestCount = count; best = g.layers }
         if bestCount == 0 { break }
@@ -74,25 +77,32 @@ func reduceCrossings(_ g: inout LayeredGraph, sweeps: Int) -> Int {
     return bestCount
 }
 
+/// dot's schedule: two sweeps down, two up; every other step sorts ties in reverse and lets
+/// transposition swap equal pairs, so the order can drift across plateaus; an order at least as
+/// good as the best is kept, and the search stops after 8 steps without a real (0.5%) gain.
 private func sweep(_ g: inout LayeredGraph, maxSweeps: Int, median: Bool) -> Int {
     var bestCount = totalCrossings(g)
     var best = g.layers
-    var stale = 0
     if bestCount == 0 { return 0 }
+    var trying = 0
     for iteration in 0..<maxSweeps {
-        if iteration % 2 == 0 {
-            for r in 1..<g.layers.count { sortLayer(&g, layer: r, usePreds: true, median: median) }
+        if trying >= 8 { break }
+        trying += 1
+        let reverse = iteration % 2 == 0
+        if iteration % 4 < 2 {
+            for r in 1..<g.layers.count { sortLayer(&g, layer: r, usePreds: true, median: median, reverseTies: reverse) }
         } else {
-            for r in stride(from: g.layers.count - 2, through: 0, by: -1) { sortLayer(&g, layer: r, usePreds: false, median: median) }
+            for r in stride(from: g.layers.count - 2, through: 0, by: -1) {
+                sortLayer(&g, layer: r, usePreds: false, median: median, reverseTies: reverse)
+            }
         }
-        transposeAll(&g)
+        transposeAll(&g, allowEqual: !reverse)
         let count = totalCrossings(g)
-        if count < bestCount {
-            bestCount = count; best = g.layers; stale = 0
-        } else {
-            stale += 1
+        if count <= bestCount {
+            if Double(count) < 0.995 * Double(bestCount) { trying = 0 }
+            bestCount = count; best = g.layers
         }
-        if bestCount == 0 || stale >= 6 { break }
+        if bestCount == 0 { break }
     }
     g.layers = best
     for r in 0..<g.layers.count { g.refreshPositions(r) }
@@ -101,14 +111,23 @@ private func sweep(_ g: inout LayeredGraph, maxSweeps: Int, median: Bool) -> Int
 
 /// DFS from the top-ranked nodes (or, from the bottom, over predecessors) in input order:
 /// neighbours are placed next to each other, already a good start for tree-like model graphs.
-private func initialOrder(_ g: inout LayeredGraph, fromBottom: Bool) {
+private func initialOrder(_ g: inout LayeredGraph, fromBottom: Bool, seed: UInt64) {
     let n = g.rank.count
     var visited = [Bool](repeating: false, count: n)
     var layers = [[Int]](repeating: [], count: g.layers.count)
     var stack: [Int] = []
+    // Seed 0 keeps input order among same-rank starts; other seeds shuffle them (xorshift).
+    var key = Array(0..<n)
+    if seed != 0 {
+        var state = seed &* 0x9E3779B97F4A7C15
+        for i in 0..<n {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            key[i] = Int(truncatingIfNeeded: state % UInt64(8 * max(n, 1)))
+        }
+    }
     let starts = fromBottom
-        ? (0..<n).sorted { (-g.rank[$0], $0) < (-g.rank[$1], $1) }
-        : (0..<n).sorted { (g.rank[$0], $0) < (g.rank[$1], $1) }
+        ? (0..<n).sorted { (-g.rank[$0], key[$0], $0) < (-g.rank[$1], key[$1], $1) }
+        : (0..<n).sorted { (g.rank[$0], key[$0], $0) < (g.rank[$1], key[$1], $1) }
     for s in starts where !visited[s] {
         stack.append(s)
         while let v = stack.popLast() {
@@ -123,7 +142,7 @@ private func initialOrder(_ g: inout LayeredGraph, fromBottom: Bool) {
     for r in 0..<layers.count { g.refreshPositions(r) }
 }
 
-private func sortLayer(_ g: inout LayeredGraph, layer r: Int, usePreds: Bool, median: Bool) {
+private func sortLayer(_ g: inout LayeredGraph, layer r: Int, usePreds: Bool, median: Bool, reverseTies: Bool) {
     let layer = g.layers[r]
     if layer.count < 2 { return }
     var movable: [(key: Double, tie: Int, node: Int)] = []
@@ -144,7 +163,7 @@ private func sortLayer(_ g: inout LayeredGraph, layer r: Int, usePreds: Bool, me
             for w in nb { sum += g.pos[w] }
             key = Double(sum) / Double(nb.count)
         }
-        movable.append((key, i, v))
+        movable.append((key, reverseTies ? -i : i, v))
     }
     movable.sort { $0.key != $1.key ? $0.key < $1.key : $0.tie < $1.tie }
     var result: [Int] = []
@@ -168,24 +187,38 @@ private func pairCrossings(_ a: [Int], _ b: [Int], _ pos: [Int]) -> Int {
     return c
 }
 
-private func transposeAll(_ g: inout LayeredGraph) {
-    for r in 0..<g.layers.count where g.layers[r].count > 1 {
-        for _ in 0..<6 {
-            var improved = false
+/// Adjacent swaps until no layer improves (as dot does): a layer that gained makes its
+/// neighbours candidates again. Equal swaps (when allowed) move along plateaus but do not count
+/// as gains, so this always ends.
+private func transposeAll(_ g: inout LayeredGraph, allowEqual: Bool) {
+    let R = g.layers.count
+    var candidate = [Bool](repeating: true, count: R)
+    for _ in 0..<64 {
+        var delta = 0
+        for r in 0..<R where candidate[r] {
+            candidate[r] = false
+            if g.layers[r].count < 2 { continue }
             var layer = g.layers[r]
+            var gain = 0
             for i in 0..<(layer.count - 1) {
                 let u = layer[i], v = layer[i + 1]
                 let before = pairCrossings(g.preds[u], g.preds[v], g.pos) + pairCrossings(g.succs[u], g.succs[v], g.pos)
                 if before == 0 { continue }
                 let after = pairCrossings(g.preds[v], g.preds[u], g.pos) + pairCrossings(g.succs[v], g.succs[u], g.pos)
-                if after < before {
+                if after < before || (allowEqual && after == before) {
                     layer[i] = v; layer[i + 1] = u
                     g.pos[v] = i; g.pos[u] = i + 1
-                    improved = true
+                    gain += before - after
                 }
             }
             g.layers[r] = layer
-            if !improved { break }
+            if gain > 0 {
+                delta += gain
+                candidate[r] = true
+                if r > 0 { candidate[r - 1] = true }
+                if r + 1 < R { candidate[r + 1] = true }
+            }
         }
+        if delta < 1 { break }
     }
 }

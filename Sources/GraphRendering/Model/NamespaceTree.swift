@@ -5,14 +5,17 @@
 /// Namespace groups derived from node paths, as Model Explorer derives layers: every path prefix
 /// is a group, and a group holding a single node and nothing else is dissolved into its parent.
 public struct NamespaceTree: Sendable {
+    /// One namespace group.
     public struct Group: Sendable {
         /// Full slash path, e.g. "encoder/layer0/attn"; also the group's stable id.
         public var id: String
         /// Last path segment, drawn as the frame title.
         public var label: String
+        /// Enclosing group, nil at the top level.
         public var parent: Int?
         /// 1 for top-level groups.
         public var depth: Int
+        /// Direct sub-groups and direct member nodes (indices into the RenderGraph).
         public var childGroups: [Int] = []
         public var childNodes: [Int] = []
         /// All op nodes below this group.

@@ -21,16 +21,24 @@ public struct Overlay: Sendable {
     }
     /// A gradient stop: `stop` in 0...1 over the value range.
     public struct Stop: Sendable, Equatable {
+        /// Position in 0...1 over the value range (0 = minimum, 1 = maximum).
         public var stop: Double
+        /// `#rrggbb` or a CSS colour name.
         public var color: String
+        /// A stop at `stop` with colour `color`.
         public init(stop: Double, color: String) { self.stop = stop; self.color = color }
     }
     /// A threshold bucket: values <= `value` (first match in list order) get `color`.
     public struct Threshold: Sendable, Equatable {
+        /// Upper bound (inclusive) of the bucket.
         public var value: Double
+        /// `#rrggbb` or a CSS colour name.
         public var color: String
+        /// A bucket for values up to `value`.
         public init(value: Double, color: String) { self.value = value; self.color = color }
     }
+    /// How figures become colours: a continuous gradient (wins in Model Explorer when both are
+    /// given) or first-match thresholds.
     public enum Coloring: Sendable, Equatable {
         case gradient([Stop])
         case thresholds([Threshold])
@@ -42,12 +50,15 @@ public struct Overlay: Sendable {
     public var values: [String: Double]
     /// Explicit per-key colours (Model Explorer's per-result `bgColor`), winning over the scale.
     public var colors: [String: String]
+    /// The colour scale.
     public var coloring: Coloring
+    /// How collapsed groups summarise their members (shown in the legend).
     public var rollup: Rollup
 
     /// The default gradient: green (low) to yellow to red (high).
     public static let defaultGradient: [Stop] = [Stop(stop: 0, color: "#e8f5e9"), Stop(stop: 0.5, color: "#fff59d"), Stop(stop: 1, color: "#e53935")]
 
+    /// An overlay from code. `rollup` nil picks one from the name (`defaultRollup(forName:)`).
     public init(name: String, values: [String: Double], coloring: Coloring = .gradient(Overlay.defaultGradient),
                 rollup: Rollup? = nil, colors: [String: String] = [:]) {
         self.name = name; self.values = values; self.coloring = coloring; self.colors = colors

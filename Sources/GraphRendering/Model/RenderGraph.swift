@@ -19,6 +19,7 @@ public struct RenderGraph: Sendable {
         /// Input and output descriptions for the tooltip, e.g. "x: float32[1,3,224,224]".
         public var inputs: [String]
         public var outputs: [String]
+        /// A node; `name` defaults to `id`.
         public init(id: String, name: String? = nil, op: String, path: [String] = [],
                     attributes: [(key: String, value: String)] = [], inputs: [String] = [], outputs: [String] = []) {
             self.id = id; self.name = name ?? id; self.op = op; self.path = path
@@ -28,21 +29,27 @@ public struct RenderGraph: Sendable {
 
     /// A tensor flowing from one node to another.
     public struct Edge: Sendable {
+        /// Producer and consumer, as indices into `nodes`.
         public var source: Int
         public var target: Int
         /// Tensor name (part of the edge's stable id).
         public var tensor: String
         /// Shape text for the edge label, e.g. "1x64x56x56"; nil when unknown.
         public var shape: String?
+        /// An edge carrying `tensor` (with its shape text when known).
         public init(source: Int, target: Int, tensor: String = "", shape: String? = nil) {
             self.source = source; self.target = target; self.tensor = tensor; self.shape = shape
         }
     }
 
+    /// Title drawn above the picture.
     public var name: String
+    /// Op nodes, in the model's order (ranking and sections follow it for ties).
     public var nodes: [Node]
+    /// Tensor edges between nodes.
     public var edges: [Edge]
 
+    /// A graph from parts; call `validate()` (GraphRenderer does) before drawing.
     public init(name: String = "graph", nodes: [Node] = [], edges: [Edge] = []) {
         self.name = name; self.nodes = nodes; self.edges = edges
     }
@@ -65,6 +72,7 @@ public enum RenderError: Error, CustomStringConvertible, Equatable {
     case invalidGraph(String)
     case unknownPath(String)
     case invalidOverlay(String)
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case .invalidGraph(let why): return "cannot draw graph: \(why)"

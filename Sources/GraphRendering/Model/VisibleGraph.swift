@@ -12,6 +12,7 @@ public enum VisibleItem: Sendable, Equatable {
 
 /// The visible part of a RenderGraph, ready for layout and drawing.
 public struct VisibleGraph: Sendable {
+    /// What the layout engine receives.
     public var layoutGraph: LayoutGraph
     /// Per layout box: what it stands for.
     public var items: [VisibleItem]
@@ -32,16 +33,22 @@ public struct VisibleGraph: Sendable {
 /// Rough text metrics for the sans-serif font the SVG uses; a box must fit its label without
 /// measuring glyphs, which a kernel cannot do.
 public struct TextMetrics: Sendable {
+    /// Average glyph advance of the 11 px font, in pixels.
     public var charWidth: Double = 6.6
+    /// Distance between label lines.
     public var lineHeight: Double = 14
+    /// Inner margins of a box.
     public var paddingX: Double = 10
     public var paddingY: Double = 7
+    /// Longer lines are clipped with an ellipsis, so one long name cannot widen a whole rank.
     public var maxChars: Int = 28
+    /// Defaults matching the SVG writer's font.
     public init() {}
     /// Truncates a line to `maxChars` with an ellipsis.
     public func clip(_ s: String) -> String {
         s.count <= maxChars ? s : String(s.prefix(maxChars - 1)) + "…"
     }
+    /// Width and height of a box holding `lines`.
     public func size(of lines: [String]) -> (Double, Double) {
         let longest = lines.map { Swift.min($0.count, maxChars) }.max() ?? 0
         return (max(40, Double(longest) * charWidth + 2 * paddingX), Double(max(1, lines.count)) * lineHeight + 2 * paddingY)
