@@ -104,3 +104,15 @@ extension EstimationCommandTests {
         XCTAssertEqual(i.complete(code: "llm llama-2-", cursorPosition: 12).matches, ["llama-2-7b", "llama-2-13b", "llama-2-70b"])
     }
 }
+
+extension EstimationCommandTests {
+    /// A device with no published bandwidth has an infinite memory roof: the chart and JSON stay finite.
+    func testRooflineOnDeviceWithoutBandwidth() {
+        XCTAssertNil(runner.run("roofline hw=hailo-8 dtype=int8 batch=1 seq=16").error)
+        let b = runner.displays.first
+        XCTAssertEqual(b?["application/json"]?["bandwidth"], .null)
+        let svg = b?["image/svg+xml"]?.stringValue ?? ""
+        for bad in ["\"nan\"", "\"inf\"", "\"-inf\"", ",nan", ",inf", "Mnan", "Minf"] { XCTAssertFalse(svg.contains(bad), bad) }
+        XCTAssertTrue(b?["text/plain"]?.stringValue?.contains("no published memory bandwidth") ?? false)
+    }
+}

@@ -75,6 +75,10 @@ final class GraphCommandTests: XCTestCase {
         let data = try Data(contentsOf: dir.appendingPathComponent("g.json"))
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: data))
         XCTAssertNil(runner.run("graphs\nclose copy\nuse bert").error)
+        XCTAssertNil(runner.run("export \(dir.path)/g.svg\nexport \(dir.path)/g.dot").error)
+        let svg = try String(contentsOf: dir.appendingPathComponent("g.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("data-id=\"n22\""))
+        XCTAssertTrue(try String(contentsOf: dir.appendingPathComponent("g.dot"), encoding: .utf8).contains("digraph"))
     }
 
     func testCompletionKnowsGraphsNodesAndPaths() {

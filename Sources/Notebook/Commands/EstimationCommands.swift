@@ -116,15 +116,18 @@ enum EstimationCommands {
                                       xTitle: "arithmetic intensity (FLOP/byte)", yTitle: "attained FLOP/s")
             let compute = result.rooflinePoints.filter { $0.bottleneck == .compute }.count
             var bundle = OutputBundle(text: "Roofline of \(entry.name) on \(result.hardwareName ?? "?"): \(result.rooflinePoints.count) nodes, "
-                + "\(compute) compute-bound, \(result.rooflinePoints.count - compute) memory-bound; ridge at "
-                + "\(Format.number(roofs.ridgeIntensity, digits: 3)) FLOP/byte, peak \(Format.si(roofs.matrixPeakFLOPS))FLOP/s, "
-                + "bandwidth \(Format.bytes(roofs.bandwidthBytesPerSecond))/s")
+                + "\(compute) compute-bound, \(result.rooflinePoints.count - compute) memory-bound; peak \(Format.si(roofs.matrixPeakFLOPS))FLOP/s, "
+                + (roofs.bandwidthBytesPerSecond.isFinite
+                    ? "bandwidth \(Format.bytes(roofs.bandwidthBytesPerSecond))/s, ridge at \(Format.number(roofs.ridgeIntensity, digits: 3)) FLOP/byte"
+                    : "no published memory bandwidth (memory roof not drawn)"))
             chart.attach(to: &bundle)
-            bundle.json = ["ridge_intensity": .double(roofs.ridgeIntensity), "peak_flops": .double(roofs.matrixPeakFLOPS),
-                           "bandwidth": .double(roofs.bandwidthBytesPerSecond),
+            // Devices without a published bandwidth have an infinite memory roof: JSON gets null.
+            func number(_ d: Double) -> JSONValue { d.isFinite ? .double(d) : .null }
+            bundle.json = ["ridge_intensity": number(roofs.ridgeIntensity), "peak_flops": number(roofs.matrixPeakFLOPS),
+                           "bandwidth": number(roofs.bandwidthBytesPerSecond),
                            "points": .array(result.rooflinePoints.map {
                                ["name": .string($0.name), "op": .string($0.opType), "intensity": .double($0.arithmeticIntensity),
-                                "flops_per_s": .double($0.attainedFLOPS), "bottleneck": .string($0.bottleneck.rawValue)]
+                                "flops_per_s": number($0.attainedFLOPS), "bottleneck": .string($0.bottleneck.rawValue)]
                            })]
             out.display(bundle)
         },

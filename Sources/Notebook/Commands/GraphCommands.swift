@@ -4,6 +4,7 @@
 import Foundation
 import GraphFormats
 import GraphIR
+import GraphRendering
 import JupyterKernel
 
 enum GraphCommands {
@@ -160,10 +161,11 @@ enum GraphCommands {
         },
         CommandSpec(
             name: "export", family: family,
-            summary: "Write the current graph as ONNX or Model Explorer JSON",
-            usage: "export PATH [format=onnx|model-explorer] [external_data=true]",
+            summary: "Write the current graph as ONNX, Model Explorer JSON, SVG or Graphviz DOT",
+            usage: "export PATH [format=onnx|model-explorer|svg|dot] [external_data=true]",
             positionals: [Parameter("path", .path, "the file to write", required: true)],
-            options: [Parameter("format", .choice(["onnx", "model-explorer"]), "file format", default: "from the extension, else onnx"),
+            options: [Parameter("format", .choice(["onnx", "model-explorer", "svg", "dot"]), "file format (svg and dot: fully expanded drawing)",
+                                default: "from the extension, else onnx"),
                       Parameter("external_data", .bool, "ONNX only: write large tensors to PATH.data", default: "false"),
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],
             examples: ["export out/tiny.onnx", "export big.onnx external_data=true", "export tiny.json format=model-explorer"]
@@ -171,12 +173,19 @@ enum GraphCommands {
             let entry = try graphArgument(session, inv, "export")
             let path = try inv.requiredString("path")
             let url = session.resolvePath(path)
-            let format = inv.string("format") ?? (url.pathExtension.lowercased() == "json" ? "model-explorer" : "onnx")
+            let byExtension = ["json": "model-explorer", "svg": "svg", "dot": "dot", "gv": "dot"]
+            let format = inv.string("format") ?? byExtension[url.pathExtension.lowercased()] ?? "onnx"
             try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             do {
                 if format == "model-explorer" {
                     let json = ModelExplorerExporter.export(entry.model, label: entry.name)
                     try Data(json.utf8).write(to: url)
+                } else if format == "svg" || format == "dot" {
+                    var options = RenderOptions()
+                    options.expandAll = true
+                    let renderer = try GraphRenderer(entry.graph, hierarchy: entry.hierarchy)
+                    let text = format == "svg" ? try renderer.render(options).svg : try renderer.dot(options)
+                    try Data(text.utf8).write(to: url)
                 } else {
                     try ONNXWriter.save(entry.model, to: url, externalData: inv.bool("external_data") ?? false)
                 }

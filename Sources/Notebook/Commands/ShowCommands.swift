@@ -43,9 +43,14 @@ enum ShowCommands {
         ) { session, inv, out in
             let entry = try GraphCommands.graphArgument(session, inv, "show")
             var options = RenderOptions()
+            let state = try renderState(for: entry, in: &session)
             if let path = inv.string("path") {
                 if path == "all" {
                     options.expandAll = true
+                } else if state.renderer.knowsGroup(path) {
+                    // A scope, or a section the renderer cut a long flat level into (`section_3_of_12`).
+                    options.focusPath = path.split(separator: "/").joined(separator: "/")
+                    options.depth = inv.int("depth") ?? 1
                 } else if let components = entry.hierarchyPath(path) {
                     options.focusPath = components.joined(separator: "/")
                     options.depth = inv.int("depth") ?? 1
@@ -71,7 +76,6 @@ enum ShowCommands {
                 options.highlighted.insert(node.id.description)
             }
             options.overlay = try overlay(entry, session, inv)
-            let state = try renderState(for: entry, in: &session)
             let result: RenderResult
             do {
                 result = try state.renderer.render(options, cache: state.cache)
@@ -79,6 +83,11 @@ enum ShowCommands {
                 throw inv.error(.model, "cannot draw \(entry.name): \(error)")
             }
             var bundle = OutputBundle(text: "\(entry.name): \(result.stats.summary)", html: result.html, svg: result.svg)
+            if result.svg.utf8.count > maxStaticSVGBytes {
+                // The HTML viewer already embeds the drawing; a second multi-megabyte copy would only bloat the notebook.
+                bundle.svg = nil
+                bundle.text += "\n(static SVG omitted: \(Format.bytes(Double(result.svg.utf8.count))); `export FILE.svg` or a focused `show PATH` gives one)"
+            }
             bundle.json = ["nodes": .int(Int64(result.stats.totalNodes)), "visible_nodes": .int(Int64(result.stats.visibleNodes)),
                            "collapsed_groups": .int(Int64(result.stats.collapsedGroups)), "edges": .int(Int64(result.stats.edges)),
                            "crossings": .int(Int64(result.stats.crossings)),
@@ -86,6 +95,9 @@ enum ShowCommands {
             out.display(bundle)
         },
     ]
+
+    /// Above this size the static `image/svg+xml` copy is left out (the HTML view carries the drawing).
+    static let maxStaticSVGBytes = 8_000_000
 
     /// The cached renderer for the entry's latest version, made on first use.
     static func renderState(for entry: GraphEntry, in session: inout Session) throws -> RenderState {
