@@ -84,8 +84,9 @@ enum EstimationCommands {
                 e.fields["macs"] = NodeField(values: macs, rollup: .sum, unit: "MAC")
                 e.fields["params"] = NodeField(values: params, rollup: .sum, unit: "")
                 if options.hardware != nil {
-                    e.fields["latency"] = NodeField(values: result.overlay(.latency), rollup: .sum, unit: "s")
-                    e.fields["energy"] = NodeField(values: result.overlay(.energy), rollup: .sum, unit: "J")
+                    // Overlays read best in µs and mJ; the JSON output keeps SI seconds and joules.
+                    e.fields["latency"] = NodeField(values: result.overlay(.latency).mapValues { $0 * 1e6 }, rollup: .sum, unit: "µs")
+                    e.fields["energy"] = NodeField(values: result.overlay(.energy).mapValues { $0 * 1e3 }, rollup: .sum, unit: "mJ")
                 }
             }
             out.display(estimateBundle(result, entry: entry, depth: inv.int("depth") ?? 2))
