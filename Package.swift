@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "GraphFormatsTests", dependencies: ["GraphFormats", "GraphIR"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR"]),
+        .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
 

@@ -76,6 +76,17 @@ load out/tiny_bert_copy.onnx as copy
 graphs
 """),
     code("use bert\nclose copy"),
+    md("## How fast, how big, how hungry\n`hardware` lists the targets (with sources and confidence). `estimate` binds the "
+       "symbolic dims, counts MACs, FLOPs, bytes and parameters per node, and prices each node on the roofline of a target. "
+       "The per-node figures become overlay fields for `show`."),
+    code("hardware gpu"),
+    code("estimate hw=h100-sxm5 dtype=fp16 batch=8 seq=128"),
+    code("show overlay=latency"),
+    code("roofline hw=a100-sxm4-80 batch=8 seq=128"),
+    md("## What if?\n`sweep` evaluates a grid in parallel; `llm` sizes a language model and fits it on a GPU."),
+    code("sweep batch=1..64*2 hardware=a100-sxm4-80,h100-sxm5 seq=128 metric=throughput"),
+    code("llm llama-2-7b hw=h100-sxm5"),
+    code("llm gpt2 --training optimizer=adam batch=8 seq=1024 hw=a100-sxm4-80"),
 ])
 
 sweep = notebook([
@@ -86,9 +97,11 @@ The cell tagged `parameters` holds defaults; papermill injects new values after 
 
     papermill sweep.ipynb out.ipynb -p batch 8 -p model models/tiny_bert.onnx
 """),
-    code('model = "models/tiny_bert.onnx"\nbatch = 1\nseq = 128', tags=["parameters"]),
+    code('model = "models/tiny_bert.onnx"\nbatch = 1\nseq = 128\nhw = "h100-sxm5"', tags=["parameters"]),
     code("load $model as m\nsummary"),
     code('echo batch=$batch seq=$seq tokens=${batch * seq}\nprint batch * seq'),
+    code("estimate hw=$hw batch=$batch seq=$seq"),
+    code("sweep batch=[1, $batch, ${batch * 4}] seq=[$seq, ${seq * 2}] hw=$hw metric=latency"),
 ])
 
 for name, nb in [("tour.ipynb", tour), ("sweep.ipynb", sweep)]:

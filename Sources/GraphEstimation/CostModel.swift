@@ -91,10 +91,17 @@ public struct NodeCost: Sendable, Hashable {
     public var params = 0
     /// All-dtype constant elements owned (onnx-tool's parameter convention).
     public var constantElements = 0
+    /// Float elements moved (all categories) and the bytes of non-float tensors: lets a sweep
+    /// re-price traffic at another precision without re-running the analysis.
+    public var floatElementsMoved: Double = 0
+    public var nonFloatBytesMoved: Double = 0
     public var opClass: OpClass = .other
     public var gemm: GemmShape?
     public var status: CostStatus = .ok
     public var bytes: Double { bytesReadActivations + bytesReadWeights + bytesWritten }
+
+    /// Bytes moved if every float tensor were stored at `precision`.
+    public func bytes(at precision: Precision) -> Double { floatElementsMoved * precision.bytesPerElement + nonFloatBytesMoved }
 }
 
 /// Options of the cost model.
@@ -129,6 +136,12 @@ public enum CostModel {
     static let reductions: Set<String> = ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
                                           "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "TopK"]
 
+    static let controlFlowOps: Set<String> = ["If", "Loop", "Scan"]
+    static let deepspeedArithmetic: Set<String> = ["Add", "Sub", "Mul", "Div"]
+    /// Activations DeepSpeed's profiler patches (1 FLOP per element).
+    static let deepspeedActivations: Set<String> = ["Gelu", "Sigmoid", "Tanh", "Elu", "Selu", "Celu", "Softplus", "Swish", "FastGelu",
+                                                    "QuickGelu", "BiasGelu", "Mish", "Relu", "LeakyRelu", "PRelu", "Clip",
+                                                    "HardSigmoid", "HardSwish"]
     static let matrixAndSpecialOps: Set<String> = ["Conv", "ConvInteger", "QLinearConv", "NhwcConv", "ConvTranspose", "MatMul",
         "MatMulInteger", "QLinearMatMul", "FusedMatMul", "Gemm", "Einsum", "LSTM", "GRU", "RNN", "Attention",
         "MultiHeadAttention", "GroupQueryAttention", "Softmax", "LogSoftmax", "LayerNormalization", "SkipLayerNormalization",
@@ -167,54 +180,66 @@ public enum CostModel {
         }
     }
 
+    @inline(__always)
+    static func setGemm(_ k: inout OpCounts, _ macs: Int, bias: Bool, outVol: Int, otMACs: Int) {
+        k.macs = macs; k.flops = 2 &* macs &+ (bias ? outVol : 0)
+        k.denseMACs = macs; k.fvcoreMACs = macs
+        k.deepspeedMACs = macs; k.deepspeedFLOPs = 2 &* macs &+ (bias ? outVol : 0)
+        k.onnxToolMACs = otMACs
+    }
+
+    /// Bytes of value `v` at its type (floats at `floatBytes` when given), also tallied by kind in `c`.
+    @inline(__always)
+    static func traffic(_ v: Int, _ t: ShapeTable, _ floatBytes: Double?, _ c: inout NodeCost) -> Double {
+        let count = t.elementCounts[v]
+        guard count >= 0 else { return 0 }
+        let bits = t.elementBits[v] == 0 ? 32 : t.elementBits[v]
+        let n = Double(count)
+        if t.isFloat[v] { c.floatElementsMoved += n; return n * (floatBytes ?? Double(bits) / 8) }
+        c.nonFloatBytesMoved += n * Double(bits) / 8
+        return n * Double(bits) / 8
+    }
+
     /// Computes one node's cost. `owned` tells whether each input is the first use of a constant
     /// (so its parameters belong to this node).
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    public static func cost(_ n: OpNode, index: Int, graph g: OpGraph, shapes t: ShapeTable, owned: [Bool],
+    public static func cost(_ n: OpNode, index: Int, graph g: OpGraph, shapes t: ShapeTable, owned: ArraySlice<Bool>,
                             options: CostOptions = CostOptions()) -> NodeCost {
         var c = NodeCost()
         let op = n.opType
-        func bytesOf(_ v: Int) -> Double {
-            guard v >= 0, let s = t.shapes[v] else { return 0 }
-            let bits = t.elementBits[v] == 0 ? 32 : t.elementBits[v]
-            let per = (t.isFloat[v] ? options.bytesPrecision?.bytesPerElement : nil) ?? Double(bits) / 8
-            return Double(ShapeInference.volume(s)) * per
-        }
+        let floatBytes = options.bytesPrecision?.bytesPerElement
         // params and byte traffic
         for (k, v) in n.inputs.enumerated() where v >= 0 {
             if t.isConstant[v] {
-                if k < owned.count && owned[k], let s = t.shapes[v] {
-                    let e = ShapeInference.volume(s)
+                if k < owned.count && owned[owned.startIndex + k], t.elementCounts[v] >= 0 {
+                    let e = t.elementCounts[v]
                     c.constantElements &+= e
                     if t.isFloat[v] { c.params &+= e }
                 }
             }
         }
         if t.folded[index] { c.status = .folded; c.opClass = .metadata; return c }
-        if metadataOps.contains(op) { c.opClass = .metadata; return c }
+        let traits = n.traits
+        if traits.isMetadata { c.opClass = .metadata; return c }
         for v in n.inputs where v >= 0 {
-            if t.isConstant[v] { c.bytesReadWeights += bytesOf(v) } else { c.bytesReadActivations += bytesOf(v) }
+            let b = traffic(v, t, floatBytes, &c)
+            if t.isConstant[v] { c.bytesReadWeights += b } else { c.bytesReadActivations += b }
         }
-        for v in n.outputs where v >= 0 { c.bytesWritten += bytesOf(v) }
-        if ["If", "Loop", "Scan"].contains(op) { c.status = .controlFlow; c.opClass = .other; return c }
+        for v in n.outputs where v >= 0 { c.bytesWritten += traffic(v, t, floatBytes, &c) }
+        if traits.isControlFlow { c.status = .controlFlow; c.opClass = .other; return c }
 
-        if !isKnown(op) { c.status = .unsupportedOp; c.opClass = .other; return c }
+        if !traits.hasCostFormula { c.status = .unsupportedOp; c.opClass = .other; return c }
         let ins: [[Int]?] = n.inputs.map { $0 >= 0 ? t.shapes[$0] : nil }
         let outs: [[Int]?] = n.outputs.map { $0 >= 0 ? t.shapes[$0] : nil }
         guard let y = outs.first ?? nil, let x = ins.first ?? nil else {
-            c.status = .unknownShape; c.opClass = dataMovementOps.contains(op) ? .dataMovement : .other; return c
+            c.status = .unknownShape; c.opClass = traits.isDataMovement ? .dataMovement : .other; return c
         }
         let outVol = ShapeInference.volume(y), inVol = ShapeInference.volume(x)
-        let present = n.inputs.filter { $0 >= 0 }.count
+        var present = 0
+        for v in n.inputs where v >= 0 { present += 1 }
         let tr = options.transcendentalFLOPs
         var k = c.counts
 
-        func setGemmCounts(_ macs: Int, bias: Bool, otMACs: Int) {
-            k.macs = macs; k.flops = 2 &* macs &+ (bias ? outVol : 0)
-            k.denseMACs = macs; k.fvcoreMACs = macs
-            k.deepspeedMACs = macs; k.deepspeedFLOPs = 2 &* macs &+ (bias ? outVol : 0)
-            k.onnxToolMACs = otMACs
-        }
 
         switch op {
         case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
@@ -224,7 +249,7 @@ public enum CostModel {
             let perOut = ShapeInference.volume(Array(w.dropFirst()))   // (C_in/g)·Πk
             let macs = satMul(outVol, perOut)
             let bias = op == "QLinearConv" ? present == 9 : (op == "Conv" || op == "NhwcConv") && present > 2
-            setGemmCounts(macs, bias: bias, otMACs: macs &+ (bias ? outVol : 0))
+            setGemm(&k, macs, bias: bias, outVol: outVol, otMACs: macs &+ (bias ? outVol : 0))
             c.opClass = .matmul
             let spatial = ShapeInference.volume(Array(y.dropFirst(2)))
             c.gemm = GemmShape(batch: g, m: satMul(y[0], spatial), n: w[0] / g, k: perOut)
@@ -234,7 +259,7 @@ public enum CostModel {
             let kernel = ShapeInference.volume(Array(w.dropFirst(2)))
             let macs = satMul(satMul(inVol, w[1]), kernel)            // N·C_in·Πin·(C_out/g)·Πk
             let bias = present > 2
-            setGemmCounts(macs, bias: bias, otMACs: satMul(outVol, ShapeInference.volume(Array(w.dropFirst()))) &+ (bias ? outVol : 0))
+            setGemm(&k, macs, bias: bias, outVol: outVol, otMACs: satMul(outVol, ShapeInference.volume(Array(w.dropFirst()))) &+ (bias ? outVol : 0))
             c.opClass = .matmul
             c.gemm = GemmShape(batch: g, m: satMul(x[0], ShapeInference.volume(Array(x.dropFirst(2)))), n: w[1], k: satMul(w[0] / g, 1) * kernel)
         case "MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul":
@@ -243,7 +268,7 @@ public enum CostModel {
             let kDim = x.last ?? 1
             let macs = satMul(outVol, kDim)
             let ot = satMul(outVol, b.count > 1 ? b[b.count - 2] : 1)
-            setGemmCounts(macs, bias: false, otMACs: ot)
+            setGemm(&k, macs, bias: false, outVol: outVol, otMACs: ot)
             c.opClass = .matmul
             let m = x.count >= 2 ? x[x.count - 2] : 1, nn = b.count >= 2 ? b[b.count - 1] : 1
             c.gemm = GemmShape(batch: max(outVol / max(satMul(m, nn), 1), 1), m: m, n: nn, k: kDim)
@@ -253,7 +278,7 @@ public enum CostModel {
             let macs = satMul(outVol, kDim)
             let bias = present > 2
             let otK = (n.int("transB") ?? 0) != 0 ? b[1] : b[0]
-            setGemmCounts(macs, bias: bias, otMACs: satMul(outVol, otK) &+ (bias ? outVol : 0))
+            setGemm(&k, macs, bias: bias, outVol: outVol, otMACs: satMul(outVol, otK) &+ (bias ? outVol : 0))
             c.opClass = .matmul
             c.gemm = GemmShape(batch: 1, m: y[0], n: y[1], k: kDim)
         case "Einsum":
@@ -357,22 +382,22 @@ public enum CostModel {
             } else if binary.contains(op) {
                 let extra = max(1, present - 1)
                 k.flops = satMul(outVol, extra)
-                if ["Add", "Sub", "Mul", "Div"].contains(op) { k.deepspeedFLOPs = outVol }
+                if deepspeedArithmetic.contains(op) { k.deepspeedFLOPs = outVol }
                 k.onnxToolMACs = satMul(outVol, onnxToolWeight(op, inputs: present) ?? 0)
                 c.opClass = .elementwise
             } else if transcendental.contains(op) {
                 k.flops = satMul(outVol, tr)
-                if ["Gelu", "Sigmoid", "Tanh", "Elu", "Selu", "Celu", "Softplus", "Swish", "FastGelu", "QuickGelu", "BiasGelu", "Mish"].contains(op) {
+                if deepspeedActivations.contains(op) {
                     k.deepspeedFLOPs = outVol
                 }
                 k.onnxToolMACs = satMul(outVol, onnxToolWeight(op, inputs: present) ?? 0)
                 c.opClass = .elementwise
             } else if simpleUnary.contains(op) {
                 k.flops = outVol
-                if ["Relu", "LeakyRelu", "PRelu", "Clip", "HardSigmoid", "HardSwish"].contains(op) { k.deepspeedFLOPs = outVol }
+                if deepspeedActivations.contains(op) { k.deepspeedFLOPs = outVol }
                 k.onnxToolMACs = satMul(outVol, onnxToolWeight(op, inputs: present) ?? 0)
                 c.opClass = .elementwise
-            } else if dataMovementOps.contains(op) {
+            } else if traits.isDataMovement {
                 c.opClass = .dataMovement
             } else {
                 c.status = .unsupportedOp; c.opClass = .other

@@ -1,4 +1,6 @@
+import Foundation
 import GraphIR
+import Dispatch
 
 /// The `estimate` / `roofline` pipeline on an `OpGraph`: bind dims and infer shapes, cost
 /// every node, then (given a hardware target) price it on the roofline and roll figures up
@@ -41,6 +43,17 @@ public struct CostAnalysis: Sendable {
     public let graphPrecision: Precision
     /// Bytes of all weights (constant inputs of executed nodes).
     public let weightBytes: Double
+    /// Float weight elements and non-float weight bytes (to re-price the footprint).
+    let weightFloatElements: Double
+    let weightOtherBytes: Double
+    let peakActivationFloatElements: Double
+    let peakActivationOtherBytes: Double
+
+    /// Weights plus peak live activations with float tensors stored at `precision`.
+    public func footprint(at precision: Precision) -> Double {
+        (weightFloatElements + peakActivationFloatElements) * precision.bytesPerElement + weightOtherBytes + peakActivationOtherBytes
+    }
+
     /// Peak bytes of live activations when nodes run in graph order (a value lives from its
     /// producer to its last consumer; graph inputs from the start, graph outputs to the end).
     public let peakActivationBytes: Double
@@ -50,24 +63,42 @@ public struct CostAnalysis: Sendable {
                 options: CostOptions = CostOptions()) throws {
         let t = try ShapeInference.run(g, bindings: bindings, inputShapes: inputShapes)
         var producer = Array(repeating: -1, count: g.values.count)
-        for (i, n) in g.nodes.enumerated() { for o in n.outputs where o >= 0 { producer[o] = i } }
+        for i in g.nodes.indices { for o in g.nodes[i].outputs where o >= 0 { producer[o] = i } }
+        // Ownership of constants (first executed consumer) is sequential; the costs are then independent per node.
         var seen = Array(repeating: false, count: g.values.count)
-        var costs: [NodeCost] = []
-        costs.reserveCapacity(g.nodes.count)
+        var owned: [Bool] = [], ownedStart = Array(repeating: 0, count: g.nodes.count + 1)
+        owned.reserveCapacity(g.nodes.count * 3)
         var bitsCount: [Int: Int] = [:]
-        for (i, n) in g.nodes.enumerated() {
-            var owned = Array(repeating: false, count: n.inputs.count)
-            if !t.folded[i] {
-                for (k, v) in n.inputs.enumerated() where v >= 0 && t.isConstant[v] && !seen[v] {
-                    owned[k] = true; seen[v] = true
-                    if t.isFloat[v], let s = t.shapes[v] { bitsCount[t.elementBits[v], default: 0] += ShapeInference.volume(s) }
+        for i in g.nodes.indices {
+            ownedStart[i] = owned.count
+            let folded = t.folded[i]
+            for v in g.nodes[i].inputs {
+                let first = !folded && v >= 0 && t.isConstant[v] && !seen[v]
+                owned.append(first)
+                if first {
+                    seen[v] = true
+                    if t.isFloat[v], t.elementCounts[v] >= 0 { bitsCount[t.elementBits[v], default: 0] += t.elementCounts[v] }
                 }
             }
-            costs.append(CostModel.cost(n, index: i, graph: g, shapes: t, owned: owned, options: options))
+        }
+        ownedStart[g.nodes.count] = owned.count
+        let costs = CostAnalysis.parallelMap(count: g.nodes.count) { i in
+            CostModel.cost(g.nodes[i], index: i, graph: g, shapes: t, owned: owned[ownedStart[i]..<ownedStart[i + 1]], options: options)
         }
         graph = g; shapes = t; self.costs = costs; self.producer = producer
         weightBytes = costs.reduce(0) { $0 + $1.bytesReadWeights }
-        peakActivationBytes = CostAnalysis.peakLive(g, t, bytesPrecision: options.bytesPrecision)
+        peakActivationBytes = CostAnalysis.peakLive(g, t, bytesPrecision: options.bytesPrecision).bytes
+        var wf = 0.0, wo = 0.0
+        for i in g.nodes.indices where !t.folded[i] && !g.nodes[i].traits.isMetadata {
+            for v in g.nodes[i].inputs where v >= 0 && t.isConstant[v] {
+                guard t.elementCounts[v] >= 0 else { continue }
+                let e = Double(t.elementCounts[v])
+                if t.isFloat[v] { wf += e } else { wo += e * Double(t.elementBits[v] == 0 ? 32 : t.elementBits[v]) / 8 }
+            }
+        }
+        weightFloatElements = wf; weightOtherBytes = wo
+        let live = CostAnalysis.peakLive(g, t, bytesPrecision: .fp32)
+        peakActivationFloatElements = live.floatElements; peakActivationOtherBytes = live.otherBytes
         switch bitsCount.max(by: { $0.value < $1.value })?.key {
         case 16?: graphPrecision = .fp16
         case 64?: graphPrecision = .fp64
@@ -78,25 +109,50 @@ public struct CostAnalysis: Sendable {
 }
 
 extension CostAnalysis {
-    static func peakLive(_ g: OpGraph, _ t: ShapeTable, bytesPrecision: Precision?) -> Double {
-        var last = Array(repeating: -1, count: g.values.count)
-        for (i, n) in g.nodes.enumerated() { for v in n.inputs where v >= 0 { last[v] = i } }
-        for v in g.outputs where v >= 0 { last[v] = g.nodes.count }
-        func size(_ v: Int) -> Double {
-            guard v >= 0, !t.isConstant[v], let s = t.shapes[v] else { return 0 }
-            let per = (t.isFloat[v] ? bytesPrecision?.bytesPerElement : nil) ?? Double(t.elementBits[v] == 0 ? 32 : t.elementBits[v]) / 8
-            return Double(ShapeInference.volume(s)) * per
+    /// Maps `0..<count` in parallel chunks for large graphs (sequentially below 4,096 items,
+    /// where scheduling would cost more than it saves), keeping the order.
+    static func parallelMap<T>(count: Int, _ body: (Int) -> T) -> [T] {
+        let chunk = 2048
+        if count < 2 * chunk { return (0..<count).map(body) }
+        return withoutActuallyEscaping(body) { body in
+            [T](unsafeUninitializedCapacity: count) { buf, initialized in
+                guard let base = buf.baseAddress else { initialized = 0; return }
+                let chunks = (count + chunk - 1) / chunk
+                let address = UInt(bitPattern: base)
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    // each chunk initializes a disjoint range of the buffer
+                    let p = UnsafeMutablePointer<T>(bitPattern: address).unsafelyUnwrapped
+                    for i in c * chunk..<min(count, (c + 1) * chunk) { (p + i).initialize(to: body(i)) }
+                }
+                initialized = count
+            }
         }
-        var live = 0.0
-        for v in g.inputs { live += size(v) }
+    }
+
+    /// Peak live activation bytes, and (at that peak) how many are float elements vs other bytes.
+    static func peakLive(_ g: OpGraph, _ t: ShapeTable, bytesPrecision: Precision?) -> (bytes: Double, floatElements: Double, otherBytes: Double) {
+        var last = Array(repeating: -1, count: g.values.count)
+        for i in g.nodes.indices { for v in g.nodes[i].inputs where v >= 0 { last[v] = i } }
+        for v in g.outputs where v >= 0 { last[v] = g.nodes.count }
+        /// (bytes, float elements, non-float bytes) of a live activation.
+        func size(_ v: Int) -> (Double, Double, Double) {
+            guard v >= 0, !t.isConstant[v], t.elementCounts[v] >= 0 else { return (0, 0, 0) }
+            let n = Double(t.elementCounts[v])
+            let bits = Double(t.elementBits[v] == 0 ? 32 : t.elementBits[v])
+            if t.isFloat[v] { return (n * (bytesPrecision?.bytesPerElement ?? bits / 8), n, 0) }
+            return (n * bits / 8, 0, n * bits / 8)
+        }
+        var live = (0.0, 0.0, 0.0)
+        func add(_ a: inout (Double, Double, Double), _ b: (Double, Double, Double)) { a.0 += b.0; a.1 += b.1; a.2 += b.2 }
+        for v in g.inputs { add(&live, size(v)) }
         var peak = live
-        var freeAt = Array(repeating: 0.0, count: g.nodes.count + 1)
-        for v in g.inputs where last[v] >= 0 { freeAt[last[v]] += size(v) }
-        for (i, n) in g.nodes.enumerated() {
+        var freeAt = Array(repeating: (0.0, 0.0, 0.0), count: g.nodes.count + 1)
+        for v in g.inputs where last[v] >= 0 { add(&freeAt[last[v]], size(v)) }
+        for i in g.nodes.indices {
             // outputs of metadata ops (reshape...) are counted as copies: an upper bound
-            for v in n.outputs where v >= 0 && last[v] >= 0 { let b = size(v); live += b; freeAt[last[v]] += b }
-            peak = max(peak, live)
-            live -= freeAt[i]
+            for v in g.nodes[i].outputs where v >= 0 && last[v] >= 0 { let b = size(v); add(&live, b); add(&freeAt[last[v]], b) }
+            if live.0 > peak.0 { peak = live }
+            live.0 -= freeAt[i].0; live.1 -= freeAt[i].1; live.2 -= freeAt[i].2
         }
         return peak
     }
@@ -253,7 +309,9 @@ public enum GraphEstimator {
         var critical = 0.0
         var points: [RooflinePoint] = []
         var issues = a.shapes.issues.map { "node \($0.node): \($0.message)" }
-        for (i, n) in g.nodes.enumerated() {
+        var spaces = NamespaceAccumulator(), ops = OpTypeAccumulator()
+        for i in g.nodes.indices {
+            let n = g.nodes[i]
             let c = a.costs[i]
             let (macs, flops) = c.counts.figures(o.convention)
             var e = NodeEstimate(index: i, nodeID: n.id, name: n.name, opType: n.opType, path: n.path, macs: macs, flops: flops,
@@ -262,10 +320,8 @@ public enum GraphEstimator {
                                  opClass: c.opClass, status: c.status)
             if c.status == .unsupportedOp { issues.append("node \(i): \(n.opType) \"\(n.name)\": no cost formula (bytes only)") }
             if c.status == .controlFlow { issues.append("node \(i): \(n.opType) \"\(n.name)\": subgraph bodies not costed") }
-            if let model {
-                // time is always priced with graphsmith FLOPs (the work the device does), whatever the reporting convention
-                let w = WorkItem(flops: Double(c.counts.flops), bytes: c.bytes, opClass: c.opClass, gemm: c.gemm)
-                let timing = model.time(w)
+            // time is always priced with graphsmith FLOPs (the work the device does), whatever the reporting convention
+            if let timing = model?.time(WorkItem(flops: Double(c.counts.flops), bytes: c.bytes, opClass: c.opClass, gemm: c.gemm)) {
                 e.latency = timing.latency; e.energy = timing.energy; e.bottleneck = timing.bottleneck
                 latency = latency + timing.latency; energy = energy + timing.energy
                 var start = 0.0
@@ -282,53 +338,93 @@ public enum GraphEstimator {
             tot.macs &+= macs; tot.flops &+= flops; tot.params &+= e.params
             tot.bytesReadActivations += c.bytesReadActivations; tot.bytesReadWeights += c.bytesReadWeights
             tot.bytesWritten += c.bytesWritten
+            spaces.add(e); ops.add(e)
             nodes.append(e)
         }
         tot.bytes = tot.bytesReadActivations + tot.bytesReadWeights + tot.bytesWritten
         if model != nil { tot.latencySeconds = latency; tot.energyJoules = energy; tot.dependencyCriticalPathSeconds = critical }
         let k = max(o.topK, 0)
-        let ranked = model != nil ? nodes.sorted { ($0.latency?.value ?? 0) > ($1.latency?.value ?? 0) }
-                                  : nodes.sorted { $0.flops > $1.flops }
+        let key: [Double] = nodes.map { model != nil ? ($0.latency?.value ?? 0) : Double($0.flops) }
+        let ranked = nodes.indices.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }.prefix(k).map { nodes[$0] }
         return GraphEstimate(totals: tot, hardwareID: o.hardware?.id, hardwareName: o.hardware?.name, precision: precision,
                              convention: o.convention, confidence: model != nil ? latency.confidence : nil,
-                             nodes: nodes, topK: Array(ranked.prefix(k)), namespaces: rollups(nodes),
-                             opTypes: opRollups(nodes), rooflinePoints: points, roofs: model?.roofs(), issues: issues)
+                             nodes: nodes, topK: ranked, namespaces: spaces.result(),
+                             opTypes: ops.result(), rooflinePoints: points, roofs: model?.roofs(), issues: issues)
     }
 
     /// Latency, energy and the weights+activations footprint only: the fast path for sweeps.
-    public static func quickTotals(_ a: CostAnalysis, model: RooflineModel) -> (latency: Estimate, energy: Estimate, flops: Double, bytes: Double) {
+    /// `bytesPrecision` re-prices float traffic (nil: as analysed).
+    public static func quickTotals(_ a: CostAnalysis, model: RooflineModel, bytesPrecision: Precision? = nil)
+        -> (latency: Estimate, energy: Estimate, flops: Double, bytes: Double) {
         var lat = Estimate.zero, en = Estimate.zero, fl = 0.0, by = 0.0
         for c in a.costs {
-            let t = model.time(WorkItem(flops: Double(c.counts.flops), bytes: c.bytes, opClass: c.opClass, gemm: c.gemm))
-            lat = lat + t.latency; en = en + t.energy; fl += Double(c.counts.flops); by += c.bytes
+            let bytes = bytesPrecision.map { c.bytes(at: $0) } ?? c.bytes
+            let t = model.time(WorkItem(flops: Double(c.counts.flops), bytes: bytes, opClass: c.opClass, gemm: c.gemm))
+            lat = lat + t.latency; en = en + t.energy; fl += Double(c.counts.flops); by += bytes
         }
         return (lat, en, fl, by)
     }
 
     static func rollups(_ nodes: [NodeEstimate]) -> [NamespaceRollup] {
-        var map: [String: NamespaceRollup] = [:]
-        for n in nodes where !n.path.isEmpty {
-            var prefix = ""
-            for (d, comp) in n.path.enumerated() {
-                prefix = d == 0 ? comp : prefix + "/" + comp
-                var r = map[prefix] ?? NamespaceRollup(path: prefix, depth: d + 1, nodeCount: 0, macs: 0, flops: 0, params: 0,
-                                                       bytes: 0, latencySeconds: 0, energyJoules: 0)
-                r.nodeCount += 1; r.macs &+= n.macs; r.flops &+= n.flops; r.params &+= n.params; r.bytes += n.bytes
-                r.latencySeconds += n.latency?.value ?? 0; r.energyJoules += n.energy?.value ?? 0
-                map[prefix] = r
-            }
-        }
-        return map.values.sorted { $0.path < $1.path }
+        var acc = NamespaceAccumulator()
+        for n in nodes { acc.add(n) }
+        return acc.result()
     }
 
     static func opRollups(_ nodes: [NodeEstimate]) -> [OpTypeRollup] {
-        var map: [String: OpTypeRollup] = [:]
-        for n in nodes {
-            var r = map[n.opType] ?? OpTypeRollup(opType: n.opType, count: 0, macs: 0, flops: 0, params: 0, bytes: 0, latencySeconds: 0)
-            r.count += 1; r.macs &+= n.macs; r.flops &+= n.flops; r.params &+= n.params; r.bytes += n.bytes
-            r.latencySeconds += n.latency?.value ?? 0
-            map[n.opType] = r
-        }
-        return map.values.sorted { $0.macs != $1.macs ? $0.macs > $1.macs : $0.opType < $1.opType }
+        var acc = OpTypeAccumulator()
+        for n in nodes { acc.add(n) }
+        return acc.result()
     }
 }
+
+/// Accumulates namespace roll-ups node by node (each scope prefix is resolved once per run of
+/// consecutive nodes sharing it).
+struct NamespaceAccumulator {
+    var ids: [String: Int] = [:]
+    var out: [NamespaceRollup] = []
+    var lastPath: [String] = [], chain: [Int] = []
+
+    mutating func add(_ n: NodeEstimate) {
+        if n.path.isEmpty { return }
+        if n.path != lastPath {
+            chain.removeAll(keepingCapacity: true)
+            var prefix = ""
+            for (d, comp) in n.path.enumerated() {
+                prefix = d == 0 ? comp : prefix + "/" + comp
+                if let i = ids[prefix] { chain.append(i) } else {
+                    ids[prefix] = out.count; chain.append(out.count)
+                    out.append(NamespaceRollup(path: prefix, depth: d + 1, nodeCount: 0, macs: 0, flops: 0, params: 0,
+                                               bytes: 0, latencySeconds: 0, energyJoules: 0))
+                }
+            }
+            lastPath = n.path
+        }
+        let lat = n.latency?.value ?? 0, en = n.energy?.value ?? 0, by = n.bytes
+        for i in chain {
+            out[i].nodeCount += 1; out[i].macs &+= n.macs; out[i].flops &+= n.flops; out[i].params &+= n.params
+            out[i].bytes += by; out[i].latencySeconds += lat; out[i].energyJoules += en
+        }
+    }
+
+    func result() -> [NamespaceRollup] { out.sorted { $0.path < $1.path } }
+}
+
+/// Accumulates per-op-type roll-ups.
+struct OpTypeAccumulator {
+    var index: [String: Int] = [:]
+    var out: [OpTypeRollup] = []
+
+    mutating func add(_ n: NodeEstimate) {
+        let i: Int
+        if let j = index[n.opType] { i = j } else {
+            i = out.count; index[n.opType] = i
+            out.append(OpTypeRollup(opType: n.opType, count: 0, macs: 0, flops: 0, params: 0, bytes: 0, latencySeconds: 0))
+        }
+        out[i].count += 1; out[i].macs &+= n.macs; out[i].flops &+= n.flops; out[i].params &+= n.params
+        out[i].bytes += n.bytes; out[i].latencySeconds += n.latency?.value ?? 0
+    }
+
+    func result() -> [OpTypeRollup] { out.sorted { $0.macs != $1.macs ? $0.macs > $1.macs : $0.opType < $1.opType } }
+}
+

@@ -10,7 +10,9 @@ extension OpGraph {
     public init(_ graph: Graph) {
         self.init()
         var index: [String: Int] = [:]
-        let hierarchy = Hierarchy(graph)
+        index.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
+        values.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
+        nodes.reserveCapacity(graph.nodes.count)
 
         func dims(_ shape: TensorShape?) -> [Dim]? {
             shape.map { s in s.dims.map { d -> Dim in
@@ -19,15 +21,12 @@ extension OpGraph {
             } }
         }
         func info(_ e: ElementType?) -> (Int, Bool) { (e?.bitWidth ?? 0, e?.isFloatingPoint ?? false) }
-        func smallValues(_ t: Tensor) -> [Double]? {
-            guard let n = t.elementCount, n <= OpGraph.maxConstElements, t.elementType != .string else { return nil }
-            return try? t.doubleValues()
-        }
+        let smallValues = OpGraph.smallValues
+        // Declared values are registered up front, so any other name is an untyped intermediate
+        // (one hash per use instead of three).
         func valueIndex(_ name: String) -> Int {
             if let i = index[name] { return i }
-            let type = graph.type(of: name)
-            let (bits, isFloat) = info(type?.elementType)
-            let i = addValue(ValueDesc(name: name, shape: dims(type?.shape), elementBits: bits, isFloat: isFloat))
+            let i = addValue(ValueDesc(name: name, shape: nil, elementBits: 0, isFloat: false))
             index[name] = i
             return i
         }
@@ -41,16 +40,30 @@ extension OpGraph {
             index[s.name] = addValue(ValueDesc(name: s.name, shape: s.dims.map { .known($0) }, elementBits: bits,
                                                isFloat: isFloat, isConstant: true))
         }
+        for vi in graph.inputs + graph.outputs + graph.valueInfo where !vi.name.isEmpty && index[vi.name] == nil {
+            let (bits, isFloat) = info(vi.type?.elementType)
+            index[vi.name] = addValue(ValueDesc(name: vi.name, shape: dims(vi.type?.shape), elementBits: bits, isFloat: isFloat))
+        }
         for i in graph.inputs where !i.name.isEmpty { inputs.append(valueIndex(i.name)) }
+        var paths = ScopeCache()
         for n in graph.nodes {
-            var attrs: [String: AttrValue] = [:]
-            for a in n.attributes { attrs[a.name] = OpGraph.convert(a.value, smallValues: smallValues) }
+            let attrs = n.attributes.map { NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: smallValues)) }
             let ins = n.inputs.map { $0.isEmpty ? -1 : valueIndex($0) }
             let outs = n.outputs.map { $0.isEmpty ? -1 : valueIndex($0) }
-            addNode(OpNode(id: n.id, opType: n.opType, domain: n.domain, name: n.name, path: hierarchy.path(of: n.id),
-                           attributes: attrs, inputs: ins, outputs: outs))
+            addNode(OpNode(id: n.id, opType: n.opType, domain: n.domain, name: n.name, path: paths.path(n),
+                           attributeList: attrs, inputs: ins, outputs: outs))
         }
         for o in graph.outputs where !o.name.isEmpty { outputs.append(valueIndex(o.name)) }
+    }
+
+    /// Contents of a tensor small enough for shape arithmetic (nil otherwise or when unreadable).
+    /// Shape math needs integer tensors (shapes, axes, pads) and tiny float ones (Resize scales,
+    /// scalars); float weights are never decoded.
+    static func smallValues(_ t: Tensor) -> [Double]? {
+        guard let n = t.elementCount, t.elementType != .string else { return nil }
+        let limit = t.elementType.isFloatingPoint ? 64 : OpGraph.maxConstElements
+        guard n <= limit else { return nil }
+        return try? t.doubleValues()
     }
 
     static func convert(_ v: AttributeValue, smallValues: (Tensor) -> [Double]?) -> AttrValue {
@@ -73,5 +86,25 @@ extension GraphEstimator {
     /// Estimates a GraphIR graph: per-node figures carry their `NodeID` (see `GraphEstimate.byNode`).
     public static func estimate(graph: Graph, options: EstimateOptions) throws -> GraphEstimate {
         try estimate(OpGraph(graph), options: options)
+    }
+}
+
+/// Hierarchy paths with a cache: name-derived scopes depend only on the name up to its last
+/// "/", so each prefix is split once (and consecutive nodes usually share it).
+struct ScopeCache {
+    var cache: [Substring: [String]] = [:]
+    var lastKey: Substring = ""
+    var lastPath: [String] = []
+
+    mutating func path(_ n: Node) -> [String] {
+        let utf8 = n.name.utf8
+        guard n.hierarchyPath == nil, n.metadataProps.isEmpty, utf8.first == UInt8(ascii: "/"),
+              let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return Hierarchy.path(of: n).0 }
+        let key = n.name[..<slash]
+        if key.utf8.elementsEqual(lastKey.utf8) { return lastPath }
+        let p: [String]
+        if let hit = cache[key] { p = hit } else { p = Hierarchy.path(of: n).0; cache[key] = p }
+        lastKey = key; lastPath = p
+        return p
     }
 }

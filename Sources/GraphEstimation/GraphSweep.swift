@@ -65,16 +65,16 @@ public struct GraphSweep: Sendable {
                     isCancelled: (@Sendable () -> Bool)? = nil) throws -> SweepResult<SweepFigures> {
         try validate(axes)
         let points = SweepEngine.grid(axes)
-        // Phase 1: one analysis per distinct (bindings, bytes precision).
+        // Phase 1: one analysis per distinct binding (precision only re-prices bytes).
         var keys: [AnalysisKey] = []
         var seen = Set<AnalysisKey>()
-        for p in points { let k = key(p); if seen.insert(k).inserted { keys.append(k) } }
+        for p in points { var k = key(p); k.precision = nil; if seen.insert(k).inserted { keys.append(k) } }
         let keyAxis = SweepAxis(key: "_analysis", values: keys.indices.map { .int($0) })
         let graph = self.graph, base = self.base, keyList = keys
         let analyses = engine.run(axes: [keyAxis], isCancelled: isCancelled) { p -> CostAnalysis in
             let k = keyList[p.index]
             return try CostAnalysis(graph: graph, bindings: k.bindingDict, inputShapes: base.inputShapes,
-                                    options: CostOptions(bytesPrecision: k.precision, transcendentalFLOPs: base.transcendentalFLOPs))
+                                    options: CostOptions(bytesPrecision: nil, transcendentalFLOPs: base.transcendentalFLOPs))
         }
         if let (i, e) = analyses.errors.first { throw EstimationError.badBinding("\(keys[i].bindingDict): \(e)") }
         var table: [AnalysisKey: CostAnalysis] = [:]
@@ -83,13 +83,16 @@ public struct GraphSweep: Sendable {
         // Phase 2: roofline per point.
         return engine.run(axes: axes, progress: progress, isCancelled: isCancelled) { p -> SweepFigures in
             let k = self.key(p)
-            guard let a = cache[k] else { throw EstimationError.badBinding("analysis missing for \(k.bindingDict)") }
+            guard let a = cache[AnalysisKey(bindings: k.bindings, precision: nil)] else {
+                throw EstimationError.badBinding("analysis missing for \(k.bindingDict)")
+            }
             guard let hw = self.hardware(p) else { throw EstimationError.unknownHardware("(none given)") }
             let precision = k.precision ?? a.graphPrecision
             let model = try RooflineModel(target: hw, precision: precision, efficiency: base.efficiency, calibration: base.calibration)
-            let q = GraphEstimator.quickTotals(a, model: model)
+            let q = GraphEstimator.quickTotals(a, model: model, bytesPrecision: k.precision)
             let batch = Double(k.bindingDict["batch"] ?? 1)
-            return SweepFigures(latency: q.latency, energy: q.energy, memoryBytes: a.weightBytes + a.peakActivationBytes,
+            let memory = k.precision.map { a.footprint(at: $0) } ?? (a.weightBytes + a.peakActivationBytes)
+            return SweepFigures(latency: q.latency, energy: q.energy, memoryBytes: memory,
                                 throughput: q.latency.value > 0 ? batch / q.latency.value : 0, flops: q.flops)
         }
     }

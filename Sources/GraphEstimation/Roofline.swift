@@ -130,6 +130,11 @@ public struct RooflineModel: Sendable {
     /// DRAM bandwidth in B/s (infinite for devices whose weights live on chip).
     public let bandwidth: Double
     let peakConfidence: DataConfidence
+    /// Largest on-chip memory (bytes), looked up once: the per-node path must stay allocation-free.
+    let onChipBytes: Double?
+    let launchOverhead: Double
+    let isGPU: Bool
+    let computeUnits: Int?
     let energyParams: (pjPerFLOP: Double, pjPerByte: Double, staticW: Double, tdp: Double?, calibrated: Bool)
 
     /// Fails when the device publishes no rate usable for `precision`.
@@ -143,6 +148,10 @@ public struct RooflineModel: Sendable {
         vectorPeak = min(target.peak(precision, matrix: false)?.opsPerSecond ?? mp.opsPerSecond, mp.opsPerSecond)
         bandwidth = target.memoryBandwidthBytesPerSecond ?? .infinity
         peakConfidence = target.confidence(ofField: "peak_dense.\(mp.key)")
+        onChipBytes = target.largestOnChipBytes
+        launchOverhead = target.launchOverheadSeconds
+        isGPU = target.isGPU
+        computeUnits = target.computeUnits
         energyParams = RooflineModel.energyPrior(target, precision, matrixPeak: mp.opsPerSecond)
     }
 
@@ -162,12 +171,12 @@ public struct RooflineModel: Sendable {
     /// GEMM efficiency on GPUs: tile padding (M, N rounded up to tiles), wave quantization
     /// (`tiles / (ceil(tiles/units)·units)`) and a K-depth ramp `K/(K+32)`. 1 off GPUs.
     public func gemmEfficiency(_ g: GemmShape) -> Double {
-        guard target.isGPU, g.m > 0, g.n > 0, g.k > 0 else { return 1 }
+        guard isGPU, g.m > 0, g.n > 0, g.k > 0 else { return 1 }
         let tm = efficiency.tile, tn = efficiency.tile
         let tilesM = (g.m + tm - 1) / tm, tilesN = (g.n + tn - 1) / tn
         let padding = Double(g.m) * Double(g.n) / (Double(tilesM * tm) * Double(tilesN * tn))
         var wave = 1.0
-        if let units = target.computeUnits, units > 0 {
+        if let units = computeUnits, units > 0 {
             let tiles = Double(tilesM) * Double(tilesN) * Double(max(g.batch, 1))
             wave = tiles / (ceil(tiles / Double(units)) * Double(units))
         }
@@ -185,9 +194,9 @@ public struct RooflineModel: Sendable {
         if let g = w.gemm { etaC *= gemmEfficiency(g) }
         let computeTime = w.flops / (etaC * peak)
         var bw = bandwidth
-        if let onChip = target.largestOnChipBytes, w.bytes <= onChip, bw.isFinite { bw *= efficiency.onChipBandwidthFactor }
+        if let onChip = onChipBytes, w.bytes <= onChip, bw.isFinite { bw *= efficiency.onChipBandwidthFactor }
         let memoryTime = bw.isFinite ? w.bytes / (efficiency.memory(w.opClass) * bw) : 0
-        var t = max(computeTime, memoryTime) + target.launchOverheadSeconds
+        var t = max(computeTime, memoryTime) + launchOverhead
         var confidence = EstimateConfidence.theoretical
         if let cal = calibration {
             let (f, c) = cal.factor(w.opClass); t *= f; confidence = c

@@ -22,6 +22,8 @@ public struct ShapeTable: Sendable {
     public var isFloat: [Bool]
     /// Nodes that were folded (all inputs constant).
     public var folded: [Bool]
+    /// Element count per value (-1 when the shape is unknown): saves re-multiplying shapes.
+    public var elementCounts: [Int] = []
     /// Problems by node index, in node order.
     public var issues: [(node: Int, message: String)]
 }
@@ -66,22 +68,28 @@ public enum ShapeInference {
             }
             t.shapes[i] = resolve(dims)
         }
-        for (ni, node) in g.nodes.enumerated() {
+        for ni in g.nodes.indices {
+            let node = g.nodes[ni]
             let ins = node.inputs.map { $0 >= 0 ? t.shapes[$0] : nil }
-            let vals = node.inputs.map { $0 >= 0 ? t.values[$0] : nil }
-            let present = node.inputs.filter { $0 >= 0 }
-            var allConst = !present.isEmpty && present.allSatisfy { t.isConstant[$0] }
+            // most nodes have no constant-valued input: share one all-nil list instead of allocating
+            let hasValues = node.inputs.contains { $0 >= 0 && t.values[$0] != nil }
+            let vals = hasValues ? node.inputs.map { $0 >= 0 ? t.values[$0] : nil } : noValues(node.inputs.count)
+            var anyPresent = false, allConst = true
+            for v in node.inputs where v >= 0 { anyPresent = true; if !t.isConstant[v] { allConst = false; break } }
+            allConst = allConst && anyPresent
             if node.opType == "Constant" || (node.opType == "Shape" && ins.first.map { $0 != nil } == true) { allConst = true }
-            if ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "If", "Loop", "Scan"].contains(node.opType) { allConst = false }
-            var r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.map { $0 >= 0 ? t.elementBits[$0] : 0 })
+            if node.traits.neverFolded { allConst = false }
+            var r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.first.map { $0 >= 0 ? t.elementBits[$0] : 0 } ?? 0)
             for (k, o) in node.outputs.enumerated() where o >= 0 {
                 var shape = k < r.shapes.count ? r.shapes[k] : nil
                 if shape == nil, let declared = resolve(g.values[o].shape), !inputSet.contains(o) { shape = declared }
                 t.shapes[o] = shape
                 if k < r.values.count, let v = r.values[k], v.count <= OpGraph.maxConstElements { t.values[o] = v }
                 if k < r.bits.count, let b = r.bits[k], t.elementBits[o] == 0 { t.elementBits[o] = b.0; t.isFloat[o] = b.1 }
-                if t.elementBits[o] == 0, let first = node.inputs.first, first >= 0 {
-                    t.elementBits[o] = t.elementBits[first]; t.isFloat[o] = t.isFloat[first]
+                // otherwise the output has the type of its data input (input 1 for Where and CastLike)
+                let src = (node.opType == "Where" || node.opType == "CastLike") ? 1 : 0
+                if t.elementBits[o] == 0, src < node.inputs.count, node.inputs[src] >= 0 {
+                    t.elementBits[o] = t.elementBits[node.inputs[src]]; t.isFloat[o] = t.isFloat[node.inputs[src]]
                 }
                 t.isConstant[o] = allConst
                 if shape == nil { r.issue = r.issue ?? "output \(k) (\(g.values[o].name)) has unknown shape" }
@@ -89,8 +97,16 @@ public enum ShapeInference {
             t.folded[ni] = allConst
             if let m = r.issue { t.issues.append((ni, "\(node.opType) \"\(node.name)\": \(m)")) }
         }
+        t.elementCounts = t.shapes.map { $0.map(volume) ?? -1 }
         return t
     }
+
+    static let nilLists: [[[Double]?]] = (0...16).map { Array(repeating: nil, count: $0) }
+    static func noValues(_ n: Int) -> [[Double]?] { n < nilLists.count ? nilLists[n] : Array(repeating: nil, count: n) }
+
+    static let neverFolded: Set<String> = ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                                           "Multinomial", "If", "Loop", "Scan", "Bernoulli"]
+    static let comparisonOps: Set<String> = ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"]
 
     struct NodeResult {
         var shapes: [[Int]?] = []
@@ -136,11 +152,10 @@ public enum ShapeInference {
     }
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    static func inferNode(_ n: OpNode, ins: [[Int]?], vals: [[Double]?], bits: [Int]) -> NodeResult {
+    /// - Parameter bits: element bits of the first input (0 if unknown).
+    static func inferNode(_ n: OpNode, ins: [[Int]?], vals: [[Double]?], bits: Int) -> NodeResult {
         var r = NodeResult()
         let x = ins.first ?? nil
-        func same() { r.shapes = [x] }
-        func need(_ s: [Int]?...) -> Bool { s.allSatisfy { $0 != nil } }
         switch n.opType {
         case "Constant":
             if let t = n.tensor("value") { r.shapes = [t.shape]; r.values = [t.values]; r.bits = [(t.elementBits, t.isFloat)] }
@@ -155,7 +170,7 @@ public enum ShapeInference {
              "Softmax", "LogSoftmax", "Hardmax", "LRN", "BatchNormalization", "InstanceNormalization", "GroupNormalization",
              "CumSum", "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "Trilu", "Shrink", "ThresholdedRelu",
              "Swish", "FastGelu", "QuickGelu", "BiasGelu", "MeanVarianceNormalization", "LpNormalization", "Clip", "PRelu":
-            same()
+            r.shapes = [x]
             if let v = vals.first ?? nil {
                 switch n.opType {
                 case "Identity": r.values = [v]
@@ -173,11 +188,11 @@ public enum ShapeInference {
         case "Dropout":
             r.shapes = [x, x]; r.bits = [nil, (8, false)]
         case "Cast", "CastLike":
-            same()
+            r.shapes = [x]
             if let to = n.int("to") {
                 let info = onnxTypeInfo(to); r.bits = [info]
                 if let v = vals.first ?? nil { r.values = [info.1 ? v : v.map { $0.rounded(.towardZero) }] }
-            } else if n.opType == "CastLike", ins.count > 1 { r.bits = [(bits[1], true)]; r.values = [vals.first ?? nil] }
+            } else if n.opType == "CastLike", ins.count > 1 { r.values = [vals.first ?? nil] }
         case "LayerNormalization", "SimplifiedLayerNormalization", "RMSNormalization", "SkipLayerNormalization",
              "SkipSimplifiedLayerNormalization":
             guard let x else { break }
@@ -187,14 +202,14 @@ public enum ShapeInference {
         case "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater",
              "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor":
             r.shapes = [broadcast(ins)]
-            if ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"].contains(n.opType) { r.bits = [(8, false)] }
+            if comparisonOps.contains(n.opType) { r.bits = [(8, false)] }
             if ins.count == 2, let a = vals[0], let b = vals[1], let sa = ins[0], let sb = ins[1] {
                 let f: ((Double, Double) -> Double)?
                 switch n.opType {
                 case "Add": f = { $0 + $1 }
                 case "Sub": f = { $0 - $1 }
                 case "Mul": f = { $0 * $1 }
-                case "Div": f = { b in { a, c in c == 0 ? 0 : (b ? (a / c).rounded(.towardZero) : a / c) } }(isIntegerBits(bits[0]) && n.opType == "Div")
+                case "Div": f = { b in { a, c in c == 0 ? 0 : (b ? (a / c).rounded(.towardZero) : a / c) } }(isIntegerBits(bits) && n.opType == "Div")
                 case "Max": f = { max($0, $1) }
                 case "Min": f = { min($0, $1) }
                 case "Equal": f = { $0 == $1 ? 1 : 0 }
@@ -212,7 +227,6 @@ public enum ShapeInference {
                let ca = evalBinary(c, sc, a, sa, { $0 != 0 ? $1 : .nan }), let cs = broadcast([sc, sa]) {
                 r.values = [evalBinary(ca, cs, b, sb, { $0.isNaN ? $1 : $0 })]
             }
-            r.bits = [ins.count > 1 ? (bits[1], true) : nil]
         case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
             let wi = n.opType == "QLinearConv" ? 3 : 1
             guard let x, wi < ins.count, let w = ins[wi], x.count >= 3, w.count == x.count else { r.issue = "needs input and weight shapes"; break }
@@ -266,10 +280,10 @@ public enum ShapeInference {
             let nn = (n.int("transB") ?? 0) != 0 ? b[0] : b[1]
             r.shapes = [[m, nn]]
         case "Einsum":
-            guard let eq = n.string("equation"), let spec = EinsumSpec(eq), need(), ins.allSatisfy({ $0 != nil }) else { r.issue = "cannot read einsum"; break }
+            guard let eq = n.string("equation"), let spec = EinsumSpec(eq), ins.allSatisfy({ $0 != nil }) else { r.issue = "cannot read einsum"; break }
             r.shapes = [spec.outputShape(ins.compactMap { $0 })]
         case "Attention", "MultiHeadAttention", "GroupQueryAttention":
-            same()
+            r.shapes = [x]
         case "Shape":
             guard let x else { break }
             let start = axis(n.int("start") ?? 0, x.count), end = axis(n.int("end") ?? x.count, x.count)
@@ -379,7 +393,7 @@ public enum ShapeInference {
             let b = n.int("batch_dims") ?? 0
             r.shapes = [Array(idx.dropLast()) + Array(x.dropFirst(b + last))]
         case "ScatterND", "ScatterElements", "Scatter":
-            same()
+            r.shapes = [x]
         case "Expand":
             guard let x, ins.count > 1, let s = vals[1] else { r.issue = "target shape unknown"; break }
             r.shapes = [broadcast([x, s.map { Int($0) }])]

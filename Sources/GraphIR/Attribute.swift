@@ -3,20 +3,33 @@
 
 /// An attribute's value; the case is the attribute's type.
 public enum AttributeValue: Sendable, Equatable {
+    /// A 32-bit float (`alpha`, `epsilon`, ...).
     case float(Float)
+    /// A 64-bit integer (`axis`, `keepdims`, ...).
     case int(Int64)
     /// Bytes; ONNX says UTF-8 but files may hold arbitrary bytes, kept exactly.
     case string([UInt8])
+    /// A constant tensor (e.g. `Constant.value`).
     case tensor(Tensor)
+    /// A subgraph (If/Loop/Scan body), with outer-scope references resolved by the owner.
     case graph(Graph)
+    /// A sparse constant.
     case sparseTensor(SparseTensor)
+    /// A type (e.g. for `Optional`/`SequenceEmpty` ops).
     case typeProto(ValueType)
+    /// A float list.
     case floats([Float])
+    /// An integer list (`pads`, `strides`, `perm`, ...).
     case ints([Int64])
+    /// A list of byte strings.
     case strings([[UInt8]])
+    /// A list of tensors.
     case tensors([Tensor])
+    /// A list of subgraphs.
     case graphs([Graph])
+    /// A list of sparse tensors.
     case sparseTensors([SparseTensor])
+    /// A list of types.
     case typeProtos([ValueType])
 
     /// A string attribute from text.

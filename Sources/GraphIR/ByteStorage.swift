@@ -16,6 +16,19 @@ public struct FileMappingError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(path): \(reason)" }
 }
 
+/// Which file a mapping came from (device + inode), independent of its path.
+public struct FileIdentity: Hashable, Sendable {
+    /// Device id.
+    public var device: UInt64
+    /// Inode number.
+    public var inode: UInt64
+    /// Creates an identity.
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+}
+
 /// Read-only bytes owned by one object; freed (or unmapped) when the last slice goes away.
 ///
 /// A final class so that graph copies share one mapping; its contents never change after
@@ -29,12 +42,17 @@ public final class ByteStorage: @unchecked Sendable {
     /// Where the bytes came from (a file path, or a label), for error messages.
     public let origin: String
     private let ownership: Ownership
+    /// Device and inode of the mapped file (nil for heap storage): lets a writer check that
+    /// the file now at `origin` is still the one mapped before reading it by path.
+    public let fileIdentity: FileIdentity?
 
-    private init(base: UnsafeRawPointer?, count: Int, origin: String, ownership: Ownership) {
+    private init(base: UnsafeRawPointer?, count: Int, origin: String, ownership: Ownership,
+                 fileIdentity: FileIdentity? = nil) {
         self.baseAddress = base
         self.count = count
         self.origin = origin
         self.ownership = ownership
+        self.fileIdentity = fileIdentity
     }
 
     /// Copies `bytes` into a new heap buffer (for tensors built in memory).
@@ -64,7 +82,8 @@ public final class ByteStorage: @unchecked Sendable {
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw FileMappingError(path: path, reason: String(cString: strerror(errno)))
         }
-        return ByteStorage(base: UnsafeRawPointer(p), count: size, origin: path, ownership: .mapped)
+        return ByteStorage(base: UnsafeRawPointer(p), count: size, origin: path, ownership: .mapped,
+                           fileIdentity: FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
     }
 
     deinit {
@@ -75,6 +94,10 @@ public final class ByteStorage: @unchecked Sendable {
         case .none: break
         }
     }
+
+    /// True when the bytes are a mapping of the file at `origin` (writers can then copy
+    /// ranges file-to-file in the kernel instead of faulting the pages in).
+    public var isMappedFile: Bool { ownership == .mapped }
 
     /// The whole storage as a slice.
     public var slice: ByteSlice { ByteSlice(storage: self, offset: 0, count: count) }

@@ -6,7 +6,10 @@
 ///
 /// Raw values are the ONNX `TensorProto.DataType` numbers; a file carrying a number this enum
 /// does not know keeps it via `ValueType.tensor(.undefined, ...)` at the reader's discretion.
+/// Cases are named after the ONNX enum (`float8e4m3fn` = `FLOAT8E4M3FN`); see `name`,
+/// `bitWidth` and `shortName` for their properties.
 public enum ElementType: Int32, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+    /// No type set (an error in a tensor, "unknown" in a type).
     case undefined = 0
     case float = 1
     case uint8 = 2

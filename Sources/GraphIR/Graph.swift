@@ -23,10 +23,9 @@ public struct Graph: Sendable {
         var nodes: [Node] = []
         var nextNodeID = 0
         // Derived index, kept exact by every edit.
-        var position: [NodeID: Int] = [:]
+        var position = PositionTable()
         var initializerIndex: [String: Int] = [:]
-        var producers: [String: ValueProducer] = [:]
-        var uses: [String: [ValueUse]] = [:]
+        var values = ValueIndex()
         var declaredTypes: [String: ValueType] = [:]
         var outerReferences: Set<String> = []
 
@@ -40,7 +39,7 @@ public struct Graph: Sendable {
             s.initializers = initializers; s.sparseInitializers = sparseInitializers
             s.nodes = nodes; s.nextNodeID = nextNodeID
             s.position = position; s.initializerIndex = initializerIndex
-            s.producers = producers; s.uses = uses; s.declaredTypes = declaredTypes
+            s.values = values; s.declaredTypes = declaredTypes
             s.outerReferences = outerReferences
             return s
         }
@@ -69,22 +68,31 @@ public struct Graph: Sendable {
         s.valueInfo = valueInfo
         s.initializers = initializers
         s.sparseInitializers = sparseInitializers
-        var seen = Set<NodeID>()
         var next = firstNodeID
-        for n in nodes where n.id.rawValue >= 0 { next = max(next, n.id.rawValue + 1) }
-        var fixed = nodes
-        for i in fixed.indices {
-            if fixed[i].id.rawValue < 0 || seen.contains(fixed[i].id) {
-                fixed[i].id = NodeID(next)
-                next += 1
-            }
-            seen.insert(fixed[i].id)
+        var increasing = true
+        var previous = -1
+        for n in nodes {
+            next = max(next, n.id.rawValue + 1)
+            if n.id.rawValue <= previous { increasing = false }
+            previous = n.id.rawValue
         }
-        s.nodes = fixed
+        if increasing {
+            s.nodes = nodes  // readers hand out increasing ids: nothing to fix
+        } else {
+            var seen = Set<NodeID>()
+            var fixed = nodes
+            for i in fixed.indices {
+                if fixed[i].id.rawValue < 0 || seen.contains(fixed[i].id) {
+                    fixed[i].id = NodeID(next)
+                    next += 1
+                }
+                seen.insert(fixed[i].id)
+            }
+            s.nodes = fixed
+        }
         s.nextNodeID = next
         storage = s
-        reindex()
-        if let sorted = topologicalOrder(), sorted != Array(0..<storage.nodes.count) {
+        if !reindex(), let sorted = topologicalOrder() {
             storage.nodes = sorted.map { storage.nodes[$0] }
             reindex()
         }
@@ -153,7 +161,7 @@ public struct Graph: Sendable {
 
     /// What defines `name` (`.outerScope` in a subgraph for names its parent must define).
     public func producer(of name: String) -> ValueProducer {
-        if let p = storage.producers[name] { return p }
+        if let p = storage.values[producer: name] { return p }
         return storage.isSubgraph && !name.isEmpty ? .outerScope : .none
     }
 
@@ -165,8 +173,8 @@ public struct Graph: Sendable {
 
     /// Every consumer of `name`, in node order.
     public func uses(of name: String) -> [ValueUse] {
-        guard let u = storage.uses[name], !u.isEmpty else { return [] }
-        return u.sorted { a, b in
+        guard let u = storage.values[uses: name], !u.isEmpty else { return [] }
+        return Array(u).sorted { a, b in
             let pa = storage.position[a.node] ?? Int.max, pb = storage.position[b.node] ?? Int.max
             if pa != pb { return pa < pb }
             switch (a.slot, b.slot) {
@@ -198,8 +206,8 @@ public struct Graph: Sendable {
 
     /// Names of all values defined or used in this graph (not subgraphs), sorted.
     public var valueNames: [String] {
-        var names = Set(storage.producers.keys)
-        for (k, v) in storage.uses where !v.isEmpty { names.insert(k) }
+        var names = Set(storage.values.definedNames)
+        for (k, _) in storage.values.usedNames { names.insert(k) }
         for o in storage.outputs { names.insert(o.name) }
         names.remove("")
         return names.sorted()
@@ -231,6 +239,23 @@ public struct Graph: Sendable {
         return out.sorted { (storage.position[$0] ?? 0) < (storage.position[$1] ?? 0) }
     }
 
+    /// Finds a node by id here or in any nested subgraph, with the chain of ids of the nodes
+    /// whose subgraphs lead to it (empty when it is a top-level node).
+    public func findNode(_ id: NodeID) -> (path: [NodeID], node: Node)? {
+        if let n = node(id) { return ([], n) }
+        for n in storage.nodes where n.hasSubgraphs {
+            for (_, g) in n.subgraphs {
+                if let (p, found) = g.findNode(id) { return ([n.id] + p, found) }
+            }
+        }
+        return nil
+    }
+
+    /// Top-level nodes with this op type (and domain, `""` = default), in order.
+    public func nodes(ofType opType: String, domain: String = "") -> [Node] {
+        storage.nodes.filter { $0.opType == opType && ($0.domain == domain || ($0.domain == "ai.onnx" && domain.isEmpty)) }
+    }
+
     /// Every node in this graph and, recursively, its subgraphs, with the chain of
     /// (node id, attribute) leading to the graph that holds it (empty for top-level nodes).
     public func allNodes() -> [(path: [NodeID], node: Node)] {
@@ -247,68 +272,107 @@ public struct Graph: Sendable {
 
     // MARK: - Index maintenance
 
-    /// Names a node reads: explicit inputs plus the outer references of its subgraphs.
+    /// Names a node reads: explicit inputs plus the outer references of its subgraphs (may
+    /// contain `""` for omitted inputs; callers skip it).
     static func consumedNames(of n: Node) -> [String] {
+        guard n.hasSubgraphs else { return n.inputs }
         var names = n.inputs.filter { !$0.isEmpty }
         for (_, g) in n.subgraphs { names.append(contentsOf: g.storage.outerReferences.sorted()) }
         return names
     }
 
-    /// Recomputes the whole index from the node list and declarations.
-    mutating func reindex() {
+    /// Recomputes the whole index from the node list and declarations in one pass; returns
+    /// whether the node order is topological.
+    @discardableResult
+    mutating func reindex() -> Bool {
         let s = storage
-        s.position = [:]
-        s.position.reserveCapacity(s.nodes.count)
-        s.producers = [:]
-        s.uses = [:]
-        s.initializerIndex = [:]
-        s.declaredTypes = [:]
-        for (i, t) in s.initializers.enumerated() where s.initializerIndex[t.name] == nil {
-            s.initializerIndex[t.name] = i
-            s.producers[t.name] = .initializer
+        let extra = s.inputs.count + s.initializers.count + s.sparseInitializers.count
+        // Built in locals (no class-property access in the hot loop), stored at the end.
+        var position = PositionTable()
+        position.reserveCapacity(s.nodes.count)
+        var values = ValueIndex(capacity: s.nodes.count + extra)
+        var initializerIndex: [String: Int] = [:]
+        var declaredTypes: [String: ValueType] = [:]
+        for (i, t) in s.initializers.enumerated() where initializerIndex[t.name] == nil {
+            initializerIndex[t.name] = i
+            values[producer: t.name] = .initializer
         }
-        for sp in s.sparseInitializers where s.producers[sp.name] == nil { s.producers[sp.name] = .initializer }
-        for (i, v) in s.inputs.enumerated() { s.producers[v.name] = .graphInput(index: i) }
+        for sp in s.sparseInitializers where values[producer: sp.name] == nil { values[producer: sp.name] = .initializer }
+        for (i, v) in s.inputs.enumerated() { values[producer: v.name] = .graphInput(index: i) }
         for list in [s.valueInfo, s.outputs, s.inputs] {
-            for v in list { if let t = v.type { s.declaredTypes[v.name] = t } }
+            for v in list { if let t = v.type { declaredTypes[v.name] = t } }
         }
-        for (p, n) in s.nodes.enumerated() {
-            s.position[n.id] = p
-            for (k, o) in n.outputs.enumerated() where !o.isEmpty && s.producers[o] == nil {
-                s.producers[o] = .node(n.id, output: k)
+        // Names read before anything defines them: later definitions mean the order is not
+        // topological; never-defined ones are outer-scope (or dangling) references.
+        var unresolved = Set<String>()
+        let nodes = s.nodes
+        for p in nodes.indices {
+            let id = nodes[p].id
+            position[id] = p
+            let inputs = nodes[p].inputs
+            for i in inputs.indices {
+                let name = inputs[i]
+                if name.isEmpty { continue }
+                if !values.appendUse(ValueUse(node: id, inputIndex: i), to: name) { unresolved.insert(name) }
+            }
+            if nodes[p].hasSubgraphs {
+                for a in nodes[p].attributes {
+                    var refs = Set<String>()
+                    for g in a.value.subgraphs { refs.formUnion(g.storage.outerReferences) }
+                    for r in refs.sorted() {
+                        if !values.appendUse(ValueUse(node: id, slot: .subgraph(attribute: a.name)), to: r) {
+                            unresolved.insert(r)
+                        }
+                    }
+                }
+            }
+            let outputs = nodes[p].outputs
+            for k in outputs.indices {
+                let o = outputs[k]
+                if !o.isEmpty { values.defineIfAbsent(o, .node(id, output: k)) }
             }
         }
-        for n in s.nodes { addUses(of: n) }
-        recomputeOuterReferences()
+        var ordered = true
+        var outer = Set<String>()
+        for name in unresolved {
+            if values[producer: name] != nil { ordered = false } else { outer.insert(name) }
+        }
+        for o in s.outputs where !o.name.isEmpty && values[producer: o.name] == nil { outer.insert(o.name) }
+        s.position = position
+        s.values = values
+        s.initializerIndex = initializerIndex
+        s.declaredTypes = declaredTypes
+        s.outerReferences = outer
+        return ordered
     }
 
     func addUses(of n: Node) {
         for (i, name) in n.inputs.enumerated() where !name.isEmpty {
-            storage.uses[name, default: []].append(ValueUse(node: n.id, inputIndex: i))
+            storage.values.appendUse(ValueUse(node: n.id, inputIndex: i), to: name)
         }
+        guard n.hasSubgraphs else { return }
         for a in n.attributes {
             var refs = Set<String>()
             for g in a.value.subgraphs { refs.formUnion(g.storage.outerReferences) }
             for r in refs.sorted() {
-                storage.uses[r, default: []].append(ValueUse(node: n.id, slot: .subgraph(attribute: a.name)))
+                storage.values.appendUse(ValueUse(node: n.id, slot: .subgraph(attribute: a.name)), to: r)
             }
         }
     }
 
     func removeUses(of n: Node) {
         var names = Set(n.inputs)
-        for (_, g) in n.subgraphs { names.formUnion(g.storage.outerReferences) }
+        if n.hasSubgraphs { for (_, g) in n.subgraphs { names.formUnion(g.storage.outerReferences) } }
         for name in names where !name.isEmpty {
-            storage.uses[name]?.removeAll { $0.node == n.id }
-            if storage.uses[name]?.isEmpty == true { storage.uses[name] = nil }
+            storage.values.removeUses(of: name) { $0.node == n.id }
         }
     }
 
     func recomputeOuterReferences() {
         let s = storage
         var refs = Set<String>()
-        for (name, u) in s.uses where !u.isEmpty && s.producers[name] == nil { refs.insert(name) }
-        for o in s.outputs where !o.name.isEmpty && s.producers[o.name] == nil { refs.insert(o.name) }
+        for (name, _) in s.values.usedNames where s.values[producer: name] == nil { refs.insert(name) }
+        for o in s.outputs where !o.name.isEmpty && s.values[producer: o.name] == nil { refs.insert(o.name) }
         s.outerReferences = refs
     }
 
@@ -321,8 +385,8 @@ public struct Graph: Sendable {
         for (i, node) in s.nodes.enumerated() {
             var deps = Set<Int>()
             for name in Graph.consumedNames(of: node) {
-                if let pid = s.producers[name]?.nodeID, let pp = s.position[pid], pp != i { deps.insert(pp) }
-                else if let pid = s.producers[name]?.nodeID, s.position[pid] == i { return nil }
+                if let pid = s.values[producer: name]?.nodeID, let pp = s.position[pid], pp != i { deps.insert(pp) }
+                else if let pid = s.values[producer: name]?.nodeID, s.position[pid] == i { return nil }
             }
             indegree[i] = deps.count
             for d in deps { dependents[d].append(i) }

@@ -39,7 +39,7 @@ extension Graph {
         makeUnique()
         var n = node
         for o in n.outputs where !o.isEmpty {
-            if storage.producers[o] != nil { throw GraphEditError.valueAlreadyDefined(o) }
+            if storage.values[producer: o] != nil { throw GraphEditError.valueAlreadyDefined(o) }
         }
         if Set(n.outputs.filter { !$0.isEmpty }).count != n.outputs.filter({ !$0.isEmpty }).count {
             throw GraphEditError.valueAlreadyDefined(n.outputs.first { o in n.outputs.filter { $0 == o }.count > 1 } ?? "")
@@ -51,18 +51,18 @@ extension Graph {
         n.id = NodeID(storage.nextNodeID)
         var insertAt = 0
         for name in Graph.consumedNames(of: n) {
-            if let pid = storage.producers[name]?.nodeID, let p = storage.position[pid] { insertAt = max(insertAt, p + 1) }
+            if let pid = storage.values[producer: name]?.nodeID, let p = storage.position[pid] { insertAt = max(insertAt, p + 1) }
         }
         var firstConsumer = Int.max
         for o in n.outputs where !o.isEmpty {
-            for u in storage.uses[o] ?? [] { if let p = storage.position[u.node] { firstConsumer = min(firstConsumer, p) } }
+            for u in storage.values[uses: o] ?? [] { if let p = storage.position[u.node] { firstConsumer = min(firstConsumer, p) } }
         }
         let backup = storage.copy()
         storage.nextNodeID += 1
         let at = min(insertAt, storage.nodes.count)
         storage.nodes.insert(n, at: at)
         for p in at..<storage.nodes.count { storage.position[storage.nodes[p].id] = p }
-        for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.producers[o] = .node(n.id, output: k) }
+        for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.values[producer: o] = .node(n.id, output: k) }
         addUses(of: n)
         recomputeOuterReferences()
         if firstConsumer < at + 1 && firstConsumer != Int.max {
@@ -82,13 +82,13 @@ extension Graph {
         let n = storage.nodes[p]
         if !allowDangling {
             let outs = Set(storage.outputs.map(\.name))
-            let used = n.outputs.filter { !$0.isEmpty && (!(storage.uses[$0] ?? []).isEmpty || outs.contains($0)) }
+            let used = n.outputs.filter { !$0.isEmpty && (!(storage.values[uses: $0] ?? []).isEmpty || outs.contains($0)) }
             if !used.isEmpty { throw GraphEditError.outputsStillUsed(node: id, values: used) }
         }
         makeUnique()
         removeUses(of: n)
         for o in n.outputs where !o.isEmpty {
-            if case .node(let pid, _)? = storage.producers[o], pid == id { storage.producers[o] = nil }
+            if case .node(let pid, _)? = storage.values[producer: o], pid == id { storage.values[producer: o] = nil }
         }
         storage.nodes.remove(at: p)
         storage.position[id] = nil
@@ -117,7 +117,7 @@ extension Graph {
         guard producer(of: new) != .none else { throw GraphEditError.noSuchValue(new) }
         let backup = storage.copy()
         makeUnique()
-        let affected = Set((storage.uses[old] ?? []).map(\.node))
+        let affected = Set((storage.values[uses: old] ?? []).map(\.node))
         for id in affected {
             guard let p = storage.position[id] else { continue }
             let before = storage.nodes[p]
@@ -146,7 +146,7 @@ extension Graph {
     public mutating func renameValue(_ old: String, to new: String) throws {
         guard old != new else { return }
         guard value(named: old) != nil || initializer(named: old) != nil else { throw GraphEditError.noSuchValue(old) }
-        if value(named: new) != nil || storage.producers[new] != nil { throw GraphEditError.valueAlreadyDefined(new) }
+        if value(named: new) != nil || storage.values[producer: new] != nil { throw GraphEditError.valueAlreadyDefined(new) }
         makeUnique()
         let s = storage
         for i in s.nodes.indices {
@@ -187,15 +187,15 @@ extension Graph {
             return
         }
         for o in n.outputs where !o.isEmpty && !before.outputs.contains(o) {
-            if storage.producers[o] != nil { throw GraphEditError.valueAlreadyDefined(o) }
+            if storage.values[producer: o] != nil { throw GraphEditError.valueAlreadyDefined(o) }
         }
         let backup = storage.copy()
         removeUses(of: before)
         for o in before.outputs where !o.isEmpty {
-            if case .node(let pid, _)? = storage.producers[o], pid == id { storage.producers[o] = nil }
+            if case .node(let pid, _)? = storage.values[producer: o], pid == id { storage.values[producer: o] = nil }
         }
         storage.nodes[p] = n
-        for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.producers[o] = .node(id, output: k) }
+        for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.values[producer: o] = .node(id, output: k) }
         addUses(of: n)
         recomputeOuterReferences()
         guard resortIfNeeded() else {
@@ -206,7 +206,7 @@ extension Graph {
 
     /// Adds a graph input declaration (the name must not be defined yet).
     public mutating func addInput(_ info: ValueInfo) throws {
-        if storage.producers[info.name] != nil && initializer(named: info.name) == nil {
+        if storage.values[producer: info.name] != nil && initializer(named: info.name) == nil {
             throw GraphEditError.valueAlreadyDefined(info.name)
         }
         makeUnique()
@@ -231,7 +231,7 @@ extension Graph {
 
     /// Adds or replaces (same name) an initializer.
     public mutating func setInitializer(_ tensor: Tensor) throws {
-        if storage.producers[tensor.name]?.nodeID != nil { throw GraphEditError.valueAlreadyDefined(tensor.name) }
+        if storage.values[producer: tensor.name]?.nodeID != nil { throw GraphEditError.valueAlreadyDefined(tensor.name) }
         makeUnique()
         if let i = storage.initializerIndex[tensor.name] { storage.initializers[i] = tensor }
         else { storage.initializers.append(tensor) }
@@ -241,12 +241,17 @@ extension Graph {
     /// Removes an initializer; refused while it is still used unless `allowDangling`.
     public mutating func removeInitializer(named name: String, allowDangling: Bool = false) throws {
         guard let i = storage.initializerIndex[name] else { throw GraphEditError.noSuchValue(name) }
-        if !allowDangling && !(storage.uses[name] ?? []).isEmpty {
+        if !allowDangling && !(storage.values[uses: name] ?? []).isEmpty {
             throw GraphEditError.outputsStillUsed(node: NodeID(-1), values: [name])
         }
         makeUnique()
         storage.initializers.remove(at: i)
         reindex()
+    }
+
+    /// Renames a node (names are labels, not identity: the id stays).
+    public mutating func renameNode(_ id: NodeID, to name: String) throws {
+        try modifyNode(id) { $0.name = name }
     }
 
     /// Sets an annotation on a node (kept across all edits).
@@ -276,8 +281,8 @@ extension Graph {
     /// True when every node comes after the producers of everything it reads.
     public func isTopologicallyOrdered() -> Bool {
         for (p, n) in storage.nodes.enumerated() {
-            for name in Graph.consumedNames(of: n) {
-                if let pid = storage.producers[name]?.nodeID, let pp = storage.position[pid], pp >= p { return false }
+            for name in Graph.consumedNames(of: n) where !name.isEmpty {
+                if let pid = storage.values[producer: name]?.nodeID, let pp = storage.position[pid], pp >= p { return false }
             }
         }
         return true

@@ -29,7 +29,12 @@ public struct Node: Sendable, Equatable {
     /// Output value names in order; `""` marks an unused optional output.
     public var outputs: [String]
     /// Attributes in file order.
-    public var attributes: [Attribute]
+    public var attributes: [Attribute] {
+        didSet { hasSubgraphs = Node.containsGraph(attributes) }
+    }
+    /// True when some attribute holds a graph (kept up to date as attributes change, so the
+    /// graph index can skip subgraph handling for ordinary nodes at no cost).
+    public private(set) var hasSubgraphs: Bool
     /// Documentation string.
     public var docString: String
     /// Metadata (`pkg.torch.onnx.name_scopes`, `namespace`, ...).
@@ -57,6 +62,7 @@ public struct Node: Sendable, Equatable {
         self.inputs = inputs
         self.outputs = outputs
         self.attributes = attributes
+        self.hasSubgraphs = Node.containsGraph(attributes)
         self.docString = docString
         self.metadataProps = metadataProps
         self.annotations = annotations
@@ -78,6 +84,17 @@ public struct Node: Sendable, Equatable {
         } else {
             attributes.removeAll { $0.name == name }
         }
+    }
+
+    static func containsGraph(_ attributes: [Attribute]) -> Bool {
+        for i in attributes.indices {
+            switch attributes[i].value {
+            case .graph: return true
+            case .graphs(let gs) where !gs.isEmpty: return true
+            default: continue
+            }
+        }
+        return false
     }
 
     /// Subgraph attributes (If/Loop/Scan bodies) as (attribute name, graph) pairs.

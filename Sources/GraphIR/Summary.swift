@@ -20,8 +20,9 @@ public struct GraphSummary: Sendable, Equatable {
     public var initializerCount: Int
     /// Bytes of all initializers (all types).
     public var initializerBytes: Int
-    /// Graph input / output counts.
+    /// Number of declared graph inputs (initializers listed as inputs included).
     public var inputCount: Int
+    /// Number of declared graph outputs.
     public var outputCount: Int
 
     /// The histogram as rows sorted by count (descending) then name: ready for a table.

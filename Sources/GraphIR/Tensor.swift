@@ -199,8 +199,12 @@ public struct Tensor: Sendable {
     public func int64Values() throws -> [Int64] {
         if elementType == .int64 {
             let n = elementCount ?? 0
+            let tname = name
             return try withUnsafeBytes { raw in
-                (0..<n).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self).littleEndian }
+                guard raw.count >= n * 8 else {
+                    throw TensorDataError(tensor: tname, reason: "has \(raw.count) bytes, needs \(n * 8)")
+                }
+                return (0..<n).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
             }
         }
         return try doubleValues().map { d in

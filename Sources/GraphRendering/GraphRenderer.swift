@@ -78,12 +78,20 @@ public struct GraphRenderer: Sendable {
     /// would only add frames).
     public let plainHierarchy: NamespaceTree
 
-    /// `sectionSize`: flat levels with more than twice this many nodes are split into sections.
+    /// `sectionSize`: flat levels with more than four times this many nodes are split into sections.
     public init(_ graph: RenderGraph, sectionSize: Int = 150) throws {
         try graph.validate()
         self.graph = graph
         self.hierarchy = NamespaceTree(graph, sectionSize: sectionSize)
         self.plainHierarchy = NamespaceTree(graph)
+    }
+
+    /// Whether `path` names a group this renderer can open: a namespace of the graph or one of
+    /// the artificial `section_<i>_of_<n>` groups of a large flat level. Callers that validate
+    /// `show PATH` themselves should accept these too.
+    public func knowsGroup(_ path: String) -> Bool {
+        let trimmed = path.split(separator: "/").joined(separator: "/")
+        return hierarchy.group(named: trimmed) != nil || plainHierarchy.group(named: trimmed) != nil
     }
 
     /// The tree a view uses: sections unless everything is expanded.

@@ -135,3 +135,39 @@ final class ONNXReaderTests: XCTestCase {
         XCTAssertTrue(ids.contains(ModelExplorerExporter.nodeID(m.graph.nodes[0].id)))
     }
 }
+
+/// Typed repeated fields written unpacked (one tag per element, legal protobuf that some
+/// writers emit) decode like packed ones and are written back verbatim.
+final class ONNXUnpackedFieldTests: XCTestCase {
+    func testUnpackedFloatAndInt64DataDecodeAndRoundTrip() throws {
+        var f = ProtoBuffer()
+        f.int64Field(1, 3)
+        f.varintField(2, 1)  // FLOAT
+        for v: Float in [1.5, -2, 0.25] { f.fixed32Field(4, v.bitPattern) }  // unpacked float_data
+        f.stringField(8, "f")
+        var i = ProtoBuffer()
+        i.int64Field(1, 2)
+        i.varintField(2, 7)  // INT64
+        for v: Int64 in [-5, 1 << 40] { i.int64Field(7, v) }  // unpacked int64_data
+        i.stringField(8, "i")
+        var h = ProtoBuffer()
+        h.int64Field(1, 2)
+        h.varintField(2, 10)  // FLOAT16 in int32_data, unpacked
+        h.varintField(5, 0x3C00)
+        h.varintField(5, 0xC000)
+        h.stringField(8, "h")
+        var graph = ProtoBuffer()
+        graph.messageField(5, f)
+        graph.messageField(5, i)
+        graph.messageField(5, h)
+        var model = ProtoBuffer()
+        model.int64Field(1, 9)
+        model.messageField(7, graph)
+        let bytes = model.bytes
+        let m = try ONNXReader.load(bytes: bytes)
+        XCTAssertEqual(try m.graph.initializer(named: "f")?.floatValues(), [1.5, -2, 0.25])
+        XCTAssertEqual(try m.graph.initializer(named: "i")?.int64Values(), [-5, 1 << 40])
+        XCTAssertEqual(try m.graph.initializer(named: "h")?.floatValues(), [1, -2])
+        XCTAssertEqual(try ONNXWriter.serialize(m), bytes)
+    }
+}

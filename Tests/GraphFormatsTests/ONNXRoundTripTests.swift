@@ -71,3 +71,34 @@ final class ONNXRoundTripTests: XCTestCase {
         XCTAssertEqual(again.graph.initializers.map { try? $0.packedBytes() }, m.graph.initializers.map { try? $0.packedBytes() })
     }
 }
+
+/// Saving large external tensors (streamed from the mapped file by path) stays correct when
+/// the source file is replaced by a later save of the same path.
+final class ONNXExternalSaveTests: XCTestCase {
+    func testOldVersionStillSavesCorrectlyAfterItsFileWasReplaced() throws {
+        let dir = try TestPaths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let n = 600_000  // 2.4 MB: above the 1 MB streaming threshold
+        let weights = (0..<n).map { Float($0 % 977) * 0.5 }
+        var g = Graph(name: "g", inputs: [ValueInfo(name: "x", type: .tensor(.float, TensorShape(static: [1, Int64(n)])))],
+                      outputs: [ValueInfo(name: "y")], initializers: [Tensor(name: "w", floats: weights, dims: [1, Int64(n)])])
+        try g.addNode(Node(opType: "Add", inputs: ["x", "w"], outputs: ["y"]))
+        let url = dir.appendingPathComponent("m.onnx")
+        try ONNXWriter.save(Model(graph: g, opsetImports: [OpsetImport(version: 17)]), to: url, externalData: true)
+        let v1 = try ONNXReader.load(url)                          // maps m.onnx.data (inode A)
+        var v2 = v1
+        // New layout: "pad" first, then "w" at a different offset.
+        let w = try XCTUnwrap(v1.graph.initializer(named: "w"))
+        try v2.graph.removeInitializer(named: "w", allowDangling: true)
+        try v2.graph.setInitializer(Tensor(name: "pad", floats: [Float](repeating: 1, count: 300_000), dims: [300_000]))
+        try v2.graph.setInitializer(w)
+        try ONNXWriter.save(v2, to: url, externalData: true)       // m.onnx.data is now inode B, new layout
+        let out = dir.appendingPathComponent("v1-again.onnx")
+        try ONNXWriter.save(v1, to: out, externalData: true)       // must read inode A's bytes
+        XCTAssertTrue(try ONNXReader.load(out).graph.initializer(named: "w")?.floatValues() == weights, "old version saved wrong bytes")
+        let inline = dir.appendingPathComponent("v1-inline.onnx")
+        try ONNXWriter.save(v1, to: inline)
+        XCTAssertTrue(try ONNXReader.load(inline).graph.initializer(named: "w")?.floatValues() == weights, "inline save")
+        XCTAssertTrue(try ONNXReader.load(url).graph.initializer(named: "w")?.floatValues() == weights, "new layout")
+    }
+}

@@ -120,7 +120,7 @@ final class GraphTests: XCTestCase {
     }
 
     func testSubgraphOuterReferencesAreLinked() throws {
-        var body = Graph(name: "then", outputs: [ValueInfo(name: "t_out")], isSubgraph: true)
+        var body = Graph(name: "then", outputs: [ValueInfo(name: "t_out")], isSubgraph: true, firstNodeID: 100)
         try body.addNode(Node(opType: "Add", inputs: ["a", "w"], outputs: ["t_out"]))
         XCTAssertEqual(body.outerScopeReferences, ["a", "w"])
         XCTAssertEqual(body.producer(of: "a"), .outerScope)
@@ -139,6 +139,12 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(newBody.nodes[0].inputs, ["act", "w"])
         assertIndexExact(g)
         XCTAssertEqual(g.allNodes().count, 6)
+        let inner = newBody.nodes[0].id
+        XCTAssertNil(g.node(inner))
+        XCTAssertEqual(g.findNode(inner)?.path, [ifID])
+        XCTAssertEqual(g.nodes(ofType: "If").map(\.id), [ifID])
+        try g.renameNode(ifID, to: "branch")
+        XCTAssertEqual(g.node(ifID)?.name, "branch")
         let issues = g.validate()
         XCTAssertEqual(issues.map(\.kind), [.danglingInput], "\(issues)")  // `cond` is undefined
         XCTAssertEqual(g.summary().totalNodeCount, 6)

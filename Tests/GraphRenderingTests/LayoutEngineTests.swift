@@ -122,3 +122,45 @@ final class LayoutEngineTests: XCTestCase {
         XCTAssertThrowsError(try layoutGraph(g))
     }
 }
+
+/// Random graphs with random nesting, cycles, multi-edges and odd sizes: every layout must pass
+/// the geometric audit in both directions. A fixed-seed generator keeps failures reproducible.
+final class LayoutPropertyTests: XCTestCase {
+    struct SplitMix { var state: UInt64; mutating func next(_ n: Int) -> Int {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return Int((z ^ (z >> 31)) % UInt64(max(n, 1)))
+    } }
+
+    func testRandomNestedGraphsPassTheAudit() throws {
+        var rng = SplitMix(state: 42)
+        for round in 0..<60 {
+            var g = LayoutGraph()
+            let groupCount = rng.next(8)
+            for k in 0..<groupCount {
+                let parent: Int? = k == 0 || rng.next(3) == 0 ? nil : rng.next(k)
+                g.groups.append(.init(id: "g\(k)", parent: parent, headerWidth: Double(rng.next(120))))
+            }
+            let n = 2 + rng.next(60)
+            for i in 0..<n {
+                let parent: Int? = groupCount == 0 || rng.next(4) == 0 ? nil : rng.next(groupCount)
+                g.boxes.append(.init(id: "b\(i)", width: Double(20 + rng.next(160)), height: Double(16 + rng.next(50)), parent: parent))
+            }
+            for _ in 0..<(n + rng.next(2 * n)) {
+                let a = rng.next(n), b = rng.next(n)
+                // Mostly forward edges, some backward (cycles), some duplicates.
+                g.edges.append(.init(source: min(a, b), target: max(a, b)))
+                if rng.next(10) == 0 { g.edges.append(.init(source: max(a, b), target: min(a, b))) }
+            }
+            for direction in LayoutDirection.allCases {
+                var o = LayoutOptions(); o.direction = direction
+                let layout = try layoutGraph(g, options: o)
+                let problems = auditLayout(g, layout)
+                XCTAssertEqual(problems, [], "round \(round) \(direction)")
+                if !problems.isEmpty { return }
+            }
+        }
+    }
+}

@@ -110,6 +110,7 @@ final class RendererTests: XCTestCase {
             let vis = try GraphRenderer(graph).visible(o)
             guard let encBox = vis.items.firstIndex(of: .collapsedGroup(0)) else { return XCTFail("enc not collapsed") }
             XCTAssertEqual(vis.values[encBox], expected, "\(rollup)")
+            XCTAssertEqual(vis.labels[encBox].prefix(3), ["enc", "2 nodes", "MatMul 1 · Relu 1"], "collapsed boxes summarise their ops")
             guard let headBox = vis.items.firstIndex(of: .collapsedGroup(1)) else { return XCTFail("head not collapsed") }
             XCTAssertEqual(vis.values[headBox], rollup == .mean ? 4.5 : rollup == .sum ? 9 : 8, "tensor-name keys land on the producer")
         }
@@ -197,8 +198,11 @@ final class RendererTests: XCTestCase {
         let renderer = try GraphRenderer(SyntheticGraphs.chain(1000))
         let overview = try renderer.render()
         XCTAssertEqual(overview.stats.collapsedGroups, 7, "1000 nodes in sections of at most 150")
+        XCTAssertEqual(try GraphRenderer(SyntheticGraphs.chain(600)).render().stats.visibleNodes, 600, "smaller flat graphs are drawn whole")
         XCTAssertEqual(overview.stats.visibleNodes, 0)
         XCTAssertTrue(overview.svg.contains("data-id=\"section_3_of_7\""))
+        XCTAssertTrue(renderer.knowsGroup("section_3_of_7"))
+        XCTAssertFalse(renderer.knowsGroup("section_8_of_7"))
         var focus = RenderOptions(); focus.focusPath = "section_3_of_7"
         let opened = try renderer.render(focus)
         XCTAssertEqual(opened.stats.visibleNodes, 143)

@@ -50,3 +50,18 @@ def graphsmith_bin() -> pathlib.Path:
 @pytest.fixture(scope="session")
 def kernelspec_dir() -> pathlib.Path:
     return KERNELSPEC_DIR
+
+
+@pytest.fixture(scope="session")
+def onnx_tool() -> pathlib.Path:
+    """The onnx-tool executable (ONNX round-trip / Model Explorer export CLI)."""
+    from onnx_support import swift_tool
+
+    p = swift_tool("onnx-tool")
+    if p is None and shutil.which("swift"):
+        # CI builds only graphsmith before pytest: build the small ONNX CLI on demand.
+        subprocess.run(["swift", "build", "--product", "onnx-tool"], cwd=REPO, check=True, capture_output=True)
+        p = swift_tool("onnx-tool")
+    if p is None:
+        pytest.skip("onnx-tool not built (swift build --product onnx-tool)")
+    return p

@@ -88,6 +88,15 @@ def test_tour_runs_clean_with_rich_outputs(tmp_path):
     shown = outputs_of(nb, "show")[0].data
     assert shown["image/svg+xml"].startswith("<svg") and "<svg" in shown["text/html"]
 
+    est = outputs_of(nb, "estimate hw=")[0].data["application/json"]
+    assert set(est["totals"]) == {"macs", "flops", "params", "bytes", "latency_s", "energy_j"}
+    assert est["totals"]["params"] == want["parameters"] and est["totals"]["latency_s"] > 0
+    assert "image/svg+xml" in outputs_of(nb, "show overlay=latency")[0].data
+    for start in ("roofline", "sweep", "llm llama"):
+        data = outputs_of(nb, start)[-1].data
+        assert "application/vnd.vegalite.v5+json" in data and "image/svg+xml" in data, start
+    assert outputs_of(nb, "llm llama")[-1].data["application/json"]["parameters"] == 6_738_415_616
+
     exported = tmp_path / "notebooks" / "out"
     for f in ("tiny_bert_copy.onnx", "tiny_bert_external.onnx", "tiny_bert.json"):
         assert (exported / f).exists(), f

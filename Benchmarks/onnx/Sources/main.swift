@@ -1,7 +1,7 @@
 /// onnx-tool: the command-line face of the ONNX reader/writer for scripts and CI.
 ///   onnx-tool roundtrip IN OUT [--external]   load IN, save OUT (optionally with external data)
 ///   onnx-tool info FILE                        summary figures of a model
-///   onnx-tool me FILE OUT.json                 Model Explorer JSON export
+///   onnx-tool me FILE OUT.json [--node-data ND.json]  Model Explorer JSON export (+ demo node data)
 ///   onnx-tool load-time FILE [--repeat N]      load time (median ms), peak RSS, weight bytes
 ///   onnx-tool save-time IN OUT [--repeat N] [--external]   save time (median ms)
 ///   onnx-tool fuzz --count N --seed S FILE...  mutate inputs, count crashes/hangs/errors
@@ -24,7 +24,7 @@ func positional(_ args: [String]) -> [String] {
     var skip = false
     for a in args {
         if skip { skip = false; continue }
-        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" { skip = true; continue }
+        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--node-data" { skip = true; continue }
         if a.hasPrefix("--") { continue }
         out.append(a)
     }
@@ -45,6 +45,13 @@ func peakRSS() -> Int {
         if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
     }
     return 0
+}
+
+/// CPU time of this process (immune to waiting for a core on a busy machine).
+func cpuNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 func median(_ xs: [Double]) -> Double {
@@ -77,26 +84,43 @@ do {
         let model = try ONNXReader.load(path: pos[0])
         let json = ModelExplorerExporter.export(model, label: (pos[0] as NSString).lastPathComponent)
         try Data(json.utf8).write(to: URL(fileURLWithPath: pos[1]))
+        if let nd = option(args, "--node-data") {
+            // Demo figure: weight elements each node reads from initializers.
+            var values: [NodeID: Double] = [:]
+            for n in model.graph.nodes {
+                values[n.id] = Double(n.inputs.compactMap { model.graph.initializer(named: $0)?.elementCount }.reduce(0, +))
+            }
+            try Data(ModelExplorerExporter.nodeData(values, name: "weight elements").utf8).write(to: URL(fileURLWithPath: nd))
+        }
     case "load-time":
         guard pos.count == 1 else { fail("usage: onnx-tool load-time FILE [--repeat N]") }
         let repeats = Int(option(args, "--repeat") ?? "5") ?? 5
         var times: [Double] = []
-        var weightBytes = 0
-        var nodes = 0
+        var cpuTimes: [Double] = []
+        var last: Model?
         for _ in 0..<max(1, repeats) {
-            let t0 = now()
+            last = nil
+            let t0 = now(), c0 = cpuNow()
             let model = try ONNXReader.load(path: pos[0])
             times.append((now() - t0) * 1000)
-            weightBytes = model.graph.summary().initializerBytes
-            nodes = model.graph.summary().totalNodeCount
+            cpuTimes.append((cpuNow() - c0) * 1000)
+            last = model
         }
-        print(String(format: "load_ms %.3f peak_rss %d weight_bytes %d nodes %d", median(times), peakRSS(), weightBytes, nodes))
+        let summary = last?.graph.summary()
+        let weightBytes = summary?.initializerBytes ?? 0
+        let nodes = summary?.totalNodeCount ?? 0
+        print(String(format: "load_ms %.3f cpu_ms %.3f peak_rss %d weight_bytes %d nodes %d",
+                     median(times), median(cpuTimes), peakRSS(), weightBytes, nodes))
     case "save-time":
         guard pos.count == 2 else { fail("usage: onnx-tool save-time IN OUT [--repeat N] [--external]") }
         let repeats = Int(option(args, "--repeat") ?? "5") ?? 5
         let model = try ONNXReader.load(path: pos[0])
         var times: [Double] = []
         for _ in 0..<max(1, repeats) {
+            // Same as the Python harness: start from no output files (deleting a big old
+            // file is not part of saving).
+            unlink(pos[1])
+            unlink(pos[1] + ".data")
             let t0 = now()
             try ONNXWriter.save(model, to: URL(fileURLWithPath: pos[1]), externalData: args.contains("--external"))
             times.append((now() - t0) * 1000)

@@ -4,6 +4,9 @@
 /// external data file. Files are written to a temporary name and renamed into place, so
 /// saving over the model that is still mapped is safe.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GraphIR
 
 /// How to write a model.
@@ -73,20 +76,17 @@ public enum ONNXWriter {
 
     static func writeAtomically(_ buffer: ProtoBuffer, to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
-            throw ONNXError(file: path, message: "cannot create \(tmp)")
-        }
         do {
-            guard let h = FileHandle(forWritingAtPath: tmp) else { throw ONNXError(file: path, message: "cannot open \(tmp) for writing") }
-            defer { try? h.close() }
-            try buffer.write(to: h, path: tmp)
+            let sink = try FileSink(creating: tmp)
+            try buffer.write(to: sink)
+            try sink.close()
         } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
+            unlink(tmp)
             throw (error as? ONNXError) ?? ONNXError(file: path, message: "write failed: \(error)")
         }
         if rename(tmp, path) != 0 {
             let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: tmp)
+            unlink(tmp)
             throw ONNXError(file: path, message: "cannot move \(tmp) into place: \(reason)")
         }
     }
@@ -98,7 +98,7 @@ final class ExternalSink {
     let tmpPath: String
     let location: String
     let options: ONNXWriteOptions
-    let handle: FileHandle
+    let sink: FileSink
     var offset: Int64 = 0
 
     init(path: String, location: String, options: ONNXWriteOptions) throws {
@@ -106,11 +106,7 @@ final class ExternalSink {
         self.tmpPath = path + ".tmp-\(getpid())"
         self.location = location
         self.options = options
-        guard FileManager.default.createFile(atPath: tmpPath, contents: nil),
-              let h = FileHandle(forWritingAtPath: tmpPath) else {
-            throw ONNXError(file: path, message: "cannot create external data file")
-        }
-        handle = h
+        sink = try FileSink(creating: tmpPath)
     }
 
     /// Appends a tensor's bytes, returning where they went.
@@ -118,27 +114,25 @@ final class ExternalSink {
         let align = Int64(options.externalDataAlignment)
         let pad = (align - offset % align) % align
         if pad > 0 {
-            try handle.write(contentsOf: [UInt8](repeating: 0, count: Int(pad)))
+            try [UInt8](repeating: 0, count: Int(pad)).withUnsafeBytes { try sink.write($0) }
             offset += pad
         }
         let start = offset
         var length: Int64 = 0
         if case .raw(let s) = t.data {
-            var b = ProtoBuffer()
-            b.append(s)
-            try b.write(to: handle, path: path)
+            try sink.write(s)
             length = Int64(s.count)
         } else {
             let bytes = try t.packedBytes()
-            try handle.write(contentsOf: bytes)
+            try bytes.withUnsafeBytes { try sink.write($0) }
             length = Int64(bytes.count)
         }
         offset += length
         return ExternalDataInfo(location: location, offset: start, length: length)
     }
 
-    func finish() throws { try handle.close() }
-    func discard() { try? FileManager.default.removeItem(atPath: tmpPath) }
+    func finish() throws { try sink.close() }
+    func discard() { unlink(tmpPath) }
     func commit() throws {
         if rename(tmpPath, path) != 0 {
             throw ONNXError(file: path, message: "cannot move external data into place: \(String(cString: strerror(errno)))")

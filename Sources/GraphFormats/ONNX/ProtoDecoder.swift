@@ -44,12 +44,15 @@ final class DecodeContext {
 /// A cursor over [start, end) of the context's storage.
 struct ProtoCursor {
     let ctx: DecodeContext
+    /// The context's base pointer, copied here so the hot read paths never touch the class.
+    let base: UnsafePointer<UInt8>
     var pos: Int
     let end: Int
     let rootName: String
 
     init(ctx: DecodeContext, start: Int, end: Int, rootName: String) {
         self.ctx = ctx
+        self.base = ctx.base
         self.pos = start
         self.end = end
         self.rootName = rootName
@@ -68,7 +71,7 @@ struct ProtoCursor {
         let start = pos
         while true {
             guard pos < end else { throw error("truncated varint", at: start) }
-            let b = ctx.base[pos]
+            let b = base[pos]
             pos += 1
             if shift == 63 && b > 1 { throw error("varint overflows 64 bits", at: start) }
             result |= UInt64(b & 0x7F) << shift
@@ -93,14 +96,14 @@ struct ProtoCursor {
 
     mutating func readFixed32() throws -> UInt32 {
         guard end - pos >= 4 else { throw error("truncated fixed32") }
-        let v = UnsafeRawPointer(ctx.base + pos).loadUnaligned(as: UInt32.self)
+        let v = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt32.self)
         pos += 4
         return UInt32(littleEndian: v)
     }
 
     mutating func readFixed64() throws -> UInt64 {
         guard end - pos >= 8 else { throw error("truncated fixed64") }
-        let v = UnsafeRawPointer(ctx.base + pos).loadUnaligned(as: UInt64.self)
+        let v = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
         pos += 8
         return UInt64(littleEndian: v)
     }
@@ -118,11 +121,11 @@ struct ProtoCursor {
     }
 
     func string(_ r: Range<Int>) -> String {
-        String(decoding: UnsafeBufferPointer(start: ctx.base + r.lowerBound, count: r.count), as: UTF8.self)
+        String(decoding: UnsafeBufferPointer(start: base + r.lowerBound, count: r.count), as: UTF8.self)
     }
 
     func bytes(_ r: Range<Int>) -> [UInt8] {
-        Array(UnsafeBufferPointer(start: ctx.base + r.lowerBound, count: r.count))
+        Array(UnsafeBufferPointer(start: base + r.lowerBound, count: r.count))
     }
 
     func slice(_ r: Range<Int>) -> ByteSlice {

@@ -122,34 +122,73 @@ func layoutFlat(_ p: FlatProblem, options o: LayoutOptions) -> FlatSolution {
     var columnOf = [Int](repeating: 0, count: rankCount)
     var columns = 1
     var columnBottom: [Double] = [height]
+    var jumpLane: [Int: Int] = [:]
+    var laneStep = 4.0
+    var maxLane = 0
     let gutter = o.nodeSeparation * 3
     if p.mayWrap && o.wrapLongLayouts && rankCount > 24 && height > 2.5 * max(width, 1) * o.wrapAspect {
         let target = Int((height / (max(width, 60) * o.wrapAspect)).squareRoot().rounded())
         columns = max(2, min(target, rankCount / 8))
         let perColumn = height / Double(columns)
-        var col = 0
+        // Edges crossing each rank boundary: cut where few edges have to jump columns.
+        var spanning = [Int](repeating: 0, count: rankCount)
+        for v in 0..<total { spanning[rank[v]] += g.succs[v].count }
+        let ranksPerColumn = max(1, rankCount / columns)
+        let window = max(1, ranksPerColumn / 5)
+        var cuts: [Int] = [] // first rank of each new column
         var colStart = 0.0
+        var r = 1
+        while r < rankCount && cuts.count + 1 < columns {
+            if rankTop[r] - colStart > perColumn {
+                var best = r
+                let lo = max((cuts.last ?? 0) + 1, r - window), hi = min(rankCount - 1, r + window)
+                if lo <= hi {
+                    for c in lo...hi where spanning[c - 1] < spanning[best - 1]
+                        || (spanning[c - 1] == spanning[best - 1] && abs(c - r) < abs(best - r)) { best = c }
+                }
+                cuts.append(best)
+                colStart = rankTop[best]
+                r = best + 1
+            } else {
+                r += 1
+            }
+        }
+        var col = 0
         columnBottom = []
+        var start = 0.0
         for r in 0..<rankCount {
-            if rankTop[r] - colStart > perColumn && col + 1 < columns && r > 0 {
-                columnBottom.append(rankTop[r - 1] + rankHeight[r - 1] - colStart)
+            if col < cuts.count && r == cuts[col] {
+                columnBottom.append(rankTop[r - 1] + rankHeight[r - 1] - start)
                 col += 1
-                colStart = rankTop[r]
+                start = rankTop[r]
             }
             columnOf[r] = col
         }
-        columnBottom.append(rankTop[rankCount - 1] + rankHeight[rankCount - 1] - colStart)
+        columnBottom.append(rankTop[rankCount - 1] + rankHeight[rankCount - 1] - start)
         columns = col + 1
         var colTop = [Double](repeating: 0, count: columns)
         for r in stride(from: rankCount - 1, through: 0, by: -1) { colTop[columnOf[r]] = rankTop[r] }
-        let margin = o.rankSeparation / 2
+        // Edges jumping to the next column get nested lanes: the rightmost leaver takes the
+        // innermost lane at the bottom, in the gutter and along the top, so jumps never cross.
+        var jumps = [[(x: Double, key: Int)]](repeating: [], count: columns)
+        for (i, chain) in chains.enumerated() where chain.count > 1 {
+            for k in 1..<chain.count where columnOf[rank[chain[k]]] != columnOf[rank[chain[k - 1]]] {
+                jumps[columnOf[rank[chain[k - 1]]]].append((xs[chain[k - 1]], i << 20 | k))
+            }
+        }
+        for c in 0..<columns where !jumps[c].isEmpty {
+            jumps[c].sort { $0.x > $1.x }
+            laneStep = min(laneStep, gutter * 0.8 / Double(jumps[c].count))
+            for (slot, j) in jumps[c].enumerated() { jumpLane[j.key] = slot; maxLane = max(maxLane, slot) }
+        }
+        let margin = o.rankSeparation / 2 + Double(maxLane) * laneStep
         for v in 0..<total {
             let c = columnOf[rank[v]]
             xs[v] += Double(c) * (width + gutter)
             ys[v] += margin - colTop[c]
         }
         for c in 0..<columns { columnBottom[c] += margin }
-        height = (columnBottom.max() ?? height) + margin
+        height = (columnBottom.max() ?? height) + margin + o.rankSeparation / 4
     }
     let totalWidth = Double(columns) * width + Double(columns - 1) * gutter
 
@@ -165,7 +204,13 @@ func layoutFlat(_ p: FlatProblem, options o: LayoutOptions) -> FlatSolution {
         let firstDX = flip ? p.inAttach[first] : p.outAttach[first]
         let lastDX = flip ? p.outAttach[last] : p.inAttach[last]
         // In a reversed edge the arrow enters the upper item from below, so attach on the facing sides.
-        pts.append(Point(x: xs[first] + firstDX, y: ys[first] + heights[first] / 2))
+        // Edges run vertically inside a rank and only bend in the gap between ranks, so the
+        // drawing has exactly the crossings the ordering counted (a short box's edge cannot cut
+        // past a neighbouring long edge inside a tall rank).
+        let startY = ys[first] + heights[first] / 2
+        pts.append(Point(x: xs[first] + firstDX, y: startY))
+        let firstBottom = ys[first] + rankHeight[rank[first]] / 2
+        if firstBottom > startY + 0.5 { pts.append(Point(x: xs[first] + firstDX, y: firstBottom)) }
         var prevColumn = columnOf[rank[first]]
         for k in 1..<chain.count {
             let v = chain[k]
@@ -175,14 +220,18 @@ func layoutFlat(_ p: FlatProblem, options o: LayoutOptions) -> FlatSolution {
             let half = isLast ? 0 : rankHeight[rank[v]] / 2
             let point = isLast ? Point(x: xs[v] + lastDX, y: ys[v] - heights[v] / 2) : Point(x: xs[v], y: ys[v] - half)
             if c != prevColumn, let prevPoint = pts.last {
-                let step = Double(i % 5) * 3
+                let step = Double(jumpLane[i << 20 | k] ?? 0) * laneStep
                 let below = columnBottom[prevColumn] + o.rankSeparation / 4 + step
-                let gx = Double(prevColumn) * (width + gutter) + width + gutter / 2 + step
-                let above = o.rankSeparation / 4 - step
+                let gx = Double(prevColumn) * (width + gutter) + width + gutter * 0.1 + step
+                let above = Double(maxLane) * laneStep + o.rankSeparation / 4 - step
                 pts.append(Point(x: prevPoint.x, y: below))
                 pts.append(Point(x: gx, y: below))
                 pts.append(Point(x: gx, y: above))
                 pts.append(Point(x: point.x, y: above))
+            }
+            if isLast {
+                let targetTop = ys[v] - rankHeight[rank[v]] / 2
+                if targetTop < point.y - 0.5 { pts.append(Point(x: point.x, y: targetTop)) }
             }
             pts.append(point)
             if half > 0 { pts.append(Point(x: point.x, y: ys[v] + half)) }

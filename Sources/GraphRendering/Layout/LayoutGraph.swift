@@ -106,7 +106,7 @@ public struct LayoutOptions: Sendable, Hashable {
     /// Height of a group frame's title line.
     public var groupHeader: Double = 18
     /// Number of ordering sweeps (down+up counts as two) for crossing reduction.
-    public var orderingSweeps: Int = 12
+    public var orderingSweeps: Int = 24
     /// When the top level is much taller than wide, cut it into side-by-side columns.
     public var wrapLongLayouts: Bool = true
     /// Target height/width ratio of a wrapped top level.

@@ -53,23 +53,37 @@ func totalCrossings(_ g: LayeredGraph) -> Int {
 }
 
 /// Orders each layer to reduce crossings; returns the crossing count of the final order.
+/// Like dot, it tries several starts (DFS from the top, DFS from the bottom) and two sort keys
+/// (barycenter, median), runs alternating sweeps with transposition on each, and keeps the best.
 func reduceCrossings(_ g: inout LayeredGraph, sweeps: Int) -> Int {
-    initialOrder(&g)
+    let nodeCount = g.rank.count
+    if g.layers.count < 2 { initialOrder(&g, fromBottom: false); return 0 }
+    // Large problems get fewer attempts and sweeps: each sweep is linear, but 50k adds up.
+    let big = nodeCount > 20_000
+    let attempts: [(fromBottom: Bool, median: Bool)] = big ? [(false, false)] : [(false, false), (false, true), (true, false), (true, true)]
+    var best: [[Int]] = []
+    var bestCount = Int.max
+    for attempt in attempts {
+        initialOrder(&g, fromBottom: attempt.fromBottom)
+        let count = sweep(&g, maxSweeps: big ? min(sweeps, 4) : sweeps, median: attempt.median)
+        if count < bestCount { bestCount = count; best = g.layers }
+        if bestCount == 0 { break }
+    }
+    g.layers = best
+    for r in 0..<g.layers.count { g.refreshPositions(r) }
+    return bestCount
+}
+
+private func sweep(_ g: inout LayeredGraph, maxSweeps: Int, median: Bool) -> Int {
     var bestCount = totalCrossings(g)
-    if bestCount == 0 || g.layers.count < 2 { return bestCount }
     var best = g.layers
     var stale = 0
-    let nodeCount = g.rank.count
-    // Large problems get fewer sweeps: each one is linear, but the constant adds up at 50k.
-    let limit = nodeCount > 20_000 ? min(sweeps, 4) : sweeps
-    for iteration in 0..<limit {
-        let down = iteration % 2 == 0
-        if down {
-            for r in 1..<g.layers.count { sortByBarycenter(&g, layer: r, usePreds: true) }
+    if bestCount == 0 { return 0 }
+    for iteration in 0..<maxSweeps {
+        if iteration % 2 == 0 {
+            for r in 1..<g.layers.count { sortLayer(&g, layer: r, usePreds: true, median: median) }
         } else {
-            for r in stride(from: g.layers.count - 2, through: 0, by: -1) {
-                sortByBarycenter(&g, layer: r, usePreds: false)
-            }
+            for r in stride(from: g.layers.count - 2, through: 0, by: -1) { sortLayer(&g, layer: r, usePreds: false, median: median) }
         }
         transposeAll(&g)
         let count = totalCrossings(g)
@@ -78,45 +92,59 @@ func reduceCrossings(_ g: inout LayeredGraph, sweeps: Int) -> Int {
         } else {
             stale += 1
         }
-        if bestCount == 0 || stale >= 4 { break }
+        if bestCount == 0 || stale >= 6 { break }
     }
     g.layers = best
     for r in 0..<g.layers.count { g.refreshPositions(r) }
     return bestCount
 }
 
-/// DFS from the top-ranked nodes in input order: children are placed next to their parents, which
-/// is already a good start for tree-like model graphs.
-private func initialOrder(_ g: inout LayeredGraph) {
+/// DFS from the top-ranked nodes (or, from the bottom, over predecessors) in input order:
+/// neighbours are placed next to each other, already a good start for tree-like model graphs.
+private func initialOrder(_ g: inout LayeredGraph, fromBottom: Bool) {
     let n = g.rank.count
     var visited = [Bool](repeating: false, count: n)
     var layers = [[Int]](repeating: [], count: g.layers.count)
     var stack: [Int] = []
-    let starts = (0..<n).sorted { (g.rank[$0], $0) < (g.rank[$1], $1) }
+    let starts = fromBottom
+        ? (0..<n).sorted { (-g.rank[$0], $0) < (-g.rank[$1], $1) }
+        : (0..<n).sorted { (g.rank[$0], $0) < (g.rank[$1], $1) }
     for s in starts where !visited[s] {
         stack.append(s)
         while let v = stack.popLast() {
             if visited[v] { continue }
             visited[v] = true
             layers[g.rank[v]].append(v)
-            for w in g.succs[v].reversed() where !visited[w] { stack.append(w) }
+            let next = fromBottom ? g.preds[v] : g.succs[v]
+            for w in next.reversed() where !visited[w] { stack.append(w) }
         }
     }
     g.layers = layers
     for r in 0..<layers.count { g.refreshPositions(r) }
 }
 
-private func sortByBarycenter(_ g: inout LayeredGraph, layer r: Int, usePreds: Bool) {
+private func sortLayer(_ g: inout LayeredGraph, layer r: Int, usePreds: Bool, median: Bool) {
     let layer = g.layers[r]
     if layer.count < 2 { return }
     var movable: [(key: Double, tie: Int, node: Int)] = []
     var fixed = [Bool](repeating: false, count: layer.count)
+    var scratch: [Int] = []
     for (i, v) in layer.enumerated() {
         let nb = usePreds ? g.preds[v] : g.succs[v]
         if nb.isEmpty { fixed[i] = true; continue }
-        var sum = 0
-        for w in nb { sum += g.pos[w] }
-        movable.append((Double(sum) / Double(nb.count), i, v))
+        let key: Double
+        if median && nb.count > 2 {
+            scratch.removeAll(keepingCapacity: true)
+            for w in nb { scratch.append(g.pos[w]) }
+            scratch.sort()
+            let m = scratch.count / 2
+            key = scratch.count % 2 == 1 ? Double(scratch[m]) : Double(scratch[m - 1] + scratch[m]) / 2
+        } else {
+            var sum = 0
+            for w in nb { sum += g.pos[w] }
+            key = Double(sum) / Double(nb.count)
+        }
+        movable.append((key, i, v))
     }
     movable.sort { $0.key != $1.key ? $0.key < $1.key : $0.tie < $1.tie }
     var result: [Int] = []
@@ -142,7 +170,7 @@ private func pairCrossings(_ a: [Int], _ b: [Int], _ pos: [Int]) -> Int {
 
 private func transposeAll(_ g: inout LayeredGraph) {
     for r in 0..<g.layers.count where g.layers[r].count > 1 {
-        for _ in 0..<3 {
+        for _ in 0..<6 {
             var improved = false
             var layer = g.layers[r]
             for i in 0..<(layer.count - 1) {

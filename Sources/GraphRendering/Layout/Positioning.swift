@@ -21,6 +21,20 @@ func assignX(_ g: LayeredGraph, sep: Separation) -> [Double] {
     let n = g.rank.count
     if n == 0 { return [] }
     let conflicts = type1Conflicts(g, isDummy: sep.isDummy)
+    // Align along the data path: a weight or constant (a source feeding one op) should hang
+    // beside its consumer, not pull the consumer under itself. Same for single-use sinks.
+    var upNeighbours = g.preds
+    var downNeighbours = g.succs
+    for v in 0..<n {
+        if g.preds[v].count > 1 {
+            let main = g.preds[v].filter { !(g.preds[$0].isEmpty && g.succs[$0].count == 1) }
+            if !main.isEmpty { upNeighbours[v] = main }
+        }
+        if g.succs[v].count > 1 {
+            let main = g.succs[v].filter { !(g.succs[$0].isEmpty && g.preds[$0].count == 1) }
+            if !main.isEmpty { downNeighbours[v] = main }
+        }
+    }
     var results: [[Double]] = []
     var lefts: [Bool] = []
     for vertical in [true, false] {          // true: align with predecessors (top-down)
@@ -29,7 +43,7 @@ func assignX(_ g: LayeredGraph, sep: Separation) -> [Double] {
             if !left { layering = layering.map { Array($0.reversed()) } }
             var pos = [Int](repeating: 0, count: n)
             for layer in layering { for (i, v) in layer.enumerated() { pos[v] = i } }
-            let (root, _) = verticalAlignment(layering, pos: pos, neighbours: vertical ? g.preds : g.succs, conflicts: conflicts)
+            let (root, _) = verticalAlignment(layering, pos: pos, neighbours: vertical ? upNeighbours : downNeighbours, conflicts: conflicts)
             var xs = horizontalCompaction(layering, root: root, sep: sep, nodeCount: n)
             if !left { for i in 0..<n { xs[i] = -xs[i] } }
             results.append(xs)

@@ -35,7 +35,8 @@ func findBackEdges(nodeCount n: Int, edges: [(Int, Int)]) -> [Bool] {
 }
 
 /// Ranks for a DAG given as (source, target, weight) triples over `n` nodes.
-/// Longest path from the sources, then up to eight balancing passes: a node with more incoming
+/// Longest path from the sources, single-consumer feeder trees pulled down next to their
+/// consumer, then up to eight balancing passes: a node with more incoming
 /// than outgoing weight moves as high as its predecessors allow, the opposite moves as low as
 /// its successors allow. Every move shortens the total weighted edge length, so this ends.
 func assignRanks(nodeCount n: Int, edges: [(Int, Int, Int)]) -> [Int] {
@@ -62,6 +63,15 @@ func assignRanks(nodeCount n: Int, edges: [(Int, Int, Int)]) -> [Int] {
     var rank = [Int](repeating: 0, count: n)
     for v in order {
         for (w, _) in succs[v] where rank[w] < rank[v] + 1 { rank[w] = rank[v] + 1 }
+    }
+    // In-trees that only feed one consumer (weights, constant -> Unsqueeze chains) move down to
+    // sit right above that consumer, as network simplex would move them as one tight subtree.
+    var pure = [Bool](repeating: true, count: n)
+    for v in order {
+        for (u, _) in preds[v] where !(pure[u] && succs[u].count == 1) { pure[v] = false; break }
+    }
+    for v in order.reversed() where pure[v] && succs[v].count == 1 {
+        rank[v] = rank[succs[v][0].0] - 1
     }
     var inWeight = [Int](repeating: 0, count: n)
     var outWeight = [Int](repeating: 0, count: n)

@@ -25,7 +25,7 @@ public struct NamespaceTree: Sendable {
     public private(set) var topNodes: [Int] = []
     private var index: [String: Int] = [:]
 
-    /// Builds the tree. With `sectionSize`, a level holding more than twice that many nodes
+    /// Builds the tree. With `sectionSize`, a level holding more than four times that many nodes
     /// directly (a flat 10k chain, a CNN without scopes) is cut into consecutive sections
     /// `section_<i>_of_<n>` of about `sectionSize` nodes, as Model Explorer does, so even flat
     /// graphs get a small collapsed overview.
@@ -34,7 +34,22 @@ public struct NamespaceTree: Sendable {
         if let size = sectionSize, size > 0 {
             var members: [[String]: [Int]] = [:]
             for (i, p) in paths.enumerated() { members[p, default: []].append(i) }
-            for (path, list) in members where list.count > 2 * size {
+            // Cut along the flow, not the file order (exporters often list all weights first):
+            // order by layered rank, where weights sit right above their consumer.
+            var rank: [Int] = []
+            if members.values.contains(where: { $0.count > 4 * size }) {
+                let pairs = graph.edges.map { ($0.source, $0.target) }.filter { $0.0 != $0.1 }
+                let back = findBackEdges(nodeCount: graph.nodes.count, edges: pairs)
+                var seen = Set<Int>()
+                var dag: [(Int, Int, Int)] = []
+                for (i, e) in pairs.enumerated() {
+                    let (a, b) = back[i] ? (e.1, e.0) : (e.0, e.1)
+                    if seen.insert(a * graph.nodes.count + b).inserted { dag.append((a, b, 1)) }
+                }
+                rank = assignRanks(nodeCount: graph.nodes.count, edges: dag)
+            }
+            for (path, unordered) in members where unordered.count > 4 * size {
+                let list = unordered.sorted { (rank[$0], $0) < (rank[$1], $1) }
                 let n = (list.count + size - 1) / size
                 let per = (list.count + n - 1) / n
                 for (k, node) in list.enumerated() { paths[node] = path + ["section_\(k / per + 1)_of_\(n)"] }

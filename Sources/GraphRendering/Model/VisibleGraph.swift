@@ -129,13 +129,22 @@ public func visibleGraph(_ graph: RenderGraph, hierarchy: NamespaceTree, expande
         let group = hierarchy.groups[g]
         var lines = [metrics.clip(group.label), "\(group.nodeCount) nodes"]
         var value: Double? = nil
-        if let overlay = overlay {
-            var below: [Double] = []
-            var stack = [g]
-            while let c = stack.popLast() {
-                for n in hierarchy.groups[c].childNodes { if let v = nodeValue[n] { below.append(v) } }
-                stack.append(contentsOf: hierarchy.groups[c].childGroups)
+        // One pass over the members: overlay figures and the most frequent compute ops, so a
+        // collapsed box says what it mostly does ("Conv 12 · Relu 12").
+        var below: [Double] = []
+        var opCounts: [String: Int] = [:]
+        var stack = [g]
+        while let c = stack.popLast() {
+            for n in hierarchy.groups[c].childNodes {
+                if let v = nodeValue[n] { below.append(v) }
+                let op = graph.nodes[n].op
+                if OpCategory.of(op) != .constant { opCounts[op, default: 0] += 1 }
             }
+            stack.append(contentsOf: hierarchy.groups[c].childGroups)
+        }
+        let top = opCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(2)
+        if !top.isEmpty { lines.append(metrics.clip(top.map { "\($0.key) \($0.value)" }.joined(separator: " · "))) }
+        if let overlay = overlay {
             value = overlay.rollup.combine(below)
             if let v = value { lines.append("\(overlay.rollup.rawValue) \(formatFigure(v))") }
         }

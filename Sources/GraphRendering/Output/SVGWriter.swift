@@ -5,8 +5,10 @@
 /// A short, stable prefix for element ids inside one drawing, so several drawings can share an
 /// HTML page (e.g. two graphs side by side) without clashing.
 func idPrefix(for text: String) -> String {
-    var h: UInt64 = 0xcbf29ce484222325
-    for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+    // The first few kilobytes plus the length identify a drawing well enough, and hashing a
+    // 10 MB SVG byte by byte would cost more than writing it.
+    var h: UInt64 = 0xcbf29ce484222325 ^ UInt64(text.utf8.count)
+    for b in text.utf8.prefix(4096) { h = (h ^ UInt64(b)) &* 0x100000001b3 }
     return "gs" + String(h % 0xFFFFFF, radix: 36)
 }
 
@@ -16,8 +18,15 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
     out.reserveCapacity(600 + vis.items.count * 520 + vis.layoutGraph.edges.count * 260)
 
     // Legend: categories present, then the overlay scale.
+    var categoryOf: [String: OpCategory] = [:]
+    func category(_ op: String) -> OpCategory {
+        if let c = categoryOf[op] { return c }
+        let c = OpCategory.of(op)
+        categoryOf[op] = c
+        return c
+    }
     var present = Set<OpCategory>()
-    for item in vis.items { if case .node(let n) = item { present.insert(OpCategory.of(graph.nodes[n].op)) } }
+    for item in vis.items { if case .node(let n) = item { present.insert(category(graph.nodes[n].op)) } }
     let categories = OpCategory.allCases.filter { present.contains($0) }
     var legend = ""
     var lx = 8.0
@@ -88,22 +97,28 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
 
     // Edges.
     out += "<g class=\"gs-edges\" fill=\"none\" stroke=\"#78909c\" stroke-width=\"1.2\">"
+    var labelled = Set<String>()
     for (ei, e) in vis.layoutGraph.edges.enumerated() {
         let route = layout.edges[ei]
         if route.count < 2 { continue }
         let origins = vis.edgeOrigins[ei]
         let sourceID = vis.layoutGraph.boxes[e.source].id, targetID = vis.layoutGraph.boxes[e.target].id
         var label = ""
+        var tipLabel = ""
         if let first = origins.first {
             let shapes = Set(origins.compactMap { graph.edges[$0].shape })
-            if origins.count == 1 { label = graph.edges[first].shape ?? "" } else if shapes.count == 1, let s = shapes.first { label = "\(origins.count)× \(s)" } else { label = "\(origins.count) tensors" }
+            // Merged edges (into collapsed groups) keep their summary in the tooltip only: on the
+            // picture it is noise.
+            if origins.count == 1 { label = graph.edges[first].shape ?? "" } else if shapes.count == 1, let s = shapes.first { tipLabel = "\(origins.count)× \(s)" } else { tipLabel = "\(origins.count) tensors" }
         }
         let tensor = origins.first.map { graph.edges[$0].tensor } ?? ""
         out += "<g class=\"gs-edge\" data-id=\"\(xmlEscape(sourceID))->\(xmlEscape(targetID))\" data-source=\"\(xmlEscape(sourceID))\" data-target=\"\(xmlEscape(targetID))\""
         if !tensor.isEmpty { out += " data-tensor=\"\(xmlEscape(tensor))\"" }
-        out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))</title>"
+        out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))\(tipLabel.isEmpty ? "" : ": " + xmlEscape(tipLabel))</title>"
         out += "<path d=\"" + splinePath(route, leftToRight: options.direction == .leftToRight) + "\" marker-end=\"url(#\(prefix)-arrow)\"/>"
-        if options.edgeLabels && !label.isEmpty {
+        // One label per produced tensor: a value feeding five consumers is labelled once, not
+        // five times on top of itself.
+        if options.edgeLabels && !label.isEmpty && labelled.insert("\(e.source)|\(tensor)").inserted {
             let a = route[0], b = route[1]
             let mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2
             out += "<text x=\"\(num(mx + 4))\" y=\"\(num(my + 3))\" font-size=\"8.5\" fill=\"#607d8b\" stroke=\"none\">\(xmlEscape(label))</text>"
@@ -123,7 +138,7 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
         switch item {
         case .node(let n):
             let node = graph.nodes[n]
-            let cat = OpCategory.of(node.op)
+            let cat = category(node.op)
             fill = cat.fill; stroke = cat.stroke
             out += "<g class=\"gs-node\" data-id=\"\(xmlEscape(node.id))\" data-op=\"\(xmlEscape(node.op))\" data-category=\"\(cat.rawValue)\""
             body = "<title>" + xmlEscape(tooltip(node, value: value, overlay: options.overlay)) + "</title>"

@@ -19,6 +19,7 @@ public struct CommandTable: Sendable {
             + HelpCommands.commands
             + GraphCommands.commands
             + ShowCommands.commands
+            + EstimationCommands.commands
     )
 
     /// The command named `name`.

@@ -120,10 +120,10 @@ struct Completer {
         }
 
         // key=value: complete the value by the option's type.
-        if let eq = partial.firstIndex(of: "="), let param = spec.option(String(partial[..<eq])) {
+        if let eq = partial.firstIndex(of: "="), let kind = optionKind(String(partial[..<eq]), spec) {
             let valuePrefix = String(partial[partial.index(after: eq)...])
             start += partial[...eq].unicodeScalars.count
-            let (matches, replaceFrom) = values(for: param.kind, prefix: valuePrefix)
+            let (matches, replaceFrom) = values(for: kind, prefix: valuePrefix)
             return CompletionResult(matches: matches, cursorStart: start + replaceFrom, cursorEnd: ctx.cursor)
         }
 
@@ -156,6 +156,18 @@ struct Completer {
             matches += spec.flags.map { "--" + $0.name }.filter { $0.hasPrefix(partial) && !partial.isEmpty }
         }
         return CompletionResult(matches: matches, cursorStart: start, cursorEnd: ctx.cursor)
+    }
+
+    /// The type of option `key`; for commands with free `KEY=` options (sweep axes), the
+    /// well-known keys `hardware` and `dtype` still complete.
+    private func optionKind(_ key: String, _ spec: CommandSpec) -> ParameterKind? {
+        if let p = spec.option(key) { return p.kind }
+        guard spec.extraOptions != nil else { return nil }
+        switch key {
+        case "hardware", "hw", "device": return .list(.hardware)
+        case "dtype", "precision": return .list(.choice(["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]))
+        default: return nil
+        }
     }
 
     private func isOptionWord(_ word: String, _ spec: CommandSpec) -> Bool {

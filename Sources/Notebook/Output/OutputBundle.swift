@@ -38,20 +38,6 @@ public struct OutputBundle: Sendable {
 
 /// HTML helpers.
 public enum HTML {
-    /// Escapes text for HTML element content and attribute values.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    /// Escapes text for HTML element content and attribute values (the kernel's report writer's escaping).
+    public static func escape(_ s: String) -> String { RunReport.escape(s) }
 }

@@ -6,6 +6,7 @@
 // because graphs share their storage and tensor bytes.
 
 import Foundation
+import GraphEstimation
 
 /// Everything a notebook session holds.
 public struct Session: Sendable {
@@ -15,6 +16,8 @@ public struct Session: Sendable {
     public var workingDirectory: URL
     /// The loaded graphs, one of them current.
     public var graphs = GraphStore()
+    /// Hardware targets for estimates: the bundled registry (loaded on first use) plus user files.
+    public var hardwareRegistry: HardwareRegistry?
 
     public init(workingDirectory: URL) {
         self.workingDirectory = workingDirectory

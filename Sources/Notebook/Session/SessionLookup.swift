@@ -1,6 +1,7 @@
 // What the session can name for completion and inspection: variables, graphs, nodes,
 // hierarchy paths and op types of the current graph.
 
+import GraphEstimation
 import GraphIR
 
 extension Session {
@@ -11,6 +12,9 @@ extension Session {
             return variables.keys.sorted().filter { $0.hasPrefix(prefix) }
         case .graphName:
             return graphs.entries.map(\.name).filter { $0.hasPrefix(prefix) }
+        case .hardware:
+            let ids = hardwareRegistry?.targets.map(\.id) ?? ((try? HardwareRegistry.bundled())?.targets.map(\.id) ?? [])
+            return ids.filter { $0.hasPrefix(prefix) }
         case .opType:
             guard let g = graphs.current else { return [] }
             return Set(g.graph.nodes.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) }

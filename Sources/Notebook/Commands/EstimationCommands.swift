@@ -1,0 +1,532 @@
+// Estimation commands: `hardware` (the target registry), `estimate` (per-node cost and
+// roofline latency and energy, attached as overlay fields), `roofline` (the chart),
+// `sweep` (what-if grids in parallel, with progress and interrupt) and `llm` (parameter
+// counts, training and inference memory, fit on a GPU).
+
+import Foundation
+import GraphEstimation
+import GraphIR
+import JupyterKernel
+
+enum EstimationCommands {
+    static let family = "Estimation"
+
+    static let hardwareOption = Parameter("hw", .hardware, "hardware target id (see `hardware`)")
+    static let dtypeOption = Parameter("dtype", .choice(Precision.allCases.map(\.rawValue)), "compute precision and float tensor size",
+                                       default: "the graph's own types")
+
+    static let commands: [CommandSpec] = [
+        CommandSpec(
+            name: "hardware", family: family,
+            summary: "List hardware targets, or add your own from a JSON file",
+            usage: "hardware [FILTER] | hardware add PATH",
+            positionals: [Parameter("filter", .string, "text to match in id, name or class, or `add`"),
+                          Parameter("path", .path, "with `add`: a JSON file of targets (schema of hardware.json)")],
+            examples: ["hardware", "hardware gpu", "hardware add my_chips.json"]
+        ) { session, inv, out in
+            if inv.string("filter") == "add" {
+                let path = try inv.requiredString("path")
+                let url = session.resolvePath(path)
+                let before = try session.registry()
+                let after: HardwareRegistry
+                do { after = try before.adding(contentsOf: url) } catch {
+                    throw inv.error(.value, "cannot add hardware from '\(path)':\n\(error)", at: "path")
+                }
+                session.hardwareRegistry = after
+                let added = after.targets.filter { t in !before.targets.contains(t) }.map(\.id)
+                out.print("Added \(added.count) target(s): \(added.joined(separator: ", ")). \(after.targets.count) in the registry.")
+                return
+            }
+            let filter = inv.string("filter")?.lowercased()
+            let rows = try session.registry().rows().filter { r in
+                filter.map { r.id.lowercased().contains($0) || r.name.lowercased().contains($0) || r.deviceClass.lowercased().contains($0) } ?? true
+            }
+            func cell(_ d: Double?) -> Table.Cell { d.map { .number($0, digits: 4) } ?? Table.Cell("—", value: .null) }
+            var table = Table(columns: [.init("id"), .init("name"), .init("class"), .init("fp16 TFLOPS", numeric: true),
+                                        .init("fp32 TFLOPS", numeric: true), .init("int8 TOPS", numeric: true),
+                                        .init("memory GB", numeric: true), .init("GB/s", numeric: true), .init("TDP W", numeric: true),
+                                        .init("confidence"), .init("source")],
+                              title: "\(rows.count) hardware target(s)")
+            table.rows = rows.map { r in
+                [Table.Cell(r.id), Table.Cell(r.name), Table.Cell(r.deviceClass), cell(r.peakFP16TFLOPS), cell(r.peakFP32TFLOPS),
+                 cell(r.peakINT8TOPS), cell(r.memoryGB), cell(r.bandwidthGBps), cell(r.tdpWatts),
+                 Table.Cell(r.confidence.rawValue), Table.Cell(r.source)]
+            }
+            out.display(table.bundle)
+        },
+        CommandSpec(
+            name: "estimate", family: family,
+            summary: "Per-node MACs, FLOPs, bytes, parameters; roofline latency and energy on a target",
+            usage: "estimate [hw=ID] [dtype=T] [batch=N] [convention=C] [DIM=N...]",
+            options: [hardwareOption, dtypeOption,
+                      Parameter("batch", .int, "binds the `batch` dimension (and any dim named N, batch_size)"),
+                      Parameter("convention", .choice(Convention.allCases.map(\.rawValue)), "FLOP counting convention", default: "graphsmith"),
+                      Parameter("top", .int, "how many of the costliest nodes to list", default: "10"),
+                      Parameter("depth", .int, "hierarchy depth of the namespace rollup", default: "2")],
+            extraOptions: .int, extraOptionsHelp: "binds a symbolic dimension, e.g. seq=512",
+            details: "Conventions: 1 MAC = 2 FLOPs; element-wise ops cost 1 FLOP per output element; `dense` counts only "
+                + "Conv/Gemm/MatMul, and `fvcore`, `deepspeed`, `onnx-tool` reproduce those tools' totals. Latency is "
+                + "max(FLOPs / (η·peak), bytes / (η·bandwidth)) + launch overhead per node, summed along one stream. "
+                + "The per-node figures become overlay fields: latency, flops, macs, bytes, energy, params.",
+            examples: ["estimate", "estimate hw=h100-sxm5 dtype=fp16 batch=8 seq=512", "estimate convention=onnx-tool\nshow overlay=flops"]
+        ) { session, inv, out in
+            let entry = try session.currentGraph(for: "estimate")
+            let options = try estimateOptions(&session, inv)
+            let result: GraphEstimate
+            do { result = try GraphEstimator.estimate(graph: entry.graph, options: options) } catch {
+                throw inv.error(.model, "cannot estimate \(entry.name): \(error)")
+            }
+            session.graphs.modify(entry.name) { e in
+                e.fields["flops"] = NodeField(values: result.overlay(.flops), rollup: .sum, unit: "FLOP")
+                e.fields["bytes"] = NodeField(values: result.overlay(.bytes), rollup: .sum, unit: "B")
+                var macs: [NodeID: Double] = [:], params: [NodeID: Double] = [:]
+                for n in result.nodes { if let id = n.nodeID { macs[id] = Double(n.macs); params[id] = Double(n.params) } }
+                e.fields["macs"] = NodeField(values: macs, rollup: .sum, unit: "MAC")
+                e.fields["params"] = NodeField(values: params, rollup: .sum, unit: "")
+                if options.hardware != nil {
+                    e.fields["latency"] = NodeField(values: result.overlay(.latency), rollup: .sum, unit: "s")
+                    e.fields["energy"] = NodeField(values: result.overlay(.energy), rollup: .sum, unit: "J")
+                }
+            }
+            out.display(estimateBundle(result, entry: entry, depth: inv.int("depth") ?? 2))
+        },
+        CommandSpec(
+            name: "roofline", family: family,
+            summary: "Roofline chart of every node on a hardware target",
+            usage: "roofline hw=ID [dtype=T] [batch=N] [DIM=N...]",
+            options: [Parameter("hw", .hardware, "hardware target id (see `hardware`)", required: true), dtypeOption,
+                      Parameter("batch", .int, "binds the `batch` dimension")],
+            extraOptions: .int, extraOptionsHelp: "binds a symbolic dimension, e.g. seq=512",
+            examples: ["roofline hw=a100-sxm4-80gb batch=8 seq=128"]
+        ) { session, inv, out in
+            let entry = try session.currentGraph(for: "roofline")
+            let options = try estimateOptions(&session, inv)
+            let result: GraphEstimate
+            do { result = try GraphEstimator.estimate(graph: entry.graph, options: options) } catch {
+                throw inv.error(.model, "cannot estimate \(entry.name): \(error)")
+            }
+            guard let roofs = result.roofs else { throw inv.error(.value, "no roofline without a hardware target", at: "hw") }
+            let points = result.rooflinePoints.map {
+                Chart.Point(x: $0.arithmeticIntensity, y: $0.attainedFLOPS, label: $0.name, group: $0.opType)
+            }
+            let xs = points.map(\.x).filter { $0 > 0 }
+            let lo = min(xs.min() ?? 0.01, roofs.ridgeIntensity / 100) / 2, hi = max(xs.max() ?? 100, roofs.ridgeIntensity * 10) * 2
+            let chart = Chart.scatter(points, lines: [Chart.Series(name: "roof", points: roofs.polyline(from: lo, to: hi).map { (x: $0.intensity, y: $0.flops) })],
+                                      title: "\(entry.name) on \(result.hardwareName ?? "?") (\(result.precision.rawValue))",
+                                      xTitle: "arithmetic intensity (FLOP/byte)", yTitle: "attained FLOP/s")
+            let compute = result.rooflinePoints.filter { $0.bottleneck == .compute }.count
+            var bundle = OutputBundle(text: "Roofline of \(entry.name) on \(result.hardwareName ?? "?"): \(result.rooflinePoints.count) nodes, "
+                + "\(compute) compute-bound, \(result.rooflinePoints.count - compute) memory-bound; ridge at "
+                + "\(Format.number(roofs.ridgeIntensity, digits: 3)) FLOP/byte, peak \(Format.si(roofs.matrixPeakFLOPS))FLOP/s, "
+                + "bandwidth \(Format.bytes(roofs.bandwidthBytesPerSecond))/s")
+            chart.attach(to: &bundle)
+            bundle.json = ["ridge_intensity": .double(roofs.ridgeIntensity), "peak_flops": .double(roofs.matrixPeakFLOPS),
+                           "bandwidth": .double(roofs.bandwidthBytesPerSecond),
+                           "points": .array(result.rooflinePoints.map {
+                               ["name": .string($0.name), "op": .string($0.opType), "intensity": .double($0.arithmeticIntensity),
+                                "flops_per_s": .double($0.attainedFLOPS), "bottleneck": .string($0.bottleneck.rawValue)]
+                           })]
+            out.display(bundle)
+        },
+        CommandSpec(
+            name: "sweep", family: family,
+            summary: "What-if grid over dims, dtype and hardware (or an LLM's settings), in parallel",
+            usage: "sweep KEY=LIST... [metric=latency|memory|energy|throughput] [hw=ID] [llm=PRESET]",
+            options: [Parameter("metric", .choice(SweepMetric.allCases.map(\.rawValue)), "what to chart", default: "latency"),
+                      hardwareOption,
+                      Parameter("llm", .choice(LLMPresets.names), "sweep an LLM preset instead of the current graph")],
+            extraOptions: .list(.string),
+            extraOptionsHelp: "an axis: a graph dim (batch, seq...), dtype or hardware; values as [1, 8], 1,8 or 1..64*2",
+            details: "Axes multiply: `batch=1,8 dtype=fp16,int8 hardware=a100-sxm4-80gb,h100-sxm5` is 8 points. "
+                + "LLM sweeps take batch, seq, generated, dtype, hardware, recompute, optimizer, flash and training.",
+            examples: ["sweep batch=1..64*2 hardware=a100-sxm4-80gb,h100-sxm5 metric=throughput",
+                       "sweep llm=llama-2-7b seq=512,2048,8192 batch=1,8 metric=memory hw=h100-sxm5"]
+        ) { session, inv, out in
+            try runSweep(&session, inv, out)
+        },
+        CommandSpec(
+            name: "llm", family: family,
+            summary: "LLM parameters, training/inference memory and FLOPs, and fit on a GPU",
+            usage: "llm [PRESET] [layers= hidden= heads= kv_heads= ffn= mlp= vocab= seq= batch= dtype= optimizer= recompute=] [--training]",
+            positionals: [Parameter("preset", .choice(LLMPresets.names), "a known model to start from")],
+            options: llmOptions,
+            flags: [Flag("training", "training memory: gradients, optimizer state, activations"),
+                    Flag("flash", "FlashAttention: no s² attention-score activations")],
+            details: "Parameter counts are exact for the presets (GPT-2 small 124,439,808; Llama-2-7B 6,738,415,616). Activations "
+                + "follow Korthikanti et al. 2022 per recompute mode; the KV cache is 2·L·kv_heads·head_dim·bytes·tokens; "
+                + "training FLOPs are 6PD (8PD with full recompute).",
+            examples: ["llm llama-2-7b hw=h100-sxm5", "llm gpt2 --training optimizer=adam batch=8 seq=1024 hw=a100-sxm4-80gb",
+                       "llm layers=24 hidden=2048 heads=16 vocab=50000 mlp=swiglu ffn=5632"]
+        ) { session, inv, out in
+            try runLLM(&session, inv, out)
+        },
+    ]
+
+    static let llmOptions: [Parameter] = [
+        Parameter("layers", .int, "transformer blocks"), Parameter("hidden", .int, "model width"),
+        Parameter("heads", .int, "attention heads"), Parameter("kv_heads", .int, "key/value heads (GQA)", default: "heads"),
+        Parameter("ffn", .int, "MLP width", default: "4·hidden"), Parameter("mlp", .choice(MLPKind.allCases.map(\.rawValue)), "MLP kind", default: "mlp"),
+        Parameter("vocab", .int, "vocabulary size"), Parameter("tied", .bool, "input and output embeddings shared"),
+        Parameter("positions", .choice(PositionKind.allCases.map(\.rawValue)), "position embedding kind"),
+        Parameter("seq", .int, "sequence length"), Parameter("batch", .int, "batch size", default: "1"),
+        Parameter("generated", .int, "tokens generated after the prompt (KV cache)", default: "0"),
+        Parameter("dtype", .choice(Precision.allCases.map(\.rawValue)), "weights and activations precision", default: "bf16"),
+        Parameter("optimizer", .choice(OptimizerKind.allCases.map(\.rawValue)), "optimizer (training)", default: "adam with --training"),
+        Parameter("recompute", .choice(RecomputeMode.allCases.map(\.rawValue)), "activation recomputation", default: "none"),
+        Parameter("hw", .hardware, "GPU to fit on and time inference"),
+    ]
+
+    // MARK: estimate
+
+    static func estimateOptions(_ session: inout Session, _ inv: Invocation) throws -> EstimateOptions {
+        var options = EstimateOptions()
+        if let hw = inv.string("hw") {
+            guard let target = try session.hardwareTarget(hw) else {
+                throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw")
+            }
+            options.hardware = target
+        }
+        if let d = inv.string("dtype") { options.precision = Precision(parsing: d) }
+        if let c = inv.string("convention") { options.convention = Convention(parsing: c) ?? .graphsmith }
+        if let top = inv.int("top") { options.topK = max(1, top) }
+        if let b = inv.int("batch") {
+            guard b > 0 else { throw inv.error(.value, "batch must be positive", at: "batch") }
+            options.bindings["batch"] = b
+        }
+        for (key, arg) in inv.extra {
+            guard case .int(let v) = arg.value, v > 0 else {
+                throw CellError(.value, "\(key) must be a positive integer", at: arg.location)
+            }
+            options.bindings[key] = v
+        }
+        return options
+    }
+
+    static func hardwareHint(_ text: String, _ session: Session) -> String {
+        let ids = session.hardwareRegistry?.targets.map(\.id) ?? []
+        let near = ids.filter { $0.localizedCaseInsensitiveContains(text) }.prefix(4)
+        if let close = Suggest.closest(to: text, in: ids) { return "; did you mean '\(close)'?" }
+        return near.isEmpty ? "; `hardware` lists the targets" : "; matches: \(near.joined(separator: ", "))"
+    }
+
+    static func estimateBundle(_ r: GraphEstimate, entry: GraphEntry, depth: Int) -> OutputBundle {
+        let t = r.totals
+        var totals = Table(columns: [.init("figure"), .init("value", numeric: true), .init("range")],
+                           title: "\(entry.name): estimate" + (r.hardwareName.map { " on \($0)" } ?? "") + " (\(r.precision.rawValue), \(r.convention.rawValue))")
+        totals.rows = [
+            ["MACs", Table.Cell(Format.si(Double(t.macs)), value: .int(Int64(t.macs))), ""],
+            ["FLOPs", Table.Cell(Format.si(Double(t.flops)), value: .int(Int64(t.flops))), ""],
+            ["parameters", .int(t.params), ""],
+            ["bytes moved", Table.Cell(Format.bytes(t.bytes), value: .double(t.bytes)),
+             Table.Cell("read \(Format.bytes(t.bytesReadActivations + t.bytesReadWeights)), written \(Format.bytes(t.bytesWritten))")],
+        ]
+        if let l = t.latencySeconds {
+            totals.rows.append(["latency", Table.Cell(seconds(l.value), value: .double(l.value)),
+                                Table.Cell("\(seconds(l.low)) – \(seconds(l.high)) (\(l.confidence.rawValue))")])
+        }
+        if let c = t.dependencyCriticalPathSeconds {
+            totals.rows.append(["critical path (∞ streams)", Table.Cell(seconds(c), value: .double(c)), ""])
+        }
+        if let e = t.energyJoules {
+            totals.rows.append(["energy", Table.Cell(joules(e.value), value: .double(e.value)),
+                                Table.Cell("\(joules(e.low)) – \(joules(e.high)) (\(e.confidence.rawValue))")])
+        }
+        var top = Table(columns: [.init("node"), .init("op"), .init("FLOPs", numeric: true), .init("bytes", numeric: true),
+                                  .init("latency", numeric: true), .init("bound")], title: "Costliest nodes")
+        top.rows = r.topK.map { n in
+            [Table.Cell(n.name), Table.Cell(n.opType), Table.Cell(Format.si(Double(n.flops)), value: .int(Int64(n.flops))),
+             Table.Cell(Format.bytes(n.bytes), value: .double(n.bytes)),
+             n.latency.map { Table.Cell(seconds($0.value), value: .double($0.value)) } ?? "—",
+             Table.Cell(n.bottleneck?.rawValue ?? "—")]
+        }
+        var spaces = Table(columns: [.init("namespace"), .init("nodes", numeric: true), .init("FLOPs", numeric: true),
+                                     .init("params", numeric: true), .init("latency", numeric: true)], title: "By namespace")
+        spaces.rows = r.namespaces.filter { $0.depth <= depth }.map { s in
+            [Table.Cell(s.path), .int(s.nodeCount), Table.Cell(Format.si(Double(s.flops)), value: .int(Int64(s.flops))),
+             .int(s.params), r.hardwareID == nil ? "—" : Table.Cell(seconds(s.latencySeconds), value: .double(s.latencySeconds))]
+        }
+        var issues = ""
+        if !r.issues.isEmpty { issues = "\nNotes:\n" + r.issues.prefix(8).map { "  " + $0 }.joined(separator: "\n") }
+        let text = [totals.text, top.text, spaces.rows.isEmpty ? "" : spaces.text].filter { !$0.isEmpty }.joined(separator: "\n\n") + issues
+        var html = totals.html + top.html + (spaces.rows.isEmpty ? "" : spaces.html)
+        if !r.issues.isEmpty { html += "<p>Notes:</p><ul>" + r.issues.prefix(8).map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>" }
+
+        func finite(_ d: Double?) -> JSONValue { d.map { $0.isFinite ? .double($0) : .null } ?? .null }
+        var nodes: [String: JSONValue] = [:]
+        for n in r.nodes {
+            guard let id = n.nodeID else { continue }
+            nodes[id.description] = ["name": .string(n.name), "op": .string(n.opType), "macs": .int(Int64(n.macs)),
+                                     "flops": .int(Int64(n.flops)), "bytes": finite(n.bytes), "params": .int(Int64(n.params)),
+                                     "latency_s": finite(n.latency?.value), "energy_j": finite(n.energy?.value),
+                                     "bottleneck": n.bottleneck.map { .string($0.rawValue) } ?? .null]
+        }
+        let json: JSONValue = [
+            "totals": ["macs": .int(Int64(t.macs)), "flops": .int(Int64(t.flops)), "params": .int(Int64(t.params)),
+                       "bytes": finite(t.bytes), "latency_s": finite(t.latencySeconds?.value), "energy_j": finite(t.energyJoules?.value)],
+            "hardware": r.hardwareID.map { .string($0) } ?? .null, "dtype": .string(r.precision.rawValue),
+            "convention": .string(r.convention.rawValue),
+            "confidence": r.confidence.map { .string($0.rawValue) } ?? .null,
+            "latency_interval_s": t.latencySeconds.map { [finite($0.low), finite($0.high)] } ?? .null,
+            "nodes": .object(nodes),
+        ]
+        return OutputBundle(text: text, html: "<div class=\"gs-estimate\">" + html + "</div>", json: json)
+    }
+
+    static func seconds(_ s: Double) -> String {
+        if s >= 1 { return Format.number(s, digits: 3) + " s" }
+        if s >= 1e-3 { return Format.number(s * 1e3, digits: 3) + " ms" }
+        if s >= 1e-6 { return Format.number(s * 1e6, digits: 3) + " µs" }
+        return Format.number(s * 1e9, digits: 3) + " ns"
+    }
+
+    static func joules(_ j: Double) -> String {
+        j >= 1 ? Format.number(j, digits: 3) + " J" : (j >= 1e-3 ? Format.number(j * 1e3, digits: 3) + " mJ" : Format.number(j * 1e6, digits: 3) + " µJ")
+    }
+
+    // MARK: sweep
+
+    static func axes(_ inv: Invocation) throws -> [SweepAxis] {
+        guard !inv.extra.isEmpty else {
+            throw inv.error(.command, "sweep needs at least one axis, for example batch=1,8,32; see `help sweep`")
+        }
+        return try inv.extra.map { key, arg in
+            let items = (arg.value.arrayItems ?? [arg.value]).map(\.displayString)
+            do { return try SweepAxis.parse(key + "=" + items.joined(separator: ",")) } catch {
+                throw CellError(.value, "\(error)", at: arg.location)
+            }
+        }
+    }
+
+    static func runSweep(_ session: inout Session, _ inv: Invocation, _ out: CommandOutput) throws {
+        var axes = try axes(inv)
+        for i in axes.indices where ["hardware", "hw", "device"].contains(axes[i].key) {
+            axes[i].values = try axes[i].values.map { v in
+                guard let t = try session.hardwareTarget(v.description) else {
+                    throw inv.error(.lookup, "unknown hardware '\(v)' in the \(axes[i].key) axis" + hardwareHint(v.description, session))
+                }
+                return .text(t.id)
+            }
+        }
+        let metric = SweepMetric(rawValue: inv.string("metric") ?? "latency") ?? .latency
+        let registry = try session.registry()
+        var hardware: HardwareTarget?
+        if let hw = inv.string("hw") {
+            guard let t = try session.hardwareTarget(hw) else { throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw") }
+            hardware = t
+        }
+        let total = axes.reduce(1) { $0 * max($1.values.count, 1) }
+        guard total <= 1_000_000 else { throw inv.error(.value, "the grid has \(total) points; keep it under 1,000,000") }
+        let progress = out.startProgress("sweep of \(total) points", total: total)
+        let lock = NSLock()
+        let context = out.context
+        let onProgress: @Sendable (Int, Int) -> Void = { done, _ in lock.lock(); progress.update(done); lock.unlock() }
+        let cancelled: @Sendable () -> Bool = { context.isCancelled }
+        var values: [Double?]
+        var errors: [Int: String]
+        var points: [SweepPoint]
+        var wasCancelled: Bool
+        let subject: String
+        do {
+            if let preset = inv.string("llm") {
+                guard var base = LLMPresets.config(preset) else { throw inv.error(.lookup, "unknown LLM preset '\(preset)'", at: "llm") }
+                base.batch = max(base.batch, 1)
+                let result = try LLMSweep(base: base, registry: registry, hardware: hardware)
+                    .run(axes: axes, metric: metric, progress: onProgress, isCancelled: cancelled)
+                (values, errors, points, wasCancelled) = (result.results, result.errors, result.points, result.cancelled)
+                subject = preset
+            } else {
+                let entry = try session.currentGraph(for: "sweep")
+                var base = EstimateOptions()
+                base.hardware = hardware
+                let result = try GraphSweep(graph: OpGraph(entry.graph), registry: registry, base: base)
+                    .run(axes: axes, progress: onProgress, isCancelled: cancelled)
+                (values, errors, points, wasCancelled) = (result.results.map { $0?.value(metric) }, result.errors, result.points, result.cancelled)
+                subject = entry.name
+            }
+        } catch let e as CellError {
+            throw e
+        } catch {
+            throw inv.error(.value, "\(error)")
+        }
+        progress.finish()
+        if wasCancelled { throw CellError(.interrupt, "sweep interrupted after \(values.compactMap { $0 }.count) of \(total) points") }
+        out.display(sweepBundle(axes: axes, points: points, values: values, errors: errors, metric: metric, subject: subject))
+    }
+
+    static func unit(_ metric: SweepMetric) -> String {
+        switch metric {
+        case .latency: return "s"
+        case .memory: return "B"
+        case .energy: return "J"
+        case .throughput: return "samples/s"
+        }
+    }
+
+    /// A metric value in its natural unit.
+    static func display(_ v: Double, _ metric: SweepMetric) -> String {
+        switch metric {
+        case .latency: return seconds(v)
+        case .memory: return Format.bytes(v)
+        case .energy: return joules(v)
+        case .throughput: return Format.number(v, digits: 4)
+        }
+    }
+
+    static func sweepBundle(axes: [SweepAxis], points: [SweepPoint], values: [Double?], errors: [Int: String],
+                            metric: SweepMetric, subject: String) -> OutputBundle {
+        var table = Table(columns: axes.map { .init($0.key) } + [.init(metric == .throughput ? "throughput (per s)" : metric.rawValue, numeric: true)],
+                          title: "\(subject): \(metric.rawValue) over \(points.count) points")
+        for (i, p) in points.enumerated() {
+            let v = i < values.count ? values[i] : nil
+            table.rows.append(axes.map { Table.Cell(p[$0.key]?.description ?? "") }
+                + [v.map { Table.Cell(display($0, metric), value: $0.isFinite ? .double($0) : .null) }
+                    ?? Table.Cell(errors[i].map { "error: \($0)" } ?? "—", value: .null)])
+        }
+        var bundle = table.bundle
+        let title = "\(subject): \(metric.rawValue)"
+        let numericFirst = axes.first.map { $0.values.allSatisfy { $0.doubleValue != nil } } ?? false
+        if axes.count == 1 || (numericFirst && axes.count <= 3) {
+            // Lines: x = first axis, one series per combination of the others.
+            var series: [String: [(x: Double, y: Double)]] = [:]
+            var order: [String] = []
+            for (i, p) in points.enumerated() {
+                guard let v = values[i], let x = p[axes[0].key]?.doubleValue ?? Double(i) as Double? else { continue }
+                let name = axes.dropFirst().map { "\($0.key)=\(p[$0.key]?.description ?? "")" }.joined(separator: " ")
+                if series[name] == nil { order.append(name) }
+                series[name, default: []].append((numericFirst ? x : Double(i), v))
+            }
+            Chart.lines(order.map { Chart.Series(name: $0.isEmpty ? metric.rawValue : $0, points: series[$0] ?? []) },
+                        title: title, xTitle: axes[0].key, yTitle: "\(metric.rawValue) (\(unit(metric)))").attach(to: &bundle)
+        } else if axes.count == 2 {
+            let xs = axes[0].values.map(\.description), ys = axes[1].values.map(\.description)
+            var grid = [[Double?]](repeating: [Double?](repeating: nil, count: xs.count), count: ys.count)
+            for (i, p) in points.enumerated() {
+                guard let xi = xs.firstIndex(of: p[axes[0].key]?.description ?? ""), let yi = ys.firstIndex(of: p[axes[1].key]?.description ?? "") else { continue }
+                grid[yi][xi] = values[i]
+            }
+            Chart.heatmap(x: xs, y: ys, values: grid, title: title, xTitle: axes[0].key, yTitle: axes[1].key,
+                          valueTitle: "\(metric.rawValue) (\(unit(metric)))").attach(to: &bundle)
+        }
+        bundle.json = ["metric": .string(metric.rawValue), "unit": .string(unit(metric)),
+                       "axes": .array(axes.map { ["key": .string($0.key), "values": .array($0.values.map { .string($0.description) })] }),
+                       "points": .array(points.enumerated().map { i, p in
+                           var o: [String: JSONValue] = [:]
+                           for a in axes { o[a.key] = .string(p[a.key]?.description ?? "") }
+                           o["value"] = values[i].map { $0.isFinite ? .double($0) : .null } ?? .null
+                           if let e = errors[i] { o["error"] = .string(e) }
+                           return .object(o)
+                       })]
+        return bundle
+    }
+
+    // MARK: llm
+
+    static func runLLM(_ session: inout Session, _ inv: Invocation, _ out: CommandOutput) throws {
+        var config: LLMConfig
+        if let preset = inv.string("preset") {
+            guard let c = LLMPresets.config(preset) else { throw inv.error(.lookup, "unknown preset '\(preset)'", at: "preset") }
+            config = c
+        } else {
+            for required in ["layers", "hidden", "heads", "vocab"] where inv.int(required) == nil {
+                throw inv.error(.command, "llm needs a PRESET (\(LLMPresets.names.joined(separator: ", "))) or layers=, hidden=, heads= and vocab=")
+            }
+            config = LLMConfig(layers: inv.int("layers") ?? 0, hidden: inv.int("hidden") ?? 0, heads: inv.int("heads") ?? 0,
+                               vocab: inv.int("vocab") ?? 0)
+        }
+        if let v = inv.int("layers") { config.layers = v }
+        if let v = inv.int("hidden") {
+            config.hidden = v
+            if inv.int("ffn") == nil, inv.string("preset") == nil { config.ffn = 4 * v }
+            config.headDim = config.heads > 0 ? v / config.heads : 0
+        }
+        if let v = inv.int("heads") {
+            config.heads = v
+            config.headDim = v > 0 ? config.hidden / v : 0
+            if inv.int("kv_heads") == nil, inv.string("preset") == nil { config.kvHeads = v }
+        }
+        if let v = inv.int("kv_heads") { config.kvHeads = v }
+        if let v = inv.int("ffn") { config.ffn = v }
+        if let v = inv.string("mlp").flatMap(MLPKind.init(rawValue:)) { config.mlp = v }
+        if let v = inv.int("vocab") { config.vocab = v }
+        if let v = inv.bool("tied") { config.tiedEmbeddings = v }
+        if let v = inv.string("positions").flatMap(PositionKind.init(rawValue:)) { config.positions = v }
+        if let v = inv.int("seq") { config.seq = v }
+        if let v = inv.int("batch") { config.batch = v }
+        if let v = inv.int("generated") { config.generatedTokens = v }
+        if let v = inv.string("dtype").flatMap(Precision.init(parsing:)) { config.dtype = v }
+        if let v = inv.string("recompute").flatMap(RecomputeMode.init(rawValue:)) { config.recompute = v }
+        config.flashAttention = inv.has("flash")
+        config.training = inv.has("training")
+        if let v = inv.string("optimizer").flatMap(OptimizerKind.init(rawValue:)) { config.optimizer = v }
+        else if config.training { config.optimizer = .adam }
+        do { try config.validate() } catch {
+            throw inv.error(.value, "\(error)")
+        }
+        var target: HardwareTarget?
+        if let hw = inv.string("hw") {
+            guard let t = try session.hardwareTarget(hw) else {
+                throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw")
+            }
+            target = t
+        }
+        let calc = LLMCalculator(config)
+        let params = calc.parameters()
+        let memory = calc.memory(on: target)
+        let mode = config.training ? "training (\(config.optimizer.rawValue), recompute \(config.recompute.rawValue))" : "inference"
+        var headline = "\(config.name): \(Format.grouped(params.total)) parameters; \(mode) at batch \(config.batch) × seq \(config.seq), "
+            + "\(config.dtype.rawValue): \(memory.summary)"
+        if let fits = memory.fits { headline += fits ? " — fits on \(memory.deviceName ?? "the device")" : " — does NOT fit on \(memory.deviceName ?? "the device")" }
+
+        var paramTable = Table(columns: [.init("part"), .init("parameters", numeric: true)], title: "Parameters")
+        paramTable.rows = params.rows.map { [Table.Cell($0.label), .int(Int($0.value))] } + [["total", .int(params.total)]]
+        var memTable = Table(columns: [.init("memory"), .init("GB", numeric: true)], title: "Memory (\(mode))")
+        memTable.rows = memory.rows.map { [Table.Cell($0.label), .number($0.value / 1e9, digits: 4)] }
+            + [[Table.Cell("total"), Table.Cell(memory.summary, value: .double(memory.totalBytes / 1e9))]]
+        var compute = Table(columns: [.init("compute"), .init("value", numeric: true)], title: "Compute")
+        let tokens = Double(config.batch * config.seq)
+        compute.rows = [[Table.Cell("training FLOPs per step (\(config.recompute == .full ? 8 : 6)PD)"), Table.Cell(Format.si(calc.trainingFLOPs(tokens: tokens)))],
+                        ["prefill FLOPs", Table.Cell(Format.si(calc.prefillFLOPs()))],
+                        ["KV cache per token", Table.Cell(Format.bytes(calc.kvCacheBytes(tokens: 1)))]]
+        var inferenceJSON: JSONValue = .null
+        if let t = target, let inf = calc.inference(on: t) {
+            compute.rows += [["time to first token", Table.Cell(seconds(inf.timeToFirstToken.value))],
+                             ["inter-token latency", Table.Cell("\(seconds(inf.interTokenLatency.value)) (\(inf.decodeBoundBy.rawValue)-bound)")],
+                             ["tokens/s (batch)", .number(inf.tokensPerSecond, digits: 4)]]
+            inferenceJSON = ["ttft_s": .double(inf.timeToFirstToken.value), "itl_s": .double(inf.interTokenLatency.value),
+                             "tokens_per_s": .double(inf.tokensPerSecond), "decode_bound": .string(inf.decodeBoundBy.rawValue),
+                             "confidence": .string(inf.interTokenLatency.confidence.rawValue)]
+        }
+        var bundle = OutputBundle(text: [headline, paramTable.text, memTable.text, compute.text].joined(separator: "\n\n"),
+                                  html: "<div class=\"gs-llm\"><p><b>\(HTML.escape(headline))</b></p>" + paramTable.html + memTable.html + compute.html + "</div>")
+        Chart.bars(memory.rows.map { ($0.label, $0.value / 1e9) }, title: "\(config.name) memory: \(memory.summary)", unit: "GB").attach(to: &bundle)
+        bundle.json = ["name": .string(config.name), "parameters": .int(Int64(params.total)),
+                       "parameter_breakdown": .object(Dictionary(params.rows.map { ($0.label, JSONValue.int(Int64($0.value))) }, uniquingKeysWith: { $1 })),
+                       "memory_bytes": .object(Dictionary(memory.rows.map { ($0.label, JSONValue.double($0.value)) }, uniquingKeysWith: { $1 })),
+                       "total_bytes": .double(memory.totalBytes), "capacity_bytes": memory.capacityBytes.map { .double($0) } ?? .null,
+                       "fits": memory.fits.map { .bool($0) } ?? .null,
+                       "training_flops": .double(calc.trainingFLOPs(tokens: tokens)), "inference": inferenceJSON]
+        out.display(bundle)
+    }
+}
+
+extension Session {
+    /// A target by id, name, unique id prefix or unique id fragment (`h100-sxm5`).
+    mutating func hardwareTarget(_ text: String) throws -> HardwareTarget? {
+        let registry = try registry()
+        if let t = registry.target(text) { return t }
+        let matches = registry.targets.filter { $0.id.localizedCaseInsensitiveContains(text) }
+        return matches.count == 1 ? matches[0] : nil
+    }
+
+    /// The hardware registry: the bundled targets, loaded on first use, plus any the user added.
+    mutating func registry() throws -> HardwareRegistry {
+        if let r = hardwareRegistry { return r }
+        do {
+            let r = try HardwareRegistry.bundled()
+            hardwareRegistry = r
+            return r
+        } catch {
+            throw CellError(.file, "cannot read the bundled hardware registry: \(error)")
+        }
+    }
+}
