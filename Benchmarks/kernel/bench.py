@@ -33,7 +33,7 @@ RECT = '<rect x=\\"1\\" y=\\"2\\" width=\\"1\\" height=\\"1\\" fill=\\"#123456\\
 GRAPHSMITH_ARGS = [
     "--trivial-code", "x = 1",
     "--setup-code", f'svg = "<svg xmlns=\\"http://www.w3.org/2000/svg\\">" + "{RECT}" * 18000 + "</svg>"',
-    "--large-code", "print svg",
+    "--large-code", "display $svg mime=image/svg+xml",
     "--complete-code", "ech",
     "--inspect-code", "echo",
 ]

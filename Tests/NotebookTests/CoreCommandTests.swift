@@ -62,6 +62,16 @@ final class CoreCommandTests: XCTestCase {
         }
     }
 
+    func testDisplayRichValues() {
+        let r = CellRunner()
+        XCTAssertNil(r.run("svg = \"<svg xmlns='http://www.w3.org/2000/svg'/>\"\ndisplay $svg mime=image/svg+xml").error)
+        XCTAssertEqual(r.displays.first?["image/svg+xml"], .string("<svg xmlns='http://www.w3.org/2000/svg'/>"))
+        XCTAssertNotNil(r.displays.first?["text/plain"])
+        XCTAssertNil(r.run("display {'a': 1} mime=application/json").error)
+        XCTAssertEqual(r.displays.first?["application/json"], .object(["a": .int(1)]))
+        XCTAssertEqual(r.run("display [1] mime=application/json").error?.name, "TypeError")
+    }
+
     func testPrintListCarriesJSON() {
         let r = CellRunner()
         r.run("print {'a': [1, 2]}")

@@ -21,6 +21,32 @@ enum CoreCommands {
             out.result(bundle(for: value))
         },
         CommandSpec(
+            name: "display", family: family,
+            summary: "Show a value as rich output (HTML, SVG, Markdown, JSON)",
+            usage: "display VALUE [mime=TYPE]",
+            positionals: [Parameter("value", .any, "the content: a string (or a variable holding one), a list or a dict", required: true)],
+            options: [Parameter("mime", .choice(["text/plain", "text/html", "image/svg+xml", "text/markdown", "application/json"]),
+                                "how frontends should render it", default: "text/plain")],
+            examples: ["display \"<b>bold</b>\" mime=text/html", "svg = \"<svg xmlns='http://www.w3.org/2000/svg'/>\"\ndisplay $svg mime=image/svg+xml"]
+        ) { _, inv, out in
+            let value = inv.value("value") ?? .none
+            let mime = inv.string("mime") ?? "text/plain"
+            var bundle = OutputBundle(text: value.displayString)
+            switch mime {
+            case "text/html": bundle.html = value.displayString
+            case "image/svg+xml": bundle.svg = value.displayString
+            case "application/json":
+                let json = jsonValue(value)
+                guard case .object = json else {
+                    throw inv.error(.type, "application/json output must be a dict, not \(value.typeName)", at: "value")
+                }
+                bundle.json = json
+            case "text/markdown": bundle.extra["text/markdown"] = .string(value.displayString)
+            default: break
+            }
+            out.display(bundle)
+        },
+        CommandSpec(
             name: "echo", family: family,
             summary: "Write text to the output stream",
             usage: "echo [--stderr] TEXT...",
