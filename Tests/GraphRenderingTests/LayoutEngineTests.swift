@@ -81,6 +81,88 @@ final class LayoutEngineTests: XCTestCase {
         XCTAssertEqual(countGeometricCrossings([[Point(x: 0, y: 0), Point(x: 10, y: 10)], [Point(x: 10, y: 0), Point(x: 0, y: 10)]]), 1)
     }
 
+    /// A proper layered graph from per-layer orders and edges between adjacent layers.
+    private func layered(_ layers: [[Int]], _ edges: [(Int, Int)]) -> LayeredGraph {
+        let n = layers.reduce(0) { $0 + $1.count }
+        var rank = [Int](repeating: 0, count: n)
+        for (r, layer) in layers.enumerated() { for v in layer { rank[v] = r } }
+        var preds = [[Int]](repeating: [], count: n), succs = preds
+        for (a, b) in edges { succs[a].append(b); preds[b].append(a) }
+        var g = LayeredGraph(rank: rank, preds: preds, succs: succs, layers: layers, pos: [Int](repeating: 0, count: n))
+        for r in 0..<layers.count { g.refreshPositions(r) }
+        return g
+    }
+
+    func testChainSiftingMovesALongEdgePastALadderRung() {
+        // An FPN rung: a skip edge s -> d1 -> d2 -> t runs right of the Resize r and its two
+        // constants c1, c2, but the upsampled feature (u -> w) sits further right, so w -> r crosses the
+        // chain. Every single adjacent swap of a dummy adds a crossing first (d1 past c2 crosses
+        // c2 -> r), so transposition keeps it; moving the whole chain left removes it.
+        // Layers: [s, u] / [c1, c2, d1, w] / [r, d2] / [t]; u -> w keeps u busy on the right.
+        let s = 0, u = 1, c1 = 2, c2 = 3, d1 = 4, w = 5, r = 6, d2 = 7, t = 8
+        var g = layered([[s, u], [c1, c2, d1, w], [r, d2], [t]],
+                        [(s, d1), (d1, d2), (d2, t), (c1, r), (c2, r), (u, w), (w, r), (r, t)])
+        let before = totalCrossings(g)
+        XCTAssertEqual(before, 1)
+        let gain = siftChains(&g, chains: [[d1, d2]], maxWork: 1_000)
+        XCTAssertEqual(gain, 1)
+        XCTAssertEqual(totalCrossings(g), 0)
+        XCTAssertEqual(g.layers[2], [d2, r], "the chain now runs left of the rung")
+        for v in 0..<9 { XCTAssertEqual(g.layers[g.rank[v]][g.pos[v]], v, "positions stay in sync") }
+        // No budget: nothing moves.
+        var h = layered([[s, u], [c1, c2, d1, w], [r, d2], [t]],
+                        [(s, d1), (d1, d2), (d2, t), (c1, r), (c2, r), (u, w), (w, r), (r, t)])
+        XCTAssertEqual(siftChains(&h, chains: [[d1, d2]], maxWork: 1), 0)
+        XCTAssertEqual(totalCrossings(h), 1)
+    }
+
+    func testChainSiftingFindsTheBestPlacementOfTheChain() {
+        // Random small layered graphs with one 3-dummy chain: the result must equal the best
+        // of all placements of the chain's dummies (brute force), the rest of the order fixed.
+        var state: UInt64 = 0x2545F4914F6CDD1D
+        func next(_ n: Int) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(n))
+        }
+        var improved = 0
+        for _ in 0..<200 {
+            var layers: [[Int]] = []
+            var id = 0
+            for _ in 0..<5 { let k = 2 + next(3); layers.append(Array(id..<(id + k))); id += k }
+            var edges: [(Int, Int)] = []
+            for r in 0..<4 {
+                for a in layers[r] { for b in layers[r + 1] where next(3) == 0 { edges.append((a, b)) } }
+            }
+            // The chain: from a node of layer 0 through dummies in layers 1...3 to a node of layer 4.
+            let dummies = [id, id + 1, id + 2]
+            for (j, d) in dummies.enumerated() { layers[j + 1].insert(d, at: next(layers[j + 1].count + 1)) }
+            let source = layers[0][next(layers[0].count)]
+            let target = layers[4][next(layers[4].count)]
+            edges += [(source, dummies[0]), (dummies[0], dummies[1]), (dummies[1], dummies[2]), (dummies[2], target)]
+            var g = layered(layers, edges)
+            let before = totalCrossings(g)
+            // Brute force over every gap of every dummy.
+            var best = Int.max
+            var probe = g
+            func place(_ j: Int) {
+                if j == dummies.count { best = min(best, totalCrossings(probe)); return }
+                let d = dummies[j], r = probe.rank[d]
+                var others = probe.layers[r]; others.removeAll { $0 == d }
+                for gap in 0...others.count {
+                    var layer = others; layer.insert(d, at: gap)
+                    probe.layers[r] = layer; probe.refreshPositions(r)
+                    place(j + 1)
+                }
+            }
+            place(0)
+            let gain = siftChains(&g, chains: [dummies], maxWork: 1_000_000)
+            XCTAssertEqual(totalCrossings(g), best)
+            XCTAssertEqual(before - gain, best)
+            if gain > 0 { improved += 1 }
+        }
+        XCTAssertGreaterThan(improved, 20, "the random cases do exercise moves")
+    }
+
     func testLongChainWrapsIntoColumns() throws {
         var g = LayoutGraph()
         let n = 2000

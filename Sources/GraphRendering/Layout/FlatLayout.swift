@@ -93,7 +93,8 @@ func layoutFlat(_ p: FlatProblem, options o: LayoutOptions) -> FlatSolution {
     for r in 0..<rankCount { g.refreshPositions(r) }
 
     // 4. Crossing reduction.
-    let crossings = reduceCrossings(&g, sweeps: o.orderingSweeps)
+    let dummyChains = chains.compactMap { $0.count > 2 ? Array($0.dropFirst().dropLast()) : nil }
+    let crossings = reduceCrossings(&g, sweeps: o.orderingSweeps, chains: dummyChains)
 
     // 5. Coordinates.
     var xs = assignX(g, sep: Separation(widths: widths, isDummy: isDummy, nodeSep: o.nodeSeparation, edgeSep: o.edgeSeparation))

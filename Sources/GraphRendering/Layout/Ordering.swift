@@ -55,7 +55,9 @@ func totalCrossings(_ g: LayeredGraph) -> Int {
 /// Orders each layer to reduce crossings; returns the crossing count of the final order.
 /// Like dot, it tries several starts (DFS from the top, DFS from the bottom) and two sort keys
 /// (barycenter, median), runs alternating sweeps with transposition on each, and keeps the best.
-func reduceCrossings(_ g: inout LayeredGraph, sweeps: Int) -> Int {
+/// `chains` lists the dummy nodes of each long edge (top to bottom); the best order is then
+/// refined by moving whole chains (see `siftChains`), which node-by-node moves cannot do.
+func reduceCrossings(_ g: inout LayeredGraph, sweeps: Int, chains: [[Int]] = []) -> Int {
     let nodeCount = g.rank.count
     if g.layers.count < 2 { initialOrder(&g, fromBottom: false, seed: 0); return 0 }
     // Large problems get fewer attempts and sweeps: each sweep is linear, but 50k adds up.
@@ -74,6 +76,15 @@ func reduceCrossings(_ g: inout LayeredGraph, sweeps: Int) -> Int {
     }
     g.layers = best
     for r in 0..<g.layers.count { g.refreshPositions(r) }
+    if bestCount > 0 && !chains.isEmpty {
+        // Chain moves and strict adjacent swaps only ever remove crossings, so this ends.
+        let budget = big ? 2_000_000 : 8_000_000
+        for _ in 0..<4 {
+            if siftChains(&g, chains: chains, maxWork: budget) == 0 { break }
+            transposeAll(&g, allowEqual: false)
+        }
+        bestCount = totalCrossings(g)
+    }
     return bestCount
 }
 
