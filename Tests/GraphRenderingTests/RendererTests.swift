@@ -64,6 +64,16 @@ final class RendererTests: XCTestCase {
         XCTAssertTrue(isWellFormedXML(result.html), "the fragment is also well-formed XML")
     }
 
+    func testNodesCarryTheirModelNameForSearch() throws {
+        var g = smallGraph()
+        g.nodes[1].name = "encoder.layer0.MatMul"
+        var o = RenderOptions(); o.expandAll = true
+        let result = try GraphRenderer.render(g, options: o)
+        XCTAssertTrue(result.svg.contains("data-id=\"enc/MatMul_0\" data-op=\"MatMul\" data-category=\"matmul\" data-name=\"encoder.layer0.MatMul\""))
+        XCTAssertFalse(result.svg.contains("data-name=\"enc/Relu_0\""), "no data-name when the name is the id")
+        XCTAssertTrue(result.html.contains("'data-name'"), "the viewer's search looks at names")
+    }
+
     func testDefaultViewKeepsAbout150BoxesAndFocusExpands() throws {
         let graph = SyntheticGraphs.transformer(layers: 24, targetNodes: 3000)
         let renderer = try GraphRenderer(graph)

@@ -42,6 +42,12 @@ public func sideBySideSVG(_ left: RenderResult, _ right: RenderResult, titles: (
     return s
 }
 
+/// The viewer script. It only rewrites the SVG's `viewBox` (the drawing's visible window, in
+/// drawing units): fit shows everything; the first view of a very tall or wide drawing is its
+/// top (or left) end at a readable scale instead of a sliver; the wheel zooms about the pointer
+/// (1.15x per 100 px of wheel delta, so touchpads are not jumpy); a drag pans; the search
+/// matches id, model name and op, and centres the hit's box (its last rect: a collapsed group's
+/// first rect is the shadow) at a readable zoom with the stage's aspect.
 private func viewerScript(_ id: String) -> String {
     return """
 (function(){var root=document.getElementById('\(id)');if(!root)return;var stage=root.querySelector('.gs-stage');\
@@ -49,23 +55,28 @@ var svg=stage.querySelector('svg');if(!svg)return;var W=+svg.getAttribute('width
 svg.setAttribute('width','100%');svg.setAttribute('height','100%');svg.setAttribute('preserveAspectRatio','xMidYMid meet');\
 var vb={x:0,y:0,w:W,h:H};function apply(){svg.setAttribute('viewBox',vb.x+' '+vb.y+' '+vb.w+' '+vb.h);}\
 function fit(){vb={x:0,y:0,w:W,h:H};apply();}\
+function start(){var r=stage.getBoundingClientRect();if(!(r.width>0&&r.height>0&&W>0&&H>0)){fit();return;}\
+var f=Math.min(r.width/W,r.height/H),s=Math.min(1,Math.max(r.width/W,r.height/H));if(f>=0.5*s){fit();return;}\
+var w=r.width/s,h=r.height/s;vb={x:H>W?(W-w)/2:0,y:H>W?0:(H-h)/2,w:w,h:h};apply();}\
 function scale(){var r=stage.getBoundingClientRect();return Math.max(vb.w/r.width,vb.h/r.height);}\
 stage.addEventListener('wheel',function(e){e.preventDefault();var r=stage.getBoundingClientRect(),s=scale();\
 var mx=vb.x+(e.clientX-r.left-(r.width-vb.w/s)/2)*s,my=vb.y+(e.clientY-r.top-(r.height-vb.h/s)/2)*s;\
-var f=e.deltaY>0?1.15:1/1.15;vb.x=mx-(mx-vb.x)*f;vb.y=my-(my-vb.y)*f;vb.w*=f;vb.h*=f;apply();},{passive:false});\
+var d=e.deltaY*(e.deltaMode===1?33:e.deltaMode===2?400:1);var f=Math.pow(1.15,Math.max(-5,Math.min(5,d/100)));\
+vb.x=mx-(mx-vb.x)*f;vb.y=my-(my-vb.y)*f;vb.w*=f;vb.h*=f;apply();},{passive:false});\
 var drag=null;stage.addEventListener('pointerdown',function(e){drag={x:e.clientX,y:e.clientY,vx:vb.x,vy:vb.y,s:scale()};\
 stage.setPointerCapture(e.pointerId);stage.style.cursor='grabbing';});\
 stage.addEventListener('pointermove',function(e){if(!drag)return;vb.x=drag.vx-(e.clientX-drag.x)*drag.s;vb.y=drag.vy-(e.clientY-drag.y)*drag.s;apply();});\
-stage.addEventListener('pointerup',function(){drag=null;stage.style.cursor='grab';});\
+function drop(){drag=null;stage.style.cursor='grab';}stage.addEventListener('pointerup',drop);stage.addEventListener('pointercancel',drop);\
 var q=root.querySelector('.gs-q'),msg=root.querySelector('.gs-msg'),hits=[],at=-1,last='';\
 function find(){var t=q.value.trim().toLowerCase();if(!t){msg.textContent='';return;}\
 if(t!==last){last=t;at=-1;hits=[];svg.querySelectorAll('.gs-node,.gs-group').forEach(function(g){\
-var k=((g.getAttribute('data-id')||'')+' '+(g.getAttribute('data-op')||'')).toLowerCase();if(k.indexOf(t)>=0)hits.push(g);});}\
+var k=['data-id','data-name','data-op'].map(function(a){return g.getAttribute(a)||'';}).join(' ').toLowerCase();if(k.indexOf(t)>=0)hits.push(g);});}\
 svg.querySelectorAll('.gs-found').forEach(function(g){g.classList.remove('gs-found');});\
 if(!hits.length){msg.textContent='no match';return;}at=(at+1)%hits.length;var g=hits[at];g.classList.add('gs-found');\
-var b=g.getBBox(),m=g.getCTM(),sm=svg.getCTM();var p=svg.createSVGPoint();p.x=b.x+b.width/2;p.y=b.y+b.height/2;\
-if(m&&sm){p=p.matrixTransform(sm.inverse().multiply(m));}var w=Math.max(b.width*6,400),h=w*H/W;\
+var rs=g.querySelectorAll('rect'),e=rs.length?rs[rs.length-1]:g;var b=e.getBBox(),m=e.getCTM(),sm=svg.getCTM();var p=svg.createSVGPoint();p.x=b.x+b.width/2;p.y=b.y+b.height/2;\
+if(m&&sm){p=p.matrixTransform(sm.inverse().multiply(m));}var r=stage.getBoundingClientRect();\
+var ok=r.width>0&&r.height>0,w=Math.max(b.width*6,ok?r.width/1.5:400),h=ok?w*r.height/r.width:w*H/W;\
 vb={x:p.x-w/2,y:p.y-h/2,w:w,h:h};apply();msg.textContent=(at+1)+' of '+hits.length+': '+g.getAttribute('data-id');}\
-q.addEventListener('keydown',function(e){if(e.key==='Enter')find();});root.querySelector('.gs-fit').addEventListener('click',fit);apply();})();
+q.addEventListener('keydown',function(e){if(e.key==='Enter')find();});root.querySelector('.gs-fit').addEventListener('click',fit);start();})();
 """
 }

@@ -141,6 +141,8 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
             let cat = category(node.op)
             fill = cat.fill; stroke = cat.stroke
             out += "<g class=\"gs-node\" data-id=\"\(xmlEscape(node.id))\" data-op=\"\(xmlEscape(node.op))\" data-category=\"\(cat.rawValue)\""
+            // The model's own node name, when it differs from the id: what people search for.
+            if !node.name.isEmpty && node.name != node.id { out += " data-name=\"\(xmlEscape(node.name))\"" }
             body = "<title>" + xmlEscape(tooltip(node, value: value, overlay: options.overlay)) + "</title>"
             if options.highlighted.contains(node.id) || options.highlighted.contains(node.name) { stroke = "#ff1744" }
         case .collapsedGroup(let g):

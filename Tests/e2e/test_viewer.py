@@ -1,0 +1,309 @@
+"""The HTML graph viewer (the text/html bundle of `show`) running in a real browser.
+
+A real model's drawing is produced through `graphsmith run ... --format json`, wrapped in a page
+and loaded in headless Chromium, driven over the DevTools protocol on a pipe
+(`--remote-debugging-pipe`: NUL-separated JSON on fds 3 and 4, so only the standard library is
+needed). Checked: the inline script runs without errors, the search box finds a node by name and
+centres it, Enter moves to the next hit, the wheel zooms about the pointer, a drag pans, and the
+fit button restores the whole view. Skips when no Chromium is installed
+(Debian: `apt-get install chromium`). Set GRAPHSMITH_VIEWER_SHOTS=DIR to keep the screenshots.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+NOTEBOOKS = REPO / "notebooks"
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class Browser:
+    """Headless Chromium with one page, spoken to over the DevTools pipe."""
+
+    def __init__(self, exe: str, profile: pathlib.Path):
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+
+        def wire_fds():
+            # The child reads commands on fd 3 and writes replies on fd 4. Move both ends
+            # out of the way first, in case the pipes themselves got numbers 3 or 4.
+            import fcntl
+            r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)
+            w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
+            os.dup2(r, 3)
+            os.dup2(w, 4)
+
+        self.proc = subprocess.Popen(
+            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+             "--disable-extensions", "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=wire_fds, close_fds=False)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict] = []
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+
+    def _read_message(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no reply from chromium")
+            chunk = os.read(self._from_child, 1 << 16)
+            if not chunk:
+                raise RuntimeError("chromium closed the DevTools pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def call(self, method: str, params: dict | None = None, session: bool = False, timeout: float = 30) -> dict:
+        self._next_id += 1
+        message = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = self.session
+        os.write(self._to_child, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def page(self, method: str, params: dict | None = None) -> dict:
+        return self.call(method, params, session=True)
+
+    def wait_event(self, method: str, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        for i, event in enumerate(self.events):
+            if event.get("method") == method:
+                return self.events.pop(i)
+        while True:
+            event = self._read_message(deadline)
+            if event.get("method") == method:
+                return event
+            self.events.append(event)
+
+    def js(self, expression: str):
+        result = self.page("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        if "exceptionDetails" in result:
+            raise AssertionError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def errors(self) -> list[str]:
+        found = []
+        for e in self.events:
+            if e.get("method") == "Runtime.exceptionThrown":
+                found.append(json.dumps(e["params"]["exceptionDetails"])[:500])
+            elif e.get("method") == "Runtime.consoleAPICalled" and e["params"].get("type") == "error":
+                found.append(json.dumps(e["params"]["args"])[:500])
+            elif e.get("method") == "Log.entryAdded" and e["params"]["entry"].get("level") == "error":
+                found.append(e["params"]["entry"].get("text", ""))
+        return found
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=5)
+        except Exception:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_child)
+        os.close(self._from_child)
+
+
+@pytest.fixture(scope="module")
+def viewer_page(graphsmith_bin, tmp_path_factory):
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("no chromium installed (Debian: apt-get install chromium)")
+    # The HTML bundle of a real model's default view, exactly as the kernel would send it.
+    cells = subprocess.run([str(graphsmith_bin), "run", "-e", "load models/tiny_bert.onnx", "-e", "show",
+                            "--format", "json"], cwd=NOTEBOOKS, capture_output=True, text=True, timeout=120)
+    assert cells.returncode == 0, cells.stdout + cells.stderr
+    bundles = [json.loads(line).get("data", {}) for line in cells.stdout.splitlines()]
+    html = next(b["text/html"] for b in bundles if "text/html" in b)
+    assert "<script>" in html and "<svg" in html
+    folder = tmp_path_factory.mktemp("viewer")
+    page = folder / "viewer.html"
+    page.write_text("<!doctype html><html><head><meta charset=\"utf-8\"><title>viewer</title></head>"
+                    "<body style=\"margin:8px\">" + html + "</body></html>", encoding="utf-8")
+    browser = Browser(exe, pathlib.Path(tempfile.mkdtemp(prefix="gs-chromium-")))
+    try:
+        for domain in ("Runtime.enable", "Page.enable", "Log.enable"):
+            browser.page(domain)
+        browser.page("Emulation.setDeviceMetricsOverride",
+                     {"width": 1200, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+        browser.page("Page.navigate", {"url": page.as_uri()})
+        browser.wait_event("Page.loadEventFired")
+        yield browser, folder
+    finally:
+        browser.close()
+
+
+def viewbox(browser) -> list[float]:
+    return [float(v) for v in browser.js("document.querySelector('.gs-stage svg').getAttribute('viewBox')").split()]
+
+
+def screenshot(browser, folder: pathlib.Path, name: str) -> pathlib.Path:
+    data = base64.b64decode(browser.page("Page.captureScreenshot", {"format": "png"})["data"])
+    path = folder / name
+    path.write_bytes(data)
+    keep = os.environ.get("GRAPHSMITH_VIEWER_SHOTS")
+    if keep:
+        pathlib.Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, pathlib.Path(keep) / name)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return path
+
+
+def stage_center(browser) -> tuple[float, float]:
+    r = browser.js("(function(){var r=document.querySelector('.gs-stage').getBoundingClientRect();"
+                   "return [r.left+r.width/2, r.top+r.height/2];})()")
+    return r[0], r[1]
+
+
+def to_drawing(browser, x: float, y: float) -> tuple[float, float]:
+    """Drawing (SVG user) coordinates under a page point."""
+    p = browser.js(f"(function(){{var s=document.querySelector('.gs-stage svg');var p=s.createSVGPoint();"
+                   f"p.x={x};p.y={y};p=p.matrixTransform(s.getScreenCTM().inverse());return [p.x,p.y];}})()")
+    return p[0], p[1]
+
+
+def search(browser, text: str):
+    browser.js("(function(){var q=document.querySelector('.gs-q');q.focus();q.value='';})()")
+    browser.page("Input.insertText", {"text": text})
+    for kind in ("keyDown", "keyUp"):
+        browser.page("Input.dispatchKeyEvent", {"type": kind, "key": "Enter", "code": "Enter",
+                                                "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13,
+                                                **({"text": "\r"} if kind == "keyDown" else {})})
+
+
+def test_script_runs_and_opens_on_a_readable_view(viewer_page):
+    browser, folder = viewer_page
+    assert browser.errors() == []
+    svg = browser.js("(function(){var s=document.querySelector('.gs-stage svg');"
+                     "return [s.getAttribute('width'), s.getAttribute('height'), s.querySelectorAll('.gs-node').length];})()")
+    # The script took over sizing (the static fallback has pixel sizes).
+    assert svg[0] == "100%" and svg[1] == "100%" and svg[2] > 10
+    # tiny_bert's default view is far taller than wide: fitting it would draw boxes a few pixels
+    # wide, so the first view is the top of the drawing at 1:1, centred across.
+    vb = viewbox(browser)
+    stage = browser.js("(function(){var r=document.querySelector('.gs-stage').getBoundingClientRect();return [r.width,r.height];})()")
+    assert vb[1] == 0 and vb[2] == pytest.approx(stage[0]) and vb[3] == pytest.approx(stage[1])
+    first = browser.js("(function(){var g=document.querySelector('.gs-stage .gs-node rect');"
+                       "return [g.getBoundingClientRect().width, +g.getAttribute('width')];})()")
+    assert first[0] == pytest.approx(first[1], rel=0.01)
+    shot = screenshot(browser, folder, "viewer-initial.png")
+    assert shot.stat().st_size > 5_000
+    # The fit button shows the whole drawing inside the stage.
+    browser.js("document.querySelector('.gs-fit').click()")
+    fitted = viewbox(browser)
+    assert fitted[:2] == [0, 0] and fitted[3] > vb[3]
+    outside = browser.js("(function(){var s=document.querySelector('.gs-stage').getBoundingClientRect();var n=0;"
+                         "document.querySelectorAll('.gs-stage .gs-node rect, .gs-stage .gs-frame rect').forEach(function(e){"
+                         "var r=e.getBoundingClientRect();if(r.left<s.left-0.5||r.right>s.right+0.5||r.top<s.top-0.5||r.bottom>s.bottom+0.5)n++;});"
+                         "return n;})()")
+    assert outside == 0, f"{outside} boxes lie outside the stage after fit"
+    screenshot(browser, folder, "viewer-fit.png")
+
+
+def test_search_finds_and_centres_a_node_by_name(viewer_page):
+    browser, folder = viewer_page
+    # A node name that is not its id: the tooltip title carries it; the search must find it.
+    target = browser.js("(function(){var gs=document.querySelectorAll('.gs-stage .gs-node');"
+                        "for(var i=0;i<gs.length;i++){var n=gs[i].getAttribute('data-name');"
+                        "if(n&&n!==gs[i].getAttribute('data-id')&&n.indexOf('Softmax')>=0)return [n,gs[i].getAttribute('data-id')];}"
+                        "return null;})()")
+    assert target is not None, "no node carries a data-name with Softmax"
+    name, node_id = target
+    search(browser, name)
+    found = browser.js("(function(){var f=document.querySelectorAll('.gs-stage .gs-found');"
+                       "return [f.length, f.length?f[0].getAttribute('data-id'):null, document.querySelector('.gs-msg').textContent];})()")
+    assert found[0] == 1 and found[1] == node_id, found
+    assert found[2].startswith("1 of ") and found[2].endswith(node_id)
+    # The found box is in the middle of the stage, and zoomed in (drawn larger than at fit).
+    box = browser.js(f"(function(){{var g=document.querySelector('.gs-stage [data-id=\"{node_id}\"] rect');"
+                     "var r=g.getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2,r.width];})()")
+    cx, cy = stage_center(browser)
+    assert abs(box[0] - cx) < 3 and abs(box[1] - cy) < 3, (box, cx, cy)
+    assert box[2] > 60
+    assert viewbox(browser)[2] < 2000
+    screenshot(browser, folder, "viewer-search.png")
+    assert browser.errors() == []
+
+
+def test_search_by_op_steps_through_hits(viewer_page):
+    browser, _ = viewer_page
+    search(browser, "matmul")
+    first = browser.js("document.querySelector('.gs-msg').textContent")
+    total = int(first.split(" of ")[1].split(":")[0])
+    assert first.startswith("1 of ") and total >= 2
+    # Enter again (same text) moves to the next hit and re-centres on it.
+    for kind in ("keyDown", "keyUp"):
+        browser.page("Input.dispatchKeyEvent", {"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13})
+    second = browser.js("document.querySelector('.gs-msg').textContent")
+    assert second.startswith("2 of ")
+    search(browser, "no-such-node-anywhere")
+    assert browser.js("document.querySelector('.gs-msg').textContent") == "no match"
+    assert browser.js("document.querySelectorAll('.gs-stage .gs-found').length") == 0
+
+
+def test_wheel_zooms_about_the_pointer_and_drag_pans(viewer_page):
+    browser, folder = viewer_page
+    browser.js("document.querySelector('.gs-fit').click()")
+    before = viewbox(browser)
+    cx, cy = stage_center(browser)
+    x, y = cx + 120, cy + 60
+    anchor = to_drawing(browser, x, y)
+    for _ in range(3):
+        browser.page("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y, "deltaX": 0, "deltaY": -100})
+    after = viewbox(browser)
+    # Three notches (100 px each) in: the visible width shrinks by 1.15^3, keeping the aspect ratio.
+    assert after[2] == pytest.approx(before[2] / 1.15 ** 3, rel=1e-3)
+    assert after[3] == pytest.approx(before[3] / 1.15 ** 3, rel=1e-3)
+    # The drawing point under the pointer stays under the pointer.
+    moved = to_drawing(browser, x, y)
+    assert moved[0] == pytest.approx(anchor[0], abs=0.5) and moved[1] == pytest.approx(anchor[1], abs=0.5)
+    # Wheel out again goes back.
+    browser.page("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y, "deltaX": 0, "deltaY": 100})
+    assert viewbox(browser)[2] == pytest.approx(after[2] * 1.15, rel=1e-3)
+    screenshot(browser, folder, "viewer-zoom.png")
+    # Drag 100 px right and 50 px down: the drawing follows the pointer.
+    start = viewbox(browser)
+    under = to_drawing(browser, cx, cy)
+    browser.page("Input.dispatchMouseEvent", {"type": "mousePressed", "x": cx, "y": cy, "button": "left", "buttons": 1, "clickCount": 1})
+    for k in range(1, 6):
+        browser.page("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": cx + 20 * k, "y": cy + 10 * k, "button": "left", "buttons": 1})
+    browser.page("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": cx + 100, "y": cy + 50, "button": "left", "buttons": 0, "clickCount": 1})
+    end = viewbox(browser)
+    assert end[2] == start[2] and end[0] < start[0] and end[1] < start[1]
+    dragged = to_drawing(browser, cx + 100, cy + 50)
+    assert dragged[0] == pytest.approx(under[0], abs=0.5) and dragged[1] == pytest.approx(under[1], abs=0.5)
+    # Moving after the release does not pan any more.
+    browser.page("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": cx, "y": cy, "buttons": 0})
+    assert viewbox(browser) == end
+    browser.js("document.querySelector('.gs-fit').click()")
+    assert viewbox(browser)[:2] == [0, 0]
+    assert browser.errors() == []
