@@ -157,6 +157,7 @@ def viewer_page(graphsmith_bin, tmp_path_factory):
                      {"width": 1200, "height": 800, "deviceScaleFactor": 1, "mobile": False})
         browser.page("Page.navigate", {"url": page.as_uri()})
         browser.wait_event("Page.loadEventFired")
+        browser.bundle_html = html
         yield browser, folder
     finally:
         browser.close()
@@ -306,4 +307,28 @@ def test_wheel_zooms_about_the_pointer_and_drag_pans(viewer_page):
     assert viewbox(browser) == end
     browser.js("document.querySelector('.gs-fit').click()")
     assert viewbox(browser)[:2] == [0, 0]
+    assert browser.errors() == []
+
+
+def test_the_same_drawing_twice_on_a_page_gets_two_working_viewers(viewer_page):
+    # Showing a graph twice in a notebook puts two identical bundles (same element ids) on one
+    # page: each script must drive its own viewer, exactly once.
+    browser, folder = viewer_page
+    page = folder / "twice.html"
+    page.write_text("<!doctype html><html><head><meta charset=\"utf-8\"></head><body>" + browser.bundle_html
+                    + "<p>second run</p>" + browser.bundle_html + "</body></html>", encoding="utf-8")
+    browser.events.clear()
+    browser.page("Page.navigate", {"url": page.as_uri()})
+    browser.wait_event("Page.loadEventFired")
+    boxes = "Array.prototype.map.call(document.querySelectorAll('.gs-stage svg'),function(s){return s.getAttribute('viewBox');})"
+    before = browser.js(boxes)
+    # Both were set up (the first before the page grew a scrollbar, so widths may differ a little).
+    assert len(before) == 2 and all(b and b.split()[1] == "0" for b in before)
+    second = browser.js("(function(){var r=document.querySelectorAll('.gs-stage')[1];r.scrollIntoView();"
+                        "r=r.getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2];})()")
+    browser.page("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": second[0], "y": second[1], "deltaX": 0, "deltaY": -100})
+    after = browser.js(boxes)
+    assert after[0] == before[0], "the first viewer did not move"
+    w0, w1 = float(before[1].split()[2]), float(after[1].split()[2])
+    assert w1 == pytest.approx(w0 / 1.15, rel=1e-3), "one notch zooms the second viewer once"
     assert browser.errors() == []

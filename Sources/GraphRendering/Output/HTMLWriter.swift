@@ -42,7 +42,8 @@ public func sideBySideSVG(_ left: RenderResult, _ right: RenderResult, titles: (
     return s
 }
 
-/// The viewer script. It only rewrites the SVG's `viewBox` (the drawing's visible window, in
+/// The viewer script. It binds to the viewer it sits in (the same drawing shown twice on a page
+/// has the same element id, so the id is only the fallback) and only once. It only rewrites the SVG's `viewBox` (the drawing's visible window, in
 /// drawing units): fit shows everything; the first view of a very tall or wide drawing is its
 /// top (or left) end at a readable scale instead of a sliver; the wheel zooms about the pointer
 /// (1.15x per 100 px of wheel delta, so touchpads are not jumpy); a drag pans; the search
@@ -50,7 +51,9 @@ public func sideBySideSVG(_ left: RenderResult, _ right: RenderResult, titles: (
 /// first rect is the shadow) at a readable zoom with the stage's aspect.
 private func viewerScript(_ id: String) -> String {
     return """
-(function(){var root=document.getElementById('\(id)');if(!root)return;var stage=root.querySelector('.gs-stage');\
+(function(){var me=document.currentScript,root=me&&me.parentNode&&me.parentNode.classList&&me.parentNode.classList.contains('gs-view')?me.parentNode:null;\
+if(!root){var all=document.querySelectorAll('.gs-view[id="\(id)"]');for(var i=all.length-1;i>=0&&!root;i--)if(!all[i].gsOn)root=all[i];}\
+if(!root||root.gsOn)return;root.gsOn=true;var stage=root.querySelector('.gs-stage');\
 var svg=stage.querySelector('svg');if(!svg)return;var W=+svg.getAttribute('width'),H=+svg.getAttribute('height');\
 svg.setAttribute('width','100%');svg.setAttribute('height','100%');svg.setAttribute('preserveAspectRatio','xMidYMid meet');\
 var vb={x:0,y:0,w:W,h:H};function apply(){svg.setAttribute('viewBox',vb.x+' '+vb.y+' '+vb.w+' '+vb.h);}\
