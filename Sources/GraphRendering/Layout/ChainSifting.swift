@@ -18,7 +18,12 @@ func siftChains(_ g: inout LayeredGraph, chains: [[Int]], maxWork: Int) -> Int {
               g.preds[first].count == 1, g.succs[last].count == 1 else { continue }
         let top = g.rank[first]
         guard top > 0, g.rank[last] + 1 < g.layers.count else { continue }
-        // Cheap test first: a chain that crosses nothing cannot gain.
+        // Cheap test first (one pass over the edges beside the chain, counted in the budget
+        // too): a chain that crosses nothing cannot gain.
+        var scan = g.layers[top - 1].count
+        for d in chain { scan += g.layers[g.rank[d]].count }
+        if work + scan > maxWork { continue }
+        work += scan
         if chainCrossings(g, chain) == 0 { continue }
         var cost = 0
         for (j, d) in chain.enumerated() {
