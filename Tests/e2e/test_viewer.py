@@ -266,6 +266,12 @@ def test_search_by_op_steps_through_hits(viewer_page):
         browser.page("Input.dispatchKeyEvent", {"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13})
     second = browser.js("document.querySelector('.gs-msg').textContent")
     assert second.startswith("2 of ")
+    box = browser.js("(function(){var g=document.querySelectorAll('.gs-stage .gs-found');if(g.length!==1)return null;"
+                     "var r=g[0].querySelector('rect').getBoundingClientRect();"
+                     "return [g[0].getAttribute('data-op'),r.left+r.width/2,r.top+r.height/2];})()")
+    cx, cy = stage_center(browser)
+    assert box is not None and box[0] == "MatMul"
+    assert abs(box[1] - cx) < 3 and abs(box[2] - cy) < 3, (box, cx, cy)
     search(browser, "no-such-node-anywhere")
     assert browser.js("document.querySelector('.gs-msg').textContent") == "no match"
     assert browser.js("document.querySelectorAll('.gs-stage .gs-found').length") == 0
