@@ -151,7 +151,7 @@ enum EstimationCommands {
         CommandSpec(
             name: "llm", family: family,
             summary: "LLM parameters, training/inference memory and FLOPs, and fit on a GPU",
-            usage: "llm [PRESET] [layers= hidden= heads= kv_heads= ffn= mlp= vocab= seq= batch= dtype= optimizer= recompute=] [--training]",
+            usage: "llm [PRESET] [KEY=VALUE...] [hw=ID] [--training] [--flash]",
             positionals: [Parameter("preset", .choice(LLMPresets.names), "a known model to start from")],
             options: llmOptions,
             flags: [Flag("training", "training memory: gradients, optimizer state, activations"),
