@@ -180,6 +180,13 @@ enum EstimationCommands {
         Parameter("hw", .hardware, "GPU to fit on and time inference"),
     ]
 
+    /// The largest dimension a user may bind: element counts of whole graphs stay far from overflow.
+    static let maxDimension = 1 << 24
+
+    /// Upper bounds for LLM config fields, so parameter and memory arithmetic cannot overflow.
+    static let llmLimits: [String: Int] = ["layers": 10_000, "hidden": 1 << 20, "heads": 1 << 16, "kv_heads": 1 << 16,
+                                           "ffn": 1 << 23, "vocab": 1 << 24, "seq": 1 << 24, "batch": 1 << 20, "generated": 1 << 24]
+
     // MARK: estimate
 
     static func estimateOptions(_ session: inout Session, _ inv: Invocation) throws -> EstimateOptions {
@@ -194,12 +201,14 @@ enum EstimationCommands {
         if let c = inv.string("convention") { options.convention = Convention(parsing: c) ?? .graphsmith }
         if let top = inv.int("top") { options.topK = max(1, top) }
         if let b = inv.int("batch") {
-            guard b > 0 else { throw inv.error(.value, "batch must be positive", at: "batch") }
+            guard b > 0, b <= maxDimension else {
+                throw inv.error(.value, "batch must be between 1 and \(Format.grouped(maxDimension))", at: "batch")
+            }
             options.bindings["batch"] = b
         }
         for (key, arg) in inv.extra {
-            guard case .int(let v) = arg.value, v > 0 else {
-                throw CellError(.value, "\(key) must be a positive integer", at: arg.location)
+            guard case .int(let v) = arg.value, v > 0, v <= maxDimension else {
+                throw CellError(.value, "\(key) must be a positive integer up to \(Format.grouped(maxDimension))", at: arg.location)
             }
             options.bindings[key] = v
         }
@@ -318,8 +327,19 @@ enum EstimationCommands {
             guard let t = try session.hardwareTarget(hw) else { throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw") }
             hardware = t
         }
-        let total = axes.reduce(1) { $0 * max($1.values.count, 1) }
-        guard total <= 1_000_000 else { throw inv.error(.value, "the grid has \(total) points; keep it under 1,000,000") }
+        var total = 1
+        for axis in axes {
+            let (product, overflow) = total.multipliedReportingOverflow(by: max(axis.values.count, 1))
+            guard !overflow, product <= 1_000_000 else {
+                throw inv.error(.value, "the grid has more than 1,000,000 points; use fewer or shorter axes")
+            }
+            total = product
+        }
+        for axis in axes where !["hardware", "hw", "device", "dtype", "precision", "recompute", "optimizer"].contains(axis.key) {
+            for v in axis.values where (v.intValue ?? 0) > maxDimension {
+                throw inv.error(.value, "\(axis.key)=\(v) is larger than \(Format.grouped(maxDimension))")
+            }
+        }
         let progress = out.startProgress("sweep of \(total) points", total: total)
         let lock = NSLock()
         let context = out.context
@@ -426,6 +446,11 @@ enum EstimationCommands {
     // MARK: llm
 
     static func runLLM(_ session: inout Session, _ inv: Invocation, _ out: CommandOutput) throws {
+        for (key, limit) in llmLimits {
+            if let v = inv.int(key), v < 0 || v > limit {
+                throw inv.error(.value, "\(key) must be between 0 and \(Format.grouped(limit))", at: key)
+            }
+        }
         var config: LLMConfig
         if let preset = inv.string("preset") {
             guard let c = LLMPresets.config(preset) else { throw inv.error(.lookup, "unknown preset '\(preset)'", at: "preset") }
