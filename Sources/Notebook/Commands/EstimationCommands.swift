@@ -12,6 +12,7 @@ enum EstimationCommands {
     static let family = "Estimation"
 
     static let hardwareOption = Parameter("hw", .hardware, "hardware target id (see `hardware`)")
+    static let shapeOption = Parameter("shape", .list(.string), "full shapes of graph inputs, e.g. shape=x:1x3x320x320 (or a list)")
     static let dtypeOption = Parameter("dtype", .choice(Precision.allCases.map(\.rawValue)), "compute precision and float tensor size",
                                        default: "the graph's own types")
 
@@ -61,6 +62,7 @@ enum EstimationCommands {
             options: [hardwareOption, dtypeOption,
                       Parameter("batch", .int, "binds the `batch` dimension (and any dim named N, batch_size)"),
                       Parameter("convention", .choice(Convention.allCases.map(\.rawValue)), "FLOP counting convention", default: "graphsmith"),
+                      shapeOption,
                       Parameter("top", .int, "how many of the costliest nodes to list", default: "10"),
                       Parameter("depth", .int, "hierarchy depth of the namespace rollup", default: "2")],
             extraOptions: .int, extraOptionsHelp: "binds a symbolic dimension, e.g. seq=512",
@@ -96,7 +98,7 @@ enum EstimationCommands {
             summary: "Roofline chart of every node on a hardware target",
             usage: "roofline hw=ID [dtype=T] [batch=N] [DIM=N...]",
             options: [Parameter("hw", .hardware, "hardware target id (see `hardware`)", required: true), dtypeOption,
-                      Parameter("batch", .int, "binds the `batch` dimension")],
+                      Parameter("batch", .int, "binds the `batch` dimension"), shapeOption],
             extraOptions: .int, extraOptionsHelp: "binds a symbolic dimension, e.g. seq=512",
             examples: ["roofline hw=a100-sxm4-80gb batch=8 seq=128"]
         ) { session, inv, out in
@@ -205,6 +207,15 @@ enum EstimationCommands {
                 throw inv.error(.value, "batch must be between 1 and \(Format.grouped(maxDimension))", at: "batch")
             }
             options.bindings["batch"] = b
+        }
+        for item in inv.list("shape") ?? [] {
+            let text = item.displayString
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            let dims = parts.count == 2 ? parts[1].split(separator: "x").map { Int($0) } : []
+            guard parts.count == 2, !parts[0].isEmpty, !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= maxDimension }) else {
+                throw inv.error(.value, "shape must look like NAME:1x3x224x224, not '\(text)'", at: "shape")
+            }
+            options.inputShapes[parts[0]] = dims.compactMap { $0 }
         }
         for (key, arg) in inv.extra {
             guard case .int(let v) = arg.value, v > 0, v <= maxDimension else {
