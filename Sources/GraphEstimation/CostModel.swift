@@ -82,7 +82,8 @@ public enum CostStatus: String, Sendable, Hashable {
     case unknownShape
     /// The estimator has no formula for this op; bytes only.
     case unsupportedOp
-    /// If/Loop/Scan: the bodies are not costed.
+    /// If/Loop/Scan: no work of its own; its figures in a `GraphEstimate` are the roll-up of the
+    /// bodies it runs (the chosen If branch, the Loop body × trips, the Scan body × length).
     case controlFlow
 }
 
@@ -283,12 +284,13 @@ public enum CostModel {
         if t.folded[index] { c.status = .folded; c.opClass = .metadata; return c }
         let traits = n.traits
         if traits.isMetadata { c.opClass = .metadata; return c }
+        // the work of If/Loop/Scan is in their bodies' nodes (`CostAnalysis.executions`); the node itself moves nothing
+        if traits.isControlFlow { c.status = .controlFlow; c.opClass = .other; return c }
         for v in n.inputs where v >= 0 {
             let b = traffic(v, t, floatBytes, &c)
             if t.isConstant[v] { c.bytesReadWeights += b } else { c.bytesReadActivations += b }
         }
         for v in n.outputs where v >= 0 { c.bytesWritten += traffic(v, t, floatBytes, &c) }
-        if traits.isControlFlow { c.status = .controlFlow; c.opClass = .other; return c }
 
         if !traits.hasCostFormula { c.status = .unsupportedOp; c.opClass = .other; return c }
         let ins = ShapesView(ids: n.inputs, shapes: t.shapes)
