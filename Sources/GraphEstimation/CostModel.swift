@@ -18,6 +18,9 @@
 ///   precision for floats), weights (constant inputs) separately; shape-only ops
 ///   (Reshape, Squeeze, Shape, ...) and folded constant nodes move nothing.
 /// - Params: elements of float constant inputs, each tensor owned by its first consumer.
+/// - If/Loop/Scan: nothing of their own; their bodies' nodes are costed per execution and
+///   counted `CostAnalysis.executions` times (the taken If branch once, a Loop body per trip, a
+///   Scan body per sequence element). Parameters are owned once, by a body node that runs.
 ///
 /// ## Compatibility conventions (reproduce other tools' totals)
 /// - `dense`: Conv/ConvTranspose/MatMul/Gemm/recurrent MACs only, no bias, FLOPs = 2·MACs

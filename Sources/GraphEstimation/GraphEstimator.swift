@@ -143,10 +143,12 @@ extension CostAnalysis {
         var uses = Array(repeating: 0, count: g.values.count)
         for n in g.nodes { for v in n.inputs where v >= 0 { uses[v] += 1 } }
         for v in g.outputs where v >= 0 { uses[v] += 1 }          // graph outputs must reach memory
+        // a body runs its own number of times: no fusion across a body's boundary
+        let region = g.regionOfNodes()
         for i in g.nodes.indices where costs[i].opClass == .elementwise && costs[i].status == .ok {
             for v in g.nodes[i].inputs where v >= 0 && !t.isConstant[v] && uses[v] == 1 {
                 let p = producer[v]
-                guard p >= 0, costs[p].status == .ok,
+                guard p >= 0, region[p] == region[i], costs[p].status == .ok,
                       [.matmul, .elementwise].contains(costs[p].opClass), t.elementCounts[v] >= 0 else { continue }
                 let bits = t.elementBits[v] == 0 ? 32 : t.elementBits[v]
                 let n = Double(t.elementCounts[v])
@@ -486,7 +488,8 @@ public struct GraphEstimate: Sendable {
     public var convention: Convention
     /// Confidence of the latency/energy figures (nil without hardware).
     public var confidence: EstimateConfidence?
-    /// Per node, in graph order.
+    /// Per node, in `OpGraph` order: top-level nodes and If/Loop/Scan body nodes (each body's
+    /// nodes just before their owner; see `NodeEstimate.parent` and `executions`).
     public var nodes: [NodeEstimate]
     /// The k most expensive nodes (by latency with hardware, else by FLOPs).
     public var topK: [NodeEstimate]
@@ -508,7 +511,8 @@ public struct GraphEstimate: Sendable {
     /// Shape-inference and costing problems, one line each, naming the node.
     public var issues: [String]
 
-    /// Per-node figures by GraphIR node id (nodes of hand-built graphs are left out).
+    /// Per-node figures by GraphIR node id (nodes of hand-built graphs are left out); includes
+    /// subgraph nodes, whose ids are unique across a model read from ONNX.
     public var byNode: [NodeID: NodeEstimate] {
         var m: [NodeID: NodeEstimate] = [:]
         for n in nodes { if let id = n.nodeID { m[id] = n } }

@@ -125,6 +125,25 @@ final class ControlFlowTests: XCTestCase {
         XCTAssertTrue(est.issues.isEmpty, "\(est.issues)")
     }
 
+    /// Latency: each iteration pays its own launch overheads, and the sweep fast path agrees.
+    func testLoopLatencyCountsEveryIteration() throws {
+        var device = testDevice()
+        device.launchOverheadSeconds = 1e-6
+        var o = EstimateOptions(hardware: device)
+        o.precision = .fp32
+        let est = try GraphEstimator.estimate(graph: loopModel(trips: 5), options: o)
+        let lat = try XCTUnwrap(est.totals.latencySeconds).value
+        // 5 × (MatMul + Relu) + ReduceSum = 11 kernels; each far below 1 µs of work
+        XCTAssertGreaterThan(lat, 11e-6)
+        XCTAssertLessThan(lat, 11e-6 + 1e-7)
+        let a = try CostAnalysis(graph: OpGraph(loopModel(trips: 5)))
+        let quick = GraphEstimator.quickTotals(a, model: try RooflineModel(target: device, precision: .fp32))
+        XCTAssertEqual(quick.latency.value, lat, accuracy: 1e-12)
+        XCTAssertEqual(quick.flops, Double(est.totals.flops))
+        let path = try XCTUnwrap(est.totals.dependencyCriticalPathSeconds)
+        XCTAssertEqual(path, lat, accuracy: 1e-12)          // one chain: body, then the reduction
+    }
+
     func testLoopWithUnknownTripCountRunsOnceUnlessBound() throws {
         let graph = loopModel(trips: nil)
         let once = try GraphEstimator.estimate(graph: graph, options: EstimateOptions())
