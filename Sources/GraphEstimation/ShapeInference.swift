@@ -45,7 +45,8 @@ public struct ShapeTable: Sendable {
 public struct ControlFlowFacts: Sendable, Hashable {
     /// If: the condition's value when known.
     public var condition: Bool?
-    /// Loop: iterations (constant `M`, or a binding); Scan: the sequence length; nil when unknown.
+    /// Loop: iterations (constant `M`, or a binding; with a loop condition as well, `M` is an
+    /// upper bound, since the body may stop early); Scan: the sequence length; nil when unknown.
     public var trips: Int?
     /// Where `trips` came from (`M`, a binding, the scan axis), for notes.
     public var tripSource = ""
@@ -159,21 +160,22 @@ public enum ShapeInference {
     static func bindBodyInputs(_ reg: ControlRegion, _ g: OpGraph, _ t: inout ShapeTable) {
         guard reg.owner >= 0 && reg.owner < g.nodes.count else { return }
         let owner = g.nodes[reg.owner]
+        let count = t.shapes.count
         func bind(_ formal: Int, shape: [Int]?, from src: Int) {
-            guard formal >= 0 else { return }
+            guard formal >= 0 && formal < count else { return }
             t.shapes[formal] = shape
             if src >= 0, t.elementBits[src] != 0 { t.elementBits[formal] = t.elementBits[src]; t.isFloat[formal] = t.isFloat[src] }
         }
         switch reg.kind {
         case .thenBranch, .elseBranch: break
         case .loopBody:
-            for (k, v) in reg.inputs.enumerated() where v >= 0 {
+            for (k, v) in reg.inputs.enumerated() where v >= 0 && v < count {
                 switch k {
                 case 0: t.shapes[v] = []; t.elementBits[v] = 64; t.isFloat[v] = false       // iteration number
                 case 1: t.shapes[v] = []; t.elementBits[v] = 8; t.isFloat[v] = false        // condition
                 default:
                     let src = owner.input(k)
-                    bind(v, shape: src >= 0 ? t.shapes[src] : nil, from: src)
+                    bind(v, shape: src >= 0 && src < count ? t.shapes[src] : nil, from: src < count ? src : -1)
                 }
             }
         case .scanBody:
@@ -182,7 +184,7 @@ public enum ShapeInference {
             let axes = owner.ints("scan_input_axes") ?? []
             for (k, v) in reg.inputs.enumerated() where v >= 0 {
                 let src = owner.input(k)
-                guard src >= 0, var s = t.shapes[src] else { bind(v, shape: nil, from: src); continue }
+                guard src >= 0 && src < count, var s = t.shapes[src] else { bind(v, shape: nil, from: -1); continue }
                 if k >= states {
                     let a = axis(axes[safe: k - states, 0], s.count)
                     if a >= 0 && a < s.count { s.remove(at: a) } else { bind(v, shape: nil, from: src); continue }
@@ -198,7 +200,11 @@ public enum ShapeInference {
                                  bindings: [String: Int], _ g: OpGraph, _ t: inout ShapeTable) -> NodeResult {
         var r = NodeResult()
         var facts = ControlFlowFacts()
-        func out(_ reg: ControlRegion?, _ k: Int) -> Int { reg.map { k < $0.outputs.count ? $0.outputs[k] : -1 } ?? -1 }
+        // a body output index, or -1 (also for indices outside the value table: hand-built regions)
+        func out(_ reg: ControlRegion?, _ k: Int) -> Int {
+            guard let reg, k < reg.outputs.count, reg.outputs[k] < t.shapes.count else { return -1 }
+            return reg.outputs[k]
+        }
         func bitsOf(_ v: Int) -> (Int, Bool)? { v >= 0 && t.elementBits[v] != 0 ? (t.elementBits[v], t.isFloat[v]) : nil }
         switch n.opType {
         case "If":

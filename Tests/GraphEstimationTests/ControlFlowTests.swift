@@ -226,6 +226,21 @@ final class ControlFlowTests: XCTestCase {
         XCTAssertTrue(est.issues.contains { $0.contains("without NodeIDs") })
     }
 
+    /// Hand-built regions with indices outside the graph are tolerated (no crash, no figures from them).
+    func testMalformedRegionsDoNotCrash() throws {
+        var b = GraphBuilder()
+        b.input("x", [2, 3])
+        b.node("Relu", ["x"], ["r"])
+        b.node("If", ["x"], ["y"])
+        b.output("y")
+        b.g.addRegion(ControlRegion(kind: .thenBranch, owner: 1, nodes: 0..<1, inputs: [99], outputs: [42]))
+        b.g.addRegion(ControlRegion(kind: .loopBody, owner: 7, parent: 3, nodes: 5..<9, inputs: [-1, 77], outputs: [-5]))
+        let est = try GraphEstimator.estimate(b.g, options: EstimateOptions())
+        XCTAssertEqual(est.nodes.count, 2)
+        XCTAssertEqual(est.nodes[0].executions, 1)            // the then_branch of an If with an unknown condition
+        XCTAssertFalse(est.issues.isEmpty)
+    }
+
     // MARK: silero_vad (shared corpus)
 
     static var corpus: URL { CorpusCrossCheckTests.corpus }
