@@ -261,6 +261,18 @@ public struct OpGraph: Sendable {
         return out
     }
 
+    /// Every name a binding can set, sorted: the symbols, plus scalar graph inputs (a binding gives
+    /// them a value: `sr=16000` selects silero_vad's branch) and named Loops (a binding sets the
+    /// trip count when `M` is not a constant).
+    public var bindableNames: [String] {
+        var s = Set(symbols)
+        for i in inputs where i >= 0 && i < values.count && !values[i].isConstant {
+            if let dims = values[i].shape, dims.allSatisfy({ $0 == .known(1) }) { s.insert(values[i].name) }
+        }
+        for n in nodes where n.opType == "Loop" && !n.name.isEmpty { s.insert(n.name) }
+        return s.sorted()
+    }
+
     /// Every symbol used by declared shapes, sorted: what the user may bind.
     public var symbols: [String] {
         var s = Set<String>()

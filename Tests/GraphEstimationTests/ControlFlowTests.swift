@@ -157,6 +157,18 @@ final class ControlFlowTests: XCTestCase {
         }
     }
 
+    /// A sweep over the trip count of a Loop whose M is a graph input.
+    func testSweepOverLoopTripCount() throws {
+        let og = OpGraph(loopModel(trips: nil))
+        XCTAssertEqual(og.bindableNames, ["M", "loop"])
+        var base = EstimateOptions(hardware: testDevice())
+        base.precision = .fp32
+        let sweep = GraphSweep(graph: og, registry: try HardwareRegistry.bundled(), base: base)
+        let r = try sweep.run(axes: [try SweepAxis.parse("M=1,10")])
+        let f = r.results.compactMap { $0 }
+        XCTAssertEqual(f.map(\.flops), [42 + 6, 10 * 42 + 60])   // body × trips + ReduceSum over [trips,2,3]
+    }
+
     /// Scan(s0[1,4], xs) { s' = Add(s, x); y = Mul(s', s') } -> ReduceSum(ys).
     func scanModel(xs: [Int64], axis: Int) -> Graph {
         let body = Graph(name: "body", nodes: [
