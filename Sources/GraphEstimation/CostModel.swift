@@ -18,6 +18,9 @@
 ///   precision for floats), weights (constant inputs) separately; shape-only ops
 ///   (Reshape, Squeeze, Shape, ...) and folded constant nodes move nothing.
 /// - Params: elements of float constant inputs, each tensor owned by its first consumer.
+/// - If/Loop/Scan: nothing of their own; their bodies' nodes are costed per execution and
+///   counted `CostAnalysis.executions` times (the taken If branch once, a Loop body per trip, a
+///   Scan body per sequence element). Parameters are owned once, by a body node that runs.
 ///
 /// ## Compatibility conventions (reproduce other tools' totals)
 /// - `dense`: Conv/ConvTranspose/MatMul/Gemm/recurrent MACs only, no bias, FLOPs = 2·MACs
@@ -82,7 +85,8 @@ public enum CostStatus: String, Sendable, Hashable {
     case unknownShape
     /// The estimator has no formula for this op; bytes only.
     case unsupportedOp
-    /// If/Loop/Scan: the bodies are not costed.
+    /// If/Loop/Scan: no work of its own; its figures in a `GraphEstimate` are the roll-up of the
+    /// bodies it runs (the chosen If branch, the Loop body × trips, the Scan body × length).
     case controlFlow
 }
 
@@ -283,12 +287,13 @@ public enum CostModel {
         if t.folded[index] { c.status = .folded; c.opClass = .metadata; return c }
         let traits = n.traits
         if traits.isMetadata { c.opClass = .metadata; return c }
+        // the work of If/Loop/Scan is in their bodies' nodes (`CostAnalysis.executions`); the node itself moves nothing
+        if traits.isControlFlow { c.status = .controlFlow; c.opClass = .other; return c }
         for v in n.inputs where v >= 0 {
             let b = traffic(v, t, floatBytes, &c)
             if t.isConstant[v] { c.bytesReadWeights += b } else { c.bytesReadActivations += b }
         }
         for v in n.outputs where v >= 0 { c.bytesWritten += traffic(v, t, floatBytes, &c) }
-        if traits.isControlFlow { c.status = .controlFlow; c.opClass = .other; return c }
 
         if !traits.hasCostFormula { c.status = .unsupportedOp; c.opClass = .other; return c }
         let ins = ShapesView(ids: n.inputs, shapes: t.shapes)

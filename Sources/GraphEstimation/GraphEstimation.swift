@@ -2,11 +2,14 @@
 /// hardware registry, roofline latency and energy, LLM memory and what-if sweeps.
 ///
 /// Map of the module (one concern per file):
-/// - `OpGraph.swift`: the estimator's compact graph (`OpGraph`, `OpNode`, `ValueDesc`, `OpTraits`);
-///   `GraphIRAdapter.swift` builds it from a `GraphIR.Graph` (`OpGraph(graph)`).
-/// - `ShapeInference.swift`: binds symbolic dims and infers shapes, folding constants (`ShapeTable`).
+/// - `OpGraph.swift`: the estimator's compact graph (`OpGraph`, `OpNode`, `ValueDesc`, `OpTraits`,
+///   `ControlRegion` for If/Loop/Scan bodies flattened in); `GraphIRAdapter.swift` builds it from
+///   a `GraphIR.Graph` (`OpGraph(graph)`), bodies included.
+/// - `ShapeInference.swift`: binds symbolic dims and infers shapes, folding constants, into and out
+///   of control-flow bodies (`ShapeTable`, `ControlFlowFacts`).
 /// - `CostModel.swift`: per-op formulas in five conventions (`Convention`, `OpCounts`, `NodeCost`).
-/// - `GraphEstimator.swift`: the pipeline and its results (`CostAnalysis`, `EstimateOptions`,
+/// - `GraphEstimator.swift`: the pipeline and its results (`CostAnalysis` with per-node
+///   `executions` for bodies, `EstimateOptions`,
 ///   `GraphEstimate` with totals, per-node figures by `NodeID`, top-k, namespace and op roll-ups,
 ///   roofline points, overlays).
 /// - `Precision.swift`: precisions and the `Estimate` figure type (value, interval, confidence).

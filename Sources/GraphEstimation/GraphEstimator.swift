@@ -45,8 +45,21 @@ public struct CostAnalysis: Sendable {
     public let graph: OpGraph
     /// Inferred shapes and constants.
     public let shapes: ShapeTable
-    /// Per-node costs, in node order.
+    /// Per-node costs of one execution, in node order (If/Loop/Scan nodes cost nothing themselves).
     public let costs: [NodeCost]
+    /// How many times each node runs per run of the graph: 1 at top level; inside bodies the
+    /// product of `regionRuns` along the nesting (0 in an If branch not taken, the trip count in
+    /// a Loop body, the sequence length in a Scan body).
+    public let executions: [Int]
+    /// The innermost body region of each node (-1: top level); empty when the graph has no bodies.
+    public let nodeRegion: [Int]
+    /// Runs of each `OpGraph.regions` body per run of its owner.
+    public let regionRuns: [Int]
+    /// Ifs whose condition is not known: owner node index -> the branch region *not* assumed
+    /// (the costlier branch is assumed; the other one sets the low end of the interval).
+    public let uncertainBranches: [Int: Int]
+    /// Notes on control flow (which branch was assumed, unknown trip counts), by node index.
+    public let controlNotes: [(node: Int, message: String)]
     /// Node index producing each value (-1 for inputs and initializers).
     public let producer: [Int]
     /// The graph's dominant float precision (most float weight elements), fp32 when unclear.
@@ -96,11 +109,15 @@ public struct CostAnalysis: Sendable {
             CostModel.cost(g.nodes[i], index: i, graph: g, shapes: t, owned: owned[ownedStart[i]..<ownedStart[i + 1]], options: options)
         }
         if options.fuseElementwise { CostAnalysis.fuse(g, t, producer, &costs, floatBytes: options.bytesPrecision?.bytesPerElement) }
+        let flow = CostAnalysis.controlFlow(g, t, &costs)
+        executions = flow.executions; nodeRegion = flow.nodeRegion; regionRuns = flow.regionRuns
+        uncertainBranches = flow.uncertain; controlNotes = flow.notes
+        let executions = flow.executions
         graph = g; shapes = t; self.costs = costs; self.producer = producer
-        weightBytes = costs.reduce(0) { $0 + $1.bytesReadWeights }
-        peakActivationBytes = CostAnalysis.peakLive(g, t, bytesPrecision: options.bytesPrecision).bytes
+        weightBytes = g.nodes.indices.reduce(0) { executions[$1] > 0 ? $0 + costs[$1].bytesReadWeights : $0 }
+        peakActivationBytes = CostAnalysis.peakLive(g, t, bytesPrecision: options.bytesPrecision, executions: executions).bytes
         var wf = 0.0, wo = 0.0
-        for i in g.nodes.indices where !t.folded[i] && !g.nodes[i].traits.isMetadata {
+        for i in g.nodes.indices where !t.folded[i] && !g.nodes[i].traits.isMetadata && executions[i] > 0 {
             for v in g.nodes[i].inputs where v >= 0 && t.isConstant[v] {
                 guard t.elementCounts[v] >= 0 else { continue }
                 let e = Double(t.elementCounts[v])
@@ -108,7 +125,7 @@ public struct CostAnalysis: Sendable {
             }
         }
         weightFloatElements = wf; weightOtherBytes = wo
-        let live = CostAnalysis.peakLive(g, t, bytesPrecision: .fp32)
+        let live = CostAnalysis.peakLive(g, t, bytesPrecision: .fp32, executions: executions)
         peakActivationFloatElements = live.floatElements; peakActivationOtherBytes = live.otherBytes
         switch bitsCount.max(by: { $0.value < $1.value })?.key {
         case 16?: graphPrecision = .fp16
@@ -126,10 +143,12 @@ extension CostAnalysis {
         var uses = Array(repeating: 0, count: g.values.count)
         for n in g.nodes { for v in n.inputs where v >= 0 { uses[v] += 1 } }
         for v in g.outputs where v >= 0 { uses[v] += 1 }          // graph outputs must reach memory
+        // a body runs its own number of times: no fusion across a body's boundary
+        let region = g.regionOfNodes()
         for i in g.nodes.indices where costs[i].opClass == .elementwise && costs[i].status == .ok {
             for v in g.nodes[i].inputs where v >= 0 && !t.isConstant[v] && uses[v] == 1 {
                 let p = producer[v]
-                guard p >= 0, costs[p].status == .ok,
+                guard p >= 0, region[p] == region[i], costs[p].status == .ok,
                       [.matmul, .elementwise].contains(costs[p].opClass), t.elementCounts[v] >= 0 else { continue }
                 let bits = t.elementBits[v] == 0 ? 32 : t.elementBits[v]
                 let n = Double(t.elementCounts[v])
@@ -162,8 +181,89 @@ extension CostAnalysis {
         }
     }
 
+    /// Decides how often every body runs (see `executions`): per If, the branch its condition
+    /// selects, or the costlier one (by FLOPs, then bytes) when the condition is unknown; per
+    /// Loop, the trip count (1 when unknown); per Scan, the sequence length. Owners come after
+    /// their bodies, so one forward pass sees each body's per-run cost before its owner. Then
+    /// re-assigns parameter ownership so weights of bodies that never run count nowhere.
+    static func controlFlow(_ g: OpGraph, _ t: ShapeTable, _ costs: inout [NodeCost])
+        -> (executions: [Int], nodeRegion: [Int], regionRuns: [Int], uncertain: [Int: Int], notes: [(node: Int, message: String)]) {
+        guard !g.regions.isEmpty else { return (Array(repeating: 1, count: g.nodes.count), [], [], [:], []) }
+        let region = g.regionOfNodes()
+        var ownerRegions: [Int: [Int]] = [:]
+        for (r, reg) in g.regions.enumerated() { ownerRegions[reg.owner, default: []].append(r) }
+        var weight = Array(repeating: (flops: 0.0, bytes: 0.0), count: g.regions.count)   // per run of the region
+        var runs = Array(repeating: 1, count: g.regions.count)
+        var uncertain: [Int: Int] = [:]
+        var notes: [(node: Int, message: String)] = []
+        for i in g.nodes.indices {
+            let n = g.nodes[i]
+            var w = (flops: Double(costs[i].counts.flops), bytes: costs[i].bytes)
+            if n.traits.isControlFlow, let regs = ownerRegions[i] {
+                let facts = t.controlFlow[i] ?? ControlFlowFacts()
+                let label = "\(n.opType) \"\(n.name)\""
+                if n.opType == "If" {
+                    let thenR = regs.first { g.regions[$0].kind == .thenBranch }, elseR = regs.first { g.regions[$0].kind == .elseBranch }
+                    let taken: Int?
+                    if let c = facts.condition { taken = c ? thenR : elseR } else {
+                        let none = (flops: 0.0, bytes: 0.0)
+                        let wt = thenR.map { weight[$0] } ?? none, we = elseR.map { weight[$0] } ?? none
+                        let thenCostlier = wt.flops != we.flops ? wt.flops > we.flops : wt.bytes >= we.bytes
+                        taken = thenCostlier ? thenR : elseR
+                        let other = thenCostlier ? elseR : thenR
+                        if let other { uncertain[i] = other }
+                        let (a, b) = thenCostlier ? (wt, we) : (we, wt)
+                        notes.append((i, "\(label): condition unknown at estimate time; assumed the costlier "
+                            + "\(thenCostlier ? "then_branch" : "else_branch") (\(Int(a.flops)) vs \(Int(b.flops)) FLOPs per run); "
+                            + "the latency/energy interval spans both branches; bind the input the condition depends on to choose"))
+                    }
+                    for r in regs { runs[r] = r == taken ? 1 : 0 }
+                    w = taken.map { weight[$0] } ?? (0, 0)
+                } else {
+                    let trips: Int
+                    if let k = facts.trips { trips = k } else {
+                        trips = 1
+                        let hint = n.opType == "Loop"
+                            ? "trip count unknown (M is not a known constant); assumed 1 iteration; bind \(n.name.isEmpty ? "the M input's name" : n.name)=N to set it"
+                            : "sequence length unknown (scan input shape unknown); assumed 1 step"
+                        notes.append((i, "\(label): \(hint)"))
+                    }
+                    for r in regs { runs[r] = trips }
+                    w = (0, 0)
+                    for r in regs { w.flops += weight[r].flops * Double(trips); w.bytes += weight[r].bytes * Double(trips) }
+                }
+            }
+            if region[i] >= 0 { weight[region[i]].flops += w.flops; weight[region[i]].bytes += w.bytes }
+        }
+        // runs per graph run, outer regions first (pre-order)
+        var regionExec = Array(repeating: 1, count: g.regions.count)
+        for (r, reg) in g.regions.enumerated() {
+            let o = reg.owner
+            let outer = o >= 0 && o < region.count && region[o] >= 0 && region[o] < r ? regionExec[region[o]] : 1
+            regionExec[r] = satMul(outer, runs[r])
+        }
+        let executions = region.map { $0 >= 0 ? regionExec[$0] : 1 }
+        if executions.contains(0) {
+            // weights belong to their first consumer that runs
+            var seen = Array(repeating: false, count: g.values.count)
+            for i in g.nodes.indices {
+                costs[i].params = 0; costs[i].constantElements = 0
+                guard executions[i] > 0, !t.folded[i] else { continue }
+                for v in g.nodes[i].inputs where v >= 0 && t.isConstant[v] && !seen[v] {
+                    seen[v] = true
+                    let e = t.elementCounts[v]
+                    guard e >= 0 else { continue }
+                    costs[i].constantElements &+= e
+                    if t.isFloat[v] { costs[i].params &+= e }
+                }
+            }
+        }
+        return (executions, region, runs, uncertain, notes)
+    }
+
     /// Peak live activation bytes, and (at that peak) how many are float elements vs other bytes.
-    static func peakLive(_ g: OpGraph, _ t: ShapeTable, bytesPrecision: Precision?) -> (bytes: Double, floatElements: Double, otherBytes: Double) {
+    /// Nodes that never run (an If branch not taken) allocate nothing.
+    static func peakLive(_ g: OpGraph, _ t: ShapeTable, bytesPrecision: Precision?, executions: [Int]) -> (bytes: Double, floatElements: Double, otherBytes: Double) {
         var last = Array(repeating: -1, count: g.values.count)
         for i in g.nodes.indices { for v in g.nodes[i].inputs where v >= 0 { last[v] = i } }
         for v in g.outputs where v >= 0 { last[v] = g.nodes.count }
@@ -183,7 +283,7 @@ extension CostAnalysis {
         for v in g.inputs where last[v] >= 0 { add(&freeAt[last[v]], size(v)) }
         for i in g.nodes.indices {
             // outputs of metadata ops (reshape...) are counted as copies: an upper bound
-            for v in g.nodes[i].outputs where v >= 0 && last[v] >= 0 { let b = size(v); add(&live, b); add(&freeAt[last[v]], b) }
+            for v in g.nodes[i].outputs where v >= 0 && last[v] >= 0 && executions[i] > 0 { let b = size(v); add(&live, b); add(&freeAt[last[v]], b) }
             if live.0 > peak.0 { peak = live }
             live.0 -= freeAt[i].0; live.1 -= freeAt[i].1; live.2 -= freeAt[i].2
         }
@@ -227,12 +327,68 @@ public struct NodeEstimate: Sendable, Hashable {
     public var bottleneck: Bottleneck?
     /// FLOPs the roofline priced (graphsmith convention, whatever the reporting convention).
     public var pricedFLOPs: Int = 0
+    /// Runs per run of the graph: 1 at top level; inside If/Loop/Scan bodies 0 (branch not
+    /// taken), the trip count, or the sequence length. The figures above already include it.
+    public var executions = 1
+    /// Index (in `GraphEstimate.nodes`) of the If/Loop/Scan whose body holds this node; nil at top level.
+    public var parent: Int?
     /// All bytes moved.
     public var bytes: Double { bytesReadActivations + bytesReadWeights + bytesWritten }
     /// FLOPs per byte moved (0 when nothing moves).
     public var arithmeticIntensity: Double { bytes > 0 ? Double(flops) / bytes : 0 }
     /// FLOPs divided by latency: where the node sits under the roofline.
     public var attainedFLOPS: Double? { latency.map { $0.value > 0 ? Double(flops) / $0.value : 0 } }
+}
+
+extension NodeEstimate {
+    /// Multiplies the work figures by `k` runs (parameters are owned once, not per run).
+    mutating func scale(by k: Int) {
+        macs = satMul(macs, k); flops = satMul(flops, k); pricedFLOPs = satMul(pricedFLOPs, k)
+        let d = Double(k)
+        bytesReadActivations *= d; bytesReadWeights *= d; bytesWritten *= d
+        latency = latency?.scaled(by: d); energy = energy?.scaled(by: d)
+        if k == 0 { params = 0 }
+    }
+
+    /// Zeroes the figures (an If/Loop/Scan in roll-ups, where its body nodes carry the work).
+    mutating func clearFigures() {
+        macs = 0; flops = 0; pricedFLOPs = 0; params = 0; bytesReadActivations = 0; bytesReadWeights = 0; bytesWritten = 0
+        latency = latency.map { _ in .zero }; energy = energy.map { _ in .zero }
+    }
+}
+
+/// Figures of one run of a body, summed as its nodes (nested owners included) go by.
+struct BodyFigures {
+    var macs = 0, flops = 0, priced = 0
+    var bytesReadActivations = 0.0, bytesReadWeights = 0.0, bytesWritten = 0.0
+    var latency = Estimate.zero, energy = Estimate.zero
+
+    mutating func add(_ e: NodeEstimate) {
+        macs &+= e.macs; flops &+= e.flops; priced &+= e.pricedFLOPs
+        bytesReadActivations += e.bytesReadActivations; bytesReadWeights += e.bytesReadWeights; bytesWritten += e.bytesWritten
+        if let l = e.latency { latency = latency + l }
+        if let en = e.energy { energy = energy + en }
+    }
+
+    mutating func add(_ b: BodyFigures, times k: Int) {
+        let d = Double(k)
+        macs &+= satMul(b.macs, k); flops &+= satMul(b.flops, k); priced &+= satMul(b.priced, k)
+        bytesReadActivations += b.bytesReadActivations * d; bytesReadWeights += b.bytesReadWeights * d; bytesWritten += b.bytesWritten * d
+        latency = latency + b.latency.scaled(by: d); energy = energy + b.energy.scaled(by: d)
+    }
+
+    /// An If whose condition is unknown: the assumed (costlier) branch is the value and the high
+    /// end; the other branch may run instead, so the low end comes down to its low end.
+    mutating func widenLow(toward other: BodyFigures) {
+        latency = Estimate(value: latency.value, low: min(latency.low, other.latency.low), high: latency.high, confidence: latency.confidence)
+        energy = Estimate(value: energy.value, low: min(energy.low, other.energy.low), high: energy.high, confidence: energy.confidence)
+    }
+
+    func apply(to e: inout NodeEstimate, priced: Bool) {
+        e.macs = macs; e.flops = flops; e.pricedFLOPs = self.priced
+        e.bytesReadActivations = bytesReadActivations; e.bytesReadWeights = bytesReadWeights; e.bytesWritten = bytesWritten
+        if priced { e.latency = latency; e.energy = energy }
+    }
 }
 
 /// Graph totals.
@@ -332,7 +488,8 @@ public struct GraphEstimate: Sendable {
     public var convention: Convention
     /// Confidence of the latency/energy figures (nil without hardware).
     public var confidence: EstimateConfidence?
-    /// Per node, in graph order.
+    /// Per node, in `OpGraph` order: top-level nodes and If/Loop/Scan body nodes (each body's
+    /// nodes just before their owner; see `NodeEstimate.parent` and `executions`).
     public var nodes: [NodeEstimate]
     /// The k most expensive nodes (by latency with hardware, else by FLOPs).
     public var topK: [NodeEstimate]
@@ -354,7 +511,8 @@ public struct GraphEstimate: Sendable {
     /// Shape-inference and costing problems, one line each, naming the node.
     public var issues: [String]
 
-    /// Per-node figures by GraphIR node id (nodes of hand-built graphs are left out).
+    /// Per-node figures by GraphIR node id (nodes of hand-built graphs are left out); includes
+    /// subgraph nodes, whose ids are unique across a model read from ONNX.
     public var byNode: [NodeID: NodeEstimate] {
         var m: [NodeID: NodeEstimate] = [:]
         for n in nodes { if let id = n.nodeID { m[id] = n } }
@@ -396,6 +554,12 @@ public enum GraphEstimator {
     }
 
     /// Estimate from an existing analysis (hardware/precision/convention may differ per call).
+    ///
+    /// Nodes inside If/Loop/Scan bodies are reported with their figures per run of the graph
+    /// (one execution × `executions`: zero in a branch not taken, × trips in a Loop body), and each
+    /// If/Loop/Scan node carries the roll-up of what its bodies run. Totals are the top-level
+    /// nodes' figures, so each body figure counts once; roll-ups by namespace and op type count
+    /// the body nodes themselves (an If/Loop/Scan adds only its node count).
     public static func estimate(_ a: CostAnalysis, options o: EstimateOptions) throws -> GraphEstimate {
         let precision = o.precision ?? a.graphPrecision
         let model = try o.hardware.map { try RooflineModel(target: $0, precision: precision, efficiency: o.efficiency, calibration: o.calibration) }
@@ -406,9 +570,29 @@ public enum GraphEstimator {
         var latency = Estimate.zero, energy = Estimate.zero
         var finish = Array(repeating: 0.0, count: g.nodes.count)
         var critical = 0.0
-        var issues = a.shapes.issues.map { "node \($0.node): \($0.message)" }
+        // problems inside bodies that do not run (an If branch not taken) are not the user's concern
+        var issues = g.conversionIssues + a.shapes.issues.filter { a.executions[$0.node] > 0 }.map { "node \($0.node): \($0.message)" }
+        issues += a.controlNotes.filter { a.executions[$0.node] > 0 }.map { "node \($0.node): \($0.message)" }
         var spaces = NamespaceAccumulator(), ops = OpTypeAccumulator()
         let pricing = model?.pricing
+        // control flow: per-run figures of each body, accumulated as its nodes go by
+        let hasBodies = !g.regions.isEmpty
+        var perRun = Array(repeating: BodyFigures(), count: g.regions.count)
+        var ownerRegions: [Int: [Int]] = [:]
+        for (r, reg) in g.regions.enumerated() { ownerRegions[reg.owner, default: []].append(r) }
+        var regionStart = Array(repeating: -1.0, count: g.regions.count), regionEnd = Array(repeating: 0.0, count: g.regions.count)
+        func startOf(_ r: Int) -> Double {
+            if regionStart[r] >= 0 { return regionStart[r] }
+            let owner = g.regions[r].owner
+            var s = 0.0
+            if owner >= 0 && owner < g.nodes.count {
+                let outer = a.nodeRegion[owner]
+                if outer >= 0 && outer < r { s = startOf(outer) }
+                for v in g.nodes[owner].inputs where v >= 0 { let p = a.producer[v]; if p >= 0 && p < owner { s = max(s, finish[p]) } }
+            }
+            regionStart[r] = s
+            return s
+        }
         for i in g.nodes.indices {
             let n = g.nodes[i]
             let c = a.costs[i]
@@ -418,28 +602,64 @@ public enum GraphEstimator {
                                  bytesWritten: c.bytesWritten, params: o.convention == .onnxTool ? c.constantElements : c.params,
                                  opClass: c.opClass, status: c.status)
             e.pricedFLOPs = c.counts.flops
-            if c.status == .unsupportedOp { issues.append("node \(i): \(n.opType) \"\(n.name)\": no cost formula (bytes only)") }
-            if c.status == .controlFlow { issues.append("node \(i): \(n.opType) \"\(n.name)\": subgraph bodies not costed") }
+            let region = hasBodies ? a.nodeRegion[i] : -1
+            let runs = a.executions[i]
+            if c.status == .unsupportedOp && runs > 0 { issues.append("node \(i): \(n.opType) \"\(n.name)\": no cost formula (bytes only)") }
+            var timing: NodeTiming?
             // time is always priced with graphsmith FLOPs (the work the device does), whatever the reporting convention
-            if let timing = pricing?.time(WorkItem(flops: Double(c.counts.flops), bytes: c.bytes, opClass: c.opClass, gemm: c.gemm)) {
-                e.latency = timing.latency; e.energy = timing.energy; e.bottleneck = timing.bottleneck
-                latency = latency + timing.latency; energy = energy + timing.energy
-                var start = 0.0
-                for v in n.inputs where v >= 0 { let p = a.producer[v]; if p >= 0 { start = max(start, finish[p]) } }
-                finish[i] = start + timing.latency.value
+            if let pricing { timing = pricing.time(WorkItem(flops: Double(c.counts.flops), bytes: c.bytes, opClass: c.opClass, gemm: c.gemm)) }
+            if let timing { e.latency = timing.latency; e.energy = timing.energy; e.bottleneck = timing.bottleneck }
+            let container = hasBodies && c.status == .controlFlow ? ownerRegions[i] : nil
+            if let regs = container {
+                // the owner's figures per run: what its bodies run (params stay with the body nodes)
+                var sum = BodyFigures()
+                for r in regs where a.regionRuns[r] > 0 { sum.add(perRun[r], times: a.regionRuns[r]) }
+                if let other = a.uncertainBranches[i] { sum.widenLow(toward: perRun[other]) }
+                sum.apply(to: &e, priced: pricing != nil)
+                e.bottleneck = nil
+            }
+            if region >= 0 { perRun[region].add(e) }
+            // per run of the graph
+            if runs != 1 { e.scale(by: runs) }
+            if hasBodies {
+                e.executions = runs
+                if region >= 0 { e.parent = g.regions[region].owner }
+            }
+            if pricing != nil {
+                var start = region >= 0 ? startOf(region) : 0
+                for v in n.inputs where v >= 0 { let p = a.producer[v]; if p >= 0 && p < i { start = max(start, finish[p]) } }
+                if let regs = container {
+                    finish[i] = regs.reduce(start) { max($0, regionEnd[$1]) }
+                } else {
+                    finish[i] = start + (e.latency?.value ?? 0)
+                }
+                if region >= 0 { regionEnd[region] = max(regionEnd[region], finish[i]) }
                 critical = max(critical, finish[i])
             }
-            tot.macs &+= macs; tot.flops &+= flops; tot.params &+= e.params
-            tot.bytesReadActivations += c.bytesReadActivations; tot.bytesReadWeights += c.bytesReadWeights
-            tot.bytesWritten += c.bytesWritten
-            spaces.add(e); ops.add(e)
+            if region < 0 {
+                if let l = e.latency { latency = latency + l }
+                if let en = e.energy { energy = energy + en }
+                tot.macs &+= e.macs; tot.flops &+= e.flops
+                tot.bytesReadActivations += e.bytesReadActivations; tot.bytesReadWeights += e.bytesReadWeights
+                tot.bytesWritten += e.bytesWritten
+            }
+            if container != nil {
+                var countOnly = e
+                countOnly.clearFigures()
+                spaces.add(countOnly); ops.add(countOnly)
+            } else if runs > 0 {
+                tot.params &+= e.params
+                spaces.add(e); ops.add(e)
+            }
             nodes.append(e)
         }
         tot.bytes = tot.bytesReadActivations + tot.bytesReadWeights + tot.bytesWritten
         if model != nil { tot.latencySeconds = latency; tot.energyJoules = energy; tot.dependencyCriticalPathSeconds = critical }
         let k = max(o.topK, 0)
         let key: [Double] = nodes.map { model != nil ? ($0.latency?.value ?? 0) : Double($0.flops) }
-        let ranked = nodes.indices.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }.prefix(k).map { nodes[$0] }
+        // containers repeat their bodies' figures: rank the nodes that do the work
+        let candidates = hasBodies ? nodes.indices.filter { nodes[$0].status != .controlFlow } : Array(nodes.indices)
+        let ranked = candidates.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }.prefix(k).map { nodes[$0] }
         return GraphEstimate(totals: tot, hardwareID: o.hardware?.id, hardwareName: o.hardware?.name, precision: precision,
                              convention: o.convention, confidence: model != nil ? latency.confidence : nil,
                              nodes: nodes, topK: ranked, namespaces: spaces.result(),
@@ -452,10 +672,17 @@ public enum GraphEstimator {
         -> (latency: Estimate, energy: Estimate, flops: Double, bytes: Double) {
         let model = model.pricing
         var lat = Estimate.zero, en = Estimate.zero, fl = 0.0, by = 0.0
-        for c in a.costs {
+        for (i, c) in a.costs.enumerated() {
+            let runs = a.executions[i]
+            if runs == 0 { continue }
             let bytes = bytesPrecision.map { c.bytes(at: $0) } ?? c.bytes
             let t = model.time(WorkItem(flops: Double(c.counts.flops), bytes: bytes, opClass: c.opClass, gemm: c.gemm))
-            lat = lat + t.latency; en = en + t.energy; fl += Double(c.counts.flops); by += bytes
+            if runs == 1 {
+                lat = lat + t.latency; en = en + t.energy; fl += Double(c.counts.flops); by += bytes
+            } else {
+                let r = Double(runs)
+                lat = lat + t.latency.scaled(by: r); en = en + t.energy.scaled(by: r); fl += Double(c.counts.flops) * r; by += bytes * r
+            }
         }
         return (lat, en, fl, by)
     }

@@ -5,7 +5,10 @@ import GraphIR
 /// types become shapes with symbols, initializers and `Constant` nodes become constants
 /// (small ones with their contents, for shape arithmetic), attributes are converted to the
 /// few kinds the cost model reads, and each node keeps its `NodeID` and hierarchy path.
-/// Only the top-level graph is converted: If/Loop/Scan bodies are reported, not costed.
+/// If/Loop/Scan bodies are flattened in: each body becomes a `ControlRegion` whose nodes come
+/// right before their owner, names resolve innermost scope first (outer-scope references
+/// become the enclosing graph's values), and body nodes keep their NodeIDs when those are
+/// unique across the model (the ONNX reader makes them so).
 extension OpGraph {
     /// Converts a GraphIR graph.
     public init(_ graph: Graph) {
@@ -15,13 +18,7 @@ extension OpGraph {
         values.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
         nodes.reserveCapacity(graph.nodes.count)
 
-        func dims(_ shape: TensorShape?) -> [Dim]? {
-            shape.map { s in s.dims.map { d -> Dim in
-                if case .symbolic(let n) = d, n.isEmpty { return .unknown }
-                return d
-            } }
-        }
-        func info(_ e: ElementType?) -> (Int, Bool) { (e?.bitWidth ?? 0, e?.isFloatingPoint ?? false) }
+        let dims = OpGraph.dims, info = OpGraph.info
         let smallValues = OpGraph.smallValues
         // Declared values are registered up front, so any other name is an untyped intermediate
         // (one hash per use instead of three).
@@ -58,6 +55,17 @@ extension OpGraph {
         // its fields (a dozen reference counts) for every node.
         graph.nodes.withUnsafeBufferPointer { gn in
             for i in gn.indices {
+                // bodies first: their nodes go right before the owner (see `ControlRegion`)
+                var bodies: [Int] = []
+                if gn[i].hasSubgraphs && CostModel.controlFlowOps.contains(gn[i].opType) {
+                    let ownerPath = paths.path(gn, i)
+                    for (attr, sg) in gn[i].subgraphs {
+                        guard let kind = ControlRegion.kind(op: gn[i].opType, attribute: attr) else { continue }
+                        bodies.append(appendBody(sg, kind: kind, parent: -1, frames: [index], ownerPath: ownerPath,
+                                                 label: "\(gn[i].name.isEmpty ? gn[i].opType : gn[i].name).\(attr)"))
+                    }
+                }
+                for r in bodies { regions[r].owner = nodes.count }
                 let attrs = gn[i].attributes.map {
                     NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: smallValues))
                 }
@@ -68,6 +76,90 @@ extension OpGraph {
             }
         }
         for o in graph.outputs where !o.name.isEmpty { outputs.append(valueIndex(o.name)) }
+        if !regions.isEmpty { checkBodyIDs(topLevel: graph.nodes) }
+    }
+
+    static func dims(_ shape: TensorShape?) -> [Dim]? {
+        shape.map { s in s.dims.map { d -> Dim in
+            if case .symbolic(let n) = d, n.isEmpty { return .unknown }
+            return d
+        } }
+    }
+    static func info(_ e: ElementType?) -> (Int, Bool) { (e?.bitWidth ?? 0, e?.isFloatingPoint ?? false) }
+
+    /// Flattens one body into `nodes` (nested bodies first, recursively) and returns its region.
+    /// `frames` are the enclosing scopes' name tables, outermost first.
+    mutating func appendBody(_ b: Graph, kind: ControlRegion.Kind, parent: Int, frames: [[String: Int]],
+                             ownerPath: [String], label: String) -> Int {
+        let r = addRegion(ControlRegion(kind: kind, owner: -1, parent: parent, nodes: nodes.count..<nodes.count, outputs: []))
+        let start = nodes.count
+        var local: [String: Int] = [:]
+        var declared: [String: ValueInfo] = [:]
+        for vi in b.outputs + b.valueInfo where !vi.name.isEmpty { declared[vi.name] = vi }
+        func newValue(_ name: String, _ vi: ValueInfo?) -> Int {
+            let (bits, isFloat) = OpGraph.info(vi?.type?.elementType)
+            let i = addValue(ValueDesc(name: name, shape: OpGraph.dims(vi?.type?.shape), elementBits: bits, isFloat: isFloat))
+            local[name] = i
+            return i
+        }
+        // innermost scope first; a name no scope defines becomes an untyped local value
+        func resolve(_ name: String) -> Int {
+            if let i = local[name] { return i }
+            for f in frames.reversed() { if let i = f[name] { return i } }
+            return newValue(name, declared[name])
+        }
+        for t in b.initializers {
+            let (bits, isFloat) = OpGraph.info(t.elementType)
+            local[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known($0) }, elementBits: bits,
+                                               isFloat: isFloat, isConstant: true, values: OpGraph.smallValues(t)))
+        }
+        for s in b.sparseInitializers {
+            let (bits, isFloat) = OpGraph.info(s.values.elementType)
+            local[s.name] = addValue(ValueDesc(name: s.name, shape: s.dims.map { .known($0) }, elementBits: bits,
+                                               isFloat: isFloat, isConstant: true))
+        }
+        let formal = b.inputs.map { newValue($0.name, $0) }
+        var paths = ScopeCache()
+        b.nodes.withUnsafeBufferPointer { gn in
+            for i in gn.indices {
+                var bodies: [Int] = []
+                var path = paths.path(gn, i)
+                if path.isEmpty { path = ownerPath + [label] }
+                if gn[i].hasSubgraphs && CostModel.controlFlowOps.contains(gn[i].opType) {
+                    for (attr, sg) in gn[i].subgraphs {
+                        guard let k = ControlRegion.kind(op: gn[i].opType, attribute: attr) else { continue }
+                        bodies.append(appendBody(sg, kind: k, parent: r, frames: frames + [local], ownerPath: path,
+                                                 label: "\(gn[i].name.isEmpty ? gn[i].opType : gn[i].name).\(attr)"))
+                    }
+                }
+                for c in bodies { regions[c].owner = nodes.count }
+                let attrs = gn[i].attributes.map {
+                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: OpGraph.smallValues))
+                }
+                let ins = gn[i].inputs.map { $0.isEmpty ? -1 : resolve($0) }
+                let outs = gn[i].outputs.map { $0.isEmpty ? -1 : (local[$0] ?? newValue($0, declared[$0])) }
+                addNode(OpNode(id: gn[i].id, opType: gn[i].opType, domain: gn[i].domain, name: gn[i].name,
+                               path: path, attributeList: attrs, inputs: ins, outputs: outs))
+            }
+        }
+        regions[r].nodes = start..<nodes.count
+        regions[r].inputs = formal
+        regions[r].outputs = b.outputs.map { $0.name.isEmpty ? -1 : resolve($0.name) }
+        return r
+    }
+
+    /// Body nodes keep their NodeIDs only when every id in the model is unique (a hand-built
+    /// GraphIR model may reuse ids inside subgraphs); otherwise overlays could not tell them apart.
+    mutating func checkBodyIDs(topLevel: [Node]) {
+        var seen = Set(topLevel.map(\.id))
+        let region = regionOfNodes()
+        var repeated = false
+        for i in nodes.indices where region[i] >= 0 {
+            if let id = nodes[i].id, !seen.insert(id).inserted { repeated = true; break }
+        }
+        guard repeated else { return }
+        for i in nodes.indices where region[i] >= 0 { nodes[i].id = nil }
+        conversionIssues.append("subgraph node ids repeat ids used elsewhere in the model: body nodes are reported without NodeIDs")
     }
 
     /// Contents of a tensor small enough for shape arithmetic (nil otherwise or when unreadable).

@@ -1,5 +1,6 @@
 /// Sweeps over a graph: `sweep batch=1,8,32 seq=128,512 dtype=fp16,int8 hardware=a100,h100
-/// metric=latency`. Axis keys are the graph's symbols (bound per point), `dtype`/`precision`,
+/// metric=latency`. Axis keys are the graph's bindable names (symbols, scalar inputs, named
+/// Loops: `OpGraph.bindableNames`, bound per point), `dtype`/`precision`,
 /// and `hardware`. Shapes and per-node costs are computed once per distinct (binding, dtype)
 /// and reused across devices, so a 1,000-point grid costs a few dozen analyses plus cheap
 /// roofline passes, all spread across cores.
@@ -47,7 +48,7 @@ public struct GraphSweep: Sendable {
 
     /// Checks every axis key and value before any work, so a typo fails at once with a clear message.
     public func validate(_ axes: [SweepAxis]) throws {
-        let symbols = Set(graph.symbols)
+        let symbols = Set(graph.bindableNames)
         for a in axes {
             if GraphSweep.dtypeKeys.contains(a.key) {
                 for v in a.values where Precision(parsing: v.description) == nil {
@@ -60,7 +61,7 @@ public struct GraphSweep: Sendable {
                     throw EstimationError.badSweepAxis("\(a.key): \"\(v)\" is not a positive integer")
                 }
             } else {
-                throw EstimationError.badSweepAxis("unknown key \"\(a.key)\" (graph symbols: \(symbols.sorted().joined(separator: ", ")); also dtype, hardware)")
+                throw EstimationError.badSweepAxis("unknown key \"\(a.key)\" (graph symbols and scalar inputs: \(symbols.sorted().joined(separator: ", ")); also dtype, hardware)")
             }
         }
     }

@@ -229,6 +229,11 @@ public struct OpGraph: Sendable {
     public var inputs: [Int] = []
     /// Graph outputs (value indices).
     public var outputs: [Int] = []
+    /// If/Loop/Scan bodies flattened into `nodes` (empty for graphs without control flow), in
+    /// pre-order: a body's region comes before the regions of bodies nested in it.
+    public var regions: [ControlRegion] = []
+    /// Problems found while converting (e.g. NodeIDs repeated across subgraphs), one line each.
+    public var conversionIssues: [String] = []
 
     /// An empty graph.
     public init() {}
@@ -240,10 +245,86 @@ public struct OpGraph: Sendable {
     /// Appends a node (callers keep topological order).
     public mutating func addNode(_ n: OpNode) { nodes.append(n) }
 
+    /// Adds a body region (hand-built graphs; the GraphIR adapter fills `regions` itself).
+    /// Keep the layout the estimator relies on: `nodes` is contiguous, nested ranges lie inside
+    /// their parent's, and the owner comes after all of its regions' nodes.
+    @discardableResult
+    public mutating func addRegion(_ r: ControlRegion) -> Int { regions.append(r); return regions.count - 1 }
+
+    /// The innermost region of every node (-1 at top level). Regions are in pre-order, so a
+    /// later (inner) region overwrites the outer one on its range.
+    public func regionOfNodes() -> [Int] {
+        var out = Array(repeating: -1, count: nodes.count)
+        for (r, reg) in regions.enumerated() {
+            for i in reg.nodes where i >= 0 && i < out.count { out[i] = r }
+        }
+        return out
+    }
+
+    /// Every name a binding can set, sorted: the symbols, plus scalar graph inputs (a binding gives
+    /// them a value: `sr=16000` selects silero_vad's branch) and named Loops (a binding sets the
+    /// trip count when `M` is not a constant).
+    public var bindableNames: [String] {
+        var s = Set(symbols)
+        for i in inputs where i >= 0 && i < values.count && !values[i].isConstant {
+            if let dims = values[i].shape, dims.allSatisfy({ $0 == .known(1) }) { s.insert(values[i].name) }
+        }
+        for n in nodes where n.opType == "Loop" && !n.name.isEmpty { s.insert(n.name) }
+        return s.sorted()
+    }
+
     /// Every symbol used by declared shapes, sorted: what the user may bind.
     public var symbols: [String] {
         var s = Set<String>()
         for v in values { for d in v.shape ?? [] { if case .symbolic(let n) = d { s.insert(n) } } }
         return s.sorted()
+    }
+}
+
+/// A subgraph body (an If branch, a Loop or Scan body) flattened into its `OpGraph`. Bodies
+/// share the graph's value table, so a body node reading an outer-scope name simply reads the
+/// outer value; the body's own inputs are bound from the owner's inputs during shape
+/// inference, and its outputs give the owner's output shapes. Laid out so one forward pass
+/// sees everything in order: a body's nodes are contiguous and come right before the owner.
+public struct ControlRegion: Sendable, Hashable {
+    /// Which body of the owner this is.
+    public enum Kind: String, Sendable, Hashable {
+        /// `If.then_branch` (taken when the condition is true).
+        case thenBranch = "then_branch"
+        /// `If.else_branch`.
+        case elseBranch = "else_branch"
+        /// `Loop.body` (runs once per iteration).
+        case loopBody = "loop body"
+        /// `Scan.body` (runs once per sequence element).
+        case scanBody = "scan body"
+    }
+    /// Which body this is.
+    public var kind: Kind
+    /// Node index of the If/Loop/Scan owning the body.
+    public var owner: Int
+    /// Enclosing region (-1: the top-level graph).
+    public var parent: Int
+    /// Indices of the body's nodes, nested bodies included.
+    public var nodes: Range<Int>
+    /// The body's formal inputs (value indices): Loop (iteration, condition, carried...), Scan
+    /// (states..., scan slices...); none for If branches.
+    public var inputs: [Int]
+    /// The body's outputs (value indices).
+    public var outputs: [Int]
+
+    /// A region.
+    public init(kind: Kind, owner: Int, parent: Int = -1, nodes: Range<Int>, inputs: [Int] = [], outputs: [Int]) {
+        self.kind = kind; self.owner = owner; self.parent = parent; self.nodes = nodes; self.inputs = inputs; self.outputs = outputs
+    }
+
+    /// The region kind of an owner's subgraph attribute (nil for attributes that are not bodies).
+    public static func kind(op: String, attribute: String) -> Kind? {
+        switch (op, attribute) {
+        case ("If", "then_branch"): return .thenBranch
+        case ("If", "else_branch"): return .elseBranch
+        case ("Loop", "body"): return .loopBody
+        case ("Scan", "body"): return .scanBody
+        default: return nil
+        }
     }
 }

@@ -113,6 +113,11 @@ public struct Estimate: Sendable, Hashable, CustomStringConvertible {
                  confidence: EstimateConfidence.weaker(a.confidence, b.confidence))
     }
 
+    /// The figure of `k` runs: value and bounds multiplied (a Loop body's latency × trips).
+    public func scaled(by k: Double) -> Estimate {
+        Estimate(value: value * k, low: low * k, high: high * k, confidence: confidence)
+    }
+
     /// `value [low, high] (confidence)`.
     public var description: String { "\(value) [\(low), \(high)] (\(confidence.rawValue))" }
 }

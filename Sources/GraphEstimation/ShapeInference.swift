@@ -10,6 +10,14 @@ import GraphIR
 ///
 /// When an op's rule cannot apply (unknown op, unknown input shape), declared output shapes
 /// (value_info) are used if static; otherwise the output stays unknown and an issue is recorded.
+///
+/// Control flow (see `ControlRegion`): a body's inputs are bound when the pass reaches its
+/// first node (Loop: iteration count, condition, the carried values' shapes; Scan: the states'
+/// shapes and each scan input's shape without its scan axis), so shapes flow into bodies;
+/// the owner's outputs then take the body outputs' shapes (If: the branch the condition
+/// selects, Loop/Scan: carried values as is, scan outputs stacked along the trip count or
+/// sequence length). A binding named after a scalar graph input gives it a value
+/// (`sr=16000`), so conditions and trip counts computed from it become known.
 
 /// Result of shape inference: per value index.
 public struct ShapeTable: Sendable {
@@ -29,6 +37,19 @@ public struct ShapeTable: Sendable {
     public var elementCounts: [Int] = []
     /// Problems by node index, in node order.
     public var issues: [(node: Int, message: String)]
+    /// What shape inference learnt about each If/Loop/Scan, by node index.
+    public var controlFlow: [Int: ControlFlowFacts] = [:]
+}
+
+/// What an If/Loop/Scan will do at run time, as far as constants and shapes tell.
+public struct ControlFlowFacts: Sendable, Hashable {
+    /// If: the condition's value when known.
+    public var condition: Bool?
+    /// Loop: iterations (constant `M`, or a binding; with a loop condition as well, `M` is an
+    /// upper bound, since the body may stop early); Scan: the sequence length; nil when unknown.
+    public var trips: Int?
+    /// Where `trips` came from (`M`, a binding, the scan axis), for notes.
+    public var tripSource = ""
 }
 
 /// Shape inference entry point and rules.
@@ -72,8 +93,22 @@ public enum ShapeInference {
             }
             t.shapes[i] = resolve(dims)
         }
+        // a binding named after a scalar input is that input's value (not a constant: nothing folds on it)
+        if !bindings.isEmpty {
+            for i in g.inputs where !g.values[i].isConstant {
+                if let s = t.shapes[i], ShapeInference.volume(s) == 1, let v = bindings[g.values[i].name] { t.values[i] = [Double(v)] }
+            }
+        }
+        var regionsAt: [Int: [Int]] = [:], ownerRegions: [Int: [Int]] = [:]
+        for (r, reg) in g.regions.enumerated() {
+            regionsAt[reg.nodes.lowerBound, default: []].append(r)
+            ownerRegions[reg.owner, default: []].append(r)
+        }
         for ni in g.nodes.indices {
             let node = g.nodes[ni]
+            if !regionsAt.isEmpty, let starting = regionsAt[ni] {
+                for r in starting { bindBodyInputs(g.regions[r], g, &t) }
+            }
             // most nodes have no constant-valued input: share one all-nil list instead of allocating
             let hasValues = node.inputs.contains { $0 >= 0 && t.values[$0] != nil }
             let vals = hasValues ? node.inputs.map { $0 >= 0 ? t.values[$0] : nil } : noValues(node.inputs.count)
@@ -88,7 +123,11 @@ public enum ShapeInference {
                 // the view shares `t.shapes`; it must be gone before `t.shapes` is written below, or
                 // the write would copy the whole table
                 let ins = ShapesView(ids: node.inputs, shapes: t.shapes)
-                r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.first.map { $0 >= 0 ? t.elementBits[$0] : 0 } ?? 0)
+                if node.traits.isControlFlow, let regs = ownerRegions[ni] {
+                    r = inferControlFlow(node, ni, regs.map { g.regions[$0] }, ins: ins, vals: vals, bindings: bindings, g, &t)
+                } else {
+                    r = inferNode(node, ins: ins, vals: vals, bits: node.inputs.first.map { $0 >= 0 ? t.elementBits[$0] : 0 } ?? 0)
+                }
             }
             for (k, o) in node.outputs.enumerated() where o >= 0 {
                 var shape = k < r.shapes.count ? r.shapes[k] : nil
@@ -114,6 +153,124 @@ public enum ShapeInference {
         }
         t.elementCounts = t.shapes.map { $0.map(volume) ?? -1 }
         return t
+    }
+
+    /// Binds a body's formal inputs from its owner's inputs (shapes and types; values stay unknown,
+    /// since they change from one iteration to the next).
+    static func bindBodyInputs(_ reg: ControlRegion, _ g: OpGraph, _ t: inout ShapeTable) {
+        guard reg.owner >= 0 && reg.owner < g.nodes.count else { return }
+        let owner = g.nodes[reg.owner]
+        let count = t.shapes.count
+        func bind(_ formal: Int, shape: [Int]?, from src: Int) {
+            guard formal >= 0 && formal < count else { return }
+            t.shapes[formal] = shape
+            if src >= 0, t.elementBits[src] != 0 { t.elementBits[formal] = t.elementBits[src]; t.isFloat[formal] = t.isFloat[src] }
+        }
+        switch reg.kind {
+        case .thenBranch, .elseBranch: break
+        case .loopBody:
+            for (k, v) in reg.inputs.enumerated() where v >= 0 && v < count {
+                switch k {
+                case 0: t.shapes[v] = []; t.elementBits[v] = 64; t.isFloat[v] = false       // iteration number
+                case 1: t.shapes[v] = []; t.elementBits[v] = 8; t.isFloat[v] = false        // condition
+                default:
+                    let src = owner.input(k)
+                    bind(v, shape: src >= 0 && src < count ? t.shapes[src] : nil, from: src < count ? src : -1)
+                }
+            }
+        case .scanBody:
+            let m = owner.int("num_scan_inputs") ?? 0
+            let states = max(reg.inputs.count - m, 0)
+            let axes = owner.ints("scan_input_axes") ?? []
+            for (k, v) in reg.inputs.enumerated() where v >= 0 {
+                let src = owner.input(k)
+                guard src >= 0 && src < count, var s = t.shapes[src] else { bind(v, shape: nil, from: -1); continue }
+                if k >= states {
+                    let a = axis(axes[safe: k - states, 0], s.count)
+                    if a >= 0 && a < s.count { s.remove(at: a) } else { bind(v, shape: nil, from: src); continue }
+                }
+                bind(v, shape: s, from: src)
+            }
+        }
+    }
+
+    /// Output shapes (and, for an If with a known condition, values) of a control-flow node from
+    /// its bodies; records the trip count or condition in `t.controlFlow`.
+    static func inferControlFlow(_ n: OpNode, _ ni: Int, _ regs: [ControlRegion], ins: ShapesView, vals: [[Double]?],
+                                 bindings: [String: Int], _ g: OpGraph, _ t: inout ShapeTable) -> NodeResult {
+        var r = NodeResult()
+        var facts = ControlFlowFacts()
+        // a body output index, or -1 (also for indices outside the value table: hand-built regions)
+        func out(_ reg: ControlRegion?, _ k: Int) -> Int {
+            guard let reg, k < reg.outputs.count, reg.outputs[k] < t.shapes.count else { return -1 }
+            return reg.outputs[k]
+        }
+        func bitsOf(_ v: Int) -> (Int, Bool)? { v >= 0 && t.elementBits[v] != 0 ? (t.elementBits[v], t.isFloat[v]) : nil }
+        switch n.opType {
+        case "If":
+            let thenR = regs.first { $0.kind == .thenBranch }, elseR = regs.first { $0.kind == .elseBranch }
+            if let c = vals.first ?? nil, let first = c.first { facts.condition = first != 0 }
+            for k in n.outputs.indices {
+                let a = out(thenR, k), b = out(elseR, k)
+                let chosen: Int
+                switch facts.condition {
+                case true?: chosen = a
+                case false?: chosen = b
+                case nil:
+                    let sa = a >= 0 ? t.shapes[a] : nil, sb = b >= 0 ? t.shapes[b] : nil
+                    chosen = sa != nil ? a : b
+                    if let sa, let sb, sa != sb {
+                        r.issue = r.issue ?? "condition unknown and the branches' output \(k) shapes differ (\(sa) vs \(sb)); the then_branch shape is used"
+                    }
+                }
+                r.shapes.append(chosen >= 0 ? t.shapes[chosen] : nil)
+                r.values.append(facts.condition != nil && chosen >= 0 ? t.values[chosen] : nil)
+                r.bits.append(bitsOf(chosen) ?? bitsOf(a) ?? bitsOf(b))
+            }
+        case "Loop":
+            let body = regs.first { $0.kind == .loopBody }
+            if n.input(0) >= 0, let m = vals.first ?? nil, let v = m.first { facts.trips = max(toInt(v), 0); facts.tripSource = "M" }
+            else if let b = bindings[n.name], !n.name.isEmpty { facts.trips = b; facts.tripSource = "binding \(n.name)" }
+            else if n.input(0) >= 0, let b = bindings[g.values[n.input(0)].name] { facts.trips = b; facts.tripSource = "binding \(g.values[n.input(0)].name)" }
+            // a constant false condition runs no iteration
+            if n.input(1) >= 0, vals.count > 1, let c = vals[1]?.first, c == 0 { facts.trips = 0; facts.tripSource = "cond is false" }
+            let carried = max(n.inputs.count - 2, 0)
+            for k in n.outputs.indices {
+                let bo = out(body, 1 + k)
+                if k < carried {
+                    let src = n.input(2 + k)
+                    let s = (bo >= 0 ? t.shapes[bo] : nil) ?? (src >= 0 ? t.shapes[src] : nil)
+                    if let s, src >= 0, let s0 = t.shapes[src], s0 != s {
+                        r.issue = r.issue ?? "carried value \(k) changes shape in the body (\(s0) -> \(s)); the body is costed at the first iteration's shapes"
+                    }
+                    r.shapes.append(s); r.bits.append(bitsOf(bo) ?? bitsOf(src))
+                } else {
+                    let s = bo >= 0 ? t.shapes[bo] : nil
+                    r.shapes.append(s.map { [facts.trips ?? 1] + $0 }); r.bits.append(bitsOf(bo))
+                }
+            }
+        case "Scan":
+            let body = regs.first { $0.kind == .scanBody }
+            let m = n.int("num_scan_inputs") ?? 0
+            let states = max(n.inputs.count - m, 0)
+            if m > 0, states < ins.count, let s = ins[states] {
+                let a = axis((n.ints("scan_input_axes") ?? [])[safe: 0, 0], s.count)
+                if a >= 0 && a < s.count { facts.trips = s[a]; facts.tripSource = "scan input axis \(a)" }
+            }
+            let outAxes = n.ints("scan_output_axes") ?? []
+            for k in n.outputs.indices {
+                let bo = out(body, k)
+                let s = bo >= 0 ? t.shapes[bo] : nil
+                if k < states { r.shapes.append(s ?? ins[safe: k]); r.bits.append(bitsOf(bo) ?? bitsOf(n.input(k))); continue }
+                guard var st = s, let len = facts.trips else { r.shapes.append(nil); r.bits.append(bitsOf(bo)); continue }
+                let a = axis(outAxes[safe: k - states, 0], st.count + 1)
+                st.insert(len, at: min(max(a, 0), st.count))
+                r.shapes.append(st); r.bits.append(bitsOf(bo))
+            }
+        default: break
+        }
+        t.controlFlow[ni] = facts
+        return r
     }
 
     static let nilLists: [[[Double]?]] = (0...16).map { Array(repeating: nil, count: $0) }
@@ -306,7 +463,7 @@ public enum ShapeInference {
             r.shapes = [x]
             if let to = n.int("to") {
                 let info = onnxTypeInfo(to); r.bits = [info]
-                if let v = vals.first ?? nil { r.values = [info.1 ? v : v.map { $0.rounded(.towardZero) }] }
+                if let v = vals.first ?? nil { r.values = [info.1 ? v : (to == 9 ? v.map { $0 != 0 ? 1 : 0 } : v.map { $0.rounded(.towardZero) })] }
             } else if n.opType == "CastLike", ins.count > 1 { r.values = [vals.first ?? nil] }
         case "Gemm":
             guard let a = x, ins.count > 1, let b = ins[1], a.count == 2, b.count == 2 else { r.issue = "needs 2-D operand shapes"; break }
@@ -517,6 +674,7 @@ public enum ShapeInference {
             case "Floor": r.values = [v.map { $0.rounded(.down) }]
             case "Ceil": r.values = [v.map { $0.rounded(.up) }]
             case "Sqrt": r.values = [v.map { $0.squareRoot() }]
+            case "Not": r.values = [v.map { $0 == 0 ? 1 : 0 }]      // If conditions are often negated shape tests
             default: break
             }
         }
@@ -539,6 +697,11 @@ public enum ShapeInference {
             case "Equal": f = { $0 == $1 ? 1 : 0 }
             case "Less": f = { $0 < $1 ? 1 : 0 }
             case "Greater": f = { $0 > $1 ? 1 : 0 }
+            case "LessOrEqual": f = { $0 <= $1 ? 1 : 0 }
+            case "GreaterOrEqual": f = { $0 >= $1 ? 1 : 0 }
+            case "And": f = { $0 != 0 && $1 != 0 ? 1 : 0 }
+            case "Or": f = { $0 != 0 || $1 != 0 ? 1 : 0 }
+            case "Xor": f = { ($0 != 0) != ($1 != 0) ? 1 : 0 }
             case "Pow": f = { pow($0, $1) }
             case "Mod": f = { $1 == 0 ? 0 : $0.truncatingRemainder(dividingBy: $1) }
             default: f = nil

@@ -193,8 +193,14 @@ public enum RunReport {
     }
 
     static func richHTML(_ data: MimeBundle) -> String {
-        if let svg = data["image/svg+xml"]?.stringValue { return svg }
-        if let html = data["text/html"]?.stringValue { return html }
+        let svg = data["image/svg+xml"]?.stringValue
+        if let html = data["text/html"]?.stringValue {
+            // HTML that already embeds the drawing (a viewer) gives way to the static SVG; HTML
+            // beside a separate chart (tables plus a chart) keeps both.
+            if html.contains("<svg") { return svg ?? html }
+            return html + (svg ?? "")
+        }
+        if let svg { return svg }
         for mime in ["image/png", "image/jpeg", "image/gif"] {
             if let base64 = data[mime]?.stringValue {
                 return "<img src=\"data:\(mime);base64,\(escape(base64.filter { !$0.isWhitespace }))\">"

@@ -48,6 +48,8 @@ public final class KernelServer: @unchecked Sendable {
     private var openComms: [String: Comm] = [:]
     /// Header of the shell request being served: the parent of comm messages a target sends.
     private var currentParent: [UInt8]?
+    /// Shell requests that were queued when an execute failed with stop_on_error.
+    private var queuedAtFailure: [[[UInt8]]] = []
 
     private let stateLock = NSLock()
     private var shutdownRestart: Bool?
@@ -475,6 +477,10 @@ public final class KernelServer: @unchecked Sendable {
                 let (type, body) = Self.iopubMessage(for: .error(error), executionCount: count)
                 publish(msgType: type, parent: parent, contentBytes: body)
             }
+            // Take the requests queued so far *before* replying: they were sent before the client
+            // could know of the error, so they are the ones to abort. Anything sent after the
+            // client sees this reply is a fresh request and must run.
+            if stopOnError { queuedAtFailure = drainShellQueue() }
             reply(message, on: shell, content: Self.errorContent(
                 error, extra: ["execution_count": .int(Int64(count)), "user_expressions": .object([:])]))
             return stopOnError
@@ -530,16 +536,19 @@ public final class KernelServer: @unchecked Sendable {
         return nil
     }
 
-    /// After a failed execute with stop_on_error, answers every execute_request already
-    /// queued with status "aborted" (other queued requests are served normally).
+    /// Requests waiting on the shell socket right now, without blocking.
+    private func drainShellQueue() -> [[[UInt8]]] {
+        var queued: [[[UInt8]]] = []
+        while let frames = try? shell.receive(dontWait: true) { queued.append(frames) }
+        return queued
+    }
+
+    /// After a failed execute with stop_on_error, answers every execute_request that was
+    /// queued when it failed with status "aborted" (other queued requests are served normally).
     private func abortQueuedExecutes() {
-        while true {
-            let frames: [[UInt8]]
-            do {
-                frames = try shell.receive(dontWait: true)
-            } catch {
-                return
-            }
+        let queued = queuedAtFailure
+        queuedAtFailure = []
+        for frames in queued {
             guard let message = decode(frames, channel: "shell") else { continue }
             if message.msgType == "execute_request" {
                 status("busy", parent: message)

@@ -15,19 +15,27 @@ struct Graphsmith: ParsableCommand {
         subcommands: [KernelCommand.self, InstallCommand.self, RunCommand.self])
 }
 
-/// `graphsmith kernel -f CONNECTION_FILE`: what Jupyter runs (see kernel.json's argv).
+/// `graphsmith kernel -f CONNECTION_FILE` (or `graphsmith kernel CONNECTION_FILE`): what Jupyter runs (see kernel.json's argv).
 struct KernelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel", abstract: "Serve a Jupyter kernel on the sockets named in a connection file.")
 
     @ArgumentParser.Option(name: [.customShort("f"), .customLong("connection-file")],
             help: "The connection file written by the Jupyter frontend.")
-    var connectionFile: String
+    var connectionFile: String?
+
+    @ArgumentParser.Argument(help: "The connection file, given without -f (`graphsmith kernel FILE`).")
+    var positionalFile: String?
+
+    func validate() throws {
+        if connectionFile == nil && positionalFile == nil { throw ValidationError("give the connection file: graphsmith kernel -f FILE") }
+        if connectionFile != nil && positionalFile != nil { throw ValidationError("give the connection file once, with -f or without") }
+    }
 
     func run() throws {
         let info: ConnectionInfo
         do {
-            info = try ConnectionInfo.load(path: connectionFile)
+            info = try ConnectionInfo.load(path: connectionFile ?? positionalFile ?? "")
         } catch {
             throw ValidationError("\(error)")
         }

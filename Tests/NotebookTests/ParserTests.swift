@@ -91,6 +91,22 @@ final class ParserTests: XCTestCase {
         }
     }
 
+    func testHugeResultsAreErrorsNotCrashes() {
+        let r = CellRunner()
+        XCTAssertEqual(r.run("print 'a' * 1000000000000").error?.name, "ValueError")
+        XCTAssertEqual(r.run("print [1] * 100000000000").error?.name, "ValueError")
+        XCTAssertEqual(r.run("print 2 ** 1000").error?.name, "ValueError")
+        XCTAssertEqual(r.run("print range(100000000000)").error?.name, "ValueError")
+        XCTAssertEqual(r.run("print 9223372036854775807 + 1").error?.name, "ValueError")
+        XCTAssertEqual(r.run("print 99999999999999999999999").error?.name, "ValueError")
+        XCTAssertEqual(r.run("print -9223372036854775807 - 2").error?.name, "ValueError")
+        XCTAssertNil(r.run("m = -9223372036854775807 - 1").error)
+        for expr in ["-m", "abs(m)", "m // -1"] { XCTAssertEqual(r.run("print \(expr)").error?.name, "ValueError", expr) }
+        XCTAssertNil(r.run("print m % -1").error)
+        XCTAssertNil(r.run("print 'ab' * 3").error)
+        XCTAssertEqual(r.results, ["ababab"])
+    }
+
     func testSyntaxErrorAnywhereRunsNothing() {
         let r = CellRunner()
         XCTAssertNotNil(r.run("echo first\nprint (").error)

@@ -51,3 +51,23 @@ def test_install_user_is_found_by_jupyter(graphsmith_bin, tmp_path):
     listed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "jupyter"),
                              "kernelspec", "list", "--json"], capture_output=True, text=True, env=env, timeout=60)
     assert "graphsmith" in json.loads(listed.stdout)["kernelspecs"]
+
+
+def test_kernel_takes_the_connection_file_positionally(graphsmith_bin, tmp_path):
+    from jupyter_client import BlockingKernelClient
+    from jupyter_client.connect import write_connection_file
+    path, _ = write_connection_file(str(tmp_path / "conn.json"), ip="127.0.0.1", key=b"secret")
+    proc = subprocess.Popen([str(graphsmith_bin), "kernel", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = BlockingKernelClient(connection_file=path)
+        client.load_connection_file()
+        client.start_channels()
+        client.wait_for_ready(timeout=30)
+        msg_id = client.kernel_info()
+        reply = client.get_shell_msg(timeout=10)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["language_info"]["name"] == "graphsmith"
+        client.stop_channels()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

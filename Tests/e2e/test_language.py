@@ -81,3 +81,18 @@ def test_inspect_and_is_complete(kc):
     for code, status in [("echo \"abc", "incomplete"), ("x = [1,", "incomplete"), ("print )", "invalid"), ("summary", "complete")]:
         kc.is_complete(code)
         assert kc.get_shell_msg(timeout=10)["content"]["status"] == status, code
+
+
+def test_run_report_holds_every_output_of_every_cell(graphsmith_bin, tmp_path):
+    """`graphsmith run --format html --out DIR`: each cell's rich outputs (tables, SVG, charts) in one report."""
+    import subprocess
+    script = tmp_path / "tour.gsm"
+    script.write_text("load models/tiny_bert.onnx\nsummary\n# %%\nshow\n# %%\nestimate hw=h100-sxm5 batch=2 seq=16\n"
+                      "# %%\nllm gpt2\n# %%\ninfo nosuchnode\n")
+    result = subprocess.run([str(graphsmith_bin), "run", str(script), "--format", "html", "--out", str(tmp_path / "report")],
+                            cwd=REPO / "notebooks", capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1  # the last cell fails on purpose
+    html = (tmp_path / "report" / "tour.html").read_text()  # named after the script
+    assert html.count("<svg") >= 2          # the drawing and the llm chart
+    assert "Op histogram" in html and "Costliest nodes" in html and "124,439,808" in html
+    assert "LookupError" in html

@@ -114,7 +114,11 @@ if FileManager.default.fileExists(atPath: corpus.appendingPathComponent("referen
     print("| model | ours (onnx-tool conv.) | onnx-tool | err | ours (dense) | dense ref | err | our load+estimate |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows {
-        print("| \(r.model) | \(r.ours.onnxTool) | \(r.reference.onnxTool.map(String.init) ?? "n/a") | \(f(CrossCheckRow.relErr(r.ours.onnxTool, r.reference.onnxTool))) | \(r.ours.dense) | \(r.reference.dense.map(String.init) ?? "n/a") | \(f(CrossCheckRow.relErr(r.ours.dense, r.reference.dense))) | \(ms(r.seconds)) |")
+        let denseCell = r.denseTopLevel.map { "\(r.ours.dense) (top level: \($0))" } ?? "\(r.ours.dense)"
+        let denseErr: String
+        if let top = r.denseTopLevel, let ref = r.reference.dense { denseErr = top == ref ? "0 (top level)" : "\(top - ref) (top level)" }
+        else { denseErr = f(CrossCheckRow.relErr(r.ours.dense, r.reference.dense)) }
+        print("| \(r.model) | \(r.ours.onnxTool) | \(r.reference.onnxTool.map(String.init) ?? "n/a") | \(f(CrossCheckRow.relErr(r.ours.onnxTool, r.reference.onnxTool))) | \(denseCell) | \(r.reference.dense.map(String.init) ?? "n/a") | \(denseErr) | \(ms(r.seconds)) |")
     }
     for r in rows where !r.issues.isEmpty { print("  \(r.model): \(r.issues.count) issue(s), e.g. \(r.issues[0])") }
 } else {

@@ -12,6 +12,7 @@ enum EstimationCommands {
     static let family = "Estimation"
 
     static let hardwareOption = Parameter("hw", .hardware, "hardware target id (see `hardware`)")
+    static let shapeOption = Parameter("shape", .list(.string), "full shapes of graph inputs, e.g. shape=x:1x3x320x320 (or a list)")
     static let dtypeOption = Parameter("dtype", .choice(Precision.allCases.map(\.rawValue)), "compute precision and float tensor size",
                                        default: "the graph's own types")
 
@@ -61,6 +62,7 @@ enum EstimationCommands {
             options: [hardwareOption, dtypeOption,
                       Parameter("batch", .int, "binds the `batch` dimension (and any dim named N, batch_size)"),
                       Parameter("convention", .choice(Convention.allCases.map(\.rawValue)), "FLOP counting convention", default: "graphsmith"),
+                      shapeOption,
                       Parameter("top", .int, "how many of the costliest nodes to list", default: "10"),
                       Parameter("depth", .int, "hierarchy depth of the namespace rollup", default: "2")],
             extraOptions: .int, extraOptionsHelp: "binds a symbolic dimension, e.g. seq=512",
@@ -96,7 +98,7 @@ enum EstimationCommands {
             summary: "Roofline chart of every node on a hardware target",
             usage: "roofline hw=ID [dtype=T] [batch=N] [DIM=N...]",
             options: [Parameter("hw", .hardware, "hardware target id (see `hardware`)", required: true), dtypeOption,
-                      Parameter("batch", .int, "binds the `batch` dimension")],
+                      Parameter("batch", .int, "binds the `batch` dimension"), shapeOption],
             extraOptions: .int, extraOptionsHelp: "binds a symbolic dimension, e.g. seq=512",
             examples: ["roofline hw=a100-sxm4-80gb batch=8 seq=128"]
         ) { session, inv, out in
@@ -151,7 +153,7 @@ enum EstimationCommands {
         CommandSpec(
             name: "llm", family: family,
             summary: "LLM parameters, training/inference memory and FLOPs, and fit on a GPU",
-            usage: "llm [PRESET] [layers= hidden= heads= kv_heads= ffn= mlp= vocab= seq= batch= dtype= optimizer= recompute=] [--training]",
+            usage: "llm [PRESET] [KEY=VALUE...] [hw=ID] [--training] [--flash]",
             positionals: [Parameter("preset", .choice(LLMPresets.names), "a known model to start from")],
             options: llmOptions,
             flags: [Flag("training", "training memory: gradients, optimizer state, activations"),
@@ -180,6 +182,13 @@ enum EstimationCommands {
         Parameter("hw", .hardware, "GPU to fit on and time inference"),
     ]
 
+    /// The largest dimension a user may bind: element counts of whole graphs stay far from overflow.
+    static let maxDimension = 1 << 24
+
+    /// Upper bounds for LLM config fields, so parameter and memory arithmetic cannot overflow.
+    static let llmLimits: [String: Int] = ["layers": 10_000, "hidden": 1 << 20, "heads": 1 << 16, "kv_heads": 1 << 16,
+                                           "ffn": 1 << 23, "vocab": 1 << 24, "seq": 1 << 24, "batch": 1 << 20, "generated": 1 << 24]
+
     // MARK: estimate
 
     static func estimateOptions(_ session: inout Session, _ inv: Invocation) throws -> EstimateOptions {
@@ -194,12 +203,23 @@ enum EstimationCommands {
         if let c = inv.string("convention") { options.convention = Convention(parsing: c) ?? .graphsmith }
         if let top = inv.int("top") { options.topK = max(1, top) }
         if let b = inv.int("batch") {
-            guard b > 0 else { throw inv.error(.value, "batch must be positive", at: "batch") }
+            guard b > 0, b <= maxDimension else {
+                throw inv.error(.value, "batch must be between 1 and \(Format.grouped(maxDimension))", at: "batch")
+            }
             options.bindings["batch"] = b
         }
+        for item in inv.list("shape") ?? [] {
+            let text = item.displayString
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            let dims = parts.count == 2 ? parts[1].split(separator: "x").map { Int($0) } : []
+            guard parts.count == 2, !parts[0].isEmpty, !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= maxDimension }) else {
+                throw inv.error(.value, "shape must look like NAME:1x3x224x224, not '\(text)'", at: "shape")
+            }
+            options.inputShapes[parts[0]] = dims.compactMap { $0 }
+        }
         for (key, arg) in inv.extra {
-            guard case .int(let v) = arg.value, v > 0 else {
-                throw CellError(.value, "\(key) must be a positive integer", at: arg.location)
+            guard case .int(let v) = arg.value, v > 0, v <= maxDimension else {
+                throw CellError(.value, "\(key) must be a positive integer up to \(Format.grouped(maxDimension))", at: arg.location)
             }
             options.bindings[key] = v
         }
@@ -318,8 +338,19 @@ enum EstimationCommands {
             guard let t = try session.hardwareTarget(hw) else { throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw") }
             hardware = t
         }
-        let total = axes.reduce(1) { $0 * max($1.values.count, 1) }
-        guard total <= 1_000_000 else { throw inv.error(.value, "the grid has \(total) points; keep it under 1,000,000") }
+        var total = 1
+        for axis in axes {
+            let (product, overflow) = total.multipliedReportingOverflow(by: max(axis.values.count, 1))
+            guard !overflow, product <= 1_000_000 else {
+                throw inv.error(.value, "the grid has more than 1,000,000 points; use fewer or shorter axes")
+            }
+            total = product
+        }
+        for axis in axes where !["hardware", "hw", "device", "dtype", "precision", "recompute", "optimizer"].contains(axis.key) {
+            for v in axis.values where (v.intValue ?? 0) > maxDimension {
+                throw inv.error(.value, "\(axis.key)=\(v) is larger than \(Format.grouped(maxDimension))")
+            }
+        }
         let progress = out.startProgress("sweep of \(total) points", total: total)
         let lock = NSLock()
         let context = out.context
@@ -426,6 +457,11 @@ enum EstimationCommands {
     // MARK: llm
 
     static func runLLM(_ session: inout Session, _ inv: Invocation, _ out: CommandOutput) throws {
+        for (key, limit) in llmLimits {
+            if let v = inv.int(key), v < 0 || v > limit {
+                throw inv.error(.value, "\(key) must be between 0 and \(Format.grouped(limit))", at: key)
+            }
+        }
         var config: LLMConfig
         if let preset = inv.string("preset") {
             guard let c = LLMPresets.config(preset) else { throw inv.error(.lookup, "unknown preset '\(preset)'", at: "preset") }

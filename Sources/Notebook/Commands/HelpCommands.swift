@@ -31,13 +31,19 @@ enum HelpCommands {
         for c in table.commands where !families.contains(c.family) { families.append(c.family) }
         var text: [String] = ["Graphsmith commands (help CMD for details):"]
         var html = "<div class=\"gs-help\"><p><b>Graphsmith commands</b> — <code>help CMD</code> for details.</p>"
-        let width = (table.commands.map { $0.usage.count }.max() ?? 10) + 2
+        // Usages up to 44 characters line up; longer ones put their summary on the next line.
+        let width = min(table.commands.map { $0.usage.count }.max() ?? 10, 44) + 2
         for family in families {
             text.append("")
             text.append(family)
             html += "<h4 style=\"margin:6px 0 2px\">\(HTML.escape(family))</h4><table class=\"gs-table\"><tbody>"
             for c in table.commands where c.family == family {
-                text.append("  " + c.usage.padding(toLength: width, withPad: " ", startingAt: 0) + c.summary)
+                if c.usage.count > width - 2 {
+                    text.append("  " + c.usage)
+                    text.append("  " + String(repeating: " ", count: width) + c.summary)
+                } else {
+                    text.append("  " + c.usage.padding(toLength: width, withPad: " ", startingAt: 0) + c.summary)
+                }
                 html += "<tr><td style=\"text-align:left\"><code>\(HTML.escape(c.usage))</code></td>"
                     + "<td style=\"text-align:left\">\(HTML.escape(c.summary))</td></tr>"
             }

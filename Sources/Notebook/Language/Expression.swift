@@ -396,7 +396,9 @@ struct ExprEvaluator {
         case .unary(let op, let operand, let loc):
             let v = try evaluate(operand)
             switch (op, v) {
-            case ("-", .int(let i)): return .int(-i)
+            case ("-", .int(let i)):
+                guard i != Int.min else { throw CellError(.value, "integer overflow", at: loc) }
+                return .int(-i)
             case ("-", .float(let d)): return .float(-d)
             case ("+", .int), ("+", .float): return v
             default: throw CellError(.type, "bad operand type for unary \(op): '\(v.typeName)'", at: loc)
@@ -422,9 +424,11 @@ struct ExprEvaluator {
                 return .float(Double(x) / Double(y))
             case "//":
                 guard y != 0 else { throw CellError(.zeroDivision, "integer division by zero", at: loc) }
+                guard !(x == Int.min && y == -1) else { throw CellError(.value, "integer overflow", at: loc) }
                 return .int(floorDiv(x, y))
             case "%":
                 guard y != 0 else { throw CellError(.zeroDivision, "modulo by zero", at: loc) }
+                if y == -1 { return .int(0) }
                 return .int(x - floorDiv(x, y) * y)
             case "**":
                 if y < 0 { return .float(pow(Double(x), Double(y))) }
@@ -440,10 +444,12 @@ struct ExprEvaluator {
         case (.string(let x), .string(let y)) where op == "+":
             return .string(x + y)
         case (.string(let x), .int(let n)) where op == "*":
+            try checkRepetition(x.utf8.count, n, at: loc)
             return .string(String(repeating: x, count: max(0, n)))
         case (.list(let x), .list(let y)) where op == "+":
             return .list(x + y)
         case (.list(let x), .int(let n)) where op == "*":
+            try checkRepetition(x.count * 16, n, at: loc)
             return .list(Array(repeating: x, count: max(0, n)).flatMap { $0 })
         default:
             if let x = a.numericValue, let y = b.numericValue, !isBoolOrNone(a), !isBoolOrNone(b) {
@@ -466,6 +472,14 @@ struct ExprEvaluator {
             }
         }
         throw CellError(.type, "unsupported operand types for \(op): '\(a.typeName)' and '\(b.typeName)'", at: loc)
+    }
+
+    /// Keeps `"x" * n` and `[..] * n` from asking for more memory than a session should hold.
+    private func checkRepetition(_ unitSize: Int, _ count: Int, at loc: SourceLocation) throws {
+        let (total, overflow) = max(unitSize, 1).multipliedReportingOverflow(by: max(count, 0))
+        if overflow || total > 256_000_000 {
+            throw CellError(.value, "the result would be too large (over 256 MB)", at: loc)
+        }
     }
 
     private func isBoolOrNone(_ v: CellValue) -> Bool {
@@ -563,7 +577,9 @@ struct ExprEvaluator {
         case "abs":
             guard args.count == 1 else { throw CellError(.type, "abs() takes one number", at: loc) }
             switch args[0] {
-            case .int(let i): return .int(abs(i))
+            case .int(let i):
+                guard i != Int.min else { throw CellError(.value, "integer overflow", at: loc) }
+                return .int(abs(i))
             case .float(let d): return .float(abs(d))
             default: throw CellError(.type, "abs() needs a number, not '\(args[0].typeName)'", at: loc)
             }

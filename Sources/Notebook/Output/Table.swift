@@ -57,7 +57,8 @@ public struct Table: Sendable {
         }
         var lines: [String] = []
         if let title { lines.append(title) }
-        lines.append(columns.enumerated().map { pad($1.title, widths[$0], right: $1.numeric) }.joined(separator: "  "))
+        lines.append(columns.enumerated().map { pad($1.title, widths[$0], right: $1.numeric) }.joined(separator: "  ")
+            .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
         lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
         for row in rows {
             lines.append(columns.indices.map { i in
