@@ -26,7 +26,8 @@ done
 step() { printf '\n==> %s\n' "$*"; }
 
 # 1. System packages (only what is missing; sudo only when not root).
-PACKAGES=(libzmq3-dev libssl-dev pkg-config graphviz librsvg2-bin libxml2-utils python3-venv python3-pip)
+# chromium: the end-to-end test of the HTML graph viewer drives it headless.
+PACKAGES=(libzmq3-dev libssl-dev pkg-config graphviz librsvg2-bin libxml2-utils python3-venv python3-pip chromium)
 if [ "$APT" = 1 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
