@@ -51,6 +51,8 @@ struct ONNXTypedData: LazyTensorBytes {
         var out: [UInt64] = []
         for occ in occurrences {
             let ctx = DecodeContext(storage: occ.storage, file: occ.storage.origin)
+            // Cursors do not retain their context: keep it alive for this whole iteration.
+            defer { withExtendedLifetime(ctx) {} }
             var c = ProtoCursor(ctx: ctx, start: occ.offset, end: occ.offset + occ.count, rootName: "TensorProto")
             let (_, wt) = try c.readTag()
             func one(_ c: inout ProtoCursor, _ wt: WireType) throws -> UInt64 {
@@ -102,25 +104,56 @@ struct ONNXTypedData: LazyTensorBytes {
     }
 }
 
+/// Numbers of modelled fields found with an explicit default value (all below 64), as a
+/// bit mask until the message is done.
+struct PresentDefaults {
+    var mask: UInt64 = 0
+    @inline(__always) mutating func insert(_ field: Int) { mask |= 1 << UInt64(field) }
+}
+
 /// The decoding pass over one model file.
 final class ONNXDecoder {
     let ctx: DecodeContext
     let file: String
     let baseDirectory: String?
     var externalFiles: [String: ByteStorage] = [:]
-    var nextNodeID = 0
-    var depth = 0
+    // The decoder runs on one thread and never holds overlapping accesses to these, so the
+    // dynamic exclusivity checks (a runtime call per access, per node) are switched off.
+    @exclusivity(unchecked) var nextNodeID = 0
+    @exclusivity(unchecked) var depth = 0
+    @exclusivity(unchecked) var names: NameInterner
     static let maxDepth = 48
 
     init(storage: ByteStorage, file: String, baseDirectory: String?) {
         ctx = DecodeContext(storage: storage, file: file)
         self.file = file
         self.baseDirectory = baseDirectory
+        names = NameInterner(fileSize: storage.count)
+    }
+
+    /// Shared `Set`s for the explicit-default field masks seen so far: most messages of a
+    /// kind have the same mask, so they share one set instead of each allocating its own.
+    @exclusivity(unchecked) var defaultSets: [(mask: UInt64, set: Set<Int>)] = []
+
+    func presentSet(_ d: PresentDefaults) -> Set<Int> {
+        if d.mask == 0 { return [] }
+        for e in defaultSets where e.mask == d.mask { return e.set }
+        var set = Set<Int>()
+        for f in 0..<64 where d.mask & (1 << UInt64(f)) != 0 { set.insert(f) }
+        if defaultSets.count < 32 { defaultSets.append((d.mask, set)) }
+        return set
+    }
+
+    /// A name-like string field (value names, op types, attribute names), interned.
+    @inline(__always)
+    func name(_ c: inout ProtoCursor) throws -> String {
+        let r = try c.readLengthDelimited()
+        return names.string(base: c.base, r)
     }
 
     /// Reads a string field, noting an explicitly present empty value in `defaults`.
     @inline(__always)
-    func string(_ c: inout ProtoCursor, _ field: Int, _ defaults: inout Set<Int>) throws -> String {
+    func string(_ c: inout ProtoCursor, _ field: Int, _ defaults: inout PresentDefaults) throws -> String {
         let r = try c.readLengthDelimited()
         if r.isEmpty { defaults.insert(field) }
         return c.string(r)
@@ -149,7 +182,7 @@ final class ONNXDecoder {
         var training: [ByteSlice] = []
         var functionRanges: [Range<Int>] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         var irVersionOffset = 0
         while !c.atEnd {
             let tagStart = c.pos
@@ -206,13 +239,13 @@ final class ONNXDecoder {
         return Model(graph: graph, irVersion: irVersion, opsetImports: opsets, producerName: producerName,
                      producerVersion: producerVersion, domain: domain, modelVersion: modelVersion, docString: doc,
                      metadataProps: MetadataProps(metadata), functions: functions, trainingInfo: training,
-                     unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+                     unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
     }
 
     func readOpset(_ cursor: ProtoCursor) throws -> OpsetImport {
         var c = cursor
         var o = OpsetImport(domain: "", version: 0)
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -222,7 +255,7 @@ final class ONNXDecoder {
             default: try c.skip(wt, field: field)
             }
         }
-        o.unknownFields = UnknownFields([], presentDefaults: defaults)
+        o.unknownFields = UnknownFields([], presentDefaults: presentSet(defaults))
         return o
     }
 
@@ -247,14 +280,18 @@ final class ONNXDecoder {
         var c = cursor
         try enter(c)
         defer { depth -= 1 }
+        let counts = cursor.countFields(1, 5, 11)
         var nodes: [Node] = []
+        nodes.reserveCapacity(counts.0)
         var name = "", doc = ""
         var initializers: [Tensor] = []
+        initializers.reserveCapacity(counts.1)
         var sparse: [SparseTensor] = []
         var inputs: [ValueInfo] = [], outputs: [ValueInfo] = [], valueInfo: [ValueInfo] = []
+        inputs.reserveCapacity(counts.2)
         var metadata: [MetadataEntry] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -303,7 +340,7 @@ final class ONNXDecoder {
         return Graph(name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
                      sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
                      metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
-                     unknownFields: UnknownFields(unknown, presentDefaults: defaults),
+                     unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)),
                      firstNodeID: nextNodeID)
     }
 
@@ -311,27 +348,38 @@ final class ONNXDecoder {
 
     func readNode(_ cursor: ProtoCursor) throws -> Node {
         var c = cursor
-        var node = Node(id: NodeID(nextNodeID), opType: "")
+        let id = NodeID(nextNodeID)
         nextNodeID += 1
+        // Fields are collected in locals and the node built once, lists at their exact size.
+        let counts = cursor.countFields(1, 2, 5)
+        var inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = []
+        inputs.reserveCapacity(counts.0)
+        outputs.reserveCapacity(counts.1)
+        if counts.2 > 0 { attributes.reserveCapacity(counts.2) }
+        var opType = "", domain = "", overload = "", nodeName = "", doc = ""
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         var metadata: [MetadataEntry] = []
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
             switch field {
-            case 1: try c.expect(wt, .lengthDelimited, "input", at: tagStart); node.inputs.append(c.string(try c.readLengthDelimited()))
-            case 2: try c.expect(wt, .lengthDelimited, "output", at: tagStart); node.outputs.append(c.string(try c.readLengthDelimited()))
-            case 3: try c.expect(wt, .lengthDelimited, "name", at: tagStart); node.name = try string(&c, 3, &defaults)
-            case 4: try c.expect(wt, .lengthDelimited, "op_type", at: tagStart); node.opType = c.string(try c.readLengthDelimited())
-            case 7: try c.expect(wt, .lengthDelimited, "domain", at: tagStart); node.domain = try string(&c, 7, &defaults)
-            case 8: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); node.overload = try string(&c, 8, &defaults)
+            case 1: try c.expect(wt, .lengthDelimited, "input", at: tagStart); inputs.append(try name(&c))
+            case 2: try c.expect(wt, .lengthDelimited, "output", at: tagStart); outputs.append(try name(&c))
+            case 3: try c.expect(wt, .lengthDelimited, "name", at: tagStart); nodeName = try string(&c, 3, &defaults)
+            case 4: try c.expect(wt, .lengthDelimited, "op_type", at: tagStart); opType = try name(&c)
+            case 7:
+                try c.expect(wt, .lengthDelimited, "domain", at: tagStart)
+                let r = try c.readLengthDelimited()
+                if r.isEmpty { defaults.insert(7) }
+                domain = names.string(base: c.base, r)
+            case 8: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); overload = try string(&c, 8, &defaults)
             case 5:
                 try c.expect(wt, .lengthDelimited, "attribute", at: tagStart)
-                c.push("attribute", node.attributes.count)
-                node.attributes.append(try readAttribute(c.sub(try c.readLengthDelimited())))
+                c.push("attribute", attributes.count)
+                attributes.append(try readAttribute(c.sub(try c.readLengthDelimited())))
                 c.pop()
-            case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); node.docString = try string(&c, 6, &defaults)
+            case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 6, &defaults)
             case 9:
                 try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
                 c.push("metadata_props", metadata.count)
@@ -341,9 +389,9 @@ final class ONNXDecoder {
                 try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
-        node.metadataProps = MetadataProps(metadata)
-        node.unknownFields = UnknownFields(unknown, presentDefaults: defaults)
-        return node
+        return Node(id: id, opType: opType, domain: domain, overload: overload, name: nodeName, inputs: inputs,
+                    outputs: outputs, attributes: attributes, docString: doc, metadataProps: MetadataProps(metadata),
+                    unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
     }
 
     // MARK: AttributeProto
@@ -359,12 +407,12 @@ final class ONNXDecoder {
         var floats: [Float] = [], ints: [Int64] = [], strings: [[UInt8]] = []
         var tensors: [Tensor] = [], graphs: [Graph] = [], sparses: [SparseTensor] = [], tps: [ValueType] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
             switch field {
-            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = c.string(try c.readLengthDelimited())
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try self.name(&c)
             case 21: try c.expect(wt, .lengthDelimited, "ref_attr_name", at: tagStart); ref = c.string(try c.readLengthDelimited())
             case 13: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 13, &defaults)
             case 20: try c.expect(wt, .varint, "type", at: tagStart); type = Int32(truncatingIfNeeded: try c.readVarint())
@@ -386,9 +434,12 @@ final class ONNXDecoder {
             case 7:
                 c.push("floats", floats.count)
                 if wt == .lengthDelimited {
-                    var p = c.sub(try c.readLengthDelimited())
+                    let r = try c.readLengthDelimited()
+                    floats.reserveCapacity(floats.count + r.count / 4)
+                    var p = c.sub(r)
                     while !p.atEnd { floats.append(Float(bitPattern: try p.readFixed32())) }
                 } else {
+                    if floats.isEmpty { floats.reserveCapacity(c.countFields(7, 0, 0, from: tagStart).0) }
                     try c.expect(wt, .fixed32, "floats", at: tagStart)
                     floats.append(Float(bitPattern: try c.readFixed32()))
                 }
@@ -399,6 +450,7 @@ final class ONNXDecoder {
                     var p = c.sub(try c.readLengthDelimited())
                     while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
                 } else {
+                    if ints.isEmpty { ints.reserveCapacity(c.countFields(8, 0, 0, from: tagStart).0) }
                     try c.expect(wt, .varint, "ints", at: tagStart)
                     ints.append(Int64(bitPattern: try c.readVarint()))
                 }
@@ -467,31 +519,32 @@ final class ONNXDecoder {
         default:
             throw c.error("attribute '\(name)' has unknown or missing type \(code)", at: cursor.pos)
         }
-        return Attribute(name, value, refAttrName: ref, docString: doc, unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+        return Attribute(name, value, refAttrName: ref, docString: doc, unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
     }
 
     // MARK: ValueInfoProto / TypeProto
 
     func readValueInfo(_ cursor: ProtoCursor) throws -> ValueInfo {
         var c = cursor
-        var v = ValueInfo(name: "")
+        var name = "", denotation = "", doc = ""
+        var type: ValueType?
         var metadata: [MetadataEntry] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
             switch field {
-            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); v.name = c.string(try c.readLengthDelimited())
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try self.name(&c)
             case 2:
                 try c.expect(wt, .lengthDelimited, "type", at: tagStart)
                 c.push("type")
                 let (t, den) = try readType(c.sub(try c.readLengthDelimited()))
                 c.pop()
-                v.type = t
-                v.typeDenotation = den
+                type = t
+                denotation = den
                 if t == nil && den.isEmpty { defaults.insert(2) }
-            case 3: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); v.docString = try string(&c, 3, &defaults)
+            case 3: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 3, &defaults)
             case 4:
                 try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
                 c.push("metadata_props", metadata.count)
@@ -500,9 +553,9 @@ final class ONNXDecoder {
             default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
-        v.metadataProps = MetadataProps(metadata)
-        v.unknownFields = UnknownFields(unknown, presentDefaults: defaults)
-        return v
+        return ValueInfo(name: name, type: type, typeDenotation: denotation, docString: doc,
+                         metadataProps: MetadataProps(metadata),
+                         unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
     }
 
     func elementType(_ raw: UInt64, _ c: ProtoCursor, at: Int) throws -> ElementType {
@@ -592,7 +645,8 @@ final class ONNXDecoder {
     func readShape(_ cursor: ProtoCursor) throws -> TensorShape {
         var c = cursor
         var dims: [Dim] = []
-        var dens: [String] = []
+        dims.reserveCapacity(cursor.countFields(1, 0, 0).0)
+        var dens: [String] = []  // built only once some dimension has a denotation
         var anyDenotation = false
         while !c.atEnd {
             let tagStart = c.pos
@@ -607,13 +661,19 @@ final class ONNXDecoder {
                 let (f2, w2) = try p.readTag()
                 switch f2 {
                 case 1: try p.expect(w2, .varint, "dim_value", at: ts); d = .known(Int64(bitPattern: try p.readVarint()))
-                case 2: try p.expect(w2, .lengthDelimited, "dim_param", at: ts); d = .symbolic(p.string(try p.readLengthDelimited()))
-                case 3: try p.expect(w2, .lengthDelimited, "denotation", at: ts); den = p.string(try p.readLengthDelimited()); anyDenotation = true
+                case 2: try p.expect(w2, .lengthDelimited, "dim_param", at: ts); d = .symbolic(try name(&p))
+                case 3:
+                    try p.expect(w2, .lengthDelimited, "denotation", at: ts)
+                    den = p.string(try p.readLengthDelimited())
+                    if !anyDenotation {
+                        anyDenotation = true
+                        dens = [String](repeating: "", count: dims.count)
+                    }
                 default: try p.skip(w2, field: f2)
                 }
             }
             dims.append(d)
-            dens.append(den)
+            if anyDenotation { dens.append(den) }
         }
         return TensorShape(dims, denotations: anyDenotation ? dens : [])
     }
@@ -623,6 +683,8 @@ final class ONNXDecoder {
     func readTensor(_ cursor: ProtoCursor) throws -> Tensor {
         var c = cursor
         var dims: [Int64] = []
+        let dimCount = cursor.countFields(1, 0, 0).0
+        if dimCount > 0 { dims.reserveCapacity(dimCount) }
         var dataType: Int64 = 0
         var dataTypeOffset = cursor.pos
         var segment: (Int64, Int64)?
@@ -637,7 +699,7 @@ final class ONNXDecoder {
         var location: Int64 = 0
         var metadata: [MetadataEntry] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -682,7 +744,11 @@ final class ONNXDecoder {
                 }
                 typed.append(c.slice(tagStart..<c.pos))
             case 6: try c.expect(wt, .lengthDelimited, "string_data", at: tagStart); strings.append(c.bytes(try c.readLengthDelimited()))
-            case 8: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try string(&c, 8, &defaults)
+            case 8:
+                try c.expect(wt, .lengthDelimited, "name", at: tagStart)
+                let r = try c.readLengthDelimited()
+                if r.isEmpty { defaults.insert(8) }
+                name = names.string(base: c.base, r)
             case 12: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 12, &defaults)
             case 9:
                 try c.expect(wt, .lengthDelimited, "raw_data", at: tagStart)
@@ -712,7 +778,7 @@ final class ONNXDecoder {
             throw c.error("tensor '\(name)' has a negative dimension \(dims)", at: cursor.pos)
         }
         var t = Tensor(name: name, elementType: etype, dims: dims, data: .none, docString: doc,
-                       metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+                       metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
         t.segment = segment.map { (begin: $0.0, end: $0.1) }
         if location == 1 {
             c.push("external_data")
@@ -834,7 +900,7 @@ final class ONNXDecoder {
         var valueInfo: [ValueInfo] = []
         var metadata: [MetadataEntry] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -875,6 +941,6 @@ final class ONNXDecoder {
                          firstNodeID: nextNodeID)
         return Function(name: name, domain: domain, overload: overload, attributeNames: attrNames,
                         attributeDefaults: attrDefaults, body: body, opsetImports: opsets, docString: doc,
-                        metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+                        metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
     }
 }

@@ -20,7 +20,8 @@ final class DecodeContext {
     let storage: ByteStorage
     let base: UnsafePointer<UInt8>
     let file: String
-    var path: [PathStep] = []
+    /// Single-threaded push/pop around every nested message: exclusivity checks off.
+    @exclusivity(unchecked) var path: [PathStep] = []
     /// Stand-in base for empty storage: never read, since every read is bounds-checked.
     static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
 
@@ -43,7 +44,9 @@ final class DecodeContext {
 
 /// A cursor over [start, end) of the context's storage.
 struct ProtoCursor {
-    let ctx: DecodeContext
+    /// Not retained: cursors are created and copied for every nested message, and whoever
+    /// makes the root cursor (the decoder) keeps the context alive for their whole life.
+    unowned(unsafe) let ctx: DecodeContext
     /// The context's base pointer, copied here so the hot read paths never touch the class.
     let base: UnsafePointer<UInt8>
     var pos: Int
@@ -156,6 +159,41 @@ struct ProtoCursor {
             }
         case .endGroup: throw error("unexpected end-group")
         }
+    }
+
+    /// Counts occurrences of up to three field numbers (0: unused) in the rest of this
+    /// message, so callers can size their lists once. Never throws: on malformed bytes it
+    /// returns what it counted so far and the real pass reports the error.
+    func countFields(_ a: Int, _ b: Int, _ c: Int, from start: Int? = nil) -> (Int, Int, Int) {
+        var na = 0, nb = 0, nc = 0
+        var p = start ?? pos
+        @inline(__always) func varint() -> UInt64? {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while p < end && shift < 64 {
+                let byte = base[p]
+                p += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return result }
+                shift += 7
+            }
+            return nil
+        }
+        while p < end {
+            guard let key = varint() else { break }
+            let field = Int(truncatingIfNeeded: key >> 3)
+            if field == a { na += 1 } else if field == b { nb += 1 } else if field == c { nc += 1 }
+            switch key & 7 {
+            case 0: guard varint() != nil else { return (na, nb, nc) }
+            case 1: p += 8
+            case 5: p += 4
+            case 2:
+                guard let len = varint(), len <= UInt64(end - p) else { return (na, nb, nc) }
+                p += Int(len)
+            default: return (na, nb, nc)  // groups are rare: stop counting
+            }
+        }
+        return (na, nb, nc)
     }
 
     /// Checks a field has the expected wire type.
