@@ -127,7 +127,8 @@ public struct Attribute: Sendable, Equatable {
     /// Fields the reader did not model.
     public var unknownFields: UnknownFields
 
-    /// Creates an attribute.
+    /// Creates an attribute (inlinable: readers create thousands).
+    @inlinable
     public init(_ name: String, _ value: AttributeValue, refAttrName: String? = nil, docString: String = "",
                 unknownFields: UnknownFields = UnknownFields()) {
         self.name = name

@@ -15,7 +15,12 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 /// One operator application.
 public struct Node: Sendable, Equatable {
     /// Stable id; assigned by the graph (`Graph.addNode` ignores what is passed in).
-    public internal(set) var id: NodeID
+    public internal(set) var id: NodeID {
+        get { _id }
+        set { _id = newValue }
+    }
+    /// Storage of `id` (visible to the inlinable initializer).
+    @usableFromInline var _id: NodeID
     /// Operator type (`Conv`, `MatMul`, ...).
     public var opType: String
     /// Operator domain (`""` is the default ONNX domain).
@@ -30,11 +35,13 @@ public struct Node: Sendable, Equatable {
     public var outputs: [String]
     /// Attributes in file order.
     public var attributes: [Attribute] {
-        didSet { hasSubgraphs = Node.containsGraph(attributes) }
+        didSet { _hasSubgraphs = Node.containsGraph(attributes) }
     }
     /// True when some attribute holds a graph (kept up to date as attributes change, so the
     /// graph index can skip subgraph handling for ordinary nodes at no cost).
-    public private(set) var hasSubgraphs: Bool
+    public var hasSubgraphs: Bool { _hasSubgraphs }
+    /// Storage of `hasSubgraphs` (visible to the inlinable initializer).
+    @usableFromInline var _hasSubgraphs: Bool
     /// Documentation string.
     public var docString: String
     /// Metadata (`pkg.torch.onnx.name_scopes`, `namespace`, ...).
@@ -48,13 +55,15 @@ public struct Node: Sendable, Equatable {
     /// Fields the reader did not model.
     public var unknownFields: UnknownFields
 
-    /// Creates a node (the id is replaced when it is added to a graph).
+    /// Creates a node (the id is replaced when it is added to a graph). Inlinable so a reader
+    /// building thousands of nodes initializes each in place instead of copying it out.
+    @inlinable
     public init(id: NodeID = NodeID(-1), opType: String, domain: String = "", overload: String = "",
                 name: String = "", inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = [],
                 docString: String = "", metadataProps: MetadataProps = MetadataProps(),
                 annotations: [String: String] = [:], provenance: [NodeID] = [], hierarchyPath: [String]? = nil,
                 unknownFields: UnknownFields = UnknownFields()) {
-        self.id = id
+        self._id = id
         self.opType = opType
         self.domain = domain
         self.overload = overload
@@ -62,7 +71,7 @@ public struct Node: Sendable, Equatable {
         self.inputs = inputs
         self.outputs = outputs
         self.attributes = attributes
-        self.hasSubgraphs = Node.containsGraph(attributes)
+        self._hasSubgraphs = Node.containsGraph(attributes)
         self.docString = docString
         self.metadataProps = metadataProps
         self.annotations = annotations
@@ -86,11 +95,13 @@ public struct Node: Sendable, Equatable {
         }
     }
 
+    @usableFromInline
     static func containsGraph(_ attributes: [Attribute]) -> Bool {
         for i in attributes.indices {
-            switch attributes[i].value {
-            case .graph: return true
-            case .graphs(let gs) where !gs.isEmpty: return true
+            // Checked by type code first: binding the payload of every attribute would copy it.
+            switch attributes[i].value.typeCode {
+            case 5: return true
+            case 10: if !attributes[i].value.subgraphs.isEmpty { return true }
             default: continue
             }
         }

@@ -79,7 +79,8 @@ public struct Tensor: Sendable {
     /// Fields the reader did not model.
     public var unknownFields: UnknownFields
 
-    /// Creates a tensor.
+    /// Creates a tensor (inlinable: readers create thousands).
+    @inlinable
     public init(name: String = "", elementType: ElementType, dims: [Int64], data: TensorData,
                 external: ExternalDataInfo? = nil, docString: String = "",
                 metadataProps: MetadataProps = MetadataProps(), unknownFields: UnknownFields = UnknownFields()) {

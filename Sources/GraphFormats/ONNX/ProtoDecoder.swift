@@ -67,8 +67,21 @@ struct ProtoCursor {
         ONNXError(file: ctx.file, fieldPath: ctx.pathString(rootName: rootName), offset: offset ?? pos, message: message)
     }
 
+    /// Reads a varint; the one-byte case (most tags and lengths) is inlined, longer ones
+    /// take the general path.
     @inline(__always)
     mutating func readVarint() throws -> UInt64 {
+        if pos < end {
+            let b = base[pos]
+            if b < 0x80 {
+                pos += 1
+                return UInt64(b)
+            }
+        }
+        return try readVarintSlow()
+    }
+
+    mutating func readVarintSlow() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         let start = pos
@@ -91,10 +104,10 @@ struct ProtoCursor {
         let key = try readVarint()
         let field = key >> 3
         guard field > 0, field <= 536_870_911 else { throw error("invalid field number \(field)", at: start) }
-        guard let wt = WireType(rawValue: UInt8(key & 7)) else {
-            throw error("invalid wire type \(key & 7) for field \(field)", at: start)
-        }
-        return (Int(field), wt)
+        let w = key & 7
+        guard w <= 5 else { throw error("invalid wire type \(w) for field \(field)", at: start) }
+        // 0...5 are exactly the WireType cases.
+        return (Int(field), unsafeBitCast(UInt8(w), to: WireType.self))
     }
 
     mutating func readFixed32() throws -> UInt32 {
@@ -112,6 +125,7 @@ struct ProtoCursor {
     }
 
     /// Reads a length prefix and returns the payload range, checking it fits.
+    @inline(__always)
     mutating func readLengthDelimited() throws -> Range<Int> {
         let start = pos
         let len = try readVarint()
