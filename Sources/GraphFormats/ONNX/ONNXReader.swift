@@ -299,7 +299,7 @@ final class ONNXDecoder {
             case 1:
                 try c.expect(wt, .lengthDelimited, "node", at: tagStart)
                 c.push("node", nodes.count)
-                nodes.append(try readNode(c.sub(try c.readLengthDelimited())))
+                try readNode(c.sub(try c.readLengthDelimited()), into: &nodes)
                 c.pop()
             case 2: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try string(&c, 2, &defaults)
             case 5:
@@ -346,7 +346,9 @@ final class ONNXDecoder {
 
     // MARK: NodeProto
 
-    func readNode(_ cursor: ProtoCursor) throws -> Node {
+    /// Reads one NodeProto and appends it (built in place: returning a node by value cost a
+    /// full copy of it).
+    func readNode(_ cursor: ProtoCursor, into nodes: inout [Node]) throws {
         var c = cursor
         let id = NodeID(nextNodeID)
         nextNodeID += 1
@@ -357,6 +359,7 @@ final class ONNXDecoder {
         outputs.reserveCapacity(counts.1)
         if counts.2 > 0 { attributes.reserveCapacity(counts.2) }
         var opType = "", domain = "", overload = "", nodeName = "", doc = ""
+        var hasSubgraphs = false
         var unknown: [UInt8] = []
         var defaults = PresentDefaults()
         var metadata: [MetadataEntry] = []
@@ -377,7 +380,7 @@ final class ONNXDecoder {
             case 5:
                 try c.expect(wt, .lengthDelimited, "attribute", at: tagStart)
                 c.push("attribute", attributes.count)
-                attributes.append(try readAttribute(c.sub(try c.readLengthDelimited())))
+                attributes.append(try readAttribute(c.sub(try c.readLengthDelimited()), hasGraph: &hasSubgraphs))
                 c.pop()
             case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 6, &defaults)
             case 9:
@@ -389,14 +392,16 @@ final class ONNXDecoder {
                 try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
-        return Node(id: id, opType: opType, domain: domain, overload: overload, name: nodeName, inputs: inputs,
-                    outputs: outputs, attributes: attributes, docString: doc, metadataProps: MetadataProps(metadata),
-                    unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
+        nodes.append(Node(read: id, opType: opType, domain: domain, overload: overload, name: nodeName, inputs: inputs,
+                    outputs: outputs, attributes: attributes, hasSubgraphs: hasSubgraphs, docString: doc,
+                    metadataProps: MetadataProps(metadata),
+                    unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults))))
     }
 
     // MARK: AttributeProto
 
-    func readAttribute(_ cursor: ProtoCursor) throws -> Attribute {
+    /// Reads an AttributeProto; sets `hasGraph` when its value holds at least one graph.
+    func readAttribute(_ cursor: ProtoCursor, hasGraph: inout Bool) throws -> Attribute {
         var c = cursor
         try enter(c)
         defer { depth -= 1 }
@@ -498,6 +503,7 @@ final class ONNXDecoder {
                 throw c.error("attribute '\(name)' has type GRAPH but no graph", at: cursor.pos)
             }
             value = .graph(gv)
+            hasGraph = true
         case 11:
             guard let sv = sp ?? (ref != nil ? SparseTensor(values: Tensor(elementType: .float, dims: [], data: .none),
                                                             indices: Tensor(elementType: .int64, dims: [], data: .none), dims: []) : nil) else {
@@ -513,7 +519,9 @@ final class ONNXDecoder {
         case 7: value = .ints(ints)
         case 8: value = .strings(strings)
         case 9: value = .tensors(tensors)
-        case 10: value = .graphs(graphs)
+        case 10:
+            value = .graphs(graphs)
+            if !graphs.isEmpty { hasGraph = true }
         case 12: value = .sparseTensors(sparses)
         case 14: value = .typeProtos(tps)
         default:
@@ -912,12 +920,13 @@ final class ONNXDecoder {
             case 11:
                 try c.expect(wt, .lengthDelimited, "attribute_proto", at: tagStart)
                 c.push("attribute_proto", attrDefaults.count)
-                attrDefaults.append(try readAttribute(c.sub(try c.readLengthDelimited())))
+                var holdsGraph = false
+                attrDefaults.append(try readAttribute(c.sub(try c.readLengthDelimited()), hasGraph: &holdsGraph))
                 c.pop()
             case 7:
                 try c.expect(wt, .lengthDelimited, "node", at: tagStart)
                 c.push("node", nodes.count)
-                nodes.append(try readNode(c.sub(try c.readLengthDelimited())))
+                try readNode(c.sub(try c.readLengthDelimited()), into: &nodes)
                 c.pop()
             case 8: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 8, &defaults)
             case 9:
