@@ -181,33 +181,54 @@ struct ProtoCursor {
     func countFields(_ a: Int, _ b: Int, _ c: Int, from start: Int? = nil) -> (Int, Int, Int) {
         var na = 0, nb = 0, nc = 0
         var p = start ?? pos
-        @inline(__always) func varint() -> UInt64? {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while p < end && shift < 64 {
-                let byte = base[p]
-                p += 1
-                result |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return result }
-                shift += 7
-            }
-            return nil
-        }
+        let end = self.end, base = self.base
         while p < end {
-            guard let key = varint() else { break }
+            // Key: almost always one byte.
+            var key = UInt64(base[p])
+            p += 1
+            if key >= 0x80 {
+                guard let k = ProtoCursor.scanVarint(base, &p, end, first: key) else { break }
+                key = k
+            }
             let field = Int(truncatingIfNeeded: key >> 3)
             if field == a { na += 1 } else if field == b { nb += 1 } else if field == c { nc += 1 }
             switch key & 7 {
-            case 0: guard varint() != nil else { return (na, nb, nc) }
+            case 0:
+                guard p < end else { return (na, nb, nc) }
+                let first = UInt64(base[p])
+                p += 1
+                if first >= 0x80 && ProtoCursor.scanVarint(base, &p, end, first: first) == nil { return (na, nb, nc) }
             case 1: p += 8
             case 5: p += 4
             case 2:
-                guard let len = varint(), len <= UInt64(end - p) else { return (na, nb, nc) }
+                guard p < end else { return (na, nb, nc) }
+                var len = UInt64(base[p])
+                p += 1
+                if len >= 0x80 {
+                    guard let l = ProtoCursor.scanVarint(base, &p, end, first: len) else { return (na, nb, nc) }
+                    len = l
+                }
+                guard len <= UInt64(end - p) else { return (na, nb, nc) }
                 p += Int(len)
             default: return (na, nb, nc)  // groups are rare: stop counting
             }
         }
         return (na, nb, nc)
+    }
+
+    /// The rest of a multi-byte varint whose first byte (high bit set) was already read;
+    /// nil when truncated or too long. Used only by the tolerant counting scan.
+    static func scanVarint(_ base: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int, first: UInt64) -> UInt64? {
+        var result = first & 0x7F
+        var shift: UInt64 = 7
+        while p < end && shift < 64 {
+            let byte = base[p]
+            p += 1
+            result |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+        return nil
     }
 
     /// Checks a field has the expected wire type.
