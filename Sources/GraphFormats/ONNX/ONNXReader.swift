@@ -488,24 +488,25 @@ final class ONNXDecoder {
             if !tps.isEmpty { return 14 }
             return 0
         }()
+        // Payloads are moved (`take()`) into the value, not copied.
         let value: AttributeValue
         switch code {
         case 1: value = .float(f ?? 0)
         case 2: value = .int(i ?? 0)
         case 3: value = .string(s ?? [])
         case 4:
-            guard let tv = t ?? (ref != nil ? Tensor(elementType: .float, dims: [], data: .none) : nil) else {
+            guard let tv = t.take() ?? (ref != nil ? Tensor(elementType: .float, dims: [], data: .none) : nil) else {
                 throw c.error("attribute '\(name)' has type TENSOR but no tensor", at: cursor.pos)
             }
             value = .tensor(tv)
         case 5:
-            guard let gv = g ?? (ref != nil ? Graph(isSubgraph: true) : nil) else {
+            guard let gv = g.take() ?? (ref != nil ? Graph(isSubgraph: true) : nil) else {
                 throw c.error("attribute '\(name)' has type GRAPH but no graph", at: cursor.pos)
             }
             value = .graph(gv)
             hasGraph = true
         case 11:
-            guard let sv = sp ?? (ref != nil ? SparseTensor(values: Tensor(elementType: .float, dims: [], data: .none),
+            guard let sv = sp.take() ?? (ref != nil ? SparseTensor(values: Tensor(elementType: .float, dims: [], data: .none),
                                                             indices: Tensor(elementType: .int64, dims: [], data: .none), dims: []) : nil) else {
                 throw c.error("attribute '\(name)' has type SPARSE_TENSOR but no sparse tensor", at: cursor.pos)
             }
