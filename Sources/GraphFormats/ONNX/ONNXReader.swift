@@ -402,6 +402,12 @@ final class ONNXDecoder {
 
     /// Reads an AttributeProto; sets `hasGraph` when its value holds at least one graph.
     func readAttribute(_ cursor: ProtoCursor, hasGraph: inout Bool) throws -> Attribute {
+        if cursor.onlyFields(in: ONNXDecoder.simpleAttributeFields), let a = try readSimpleAttribute(cursor) { return a }
+        return try readAttributeGeneral(cursor, hasGraph: &hasGraph)
+    }
+
+    /// Any AttributeProto (see `readAttribute`).
+    func readAttributeGeneral(_ cursor: ProtoCursor, hasGraph: inout Bool) throws -> Attribute {
         var c = cursor
         try enter(c)
         defer { depth -= 1 }
@@ -529,6 +535,93 @@ final class ONNXDecoder {
             throw c.error("attribute '\(name)' has unknown or missing type \(code)", at: cursor.pos)
         }
         return Attribute(name, value, refAttrName: ref, docString: doc, unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
+    }
+
+    /// Fields of the common attributes (name, doc, type, ref, f, i, s, t, floats, ints).
+    static let simpleAttributeFields: UInt64 = [1, 2, 3, 4, 5, 7, 8, 13, 20, 21].reduce(0) { $0 | (1 << UInt64($1)) }
+
+    /// `readAttribute` for an attribute holding only `simpleAttributeFields` (all well formed):
+    /// the same decoding and checks with far fewer locals to set up and tear down, which is
+    /// most of the cost of the small attributes (`axes`, `pads`, ...) of a big graph. No
+    /// graph can occur here.
+    /// Returns nil (having thrown nothing) for a type whose payload field is absent; the
+    /// general reader then handles it, exactly as for any other attribute.
+    func readSimpleAttribute(_ cursor: ProtoCursor) throws -> Attribute? {
+        var c = cursor
+        try enter(c)
+        defer { depth -= 1 }
+        var name = "", doc = ""
+        var ref: String?
+        var type: Int32?
+        var f: Float?, i: Int64?, s: [UInt8]?, t: Tensor?
+        var floats: [Float] = [], ints: [Int64] = []
+        var defaults = PresentDefaults()
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try self.name(&c)
+            case 21: try c.expect(wt, .lengthDelimited, "ref_attr_name", at: tagStart); ref = c.string(try c.readLengthDelimited())
+            case 13: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 13, &defaults)
+            case 20: try c.expect(wt, .varint, "type", at: tagStart); type = Int32(truncatingIfNeeded: try c.readVarint())
+            case 2: try c.expect(wt, .fixed32, "f", at: tagStart); f = Float(bitPattern: try c.readFixed32())
+            case 3: try c.expect(wt, .varint, "i", at: tagStart); i = Int64(bitPattern: try c.readVarint())
+            case 4: try c.expect(wt, .lengthDelimited, "s", at: tagStart); s = c.bytes(try c.readLengthDelimited())
+            case 5:
+                try c.expect(wt, .lengthDelimited, "t", at: tagStart)
+                c.push("t"); t = try readTensor(c.sub(try c.readLengthDelimited())); c.pop()
+            case 7:
+                c.push("floats", floats.count)
+                if wt == .lengthDelimited {
+                    let r = try c.readLengthDelimited()
+                    floats.reserveCapacity(floats.count + r.count / 4)
+                    var p = c.sub(r)
+                    while !p.atEnd { floats.append(Float(bitPattern: try p.readFixed32())) }
+                } else {
+                    if floats.isEmpty { floats.reserveCapacity(c.countFields(7, 0, 0, from: tagStart).0) }
+                    try c.expect(wt, .fixed32, "floats", at: tagStart)
+                    floats.append(Float(bitPattern: try c.readFixed32()))
+                }
+                c.pop()
+            case 8:
+                c.push("ints", ints.count)
+                if wt == .lengthDelimited {
+                    var p = c.sub(try c.readLengthDelimited())
+                    while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
+                } else {
+                    if ints.isEmpty { ints.reserveCapacity(c.countFields(8, 0, 0, from: tagStart).0) }
+                    try c.expect(wt, .varint, "ints", at: tagStart)
+                    ints.append(Int64(bitPattern: try c.readVarint()))
+                }
+                c.pop()
+            default:
+                // Unreachable: onlyFields(in:) admitted only the fields above.
+                throw c.error("unexpected field \(field) in attribute", at: tagStart)
+            }
+        }
+        // Same rule as readAttribute: `type` decides, else whichever field is set.
+        let code = type ?? {
+            if f != nil { return 1 }; if i != nil { return 2 }; if s != nil { return 3 }; if t != nil { return 4 }
+            if !floats.isEmpty { return 6 }; if !ints.isEmpty { return 7 }
+            return 0
+        }()
+        let unknownFields = UnknownFields([], presentDefaults: presentSet(defaults))
+        switch code {
+        case 1: return Attribute(name, .float(f ?? 0), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 2: return Attribute(name, .int(i ?? 0), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 3: return Attribute(name, .string(s ?? []), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 4:
+            guard let tv = t.take() ?? (ref != nil ? Tensor(elementType: .float, dims: [], data: .none) : nil) else {
+                throw c.error("attribute '\(name)' has type TENSOR but no tensor", at: cursor.pos)
+            }
+            return Attribute(name, .tensor(tv), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 6: return Attribute(name, .floats(floats), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 7: return Attribute(name, .ints(ints), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 5, 8, 9, 10, 11, 12, 13, 14:
+            return nil
+        default:
+            throw c.error("attribute '\(name)' has unknown or missing type \(code)", at: cursor.pos)
+        }
     }
 
     // MARK: ValueInfoProto / TypeProto

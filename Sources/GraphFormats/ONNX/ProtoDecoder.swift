@@ -216,6 +216,45 @@ struct ProtoCursor {
         return (na, nb, nc)
     }
 
+    /// True when every field left in this message is well formed and its number is in
+    /// `allowed` (bit n = field n, n < 64). Never throws: callers use it to pick a fast path
+    /// and fall back to the general decoder, which reports errors, when it says false.
+    func onlyFields(in allowed: UInt64) -> Bool {
+        var p = pos
+        let end = self.end, base = self.base
+        while p < end {
+            var key = UInt64(base[p])
+            p += 1
+            if key >= 0x80 {
+                guard let k = ProtoCursor.scanVarint(base, &p, end, first: key) else { return false }
+                key = k
+            }
+            let field = key >> 3
+            guard field > 0, field < 64, allowed & (1 << field) != 0 else { return false }
+            switch key & 7 {
+            case 0:
+                guard p < end else { return false }
+                let first = UInt64(base[p])
+                p += 1
+                if first >= 0x80 && ProtoCursor.scanVarint(base, &p, end, first: first) == nil { return false }
+            case 1: p += 8
+            case 5: p += 4
+            case 2:
+                guard p < end else { return false }
+                var len = UInt64(base[p])
+                p += 1
+                if len >= 0x80 {
+                    guard let l = ProtoCursor.scanVarint(base, &p, end, first: len) else { return false }
+                    len = l
+                }
+                guard len <= UInt64(end - p) else { return false }
+                p += Int(len)
+            default: return false
+            }
+        }
+        return p == end
+    }
+
     /// The rest of a multi-byte varint whose first byte (high bit set) was already read;
     /// nil when truncated or too long. Used only by the tolerant counting scan.
     static func scanVarint(_ base: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int, first: UInt64) -> UInt64? {
