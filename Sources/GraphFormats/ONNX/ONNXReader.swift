@@ -122,6 +122,10 @@ final class ONNXDecoder {
     @exclusivity(unchecked) var nextNodeID = 0
     @exclusivity(unchecked) var depth = 0
     @exclusivity(unchecked) var names: NameInterner
+    @exclusivity(unchecked) var intLists = IntListCache()
+    /// Decoded TypeProtos (type, denotation) by their bytes; only flat ones (no nested
+    /// TypeProto), whose decoding depends on nothing but their bytes and one depth level.
+    @exclusivity(unchecked) var types = ByteKeyedCache<(ValueType?, String)>()
     static let maxDepth = 48
 
     init(storage: ByteStorage, file: String, baseDirectory: String?) {
@@ -554,7 +558,8 @@ final class ONNXDecoder {
         var ref: String?
         var type: Int32?
         var f: Float?, i: Int64?, s: [UInt8]?, t: Tensor?
-        var floats: [Float] = [], ints: [Int64] = []
+        var floats: [Float] = []
+        var ints = SmallInt64List()  // shared through `intLists` once complete
         var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
@@ -589,7 +594,6 @@ final class ONNXDecoder {
                     var p = c.sub(try c.readLengthDelimited())
                     while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
                 } else {
-                    if ints.isEmpty { ints.reserveCapacity(c.countFields(8, 0, 0, from: tagStart).0) }
                     try c.expect(wt, .varint, "ints", at: tagStart)
                     ints.append(Int64(bitPattern: try c.readVarint()))
                 }
@@ -616,7 +620,7 @@ final class ONNXDecoder {
             }
             return Attribute(name, .tensor(tv), refAttrName: ref, docString: doc, unknownFields: unknownFields)
         case 6: return Attribute(name, .floats(floats), refAttrName: ref, docString: doc, unknownFields: unknownFields)
-        case 7: return Attribute(name, .ints(ints), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 7: return Attribute(name, .ints(intLists.array(ints)), refAttrName: ref, docString: doc, unknownFields: unknownFields)
         case 5, 8, 9, 10, 11, 12, 13, 14:
             return nil
         default:
@@ -640,9 +644,19 @@ final class ONNXDecoder {
             case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try self.name(&c)
             case 2:
                 try c.expect(wt, .lengthDelimited, "type", at: tagStart)
-                c.push("type")
-                let (t, den) = try readType(c.sub(try c.readLengthDelimited()))
-                c.pop()
+                let r = try c.readLengthDelimited()
+                let t: ValueType?, den: String
+                if depth < ONNXDecoder.maxDepth, let hit = types.value(base: c.base, r) {
+                    (t, den) = hit
+                } else {
+                    c.push("type")
+                    (t, den) = try readType(c.sub(r))
+                    c.pop()
+                    switch t {
+                    case .sequence?, .map?, .optional?: break
+                    default: types.insert((t, den), base: c.base, r)
+                    }
+                }
                 type = t
                 denotation = den
                 if t == nil && den.isEmpty { defaults.insert(2) }
@@ -784,9 +798,7 @@ final class ONNXDecoder {
 
     func readTensor(_ cursor: ProtoCursor) throws -> Tensor {
         var c = cursor
-        var dims: [Int64] = []
-        let dimCount = cursor.countFields(1, 0, 0).0
-        if dimCount > 0 { dims.reserveCapacity(dimCount) }
+        var dimList = SmallInt64List()  // shared through `intLists` once complete
         var dataType: Int64 = 0
         var dataTypeOffset = cursor.pos
         var segment: (Int64, Int64)?
@@ -809,10 +821,10 @@ final class ONNXDecoder {
             case 1:
                 if wt == .lengthDelimited {
                     var p = c.sub(try c.readLengthDelimited())
-                    while !p.atEnd { dims.append(Int64(bitPattern: try p.readVarint())) }
+                    while !p.atEnd { dimList.append(Int64(bitPattern: try p.readVarint())) }
                 } else {
                     try c.expect(wt, .varint, "dims", at: tagStart)
-                    dims.append(Int64(bitPattern: try c.readVarint()))
+                    dimList.append(Int64(bitPattern: try c.readVarint()))
                 }
             case 2:
                 try c.expect(wt, .varint, "data_type", at: tagStart)
@@ -875,6 +887,7 @@ final class ONNXDecoder {
             c.push("data_type"); defer { c.pop() }
             throw c.error("tensor '\(name)' has unknown data_type \(dataType)", at: dataTypeOffset)
         }
+        let dims = intLists.array(dimList)
         if dims.contains(where: { $0 < 0 }) {
             c.push("dims"); defer { c.pop() }
             throw c.error("tensor '\(name)' has a negative dimension \(dims)", at: cursor.pos)
