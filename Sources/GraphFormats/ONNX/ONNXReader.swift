@@ -41,20 +41,48 @@ public enum ONNXReader {
 /// Typed repeated tensor fields (float_data, int32_data, ...) kept as their original field
 /// encodings and decoded to packed bytes only when asked. The writer re-emits them verbatim.
 struct ONNXTypedData: LazyTensorBytes {
+    /// Where the encoded fields are. Almost always one contiguous run of occurrences, kept as
+    /// a single slice (no array to allocate, and small enough to sit in the `LazyTensorBytes`
+    /// existential without a box); its field number is its first tag byte.
+    private enum Store {
+        case run(ByteSlice)
+        // Array first: its reference's spare bits hold the case tag, keeping this 3 words.
+        case pieces([ByteSlice], field: Int)
+    }
+    private let store: Store
+
+    /// One contiguous run of complete encoded occurrences of a typed field (tags included),
+    /// whose first byte is a one-byte tag of that field.
+    init(run: ByteSlice) { store = .run(run) }
+
+    /// Complete encoded occurrences of field `field` (tags included), in order.
+    init(field: Int, occurrences: [ByteSlice]) { store = .pieces(occurrences, field: field) }
+
     /// The field number (4 float_data, 5 int32_data, 7 int64_data, 10 double_data, 11 uint64_data).
-    let field: Int
-    /// Complete encoded occurrences of the field (tag included), in order.
-    let occurrences: [ByteSlice]
+    var field: Int {
+        switch store {
+        case .run(let r): return r.withUnsafeBytes { Int($0[0] >> 3) }
+        case .pieces(_, let f): return f
+        }
+    }
+
+    /// The encoded bytes, in order (each slice holds one or more complete occurrences).
+    var occurrences: [ByteSlice] {
+        switch store {
+        case .run(let r): return [r]
+        case .pieces(let list, _): return list
+        }
+    }
 
     /// Decodes every element stored in the field as a raw 64-bit pattern.
     func elements() throws -> [UInt64] {
         var out: [UInt64] = []
+        let field = self.field
         for occ in occurrences {
             let ctx = DecodeContext(storage: occ.storage, file: occ.storage.origin)
             // Cursors do not retain their context: keep it alive for this whole iteration.
             defer { withExtendedLifetime(ctx) {} }
             var c = ProtoCursor(ctx: ctx, start: occ.offset, end: occ.offset + occ.count, rootName: "TensorProto")
-            let (_, wt) = try c.readTag()
             func one(_ c: inout ProtoCursor, _ wt: WireType) throws -> UInt64 {
                 switch wt {
                 case .varint: return try c.readVarint()
@@ -63,13 +91,16 @@ struct ONNXTypedData: LazyTensorBytes {
                 default: throw c.error("unexpected wire type in typed data")
                 }
             }
-            if wt == .lengthDelimited {
-                let r = try c.readLengthDelimited()
-                var p = c.sub(r)
-                let elemWT: WireType = (field == 4) ? .fixed32 : (field == 10 ? .fixed64 : .varint)
-                while !p.atEnd { out.append(try one(&p, elemWT)) }
-            } else {
-                out.append(try one(&c, wt))
+            while !c.atEnd {
+                let (_, wt) = try c.readTag()
+                if wt == .lengthDelimited {
+                    let r = try c.readLengthDelimited()
+                    var p = c.sub(r)
+                    let elemWT: WireType = (field == 4) ? .fixed32 : (field == 10 ? .fixed64 : .varint)
+                    while !p.atEnd { out.append(try one(&p, elemWT)) }
+                } else {
+                    out.append(try one(&c, wt))
+                }
             }
         }
         return out
@@ -807,7 +838,8 @@ final class ONNXDecoder {
         var rawOffset = 0
         var strings: [[UInt8]] = []
         var typedField = 0
-        var typed: [ByteSlice] = []
+        var typed: [ByteSlice] = []  // earlier runs, when the occurrences are not contiguous
+        var typedRun = 0..<0  // the current contiguous run of occurrences
         var external: [MetadataEntry] = []
         var externalOffset = cursor.pos
         var location: Int64 = 0
@@ -856,7 +888,9 @@ final class ONNXDecoder {
                 if wt != .lengthDelimited && wt != wantWT {
                     throw c.error("typed data field \(field) has wire type \(wt.rawValue)", at: tagStart)
                 }
-                typed.append(c.slice(tagStart..<c.pos))
+                if typedRun.isEmpty { typedRun = tagStart..<c.pos }
+                else if typedRun.upperBound == tagStart { typedRun = typedRun.lowerBound..<c.pos }
+                else { typed.append(c.slice(typedRun)); typedRun = tagStart..<c.pos }
             case 6: try c.expect(wt, .lengthDelimited, "string_data", at: tagStart); strings.append(c.bytes(try c.readLengthDelimited()))
             case 8:
                 try c.expect(wt, .lengthDelimited, "name", at: tagStart)
@@ -909,8 +943,13 @@ final class ONNXDecoder {
             t.data = .raw(r)
         } else if etype == .string {
             t.data = .strings(strings)
-        } else if !typed.isEmpty {
-            t.data = .lazy(ONNXTypedData(field: typedField, occurrences: typed))
+        } else if !typedRun.isEmpty {
+            let first = c.base[typedRun.lowerBound]
+            if typed.isEmpty && first < 0x80 && Int(first >> 3) == typedField {
+                t.data = .lazy(ONNXTypedData(run: c.slice(typedRun)))
+            } else {
+                t.data = .lazy(ONNXTypedData(field: typedField, occurrences: typed + [c.slice(typedRun)]))
+            }
         } else {
             // No data fields at all: zero elements were stored (an error on read if the shape
             // says otherwise); nothing is written back either.
