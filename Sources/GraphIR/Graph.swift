@@ -292,11 +292,11 @@ public struct Graph: Sendable {
         var values = ValueIndex(capacity: s.nodes.count + extra)
         for i in s.initializers.indices { values.defineInitializer(s.initializers[i].name, position: i) }
         for sp in s.sparseInitializers where values[producer: sp.name] == nil { values[producer: sp.name] = .initializer }
-        for i in s.inputs.indices { values[producer: s.inputs[i].name] = .graphInput(index: i) }
-        // Later declarations win: value_info, then outputs, then inputs.
+        // Later declarations win: value_info, then outputs, then inputs (each input's name is
+        // looked up once for its producer and its type).
         for i in s.valueInfo.indices { if let t = s.valueInfo[i].type { values.declareType(s.valueInfo[i].name, t) } }
         for i in s.outputs.indices { if let t = s.outputs[i].type { values.declareType(s.outputs[i].name, t) } }
-        for i in s.inputs.indices { if let t = s.inputs[i].type { values.declareType(s.inputs[i].name, t) } }
+        for i in s.inputs.indices { values.defineInput(s.inputs[i].name, index: i, type: s.inputs[i].type) }
         // Names read before anything defines them: later definitions mean the order is not
         // topological; never-defined ones are outer-scope (or dangling) references.
         var unresolved = Set<String>()

@@ -212,6 +212,13 @@ struct ValueIndex {
         return true
     }
 
+    /// Makes graph input `index` the producer of `name`, and declares its type if it has one.
+    mutating func defineInput(_ name: String, index: Int, type: ValueType?) {
+        let i = intern(name)
+        slots[i].producer = .graphInput(index: index)
+        if let t = type { slots[i].declaredType = t }
+    }
+
     /// Declares the type of `name` (a later declaration replaces an earlier one).
     mutating func declareType(_ name: String, _ t: ValueType) {
         slots[intern(name)].declaredType = t

@@ -20,8 +20,12 @@ final class DecodeContext {
     let storage: ByteStorage
     let base: UnsafePointer<UInt8>
     let file: String
-    /// Single-threaded push/pop around every nested message: exclusivity checks off.
-    @exclusivity(unchecked) var path: [PathStep] = []
+    // The path is a plain growable buffer: a push and a pop happen around every nested
+    // message, and an Array's uniqueness and capacity checks were a visible cost there.
+    // Single-threaded, never accessed overlapping: exclusivity checks off.
+    @exclusivity(unchecked) private var steps: UnsafeMutablePointer<PathStep>
+    @exclusivity(unchecked) private var capacity = 32
+    @exclusivity(unchecked) private var depth = 0
     /// Stand-in base for empty storage: never read, since every read is bounds-checked.
     static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
 
@@ -30,11 +34,33 @@ final class DecodeContext {
         // A zero-length file has no base address; use a dummy pointer that is never read.
         self.base = storage.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(DecodeContext.emptyByte)
         self.file = file
+        steps = UnsafeMutablePointer<PathStep>.allocate(capacity: capacity)
+    }
+
+    deinit { steps.deallocate() }
+
+    @inline(__always)
+    func push(_ step: PathStep) {
+        if depth == capacity { grow() }
+        (steps + depth).initialize(to: step)
+        depth += 1
+    }
+
+    @inline(__always)
+    func pop() { depth -= 1 }
+
+    private func grow() {
+        let bigger = UnsafeMutablePointer<PathStep>.allocate(capacity: capacity * 2)
+        bigger.initialize(from: steps, count: depth)
+        steps.deallocate()
+        steps = bigger
+        capacity *= 2
     }
 
     func pathString(rootName: String) -> String {
         var s = rootName
-        for p in path {
+        for i in 0..<depth {
+            let p = steps[i]
             s += "." + p.name.description
             if p.index >= 0 { s += "[\(p.index)]" }
         }
@@ -278,6 +304,6 @@ struct ProtoCursor {
         }
     }
 
-    mutating func push(_ name: StaticString, _ index: Int = -1) { ctx.path.append(PathStep(name: name, index: index)) }
-    mutating func pop() { ctx.path.removeLast() }
+    mutating func push(_ name: StaticString, _ index: Int = -1) { ctx.push(PathStep(name: name, index: index)) }
+    mutating func pop() { ctx.pop() }
 }
