@@ -387,12 +387,9 @@ final class ONNXDecoder {
         var c = cursor
         let id = NodeID(nextNodeID)
         nextNodeID += 1
-        // Fields are collected in locals and the node built once, lists at their exact size.
-        let counts = cursor.countFields(1, 2, 5)
+        // Fields are collected in locals and the node built once; each list is sized by the
+        // run of its field starting at the first occurrence (normally all of them).
         var inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = []
-        inputs.reserveCapacity(counts.0)
-        outputs.reserveCapacity(counts.1)
-        if counts.2 > 0 { attributes.reserveCapacity(counts.2) }
         var opType = "", domain = "", overload = "", nodeName = "", doc = ""
         var hasSubgraphs = false
         var unknown: [UInt8] = []
@@ -402,8 +399,14 @@ final class ONNXDecoder {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
             switch field {
-            case 1: try c.expect(wt, .lengthDelimited, "input", at: tagStart); inputs.append(try name(&c))
-            case 2: try c.expect(wt, .lengthDelimited, "output", at: tagStart); outputs.append(try name(&c))
+            case 1:
+                try c.expect(wt, .lengthDelimited, "input", at: tagStart)
+                if inputs.isEmpty { inputs.reserveCapacity(c.countRun(tag: 0x0A, from: tagStart)) }
+                inputs.append(try name(&c))
+            case 2:
+                try c.expect(wt, .lengthDelimited, "output", at: tagStart)
+                if outputs.isEmpty { outputs.reserveCapacity(c.countRun(tag: 0x12, from: tagStart)) }
+                outputs.append(try name(&c))
             case 3: try c.expect(wt, .lengthDelimited, "name", at: tagStart); nodeName = try string(&c, 3, &defaults)
             case 4: try c.expect(wt, .lengthDelimited, "op_type", at: tagStart); opType = try name(&c)
             case 7:
@@ -414,6 +417,7 @@ final class ONNXDecoder {
             case 8: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); overload = try string(&c, 8, &defaults)
             case 5:
                 try c.expect(wt, .lengthDelimited, "attribute", at: tagStart)
+                if attributes.isEmpty { attributes.reserveCapacity(c.countRun(tag: 0x2A, from: tagStart)) }
                 c.push("attribute", attributes.count)
                 attributes.append(try readAttribute(c.sub(try c.readLengthDelimited()), hasGraph: &hasSubgraphs))
                 c.pop()

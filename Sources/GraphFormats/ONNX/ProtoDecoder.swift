@@ -242,6 +242,27 @@ struct ProtoCursor {
         return (na, nb, nc)
     }
 
+    /// How many length-delimited fields with the one-byte tag `tag` follow one another from
+    /// `start` (repeated fields are normally written together), for sizing a list once.
+    /// Never throws: it stops at anything else, including malformed bytes.
+    func countRun(tag: UInt8, from start: Int) -> Int {
+        var p = start, n = 0
+        while p < end && base[p] == tag {
+            p += 1
+            guard p < end else { break }
+            var len = UInt64(base[p])
+            p += 1
+            if len >= 0x80 {
+                guard let l = ProtoCursor.scanVarint(base, &p, end, first: len) else { break }
+                len = l
+            }
+            guard len <= UInt64(end - p) else { break }
+            p += Int(len)
+            n += 1
+        }
+        return n
+    }
+
     /// True when every field left in this message is well formed and its number is in
     /// `allowed` (bit n = field n, n < 64). Never throws: callers use it to pick a fast path
     /// and fall back to the general decoder, which reports errors, when it says false.
