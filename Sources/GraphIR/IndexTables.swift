@@ -276,22 +276,24 @@ package enum NameHash {
     package static func hash(_ b: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         let n = b.count
         var h = seed ^ (UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15)
-        var i = 0
-        if let p = b.baseAddress {
-            while i + 8 <= n {
+        guard let p = b.baseAddress, n > 0 else { return mix(h) }
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
                 h = mix(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                 i += 8
             }
-            if i < n {
-                var last: UInt64 = 0
-                var shift: UInt64 = 0
-                while i < n {
-                    last |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
-                    shift += 8
-                    i += 1
-                }
-                h = mix(h ^ last)
-            }
+            // The last 8 bytes (overlapping the previous word when n is not a multiple of 8).
+            h = mix(h ^ p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+        } else if n >= 4 {
+            let lo = UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+            let hi = UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            h = mix(h ^ (lo | hi << 32))
+        } else {
+            let x = UInt64(p.load(fromByteOffset: 0, as: UInt8.self))
+                | UInt64(p.load(fromByteOffset: n / 2, as: UInt8.self)) << 8
+                | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self)) << 16
+            h = mix(h ^ x)
         }
         return mix(h)
     }
