@@ -102,7 +102,7 @@ struct SmallInt64List {
             let p = raw.bindMemory(to: Int64.self)
             var h = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
             for i in 0..<count { h = (h ^ UInt64(bitPattern: p[i])) &* 0xE703_7ED1_A0B4_28DB }
-            return Int(truncatingIfNeeded: h >> 55)  // 9 bits: 0..<512
+            return Int(truncatingIfNeeded: h >> 57)  // 7 bits: 0..<128
         }
     }
 }
@@ -110,7 +110,8 @@ struct SmallInt64List {
 /// Small `[Int64]` lists by value: one shared array per recently seen list of at most 8
 /// values (direct-mapped, so a miss just replaces the slot).
 struct IntListCache {
-    private var slots = [[Int64]](repeating: [], count: 512)
+    /// Allocated on first use (a model without lists never pays for it).
+    private var slots: [[Int64]] = []
 
     init() {}
 
@@ -119,6 +120,7 @@ struct IntListCache {
     mutating func array(_ list: SmallInt64List) -> [Int64] {
         if let long = list.spilled { return long }
         if list.isEmpty { return [] }
+        if slots.isEmpty { slots = [[Int64]](repeating: [], count: 128) }
         let i = list.hashValue8()
         if list.equals(slots[i]) { return slots[i] }
         let a = list.inlineArray()

@@ -21,8 +21,26 @@ public enum ONNXReader {
         do { storage = try ByteStorage.mapFile(atPath: path) } catch let e as FileMappingError {
             throw ONNXError(file: path, message: "cannot open: \(e.reason)")
         }
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = directory(of: path)
         return try decode(storage: storage, file: path, baseDirectory: dir.isEmpty ? "." : dir)
+    }
+
+    /// `path` without its last component, as `NSString.deletingLastPathComponent` gives it;
+    /// plain paths are split directly (bridging to NSString cost more than reading a small
+    /// model), unusual ones (`//`, a trailing `/`) still go through NSString.
+    static func directory(of path: String) -> String {
+        let u = path.utf8
+        let slash = UInt8(ascii: "/")
+        var previous: UInt8 = 0
+        var doubled = false
+        for b in u {
+            if b == slash && previous == slash { doubled = true; break }
+            previous = b
+        }
+        if u.last == slash || doubled { return (path as NSString).deletingLastPathComponent }
+        guard let last = u.lastIndex(of: slash) else { return "" }
+        if last == u.startIndex { return "/" }
+        return String(path[path.startIndex..<last])
     }
 
     /// Decodes a model from bytes already in memory (tests, fuzzing). External data is
