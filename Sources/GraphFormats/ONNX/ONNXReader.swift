@@ -175,6 +175,13 @@ final class ONNXDecoder {
     /// Decoded TypeProtos (type, denotation) by their bytes; only flat ones (no nested
     /// TypeProto), whose decoding depends on nothing but their bytes and one depth level.
     @exclusivity(unchecked) var types = ByteKeyedCache<(ValueType?, String)>()
+    /// Decoded attribute lists by the bytes of their run of fields (see `readNode`).
+    @exclusivity(unchecked) var attributeRuns = ByteKeyedCache<[Attribute]>()
+    /// How many attributes went through the general reader (the others are "ordinary").
+    @exclusivity(unchecked) var generalAttributes = 0
+    /// Longest attribute run worth sharing: hashing big embedded tensors would cost more
+    /// than decoding them (their bytes are not copied anyway).
+    static let maxSharedAttributeBytes = 512
     static let maxDepth = 48
 
     init(storage: ByteStorage, file: String, baseDirectory: String?) {
@@ -413,6 +420,8 @@ final class ONNXDecoder {
         var unknown: [UInt8] = []
         var defaults = PresentDefaults()
         var metadata: [MetadataEntry] = []
+        // The run of attribute fields being decoded, remembered in `attributeRuns` once done.
+        var attributeRun = 0..<0, runCount = 0, generalBefore = 0
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -435,10 +444,33 @@ final class ONNXDecoder {
             case 8: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); overload = try string(&c, 8, &defaults)
             case 5:
                 try c.expect(wt, .lengthDelimited, "attribute", at: tagStart)
-                if attributes.isEmpty { attributes.reserveCapacity(c.countRun(tag: 0x2A, from: tagStart)) }
+                if attributes.isEmpty {
+                    let run = c.run(tag: 0x2A, from: tagStart)
+                    if run.count > 0 && run.end - tagStart <= ONNXDecoder.maxSharedAttributeBytes {
+                        // The same attribute bytes as an earlier node (ConstantOfShape values,
+                        // Conv kernel/pads/strides, ...): share its decoded list. Only lists of
+                        // ordinary attributes are remembered (no graphs, so no node ids), and
+                        // their decoding depends on nothing but the bytes and one depth level.
+                        if depth < ONNXDecoder.maxDepth, let shared = attributeRuns.value(base: c.base, tagStart..<run.end) {
+                            attributes = shared
+                            c.pos = run.end
+                            continue
+                        }
+                        attributeRun = tagStart..<run.end
+                        runCount = run.count
+                        generalBefore = generalAttributes
+                    }
+                    attributes.reserveCapacity(run.count)
+                }
                 c.push("attribute", attributes.count)
                 attributes.append(try readAttribute(c.sub(try c.readLengthDelimited()), hasGraph: &hasSubgraphs))
                 c.pop()
+                if runCount > 0 && attributes.count == runCount && c.pos == attributeRun.upperBound {
+                    if !hasSubgraphs && generalAttributes == generalBefore {
+                        attributeRuns.insert(attributes, base: c.base, attributeRun)
+                    }
+                    runCount = 0
+                }
             case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 6, &defaults)
             case 9:
                 try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
@@ -465,6 +497,7 @@ final class ONNXDecoder {
 
     /// Any AttributeProto (see `readAttribute`).
     func readAttributeGeneral(_ cursor: ProtoCursor, hasGraph: inout Bool) throws -> Attribute {
+        generalAttributes += 1
         var c = cursor
         try enter(c)
         defer { depth -= 1 }

@@ -245,8 +245,11 @@ struct ProtoCursor {
     /// How many length-delimited fields with the one-byte tag `tag` follow one another from
     /// `start` (repeated fields are normally written together), for sizing a list once.
     /// Never throws: it stops at anything else, including malformed bytes.
-    func countRun(tag: UInt8, from start: Int) -> Int {
-        var p = start, n = 0
+    func countRun(tag: UInt8, from start: Int) -> Int { run(tag: tag, from: start).count }
+
+    /// The run counted by `countRun`, with the offset just past its last field.
+    func run(tag: UInt8, from start: Int) -> (count: Int, end: Int) {
+        var p = start, n = 0, endOfRun = start
         while p < end && base[p] == tag {
             p += 1
             guard p < end else { break }
@@ -259,8 +262,9 @@ struct ProtoCursor {
             guard len <= UInt64(end - p) else { break }
             p += Int(len)
             n += 1
+            endOfRun = p
         }
-        return n
+        return (n, endOfRun)
     }
 
     /// True when every field left in this message is well formed and its number is in
