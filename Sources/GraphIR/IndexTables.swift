@@ -1,6 +1,8 @@
 /// Compact tables behind the graph index: node positions in a dense array keyed by id (ids
-/// are dense within a graph), and use lists that store the common single use inline. Both
-/// exist purely to keep loading and re-indexing large graphs fast.
+/// are dense within a graph), use lists that store the common single use inline, the value
+/// table (one slot per name: producer, uses, initializer, declared type) and the fast seeded
+/// name hash it shares with the ONNX reader. All exist purely to keep loading and
+/// re-indexing large graphs fast.
 
 /// NodeID -> position, as a dense array over the id range seen so far.
 struct PositionTable {

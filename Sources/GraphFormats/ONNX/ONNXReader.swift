@@ -1,7 +1,9 @@
 /// Reads ONNX models straight from the memory-mapped file: protobuf decoded by hand, no
 /// generated code, tensor bytes left in place (raw_data and external data become views into
 /// mapped files; typed repeated fields are decoded only on demand). Unknown fields and
-/// training_info are kept verbatim for the writer.
+/// training_info are kept verbatim for the writer. Repeated content is decoded once and
+/// shared (interned names, attribute lists, flat types, small int lists: see
+/// NameInterner.swift and DecodeCaches.swift).
 import Foundation
 import GraphIR
 
