@@ -127,13 +127,14 @@ public struct Attribute: Sendable, Equatable {
     /// Fields the reader did not model.
     public var unknownFields: UnknownFields
 
+}
+
+// In an extension so the synthesized memberwise initializer stays available: delegating to it
+// builds the attribute directly in the result instead of copying it out field by field.
+extension Attribute {
     /// Creates an attribute.
     public init(_ name: String, _ value: AttributeValue, refAttrName: String? = nil, docString: String = "",
                 unknownFields: UnknownFields = UnknownFields()) {
-        self.name = name
-        self.value = value
-        self.refAttrName = refAttrName
-        self.docString = docString
-        self.unknownFields = unknownFields
+        self.init(name: name, value: value, refAttrName: refAttrName, docString: docString, unknownFields: unknownFields)
     }
 }

@@ -42,8 +42,9 @@ public final class ByteStorage: @unchecked Sendable {
     /// Where the bytes came from (a file path, or a label), for error messages.
     public let origin: String
     private let ownership: Ownership
-    /// Device and inode of the mapped file (nil for heap storage): lets a writer check that
-    /// the file now at `origin` is still the one mapped before reading it by path.
+    /// Device and inode of the file the bytes came from (nil for storage built in memory):
+    /// lets a writer check that the file now at `origin` is still the one mapped before
+    /// reading it by path.
     public let fileIdentity: FileIdentity?
 
     private init(base: UnsafeRawPointer?, count: Int, origin: String, ownership: Ownership,
@@ -68,8 +69,13 @@ public final class ByteStorage: @unchecked Sendable {
         self.init(base: UnsafeRawPointer(buffer), count: bytes.count, origin: origin, ownership: .heap)
     }
 
-    /// Maps a whole file read-only. The mapping lives as long as this object: it is the
-    /// reason a multi-gigabyte model costs almost no resident memory until bytes are read.
+    /// Files up to this size are read into memory instead of mapped: for a few pages, one
+    /// `read` costs less than setting up, faulting in and tearing down a mapping.
+    public static let smallFileLimit = 64 * 1024
+
+    /// Maps a whole file read-only (files up to `smallFileLimit` bytes are read into memory
+    /// instead). The mapping lives as long as this object: it is the reason a
+    /// multi-gigabyte model costs almost no resident memory until bytes are read.
     public static func mapFile(atPath path: String) throws -> ByteStorage {
         let fd = open(path, O_RDONLY)
         if fd < 0 { throw FileMappingError(path: path, reason: String(cString: strerror(errno))) }
@@ -79,11 +85,32 @@ public final class ByteStorage: @unchecked Sendable {
         if (st.st_mode & S_IFMT) == S_IFDIR { throw FileMappingError(path: path, reason: "is a directory") }
         let size = Int(st.st_size)
         if size == 0 { return ByteStorage(base: nil, count: 0, origin: path, ownership: .none) }
+        let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        if size <= smallFileLimit, let heap = readSmall(fd, size: size, path: path, identity: identity) { return heap }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw FileMappingError(path: path, reason: String(cString: strerror(errno)))
         }
         return ByteStorage(base: UnsafeRawPointer(p), count: size, origin: path, ownership: .mapped,
-                           fileIdentity: FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+                           fileIdentity: identity)
+    }
+
+    /// Reads `size` bytes from `fd` into a heap buffer; nil when the file turns out shorter
+    /// (it is then mapped, which reports the problem as before).
+    private static func readSmall(_ fd: Int32, size: Int, path: String, identity: FileIdentity) -> ByteStorage? {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        var done = 0
+        while done < size {
+            let n = read(fd, buffer + done, size - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            done += n
+        }
+        guard done == size else {
+            buffer.deallocate()
+            return nil
+        }
+        return ByteStorage(base: UnsafeRawPointer(buffer), count: size, origin: path, ownership: .heap,
+                           fileIdentity: identity)
     }
 
     deinit {

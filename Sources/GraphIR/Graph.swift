@@ -24,9 +24,7 @@ public struct Graph: Sendable {
         var nextNodeID = 0
         // Derived index, kept exact by every edit.
         var position = PositionTable()
-        var initializerIndex: [String: Int] = [:]
         var values = ValueIndex()
-        var declaredTypes: [String: ValueType] = [:]
         var outerReferences: Set<String> = []
 
         init() {}
@@ -38,8 +36,8 @@ public struct Graph: Sendable {
             s.inputs = inputs; s.outputs = outputs; s.valueInfo = valueInfo
             s.initializers = initializers; s.sparseInitializers = sparseInitializers
             s.nodes = nodes; s.nextNodeID = nextNodeID
-            s.position = position; s.initializerIndex = initializerIndex
-            s.values = values; s.declaredTypes = declaredTypes
+            s.position = position
+            s.values = values
             s.outerReferences = outerReferences
             return s
         }
@@ -71,10 +69,11 @@ public struct Graph: Sendable {
         var next = firstNodeID
         var increasing = true
         var previous = -1
-        for n in nodes {
-            next = max(next, n.id.rawValue + 1)
-            if n.id.rawValue <= previous { increasing = false }
-            previous = n.id.rawValue
+        for i in nodes.indices {
+            let raw = nodes[i].id.rawValue  // by index: no copy of the whole node
+            next = max(next, raw + 1)
+            if raw <= previous { increasing = false }
+            previous = raw
         }
         if increasing {
             s.nodes = nodes  // readers hand out increasing ids: nothing to fix
@@ -155,7 +154,7 @@ public struct Graph: Sendable {
 
     /// The initializer named `name`.
     public func initializer(named name: String) -> Tensor? {
-        guard let i = storage.initializerIndex[name] else { return nil }
+        guard let i = storage.values[initializer: name] else { return nil }
         return storage.initializers[i]
     }
 
@@ -188,7 +187,7 @@ public struct Graph: Sendable {
 
     /// The declared type of `name` (input/output/value_info), else the initializer's type.
     public func type(of name: String) -> ValueType? {
-        if let t = storage.declaredTypes[name] { return t }
+        if let t = storage.values[declaredType: name] { return t }
         if let t = initializer(named: name) { return t.valueType }
         return nil
     }
@@ -198,10 +197,10 @@ public struct Graph: Sendable {
         let prod = producer(of: name)
         let u = uses(of: name)
         let isOut = storage.outputs.contains { $0.name == name }
-        if case .none = prod, u.isEmpty, !isOut, storage.declaredTypes[name] == nil { return nil }
+        if case .none = prod, u.isEmpty, !isOut, storage.values[declaredType: name] == nil { return nil }
         if case .outerScope = prod, u.isEmpty, !isOut { return nil }
         return Value(name: name, type: type(of: name), producer: prod, uses: u, isGraphOutput: isOut,
-                     isInitializer: storage.initializerIndex[name] != nil)
+                     isInitializer: storage.values[initializer: name] != nil)
     }
 
     /// Names of all values defined or used in this graph (not subgraphs), sorted.
@@ -291,17 +290,13 @@ public struct Graph: Sendable {
         var position = PositionTable()
         position.reserveCapacity(s.nodes.count)
         var values = ValueIndex(capacity: s.nodes.count + extra)
-        var initializerIndex: [String: Int] = [:]
-        var declaredTypes: [String: ValueType] = [:]
-        for (i, t) in s.initializers.enumerated() where initializerIndex[t.name] == nil {
-            initializerIndex[t.name] = i
-            values[producer: t.name] = .initializer
-        }
+        for i in s.initializers.indices { values.defineInitializer(s.initializers[i].name, position: i) }
         for sp in s.sparseInitializers where values[producer: sp.name] == nil { values[producer: sp.name] = .initializer }
-        for (i, v) in s.inputs.enumerated() { values[producer: v.name] = .graphInput(index: i) }
-        for list in [s.valueInfo, s.outputs, s.inputs] {
-            for v in list { if let t = v.type { declaredTypes[v.name] = t } }
-        }
+        // Later declarations win: value_info, then outputs, then inputs (each input's name is
+        // looked up once for its producer and its type).
+        for i in s.valueInfo.indices { if let t = s.valueInfo[i].type { values.declareType(s.valueInfo[i].name, t) } }
+        for i in s.outputs.indices { if let t = s.outputs[i].type { values.declareType(s.outputs[i].name, t) } }
+        for i in s.inputs.indices { values.defineInput(s.inputs[i].name, index: i, type: s.inputs[i].type) }
         // Names read before anything defines them: later definitions mean the order is not
         // topological; never-defined ones are outer-scope (or dangling) references.
         var unresolved = Set<String>()
@@ -340,8 +335,6 @@ public struct Graph: Sendable {
         for o in s.outputs where !o.name.isEmpty && values[producer: o.name] == nil { outer.insert(o.name) }
         s.position = position
         s.values = values
-        s.initializerIndex = initializerIndex
-        s.declaredTypes = declaredTypes
         s.outerReferences = outer
         return ordered
     }

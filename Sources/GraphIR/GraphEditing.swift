@@ -233,14 +233,14 @@ extension Graph {
     public mutating func setInitializer(_ tensor: Tensor) throws {
         if storage.values[producer: tensor.name]?.nodeID != nil { throw GraphEditError.valueAlreadyDefined(tensor.name) }
         makeUnique()
-        if let i = storage.initializerIndex[tensor.name] { storage.initializers[i] = tensor }
+        if let i = storage.values[initializer: tensor.name] { storage.initializers[i] = tensor }
         else { storage.initializers.append(tensor) }
         reindex()
     }
 
     /// Removes an initializer; refused while it is still used unless `allowDangling`.
     public mutating func removeInitializer(named name: String, allowDangling: Bool = false) throws {
-        guard let i = storage.initializerIndex[name] else { throw GraphEditError.noSuchValue(name) }
+        guard let i = storage.values[initializer: name] else { throw GraphEditError.noSuchValue(name) }
         if !allowDangling && !(storage.values[uses: name] ?? []).isEmpty {
             throw GraphEditError.outputsStillUsed(node: NodeID(-1), values: [name])
         }

@@ -1,6 +1,8 @@
 /// Compact tables behind the graph index: node positions in a dense array keyed by id (ids
-/// are dense within a graph), and use lists that store the common single use inline. Both
-/// exist purely to keep loading and re-indexing large graphs fast.
+/// are dense within a graph), use lists that store the common single use inline, the value
+/// table (one slot per name: producer, uses, initializer, declared type) and the fast seeded
+/// name hash it shares with the ONNX reader. All exist purely to keep loading and
+/// re-indexing large graphs fast.
 
 /// NodeID -> position, as a dense array over the id range seen so far.
 struct PositionTable {
@@ -27,11 +29,15 @@ struct PositionTable {
                 base = raw
             }
             let i = raw - base
+            let v = newValue.map { Int32(truncatingIfNeeded: $0) } ?? -1
             if i >= slots.count {
                 guard newValue != nil else { return }
-                slots.append(contentsOf: [Int32](repeating: -1, count: i - slots.count + 1))
+                // Ids are dense: usually this appends exactly one slot (no temporary array).
+                while slots.count < i { slots.append(-1) }
+                slots.append(v)
+                return
             }
-            slots[i] = newValue.map { Int32(truncatingIfNeeded: $0) } ?? -1
+            slots[i] = v
         }
     }
 }
@@ -84,46 +90,140 @@ struct UseList: Sequence, ExpressibleByArrayLiteral {
     }
 }
 
-/// Producer and uses of every value name, with each name hashed once into a dense slot
-/// (one String hash per lookup instead of one per table).
+/// Producer, uses, initializer position and declared type of every value name, with each
+/// name hashed once into a dense slot (one hash per lookup instead of one per table). The
+/// name table hashes UTF-8 bytes with a fast seeded hash (`NameHash`) rather than SipHash:
+/// reading a 2k-node model looks names up ~10k times, and SipHash dominated that cost.
 struct ValueIndex {
     private struct Slot {
+        var name: String
         var producer: ValueProducer?
         var uses: UseList = []
+        /// Index of the first initializer with this name, -1 when none.
+        var initializer: Int32 = -1
+        /// Type declared by an input, output or value_info (inputs win, then outputs).
+        var declaredType: ValueType?
+        init(name: String) { self.name = name }
     }
-    private var ids: [String: Int32] = [:]
     private var slots: [Slot] = []
+    /// Open-addressed table (linear probing, load <= 1/2): each bucket holds the slot index
+    /// plus one (0 = empty) in the low 32 bits and the upper 32 bits of the name's hash above.
+    private var buckets: [UInt64] = []
+    private var mask = 0
+    private let seed: UInt64
 
     init(capacity: Int = 0) {
-        ids.reserveCapacity(capacity)
+        seed = NameHash.processSeed
         slots.reserveCapacity(capacity)
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        buckets = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// The slot of `name`, if it has one.
+    @inline(__always)
+    private func find(_ name: String) -> Int? {
+        let h = NameHash.hash(name, seed: seed)
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        var b = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = buckets[b]
+            if e == 0 { return nil }
+            if e & 0xFFFF_FFFF_0000_0000 == tag {
+                let i = Int(e & 0xFFFF_FFFF) - 1
+                if slots[i].name == name { return i }
+            }
+            b = (b + 1) & mask
+        }
     }
 
     @inline(__always)
     private mutating func intern(_ name: String) -> Int {
-        if let v = ids[name] { return Int(v) }
+        let h = NameHash.hash(name, seed: seed)
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        var b = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = buckets[b]
+            if e == 0 { break }
+            if e & 0xFFFF_FFFF_0000_0000 == tag {
+                let i = Int(e & 0xFFFF_FFFF) - 1
+                if slots[i].name == name { return i }
+            }
+            b = (b + 1) & mask
+        }
         let v = slots.count
-        ids[name] = Int32(truncatingIfNeeded: v)
-        slots.append(Slot())
+        slots.append(Slot(name: name))
+        buckets[b] = tag | UInt64(v + 1)
+        if slots.count * 2 > buckets.count { grow() }
         return v
+    }
+
+    private mutating func grow() {
+        let size = buckets.count * 2
+        var fresh = [UInt64](repeating: 0, count: size)
+        let m = size - 1
+        for i in slots.indices {
+            let h = NameHash.hash(slots[i].name, seed: seed)
+            var b = Int(truncatingIfNeeded: h) & m
+            while fresh[b] != 0 { b = (b + 1) & m }
+            fresh[b] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(i + 1)
+        }
+        buckets = fresh
+        mask = m
     }
 
     /// What defines `name` (nil: nothing in this graph).
     subscript(producer name: String) -> ValueProducer? {
-        get { ids[name].flatMap { slots[Int($0)].producer } }
+        get { find(name).flatMap { slots[$0].producer } }
         set {
             if let v = newValue { slots[intern(name)].producer = v }
-            else if let i = ids[name] { slots[Int(i)].producer = nil }
+            else if let i = find(name) { slots[i].producer = nil }
         }
     }
 
     /// The uses of `name` (nil or empty: none).
     subscript(uses name: String) -> UseList? {
-        get { ids[name].map { slots[Int($0)].uses } }
+        get { find(name).map { slots[$0].uses } }
         set {
             if let v = newValue { slots[intern(name)].uses = v }
-            else if let i = ids[name] { slots[Int(i)].uses = [] }
+            else if let i = find(name) { slots[i].uses = [] }
         }
+    }
+
+    /// Position of the first initializer named `name`.
+    subscript(initializer name: String) -> Int? {
+        guard let i = find(name) else { return nil }
+        let p = slots[i].initializer
+        return p < 0 ? nil : Int(p)
+    }
+
+    /// The type declared for `name` by an input, output or value_info.
+    subscript(declaredType name: String) -> ValueType? {
+        find(name).flatMap { slots[$0].declaredType }
+    }
+
+    /// Records the initializer at `position` unless an earlier one has the same name, and
+    /// makes it the producer; returns whether it was recorded.
+    @discardableResult
+    mutating func defineInitializer(_ name: String, position: Int) -> Bool {
+        let i = intern(name)
+        if slots[i].initializer >= 0 { return false }
+        slots[i].initializer = Int32(truncatingIfNeeded: position)
+        slots[i].producer = .initializer
+        return true
+    }
+
+    /// Makes graph input `index` the producer of `name`, and declares its type if it has one.
+    mutating func defineInput(_ name: String, index: Int, type: ValueType?) {
+        let i = intern(name)
+        slots[i].producer = .graphInput(index: index)
+        if let t = type { slots[i].declaredType = t }
+    }
+
+    /// Declares the type of `name` (a later declaration replaces an earlier one).
+    mutating func declareType(_ name: String, _ t: ValueType) {
+        slots[intern(name)].declaredType = t
     }
 
     /// Records a use of `name`; returns whether the name had a producer at that moment.
@@ -145,15 +245,65 @@ struct ValueIndex {
 
     /// Removes the uses of `name` matching `predicate`.
     mutating func removeUses(of name: String, where predicate: (ValueUse) -> Bool) {
-        guard let i = ids[name] else { return }
-        slots[Int(i)].uses.removeAll(where: predicate)
+        guard let i = find(name) else { return }
+        slots[i].uses.removeAll(where: predicate)
     }
 
     /// Names that have a producer.
-    var definedNames: [String] { ids.compactMap { slots[Int($0.value)].producer != nil ? $0.key : nil } }
+    var definedNames: [String] { slots.compactMap { $0.producer != nil ? $0.name : nil } }
 
     /// Names with at least one use, with those uses.
     var usedNames: [(name: String, uses: UseList)] {
-        ids.compactMap { slots[Int($0.value)].uses.isEmpty ? nil : ($0.key, slots[Int($0.value)].uses) }
+        slots.compactMap { $0.uses.isEmpty ? nil : ($0.name, $0.uses) }
+    }
+}
+
+/// A fast seeded hash of a string's UTF-8 bytes for the name tables (8 bytes per step). The
+/// seed is drawn once per process, so colliding names cannot be precomputed. `package`: the
+/// ONNX reader interns names read from a file with the same hash.
+package enum NameHash {
+    /// The per-process seed.
+    package static let processSeed: UInt64 = UInt64.random(in: 1...UInt64.max)
+
+    /// Hash of a string's UTF-8 bytes.
+    @inline(__always)
+    package static func hash(_ s: String, seed: UInt64) -> UInt64 {
+        if let h = s.utf8.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0), seed: seed) }) { return h }
+        let bytes = Array(s.utf8)
+        return bytes.withUnsafeBytes { hash($0, seed: seed) }
+    }
+
+    /// Hash of raw bytes (equal to the string hash of the same UTF-8 bytes).
+    @inline(__always)
+    package static func hash(_ b: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        let n = b.count
+        var h = seed ^ (UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15)
+        guard let p = b.baseAddress, n > 0 else { return mix(h) }
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                h = mix(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                i += 8
+            }
+            // The last 8 bytes (overlapping the previous word when n is not a multiple of 8).
+            h = mix(h ^ p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+        } else if n >= 4 {
+            let lo = UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+            let hi = UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            h = mix(h ^ (lo | hi << 32))
+        } else {
+            let x = UInt64(p.load(fromByteOffset: 0, as: UInt8.self))
+                | UInt64(p.load(fromByteOffset: n / 2, as: UInt8.self)) << 8
+                | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self)) << 16
+            h = mix(h ^ x)
+        }
+        return mix(h)
+    }
+
+    @inline(__always)
+    package static func mix(_ x: UInt64) -> UInt64 {
+        // Multiply-fold (as in wyhash): full 128-bit product, high xor low.
+        let (hi, lo) = (x ^ 0xA076_1D64_78BD_642F).multipliedFullWidth(by: 0xE703_7ED1_A0B4_28DB)
+        return hi ^ lo
     }
 }

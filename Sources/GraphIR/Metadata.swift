@@ -20,6 +20,7 @@ public struct MetadataProps: Hashable, Sendable, ExpressibleByDictionaryLiteral 
     public var entries: [MetadataEntry]
 
     /// Creates metadata from entries.
+    @inlinable
     public init(_ entries: [MetadataEntry] = []) { self.entries = entries }
 
     /// Creates metadata from a literal, in literal order.
@@ -54,6 +55,7 @@ public struct UnknownFields: Hashable, Sendable {
     /// (e.g. an explicit empty `doc_string`), so a writer can reproduce the file exactly.
     public var presentDefaults: Set<Int>
     /// Creates a record (empty by default).
+    @inlinable
     public init(_ bytes: [UInt8] = [], presentDefaults: Set<Int> = []) {
         self.bytes = bytes
         self.presentDefaults = presentDefaults

@@ -15,7 +15,12 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 /// One operator application.
 public struct Node: Sendable, Equatable {
     /// Stable id; assigned by the graph (`Graph.addNode` ignores what is passed in).
-    public internal(set) var id: NodeID
+    public internal(set) var id: NodeID {
+        get { _id }
+        set { _id = newValue }
+    }
+    /// Storage of `id`.
+    var _id: NodeID
     /// Operator type (`Conv`, `MatMul`, ...).
     public var opType: String
     /// Operator domain (`""` is the default ONNX domain).
@@ -30,11 +35,13 @@ public struct Node: Sendable, Equatable {
     public var outputs: [String]
     /// Attributes in file order.
     public var attributes: [Attribute] {
-        didSet { hasSubgraphs = Node.containsGraph(attributes) }
+        didSet { _hasSubgraphs = Node.containsGraph(attributes) }
     }
     /// True when some attribute holds a graph (kept up to date as attributes change, so the
     /// graph index can skip subgraph handling for ordinary nodes at no cost).
-    public private(set) var hasSubgraphs: Bool
+    public var hasSubgraphs: Bool { _hasSubgraphs }
+    /// Storage of `hasSubgraphs`.
+    var _hasSubgraphs: Bool
     /// Documentation string.
     public var docString: String
     /// Metadata (`pkg.torch.onnx.name_scopes`, `namespace`, ...).
@@ -47,29 +54,6 @@ public struct Node: Sendable, Equatable {
     public var hierarchyPath: [String]?
     /// Fields the reader did not model.
     public var unknownFields: UnknownFields
-
-    /// Creates a node (the id is replaced when it is added to a graph).
-    public init(id: NodeID = NodeID(-1), opType: String, domain: String = "", overload: String = "",
-                name: String = "", inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = [],
-                docString: String = "", metadataProps: MetadataProps = MetadataProps(),
-                annotations: [String: String] = [:], provenance: [NodeID] = [], hierarchyPath: [String]? = nil,
-                unknownFields: UnknownFields = UnknownFields()) {
-        self.id = id
-        self.opType = opType
-        self.domain = domain
-        self.overload = overload
-        self.name = name
-        self.inputs = inputs
-        self.outputs = outputs
-        self.attributes = attributes
-        self.hasSubgraphs = Node.containsGraph(attributes)
-        self.docString = docString
-        self.metadataProps = metadataProps
-        self.annotations = annotations
-        self.provenance = provenance
-        self.hierarchyPath = hierarchyPath
-        self.unknownFields = unknownFields
-    }
 
     /// The attribute named `name`, if present.
     public func attribute(_ name: String) -> AttributeValue? {
@@ -87,14 +71,19 @@ public struct Node: Sendable, Equatable {
     }
 
     static func containsGraph(_ attributes: [Attribute]) -> Bool {
-        for i in attributes.indices {
-            switch attributes[i].value {
-            case .graph: return true
-            case .graphs(let gs) where !gs.isEmpty: return true
-            default: continue
+        if attributes.isEmpty { return false }
+        // Elements are read in place (buffer pointer) and checked by type code first: copying
+        // each attribute value out of the array cost more than the rest of building a node.
+        return attributes.withUnsafeBufferPointer { buf in
+            for i in buf.indices {
+                switch buf[i].value.typeCode {
+                case 5: return true
+                case 10: if !buf[i].value.subgraphs.isEmpty { return true }
+                default: continue
+                }
             }
+            return false
         }
-        return false
     }
 
     /// Subgraph attributes (If/Loop/Scan bodies) as (attribute name, graph) pairs.
@@ -109,5 +98,34 @@ public struct Node: Sendable, Equatable {
     /// `domain::opType` for non-default domains, else `opType`; a stable histogram key.
     public var qualifiedOpType: String {
         (domain.isEmpty || domain == "ai.onnx") ? opType : "\(domain)::\(opType)"
+    }
+}
+
+// The initializers live in an extension so the synthesized memberwise initializer stays
+// available: delegating to it builds the node directly in the result, where assigning the 15
+// fields one by one made the optimizer copy the finished node out (a retain and release of
+// every field, per node read).
+extension Node {
+    /// Creates a node (the id is replaced when it is added to a graph).
+    public init(id: NodeID = NodeID(-1), opType: String, domain: String = "", overload: String = "",
+                name: String = "", inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = [],
+                docString: String = "", metadataProps: MetadataProps = MetadataProps(),
+                annotations: [String: String] = [:], provenance: [NodeID] = [], hierarchyPath: [String]? = nil,
+                unknownFields: UnknownFields = UnknownFields()) {
+        self.init(_id: id, opType: opType, domain: domain, overload: overload, name: name, inputs: inputs,
+                  outputs: outputs, attributes: attributes, _hasSubgraphs: Node.containsGraph(attributes),
+                  docString: docString, metadataProps: metadataProps, annotations: annotations,
+                  provenance: provenance, hierarchyPath: hierarchyPath, unknownFields: unknownFields)
+    }
+
+    /// For readers, which already know whether an attribute holds a graph (`hasSubgraphs`
+    /// must be exactly that): skips re-scanning the attributes.
+    package init(read id: NodeID, opType: String, domain: String, overload: String, name: String,
+                 inputs: [String], outputs: [String], attributes: [Attribute], hasSubgraphs: Bool,
+                 docString: String, metadataProps: MetadataProps, unknownFields: UnknownFields) {
+        self.init(_id: id, opType: opType, domain: domain, overload: overload, name: name, inputs: inputs,
+                  outputs: outputs, attributes: attributes, _hasSubgraphs: hasSubgraphs,
+                  docString: docString, metadataProps: metadataProps, annotations: [:],
+                  provenance: [], hierarchyPath: nil, unknownFields: unknownFields)
     }
 }

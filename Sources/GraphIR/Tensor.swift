@@ -79,37 +79,6 @@ public struct Tensor: Sendable {
     /// Fields the reader did not model.
     public var unknownFields: UnknownFields
 
-    /// Creates a tensor.
-    public init(name: String = "", elementType: ElementType, dims: [Int64], data: TensorData,
-                external: ExternalDataInfo? = nil, docString: String = "",
-                metadataProps: MetadataProps = MetadataProps(), unknownFields: UnknownFields = UnknownFields()) {
-        self.name = name
-        self.elementType = elementType
-        self.dims = dims
-        self.data = data
-        self.external = external
-        self.segment = nil
-        self.docString = docString
-        self.metadataProps = metadataProps
-        self.unknownFields = unknownFields
-    }
-
-    /// Creates an in-memory float32 tensor (convenient in tests and edits).
-    public init(name: String = "", floats: [Float], dims: [Int64]) {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(floats.count * 4)
-        for f in floats { Swift.withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        self.init(name: name, elementType: .float, dims: dims, data: .raw(ByteSlice(copying: bytes)))
-    }
-
-    /// Creates an in-memory int64 tensor.
-    public init(name: String = "", int64s: [Int64], dims: [Int64]) {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(int64s.count * 8)
-        for v in int64s { Swift.withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-        self.init(name: name, elementType: .int64, dims: dims, data: .raw(ByteSlice(copying: bytes)))
-    }
-
     /// Number of elements (product of dims; 1 for a scalar), `nil` on negative dims or overflow.
     public var elementCount: Int? {
         var n = 1
@@ -368,5 +337,33 @@ enum ElementDecoding {
         let table: [Double] = [0, 0.5, 1, 1.5, 2, 3, 4, 6]
         let v = table[Int(nib & 0x7)]
         return (nib & 0x8) != 0 ? -v : v
+    }
+}
+
+// In an extension so the synthesized memberwise initializer stays available: delegating to it
+// builds the tensor directly in the result instead of copying it out field by field.
+extension Tensor {
+    /// Creates a tensor.
+    public init(name: String = "", elementType: ElementType, dims: [Int64], data: TensorData,
+                external: ExternalDataInfo? = nil, docString: String = "",
+                metadataProps: MetadataProps = MetadataProps(), unknownFields: UnknownFields = UnknownFields()) {
+        self.init(name: name, elementType: elementType, dims: dims, data: data, external: external, segment: nil,
+                  docString: docString, metadataProps: metadataProps, unknownFields: unknownFields)
+    }
+
+    /// Creates an in-memory float32 tensor (convenient in tests and edits).
+    public init(name: String = "", floats: [Float], dims: [Int64]) {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(floats.count * 4)
+        for f in floats { Swift.withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        self.init(name: name, elementType: .float, dims: dims, data: .raw(ByteSlice(copying: bytes)))
+    }
+
+    /// Creates an in-memory int64 tensor.
+    public init(name: String = "", int64s: [Int64], dims: [Int64]) {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(int64s.count * 8)
+        for v in int64s { Swift.withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+        self.init(name: name, elementType: .int64, dims: dims, data: .raw(ByteSlice(copying: bytes)))
     }
 }

@@ -100,7 +100,7 @@ extension Graph {
     /// with the tensor, and ops whose inputs must share an element type do.
     private func checkTypes(_ n: Node, path: [NodeID], into issues: inout [ValidationIssue]) {
         for name in n.inputs where !name.isEmpty {
-            if let t = initializer(named: name), let declared = storage.declaredTypes[name],
+            if let t = initializer(named: name), let declared = storage.values[declaredType: name],
                let de = declared.elementType, de != t.elementType {
                 issues.append(ValidationIssue(kind: .typeMismatch, node: n.id, value: name, subgraphPath: path,
                     message: "'\(name)' is declared \(declared) but its initializer is \(t.elementType.name)"))

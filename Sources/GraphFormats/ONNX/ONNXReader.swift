@@ -1,7 +1,9 @@
 /// Reads ONNX models straight from the memory-mapped file: protobuf decoded by hand, no
 /// generated code, tensor bytes left in place (raw_data and external data become views into
 /// mapped files; typed repeated fields are decoded only on demand). Unknown fields and
-/// training_info are kept verbatim for the writer.
+/// training_info are kept verbatim for the writer. Repeated content is decoded once and
+/// shared (interned names, attribute lists, flat types, small int lists: see
+/// NameInterner.swift and DecodeCaches.swift).
 import Foundation
 import GraphIR
 
@@ -21,8 +23,26 @@ public enum ONNXReader {
         do { storage = try ByteStorage.mapFile(atPath: path) } catch let e as FileMappingError {
             throw ONNXError(file: path, message: "cannot open: \(e.reason)")
         }
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = directory(of: path)
         return try decode(storage: storage, file: path, baseDirectory: dir.isEmpty ? "." : dir)
+    }
+
+    /// `path` without its last component, as `NSString.deletingLastPathComponent` gives it;
+    /// plain paths are split directly (bridging to NSString cost more than reading a small
+    /// model), unusual ones (`//`, a trailing `/`) still go through NSString.
+    static func directory(of path: String) -> String {
+        let u = path.utf8
+        let slash = UInt8(ascii: "/")
+        var previous: UInt8 = 0
+        var doubled = false
+        for b in u {
+            if b == slash && previous == slash { doubled = true; break }
+            previous = b
+        }
+        if u.last == slash || doubled { return (path as NSString).deletingLastPathComponent }
+        guard let last = u.lastIndex(of: slash) else { return "" }
+        if last == u.startIndex { return "/" }
+        return String(path[path.startIndex..<last])
     }
 
     /// Decodes a model from bytes already in memory (tests, fuzzing). External data is
@@ -41,18 +61,48 @@ public enum ONNXReader {
 /// Typed repeated tensor fields (float_data, int32_data, ...) kept as their original field
 /// encodings and decoded to packed bytes only when asked. The writer re-emits them verbatim.
 struct ONNXTypedData: LazyTensorBytes {
+    /// Where the encoded fields are. Almost always one contiguous run of occurrences, kept as
+    /// a single slice (no array to allocate, and small enough to sit in the `LazyTensorBytes`
+    /// existential without a box); its field number is its first tag byte.
+    private enum Store {
+        case run(ByteSlice)
+        // Array first: its reference's spare bits hold the case tag, keeping this 3 words.
+        case pieces([ByteSlice], field: Int)
+    }
+    private let store: Store
+
+    /// One contiguous run of complete encoded occurrences of a typed field (tags included),
+    /// whose first byte is a one-byte tag of that field.
+    init(run: ByteSlice) { store = .run(run) }
+
+    /// Complete encoded occurrences of field `field` (tags included), in order.
+    init(field: Int, occurrences: [ByteSlice]) { store = .pieces(occurrences, field: field) }
+
     /// The field number (4 float_data, 5 int32_data, 7 int64_data, 10 double_data, 11 uint64_data).
-    let field: Int
-    /// Complete encoded occurrences of the field (tag included), in order.
-    let occurrences: [ByteSlice]
+    var field: Int {
+        switch store {
+        case .run(let r): return r.withUnsafeBytes { Int($0[0] >> 3) }
+        case .pieces(_, let f): return f
+        }
+    }
+
+    /// The encoded bytes, in order (each slice holds one or more complete occurrences).
+    var occurrences: [ByteSlice] {
+        switch store {
+        case .run(let r): return [r]
+        case .pieces(let list, _): return list
+        }
+    }
 
     /// Decodes every element stored in the field as a raw 64-bit pattern.
     func elements() throws -> [UInt64] {
         var out: [UInt64] = []
+        let field = self.field
         for occ in occurrences {
             let ctx = DecodeContext(storage: occ.storage, file: occ.storage.origin)
+            // Cursors do not retain their context: keep it alive for this whole iteration.
+            defer { withExtendedLifetime(ctx) {} }
             var c = ProtoCursor(ctx: ctx, start: occ.offset, end: occ.offset + occ.count, rootName: "TensorProto")
-            let (_, wt) = try c.readTag()
             func one(_ c: inout ProtoCursor, _ wt: WireType) throws -> UInt64 {
                 switch wt {
                 case .varint: return try c.readVarint()
@@ -61,13 +111,16 @@ struct ONNXTypedData: LazyTensorBytes {
                 default: throw c.error("unexpected wire type in typed data")
                 }
             }
-            if wt == .lengthDelimited {
-                let r = try c.readLengthDelimited()
-                var p = c.sub(r)
-                let elemWT: WireType = (field == 4) ? .fixed32 : (field == 10 ? .fixed64 : .varint)
-                while !p.atEnd { out.append(try one(&p, elemWT)) }
-            } else {
-                out.append(try one(&c, wt))
+            while !c.atEnd {
+                let (_, wt) = try c.readTag()
+                if wt == .lengthDelimited {
+                    let r = try c.readLengthDelimited()
+                    var p = c.sub(r)
+                    let elemWT: WireType = (field == 4) ? .fixed32 : (field == 10 ? .fixed64 : .varint)
+                    while !p.atEnd { out.append(try one(&p, elemWT)) }
+                } else {
+                    out.append(try one(&c, wt))
+                }
             }
         }
         return out
@@ -102,25 +155,67 @@ struct ONNXTypedData: LazyTensorBytes {
     }
 }
 
+/// Numbers of modelled fields found with an explicit default value (all below 64), as a
+/// bit mask until the message is done.
+struct PresentDefaults {
+    var mask: UInt64 = 0
+    @inline(__always) mutating func insert(_ field: Int) { mask |= 1 << UInt64(field) }
+}
+
 /// The decoding pass over one model file.
 final class ONNXDecoder {
     let ctx: DecodeContext
     let file: String
     let baseDirectory: String?
     var externalFiles: [String: ByteStorage] = [:]
-    var nextNodeID = 0
-    var depth = 0
+    // The decoder runs on one thread and never holds overlapping accesses to these, so the
+    // dynamic exclusivity checks (a runtime call per access, per node) are switched off.
+    @exclusivity(unchecked) var nextNodeID = 0
+    @exclusivity(unchecked) var depth = 0
+    @exclusivity(unchecked) var names: NameInterner
+    @exclusivity(unchecked) var intLists = IntListCache()
+    /// Decoded TypeProtos (type, denotation) by their bytes; only flat ones (no nested
+    /// TypeProto), whose decoding depends on nothing but their bytes and one depth level.
+    @exclusivity(unchecked) var types = ByteKeyedCache<(ValueType?, String)>()
+    /// Decoded attribute lists by the bytes of their run of fields (see `readNode`).
+    @exclusivity(unchecked) var attributeRuns = ByteKeyedCache<[Attribute]>()
+    /// How many attributes went through the general reader (the others are "ordinary").
+    @exclusivity(unchecked) var generalAttributes = 0
+    /// Longest attribute run worth sharing: hashing big embedded tensors would cost more
+    /// than decoding them (their bytes are not copied anyway).
+    static let maxSharedAttributeBytes = 512
     static let maxDepth = 48
 
     init(storage: ByteStorage, file: String, baseDirectory: String?) {
         ctx = DecodeContext(storage: storage, file: file)
         self.file = file
         self.baseDirectory = baseDirectory
+        names = NameInterner(fileSize: storage.count)
+    }
+
+    /// Shared `Set`s for the explicit-default field masks seen so far: most messages of a
+    /// kind have the same mask, so they share one set instead of each allocating its own.
+    @exclusivity(unchecked) var defaultSets: [(mask: UInt64, set: Set<Int>)] = []
+
+    func presentSet(_ d: PresentDefaults) -> Set<Int> {
+        if d.mask == 0 { return [] }
+        for e in defaultSets where e.mask == d.mask { return e.set }
+        var set = Set<Int>()
+        for f in 0..<64 where d.mask & (1 << UInt64(f)) != 0 { set.insert(f) }
+        if defaultSets.count < 32 { defaultSets.append((d.mask, set)) }
+        return set
+    }
+
+    /// A name-like string field (value names, op types, attribute names), interned.
+    @inline(__always)
+    func name(_ c: inout ProtoCursor) throws -> String {
+        let r = try c.readLengthDelimited()
+        return names.string(base: c.base, r)
     }
 
     /// Reads a string field, noting an explicitly present empty value in `defaults`.
     @inline(__always)
-    func string(_ c: inout ProtoCursor, _ field: Int, _ defaults: inout Set<Int>) throws -> String {
+    func string(_ c: inout ProtoCursor, _ field: Int, _ defaults: inout PresentDefaults) throws -> String {
         let r = try c.readLengthDelimited()
         if r.isEmpty { defaults.insert(field) }
         return c.string(r)
@@ -149,7 +244,7 @@ final class ONNXDecoder {
         var training: [ByteSlice] = []
         var functionRanges: [Range<Int>] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         var irVersionOffset = 0
         while !c.atEnd {
             let tagStart = c.pos
@@ -206,13 +301,13 @@ final class ONNXDecoder {
         return Model(graph: graph, irVersion: irVersion, opsetImports: opsets, producerName: producerName,
                      producerVersion: producerVersion, domain: domain, modelVersion: modelVersion, docString: doc,
                      metadataProps: MetadataProps(metadata), functions: functions, trainingInfo: training,
-                     unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+                     unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
     }
 
     func readOpset(_ cursor: ProtoCursor) throws -> OpsetImport {
         var c = cursor
         var o = OpsetImport(domain: "", version: 0)
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -222,7 +317,7 @@ final class ONNXDecoder {
             default: try c.skip(wt, field: field)
             }
         }
-        o.unknownFields = UnknownFields([], presentDefaults: defaults)
+        o.unknownFields = UnknownFields([], presentDefaults: presentSet(defaults))
         return o
     }
 
@@ -247,14 +342,18 @@ final class ONNXDecoder {
         var c = cursor
         try enter(c)
         defer { depth -= 1 }
+        let counts = cursor.countFields(1, 5, 11)
         var nodes: [Node] = []
+        nodes.reserveCapacity(counts.0)
         var name = "", doc = ""
         var initializers: [Tensor] = []
+        initializers.reserveCapacity(counts.1)
         var sparse: [SparseTensor] = []
         var inputs: [ValueInfo] = [], outputs: [ValueInfo] = [], valueInfo: [ValueInfo] = []
+        inputs.reserveCapacity(counts.2)
         var metadata: [MetadataEntry] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -262,7 +361,7 @@ final class ONNXDecoder {
             case 1:
                 try c.expect(wt, .lengthDelimited, "node", at: tagStart)
                 c.push("node", nodes.count)
-                nodes.append(try readNode(c.sub(try c.readLengthDelimited())))
+                try readNode(c.sub(try c.readLengthDelimited()), into: &nodes)
                 c.pop()
             case 2: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try string(&c, 2, &defaults)
             case 5:
@@ -303,35 +402,78 @@ final class ONNXDecoder {
         return Graph(name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
                      sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
                      metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
-                     unknownFields: UnknownFields(unknown, presentDefaults: defaults),
+                     unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)),
                      firstNodeID: nextNodeID)
     }
 
     // MARK: NodeProto
 
-    func readNode(_ cursor: ProtoCursor) throws -> Node {
+    /// Reads one NodeProto and appends it (built in place: returning a node by value cost a
+    /// full copy of it).
+    func readNode(_ cursor: ProtoCursor, into nodes: inout [Node]) throws {
         var c = cursor
-        var node = Node(id: NodeID(nextNodeID), opType: "")
+        let id = NodeID(nextNodeID)
         nextNodeID += 1
+        // Fields are collected in locals and the node built once; each list is sized by the
+        // run of its field starting at the first occurrence (normally all of them).
+        var inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = []
+        var opType = "", domain = "", overload = "", nodeName = "", doc = ""
+        var hasSubgraphs = false
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         var metadata: [MetadataEntry] = []
+        // The run of attribute fields being decoded, remembered in `attributeRuns` once done.
+        var attributeRun = 0..<0, runCount = 0, generalBefore = 0
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
             switch field {
-            case 1: try c.expect(wt, .lengthDelimited, "input", at: tagStart); node.inputs.append(c.string(try c.readLengthDelimited()))
-            case 2: try c.expect(wt, .lengthDelimited, "output", at: tagStart); node.outputs.append(c.string(try c.readLengthDelimited()))
-            case 3: try c.expect(wt, .lengthDelimited, "name", at: tagStart); node.name = try string(&c, 3, &defaults)
-            case 4: try c.expect(wt, .lengthDelimited, "op_type", at: tagStart); node.opType = c.string(try c.readLengthDelimited())
-            case 7: try c.expect(wt, .lengthDelimited, "domain", at: tagStart); node.domain = try string(&c, 7, &defaults)
-            case 8: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); node.overload = try string(&c, 8, &defaults)
+            case 1:
+                try c.expect(wt, .lengthDelimited, "input", at: tagStart)
+                if inputs.isEmpty { inputs.reserveCapacity(c.countRun(tag: 0x0A, from: tagStart)) }
+                inputs.append(try name(&c))
+            case 2:
+                try c.expect(wt, .lengthDelimited, "output", at: tagStart)
+                if outputs.isEmpty { outputs.reserveCapacity(c.countRun(tag: 0x12, from: tagStart)) }
+                outputs.append(try name(&c))
+            case 3: try c.expect(wt, .lengthDelimited, "name", at: tagStart); nodeName = try string(&c, 3, &defaults)
+            case 4: try c.expect(wt, .lengthDelimited, "op_type", at: tagStart); opType = try name(&c)
+            case 7:
+                try c.expect(wt, .lengthDelimited, "domain", at: tagStart)
+                let r = try c.readLengthDelimited()
+                if r.isEmpty { defaults.insert(7) }
+                domain = names.string(base: c.base, r)
+            case 8: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); overload = try string(&c, 8, &defaults)
             case 5:
                 try c.expect(wt, .lengthDelimited, "attribute", at: tagStart)
-                c.push("attribute", node.attributes.count)
-                node.attributes.append(try readAttribute(c.sub(try c.readLengthDelimited())))
+                if attributes.isEmpty {
+                    let run = c.run(tag: 0x2A, from: tagStart)
+                    if run.count > 0 && run.end - tagStart <= ONNXDecoder.maxSharedAttributeBytes {
+                        // The same attribute bytes as an earlier node (ConstantOfShape values,
+                        // Conv kernel/pads/strides, ...): share its decoded list. Only lists of
+                        // ordinary attributes are remembered (no graphs, so no node ids), and
+                        // their decoding depends on nothing but the bytes and one depth level.
+                        if depth < ONNXDecoder.maxDepth, let shared = attributeRuns.value(base: c.base, tagStart..<run.end) {
+                            attributes = shared
+                            c.pos = run.end
+                            continue
+                        }
+                        attributeRun = tagStart..<run.end
+                        runCount = run.count
+                        generalBefore = generalAttributes
+                    }
+                    attributes.reserveCapacity(run.count)
+                }
+                c.push("attribute", attributes.count)
+                attributes.append(try readAttribute(c.sub(try c.readLengthDelimited()), hasGraph: &hasSubgraphs))
                 c.pop()
-            case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); node.docString = try string(&c, 6, &defaults)
+                if runCount > 0 && attributes.count == runCount && c.pos == attributeRun.upperBound {
+                    if !hasSubgraphs && generalAttributes == generalBefore {
+                        attributeRuns.insert(attributes, base: c.base, attributeRun)
+                    }
+                    runCount = 0
+                }
+            case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 6, &defaults)
             case 9:
                 try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
                 c.push("metadata_props", metadata.count)
@@ -341,14 +483,23 @@ final class ONNXDecoder {
                 try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
-        node.metadataProps = MetadataProps(metadata)
-        node.unknownFields = UnknownFields(unknown, presentDefaults: defaults)
-        return node
+        nodes.append(Node(read: id, opType: opType, domain: domain, overload: overload, name: nodeName, inputs: inputs,
+                    outputs: outputs, attributes: attributes, hasSubgraphs: hasSubgraphs, docString: doc,
+                    metadataProps: MetadataProps(metadata),
+                    unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults))))
     }
 
     // MARK: AttributeProto
 
-    func readAttribute(_ cursor: ProtoCursor) throws -> Attribute {
+    /// Reads an AttributeProto; sets `hasGraph` when its value holds at least one graph.
+    func readAttribute(_ cursor: ProtoCursor, hasGraph: inout Bool) throws -> Attribute {
+        if cursor.onlyFields(in: ONNXDecoder.simpleAttributeFields), let a = try readSimpleAttribute(cursor) { return a }
+        return try readAttributeGeneral(cursor, hasGraph: &hasGraph)
+    }
+
+    /// Any AttributeProto (see `readAttribute`).
+    func readAttributeGeneral(_ cursor: ProtoCursor, hasGraph: inout Bool) throws -> Attribute {
+        generalAttributes += 1
         var c = cursor
         try enter(c)
         defer { depth -= 1 }
@@ -359,12 +510,12 @@ final class ONNXDecoder {
         var floats: [Float] = [], ints: [Int64] = [], strings: [[UInt8]] = []
         var tensors: [Tensor] = [], graphs: [Graph] = [], sparses: [SparseTensor] = [], tps: [ValueType] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
             switch field {
-            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = c.string(try c.readLengthDelimited())
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try self.name(&c)
             case 21: try c.expect(wt, .lengthDelimited, "ref_attr_name", at: tagStart); ref = c.string(try c.readLengthDelimited())
             case 13: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 13, &defaults)
             case 20: try c.expect(wt, .varint, "type", at: tagStart); type = Int32(truncatingIfNeeded: try c.readVarint())
@@ -386,9 +537,12 @@ final class ONNXDecoder {
             case 7:
                 c.push("floats", floats.count)
                 if wt == .lengthDelimited {
-                    var p = c.sub(try c.readLengthDelimited())
+                    let r = try c.readLengthDelimited()
+                    floats.reserveCapacity(floats.count + r.count / 4)
+                    var p = c.sub(r)
                     while !p.atEnd { floats.append(Float(bitPattern: try p.readFixed32())) }
                 } else {
+                    if floats.isEmpty { floats.reserveCapacity(c.countFields(7, 0, 0, from: tagStart).0) }
                     try c.expect(wt, .fixed32, "floats", at: tagStart)
                     floats.append(Float(bitPattern: try c.readFixed32()))
                 }
@@ -399,6 +553,7 @@ final class ONNXDecoder {
                     var p = c.sub(try c.readLengthDelimited())
                     while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
                 } else {
+                    if ints.isEmpty { ints.reserveCapacity(c.countFields(8, 0, 0, from: tagStart).0) }
                     try c.expect(wt, .varint, "ints", at: tagStart)
                     ints.append(Int64(bitPattern: try c.readVarint()))
                 }
@@ -431,23 +586,25 @@ final class ONNXDecoder {
             if !tps.isEmpty { return 14 }
             return 0
         }()
+        // Payloads are moved (`take()`) into the value, not copied.
         let value: AttributeValue
         switch code {
         case 1: value = .float(f ?? 0)
         case 2: value = .int(i ?? 0)
         case 3: value = .string(s ?? [])
         case 4:
-            guard let tv = t ?? (ref != nil ? Tensor(elementType: .float, dims: [], data: .none) : nil) else {
+            guard let tv = t.take() ?? (ref != nil ? Tensor(elementType: .float, dims: [], data: .none) : nil) else {
                 throw c.error("attribute '\(name)' has type TENSOR but no tensor", at: cursor.pos)
             }
             value = .tensor(tv)
         case 5:
-            guard let gv = g ?? (ref != nil ? Graph(isSubgraph: true) : nil) else {
+            guard let gv = g.take() ?? (ref != nil ? Graph(isSubgraph: true) : nil) else {
                 throw c.error("attribute '\(name)' has type GRAPH but no graph", at: cursor.pos)
             }
             value = .graph(gv)
+            hasGraph = true
         case 11:
-            guard let sv = sp ?? (ref != nil ? SparseTensor(values: Tensor(elementType: .float, dims: [], data: .none),
+            guard let sv = sp.take() ?? (ref != nil ? SparseTensor(values: Tensor(elementType: .float, dims: [], data: .none),
                                                             indices: Tensor(elementType: .int64, dims: [], data: .none), dims: []) : nil) else {
                 throw c.error("attribute '\(name)' has type SPARSE_TENSOR but no sparse tensor", at: cursor.pos)
             }
@@ -461,37 +618,137 @@ final class ONNXDecoder {
         case 7: value = .ints(ints)
         case 8: value = .strings(strings)
         case 9: value = .tensors(tensors)
-        case 10: value = .graphs(graphs)
+        case 10:
+            value = .graphs(graphs)
+            if !graphs.isEmpty { hasGraph = true }
         case 12: value = .sparseTensors(sparses)
         case 14: value = .typeProtos(tps)
         default:
             throw c.error("attribute '\(name)' has unknown or missing type \(code)", at: cursor.pos)
         }
-        return Attribute(name, value, refAttrName: ref, docString: doc, unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+        return Attribute(name, value, refAttrName: ref, docString: doc, unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
+    }
+
+    /// Fields of the common attributes (name, doc, type, ref, f, i, s, t, floats, ints).
+    static let simpleAttributeFields: UInt64 = [1, 2, 3, 4, 5, 7, 8, 13, 20, 21].reduce(0) { $0 | (1 << UInt64($1)) }
+
+    /// `readAttribute` for an attribute holding only `simpleAttributeFields` (all well formed):
+    /// the same decoding and checks with far fewer locals to set up and tear down, which is
+    /// most of the cost of the small attributes (`axes`, `pads`, ...) of a big graph. No
+    /// graph can occur here.
+    /// Returns nil (having thrown nothing) for a type whose payload field is absent; the
+    /// general reader then handles it, exactly as for any other attribute.
+    func readSimpleAttribute(_ cursor: ProtoCursor) throws -> Attribute? {
+        var c = cursor
+        try enter(c)
+        defer { depth -= 1 }
+        var name = "", doc = ""
+        var ref: String?
+        var type: Int32?
+        var f: Float?, i: Int64?, s: [UInt8]?, t: Tensor?
+        var floats: [Float] = []
+        var ints = SmallInt64List()  // shared through `intLists` once complete
+        var defaults = PresentDefaults()
+        while !c.atEnd {
+            let tagStart = c.pos
+            let (field, wt) = try c.readTag()
+            switch field {
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try self.name(&c)
+            case 21: try c.expect(wt, .lengthDelimited, "ref_attr_name", at: tagStart); ref = c.string(try c.readLengthDelimited())
+            case 13: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 13, &defaults)
+            case 20: try c.expect(wt, .varint, "type", at: tagStart); type = Int32(truncatingIfNeeded: try c.readVarint())
+            case 2: try c.expect(wt, .fixed32, "f", at: tagStart); f = Float(bitPattern: try c.readFixed32())
+            case 3: try c.expect(wt, .varint, "i", at: tagStart); i = Int64(bitPattern: try c.readVarint())
+            case 4: try c.expect(wt, .lengthDelimited, "s", at: tagStart); s = c.bytes(try c.readLengthDelimited())
+            case 5:
+                try c.expect(wt, .lengthDelimited, "t", at: tagStart)
+                c.push("t"); t = try readTensor(c.sub(try c.readLengthDelimited())); c.pop()
+            case 7:
+                c.push("floats", floats.count)
+                if wt == .lengthDelimited {
+                    let r = try c.readLengthDelimited()
+                    floats.reserveCapacity(floats.count + r.count / 4)
+                    var p = c.sub(r)
+                    while !p.atEnd { floats.append(Float(bitPattern: try p.readFixed32())) }
+                } else {
+                    if floats.isEmpty { floats.reserveCapacity(c.countFields(7, 0, 0, from: tagStart).0) }
+                    try c.expect(wt, .fixed32, "floats", at: tagStart)
+                    floats.append(Float(bitPattern: try c.readFixed32()))
+                }
+                c.pop()
+            case 8:
+                c.push("ints", ints.count)
+                if wt == .lengthDelimited {
+                    var p = c.sub(try c.readLengthDelimited())
+                    while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
+                } else {
+                    try c.expect(wt, .varint, "ints", at: tagStart)
+                    ints.append(Int64(bitPattern: try c.readVarint()))
+                }
+                c.pop()
+            default:
+                // Unreachable: onlyFields(in:) admitted only the fields above.
+                throw c.error("unexpected field \(field) in attribute", at: tagStart)
+            }
+        }
+        // Same rule as readAttribute: `type` decides, else whichever field is set.
+        let code = type ?? {
+            if f != nil { return 1 }; if i != nil { return 2 }; if s != nil { return 3 }; if t != nil { return 4 }
+            if !floats.isEmpty { return 6 }; if !ints.isEmpty { return 7 }
+            return 0
+        }()
+        let unknownFields = UnknownFields([], presentDefaults: presentSet(defaults))
+        switch code {
+        case 1: return Attribute(name, .float(f ?? 0), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 2: return Attribute(name, .int(i ?? 0), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 3: return Attribute(name, .string(s ?? []), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 4:
+            guard let tv = t.take() ?? (ref != nil ? Tensor(elementType: .float, dims: [], data: .none) : nil) else {
+                throw c.error("attribute '\(name)' has type TENSOR but no tensor", at: cursor.pos)
+            }
+            return Attribute(name, .tensor(tv), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 6: return Attribute(name, .floats(floats), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 7: return Attribute(name, .ints(intLists.array(ints)), refAttrName: ref, docString: doc, unknownFields: unknownFields)
+        case 5, 8, 9, 10, 11, 12, 13, 14:
+            return nil
+        default:
+            throw c.error("attribute '\(name)' has unknown or missing type \(code)", at: cursor.pos)
+        }
     }
 
     // MARK: ValueInfoProto / TypeProto
 
     func readValueInfo(_ cursor: ProtoCursor) throws -> ValueInfo {
         var c = cursor
-        var v = ValueInfo(name: "")
+        var name = "", denotation = "", doc = ""
+        var type: ValueType?
         var metadata: [MetadataEntry] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
             switch field {
-            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); v.name = c.string(try c.readLengthDelimited())
+            case 1: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try self.name(&c)
             case 2:
                 try c.expect(wt, .lengthDelimited, "type", at: tagStart)
-                c.push("type")
-                let (t, den) = try readType(c.sub(try c.readLengthDelimited()))
-                c.pop()
-                v.type = t
-                v.typeDenotation = den
+                let r = try c.readLengthDelimited()
+                let t: ValueType?, den: String
+                if depth < ONNXDecoder.maxDepth, let hit = types.value(base: c.base, r) {
+                    (t, den) = hit
+                } else {
+                    c.push("type")
+                    (t, den) = try readType(c.sub(r))
+                    c.pop()
+                    switch t {
+                    case .sequence?, .map?, .optional?: break
+                    default: types.insert((t, den), base: c.base, r)
+                    }
+                }
+                type = t
+                denotation = den
                 if t == nil && den.isEmpty { defaults.insert(2) }
-            case 3: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); v.docString = try string(&c, 3, &defaults)
+            case 3: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 3, &defaults)
             case 4:
                 try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
                 c.push("metadata_props", metadata.count)
@@ -500,9 +757,9 @@ final class ONNXDecoder {
             default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
-        v.metadataProps = MetadataProps(metadata)
-        v.unknownFields = UnknownFields(unknown, presentDefaults: defaults)
-        return v
+        return ValueInfo(name: name, type: type, typeDenotation: denotation, docString: doc,
+                         metadataProps: MetadataProps(metadata),
+                         unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
     }
 
     func elementType(_ raw: UInt64, _ c: ProtoCursor, at: Int) throws -> ElementType {
@@ -592,7 +849,8 @@ final class ONNXDecoder {
     func readShape(_ cursor: ProtoCursor) throws -> TensorShape {
         var c = cursor
         var dims: [Dim] = []
-        var dens: [String] = []
+        dims.reserveCapacity(cursor.countFields(1, 0, 0).0)
+        var dens: [String] = []  // built only once some dimension has a denotation
         var anyDenotation = false
         while !c.atEnd {
             let tagStart = c.pos
@@ -607,13 +865,19 @@ final class ONNXDecoder {
                 let (f2, w2) = try p.readTag()
                 switch f2 {
                 case 1: try p.expect(w2, .varint, "dim_value", at: ts); d = .known(Int64(bitPattern: try p.readVarint()))
-                case 2: try p.expect(w2, .lengthDelimited, "dim_param", at: ts); d = .symbolic(p.string(try p.readLengthDelimited()))
-                case 3: try p.expect(w2, .lengthDelimited, "denotation", at: ts); den = p.string(try p.readLengthDelimited()); anyDenotation = true
+                case 2: try p.expect(w2, .lengthDelimited, "dim_param", at: ts); d = .symbolic(try name(&p))
+                case 3:
+                    try p.expect(w2, .lengthDelimited, "denotation", at: ts)
+                    den = p.string(try p.readLengthDelimited())
+                    if !anyDenotation {
+                        anyDenotation = true
+                        dens = [String](repeating: "", count: dims.count)
+                    }
                 default: try p.skip(w2, field: f2)
                 }
             }
             dims.append(d)
-            dens.append(den)
+            if anyDenotation { dens.append(den) }
         }
         return TensorShape(dims, denotations: anyDenotation ? dens : [])
     }
@@ -622,7 +886,7 @@ final class ONNXDecoder {
 
     func readTensor(_ cursor: ProtoCursor) throws -> Tensor {
         var c = cursor
-        var dims: [Int64] = []
+        var dimList = SmallInt64List()  // shared through `intLists` once complete
         var dataType: Int64 = 0
         var dataTypeOffset = cursor.pos
         var segment: (Int64, Int64)?
@@ -631,13 +895,14 @@ final class ONNXDecoder {
         var rawOffset = 0
         var strings: [[UInt8]] = []
         var typedField = 0
-        var typed: [ByteSlice] = []
+        var typed: [ByteSlice] = []  // earlier runs, when the occurrences are not contiguous
+        var typedRun = 0..<0  // the current contiguous run of occurrences
         var external: [MetadataEntry] = []
         var externalOffset = cursor.pos
         var location: Int64 = 0
         var metadata: [MetadataEntry] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -645,10 +910,10 @@ final class ONNXDecoder {
             case 1:
                 if wt == .lengthDelimited {
                     var p = c.sub(try c.readLengthDelimited())
-                    while !p.atEnd { dims.append(Int64(bitPattern: try p.readVarint())) }
+                    while !p.atEnd { dimList.append(Int64(bitPattern: try p.readVarint())) }
                 } else {
                     try c.expect(wt, .varint, "dims", at: tagStart)
-                    dims.append(Int64(bitPattern: try c.readVarint()))
+                    dimList.append(Int64(bitPattern: try c.readVarint()))
                 }
             case 2:
                 try c.expect(wt, .varint, "data_type", at: tagStart)
@@ -680,9 +945,15 @@ final class ONNXDecoder {
                 if wt != .lengthDelimited && wt != wantWT {
                     throw c.error("typed data field \(field) has wire type \(wt.rawValue)", at: tagStart)
                 }
-                typed.append(c.slice(tagStart..<c.pos))
+                if typedRun.isEmpty { typedRun = tagStart..<c.pos }
+                else if typedRun.upperBound == tagStart { typedRun = typedRun.lowerBound..<c.pos }
+                else { typed.append(c.slice(typedRun)); typedRun = tagStart..<c.pos }
             case 6: try c.expect(wt, .lengthDelimited, "string_data", at: tagStart); strings.append(c.bytes(try c.readLengthDelimited()))
-            case 8: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try string(&c, 8, &defaults)
+            case 8:
+                try c.expect(wt, .lengthDelimited, "name", at: tagStart)
+                let r = try c.readLengthDelimited()
+                if r.isEmpty { defaults.insert(8) }
+                name = names.string(base: c.base, r)
             case 12: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 12, &defaults)
             case 9:
                 try c.expect(wt, .lengthDelimited, "raw_data", at: tagStart)
@@ -707,12 +978,13 @@ final class ONNXDecoder {
             c.push("data_type"); defer { c.pop() }
             throw c.error("tensor '\(name)' has unknown data_type \(dataType)", at: dataTypeOffset)
         }
+        let dims = intLists.array(dimList)
         if dims.contains(where: { $0 < 0 }) {
             c.push("dims"); defer { c.pop() }
             throw c.error("tensor '\(name)' has a negative dimension \(dims)", at: cursor.pos)
         }
         var t = Tensor(name: name, elementType: etype, dims: dims, data: .none, docString: doc,
-                       metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+                       metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
         t.segment = segment.map { (begin: $0.0, end: $0.1) }
         if location == 1 {
             c.push("external_data")
@@ -728,8 +1000,13 @@ final class ONNXDecoder {
             t.data = .raw(r)
         } else if etype == .string {
             t.data = .strings(strings)
-        } else if !typed.isEmpty {
-            t.data = .lazy(ONNXTypedData(field: typedField, occurrences: typed))
+        } else if !typedRun.isEmpty {
+            let first = c.base[typedRun.lowerBound]
+            if typed.isEmpty && first < 0x80 && Int(first >> 3) == typedField {
+                t.data = .lazy(ONNXTypedData(run: c.slice(typedRun)))
+            } else {
+                t.data = .lazy(ONNXTypedData(field: typedField, occurrences: typed + [c.slice(typedRun)]))
+            }
         } else {
             // No data fields at all: zero elements were stored (an error on read if the shape
             // says otherwise); nothing is written back either.
@@ -834,7 +1111,7 @@ final class ONNXDecoder {
         var valueInfo: [ValueInfo] = []
         var metadata: [MetadataEntry] = []
         var unknown: [UInt8] = []
-        var defaults = Set<Int>()
+        var defaults = PresentDefaults()
         while !c.atEnd {
             let tagStart = c.pos
             let (field, wt) = try c.readTag()
@@ -846,12 +1123,13 @@ final class ONNXDecoder {
             case 11:
                 try c.expect(wt, .lengthDelimited, "attribute_proto", at: tagStart)
                 c.push("attribute_proto", attrDefaults.count)
-                attrDefaults.append(try readAttribute(c.sub(try c.readLengthDelimited())))
+                var holdsGraph = false
+                attrDefaults.append(try readAttribute(c.sub(try c.readLengthDelimited()), hasGraph: &holdsGraph))
                 c.pop()
             case 7:
                 try c.expect(wt, .lengthDelimited, "node", at: tagStart)
                 c.push("node", nodes.count)
-                nodes.append(try readNode(c.sub(try c.readLengthDelimited())))
+                try readNode(c.sub(try c.readLengthDelimited()), into: &nodes)
                 c.pop()
             case 8: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 8, &defaults)
             case 9:
@@ -875,6 +1153,6 @@ final class ONNXDecoder {
                          firstNodeID: nextNodeID)
         return Function(name: name, domain: domain, overload: overload, attributeNames: attrNames,
                         attributeDefaults: attrDefaults, body: body, opsetImports: opsets, docString: doc,
-                        metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: defaults))
+                        metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
     }
 }

@@ -20,7 +20,12 @@ final class DecodeContext {
     let storage: ByteStorage
     let base: UnsafePointer<UInt8>
     let file: String
-    var path: [PathStep] = []
+    // The path is a plain growable buffer: a push and a pop happen around every nested
+    // message, and an Array's uniqueness and capacity checks were a visible cost there.
+    // Single-threaded, never accessed overlapping: exclusivity checks off.
+    @exclusivity(unchecked) private var steps: UnsafeMutablePointer<PathStep>
+    @exclusivity(unchecked) private var capacity = 32
+    @exclusivity(unchecked) private var depth = 0
     /// Stand-in base for empty storage: never read, since every read is bounds-checked.
     static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
 
@@ -29,11 +34,33 @@ final class DecodeContext {
         // A zero-length file has no base address; use a dummy pointer that is never read.
         self.base = storage.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(DecodeContext.emptyByte)
         self.file = file
+        steps = UnsafeMutablePointer<PathStep>.allocate(capacity: capacity)
+    }
+
+    deinit { steps.deallocate() }
+
+    @inline(__always)
+    func push(_ step: PathStep) {
+        if depth == capacity { grow() }
+        (steps + depth).initialize(to: step)
+        depth += 1
+    }
+
+    @inline(__always)
+    func pop() { depth -= 1 }
+
+    private func grow() {
+        let bigger = UnsafeMutablePointer<PathStep>.allocate(capacity: capacity * 2)
+        bigger.initialize(from: steps, count: depth)
+        steps.deallocate()
+        steps = bigger
+        capacity *= 2
     }
 
     func pathString(rootName: String) -> String {
         var s = rootName
-        for p in path {
+        for i in 0..<depth {
+            let p = steps[i]
             s += "." + p.name.description
             if p.index >= 0 { s += "[\(p.index)]" }
         }
@@ -43,7 +70,9 @@ final class DecodeContext {
 
 /// A cursor over [start, end) of the context's storage.
 struct ProtoCursor {
-    let ctx: DecodeContext
+    /// Not retained: cursors are created and copied for every nested message, and whoever
+    /// makes the root cursor (the decoder) keeps the context alive for their whole life.
+    unowned(unsafe) let ctx: DecodeContext
     /// The context's base pointer, copied here so the hot read paths never touch the class.
     let base: UnsafePointer<UInt8>
     var pos: Int
@@ -64,8 +93,21 @@ struct ProtoCursor {
         ONNXError(file: ctx.file, fieldPath: ctx.pathString(rootName: rootName), offset: offset ?? pos, message: message)
     }
 
+    /// Reads a varint; the one-byte case (most tags and lengths) is inlined, longer ones
+    /// take the general path.
     @inline(__always)
     mutating func readVarint() throws -> UInt64 {
+        if pos < end {
+            let b = base[pos]
+            if b < 0x80 {
+                pos += 1
+                return UInt64(b)
+            }
+        }
+        return try readVarintSlow()
+    }
+
+    mutating func readVarintSlow() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         let start = pos
@@ -88,10 +130,10 @@ struct ProtoCursor {
         let key = try readVarint()
         let field = key >> 3
         guard field > 0, field <= 536_870_911 else { throw error("invalid field number \(field)", at: start) }
-        guard let wt = WireType(rawValue: UInt8(key & 7)) else {
-            throw error("invalid wire type \(key & 7) for field \(field)", at: start)
-        }
-        return (Int(field), wt)
+        let w = key & 7
+        guard w <= 5 else { throw error("invalid wire type \(w) for field \(field)", at: start) }
+        // 0...5 are exactly the WireType cases.
+        return (Int(field), unsafeBitCast(UInt8(w), to: WireType.self))
     }
 
     mutating func readFixed32() throws -> UInt32 {
@@ -109,6 +151,7 @@ struct ProtoCursor {
     }
 
     /// Reads a length prefix and returns the payload range, checking it fits.
+    @inline(__always)
     mutating func readLengthDelimited() throws -> Range<Int> {
         let start = pos
         let len = try readVarint()
@@ -158,6 +201,126 @@ struct ProtoCursor {
         }
     }
 
+    /// Counts occurrences of up to three field numbers (0: unused) in the rest of this
+    /// message, so callers can size their lists once. Never throws: on malformed bytes it
+    /// returns what it counted so far and the real pass reports the error.
+    func countFields(_ a: Int, _ b: Int, _ c: Int, from start: Int? = nil) -> (Int, Int, Int) {
+        var na = 0, nb = 0, nc = 0
+        var p = start ?? pos
+        let end = self.end, base = self.base
+        while p < end {
+            // Key: almost always one byte.
+            var key = UInt64(base[p])
+            p += 1
+            if key >= 0x80 {
+                guard let k = ProtoCursor.scanVarint(base, &p, end, first: key) else { break }
+                key = k
+            }
+            let field = Int(truncatingIfNeeded: key >> 3)
+            if field == a { na += 1 } else if field == b { nb += 1 } else if field == c { nc += 1 }
+            switch key & 7 {
+            case 0:
+                guard p < end else { return (na, nb, nc) }
+                let first = UInt64(base[p])
+                p += 1
+                if first >= 0x80 && ProtoCursor.scanVarint(base, &p, end, first: first) == nil { return (na, nb, nc) }
+            case 1: p += 8
+            case 5: p += 4
+            case 2:
+                guard p < end else { return (na, nb, nc) }
+                var len = UInt64(base[p])
+                p += 1
+                if len >= 0x80 {
+                    guard let l = ProtoCursor.scanVarint(base, &p, end, first: len) else { return (na, nb, nc) }
+                    len = l
+                }
+                guard len <= UInt64(end - p) else { return (na, nb, nc) }
+                p += Int(len)
+            default: return (na, nb, nc)  // groups are rare: stop counting
+            }
+        }
+        return (na, nb, nc)
+    }
+
+    /// How many length-delimited fields with the one-byte tag `tag` follow one another from
+    /// `start` (repeated fields are normally written together), for sizing a list once.
+    /// Never throws: it stops at anything else, including malformed bytes.
+    func countRun(tag: UInt8, from start: Int) -> Int { run(tag: tag, from: start).count }
+
+    /// The run counted by `countRun`, with the offset just past its last field.
+    func run(tag: UInt8, from start: Int) -> (count: Int, end: Int) {
+        var p = start, n = 0, endOfRun = start
+        while p < end && base[p] == tag {
+            p += 1
+            guard p < end else { break }
+            var len = UInt64(base[p])
+            p += 1
+            if len >= 0x80 {
+                guard let l = ProtoCursor.scanVarint(base, &p, end, first: len) else { break }
+                len = l
+            }
+            guard len <= UInt64(end - p) else { break }
+            p += Int(len)
+            n += 1
+            endOfRun = p
+        }
+        return (n, endOfRun)
+    }
+
+    /// True when every field left in this message is well formed and its number is in
+    /// `allowed` (bit n = field n, n < 64). Never throws: callers use it to pick a fast path
+    /// and fall back to the general decoder, which reports errors, when it says false.
+    func onlyFields(in allowed: UInt64) -> Bool {
+        var p = pos
+        let end = self.end, base = self.base
+        while p < end {
+            var key = UInt64(base[p])
+            p += 1
+            if key >= 0x80 {
+                guard let k = ProtoCursor.scanVarint(base, &p, end, first: key) else { return false }
+                key = k
+            }
+            let field = key >> 3
+            guard field > 0, field < 64, allowed & (1 << field) != 0 else { return false }
+            switch key & 7 {
+            case 0:
+                guard p < end else { return false }
+                let first = UInt64(base[p])
+                p += 1
+                if first >= 0x80 && ProtoCursor.scanVarint(base, &p, end, first: first) == nil { return false }
+            case 1: p += 8
+            case 5: p += 4
+            case 2:
+                guard p < end else { return false }
+                var len = UInt64(base[p])
+                p += 1
+                if len >= 0x80 {
+                    guard let l = ProtoCursor.scanVarint(base, &p, end, first: len) else { return false }
+                    len = l
+                }
+                guard len <= UInt64(end - p) else { return false }
+                p += Int(len)
+            default: return false
+            }
+        }
+        return p == end
+    }
+
+    /// The rest of a multi-byte varint whose first byte (high bit set) was already read;
+    /// nil when truncated or too long. Used only by the tolerant counting scan.
+    static func scanVarint(_ base: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int, first: UInt64) -> UInt64? {
+        var result = first & 0x7F
+        var shift: UInt64 = 7
+        while p < end && shift < 64 {
+            let byte = base[p]
+            p += 1
+            result |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+        return nil
+    }
+
     /// Checks a field has the expected wire type.
     @inline(__always)
     func expect(_ wt: WireType, _ want: WireType, _ name: StaticString, at tagStart: Int) throws {
@@ -166,6 +329,6 @@ struct ProtoCursor {
         }
     }
 
-    mutating func push(_ name: StaticString, _ index: Int = -1) { ctx.path.append(PathStep(name: name, index: index)) }
-    mutating func pop() { ctx.path.removeLast() }
+    mutating func push(_ name: StaticString, _ index: Int = -1) { ctx.push(PathStep(name: name, index: index)) }
+    mutating func pop() { ctx.pop() }
 }

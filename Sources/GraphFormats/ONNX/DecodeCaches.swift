@@ -1,0 +1,130 @@
+/// Caches that let a decoding pass reuse what it already built for repeated content: decoded
+/// types keyed by their exact TypeProto bytes, and small integer lists (shapes, `pads`,
+/// `axes`) keyed by their values. Node-heavy models repeat both constantly (a 2k-node graph
+/// declares hundreds of inputs of a few types); sharing them saves an allocation or three each
+/// time. Values are immutable once cached, so sharing is invisible to users (value semantics).
+import Foundation
+import GraphIR
+
+/// Values keyed by a byte range of one storage (compared with `memcmp`, hashed with
+/// `NameHash`), bounded so a file full of distinct keys cannot make it grow without limit.
+struct ByteKeyedCache<Value> {
+    static var maxEntries: Int { 1024 }
+    static var maxProbes: Int { 16 }
+    /// Allocated on the first insert (small models never pay for it).
+    private var buckets: [Int32] = []
+    private var hashes: [UInt64] = []
+    private var offsets: [Int] = []
+    private var counts: [Int] = []
+    private var values: [Value] = []
+    private let seed = NameHash.processSeed
+
+    init() {}
+
+    /// The value cached for bytes `r` of `base`, if any.
+    @inline(__always)
+    func value(base: UnsafePointer<UInt8>, _ r: Range<Int>) -> Value? {
+        if buckets.isEmpty { return nil }
+        let n = r.count
+        let h = NameHash.hash(UnsafeRawBufferPointer(start: base + r.lowerBound, count: n), seed: seed)
+        let mask = buckets.count - 1
+        var b = Int(truncatingIfNeeded: h) & mask
+        for _ in 0..<Self.maxProbes {
+            let i = Int(buckets[b])
+            if i < 0 { return nil }
+            if hashes[i] == h && counts[i] == n && memcmp(base + offsets[i], base + r.lowerBound, n) == 0 { return values[i] }
+            b = (b + 1) & mask
+        }
+        return nil
+    }
+
+    /// Remembers `v` for bytes `r` of `base` (ignored when full or when the probe run is long).
+    mutating func insert(_ v: Value, base: UnsafePointer<UInt8>, _ r: Range<Int>) {
+        guard values.count < Self.maxEntries else { return }
+        if buckets.isEmpty { buckets = [Int32](repeating: -1, count: 2 * Self.maxEntries) }
+        let n = r.count
+        let h = NameHash.hash(UnsafeRawBufferPointer(start: base + r.lowerBound, count: n), seed: seed)
+        let mask = buckets.count - 1
+        var b = Int(truncatingIfNeeded: h) & mask
+        for _ in 0..<Self.maxProbes {
+            if buckets[b] < 0 {
+                buckets[b] = Int32(values.count)
+                hashes.append(h)
+                offsets.append(r.lowerBound)
+                counts.append(n)
+                values.append(v)
+                return
+            }
+            b = (b + 1) & mask
+        }
+    }
+}
+
+/// An integer list being decoded: the first 8 values stay in place (no allocation), longer
+/// lists spill into an array.
+struct SmallInt64List {
+    private(set) var count = 0
+    private var inline: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var spill: [Int64] = []
+
+    init() {}
+
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always)
+    mutating func append(_ v: Int64) {
+        if count < 8 {
+            withUnsafeMutableBytes(of: &inline) { $0.storeBytes(of: v, toByteOffset: count * 8, as: Int64.self) }
+        } else {
+            if count == 8 { spill.reserveCapacity(16); spill.append(contentsOf: inlineArray()) }
+            spill.append(v)
+        }
+        count += 1
+    }
+
+    fileprivate func inlineArray() -> [Int64] {
+        withUnsafeBytes(of: inline) { Array($0.bindMemory(to: Int64.self).prefix(Swift.min(count, 8))) }
+    }
+
+    fileprivate func equals(_ a: [Int64]) -> Bool {
+        guard a.count == count, count <= 8 else { return false }
+        return withUnsafeBytes(of: inline) { raw in
+            let p = raw.bindMemory(to: Int64.self)
+            for i in 0..<count where p[i] != a[i] { return false }
+            return true
+        }
+    }
+
+    fileprivate var spilled: [Int64]? { count > 8 ? spill : nil }
+
+    fileprivate func hashValue8() -> Int {
+        withUnsafeBytes(of: inline) { raw in
+            let p = raw.bindMemory(to: Int64.self)
+            var h = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
+            for i in 0..<count { h = (h ^ UInt64(bitPattern: p[i])) &* 0xE703_7ED1_A0B4_28DB }
+            return Int(truncatingIfNeeded: h >> 57)  // 7 bits: 0..<128
+        }
+    }
+}
+
+/// Small `[Int64]` lists by value: one shared array per recently seen list of at most 8
+/// values (direct-mapped, so a miss just replaces the slot).
+struct IntListCache {
+    /// Allocated on first use (a model without lists never pays for it).
+    private var slots: [[Int64]] = []
+
+    init() {}
+
+    /// An array holding `list`, shared with earlier equal lists when possible.
+    @inline(__always)
+    mutating func array(_ list: SmallInt64List) -> [Int64] {
+        if let long = list.spilled { return long }
+        if list.isEmpty { return [] }
+        if slots.isEmpty { slots = [[Int64]](repeating: [], count: 128) }
+        let i = list.hashValue8()
+        if list.equals(slots[i]) { return slots[i] }
+        let a = list.inlineArray()
+        slots[i] = a
+        return a
+    }
+}

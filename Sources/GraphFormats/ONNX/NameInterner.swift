@@ -1,0 +1,89 @@
+/// Interning of the short strings a model repeats (value names, op types, attribute names):
+/// each distinct byte sequence becomes one `String`, created (and UTF-8 validated) once and
+/// shared by every later occurrence. A 2k-node graph names each value two or three times and
+/// repeats a handful of op types, so this saves most string allocations while reading.
+import Foundation
+import GraphIR
+
+/// Byte-keyed string table over one decoding pass's storage (entries remember where their
+/// bytes sit, so lookups compare against the mapped file without building a `String`).
+struct NameInterner {
+    /// Longer strings (doc strings, long unique names) are not worth a table entry.
+    static let maxLength = 256
+    /// Give up probing past this many buckets and just build the string: bounds the cost
+    /// even if names were crafted to collide.
+    static let maxProbes = 32
+    /// Open-addressed buckets: entry index + 1 in the low 32 bits (0 = empty), the upper 32
+    /// bits of the hash above. Plain integers, so growing never touches the strings.
+    private var buckets: [UInt64]
+    private var mask: Int
+    // Per entry, by index.
+    private var hashes: [UInt64] = []
+    private var offsets: [Int] = []
+    private var counts: [Int] = []
+    private var strings: [String] = []
+    private let seed = NameHash.processSeed
+
+    /// Sized from the file: roughly one name per 64 bytes of small models, at most 8192
+    /// buckets up front (it grows as needed).
+    init(fileSize: Int) {
+        var size = 64
+        while size < 8192 && size * 32 < fileSize { size <<= 1 }
+        buckets = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+        hashes.reserveCapacity(size / 2)
+        offsets.reserveCapacity(size / 2)
+        counts.reserveCapacity(size / 2)
+        strings.reserveCapacity(size / 2)
+    }
+
+    /// The string for bytes `r` of `base` (decoded as UTF-8 with repair, as `String(decoding:)`).
+    @inline(__always)
+    mutating func string(base: UnsafePointer<UInt8>, _ r: Range<Int>) -> String {
+        let n = r.count
+        if n == 0 { return "" }
+        let start = base + r.lowerBound
+        if n > NameInterner.maxLength {
+            return String(decoding: UnsafeBufferPointer(start: start, count: n), as: UTF8.self)
+        }
+        let h = NameHash.hash(UnsafeRawBufferPointer(start: start, count: n), seed: seed)
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        var b = Int(truncatingIfNeeded: h) & mask
+        var probes = 0
+        while true {
+            let e = buckets[b]
+            if e == 0 { break }
+            if e & 0xFFFF_FFFF_0000_0000 == tag {
+                let i = Int(e & 0xFFFF_FFFF) - 1
+                if counts[i] == n && memcmp(base + offsets[i], start, n) == 0 { return strings[i] }
+            }
+            probes += 1
+            if probes > NameInterner.maxProbes {
+                return String(decoding: UnsafeBufferPointer(start: start, count: n), as: UTF8.self)
+            }
+            b = (b + 1) & mask
+        }
+        let s = String(decoding: UnsafeBufferPointer(start: start, count: n), as: UTF8.self)
+        buckets[b] = tag | UInt64(strings.count + 1)
+        hashes.append(h)
+        offsets.append(r.lowerBound)
+        counts.append(n)
+        strings.append(s)
+        if strings.count * 2 > buckets.count { grow() }
+        return s
+    }
+
+    private mutating func grow() {
+        let size = buckets.count * 2
+        var fresh = [UInt64](repeating: 0, count: size)
+        let m = size - 1
+        for i in hashes.indices {
+            let h = hashes[i]
+            var b = Int(truncatingIfNeeded: h) & m
+            while fresh[b] != 0 { b = (b + 1) & m }
+            fresh[b] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(i + 1)
+        }
+        buckets = fresh
+        mask = m
+    }
+}
