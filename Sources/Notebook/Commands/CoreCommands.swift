@@ -31,7 +31,10 @@ enum CoreCommands {
         ) { _, inv, out in
             let value = inv.value("value") ?? .none
             let mime = inv.string("mime") ?? "text/plain"
-            var bundle = OutputBundle(text: value.displayString)
+            // A rich value gets a short text/plain stand-in (as IPython's `<SVG object>`), so a
+            // megabyte drawing is not sent twice.
+            let size = value.displayString.utf8.count
+            var bundle = OutputBundle(text: mime == "text/plain" ? value.displayString : "<\(mime), \(Format.bytes(Double(size)))>")
             switch mime {
             case "text/html": bundle.html = value.displayString
             case "image/svg+xml": bundle.svg = value.displayString
