@@ -6,10 +6,7 @@ final class EstimationCommandTests: XCTestCase {
     var runner: CellRunner!
 
     override func setUpWithError() throws {
-        let model = GraphCommandTests.repo.appendingPathComponent("notebooks/models/tiny_bert.onnx")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: model.path), "tour model missing")
-        runner = CellRunner(directory: GraphCommandTests.repo.appendingPathComponent("notebooks"))
-        XCTAssertNil(runner.run("load models/tiny_bert.onnx as bert").error)
+        runner = try CellRunner.withTourModel()
     }
 
     func testEstimateJSONAndOverlayFields() throws {

@@ -4,14 +4,11 @@ import JupyterKernel
 
 /// Drives the graph commands on the tour model that ships in notebooks/models.
 final class GraphCommandTests: XCTestCase {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = CellRunner.repo
     var runner: CellRunner!
 
     override func setUpWithError() throws {
-        let model = Self.repo.appendingPathComponent("notebooks/models/tiny_bert.onnx")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: model.path), "tour model missing")
-        runner = CellRunner(directory: Self.repo.appendingPathComponent("notebooks"))
-        XCTAssertNil(runner.run("load models/tiny_bert.onnx as bert").error)
+        runner = try CellRunner.withTourModel()
     }
 
     func testLoadReportsAndBecomesCurrent() {

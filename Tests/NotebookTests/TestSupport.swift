@@ -1,3 +1,4 @@
+import XCTest
 import Foundation
 import JupyterKernel
 @testable import Notebook
@@ -34,6 +35,20 @@ final class CellRunner {
     /// Every display_data bundle.
     var displays: [MimeBundle] {
         outputs.compactMap { if case .display(let d, _, _) = $0 { return d } else { return nil } }
+    }
+}
+
+extension CellRunner {
+    /// The repository root (three folders up from this file).
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A runner in `notebooks/` with the tour model loaded as `bert`; skips when the model is missing.
+    static func withTourModel() throws -> CellRunner {
+        let model = repo.appendingPathComponent("notebooks/models/tiny_bert.onnx")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: model.path), "tour model missing")
+        let runner = CellRunner(directory: repo.appendingPathComponent("notebooks"))
+        XCTAssertNil(runner.run("load models/tiny_bert.onnx as bert").error)
+        return runner
     }
 }
 
