@@ -2,7 +2,10 @@
 /// topological when the graph is acyclic), the declared inputs/outputs/value_info,
 /// initializers, and the producer/use index; read-only queries live here, edits in
 /// GraphEditing.swift.
-import Synchronization
+import Foundation  // NSLock
+#if os(Linux)
+import Synchronization  // Atomic (on Apple platforms only from macOS 15; this package supports 13)
+#endif
 
 /// A computation graph (ONNX `GraphProto`; also If/Loop/Scan bodies and function bodies).
 ///
@@ -30,17 +33,26 @@ public struct Graph: Sendable {
         private var _values = ValueIndex()
         private var _outerReferences: Set<String> = []
         /// True once the index fields are exact (always, except for a lazily indexed graph).
+        /// Read without the lock on the fast path where an atomic load is available.
+        #if os(Linux)
         private let indexReady = Atomic<Bool>(true)
+        #else
+        private var indexReadyLocked = true  // read and written only with `indexLock` held
+        #endif
         /// Serializes the one lazy build: `Graph` is `Sendable`, so concurrent readers of a
         /// shared storage may all ask for the index at once.
-        private let indexLock = Mutex<Void>(())
+        private let indexLock = NSLock()
 
         init() {}
 
         /// A storage whose index is built on first use (the caller guarantees its nodes are
         /// in topological order with increasing ids, so the build never has to reorder).
         init(lazilyIndexed: Void) {
+            #if os(Linux)
             indexReady.store(false, ordering: .relaxed)
+            #else
+            indexReadyLocked = false
+            #endif
         }
 
         var position: PositionTable {
@@ -57,20 +69,46 @@ public struct Graph: Sendable {
         }
 
         /// Whether the index is built (a lazily indexed storage not yet queried says false).
-        var isIndexed: Bool { indexReady.load(ordering: .acquiring) }
+        var isIndexed: Bool {
+            #if os(Linux)
+            return indexReady.load(ordering: .acquiring)
+            #else
+            indexLock.lock()
+            defer { indexLock.unlock() }
+            return indexReadyLocked
+            #endif
+        }
+
+        /// Marks the index built; the caller holds `indexLock` or owns the storage uniquely.
+        private func markIndexedLocked() {
+            #if os(Linux)
+            indexReady.store(true, ordering: .releasing)
+            #else
+            indexReadyLocked = true
+            #endif
+        }
+
+        /// The flag, read with `indexLock` held.
+        private var isIndexedLocked: Bool {
+            #if os(Linux)
+            return indexReady.load(ordering: .acquiring)
+            #else
+            return indexReadyLocked
+            #endif
+        }
 
         @inline(__always)
         func ensureIndex() {
-            if !indexReady.load(ordering: .acquiring) { buildIndexOnce() }
+            if !isIndexed { buildIndexOnce() }
         }
 
         @inline(never)
         private func buildIndexOnce() {
-            indexLock.withLock { _ in
-                if indexReady.load(ordering: .acquiring) { return }
-                buildIndex()
-                indexReady.store(true, ordering: .releasing)
-            }
+            indexLock.lock()
+            defer { indexLock.unlock() }
+            if isIndexedLocked { return }
+            buildIndex()
+            markIndexedLocked()
         }
 
         func copy() -> Storage {
@@ -93,8 +131,10 @@ public struct Graph: Sendable {
         /// marks it built; returns whether the node order is topological.
         @discardableResult
         func reindex() -> Bool {
+            indexLock.lock()
+            defer { indexLock.unlock() }
             let ordered = buildIndex()
-            indexReady.store(true, ordering: .releasing)
+            markIndexedLocked()
             return ordered
         }
 
