@@ -2,6 +2,10 @@
 /// topological when the graph is acyclic), the declared inputs/outputs/value_info,
 /// initializers, and the producer/use index; read-only queries live here, edits in
 /// GraphEditing.swift.
+import Foundation  // NSLock
+#if os(Linux)
+import Synchronization  // Atomic (on Apple platforms only from macOS 15; this package supports 13)
+#endif
 
 /// A computation graph (ONNX `GraphProto`; also If/Loop/Scan bodies and function bodies).
 ///
@@ -22,24 +26,174 @@ public struct Graph: Sendable {
         var sparseInitializers: [SparseTensor] = []
         var nodes: [Node] = []
         var nextNodeID = 0
-        // Derived index, kept exact by every edit.
-        var position = PositionTable()
-        var values = ValueIndex()
-        var outerReferences: Set<String> = []
+        // Derived index, kept exact by every edit. A reader's graph starts without it and
+        // builds it on first use (`ensureIndex`): loading a file should not pay for an index
+        // nobody queries. Every access below goes through the accessors, which build it first.
+        private var _position = PositionTable()
+        private var _values = ValueIndex()
+        private var _outerReferences: Set<String> = []
+        /// True once the index fields are exact (always, except for a lazily indexed graph).
+        /// Read without the lock on the fast path where an atomic load is available.
+        #if os(Linux)
+        private let indexReady = Atomic<Bool>(true)
+        #else
+        private var indexReadyLocked = true  // read and written only with `indexLock` held
+        #endif
+        /// Serializes the one lazy build: `Graph` is `Sendable`, so concurrent readers of a
+        /// shared storage may all ask for the index at once.
+        private let indexLock = NSLock()
 
         init() {}
 
+        /// A storage whose index is built on first use (the caller guarantees its nodes are
+        /// in topological order with increasing ids, so the build never has to reorder).
+        init(lazilyIndexed: Void) {
+            #if os(Linux)
+            indexReady.store(false, ordering: .relaxed)
+            #else
+            indexReadyLocked = false
+            #endif
+        }
+
+        var position: PositionTable {
+            _read { ensureIndex(); yield _position }
+            _modify { ensureIndex(); yield &_position }
+        }
+        var values: ValueIndex {
+            _read { ensureIndex(); yield _values }
+            _modify { ensureIndex(); yield &_values }
+        }
+        var outerReferences: Set<String> {
+            _read { ensureIndex(); yield _outerReferences }
+            _modify { ensureIndex(); yield &_outerReferences }
+        }
+
+        /// Whether the index is built (a lazily indexed storage not yet queried says false).
+        var isIndexed: Bool {
+            #if os(Linux)
+            return indexReady.load(ordering: .acquiring)
+            #else
+            indexLock.lock()
+            defer { indexLock.unlock() }
+            return indexReadyLocked
+            #endif
+        }
+
+        /// Marks the index built; the caller holds `indexLock` or owns the storage uniquely.
+        private func markIndexedLocked() {
+            #if os(Linux)
+            indexReady.store(true, ordering: .releasing)
+            #else
+            indexReadyLocked = true
+            #endif
+        }
+
+        /// The flag, read with `indexLock` held.
+        private var isIndexedLocked: Bool {
+            #if os(Linux)
+            return indexReady.load(ordering: .acquiring)
+            #else
+            return indexReadyLocked
+            #endif
+        }
+
+        @inline(__always)
+        func ensureIndex() {
+            if !isIndexed { buildIndexOnce() }
+        }
+
+        @inline(never)
+        private func buildIndexOnce() {
+            indexLock.lock()
+            defer { indexLock.unlock() }
+            if isIndexedLocked { return }
+            buildIndex()
+            markIndexedLocked()
+        }
+
         func copy() -> Storage {
-            let s = Storage()
+            let indexed = isIndexed
+            let s = indexed ? Storage() : Storage(lazilyIndexed: ())
             s.name = name; s.docString = docString; s.metadataProps = metadataProps
             s.unknownFields = unknownFields; s.isSubgraph = isSubgraph
             s.inputs = inputs; s.outputs = outputs; s.valueInfo = valueInfo
             s.initializers = initializers; s.sparseInitializers = sparseInitializers
             s.nodes = nodes; s.nextNodeID = nextNodeID
-            s.position = position
-            s.values = values
-            s.outerReferences = outerReferences
+            if indexed {
+                s._position = _position
+                s._values = _values
+                s._outerReferences = _outerReferences
+            }
             return s
+        }
+
+        /// Recomputes the whole index from the node list and declarations in one pass and
+        /// marks it built; returns whether the node order is topological.
+        @discardableResult
+        func reindex() -> Bool {
+            indexLock.lock()
+            defer { indexLock.unlock() }
+            let ordered = buildIndex()
+            markIndexedLocked()
+            return ordered
+        }
+
+        /// Builds the index fields (reads only the nodes, declarations and the outer
+        /// references of subgraphs, never this storage's own index accessors).
+        @discardableResult
+        private func buildIndex() -> Bool {
+            let extra = inputs.count + initializers.count + sparseInitializers.count
+            // Built in locals (no class-property access in the hot loop), stored at the end.
+            var position = PositionTable()
+            position.reserveCapacity(nodes.count)
+            var values = ValueIndex(capacity: nodes.count + extra)
+            for i in initializers.indices { values.defineInitializer(initializers[i].name, position: i) }
+            for sp in sparseInitializers where values[producer: sp.name] == nil { values[producer: sp.name] = .initializer }
+            // Later declarations win: value_info, then outputs, then inputs (each input's name is
+            // looked up once for its producer and its type).
+            for i in valueInfo.indices { if let t = valueInfo[i].type { values.declareType(valueInfo[i].name, t) } }
+            for i in outputs.indices { if let t = outputs[i].type { values.declareType(outputs[i].name, t) } }
+            for i in inputs.indices { values.defineInput(inputs[i].name, index: i, type: inputs[i].type) }
+            // Names read before anything defines them: later definitions mean the order is not
+            // topological; never-defined ones are outer-scope (or dangling) references.
+            var unresolved = Set<String>()
+            let nodes = self.nodes
+            for p in nodes.indices {
+                let id = nodes[p].id
+                position[id] = p
+                let inputs = nodes[p].inputs
+                for i in inputs.indices {
+                    let name = inputs[i]
+                    if name.isEmpty { continue }
+                    if !values.appendUse(ValueUse(node: id, inputIndex: i), to: name) { unresolved.insert(name) }
+                }
+                if nodes[p].hasSubgraphs {
+                    for a in nodes[p].attributes {
+                        var refs = Set<String>()
+                        for g in a.value.subgraphs { refs.formUnion(g.storage.outerReferences) }
+                        for r in refs.sorted() {
+                            if !values.appendUse(ValueUse(node: id, slot: .subgraph(attribute: a.name)), to: r) {
+                                unresolved.insert(r)
+                            }
+                        }
+                    }
+                }
+                let outputs = nodes[p].outputs
+                for k in outputs.indices {
+                    let o = outputs[k]
+                    if !o.isEmpty { values.defineIfAbsent(o, .node(id, output: k)) }
+                }
+            }
+            var ordered = true
+            var outer = Set<String>()
+            for name in unresolved {
+                if values[producer: name] != nil { ordered = false } else { outer.insert(name) }
+            }
+            for o in outputs where !o.name.isEmpty && values[producer: o.name] == nil { outer.insert(o.name) }
+            _position = position
+            _values = values
+            _outerReferences = outer
+            return ordered
         }
     }
 
@@ -97,7 +251,36 @@ public struct Graph: Sendable {
         }
     }
 
-    mutating func makeUnique() {
+    /// A graph from a reader that has already checked its node order: node ids strictly
+    /// increasing and non-negative, every node after the producers of its inputs (and no
+    /// node with subgraphs). Same graph as `init(name:nodes:...)` gives for such input, but
+    /// the producer/use index is built on first query instead of here: a load that is only
+    /// saved, summarized or rendered never pays for it. `package`: callers must uphold the
+    /// order guarantee, which the public initializer checks itself.
+    package init(readInOrder name: String, nodes: [Node], inputs: [ValueInfo], outputs: [ValueInfo],
+                 initializers: [Tensor], sparseInitializers: [SparseTensor], valueInfo: [ValueInfo],
+                 docString: String, metadataProps: MetadataProps, isSubgraph: Bool,
+                 unknownFields: UnknownFields, firstNodeID: Int) {
+        let s = Storage(lazilyIndexed: ())
+        s.name = name
+        s.docString = docString
+        s.metadataProps = metadataProps
+        s.unknownFields = unknownFields
+        s.isSubgraph = isSubgraph
+        s.inputs = inputs
+        s.outputs = outputs
+        s.valueInfo = valueInfo
+        s.initializers = initializers
+        s.sparseInitializers = sparseInitializers
+        s.nodes = nodes
+        s.nextNodeID = max(firstNodeID, (nodes.last?.id.rawValue ?? -1) + 1)
+        storage = s
+    }
+
+    /// Makes the storage unique before an edit. With `indexed` (every edit of nodes or
+    /// declarations) the index is built first, so incremental updates start from an exact one.
+    mutating func makeUnique(indexed: Bool = true) {
+        if indexed { storage.ensureIndex() }
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
@@ -283,61 +466,7 @@ public struct Graph: Sendable {
     /// Recomputes the whole index from the node list and declarations in one pass; returns
     /// whether the node order is topological.
     @discardableResult
-    mutating func reindex() -> Bool {
-        let s = storage
-        let extra = s.inputs.count + s.initializers.count + s.sparseInitializers.count
-        // Built in locals (no class-property access in the hot loop), stored at the end.
-        var position = PositionTable()
-        position.reserveCapacity(s.nodes.count)
-        var values = ValueIndex(capacity: s.nodes.count + extra)
-        for i in s.initializers.indices { values.defineInitializer(s.initializers[i].name, position: i) }
-        for sp in s.sparseInitializers where values[producer: sp.name] == nil { values[producer: sp.name] = .initializer }
-        // Later declarations win: value_info, then outputs, then inputs (each input's name is
-        // looked up once for its producer and its type).
-        for i in s.valueInfo.indices { if let t = s.valueInfo[i].type { values.declareType(s.valueInfo[i].name, t) } }
-        for i in s.outputs.indices { if let t = s.outputs[i].type { values.declareType(s.outputs[i].name, t) } }
-        for i in s.inputs.indices { values.defineInput(s.inputs[i].name, index: i, type: s.inputs[i].type) }
-        // Names read before anything defines them: later definitions mean the order is not
-        // topological; never-defined ones are outer-scope (or dangling) references.
-        var unresolved = Set<String>()
-        let nodes = s.nodes
-        for p in nodes.indices {
-            let id = nodes[p].id
-            position[id] = p
-            let inputs = nodes[p].inputs
-            for i in inputs.indices {
-                let name = inputs[i]
-                if name.isEmpty { continue }
-                if !values.appendUse(ValueUse(node: id, inputIndex: i), to: name) { unresolved.insert(name) }
-            }
-            if nodes[p].hasSubgraphs {
-                for a in nodes[p].attributes {
-                    var refs = Set<String>()
-                    for g in a.value.subgraphs { refs.formUnion(g.storage.outerReferences) }
-                    for r in refs.sorted() {
-                        if !values.appendUse(ValueUse(node: id, slot: .subgraph(attribute: a.name)), to: r) {
-                            unresolved.insert(r)
-                        }
-                    }
-                }
-            }
-            let outputs = nodes[p].outputs
-            for k in outputs.indices {
-                let o = outputs[k]
-                if !o.isEmpty { values.defineIfAbsent(o, .node(id, output: k)) }
-            }
-        }
-        var ordered = true
-        var outer = Set<String>()
-        for name in unresolved {
-            if values[producer: name] != nil { ordered = false } else { outer.insert(name) }
-        }
-        for o in s.outputs where !o.name.isEmpty && values[producer: o.name] == nil { outer.insert(o.name) }
-        s.position = position
-        s.values = values
-        s.outerReferences = outer
-        return ordered
-    }
+    mutating func reindex() -> Bool { storage.reindex() }
 
     func addUses(of n: Node) {
         for (i, name) in n.inputs.enumerated() where !name.isEmpty {

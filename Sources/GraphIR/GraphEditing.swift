@@ -263,7 +263,7 @@ extension Graph {
     /// given to subgraph and function nodes stay unique across the whole model).
     public mutating func reserveNodeIDs(below n: Int) {
         guard n > storage.nextNodeID else { return }
-        makeUnique()
+        makeUnique(indexed: false)  // ids only: a lazily indexed graph stays lazy
         storage.nextNodeID = n
     }
 

@@ -64,7 +64,7 @@ struct Fuzzer {
         }
         guard !seeds.isEmpty else { throw ONNXError(file: "-", message: "no seed files") }
         var rng = SplitMix64(state: seed)
-        var ok = 0, rejected = 0, hangs = 0, tensorErrors = 0
+        var ok = 0, rejected = 0, hangs = 0, tensorErrors = 0, indexMismatches = 0
         var slowest = 0.0
         let start = Date()
         var done = 0
@@ -82,6 +82,7 @@ struct Fuzzer {
                 _ = m.graph.summary()
                 _ = Hierarchy(m.graph)
                 _ = try? ONNXWriter.serialize(m)
+                if !Fuzzer.indexMatchesEager(m.graph) { indexMismatches += 1 }
             } catch {
                 rejected += 1
             }
@@ -90,6 +91,21 @@ struct Fuzzer {
             if dt > 2 { hangs += 1 }
             done += 1
         }
-        print("fuzz cases \(done) seed \(seed) seeds \(seeds.count) loaded \(ok) rejected \(rejected) tensor_errors \(tensorErrors) hangs \(hangs) crashes 0 slowest_ms \(String(format: "%.1f", slowest * 1000)) seconds \(String(format: "%.1f", Date().timeIntervalSince(start)))")
+        print("fuzz cases \(done) seed \(seed) seeds \(seeds.count) loaded \(ok) rejected \(rejected) tensor_errors \(tensorErrors) index_mismatches \(indexMismatches) hangs \(hangs) crashes 0 slowest_ms \(String(format: "%.1f", slowest * 1000)) seconds \(String(format: "%.1f", Date().timeIntervalSince(start)))")
+    }
+
+    /// Differential check of the reader's deferred index: the loaded graph (indexed on first
+    /// query when the reader found its order topological) must answer exactly like the same
+    /// parts indexed (and, if needed, re-sorted) by the public initializer.
+    static func indexMatchesEager(_ g: Graph) -> Bool {
+        let e = Graph(name: g.name, nodes: g.nodes, inputs: g.inputs, outputs: g.outputs, initializers: g.initializers,
+                      sparseInitializers: g.sparseInitializers, valueInfo: g.valueInfo, isSubgraph: g.isSubgraph)
+        guard g.nodes == e.nodes, g.valueNames == e.valueNames, g.outerScopeReferences == e.outerScopeReferences else {
+            return false
+        }
+        for name in e.valueNames where g.producer(of: name) != e.producer(of: name) || g.uses(of: name) != e.uses(of: name) {
+            return false
+        }
+        return true
     }
 }

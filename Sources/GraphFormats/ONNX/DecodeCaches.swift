@@ -41,7 +41,10 @@ struct ByteKeyedCache<Value> {
     /// Remembers `v` for bytes `r` of `base` (ignored when full or when the probe run is long).
     mutating func insert(_ v: Value, base: UnsafePointer<UInt8>, _ r: Range<Int>) {
         guard values.count < Self.maxEntries else { return }
-        if buckets.isEmpty { buckets = [Int32](repeating: -1, count: 2 * Self.maxEntries) }
+        // Starts small and doubles (load <= 1/2): a tiny model fills a few entries, and
+        // clearing the full table up front cost it more than the lookups saved.
+        if buckets.isEmpty { buckets = [Int32](repeating: -1, count: 64) }
+        else if values.count * 2 >= buckets.count { grow() }
         let n = r.count
         let h = NameHash.hash(UnsafeRawBufferPointer(start: base + r.lowerBound, count: n), seed: seed)
         let mask = buckets.count - 1
@@ -57,6 +60,22 @@ struct ByteKeyedCache<Value> {
             }
             b = (b + 1) & mask
         }
+    }
+
+    /// Doubles the bucket table and re-places every entry by its stored hash (an entry whose
+    /// probe run would pass `maxProbes` is left out of the table: a later miss, never a wrong hit).
+    private mutating func grow() {
+        let size = buckets.count * 2
+        var fresh = [Int32](repeating: -1, count: size)
+        let mask = size - 1
+        for i in hashes.indices {
+            var b = Int(truncatingIfNeeded: hashes[i]) & mask
+            for _ in 0..<Self.maxProbes {
+                if fresh[b] < 0 { fresh[b] = Int32(i); break }
+                b = (b + 1) & mask
+            }
+        }
+        buckets = fresh
     }
 }
 

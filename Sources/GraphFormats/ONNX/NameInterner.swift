@@ -23,6 +23,9 @@ struct NameInterner {
     private var counts: [Int] = []
     private var strings: [String] = []
     private let seed = NameHash.processSeed
+    /// True once an interned string's bytes were not valid UTF-8 (so were repaired): then
+    /// equal ids are no longer the same thing as equal strings for every name.
+    private(set) var hasRepairedNames = false
 
     /// Sized from the file: roughly one name per 64 bytes of small models, at most 8192
     /// buckets up front (it grows as needed).
@@ -37,10 +40,23 @@ struct NameInterner {
         strings.reserveCapacity(size / 2)
     }
 
+    /// Number of distinct strings interned so far (ids are `0..<count`).
+    var count: Int { strings.count }
+
     /// The string for bytes `r` of `base` (decoded as UTF-8 with repair, as `String(decoding:)`).
     @inline(__always)
     mutating func string(base: UnsafePointer<UInt8>, _ r: Range<Int>) -> String {
+        var id: Int32 = 0
+        return string(base: base, r, id: &id)
+    }
+
+    /// The string for bytes `r` of `base`, and in `id` its entry number: equal ids mean
+    /// equal bytes. `id` is -1 for the empty string and for strings not kept in the table
+    /// (too long, or past the probe limit), whose equality the id cannot tell.
+    @inline(__always)
+    mutating func string(base: UnsafePointer<UInt8>, _ r: Range<Int>, id: inout Int32) -> String {
         let n = r.count
+        id = -1
         if n == 0 { return "" }
         let start = base + r.lowerBound
         if n > NameInterner.maxLength {
@@ -55,7 +71,10 @@ struct NameInterner {
             if e == 0 { break }
             if e & 0xFFFF_FFFF_0000_0000 == tag {
                 let i = Int(e & 0xFFFF_FFFF) - 1
-                if counts[i] == n && memcmp(base + offsets[i], start, n) == 0 { return strings[i] }
+                if counts[i] == n && memcmp(base + offsets[i], start, n) == 0 {
+                    id = Int32(truncatingIfNeeded: i)
+                    return strings[i]
+                }
             }
             probes += 1
             if probes > NameInterner.maxProbes {
@@ -63,7 +82,15 @@ struct NameInterner {
             }
             b = (b + 1) & mask
         }
-        let s = String(decoding: UnsafeBufferPointer(start: start, count: n), as: UTF8.self)
+        var s = String(decoding: UnsafeBufferPointer(start: start, count: n), as: UTF8.self)
+        if !hasRepairedNames {
+            // Invalid UTF-8 was replaced: distinct byte strings may now be equal strings.
+            hasRepairedNames = s.withUTF8 { u in
+                guard let p = u.baseAddress, u.count == n else { return true }
+                return memcmp(p, start, n) != 0
+            }
+        }
+        id = Int32(truncatingIfNeeded: strings.count)
         buckets[b] = tag | UInt64(strings.count + 1)
         hashes.append(h)
         offsets.append(r.lowerBound)

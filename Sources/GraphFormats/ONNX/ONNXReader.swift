@@ -345,6 +345,7 @@ final class ONNXDecoder {
         let counts = cursor.countFields(1, 5, 11)
         var nodes: [Node] = []
         nodes.reserveCapacity(counts.0)
+        var order = NodeOrderCheck(names: names.count + 2 * counts.0)
         var name = "", doc = ""
         var initializers: [Tensor] = []
         initializers.reserveCapacity(counts.1)
@@ -361,7 +362,7 @@ final class ONNXDecoder {
             case 1:
                 try c.expect(wt, .lengthDelimited, "node", at: tagStart)
                 c.push("node", nodes.count)
-                try readNode(c.sub(try c.readLengthDelimited()), into: &nodes)
+                try readNode(c.sub(try c.readLengthDelimited()), into: &nodes, order: &order)
                 c.pop()
             case 2: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try string(&c, 2, &defaults)
             case 5:
@@ -399,6 +400,14 @@ final class ONNXDecoder {
                 try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
+        if order.isTopological(names: names) {
+            // Already in order: the index is built when first queried, not during the load.
+            return Graph(readInOrder: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
+                         sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
+                         metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
+                         unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)),
+                         firstNodeID: nextNodeID)
+        }
         return Graph(name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
                      sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
                      metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
@@ -410,7 +419,7 @@ final class ONNXDecoder {
 
     /// Reads one NodeProto and appends it (built in place: returning a node by value cost a
     /// full copy of it).
-    func readNode(_ cursor: ProtoCursor, into nodes: inout [Node]) throws {
+    func readNode(_ cursor: ProtoCursor, into nodes: inout [Node], order: inout NodeOrderCheck) throws {
         var c = cursor
         let id = NodeID(nextNodeID)
         nextNodeID += 1
@@ -431,11 +440,17 @@ final class ONNXDecoder {
             case 1:
                 try c.expect(wt, .lengthDelimited, "input", at: tagStart)
                 if inputs.isEmpty { inputs.reserveCapacity(c.countRun(tag: 0x0A, from: tagStart)) }
-                inputs.append(try name(&c))
+                let r = try c.readLengthDelimited()
+                var nameID: Int32 = 0
+                inputs.append(names.string(base: c.base, r, id: &nameID))
+                order.use(nameID, empty: r.isEmpty)
             case 2:
                 try c.expect(wt, .lengthDelimited, "output", at: tagStart)
                 if outputs.isEmpty { outputs.reserveCapacity(c.countRun(tag: 0x12, from: tagStart)) }
-                outputs.append(try name(&c))
+                let r = try c.readLengthDelimited()
+                var nameID: Int32 = 0
+                outputs.append(names.string(base: c.base, r, id: &nameID))
+                order.define(nameID, empty: r.isEmpty)
             case 3: try c.expect(wt, .lengthDelimited, "name", at: tagStart); nodeName = try string(&c, 3, &defaults)
             case 4: try c.expect(wt, .lengthDelimited, "op_type", at: tagStart); opType = try name(&c)
             case 7:
@@ -483,6 +498,7 @@ final class ONNXDecoder {
                 try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
+        order.endNode(hasSubgraphs: hasSubgraphs)
         nodes.append(Node(read: id, opType: opType, domain: domain, overload: overload, name: nodeName, inputs: inputs,
                     outputs: outputs, attributes: attributes, hasSubgraphs: hasSubgraphs, docString: doc,
                     metadataProps: MetadataProps(metadata),
@@ -1107,6 +1123,7 @@ final class ONNXDecoder {
         var inputs: [String] = [], outputs: [String] = [], attrNames: [String] = []
         var attrDefaults: [Attribute] = []
         var nodes: [Node] = []
+        var order = NodeOrderCheck(names: 0)  // bodies are indexed eagerly; the check is unused
         var opsets: [OpsetImport] = []
         var valueInfo: [ValueInfo] = []
         var metadata: [MetadataEntry] = []
@@ -1129,7 +1146,7 @@ final class ONNXDecoder {
             case 7:
                 try c.expect(wt, .lengthDelimited, "node", at: tagStart)
                 c.push("node", nodes.count)
-                try readNode(c.sub(try c.readLengthDelimited()), into: &nodes)
+                try readNode(c.sub(try c.readLengthDelimited()), into: &nodes, order: &order)
                 c.pop()
             case 8: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 8, &defaults)
             case 9:

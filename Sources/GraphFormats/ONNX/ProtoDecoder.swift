@@ -77,9 +77,9 @@ struct ProtoCursor {
     let base: UnsafePointer<UInt8>
     var pos: Int
     let end: Int
-    let rootName: String
+    let rootName: StaticString
 
-    init(ctx: DecodeContext, start: Int, end: Int, rootName: String) {
+    init(ctx: DecodeContext, start: Int, end: Int, rootName: StaticString) {
         self.ctx = ctx
         self.base = ctx.base
         self.pos = start
@@ -90,7 +90,7 @@ struct ProtoCursor {
     var atEnd: Bool { pos >= end }
 
     func error(_ message: String, at offset: Int? = nil) -> ONNXError {
-        ONNXError(file: ctx.file, fieldPath: ctx.pathString(rootName: rootName), offset: offset ?? pos, message: message)
+        ONNXError(file: ctx.file, fieldPath: ctx.pathString(rootName: "\(rootName)"), offset: offset ?? pos, message: message)
     }
 
     /// Reads a varint; the one-byte case (most tags and lengths) is inlined, longer ones
