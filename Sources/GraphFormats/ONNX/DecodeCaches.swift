@@ -81,7 +81,7 @@ struct ByteKeyedCache<Value> {
 
 /// An integer list being decoded: the first 8 values stay in place (no allocation), longer
 /// lists spill into an array.
-struct SmallInt64List {
+struct SmallInt64List: Int64Appending {
     private(set) var count = 0
     private var inline: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0, 0, 0, 0)
     private var spill: [Int64] = []
@@ -89,6 +89,9 @@ struct SmallInt64List {
     init() {}
 
     var isEmpty: Bool { count == 0 }
+
+    /// The first eight values live inline; a longer list grows its spill array as needed.
+    mutating func reserveCapacity(_ n: Int) {}
 
     @inline(__always)
     mutating func append(_ v: Int64) {

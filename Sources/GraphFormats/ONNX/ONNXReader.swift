@@ -550,30 +550,8 @@ final class ONNXDecoder {
             case 14:
                 try c.expect(wt, .lengthDelimited, "tp", at: tagStart)
                 c.push("tp"); tp = try readType(c.sub(try c.readLengthDelimited())).0; c.pop()
-            case 7:
-                c.push("floats", floats.count)
-                if wt == .lengthDelimited {
-                    let r = try c.readLengthDelimited()
-                    floats.reserveCapacity(floats.count + r.count / 4)
-                    var p = c.sub(r)
-                    while !p.atEnd { floats.append(Float(bitPattern: try p.readFixed32())) }
-                } else {
-                    if floats.isEmpty { floats.reserveCapacity(c.countFields(7, 0, 0, from: tagStart).0) }
-                    try c.expect(wt, .fixed32, "floats", at: tagStart)
-                    floats.append(Float(bitPattern: try c.readFixed32()))
-                }
-                c.pop()
-            case 8:
-                c.push("ints", ints.count)
-                if wt == .lengthDelimited {
-                    var p = c.sub(try c.readLengthDelimited())
-                    while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
-                } else {
-                    if ints.isEmpty { ints.reserveCapacity(c.countFields(8, 0, 0, from: tagStart).0) }
-                    try c.expect(wt, .varint, "ints", at: tagStart)
-                    ints.append(Int64(bitPattern: try c.readVarint()))
-                }
-                c.pop()
+            case 7: try c.appendFloats(&floats, field: 7, wireType: wt, tagStart: tagStart)
+            case 8: try c.appendInt64s(&ints, field: 8, wireType: wt, tagStart: tagStart)
             case 9: try c.expect(wt, .lengthDelimited, "strings", at: tagStart); strings.append(c.bytes(try c.readLengthDelimited()))
             case 10:
                 try c.expect(wt, .lengthDelimited, "tensors", at: tagStart)
@@ -679,29 +657,8 @@ final class ONNXDecoder {
             case 5:
                 try c.expect(wt, .lengthDelimited, "t", at: tagStart)
                 c.push("t"); t = try readTensor(c.sub(try c.readLengthDelimited())); c.pop()
-            case 7:
-                c.push("floats", floats.count)
-                if wt == .lengthDelimited {
-                    let r = try c.readLengthDelimited()
-                    floats.reserveCapacity(floats.count + r.count / 4)
-                    var p = c.sub(r)
-                    while !p.atEnd { floats.append(Float(bitPattern: try p.readFixed32())) }
-                } else {
-                    if floats.isEmpty { floats.reserveCapacity(c.countFields(7, 0, 0, from: tagStart).0) }
-                    try c.expect(wt, .fixed32, "floats", at: tagStart)
-                    floats.append(Float(bitPattern: try c.readFixed32()))
-                }
-                c.pop()
-            case 8:
-                c.push("ints", ints.count)
-                if wt == .lengthDelimited {
-                    var p = c.sub(try c.readLengthDelimited())
-                    while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
-                } else {
-                    try c.expect(wt, .varint, "ints", at: tagStart)
-                    ints.append(Int64(bitPattern: try c.readVarint()))
-                }
-                c.pop()
+            case 7: try c.appendFloats(&floats, field: 7, wireType: wt, tagStart: tagStart)
+            case 8: try c.appendInt64s(&ints, field: 8, wireType: wt, tagStart: tagStart)
             default:
                 // Unreachable: onlyFields(in:) admitted only the fields above.
                 throw c.error("unexpected field \(field) in attribute", at: tagStart)

@@ -69,6 +69,17 @@ final class DecodeContext {
 }
 
 /// A cursor over [start, end) of the context's storage.
+/// A growable list of Int64 the cursor can read repeated `ints` into: an array, or the
+/// decoder's inline small list.
+protocol Int64Appending {
+    var count: Int { get }
+    var isEmpty: Bool { get }
+    mutating func append(_ value: Int64)
+    mutating func reserveCapacity(_ n: Int)
+}
+
+extension Array: Int64Appending where Element == Int64 {}
+
 struct ProtoCursor {
     /// Not retained: cursors are created and copied for every nested message, and whoever
     /// makes the root cursor (the decoder) keeps the context alive for their whole life.
@@ -327,6 +338,39 @@ struct ProtoCursor {
         if wt != want {
             throw error("field '\(name)' has wire type \(wt.rawValue), expected \(want.rawValue)", at: tagStart)
         }
+    }
+
+    /// Appends one element of AttributeProto's repeated `floats` (field 7), which writers send
+    /// packed or one per tag: protobuf parsers must accept both.
+    @inline(__always)
+    mutating func appendFloats(_ floats: inout [Float], field: Int, wireType wt: WireType, tagStart: Int) throws {
+        push("floats", floats.count)
+        if wt == .lengthDelimited {
+            let r = try readLengthDelimited()
+            floats.reserveCapacity(floats.count + r.count / 4)
+            var p = sub(r)
+            while !p.atEnd { floats.append(Float(bitPattern: try p.readFixed32())) }
+        } else {
+            if floats.isEmpty { floats.reserveCapacity(countFields(field, 0, 0, from: tagStart).0) }
+            try expect(wt, .fixed32, "floats", at: tagStart)
+            floats.append(Float(bitPattern: try readFixed32()))
+        }
+        pop()
+    }
+
+    /// Appends one element of AttributeProto's repeated `ints` (field 8), packed or one per tag.
+    @inline(__always)
+    mutating func appendInt64s<L: Int64Appending>(_ ints: inout L, field: Int, wireType wt: WireType, tagStart: Int) throws {
+        push("ints", ints.count)
+        if wt == .lengthDelimited {
+            var p = sub(try readLengthDelimited())
+            while !p.atEnd { ints.append(Int64(bitPattern: try p.readVarint())) }
+        } else {
+            if ints.isEmpty { ints.reserveCapacity(countFields(field, 0, 0, from: tagStart).0) }
+            try expect(wt, .varint, "ints", at: tagStart)
+            ints.append(Int64(bitPattern: try readVarint()))
+        }
+        pop()
     }
 
     mutating func push(_ name: StaticString, _ index: Int = -1) { ctx.push(PathStep(name: name, index: index)) }
