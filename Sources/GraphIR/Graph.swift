@@ -45,6 +45,22 @@ public struct Graph: Sendable {
 
         init() {}
 
+        /// Sets the graph-level fields the two graph initializers share.
+        func setFields(name: String, inputs: [ValueInfo], outputs: [ValueInfo], initializers: [Tensor],
+                       sparseInitializers: [SparseTensor], valueInfo: [ValueInfo], docString: String,
+                       metadataProps: MetadataProps, isSubgraph: Bool, unknownFields: UnknownFields) {
+            self.name = name
+            self.docString = docString
+            self.metadataProps = metadataProps
+            self.unknownFields = unknownFields
+            self.isSubgraph = isSubgraph
+            self.inputs = inputs
+            self.outputs = outputs
+            self.valueInfo = valueInfo
+            self.initializers = initializers
+            self.sparseInitializers = sparseInitializers
+        }
+
         /// A storage whose index is built on first use (the caller guarantees its nodes are
         /// in topological order with increasing ids, so the build never has to reorder).
         init(lazilyIndexed: Void) {
@@ -210,16 +226,9 @@ public struct Graph: Sendable {
                 docString: String = "", metadataProps: MetadataProps = MetadataProps(), isSubgraph: Bool = false,
                 unknownFields: UnknownFields = UnknownFields(), firstNodeID: Int = 0) {
         let s = Storage()
-        s.name = name
-        s.docString = docString
-        s.metadataProps = metadataProps
-        s.unknownFields = unknownFields
-        s.isSubgraph = isSubgraph
-        s.inputs = inputs
-        s.outputs = outputs
-        s.valueInfo = valueInfo
-        s.initializers = initializers
-        s.sparseInitializers = sparseInitializers
+        s.setFields(name: name, inputs: inputs, outputs: outputs, initializers: initializers,
+                    sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
+                    metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields)
         var next = firstNodeID
         var increasing = true
         var previous = -1
@@ -262,16 +271,9 @@ public struct Graph: Sendable {
                  docString: String, metadataProps: MetadataProps, isSubgraph: Bool,
                  unknownFields: UnknownFields, firstNodeID: Int) {
         let s = Storage(lazilyIndexed: ())
-        s.name = name
-        s.docString = docString
-        s.metadataProps = metadataProps
-        s.unknownFields = unknownFields
-        s.isSubgraph = isSubgraph
-        s.inputs = inputs
-        s.outputs = outputs
-        s.valueInfo = valueInfo
-        s.initializers = initializers
-        s.sparseInitializers = sparseInitializers
+        s.setFields(name: name, inputs: inputs, outputs: outputs, initializers: initializers,
+                    sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
+                    metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields)
         s.nodes = nodes
         s.nextNodeID = max(firstNodeID, (nodes.last?.id.rawValue ?? -1) + 1)
         storage = s
