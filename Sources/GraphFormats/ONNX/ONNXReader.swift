@@ -254,22 +254,14 @@ final class ONNXDecoder {
                 try c.expect(wt, .varint, "ir_version", at: tagStart)
                 irVersionOffset = tagStart
                 irVersion = Int64(bitPattern: try c.readVarint())
-            case 8:
-                try c.expect(wt, .lengthDelimited, "opset_import", at: tagStart)
-                c.push("opset_import", opsets.count)
-                opsets.append(try readOpset(c.sub(try c.readLengthDelimited())))
-                c.pop()
+            case 8: opsets.append(try c.message("opset_import", opsets.count, wt, tagStart) { try readOpset($0) })
             case 2: try c.expect(wt, .lengthDelimited, "producer_name", at: tagStart); producerName = try string(&c, 2, &defaults)
             case 3: try c.expect(wt, .lengthDelimited, "producer_version", at: tagStart); producerVersion = try string(&c, 3, &defaults)
             case 4: try c.expect(wt, .lengthDelimited, "domain", at: tagStart); domain = try string(&c, 4, &defaults)
             case 5: try c.expect(wt, .varint, "model_version", at: tagStart); modelVersion = Int64(bitPattern: try c.readVarint()); if modelVersion == 0 { defaults.insert(5) }
             case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 6, &defaults)
             case 7: try c.expect(wt, .lengthDelimited, "graph", at: tagStart); graphRange = try c.readLengthDelimited()
-            case 14:
-                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
-                c.push("metadata_props", metadata.count)
-                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
-                c.pop()
+            case 14: metadata.append(try c.message("metadata_props", metadata.count, wt, tagStart) { try readEntry($0) })
             case 20:
                 try c.expect(wt, .lengthDelimited, "training_info", at: tagStart)
                 training.append(c.slice(try c.readLengthDelimited()))
@@ -365,37 +357,13 @@ final class ONNXDecoder {
                 try readNode(c.sub(try c.readLengthDelimited()), into: &nodes, order: &order)
                 c.pop()
             case 2: try c.expect(wt, .lengthDelimited, "name", at: tagStart); name = try string(&c, 2, &defaults)
-            case 5:
-                try c.expect(wt, .lengthDelimited, "initializer", at: tagStart)
-                c.push("initializer", initializers.count)
-                initializers.append(try readTensor(c.sub(try c.readLengthDelimited())))
-                c.pop()
-            case 15:
-                try c.expect(wt, .lengthDelimited, "sparse_initializer", at: tagStart)
-                c.push("sparse_initializer", sparse.count)
-                sparse.append(try readSparse(c.sub(try c.readLengthDelimited())))
-                c.pop()
+            case 5: initializers.append(try c.message("initializer", initializers.count, wt, tagStart) { try readTensor($0) })
+            case 15: sparse.append(try c.message("sparse_initializer", sparse.count, wt, tagStart) { try readSparse($0) })
             case 10: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 10, &defaults)
-            case 11:
-                try c.expect(wt, .lengthDelimited, "input", at: tagStart)
-                c.push("input", inputs.count)
-                inputs.append(try readValueInfo(c.sub(try c.readLengthDelimited())))
-                c.pop()
-            case 12:
-                try c.expect(wt, .lengthDelimited, "output", at: tagStart)
-                c.push("output", outputs.count)
-                outputs.append(try readValueInfo(c.sub(try c.readLengthDelimited())))
-                c.pop()
-            case 13:
-                try c.expect(wt, .lengthDelimited, "value_info", at: tagStart)
-                c.push("value_info", valueInfo.count)
-                valueInfo.append(try readValueInfo(c.sub(try c.readLengthDelimited())))
-                c.pop()
-            case 16:
-                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
-                c.push("metadata_props", metadata.count)
-                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
-                c.pop()
+            case 11: inputs.append(try c.message("input", inputs.count, wt, tagStart) { try readValueInfo($0) })
+            case 12: outputs.append(try c.message("output", outputs.count, wt, tagStart) { try readValueInfo($0) })
+            case 13: valueInfo.append(try c.message("value_info", valueInfo.count, wt, tagStart) { try readValueInfo($0) })
+            case 16: metadata.append(try c.message("metadata_props", metadata.count, wt, tagStart) { try readEntry($0) })
             default:
                 try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
@@ -489,11 +457,7 @@ final class ONNXDecoder {
                     runCount = 0
                 }
             case 6: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 6, &defaults)
-            case 9:
-                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
-                c.push("metadata_props", metadata.count)
-                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
-                c.pop()
+            case 9: metadata.append(try c.message("metadata_props", metadata.count, wt, tagStart) { try readEntry($0) })
             default:
                 try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
@@ -538,18 +502,12 @@ final class ONNXDecoder {
             case 2: try c.expect(wt, .fixed32, "f", at: tagStart); f = Float(bitPattern: try c.readFixed32())
             case 3: try c.expect(wt, .varint, "i", at: tagStart); i = Int64(bitPattern: try c.readVarint())
             case 4: try c.expect(wt, .lengthDelimited, "s", at: tagStart); s = c.bytes(try c.readLengthDelimited())
-            case 5:
-                try c.expect(wt, .lengthDelimited, "t", at: tagStart)
-                c.push("t"); t = try readTensor(c.sub(try c.readLengthDelimited())); c.pop()
+            case 5: t = try c.message("t", -1, wt, tagStart) { try readTensor($0) }
             case 6:
                 try c.expect(wt, .lengthDelimited, "g", at: tagStart)
                 c.push("g"); g = try readGraph(c.sub(try c.readLengthDelimited()), isSubgraph: true); c.pop()
-            case 22:
-                try c.expect(wt, .lengthDelimited, "sparse_tensor", at: tagStart)
-                c.push("sparse_tensor"); sp = try readSparse(c.sub(try c.readLengthDelimited())); c.pop()
-            case 14:
-                try c.expect(wt, .lengthDelimited, "tp", at: tagStart)
-                c.push("tp"); tp = try readType(c.sub(try c.readLengthDelimited())).0; c.pop()
+            case 22: sp = try c.message("sparse_tensor", -1, wt, tagStart) { try readSparse($0) }
+            case 14: tp = try c.message("tp", -1, wt, tagStart) { try readType($0).0 }
             case 7: try c.appendFloats(&floats, field: 7, wireType: wt, tagStart: tagStart)
             case 8: try c.appendInt64s(&ints, field: 8, wireType: wt, tagStart: tagStart)
             case 9: try c.expect(wt, .lengthDelimited, "strings", at: tagStart); strings.append(c.bytes(try c.readLengthDelimited()))
@@ -654,9 +612,7 @@ final class ONNXDecoder {
             case 2: try c.expect(wt, .fixed32, "f", at: tagStart); f = Float(bitPattern: try c.readFixed32())
             case 3: try c.expect(wt, .varint, "i", at: tagStart); i = Int64(bitPattern: try c.readVarint())
             case 4: try c.expect(wt, .lengthDelimited, "s", at: tagStart); s = c.bytes(try c.readLengthDelimited())
-            case 5:
-                try c.expect(wt, .lengthDelimited, "t", at: tagStart)
-                c.push("t"); t = try readTensor(c.sub(try c.readLengthDelimited())); c.pop()
+            case 5: t = try c.message("t", -1, wt, tagStart) { try readTensor($0) }
             case 7: try c.appendFloats(&floats, field: 7, wireType: wt, tagStart: tagStart)
             case 8: try c.appendInt64s(&ints, field: 8, wireType: wt, tagStart: tagStart)
             default:
@@ -722,11 +678,7 @@ final class ONNXDecoder {
                 denotation = den
                 if t == nil && den.isEmpty { defaults.insert(2) }
             case 3: try c.expect(wt, .lengthDelimited, "doc_string", at: tagStart); doc = try string(&c, 3, &defaults)
-            case 4:
-                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
-                c.push("metadata_props", metadata.count)
-                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
-                c.pop()
+            case 4: metadata.append(try c.message("metadata_props", metadata.count, wt, tagStart) { try readEntry($0) })
             default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
@@ -939,11 +891,7 @@ final class ONNXDecoder {
                 external.append(try readEntry(c.sub(try c.readLengthDelimited())))
                 c.pop()
             case 14: try c.expect(wt, .varint, "data_location", at: tagStart); location = Int64(bitPattern: try c.readVarint())
-            case 16:
-                try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
-                c.push("metadata_props", metadata.count)
-                metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))
-                c.pop()
+            case 16: metadata.append(try c.message("metadata_props", metadata.count, wt, tagStart) { try readEntry($0) })
             default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
@@ -1111,11 +1059,7 @@ final class ONNXDecoder {
                 opsets.append(try readOpset(c.sub(try c.readLengthDelimited())))
             case 10: try c.expect(wt, .lengthDelimited, "domain", at: tagStart); domain = try string(&c, 10, &defaults)
             case 13: try c.expect(wt, .lengthDelimited, "overload", at: tagStart); overload = try string(&c, 13, &defaults)
-            case 12:
-                try c.expect(wt, .lengthDelimited, "value_info", at: tagStart)
-                c.push("value_info", valueInfo.count)
-                valueInfo.append(try readValueInfo(c.sub(try c.readLengthDelimited())))
-                c.pop()
+            case 12: valueInfo.append(try c.message("value_info", valueInfo.count, wt, tagStart) { try readValueInfo($0) })
             case 14:
                 try c.expect(wt, .lengthDelimited, "metadata_props", at: tagStart)
                 metadata.append(try readEntry(c.sub(try c.readLengthDelimited())))

@@ -340,6 +340,18 @@ struct ProtoCursor {
         }
     }
 
+    /// Reads an embedded message field: checks its wire type, names it in the field path
+    /// (with `index` for repeated fields, -1 for singular ones) and decodes it with `read`.
+    @inline(__always)
+    mutating func message<T>(_ name: StaticString, _ index: Int, _ wt: WireType, _ tagStart: Int,
+                             _ read: (ProtoCursor) throws -> T) throws -> T {
+        try expect(wt, .lengthDelimited, name, at: tagStart)
+        push(name, index)
+        let value = try read(sub(try readLengthDelimited()))
+        pop()
+        return value
+    }
+
     /// Appends one element of AttributeProto's repeated `floats` (field 7), which writers send
     /// packed or one per tag: protobuf parsers must accept both.
     @inline(__always)
