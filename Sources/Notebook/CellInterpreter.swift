@@ -106,7 +106,9 @@ public final class CellInterpreter: KernelInterpreter {
     // MARK: Complete and inspect
 
     public func complete(code: String, cursorPosition: Int) -> CompletionResult {
-        Completer(table: table, session: session).complete(code: code, cursor: cursorPosition)
+        // Hardware ids complete from the registry; read it once, on the first completion.
+        if session.hardwareRegistry == nil { _ = try? session.registry() }
+        return Completer(table: table, session: session).complete(code: code, cursor: cursorPosition)
     }
 
     public func inspect(code: String, cursorPosition: Int, detailLevel: Int) -> InspectionResult {

@@ -194,7 +194,7 @@ enum EstimationCommands {
     static func estimateOptions(_ session: inout Session, _ inv: Invocation) throws -> EstimateOptions {
         var options = EstimateOptions()
         if let hw = inv.string("hw") {
-            guard let target = try session.hardwareTarget(hw) else {
+            guard let target = try session.registry().target(hw) else {
                 throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw")
             }
             options.hardware = target
@@ -325,7 +325,7 @@ enum EstimationCommands {
         var axes = try axes(inv)
         for i in axes.indices where ["hardware", "hw", "device"].contains(axes[i].key) {
             axes[i].values = try axes[i].values.map { v in
-                guard let t = try session.hardwareTarget(v.description) else {
+                guard let t = try session.registry().target(v.description) else {
                     throw inv.error(.lookup, "unknown hardware '\(v)' in the \(axes[i].key) axis" + hardwareHint(v.description, session))
                 }
                 return .text(t.id)
@@ -335,7 +335,7 @@ enum EstimationCommands {
         let registry = try session.registry()
         var hardware: HardwareTarget?
         if let hw = inv.string("hw") {
-            guard let t = try session.hardwareTarget(hw) else { throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw") }
+            guard let t = try session.registry().target(hw) else { throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw") }
             hardware = t
         }
         var total = 1
@@ -504,7 +504,7 @@ enum EstimationCommands {
         }
         var target: HardwareTarget?
         if let hw = inv.string("hw") {
-            guard let t = try session.hardwareTarget(hw) else {
+            guard let t = try session.registry().target(hw) else {
                 throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw")
             }
             target = t
@@ -550,13 +550,6 @@ enum EstimationCommands {
 }
 
 extension Session {
-    /// A target by id, name, unique id prefix or unique id fragment (`h100-sxm5`).
-    mutating func hardwareTarget(_ text: String) throws -> HardwareTarget? {
-        let registry = try registry()
-        if let t = registry.target(text) { return t }
-        let matches = registry.targets.filter { $0.id.localizedCaseInsensitiveContains(text) }
-        return matches.count == 1 ? matches[0] : nil
-    }
 
     /// The hardware registry: the bundled targets, loaded on first use, plus any the user added.
     mutating func registry() throws -> HardwareRegistry {

@@ -213,7 +213,8 @@ enum GraphCommands {
         let names = session.graphs.entries.map(\.name)
         let hint = Suggest.closest(to: name, in: names).map { "; did you mean '\($0)'?" }
             ?? (names.isEmpty ? "; none is loaded" : "; loaded: \(names.joined(separator: ", "))")
-        return CellError(.lookup, "no graph named '\(name)'\(hint)", at: inv.values.values.first { $0.value.displayString == name }?.location ?? inv.location)
+        let parameter = inv.value("graph") != nil ? "graph" : "name"
+        return inv.error(.lookup, "no graph named '\(name)'\(hint)", at: parameter)
     }
 
     static func unknownNode(_ text: String, _ entry: GraphEntry, _ inv: Invocation) -> CellError {

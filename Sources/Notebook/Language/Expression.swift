@@ -452,7 +452,7 @@ struct ExprEvaluator {
             try checkRepetition(x.count * 16, n, at: loc)
             return .list(Array(repeating: x, count: max(0, n)).flatMap { $0 })
         default:
-            if let x = a.numericValue, let y = b.numericValue, !isBoolOrNone(a), !isBoolOrNone(b) {
+            if let x = a.numericValue, let y = b.numericValue {
                 switch op {
                 case "+": return .float(x + y)
                 case "-": return .float(x - y)
@@ -480,11 +480,6 @@ struct ExprEvaluator {
         if overflow || total > 256_000_000 {
             throw CellError(.value, "the result would be too large (over 256 MB)", at: loc)
         }
-    }
-
-    private func isBoolOrNone(_ v: CellValue) -> Bool {
-        if case .none = v { return true }
-        return false
     }
 
     private func checked(_ r: (partialValue: Int, overflow: Bool), _ loc: SourceLocation) throws -> CellValue {

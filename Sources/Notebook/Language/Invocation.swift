@@ -224,7 +224,7 @@ public struct Invocation: Sendable {
             default: throw fail("an integer")
             }
         case .float:
-            if let d = value.numericValue, !(value == .none) { return .float(d) }
+            if let d = value.numericValue { return .float(d) }
             if case .string(let s) = value, let d = Double(s) { return .float(d) }
             throw fail("a number")
         case .bool:

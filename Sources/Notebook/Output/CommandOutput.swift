@@ -68,7 +68,6 @@ public final class Progress {
     let total: Int
     let displayID: String
     private var lastShown = Date.distantPast
-    private var lastDone = 0
 
     init(output: CommandOutput, label: String, total: Int, displayID: String) {
         self.output = output
@@ -79,7 +78,6 @@ public final class Progress {
 
     /// Reports `done` of `total` steps; redraws at most every 50 ms, and always at the end.
     public func update(_ done: Int) {
-        lastDone = done
         let now = Date()
         guard done >= total || now.timeIntervalSince(lastShown) >= 0.05 else { return }
         lastShown = now

@@ -13,8 +13,8 @@ extension Session {
         case .graphName:
             return graphs.entries.map(\.name).filter { $0.hasPrefix(prefix) }
         case .hardware:
-            let ids = hardwareRegistry?.targets.map(\.id) ?? ((try? HardwareRegistry.bundled())?.targets.map(\.id) ?? [])
-            return ids.filter { $0.hasPrefix(prefix) }
+            // The interpreter loads the registry before completing (see CellInterpreter.complete).
+            return (hardwareRegistry?.targets.map(\.id) ?? []).filter { $0.hasPrefix(prefix) }
         case .opType:
             guard let g = graphs.current else { return [] }
             return Set(g.graph.nodes.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) }
