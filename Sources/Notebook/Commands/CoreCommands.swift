@@ -135,7 +135,9 @@ enum CoreCommands {
         var b = OutputBundle(text: value.displayString)
         switch value {
         case .list, .dict:
-            b.json = jsonValue(value).objectValue.map { .object($0) } ?? ["value": jsonValue(value)]
+            let json = jsonValue(value)
+            // application/json must be an object: a list is wrapped as {"value": [...]}.
+            b.json = json.objectValue != nil ? json : ["value": json]
         default:
             break
         }
