@@ -459,8 +459,8 @@ public struct Graph: Sendable {
     /// Names a node reads: explicit inputs plus the outer references of its subgraphs (may
     /// contain `""` for omitted inputs; callers skip it).
     static func consumedNames(of n: Node) -> [String] {
-        guard n.hasSubgraphs else { return n.inputs }
-        var names = n.inputs.filter { !$0.isEmpty }
+        guard n.hasSubgraphs else { return n.inputs.array }
+        var names = n.inputs.array.filter { !$0.isEmpty }
         for (_, g) in n.subgraphs { names.append(contentsOf: g.storage.outerReferences.sorted()) }
         return names
     }

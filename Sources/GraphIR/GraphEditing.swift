@@ -82,7 +82,7 @@ extension Graph {
         let n = storage.nodes[p]
         if !allowDangling {
             let outs = Set(storage.outputs.map(\.name))
-            let used = n.outputs.filter { !$0.isEmpty && (!(storage.values[uses: $0] ?? []).isEmpty || outs.contains($0)) }
+            let used = n.outputs.array.filter { !$0.isEmpty && (!(storage.values[uses: $0] ?? []).isEmpty || outs.contains($0)) }
             if !used.isEmpty { throw GraphEditError.outputsStillUsed(node: id, values: used) }
         }
         makeUnique()

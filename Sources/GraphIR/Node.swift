@@ -30,9 +30,9 @@ public struct Node: Sendable, Equatable {
     /// Node name (may be empty; not necessarily unique).
     public var name: String
     /// Input value names in order; `""` marks an omitted optional input.
-    public var inputs: [String]
+    public var inputs: ValueNames
     /// Output value names in order; `""` marks an unused optional output.
-    public var outputs: [String]
+    public var outputs: ValueNames
     /// Attributes in file order.
     public var attributes: [Attribute] {
         didSet { _hasSubgraphs = Node.containsGraph(attributes) }
@@ -112,8 +112,8 @@ extension Node {
                 docString: String = "", metadataProps: MetadataProps = MetadataProps(),
                 annotations: [String: String] = [:], provenance: [NodeID] = [], hierarchyPath: [String]? = nil,
                 unknownFields: UnknownFields = UnknownFields()) {
-        self.init(_id: id, opType: opType, domain: domain, overload: overload, name: name, inputs: inputs,
-                  outputs: outputs, attributes: attributes, _hasSubgraphs: Node.containsGraph(attributes),
+        self.init(_id: id, opType: opType, domain: domain, overload: overload, name: name, inputs: ValueNames(inputs),
+                  outputs: ValueNames(outputs), attributes: attributes, _hasSubgraphs: Node.containsGraph(attributes),
                   docString: docString, metadataProps: metadataProps, annotations: annotations,
                   provenance: provenance, hierarchyPath: hierarchyPath, unknownFields: unknownFields)
     }
@@ -121,7 +121,7 @@ extension Node {
     /// For readers, which already know whether an attribute holds a graph (`hasSubgraphs`
     /// must be exactly that): skips re-scanning the attributes.
     package init(read id: NodeID, opType: String, domain: String, overload: String, name: String,
-                 inputs: [String], outputs: [String], attributes: [Attribute], hasSubgraphs: Bool,
+                 inputs: ValueNames, outputs: ValueNames, attributes: [Attribute], hasSubgraphs: Bool,
                  docString: String, metadataProps: MetadataProps, unknownFields: UnknownFields) {
         self.init(_id: id, opType: opType, domain: domain, overload: overload, name: name, inputs: inputs,
                   outputs: outputs, attributes: attributes, _hasSubgraphs: hasSubgraphs,

@@ -109,7 +109,7 @@ extension Graph {
         let sameType: Set<String> = ["Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Concat", "Sum", "Max", "Min",
                                      "Equal", "Less", "Greater", "Pow", "Mean", "Where"]
         guard n.domain.isEmpty || n.domain == "ai.onnx", sameType.contains(n.opType) else { return }
-        let slots = n.opType == "Where" ? Array(n.inputs.dropFirst()) : (n.opType == "Pow" ? [] : n.inputs)
+        let slots = n.opType == "Where" ? Array(n.inputs.dropFirst()) : (n.opType == "Pow" ? [] : n.inputs.array)
         var first: (String, ElementType)?
         for name in slots where !name.isEmpty {
             guard let e = type(of: name)?.elementType, e != .undefined else { continue }

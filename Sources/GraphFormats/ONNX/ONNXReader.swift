@@ -179,6 +179,12 @@ final class ONNXDecoder {
     @exclusivity(unchecked) var types = ByteKeyedCache<(ValueType?, String)>()
     /// Decoded attribute lists by the bytes of their run of fields (see `readNode`).
     @exclusivity(unchecked) var attributeRuns = ByteKeyedCache<[Attribute]>()
+    /// Every input and every output name of the nodes of the graph being read, in node order:
+    /// each node's `inputs`/`outputs` is a window into these (see `ValueNames`), attached
+    /// when the graph is complete. Two lists, so one node's names stay contiguous even if its
+    /// input and output fields interleave.
+    @exclusivity(unchecked) var nodeInputNames: [String] = []
+    @exclusivity(unchecked) var nodeOutputNames: [String] = []
     /// How many attributes went through the general reader (the others are "ordinary").
     @exclusivity(unchecked) var generalAttributes = 0
     /// Longest attribute run worth sharing: hashing big embedded tensors would cost more
@@ -337,6 +343,8 @@ final class ONNXDecoder {
         let counts = cursor.countFields(1, 5, 11)
         var nodes: [Node] = []
         nodes.reserveCapacity(counts.0)
+        let enclosingNames = beginNodeNames(expectedNodes: counts.0)
+        defer { restoreNodeNames(enclosingNames) }
         var order = NodeOrderCheck(names: names.count + 2 * counts.0)
         var name = "", doc = ""
         var initializers: [Tensor] = []
@@ -368,6 +376,7 @@ final class ONNXDecoder {
                 try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
+        attachNodeNames(&nodes)
         if order.isTopological(names: names) {
             // Already in order: the index is built when first queried, not during the load.
             return Graph(readInOrder: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
@@ -385,6 +394,33 @@ final class ONNXDecoder {
 
     // MARK: NodeProto
 
+    /// Starts the node-name lists of a graph or function body; returns the enclosing body's
+    /// lists, which `restoreNodeNames` puts back when this one is done.
+    func beginNodeNames(expectedNodes: Int) -> (inputs: [String], outputs: [String]) {
+        let enclosing = (nodeInputNames, nodeOutputNames)
+        nodeInputNames = []
+        nodeOutputNames = []
+        nodeInputNames.reserveCapacity(2 * expectedNodes)
+        nodeOutputNames.reserveCapacity(expectedNodes)
+        return enclosing
+    }
+
+    func restoreNodeNames(_ enclosing: (inputs: [String], outputs: [String])) {
+        nodeInputNames = enclosing.inputs
+        nodeOutputNames = enclosing.outputs
+    }
+
+    /// Gives every node read since `beginNodeNames` the finished lists.
+    func attachNodeNames(_ nodes: inout [Node]) {
+        let inputNames = nodeInputNames, outputNames = nodeOutputNames
+        nodes.withUnsafeMutableBufferPointer { buf in
+            for i in buf.indices {
+                buf[i].inputs.attach(inputNames)
+                buf[i].outputs.attach(outputNames)
+            }
+        }
+    }
+
     /// Reads one NodeProto and appends it (built in place: returning a node by value cost a
     /// full copy of it).
     func readNode(_ cursor: ProtoCursor, into nodes: inout [Node], order: inout NodeOrderCheck) throws {
@@ -393,7 +429,8 @@ final class ONNXDecoder {
         nextNodeID += 1
         // Fields are collected in locals and the node built once; each list is sized by the
         // run of its field starting at the first occurrence (normally all of them).
-        var inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = []
+        let firstInput = nodeInputNames.count, firstOutput = nodeOutputNames.count
+        var attributes: [Attribute] = []
         var opType = "", domain = "", overload = "", nodeName = "", doc = ""
         var hasSubgraphs = false
         var unknown: [UInt8] = []
@@ -407,17 +444,15 @@ final class ONNXDecoder {
             switch field {
             case 1:
                 try c.expect(wt, .lengthDelimited, "input", at: tagStart)
-                if inputs.isEmpty { inputs.reserveCapacity(c.countRun(tag: 0x0A, from: tagStart)) }
                 let r = try c.readLengthDelimited()
                 var nameID: Int32 = 0
-                inputs.append(names.string(base: c.base, r, id: &nameID))
+                nodeInputNames.append(names.string(base: c.base, r, id: &nameID))
                 order.use(nameID, empty: r.isEmpty)
             case 2:
                 try c.expect(wt, .lengthDelimited, "output", at: tagStart)
-                if outputs.isEmpty { outputs.reserveCapacity(c.countRun(tag: 0x12, from: tagStart)) }
                 let r = try c.readLengthDelimited()
                 var nameID: Int32 = 0
-                outputs.append(names.string(base: c.base, r, id: &nameID))
+                nodeOutputNames.append(names.string(base: c.base, r, id: &nameID))
                 order.define(nameID, empty: r.isEmpty)
             case 3: try c.expect(wt, .lengthDelimited, "name", at: tagStart); nodeName = try string(&c, 3, &defaults)
             case 4: try c.expect(wt, .lengthDelimited, "op_type", at: tagStart); opType = try name(&c)
@@ -463,8 +498,9 @@ final class ONNXDecoder {
             }
         }
         order.endNode(hasSubgraphs: hasSubgraphs)
-        nodes.append(Node(read: id, opType: opType, domain: domain, overload: overload, name: nodeName, inputs: inputs,
-                    outputs: outputs, attributes: attributes, hasSubgraphs: hasSubgraphs, docString: doc,
+        nodes.append(Node(read: id, opType: opType, domain: domain, overload: overload, name: nodeName,
+                    inputs: ValueNames(pending: firstInput..<nodeInputNames.count),
+                    outputs: ValueNames(pending: firstOutput..<nodeOutputNames.count), attributes: attributes, hasSubgraphs: hasSubgraphs, docString: doc,
                     metadataProps: MetadataProps(metadata),
                     unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults))))
     }
@@ -1029,6 +1065,8 @@ final class ONNXDecoder {
         var attrDefaults: [Attribute] = []
         var nodes: [Node] = []
         var order = NodeOrderCheck(names: 0)  // bodies are indexed eagerly; the check is unused
+        let enclosingNames = beginNodeNames(expectedNodes: cursor.countFields(7, 7, 7).0)
+        defer { restoreNodeNames(enclosingNames) }
         var opsets: [OpsetImport] = []
         var valueInfo: [ValueInfo] = []
         var metadata: [MetadataEntry] = []
@@ -1066,6 +1104,7 @@ final class ONNXDecoder {
             default: try keepUnknown(&c, wt, field, tagStart: tagStart, into: &unknown)
             }
         }
+        attachNodeNames(&nodes)
         let body = Graph(name: name, nodes: nodes, inputs: inputs.map { ValueInfo(name: $0) },
                          outputs: outputs.map { ValueInfo(name: $0) }, valueInfo: valueInfo, isSubgraph: false,
                          firstNodeID: nextNodeID)

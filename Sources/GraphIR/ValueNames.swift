@@ -1,0 +1,139 @@
+/// `ValueNames`: the ordered value names a node reads (`inputs`) or writes (`outputs`).
+///
+/// It behaves like `[String]` (zero-based, mutable, range-replaceable, array literals, equal
+/// when the names are equal) but may be a window into a list shared by many nodes: a reader
+/// puts every node's names of one graph into one array and gives each node its range, so
+/// loading a graph does not allocate two arrays per node. Mutating a shared window first
+/// copies out just its own names (copy-on-write, as with `ArraySlice`), so sharing is never
+/// visible to users.
+public struct ValueNames: Sendable {
+    /// The backing names; this value's names are `storage[lower..<upper]`.
+    @usableFromInline var storage: [String]
+    @usableFromInline var lower: Int32
+    @usableFromInline var upper: Int32
+
+    /// Names `storage[range]`, sharing `storage` with whoever else holds it.
+    @inlinable
+    package init(shared storage: [String], range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= storage.count && storage.count <= Int(Int32.max),
+                     "ValueNames range out of bounds")
+        self.storage = storage
+        lower = Int32(truncatingIfNeeded: range.lowerBound)
+        upper = Int32(truncatingIfNeeded: range.upperBound)
+    }
+
+    /// A window of `range` into a shared list that is still being filled: readers create
+    /// nodes before the last name of their graph is known, then `attach` the finished list.
+    /// Until then the value must not be read.
+    @inlinable
+    package init(pending range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= Int(Int32.max), "ValueNames range out of bounds")
+        storage = []
+        lower = Int32(truncatingIfNeeded: range.lowerBound)
+        upper = Int32(truncatingIfNeeded: range.upperBound)
+    }
+
+    /// Gives a `pending` window its finished shared list.
+    @inlinable
+    package mutating func attach(_ shared: [String]) {
+        precondition(Int(upper) <= shared.count, "ValueNames range out of bounds")
+        storage = shared
+    }
+
+    /// Names held in a list of their own.
+    @inlinable
+    public init(_ names: [String]) {
+        precondition(names.count <= Int(Int32.max), "too many value names")
+        storage = names
+        lower = 0
+        upper = Int32(truncatingIfNeeded: names.count)
+    }
+
+    /// The names as a plain array.
+    public var array: [String] {
+        if lower == 0 && Int(upper) == storage.count { return storage }
+        return Array(storage[Int(lower)..<Int(upper)])
+    }
+
+    /// Makes `storage` hold exactly this value's names, so it can be edited in place.
+    @usableFromInline
+    mutating func makeOwned() {
+        if lower == 0 && Int(upper) == storage.count { return }
+        storage = Array(storage[Int(lower)..<Int(upper)])
+        lower = 0
+        upper = Int32(truncatingIfNeeded: storage.count)
+    }
+}
+
+extension ValueNames: RandomAccessCollection, MutableCollection {
+    public typealias Index = Int
+    public typealias Element = String
+    public typealias Indices = Range<Int>
+
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { Int(upper &- lower) }
+    @inlinable public var count: Int { Int(upper &- lower) }
+    @inlinable public var isEmpty: Bool { upper == lower }
+    @inlinable public var indices: Range<Int> { 0..<count }
+    @inlinable public func index(after i: Int) -> Int { i + 1 }
+    @inlinable public func index(before i: Int) -> Int { i - 1 }
+
+    /// The name at `position` (0-based, like an array).
+    @inlinable
+    public subscript(position: Int) -> String {
+        get {
+            precondition(position >= 0 && position < count, "ValueNames index out of range")
+            return storage[Int(lower) &+ position]
+        }
+        set {
+            precondition(position >= 0 && position < count, "ValueNames index out of range")
+            makeOwned()
+            storage[position] = newValue
+        }
+    }
+}
+
+extension ValueNames: RangeReplaceableCollection {
+    /// No names.
+    @inlinable
+    public init() { self.init([String]()) }
+
+    public mutating func replaceSubrange<C: Collection>(_ subrange: Range<Int>, with newElements: C) where C.Element == String {
+        makeOwned()
+        storage.replaceSubrange(subrange, with: newElements)
+        precondition(storage.count <= Int(Int32.max), "too many value names")
+        upper = Int32(truncatingIfNeeded: storage.count)
+    }
+
+    public mutating func reserveCapacity(_ n: Int) {
+        makeOwned()
+        storage.reserveCapacity(n)
+    }
+}
+
+extension ValueNames: ExpressibleByArrayLiteral {
+    /// Names from a literal: `["x", "w"]`.
+    public init(arrayLiteral elements: String...) { self.init(elements) }
+}
+
+extension ValueNames: Hashable {
+    public static func == (a: ValueNames, b: ValueNames) -> Bool { a.elementsEqual(b) }
+    public func hash(into h: inout Hasher) {
+        h.combine(count)
+        for name in self { h.combine(name) }
+    }
+    /// Equal when `b` holds the same names in the same order.
+    public static func == (a: ValueNames, b: [String]) -> Bool { a.elementsEqual(b) }
+    /// Equal when `a` holds the same names in the same order.
+    public static func == (a: [String], b: ValueNames) -> Bool { b.elementsEqual(a) }
+    /// Not equal (see `==`).
+    public static func != (a: ValueNames, b: [String]) -> Bool { !a.elementsEqual(b) }
+    /// Not equal (see `==`).
+    public static func != (a: [String], b: ValueNames) -> Bool { !b.elementsEqual(a) }
+}
+
+extension ValueNames: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Printed as an array is: `["x", "w"]`.
+    public var description: String { array.description }
+    public var debugDescription: String { array.debugDescription }
+}
