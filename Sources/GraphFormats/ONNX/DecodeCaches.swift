@@ -21,9 +21,11 @@ struct ByteKeyedCache<Value> {
 
     init() {}
 
-    /// The value cached for bytes `r` of `base`, if any.
+    /// The value cached for bytes `r` of `base`, if any. `mutating` though it changes
+    /// nothing: the cache lives in the decoder object, and a non-mutating call there first
+    /// copied the whole struct out (a retain and release of each of its five arrays).
     @inline(__always)
-    func value(base: UnsafePointer<UInt8>, _ r: Range<Int>) -> Value? {
+    mutating func value(base: UnsafePointer<UInt8>, _ r: Range<Int>) -> Value? {
         if buckets.isEmpty { return nil }
         let n = r.count
         let h = NameHash.hash(UnsafeRawBufferPointer(start: base + r.lowerBound, count: n), seed: seed)
@@ -132,8 +134,10 @@ struct SmallInt64List: Int64Appending {
 /// Small `[Int64]` lists by value: one shared array per recently seen list of at most 8
 /// values (direct-mapped, so a miss just replaces the slot).
 struct IntListCache {
-    /// Allocated on first use (a model without lists never pays for it).
-    private var slots: [[Int64]] = []
+    /// Per hash slot, the index in `lists` of the list it holds, or -1. Plain integers: 128
+    /// empty arrays cost a retain and a release each, every load.
+    private var slots: [Int16] = []
+    private var lists: [[Int64]] = []
 
     init() {}
 
@@ -142,11 +146,19 @@ struct IntListCache {
     mutating func array(_ list: SmallInt64List) -> [Int64] {
         if let long = list.spilled { return long }
         if list.isEmpty { return [] }
-        if slots.isEmpty { slots = [[Int64]](repeating: [], count: 128) }
+        // Allocated on first use (a model without lists never pays for it).
+        if slots.isEmpty { slots = [Int16](repeating: -1, count: 128) }
         let i = list.hashValue8()
-        if list.equals(slots[i]) { return slots[i] }
+        let k = Int(slots[i])
+        if k >= 0 {
+            if list.equals(lists[k]) { return lists[k] }
+            let a = list.inlineArray()
+            lists[k] = a
+            return a
+        }
         let a = list.inlineArray()
-        slots[i] = a
+        slots[i] = Int16(lists.count)
+        lists.append(a)
         return a
     }
 }

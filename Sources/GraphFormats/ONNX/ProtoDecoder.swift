@@ -15,41 +15,30 @@ struct PathStep {
     var index: Int
 }
 
-/// The decoding context shared by nested cursors: the bytes, the file name and the path.
-final class DecodeContext {
-    let storage: ByteStorage
-    let base: UnsafePointer<UInt8>
-    let file: String
-    // The path is a plain growable buffer: a push and a pop happen around every nested
-    // message, and an Array's uniqueness and capacity checks were a visible cost there.
-    // Single-threaded, never accessed overlapping: exclusivity checks off.
-    @exclusivity(unchecked) private var steps: UnsafeMutablePointer<PathStep>
-    @exclusivity(unchecked) private var capacity = 32
-    @exclusivity(unchecked) private var depth = 0
-    /// Stand-in base for empty storage: never read, since every read is bounds-checked.
-    static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+/// The field path being decoded, as a plain growable buffer: a push and a pop happen around
+/// every nested message, and an Array's uniqueness and capacity checks (or a method call on
+/// the context class, which retains it) were a visible cost there.
+struct PathStack {
+    private var steps: UnsafeMutablePointer<PathStep>
+    private var capacity = 32
+    private var depth = 0
 
-    init(storage: ByteStorage, file: String) {
-        self.storage = storage
-        // A zero-length file has no base address; use a dummy pointer that is never read.
-        self.base = storage.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(DecodeContext.emptyByte)
-        self.file = file
-        steps = UnsafeMutablePointer<PathStep>.allocate(capacity: capacity)
-    }
+    init() { steps = UnsafeMutablePointer<PathStep>.allocate(capacity: capacity) }
 
-    deinit { steps.deallocate() }
+    /// Frees the buffer (the owner calls it once).
+    func deallocate() { steps.deallocate() }
 
     @inline(__always)
-    func push(_ step: PathStep) {
+    mutating func push(_ step: PathStep) {
         if depth == capacity { grow() }
         (steps + depth).initialize(to: step)
         depth += 1
     }
 
     @inline(__always)
-    func pop() { depth -= 1 }
+    mutating func pop() { depth -= 1 }
 
-    private func grow() {
+    private mutating func grow() {
         let bigger = UnsafeMutablePointer<PathStep>.allocate(capacity: capacity * 2)
         bigger.initialize(from: steps, count: depth)
         steps.deallocate()
@@ -66,6 +55,35 @@ final class DecodeContext {
         }
         return s
     }
+}
+
+/// The decoding context shared by nested cursors: the bytes, the file name and the path.
+final class DecodeContext {
+    let storage: ByteStorage
+    let base: UnsafePointer<UInt8>
+    let file: String
+    /// The path, at a fixed address for the context's life: cursors push and pop through the
+    /// pointer (single-threaded, never overlapping).
+    let path: UnsafeMutablePointer<PathStack>
+    /// Stand-in base for empty storage: never read, since every read is bounds-checked.
+    static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+
+    init(storage: ByteStorage, file: String) {
+        self.storage = storage
+        // A zero-length file has no base address; use a dummy pointer that is never read.
+        self.base = storage.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(DecodeContext.emptyByte)
+        self.file = file
+        path = UnsafeMutablePointer<PathStack>.allocate(capacity: 1)
+        path.initialize(to: PathStack())
+    }
+
+    deinit {
+        path.pointee.deallocate()
+        path.deinitialize(count: 1)
+        path.deallocate()
+    }
+
+    func pathString(rootName: String) -> String { path.pointee.pathString(rootName: rootName) }
 }
 
 /// A cursor over [start, end) of the context's storage.
@@ -86,6 +104,8 @@ struct ProtoCursor {
     unowned(unsafe) let ctx: DecodeContext
     /// The context's base pointer, copied here so the hot read paths never touch the class.
     let base: UnsafePointer<UInt8>
+    /// The context's path, likewise.
+    let path: UnsafeMutablePointer<PathStack>
     var pos: Int
     let end: Int
     let rootName: StaticString
@@ -93,9 +113,21 @@ struct ProtoCursor {
     init(ctx: DecodeContext, start: Int, end: Int, rootName: StaticString) {
         self.ctx = ctx
         self.base = ctx.base
+        self.path = ctx.path
         self.pos = start
         self.end = end
         self.rootName = rootName
+    }
+
+    /// A cursor over another range of the same context (copies the pointers; no class access).
+    @inline(__always)
+    init(sharing c: ProtoCursor, start: Int, end: Int) {
+        ctx = c.ctx
+        base = c.base
+        path = c.path
+        pos = start
+        self.end = end
+        rootName = c.rootName
     }
 
     var atEnd: Bool { pos >= end }
@@ -187,7 +219,7 @@ struct ProtoCursor {
     }
 
     func sub(_ r: Range<Int>) -> ProtoCursor {
-        ProtoCursor(ctx: ctx, start: r.lowerBound, end: r.upperBound, rootName: rootName)
+        ProtoCursor(sharing: self, start: r.lowerBound, end: r.upperBound)
     }
 
     /// Skips a field's payload after its tag, returning the whole field's byte range
@@ -385,6 +417,8 @@ struct ProtoCursor {
         pop()
     }
 
-    mutating func push(_ name: StaticString, _ index: Int = -1) { ctx.push(PathStep(name: name, index: index)) }
-    mutating func pop() { ctx.pop() }
+    @inline(__always)
+    mutating func push(_ name: StaticString, _ index: Int = -1) { path.pointee.push(PathStep(name: name, index: index)) }
+    @inline(__always)
+    mutating func pop() { path.pointee.pop() }
 }
