@@ -99,10 +99,10 @@ struct ONNXTypedData: LazyTensorBytes {
         var out: [UInt64] = []
         let field = self.field
         for occ in occurrences {
-            let ctx = DecodeContext(storage: occ.storage, file: occ.storage.origin)
+            let ctx = DecodeContext(storage: occ.storage, file: occ.storage.origin, rootName: "TensorProto")
             // Cursors do not retain their context: keep it alive for this whole iteration.
             defer { withExtendedLifetime(ctx) {} }
-            var c = ProtoCursor(ctx: ctx, start: occ.offset, end: occ.offset + occ.count, rootName: "TensorProto")
+            var c = ctx.cursor(start: occ.offset, end: occ.offset + occ.count)
             func one(_ c: inout ProtoCursor, _ wt: WireType) throws -> UInt64 {
                 switch wt {
                 case .varint: return try c.readVarint()
@@ -193,7 +193,7 @@ final class ONNXDecoder {
     static let maxDepth = 48
 
     init(storage: ByteStorage, file: String, baseDirectory: String?) {
-        ctx = DecodeContext(storage: storage, file: file)
+        ctx = DecodeContext(storage: storage, file: file, rootName: "ModelProto")
         self.file = file
         self.baseDirectory = baseDirectory
         names = NameInterner(fileSize: storage.count)
@@ -240,7 +240,7 @@ final class ONNXDecoder {
     // MARK: ModelProto
 
     func readModel() throws -> Model {
-        var c = ProtoCursor(ctx: ctx, start: 0, end: ctx.storage.count, rootName: "ModelProto")
+        var c = ctx.root
         var irVersion: Int64 = 0
         var opsets: [OpsetImport] = []
         var producerName = "", producerVersion = "", domain = "", doc = ""

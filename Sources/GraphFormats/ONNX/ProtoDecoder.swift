@@ -57,33 +57,44 @@ struct PathStack {
     }
 }
 
-/// The decoding context shared by nested cursors: the bytes, the file name and the path.
-final class DecodeContext {
+/// What every cursor of one decoding pass shares: the bytes, the file name (for errors), the
+/// name of the root message and the path being decoded.
+struct DecodeState {
     let storage: ByteStorage
-    let base: UnsafePointer<UInt8>
     let file: String
-    /// The path, at a fixed address for the context's life: cursors push and pop through the
-    /// pointer (single-threaded, never overlapping).
-    let path: UnsafeMutablePointer<PathStack>
+    let rootName: String
+    var path = PathStack()
+}
+
+/// Owns one decoding pass's `DecodeState` at a fixed address for its whole life, so cursors
+/// can refer to it with a plain pointer (no reference counting as they are copied for every
+/// nested message; single-threaded, never accessed overlapping).
+final class DecodeContext {
+    let state: UnsafeMutablePointer<DecodeState>
+    let base: UnsafePointer<UInt8>
     /// Stand-in base for empty storage: never read, since every read is bounds-checked.
     static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
 
-    init(storage: ByteStorage, file: String) {
-        self.storage = storage
+    init(storage: ByteStorage, file: String, rootName: String) {
         // A zero-length file has no base address; use a dummy pointer that is never read.
-        self.base = storage.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(DecodeContext.emptyByte)
-        self.file = file
-        path = UnsafeMutablePointer<PathStack>.allocate(capacity: 1)
-        path.initialize(to: PathStack())
+        base = storage.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(DecodeContext.emptyByte)
+        state = UnsafeMutablePointer<DecodeState>.allocate(capacity: 1)
+        state.initialize(to: DecodeState(storage: storage, file: file, rootName: rootName))
     }
+
+    var storage: ByteStorage { state.pointee.storage }
+
+    /// A cursor over the whole storage.
+    var root: ProtoCursor { ProtoCursor(base: base, state: state, start: 0, end: storage.count) }
+
+    /// A cursor over `start..<end` of the storage.
+    func cursor(start: Int, end: Int) -> ProtoCursor { ProtoCursor(base: base, state: state, start: start, end: end) }
 
     deinit {
-        path.pointee.deallocate()
-        path.deinitialize(count: 1)
-        path.deallocate()
+        state.pointee.path.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
-
-    func pathString(rootName: String) -> String { path.pointee.pathString(rootName: rootName) }
 }
 
 /// A cursor over [start, end) of the context's storage.
@@ -98,42 +109,31 @@ protocol Int64Appending {
 
 extension Array: Int64Appending where Element == Int64 {}
 
+/// Four plain words, copied for every nested message: whoever makes the root cursor (the
+/// decoder, through its `DecodeContext`) keeps the state alive for every cursor's life. (A
+/// cursor that also held the context object and a `StaticString` was twice the size, and
+/// copying it was a visible cost: its odd-sized tail defeated store forwarding.)
 struct ProtoCursor {
-    /// Not retained: cursors are created and copied for every nested message, and whoever
-    /// makes the root cursor (the decoder) keeps the context alive for their whole life.
-    unowned(unsafe) let ctx: DecodeContext
-    /// The context's base pointer, copied here so the hot read paths never touch the class.
+    /// The storage's first byte, so the hot read paths never leave the cursor.
     let base: UnsafePointer<UInt8>
-    /// The context's path, likewise.
-    let path: UnsafeMutablePointer<PathStack>
+    /// The pass's shared state (storage, file name, path).
+    let state: UnsafeMutablePointer<DecodeState>
     var pos: Int
     let end: Int
-    let rootName: StaticString
 
-    init(ctx: DecodeContext, start: Int, end: Int, rootName: StaticString) {
-        self.ctx = ctx
-        self.base = ctx.base
-        self.path = ctx.path
+    @inline(__always)
+    init(base: UnsafePointer<UInt8>, state: UnsafeMutablePointer<DecodeState>, start: Int, end: Int) {
+        self.base = base
+        self.state = state
         self.pos = start
         self.end = end
-        self.rootName = rootName
-    }
-
-    /// A cursor over another range of the same context (copies the pointers; no class access).
-    @inline(__always)
-    init(sharing c: ProtoCursor, start: Int, end: Int) {
-        ctx = c.ctx
-        base = c.base
-        path = c.path
-        pos = start
-        self.end = end
-        rootName = c.rootName
     }
 
     var atEnd: Bool { pos >= end }
 
     func error(_ message: String, at offset: Int? = nil) -> ONNXError {
-        ONNXError(file: ctx.file, fieldPath: ctx.pathString(rootName: "\(rootName)"), offset: offset ?? pos, message: message)
+        let s = state.pointee
+        return ONNXError(file: s.file, fieldPath: s.path.pathString(rootName: s.rootName), offset: offset ?? pos, message: message)
     }
 
     /// Reads a varint; the one-byte case (most tags and lengths) is inlined, longer ones
@@ -215,11 +215,12 @@ struct ProtoCursor {
     }
 
     func slice(_ r: Range<Int>) -> ByteSlice {
-        ByteSlice(storage: ctx.storage, offset: r.lowerBound, count: r.count)
+        ByteSlice(storage: state.pointee.storage, offset: r.lowerBound, count: r.count)
     }
 
+    @inline(__always)
     func sub(_ r: Range<Int>) -> ProtoCursor {
-        ProtoCursor(sharing: self, start: r.lowerBound, end: r.upperBound)
+        ProtoCursor(base: base, state: state, start: r.lowerBound, end: r.upperBound)
     }
 
     /// Skips a field's payload after its tag, returning the whole field's byte range
@@ -418,7 +419,7 @@ struct ProtoCursor {
     }
 
     @inline(__always)
-    mutating func push(_ name: StaticString, _ index: Int = -1) { path.pointee.push(PathStep(name: name, index: index)) }
+    mutating func push(_ name: StaticString, _ index: Int = -1) { state.pointee.path.push(PathStep(name: name, index: index)) }
     @inline(__always)
-    mutating func pop() { path.pointee.pop() }
+    mutating func pop() { state.pointee.path.pop() }
 }
