@@ -7,8 +7,9 @@ with onnx.load / onnx.save (onnx 1.22 C++ protobuf) in one run.
 
 Models: every ONNX file in ../shared/corpus/models (and light/), plus a synthesized external-data
 model of --big-mb MB of float32 weights (generated under Benchmarks/onnx/generated/, not committed).
-Each tool runs in its own fresh process per model; times are medians of --repeat loads in that
-process (page cache warm for both); peak RSS is the process high-water mark (VmHWM), which includes
+Each tool runs in its own fresh process per model; times are medians of at least --repeat loads
+in that process, continued until --min-seconds of loading have passed (page cache warm for both;
+the same rule for both tools, so tiny models get hundreds of samples instead of a noisy handful); peak RSS is the process high-water mark (VmHWM), which includes
 each runtime's baseline (Python+onnx import, Swift runtime).
 """
 import argparse
@@ -28,12 +29,14 @@ TOOL = REPO / ".build/release/onnx-tool"
 PY_LOAD = textwrap.dedent("""
     import sys, time, statistics, json
     import onnx
-    path, repeat = sys.argv[1], int(sys.argv[2])
-    ts, cs = [], []
-    for _ in range(repeat):
+    path, repeat, min_seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    ts, cs, spent = [], [], 0.0
+    while len(ts) < repeat or spent < min_seconds:
         t0, c0 = time.perf_counter(), time.process_time()
         m = onnx.load(path)
-        ts.append((time.perf_counter() - t0) * 1000); cs.append((time.process_time() - c0) * 1000)
+        t1 = time.perf_counter()
+        ts.append((t1 - t0) * 1000); cs.append((time.process_time() - c0) * 1000)
+        spent += t1 - t0
         del m
     hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
     print(json.dumps({"ms": statistics.median(ts), "cpu_ms": statistics.median(cs), "rss": int(hwm) * 1024}))
@@ -99,7 +102,9 @@ def python(script, *args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=5, help="at least this many loads per model and tool")
+    ap.add_argument("--min-seconds", type=float, default=0.5,
+                    help="and more loads until this much load time has passed (same rule for both tools)")
     ap.add_argument("--big-mb", type=int, default=500)
     ap.add_argument("--skip-save", action="store_true")
     ap.add_argument("--only", action="append", default=[], help="model name (stem) to run; repeatable")
@@ -119,8 +124,8 @@ def main():
             continue
         ext = m == str(big)
         size = os.path.getsize(m) + (os.path.getsize(m + ".data") if ext else 0)
-        ours = swift(["load-time", m, "--repeat", str(a.repeat)])
-        theirs = python(PY_LOAD, m, a.repeat)
+        ours = swift(["load-time", m, "--repeat", str(a.repeat), "--min-seconds", str(a.min_seconds)])
+        theirs = python(PY_LOAD, m, a.repeat, a.min_seconds)
         row = [name, f"{size / 1e6:.2f}", f"{ours['weight_bytes'] / 1e6:.1f}", f"{ours['load_ms']:.2f}", f"{theirs['ms']:.2f}",
                f"{theirs['ms'] / max(ours['load_ms'], 1e-6):.1f}x", f"{ours['cpu_ms']:.2f}", f"{theirs['cpu_ms']:.2f}",
                f"{theirs['cpu_ms'] / max(ours['cpu_ms'], 1e-6):.1f}x", f"{ours['peak_rss'] / 1e6:.1f}", f"{theirs['rss'] / 1e6:.1f}"]

@@ -24,7 +24,10 @@ func positional(_ args: [String]) -> [String] {
     var skip = false
     for a in args {
         if skip { skip = false; continue }
-        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--node-data" { skip = true; continue }
+        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--min-seconds" || a == "--node-data" {
+            skip = true
+            continue
+        }
         if a.hasPrefix("--") { continue }
         out.append(a)
     }
@@ -93,17 +96,24 @@ do {
             try Data(ModelExplorerExporter.nodeData(values, name: "weight elements").utf8).write(to: URL(fileURLWithPath: nd))
         }
     case "load-time":
-        guard pos.count == 1 else { fail("usage: onnx-tool load-time FILE [--repeat N]") }
+        guard pos.count == 1 else { fail("usage: onnx-tool load-time FILE [--repeat N] [--min-seconds S]") }
+        // At least `repeats` loads, and more until `minSeconds` of loading have passed (small
+        // models load in tens of microseconds; a median of a handful is mostly noise). The
+        // Python harness applies the same rule to onnx.load.
         let repeats = Int(option(args, "--repeat") ?? "5") ?? 5
+        let minSeconds = Double(option(args, "--min-seconds") ?? "0") ?? 0
         var times: [Double] = []
         var cpuTimes: [Double] = []
         var last: Model?
-        for _ in 0..<max(1, repeats) {
+        var spent = 0.0
+        while times.count < max(1, repeats) || spent < minSeconds {
             last = nil
             let t0 = now(), c0 = cpuNow()
             let model = try ONNXReader.load(path: pos[0])
-            times.append((now() - t0) * 1000)
+            let t1 = now()
+            times.append((t1 - t0) * 1000)
             cpuTimes.append((cpuNow() - c0) * 1000)
+            spent += t1 - t0
             last = model
         }
         let summary = last?.graph.summary()

@@ -11,12 +11,18 @@ import GraphIR
 struct ByteKeyedCache<Value> {
     static var maxEntries: Int { 1024 }
     static var maxProbes: Int { 16 }
+    /// One record per cached value: where its key bytes are, and their hash.
+    private struct Entry {
+        var hash: UInt64
+        var offset: Int
+        var count: Int
+        var value: Value
+    }
     /// Allocated on the first insert (small models never pay for it).
     private var buckets: [Int32] = []
-    private var hashes: [UInt64] = []
-    private var offsets: [Int] = []
-    private var counts: [Int] = []
-    private var values: [Value] = []
+    /// One array, not one per field: a small model's few inserts grew four arrays step by
+    /// step, a dozen allocations per load.
+    private var entries: [Entry] = []
     private let seed = NameHash.processSeed
 
     init() {}
@@ -34,7 +40,9 @@ struct ByteKeyedCache<Value> {
         for _ in 0..<Self.maxProbes {
             let i = Int(buckets[b])
             if i < 0 { return nil }
-            if hashes[i] == h && counts[i] == n && memcmp(base + offsets[i], base + r.lowerBound, n) == 0 { return values[i] }
+            if entries[i].hash == h && entries[i].count == n && memcmp(base + entries[i].offset, base + r.lowerBound, n) == 0 {
+                return entries[i].value
+            }
             b = (b + 1) & mask
         }
         return nil
@@ -42,22 +50,21 @@ struct ByteKeyedCache<Value> {
 
     /// Remembers `v` for bytes `r` of `base` (ignored when full or when the probe run is long).
     mutating func insert(_ v: Value, base: UnsafePointer<UInt8>, _ r: Range<Int>) {
-        guard values.count < Self.maxEntries else { return }
+        guard entries.count < Self.maxEntries else { return }
         // Starts small and doubles (load <= 1/2): a tiny model fills a few entries, and
         // clearing the full table up front cost it more than the lookups saved.
-        if buckets.isEmpty { buckets = [Int32](repeating: -1, count: 64) }
-        else if values.count * 2 >= buckets.count { grow() }
+        if buckets.isEmpty {
+            buckets = [Int32](repeating: -1, count: 64)
+            entries.reserveCapacity(32)
+        } else if entries.count * 2 >= buckets.count { grow() }
         let n = r.count
         let h = NameHash.hash(UnsafeRawBufferPointer(start: base + r.lowerBound, count: n), seed: seed)
         let mask = buckets.count - 1
         var b = Int(truncatingIfNeeded: h) & mask
         for _ in 0..<Self.maxProbes {
             if buckets[b] < 0 {
-                buckets[b] = Int32(values.count)
-                hashes.append(h)
-                offsets.append(r.lowerBound)
-                counts.append(n)
-                values.append(v)
+                buckets[b] = Int32(entries.count)
+                entries.append(Entry(hash: h, offset: r.lowerBound, count: n, value: v))
                 return
             }
             b = (b + 1) & mask
@@ -70,8 +77,8 @@ struct ByteKeyedCache<Value> {
         let size = buckets.count * 2
         var fresh = [Int32](repeating: -1, count: size)
         let mask = size - 1
-        for i in hashes.indices {
-            var b = Int(truncatingIfNeeded: hashes[i]) & mask
+        for i in entries.indices {
+            var b = Int(truncatingIfNeeded: entries[i].hash) & mask
             for _ in 0..<Self.maxProbes {
                 if fresh[b] < 0 { fresh[b] = Int32(i); break }
                 b = (b + 1) & mask
