@@ -89,6 +89,11 @@ def synthesize(mb):
     return path
 
 
+def ms(x):
+    """Milliseconds with three significant digits at least (small models load in microseconds)."""
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}"
+
+
 def swift(cmd):
     r = subprocess.run([str(TOOL)] + cmd, capture_output=True, text=True, check=True)
     parts = r.stdout.split()
@@ -126,8 +131,8 @@ def main():
         size = os.path.getsize(m) + (os.path.getsize(m + ".data") if ext else 0)
         ours = swift(["load-time", m, "--repeat", str(a.repeat), "--min-seconds", str(a.min_seconds)])
         theirs = python(PY_LOAD, m, a.repeat, a.min_seconds)
-        row = [name, f"{size / 1e6:.2f}", f"{ours['weight_bytes'] / 1e6:.1f}", f"{ours['load_ms']:.2f}", f"{theirs['ms']:.2f}",
-               f"{theirs['ms'] / max(ours['load_ms'], 1e-6):.1f}x", f"{ours['cpu_ms']:.2f}", f"{theirs['cpu_ms']:.2f}",
+        row = [name, f"{size / 1e6:.2f}", f"{ours['weight_bytes'] / 1e6:.1f}", ms(ours['load_ms']), ms(theirs['ms']),
+               f"{theirs['ms'] / max(ours['load_ms'], 1e-6):.1f}x", ms(ours['cpu_ms']), ms(theirs['cpu_ms']),
                f"{theirs['cpu_ms'] / max(ours['cpu_ms'], 1e-6):.1f}x", f"{ours['peak_rss'] / 1e6:.1f}", f"{theirs['rss'] / 1e6:.1f}"]
         if a.skip_save:
             row += ["-", "-"]

@@ -119,7 +119,7 @@ do {
         let summary = last?.graph.summary()
         let weightBytes = summary?.initializerBytes ?? 0
         let nodes = summary?.totalNodeCount ?? 0
-        print(String(format: "load_ms %.3f cpu_ms %.3f peak_rss %d weight_bytes %d nodes %d",
+        print(String(format: "load_ms %.4f cpu_ms %.4f peak_rss %d weight_bytes %d nodes %d",
                      median(times), median(cpuTimes), peakRSS(), weightBytes, nodes))
     case "save-time":
         guard pos.count == 2 else { fail("usage: onnx-tool save-time IN OUT [--repeat N] [--external]") }

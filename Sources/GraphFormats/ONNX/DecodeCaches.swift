@@ -6,7 +6,7 @@
 import Foundation
 import GraphIR
 
-/// Values keyed by a byte range of one storage (compared with `memcmp`, hashed with
+/// Values keyed by a byte range of one storage (compared with `bytesEqual`, hashed with
 /// `NameHash`), bounded so a file full of distinct keys cannot make it grow without limit.
 struct ByteKeyedCache<Value> {
     static var maxEntries: Int { 1024 }
@@ -40,7 +40,7 @@ struct ByteKeyedCache<Value> {
         for _ in 0..<Self.maxProbes {
             let i = Int(buckets[b])
             if i < 0 { return nil }
-            if entries[i].hash == h && entries[i].count == n && memcmp(base + entries[i].offset, base + r.lowerBound, n) == 0 {
+            if entries[i].hash == h && entries[i].count == n && bytesEqual(base + entries[i].offset, base + r.lowerBound, n) {
                 return entries[i].value
             }
             b = (b + 1) & mask

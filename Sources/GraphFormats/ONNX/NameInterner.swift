@@ -73,7 +73,7 @@ struct NameInterner {
             if e == 0 { break }
             if e & 0xFFFF_FFFF_0000_0000 == tag {
                 let i = Int(e & 0xFFFF_FFFF) - 1
-                if entries[i].count == n && memcmp(base + entries[i].offset, start, n) == 0 {
+                if entries[i].count == n && bytesEqual(base + entries[i].offset, start, n) {
                     id = Int32(truncatingIfNeeded: i)
                     return entries[i].string
                 }
@@ -112,4 +112,22 @@ struct NameInterner {
         buckets = fresh
         mask = m
     }
+}
+
+/// Whether the `n` bytes at `a` and at `b` are equal. Names up to 16 bytes (most of them) are
+/// compared inline with two overlapping loads: calling `memcmp` cost more than the comparison.
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    if n >= 8 {
+        if n > 16 { return memcmp(a, b, n) == 0 }
+        return ra.loadUnaligned(as: UInt64.self) == rb.loadUnaligned(as: UInt64.self)
+            && ra.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == rb.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    }
+    if n >= 4 {
+        return ra.loadUnaligned(as: UInt32.self) == rb.loadUnaligned(as: UInt32.self)
+            && ra.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == rb.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+    }
+    for i in 0..<n where a[i] != b[i] { return false }
+    return true
 }

@@ -201,14 +201,20 @@ final class ONNXDecoder {
 
     /// Shared `Set`s for the explicit-default field masks seen so far: most messages of a
     /// kind have the same mask, so they share one set instead of each allocating its own.
-    @exclusivity(unchecked) var defaultSets: [(mask: UInt64, set: Set<Int>)] = []
+    /// Masks and sets apart, so the scan compares plain integers (a list of (mask, set) pairs
+    /// copied each pair out, retaining its set, per comparison).
+    @exclusivity(unchecked) var defaultMasks: [UInt64] = []
+    @exclusivity(unchecked) var defaultSets: [Set<Int>] = []
 
     func presentSet(_ d: PresentDefaults) -> Set<Int> {
         if d.mask == 0 { return [] }
-        for e in defaultSets where e.mask == d.mask { return e.set }
+        if let i = defaultMasks.firstIndex(of: d.mask) { return defaultSets[i] }
         var set = Set<Int>()
         for f in 0..<64 where d.mask & (1 << UInt64(f)) != 0 { set.insert(f) }
-        if defaultSets.count < 32 { defaultSets.append((d.mask, set)) }
+        if defaultMasks.count < 32 {
+            defaultMasks.append(d.mask)
+            defaultSets.append(set)
+        }
         return set
     }
 
