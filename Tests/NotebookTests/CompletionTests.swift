@@ -38,8 +38,8 @@ final class CompletionTests: XCTestCase {
     func testPathCompletion() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gs-complete-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("models/tiny.onnx").path, contents: Data())
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("models/tall.onnx").path, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.appendingPathComponent("models/tiny.onnx").path, contents: Data()))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.appendingPathComponent("models/tall.onnx").path, contents: Data()))
         defer { try? FileManager.default.removeItem(at: dir) }
         var session = Session(workingDirectory: dir)
         session.variables = [:]

@@ -55,7 +55,7 @@ final class GraphCommandTests: XCTestCase {
         XCTAssertEqual(runner.run("load missing.onnx").error?.name, "FileError")
         // A broken file: a ModelError naming the file; the session keeps its graph.
         let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).onnx")
-        FileManager.default.createFile(atPath: broken.path, contents: Data([0x08, 0x07, 0x12, 0xff, 0x01]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: broken.path, contents: Data([0x08, 0x07, 0x12, 0xff, 0x01])))
         defer { try? FileManager.default.removeItem(at: broken) }
         let e = runner.run("load \(broken.path)").error
         XCTAssertEqual(e?.name, "ModelError")
