@@ -199,24 +199,9 @@ final class ONNXDecoder {
         names = NameInterner(fileSize: storage.count)
     }
 
-    /// Shared `Set`s for the explicit-default field masks seen so far: most messages of a
-    /// kind have the same mask, so they share one set instead of each allocating its own.
-    /// Masks and sets apart, so the scan compares plain integers (a list of (mask, set) pairs
-    /// copied each pair out, retaining its set, per comparison).
-    @exclusivity(unchecked) var defaultMasks: [UInt64] = []
-    @exclusivity(unchecked) var defaultSets: [Set<Int>] = []
-
-    func presentSet(_ d: PresentDefaults) -> Set<Int> {
-        if d.mask == 0 { return [] }
-        if let i = defaultMasks.firstIndex(of: d.mask) { return defaultSets[i] }
-        var set = Set<Int>()
-        for f in 0..<64 where d.mask & (1 << UInt64(f)) != 0 { set.insert(f) }
-        if defaultMasks.count < 32 {
-            defaultMasks.append(d.mask)
-            defaultSets.append(set)
-        }
-        return set
-    }
+    /// The explicitly present default fields of one message, as stored in the IR.
+    @inline(__always)
+    func presentSet(_ d: PresentDefaults) -> FieldNumbers { FieldNumbers(mask: d.mask) }
 
     /// A name-like string field (value names, op types, attribute names), interned.
     @inline(__always)
@@ -288,11 +273,15 @@ final class ONNXDecoder {
             throw ONNXError(file: file, fieldPath: "ModelProto.ir_version", offset: irVersionOffset,
                             message: "unsupported IR version \(irVersion) (this reader handles \(ONNXReader.supportedIRVersions.lowerBound)...\(ONNXReader.supportedIRVersions.upperBound))")
         }
-        var graph = Graph()
+        // (An empty graph is built only when the file has none: building one up front and
+        // replacing it cost an allocation, a lock and an index per load.)
+        var graph: Graph
         if let r = graphRange {
             c.push("graph")
             graph = try readGraph(c.sub(r), isSubgraph: false)
             c.pop()
+        } else {
+            graph = Graph()
         }
         var functions: [Function] = []
         for (i, r) in functionRanges.enumerated() {

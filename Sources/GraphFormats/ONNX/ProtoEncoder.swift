@@ -183,7 +183,7 @@ struct ProtoBuffer {
     /// Writes a string only when non-empty (proto3-style optional fields we treat as default).
     mutating func stringFieldIfSet(_ f: Int, _ s: String) { if !s.isEmpty { stringField(f, s) } }
     /// Writes a string when non-empty or when the file had it explicitly (field in `present`).
-    mutating func stringField(_ f: Int, _ s: String, _ present: Set<Int>) {
+    mutating func stringField(_ f: Int, _ s: String, _ present: FieldNumbers) {
         if !s.isEmpty || present.contains(f) { stringField(f, s) }
     }
     mutating func sliceField(_ f: Int, _ s: ByteSlice) { tag(f, 2); varint(UInt64(s.count)); append(s) }
