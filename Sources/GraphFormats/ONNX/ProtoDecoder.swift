@@ -97,7 +97,6 @@ final class DecodeContext {
     }
 }
 
-/// A cursor over [start, end) of the context's storage.
 /// A growable list of Int64 the cursor can read repeated `ints` into: an array, or the
 /// decoder's inline small list.
 protocol Int64Appending {
@@ -109,10 +108,11 @@ protocol Int64Appending {
 
 extension Array: Int64Appending where Element == Int64 {}
 
-/// Four plain words, copied for every nested message: whoever makes the root cursor (the
-/// decoder, through its `DecodeContext`) keeps the state alive for every cursor's life. (A
-/// cursor that also held the context object and a `StaticString` was twice the size, and
-/// copying it was a visible cost: its odd-sized tail defeated store forwarding.)
+/// A cursor over [start, end) of a decoding pass's storage. Four plain words, copied for
+/// every nested message: whoever makes the root cursor (the decoder, through its
+/// `DecodeContext`) keeps the state alive for every cursor's life. (A cursor that also held
+/// the context object and a `StaticString` was twice the size, and copying it was a visible
+/// cost: its odd-sized tail defeated store forwarding.)
 struct ProtoCursor {
     /// The storage's first byte, so the hot read paths never leave the cursor.
     let base: UnsafePointer<UInt8>
