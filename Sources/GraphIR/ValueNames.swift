@@ -78,6 +78,25 @@ extension ValueNames: RandomAccessCollection, MutableCollection {
     @inlinable public func index(after i: Int) -> Int { i + 1 }
     @inlinable public func index(before i: Int) -> Int { i - 1 }
 
+    /// The names as a slice of the backing list (for iteration and bulk operations).
+    @inlinable
+    var slice: ArraySlice<String> { storage[Int(lower)..<Int(upper)] }
+
+    /// Iterates the backing list directly (no per-element index checks beyond the array's).
+    @inlinable
+    public func makeIterator() -> IndexingIterator<ArraySlice<String>> { slice.makeIterator() }
+
+    @inlinable
+    public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<String>) throws -> R) rethrows -> R? {
+        try slice.withContiguousStorageIfAvailable(body)
+    }
+
+    /// The names transformed, in order (through the contiguous backing list).
+    @inlinable
+    public func map<T, E: Error>(_ transform: (String) throws(E) -> T) throws(E) -> [T] {
+        try slice.map(transform)
+    }
+
     /// The name at `position` (0-based, like an array).
     @inlinable
     public subscript(position: Int) -> String {
