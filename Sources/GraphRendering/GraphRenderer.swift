@@ -76,6 +76,9 @@ public struct RenderResult: Sendable {
     public var layout: GraphLayout
     /// The visible graph the layout was made from (boxes, merged edges, rolled-up figures).
     public var visible: VisibleGraph
+    /// Tensor-shape labels on the drawing (none when `RenderOptions.edgeLabels` is off), placed
+    /// clear of boxes, frame titles and each other.
+    public var edgeLabels: EdgeLabelPlacement
 }
 
 /// Draws one graph. Holds the graph and its namespace tree so repeated views (expand, focus,
@@ -125,7 +128,12 @@ public struct GraphRenderer: Sendable {
         layoutOptions.direction = options.direction
         let layout = try layoutGraph(vis.layoutGraph, options: layoutOptions, cache: cache)
         let t1 = DispatchTime.now().uptimeNanoseconds
-        let svg = writeSVG(graph: graph, hierarchy: tree(for: options), visible: vis, layout: layout, options: options)
+        let labels = options.edgeLabels
+            ? placeEdgeLabels(edgeLabelRequests(graph, vis), layout: layout, obstacles: frameTitleAreas(vis, layout),
+                              direction: options.direction)
+            : EdgeLabelPlacement(labels: [], dropped: 0)
+        let svg = writeSVG(graph: graph, hierarchy: tree(for: options), visible: vis, layout: layout, labels: labels.labels,
+                           options: options)
         let html = writeHTML(svg: svg, options: options)
         let t2 = DispatchTime.now().uptimeNanoseconds
         let nodes = vis.items.filter { if case .node = $0 { return true } else { return false } }.count
@@ -134,7 +142,7 @@ public struct GraphRenderer: Sendable {
                                 columns: layout.columns, width: layout.width, height: layout.height,
                                 levelsComputed: layout.levelsComputed, levelsReused: layout.levelsReused,
                                 layoutSeconds: Double(t1 - t0) / 1e9, writeSeconds: Double(t2 - t1) / 1e9)
-        return RenderResult(svg: svg, html: html, stats: stats, layout: layout, visible: vis)
+        return RenderResult(svg: svg, html: html, stats: stats, layout: layout, visible: vis, edgeLabels: labels)
     }
 
     /// The same visible graph in Graphviz DOT (boxes at our sizes, groups as clusters), so `dot`

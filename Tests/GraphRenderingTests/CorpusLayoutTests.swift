@@ -38,6 +38,8 @@ final class CorpusLayoutTests: XCTestCase {
             for options in views {
                 let result = try renderer.render(options)
                 XCTAssertEqual(auditLayout(result.visible.layoutGraph, result.layout), [], "\(path) \(options.direction) expandAll=\(options.expandAll)")
+                XCTAssertEqual(auditEdgeLabels(result.edgeLabels.labels, layout: result.layout, direction: options.direction), [],
+                               "\(path): edge labels")
                 XCTAssertLessThanOrEqual(result.stats.visibleBoxes, options.expandAll ? Int.max : 600, path)
                 XCTAssertTrue(XMLParser(data: Data(result.svg.utf8)).parse(), "\(path): SVG is not well-formed")
                 if result.stats.columns == 1 {

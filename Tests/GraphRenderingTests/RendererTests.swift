@@ -252,4 +252,68 @@ final class RendererTests: XCTestCase {
         XCTAssertTrue(r.svg.contains("data-id=\"input:x\""))
         XCTAssertTrue(isWellFormedXML(r.svg))
     }
+
+    /// A node whose twelve outputs each feed their own consumer, plus twelve producers feeding
+    /// one Concat: every edge leaves (or enters) one box, where midpoint labels used to pile up.
+    private func fanGraph() -> RenderGraph {
+        var g = RenderGraph(name: "fan")
+        g.nodes = [.init(id: "split", op: "Split"), .init(id: "concat", op: "Concat")]
+        for k in 0..<12 {
+            g.nodes.append(.init(id: "branch\(k)", op: "Relu"))
+            g.nodes.append(.init(id: "pre\(k)", op: "Conv"))
+        }
+        for k in 0..<12 {
+            g.edges.append(.init(source: 0, target: 2 + 2 * k, tensor: "s\(k)", shape: "1×64×56×56"))
+            g.edges.append(.init(source: 3 + 2 * k, target: 1, tensor: "p\(k)", shape: "1×128×28×28"))
+        }
+        return g
+    }
+
+    func testEdgeLabelsNeverOverlapBoxesOrEachOther() throws {
+        let renderer = try GraphRenderer(fanGraph())
+        for direction in LayoutDirection.allCases {
+            var options = RenderOptions()
+            options.direction = direction
+            let result = try renderer.render(options)
+            let labels = result.edgeLabels.labels
+            XCTAssertEqual(auditEdgeLabels(labels, layout: result.layout, direction: direction), [], "\(direction)")
+            XCTAssertEqual(labels.count + result.edgeLabels.dropped, 24, "one request per produced tensor")
+            XCTAssertGreaterThanOrEqual(labels.count, 6, "\(direction): labels find spots clear of the fan's lines")
+            for l in labels {
+                XCTAssertTrue(result.svg.contains(">\(l.text)</text>"))
+                // Beside its own edge as drawn: within a few pixels of it.
+                let drawn = sampleEdgeCurve(result.layout.edges[l.edge], leftToRight: direction == .leftToRight, spacing: 0.5)
+                let near = drawn.contains { l.box.boundaryDistance($0) <= EdgeLabelStyle().gap + 0.5 }
+                XCTAssertTrue(near, "label '\(l.text)' of edge \(l.edge) is away from its edge")
+            }
+        }
+        var off = RenderOptions()
+        off.edgeLabels = false
+        let plain = try renderer.render(off)
+        XCTAssertTrue(plain.edgeLabels.labels.isEmpty)
+        XCTAssertFalse(plain.svg.contains("1×64×56×56</text>"))
+    }
+
+    func testLabelPlacementKeepsClearOfObstaclesAndDropsWhatDoesNotFit() {
+        // One vertical edge between two boxes; an obstacle right of it.
+        let layout = GraphLayout(boxes: [Rect(x: 100, y: 0, width: 40, height: 20), Rect(x: 100, y: 200, width: 40, height: 20)],
+                                 groups: [], edges: [[Point(x: 120, y: 20), Point(x: 120, y: 200)]], width: 300, height: 240,
+                                 crossings: 0, levelsComputed: 1, levelsReused: 0, columns: 1)
+        let obstacle = Rect(x: 122, y: 20, width: 100, height: 180)
+        let placed = placeEdgeLabels([EdgeLabelRequest(edge: 0, text: "1×3"), EdgeLabelRequest(edge: 0, text: "2×3")],
+                                     layout: layout, obstacles: [obstacle])
+        XCTAssertEqual(placed.labels.count, 2)
+        for l in placed.labels {
+            XCTAssertFalse(l.box.overlaps(obstacle))
+            XCTAssertLessThan(l.box.maxX, 120, "left of the edge, since the right is taken")
+        }
+        XCTAssertFalse(placed.labels[0].box.overlaps(placed.labels[1].box))
+        // A label too wide for any free spot is dropped, not drawn over something.
+        let wall = [Rect(x: 0, y: 0, width: 118, height: 240), obstacle]
+        let none = placeEdgeLabels([EdgeLabelRequest(edge: 0, text: String(repeating: "9", count: 40))], layout: layout, obstacles: wall)
+        XCTAssertEqual(none.labels, [])
+        XCTAssertEqual(none.dropped, 1)
+        // Requests for edges that do not exist are dropped too.
+        XCTAssertEqual(placeEdgeLabels([EdgeLabelRequest(edge: 7, text: "x")], layout: layout).dropped, 1)
+    }
 }

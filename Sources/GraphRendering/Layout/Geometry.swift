@@ -60,3 +60,67 @@ public enum LayoutDirection: String, Sendable, CaseIterable {
     case topToBottom = "TB"
     case leftToRight = "LR"
 }
+
+/// One piece of a drawn edge: a straight line, or a cubic Bézier that leaves and enters along
+/// the flow direction (vertical in top-to-bottom drawings).
+enum EdgeCurvePiece {
+    case line(Point, Point)
+    case cubic(Point, Point, Point, Point)
+
+    /// The point at parameter `t` in 0...1.
+    func point(at t: Double) -> Point {
+        switch self {
+        case .line(let a, let b):
+            return Point(x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t)
+        case .cubic(let a, let c1, let c2, let b):
+            let u = 1 - t
+            let w0 = u * u * u, w1 = 3 * u * u * t, w2 = 3 * u * t * t, w3 = t * t * t
+            return Point(x: w0 * a.x + w1 * c1.x + w2 * c2.x + w3 * b.x, y: w0 * a.y + w1 * c1.y + w2 * c2.y + w3 * b.y)
+        }
+    }
+
+    /// Length of the control polygon: at least the piece's length, a bound for sampling.
+    var polygonLength: Double {
+        func d(_ p: Point, _ q: Point) -> Double { ((q.x - p.x) * (q.x - p.x) + (q.y - p.y) * (q.y - p.y)).squareRoot() }
+        switch self {
+        case .line(let a, let b): return d(a, b)
+        case .cubic(let a, let c1, let c2, let b): return d(a, c1) + d(c1, c2) + d(c2, b)
+        }
+    }
+}
+
+/// How an edge's route is drawn: each step between route points that moves along the flow and
+/// sideways is a smooth S-curve, the others straight lines (the SVG writer and the label
+/// placement share this, so labels are kept clear of the lines as drawn).
+func edgeCurve(_ pts: [Point], leftToRight: Bool) -> [EdgeCurvePiece] {
+    guard pts.count > 1 else { return [] }
+    var pieces: [EdgeCurvePiece] = []
+    pieces.reserveCapacity(pts.count - 1)
+    for i in 1..<pts.count {
+        let a = pts[i - 1], b = pts[i]
+        let along = leftToRight ? b.x - a.x : b.y - a.y
+        let across = leftToRight ? b.y - a.y : b.x - a.x
+        if along <= 0.5 || abs(across) < 0.5 {
+            pieces.append(.line(a, b))
+            continue
+        }
+        let h = along / 2
+        let c1 = leftToRight ? Point(x: a.x + h, y: a.y) : Point(x: a.x, y: a.y + h)
+        let c2 = leftToRight ? Point(x: b.x - h, y: b.y) : Point(x: b.x, y: b.y - h)
+        pieces.append(.cubic(a, c1, c2, b))
+    }
+    return pieces
+}
+
+/// Points along an edge as drawn, at most `spacing` apart (first and last route points included).
+func sampleEdgeCurve(_ pts: [Point], leftToRight: Bool, spacing: Double) -> [Point] {
+    guard let first = pts.first else { return [] }
+    var out = [first]
+    for piece in edgeCurve(pts, leftToRight: leftToRight) {
+        let length = piece.polygonLength
+        guard length.isFinite else { continue }
+        let steps = max(1, Int((length / spacing).rounded(.up)))
+        for i in 1...steps { out.append(piece.point(at: Double(i) / Double(steps))) }
+    }
+    return out
+}

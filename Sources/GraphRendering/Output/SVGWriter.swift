@@ -12,7 +12,33 @@ func idPrefix(for text: String) -> String {
     return "gs" + String(h % 0xFFFFFF, radix: 36)
 }
 
-func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: VisibleGraph, layout: GraphLayout, options: RenderOptions) -> String {
+/// The labels a drawing wants: the shape of each edge that carries one tensor with a known
+/// shape, once per produced tensor (a value feeding five consumers is labelled once, not five
+/// times on top of itself). Merged edges (into collapsed groups) keep their summary in the
+/// tooltip only: on the picture it is noise.
+func edgeLabelRequests(_ graph: RenderGraph, _ vis: VisibleGraph) -> [EdgeLabelRequest] {
+    var requests: [EdgeLabelRequest] = []
+    var labelled = Set<String>()
+    for (ei, e) in vis.layoutGraph.edges.enumerated() {
+        let origins = vis.edgeOrigins[ei]
+        guard origins.count == 1, let shape = graph.edges[origins[0]].shape, !shape.isEmpty else { continue }
+        if labelled.insert("\(e.source)|\(graph.edges[origins[0]].tensor)").inserted {
+            requests.append(EdgeLabelRequest(edge: ei, text: shape))
+        }
+    }
+    return requests
+}
+
+/// Where the frame titles are drawn (bold 11 px text at the frame's top left), so labels keep clear.
+func frameTitleAreas(_ vis: VisibleGraph, _ layout: GraphLayout) -> [Rect] {
+    vis.frames.indices.map { fi in
+        let r = layout.groups[fi]
+        return Rect(x: r.x + 8, y: r.y + 3, width: Double(vis.frameTitles[fi].count) * 7.2, height: 14)
+    }
+}
+
+func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: VisibleGraph, layout: GraphLayout,
+              labels: [PlacedEdgeLabel], options: RenderOptions, style: EdgeLabelStyle = EdgeLabelStyle()) -> String {
     let prefix = idPrefix(for: graph.name + "\(vis.items.count)/\(vis.layoutGraph.edges.count)/\(layout.width)")
     var out = ""
     out.reserveCapacity(600 + vis.items.count * 520 + vis.layoutGraph.edges.count * 260)
@@ -97,7 +123,8 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
 
     // Edges.
     out += "<g class=\"gs-edges\" fill=\"none\" stroke=\"#78909c\" stroke-width=\"1.2\">"
-    var labelled = Set<String>()
+    var labelOf: [Int: PlacedEdgeLabel] = [:]
+    for l in labels { labelOf[l.edge] = l }
     for (ei, e) in vis.layoutGraph.edges.enumerated() {
         let route = layout.edges[ei]
         if route.count < 2 { continue }
@@ -116,12 +143,9 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
         if !tensor.isEmpty { out += " data-tensor=\"\(xmlEscape(tensor))\"" }
         out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))\(tipLabel.isEmpty ? "" : ": " + xmlEscape(tipLabel))</title>"
         out += "<path d=\"" + splinePath(route, leftToRight: options.direction == .leftToRight) + "\" marker-end=\"url(#\(prefix)-arrow)\"/>"
-        // One label per produced tensor: a value feeding five consumers is labelled once, not
-        // five times on top of itself.
-        if options.edgeLabels && !label.isEmpty && labelled.insert("\(e.source)|\(tensor)").inserted {
-            let a = route[0], b = route[1]
-            let mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2
-            out += "<text x=\"\(num(mx + 4))\" y=\"\(num(my + 3))\" font-size=\"8.5\" fill=\"#607d8b\" stroke=\"none\">\(xmlEscape(label))</text>"
+        // Placed beside the edge, clear of boxes and other labels (see LabelPlacement.swift).
+        if let l = labelOf[ei] {
+            out += "<text x=\"\(num(l.box.minX + 1))\" y=\"\(num(l.box.maxY - style.descent))\" font-size=\"\(num(style.fontSize))\" fill=\"#607d8b\" stroke=\"none\">\(xmlEscape(l.text))</text>"
         }
         out += "</g>"
     }
@@ -209,18 +233,13 @@ private func tooltip(_ node: RenderGraph.Node, value: Double?, overlay: Overlay?
 func splinePath(_ pts: [Point], leftToRight: Bool) -> String {
     guard let first = pts.first else { return "" }
     var d = "M" + num(first.x) + "," + num(first.y)
-    for i in 1..<pts.count {
-        let a = pts[i - 1], b = pts[i]
-        let along = leftToRight ? b.x - a.x : b.y - a.y
-        let across = leftToRight ? b.y - a.y : b.x - a.x
-        if along <= 0.5 || abs(across) < 0.5 {
+    for piece in edgeCurve(pts, leftToRight: leftToRight) {
+        switch piece {
+        case .line(_, let b):
             d += "L" + num(b.x) + "," + num(b.y)
-            continue
+        case .cubic(_, let c1, let c2, let b):
+            d += "C" + num(c1.x) + "," + num(c1.y) + " " + num(c2.x) + "," + num(c2.y) + " " + num(b.x) + "," + num(b.y)
         }
-        let h = along / 2
-        let c1 = leftToRight ? Point(x: a.x + h, y: a.y) : Point(x: a.x, y: a.y + h)
-        let c2 = leftToRight ? Point(x: b.x - h, y: b.y) : Point(x: b.x, y: b.y - h)
-        d += "C" + num(c1.x) + "," + num(c1.y) + " " + num(c2.x) + "," + num(c2.y) + " " + num(b.x) + "," + num(b.y)
     }
     return d
 }
