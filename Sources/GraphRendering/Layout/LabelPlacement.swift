@@ -1,7 +1,10 @@
 // Edge-label placement: puts each tensor-shape label beside its edge where it covers no box,
-// no frame title, no other edge's line and no other label, trying spots along the whole route; a label with no free
-// spot is left off the picture (its text stays in the edge's tooltip). Midpoint-of-the-first-
-// segment labels piled up wherever several edges leave or enter one box.
+// no frame title, no edge line (as drawn, curves included) and no other label, trying spots
+// along the whole route; a label with no free spot is left off the picture (its text stays in
+// the edge's tooltip). Also here: the spatial indexes it uses (`RectGrid` for boxes and labels,
+// `EdgeLineIndex` for lines) and `auditEdgeLabels`, the check the tests apply to any drawing.
+// (Labels at the middle of each edge's first segment used to pile up wherever several edges
+// left or entered one box.)
 
 /// One edge label to place: the edge (index into `GraphLayout.edges`) and its text.
 public struct EdgeLabelRequest: Sendable, Equatable {
@@ -50,9 +53,9 @@ public struct EdgeLabelPlacement: Sendable {
 }
 
 /// Places `requests` beside their edges' routes. Boxes and edge lines of `layout` and every
-/// rectangle in `obstacles` (frame titles, ...) are kept clear, and so are labels placed earlier; spots are
-/// tried along the route by length (middle first, then towards its ends), right or left of it
-/// where it is steep, above or below where it is flat. Deterministic for a given input.
+/// rectangle in `obstacles` (frame titles, ...) are kept clear, and so are labels placed
+/// earlier; spots are tried along the route by length (middle first, then towards its ends),
+/// right or left of it where it is steep, above or below where it is flat. Deterministic.
 public func placeEdgeLabels(_ requests: [EdgeLabelRequest], layout: GraphLayout, obstacles: [Rect] = [],
                             direction: LayoutDirection = .topToBottom,
                             style: EdgeLabelStyle = EdgeLabelStyle()) -> EdgeLabelPlacement {
