@@ -152,6 +152,7 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
     out += "</g>"
 
     // Boxes.
+    var inkOf: [String: String] = [:]
     out += "<g class=\"gs-nodes\">"
     for (bi, item) in vis.items.enumerated() {
         let r = layout.boxes[bi]
@@ -193,7 +194,9 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
             out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width))\" height=\"\(num(r.height))\" rx=\"4\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(highlighted ? "3" : "1.2")\"/>"
         }
         let lines = vis.labels[bi]
-        let ink = textColor(on: fill)
+        // A handful of distinct fills per drawing: parse each once, not once per box.
+        let ink: String
+        if let known = inkOf[fill] { ink = known } else { ink = textColor(on: fill); inkOf[fill] = ink }
         let lineHeight = 14.0
         let isGroup: Bool
         if case .collapsedGroup = item { isGroup = true } else { isGroup = false }
