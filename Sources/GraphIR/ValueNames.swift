@@ -66,16 +66,26 @@ public struct ValueNames: Sendable {
 }
 
 extension ValueNames: RandomAccessCollection, MutableCollection {
+    /// Positions are 0-based offsets, as in an array.
     public typealias Index = Int
+    /// A value name (`""` for an omitted optional input or unused output).
     public typealias Element = String
+    /// `0..<count`.
     public typealias Indices = Range<Int>
 
+    /// Always 0.
     @inlinable public var startIndex: Int { 0 }
+    /// The number of names.
     @inlinable public var endIndex: Int { Int(upper &- lower) }
+    /// The number of names.
     @inlinable public var count: Int { Int(upper &- lower) }
+    /// True when there are no names.
     @inlinable public var isEmpty: Bool { upper == lower }
+    /// `0..<count`.
     @inlinable public var indices: Range<Int> { 0..<count }
+    /// `i + 1`.
     @inlinable public func index(after i: Int) -> Int { i + 1 }
+    /// `i - 1`.
     @inlinable public func index(before i: Int) -> Int { i - 1 }
 
     /// The names as a slice of the backing list (for iteration and bulk operations).
@@ -86,6 +96,7 @@ extension ValueNames: RandomAccessCollection, MutableCollection {
     @inlinable
     public func makeIterator() -> IndexingIterator<ArraySlice<String>> { slice.makeIterator() }
 
+    /// Calls `body` with the names in contiguous memory (always available).
     @inlinable
     public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<String>) throws -> R) rethrows -> R? {
         try slice.withContiguousStorageIfAvailable(body)
@@ -117,6 +128,7 @@ extension ValueNames: RangeReplaceableCollection {
     @inlinable
     public init() { self.init([String]()) }
 
+    /// Replaces the names in `subrange` (copying this value's own names out of a shared list first).
     public mutating func replaceSubrange<C: Collection>(_ subrange: Range<Int>, with newElements: C) where C.Element == String {
         makeOwned()
         storage.replaceSubrange(subrange, with: newElements)
@@ -124,6 +136,7 @@ extension ValueNames: RangeReplaceableCollection {
         upper = Int32(truncatingIfNeeded: storage.count)
     }
 
+    /// Reserves room for `n` names (in a list of this value's own).
     public mutating func reserveCapacity(_ n: Int) {
         makeOwned()
         storage.reserveCapacity(n)
@@ -136,7 +149,9 @@ extension ValueNames: ExpressibleByArrayLiteral {
 }
 
 extension ValueNames: Hashable {
+    /// Equal when both hold the same names in the same order (sharing does not matter).
     public static func == (a: ValueNames, b: ValueNames) -> Bool { a.elementsEqual(b) }
+    /// Hashes the names in order (sharing does not matter).
     public func hash(into h: inout Hasher) {
         h.combine(count)
         for name in self { h.combine(name) }
@@ -154,5 +169,6 @@ extension ValueNames: Hashable {
 extension ValueNames: CustomStringConvertible, CustomDebugStringConvertible {
     /// Printed as an array is: `["x", "w"]`.
     public var description: String { array.description }
+    /// As an array's debug description.
     public var debugDescription: String { array.debugDescription }
 }

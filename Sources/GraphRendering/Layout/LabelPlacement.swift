@@ -38,6 +38,7 @@ public struct EdgeLabelStyle: Sendable {
     public var gap: Double = 3
     /// Below-baseline part of `height`.
     public var descent: Double = 2
+    /// The style the SVG writer uses.
     public init() {}
 
     /// The box a text of `text` needs.
