@@ -55,6 +55,9 @@ var opts = EstimateOptions(bindings: ["batch": 1, "seq": 128], precision: .fp16,
 opts.inputShapes = ["input_ids": [1, 128]]
 for _ in 0..<runs {
     var og = OpGraph(), a: CostAnalysis?
+    // Free the previous run's result before timing this one (its 10k node estimates were
+    // otherwise released inside the next run's "roofline+rollups" phase).
+    last = nil
     let c0 = threadCPU()
     let t1 = seconds { og = OpGraph(graph) }
     let t2 = try seconds { a = try CostAnalysis(graph: og, bindings: opts.bindings, inputShapes: opts.inputShapes,
