@@ -122,6 +122,7 @@ func measure(_ name: String, renderer: GraphRenderer, options: RenderOptions, ar
     }
     guard let result = last else { return nil }
     let problems = auditLayout(result.visible.layoutGraph, result.layout)
+        + auditEdgeLabels(result.edgeLabels.labels, layout: result.layout, direction: options.direction)
     if !problems.isEmpty {
         print("  ! \(name): \(problems.count) layout problems, first: \(problems[0])")
     }
