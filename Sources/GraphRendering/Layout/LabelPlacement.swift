@@ -139,33 +139,28 @@ struct RectGrid {
         for x in xs { for y in ys { buckets[Self.key(x, y), default: []].append(i) } }
     }
 
-    /// True when some entry's corner (for points: the point) lies inside `r` (borders included).
-    func containsPoint(in r: Rect) -> Bool {
+    /// True when some entry in the cells `r` covers satisfies `test` (true when `r` cannot be
+    /// checked: not finite).
+    private func any(near r: Rect, _ test: (Rect) -> Bool) -> Bool {
         guard Self.usable(r) else { return true }
         let (xs, ys) = cells(r)
         for x in xs {
             for y in ys {
                 guard let list = buckets[Self.key(x, y)] else { continue }
-                for i in list {
-                    let p = rects[Int(i)]
-                    if p.minX >= r.minX && p.minX <= r.maxX && p.minY >= r.minY && p.minY <= r.maxY { return true }
-                }
+                for i in list where test(rects[Int(i)]) { return true }
             }
         }
         return false
     }
 
+    /// True when some entry's corner (for points: the point) lies inside `r` (borders included).
+    func containsPoint(in r: Rect) -> Bool {
+        any(near: r) { p in p.minX >= r.minX && p.minX <= r.maxX && p.minY >= r.minY && p.minY <= r.maxY }
+    }
+
     /// True when `r` overlaps a rectangle in the grid (or cannot be checked: not finite).
     func overlapsAny(_ r: Rect) -> Bool {
-        guard Self.usable(r) else { return true }
-        let (xs, ys) = cells(r)
-        for x in xs {
-            for y in ys {
-                guard let list = buckets[Self.key(x, y)] else { continue }
-                for i in list where rects[Int(i)].overlaps(r) { return true }
-            }
-        }
-        return false
+        any(near: r) { $0.overlaps(r) }
     }
 }
 
