@@ -64,9 +64,18 @@ public struct HeadlessRunner {
             let context = ExecutionContext(executionCount: offset + 1) { outputs.append($0) }
             let outcome = interpreter.execute(ExecuteRequest(code: code), context: context)
             var failure: KernelError?
-            if case .error(let error) = outcome {
+            switch outcome {
+            case .error(let error):
                 outputs.append(.error(error))
                 failure = error
+            case .ok(let payload):
+                // Pager payloads (`help?`) have no pager here: they become ordinary output.
+                for item in payload {
+                    if case .object(let fields) = item, fields["source"] == .string("page"),
+                       case .object(let data)? = fields["data"] {
+                        outputs.append(.display(data: data, metadata: [:], displayID: nil))
+                    }
+                }
             }
             results.append(CellRun(index: offset + 1, code: code, outputs: outputs, error: failure))
         }

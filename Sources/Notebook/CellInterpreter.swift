@@ -30,6 +30,7 @@ public final class CellInterpreter: KernelInterpreter {
     // MARK: Execute
 
     public func execute(_ request: ExecuteRequest, context: ExecutionContext) -> ExecuteOutcome {
+        if let subject = CellInterpreter.pagerSubject(request.code) { return page(subject) }
         let source = CellSource(request.code)
         let output = CommandOutput(context: context)
         let parsed: [ParsedLine]
@@ -56,6 +57,29 @@ public final class CellInterpreter: KernelInterpreter {
         }
         if let pending { return .error(pending) }
         return .ok()
+    }
+
+    /// `load?` or `?load` (a whole cell of one word with a question mark, as in IPython): the
+    /// word to show in the pager. The word may be a command, a variable, a graph, a node or a
+    /// hierarchy path (whatever inspection knows).
+    static func pagerSubject(_ code: String) -> String? {
+        let text = code.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count > 1, !text.contains(where: { $0.isWhitespace }) else { return nil }
+        var word = Substring(text)
+        if word.hasSuffix("?") { word = word.dropLast() } else if word.hasPrefix("?") { word = word.dropFirst() } else { return nil }
+        guard let first = word.first, first.isLetter || first == "_" || first == "/" || first == "$",
+              !word.contains("?") else { return nil }
+        return String(word)
+    }
+
+    /// Shows what inspection knows about `subject` in the pager (an execute reply `page` payload).
+    private func page(_ subject: String) -> ExecuteOutcome {
+        let name = subject.hasPrefix("$") ? String(subject.dropFirst()) : subject
+        let found = inspect(code: name, cursorPosition: name.unicodeScalars.count, detailLevel: 1)
+        guard found.found else {
+            return .error(KernelError(name: "NameError", value: "nothing is known as '\(name)': not a command, variable, graph, node or path"))
+        }
+        return .ok(payload: [.object(["source": .string("page"), "data": .object(found.data), "start": .int(0)])])
     }
 
     /// Parses every line first, so a syntax error anywhere runs nothing (as Python does).

@@ -17,6 +17,12 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(runs[2].outputs, [.executeResult(data: ["text/plain": "4"], metadata: [:])])
     }
 
+    func testPagerPayloadsBecomeOutput() {
+        let runs = HeadlessRunner(interpreter: TestInterpreter()).run(cells: ["page some help"])
+        XCTAssertEqual(runs[0].outputs, [.display(data: ["text/plain": "some help"], metadata: [:], displayID: nil)])
+        XCTAssertNil(runs[0].error)
+    }
+
     func testTextFormat() {
         let runs = HeadlessRunner(interpreter: TestInterpreter()).run(cells: ["echo hi", "result 4", "fail"])
         XCTAssertEqual(RunReport.text(runs), "hi\nOut[2]: 4\nTestError: failed on purpose\n")

@@ -28,6 +28,8 @@ final class TestInterpreter: KernelInterpreter {
         case "show": context.display(["image/svg+xml": .string(argument), "text/plain": "<svg>"], displayID: "d1")
         case "update": context.updateDisplay(["text/plain": .string("updated")], displayID: argument)
         case "clear": context.clearOutput(wait: false)
+        case "page":
+            return .ok(payload: [.object(["source": "page", "data": .object(["text/plain": .string(argument)]), "start": 0])])
         case "ask":
             guard let answer = context.readInput(prompt: argument) else {
                 return .error(KernelError(name: "StdinNotImplementedError", value: "no stdin"))

@@ -64,4 +64,30 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(variable.data["text/plain"]?.stringValue, "batch: int = 8")
         XCTAssertFalse(i.inspect(code: "zzz", cursorPosition: 3, detailLevel: 0).found)
     }
+
+    func testQuestionMarkShowsHelpInThePager() throws {
+        XCTAssertEqual(CellInterpreter.pagerSubject("load?"), "load")
+        XCTAssertEqual(CellInterpreter.pagerSubject("  ?summary \n"), "summary")
+        XCTAssertEqual(CellInterpreter.pagerSubject("$batch?"), "$batch")
+        XCTAssertNil(CellInterpreter.pagerSubject("print 1 ? 2"))
+        XCTAssertNil(CellInterpreter.pagerSubject("?"))
+        XCTAssertNil(CellInterpreter.pagerSubject("load??"))
+        XCTAssertNil(CellInterpreter.pagerSubject("load"))
+
+        let runner = CellRunner()
+        runner.run("batch = 8")
+        guard case .ok(let payload) = runner.run("load?") else { return XCTFail("load? failed") }
+        XCTAssertTrue(runner.outputs.isEmpty, "the help goes to the pager, not to the cell's output")
+        guard case .object(let page)? = payload.first, case .object(let data)? = page["data"] else {
+            return XCTFail("no page payload: \(payload)")
+        }
+        XCTAssertEqual(page["source"], .string("page"))
+        XCTAssertTrue(data["text/plain"]?.stringValue?.contains("load PATH [as NAME]") ?? false)
+        guard case .ok(let variable) = runner.run("?batch") else { return XCTFail("?batch failed") }
+        XCTAssertTrue("\(variable)".contains("batch: int = 8"))
+        guard case .error(let error) = runner.run("nosuchthing?") else { return XCTFail("expected an error") }
+        XCTAssertEqual(error.name, "NameError")
+        // The session is untouched by either.
+        XCTAssertEqual(runner.interpreter.session.variables["batch"], .int(8))
+    }
 }

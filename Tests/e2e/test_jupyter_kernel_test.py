@@ -25,6 +25,7 @@ class GraphsmithKernelTests(jkt.KernelTests):
     invalid_code_samples = ["print )"]
 
     code_inspect_sample = "help"
+    code_page_something = "load?"
 
     supported_history_operations = ("tail", "range", "search")
     code_history_pattern = "print 6*"

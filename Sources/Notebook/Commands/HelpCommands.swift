@@ -29,8 +29,8 @@ enum HelpCommands {
     static func overview(_ table: CommandTable) -> OutputBundle {
         var families: [String] = []
         for c in table.commands where !families.contains(c.family) { families.append(c.family) }
-        var text: [String] = ["Graphsmith commands (help CMD for details):"]
-        var html = "<div class=\"gs-help\"><p><b>Graphsmith commands</b> — <code>help CMD</code> for details.</p>"
+        var text: [String] = ["Graphsmith commands (help CMD for details, or CMD? for them in the pager):"]
+        var html = "<div class=\"gs-help\"><p><b>Graphsmith commands</b> — <code>help CMD</code> for details, or <code>CMD?</code> for them in the pager.</p>"
         // Usages up to 44 characters line up; longer ones put their summary on the next line.
         let width = min(table.commands.map { $0.usage.count }.max() ?? 10, 44) + 2
         for family in families {
