@@ -116,6 +116,7 @@ public final class CellInterpreter: KernelInterpreter {
     // MARK: Is complete
 
     public func isComplete(code: String) -> Completeness {
+        if CellInterpreter.pagerSubject(code) != nil { return .complete }
         let source = CellSource(code)
         if source.strayCloser != nil { return .invalid }
         if source.endsIncomplete { return .incomplete(indent: "") }

@@ -73,6 +73,7 @@ final class CompletionTests: XCTestCase {
         XCTAssertNil(CellInterpreter.pagerSubject("?"))
         XCTAssertNil(CellInterpreter.pagerSubject("load??"))
         XCTAssertNil(CellInterpreter.pagerSubject("load"))
+        XCTAssertEqual(CellInterpreter().isComplete(code: "load?"), .complete)
 
         let runner = CellRunner()
         runner.run("batch = 8")
