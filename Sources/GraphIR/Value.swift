@@ -15,25 +15,10 @@ public struct ValueInfo: Sendable, Equatable {
     public var metadataProps: MetadataProps
     /// Fields the reader did not model.
     public var unknownFields: UnknownFields
-
     /// Creates a declaration (inlinable: readers create thousands).
-    @inlinable @inline(__always)
+    @inlinable
     public init(name: String, type: ValueType? = nil, typeDenotation: String = "", docString: String = "",
                 metadataProps: MetadataProps = MetadataProps(), unknownFields: UnknownFields = UnknownFields()) {
-        self.init(name: name, type: type, typeDenotation: typeDenotation, docString: docString,
-                  metadataProps: metadataProps, unknownFields: unknownFields, memberwise: ())
-    }
-}
-
-// The public initializer delegates to this memberwise one: that builds the value directly in the
-// result, where assigning the fields in the public initializer made the optimizer build a
-// copy and copy it out (a retain and release of every field, per value read).
-extension ValueInfo {
-    /// The memberwise initializer under a distinct name (the public one has the synthesized
-    /// one's labels, which replaces it).
-    @usableFromInline @inline(__always)
-    init(name: String, type: ValueType?, typeDenotation: String, docString: String,
-         metadataProps: MetadataProps, unknownFields: UnknownFields, memberwise: Void) {
         self.name = name
         self.type = type
         self.typeDenotation = typeDenotation
