@@ -49,17 +49,18 @@ public struct ValueNames: Sendable {
         upper = Int32(truncatingIfNeeded: names.count)
     }
 
+    /// True when the window is the whole backing list.
+    @usableFromInline
+    var isWholeList: Bool { lower == 0 && Int(upper) == storage.count }
+
     /// The names as a plain array.
-    public var array: [String] {
-        if lower == 0 && Int(upper) == storage.count { return storage }
-        return Array(storage[Int(lower)..<Int(upper)])
-    }
+    public var array: [String] { isWholeList ? storage : Array(slice) }
 
     /// Makes `storage` hold exactly this value's names, so it can be edited in place.
     @usableFromInline
     mutating func makeOwned() {
-        if lower == 0 && Int(upper) == storage.count { return }
-        storage = Array(storage[Int(lower)..<Int(upper)])
+        if isWholeList { return }
+        storage = Array(slice)
         lower = 0
         upper = Int32(truncatingIfNeeded: storage.count)
     }

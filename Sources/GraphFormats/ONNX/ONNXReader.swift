@@ -1066,7 +1066,7 @@ final class ONNXDecoder {
         var attrDefaults: [Attribute] = []
         var nodes: [Node] = []
         var order = NodeOrderCheck(names: 0)  // bodies are indexed eagerly; the check is unused
-        let enclosingNames = beginNodeNames(expectedNodes: cursor.countFields(7, 7, 7).0)
+        let enclosingNames = beginNodeNames(expectedNodes: cursor.countFields(7, 0, 0).0)
         defer { restoreNodeNames(enclosingNames) }
         var opsets: [OpsetImport] = []
         var valueInfo: [ValueInfo] = []
