@@ -33,9 +33,12 @@ public struct RenderOptions: Sendable {
 
 /// Figures about one drawing, for the cell's status line and the benchmark.
 public struct RenderStats: Sendable {
-    /// Op nodes in the graph, and how many are drawn as their own box.
+    /// Op nodes in the graph, and how many are drawn as their own box (graph inputs and
+    /// outputs, drawn as boxes too, are counted apart in `boundaryNodes`).
     public var totalNodes: Int
     public var visibleNodes: Int
+    /// Graph input and output boxes drawn.
+    public var boundaryNodes: Int = 0
     /// Groups drawn as one box, and groups drawn as open frames.
     public var collapsedGroups: Int
     public var expandedGroups: Int
@@ -59,7 +62,8 @@ public struct RenderStats: Sendable {
 
     /// One line for humans.
     public var summary: String {
-        "\(visibleNodes) of \(totalNodes) nodes, \(collapsedGroups) collapsed groups, \(expandedGroups) open groups, "
+        "\(visibleNodes) of \(totalNodes) nodes drawn singly, \(collapsedGroups) collapsed groups, \(expandedGroups) open groups, "
+            + (boundaryNodes > 0 ? "\(boundaryNodes) graph inputs/outputs, " : "")
             + "\(edges) edges, \(crossings) crossings; layout \(fixed(layoutSeconds * 1000, 1)) ms, SVG \(fixed(writeSeconds * 1000, 1)) ms"
     }
 }
@@ -136,12 +140,18 @@ public struct GraphRenderer: Sendable {
                            options: options)
         let html = writeHTML(svg: svg, options: options)
         let t2 = DispatchTime.now().uptimeNanoseconds
-        let nodes = vis.items.filter { if case .node = $0 { return true } else { return false } }.count
-        let stats = RenderStats(totalNodes: graph.nodes.count, visibleNodes: nodes, collapsedGroups: vis.items.count - nodes,
+        var nodes = 0, boundary = 0
+        for item in vis.items {
+            guard case .node(let i) = item else { continue }
+            if graph.nodes[i].isGraphBoundary { boundary += 1 } else { nodes += 1 }
+        }
+        var stats = RenderStats(totalNodes: graph.nodes.lazy.filter { !$0.isGraphBoundary }.count, visibleNodes: nodes,
+                                collapsedGroups: vis.items.count - nodes - boundary,
                                 expandedGroups: vis.frames.count, edges: vis.layoutGraph.edges.count, crossings: layout.crossings,
                                 columns: layout.columns, width: layout.width, height: layout.height,
                                 levelsComputed: layout.levelsComputed, levelsReused: layout.levelsReused,
                                 layoutSeconds: Double(t1 - t0) / 1e9, writeSeconds: Double(t2 - t1) / 1e9)
+        stats.boundaryNodes = boundary
         return RenderResult(svg: svg, html: html, stats: stats, layout: layout, visible: vis, edgeLabels: labels)
     }
 

@@ -49,7 +49,10 @@ final class RendererTests: XCTestCase {
         XCTAssertTrue(result.svg.contains("matmul / gemm") && result.svg.contains("activation"), "legend lists present categories")
         XCTAssertFalse(result.svg.contains("normalization"), "legend lists only present categories")
         XCTAssertFalse(result.svg.contains("http://") && result.svg.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
-        XCTAssertEqual(result.stats.visibleNodes, 6)
+        // Four op nodes, and the graph's input and output boxes counted apart.
+        XCTAssertEqual(result.stats.visibleNodes, 4)
+        XCTAssertEqual(result.stats.totalNodes, 4)
+        XCTAssertEqual(result.stats.boundaryNodes, 2)
         XCTAssertEqual(result.stats.expandedGroups, 2)
         XCTAssertEqual(auditLayout(result.visible.layoutGraph, result.layout), [])
     }

@@ -96,7 +96,11 @@ extension GraphCommandTests {
         let b = runner.displays.first
         XCTAssertTrue(b?["image/svg+xml"]?.stringValue?.hasPrefix("<svg") ?? false)
         XCTAssertTrue(b?["text/html"]?.stringValue?.contains("<svg") ?? false)
-        XCTAssertEqual(b?[OutputBundle.dataMIME]?["nodes"], .int(82))
+        // The model's 80 nodes; its input and output boxes are counted apart (issue 10: "0 of 1502
+        // nodes" on a 1,493-node graph).
+        XCTAssertEqual(b?[OutputBundle.dataMIME]?["nodes"], .int(80))
+        XCTAssertEqual(b?[OutputBundle.dataMIME]?["boundary_nodes"], .int(2))
+        XCTAssertTrue(b?["text/plain"]?.stringValue?.contains(" of 80 nodes drawn singly") ?? false, b?["text/plain"]?.stringValue ?? "")
         XCTAssertNil(runner.run("show /encoder/layer.0 depth=2 direction=LR highlight=[/pooler/Gather]").error)
         XCTAssertNil(runner.run("show all").error)
         XCTAssertEqual(runner.run("show overlay=latency").error?.name, "LookupError")

@@ -28,7 +28,7 @@ extension RenderGraph {
         }
         for input in graph.inputs where graph.initializer(named: input.name) == nil {
             indexOfInput[input.name] = nodes.count
-            nodes.append(Node(id: "input:" + input.name, name: input.name, op: "Input", outputs: [typeText(input.name)]))
+            nodes.append(Node(id: "input:" + input.name, name: input.name, op: RenderGraph.inputOp, outputs: [typeText(input.name)]))
         }
         for node in graph.nodes {
             indexOfNode[node.id] = nodes.count
@@ -60,7 +60,7 @@ extension RenderGraph {
         var outputNames = Set<String>()
         for output in graph.outputs where outputNames.insert(output.name).inserted {
             let index = nodes.count
-            nodes.append(Node(id: "output:" + output.name, name: output.name, op: "Output", inputs: [typeText(output.name)]))
+            nodes.append(Node(id: "output:" + output.name, name: output.name, op: RenderGraph.outputOp, inputs: [typeText(output.name)]))
             switch graph.producer(of: output.name) {
             case .node(let id, _):
                 if let s = indexOfNode[id] { edges.append(Edge(source: s, target: index, tensor: output.name, shape: shapeText(output.name))) }

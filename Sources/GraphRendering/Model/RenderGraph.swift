@@ -19,6 +19,9 @@ public struct RenderGraph: Sendable {
         /// Input and output descriptions for the tooltip, e.g. "x: float32[1,3,224,224]".
         public var inputs: [String]
         public var outputs: [String]
+        /// Whether this is a graph input or output drawn as a box (op `Input` / `Output`, which
+        /// adapters use for the graph's boundary and no ONNX operator is called).
+        public var isGraphBoundary: Bool { op == RenderGraph.inputOp || op == RenderGraph.outputOp }
         /// A node; `name` defaults to `id`.
         public init(id: String, name: String? = nil, op: String, path: [String] = [],
                     attributes: [(key: String, value: String)] = [], inputs: [String] = [], outputs: [String] = []) {
@@ -41,6 +44,10 @@ public struct RenderGraph: Sendable {
             self.source = source; self.target = target; self.tensor = tensor; self.shape = shape
         }
     }
+
+    /// The op names adapters give graph input and output boxes.
+    public static let inputOp = "Input"
+    public static let outputOp = "Output"
 
     /// Title drawn above the picture.
     public var name: String

@@ -89,6 +89,7 @@ enum ShowCommands {
                 bundle.text += "\n(static SVG omitted: \(Format.bytes(Double(result.svg.utf8.count))); `export FILE.svg` or a focused `show PATH` gives one)"
             }
             bundle.json = ["nodes": .int(Int64(result.stats.totalNodes)), "visible_nodes": .int(Int64(result.stats.visibleNodes)),
+                           "boundary_nodes": .int(Int64(result.stats.boundaryNodes)),
                            "collapsed_groups": .int(Int64(result.stats.collapsedGroups)), "edges": .int(Int64(result.stats.edges)),
                            "crossings": .int(Int64(result.stats.crossings)),
                            "layout_ms": .double(result.stats.layoutSeconds * 1000), "svg_ms": .double(result.stats.writeSeconds * 1000)]
