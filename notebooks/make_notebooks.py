@@ -14,6 +14,8 @@ LANGUAGE_INFO = {"name": "graphsmith", "file_extension": ".gsm", "mimetype": "te
 
 def notebook(cells):
     nb = new_notebook(cells=cells)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"  # stable ids: regenerating changes only what changed
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata["language_info"] = LANGUAGE_INFO
     return nb
