@@ -77,3 +77,18 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(runner.interpreter.session.variables["x"], .int(1))
     }
 }
+
+/// JSON files the user hands to commands: deeply nested ones are refused, not a crash.
+final class HostileFileTests: XCTestCase {
+    func testDeepJSONFilesAreErrors() throws {
+        let runner = try CellRunner.withTourModel()
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gs-deep-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let deep = dir.appendingPathComponent("deep.json")
+        try Data((String(repeating: "[", count: 1_000_000) + String(repeating: "]", count: 1_000_000)).utf8).write(to: deep)
+        XCTAssertNotNil(runner.run("show overlay_file=\(deep.path)").error)
+        XCTAssertNotNil(runner.run("hardware add \(deep.path)").error)
+        XCTAssertNil(runner.run("summary").error)
+    }
+}
