@@ -44,7 +44,7 @@ Start with `help`: every command, one line each. `help CMD` explains one.
     code("help load"),
     md("## Load a model\n`load PATH [as NAME]` maps the file (weights are not copied) and makes it the current graph."),
     code("load models/tiny_bert.onnx as bert"),
-    md("## Summary\nCounts, parameters, inputs and outputs, and the op histogram. The output also carries `application/json` for programs."),
+    md("## Summary\nCounts, parameters, inputs and outputs, and the op histogram. The output also carries `application/vnd.graphsmith.v1+json` for programs (front ends do not render it)."),
     code("summary"),
     md("## The module hierarchy\nExporters write scopes like `/encoder/layer.0/attention/...` into node names; Graphsmith turns them into a tree."),
     code("tree depth=2"),

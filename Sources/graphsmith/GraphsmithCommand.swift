@@ -45,7 +45,15 @@ struct KernelCommand: ParsableCommand {
         let server = try KernelServer(connection: info, interpreter: interpreter)
         server.installInterruptSignalHandler()
         server.start()
+        // A kernel whose launcher died (a crashed server, a killed client) exits instead of
+        // running on as an orphan.
+        let watcher = ParentWatcher(namedParent: ParentWatcher.namedParent(in: ProcessInfo.processInfo.environment)) { reason in
+            KernelServer.standardErrorLog("\(reason); exiting")
+            server.stop()
+            Foundation.exit(0)
+        }
         server.waitForShutdown()
+        withExtendedLifetime(watcher) {}
     }
 }
 

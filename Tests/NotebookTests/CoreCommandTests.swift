@@ -76,6 +76,6 @@ final class CoreCommandTests: XCTestCase {
         let r = CellRunner()
         r.run("print {'a': [1, 2]}")
         guard case .executeResult(let data, _)? = r.outputs.first else { return XCTFail() }
-        XCTAssertEqual(data["application/json"], .object(["a": .array([.int(1), .int(2)])]))
+        XCTAssertEqual(data[OutputBundle.dataMIME], .object(["a": .array([.int(1), .int(2)])]))
     }
 }

@@ -26,14 +26,14 @@ final class CorpusCommandTests: XCTestCase {
             let graph = ref["graph"] as? [String: Any] ?? [:]
             XCTAssertNil(runner.run("load \(ref["file"] as? String ?? "") as m").error, name)
             XCTAssertNil(runner.run("summary").error, name)
-            let summary = runner.displays.first?["application/json"]
+            let summary = runner.displays.first?[OutputBundle.dataMIME]
             XCTAssertEqual(summary?["nodes"]?.intValue, (graph["nodes_top_level"] as? Int).map(Int64.init), name)
             XCTAssertEqual(summary?["nodes_total"]?.intValue, (graph["nodes_including_subgraphs"] as? Int).map(Int64.init), name)
             XCTAssertEqual(summary?["parameters"]?.intValue, (graph["params_float_elements"] as? Int).map(Int64.init), name)
 
             XCTAssertNil(runner.run("show").error, name)
-            let visible = (runner.displays.first?["application/json"]?["visible_nodes"]?.intValue ?? 0)
-                + (runner.displays.first?["application/json"]?["collapsed_groups"]?.intValue ?? 0)
+            let visible = (runner.displays.first?[OutputBundle.dataMIME]?["visible_nodes"]?.intValue ?? 0)
+                + (runner.displays.first?[OutputBundle.dataMIME]?["collapsed_groups"]?.intValue ?? 0)
             // Scoped graphs collapse to ~150 boxes; flat levels are cut into sections only past 600 nodes
             // (smaller flat graphs are drawn whole, wrapped into columns).
             XCTAssertLessThanOrEqual(visible, 600, "\(name): the default view should stay small")
@@ -46,11 +46,11 @@ final class CorpusCommandTests: XCTestCase {
             guard let tool = ref["onnx_tool"] as? [String: Any], tool["status"] as? String == "ok",
                   let expected = tool["macs"] as? Int else { continue }
             XCTAssertNil(runner.run("estimate convention=onnx-tool shape=\(shapeList)").error, name)
-            let macs = runner.displays.first?["application/json"]?["totals"]?["macs"]?.doubleValue ?? 0
+            let macs = runner.displays.first?[OutputBundle.dataMIME]?["totals"]?["macs"]?.doubleValue ?? 0
             XCTAssertEqual(macs, Double(expected), accuracy: Double(expected) * 0.01, name)
             if let dense = (ref["dense_macs"] as? [String: Any])?["total"] as? Int {
                 XCTAssertNil(runner.run("estimate convention=dense shape=\(shapeList)").error, name)
-                let got = runner.displays.first?["application/json"]?["totals"]?["macs"]?.doubleValue ?? 0
+                let got = runner.displays.first?[OutputBundle.dataMIME]?["totals"]?["macs"]?.doubleValue ?? 0
                 XCTAssertEqual(got, Double(dense), accuracy: Double(dense) * 0.01, "\(name) dense")
             }
         }

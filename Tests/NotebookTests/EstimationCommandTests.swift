@@ -11,7 +11,7 @@ final class EstimationCommandTests: XCTestCase {
 
     func testEstimateJSONAndOverlayFields() throws {
         XCTAssertNil(runner.run("estimate hw=h100-sxm5 dtype=fp16 batch=8 seq=128").error)
-        guard case .object(let json)? = runner.displays.first?["application/json"] else { return XCTFail("no json") }
+        guard case .object(let json)? = runner.displays.first?[OutputBundle.dataMIME] else { return XCTFail("no json") }
         XCTAssertEqual(Set(json.keys).intersection(["totals", "hardware", "dtype", "confidence", "nodes"]).count, 5)
         guard case .object(let totals)? = json["totals"] else { return XCTFail() }
         XCTAssertEqual(Set(totals.keys), ["macs", "flops", "params", "bytes", "latency_s", "energy_j"])
@@ -29,7 +29,7 @@ final class EstimationCommandTests: XCTestCase {
         XCTAssertTrue(runner.displays.first?["image/svg+xml"]?.stringValue?.contains("latency") ?? false)
         // Without hardware: counts, no latency; unbound dims are a clear error.
         XCTAssertNil(runner.run("estimate batch=1 seq=16 convention=dense").error)
-        XCTAssertEqual(runner.displays.first?["application/json"]?["totals"]?["latency_s"], .null)
+        XCTAssertEqual(runner.displays.first?[OutputBundle.dataMIME]?["totals"]?["latency_s"], .null)
         XCTAssertEqual(runner.run("estimate").error?.name, "ModelError")
         XCTAssertEqual(runner.run("estimate hw=nosuchchip batch=1 seq=8").error?.name, "LookupError")
     }
@@ -39,21 +39,26 @@ final class EstimationCommandTests: XCTestCase {
         let b = runner.displays.first
         XCTAssertNotNil(b?["application/vnd.vegalite.v5+json"]?["layer"])
         XCTAssertTrue(b?["image/svg+xml"]?.stringValue?.hasPrefix("<svg") ?? false)
-        XCTAssertEqual(b?["application/json"]?["points"]?.arrayValue?.count, 68)
+        XCTAssertEqual(b?[OutputBundle.dataMIME]?["points"]?.arrayValue?.count, 68)
     }
 
     func testLLMExactCountsAndFit() {
         XCTAssertNil(runner.run("llm gpt2").error)
-        XCTAssertEqual(runner.displays.first?["application/json"]?["parameters"], .int(124_439_808))
+        XCTAssertEqual(runner.displays.first?[OutputBundle.dataMIME]?["parameters"], .int(124_439_808))
         XCTAssertNil(runner.run("llm llama-2-7b hw=h100-sxm5").error)
-        let j = runner.displays.first?["application/json"]
+        let j = runner.displays.first?[OutputBundle.dataMIME]
         XCTAssertEqual(j?["parameters"], .int(6_738_415_616))
         XCTAssertEqual(j?["fits"], .bool(true))
-        XCTAssertNotNil(runner.displays.first?["application/vnd.vegalite.v5+json"])
+        // Tables and the chart are two outputs: HTML never competes with Vega-Lite.
+        XCTAssertEqual(runner.displays.count, 2)
+        XCTAssertNil(runner.displays.first?["application/vnd.vegalite.v5+json"])
+        XCTAssertNotNil(runner.displays.last?["application/vnd.vegalite.v5+json"])
+        XCTAssertNotNil(runner.displays.last?["image/svg+xml"])
+        XCTAssertNil(runner.displays.last?["text/html"])
         XCTAssertTrue(runner.displays.first?["text/plain"]?.stringValue?.contains("/ 80 GB") ?? false)
         // Training: gradients and optimizer state appear; 6PD.
         XCTAssertNil(runner.run("llm gpt2 --training batch=8 seq=1024").error)
-        let t = runner.displays.first?["application/json"]
+        let t = runner.displays.first?[OutputBundle.dataMIME]
         XCTAssertNotNil(t?["memory_bytes"]?["optimizer state"])
         XCTAssertEqual(t?["training_flops"]?.doubleValue, 6 * 124_439_808 * 8 * 1024)
         XCTAssertEqual(runner.run("llm layers=2").error?.name, "CommandError")
@@ -62,9 +67,11 @@ final class EstimationCommandTests: XCTestCase {
 
     func testSweepTableChartAndInterrupt() {
         XCTAssertNil(runner.run("sweep batch=1,8 hardware=a100-sxm4-80,h100-sxm5 seq=128 metric=throughput").error)
-        let b = runner.displays.last
-        XCTAssertEqual(b?["application/json"]?["points"]?.arrayValue?.count, 4)
-        XCTAssertNotNil(b?["application/vnd.vegalite.v5+json"])
+        let table = runner.displays.dropLast().last, chart = runner.displays.last
+        XCTAssertEqual(table?[OutputBundle.dataMIME]?["points"]?.arrayValue?.count, 4)
+        XCTAssertNotNil(table?["text/html"])
+        XCTAssertNotNil(chart?["application/vnd.vegalite.v5+json"])
+        XCTAssertNil(chart?["text/html"])
         XCTAssertEqual(runner.run("sweep nosuchdim=1,2").error?.name, "ValueError")
         XCTAssertEqual(runner.run("sweep").error?.name, "CommandError")
         // An interrupt raised before the sweep starts stops it with KeyboardInterrupt.
@@ -77,7 +84,7 @@ final class EstimationCommandTests: XCTestCase {
 
     func testHardwareListAndAddWithFieldErrors() throws {
         XCTAssertNil(runner.run("hardware").error)
-        let rows = runner.displays.first?["application/json"]?["rows"]?.arrayValue ?? []
+        let rows = runner.displays.first?[OutputBundle.dataMIME]?["rows"]?.arrayValue ?? []
         XCTAssertGreaterThanOrEqual(rows.count, 30)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gs-hw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -107,7 +114,7 @@ extension EstimationCommandTests {
     func testRooflineOnDeviceWithoutBandwidth() {
         XCTAssertNil(runner.run("roofline hw=hailo-8 dtype=int8 batch=1 seq=16").error)
         let b = runner.displays.first
-        XCTAssertEqual(b?["application/json"]?["bandwidth"], .null)
+        XCTAssertEqual(b?[OutputBundle.dataMIME]?["bandwidth"], .null)
         let svg = b?["image/svg+xml"]?.stringValue ?? ""
         for bad in ["\"nan\"", "\"inf\"", "\"-inf\"", ",nan", ",inf", "Mnan", "Minf"] { XCTAssertFalse(svg.contains(bad), bad) }
         XCTAssertTrue(b?["text/plain"]?.stringValue?.contains("no published memory bandwidth") ?? false)

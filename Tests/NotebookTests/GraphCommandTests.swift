@@ -18,7 +18,7 @@ final class GraphCommandTests: XCTestCase {
 
     func testSummaryJSONHasExactKeysAndFigures() throws {
         XCTAssertNil(runner.run("summary").error)
-        guard case .object(let json)? = runner.displays.first?["application/json"] else { return XCTFail("no json") }
+        guard case .object(let json)? = runner.displays.first?[OutputBundle.dataMIME] else { return XCTFail("no json") }
         XCTAssertEqual(Set(json.keys), ["nodes", "nodes_total", "op_histogram", "parameters", "parameter_bytes", "inputs", "outputs", "opsets"])
         XCTAssertEqual(json["nodes"], .int(80))
         XCTAssertEqual(json["nodes_total"], .int(80))
@@ -43,9 +43,9 @@ final class GraphCommandTests: XCTestCase {
         XCTAssertTrue(info.contains("Softmax"))
         XCTAssertTrue(info.contains("attr axis"))
         XCTAssertNil(runner.run("find op=Softmax").error)
-        XCTAssertEqual(runner.displays.first?["application/json"]?["count"], .int(3))
+        XCTAssertEqual(runner.displays.first?[OutputBundle.dataMIME]?["count"], .int(3))
         XCTAssertNil(runner.run("find *query* path=/encoder/layer.1").error)
-        XCTAssertEqual(runner.displays.first?["application/json"]?["count"], .int(2))
+        XCTAssertEqual(runner.displays.first?[OutputBundle.dataMIME]?["count"], .int(2))
     }
 
     func testErrorsNameWhatAndWhere() {
@@ -67,7 +67,7 @@ final class GraphCommandTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gs-export-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         XCTAssertNil(runner.run("export \(dir.path)/copy.onnx\nload \(dir.path)/copy.onnx as copy\nsummary").error)
-        XCTAssertEqual(runner.displays.last?["application/json"]?["nodes"], .int(80))
+        XCTAssertEqual(runner.displays.last?[OutputBundle.dataMIME]?["nodes"], .int(80))
         XCTAssertNil(runner.run("export \(dir.path)/g.json graph=bert").error)
         let data = try Data(contentsOf: dir.appendingPathComponent("g.json"))
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: data))
@@ -96,7 +96,7 @@ extension GraphCommandTests {
         let b = runner.displays.first
         XCTAssertTrue(b?["image/svg+xml"]?.stringValue?.hasPrefix("<svg") ?? false)
         XCTAssertTrue(b?["text/html"]?.stringValue?.contains("<svg") ?? false)
-        XCTAssertEqual(b?["application/json"]?["nodes"], .int(82))
+        XCTAssertEqual(b?[OutputBundle.dataMIME]?["nodes"], .int(82))
         XCTAssertNil(runner.run("show /encoder/layer.0 depth=2 direction=LR highlight=[/pooler/Gather]").error)
         XCTAssertNil(runner.run("show all").error)
         XCTAssertEqual(runner.run("show overlay=latency").error?.name, "LookupError")

@@ -40,8 +40,9 @@ def test_graph_session_through_the_kernel(kc):
     assert reply["status"] == "ok"
     assert outs[0]["msg_type"] == "stream" and outs[0]["content"]["text"].startswith("Loaded bert")
     data = outs[1]["content"]["data"]
-    assert data["application/json"]["nodes"] == 80
-    assert {"text/plain", "text/html", "application/json"} <= set(data)
+    assert data["application/vnd.graphsmith.v1+json"]["nodes"] == 80
+    assert {"text/plain", "text/html", "application/vnd.graphsmith.v1+json"} <= set(data)
+    assert "application/json" not in data
 
 
 def test_errors_are_jupyter_errors_and_keep_state(kc):

@@ -36,12 +36,16 @@ public enum ONNXWriter {
     public static let maxInlineBytes = Int(Int32.max)
 
     /// Saves `model` to `url`; with `externalData`, large tensors go to `<file>.data`.
-    public static func save(_ model: Model, to url: URL, externalData: Bool = false) throws {
+    @discardableResult
+    public static func save(_ model: Model, to url: URL, externalData: Bool = false) throws -> ONNXWriteReport {
         try save(model, to: url, options: ONNXWriteOptions(externalData: externalData))
     }
 
-    /// Saves `model` to `url` with explicit options.
-    public static func save(_ model: Model, to url: URL, options: ONNXWriteOptions) throws {
+    /// Saves `model` to `url` with explicit options. With external data, only initializers of
+    /// at least the threshold move out (tensors inside Constant nodes stay inline, as
+    /// `onnx.save` does by default); when none qualifies, no side file is written at all.
+    @discardableResult
+    public static func save(_ model: Model, to url: URL, options: ONNXWriteOptions) throws -> ONNXWriteReport {
         let path = url.path
         let dir = (path as NSString).deletingLastPathComponent
         let folder = dir.isEmpty ? "." : dir
@@ -61,7 +65,18 @@ public enum ONNXWriter {
             throw ONNXError(file: path, message: "model is \(buffer.count) bytes, over the 2 GB protobuf limit; save with external data")
         }
         try writeAtomically(buffer, to: path)
-        if let s = encoder.external { try s.commit() }
+        var report = ONNXWriteReport(modelBytes: buffer.count)
+        if let s = encoder.external {
+            if s.tensorCount == 0 {
+                s.discard()
+            } else {
+                try s.commit()
+                report.externalTensors = s.tensorCount
+                report.externalBytes = Int(s.offset)
+                report.externalFile = s.path
+            }
+        }
+        return report
     }
 
     /// Encodes `model` into memory with every tensor inline.
@@ -92,6 +107,21 @@ public enum ONNXWriter {
     }
 }
 
+/// What a save wrote.
+public struct ONNXWriteReport: Sendable {
+    /// Size of the model file.
+    public var modelBytes: Int
+    /// Tensors moved to the external data file, their bytes (with alignment padding), and the
+    /// file's path; 0, 0 and nil when no side file was written.
+    public var externalTensors = 0
+    public var externalBytes = 0
+    public var externalFile: String?
+
+    public init(modelBytes: Int) {
+        self.modelBytes = modelBytes
+    }
+}
+
 /// The side file for external tensors, written to a temporary name and renamed on commit.
 final class ExternalSink {
     let path: String
@@ -100,6 +130,8 @@ final class ExternalSink {
     let options: ONNXWriteOptions
     let sink: FileSink
     var offset: Int64 = 0
+    /// Tensors written so far.
+    var tensorCount = 0
 
     init(path: String, location: String, options: ONNXWriteOptions) throws {
         self.path = path
@@ -128,6 +160,7 @@ final class ExternalSink {
             length = Int64(bytes.count)
         }
         offset += length
+        tensorCount += 1
         return ExternalDataInfo(location: location, offset: start, length: length)
     }
 

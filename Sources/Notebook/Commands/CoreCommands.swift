@@ -43,7 +43,8 @@ enum CoreCommands {
                 guard case .object = json else {
                     throw inv.error(.type, "application/json output must be a dict, not \(value.typeName)", at: "value")
                 }
-                bundle.json = json
+                // The user asked for this type by name, so it is published as such.
+                bundle.extra["application/json"] = json
             case "text/markdown": bundle.extra["text/markdown"] = .string(value.displayString)
             default: break
             }

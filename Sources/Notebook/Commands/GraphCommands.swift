@@ -18,13 +18,17 @@ enum GraphCommands {
             positionals: [Parameter("path", .path, "the .onnx file, relative to the kernel's folder", required: true),
                           Parameter("as", .keyword("as"), ""),
                           Parameter("name", .string, "the name to use in the session", default: "the file name")],
-            details: "External data files are found next to the model and mapped, not read. The new graph becomes current.",
+            details: "External data files are found next to the model and mapped, not read. The new graph becomes current. "
+                + "Loading under a name already in use replaces that graph and says so (re-running a cell is common).",
             examples: ["load models/tiny_bert.onnx", "load resnet50.onnx as r50"]
         ) { session, inv, out in
             let path = try inv.requiredString("path")
             let url = session.resolvePath(path)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw inv.error(.file, "no such file '\(path)' (looked in \(session.workingDirectory.path))", at: "path")
+            }
+            if let format = ModelFileFormat.sniff(fileAt: url), !format.isReadable, let advice = format.advice {
+                throw inv.error(.file, "'\(path)' is a \(format.displayName), not an ONNX model: \(advice)", at: "path")
             }
             let started = Date()
             let model: Model
@@ -40,8 +44,12 @@ enum GraphCommands {
             guard name.unicodeScalars.first.map(LineParser.isIdentifierStart) ?? false else {
                 throw inv.error(.value, "graph name '\(name)' must start with a letter or _", at: "name")
             }
+            let replaced = session.graphs[name]
             let entry = GraphEntry(name: name, source: url, versions: [GraphVersion(model: model, origin: "load")])
             session.graphs.put(entry)
+            if let replaced {
+                out.print("Replaced the graph '\(name)' (from \(replaced.source.lastPathComponent)).")
+            }
             let s = model.graph.summary()
             out.print("Loaded \(name) from \(path): \(Format.grouped(s.nodeCount)) nodes"
                 + (s.totalNodeCount != s.nodeCount ? " (\(Format.grouped(s.totalNodeCount)) with subgraphs)" : "")
@@ -147,6 +155,9 @@ enum GraphCommands {
             let found = entry.graph.nodes.filter { n in
                 (op == nil || n.opType == op) && (under?.contains(n.id) ?? true) && (matcher?.matches(n.name) ?? true)
             }
+            if let op, found.isEmpty, !entry.graph.nodes.contains(where: { $0.opType == op }) {
+                throw unknownOpType(op, entry, inv)
+            }
             var table = Table(columns: [.init("id"), .init("name"), .init("op"), .init("outputs")],
                               title: "\(found.count) node(s)" + (found.count > limit ? ", first \(limit) shown" : ""))
             for n in found.prefix(limit) {
@@ -175,7 +186,18 @@ enum GraphCommands {
             let url = session.resolvePath(path)
             let byExtension = ["json": "model-explorer", "svg": "svg", "dot": "dot", "gv": "dot"]
             let format = inv.string("format") ?? byExtension[url.pathExtension.lowercased()] ?? "onnx"
-            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var isFolder: ObjCBool = false
+            if path.hasSuffix("/") || (FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue) {
+                let ext = format == "model-explorer" ? "json" : format
+                throw inv.error(.file, "'\(path)' is a folder; give a file name, e.g. \(path.hasSuffix("/") ? path : path + "/")\(entry.name).\(ext)", at: "path")
+            }
+            let folder = url.deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw inv.error(.file, "cannot create the folder '\(folder.path)': \(fileErrorText(error))", at: "path")
+            }
+            var report: ONNXWriteReport?
             do {
                 if format == "model-explorer" {
                     let json = ModelExplorerExporter.export(entry.model, label: entry.name)
@@ -187,19 +209,64 @@ enum GraphCommands {
                     let text = format == "svg" ? try renderer.render(options).svg : try renderer.dot(options)
                     try Data(text.utf8).write(to: url)
                 } else {
-                    try ONNXWriter.save(entry.model, to: url, externalData: inv.bool("external_data") ?? false)
+                    report = try ONNXWriter.save(entry.model, to: url, externalData: inv.bool("external_data") ?? false)
                 }
             } catch let e as ONNXError {
                 throw inv.error(.file, "cannot write '\(path)': \(e)", at: "path")
             } catch {
-                throw inv.error(.file, "cannot write '\(path)': \(error.localizedDescription)", at: "path")
+                throw inv.error(.file, "cannot write '\(path)': \(fileErrorText(error))", at: "path")
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
             out.print("Wrote \(entry.name) as \(format) to \(path) (\(Format.bytes(Double(size))))")
+            if inv.bool("external_data") == true, let report {
+                if report.externalTensors > 0 {
+                    out.print("External data: \(report.externalTensors) tensor(s), \(Format.bytes(Double(report.externalBytes))) in "
+                        + ((report.externalFile ?? "") as NSString).lastPathComponent)
+                } else {
+                    let constants = constantWeights(entry.graph)
+                    out.print("No external data file written: no initializer holds 1 KB or more."
+                        + (constants.count > 0
+                            ? " \(constants.count) Constant node(s) hold \(Format.bytes(Double(constants.bytes))) of weights inline; "
+                                + "ONNX keeps tensors inside Constant nodes in the model file (as onnx.save does by default)."
+                            : ""))
+                }
+            }
         },
     ]
 
     // MARK: Helpers
+
+    /// A file error as a sentence: the POSIX reason when Foundation wraps one (Foundation on
+    /// Linux reports many failures as "NSCocoaErrorDomain error 512" otherwise).
+    static func fileErrorText(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if ns.domain == NSCocoaErrorDomain {
+            switch CocoaError.Code(rawValue: ns.code) {
+            case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+            case .fileWriteOutOfSpace: return "no space left on the device"
+            case .fileWriteVolumeReadOnly: return "the volume is read-only"
+            case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+            case .fileWriteFileExists: return "a file of that name is in the way"
+            default: break
+            }
+        }
+        return ns.localizedDescription
+    }
+
+    /// Constant nodes whose `value` is a tensor, and the bytes they hold.
+    static func constantWeights(_ graph: Graph) -> (count: Int, bytes: Int) {
+        var count = 0, bytes = 0
+        for n in graph.nodes where n.opType == "Constant" && n.domain.isEmpty {
+            for a in n.attributes {
+                if case .tensor(let t) = a.value, let b = t.byteCount { count += 1; bytes += b }
+            }
+        }
+        return (count, bytes)
+    }
 
     static func graphArgument(_ session: Session, _ inv: Invocation, _ command: String) throws -> GraphEntry {
         if let name = inv.string("graph") {
@@ -215,6 +282,21 @@ enum GraphCommands {
             ?? (names.isEmpty ? "; none is loaded" : "; loaded: \(names.joined(separator: ", "))")
         let parameter = inv.value("graph") != nil ? "graph" : "name"
         return inv.error(.lookup, "no graph named '\(name)'\(hint)", at: parameter)
+    }
+
+    /// An op type no node has: the same name in another case first (op types are
+    /// case-sensitive), else the closest one, else the list.
+    static func unknownOpType(_ op: String, _ entry: GraphEntry, _ inv: Invocation) -> CellError {
+        let ops = Set(entry.graph.nodes.map(\.opType)).sorted()
+        let hint: String
+        if let same = ops.first(where: { $0.lowercased() == op.lowercased() }) {
+            hint = "; op types are case-sensitive: did you mean op=\(same)?"
+        } else if let near = Suggest.closest(to: op, in: ops) {
+            hint = "; did you mean op=\(near)?"
+        } else {
+            hint = "; its op types: \(ops.prefix(12).joined(separator: ", "))\(ops.count > 12 ? ", ..." : "")"
+        }
+        return inv.error(.lookup, "no node in \(entry.name) has op type '\(op)'\(hint)", at: "op")
     }
 
     static func unknownNode(_ text: String, _ entry: GraphEntry, _ inv: Invocation) -> CellError {
@@ -354,7 +436,9 @@ enum GraphCommands {
             t.rows.append(["provenance", Table.Cell(node.provenance.map(\.description).joined(separator: ", "))])
         }
         for (field, f) in entry.fields.sorted(by: { $0.key < $1.key }) {
-            if let v = f.values[node.id] { t.rows.append([Table.Cell(field), .number(v)]) }
+            if let v = f.values[node.id] {
+                t.rows.append([Table.Cell(field), Table.Cell(Format.quantity(v, unit: f.unit), value: v.isFinite ? .double(v) : .null)])
+            }
         }
         var b = t.bundle
         b.json = [

@@ -26,6 +26,20 @@ public enum CellValue: Equatable, Sendable {
         }
     }
 
+    /// The most levels of lists and dicts a value may have. Printing, comparing and releasing a
+    /// value recurse once per level, so values built over many cells (`x = [$x]` repeated)
+    /// are bounded here as expressions are bounded by the parser.
+    public static let maximumNesting = 500
+
+    /// Levels of list/dict nesting (0 for a scalar); counting stops past `maximumNesting`.
+    public var nesting: Int {
+        switch self {
+        case .list(let items): return 1 + (items.map(\.nesting).max() ?? 0)
+        case .dict(let entries): return 1 + (entries.map(\.value.nesting).max() ?? 0)
+        default: return 0
+        }
+    }
+
     /// The type's name as error messages show it.
     public var typeName: String {
         switch self {

@@ -251,17 +251,17 @@ struct Inspector {
 
         if ctx.words.isEmpty || (ctx.words.first == "help" && ctx.words.count == 1 && !ctx.partial.isEmpty) || word == ctx.words.first,
            let spec = table[name] {
-            return InspectionResult(found: true, data: HelpCommands.commandHelp(spec).mimeBundle)
+            return InspectionResult(found: true, data: HelpCommands.commandHelp(spec).primaryOutput)
         }
         if let value = session.variables[name] {
             let text = "\(name): \(value.typeName) = \(value.literal)"
             return InspectionResult(found: true, data: ["text/plain": .string(text)])
         }
         if let bundle = session.inspect(name) {
-            return InspectionResult(found: true, data: bundle.mimeBundle)
+            return InspectionResult(found: true, data: bundle.primaryOutput)
         }
         if let spec = table[name] {
-            return InspectionResult(found: true, data: HelpCommands.commandHelp(spec).mimeBundle)
+            return InspectionResult(found: true, data: HelpCommands.commandHelp(spec).primaryOutput)
         }
         return .notFound
     }

@@ -186,6 +186,8 @@ struct ExprLexer {
 struct ExprParser {
     private var tokens: [ExprToken]
     private var position = 0
+    /// Open `unary()` calls: the parser's recursion depth.
+    private var nesting = 0
 
     init(tokens: [ExprToken]) {
         self.tokens = tokens
@@ -239,122 +241,159 @@ struct ExprParser {
         }
     }
 
-    mutating func expression() throws -> Expression {
+    /// The deepest expression tree a cell may build: nesting (brackets, unary signs, `**`
+    /// chains) and operator chains (`1+1+...`) both count. The parser, the evaluator and the
+    /// tree's own deallocation recurse once per level, so this bound is what keeps a hostile
+    /// cell (100,000 parentheses) a `SyntaxError` instead of a stack overflow.
+    static let maximumDepth = 500
+
+    /// An expression with the depth of its tree.
+    private struct Parsed {
+        var expr: Expression
+        var depth: Int
+    }
+
+    mutating func expression() throws -> Expression { try sum().expr }
+
+    /// Depth of a node with these children, or a SyntaxError past `maximumDepth`.
+    private func level(_ children: Int..., at location: SourceLocation) throws -> Int {
+        let d = (children.max() ?? 0) + 1
+        guard d <= Self.maximumDepth else {
+            throw CellError(.syntax, "expression nested too deeply (more than \(Self.maximumDepth) levels); "
+                + "split it into several assignments", at: location)
+        }
+        return d
+    }
+
+    private mutating func sum() throws -> Parsed {
         var left = try term()
         while isOp("+") || isOp("-") {
             let t = advance()
             guard case .op(let op) = t.kind else { break }
-            left = .binary(op, left, try term(), t.location)
+            let right = try term()
+            left = Parsed(expr: .binary(op, left.expr, right.expr, t.location), depth: try level(left.depth, right.depth, at: t.location))
         }
         return left
     }
 
-    private mutating func term() throws -> Expression {
+    private mutating func term() throws -> Parsed {
         var left = try unary()
         while isOp("*") || isOp("/") || isOp("//") || isOp("%") {
             let t = advance()
             guard case .op(let op) = t.kind else { break }
-            left = .binary(op, left, try unary(), t.location)
+            let right = try unary()
+            left = Parsed(expr: .binary(op, left.expr, right.expr, t.location), depth: try level(left.depth, right.depth, at: t.location))
         }
         return left
     }
 
-    private mutating func unary() throws -> Expression {
+    /// Every nested operand passes through here, so the parser's own recursion is checked here
+    /// before it goes deeper (`nesting` counts the open calls).
+    private mutating func unary() throws -> Parsed {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Self.maximumDepth else {
+            throw CellError(.syntax, "expression nested too deeply (more than \(Self.maximumDepth) levels); "
+                + "split it into several assignments", at: current.location)
+        }
         if isOp("-") || isOp("+") {
             let t = advance()
             guard case .op(let op) = t.kind else { return try power() }
-            return .unary(op, try unary(), t.location)
+            let operand = try unary()
+            return Parsed(expr: .unary(op, operand.expr, t.location), depth: try level(operand.depth, at: t.location))
         }
         return try power()
     }
 
-    private mutating func power() throws -> Expression {
+    private mutating func power() throws -> Parsed {
         let base = try postfix()
         if isOp("**") {
             let t = advance()
-            return .binary("**", base, try unary(), t.location)
+            let exponent = try unary()
+            return Parsed(expr: .binary("**", base.expr, exponent.expr, t.location), depth: try level(base.depth, exponent.depth, at: t.location))
         }
         return base
     }
 
-    private mutating func postfix() throws -> Expression {
+    private mutating func postfix() throws -> Parsed {
         var expr = try primary()
         while isOp("[") {
             let t = advance()
-            let index = try expression()
+            let index = try sum()
             try expect("]")
-            expr = .index(expr, index, t.location)
+            expr = Parsed(expr: .index(expr.expr, index.expr, t.location), depth: try level(expr.depth, index.depth, at: t.location))
         }
         return expr
     }
 
-    private mutating func primary() throws -> Expression {
+    /// Parses comma-separated items up to `closer` (which is left for the caller).
+    private mutating func items(until closer: String) throws -> [Parsed] {
+        var out: [Parsed] = []
+        if !isOp(closer) {
+            out.append(try sum())
+            while isOp(",") {
+                _ = advance()
+                if isOp(closer) { break }
+                out.append(try sum())
+            }
+        }
+        return out
+    }
+
+    private mutating func primary() throws -> Parsed {
         let t = advance()
         switch t.kind {
-        case .int(let i): return .literal(.int(i), t.location)
-        case .float(let d): return .literal(.float(d), t.location)
-        case .string(let s): return .literal(.string(s), t.location)
+        case .int(let i): return Parsed(expr: .literal(.int(i), t.location), depth: 1)
+        case .float(let d): return Parsed(expr: .literal(.float(d), t.location), depth: 1)
+        case .string(let s): return Parsed(expr: .literal(.string(s), t.location), depth: 1)
         case .identifier(let name):
             switch name {
-            case "True", "true": return .literal(.bool(true), t.location)
-            case "False", "false": return .literal(.bool(false), t.location)
-            case "None", "null": return .literal(.none, t.location)
+            case "True", "true": return Parsed(expr: .literal(.bool(true), t.location), depth: 1)
+            case "False", "false": return Parsed(expr: .literal(.bool(false), t.location), depth: 1)
+            case "None", "null": return Parsed(expr: .literal(.none, t.location), depth: 1)
             default: break
             }
             if isOp("(") {
                 _ = advance()
-                var args: [Expression] = []
-                if !isOp(")") {
-                    args.append(try expression())
-                    while isOp(",") {
-                        _ = advance()
-                        if isOp(")") { break }
-                        args.append(try expression())
-                    }
-                }
+                let args = try items(until: ")")
                 try expect(")", opener: t)
-                return .call(name, args, t.location)
+                return Parsed(expr: .call(name, args.map(\.expr), t.location), depth: try level(args.map(\.depth).max() ?? 0, at: t.location))
             }
-            return .variable(name, t.location)
+            return Parsed(expr: .variable(name, t.location), depth: 1)
         case .op("$"):
             let nameToken = advance()
             guard case .identifier(let name) = nameToken.kind else {
                 throw CellError(.syntax, "expected a variable name after '$'", at: nameToken.location)
             }
-            return .variable(name, t.location)
+            return Parsed(expr: .variable(name, t.location), depth: 1)
         case .op("${"):
-            let inner = try expression()
+            let inner = try sum()
             try expect("}", opener: t)
             return inner
         case .op("("):
-            let inner = try expression()
+            let inner = try sum()
             try expect(")", opener: t)
             return inner
         case .op("["):
-            var items: [Expression] = []
-            if !isOp("]") {
-                items.append(try expression())
-                while isOp(",") {
-                    _ = advance()
-                    if isOp("]") { break }
-                    items.append(try expression())
-                }
-            }
+            let list = try items(until: "]")
             try expect("]", opener: t)
-            return .list(items, t.location)
+            return Parsed(expr: .list(list.map(\.expr), t.location), depth: try level(list.map(\.depth).max() ?? 0, at: t.location))
         case .op("{"):
             var entries: [(Expression, Expression)] = []
+            var depth = 0
             if !isOp("}") {
                 repeat {
                     if isOp(",") { _ = advance() }
                     if isOp("}") { break }
-                    let key = try expression()
+                    let key = try sum()
                     try expect(":")
-                    entries.append((key, try expression()))
+                    let value = try sum()
+                    entries.append((key.expr, value.expr))
+                    depth = max(depth, key.depth, value.depth)
                 } while isOp(",")
             }
             try expect("}", opener: t)
-            return .dict(entries, t.location)
+            return Parsed(expr: .dict(entries, t.location), depth: try level(depth, at: t.location))
         case .end:
             throw CellError(.syntax, "the expression ends too early", at: t.location)
         default:
@@ -381,13 +420,16 @@ struct ExprEvaluator {
                 throw CellError(.name, "variable '\(name)' is not defined; `vars` lists the defined ones", at: loc)
             }
             return v
-        case .list(let items, _):
-            return .list(try items.map(evaluate))
-        case .dict(let entries, _):
+        case .list(let items, let loc):
+            let values = try items.map(evaluate)
+            try checkNesting(values, at: loc)
+            return .list(values)
+        case .dict(let entries, let loc):
             var out: [CellValue.DictEntry] = []
             for (k, v) in entries {
                 let key = try evaluate(k).displayString
                 let value = try evaluate(v)
+                try checkNesting([value], at: loc)
                 if let i = out.firstIndex(where: { $0.key == key }) { out[i].value = value } else {
                     out.append(.init(key: key, value: value))
                 }
@@ -409,6 +451,14 @@ struct ExprEvaluator {
             return try subscriptValue(try evaluate(base), try evaluate(index), at: loc)
         case .call(let name, let args, let loc):
             return try call(name, try args.map(evaluate), at: loc)
+        }
+    }
+
+    /// Items of a new list or dict may not already be `CellValue.maximumNesting` deep. Each item
+    /// is within the bound (every value is made here), so this walk is bounded too.
+    private func checkNesting(_ items: [CellValue], at loc: SourceLocation) throws {
+        for item in items where item.nesting >= CellValue.maximumNesting {
+            throw CellError(.value, "value nested too deeply (more than \(CellValue.maximumNesting) levels of lists and dicts)", at: loc)
         }
     }
 

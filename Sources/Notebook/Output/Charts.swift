@@ -11,10 +11,11 @@ public struct Chart: Sendable {
     public var vegaLite: JSONValue
     public var svg: String
 
-    /// Attaches the chart to a bundle.
+    /// Attaches the chart to a bundle; it is published as an output of its own (Vega-Lite plus
+    /// the SVG fallback), so no HTML table competes with it.
     public func attach(to bundle: inout OutputBundle) {
-        bundle.vegaLite = vegaLite
-        bundle.svg = svg
+        let title = vegaLite["title"]?.stringValue ?? "chart"
+        bundle.chart = ChartOutput(vegaLite: vegaLite, svg: svg, caption: "[chart: \(title)]")
     }
 
     static let schema: JSONValue = "https://vega.github.io/schema/vega-lite/v5.json"

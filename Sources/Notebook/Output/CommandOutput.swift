@@ -26,18 +26,22 @@ public struct CommandOutput {
     }
 
     /// Shows a bundle as display_data.
+    /// A bundle with a table and a chart becomes two outputs (see `OutputBundle.outputs`); a
+    /// display id names the first.
     public func display(_ bundle: OutputBundle, displayID: String? = nil) {
-        context.display(bundle.mimeBundle, displayID: displayID)
+        for (i, data) in bundle.outputs.enumerated() {
+            context.display(data, displayID: i == 0 ? displayID : nil)
+        }
     }
 
     /// Replaces an earlier display with the same id.
     public func update(_ bundle: OutputBundle, displayID: String) {
-        context.updateDisplay(bundle.mimeBundle, displayID: displayID)
+        context.updateDisplay(bundle.primaryOutput, displayID: displayID)
     }
 
     /// Publishes the cell's value (Out[n]).
     public func result(_ bundle: OutputBundle) {
-        context.executeResult(bundle.mimeBundle)
+        context.executeResult(bundle.primaryOutput)
     }
 
     /// Clears the cell's output.

@@ -146,6 +146,20 @@ public enum Format {
         return u == 0 ? "\(Int(v)) B" : "\(number(v, digits: 3)) \(units[u])"
     }
 
+    /// A figure with its unit: bytes as `12.3 MB`, counts with SI prefixes (`1.23 GFLOP`,
+    /// `4.5k MAC`), already-scaled units (`µs`, `mJ`) as plain numbers, unitless as `1.2M`.
+    public static func quantity(_ d: Double, unit: String) -> String {
+        switch unit {
+        case "B": return bytes(d)
+        case "": return si(d)
+        case "FLOP", "MAC", "J", "s", "W":
+            let scaled = si(d)
+            let prefix = scaled.last.map { $0.isLetter } ?? false
+            return prefix ? "\(scaled.dropLast()) \(scaled.last.map(String.init) ?? "")\(unit)" : "\(scaled) \(unit)"
+        default: return "\(number(d)) \(unit)"
+        }
+    }
+
     /// A count as `1.23M`, `4.5G`.
     public static func si(_ d: Double) -> String {
         let units = ["", "k", "M", "G", "T", "P"]
