@@ -32,22 +32,43 @@ public struct HeadlessRunner {
         self.interpreter = interpreter
     }
 
+    /// A cell of a script and where it starts in its file.
+    public struct ScriptCell: Sendable, Equatable {
+        public var code: String
+        /// The file line (from 1) of the cell's first line.
+        public var firstLine: Int
+        public init(code: String, firstLine: Int) {
+            self.code = code
+            self.firstLine = firstLine
+        }
+    }
+
     /// Splits a script into cells at lines that start with `# %%` (the marker line may
     /// carry a title). Blank cells are dropped.
-    public static func splitCells(_ source: String) -> [String] {
-        var cells: [String] = []
+    public static func splitCells(_ source: String) -> [String] { scriptCells(source).map(\.code) }
+
+    /// The cells of a script with the file line each starts on (leading blank lines of a cell
+    /// are dropped, and counted).
+    public static func scriptCells(_ source: String) -> [ScriptCell] {
+        var cells: [ScriptCell] = []
         var current: [Substring] = []
+        var start = 1
+        var lineNumber = 0
         func flush() {
-            let text = current.joined(separator: "\n")
-            if !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                cells.append(text.trimmingCharacters(in: .newlines))
+            let firstText = current.firstIndex { !$0.allSatisfy(\.isWhitespace) }
+            if let firstText {
+                let lastText = current.lastIndex { !$0.allSatisfy(\.isWhitespace) } ?? firstText
+                cells.append(ScriptCell(code: current[firstText...lastText].joined(separator: "\n"),
+                                        firstLine: start + firstText))
             }
             current = []
         }
         for line in source.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            lineNumber += 1
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.hasPrefix("# %%") {
                 flush()
+                start = lineNumber + 1
             } else {
                 current.append(line)
             }
@@ -58,11 +79,17 @@ public struct HeadlessRunner {
 
     /// Runs the cells in order (all of them, even after an error, so the report is whole).
     public func run(cells: [String]) -> [CellRun] {
+        run(cells.enumerated().map { (code: $0.element, origin: nil as SourceOrigin?) })
+    }
+
+    /// Runs cells that carry their origin, so errors can name the file line.
+    public func run(_ cells: [(code: String, origin: SourceOrigin?)]) -> [CellRun] {
         var results: [CellRun] = []
-        for (offset, code) in cells.enumerated() {
+        for (offset, cell) in cells.enumerated() {
+            let code = cell.code
             var outputs: [KernelOutput] = []
             let context = ExecutionContext(executionCount: offset + 1) { outputs.append($0) }
-            let outcome = interpreter.execute(ExecuteRequest(code: code), context: context)
+            let outcome = interpreter.execute(ExecuteRequest(code: code, origin: cell.origin), context: context)
             var failure: KernelError?
             switch outcome {
             case .error(let error):

@@ -53,14 +53,35 @@ public struct ExecuteRequest: Sendable {
     public var allowStdin: Bool
     /// The client's stop-on-error flag, in case a language stops a multi-command cell early.
     public var stopOnError: Bool
+    /// Where the cell came from when it is part of a script (`graphsmith run FILE`), so error
+    /// locations can name the file line; nil for cells typed in a front end.
+    public var origin: SourceOrigin?
 
     public init(code: String, silent: Bool = false, storeHistory: Bool = true,
-                allowStdin: Bool = false, stopOnError: Bool = true) {
+                allowStdin: Bool = false, stopOnError: Bool = true, origin: SourceOrigin? = nil) {
         self.code = code
         self.silent = silent
         self.storeHistory = storeHistory
         self.allowStdin = allowStdin
         self.stopOnError = stopOnError
+        self.origin = origin
+    }
+}
+
+/// The place a cell's text was taken from: a script file (or `-e` argument) and the line of
+/// that file the cell's first line is on.
+public struct SourceOrigin: Sendable, Equatable {
+    /// The file's name, or `-e 2` for the second `-e` cell.
+    public var name: String
+    /// The cell's number in the run, from 1.
+    public var cell: Int
+    /// The file line (from 1) of the cell's first line.
+    public var firstLine: Int
+
+    public init(name: String, cell: Int, firstLine: Int) {
+        self.name = name
+        self.cell = cell
+        self.firstLine = firstLine
     }
 }
 

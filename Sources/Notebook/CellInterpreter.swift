@@ -37,7 +37,7 @@ public final class CellInterpreter: KernelInterpreter {
         do {
             parsed = try parse(source)
         } catch let error as CellError {
-            return .error(error.kernelError(in: source))
+            return .error(error.kernelError(in: source, origin: request.origin))
         } catch {
             return .error(KernelError(name: "SyntaxError", value: "\(error)"))
         }
@@ -48,7 +48,7 @@ public final class CellInterpreter: KernelInterpreter {
             do {
                 try run(line, output: output)
             } catch {
-                let kernelError = (error as? CellError)?.kernelError(in: source)
+                let kernelError = (error as? CellError)?.kernelError(in: source, origin: request.origin)
                     ?? KernelError(name: "CommandError", value: "\(error)")
                 if request.stopOnError { return .error(kernelError) }
                 if let earlier = pending { context.error(earlier) }

@@ -138,8 +138,13 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        var sources: [String] = []
+        var sources: [(code: String, origin: SourceOrigin?)] = []
         var title = "graphsmith run"
+        func add(_ script: String, name: String) {
+            for cell in HeadlessRunner.scriptCells(script) {
+                sources.append((cell.code, SourceOrigin(name: name, cell: sources.count + 1, firstLine: cell.firstLine)))
+            }
+        }
         if let file {
             let text: String
             if file == "-" {
@@ -151,14 +156,16 @@ struct RunCommand: ParsableCommand {
                 text = String(decoding: data, as: UTF8.self)
                 title = URL(fileURLWithPath: file).lastPathComponent
             }
-            sources += HeadlessRunner.splitCells(text)
+            add(text, name: file == "-" ? "<stdin>" : file)
         } else if cells.isEmpty {
-            sources += HeadlessRunner.splitCells(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self))
+            add(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self), name: "<stdin>")
         }
-        sources += cells
+        for (i, cell) in cells.enumerated() {
+            sources.append((cell, SourceOrigin(name: "-e \(i + 1)", cell: sources.count + 1, firstLine: 1)))
+        }
 
         let interpreter = CellInterpreter(workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        let runs = HeadlessRunner(interpreter: interpreter).run(cells: sources)
+        let runs = HeadlessRunner(interpreter: interpreter).run(sources)
 
         let rendered: String
         switch RunFormat(rawValue: format) ?? .text {

@@ -6,6 +6,9 @@ final class RunnerTests: XCTestCase {
         let source = "echo a\n# %%\necho b\nresult 2\n# %% titled cell\n\n   \n# %%\r\nclear\r\n"
         XCTAssertEqual(HeadlessRunner.splitCells(source), ["echo a", "echo b\nresult 2", "clear"])
         XCTAssertEqual(HeadlessRunner.splitCells(""), [])
+        // Each cell knows the file line it starts on, blank leading lines counted.
+        XCTAssertEqual(HeadlessRunner.scriptCells(source).map(\.firstLine), [1, 3, 9])
+        XCTAssertEqual(HeadlessRunner.scriptCells("\n\n  echo x\n").first, .init(code: "  echo x", firstLine: 3))
     }
 
     func testRunCollectsOutputsAndErrors() {

@@ -29,6 +29,18 @@ def test_run_file_json(graphsmith_bin, tmp_path):
     assert lines[2]["name"] == "stderr"
 
 
+def test_run_errors_name_the_file_line_and_cell(graphsmith_bin, tmp_path):
+    script = tmp_path / "steps.gsm"
+    script.write_text("echo a\n# %% second\n\necho b\nx = (1 +\n# %%\nnosuchcommand\n")
+    result = run(graphsmith_bin, "run", str(script), "-e", "echo ok\nprint $nope")
+    assert result.returncode == 1
+    # `x = (1 +` is on file line 5, the third line of cell 2 (its blank first line dropped).
+    assert f"{script}, line 5 (cell 2, line 2), column" in result.stdout, result.stdout
+    assert f"{script}, line 7 (cell 3, line 1), column 1:" in result.stdout, result.stdout
+    assert "-e 1, line 2 (cell 4, line 2), column" in result.stdout, result.stdout
+    assert "Cell line" not in result.stdout
+
+
 def test_run_html_report(graphsmith_bin, tmp_path):
     result = run(graphsmith_bin, "run", "-e", "help", "-e", "echo <b>", "--format", "html", "--out", str(tmp_path))
     assert result.returncode == 0

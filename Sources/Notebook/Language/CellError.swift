@@ -46,13 +46,22 @@ public struct CellError: Error, Equatable, Sendable {
         self.location = location
     }
 
-    /// The traceback lines Jupyter shows: where, the cell line, a caret, then the error.
-    public func traceback(in source: CellSource) -> [String] {
-        guard let location else { return ["\(kind.rawValue): \(message)"] }
+    /// The traceback lines Jupyter shows: where, the cell line, a caret, then the error. With
+    /// an origin (a script run by `graphsmith run`) the place names the file line and the cell.
+    public func traceback(in source: CellSource, origin: SourceOrigin? = nil) -> [String] {
+        let place: String
+        if let origin {
+            let fileLine = location.map { origin.firstLine + $0.line - 1 } ?? origin.firstLine
+            place = "\(origin.name), line \(fileLine) (cell \(origin.cell)"
+                + (location.map { ", line \($0.line)), column \($0.column):" } ?? "):")
+        } else {
+            place = location.map { "Cell line \($0.line), column \($0.column):" } ?? ""
+        }
+        guard let location else { return (place.isEmpty ? [] : [place]) + ["\(kind.rawValue): \(message)"] }
         let line = source.physicalLine(location.line)
         let caretPad = String(repeating: " ", count: max(0, location.column - 1))
         return [
-            "Cell line \(location.line), column \(location.column):",
+            place,
             "    " + line,
             "    " + caretPad + "^",
             "\(kind.rawValue): \(message)",
@@ -60,8 +69,14 @@ public struct CellError: Error, Equatable, Sendable {
     }
 
     /// The Jupyter form of this error.
-    public func kernelError(in source: CellSource) -> KernelError {
-        let whereText = location.map { " (\($0))" } ?? ""
-        return KernelError(name: kind.rawValue, value: message + whereText, traceback: traceback(in: source))
+    public func kernelError(in source: CellSource, origin: SourceOrigin? = nil) -> KernelError {
+        let whereText: String
+        if let origin {
+            let fileLine = location.map { origin.firstLine + $0.line - 1 } ?? origin.firstLine
+            whereText = " (\(origin.name), line \(fileLine)" + (location.map { ", column \($0.column)" } ?? "") + ", cell \(origin.cell))"
+        } else {
+            whereText = location.map { " (\($0))" } ?? ""
+        }
+        return KernelError(name: kind.rawValue, value: message + whereText, traceback: traceback(in: source, origin: origin))
     }
 }
