@@ -330,15 +330,37 @@ class Lab:
         finally:
             self.driver.set_window_size(self.WIDTH, self.HEIGHT)
 
-    def screenshot_output(self, cell: int, output: int, path: pathlib.Path) -> None:
+    def screenshot_output(self, cell: int, output: int | None, path: pathlib.Path) -> None:
+        """One output of a cell (or, with output None, the whole cell: its input and outputs)."""
         element = self.driver.execute_script(
             "const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[arguments[0]];"
-            "const o = c && c.querySelectorAll('.jp-OutputArea-output')[arguments[1]];"
-            "if (o) o.scrollIntoView({block: 'start'}); return o ? (o.closest('.jp-OutputArea-child') || o) : null",
+            "if (!c || arguments[1] === null) return c || null;"
+            "const o = c.querySelectorAll('.jp-OutputArea-output')[arguments[1]];"
+            "return o ? (o.closest('.jp-OutputArea-child') || o) : null",
             cell, output)
-        if element is not None:
-            time.sleep(0.2)
+        if element is None:
+            return
+        height = self.driver.execute_script("return arguments[0].getBoundingClientRect().height", element)
+        tall = height > self.HEIGHT - 300
+        if tall:  # the window grows so the whole element is in view
+            self.driver.set_window_size(self.WIDTH, min(int(height) + 400, 16000))
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", element)
+        self._pointer_away()
+        time.sleep(0.2)
+        try:
             element.screenshot(str(path))
+        finally:
+            if tall:
+                self.driver.set_window_size(self.WIDTH, self.HEIGHT)
+
+    def _pointer_away(self) -> None:
+        """Moves the pointer onto the logo, so no hover highlight shows in a screenshot."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.by import By
+
+        logo = self.driver.find_elements(By.CSS_SELECTOR, "#jp-MainLogo")
+        if logo:
+            ActionChains(self.driver).move_to_element(logo[0]).perform()
 
     # MARK: typing in a cell
 

@@ -8,9 +8,10 @@ it: a drawing with nodes for `show`, a table with rows for `summary`, `find` and
 rendered Vega chart for `roofline`, `sweep` and `llm`, and never JupyterLab's JSON tree. Tab
 completion and the Shift-Tab tooltip are checked in a fresh notebook.
 
-Screenshots (the whole notebook, and each rich output) go to out/screenshots/ (GRAPHSMITH_SCREENSHOTS
-overrides), which CI keeps as artifacts. Skips when chromium, chromedriver, selenium or jupyterlab
-is missing, except under CI=true, where scripts/setup.sh installs them and a missing one fails.
+Screenshots (the whole notebook, each cell with rich output, and each rich output) go to
+out/screenshots/NOTEBOOK/ (GRAPHSMITH_SCREENSHOTS overrides), with the notebook as JupyterLab saved
+it; CI keeps them as artifacts. Skips when chromium, chromedriver, selenium or jupyterlab is
+missing, except under CI=true, where scripts/setup.sh installs them and a missing one fails.
 """
 from __future__ import annotations
 
@@ -29,17 +30,18 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 SHOTS = pathlib.Path(os.environ.get("GRAPHSMITH_SCREENSHOTS", REPO / "out" / "screenshots"))
 
-# What each command shows, by the command's name: the kind of output a person must see.
-# None: plain text or nothing (stream lines, a printed value), so no rich output is required;
-# the checks that apply to every output (no JSON tree, no error) still do.
+# What each command shows, by the command's name: the kinds of output a person must see, in order.
+# () : plain text or nothing (stream lines, a printed value), so no rich output is required; the
+# checks that apply to every output (no JSON tree, no error) still do. Outputs beyond these (the
+# progress bar of `sweep`) are allowed.
 EXPECTED = {
-    "show": "drawing",
-    "summary": "table", "find": "table", "info": "table", "estimate": "table", "vars": "table",
-    "hardware": "table", "graphs": "table",
-    "roofline": "chart", "sweep": "chart", "llm": "chart",
-    "tree": "html", "help": "html",
-    "load": None, "use": None, "close": None, "export": None, "echo": None, "print": None,
-    "del": None, "sleep": None, "clear": None, "display": None,
+    "show": ("drawing",),
+    "summary": ("table",), "find": ("table",), "info": ("table",), "estimate": ("table",), "vars": ("table",),
+    "hardware": ("table",), "graphs": ("table",),
+    "roofline": ("chart",), "sweep": ("table", "chart"), "llm": ("table", "chart"),
+    "tree": ("html",), "help": ("html",),
+    "load": (), "use": (), "close": (), "export": (), "echo": (), "print": (),
+    "del": (), "sleep": (), "clear": (), "display": (),
 }
 DESCRIBE = {
     "drawing": "an SVG drawing with nodes",
@@ -188,16 +190,14 @@ def check_cell(name: str, index: int, source: str, outputs: list[dict], owners: 
         if command not in EXPECTED:
             failures.append(f"{where}: no expectation for command `{command}`; add it to EXPECTED in {pathlib.Path(__file__).name}")
             continue
-        kind = EXPECTED[command]
-        if kind is None:
-            continue
-        match = next((j for j in range(position, len(outputs)) if kind in features(outputs[j])), None)
-        if match is None:
-            rest = [seen(o) for o in outputs[position:]] or ["no output"]
-            failures.append(f"{where} (`{line}`): expected {DESCRIBE[kind]}, saw " + "; ".join(rest))
-        else:
-            owners[match] = command
-            position = match + 1
+        for kind in EXPECTED[command]:
+            match = next((j for j in range(position, len(outputs)) if kind in features(outputs[j])), None)
+            if match is None:
+                rest = [seen(o) for o in outputs[position:]] or ["no output"]
+                failures.append(f"{where} (`{line}`): expected {DESCRIBE[kind]}, saw " + "; ".join(rest))
+            else:
+                owners[match] = command
+                position = match + 1
     # Errors always count; a JSON tree counts here when it is not already named above.
     for k, output in enumerate(outputs):
         kinds = features(output)
@@ -209,7 +209,7 @@ def check_cell(name: str, index: int, source: str, outputs: list[dict], owners: 
 
 
 def describe_cell(commands: list[tuple[str, str]]) -> str:
-    kinds = [DESCRIBE[EXPECTED[c]] for c, _ in commands if EXPECTED.get(c)]
+    kinds = [DESCRIBE[kind] for c, _ in commands for kind in EXPECTED.get(c, ())]
     return " or ".join(dict.fromkeys(kinds)) or "plain text"
 
 
@@ -223,6 +223,11 @@ def test_check_cell_names_notebook_cell_and_what_was_seen():
     assert failures == ["t.ipynb cell 11 (`show`): expected an SVG drawing with nodes, saw a JSON tree ('root collapsed_groups 0')"]
     extra = check_cell("t.ipynb", 11, "show", [drawing, tree])
     assert extra == ["t.ipynb cell 11, output 1: a JSON tree where an SVG drawing with nodes belongs: a JSON tree ('root collapsed_groups 0')"]
+    table = dict(blank, html=True, text="a 1", tableRows=3)
+    chart = dict(blank, vega=True, vegaMarks=1)
+    assert check_cell("t.ipynb", 5, "sweep batch=1,2", [table, chart]) == []
+    assert check_cell("t.ipynb", 5, "sweep batch=1,2", [chart, table])[0].startswith(
+        "t.ipynb cell 5 (`sweep batch=1,2`): expected a rendered Vega chart")
     assert check_cell("t.ipynb", 3, "frob 1", [])[0].startswith("t.ipynb cell 3: no expectation for command `frob`")
 
 
@@ -261,9 +266,12 @@ def test_notebook_renders_in_jupyterlab(lab, notebook):
             failures.append(f"{notebook.name} cell {index}: did not run (prompt {shown['prompt']!r})")
         owners: dict[int, str] = {}
         failures += check_cell(notebook.name, index, source, shown["outputs"], owners)
-        for k, output in enumerate(shown["outputs"]):
-            if output["mime"] not in ("application/vnd.jupyter.stdout", "application/vnd.jupyter.stderr"):
-                lab.screenshot_output(index, k, shots / f"cell{index:02d}-{k}-{owners.get(k, 'output')}.png")
+        rich = [k for k, o in enumerate(shown["outputs"])
+                if o["mime"] not in ("application/vnd.jupyter.stdout", "application/vnd.jupyter.stderr")]
+        for k in rich:
+            lab.screenshot_output(index, k, shots / f"cell{index:02d}-{k}-{owners.get(k, 'output')}.png")
+        if rich:
+            lab.screenshot_output(index, None, shots / f"cell{index:02d}.png")
     lab.close_all()
     shutil.copy(lab.server.root / notebook.name, shots / notebook.name)  # as saved from JupyterLab, with outputs
     print(f"{notebook.name}: {len(cells)} cells checked in {time.monotonic() - started:.1f} s; screenshots in {shots}")
