@@ -67,6 +67,13 @@ def lab_root(tmp_path_factory) -> pathlib.Path:
     """A copy of notebooks/ (every notebook and the files they read), without earlier outputs."""
     root = tmp_path_factory.mktemp("lab") / "notebooks"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns("out", ".ipynb_checkpoints", "__pycache__"))
+    # Saved outputs and prompts would look like a finished run before Run All has started.
+    for path in root.glob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        path.write_text(json.dumps(nb, indent=1))
     return root
 
 
