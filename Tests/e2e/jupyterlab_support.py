@@ -417,3 +417,19 @@ class Lab:
         shown = self.wait(f"the tooltip after {text!r} + Shift-Tab", lambda: self.driver.execute_script(
             "const t = document.querySelector('.jp-Tooltip:not(.lm-mod-hidden)'); return t ? t.innerText : null"), 15)
         return shown
+
+    def viewer_search(self, text: str) -> str:
+        """Types `text` and Enter into the search box of the first graph viewer on the page and
+        returns the viewer's message once its script has answered."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+
+        boxes = self.driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output .gs-view .gs-q")
+        if not boxes:
+            raise AssertionError("no graph viewer (.gs-view with a search box) among the outputs")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", boxes[0])
+        boxes[0].click()
+        boxes[0].send_keys(text, Keys.ENTER)
+        return self.wait(f"the viewer to answer a search for {text!r}", lambda: self.driver.execute_script(
+            "const m = document.querySelector('.jp-OutputArea-output .gs-view .gs-msg');"
+            "return m && m.textContent.trim() ? m.textContent.trim() : null"), 10)

@@ -6,7 +6,7 @@ chromedriver, opens each notebook, runs all cells from the Run menu and waits fo
 idle. Then every output is checked for what a person would see, decided from the command that made
 it: a drawing with nodes for `show`, a table with rows for `summary`, `find` and the like, a
 rendered Vega chart for `roofline`, `sweep` and `llm`, and never JupyterLab's JSON tree. Tab
-completion and the Shift-Tab tooltip are checked in a fresh notebook.
+completion, the Shift-Tab tooltip and the graph viewer's search box are checked in fresh notebooks.
 
 Screenshots (the whole notebook, each cell with rich output, and each rich output) go to
 out/screenshots/NOTEBOOK/ (GRAPHSMITH_SCREENSHOTS overrides), with the notebook as JupyterLab saved
@@ -305,4 +305,19 @@ def test_tab_completion_and_shift_tab_tooltip(lab, lab_root):
     tooltip = lab.tooltip(1, "show")
     lab.screenshot(shots / "tooltip.png")
     assert "show" in tooltip and "depth" in tooltip, f"Shift-Tab after `show` showed {tooltip!r}"
+    lab.close_all()
+
+
+def test_graph_viewer_script_runs_in_jupyterlab(lab, lab_root):
+    """The drawing is JupyterLab's trusted HTML output, so the viewer's script runs: search answers."""
+    name = "viewer-check.ipynb"
+    lab.write_notebook(lab_root / name, ["load models/tiny_bert.onnx\nshow /encoder/layer.0/attention depth=2"])
+    lab.open(name)
+    lab.run_all(timeout=60)
+    message = lab.viewer_search("Softmax")
+    shots = SHOTS / "viewer"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    lab.screenshot_output(0, None, shots / "search.png")
+    assert re.match(r"1 of \d+: ", message), f"searching the viewer for Softmax said {message!r}"
     lab.close_all()
