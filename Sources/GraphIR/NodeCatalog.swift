@@ -106,6 +106,7 @@ public struct NodeCatalog: Sendable {
     private var byName: [String: [Int]] = [:]
     private var byLeaf: [String: [Int]] = [:]
     private var bodyByPath: [[String]: Int] = [:]
+    private var bodyBySteps: [[BodyStep]: Int] = [:]
     /// Scopes already taken by an owner's bodies (owner scope path + component), with the owner's entry.
     private var ownerScopes: [[String]: Int] = [:]
 
@@ -138,6 +139,7 @@ public struct NodeCatalog: Sendable {
                 let bi = bodies.count
                 bodies.append(Body(steps: f.steps + [step], path: bodyPath, graph: b.graph, owner: index, label: b.label))
                 bodyByPath[bodyPath] = bi
+                bodyBySteps[f.steps + [step]] = bi
                 frames.append(Frame(graph: b.graph, body: bi, steps: f.steps + [step], base: bodyPath, next: 0))
             }
             stack.append(contentsOf: frames.reversed())
@@ -188,6 +190,9 @@ public struct NodeCatalog: Sendable {
 
     /// The node of entry `i`.
     public func node(_ i: Int) -> Node? { graph(holding: i).node(entries[i].id) }
+
+    /// The body reached by `steps` from the top-level graph.
+    public func body(at steps: [BodyStep]) -> Int? { bodyBySteps[steps] }
 
     /// The body whose scope path is exactly `path`.
     public func body(atPath path: [String]) -> Int? { bodyByPath[path] }

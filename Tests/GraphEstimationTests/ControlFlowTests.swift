@@ -55,7 +55,10 @@ final class ControlFlowTests: XCTestCase {
         XCTAssertEqual(est.byNode[add]?.flops, 0)
         XCTAssertEqual(est.overlay(.flops)[matmul], 48)
         XCTAssertEqual(est.topK.first?.opType, "MatMul")
-        XCTAssertEqual(est.namespaces.map(\.path), ["out", "then"])   // nothing from the branch not taken
+        // Body nodes sit under the body's NodeCatalog path (owner, attribute), as `tree` and `find`
+        // show them; nothing from the branch not taken.
+        XCTAssertEqual(est.namespaces.map(\.path), ["branch", "branch/then_branch", "branch/then_branch/then", "out"])
+        XCTAssertEqual(est.byNode[matmul]?.path, ["branch", "then_branch", "then"])
         XCTAssertTrue(est.issues.isEmpty, "\(est.issues)")
     }
 
