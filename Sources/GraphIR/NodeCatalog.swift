@@ -152,7 +152,11 @@ public struct NodeCatalog: Sendable {
         tree.add(i, at: e.path)
         byID[e.id, default: []].append(i)
         byName[e.name, default: []].append(i)
-        byLeaf[NodeCatalog.leaf(of: e.name), default: []].append(i)
+        // Scope path + name finds a node when the name adds nothing to the path: names without
+        // `/`, and `/a/b/Op` names whose scopes are the path. Other names with `/` (`blk_0/x/Op`)
+        // are found by their full name only.
+        if !e.name.contains("/") { byLeaf[e.name, default: []].append(i) }
+        else if e.name.hasPrefix("/") { byLeaf[NodeCatalog.leaf(of: e.name), default: []].append(i) }
         return i
     }
 
@@ -224,7 +228,7 @@ public struct NodeCatalog: Sendable {
 
     /// Resolves a node reference, in this order: an id (`n12`, `#12`) means that id; then an
     /// exact display name; then a body-qualified name (`If_0/then_branch/Constant_37`); then a
-    /// scope path ending in the last `/` segment of a name. The first rule that matches decides,
+    /// scope path ending in a name without `/` or in the last segment of a `/a/b/Op` name. The first rule that matches decides,
     /// and several matches under it are `.ambiguous`, never a silent pick.
     public func lookup(_ text: String) -> Lookup {
         if text.isEmpty { return .none }

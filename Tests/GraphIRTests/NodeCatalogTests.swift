@@ -4,7 +4,7 @@ import XCTest
 
 /// x, cond -> Neg "Neg" -> If (unnamed, so `If_1`) whose then_branch holds an unnamed Constant,
 /// an Add named `/blk/Add` and a Loop "inner" with its own body; else_branch holds a Neg also
-/// named "Neg". Body node ids start at 100, 200, 300 (unique, as the ONNX reader makes them).
+/// named "Neg" and a Relu named `inl_0/stft/Relu`. Body node ids start at 100, 200, 300 (unique, as the ONNX reader makes them).
 func makeIfModel() throws -> Graph {
     var innerBody = Graph(name: "inner_body", inputs: [ValueInfo(name: "i", type: .tensor(.int64, TensorShape(static: []))),
                                                        ValueInfo(name: "c_in", type: .tensor(.bool, TensorShape(static: [])))],
@@ -19,6 +19,7 @@ func makeIfModel() throws -> Graph {
                            attributes: [Attribute("body", .graph(innerBody))]))
     var elseB = Graph(name: "else", outputs: [ValueInfo(name: "e", type: f32(2))], isSubgraph: true, firstNodeID: 200)
     try elseB.addNode(Node(opType: "Neg", name: "Neg", inputs: ["xn"], outputs: ["e"]))
+    try elseB.addNode(Node(opType: "Relu", name: "inl_0/stft/Relu", inputs: ["e"], outputs: ["r"]))  // an inliner's name
     var g = Graph(name: "ifmodel", inputs: [ValueInfo(name: "x", type: f32(2)), ValueInfo(name: "cond", type: .tensor(.bool, TensorShape(static: [])))],
                   outputs: [ValueInfo(name: "y", type: f32(2))])
     try g.addNode(Node(opType: "Neg", name: "Neg", inputs: ["x"], outputs: ["xn"]))
@@ -36,16 +37,16 @@ final class NodeCatalogTests: XCTestCase {
 
     func testBodiesAreWalkedWithPathsFromOwnerAndAttribute() throws {
         let c = NodeCatalog(try makeIfModel())
-        XCTAssertEqual(c.entries.count, 8)
+        XCTAssertEqual(c.entries.count, 9)
         XCTAssertEqual(c.bodies.map(\.pathText), ["If_1/then_branch", "If_1/else_branch", "If_1/then_branch/inner/body"])
         XCTAssertEqual(c.entries.indices.map { c.qualifiedName($0) },
                        ["Neg", "If_1", "If_1/then_branch/Constant_100", "If_1/then_branch/blk/Add", "If_1/then_branch/inner",
-                        "If_1/then_branch/inner/body/LoopRelu", "If_1/then_branch/inner/body/Identity_300", "If_1/else_branch/Neg"])
+                        "If_1/then_branch/inner/body/LoopRelu", "If_1/then_branch/inner/body/Identity_300", "If_1/else_branch/Neg", "If_1/else_branch/inl_0/stft/Relu"])
         // A body node's own hierarchy continues below the body's path.
         XCTAssertEqual(c.entries[3].path, ["If_1", "then_branch", "blk"])
         XCTAssertEqual(c.children(of: []), ["If_1"])
         XCTAssertEqual(c.children(of: ["If_1"]), ["then_branch", "else_branch"])
-        XCTAssertEqual(c.count(under: ["If_1"]), 6)
+        XCTAssertEqual(c.count(under: ["If_1"]), 7)
         XCTAssertEqual(c.count(under: ["If_1", "then_branch", "inner", "body"]), 2)
         XCTAssertEqual(c.bodies[2].steps, [BodyStep(owner: NodeID(1), attribute: "then_branch"), BodyStep(owner: NodeID(102), attribute: "body")])
         XCTAssertEqual(c.graph.body(at: c.bodies[2].steps)?.name, "inner_body")
@@ -66,6 +67,8 @@ final class NodeCatalogTests: XCTestCase {
         XCTAssertEqual(c.lookup("Neg"), .ambiguous([0, 7]))             // never a silent pick
         XCTAssertEqual(c.lookup("n999"), .none)
         XCTAssertEqual(c.lookup("If_1/then_branch/Nothing"), .none)
+        XCTAssertEqual(c.lookup("If_1/else_branch/inl_0/stft/Relu"), .node(8))
+        XCTAssertEqual(c.lookup("If_1/else_branch/Relu"), .none)         // only a "/a/b/Op" name's last part stands for it
         XCTAssertEqual(c.lookup(""), .none)
     }
 
