@@ -10,16 +10,33 @@ public struct GraphVersion: Sendable {
     public var model: Model
     /// The module hierarchy of this version's top-level nodes, computed once.
     public var hierarchy: Hierarchy
-    /// Every node, If/Loop/Scan bodies included, with display names, paths and lookups.
-    public var catalog: NodeCatalog
+    /// Every node, If/Loop/Scan bodies included, with display names, paths and lookups; made
+    /// on first use (a load that is only summarized or drawn does not walk every name twice).
+    public var catalog: NodeCatalog { catalogCache.value { NodeCatalog(model.graph, hierarchy: hierarchy) } }
+    private let catalogCache = LazyCatalog()
     /// What made this version (`load`, a pass name, an edit).
     public var origin: String
 
     public init(model: Model, origin: String) {
         self.model = model
         self.hierarchy = Hierarchy(model.graph)
-        self.catalog = NodeCatalog(model.graph, hierarchy: hierarchy)
         self.origin = origin
+    }
+}
+
+/// Holds a version's catalog once made. Versions are values copied between cells and graphs
+/// are `Sendable`, so the one computation is guarded by a lock.
+final class LazyCatalog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: NodeCatalog?
+
+    func value(_ make: () -> NodeCatalog) -> NodeCatalog {
+        lock.lock()
+        defer { lock.unlock() }
+        if let made { return made }
+        let c = make()
+        made = c
+        return c
     }
 }
 
