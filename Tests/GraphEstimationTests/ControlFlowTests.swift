@@ -160,6 +160,22 @@ final class ControlFlowTests: XCTestCase {
         }
     }
 
+    /// An unnamed Loop is bound by the name it is drawn under (`Loop_1`), as a named one is by its name.
+    func testUnnamedLoopIsBoundByItsDisplayName() throws {
+        var graph = loopModel(trips: nil)
+        let i = try XCTUnwrap(graph.nodes.firstIndex { $0.opType == "Loop" })
+        var loop = graph.nodes[i]
+        loop.name = ""
+        try graph.modifyNode(loop.id) { $0 = loop }
+        let name = try XCTUnwrap(graph.node(loop.id)).displayName
+        XCTAssertEqual(name, "Loop_\(loop.id.rawValue)")
+        XCTAssertEqual(OpGraph(graph).bindableNames, [name, "M"])
+        let once = try GraphEstimator.estimate(graph: graph, options: EstimateOptions())
+        XCTAssertTrue(once.issues.contains { $0.contains("\(name)=N") }, "\(once.issues)")
+        let three = try GraphEstimator.estimate(graph: graph, options: EstimateOptions(bindings: [name: 3]))
+        XCTAssertEqual(three.totals.flops, 3 * 42 + 18)
+    }
+
     /// A sweep over the trip count of a Loop whose M is a graph input.
     func testSweepOverLoopTripCount() throws {
         let og = OpGraph(loopModel(trips: nil))

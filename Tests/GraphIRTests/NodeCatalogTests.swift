@@ -72,6 +72,15 @@ final class NodeCatalogTests: XCTestCase {
         XCTAssertEqual(c.lookup(""), .none)
     }
 
+    func testAnIDMeansTheIDEvenWhenANodeHasThatName() throws {
+        let g = Graph(nodes: [Node(opType: "Neg", name: "n1", inputs: ["a"], outputs: ["b"]),
+                              Node(opType: "Relu", inputs: ["b"], outputs: ["c"])],
+                      inputs: [ValueInfo(name: "a")], outputs: [ValueInfo(name: "c")])
+        let c = NodeCatalog(g)
+        XCTAssertEqual(c.lookup("n1"), .node(1))           // the Relu with id 1, not the Neg named "n1"
+        XCTAssertEqual(c.lookup("n0"), .node(0))
+    }
+
     func testRepeatedIDsAreAmbiguous() throws {
         // Hand-built bodies whose ids restart at 0 clash with the top level.
         var body = Graph(outputs: [ValueInfo(name: "b")], isSubgraph: true)

@@ -96,10 +96,12 @@ enum GraphCommands {
         },
         CommandSpec(
             name: "tree", family: family,
-            summary: "Show the module hierarchy with node counts (If/Loop/Scan bodies as If_0/then_branch)",
+            summary: "Show the module hierarchy with node counts",
             usage: "tree [PATH] [depth=N]",
             positionals: [Parameter("path", .nodeOrPath, "a hierarchy path such as /encoder/layer.0", default: "/")],
             options: [Parameter("depth", .int, "levels to show below PATH", default: "3")],
+            details: "If/Loop/Scan bodies are scopes too: the owner's name, then the attribute (If_0/then_branch, "
+                + "/encoder/Loop/body), then the body's own hierarchy. `show`, `info` and `find` take the same paths.",
             examples: ["tree", "tree /encoder depth=1"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "tree")
