@@ -3,16 +3,17 @@
 /// `NodeCatalog` (every node of a model, bodies included).
 
 /// Scopes and their members, in first-appearance order. Members are added once, in order.
-public struct ScopeTree<Member: Hashable & Sendable>: Sendable {
+/// (Internal: `Hierarchy` and `NodeCatalog` expose the queries their callers need.)
+struct ScopeTree<Member: Hashable & Sendable>: Sendable {
     private var childIndex: [[String]: [String]] = [:]
     private var directMembers: [[String]: [Member]] = [:]
     private var counts: [[String]: Int] = [:]
 
     /// An empty tree.
-    public init() {}
+    init() {}
 
     /// Adds `member` at `path` (empty = root), creating the scopes on the way.
-    public mutating func add(_ member: Member, at path: [String]) {
+    mutating func add(_ member: Member, at path: [String]) {
         directMembers[path, default: []].append(member)
         for k in 0...path.count {
             let prefix = Array(path.prefix(k))
@@ -25,13 +26,13 @@ public struct ScopeTree<Member: Hashable & Sendable>: Sendable {
     }
 
     /// Names of the child scopes directly under `path`, in first-appearance order.
-    public func children(of path: [String]) -> [String] { childIndex[path] ?? [] }
+    func children(of path: [String]) -> [String] { childIndex[path] ?? [] }
 
     /// Members whose path is exactly `path`.
-    public func members(directlyIn path: [String]) -> [Member] { directMembers[path] ?? [] }
+    func members(directlyIn path: [String]) -> [Member] { directMembers[path] ?? [] }
 
     /// All members at or below `path`: direct members first, then each child scope in order.
-    public func members(under path: [String]) -> [Member] {
+    func members(under path: [String]) -> [Member] {
         var out: [Member] = []
         // Iterative: scopes can nest as deep as a model's names do.
         var stack: [[String]] = [path]
@@ -43,10 +44,10 @@ public struct ScopeTree<Member: Hashable & Sendable>: Sendable {
     }
 
     /// Number of members at or below `path` (0 for unknown paths).
-    public func count(under path: [String]) -> Int { counts[path] ?? 0 }
+    func count(under path: [String]) -> Int { counts[path] ?? 0 }
 
     /// Every scope path with members at or below it (root excluded), parents before children.
-    public var allPaths: [[String]] {
+    var allPaths: [[String]] {
         var out: [[String]] = []
         var stack: [[String]] = children(of: []).reversed().map { [$0] }
         while let p = stack.popLast() {
@@ -57,5 +58,5 @@ public struct ScopeTree<Member: Hashable & Sendable>: Sendable {
     }
 
     /// True when no member has a non-empty path.
-    public var isFlat: Bool { childIndex[[]]?.isEmpty ?? true }
+    var isFlat: Bool { childIndex[[]]?.isEmpty ?? true }
 }
