@@ -4,9 +4,11 @@ import GraphIR
 /// Builds the estimator's `OpGraph` from a `GraphIR.Graph`: values get indices, declared
 /// types become shapes with symbols, initializers and `Constant` nodes become constants
 /// (small ones with their contents, for shape arithmetic), attributes are converted to the
-/// few kinds the cost model reads, and each node keeps its `NodeID` and hierarchy path.
+/// few kinds the cost model reads, and each node keeps its `NodeID`, its `displayName` (the name
+/// the drawing and node lookups use) and hierarchy path.
 /// If/Loop/Scan bodies are flattened in: each body becomes a `ControlRegion` whose nodes come
-/// right before their owner, names resolve innermost scope first (outer-scope references
+/// right before their owner, its nodes' paths start with the body's `NodeCatalog` path
+/// (`If_0/then_branch/...`), names resolve innermost scope first (outer-scope references
 /// become the enclosing graph's values), and body nodes keep their NodeIDs when those are
 /// unique across the model (the ONNX reader makes them so).
 extension OpGraph {
@@ -51,6 +53,7 @@ extension OpGraph {
         }
         for i in graph.inputs where !i.name.isEmpty { inputs.append(valueIndex(i.name)) }
         var paths = ScopeCache()
+        var catalog: NodeCatalog?
         // Read fields through a buffer pointer: binding a GraphIR `Node` to a local would copy all of
         // its fields (a dozen reference counts) for every node.
         graph.nodes.withUnsafeBufferPointer { gn in
@@ -58,11 +61,12 @@ extension OpGraph {
                 // bodies first: their nodes go right before the owner (see `ControlRegion`)
                 var bodies: [Int] = []
                 if gn[i].hasSubgraphs && CostModel.controlFlowOps.contains(gn[i].opType) {
-                    let ownerPath = paths.path(gn, i)
-                    for (attr, sg) in gn[i].subgraphs {
-                        guard let kind = ControlRegion.kind(op: gn[i].opType, attribute: attr) else { continue }
-                        bodies.append(appendBody(sg, kind: kind, parent: -1, frames: [index], ownerPath: ownerPath,
-                                                 label: "\(gn[i].name.isEmpty ? gn[i].opType : gn[i].name).\(attr)"))
+                    // Body paths come from the catalog, so estimates and node lookups name bodies alike.
+                    if catalog == nil { catalog = NodeCatalog(graph) }
+                    for b in gn[i].labeledSubgraphs {
+                        guard let kind = ControlRegion.kind(op: gn[i].opType, attribute: b.attribute), let catalog else { continue }
+                        bodies.append(appendBody(b.graph, kind: kind, parent: -1, frames: [index], catalog: catalog,
+                                                 steps: [BodyStep(owner: gn[i].id, attribute: b.attribute, index: b.index)]))
                     }
                 }
                 for r in bodies { regions[r].owner = nodes.count }
@@ -71,7 +75,7 @@ extension OpGraph {
                 }
                 let ins = gn[i].inputs.map { $0.isEmpty ? -1 : valueIndex($0) }
                 let outs = gn[i].outputs.map { $0.isEmpty ? -1 : outputIndex($0) }
-                addNode(OpNode(id: gn[i].id, opType: gn[i].opType, domain: gn[i].domain, name: gn[i].name,
+                addNode(OpNode(id: gn[i].id, opType: gn[i].opType, domain: gn[i].domain, name: gn[i].displayName,
                                path: paths.path(gn, i), attributeList: attrs, inputs: ins, outputs: outs))
             }
         }
@@ -88,9 +92,11 @@ extension OpGraph {
     static func info(_ e: ElementType?) -> (Int, Bool) { (e?.bitWidth ?? 0, e?.isFloatingPoint ?? false) }
 
     /// Flattens one body into `nodes` (nested bodies first, recursively) and returns its region.
-    /// `frames` are the enclosing scopes' name tables, outermost first.
+    /// `frames` are the enclosing scopes' name tables, outermost first; `steps` lead to the body,
+    /// whose `NodeCatalog` path (`If_0/then_branch`) its nodes' own paths go under.
     mutating func appendBody(_ b: Graph, kind: ControlRegion.Kind, parent: Int, frames: [[String: Int]],
-                             ownerPath: [String], label: String) -> Int {
+                             catalog: NodeCatalog, steps: [BodyStep]) -> Int {
+        let bodyPath = catalog.body(at: steps).map { catalog.bodies[$0].path } ?? []
         let r = addRegion(ControlRegion(kind: kind, owner: -1, parent: parent, nodes: nodes.count..<nodes.count, outputs: []))
         let start = nodes.count
         var local: [String: Int] = [:]
@@ -123,13 +129,12 @@ extension OpGraph {
         b.nodes.withUnsafeBufferPointer { gn in
             for i in gn.indices {
                 var bodies: [Int] = []
-                var path = paths.path(gn, i)
-                if path.isEmpty { path = ownerPath + [label] }
+                let path = bodyPath + paths.path(gn, i)
                 if gn[i].hasSubgraphs && CostModel.controlFlowOps.contains(gn[i].opType) {
-                    for (attr, sg) in gn[i].subgraphs {
-                        guard let k = ControlRegion.kind(op: gn[i].opType, attribute: attr) else { continue }
-                        bodies.append(appendBody(sg, kind: k, parent: r, frames: frames + [local], ownerPath: path,
-                                                 label: "\(gn[i].name.isEmpty ? gn[i].opType : gn[i].name).\(attr)"))
+                    for b in gn[i].labeledSubgraphs {
+                        guard let k = ControlRegion.kind(op: gn[i].opType, attribute: b.attribute) else { continue }
+                        bodies.append(appendBody(b.graph, kind: k, parent: r, frames: frames + [local], catalog: catalog,
+                                                 steps: steps + [BodyStep(owner: gn[i].id, attribute: b.attribute, index: b.index)]))
                     }
                 }
                 for c in bodies { regions[c].owner = nodes.count }
@@ -138,7 +143,7 @@ extension OpGraph {
                 }
                 let ins = gn[i].inputs.map { $0.isEmpty ? -1 : resolve($0) }
                 let outs = gn[i].outputs.map { $0.isEmpty ? -1 : (local[$0] ?? newValue($0, declared[$0])) }
-                addNode(OpNode(id: gn[i].id, opType: gn[i].opType, domain: gn[i].domain, name: gn[i].name,
+                addNode(OpNode(id: gn[i].id, opType: gn[i].opType, domain: gn[i].domain, name: gn[i].displayName,
                                path: path, attributeList: attrs, inputs: ins, outputs: outs))
             }
         }

@@ -11,9 +11,8 @@ public struct Hierarchy: Sendable {
     public private(set) var paths: [NodeID: [String]] = [:]
     /// How each node's path was derived.
     public private(set) var sources: [NodeID: Source] = [:]
-    private var childIndex: [[String]: [String]] = [:]
-    private var directNodes: [[String]: [NodeID]] = [:]
-    private var counts: [[String]: Int] = [:]
+    /// The scopes over the nodes.
+    private var tree = ScopeTree<NodeID>()
 
     /// Computes the hierarchy of the top-level nodes of `graph`, in node order.
     public init(_ graph: Graph) {
@@ -21,15 +20,7 @@ public struct Hierarchy: Sendable {
             let (p, src) = Hierarchy.path(of: n)
             paths[n.id] = p
             sources[n.id] = src
-            directNodes[p, default: []].append(n.id)
-            for k in 0...p.count {
-                let prefix = Array(p.prefix(k))
-                counts[prefix, default: 0] += 1
-                if k < p.count {
-                    let child = p[k]
-                    if !(childIndex[prefix]?.contains(child) ?? false) { childIndex[prefix, default: []].append(child) }
-                }
-            }
+            tree.add(n.id, at: p)
         }
     }
 
@@ -37,40 +28,22 @@ public struct Hierarchy: Sendable {
     public func path(of id: NodeID) -> [String] { paths[id] ?? [] }
 
     /// Names of the child scopes directly under `path`, in first-appearance order.
-    public func children(of path: [String]) -> [String] { childIndex[path] ?? [] }
+    public func children(of path: [String]) -> [String] { tree.children(of: path) }
 
     /// Nodes whose path is exactly `path`.
-    public func nodes(directlyIn path: [String]) -> [NodeID] { directNodes[path] ?? [] }
+    public func nodes(directlyIn path: [String]) -> [NodeID] { tree.members(directlyIn: path) }
 
-    /// All nodes at or below `path`, in node order.
-    public func nodes(under path: [String]) -> [NodeID] {
-        var out: [NodeID] = []
-        func walk(_ p: [String]) {
-            out.append(contentsOf: directNodes[p] ?? [])
-            for c in children(of: p) { walk(p + [c]) }
-        }
-        walk(path)
-        return out
-    }
+    /// All nodes at or below `path`, in node order within each scope, parents before children.
+    public func nodes(under path: [String]) -> [NodeID] { tree.members(under: path) }
 
     /// Number of nodes at or below `path` (0 for unknown paths).
-    public func count(under path: [String]) -> Int { counts[path] ?? 0 }
+    public func count(under path: [String]) -> Int { tree.count(under: path) }
 
     /// Every scope path that has nodes at or below it (root excluded), parents before children.
-    public var allPaths: [[String]] {
-        var out: [[String]] = []
-        func walk(_ p: [String]) {
-            for c in children(of: p) {
-                out.append(p + [c])
-                walk(p + [c])
-            }
-        }
-        walk([])
-        return out
-    }
+    public var allPaths: [[String]] { tree.allPaths }
 
     /// True when no node has a non-empty path.
-    public var isFlat: Bool { childIndex[[]]?.isEmpty ?? true }
+    public var isFlat: Bool { tree.isFlat }
 
     /// Derives one node's path.
     public static func path(of n: Node) -> ([String], Source) {

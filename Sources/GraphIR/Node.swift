@@ -95,6 +95,26 @@ public struct Node: Sendable, Equatable {
         return out
     }
 
+    /// The name every tool shows for this node: its own name, or for an unnamed node the op type
+    /// and id (`Constant_37`). Made from structure only, so the drawing, the estimate tables and
+    /// node lookups all agree on it, and it stays the same across edits (ids are never reused).
+    public var displayName: String { name.isEmpty ? "\(opType)_\(id.rawValue)" : name }
+
+    /// Bodies with the label that names them in paths: the attribute name (`then_branch`,
+    /// `body`), or `attribute.i` for the i-th graph of a graph-list attribute.
+    public var labeledSubgraphs: [(label: String, attribute: String, index: Int, graph: Graph)] {
+        guard hasSubgraphs else { return [] }
+        var out: [(label: String, attribute: String, index: Int, graph: Graph)] = []
+        for a in attributes {
+            switch a.value {
+            case .graph(let g): out.append((a.name, a.name, 0, g))
+            case .graphs(let gs): for (i, g) in gs.enumerated() { out.append(("\(a.name).\(i)", a.name, i, g)) }
+            default: continue
+            }
+        }
+        return out
+    }
+
     /// `domain::opType` for non-default domains, else `opType`; a stable histogram key.
     public var qualifiedOpType: String {
         (domain.isEmpty || domain == "ai.onnx") ? opType : "\(domain)::\(opType)"

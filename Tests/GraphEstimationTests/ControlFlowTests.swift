@@ -55,7 +55,10 @@ final class ControlFlowTests: XCTestCase {
         XCTAssertEqual(est.byNode[add]?.flops, 0)
         XCTAssertEqual(est.overlay(.flops)[matmul], 48)
         XCTAssertEqual(est.topK.first?.opType, "MatMul")
-        XCTAssertEqual(est.namespaces.map(\.path), ["out", "then"])   // nothing from the branch not taken
+        // Body nodes sit under the body's NodeCatalog path (owner, attribute), as `tree` and `find`
+        // show them; nothing from the branch not taken.
+        XCTAssertEqual(est.namespaces.map(\.path), ["branch", "branch/then_branch", "branch/then_branch/then", "out"])
+        XCTAssertEqual(est.byNode[matmul]?.path, ["branch", "then_branch", "then"])
         XCTAssertTrue(est.issues.isEmpty, "\(est.issues)")
     }
 
@@ -155,6 +158,22 @@ final class ControlFlowTests: XCTestCase {
             XCTAssertEqual(three.totals.flops, 3 * 42 + 18, "\(b)")
             XCTAssertFalse(three.issues.contains { $0.contains("trip count unknown") }, "\(b): \(three.issues)")
         }
+    }
+
+    /// An unnamed Loop is bound by the name it is drawn under (`Loop_1`), as a named one is by its name.
+    func testUnnamedLoopIsBoundByItsDisplayName() throws {
+        var graph = loopModel(trips: nil)
+        let i = try XCTUnwrap(graph.nodes.firstIndex { $0.opType == "Loop" })
+        var loop = graph.nodes[i]
+        loop.name = ""
+        try graph.modifyNode(loop.id) { $0 = loop }
+        let name = try XCTUnwrap(graph.node(loop.id)).displayName
+        XCTAssertEqual(name, "Loop_\(loop.id.rawValue)")
+        XCTAssertEqual(OpGraph(graph).bindableNames, [name, "M"])
+        let once = try GraphEstimator.estimate(graph: graph, options: EstimateOptions())
+        XCTAssertTrue(once.issues.contains { $0.contains("\(name)=N") }, "\(once.issues)")
+        let three = try GraphEstimator.estimate(graph: graph, options: EstimateOptions(bindings: [name: 3]))
+        XCTAssertEqual(three.totals.flops, 3 * 42 + 18)
     }
 
     /// A sweep over the trip count of a Loop whose M is a graph input.

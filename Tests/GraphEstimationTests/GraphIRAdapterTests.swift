@@ -20,6 +20,20 @@ final class GraphIRAdapterTests: XCTestCase {
         return Graph(name: "g", nodes: nodes, inputs: [x], outputs: [y], initializers: [w, shape])
     }
 
+    /// Unnamed nodes are reported under GraphIR's display name (`Relu_1`), the one the drawing
+    /// shows and node lookups accept, not as an empty name.
+    func testUnnamedNodesCarryTheirDisplayName() throws {
+        let x = ValueInfo(name: "x", type: .tensor(.float, TensorShape([.known(2)])))
+        let graph = Graph(name: "g", nodes: [Node(opType: "Neg", name: "neg", inputs: ["x"], outputs: ["a"]),
+                                             Node(opType: "Relu", inputs: ["a"], outputs: ["y"])],
+                          inputs: [x], outputs: [ValueInfo(name: "y")])
+        let est = try GraphEstimator.estimate(graph: graph, options: EstimateOptions())
+        let relu = graph.nodes[1]
+        XCTAssertEqual(relu.displayName, "Relu_\(relu.id.rawValue)")
+        XCTAssertEqual(est.byNode[relu.id]?.name, relu.displayName)
+        XCTAssertEqual(est.byNode[graph.nodes[0].id]?.name, "neg")
+    }
+
     func testConversionAndEstimateByNodeID() throws {
         let graph = makeGraph()
         let og = OpGraph(graph)

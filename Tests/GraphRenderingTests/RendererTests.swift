@@ -256,6 +256,19 @@ final class RendererTests: XCTestCase {
         XCTAssertTrue(isWellFormedXML(r.svg))
     }
 
+    /// A body drawn on its own shows the enclosing graph's values it reads as inputs (else its
+    /// first nodes float unconnected), and unnamed nodes carry GraphIR's display name.
+    func testBodyDrawsOuterValuesAsInputs() throws {
+        let body = Graph(name: "then", nodes: [Node(opType: "Neg", inputs: ["x"], outputs: ["a"]),
+                                               Node(opType: "Add", name: "add", inputs: ["a", "x"], outputs: ["t"])],
+                         outputs: [ValueInfo(name: "t"), ValueInfo(name: "x")], isSubgraph: true, firstNodeID: 40)
+        let rg = RenderGraph(body)
+        XCTAssertEqual(rg.nodes.map(\.id), ["outer:x", "n40", "n41", "output:t", "output:x"])
+        XCTAssertEqual(rg.nodes[1].name, "Neg_40")
+        let outer = rg.nodes.firstIndex { $0.id == "outer:x" }
+        XCTAssertEqual(rg.edges.filter { $0.source == outer }.count, 3, "x feeds Neg, Add and the body output x")
+    }
+
     /// A node whose twelve outputs each feed their own consumer, plus twelve producers feeding
     /// one Concat: every edge leaves (or enters) one box, where midpoint labels used to pile up.
     private func fanGraph() -> RenderGraph {

@@ -1,5 +1,7 @@
 // Builds the renderer's RenderGraph from a GraphIR graph: one node per op (id = the stable
-// NodeID, so ids survive edits), graph inputs and outputs as their own small nodes, namespace
+// NodeID, so ids survive edits; label = GraphIR's `Node.displayName`, the name every command
+// accepts), graph inputs and outputs as their own small nodes (for a body, also the
+// enclosing graph's values it reads), namespace
 // paths from GraphIR's Hierarchy, tensor shapes on edges and in tooltips. Initializers (weights)
 // are not drawn as nodes, matching Model Explorer.
 
@@ -30,6 +32,15 @@ extension RenderGraph {
             indexOfInput[input.name] = nodes.count
             nodes.append(Node(id: "input:" + input.name, name: input.name, op: RenderGraph.inputOp, outputs: [typeText(input.name)]))
         }
+        // A body (If/Loop/Scan) reads values of the enclosing graph: each is drawn as an input.
+        var indexOfOuter: [String: Int] = [:]
+        if graph.isSubgraph {
+            for name in graph.nodes.flatMap({ $0.inputs }) + graph.outputs.map(\.name)
+            where !name.isEmpty && indexOfOuter[name] == nil && graph.producer(of: name) == .outerScope {
+                indexOfOuter[name] = nodes.count
+                nodes.append(Node(id: "outer:" + name, name: name, op: "Input", outputs: [typeText(name)]))
+            }
+        }
         for node in graph.nodes {
             indexOfNode[node.id] = nodes.count
             var attrs: [(key: String, value: String)] = []
@@ -38,8 +49,7 @@ extension RenderGraph {
                 if text.count > 80 { text = String(text.prefix(79)) + "…" }
                 attrs.append((a.name, text))
             }
-            let display = node.name.isEmpty ? "\(node.opType)_\(node.id.rawValue)" : node.name
-            nodes.append(Node(id: node.id.description, name: display, op: node.opType, path: tree.path(of: node.id),
+            nodes.append(Node(id: node.id.description, name: node.displayName, op: node.opType, path: tree.path(of: node.id),
                               attributes: attrs,
                               inputs: node.inputs.filter { !$0.isEmpty }.map(typeText),
                               outputs: node.outputs.filter { !$0.isEmpty }.map(typeText)))
@@ -52,6 +62,7 @@ extension RenderGraph {
                 switch graph.producer(of: input) {
                 case .node(let id, _): source = indexOfNode[id]
                 case .graphInput: source = indexOfInput[input]
+                case .outerScope: source = indexOfOuter[input]
                 default: source = nil
                 }
                 if let s = source { edges.append(Edge(source: s, target: target, tensor: input, shape: shapeText(input))) }
@@ -66,6 +77,8 @@ extension RenderGraph {
                 if let s = indexOfNode[id] { edges.append(Edge(source: s, target: index, tensor: output.name, shape: shapeText(output.name))) }
             case .graphInput:
                 if let s = indexOfInput[output.name] { edges.append(Edge(source: s, target: index, tensor: output.name, shape: shapeText(output.name))) }
+            case .outerScope:
+                if let s = indexOfOuter[output.name] { edges.append(Edge(source: s, target: index, tensor: output.name, shape: shapeText(output.name))) }
             default: break
             }
         }

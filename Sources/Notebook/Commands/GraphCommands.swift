@@ -108,6 +108,8 @@ enum GraphCommands {
             usage: "tree [PATH] [depth=N]",
             positionals: [Parameter("path", .nodeOrPath, "a hierarchy path such as /encoder/layer.0", default: "/")],
             options: [Parameter("depth", .int, "levels to show below PATH", default: "3")],
+            details: "If/Loop/Scan bodies are scopes too: the owner's name, then the attribute (If_0/then_branch, "
+                + "/encoder/Loop/body), then the body's own hierarchy. `show`, `info` and `find` take the same paths.",
             examples: ["tree", "tree /encoder depth=1"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "tree")
@@ -123,13 +125,13 @@ enum GraphCommands {
             name: "info", family: family,
             summary: "Everything about one node: op, attributes, inputs, outputs, hierarchy",
             usage: "info NODE",
-            positionals: [Parameter("node", .node, "a node name, or its id as n12", required: true)],
-            examples: ["info /encoder/layer.0/attention/self/Softmax", "info n12"]
+            positionals: [Parameter("node", .node, "a node name (as drawn: Constant_37 for an unnamed one), a body path "
+                                    + "such as If_0/then_branch/NAME, or its id as n12", required: true)],
+            examples: ["info /encoder/layer.0/attention/self/Softmax", "info n12", "info If_0/then_branch/Constant_37"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "info")
             let text = try inv.requiredString("node")
-            guard let node = entry.node(named: text) else { throw unknownNode(text, entry, inv) }
-            out.display(nodeBundle(node, entry))
+            out.display(nodeBundle(try nodeIndex(text, in: entry, inv, at: "node"), entry))
         },
         CommandSpec(
             name: "find", family: family,
@@ -142,32 +144,37 @@ enum GraphCommands {
             examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "find")
-            var under: Set<NodeID>? = nil
+            let catalog = entry.catalog
+            var candidates: [Int] = Array(catalog.entries.indices)
             if let p = inv.string("path") {
                 guard let path = entry.hierarchyPath(p) else {
                     throw inv.error(.lookup, "no hierarchy path '\(p)' in \(entry.name)", at: "path")
                 }
-                under = Set(entry.hierarchy.nodes(under: path))
+                candidates = catalog.entries(under: path).sorted()
             }
             let matcher = inv.string("pattern").map(NamePattern.init)
             let op = inv.string("op")
             let limit = max(1, inv.int("limit") ?? 50)
-            let found = entry.graph.nodes.filter { n in
-                (op == nil || n.opType == op) && (under?.contains(n.id) ?? true) && (matcher?.matches(n.name) ?? true)
+            // Names are matched as drawn and qualified (`If_0/then_branch/Constant_37`), bodies included.
+            let found = candidates.filter { i in
+                (op == nil || catalog.entries[i].opType == op) && (matcher?.matches(catalog.qualifiedName(i)) ?? true)
             }
-            if let op, found.isEmpty, !entry.graph.nodes.contains(where: { $0.opType == op }) {
+            if let op, found.isEmpty, !catalog.entries.contains(where: { $0.opType == op }) {
                 throw unknownOpType(op, entry, inv)
             }
             var table = Table(columns: [.init("id"), .init("name"), .init("op"), .init("outputs")],
                               title: "\(found.count) node(s)" + (found.count > limit ? ", first \(limit) shown" : ""))
-            for n in found.prefix(limit) {
-                table.rows.append([Table.Cell(n.id.description), Table.Cell(n.name), Table.Cell(n.qualifiedOpType),
-                                   Table.Cell(n.outputs.map { typeText(entry.graph.type(of: $0)) }.joined(separator: ", "))])
+            var rows: [JSONValue] = []
+            for i in found.prefix(limit) {
+                guard let n = catalog.node(i) else { continue }
+                let g = catalog.graph(holding: i)
+                table.rows.append([Table.Cell(n.id.description), Table.Cell(catalog.qualifiedName(i)), Table.Cell(n.qualifiedOpType),
+                                   Table.Cell(n.outputs.map { typeText(g.type(of: $0)) }.joined(separator: ", "))])
+                rows.append(["id": .string(n.id.description), "name": .string(catalog.qualifiedName(i)), "op": .string(n.qualifiedOpType),
+                             "body": .string(catalog.entries[i].body.map { catalog.bodies[$0].pathText } ?? "")])
             }
             var bundle = table.bundle
-            bundle.json = ["count": .int(Int64(found.count)), "nodes": .array(found.prefix(limit).map {
-                ["id": .string($0.id.description), "name": .string($0.name), "op": .string($0.qualifiedOpType)]
-            })]
+            bundle.json = ["count": .int(Int64(found.count)), "nodes": .array(rows)]
             out.display(bundle)
         },
         CommandSpec(
@@ -287,7 +294,7 @@ enum GraphCommands {
     /// An op type no node has: the same name in another case first (op types are
     /// case-sensitive), else the closest one, else the list.
     static func unknownOpType(_ op: String, _ entry: GraphEntry, _ inv: Invocation) -> CellError {
-        let ops = Set(entry.graph.nodes.map(\.opType)).sorted()
+        let ops = Set(entry.catalog.entries.map(\.opType)).sorted()
         let hint: String
         if let same = ops.first(where: { $0.lowercased() == op.lowercased() }) {
             hint = "; op types are case-sensitive: did you mean op=\(same)?"
@@ -297,12 +304,6 @@ enum GraphCommands {
             hint = "; its op types: \(ops.prefix(12).joined(separator: ", "))\(ops.count > 12 ? ", ..." : "")"
         }
         return inv.error(.lookup, "no node in \(entry.name) has op type '\(op)'\(hint)", at: "op")
-    }
-
-    static func unknownNode(_ text: String, _ entry: GraphEntry, _ inv: Invocation) -> CellError {
-        let near = entry.graph.nodes.lazy.map(\.name).filter { $0.localizedCaseInsensitiveContains(text) }.prefix(3)
-        let hint = near.isEmpty ? "; `find TEXT` searches node names" : "; similar: \(near.joined(separator: ", "))"
-        return inv.error(.lookup, "no node '\(text)' in \(entry.name)\(hint)", at: "node")
     }
 
     /// numpy-style dtype names (`float32`, not ONNX's `float`), as users of both read them.
@@ -380,7 +381,12 @@ enum GraphCommands {
     }
 
     static func treeBundle(_ entry: GraphEntry, root: [String], depth: Int) -> OutputBundle {
-        let h = entry.hierarchy
+        let h = entry.catalog
+        // A body's root scope says whose body it is (`then_branch  113  [If body]`).
+        func bodyNote(_ path: [String]) -> String {
+            guard let b = h.body(atPath: path) else { return "" }
+            return "  [\(h.entries[h.bodies[b].owner].opType) body]"
+        }
         var lines: [String] = ["\(pathText(root))  (\(Format.grouped(h.count(under: root))) nodes)"]
         var html = "<div class=\"gs-tree\" style=\"font-family:monospace\"><details open><summary>\(HTML.escape(pathText(root))) "
             + "<span style=\"color:#777\">(\(h.count(under: root)) nodes)</span></summary>"
@@ -390,13 +396,15 @@ enum GraphCommands {
         while let (path, level, closing) = stack.popLast() {
             if closing { html += "</details></div>"; continue }
             let count = h.count(under: path)
-            let direct = h.nodes(directlyIn: path).count
+            let direct = h.entries(directlyIn: path).count
             let kids = h.children(of: path)
             let indent = String(repeating: "  ", count: level)
-            lines.append("\(indent)\(path.last ?? "")  \(Format.grouped(count))" + (kids.isEmpty || direct == 0 ? "" : " (\(direct) direct)"))
-            json.append(["path": .string(pathText(path)), "nodes": .int(Int64(count)), "children": .int(Int64(kids.count))])
+            let note = bodyNote(path)
+            lines.append("\(indent)\(path.last ?? "")  \(Format.grouped(count))" + (kids.isEmpty || direct == 0 ? "" : " (\(direct) direct)") + note)
+            json.append(["path": .string(pathText(path)), "nodes": .int(Int64(count)), "children": .int(Int64(kids.count)),
+                         "body": .bool(!note.isEmpty)])
             html += "<div style=\"margin-left:1.2em\"><details\(level < 2 ? " open" : "")><summary>\(HTML.escape(path.last ?? "")) "
-                + "<span style=\"color:#777\">\(count)</span></summary>"
+                + "<span style=\"color:#777\">\(count)\(HTML.escape(note))</span></summary>"
             stack.append((path, level, true))
             if level < depth {
                 for child in kids.reversed() { stack.append((path + [child], level + 1, false)) }
@@ -407,47 +415,6 @@ enum GraphCommands {
         html += "</details></div>"
         return OutputBundle(text: lines.joined(separator: "\n"), html: html,
                             json: ["root": .string(pathText(root)), "nodes": .int(Int64(h.count(under: root))), "paths": .array(json)])
-    }
-
-    static func nodeBundle(_ node: Node, _ entry: GraphEntry) -> OutputBundle {
-        let g = entry.graph
-        var t = Table(columns: [.init("field"), .init("value")], title: "\(node.id) \(node.name.isEmpty ? "(unnamed)" : node.name)")
-        t.rows.append(["op", Table.Cell(node.qualifiedOpType)])
-        t.rows.append(["hierarchy", Table.Cell(pathText(entry.hierarchy.path(of: node.id)))])
-        for (i, input) in node.inputs.enumerated() {
-            let from: String
-            if input.isEmpty { from = "(omitted)" } else if g.initializer(named: input) != nil { from = "initializer" } else {
-                from = g.producerNode(of: input).map { "from \($0.id) \($0.name)" } ?? "graph input"
-            }
-            t.rows.append([Table.Cell("input \(i)"), Table.Cell(input.isEmpty ? "—" : "\(input): \(typeText(g.type(of: input))) \(from)")])
-        }
-        for (i, output) in node.outputs.enumerated() {
-            let users = g.uses(of: output).map(\.node.description)
-            t.rows.append([Table.Cell("output \(i)"), Table.Cell("\(output): \(typeText(g.type(of: output)))"
-                + (users.isEmpty ? "" : " to \(users.joined(separator: ", "))"))])
-        }
-        for a in node.attributes {
-            var shown = a.value.displayString
-            if shown.count > 120 { shown = String(shown.prefix(117)) + "..." }
-            t.rows.append([Table.Cell("attr \(a.name)"), Table.Cell(shown)])
-        }
-        for (k, v) in node.annotations.sorted(by: { $0.key < $1.key }) { t.rows.append([Table.Cell("note \(k)"), Table.Cell(v)]) }
-        if !node.provenance.isEmpty {
-            t.rows.append(["provenance", Table.Cell(node.provenance.map(\.description).joined(separator: ", "))])
-        }
-        for (field, f) in entry.fields.sorted(by: { $0.key < $1.key }) {
-            if let v = f.values[node.id] {
-                t.rows.append([Table.Cell(field), Table.Cell(Format.quantity(v, unit: f.unit), value: v.isFinite ? .double(v) : .null)])
-            }
-        }
-        var b = t.bundle
-        b.json = [
-            "id": .string(node.id.description), "name": .string(node.name), "op": .string(node.qualifiedOpType),
-            "path": .string(pathText(entry.hierarchy.path(of: node.id))),
-            "inputs": .array(node.inputs.map { .string($0) }), "outputs": .array(node.outputs.map { .string($0) }),
-            "attributes": .object(Dictionary(node.attributes.map { ($0.name, JSONValue.string($0.value.displayString)) }, uniquingKeysWith: { $1 })),
-        ]
-        return b
     }
 }
 

@@ -27,7 +27,8 @@ enum ShowCommands {
             name: "show", family: family,
             summary: "Draw the current graph (collapsed to ~150 boxes; focus, expand, overlay)",
             usage: "show [PATH|all] [depth=N] [overlay=FIELD] [direction=TB|LR]",
-            positionals: [Parameter("path", .nodeOrPath, "a hierarchy path to open, or `all` to expand everything", default: "the default view")],
+            positionals: [Parameter("path", .nodeOrPath, "a hierarchy path or node to open (a body such as If_0/then_branch draws "
+                                    + "that body), or `all` to expand everything", default: "the default view")],
             options: [Parameter("depth", .int, "levels to open below PATH", default: "1"),
                       Parameter("overlay", .string, "color nodes by a per-node field (latency, flops, bytes, energy, ...)"),
                       Parameter("overlay_file", .path, "a Model Explorer node-data JSON file to color by"),
@@ -39,26 +40,20 @@ enum ShowCommands {
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],
             details: "Groups are module scopes (/encoder/layer.0/...). A collapsed group shows its name, node count and the "
                 + "overlay's rolled-up figure. The HTML view pans with drag, zooms with the wheel and has a search box.",
-            examples: ["show", "show /encoder/layer.0 depth=2", "show all direction=LR", "estimate hw=h100-sxm5\nshow overlay=latency"]
+            examples: ["show", "show /encoder/layer.0 depth=2", "show If_0/then_branch", "show all direction=LR", "estimate hw=h100-sxm5\nshow overlay=latency"]
         ) { session, inv, out in
             let entry = try GraphCommands.graphArgument(session, inv, "show")
             var options = RenderOptions()
             let state = try renderState(for: entry, in: &session)
+            var target = ShowTarget()
             if let path = inv.string("path") {
                 if path == "all" {
                     options.expandAll = true
-                } else if state.renderer.knowsGroup(path) {
-                    // A scope, or a section the renderer cut a long flat level into (`section_3_of_12`).
-                    options.focusPath = path.split(separator: "/").joined(separator: "/")
-                    options.depth = inv.int("depth") ?? 1
-                } else if let components = entry.hierarchyPath(path) {
-                    options.focusPath = components.joined(separator: "/")
-                    options.depth = inv.int("depth") ?? 1
-                } else if let node = entry.node(named: path) {
-                    options.focusPath = node.id.description
-                    options.highlighted.insert(node.id.description)
                 } else {
-                    throw inv.error(.lookup, "no hierarchy path or node '\(path)' in \(entry.name); `tree` lists the paths", at: "path")
+                    target = try ShowTarget(path, entry: entry, renderer: state.renderer, inv: inv)
+                    options.focusPath = target.focus
+                    if target.isScope { options.depth = inv.int("depth") ?? 1 }
+                    options.highlighted.formUnion(target.highlighted)
                 }
             }
             if let d = inv.int("depth"), d < 0 { throw inv.error(.value, "depth must be 0 or more", at: "depth") }
@@ -69,20 +64,16 @@ enum ShowCommands {
             options.direction = inv.string("direction") == "LR" ? .leftToRight : .topToBottom
             options.edgeLabels = inv.bool("labels") ?? true
             for item in inv.list("highlight") ?? [] {
-                let name = item.displayString
-                guard let node = entry.node(named: name) else {
-                    throw inv.error(.lookup, "no node '\(name)' to highlight in \(entry.name)", at: "highlight")
-                }
-                options.highlighted.insert(node.id.description)
+                options.highlighted.insert(try target.highlightID(item.displayString, entry: entry, inv: inv))
             }
             options.overlay = try overlay(entry, session, inv)
             let result: RenderResult
             do {
-                result = try state.renderer.render(options, cache: state.cache)
+                result = try target.renderer(entry: entry, state: state).render(options, cache: target.body == nil ? state.cache : nil)
             } catch {
-                throw inv.error(.model, "cannot draw \(entry.name): \(error)")
+                throw inv.error(.model, "cannot draw \(target.title(entry)): \(error)")
             }
-            var bundle = OutputBundle(text: "\(entry.name): \(result.stats.summary)", html: result.html, svg: result.svg)
+            var bundle = OutputBundle(text: "\(target.title(entry)): \(result.stats.summary)", html: result.html, svg: result.svg)
             if result.svg.utf8.count > maxStaticSVGBytes {
                 // The HTML viewer already embeds the drawing; a second multi-megabyte copy would only bloat the notebook.
                 bundle.svg = nil

@@ -8,8 +8,12 @@ import GraphIR
 /// One state of a graph. Versions are cheap: graphs share storage and tensor bytes.
 public struct GraphVersion: Sendable {
     public var model: Model
-    /// The module hierarchy of this version, computed once.
+    /// The module hierarchy of this version's top-level nodes, computed once.
     public var hierarchy: Hierarchy
+    /// Every node, If/Loop/Scan bodies included, with display names, paths and lookups; made
+    /// on first use (a load that is only summarized or drawn does not walk every name twice).
+    public var catalog: NodeCatalog { catalogCache.value { NodeCatalog(model.graph, hierarchy: hierarchy) } }
+    private let catalogCache = LazyCatalog()
     /// What made this version (`load`, a pass name, an edit).
     public var origin: String
 
@@ -17,6 +21,22 @@ public struct GraphVersion: Sendable {
         self.model = model
         self.hierarchy = Hierarchy(model.graph)
         self.origin = origin
+    }
+}
+
+/// Holds a version's catalog once made. Versions are values copied between cells and graphs
+/// are `Sendable`, so the one computation is guarded by a lock.
+final class LazyCatalog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: NodeCatalog?
+
+    func value(_ make: () -> NodeCatalog) -> NodeCatalog {
+        lock.lock()
+        defer { lock.unlock() }
+        if let made { return made }
+        let c = make()
+        made = c
+        return c
     }
 }
 
@@ -53,23 +73,11 @@ public struct GraphEntry: Sendable {
     public var model: Model { current.model }
     public var graph: Graph { current.model.graph }
     public var hierarchy: Hierarchy { current.hierarchy }
+    public var catalog: NodeCatalog { current.catalog }
 
-    /// Finds a node by name, or by id written `n12` / `#12`.
-    public func node(named text: String) -> Node? {
-        let g = graph
-        if let n = g.nodes.first(where: { $0.name == text }) { return n }
-        var digits = Substring(text)
-        if digits.hasPrefix("n") || digits.hasPrefix("#") { digits = digits.dropFirst() }
-        if let raw = Int(digits), let n = g.node(NodeID(raw)) { return n }
-        return nil
-    }
-
-    /// Parses `/a/b` (or `a/b`) into hierarchy components, if that path exists.
-    public func hierarchyPath(_ text: String) -> [String]? {
-        let parts = text.split(separator: "/").map(String.init)
-        if parts.isEmpty { return [] }
-        return hierarchy.count(under: parts) > 0 ? parts : nil
-    }
+    /// Parses `/a/b` (or `a/b`) into scope components, if that path exists (body scopes such as
+    /// `If_0/then_branch` included).
+    public func hierarchyPath(_ text: String) -> [String]? { catalog.scopePath(text) }
 }
 
 /// All graphs of a session, in load order.

@@ -1,5 +1,5 @@
 // What the session can name for completion and inspection: variables, graphs, nodes,
-// hierarchy paths and op types of the current graph.
+// hierarchy paths (If/Loop/Scan bodies included) and op types of the current graph.
 
 import GraphEstimation
 import GraphIR
@@ -17,22 +17,17 @@ extension Session {
             return (hardwareRegistry?.targets.map(\.id) ?? []).filter { $0.hasPrefix(prefix) }
         case .opType:
             guard let g = graphs.current else { return [] }
-            return Set(g.graph.nodes.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) }
+            return Set(g.catalog.entries.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) }
         case .node:
             guard let g = graphs.current else { return [] }
-            return Array(g.graph.nodes.lazy.map(\.name).filter { !$0.isEmpty && $0.hasPrefix(prefix) }.prefix(limit))
+            return g.catalog.nodeNames(startingWith: prefix, limit: limit)
         case .nodeOrPath:
             guard let g = graphs.current else { return [] }
-            // Complete one hierarchy level at a time: `/enc` -> `/encoder/`.
-            let typed = prefix.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-            let parent = Array(typed.dropFirst().dropLast())
-            let last = typed.last ?? ""
-            var out = g.hierarchy.children(of: parent).filter { $0.hasPrefix(last) }.map { child -> String in
-                let path = "/" + (parent + [child]).joined(separator: "/")
-                return g.hierarchy.children(of: parent + [child]).isEmpty ? path : path + "/"
-            }
+            // Complete one scope level at a time (`/enc` -> `/encoder/`, `If_0/t` -> `If_0/then_branch`),
+            // then node names as drawn, body nodes by their qualified names.
+            var out = g.catalog.scopeNames(startingWith: prefix)
             if out.isEmpty || !prefix.hasPrefix("/") {
-                out += g.graph.nodes.lazy.map(\.name).filter { !$0.isEmpty && $0.hasPrefix(prefix) }.prefix(limit)
+                out += g.catalog.nodeNames(startingWith: prefix, limit: limit)
             }
             return out
         default:
@@ -46,10 +41,10 @@ extension Session {
             return GraphCommands.summaryBundle(entry)
         }
         guard let entry = graphs.current else { return nil }
-        if let node = entry.node(named: name) {
-            return GraphCommands.nodeBundle(node, entry)
+        if case .node(let i) = entry.catalog.lookup(name) {
+            return GraphCommands.nodeBundle(i, entry)
         }
-        if name.hasPrefix("/"), let path = entry.hierarchyPath(name) {
+        if name.contains("/"), let path = entry.hierarchyPath(name) {
             return GraphCommands.treeBundle(entry, root: path, depth: 1)
         }
         return nil
