@@ -170,6 +170,7 @@ final class ViewerContentTests: XCTestCase {
         XCTAssertEqual(stage?.members, 5..<23)
         XCTAssertEqual(stage?.title, "n5 … n22")
         XCTAssertEqual(plans.map(\.members.count).reduce(0, +), ops.count, "every node in exactly one section")
+        XCTAssertEqual(plans.first?.segment, "s1_n0..n4", "numbered from 1 in flow order")
         XCTAssertEqual(Set(plans.map(\.segment)).count, plans.count, "unique names")
         XCTAssertTrue(plans.allSatisfy { !$0.segment.contains("/") && !$0.segment.contains(" ") })
         XCTAssertEqual(pathSafe("/model/layers.0/attn/MatMul"), "del_layers.0_attn_MatMul")

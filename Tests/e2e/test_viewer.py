@@ -464,3 +464,36 @@ def test_legend_entries_do_not_overlap_as_drawn(viewer_page):
         for b in boxes[i + 1:]:
             apart = a[0] + a[2] <= b[0] + 0.5 or b[0] + b[2] <= a[0] + 0.5 or a[1] + a[3] <= b[1] + 0.5 or b[1] + b[3] <= a[1] + 0.5
             assert apart, f"legend entries overlap: {a} {b}"
+
+
+CORPUS = REPO.parent / "shared" / "corpus" / "models"
+
+
+def test_flat_model_opens_readable_with_an_overview_of_everything(viewer_page):
+    browser, folder = viewer_page
+    if not (CORPUS / "light" / "light_resnet50.onnx").exists():
+        pytest.skip("../shared/corpus is absent")
+    html = show_html(browser.graphsmith_bin, "light/light_resnet50.onnx", "show", cwd=CORPUS)
+    open_html(browser, folder, "flat.html", html)
+    # Readable: boxes at full size.
+    scale = browser.js("(function(){var g=document.querySelector('.gs-stage .gs-node rect');"
+                       "return g.getBoundingClientRect().width/(+g.getAttribute('width'));})()")
+    assert scale >= 0.9
+    # The overview shows the whole drawing, with the visible window marked inside it.
+    mini = browser.js("(function(){var m=document.querySelector('.gs-mini'),v=m.querySelector('.gs-mini-view');"
+                      "var a=m.getBoundingClientRect(),b=v.getBoundingClientRect();"
+                      "return [getComputedStyle(m).display,a.left,a.top,a.width,a.height,b.left,b.top,b.width,b.height,"
+                      "m.querySelector('use').getAttribute('href')];})()")
+    assert mini[0] == "block", mini
+    assert mini[9] and browser.js(f"!!document.getElementById('{mini[9][1:]}')")
+    assert mini[3] > 100 and mini[5] >= mini[1] - 1 and mini[7] < mini[3] and mini[8] < mini[4]
+    screenshot(browser, folder, "viewer-flat-overview.png")
+    # A click in the overview's middle brings the drawing's middle into the centre of the stage.
+    click(browser, mini[1] + mini[3] / 2, mini[2] + mini[4] / 2)
+    vb = viewbox(browser)
+    W, H = browser.js("(function(){var r=document.querySelector('.gs-stage svg > rect');return [+r.getAttribute('width'),+r.getAttribute('height')];})()")
+    assert vb[0] + vb[2] / 2 == pytest.approx(W / 2, abs=W * 0.02) and vb[1] + vb[3] / 2 == pytest.approx(H / 2, abs=H * 0.02)
+    # When everything is in view the overview hides.
+    browser.js("document.querySelector('.gs-fit').click()")
+    assert browser.js("getComputedStyle(document.querySelector('.gs-mini')).display") == "none"
+    assert browser.errors() == []

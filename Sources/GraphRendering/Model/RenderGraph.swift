@@ -97,7 +97,7 @@ public struct RenderGraph: Sendable {
             if n.id.isEmpty { throw RenderError.invalidGraph("node \(i) has an empty id") }
             if !seen.insert(n.id).inserted { throw RenderError.invalidGraph("node id '\(n.id)' is used twice") }
         }
-        for (i, n) in nodes.enumerated() {
+        for n in nodes {
             for f in n.folded {
                 if let c = f.constantNode, c < 0 || c >= nodes.count {
                     throw RenderError.invalidGraph("node '\(n.id)' folds input '\(f.tensor)' from node \(c), but there are \(nodes.count) nodes")

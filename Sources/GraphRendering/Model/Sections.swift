@@ -63,7 +63,7 @@ func findRepeats(_ codes: [Int], maxPeriod: Int, minCovered: Int) -> [Repeat] {
 }
 
 /// Cuts an ordered member list into sections of about `size` nodes; `ops[i]` and `names[i]`
-/// describe `list[i]`.
+/// describe `list[i]`. A lone node between stages stays outside any section.
 func planSections(ops: [String], names: [String], size: Int) -> [SectionPlan] {
     let n = ops.count
     var codeOf: [String: Int] = [:]
@@ -102,8 +102,10 @@ func planSections(ops: [String], names: [String], size: Int) -> [SectionPlan] {
         at = r.start + r.covered
     }
     plain(upTo: n)
-    let width = String(runs.count).count
-    return runs.enumerated().map { (i, run) in
+    // A run of one node would be a group of one, which the tree dissolves: leave it out.
+    let kept = runs.filter { $0.range.count > 1 }
+    let width = String(kept.count).count
+    return kept.enumerated().map { (i, run) in
         let range = run.range
         let first = names[range.lowerBound], last = names[range.upperBound - 1]
         var index = String(i + 1)

@@ -22,7 +22,13 @@ func writeHTML(svg: String, options: RenderOptions, details: String = "{}", focu
     h += "<div class=\"gs-panel\" role=\"dialog\" style=\"display:none;position:absolute;top:0;right:0;bottom:0;width:340px;max-width:60%;"
     h += "overflow:auto;background:#fff;border-left:1px solid #b0bec5;box-shadow:-2px 0 6px rgba(0,0,0,.12);padding:8px 10px;box-sizing:border-box\">"
     h += "<button class=\"gs-close\" type=\"button\" title=\"close (Esc)\" style=\"float:right;border:none;background:none;font-size:18px;cursor:pointer\">&#215;</button>"
-    h += "<div class=\"gs-panel-body\"></div></div></div>"
+    h += "<div class=\"gs-panel-body\"></div></div>"
+    // Overview of the whole drawing (the same SVG body, referenced, not copied) with the visible
+    // window; shown whenever the view does not hold the whole drawing. Click or drag to move there.
+    h += "<div class=\"gs-mini\" title=\"overview: click or drag to move the view\" style=\"display:none;position:absolute;left:8px;bottom:8px;"
+    h += "border:1px solid #b0bec5;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.2);cursor:pointer;overflow:hidden\">"
+    h += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" height=\"100%\" preserveAspectRatio=\"none\"><use/></svg>"
+    h += "<div class=\"gs-mini-view\" style=\"position:absolute;border:1.5px solid #1e88e5;background:rgba(30,136,229,.12);pointer-events:none\"></div></div></div>"
     // CDATA keeps the fragment well-formed XML too (for XHTML consumers and validators); the
     // JSON has `<`, `>` and `&` escaped, so it needs no CDATA.
     h += "<script type=\"application/json\" class=\"gs-data\">" + details + "</script>"
@@ -71,7 +77,17 @@ if(!root){var all=document.querySelectorAll('.gs-view[id="\(id)"]');for(var i=al
 if(!root||root.gsOn)return;root.gsOn=true;var stage=root.querySelector('.gs-stage');
 var svg=stage.querySelector('svg');if(!svg)return;var W=+svg.getAttribute('width'),H=+svg.getAttribute('height');
 svg.setAttribute('width','100%');svg.setAttribute('height','100%');svg.setAttribute('preserveAspectRatio','xMidYMid meet');
-var vb={x:0,y:0,w:W,h:H};function apply(){svg.setAttribute('viewBox',vb.x+' '+vb.y+' '+vb.w+' '+vb.h);}
+var vb={x:0,y:0,w:W,h:H},mini=root.querySelector('.gs-mini'),body=svg.querySelector('.gs-body'),mk=0;
+if(mini&&body&&body.id&&W>0&&H>0&&svg.querySelectorAll('.gs-node,.gs-group').length<=4000){mk=Math.min(200/W,130/H);
+mini.style.width=Math.max(24,W*mk)+'px';mini.style.height=Math.max(24,H*mk)+'px';var ms=mini.querySelector('svg');ms.setAttribute('viewBox','0 0 '+W+' '+H);
+ms.querySelector('use').setAttribute('href','#'+body.id);var mv=null;
+function moveTo(e){var r=mini.getBoundingClientRect();vb.x=(e.clientX-r.left)/mk-vb.w/2;vb.y=(e.clientY-r.top)/mk-vb.h/2;apply();}
+mini.addEventListener('pointerdown',function(e){mv=true;mini.setPointerCapture(e.pointerId);moveTo(e);});
+mini.addEventListener('pointermove',function(e){if(mv)moveTo(e);});mini.addEventListener('pointerup',function(){mv=null;});}else mini=null;
+function apply(){svg.setAttribute('viewBox',vb.x+' '+vb.y+' '+vb.w+' '+vb.h);if(!mini)return;
+var all=vb.x<=1&&vb.y<=1&&vb.x+vb.w>=W-1&&vb.y+vb.h>=H-1;mini.style.display=all?'none':'block';if(all)return;
+var v=mini.querySelector('.gs-mini-view').style,x0=Math.max(0,vb.x),y0=Math.max(0,vb.y),x1=Math.min(W,vb.x+vb.w),y1=Math.min(H,vb.y+vb.h);
+v.left=(x0*mk)+'px';v.top=(y0*mk)+'px';v.width=Math.max(2,(x1-x0)*mk)+'px';v.height=Math.max(2,(y1-y0)*mk)+'px';}
 function size(){var r=stage.getBoundingClientRect();return r.width>0&&r.height>0?r:null;}
 function show(cx,cy,s){var r=size();if(!r){vb={x:0,y:0,w:W,h:H};apply();return;}vb={x:cx-r.width*s/2,y:cy-r.height*s/2,w:r.width*s,h:r.height*s};apply();}
 function fitRect(x,y,w,h,pad){var r=size();if(!r){vb={x:x,y:y,w:w,h:h};apply();return;}show(x+w/2,y+h/2,Math.max((w+2*pad)/r.width,(h+2*pad)/r.height));}

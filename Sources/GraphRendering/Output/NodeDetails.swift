@@ -6,50 +6,59 @@
 /// Node entries: `o` op, `n` name, `p` hierarchy path, `a` attributes as [key, value] pairs,
 /// `i` inputs, `w` folded weights and constants, `u` outputs, `v` overlay figure. Group entries:
 /// `n` title, `c` node count, `s` summary (stage or main ops), `v` rolled-up overlay figure.
+/// Written as bytes in one pass: on a 10k-node drawing small String appends cost several times more.
 func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: VisibleGraph, options: RenderOptions) -> String {
-    var out = "{"
-    if let o = options.overlay { out += "\"overlay\":"; appendJSONString(o.name + " (groups: " + o.rollup.rawValue + ")", to: &out); out += "," }
-    var nodes = ""
-    var groups = ""
-    nodes.reserveCapacity(vis.items.count * 200)
+    var j = JSONBytes()
+    j.bytes.reserveCapacity(64 + vis.items.count * 240)
+    j.raw("{")
+    if let o = options.overlay { j.raw("\"overlay\":"); j.string(o.name + " (groups: " + o.rollup.rawValue + ")"); j.raw(",") }
+    j.raw("\"nodes\":{")
+    var first = true
     for (bi, item) in vis.items.enumerated() {
-        switch item {
-        case .node(let n):
-            let node = graph.nodes[n]
-            if !nodes.isEmpty { nodes += "," }
-            appendJSONString(node.id, to: &nodes)
-            nodes += ":{\"o\":"; appendJSONString(node.op, to: &nodes)
-            nodes += ",\"n\":"; appendJSONString(node.name, to: &nodes)
-            if !node.path.isEmpty { nodes += ",\"p\":"; appendJSONString(node.path.joined(separator: "/"), to: &nodes) }
-            if !node.attributes.isEmpty {
-                nodes += ",\"a\":["
-                for (k, a) in node.attributes.enumerated() {
-                    nodes += k == 0 ? "[" : ",["
-                    appendJSONString(a.key, to: &nodes); nodes += ","; appendJSONString(a.value, to: &nodes); nodes += "]"
-                }
-                nodes += "]"
-            }
-            appendList("i", node.inputs, to: &nodes)
-            if options.constants == .folded {
-                appendList("w", node.folded.map { $0.slot + " = " + $0.tensor + ($0.type.isEmpty ? "" : ": " + $0.type) }, to: &nodes)
-            }
-            appendList("u", node.outputs, to: &nodes)
-            if let v = vis.values[bi] { nodes += ",\"v\":"; appendJSONString(formatFigure(v), to: &nodes) }
-            nodes += "}"
-        case .collapsedGroup(let g):
-            let group = tree.groups[g]
-            if !groups.isEmpty { groups += "," }
-            appendJSONString(group.id, to: &groups)
-            groups += ":{\"n\":"; appendJSONString(group.title, to: &groups)
-            groups += ",\"c\":\(group.nodeCount)"
-            let summary = group.summary ?? (vis.labels[bi].count > 2 ? vis.labels[bi][2] : "")
-            if !summary.isEmpty { groups += ",\"s\":"; appendJSONString(summary, to: &groups) }
-            if let v = vis.values[bi] { groups += ",\"v\":"; appendJSONString(formatFigure(v), to: &groups) }
-            groups += "}"
+        guard case .node(let n) = item else { continue }
+        let node = graph.nodes[n]
+        if !first { j.raw(",") }
+        first = false
+        j.string(node.id)
+        j.raw(":{\"o\":"); j.string(node.op)
+        j.raw(",\"n\":"); j.string(node.name)
+        if !node.path.isEmpty {
+            j.raw(",\"p\":\"")
+            for (k, seg) in node.path.enumerated() { if k > 0 { j.raw("/") }; j.content(seg) }
+            j.raw("\"")
         }
+        if !node.attributes.isEmpty {
+            j.raw(",\"a\":[")
+            for (k, a) in node.attributes.enumerated() {
+                j.raw(k == 0 ? "[" : ",["); j.string(a.key); j.raw(","); j.string(a.value); j.raw("]")
+            }
+            j.raw("]")
+        }
+        j.list("i", node.inputs)
+        if options.constants == .folded && !node.folded.isEmpty {
+            j.list("w", node.folded.map { $0.slot + " = " + $0.tensor + ($0.type.isEmpty ? "" : ": " + $0.type) })
+        }
+        j.list("u", node.outputs)
+        if let v = vis.values[bi] { j.raw(",\"v\":"); j.string(formatFigure(v)) }
+        j.raw("}")
     }
-    out += "\"nodes\":{" + nodes + "},\"groups\":{" + groups + "}}"
-    return out
+    j.raw("},\"groups\":{")
+    first = true
+    for (bi, item) in vis.items.enumerated() {
+        guard case .collapsedGroup(let g) = item else { continue }
+        let group = tree.groups[g]
+        if !first { j.raw(",") }
+        first = false
+        j.string(group.id)
+        j.raw(":{\"n\":"); j.string(group.title)
+        j.raw(",\"c\":" + String(group.nodeCount))
+        let summary = group.summary ?? (vis.labels[bi].count > 2 ? vis.labels[bi][2] : "")
+        if !summary.isEmpty { j.raw(",\"s\":"); j.string(summary) }
+        if let v = vis.values[bi] { j.raw(",\"v\":"); j.string(formatFigure(v)) }
+        j.raw("}")
+    }
+    j.raw("}}")
+    return String(decoding: j.bytes, as: UTF8.self)
 }
 
 /// The `data-id` of the element the viewer opens on for `options.focusPath`: the group's frame
@@ -65,40 +74,41 @@ func focusTarget(_ graph: RenderGraph, tree: NamespaceTree, visible vis: Visible
     return vis.layoutGraph.boxes[box].id
 }
 
-private func appendList(_ key: String, _ items: [String], to out: inout String) {
-    if items.isEmpty { return }
-    out += ",\"" + key + "\":["
-    for (k, s) in items.enumerated() {
-        if k > 0 { out += "," }
-        appendJSONString(s, to: &out)
-    }
-    out += "]"
-}
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-/// A JSON string literal safe inside an HTML `<script>` and in XML: `<`, `>` and `&` are
-/// written as `\u` escapes, so neither `</script>` nor an entity can appear.
-func appendJSONString(_ s: String, to out: inout String) {
-    out += "\""
-    var plain = true
-    for u in s.utf8 where u < 0x20 || u == 0x22 || u == 0x5C || u == 0x3C || u == 0x3E || u == 0x26 { plain = false; break }
-    if plain { out += s; out += "\""; return }
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "<": out += "\\u003c"
-        case ">": out += "\\u003e"
-        case "&": out += "\\u0026"
-        default:
-            if ch.value < 0x20 {
-                let hex = String(ch.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(ch)
+/// A JSON text built as UTF-8 bytes. Strings are safe inside an HTML `<script>` and in XML:
+/// `<`, `>` and `&` are written as `\u` escapes, so neither `</script>` nor an entity can appear.
+struct JSONBytes {
+    var bytes: [UInt8] = []
+
+    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    mutating func string(_ s: String) {
+        bytes.append(0x22)
+        content(s)
+        bytes.append(0x22)
+    }
+
+    /// The escaped characters of `s`, without quotes.
+    mutating func content(_ s: String) {
+        for u in s.utf8 {
+            switch u {
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x3C, 0x3E, 0x26, 0..<0x20:
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(u >> 4)], hexDigits[Int(u & 15)]])
+            default: bytes.append(u)
             }
         }
     }
-    out += "\""
+
+    mutating func list(_ key: String, _ items: [String]) {
+        if items.isEmpty { return }
+        raw(",\"" + key + "\":[")
+        for (k, s) in items.enumerated() {
+            if k > 0 { bytes.append(0x2C) }
+            string(s)
+        }
+        bytes.append(0x5D)
+    }
 }

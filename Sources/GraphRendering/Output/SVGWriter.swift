@@ -125,7 +125,7 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
     out += "<style>.gs-node:hover rect,.gs-group:hover rect{stroke-width:2.5}.gs-edge:hover path{stroke:#d81b60;stroke-width:2}.gs-found rect{stroke:#d500f9;stroke-width:4}.gs-sel rect{stroke:#ff6d00;stroke-width:3}</style></defs>"
     out += "<rect x=\"0\" y=\"0\" width=\"\(num(width))\" height=\"\(num(height))\" fill=\"#ffffff\"/>"
     out += "<g class=\"gs-legend\">" + legend + "</g>"
-    out += "<g class=\"gs-body\" transform=\"translate(0,\(num(top)))\">"
+    out += "<g class=\"gs-body\" id=\"\(prefix)-body\" transform=\"translate(0,\(num(top)))\">"
 
     // Frames, outermost first so inner frames paint over outer ones.
     out += "<g class=\"gs-frames\">"
