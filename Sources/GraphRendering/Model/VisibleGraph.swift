@@ -50,8 +50,14 @@ public struct TextMetrics: Sendable {
     }
     /// Width and height of a box holding `lines`.
     public func size(of lines: [String]) -> (Double, Double) {
-        let longest = lines.map { Swift.min($0.count, maxChars) }.max() ?? 0
-        return (max(40, Double(longest) * charWidth + 2 * paddingX), Double(max(1, lines.count)) * lineHeight + 2 * paddingY)
+        let longest = lines.map { $0.count <= maxChars ? Self.units($0) : Double(maxChars) }.max() ?? 0
+        return (max(40, longest * charWidth + 2 * paddingX), Double(max(1, lines.count)) * lineHeight + 2 * paddingY)
+    }
+    /// Glyph count with arrows (section stages, `Conv→Relu`) counted at their real, wider advance.
+    static func units(_ s: String) -> Double {
+        var n = 0.0
+        for ch in s.unicodeScalars { n += ch == "→" ? 1.45 : 1 }
+        return n
     }
 }
 
