@@ -28,6 +28,10 @@ public struct RenderOptions: Sendable {
     public var edgeLabels: Bool = true
     /// Height of the HTML viewer in pixels.
     public var viewerHeight: Int = 640
+    /// Width the viewer usually gets (a notebook's output area), in pixels. Long levels wrap
+    /// into columns towards the viewer's shape (`viewerHeight / viewerWidth`), so a fitted flat
+    /// model uses the whole stage; nil keeps `layout.wrapAspect`.
+    public var viewerWidth: Int? = 1100
     /// Weights and constants listed inside their consumers' boxes (default) or drawn as boxes.
     public var constants: ConstantDisplay = .folded
     public init() {}
@@ -171,6 +175,9 @@ public struct GraphRenderer: Sendable {
         let vis = try visible(options)
         var layoutOptions = options.layout
         layoutOptions.direction = options.direction
+        if let w = options.viewerWidth, w > 0, options.viewerHeight > 0 {
+            layoutOptions.wrapAspect = Double(options.viewerHeight) / Double(w)
+        }
         let layout = try layoutGraph(vis.layoutGraph, options: layoutOptions, cache: cache)
         let t1 = DispatchTime.now().uptimeNanoseconds
         let labels = options.edgeLabels

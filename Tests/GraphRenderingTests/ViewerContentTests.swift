@@ -176,4 +176,18 @@ final class ViewerContentTests: XCTestCase {
         XCTAssertEqual(pathSafe("/model/layers.0/attn/MatMul"), "del_layers.0_attn_MatMul")
         XCTAssertFalse(pathSafe("a b/c=d$").contains(where: { " /=$".contains($0) }))
     }
+
+    func testLongFlatLevelsWrapToTheViewersShape() throws {
+        // A flat 300-node chain: wrapped towards the 640 x 1100 viewer it is wider than tall, so
+        // fitting it in the stage draws it larger than the old square wrap did.
+        let renderer = try GraphRenderer(SyntheticGraphs.chain(300))
+        let viewer = try renderer.render()
+        var squareOptions = RenderOptions(); squareOptions.viewerWidth = nil
+        let square = try renderer.render(squareOptions)
+        func fitScale(_ r: RenderResult) -> Double { min(1100 / r.stats.width, 640 / r.stats.height) }
+        XCTAssertGreaterThan(viewer.stats.width, viewer.stats.height)
+        XCTAssertGreaterThan(viewer.stats.columns, square.stats.columns)
+        XCTAssertGreaterThan(fitScale(viewer), fitScale(square) * 1.15)
+        XCTAssertEqual(auditLayout(viewer.visible.layoutGraph, viewer.layout), [])
+    }
 }

@@ -497,3 +497,20 @@ def test_flat_model_opens_readable_with_an_overview_of_everything(viewer_page):
     browser.js("document.querySelector('.gs-fit').click()")
     assert browser.js("getComputedStyle(document.querySelector('.gs-mini')).display") == "none"
     assert browser.errors() == []
+
+
+def test_a_small_flat_model_opens_whole_and_readable(viewer_page):
+    # light_squeezenet (68 boxes once its weights fold): wrapped to the viewer's shape, the whole
+    # drawing fits the stage at a readable size, so the first view is all of it.
+    browser, folder = viewer_page
+    if not (CORPUS / "light" / "light_squeezenet.onnx").exists():
+        pytest.skip("../shared/corpus is absent")
+    html = show_html(browser.graphsmith_bin, "light/light_squeezenet.onnx", "show", cwd=CORPUS)
+    open_html(browser, folder, "squeezenet.html", html)
+    assert_fits(browser)
+    scale = browser.js("(function(){var g=document.querySelector('.gs-stage .gs-node rect');"
+                       "return g.getBoundingClientRect().width/(+g.getAttribute('width'));})()")
+    assert scale >= 0.5, scale
+    assert browser.js("getComputedStyle(document.querySelector('.gs-mini')).display") == "none"
+    screenshot(browser, folder, "viewer-flat-whole.png")
+    assert browser.errors() == []
