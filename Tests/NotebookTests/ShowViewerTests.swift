@@ -38,6 +38,9 @@ final class ShowViewerTests: XCTestCase {
         XCTAssertTrue(html(runner).contains("data-focus=\"\(section)\""))
         XCTAssertTrue(html(runner).contains("class=\"gs-frame\" data-id=\"\(section)\""))
         XCTAssertEqual(runner.run("show section_1_of_11").error?.name, "LookupError")
+        // Tab completes the section names of the drawing.
+        let code = "show " + String(section.prefix(3))
+        XCTAssertTrue(runner.interpreter.complete(code: code, cursorPosition: code.count).matches.contains(section))
 
         XCTAssertNil(runner.run("show constants=boxes").error)
         XCTAssertFalse(text(runner).contains("constants folded"))
