@@ -42,7 +42,7 @@ enum ShowCommands {
             details: "Groups are module scopes (/encoder/layer.0/...). A collapsed group shows its name, node count and the "
                 + "overlay's rolled-up figure. The HTML view opens on PATH, pans with drag, zooms with the wheel, has a search box, "
                 + "and a click on a box opens its details (op, attributes, inputs and outputs with shapes, path); Esc closes them.",
-            examples: ["show", "show /encoder/layer.0 depth=2", "show all direction=LR", "estimate hw=h100-sxm5\nshow overlay=latency"]
+            examples: ["show", "show /encoder/layer.0 depth=2", "show all direction=LR constants=boxes", "estimate hw=h100-sxm5\nshow overlay=latency"]
         ) { session, inv, out in
             let entry = try GraphCommands.graphArgument(session, inv, "show")
             var options = RenderOptions()
