@@ -147,10 +147,18 @@ def show_html(graphsmith_bin, model: str, show: str = "show", cwd: pathlib.Path 
     return html
 
 
-def open_html(browser, folder: pathlib.Path, name: str, html: str):
+# JupyterLab 4's own rule for SVG inside rendered HTML output (rendermime's base.css): without
+# inline sizes it overrides the viewer's height="100%" and sizes the SVG by its viewBox.
+JUPYTERLAB_CSS = ".jp-RenderedHTMLCommon img, .jp-RenderedHTMLCommon svg { max-width: 100%; height: auto; }"
+
+
+def open_html(browser, folder: pathlib.Path, name: str, html: str, jupyterlab: bool = True):
+    """Loads the bundle in a page, inside JupyterLab's output class and CSS rule by default."""
     page = folder / name
-    page.write_text("<!doctype html><html><head><meta charset=\"utf-8\"><title>viewer</title></head>"
-                    "<body style=\"margin:8px\">" + html + "</body></html>", encoding="utf-8")
+    page.write_text("<!doctype html><html><head><meta charset=\"utf-8\"><title>viewer</title>"
+                    + (f"<style>{JUPYTERLAB_CSS}</style>" if jupyterlab else "") + "</head>"
+                    "<body style=\"margin:8px\"><div class=\"jp-RenderedHTMLCommon\">" + html + "</div></body></html>",
+                    encoding="utf-8")
     browser.events.clear()
     browser.page("Page.navigate", {"url": page.as_uri()})
     browser.wait_event("Page.loadEventFired")
@@ -246,13 +254,16 @@ def test_script_runs_and_opens_on_a_readable_view(viewer_page):
 
 
 def assert_fits(browser):
-    """The whole drawing lies inside the stage and fills it along one dimension."""
+    """The whole drawing lies inside the stage and fills it along one dimension, and the SVG is
+    exactly the stage's size (JupyterLab's `height: auto` must not resize it)."""
     got = browser.js("(function(){var s=document.querySelector('.gs-stage').getBoundingClientRect();var n=0;"
                      "document.querySelectorAll('.gs-stage .gs-node rect, .gs-stage .gs-frame rect, .gs-stage .gs-group rect, .gs-stage .gs-legend text').forEach(function(e){"
                      "var r=e.getBoundingClientRect();if(r.left<s.left-0.5||r.right>s.right+0.5||r.top<s.top-0.5||r.bottom>s.bottom+0.5)n++;});"
                      "var d=document.querySelector('.gs-stage svg > rect').getBoundingClientRect();"
-                     "return [n, d.width/s.width, d.height/s.height];})()")
-    outside, fw, fh = got
+                     "var v=document.querySelector('.gs-stage svg').getBoundingClientRect();"
+                     "return [n, d.width/s.width, d.height/s.height, v.width-s.width, v.height-s.height];})()")
+    outside, fw, fh, dw, dh = got
+    assert abs(dw) < 1 and abs(dh) < 1, got
     assert outside == 0, f"{outside} boxes lie outside the stage after fit"
     assert max(fw, fh) > 0.95 and fw <= 1.001 and fh <= 1.001, got
 
@@ -371,7 +382,8 @@ def test_fit_shows_wide_and_tall_drawings_whole(viewer_page):
     browser, folder = viewer_page
     for name, show in (("wide", "show all direction=LR"), ("tall", "show all")):
         html = show_html(browser.graphsmith_bin, "models/tiny_bert.onnx", show)
-        open_html(browser, folder, f"fit-{name}.html", html)
+        # Under JupyterLab's CSS rule for SVG in HTML output, as a notebook user sees it.
+        open_html(browser, folder, f"fit-{name}.html", html, jupyterlab=True)
         browser.js("document.querySelector('.gs-fit').click()")
         assert_fits(browser)
         screenshot(browser, folder, f"viewer-fit-{name}.png")

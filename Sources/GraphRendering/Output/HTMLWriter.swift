@@ -68,7 +68,9 @@ public func sideBySideSVG(_ left: RenderResult, _ right: RenderResult, titles: (
 /// view centres `data-focus` (a `show PATH`), else fits, unless fitting would make boxes unreadable,
 /// then it shows the top (or left) end at 1:1; the wheel zooms about the pointer (1.15x per 100 px
 /// of wheel delta, so touchpads are not jumpy); a drag pans; a click (no drag) on a box opens the
-/// side panel from the JSON block, closed by its button or Escape; the search matches id, model
+/// side panel from the JSON block, closed by its button or Escape; the SVG's size is set inline,
+/// because JupyterLab's `.jp-RenderedHTMLCommon svg {height: auto}` would otherwise size it by
+/// the viewBox's aspect and push most of a tall drawing out of the stage; the search matches id, model
 /// name and op, and centres the hit's box (its last rect: a collapsed group's first is the shadow).
 private func viewerScript(_ id: String) -> String {
     return """
@@ -77,6 +79,7 @@ if(!root){var all=document.querySelectorAll('.gs-view[id="\(id)"]');for(var i=al
 if(!root||root.gsOn)return;root.gsOn=true;var stage=root.querySelector('.gs-stage');
 var svg=stage.querySelector('svg');if(!svg)return;var W=+svg.getAttribute('width'),H=+svg.getAttribute('height');
 svg.setAttribute('width','100%');svg.setAttribute('height','100%');svg.setAttribute('preserveAspectRatio','xMidYMid meet');
+svg.style.cssText+=';width:100%;height:100%;max-width:none;display:block';
 var vb={x:0,y:0,w:W,h:H},mini=root.querySelector('.gs-mini'),body=svg.querySelector('.gs-body'),mk=0;
 if(mini&&body&&body.id&&W>0&&H>0&&svg.querySelectorAll('.gs-node,.gs-group').length<=4000){mk=Math.min(200/W,130/H);
 mini.style.width=Math.max(24,W*mk)+'px';mini.style.height=Math.max(24,H*mk)+'px';var ms=mini.querySelector('svg');ms.setAttribute('viewBox','0 0 '+W+' '+H);
