@@ -103,12 +103,15 @@ public struct GraphRenderer: Sendable {
         public let plainHierarchy: NamespaceTree
         /// Constant nodes folded away in this variant.
         public let foldedConstants: Int
+        /// Ids and names of the nodes folded away, so a focus on one of them can draw it.
+        let foldedAway: Set<String>
 
-        init(_ graph: RenderGraph, sectionSize: Int, folded: Int) {
+        init(_ graph: RenderGraph, sectionSize: Int, folded: Int, foldedAway: Set<String> = []) {
             self.graph = graph
             self.hierarchy = NamespaceTree(graph, sectionSize: sectionSize)
             self.plainHierarchy = NamespaceTree(graph)
             self.foldedConstants = folded
+            self.foldedAway = foldedAway
         }
     }
 
@@ -127,12 +130,20 @@ public struct GraphRenderer: Sendable {
     public init(_ graph: RenderGraph, sectionSize: Int = 150) throws {
         try graph.validate()
         self.boxes = Variant(graph, sectionSize: sectionSize, folded: 0)
-        self.folded = graph.foldingConstants().map { Variant($0.graph, sectionSize: sectionSize, folded: $0.removed) }
+        self.folded = graph.foldingConstants().map { result in
+            let kept = Set(result.graph.nodes.map(\.id))
+            var away = Set<String>()
+            for n in graph.nodes where !kept.contains(n.id) { away.insert(n.id); away.insert(n.name) }
+            return Variant(result.graph, sectionSize: sectionSize, folded: result.removed, foldedAway: away)
+        }
     }
 
-    /// The variant `options` draw.
+    /// The variant `options` draw: folded unless `constants=boxes`, or unless the focus is a
+    /// constant that folding would hide (then it is drawn, with the others, as a box).
     public func variant(for options: RenderOptions) -> Variant {
-        options.constants == .folded ? (folded ?? boxes) : boxes
+        guard options.constants == .folded, let folded else { return boxes }
+        if let focus = options.focusPath, folded.foldedAway.contains(focus) { return boxes }
+        return folded
     }
 
     /// Whether `path` names a group this renderer can open: a namespace of the graph or one of

@@ -55,6 +55,11 @@ final class ViewerContentTests: XCTestCase {
         XCTAssertFalse(drawn.svg.contains("W float[64,3,3,3]</tspan>"))
         XCTAssertEqual(drawn.stats.visibleNodes, folded.stats.visibleNodes + 1)
         XCTAssertEqual(auditLayout(folded.visible.layoutGraph, folded.layout), [])
+        // Asking for a folded constant by name draws it (as a box) instead of failing.
+        var focus = RenderOptions(); focus.focusPath = "bias_const"
+        let shown = try renderer.render(focus)
+        XCTAssertTrue(shown.svg.contains("data-name=\"bias_const\""))
+        XCTAssertTrue(shown.html.contains("data-focus="))
     }
 
     func testFoldingIsStructuralNotByName() throws {
