@@ -526,3 +526,18 @@ def test_a_small_flat_model_opens_whole_and_readable(viewer_page):
     assert browser.js("getComputedStyle(document.querySelector('.gs-mini')).display") == "none"
     screenshot(browser, folder, "viewer-flat-whole.png")
     assert browser.errors() == []
+
+
+def test_show_node_opens_on_the_node_with_its_details(viewer_page):
+    browser, folder = viewer_page
+    html = show_html(browser.graphsmith_bin, "models/tiny_bert.onnx", "show /pooler/dense/Gemm")
+    open_html(browser, folder, "node.html", html)
+    focus = browser.js("document.querySelector('.gs-view').getAttribute('data-focus')")
+    assert focus
+    display, text, selected = panel_state(browser)
+    assert display == "block" and selected == focus and "Gemm" in text
+    box = browser.js(f"(function(){{var g=document.querySelector('.gs-stage [data-id=\"{focus}\"] rect');"
+                     "var r=g.getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2];})()")
+    cx, cy = stage_center(browser)
+    assert abs(box[0] - cx) < 3 and abs(box[1] - cy) < 3, (box, cx, cy)
+    assert browser.errors() == []

@@ -65,7 +65,7 @@ public func sideBySideSVG(_ left: RenderResult, _ right: RenderResult, titles: (
 /// has the same element id, so the id is only the fallback) and only once. It rewrites the SVG's
 /// `viewBox` (the drawing's visible window, in drawing units), always with the stage's aspect so
 /// the window is exactly what shows: fit shows the whole drawing in both dimensions; the first
-/// view centres `data-focus` (a `show PATH`), else fits, unless fitting would make boxes unreadable,
+/// view centres `data-focus` (a `show PATH`; a node's details open too), else fits, unless fitting would make boxes unreadable,
 /// then it shows the top (or left) end at 1:1; the wheel zooms about the pointer (1.15x per 100 px
 /// of wheel delta, so touchpads are not jumpy); a drag pans; a click (no drag) on a box opens the
 /// side panel from the JSON block, closed by its button or Escape; the SVG's size is set inline,
@@ -103,7 +103,7 @@ if(s<=2){show(x+w/2,y+h/2,Math.max(s,1/1.5));return;}
 var tall=h/r.height>=w/r.width;vb={x:tall&&w<=r.width?x+w/2-r.width/2:x-pad,y:!tall&&h<=r.height?y+h/2-r.height/2:y-pad,w:r.width,h:r.height};apply();}
 function start(){var f=root.getAttribute('data-focus'),el=null;
 if(f)svg.querySelectorAll('.gs-frame,.gs-node,.gs-group').forEach(function(g){if(!el&&g.getAttribute('data-id')===f)el=g;});
-if(el){var b=boxOf(el);readable(b.x,b.y,b.w,b.h);return;}readable(0,0,W,H);}
+if(el){var b=boxOf(el);readable(b.x,b.y,b.w,b.h);if(el.classList.contains('gs-node'))open(el);return;}readable(0,0,W,H);}
 function scale(){var r=stage.getBoundingClientRect();return Math.max(vb.w/r.width,vb.h/r.height);}
 stage.addEventListener('wheel',function(e){e.preventDefault();var r=stage.getBoundingClientRect(),s=scale();
 var mx=vb.x+(e.clientX-r.left-(r.width-vb.w/s)/2)*s,my=vb.y+(e.clientY-r.top-(r.height-vb.h/s)/2)*s;
