@@ -195,4 +195,20 @@ final class ViewerContentTests: XCTestCase {
         XCTAssertGreaterThan(fitScale(viewer), fitScale(square) * 1.15)
         XCTAssertEqual(auditLayout(viewer.visible.layoutGraph, viewer.layout), [])
     }
+
+    func testPanelDetailsCarryOverlayFiguresForNodesAndGroups() throws {
+        var g = RenderGraph(name: "overlay")
+        g.nodes = [.init(id: "a", op: "MatMul", path: ["enc"]), .init(id: "b", op: "Relu", path: ["enc"]), .init(id: "c", op: "Softmax")]
+        g.edges = [.init(source: 0, target: 1), .init(source: 1, target: 2)]
+        var o = RenderOptions()
+        o.overlay = Overlay(name: "latency (ms)", values: ["a": 2, "b": 3, "c": 0.5], rollup: .sum)
+        o.maxVisibleBoxes = 2
+        let r = try GraphRenderer.render(g, options: o)
+        let json = try XCTUnwrap(r.html.components(separatedBy: "class=\"gs-data\">").dropFirst().first?.components(separatedBy: "</script>").first)
+        let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        XCTAssertEqual(parsed["overlay"] as? String, "latency (ms) (groups: sum)")
+        XCTAssertEqual((parsed["nodes"] as? [String: [String: Any]])?["c"]?["v"] as? String, "0.5")
+        XCTAssertEqual((parsed["groups"] as? [String: [String: Any]])?["enc"]?["v"] as? String, "5", "collapsed group: rolled-up figure")
+        XCTAssertEqual((parsed["groups"] as? [String: [String: Any]])?["enc"]?["c"] as? Int, 2)
+    }
 }
