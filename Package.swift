@@ -46,7 +46,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),
 
         // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
         .executableTarget(name: "render-bench", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"],

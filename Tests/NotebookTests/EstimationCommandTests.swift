@@ -65,7 +65,7 @@ final class EstimationCommandTests: XCTestCase {
         let b = runner.displays.last
         XCTAssertEqual(b?["application/json"]?["points"]?.arrayValue?.count, 4)
         XCTAssertNotNil(b?["application/vnd.vegalite.v5+json"])
-        XCTAssertEqual(runner.run("sweep nosuchdim=1,2").error?.name, "ValueError")
+        XCTAssertEqual(runner.run("sweep nosuchdim=1,2").error?.name, "CommandError")     // an unknown key, like an unknown option
         XCTAssertEqual(runner.run("sweep").error?.name, "CommandError")
         // An interrupt raised before the sweep starts stops it with KeyboardInterrupt.
         let flag = CancellationFlag()

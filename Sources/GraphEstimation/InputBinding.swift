@@ -1,0 +1,160 @@
+// How a user's `batch=`, dimension bindings (`seq=512`) and `shape=` overrides apply to a
+// graph's inputs, checked before any shape is inferred: every input gets a concrete shape or
+// the estimate fails with a message that names the input and suggests a syntax that works.
+// Nothing the user gives is silently ignored: an override naming no input, an override of the
+// wrong rank, a `batch=` that binds no dimension, are all errors.
+
+import GraphIR
+
+/// The concrete input shapes and symbol bindings of one estimate.
+public struct InputBinding: Sendable, Equatable {
+    /// Symbol bindings in effect: the user's, plus the leading-dimension symbols `batch=` bound.
+    public var bindings: [String: Int]
+    /// Concrete shape per non-constant graph input, by value index.
+    public var shapes: [Int: [Int]]
+    /// What `batch=` did that a reader might not expect (a leading dim with another name bound,
+    /// an input whose fixed leading dim it left alone), one line each.
+    public var notes: [String]
+    /// Samples per run of the graph: `batch=` when given, else the leading dimension of the
+    /// first graph input of rank ≥ 1 (1 when there is none). Throughput is this over latency.
+    public var batchSize: Int
+
+    /// Resolves the inputs of `g`.
+    /// - Parameters:
+    ///   - batch: binds the leading dimension of every graph input, whatever its name (`N`,
+    ///     `DynamicDimension.0`, or unnamed `?`); an input whose leading dimension is fixed keeps
+    ///     it, and when no input has a dimension `batch` can bind, it is an error.
+    ///   - bindings: symbol -> size.
+    ///   - inputShapes: full shapes by input name; they must name non-constant graph inputs and
+    ///     match the declared rank.
+    /// - Throws: `EstimationError.badInput` / `.unboundSymbol` / `.badBinding`, naming the input.
+    public static func resolve(_ g: OpGraph, batch: Int? = nil, bindings: [String: Int] = [:],
+                               inputShapes: [String: [Int]] = [:]) throws -> InputBinding {
+        let inputs = g.inputs.filter { $0 >= 0 && $0 < g.values.count && !g.values[$0].isConstant }
+        let names = inputs.map { g.values[$0].name }
+        for (name, shape) in inputShapes.sorted(by: { $0.key < $1.key }) {
+            guard let i = inputs.first(where: { g.values[$0].name == name }) else {
+                let list = inputs.map { "\"\(g.values[$0].name)\" " + (g.values[$0].shape.map(render) ?? "(no declared shape)") }
+                throw EstimationError.badInput(option: "shape", "shape= names \"\(name)\", which is not a graph input; the inputs are "
+                    + (list.isEmpty ? "none" : list.joined(separator: ", ")))
+            }
+            if let declared = g.values[i].shape, declared.count != shape.count {
+                throw EstimationError.badInput(option: "shape", "shape= gives input \"\(name)\" rank \(shape.count) (\(shape.map(String.init).joined(separator: "x"))), "
+                    + "but it is declared with rank \(declared.count): \(render(declared))")
+            }
+        }
+        var out = InputBinding(bindings: bindings, shapes: [:], notes: [], batchSize: 1)
+        var unnamedLeading = Set<Int>()
+        var effectiveShapes = inputShapes
+        if let b = batch {
+            var bound: [String] = [], fixed: [(input: Int, size: Int64)] = []
+            var boundInputs = Set<Int>()
+            var kept: [String] = []
+            var overrides = inputShapes
+            if bindings["batch"] == nil, g.symbols.contains("batch") { out.bindings["batch"] = b }
+            for i in inputs {
+                let v = g.values[i]
+                // shape= vouches for the layout; batch= sets its leading dim (`sweep batch=1,8 shape=x:1x3x224x224`)
+                if let s = inputShapes[v.name] {
+                    if !s.isEmpty { overrides[v.name] = [b] + s.dropFirst(); boundInputs.insert(i) }
+                    continue
+                }
+                guard let dims = v.shape, let lead = dims.first else { continue }     // scalars have no batch
+                // a dim named `batch` says where the batch is (`[seq, batch, hidden]`)
+                if dims.contains(.symbolic("batch")) { boundInputs.insert(i); continue }
+                switch lead {
+                case .symbolic(let s):
+                    if let given = bindings[s] {
+                        // the user bound this dim by name: that wins
+                        if given == b { boundInputs.insert(i) } else { kept.append("input \"\(v.name)\" keeps \(s)=\(given) as its leading dimension") }
+                        continue
+                    }
+                    out.bindings[s] = b
+                    if s != "batch" { bound.append("\"\(v.name)\" dim 0 (\(s))") }
+                    boundInputs.insert(i)
+                case .unknown:
+                    unnamedLeading.insert(i)
+                    bound.append("\"\(v.name)\" dim 0 (unnamed)")
+                    boundInputs.insert(i)
+                case .known(let k):
+                    if k == Int64(b) { boundInputs.insert(i) } else { fixed.append((i, k)) }
+                }
+            }
+            // an input whose leading dim is fixed may still carry the batch elsewhere (`state[2,batch,128]`)
+            let batchSymbols = Set(out.bindings.filter { $0.value == b && bindings[$0.key] == nil }.map(\.key))
+            fixed.removeAll { f in
+                (g.values[f.input].shape ?? []).contains { if case .symbolic(let s) = $0 { return batchSymbols.contains(s) } else { return false } }
+            }
+            if boundInputs.isEmpty {
+                var why = fixed.map { f -> String in
+                    let v = g.values[f.input]
+                    var example = (v.shape ?? []).map { d -> String in d.value.map(String.init) ?? String(bindings[d.description] ?? 1) }
+                    example[0] = String(b)
+                    return "input \"\(v.name)\" has a fixed leading dimension \(f.size) \(render(v.shape ?? [])); "
+                        + "the graph may depend on that size (a Reshape to a fixed shape), so confirm the leading dimension is the batch "
+                        + "by giving the input's shape: shape=\(quoted(v.name)):\(example.joined(separator: "x"))"
+                } + kept
+                if why.isEmpty { why = [names.isEmpty ? "the graph has no inputs" : "no input has a leading dimension (\(names.joined(separator: ", ")))"] }
+                throw EstimationError.badInput(option: "batch", "batch=\(b) binds no dimension: " + why.joined(separator: "; "))
+            }
+            if !bound.isEmpty { out.notes.append("batch=\(b) bound " + bound.joined(separator: ", ")) }
+            out.notes += kept
+            for f in fixed {
+                let v = g.values[f.input]
+                out.notes.append("input \"\(v.name)\" keeps its fixed leading dimension \(f.size) \(render(v.shape ?? [])); batch=\(b) does not change it")
+            }
+            out.batchSize = b
+            effectiveShapes = overrides
+        }
+        for i in inputs {
+            let v = g.values[i]
+            if let s = effectiveShapes[v.name] { out.shapes[i] = s; continue }
+            guard let dims = v.shape else {
+                throw EstimationError.badInput(option: "shape", "input \"\(v.name)\" has no declared shape; give it, e.g. shape=\(quoted(v.name)):1x3x224x224")
+            }
+            var shape: [Int] = []
+            for (k, d) in dims.enumerated() {
+                switch d {
+                case .known(let n): shape.append(Int(clamping: n))
+                case .symbolic(let s):
+                    guard let n = out.bindings[s] else {
+                        let lead = k == 0 ? " (its leading dimension: batch= binds it too)" : ""
+                        throw EstimationError.unboundSymbol(name: s, value: "input \"\(v.name)\" \(render(dims))\(lead)")
+                    }
+                    shape.append(n)
+                case .unknown:
+                    if k == 0, unnamedLeading.contains(i), let b = batch { shape.append(b); continue }
+                    throw EstimationError.badInput(option: "shape", unnamedMessage(v, dims, batch: batch, bindings: out.bindings))
+                }
+            }
+            out.shapes[i] = shape
+        }
+        if batch == nil, let first = inputs.lazy.compactMap({ out.shapes[$0] }).first(where: { !$0.isEmpty }) {
+            out.batchSize = max(first[0], 1)
+        }
+        return out
+    }
+
+    /// `[batch,3,?,?]`.
+    static func render(_ dims: [Dim]) -> String { "[" + dims.map(\.description).joined(separator: ",") + "]" }
+
+    /// A name as a cell word: quoted when it holds characters a bare word cannot.
+    static func quoted(_ name: String) -> String {
+        name.allSatisfy { $0.isLetter || $0.isNumber || "_./-".contains($0) } ? name : "\"\(name)\""
+    }
+
+    /// The error for an input with unnamed dims, with a `shape=` that parses and binds.
+    static func unnamedMessage(_ v: ValueDesc, _ dims: [Dim], batch: Int?, bindings: [String: Int]) -> String {
+        var placeholders: [Int] = []
+        let example = dims.enumerated().map { k, d -> String in
+            switch d {
+            case .known(let n): return String(n)
+            case .symbolic(let s): if let n = bindings[s] { return String(n) }; placeholders.append(k); return k == 0 ? String(batch ?? 1) : "32"
+            case .unknown: placeholders.append(k); return k == 0 ? String(batch ?? 1) : "32"
+            }
+        }
+        let unnamed = dims.indices.filter { dims[$0] == .unknown }.map(String.init).joined(separator: ", ")
+        return "input \"\(v.name)\" \(render(dims)) has unnamed dimension(s) (dim \(unnamed)) that no binding can reach; give its full shape, "
+            + "e.g. shape=\(quoted(v.name)):\(example.joined(separator: "x")) (dims \(placeholders.map(String.init).joined(separator: ", ")) there are examples: put your sizes)"
+    }
+}
