@@ -42,6 +42,13 @@ public struct InputBinding: Sendable, Equatable {
                 throw EstimationError.badInput(option: "shape", "shape= gives input \"\(name)\" rank \(shape.count) (\(shape.map(String.init).joined(separator: "x"))), "
                     + "but it is declared with rank \(declared.count): \(render(declared))")
             }
+            // a binding of a dim that shape= also gives must agree, or one of them would be ignored
+            for (k, d) in (g.values[i].shape ?? []).enumerated() {
+                if case .symbolic(let sym) = d, let b = bindings[sym], b != shape[k] {
+                    throw EstimationError.badInput(option: "shape", "\(sym)=\(b) disagrees with shape=\(quoted(name)):\(shape.map(String.init).joined(separator: "x")), "
+                        + "which gives dim \(k) (\(sym)) of \"\(name)\" as \(shape[k]); give one of them")
+                }
+            }
         }
         var out = InputBinding(bindings: bindings, shapes: [:], notes: [], batchSize: 1)
         var unnamedLeading = Set<Int>()
