@@ -226,6 +226,9 @@ final class EstimateInputTests: XCTestCase {
         XCTAssertLessThanOrEqual(html.components(separatedBy: "<tr").count - 1, EstimationCommands.sweepTableRows + 1)
         XCTAssertTrue(html.contains("800 more rows"), String(html.suffix(300)))
         XCTAssertTrue(b["text/plain"]?.stringValue?.contains("800 more rows") ?? false)
+        // the chart draws long series as lines: no 1,000 markers with tooltips
+        let svg = b["image/svg+xml"]?.stringValue ?? ""
+        XCTAssertLessThanOrEqual(svg.components(separatedBy: "<circle").count - 1, 500)
     }
 
     func testChartAxesUseOneNumberStyle() throws {

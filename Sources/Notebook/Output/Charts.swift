@@ -95,9 +95,14 @@ public struct Chart: Sendable {
         return Chart(vegaLite: spec, svg: svg)
     }
 
+    /// Most points drawn with a marker (and a tooltip) each; longer series are drawn as lines
+    /// only, which keeps a 20,000-point sweep's chart small and fast to draw.
+    static let markerLimit = 500
+
     /// Lines over a numeric x axis (log x when the values span more than a decade).
     public static func lines(_ series: [Series], title: String, xTitle: String, yTitle: String) -> Chart {
         let xs = series.flatMap { $0.points.map(\.x) }
+        let markers = xs.count <= markerLimit
         let logX = (xs.min() ?? 0) > 0 && (xs.max() ?? 1) / max(xs.min() ?? 1, 1e-300) >= 10
         let values: [JSONValue] = series.flatMap { s in s.points.map { ["x": .double($0.x), "y": .double($0.y), "series": .string(s.name)] } }
         var xEnc: [String: JSONValue] = ["field": "x", "type": "quantitative", "title": .string(xTitle)]
@@ -105,7 +110,7 @@ public struct Chart: Sendable {
         let spec: JSONValue = [
             "$schema": schema, "config": numberAxes, "title": .string(title), "width": 520, "height": 320,
             "data": ["values": .array(values)],
-            "mark": ["type": "line", "point": true],
+            "mark": ["type": "line", "point": .bool(markers)],
             "encoding": ["x": .object(xEnc), "y": ["field": "y", "type": "quantitative", "title": .string(yTitle)],
                          "color": ["field": "series", "type": "nominal", "title": ""],
                          "tooltip": [["field": "series"], ["field": "x"], ["field": "y", "format": ".4g"]]],
@@ -119,7 +124,7 @@ public struct Chart: Sendable {
                     let pts = s.points.filter { $0.y.isFinite }
                     let path = pts.map { "\(plot.px($0.x)),\(plot.py($0.y))" }.joined(separator: " L")
                     if !path.isEmpty { body += "<path d=\"M\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>" }
-                    for p in pts {
+                    for p in pts where markers {
                         body += "<circle cx=\"\(plot.px(p.x))\" cy=\"\(plot.py(p.y))\" r=\"3\" fill=\"\(color)\"><title>\(HTML.escape(s.name)): \(Format.number(p.x)) → \(Format.number(p.y))</title></circle>"
                     }
                 }
