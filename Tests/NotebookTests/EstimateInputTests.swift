@@ -140,6 +140,11 @@ final class EstimateInputTests: XCTestCase {
         XCTAssertNil(runner.run("estimate top=0").error)
         XCTAssertFalse(runner.displays.last?["text/plain"]?.stringValue?.contains("Costliest nodes") ?? true)
         XCTAssertEqual(error("estimate top=-1")?.name, "ValueError")
+        // find: the same rule for limit=
+        XCTAssertEqual(error("find limit=-5")?.name, "ValueError")
+        XCTAssertNil(runner.run("find limit=0").error)
+        XCTAssertEqual(data?["count"], .int(4))
+        XCTAssertEqual(data?["nodes"]?.arrayValue?.count, 0)
     }
 
     func testSweepValidatesTheWholeGridFirstAndThroughputIsSamplesPerSecond() throws {

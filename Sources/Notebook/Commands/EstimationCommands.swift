@@ -69,7 +69,11 @@ enum EstimationCommands {
             details: "Conventions: 1 MAC = 2 FLOPs; element-wise ops cost 1 FLOP per output element; `dense` counts only "
                 + "Conv/Gemm/MatMul, and `fvcore`, `deepspeed`, `onnx-tool` reproduce those tools' totals. Latency is "
                 + "max(FLOPs / (η·peak), bytes / (η·bandwidth)) + launch overhead per node, summed along one stream. "
-                + "The per-node figures become overlay fields: latency, flops, macs, bytes, energy, params.",
+                + "The per-node figures become overlay fields: latency, flops, macs, bytes, energy, params. "
+                + "`batch=` binds the leading dimension of every graph input whatever its name (N, DynamicDimension.0, ?); "
+                + "an input whose leading dimension is a fixed number keeps it: give shape=NAME:8x3x224x224 to confirm it is "
+                + "the batch (batch= then sets it). `shape=` gives one input's full shape and may repeat, once per input. "
+                + "Throughput is batch / latency, in samples per second.",
             examples: ["estimate", "estimate hw=h100-sxm5 dtype=fp16 batch=8 seq=512", "estimate convention=onnx-tool\nshow overlay=flops"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "estimate")

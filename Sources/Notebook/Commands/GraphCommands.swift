@@ -130,7 +130,7 @@ enum GraphCommands {
             positionals: [Parameter("pattern", .string, "text in the node name; * and ? are wildcards", default: "any")],
             options: [Parameter("op", .opType, "only nodes of this op type"),
                       Parameter("path", .nodeOrPath, "only nodes under this hierarchy path"),
-                      Parameter("limit", .int, "at most this many rows", default: "50")],
+                      Parameter("limit", .int, "at most this many rows (0: only the count)", default: "50")],
             examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "find")
@@ -143,7 +143,8 @@ enum GraphCommands {
             }
             let matcher = inv.string("pattern").map(NamePattern.init)
             let op = inv.string("op")
-            let limit = max(1, inv.int("limit") ?? 50)
+            let limit = inv.int("limit") ?? 50
+            guard limit >= 0 else { throw inv.error(.value, "limit must be 0 or more, not \(limit)", at: "limit") }
             let found = entry.graph.nodes.filter { n in
                 (op == nil || n.opType == op) && (under?.contains(n.id) ?? true) && (matcher?.matches(n.name) ?? true)
             }
