@@ -34,16 +34,16 @@ public struct InputBinding: Sendable, Equatable {
         let names = inputs.map { g.values[$0].name }
         for (name, shape) in inputShapes.sorted(by: { $0.key < $1.key }) {
             guard let i = inputs.first(where: { g.values[$0].name == name }) else {
-                let list = inputs.map { "\"\(g.values[$0].name)\" " + (g.values[$0].shape.map(render) ?? "(no declared shape)") }
+                let list = inputs.map { "\"\(g.values[$0].name)\" " + (declared(g.values[$0]).map(render) ?? "(no declared shape)") }
                 throw EstimationError.badInput(option: "shape", "shape= names \"\(name)\", which is not a graph input; the inputs are "
                     + (list.isEmpty ? "none" : list.joined(separator: ", ")))
             }
-            if let declared = g.values[i].shape, declared.count != shape.count {
+            if let declared = declared(g.values[i]), declared.count != shape.count {
                 throw EstimationError.badInput(option: "shape", "shape= gives input \"\(name)\" rank \(shape.count) (\(shape.map(String.init).joined(separator: "x"))), "
                     + "but it is declared with rank \(declared.count): \(render(declared))")
             }
             // a binding of a dim that shape= also gives must agree, or one of them would be ignored
-            for (k, d) in (g.values[i].shape ?? []).enumerated() {
+            for (k, d) in (declared(g.values[i]) ?? []).enumerated() {
                 if case .symbolic(let sym) = d, let b = bindings[sym], b != shape[k] {
                     throw EstimationError.badInput(option: "shape", "\(sym)=\(b) disagrees with shape=\(quoted(name)):\(shape.map(String.init).joined(separator: "x")), "
                         + "which gives dim \(k) (\(sym)) of \"\(name)\" as \(shape[k]); give one of them")
@@ -66,7 +66,7 @@ public struct InputBinding: Sendable, Equatable {
                     if !s.isEmpty { overrides[v.name] = [b] + s.dropFirst(); boundInputs.insert(i) }
                     continue
                 }
-                guard let dims = v.shape, let lead = dims.first else { continue }     // scalars have no batch
+                guard let dims = declared(v), let lead = dims.first else { continue }     // scalars have no batch
                 // a dim named `batch` says where the batch is (`[seq, batch, hidden]`)
                 if dims.contains(.symbolic("batch")) { boundInputs.insert(i); continue }
                 switch lead {
@@ -90,14 +90,14 @@ public struct InputBinding: Sendable, Equatable {
             // an input whose leading dim is fixed may still carry the batch elsewhere (`state[2,batch,128]`)
             let batchSymbols = Set(out.bindings.filter { $0.value == b && bindings[$0.key] == nil }.map(\.key))
             fixed.removeAll { f in
-                (g.values[f.input].shape ?? []).contains { if case .symbolic(let s) = $0 { return batchSymbols.contains(s) } else { return false } }
+                (declared(g.values[f.input]) ?? []).contains { if case .symbolic(let s) = $0 { return batchSymbols.contains(s) } else { return false } }
             }
             if boundInputs.isEmpty {
                 var why = fixed.map { f -> String in
                     let v = g.values[f.input]
-                    var example = (v.shape ?? []).map { d -> String in d.value.map(String.init) ?? String(bindings[d.description] ?? 1) }
+                    var example = (declared(v) ?? []).map { d -> String in d.value.map(String.init) ?? String(bindings[d.description] ?? 1) }
                     example[0] = String(b)
-                    return "input \"\(v.name)\" has a fixed leading dimension \(f.size) \(render(v.shape ?? [])); "
+                    return "input \"\(v.name)\" has a fixed leading dimension \(f.size) \(render(declared(v) ?? [])); "
                         + "the graph may depend on that size (a Reshape to a fixed shape), so confirm the leading dimension is the batch "
                         + "by giving the input's shape: shape=\(quoted(v.name)):\(example.joined(separator: "x"))"
                 } + kept
@@ -108,34 +108,49 @@ public struct InputBinding: Sendable, Equatable {
             out.notes += kept
             for f in fixed {
                 let v = g.values[f.input]
-                out.notes.append("input \"\(v.name)\" keeps its fixed leading dimension \(f.size) \(render(v.shape ?? [])); batch=\(b) does not change it")
+                out.notes.append("input \"\(v.name)\" keeps its fixed leading dimension \(f.size) \(render(declared(v) ?? [])); batch=\(b) does not change it")
             }
             out.batchSize = b
             effectiveShapes = overrides
         }
+        var unnamed: [(input: ValueDesc, dims: [Dim])] = []
+        var firstUnbound: (symbol: String, value: String)?
+        var unboundNames: [String] = []
         for i in inputs {
             let v = g.values[i]
             if let s = effectiveShapes[v.name] { out.shapes[i] = s; continue }
-            guard let dims = v.shape else {
+            guard let dims = declared(v) else {
                 throw EstimationError.badInput(option: "shape", "input \"\(v.name)\" has no declared shape; give it, e.g. shape=\(quoted(v.name)):1x3x224x224")
             }
-            var shape: [Int] = []
+            var shape: [Int] = [], hasUnnamed = false
+            var unbound: (symbol: String, leading: Bool)?
             for (k, d) in dims.enumerated() {
                 switch d {
                 case .known(let n): shape.append(Int(clamping: n))
                 case .symbolic(let s):
-                    guard let n = out.bindings[s] else {
-                        let lead = k == 0 ? " (its leading dimension: batch= binds it too)" : ""
-                        throw EstimationError.unboundSymbol(name: s, value: "input \"\(v.name)\" \(render(dims))\(lead)")
-                    }
-                    shape.append(n)
+                    if let n = out.bindings[s] { shape.append(n) } else { shape.append(-1); unbound = unbound ?? (s, k == 0) }
                 case .unknown:
-                    if k == 0, unnamedLeading.contains(i), let b = batch { shape.append(b); continue }
-                    throw EstimationError.badInput(option: "shape", unnamedMessage(v, dims, batch: batch, bindings: out.bindings))
+                    if k == 0, unnamedLeading.contains(i), let b = batch { shape.append(b) } else { shape.append(-1); hasUnnamed = true }
                 }
+            }
+            // unnamed dims need shape=, which gives the named ones too; named ones alone can be bound by name
+            if hasUnnamed { unnamed.append((v, dims)); continue }
+            if let (s, leading) = unbound {
+                let lead = leading ? " (its leading dimension: batch= binds it too)" : ""
+                if firstUnbound == nil { firstUnbound = (s, "input \"\(v.name)\" \(render(dims))\(lead)") }
+                for case .symbolic(let name) in dims where out.bindings[name] == nil && !unboundNames.contains(name) { unboundNames.append(name) }
+                continue
             }
             out.shapes[i] = shape
         }
+        if !unnamed.isEmpty {
+            throw EstimationError.badInput(option: "shape", unnamedMessage(unnamed, batch: batch, bindings: out.bindings))
+        }
+        if unboundNames.count > 1 {
+            throw EstimationError.badInput(option: "", "dimensions \(unboundNames.map { "\"\($0)\"" }.joined(separator: ", ")) of the inputs are symbolic; "
+                + "bind them, e.g. " + unboundNames.map { "\($0)=1" }.joined(separator: " "))
+        }
+        if let (s, value) = firstUnbound { throw EstimationError.unboundSymbol(name: s, value: value) }
         if batch == nil, let first = inputs.lazy.compactMap({ out.shapes[$0] }).first(where: { !$0.isEmpty }) {
             out.batchSize = max(first[0], 1)
         }
@@ -150,18 +165,41 @@ public struct InputBinding: Sendable, Equatable {
         name.allSatisfy { $0.isLetter || $0.isNumber || "_./-".contains($0) } ? name : "\"\(name)\""
     }
 
-    /// The error for an input with unnamed dims, with a `shape=` that parses and binds.
-    static func unnamedMessage(_ v: ValueDesc, _ dims: [Dim], batch: Int?, bindings: [String: Int]) -> String {
-        var placeholders: [Int] = []
-        let example = dims.enumerated().map { k, d -> String in
+    /// The declared dims of an input as the estimator reads them: exporters write a dynamic
+    /// dim as `-1`/`0` or as the name `?`, which no binding can be typed for: those are unnamed.
+    static func declared(_ v: ValueDesc) -> [Dim]? {
+        v.shape?.map { d in
             switch d {
-            case .known(let n): return String(n)
-            case .symbolic(let s): if let n = bindings[s] { return String(n) }; placeholders.append(k); return k == 0 ? String(batch ?? 1) : "32"
-            case .unknown: placeholders.append(k); return k == 0 ? String(batch ?? 1) : "32"
+            case .known(let k) where k <= 0: return .unknown
+            case .symbolic(let s) where s.isEmpty || s == "?": return .unknown
+            default: return d
             }
         }
-        let unnamed = dims.indices.filter { dims[$0] == .unknown }.map(String.init).joined(separator: ", ")
-        return "input \"\(v.name)\" \(render(dims)) has unnamed dimension(s) (dim \(unnamed)) that no binding can reach; give its full shape, "
-            + "e.g. shape=\(quoted(v.name)):\(example.joined(separator: "x")) (dims \(placeholders.map(String.init).joined(separator: ", ")) there are examples: put your sizes)"
+    }
+
+    /// The error for inputs with unnamed dims, with `shape=` options that parse and bind.
+    static func unnamedMessage(_ inputs: [(input: ValueDesc, dims: [Dim])], batch: Int?, bindings: [String: Int]) -> String {
+        var examples: [String] = [], problems: [String] = []
+        for (v, dims) in inputs {
+            let sizes = dims.enumerated().map { k, d -> String in
+                switch d {
+                case .known(let n): return String(n)
+                case .symbolic(let s): if let n = bindings[s] { return String(n) }; return k == 0 ? "1" : "32"
+                case .unknown: return k == 0 ? String(batch ?? 1) : "32"
+                }
+            }
+            let open = dims.indices.filter { k in
+                switch dims[k] {
+                case .known: return false
+                case .symbolic(let s): return bindings[s] == nil
+                case .unknown: return !(k == 0 && batch != nil)
+                }
+            }
+            problems.append("\"\(v.name)\" \(render(dims)) (dim \(open.map(String.init).joined(separator: ", ")))")
+            examples.append("shape=\(quoted(v.name)):\(sizes.joined(separator: "x"))")
+        }
+        let one = inputs.count == 1
+        return "input\(one ? "" : "s") " + problems.joined(separator: ", ") + " \(one ? "has" : "have") unnamed dimensions that no binding can reach; "
+            + "give \(one ? "its full shape" : "their full shapes"), e.g. \(examples.joined(separator: " ")) (the sizes of those dims are examples: put yours)"
     }
 }

@@ -248,7 +248,7 @@ enum EstimationCommands {
 
     /// Runs the estimate, turning library errors into a `ModelError` on the command.
     static func estimate(_ graph: OpGraph, _ options: EstimateOptions, entry: GraphEntry, _ inv: Invocation) throws -> GraphEstimate {
-        do { return try GraphEstimator.estimate(graph, options: options) } catch EstimationError.badInput(let option, let message) {
+        do { return try GraphEstimator.estimate(graph, options: options) } catch EstimationError.badInput(let option, let message) where !option.isEmpty {
             throw inv.error(.value, message, at: inv.value(option) == nil ? nil : option)
         } catch {
             throw inv.error(.model, "cannot estimate \(entry.name): \(error)")
