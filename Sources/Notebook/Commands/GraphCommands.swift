@@ -306,10 +306,10 @@ enum GraphCommands {
         var text = "\(Format.grouped(s.totalParameterCount)) (\(Format.bytes(Double(s.totalParameterBytes))))"
         var parts: [String] = []
         if s.generatedParameterCount > 0 {
-            parts.append("\(Format.grouped(s.parameterCount)) in initializers and Constant nodes + \(Format.grouped(s.generatedParameterCount)) "
-                + "made by \(s.generatingNodeCount) ConstantOfShape node\(s.generatingNodeCount == 1 ? "" : "s")")
+            parts.append("\(Format.grouped(s.parameterCount)) in initializers/Constant nodes + \(Format.grouped(s.generatedParameterCount)) "
+                + "from \(s.generatingNodeCount) ConstantOfShape node\(s.generatingNodeCount == 1 ? "" : "s")")
         }
-        if s.unusedParameterCount > 0 { parts.append("\(Format.grouped(s.unusedParameterCount)) in initializers no node reads") }
+        if s.unusedParameterCount > 0 { parts.append("\(Format.grouped(s.unusedParameterCount)) in initializers no node reads (estimate leaves those out)") }
         if !parts.isEmpty { text += ": " + parts.joined(separator: "; ") }
         return text
     }
