@@ -294,7 +294,7 @@ enum EstimationCommands {
             totals.rows.append(["critical path (∞ streams)", Table.Cell(seconds(c), value: .double(c)), ""])
         }
         if let tp = r.throughput {
-            totals.rows.append(["throughput", Table.Cell(Format.number(tp, digits: 4) + " samples/s", value: .double(tp)),
+            totals.rows.append(["throughput", Table.Cell(Format.si(tp) + " samples/s", value: .double(tp)),
                                 Table.Cell("batch \(r.batchSize) / latency")])
         }
         if let e = t.energyJoules {
