@@ -51,7 +51,9 @@ public struct GraphSweep: Sendable {
     /// Checks every axis key and value, then resolves the inputs of every distinct binding of
     /// the grid, before any work: a typo, an unbindable batch or an unbound dimension anywhere in
     /// the grid fails at once with a clear message instead of after evaluating every point.
-    public func validate(_ axes: [SweepAxis]) throws {
+    /// - Returns: the number of distinct shape analyses the grid needs (see `run`'s progress).
+    @discardableResult
+    public func validate(_ axes: [SweepAxis]) throws -> Int {
         try validateKeys(axes)
         var seen = Set<AnalysisKey>()
         for p in SweepEngine.grid(axes) {
@@ -62,6 +64,7 @@ public struct GraphSweep: Sendable {
                 throw EstimationError.badSweepAxis("at \(at): \(error)")
             }
         }
+        return seen.count
     }
 
     /// Every key a sweep of `graph` accepts: its bindable names, `batch`, the precision and hardware keys.
@@ -89,7 +92,10 @@ public struct GraphSweep: Sendable {
     }
 
     /// Runs the sweep. Points whose device lacks the precision carry an error instead of figures.
-    /// `validated`: the caller already ran `validate(axes)` (to fail before showing progress).
+    /// `progress(done, total)` counts work units: one per distinct shape analysis (the first
+    /// phase, which dominates a sweep over many batch sizes), then one per point; `total` is
+    /// `validate(axes)` plus the number of points. `validated`: the caller already ran
+    /// `validate(axes)` (to fail before showing progress).
     public func run(axes: [SweepAxis], engine: SweepEngine = SweepEngine(),
                     progress: (@Sendable (Int, Int) -> Void)? = nil,
                     isCancelled: (@Sendable () -> Bool)? = nil, validated: Bool = false) throws -> SweepResult<SweepFigures> {
@@ -101,18 +107,26 @@ public struct GraphSweep: Sendable {
         for p in points { var k = key(p); k.precision = nil; if seen.insert(k).inserted { keys.append(k) } }
         let keyAxis = SweepAxis(key: "_analysis", values: keys.indices.map { .int($0) })
         let graph = self.graph, base = self.base, keyList = keys
-        let analyses = engine.run(axes: [keyAxis], isCancelled: isCancelled) { p -> CostAnalysis in
+        let work = keys.count + points.count
+        let analysing: (@Sendable (Int, Int) -> Void)? = progress.map { report in { @Sendable done, _ in report(done, work) } }
+        let analyses = engine.run(axes: [keyAxis], progress: analysing, isCancelled: isCancelled) { p -> CostAnalysis in
             let k = keyList[p.index]
             return try CostAnalysis(graph: graph, bindings: k.bindingDict, inputShapes: base.inputShapes, batch: k.batch,
                                     options: CostOptions(bytesPrecision: nil, transcendentalFLOPs: base.transcendentalFLOPs,
                                                          fuseElementwise: base.fuseElementwise))
         }
         if let (i, e) = analyses.errors.first { throw EstimationError.badBinding("\(keys[i].bindingDict): \(e)") }
+        if analyses.cancelled {
+            return SweepResult(axes: axes, points: points, results: Array(repeating: nil, count: points.count), errors: [:],
+                               cancelled: true, completed: 0)
+        }
         var table: [AnalysisKey: CostAnalysis] = [:]
         for (i, k) in keys.enumerated() { if let a = analyses.results[i] { table[k] = a } }
         let cache = table
         // Phase 2: roofline per point.
-        return engine.run(axes: axes, progress: progress, isCancelled: isCancelled) { p -> SweepFigures in
+        let analysed = keys.count
+        let pricing: (@Sendable (Int, Int) -> Void)? = progress.map { report in { @Sendable done, _ in report(analysed + done, work) } }
+        return engine.run(axes: axes, progress: pricing, isCancelled: isCancelled) { p -> SweepFigures in
             let k = self.key(p)
             guard let a = cache[AnalysisKey(bindings: k.bindings, batch: k.batch, precision: nil)] else {
                 throw EstimationError.badBinding("analysis missing for \(k.bindingDict)")

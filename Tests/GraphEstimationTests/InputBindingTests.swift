@@ -78,9 +78,15 @@ final class InputBindingTests: XCTestCase {
         let polls = Polls()
         XCTAssertThrowsError(try sweep.run(axes: axes, isCancelled: { polls.count(); return false }))
         XCTAssertEqual(polls.value, 0, "no point was started")
-        // batch is an axis of every graph with inputs, and throughput counts it
-        let run = try GraphSweep(graph: g, registry: HardwareRegistry(targets: [testDevice()]), base: base)
-            .run(axes: [SweepAxis(key: "batch", values: [.int(1), .int(4)])])
+        // batch is an axis of every graph with inputs, and throughput counts it; progress counts
+        // the shape analyses (one per batch here) and then the points
+        let batched = GraphSweep(graph: g, registry: HardwareRegistry(targets: [testDevice()]), base: base)
+        let batchAxis = [SweepAxis(key: "batch", values: [.int(1), .int(4)])]
+        XCTAssertEqual(try batched.validate(batchAxis), 2)
+        let reports = Reports()
+        let run = try batched.run(axes: batchAxis, engine: SweepEngine(concurrency: 1, chunkSize: 1), progress: { reports.add($0, $1) })
+        XCTAssertEqual(reports.all.map(\.done), [1, 2, 3, 4])
+        XCTAssertEqual(Set(reports.all.map(\.total)), [4])
         let figures = run.results.compactMap { $0 }
         XCTAssertEqual(figures.count, 2)
         for (f, b) in zip(figures, [1.0, 4.0]) { XCTAssertEqual(f.throughput, b / f.latency.value, accuracy: f.throughput * 1e-12) }
@@ -93,4 +99,12 @@ private final class Polls: @unchecked Sendable {
     private var n = 0
     func count() { lock.lock(); n += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+/// Records progress reports from worker threads.
+private final class Reports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [(done: Int, total: Int)] = []
+    func add(_ done: Int, _ total: Int) { lock.lock(); items.append((done, total)); lock.unlock() }
+    var all: [(done: Int, total: Int)] { lock.lock(); defer { lock.unlock() }; return items }
 }

@@ -58,20 +58,23 @@ extension EstimationCommands {
                 + "axes: \(keys.joined(separator: ", ")))", at: arg.location)
         }
         var graphSweep: GraphSweep?
+        var analyses = 0
         if let graph {
             var base = EstimateOptions()
             base.hardware = hardware
             base.inputShapes = try inputShapes(inv)
             let sweep = GraphSweep(graph: graph, registry: registry, base: base)
             // the whole grid is checked before the progress bar and the first point
-            do { try sweep.validate(axes) } catch EstimationError.badInput(let option, let message) {
+            do { analyses = try sweep.validate(axes) } catch EstimationError.badInput(let option, let message) {
                 throw inv.error(.value, message, at: inv.value(option) == nil ? nil : option)
             } catch {
                 throw inv.error(.value, "\(error)")
             }
             graphSweep = sweep
         }
-        let progress = out.startProgress("sweep of \(total) points", total: total)
+        // a graph sweep first analyses shapes once per distinct binding: the bar counts those too
+        let progress = out.startProgress(analyses > 0 ? "sweep of \(total) points (\(analyses) shape analyses, then the points)" : "sweep of \(total) points",
+                                         total: analyses + total)
         let lock = NSLock()
         let context = out.context
         let onProgress: @Sendable (Int, Int) -> Void = { done, _ in lock.lock(); progress.update(done); lock.unlock() }
@@ -107,8 +110,9 @@ extension EstimationCommands {
             throw inv.error(.value, "\(error)")
         }
         if wasCancelled {
-            lock.lock(); progress.stop(at: completed, "interrupted"); lock.unlock()
-            throw CellError(.interrupt, "sweep interrupted after \(completed) of \(total) points")
+            lock.lock(); progress.stop(at: completed > 0 ? analyses + completed : 0, "interrupted"); lock.unlock()
+            throw CellError(.interrupt, "sweep interrupted after \(completed) of \(total) points"
+                + (completed == 0 && analyses > 0 ? ", while analysing shapes" : ""))
         }
         lock.lock(); progress.finish(); lock.unlock()
         out.display(sweepBundle(axes: axes, points: points, values: values, errors: errors, metric: metric, subject: subject,
