@@ -45,6 +45,15 @@ final class EstimateInputTests: XCTestCase {
         return Model(graph: g, opsetImports: [OpsetImport(version: 17)])
     }
 
+    /// `a[?, 4] + b[?, 4]`: two inputs with unnamed dims.
+    static func twoInputModel() throws -> Model {
+        let shape = TensorShape([.unknown, .known(4)])
+        var g = Graph(name: "two", inputs: [ValueInfo(name: "a", type: .tensor(.float, shape)), ValueInfo(name: "b", type: .tensor(.float, shape))],
+                      outputs: [ValueInfo(name: "y", type: .tensor(.float, shape))])
+        try g.addNode(Node(opType: "Add", name: "add", inputs: ["a", "b"], outputs: ["y"]))
+        return Model(graph: g, opsetImports: [OpsetImport(version: 17)])
+    }
+
     var runner: CellRunner!
     var directory: URL!
 
@@ -54,6 +63,7 @@ final class EstimateInputTests: XCTestCase {
         try ONNXWriter.save(try Self.fixedBatchModel(), to: directory.appendingPathComponent("fixed.onnx"))
         try ONNXWriter.save(try Self.dynamicModel(), to: directory.appendingPathComponent("dynamic.onnx"))
         try ONNXWriter.save(try Self.namedBatchModel(), to: directory.appendingPathComponent("named.onnx"))
+        try ONNXWriter.save(try Self.twoInputModel(), to: directory.appendingPathComponent("two.onnx"))
         runner = CellRunner(directory: directory)
     }
 
@@ -121,6 +131,12 @@ final class EstimateInputTests: XCTestCase {
         XCTAssertTrue(e.message.contains("rank 3") && e.message.contains("rank 4"), e.message)
         // malformed
         XCTAssertEqual(error("estimate shape=1x3x8x8")?.name, "ValueError")
+        // repeated shape= for different inputs merge: both inputs get their shapes
+        XCTAssertNil(runner.run("load two.onnx").error)
+        XCTAssertNil(runner.run("estimate shape=a:5x4 shape=b:5x4").error)
+        XCTAssertEqual(data?["totals"]?["flops"]?.intValue, 5 * 4)
+        XCTAssertNil(runner.run("estimate shape=[\"a:5x4\", \"b:5x4\"]").error)
+        XCTAssertEqual(error("estimate shape=a:5x4")?.message.contains("\"b\""), true)
     }
 
     func testUnknownKeysAndOptionValues() throws {
