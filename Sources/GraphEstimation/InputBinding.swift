@@ -31,7 +31,24 @@ public struct InputBinding: Sendable, Equatable {
     public static func resolve(_ g: OpGraph, batch: Int? = nil, bindings: [String: Int] = [:],
                                inputShapes: [String: [Int]] = [:]) throws -> InputBinding {
         let inputs = g.inputs.filter { $0 >= 0 && $0 < g.values.count && !g.values[$0].isConstant }
-        let names = inputs.map { g.values[$0].name }
+        try checkOverrides(g, inputs, bindings: bindings, inputShapes: inputShapes)
+        var out = InputBinding(bindings: bindings, shapes: [:], notes: [], batchSize: 1)
+        var unnamedLeading = Set<Int>()
+        var effectiveShapes = inputShapes
+        if let b = batch {
+            (unnamedLeading, effectiveShapes) = try applyBatch(b, g, inputs, bindings: bindings, inputShapes: inputShapes, to: &out)
+        }
+        try concreteShapes(g, inputs, batch: batch, unnamedLeading: unnamedLeading, overrides: effectiveShapes, to: &out)
+        if batch == nil, let first = inputs.lazy.compactMap({ out.shapes[$0] }).first(where: { !$0.isEmpty }) {
+            out.batchSize = max(first[0], 1)
+        }
+        return out
+    }
+
+
+    /// `shape=` overrides must name a non-constant input, match its declared rank, and agree with
+    /// any binding of the dims they give.
+    static func checkOverrides(_ g: OpGraph, _ inputs: [Int], bindings: [String: Int], inputShapes: [String: [Int]]) throws {
         for (name, shape) in inputShapes.sorted(by: { $0.key < $1.key }) {
             guard let i = inputs.first(where: { g.values[$0].name == name }) else {
                 let list = inputs.map { "\"\(g.values[$0].name)\" " + (declared(g.values[$0]).map(render) ?? "(no declared shape)") }
@@ -50,75 +67,89 @@ public struct InputBinding: Sendable, Equatable {
                 }
             }
         }
-        var out = InputBinding(bindings: bindings, shapes: [:], notes: [], batchSize: 1)
+    }
+
+    /// Applies `batch=` (see `resolve`): records the leading-dim symbols it binds in `out`, and
+    /// returns the inputs whose unnamed leading dim it sets and the overrides with their leading
+    /// dim set to the batch.
+    static func applyBatch(_ b: Int, _ g: OpGraph, _ inputs: [Int], bindings: [String: Int], inputShapes: [String: [Int]],
+                           to out: inout InputBinding) throws -> (unnamedLeading: Set<Int>, overrides: [String: [Int]]) {
+        let names = inputs.map { g.values[$0].name }
         var unnamedLeading = Set<Int>()
-        var effectiveShapes = inputShapes
-        if let b = batch {
-            var bound: [String] = [], fixed: [(input: Int, size: Int64)] = []
-            var boundInputs = Set<Int>()
-            var kept: [String] = []
-            var overrides = inputShapes
-            if bindings["batch"] == nil, g.symbols.contains("batch") { out.bindings["batch"] = b }
-            for i in inputs {
-                let v = g.values[i]
-                // shape= vouches for the layout; batch= sets its leading dim (`sweep batch=1,8 shape=x:1x3x224x224`)
-                if let s = inputShapes[v.name] {
-                    if !s.isEmpty { overrides[v.name] = [b] + s.dropFirst(); boundInputs.insert(i) }
+        var bound: [String] = [], fixed: [(input: Int, size: Int64)] = []
+        var boundInputs = Set<Int>()
+        var kept: [String] = []
+        var overrides = inputShapes
+        if bindings["batch"] == nil, g.symbols.contains("batch") { out.bindings["batch"] = b }
+        for i in inputs {
+            let v = g.values[i]
+            // shape= vouches for the layout; batch= sets its leading dim (`sweep batch=1,8 shape=x:1x3x224x224`)
+            if let s = inputShapes[v.name] {
+                if !s.isEmpty { overrides[v.name] = [b] + s.dropFirst(); boundInputs.insert(i) }
+                continue
+            }
+            guard let dims = declared(v), let lead = dims.first else { continue }     // scalars have no batch
+            // a dim named `batch` says where the batch is (`[seq, batch, hidden]`)
+            if dims.contains(.symbolic("batch")) { boundInputs.insert(i); continue }
+            switch lead {
+            case .symbolic(let s):
+                if let given = bindings[s] {
+                    // the user bound this dim by name: that wins
+                    if given == b { boundInputs.insert(i) } else { kept.append("input \"\(v.name)\" keeps \(s)=\(given) as its leading dimension") }
                     continue
                 }
-                guard let dims = declared(v), let lead = dims.first else { continue }     // scalars have no batch
-                // a dim named `batch` says where the batch is (`[seq, batch, hidden]`)
-                if dims.contains(.symbolic("batch")) { boundInputs.insert(i); continue }
-                switch lead {
-                case .symbolic(let s):
-                    if let given = bindings[s] {
-                        // the user bound this dim by name: that wins
-                        if given == b { boundInputs.insert(i) } else { kept.append("input \"\(v.name)\" keeps \(s)=\(given) as its leading dimension") }
-                        continue
-                    }
-                    out.bindings[s] = b
-                    if s != "batch" { bound.append("\"\(v.name)\" dim 0 (\(s))") }
-                    boundInputs.insert(i)
-                case .unknown:
-                    unnamedLeading.insert(i)
-                    bound.append("\"\(v.name)\" dim 0 (unnamed)")
-                    boundInputs.insert(i)
-                case .known(let k):
-                    if k == Int64(b) { boundInputs.insert(i) } else { fixed.append((i, k)) }
-                }
+                out.bindings[s] = b
+                if s != "batch" { bound.append("\"\(v.name)\" dim 0 (\(s))") }
+                boundInputs.insert(i)
+            case .unknown:
+                unnamedLeading.insert(i)
+                bound.append("\"\(v.name)\" dim 0 (unnamed)")
+                boundInputs.insert(i)
+            case .known(let k):
+                if k == Int64(b) { boundInputs.insert(i) } else { fixed.append((i, k)) }
             }
-            // an input whose leading dim is fixed may still carry the batch elsewhere (`state[2,batch,128]`)
-            let batchSymbols = Set(out.bindings.filter { $0.value == b && bindings[$0.key] == nil }.map(\.key))
-            fixed.removeAll { f in
-                (declared(g.values[f.input]) ?? []).contains { if case .symbolic(let s) = $0 { return batchSymbols.contains(s) } else { return false } }
-            }
-            if boundInputs.isEmpty {
-                var why = fixed.map { f -> String in
-                    let v = g.values[f.input]
-                    var example = (declared(v) ?? []).map { d -> String in d.value.map(String.init) ?? String(bindings[d.description] ?? 1) }
-                    example[0] = String(b)
-                    return "input \"\(v.name)\" has a fixed leading dimension \(f.size) \(render(declared(v) ?? [])); "
-                        + "the graph may depend on that size (a Reshape to a fixed shape), so confirm the leading dimension is the batch "
-                        + "by giving the input's shape: shape=\(quoted(v.name)):\(example.joined(separator: "x"))"
-                } + kept
-                if why.isEmpty { why = [names.isEmpty ? "the graph has no inputs" : "no input has a leading dimension (\(names.joined(separator: ", ")))"] }
-                throw EstimationError.badInput(option: "batch", "batch=\(b) binds no dimension: " + why.joined(separator: "; "))
-            }
-            if !bound.isEmpty { out.notes.append("batch=\(b) bound " + bound.joined(separator: ", ")) }
-            out.notes += kept
-            for f in fixed {
-                let v = g.values[f.input]
-                out.notes.append("input \"\(v.name)\" keeps its fixed leading dimension \(f.size) \(render(declared(v) ?? [])); batch=\(b) does not change it")
-            }
-            out.batchSize = b
-            effectiveShapes = overrides
         }
+        // an input whose leading dim is fixed may still carry the batch elsewhere (`state[2,batch,128]`)
+        let batchSymbols = Set(out.bindings.filter { $0.value == b && bindings[$0.key] == nil }.map(\.key))
+        fixed.removeAll { f in
+            (declared(g.values[f.input]) ?? []).contains { if case .symbolic(let s) = $0 { return batchSymbols.contains(s) } else { return false } }
+        }
+        if boundInputs.isEmpty { throw unbindableBatch(b, g, fixed: fixed.map(\.input), kept: kept, names: names, bindings: bindings) }
+        if !bound.isEmpty { out.notes.append("batch=\(b) bound " + bound.joined(separator: ", ")) }
+        out.notes += kept
+        for f in fixed {
+            let v = g.values[f.input]
+            out.notes.append("input \"\(v.name)\" keeps its fixed leading dimension \(f.size) \(render(declared(v) ?? [])); batch=\(b) does not change it")
+        }
+        out.batchSize = b
+        return (unnamedLeading, overrides)
+    }
+
+    /// Why `batch=` binds nothing: each input's fixed leading dimension, with the `shape=` that
+    /// confirms it is the batch, or the user bindings that took the leading dims.
+    static func unbindableBatch(_ b: Int, _ g: OpGraph, fixed: [Int], kept: [String], names: [String], bindings: [String: Int]) -> EstimationError {
+        var why = fixed.map { i -> String in
+            let v = g.values[i]
+            var example = (declared(v) ?? []).map { d -> String in d.value.map(String.init) ?? String(bindings[d.description] ?? 1) }
+            if !example.isEmpty { example[0] = String(b) }
+            return "input \"\(v.name)\" has a fixed leading dimension \(declared(v)?.first?.description ?? "?") \(render(declared(v) ?? [])); "
+                + "the graph may depend on that size (a Reshape to a fixed shape), so confirm the leading dimension is the batch "
+                + "by giving the input's shape: shape=\(quoted(v.name)):\(example.joined(separator: "x"))"
+        } + kept
+        if why.isEmpty { why = [names.isEmpty ? "the graph has no inputs" : "no input has a leading dimension (\(names.joined(separator: ", ")))"] }
+        return EstimationError.badInput(option: "batch", "batch=\(b) binds no dimension: " + why.joined(separator: "; "))
+    }
+
+    /// Gives every input a concrete shape in `out`, or throws one error that lists every input
+    /// needing `shape=` (or every symbol still unbound).
+    static func concreteShapes(_ g: OpGraph, _ inputs: [Int], batch: Int?, unnamedLeading: Set<Int>, overrides: [String: [Int]],
+                               to out: inout InputBinding) throws {
         var unnamed: [(input: ValueDesc, dims: [Dim])] = []
         var firstUnbound: (symbol: String, value: String)?
         var unboundNames: [String] = []
         for i in inputs {
             let v = g.values[i]
-            if let s = effectiveShapes[v.name] { out.shapes[i] = s; continue }
+            if let s = overrides[v.name] { out.shapes[i] = s; continue }
             guard let dims = declared(v) else {
                 throw EstimationError.badInput(option: "shape", "input \"\(v.name)\" has no declared shape; give it, e.g. shape=\(quoted(v.name)):1x3x224x224")
             }
@@ -151,10 +182,6 @@ public struct InputBinding: Sendable, Equatable {
                 + "bind them, e.g. " + unboundNames.map { "\($0)=1" }.joined(separator: " "))
         }
         if let (s, value) = firstUnbound { throw EstimationError.unboundSymbol(name: s, value: value) }
-        if batch == nil, let first = inputs.lazy.compactMap({ out.shapes[$0] }).first(where: { !$0.isEmpty }) {
-            out.batchSize = max(first[0], 1)
-        }
-        return out
     }
 
     /// `[batch,3,?,?]`.
