@@ -194,6 +194,9 @@ final class EstimateInputTests: XCTestCase {
                 XCTAssertEqual(tp[i], b / lat[i], accuracy: tp[i] * 1e-9, "\(axis)=\(Int(b))")
             }
         }
+        // an LLM sweep times one decode step: its throughput is generated tokens per second
+        XCTAssertNil(runner.run("sweep llm=gpt2 batch=1,2 hw=h100-sxm5 metric=throughput").error)
+        XCTAssertEqual(data?["unit"], .string("tokens/s"))
         // estimate says it too
         XCTAssertNil(runner.run("estimate N=8 hw=h100-sxm5").error)
         let latency = try XCTUnwrap(data?["totals"]?["latency_s"]?.doubleValue)
