@@ -13,6 +13,8 @@ public struct EstimateOptions: Sendable {
     public var bindings: [String: Int] = [:]
     /// Full shapes for named graph inputs (for inputs with unnamed unknown dims).
     public var inputShapes: [String: [Int]] = [:]
+    /// Binds the leading dimension of every graph input, whatever its name (see `InputBinding`).
+    public var batch: Int?
     /// Which MAC/FLOP convention totals use.
     public var convention: Convention = .graphsmith
     /// Compute precision, and the byte size of float tensors; nil = the graph's own float types
@@ -77,14 +79,17 @@ public struct CostAnalysis: Sendable {
         (weightFloatElements + peakActivationFloatElements) * precision.bytesPerElement + weightOtherBytes + peakActivationOtherBytes
     }
 
+    /// Samples per run of the graph: what `batch=` bound, else the first input's leading dim.
+    public var batchSize: Int { shapes.batchSize }
+
     /// Peak bytes of live activations when nodes run in graph order (a value lives from its
     /// producer to its last consumer; graph inputs from the start, graph outputs to the end).
     public let peakActivationBytes: Double
 
     /// Runs shape inference and the cost model.
-    public init(graph g: OpGraph, bindings: [String: Int] = [:], inputShapes: [String: [Int]] = [:],
+    public init(graph g: OpGraph, bindings: [String: Int] = [:], inputShapes: [String: [Int]] = [:], batch: Int? = nil,
                 options: CostOptions = CostOptions()) throws {
-        let t = try ShapeInference.run(g, bindings: bindings, inputShapes: inputShapes)
+        let t = try ShapeInference.run(g, bindings: bindings, inputShapes: inputShapes, batch: batch)
         var producer = Array(repeating: -1, count: g.values.count)
         for i in g.nodes.indices { for o in g.nodes[i].outputs where o >= 0 { producer[o] = i } }
         // Ownership of constants (first executed consumer) is sequential; the costs are then independent per node.
@@ -510,6 +515,14 @@ public struct GraphEstimate: Sendable {
     public var roofs: RoofLines?
     /// Shape-inference and costing problems, one line each, naming the node.
     public var issues: [String]
+    /// Samples per run (see `InputBinding.batchSize`): throughput is this over latency.
+    public var batchSize = 1
+
+    /// Samples per second on the device: `batchSize` over the single-stream latency (nil without hardware).
+    public var throughput: Double? {
+        guard let l = totals.latencySeconds?.value, l > 0 else { return nil }
+        return Double(batchSize) / l
+    }
 
     /// Per-node figures by GraphIR node id (nodes of hand-built graphs are left out); includes
     /// subgraph nodes, whose ids are unique across a model read from ONNX.
@@ -547,7 +560,7 @@ public enum OverlayField: String, Sendable, CaseIterable {
 public enum GraphEstimator {
     /// Full estimate of a graph.
     public static func estimate(_ g: OpGraph, options o: EstimateOptions) throws -> GraphEstimate {
-        let a = try CostAnalysis(graph: g, bindings: o.bindings, inputShapes: o.inputShapes,
+        let a = try CostAnalysis(graph: g, bindings: o.bindings, inputShapes: o.inputShapes, batch: o.batch,
                                  options: CostOptions(bytesPrecision: o.precision, transcendentalFLOPs: o.transcendentalFLOPs,
                                                       fuseElementwise: o.fuseElementwise))
         return try estimate(a, options: o)
@@ -571,7 +584,7 @@ public enum GraphEstimator {
         var finish = Array(repeating: 0.0, count: g.nodes.count)
         var critical = 0.0
         // problems inside bodies that do not run (an If branch not taken) are not the user's concern
-        var issues = g.conversionIssues + a.shapes.issues.filter { a.executions[$0.node] > 0 }.map { "node \($0.node): \($0.message)" }
+        var issues = g.conversionIssues + a.shapes.inputNotes + a.shapes.issues.filter { a.executions[$0.node] > 0 }.map { "node \($0.node): \($0.message)" }
         issues += a.controlNotes.filter { a.executions[$0.node] > 0 }.map { "node \($0.node): \($0.message)" }
         var spaces = NamespaceAccumulator(), ops = OpTypeAccumulator()
         let pricing = model?.pricing
@@ -660,10 +673,12 @@ public enum GraphEstimator {
         // containers repeat their bodies' figures: rank the nodes that do the work
         let candidates = hasBodies ? nodes.indices.filter { nodes[$0].status != .controlFlow } : Array(nodes.indices)
         let ranked = candidates.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }.prefix(k).map { nodes[$0] }
-        return GraphEstimate(totals: tot, hardwareID: o.hardware?.id, hardwareName: o.hardware?.name, precision: precision,
-                             convention: o.convention, confidence: model != nil ? latency.confidence : nil,
-                             nodes: nodes, topK: ranked, namespaces: spaces.result(),
-                             opTypes: ops.result(), roofs: model?.roofs(), issues: issues)
+        var result = GraphEstimate(totals: tot, hardwareID: o.hardware?.id, hardwareName: o.hardware?.name, precision: precision,
+                                   convention: o.convention, confidence: model != nil ? latency.confidence : nil,
+                                   nodes: nodes, topK: ranked, namespaces: spaces.result(),
+                                   opTypes: ops.result(), roofs: model?.roofs(), issues: issues)
+        result.batchSize = a.batchSize
+        return result
     }
 
     /// Latency, energy and the weights+activations footprint only: the fast path for sweeps.

@@ -221,6 +221,18 @@ public struct HardwareRegistry: Sendable {
         return fragment.count == 1 ? fragment[0] : nil
     }
 
+    /// Every target `text` could mean, best first: an exact id or name alone; else the ids that
+    /// start with it, else the ids that contain it (case-insensitive): the same rule as
+    /// `target(_:)`, which resolves exactly when this has one element. Completion offers these.
+    public func candidates(_ text: String) -> [HardwareTarget] {
+        let key = text.lowercased()
+        guard !key.isEmpty else { return targets }
+        if let t = targets.first(where: { $0.id.lowercased() == key || $0.name.lowercased() == key }) { return [t] }
+        let prefix = targets.filter { $0.id.lowercased().hasPrefix(key) }
+        if !prefix.isEmpty { return prefix }
+        return targets.filter { $0.id.lowercased().contains(key) }
+    }
+
     /// Adds (or replaces, by id) the targets in a user JSON file. Every bad field is reported.
     public func adding(contentsOf url: URL) throws -> HardwareRegistry {
         let added = try HardwareFile.load(url: url)

@@ -315,6 +315,9 @@ public enum EstimationError: Error, Sendable, CustomStringConvertible, Equatable
     case unboundSymbol(name: String, value: String)
     case badBinding(String)
     case badSweepAxis(String)
+    /// A graph input the user's `batch=` / `shape=` cannot apply to, with what to write instead.
+    /// `option` is the user option at fault (`shape`, `batch`), for pointing at it.
+    case badInput(option: String, String)
 
     /// The message.
     public var description: String {
@@ -324,6 +327,7 @@ public enum EstimationError: Error, Sendable, CustomStringConvertible, Equatable
         case let .unboundSymbol(n, v): return "dimension \"\(n)\" of \(v) is symbolic; bind it, e.g. \(n)=1"
         case let .badBinding(m): return "bad binding: \(m)"
         case let .badSweepAxis(m): return "bad sweep axis: \(m)"
+        case let .badInput(_, m): return m
         }
     }
 }

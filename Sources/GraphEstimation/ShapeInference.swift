@@ -39,6 +39,10 @@ public struct ShapeTable: Sendable {
     public var issues: [(node: Int, message: String)]
     /// What shape inference learnt about each If/Loop/Scan, by node index.
     public var controlFlow: [Int: ControlFlowFacts] = [:]
+    /// What `batch=` did to the inputs (see `InputBinding.notes`).
+    public var inputNotes: [String] = []
+    /// Samples per run of the graph (see `InputBinding.batchSize`).
+    public var batchSize = 1
 }
 
 /// What an If/Loop/Scan will do at run time, as far as constants and shapes tell.
@@ -58,12 +62,23 @@ public enum ShapeInference {
     /// - Parameters:
     ///   - bindings: symbol -> size (`batch` -> 8).
     ///   - inputShapes: full shapes for named graph inputs, overriding declarations.
-    /// - Throws: `EstimationError.unboundSymbol` when a graph input keeps a symbolic or unknown dim.
-    public static func run(_ g: OpGraph, bindings: [String: Int] = [:], inputShapes: [String: [Int]] = [:]) throws -> ShapeTable {
+    ///   - batch: binds the leading dimension of every graph input (see `InputBinding`).
+    /// - Throws: `EstimationError.unboundSymbol` / `.badInput` when a graph input cannot get a
+    ///   concrete shape, or an override names no input or has the wrong rank.
+    public static func run(_ g: OpGraph, bindings userBindings: [String: Int] = [:], inputShapes: [String: [Int]] = [:],
+                           batch: Int? = nil) throws -> ShapeTable {
+        try run(g, inputs: InputBinding.resolve(g, batch: batch, bindings: userBindings, inputShapes: inputShapes))
+    }
+
+    /// Infers every value's shape from resolved inputs.
+    public static func run(_ g: OpGraph, inputs binding: InputBinding) throws -> ShapeTable {
+        let bindings = binding.bindings
         let n = g.values.count
         var t = ShapeTable(shapes: Array(repeating: nil, count: n), values: Array(repeating: nil, count: n),
                            isConstant: Array(repeating: false, count: n), elementBits: g.values.map(\.elementBits),
                            isFloat: g.values.map(\.isFloat), folded: Array(repeating: false, count: g.nodes.count), issues: [])
+        t.inputNotes = binding.notes
+        t.batchSize = binding.batchSize
         func resolve(_ dims: [Dim]?) -> [Int]? {
             guard let dims else { return nil }
             var out: [Int] = []; out.reserveCapacity(dims.count)
@@ -80,19 +95,7 @@ public enum ShapeInference {
             t.isConstant[i] = true; t.shapes[i] = resolve(v.shape); t.values[i] = v.values
         }
         let inputSet = Set(g.inputs)
-        for i in g.inputs where !g.values[i].isConstant {
-            let v = g.values[i]
-            if let s = inputShapes[v.name] { t.shapes[i] = s; continue }
-            guard let dims = v.shape else { throw EstimationError.unboundSymbol(name: "?", value: "input \"\(v.name)\" (no declared shape; give its shape)") }
-            for d in dims {
-                switch d {
-                case .symbolic(let s) where bindings[s] == nil: throw EstimationError.unboundSymbol(name: s, value: "input \"\(v.name)\"")
-                case .unknown: throw EstimationError.unboundSymbol(name: "?", value: "input \"\(v.name)\" (unnamed unknown dim; give its shape)")
-                default: break
-                }
-            }
-            t.shapes[i] = resolve(dims)
-        }
+        for (i, s) in binding.shapes { t.shapes[i] = s }
         // a binding named after a scalar input is that input's value (not a constant: nothing folds on it)
         if !bindings.isEmpty {
             for i in g.inputs where !g.values[i].isConstant {

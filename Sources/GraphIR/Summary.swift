@@ -1,6 +1,7 @@
 /// Whole-graph figures for `summary`/`info`: op histogram, node counts including subgraphs,
-/// parameter count and bytes (float initializers and Constant tensors, each tensor once),
-/// computed without loading any tensor data.
+/// parameter count and bytes (float initializers and Constant tensors, each tensor once, plus
+/// the float tensors ConstantOfShape nodes make from a constant shape, as the estimator counts
+/// them), computed without loading any tensor data but those small shape tensors.
 
 /// Counts and sizes describing a graph.
 public struct GraphSummary: Sendable, Equatable {
@@ -20,6 +21,21 @@ public struct GraphSummary: Sendable, Equatable {
     public var initializerCount: Int
     /// Bytes of all initializers (all types).
     public var initializerBytes: Int
+    /// Elements of the float tensors ConstantOfShape nodes make from a constant shape (models
+    /// that store weights this way, such as the onnx "light" models, have almost all their
+    /// parameters here); `estimate` counts these too.
+    public var generatedParameterCount = 0
+    /// Bytes of those generated tensors.
+    public var generatedParameterBytes = 0
+    /// ConstantOfShape nodes counted in `generatedParameterCount`.
+    public var generatingNodeCount = 0
+    /// Elements of float initializers no node reads and no graph output names (in
+    /// `parameterCount`, but not in `estimate`'s parameters, which counts what nodes read).
+    public var unusedParameterCount = 0
+    /// Every parameter: stored plus generated.
+    public var totalParameterCount: Int { parameterCount + generatedParameterCount }
+    /// Bytes of every parameter.
+    public var totalParameterBytes: Int { parameterBytes + generatedParameterBytes }
     /// Number of declared graph inputs (initializers listed as inputs included).
     public var inputCount: Int
     /// Number of declared graph outputs.
@@ -40,6 +56,7 @@ extension Graph {
                              parameterCount: 0, parameterBytes: 0, initializerCount: 0, initializerBytes: 0,
                              inputCount: inputs.count, outputCount: outputs.count)
         var seenTensors = Set<String>()
+        var read = Set<String>()
         func countTensor(_ t: Tensor, key: String, isInitializer: Bool) {
             guard seenTensors.insert(key).inserted else { return }
             if isInitializer {
@@ -60,6 +77,12 @@ extension Graph {
                 if n.opType == "Constant" && (n.domain.isEmpty || n.domain == "ai.onnx"), case .tensor(let t)? = n.attribute("value") {
                     countTensor(t, key: prefix + "const:\(n.id.rawValue)", isInitializer: false)
                 }
+                if n.opType == "ConstantOfShape" && (n.domain.isEmpty || n.domain == "ai.onnx"), let made = generated(n, in: g) {
+                    s.generatingNodeCount += 1
+                    s.generatedParameterCount += made.elements
+                    s.generatedParameterBytes += made.bytes
+                }
+                for name in n.inputs { read.insert(name) }
                 for (attr, sg) in n.subgraphs {
                     s.subgraphCount += 1
                     walk(sg, prefix: prefix + "\(n.id.rawValue).\(attr)/")
@@ -67,6 +90,32 @@ extension Graph {
             }
         }
         walk(self, prefix: "")
+        for o in outputs { read.insert(o.name) }
+        for t in initializers where t.elementType.isFloatingPoint && !read.contains(t.name) { s.unusedParameterCount += t.elementCount ?? 0 }
         return s
+    }
+}
+
+extension Graph {
+    /// Elements and bytes of the float tensor a ConstantOfShape makes, when its shape input is an
+    /// initializer or a Constant node's tensor (nil otherwise, or when the value is not float).
+    func generated(_ n: Node, in g: Graph) -> (elements: Int, bytes: Int)? {
+        guard let shapeName = n.inputs.first, !shapeName.isEmpty else { return nil }
+        let element: ElementType
+        if case .tensor(let v)? = n.attribute("value") { element = v.elementType } else { element = .float }   // the ONNX default
+        guard element.isFloatingPoint else { return nil }
+        var shapeTensor = g.initializer(named: shapeName)
+        if shapeTensor == nil, let p = g.producerNode(of: shapeName), p.opType == "Constant", case .tensor(let t)? = p.attribute("value") {
+            shapeTensor = t
+        }
+        guard let t = shapeTensor, (t.elementCount ?? Int.max) <= 64, let dims = try? t.int64Values() else { return nil }
+        var count = 1
+        for d in dims {
+            guard d >= 0 else { return nil }
+            let (r, o) = count.multipliedReportingOverflow(by: Int(clamping: d))
+            if o { return nil }
+            count = r
+        }
+        return (count, element.byteCount(forElements: count) ?? 0)
     }
 }

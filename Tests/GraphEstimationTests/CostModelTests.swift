@@ -116,7 +116,7 @@ final class CostModelTests: XCTestCase {
         b.node("MatMul", ["flat", "w"], ["y"])
         XCTAssertEqual(b.g.symbols, ["batch"])
         XCTAssertThrowsError(try b.costs()) { e in
-            XCTAssertEqual(e as? EstimationError, .unboundSymbol(name: "batch", value: "input \"x\""))
+            XCTAssertEqual(e as? EstimationError, .unboundSymbol(name: "batch", value: "input \"x\" [batch,3,4] (its leading dimension: batch= binds it too)"))
         }
         let a = try CostAnalysis(graph: b.g, bindings: ["batch": 8])
         XCTAssertEqual(a.shapes.shapes[b.names["flat"]!], [8, 12])

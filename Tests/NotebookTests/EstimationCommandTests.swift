@@ -72,7 +72,7 @@ final class EstimationCommandTests: XCTestCase {
         XCTAssertNotNil(table?["text/html"])
         XCTAssertNotNil(chart?["application/vnd.vegalite.v5+json"])
         XCTAssertNil(chart?["text/html"])
-        XCTAssertEqual(runner.run("sweep nosuchdim=1,2").error?.name, "ValueError")
+        XCTAssertEqual(runner.run("sweep nosuchdim=1,2").error?.name, "CommandError")     // an unknown key, like an unknown option
         XCTAssertEqual(runner.run("sweep").error?.name, "CommandError")
         // An interrupt raised before the sweep starts stops it with KeyboardInterrupt.
         let flag = CancellationFlag()

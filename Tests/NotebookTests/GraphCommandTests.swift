@@ -19,7 +19,8 @@ final class GraphCommandTests: XCTestCase {
     func testSummaryJSONHasExactKeysAndFigures() throws {
         XCTAssertNil(runner.run("summary").error)
         guard case .object(let json)? = runner.displays.first?[OutputBundle.dataMIME] else { return XCTFail("no json") }
-        XCTAssertEqual(Set(json.keys), ["nodes", "nodes_total", "op_histogram", "parameters", "parameter_bytes", "inputs", "outputs", "opsets"])
+        XCTAssertEqual(Set(json.keys), ["nodes", "nodes_total", "op_histogram", "parameters", "parameter_bytes", "inputs", "outputs", "opsets",
+                                        "stored_parameters", "generated_parameters", "unused_parameters"])
         XCTAssertEqual(json["nodes"], .int(80))
         XCTAssertEqual(json["nodes_total"], .int(80))
         // 176,659 weights from the model script plus the 11 float scalar/shape constants it also stores.

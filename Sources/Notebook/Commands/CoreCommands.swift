@@ -122,6 +122,7 @@ enum CoreCommands {
             let progress = inv.has("progress") ? out.startProgress("sleep \(Format.number(seconds))s", total: steps) : nil
             var step = 0
             while Date() < deadline {
+                if out.context.isCancelled { progress?.stop(at: step, "interrupted") }
                 try out.checkInterrupt()
                 Thread.sleep(forTimeInterval: min(0.02, max(0, deadline.timeIntervalSinceNow)))
                 step += 1

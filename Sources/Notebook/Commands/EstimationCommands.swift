@@ -1,6 +1,6 @@
 // Estimation commands: `hardware` (the target registry), `estimate` (per-node cost and
 // roofline latency and energy, attached as overlay fields), `roofline` (the chart),
-// `sweep` (what-if grids in parallel, with progress and interrupt) and `llm` (parameter
+// `sweep` (what-if grids; its runner is in SweepCommand.swift) and `llm` (parameter
 // counts, training and inference memory, fit on a GPU).
 
 import Foundation
@@ -60,24 +60,26 @@ enum EstimationCommands {
             summary: "Per-node MACs, FLOPs, bytes, parameters; roofline latency and energy on a target",
             usage: "estimate [hw=ID] [dtype=T] [batch=N] [convention=C] [DIM=N...]",
             options: [hardwareOption, dtypeOption,
-                      Parameter("batch", .int, "binds the `batch` dimension (and any dim named N, batch_size)"),
+                      Parameter("batch", .int, "binds the leading dimension of every graph input, whatever its name (N, DynamicDimension.0, ?)"),
                       Parameter("convention", .choice(Convention.allCases.map(\.rawValue)), "FLOP counting convention", default: "graphsmith"),
                       shapeOption,
-                      Parameter("top", .int, "how many of the costliest nodes to list", default: "10"),
+                      Parameter("top", .int, "how many of the costliest nodes to list (0: none)", default: "10"),
                       Parameter("depth", .int, "hierarchy depth of the namespace rollup", default: "2")],
             extraOptions: .int, extraOptionsHelp: "binds a symbolic dimension, e.g. seq=512",
             details: "Conventions: 1 MAC = 2 FLOPs; element-wise ops cost 1 FLOP per output element; `dense` counts only "
                 + "Conv/Gemm/MatMul, and `fvcore`, `deepspeed`, `onnx-tool` reproduce those tools' totals. Latency is "
                 + "max(FLOPs / (η·peak), bytes / (η·bandwidth)) + launch overhead per node, summed along one stream. "
-                + "The per-node figures become overlay fields: latency, flops, macs, bytes, energy, params.",
+                + "The per-node figures become overlay fields: latency, flops, macs, bytes, energy, params. "
+                + "`batch=` binds the leading dimension of every graph input whatever its name (N, DynamicDimension.0, ?); "
+                + "an input whose leading dimension is a fixed number keeps it: give shape=NAME:8x3x224x224 to confirm it is "
+                + "the batch (batch= then sets it). `shape=` gives one input's full shape and may repeat, once per input. "
+                + "Throughput is batch / latency, in samples per second.",
             examples: ["estimate", "estimate hw=h100-sxm5 dtype=fp16 batch=8 seq=512", "estimate convention=onnx-tool\nshow overlay=flops"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "estimate")
-            let options = try estimateOptions(&session, inv)
-            let result: GraphEstimate
-            do { result = try GraphEstimator.estimate(graph: entry.graph, options: options) } catch {
-                throw inv.error(.model, "cannot estimate \(entry.name): \(error)")
-            }
+            let graph = OpGraph(entry.graph)
+            let options = try estimateOptions(&session, inv, graph: graph)
+            let result = try estimate(graph, options, entry: entry, inv)
             session.graphs.modify(entry.name) { e in
                 e.fields["flops"] = NodeField(values: result.overlay(.flops), rollup: .sum, unit: "FLOP")
                 e.fields["bytes"] = NodeField(values: result.overlay(.bytes), rollup: .sum, unit: "B")
@@ -98,16 +100,14 @@ enum EstimationCommands {
             summary: "Roofline chart of every node on a hardware target",
             usage: "roofline hw=ID [dtype=T] [batch=N] [DIM=N...]",
             options: [Parameter("hw", .hardware, "hardware target id (see `hardware`)", required: true), dtypeOption,
-                      Parameter("batch", .int, "binds the `batch` dimension"), shapeOption],
+                      Parameter("batch", .int, "binds the leading dimension of every graph input"), shapeOption],
             extraOptions: .int, extraOptionsHelp: "binds a symbolic dimension, e.g. seq=512",
             examples: ["roofline hw=a100-sxm4-80gb batch=8 seq=128"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "roofline")
-            let options = try estimateOptions(&session, inv)
-            let result: GraphEstimate
-            do { result = try GraphEstimator.estimate(graph: entry.graph, options: options) } catch {
-                throw inv.error(.model, "cannot estimate \(entry.name): \(error)")
-            }
+            let graph = OpGraph(entry.graph)
+            let options = try estimateOptions(&session, inv, graph: graph)
+            let result = try estimate(graph, options, entry: entry, inv)
             guard let roofs = result.roofs else { throw inv.error(.value, "no roofline without a hardware target", at: "hw") }
             let points = result.rooflinePoints.map {
                 Chart.Point(x: $0.arithmeticIntensity, y: $0.attainedFLOPS, label: $0.name, group: $0.opType)
@@ -139,7 +139,7 @@ enum EstimationCommands {
             summary: "What-if grid over dims, dtype and hardware (or an LLM's settings), in parallel",
             usage: "sweep KEY=LIST... [metric=latency|memory|energy|throughput] [hw=ID] [llm=PRESET]",
             options: [Parameter("metric", .choice(SweepMetric.allCases.map(\.rawValue)), "what to chart", default: "latency"),
-                      hardwareOption,
+                      hardwareOption, shapeOption,
                       Parameter("llm", .choice(LLMPresets.names), "sweep an LLM preset instead of the current graph")],
             extraOptions: .list(.string),
             extraOptionsHelp: "an axis: a graph dim (batch, seq...), dtype or hardware; values as [1, 8], 1,8 or 1..64*2",
@@ -191,33 +191,31 @@ enum EstimationCommands {
 
     // MARK: estimate
 
-    static func estimateOptions(_ session: inout Session, _ inv: Invocation) throws -> EstimateOptions {
+    static func estimateOptions(_ session: inout Session, _ inv: Invocation, graph: OpGraph) throws -> EstimateOptions {
         var options = EstimateOptions()
-        if let hw = inv.string("hw") {
-            guard let target = try session.registry().target(hw) else {
-                throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw")
-            }
-            options.hardware = target
-        }
+        if let hw = inv.string("hw") { options.hardware = try target(hw, &session, inv) }
         if let d = inv.string("dtype") { options.precision = Precision(parsing: d) }
         if let c = inv.string("convention") { options.convention = Convention(parsing: c) ?? .graphsmith }
-        if let top = inv.int("top") { options.topK = max(1, top) }
+        if let top = inv.int("top") {
+            guard top >= 0 else { throw inv.error(.value, "top must be 0 or more, not \(top)", at: "top") }
+            options.topK = top
+        }
         if let b = inv.int("batch") {
             guard b > 0, b <= maxDimension else {
                 throw inv.error(.value, "batch must be between 1 and \(Format.grouped(maxDimension))", at: "batch")
             }
-            options.bindings["batch"] = b
+            options.batch = b
         }
-        for item in inv.list("shape") ?? [] {
-            let text = item.displayString
-            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-            let dims = parts.count == 2 ? parts[1].split(separator: "x").map { Int($0) } : []
-            guard parts.count == 2, !parts[0].isEmpty, !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= maxDimension }) else {
-                throw inv.error(.value, "shape must look like NAME:1x3x224x224, not '\(text)'", at: "shape")
-            }
-            options.inputShapes[parts[0]] = dims.compactMap { $0 }
-        }
+        options.inputShapes = try inputShapes(inv)
+        let bindable = graph.bindableNames
         for (key, arg) in inv.extra {
+            guard bindable.contains(key) else {
+                let options = commands.first { $0.name == inv.name }?.options.map(\.name) ?? []
+                let hint = Suggest.closest(to: key, in: options + bindable).map { "; did you mean '\($0)'?" } ?? ""
+                throw CellError(.command, "\(inv.name) has no option '\(key)', and the graph has no dimension of that name\(hint) "
+                    + "(options: \(options.joined(separator: ", ")); dimensions: \(bindable.isEmpty ? "none" : bindable.joined(separator: ", ")))",
+                    at: arg.location)
+            }
             guard case .int(let v) = arg.value, v > 0, v <= maxDimension else {
                 throw CellError(.value, "\(key) must be a positive integer up to \(Format.grouped(maxDimension))", at: arg.location)
             }
@@ -226,11 +224,55 @@ enum EstimationCommands {
         return options
     }
 
-    static func hardwareHint(_ text: String, _ session: Session) -> String {
-        let ids = session.hardwareRegistry?.targets.map(\.id) ?? []
-        let near = ids.filter { $0.localizedCaseInsensitiveContains(text) }.prefix(4)
-        if let close = Suggest.closest(to: text, in: ids) { return "; did you mean '\(close)'?" }
-        return near.isEmpty ? "; `hardware` lists the targets" : "; matches: \(near.joined(separator: ", "))"
+    /// `shape=NAME:1x3x224x224` items (repeated `shape=` options merge): one per input. The
+    /// name ends at the last `:`, so names holding `:` (`input:0`) work.
+    static func inputShapes(_ inv: Invocation) throws -> [String: [Int]] {
+        var shapes: [String: [Int]] = [:]
+        for item in inv.list("shape") ?? [] {
+            let text = item.displayString
+            guard let colon = text.lastIndex(of: ":") else {
+                throw inv.error(.value, "shape must look like NAME:1x3x224x224 (the input's name, a colon, the sizes), not '\(text)'", at: "shape")
+            }
+            let name = String(text[..<colon])
+            let dims = text[text.index(after: colon)...].split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard !name.isEmpty, !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= maxDimension }) else {
+                throw inv.error(.value, "shape must look like NAME:1x3x224x224 with sizes from 1 to \(Format.grouped(maxDimension)), not '\(text)'", at: "shape")
+            }
+            guard shapes[name] == nil else {
+                throw inv.error(.value, "shape= gives input '\(name)' twice; give each input once", at: "shape")
+            }
+            shapes[name] = dims.compactMap { $0 }
+        }
+        return shapes
+    }
+
+    /// Runs the estimate, turning library errors into a `ModelError` on the command.
+    static func estimate(_ graph: OpGraph, _ options: EstimateOptions, entry: GraphEntry, _ inv: Invocation) throws -> GraphEstimate {
+        do { return try GraphEstimator.estimate(graph, options: options) } catch EstimationError.badInput(let option, let message) where !option.isEmpty {
+            throw inv.error(.value, message, at: inv.value(option) == nil ? nil : option)
+        } catch {
+            throw inv.error(.model, "cannot estimate \(entry.name): \(error)")
+        }
+    }
+
+    /// Looks a hardware id up; an unknown or ambiguous one is a `LookupError` at `hw`.
+    static func target(_ hw: String, _ session: inout Session, _ inv: Invocation) throws -> HardwareTarget {
+        guard let target = try session.registry().target(hw) else {
+            throw inv.error(.lookup, hardwareMessage(hw, session), at: "hw")
+        }
+        return target
+    }
+
+    /// Why `text` names no single target: the candidates when it is ambiguous, else a near id.
+    static func hardwareMessage(_ text: String, _ session: Session) -> String {
+        let registry = session.hardwareRegistry ?? HardwareRegistry(targets: [])
+        let matches = registry.candidates(text).map(\.id)
+        if matches.count > 1 {
+            return "hardware '\(text)' is ambiguous: it matches \(matches.prefix(8).joined(separator: ", "))"
+                + (matches.count > 8 ? " and \(matches.count - 8) more" : "") + "; give more of the id"
+        }
+        if let close = Suggest.closest(to: text, in: registry.targets.map(\.id)) { return "unknown hardware '\(text)'; did you mean '\(close)'?" }
+        return "unknown hardware '\(text)'; `hardware` lists the targets"
     }
 
     static func estimateBundle(_ r: GraphEstimate, entry: GraphEntry, depth: Int) -> OutputBundle {
@@ -250,6 +292,10 @@ enum EstimationCommands {
         }
         if let c = t.dependencyCriticalPathSeconds {
             totals.rows.append(["critical path (∞ streams)", Table.Cell(seconds(c), value: .double(c)), ""])
+        }
+        if let tp = r.throughput {
+            totals.rows.append(["throughput", Table.Cell(Format.si(tp) + " samples/s", value: .double(tp)),
+                                Table.Cell("batch \(r.batchSize) / latency")])
         }
         if let e = t.energyJoules {
             totals.rows.append(["energy", Table.Cell(joules(e.value), value: .double(e.value)),
@@ -271,8 +317,8 @@ enum EstimationCommands {
         }
         var issues = ""
         if !r.issues.isEmpty { issues = "\nNotes:\n" + r.issues.prefix(8).map { "  " + $0 }.joined(separator: "\n") }
-        let text = [totals.text, top.text, spaces.rows.isEmpty ? "" : spaces.text].filter { !$0.isEmpty }.joined(separator: "\n\n") + issues
-        var html = totals.html + top.html + (spaces.rows.isEmpty ? "" : spaces.html)
+        let text = [totals.text, top.rows.isEmpty ? "" : top.text, spaces.rows.isEmpty ? "" : spaces.text].filter { !$0.isEmpty }.joined(separator: "\n\n") + issues
+        var html = totals.html + (top.rows.isEmpty ? "" : top.html) + (spaces.rows.isEmpty ? "" : spaces.html)
         if !r.issues.isEmpty { html += "<p>Notes:</p><ul>" + r.issues.prefix(8).map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>" }
 
         func finite(_ d: Double?) -> JSONValue { d.map { $0.isFinite ? .double($0) : .null } ?? .null }
@@ -288,6 +334,7 @@ enum EstimationCommands {
             "totals": ["macs": .int(Int64(t.macs)), "flops": .int(Int64(t.flops)), "params": .int(Int64(t.params)),
                        "bytes": finite(t.bytes), "latency_s": finite(t.latencySeconds?.value), "energy_j": finite(t.energyJoules?.value)],
             "hardware": r.hardwareID.map { .string($0) } ?? .null, "dtype": .string(r.precision.rawValue),
+            "batch": .int(Int64(r.batchSize)), "throughput_samples_per_s": finite(r.throughput),
             "convention": .string(r.convention.rawValue),
             "confidence": r.confidence.map { .string($0.rawValue) } ?? .null,
             "latency_interval_s": t.latencySeconds.map { [finite($0.low), finite($0.high)] } ?? .null,
@@ -305,153 +352,6 @@ enum EstimationCommands {
 
     static func joules(_ j: Double) -> String {
         j >= 1 ? Format.number(j, digits: 3) + " J" : (j >= 1e-3 ? Format.number(j * 1e3, digits: 3) + " mJ" : Format.number(j * 1e6, digits: 3) + " µJ")
-    }
-
-    // MARK: sweep
-
-    static func axes(_ inv: Invocation) throws -> [SweepAxis] {
-        guard !inv.extra.isEmpty else {
-            throw inv.error(.command, "sweep needs at least one axis, for example batch=1,8,32; see `help sweep`")
-        }
-        return try inv.extra.map { key, arg in
-            let items = (arg.value.arrayItems ?? [arg.value]).map(\.displayString)
-            do { return try SweepAxis.parse(key + "=" + items.joined(separator: ",")) } catch {
-                throw CellError(.value, "\(error)", at: arg.location)
-            }
-        }
-    }
-
-    static func runSweep(_ session: inout Session, _ inv: Invocation, _ out: CommandOutput) throws {
-        var axes = try axes(inv)
-        for i in axes.indices where ["hardware", "hw", "device"].contains(axes[i].key) {
-            axes[i].values = try axes[i].values.map { v in
-                guard let t = try session.registry().target(v.description) else {
-                    throw inv.error(.lookup, "unknown hardware '\(v)' in the \(axes[i].key) axis" + hardwareHint(v.description, session))
-                }
-                return .text(t.id)
-            }
-        }
-        let metric = SweepMetric(rawValue: inv.string("metric") ?? "latency") ?? .latency
-        let registry = try session.registry()
-        var hardware: HardwareTarget?
-        if let hw = inv.string("hw") {
-            guard let t = try session.registry().target(hw) else { throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw") }
-            hardware = t
-        }
-        var total = 1
-        for axis in axes {
-            let (product, overflow) = total.multipliedReportingOverflow(by: max(axis.values.count, 1))
-            guard !overflow, product <= 1_000_000 else {
-                throw inv.error(.value, "the grid has more than 1,000,000 points; use fewer or shorter axes")
-            }
-            total = product
-        }
-        for axis in axes where !["hardware", "hw", "device", "dtype", "precision", "recompute", "optimizer"].contains(axis.key) {
-            for v in axis.values where (v.intValue ?? 0) > maxDimension {
-                throw inv.error(.value, "\(axis.key)=\(v) is larger than \(Format.grouped(maxDimension))")
-            }
-        }
-        let progress = out.startProgress("sweep of \(total) points", total: total)
-        let lock = NSLock()
-        let context = out.context
-        let onProgress: @Sendable (Int, Int) -> Void = { done, _ in lock.lock(); progress.update(done); lock.unlock() }
-        let cancelled: @Sendable () -> Bool = { context.isCancelled }
-        var values: [Double?]
-        var errors: [Int: String]
-        var points: [SweepPoint]
-        var wasCancelled: Bool
-        let subject: String
-        do {
-            if let preset = inv.string("llm") {
-                guard var base = LLMPresets.config(preset) else { throw inv.error(.lookup, "unknown LLM preset '\(preset)'", at: "llm") }
-                base.batch = max(base.batch, 1)
-                let result = try LLMSweep(base: base, registry: registry, hardware: hardware)
-                    .run(axes: axes, metric: metric, progress: onProgress, isCancelled: cancelled)
-                (values, errors, points, wasCancelled) = (result.results, result.errors, result.points, result.cancelled)
-                subject = preset
-            } else {
-                let entry = try session.currentGraph(for: "sweep")
-                var base = EstimateOptions()
-                base.hardware = hardware
-                let result = try GraphSweep(graph: OpGraph(entry.graph), registry: registry, base: base)
-                    .run(axes: axes, progress: onProgress, isCancelled: cancelled)
-                (values, errors, points, wasCancelled) = (result.results.map { $0?.value(metric) }, result.errors, result.points, result.cancelled)
-                subject = entry.name
-            }
-        } catch let e as CellError {
-            throw e
-        } catch {
-            throw inv.error(.value, "\(error)")
-        }
-        progress.finish()
-        if wasCancelled { throw CellError(.interrupt, "sweep interrupted after \(values.compactMap { $0 }.count) of \(total) points") }
-        out.display(sweepBundle(axes: axes, points: points, values: values, errors: errors, metric: metric, subject: subject))
-    }
-
-    static func unit(_ metric: SweepMetric) -> String {
-        switch metric {
-        case .latency: return "s"
-        case .memory: return "B"
-        case .energy: return "J"
-        case .throughput: return "samples/s"
-        }
-    }
-
-    /// A metric value in its natural unit.
-    static func display(_ v: Double, _ metric: SweepMetric) -> String {
-        switch metric {
-        case .latency: return seconds(v)
-        case .memory: return Format.bytes(v)
-        case .energy: return joules(v)
-        case .throughput: return Format.number(v, digits: 4)
-        }
-    }
-
-    static func sweepBundle(axes: [SweepAxis], points: [SweepPoint], values: [Double?], errors: [Int: String],
-                            metric: SweepMetric, subject: String) -> OutputBundle {
-        var table = Table(columns: axes.map { .init($0.key) } + [.init(metric == .throughput ? "throughput (per s)" : metric.rawValue, numeric: true)],
-                          title: "\(subject): \(metric.rawValue) over \(points.count) points")
-        for (i, p) in points.enumerated() {
-            let v = i < values.count ? values[i] : nil
-            table.rows.append(axes.map { Table.Cell(p[$0.key]?.description ?? "") }
-                + [v.map { Table.Cell(display($0, metric), value: $0.isFinite ? .double($0) : .null) }
-                    ?? Table.Cell(errors[i].map { "error: \($0)" } ?? "—", value: .null)])
-        }
-        var bundle = table.bundle
-        let title = "\(subject): \(metric.rawValue)"
-        let numericFirst = axes.first.map { $0.values.allSatisfy { $0.doubleValue != nil } } ?? false
-        if axes.count == 1 || (numericFirst && axes.count <= 3) {
-            // Lines: x = first axis, one series per combination of the others.
-            var series: [String: [(x: Double, y: Double)]] = [:]
-            var order: [String] = []
-            for (i, p) in points.enumerated() {
-                guard let v = values[i], let x = p[axes[0].key]?.doubleValue ?? Double(i) as Double? else { continue }
-                let name = axes.dropFirst().map { "\($0.key)=\(p[$0.key]?.description ?? "")" }.joined(separator: " ")
-                if series[name] == nil { order.append(name) }
-                series[name, default: []].append((numericFirst ? x : Double(i), v))
-            }
-            Chart.lines(order.map { Chart.Series(name: $0.isEmpty ? metric.rawValue : $0, points: series[$0] ?? []) },
-                        title: title, xTitle: axes[0].key, yTitle: "\(metric.rawValue) (\(unit(metric)))").attach(to: &bundle)
-        } else if axes.count == 2 {
-            let xs = axes[0].values.map(\.description), ys = axes[1].values.map(\.description)
-            var grid = [[Double?]](repeating: [Double?](repeating: nil, count: xs.count), count: ys.count)
-            for (i, p) in points.enumerated() {
-                guard let xi = xs.firstIndex(of: p[axes[0].key]?.description ?? ""), let yi = ys.firstIndex(of: p[axes[1].key]?.description ?? "") else { continue }
-                grid[yi][xi] = values[i]
-            }
-            Chart.heatmap(x: xs, y: ys, values: grid, title: title, xTitle: axes[0].key, yTitle: axes[1].key,
-                          valueTitle: "\(metric.rawValue) (\(unit(metric)))").attach(to: &bundle)
-        }
-        bundle.json = ["metric": .string(metric.rawValue), "unit": .string(unit(metric)),
-                       "axes": .array(axes.map { ["key": .string($0.key), "values": .array($0.values.map { .string($0.description) })] }),
-                       "points": .array(points.enumerated().map { i, p in
-                           var o: [String: JSONValue] = [:]
-                           for a in axes { o[a.key] = .string(p[a.key]?.description ?? "") }
-                           o["value"] = values[i].map { $0.isFinite ? .double($0) : .null } ?? .null
-                           if let e = errors[i] { o["error"] = .string(e) }
-                           return .object(o)
-                       })]
-        return bundle
     }
 
     // MARK: llm
@@ -504,10 +404,7 @@ enum EstimationCommands {
         }
         var target: HardwareTarget?
         if let hw = inv.string("hw") {
-            guard let t = try session.registry().target(hw) else {
-                throw inv.error(.lookup, "unknown hardware '\(hw)'" + hardwareHint(hw, session), at: "hw")
-            }
-            target = t
+            target = try self.target(hw, &session, inv)
         }
         let calc = LLMCalculator(config)
         let params = calc.parameters()

@@ -53,7 +53,7 @@ enum GraphCommands {
             let s = model.graph.summary()
             out.print("Loaded \(name) from \(path): \(Format.grouped(s.nodeCount)) nodes"
                 + (s.totalNodeCount != s.nodeCount ? " (\(Format.grouped(s.totalNodeCount)) with subgraphs)" : "")
-                + ", \(Format.si(Double(s.parameterCount))) parameters, opset "
+                + ", \(Format.si(Double(s.totalParameterCount))) parameters, opset "
                 + (model.opsetVersion(for: "").map(String.init) ?? "?") + " in \(Format.number(seconds * 1000, digits: 3)) ms")
         },
         CommandSpec(
@@ -140,7 +140,7 @@ enum GraphCommands {
             positionals: [Parameter("pattern", .string, "text in the node name; * and ? are wildcards", default: "any")],
             options: [Parameter("op", .opType, "only nodes of this op type"),
                       Parameter("path", .nodeOrPath, "only nodes under this hierarchy path"),
-                      Parameter("limit", .int, "at most this many rows", default: "50")],
+                      Parameter("limit", .int, "at most this many rows (0: only the count)", default: "50")],
             examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "find")
@@ -154,7 +154,8 @@ enum GraphCommands {
             }
             let matcher = inv.string("pattern").map(NamePattern.init)
             let op = inv.string("op")
-            let limit = max(1, inv.int("limit") ?? 50)
+            let limit = inv.int("limit") ?? 50
+            guard limit >= 0 else { throw inv.error(.value, "limit must be 0 or more, not \(limit)", at: "limit") }
             // Names are matched as drawn and qualified (`If_0/then_branch/Constant_37`), bodies included.
             let found = candidates.filter { i in
                 (op == nil || catalog.entries[i].opType == op) && (matcher?.matches(catalog.qualifiedName(i)) ?? true)
@@ -331,7 +332,7 @@ enum GraphCommands {
         facts.rows = [
             ["nodes", Table.Cell(Format.grouped(s.nodeCount))],
             ["nodes incl. subgraphs", Table.Cell(Format.grouped(s.totalNodeCount))],
-            ["parameters", Table.Cell("\(Format.grouped(s.parameterCount)) (\(Format.bytes(Double(s.parameterBytes))))")],
+            ["parameters", Table.Cell(parameterText(s))],
             ["initializers", Table.Cell("\(Format.grouped(s.initializerCount)) (\(Format.bytes(Double(s.initializerBytes))))")],
             ["opsets", Table.Cell(model.opsetImports.map { "\($0.domain.isEmpty ? "ai.onnx" : $0.domain) \($0.version)" }.joined(separator: ", "))],
             ["ir version", Table.Cell(String(model.irVersion))],
@@ -356,12 +357,28 @@ enum GraphCommands {
         let json: JSONValue = .object([
             "nodes": .int(Int64(s.nodeCount)), "nodes_total": .int(Int64(s.totalNodeCount)),
             "op_histogram": .object(histogram),
-            "parameters": .int(Int64(s.parameterCount)), "parameter_bytes": .int(Int64(s.parameterBytes)),
+            "parameters": .int(Int64(s.totalParameterCount)), "parameter_bytes": .int(Int64(s.totalParameterBytes)),
+            "stored_parameters": .int(Int64(s.parameterCount)), "generated_parameters": .int(Int64(s.generatedParameterCount)),
+            "unused_parameters": .int(Int64(s.unusedParameterCount)),
             "inputs": ioJSON(g.inputs.filter { g.initializer(named: $0.name) == nil }), "outputs": ioJSON(g.outputs),
             "opsets": .object(opsets),
         ])
         return OutputBundle(text: [facts.text, io.text, ops.text].joined(separator: "\n\n"),
                             html: "<div class=\"gs-summary\">" + facts.html + io.html + ops.html + "</div>", json: json)
+    }
+
+    /// The parameter figure, split where it has parts: stored tensors, tensors ConstantOfShape
+    /// makes, and stored ones no node reads (which `estimate`, counting what nodes read, leaves out).
+    static func parameterText(_ s: GraphSummary) -> String {
+        var text = "\(Format.grouped(s.totalParameterCount)) (\(Format.bytes(Double(s.totalParameterBytes))))"
+        var parts: [String] = []
+        if s.generatedParameterCount > 0 {
+            parts.append("\(Format.grouped(s.parameterCount)) in initializers/Constant nodes + \(Format.grouped(s.generatedParameterCount)) "
+                + "from \(s.generatingNodeCount) ConstantOfShape node\(s.generatingNodeCount == 1 ? "" : "s")")
+        }
+        if s.unusedParameterCount > 0 { parts.append("\(Format.grouped(s.unusedParameterCount)) in initializers no node reads (estimate leaves those out)") }
+        if !parts.isEmpty { text += ": " + parts.joined(separator: "; ") }
+        return text
     }
 
     static func treeBundle(_ entry: GraphEntry, root: [String], depth: Int) -> OutputBundle {

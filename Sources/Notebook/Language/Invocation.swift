@@ -111,7 +111,9 @@ public struct Invocation: Sendable {
                     if let kind = spec.extraOptions {
                         let raw = try evaluate(word, lenient(evaluator, for: kind))
                         let arg = Argument(value: try coerce(raw, to: kind, name: key, at: word.valueLocation), location: word.valueLocation)
-                        inv.extra.removeAll { $0.key == key }
+                        guard !inv.extra.contains(where: { $0.key == key }) else {
+                            throw CellError(.command, "\(key)= is given twice; give it once", at: word.location)
+                        }
                         inv.extra.append((key, arg))
                         continue
                     }
@@ -125,8 +127,15 @@ public struct Invocation: Sendable {
                     throw CellError(.command, unknownOptionMessage(spec: spec, key: key), at: word.location)
                 }
                 let raw = try evaluate(word, lenient(evaluator, for: param.kind))
-                inv.values[param.name] = Argument(value: try coerce(raw, to: param.kind, name: param.name, at: word.valueLocation),
-                                                  location: word.valueLocation)
+                var value = try coerce(raw, to: param.kind, name: param.name, at: word.valueLocation)
+                if let earlier = inv.values[param.name] {
+                    // a repeated list option adds its items (`shape=a:1x3 shape=b:1x8`); anything else would silently drop one
+                    guard case .list(let before) = earlier.value, case .list(let more) = value else {
+                        throw CellError(.command, "\(param.name)= is given twice; give it once", at: word.location)
+                    }
+                    value = .list(before + more)
+                }
+                inv.values[param.name] = Argument(value: value, location: word.valueLocation)
             case .positional:
                 let kind = positionalIndex < spec.positionals.count ? spec.positionals[positionalIndex].kind
                     : (spec.variadic ? spec.positionals.last?.kind : nil)

@@ -19,6 +19,15 @@ public struct Chart: Sendable {
     }
 
     static let schema: JSONValue = "https://vega.github.io/schema/vega-lite/v5.json"
+    /// One number style on every quantitative axis, the SVG fallback's (`Format.si`): SI
+    /// prefixes from 1,000 up (`10T`, `100G`), plain decimals below. Vega's default mixes
+    /// `1e+13` with `100,000,000,000` on log axes.
+    static let numberAxes: JSONValue = [
+        "axisQuantitative": ["labelExpr": .string(tickExpression)],
+    ]
+    /// The Vega expression behind `numberAxes`.
+    static let tickExpression = "abs(datum.value) >= 1000 ? format(datum.value, '.3~s') : format(datum.value, '.3~r')"
+
     static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 
     /// A point of a scatter.
@@ -51,7 +60,7 @@ public struct Chart: Sendable {
             for p in l.points where p.x > 0 && p.y > 0 { values.append(["x": .double(p.x), "y": .double(p.y), "line": .string(l.name)]) }
         }
         let spec: JSONValue = [
-            "$schema": schema, "title": .string(title), "width": 520, "height": 340,
+            "$schema": schema, "config": numberAxes, "title": .string(title), "width": 520, "height": 340,
             "data": ["values": .array(values)],
             "layer": [
                 ["transform": [["filter": "datum.line != null"]],
@@ -87,17 +96,22 @@ public struct Chart: Sendable {
         return Chart(vegaLite: spec, svg: svg)
     }
 
+    /// Most points drawn with a marker (and a tooltip) each; longer series are drawn as lines
+    /// only, which keeps a 20,000-point sweep's chart small and fast to draw.
+    static let markerLimit = 500
+
     /// Lines over a numeric x axis (log x when the values span more than a decade).
     public static func lines(_ series: [Series], title: String, xTitle: String, yTitle: String) -> Chart {
         let xs = series.flatMap { $0.points.map(\.x) }
+        let markers = xs.count <= markerLimit
         let logX = (xs.min() ?? 0) > 0 && (xs.max() ?? 1) / max(xs.min() ?? 1, 1e-300) >= 10
         let values: [JSONValue] = series.flatMap { s in s.points.map { ["x": .double($0.x), "y": .double($0.y), "series": .string(s.name)] } }
         var xEnc: [String: JSONValue] = ["field": "x", "type": "quantitative", "title": .string(xTitle)]
         if logX { xEnc["scale"] = ["type": "log"] }
         let spec: JSONValue = [
-            "$schema": schema, "title": .string(title), "width": 520, "height": 320,
+            "$schema": schema, "config": numberAxes, "title": .string(title), "width": 520, "height": 320,
             "data": ["values": .array(values)],
-            "mark": ["type": "line", "point": true],
+            "mark": ["type": "line", "point": .bool(markers)],
             "encoding": ["x": .object(xEnc), "y": ["field": "y", "type": "quantitative", "title": .string(yTitle)],
                          "color": ["field": "series", "type": "nominal", "title": ""],
                          "tooltip": [["field": "series"], ["field": "x"], ["field": "y", "format": ".4g"]]],
@@ -111,7 +125,7 @@ public struct Chart: Sendable {
                     let pts = s.points.filter { $0.y.isFinite }
                     let path = pts.map { "\(plot.px($0.x)),\(plot.py($0.y))" }.joined(separator: " L")
                     if !path.isEmpty { body += "<path d=\"M\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>" }
-                    for p in pts {
+                    for p in pts where markers {
                         body += "<circle cx=\"\(plot.px(p.x))\" cy=\"\(plot.py(p.y))\" r=\"3\" fill=\"\(color)\"><title>\(HTML.escape(s.name)): \(Format.number(p.x)) → \(Format.number(p.y))</title></circle>"
                     }
                 }
@@ -125,7 +139,7 @@ public struct Chart: Sendable {
     public static func bars(_ rows: [(label: String, value: Double)], title: String, unit: String) -> Chart {
         let values: [JSONValue] = rows.enumerated().map { ["label": .string($1.label), "value": .double($1.value), "order": .int(Int64($0))] }
         let spec: JSONValue = [
-            "$schema": schema, "title": .string(title), "width": 460,
+            "$schema": schema, "config": numberAxes, "title": .string(title), "width": 460,
             "data": ["values": .array(values)],
             "mark": "bar",
             "encoding": ["y": ["field": "label", "type": "nominal", "sort": ["field": "order"], "title": ""],
@@ -155,7 +169,7 @@ public struct Chart: Sendable {
             for (i, v) in row.enumerated() { if let v, v.isFinite { data.append(["x": .string(x[i]), "y": .string(y[j]), "v": .double(v)]) } }
         }
         let spec: JSONValue = [
-            "$schema": schema, "title": .string(title),
+            "$schema": schema, "config": numberAxes, "title": .string(title),
             "data": ["values": .array(data)],
             "mark": "rect",
             "encoding": ["x": ["field": "x", "type": "ordinal", "title": .string(xTitle), "sort": .array(x.map { .string($0) })],

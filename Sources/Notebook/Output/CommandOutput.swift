@@ -72,6 +72,7 @@ public final class Progress {
     let total: Int
     let displayID: String
     private var lastShown = Date.distantPast
+    private var lastDone = 0
 
     init(output: CommandOutput, label: String, total: Int, displayID: String) {
         self.output = output
@@ -83,6 +84,7 @@ public final class Progress {
     /// Reports `done` of `total` steps; redraws at most every 50 ms, and always at the end.
     public func update(_ done: Int) {
         let now = Date()
+        lastDone = max(lastDone, done)
         guard done >= total || now.timeIntervalSince(lastShown) >= 0.05 else { return }
         lastShown = now
         output.update(bundle(done: done), displayID: displayID)
@@ -91,16 +93,24 @@ public final class Progress {
     /// Marks the work finished.
     public func finish() { lastShown = .distantPast; update(total) }
 
-    func bundle(done: Int) -> OutputBundle {
+    /// Marks the work stopped early (interrupted, failed): the bar stays where the work got to,
+    /// `done` or the last step reported, whichever is further, and says why.
+    public func stop(at done: Int, _ reason: String) {
+        lastShown = Date()
+        output.update(bundle(done: max(done, lastDone), status: reason), displayID: displayID)
+    }
+
+    func bundle(done: Int, status: String? = nil) -> OutputBundle {
         let fraction = min(1, Double(done) / Double(total))
         let percent = Int((fraction * 100).rounded())
         let filled = Int((fraction * 30).rounded())
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 30 - filled)
-        var b = OutputBundle(text: "\(label) [\(bar)] \(done)/\(total) (\(percent)%)")
+        let suffix = status.map { " — \($0)" } ?? ""
+        var b = OutputBundle(text: "\(label) [\(bar)] \(done)/\(total) (\(percent)%)\(suffix)")
         b.html = """
         <div class="gs-progress" style="font-family:sans-serif;font-size:12px">\(HTML.escape(label)) \
         <progress value="\(done)" max="\(total)" style="width:240px;vertical-align:middle"></progress> \
-        \(done)/\(total) (\(percent)%)</div>
+        \(done)/\(total) (\(percent)%)\(HTML.escape(suffix))</div>
         """
         return b
     }

@@ -14,7 +14,8 @@ extension Session {
             return graphs.entries.map(\.name).filter { $0.hasPrefix(prefix) }
         case .hardware:
             // The interpreter loads the registry before completing (see CellInterpreter.complete).
-            return (hardwareRegistry?.targets.map(\.id) ?? []).filter { $0.hasPrefix(prefix) }
+            // fragments complete as `hw=` resolves them: `h1` offers every id containing it
+            return (hardwareRegistry?.candidates(prefix) ?? []).map(\.id)
         case .opType:
             guard let g = graphs.current else { return [] }
             return Set(g.catalog.entries.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) }
