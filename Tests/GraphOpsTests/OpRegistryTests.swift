@@ -1,0 +1,79 @@
+// Tests of the op registry: loading the bundled resources, lookups by opset version (the schema
+// in force is the greatest since-version not above the opset), attribute data (defaults, legal
+// values), the opset a model imports, categories and closest-name suggestions.
+import XCTest
+import GraphIR
+@testable import GraphOps
+
+final class OpRegistryTests: XCTestCase {
+    let registry = OpRegistry.builtIn
+
+    func testBundledResourcesLoadWithoutProblems() {
+        XCTAssertEqual(registry.loadProblems, [])
+        XCTAssertGreaterThan(registry.schemaCount, 600)
+        XCTAssertTrue(registry.knows(domain: "ai.onnx.ml"))
+        XCTAssertTrue(registry.knows(domain: "ai.onnx.preview.training"))
+    }
+
+    func testLookupPicksTheVersionInForceAtTheOpset() throws {
+        XCTAssertNil(registry.schema(domain: "", opType: "Resize", opsetVersion: 9), "Resize appeared in opset 10")
+        XCTAssertEqual(registry.schema(domain: "", opType: "Resize", opsetVersion: 10)?.sinceVersion, 10)
+        XCTAssertEqual(registry.schema(domain: "", opType: "Resize", opsetVersion: 12)?.sinceVersion, 11)
+        XCTAssertEqual(registry.schema(domain: "ai.onnx", opType: "Resize", opsetVersion: 17)?.sinceVersion, 13)
+        // Resize-10 has 2 inputs and no cubic mode; Resize-11 takes roi/scales/sizes and cubic.
+        let r10 = try XCTUnwrap(registry.schema(domain: "", opType: "Resize", opsetVersion: 10))
+        XCTAssertEqual(r10.maxInputs, 2)
+        XCTAssertEqual(r10.attribute("mode")?.legalValues, ["nearest", "linear"])
+        let r13 = try XCTUnwrap(registry.schema(domain: "", opType: "Resize", opsetVersion: 13))
+        XCTAssertEqual(r13.maxInputs, 4)
+        XCTAssertEqual(r13.attribute("mode")?.legalValues, ["nearest", "linear", "cubic"])
+        XCTAssertEqual(r13.attribute("mode")?.defaultValue, .string("nearest"))
+        XCTAssertFalse(r13.attribute("coordinate_transformation_mode")?.legalValues?.contains("tf_half_pixel_for_nn") ?? true)
+        let r11 = try XCTUnwrap(registry.schema(domain: "", opType: "Resize", opsetVersion: 11))
+        XCTAssertTrue(r11.attribute("coordinate_transformation_mode")?.legalValues?.contains("tf_half_pixel_for_nn") ?? false)
+        // Softmax's axis default moved from 1 to -1 in opset 13.
+        XCTAssertEqual(registry.schema(domain: "", opType: "Softmax", opsetVersion: 11)?.attribute("axis")?.defaultValue, .int(1))
+        XCTAssertEqual(registry.schema(domain: "", opType: "Softmax", opsetVersion: 13)?.attribute("axis")?.defaultValue, .int(-1))
+    }
+
+    func testFormalParametersAndTypeConstraints() throws {
+        let concat = try XCTUnwrap(registry.schema(domain: "", opType: "Concat", opsetVersion: 13))
+        XCTAssertEqual(concat.inputs.first?.option, .variadic)
+        XCTAssertNil(concat.maxInputs)
+        XCTAssertEqual(concat.attribute("axis")?.isRequired, true)
+        let conv = try XCTUnwrap(registry.schema(domain: "", opType: "Conv", opsetVersion: 11))
+        XCTAssertEqual(conv.inputs.map(\.option), [.single, .single, .optional])
+        XCTAssertEqual(conv.attribute("auto_pad")?.legalValues, ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"])
+        let t = try XCTUnwrap(conv.typeConstraint("T"))
+        XCTAssertTrue(t.tensorElementTypes.contains(.float))
+        XCTAssertFalse(t.tensorElementTypes.contains(.int64))
+        XCTAssertEqual(conv.category, .convolution)
+        XCTAssertEqual(conv.formalInput(at: 2)?.name, "B")
+        XCTAssertNil(conv.formalInput(at: 3))
+    }
+
+    func testModelOpsetImports() {
+        let m = Model(graph: Graph(), opsetImports: [OpsetImport(domain: "ai.onnx", version: 17),
+                                                      OpsetImport(domain: "com.microsoft", version: 1)])
+        XCTAssertEqual(m.opsetVersion(for: ""), 17)
+        XCTAssertEqual(m.opsetVersion(for: "com.microsoft"), 1)
+        XCTAssertNil(m.opsetVersion(for: "ai.onnx.ml"))
+    }
+
+    func testClosestOpTypes() {
+        XCTAssertEqual(registry.closestOpTypes(to: "Conv2D", domain: "").first, "Conv")
+        XCTAssertEqual(registry.closestOpTypes(to: "Relux", domain: "").first, "Relu")
+        XCTAssertEqual(registry.closestOpTypes(to: "zzzzzzzzzzzzzzzzzz", domain: ""), [])
+        XCTAssertEqual(closestNames(to: "kernal_shape", among: ["kernel_shape", "strides", "pads"]), ["kernel_shape"])
+    }
+
+    func testCategoriesFromTheTable() {
+        XCTAssertEqual(registry.category(opType: "MatMul"), .matmul)
+        XCTAssertEqual(registry.category(opType: "MaxPool"), .pooling)
+        XCTAssertEqual(registry.category(opType: "LSTM"), .recurrent)
+        XCTAssertEqual(registry.category(opType: "QuantizeLinear"), .quantization)
+        XCTAssertEqual(registry.category(opType: "Input"), .constant)
+        XCTAssertEqual(registry.category(opType: "MyFancyConv3x3"), .convolution, "unknown ops fall back to a name guess")
+        XCTAssertEqual(registry.category(opType: "reshape"), .shape, "case-insensitive match")
+    }
+}
