@@ -131,21 +131,14 @@ public struct OpRegistry: Sendable {
     }
 }
 
-// MARK: - Opset of a model
-
-extension Model {
-    /// The opset version the model imports for `domain` (`""` and `ai.onnx` are the same), or
-    /// nil when it imports none.
-    public func opsetVersion(for domain: String) -> Int? {
-        OpRegistry.opsetVersion(for: domain, in: opsetImports)
-    }
-}
+// MARK: - Opset imports
 
 extension OpRegistry {
-    /// The version `imports` list for `domain`; the default domain matches `""` and `ai.onnx`.
+    /// The version an `imports` list (a model's or a function's) gives `domain`; the default
+    /// domain matches `""` and `ai.onnx`. `Model.opsetVersion(for:)` (GraphIR) is the model case.
     public static func opsetVersion(for domain: String, in imports: [OpsetImport]) -> Int? {
         let d = normalize(domain: domain)
-        guard let v = imports.last(where: { normalize(domain: $0.domain) == d })?.version else { return nil }
+        guard let v = imports.first(where: { normalize(domain: $0.domain) == d })?.version else { return nil }
         return Int(clamping: v)
     }
 }
