@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "GraphFormats", dependencies: ["GraphIR"]),
         // Op schemas (registry, categories, validation) and symbolic shape inference.
         .target(name: "GraphOps", dependencies: ["GraphIR"], resources: [.copy("Resources")]),
-        .target(name: "GraphRendering", dependencies: ["GraphIR"]),
+        .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR"],
                 resources: [.copy("Resources")]),
 
