@@ -35,7 +35,7 @@ let package = Package(
 
         // The cell language: the only place that knows both graphs and Jupyter.
         .target(name: "Notebook", dependencies: [
-            "JupyterKernel", "GraphIR", "GraphFormats", "GraphRendering", "GraphEstimation",
+            "JupyterKernel", "GraphIR", "GraphOps", "GraphFormats", "GraphRendering", "GraphEstimation",
         ]),
 
         .executableTarget(name: "graphsmith", dependencies: [

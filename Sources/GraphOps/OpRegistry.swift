@@ -122,6 +122,22 @@ public struct OpRegistry: Sendable {
         return .other
     }
 
+    /// Values an attribute may take, for completion and editing: the legal values the spec
+    /// enumerates for it at that opset, filtered by `prefix`; nil when the op or attribute is
+    /// unknown or the attribute takes any value of its kind.
+    public func legalValues(domain: String, opType: String, opsetVersion: Int, attribute: String,
+                            prefix: String = "") -> [String]? {
+        guard let legal = schema(domain: domain, opType: opType, opsetVersion: opsetVersion)?
+            .attribute(attribute)?.legalValues else { return nil }
+        return legal.filter { $0.hasPrefix(prefix) }
+    }
+
+    /// Attribute names of an op at an opset that start with `prefix` (for `key=` completion).
+    public func attributeNames(domain: String, opType: String, opsetVersion: Int, prefix: String = "") -> [String] {
+        (schema(domain: domain, opType: opType, opsetVersion: opsetVersion)?.attributes.map(\.name) ?? [])
+            .filter { $0.hasPrefix(prefix) }
+    }
+
     /// Up to `limit` known op types closest to `opType` by edit distance (case-insensitive),
     /// best first; searched in `domain` when it is known, else across all domains.
     public func closestOpTypes(to opType: String, domain: String? = nil, limit: Int = 3) -> [String] {

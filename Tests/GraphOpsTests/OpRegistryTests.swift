@@ -110,4 +110,14 @@ final class OpRegistryTests: XCTestCase {
         XCTAssertEqual(registry.category(opType: "LOGISTIC"), .activation)
         XCTAssertEqual(registry.category(opType: "DEQUANTIZE"), .quantization)
     }
+
+    func testCompletionAPI() {
+        XCTAssertEqual(registry.legalValues(domain: "", opType: "Conv", opsetVersion: 17, attribute: "auto_pad", prefix: "SAME"),
+                       ["SAME_UPPER", "SAME_LOWER"])
+        XCTAssertEqual(registry.legalValues(domain: "", opType: "Resize", opsetVersion: 19, attribute: "mode"),
+                       ["nearest", "linear", "cubic"])
+        XCTAssertNil(registry.legalValues(domain: "", opType: "Conv", opsetVersion: 17, attribute: "group"))
+        XCTAssertEqual(registry.attributeNames(domain: "", opType: "Conv", opsetVersion: 17, prefix: "d"), ["dilations"])
+        XCTAssertTrue(registry.allOpTypes.contains("FastGelu"))
+    }
 }
