@@ -33,6 +33,11 @@ extension Session {
             if out.isEmpty || !prefix.hasPrefix("/") {
                 out += g.catalog.nodeNames(startingWith: prefix, limit: limit)
             }
+            // Sections the last drawing cut a long flat level into (`s03_conv1..relu5`), which `show` opens.
+            if let sections = g.renderState?.renderer.sectionPaths(), !sections.isEmpty {
+                let bare = prefix.hasPrefix("/") ? String(prefix.dropFirst()) : prefix
+                out += sections.filter { $0.hasPrefix(bare) }.map { prefix.hasPrefix("/") ? "/" + $0 : $0 }.prefix(limit)
+            }
             return out
         default:
             return []
