@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "graphsmith", targets: ["graphsmith"]),
         .library(name: "JupyterKernel", targets: ["JupyterKernel"]),
         .library(name: "GraphIR", targets: ["GraphIR"]),
+        .library(name: "GraphOps", targets: ["GraphOps"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,13 +27,15 @@ let package = Package(
         // The graph model and everything built on it.
         .target(name: "GraphIR"),
         .target(name: "GraphFormats", dependencies: ["GraphIR"]),
-        .target(name: "GraphRendering", dependencies: ["GraphIR"]),
+        // Op schemas (registry, categories, validation) and symbolic shape inference.
+        .target(name: "GraphOps", dependencies: ["GraphIR"], resources: [.copy("Resources")]),
+        .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR"],
                 resources: [.copy("Resources")]),
 
         // The cell language: the only place that knows both graphs and Jupyter.
         .target(name: "Notebook", dependencies: [
-            "JupyterKernel", "GraphIR", "GraphFormats", "GraphRendering", "GraphEstimation",
+            "JupyterKernel", "GraphIR", "GraphOps", "GraphFormats", "GraphRendering", "GraphEstimation",
         ]),
 
         .executableTarget(name: "graphsmith", dependencies: [
@@ -44,7 +47,8 @@ let package = Package(
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "GraphFormatsTests", dependencies: ["GraphFormats", "GraphIR"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),
 

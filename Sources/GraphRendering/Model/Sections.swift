@@ -5,6 +5,8 @@
 // is named by its position and its first and last nodes (`s03_conv2_1..relu2_3`), so the name
 // says where it is and `show NAME` opens it.
 
+import GraphOps
+
 /// One planned section: a run of the ordered member list.
 struct SectionPlan: Equatable {
     /// Positions in the ordered member list.

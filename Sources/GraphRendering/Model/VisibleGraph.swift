@@ -3,6 +3,7 @@
 // their visible ends and merged, and the overlay figures rolled up onto collapsed groups.
 
 import Foundation
+import GraphOps
 
 /// What a visible box stands for.
 public enum VisibleItem: Sendable, Equatable {

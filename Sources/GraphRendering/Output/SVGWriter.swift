@@ -2,6 +2,8 @@
 // scale), group frames, edges as smooth paths with shape labels, and boxes with tooltips.
 // Every node, group and edge carries a stable `data-id`; nothing refers outside the file.
 
+import GraphOps
+
 /// A short, stable prefix for element ids inside one drawing, so several drawings can share an
 /// HTML page (e.g. two graphs side by side) without clashing.
 func idPrefix(for text: String) -> String {

@@ -1,8 +1,9 @@
 // What the session can name for completion and inspection: variables, graphs, nodes,
-// hierarchy paths (If/Loop/Scan bodies included) and op types of the current graph.
+// hierarchy paths (If/Loop/Scan bodies included) and op types (the current graph's, else the registry's).
 
 import GraphEstimation
 import GraphIR
+import GraphOps
 
 extension Session {
     /// Names of kind `kind` that start with `prefix`, for completion.
@@ -17,8 +18,11 @@ extension Session {
             // fragments complete as `hw=` resolves them: `h1` offers every id containing it
             return (hardwareRegistry?.candidates(prefix) ?? []).map(\.id)
         case .opType:
-            guard let g = graphs.current else { return [] }
-            return Set(g.catalog.entries.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) }
+            // The current graph's op types first; when none matches (or no graph is loaded),
+            // every op type the schema registry knows.
+            let inGraph = graphs.current.map { Set($0.catalog.entries.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) } } ?? []
+            if !inGraph.isEmpty { return inGraph }
+            return OpRegistry.builtIn.allOpTypes.filter { $0.hasPrefix(prefix) }
         case .node:
             guard let g = graphs.current else { return [] }
             return g.catalog.nodeNames(startingWith: prefix, limit: limit)
