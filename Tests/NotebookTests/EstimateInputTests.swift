@@ -261,6 +261,8 @@ final class EstimateInputTests: XCTestCase {
         XCTAssertNil(runner.run("roofline hw=h100-sxm5").error)
         let spec = try XCTUnwrap(runner.displays.last?["application/vnd.vegalite.v5+json"])
         let expr = spec["config"]?["axisQuantitative"]?["labelExpr"]?.stringValue ?? ""
+        // Log axes tick at 1..9 per decade: overlapping labels are dropped, not printed over each other.
+        XCTAssertEqual(spec["config"]?["axisQuantitative"]?["labelOverlap"], .string("greedy"))
         XCTAssertTrue(expr.contains("'.3~s'"), expr)            // SI prefixes (10T), as the SVG's Format.si
         XCTAssertFalse(expr.contains("e+"), expr)
         let svg = runner.displays.last?["image/svg+xml"]?.stringValue ?? ""

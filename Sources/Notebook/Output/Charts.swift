@@ -21,9 +21,11 @@ public struct Chart: Sendable {
     static let schema: JSONValue = "https://vega.github.io/schema/vega-lite/v5.json"
     /// One number style on every quantitative axis, the SVG fallback's (`Format.si`): SI
     /// prefixes from 1,000 up (`10T`, `100G`), plain decimals below. Vega's default mixes
-    /// `1e+13` with `100,000,000,000` on log axes.
+    /// `1e+13` with `100,000,000,000` on log axes. Log axes have ticks at 1..9 of each
+    /// decade; `greedy` overlap removal keeps the labels that fit instead of printing them over
+    /// each other (`0.030.050.09`), as the browser test's roofline screenshot showed.
     static let numberAxes: JSONValue = [
-        "axisQuantitative": ["labelExpr": .string(tickExpression)],
+        "axisQuantitative": ["labelExpr": .string(tickExpression), "labelOverlap": "greedy", "labelSeparation": 6],
     ]
     /// The Vega expression behind `numberAxes`.
     static let tickExpression = "abs(datum.value) >= 1000 ? format(datum.value, '.3~s') : format(datum.value, '.3~r')"
