@@ -263,6 +263,7 @@ final class EstimateInputTests: XCTestCase {
         let expr = spec["config"]?["axisQuantitative"]?["labelExpr"]?.stringValue ?? ""
         // Log axes tick at 1..9 per decade: overlapping labels are dropped, not printed over each other.
         XCTAssertEqual(spec["config"]?["axisQuantitative"]?["labelOverlap"], .string("greedy"))
+        XCTAssertEqual(spec["config"]?["legend"]?["labelLimit"], .int(400))
         XCTAssertTrue(expr.contains("'.3~s'"), expr)            // SI prefixes (10T), as the SVG's Format.si
         XCTAssertFalse(expr.contains("e+"), expr)
         let svg = runner.displays.last?["image/svg+xml"]?.stringValue ?? ""

@@ -26,6 +26,8 @@ public struct Chart: Sendable {
     /// each other (`0.030.050.09`), as the browser test's roofline screenshot showed.
     static let numberAxes: JSONValue = [
         "axisQuantitative": ["labelExpr": .string(tickExpression), "labelOverlap": "greedy", "labelSeparation": 6],
+        // Series names such as `hardware=nvidia-h100-sxm5-80gb` are shown whole (Vega cuts at 160 px).
+        "legend": ["labelLimit": 400],
     ]
     /// The Vega expression behind `numberAxes`.
     static let tickExpression = "abs(datum.value) >= 1000 ? format(datum.value, '.3~s') : format(datum.value, '.3~r')"
