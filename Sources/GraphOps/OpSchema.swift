@@ -88,25 +88,9 @@ public enum AttributeKind: String, Codable, Sendable, CaseIterable {
     case sparseTensor = "sparse_tensor", sparseTensors = "sparse_tensors"
     case typeProto = "type_proto", typeProtos = "type_protos"
 
-    /// The ONNX `AttributeType` number, matching `AttributeValue.typeCode`.
-    public var typeCode: Int32 {
-        switch self {
-        case .float: return 1
-        case .int: return 2
-        case .string: return 3
-        case .tensor: return 4
-        case .graph: return 5
-        case .floats: return 6
-        case .ints: return 7
-        case .strings: return 8
-        case .tensors: return 9
-        case .graphs: return 10
-        case .sparseTensor: return 11
-        case .sparseTensors: return 12
-        case .typeProto: return 13
-        case .typeProtos: return 14
-        }
-    }
+    /// The ONNX `AttributeType` number, matching `AttributeValue.typeCode`: the cases are
+    /// declared in `AttributeType` order (FLOAT = 1 ... TYPE_PROTOS = 14), so it is the position.
+    public var typeCode: Int32 { Int32((Self.allCases.firstIndex(of: self) ?? -1) + 1) }
 
     /// The kind of an attribute value.
     public init?(of value: AttributeValue) {

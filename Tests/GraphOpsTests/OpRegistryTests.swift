@@ -8,6 +8,16 @@ import GraphIR
 final class OpRegistryTests: XCTestCase {
     let registry = OpRegistry.builtIn
 
+    func testAttributeKindsCarryONNXTypeCodes() {
+        // AttributeProto.AttributeType: FLOAT 1, INT 2, ..., SPARSE_TENSOR 11, TYPE_PROTO 13, TYPE_PROTOS 14.
+        XCTAssertEqual(AttributeKind.float.typeCode, 1)
+        XCTAssertEqual(AttributeKind.graphs.typeCode, 10)
+        XCTAssertEqual(AttributeKind.sparseTensor.typeCode, 11)
+        XCTAssertEqual(AttributeKind.typeProtos.typeCode, 14)
+        XCTAssertEqual(AttributeKind(of: .ints([1])), .ints)
+        XCTAssertEqual(AttributeKind(of: .typeProto(.tensor(.float, nil))), .typeProto)
+    }
+
     func testBundledResourcesLoadWithoutProblems() {
         XCTAssertEqual(registry.loadProblems, [])
         XCTAssertGreaterThan(registry.schemaCount, 600)
