@@ -51,7 +51,7 @@ func bindArguments(_ args: [String]) -> [String: Int64] {
 }
 
 func runInfer(_ args: [String], _ pos: [String]) throws {
-    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE [--json] [--repeat N] [--bind name=value]") }
+    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE [--json] [--repeat N] [--bind name=value] [--input-shape name=AxB]") }
     let model = try ONNXReader.load(path: pos[0])
     _ = model.graph.nodes.count
     let bindings = bindArguments(args)
@@ -65,7 +65,17 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
         result = ShapeInference.infer(model)
         times.append((now() - t0) * 1000)
     }
-    if !bindings.isEmpty { result = result.substituting(bindings) }
+    var all = bindings.mapValues { SymDim($0) }
+    // `--input-shape x=1x3x224x224`: bind the input's symbols to those sizes (`shape=` in cells).
+    for (i, a) in args.enumerated() where a == "--input-shape" && i + 1 < args.count {
+        let parts = args[i + 1].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let sizes = parts.count == 2 ? parts[1].split(separator: "x").compactMap { Int64($0) } : []
+        guard parts.count == 2, parts[1].isEmpty || sizes.count == parts[1].split(separator: "x").count else {
+            fail("bad --input-shape \(args[i + 1]) (want name=1x3x224x224)")
+        }
+        for (k, v) in try result.bindings(forInput: parts[0], shape: sizes) { all[k] = v }
+    }
+    if !all.isEmpty { result = result.substituting(all) }
     if args.contains("--json") {
         var parts: [String] = []
         for name in result.values.keys.sorted() { parts.append("\(jsonString(name)):\(jsonType(result.values[name]?.type))") }

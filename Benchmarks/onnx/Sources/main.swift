@@ -25,7 +25,7 @@ func positional(_ args: [String]) -> [String] {
     var skip = false
     for a in args {
         if skip { skip = false; continue }
-        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--min-seconds" || a == "--node-data" || a == "--bind" {
+        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--min-seconds" || a == "--node-data" || a == "--bind" || a == "--input-shape" {
             skip = true
             continue
         }

@@ -246,7 +246,7 @@ enum ElementwiseRules {
         func bool(_ b: Bool) -> Scalar { .int(SymDim(b ? 1 : 0)) }
         if case .int(let a) = x, case .int(let b) = y, op == "Equal" {
             if a == b { return bool(true) }
-            if let d = (a - b).intValue { return bool(d == 0) }
+            if a.provablyDiffers(from: b) { return bool(false) }  // `seq` is never -1
             return nil  // different symbols may still be equal at run time
         }
         guard let a = x.double, let b = y.double else {

@@ -95,10 +95,13 @@ final class InferenceEngine {
     }
 
     /// Gives each unnamed unknown dim of a main-graph input its own symbol (`x_d2`), so a full
-    /// input shape can later be bound by substitution.
+    /// input shape can later be bound by substitution. A negative size (`-1`) and the name
+    /// `?`, which exporters (paddle2onnx) write for "dynamic", count as unnamed: two `?` dims
+    /// of one input (height and width) are not the same size.
     static func naming(_ t: SymType, input: String) -> SymType {
-        guard case .tensor(let e, let dims?) = t, dims.contains(where: { $0 == nil }) else { return t }
-        return .tensor(e, dims.enumerated().map { i, d in d ?? .symbol("\(input)_d\(i)") })
+        func unnamed(_ d: SymDim?) -> Bool { d == nil || (d?.intValue ?? 0) < 0 || d?.symbolName == "?" }
+        guard case .tensor(let e, let dims?) = t, dims.contains(where: unnamed) else { return t }
+        return .tensor(e, dims.enumerated().map { i, d in unnamed(d) ? .symbol("\(input)_d\(i)") : d })
     }
 
     /// Facts given to a body input, completed by its declaration.

@@ -157,7 +157,11 @@ enum Shapes {
             if let a = x.intValue, let b = y.intValue {
                 throw InferenceFailure("dimensions \(a) and \(b) do not broadcast")
             }
-            return nil  // two different symbols: one must be 1 at run time, which is unknown
+            // Different expressions: a valid model has them equal or one of them 1, so the
+            // result is the larger; known only when one is provably at least the other
+            // (`seq` against `min(128,seq)`). Zero-size against 1 is not modelled.
+            let m = SymDim.maximum(x, y)
+            return m == x || m == y ? m : nil
         }
         if let x, x.intValue != 1 { return x }  // the other is unknown: it is 1 or equal
         if let y, y.intValue != 1 { return y }

@@ -118,6 +118,7 @@ public struct SymDim: Hashable, Sendable, Comparable, CustomStringConvertible {
             if let x = intValue { return SymDim(SymDim.floorDivide(x, y)) }
             if y == 1 { return self }
             if y == -1 { return -self }
+            if y > 0, let nested = nestedQuotient(by: y) { return nested }
             if y > 0 {
                 // Terms whose coefficients y divides come out exactly; a leftover constant
                 // folds in when no other term remains in the numerator.
@@ -140,6 +141,25 @@ public struct SymDim: Hashable, Sendable, Comparable, CustomStringConvertible {
         if self == d { return SymDim(1) }
         if d.intValue == nil, let q = exactDiv(d) { return q }
         return SymDim.atom(.floorDiv(self, d))
+    }
+
+    /// `floor((floor(x/a) + k)/y) = floor((x + k*a)/(a*y))` for positive constants `a`, `y`:
+    /// chains of strided convolutions collapse into one quotient, so equal sizes reached by
+    /// different paths compare equal.
+    func nestedQuotient(by y: Int64) -> SymDim? {
+        guard case .poly(let ts) = repr else { return nil }
+        var inner: (SymDim, Int64)?
+        var k: Int64 = 0
+        for t in ts {
+            if t.atoms.isEmpty { k = t.coeff; continue }
+            guard inner == nil, t.coeff == 1, t.atoms.count == 1, case .floorDiv(let x, let a) = t.atoms[0],
+                  let av = a.intValue, av > 0 else { return nil }
+            inner = (x, av)
+        }
+        guard let (x, a) = inner else { return nil }
+        let (ay, o) = a.multipliedReportingOverflow(by: y)
+        if o { return nil }
+        return (x + SymDim(k &* a)).floorDiv(SymDim(ay))
     }
 
     /// Ceiling division: `-floor(-a/b)`.
@@ -201,6 +221,9 @@ public struct SymDim: Hashable, Sendable, Comparable, CustomStringConvertible {
         if let k = diff.intValue { return k >= 0 ? a : b }
         if diff.isNonNegative { return a }
         if (-diff).isNonNegative { return b }
+        // max(p, min(p, q)) = p
+        if case .min(let p, let q)? = b.singleAtom, p == a || q == a { return a }
+        if case .min(let p, let q)? = a.singleAtom, p == b || q == b { return b }
         return atom(.max(Swift.min(a, b), Swift.max(a, b)))
     }
 
@@ -210,7 +233,24 @@ public struct SymDim: Hashable, Sendable, Comparable, CustomStringConvertible {
         if let k = diff.intValue { return k <= 0 ? a : b }
         if diff.isNonNegative { return b }
         if (-diff).isNonNegative { return a }
+        // min(p, max(p, q)) = p
+        if case .max(let p, let q)? = b.singleAtom, p == a || q == a { return a }
+        if case .max(let p, let q)? = a.singleAtom, p == b || q == b { return b }
         return atom(.min(Swift.min(a, b), Swift.max(a, b)))
+    }
+
+    /// The atom when the expression is exactly one atom with coefficient 1.
+    var singleAtom: SymAtom? {
+        if case .poly(let ts) = repr, ts.count == 1, ts[0].coeff == 1, ts[0].atoms.count == 1 { return ts[0].atoms[0] }
+        return nil
+    }
+
+    /// True when the two sizes provably differ (their difference is a non-zero constant, or
+    /// at least 1 given that symbols are sizes).
+    public func provablyDiffers(from b: SymDim) -> Bool {
+        let d = self - b
+        if let k = d.intValue { return k != 0 }
+        return (d - SymDim(1)).isNonNegative || (-d - SymDim(1)).isNonNegative
     }
 
     static func atom(_ a: SymAtom) -> SymDim { SymDim(repr: .poly([SymTerm(atoms: [a], coeff: 1)])) }
