@@ -50,8 +50,33 @@ func bindArguments(_ args: [String]) -> [String: Int64] {
     return out
 }
 
+/// Several files: one JSON object per line (`{"file": ..., "values": ...}` or `"error"`), so
+/// the node-test cross-check starts one process for 1,500 models.
+func runInferMany(_ files: [String]) {
+    for f in files {
+        do {
+            let model = try ONNXReader.load(path: f)
+            print("{\"file\":\(jsonString(f)),\(inferenceJSON(ShapeInference.infer(model), ms: 0))}")
+        } catch {
+            print("{\"file\":\(jsonString(f)),\"error\":\(jsonString("\(error)"))}")
+        }
+    }
+}
+
+/// The body of the JSON answer (without braces).
+func inferenceJSON(_ result: InferenceResult, ms: Double) -> String {
+    var parts: [String] = []
+    for name in result.values.keys.sorted() { parts.append("\(jsonString(name)):\(jsonType(result.values[name]?.type))") }
+    let problems = result.problems.map { p in
+        "{\"node\":\(jsonString(p.nodeName)),\"op\":\(jsonString(p.opType)),\"scope\":\(jsonString(p.scope.joined(separator: " > "))),\"reason\":\(jsonString(p.reason))}"
+    }
+    return "\"values\":{\(parts.joined(separator: ","))},\"problems\":[\(problems.joined(separator: ","))],"
+        + "\"infer_ms\":\(String(format: "%.4f", ms))"
+}
+
 func runInfer(_ args: [String], _ pos: [String]) throws {
-    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE [--json] [--repeat N] [--bind name=value] [--input-shape name=AxB]") }
+    if pos.count > 1 { runInferMany(pos); return }
+    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE... [--json] [--repeat N] [--bind name=value] [--input-shape name=AxB]") }
     let model = try ONNXReader.load(path: pos[0])
     _ = model.graph.nodes.count
     let bindings = bindArguments(args)
@@ -77,13 +102,7 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     }
     if !all.isEmpty { result = result.substituting(all) }
     if args.contains("--json") {
-        var parts: [String] = []
-        for name in result.values.keys.sorted() { parts.append("\(jsonString(name)):\(jsonType(result.values[name]?.type))") }
-        let problems = result.problems.map { p in
-            "{\"node\":\(jsonString(p.nodeName)),\"op\":\(jsonString(p.opType)),\"scope\":\(jsonString(p.scope.joined(separator: " > "))),\"reason\":\(jsonString(p.reason))}"
-        }
-        print("{\"values\":{\(parts.joined(separator: ","))},\"problems\":[\(problems.joined(separator: ","))],"
-              + "\"infer_ms\":\(String(format: "%.4f", median(times)))}")
+        print("{" + inferenceJSON(result, ms: median(times)) + "}")
     } else {
         print(String(format: "infer_ms %.4f values %d problems %d nodes %d", median(times), result.values.count,
                      result.problems.count, model.graph.nodes.count))
