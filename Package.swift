@@ -29,13 +29,13 @@ let package = Package(
         .target(name: "GraphFormats", dependencies: ["GraphIR"]),
         // Op schemas (registry, categories, validation) and symbolic shape inference.
         .target(name: "GraphOps", dependencies: ["GraphIR"], resources: [.copy("Resources")]),
-        .target(name: "GraphRendering", dependencies: ["GraphIR"]),
+        .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR"],
                 resources: [.copy("Resources")]),
 
         // The cell language: the only place that knows both graphs and Jupyter.
         .target(name: "Notebook", dependencies: [
-            "JupyterKernel", "GraphIR", "GraphFormats", "GraphRendering", "GraphEstimation",
+            "JupyterKernel", "GraphIR", "GraphOps", "GraphFormats", "GraphRendering", "GraphEstimation",
         ]),
 
         .executableTarget(name: "graphsmith", dependencies: [

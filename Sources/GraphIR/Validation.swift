@@ -1,6 +1,7 @@
-/// Structural validation: dangling inputs, duplicate definitions, cycles, missing graph
-/// outputs, type mismatches where types are known, recursively through subgraphs, each with
-/// a message that names the node and value.
+/// Structural validation that needs no operator knowledge: dangling inputs, duplicate
+/// definitions, cycles, missing graph outputs, initializers whose declared type disagrees,
+/// recursively through subgraphs, each with a message that names the node and value.
+/// Checks against operator schemas live in GraphOps (`SchemaValidator`).
 
 /// One problem found by `Graph.validate()`.
 public struct ValidationIssue: Sendable, Equatable, CustomStringConvertible {
@@ -96,8 +97,9 @@ extension Graph {
         }
     }
 
-    /// Type checks that need no operator schema: declared types of an initializer must agree
-    /// with the tensor, and ops whose inputs must share an element type do.
+    /// The one type check that needs no operator schema: an initializer's declared type must
+    /// agree with the tensor. Element types against each op's constraints are checked by
+    /// GraphOps' `SchemaValidator`, which knows the schemas.
     private func checkTypes(_ n: Node, path: [NodeID], into issues: inout [ValidationIssue]) {
         for name in n.inputs where !name.isEmpty {
             if let t = initializer(named: name), let declared = storage.values[declaredType: name],
@@ -105,21 +107,6 @@ extension Graph {
                 issues.append(ValidationIssue(kind: .typeMismatch, node: n.id, value: name, subgraphPath: path,
                     message: "'\(name)' is declared \(declared) but its initializer is \(t.elementType.name)"))
             }
-        }
-        let sameType: Set<String> = ["Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Concat", "Sum", "Max", "Min",
-                                     "Equal", "Less", "Greater", "Pow", "Mean", "Where"]
-        guard n.domain.isEmpty || n.domain == "ai.onnx", sameType.contains(n.opType) else { return }
-        let slots = n.opType == "Where" ? Array(n.inputs.dropFirst()) : (n.opType == "Pow" ? [] : n.inputs.array)
-        var first: (String, ElementType)?
-        for name in slots where !name.isEmpty {
-            guard let e = type(of: name)?.elementType, e != .undefined else { continue }
-            if let (fname, fe) = first {
-                if fe != e {
-                    issues.append(ValidationIssue(kind: .typeMismatch, node: n.id, value: name, subgraphPath: path,
-                        message: "\(describe(n)) mixes element types: '\(fname)' is \(fe.name) but '\(name)' is \(e.name)"))
-                    return
-                }
-            } else { first = (name, e) }
         }
     }
 }

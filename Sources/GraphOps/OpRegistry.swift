@@ -122,6 +122,22 @@ public struct OpRegistry: Sendable {
         return .other
     }
 
+    /// Values an attribute may take, for completion and editing: the legal values the spec
+    /// enumerates for it at that opset, filtered by `prefix`; nil when the op or attribute is
+    /// unknown or the attribute takes any value of its kind.
+    public func legalValues(domain: String, opType: String, opsetVersion: Int, attribute: String,
+                            prefix: String = "") -> [String]? {
+        guard let legal = schema(domain: domain, opType: opType, opsetVersion: opsetVersion)?
+            .attribute(attribute)?.legalValues else { return nil }
+        return legal.filter { $0.hasPrefix(prefix) }
+    }
+
+    /// Attribute names of an op at an opset that start with `prefix` (for `key=` completion).
+    public func attributeNames(domain: String, opType: String, opsetVersion: Int, prefix: String = "") -> [String] {
+        (schema(domain: domain, opType: opType, opsetVersion: opsetVersion)?.attributes.map(\.name) ?? [])
+            .filter { $0.hasPrefix(prefix) }
+    }
+
     /// Up to `limit` known op types closest to `opType` by edit distance (case-insensitive),
     /// best first; searched in `domain` when it is known, else across all domains.
     public func closestOpTypes(to opType: String, domain: String? = nil, limit: Int = 3) -> [String] {
@@ -131,21 +147,14 @@ public struct OpRegistry: Sendable {
     }
 }
 
-// MARK: - Opset of a model
-
-extension Model {
-    /// The opset version the model imports for `domain` (`""` and `ai.onnx` are the same), or
-    /// nil when it imports none.
-    public func opsetVersion(for domain: String) -> Int? {
-        OpRegistry.opsetVersion(for: domain, in: opsetImports)
-    }
-}
+// MARK: - Opset imports
 
 extension OpRegistry {
-    /// The version `imports` list for `domain`; the default domain matches `""` and `ai.onnx`.
+    /// The version an `imports` list (a model's or a function's) gives `domain`; the default
+    /// domain matches `""` and `ai.onnx`. `Model.opsetVersion(for:)` (GraphIR) is the model case.
     public static func opsetVersion(for domain: String, in imports: [OpsetImport]) -> Int? {
         let d = normalize(domain: domain)
-        guard let v = imports.last(where: { normalize(domain: $0.domain) == d })?.version else { return nil }
+        guard let v = imports.first(where: { normalize(domain: $0.domain) == d })?.version else { return nil }
         return Int(clamping: v)
     }
 }

@@ -28,6 +28,12 @@ public struct RenderOptions: Sendable {
     public var edgeLabels: Bool = true
     /// Height of the HTML viewer in pixels.
     public var viewerHeight: Int = 640
+    /// Width the viewer usually gets (a notebook's output area), in pixels. Long levels wrap
+    /// into columns towards the viewer's shape (`viewerHeight / viewerWidth`), so a fitted flat
+    /// model uses the whole stage; nil keeps `layout.wrapAspect`.
+    public var viewerWidth: Int? = 1100
+    /// Weights and constants listed inside their consumers' boxes (default) or drawn as boxes.
+    public var constants: ConstantDisplay = .folded
     public init() {}
 }
 
@@ -39,6 +45,8 @@ public struct RenderStats: Sendable {
     public var visibleNodes: Int
     /// Graph input and output boxes drawn.
     public var boundaryNodes: Int = 0
+    /// Constant nodes listed inside their consumers' boxes instead of drawn (`constants=folded`).
+    public var foldedConstants: Int = 0
     /// Groups drawn as one box, and groups drawn as open frames.
     public var collapsedGroups: Int
     public var expandedGroups: Int
@@ -62,7 +70,9 @@ public struct RenderStats: Sendable {
 
     /// One line for humans.
     public var summary: String {
-        "\(visibleNodes) of \(totalNodes) nodes drawn singly, \(collapsedGroups) collapsed groups, \(expandedGroups) open groups, "
+        "\(visibleNodes) of \(totalNodes) nodes drawn singly"
+            + (foldedConstants > 0 ? " (\(foldedConstants) constants folded into their consumers)" : "")
+            + ", \(collapsedGroups) collapsed groups, \(expandedGroups) open groups, "
             + (boundaryNodes > 0 ? "\(boundaryNodes) graph inputs/outputs, " : "")
             + "\(edges) edges, \(crossings) crossings; layout \(fixed(layoutSeconds * 1000, 1)) ms, SVG \(fixed(writeSeconds * 1000, 1)) ms"
     }
@@ -88,48 +98,103 @@ public struct RenderResult: Sendable {
 /// Draws one graph. Holds the graph and its namespace tree so repeated views (expand, focus,
 /// overlay) skip re-deriving the hierarchy; pass a `LayoutCache` to reuse per-group layouts.
 public struct GraphRenderer: Sendable {
-    /// The graph being drawn.
-    public let graph: RenderGraph
-    /// The namespace tree with large flat levels cut into sections (used by collapsed views).
-    public let hierarchy: NamespaceTree
-    /// The namespace tree exactly as the graph gives it (used by `expandAll`, where sections
-    /// would only add frames).
-    public let plainHierarchy: NamespaceTree
+    /// One way of drawing the graph: its nodes and the two namespace trees over them.
+    public struct Variant: Sendable {
+        /// The nodes and edges drawn.
+        public let graph: RenderGraph
+        /// The namespace tree with large flat levels cut into sections (used by collapsed views).
+        public let hierarchy: NamespaceTree
+        /// The namespace tree exactly as the graph gives it (used by `expandAll`, where sections
+        /// would only add frames).
+        public let plainHierarchy: NamespaceTree
+        /// Constant nodes folded away in this variant.
+        public let foldedConstants: Int
+        /// Ids and names of the nodes folded away, so a focus on one of them can draw it.
+        let foldedAway: Set<String>
+
+        init(_ graph: RenderGraph, sectionSize: Int, folded: Int, foldedAway: Set<String> = []) {
+            self.graph = graph
+            self.hierarchy = NamespaceTree(graph, sectionSize: sectionSize)
+            self.plainHierarchy = NamespaceTree(graph)
+            self.foldedConstants = folded
+            self.foldedAway = foldedAway
+        }
+    }
+
+    /// Every node of the graph, constants included (`constants=boxes`).
+    public let boxes: Variant
+    /// The graph with constants folded into their consumers; nil when nothing folds.
+    public let folded: Variant?
+    /// The graph being drawn, every node included.
+    public var graph: RenderGraph { boxes.graph }
+    /// The namespace tree with sections, of the whole graph.
+    public var hierarchy: NamespaceTree { boxes.hierarchy }
+    /// The namespace tree without sections, of the whole graph.
+    public var plainHierarchy: NamespaceTree { boxes.plainHierarchy }
 
     /// `sectionSize`: flat levels with more than four times this many nodes are split into sections.
     public init(_ graph: RenderGraph, sectionSize: Int = 150) throws {
         try graph.validate()
-        self.graph = graph
-        self.hierarchy = NamespaceTree(graph, sectionSize: sectionSize)
-        self.plainHierarchy = NamespaceTree(graph)
+        self.boxes = Variant(graph, sectionSize: sectionSize, folded: 0)
+        self.folded = graph.foldingConstants().map { result in
+            let kept = Set(result.graph.nodes.map(\.id))
+            var away = Set<String>()
+            for n in graph.nodes where !kept.contains(n.id) { away.insert(n.id); away.insert(n.name) }
+            return Variant(result.graph, sectionSize: sectionSize, folded: result.removed, foldedAway: away)
+        }
+    }
+
+    /// The variant `options` draw: folded unless `constants=boxes`, or unless the focus is a
+    /// constant that folding would hide (then it is drawn, with the others, as a box).
+    public func variant(for options: RenderOptions) -> Variant {
+        guard options.constants == .folded, let folded else { return boxes }
+        if let focus = options.focusPath, folded.foldedAway.contains(focus) { return boxes }
+        return folded
     }
 
     /// Whether `path` names a group this renderer can open: a namespace of the graph or one of
-    /// the artificial `section_<i>_of_<n>` groups of a large flat level. Callers that validate
-    /// `show PATH` themselves should accept these too.
+    /// the sections a large flat level is cut into (either constant display). Callers that
+    /// validate `show PATH` themselves should accept these too.
     public func knowsGroup(_ path: String) -> Bool {
         let trimmed = path.split(separator: "/").joined(separator: "/")
-        return hierarchy.group(named: trimmed) != nil || plainHierarchy.group(named: trimmed) != nil
+        return [boxes, folded].contains { v in
+            guard let v else { return false }
+            return v.hierarchy.group(named: trimmed) != nil || v.plainHierarchy.group(named: trimmed) != nil
+        }
+    }
+
+    /// Section paths (groups the renderer made, not the model), for completion.
+    public func sectionPaths(_ options: RenderOptions = RenderOptions()) -> [String] {
+        let v = variant(for: options)
+        return v.hierarchy.groups.filter { $0.isSection }.map(\.id)
     }
 
     /// The tree a view uses: sections unless everything is expanded.
     public func tree(for options: RenderOptions) -> NamespaceTree {
-        options.expandAll ? plainHierarchy : hierarchy
+        let v = variant(for: options)
+        return options.expandAll ? v.plainHierarchy : v.hierarchy
     }
 
     /// The visible graph for `options` (expansion chosen, overlay rolled up), without layout.
     public func visible(_ options: RenderOptions) throws -> VisibleGraph {
-        let tree = tree(for: options)
-        let expanded = try expansion(of: tree, graph: graph, options: options)
-        return visibleGraph(graph, hierarchy: tree, expanded: expanded, overlay: options.overlay)
+        let v = variant(for: options)
+        let tree = options.expandAll ? v.plainHierarchy : v.hierarchy
+        let expanded = try expansion(of: tree, graph: v.graph, options: options)
+        return visibleGraph(v.graph, hierarchy: tree, expanded: expanded, overlay: options.overlay,
+                            foldedInputs: options.constants == .folded)
     }
 
     /// Lays out and writes the drawing.
     public func render(_ options: RenderOptions = RenderOptions(), cache: LayoutCache? = nil) throws -> RenderResult {
         let t0 = DispatchTime.now().uptimeNanoseconds
+        let v = variant(for: options)
+        let graph = v.graph
         let vis = try visible(options)
         var layoutOptions = options.layout
         layoutOptions.direction = options.direction
+        if let w = options.viewerWidth, w > 0, options.viewerHeight > 0 {
+            layoutOptions.wrapAspect = Double(options.viewerHeight) / Double(w)
+        }
         let layout = try layoutGraph(vis.layoutGraph, options: layoutOptions, cache: cache)
         let t1 = DispatchTime.now().uptimeNanoseconds
         let labels = options.edgeLabels
@@ -138,15 +203,17 @@ public struct GraphRenderer: Sendable {
             : EdgeLabelPlacement(labels: [], dropped: 0)
         let svg = writeSVG(graph: graph, hierarchy: tree(for: options), visible: vis, layout: layout, labels: labels.labels,
                            options: options)
-        let html = writeHTML(svg: svg, options: options)
+        let tree = tree(for: options)
+        let html = writeHTML(svg: svg, options: options, details: nodeDetails(graph, tree: tree, visible: vis, options: options),
+                             focus: focusTarget(graph, tree: tree, visible: vis, options: options))
         let t2 = DispatchTime.now().uptimeNanoseconds
         var nodes = 0, boundary = 0
         for item in vis.items {
             guard case .node(let i) = item else { continue }
             if graph.nodes[i].isGraphBoundary { boundary += 1 } else { nodes += 1 }
         }
-        var stats = RenderStats(totalNodes: graph.nodes.lazy.filter { !$0.isGraphBoundary }.count, visibleNodes: nodes,
-                                collapsedGroups: vis.items.count - nodes - boundary,
+        var stats = RenderStats(totalNodes: self.graph.nodes.lazy.filter { !$0.isGraphBoundary }.count, visibleNodes: nodes,
+                                foldedConstants: v.foldedConstants, collapsedGroups: vis.items.count - nodes - boundary,
                                 expandedGroups: vis.frames.count, edges: vis.layoutGraph.edges.count, crossings: layout.crossings,
                                 columns: layout.columns, width: layout.width, height: layout.height,
                                 levelsComputed: layout.levelsComputed, levelsReused: layout.levelsReused,
@@ -158,6 +225,7 @@ public struct GraphRenderer: Sendable {
     /// The same visible graph in Graphviz DOT (boxes at our sizes, groups as clusters), so `dot`
     /// can be timed and compared on exactly what we draw.
     public func dot(_ options: RenderOptions = RenderOptions()) throws -> String {
+        // Same boxes as the drawing (folded or not, per `options.constants`).
         let vis = try visible(options)
         return writeDOT(visible: vis, direction: options.direction)
     }

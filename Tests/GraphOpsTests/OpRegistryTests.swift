@@ -58,6 +58,7 @@ final class OpRegistryTests: XCTestCase {
         XCTAssertEqual(m.opsetVersion(for: ""), 17)
         XCTAssertEqual(m.opsetVersion(for: "com.microsoft"), 1)
         XCTAssertNil(m.opsetVersion(for: "ai.onnx.ml"))
+        XCTAssertEqual(OpRegistry.opsetVersion(for: "", in: m.opsetImports), 17)
     }
 
     func testClosestOpTypes() {
@@ -75,5 +76,48 @@ final class OpRegistryTests: XCTestCase {
         XCTAssertEqual(registry.category(opType: "Input"), .constant)
         XCTAssertEqual(registry.category(opType: "MyFancyConv3x3"), .convolution, "unknown ops fall back to a name guess")
         XCTAssertEqual(registry.category(opType: "reshape"), .shape, "case-insensitive match")
+    }
+
+    func testContribOps() throws {
+        let required = ["FusedConv", "FusedGemm", "FusedMatMul", "Gelu", "FastGelu", "BiasGelu", "QuickGelu",
+                        "SkipLayerNormalization", "SkipSimplifiedLayerNormalization", "Attention", "MultiHeadAttention",
+                        "GroupQueryAttention", "RotaryEmbedding", "QLinearConv", "QLinearAdd", "QLinearMul",
+                        "QLinearSigmoid", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearConcat",
+                        "QLinearLeakyRelu", "QLinearSoftmax", "MatMulNBits", "DynamicQuantizeMatMul"]
+        for op in required {
+            XCTAssertNotNil(registry.schema(domain: "com.microsoft", opType: op, opsetVersion: 1), op)
+        }
+        let fused = try XCTUnwrap(registry.schema(domain: "com.microsoft", opType: "FusedConv", opsetVersion: 1))
+        XCTAssertEqual(fused.inputs.map(\.name), ["X", "W", "B", "Z"])
+        XCTAssertEqual(fused.category, .convolution)
+        XCTAssertEqual(fused.attribute("auto_pad")?.legalValues, ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"])
+        let nbits = try XCTUnwrap(registry.schema(domain: "com.microsoft", opType: "MatMulNBits", opsetVersion: 1))
+        XCTAssertEqual(nbits.attribute("K")?.isRequired, true)
+        XCTAssertEqual(nbits.category, .matmul)
+        XCTAssertEqual(registry.category(opType: "GroupQueryAttention", domain: "com.microsoft"), .attention)
+        XCTAssertEqual(registry.category(opType: "QLinearAdd", domain: "com.microsoft"), .elementwise)
+        // onnxruntime's LayerNormalization-1 in the default domain, before ONNX's own (17).
+        XCTAssertEqual(registry.schema(domain: "", opType: "LayerNormalization", opsetVersion: 13)?.sinceVersion, 1)
+        XCTAssertEqual(registry.schema(domain: "", opType: "LayerNormalization", opsetVersion: 17)?.sinceVersion, 17)
+    }
+
+    func testTFLiteBuiltins() throws {
+        let conv = try XCTUnwrap(registry.schema(domain: "tflite", opType: "DEPTHWISE_CONV_2D", opsetVersion: 1))
+        XCTAssertEqual(conv.attribute("padding")?.legalValues, ["SAME", "VALID"])
+        XCTAssertEqual(conv.category, .convolution)
+        XCTAssertEqual(registry.category(opType: "FULLY_CONNECTED"), .matmul)
+        XCTAssertEqual(registry.category(opType: "MAX_POOL_2D"), .pooling)
+        XCTAssertEqual(registry.category(opType: "LOGISTIC"), .activation)
+        XCTAssertEqual(registry.category(opType: "DEQUANTIZE"), .quantization)
+    }
+
+    func testCompletionAPI() {
+        XCTAssertEqual(registry.legalValues(domain: "", opType: "Conv", opsetVersion: 17, attribute: "auto_pad", prefix: "SAME"),
+                       ["SAME_UPPER", "SAME_LOWER"])
+        XCTAssertEqual(registry.legalValues(domain: "", opType: "Resize", opsetVersion: 19, attribute: "mode"),
+                       ["nearest", "linear", "cubic"])
+        XCTAssertNil(registry.legalValues(domain: "", opType: "Conv", opsetVersion: 17, attribute: "group"))
+        XCTAssertEqual(registry.attributeNames(domain: "", opType: "Conv", opsetVersion: 17, prefix: "d"), ["dilations"])
+        XCTAssertTrue(registry.allOpTypes.contains("FastGelu"))
     }
 }

@@ -19,12 +19,12 @@ final class RendererTests: XCTestCase {
     private func smallGraph() -> RenderGraph {
         var g = RenderGraph(name: "small <&> graph")
         g.nodes = [
-            .init(id: "x", op: "Input", outputs: ["x: float32[1,8]"]),
+            .init(id: "x", op: "Input", outputs: ["x: float32[1,8]"], kind: .graphInput),
             .init(id: "enc/MatMul_0", op: "MatMul", path: ["enc"], attributes: [("transB", "1")], inputs: ["x: float32[1,8]"], outputs: ["h: float32[1,16]"]),
             .init(id: "enc/Relu_0", op: "Relu", path: ["enc"]),
             .init(id: "head/Gemm_0", op: "Gemm", path: ["head"]),
             .init(id: "head/Softmax_0", op: "Softmax", path: ["head"]),
-            .init(id: "logits", op: "Output"),
+            .init(id: "logits", op: "Output", kind: .graphOutput),
         ]
         g.edges = [.init(source: 0, target: 1, tensor: "x", shape: "1x8"), .init(source: 1, target: 2, tensor: "h", shape: "1x16"),
                    .init(source: 2, target: 3, tensor: "r", shape: "1x16"), .init(source: 3, target: 4, tensor: "y"),
@@ -213,12 +213,19 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(overview.stats.collapsedGroups, 7, "1000 nodes in sections of at most 150")
         XCTAssertEqual(try GraphRenderer(SyntheticGraphs.chain(600)).render().stats.visibleNodes, 600, "smaller flat graphs are drawn whole")
         XCTAssertEqual(overview.stats.visibleNodes, 0)
-        XCTAssertTrue(overview.svg.contains("data-id=\"section_3_of_7\""))
-        XCTAssertTrue(renderer.knowsGroup("section_3_of_7"))
-        XCTAssertFalse(renderer.knowsGroup("section_8_of_7"))
-        var focus = RenderOptions(); focus.focusPath = "section_3_of_7"
+        // Named by position and first..last node; the repeated Conv→BN→Relu→Add unit is a stage
+        // cut into whole copies (250 copies of 4 ops, 36 copies a section).
+        XCTAssertTrue(overview.svg.contains("data-id=\"s3_node_288..node_431\""), "sections are named by position and content")
+        XCTAssertTrue(overview.svg.contains("node_288 … node_431"))
+        XCTAssertTrue(overview.svg.contains("stage ×36 of 250: Conv→BatchNorm→Relu→Add"))
+        XCTAssertFalse(overview.svg.contains("section_"))
+        XCTAssertTrue(renderer.knowsGroup("s3_node_288..node_431"))
+        XCTAssertTrue(renderer.knowsGroup("/s3_node_288..node_431/"))
+        XCTAssertFalse(renderer.knowsGroup("section_3_of_7"))
+        XCTAssertEqual(renderer.sectionPaths().count, 7)
+        var focus = RenderOptions(); focus.focusPath = "s3_node_288..node_431"
         let opened = try renderer.render(focus)
-        XCTAssertEqual(opened.stats.visibleNodes, 143)
+        XCTAssertEqual(opened.stats.visibleNodes, 144)
         XCTAssertEqual(opened.stats.collapsedGroups, 6)
         XCTAssertEqual(auditLayout(opened.visible.layoutGraph, opened.layout), [])
         // A node id as focus opens its section.
@@ -248,7 +255,7 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(rg.nodes.map(\.op), ["Input", "MatMul", "Relu", "Softmax", "Output"])
         XCTAssertEqual(rg.nodes[1].path, ["enc"])
         XCTAssertEqual(rg.edges.count, 4, "x->MatMul, MatMul->Relu, Relu->Softmax, Softmax->y; the weight w is not a node")
-        XCTAssertEqual(rg.edges.first(where: { $0.tensor == "h" })?.shape, "1x4")
+        XCTAssertEqual(rg.edges.first(where: { $0.tensor == "h" })?.shape, "1×4")
         var o = RenderOptions(); o.expandAll = true
         let r = try GraphRenderer.render(g, options: o)
         XCTAssertTrue(r.svg.contains("axis = -1"))

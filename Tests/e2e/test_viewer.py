@@ -4,8 +4,11 @@ A real model's drawing is produced through `graphsmith run ... --format json`, w
 and loaded in headless Chromium, driven over the DevTools protocol on a pipe
 (`--remote-debugging-pipe`: NUL-separated JSON on fds 3 and 4, so only the standard library is
 needed). Checked: the inline script runs without errors, the search box finds a node by name and
-centres it, Enter moves to the next hit, the wheel zooms about the pointer, a drag pans, and the
-fit button restores the whole view. Skips when no Chromium is installed
+centres it, Enter moves to the next hit, the wheel zooms about the pointer, a drag pans, the
+fit button shows the whole drawing in both dimensions (tall and wide drawings), `show PATH` opens
+centred on PATH, a click on a box opens the side panel (op, attributes, typed inputs and outputs,
+path) that the close button and Escape dismiss, and legend entries do not overlap as drawn.
+Skips when no Chromium is installed
 (Debian: `apt-get install chromium`). Set GRAPHSMITH_VIEWER_SHOTS=DIR to keep the screenshots.
 """
 from __future__ import annotations
@@ -133,18 +136,41 @@ class Browser:
         os.close(self._from_child)
 
 
+def show_html(graphsmith_bin, model: str, show: str = "show", cwd: pathlib.Path = NOTEBOOKS) -> str:
+    """The HTML bundle of `show ...` on `model`, exactly as the kernel would send it."""
+    cells = subprocess.run([str(graphsmith_bin), "run", "-e", f"load {model}", "-e", show,
+                            "--format", "json"], cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert cells.returncode == 0, cells.stdout + cells.stderr
+    bundles = [json.loads(line).get("data", {}) for line in cells.stdout.splitlines()]
+    html = next(b["text/html"] for b in bundles if "text/html" in b)
+    assert "<script>" in html and "<svg" in html
+    return html
+
+
+# JupyterLab 4's own rule for SVG inside rendered HTML output (rendermime's base.css): without
+# inline sizes it overrides the viewer's height="100%" and sizes the SVG by its viewBox.
+JUPYTERLAB_CSS = ".jp-RenderedHTMLCommon img, .jp-RenderedHTMLCommon svg { max-width: 100%; height: auto; }"
+
+
+def open_html(browser, folder: pathlib.Path, name: str, html: str, jupyterlab: bool = True):
+    """Loads the bundle in a page, inside JupyterLab's output class and CSS rule by default."""
+    page = folder / name
+    page.write_text("<!doctype html><html><head><meta charset=\"utf-8\"><title>viewer</title>"
+                    + (f"<style>{JUPYTERLAB_CSS}</style>" if jupyterlab else "") + "</head>"
+                    "<body style=\"margin:8px\"><div class=\"jp-RenderedHTMLCommon\">" + html + "</div></body></html>",
+                    encoding="utf-8")
+    browser.events.clear()
+    browser.page("Page.navigate", {"url": page.as_uri()})
+    browser.wait_event("Page.loadEventFired")
+    return page
+
+
 @pytest.fixture(scope="module")
 def viewer_page(graphsmith_bin, tmp_path_factory):
     exe = _chromium()
     if exe is None:
         pytest.skip("no chromium installed (Debian: apt-get install chromium)")
-    # The HTML bundle of a real model's default view, exactly as the kernel would send it.
-    cells = subprocess.run([str(graphsmith_bin), "run", "-e", "load models/tiny_bert.onnx", "-e", "show",
-                            "--format", "json"], cwd=NOTEBOOKS, capture_output=True, text=True, timeout=120)
-    assert cells.returncode == 0, cells.stdout + cells.stderr
-    bundles = [json.loads(line).get("data", {}) for line in cells.stdout.splitlines()]
-    html = next(b["text/html"] for b in bundles if "text/html" in b)
-    assert "<script>" in html and "<svg" in html
+    html = show_html(graphsmith_bin, "models/tiny_bert.onnx")
     folder = tmp_path_factory.mktemp("viewer")
     page = folder / "viewer.html"
     page.write_text("<!doctype html><html><head><meta charset=\"utf-8\"><title>viewer</title></head>"
@@ -158,6 +184,7 @@ def viewer_page(graphsmith_bin, tmp_path_factory):
         browser.page("Page.navigate", {"url": page.as_uri()})
         browser.wait_event("Page.loadEventFired")
         browser.bundle_html = html
+        browser.graphsmith_bin = graphsmith_bin
         yield browser, folder
     finally:
         browser.close()
@@ -212,7 +239,7 @@ def test_script_runs_and_opens_on_a_readable_view(viewer_page):
     # wide, so the first view is the top of the drawing at 1:1, centred across.
     vb = viewbox(browser)
     stage = browser.js("(function(){var r=document.querySelector('.gs-stage').getBoundingClientRect();return [r.width,r.height];})()")
-    assert vb[1] == 0 and vb[2] == pytest.approx(stage[0]) and vb[3] == pytest.approx(stage[1])
+    assert -20 <= vb[1] <= 0 and vb[2] == pytest.approx(stage[0]) and vb[3] == pytest.approx(stage[1])
     first = browser.js("(function(){var g=document.querySelector('.gs-stage .gs-node rect');"
                        "return [g.getBoundingClientRect().width, +g.getAttribute('width')];})()")
     assert first[0] == pytest.approx(first[1], rel=0.01)
@@ -221,13 +248,24 @@ def test_script_runs_and_opens_on_a_readable_view(viewer_page):
     # The fit button shows the whole drawing inside the stage.
     browser.js("document.querySelector('.gs-fit').click()")
     fitted = viewbox(browser)
-    assert fitted[:2] == [0, 0] and fitted[3] > vb[3]
-    outside = browser.js("(function(){var s=document.querySelector('.gs-stage').getBoundingClientRect();var n=0;"
-                         "document.querySelectorAll('.gs-stage .gs-node rect, .gs-stage .gs-frame rect').forEach(function(e){"
-                         "var r=e.getBoundingClientRect();if(r.left<s.left-0.5||r.right>s.right+0.5||r.top<s.top-0.5||r.bottom>s.bottom+0.5)n++;});"
-                         "return n;})()")
-    assert outside == 0, f"{outside} boxes lie outside the stage after fit"
+    assert fitted[3] > vb[3]
+    assert_fits(browser)
     screenshot(browser, folder, "viewer-fit.png")
+
+
+def assert_fits(browser):
+    """The whole drawing lies inside the stage and fills it along one dimension, and the SVG is
+    exactly the stage's size (JupyterLab's `height: auto` must not resize it)."""
+    got = browser.js("(function(){var s=document.querySelector('.gs-stage').getBoundingClientRect();var n=0;"
+                     "document.querySelectorAll('.gs-stage .gs-node rect, .gs-stage .gs-frame rect, .gs-stage .gs-group rect, .gs-stage .gs-legend text').forEach(function(e){"
+                     "var r=e.getBoundingClientRect();if(r.left<s.left-0.5||r.right>s.right+0.5||r.top<s.top-0.5||r.bottom>s.bottom+0.5)n++;});"
+                     "var d=document.querySelector('.gs-stage svg > rect').getBoundingClientRect();"
+                     "var v=document.querySelector('.gs-stage svg').getBoundingClientRect();"
+                     "return [n, d.width/s.width, d.height/s.height, v.width-s.width, v.height-s.height];})()")
+    outside, fw, fh, dw, dh = got
+    assert abs(dw) < 1 and abs(dh) < 1, got
+    assert outside == 0, f"{outside} boxes lie outside the stage after fit"
+    assert max(fw, fh) > 0.95 and fw <= 1.001 and fh <= 1.001, got
 
 
 def test_search_finds_and_centres_a_node_by_name(viewer_page):
@@ -312,7 +350,7 @@ def test_wheel_zooms_about_the_pointer_and_drag_pans(viewer_page):
     browser.page("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": cx, "y": cy, "buttons": 0})
     assert viewbox(browser) == end
     browser.js("document.querySelector('.gs-fit').click()")
-    assert viewbox(browser)[:2] == [0, 0]
+    assert_fits(browser)
     assert browser.errors() == []
 
 
@@ -329,7 +367,7 @@ def test_the_same_drawing_twice_on_a_page_gets_two_working_viewers(viewer_page):
     boxes = "Array.prototype.map.call(document.querySelectorAll('.gs-stage svg'),function(s){return s.getAttribute('viewBox');})"
     before = browser.js(boxes)
     # Both were set up (the first before the page grew a scrollbar, so widths may differ a little).
-    assert len(before) == 2 and all(b and b.split()[1] == "0" for b in before)
+    assert len(before) == 2 and all(b and -20 <= float(b.split()[1]) <= 0 for b in before)
     second = browser.js("(function(){var r=document.querySelectorAll('.gs-stage')[1];r.scrollIntoView();"
                         "r=r.getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2];})()")
     browser.page("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": second[0], "y": second[1], "deltaX": 0, "deltaY": -100})
@@ -337,4 +375,169 @@ def test_the_same_drawing_twice_on_a_page_gets_two_working_viewers(viewer_page):
     assert after[0] == before[0], "the first viewer did not move"
     w0, w1 = float(before[1].split()[2]), float(after[1].split()[2])
     assert w1 == pytest.approx(w0 / 1.15, rel=1e-3), "one notch zooms the second viewer once"
+    assert browser.errors() == []
+
+
+def test_fit_shows_wide_and_tall_drawings_whole(viewer_page):
+    browser, folder = viewer_page
+    for name, show in (("wide", "show all direction=LR"), ("tall", "show all")):
+        html = show_html(browser.graphsmith_bin, "models/tiny_bert.onnx", show)
+        # Under JupyterLab's CSS rule for SVG in HTML output, as a notebook user sees it.
+        open_html(browser, folder, f"fit-{name}.html", html, jupyterlab=True)
+        browser.js("document.querySelector('.gs-fit').click()")
+        assert_fits(browser)
+        screenshot(browser, folder, f"viewer-fit-{name}.png")
+        assert browser.errors() == []
+
+
+def test_show_path_opens_centred_on_the_path(viewer_page):
+    browser, folder = viewer_page
+    path = "encoder/layer.1/attention"
+    html = show_html(browser.graphsmith_bin, "models/tiny_bert.onnx", f"show /{path}")
+    assert f'data-focus="{path}"' in html
+    open_html(browser, folder, "focus.html", html)
+    frame = browser.js(f"(function(){{var f=document.querySelector('.gs-stage .gs-frame[data-id=\"{path}\"] rect');"
+                       "var r=f.getBoundingClientRect();return [r.left,r.top,r.width,r.height];})()")
+    stage = browser.js("(function(){var r=document.querySelector('.gs-stage').getBoundingClientRect();return [r.left,r.top,r.width,r.height];})()")
+    # The frame is in view: wholly when it fits at a readable scale, else its top, centred across.
+    cx = frame[0] + frame[2] / 2
+    assert abs(cx - (stage[0] + stage[2] / 2)) < 3 or frame[2] > stage[2]
+    assert stage[1] <= frame[1] <= stage[1] + stage[3] / 2
+    vb = viewbox(browser)
+    assert vb[1] > 100, "not the top-left of the whole graph"
+    # Readable: a box is drawn at least half its size.
+    first = browser.js(f"(function(){{var g=document.querySelector('.gs-stage .gs-frame[data-id=\"{path}\"] rect');"
+                       "return g.getBoundingClientRect().width/(+g.getAttribute('width'));})()")
+    assert first >= 0.5
+    screenshot(browser, folder, "viewer-focus.png")
+    assert browser.errors() == []
+
+
+def click(browser, x: float, y: float):
+    browser.page("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    browser.page("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1})
+    browser.page("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x, "y": y, "button": "left", "buttons": 0, "clickCount": 1})
+
+
+def panel_state(browser):
+    return browser.js("(function(){var p=document.querySelector('.gs-panel');return [getComputedStyle(p).display,"
+                      "p.textContent,document.querySelector('.gs-view').getAttribute('data-selected')];})()")
+
+
+def test_clicking_a_node_opens_the_side_panel_and_escape_closes_it(viewer_page):
+    browser, folder = viewer_page
+    html = show_html(browser.graphsmith_bin, "models/tiny_bert.onnx", "show /encoder/layer.0/attention depth=3")
+    open_html(browser, folder, "panel.html", html)
+    assert panel_state(browser)[0] == "none"
+    # Click the middle of the first MatMul box in view.
+    target = browser.js("(function(){var s=document.querySelector('.gs-stage').getBoundingClientRect();"
+                        "var gs=document.querySelectorAll('.gs-stage .gs-node[data-op=\"MatMul\"]');for(var i=0;i<gs.length;i++){"
+                        "var r=gs[i].querySelector('rect').getBoundingClientRect();var x=r.left+r.width/2,y=r.top+r.height/2;"
+                        "if(x>s.left&&x<s.right-360&&y>s.top&&y<s.bottom)return [gs[i].getAttribute('data-id'),x,y];}return null;})()")
+    assert target is not None, "no MatMul box in view"
+    node_id, x, y = target
+    click(browser, x, y)
+    display, text, selected = panel_state(browser)
+    assert display == "block" and selected == node_id
+    # Op, a typed input with its shape, the output, the hierarchy path.
+    assert "MatMul" in text and "inputs" in text and "outputs" in text and "float[" in text, text
+    assert "/encoder/layer.0/attention" in text, text
+    assert browser.js("document.querySelectorAll('.gs-stage .gs-sel').length") == 1
+    screenshot(browser, folder, "viewer-panel.png")
+    for kind in ("keyDown", "keyUp"):
+        browser.page("Input.dispatchKeyEvent", {"type": kind, "key": "Escape", "code": "Escape", "windowsVirtualKeyCode": 27})
+    assert panel_state(browser)[0] == "none"
+    assert browser.js("document.querySelectorAll('.gs-stage .gs-sel').length") == 0
+    # Open again; the close button dismisses it too.
+    click(browser, x, y)
+    assert panel_state(browser)[0] == "block"
+    btn = browser.js("(function(){var r=document.querySelector('.gs-close').getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2];})()")
+    click(browser, btn[0], btn[1])
+    assert panel_state(browser)[0] == "none"
+    # A drag that starts on a box pans and does not open the panel.
+    before = viewbox(browser)
+    browser.page("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1})
+    browser.page("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x + 40, "y": y + 10, "button": "left", "buttons": 1})
+    browser.page("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x + 40, "y": y + 10, "button": "left", "buttons": 0, "clickCount": 1})
+    assert panel_state(browser)[0] == "none" and viewbox(browser) != before
+    assert browser.errors() == []
+
+
+def test_legend_entries_do_not_overlap_as_drawn(viewer_page):
+    browser, folder = viewer_page
+    html = show_html(browser.graphsmith_bin, "light/light_resnet50.onnx", "show",
+                     cwd=REPO.parent / "shared" / "corpus" / "models") if (REPO.parent / "shared" / "corpus" / "models" / "light").exists() \
+        else show_html(browser.graphsmith_bin, "models/tiny_bert.onnx", "show all")
+    open_html(browser, folder, "legend.html", html)
+    boxes = browser.js("Array.prototype.map.call(document.querySelectorAll('.gs-stage .gs-legend-item'),function(g){"
+                       "var b=g.getBBox();return [b.x,b.y,b.width,b.height];})")
+    assert len(boxes) >= 4
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = a[0] + a[2] <= b[0] + 0.5 or b[0] + b[2] <= a[0] + 0.5 or a[1] + a[3] <= b[1] + 0.5 or b[1] + b[3] <= a[1] + 0.5
+            assert apart, f"legend entries overlap: {a} {b}"
+
+
+CORPUS = REPO.parent / "shared" / "corpus" / "models"
+
+
+def test_flat_model_opens_readable_with_an_overview_of_everything(viewer_page):
+    browser, folder = viewer_page
+    if not (CORPUS / "light" / "light_resnet50.onnx").exists():
+        pytest.skip("../shared/corpus is absent")
+    html = show_html(browser.graphsmith_bin, "light/light_resnet50.onnx", "show", cwd=CORPUS)
+    open_html(browser, folder, "flat.html", html)
+    # Readable: boxes at full size.
+    scale = browser.js("(function(){var g=document.querySelector('.gs-stage .gs-node rect');"
+                       "return g.getBoundingClientRect().width/(+g.getAttribute('width'));})()")
+    assert scale >= 0.9
+    # The overview shows the whole drawing, with the visible window marked inside it.
+    mini = browser.js("(function(){var m=document.querySelector('.gs-mini'),v=m.querySelector('.gs-mini-view');"
+                      "var a=m.getBoundingClientRect(),b=v.getBoundingClientRect();"
+                      "return [getComputedStyle(m).display,a.left,a.top,a.width,a.height,b.left,b.top,b.width,b.height,"
+                      "m.querySelector('use').getAttribute('href')];})()")
+    assert mini[0] == "block", mini
+    assert mini[9] and browser.js(f"!!document.getElementById('{mini[9][1:]}')")
+    assert mini[3] > 100 and mini[5] >= mini[1] - 1 and mini[7] < mini[3] and mini[8] < mini[4]
+    screenshot(browser, folder, "viewer-flat-overview.png")
+    # A click in the overview's middle brings the drawing's middle into the centre of the stage.
+    click(browser, mini[1] + mini[3] / 2, mini[2] + mini[4] / 2)
+    vb = viewbox(browser)
+    W, H = browser.js("(function(){var r=document.querySelector('.gs-stage svg > rect');return [+r.getAttribute('width'),+r.getAttribute('height')];})()")
+    assert vb[0] + vb[2] / 2 == pytest.approx(W / 2, abs=W * 0.02) and vb[1] + vb[3] / 2 == pytest.approx(H / 2, abs=H * 0.02)
+    # When everything is in view the overview hides.
+    browser.js("document.querySelector('.gs-fit').click()")
+    assert browser.js("getComputedStyle(document.querySelector('.gs-mini')).display") == "none"
+    assert browser.errors() == []
+
+
+def test_a_small_flat_model_opens_whole_and_readable(viewer_page):
+    # light_squeezenet (68 boxes once its weights fold): wrapped to the viewer's shape, the whole
+    # drawing fits the stage at a readable size, so the first view is all of it.
+    browser, folder = viewer_page
+    if not (CORPUS / "light" / "light_squeezenet.onnx").exists():
+        pytest.skip("../shared/corpus is absent")
+    html = show_html(browser.graphsmith_bin, "light/light_squeezenet.onnx", "show", cwd=CORPUS)
+    open_html(browser, folder, "squeezenet.html", html)
+    assert_fits(browser)
+    scale = browser.js("(function(){var g=document.querySelector('.gs-stage .gs-node rect');"
+                       "return g.getBoundingClientRect().width/(+g.getAttribute('width'));})()")
+    assert scale >= 0.5, scale
+    assert browser.js("getComputedStyle(document.querySelector('.gs-mini')).display") == "none"
+    screenshot(browser, folder, "viewer-flat-whole.png")
+    assert browser.errors() == []
+
+
+def test_show_node_opens_on_the_node_with_its_details(viewer_page):
+    browser, folder = viewer_page
+    html = show_html(browser.graphsmith_bin, "models/tiny_bert.onnx", "show /pooler/dense/Gemm")
+    open_html(browser, folder, "node.html", html)
+    focus = browser.js("document.querySelector('.gs-view').getAttribute('data-focus')")
+    assert focus
+    display, text, selected = panel_state(browser)
+    assert display == "block" and selected == focus and "Gemm" in text
+    box = browser.js(f"(function(){{var g=document.querySelector('.gs-stage [data-id=\"{focus}\"] rect');"
+                     "var r=g.getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2];})()")
+    cx, cy = stage_center(browser)
+    assert abs(box[0] - cx) < 3 and abs(box[1] - cy) < 3, (box, cx, cy)
     assert browser.errors() == []

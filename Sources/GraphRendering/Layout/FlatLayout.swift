@@ -128,7 +128,9 @@ func layoutFlat(_ p: FlatProblem, options o: LayoutOptions) -> FlatSolution {
     var maxLane = 0
     let gutter = o.nodeSeparation * 3
     if p.mayWrap && o.wrapLongLayouts && rankCount > 24 && height > 2.5 * max(width, 1) * o.wrapAspect {
-        let target = Int((height / (max(width, 60) * o.wrapAspect)).squareRoot().rounded())
+        // c columns of the level's width plus a gutter each, height / c tall: their ratio is
+        // wrapAspect at c = sqrt(height / (wrapAspect * (width + gutter))).
+        let target = Int((height / ((max(width, 60) + gutter) * o.wrapAspect)).squareRoot().rounded())
         columns = max(2, min(target, rankCount / 8))
         let perColumn = height / Double(columns)
         // Edges crossing each rank boundary: cut where few edges have to jump columns.

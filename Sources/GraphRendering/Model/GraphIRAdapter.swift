@@ -3,7 +3,8 @@
 // accepts), graph inputs and outputs as their own small nodes (for a body, also the
 // enclosing graph's values it reads), namespace
 // paths from GraphIR's Hierarchy, tensor shapes on edges and in tooltips. Initializers (weights)
-// are not drawn as nodes, matching Model Explorer.
+// are not drawn as nodes, matching Model Explorer; they and Constant nodes are listed as folded
+// inputs of their consumers. Shapes read `batch×4×?` (generated `unk__N` names print as `?`).
 
 import GraphIR
 
@@ -16,21 +17,49 @@ extension RenderGraph {
         var edges: [Edge] = []
         var indexOfNode: [NodeID: Int] = [:]
         var indexOfInput: [String: Int] = [:]
-        func typeText(_ value: String) -> String {
-            guard let t = graph.type(of: value) else { return value }
-            if let e = t.elementType {
-                return value + ": " + e.name + (t.shape.map { $0.description } ?? "")
+        // The type of a constant's value when no declared type says it: from the Constant's
+        // tensor, or ConstantOfShape's stored shape and fill value.
+        func constantType(_ node: GraphIR.Node) -> String {
+            let value: Tensor? = node.attributes.lazy.compactMap { a -> Tensor? in
+                if a.name == "value", case .tensor(let t) = a.value { return t } else { return nil }
+            }.first
+            if node.opType == "Constant", let t = value { return t.elementType.name + "[" + t.dims.map(String.init).joined(separator: ",") + "]" }
+            if node.opType == "ConstantOfShape", let shapeName = node.inputs.first, let shape = graph.initializer(named: shapeName),
+               shape.dims.count == 1, let sizes = try? shape.doubleValues() {
+                return (value?.elementType ?? .float).name + "[" + sizes.map { String(Int64($0)) }.joined(separator: ",") + "]"
             }
-            return value + ": " + t.description
+            return ""
+        }
+        func bareType(_ value: String) -> String {
+            guard let t = graph.type(of: value) else { return graph.producerNode(of: value).map(constantType) ?? "" }
+            if let e = t.elementType {
+                return e.name + (t.shape.map { "[" + $0.dims.map(readableDim).joined(separator: ",") + "]" } ?? "")
+            }
+            return t.description
+        }
+        func typeText(_ value: String) -> String {
+            let t = bareType(value)
+            return t.isEmpty ? value : value + ": " + t
         }
         func shapeText(_ value: String) -> String? {
             guard let shape = graph.type(of: value)?.shape else { return nil }
-            if shape.dims.isEmpty { return "scalar" }
-            return shape.dims.map(\.description).joined(separator: "x")
+            return readableShape(shape.dims)
+        }
+        // Structural constants: an ONNX Constant (no inputs), or an op whose every input is a
+        // stored value (ConstantOfShape of an initializer shape); never decided by names.
+        func isStored(_ value: String) -> Bool {
+            if case .node = graph.producer(of: value) { return false }
+            return graph.initializer(named: value) != nil
+        }
+        func isConstant(_ node: GraphIR.Node) -> Bool {
+            guard node.outputs.count == 1, node.subgraphs.isEmpty else { return false }
+            let inputs = node.inputs.filter { !$0.isEmpty }
+            if inputs.isEmpty { return node.opType == "Constant" && (node.domain.isEmpty || node.domain == "ai.onnx") }
+            return inputs.allSatisfy(isStored)
         }
         for input in graph.inputs where graph.initializer(named: input.name) == nil {
             indexOfInput[input.name] = nodes.count
-            nodes.append(Node(id: "input:" + input.name, name: input.name, op: RenderGraph.inputOp, outputs: [typeText(input.name)]))
+            nodes.append(Node(id: "input:" + input.name, name: input.name, op: "Input", outputs: [typeText(input.name)], kind: .graphInput))
         }
         // A body (If/Loop/Scan) reads values of the enclosing graph: each is drawn as an input.
         var indexOfOuter: [String: Int] = [:]
@@ -38,7 +67,7 @@ extension RenderGraph {
             for name in graph.nodes.flatMap({ $0.inputs }) + graph.outputs.map(\.name)
             where !name.isEmpty && indexOfOuter[name] == nil && graph.producer(of: name) == .outerScope {
                 indexOfOuter[name] = nodes.count
-                nodes.append(Node(id: "outer:" + name, name: name, op: "Input", outputs: [typeText(name)]))
+                nodes.append(Node(id: "outer:" + name, name: name, op: "Input", outputs: [typeText(name)], kind: .graphInput))
             }
         }
         for node in graph.nodes {
@@ -52,7 +81,24 @@ extension RenderGraph {
             nodes.append(Node(id: node.id.description, name: node.displayName, op: node.opType, path: tree.path(of: node.id),
                               attributes: attrs,
                               inputs: node.inputs.filter { !$0.isEmpty }.map(typeText),
-                              outputs: node.outputs.filter { !$0.isEmpty }.map(typeText)))
+                              outputs: node.outputs.filter { !$0.isEmpty }.map(typeText),
+                              kind: isConstant(node) ? .constant : .op))
+        }
+        // Stored and constant inputs of each op, in slot order, for folding into its box.
+        for node in graph.nodes {
+            guard let target = indexOfNode[node.id], nodes[target].kind == .op else { continue }
+            var folded: [FoldedInput] = []
+            for (slot, input) in node.inputs.enumerated() where !input.isEmpty {
+                let name = inputSlotName(op: node.opType, index: slot)
+                if case .node(let id, _) = graph.producer(of: input) {
+                    if let c = indexOfNode[id], nodes[c].kind == .constant {
+                        folded.append(FoldedInput(slot: name, tensor: input, type: bareType(input), constantNode: c))
+                    }
+                } else if isStored(input) {
+                    folded.append(FoldedInput(slot: name, tensor: input, type: bareType(input)))
+                }
+            }
+            nodes[target].folded = folded
         }
         for node in graph.nodes {
             guard let target = indexOfNode[node.id] else { continue }
@@ -71,7 +117,7 @@ extension RenderGraph {
         var outputNames = Set<String>()
         for output in graph.outputs where outputNames.insert(output.name).inserted {
             let index = nodes.count
-            nodes.append(Node(id: "output:" + output.name, name: output.name, op: RenderGraph.outputOp, inputs: [typeText(output.name)]))
+            nodes.append(Node(id: "output:" + output.name, name: output.name, op: "Output", inputs: [typeText(output.name)], kind: .graphOutput))
             switch graph.producer(of: output.name) {
             case .node(let id, _):
                 if let s = indexOfNode[id] { edges.append(Edge(source: s, target: index, tensor: output.name, shape: shapeText(output.name))) }
@@ -96,4 +142,16 @@ extension GraphRenderer {
     public static func render(_ graph: Graph, options: RenderOptions = RenderOptions(), cache: LayoutCache? = nil) throws -> RenderResult {
         try GraphRenderer(graph).render(options, cache: cache)
     }
+}
+
+/// A dimension as drawn: sizes and names as written, except names that shape inference made up
+/// for an unknown size (`unk__12`), which print as `?` like an unnamed dimension.
+func readableDim(_ d: Dim) -> String {
+    if case .symbolic(let name) = d, name.hasPrefix("unk__"), name.dropFirst(5).allSatisfy(\.isNumber) { return "?" }
+    return d.description
+}
+
+/// A shape as an edge label: `batch×4×?×?`, or `scalar`.
+func readableShape(_ dims: [Dim]) -> String {
+    dims.isEmpty ? "scalar" : dims.map(readableDim).joined(separator: "×")
 }

@@ -9,8 +9,16 @@ public struct NamespaceTree: Sendable {
     public struct Group: Sendable {
         /// Full slash path, e.g. "encoder/layer0/attn"; also the group's stable id.
         public var id: String
-        /// Last path segment, drawn as the frame title.
+        /// Last path segment.
         public var label: String
+        /// Drawn as the frame title and the collapsed box's first line: the label, or for a
+        /// section its first and last node.
+        public var title: String
+        /// A section's content ("stage ×6: Conv→BatchNormalization→Relu", or its main ops);
+        /// nil for the model's own namespaces.
+        public var summary: String?
+        /// A group the renderer cut a long flat level into, not a namespace of the model.
+        public var isSection: Bool { summary != nil }
         /// Enclosing group, nil at the top level.
         public var parent: Int?
         /// 1 for top-level groups.
@@ -29,11 +37,12 @@ public struct NamespaceTree: Sendable {
     private var index: [String: Int] = [:]
 
     /// Builds the tree. With `sectionSize`, a level holding more than four times that many nodes
-    /// directly (a flat 10k chain, a CNN without scopes) is cut into consecutive sections
-    /// `section_<i>_of_<n>` of about `sectionSize` nodes, as Model Explorer does, so even flat
-    /// graphs get a small collapsed overview.
+    /// directly (a flat 10k chain, a CNN without scopes) is cut into consecutive sections of about
+    /// `sectionSize` nodes along the flow, as Model Explorer does, so even flat graphs get a small
+    /// collapsed overview; repeated op sequences become labelled stages (see Sections.swift).
     public init(_ graph: RenderGraph, sectionSize: Int? = nil) {
         var paths = graph.nodes.map { $0.path.filter { !$0.isEmpty } }
+        var sections: [String: (title: String, summary: String)] = [:]
         if let size = sectionSize, size > 0 {
             var members: [[String]: [Int]] = [:]
             for (i, p) in paths.enumerated() { members[p, default: []].append(i) }
@@ -53,9 +62,13 @@ public struct NamespaceTree: Sendable {
             }
             for (path, unordered) in members where unordered.count > 4 * size {
                 let list = unordered.sorted { (rank[$0], $0) < (rank[$1], $1) }
-                let n = (list.count + size - 1) / size
-                let per = (list.count + n - 1) / n
-                for (k, node) in list.enumerated() { paths[node] = path + ["section_\(k / per + 1)_of_\(n)"] }
+                let plans = planSections(ops: list.map { graph.nodes[$0].op }, names: list.map { shortName(graph.nodes[$0].name) },
+                                         size: size)
+                for plan in plans {
+                    let full = path + [plan.segment]
+                    sections[full.joined(separator: "/")] = (plan.title, plan.summary)
+                    for k in plan.members { paths[list[k]] = full }
+                }
             }
         }
         nodeGroup = [Int?](repeating: nil, count: graph.nodes.count)
@@ -68,7 +81,8 @@ public struct NamespaceTree: Sendable {
             for (d, seg) in paths[ni].enumerated() {
                 path = path.isEmpty ? seg : path + "/" + seg
                 if let g = rawIndex[path] { parent = g; continue }
-                raw.append(Group(id: path, label: seg, parent: parent, depth: d + 1))
+                let section = sections[path]
+                raw.append(Group(id: path, label: seg, title: section?.title ?? seg, summary: section?.summary, parent: parent, depth: d + 1))
                 let g = raw.count - 1
                 rawIndex[path] = g
                 if let p = parent { raw[p].childGroups.append(g) }

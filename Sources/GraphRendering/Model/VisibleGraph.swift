@@ -3,6 +3,7 @@
 // their visible ends and merged, and the overlay figures rolled up onto collapsed groups.
 
 import Foundation
+import GraphOps
 
 /// What a visible box stands for.
 public enum VisibleItem: Sendable, Equatable {
@@ -50,8 +51,14 @@ public struct TextMetrics: Sendable {
     }
     /// Width and height of a box holding `lines`.
     public func size(of lines: [String]) -> (Double, Double) {
-        let longest = lines.map { Swift.min($0.count, maxChars) }.max() ?? 0
-        return (max(40, Double(longest) * charWidth + 2 * paddingX), Double(max(1, lines.count)) * lineHeight + 2 * paddingY)
+        let longest = lines.map { $0.count <= maxChars ? Self.units($0) : Double(maxChars) }.max() ?? 0
+        return (max(40, longest * charWidth + 2 * paddingX), Double(max(1, lines.count)) * lineHeight + 2 * paddingY)
+    }
+    /// Glyph count with arrows (section stages, `Conv→Relu`) counted at their real, wider advance.
+    static func units(_ s: String) -> Double {
+        var n = 0.0
+        for ch in s.unicodeScalars { n += ch == "→" ? 1.45 : 1 }
+        return n
     }
 }
 
@@ -87,9 +94,10 @@ public func expansion(of hierarchy: NamespaceTree, graph: RenderGraph, options: 
     return expanded
 }
 
-/// Builds the visible graph for an expansion state.
+/// Builds the visible graph for an expansion state. With `foldedInputs`, each node's box also
+/// lists its folded weights and constants (`W float32[64,3,3,3]`), at most `maxFoldedLines`.
 public func visibleGraph(_ graph: RenderGraph, hierarchy: NamespaceTree, expanded: [Bool], overlay: Overlay?,
-                         metrics: TextMetrics = TextMetrics()) -> VisibleGraph {
+                         metrics: TextMetrics = TextMetrics(), foldedInputs: Bool = false) -> VisibleGraph {
     let H = hierarchy.groups.count
     // Which groups are shown as frames (expanded with all ancestors expanded) or as boxes.
     var shownAsFrame = [Bool](repeating: false, count: H)
@@ -108,10 +116,11 @@ public func visibleGraph(_ graph: RenderGraph, hierarchy: NamespaceTree, expande
     for g in 0..<H where shownAsFrame[g] {
         frameIndex[g] = frames.count
         frames.append(g)
-        let title = hierarchy.groups[g].label
-        frameTitles.append(metrics.clip(title))
+        let title = hierarchy.groups[g].summary.map { hierarchy.groups[g].title + " · " + $0 } ?? hierarchy.groups[g].title
+        let m = hierarchy.groups[g].isSection ? sectionMetrics : metrics
+        frameTitles.append(m.clip(title))
         lg.groups.append(.init(id: hierarchy.groups[g].id, parent: nil,
-                               headerWidth: Double(min(title.count, metrics.maxChars)) * metrics.charWidth))
+                               headerWidth: Double(min(title.count, m.maxChars)) * m.charWidth))
     }
     for (i, g) in frames.enumerated() {
         if let p = hierarchy.groups[g].parent { lg.groups[i].parent = frameIndex[p] }
@@ -134,7 +143,9 @@ public func visibleGraph(_ graph: RenderGraph, hierarchy: NamespaceTree, expande
     var boxOfNode = [Int](repeating: -1, count: graph.nodes.count)
     for g in 0..<H where shownAsBox[g] {
         let group = hierarchy.groups[g]
-        var lines = [metrics.clip(group.label), "\(group.nodeCount) nodes"]
+        // Sections say where they are and what they hold, which takes more room than a scope name.
+        let m = group.isSection ? sectionMetrics : metrics
+        var lines = [m.clip(group.title), "\(group.nodeCount) nodes"]
         var value: Double? = nil
         // One pass over the members: overlay figures and the most frequent compute ops, so a
         // collapsed box says what it mostly does ("Conv 12 · Relu 12").
@@ -150,12 +161,16 @@ public func visibleGraph(_ graph: RenderGraph, hierarchy: NamespaceTree, expande
             stack.append(contentsOf: hierarchy.groups[c].childGroups)
         }
         let top = opCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(2)
-        if !top.isEmpty { lines.append(metrics.clip(top.map { "\($0.key) \($0.value)" }.joined(separator: " · "))) }
+        if let summary = group.summary {
+            if !summary.isEmpty { lines.append(m.clip(summary)) }
+        } else if !top.isEmpty {
+            lines.append(metrics.clip(top.map { "\($0.key) \($0.value)" }.joined(separator: " · ")))
+        }
         if let overlay = overlay {
             value = overlay.rollup.combine(below)
             if let v = value { lines.append("\(overlay.rollup.rawValue) \(formatFigure(v))") }
         }
-        let (w, h) = metrics.size(of: lines)
+        let (w, h) = m.size(of: lines)
         boxOfGroup[g] = items.count
         items.append(.collapsedGroup(g)); values.append(value); labels.append(lines)
         lg.boxes.append(.init(id: group.id, width: w, height: h + 4, parent: group.parent.map { frameIndex[$0] }))
@@ -174,12 +189,21 @@ public func visibleGraph(_ graph: RenderGraph, hierarchy: NamespaceTree, expande
         var lines = [metrics.clip(node.op)]
         let short = shortName(node.name)
         if short != node.op && !short.isEmpty { lines.append(metrics.clip(short)) }
+        if foldedInputs { lines += foldedLines(node.folded, metrics: metrics) }
         if let v = nodeValue[i] { lines.append(formatFigure(v)) }
         let (w, h) = metrics.size(of: lines)
         boxOfNode[i] = items.count
         items.append(.node(i)); values.append(nodeValue[i]); labels.append(lines)
         lg.boxes.append(.init(id: node.id, width: w, height: h, parent: hierarchy.nodeGroup[i].map { frameIndex[$0] }))
     }
+    return finish(lg, graph: graph, items: items, frames: frames, values: values, labels: labels,
+                  frameTitles: frameTitles, boxOfNode: boxOfNode)
+}
+
+/// Lifts the graph's edges onto the visible boxes (merging parallel ones) and packs the result.
+private func finish(_ layoutGraph: LayoutGraph, graph: RenderGraph, items: [VisibleItem], frames: [Int], values: [Double?],
+                    labels: [[String]], frameTitles: [String], boxOfNode: [Int]) -> VisibleGraph {
+    var lg = layoutGraph
     var edgeOrigins: [[Int]] = []
     var pairIndex: [Int: Int] = [:]
     let count = lg.boxes.count
@@ -194,6 +218,18 @@ public func visibleGraph(_ graph: RenderGraph, hierarchy: NamespaceTree, expande
     }
     return VisibleGraph(layoutGraph: lg, items: items, frames: frames, edgeOrigins: edgeOrigins, values: values,
                         labels: labels, frameTitles: frameTitles, boxOfNode: boxOfNode)
+}
+
+/// Metrics for section boxes and frames, whose first and last node names need more room.
+let sectionMetrics: TextMetrics = { var m = TextMetrics(); m.maxChars = 46; return m }()
+
+/// Most folded inputs listed in one box; the rest are summed up in one line.
+let maxFoldedLines = 4
+
+/// The box lines of a node's folded inputs.
+func foldedLines(_ folded: [RenderGraph.FoldedInput], metrics: TextMetrics) -> [String] {
+    if folded.count <= maxFoldedLines { return folded.map { metrics.clip($0.line) } }
+    return folded.prefix(maxFoldedLines - 1).map { metrics.clip($0.line) } + ["+ \(folded.count - maxFoldedLines + 1) more inputs"]
 }
 
 /// Last path component of a slash-separated name, so boxes stay narrow.

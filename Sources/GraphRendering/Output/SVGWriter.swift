@@ -2,6 +2,8 @@
 // scale), group frames, edges as smooth paths with shape labels, and boxes with tooltips.
 // Every node, group and edge carries a stable `data-id`; nothing refers outside the file.
 
+import GraphOps
+
 /// A short, stable prefix for element ids inside one drawing, so several drawings can share an
 /// HTML page (e.g. two graphs side by side) without clashing.
 func idPrefix(for text: String) -> String {
@@ -27,6 +29,23 @@ func edgeLabelRequests(_ graph: RenderGraph, _ vis: VisibleGraph) -> [EdgeLabelR
         }
     }
     return requests
+}
+
+/// Width of legend text (11 px, regular): a generous glyph advance, since the browser's fallback
+/// sans-serif (DejaVu Sans on Linux) runs wider than Helvetica and entries must never overlap.
+func legendTextWidth(_ text: String) -> Double { Double(text.count) * 7.0 }
+
+/// Boxes of the legend's entries (14 px swatch, gap, text), left to right, wrapping at `width`.
+func legendLayout(_ titles: [String], width: Double, top: Double) -> [Rect] {
+    var x = 8.0, y = top
+    var out: [Rect] = []
+    for t in titles {
+        let w = 18 + legendTextWidth(t)
+        if x > 8 && x + w > width { x = 8; y += 18 }
+        out.append(Rect(x: x, y: y, width: w, height: 12))
+        x += w + 14
+    }
+    return out
 }
 
 /// Where the frame titles are drawn (bold 11 px text at the frame's top left), so labels keep clear.
@@ -61,28 +80,28 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
     let legendWidth = max(layout.width, 360)
     legend += "<text x=\"8\" y=\"\(num(ly))\" font-weight=\"bold\">\(xmlEscape(graph.name))</text>"
     ly += 8
-    for c in categories {
-        let w = Double(c.title.count) * 6.2 + 26
-        if lx + w > legendWidth { lx = 8; ly += 18 }
-        legend += "<g class=\"gs-legend-item\" data-category=\"\(c.rawValue)\"><rect x=\"\(num(lx))\" y=\"\(num(ly))\" width=\"14\" height=\"12\" rx=\"2\" fill=\"\(c.fill)\" stroke=\"\(c.stroke)\"/>"
-        legend += "<text x=\"\(num(lx + 18))\" y=\"\(num(ly + 10))\">\(c.title)</text></g>"
-        lx += w
+    let entries = legendLayout(categories.map(\.title), width: legendWidth, top: ly)
+    for (c, r) in zip(categories, entries) {
+        legend += "<g class=\"gs-legend-item\" data-category=\"\(c.rawValue)\"><rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"14\" height=\"12\" rx=\"2\" fill=\"\(c.fill)\" stroke=\"\(c.stroke)\"/>"
+        legend += "<text x=\"\(num(r.x + 18))\" y=\"\(num(r.y + 10))\">\(c.title)</text></g>"
     }
-    ly += categories.isEmpty ? 0 : 18
+    ly = entries.last.map { $0.maxY + 6 } ?? ly
     // Overlay scale: gradient over the visible figures (groups carry rollups), or thresholds.
     var range = (0.0, 0.0)
     if let overlay = options.overlay {
         let figures = vis.values.compactMap { $0 }
         range = (figures.min() ?? 0, figures.max() ?? 0)
         lx = 8
-        legend += "<g class=\"gs-legend-overlay\"><text x=\"8\" y=\"\(num(ly + 10))\">\(xmlEscape(overlay.name)) (groups: \(overlay.rollup.rawValue))</text>"
-        lx += Double(overlay.name.count + 16) * 6.2 + 10
+        let caption = "\(overlay.name) (groups: \(overlay.rollup.rawValue))"
+        legend += "<g class=\"gs-legend-overlay\"><text x=\"8\" y=\"\(num(ly + 10))\">\(xmlEscape(caption))</text>"
+        lx += legendTextWidth(caption) + 10
         switch overlay.coloring {
         case .gradient(let stops):
             let gid = prefix + "-grad"
             legend += "<defs><linearGradient id=\"\(gid)\">"
             for s in stops { legend += "<stop offset=\"\(num(s.stop * 100))%\" stop-color=\"\(normalizedHex(s.color))\"/>" }
             legend += "</linearGradient></defs>"
+            lx += legendTextWidth(formatFigure(range.0))
             legend += "<text x=\"\(num(lx))\" y=\"\(num(ly + 10))\" text-anchor=\"end\">\(formatFigure(range.0)) </text>"
             legend += "<rect x=\"\(num(lx + 4))\" y=\"\(num(ly))\" width=\"120\" height=\"12\" fill=\"url(#\(gid))\" stroke=\"#999\"/>"
             legend += "<text x=\"\(num(lx + 128))\" y=\"\(num(ly + 10))\">\(formatFigure(range.1))</text>"
@@ -91,7 +110,7 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
                 legend += "<rect x=\"\(num(lx))\" y=\"\(num(ly))\" width=\"14\" height=\"12\" fill=\"\(normalizedHex(t.color))\" stroke=\"#999\"/>"
                 let label = "≤ " + formatFigure(t.value)
                 legend += "<text x=\"\(num(lx + 18))\" y=\"\(num(ly + 10))\">\(xmlEscape(label))</text>"
-                lx += Double(label.count) * 6.2 + 30
+                lx += legendTextWidth(label) + 30
             }
         }
         legend += "</g>"
@@ -105,10 +124,10 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
     out += " font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\" class=\"gs-graph\" data-graph=\"\(xmlEscape(graph.name))\">"
     out += "<title>\(xmlEscape(graph.name))</title>"
     out += "<defs><marker id=\"\(prefix)-arrow\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0L8,4L0,8z\" fill=\"#607d8b\"/></marker>"
-    out += "<style>.gs-node:hover rect,.gs-group:hover rect{stroke-width:2.5}.gs-edge:hover path{stroke:#d81b60;stroke-width:2}.gs-found rect{stroke:#d500f9;stroke-width:4}</style></defs>"
+    out += "<style>.gs-node:hover rect,.gs-group:hover rect{stroke-width:2.5}.gs-edge:hover path{stroke:#d81b60;stroke-width:2}.gs-found rect{stroke:#d500f9;stroke-width:4}.gs-sel rect{stroke:#ff6d00;stroke-width:3}</style></defs>"
     out += "<rect x=\"0\" y=\"0\" width=\"\(num(width))\" height=\"\(num(height))\" fill=\"#ffffff\"/>"
     out += "<g class=\"gs-legend\">" + legend + "</g>"
-    out += "<g class=\"gs-body\" transform=\"translate(0,\(num(top)))\">"
+    out += "<g class=\"gs-body\" id=\"\(prefix)-body\" transform=\"translate(0,\(num(top)))\">"
 
     // Frames, outermost first so inner frames paint over outer ones.
     out += "<g class=\"gs-frames\">"

@@ -18,6 +18,7 @@ public struct CommandTable: Sendable {
         CoreCommands.commands
             + HelpCommands.commands
             + GraphCommands.commands
+            + CheckCommands.commands
             + ShowCommands.commands
             + EstimationCommands.commands
     )

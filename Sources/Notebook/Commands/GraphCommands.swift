@@ -55,6 +55,8 @@ enum GraphCommands {
                 + (s.totalNodeCount != s.nodeCount ? " (\(Format.grouped(s.totalNodeCount)) with subgraphs)" : "")
                 + ", \(Format.si(Double(s.parameterCount))) parameters, opset "
                 + (model.opsetVersion(for: "").map(String.init) ?? "?") + " in \(Format.number(seconds * 1000, digits: 3)) ms")
+            // A schema-violating model still loads; say once how much `check` would list.
+            if let note = CheckCommands.loadNote(model) { out.print(note) }
         },
         CommandSpec(
             name: "graphs", family: family,

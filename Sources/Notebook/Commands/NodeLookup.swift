@@ -61,10 +61,14 @@ extension GraphCommands {
             t.rows.append([Table.Cell("output \(i)"), Table.Cell("\(output): \(typeText(g.type(of: output)))"
                 + (users.isEmpty ? "" : " to \(users.joined(separator: ", "))"))])
         }
-        for a in node.attributes {
+        // With a schema: every attribute it defines (value or default, legal values), then any
+        // the schema does not know; without one, the node's attributes as they are.
+        let schema = CheckCommands.schemaRows(node, entry.model)
+        if let schema { t.rows += schema.rows }
+        for a in node.attributes where schema == nil || !t.rows.contains(where: { $0[0].text == "attr \(a.name)" }) {
             var shown = a.value.displayString
             if shown.count > 120 { shown = String(shown.prefix(117)) + "..." }
-            t.rows.append([Table.Cell("attr \(a.name)"), Table.Cell(shown)])
+            t.rows.append([Table.Cell("attr \(a.name)"), Table.Cell(shown + (schema == nil ? "" : " (not in the schema)"))])
         }
         for (k, v) in node.annotations.sorted(by: { $0.key < $1.key }) { t.rows.append([Table.Cell("note \(k)"), Table.Cell(v)]) }
         if !node.provenance.isEmpty {
@@ -81,6 +85,7 @@ extension GraphCommands {
             "path": .string(path),
             "inputs": .array(node.inputs.map { .string($0) }), "outputs": .array(node.outputs.map { .string($0) }),
             "attributes": .object(Dictionary(node.attributes.map { ($0.name, JSONValue.string($0.value.displayString)) }, uniquingKeysWith: { $1 })),
+            "schema": schema?.json ?? .null,
         ]
         return b
     }

@@ -26,7 +26,7 @@ enum ShowCommands {
         CommandSpec(
             name: "show", family: family,
             summary: "Draw the current graph (collapsed to ~150 boxes; focus, expand, overlay)",
-            usage: "show [PATH|all] [depth=N] [overlay=FIELD] [direction=TB|LR]",
+            usage: "show [PATH|all] [depth=N] [overlay=FIELD] [direction=TB|LR] [constants=folded|boxes]",
             positionals: [Parameter("path", .nodeOrPath, "a hierarchy path or node to open (a body such as If_0/then_branch draws "
                                     + "that body), or `all` to expand everything", default: "the default view")],
             options: [Parameter("depth", .int, "levels to open below PATH", default: "1"),
@@ -37,13 +37,18 @@ enum ShowCommands {
                       Parameter("highlight", .list(.node), "nodes to outline"),
                       Parameter("boxes", .int, "box budget of the default view", default: "150"),
                       Parameter("labels", .bool, "tensor shapes on edges", default: "true"),
+                      Parameter("constants", .choice(ConstantDisplay.allCases.map(\.rawValue)),
+                                "weights and Constant nodes listed in the box of the op using them, or drawn as boxes", default: "folded"),
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],
             details: "Groups are module scopes (/encoder/layer.0/...). A collapsed group shows its name, node count and the "
-                + "overlay's rolled-up figure. The HTML view pans with drag, zooms with the wheel and has a search box.",
-            examples: ["show", "show /encoder/layer.0 depth=2", "show If_0/then_branch", "show all direction=LR", "estimate hw=h100-sxm5\nshow overlay=latency"]
+                + "overlay's rolled-up figure. The HTML view opens on PATH, pans with drag, zooms with the wheel, has a search box, "
+                + "and a click on a box opens its details (op, attributes, inputs and outputs with shapes, path); Esc closes them.",
+            examples: ["show", "show /encoder/layer.0 depth=2", "show If_0/then_branch", "show all direction=LR constants=boxes",
+                       "estimate hw=h100-sxm5\nshow overlay=latency"]
         ) { session, inv, out in
             let entry = try GraphCommands.graphArgument(session, inv, "show")
             var options = RenderOptions()
+            options.constants = inv.string("constants").flatMap(ConstantDisplay.init(rawValue:)) ?? .folded
             let state = try renderState(for: entry, in: &session)
             var target = ShowTarget()
             if let path = inv.string("path") {

@@ -1,8 +1,9 @@
 // What the session can name for completion and inspection: variables, graphs, nodes,
-// hierarchy paths (If/Loop/Scan bodies included) and op types of the current graph.
+// hierarchy paths (If/Loop/Scan bodies included) and op types (the current graph's, else the registry's).
 
 import GraphEstimation
 import GraphIR
+import GraphOps
 
 extension Session {
     /// Names of kind `kind` that start with `prefix`, for completion.
@@ -16,8 +17,11 @@ extension Session {
             // The interpreter loads the registry before completing (see CellInterpreter.complete).
             return (hardwareRegistry?.targets.map(\.id) ?? []).filter { $0.hasPrefix(prefix) }
         case .opType:
-            guard let g = graphs.current else { return [] }
-            return Set(g.catalog.entries.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) }
+            // The current graph's op types first; when none matches (or no graph is loaded),
+            // every op type the schema registry knows.
+            let inGraph = graphs.current.map { Set($0.catalog.entries.map(\.opType)).sorted().filter { $0.hasPrefix(prefix) } } ?? []
+            if !inGraph.isEmpty { return inGraph }
+            return OpRegistry.builtIn.allOpTypes.filter { $0.hasPrefix(prefix) }
         case .node:
             guard let g = graphs.current else { return [] }
             return g.catalog.nodeNames(startingWith: prefix, limit: limit)
@@ -28,6 +32,11 @@ extension Session {
             var out = g.catalog.scopeNames(startingWith: prefix)
             if out.isEmpty || !prefix.hasPrefix("/") {
                 out += g.catalog.nodeNames(startingWith: prefix, limit: limit)
+            }
+            // Sections the last drawing cut a long flat level into (`s03_conv1..relu5`), which `show` opens.
+            if let sections = g.renderState?.renderer.sectionPaths(), !sections.isEmpty {
+                let bare = prefix.hasPrefix("/") ? String(prefix.dropFirst()) : prefix
+                out += sections.filter { $0.hasPrefix(bare) }.map { prefix.hasPrefix("/") ? "/" + $0 : $0 }.prefix(limit)
             }
             return out
         default:

@@ -1,0 +1,160 @@
+// `check` (alias `validate`): every problem of the current graph as one table — structural ones
+// from GraphIR (dangling inputs, cycles, ...) and schema ones from GraphOps (unknown ops, arity,
+// attributes, legal values, element types) — plus the schema facts `info NODE` shows per
+// attribute (legal values, defaults) and the one-line problem count `load` prints.
+
+import GraphIR
+import GraphOps
+import JupyterKernel
+
+enum CheckCommands {
+    static let family = "Graphs"
+
+    private static func spec(_ name: String, summary: String) -> CommandSpec {
+        CommandSpec(
+            name: name, family: family,
+            summary: summary,
+            usage: "\(name) [GRAPH] [--errors]",
+            positionals: [Parameter("graph", .graphName, "a loaded graph", default: "the current graph")],
+            flags: [Flag("errors", "list errors only, not warnings")],
+            details: "Checks every node (If/Loop/Scan bodies and local functions included) against the op schema in force "
+                + "at the opset the model imports: unknown ops and domains (with the closest valid names), input and output "
+                + "counts, required inputs, attribute names, kinds, required attributes and legal values, and element types "
+                + "against the type constraints where the model declares them. Structural problems (dangling inputs, "
+                + "cycles, duplicate names) are listed too. Schemas: ai.onnx, ai.onnx.ml and ai.onnx.preview.training from "
+                + "onnx 1.22, onnxruntime's com.microsoft contrib ops, and the TFLite builtins. `check` and `validate` are "
+                + "the same command. The data (vendor JSON) holds every problem with its kind, expected and found values.",
+            examples: ["check", "check r50 --errors", "validate"]
+        ) { session, inv, out in
+            let entry = try GraphCommands.graphArgument(session, inv, name)
+            out.display(checkBundle(entry, errorsOnly: inv.has("errors")))
+        }
+    }
+
+    static let commands: [CommandSpec] = [
+        spec("check", summary: "List every schema and structural problem of a graph"),
+        spec("validate", summary: "Same as check"),
+    ]
+
+    /// One row of the report, whichever checker found it.
+    struct Row {
+        var severity: SchemaProblem.Severity
+        var kind: String
+        var node: NodeID?
+        var name: String
+        var op: String
+        var scope: String
+        var location: String
+        var problem: String
+        var expected: String?
+        var found: String?
+        var suggestions: [String]
+    }
+
+    /// Structural (GraphIR) and schema (GraphOps) problems of the entry's model, errors first.
+    static func problems(_ model: Model) -> [Row] {
+        var rows: [Row] = []
+        for issue in model.graph.validate() {
+            let node = issue.node.flatMap { id in model.graph.node(id) }
+            rows.append(Row(severity: .error, kind: issue.kind.rawValue, node: issue.node, name: node?.displayName ?? "",
+                            op: node?.qualifiedOpType ?? "",
+                            scope: issue.subgraphPath.map(\.description).joined(separator: "/"),
+                            location: issue.value.map { "value '\($0)'" } ?? "graph", problem: issue.message,
+                            expected: nil, found: nil, suggestions: []))
+        }
+        for p in SchemaValidator().validate(model) {
+            rows.append(Row(severity: p.severity, kind: p.kind.rawValue, node: p.node, name: p.nodeName, op: p.op,
+                            scope: p.scope, location: p.location, problem: p.message, expected: p.expected,
+                            found: p.found, suggestions: p.suggestions))
+        }
+        // Stable: errors before warnings, graph order within each.
+        return rows.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
+    }
+
+    static func checkBundle(_ entry: GraphEntry, errorsOnly: Bool) -> OutputBundle {
+        let all = problems(entry.model)
+        let errors = all.filter { $0.severity == .error }.count
+        let warnings = all.count - errors
+        let shown = errorsOnly ? all.filter { $0.severity == .error } : all
+        let opsets = entry.model.opsetImports.map { "\(OpRegistry.displayName(domain: $0.domain)) \($0.version)" }
+            .joined(separator: ", ")
+        let nodes = entry.catalog.entries.count
+        let headline = all.isEmpty
+            ? "\(entry.name): no problems in \(Format.grouped(nodes)) nodes (opsets \(opsets.isEmpty ? "none" : opsets))"
+            : "\(entry.name): \(errors) error(s), \(warnings) warning(s) in \(Format.grouped(nodes)) nodes (opsets \(opsets))"
+        let json: JSONValue = [
+            "graph": .string(entry.name), "nodes": .int(Int64(nodes)),
+            "errors": .int(Int64(errors)), "warnings": .int(Int64(warnings)),
+            "problems": .array(shown.map(rowJSON)),
+        ]
+        guard !shown.isEmpty else { return OutputBundle(text: headline, html: "<p>\(HTML.escape(headline))</p>", json: json) }
+        var table = Table(columns: [.init("severity"), .init("node"), .init("name"), .init("op"), .init("where"),
+                                    .init("problem")], title: headline)
+        for r in shown {
+            let name = r.scope.isEmpty ? r.name : "\(r.name) (in \(r.scope))"
+            table.rows.append([Table.Cell(r.severity.rawValue), Table.Cell(r.node?.description ?? "—"), Table.Cell(name),
+                               Table.Cell(r.op), Table.Cell(r.location), Table.Cell(r.problem)])
+        }
+        var bundle = table.bundle
+        bundle.json = json
+        return bundle
+    }
+
+    private static func rowJSON(_ r: Row) -> JSONValue {
+        [
+            "severity": .string(r.severity.rawValue), "kind": .string(r.kind),
+            "node": r.node.map { .string($0.description) } ?? .null, "name": .string(r.name), "op": .string(r.op),
+            "scope": .string(r.scope), "where": .string(r.location), "problem": .string(r.problem),
+            "expected": r.expected.map(JSONValue.string) ?? .null, "found": r.found.map(JSONValue.string) ?? .null,
+            "suggestions": .array(r.suggestions.map(JSONValue.string)),
+        ]
+    }
+
+    /// The sentence `load` prints when a model has problems (nil when it has none).
+    static func loadNote(_ model: Model) -> String? {
+        let all = problems(model)
+        guard !all.isEmpty else { return nil }
+        let errors = all.filter { $0.severity == .error }.count
+        return "The model has \(errors) schema error(s) and \(all.count - errors) warning(s); `check` lists them."
+    }
+
+    // MARK: info
+
+    /// Schema facts of one node for `info`: the schema in force, and per attribute of the
+    /// schema its value or default and its legal values. Nil when no schema applies.
+    static func schemaRows(_ node: Node, _ model: Model) -> (rows: [[Table.Cell]], json: JSONValue)? {
+        let registry = OpRegistry.builtIn
+        let schema: OpSchema?
+        if let opset = model.opsetVersion(for: node.domain) {
+            schema = registry.schema(domain: node.domain, opType: node.opType, opsetVersion: Int(clamping: opset))
+        } else {
+            schema = registry.latest(domain: node.domain, opType: node.opType)
+        }
+        guard let schema else { return nil }
+        var rows: [[Table.Cell]] = [["schema", Table.Cell("\(schema.qualifiedName) (\(schema.category.title))")]]
+        var attrs: [String: JSONValue] = [:]
+        for a in schema.attributes {
+            let present = node.attribute(a.name)
+            var parts: [String] = []
+            if let present {
+                var shown = present.displayString
+                if shown.count > 80 { shown = String(shown.prefix(77)) + "..." }
+                parts.append(shown)
+            } else if a.isRequired {
+                parts.append("missing (required)")
+            } else {
+                parts.append("absent" + (a.defaultValue.map { ", default \($0)" } ?? ""))
+            }
+            if let legal = a.legalValues { parts.append("legal: " + legal.joined(separator: ", ")) }
+            rows.append([Table.Cell("attr \(a.name)"), Table.Cell(parts.joined(separator: "; "))])
+            attrs[a.name] = [
+                "kind": .string(a.kind.rawValue), "required": .bool(a.isRequired), "present": .bool(present != nil),
+                "default": a.defaultValue.map { .string($0.description) } ?? .null,
+                "legal": a.legalValues.map { .array($0.map(JSONValue.string)) } ?? .null,
+            ]
+        }
+        let json: JSONValue = ["schema": .string(schema.qualifiedName), "category": .string(schema.category.rawValue),
+                               "attributes": .object(attrs)]
+        return (rows, json)
+    }
+}
