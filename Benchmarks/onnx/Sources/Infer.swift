@@ -85,11 +85,18 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     let repeats = Int(option(args, "--repeat") ?? "1") ?? 1
     var times: [Double] = []
     var result = ShapeInference.infer(model)
+    // Results stay alive until every run is timed: each run measures inference, not the
+    // freeing of the previous run's result.
+    var kept: [InferenceResult] = []
+    kept.reserveCapacity(max(1, repeats))
     for _ in 0..<max(1, repeats) {
         let t0 = now()
-        result = ShapeInference.infer(model)
+        let r = ShapeInference.infer(model)
         times.append((now() - t0) * 1000)
+        kept.append(r)
     }
+    result = kept[kept.count - 1]
+    kept.removeAll()
     var all = bindings.mapValues { SymDim($0) }
     // `--input-shape x=1x3x224x224`: bind the input's symbols to those sizes (`shape=` in cells).
     for (i, a) in args.enumerated() where a == "--input-shape" && i + 1 < args.count {

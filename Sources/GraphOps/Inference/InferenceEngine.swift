@@ -66,28 +66,35 @@ final class InferenceEngine {
             for s in outer.reversed() { if let f = s[name] { return f } }
             return nil
         }
-        for var node in graph.nodes {
-            if let ab = attributeBindings { node = Self.bindAttributes(node, ab) }
-            var inputs: [ValueFacts?] = []
-            inputs.reserveCapacity(node.inputs.count)
-            for name in node.inputs { inputs.append(name.isEmpty ? nil : lookup(name)) }
-            var outs: [ValueFacts?]
-            let nodeKey = keyPrefix + "n\(node.id.rawValue)/"
-            do {
-                outs = try infer(node, inputs: inputs, scopeChain: node.hasSubgraphs ? outer + [env] : [], scope: scope,
-                                 nodeKey: nodeKey)
-            } catch {
-                report(node, scope, (error as? InferenceFailure)?.reason ?? "\(error)")
-                outs = []
-            }
-            for (k, name) in node.outputs.enumerated() where !name.isEmpty {
-                var f = k < outs.count ? outs[k] : nil
-                if let d = declared[name] { f = reconcile(f, declared: d, node: node, output: k, scope: scope) }
-                if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
-                    report(node, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
-                    f = .tensor(e, dims.map { d in (d?.intValue ?? 0) < 0 ? nil : d })
+        // Function bodies get their reference attributes bound first; otherwise the graph's
+        // own node array is walked in place (no per-node copy of the node).
+        let nodes = attributeBindings.map { ab in graph.nodes.map { Self.bindAttributes($0, ab) } } ?? graph.nodes
+        nodes.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            for i in buf.indices {
+                let ptr = base + i
+                var inputs: [ValueFacts?] = []
+                inputs.reserveCapacity(ptr.pointee.inputs.count)
+                for name in ptr.pointee.inputs { inputs.append(name.isEmpty ? nil : lookup(name)) }
+                var outs: [ValueFacts?]
+                do {
+                    outs = try infer(ptr, inputs: inputs, scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [],
+                                     scope: scope, keyPrefix: keyPrefix)
+                } catch {
+                    report(ptr.pointee, scope, (error as? InferenceFailure)?.reason ?? "\(error)")
+                    outs = []
                 }
-                env[name] = f ?? ValueFacts(type: nil)
+                for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
+                    var f = k < outs.count ? outs[k] : nil
+                    if !declared.isEmpty, let d = declared[name] {
+                        f = reconcile(f, declared: d, node: ptr.pointee, output: k, scope: scope)
+                    }
+                    if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
+                        report(ptr.pointee, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
+                        f = .tensor(e, dims.map { d in (d?.intValue ?? 0) < 0 ? nil : d })
+                    }
+                    env[name] = f ?? ValueFacts(type: nil)
+                }
             }
         }
         let outputs = graph.outputs.map { o -> ValueFacts? in o.name.isEmpty ? nil : lookup(o.name) }
@@ -151,22 +158,32 @@ final class InferenceEngine {
     }
 
     /// One node: its rule, or a local function's body.
-    func infer(_ node: Node, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]], scope: [String],
-               nodeKey: String) throws -> [ValueFacts?] {
-        let domain = node.domain == "ai.onnx" ? "" : node.domain
-        let key = domain.isEmpty ? node.opType : domain + "::" + node.opType
-        if let f = functions[domain + "::" + node.opType] {
-            return try inferFunction(f, node: node, inputs: inputs, scope: scope, nodeKey: nodeKey)
+    func infer(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]], scope: [String],
+               keyPrefix: String) throws -> [ValueFacts?] {
+        let rawDomain = ptr.pointee.domain
+        let domain = rawDomain == "ai.onnx" ? "" : rawDomain
+        let opType = ptr.pointee.opType
+        let key = domain.isEmpty ? opType : domain + "::" + opType
+        if !functions.isEmpty, let f = functions[domain + "::" + opType] {
+            return try inferFunction(f, node: ptr.pointee, inputs: inputs, scope: scope,
+                                     nodeKey: keyPrefix + "n\(ptr.pointee.id.rawValue)/")
         }
         guard let rule = InferenceRules.table[key] else {
             throw InferenceFailure("no inference rule for op \(key)" + (domain.isEmpty ? "" : " (domain \(domain))"))
         }
         let opset = opsets[domain] ?? (domain.isEmpty ? 23 : 1)
-        let schema = registry.schema(domain: domain, opType: node.opType, opsetVersion: Int(clamping: opset))
-        let ctx = RuleContext(node: node, inputs: inputs, opset: opset, schema: schema, inferBody: { attribute, bodyInputs throws in
-            try self.inferBody(node, attribute: attribute, inputs: bodyInputs, scopeChain: scopeChain,
-                               scope: scope, nodeKey: nodeKey)
-        })
+        let body: RuleContext.BodyInference
+        if ptr.pointee.hasSubgraphs {
+            let node = ptr.pointee
+            let nodeKey = keyPrefix + "n\(node.id.rawValue)/"
+            body = { attribute, bodyInputs in
+                try self.inferBody(node, attribute: attribute, inputs: bodyInputs, scopeChain: scopeChain,
+                                   scope: scope, nodeKey: nodeKey)
+            }
+        } else {
+            body = RuleContext.noBodies
+        }
+        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: opset, domain: domain, registry: registry, inferBody: body)
         return try rule(ctx)
     }
 

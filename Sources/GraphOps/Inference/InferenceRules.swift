@@ -8,6 +8,7 @@ enum InferenceRules {
         NNRules.register(&t)
         ReductionRules.register(&t)
         ControlFlowRules.register(&t)
+        MoreOpRules.register(&t)
         return t
     }()
 }

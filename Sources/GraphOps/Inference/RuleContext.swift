@@ -20,15 +20,28 @@ let maxKnownElements = 4096
 
 /// The node being inferred, with its inputs' facts.
 struct RuleContext {
-    let node: Node
+    /// The node, valid for the rule call (the engine walks the node array in place).
+    let nodePointer: UnsafePointer<Node>
+    var node: Node { _read { yield nodePointer.pointee } }
     /// Facts per input position; nil for an omitted optional input or an unknown value.
     let inputs: [ValueFacts?]
     /// Opset version of the node's domain.
     let opset: Int64
-    /// The op's schema at that opset (attribute defaults come from it), nil when unknown.
-    let schema: OpSchema?
+    /// The node's domain (normalized: `""` for ai.onnx).
+    let domain: String
+    /// Where the op's schema comes from (attribute defaults), looked up only when a rule asks
+    /// for an attribute the node leaves out.
+    let registry: OpRegistry
     /// Infers a subgraph given its inputs' facts (bodies see the current scope).
-    let inferBody: (_ attribute: String, _ inputs: [ValueFacts?]) throws -> [ValueFacts?]
+    let inferBody: BodyInference
+
+    typealias BodyInference = (_ attribute: String, _ inputs: [ValueFacts?]) throws -> [ValueFacts?]
+
+    /// For nodes without bodies: one shared closure, no allocation per node.
+    static let noBodies: BodyInference = { attribute, _ in throw InferenceFailure("no body '\(attribute)'") }
+
+    /// The op's schema at the node's opset, nil when unknown.
+    var schema: OpSchema? { registry.schema(domain: domain, opType: node.opType, opsetVersion: Int(clamping: opset)) }
 
     var inputCount: Int { node.inputs.count }
 
@@ -38,7 +51,9 @@ struct RuleContext {
     /// Facts of a required input.
     func facts(_ i: Int) throws -> ValueFacts {
         guard has(i) else { throw InferenceFailure("input \(i) is missing") }
-        guard let f = inputs[i] else { throw InferenceFailure("input \(i) ('\(node.inputs[i])') has an unknown type") }
+        guard let f = inputs[i], f.type != nil else {
+            throw InferenceFailure("input \(i) ('\(node.inputs[i])') has an unknown type")
+        }
         return f
     }
 

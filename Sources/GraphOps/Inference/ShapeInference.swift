@@ -78,16 +78,17 @@ public struct InferenceResult: Sendable {
             throw InferenceFailure("input '\(name)' has rank \(dims.count), shape \(shape) has rank \(shape.count)")
         }
         var out: [String: SymDim] = [:]
-        for (i, d) in dims.enumerated() {
-            guard let d else { continue }
-            if let v = d.intValue {
-                if v != shape[i] { throw InferenceFailure("input '\(name)' dim \(i) is \(v), not \(shape[i])") }
-            } else if let s = d.symbolName {
-                if let prior = out[s], prior.intValue != shape[i] {
-                    throw InferenceFailure("symbol '\(s)' of input '\(name)' bound to both \(prior) and \(shape[i])")
-                }
-                out[s] = SymDim(shape[i])
+        for i in dims.indices {
+            let size = shape[i]
+            let fixed = dims[i]?.intValue
+            let symbol = dims[i]?.symbolName
+            if let fixed, fixed != size { throw InferenceFailure("input '\(name)' dim \(i) is \(fixed), not \(size)") }
+            guard let symbol else { continue }
+            let prior = out[symbol]?.intValue
+            if let prior, prior != size {
+                throw InferenceFailure("symbol '\(symbol)' of input '\(name)' bound to both \(prior) and \(size)")
             }
+            out[symbol] = SymDim(size)
         }
         return out
     }

@@ -35,8 +35,13 @@ public struct SymDim: Hashable, Sendable, Comparable, CustomStringConvertible {
         SymDim(repr: .poly([SymTerm(atoms: [.symbol(name)], coeff: 1)]))
     }
 
-    /// The integer value when the dimension is a constant.
+    /// The integer value when the dimension is a constant. (Not inlined: the Swift 6.3 release
+    /// optimizer's copy propagation crashes on some callers when it is.)
     public var intValue: Int64? {
+        @inline(never) get { intValueInline }
+    }
+
+    var intValueInline: Int64? {
         if case .int(let v) = repr { return v }
         return nil
     }
