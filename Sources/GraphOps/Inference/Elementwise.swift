@@ -146,6 +146,7 @@ enum ElementwiseRules {
         if xs.allSatisfy({ if case .int = $0 { return true } else { return false } }) {
             return .ints(xs.map { if case .int(let d) = $0 { return d } else { return SymDim(0) } })
         }
+        guard xs.count <= maxKnownFloats else { return nil }
         var out: [Double] = []
         for x in xs { guard let d = x.double else { return nil }; out.append(d) }
         return .floats(out)

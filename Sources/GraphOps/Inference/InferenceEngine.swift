@@ -13,8 +13,12 @@ final class InferenceEngine {
     private(set) var bodies: [String: [String: ValueFacts]] = [:]
     private var functionDepth = 0
 
+    /// The ai.onnx opset (looked up once, not per node); the newest rules when not imported.
+    let defaultOpset: Int64
+
     init(opsets: [String: Int64], functions: [Function], registry: OpRegistry) {
         self.opsets = opsets
+        self.defaultOpset = opsets[""] ?? 23
         self.registry = registry
         var fs: [String: Function] = [:]
         for f in functions { fs[f.domain + "::" + f.name] = f }
@@ -33,7 +37,7 @@ final class InferenceEngine {
         if let n = t.elementCount, n <= maxKnownElements {
             if Shapes.isIntegral(t.elementType), let v = try? t.int64Values(), v.count == n {
                 value = .ints(v.map { SymDim($0) })
-            } else if Shapes.isFloating(t.elementType), n <= 64, let v = try? t.doubleValues(), v.count == n {
+            } else if Shapes.isFloating(t.elementType), n <= maxKnownFloats, let v = try? t.doubleValues(), v.count == n {
                 value = .floats(v)
             }
         }
@@ -71,10 +75,11 @@ final class InferenceEngine {
         let nodes = attributeBindings.map { ab in graph.nodes.map { Self.bindAttributes($0, ab) } } ?? graph.nodes
         nodes.withUnsafeBufferPointer { buf in
             guard let base = buf.baseAddress else { return }
+            var inputs: [ValueFacts?] = []  // reused: the rule's context is gone before the next node
+            inputs.reserveCapacity(8)
             for i in buf.indices {
                 let ptr = base + i
-                var inputs: [ValueFacts?] = []
-                inputs.reserveCapacity(ptr.pointee.inputs.count)
+                inputs.removeAll(keepingCapacity: true)
                 for name in ptr.pointee.inputs { inputs.append(name.isEmpty ? nil : lookup(name)) }
                 var outs: [ValueFacts?]
                 do {
@@ -171,7 +176,7 @@ final class InferenceEngine {
         guard let rule = InferenceRules.table[key] else {
             throw InferenceFailure("no inference rule for op \(key)" + (domain.isEmpty ? "" : " (domain \(domain))"))
         }
-        let opset = opsets[domain] ?? (domain.isEmpty ? 23 : 1)
+        let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
         let body: RuleContext.BodyInference
         if ptr.pointee.hasSubgraphs {
             let node = ptr.pointee

@@ -18,6 +18,10 @@ typealias InferenceRule = (RuleContext) throws -> [ValueFacts?]
 /// Elements beyond which tensor contents are not tracked (shape tensors are far smaller).
 let maxKnownElements = 4096
 
+/// Float initializers and constants are tracked up to this size: scales, sizes and clip bounds
+/// are a handful of elements, and decoding every bias would cost more than inference.
+let maxKnownFloats = 16
+
 /// The node being inferred, with its inputs' facts.
 struct RuleContext {
     /// The node, valid for the rule call (the engine walks the node array in place).

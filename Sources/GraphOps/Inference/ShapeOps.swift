@@ -427,7 +427,7 @@ enum ShapeOpRules {
         if let n = Shapes.count(out) {
             switch fill {
             case .ints(let x) where x.count == 1: value = .ints(Array(repeating: x[0], count: n))
-            case .floats(let x) where x.count == 1: value = .floats(Array(repeating: x[0], count: n))
+            case .floats(let x) where x.count == 1 && n <= maxKnownFloats: value = .floats(Array(repeating: x[0], count: n))
             default: break
             }
         }
@@ -472,7 +472,7 @@ enum ShapeOpRules {
             return [.tensor(.int64, [SymDim(Int64(v.count))], value: v.count <= maxKnownElements ? .ints(v.map { SymDim($0) }) : nil)]
         case ("value_float", .float(let v)): return [.tensor(.float, [], value: .floats([Double(v)]))]
         case ("value_floats", .floats(let v)):
-            return [.tensor(.float, [SymDim(Int64(v.count))], value: v.count <= 64 ? .floats(v.map { Double($0) }) : nil)]
+            return [.tensor(.float, [SymDim(Int64(v.count))], value: v.count <= maxKnownFloats ? .floats(v.map { Double($0) }) : nil)]
         case ("value_string", _): return [.tensor(.string, [])]
         case ("value_strings", .strings(let v)): return [.tensor(.string, [SymDim(Int64(v.count))])]
         default: throw InferenceFailure("unsupported value attribute '\(a.name)'")
