@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "GraphFormatsTests", dependencies: ["GraphFormats", "GraphIR"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
-        .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),
 

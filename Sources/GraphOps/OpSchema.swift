@@ -195,7 +195,16 @@ public struct AttributeSchema: Codable, Sendable, Equatable {
         name = try c.decode(String.self, forKey: .name)
         kind = try c.decode(AttributeKind.self, forKey: .type)
         isRequired = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
-        defaultValue = try c.decodeIfPresent(AttributeDefault.self, forKey: .default)
+        // JSON does not tell 1 from 1.0, so the attribute's kind decides how a default reads.
+        switch kind {
+        case .float: defaultValue = try c.decodeIfPresent(Double.self, forKey: .default).map(AttributeDefault.float)
+        case .floats: defaultValue = try c.decodeIfPresent([Double].self, forKey: .default).map(AttributeDefault.floats)
+        case .int: defaultValue = try c.decodeIfPresent(Int64.self, forKey: .default).map(AttributeDefault.int)
+        case .ints: defaultValue = try c.decodeIfPresent([Int64].self, forKey: .default).map(AttributeDefault.ints)
+        case .string: defaultValue = try c.decodeIfPresent(String.self, forKey: .default).map(AttributeDefault.string)
+        case .strings: defaultValue = try c.decodeIfPresent([String].self, forKey: .default).map(AttributeDefault.strings)
+        default: defaultValue = nil
+        }
         legalValues = try c.decodeIfPresent([String].self, forKey: .legal)
     }
 

@@ -57,12 +57,15 @@ public struct SchemaProblem: Sendable, Equatable, CustomStringConvertible {
         self.suggestions = suggestions
     }
 
-    /// One sentence: the problem with its node, part, expectation, finding and suggestions.
-    public var message: String {
-        var s = "\(location): expected \(expected), found \(found)"
+    /// The expectation, finding and suggestions, for a table whose other columns name the part.
+    public var detail: String {
+        var s = "expected \(expected), found \(found)"
         if !suggestions.isEmpty { s += "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: ", ") + "?" }
         return s
     }
+
+    /// The part concerned with `detail` (`attribute auto_pad: expected one of ..., found 'SAME'`).
+    public var message: String { "\(location): \(detail)" }
 
     public var description: String {
         "\(severity.rawValue): node \(node) '\(nodeName)' (\(op))\(scope.isEmpty ? "" : " in \(scope)") \(message)"

@@ -31,6 +31,10 @@ final class OpRegistryTests: XCTestCase {
         XCTAssertFalse(r13.attribute("coordinate_transformation_mode")?.legalValues?.contains("tf_half_pixel_for_nn") ?? true)
         let r11 = try XCTUnwrap(registry.schema(domain: "", opType: "Resize", opsetVersion: 11))
         XCTAssertTrue(r11.attribute("coordinate_transformation_mode")?.legalValues?.contains("tf_half_pixel_for_nn") ?? false)
+        // Float defaults stay floats even when integral in JSON (LeakyRelu alpha 0.01, Elu alpha 1.0).
+        XCTAssertEqual(registry.schema(domain: "", opType: "Elu", opsetVersion: 17)?.attribute("alpha")?.defaultValue, .float(1.0))
+        XCTAssertEqual(registry.schema(domain: "", opType: "Elu", opsetVersion: 17)?.attribute("alpha")?.defaultValue?.description, "1.0")
+        XCTAssertEqual(registry.schema(domain: "", opType: "LeakyRelu", opsetVersion: 17)?.attribute("alpha")?.defaultValue, .float(0.01))
         // Softmax's axis default moved from 1 to -1 in opset 13.
         XCTAssertEqual(registry.schema(domain: "", opType: "Softmax", opsetVersion: 11)?.attribute("axis")?.defaultValue, .int(1))
         XCTAssertEqual(registry.schema(domain: "", opType: "Softmax", opsetVersion: 13)?.attribute("axis")?.defaultValue, .int(-1))

@@ -8,6 +8,7 @@ import Foundation
 import FoundationXML
 #endif
 import GraphIR
+import GraphOps
 @testable import GraphRendering
 
 final class ViewerContentTests: XCTestCase {
@@ -103,7 +104,9 @@ final class ViewerContentTests: XCTestCase {
         }
         // In the SVG: consecutive entries on a line start after the previous text ends.
         var g = RenderGraph(name: "all categories")
-        g.nodes = ["Conv", "MatMul", "BatchNormalization", "Relu", "Add", "ReduceMean", "Reshape", "If", "Constant", "Foo"]
+        // One op of every category (GraphOps' table), so the legend shows all of them in allCases order.
+        g.nodes = ["Conv", "MaxPool", "MatMul", "Attention", "BatchNormalization", "Relu", "Add", "ReduceMean", "Reshape",
+                   "QuantizeLinear", "LSTM", "If", "Constant", "Foo"]
             .enumerated().map { .init(id: "n\($0.offset)", op: $0.element) }
         for i in 1..<g.nodes.count { g.edges.append(.init(source: i - 1, target: i)) }
         let svg = try GraphRenderer.render(g).svg
@@ -114,7 +117,7 @@ final class ViewerContentTests: XCTestCase {
             }
             return (attr("x"), attr("y"))
         }
-        XCTAssertEqual(xs.count, 10)
+        XCTAssertEqual(xs.count, OpCategory.allCases.count)
         for (k, (a, b)) in zip(xs, xs.dropFirst()).enumerated() where a.1 == b.1 {
             XCTAssertGreaterThanOrEqual(b.0, a.0 + 18 + Double(titles[k].count) * 7.0, "entry \(k + 1) starts inside entry \(k)")
         }

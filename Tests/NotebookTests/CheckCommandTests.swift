@@ -44,7 +44,7 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertNil(runner.run("check").error)
         let text = runner.displays.first?["text/plain"]?.stringValue ?? ""
         XCTAssertTrue(text.hasPrefix("bad: 3 error(s), 0 warning(s)"), text)
-        XCTAssertTrue(text.contains("attribute auto_pad: expected one of NOTSET, SAME_UPPER, SAME_LOWER, VALID, found 'SAME'"), text)
+        XCTAssertTrue(text.contains("attribute auto_pad  expected one of NOTSET, SAME_UPPER, SAME_LOWER, VALID, found 'SAME'"), text)
         XCTAssertTrue(text.contains("did you mean 'Conv'"), text)
         XCTAssertTrue(runner.displays.first?["text/html"]?.stringValue?.contains("<table") ?? false)
         guard case .object(let json)? = runner.displays.first?[OutputBundle.dataMIME] else { return XCTFail("no json") }
@@ -57,6 +57,7 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertEqual(byName["pool"]?["kind"], .string("illegalValue"))
         XCTAssertEqual(byName["pool"]?["where"], .string("attribute auto_pad"))
         XCTAssertEqual(byName["pool"]?["found"], .string("'SAME'"))
+        XCTAssertEqual(byName["pool"]?["problem"], .string("expected one of NOTSET, SAME_UPPER, SAME_LOWER, VALID, found 'SAME'"))
         XCTAssertEqual(byName["act"]?["kind"], .string("unknownAttribute"))
         XCTAssertEqual(byName["act"]?["where"], .string("attribute alpah"))
         XCTAssertEqual(byName["bad"]?["kind"], .string("unknownOp"))

@@ -42,14 +42,22 @@ final class GraphCommandDefectTests: XCTestCase {
         XCTAssertNil(runner.run("export \(out) external_data=true").error)
         XCTAssertTrue(runner.stdout.contains("External data:"), runner.stdout)
         XCTAssertGreaterThan((try? FileManager.default.attributesOfItem(atPath: out + ".data")[.size] as? Int) ?? 0, 0)
-        // A model without initializers of 1 KB or more: no empty side file, and the reason.
+        // Weights held in Constant nodes move out too (as onnx.save's convert_attribute=True).
+        let constants = CellRunner()
+        XCTAssertNil(constants.run("load \(CellRunner.repo.path)/Tests/GraphFormatsTests/Fixtures/constant_weights.onnx as c").error)
+        let out2 = scratch.appendingPathComponent("constants.onnx").path
+        XCTAssertNil(constants.run("export \(out2) external_data=true").error)
+        XCTAssertTrue(constants.stdout.contains("External data: 1 tensor(s)"), constants.stdout)
+        XCTAssertGreaterThan((try? FileManager.default.attributesOfItem(atPath: out2 + ".data")[.size] as? Int) ?? 0, 1000)
+        XCTAssertNil(constants.run("load \(out2) as back\nsummary").error)
+        XCTAssertEqual(constants.displays.first?[OutputBundle.dataMIME]?["parameters"], .int(432))
+        // Nothing of 1 KB or more: no empty side file, and the reason.
         let small = CellRunner()
-        XCTAssertNil(small.run("load \(CellRunner.repo.path)/Tests/GraphFormatsTests/Fixtures/constant_weights.onnx as c").error)
-        let out2 = scratch.appendingPathComponent("none.onnx").path
-        XCTAssertNil(small.run("export \(out2) external_data=true").error)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out2 + ".data"))
+        XCTAssertNil(small.run("load \(CellRunner.repo.path)/Tests/GraphFormatsTests/Fixtures/control_flow.onnx as s").error)
+        let out3 = scratch.appendingPathComponent("none.onnx").path
+        XCTAssertNil(small.run("export \(out3) external_data=true").error)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out3 + ".data"))
         XCTAssertTrue(small.stdout.contains("No external data file written"), small.stdout)
-        XCTAssertTrue(small.stdout.contains("Constant node(s) hold"), small.stdout)
     }
 
     func testLoadUnderATakenNameSaysItReplaces() {

@@ -89,3 +89,27 @@ def test_tflite_table_covers_the_corpus():
     for path in models:
         used = _tflite_builtin_ops(path)
         assert used <= have, f"{path.name} uses builtin ops {sorted(used - have)} that tflite_schemas.json lacks"
+
+
+def test_every_onnx_backend_node_test_model_checks_clean(tmp_path):
+    """onnx's own node-test models are valid: `check` must find no problem in any of them (a
+    wrong schema, legal-value list or type rule in our tables would show up here)."""
+    import glob
+    import os
+    import subprocess
+
+    import onnx
+    from conftest import GRAPHSMITH
+
+    files = sorted(glob.glob(os.path.join(os.path.dirname(onnx.__file__), "backend/test/data/node/*/model.onnx")))
+    if not files:
+        pytest.skip("onnx backend node tests not installed")
+    script = tmp_path / "cells.py"
+    script.write_text("".join(f"# %%\nload {f} as m\n# %%\ncheck\n" for f in files))
+    run = subprocess.run([str(GRAPHSMITH), "run", str(script)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    clean = [line for line in lines if ": no problems in " in line]
+    flagged = [line for line in lines if "error(s)" in line or "warning(s)" in line]
+    assert not flagged, "\n".join(flagged[:40])
+    assert len(clean) == len(files)

@@ -41,9 +41,9 @@ public enum ONNXWriter {
         try save(model, to: url, options: ONNXWriteOptions(externalData: externalData))
     }
 
-    /// Saves `model` to `url` with explicit options. With external data, only initializers of
-    /// at least the threshold move out (tensors inside Constant nodes stay inline, as
-    /// `onnx.save` does by default); when none qualifies, no side file is written at all.
+    /// Saves `model` to `url` with explicit options. With external data, initializers and
+    /// Constant nodes' tensors of at least the threshold move out, in subgraphs too (onnx.save
+    /// with `convert_attribute=True`); when none qualifies, no side file is written at all.
     @discardableResult
     public static func save(_ model: Model, to url: URL, options: ONNXWriteOptions) throws -> ONNXWriteReport {
         let path = url.path
@@ -217,7 +217,7 @@ struct ModelEncoder {
 
     mutating func graph(_ g: Graph, path: String, externalize: Bool) throws -> ProtoBuffer {
         var b = ProtoBuffer()
-        for (i, n) in g.nodes.enumerated() { b.messageField(1, try node(n, path: path + ".node[\(i)]")) }
+        for (i, n) in g.nodes.enumerated() { b.messageField(1, try node(n, path: path + ".node[\(i)]", externalize: externalize)) }
         let d = g.unknownFields.presentDefaults
         b.stringField(2, g.name, d)
         for (i, t) in g.initializers.enumerated() {
@@ -235,14 +235,20 @@ struct ModelEncoder {
         return b
     }
 
-    mutating func node(_ n: Node, path: String) throws -> ProtoBuffer {
+    /// `externalize`: a Constant node's tensor may go to the external data file (as onnx.save's
+    /// `convert_attribute=True` does), so models that keep their weights in Constant nodes get
+    /// them out of the model file too.
+    mutating func node(_ n: Node, path: String, externalize: Bool) throws -> ProtoBuffer {
         var b = ProtoBuffer()
         for i in n.inputs { b.stringField(1, i) }
         for o in n.outputs { b.stringField(2, o) }
         let d = n.unknownFields.presentDefaults
         b.stringField(3, n.name, d)
         b.stringField(4, n.opType)
-        for (i, a) in n.attributes.enumerated() { b.messageField(5, try attribute(a, path: path + ".attribute[\(i)]")) }
+        for (i, a) in n.attributes.enumerated() {
+            b.messageField(5, try attribute(a, path: path + ".attribute[\(i)]", externalize: externalize,
+                                            constantValue: n.opType == "Constant" && n.domain.isEmpty))
+        }
         b.stringField(6, n.docString, d)
         b.stringField(7, n.domain, d)
         b.stringField(8, n.overload, d)
@@ -251,7 +257,9 @@ struct ModelEncoder {
         return b
     }
 
-    mutating func attribute(_ a: Attribute, path: String) throws -> ProtoBuffer {
+    /// `externalize`: large tensors of this attribute's subgraphs, and a Constant's own tensor
+    /// (`constantValue`), may go to the external data file.
+    mutating func attribute(_ a: Attribute, path: String, externalize: Bool = false, constantValue: Bool = false) throws -> ProtoBuffer {
         var b = ProtoBuffer()
         b.stringField(1, a.name)
         if a.refAttrName == nil {
@@ -259,15 +267,15 @@ struct ModelEncoder {
             case .float(let f): b.fixed32Field(2, f.bitPattern)
             case .int(let i): b.int64Field(3, i)
             case .string(let s): b.bytesField(4, s)
-            case .tensor(let t): b.messageField(5, try tensor(t, path: path + ".t", externalize: false))
-            case .graph(let g): b.messageField(6, try graph(g, path: path + ".g", externalize: false))
+            case .tensor(let t): b.messageField(5, try tensor(t, path: path + ".t", externalize: externalize && constantValue))
+            case .graph(let g): b.messageField(6, try graph(g, path: path + ".g", externalize: externalize))
             case .floats(let v): for f in v { b.fixed32Field(7, f.bitPattern) }
             case .ints(let v): for i in v { b.int64Field(8, i) }
             case .strings(let v): for s in v { b.bytesField(9, s) }
             case .tensors(let v):
                 for (i, t) in v.enumerated() { b.messageField(10, try tensor(t, path: path + ".tensors[\(i)]", externalize: false)) }
             case .graphs(let v):
-                for (i, g) in v.enumerated() { b.messageField(11, try graph(g, path: path + ".graphs[\(i)]", externalize: false)) }
+                for (i, g) in v.enumerated() { b.messageField(11, try graph(g, path: path + ".graphs[\(i)]", externalize: externalize)) }
             case .typeProto(let t): b.messageField(14, type(t, denotation: ""))
             case .typeProtos(let v): for t in v { b.messageField(15, type(t, denotation: "")) }
             case .sparseTensor(let s): b.messageField(22, try sparse(s, path: path + ".sparse_tensor"))
@@ -405,7 +413,7 @@ struct ModelEncoder {
         for i in f.body.inputs { b.stringField(4, i.name) }
         for o in f.body.outputs { b.stringField(5, o.name) }
         for a in f.attributeNames { b.stringField(6, a) }
-        for (i, n) in f.body.nodes.enumerated() { b.messageField(7, try node(n, path: path + ".node[\(i)]")) }
+        for (i, n) in f.body.nodes.enumerated() { b.messageField(7, try node(n, path: path + ".node[\(i)]", externalize: false)) }
         let d = f.unknownFields.presentDefaults
         b.stringField(8, f.docString, d)
         for o in f.opsetImports { b.messageField(9, opset(o)) }

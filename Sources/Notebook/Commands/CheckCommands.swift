@@ -64,7 +64,7 @@ enum CheckCommands {
         }
         for p in SchemaValidator().validate(model) {
             rows.append(Row(severity: p.severity, kind: p.kind.rawValue, node: p.node, name: p.nodeName, op: p.op,
-                            scope: p.scope, location: p.location, problem: p.message, expected: p.expected,
+                            scope: p.scope, location: p.location, problem: p.detail, expected: p.expected,
                             found: p.found, suggestions: p.suggestions))
         }
         // Stable: errors before warnings, graph order within each.

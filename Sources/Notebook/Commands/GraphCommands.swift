@@ -232,12 +232,7 @@ enum GraphCommands {
                     out.print("External data: \(report.externalTensors) tensor(s), \(Format.bytes(Double(report.externalBytes))) in "
                         + ((report.externalFile ?? "") as NSString).lastPathComponent)
                 } else {
-                    let constants = constantWeights(entry.graph)
-                    out.print("No external data file written: no initializer holds 1 KB or more."
-                        + (constants.count > 0
-                            ? " \(constants.count) Constant node(s) hold \(Format.bytes(Double(constants.bytes))) of weights inline; "
-                                + "ONNX keeps tensors inside Constant nodes in the model file (as onnx.save does by default)."
-                            : ""))
+                    out.print("No external data file written: no initializer or Constant tensor holds 1 KB or more.")
                 }
             }
         },
@@ -264,17 +259,6 @@ enum GraphCommands {
             }
         }
         return ns.localizedDescription
-    }
-
-    /// Constant nodes whose `value` is a tensor, and the bytes they hold.
-    static func constantWeights(_ graph: Graph) -> (count: Int, bytes: Int) {
-        var count = 0, bytes = 0
-        for n in graph.nodes where n.opType == "Constant" && n.domain.isEmpty {
-            for a in n.attributes {
-                if case .tensor(let t) = a.value, let b = t.byteCount { count += 1; bytes += b }
-            }
-        }
-        return (count, bytes)
     }
 
     static func graphArgument(_ session: Session, _ inv: Invocation, _ command: String) throws -> GraphEntry {
