@@ -158,4 +158,14 @@ final class InferenceEngineTests: XCTestCase {
                       inputs: [tensor("x", .float, [.symbolic("n"), .known(3), .known(4)])], outputs: [ValueInfo(name: "f")])
         XCTAssertEqual(dims(ShapeInference.infer(g, opsets: ["": 13]), "f"), ["n", "12"])
     }
+
+    func testRunTimeBoundsKeepTheRankWithoutGuessingSizes() {
+        let g = Graph(nodes: [Node(opType: "Slice", inputs: ["x", "s", "e"], outputs: ["y"])],
+                      inputs: [tensor("x", .float, [.known(4), .symbolic("n")]), tensor("s", .int64, [.known(2)]),
+                               tensor("e", .int64, [.known(2)])],
+                      outputs: [ValueInfo(name: "y")])
+        let r = ShapeInference.infer(g, opsets: ["": 13])
+        XCTAssertEqual(dims(r, "y"), ["?", "?"])
+        XCTAssertEqual(r.problems, [])
+    }
 }

@@ -267,9 +267,9 @@ def ours_many(tool, paths):
 
 @pytest.mark.skipif(not NODE_TESTS, reason="onnx backend node tests not installed")
 def test_node_test_models_coverage(onnx_tool):
-    """Every node test model: no disagreement where both infer; prints how many fully agree
-    (every value onnx types, ours equal; no problem reported)."""
-    full, partial, failed, disagreeing, rejected = 0, [], [], [], 0
+    """Every node test model: no disagreement where both infer; prints how many agree on every
+    value onnx types (and of those, how many also report no problem)."""
+    full, partial, failed, disagreeing, rejected, reported = 0, [], [], [], 0, []
     results = ours_many(onnx_tool, NODE_TESTS)
     for path in NODE_TESTS:
         case = pathlib.Path(path).parent.name
@@ -284,16 +284,22 @@ def test_node_test_models_coverage(onnx_tool):
             continue
         if cmp.disagreements:
             disagreeing.append(f"{case}: {cmp.disagreements[0]}")
-        elif cmp.less or mine["problems"]:
+        elif cmp.less:
             reason = mine["problems"][0]["reason"] if mine["problems"] else f"less: {cmp.less_values[0]}"
             partial.append(f"{case}: {reason}")
         else:
             full += 1
-    print(f"\nnode tests: {len(NODE_TESTS)} models, {full} fully agree, {len(partial)} partly inferred, "
-          f"{len(disagreeing)} disagree, {rejected} rejected by onnx strict mode, {len(failed)} not loaded")
+            if mine["problems"]:
+                # Agrees on everything onnx infers, and reports what neither infers.
+                reported.append(f"{case}: {mine['problems'][0]['reason']}")
+    print(f"\nnode tests: {len(NODE_TESTS)} models, {full} agree on every value onnx infers ({full - len(reported)} of"
+          f" them with no problem reported, {len(reported)} reporting values neither infers), {len(partial)} where onnx"
+          f" infers more, {len(disagreeing)} disagree, {rejected} rejected by onnx strict mode, {len(failed)} not loaded")
     for d in disagreeing:
         print("  disagree:", d)
     if os.environ.get("SHAPES_VERBOSE"):
         for p in partial:
             print("  partial:", p)
+        for p in reported:
+            print("  reported:", p)
     assert not disagreeing, "\n".join(disagreeing[:40])

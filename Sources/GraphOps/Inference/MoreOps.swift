@@ -216,7 +216,7 @@ enum MoreOpRules {
     static func centerCropPad(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         guard var d else { return [.tensor(e, nil)] }
-        let shape = try c.intValues(1)
+        guard let shape = c.value(1)?.dims else { return [.tensor(e, Array(repeating: nil, count: d.count))] }
         var axes: [Int] = []
         for a in c.ints("axes") ?? (0..<Int64(d.count)).map({ $0 }) { axes.append(try c.axis(a, rank: d.count)) }
         guard shape.count == axes.count else { throw InferenceFailure("\(shape.count) sizes for \(axes.count) axes") }

@@ -146,8 +146,11 @@ enum ShapeOpRules {
 
     static func unsqueeze(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
-        guard let axes = try axesArgument(c) else { throw InferenceFailure("axes are not known") }
         guard let d else { throw InferenceFailure("input 0 has an unknown rank") }
+        if c.ints("axes") == nil, c.has(1), c.value(1) == nil, let ad = try? c.dims(1), ad.count == 1, let k = ad[0]?.intValue {
+            return [.tensor(e, Array(repeating: nil, count: d.count + Int(k)))]  // axes given at run time
+        }
+        guard let axes = try axesArgument(c) else { throw InferenceFailure("axes are not known") }
         let r = d.count + axes.count
         var at = Set<Int>()
         for a in axes {
@@ -239,7 +242,8 @@ enum ShapeOpRules {
         let axis = try c.axis(try c.int("axis"), rank: d.count)
         var sizes: [SymDim?]
         if c.has(1) {
-            sizes = try c.intValues(1).map { Optional($0) }
+            // Sizes given at run time: each output keeps the rank, its split size is unknown.
+            sizes = c.value(1)?.dims.map { $0.map { Optional($0) } } ?? Array(repeating: nil, count: n)
         } else if let s = c.attr("split")?.intsValue {
             sizes = s.map { SymDim($0) }
         } else if let parts = c.attr("num_outputs")?.intValue, parts > 0 {
@@ -321,7 +325,11 @@ enum ShapeOpRules {
         if let s = c.ints("starts"), let en = c.ints("ends") {
             starts = s.map { SymDim($0) }; ends = en.map { SymDim($0) }; axes = c.ints("axes")
         } else {
-            starts = try c.intValues(1); ends = try c.intValues(2)
+            // Bounds given at run time: the rank stays, the sliced sizes are unknown.
+            guard let st = c.value(1)?.dims, let en = c.value(2)?.dims else {
+                return [.tensor(e, Array(repeating: nil, count: d.count))]
+            }
+            starts = st; ends = en
             if c.has(3) { axes = try c.constInts(3) }
             if c.has(4) { steps = try c.constInts(4) }
         }
@@ -386,8 +394,8 @@ enum ShapeOpRules {
 
     static func tile(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
-        let reps = try c.intValues(1)
         guard let d else { return [.tensor(e, nil)] }
+        guard let reps = c.value(1)?.dims else { return [.tensor(e, Array(repeating: nil, count: d.count))] }
         guard reps.count == d.count else { throw InferenceFailure("\(reps.count) repeats for rank \(d.count)") }
         return [.tensor(e, zip(d, reps).map { x, r in x.map { $0 * r } })]
     }
@@ -396,7 +404,9 @@ enum ShapeOpRules {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }
         let pads: [SymDim]
-        if let p = c.ints("pads") { pads = p.map { SymDim($0) } } else { pads = try c.intValues(1) }
+        if let p = c.ints("pads") { pads = p.map { SymDim($0) } } else if let p = c.value(1)?.dims { pads = p } else {
+            return [.tensor(e, Array(repeating: nil, count: d.count))]  // pads given at run time
+        }
         let axes: [Int]
         if c.has(3) {
             var a: [Int] = []
