@@ -66,13 +66,14 @@ enum ElementwiseRules {
 
     /// Broadcast shape of every given input (variadic ops take any number).
     static func broadcastAll(_ c: RuleContext, _ indices: [Int]) throws -> [SymDim?]? {
-        var out: [SymDim?]? = []
+        var out: [SymDim?]?
+        var first = true
         for i in indices where c.has(i) {
             let (_, d) = try c.tensor(i)
-            guard let d else { out = nil; continue }
-            if let o = out { out = try Shapes.broadcast(o, d) }
+            guard let d else { out = nil; first = false; continue }
+            if first { out = d; first = false } else if let o = out { out = try Shapes.broadcast(o, d) }
         }
-        return out
+        return first ? [] : out
     }
 
     static func arithmetic(_ c: RuleContext) throws -> [ValueFacts?] {

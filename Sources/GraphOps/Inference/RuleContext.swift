@@ -157,6 +157,8 @@ struct RuleContext {
 enum Shapes {
     /// Multidirectional (numpy) broadcasting of symbolic shapes.
     static func broadcast(_ a: [SymDim?], _ b: [SymDim?]) throws -> [SymDim?] {
+        if a == b { return a }  // the common case (residual adds): no new array
+        if b.count < a.count, b.allSatisfy({ $0?.intValue == 1 }) { return a }
         let n = max(a.count, b.count)
         var out: [SymDim?] = []
         out.reserveCapacity(n)
