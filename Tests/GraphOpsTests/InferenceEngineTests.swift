@@ -168,4 +168,20 @@ final class InferenceEngineTests: XCTestCase {
         XCTAssertEqual(dims(r, "y"), ["?", "?"])
         XCTAssertEqual(r.problems, [])
     }
+
+    func testLocalFunctionsAreInferredThroughTheirBodiesWithTheCallsAttributes() {
+        // f(x) = Transpose(x, perm=@p): the call's perm applies inside the body.
+        let body = Graph(name: "f", nodes: [Node(opType: "Transpose", inputs: ["a"], outputs: ["b"],
+                                                 attributes: [Attribute("perm", .ints([]), refAttrName: "p")])],
+                         inputs: [ValueInfo(name: "a")], outputs: [ValueInfo(name: "b")], isSubgraph: true)
+        let f = Function(name: "f", domain: "local", overload: "", attributeNames: ["p"], attributeDefaults: [],
+                         body: body, opsetImports: [OpsetImport(version: 17)], docString: "",
+                         metadataProps: MetadataProps(), unknownFields: UnknownFields())
+        let g = Graph(nodes: [Node(opType: "f", domain: "local", inputs: ["x"], outputs: ["y"],
+                                   attributes: [Attribute("p", .ints([1, 2, 0]))])],
+                      inputs: [tensor("x", .float, [.symbolic("a"), .known(3), .known(5)])], outputs: [ValueInfo(name: "y")])
+        let r = ShapeInference.infer(g, opsets: ["": 17, "local": 1], functions: [f])
+        XCTAssertEqual(r.problems, [])
+        XCTAssertEqual(dims(r, "y"), ["3", "5", "a"])
+    }
 }

@@ -9,6 +9,7 @@ enum InferenceRules {
         ReductionRules.register(&t)
         ControlFlowRules.register(&t)
         MoreOpRules.register(&t)
+        SignalRules.register(&t)
         return t
     }()
 }

@@ -238,3 +238,83 @@ enum MoreOpRules {
         return [.tensor(e, [size[0]] + size[2...].map { Optional($0) } + [SymDim(Int64(size.count - 2))])]
     }
 }
+
+/// Signal and image-block ops (DFT, Col2Im, MaxUnpool) and SequenceMap.
+enum SignalRules {
+    static func register(_ t: inout [String: InferenceRule]) {
+        t["DFT"] = dft
+        t["Col2Im"] = col2Im
+        t["MaxUnpool"] = maxUnpool
+        t["SequenceMap"] = sequenceMap
+    }
+
+    /// DFT: the signal axis becomes `dft_length` (half plus one when one-sided), the last dim
+    /// holds (real, imaginary); a one-sided inverse gives a real signal (last dim 1).
+    static func dft(_ c: RuleContext) throws -> [ValueFacts?] {
+        let (e, _) = try c.tensor(0)
+        var d = try c.dims(0)
+        guard d.count >= 2 else { throw InferenceFailure("input has rank \(d.count), needs at least 2") }
+        var axis = c.attr("axis")?.intValue ?? 1
+        if c.opset >= 20 {
+            axis = -2
+            if c.has(2) { axis = try c.constInts(2).first ?? -2 }
+        }
+        let a = try c.axis(axis, rank: d.count)
+        let onesided = (c.attr("onesided")?.intValue ?? 0) != 0, inverse = (c.attr("inverse")?.intValue ?? 0) != 0
+        let length: SymDim? = c.has(1) ? c.value(1)?.dims?.first : d[a]
+        if onesided && inverse {
+            // Inverse of a one-sided spectrum: a real signal of dft_length, else 2*(n-1).
+            d[a] = c.has(1) ? length : d[a].map { ($0 - SymDim(1)) * SymDim(2) }
+            d[d.count - 1] = SymDim(1)
+        } else {
+            d[a] = onesided ? length.flatMap { $0.floorDiv(SymDim(2)) }.map { $0 + SymDim(1) } : length
+            d[d.count - 1] = SymDim(2)
+        }
+        return [.tensor(e, d)]
+    }
+
+    static func col2Im(_ c: RuleContext) throws -> [ValueFacts?] {
+        let (e, _) = try c.tensor(0)
+        let d = try c.dims(0)
+        guard d.count == 3 else { throw InferenceFailure("input has rank \(d.count), expected 3") }
+        guard let image = c.value(1)?.dims, let block = c.value(2)?.constantInts else {
+            return [.tensor(e, nil)]
+        }
+        let channels = d[1].flatMap { $0.exactDiv(SymDim(block.reduce(1, &*))) }
+        return [.tensor(e, [d[0], channels] + image.map { Optional($0) })]
+    }
+
+    static func maxUnpool(_ c: RuleContext) throws -> [ValueFacts?] {
+        let (e, _) = try c.tensor(0)
+        let d = try c.dims(0)
+        if c.has(2) {
+            guard let shape = c.value(2)?.dims else { return [.tensor(e, Array(repeating: nil, count: d.count))] }
+            return [.tensor(e, shape.map { Optional($0) })]
+        }
+        guard d.count >= 3, let kernel = c.ints("kernel_shape"), kernel.count == d.count - 2 else {
+            throw InferenceFailure("kernel_shape does not match the input rank")
+        }
+        let n = kernel.count
+        let strides = c.ints("strides") ?? Array(repeating: 1, count: n)
+        let pads = c.ints("pads") ?? Array(repeating: 0, count: 2 * n)
+        guard strides.count == n, pads.count == 2 * n else { throw InferenceFailure("strides/pads do not match") }
+        var out: [SymDim?] = [d[0], d[1]]
+        for i in 0..<n {
+            out.append(d[i + 2].map { ($0 - SymDim(1)) * SymDim(strides[i]) + SymDim(kernel[i] - pads[i] - pads[i + n]) })
+        }
+        return [.tensor(e, out)]
+    }
+
+    /// SequenceMap: the body runs per element; sequence inputs give it their element type.
+    static func sequenceMap(_ c: RuleContext) throws -> [ValueFacts?] {
+        var bodyInputs: [ValueFacts?] = []
+        for i in 0..<c.inputCount {
+            let f = try c.facts(i)
+            if case .sequence(let el)? = f.type { bodyInputs.append(ValueFacts(type: el)) } else { bodyInputs.append(f) }
+        }
+        let outs = try c.inferBody("body", bodyInputs)
+        // Element sizes may differ per element: keep the rank, drop sizes that came from
+        // sequence elements only when the body's own result is unknown.
+        return outs.map { o in ValueFacts(type: .sequence(o?.type)) }
+    }
+}
