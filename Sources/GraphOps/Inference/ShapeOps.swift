@@ -41,6 +41,9 @@ enum ShapeOpRules {
 
     static func take(_ v: KnownValue, dims: [Int], axis: Int, indices: [Int]) -> KnownValue? {
         guard dims.reduce(1, *) == v.count else { return nil }
+        // The result is tracked only while small (a gather can repeat rows many times).
+        let size = dims[axis] == 0 ? 0 : v.count / dims[axis] * indices.count
+        guard size <= maxKnownElements else { return nil }
         switch v {
         case .ints(let xs): return .ints(take(xs, dims: dims, axis: axis, indices: indices))
         case .floats(let xs): return .floats(take(xs, dims: dims, axis: axis, indices: indices))
@@ -216,7 +219,7 @@ enum ShapeOpRules {
         }
         out[axis] = sum
         var value: KnownValue?
-        if allKnown, !parts.isEmpty {
+        if allKnown, !parts.isEmpty, parts.reduce(0, { $0 + $1.0.count }) <= maxKnownElements {
             let inner = { (d: [Int]) in d[(axis)...].reduce(1, *) }
             let outer = parts[0].1[..<axis].reduce(1, *)
             var ints: [SymDim] = [], floats: [Double] = [], isInt = true, ok = true
