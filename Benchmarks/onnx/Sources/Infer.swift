@@ -70,7 +70,14 @@ func inferenceJSON(_ result: InferenceResult, ms: Double) -> String {
     let problems = result.problems.map { p in
         "{\"node\":\(jsonString(p.nodeName)),\"op\":\(jsonString(p.opType)),\"scope\":\(jsonString(p.scope.joined(separator: " > "))),\"reason\":\(jsonString(p.reason))}"
     }
-    return "\"values\":{\(parts.joined(separator: ","))},\"problems\":[\(problems.joined(separator: ","))],"
+    var bodies: [String] = []
+    for key in result.bodies.keys.sorted() {
+        let vals = result.bodies[key] ?? [:]
+        let entries = vals.keys.sorted().map { "\(jsonString($0)):\(jsonType(vals[$0]?.type))" }
+        bodies.append("\(jsonString(key)):{\(entries.joined(separator: ","))}")
+    }
+    return "\"values\":{\(parts.joined(separator: ","))},\"bodies\":{\(bodies.joined(separator: ","))},"
+        + "\"problems\":[\(problems.joined(separator: ","))],"
         + "\"infer_ms\":\(String(format: "%.4f", ms))"
 }
 

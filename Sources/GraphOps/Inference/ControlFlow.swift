@@ -1,6 +1,7 @@
 /// Rules for control flow (If, Loop, Scan: bodies inferred with the outer scope visible),
-/// sequences and optionals. An If whose condition is known takes that branch; otherwise both
-/// branches are inferred and their outputs merged (sizes that differ become unknown).
+/// sequences and optionals. An If whose condition is known takes that branch (the other is
+/// inferred too, for its own values); otherwise both branches are inferred and their outputs
+/// merged (sizes that differ become unknown).
 import GraphIR
 
 enum ControlFlowRules {
@@ -84,7 +85,11 @@ enum ControlFlowRules {
 
     static func ifRule(_ c: RuleContext) throws -> [ValueFacts?] {
         if let cond = c.value(0)?.constantInts, cond.count == 1 {
-            return try c.inferBody(cond[0] != 0 ? "then_branch" : "else_branch", [])
+            // The branch not taken is still inferred, for the types of its own values (a
+            // viewer or an edit may look inside it); its outputs do not matter.
+            let taken = cond[0] != 0 ? "then_branch" : "else_branch"
+            c.inferUnusedBody(cond[0] != 0 ? "else_branch" : "then_branch", [])
+            return try c.inferBody(taken, [])
         }
         let a = try c.inferBody("then_branch", [])
         let b = try c.inferBody("else_branch", [])

@@ -87,7 +87,7 @@ final class InferenceEngine {
                                      scope: scope, keyPrefix: keyPrefix)
                 } catch {
                     report(ptr.pointee, scope, (error as? InferenceFailure)?.reason ?? "\(error)")
-                    outs = []
+                    outs = elementTypesFromSchema(ptr.pointee, inputs)
                 }
                 for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
                     var f = k < outs.count ? outs[k] : nil
@@ -104,6 +104,30 @@ final class InferenceEngine {
         }
         let outputs = graph.outputs.map { o -> ValueFacts? in o.name.isEmpty ? nil : lookup(o.name) }
         return Run(values: env, outputs: outputs)
+    }
+
+    /// When a rule cannot infer a node: the outputs' element types the schema still fixes (a
+    /// type constraint shared with a typed input, or one that allows a single type), shapes
+    /// unknown. What ONNX's own type propagation gives; not a guess.
+    func elementTypesFromSchema(_ node: Node, _ inputs: [ValueFacts?]) -> [ValueFacts?] {
+        let domain = node.domain == "ai.onnx" ? "" : node.domain
+        let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
+        guard let schema = registry.schema(domain: domain, opType: node.opType, opsetVersion: Int(clamping: opset)) else {
+            return []
+        }
+        var outs: [ValueFacts?] = []
+        for k in node.outputs.indices {
+            guard let formal = schema.formalOutput(at: k) else { outs.append(nil); continue }
+            let allowed = schema.allowedTypes(of: formal).tensorElementTypes
+            var e: ElementType? = allowed.count == 1 ? allowed.first : nil
+            if e == nil {
+                for j in inputs.indices where schema.formalInput(at: j)?.typeConstraint == formal.typeConstraint {
+                    if case .tensor(let ej, _)? = inputs[j]?.type { e = ej; break }
+                }
+            }
+            outs.append(e.map { .tensor($0, nil) })
+        }
+        return outs
     }
 
     /// Gives each unnamed unknown dim of a main-graph input its own symbol (`x_d2`), so a full
@@ -181,14 +205,16 @@ final class InferenceEngine {
         if ptr.pointee.hasSubgraphs {
             let node = ptr.pointee
             let nodeKey = keyPrefix + "n\(node.id.rawValue)/"
-            body = { attribute, bodyInputs in
-                try self.inferBody(node, attribute: attribute, inputs: bodyInputs, scopeChain: scopeChain,
-                                   scope: scope, nodeKey: nodeKey)
+            body = { attribute, bodyInputs, quiet in
+                let reported = self.problems.count
+                defer { if quiet { self.problems.removeSubrange(reported...) } }
+                return try self.inferBody(node, attribute: attribute, inputs: bodyInputs, scopeChain: scopeChain,
+                                          scope: scope, nodeKey: nodeKey)
             }
         } else {
             body = RuleContext.noBodies
         }
-        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: opset, domain: domain, registry: registry, inferBody: body)
+        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: opset, domain: domain, registry: registry, bodyInference: body)
         return try rule(ctx)
     }
 

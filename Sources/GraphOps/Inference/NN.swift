@@ -254,12 +254,13 @@ enum NNRules {
     }
 
     static func recurrent(_ c: RuleContext) throws -> [ValueFacts?] {
-        let (e, d) = try c.tensor(0)
+        let (e, given) = try c.tensor(0)
         guard let hidden = c.attr("hidden_size")?.intValue else { throw InferenceFailure("attribute 'hidden_size' is missing") }
         let direction = (try? c.string("direction")) ?? "forward"
         let dirs = SymDim(direction == "bidirectional" ? 2 : 1)
         let layout = c.attr("layout")?.intValue ?? 0
-        guard let d else { return [.tensor(e, nil), .tensor(e, nil), .tensor(e, nil)] }
+        // Input rank unknown: it is 3 by the op's definition; the sizes it carries are unknown.
+        let d = given ?? [nil, nil, nil]
         guard d.count == 3 else { throw InferenceFailure("input has rank \(d.count), expected 3") }
         let h = SymDim(hidden)
         if layout == 0 {

@@ -36,13 +36,25 @@ struct RuleContext {
     /// Where the op's schema comes from (attribute defaults), looked up only when a rule asks
     /// for an attribute the node leaves out.
     let registry: OpRegistry
-    /// Infers a subgraph given its inputs' facts (bodies see the current scope).
-    let inferBody: BodyInference
+    /// Infers a subgraph given its inputs' facts (bodies see the current scope); `quiet` keeps
+    /// its problems out of the report (a branch that never runs).
+    let bodyInference: BodyInference
 
-    typealias BodyInference = (_ attribute: String, _ inputs: [ValueFacts?]) throws -> [ValueFacts?]
+    typealias BodyInference = (_ attribute: String, _ inputs: [ValueFacts?], _ quiet: Bool) throws -> [ValueFacts?]
 
     /// For nodes without bodies: one shared closure, no allocation per node.
-    static let noBodies: BodyInference = { attribute, _ in throw InferenceFailure("no body '\(attribute)'") }
+    static let noBodies: BodyInference = { attribute, _, _ in throw InferenceFailure("no body '\(attribute)'") }
+
+    /// Infers the body in attribute `attribute` with the given input facts.
+    func inferBody(_ attribute: String, _ inputs: [ValueFacts?]) throws -> [ValueFacts?] {
+        try bodyInference(attribute, inputs, false)
+    }
+
+    /// Infers a body that never runs (an If branch a known condition excludes) for the types of
+    /// its own values, without reporting its problems.
+    func inferUnusedBody(_ attribute: String, _ inputs: [ValueFacts?]) {
+        _ = try? bodyInference(attribute, inputs, true)
+    }
 
     /// The op's schema at the node's opset, nil when unknown.
     var schema: OpSchema? { registry.schema(domain: domain, opType: node.opType, opsetVersion: Int(clamping: opset)) }

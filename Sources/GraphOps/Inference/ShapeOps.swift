@@ -53,7 +53,9 @@ enum ShapeOpRules {
     // MARK: Rules
 
     static func shape(_ c: RuleContext) throws -> [ValueFacts?] {
-        let d = try c.dims(0)
+        // Rank (or type) unknown: still a 1-D int64 tensor, of unknown length.
+        guard c.has(0) else { throw InferenceFailure("input 0 is missing") }
+        guard case .tensor(_, let dims)? = c.inputs[0]?.type, let d = dims else { return [.tensor(.int64, [nil])] }
         let r = Int64(d.count)
         func clamp(_ v: Int64) -> Int { Int(max(0, min(r, v < 0 ? v + r : v))) }
         let start = clamp(c.attr("start")?.intValue ?? 0)
@@ -65,7 +67,8 @@ enum ShapeOpRules {
     }
 
     static func size(_ c: RuleContext) throws -> [ValueFacts?] {
-        let d = try c.dims(0)
+        guard c.has(0) else { throw InferenceFailure("input 0 is missing") }
+        guard case .tensor(_, let dims)? = c.inputs[0]?.type, let d = dims else { return [.tensor(.int64, [])] }
         return [.tensor(.int64, [], value: Shapes.product(d[...]).map { .ints([$0]) })]
     }
 
@@ -127,7 +130,7 @@ enum ShapeOpRules {
 
     static func squeeze(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
-        guard let d else { throw InferenceFailure("input 0 has an unknown rank") }
+        guard let d else { return [.tensor(e, nil)] }  // element type known, rank not
         var remove = Set<Int>()
         if let axes = try axesArgument(c) {
             for a in axes {
@@ -149,7 +152,7 @@ enum ShapeOpRules {
 
     static func unsqueeze(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
-        guard let d else { throw InferenceFailure("input 0 has an unknown rank") }
+        guard let d else { return [.tensor(e, nil)] }  // element type known, rank not
         if c.ints("axes") == nil, c.has(1), c.value(1) == nil, let ad = try? c.dims(1), ad.count == 1, let k = ad[0]?.intValue {
             return [.tensor(e, Array(repeating: nil, count: d.count + Int(k)))]  // axes given at run time
         }
