@@ -96,10 +96,12 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     // freeing of the previous run's result.
     var kept: [InferenceResult] = []
     kept.reserveCapacity(max(1, repeats))
+    var cpuTimes: [Double] = []
     for _ in 0..<max(1, repeats) {
-        let t0 = now()
+        let t0 = now(), c0 = cpuNow()
         let r = ShapeInference.infer(model)
         times.append((now() - t0) * 1000)
+        cpuTimes.append((cpuNow() - c0) * 1000)
         kept.append(r)
     }
     result = kept[kept.count - 1]
@@ -118,8 +120,9 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     if args.contains("--json") {
         print("{" + inferenceJSON(result, ms: median(times)) + "}")
     } else {
-        print(String(format: "infer_ms %.4f values %d problems %d nodes %d", median(times), result.values.count,
-                     result.problems.count, model.graph.nodes.count))
+        print(String(format: "infer_ms %.4f values %d problems %d nodes %d cpu_ms %.4f min_ms %.4f", median(times),
+                     result.values.count, result.problems.count, model.graph.nodes.count, median(cpuTimes),
+                     times.min() ?? 0))
         for p in result.problems.prefix(20) { print("problem: \(p)") }
     }
 }

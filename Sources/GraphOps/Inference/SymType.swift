@@ -4,14 +4,15 @@
 /// to and from GraphIR's `ValueType`.
 import GraphIR
 
-/// A value's type as inference knows it.
-public indirect enum SymType: Hashable, Sendable, CustomStringConvertible {
+/// A value's type as inference knows it. Only the nested cases are `indirect`: a tensor type,
+/// by far the most common, is stored inline instead of in a heap box.
+public enum SymType: Hashable, Sendable, CustomStringConvertible {
     /// A dense tensor; `dims == nil` when the rank is unknown, a `nil` dim when that size is.
     case tensor(ElementType, [SymDim?]?)
     /// A sequence of values of one type (`nil`: element type unknown).
-    case sequence(SymType?)
+    indirect case sequence(SymType?)
     /// A value that may be absent.
-    case optional(SymType?)
+    indirect case optional(SymType?)
     /// Types inference passes through without looking inside (maps, sparse tensors, opaque).
     case other(ValueType)
 
