@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "render-bench", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/render/Sources"),
         // ONNX load/save CLI: round-trip for the Python cross-checks, load/save benchmark, fuzzer.
-        .executableTarget(name: "onnx-tool", dependencies: ["GraphFormats", "GraphIR"], path: "Benchmarks/onnx/Sources"),
+        .executableTarget(name: "onnx-tool", dependencies: ["GraphFormats", "GraphIR", "GraphOps"], path: "Benchmarks/onnx/Sources"),
         // Kernel core micro-benchmark (kernel helper): cost of building and signing outputs.
         .executableTarget(name: "kernel-bench", dependencies: ["JupyterKernel"], path: "Benchmarks/kernel/Sources"),
         // Estimation benchmark: 10k-node estimate, 1,000-point sweep, MAC cross-check vs the corpus references.

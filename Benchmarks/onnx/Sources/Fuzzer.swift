@@ -1,10 +1,11 @@
 /// A deterministic mutation fuzzer for the ONNX reader: flips bits, overwrites bytes with
 /// boundary values, truncates, splices and inserts varints into real models, then loads each
-/// mutant (and reads every tensor's data). Any crash kills the process (and the driver script
+/// mutant (and reads every tensor's data, and runs shape inference on it). Any crash kills the process (and the driver script
 /// reports it); a slow case (> 2 s) counts as a hang.
 import Foundation
 import GraphFormats
 import GraphIR
+import GraphOps
 
 /// SplitMix64: small, fast, deterministic.
 struct SplitMix64 {
@@ -81,6 +82,7 @@ struct Fuzzer {
                 _ = m.graph.validate()
                 _ = m.graph.summary()
                 _ = Hierarchy(m.graph)
+                _ = ShapeInference.infer(m)
                 _ = try? ONNXWriter.serialize(m)
                 if !Fuzzer.indexMatchesEager(m.graph) { indexMismatches += 1 }
             } catch {

@@ -5,6 +5,7 @@
 ///   onnx-tool load-time FILE [--repeat N]      load time (median ms), peak RSS, weight bytes
 ///   onnx-tool save-time IN OUT [--repeat N] [--external]   save time (median ms)
 ///   onnx-tool fuzz --count N --seed S FILE...  mutate inputs, count crashes/hangs/errors
+///   onnx-tool infer FILE [--json] [--repeat N] [--bind name=value]  symbolic shape inference
 import Foundation
 import GraphFormats
 import GraphIR
@@ -24,7 +25,7 @@ func positional(_ args: [String]) -> [String] {
     var skip = false
     for a in args {
         if skip { skip = false; continue }
-        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--min-seconds" || a == "--node-data" {
+        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--min-seconds" || a == "--node-data" || a == "--bind" || a == "--input-shape" {
             skip = true
             continue
         }
@@ -63,7 +64,7 @@ func median(_ xs: [Double]) -> Double {
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-guard let command = args.first else { fail("usage: onnx-tool roundtrip|info|me|load-time|save-time|fuzz ...") }
+guard let command = args.first else { fail("usage: onnx-tool roundtrip|info|me|load-time|save-time|fuzz|infer ...") }
 args.removeFirst()
 let pos = positional(args)
 
@@ -136,6 +137,8 @@ do {
             times.append((now() - t0) * 1000)
         }
         print(String(format: "save_ms %.3f peak_rss %d", median(times), peakRSS()))
+    case "infer":
+        try runInfer(args, pos)
     case "fuzz":
         let count = Int(option(args, "--count") ?? "100000") ?? 100_000
         let seed = UInt64(option(args, "--seed") ?? "1") ?? 1

@@ -1,0 +1,261 @@
+/// The inference walk: one graph (or body, or function body) in topological order, with
+/// outer-scope lookup for bodies, per-node rule dispatch, merging with declared types, and the
+/// problem list. Rules live in the per-family files; this file owns only the walk.
+import GraphIR
+
+/// Runs inference over graphs; one instance per `ShapeInference.infer` call (it accumulates
+/// that call's problems and body facts).
+final class InferenceEngine {
+    let opsets: [String: Int64]
+    let registry: OpRegistry
+    let functions: [String: Function]
+    private(set) var problems: [InferenceProblem] = []
+    private(set) var bodies: [String: [String: ValueFacts]] = [:]
+    private var functionDepth = 0
+
+    /// The ai.onnx opset (looked up once, not per node); the newest rules when not imported.
+    let defaultOpset: Int64
+
+    init(opsets: [String: Int64], functions: [Function], registry: OpRegistry) {
+        self.opsets = opsets
+        self.defaultOpset = opsets[""] ?? 23
+        self.registry = registry
+        var fs: [String: Function] = [:]
+        for f in functions { fs[f.domain + "::" + f.name] = f }
+        self.functions = fs
+    }
+
+    struct Run {
+        var values: [String: ValueFacts]
+        var outputs: [ValueFacts?]
+    }
+
+    /// Facts of a graph's initializer.
+    static func facts(of t: Tensor) -> ValueFacts {
+        let dims = Shapes.dims(t.dims)
+        var value: KnownValue?
+        if let n = t.elementCount, n <= maxKnownElements {
+            if Shapes.isIntegral(t.elementType), let v = try? t.int64Values(), v.count == n {
+                value = .ints(v.map { SymDim($0) })
+            } else if Shapes.isFloating(t.elementType), n <= maxKnownFloats, let v = try? t.doubleValues(), v.count == n {
+                value = .floats(v)
+            }
+        }
+        return .tensor(t.elementType, dims, value: value)
+    }
+
+    /// Infers `graph`. `outer` is the chain of enclosing scopes (innermost last); `bodyInputs`
+    /// gives a body's input facts (nil for a main graph, whose inputs come from declarations).
+    func run(_ graph: Graph, outer: [[String: ValueFacts]], bodyInputs: [ValueFacts?]?, scope: [String],
+             keyPrefix: String, attributeBindings: [String: AttributeValue]? = nil) -> Run {
+        var env: [String: ValueFacts] = [:]
+        env.reserveCapacity(graph.nodes.count * 2 + graph.inputs.count + graph.initializers.count)
+        var declared: [String: ValueType] = [:]
+        for v in graph.valueInfo { if let t = v.type { declared[v.name] = t } }
+        for v in graph.outputs { if let t = v.type { declared[v.name] = t } }
+        for (i, input) in graph.inputs.enumerated() where !input.name.isEmpty {
+            if let given = bodyInputs {
+                let g = i < given.count ? given[i] : nil
+                env[input.name] = merge(g, declared: input.type) ?? ValueFacts(type: nil)
+            } else if let t = input.type {
+                env[input.name] = ValueFacts(type: Self.naming(SymType(t), input: input.name))
+            }
+        }
+        for t in graph.initializers where !t.name.isEmpty { env[t.name] = Self.facts(of: t) }
+        for sp in graph.sparseInitializers {
+            env[sp.name] = .tensor(sp.values.elementType, Shapes.dims(sp.dims))
+        }
+        let lookup = { (name: String) -> ValueFacts? in
+            if let f = env[name] { return f }
+            for s in outer.reversed() { if let f = s[name] { return f } }
+            return nil
+        }
+        // Function bodies get their reference attributes bound first; otherwise the graph's
+        // own node array is walked in place (no per-node copy of the node).
+        let nodes = attributeBindings.map { ab in graph.nodes.map { Self.bindAttributes($0, ab) } } ?? graph.nodes
+        nodes.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            var inputs: [ValueFacts?] = []  // reused: the rule's context is gone before the next node
+            inputs.reserveCapacity(8)
+            for i in buf.indices {
+                let ptr = base + i
+                inputs.removeAll(keepingCapacity: true)
+                for name in ptr.pointee.inputs { inputs.append(name.isEmpty ? nil : lookup(name)) }
+                var outs: [ValueFacts?]
+                do {
+                    outs = try infer(ptr, inputs: inputs, scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [],
+                                     scope: scope, keyPrefix: keyPrefix)
+                } catch {
+                    report(ptr.pointee, scope, (error as? InferenceFailure)?.reason ?? "\(error)")
+                    outs = elementTypesFromSchema(ptr.pointee, inputs)
+                }
+                for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
+                    var f = k < outs.count ? outs[k] : nil
+                    if !declared.isEmpty, let d = declared[name] {
+                        f = reconcile(f, declared: d, node: ptr.pointee, output: k, scope: scope)
+                    }
+                    if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
+                        report(ptr.pointee, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
+                        f = .tensor(e, dims.map { d in (d?.intValue ?? 0) < 0 ? nil : d })
+                    }
+                    env[name] = f ?? ValueFacts(type: nil)
+                }
+            }
+        }
+        let outputs = graph.outputs.map { o -> ValueFacts? in o.name.isEmpty ? nil : lookup(o.name) }
+        return Run(values: env, outputs: outputs)
+    }
+
+    /// When a rule cannot infer a node: the outputs' element types the schema still fixes (a
+    /// type constraint shared with a typed input, or one that allows a single type), shapes
+    /// unknown. What ONNX's own type propagation gives; not a guess.
+    func elementTypesFromSchema(_ node: Node, _ inputs: [ValueFacts?]) -> [ValueFacts?] {
+        let domain = node.domain == "ai.onnx" ? "" : node.domain
+        let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
+        guard let schema = registry.schema(domain: domain, opType: node.opType, opsetVersion: Int(clamping: opset)) else {
+            return []
+        }
+        var outs: [ValueFacts?] = []
+        for k in node.outputs.indices {
+            guard let formal = schema.formalOutput(at: k) else { outs.append(nil); continue }
+            let allowed = schema.allowedTypes(of: formal).tensorElementTypes
+            var e: ElementType? = allowed.count == 1 ? allowed.first : nil
+            if e == nil {
+                for j in inputs.indices where schema.formalInput(at: j)?.typeConstraint == formal.typeConstraint {
+                    if case .tensor(let ej, _)? = inputs[j]?.type { e = ej; break }
+                }
+            }
+            outs.append(e.map { .tensor($0, nil) })
+        }
+        return outs
+    }
+
+    /// Gives each unnamed unknown dim of a main-graph input its own symbol (`x_d2`), so a full
+    /// input shape can later be bound by substitution. A negative size (`-1`) and the name
+    /// `?`, which exporters (paddle2onnx) write for "dynamic", count as unnamed: two `?` dims
+    /// of one input (height and width) are not the same size.
+    static func naming(_ t: SymType, input: String) -> SymType {
+        func unnamed(_ d: SymDim?) -> Bool { d == nil || (d?.intValue ?? 0) < 0 || d?.symbolName == "?" }
+        guard case .tensor(let e, let dims?) = t, dims.contains(where: unnamed) else { return t }
+        return .tensor(e, dims.enumerated().map { i, d in unnamed(d) ? .symbol("\(input)_d\(i)") : d })
+    }
+
+    /// Facts given to a body input, completed by its declaration.
+    func merge(_ given: ValueFacts?, declared: ValueType?) -> ValueFacts? {
+        guard let declared else { return given }
+        guard let given, let gt = given.type else { return ValueFacts(type: SymType(declared)) }
+        if case .tensor(let e, let gd) = gt, case .tensor(_, let dd?) = SymType(declared) {
+            guard let gd else { return ValueFacts(type: .tensor(e, dd), value: given.value) }
+            if gd.count == dd.count {
+                return ValueFacts(type: .tensor(e, zip(gd, dd).map { $0 ?? $1 }), value: given.value)
+            }
+        }
+        return given
+    }
+
+    /// An inferred output against its declaration: unknown parts are filled from the file; a
+    /// contradiction (different element type, rank or fixed size) is reported and the inferred
+    /// type kept.
+    func reconcile(_ f: ValueFacts?, declared: ValueType, node: Node, output k: Int, scope: [String]) -> ValueFacts? {
+        let d = SymType(declared)
+        guard let f, let t = f.type else { return ValueFacts(type: d) }
+        guard case .tensor(let e, let dims) = t, case .tensor(let de, let ddims) = d else { return f }
+        if de != .undefined, e != de {
+            report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
+            return f
+        }
+        guard let ddims else { return f }
+        guard let dims else { return ValueFacts(type: .tensor(e, ddims), value: f.value) }
+        if dims.count != ddims.count {
+            report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
+            return f
+        }
+        var merged = dims
+        for i in dims.indices {
+            if let a = dims[i]?.intValue, let b = ddims[i]?.intValue, a != b {
+                report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
+                return f
+            }
+            if merged[i] == nil { merged[i] = ddims[i] }
+        }
+        return ValueFacts(type: .tensor(e, merged), value: f.value)
+    }
+
+    func report(_ node: Node, _ scope: [String], _ reason: String) {
+        problems.append(InferenceProblem(node: node.id, nodeName: node.displayName, opType: node.qualifiedOpType,
+                                         scope: scope, reason: reason))
+    }
+
+    /// One node: its rule, or a local function's body.
+    func infer(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]], scope: [String],
+               keyPrefix: String) throws -> [ValueFacts?] {
+        let rawDomain = ptr.pointee.domain
+        let domain = rawDomain == "ai.onnx" ? "" : rawDomain
+        let opType = ptr.pointee.opType
+        let key = domain.isEmpty ? opType : domain + "::" + opType
+        if !functions.isEmpty, let f = functions[domain + "::" + opType] {
+            return try inferFunction(f, node: ptr.pointee, inputs: inputs, scope: scope,
+                                     nodeKey: keyPrefix + "n\(ptr.pointee.id.rawValue)/")
+        }
+        guard let rule = InferenceRules.table[key] else {
+            throw InferenceFailure("no inference rule for op \(key)" + (domain.isEmpty ? "" : " (domain \(domain))"))
+        }
+        let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
+        let body: RuleContext.BodyInference
+        if ptr.pointee.hasSubgraphs {
+            let node = ptr.pointee
+            let nodeKey = keyPrefix + "n\(node.id.rawValue)/"
+            body = { attribute, bodyInputs, quiet in
+                let reported = self.problems.count
+                defer { if quiet { self.problems.removeSubrange(reported...) } }
+                return try self.inferBody(node, attribute: attribute, inputs: bodyInputs, scopeChain: scopeChain,
+                                          scope: scope, nodeKey: nodeKey)
+            }
+        } else {
+            body = RuleContext.noBodies
+        }
+        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: opset, domain: domain, registry: registry, bodyInference: body)
+        return try rule(ctx)
+    }
+
+    /// Infers the body in attribute `attribute` of `node` with the given input facts.
+    func inferBody(_ node: Node, attribute: String, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]],
+                   scope: [String], nodeKey: String) throws -> [ValueFacts?] {
+        guard case .graph(let body)? = node.attribute(attribute) else {
+            throw InferenceFailure("attribute '\(attribute)' is not a graph")
+        }
+        let key = nodeKey + attribute
+        let r = run(body, outer: scopeChain, bodyInputs: inputs, scope: scope + [key], keyPrefix: key + "/")
+        bodies[key] = r.values
+        return r.outputs
+    }
+
+    /// A call of a model-local function: its body inferred with the call's inputs and
+    /// attributes (reference attributes resolved to the call's values or the defaults).
+    func inferFunction(_ f: Function, node: Node, inputs: [ValueFacts?], scope: [String],
+                       nodeKey: String) throws -> [ValueFacts?] {
+        guard functionDepth < 16 else { throw InferenceFailure("function '\(f.name)' calls itself too deeply") }
+        functionDepth += 1
+        defer { functionDepth -= 1 }
+        var attrs: [String: AttributeValue] = [:]
+        for a in f.attributeDefaults { attrs[a.name] = a.value }
+        for a in node.attributes { attrs[a.name] = a.value }
+        let key = nodeKey + "function"
+        let r = run(f.body, outer: [], bodyInputs: inputs, scope: scope + [key], keyPrefix: key + "/", attributeBindings: attrs)
+        bodies[key] = r.values
+        return r.outputs
+    }
+
+    /// A function-body node with its reference attributes replaced by the call's values
+    /// (a reference with no value is dropped, so the op's default applies).
+    static func bindAttributes(_ node: Node, _ bindings: [String: AttributeValue]) -> Node {
+        guard node.attributes.contains(where: { $0.refAttrName != nil }) else { return node }
+        var n = node
+        n.attributes = node.attributes.compactMap { a in
+            guard let ref = a.refAttrName else { return a }
+            guard let v = bindings[ref] else { return nil }
+            return Attribute(a.name, v)
+        }
+        return n
+    }
+}

@@ -1,0 +1,239 @@
+/// What a per-op inference rule sees (`RuleContext`: the node, its inputs' facts, attribute
+/// access, the opset) and how it says it cannot infer (`InferenceFailure`). Rules are plain
+/// functions `(RuleContext) throws -> [ValueFacts?]`, one output list per node.
+import GraphIR
+
+/// Why a rule could not infer a node's outputs; becomes an `InferenceProblem`.
+public struct InferenceFailure: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// A rule: the outputs' facts in output order (shorter lists and nil entries mean unknown).
+/// Rules throw only `InferenceFailure` (untyped `throws`: typed throws on stored function
+/// values crashes the Swift 6.3 compiler).
+typealias InferenceRule = (RuleContext) throws -> [ValueFacts?]
+
+/// Elements beyond which tensor contents are not tracked (shape tensors are far smaller).
+let maxKnownElements = 4096
+
+/// Float initializers and constants are tracked up to this size: scales, sizes and clip bounds
+/// are a handful of elements, and decoding every bias would cost more than inference.
+let maxKnownFloats = 16
+
+/// The node being inferred, with its inputs' facts.
+struct RuleContext {
+    /// The node, valid for the rule call (the engine walks the node array in place).
+    let nodePointer: UnsafePointer<Node>
+    var node: Node { _read { yield nodePointer.pointee } }
+    /// Facts per input position; nil for an omitted optional input or an unknown value.
+    let inputs: [ValueFacts?]
+    /// Opset version of the node's domain.
+    let opset: Int64
+    /// The node's domain (normalized: `""` for ai.onnx).
+    let domain: String
+    /// Where the op's schema comes from (attribute defaults), looked up only when a rule asks
+    /// for an attribute the node leaves out.
+    let registry: OpRegistry
+    /// Infers a subgraph given its inputs' facts (bodies see the current scope); `quiet` keeps
+    /// its problems out of the report (a branch that never runs).
+    let bodyInference: BodyInference
+
+    typealias BodyInference = (_ attribute: String, _ inputs: [ValueFacts?], _ quiet: Bool) throws -> [ValueFacts?]
+
+    /// For nodes without bodies: one shared closure, no allocation per node.
+    static let noBodies: BodyInference = { attribute, _, _ in throw InferenceFailure("no body '\(attribute)'") }
+
+    /// Infers the body in attribute `attribute` with the given input facts.
+    func inferBody(_ attribute: String, _ inputs: [ValueFacts?]) throws -> [ValueFacts?] {
+        try bodyInference(attribute, inputs, false)
+    }
+
+    /// Infers a body that never runs (an If branch a known condition excludes) for the types of
+    /// its own values, without reporting its problems.
+    func inferUnusedBody(_ attribute: String, _ inputs: [ValueFacts?]) {
+        _ = try? bodyInference(attribute, inputs, true)
+    }
+
+    /// The op's schema at the node's opset, nil when unknown.
+    var schema: OpSchema? { registry.schema(domain: domain, opType: node.opType, opsetVersion: Int(clamping: opset)) }
+
+    var inputCount: Int { node.inputs.count }
+
+    /// True when input `i` is given (not omitted).
+    func has(_ i: Int) -> Bool { i < node.inputs.count && !node.inputs[i].isEmpty }
+
+    /// Facts of a required input.
+    func facts(_ i: Int) throws -> ValueFacts {
+        guard has(i) else { throw InferenceFailure("input \(i) is missing") }
+        guard let f = inputs[i], f.type != nil else {
+            throw InferenceFailure("input \(i) ('\(node.inputs[i])') has an unknown type")
+        }
+        return f
+    }
+
+    /// Element type and dims of a tensor input (rank may be unknown).
+    func tensor(_ i: Int) throws -> (ElementType, [SymDim?]?) {
+        let f = try facts(i)
+        guard case .tensor(let e, let d)? = f.type else {
+            throw InferenceFailure("input \(i) ('\(node.inputs[i])') is not a tensor (\(f.type?.description ?? "?"))")
+        }
+        return (e, d)
+    }
+
+    /// Element type of a tensor input.
+    func elementType(_ i: Int) throws -> ElementType { try tensor(i).0 }
+
+    /// Dims of a tensor input whose rank must be known.
+    func dims(_ i: Int) throws -> [SymDim?] {
+        let (_, d) = try tensor(i)
+        guard let d else { throw InferenceFailure("input \(i) ('\(node.inputs[i])') has an unknown rank") }
+        return d
+    }
+
+    /// Known contents of an optional input (nil when absent or unknown).
+    func value(_ i: Int) -> KnownValue? { has(i) ? inputs[i]?.value : nil }
+
+    /// Known contents of a required input as symbolic integers.
+    func intValues(_ i: Int) throws -> [SymDim] {
+        guard let v = value(i)?.dims else {
+            throw InferenceFailure("input \(i) ('\(has(i) ? node.inputs[i] : "")') has unknown contents")
+        }
+        return v
+    }
+
+    /// Known contents of a required input as constant integers.
+    func constInts(_ i: Int) throws -> [Int64] {
+        guard let v = value(i)?.constantInts else {
+            throw InferenceFailure("input \(i) ('\(has(i) ? node.inputs[i] : "")') has unknown contents")
+        }
+        return v
+    }
+
+    // MARK: Attributes
+
+    /// The attribute as given on the node.
+    func attr(_ name: String) -> AttributeValue? { node.attribute(name) }
+
+    /// The schema's default of an attribute the node leaves out.
+    func schemaDefault(_ name: String) -> AttributeDefault? { schema?.attribute(name)?.defaultValue }
+
+    /// An int attribute, else the schema's default; throws when neither exists.
+    func int(_ name: String) throws -> Int64 {
+        if let v = attr(name)?.intValue { return v }
+        if case .int(let v)? = schemaDefault(name) { return v }
+        throw InferenceFailure("attribute '\(name)' is missing and has no default")
+    }
+
+    /// A float attribute, else the schema's default; throws when neither exists.
+    func float(_ name: String) throws -> Double {
+        if let v = attr(name)?.floatValue { return Double(v) }
+        switch schemaDefault(name) {
+        case .float(let v)?: return v
+        case .int(let v)?: return Double(v)
+        default: throw InferenceFailure("attribute '\(name)' is missing and has no default")
+        }
+    }
+
+    /// An ints attribute, else the schema's default, else nil (many are optional without one).
+    func ints(_ name: String) -> [Int64]? {
+        if let v = attr(name)?.intsValue { return v }
+        if case .ints(let v)? = schemaDefault(name) { return v }
+        return nil
+    }
+
+    /// A floats attribute, else the schema's default, else nil.
+    func floats(_ name: String) -> [Double]? {
+        if case .floats(let v)? = attr(name) { return v.map { Double($0) } }
+        if case .floats(let v)? = schemaDefault(name) { return v }
+        return nil
+    }
+
+    /// A string attribute, else the schema's default; throws when neither exists.
+    func string(_ name: String) throws -> String {
+        if let v = attr(name)?.stringValue { return v }
+        if case .string(let v)? = schemaDefault(name) { return v }
+        throw InferenceFailure("attribute '\(name)' is missing and has no default")
+    }
+
+    /// Normalizes a possibly negative axis against `rank`.
+    func axis(_ a: Int64, rank: Int, what: String = "axis") throws -> Int {
+        let r = Int64(rank)
+        guard a >= -r && a < r else { throw InferenceFailure("\(what) \(a) is out of range for rank \(rank)") }
+        return Int(a < 0 ? a + r : a)
+    }
+}
+
+/// Helpers shared by rules.
+enum Shapes {
+    /// Multidirectional (numpy) broadcasting of symbolic shapes.
+    static func broadcast(_ a: [SymDim?], _ b: [SymDim?]) throws -> [SymDim?] {
+        if a == b { return a }  // the common case (residual adds): no new array
+        if b.count < a.count, b.allSatisfy({ $0?.intValue == 1 }) { return a }
+        let n = max(a.count, b.count)
+        var out: [SymDim?] = []
+        out.reserveCapacity(n)
+        for i in 0..<n {
+            let x = i < n - a.count ? SymDim?.some(SymDim(1)) : a[i - (n - a.count)]
+            let y = i < n - b.count ? SymDim?.some(SymDim(1)) : b[i - (n - b.count)]
+            out.append(try broadcastDim(x, y))
+        }
+        return out
+    }
+
+    static func broadcastDim(_ x: SymDim?, _ y: SymDim?) throws -> SymDim? {
+        if let x, let y {
+            if x == y { return x }
+            if x.intValue == 1 { return y }
+            if y.intValue == 1 { return x }
+            if let a = x.intValue, let b = y.intValue {
+                throw InferenceFailure("dimensions \(a) and \(b) do not broadcast")
+            }
+            // Different expressions: a valid model has them equal or one of them 1, so the
+            // result is the larger; known only when one is provably at least the other
+            // (`seq` against `min(128,seq)`). Zero-size against 1 is not modelled.
+            let m = SymDim.maximum(x, y)
+            return m == x || m == y ? m : nil
+        }
+        if let x, x.intValue != 1 { return x }  // the other is unknown: it is 1 or equal
+        if let y, y.intValue != 1 { return y }
+        return nil
+    }
+
+    /// Product of dims (nil when any is unknown).
+    static func product(_ dims: ArraySlice<SymDim?>) -> SymDim? {
+        var p = SymDim(1)
+        for d in dims { guard let d else { return nil }; p = p * d }
+        return p
+    }
+
+    /// Static element count of a fully known shape.
+    static func count(_ dims: [SymDim?]) -> Int? {
+        var n = 1
+        for d in dims {
+            guard let v = d?.intValue, v >= 0, v <= Int64(maxKnownElements) else { return nil }
+            n *= Int(v)
+            if n > maxKnownElements { return nil }
+        }
+        return n
+    }
+
+    static func dims(_ xs: [Int64]) -> [SymDim?] { xs.map { SymDim($0) } }
+
+    /// Whether an element type is integral (contents kept as `SymDim`).
+    static func isIntegral(_ e: ElementType) -> Bool {
+        switch e {
+        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .bool, .int4, .uint4, .int2, .uint2:
+            return true
+        default: return false
+        }
+    }
+
+    static func isFloating(_ e: ElementType) -> Bool {
+        switch e {
+        case .float, .double, .float16, .bfloat16: return true
+        default: return false
+        }
+    }
+}
