@@ -4,14 +4,18 @@
 // enclosing graph's values it reads), namespace
 // paths from GraphIR's Hierarchy, tensor shapes on edges and in tooltips. Initializers (weights)
 // are not drawn as nodes, matching Model Explorer; they and Constant nodes are listed as folded
-// inputs of their consumers. Shapes read `batch×4×?` (generated `unk__N` names print as `?`).
+// inputs of their consumers. Shapes read `batch×4×?` (generated `unk__N` names print as `?`);
+// where the model declares no type, the caller's inferred one (symbolic: `batch×seq×64`).
 
 import GraphIR
 
 extension RenderGraph {
     /// Converts `graph`. `hierarchy` defaults to GraphIR's derived one (explicit paths, exporter
     /// metadata, or `/a/b/Op` node names); pass your own to draw a different grouping.
-    public init(_ graph: Graph, hierarchy: GraphIR.Hierarchy? = nil, name: String? = nil) {
+    /// `inferred` gives types (from shape inference) for values the model declares none for,
+    /// so edges of a model without `value_info` still carry shapes; declared types win.
+    public init(_ graph: Graph, hierarchy: GraphIR.Hierarchy? = nil, name: String? = nil,
+                inferred: [String: ValueType] = [:]) {
         let tree = hierarchy ?? GraphIR.Hierarchy(graph)
         var nodes: [Node] = []
         var edges: [Edge] = []
@@ -30,8 +34,9 @@ extension RenderGraph {
             }
             return ""
         }
+        func type(_ value: String) -> ValueType? { graph.type(of: value) ?? inferred[value] }
         func bareType(_ value: String) -> String {
-            guard let t = graph.type(of: value) else { return graph.producerNode(of: value).map(constantType) ?? "" }
+            guard let t = type(value) else { return graph.producerNode(of: value).map(constantType) ?? "" }
             if let e = t.elementType {
                 return e.name + (t.shape.map { "[" + $0.dims.map(readableDim).joined(separator: ",") + "]" } ?? "")
             }
@@ -42,7 +47,7 @@ extension RenderGraph {
             return t.isEmpty ? value : value + ": " + t
         }
         func shapeText(_ value: String) -> String? {
-            guard let shape = graph.type(of: value)?.shape else { return nil }
+            guard let shape = type(value)?.shape else { return nil }
             return readableShape(shape.dims)
         }
         // Structural constants: an ONNX Constant (no inputs), or an op whose every input is a
@@ -133,9 +138,10 @@ extension RenderGraph {
 }
 
 extension GraphRenderer {
-    /// Draws a GraphIR graph (see `RenderGraph.init(_:hierarchy:name:)` for what is shown).
-    public init(_ graph: Graph, hierarchy: GraphIR.Hierarchy? = nil, sectionSize: Int = 150) throws {
-        try self.init(RenderGraph(graph, hierarchy: hierarchy), sectionSize: sectionSize)
+    /// Draws a GraphIR graph (see `RenderGraph.init(_:hierarchy:name:inferred:)` for what is shown).
+    public init(_ graph: Graph, hierarchy: GraphIR.Hierarchy? = nil, sectionSize: Int = 150,
+                inferred: [String: ValueType] = [:]) throws {
+        try self.init(RenderGraph(graph, hierarchy: hierarchy, inferred: inferred), sectionSize: sectionSize)
     }
 
     /// One-shot render of a GraphIR graph.

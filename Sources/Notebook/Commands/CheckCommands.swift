@@ -1,6 +1,7 @@
 // `check` (alias `validate`): every problem of the current graph as one table — structural ones
-// from GraphIR (dangling inputs, cycles, ...) and schema ones from GraphOps (unknown ops, arity,
-// attributes, legal values, element types) — plus the schema facts `info NODE` shows per
+// from GraphIR (dangling inputs, cycles, ...), schema ones from GraphOps (unknown ops, arity,
+// attributes, legal values, element types) and shape ones from GraphOps' inference (no rule,
+// unknown input shapes, inconsistent or contradicting shapes) — plus the schema facts `info NODE` shows per
 // attribute (legal values, defaults) and the one-line problem count `load` prints.
 
 import GraphIR
@@ -21,7 +22,10 @@ enum CheckCommands {
                 + "at the opset the model imports: unknown ops and domains (with the closest valid names), input and output "
                 + "counts, required inputs, attribute names, kinds, required attributes and legal values, and element types "
                 + "against the type constraints where the model declares them. Structural problems (dangling inputs, "
-                + "cycles, duplicate names) are listed too. Schemas: ai.onnx, ai.onnx.ml and ai.onnx.preview.training from "
+                + "cycles, duplicate names) are listed too, and so is every node shape inference could not do: ops without "
+                + "an inference rule and inputs of unknown shape (warnings), and shapes that contradict each other or the "
+                + "model's declarations (errors). The `kind` column says which checker found a problem (structure, schema or "
+                + "shape). A node with a schema error gets no shape row: its schema row is the cause. Schemas: ai.onnx, ai.onnx.ml and ai.onnx.preview.training from "
                 + "onnx 1.22, onnxruntime's com.microsoft contrib ops, and the TFLite builtins. `check` and `validate` are "
                 + "the same command. The data (vendor JSON) holds every problem with its kind, expected and found values.",
             examples: ["check", "check r50 --errors", "validate"]
@@ -32,13 +36,15 @@ enum CheckCommands {
     }
 
     static let commands: [CommandSpec] = [
-        spec("check", summary: "List every schema and structural problem of a graph"),
+        spec("check", summary: "List every schema, shape and structural problem of a graph"),
         spec("validate", summary: "Same as check"),
     ]
 
     /// One row of the report, whichever checker found it.
     struct Row {
         var severity: SchemaProblem.Severity
+        /// Which checker found it: `structure` (GraphIR), `schema` or `shape` (GraphOps).
+        var checker: String
         var kind: String
         var node: NodeID?
         var name: String
@@ -51,28 +57,57 @@ enum CheckCommands {
         var suggestions: [String]
     }
 
-    /// Structural (GraphIR) and schema (GraphOps) problems of the entry's model, errors first.
-    static func problems(_ model: Model) -> [Row] {
+    /// Structural (GraphIR), schema and shape (GraphOps) problems of the entry's latest
+    /// version, errors first.
+    static func problems(_ entry: GraphEntry) -> [Row] {
+        let model = entry.model
         var rows: [Row] = []
         for issue in model.graph.validate() {
             let node = issue.node.flatMap { id in model.graph.node(id) }
-            rows.append(Row(severity: .error, kind: issue.kind.rawValue, node: issue.node, name: node?.displayName ?? "",
+            rows.append(Row(severity: .error, checker: "structure", kind: issue.kind.rawValue, node: issue.node, name: node?.displayName ?? "",
                             op: node?.qualifiedOpType ?? "",
                             scope: issue.subgraphPath.map(\.description).joined(separator: "/"),
                             location: issue.value.map { "value '\($0)'" } ?? "graph", problem: issue.message,
                             expected: nil, found: nil, suggestions: []))
         }
+        var schemaBroken = Set<String>()
         for p in SchemaValidator().validate(model) {
-            rows.append(Row(severity: p.severity, kind: p.kind.rawValue, node: p.node, name: p.nodeName, op: p.op,
-                            scope: p.scope, location: p.location, problem: p.detail, expected: p.expected,
+            rows.append(Row(severity: p.severity, checker: "schema", kind: p.kind.rawValue, node: p.node, name: p.nodeName,
+                            op: p.op, scope: p.scope, location: p.location, problem: p.detail, expected: p.expected,
                             found: p.found, suggestions: p.suggestions))
+            if p.severity == .error { schemaBroken.insert(p.scope + "|" + p.node.description) }
+        }
+        for p in entry.inference.problems {
+            let scope = p.scope.last.map(schemaScope) ?? ""
+            guard !schemaBroken.contains(scope + "|" + p.node.description) else { continue }
+            let (severity, kind) = shapeKind(p.reason)
+            rows.append(Row(severity: severity, checker: "shape", kind: kind, node: p.node, name: p.nodeName, op: p.opType,
+                            scope: scope, location: "shape", problem: p.reason, expected: nil, found: nil, suggestions: []))
         }
         // Stable: errors before warnings, graph order within each.
         return rows.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
     }
 
+    /// An inference body key (`n12/then_branch/n3/body`) in the validator's scope form
+    /// (`n12.then_branch/n3.body`), so both checkers name a body the same way.
+    static func schemaScope(_ key: String) -> String {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        return stride(from: 0, to: parts.count, by: 2).map { i in
+            i + 1 < parts.count ? parts[i] + "." + parts[i + 1] : parts[i]
+        }.joined(separator: "/")
+    }
+
+    /// Severity and kind of an inference problem from the engine's reasons: an op without a
+    /// rule, or an input whose shape is not known, is a warning (the value stays unknown);
+    /// anything else is shapes that cannot all hold, an error.
+    static func shapeKind(_ reason: String) -> (SchemaProblem.Severity, String) {
+        if reason.hasPrefix("no inference rule") { return (.warning, "noInferenceRule") }
+        if reason.contains("unknown rank") || reason.contains("is not known") { return (.warning, "unknownShape") }
+        return (.error, "inconsistentShape")
+    }
+
     static func checkBundle(_ entry: GraphEntry, errorsOnly: Bool) -> OutputBundle {
-        let all = problems(entry.model)
+        let all = problems(entry)
         let errors = all.filter { $0.severity == .error }.count
         let warnings = all.count - errors
         let shown = errorsOnly ? all.filter { $0.severity == .error } : all
@@ -88,11 +123,11 @@ enum CheckCommands {
             "problems": .array(shown.map(rowJSON)),
         ]
         guard !shown.isEmpty else { return OutputBundle(text: headline, html: "<p>\(HTML.escape(headline))</p>", json: json) }
-        var table = Table(columns: [.init("severity"), .init("node"), .init("name"), .init("op"), .init("where"),
+        var table = Table(columns: [.init("severity"), .init("kind"), .init("node"), .init("name"), .init("op"), .init("where"),
                                     .init("problem")], title: headline)
         for r in shown {
             let name = r.scope.isEmpty ? r.name : "\(r.name) (in \(r.scope))"
-            table.rows.append([Table.Cell(r.severity.rawValue), Table.Cell(r.node?.description ?? "—"), Table.Cell(name),
+            table.rows.append([Table.Cell(r.severity.rawValue), Table.Cell(r.checker), Table.Cell(r.node?.description ?? "—"), Table.Cell(name),
                                Table.Cell(r.op), Table.Cell(r.location), Table.Cell(r.problem)])
         }
         var bundle = table.bundle
@@ -102,7 +137,7 @@ enum CheckCommands {
 
     private static func rowJSON(_ r: Row) -> JSONValue {
         [
-            "severity": .string(r.severity.rawValue), "kind": .string(r.kind),
+            "severity": .string(r.severity.rawValue), "checker": .string(r.checker), "kind": .string(r.kind),
             "node": r.node.map { .string($0.description) } ?? .null, "name": .string(r.name), "op": .string(r.op),
             "scope": .string(r.scope), "where": .string(r.location), "problem": .string(r.problem),
             "expected": r.expected.map(JSONValue.string) ?? .null, "found": r.found.map(JSONValue.string) ?? .null,
@@ -110,12 +145,21 @@ enum CheckCommands {
         ]
     }
 
-    /// The sentence `load` prints when a model has problems (nil when it has none).
-    static func loadNote(_ model: Model) -> String? {
-        let all = problems(model)
-        guard !all.isEmpty else { return nil }
-        let errors = all.filter { $0.severity == .error }.count
-        return "The model has \(errors) schema error(s) and \(all.count - errors) warning(s); `check` lists them."
+    /// The one sentence `load` prints when a model has problems (nil when it has none): the
+    /// schema and structural counts, and how many values shape inference left unknown.
+    static func loadNote(_ entry: GraphEntry) -> String? {
+        let all = problems(entry).filter { $0.checker != "shape" }
+        let failed = Set(entry.inference.problems.map { $0.scope.joined(separator: "/") + "|" + $0.node.description }).count
+        var parts: [String] = []
+        if !all.isEmpty {
+            let errors = all.filter { $0.severity == .error }.count
+            parts.append("\(errors) schema error(s) and \(all.count - errors) warning(s)")
+        }
+        if failed > 0 {
+            parts.append("shape inference failed on \(failed) node(s), \(entry.uninferredValueCount()) value(s) unknown")
+        }
+        guard !parts.isEmpty else { return nil }
+        return "The model has " + parts.joined(separator: "; ") + "; `check` lists them."
     }
 
     // MARK: info

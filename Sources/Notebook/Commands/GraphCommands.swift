@@ -55,8 +55,9 @@ enum GraphCommands {
                 + (s.totalNodeCount != s.nodeCount ? " (\(Format.grouped(s.totalNodeCount)) with subgraphs)" : "")
                 + ", \(Format.si(Double(s.totalParameterCount))) parameters, opset "
                 + (model.opsetVersion(for: "").map(String.init) ?? "?") + " in \(Format.number(seconds * 1000, digits: 3)) ms")
-            // A schema-violating model still loads; say once how much `check` would list.
-            if let note = CheckCommands.loadNote(model) { out.print(note) }
+            // A schema-violating model, or one inference fails on, still loads; say once how
+            // much `check` would list.
+            if let note = CheckCommands.loadNote(entry) { out.print(note) }
         },
         CommandSpec(
             name: "graphs", family: family,
@@ -183,13 +184,17 @@ enum GraphCommands {
         CommandSpec(
             name: "export", family: family,
             summary: "Write the current graph as ONNX, Model Explorer JSON, SVG or Graphviz DOT",
-            usage: "export PATH [format=onnx|model-explorer|svg|dot] [external_data=true]",
+            usage: "export PATH [format=onnx|model-explorer|svg|dot] [external_data=true] [shapes=true]",
             positionals: [Parameter("path", .path, "the file to write", required: true)],
             options: [Parameter("format", .choice(["onnx", "model-explorer", "svg", "dot"]), "file format (svg and dot: fully expanded drawing)",
                                 default: "from the extension, else onnx"),
                       Parameter("external_data", .bool, "ONNX only: write large tensors to PATH.data", default: "false"),
+                      Parameter("shapes", .bool, "ONNX only: write value_info for every intermediate value from shape "
+                                + "inference (symbolic dims as dim_param), like onnx.shape_inference; the session's graph "
+                                + "is unchanged", default: "false"),
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],
-            examples: ["export out/tiny.onnx", "export big.onnx external_data=true", "export tiny.json format=model-explorer"]
+            examples: ["export out/tiny.onnx", "export big.onnx external_data=true", "export typed.onnx shapes=true",
+                       "export tiny.json format=model-explorer"]
         ) { session, inv, out in
             let entry = try graphArgument(session, inv, "export")
             let path = try inv.requiredString("path")
@@ -208,6 +213,10 @@ enum GraphCommands {
                 throw inv.error(.file, "cannot create the folder '\(folder.path)': \(fileErrorText(error))", at: "path")
             }
             var report: ONNXWriteReport?
+            var typedValues: Int?
+            if inv.bool("shapes") == true && format != "onnx" {
+                throw inv.error(.value, "shapes=true applies to ONNX files only, not \(format)", at: "shapes")
+            }
             do {
                 if format == "model-explorer" {
                     let json = ModelExplorerExporter.export(entry.model, label: entry.name)
@@ -215,9 +224,13 @@ enum GraphCommands {
                 } else if format == "svg" || format == "dot" {
                     var options = RenderOptions()
                     options.expandAll = true
-                    let renderer = try GraphRenderer(entry.graph, hierarchy: entry.hierarchy)
+                    let renderer = try GraphRenderer(entry.graph, hierarchy: entry.hierarchy, inferred: entry.inferredTypes(inBody: nil))
                     let text = format == "svg" ? try renderer.render(options).svg : try renderer.dot(options)
                     try Data(text.utf8).write(to: url)
+                } else if inv.bool("shapes") == true {
+                    let typed = entry.modelWithInferredValueInfo()
+                    typedValues = typed.written
+                    report = try ONNXWriter.save(typed.model, to: url, externalData: inv.bool("external_data") ?? false)
                 } else {
                     report = try ONNXWriter.save(entry.model, to: url, externalData: inv.bool("external_data") ?? false)
                 }
@@ -227,7 +240,8 @@ enum GraphCommands {
                 throw inv.error(.file, "cannot write '\(path)': \(fileErrorText(error))", at: "path")
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-            out.print("Wrote \(entry.name) as \(format) to \(path) (\(Format.bytes(Double(size))))")
+            out.print("Wrote \(entry.name) as \(format) to \(path) (\(Format.bytes(Double(size))))"
+                + (typedValues.map { ", with inferred value_info for \($0) value(s)" } ?? ""))
             if inv.bool("external_data") == true, let report {
                 if report.externalTensors > 0 {
                     out.print("External data: \(report.externalTensors) tensor(s), \(Format.bytes(Double(report.externalBytes))) in "

@@ -1,6 +1,6 @@
 // Nodes named in cells: turning NodeCatalog's answer (one node, several, none) into a node or a
-// LookupError that says which nodes were meant, and the `info` table of one node, whether it
-// sits in the top-level graph or in an If/Loop/Scan body.
+// LookupError that says which nodes were meant, and the `info` table of one node (declared types
+// next to inferred ones), whether it sits in the top-level graph or in an If/Loop/Scan body.
 
 import GraphIR
 import JupyterKernel
@@ -31,11 +31,35 @@ extension GraphCommands {
             + "give the id (\(c.entries[hits[0]].id)) or the qualified name", at: parameter)
     }
 
+    /// One value's declared and inferred types side by side: `float32[batch,seq,64] (declared
+    /// and inferred)`, `float32[batch,seq,64] inferred (not declared)`, or both when they differ.
+    static func typesText(declared: ValueType?, inferred: ValueType?) -> String {
+        switch (declared, inferred) {
+        case (nil, nil): return "? (not declared; not inferred)"
+        case (let d?, nil): return "\(typeText(d)) declared (not inferred)"
+        case (nil, let i?): return "\(typeText(i)) inferred (not declared)"
+        case (let d?, let i?):
+            let dt = typeText(d), it = typeText(i)
+            return dt == it ? "\(dt) (declared and inferred)" : "\(dt) declared, \(it) inferred"
+        }
+    }
+
     static func nodeBundle(_ index: Int, _ entry: GraphEntry) -> OutputBundle {
         let c = entry.catalog
         let g = c.graph(holding: index)
         guard let node = c.node(index) else { return OutputBundle(text: "node \(c.entries[index].id) is gone") }
         let path = pathText(c.entries[index].path)
+        let body = c.entries[index].body
+        // Declared (value_info, inputs, outputs) next to inferred (GraphOps, symbolic dims).
+        func types(_ value: String) -> String {
+            typesText(declared: g.type(of: value), inferred: entry.inferredType(of: value, inBody: body))
+        }
+        func typesJSON(_ values: [String]) -> JSONValue {
+            .array(values.map { v in
+                ["name": .string(v), "declared": g.type(of: v).map { .string(typeText($0)) } ?? .null,
+                 "inferred": entry.inferredType(of: v, inBody: body).map { .string(typeText($0)) } ?? .null]
+            })
+        }
         var t = Table(columns: [.init("field"), .init("value")],
                       title: "\(node.id) \(c.qualifiedName(index))" + (node.name.isEmpty ? " (unnamed)" : ""))
         t.rows.append(["op", Table.Cell(node.qualifiedOpType)])
@@ -54,11 +78,11 @@ extension GraphCommands {
             case .outerScope: from = "from the enclosing graph"
             case .none: from = "undefined"
             }
-            t.rows.append([Table.Cell("input \(i)"), Table.Cell(input.isEmpty ? "—" : "\(input): \(typeText(g.type(of: input))) \(from)")])
+            t.rows.append([Table.Cell("input \(i)"), Table.Cell(input.isEmpty ? "—" : "\(input): \(types(input)) \(from)")])
         }
         for (i, output) in node.outputs.enumerated() {
             let users = g.uses(of: output).map(\.node.description)
-            t.rows.append([Table.Cell("output \(i)"), Table.Cell("\(output): \(typeText(g.type(of: output)))"
+            t.rows.append([Table.Cell("output \(i)"), Table.Cell(output.isEmpty ? "—" : "\(output): \(types(output))"
                 + (users.isEmpty ? "" : " to \(users.joined(separator: ", "))"))])
         }
         // With a schema: every attribute it defines (value or default, legal values), then any
@@ -86,6 +110,7 @@ extension GraphCommands {
             "inputs": .array(node.inputs.map { .string($0) }), "outputs": .array(node.outputs.map { .string($0) }),
             "attributes": .object(Dictionary(node.attributes.map { ($0.name, JSONValue.string($0.value.displayString)) }, uniquingKeysWith: { $1 })),
             "schema": schema?.json ?? .null,
+            "input_types": typesJSON(Array(node.inputs)), "output_types": typesJSON(Array(node.outputs)),
         ]
         return b
     }

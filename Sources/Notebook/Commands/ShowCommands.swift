@@ -15,7 +15,7 @@ final class RenderState: @unchecked Sendable {
 
     init(entry: GraphEntry) throws {
         versionCount = entry.versions.count
-        renderer = try GraphRenderer(entry.graph, hierarchy: entry.hierarchy)
+        renderer = try GraphRenderer(entry.graph, hierarchy: entry.hierarchy, inferred: entry.inferredTypes(inBody: nil))
     }
 }
 
@@ -36,7 +36,7 @@ enum ShowCommands {
                       Parameter("direction", .choice(["TB", "LR"]), "layout direction", default: "TB"),
                       Parameter("highlight", .list(.node), "nodes to outline"),
                       Parameter("boxes", .int, "box budget of the default view", default: "150"),
-                      Parameter("labels", .bool, "tensor shapes on edges", default: "true"),
+                      Parameter("labels", .bool, "tensor shapes on edges: declared, else inferred (symbolic, batch×seq×64)", default: "true"),
                       Parameter("constants", .choice(ConstantDisplay.allCases.map(\.rawValue)),
                                 "weights and Constant nodes listed in the box of the op using them, or drawn as boxes", default: "folded"),
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],

@@ -61,7 +61,8 @@ struct ShowTarget {
     func renderer(entry: GraphEntry, state: RenderState) throws -> GraphRenderer {
         guard let b = body else { return state.renderer }
         let graph = entry.catalog.bodies[b].graph
-        return try GraphRenderer(RenderGraph(graph, hierarchy: Hierarchy(graph), name: "\(entry.name) \(entry.catalog.bodies[b].pathText)"))
+        return try GraphRenderer(RenderGraph(graph, hierarchy: Hierarchy(graph), name: "\(entry.name) \(entry.catalog.bodies[b].pathText)",
+                                                 inferred: entry.inferredTypes(inBody: b)))
     }
 
     /// How the output names what was drawn.

@@ -4,6 +4,7 @@
 
 import Foundation
 import GraphIR
+import GraphOps
 
 /// One state of a graph. Versions are cheap: graphs share storage and tensor bytes.
 public struct GraphVersion: Sendable {
@@ -13,7 +14,11 @@ public struct GraphVersion: Sendable {
     /// Every node, If/Loop/Scan bodies included, with display names, paths and lookups; made
     /// on first use (a load that is only summarized or drawn does not walk every name twice).
     public var catalog: NodeCatalog { catalogCache.value { NodeCatalog(model.graph, hierarchy: hierarchy) } }
-    private let catalogCache = LazyCatalog()
+    private let catalogCache = Lazy<NodeCatalog>()
+    /// Symbolic types of every value (bodies included) and the nodes inference could not do;
+    /// inferred once per version on first use (`info`, `check`, drawings, `export shapes=true`).
+    public var inference: InferenceResult { inferenceCache.value { ShapeInference.infer(model) } }
+    private let inferenceCache = Lazy<InferenceResult>()
     /// What made this version (`load`, a pass name, an edit).
     public var origin: String
 
@@ -24,13 +29,13 @@ public struct GraphVersion: Sendable {
     }
 }
 
-/// Holds a version's catalog once made. Versions are values copied between cells and graphs
-/// are `Sendable`, so the one computation is guarded by a lock.
-final class LazyCatalog: @unchecked Sendable {
+/// Holds something a version computes once (its catalog, its inference). Versions are values
+/// copied between cells and graphs are `Sendable`, so the one computation is guarded by a lock.
+final class Lazy<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var made: NodeCatalog?
+    private var made: Value?
 
-    func value(_ make: () -> NodeCatalog) -> NodeCatalog {
+    func value(_ make: () -> Value) -> Value {
         lock.lock()
         defer { lock.unlock() }
         if let made { return made }
@@ -74,6 +79,8 @@ public struct GraphEntry: Sendable {
     public var graph: Graph { current.model.graph }
     public var hierarchy: Hierarchy { current.hierarchy }
     public var catalog: NodeCatalog { current.catalog }
+    /// The latest version's inference (computed once per version).
+    public var inference: InferenceResult { current.inference }
 
     /// Parses `/a/b` (or `a/b`) into scope components, if that path exists (body scopes such as
     /// `If_0/then_branch` included).

@@ -1,0 +1,92 @@
+// Reading the session's cached shape inference (GraphOps) in the terms the commands use:
+// the inferred type of a value in the top-level graph or in one of the catalog's bodies, the
+// inferred types a drawing labels its edges with, and the one-line summary `load` prints.
+
+import GraphIR
+import GraphOps
+
+extension GraphEntry {
+    /// The inference's key for catalog body `body` (`n12/then_branch`, nested
+    /// `n12/body/n3/else_branch`): the owner ids and attributes from the top down.
+    static func inferenceKey(_ steps: [BodyStep]) -> String {
+        steps.map { "n\($0.owner.rawValue)/\($0.attribute)" }.joined(separator: "/")
+    }
+
+    /// The inferred type of `value` as seen from catalog body `body` (nil = the top-level
+    /// graph): the body's own values first, then each enclosing body's, then the top level's,
+    /// as a body reads the values of the graphs around it.
+    func inferredType(of value: String, inBody body: Int?) -> ValueType? {
+        let result = inference
+        if let body {
+            let steps = catalog.bodies[body].steps
+            for depth in stride(from: steps.count, to: 0, by: -1) {
+                if let f = result.bodies[Self.inferenceKey(Array(steps.prefix(depth)))]?[value] { return f.type?.valueType }
+            }
+        }
+        return result.valueType(of: value)
+    }
+
+    /// Inferred types of the top-level graph (or of catalog body `body`) by value name, for
+    /// drawing labels where the model declares none.
+    func inferredTypes(inBody body: Int?) -> [String: ValueType] {
+        let result = inference
+        var facts = result.values
+        if let body {
+            let steps = catalog.bodies[body].steps
+            for depth in steps.indices {
+                for (k, v) in result.bodies[Self.inferenceKey(Array(steps.prefix(depth + 1)))] ?? [:] { facts[k] = v }
+            }
+        }
+        var out: [String: ValueType] = [:]
+        out.reserveCapacity(facts.count)
+        for (k, f) in facts { if let t = f.type?.valueType { out[k] = t } }
+        return out
+    }
+
+    /// Node outputs (bodies included) whose shape inference could not give (no type, or a
+    /// tensor of unknown rank).
+    func uninferredValueCount() -> Int {
+        let result = inference
+        func unknown(_ f: ValueFacts?) -> Bool {
+            guard let t = f?.type else { return true }
+            if case .tensor(_, nil) = t { return true }
+            return false
+        }
+        var count = 0
+        for n in graph.nodes { for o in n.outputs where !o.isEmpty && unknown(result.values[o]) { count += 1 } }
+        for b in catalog.bodies {
+            let values = result.bodies[Self.inferenceKey(b.steps)]
+            for n in b.graph.nodes { for o in n.outputs where !o.isEmpty && unknown(values?[o]) { count += 1 } }
+        }
+        return count
+    }
+}
+
+extension GraphEntry {
+    /// A copy of the latest model whose top-level graph has `value_info` for every intermediate
+    /// value inference typed (node outputs that are not graph outputs), as
+    /// `onnx.shape_inference` writes them: symbolic dims as `dim_param`, an unknown dim with
+    /// neither field, a tensor of unknown rank without a shape. Declared `value_info` the
+    /// inference has nothing for is kept. The session's graph is not changed.
+    func modelWithInferredValueInfo() -> (model: Model, written: Int) {
+        var model = self.model
+        let g = model.graph
+        let result = inference
+        let outputs = Set(g.outputs.map(\.name))
+        var infos: [ValueInfo] = []
+        var typed = Set<String>()
+        for n in g.nodes {
+            for o in n.outputs where !o.isEmpty && !outputs.contains(o) && typed.insert(o).inserted {
+                guard let t = result.valueType(of: o) else { typed.remove(o); continue }
+                infos.append(ValueInfo(name: o, type: t))
+            }
+        }
+        let kept = g.valueInfo.filter { !typed.contains($0.name) }
+        model.graph = Graph(name: g.name, nodes: g.nodes, inputs: g.inputs, outputs: g.outputs,
+                            initializers: g.initializers, sparseInitializers: g.sparseInitializers,
+                            valueInfo: kept + infos, docString: g.docString, metadataProps: g.metadataProps,
+                            isSubgraph: g.isSubgraph, unknownFields: g.unknownFields,
+                            firstNodeID: g.nextNodeID.rawValue)
+        return (model, infos.count)
+    }
+}

@@ -1,0 +1,95 @@
+"""`export FILE.onnx shapes=true`: value_info from our shape inference for every intermediate
+value, on a copy of the model. The written file must pass `onnx.checker.check_model(full_check=True)`,
+its value_info must agree with `onnx.shape_inference.infer_shapes(strict_mode=True, data_prop=True)`
+(run on the model without any value_info; symbols equal under renaming, the same comparison as
+test_shape_inference), and onnxruntime must still run it with the same outputs."""
+import pathlib
+import subprocess
+
+import numpy as np
+import onnx
+import onnx.shape_inference
+import pytest
+
+from onnx_support import shared_dir
+from test_shape_inference import Compare, onnx_types, reference_feeds
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SHARED = shared_dir()
+MODELS = [REPO / "notebooks/models/tiny_bert.onnx"]
+if SHARED and (SHARED / "corpus/models/ppocr_mobile_v2_cls.onnx").exists():
+    MODELS.append(SHARED / "corpus/models/ppocr_mobile_v2_cls.onnx")
+
+
+def without_value_info(path, out):
+    m = onnx.load(str(path))
+    del m.graph.value_info[:]
+    onnx.save(m, str(out))
+    return m
+
+
+def written_types(model):
+    """Our value_info in the form test_shape_inference compares: name -> tensor facts."""
+    out = {}
+    for name, (dtype, dims) in onnx_types(model).items():
+        out[name] = {"kind": "tensor", "dtype": dtype or "", "dims": dims}
+    return out
+
+
+def feeds_for(path, model):
+    feeds = reference_feeds(path) if SHARED and "corpus" in str(path) else None
+    if feeds is not None:
+        return feeds
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for i in model.graph.input:
+        tt = i.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") else 3 for d in tt.shape.dim]
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)
+        feeds[i.name] = rng.integers(0, 10, size=shape).astype(dtype)
+    return feeds
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_export_shapes_matches_onnx_inference(graphsmith_bin, tmp_path, path):
+    import onnxruntime as ort
+
+    bare = tmp_path / "bare.onnx"
+    original = without_value_info(path, bare)
+    typed = tmp_path / "typed.onnx"
+    run = subprocess.run([str(graphsmith_bin), "run", "-e", f"load {bare} as m", "-e", f"export {typed} shapes=true"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "with inferred value_info for" in run.stdout, run.stdout
+
+    written = onnx.load(str(typed))
+    onnx.checker.check_model(written, full_check=True)
+    outputs = {o.name for o in written.graph.output}
+    intermediates = {o for n in written.graph.node for o in n.output if o and o not in outputs}
+    assert {v.name for v in written.graph.value_info} == intermediates
+
+    theirs = onnx_types(onnx.shape_inference.infer_shapes(original, strict_mode=True, data_prop=True))
+    mine = written_types(written)
+    cmp = Compare()
+    for name in sorted(intermediates):
+        if name in theirs:
+            cmp.value(name, theirs[name], mine.get(name))
+    assert not cmp.disagreements, cmp.disagreements[:5]
+    assert not cmp.less_values, cmp.less_values[:5]
+    print(f"{path.stem}: {len(intermediates)} values, {cmp.agree} as onnx, {cmp.more} where ours knows more")
+
+    # Same kernels (no graph optimizations): identical outputs. With onnxruntime's default
+    # optimizations the shapes enable other fusions, so only rounding may differ.
+    feeds = feeds_for(path, original)
+    for level, exact in ((ort.GraphOptimizationLevel.ORT_DISABLE_ALL, True), (ort.GraphOptimizationLevel.ORT_ENABLE_ALL, False)):
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        so.graph_optimization_level = level
+        before = ort.InferenceSession(str(bare), so, providers=["CPUExecutionProvider"]).run(None, feeds)
+        after = ort.InferenceSession(str(typed), so, providers=["CPUExecutionProvider"]).run(None, feeds)
+        assert len(before) == len(after)
+        for a, b in zip(before, after):
+            if exact:
+                np.testing.assert_array_equal(a, b)
+            else:
+                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
