@@ -59,6 +59,15 @@ Start with `help`: every command, one line each. `help CMD` explains one.
     code("info /encoder/layer.0/attention/self/Softmax"),
     code("find op=Softmax"),
     code("find *query* path=/encoder/layer.1"),
+    md("## Shapes and checks\nGraphsmith infers every value's type symbolically, in the input's own names (`batch`, `seq`): "
+       "`info` shows the declared type next to the inferred one, and drawings label edges with inferred shapes where the "
+       "model declares none. Here the exporter only knew `unk__0`; inference knows it is `seq`."),
+    code("info /embeddings/position_embeddings/Gather"),
+    md("`check` lists every schema, shape and structural problem as a table; its `kind` column says which checker found it. "
+       "A model with problems still loads and says so once. `broken.onnx` has an illegal attribute value, a misspelled "
+       "attribute and an Add that cannot broadcast."),
+    code("load models/broken.onnx as broken\ncheck"),
+    code("use bert\nclose broken"),
     md("## Variables\n`NAME = EXPR` sets a variable (EXPR is Python-like); `$NAME` and `${EXPR}` work in any "
        "command argument; `print` shows a value."),
     code("""

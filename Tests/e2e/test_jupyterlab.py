@@ -37,7 +37,7 @@ SHOTS = pathlib.Path(os.environ.get("GRAPHSMITH_SCREENSHOTS", REPO / "out" / "sc
 EXPECTED = {
     "show": ("drawing",),
     "summary": ("table",), "find": ("table",), "info": ("table",), "estimate": ("table",), "vars": ("table",),
-    "hardware": ("table",), "graphs": ("table",),
+    "hardware": ("table",), "graphs": ("table",), "check": ("table",),
     "roofline": ("chart",), "sweep": ("table", "chart"), "llm": ("table", "chart"),
     "tree": ("html",), "help": ("html",),
     "load": (), "use": (), "close": (), "export": (), "echo": (), "print": (),

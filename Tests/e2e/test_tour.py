@@ -92,6 +92,13 @@ def test_tour_runs_clean_with_rich_outputs(tmp_path):
     shown = outputs_of(nb, "show")[0].data
     assert shown["image/svg+xml"].startswith("<svg") and "<svg" in shown["text/html"]
 
+    info = outputs_of(nb, "info /embeddings/position_embeddings")[0].data
+    assert "float32[seq,64] inferred" in info["text/plain"], info["text/plain"]
+    checked = outputs_of(nb, "load models/broken.onnx")[-1].data
+    assert "<table" in checked["text/html"]
+    kinds = sorted((p["checker"], p["kind"]) for p in checked[DATA]["problems"])
+    assert kinds == [("schema", "illegalValue"), ("schema", "unknownAttribute"), ("shape", "inconsistentShape")], kinds
+
     est = outputs_of(nb, "estimate hw=")[0].data[DATA]
     assert set(est["totals"]) == {"macs", "flops", "params", "bytes", "latency_s", "energy_j"}
     assert est["totals"]["params"] == want["parameters"] and est["totals"]["latency_s"] > 0

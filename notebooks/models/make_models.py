@@ -3,7 +3,12 @@
 tiny_bert.onnx: a 2-layer BERT-style text classifier (hidden 64, 4 heads, vocab 1000),
 exported the way torch's TorchScript exporter names nodes (`/encoder/layer.0/attention/
 self/query/MatMul`), so the module hierarchy is visible. Inputs have symbolic `batch`
-and `seq` dims. Run: python notebooks/models/make_models.py
+and `seq` dims.
+
+broken.onnx: a small conv block with the mistakes `check` finds: an illegal attribute value
+(MaxPool auto_pad "SAME"), a misspelled attribute (`kernal_shape`), and an Add whose operands
+cannot broadcast (4 channels plus a 5-channel bias). Its input has a symbolic `batch` dim.
+Run: python notebooks/models/make_models.py
 """
 import os
 import numpy as np
@@ -117,3 +122,31 @@ onnx.checker.check_model(model, full_check=True)
 path = os.path.join(HERE, "tiny_bert.onnx")
 onnx.save(model, path)
 print(f"wrote {path}: {len(model.graph.node)} nodes, {sum(np.prod(i.dims) for i in inits):,} parameters, {os.path.getsize(path):,} bytes")
+
+
+def broken_model():
+    """The tour's `check` example (see the module doc); written without onnx's checker, which rejects it."""
+    r = np.random.default_rng(7)
+    w = lambda name, *shape: numpy_helper.from_array((r.standard_normal(shape) * 0.1).astype(np.float32), name)
+    inits = [w("stem.weight", 8, 3, 3, 3), w("head.weight", 4, 8, 1, 1), w("head.bias", 1, 5, 1, 1)]
+    nodes = [
+        helper.make_node("Conv", ["x", "stem.weight"], ["stem_out"], name="stem/conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["stem_out"], ["stem_act"], name="stem/relu"),
+        helper.make_node("MaxPool", ["stem_act"], ["pooled"], name="stem/pool", kernel_shape=[2, 2], strides=[2, 2], auto_pad="SAME"),
+        helper.make_node("Conv", ["stem_act", "head.weight"], ["head_out"], name="head/conv", kernal_shape=[1, 1]),
+        helper.make_node("Add", ["head_out", "head.bias"], ["y"], name="head/add"),
+    ]
+    graph = helper.make_graph(
+        nodes, "broken",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 32, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("pooled", TensorProto.FLOAT, None)],
+        inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="graphsmith-notebooks")
+    m.ir_version = 8
+    out = os.path.join(HERE, "broken.onnx")
+    onnx.save(m, out)
+    print(f"wrote {out}: {len(m.graph.node)} nodes, {os.path.getsize(out):,} bytes")
+
+
+broken_model()
