@@ -67,6 +67,31 @@ final class InferenceCommandTests: XCTestCase {
         XCTAssertEqual(bare.displays.first?[OutputBundle.dataMIME]?["output_types"]?.arrayValue?.first?["declared"], .null)
     }
 
+    /// Nodes inside If bodies (silero_vad keeps 684 of its nodes there) get their inferred
+    /// types from the body's own inference results.
+    func testInfoShowsInferredTypesInsideBodies() throws {
+        let model = CorpusCommandTests.corpus.appendingPathComponent("models/silero_vad.onnx")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: model.path), "../shared/corpus is absent")
+        let runner = CellRunner()
+        XCTAssertNil(runner.run("load \(model.path) as vad").error)
+        guard let entry = runner.interpreter.session.graphs.current else { return XCTFail("no graph") }
+        let c = entry.catalog
+        var typed = 0
+        var example: (id: String, value: String, type: ValueType)?
+        for e in c.entries {
+            guard let b = e.body, let node = c.bodies[b].graph.node(e.id), let out = node.outputs.first, !out.isEmpty,
+                  let t = entry.inferredType(of: out, inBody: b), t.shape != nil else { continue }
+            typed += 1
+            if example == nil, c.bodies[b].graph.type(of: out) == nil { example = (e.id.description, out, t) }
+        }
+        XCTAssertGreaterThan(typed, 600, "most body nodes have an inferred shape")
+        guard let example else { return XCTFail("no undeclared body value with an inferred type") }
+        let path = c.qualifiedName(c.entries.firstIndex { $0.id.description == example.id && $0.body != nil } ?? 0)
+        XCTAssertNil(runner.run("info \(path)").error)
+        let text = runner.displays.first?["text/plain"]?.stringValue ?? ""
+        XCTAssertTrue(text.contains("\(example.value): \(GraphCommands.typeText(example.type)) inferred (not declared)"), text)
+    }
+
     func testInferenceRunsOncePerVersion() throws {
         let runner = try CellRunner.withTourModel()
         guard let entry = runner.interpreter.session.graphs.current else { return XCTFail("no graph") }
@@ -114,8 +139,12 @@ final class InferenceCommandTests: XCTestCase {
         XCTAssertTrue(out.contains("Loaded conflict"), out)
         XCTAssertTrue(out.contains("shape inference failed on 1 node(s), 2 value(s) unknown; `check` lists them."), out)
         XCTAssertEqual(out.components(separatedBy: "shape inference").count, 2, out)
-        // The graph is usable.
+        // The graph is usable, and `info` marks the node inference failed on.
         XCTAssertNil(runner.run("info act").error)
+        XCTAssertFalse(runner.displays.first?["text/plain"]?.stringValue?.contains("shape problem") ?? true)
+        XCTAssertNil(runner.run("info add").error)
+        let add = runner.displays.first?["text/plain"]?.stringValue ?? ""
+        XCTAssertTrue(add.contains("shape problem") && add.contains("do not broadcast"), add)
     }
 
     func testExportShapesWritesValueInfoOnACopy() throws {

@@ -85,6 +85,11 @@ extension GraphCommands {
             t.rows.append([Table.Cell("output \(i)"), Table.Cell(output.isEmpty ? "—" : "\(output): \(types(output))"
                 + (users.isEmpty ? "" : " to \(users.joined(separator: ", "))"))])
         }
+        // What shape inference could not do on this node (what `load` counted, `check` lists).
+        let scopeKey = body.map { GraphEntry.inferenceKey(c.bodies[$0].steps) }
+        for p in entry.inference.problems where p.node == node.id && p.scope.last == scopeKey {
+            t.rows.append(["shape problem", Table.Cell(p.reason)])
+        }
         // With a schema: every attribute it defines (value or default, legal values), then any
         // the schema does not know; without one, the node's attributes as they are.
         let schema = CheckCommands.schemaRows(node, entry.model)
