@@ -90,6 +90,27 @@ final class InferenceCommandTests: XCTestCase {
         XCTAssertNil(runner.run("info \(path)").error)
         let text = runner.displays.first?["text/plain"]?.stringValue ?? ""
         XCTAssertTrue(text.contains("\(example.value): \(GraphCommands.typeText(example.type)) inferred (not declared)"), text)
+
+        // export shapes=true types the bodies' values too.
+        let url = temporary("onnx")
+        XCTAssertNil(runner.run("export \(url.path) shapes=true").error)
+        let written = try ONNXReader.load(url)
+        func typedValues(inBodiesOf g: Graph) -> Int {
+            g.nodes.flatMap { $0.labeledSubgraphs.map(\.graph) }.reduce(0) { n, body in
+                n + body.valueInfo.filter { $0.type?.shape != nil }.count + typedValues(inBodiesOf: body)
+            }
+        }
+        let typedInBodies = typedValues(inBodiesOf: written.graph)
+        var expected = 0
+        for b in c.bodies {
+            let facts = entry.inference.bodies[GraphEntry.inferenceKey(b.steps)] ?? [:]
+            let outs = Set(b.graph.outputs.map(\.name))
+            for n in b.graph.nodes {
+                for o in n.outputs where !o.isEmpty && !outs.contains(o) && facts[o]?.type?.valueType.shape != nil { expected += 1 }
+            }
+        }
+        XCTAssertGreaterThan(expected, 500)
+        XCTAssertEqual(typedInBodies, expected)
     }
 
     func testInferenceRunsOncePerVersion() throws {

@@ -12,26 +12,29 @@ import onnx.shape_inference
 import pytest
 
 from onnx_support import shared_dir
-from test_shape_inference import Compare, onnx_types, reference_feeds
+from test_shape_inference import Compare, onnx_types, reference_feeds, subgraphs
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SHARED = shared_dir()
 MODELS = [REPO / "notebooks/models/tiny_bert.onnx"]
-if SHARED and (SHARED / "corpus/models/ppocr_mobile_v2_cls.onnx").exists():
-    MODELS.append(SHARED / "corpus/models/ppocr_mobile_v2_cls.onnx")
+for name in ("ppocr_mobile_v2_cls", "silero_vad"):  # a CNN; If bodies
+    if SHARED and (SHARED / f"corpus/models/{name}.onnx").exists():
+        MODELS.append(SHARED / f"corpus/models/{name}.onnx")
 
 
 def without_value_info(path, out):
     m = onnx.load(str(path))
     del m.graph.value_info[:]
+    for g in subgraphs(m.graph):
+        del g.value_info[:]
     onnx.save(m, str(out))
     return m
 
 
-def written_types(model):
+def written_types(model, graph=False):
     """Our value_info in the form test_shape_inference compares: name -> tensor facts."""
     out = {}
-    for name, (dtype, dims) in onnx_types(model).items():
+    for name, (dtype, dims) in onnx_types(model, graph=graph).items():
         out[name] = {"kind": "tensor", "dtype": dtype or "", "dims": dims}
     return out
 
@@ -76,7 +79,22 @@ def test_export_shapes_matches_onnx_inference(graphsmith_bin, tmp_path, path):
             cmp.value(name, theirs[name], mine.get(name))
     assert not cmp.disagreements, cmp.disagreements[:5]
     assert not cmp.less_values, cmp.less_values[:5]
-    print(f"{path.stem}: {len(intermediates)} values, {cmp.agree} as onnx, {cmp.more} where ours knows more")
+    # Bodies (If/Loop/Scan, walked in the same order in both): typed the same way as onnx
+    # types them, each body its own naming scope like test_shape_inference's.
+    inferred = onnx.shape_inference.infer_shapes(original, strict_mode=True, data_prop=True)
+    body_values = 0
+    main_rename, main_back = dict(cmp.rename), dict(cmp.back)
+    for ours_g, theirs_g in zip(subgraphs(written.graph), subgraphs(inferred.graph)):
+        cmp.rename, cmp.back = dict(main_rename), dict(main_back)
+        ours_b, theirs_b = written_types(ours_g, graph=True), onnx_types(theirs_g, graph=True)
+        local = {o for n in ours_g.node for o in n.output if o} - {o.name for o in ours_g.output}
+        body_values += len({v.name for v in ours_g.value_info} & local)
+        for name in sorted(local & set(theirs_b)):
+            cmp.value(name, theirs_b[name], ours_b.get(name), body=True)
+    assert not cmp.disagreements, cmp.disagreements[:5]
+    assert not cmp.less_values, cmp.less_values[:5]
+    print(f"{path.stem}: {len(intermediates)} values, {cmp.agree} as onnx, {cmp.more} where ours knows more, "
+          f"{body_values} body values typed")
 
     # Same kernels (no graph optimizations): identical outputs. With onnxruntime's default
     # optimizations the shapes enable other fusions, so only rounding may differ.

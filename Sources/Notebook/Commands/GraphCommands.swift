@@ -189,7 +189,7 @@ enum GraphCommands {
             options: [Parameter("format", .choice(["onnx", "model-explorer", "svg", "dot"]), "file format (svg and dot: fully expanded drawing)",
                                 default: "from the extension, else onnx"),
                       Parameter("external_data", .bool, "ONNX only: write large tensors to PATH.data", default: "false"),
-                      Parameter("shapes", .bool, "ONNX only: write value_info for every intermediate value from shape "
+                      Parameter("shapes", .bool, "ONNX only: write value_info for every intermediate value (bodies included) from shape "
                                 + "inference (symbolic dims as dim_param), like onnx.shape_inference; the session's graph "
                                 + "is unchanged", default: "false"),
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],

@@ -63,30 +63,49 @@ extension GraphEntry {
 }
 
 extension GraphEntry {
-    /// A copy of the latest model whose top-level graph has `value_info` for every intermediate
-    /// value inference typed (node outputs that are not graph outputs), as
-    /// `onnx.shape_inference` writes them: symbolic dims as `dim_param`, an unknown dim with
-    /// neither field, a tensor of unknown rank without a shape. Declared `value_info` the
-    /// inference has nothing for is kept. The session's graph is not changed.
+    /// A copy of the latest model with `value_info` for every intermediate value inference
+    /// typed (node outputs that are not graph outputs), in the top-level graph and in every
+    /// If/Loop/Scan body, as `onnx.shape_inference` writes them: symbolic dims as `dim_param`,
+    /// an unknown dim with neither field, a tensor of unknown rank without a shape. Declared
+    /// `value_info` the inference has nothing for is kept. The session's graph is not changed.
     func modelWithInferredValueInfo() -> (model: Model, written: Int) {
         var model = self.model
-        let g = model.graph
         let result = inference
+        var written = 0
+        model.graph = Self.typed(model.graph, facts: result.values, key: "", result: result, written: &written)
+        return (model, written)
+    }
+
+    /// `graph` with inferred value_info, its bodies (keys `n12/then_branch` below `key`) likewise.
+    private static func typed(_ g: Graph, facts: [String: ValueFacts], key: String, result: InferenceResult,
+                              written: inout Int) -> Graph {
         let outputs = Set(g.outputs.map(\.name))
         var infos: [ValueInfo] = []
-        var typed = Set<String>()
-        for n in g.nodes {
-            for o in n.outputs where !o.isEmpty && !outputs.contains(o) && typed.insert(o).inserted {
-                guard let t = result.valueType(of: o) else { typed.remove(o); continue }
+        var done = Set<String>()
+        var nodes = g.nodes
+        for i in nodes.indices {
+            for o in nodes[i].outputs where !o.isEmpty && !outputs.contains(o) && !done.contains(o) {
+                guard let t = facts[o]?.type?.valueType else { continue }
+                done.insert(o)
                 infos.append(ValueInfo(name: o, type: t))
             }
+            guard nodes[i].hasSubgraphs else { continue }
+            // A single graph attribute has its own inference results; a graph list shares one
+            // key per attribute, so its bodies are left as they are.
+            nodes[i].attributes = nodes[i].attributes.map { a in
+                guard case .graph(let body) = a.value else { return a }
+                let bodyKey = (key.isEmpty ? "" : key + "/") + "n\(nodes[i].id.rawValue)/\(a.name)"
+                guard let bodyFacts = result.bodies[bodyKey] else { return a }
+                var copy = a
+                copy.value = .graph(typed(body, facts: bodyFacts, key: bodyKey, result: result, written: &written))
+                return copy
+            }
         }
-        let kept = g.valueInfo.filter { !typed.contains($0.name) }
-        model.graph = Graph(name: g.name, nodes: g.nodes, inputs: g.inputs, outputs: g.outputs,
-                            initializers: g.initializers, sparseInitializers: g.sparseInitializers,
-                            valueInfo: kept + infos, docString: g.docString, metadataProps: g.metadataProps,
-                            isSubgraph: g.isSubgraph, unknownFields: g.unknownFields,
-                            firstNodeID: g.nextNodeID.rawValue)
-        return (model, infos.count)
+        written += infos.count
+        let kept = g.valueInfo.filter { !done.contains($0.name) }
+        return Graph(name: g.name, nodes: nodes, inputs: g.inputs, outputs: g.outputs,
+                     initializers: g.initializers, sparseInitializers: g.sparseInitializers,
+                     valueInfo: kept + infos, docString: g.docString, metadataProps: g.metadataProps,
+                     isSubgraph: g.isSubgraph, unknownFields: g.unknownFields, firstNodeID: g.nextNodeID.rawValue)
     }
 }
