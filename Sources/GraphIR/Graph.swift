@@ -27,7 +27,7 @@ public struct Graph: Sendable {
         var nodes: [Node] = []
         /// Where new node ids come from: shared by every graph of the model and every copy
         /// (see NodeIDSpace.swift for the rule).
-        var ids = NodeIDSpace(next: 0)
+        let ids: NodeIDSpace
         // Derived index, kept exact by every edit. A reader's graph starts without it and
         // builds it on first use (`ensureIndex`): loading a file should not pay for an index
         // nobody queries. Every access below goes through the accessors, which build it first.
@@ -45,7 +45,7 @@ public struct Graph: Sendable {
         /// shared storage may all ask for the index at once.
         private let indexLock = NSLock()
 
-        init() {}
+        init(ids: NodeIDSpace) { self.ids = ids }
 
         /// Sets the graph-level fields the two graph initializers share.
         func setFields(name: String, inputs: [ValueInfo], outputs: [ValueInfo], initializers: [Tensor],
@@ -65,7 +65,8 @@ public struct Graph: Sendable {
 
         /// A storage whose index is built on first use (the caller guarantees its nodes are
         /// in topological order with increasing ids, so the build never has to reorder).
-        init(lazilyIndexed: Void) {
+        init(lazilyIndexed: Void, ids: NodeIDSpace) {
+            self.ids = ids
             #if os(Linux)
             indexReady.store(false, ordering: .relaxed)
             #else
@@ -131,12 +132,12 @@ public struct Graph: Sendable {
 
         func copy() -> Storage {
             let indexed = isIndexed
-            let s = indexed ? Storage() : Storage(lazilyIndexed: ())
+            let s = indexed ? Storage(ids: ids) : Storage(lazilyIndexed: (), ids: ids)
             s.name = name; s.docString = docString; s.metadataProps = metadataProps
             s.unknownFields = unknownFields; s.isSubgraph = isSubgraph
             s.inputs = inputs; s.outputs = outputs; s.valueInfo = valueInfo
             s.initializers = initializers; s.sparseInitializers = sparseInitializers
-            s.nodes = nodes; s.ids = ids
+            s.nodes = nodes
             if indexed {
                 s._position = _position
                 s._values = _values
@@ -220,15 +221,15 @@ public struct Graph: Sendable {
     /// Creates a graph from its parts.
     ///
     /// Node ids are kept when unique and non-negative (a reader assigns them), otherwise fresh
-    /// ones are assigned; the bodies held by `nodes` join this graph's id space, so later ids
-    /// are fresh across all of them (ids the parts already repeat are kept as given). Nodes are kept in the given order when it is topological, else
-    /// stably re-sorted; a cyclic graph keeps its order and `validate()` reports the cycle.
+    /// ones are assigned; the bodies held by `nodes` join this graph's id space, so ids assigned
+    /// here and later are fresh across all of them (ids the parts already repeat are kept as
+    /// given). Nodes are kept in the given order when it is topological, else stably re-sorted; a cyclic graph keeps its order and `validate()` reports the cycle.
     /// `isSubgraph` makes names defined by no one resolve to `.outerScope`.
     public init(name: String = "", nodes: [Node] = [], inputs: [ValueInfo] = [], outputs: [ValueInfo] = [],
                 initializers: [Tensor] = [], sparseInitializers: [SparseTensor] = [], valueInfo: [ValueInfo] = [],
                 docString: String = "", metadataProps: MetadataProps = MetadataProps(), isSubgraph: Bool = false,
                 unknownFields: UnknownFields = UnknownFields(), firstNodeID: Int = 0) {
-        let s = Storage()
+        let s = Storage(ids: NodeIDSpace(next: firstNodeID))
         s.setFields(name: name, inputs: inputs, outputs: outputs, initializers: initializers,
                     sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
                     metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields)
@@ -241,7 +242,7 @@ public struct Graph: Sendable {
             if raw <= previous { increasing = false }
             previous = raw
         }
-        s.ids = NodeIDSpace(next: next)
+        s.ids.reserve(below: next)
         storage = s
         // Bodies first, so ids assigned below are fresh in them too.
         adoptNodeIDSpaces(of: nodes)
@@ -274,13 +275,12 @@ public struct Graph: Sendable {
                  initializers: [Tensor], sparseInitializers: [SparseTensor], valueInfo: [ValueInfo],
                  docString: String, metadataProps: MetadataProps, isSubgraph: Bool,
                  unknownFields: UnknownFields, idSpace: NodeIDSpace) {
-        let s = Storage(lazilyIndexed: ())
+        let s = Storage(lazilyIndexed: (), ids: idSpace)
         s.setFields(name: name, inputs: inputs, outputs: outputs, initializers: initializers,
                     sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
                     metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields)
         s.nodes = nodes
         idSpace.reserve(below: (nodes.last?.id.rawValue ?? -1) + 1)
-        s.ids = idSpace
         storage = s
     }
 

@@ -168,12 +168,12 @@ final class ONNXDecoder {
     let file: String
     let baseDirectory: String?
     var externalFiles: [String: ByteStorage] = [:]
-    // The decoder runs on one thread and never holds overlapping accesses to these, so the
-    // dynamic exclusivity checks (a runtime call per access, per node) are switched off.
     /// Node ids run in one sequence over the whole model (main graph, bodies, functions), in
     /// file order; every graph read gets `ids`, so ids added later are fresh model-wide.
-    @exclusivity(unchecked) var nextNodeID = 0
     let ids = NodeIDSpace(next: 0)
+    // The decoder runs on one thread and never holds overlapping accesses to these, so the
+    // dynamic exclusivity checks (a runtime call per access, per node) are switched off.
+    @exclusivity(unchecked) var nextNodeID = 0
     @exclusivity(unchecked) var depth = 0
     @exclusivity(unchecked) var names: NameInterner
     @exclusivity(unchecked) var intLists = IntListCache()
