@@ -229,7 +229,19 @@ public struct Graph: Sendable {
                 initializers: [Tensor] = [], sparseInitializers: [SparseTensor] = [], valueInfo: [ValueInfo] = [],
                 docString: String = "", metadataProps: MetadataProps = MetadataProps(), isSubgraph: Bool = false,
                 unknownFields: UnknownFields = UnknownFields(), firstNodeID: Int = 0) {
-        let s = Storage(ids: NodeIDSpace(next: firstNodeID))
+        self.init(name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
+                  sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
+                  metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields,
+                  firstNodeID: firstNodeID, idSpace: NodeIDSpace(next: firstNodeID))
+    }
+
+    /// The same graph as the public initializer, drawing ids from `idSpace` (a reader's one space
+    /// for the whole model) instead of a new space.
+    package init(name: String, nodes: [Node], inputs: [ValueInfo], outputs: [ValueInfo],
+                 initializers: [Tensor], sparseInitializers: [SparseTensor], valueInfo: [ValueInfo],
+                 docString: String, metadataProps: MetadataProps, isSubgraph: Bool,
+                 unknownFields: UnknownFields, firstNodeID: Int, idSpace: NodeIDSpace) {
+        let s = Storage(ids: idSpace)
         s.setFields(name: name, inputs: inputs, outputs: outputs, initializers: initializers,
                     sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
                     metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields)

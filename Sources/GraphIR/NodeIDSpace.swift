@@ -31,16 +31,27 @@ package final class NodeIDSpace: @unchecked Sendable {
     /// A space whose first fresh id is `next`.
     package init(next: Int) { self.next = max(0, next) }
 
-    /// The root of the joined spaces (the one that counts).
+    /// The root of the joined spaces (the one that counts). Links walked are pointed straight
+    /// at it, so a space joined many times is still one step from its root.
     private func root() -> NodeIDSpace {
         var s = self
         while true {
             s.lock.lock()
             let f = s.forward
             s.lock.unlock()
-            guard let f else { return s }
+            guard let f else { break }
             s = f
         }
+        var t = self
+        while t !== s {
+            t.lock.lock()
+            let f = t.forward
+            if f != nil { t.forward = s }  // a root only ever gains a link, so `s` stays valid
+            t.lock.unlock()
+            guard let f else { break }
+            t = f
+        }
+        return s
     }
 
     /// Runs `body` on the root's counter with the root locked (retrying if a join moved it).
@@ -77,8 +88,10 @@ package final class NodeIDSpace: @unchecked Sendable {
                 second.lock.unlock(); first.lock.unlock()
                 continue
             }
-            a.next = max(a.next, b.next)
-            b.forward = a
+            // This space joins the other's root: a graph adopting bodies (or a reader's graph
+            // adopting the model's space) keeps the long-lived root, so links stay short.
+            b.next = max(a.next, b.next)
+            a.forward = b
             second.lock.unlock(); first.lock.unlock()
             return
         }

@@ -389,8 +389,7 @@ final class ONNXDecoder {
                           sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
                           metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
                           unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)),
-                          firstNodeID: nextNodeID)
-        graph.shareNodeIDs(with: ids)
+                          firstNodeID: nextNodeID, idSpace: ids)
         return graph
     }
 
@@ -1114,9 +1113,9 @@ final class ONNXDecoder {
         }
         attachNodeNames(&nodes)
         let body = Graph(name: name, nodes: nodes, inputs: inputs.map { ValueInfo(name: $0) },
-                         outputs: outputs.map { ValueInfo(name: $0) }, valueInfo: valueInfo, isSubgraph: false,
-                         firstNodeID: nextNodeID)
-        body.shareNodeIDs(with: ids)
+                         outputs: outputs.map { ValueInfo(name: $0) }, initializers: [], sparseInitializers: [],
+                         valueInfo: valueInfo, docString: "", metadataProps: MetadataProps(), isSubgraph: false,
+                         unknownFields: UnknownFields(), firstNodeID: nextNodeID, idSpace: ids)
         return Function(name: name, domain: domain, overload: overload, attributeNames: attrNames,
                         attributeDefaults: attrDefaults, body: body, opsetImports: opsets, docString: doc,
                         metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
