@@ -25,7 +25,9 @@ public struct Graph: Sendable {
         var initializers: [Tensor] = []
         var sparseInitializers: [SparseTensor] = []
         var nodes: [Node] = []
-        var nextNodeID = 0
+        /// Where new node ids come from: shared by every graph of the model and every copy
+        /// (see NodeIDSpace.swift for the rule).
+        let ids: NodeIDSpace
         // Derived index, kept exact by every edit. A reader's graph starts without it and
         // builds it on first use (`ensureIndex`): loading a file should not pay for an index
         // nobody queries. Every access below goes through the accessors, which build it first.
@@ -43,7 +45,7 @@ public struct Graph: Sendable {
         /// shared storage may all ask for the index at once.
         private let indexLock = NSLock()
 
-        init() {}
+        init(ids: NodeIDSpace) { self.ids = ids }
 
         /// Sets the graph-level fields the two graph initializers share.
         func setFields(name: String, inputs: [ValueInfo], outputs: [ValueInfo], initializers: [Tensor],
@@ -63,7 +65,8 @@ public struct Graph: Sendable {
 
         /// A storage whose index is built on first use (the caller guarantees its nodes are
         /// in topological order with increasing ids, so the build never has to reorder).
-        init(lazilyIndexed: Void) {
+        init(lazilyIndexed: Void, ids: NodeIDSpace) {
+            self.ids = ids
             #if os(Linux)
             indexReady.store(false, ordering: .relaxed)
             #else
@@ -129,12 +132,12 @@ public struct Graph: Sendable {
 
         func copy() -> Storage {
             let indexed = isIndexed
-            let s = indexed ? Storage() : Storage(lazilyIndexed: ())
+            let s = indexed ? Storage(ids: ids) : Storage(lazilyIndexed: (), ids: ids)
             s.name = name; s.docString = docString; s.metadataProps = metadataProps
             s.unknownFields = unknownFields; s.isSubgraph = isSubgraph
             s.inputs = inputs; s.outputs = outputs; s.valueInfo = valueInfo
             s.initializers = initializers; s.sparseInitializers = sparseInitializers
-            s.nodes = nodes; s.nextNodeID = nextNodeID
+            s.nodes = nodes
             if indexed {
                 s._position = _position
                 s._values = _values
@@ -218,14 +221,27 @@ public struct Graph: Sendable {
     /// Creates a graph from its parts.
     ///
     /// Node ids are kept when unique and non-negative (a reader assigns them), otherwise fresh
-    /// ones are assigned. Nodes are kept in the given order when it is topological, else
-    /// stably re-sorted; a cyclic graph keeps its order and `validate()` reports the cycle.
+    /// ones are assigned; the bodies held by `nodes` join this graph's id space, so ids assigned
+    /// here and later are fresh across all of them (ids the parts already repeat are kept as
+    /// given). Nodes are kept in the given order when it is topological, else stably re-sorted; a cyclic graph keeps its order and `validate()` reports the cycle.
     /// `isSubgraph` makes names defined by no one resolve to `.outerScope`.
     public init(name: String = "", nodes: [Node] = [], inputs: [ValueInfo] = [], outputs: [ValueInfo] = [],
                 initializers: [Tensor] = [], sparseInitializers: [SparseTensor] = [], valueInfo: [ValueInfo] = [],
                 docString: String = "", metadataProps: MetadataProps = MetadataProps(), isSubgraph: Bool = false,
                 unknownFields: UnknownFields = UnknownFields(), firstNodeID: Int = 0) {
-        let s = Storage()
+        self.init(name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
+                  sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
+                  metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields,
+                  firstNodeID: firstNodeID, idSpace: NodeIDSpace(next: firstNodeID))
+    }
+
+    /// The same graph as the public initializer, drawing ids from `idSpace` (a reader's one space
+    /// for the whole model) instead of a new space.
+    package init(name: String, nodes: [Node], inputs: [ValueInfo], outputs: [ValueInfo],
+                 initializers: [Tensor], sparseInitializers: [SparseTensor], valueInfo: [ValueInfo],
+                 docString: String, metadataProps: MetadataProps, isSubgraph: Bool,
+                 unknownFields: UnknownFields, firstNodeID: Int, idSpace: NodeIDSpace) {
+        let s = Storage(ids: idSpace)
         s.setFields(name: name, inputs: inputs, outputs: outputs, initializers: initializers,
                     sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
                     metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields)
@@ -238,6 +254,10 @@ public struct Graph: Sendable {
             if raw <= previous { increasing = false }
             previous = raw
         }
+        s.ids.reserve(below: next)
+        storage = s
+        // Bodies first, so ids assigned below are fresh in them too.
+        adoptNodeIDSpaces(of: nodes)
         if increasing {
             s.nodes = nodes  // readers hand out increasing ids: nothing to fix
         } else {
@@ -245,15 +265,12 @@ public struct Graph: Sendable {
             var fixed = nodes
             for i in fixed.indices {
                 if fixed[i].id.rawValue < 0 || seen.contains(fixed[i].id) {
-                    fixed[i].id = NodeID(next)
-                    next += 1
+                    fixed[i].id = NodeID(s.ids.allocate())
                 }
                 seen.insert(fixed[i].id)
             }
             s.nodes = fixed
         }
-        s.nextNodeID = next
-        storage = s
         if !reindex(), let sorted = topologicalOrder() {
             storage.nodes = sorted.map { storage.nodes[$0] }
             reindex()
@@ -269,13 +286,13 @@ public struct Graph: Sendable {
     package init(readInOrder name: String, nodes: [Node], inputs: [ValueInfo], outputs: [ValueInfo],
                  initializers: [Tensor], sparseInitializers: [SparseTensor], valueInfo: [ValueInfo],
                  docString: String, metadataProps: MetadataProps, isSubgraph: Bool,
-                 unknownFields: UnknownFields, firstNodeID: Int) {
-        let s = Storage(lazilyIndexed: ())
+                 unknownFields: UnknownFields, idSpace: NodeIDSpace) {
+        let s = Storage(lazilyIndexed: (), ids: idSpace)
         s.setFields(name: name, inputs: inputs, outputs: outputs, initializers: initializers,
                     sparseInitializers: sparseInitializers, valueInfo: valueInfo, docString: docString,
                     metadataProps: metadataProps, isSubgraph: isSubgraph, unknownFields: unknownFields)
         s.nodes = nodes
-        s.nextNodeID = max(firstNodeID, (nodes.last?.id.rawValue ?? -1) + 1)
+        idSpace.reserve(below: (nodes.last?.id.rawValue ?? -1) + 1)
         storage = s
     }
 
@@ -323,8 +340,24 @@ public struct Graph: Sendable {
     public var initializers: [Tensor] { storage.initializers }
     /// Sparse initializers, in order.
     public var sparseInitializers: [SparseTensor] { storage.sparseInitializers }
-    /// The id the next added node will get (ids are never reused).
-    public var nextNodeID: NodeID { NodeID(storage.nextNodeID) }
+    /// The id the next added node will get, in this graph or any graph sharing its id space
+    /// (its model's other graphs, its copies): ids are never reused.
+    public var nextNodeID: NodeID { NodeID(storage.ids.peek) }
+
+    /// Whether `other` draws new node ids from the same space as this graph (true for all
+    /// graphs of one loaded model and their copies).
+    public func sharesNodeIDs(with other: Graph) -> Bool { storage.ids.isJoined(with: other.storage.ids) }
+
+    /// Joins this graph's id space to `space` (readers give every graph of a model one space).
+    package func shareNodeIDs(with space: NodeIDSpace) { storage.ids.join(space) }
+
+    /// Joins the id spaces of the bodies `nodes` hold to this graph's, so ids handed out in any
+    /// of them are fresh in all of them.
+    func adoptNodeIDSpaces<C: Collection>(of nodes: C) where C.Element == Node {
+        for n in nodes where n.hasSubgraphs {
+            for (_, g) in n.subgraphs { storage.ids.join(g.storage.ids) }
+        }
+    }
 
     // MARK: - Queries
 
@@ -528,39 +561,6 @@ public struct Graph: Sendable {
             }
         }
         return order.count == n ? order : nil
-    }
-}
-
-/// A small binary min-heap of Ints used by the topological sort.
-struct Heap {
-    private var a: [Int] = []
-    mutating func push(_ x: Int) {
-        a.append(x)
-        var i = a.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if a[p] <= a[i] { break }
-            a.swapAt(p, i)
-            i = p
-        }
-    }
-    mutating func pop() -> Int? {
-        guard let top = a.first else { return nil }
-        let last = a.removeLast()
-        if !a.isEmpty {
-            a[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < a.count && a[l] < a[m] { m = l }
-                if r < a.count && a[r] < a[m] { m = r }
-                if m == i { break }
-                a.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
     }
 }
 

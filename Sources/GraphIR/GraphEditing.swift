@@ -16,6 +16,8 @@ public enum GraphEditError: Error, CustomStringConvertible, Equatable, Sendable 
     case wouldCreateCycle(String)
     /// An input index outside `0...inputs.count`.
     case inputIndexOutOfRange(node: NodeID, index: Int, count: Int)
+    /// The node has no body under this attribute and index.
+    case noSuchBody(owner: NodeID, attribute: String, index: Int)
 
     public var description: String {
         switch self {
@@ -26,13 +28,15 @@ public enum GraphEditError: Error, CustomStringConvertible, Equatable, Sendable 
             return "cannot remove node \(id): its outputs \(vs.map { "'\($0)'" }.joined(separator: ", ")) are still used"
         case .wouldCreateCycle(let what): return "edit would create a cycle: \(what)"
         case .inputIndexOutOfRange(let id, let i, let c): return "node \(id) has \(c) inputs; index \(i) is out of range"
+        case .noSuchBody(let id, let a, let i): return "node \(id) has no body '\(a)'\(i == 0 ? "" : " #\(i)")"
         }
     }
 }
 
 extension Graph {
-    /// Adds `node` (its `id` is replaced by a fresh one) at the first position after all its
-    /// producers, and returns the new id. Fails if an output is already defined or the node
+    /// Adds `node` (its `id` is replaced by a fresh one from the model-wide id space, so it is
+    /// unique across the main graph, every body and every function) at the first position
+    /// after all its producers, and returns the new id. Fails if an output is already defined or the node
     /// would close a cycle.
     @discardableResult
     public mutating func addNode(_ node: Node) throws -> NodeID {
@@ -48,7 +52,8 @@ extension Graph {
         if let loop = Graph.consumedNames(of: n).first(where: { ownOutputs.contains($0) }) {
             throw GraphEditError.wouldCreateCycle("node reads its own output '\(loop)'")
         }
-        n.id = NodeID(storage.nextNodeID)
+        adoptNodeIDSpaces(of: CollectionOfOne(n))
+        n.id = NodeID(storage.ids.allocate())
         var insertAt = 0
         for name in Graph.consumedNames(of: n) {
             if let pid = storage.values[producer: name]?.nodeID, let p = storage.position[pid] { insertAt = max(insertAt, p + 1) }
@@ -58,7 +63,6 @@ extension Graph {
             for u in storage.values[uses: o] ?? [] { if let p = storage.position[u.node] { firstConsumer = min(firstConsumer, p) } }
         }
         let backup = storage.copy()
-        storage.nextNodeID += 1
         let at = min(insertAt, storage.nodes.count)
         storage.nodes.insert(n, at: at)
         for p in at..<storage.nodes.count { storage.position[storage.nodes[p].id] = p }
@@ -179,6 +183,7 @@ extension Graph {
         var n = before
         try body(&n)
         n.id = id
+        if n.hasSubgraphs { adoptNodeIDSpaces(of: CollectionOfOne(n)) }
         let wiringChanged = n.inputs != before.inputs || n.outputs != before.outputs
             || n.subgraphs.map(\.graph.outerScopeReferences) != before.subgraphs.map(\.graph.outerScopeReferences)
         makeUnique()
@@ -202,6 +207,33 @@ extension Graph {
             storage = backup
             throw GraphEditError.wouldCreateCycle("node \(id) would depend on its own outputs")
         }
+    }
+
+    /// Edits the body reached by `steps` (this graph for no steps) in place, through each
+    /// owner's `modifyNode`, so the owners' reads of outer values stay exact. Nodes added in
+    /// the body get ids from the model-wide space, like any `addNode`. Refused (graph
+    /// unchanged) when a step names no body, or when `edit` or an owner's update throws.
+    @discardableResult
+    public mutating func modifyBody<R>(at steps: [BodyStep], _ edit: (inout Graph) throws -> R) throws -> R {
+        guard let step = steps.first else { return try edit(&self) }
+        guard node(step.owner) != nil else { throw GraphEditError.noSuchNode(step.owner) }
+        var result: R?
+        try modifyNode(step.owner) { n in
+            let missing = GraphEditError.noSuchBody(owner: step.owner, attribute: step.attribute, index: step.index)
+            guard let ai = n.attributes.firstIndex(where: { $0.name == step.attribute }) else { throw missing }
+            switch n.attributes[ai].value {
+            case .graph(var g) where step.index == 0:
+                result = try g.modifyBody(at: Array(steps.dropFirst()), edit)
+                n.attributes[ai].value = .graph(g)
+            case .graphs(var gs) where gs.indices.contains(step.index):
+                result = try gs[step.index].modifyBody(at: Array(steps.dropFirst()), edit)
+                n.attributes[ai].value = .graphs(gs)
+            default:
+                throw missing
+            }
+        }
+        guard let result else { throw GraphEditError.noSuchNode(step.owner) }  // modifyNode always runs the closure
+        return result
     }
 
     /// Adds a graph input declaration (the name must not be defined yet).
@@ -259,12 +291,10 @@ extension Graph {
         try modifyNode(id) { $0.annotations[key] = value }
     }
 
-    /// Makes sure ids below `n` are never handed out by `addNode` (readers call this so ids
-    /// given to subgraph and function nodes stay unique across the whole model).
-    public mutating func reserveNodeIDs(below n: Int) {
-        guard n > storage.nextNodeID else { return }
-        makeUnique(indexed: false)  // ids only: a lazily indexed graph stays lazy
-        storage.nextNodeID = n
+    /// Makes sure ids below `n` are never handed out by `addNode` in this graph or any graph
+    /// sharing its id space (for ids given to nodes built elsewhere).
+    public func reserveNodeIDs(below n: Int) {
+        storage.ids.reserve(below: n)
     }
 
     // MARK: - Helpers

@@ -1,5 +1,6 @@
 /// `Model`: the top-level container (ONNX `ModelProto`): the main graph plus model-wide
-/// metadata, opset imports and local functions. A value type, cheap to copy.
+/// metadata, opset imports and local functions. A value type, cheap to copy. Its graphs share
+/// one node-id space (NodeIDSpace.swift): node ids are unique across the whole model.
 
 /// An operator set a model (or function) imports.
 public struct OpsetImport: Hashable, Sendable {
@@ -103,6 +104,9 @@ public struct Model: Sendable, Equatable {
         self.functions = functions
         self.trainingInfo = trainingInfo
         self.unknownFields = unknownFields
+        // One id space for the whole model: ids added in the graph, its bodies or a function
+        // body are fresh in all of them.
+        for f in functions { graph.shareNodeIDs(with: f.body.storage.ids) }
     }
 
     /// The imported version of `domain` (`""` and `ai.onnx` are the same domain).

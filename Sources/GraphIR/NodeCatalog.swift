@@ -4,6 +4,11 @@
 ///
 /// A body's scope path is its owner's scope, then the owner's display name (last `/` segment),
 /// then the body's label (`then_branch`, `body`); its nodes' own hierarchy paths continue below.
+///
+/// Ids: a loaded model, and anything `addNode`/`modifyBody` build, has ids unique across all its
+/// bodies (one id space per model, NodeIDSpace.swift), so `n12` names one node. Graphs built by
+/// hand from parts given the same explicit ids can still repeat one; such a lookup is
+/// `.ambiguous`, never a silent pick, and an owner's body scope falls back to `If_n12`.
 
 /// One step from a graph into one of its bodies.
 public struct BodyStep: Hashable, Sendable {

@@ -4,28 +4,32 @@ import XCTest
 
 /// x, cond -> Neg "Neg" -> If (unnamed, so `If_1`) whose then_branch holds an unnamed Constant,
 /// an Add named `/blk/Add` and a Loop "inner" with its own body; else_branch holds a Neg also
-/// named "Neg" and a Relu named `inl_0/stft/Relu`. Body node ids start at 100, 200, 300 (unique, as the ONNX reader makes them).
+/// named "Neg" and a Relu named `inl_0/stft/Relu`. Ids are given explicitly: 0 and 1 at the top,
+/// bodies from 100, 200, 300 (unique across the model, as the ONNX reader makes them).
 func makeIfModel() throws -> Graph {
-    var innerBody = Graph(name: "inner_body", inputs: [ValueInfo(name: "i", type: .tensor(.int64, TensorShape(static: []))),
-                                                       ValueInfo(name: "c_in", type: .tensor(.bool, TensorShape(static: [])))],
-                          outputs: [ValueInfo(name: "c_out"), ValueInfo(name: "acc")], isSubgraph: true, firstNodeID: 300)
-    try innerBody.addNode(Node(opType: "Identity", inputs: ["c_in"], outputs: ["c_out"]))
-    try innerBody.addNode(Node(opType: "Relu", name: "LoopRelu", inputs: ["t"], outputs: ["acc"]))
-    var thenB = Graph(name: "then", outputs: [ValueInfo(name: "t2", type: f32(2))], isSubgraph: true, firstNodeID: 100)
-    try thenB.addNode(Node(opType: "Constant", outputs: ["c"],
-                           attributes: [Attribute("value", .tensor(Tensor(floats: [1, 2], dims: [2])))]))
-    try thenB.addNode(Node(opType: "Add", name: "/blk/Add", inputs: ["xn", "c"], outputs: ["t"]))
-    try thenB.addNode(Node(opType: "Loop", name: "inner", inputs: ["", ""], outputs: ["t2"],
-                           attributes: [Attribute("body", .graph(innerBody))]))
-    var elseB = Graph(name: "else", outputs: [ValueInfo(name: "e", type: f32(2))], isSubgraph: true, firstNodeID: 200)
-    try elseB.addNode(Node(opType: "Neg", name: "Neg", inputs: ["xn"], outputs: ["e"]))
-    try elseB.addNode(Node(opType: "Relu", name: "inl_0/stft/Relu", inputs: ["e"], outputs: ["r"]))  // an inliner's name
-    var g = Graph(name: "ifmodel", inputs: [ValueInfo(name: "x", type: f32(2)), ValueInfo(name: "cond", type: .tensor(.bool, TensorShape(static: [])))],
-                  outputs: [ValueInfo(name: "y", type: f32(2))])
-    try g.addNode(Node(opType: "Neg", name: "Neg", inputs: ["x"], outputs: ["xn"]))
-    try g.addNode(Node(opType: "If", inputs: ["cond"], outputs: ["y"],
-                       attributes: [Attribute("then_branch", .graph(thenB)), Attribute("else_branch", .graph(elseB))]))
-    return g
+    let innerBody = Graph(name: "inner_body", nodes: [
+        Node(id: NodeID(301), opType: "Relu", name: "LoopRelu", inputs: ["t"], outputs: ["acc"]),
+        Node(id: NodeID(300), opType: "Identity", inputs: ["c_in"], outputs: ["c_out"]),
+    ], inputs: [ValueInfo(name: "i", type: .tensor(.int64, TensorShape(static: []))),
+                ValueInfo(name: "c_in", type: .tensor(.bool, TensorShape(static: [])))],
+    outputs: [ValueInfo(name: "c_out"), ValueInfo(name: "acc")], isSubgraph: true)
+    let thenB = Graph(name: "then", nodes: [
+        Node(id: NodeID(100), opType: "Constant", outputs: ["c"],
+             attributes: [Attribute("value", .tensor(Tensor(floats: [1, 2], dims: [2])))]),
+        Node(id: NodeID(101), opType: "Add", name: "/blk/Add", inputs: ["xn", "c"], outputs: ["t"]),
+        Node(id: NodeID(102), opType: "Loop", name: "inner", inputs: ["", ""], outputs: ["t2"],
+             attributes: [Attribute("body", .graph(innerBody))]),
+    ], outputs: [ValueInfo(name: "t2", type: f32(2))], isSubgraph: true)
+    let elseB = Graph(name: "else", nodes: [
+        Node(id: NodeID(200), opType: "Neg", name: "Neg", inputs: ["xn"], outputs: ["e"]),
+        Node(id: NodeID(201), opType: "Relu", name: "inl_0/stft/Relu", inputs: ["e"], outputs: ["r"]),  // an inliner's name
+    ], outputs: [ValueInfo(name: "e", type: f32(2))], isSubgraph: true)
+    return Graph(name: "ifmodel", nodes: [
+        Node(id: NodeID(0), opType: "Neg", name: "Neg", inputs: ["x"], outputs: ["xn"]),
+        Node(id: NodeID(1), opType: "If", inputs: ["cond"], outputs: ["y"],
+             attributes: [Attribute("then_branch", .graph(thenB)), Attribute("else_branch", .graph(elseB))]),
+    ], inputs: [ValueInfo(name: "x", type: f32(2)), ValueInfo(name: "cond", type: .tensor(.bool, TensorShape(static: [])))],
+    outputs: [ValueInfo(name: "y", type: f32(2))])
 }
 
 final class NodeCatalogTests: XCTestCase {
@@ -82,14 +86,33 @@ final class NodeCatalogTests: XCTestCase {
     }
 
     func testRepeatedIDsAreAmbiguous() throws {
-        // Hand-built bodies whose ids restart at 0 clash with the top level.
-        var body = Graph(outputs: [ValueInfo(name: "b")], isSubgraph: true)
-        try body.addNode(Node(opType: "Neg", inputs: ["a"], outputs: ["b"]))
-        var g = Graph(inputs: [ValueInfo(name: "a")], outputs: [ValueInfo(name: "o")])
-        try g.addNode(Node(opType: "Loop", name: "L", inputs: ["", ""], outputs: ["o"], attributes: [Attribute("body", .graph(body))]))
+        // A graph built by hand with explicit ids may still repeat an id between a body and the
+        // top level (a loaded model or `addNode` never does): the catalog says so, never picks.
+        let body = Graph(nodes: [Node(id: NodeID(0), opType: "Neg", inputs: ["a"], outputs: ["b"])],
+                         outputs: [ValueInfo(name: "b")], isSubgraph: true)
+        let g = Graph(nodes: [Node(id: NodeID(0), opType: "Loop", name: "L", inputs: ["", ""], outputs: ["o"],
+                                   attributes: [Attribute("body", .graph(body))])],
+                      inputs: [ValueInfo(name: "a")], outputs: [ValueInfo(name: "o")])
         let c = NodeCatalog(g)
         XCTAssertEqual(c.lookup("n0"), .ambiguous([0, 1]))
         XCTAssertEqual(c.lookup("L/body/Neg_0"), .node(1))
+    }
+
+    func testAddNodeAroundAHandBuiltBodyDoesNotRepeatItsIDs() throws {
+        // The body numbers from 0 in its own space; adding its owner joins the spaces, so the
+        // owner gets a fresh id and every id in the catalog is unique.
+        var body = Graph(outputs: [ValueInfo(name: "b")], isSubgraph: true)
+        try body.addNode(Node(opType: "Neg", inputs: ["a"], outputs: ["b"]))
+        var g = Graph(inputs: [ValueInfo(name: "a")], outputs: [ValueInfo(name: "o")])
+        let loop = try g.addNode(Node(opType: "Loop", name: "L", inputs: ["", ""], outputs: ["o"],
+                                      attributes: [Attribute("body", .graph(body))]))
+        XCTAssertEqual(loop, NodeID(1))
+        let c = NodeCatalog(g)
+        XCTAssertEqual(c.lookup("n0"), .node(1))
+        XCTAssertEqual(c.lookup("n1"), .node(0))
+        // The body pulled back out allocates from the joined space too.
+        var inner = try XCTUnwrap(g.node(loop)?.attribute("body")?.subgraphs.first)
+        XCTAssertEqual(try inner.addNode(Node(opType: "Relu", inputs: ["b"], outputs: ["r"])), NodeID(2))
     }
 
     func testLocateOpensBodiesScopesAndOwners() throws {
@@ -116,9 +139,10 @@ final class NodeCatalogTests: XCTestCase {
         try g.addNode(ifNode("/enc/If", "o1", first: 10))
         try g.addNode(ifNode("If", "o2", first: 20, path: ["enc"]))   // same scope, same last segment (walked first: addNode puts it first)
         let c = NodeCatalog(g)
-        XCTAssertEqual(c.bodies.map(\.pathText), ["enc/If/then_branch", "enc/If_n0/then_branch"])
-        XCTAssertEqual(c.locate("enc/If_n0/then_branch"), .body(1))
-        XCTAssertEqual(c.lookup("enc/If_n0/then_branch/Neg_10"), .node(3))
+        // The first If added joined its body's id space (ids 10...) and so got id 11.
+        XCTAssertEqual(c.bodies.map(\.pathText), ["enc/If/then_branch", "enc/If_n11/then_branch"])
+        XCTAssertEqual(c.locate("enc/If_n11/then_branch"), .body(1))
+        XCTAssertEqual(c.lookup("enc/If_n11/then_branch/Neg_10"), .node(3))
     }
 
     func testCompletionNamesScopesAndNodes() throws {

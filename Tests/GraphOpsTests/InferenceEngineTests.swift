@@ -129,9 +129,11 @@ final class InferenceEngineTests: XCTestCase {
         let known = ShapeInference.infer(graph(cond: nil, initial: [Tensor(name: "c", elementType: .bool, dims: [],
                                                                            data: .raw(ByteSlice(copying: [0])))]))
         XCTAssertEqual(dims(known, "y"), ["b", "a"], "else branch: the transpose")
-        let unknown = ShapeInference.infer(graph(cond: tensor("c", .bool, []), initial: []))
+        let unknownGraph = graph(cond: tensor("c", .bool, []), initial: [])
+        let unknown = ShapeInference.infer(unknownGraph)
         XCTAssertEqual(dims(unknown, "y"), ["?", "?"], "branches disagree: same rank, sizes unknown")
-        XCTAssertNotNil(unknown.bodies["n0/then_branch"]?["a"])
+        // The If's id is fresh across its bodies' id space (not 0, which the bodies' nodes hold).
+        XCTAssertNotNil(unknown.bodies["\(unknownGraph.nodes[0].id)/then_branch"]?["a"])
     }
 
     func testLoopStacksScanOutputsOverAConstantTripCount() {

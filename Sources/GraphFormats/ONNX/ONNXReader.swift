@@ -168,6 +168,9 @@ final class ONNXDecoder {
     let file: String
     let baseDirectory: String?
     var externalFiles: [String: ByteStorage] = [:]
+    /// Node ids run in one sequence over the whole model (main graph, bodies, functions), in
+    /// file order; every graph read gets `ids`, so ids added later are fresh model-wide.
+    let ids = NodeIDSpace(next: 0)
     // The decoder runs on one thread and never holds overlapping accesses to these, so the
     // dynamic exclusivity checks (a runtime call per access, per node) are switched off.
     @exclusivity(unchecked) var nextNodeID = 0
@@ -289,8 +292,10 @@ final class ONNXDecoder {
             functions.append(try readFunction(c.sub(r)))
             c.pop()
         }
-        // The main graph's id counter must clear every id handed out (subgraphs and functions).
-        graph.reserveNodeIDs(below: nextNodeID)
+        // One space for every graph read (the main graph may have come from `Graph()`), above
+        // every id handed out.
+        graph.shareNodeIDs(with: ids)
+        ids.reserve(below: nextNodeID)
         return Model(graph: graph, irVersion: irVersion, opsetImports: opsets, producerName: producerName,
                      producerVersion: producerVersion, domain: domain, modelVersion: modelVersion, docString: doc,
                      metadataProps: MetadataProps(metadata), functions: functions, trainingInfo: training,
@@ -378,13 +383,14 @@ final class ONNXDecoder {
                          sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
                          metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
                          unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)),
-                         firstNodeID: nextNodeID)
+                         idSpace: ids)
         }
-        return Graph(name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
-                     sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
-                     metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
-                     unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)),
-                     firstNodeID: nextNodeID)
+        let graph = Graph(name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
+                          sparseInitializers: sparse, valueInfo: valueInfo, docString: doc,
+                          metadataProps: MetadataProps(metadata), isSubgraph: isSubgraph,
+                          unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)),
+                          firstNodeID: nextNodeID, idSpace: ids)
+        return graph
     }
 
     // MARK: NodeProto
@@ -1107,8 +1113,9 @@ final class ONNXDecoder {
         }
         attachNodeNames(&nodes)
         let body = Graph(name: name, nodes: nodes, inputs: inputs.map { ValueInfo(name: $0) },
-                         outputs: outputs.map { ValueInfo(name: $0) }, valueInfo: valueInfo, isSubgraph: false,
-                         firstNodeID: nextNodeID)
+                         outputs: outputs.map { ValueInfo(name: $0) }, initializers: [], sparseInitializers: [],
+                         valueInfo: valueInfo, docString: "", metadataProps: MetadataProps(), isSubgraph: false,
+                         unknownFields: UnknownFields(), firstNodeID: nextNodeID, idSpace: ids)
         return Function(name: name, domain: domain, overload: overload, attributeNames: attrNames,
                         attributeDefaults: attrDefaults, body: body, opsetImports: opsets, docString: doc,
                         metadataProps: MetadataProps(metadata), unknownFields: UnknownFields(unknown, presentDefaults: presentSet(defaults)))
