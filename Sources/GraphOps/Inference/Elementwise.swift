@@ -15,6 +15,8 @@ enum ElementwiseRules {
                    "BitwiseNot", "Trilu", "Swish", "Clip", "Not", "Dropout"] {
             t[op] = unary
         }
+        // Identity passes any value through unchanged: tensors, sequences and optionals alike.
+        t["Identity"] = { c in [try c.facts(0)] }
         for op in ["IsNaN", "IsInf"] { t[op] = boolOfInput0 }
         for op in ["Add", "Sub", "Mul", "Div", "Pow", "Mod", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor",
                    "PRelu", "Max", "Min", "Sum", "Mean"] {

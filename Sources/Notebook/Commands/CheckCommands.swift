@@ -101,8 +101,11 @@ enum CheckCommands {
     /// rule, or an input whose shape is not known, is a warning (the value stays unknown);
     /// anything else is shapes that cannot all hold, an error.
     static func shapeKind(_ reason: String) -> (SchemaProblem.Severity, String) {
-        if reason.hasPrefix("no inference rule") { return (.warning, "noInferenceRule") }
-        if reason.contains("unknown rank") || reason.contains("is not known") { return (.warning, "unknownShape") }
+        if reason.hasPrefix("no inference rule") || reason.contains("is not supported") { return (.warning, "noInferenceRule") }
+        // Something the rule needed is not known (a shape, a rank, a type, or the contents of a
+        // shape-like input such as AffineGrid's `size`): the outputs stay unknown, nothing is wrong.
+        let unknowns = ["unknown rank", "is not known", "unknown contents", "unknown type", "unknown shape"]
+        if unknowns.contains(where: reason.contains) { return (.warning, "unknownShape") }
         return (.error, "inconsistentShape")
     }
 
