@@ -129,7 +129,7 @@ enum ControlFlowRules {
             throw InferenceFailure("attribute 'num_scan_inputs' is missing or too large")
         }
         // Opset 8 Scan has a leading sequence_lens input and a batch dimension; not modelled.
-        guard c.opset >= 9 else { throw InferenceFailure("Scan before opset 9 is not supported") }
+        guard c.opset >= 9 else { throw InferenceFailure("Scan before opset 9 is not supported", kind: .noRule) }
         let states = c.inputCount - Int(m)
         let inAxes = c.ints("scan_input_axes") ?? Array(repeating: 0, count: Int(m))
         var bodyInputs: [ValueFacts?] = []

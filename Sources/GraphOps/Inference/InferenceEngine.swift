@@ -86,7 +86,8 @@ final class InferenceEngine {
                     outs = try infer(ptr, inputs: inputs, scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [],
                                      scope: scope, keyPrefix: keyPrefix)
                 } catch {
-                    report(ptr.pointee, scope, (error as? InferenceFailure)?.reason ?? "\(error)")
+                    let failure = error as? InferenceFailure
+                    report(ptr.pointee, scope, failure?.reason ?? "\(error)", kind: failure?.kind ?? .inconsistent)
                     outs = elementTypesFromSchema(ptr.pointee, inputs)
                 }
                 for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
@@ -181,9 +182,9 @@ final class InferenceEngine {
         return ValueFacts(type: .tensor(e, merged), value: f.value)
     }
 
-    func report(_ node: Node, _ scope: [String], _ reason: String) {
+    func report(_ node: Node, _ scope: [String], _ reason: String, kind: InferenceProblem.Kind = .inconsistent) {
         problems.append(InferenceProblem(node: node.id, nodeName: node.displayName, opType: node.qualifiedOpType,
-                                         scope: scope, reason: reason))
+                                         scope: scope, reason: reason, kind: kind))
     }
 
     /// One node: its rule, or a local function's body.
@@ -198,7 +199,7 @@ final class InferenceEngine {
                                      nodeKey: keyPrefix + "n\(ptr.pointee.id.rawValue)/")
         }
         guard let rule = InferenceRules.table[key] else {
-            throw InferenceFailure("no inference rule for op \(key)" + (domain.isEmpty ? "" : " (domain \(domain))"))
+            throw InferenceFailure("no inference rule for op \(key)" + (domain.isEmpty ? "" : " (domain \(domain))"), kind: .noRule)
         }
         let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
         let body: RuleContext.BodyInference

@@ -101,7 +101,7 @@ enum NNRules {
         let n = xd.count - 2
         guard let kernel = c.ints("kernel_shape") ?? wd.flatMap({ d in
             d.count == n + 2 ? d[2...].compactMap { $0?.intValue } : nil
-        }), kernel.count == n else { throw InferenceFailure("kernel shape is not known") }
+        }), kernel.count == n else { throw InferenceFailure("kernel shape is not known", kind: .unknownInput) }
         let win = try window(c, spatial: n, kernel: kernel)
         var out: [SymDim?] = [xd[0], wd.flatMap { $0.first ?? nil }]
         for i in 0..<n {
@@ -119,7 +119,7 @@ enum NNRules {
         let n = xd.count - 2
         let group = try c.int("group")
         guard let kernel = c.ints("kernel_shape") ?? (wd[2...].allSatisfy { $0?.intValue != nil } ? wd[2...].map { $0!.intValue! } : nil)
-        else { throw InferenceFailure("kernel shape is not known") }
+        else { throw InferenceFailure("kernel shape is not known", kind: .unknownInput) }
         let win = try window(c, spatial: n, kernel: kernel)
         let outPad = c.ints("output_padding") ?? Array(repeating: 0, count: n)
         var out: [SymDim?] = [xd[0], wd[1].map { $0 * SymDim(group) }]
@@ -293,7 +293,7 @@ enum NNRules {
         let d = try c.dims(0), i = try c.dims(1)
         let b = Int(try c.int("batch_dims"))
         guard let last = i.last, let k = last?.intValue, k >= 0, b >= 0, b + Int(k) <= d.count, b < i.count else {
-            throw InferenceFailure("index depth is not known or too deep")
+            throw InferenceFailure("index depth is not known or too deep", kind: .unknownInput)
         }
         return [.tensor(e, Array(i.dropLast()) + Array(d[(b + Int(k))...]))]
     }

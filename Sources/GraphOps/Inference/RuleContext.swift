@@ -6,7 +6,12 @@ import GraphIR
 /// Why a rule could not infer a node's outputs; becomes an `InferenceProblem`.
 public struct InferenceFailure: Error, Sendable, CustomStringConvertible {
     public var reason: String
-    public init(_ reason: String) { self.reason = reason }
+    /// Whether the shapes contradict each other, or inference simply lacks something.
+    public var kind: InferenceProblem.Kind
+    public init(_ reason: String, kind: InferenceProblem.Kind = .inconsistent) {
+        self.reason = reason
+        self.kind = kind
+    }
     public var description: String { reason }
 }
 
@@ -68,7 +73,7 @@ struct RuleContext {
     func facts(_ i: Int) throws -> ValueFacts {
         guard has(i) else { throw InferenceFailure("input \(i) is missing") }
         guard let f = inputs[i], f.type != nil else {
-            throw InferenceFailure("input \(i) ('\(node.inputs[i])') has an unknown type")
+            throw InferenceFailure("input \(i) ('\(node.inputs[i])') has an unknown type", kind: .unknownInput)
         }
         return f
     }
@@ -88,7 +93,7 @@ struct RuleContext {
     /// Dims of a tensor input whose rank must be known.
     func dims(_ i: Int) throws -> [SymDim?] {
         let (_, d) = try tensor(i)
-        guard let d else { throw InferenceFailure("input \(i) ('\(node.inputs[i])') has an unknown rank") }
+        guard let d else { throw InferenceFailure("input \(i) ('\(node.inputs[i])') has an unknown rank", kind: .unknownInput) }
         return d
     }
 
@@ -98,7 +103,7 @@ struct RuleContext {
     /// Known contents of a required input as symbolic integers.
     func intValues(_ i: Int) throws -> [SymDim] {
         guard let v = value(i)?.dims else {
-            throw InferenceFailure("input \(i) ('\(has(i) ? node.inputs[i] : "")') has unknown contents")
+            throw InferenceFailure("input \(i) ('\(has(i) ? node.inputs[i] : "")') has unknown contents", kind: .unknownInput)
         }
         return v
     }
@@ -106,7 +111,7 @@ struct RuleContext {
     /// Known contents of a required input as constant integers.
     func constInts(_ i: Int) throws -> [Int64] {
         guard let v = value(i)?.constantInts else {
-            throw InferenceFailure("input \(i) ('\(has(i) ? node.inputs[i] : "")') has unknown contents")
+            throw InferenceFailure("input \(i) ('\(has(i) ? node.inputs[i] : "")') has unknown contents", kind: .unknownInput)
         }
         return v
     }

@@ -20,6 +20,18 @@ public struct InferenceProblem: Hashable, Sendable, CustomStringConvertible {
     public var scope: [String]
     /// What went wrong (`no inference rule for op Foo`, `input 0 ('x') has an unknown rank`).
     public var reason: String
+    /// What sort of problem: only `inconsistent` means the model is wrong.
+    public var kind: Kind = .inconsistent
+
+    /// The sorts of inference problem.
+    public enum Kind: String, Hashable, Sendable {
+        /// No rule covers this op (or this form of it): its outputs stay unknown.
+        case noRule
+        /// Something the rule needs (a type, rank, shape or known contents) is not known.
+        case unknownInput
+        /// Shapes or types that cannot all hold.
+        case inconsistent
+    }
 
     public var description: String {
         let at = scope.isEmpty ? "" : scope.joined(separator: " > ") + " > "

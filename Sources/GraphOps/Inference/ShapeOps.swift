@@ -79,7 +79,7 @@ enum ShapeOpRules {
             if let sd = try? c.dims(1), sd.count == 1, let n = sd[0]?.intValue, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: Int(n)))]
             }
-            throw InferenceFailure("target shape (input 1) is not known")
+            throw InferenceFailure("target shape (input 1) is not known", kind: .unknownInput)
         }
         var out: [SymDim?] = []
         var inferAt: Int?
@@ -156,7 +156,7 @@ enum ShapeOpRules {
         if c.ints("axes") == nil, c.has(1), c.value(1) == nil, let ad = try? c.dims(1), ad.count == 1, let k = ad[0]?.intValue {
             return [.tensor(e, Array(repeating: nil, count: d.count + Int(k)))]  // axes given at run time
         }
-        guard let axes = try axesArgument(c) else { throw InferenceFailure("axes are not known") }
+        guard let axes = try axesArgument(c) else { throw InferenceFailure("axes are not known", kind: .unknownInput) }
         let r = d.count + axes.count
         var at = Set<Int>()
         for a in axes {
@@ -389,7 +389,7 @@ enum ShapeOpRules {
             if let sd = try? c.dims(1), sd.count == 1, let n = sd[0]?.intValue, let d, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: max(Int(n), d.count)))]
             }
-            throw InferenceFailure("target shape (input 1) is not known")
+            throw InferenceFailure("target shape (input 1) is not known", kind: .unknownInput)
         }
         guard let d else { return [.tensor(e, nil)] }
         let out = try Shapes.broadcast(d, target.map { Optional($0) })
@@ -436,7 +436,7 @@ enum ShapeOpRules {
             if let sd = try? c.dims(0), sd.count == 1, let n = sd[0]?.intValue, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: Int(n)))]
             }
-            throw InferenceFailure("shape (input 0) is not known")
+            throw InferenceFailure("shape (input 0) is not known", kind: .unknownInput)
         }
         let out = shape.map { Optional($0) }
         var value: KnownValue?

@@ -80,7 +80,7 @@ enum CheckCommands {
         for p in entry.inference.problems {
             let scope = p.scope.last.map(schemaScope) ?? ""
             guard !schemaBroken.contains(scope + "|" + p.node.description) else { continue }
-            let (severity, kind) = shapeKind(p.reason)
+            let (severity, kind) = shapeKind(p.kind)
             rows.append(Row(severity: severity, checker: "shape", kind: kind, node: p.node, name: p.nodeName, op: p.opType,
                             scope: scope, location: "shape", problem: p.reason, expected: nil, found: nil, suggestions: []))
         }
@@ -97,16 +97,15 @@ enum CheckCommands {
         }.joined(separator: "/")
     }
 
-    /// Severity and kind of an inference problem from the engine's reasons: an op without a
-    /// rule, or an input whose shape is not known, is a warning (the value stays unknown);
-    /// anything else is shapes that cannot all hold, an error.
-    static func shapeKind(_ reason: String) -> (SchemaProblem.Severity, String) {
-        if reason.hasPrefix("no inference rule") || reason.contains("is not supported") { return (.warning, "noInferenceRule") }
-        // Something the rule needed is not known (a shape, a rank, a type, or the contents of a
-        // shape-like input such as AffineGrid's `size`): the outputs stay unknown, nothing is wrong.
-        let unknowns = ["unknown rank", "is not known", "unknown contents", "unknown type", "unknown shape"]
-        if unknowns.contains(where: reason.contains) { return (.warning, "unknownShape") }
-        return (.error, "inconsistentShape")
+    /// Severity and kind of an inference problem: an op without a rule, or something the rule
+    /// needs that is not known, is a warning (the values stay unknown); shapes that cannot all
+    /// hold are an error.
+    static func shapeKind(_ kind: InferenceProblem.Kind) -> (SchemaProblem.Severity, String) {
+        switch kind {
+        case .noRule: return (.warning, "noInferenceRule")
+        case .unknownInput: return (.warning, "unknownShape")
+        case .inconsistent: return (.error, "inconsistentShape")
+        }
     }
 
     static func checkBundle(_ entry: GraphEntry, errorsOnly: Bool) -> OutputBundle {
