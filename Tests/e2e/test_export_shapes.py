@@ -11,8 +11,8 @@ import onnx
 import onnx.shape_inference
 import pytest
 
-from onnx_support import shared_dir
-from test_shape_inference import Compare, onnx_types, reference_feeds, subgraphs
+from onnx_support import reference_feeds, shared_dir
+from test_shape_inference import Compare, onnx_types, subgraphs
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SHARED = shared_dir()

@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 import pytest
 
-from onnx_support import shared_dir
+from onnx_support import reference_feeds, shared_dir
 
 SHARED = shared_dir()
 CORPUS = sorted(glob.glob(str(SHARED / "corpus/models/*.onnx")) + glob.glob(str(SHARED / "corpus/models/light/*.onnx"))) if SHARED else []
@@ -33,23 +33,6 @@ def run_ort(path, feeds):
     so.inter_op_num_threads = 1
     sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
     return sess.run(None, feeds)
-
-
-def reference_feeds(model_path):
-    name = pathlib.Path(model_path).stem
-    ref = SHARED / "corpus/reference" / name
-    if not ref.exists():
-        return None
-    m = onnx.load(model_path, load_external_data=False)
-    inits = {t.name for t in m.graph.initializer}
-    inputs = [i.name for i in m.graph.input if i.name not in inits]
-    feeds = {}
-    for i, n in enumerate(inputs):
-        f = ref / f"in_{i}.npy"
-        if not f.exists():
-            return None
-        feeds[n] = np.load(f)
-    return feeds
 
 
 @pytest.mark.skipif(not CORPUS, reason="shared corpus not present")

@@ -21,7 +21,7 @@ import onnx
 import onnx.shape_inference
 import pytest
 
-from onnx_support import shared_dir
+from onnx_support import reference_feeds, shared_dir
 
 SHARED = shared_dir()
 CORPUS = []
@@ -226,24 +226,6 @@ def compare(tool, path, mine=None):
                 cmp.more += 1
                 cmp.more_values.append(name)
     return model, mine, cmp
-
-
-def reference_feeds(path):
-    p = pathlib.Path(path)
-    stem = p.stem
-    ref = p.parent / stem if p.parent.name == "transformers" else SHARED / "corpus/reference" / stem
-    if not ref.exists():
-        return None
-    m = onnx.load(path, load_external_data=False)
-    inits = {t.name for t in m.graph.initializer}
-    inputs = [i.name for i in m.graph.input if i.name not in inits]
-    feeds = {}
-    for i, n in enumerate(inputs):
-        f = ref / f"in_{i}.npy"
-        if not f.exists():
-            return None
-        feeds[n] = np.load(f)
-    return feeds
 
 
 def ort_shapes(model, names, feeds):
