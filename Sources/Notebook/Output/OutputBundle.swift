@@ -43,26 +43,38 @@ public struct OutputBundle: Sendable {
     /// and, when there is a chart, the chart (Vega-Lite, SVG fallback, a text line). A bundle
     /// that holds only a chart is one output.
     public var outputs: [MimeBundle] {
-        var main: MimeBundle = ["text/plain": .string(text)]
-        if let html { main["text/html"] = .string(html) }
-        if let svg { main["image/svg+xml"] = .string(svg) }
-        if let json { main[Self.dataMIME] = json }
-        for (k, v) in extra { main[k] = v }
         guard let chart else { return [main] }
-        var c: MimeBundle = [Self.vegaLiteMIME: chart.vegaLite, "image/svg+xml": .string(chart.svg),
-                             "text/plain": .string(chart.caption)]
-        if html == nil && svg == nil && extra.isEmpty {
-            // Chart alone: its text and data travel with it.
-            c["text/plain"] = .string(text)
-            if let json { c[Self.dataMIME] = json }
-            return [c]
-        }
-        return [main, c]
+        if isChartOnly { return [chartBundle(chart, standingAlone: true)] }
+        return [main, chartBundle(chart, standingAlone: false)]
     }
 
     /// The single bundle for places that can show one output (execute_result, inspection,
     /// display updates): the main output, or the chart when there is nothing else.
-    public var primaryOutput: MimeBundle { outputs[0] }
+    public var primaryOutput: MimeBundle {
+        if let chart, isChartOnly { return chartBundle(chart, standingAlone: true) }
+        return main
+    }
+
+    /// Text, HTML or SVG, data and extra types.
+    private var main: MimeBundle {
+        var m: MimeBundle = ["text/plain": .string(text)]
+        if let html { m["text/html"] = .string(html) }
+        if let svg { m["image/svg+xml"] = .string(svg) }
+        if let json { m[Self.dataMIME] = json }
+        for (k, v) in extra { m[k] = v }
+        return m
+    }
+
+    /// Nothing but text (and data) beside the chart: the chart is the one output.
+    private var isChartOnly: Bool { html == nil && svg == nil && extra.isEmpty }
+
+    /// The chart's own output; one standing alone carries the bundle's text and data too.
+    private func chartBundle(_ chart: ChartOutput, standingAlone: Bool) -> MimeBundle {
+        var c: MimeBundle = [Self.vegaLiteMIME: chart.vegaLite, "image/svg+xml": .string(chart.svg),
+                             "text/plain": .string(standingAlone ? text : chart.caption)]
+        if standingAlone, let json { c[Self.dataMIME] = json }
+        return c
+    }
 }
 
 /// A chart as an output carries it: the Vega-Lite spec, the static SVG and a one-line caption.
