@@ -71,7 +71,7 @@ enum CheckCommands {
                             expected: nil, found: nil, suggestions: []))
         }
         var schemaBroken = Set<String>()
-        for p in SchemaValidator().validate(model) {
+        for p in entry.schemaProblems {
             rows.append(Row(severity: p.severity, checker: "schema", kind: p.kind.rawValue, node: p.node, name: p.nodeName,
                             op: p.op, scope: p.scope, location: p.location, problem: p.detail, expected: p.expected,
                             found: p.found, suggestions: p.suggestions))

@@ -19,6 +19,9 @@ public struct GraphVersion: Sendable {
     /// inferred once per version on first use (`info`, `check`, drawings, `export shapes=true`).
     public var inference: InferenceResult { inferenceCache.value { ShapeInference.infer(model) } }
     private let inferenceCache = Lazy<InferenceResult>()
+    /// Every node checked against the op schemas, once per version (`load`'s note and `check`).
+    public var schemaProblems: [SchemaProblem] { schemaCache.value { SchemaValidator().validate(model) } }
+    private let schemaCache = Lazy<[SchemaProblem]>()
     /// What made this version (`load`, a pass name, an edit).
     public var origin: String
 
@@ -81,6 +84,8 @@ public struct GraphEntry: Sendable {
     public var catalog: NodeCatalog { current.catalog }
     /// The latest version's inference (computed once per version).
     public var inference: InferenceResult { current.inference }
+    /// The latest version's schema problems (computed once per version).
+    public var schemaProblems: [SchemaProblem] { current.schemaProblems }
 
     /// Parses `/a/b` (or `a/b`) into scope components, if that path exists (body scopes such as
     /// `If_0/then_branch` included).
