@@ -387,10 +387,11 @@ class Lab:
         return self.driver.execute_script(
             "return Array.from(arguments[0].querySelectorAll('.cm-line')).map(l => l.textContent).join('\\n')", editor)
 
-    def complete(self, cell: int, text: str, accept: str | None = None) -> list[str]:
-        """Types `text` then Tab, waits for JupyterLab's completer list and returns its items.
-        With `accept`, picks that item with the arrow keys and Enter (as a person would) and waits
-        for it to be inserted; otherwise closes the list with Escape."""
+    def complete(self, cell: int, text: str, accept: str | None = None, shot=None) -> list[str]:
+        """Types `text` then Tab, waits for JupyterLab's completer list and returns its items
+        (`shot`: a screenshot path, taken while the list is open). With `accept`, picks that item
+        with the arrow keys and Enter (as a person would) and waits for it to be inserted;
+        otherwise closes the list with Escape."""
         from selenium.webdriver.common.action_chains import ActionChains
         from selenium.webdriver.common.keys import Keys
 
@@ -400,6 +401,8 @@ class Lab:
             "const c = document.querySelector('.jp-Completer:not(.lm-mod-hidden)');"
             "return c ? Array.from(c.querySelectorAll('.jp-Completer-item .jp-Completer-match'))"
             ".map(e => e.textContent.trim()) : null"), 15)
+        if shot is not None:
+            self.screenshot(shot)
         if accept is None or accept not in items:
             ActionChains(self.driver).send_keys(Keys.ESCAPE).perform()
             return items

@@ -293,8 +293,7 @@ def test_tab_completion_and_shift_tab_tooltip(lab, lab_root):
     lab.write_notebook(lab_root / name, ["", ""])
     lab.open(name)
 
-    items = lab.complete(0, "s")
-    lab.screenshot(shots / "completer.png")
+    items = lab.complete(0, "s", shot=shots / "completer.png")
     assert {"show", "summary", "sweep"} <= set(items), f"Tab after `s` listed {items}"
 
     # Paths complete from the kernel's folder (the notebook's); Enter inserts the chosen file.
