@@ -30,12 +30,14 @@ let package = Package(
         // Op schemas (registry, categories, validation) and symbolic shape inference.
         .target(name: "GraphOps", dependencies: ["GraphIR"], resources: [.copy("Resources")]),
         .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
+        // Edits as data, the rewriter, what an edit broke, the history tree, the journal.
+        .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR"],
                 resources: [.copy("Resources")]),
 
         // The cell language: the only place that knows both graphs and Jupyter.
         .target(name: "Notebook", dependencies: [
-            "JupyterKernel", "GraphIR", "GraphOps", "GraphFormats", "GraphRendering", "GraphEstimation",
+            "JupyterKernel", "GraphIR", "GraphOps", "GraphFormats", "GraphRendering", "GraphEstimation", "GraphEditing",
         ]),
 
         .executableTarget(name: "graphsmith", dependencies: [
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "GraphFormatsTests", dependencies: ["GraphFormats", "GraphIR"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),

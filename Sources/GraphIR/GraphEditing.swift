@@ -246,6 +246,35 @@ extension Graph {
         reindex()
     }
 
+    /// Replaces the graph input list (names need not be defined elsewhere; uses of a removed
+    /// input become dangling, which `validate` reports).
+    public mutating func setInputs(_ inputs: [ValueInfo]) {
+        makeUnique()
+        storage.inputs = inputs
+        reindex()
+    }
+
+    /// Removes the `value_info` declaration of a value, if any.
+    public mutating func removeValueInfo(named name: String) {
+        guard storage.valueInfo.contains(where: { $0.name == name }) else { return }
+        makeUnique()
+        storage.valueInfo.removeAll { $0.name == name }
+        reindex()
+    }
+
+    /// True when `name` is defined, used, declared or an output anywhere in this graph: a
+    /// fresh name must avoid all of them.
+    public func isValueNameInUse(_ name: String) -> Bool {
+        if storage.values[producer: name] != nil { return true }
+        if !(storage.values[uses: name] ?? []).isEmpty { return true }
+        return storage.outputs.contains { $0.name == name } || storage.valueInfo.contains { $0.name == name }
+    }
+
+    /// True when some node of this graph is named `name`.
+    public func isNodeNameInUse(_ name: String) -> Bool {
+        storage.nodes.contains { $0.name == name }
+    }
+
     /// Replaces the graph output list (names need not be defined; `validate` reports those).
     public mutating func setOutputs(_ outputs: [ValueInfo]) {
         makeUnique()
