@@ -34,9 +34,10 @@ public struct GraphProblem: Sendable, Hashable {
 public enum ModelCheck {
     /// Structural, schema and shape problems, errors first, graph order within each. Shape
     /// problems on nodes the schema already rejects are left out (they follow from it).
-    public static func problems(of model: Model, schemaProblems: [SchemaProblem], inference: InferenceResult) -> [GraphProblem] {
+    public static func problems(of model: Model, schemaProblems: [SchemaProblem], inference: InferenceResult,
+                                structure: [ValidationIssue]? = nil) -> [GraphProblem] {
         var rows: [GraphProblem] = []
-        for issue in model.graph.validate() {
+        for issue in structure ?? model.graph.validate() {
             let node = issue.node.flatMap { id in model.graph.node(id) }
             rows.append(GraphProblem(severity: .error, checker: "structure", kind: issue.kind.rawValue, node: issue.node,
                                      nodeName: node?.displayName ?? "", op: node?.qualifiedOpType ?? "",

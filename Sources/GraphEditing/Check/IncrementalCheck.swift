@@ -12,21 +12,25 @@ public enum IncrementalCheck {
         public let model: Model
         public let schemaProblems: [SchemaProblem]
         public let inference: InferenceResult
+        public let structure: [ValidationIssue]
         public let problems: [GraphProblem]
 
         /// Checks `model` in full (once per version; later edits start from it).
         public init(_ model: Model, registry: OpRegistry = .builtIn) {
             let schema = SchemaValidator(registry: registry).validate(model)
             let inference = ShapeInference.infer(model, registry: registry)
-            self.init(model: model, schemaProblems: schema, inference: inference,
-                      problems: ModelCheck.problems(of: model, schemaProblems: schema, inference: inference))
+            let structure = model.graph.validate()
+            self.init(model: model, schemaProblems: schema, inference: inference, structure: structure,
+                      problems: ModelCheck.problems(of: model, schemaProblems: schema, inference: inference, structure: structure))
         }
 
         /// A baseline from results already computed (a version's cached ones).
-        public init(model: Model, schemaProblems: [SchemaProblem], inference: InferenceResult, problems: [GraphProblem]) {
+        public init(model: Model, schemaProblems: [SchemaProblem], inference: InferenceResult, structure: [ValidationIssue],
+                    problems: [GraphProblem]) {
             self.model = model
             self.schemaProblems = schemaProblems
             self.inference = inference
+            self.structure = structure
             self.problems = problems
         }
     }
@@ -35,6 +39,7 @@ public enum IncrementalCheck {
     public struct Result: Sendable {
         public var schemaProblems: [SchemaProblem]
         public var inference: InferenceResult
+        public var structure: [ValidationIssue]
         public var problems: [GraphProblem]
         /// Problems the edit introduced (errors refuse the edit unless forced).
         public var introduced: [GraphProblem]
@@ -45,9 +50,42 @@ public enum IncrementalCheck {
                              registry: OpRegistry = .builtIn) -> Result {
         let schema = schemaProblems(model, after: effect, from: baseline, registry: registry)
         let inference = ShapeInference.infer(model, registry: registry)
-        let problems = ModelCheck.problems(of: model, schemaProblems: schema, inference: inference)
-        return Result(schemaProblems: schema, inference: inference, problems: problems,
+        let structure = structuralIssues(model, after: effect, from: baseline)
+        let problems = ModelCheck.problems(of: model, schemaProblems: schema, inference: inference, structure: structure)
+        return Result(schemaProblems: schema, inference: inference, structure: structure, problems: problems,
                       introduced: ModelCheck.introduced(before: baseline.problems, after: problems))
+    }
+
+    /// The nodes whose own problems an edit can change: added or changed ones, and the
+    /// consumers of values whose producer, declaration or name changed.
+    static func touchedNodes(_ g: Graph, _ effect: EditEffect) -> Set<NodeID> {
+        var touched = Set(effect.addedNodes + effect.changedNodes)
+        for v in effect.changedValues where !v.isEmpty { for u in g.uses(of: v) { touched.insert(u.node) } }
+        return touched
+    }
+
+    /// Structural issues: the baseline's for untouched nodes, fresh ones for touched nodes and
+    /// graph outputs. Any issue inside a body, or a cycle, re-validates the whole graph.
+    static func structuralIssues(_ model: Model, after effect: EditEffect, from baseline: Baseline) -> [ValidationIssue] {
+        let g = model.graph
+        let touched = touchedNodes(g, effect)
+        let gone = Set(effect.removedNodes)
+        if baseline.structure.contains(where: { !$0.subgraphPath.isEmpty || $0.kind == .cycle || $0.kind == .duplicateDefinition })
+            || touched.contains(where: { g.node($0)?.hasSubgraphs ?? false }) {
+            return g.validate()
+        }
+        let kept = baseline.structure.filter { issue in
+            guard let id = issue.node else { return false }  // graph-output issues are recomputed
+            return !touched.contains(id) && !gone.contains(id)
+        }
+        let fresh = g.validateLocally(nodes: touched)
+        let outputs = fresh.filter { $0.node == nil }
+        // Graph order, as `validate()` gives it: node issues by position, then outputs.
+        let nodeIssues = (kept + fresh.filter { $0.node != nil }).enumerated().sorted {
+            let a = $0.element.node.flatMap { g.position(of: $0) } ?? 0, b = $1.element.node.flatMap { g.position(of: $0) } ?? 0
+            return (a, $0.offset) < (b, $1.offset)
+        }.map(\.element)
+        return nodeIssues + outputs
     }
 
     /// Schema problems: the baseline's for untouched nodes, fresh ones for nodes the edit
@@ -56,8 +94,7 @@ public enum IncrementalCheck {
     static func schemaProblems(_ model: Model, after effect: EditEffect, from baseline: Baseline,
                                registry: OpRegistry) -> [SchemaProblem] {
         let g = model.graph
-        var touched = Set(effect.addedNodes + effect.changedNodes)
-        for v in effect.changedValues where !v.isEmpty { for u in g.uses(of: v) { touched.insert(u.node) } }
+        let touched = touchedNodes(g, effect)
         let gone = Set(effect.removedNodes)
         // A touched node inside a body, or a body owner, is re-checked with everything.
         let anyBody = touched.contains { id in g.node(id)?.hasSubgraphs ?? true }

@@ -143,8 +143,10 @@ enum EditSupport {
             throw inv.error(.value, "\(inv.name): \(e)")
         }
         guard !tx.applied.isEmpty else { throw inv.error(.value, "\(inv.name): nothing to change") }
-        let version = GraphVersion(model: tx.model, origin: origin)
-        let introduced = ModelCheck.introduced(before: entry.current.problems, after: version.problems)
+        // Re-check only what the edit touched, from the current version's results.
+        let checked = IncrementalCheck.check(tx.model, after: tx.effect, from: entry.current.checkBaseline)
+        let version = GraphVersion(model: tx.model, origin: origin, checked: checked)
+        let introduced = checked.introduced
         let broken = introduced.filter { $0.severity == .error }
         if !broken.isEmpty && !force {
             throw inv.error(.value, "\(inv.name) refused: it would break the graph (\(broken.count) problem\(broken.count == 1 ? "" : "s")):\n"

@@ -32,9 +32,28 @@ public struct GraphVersion: Sendable {
     /// Every problem of this version (structure, schema, shape), once per version: what
     /// `check` lists and what an edit is judged by.
     public var problems: [GraphProblem] {
-        problemsCache.value { ModelCheck.problems(of: model, schemaProblems: schemaProblems, inference: inference) }
+        problemsCache.value { ModelCheck.problems(of: model, schemaProblems: schemaProblems, inference: inference, structure: structure) }
     }
     private let problemsCache = Lazy<[GraphProblem]>()
+    /// Structural issues (GraphIR's `validate()`), once per version.
+    public var structure: [ValidationIssue] { structureCache.value { model.graph.validate() } }
+    private let structureCache = Lazy<[ValidationIssue]>()
+
+    /// This version's check results as the starting point of an incremental check.
+    public var checkBaseline: IncrementalCheck.Baseline {
+        IncrementalCheck.Baseline(model: model, schemaProblems: schemaProblems, inference: inference, structure: structure,
+                                  problems: problems)
+    }
+
+    /// A version made by an edit, with the results of the edit's incremental check already in
+    /// place (nothing is checked twice).
+    public init(model: Model, origin: String, checked: IncrementalCheck.Result) {
+        self.init(model: model, origin: origin)
+        _ = inferenceCache.value { checked.inference }
+        _ = schemaCache.value { checked.schemaProblems }
+        _ = structureCache.value { checked.structure }
+        _ = problemsCache.value { checked.problems }
+    }
 
     /// Node, edge and parameter counts (history deltas).
     public var counts: GraphCounts {
