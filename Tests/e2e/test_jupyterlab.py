@@ -42,6 +42,10 @@ EXPECTED = {
     "tree": ("html",), "help": ("html",),
     "load": (), "use": (), "close": (), "export": (), "echo": (), "print": (),
     "del": (), "sleep": (), "clear": (), "display": (),
+    # Editing: edits print what they did (and what they broke); history and annotations are tables.
+    "add": (), "remove": (), "bypass": (), "clone": (), "connect": (), "disconnect": (), "set": (), "rename": (),
+    "input": (), "output": (), "initializer": (), "dims": (), "annotate": (), "undo": (), "redo": (), "checkout": (),
+    "history": ("table",), "annotations": ("table",),
 }
 DESCRIBE = {
     "drawing": "an SVG drawing with nodes",

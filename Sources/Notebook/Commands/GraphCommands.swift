@@ -45,7 +45,7 @@ enum GraphCommands {
                 throw inv.error(.value, "graph name '\(name)' must start with a letter or _", at: "name")
             }
             let replaced = session.graphs[name]
-            let entry = GraphEntry(name: name, source: url, model: model, command: "load \(CellValue.string(url.path).word) as \(name)")
+            let entry = GraphEntry(name: name, source: url, model: model, command: "load \(CellValue.string(path).word) as \(name)")
             session.graphs.put(entry)
             if let replaced {
                 out.print("Replaced the graph '\(name)' (from \(replaced.source.lastPathComponent)).")

@@ -60,8 +60,12 @@ public struct GraphVersion: Sendable {
         let g = model.graph
         var edges = 0
         for n in g.nodes { for i in n.inputs where !i.isEmpty { edges += 1 } }
+        // Parameters as `summary` counts them: floating-point initializers and Constant values.
         var params: Int64 = 0
-        for t in g.initializers { params += Int64(t.elementCount ?? 0) }
+        for t in g.initializers where t.elementType.isFloatingPoint { params += Int64(t.elementCount ?? 0) }
+        for n in g.nodes where n.opType == "Constant" {
+            if case .tensor(let t)? = n.attribute("value"), t.elementType.isFloatingPoint { params += Int64(t.elementCount ?? 0) }
+        }
         return GraphCounts(nodes: g.nodes.count, edges: edges, parameters: params)
     }
 
