@@ -139,12 +139,14 @@ enum GraphCommands {
         CommandSpec(
             name: "find", family: family,
             summary: "Find nodes by name pattern, op type or hierarchy path",
-            usage: "find [PATTERN] [op=TYPE] [path=PATH] [limit=N]",
+            usage: "find [PATTERN] [op=TYPE] [path=PATH] [limit=N] [save=NAME]",
             positionals: [Parameter("pattern", .string, "text in the node name; * and ? are wildcards", default: "any")],
             options: [Parameter("op", .opType, "only nodes of this op type"),
                       Parameter("path", .nodeOrPath, "only nodes under this hierarchy path"),
-                      Parameter("limit", .int, "at most this many rows (0: only the count)", default: "50")],
-            examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1"]
+                      Parameter("limit", .int, "at most this many rows (0: only the count)", default: "50"),
+                      Parameter("save", .string, "save every match (not only the rows shown) as a selection: a variable "
+                                + "holding their ids, which `annotate $NAME ...` and other node arguments take")],
+            examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1", "find op=Conv save=convs"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "find")
             let catalog = entry.catalog
@@ -172,14 +174,25 @@ enum GraphCommands {
             for i in found.prefix(limit) {
                 guard let n = catalog.node(i) else { continue }
                 let g = catalog.graph(holding: i)
+                // Declared types, else inferred ones (the same the drawing labels edges with).
+                let body = catalog.entries[i].body
                 table.rows.append([Table.Cell(n.id.description), Table.Cell(catalog.qualifiedName(i)), Table.Cell(n.qualifiedOpType),
-                                   Table.Cell(n.outputs.map { typeText(g.type(of: $0)) }.joined(separator: ", "))])
+                                   Table.Cell(n.outputs.map { typeText(g.type(of: $0) ?? entry.inferredType(of: $0, inBody: body)) }
+                                       .joined(separator: ", "))])
                 rows.append(["id": .string(n.id.description), "name": .string(catalog.qualifiedName(i)), "op": .string(n.qualifiedOpType),
                              "body": .string(catalog.entries[i].body.map { catalog.bodies[$0].pathText } ?? "")])
             }
             var bundle = table.bundle
             bundle.json = ["count": .int(Int64(found.count)), "nodes": .array(rows)]
             out.display(bundle)
+            if let name = inv.string("save") {
+                guard name.unicodeScalars.first.map(LineParser.isIdentifierStart) ?? false,
+                      name.unicodeScalars.allSatisfy(LineParser.isIdentifierChar) else {
+                    throw inv.error(.value, "selection name '\(name)' must be an identifier", at: "save")
+                }
+                session.variables[name] = .list(found.map { .string(catalog.entries[$0].id.description) })
+                out.print("Saved \(found.count) node\(found.count == 1 ? "" : "s") as $\(name).")
+            }
         },
         CommandSpec(
             name: "export", family: family,
