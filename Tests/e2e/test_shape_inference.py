@@ -389,6 +389,10 @@ def _small_models():
         ("cast_map_sparse", [h.make_node("CastMap", ["X"], ["Y"], domain=ml, map_form="SPARSE", max_map=5)],
          [h.make_value_info("X", h.make_map_type_proto(T.INT64, h.make_tensor_type_proto(T.FLOAT, [])))], ["Y"],
          {"X": {1: 1.0, 2: 3.0}}),
+        # onnxruntime's RMS norm in the default domain (onnx has no schema for it).
+        ("simplified_layer_normalization", [h.make_node("SimplifiedLayerNormalization", ["X3", "S"], ["Y", "I"], axis=1)],
+         [V("X3", T.FLOAT, ["N", 3, 4]), V("S", T.FLOAT, [3, 4])], ["Y", "I"],
+         {"X3": np.ones((2, 3, 4), np.float32), "S": np.ones((3, 4), np.float32)}),
         # Partly known shape vectors: [N] of Shape(x) beside an unknown piece of known length.
         ("partial_reshape", [h.make_node("Shape", ["X"], ["s"], end=1), h.make_node("Concat", ["s", "k"], ["t"], axis=0),
                              h.make_node("Reshape", ["X", "t"], ["Y"])], [X, V("k", T.INT64, [1])], ["Y"],

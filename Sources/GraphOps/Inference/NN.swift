@@ -18,6 +18,7 @@ enum NNRules {
         t["Gemm"] = gemm
         t["BatchNormalization"] = batchNorm
         t["LayerNormalization"] = layerNorm
+        t["SimplifiedLayerNormalization"] = simplifiedLayerNorm
         t["GroupNormalization"] = sameAsInput0
         t["Resize"] = resize
         t["Upsample"] = resize
@@ -213,6 +214,21 @@ enum NNRules {
         let stats = Array(d[..<axis]) + Array(repeating: SymDim(1), count: d.count - axis)
         outs.append(.tensor(stash, stats))
         outs.append(.tensor(stash, stats))
+        return outs
+    }
+
+    /// onnxruntime's SimplifiedLayerNormalization (RMS norm, registered in the default
+    /// domain): Y has X's shape and the scale's element type; `inv_std_var` keeps the dims
+    /// before `axis` and is 1 from there, of `stash_type`.
+    static func simplifiedLayerNorm(_ c: RuleContext) throws -> [ValueFacts?] {
+        let (_, d) = try c.tensor(0)
+        let e = try c.elementType(1)
+        var outs: [ValueFacts?] = [.tensor(e, d)]
+        guard c.node.outputs.count > 1 else { return outs }
+        let stash = ElementType(rawValue: Int32(truncatingIfNeeded: try c.int("stash_type"))) ?? .float
+        guard let d else { return outs + [.tensor(stash, nil)] }
+        let axis = try c.axis(try c.int("axis"), rank: d.count)
+        outs.append(.tensor(stash, Array(d[..<axis]) + Array(repeating: SymDim(1), count: d.count - axis)))
         return outs
     }
 
