@@ -147,4 +147,13 @@ final class InferenceNewRulesTests: XCTestCase {
         XCTAssertEqual(dims(r, "final"), ["1", "2"])
         XCTAssertEqual(dims(r, "ys"), ["1", "T", "2"])
     }
+
+    /// A shape of unknown length still leaves ConstantOfShape's element type (from `value`)
+    /// known; before, the output had no type at all.
+    func testConstantOfShapeWithShapeOfUnknownLengthKeepsItsType() {
+        let r = infer([Node(opType: "ConstantOfShape", inputs: ["s"], outputs: ["c"],
+                            attributes: [Attribute("value", .tensor(Tensor(name: "v", int64s: [7], dims: [1])))])],
+                      [tensor("s", .int64, [.symbolic("n")])])
+        XCTAssertEqual(r.type(of: "c"), .tensor(.int64, nil))
+    }
 }

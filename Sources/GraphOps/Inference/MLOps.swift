@@ -39,14 +39,15 @@ enum MLRules {
         }
     }
 
-    /// The class label type: int64 labels, string labels, or a contradiction.
-    static func labelType(_ c: RuleContext, ints: String, strings: String) throws -> (ElementType, Int?) {
-        let ni = count(c, ints), ns = count(c, strings)
-        switch (ni, ns) {
-        case (let n?, nil) where n > 0: return (.int64, n)
-        case (nil, let n?) where n > 0: return (.string, n)
-        case (nil, nil), (0?, nil), (nil, 0?): throw InferenceFailure("neither '\(ints)' nor '\(strings)' is given")
-        default: throw InferenceFailure("both '\(ints)' and '\(strings)' are given")
+    /// The class label type and count: int64 labels or string labels, exactly one of the two
+    /// lists non-empty.
+    static func labelType(_ c: RuleContext, ints: String, strings: String) throws -> (ElementType, Int) {
+        let ni = count(c, ints) ?? 0, ns = count(c, strings) ?? 0
+        switch (ni > 0, ns > 0) {
+        case (true, false): return (.int64, ni)
+        case (false, true): return (.string, ns)
+        case (false, false): throw InferenceFailure("neither '\(ints)' nor '\(strings)' is given")
+        case (true, true): throw InferenceFailure("both '\(ints)' and '\(strings)' are given")
         }
     }
 
@@ -68,7 +69,7 @@ enum MLRules {
         let (label, labels) = try labelType(c, ints: "classlabels_ints", strings: "classlabels_strings")
         let n = try rows(c)
         var classes: SymDim?
-        if let k = count(c, "intercepts") { classes = SymDim(Int64(k == 1 && labels == 2 ? 2 : k)) }
+        if let k = count(c, "intercepts"), k > 0 { classes = SymDim(Int64(k == 1 && labels == 2 ? 2 : k)) }
         return [.tensor(label, [n]), .tensor(.float, [n, classes])]
     }
 
@@ -91,7 +92,7 @@ enum MLRules {
     static func treeEnsembleClassifier(_ c: RuleContext) throws -> [ValueFacts?] {
         let (label, labels) = try labelType(c, ints: "classlabels_int64s", strings: "classlabels_strings")
         let n = try rows(c, allowVector: false)
-        return [.tensor(label, [n]), .tensor(.float, [n, labels.map { SymDim(Int64($0)) }])]
+        return [.tensor(label, [n]), .tensor(.float, [n, SymDim(Int64(labels))])]
     }
 
     static func treeEnsembleRegressor(_ c: RuleContext) throws -> [ValueFacts?] {
@@ -107,7 +108,7 @@ enum MLRules {
     static func oneHotEncoder(_ c: RuleContext) throws -> [ValueFacts?] {
         let (_, d) = try c.tensor(0)
         let (_, cats) = try labelType(c, ints: "cats_int64s", strings: "cats_strings")
-        return [.tensor(.float, d.map { $0 + [cats.map { SymDim(Int64($0)) }] })]
+        return [.tensor(.float, d.map { $0 + [SymDim(Int64(cats))] })]
     }
 
     /// LabelEncoder: the input's shape, the element type of the value table.
@@ -161,12 +162,13 @@ enum MLRules {
     }
 
     /// The map type of input 0 (key and value element types).
-    static func mapInput(_ c: RuleContext) throws -> (ElementType, ElementType?) {
+    static func mapInput(_ c: RuleContext) throws -> (ElementType, ElementType) {
         let f = try c.facts(0)
         guard case .other(.map(let k, let v))? = f.type else {
             throw InferenceFailure("input 0 is \(f.type?.description ?? "?"), expected a map")
         }
-        return (k, v?.elementType)
+        guard let e = v?.elementType else { throw InferenceFailure("the map's value type is unknown", kind: .unknownInput) }
+        return (k, e)
     }
 
     /// DictVectorizer: one row `[1, vocabulary size]` of the map's value type.
@@ -174,7 +176,7 @@ enum MLRules {
         let (key, value) = try mapInput(c)
         let vocab = key == .string ? count(c, "string_vocabulary") : count(c, "int64_vocabulary")
         guard let vocab else { throw InferenceFailure("no vocabulary for \(key.name) keys") }
-        return [.tensor(value ?? .undefined, [SymDim(1), SymDim(Int64(vocab))]).known(value != nil)]
+        return [.tensor(value, [SymDim(1), SymDim(Int64(vocab))])]
     }
 
     /// CastMap: `[1, max_map]` when sparse, `[1, map size]` (unknown) when dense.
@@ -190,9 +192,4 @@ enum MLRules {
         let width: SymDim? = try c.string("map_form") == "SPARSE" ? SymDim(try c.int("max_map")) : nil
         return [.tensor(e, [SymDim(1), width])]
     }
-}
-
-extension ValueFacts {
-    /// The facts when `known`, else nil (a type whose element type could not be determined).
-    fileprivate func known(_ known: Bool) -> ValueFacts? { known ? self : nil }
 }
