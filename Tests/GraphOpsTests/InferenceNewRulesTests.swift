@@ -156,4 +156,27 @@ final class InferenceNewRulesTests: XCTestCase {
                       [tensor("s", .int64, [.symbolic("n")])])
         XCTAssertEqual(r.type(of: "c"), .tensor(.int64, nil))
     }
+
+    /// Slice bounds, Pad pads and Resize sizes known in part: each axis with known entries gets
+    /// its size, the others stay unknown (before, every size was unknown).
+    func testPartlyKnownSliceBoundsPadsAndResizeSizes() {
+        let r = infer([
+            Node(opType: "Shape", inputs: ["x"], outputs: ["s"], attributes: [Attribute("end", .int(2))]),
+            Node(opType: "Concat", inputs: ["s", "hw"], outputs: ["sizes"], attributes: [Attribute("axis", .int(0))]),
+            Node(opType: "Resize", inputs: ["x", "", "", "sizes"], outputs: ["r"]),
+            Node(opType: "Concat", inputs: ["zero", "u"], outputs: ["starts"], attributes: [Attribute("axis", .int(0))]),
+            Node(opType: "Concat", inputs: ["two", "two"], outputs: ["ends"], attributes: [Attribute("axis", .int(0))]),
+            Node(opType: "Slice", inputs: ["x", "starts", "ends", "axes"], outputs: ["sl"]),
+            Node(opType: "Concat", inputs: ["zero", "zero", "two", "u", "zero", "zero", "zero", "zero"], outputs: ["pads"],
+                 attributes: [Attribute("axis", .int(0))]),
+            Node(opType: "Pad", inputs: ["x", "pads"], outputs: ["p"]),
+        ], [tensor("x", .float, [.symbolic("N"), .known(3), .known(4), .known(5)]), tensor("hw", .int64, [.known(2)]),
+            tensor("u", .int64, [.known(1)])],
+           initializers: [Tensor(name: "zero", int64s: [0], dims: [1]), Tensor(name: "two", int64s: [2], dims: [1]),
+                          Tensor(name: "axes", int64s: [1, 2], dims: [2])])
+        XCTAssertEqual(r.problems, [])
+        XCTAssertEqual(dims(r, "r"), ["N", "3", "?", "?"])
+        XCTAssertEqual(dims(r, "sl"), ["N", "2", "?", "5"])
+        XCTAssertEqual(dims(r, "p"), ["N", "3", "6", "?"])
+    }
 }

@@ -245,7 +245,8 @@ enum NNRules {
         // Opset 10 and Upsample take scales as input 1; later Resize as input 2, sizes as 3.
         let scalesInput = (c.node.opType == "Upsample" || c.opset < 11) ? 1 : 2
         var out = d
-        if c.node.opType == "Resize", c.opset >= 11, c.has(3), let sizes = c.value(3)?.dims, sizes.count == axes.count {
+        // Sizes may be known in part (`Concat(Shape(x)[0:2], hw)`): unknown entries stay unknown.
+        if c.node.opType == "Resize", c.opset >= 11, c.has(3), let sizes = c.value(3)?.partialDims, sizes.count == axes.count {
             guard policy == "stretch" else { throw InferenceFailure("keep_aspect_ratio_policy '\(policy)' with sizes") }
             for (k, a) in axes.enumerated() { out[a] = sizes[k] }
             return [.tensor(e, out)]

@@ -335,13 +335,14 @@ enum ShapeOpRules {
     static func slice(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }
-        let starts: [SymDim], ends: [SymDim]
+        // Bounds known in part leave the sizes of the axes with an unknown bound unknown.
+        let starts: [SymDim?], ends: [SymDim?]
         var axes: [Int64]?, steps: [Int64]?
         if let s = c.ints("starts"), let en = c.ints("ends") {
             starts = s.map { SymDim($0) }; ends = en.map { SymDim($0) }; axes = c.ints("axes")
         } else {
             // Bounds given at run time: the rank stays, the sliced sizes are unknown.
-            guard let st = c.value(1)?.dims, let en = c.value(2)?.dims else {
+            guard let st = c.value(1)?.partialDims, let en = c.value(2)?.partialDims else {
                 return [.tensor(e, Array(repeating: nil, count: d.count))]
             }
             starts = st; ends = en
@@ -361,8 +362,9 @@ enum ShapeOpRules {
             let a = try c.axis(ax[k], rank: d.count)
             guard seen.insert(a).inserted else { throw InferenceFailure("axis \(ax[k]) repeats") }
             guard st[k] != 0 else { throw InferenceFailure("step is 0") }
-            out[a] = d[a].flatMap { sliceLength($0, start: starts[k], end: ends[k], step: st[k]) }
-            if let v = value, let dims = sd, let s = starts[k].intValue, let en = ends[k].intValue {
+            guard let start = starts[k], let end = ends[k] else { out[a] = nil; value = nil; continue }
+            out[a] = d[a].flatMap { sliceLength($0, start: start, end: end, step: st[k]) }
+            if let v = value, let dims = sd, let s = start.intValue, let en = end.intValue {
                 let idx = sliceIndices(size: dims[a], start: s, end: en, step: st[k])
                 value = take(v, dims: dims, axis: a, indices: idx)
                 sd?[a] = idx.count
@@ -420,8 +422,8 @@ enum ShapeOpRules {
     static func pad(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }
-        let pads: [SymDim]
-        if let p = c.ints("pads") { pads = p.map { SymDim($0) } } else if let p = c.value(1)?.dims { pads = p } else {
+        let pads: [SymDim?]  // known in part: an axis with an unknown pad has an unknown size
+        if let p = c.ints("pads") { pads = p.map { SymDim($0) } } else if let p = c.value(1)?.partialDims { pads = p } else {
             return [.tensor(e, Array(repeating: nil, count: d.count))]  // pads given at run time
         }
         let axes: [Int]
@@ -432,7 +434,10 @@ enum ShapeOpRules {
         } else { axes = Array(0..<d.count) }
         guard pads.count == 2 * axes.count else { throw InferenceFailure("\(pads.count) pads for \(axes.count) axes") }
         var out = d
-        for (k, a) in axes.enumerated() { out[a] = d[a].map { $0 + pads[k] + pads[k + axes.count] } }
+        for (k, a) in axes.enumerated() {
+            guard let begin = pads[k], let end = pads[k + axes.count] else { out[a] = nil; continue }
+            out[a] = d[a].map { $0 + begin + end }
+        }
         return [.tensor(e, out)]
     }
 
