@@ -179,4 +179,21 @@ final class InferenceNewRulesTests: XCTestCase {
         XCTAssertEqual(dims(r, "sl"), ["N", "2", "?", "5"])
         XCTAssertEqual(dims(r, "p"), ["N", "3", "6", "?"])
     }
+
+    /// An If with an unknown condition keeps the integer entries both branches agree on;
+    /// float contents that differ are dropped whole (never turned into integers).
+    func testIfMergesPartlyKnownIntegerContents() {
+        func branch(_ name: String, ints: [Int64], floats: [Float]) -> Graph {
+            Graph(name: name, nodes: [
+                Node(opType: "Constant", outputs: ["\(name)_i"], attributes: [Attribute("value_ints", .ints(ints))]),
+                Node(opType: "Constant", outputs: ["\(name)_f"], attributes: [Attribute("value_floats", .floats(floats))]),
+            ], outputs: [ValueInfo(name: "\(name)_i"), ValueInfo(name: "\(name)_f")], isSubgraph: true)
+        }
+        let r = infer([Node(opType: "If", inputs: ["c"], outputs: ["i", "f"],
+                            attributes: [Attribute("then_branch", .graph(branch("t", ints: [1, 2], floats: [1, 2]))),
+                                         Attribute("else_branch", .graph(branch("e", ints: [1, 3], floats: [1, 3])))])],
+                      [tensor("c", .bool, [])])
+        XCTAssertEqual(r.values["i"]?.value, .partialInts([SymDim(1), nil]))
+        XCTAssertNil(r.values["f"]?.value)
+    }
 }

@@ -87,7 +87,14 @@ enum ControlFlowRules {
     /// unknown (partly known contents).
     static func mergeValues(_ a: KnownValue?, _ b: KnownValue?) -> KnownValue? {
         if a == b { return a }
-        guard let x = a?.partialDims, let y = b?.partialDims, x.count == y.count else { return nil }
+        func integral(_ v: KnownValue?) -> [SymDim?]? {
+            switch v {
+            case .ints(let xs)?: return xs.map { Optional($0) }
+            case .partialInts(let xs)?: return xs
+            default: return nil  // float contents that differ: unknown
+            }
+        }
+        guard let x = integral(a), let y = integral(b), x.count == y.count else { return nil }
         return KnownValue.ints(partial: zip(x, y).map { $0 == $1 ? $0 : nil })
     }
 
