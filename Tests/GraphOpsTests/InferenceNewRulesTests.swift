@@ -196,4 +196,18 @@ final class InferenceNewRulesTests: XCTestCase {
         XCTAssertEqual(r.values["i"]?.value, .partialInts([SymDim(1), nil]))
         XCTAssertNil(r.values["f"]?.value)
     }
+
+    /// Squeeze without axes on a dim that is not known (now reachable through partly known
+    /// shapes, as in onnx's AffineGrid expansion) cannot tell whether it is 1: a warning about
+    /// unknown input, not an inconsistency (`check` lists those as errors).
+    func testSqueezeWithoutAxesOnAnUnknownDimIsUnknownNotInconsistent() {
+        let r = infer([
+            Node(opType: "Concat", inputs: ["k", "three"], outputs: ["t"], attributes: [Attribute("axis", .int(0))]),
+            Node(opType: "ConstantOfShape", inputs: ["t"], outputs: ["z"]),
+            Node(opType: "Squeeze", inputs: ["z"], outputs: ["s"]),
+        ], [tensor("k", .int64, [.known(1)])], initializers: [Tensor(name: "three", int64s: [3], dims: [1])])
+        XCTAssertEqual(dims(r, "z"), ["?", "3"])
+        XCTAssertEqual(r.problems.map(\.kind), [.unknownInput])
+        XCTAssertEqual(r.type(of: "s")?.elementType, .float)
+    }
 }

@@ -143,9 +143,9 @@ enum ShapeOpRules {
             }
         } else {
             for (i, x) in d.enumerated() {
-                guard let x else { throw InferenceFailure("no axes given and dim \(i) is unknown") }
+                guard let x else { throw InferenceFailure("no axes given and dim \(i) is unknown", kind: .unknownInput) }
                 if x.intValue == 1 { remove.insert(i) } else if x.intValue == nil {
-                    throw InferenceFailure("no axes given and dim \(i) (\(x)) may be 1")
+                    throw InferenceFailure("no axes given and dim \(i) (\(x)) may be 1", kind: .unknownInput)
                 }
             }
         }
