@@ -4,8 +4,10 @@
 
 /// The JSON the side panel reads: `{"overlay": name?, "nodes": {id: {...}}, "groups": {id: {...}}}`.
 /// Node entries: `o` op, `n` name, `p` hierarchy path, `a` attributes as [key, value] pairs,
-/// `i` inputs, `w` folded weights and constants, `u` outputs, `v` overlay figure. Group entries:
-/// `n` title, `c` node count, `s` summary (stage or main ops), `v` rolled-up overlay figure.
+/// `i` inputs, `w` folded weights and constants, `u` outputs, `v` overlay figure, `x` problem
+/// lines and `xs` their worst severity (see `ProblemMarks`). Group entries: `n` title, `c` node
+/// count, `s` summary (stage or main ops), `v` rolled-up overlay figure, `x`/`xs` the marked
+/// nodes inside.
 /// Written as bytes in one pass: on a 10k-node drawing small String appends cost several times more.
 func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: VisibleGraph, options: RenderOptions) -> String {
     var j = JSONBytes()
@@ -13,6 +15,7 @@ func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: Visible
     j.raw("{")
     if let o = options.overlay { j.raw("\"overlay\":"); j.string(o.name + " (groups: " + o.rollup.rawValue + ")"); j.raw(",") }
     j.raw("\"nodes\":{")
+    let marks = boxMarks(graph, vis, options.problems)
     var first = true
     for (bi, item) in vis.items.enumerated() {
         guard case .node(let n) = item else { continue }
@@ -40,6 +43,7 @@ func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: Visible
         }
         j.list("u", node.outputs)
         if let v = vis.values[bi] { j.raw(",\"v\":"); j.string(formatFigure(v)) }
+        if let m = marks[bi] { j.raw(",\"xs\":"); j.string(m.severity.rawValue); j.list("x", m.messages) }
         j.raw("}")
     }
     j.raw("},\"groups\":{")
@@ -55,6 +59,10 @@ func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: Visible
         let summary = group.summary ?? (vis.labels[bi].count > 2 ? vis.labels[bi][2] : "")
         if !summary.isEmpty { j.raw(",\"s\":"); j.string(summary) }
         if let v = vis.values[bi] { j.raw(",\"v\":"); j.string(formatFigure(v)) }
+        if let m = marks[bi] {
+            j.raw(",\"xs\":"); j.string(m.severity.rawValue)
+            j.list("x", ["\(m.count) node(s) with problems inside"] + m.messages)
+        }
         j.raw("}")
     }
     j.raw("}}")
