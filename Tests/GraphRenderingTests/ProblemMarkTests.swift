@@ -7,6 +7,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import GraphIR
 @testable import GraphRendering
 
 final class ProblemMarkTests: XCTestCase {
@@ -101,6 +102,18 @@ final class ProblemMarkTests: XCTestCase {
         var o = RenderOptions()
         o.problems.add("k", .error, "schema: bad value")
         XCTAssertTrue(try renderer.render(o).svg.contains("class=\"gs-node gs-problem\" data-id=\"k\""))
+    }
+
+    func testAnInferredShapeLabelsAnEdgeWhoseDeclaredTypeHasNone() throws {
+        // `y` is declared `float` without a shape (as broken.onnx's outputs are); inference knows it.
+        let g = Graph(name: "g", nodes: [Node(opType: "Relu", name: "r", inputs: ["x"], outputs: ["y"])],
+                      inputs: [ValueInfo(name: "x", type: .tensor(.float, TensorShape(static: [2, 3])))],
+                      outputs: [ValueInfo(name: "y", type: .tensor(.float, nil))])
+        let plain = try GraphRenderer(g).render()
+        XCTAssertFalse(plain.svg.contains(">2×5</text>"))
+        let inferred = try GraphRenderer(g, inferred: ["y": .tensor(.float, TensorShape(static: [2, 5]))]).render()
+        XCTAssertTrue(inferred.svg.contains(">2×5</text>"), "the inferred shape labels the edge")
+        XCTAssertTrue(inferred.svg.contains(">2×3</text>"), "declared shapes still win where given")
     }
 
     func testNeighbourhoodKeepsTheRingsAroundNodesWithinTheLimit() throws {
