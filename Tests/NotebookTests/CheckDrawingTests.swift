@@ -108,6 +108,34 @@ final class CheckDrawingTests: XCTestCase {
         XCTAssertLessThanOrEqual(html(runner).components(separatedBy: " data-op=\"").count - 1, 200 + 2)
     }
 
+    func testAProblemInsideABodyIsMarkedOnItsOwnerAndInTheBodysDrawing() throws {
+        let runner = CellRunner()
+        let f2 = ValueType.tensor(.float, TensorShape(static: [2]))
+        var thenB = Graph(name: "then", outputs: [ValueInfo(name: "t", type: f2)], isSubgraph: true)
+        try thenB.addNode(Node(opType: "Neg", name: "inner", inputs: ["xn"], outputs: ["t"], attributes: [Attribute("alpah", .float(1))]))
+        var elseB = Graph(name: "else", outputs: [ValueInfo(name: "e", type: f2)], isSubgraph: true)
+        try elseB.addNode(Node(opType: "Neg", name: "fine", inputs: ["xn"], outputs: ["e"]))
+        var g = Graph(name: "ifmodel", inputs: [ValueInfo(name: "x", type: f2), ValueInfo(name: "cond", type: .tensor(.bool, TensorShape(static: [])))],
+                      outputs: [ValueInfo(name: "y", type: f2)])
+        try g.addNode(Node(opType: "Neg", name: "outer", inputs: ["x"], outputs: ["xn"]))
+        try g.addNode(Node(opType: "If", name: "branch", inputs: ["cond"], outputs: ["y"],
+                           attributes: [Attribute("then_branch", .graph(thenB)), Attribute("else_branch", .graph(elseB))]))
+        try save(g, as: "ifm", runner)
+        let catalog = try XCTUnwrap(runner.interpreter.session.graphs.current?.catalog)
+        let owner = try XCTUnwrap(catalog.entries.first { $0.name == "branch" }).id.description
+        let inner = try XCTUnwrap(catalog.entries.first { $0.name == "inner" }).id.description
+        XCTAssertNil(runner.run("check").error)
+        let h = html(runner)
+        XCTAssertTrue(h.contains("data-gs-node=\"\(owner)\" title=\"show \(inner) in the drawing (at \(owner), which holds it)\">\(inner)</a>"), h)
+        XCTAssertTrue(h.contains("<g class=\"gs-node gs-problem\" data-id=\"\(owner)\""))
+        XCTAssertTrue(h.contains("in branch/then_branch: inner schema attribute alpah"), "the owner's tooltip names the body and node")
+        // The body's own drawing marks the node itself.
+        XCTAssertNil(runner.run("show branch/then_branch").error)
+        XCTAssertTrue(html(runner).contains("<g class=\"gs-node gs-problem\" data-id=\"\(inner)\""))
+        XCTAssertNil(runner.run("show branch/else_branch").error)
+        XCTAssertFalse(html(runner).contains("gs-problem"), "nothing wrong in the else branch")
+    }
+
     func testShowMarksWhatCheckListsAndDashesEdgesOfUnknownShape() throws {
         let runner = CellRunner()
         let ids = try loadBadModel(runner)
