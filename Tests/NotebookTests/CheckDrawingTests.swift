@@ -66,6 +66,8 @@ final class CheckDrawingTests: XCTestCase {
         // Plain text stays readable: the table, then one sentence about the drawing.
         let text = bundle["text/plain"]?.stringValue ?? ""
         XCTAssertTrue(text.contains("Drawing: bad, all 4 nodes; the 4 with problems are outlined"), text)
+        XCTAssertTrue(h.contains("shape: input 0 ("), "a shape row reads `shape: …` once")
+        XCTAssertFalse(h.contains("shape shape:"))
         XCTAssertFalse(text.contains("<"), "no markup in text/plain")
         // The viewer binds the links of its report.
         XCTAssertTrue(h.contains("closest('a[data-gs-node]')"))

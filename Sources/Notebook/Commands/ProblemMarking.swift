@@ -33,7 +33,7 @@ extension GraphEntry {
         for (k, r) in rows.enumerated() {
             guard let id = r.node, let home = bodyOf[id] else { continue }
             let severity: ProblemMarks.Severity = r.severity == .error ? .error : .warning
-            let message = "\(r.checker) \(r.location): \(r.problem)"
+            let message = r.location == r.checker ? "\(r.checker): \(r.problem)" : "\(r.checker) \(r.location): \(r.problem)"
             if home == body {
                 if severity == .error { broken.insert(id) }
                 marks.add(id.description, severity, message)
