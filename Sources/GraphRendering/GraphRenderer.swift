@@ -212,11 +212,12 @@ public struct GraphRenderer: Sendable {
             ? placeEdgeLabels(edgeLabelRequests(graph, vis), layout: layout, obstacles: frameTitleAreas(vis, layout),
                               direction: options.direction)
             : EdgeLabelPlacement(labels: [], dropped: 0)
+        let marks = boxMarks(graph, vis, options.problems)
         let svg = writeSVG(graph: graph, hierarchy: tree(for: options), visible: vis, layout: layout, labels: labels.labels,
-                           options: options)
+                           options: options, marks: marks)
         let tree = tree(for: options)
         let viewerID = viewerElementID(svg)
-        let html = writeHTML(svg: svg, options: options, details: nodeDetails(graph, tree: tree, visible: vis, options: options),
+        let html = writeHTML(svg: svg, options: options, details: nodeDetails(graph, tree: tree, visible: vis, options: options, marks: marks),
                              focus: focusTarget(graph, tree: tree, visible: vis, options: options))
         let t2 = DispatchTime.now().uptimeNanoseconds
         var nodes = 0, boundary = 0

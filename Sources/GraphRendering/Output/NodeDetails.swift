@@ -9,13 +9,14 @@
 /// count, `s` summary (stage or main ops), `v` rolled-up overlay figure, `x`/`xs` the marked
 /// nodes inside.
 /// Written as bytes in one pass: on a 10k-node drawing small String appends cost several times more.
-func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: VisibleGraph, options: RenderOptions) -> String {
+/// `marks` are the boxes' problem marks (`boxMarks`), computed once per drawing.
+func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: VisibleGraph, options: RenderOptions,
+                 marks: [BoxMark?]) -> String {
     var j = JSONBytes()
     j.bytes.reserveCapacity(64 + vis.items.count * 240)
     j.raw("{")
     if let o = options.overlay { j.raw("\"overlay\":"); j.string(o.name + " (groups: " + o.rollup.rawValue + ")"); j.raw(",") }
     j.raw("\"nodes\":{")
-    let marks = boxMarks(graph, vis, options.problems)
     var first = true
     for (bi, item) in vis.items.enumerated() {
         guard case .node(let n) = item else { continue }

@@ -59,7 +59,7 @@ func frameTitleAreas(_ vis: VisibleGraph, _ layout: GraphLayout) -> [Rect] {
 }
 
 func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: VisibleGraph, layout: GraphLayout,
-              labels: [PlacedEdgeLabel], options: RenderOptions, style: EdgeLabelStyle = EdgeLabelStyle()) -> String {
+              labels: [PlacedEdgeLabel], options: RenderOptions, marks: [BoxMark?], style: EdgeLabelStyle = EdgeLabelStyle()) -> String {
     let prefix = idPrefix(for: graph.name + "\(vis.items.count)/\(vis.layoutGraph.edges.count)/\(layout.width)")
     var out = ""
     out.reserveCapacity(600 + vis.items.count * 520 + vis.layoutGraph.edges.count * 260)
@@ -88,7 +88,6 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
     }
     ly = entries.last.map { $0.maxY + 6 } ?? ly
     // Problem marks: which severities are drawn, and whether a dashed unknown-shape edge is.
-    let marks = boxMarks(graph, vis, options.problems)
     let unknownEdge: [Bool] = vis.edgeOrigins.map { origins in
         !options.problems.unknownShapes.isEmpty && origins.contains { options.problems.unknownShapes.contains(graph.edges[$0].tensor) }
     }

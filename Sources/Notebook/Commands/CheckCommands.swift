@@ -68,7 +68,7 @@ enum CheckCommands {
     static func problems(_ entry: GraphEntry) -> [Row] {
         let model = entry.model
         var rows: [Row] = []
-        for issue in model.graph.validate() {
+        for issue in entry.current.structuralIssues {
             let node = issue.node.flatMap { id in model.graph.node(id) }
             rows.append(Row(severity: .error, checker: "structure", kind: issue.kind.rawValue, node: issue.node, name: node?.displayName ?? "",
                             op: node?.qualifiedOpType ?? "",

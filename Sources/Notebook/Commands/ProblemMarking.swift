@@ -23,12 +23,19 @@ extension GraphEntry {
         var marks = ProblemMarks()
         var anchors = [String?](repeating: nil, count: rows.count)
         guard !rows.isEmpty else { return (marks, anchors) }
-        let c = catalog
+        // Which graph each row's node lives in. Rows name their scope, so the catalog (a walk
+        // over every name, which a drawing of the top level does not otherwise need) is only
+        // made when a body is drawn or a problem lies in one.
+        let topLevelOnly = body == nil && rows.allSatisfy { $0.scope.isEmpty }
         var bodyOf: [NodeID: Int?] = [:]
-        bodyOf.reserveCapacity(c.entries.count)
-        for e in c.entries { bodyOf[e.id] = e.body }
-        let drawnDepth = body.map { c.bodies[$0].steps.count } ?? 0
-        let drawnSteps = body.map { c.bodies[$0].steps } ?? []
+        if topLevelOnly {
+            for r in rows { if let id = r.node { bodyOf[id] = .some(nil) } }
+        } else {
+            bodyOf.reserveCapacity(catalog.entries.count)
+            for e in catalog.entries { bodyOf[e.id] = e.body }
+        }
+        let drawnDepth = body.map { catalog.bodies[$0].steps.count } ?? 0
+        let drawnSteps = body.map { catalog.bodies[$0].steps } ?? []
         var broken = Set<NodeID>()
         for (k, r) in rows.enumerated() {
             guard let id = r.node, let home = bodyOf[id] else { continue }
@@ -41,6 +48,7 @@ extension GraphEntry {
                 continue
             }
             // A node deeper inside a body drawn here as its owner's box: mark that owner.
+            let c = catalog
             guard let home, c.bodies[home].steps.count > drawnDepth,
                   Array(c.bodies[home].steps.prefix(drawnDepth)) == drawnSteps else { continue }
             let step = c.bodies[home].steps[drawnDepth]
