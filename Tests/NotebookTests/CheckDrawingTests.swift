@@ -76,6 +76,21 @@ final class CheckDrawingTests: XCTestCase {
         XCTAssertFalse(html(runner).contains("data-gs-node=\"\(after)\""))
     }
 
+    func testMarkupInNamesAndMessagesStaysText() throws {
+        let runner = CellRunner()
+        let evil = "</script><img src=x onerror=alert(1)>\"'"
+        var g = Graph(name: "evil", inputs: [ValueInfo(name: "x", type: f32)], outputs: [ValueInfo(name: "y")])
+        try g.addNode(Node(opType: "Frob<b>", name: evil, inputs: ["x"], outputs: ["y"], attributes: [Attribute("a<i>", .float(1))]))
+        try save(g, as: "evil", runner)
+        XCTAssertNil(runner.run("check").error)
+        let h = html(runner)
+        XCTAssertTrue(h.contains("gs-problem"))
+        XCTAssertFalse(h.contains("<img"), "names are escaped everywhere: table, tooltip, panel data")
+        XCTAssertFalse(h.contains("<b>") || h.contains("<i>"))
+        XCTAssertNil(runner.run("show").error)
+        XCTAssertFalse(html(runner).contains("<img"))
+    }
+
     func testACleanGraphHasNoDrawing() throws {
         let runner = try CellRunner.withTourModel()
         XCTAssertNil(runner.run("check").error)
