@@ -11,6 +11,7 @@ public struct ProblemMarks: Sendable, Equatable {
     public enum Severity: String, Sendable, Comparable, CaseIterable {
         case error, warning
 
+        /// An error sorts first, so `min` of two severities is the worse one.
         public static func < (a: Severity, b: Severity) -> Bool { a == .error && b == .warning }
 
         /// Outline and badge colour.
@@ -32,11 +33,13 @@ public struct ProblemMarks: Sendable, Equatable {
     /// edges carrying them are drawn dashed.
     public var unknownShapes: Set<String> = []
 
+    /// Marks from parts; see `add` for building them node by node.
     public init(nodes: [String: Mark] = [:], unknownShapes: Set<String> = []) {
         self.nodes = nodes
         self.unknownShapes = unknownShapes
     }
 
+    /// Nothing to mark: the drawing is exactly what it would be without marks.
     public var isEmpty: Bool { nodes.isEmpty && unknownShapes.isEmpty }
 
     /// Adds `message` to node `id`'s mark, raising its severity if needed.
