@@ -15,7 +15,7 @@ from test_tour import run_notebook
 # outputs it makes. `chart` in nbconvert is its static SVG (`image`).
 EXPECTED = {
     "help": ["table"], "summary": ["table"], "tree": ["html"], "info": ["table"], "find": ["table"],
-    "hardware": ["table"], "check": ["table"], "estimate": ["table"], "graphs": ["table"], "vars": ["table"],
+    "hardware": ["table"], "check": ["report"], "estimate": ["table"], "graphs": ["table"], "vars": ["table"],
     "show": ["drawing"], "roofline": ["chart"], "sweep": ["table", "chart"], "llm": ["table", "chart"],
     "history": ["table"], "annotations": ["table"],
 }

@@ -98,6 +98,13 @@ def test_tour_runs_clean_with_rich_outputs(tmp_path):
     assert "<table" in checked["text/html"]
     kinds = sorted((p["checker"], p["kind"]) for p in checked[DATA]["problems"])
     assert kinds == [("schema", "illegalValue"), ("schema", "unknownAttribute"), ("shape", "inconsistentShape")], kinds
+    # One report: the table's node cells link into the drawing under it, where each is marked.
+    report = checked["text/html"]
+    assert report.startswith('<div class="gs-report"><table') and 'class="gs-view"' in report
+    for p in checked[DATA]["problems"]:
+        assert f'data-gs-node="{p["node"]}"' in report, p
+        assert f'<g class="gs-node gs-problem" data-id="{p["node"]}"' in report, p
+    assert "Drawing: broken, all 5 nodes" in checked["text/plain"]
 
     est = outputs_of(nb, "estimate hw=")[0].data[DATA]
     assert set(est["totals"]) == {"macs", "flops", "params", "bytes", "latency_s", "energy_j"}

@@ -24,6 +24,10 @@ public struct GraphVersion: Sendable {
     /// Every node checked against the op schemas, once per version (`load`'s note and `check`).
     public var schemaProblems: [SchemaProblem] { schemaCache.value { SchemaValidator().validate(model) } }
     private let schemaCache = Lazy<[SchemaProblem]>()
+    /// Structural problems of the graph (GraphIR's `validate`), once per version (`check`, and
+    /// the marks every drawing carries).
+    public var structuralIssues: [ValidationIssue] { structureCache.value { model.graph.validate() } }
+    private let structureCache = Lazy<[ValidationIssue]>()
     /// What made this version (`load`, a pass name, an edit).
     public var origin: String
     /// Per-node figures by field name (`estimate` attaches them), for this version only: an
