@@ -39,9 +39,8 @@ public struct GraphVersion: Sendable {
         problemsCache.value { ModelCheck.problems(of: model, schemaProblems: schemaProblems, inference: inference, structure: structure) }
     }
     private let problemsCache = Lazy<[GraphProblem]>()
-    /// Structural issues (GraphIR's `validate()`), once per version.
-    public var structure: [ValidationIssue] { structureCache.value { model.graph.validate() } }
-    private let structureCache = Lazy<[ValidationIssue]>()
+    /// Structural issues (GraphIR's `validate()`), once per version (the name edits use).
+    public var structure: [ValidationIssue] { structuralIssues }
 
     /// This version's check results as the starting point of an incremental check.
     public var checkBaseline: IncrementalCheck.Baseline {
