@@ -15,6 +15,11 @@ final class InferenceEngine {
 
     /// The ai.onnx opset (looked up once, not per node); the newest rules when not imported.
     let defaultOpset: Int64
+    /// Each op type's resolution (rule, function, opset, schema), made on its first node: one
+    /// lookup per node instead of a rule lookup, a function lookup and a schema lookup per
+    /// attribute default. Keyed by op type for ai.onnx, `domain::op` otherwise.
+    private var bindings: [String: OpBinding] = [:]
+    private var lastBinding: OpBinding?
 
     init(opsets: [String: Int64], functions: [Function], registry: OpRegistry) {
         self.opsets = opsets
@@ -48,8 +53,11 @@ final class InferenceEngine {
     /// gives a body's input facts (nil for a main graph, whose inputs come from declarations).
     func run(_ graph: Graph, outer: [[String: ValueFacts]], bodyInputs: [ValueFacts?]?, scope: [String],
              keyPrefix: String, attributeBindings: [String: AttributeValue]? = nil) -> Run {
+        // Exactly the values this graph defines: a larger table only touches more memory.
+        var defined = graph.inputs.count + graph.initializers.count + graph.sparseInitializers.count
+        for n in graph.nodes { defined += n.outputs.count }
         var env: [String: ValueFacts] = [:]
-        env.reserveCapacity(graph.nodes.count * 2 + graph.inputs.count + graph.initializers.count)
+        env.reserveCapacity(defined)
         var declared: [String: ValueType] = [:]
         for v in graph.valueInfo { if let t = v.type { declared[v.name] = t } }
         for v in graph.outputs { if let t = v.type { declared[v.name] = t } }
@@ -187,21 +195,38 @@ final class InferenceEngine {
                                          scope: scope, reason: reason, kind: kind))
     }
 
-    /// One node: its rule, or a local function's body.
-    func infer(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]], scope: [String],
-               keyPrefix: String) throws -> [ValueFacts?] {
+    /// The resolution of the node's op, made once per op type and call.
+    func binding(_ ptr: UnsafePointer<Node>) -> OpBinding {
         let rawDomain = ptr.pointee.domain
+        // Runs of one op (ConstantOfShape weights, chains of Add) hit the last binding; op
+        // types are short strings, so comparing costs less than hashing.
+        if let b = lastBinding, rawDomain.isEmpty, b.domain.isEmpty, b.opType == ptr.pointee.opType { return b }
+        if rawDomain.isEmpty, let b = bindings[ptr.pointee.opType] { lastBinding = b; return b }  // no key built
         let domain = rawDomain == "ai.onnx" ? "" : rawDomain
         let opType = ptr.pointee.opType
         let key = domain.isEmpty ? opType : domain + "::" + opType
-        if !functions.isEmpty, let f = functions[domain + "::" + opType] {
+        if let b = bindings[key] { lastBinding = b; return b }
+        let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
+        let b = OpBinding(domain: domain, opType: opType, opset: opset, registry: registry,
+                          function: functions.isEmpty ? nil : functions[domain + "::" + opType],
+                          rule: InferenceRules.table[key])
+        bindings[key] = b
+        lastBinding = b
+        return b
+    }
+
+    /// One node: its rule, or a local function's body.
+    func infer(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]], scope: [String],
+               keyPrefix: String) throws -> [ValueFacts?] {
+        let op = binding(ptr)
+        if let f = op.function {
             return try inferFunction(f, node: ptr.pointee, inputs: inputs, scope: scope,
                                      nodeKey: keyPrefix + "n\(ptr.pointee.id.rawValue)/")
         }
-        guard let rule = InferenceRules.table[key] else {
-            throw InferenceFailure("no inference rule for op \(key)" + (domain.isEmpty ? "" : " (domain \(domain))"), kind: .noRule)
+        guard let rule = op.rule else {
+            let key = op.domain.isEmpty ? op.opType : op.domain + "::" + op.opType
+            throw InferenceFailure("no inference rule for op \(key)" + (op.domain.isEmpty ? "" : " (domain \(op.domain))"), kind: .noRule)
         }
-        let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
         let body: RuleContext.BodyInference
         if ptr.pointee.hasSubgraphs {
             let node = ptr.pointee
@@ -215,7 +240,8 @@ final class InferenceEngine {
         } else {
             body = RuleContext.noBodies
         }
-        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: opset, domain: domain, registry: registry, bodyInference: body)
+        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: op.opset, domain: op.domain, registry: registry,
+                              op: op, bodyInference: body)
         return try rule(ctx)
     }
 
@@ -258,5 +284,46 @@ final class InferenceEngine {
             return Attribute(a.name, v)
         }
         return n
+    }
+}
+
+/// One op type as one inference call resolves it: its rule or model-local function, its
+/// domain's opset, and its schema, looked up on the first attribute default a rule asks for.
+/// A class so every node of the op shares the one lookup.
+final class OpBinding {
+    let domain: String
+    let opType: String
+    let opset: Int64
+    let function: Function?
+    let rule: InferenceRule?
+    private let registry: OpRegistry
+    private var looked = false
+    private var cached: OpSchema?
+    private var attributes: [AttributeSchema] = []
+
+    init(domain: String, opType: String, opset: Int64, registry: OpRegistry, function: Function?, rule: InferenceRule?) {
+        self.domain = domain
+        self.opType = opType
+        self.opset = opset
+        self.registry = registry
+        self.function = function
+        self.rule = rule
+    }
+
+    /// The op's schema at its opset (nil when unknown).
+    var schema: OpSchema? {
+        if !looked {
+            cached = registry.schema(domain: domain, opType: opType, opsetVersion: Int(clamping: opset))
+            attributes = cached?.attributes ?? []
+            looked = true
+        }
+        return cached
+    }
+
+    /// The schema's default of attribute `name` (nil when none).
+    func attributeDefault(_ name: String) -> AttributeDefault? {
+        if !looked { _ = schema }
+        for i in attributes.indices where attributes[i].name == name { return attributes[i].defaultValue }
+        return nil
     }
 }

@@ -41,6 +41,9 @@ struct RuleContext {
     /// Where the op's schema comes from (attribute defaults), looked up only when a rule asks
     /// for an attribute the node leaves out.
     let registry: OpRegistry
+    /// The op's resolution for this inference call: the schema is looked up once per op type,
+    /// not once per attribute a node leaves out.
+    let op: OpBinding
     /// Infers a subgraph given its inputs' facts (bodies see the current scope); `quiet` keeps
     /// its problems out of the report (a branch that never runs).
     let bodyInference: BodyInference
@@ -62,7 +65,7 @@ struct RuleContext {
     }
 
     /// The op's schema at the node's opset, nil when unknown.
-    var schema: OpSchema? { registry.schema(domain: domain, opType: node.opType, opsetVersion: Int(clamping: opset)) }
+    var schema: OpSchema? { op.schema }
 
     var inputCount: Int { node.inputs.count }
 
@@ -118,11 +121,15 @@ struct RuleContext {
 
     // MARK: Attributes
 
-    /// The attribute as given on the node.
-    func attr(_ name: String) -> AttributeValue? { node.attribute(name) }
+    /// The attribute as given on the node (found by index: no copy of the other attributes).
+    func attr(_ name: String) -> AttributeValue? {
+        let attributes = nodePointer.pointee.attributes
+        for i in attributes.indices where attributes[i].name == name { return attributes[i].value }
+        return nil
+    }
 
     /// The schema's default of an attribute the node leaves out.
-    func schemaDefault(_ name: String) -> AttributeDefault? { schema?.attribute(name)?.defaultValue }
+    func schemaDefault(_ name: String) -> AttributeDefault? { op.attributeDefault(name) }
 
     /// An int attribute, else the schema's default; throws when neither exists.
     func int(_ name: String) throws -> Int64 {
