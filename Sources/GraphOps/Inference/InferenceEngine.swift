@@ -40,13 +40,27 @@ final class InferenceEngine {
         let dims = Shapes.dims(t.dims)
         var value: KnownValue?
         if let n = t.elementCount, n <= maxKnownElements {
-            if Shapes.isIntegral(t.elementType), let v = try? t.int64Values(), v.count == n {
+            if t.elementType == .int64, let v = int64Contents(t, count: n) {
+                value = .ints(v)
+            } else if Shapes.isIntegral(t.elementType), let v = try? t.int64Values(), v.count == n {
                 value = .ints(v.map { SymDim($0) })
             } else if Shapes.isFloating(t.elementType), n <= maxKnownFloats, let v = try? t.doubleValues(), v.count == n {
                 value = .floats(v)
             }
         }
         return .tensor(t.elementType, dims, value: value)
+    }
+
+    /// The contents of an int64 tensor read straight into symbolic integers (shape tensors:
+    /// one pass, one array), nil when its bytes are not there or do not fit.
+    static func int64Contents(_ t: Tensor, count n: Int) -> [SymDim]? {
+        try? t.withUnsafeBytes { raw -> [SymDim]? in
+            guard raw.count >= n * 8 else { return nil }
+            var out: [SymDim] = []
+            out.reserveCapacity(n)
+            for i in 0..<n { out.append(SymDim(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))) }
+            return out
+        } ?? nil
     }
 
     /// Infers `graph`. `outer` is the chain of enclosing scopes (innermost last); `bodyInputs`
@@ -58,9 +72,7 @@ final class InferenceEngine {
         for n in graph.nodes { defined += n.outputs.count }
         var env: [String: ValueFacts] = [:]
         env.reserveCapacity(defined)
-        var declared: [String: ValueType] = [:]
-        for v in graph.valueInfo { if let t = v.type { declared[v.name] = t } }
-        for v in graph.outputs { if let t = v.type { declared[v.name] = t } }
+        let declared = Declarations(graph)
         for (i, input) in graph.inputs.enumerated() where !input.name.isEmpty {
             if let given = bodyInputs {
                 let g = i < given.count ? given[i] : nil
@@ -100,7 +112,7 @@ final class InferenceEngine {
                 }
                 for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
                     var f = k < outs.count ? outs[k] : nil
-                    if !declared.isEmpty, let d = declared[name] {
+                    if let d = declared[name] {
                         f = reconcile(f, declared: d, node: ptr.pointee, output: k, scope: scope)
                     }
                     if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
@@ -200,7 +212,7 @@ final class InferenceEngine {
         let rawDomain = ptr.pointee.domain
         // Runs of one op (ConstantOfShape weights, chains of Add) hit the last binding; op
         // types are short strings, so comparing costs less than hashing.
-        if let b = lastBinding, rawDomain.isEmpty, b.domain.isEmpty, b.opType == ptr.pointee.opType { return b }
+        if let b = lastBinding, rawDomain.isEmpty, b.domain.isEmpty, sameName(b.opType, ptr.pointee.opType) { return b }
         if rawDomain.isEmpty, let b = bindings[ptr.pointee.opType] { lastBinding = b; return b }  // no key built
         let domain = rawDomain == "ai.onnx" ? "" : rawDomain
         let opType = ptr.pointee.opType
@@ -324,6 +336,32 @@ final class OpBinding {
     func attributeDefault(_ name: String) -> AttributeDefault? {
         if !looked { _ = schema }
         for i in attributes.indices where attributes[i].name == name { return attributes[i].defaultValue }
+        return nil
+    }
+}
+
+/// A graph's declared types (value_info and typed outputs), which inferred outputs are
+/// reconciled with. Most graphs declare only their outputs: a handful of names, compared
+/// directly instead of hashing every value the walk defines.
+struct Declarations {
+    private var few: [(name: String, type: ValueType)] = []
+    private var many: [String: ValueType] = [:]
+
+    init(_ graph: Graph) {
+        var all: [(name: String, type: ValueType)] = []
+        for v in graph.valueInfo { if let t = v.type { all.append((v.name, t)) } }
+        for v in graph.outputs { if let t = v.type { all.append((v.name, t)) } }
+        if all.count <= 8 {
+            // Later entries win, as in a dictionary built in this order.
+            few = all.reversed()
+        } else {
+            for (n, t) in all { many[n] = t }
+        }
+    }
+
+    subscript(name: String) -> ValueType? {
+        if !many.isEmpty { return many[name] }
+        for d in few where sameName(d.name, name) { return d.type }
         return nil
     }
 }

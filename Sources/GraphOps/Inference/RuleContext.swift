@@ -123,9 +123,10 @@ struct RuleContext {
 
     /// The attribute as given on the node (found by index: no copy of the other attributes).
     func attr(_ name: String) -> AttributeValue? {
-        let attributes = nodePointer.pointee.attributes
-        for i in attributes.indices where attributes[i].name == name { return attributes[i].value }
-        return nil
+        nodePointer.pointee.attributes.withUnsafeBufferPointer { buf in
+            for i in buf.indices where sameName(buf[i].name, name) { return buf[i].value }
+            return nil
+        }
     }
 
     /// The schema's default of an attribute the node leaves out.
@@ -176,6 +177,12 @@ struct RuleContext {
         return Int(a < 0 ? a + r : a)
     }
 }
+
+/// String equality that settles different lengths without the standard library's general
+/// comparison (which unequal strings otherwise take): attribute, op and value names are
+/// compared on every node.
+@inline(__always)
+func sameName(_ a: String, _ b: String) -> Bool { a.utf8.count == b.utf8.count && a == b }
 
 /// Helpers shared by rules.
 enum Shapes {

@@ -480,6 +480,8 @@ enum ShapeOpRules {
 
     static func constant(_ c: RuleContext) throws -> [ValueFacts?] {
         guard let a = c.node.attributes.first else { throw InferenceFailure("no value attribute") }
+        // The common form first, without the general tuple match's string comparisons.
+        if case .tensor(let t) = a.value, sameName(a.name, "value") { return [InferenceEngine.facts(of: t)] }
         switch (a.name, a.value) {
         case ("value", .tensor(let t)): return [InferenceEngine.facts(of: t)]
         case ("sparse_value", .sparseTensor(let t)): return [.tensor(t.values.elementType, Shapes.dims(t.dims))]
