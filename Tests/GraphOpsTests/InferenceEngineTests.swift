@@ -92,6 +92,30 @@ final class InferenceEngineTests: XCTestCase {
         XCTAssertEqual(dims(r, "p3"), ["1", "3", "6", "6"])
     }
 
+    // Declared types (value_info, outputs) fill what inference leaves unknown and are
+    // reported where they contradict it; the same whether a graph declares a few values
+    // (compared directly) or many (hashed).
+    func testDeclaredTypesFillUnknownsAndReportContradictions() {
+        for extra in [0, 12] {
+            let unused = (0..<extra).map { tensor("unused\($0)", .float, [.known(1)]) }
+            let g = Graph(nodes: [
+                Node(opType: "Relu", name: "wrongSize", inputs: ["x"], outputs: ["a"]),
+                Node(opType: "Relu", name: "wrongType", inputs: ["x"], outputs: ["b"]),
+                Node(opType: "Reshape", inputs: ["x", "t"], outputs: ["c"]),
+                Node(opType: "Relu", inputs: ["x"], outputs: ["d"]),
+            ], inputs: [tensor("x", .float, [.known(2), .known(3)]), tensor("t", .int64, [.known(2)])],
+               outputs: [ValueInfo(name: "a"), ValueInfo(name: "b"), tensor("c", .float, [.symbolic("n"), .unknown])],
+               valueInfo: unused + [tensor("a", .float, [.known(2), .known(4)]), tensor("b", .int64, [.known(2), .known(3)]),
+                                    tensor("d", .float, [.known(2), .symbolic("m")])])
+            let r = ShapeInference.infer(g, opsets: ["": 17])
+            XCTAssertEqual(r.problems.map(\.nodeName), ["wrongSize", "wrongType"], "extra \(extra)")
+            XCTAssertEqual(dims(r, "a"), ["2", "3"], "the inferred type is kept")
+            XCTAssertEqual(r.type(of: "b")?.elementType, .float)
+            XCTAssertEqual(dims(r, "c"), ["n", "?"], "unknown dims filled from the declaration")
+            XCTAssertEqual(dims(r, "d"), ["2", "3"], "a declared symbol does not replace a known size")
+        }
+    }
+
     // ConstantOfShape decodes its fill only for contents small enough to keep; large outputs
     // (weights written as ConstantOfShape) get their shape and no contents.
     func testConstantOfShapeKeepsSmallContentsOnly() {

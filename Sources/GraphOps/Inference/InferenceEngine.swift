@@ -113,7 +113,7 @@ final class InferenceEngine {
                 for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
                     var f = k < outs.count ? outs[k] : nil
                     if let d = declared[name] {
-                        f = reconcile(f, declared: d, node: ptr.pointee, output: k, scope: scope)
+                        f = reconcile(f, declared: d, node: ptr, output: k, scope: scope)
                     }
                     if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
                         report(ptr.pointee, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
@@ -176,29 +176,34 @@ final class InferenceEngine {
 
     /// An inferred output against its declaration: unknown parts are filled from the file; a
     /// contradiction (different element type, rank or fixed size) is reported and the inferred
-    /// type kept.
-    func reconcile(_ f: ValueFacts?, declared: ValueType, node: Node, output k: Int, scope: [String]) -> ValueFacts? {
-        let d = SymType(declared)
-        guard let f, let t = f.type else { return ValueFacts(type: d) }
-        guard case .tensor(let e, let dims) = t, case .tensor(let de, let ddims) = d else { return f }
-        if de != .undefined, e != de {
-            report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
+    /// type kept. Works on the declared `ValueType` directly: a declared dim becomes a `SymDim`
+    /// only where it fills an unknown one (graphs that declare every value pay no parsing for
+    /// dims inference already knows).
+    func reconcile(_ f: ValueFacts?, declared: ValueType, node ptr: UnsafePointer<Node>, output k: Int,
+                   scope: [String]) -> ValueFacts? {
+        guard let f, let t = f.type else { return ValueFacts(type: SymType(declared)) }
+        guard case .tensor(let e, let dims) = t, case .tensor(let de, let shape) = declared else { return f }
+        func contradiction() -> ValueFacts {
+            report(ptr.pointee, scope, "output \(k) ('\(ptr.pointee.outputs[k])') is inferred \(t) but declared \(SymType(declared))")
             return f
         }
-        guard let ddims else { return f }
-        guard let dims else { return ValueFacts(type: .tensor(e, ddims), value: f.value) }
-        if dims.count != ddims.count {
-            report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
-            return f
-        }
-        var merged = dims
+        if de != .undefined, e != de { return contradiction() }
+        guard let ddims = shape?.dims else { return f }
+        guard let dims else { return ValueFacts(type: .tensor(e, ddims.map { SymDim($0) }), value: f.value) }
+        if dims.count != ddims.count { return contradiction() }
+        var unknown = false
         for i in dims.indices {
-            if let a = dims[i]?.intValue, let b = ddims[i]?.intValue, a != b {
-                report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
-                return f
+            guard let d = dims[i] else { unknown = true; continue }
+            guard let a = d.intValue else { continue }
+            switch ddims[i] {
+            case .known(let b): if a != b { return contradiction() }
+            case .unknown: break
+            case .symbolic: if let b = SymDim(ddims[i])?.intValue, a != b { return contradiction() }
             }
-            if merged[i] == nil { merged[i] = ddims[i] }
         }
+        guard unknown else { return f }
+        var merged = dims
+        for i in dims.indices where merged[i] == nil { merged[i] = SymDim(ddims[i]) }
         return ValueFacts(type: .tensor(e, merged), value: f.value)
     }
 
@@ -348,15 +353,17 @@ struct Declarations {
     private var many: [String: ValueType] = [:]
 
     init(_ graph: Graph) {
+        if graph.valueInfo.count + graph.outputs.count > 8 {
+            many.reserveCapacity(graph.valueInfo.count + graph.outputs.count)
+            for v in graph.valueInfo { if let t = v.type { many[v.name] = t } }
+            for v in graph.outputs { if let t = v.type { many[v.name] = t } }
+            if !many.isEmpty { return }
+        }
         var all: [(name: String, type: ValueType)] = []
         for v in graph.valueInfo { if let t = v.type { all.append((v.name, t)) } }
         for v in graph.outputs { if let t = v.type { all.append((v.name, t)) } }
-        if all.count <= 8 {
-            // Later entries win, as in a dictionary built in this order.
-            few = all.reversed()
-        } else {
-            for (n, t) in all { many[n] = t }
-        }
+        // Later entries win, as in a dictionary built in this order.
+        few = all.reversed()
     }
 
     subscript(name: String) -> ValueType? {
