@@ -257,8 +257,8 @@ final class InferenceEngine {
         } else {
             body = RuleContext.noBodies
         }
-        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: op.opset, domain: op.domain, registry: registry,
-                              op: op, bodyInference: body)
+        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: op.opset, domain: op.domain, op: op,
+                              bodyInference: body)
         return try rule(ctx)
     }
 
@@ -313,7 +313,7 @@ final class OpBinding {
     let opset: Int64
     let function: Function?
     let rule: InferenceRule?
-    private let registry: OpRegistry
+    let registry: OpRegistry
     private var looked = false
     private var cached: OpSchema?
     private var attributes: [AttributeSchema] = []

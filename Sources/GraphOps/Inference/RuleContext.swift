@@ -39,8 +39,8 @@ struct RuleContext {
     /// The node's domain (normalized: `""` for ai.onnx).
     let domain: String
     /// Where the op's schema comes from (attribute defaults), looked up only when a rule asks
-    /// for an attribute the node leaves out.
-    let registry: OpRegistry
+    /// for an attribute the node leaves out. Held by `op`, not copied into every context.
+    var registry: OpRegistry { op.registry }
     /// The op's resolution for this inference call: the schema is looked up once per op type,
     /// not once per attribute a node leaves out.
     let op: OpBinding
