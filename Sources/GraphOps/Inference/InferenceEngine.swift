@@ -101,26 +101,9 @@ final class InferenceEngine {
                 let ptr = base + i
                 inputs.removeAll(keepingCapacity: true)
                 for name in ptr.pointee.inputs { inputs.append(name.isEmpty ? nil : lookup(name)) }
-                var outs: [ValueFacts?]
-                do {
-                    outs = try infer(ptr, inputs: inputs, scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [],
-                                     scope: scope, keyPrefix: keyPrefix)
-                } catch {
-                    let failure = error as? InferenceFailure
-                    report(ptr.pointee, scope, failure?.reason ?? "\(error)", kind: failure?.kind ?? .inconsistent)
-                    outs = elementTypesFromSchema(ptr.pointee, inputs)
-                }
-                for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
-                    var f = k < outs.count ? outs[k] : nil
-                    if let d = declared[name] {
-                        f = reconcile(f, declared: d, node: ptr, output: k, scope: scope)
-                    }
-                    if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
-                        report(ptr.pointee, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
-                        f = .tensor(e, dims.map { d in (d?.intValue ?? 0) < 0 ? nil : d })
-                    }
-                    env[name] = f ?? ValueFacts(type: nil)
-                }
+                let outs = node(ptr, inputs: inputs, declared: declared, scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [],
+                                scope: scope, keyPrefix: keyPrefix)
+                for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty { env[name] = outs[k] }
                 if ptr.pointee.hasSubgraphs {
                     inferGraphLists(ptr.pointee, scopeChain: outer + [env], scope: scope, keyPrefix: keyPrefix)
                 }
@@ -128,6 +111,35 @@ final class InferenceEngine {
         }
         let outputs = graph.outputs.map { o -> ValueFacts? in o.name.isEmpty ? nil : lookup(o.name) }
         return Run(values: env, outputs: outputs)
+    }
+
+    /// One node's output facts, one per output (unknown ones as `ValueFacts(type: nil)`): its
+    /// rule (or the schema's element types when the rule fails, with the problem reported),
+    /// reconciled with the declared types and with negative sizes dropped.
+    func node(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], declared: Declarations, scopeChain: [[String: ValueFacts]],
+              scope: [String], keyPrefix: String) -> [ValueFacts] {
+        var outs: [ValueFacts?]
+        do {
+            outs = try infer(ptr, inputs: inputs, scopeChain: scopeChain, scope: scope, keyPrefix: keyPrefix)
+        } catch {
+            let failure = error as? InferenceFailure
+            report(ptr.pointee, scope, failure?.reason ?? "\(error)", kind: failure?.kind ?? .inconsistent)
+            outs = elementTypesFromSchema(ptr.pointee, inputs)
+        }
+        var result: [ValueFacts] = []
+        result.reserveCapacity(ptr.pointee.outputs.count)
+        for (k, name) in ptr.pointee.outputs.enumerated() {
+            var f = k < outs.count ? outs[k] : nil
+            if !name.isEmpty, let d = declared[name] {
+                f = reconcile(f, declared: d, node: ptr, output: k, scope: scope)
+            }
+            if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
+                report(ptr.pointee, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
+                f = .tensor(e, dims.map { d in (d?.intValue ?? 0) < 0 ? nil : d })
+            }
+            result.append(f ?? ValueFacts(type: nil))
+        }
+        return result
     }
 
     /// When a rule cannot infer a node: the outputs' element types the schema still fixes (a
