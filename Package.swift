@@ -30,7 +30,7 @@ let package = Package(
         // Op schemas (registry, categories, validation) and symbolic shape inference.
         .target(name: "GraphOps", dependencies: ["GraphIR"], resources: [.copy("Resources")]),
         .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
-        .target(name: "GraphEstimation", dependencies: ["GraphIR"],
+        .target(name: "GraphEstimation", dependencies: ["GraphIR", "GraphOps"],
                 resources: [.copy("Resources")]),
 
         // The cell language: the only place that knows both graphs and Jupyter.
@@ -49,7 +49,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
-        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphOps", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),
 
         // Rendering benchmark: our layout+SVG side by side with Graphviz dot.

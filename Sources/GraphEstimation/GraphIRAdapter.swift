@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import GraphOps
 
 /// Builds the estimator's `OpGraph` from a `GraphIR.Graph`: values get indices, declared
 /// types become shapes with symbols, initializers and `Constant` nodes become constants
@@ -11,10 +12,25 @@ import GraphIR
 /// (`If_0/then_branch/...`), names resolve innermost scope first (outer-scope references
 /// become the enclosing graph's values), and body nodes keep their NodeIDs when those are
 /// unique across the model (the ONNX reader makes them so).
+/// Shapes come from GraphOps' symbolic inference of the graph (run here once, or passed in when
+/// the caller already holds it), laid out per value (`SymbolicShapes`).
 extension OpGraph {
+    /// Converts a model's main graph, inferring it with the model's opsets and local functions.
+    /// - Parameter inference: the model's `ShapeInference.infer` result when the caller has it.
+    public init(_ model: Model, inference: InferenceResult? = nil) {
+        var opsets: [String: Int64] = [:]
+        for o in model.opsetImports { opsets[o.domain == "ai.onnx" ? "" : o.domain] = o.version }
+        self.init(model.graph, opsets: opsets, functions: model.functions, inference: inference)
+    }
+
     /// Converts a GraphIR graph.
-    public init(_ graph: Graph) {
+    /// - Parameters:
+    ///   - opsets: opset per domain (`""` for ai.onnx) for inference; empty means the newest rules.
+    ///   - functions: model-local functions the graph calls.
+    ///   - inference: `ShapeInference.infer` of this graph when the caller has it (else run here).
+    public init(_ graph: Graph, opsets: [String: Int64] = [:], functions: [Function] = [], inference: InferenceResult? = nil) {
         self.init()
+        source = graph; self.opsets = opsets; self.functions = functions
         var index: [String: Int] = [:]
         index.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
         values.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
@@ -60,7 +76,7 @@ extension OpGraph {
             for i in gn.indices {
                 // bodies first: their nodes go right before the owner (see `ControlRegion`)
                 var bodies: [Int] = []
-                if gn[i].hasSubgraphs && CostModel.controlFlowOps.contains(gn[i].opType) {
+                if gn[i].hasSubgraphs && OpTraits.of(gn[i].opType).isControlFlow {
                     // Body paths come from the catalog, so estimates and node lookups name bodies alike.
                     if catalog == nil { catalog = NodeCatalog(graph) }
                     for b in gn[i].labeledSubgraphs {
@@ -81,6 +97,7 @@ extension OpGraph {
         }
         for o in graph.outputs where !o.name.isEmpty { outputs.append(valueIndex(o.name)) }
         if !regions.isEmpty { checkBodyIDs(topLevel: graph.nodes) }
+        symbolic = SymbolicShapes(self, inference ?? ShapeInference.infer(graph, opsets: opsets, functions: functions))
     }
 
     static func dims(_ shape: TensorShape?) -> [Dim]? {
@@ -98,6 +115,9 @@ extension OpGraph {
                              catalog: NodeCatalog, steps: [BodyStep]) -> Int {
         let bodyPath = catalog.body(at: steps).map { catalog.bodies[$0].path } ?? []
         let r = addRegion(ControlRegion(kind: kind, owner: -1, parent: parent, nodes: nodes.count..<nodes.count, outputs: []))
+        // GraphOps keys body facts by the owners' ids and attributes from the outside in
+        regionKeys += Array(repeating: "", count: max(0, r + 1 - regionKeys.count))
+        regionKeys[r] = steps.map { "n\($0.owner.rawValue)/\($0.attribute)" }.joined(separator: "/")
         let start = nodes.count
         var local: [String: Int] = [:]
         var declared: [String: ValueInfo] = [:]
@@ -106,6 +126,7 @@ extension OpGraph {
             let (bits, isFloat) = OpGraph.info(vi?.type?.elementType)
             let i = addValue(ValueDesc(name: name, shape: OpGraph.dims(vi?.type?.shape), elementBits: bits, isFloat: isFloat))
             local[name] = i
+            bodyValueRegion[i] = r
             return i
         }
         // innermost scope first; a name no scope defines becomes an untyped local value
@@ -118,11 +139,13 @@ extension OpGraph {
             let (bits, isFloat) = OpGraph.info(t.elementType)
             local[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known($0) }, elementBits: bits,
                                                isFloat: isFloat, isConstant: true, values: OpGraph.smallValues(t)))
+            bodyValueRegion[values.count - 1] = r
         }
         for s in b.sparseInitializers {
             let (bits, isFloat) = OpGraph.info(s.values.elementType)
             local[s.name] = addValue(ValueDesc(name: s.name, shape: s.dims.map { .known($0) }, elementBits: bits,
                                                isFloat: isFloat, isConstant: true))
+            bodyValueRegion[values.count - 1] = r
         }
         let formal = b.inputs.map { newValue($0.name, $0) }
         var paths = ScopeCache()
@@ -130,7 +153,7 @@ extension OpGraph {
             for i in gn.indices {
                 var bodies: [Int] = []
                 let path = bodyPath + paths.path(gn, i)
-                if gn[i].hasSubgraphs && CostModel.controlFlowOps.contains(gn[i].opType) {
+                if gn[i].hasSubgraphs && OpTraits.of(gn[i].opType).isControlFlow {
                     for b in gn[i].labeledSubgraphs {
                         guard let k = ControlRegion.kind(op: gn[i].opType, attribute: b.attribute) else { continue }
                         bodies.append(appendBody(b.graph, kind: k, parent: r, frames: frames + [local], catalog: catalog,

@@ -1,9 +1,10 @@
 import GraphIR
 
-/// The estimator's own compact view of a graph: op types, attributes, and value indices,
-/// in topological order. `GraphIRAdapter` builds it from a `GraphIR.Graph`; tests and
-/// benchmarks can build it directly. Keeping the cost model on this small value type keeps
-/// it fast (arrays, no dictionaries on the hot path) and independent of editing concerns.
+/// The estimator's own compact cost view of a graph: op types, attributes, and value indices,
+/// in topological order, with GraphOps' symbolic shapes laid out per value. `GraphIRAdapter`
+/// builds it from a `GraphIR.Graph`. Keeping the cost model on this small value type keeps it
+/// fast (arrays, no dictionaries on the hot path) and independent of editing concerns. It has
+/// no shape rules: shapes are GraphOps' inference, evaluated per binding (`ShapeBinding`).
 
 /// A small constant tensor carried by an attribute (e.g. `Constant.value`, `ConstantOfShape.value`).
 public struct ConstTensor: Sendable, Hashable {
@@ -21,7 +22,7 @@ public struct ConstTensor: Sendable, Hashable {
     }
 }
 
-/// Attribute values the cost model and shape inference read.
+/// Attribute values the cost model reads.
 public enum AttrValue: Sendable, Hashable {
     case int(Int), ints([Int]), float(Double), floats([Double]), string(String), strings([String])
     case tensor(ConstTensor)
@@ -59,65 +60,6 @@ public struct ValueDesc: Sendable, Hashable {
         self.name = name; self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat
         self.isConstant = isConstant; self.values = values
     }
-}
-
-/// What the estimator needs to know about an op type, looked up once when a node is made
-/// (instead of several string-set lookups per node on every estimate).
-public struct OpTraits: Sendable, Hashable {
-    /// Shape-only ops (Reshape, Squeeze, Shape, Constant...): no kernel, no traffic.
-    public var isMetadata = false
-    /// Copies and re-layouts (Transpose, Concat, Gather, Resize...).
-    public var isDataMovement = false
-    /// If/Loop/Scan.
-    public var isControlFlow = false
-    /// Ops never constant-folded (random generators, control flow).
-    public var neverFolded = false
-    /// Whether the cost model has a formula for the op.
-    public var hasCostFormula = false
-    /// Comparison/logical ops (bool output).
-    public var producesBool = false
-    /// Shape-rule family (the two big families are dispatched without string compares).
-    var shapeGroup: ShapeGroup = .other
-    /// Cost-formula family for the ops costed per element.
-    var costGroup: CostGroup = .other
-    /// onnx-tool's instruction weight per output element (per input element for reductions).
-    var onnxToolWeight = 0
-    /// Whether that weight is multiplied by (inputs - 1), as onnx-tool does for Add/Sub/Mul/Div/Min/Max/Sum.
-    var onnxToolPerExtraInput = false
-    /// Whether DeepSpeed's profiler counts 1 FLOP per element for the op.
-    var deepspeedPerElement = false
-
-    enum ShapeGroup: Sendable, Hashable { case sameShape, broadcast, other }
-    enum CostGroup: Sendable, Hashable { case binary, transcendental, simpleUnary, reduction, other }
-
-    static let table: [String: OpTraits] = {
-        var t: [String: OpTraits] = [:]
-        let known = CostModel.matrixAndSpecialOps.union(CostModel.reductions).union(CostModel.binary)
-            .union(CostModel.transcendental).union(CostModel.simpleUnary).union(CostModel.dataMovementOps)
-            .union(CostModel.metadataOps).union(ShapeInference.neverFolded).union(CostModel.controlFlowOps)
-            .union(ShapeInference.sameShapeOps).union(ShapeInference.broadcastOps)
-        for op in known {
-            var x = OpTraits()
-            x.isMetadata = CostModel.metadataOps.contains(op)
-            x.isDataMovement = CostModel.dataMovementOps.contains(op)
-            x.isControlFlow = CostModel.controlFlowOps.contains(op)
-            x.neverFolded = ShapeInference.neverFolded.contains(op)
-            x.hasCostFormula = CostModel.isKnown(op)
-            x.producesBool = ShapeInference.comparisonOps.contains(op) || op == "Not" || op == "IsNaN" || op == "IsInf"
-            x.shapeGroup = ShapeInference.sameShapeOps.contains(op) ? .sameShape : (ShapeInference.broadcastOps.contains(op) ? .broadcast : .other)
-            x.onnxToolWeight = CostModel.reductions.contains(op) ? CostModel.onnxToolReductionWeight(op)
-                : (CostModel.onnxToolWeight(op, inputs: 2) ?? 0)
-            x.onnxToolPerExtraInput = ["Add", "Sub", "Mul", "Div", "Min", "Max", "Mod", "Sum"].contains(op)
-            x.deepspeedPerElement = CostModel.deepspeedArithmetic.contains(op) || CostModel.deepspeedActivations.contains(op)
-            x.costGroup = CostModel.reductions.contains(op) ? .reduction : CostModel.binary.contains(op) ? .binary
-                : CostModel.transcendental.contains(op) ? .transcendental : CostModel.simpleUnary.contains(op) ? .simpleUnary : .other
-            t[op] = x
-        }
-        return t
-    }()
-
-    /// Traits of an op type (all false for unknown ops).
-    public static func of(_ opType: String) -> OpTraits { table[opType] ?? OpTraits() }
 }
 
 /// A node in estimator form. A value type whose payload sits in one copy-on-write box, so
@@ -218,7 +160,7 @@ public struct OpNode: Sendable, Hashable {
 
 /// The graph in estimator form. Nodes must be in topological order (as GraphIR keeps them).
 public struct OpGraph: Sendable {
-    /// Constants larger than this are not materialised for shape inference.
+    /// Integer constants larger than this are not decoded (float ones above 64 elements).
     public static let maxConstElements = 4096
 
     /// Values, indexed by the node input/output indices.
@@ -234,6 +176,20 @@ public struct OpGraph: Sendable {
     public var regions: [ControlRegion] = []
     /// Problems found while converting (e.g. NodeIDs repeated across subgraphs), one line each.
     public var conversionIssues: [String] = []
+
+    /// The GraphIR graph this was converted from (nil for hand-built graphs), with the opsets and
+    /// functions its inference used: kept to infer a binding concretely (see `SymbolicShapes`).
+    var source: Graph?
+    var opsets: [String: Int64] = [:]
+    var functions: [Function] = []
+    /// GraphOps' body key of each region (`n12/then_branch`), parallel to `regions`.
+    var regionKeys: [String] = []
+    /// The region whose body defines each body-local value (main-graph values are absent).
+    var bodyValueRegion: [Int: Int] = [:]
+    /// The shared symbolic inference laid out on value indices (nil: declared shapes only).
+    var symbolic: SymbolicShapes?
+    /// Concrete inferences per binding, shared by copies of this graph.
+    let boundCache = BoundInferenceCache()
 
     /// An empty graph.
     public init() {}
