@@ -60,7 +60,7 @@ let package = Package(
         // Kernel core micro-benchmark (kernel helper): cost of building and signing outputs.
         .executableTarget(name: "kernel-bench", dependencies: ["JupyterKernel"], path: "Benchmarks/kernel/Sources"),
         // Estimation benchmark: 10k-node estimate, 1,000-point sweep, MAC cross-check vs the corpus references.
-        .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"],
+        .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphOps", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/estimation/Sources"),
         // Cell language benchmark: parse + dispatch and completion, in process.
         .executableTarget(name: "cell-bench", dependencies: ["Notebook", "JupyterKernel"], path: "Benchmarks/cell/Sources"),

@@ -63,16 +63,18 @@ public struct SymbolicShapes: Sendable {
             }
             if incomplete { break }
         }
-        var index: [NodeID: Int] = [:]
-        for (i, n) in g.nodes.enumerated() { if let id = n.id { index[id] = i } }
         problems = [:]
+        guard !r.problems.isEmpty else { return }
+        var index: [NodeID: Int] = [:]
+        index.reserveCapacity(g.nodes.count)
+        for (i, n) in g.nodes.enumerated() { if let id = n.id { index[id] = i } }
         for p in r.problems { if let i = index[p.node], problems[i] == nil { problems[i] = p.reason } }
     }
 
     /// The facts of value `v`: main-graph values by name, body values from their body's facts.
     static func facts(_ g: OpGraph, _ r: InferenceResult, _ v: Int) -> ValueFacts? {
         let name = g.values[v].name
-        if let region = g.bodyValueRegion[v] {
+        if !g.bodyValueRegion.isEmpty, let region = g.bodyValueRegion[v] {
             return region < g.regionKeys.count ? r.bodies[g.regionKeys[region]]?[name] : nil
         }
         return r.values[name]
@@ -98,12 +100,18 @@ public struct SymbolicShapes: Sendable {
     struct Table {
         var exprs: [SymDim] = []
         var index: [SymDim: Int] = [:]
+        /// The last few expressions met: neighbouring values share dims (often the same storage,
+        /// which `==` compares first), so most lookups skip hashing a polynomial.
+        var recent: [(SymDim, Int)] = []
+        var next = 0
         mutating func ref(_ d: SymDim?) -> DimRef {
             guard let d else { return .unknown }
             if let k = d.intValue { return k >= 0 ? .fixed(Int(clamping: k)) : .unknown }
-            if let i = index[d] { return .expr(i) }
-            index[d] = exprs.count; exprs.append(d)
-            return .expr(exprs.count - 1)
+            for (e, i) in recent where e == d { return .expr(i) }
+            let i: Int
+            if let known = index[d] { i = known } else { i = exprs.count; index[d] = i; exprs.append(d) }
+            if recent.count < 8 { recent.append((d, i)) } else { recent[next] = (d, i); next = (next + 1) % 8 }
+            return .expr(i)
         }
     }
 
