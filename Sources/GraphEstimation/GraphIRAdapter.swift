@@ -3,9 +3,8 @@ import GraphIR
 import GraphOps
 
 /// Builds the estimator's `OpGraph` from a `GraphIR.Graph`: values get indices, declared
-/// types become shapes with symbols, initializers and `Constant` nodes become constants
-/// (small ones with their contents, for shape arithmetic), attributes are converted to the
-/// few kinds the cost model reads, and each node keeps its `NodeID`, its `displayName` (the name
+/// types become shapes with symbols, initializers become constants, attributes are converted
+/// to the few kinds the cost model reads (tensors described, never decoded), and each node keeps its `NodeID`, its `displayName` (the name
 /// the drawing and node lookups use) and hierarchy path.
 /// If/Loop/Scan bodies are flattened in: each body becomes a `ControlRegion` whose nodes come
 /// right before their owner, its nodes' paths start with the body's `NodeCatalog` path
@@ -37,7 +36,6 @@ extension OpGraph {
         nodes.reserveCapacity(graph.nodes.count)
 
         let dims = OpGraph.dims, info = OpGraph.info
-        let smallValues = OpGraph.smallValues
         // Declared values are registered up front, so any other name is an untyped intermediate
         // (one hash per use instead of three).
         func valueIndex(_ name: String) -> Int {
@@ -56,7 +54,7 @@ extension OpGraph {
         for t in graph.initializers {
             let (bits, isFloat) = info(t.elementType)
             index[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known($0) }, elementBits: bits,
-                                               isFloat: isFloat, isConstant: true, values: smallValues(t)))
+                                               isFloat: isFloat, isConstant: true))
         }
         for s in graph.sparseInitializers {
             let (bits, isFloat) = info(s.values.elementType)
@@ -87,7 +85,7 @@ extension OpGraph {
                 }
                 for r in bodies { regions[r].owner = nodes.count }
                 let attrs = gn[i].attributes.map {
-                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: smallValues))
+                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value))
                 }
                 let ins = gn[i].inputs.map { $0.isEmpty ? -1 : valueIndex($0) }
                 let outs = gn[i].outputs.map { $0.isEmpty ? -1 : outputIndex($0) }
@@ -138,7 +136,7 @@ extension OpGraph {
         for t in b.initializers {
             let (bits, isFloat) = OpGraph.info(t.elementType)
             local[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known($0) }, elementBits: bits,
-                                               isFloat: isFloat, isConstant: true, values: OpGraph.smallValues(t)))
+                                               isFloat: isFloat, isConstant: true))
             bodyValueRegion[values.count - 1] = r
         }
         for s in b.sparseInitializers {
@@ -162,7 +160,7 @@ extension OpGraph {
                 }
                 for c in bodies { regions[c].owner = nodes.count }
                 let attrs = gn[i].attributes.map {
-                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: OpGraph.smallValues))
+                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value))
                 }
                 let ins = gn[i].inputs.map { $0.isEmpty ? -1 : resolve($0) }
                 let outs = gn[i].outputs.map { $0.isEmpty ? -1 : (local[$0] ?? newValue($0, declared[$0])) }
@@ -190,17 +188,8 @@ extension OpGraph {
         conversionIssues.append("subgraph node ids repeat ids used elsewhere in the model: body nodes are reported without NodeIDs")
     }
 
-    /// Contents of a tensor small enough for shape arithmetic (nil otherwise or when unreadable).
-    /// Shape math needs integer tensors (shapes, axes, pads) and tiny float ones (Resize scales,
-    /// scalars); float weights are never decoded.
-    static func smallValues(_ t: Tensor) -> [Double]? {
-        guard let n = t.elementCount, t.elementType != .string else { return nil }
-        let limit = t.elementType.isFloatingPoint ? 64 : OpGraph.maxConstElements
-        guard n <= limit else { return nil }
-        return try? t.doubleValues()
-    }
-
-    static func convert(_ v: AttributeValue, smallValues: (Tensor) -> [Double]?) -> AttrValue {
+    /// The attribute kinds the cost model reads (tensors described, not decoded).
+    static func convert(_ v: AttributeValue) -> AttrValue {
         switch v {
         case .float(let f): return .float(Double(f))
         case .int(let i): return .int(Int(clamping: i))
@@ -210,7 +199,7 @@ extension OpGraph {
         case .strings(let s): return .strings(s.map { String(decoding: $0, as: UTF8.self) })
         case .tensor(let t):
             return .tensor(ConstTensor(shape: t.dims.map { Int(clamping: $0) }, elementBits: t.elementType.bitWidth ?? 0,
-                                       isFloat: t.elementType.isFloatingPoint, values: smallValues(t)))
+                                       isFloat: t.elementType.isFloatingPoint))
         default: return .other
         }
     }

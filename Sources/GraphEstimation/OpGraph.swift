@@ -6,7 +6,7 @@ import GraphIR
 /// fast (arrays, no dictionaries on the hot path) and independent of editing concerns. It has
 /// no shape rules: shapes are GraphOps' inference, evaluated per binding (`ShapeBinding`).
 
-/// A small constant tensor carried by an attribute (e.g. `Constant.value`, `ConstantOfShape.value`).
+/// A constant tensor carried by an attribute (e.g. `Constant.value`), described, not decoded.
 public struct ConstTensor: Sendable, Hashable {
     /// Dimensions.
     public var shape: [Int]
@@ -14,11 +14,9 @@ public struct ConstTensor: Sendable, Hashable {
     public var elementBits: Int
     /// Whether elements are floating point.
     public var isFloat: Bool
-    /// Contents when small (at most `OpGraph.maxConstElements` elements) and numeric; nil otherwise.
-    public var values: [Double]?
     /// A constant tensor description.
-    public init(shape: [Int], elementBits: Int, isFloat: Bool, values: [Double]?) {
-        self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat; self.values = values
+    public init(shape: [Int], elementBits: Int, isFloat: Bool) {
+        self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat
     }
 }
 
@@ -52,13 +50,11 @@ public struct ValueDesc: Sendable, Hashable {
     public var isFloat: Bool
     /// Initializer, sparse initializer, or otherwise known-constant data.
     public var isConstant: Bool
-    /// Contents of small numeric constants (shape tensors, scales, axes).
-    public var values: [Double]?
 
     /// A value description.
-    public init(name: String, shape: [Dim]?, elementBits: Int, isFloat: Bool, isConstant: Bool = false, values: [Double]? = nil) {
+    public init(name: String, shape: [Dim]?, elementBits: Int, isFloat: Bool, isConstant: Bool = false) {
         self.name = name; self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat
-        self.isConstant = isConstant; self.values = values
+        self.isConstant = isConstant
     }
 }
 
@@ -154,15 +150,11 @@ public struct OpNode: Sendable, Hashable {
     func float(_ k: String) -> Double? { if case .float(let v)? = attr(k) { return v }; return nil }
     func floats(_ k: String) -> [Double]? { if case .floats(let v)? = attr(k) { return v }; return nil }
     func string(_ k: String) -> String? { if case .string(let v)? = attr(k) { return v }; return nil }
-    func tensor(_ k: String) -> ConstTensor? { if case .tensor(let v)? = attr(k) { return v }; return nil }
     func input(_ i: Int) -> Int { i < box.inputs.count ? box.inputs[i] : -1 }
 }
 
 /// The graph in estimator form. Nodes must be in topological order (as GraphIR keeps them).
 public struct OpGraph: Sendable {
-    /// Integer constants larger than this are not decoded (float ones above 64 elements).
-    public static let maxConstElements = 4096
-
     /// Values, indexed by the node input/output indices.
     public var values: [ValueDesc] = []
     /// Nodes in topological order.

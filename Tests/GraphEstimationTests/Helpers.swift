@@ -74,7 +74,8 @@ struct GraphBuilder {
         case .string(let s): return .text(s)
         case .strings(let s): return .strings(s.map { Array($0.utf8) })
         case .tensor(let t):
-            return .tensor(tensor("", t.shape.map { Int64($0) }, values: t.values, type: elementType(t.elementBits, t.isFloat)))
+            let n = t.shape.reduce(1, *)
+            return .tensor(tensor("", t.shape.map { Int64($0) }, values: Array(repeating: 0, count: n), type: elementType(t.elementBits, t.isFloat)))
         case .other: return .ints([])
         }
     }
