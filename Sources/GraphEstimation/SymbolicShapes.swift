@@ -21,8 +21,9 @@ public struct SymbolicShapes: Sendable {
     var dims: [[DimRef]?]
     /// The graph's distinct symbolic dims (`batch`, `batch*seq`, `(H-3)/2+1`).
     var exprs: [SymDim]
-    /// Known contents per value (If conditions, Loop trip counts); entries may be symbolic.
-    var values: [KnownValue?]
+    /// Known contents of the values control flow reads (If conditions, Loop trip counts and
+    /// conditions), by value index; entries may be symbolic.
+    var values: [Int: KnownValue]
     /// Inferred element type per value.
     var elementTypes: [ElementType?]
     /// Why inference could not give a node's outputs, by node index (first problem per node).
@@ -37,17 +38,18 @@ public struct SymbolicShapes: Sendable {
     init(_ g: OpGraph, _ r: InferenceResult) {
         var table = Table()
         dims = []; dims.reserveCapacity(g.values.count)
-        values = []; values.reserveCapacity(g.values.count)
         elementTypes = []; elementTypes.reserveCapacity(g.values.count)
         for v in g.values.indices {
-            let facts = Self.facts(g, r, v)
-            if case .tensor(let e, let d)? = facts?.type {
+            if case .tensor(let e, let d)? = Self.facts(g, r, v)?.type {
                 dims.append(d.map { $0.map { table.ref($0) } })
                 elementTypes.append(e)
             } else {
                 dims.append(nil); elementTypes.append(nil)
             }
-            values.append(facts?.value)
+        }
+        values = [:]
+        for n in g.nodes where n.traits.isControlFlow {
+            for v in [n.input(0), n.input(1)] where v >= 0 && v < g.values.count { values[v] = Self.facts(g, r, v)?.value }
         }
         exprs = table.exprs
         for n in g.nodes {
@@ -91,7 +93,7 @@ public struct SymbolicShapes: Sendable {
             }
         } } }
         exprs = table.exprs
-        values = Array(repeating: nil, count: g.values.count)
+        values = [:]
         elementTypes = Array(repeating: nil, count: g.values.count)
         problems = [:]
     }
@@ -145,7 +147,7 @@ public struct SymbolicShapes: Sendable {
 
     /// The known value of `v` under `bindings`, as integers (nil when unknown or still symbolic).
     func intValues(_ v: Int, _ bindings: [String: SymDim]) -> [Int64]? {
-        guard v >= 0 && v < values.count, let k = values[v] else { return nil }
+        guard let k = values[v] else { return nil }
         if case .ints(let d) = k, !bindings.isEmpty {
             var out: [Int64] = []
             for x in d { guard let n = x.substituting(bindings).intValue else { return nil }; out.append(n) }
@@ -161,6 +163,9 @@ final class BoundInferenceCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [InputBinding: SymbolicShapes] = [:]
     private static let capacity = 64
+
+    /// Bindings inferred concretely so far (what tests check substitution against).
+    var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
 
     func value(for key: InputBinding, _ make: () -> SymbolicShapes) -> SymbolicShapes {
         lock.lock()
