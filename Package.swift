@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
         // Edits as data, the rewriter, what an edit broke, the history tree, the journal.
         .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps"]),
-        .target(name: "GraphEstimation", dependencies: ["GraphIR"],
+        .target(name: "GraphEstimation", dependencies: ["GraphIR", "GraphOps"],
                 resources: [.copy("Resources")]),
 
         // The cell language: the only place that knows both graphs and Jupyter.
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
-        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphOps", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),
 
         // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
@@ -63,7 +63,7 @@ let package = Package(
         // Kernel core micro-benchmark (kernel helper): cost of building and signing outputs.
         .executableTarget(name: "kernel-bench", dependencies: ["JupyterKernel"], path: "Benchmarks/kernel/Sources"),
         // Estimation benchmark: 10k-node estimate, 1,000-point sweep, MAC cross-check vs the corpus references.
-        .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"],
+        .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphOps", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/estimation/Sources"),
         // Editing benchmark: one edit + re-validation, undo/redo (Benchmarks/editing/bench_edit.py runs it beside onnx).
         .executableTarget(name: "edit-bench", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"],

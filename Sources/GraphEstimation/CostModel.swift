@@ -143,32 +143,32 @@ public struct CostOptions: Sendable, Hashable {
 
 /// The per-op formulas (see the file header for the conventions).
 public enum CostModel {
-    static let metadataOps: Set<String> = ["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Shape", "Size",
-                                           "Constant", "ConstantOfShape", "Dropout", "Optional", "OptionalGetElement"]
-    static let dataMovementOps: Set<String> = ["Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND",
-                                               "Pad", "Expand", "Tile", "Cast", "CastLike", "DepthToSpace", "SpaceToDepth",
-                                               "ScatterND", "ScatterElements", "Scatter", "Where", "OneHot", "Range", "Trilu",
-                                               "Resize", "Upsample", "NonZero", "Compress", "ReverseSequence"]
+    /// Views a runtime makes without a kernel or a copy, and constants materialised at load:
+    /// no FLOPs, no traffic.
+    static let views: Set<String> = ["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Shape", "Size",
+                                     "Constant", "ConstantOfShape", "Dropout", "Optional", "OptionalGetElement"]
+    /// Element-wise ops that convert or select without arithmetic: costed as copies.
+    static let elementwiseCopies: Set<String> = ["Cast", "CastLike", "Where"]
+    /// Functions whose FLOP weight is `CostOptions.transcendentalFLOPs` rather than 1.
     static let transcendental: Set<String> = ["Exp", "Log", "Sqrt", "Tanh", "Sigmoid", "Erf", "Gelu", "Pow", "Sin", "Cos",
                                               "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
                                               "Softplus", "Mish", "Elu", "Selu", "Celu", "Swish", "FastGelu", "QuickGelu",
                                               "BiasGelu", "Reciprocal"]
-    static let simpleUnary: Set<String> = ["Relu", "Neg", "Abs", "Floor", "Ceil", "Round", "Sign", "Not", "Clip", "LeakyRelu",
-                                           "HardSigmoid", "HardSwish", "Softsign", "PRelu", "ThresholdedRelu", "Shrink",
-                                           "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "CumSum", "Hardmax", "CumProd", "BitwiseNot"]
-    static let binary: Set<String> = ["Add", "Sub", "Mul", "Div", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Less",
-                                      "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift",
-                                      "BitwiseAnd", "BitwiseOr", "BitwiseXor"]
-    static let reductions: Set<String> = ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
-                                          "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "TopK"]
-
-    static let controlFlowOps: Set<String> = ["If", "Loop", "Scan"]
+    /// Scans the registry files with reductions: one add (or multiply) per element, not per input element reduced.
+    static let runningTotals: Set<String> = ["CumSum", "CumProd"]
+    /// Ops the registry files with element-wise ones whose work is not per element (a
+    /// determinant factorizes each matrix): no formula here.
+    static let notPerElement: Set<String> = ["Det"]
+    /// Random generators: a runtime never folds them.
+    static let randomGenerators: Set<String> = ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                                                "Multinomial", "Bernoulli"]
     static let deepspeedArithmetic: Set<String> = ["Add", "Sub", "Mul", "Div"]
     /// Activations DeepSpeed's profiler patches (1 FLOP per element).
     static let deepspeedActivations: Set<String> = ["Gelu", "Sigmoid", "Tanh", "Elu", "Selu", "Celu", "Softplus", "Swish", "FastGelu",
                                                     "QuickGelu", "BiasGelu", "Mish", "Relu", "LeakyRelu", "PRelu", "Clip",
                                                     "HardSigmoid", "HardSwish"]
-    static let matrixAndSpecialOps: Set<String> = ["Conv", "ConvInteger", "QLinearConv", "NhwcConv", "ConvTranspose", "MatMul",
+    /// Ops with a formula of their own in `cost` (MACs of matrix products, norms, pooling...).
+    static let ownFormula: Set<String> = ["Conv", "ConvInteger", "QLinearConv", "NhwcConv", "ConvTranspose", "MatMul",
         "MatMulInteger", "QLinearMatMul", "FusedMatMul", "Gemm", "Einsum", "LSTM", "GRU", "RNN", "Attention",
         "MultiHeadAttention", "GroupQueryAttention", "Softmax", "LogSoftmax", "LayerNormalization", "SkipLayerNormalization",
         "RMSNormalization", "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization", "BatchNormalization",
@@ -177,10 +177,7 @@ public enum CostModel {
         "DynamicQuantizeLinear"]
 
     /// Whether the cost model has a formula for an op type.
-    public static func isKnown(_ op: String) -> Bool {
-        matrixAndSpecialOps.contains(op) || reductions.contains(op) || binary.contains(op) || transcendental.contains(op)
-            || simpleUnary.contains(op) || dataMovementOps.contains(op) || metadataOps.contains(op)
-    }
+    public static func isKnown(_ op: String) -> Bool { OpTraits.of(op).hasCostFormula }
 
     /// onnx-tool's per-element instruction weight for point-wise ops (nil: not point-wise there).
     static func onnxToolWeight(_ op: String, inputs: Int) -> Int? {
@@ -301,7 +298,7 @@ public enum CostModel {
         guard let y = outs.first ?? nil, let x = ins.first ?? nil else {
             c.status = .unknownShape; c.opClass = traits.isDataMovement ? .dataMovement : .other; return c
         }
-        let outVol = ShapeInference.volume(y), inVol = ShapeInference.volume(x)
+        let outVol = ShapeMath.volume(y), inVol = ShapeMath.volume(x)
         var present = 0
         for v in n.inputs where v >= 0 { present += 1 }
         let tr = options.transcendentalFLOPs
@@ -317,22 +314,22 @@ public enum CostModel {
             let wi = op == "QLinearConv" ? 3 : 1
             guard let w = ins[safe: wi], w.count >= 3, y.count >= 3 else { c.status = .unknownShape; break }
             let g = max(n.int("group") ?? 1, 1)
-            let perOut = ShapeInference.volume(Array(w.dropFirst()))   // (C_in/g)·Πk
+            let perOut = ShapeMath.volume(Array(w.dropFirst()))   // (C_in/g)·Πk
             let macs = satMul(outVol, perOut)
             let bias = op == "QLinearConv" ? present == 9 : (op == "Conv" || op == "NhwcConv") && present > 2
             setGemm(&k, macs, bias: bias, outVol: outVol, otMACs: macs &+ (bias ? outVol : 0))
             c.opClass = .matmul
-            let spatial = ShapeInference.volume(Array(y.dropFirst(2)))
+            let spatial = ShapeMath.volume(Array(y.dropFirst(2)))
             c.gemm = GemmShape(batch: g, m: satMul(y[0], spatial), n: w[0] / g, k: perOut)
         case "ConvTranspose":
             guard let w = ins[safe: 1], w.count >= 3, x.count >= 3 else { c.status = .unknownShape; break }
             let g = max(n.int("group") ?? 1, 1)
-            let kernel = ShapeInference.volume(Array(w.dropFirst(2)))
+            let kernel = ShapeMath.volume(Array(w.dropFirst(2)))
             let macs = satMul(satMul(inVol, w[1]), kernel)            // N·C_in·Πin·(C_out/g)·Πk
             let bias = present > 2
-            setGemm(&k, macs, bias: bias, outVol: outVol, otMACs: satMul(outVol, ShapeInference.volume(Array(w.dropFirst()))) &+ (bias ? outVol : 0))
+            setGemm(&k, macs, bias: bias, outVol: outVol, otMACs: satMul(outVol, ShapeMath.volume(Array(w.dropFirst()))) &+ (bias ? outVol : 0))
             c.opClass = .matmul
-            c.gemm = GemmShape(batch: g, m: satMul(x[0], ShapeInference.volume(Array(x.dropFirst(2)))), n: w[1], k: satMul(w[0] / g, 1) * kernel)
+            c.gemm = GemmShape(batch: g, m: satMul(x[0], ShapeMath.volume(Array(x.dropFirst(2)))), n: w[1], k: satMul(w[0] / g, 1) * kernel)
         case "MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul":
             let bi = op == "QLinearMatMul" ? 3 : 1
             guard let b = ins[safe: bi] else { c.status = .unknownShape; break }
@@ -364,14 +361,14 @@ public enum CostModel {
             let layout = n.int("layout") ?? 0
             let seq = layout == 0 ? x[0] : x[1], batch = layout == 0 ? x[1] : x[0]
             let hidden = n.int("hidden_size") ?? (w[1] / gates)
-            let macs = satMul(satMul(seq, batch), ShapeInference.volume(w) &+ ShapeInference.volume(r))
+            let macs = satMul(satMul(seq, batch), ShapeMath.volume(w) &+ ShapeMath.volume(r))
             let steps = satMul(satMul(seq, batch), satMul(w[0], hidden))
             let elementwise = op == "LSTM" ? 17 : (op == "GRU" ? 14 : 3)
             k.macs = macs; k.flops = 2 &* macs &+ satMul(steps, elementwise); k.denseMACs = macs
             k.deepspeedMACs = macs; k.deepspeedFLOPs = k.flops
             // onnx-tool: per (batch·seq·hidden), directions folded into W/R volumes
             let ht = satMul(satMul(batch, seq), hidden)
-            let bVol = ins[safe: 3].map { ShapeInference.volume($0) } ?? 0
+            let bVol = ins[safe: 3].map { ShapeMath.volume($0) } ?? 0
             let bias = satMul(satMul(bVol, batch), seq)
             switch op {
             case "LSTM": k.onnxToolMACs = macs &+ bias &+ satMul(ht, 4 + 96 + 76 + 4)
@@ -407,7 +404,7 @@ public enum CostModel {
         case "LayerNormalization", "SkipLayerNormalization":
             let ax = n.int("axis") ?? -1
             let a = ax < 0 ? ax + x.count : ax
-            let rows = ShapeInference.volume(Array(x.prefix(max(a, 0))))
+            let rows = ShapeMath.volume(Array(x.prefix(max(a, 0))))
             let affine = present > 1
             k.flops = 5 &* inVol
             k.fvcoreMACs = (affine ? 5 : 4) &* inVol; k.deepspeedFLOPs = k.fvcoreMACs

@@ -2,11 +2,13 @@
 /// hardware registry, roofline latency and energy, LLM memory and what-if sweeps.
 ///
 /// Map of the module (one concern per file):
-/// - `OpGraph.swift`: the estimator's compact graph (`OpGraph`, `OpNode`, `ValueDesc`, `OpTraits`,
+/// - `OpGraph.swift`: the estimator's compact cost view of a graph (`OpGraph`, `OpNode`, `ValueDesc`,
 ///   `ControlRegion` for If/Loop/Scan bodies flattened in); `GraphIRAdapter.swift` builds it from
-///   a `GraphIR.Graph` (`OpGraph(graph)`), bodies included.
-/// - `ShapeInference.swift`: binds symbolic dims and infers shapes, folding constants, into and out
-///   of control-flow bodies (`ShapeTable`, `ControlFlowFacts`).
+///   a `GraphIR.Graph` (`OpGraph(model)`, `OpGraph(graph)`), bodies included, with GraphOps'
+///   symbolic inference of it. `OpTraits.swift`: op families from the GraphOps registry's categories.
+/// - `SymbolicShapes.swift`: that inference laid out per value, evaluated per binding;
+///   `ShapeBinding.swift`: one binding's shapes, constants and folding, control-flow facts
+///   (`ShapeTable.swift`: `ShapeTable`, `ControlFlowFacts`). No shape rules live in this module.
 /// - `CostModel.swift`: per-op formulas in five conventions (`Convention`, `OpCounts`, `NodeCost`).
 /// - `GraphEstimator.swift`: the pipeline and its results (`CostAnalysis` with per-node
 ///   `executions` for bodies, `EstimateOptions`,

@@ -89,7 +89,7 @@ public struct CostAnalysis: Sendable {
     /// Runs shape inference and the cost model.
     public init(graph g: OpGraph, bindings: [String: Int] = [:], inputShapes: [String: [Int]] = [:], batch: Int? = nil,
                 options: CostOptions = CostOptions()) throws {
-        let t = try ShapeInference.run(g, bindings: bindings, inputShapes: inputShapes, batch: batch)
+        let t = try ShapeBinding.run(g, bindings: bindings, inputShapes: inputShapes, batch: batch)
         var producer = Array(repeating: -1, count: g.values.count)
         for i in g.nodes.indices { for o in g.nodes[i].outputs where o >= 0 { producer[o] = i } }
         // Ownership of constants (first executed consumer) is sequential; the costs are then independent per node.

@@ -1,27 +1,41 @@
 import Foundation
 import GraphIR
+import GraphOps
 
 /// Builds the estimator's `OpGraph` from a `GraphIR.Graph`: values get indices, declared
-/// types become shapes with symbols, initializers and `Constant` nodes become constants
-/// (small ones with their contents, for shape arithmetic), attributes are converted to the
-/// few kinds the cost model reads, and each node keeps its `NodeID`, its `displayName` (the name
+/// types become shapes with symbols, initializers become constants, attributes are converted
+/// to the few kinds the cost model reads (tensors described, never decoded), and each node keeps its `NodeID`, its `displayName` (the name
 /// the drawing and node lookups use) and hierarchy path.
 /// If/Loop/Scan bodies are flattened in: each body becomes a `ControlRegion` whose nodes come
 /// right before their owner, its nodes' paths start with the body's `NodeCatalog` path
 /// (`If_0/then_branch/...`), names resolve innermost scope first (outer-scope references
 /// become the enclosing graph's values), and body nodes keep their NodeIDs when those are
 /// unique across the model (the ONNX reader makes them so).
+/// Shapes come from GraphOps' symbolic inference of the graph (run here once, or passed in when
+/// the caller already holds it), laid out per value (`SymbolicShapes`).
 extension OpGraph {
+    /// Converts a model's main graph, inferring it with the model's opsets and local functions.
+    /// - Parameter inference: the model's `ShapeInference.infer` result when the caller has it.
+    public init(_ model: Model, inference: InferenceResult? = nil) {
+        var opsets: [String: Int64] = [:]
+        for o in model.opsetImports { opsets[o.domain == "ai.onnx" ? "" : o.domain] = o.version }
+        self.init(model.graph, opsets: opsets, functions: model.functions, inference: inference)
+    }
+
     /// Converts a GraphIR graph.
-    public init(_ graph: Graph) {
+    /// - Parameters:
+    ///   - opsets: opset per domain (`""` for ai.onnx) for inference; empty means the newest rules.
+    ///   - functions: model-local functions the graph calls.
+    ///   - inference: `ShapeInference.infer` of this graph when the caller has it (else run here).
+    public init(_ graph: Graph, opsets: [String: Int64] = [:], functions: [Function] = [], inference: InferenceResult? = nil) {
         self.init()
+        source = graph; self.opsets = opsets; self.functions = functions
         var index: [String: Int] = [:]
         index.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
         values.reserveCapacity(graph.nodes.count * 2 + graph.initializers.count + graph.inputs.count)
         nodes.reserveCapacity(graph.nodes.count)
 
         let dims = OpGraph.dims, info = OpGraph.info
-        let smallValues = OpGraph.smallValues
         // Declared values are registered up front, so any other name is an untyped intermediate
         // (one hash per use instead of three).
         func valueIndex(_ name: String) -> Int {
@@ -40,7 +54,7 @@ extension OpGraph {
         for t in graph.initializers {
             let (bits, isFloat) = info(t.elementType)
             index[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known($0) }, elementBits: bits,
-                                               isFloat: isFloat, isConstant: true, values: smallValues(t)))
+                                               isFloat: isFloat, isConstant: true))
         }
         for s in graph.sparseInitializers {
             let (bits, isFloat) = info(s.values.elementType)
@@ -60,7 +74,7 @@ extension OpGraph {
             for i in gn.indices {
                 // bodies first: their nodes go right before the owner (see `ControlRegion`)
                 var bodies: [Int] = []
-                if gn[i].hasSubgraphs && CostModel.controlFlowOps.contains(gn[i].opType) {
+                if gn[i].hasSubgraphs && OpTraits.of(gn[i].opType).isControlFlow {
                     // Body paths come from the catalog, so estimates and node lookups name bodies alike.
                     if catalog == nil { catalog = NodeCatalog(graph) }
                     for b in gn[i].labeledSubgraphs {
@@ -71,7 +85,7 @@ extension OpGraph {
                 }
                 for r in bodies { regions[r].owner = nodes.count }
                 let attrs = gn[i].attributes.map {
-                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: smallValues))
+                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value))
                 }
                 let ins = gn[i].inputs.map { $0.isEmpty ? -1 : valueIndex($0) }
                 let outs = gn[i].outputs.map { $0.isEmpty ? -1 : outputIndex($0) }
@@ -81,6 +95,7 @@ extension OpGraph {
         }
         for o in graph.outputs where !o.name.isEmpty { outputs.append(valueIndex(o.name)) }
         if !regions.isEmpty { checkBodyIDs(topLevel: graph.nodes) }
+        symbolic = SymbolicShapes(self, inference ?? ShapeInference.infer(graph, opsets: opsets, functions: functions))
     }
 
     static func dims(_ shape: TensorShape?) -> [Dim]? {
@@ -98,6 +113,9 @@ extension OpGraph {
                              catalog: NodeCatalog, steps: [BodyStep]) -> Int {
         let bodyPath = catalog.body(at: steps).map { catalog.bodies[$0].path } ?? []
         let r = addRegion(ControlRegion(kind: kind, owner: -1, parent: parent, nodes: nodes.count..<nodes.count, outputs: []))
+        // GraphOps keys body facts by the owners' ids and attributes from the outside in
+        regionKeys += Array(repeating: "", count: max(0, r + 1 - regionKeys.count))
+        regionKeys[r] = steps.map { "n\($0.owner.rawValue)/\($0.attribute)" }.joined(separator: "/")
         let start = nodes.count
         var local: [String: Int] = [:]
         var declared: [String: ValueInfo] = [:]
@@ -106,6 +124,7 @@ extension OpGraph {
             let (bits, isFloat) = OpGraph.info(vi?.type?.elementType)
             let i = addValue(ValueDesc(name: name, shape: OpGraph.dims(vi?.type?.shape), elementBits: bits, isFloat: isFloat))
             local[name] = i
+            bodyValueRegion[i] = r
             return i
         }
         // innermost scope first; a name no scope defines becomes an untyped local value
@@ -117,12 +136,14 @@ extension OpGraph {
         for t in b.initializers {
             let (bits, isFloat) = OpGraph.info(t.elementType)
             local[t.name] = addValue(ValueDesc(name: t.name, shape: t.dims.map { .known($0) }, elementBits: bits,
-                                               isFloat: isFloat, isConstant: true, values: OpGraph.smallValues(t)))
+                                               isFloat: isFloat, isConstant: true))
+            bodyValueRegion[values.count - 1] = r
         }
         for s in b.sparseInitializers {
             let (bits, isFloat) = OpGraph.info(s.values.elementType)
             local[s.name] = addValue(ValueDesc(name: s.name, shape: s.dims.map { .known($0) }, elementBits: bits,
                                                isFloat: isFloat, isConstant: true))
+            bodyValueRegion[values.count - 1] = r
         }
         let formal = b.inputs.map { newValue($0.name, $0) }
         var paths = ScopeCache()
@@ -130,7 +151,7 @@ extension OpGraph {
             for i in gn.indices {
                 var bodies: [Int] = []
                 let path = bodyPath + paths.path(gn, i)
-                if gn[i].hasSubgraphs && CostModel.controlFlowOps.contains(gn[i].opType) {
+                if gn[i].hasSubgraphs && OpTraits.of(gn[i].opType).isControlFlow {
                     for b in gn[i].labeledSubgraphs {
                         guard let k = ControlRegion.kind(op: gn[i].opType, attribute: b.attribute) else { continue }
                         bodies.append(appendBody(b.graph, kind: k, parent: r, frames: frames + [local], catalog: catalog,
@@ -139,7 +160,7 @@ extension OpGraph {
                 }
                 for c in bodies { regions[c].owner = nodes.count }
                 let attrs = gn[i].attributes.map {
-                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value, smallValues: OpGraph.smallValues))
+                    NamedAttribute(name: $0.name, value: OpGraph.convert($0.value))
                 }
                 let ins = gn[i].inputs.map { $0.isEmpty ? -1 : resolve($0) }
                 let outs = gn[i].outputs.map { $0.isEmpty ? -1 : (local[$0] ?? newValue($0, declared[$0])) }
@@ -167,17 +188,8 @@ extension OpGraph {
         conversionIssues.append("subgraph node ids repeat ids used elsewhere in the model: body nodes are reported without NodeIDs")
     }
 
-    /// Contents of a tensor small enough for shape arithmetic (nil otherwise or when unreadable).
-    /// Shape math needs integer tensors (shapes, axes, pads) and tiny float ones (Resize scales,
-    /// scalars); float weights are never decoded.
-    static func smallValues(_ t: Tensor) -> [Double]? {
-        guard let n = t.elementCount, t.elementType != .string else { return nil }
-        let limit = t.elementType.isFloatingPoint ? 64 : OpGraph.maxConstElements
-        guard n <= limit else { return nil }
-        return try? t.doubleValues()
-    }
-
-    static func convert(_ v: AttributeValue, smallValues: (Tensor) -> [Double]?) -> AttrValue {
+    /// The attribute kinds the cost model reads (tensors described, not decoded).
+    static func convert(_ v: AttributeValue) -> AttrValue {
         switch v {
         case .float(let f): return .float(Double(f))
         case .int(let i): return .int(Int(clamping: i))
@@ -187,7 +199,7 @@ extension OpGraph {
         case .strings(let s): return .strings(s.map { String(decoding: $0, as: UTF8.self) })
         case .tensor(let t):
             return .tensor(ConstTensor(shape: t.dims.map { Int(clamping: $0) }, elementBits: t.elementType.bitWidth ?? 0,
-                                       isFloat: t.elementType.isFloatingPoint, values: smallValues(t)))
+                                       isFloat: t.elementType.isFloatingPoint))
         default: return .other
         }
     }

@@ -7,7 +7,7 @@
 import GraphIR
 
 /// The concrete input shapes and symbol bindings of one estimate.
-public struct InputBinding: Sendable, Equatable {
+public struct InputBinding: Sendable, Hashable {
     /// Symbol bindings in effect: the user's, plus the leading-dimension symbols `batch=` bound.
     public var bindings: [String: Int]
     /// Concrete shape per non-constant graph input, by value index.

@@ -1,11 +1,12 @@
 import GraphIR
 
-/// The estimator's own compact view of a graph: op types, attributes, and value indices,
-/// in topological order. `GraphIRAdapter` builds it from a `GraphIR.Graph`; tests and
-/// benchmarks can build it directly. Keeping the cost model on this small value type keeps
-/// it fast (arrays, no dictionaries on the hot path) and independent of editing concerns.
+/// The estimator's own compact cost view of a graph: op types, attributes, and value indices,
+/// in topological order, with GraphOps' symbolic shapes laid out per value. `GraphIRAdapter`
+/// builds it from a `GraphIR.Graph`. Keeping the cost model on this small value type keeps it
+/// fast (arrays, no dictionaries on the hot path) and independent of editing concerns. It has
+/// no shape rules: shapes are GraphOps' inference, evaluated per binding (`ShapeBinding`).
 
-/// A small constant tensor carried by an attribute (e.g. `Constant.value`, `ConstantOfShape.value`).
+/// A constant tensor carried by an attribute (e.g. `Constant.value`), described, not decoded.
 public struct ConstTensor: Sendable, Hashable {
     /// Dimensions.
     public var shape: [Int]
@@ -13,15 +14,13 @@ public struct ConstTensor: Sendable, Hashable {
     public var elementBits: Int
     /// Whether elements are floating point.
     public var isFloat: Bool
-    /// Contents when small (at most `OpGraph.maxConstElements` elements) and numeric; nil otherwise.
-    public var values: [Double]?
     /// A constant tensor description.
-    public init(shape: [Int], elementBits: Int, isFloat: Bool, values: [Double]?) {
-        self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat; self.values = values
+    public init(shape: [Int], elementBits: Int, isFloat: Bool) {
+        self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat
     }
 }
 
-/// Attribute values the cost model and shape inference read.
+/// Attribute values the cost model reads.
 public enum AttrValue: Sendable, Hashable {
     case int(Int), ints([Int]), float(Double), floats([Double]), string(String), strings([String])
     case tensor(ConstTensor)
@@ -51,73 +50,12 @@ public struct ValueDesc: Sendable, Hashable {
     public var isFloat: Bool
     /// Initializer, sparse initializer, or otherwise known-constant data.
     public var isConstant: Bool
-    /// Contents of small numeric constants (shape tensors, scales, axes).
-    public var values: [Double]?
 
     /// A value description.
-    public init(name: String, shape: [Dim]?, elementBits: Int, isFloat: Bool, isConstant: Bool = false, values: [Double]? = nil) {
+    public init(name: String, shape: [Dim]?, elementBits: Int, isFloat: Bool, isConstant: Bool = false) {
         self.name = name; self.shape = shape; self.elementBits = elementBits; self.isFloat = isFloat
-        self.isConstant = isConstant; self.values = values
+        self.isConstant = isConstant
     }
-}
-
-/// What the estimator needs to know about an op type, looked up once when a node is made
-/// (instead of several string-set lookups per node on every estimate).
-public struct OpTraits: Sendable, Hashable {
-    /// Shape-only ops (Reshape, Squeeze, Shape, Constant...): no kernel, no traffic.
-    public var isMetadata = false
-    /// Copies and re-layouts (Transpose, Concat, Gather, Resize...).
-    public var isDataMovement = false
-    /// If/Loop/Scan.
-    public var isControlFlow = false
-    /// Ops never constant-folded (random generators, control flow).
-    public var neverFolded = false
-    /// Whether the cost model has a formula for the op.
-    public var hasCostFormula = false
-    /// Comparison/logical ops (bool output).
-    public var producesBool = false
-    /// Shape-rule family (the two big families are dispatched without string compares).
-    var shapeGroup: ShapeGroup = .other
-    /// Cost-formula family for the ops costed per element.
-    var costGroup: CostGroup = .other
-    /// onnx-tool's instruction weight per output element (per input element for reductions).
-    var onnxToolWeight = 0
-    /// Whether that weight is multiplied by (inputs - 1), as onnx-tool does for Add/Sub/Mul/Div/Min/Max/Sum.
-    var onnxToolPerExtraInput = false
-    /// Whether DeepSpeed's profiler counts 1 FLOP per element for the op.
-    var deepspeedPerElement = false
-
-    enum ShapeGroup: Sendable, Hashable { case sameShape, broadcast, other }
-    enum CostGroup: Sendable, Hashable { case binary, transcendental, simpleUnary, reduction, other }
-
-    static let table: [String: OpTraits] = {
-        var t: [String: OpTraits] = [:]
-        let known = CostModel.matrixAndSpecialOps.union(CostModel.reductions).union(CostModel.binary)
-            .union(CostModel.transcendental).union(CostModel.simpleUnary).union(CostModel.dataMovementOps)
-            .union(CostModel.metadataOps).union(ShapeInference.neverFolded).union(CostModel.controlFlowOps)
-            .union(ShapeInference.sameShapeOps).union(ShapeInference.broadcastOps)
-        for op in known {
-            var x = OpTraits()
-            x.isMetadata = CostModel.metadataOps.contains(op)
-            x.isDataMovement = CostModel.dataMovementOps.contains(op)
-            x.isControlFlow = CostModel.controlFlowOps.contains(op)
-            x.neverFolded = ShapeInference.neverFolded.contains(op)
-            x.hasCostFormula = CostModel.isKnown(op)
-            x.producesBool = ShapeInference.comparisonOps.contains(op) || op == "Not" || op == "IsNaN" || op == "IsInf"
-            x.shapeGroup = ShapeInference.sameShapeOps.contains(op) ? .sameShape : (ShapeInference.broadcastOps.contains(op) ? .broadcast : .other)
-            x.onnxToolWeight = CostModel.reductions.contains(op) ? CostModel.onnxToolReductionWeight(op)
-                : (CostModel.onnxToolWeight(op, inputs: 2) ?? 0)
-            x.onnxToolPerExtraInput = ["Add", "Sub", "Mul", "Div", "Min", "Max", "Mod", "Sum"].contains(op)
-            x.deepspeedPerElement = CostModel.deepspeedArithmetic.contains(op) || CostModel.deepspeedActivations.contains(op)
-            x.costGroup = CostModel.reductions.contains(op) ? .reduction : CostModel.binary.contains(op) ? .binary
-                : CostModel.transcendental.contains(op) ? .transcendental : CostModel.simpleUnary.contains(op) ? .simpleUnary : .other
-            t[op] = x
-        }
-        return t
-    }()
-
-    /// Traits of an op type (all false for unknown ops).
-    public static func of(_ opType: String) -> OpTraits { table[opType] ?? OpTraits() }
 }
 
 /// A node in estimator form. A value type whose payload sits in one copy-on-write box, so
@@ -212,15 +150,11 @@ public struct OpNode: Sendable, Hashable {
     func float(_ k: String) -> Double? { if case .float(let v)? = attr(k) { return v }; return nil }
     func floats(_ k: String) -> [Double]? { if case .floats(let v)? = attr(k) { return v }; return nil }
     func string(_ k: String) -> String? { if case .string(let v)? = attr(k) { return v }; return nil }
-    func tensor(_ k: String) -> ConstTensor? { if case .tensor(let v)? = attr(k) { return v }; return nil }
     func input(_ i: Int) -> Int { i < box.inputs.count ? box.inputs[i] : -1 }
 }
 
 /// The graph in estimator form. Nodes must be in topological order (as GraphIR keeps them).
 public struct OpGraph: Sendable {
-    /// Constants larger than this are not materialised for shape inference.
-    public static let maxConstElements = 4096
-
     /// Values, indexed by the node input/output indices.
     public var values: [ValueDesc] = []
     /// Nodes in topological order.
@@ -234,6 +168,20 @@ public struct OpGraph: Sendable {
     public var regions: [ControlRegion] = []
     /// Problems found while converting (e.g. NodeIDs repeated across subgraphs), one line each.
     public var conversionIssues: [String] = []
+
+    /// The GraphIR graph this was converted from (nil for hand-built graphs), with the opsets and
+    /// functions its inference used: kept to infer a binding concretely (see `SymbolicShapes`).
+    var source: Graph?
+    var opsets: [String: Int64] = [:]
+    var functions: [Function] = []
+    /// GraphOps' body key of each region (`n12/then_branch`), parallel to `regions`.
+    var regionKeys: [String] = []
+    /// The region whose body defines each body-local value (main-graph values are absent).
+    var bodyValueRegion: [Int: Int] = [:]
+    /// The shared symbolic inference laid out on value indices (nil: declared shapes only).
+    var symbolic: SymbolicShapes?
+    /// Concrete inferences per binding, shared by copies of this graph.
+    let boundCache = BoundInferenceCache()
 
     /// An empty graph.
     public init() {}

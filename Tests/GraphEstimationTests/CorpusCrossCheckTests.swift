@@ -28,7 +28,7 @@ final class CorpusCrossCheckTests: XCTestCase {
             for i in (ref["reference_inputs"] as? [[String: Any]]) ?? [] {
                 if let n = i["name"] as? String, let s = i["shape"] as? [Int] { shapes[n] = s }
             }
-            let analysis = try CostAnalysis(graph: OpGraph(try ONNXReader.load(modelURL).graph), inputShapes: shapes)
+            let analysis = try CostAnalysis(graph: OpGraph(try ONNXReader.load(modelURL)), inputShapes: shapes)
             var o = EstimateOptions(convention: .onnxTool)
             if let ot = ref["onnx_tool"] as? [String: Any], ot["status"] as? String == "ok", let macs = ot["macs"] as? Int {
                 let ours = try GraphEstimator.estimate(analysis, options: o).totals.macs

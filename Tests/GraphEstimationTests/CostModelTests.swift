@@ -133,7 +133,7 @@ final class CostModelTests: XCTestCase {
         var b = GraphBuilder()
         b.input("a", [2, 12])
         b.weight("wshape", [2], values: [5, 12], bits: 64, isFloat: false)
-        b.node("ConstantOfShape", ["wshape"], ["w"], ["value": .tensor(ConstTensor(shape: [1], elementBits: 32, isFloat: true, values: [0.5]))])
+        b.node("ConstantOfShape", ["wshape"], ["w"], ["value": .tensor(ConstTensor(shape: [1], elementBits: 32, isFloat: true))])
         b.node("Gemm", ["a", "w"], ["y"], ["transB": .int(1)])
         b.node("Relu", ["y"], ["r"])
         let c = try b.costs()

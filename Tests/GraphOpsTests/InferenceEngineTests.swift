@@ -46,6 +46,23 @@ final class InferenceEngineTests: XCTestCase {
         XCTAssertThrowsError(try r.bindings(forInput: "x", shape: [2, 4, 64, 32]), "channel 3 is fixed")
     }
 
+    /// Found moving the estimator onto this inference: a Reshape without -1 whose element count
+    /// differs was accepted (`[256,4,1,1]` to `[1,4]`), and an infinite Resize scale trapped.
+    func testReshapeCountMismatchAndInfiniteResizeScaleAreReported() {
+        let g = Graph(nodes: [
+            Node(opType: "Reshape", name: "fixed", inputs: ["x", "target"], outputs: ["r"]),
+            Node(opType: "Resize", name: "rz", inputs: ["x", "", "scales"], outputs: ["z"]),
+        ], inputs: [tensor("x", .float, [.known(256), .known(4), .known(1), .known(1)])],
+           outputs: [ValueInfo(name: "r"), ValueInfo(name: "z")],
+           initializers: [Tensor(name: "target", int64s: [1, 4], dims: [2]),
+                          Tensor(name: "scales", floats: [1, 1, .infinity, 1], dims: [4])])
+        let r = ShapeInference.infer(g, opsets: ["": 17])
+        XCTAssertNil(r.type(of: "r")?.dims?.compactMap { $0 })
+        XCTAssertTrue(r.problems.contains { $0.nodeName == "fixed" && $0.reason.contains("cannot reshape [256, 4, 1, 1] to [1, 4]") },
+                      "\(r.problems)")
+        XCTAssertTrue(r.problems.contains { $0.nodeName == "rz" && $0.reason.contains("no finite size") }, "\(r.problems)")
+    }
+
     func testUnnamedInputDimsGetTheirOwnSymbols() {
         let g = Graph(nodes: [Node(opType: "Relu", inputs: ["x"], outputs: ["y"])],
                       inputs: [tensor("x", .float, [.unknown, .symbolic("?"), .symbolic("?"), .known(-1)])],

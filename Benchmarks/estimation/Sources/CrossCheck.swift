@@ -48,7 +48,7 @@ enum CrossCheck {
             let start = Date()
             do {
                 let model = try ONNXReader.load(corpus.appendingPathComponent(file))
-                let og = OpGraph(model.graph)
+                let og = OpGraph(model)
                 var o = EstimateOptions(bindings: bindings, convention: .onnxTool)
                 o.inputShapes = shapes
                 let a = try CostAnalysis(graph: og, bindings: bindings, inputShapes: shapes)

@@ -2,6 +2,7 @@ import Foundation
 import GraphIR
 import GraphFormats
 import GraphEstimation
+import GraphOps
 
 // estimate-bench: the figures of Benchmarks/README.md "## Estimation".
 //   estimate-bench [--corpus DIR] [--model FILE.onnx] [--write-synthetic FILE.onnx] [--runs N]
@@ -49,7 +50,7 @@ if let path = argValue("--model") {
     graph = Synthetic.transformer(layers: tenK.layers, hidden: tenK.hidden, heads: tenK.heads, ffn: tenK.ffn, vocab: tenK.vocab)
     print("synthetic in-memory graph: \(graph.nodes.count) nodes")
 }
-var convert: [Double] = [], analyze: [Double] = [], price: [Double] = [], total: [Double] = [], cpu: [Double] = []
+var infer: [Double] = [], convert: [Double] = [], analyze: [Double] = [], price: [Double] = [], total: [Double] = [], cpu: [Double] = []
 var last: GraphEstimate?
 var opts = EstimateOptions(bindings: ["batch": 1, "seq": 128], precision: .fp16, hardware: h100)
 opts.inputShapes = ["input_ids": [1, 128]]
@@ -59,14 +60,17 @@ for _ in 0..<runs {
     // otherwise released inside the next run's "roofline+rollups" phase).
     last = nil
     let c0 = threadCPU()
-    let t1 = seconds { og = OpGraph(graph) }
+    // GraphOps' symbolic inference (a notebook has it cached per graph version), then the cost view
+    var inference: InferenceResult?
+    let t0 = seconds { inference = ShapeInference.infer(graph) }
+    let t1 = seconds { og = OpGraph(graph, inference: inference) }
     let t2 = try seconds { a = try CostAnalysis(graph: og, bindings: opts.bindings, inputShapes: opts.inputShapes,
                                                options: CostOptions(bytesPrecision: .fp16)) }
     let t3 = try seconds { if let a { last = try GraphEstimator.estimate(a, options: opts) } }
     cpu.append(threadCPU() - c0)
-    convert.append(t1); analyze.append(t2); price.append(t3); total.append(t1 + t2 + t3)
+    infer.append(t0); convert.append(t1); analyze.append(t2); price.append(t3); total.append(t0 + t1 + t2 + t3)
 }
-print("GraphIR -> OpGraph \(ms(stats(convert).median)), shapes+costs \(ms(stats(analyze).median)), roofline+rollups \(ms(stats(price).median))")
+print("symbolic inference \(ms(stats(infer).median)), GraphIR -> OpGraph \(ms(stats(convert).median)), shapes+costs \(ms(stats(analyze).median)), roofline+rollups \(ms(stats(price).median))")
 print("TOTAL whole-model estimate: wall median \(ms(stats(total).median)), min \(ms(stats(total).min)); process CPU median \(ms(stats(cpu).median)), min \(ms(stats(cpu).min))  (target < 20 ms)")
 if let e = last {
     print(String(format: "  -> %d nodes, %.3f GMACs, %.3f GFLOPs, latency %.3f ms [%.3f, %.3f] (%@), energy %.3f mJ, %d issues",

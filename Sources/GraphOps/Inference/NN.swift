@@ -262,7 +262,12 @@ enum NNRules {
             let s = scales[k]
             guard let x = d[a] else { continue }
             if let v = x.intValue {
-                out[a] = SymDim(Int64(floor(Double(v) * s + 1e-9)))
+                let size = floor(Double(v) * s + 1e-9)
+                // a file's scales may be inf/NaN or huge: no size, rather than a trap converting it
+                guard size.isFinite, abs(size) < 9.2e18 else {
+                    throw InferenceFailure("scale \(s) of axis \(a) gives no finite size for dim \(v)")
+                }
+                out[a] = SymDim(Int64(size))
             } else if s == s.rounded(), s >= 0, s < 1e9 {
                 out[a] = x * SymDim(Int64(s))
             } else { out[a] = nil }

@@ -77,7 +77,7 @@ enum EstimationCommands {
             examples: ["estimate", "estimate hw=h100-sxm5 dtype=fp16 batch=8 seq=512", "estimate convention=onnx-tool\nshow overlay=flops"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "estimate")
-            let graph = OpGraph(entry.graph)
+            let graph = OpGraph(entry.model, inference: entry.inference)
             let options = try estimateOptions(&session, inv, graph: graph)
             let result = try estimate(graph, options, entry: entry, inv)
             session.graphs.modify(entry.name) { e in
@@ -105,7 +105,7 @@ enum EstimationCommands {
             examples: ["roofline hw=a100-sxm4-80gb batch=8 seq=128"]
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "roofline")
-            let graph = OpGraph(entry.graph)
+            let graph = OpGraph(entry.model, inference: entry.inference)
             let options = try estimateOptions(&session, inv, graph: graph)
             let result = try estimate(graph, options, entry: entry, inv)
             guard let roofs = result.roofs else { throw inv.error(.value, "no roofline without a hardware target", at: "hw") }

@@ -49,7 +49,12 @@ extension EstimationCommands {
                 throw inv.error(.value, "\(axis.key)=\(v) is larger than \(Format.grouped(maxDimension))")
             }
         }
-        let graph = inv.string("llm") == nil ? OpGraph(try session.currentGraph(for: "sweep").graph) : nil
+        var graph: OpGraph?
+        if inv.string("llm") == nil {
+            // the version's cached inference: a sweep infers nothing itself
+            let entry = try session.currentGraph(for: "sweep")
+            graph = OpGraph(entry.model, inference: entry.inference)
+        }
         let keys = graph.map { GraphSweep.axisKeys(of: $0) } ?? LLMSweep.axisKeys
         for (key, arg) in inv.extra where !keys.contains(key) {
             let options = commands.first { $0.name == "sweep" }?.options.map(\.name) ?? []
