@@ -31,7 +31,7 @@ final class SavedNodeMetadataTests: XCTestCase {
     func testIDsAnnotationsAndProvenanceSurviveExportAndLoad() throws {
         var m = try ONNXReader.load(try TestPaths.fixture("control_flow.onnx"))
         var g = m.graph
-        // Removing the first node moves every later node's position: their ids must be saved.
+        // Removing the first node breaks the id sequence: the node after it saves its id.
         let first = g.nodes[0].id
         try g.removeNode(first, allowDangling: true)
         let added = try g.addNode(Node(opType: "Identity", inputs: [g.outputs[0].name], outputs: ["persist_extra"]))
@@ -46,6 +46,9 @@ final class SavedNodeMetadataTests: XCTestCase {
         m.graph = g
 
         let bytes = try ONNXWriter.serialize(m)
+        // Only where the id sequence jumps: the node after the removed one (the added node,
+        // last in file order with the next fresh id, follows the last body node).
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self).components(separatedBy: GraphsmithMetadata.idKey).count - 1, 1)
         let back = try ONNXReader.load(bytes: bytes, name: "edited")
         XCTAssertEqual(identities(back), identities(m))
         XCTAssertEqual(back, m, "the reloaded model differs")
@@ -75,23 +78,25 @@ final class SavedNodeMetadataTests: XCTestCase {
     func testMalformedDuplicatedAndHugeSavedIDsFallBackToFreshOnes() throws {
         let bytes = try chainFile([
             0: ["graphsmith.id": "n7"],           // kept
-            1: ["graphsmith.id": "bogus"],        // malformed → fresh
-            2: ["graphsmith.id": "n7"],           // duplicate → fresh
+            1: ["graphsmith.id": "bogus"],        // malformed → fresh (the next node follows n8)
+            2: ["graphsmith.id": "n7"],           // taken → fresh
             3: ["graphsmith.id": "n99999999999"], // implausibly large → fresh
-            6: ["graphsmith.id": "n5", "graphsmith.future": "kept"],  // takes 5 from r5 (no saved id)
+            6: ["graphsmith.id": "n5", "graphsmith.future": "kept"],
         ])
         let m = try ONNXReader.load(bytes: bytes, name: "malformed")
         let ids = Dictionary(uniqueKeysWithValues: m.graph.nodes.map { ($0.name, $0.id.rawValue) })
         XCTAssertEqual(ids["r0"], 7)
-        XCTAssertEqual(ids["r4"], 4)
+        // Nodes without a saved id follow the previous one: r3's wanted id was n8 (after r2's n7).
+        XCTAssertEqual(ids["r4"], 9)
+        XCTAssertEqual(ids["r5"], 10)
         XCTAssertEqual(ids["r6"], 5)
         // Fresh ids lie above every id in the model, in file order.
-        XCTAssertEqual([ids["r1"], ids["r2"], ids["r3"], ids["r5"]], [8, 9, 10, 11])
+        XCTAssertEqual([ids["r1"], ids["r2"], ids["r3"]], [11, 12, 13])
         XCTAssertEqual(m.graph.nodes.first { $0.name == "r6" }?.metadataProps["graphsmith.future"], "kept")
         XCTAssertNil(m.graph.nodes.first { $0.name == "r1" }?.metadataProps["graphsmith.id"])
         var g = m.graph
         let fresh = try g.addNode(Node(opType: "Relu", inputs: ["v6"], outputs: ["v7"]))
-        XCTAssertEqual(fresh.rawValue, 12)
+        XCTAssertEqual(fresh.rawValue, 14)
     }
 
     func testSavedIDResolution() {

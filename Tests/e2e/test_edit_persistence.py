@@ -61,8 +61,9 @@ def test_ids_annotations_and_overrides_survive_export_and_load(graphsmith_bin, t
     probe = next(p for n, p in zip(edited.graph.node, props) if n.name == "probe")
     assert probe["graphsmith.annotation.device"] == "npu" and probe["graphsmith.id"] == "n80", probe
     assert sum("graphsmith.annotation.quantize" in p for p in props) == 3
-    # Nodes before the insertion keep their position, so they carry no id.
-    assert "graphsmith.id" not in props[0]
+    # Only where the id sequence jumps: the inserted node and the one after it.
+    assert [n.name for n, p in zip(edited.graph.node, props) if "graphsmith.id" in p] == \
+        ["probe", "/encoder/layer.0/intermediate/intermediate_act_fn/Div"]
 
     # Identity and metadata change nothing onnxruntime computes.
     rng = np.random.default_rng(0)

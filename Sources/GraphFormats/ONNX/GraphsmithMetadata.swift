@@ -3,20 +3,20 @@
 /// rule for when an entry is written, and how a reader turns saved ids back into node ids.
 ///
 /// Keys (all under `graphsmith.`):
-/// - `graphsmith.id` = `n12`: written only when the node's id differs from the id a fresh
-///   load of the written file would assign it (its position in the reader's model-wide
-///   numbering: main graph in order, each node before its bodies, then functions). A file
-///   that was loaded and exported without edits therefore gets no entry and stays
-///   byte-identical; after edits, every node whose id moved carries it.
+/// - `graphsmith.id` = `n12`: written only where a node's id is not the one a reader gives a
+///   node without a saved id: the previous node's id plus one, in the reader's model-wide
+///   order (main graph in order, each node before its bodies, then functions; the first node
+///   0). A file loaded and exported without edits therefore gets no entry and stays
+///   byte-identical; after edits only the nodes where the sequence jumps carry one (an
+///   inserted node and the node after it; the node after a removed one).
 /// - `graphsmith.annotation.KEY` = value: one per annotation, keys sorted.
 /// - `graphsmith.provenance.origin` = what made the node; `graphsmith.provenance.sources` =
 ///   `n3,n4`: written when the node has provenance.
 ///
-/// Reading: saved ids are claimed first (in file order), then nodes without one take their
-/// position. An id that is malformed, repeated, or implausibly large (more than
-/// `maxIDAboveCount` above the node count, which would make id tables huge) is dropped, and
-/// so is a position another node claimed: those nodes get fresh ids above every id in the
-/// model, and the load goes on.
+/// Reading: in that order, each node takes its saved id, or the previous node's id plus one.
+/// An id that is malformed, implausibly large (more than `maxIDAboveCount` above the node
+/// count, which would make id tables huge) or already taken by an earlier node is dropped:
+/// that node gets a fresh id above every id in the model, and the load goes on.
 import Foundation
 import GraphIR
 
@@ -30,11 +30,11 @@ public enum GraphsmithMetadata {
     /// Saved ids may exceed the model's node count by at most this much.
     public static let maxIDAboveCount = 1 << 20
 
-    /// The entries to write after a node's own metadata, for a node the reader will number
-    /// `position`.
-    static func entries(for n: Node, position: Int) -> [MetadataEntry] {
+    /// The entries to write after a node's own metadata, for a node a reader would give
+    /// `implicitID` when it saved none.
+    static func entries(for n: Node, implicitID: Int) -> [MetadataEntry] {
         var out: [MetadataEntry] = []
-        if n.id.rawValue != position { out.append(MetadataEntry(key: idKey, value: n.id.description)) }
+        if n.id.rawValue != implicitID { out.append(MetadataEntry(key: idKey, value: n.id.description)) }
         if !n.annotations.isEmpty {
             for (k, v) in n.annotations.sorted(by: { $0.key < $1.key }) {
                 out.append(MetadataEntry(key: annotationPrefix + k, value: v))
@@ -85,39 +85,38 @@ public enum GraphsmithMetadata {
         return Int(t.dropFirst())
     }
 
-    /// The final id of each of `count` nodes numbered by position, given the saved ids
-    /// `claims` (position, text) in file order; and one line per node that had to get a
-    /// fresh id.
+    /// The final id of each of `count` nodes in reader order, given the saved ids `claims`
+    /// (position, text): a node without one follows the one before it (previous id + 1, the
+    /// first node 0). Also one line per node that had to get a fresh id.
     static func resolveIDs(count: Int, claims: [(position: Int, text: String)]) -> (ids: [Int], problems: [String]) {
+        var saved: [Int: String] = [:]
+        for (p, text) in claims where saved[p] == nil { saved[p] = text }
         var ids = Array(0..<count)
         var taken = Set<Int>()
-        var claimed = Set<Int>()  // positions whose saved id was accepted
         var needsFresh: [Int] = []
         var problems: [String] = []
-        for (p, text) in claims where p >= 0 && p < count {
-            guard let q = parseID(text), q <= count + maxIDAboveCount else {
-                problems.append("node \(p): saved id '\(text)' is not an id like n12 within range")
-                needsFresh.append(p)
-                claimed.insert(p)
-                continue
+        var previous = -1
+        for p in 0..<count {
+            var wanted = previous + 1
+            if let text = saved[p] {
+                guard let q = parseID(text), q <= count + maxIDAboveCount else {
+                    problems.append("node \(p): saved id '\(text)' is not an id like n12 within range")
+                    needsFresh.append(p)
+                    previous = wanted
+                    continue
+                }
+                wanted = q
             }
-            if !taken.insert(q).inserted {
-                problems.append("node \(p): saved id \(text) is already used by another node")
-                needsFresh.append(p)
-                claimed.insert(p)
-                continue
-            }
-            ids[p] = q
-            claimed.insert(p)
-        }
-        for p in 0..<count where !claimed.contains(p) {
-            if !taken.insert(p).inserted {
-                problems.append("node \(p): its position id n\(p) is saved for another node")
+            previous = wanted
+            if taken.insert(wanted).inserted {
+                ids[p] = wanted
+            } else {
+                problems.append("node \(p): id n\(wanted) is already used by another node")
                 needsFresh.append(p)
             }
         }
         var next = max(count, (taken.max() ?? -1) + 1)
-        for p in needsFresh.sorted() {
+        for p in needsFresh {
             ids[p] = next
             next += 1
         }
