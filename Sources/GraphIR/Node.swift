@@ -46,7 +46,8 @@ public struct Node: Sendable, Equatable {
     public var docString: String
     /// Metadata (`pkg.torch.onnx.name_scopes`, `namespace`, ...).
     public var metadataProps: MetadataProps
-    /// Free-form annotations set by tools (kept across edits; not written to ONNX).
+    /// Free-form annotations set by tools (kept across edits; saved in ONNX node metadata as
+    /// `graphsmith.annotation.KEY` and in Model Explorer JSON).
     public var annotations: [String: String]
     /// Where the node came from when a tool made it: the nodes it stands for (after a fusion or
     /// a clone) and what made it. Empty for nodes read from a file.

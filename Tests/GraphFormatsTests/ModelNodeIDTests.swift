@@ -93,7 +93,7 @@ final class ModelNodeIDTests: XCTestCase {
         try checkBodyEdits(m)
     }
 
-    func testIDsAreNotWrittenSoRoundTripsStayByteIdentical() throws {
+    func testUneditedIDsAreNotWrittenSoRoundTripsStayByteIdentical() throws {
         // Edits elsewhere in the id space (a body edit on a copy) do not change what is written.
         let url = try TestPaths.fixture("control_flow.onnx")
         let original = try [UInt8](Data(contentsOf: url))

@@ -165,6 +165,7 @@ public enum ModelExplorerExporter {
             if !n.domain.isEmpty { kv("domain", n.domain) }
             for a in n.attributes { kv(a.name, a.value.displayString) }
             for (k, v) in n.annotations.sorted(by: { $0.key < $1.key }) { kv("[annotation] " + k, v) }
+            if !n.provenance.isEmpty { kv("[provenance]", n.provenance.description) }
             w.endArray()
             w.key("incomingEdges")
             w.beginArray()

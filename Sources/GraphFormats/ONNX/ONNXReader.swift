@@ -174,6 +174,10 @@ final class ONNXDecoder {
     // The decoder runs on one thread and never holds overlapping accesses to these, so the
     // dynamic exclusivity checks (a runtime call per access, per node) are switched off.
     @exclusivity(unchecked) var nextNodeID = 0
+    /// Ids saved in node metadata (`graphsmith.id`), by reader position, in file order.
+    @exclusivity(unchecked) var savedIDs: [(position: Int, text: String)] = []
+    /// Nodes whose saved id could not be kept (see `GraphsmithMetadata`).
+    var idProblems: [String] = []
     @exclusivity(unchecked) var depth = 0
     @exclusivity(unchecked) var names: NameInterner
     @exclusivity(unchecked) var intLists = IntListCache()
@@ -296,6 +300,7 @@ final class ONNXDecoder {
         // every id handed out.
         graph.shareNodeIDs(with: ids)
         ids.reserve(below: nextNodeID)
+        if !savedIDs.isEmpty { restoreSavedIDs(&graph, &functions) }
         return Model(graph: graph, irVersion: irVersion, opsetImports: opsets, producerName: producerName,
                      producerVersion: producerVersion, domain: domain, modelVersion: modelVersion, docString: doc,
                      metadataProps: MetadataProps(metadata), functions: functions, trainingInfo: training,
@@ -499,6 +504,12 @@ final class ONNXDecoder {
             }
         }
         order.endNode(hasSubgraphs: hasSubgraphs)
+        var saved: GraphsmithMetadata.Decoded?
+        if !metadata.isEmpty, let (kept, decoded) = GraphsmithMetadata.split(metadata) {
+            metadata = kept
+            saved = decoded
+            if let text = decoded.idText { savedIDs.append((id.rawValue, text)) }
+        }
         // `consume` hands the locals over: without it each field was retained into the node
         // and the local released right after (16 reference-count operations per node).
         nodes.append(Node(read: id, opType: consume opType, domain: consume domain, overload: consume overload,
@@ -507,6 +518,25 @@ final class ONNXDecoder {
                           attributes: consume attributes, hasSubgraphs: hasSubgraphs, docString: consume doc,
                           metadataProps: MetadataProps(consume metadata),
                           unknownFields: UnknownFields(consume unknown, presentDefaults: presentSet(defaults))))
+        if let saved {
+            nodes[nodes.count - 1].annotations = saved.annotations
+            nodes[nodes.count - 1].provenance = saved.provenance
+        }
+    }
+
+    /// Gives nodes the ids the file saved for them (reserving them in the model's space, so
+    /// new ids never collide); nodes whose saved id is unusable get fresh ones.
+    func restoreSavedIDs(_ graph: inout Graph, _ functions: inout [Function]) {
+        let (final, problems) = GraphsmithMetadata.resolveIDs(count: nextNodeID, claims: savedIDs)
+        idProblems = problems
+        guard final.enumerated().contains(where: { $0.offset != $0.element }) else { return }
+        let newID: (NodeID) -> NodeID = { id in final.indices.contains(id.rawValue) ? NodeID(final[id.rawValue]) : id }
+        ids.reserve(below: (final.max() ?? -1) + 1)
+        graph = graph.renumberingNodes(newID)
+        for i in functions.indices {
+            functions[i].body = functions[i].body.renumberingNodes(newID)
+            functions[i].attributeDefaults = functions[i].attributeDefaults.map { $0.renumberingNodes(newID) }
+        }
     }
 
     // MARK: AttributeProto

@@ -177,6 +177,11 @@ final class ExternalSink {
 struct ModelEncoder {
     let file: String
     var external: ExternalSink?
+    /// The id of the node written last, in the order readers number nodes (file order, each
+    /// node before its bodies, the main graph before functions), which is the order nodes
+    /// are encoded in: a reader gives a node without a saved id this plus one, so only nodes
+    /// whose id differs need one (`GraphsmithMetadata`).
+    var previousID = -1
 
     init(file: String, external: ExternalSink?) {
         self.file = file
@@ -239,6 +244,8 @@ struct ModelEncoder {
     /// `convert_attribute=True` does), so models that keep their weights in Constant nodes get
     /// them out of the model file too.
     mutating func node(_ n: Node, path: String, externalize: Bool) throws -> ProtoBuffer {
+        let implicitID = previousID + 1
+        previousID = n.id.rawValue
         var b = ProtoBuffer()
         for i in n.inputs { b.stringField(1, i) }
         for o in n.outputs { b.stringField(2, o) }
@@ -253,6 +260,7 @@ struct ModelEncoder {
         b.stringField(7, n.domain, d)
         b.stringField(8, n.overload, d)
         for e in n.metadataProps.entries { b.messageField(9, entry(e)) }
+        for e in GraphsmithMetadata.entries(for: n, implicitID: implicitID) { b.messageField(9, entry(e)) }
         b.append(n.unknownFields.bytes)
         return b
     }

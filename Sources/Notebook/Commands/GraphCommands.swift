@@ -208,7 +208,9 @@ enum GraphCommands {
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],
             flags: [Flag("force", "write the model even if `check` reports errors in it")],
             details: "A graph with errors (what `check` lists as errors, e.g. after an edit kept with --force) is refused unless "
-                + "--force is given: a broken file would fail later, far from the edit that broke it.",
+                + "--force is given: a broken file would fail later, far from the edit that broke it. ONNX files keep annotations, "
+                + "provenance and (where the id sequence jumps) node ids in node metadata_props (`graphsmith.*`), so `load` gives the same "
+                + "ids and annotations back; an unedited graph gets none and is written byte for byte as loaded.",
             examples: ["export out/tiny.onnx", "export big.onnx external_data=true", "export typed.onnx shapes=true",
                        "export tiny.json format=model-explorer"]
         ) { session, inv, out in
