@@ -39,14 +39,19 @@ enum DeclarationCommands {
             usage: "output add|remove VALUE [type=...] [--force]",
             positionals: [Parameter("action", .choice(["add", "remove"]), "add or remove", required: true),
                           Parameter("name", .string, "the value", required: true)],
-            options: [Parameter("type", .string, "declared type, e.g. float32[batch,1000]", default: "undeclared (inference fills it on export shapes=true)")],
+            options: [Parameter("type", .string, "declared type, e.g. float32[batch,1000]", default: "the value's declared or inferred type")],
             flags: [EditCommands.force],
             examples: ["output add /encoder/layer.0/Add_1_output_0", "output remove logits"]
         ) { session, inv, out in
             let action = try inv.requiredString("action"), name = try inv.requiredString("name")
             let type = try inv.string("type").map { try parseType($0, inv, at: "type") }
-            try EditSupport.commit(&session, inv, out) { tx, _ in
+            try EditSupport.commit(&session, inv, out) { tx, entry in
                 if action == "add" {
+                    // A graph output needs a type (the ONNX checker refuses one without): the declared or inferred one.
+                    guard entry.graph.producer(of: name) != .none || inv.has("force") else { throw GraphEditError.noSuchValue(name) }
+                    guard let type = type ?? entry.graph.type(of: name) ?? entry.inferredType(of: name, inBody: nil) else {
+                        throw inv.error(.value, "the type of '\(name)' is not known; give it, e.g. type=float32[batch,1000]", at: "name")
+                    }
                     try tx.apply(.addOutput(name: name, type: type))
                     return "'\(name)' is a graph output"
                 }
@@ -70,6 +75,7 @@ enum DeclarationCommands {
             let action = try inv.requiredString("action"), name = try inv.requiredString("name")
             let entry = try session.currentGraph(for: "initializer")
             var tensor: Tensor?
+            var command: String?
             if action == "set" {
                 guard let data = inv.value("data") else { throw inv.error(.command, "initializer set needs FILE.npy or a literal", at: "name") }
                 if case .string(let path) = data {
@@ -77,6 +83,9 @@ enum DeclarationCommands {
                     do { tensor = try NPYReader.read(url, name: name) } catch let e as NPYError {
                         throw inv.error(.file, "cannot read '\(path)': \(e.reason)", at: "data")
                     }
+                    // History records the absolute path, so `history export` replays from any folder.
+                    command = "initializer set \(CellValue.string(name).word) \(CellValue.string(url.path).word)"
+                        + (inv.has("force") ? " --force" : "")
                 } else {
                     var dtype = entry.graph.initializer(named: name)?.elementType
                     if let d = inv.string("dtype") {
@@ -88,7 +97,7 @@ enum DeclarationCommands {
                     tensor = try LiteralTensor.tensor(from: data, name: name, elementType: dtype, inv, at: "data")
                 }
             }
-            try EditSupport.commit(&session, inv, out) { tx, _ in
+            try EditSupport.commit(&session, inv, out, command: command) { tx, _ in
                 if let tensor {
                     let old = tx.model.graph.initializer(named: name)
                     try tx.apply(.setInitializer(tensor))
