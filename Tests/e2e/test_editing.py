@@ -187,6 +187,26 @@ def _clone(m):
     insert_after_producers(m, n)
 
 
+def _clone_module(m):
+    # Every node under the path, in graph order; values made inside get `_clone` names.
+    path = "/encoder/layer.0/attention/self/"
+    renamed = {}
+    for original in [n for n in m.graph.node if n.name.startswith(path)]:
+        n = onnx.NodeProto()
+        n.CopyFrom(original)
+        n.name = original.name + "_clone"
+        for k, x in enumerate(original.input):
+            n.input[k] = renamed.get(x, x)
+        for k, o in enumerate(original.output):
+            renamed[o] = n.output[k] = o + "_clone"
+        insert_after_producers(m, n)
+
+
+def _dims_on(m):
+    d = next(i for i in m.graph.input if i.name == "input_ids").type.tensor_type.shape.dim[1]
+    d.dim_param = "tokens"
+
+
 def _cascade(m):
     # `output add` of the pooler's output made it a graph output first (see setup).
     for name in (GEMM, "/Softmax"):
@@ -245,6 +265,8 @@ TINY_CASES = [
     ("dims-fix", [], "dims batch=1", _dims_fixed, True, None),
     ("dims-symbol", [], "dims seq=tokens", _dims_renamed, True, None),
     ("clone", [], f"clone {SM}", _clone, True, None),
+    ("clone-module", [], "clone /encoder/layer.0/attention/self", _clone_module, True, None),
+    ("dims-on", [], "dims on=input_ids axis=1 to=tokens", _dims_on, True, None),
     ("remove", [f"add Identity inputs=[{SM_OUT}] name=spare outputs=[spare_out]"], "remove spare", _remove, True, None),
     ("remove-cascade", [f"output add {POOLED}"], f"remove {GEMM} --cascade", _cascade, False, None),
     ("bypass", [f"add Identity after={SM} name=probe outputs=[probe_out]"], "bypass probe", _bypass, True, None),
@@ -325,8 +347,57 @@ def _identity_after_first(op):
     return edit
 
 
+def _set_first(op, name, value):
+    def edit(m):
+        _, n = _first(m, op)
+        kept = [a for a in n.attribute if a.name != name]
+        del n.attribute[:]
+        n.attribute.extend(sorted(kept + [helper.make_attribute(name, value)], key=lambda a: a.name))
+    return edit
+
+
+def _rename_first_output(op, new):
+    def edit(m):
+        rename_value(m, _first(m, op)[1].output[0], new)
+    return edit
+
+
+def _output_add_first(op):
+    def edit(m):
+        v = _first(m, op)[1].output[0]
+        out = onnx.ValueInfoProto(name=v)
+        out.type.CopyFrom(value_type(m, v))
+        m.graph.output.append(out)
+    return edit
+
+
+def _clone_first(op):
+    def edit(m):
+        _, original = _first(m, op)
+        n = onnx.NodeProto()
+        n.CopyFrom(original)
+        n.name = original.name + "_clone" if original.name else ""
+        del n.output[:]
+        n.output.extend(o + "_clone" for o in original.output)
+        insert_after_producers(m, n)
+    return edit
+
+
+def _disconnect_first(op, k):
+    def edit(m):
+        _first(m, op)[1].input[k] = ""
+    return edit
+
+
 CORPUS_CASES = [
-    # (model, op the command targets (first node of it, addressed by id), command template, onnx edit, keeps semantics)
+    # (model, op the command targets (its first node: {id} is its id, {out} its first output), command template,
+    #  onnx edit, keeps semantics)
+    (SQUEEZENET, "Dropout", "set {id} ratio=0.25", _set_first("Dropout", "ratio", 0.25), True),
+    (ROTATION, "Conv", "rename {out} first_conv_out", _rename_first_output("Conv", "first_conv_out"), True),
+    (ROTATION, "Conv", "output add {out}", _output_add_first("Conv"), True),
+    (ROTATION, "Conv", "dims DynamicDimension.0=1", lambda m: set_dim(m, "DynamicDimension.0", 1), True),
+    (PPOCR, "Conv", "clone {id}", _clone_first("Conv"), True),
+    (PPOCR, "Clip", "disconnect {id}:2", _disconnect_first("Clip", 2), False),
     (SQUEEZENET, "Dropout", "bypass {id}", _bypass_first("Dropout"), True),
     (SQUEEZENET, "Concat", "add Identity after={id} name=probe outputs=[probe_out]", _identity_after_first("Concat"), True),
     (ROTATION, "Identity", "bypass {id}", _bypass_first("Identity"), True),
@@ -343,9 +414,30 @@ def test_edits_on_corpus_models(kernel, case):
     if model is None:
         pytest.skip("model not in the corpus")
     load(kernel, model)
-    index, _ = _first(onnx.load(str(model), load_external_data=False), op)
+    index, n = _first(onnx.load(str(model), load_external_data=False), op)
     feeds = feeds_for(model) if keeps else None
-    check_edit(kernel, template.format(id=f"n{index}"), edit, feeds=feeds)
+    check_edit(kernel, template.format(id=f"n{index}", out=n.output[0]), edit, feeds=feeds)
+
+
+@pytest.mark.skipif(ROTATION is None, reason="shared corpus (../shared) not present")
+def test_initializer_set_from_npy_on_a_corpus_model(kernel, tmp_path):
+    load(kernel, ROTATION)
+    before = kernel.export()
+    m = onnx.load_from_string(before)
+    conv = next(n for n in m.graph.node if n.op_type == "Conv")
+    weight = next(t for t in m.graph.initializer if t.name == conv.input[1])
+    np.save(tmp_path / "w.npy", numpy_helper.to_array(weight))
+    assert check_edit(kernel, f'initializer set {weight.name} "{tmp_path / "w.npy"}"', _nothing,
+                      feeds=feeds_for(ROTATION)) == before
+    # Its negation: same structure, new data, and onnxruntime sees it.
+    np.save(tmp_path / "neg.npy", -numpy_helper.to_array(weight))
+
+    def negate(model):
+        t = next(t for t in model.graph.initializer if t.name == weight.name)
+        t.CopyFrom(numpy_helper.from_array(-numpy_helper.to_array(t), t.name))
+    after = check_edit(kernel, f'initializer set {weight.name} "{tmp_path / "neg.npy"}"', negate)
+    feeds = feeds_for(ROTATION)
+    assert not np.array_equal(run_ort(before, feeds)[0], run_ort(after, feeds)[0])
 
 
 @pytest.mark.skipif(SQUEEZENET is None, reason="shared corpus (../shared) not present")
