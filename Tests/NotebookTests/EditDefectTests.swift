@@ -25,6 +25,15 @@ final class EditDefectTests: XCTestCase {
         XCTAssertNotNil(out.type, "an ONNX graph output needs a type")
     }
 
+    func testNegativeDimensionsAreRefused() throws {
+        let r = try CellRunner.withTourModel()
+        for line in ["dims batch=-3", "dims on=input_ids axis=0 to=-1", "input add x type=float32[-2,3]"] {
+            let message = r.run(line).error?.value ?? ""
+            XCTAssertTrue(message.contains("a dimension is a size of 0 or more"), "\(line): \(message)")
+        }
+        XCTAssertEqual(try entry(r).history.steps.count, 1)
+    }
+
     func testUnknownNodeSuggestsTheClosestNames() throws {
         let r = try CellRunner.withTourModel()
         let message = r.run("remove /Sofmax").error?.value ?? ""

@@ -503,7 +503,12 @@ BAD = [
     ("output add nope", ["no value named 'nope'"]),
     (f"disconnect {GEMM}:0", ["refused", "--force"]),
     ("rename input_ids probabilities", ["already defined"]),
+    ("dims batch=-3", ["a dimension is a size of 0 or more", "-3"]),
+    ("dims on=input_ids axis=0 to=-1", ["a dimension is a size of 0 or more"]),
+    ("input add x type=float32[-2,3]", ["a dimension is a size of 0 or more"]),
+    ("dims btach=1", ["btach"]),
     ("undo", ["nothing to undo"]),
+    ("undo 0", ["1 or more"]),
     ("redo", ["nothing to redo"]),
     ("checkout @99", ["no step @99"]),
 ]

@@ -121,22 +121,28 @@ enum DeclarationCommands {
                 + "every value downstream. Fixing `seq` lets estimates and the runtime use concrete shapes.",
             examples: ["dims seq=128", "dims batch=1 seq=tokens", "dims on=input axis=0 to=batch"]
         ) { session, inv, out in
-            func dim(_ v: CellValue) -> Dim {
-                if case .int(let i) = v { return .known(Int64(i)) }
-                if let i = Int64(v.displayString) { return .known(i) }
-                return v.displayString == "?" ? .unknown : .symbolic(v.displayString)
+            func dim(_ v: CellValue, at parameter: String) throws -> Dim {
+                let d: Dim
+                if case .int(let i) = v { d = .known(Int64(i)) } else if let i = Int64(v.displayString) { d = .known(i) }
+                else { d = v.displayString == "?" ? .unknown : .symbolic(v.displayString) }
+                if case .known(let n) = d, n < 0 {
+                    throw inv.error(.value, "a dimension is a size of 0 or more, a symbol or ?; got \(n)", at: parameter)
+                }
+                return d
             }
             try EditSupport.commit(&session, inv, out) { tx, _ in
                 if let on = inv.string("on") {
                     guard let to = inv.value("to") else { throw inv.error(.command, "dims on= needs to=DIM", at: "on") }
-                    try tx.apply(.setDimension(from: .unknown, to: dim(to), value: on, axis: inv.int("axis")))
-                    return "'\(on)' axis \(inv.int("axis").map(String.init) ?? "?") is now \(dim(to))"
+                    let d = try dim(to, at: "to")
+                    try tx.apply(.setDimension(from: .unknown, to: d, value: on, axis: inv.int("axis")))
+                    return "'\(on)' axis \(inv.int("axis").map(String.init) ?? "?") is now \(d)"
                 }
                 guard !inv.extra.isEmpty else { throw inv.error(.command, "dims needs SYMBOL=VALUE; usage: \(inv.name) seq=128") }
                 var done: [String] = []
                 for (key, arg) in inv.extra {
-                    try tx.apply(.setDimension(from: .symbolic(key), to: dim(arg.value), value: nil, axis: nil))
-                    done.append("\(key) -> \(dim(arg.value))")
+                    let d = try dim(arg.value, at: key)
+                    try tx.apply(.setDimension(from: .symbolic(key), to: d, value: nil, axis: nil))
+                    done.append("\(key) -> \(d)")
                 }
                 return "Dimensions: " + done.joined(separator: ", ")
             }
@@ -155,9 +161,12 @@ enum DeclarationCommands {
         guard let open else { return .tensor(element, nil) }
         guard t.hasSuffix("]") else { throw inv.error(.value, "'\(text)' has no closing ]", at: parameter) }
         let inner = t[t.index(after: open)..<t.index(before: t.endIndex)]
-        let dims: [Dim] = inner.split(separator: ",").map { part in
+        let dims: [Dim] = try inner.split(separator: ",").map { part in
             let p = part.trimmingCharacters(in: .whitespaces)
-            if let v = Int64(p) { return .known(v) }
+            if let v = Int64(p) {
+                guard v >= 0 else { throw inv.error(.value, "'\(text)': a dimension is a size of 0 or more, a symbol or ?; got \(v)", at: parameter) }
+                return .known(v)
+            }
             return p == "?" ? .unknown : .symbolic(p)
         }
         return .tensor(element, TensorShape(dims))
