@@ -142,7 +142,21 @@ class Session:
         g, rng = self.graph(), self.rng
         named = [n for n in g.nodes if n.name]
         kind = rng.choice(["add", "add", "relu", "leaky", "set", "rename-node", "rename-value", "remove", "cascade",
-                           "bypass", "annotate", "annotate", "bad-remove", "bad-type", "bad-op", "cycle"])
+                           "bypass", "annotate", "annotate", "clone", "output", "input", "bad-remove", "bad-type", "bad-op",
+                           "cycle"])
+        if kind == "clone":
+            return f"clone {rng.choice(named).name}", True
+        if kind == "output":
+            extra = sorted(g.outputs - {"probabilities"} - g.inputs)
+            if extra and rng.random() < 0.5:
+                return f"output remove {rng.choice(extra)}", True
+            values = sorted({o for n in g.nodes for o in n.output if o and o not in g.outputs})
+            return f"output add {rng.choice(values)}", True
+        if kind == "input":
+            unused = sorted(i for i in g.inputs if not g.used(i) and i not in {t.name for t in g.m.graph.initializer})
+            if unused and rng.random() < 0.5:
+                return f"input remove {rng.choice(unused)}", True
+            return f"input add {self.fresh('in')} type=float32[batch,{rng.randint(1, 8)}]", True
         if kind == "add":
             n = rng.choice([n for n in named if n.output and n.output[0]])
             name = self.fresh("k")
