@@ -91,6 +91,11 @@ public struct Transaction {
         try model.graph.modifyBody(at: scope) { g in
             effect = try Transaction.apply(edit, to: &g, origin: origin, allowDangling: allowDangling)
         }
+        // A node of a domain the model does not import yet (a custom op): import its version 1,
+        // as onnx.helper users do, or the written file names a domain it never declares.
+        if case .addNode(let n) = edit, !n.domain.isEmpty, n.domain != "ai.onnx", model.opsetVersion(for: n.domain) == nil {
+            model.opsetImports.append(OpsetImport(domain: n.domain, version: 1))
+        }
         let scoped = ScopedEdit(edit, in: scope)
         applied.append(scoped)
         self.effect.merge(effect)

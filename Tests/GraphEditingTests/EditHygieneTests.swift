@@ -37,6 +37,15 @@ final class EditHygieneTests: XCTestCase {
         XCTAssertEqual(tx.model, m)
     }
 
+    func testANodeOfANewDomainImportsIt() throws {
+        let m = try smallModel()
+        var tx = Transaction(m, origin: "edit")
+        try tx.apply(.addNode(NewNode(opType: "Foo", domain: "com.example", inputs: ["y"], outputs: [""])))
+        try tx.apply(.addNode(NewNode(opType: "Bar", domain: "com.example", inputs: ["y"], outputs: [""])))
+        XCTAssertEqual(tx.model.opsetImports.map { "\($0.domain):\($0.version)" }, [":21", "com.example:1"])
+        XCTAssertEqual(m.opsetImports.count, 1, "the starting model is untouched")
+    }
+
     func testBeforeIR4EveryInitializerMustBeAGraphInput() throws {
         var m = try smallModel()
         try m.graph.setInitializer(Tensor(name: "w", floats: [1], dims: [1]))

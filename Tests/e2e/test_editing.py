@@ -207,6 +207,11 @@ def _dims_on(m):
     d.dim_param = "tokens"
 
 
+def _custom_op(m):
+    insert_after_producers(m, helper.make_node("Scale", [SM_OUT], ["scaled"], name="custom", domain="com.example", factor=2))
+    m.opset_import.append(helper.make_opsetid("com.example", 1))
+
+
 def _cascade(m):
     # `output add` of the pooler's output made it a graph output first (see setup).
     for name in (GEMM, "/Softmax"):
@@ -249,6 +254,8 @@ TINY_CASES = [
     ("add-after", [], f"add Identity after={SM} name=probe outputs=[probe_out]", _add_identity_after, True, None),
     ("add-fresh-names", [], f"add Relu inputs=[{SM_OUT}]", _add_fresh_names, True, None),
     ("add-attribute", [], f"add LeakyRelu inputs=[{SM_OUT}] alpha=0.25 name=lr outputs=[lr_out]", _add_leaky, True, None),
+    ("add-custom-domain", [], f"add Scale domain=com.example inputs=[{SM_OUT}] outputs=[scaled] name=custom factor=2",
+     _custom_op, False, None),
     ("set-none", [], f"set {SM} axis=None", _set_axis_none, True, None),
     ("set", [], f"set {GEMM} alpha=2.5", _set_gemm, False, None),
     ("rename-node", [], f"rename {SM} attention_probs", _rename_node, True, None),
