@@ -34,6 +34,19 @@ final class EditDefectTests: XCTestCase {
         XCTAssertEqual(try entry(r).history.steps.count, 1)
     }
 
+    func testHistoryWordsWithDollarSignsReplayAsThemselves() throws {
+        let r = try CellRunner.withTourModel()
+        XCTAssertNil(r.run("rename /Softmax 'cost $x'").error, r.stderr)
+        XCTAssertNil(r.run("add Identity inputs=[probabilities] outputs=['v$y']").error, r.stderr)
+        let h = try entry(r).history
+        let script = h.path(to: h.current).map { h.steps[$0].command }.joined(separator: "\n")
+        let replay = CellRunner(directory: CellRunner.repo.appendingPathComponent("notebooks"))
+        XCTAssertNil(replay.run(script).error, "\(script)\n\(replay.stderr)")
+        let g = try XCTUnwrap(replay.interpreter.session.graphs.current).graph
+        XCTAssertTrue(g.nodes.contains { $0.name == "cost $x" })
+        XCTAssertTrue(g.isValueNameInUse("v$y"))
+    }
+
     func testUnknownNodeSuggestsTheClosestNames() throws {
         let r = try CellRunner.withTourModel()
         let message = r.run("remove /Sofmax").error?.value ?? ""

@@ -467,7 +467,10 @@ def test_history_export_replays_byte_identical(kernel, tmp_path, graphsmith_bin)
     for line in [f"add Identity after={SM} name=probe outputs=[probe_out]", f"set {SM} axis=None", "rename probe watch",
                  f"rename {SM_OUT} scores", "dims batch=1", "input add mask type=int64[1,seq]",
                  f"initializer set classifier.bias {rel}", "annotate op=Softmax keep=true", f"clone {LN}",
-                 "undo", f"output add {POOLED}", f"remove {GEMM} --cascade", "undo", "redo", "bypass watch"]:
+                 "undo", f"output add {POOLED}", f"remove {GEMM} --cascade", "undo", "redo", "bypass watch",
+                 # words with quotes, spaces, brackets and dollar signs must replay as themselves
+                 f"annotate {LN} note='cost $5 \"x\" $y'", f"rename {LN} 'ln $1'",
+                 "add Identity inputs=[scores] name=\"odd name\" outputs=['out $v [1]']"]:
         kernel.ok(line)
     want = kernel.export()
     script = tmp_path / "session.gsm"
