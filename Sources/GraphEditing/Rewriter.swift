@@ -99,6 +99,11 @@ public struct Transaction {
         if let id = effect.addedNodes.first {
             for (k, vs) in conflicts.sorted(by: { $0.key < $1.key }) { annotationConflicts.append((id, k, vs)) }
         }
+        // A node of a domain the model does not import yet (a custom op): import its version 1,
+        // as onnx.helper users do, or the written file names a domain it never declares.
+        if case .addNode(let n) = edit, !n.domain.isEmpty, n.domain != "ai.onnx", model.opsetVersion(for: n.domain) == nil {
+            model.opsetImports.append(OpsetImport(domain: n.domain, version: 1))
+        }
         let scoped = ScopedEdit(edit, in: scope)
         applied.append(scoped)
         self.effect.merge(effect)
@@ -129,6 +134,11 @@ public struct Transaction {
         case .removeNode(let id):
             guard let n = g.node(id) else { throw GraphEditError.noSuchNode(id) }
             try g.removeNode(id, allowDangling: allowDangling)
+            // A removed value keeps no declaration (value_info): it would describe nothing, and
+            // a later value of the same name would inherit a stale type.
+            for o in n.outputs where !o.isEmpty && g.uses(of: o).isEmpty && !g.outputs.contains(where: { $0.name == o }) {
+                g.removeValueInfo(named: o)
+            }
             effect.removedNodes = [id]
             effect.changedValues = Array(n.outputs) + Array(n.inputs).filter { !$0.isEmpty }
         case .replaceUses(let old, let new):
@@ -161,9 +171,7 @@ public struct Transaction {
             effect.changedValues = [name]
         case .removeInput(let name):
             guard g.inputs.contains(where: { $0.name == name }) else { throw EditError("no graph input '\(name)'") }
-            if !allowDangling && !g.uses(of: name).isEmpty && g.initializer(named: name) == nil {
-                throw GraphEditError.outputsStillUsed(node: NodeID(-1), values: [name])
-            }
+            if !allowDangling && g.initializer(named: name) == nil { try requireUnused(name, "graph input", in: g) }
             g.setInputs(g.inputs.filter { $0.name != name })
             effect.changedValues = [name]
         case .addOutput(let name, let type):
@@ -180,7 +188,10 @@ public struct Transaction {
             effect.changedValues = [t.name]
             effect.changedNodes = g.uses(of: t.name).map(\.node)
         case .removeInitializer(let name):
-            try g.removeInitializer(named: name, allowDangling: allowDangling)
+            // A graph input of the same name (IR < 4) keeps defining the value for its readers.
+            let declared = g.inputs.contains { $0.name == name }
+            if !allowDangling && !declared && g.initializer(named: name) != nil { try requireUnused(name, "initializer", in: g) }
+            try g.removeInitializer(named: name, allowDangling: allowDangling || declared)
             effect.changedValues = [name]
         case .setValueType(let name, let type):
             if let i = g.inputs.firstIndex(where: { $0.name == name }) {
@@ -205,6 +216,16 @@ public struct Transaction {
         }
         return effect
     }
+}
+
+/// Refuses removing the declaration of `name` (a graph input or initializer) while nodes read
+/// it, naming the readers: they would read a value nothing defines.
+private func requireUnused(_ name: String, _ what: String, in g: Graph) throws {
+    let users = g.uses(of: name).map(\.node)
+    guard !users.isEmpty else { return }
+    let shown = users.prefix(4).map { id in "\(id)" + (g.node(id).map { $0.name.isEmpty ? "" : " '\($0.name)'" } ?? "") }
+    throw EditError("cannot remove \(what) '\(name)': it is still used by " + shown.joined(separator: ", ")
+        + (users.count > 4 ? " and \(users.count - 4) more" : ""))
 }
 
 /// The annotations a node made from `sources` inherits: every key its sources agree on.

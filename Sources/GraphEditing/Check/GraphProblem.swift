@@ -45,6 +45,7 @@ public enum ModelCheck {
                                      location: issue.value.map { "value '\($0)'" } ?? "graph", problem: issue.message,
                                      expected: nil, found: nil, suggestions: []))
         }
+        rows += initializersNotDeclared(model)
         var schemaBroken = Set<String>()
         for p in schemaProblems {
             rows.append(GraphProblem(severity: p.severity, checker: "schema", kind: p.kind.rawValue, node: p.node, nodeName: p.nodeName,
@@ -60,6 +61,21 @@ public enum ModelCheck {
                                      scope: scope, location: "shape", problem: p.reason, expected: nil, found: nil, suggestions: []))
         }
         return rows.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
+    }
+
+    /// Before IR version 4 every initializer must also be a graph input (the ONNX checker
+    /// refuses the file otherwise), so removing such an input or adding an initializer alone
+    /// breaks an old model.
+    static func initializersNotDeclared(_ model: Model) -> [GraphProblem] {
+        guard model.irVersion < 4 else { return [] }
+        let inputs = Set(model.graph.inputs.map(\.name))
+        return model.graph.initializers.filter { !inputs.contains($0.name) }.map { t in
+            GraphProblem(severity: .error, checker: "structure", kind: "initializerNotInput", node: nil, nodeName: "", op: "", scope: "",
+                         location: "value '\(t.name)'",
+                         problem: "initializer '\(t.name)' is not a graph input; IR version \(model.irVersion) (< 4) requires every "
+                            + "initializer to be one (`input add \(t.name) type=...`)",
+                         expected: nil, found: nil, suggestions: [])
+        }
     }
 
     /// Convenience: validates and infers `model` itself.

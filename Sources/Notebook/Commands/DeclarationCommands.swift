@@ -39,14 +39,19 @@ enum DeclarationCommands {
             usage: "output add|remove VALUE [type=...] [--force]",
             positionals: [Parameter("action", .choice(["add", "remove"]), "add or remove", required: true),
                           Parameter("name", .string, "the value", required: true)],
-            options: [Parameter("type", .string, "declared type, e.g. float32[batch,1000]", default: "undeclared (inference fills it on export shapes=true)")],
+            options: [Parameter("type", .string, "declared type, e.g. float32[batch,1000]", default: "the value's declared or inferred type")],
             flags: [EditCommands.force],
             examples: ["output add /encoder/layer.0/Add_1_output_0", "output remove logits"]
         ) { session, inv, out in
             let action = try inv.requiredString("action"), name = try inv.requiredString("name")
             let type = try inv.string("type").map { try parseType($0, inv, at: "type") }
-            try EditSupport.commit(&session, inv, out) { tx, _ in
+            try EditSupport.commit(&session, inv, out) { tx, entry in
                 if action == "add" {
+                    // A graph output needs a type (the ONNX checker refuses one without): the declared or inferred one.
+                    guard entry.graph.producer(of: name) != .none || inv.has("force") else { throw GraphEditError.noSuchValue(name) }
+                    guard let type = type ?? entry.graph.type(of: name) ?? entry.inferredType(of: name, inBody: nil) else {
+                        throw inv.error(.value, "the type of '\(name)' is not known; give it, e.g. type=float32[batch,1000]", at: "name")
+                    }
                     try tx.apply(.addOutput(name: name, type: type))
                     return "'\(name)' is a graph output"
                 }
@@ -70,6 +75,7 @@ enum DeclarationCommands {
             let action = try inv.requiredString("action"), name = try inv.requiredString("name")
             let entry = try session.currentGraph(for: "initializer")
             var tensor: Tensor?
+            var command: String?
             if action == "set" {
                 guard let data = inv.value("data") else { throw inv.error(.command, "initializer set needs FILE.npy or a literal", at: "name") }
                 if case .string(let path) = data {
@@ -77,6 +83,9 @@ enum DeclarationCommands {
                     do { tensor = try NPYReader.read(url, name: name) } catch let e as NPYError {
                         throw inv.error(.file, "cannot read '\(path)': \(e.reason)", at: "data")
                     }
+                    // History records the absolute path, so `history export` replays from any folder.
+                    command = "initializer set \(CellValue.string(name).word) \(CellValue.string(url.path).word)"
+                        + (inv.has("force") ? " --force" : "")
                 } else {
                     var dtype = entry.graph.initializer(named: name)?.elementType
                     if let d = inv.string("dtype") {
@@ -88,7 +97,7 @@ enum DeclarationCommands {
                     tensor = try LiteralTensor.tensor(from: data, name: name, elementType: dtype, inv, at: "data")
                 }
             }
-            try EditSupport.commit(&session, inv, out) { tx, _ in
+            try EditSupport.commit(&session, inv, out, command: command) { tx, _ in
                 if let tensor {
                     let old = tx.model.graph.initializer(named: name)
                     try tx.apply(.setInitializer(tensor))
@@ -112,22 +121,28 @@ enum DeclarationCommands {
                 + "every value downstream. Fixing `seq` lets estimates and the runtime use concrete shapes.",
             examples: ["dims seq=128", "dims batch=1 seq=tokens", "dims on=input axis=0 to=batch"]
         ) { session, inv, out in
-            func dim(_ v: CellValue) -> Dim {
-                if case .int(let i) = v { return .known(Int64(i)) }
-                if let i = Int64(v.displayString) { return .known(i) }
-                return v.displayString == "?" ? .unknown : .symbolic(v.displayString)
+            func dim(_ v: CellValue, at parameter: String) throws -> Dim {
+                let d: Dim
+                if case .int(let i) = v { d = .known(Int64(i)) } else if let i = Int64(v.displayString) { d = .known(i) }
+                else { d = v.displayString == "?" ? .unknown : .symbolic(v.displayString) }
+                if case .known(let n) = d, n < 0 {
+                    throw inv.error(.value, "a dimension is a size of 0 or more, a symbol or ?; got \(n)", at: parameter)
+                }
+                return d
             }
             try EditSupport.commit(&session, inv, out) { tx, _ in
                 if let on = inv.string("on") {
                     guard let to = inv.value("to") else { throw inv.error(.command, "dims on= needs to=DIM", at: "on") }
-                    try tx.apply(.setDimension(from: .unknown, to: dim(to), value: on, axis: inv.int("axis")))
-                    return "'\(on)' axis \(inv.int("axis").map(String.init) ?? "?") is now \(dim(to))"
+                    let d = try dim(to, at: "to")
+                    try tx.apply(.setDimension(from: .unknown, to: d, value: on, axis: inv.int("axis")))
+                    return "'\(on)' axis \(inv.int("axis").map(String.init) ?? "?") is now \(d)"
                 }
                 guard !inv.extra.isEmpty else { throw inv.error(.command, "dims needs SYMBOL=VALUE; usage: \(inv.name) seq=128") }
                 var done: [String] = []
                 for (key, arg) in inv.extra {
-                    try tx.apply(.setDimension(from: .symbolic(key), to: dim(arg.value), value: nil, axis: nil))
-                    done.append("\(key) -> \(dim(arg.value))")
+                    let d = try dim(arg.value, at: key)
+                    try tx.apply(.setDimension(from: .symbolic(key), to: d, value: nil, axis: nil))
+                    done.append("\(key) -> \(d)")
                 }
                 return "Dimensions: " + done.joined(separator: ", ")
             }
@@ -146,9 +161,12 @@ enum DeclarationCommands {
         guard let open else { return .tensor(element, nil) }
         guard t.hasSuffix("]") else { throw inv.error(.value, "'\(text)' has no closing ]", at: parameter) }
         let inner = t[t.index(after: open)..<t.index(before: t.endIndex)]
-        let dims: [Dim] = inner.split(separator: ",").map { part in
+        let dims: [Dim] = try inner.split(separator: ",").map { part in
             let p = part.trimmingCharacters(in: .whitespaces)
-            if let v = Int64(p) { return .known(v) }
+            if let v = Int64(p) {
+                guard v >= 0 else { throw inv.error(.value, "'\(text)': a dimension is a size of 0 or more, a symbol or ?; got \(v)", at: parameter) }
+                return .known(v)
+            }
             return p == "?" ? .unknown : .symbolic(p)
         }
         return .tensor(element, TensorShape(dims))

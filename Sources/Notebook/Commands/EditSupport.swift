@@ -38,6 +38,8 @@ enum EditSupport {
     static func attributeValue(_ name: String, _ value: CellValue, schema: OpSchema?, op: String,
                                _ inv: Invocation) throws -> AttributeValue? {
         if case .none = value { return nil }
+        // A bare `None` reaches here as text (`set n5 axis=None`); it removes, as the help says.
+        if case .string("None") = value { return nil }
         let attr = schema?.attribute(name)
         if let schema, attr == nil {
             let names = schema.attributes.map(\.name)

@@ -3,6 +3,7 @@
 // next to inferred ones), whether it sits in the top-level graph or in an If/Loop/Scan body.
 
 import GraphIR
+import GraphOps
 import JupyterKernel
 
 extension GraphCommands {
@@ -18,8 +19,11 @@ extension GraphCommands {
 
     static func unknownNode(_ text: String, _ entry: GraphEntry, _ inv: Invocation, at parameter: String = "node") -> CellError {
         let c = entry.catalog
-        let near = c.entries.indices.lazy.map { c.qualifiedName($0) }.filter { $0.localizedCaseInsensitiveContains(text) }.prefix(3)
-        let hint = near.isEmpty ? "; `find TEXT` searches node names" : "; similar: \(near.joined(separator: ", "))"
+        let names = c.entries.indices.map { c.qualifiedName($0) }
+        var near = Array(names.lazy.filter { $0.localizedCaseInsensitiveContains(text) }.prefix(3))
+        // A misspelling (`/Sofmax`) contains no name and no name contains it: the closest by edit distance.
+        if near.isEmpty { near = closestNames(to: text, among: names) }
+        let hint = near.isEmpty ? "; `find TEXT` searches node names" : "; did you mean \(near.map { "'\($0)'" }.joined(separator: ", "))?"
         return inv.error(.lookup, "no node '\(text)' in \(entry.name)\(hint)", at: parameter)
     }
 

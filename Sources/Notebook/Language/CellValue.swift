@@ -70,7 +70,19 @@ public enum CellValue: Equatable, Sendable {
            !s.hasPrefix("--"), !s.contains("=") {
             return s
         }
-        return literal
+        return escapedLiteral
+    }
+
+    /// `literal` with every `$` escaped: a word read back (a `history export` script replayed)
+    /// must not interpolate a variable where the value had a plain dollar sign.
+    var escapedLiteral: String {
+        switch self {
+        case .string(let s): return CellValue.quote(s).replacingOccurrences(of: "$", with: "\\$")
+        case .list(let items): return "[" + items.map(\.escapedLiteral).joined(separator: ", ") + "]"
+        case .dict(let entries):
+            return "{" + entries.map { CellValue.string($0.key).escapedLiteral + ": " + $0.value.escapedLiteral }.joined(separator: ", ") + "}"
+        default: return literal
+        }
     }
 
     public var literal: String {
