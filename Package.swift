@@ -32,10 +32,13 @@ let package = Package(
         .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR"],
                 resources: [.copy("Resources")]),
+        // Editing graphs and keeping a session's changes: the journal (record format, durable
+        // appends, tail recovery, content-addressed snapshots) lives in Journal/.
+        .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps", "COpenSSL"]),
 
         // The cell language: the only place that knows both graphs and Jupyter.
         .target(name: "Notebook", dependencies: [
-            "JupyterKernel", "GraphIR", "GraphOps", "GraphFormats", "GraphRendering", "GraphEstimation",
+            "JupyterKernel", "GraphIR", "GraphOps", "GraphFormats", "GraphRendering", "GraphEstimation", "GraphEditing",
         ]),
 
         .executableTarget(name: "graphsmith", dependencies: [
@@ -50,7 +53,8 @@ let package = Package(
         .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats", "GraphEditing"]),
 
         // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
         .executableTarget(name: "render-bench", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"],
@@ -63,6 +67,9 @@ let package = Package(
         .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/estimation/Sources"),
         // Cell language benchmark: parse + dispatch and completion, in process.
+        // Journal benchmark: append+fsync latency and restore of a 1,000-step session.
+        .executableTarget(name: "journal-bench", dependencies: ["Notebook", "GraphEditing", "JupyterKernel"],
+                          path: "Benchmarks/journal/Sources"),
         .executableTarget(name: "cell-bench", dependencies: ["Notebook", "JupyterKernel"], path: "Benchmarks/cell/Sources"),
     ],
     swiftLanguageModes: [.v5]

@@ -21,6 +21,7 @@ public struct CommandTable: Sendable {
             + CheckCommands.commands
             + ShowCommands.commands
             + EstimationCommands.commands
+            + JournalCommands.commands
     )
 
     /// The command named `name`.

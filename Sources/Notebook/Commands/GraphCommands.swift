@@ -20,20 +20,30 @@ enum GraphCommands {
                           Parameter("name", .string, "the name to use in the session", default: "the file name")],
             details: "External data files are found next to the model and mapped, not read. The new graph becomes current. "
                 + "Loading under a name already in use replaces that graph and says so (re-running a cell is common).",
-            examples: ["load models/tiny_bert.onnx", "load resnet50.onnx as r50"]
+            examples: ["load models/tiny_bert.onnx", "load resnet50.onnx as r50"], changesState: true
         ) { session, inv, out in
             let path = try inv.requiredString("path")
             let url = session.resolvePath(path)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw inv.error(.file, "no such file '\(path)' (looked in \(session.workingDirectory.path))", at: "path")
-            }
-            if let format = ModelFileFormat.sniff(fileAt: url), !format.isReadable, let advice = format.advice {
-                throw inv.error(.file, "'\(path)' is a \(format.displayName), not an ONNX model: \(advice)", at: "path")
+            // Restore hands over the bytes this load read the first time (the file may have
+            // changed or gone since); external data is still found next to the original path.
+            let snapshot = session.journal.replaySnapshot
+            if snapshot == nil {
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    throw inv.error(.file, "no such file '\(path)' (looked in \(session.workingDirectory.path))", at: "path")
+                }
+                if let format = ModelFileFormat.sniff(fileAt: url), !format.isReadable, let advice = format.advice {
+                    throw inv.error(.file, "'\(path)' is a \(format.displayName), not an ONNX model: \(advice)", at: "path")
+                }
             }
             let started = Date()
             let model: Model
             do {
-                model = try ONNXReader.load(url)
+                if let snapshot {
+                    model = try ONNXReader.load(bytes: snapshot, name: url.path, baseDirectory: url.deletingLastPathComponent().path)
+                } else {
+                    model = try ONNXReader.load(url)
+                    session.journal.keep = SnapshotSource(file: url, ext: "onnx")
+                }
             } catch let e as ONNXError {
                 throw inv.error(.model, "cannot load '\(path)': \(e)", at: "path")
             } catch {
@@ -78,7 +88,7 @@ enum GraphCommands {
             summary: "Make a loaded graph the current one",
             usage: "use NAME",
             positionals: [Parameter("name", .graphName, "a loaded graph", required: true)],
-            examples: ["use r50"]
+            examples: ["use r50"], changesState: true
         ) { session, inv, out in
             let name = try inv.requiredString("name")
             guard session.graphs.use(name) else { throw unknownGraph(name, session, inv) }
@@ -89,7 +99,7 @@ enum GraphCommands {
             summary: "Remove a graph from the session",
             usage: "close NAME",
             positionals: [Parameter("name", .graphName, "a loaded graph", required: true)],
-            examples: ["close r50"]
+            examples: ["close r50"], changesState: true
         ) { session, inv, out in
             let name = try inv.requiredString("name")
             guard session.graphs.close(name) else { throw unknownGraph(name, session, inv) }

@@ -121,13 +121,17 @@ public struct CommandSpec: Sendable {
     public var details: String
     public var examples: [String]
     public var style: ArgumentStyle
+    /// Whether a successful run changes session state (graphs, versions, variables,
+    /// annotations): such a command is appended to the session journal before its reply, and
+    /// `restore` replays it. Commands that only look or write files leave it false.
+    public var changesState: Bool
     public var run: @Sendable (inout Session, Invocation, CommandOutput) throws -> Void
 
     public init(name: String, family: String, summary: String, usage: String,
                 positionals: [Parameter] = [], variadic: Bool = false, options: [Parameter] = [],
                 extraOptions: ParameterKind? = nil, extraOptionsHelp: String = "",
                 flags: [Flag] = [], details: String = "", examples: [String] = [],
-                style: ArgumentStyle = .words,
+                style: ArgumentStyle = .words, changesState: Bool = false,
                 run: @escaping @Sendable (inout Session, Invocation, CommandOutput) throws -> Void) {
         self.name = name
         self.family = family
@@ -142,6 +146,7 @@ public struct CommandSpec: Sendable {
         self.details = details
         self.examples = examples
         self.style = style
+        self.changesState = changesState
         self.run = run
     }
 
