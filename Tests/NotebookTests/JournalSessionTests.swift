@@ -95,7 +95,10 @@ final class JournalSessionTests: XCTestCase {
             XCTAssertTrue(next.stdout.contains("Restored 9 step(s)"), next.stdout)
             XCTAssertEqual(try state(next), before)
             // The new kernel's journal holds the steps with their original times; the old one is closed.
-            let copied = try journalRecords(next)
+            let records = try journalRecords(next)
+            XCTAssertEqual(records.first?.kind, .restoring)
+            XCTAssertEqual(records.first?.count, 9)
+            let copied = records.filter { $0.kind == .step }
             XCTAssertEqual(copied.count, 9)
             XCTAssertEqual(copied.first?.time, Date(timeIntervalSince1970: 1_796_000_001))
             XCTAssertEqual(store.listAll().first?.closedReason?.hasPrefix("restored by"), true)
@@ -120,6 +123,30 @@ final class JournalSessionTests: XCTestCase {
         XCTAssertNil(next.run("restore").error, "\(next.outputs)")
         XCTAssertTrue(next.stdout.contains("damaged"), next.stdout)
         XCTAssertEqual(next.interpreter.session.variables.keys.sorted(), ["a", "b"])
+    }
+
+    /// A kill while `restore` copies leaves a journal with a restoring mark and fewer steps:
+    /// it is not offered, and its source (not closed yet) is restored instead.
+    func testACopyCutShortByAKillIsNotRestoredItsSourceIs() throws {
+        var source = ""
+        do {
+            let k = kernel()
+            XCTAssertNil(k.run("a = 1\nb = 2\nc = 3").error)
+            source = try XCTUnwrap(k.interpreter.journal).place.ownID
+        }
+        let key = try XCTUnwrap(kernel().interpreter.journal).place.key
+        let partial = JournalHeader(id: "20991231-000000-aaaa", notebook: nil, workingDirectory: dir.path, kernelID: nil,
+                                    started: Date(timeIntervalSince1970: 1_796_050_000), producer: "t")
+        let w = try JournalWriter(creating: store.journalURL(key: key, id: partial.id), header: partial)
+        let t = Date(timeIntervalSince1970: 1_796_050_001)
+        try w.append([.restoring(from: source, count: 3, time: t), .step("a = 1", graph: nil, time: t)])
+        w.close()
+        let next = kernel(start: 1_796_100_000)
+        XCTAssertNil(next.run("restore").error, "\(next.outputs)")
+        XCTAssertTrue(next.stdout.contains("from journal \(source)"), next.stdout)
+        XCTAssertEqual(next.interpreter.session.variables.keys.sorted(), ["a", "b", "c"])
+        let refused = try XCTUnwrap(kernel(start: 1_796_200_000).run("restore 20991231-000000-aaaa").error)
+        XCTAssertTrue(refused.value.contains("incomplete copy"), refused.value)
     }
 
     func testRefusalsLeaveTheSessionUnchanged() throws {

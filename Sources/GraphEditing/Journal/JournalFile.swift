@@ -39,6 +39,16 @@ public struct JournalContents: Sendable {
     public var steps: [JournalRecord] { records.filter { $0.kind == .step } }
     /// The close mark, if the kernel shut down cleanly or the journal was restored elsewhere.
     public var closing: JournalRecord? { records.last { $0.kind == .closed } }
+
+    /// True when a restore's copy in this journal is cut short (its kernel died while copying):
+    /// the journal does not hold the whole state, and its source still does.
+    public var isIncompleteCopy: Bool {
+        guard let i = records.lastIndex(where: { $0.kind == .restoring }), let count = records[i].count else { return false }
+        return records[(i + 1)...].filter { $0.kind == .step }.count < count
+    }
+
+    /// The journals this one copied with `restore`.
+    public var restoredSources: [String] { records.compactMap { $0.kind == .restoring ? $0.source : nil } }
 }
 
 /// Reads journal files.

@@ -57,6 +57,10 @@ public struct JournalRecord: Codable, Sendable, Equatable {
         case step
         /// The kernel shut down or restarted cleanly, or another kernel restored this journal.
         case closed
+        /// The next `count` steps are a copy of journal `source`, made by `restore`. Written
+        /// together with them, so a copy cut short by a kill is recognised as incomplete
+        /// (and the source, not yet closed, is restored instead).
+        case restoring
     }
 
     public var kind: Kind
@@ -71,15 +75,36 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var snapshot: String?
     /// Why a journal was closed (`shutdown`, `restart`, `restored by ID`).
     public var reason: String?
+    /// A restoring mark's source journal id.
+    public var source: String?
+    /// A restoring mark's number of copied steps that follow it.
+    public var count: Int?
 
     /// A step record.
     public static func step(_ command: String, graph: String?, time: Date, snapshot: String? = nil) -> JournalRecord {
-        JournalRecord(kind: .step, time: time, command: command, graph: graph, snapshot: snapshot, reason: nil)
+        JournalRecord(kind: .step, time: time, command: command, graph: graph, snapshot: snapshot)
     }
 
     /// The close mark.
     public static func closed(_ reason: String, time: Date) -> JournalRecord {
-        JournalRecord(kind: .closed, time: time, command: nil, graph: nil, snapshot: nil, reason: reason)
+        JournalRecord(kind: .closed, time: time, reason: reason)
+    }
+
+    /// The mark before the steps `restore` copies from journal `source`.
+    public static func restoring(from source: String, count: Int, time: Date) -> JournalRecord {
+        JournalRecord(kind: .restoring, time: time, source: source, count: count)
+    }
+
+    init(kind: Kind, time: Date, command: String? = nil, graph: String? = nil, snapshot: String? = nil, reason: String? = nil,
+         source: String? = nil, count: Int? = nil) {
+        self.kind = kind
+        self.time = time
+        self.command = command
+        self.graph = graph
+        self.snapshot = snapshot
+        self.reason = reason
+        self.source = source
+        self.count = count
     }
 }
 

@@ -25,6 +25,10 @@ public struct JournalListing: Sendable {
     public var problem: String?
     /// A running kernel holds it (it is being written now).
     public var inUse: Bool
+    /// Its kernel died while `restore` copied another journal into it: it is not a whole state.
+    public var incompleteCopy = false
+    /// The journals it copied with `restore`.
+    public var restoredSources: [String] = []
 
     /// True for a journal its kernel never closed (killed, crashed, power lost, or still running: see `inUse`).
     public var isOpen: Bool { problem == nil && closedReason == nil }
@@ -82,19 +86,22 @@ public struct JournalStore: Sendable {
     /// and it must not be deleted or restored.
     public static func isInUse(_ url: URL) -> Bool { journalIsLocked(url) }
 
-    /// The journals of one notebook folder, oldest first.
+    /// The journals of one notebook folder, oldest first (by start time, to the sub-second).
     public func list(key: String) -> [JournalListing] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder(key: key).path)) ?? []
-        return names.filter { $0.hasSuffix("." + JournalStore.fileExtension) }.sorted().map { name in
+        return names.filter { $0.hasSuffix("." + JournalStore.fileExtension) }.map { name in
             listing(key: key, id: String(name.dropLast(JournalStore.fileExtension.count + 1)))
-        }
+        }.sorted(by: JournalStore.startOrder)
+    }
+
+    static func startOrder(_ a: JournalListing, _ b: JournalListing) -> Bool {
+        (a.header?.started ?? .distantPast, a.id) < (b.header?.started ?? .distantPast, b.id)
     }
 
     /// Every journal of every notebook, oldest first within a notebook.
     public func listAll() -> [JournalListing] {
         let keys = ((try? FileManager.default.contentsOfDirectory(atPath: journalsFolder.path)) ?? []).sorted()
-        return keys.flatMap { list(key: $0) }
-            .sorted { ($0.header?.started ?? .distantPast, $0.id) < ($1.header?.started ?? .distantPast, $1.id) }
+        return keys.flatMap { list(key: $0) }.sorted(by: JournalStore.startOrder)
     }
 
     /// One journal's facts; an unreadable file is listed with its problem.
@@ -109,6 +116,8 @@ public struct JournalStore: Sendable {
             listing.steps = contents.steps.count
             listing.closedReason = contents.closing?.reason
             listing.damage = contents.damage
+            listing.incompleteCopy = contents.isIncompleteCopy
+            listing.restoredSources = contents.restoredSources
         } catch {
             listing.problem = "\(error)"
         }

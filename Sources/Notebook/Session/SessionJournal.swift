@@ -70,7 +70,7 @@ public final class SessionJournal {
     /// Journals `restore` could bring back: open (never closed), with steps, not this kernel's,
     /// and not held by a kernel still running.
     static func restorable(_ listings: [JournalListing], ownID: String) -> [JournalListing] {
-        listings.filter { $0.isOpen && $0.steps > 0 && $0.id != ownID && !$0.inUse }
+        listings.filter { $0.isOpen && $0.steps > 0 && $0.id != ownID && !$0.inUse && !$0.incompleteCopy }
     }
 
     static func restorableNotice(_ listings: [JournalListing], ownID: String) -> String? {
@@ -96,12 +96,23 @@ public final class SessionJournal {
         try open().append(.step(command, graph: graph, time: time, snapshot: snapshot))
     }
 
-    /// Copies a restored journal's steps into this one (one fsync), then closes the old one
-    /// as restored, so no later kernel offers it again.
+    /// Copies a restored journal's steps into this one behind a restoring mark (one write, one
+    /// fsync), then closes the old one as restored, so no later kernel offers it again; also
+    /// the journals it had itself copied, when a kill left them open.
     func recordRestore(_ plan: RestorePlan, time: Date) throws {
         guard failure == nil else { return }
-        try open().append(plan.contents.steps)
-        let old = try JournalWriter(appendingTo: plan.listing.url, validLength: plan.contents.validLength)
+        let steps = plan.contents.steps
+        try open().append([.restoring(from: plan.listing.id, count: steps.count, time: time)] + steps)
+        try closeRestored(plan.listing.url, validLength: plan.contents.validLength, time: time)
+        for source in plan.contents.restoredSources {
+            let url = place.store.journalURL(key: plan.listing.key, id: source)
+            guard let old = try? JournalReader.read(url), old.closing == nil, !JournalStore.isInUse(url) else { continue }
+            try closeRestored(url, validLength: old.validLength, time: time)
+        }
+    }
+
+    private func closeRestored(_ url: URL, validLength: Int, time: Date) throws {
+        let old = try JournalWriter(appendingTo: url, validLength: validLength)
         try old.append(.closed("restored by \(place.ownID)", time: time))
         old.close()
     }
