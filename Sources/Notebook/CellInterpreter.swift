@@ -45,9 +45,17 @@ public final class CellInterpreter: KernelInterpreter {
 
     public func execute(_ request: ExecuteRequest, context: ExecutionContext) -> ExecuteOutcome {
         if let subject = CellInterpreter.pagerSubject(request.code) { return page(subject) }
-        let source = CellSource(request.code)
         let output = CommandOutput(context: context)
         if let notice = journal?.takeStartNotice() { output.print(notice) }
+        let outcome = runCell(request, output: output)
+        // The cell's steps reach the disk before its reply does.
+        journaling(output) { try $0.flush() }
+        return outcome
+    }
+
+    private func runCell(_ request: ExecuteRequest, output: CommandOutput) -> ExecuteOutcome {
+        let context = output.context
+        let source = CellSource(request.code)
         let parsed: [ParsedLine]
         do {
             parsed = try parse(source)
@@ -116,7 +124,7 @@ public final class CellInterpreter: KernelInterpreter {
         let changesState = try CellInterpreter.apply(line, table: table, to: &working, output: output)
         if let plan = working.journal.restorePlan {
             try replay(plan, into: &working)
-            journaling(output) { try $0.recordRestore(plan, time: working.now) }
+            journal?.recordRestore(plan, time: working.now)
             output.print(JournalCommands.restoredMessage(plan, working))
         } else if changesState {
             journaling(output) { try $0.record(text, graph: session.graphs.currentName, time: working.now, keep: working.journal.keep) }

@@ -49,13 +49,22 @@ final class JournalFormatTests: XCTestCase {
         XCTAssertEqual(c.validLength, try Data(contentsOf: url).count)
     }
 
-    func testBatchAppendEqualsSingleAppends() throws {
-        let a = try writeJournal(records(), name: "a.gsj")
-        let b = folder.appendingPathComponent("b.gsj")
-        let w = try JournalWriter(creating: b, header: header())
+    /// Records appended together (a cell's steps, a restore's copy) are one frame: a kill
+    /// anywhere inside it leaves none of them, never a part.
+    func testAGroupIsReadWholeOrNotAtAll() throws {
+        let first = JournalRecord.step("a = 1", graph: nil, time: t0)
+        let before = Array(try Data(contentsOf: try writeJournal([first], name: "one.gsj")))
+        let url = folder.appendingPathComponent("group.gsj")
+        let w = try JournalWriter(creating: url, header: header())
+        try w.append(first)
         try w.append(records())
         w.close()
-        XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b))
+        let full = Array(try Data(contentsOf: url))
+        XCTAssertEqual(try JournalReader.parse(full, path: "g").records, [first] + records())
+        for cut in before.count..<full.count {
+            let c = try JournalReader.parse(Array(full[0..<cut]), path: "g")
+            XCTAssertEqual(c.records, [first], "cut at \(cut)")
+        }
     }
 
     /// A kill during a write leaves any prefix of the last frame: each must read as the

@@ -40,13 +40,6 @@ public struct JournalContents: Sendable {
     /// The close mark, if the kernel shut down cleanly or the journal was restored elsewhere.
     public var closing: JournalRecord? { records.last { $0.kind == .closed } }
 
-    /// True when a restore's copy in this journal is cut short (its kernel died while copying):
-    /// the journal does not hold the whole state, and its source still does.
-    public var isIncompleteCopy: Bool {
-        guard let i = records.lastIndex(where: { $0.kind == .restoring }), let count = records[i].count else { return false }
-        return records[(i + 1)...].filter { $0.kind == .step }.count < count
-    }
-
     /// The journals this one copied with `restore`.
     public var restoredSources: [String] { records.compactMap { $0.kind == .restoring ? $0.source : nil } }
 }
@@ -95,8 +88,8 @@ public enum JournalReader {
             switch JournalFraming.read(bytes, at: offset) {
             case .end: break reading
             case .frame(let payload, let next):
-                if let record = try? decoder.decode(JournalRecord.self, from: Data(bytes[payload])) {
-                    records.append(record)
+                if let group = try? decoder.decode([JournalRecord].self, from: Data(bytes[payload])) {
+                    records += group
                     offset = next
                     continue reading
                 }
@@ -113,7 +106,7 @@ public enum JournalReader {
     }
 }
 
-/// Appends records to one journal file, each made durable before `append` returns.
+/// Appends records to one journal file, each group made durable before `append` returns.
 ///
 /// A class because it owns a file descriptor; one per journal, owned by whoever writes it.
 public final class JournalWriter {
@@ -157,15 +150,14 @@ public final class JournalWriter {
 
     /// Appends `record` and returns once it is on disk (fsync).
     public func append(_ record: JournalRecord) throws {
-        try writeAll(try JournalFraming.frame(record))
-        try sync()
+        try append([record])
     }
 
-    /// Appends several records with one fsync at the end (restore copying a whole journal).
+    /// Appends records as one frame, so a reader sees all of them or none (a cell's steps, a
+    /// restore's copy), and returns once it is on disk (fsync).
     public func append(_ records: [JournalRecord]) throws {
-        var bytes: [UInt8] = []
-        for r in records { bytes += try JournalFraming.frame(r) }
-        try writeAll(bytes)
+        guard !records.isEmpty else { return }
+        try writeAll(try JournalFraming.frame(records))
         try sync()
     }
 

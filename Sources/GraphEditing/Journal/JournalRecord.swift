@@ -1,12 +1,13 @@
 // The records of a session journal and their on-disk framing.
 //
 // A journal file is the magic line `GRAPHSMITH-JOURNAL\n`, then frames. Every frame is
-// `length (u32 LE) | CRC-32 of the payload (u32 LE) | payload`, and every payload is one
-// JSON object. The first frame is the header (its `format` says which version wrote the
-// file; this framing of the header never changes, so any version can read the number and
-// refuse a newer file). Every later frame is one record: a step (a state-changing command
-// that succeeded) or the close mark. A frame cut short or with a wrong checksum ends the
-// readable part: everything before it is intact, because frames are only ever appended.
+// `length (u32 LE) | CRC-32 of the payload (u32 LE) | payload`. The first frame is the
+// header, one JSON object (its `format` says which version wrote the file; this framing of
+// the header never changes, so any version can read the number and refuse a newer file).
+// Every later frame is a JSON array of records written together, all or none: the steps of
+// one cell (state-changing commands that succeeded), a restore's copy, or the close mark.
+// A frame cut short or with a wrong checksum ends the readable part: everything before it
+// is intact, because frames are only ever appended.
 
 import Foundation
 
@@ -57,9 +58,8 @@ public struct JournalRecord: Codable, Sendable, Equatable {
         case step
         /// The kernel shut down or restarted cleanly, or another kernel restored this journal.
         case closed
-        /// The next `count` steps are a copy of journal `source`, made by `restore`. Written
-        /// together with them, so a copy cut short by a kill is recognised as incomplete
-        /// (and the source, not yet closed, is restored instead).
+        /// The next `count` steps are a copy of journal `source`, made by `restore` (in the
+        /// same frame, so the copy is whole or absent).
         case restoring
     }
 

@@ -25,8 +25,6 @@ public struct JournalListing: Sendable {
     public var problem: String?
     /// A running kernel holds it (it is being written now).
     public var inUse: Bool
-    /// Its kernel died while `restore` copied another journal into it: it is not a whole state.
-    public var incompleteCopy = false
     /// The journals it copied with `restore`.
     public var restoredSources: [String] = []
 
@@ -116,7 +114,6 @@ public struct JournalStore: Sendable {
             listing.steps = contents.steps.count
             listing.closedReason = contents.closing?.reason
             listing.damage = contents.damage
-            listing.incompleteCopy = contents.isIncompleteCopy
             listing.restoredSources = contents.restoredSources
         } catch {
             listing.problem = "\(error)"

@@ -46,10 +46,6 @@ enum JournalCommands {
                 if found.id == place.ownID { throw inv.error(.value, "'\(id)' is this kernel's own journal", at: "id") }
                 if found.inUse { throw inv.error(.value, "a running kernel is still writing the journal '\(id)'", at: "id") }
                 if let problem = found.problem { throw inv.error(.file, problem, at: "id") }
-                if found.incompleteCopy {
-                    throw inv.error(.value, "the journal '\(id)' holds an incomplete copy (its kernel died while restoring); restore "
-                        + "'\(found.restoredSources.last ?? "its source")' instead", at: "id")
-                }
                 listing = found
             } else {
                 guard let latest = SessionJournal.restorable(place.store.list(key: place.key), ownID: place.ownID).last else {
@@ -136,7 +132,6 @@ enum JournalCommands {
         if j.id == place.ownID { return "this kernel" }
         if j.inUse { return "running" }
         if let reason = j.closedReason { return "closed (\(reason))" }
-        if j.incompleteCopy { return "incomplete: its kernel died while restoring \(j.restoredSources.last ?? "another journal")" }
         return "open: its kernel died; `restore \(j.id)`" + (j.damage != nil ? " (last record cut short)" : "")
     }
 

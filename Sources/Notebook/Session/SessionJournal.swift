@@ -1,5 +1,7 @@
 // A kernel's journal: every state-changing command that succeeded, made durable before the
 // cell's reply, so a new kernel of the same notebook can `restore` the state after a kill.
+// A cell's steps are written together as one frame when the cell ends, so a kill restores
+// whole cells: the acknowledged ones, and the one in flight only if all of it was written.
 //
 // The file is created on the first step (a kernel that only looks creates nothing), in the
 // notebook's folder of the state directory (see `JournalStore`). A clean shutdown or
@@ -45,6 +47,10 @@ public final class SessionJournal {
     public let place: JournalPlace
     private let header: JournalHeader
     private var writer: JournalWriter?
+    /// The running cell's records, written by `flush` before its reply.
+    private var pending: [JournalRecord] = []
+    /// Journals a restore in the running cell closes once its copy is durable.
+    private var pendingCloses: [(url: URL, validLength: Int, time: Date)] = []
     /// Set once writing failed: the journal is off for the rest of the session.
     public private(set) var failure: String?
     private var notice: String?
@@ -70,7 +76,7 @@ public final class SessionJournal {
     /// Journals `restore` could bring back: open (never closed), with steps, not this kernel's,
     /// and not held by a kernel still running.
     static func restorable(_ listings: [JournalListing], ownID: String) -> [JournalListing] {
-        listings.filter { $0.isOpen && $0.steps > 0 && $0.id != ownID && !$0.inUse && !$0.incompleteCopy }
+        listings.filter { $0.isOpen && $0.steps > 0 && $0.id != ownID && !$0.inUse }
     }
 
     static func restorableNotice(_ listings: [JournalListing], ownID: String) -> String? {
@@ -82,7 +88,8 @@ public final class SessionJournal {
             + ". Run `restore` to bring that state back."
     }
 
-    /// Records one step: its snapshot first (durable), then the record (durable).
+    /// Records one step: its snapshot now (durable, and harmless if the record never follows:
+    /// snapshots no journal names are collected), the record with the cell's others at `flush`.
     func record(_ command: String, graph: String?, time: Date, keep: SnapshotSource?) throws {
         guard failure == nil else { return }
         var snapshot: String?
@@ -93,28 +100,35 @@ public final class SessionJournal {
             }
             snapshot = try place.store.snapshots(key: place.key).put(Array(data), ext: keep.ext)
         }
-        try open().append(.step(command, graph: graph, time: time, snapshot: snapshot))
+        pending.append(.step(command, graph: graph, time: time, snapshot: snapshot))
     }
 
-    /// Copies a restored journal's steps into this one behind a restoring mark (one write, one
-    /// fsync), then closes the old one as restored, so no later kernel offers it again; also
-    /// the journals it had itself copied, when a kill left them open.
-    func recordRestore(_ plan: RestorePlan, time: Date) throws {
+    /// Copies a restored journal's steps into this one behind a restoring mark; once that is
+    /// durable (`flush`), the old one is closed as restored, so no later kernel offers it
+    /// again, and so are the journals it had itself copied, when a kill left them open.
+    func recordRestore(_ plan: RestorePlan, time: Date) {
         guard failure == nil else { return }
         let steps = plan.contents.steps
-        try open().append([.restoring(from: plan.listing.id, count: steps.count, time: time)] + steps)
-        try closeRestored(plan.listing.url, validLength: plan.contents.validLength, time: time)
+        pending += [.restoring(from: plan.listing.id, count: steps.count, time: time)] + steps
+        pendingCloses.append((plan.listing.url, plan.contents.validLength, time))
         for source in plan.contents.restoredSources {
             let url = place.store.journalURL(key: plan.listing.key, id: source)
             guard let old = try? JournalReader.read(url), old.closing == nil, !JournalStore.isInUse(url) else { continue }
-            try closeRestored(url, validLength: old.validLength, time: time)
+            pendingCloses.append((url, old.validLength, time))
         }
     }
 
-    private func closeRestored(_ url: URL, validLength: Int, time: Date) throws {
-        let old = try JournalWriter(appendingTo: url, validLength: validLength)
-        try old.append(.closed("restored by \(place.ownID)", time: time))
-        old.close()
+    /// Writes the running cell's records as one frame and fsyncs it; the cell's reply goes
+    /// out after this returns. Then closes the journals a restore replaced.
+    func flush() throws {
+        defer { pending = []; pendingCloses = [] }
+        guard failure == nil, !pending.isEmpty else { return }
+        try open().append(pending)
+        for close in pendingCloses {
+            let old = try JournalWriter(appendingTo: close.url, validLength: close.validLength)
+            try old.append(.closed("restored by \(place.ownID)", time: close.time))
+            old.close()
+        }
     }
 
     /// Marks the journal closed (clean shutdown or restart). Nothing happens for a session
@@ -127,7 +141,11 @@ public final class SessionJournal {
     }
 
     /// Turns the journal off after a write failed, keeping the reason for the user.
-    func disable(_ reason: String) { failure = reason }
+    func disable(_ reason: String) {
+        failure = reason
+        pending = []
+        pendingCloses = []
+    }
 
     private func open() throws -> JournalWriter {
         if let writer { return writer }
