@@ -117,6 +117,6 @@ print("restore of a \(options.steps)-step session (\(max(1, options.steps / 100)
 
 /// The size of the trailing close frame, to cut it off again.
 func closeFrameSize(_ contents: JournalContents) -> Int {
-    guard let last = contents.records.last, last.kind == .closed, let frame = try? JournalFraming.frame(last) else { return 0 }
+    guard let last = contents.records.last, last.kind == .closed, let frame = try? JournalFraming.frame([last]) else { return 0 }
     return frame.count
 }
