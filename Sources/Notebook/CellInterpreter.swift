@@ -46,7 +46,8 @@ public final class CellInterpreter: KernelInterpreter {
     public func execute(_ request: ExecuteRequest, context: ExecutionContext) -> ExecuteOutcome {
         if let subject = CellInterpreter.pagerSubject(request.code) { return page(subject) }
         let output = CommandOutput(context: context)
-        if let notice = journal?.takeStartNotice() { output.print(notice) }
+        // A silent request publishes nothing, so the notice waits for the first visible cell.
+        if !request.silent, let notice = journal?.takeStartNotice() { output.print(notice) }
         let outcome = runCell(request, output: output)
         // The cell's steps reach the disk before its reply does.
         journaling(output) { try $0.flush() }

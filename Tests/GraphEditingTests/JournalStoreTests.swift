@@ -78,6 +78,12 @@ final class JournalStoreTests: XCTestCase {
         XCTAssertEqual(try store.delete(id: "j1")?.id, "j1")
         XCTAssertEqual(store.listAll().map(\.id), ["j22"])
         XCTAssertEqual(snaps.names(), [s2], "the snapshot only j1 named goes with it")
+        // A temporary file of a writer killed mid-snapshot goes too; a live writer's stays.
+        let dead = ".\(s1).999999999.tmp", live = ".\(s1).\(ProcessInfo.processInfo.processIdentifier).tmp"
+        for name in [dead, live] { try Data([1]).write(to: snaps.folder.appendingPathComponent(name)) }
+        store.collectSnapshots(key: key)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: snaps.folder.appendingPathComponent(dead).path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: snaps.folder.appendingPathComponent(live).path))
         XCTAssertNil(try store.delete(id: "nope"))
         XCTAssertTrue(JournalStore.newID(started: Date(timeIntervalSince1970: 0), kernelID: "ABCD-ef01-2345").hasPrefix("19700101-000000-abcdef01-"))
     }

@@ -71,14 +71,26 @@ public struct SnapshotStore: Sendable {
         return names.filter(SnapshotStore.isSnapshotName)
     }
 
-    /// Deletes every snapshot no name in `kept` refers to; returns how many went.
+    /// Deletes every snapshot no name in `kept` refers to, and the temporary files of writers
+    /// that died mid-write; returns how many snapshots went.
     @discardableResult
     public func removeAll(except kept: Set<String>) -> Int {
         var removed = 0
         for name in names() where !kept.contains(name) {
             if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))) != nil { removed += 1 }
         }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            guard let pid = SnapshotStore.writerOfTemporary(name), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
         return removed
+    }
+
+    /// The process id in a temporary snapshot's name (`.<name>.<pid>.tmp`).
+    static func writerOfTemporary(_ name: String) -> pid_t? {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+        let parts = name.dropLast(4).split(separator: ".")
+        return parts.last.flatMap { pid_t(String($0)) }
     }
 
     static func isSnapshotName(_ name: String) -> Bool {
