@@ -30,11 +30,11 @@ let package = Package(
         // Op schemas (registry, categories, validation) and symbolic shape inference.
         .target(name: "GraphOps", dependencies: ["GraphIR"], resources: [.copy("Resources")]),
         .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
+        // Edits as data, the rewriter, what an edit broke, the history tree, the journal.
+        // Journal/ (record format, durable appends, tail recovery, snapshots) hashes with OpenSSL's SHA-256.
+        .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps", "COpenSSL"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR"],
                 resources: [.copy("Resources")]),
-        // Editing graphs and keeping a session's changes: the journal (record format, durable
-        // appends, tail recovery, content-addressed snapshots) lives in Journal/.
-        .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps", "COpenSSL"]),
 
         // The cell language: the only place that knows both graphs and Jupyter.
         .target(name: "Notebook", dependencies: [
@@ -51,9 +51,9 @@ let package = Package(
         .testTarget(name: "GraphFormatsTests", dependencies: ["GraphFormats", "GraphIR"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
-        .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats", "GraphEditing"]),
 
         // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
@@ -66,6 +66,9 @@ let package = Package(
         // Estimation benchmark: 10k-node estimate, 1,000-point sweep, MAC cross-check vs the corpus references.
         .executableTarget(name: "estimate-bench", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/estimation/Sources"),
+        // Editing benchmark: one edit + re-validation, undo/redo (Benchmarks/editing/bench_edit.py runs it beside onnx).
+        .executableTarget(name: "edit-bench", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"],
+                          path: "Benchmarks/editing/Sources"),
         // Cell language benchmark: parse + dispatch and completion, in process.
         // Journal benchmark: append+fsync latency and restore of a 1,000-step session.
         .executableTarget(name: "journal-bench", dependencies: ["Notebook", "GraphEditing", "JupyterKernel"],

@@ -533,6 +533,32 @@ public struct Graph: Sendable {
         s.outerReferences = refs
     }
 
+    /// Updates the outer references for `names` only (the names an edit touched): a name is
+    /// one when it is used or a graph output and nothing here defines it. O(touched), where
+    /// `recomputeOuterReferences` is O(N).
+    func updateOuterReferences<S: Sequence>(touching names: S) where S.Element == String {
+        let s = storage
+        for name in names where !name.isEmpty {
+            let used = !(s.values[uses: name] ?? []).isEmpty || s.outputs.contains { $0.name == name }
+            if used && s.values[producer: name] == nil { s.outerReferences.insert(name) } else { s.outerReferences.remove(name) }
+        }
+    }
+
+    /// True when the node at `p` comes after the producers of everything it reads and before
+    /// every node that reads its outputs: after an edit of that one node, the whole order is
+    /// still topological exactly when this holds (no other node's wiring changed).
+    func isLocallyOrdered(at p: Int) -> Bool {
+        let s = storage
+        let n = s.nodes[p]
+        for name in Graph.consumedNames(of: n) where !name.isEmpty {
+            if let pid = s.values[producer: name]?.nodeID, let pp = s.position[pid], pp >= p { return false }
+        }
+        for o in n.outputs where !o.isEmpty {
+            for u in s.values[uses: o] ?? [] { if let up = s.position[u.node], up <= p { return false } }
+        }
+        return true
+    }
+
     /// Indices of nodes in a stable topological order, or nil if there is a cycle.
     func topologicalOrder() -> [Int]? {
         let s = storage

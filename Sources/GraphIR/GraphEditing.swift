@@ -62,14 +62,17 @@ extension Graph {
         for o in n.outputs where !o.isEmpty {
             for u in storage.values[uses: o] ?? [] { if let p = storage.position[u.node] { firstConsumer = min(firstConsumer, p) } }
         }
-        let backup = storage.copy()
         let at = min(insertAt, storage.nodes.count)
+        // Existing (dangling) consumers before the insertion point need a re-sort, which may
+        // find a cycle: only then is a backup worth its O(N) copy.
+        let needsResort = firstConsumer != Int.max && firstConsumer < at + 1
+        let backup = needsResort ? storage.copy() : nil
         storage.nodes.insert(n, at: at)
         for p in at..<storage.nodes.count { storage.position[storage.nodes[p].id] = p }
         for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.values[producer: o] = .node(n.id, output: k) }
         addUses(of: n)
-        recomputeOuterReferences()
-        if firstConsumer < at + 1 && firstConsumer != Int.max {
+        updateOuterReferences(touching: Graph.consumedNames(of: n) + n.outputs.array)
+        if let backup {
             // Existing consumers precede the producers of this node's inputs: re-sort.
             guard resortIfNeeded() else {
                 storage = backup
@@ -97,7 +100,7 @@ extension Graph {
         storage.nodes.remove(at: p)
         storage.position[id] = nil
         for q in p..<storage.nodes.count { storage.position[storage.nodes[q].id] = q }
-        recomputeOuterReferences()
+        updateOuterReferences(touching: Graph.consumedNames(of: n) + n.outputs.array)
     }
 
     /// Makes input `index` of node `id` read `value` (`""` omits an optional input);
@@ -119,9 +122,9 @@ extension Graph {
     public mutating func replaceAllUses(of old: String, with new: String, includingGraphOutputs: Bool = true) throws {
         guard old != new else { return }
         guard producer(of: new) != .none else { throw GraphEditError.noSuchValue(new) }
-        let backup = storage.copy()
         makeUnique()
         let affected = Set((storage.values[uses: old] ?? []).map(\.node))
+        var rewired: [(position: Int, before: Node)] = []
         for id in affected {
             guard let p = storage.position[id] else { continue }
             let before = storage.nodes[p]
@@ -133,14 +136,31 @@ extension Graph {
             }
             storage.nodes[p] = n
             addUses(of: n)
+            rewired.append((p, before))
         }
+        var outputsRenamed = false
         if includingGraphOutputs {
-            for i in storage.outputs.indices where storage.outputs[i].name == old { storage.outputs[i].name = new }
-            reindex()
+            for i in storage.outputs.indices where storage.outputs[i].name == old {
+                storage.outputs[i].name = new
+                outputsRenamed = true
+            }
+            if outputsRenamed { reindex() }
         }
-        recomputeOuterReferences()
+        updateOuterReferences(touching: [old, new])
+        // Each rewired consumer must still come after the producer of `new`.
+        guard !rewired.allSatisfy({ isLocallyOrdered(at: $0.position) }) else { return }
         guard resortIfNeeded() else {
-            storage = backup
+            for (p, before) in rewired {
+                let now = storage.nodes[p]
+                removeUses(of: now)
+                storage.nodes[p] = before
+                addUses(of: before)
+            }
+            if outputsRenamed {
+                for i in storage.outputs.indices where storage.outputs[i].name == new { storage.outputs[i].name = old }
+                reindex()
+            }
+            updateOuterReferences(touching: [old, new])
             throw GraphEditError.wouldCreateCycle("'\(new)' depends on a consumer of '\(old)'")
         }
     }
@@ -194,18 +214,25 @@ extension Graph {
         for o in n.outputs where !o.isEmpty && !before.outputs.contains(o) {
             if storage.values[producer: o] != nil { throw GraphEditError.valueAlreadyDefined(o) }
         }
-        let backup = storage.copy()
-        removeUses(of: before)
-        for o in before.outputs where !o.isEmpty {
-            if case .node(let pid, _)? = storage.values[producer: o], pid == id { storage.values[producer: o] = nil }
+        func install(_ from: Node, _ to: Node) {
+            removeUses(of: from)
+            for o in from.outputs where !o.isEmpty {
+                if case .node(let pid, _)? = storage.values[producer: o], pid == id { storage.values[producer: o] = nil }
+            }
+            storage.nodes[p] = to
+            for (k, o) in to.outputs.enumerated() where !o.isEmpty { storage.values[producer: o] = .node(id, output: k) }
+            addUses(of: to)
+            updateOuterReferences(touching: Graph.consumedNames(of: from) + from.outputs.array
+                                  + Graph.consumedNames(of: to) + to.outputs.array)
         }
-        storage.nodes[p] = n
-        for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.values[producer: o] = .node(id, output: k) }
-        addUses(of: n)
-        recomputeOuterReferences()
-        guard resortIfNeeded() else {
-            storage = backup
-            throw GraphEditError.wouldCreateCycle("node \(id) would depend on its own outputs")
+        install(before, n)
+        // Only this node's wiring changed: the order stays topological if it is in order
+        // locally; otherwise re-sort, and on a cycle put the node back as it was.
+        if !isLocallyOrdered(at: p) {
+            guard resortIfNeeded() else {
+                install(n, before)
+                throw GraphEditError.wouldCreateCycle("node \(id) would depend on its own outputs")
+            }
         }
     }
 
@@ -244,6 +271,35 @@ extension Graph {
         makeUnique()
         storage.inputs.append(info)
         reindex()
+    }
+
+    /// Replaces the graph input list (names need not be defined elsewhere; uses of a removed
+    /// input become dangling, which `validate` reports).
+    public mutating func setInputs(_ inputs: [ValueInfo]) {
+        makeUnique()
+        storage.inputs = inputs
+        reindex()
+    }
+
+    /// Removes the `value_info` declaration of a value, if any.
+    public mutating func removeValueInfo(named name: String) {
+        guard storage.valueInfo.contains(where: { $0.name == name }) else { return }
+        makeUnique()
+        storage.valueInfo.removeAll { $0.name == name }
+        reindex()
+    }
+
+    /// True when `name` is defined, used, declared or an output anywhere in this graph: a
+    /// fresh name must avoid all of them.
+    public func isValueNameInUse(_ name: String) -> Bool {
+        if storage.values[producer: name] != nil { return true }
+        if !(storage.values[uses: name] ?? []).isEmpty { return true }
+        return storage.outputs.contains { $0.name == name } || storage.valueInfo.contains { $0.name == name }
+    }
+
+    /// True when some node of this graph is named `name`.
+    public func isNodeNameInUse(_ name: String) -> Bool {
+        storage.nodes.contains { $0.name == name }
     }
 
     /// Replaces the graph output list (names need not be defined; `validate` reports those).

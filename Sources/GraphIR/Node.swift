@@ -48,8 +48,9 @@ public struct Node: Sendable, Equatable {
     public var metadataProps: MetadataProps
     /// Free-form annotations set by tools (kept across edits; not written to ONNX).
     public var annotations: [String: String]
-    /// Ids of the original nodes this node stands for (e.g. after fusing); empty for originals.
-    public var provenance: [NodeID]
+    /// Where the node came from when a tool made it: the nodes it stands for (after a fusion or
+    /// a clone) and what made it. Empty for nodes read from a file.
+    public var provenance: Provenance
     /// Explicit hierarchy path; when nil the `Hierarchy` derives it from metadata or name.
     public var hierarchyPath: [String]?
     /// Fields the reader did not model.
@@ -130,7 +131,7 @@ extension Node {
     public init(id: NodeID = NodeID(-1), opType: String, domain: String = "", overload: String = "",
                 name: String = "", inputs: [String] = [], outputs: [String] = [], attributes: [Attribute] = [],
                 docString: String = "", metadataProps: MetadataProps = MetadataProps(),
-                annotations: [String: String] = [:], provenance: [NodeID] = [], hierarchyPath: [String]? = nil,
+                annotations: [String: String] = [:], provenance: Provenance = Provenance(), hierarchyPath: [String]? = nil,
                 unknownFields: UnknownFields = UnknownFields()) {
         self.init(_id: id, opType: opType, domain: domain, overload: overload, name: name, inputs: ValueNames(inputs),
                   outputs: ValueNames(outputs), attributes: attributes, _hasSubgraphs: Node.containsGraph(attributes),
@@ -146,6 +147,32 @@ extension Node {
         self.init(_id: id, opType: opType, domain: domain, overload: overload, name: name, inputs: inputs,
                   outputs: outputs, attributes: attributes, _hasSubgraphs: hasSubgraphs,
                   docString: docString, metadataProps: metadataProps, annotations: [:],
-                  provenance: [], hierarchyPath: nil, unknownFields: unknownFields)
+                  provenance: Provenance(), hierarchyPath: nil, unknownFields: unknownFields)
+    }
+}
+
+/// Where a node made by a tool came from, as MLIR's fused locations carry it through every pass:
+/// the ids of the nodes it stands for and what made it (`edit add`, `pass fuse-conv-bn`,
+/// `plugin NAME`). Annotations follow it: a fused node inherits its sources' annotations.
+public struct Provenance: Sendable, Equatable, Hashable {
+    /// The nodes this node stands for (a fusion's inputs, a clone's original); empty for a new node.
+    public var sources: [NodeID]
+    /// What made the node; empty for nodes read from a file.
+    public var origin: String
+
+    public init(sources: [NodeID] = [], origin: String = "") {
+        self.sources = sources
+        self.origin = origin
+    }
+
+    /// True for nodes read from a file and never touched by a tool.
+    public var isEmpty: Bool { sources.isEmpty && origin.isEmpty }
+
+    /// `made by pass fuse from n3, n4`, for tables.
+    public var description: String {
+        var parts: [String] = []
+        if !origin.isEmpty { parts.append("made by \(origin)") }
+        if !sources.isEmpty { parts.append("from " + sources.map(\.description).joined(separator: ", ")) }
+        return parts.joined(separator: " ")
     }
 }

@@ -36,6 +36,45 @@ extension Graph {
         return issues
     }
 
+    /// The issues `validate()` reports for the given top-level nodes (inputs nothing defines,
+    /// initializer types) and for the graph outputs, without walking the rest of the graph:
+    /// what an edit of those nodes can have changed. Duplicate definitions and cycles cannot
+    /// arise through the edit API, which refuses them.
+    public func validateLocally(nodes ids: Set<NodeID>) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        for id in ids.sorted(by: { (position(of: $0) ?? 0) < (position(of: $1) ?? 0) }) {
+            guard let n = node(id) else { continue }
+            for (i, name) in n.inputs.enumerated() where !name.isEmpty && storage.values[producer: name] == nil {
+                issues.append(ValidationIssue(kind: .danglingInput, node: n.id, value: name, subgraphPath: [],
+                                              message: "\(describe(n)) input \(i) reads '\(name)', which nothing defines"))
+            }
+            checkTypes(n, path: [], into: &issues)
+        }
+        return issues + validateOutputs()
+    }
+
+    /// The graph-output part of `validate()`: empty, repeated or undefined output names.
+    public func validateOutputs(outerNames: Set<String> = []) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        var seenOutputs = Set<String>()
+        for (i, o) in storage.outputs.enumerated() {
+            if o.name.isEmpty {
+                issues.append(ValidationIssue(kind: .emptyGraphOutputName, node: nil, value: nil, subgraphPath: [],
+                                              message: "graph output \(i) has an empty name"))
+                continue
+            }
+            if !seenOutputs.insert(o.name).inserted {
+                issues.append(ValidationIssue(kind: .duplicateOutputName, node: nil, value: o.name, subgraphPath: [],
+                                              message: "graph output '\(o.name)' is listed more than once"))
+            }
+            if storage.values[producer: o.name] == nil && !outerNames.contains(o.name) {
+                issues.append(ValidationIssue(kind: .missingGraphOutput, node: nil, value: o.name, subgraphPath: [],
+                                              message: "graph output '\(o.name)' is not produced by any node, input or initializer"))
+            }
+        }
+        return issues
+    }
+
     private func describe(_ n: Node) -> String {
         "node \(n.id) (\(n.opType)\(n.name.isEmpty ? "" : " '\(n.name)'"))"
     }

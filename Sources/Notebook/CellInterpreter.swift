@@ -174,6 +174,9 @@ public final class CellInterpreter: KernelInterpreter {
         let silent = CommandOutput(context: ExecutionContext(executionCount: 0) { _ in })
         let snapshots = plan.listing.url.deletingLastPathComponent().appendingPathComponent("snapshots")
         let steps = plan.contents.steps
+        // Relative paths in the steps meant the folder of the kernel that ran them.
+        let ownFolder = session.workingDirectory
+        session.workingDirectory = URL(fileURLWithPath: plan.contents.header.workingDirectory, isDirectory: true)
         for (k, step) in steps.enumerated() {
             let command = step.command ?? ""
             session.journal.reset()
@@ -194,6 +197,7 @@ public final class CellInterpreter: KernelInterpreter {
                     + "The session is unchanged.")
             }
         }
+        session.workingDirectory = ownFolder
         session.journal.reset()
     }
 

@@ -121,7 +121,8 @@ final class InferenceCommandTests: XCTestCase {
                        entry.current.inference.type(of: "/embeddings/word_embeddings/Gather_output_0")?.description)
         // A copy of the entry shares the cached result (same version), and a new version gets its own.
         var copy = entry
-        copy.versions.append(GraphVersion(model: Model(graph: Graph(name: "empty")), origin: "test"))
+        let empty = GraphVersion(model: Model(graph: Graph(name: "empty")), origin: "test")
+        copy.history.commit(empty, counts: empty.counts, origin: "test", command: "test", edits: [])
         XCTAssertTrue(copy.inference.values.isEmpty)
         XCTAssertFalse(entry.inference.values.isEmpty)
     }

@@ -43,9 +43,13 @@ final class JournalSessionTests: XCTestCase {
         let s = r.interpreter.session
         var out = ["current=\(s.graphs.currentName ?? "-")"]
         for e in s.graphs.entries {
-            let bytes = try ONNXWriter.serialize(e.model)
-            out.append("\(e.name) \(e.source.path) versions=\(e.versions.map(\.origin)) bytes=\(bytes.count) \(SHA256.hex(bytes))")
-            out.append("fields=\(e.fields.keys.sorted())")
+            out.append("\(e.name) \(e.source.path) at @\(e.step) fields=\(e.fields.keys.sorted())")
+            // Every step of the history tree: shape, what made it, when, and its graph's bytes.
+            for step in e.history.steps {
+                let bytes = try ONNXWriter.serialize(step.state.model)
+                out.append("@\(step.number) parent=\(step.parent.map(String.init) ?? "-") \(step.origin) `\(step.command)` "
+                    + "\(step.time.timeIntervalSince1970) \(SHA256.hex(bytes))")
+            }
         }
         out += s.variables.keys.sorted().map { "\($0)=\(s.variables[$0]?.literal ?? "")" }
         return out
@@ -80,7 +84,11 @@ final class JournalSessionTests: XCTestCase {
         do {
             let k = kernel()
             XCTAssertNil(k.run("load m.onnx as m\nload cf.onnx\nuse m\nestimate seq=8\nn = 3\nl = [n, n * 2]\ndel n\nload m.onnx as m2\nclose m2").error)
+            // Edits, undo, a branch, an annotation, redo and checkout: the whole history tree must come back.
+            XCTAssertNil(k.run("use m\nrename n3 renamed_node\nundo\nannotate n2 note=\"hi\"\nset n4 perm=[0, 2, 1, 3] --force\nundo\ncheckout @1").error,
+                         "\(k.outputs)")
             before = try state(k)
+            XCTAssertEqual(k.interpreter.session.graphs["m"]?.history.steps.count, 4)
         }   // the kernel goes away without closing its journal, as a kill leaves it
         // The model file changes after the crash: restore must use what was loaded.
         try Data("garbage".utf8).write(to: dir.appendingPathComponent("m.onnx"))
@@ -90,18 +98,18 @@ final class JournalSessionTests: XCTestCase {
             _ = next.interpreter.execute(ExecuteRequest(code: "print 9", silent: true), context: ExecutionContext(executionCount: 0) { _ in })
             XCTAssertNil(next.run("print 0").error)
             XCTAssertTrue(next.stdout.contains("Run `restore`"), next.stdout)
-            XCTAssertTrue(next.stdout.contains("9 step(s)"), next.stdout)
+            XCTAssertTrue(next.stdout.contains("16 step(s)"), next.stdout)
             XCTAssertNil(next.run("print 1").error)
             XCTAssertFalse(next.stdout.contains("restore"), "the notice comes once")
             XCTAssertNil(next.run("restore").error, "\(next.outputs)")
-            XCTAssertTrue(next.stdout.contains("Restored 9 step(s)"), next.stdout)
+            XCTAssertTrue(next.stdout.contains("Restored 16 step(s)"), next.stdout)
             XCTAssertEqual(try state(next), before)
             // The new kernel's journal holds the steps with their original times; the old one is closed.
             let records = try journalRecords(next)
             XCTAssertEqual(records.first?.kind, .restoring)
-            XCTAssertEqual(records.first?.count, 9)
+            XCTAssertEqual(records.first?.count, 16)
             let copied = records.filter { $0.kind == .step }
-            XCTAssertEqual(copied.count, 9)
+            XCTAssertEqual(copied.count, 16)
             XCTAssertEqual(copied.first?.time, Date(timeIntervalSince1970: 1_796_000_001))
             XCTAssertEqual(store.listAll().first?.closedReason?.hasPrefix("restored by"), true)
         }

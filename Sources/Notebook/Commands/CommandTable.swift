@@ -19,6 +19,10 @@ public struct CommandTable: Sendable {
             + HelpCommands.commands
             + GraphCommands.commands
             + CheckCommands.commands
+            + EditCommands.commands
+            + DeclarationCommands.commands
+            + AnnotationCommands.commands
+            + HistoryCommands.commands
             + ShowCommands.commands
             + EstimationCommands.commands
             + JournalCommands.commands

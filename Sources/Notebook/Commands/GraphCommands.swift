@@ -55,7 +55,8 @@ enum GraphCommands {
                 throw inv.error(.value, "graph name '\(name)' must start with a letter or _", at: "name")
             }
             let replaced = session.graphs[name]
-            let entry = GraphEntry(name: name, source: url, versions: [GraphVersion(model: model, origin: "load")])
+            let entry = GraphEntry(name: name, source: url, model: model, command: "load \(CellValue.string(url.path).word) as \(name)",
+                                   time: session.now)
             session.graphs.put(entry)
             if let replaced {
                 out.print("Replaced the graph '\(name)' (from \(replaced.source.lastPathComponent)).")
@@ -79,7 +80,7 @@ enum GraphCommands {
                                         .init("versions", numeric: true), .init("source")])
             for e in session.graphs.entries {
                 table.rows.append([Table.Cell(e.name), Table.Cell(e.name == session.graphs.currentName ? "*" : ""),
-                                   .int(e.graph.nodes.count), .int(e.versions.count), Table.Cell(e.source.path)])
+                                   .int(e.graph.nodes.count), .int(e.history.steps.count), Table.Cell(e.source.path)])
             }
             out.display(table.rows.isEmpty ? OutputBundle(text: "No graphs loaded. Use `load PATH`.") : table.bundle)
         },
@@ -203,6 +204,9 @@ enum GraphCommands {
                                 + "inference (symbolic dims as dim_param), like onnx.shape_inference; the session's graph "
                                 + "is unchanged", default: "false"),
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],
+            flags: [Flag("force", "write the model even if `check` reports errors in it")],
+            details: "A graph with errors (what `check` lists as errors, e.g. after an edit kept with --force) is refused unless "
+                + "--force is given: a broken file would fail later, far from the edit that broke it.",
             examples: ["export out/tiny.onnx", "export big.onnx external_data=true", "export typed.onnx shapes=true",
                        "export tiny.json format=model-explorer"]
         ) { session, inv, out in
@@ -211,6 +215,13 @@ enum GraphCommands {
             let url = session.resolvePath(path)
             let byExtension = ["json": "model-explorer", "svg": "svg", "dot": "dot", "gv": "dot"]
             let format = inv.string("format") ?? byExtension[url.pathExtension.lowercased()] ?? "onnx"
+            if format == "onnx" || format == "model-explorer", !inv.has("force") {
+                let errors = entry.current.problems.filter { $0.severity == .error }
+                if !errors.isEmpty {
+                    throw inv.error(.model, "\(entry.name) has \(errors.count) error\(errors.count == 1 ? "" : "s"); `check` lists them, "
+                        + "`undo` reverts the last edit, --force writes it anyway:\n" + EditSupport.problemLines(errors, limit: 5), at: "path")
+                }
+            }
             var isFolder: ObjCBool = false
             if path.hasSuffix("/") || (FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue) {
                 let ext = format == "model-explorer" ? "json" : format

@@ -101,7 +101,7 @@ extension GraphCommands {
         }
         for (k, v) in node.annotations.sorted(by: { $0.key < $1.key }) { t.rows.append([Table.Cell("note \(k)"), Table.Cell(v)]) }
         if !node.provenance.isEmpty {
-            t.rows.append(["provenance", Table.Cell(node.provenance.map(\.description).joined(separator: ", "))])
+            t.rows.append(["provenance", Table.Cell(node.provenance.description)])
         }
         for (field, f) in entry.fields.sorted(by: { $0.key < $1.key }) {
             if let v = f.values[node.id] {

@@ -6,15 +6,17 @@ import Foundation
 import GraphIR
 import GraphRendering
 
-/// The renderer and its per-group layout cache for one graph version, kept between cells so
-/// expanding one group reuses the layouts of the others. Only the shell thread touches it.
+/// The renderer and its per-group layout cache for one graph version (history step), kept
+/// between cells so expanding one group reuses the layouts of the others. Only the shell
+/// thread touches it.
 final class RenderState: @unchecked Sendable {
-    let versionCount: Int
+    /// The history step it draws: undo, redo or a new edit move to another step.
+    let step: Int
     let renderer: GraphRenderer
     let cache = LayoutCache()
 
     init(entry: GraphEntry) throws {
-        versionCount = entry.versions.count
+        step = entry.step
         renderer = try GraphRenderer(entry.graph, hierarchy: entry.hierarchy, inferred: entry.inferredTypes(inBody: nil))
     }
 }
@@ -96,9 +98,9 @@ enum ShowCommands {
     /// Above this size the static `image/svg+xml` copy is left out (the HTML view carries the drawing).
     static let maxStaticSVGBytes = 8_000_000
 
-    /// The cached renderer for the entry's latest version, made on first use.
+    /// The cached renderer for the entry's current step, made on first use.
     static func renderState(for entry: GraphEntry, in session: inout Session) throws -> RenderState {
-        if let s = entry.renderState, s.versionCount == entry.versions.count { return s }
+        if let s = entry.renderState, s.step == entry.step { return s }
         let state: RenderState
         do { state = try RenderState(entry: entry) } catch {
             throw CellError(.model, "cannot draw \(entry.name): \(error)")

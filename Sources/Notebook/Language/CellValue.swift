@@ -62,6 +62,17 @@ public enum CellValue: Equatable, Sendable {
     }
 
     /// The value written back as a literal that parses to itself (Python's `repr`).
+    /// The value as a command-line word: a string that reads back as itself unquoted
+    /// (`n12`, `models/a.onnx`, `/encoder/layer.0`) stays bare, anything else is `literal`.
+    public var word: String {
+        if case .string(let s) = self, !s.isEmpty, s != "None", s != "True", s != "False",
+           s.unicodeScalars.allSatisfy({ LineParser.isIdentifierChar($0) || "./:@-+".unicodeScalars.contains($0) }),
+           !s.hasPrefix("--"), !s.contains("=") {
+            return s
+        }
+        return literal
+    }
+
     public var literal: String {
         switch self {
         case .none: return "None"

@@ -125,6 +125,10 @@ public struct CommandSpec: Sendable {
     /// annotations): such a command is appended to the session journal before its reply, and
     /// `restore` replays it. Commands that only look or write files leave it false.
     public var changesState: Bool
+    /// Completes free `KEY=` options from the session and the words typed so far: with a nil
+    /// key the keys (`alpha=`), else that key's legal values (`mode=` -> `linear`, ...). Edit
+    /// commands read them from the op schema of the node or op the line names.
+    public var extraCompletion: (@Sendable (_ session: Session, _ words: [String], _ key: String?) -> [String])?
     public var run: @Sendable (inout Session, Invocation, CommandOutput) throws -> Void
 
     public init(name: String, family: String, summary: String, usage: String,

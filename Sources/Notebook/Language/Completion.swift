@@ -119,6 +119,14 @@ struct Completer {
             return CompletionResult(matches: matches, cursorStart: start, cursorEnd: ctx.cursor)
         }
 
+        // KEY=value of a free option the command completes itself (an attribute's legal values).
+        if let eq = partial.firstIndex(of: "="), spec.option(String(partial[..<eq])) == nil, let extra = spec.extraCompletion {
+            let valuePrefix = String(partial[partial.index(after: eq)...])
+            let values = extra(session, ctx.words, String(partial[..<eq])).filter { $0.hasPrefix(valuePrefix) }
+            if !values.isEmpty {
+                return CompletionResult(matches: values, cursorStart: start + partial[...eq].unicodeScalars.count, cursorEnd: ctx.cursor)
+            }
+        }
         // key=value: complete the value by the option's type.
         if let eq = partial.firstIndex(of: "="), let kind = optionKind(String(partial[..<eq]), spec) {
             let valuePrefix = String(partial[partial.index(after: eq)...])
@@ -152,6 +160,9 @@ struct Completer {
             w.firstIndex(of: "=").map { String(w[..<$0]) }
         })
         matches += spec.options.filter { !usedOptions.contains($0.name) }.map { $0.name + "=" }.filter { $0.hasPrefix(partial) }
+        if positionalKind == nil || givenPositionals > 0, let extra = spec.extraCompletion {
+            matches += extra(session, ctx.words, nil).filter { $0.hasPrefix(partial) && !usedOptions.contains(String($0.dropLast())) }
+        }
         if partial.isEmpty == false || matches.isEmpty {
             matches += spec.flags.map { "--" + $0.name }.filter { $0.hasPrefix(partial) && !partial.isEmpty }
         }

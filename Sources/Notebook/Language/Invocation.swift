@@ -28,6 +28,13 @@ public struct Invocation: Sendable {
     public private(set) var expressionValue: CellValue?
     /// The end of the line, for errors about missing arguments.
     public let end: SourceLocation
+    /// The arguments as evaluated, one word each (`n12`, `alpha=0.2`, `--force`): variables
+    /// already substituted, so the line means the same in any session.
+    public private(set) var canonicalWords: [String] = []
+
+    /// The command as a line that does the same thing when run again (`history export`
+    /// writes these): the name and every argument with variables substituted.
+    public var canonicalText: String { ([name] + canonicalWords).joined(separator: " ") }
 
     init(name: String, location: SourceLocation, end: SourceLocation) {
         self.name = name
@@ -106,6 +113,7 @@ public struct Invocation: Sendable {
                     throw CellError(.command, "\(spec.name) has no flag --\(name); \(hint)", at: word.location)
                 }
                 inv.flags.insert(name)
+                inv.canonicalWords.append("--" + name)
             case .option(let key):
                 guard let param = spec.option(key) ?? spec.positionals.first(where: { $0.name == key && !isKeyword($0) }) else {
                     if let kind = spec.extraOptions {
@@ -115,6 +123,7 @@ public struct Invocation: Sendable {
                             throw CellError(.command, "\(key)= is given twice; give it once", at: word.location)
                         }
                         inv.extra.append((key, arg))
+                        inv.canonicalWords.append(key + "=" + arg.value.word)
                         continue
                     }
                     // Text commands (`echo batch=$b`) take `key=value` words as text.
@@ -122,6 +131,7 @@ public struct Invocation: Sendable {
                         let text = CellValue.string(key + "=" + (try evaluate(word, evaluator)).displayString)
                         inv.rest.append(Argument(value: try coerce(text, to: last.kind, name: last.name, at: word.location),
                                                  location: word.location))
+                        inv.canonicalWords.append(text.word)
                         continue
                     }
                     throw CellError(.command, unknownOptionMessage(spec: spec, key: key), at: word.location)
@@ -135,6 +145,7 @@ public struct Invocation: Sendable {
                     }
                     value = .list(before + more)
                 }
+                inv.canonicalWords.append(key + "=" + (try coerce(raw, to: param.kind, name: param.name, at: word.valueLocation)).word)
                 inv.values[param.name] = Argument(value: value, location: word.valueLocation)
             case .positional:
                 let kind = positionalIndex < spec.positionals.count ? spec.positionals[positionalIndex].kind
@@ -147,10 +158,12 @@ public struct Invocation: Sendable {
                             throw CellError(.command, "expected '\(keyword)' here; usage: \(spec.usage)", at: word.location)
                         }
                         positionalIndex += 1
+                        inv.canonicalWords.append(keyword)
                         continue
                     }
                     let arg = Argument(value: try coerce(raw, to: param.kind, name: param.name, at: word.location),
                                        location: word.location)
+                    inv.canonicalWords.append(arg.value.word)
                     inv.values[param.name] = arg
                     if spec.variadic && positionalIndex == spec.positionals.count - 1 {
                         inv.rest.append(arg)
@@ -158,8 +171,10 @@ public struct Invocation: Sendable {
                         positionalIndex += 1
                     }
                 } else if spec.variadic, let last = spec.positionals.last {
-                    inv.rest.append(Argument(value: try coerce(raw, to: last.kind, name: last.name, at: word.location),
-                                             location: word.location))
+                    let arg = Argument(value: try coerce(raw, to: last.kind, name: last.name, at: word.location),
+                                       location: word.location)
+                    inv.rest.append(arg)
+                    inv.canonicalWords.append(arg.value.word)
                 } else {
                     throw CellError(.command, "\(spec.name) takes at most \(spec.positionals.filter { !isKeyword($0) }.count) positional argument(s); usage: \(spec.usage)",
                                     at: word.location)

@@ -1,8 +1,10 @@
-// The graphs a session holds: each under a name, with its list of versions (`@0` as
-// loaded; edits and passes append more) and the per-node figures other commands attach
-// (overlay fields such as `latency` or `flops`). One graph is current.
+// The graphs a session holds: each under a name, with its tree of versions (`@0` as
+// loaded; edits and passes add steps, undo/redo/checkout move between them) and, per version,
+// the per-node figures other commands attach (overlay fields such as `latency` or `flops`).
+// One graph is current.
 
 import Foundation
+import GraphEditing
 import GraphIR
 import GraphOps
 
@@ -24,6 +26,44 @@ public struct GraphVersion: Sendable {
     private let schemaCache = Lazy<[SchemaProblem]>()
     /// What made this version (`load`, a pass name, an edit).
     public var origin: String
+    /// Per-node figures by field name (`estimate` attaches them), for this version only: an
+    /// edit starts without them, and undo brings back the ones of the version it returns to.
+    public var fields: [String: NodeField] = [:]
+    /// Every problem of this version (structure, schema, shape), once per version: what
+    /// `check` lists and what an edit is judged by.
+    public var problems: [GraphProblem] {
+        problemsCache.value { ModelCheck.problems(of: model, schemaProblems: schemaProblems, inference: inference, structure: structure) }
+    }
+    private let problemsCache = Lazy<[GraphProblem]>()
+    /// Structural issues (GraphIR's `validate()`), once per version.
+    public var structure: [ValidationIssue] { structureCache.value { model.graph.validate() } }
+    private let structureCache = Lazy<[ValidationIssue]>()
+
+    /// This version's check results as the starting point of an incremental check.
+    public var checkBaseline: IncrementalCheck.Baseline {
+        IncrementalCheck.Baseline(model: model, schemaProblems: schemaProblems, inference: inference, structure: structure,
+                                  problems: problems)
+    }
+
+    /// A version made by an edit, with the results of the edit's incremental check already in
+    /// place (nothing is checked twice).
+    public init(model: Model, origin: String, checked: IncrementalCheck.Result) {
+        self.init(model: model, origin: origin)
+        _ = inferenceCache.value { checked.inference }
+        _ = schemaCache.value { checked.schemaProblems }
+        _ = structureCache.value { checked.structure }
+        _ = problemsCache.value { checked.problems }
+    }
+
+    /// Node, edge and parameter counts (history deltas).
+    public var counts: GraphCounts {
+        let g = model.graph
+        var edges = 0
+        for n in g.nodes { for i in n.inputs where !i.isEmpty { edges += 1 } }
+        var params: Int64 = 0
+        for t in g.initializers { params += Int64(t.elementCount ?? 0) }
+        return GraphCounts(nodes: g.nodes.count, edges: edges, parameters: params)
+    }
 
     public init(model: Model, origin: String) {
         self.model = model
@@ -70,14 +110,30 @@ public struct GraphEntry: Sendable {
     public var name: String
     /// Where it was loaded from.
     public var source: URL
-    public var versions: [GraphVersion]
-    /// Per-node figures by field name, for the latest version.
-    public var fields: [String: NodeField] = [:]
-    /// The drawing state of the latest version (renderer plus layout cache), made by `show`.
+    /// Every version as a tree; the current step is the graph commands see.
+    public var history: History<GraphVersion>
+    /// Per-node figures of the current version.
+    public var fields: [String: NodeField] {
+        get { history.state.fields }
+        set { history.state.fields = newValue }
+    }
+    /// The drawing state (renderer plus layout cache) of the step it was made for, made by
+    /// `show`; keyed by step number, so undo then a new edit never shows a stale drawing.
     var renderState: RenderState?
 
-    /// The latest version.
-    public var current: GraphVersion { versions[versions.count - 1] }
+    /// A graph as loaded: one version, step @0, made by `command` at `time` (the session's
+    /// command time, which restore sets to the original one).
+    public init(name: String, source: URL, model: Model, command: String, time: Date = Date()) {
+        self.name = name
+        self.source = source
+        let v = GraphVersion(model: model, origin: "load")
+        self.history = History(root: v, counts: v.counts, command: command, time: time)
+    }
+
+    /// The current version.
+    public var current: GraphVersion { history.state }
+    /// The current step number (`@N`).
+    public var step: Int { history.current }
     public var model: Model { current.model }
     public var graph: Graph { current.model.graph }
     public var hierarchy: Hierarchy { current.hierarchy }

@@ -1,0 +1,235 @@
+/// The rewriter: every change to a graph flows through a `Transaction` — edits from cells,
+/// passes and plugins alike — so names stay unique (the name authority), new nodes carry
+/// provenance (their sources and what made them), listeners hear of every applied edit, and a
+/// failed transaction leaves nothing behind (the caller keeps the model it started from).
+import GraphIR
+
+/// Hears every edit a transaction applies (live validation, diff, statistics).
+public protocol RewriteListener: AnyObject {
+    /// Called after `edit` was applied; `effect` says which nodes and values it touched.
+    func transaction(didApply edit: ScopedEdit, effect: EditEffect)
+}
+
+/// What one applied edit touched: enough to re-check only the changed region and to count
+/// deltas for `history`.
+public struct EditEffect: Sendable, Equatable {
+    public var addedNodes: [NodeID] = []
+    public var removedNodes: [NodeID] = []
+    public var changedNodes: [NodeID] = []
+    /// Values whose producer, uses or declaration changed.
+    public var changedValues: [String] = []
+
+    public init() {}
+
+    mutating func merge(_ other: EditEffect) {
+        addedNodes += other.addedNodes
+        removedNodes += other.removedNodes
+        changedNodes += other.changedNodes
+        changedValues += other.changedValues
+    }
+}
+
+/// Why an edit was refused (besides GraphIR's `GraphEditError`).
+public struct EditError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A set of edits applied together to one model. Apply edits, then take `model`; on any
+/// thrown error the caller drops the transaction and its model stays as it was.
+public struct Transaction {
+    /// The model with every edit so far applied.
+    public private(set) var model: Model
+    /// What makes the change (`edit`, `pass fuse-conv-bn`, `plugin NAME`); stamped on new nodes.
+    public let origin: String
+    /// The edits applied, in order (with fresh names filled in, so replaying them gives the
+    /// same graph).
+    public private(set) var applied: [ScopedEdit] = []
+    /// Everything the edits touched, merged.
+    public private(set) var effect = EditEffect()
+    /// Let edits leave values used but undefined (for `--force` and mid-rewiring states).
+    public var allowDangling: Bool
+    private var names: NameAuthority
+    private let listeners: [any RewriteListener]
+
+    public init(_ model: Model, origin: String, allowDangling: Bool = false, listeners: [any RewriteListener] = []) {
+        self.model = model
+        self.origin = origin
+        self.allowDangling = allowDangling
+        self.listeners = listeners
+        self.names = NameAuthority()
+    }
+
+    /// A value name not used anywhere in the main graph: `base`, else `base_1`, `base_2`, ...
+    /// Deterministic for a given graph, so replaying a transaction gives the same names.
+    public mutating func freshValueName(_ base: String) -> String {
+        names.fresh(base) { model.graph.isValueNameInUse($0) }
+    }
+
+    /// A node name not used by any node of the main graph.
+    public mutating func freshNodeName(_ base: String) -> String {
+        names.fresh(base) { model.graph.isNodeNameInUse($0) }
+    }
+
+    /// Applies one edit (to a body when `scope` is given). Throws `GraphEditError` or
+    /// `EditError`, and then the model is unchanged.
+    @discardableResult
+    public mutating func apply(_ edit: GraphEdit, in scope: [BodyStep] = []) throws -> EditEffect {
+        var edit = edit
+        var effect = EditEffect()
+        // Fresh names are chosen against the main graph (bodies may read its values).
+        if case .addNode(var n) = edit {
+            for k in n.outputs.indices where n.outputs[k].isEmpty {
+                n.outputs[k] = freshValueName((n.name.isEmpty ? n.opType : n.name) + "_out\(k)")
+            }
+            if n.outputs.isEmpty { n.outputs = [freshValueName((n.name.isEmpty ? n.opType : n.name) + "_out0")] }
+            edit = .addNode(n)
+        }
+        let origin = self.origin
+        let allowDangling = self.allowDangling
+        try model.graph.modifyBody(at: scope) { g in
+            effect = try Transaction.apply(edit, to: &g, origin: origin, allowDangling: allowDangling)
+        }
+        let scoped = ScopedEdit(edit, in: scope)
+        applied.append(scoped)
+        self.effect.merge(effect)
+        for l in listeners { l.transaction(didApply: scoped, effect: effect) }
+        return effect
+    }
+
+    /// Applies every edit of a list (a replayed step).
+    public mutating func apply(_ edits: [ScopedEdit]) throws {
+        for e in edits { try apply(e.edit, in: e.scope) }
+    }
+
+    // MARK: - One edit on one graph
+
+    static func apply(_ edit: GraphEdit, to g: inout Graph, origin: String, allowDangling: Bool) throws -> EditEffect {
+        var effect = EditEffect()
+        switch edit {
+        case .addNode(let spec):
+            // Annotations follow provenance: the new node inherits its sources' (its own win).
+            var annotations = spec.annotations
+            for (k, v) in inheritedAnnotations(spec.sources, in: g).values where annotations[k] == nil { annotations[k] = v }
+            let node = Node(opType: spec.opType, domain: spec.domain, name: spec.name, inputs: spec.inputs, outputs: spec.outputs,
+                            attributes: spec.attributes, annotations: annotations,
+                            provenance: Provenance(sources: spec.sources, origin: origin))
+            let id = try g.addNode(node)
+            effect.addedNodes = [id]
+            effect.changedValues = spec.outputs + spec.inputs.filter { !$0.isEmpty }
+        case .removeNode(let id):
+            guard let n = g.node(id) else { throw GraphEditError.noSuchNode(id) }
+            try g.removeNode(id, allowDangling: allowDangling)
+            effect.removedNodes = [id]
+            effect.changedValues = Array(n.outputs) + Array(n.inputs).filter { !$0.isEmpty }
+        case .replaceUses(let old, let new):
+            let users = g.uses(of: old).map(\.node)
+            try g.replaceAllUses(of: old, with: new)
+            effect.changedNodes = users
+            effect.changedValues = [old, new]
+        case .setInput(let id, let index, let value):
+            guard let n = g.node(id) else { throw GraphEditError.noSuchNode(id) }
+            if !value.isEmpty && g.producer(of: value) == .none && !allowDangling {
+                throw GraphEditError.noSuchValue(value)
+            }
+            let old = index < n.inputs.count ? n.inputs[index] : ""
+            try g.setInput(of: id, at: index, to: value)
+            effect.changedNodes = [id]
+            effect.changedValues = [old, value].filter { !$0.isEmpty }
+        case .setAttribute(let id, let name, let value):
+            try g.modifyNode(id) { $0.setAttribute(name, value) }
+            effect.changedNodes = [id]
+        case .renameNode(let id, let to):
+            try g.renameNode(id, to: to)
+            effect.changedNodes = [id]
+        case .renameValue(let old, let new):
+            let touched = g.uses(of: old).map(\.node) + (g.producer(of: old).nodeID.map { [$0] } ?? [])
+            try g.renameValue(old, to: new)
+            effect.changedNodes = touched
+            effect.changedValues = [old, new]
+        case .addInput(let name, let type):
+            try g.addInput(ValueInfo(name: name, type: type))
+            effect.changedValues = [name]
+        case .removeInput(let name):
+            guard g.inputs.contains(where: { $0.name == name }) else { throw EditError("no graph input '\(name)'") }
+            if !allowDangling && !g.uses(of: name).isEmpty && g.initializer(named: name) == nil {
+                throw GraphEditError.outputsStillUsed(node: NodeID(-1), values: [name])
+            }
+            g.setInputs(g.inputs.filter { $0.name != name })
+            effect.changedValues = [name]
+        case .addOutput(let name, let type):
+            guard !g.outputs.contains(where: { $0.name == name }) else { throw EditError("'\(name)' is already a graph output") }
+            if g.producer(of: name) == .none && !allowDangling { throw GraphEditError.noSuchValue(name) }
+            g.setOutputs(g.outputs + [ValueInfo(name: name, type: type)])
+            effect.changedValues = [name]
+        case .removeOutput(let name):
+            guard g.outputs.contains(where: { $0.name == name }) else { throw EditError("no graph output '\(name)'") }
+            g.setOutputs(g.outputs.filter { $0.name != name })
+            effect.changedValues = [name]
+        case .setInitializer(let t):
+            try g.setInitializer(t)
+            effect.changedValues = [t.name]
+            effect.changedNodes = g.uses(of: t.name).map(\.node)
+        case .removeInitializer(let name):
+            try g.removeInitializer(named: name, allowDangling: allowDangling)
+            effect.changedValues = [name]
+        case .setValueType(let name, let type):
+            if let i = g.inputs.firstIndex(where: { $0.name == name }) {
+                var ins = g.inputs
+                ins[i].type = type
+                g.setInputs(ins)
+            } else if let i = g.outputs.firstIndex(where: { $0.name == name }) {
+                var outs = g.outputs
+                outs[i].type = type
+                g.setOutputs(outs)
+            } else if g.producer(of: name) != .none {
+                if let type { g.setValueInfo(ValueInfo(name: name, type: type)) } else { g.removeValueInfo(named: name) }
+            } else {
+                throw GraphEditError.noSuchValue(name)
+            }
+            effect.changedValues = [name]
+        case .setDimension(let from, let to, let value, let axis):
+            effect.changedValues = try DimensionEdit.apply(from: from, to: to, value: value, axis: axis, to: &g)
+        case .annotate(let id, let key, let value):
+            try g.annotate(id, key: key, value: value)
+            effect.changedNodes = [id]
+        }
+        return effect
+    }
+}
+
+/// The annotations a node made from `sources` inherits: every key its sources agree on.
+/// Keys they disagree on are left out and listed as conflicts (`fuse=true` on one part and
+/// `fuse=false` on another cannot both hold for the fused node).
+public func inheritedAnnotations(_ sources: [NodeID], in g: Graph) -> (values: [String: String], conflicts: [String: [String]]) {
+    var values: [String: String] = [:]
+    var seen: [String: Set<String>] = [:]
+    for id in sources {
+        for (k, v) in g.node(id)?.annotations ?? [:] { seen[k, default: []].insert(v) }
+    }
+    var conflicts: [String: [String]] = [:]
+    for (k, vs) in seen {
+        if vs.count == 1, let v = vs.first { values[k] = v } else { conflicts[k] = vs.sorted() }
+    }
+    return (values, conflicts)
+}
+
+/// Hands out names no value (or node) uses yet, as onnx-ir's name authority does. Suffix
+/// counters are kept per base so k fresh names cost O(k) lookups, not O(k²).
+struct NameAuthority {
+    private var next: [String: Int] = [:]
+
+    mutating func fresh(_ base: String, isUsed: (String) -> Bool) -> String {
+        let base = base.isEmpty ? "v" : base
+        var k = next[base] ?? 0
+        while true {
+            let candidate = k == 0 ? base : "\(base)_\(k)"
+            k += 1
+            if !isUsed(candidate) {
+                next[base] = k
+                return candidate
+            }
+        }
+    }
+}

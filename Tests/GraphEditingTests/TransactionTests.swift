@@ -1,0 +1,100 @@
+// The rewriter: edits applied in transactions, fresh names, provenance, listeners, and a failed
+// edit leaving the model as it was.
+import Foundation
+import GraphEditing
+import GraphIR
+import XCTest
+
+/// x -> Relu -> y -> Sigmoid -> z, with x and z declared.
+func smallModel() throws -> Model {
+    var g = Graph(name: "g")
+    let f = ValueType.tensor(.float, TensorShape([.symbolic("batch"), .known(4)]))
+    try g.addInput(ValueInfo(name: "x", type: f))
+    try g.addNode(Node(opType: "Relu", name: "relu", inputs: ["x"], outputs: ["y"]))
+    try g.addNode(Node(opType: "Sigmoid", name: "sig", inputs: ["y"], outputs: ["z"]))
+    g.setOutputs([ValueInfo(name: "z", type: f)])
+    return Model(graph: g, opsetImports: [OpsetImport(version: 21)])
+}
+
+final class Recorder: RewriteListener {
+    var seen: [String] = []
+    func transaction(didApply edit: ScopedEdit, effect: EditEffect) { seen.append(edit.edit.summary) }
+}
+
+final class TransactionTests: XCTestCase {
+    func testAddNodeGetsFreshOutputNameAndProvenance() throws {
+        let m = try smallModel()
+        var tx = Transaction(m, origin: "edit add")
+        let effect = try tx.apply(.addNode(NewNode(opType: "Relu", inputs: ["y"], outputs: [""])))
+        let id = try XCTUnwrap(effect.addedNodes.first)
+        let n = try XCTUnwrap(tx.model.graph.node(id))
+        XCTAssertEqual(n.outputs.array, ["Relu_out0"])
+        XCTAssertEqual(n.provenance.origin, "edit add")
+        // A second one does not reuse the name.
+        let e2 = try tx.apply(.addNode(NewNode(opType: "Relu", inputs: ["y"], outputs: [""])))
+        XCTAssertEqual(tx.model.graph.node(e2.addedNodes[0])?.outputs.array, ["Relu_out0_1"])
+        // The recorded edit carries the chosen name, so replaying it gives the same graph.
+        guard case .addNode(let spec) = tx.applied[0].edit else { return XCTFail("not an add") }
+        XCTAssertEqual(spec.outputs, ["Relu_out0"])
+        // The starting model is untouched.
+        XCTAssertEqual(m.graph.nodes.count, 2)
+    }
+
+    func testFailedEditLeavesTransactionModelUnchanged() throws {
+        var tx = Transaction(try smallModel(), origin: "edit")
+        let before = tx.model
+        let relu = try XCTUnwrap(before.graph.nodes.first { $0.name == "relu" }).id
+        XCTAssertThrowsError(try tx.apply(.removeNode(relu))) { e in
+            XCTAssertTrue("\(e)".contains("still used"), "\(e)")
+        }
+        XCTAssertEqual(tx.model, before)
+        XCTAssertTrue(tx.applied.isEmpty)
+        // A cycle: Relu reading Sigmoid's output.
+        XCTAssertThrowsError(try tx.apply(.setInput(node: relu, index: 0, value: "z"))) { e in
+            XCTAssertTrue("\(e)".contains("cycle"), "\(e)")
+        }
+        XCTAssertEqual(tx.model, before)
+    }
+
+    func testListenersHearEveryEdit() throws {
+        let r = Recorder()
+        var tx = Transaction(try smallModel(), origin: "edit", listeners: [r])
+        let sig = try XCTUnwrap(tx.model.graph.nodes.first { $0.name == "sig" }).id
+        try tx.apply(.setAttribute(node: sig, name: "note", value: .int(1)))
+        try tx.apply(.renameNode(sig, to: "sigmoid"))
+        XCTAssertEqual(r.seen, ["set \(sig).note", "rename \(sig) to sigmoid"])
+    }
+
+    func testSetDimensionReplacesSymbolEverywhereAndRefusesUnknownSymbols() throws {
+        var tx = Transaction(try smallModel(), origin: "edit")
+        try tx.apply(.setDimension(from: .symbolic("batch"), to: .known(8), value: nil, axis: nil))
+        XCTAssertEqual(tx.model.graph.inputs[0].type?.shape?.dims, [.known(8), .known(4)])
+        XCTAssertEqual(tx.model.graph.outputs[0].type?.shape?.dims, [.known(8), .known(4)])
+        XCTAssertThrowsError(try tx.apply(.setDimension(from: .symbolic("btach"), to: .known(2), value: nil, axis: nil))) { e in
+            XCTAssertTrue("\(e)".contains("btach"), "\(e)")
+        }
+    }
+
+    func testEditsRoundTripThroughJSON() throws {
+        let edits: [ScopedEdit] = [
+            ScopedEdit(.addNode(NewNode(opType: "LeakyRelu", name: "lr", inputs: ["x"], outputs: ["o"],
+                                        attributes: [Attribute("alpha", .float(.nan)), Attribute("axes", .ints([0, -1]))],
+                                        sources: [NodeID(3)], annotations: ["fuse": "false"]))),
+            ScopedEdit(.setAttribute(node: NodeID(2), name: "mode", value: .text("linear")), in: [BodyStep(owner: NodeID(7), attribute: "then_branch")]),
+            ScopedEdit(.setInitializer(Tensor(name: "W", floats: [1, -0.0, 3], dims: [3]))),
+            ScopedEdit(.setDimension(from: .symbolic("seq"), to: .known(128), value: nil, axis: nil)),
+            ScopedEdit(.addInput(name: "m", type: .tensor(.int64, TensorShape([.symbolic("b"), .unknown])))),
+            ScopedEdit(.annotate(NodeID(1), key: "quantize", value: nil)),
+        ]
+        let data = try JSONEncoder().encode(edits)
+        let back = try JSONDecoder().decode([ScopedEdit].self, from: data)
+        XCTAssertEqual(back.count, edits.count)
+        // NaN != NaN: compare the bit pattern of the float attribute, the rest with ==.
+        guard case .addNode(let a) = back[0].edit, case .float(let f)? = a.attributes.first?.value else { return XCTFail() }
+        XCTAssertEqual(f.bitPattern, Float.nan.bitPattern)
+        XCTAssertEqual(Array(back.dropFirst()), Array(edits.dropFirst()))
+        // A graph-valued attribute cannot be stored: a clear error, not a crash.
+        let body = ScopedEdit(.setAttribute(node: NodeID(1), name: "then_branch", value: .graph(Graph(name: "b"))))
+        XCTAssertThrowsError(try JSONEncoder().encode([body]))
+    }
+}

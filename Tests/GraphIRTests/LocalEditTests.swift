@@ -1,0 +1,53 @@
+import XCTest
+@testable import GraphIR
+
+/// Edits update the index locally (outer references for the touched names, order checked at the
+/// edited node only): after any sequence of random edits the graph must equal what a full
+/// re-index computes, stay topologically ordered, and a refused edit must change nothing.
+final class LocalEditTests: XCTestCase {
+    func testRandomEditsKeepIndexExact() throws {
+        var rng = SystemRandomNumberGenerator()
+        var g = Graph(name: "g", inputs: [ValueInfo(name: "x")], outputs: [ValueInfo(name: "v0")])
+        try g.addNode(Node(opType: "Relu", inputs: ["x"], outputs: ["v0"]))
+        var counter = 1
+        for step in 0..<400 {
+            let before = g
+            let nodes = g.nodes
+            let values = ["x", "outer_a", "outer_b"] + nodes.flatMap { $0.outputs.array }
+            do {
+                switch Int.random(in: 0..<5, using: &rng) {
+                case 0:
+                    let ins = (0..<Int.random(in: 1...2, using: &rng)).map { _ in values.randomElement(using: &rng)! }
+                    try g.addNode(Node(opType: "Add", inputs: ins, outputs: ["v\(counter)"]))
+                    counter += 1
+                case 1:
+                    if let n = nodes.randomElement(using: &rng) { try g.removeNode(n.id, allowDangling: Bool.random(using: &rng)) }
+                case 2:
+                    if let n = nodes.randomElement(using: &rng) {
+                        try g.setInput(of: n.id, at: Int.random(in: 0..<n.inputs.count, using: &rng), to: values.randomElement(using: &rng)!)
+                    }
+                case 3:
+                    if let a = values.randomElement(using: &rng), let b = values.randomElement(using: &rng) {
+                        try g.replaceAllUses(of: a, with: b)
+                    }
+                default:
+                    // A new consumer of a value produced later: forces a re-sort (or a cycle).
+                    if let n = nodes.randomElement(using: &rng), let o = n.outputs.first {
+                        try g.addNode(Node(opType: "Neg", inputs: [o], outputs: ["w\(counter)"]))
+                        counter += 1
+                    }
+                }
+            } catch {
+                XCTAssertEqual(g, before, "step \(step): a refused edit (\(error)) changed the graph")
+                XCTAssertEqual(g.outerScopeReferences, before.outerScopeReferences)
+            }
+            XCTAssertTrue(g.isTopologicallyOrdered(), "step \(step)")
+            var full = g
+            full.makeUnique()
+            full.reindex()
+            full.recomputeOuterReferences()
+            XCTAssertEqual(g.outerScopeReferences, full.outerScopeReferences, "step \(step)")
+            for v in values { XCTAssertEqual(Set(g.uses(of: v)), Set(full.uses(of: v)), "uses of \(v) at step \(step)") }
+        }
+    }
+}
