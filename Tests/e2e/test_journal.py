@@ -48,8 +48,8 @@ class Kernel:
     def send(self, code: str) -> str:
         return self.kc.execute(code)
 
-    def collect(self, msg_id: str, timeout: float = 60) -> tuple[str, list[str], str]:
-        """Waits for a sent cell: (status, text/plain of its displays, its stdout)."""
+    def collect(self, msg_id: str, timeout: float = 60) -> tuple[str, list[dict], str]:
+        """Waits for a sent cell: (status, its display_data bundles, its stdout and errors)."""
         reply = self.kc.get_shell_msg(timeout=timeout)
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = self.kc.get_shell_msg(timeout=timeout)
@@ -60,7 +60,7 @@ class Kernel:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             if kind == "display_data":
-                displays.append(content["data"].get("text/plain", ""))
+                displays.append(content["data"])
             elif kind == "stream" and content["name"] == "stdout":
                 stdout.append(content["text"])
             elif kind == "error":
@@ -69,7 +69,7 @@ class Kernel:
                 break
         return reply["content"]["status"], displays, "".join(stdout)
 
-    def run(self, code: str) -> tuple[str, list[str], str]:
+    def run(self, code: str) -> tuple[str, list[dict], str]:
         return self.collect(self.send(code))
 
     def reply_if_any(self, msg_id: str) -> str | None:
@@ -126,25 +126,32 @@ def torn_tail(path: pathlib.Path) -> bool:
 
 
 def fingerprint(k: Kernel, out: pathlib.Path, tag: str) -> tuple:
-    """What must survive: the graphs table (names, current, versions, sources), the variables
-    table, every graph's exported bytes, and each variable's full value."""
-    status, shown, _ = k.run("graphs\nvars")
-    assert status == "ok", shown
-    graphs_text, vars_text = shown
-    names = [line.split()[0] for line in graphs_text.splitlines()[2:] if line.strip()] if "No graphs" not in graphs_text else []
-    exported = {}
-    for name in names:
-        path = out / f"{tag}-{name}.onnx"
-        status, shown, _ = k.run(f"export {path} graph={name}")
-        assert status == "ok", shown
-        exported[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-        path.unlink()
+    """What must survive: the graphs table (names, current, step counts, sources), every graph's
+    history tree (steps, parents, what made them, commands, counts, current step; not the
+    wall-clock column, since the reference ran each cell a moment later), the exported bytes
+    of every graph's current step, the variables table and each variable's full value."""
+    status, shown, text = k.run("graphs\nvars")
+    assert status == "ok", text
+    graphs_text, vars_text = (d["text/plain"] for d in shown)
+    rows = [line.split() for line in graphs_text.splitlines()[2:] if line.strip()] if "No graphs" not in graphs_text else []
+    names = [r[0] for r in rows]
+    current = next((r[0] for r in rows if r[1] == "*"), None)
+    exported, histories = {}, {}
+    if names:
+        # One cell: each graph's export and history (`use` changes state, on both kernels alike;
+        # the current graph is put back at the end).
+        paths = {name: out / f"{tag}-{name}.onnx" for name in names}
+        lines = [f"export {paths[name]} graph={name} --force\nuse {name}\nhistory" for name in names]
+        status, shown, text = k.run("\n".join(lines + ([f"use {current}"] if current else [])))
+        assert status == "ok", text
+        for name, bundle in zip(names, shown):
+            exported[name] = hashlib.sha256(paths[name].read_bytes()).hexdigest()
+            paths[name].unlink()
+            steps = bundle["application/vnd.graphsmith.v1+json"]["steps"]
+            histories[name] = [{key: v for key, v in step.items() if key != "time"} for step in steps]
     variables = [line.split()[0] for line in vars_text.splitlines()[2:] if line.strip()] if "No variables" not in vars_text else []
-    values = {}
-    for v in variables:
-        status, _, text = k.run(f"echo ${{len(str({v}))}} ${{str({v})[-40:]}}")
-        values[v] = text
-    return graphs_text, vars_text, exported, values
+    values = k.run("\n".join(f"echo {v} ${{len(str({v}))}} ${{str({v})[-40:]}}" for v in variables))[2] if variables else ""
+    return graphs_text, vars_text, exported, histories, values
 
 
 def script(rng: random.Random):
@@ -155,8 +162,8 @@ def script(rng: random.Random):
     n = 0
     while True:
         n += 1
-        kind = rng.choices(["load", "use", "close", "assign", "big", "del", "multi", "look", "fail"],
-                           weights=[4, 2, 1, 5, 1, 1, 2, 2, 1])[0]
+        kind = rng.choices(["load", "use", "close", "assign", "big", "del", "multi", "look", "fail", "edit", "history"],
+                           weights=[3, 2, 1, 4, 1, 1, 2, 2, 1, 6, 3])[0]
         if kind == "load":
             yield f"load models/{rng.choice(graphs)}.onnx as {rng.choice(names)}"
         elif kind == "use":
@@ -173,6 +180,12 @@ def script(rng: random.Random):
             yield f"del {rng.choice(variables + ['big'])}"
         elif kind == "multi":
             yield f"p = {n}\nq = p * 2\nload models/{rng.choice(graphs)}.onnx as {rng.choice(names)}\nuse {rng.choice(names)}"
+        elif kind == "edit":
+            node = f"n{rng.randint(0, 3)}"
+            yield rng.choice([f"rename {node} r{n}", f"annotate {node} note=\"c{n}\"", f"annotate {node} fuse=true",
+                              f"bypass {node} --force", f"remove {node} --force", f"annotate {node} keep=true"])
+        elif kind == "history":
+            yield rng.choice(["undo", "undo 2", "redo", f"checkout @{rng.randint(0, 4)}", "history"])
         elif kind == "look":
             yield rng.choice(["graphs", "summary", "vars", "print 1 + 1"])
         else:
@@ -276,7 +289,7 @@ def test_restore_after_sigkill_brings_back_exactly_the_acknowledged_state(tmp_pa
                 expected = fingerprint(reference, out, "r")
             assert mine == expected, f"seed {seed}: final restore differs"
             status, shown, _ = k.run("journal list")
-            assert status == "ok" and "crash.ipynb" in shown[0], shown
+            assert status == "ok" and "crash.ipynb" in shown[0]["text/plain"], shown
         finally:
             k.close()
     finally:

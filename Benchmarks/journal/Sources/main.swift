@@ -1,6 +1,6 @@
 // Journal benchmark: the cost of a durable append (encode + write + fsync) as p50/p99, the
 // cost a journaled cell adds over an unjournaled one, and the time `restore` takes to bring
-// back a 1,000-step session in a new interpreter.
+// back a 1,000-step session (loads, edits, undo/redo, variables) in a new interpreter.
 //
 //   journal-bench [--dir FOLDER] [--model FILE] [--steps N] [--appends N]
 //
@@ -82,15 +82,24 @@ var cellJournaled: [Double] = []
 do {
     let first = CellInterpreter(workingDirectory: cwd, journal: SessionJournal(settings, started: Date()))
     let loads = max(1, options.steps / 100)
+    // Per ten steps: edits (annotate, rename), undo and redo, an assignment, a switch of graph.
     for k in 0..<options.steps {
+        let node = "n\((k * 7) % 60)"
         let code: String
-        switch k % 100 {
-        case 0 where k / 100 < loads: code = "load \(options.model) as g\(k / 100)"
-        case 50: code = "use g\((k / 100) % loads)"
-        default: code = "v\(k % 37) = [\(k), \"step \(k)\", \(Double(k) / 8)]"
+        if k % 100 == 0 && k / 100 < loads {
+            code = "load \(options.model) as g\(k / 100)"
+        } else {
+            switch k % 10 {
+            case 0, 2, 8: code = "annotate \(node) note=\"step \(k)\""
+            case 1, 5: code = "rename \(node) r\(k)"
+            case 3: code = "undo"
+            case 4: code = "redo"
+            case 7: code = "use g\((k / 10) % min(loads, k / 100 + 1))"
+            default: code = "v\(k % 37) = [\(k), \"step \(k)\", \(Double(k) / 8)]"
+            }
         }
         let s = run(first, code)
-        if !code.hasPrefix("load") { cellJournaled.append(s) }
+        if code.hasPrefix("v") { cellJournaled.append(s) }
     }
 }
 let plain = CellInterpreter(workingDirectory: cwd)
@@ -112,7 +121,8 @@ for _ in 0..<5 {
     w.close()
     try? FileManager.default.removeItem(at: second.journal!.url)
 }
-print("restore of a \(options.steps)-step session (\(max(1, options.steps / 100)) loads from snapshots): "
+print("restore of a \(options.steps)-step session (\(max(1, options.steps / 100)) loads from snapshots, "
+    + "\(options.steps * 6 / 10) edits/undo/redo): "
     + "median \(ms(percentile(restoreTimes, 0.5))), min \(ms(restoreTimes.min() ?? 0))")
 
 /// The size of the trailing close frame, to cut it off again.
