@@ -142,17 +142,18 @@ public struct History<State: Sendable>: Sendable {
     }
 
     /// The tree in display order (depth-first, older branches first) with each step's depth
-    /// of branching: the main line has depth 0, a branch from it depth 1, and so on.
-    public var treeOrder: [(step: Int, depth: Int)] {
+    /// of branching (the main line has depth 0, a branch from it depth 1, ...) and whether it
+    /// starts a branch (the second or later child of its parent).
+    public var treeOrder: [(step: Int, depth: Int, startsBranch: Bool)] {
         var childrenOf: [Int: [Int]] = [:]
         for s in steps { if let p = s.parent { childrenOf[p, default: []].append(s.number) } }
-        var out: [(Int, Int)] = []
-        var stack: [(Int, Int)] = [(0, 0)]
-        while let (s, d) = stack.popLast() {
-            out.append((s, d))
+        var out: [(Int, Int, Bool)] = []
+        var stack: [(Int, Int, Bool)] = [(0, 0, false)]
+        while let (s, d, b) = stack.popLast() {
+            out.append((s, d, b))
             let kids = childrenOf[s] ?? []
             // The first child continues the line; later ones are branches, one level deeper.
-            for (i, k) in kids.enumerated().reversed() { stack.append((k, i == 0 ? d : d + 1)) }
+            for (i, k) in kids.enumerated().reversed() { stack.append((k, i == 0 ? d : d + 1, i > 0)) }
         }
         return out
     }

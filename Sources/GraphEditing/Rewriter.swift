@@ -50,6 +50,9 @@ public struct Transaction {
     public private(set) var effect = EditEffect()
     /// Let edits leave values used but undefined (for `--force` and mid-rewiring states).
     public var allowDangling: Bool
+    /// Annotation keys the sources of a new node disagreed on (left off the new node), per new
+    /// node: `fuse=true` on one part and `fuse=false` on another cannot both hold.
+    public private(set) var annotationConflicts: [(node: NodeID, key: String, values: [String])] = []
     private var names: NameAuthority
     private let listeners: [any RewriteListener]
 
@@ -88,8 +91,13 @@ public struct Transaction {
         }
         let origin = self.origin
         let allowDangling = self.allowDangling
+        var conflicts: [String: [String]] = [:]
         try model.graph.modifyBody(at: scope) { g in
+            if case .addNode(let spec) = edit { conflicts = inheritedAnnotations(spec.sources, in: g).conflicts }
             effect = try Transaction.apply(edit, to: &g, origin: origin, allowDangling: allowDangling)
+        }
+        if let id = effect.addedNodes.first {
+            for (k, vs) in conflicts.sorted(by: { $0.key < $1.key }) { annotationConflicts.append((id, k, vs)) }
         }
         let scoped = ScopedEdit(edit, in: scope)
         applied.append(scoped)

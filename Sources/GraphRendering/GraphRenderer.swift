@@ -20,6 +20,11 @@ public struct RenderOptions: Sendable {
     public var overlay: Overlay?
     /// Node ids (or group paths) drawn with a strong outline, e.g. a diff or a search result.
     public var highlighted: Set<String> = []
+    /// Problems found on nodes (schema, shape inference), marked on their boxes, on collapsed
+    /// groups holding them, in tooltips, the side panel and the legend.
+    public var problems: ProblemMarks = ProblemMarks()
+    /// Node ids drawn as boxes of their own whatever the budget: the groups holding them open.
+    public var revealed: Set<String> = []
     /// Box budget of the default view (collapsing deeper groups until it fits).
     public var maxVisibleBoxes: Int = 150
     /// Spacing knobs; `direction` above overrides `layout.direction`.
@@ -84,6 +89,9 @@ public struct RenderResult: Sendable {
     public var svg: String
     /// HTML fragment: the SVG plus pan/zoom and a node search box (inline script, no fetches).
     public var html: String
+    /// The `id` of the viewer element in `html`, for links (`href="#…"`) that lead to it
+    /// where scripts do not run.
+    public var viewerID: String
     /// Counts and timings of this drawing.
     public var stats: RenderStats
     /// Geometry and the visible graph it was made from, for callers that post-process.
@@ -144,11 +152,14 @@ public struct GraphRenderer: Sendable {
         }
     }
 
-    /// The variant `options` draw: folded unless `constants=boxes`, or unless the focus is a
-    /// constant that folding would hide (then it is drawn, with the others, as a box).
+    /// The variant `options` draw: folded unless `constants=boxes`, or unless the focus, a
+    /// revealed node or a marked one is a constant that folding would hide (then it is drawn,
+    /// with the others, as a box).
     public func variant(for options: RenderOptions) -> Variant {
         guard options.constants == .folded, let folded else { return boxes }
         if let focus = options.focusPath, folded.foldedAway.contains(focus) { return boxes }
+        if options.revealed.contains(where: folded.foldedAway.contains)
+            || options.problems.nodes.keys.contains(where: folded.foldedAway.contains) { return boxes }
         return folded
     }
 
@@ -201,10 +212,12 @@ public struct GraphRenderer: Sendable {
             ? placeEdgeLabels(edgeLabelRequests(graph, vis), layout: layout, obstacles: frameTitleAreas(vis, layout),
                               direction: options.direction)
             : EdgeLabelPlacement(labels: [], dropped: 0)
+        let marks = boxMarks(graph, vis, options.problems)
         let svg = writeSVG(graph: graph, hierarchy: tree(for: options), visible: vis, layout: layout, labels: labels.labels,
-                           options: options)
+                           options: options, marks: marks)
         let tree = tree(for: options)
-        let html = writeHTML(svg: svg, options: options, details: nodeDetails(graph, tree: tree, visible: vis, options: options),
+        let viewerID = viewerElementID(svg)
+        let html = writeHTML(svg: svg, options: options, details: nodeDetails(graph, tree: tree, visible: vis, options: options, marks: marks),
                              focus: focusTarget(graph, tree: tree, visible: vis, options: options))
         let t2 = DispatchTime.now().uptimeNanoseconds
         var nodes = 0, boundary = 0
@@ -219,7 +232,7 @@ public struct GraphRenderer: Sendable {
                                 levelsComputed: layout.levelsComputed, levelsReused: layout.levelsReused,
                                 layoutSeconds: Double(t1 - t0) / 1e9, writeSeconds: Double(t2 - t1) / 1e9)
         stats.boundaryNodes = boundary
-        return RenderResult(svg: svg, html: html, stats: stats, layout: layout, visible: vis, edgeLabels: labels)
+        return RenderResult(svg: svg, html: html, viewerID: viewerID, stats: stats, layout: layout, visible: vis, edgeLabels: labels)
     }
 
     /// The same visible graph in Graphviz DOT (boxes at our sizes, groups as clusters), so `dot`

@@ -127,7 +127,7 @@ public final class CellInterpreter: KernelInterpreter {
             try replay(plan, into: &working)
             journal?.recordRestore(plan, time: working.now)
             output.print(JournalCommands.restoredMessage(plan, working))
-        } else if changesState {
+        } else if changesState && !working.journal.unchanged {
             journaling(output) { try $0.record(text, graph: session.graphs.currentName, time: working.now, keep: working.journal.keep) }
         }
         working.journal.reset()

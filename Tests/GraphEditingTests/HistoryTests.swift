@@ -25,6 +25,7 @@ final class HistoryTests: XCTestCase {
         XCTAssertEqual(h.path(to: 3), [0, 1, 3])
         XCTAssertEqual(h.treeOrder.map(\.step), [0, 1, 2, 3])
         XCTAssertEqual(h.treeOrder.map(\.depth), [0, 0, 0, 1])
+        XCTAssertEqual(h.treeOrder.map(\.startsBranch), [false, false, false, true])
         XCTAssertThrowsError(try h.undo(5)) { XCTAssertTrue("\($0)".contains("only 2 steps"), "\($0)") }
         XCTAssertEqual(h.current, 2, "a refused undo does not move")
         XCTAssertThrowsError(try h.checkout(9))

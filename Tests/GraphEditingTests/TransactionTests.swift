@@ -98,3 +98,23 @@ final class TransactionTests: XCTestCase {
         XCTAssertThrowsError(try JSONEncoder().encode([body]))
     }
 }
+
+final class ProvenanceTests: XCTestCase {
+    /// A node made from annotated sources (a fusion) inherits what they agree on; keys they
+    /// disagree on are left off and reported.
+    func testFusedNodeInheritsAgreedAnnotationsAndReportsConflicts() throws {
+        var tx = Transaction(try smallModel(), origin: "pass fuse")
+        let relu = try XCTUnwrap(tx.model.graph.nodes.first { $0.name == "relu" }).id
+        let sig = try XCTUnwrap(tx.model.graph.nodes.first { $0.name == "sig" }).id
+        try tx.apply(.annotate(relu, key: "quantize", value: "int8"))
+        try tx.apply(.annotate(sig, key: "quantize", value: "int8"))
+        try tx.apply(.annotate(relu, key: "fuse", value: "true"))
+        try tx.apply(.annotate(sig, key: "fuse", value: "false"))
+        let e = try tx.apply(.addNode(NewNode(opType: "HardSwish", inputs: ["x"], outputs: [""], sources: [relu, sig])))
+        let fused = try XCTUnwrap(tx.model.graph.node(e.addedNodes[0]))
+        XCTAssertEqual(fused.annotations, ["quantize": "int8"])
+        XCTAssertEqual(fused.provenance, Provenance(sources: [relu, sig], origin: "pass fuse"))
+        XCTAssertEqual(tx.annotationConflicts.map(\.key), ["fuse"])
+        XCTAssertEqual(tx.annotationConflicts.first?.values, ["false", "true"])
+    }
+}

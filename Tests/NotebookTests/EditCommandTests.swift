@@ -173,3 +173,16 @@ final class EditCompletionTests: XCTestCase {
         XCTAssertTrue(matches(r, "annotate n12 fu").contains("fuse="))
     }
 }
+
+final class SelectionTests: XCTestCase {
+    func testFindSavesASelectionThatAnnotateTakes() throws {
+        let r = try CellRunner.withTourModel()
+        XCTAssertNil(r.run("find op=Softmax path=/encoder save=softmaxes").error, r.stderr)
+        XCTAssertTrue(r.stdout.contains("Saved 2 nodes as $softmaxes"), r.stdout)
+        XCTAssertNil(r.run("annotate $softmaxes keep=true").error, r.stderr)
+        XCTAssertTrue(r.stdout.contains("Annotated 2 nodes"), r.stdout)
+        let kept = r.interpreter.session.graphs.current?.graph.nodes.filter { $0.annotations["keep"] == "true" }.count
+        XCTAssertEqual(kept, 2)
+        XCTAssertNotNil(r.run("find op=Softmax save=\"no good\"").error)
+    }
+}

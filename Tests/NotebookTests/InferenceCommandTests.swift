@@ -103,7 +103,7 @@ final class InferenceCommandTests: XCTestCase {
         let typedInBodies = typedValues(inBodiesOf: written.graph)
         var expected = 0
         for b in c.bodies {
-            let facts = entry.inference.bodies[GraphEntry.inferenceKey(b.steps)] ?? [:]
+            let facts = entry.inference.bodies[entry.inferenceKey(b.steps)] ?? [:]
             let outs = Set(b.graph.outputs.map(\.name))
             for n in b.graph.nodes {
                 for o in n.outputs where !o.isEmpty && !outs.contains(o) && facts[o]?.type?.valueType.shape != nil { expected += 1 }

@@ -13,6 +13,7 @@ final class OutputConventionTests: XCTestCase {
         "show", "show encoder depth=2", "estimate hw=h100-sxm5 batch=8 seq=128", "roofline hw=h100-sxm5 batch=8 seq=128",
         "sweep batch=1,8 seq=128 hw=h100-sxm5 metric=latency", "sweep batch=1,8 seq=64,128 hw=h100-sxm5",
         "llm gpt2 hw=h100-sxm5", "hardware", "x = 3\nvars", "print {'a': [1, 2]}", "help", "help show",
+        "load models/broken.onnx as broken\ncheck", "show",
     ]
 
     func testEveryOutputFollowsTheBundleRules() throws {
@@ -40,6 +41,19 @@ final class OutputConventionTests: XCTestCase {
                               || cell.hasPrefix("print"), "\(cell): no rich form")
             }
         }
+    }
+
+    /// `check` with problems is one report: its links only work beside the viewer they focus.
+    func testCheckReportIsOneOutputWithTableAndViewer() throws {
+        let runner = try CellRunner.withTourModel()
+        XCTAssertNil(runner.run("load models/broken.onnx as broken").error)
+        XCTAssertNil(runner.run("check").error)
+        XCTAssertEqual(runner.displays.count, 1)
+        let b = try XCTUnwrap(runner.displays.first)
+        let html = try XCTUnwrap(b["text/html"]?.stringValue)
+        XCTAssertTrue(html.hasPrefix("<div class=\"gs-report\"><table") && html.contains("class=\"gs-view\"") && html.hasSuffix("</div>"))
+        XCTAssertNil(b["image/svg+xml"], "an SVG copy would let a front end show the drawing without the table")
+        XCTAssertNotNil(b[OutputBundle.dataMIME]?.objectValue)
     }
 
     func testChartAloneIsOneOutputWithItsData() {

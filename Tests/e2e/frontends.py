@@ -84,7 +84,7 @@ def nbconvert_choice(data: dict) -> str | None:
 
 
 def kind(data: dict, mime: str | None) -> str:
-    """What a person sees: drawing, table, chart, progress, image, text or json-tree."""
+    """What a person sees: drawing, report (table + drawing), table, chart, progress, image, text or json-tree."""
     if mime in JSON_TYPES:
         return "json-tree"
     if mime == VEGA_LITE:
@@ -93,6 +93,8 @@ def kind(data: dict, mime: str | None) -> str:
         html = data[mime]
         if "gs-progress" in html:
             return "progress"
+        if "gs-report" in html and "gs-view" in html and "<table" in html:
+            return "report"  # a table whose node cells link into the drawing under it (`check`)
         if "gs-view" in html or html.lstrip().startswith("<svg"):
             return "drawing"
         return "table" if "<table" in html else "html"

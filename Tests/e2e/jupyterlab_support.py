@@ -136,7 +136,8 @@ class LabServer:
 
 
 # Reads the open notebook as a person sees it: per cell, its kind, its prompt and, per output, the
-# renderer JupyterLab chose and what it drew (Vega marks, drawing nodes, table rows, a JSON tree).
+# renderer JupyterLab chose and what it drew (Vega marks, drawing nodes, table rows, node links,
+# nodes marked with problems, a JSON tree).
 SNAPSHOT_JS = r"""
 function svgText(img) {
   const src = img.getAttribute('src') || '';
@@ -170,6 +171,7 @@ function describe(o) {
     jsonTree: o.classList.contains('jp-RenderedJSON') || !!o.querySelector('.jp-RenderedJSON'),
     vega: !!embed || /jp-RenderedVega/.test(o.className), vegaMarks: marks.length,
     drawingNodes: nodes, drawingArea: area, tableRows: rows, image: image,
+    links: o.querySelectorAll('a[data-gs-node]').length, marked: o.querySelectorAll('svg.gs-graph .gs-problem').length,
     html: o.classList.contains('jp-RenderedHTMLCommon'),
   };
 }
@@ -420,6 +422,26 @@ class Lab:
         shown = self.wait(f"the tooltip after {text!r} + Shift-Tab", lambda: self.driver.execute_script(
             "const t = document.querySelector('.jp-Tooltip:not(.lm-mod-hidden)'); return t ? t.innerText : null"), 15)
         return shown
+
+    def click_node_link(self, index: int = 0) -> tuple[str, str | None, str | None, str]:
+        """Clicks the `index`-th node link of the first `check` report on the page as a person does
+        and returns (the node the link names, the node its viewer then says it focused, the node
+        whose panel is open, the page URL after the click)."""
+        from selenium.webdriver.common.by import By
+
+        links = self.driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output .gs-report a[data-gs-node]")
+        if len(links) <= index:
+            raise AssertionError(f"{len(links)} node links among the outputs, wanted link {index}")
+        link = links[index]
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+        node = link.get_attribute("data-gs-node")
+        link.click()
+        focused = self.wait(f"the viewer to focus {node}", lambda: self.driver.execute_script(
+            "const v = document.querySelector('.jp-OutputArea-output .gs-report .gs-view');"
+            "return v && v.getAttribute('data-focused')"), 10)
+        selected = self.driver.execute_script(
+            "return document.querySelector('.jp-OutputArea-output .gs-report .gs-view').getAttribute('data-selected')")
+        return node, focused, selected, self.driver.current_url
 
     def viewer_search(self, text: str) -> str:
         """Types `text` and Enter into the search box of the first graph viewer on the page and

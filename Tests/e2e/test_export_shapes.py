@@ -111,3 +111,35 @@ def test_export_shapes_matches_onnx_inference(graphsmith_bin, tmp_path, path):
                 np.testing.assert_array_equal(a, b)
             else:
                 np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_export_shapes_types_bodies_in_graph_list_attributes(graphsmith_bin, tmp_path):
+    """Bodies held in a graph-list attribute (a custom op's `branches`) get value_info like any
+    other body: each is inferred on its own declared inputs."""
+    h = onnx.helper
+    T = onnx.TensorProto
+
+    def body(k):
+        return h.make_graph([h.make_node("Relu", [f"b{k}_in"], [f"b{k}_r"]),
+                             h.make_node("Unsqueeze", [f"b{k}_r", "ax"], [f"b{k}_u"]),
+                             h.make_node("Identity", [f"b{k}_u"], [f"b{k}_out"])], f"body{k}",
+                            [h.make_tensor_value_info(f"b{k}_in", T.FLOAT, ["n", 3 + k])],
+                            [h.make_tensor_value_info(f"b{k}_out", T.FLOAT, None)])
+
+    node = h.make_node("Switch", ["x"], ["y"], domain="test.graphs", branches=[body(0), body(1)])
+    graph = h.make_graph([node], "g", [h.make_tensor_value_info("x", T.FLOAT, [2, 3])],
+                         [h.make_tensor_value_info("y", T.FLOAT, None)],
+                         initializer=[h.make_tensor("ax", T.INT64, [1], [0])])
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("test.graphs", 1)])
+    src, typed = tmp_path / "lists.onnx", tmp_path / "typed.onnx"
+    onnx.save(model, str(src))
+    run = subprocess.run([str(graphsmith_bin), "run", "-e", f"load {src} as m", "-e", f"export {typed} shapes=true"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    written = onnx.load(str(typed))
+    bodies = list(written.graph.node[0].attribute[0].graphs)
+    assert len(bodies) == 2
+    for k, g in enumerate(bodies):
+        types = onnx_types(g, graph=True)
+        assert types[f"b{k}_r"] == ("float", ["n", 3 + k]), types
+        assert types[f"b{k}_u"] == ("float", [1, "n", 3 + k]), types

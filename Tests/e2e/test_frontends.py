@@ -15,8 +15,9 @@ from test_tour import run_notebook
 # outputs it makes. `chart` in nbconvert is its static SVG (`image`).
 EXPECTED = {
     "help": ["table"], "summary": ["table"], "tree": ["html"], "info": ["table"], "find": ["table"],
-    "hardware": ["table"], "check": ["table"], "estimate": ["table"], "graphs": ["table"], "vars": ["table"],
+    "hardware": ["table"], "check": ["report"], "estimate": ["table"], "graphs": ["table"], "vars": ["table"],
     "show": ["drawing"], "roofline": ["chart"], "sweep": ["table", "chart"], "llm": ["table", "chart"],
+    "history": ["table"], "annotations": ["table"],
 }
 
 
@@ -31,7 +32,7 @@ def commands_with_outputs(nb):
         yield index, cell.source, commands, rich
 
 
-@pytest.mark.parametrize("name", ["tour.ipynb", "sweep.ipynb"])
+@pytest.mark.parametrize("name", ["tour.ipynb", "sweep.ipynb", "editing.ipynb"])
 def test_every_output_is_what_a_person_expects(tmp_path, name):
     nb = run_notebook(name, tmp_path)
     ranks = frontends.lab_ranks()

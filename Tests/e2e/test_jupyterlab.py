@@ -37,17 +37,22 @@ SHOTS = pathlib.Path(os.environ.get("GRAPHSMITH_SCREENSHOTS", REPO / "out" / "sc
 EXPECTED = {
     "show": ("drawing",),
     "summary": ("table",), "find": ("table",), "info": ("table",), "estimate": ("table",), "vars": ("table",),
-    "hardware": ("table",), "graphs": ("table",), "check": ("table",),
+    "hardware": ("table",), "graphs": ("table",), "check": ("report",),
     "roofline": ("chart",), "sweep": ("table", "chart"), "llm": ("table", "chart"),
     "tree": ("html",), "help": ("html",),
     "load": (), "use": (), "close": (), "export": (), "echo": (), "print": (),
     "del": (), "sleep": (), "clear": (), "display": (),
+    # Editing: edits print what they did (and what they broke); history and annotations are tables.
+    "add": (), "remove": (), "bypass": (), "clone": (), "connect": (), "disconnect": (), "set": (), "rename": (),
+    "input": (), "output": (), "initializer": (), "dims": (), "annotate": (), "undo": (), "redo": (), "checkout": (),
+    "history": ("table",), "annotations": ("table",),
 }
 DESCRIBE = {
     "drawing": "an SVG drawing with nodes",
     "table": "a table with rows",
     "chart": "a rendered Vega chart (a canvas or SVG inside vega-embed)",
     "html": "rendered HTML",
+    "report": "a table whose node cells link into a drawing with the problem nodes marked",
 }
 RUN_TIMEOUT = 180
 
@@ -162,6 +167,8 @@ def features(output: dict) -> set[str]:
         found.add("table")
     if output["html"] and output["text"].strip():
         found.add("html")
+    if {"table", "drawing"} <= found and output.get("links", 0) > 0 and output.get("marked", 0) > 0:
+        found.add("report")
     return found
 
 
@@ -236,6 +243,12 @@ def test_check_cell_names_notebook_cell_and_what_was_seen():
     assert check_cell("t.ipynb", 5, "sweep batch=1,2", [chart, table])[0].startswith(
         "t.ipynb cell 5 (`sweep batch=1,2`): expected a rendered Vega chart")
     assert check_cell("t.ipynb", 3, "frob 1", [])[0].startswith("t.ipynb cell 3: no expectation for command `frob`")
+    # `check`: the table, the drawing, links and marked nodes in one output; a plain table is not enough.
+    report = dict(blank, html=True, text="broken: 3 error(s)", tableRows=3, drawingNodes=7, drawingArea=5000.0, links=3, marked=3)
+    assert check_cell("t.ipynb", 20, "check", [report]) == []
+    assert check_cell("t.ipynb", 20, "check", [dict(report, links=0)])[0].startswith(
+        "t.ipynb cell 20 (`check`): expected a table whose node cells link into a drawing")
+    assert check_cell("t.ipynb", 20, "check", [table])[0].startswith("t.ipynb cell 20 (`check`): expected a table whose")
 
 
 # MARK: the browser tests
@@ -319,4 +332,24 @@ def test_graph_viewer_script_runs_in_jupyterlab(lab, lab_root):
     shots.mkdir(parents=True)
     lab.screenshot_output(0, None, shots / "search.png")
     assert re.match(r"1 of \d+: ", message), f"searching the viewer for Softmax said {message!r}"
+    lab.close_all()
+
+
+def test_check_links_focus_the_node_in_jupyterlab(lab, lab_root):
+    """`check` on a broken model: clicking a row's node link (a real click in JupyterLab, whose own
+    link handling sees the anchor too) centres that node in the drawing beside the table and opens
+    its panel, without leaving the notebook."""
+    name = "check-links.ipynb"
+    lab.write_notebook(lab_root / name, ["load models/broken.onnx\ncheck"])
+    lab.open(name)
+    lab.run_all(timeout=60)
+    before = lab.driver.current_url
+    shots = SHOTS / "check"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    for index in (2, 0):
+        node, focused, selected, url = lab.click_node_link(index)
+        assert focused == node and selected == node, f"link {index} to {node}: viewer focused {focused}, panel {selected}"
+        assert url.split("#")[0] == before.split("#")[0], f"the click navigated to {url}"
+        lab.screenshot_output(0, None, shots / f"link{index}.png")
     lab.close_all()

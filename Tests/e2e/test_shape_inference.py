@@ -335,3 +335,147 @@ def test_node_test_models_coverage(onnx_tool):
         for p in reported:
             print("  reported:", p)
     assert not disagreeing, "\n".join(disagreeing[:40])
+
+
+# Small models for rules no node test covers (ai.onnx.ml, training, recent opsets) and for
+# partly known shape vectors: each must agree with onnx wherever onnx infers, and where
+# onnxruntime runs it, every output (after binding the inputs' sizes) must be exactly the shape
+# onnxruntime produces.
+def _small_models():
+    import onnx.helper as h
+    from onnx import TensorProto as T
+    V = h.make_tensor_value_info
+    ml = "ai.onnx.ml"
+    x = np.random.rand(5, 4).astype(np.float32)
+    xi = np.arange(20, dtype=np.int64).reshape(5, 4)
+    X, XI = V("X", T.FLOAT, ["N", 4]), V("X", T.INT64, ["N", 4])
+    tree = dict(nodes_treeids=[0], nodes_nodeids=[0], nodes_featureids=[0], nodes_modes=["LEAF"], nodes_values=[0.0],
+                nodes_truenodeids=[0], nodes_falsenodeids=[0])
+    cases = [
+        ("linear_classifier", [h.make_node("LinearClassifier", ["X"], ["Y", "Z"], domain=ml, coefficients=[1.0] * 12,
+                                           intercepts=[0.0] * 3, classlabels_ints=[1, 2, 3])], [X], ["Y", "Z"], {"X": x}),
+        ("linear_classifier_binary", [h.make_node("LinearClassifier", ["X"], ["Y", "Z"], domain=ml, coefficients=[1.0] * 4,
+                                                  intercepts=[0.0], classlabels_strings=["a", "b"])], [X], ["Y", "Z"], {"X": x}),
+        ("linear_regressor_row", [h.make_node("LinearRegressor", ["X"], ["Y"], domain=ml, coefficients=[1.0] * 8,
+                                              intercepts=[0.0] * 2, targets=2)], [V("X", T.FLOAT, [4])], ["Y"],
+         {"X": x[0]}),
+        ("normalizer_scaler", [h.make_node("Normalizer", ["X"], ["A"], domain=ml, norm="L2"),
+                               h.make_node("Scaler", ["A"], ["Y"], domain=ml, scale=[2.0], offset=[1.0])], [X], ["A", "Y"],
+         {"X": x}),
+        ("binarizer_imputer", [h.make_node("Binarizer", ["X"], ["A"], domain=ml),
+                               h.make_node("Imputer", ["A"], ["Y"], domain=ml, imputed_value_floats=[0.0],
+                                           replaced_value_float=1.0)], [X], ["A", "Y"], {"X": x}),
+        ("one_hot_encoder", [h.make_node("OneHotEncoder", ["X"], ["Y"], domain=ml, cats_int64s=[1, 2, 3])], [XI], ["Y"],
+         {"X": xi}),
+        ("label_encoder_category_mapper", [h.make_node("LabelEncoder", ["X"], ["S"], domain=ml, keys_int64s=[1, 2],
+                                                       values_strings=["a", "b"]),
+                                          h.make_node("CategoryMapper", ["S"], ["Y"], domain=ml, cats_int64s=[1, 2],
+                                                      cats_strings=["a", "b"])], [XI], ["S", "Y"], {"X": xi}),
+        ("array_feature_extractor", [h.make_node("ArrayFeatureExtractor", ["X", "I"], ["Y"], domain=ml)],
+         [X, V("I", T.INT64, [2])], ["Y"], {"X": x, "I": np.array([0, 3], np.int64)}),
+        ("array_feature_extractor_row", [h.make_node("ArrayFeatureExtractor", ["X", "I"], ["Y"], domain=ml)],
+         [V("X", T.FLOAT, [4]), V("I", T.INT64, [2])], ["Y"], {"X": x[0], "I": np.array([0, 3], np.int64)}),
+        ("feature_vectorizer", [h.make_node("FeatureVectorizer", ["X", "X2"], ["Y"], domain=ml, inputdimensions=[4, 3])],
+         [X, V("X2", T.FLOAT, ["N", 3])], ["Y"], {"X": x, "X2": np.ones((5, 3), np.float32)}),
+        ("svm_classifier", [h.make_node("SVMClassifier", ["X"], ["Y", "Z"], domain=ml, classlabels_ints=[0, 1, 2],
+                                        coefficients=[1.0] * 6, vectors_per_class=[1, 1, 1], support_vectors=[1.0] * 12,
+                                        rho=[0.0] * 3, kernel_params=[0.1, 0.0, 3.0], kernel_type="RBF")],
+         [X], ["Y", "Z"], {"X": x}),
+        ("svm_regressor_row", [h.make_node("SVMRegressor", ["X"], ["Y"], domain=ml, coefficients=[1.0], n_supports=1,
+                                           support_vectors=[1.0] * 4, rho=[0.0], kernel_params=[0.1, 0.0, 3.0])],
+         [V("X", T.FLOAT, [4])], ["Y"], {"X": x[0]}),
+        ("tree_ensemble_classifier", [h.make_node("TreeEnsembleClassifier", ["X"], ["Y", "Z"], domain=ml,
+                                                  classlabels_int64s=[0, 1, 2], class_treeids=[0], class_nodeids=[0],
+                                                  class_ids=[0], class_weights=[1.0], **tree)], [X], ["Y", "Z"], {"X": x}),
+        ("tree_ensemble_regressor", [h.make_node("TreeEnsembleRegressor", ["X"], ["Y"], domain=ml, n_targets=2,
+                                                 target_treeids=[0], target_nodeids=[0], target_ids=[0],
+                                                 target_weights=[1.0], **tree)], [X], ["Y"], {"X": x}),
+        ("dict_vectorizer", [h.make_node("DictVectorizer", ["X"], ["Y"], domain=ml, int64_vocabulary=[1, 2, 3])],
+         [h.make_value_info("X", h.make_map_type_proto(T.INT64, h.make_tensor_type_proto(T.FLOAT, [])))], ["Y"],
+         {"X": {1: 1.0, 2: 3.0}}),
+        ("cast_map_sparse", [h.make_node("CastMap", ["X"], ["Y"], domain=ml, map_form="SPARSE", max_map=5)],
+         [h.make_value_info("X", h.make_map_type_proto(T.INT64, h.make_tensor_type_proto(T.FLOAT, [])))], ["Y"],
+         {"X": {1: 1.0, 2: 3.0}}),
+        # onnxruntime's RMS norm in the default domain (onnx has no schema for it).
+        ("simplified_layer_normalization", [h.make_node("SimplifiedLayerNormalization", ["X3", "S"], ["Y", "I"], axis=1)],
+         [V("X3", T.FLOAT, ["N", 3, 4]), V("S", T.FLOAT, [3, 4])], ["Y", "I"],
+         {"X3": np.ones((2, 3, 4), np.float32), "S": np.ones((3, 4), np.float32)}),
+        # Partly known shape vectors: [N] of Shape(x) beside an unknown piece of known length.
+        ("partial_reshape", [h.make_node("Shape", ["X"], ["s"], end=1), h.make_node("Concat", ["s", "k"], ["t"], axis=0),
+                             h.make_node("Reshape", ["X", "t"], ["Y"])], [X, V("k", T.INT64, [1])], ["Y"],
+         {"X": x, "k": np.array([-1], np.int64)}),
+        ("partial_constant_of_shape", [h.make_node("Shape", ["X"], ["s"]),
+                                       h.make_node("Concat", ["s", "k"], ["t"], axis=0),
+                                       h.make_node("ConstantOfShape", ["t"], ["Y"])],
+         [V("X", T.FLOAT, [None, 4]), V("k", T.INT64, [1])], ["Y"], {"X": x, "k": np.array([2], np.int64)}),
+        ("partial_expand_tile", [h.make_node("Shape", ["X"], ["s"]), h.make_node("Concat", ["k", "s"], ["t"], axis=0),
+                                 h.make_node("Expand", ["X", "t"], ["E"]),
+                                 h.make_node("Concat", ["k", "one", "one"], ["r"], axis=0),
+                                 h.make_node("Tile", ["E", "r"], ["Y"])],
+         [X, V("k", T.INT64, [1])], ["E", "Y"], {"X": x, "k": np.array([3], np.int64)},
+         [h.make_tensor("one", T.INT64, [1], [1])]),
+        ("partial_resize_slice_pad",
+         [h.make_node("Shape", ["X4"], ["s"], end=2), h.make_node("Concat", ["s", "hw"], ["sizes"], axis=0),
+          h.make_node("Resize", ["X4", "", "", "sizes"], ["R"]),
+          h.make_node("Concat", ["zero", "u"], ["starts"], axis=0), h.make_node("Concat", ["two", "big"], ["ends"], axis=0),
+          h.make_node("Slice", ["X4", "starts", "ends", "axes12"], ["S"]),
+          h.make_node("Concat", ["zero", "zero", "one", "u", "zero", "zero", "one", "zero"], ["pads"], axis=0),
+          h.make_node("Pad", ["X4", "pads"], ["P"])],
+         [V("X4", T.FLOAT, ["N", 3, 4, 5]), V("hw", T.INT64, [2]), V("u", T.INT64, [1])], ["R", "S", "P"],
+         {"X4": np.ones((2, 3, 4, 5), np.float32), "hw": np.array([8, 10], np.int64), "u": np.array([1], np.int64)},
+         [h.make_tensor("zero", T.INT64, [1], [0]), h.make_tensor("one", T.INT64, [1], [1]),
+          h.make_tensor("two", T.INT64, [1], [2]), h.make_tensor("big", T.INT64, [1], [1 << 40]),
+          h.make_tensor("axes12", T.INT64, [2], [1, 2])]),
+        # Recent and training ops: onnx only (onnxruntime does not run them).
+        ("bit_cast", [h.make_node("BitCast", ["X"], ["Y"], to=T.INT32)], [X], ["Y"], None),
+        ("causal_conv_with_state", [h.make_node("CausalConvWithState", ["X", "W"], ["Y", "S"])],
+         [V("X", T.FLOAT, ["B", 8, "L"]), V("W", T.FLOAT, [8, 1, 4])], ["Y", "S"], None),
+        ("linear_attention", [h.make_node("LinearAttention", ["Q", "K", "V"], ["Y", "S"], q_num_heads=4, kv_num_heads=2,
+                                          update_rule="linear")],
+         [V("Q", T.FLOAT, ["B", "T", 64]), V("K", T.FLOAT, ["B", "T", 32]), V("V", T.FLOAT, ["B", "T", 48])], ["Y", "S"],
+         None),
+        ("string_ops", [h.make_node("StringSplit", ["S"], ["P", "C"]), h.make_node("RegexFullMatch", ["S"], ["M"], pattern="a.*"),
+                        h.make_node("StringConcat", ["S", "S"], ["J"]), h.make_node("StringNormalizer", ["R"], ["Y"])],
+         [V("S", T.STRING, ["N", 3]), V("R", T.STRING, [1, 3])], ["P", "C", "M", "J", "Y"], None),
+        ("adam", [h.make_node("Adam", ["R", "T", "X", "G", "V", "H"], ["X2", "V2", "H2"], domain="ai.onnx.preview.training")],
+         [V("R", T.FLOAT, []), V("T", T.INT64, []), V("X", T.FLOAT, ["a", 3]), V("G", T.FLOAT, ["a", 3]),
+          V("V", T.FLOAT, ["a", 3]), V("H", T.FLOAT, ["a", 3])], ["X2", "V2", "H2"], None),
+    ]
+    for case in cases:
+        name, nodes, inputs, outputs, feeds = case[:5]
+        inits = case[5] if len(case) > 5 else []
+        graph = h.make_graph(nodes, name, inputs, [onnx.ValueInfoProto(name=o) for o in outputs], initializer=inits)
+        opset = 27 if feeds is None else 21
+        model = h.make_model(graph, opset_imports=[h.make_opsetid("", opset), h.make_opsetid(ml, 3 if feeds else 5),
+                                                   h.make_opsetid("ai.onnx.preview.training", 1)])
+        model.ir_version = 10 if feeds else 13
+        yield name, model, feeds
+
+
+def test_new_op_rules_agree_with_onnx_and_onnxruntime(onnx_tool, tmp_path):
+    failures, checked = [], 0
+    for name, model, feeds in _small_models():
+        path = tmp_path / f"{name}.onnx"
+        onnx.save(model, path)
+        _, mine, cmp = compare(onnx_tool, path)
+        failures += [f"{name}: {d}" for d in cmp.disagreements]
+        if cmp.less:
+            failures.append(f"{name}: onnx knows more of {cmp.less_values}")
+        for o in model.graph.output:
+            if (mine["values"].get(o.name) or {}).get("kind") is None:
+                failures.append(f"{name}: {o.name} not inferred ({mine['problems']})")
+        if feeds is None:
+            continue
+        shapes = {n: np.asarray(v).shape for n, v in feeds.items() if not isinstance(v, dict)}
+        bound = ours(onnx_tool, path, shapes)["values"]
+        actual = ort_shapes(model, [o.name for o in model.graph.output], feeds)
+        for o in model.graph.output:
+            dims = (bound.get(o.name) or {}).get("dims")
+            known = [d for d in (dims or []) if d is not None]
+            if dims is None or len(dims) != len(actual[o.name]) or any(
+                    d is not None and d != a for d, a in zip(dims, actual[o.name])):
+                failures.append(f"{name}: {o.name} ours {dims}, onnxruntime {actual[o.name]}")
+            elif known:
+                checked += 1
+    print(f"\nsmall models: {checked} outputs confirmed by onnxruntime")
+    assert not failures, "\n".join(failures)

@@ -98,6 +98,13 @@ def test_tour_runs_clean_with_rich_outputs(tmp_path):
     assert "<table" in checked["text/html"]
     kinds = sorted((p["checker"], p["kind"]) for p in checked[DATA]["problems"])
     assert kinds == [("schema", "illegalValue"), ("schema", "unknownAttribute"), ("shape", "inconsistentShape")], kinds
+    # One report: the table's node cells link into the drawing under it, where each is marked.
+    report = checked["text/html"]
+    assert report.startswith('<div class="gs-report"><table') and 'class="gs-view"' in report
+    for p in checked[DATA]["problems"]:
+        assert f'data-gs-node="{p["node"]}"' in report, p
+        assert f'<g class="gs-node gs-problem" data-id="{p["node"]}"' in report, p
+    assert "Drawing: broken, all 5 nodes" in checked["text/plain"]
 
     est = outputs_of(nb, "estimate hw=")[0].data[DATA]
     assert set(est["totals"]) == {"macs", "flops", "params", "bytes", "latency_s", "energy_j"}
@@ -131,3 +138,25 @@ def test_sweep_notebook_takes_papermill_parameters(tmp_path):
     assert injected and "batch = 8" in injected[0].source
     texts = [o.get("text", "") for c in nb.cells for o in c.get("outputs", [])]
     assert any("batch=8 seq=64 tokens=512" in t for t in texts), texts
+
+
+def test_editing_notebook_runs_and_its_history_replays_byte_identical(tmp_path):
+    """editing.ipynb edits a real corpus model: the refused edit is an error (tagged), every other cell
+    runs; the exported model passes onnx's full check; `graphsmith run` on the exported history
+    rebuilds a byte-identical model."""
+    nb = run_notebook("editing.ipynb", tmp_path)
+    work = tmp_path / "notebooks"
+    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert len(errors) == 1 and "refused" in errors[0][1]["evalue"], errors
+    edited = work / "out" / "cls_edited.onnx"
+    onnx.checker.check_model(onnx.load(str(edited)), full_check=True)
+    script = work / "out" / "cls_edits.gsm"
+    text = script.read_text()
+    assert "disconnect" not in text, "the undone step is not on the replayed path"
+    replay = work / "out" / "replay.gsm"
+    replay.write_text(text + "export out/replayed.onnx\n")
+    from conftest import GRAPHSMITH
+    result = subprocess.run([str(GRAPHSMITH), "run", str(replay)], cwd=work, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (work / "out" / "replayed.onnx").read_bytes() == edited.read_bytes()

@@ -541,3 +541,33 @@ def test_show_node_opens_on_the_node_with_its_details(viewer_page):
     cx, cy = stage_center(browser)
     assert abs(box[0] - cx) < 3 and abs(box[1] - cy) < 3, (box, cx, cy)
     assert browser.errors() == []
+
+
+def test_check_links_focus_their_node_in_the_drawing(viewer_page):
+    """`check`'s table and drawing are one output: a click on a row's node link centres that node
+    in the drawing, opens its panel with its problems, and leaves the page where it is."""
+    browser, folder = viewer_page
+    html = show_html(browser.graphsmith_bin, "models/broken.onnx", "check")
+    assert html.startswith('<div class="gs-report"><table')
+    open_html(browser, folder, "check.html", html)
+    links = browser.js("Array.from(document.querySelectorAll('.gs-report a[data-gs-node]')).map(function(a){return a.getAttribute('data-gs-node');})")
+    marked = browser.js("Array.from(document.querySelectorAll('.gs-stage .gs-problem')).map(function(g){return g.getAttribute('data-id');})")
+    assert len(links) == 3 and set(links) <= set(marked), (links, marked)
+    for node in (links[-1], links[0]):
+        at = browser.js(f"(function(){{var a=document.querySelector('.gs-report a[data-gs-node=\"{node}\"]');"
+                        "a.scrollIntoView({block:'center'});var r=a.getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2];})()")
+        click(browser, at[0], at[1])
+        focused, selected, hash = browser.js("(function(){var v=document.querySelector('.gs-view');"
+                                             "return [v.getAttribute('data-focused'),v.getAttribute('data-selected'),location.hash];})()")
+        assert (focused, selected, hash) == (node, node, ""), (node, focused, selected, hash)
+        # The node's box sits in the middle of the stage, drawn at a readable size.
+        box = browser.js(f"(function(){{var rs=document.querySelectorAll('.gs-stage .gs-node[data-id=\"{node}\"] rect');var r=rs[rs.length-1].getBoundingClientRect();"
+                         "return [r.left+r.width/2,r.top+r.height/2,r.width/(+rs[rs.length-1].getAttribute('width'))];})()")
+        stage = browser.js("(function(){var r=document.querySelector('.gs-stage').getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2];})()")
+        assert abs(box[0] - stage[0]) < 4 and abs(box[1] - stage[1]) < 4, (box, stage)
+        assert box[2] >= 1
+        text = panel_state(browser)[1]
+        assert "problems" in text and ("schema" in text or "shape" in text), text
+        assert browser.js(f"document.querySelector('.gs-stage .gs-node[data-id=\"{node}\"]').classList.contains('gs-found')")
+    screenshot(browser, folder, "check-link.png")
+    assert browser.errors() == []

@@ -83,6 +83,21 @@ enum ControlFlowRules {
         }
     }
 
+    /// Contents both branches agree on: equal integer entries stay, differing ones become
+    /// unknown (partly known contents).
+    static func mergeValues(_ a: KnownValue?, _ b: KnownValue?) -> KnownValue? {
+        if a == b { return a }
+        func integral(_ v: KnownValue?) -> [SymDim?]? {
+            switch v {
+            case .ints(let xs)?: return xs.map { Optional($0) }
+            case .partialInts(let xs)?: return xs
+            default: return nil  // float contents that differ: unknown
+            }
+        }
+        guard let x = integral(a), let y = integral(b), x.count == y.count else { return nil }
+        return KnownValue.ints(partial: zip(x, y).map { $0 == $1 ? $0 : nil })
+    }
+
     static func ifRule(_ c: RuleContext) throws -> [ValueFacts?] {
         if let cond = c.value(0)?.constantInts, cond.count == 1 {
             // The branch not taken is still inferred, for the types of its own values (a
@@ -96,7 +111,7 @@ enum ControlFlowRules {
         guard a.count == b.count else { throw InferenceFailure("branches have \(a.count) and \(b.count) outputs") }
         return zip(a, b).map { x, y in
             guard let t = merge(x?.type, y?.type) else { return nil }
-            return ValueFacts(type: t, value: x?.value == y?.value ? x?.value : nil)
+            return ValueFacts(type: t, value: mergeValues(x?.value, y?.value))
         }
     }
 
@@ -124,12 +139,40 @@ enum ControlFlowRules {
         return result
     }
 
+    /// Opset 8 Scan: input 0 is the optional `sequence_lens`, every other input and output
+    /// has a leading batch axis, scan inputs and outputs have the sequence axis 1. The body
+    /// sees states without the batch axis and scan slices without both.
+    static func scan8(_ c: RuleContext, scanInputs m: Int) throws -> [ValueFacts?] {
+        let states = c.inputCount - 1 - m
+        guard states >= 0 else { throw InferenceFailure("num_scan_inputs \(m) leaves no room for sequence_lens") }
+        var bodyInputs: [ValueFacts?] = []
+        var batch: SymDim?, length: SymDim?
+        for i in 1..<c.inputCount {
+            let (e, d) = try c.tensor(i)
+            let isScan = i > states
+            guard let d else { bodyInputs.append(.tensor(e, nil)); continue }
+            guard d.count >= (isScan ? 2 : 1) else { throw InferenceFailure("input \(i) has rank \(d.count), too small for Scan") }
+            if batch == nil { batch = d[0] }
+            if isScan && length == nil { length = d[1] }
+            bodyInputs.append(.tensor(e, Array(d.dropFirst(isScan ? 2 : 1))))
+        }
+        let outs = try c.inferBody("body", bodyInputs)
+        var result: [ValueFacts?] = []
+        for k in 0..<max(outs.count, states) {
+            guard k < outs.count, case .tensor(let e, let d)? = outs[k]?.type else {
+                result.append(k < states ? c.inputs[k + 1].map { ValueFacts(type: $0.type) } : nil)
+                continue
+            }
+            result.append(.tensor(e, d.map { (k < states ? [batch] : [batch, length]) + $0 }))
+        }
+        return result
+    }
+
     static func scan(_ c: RuleContext) throws -> [ValueFacts?] {
         guard let m = c.attr("num_scan_inputs")?.intValue, m >= 0, Int(m) <= c.inputCount else {
             throw InferenceFailure("attribute 'num_scan_inputs' is missing or too large")
         }
-        // Opset 8 Scan has a leading sequence_lens input and a batch dimension; not modelled.
-        guard c.opset >= 9 else { throw InferenceFailure("Scan before opset 9 is not supported", kind: .noRule) }
+        guard c.opset >= 9 else { return try scan8(c, scanInputs: Int(m)) }
         let states = c.inputCount - Int(m)
         let inAxes = c.ints("scan_input_axes") ?? Array(repeating: 0, count: Int(m))
         var bodyInputs: [ValueFacts?] = []

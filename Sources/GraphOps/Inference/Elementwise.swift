@@ -130,10 +130,13 @@ enum ElementwiseRules {
     enum Scalar {
         case int(SymDim)
         case float(Double)
+        /// An unknown entry of partly known contents: any result it enters is unknown.
+        case unknown
         var double: Double? {
             switch self {
             case .float(let x): return x
             case .int(let d): return d.intValue.map { Double($0) }
+            case .unknown: return nil
             }
         }
     }
@@ -142,12 +145,13 @@ enum ElementwiseRules {
         switch v {
         case .ints(let xs): return xs.map { .int($0) }
         case .floats(let xs): return xs.map { .float($0) }
+        case .partialInts(let xs): return xs.map { $0.map { .int($0) } ?? .unknown }
         }
     }
 
     static func pack(_ xs: [Scalar]) -> KnownValue? {
-        if xs.allSatisfy({ if case .int = $0 { return true } else { return false } }) {
-            return .ints(xs.map { if case .int(let d) = $0 { return d } else { return SymDim(0) } })
+        if xs.allSatisfy({ if case .float = $0 { return false } else { return true } }) {
+            return KnownValue.ints(partial: xs.map { if case .int(let d) = $0 { return d } else { return nil } })
         }
         guard xs.count <= maxKnownFloats else { return nil }
         var out: [Double] = []
@@ -193,6 +197,10 @@ enum ElementwiseRules {
                     k -= 1
                 }
                 args[j] = inputs[j][idx]
+            }
+            if args.contains(where: { if case .unknown = $0 { return true } else { return false } }) {
+                res.append(.unknown)
+                continue
             }
             guard let r = f(args) else { return nil }
             res.append(r)

@@ -101,6 +101,9 @@ final class InferenceEngine {
                     }
                     env[name] = f ?? ValueFacts(type: nil)
                 }
+                if ptr.pointee.hasSubgraphs {
+                    inferGraphLists(ptr.pointee, scopeChain: outer + [env], scope: scope, keyPrefix: keyPrefix)
+                }
             }
         }
         let outputs = graph.outputs.map { o -> ValueFacts? in o.name.isEmpty ? nil : lookup(o.name) }
@@ -258,5 +261,24 @@ final class InferenceEngine {
             return Attribute(a.name, v)
         }
         return n
+    }
+}
+
+// MARK: Bodies in graph-list attributes
+
+extension InferenceEngine {
+    /// Bodies held in graph-list attributes (no ONNX op reads one, so no rule infers them): each
+    /// is inferred on its own declared inputs with the enclosing scopes visible, so its values
+    /// get types like any other body's. Their keys are `n12/attr.i` (the body's label).
+    func inferGraphLists(_ node: Node, scopeChain: [[String: ValueFacts]], scope: [String], keyPrefix: String) {
+        for a in node.attributes {
+            guard case .graphs(let graphs) = a.value else { continue }
+            for (i, g) in graphs.enumerated() {
+                let key = keyPrefix + "n\(node.id.rawValue)/\(a.name).\(i)"
+                let r = run(g, outer: scopeChain, bodyInputs: g.inputs.map { _ in nil }, scope: scope + [key],
+                            keyPrefix: key + "/")
+                bodies[key] = r.values
+            }
+        }
     }
 }

@@ -10,6 +10,9 @@ enum InferenceRules {
         ControlFlowRules.register(&t)
         MoreOpRules.register(&t)
         SignalRules.register(&t)
+        MLRules.register(&t)
+        StringRules.register(&t)
+        PreviewRules.register(&t)
         return t
     }()
 }

@@ -18,6 +18,7 @@ enum NNRules {
         t["Gemm"] = gemm
         t["BatchNormalization"] = batchNorm
         t["LayerNormalization"] = layerNorm
+        t["SimplifiedLayerNormalization"] = simplifiedLayerNorm
         t["GroupNormalization"] = sameAsInput0
         t["Resize"] = resize
         t["Upsample"] = resize
@@ -216,6 +217,21 @@ enum NNRules {
         return outs
     }
 
+    /// onnxruntime's SimplifiedLayerNormalization (RMS norm, registered in the default
+    /// domain): Y has X's shape and the scale's element type; `inv_std_var` keeps the dims
+    /// before `axis` and is 1 from there, of `stash_type`.
+    static func simplifiedLayerNorm(_ c: RuleContext) throws -> [ValueFacts?] {
+        let (_, d) = try c.tensor(0)
+        let e = try c.elementType(1)
+        var outs: [ValueFacts?] = [.tensor(e, d)]
+        guard c.node.outputs.count > 1 else { return outs }
+        let stash = ElementType(rawValue: Int32(truncatingIfNeeded: try c.int("stash_type"))) ?? .float
+        guard let d else { return outs + [.tensor(stash, nil)] }
+        let axis = try c.axis(try c.int("axis"), rank: d.count)
+        outs.append(.tensor(stash, Array(d[..<axis]) + Array(repeating: SymDim(1), count: d.count - axis)))
+        return outs
+    }
+
     static func resize(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }
@@ -229,7 +245,8 @@ enum NNRules {
         // Opset 10 and Upsample take scales as input 1; later Resize as input 2, sizes as 3.
         let scalesInput = (c.node.opType == "Upsample" || c.opset < 11) ? 1 : 2
         var out = d
-        if c.node.opType == "Resize", c.opset >= 11, c.has(3), let sizes = c.value(3)?.dims, sizes.count == axes.count {
+        // Sizes may be known in part (`Concat(Shape(x)[0:2], hw)`): unknown entries stay unknown.
+        if c.node.opType == "Resize", c.opset >= 11, c.has(3), let sizes = c.value(3)?.partialDims, sizes.count == axes.count {
             guard policy == "stretch" else { throw InferenceFailure("keep_aspect_ratio_policy '\(policy)' with sizes") }
             for (k, a) in axes.enumerated() { out[a] = sizes[k] }
             return [.tensor(e, out)]

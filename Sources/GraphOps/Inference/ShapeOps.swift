@@ -47,6 +47,7 @@ enum ShapeOpRules {
         switch v {
         case .ints(let xs): return .ints(take(xs, dims: dims, axis: axis, indices: indices))
         case .floats(let xs): return .floats(take(xs, dims: dims, axis: axis, indices: indices))
+        case .partialInts(let xs): return KnownValue.ints(partial: take(xs, dims: dims, axis: axis, indices: indices))
         }
     }
 
@@ -61,9 +62,8 @@ enum ShapeOpRules {
         let start = clamp(c.attr("start")?.intValue ?? 0)
         let end = clamp(c.attr("end")?.intValue ?? r)
         let part = start < end ? Array(d[start..<end]) : []
-        var value: KnownValue?
-        if part.allSatisfy({ $0 != nil }) { value = .ints(part.map { $0! }) }
-        return [.tensor(.int64, [SymDim(Int64(part.count))], value: value)]
+        // Unknown sizes leave their entries unknown (partly known contents).
+        return [.tensor(.int64, [SymDim(Int64(part.count))], value: KnownValue.ints(partial: part))]
     }
 
     static func size(_ c: RuleContext) throws -> [ValueFacts?] {
@@ -75,7 +75,7 @@ enum ShapeOpRules {
     static func reshape(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, inDims) = try c.tensor(0)
         let allowZero = c.attr("allowzero")?.intValue ?? 0
-        guard let target = c.value(1)?.dims else {
+        guard let target = c.value(1)?.partialDims else {
             if let sd = try? c.dims(1), sd.count == 1, let n = sd[0]?.intValue, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: Int(n)))]
             }
@@ -83,7 +83,10 @@ enum ShapeOpRules {
         }
         var out: [SymDim?] = []
         var inferAt: Int?
-        for (i, t) in target.enumerated() {
+        for (i, entry) in target.enumerated() {
+            // An unknown entry (partly known target) gives an unknown size; it may be the
+            // -1, so no other size is inferred from the element count.
+            guard let t = entry else { out.append(nil); continue }
             if t.intValue == 0 && allowZero == 0 {
                 guard let inDims else { out.append(nil); continue }
                 guard i < inDims.count else { throw InferenceFailure("shape entry \(i) is 0 but the input has rank \(inDims.count)") }
@@ -97,7 +100,7 @@ enum ShapeOpRules {
                 out.append(t)
             }
         }
-        if let k = inferAt, let inDims, let total = Shapes.product(inDims[...]) {
+        if let k = inferAt, !target.contains(nil), let inDims, let total = Shapes.product(inDims[...]) {
             var rest = out
             rest.remove(at: k)
             if let known = Shapes.product(rest[...]) {
@@ -140,9 +143,9 @@ enum ShapeOpRules {
             }
         } else {
             for (i, x) in d.enumerated() {
-                guard let x else { throw InferenceFailure("no axes given and dim \(i) is unknown") }
+                guard let x else { throw InferenceFailure("no axes given and dim \(i) is unknown", kind: .unknownInput) }
                 if x.intValue == 1 { remove.insert(i) } else if x.intValue == nil {
-                    throw InferenceFailure("no axes given and dim \(i) (\(x)) may be 1")
+                    throw InferenceFailure("no axes given and dim \(i) (\(x)) may be 1", kind: .unknownInput)
                 }
             }
         }
@@ -192,6 +195,7 @@ enum ShapeOpRules {
         switch v {
         case .ints(let xs): return .ints(idx.map { xs[$0] })
         case .floats(let xs): return .floats(idx.map { xs[$0] })
+        case .partialInts(let xs): return .partialInts(idx.map { xs[$0] })
         }
     }
 
@@ -218,25 +222,30 @@ enum ShapeOpRules {
                 }
             }
             if let s = sum, let x = di[axis] { sum = s + x } else { sum = nil }
-            if let v = c.value(i), let sd = staticDims(di) { parts.append((v, sd)) } else { allKnown = false }
+            if let v = c.value(i), let sd = staticDims(di) { parts.append((v, sd)) } else if rank == 1, Shapes.isIntegral(e), let n = di[0]?.intValue,
+                      n >= 0, n <= Int64(maxKnownElements) {
+                // An unknown 1-D piece of known length: its entries are unknown.
+                parts.append((.partialInts(Array(repeating: nil, count: Int(n))), [Int(n)]))
+            } else { allKnown = false }
         }
         out[axis] = sum
         var value: KnownValue?
         if allKnown, !parts.isEmpty, parts.reduce(0, { $0 + $1.0.count }) <= maxKnownElements {
             let inner = { (d: [Int]) in d[(axis)...].reduce(1, *) }
             let outer = parts[0].1[..<axis].reduce(1, *)
-            var ints: [SymDim] = [], floats: [Double] = [], isInt = true, ok = true
+            var ints: [SymDim?] = [], floats: [Double] = [], isInt = true, ok = true
             for o in 0..<outer {
                 for (v, d) in parts {
                     let chunk = inner(d)
                     guard v.count == outer * chunk else { ok = false; break }
                     switch v {
-                    case .ints(let xs): ints.append(contentsOf: xs[(o * chunk)..<((o + 1) * chunk)])
+                    case .ints(let xs): ints.append(contentsOf: xs[(o * chunk)..<((o + 1) * chunk)].map { Optional($0) })
+                    case .partialInts(let xs): ints.append(contentsOf: xs[(o * chunk)..<((o + 1) * chunk)])
                     case .floats(let xs): isInt = false; floats.append(contentsOf: xs[(o * chunk)..<((o + 1) * chunk)])
                     }
                 }
             }
-            if ok { value = isInt ? .ints(ints) : (ints.isEmpty ? .floats(floats) : nil) }
+            if ok { value = isInt ? KnownValue.ints(partial: ints) : (ints.isEmpty ? .floats(floats) : nil) }
         }
         return [.tensor(e, out, value: value)]
     }
@@ -249,7 +258,7 @@ enum ShapeOpRules {
         var sizes: [SymDim?]
         if c.has(1) {
             // Sizes given at run time: each output keeps the rank, its split size is unknown.
-            sizes = c.value(1)?.dims.map { $0.map { Optional($0) } } ?? Array(repeating: nil, count: n)
+            sizes = c.value(1)?.partialDims ?? Array(repeating: nil, count: n)
         } else if let s = c.attr("split")?.intsValue {
             sizes = s.map { SymDim($0) }
         } else if let parts = c.attr("num_outputs")?.intValue, parts > 0 {
@@ -326,13 +335,14 @@ enum ShapeOpRules {
     static func slice(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }
-        let starts: [SymDim], ends: [SymDim]
+        // Bounds known in part leave the sizes of the axes with an unknown bound unknown.
+        let starts: [SymDim?], ends: [SymDim?]
         var axes: [Int64]?, steps: [Int64]?
         if let s = c.ints("starts"), let en = c.ints("ends") {
             starts = s.map { SymDim($0) }; ends = en.map { SymDim($0) }; axes = c.ints("axes")
         } else {
             // Bounds given at run time: the rank stays, the sliced sizes are unknown.
-            guard let st = c.value(1)?.dims, let en = c.value(2)?.dims else {
+            guard let st = c.value(1)?.partialDims, let en = c.value(2)?.partialDims else {
                 return [.tensor(e, Array(repeating: nil, count: d.count))]
             }
             starts = st; ends = en
@@ -352,8 +362,9 @@ enum ShapeOpRules {
             let a = try c.axis(ax[k], rank: d.count)
             guard seen.insert(a).inserted else { throw InferenceFailure("axis \(ax[k]) repeats") }
             guard st[k] != 0 else { throw InferenceFailure("step is 0") }
-            out[a] = d[a].flatMap { sliceLength($0, start: starts[k], end: ends[k], step: st[k]) }
-            if let v = value, let dims = sd, let s = starts[k].intValue, let en = ends[k].intValue {
+            guard let start = starts[k], let end = ends[k] else { out[a] = nil; value = nil; continue }
+            out[a] = d[a].flatMap { sliceLength($0, start: start, end: end, step: st[k]) }
+            if let v = value, let dims = sd, let s = start.intValue, let en = end.intValue {
                 let idx = sliceIndices(size: dims[a], start: s, end: en, step: st[k])
                 value = take(v, dims: dims, axis: a, indices: idx)
                 sd?[a] = idx.count
@@ -385,14 +396,16 @@ enum ShapeOpRules {
 
     static func expand(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
-        guard let target = c.value(1)?.dims else {
+        guard let target = c.value(1)?.partialDims else {
             if let sd = try? c.dims(1), sd.count == 1, let n = sd[0]?.intValue, let d, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: max(Int(n), d.count)))]
             }
             throw InferenceFailure("target shape (input 1) is not known", kind: .unknownInput)
         }
         guard let d else { return [.tensor(e, nil)] }
-        let out = try Shapes.broadcast(d, target.map { Optional($0) })
+        // An unknown target entry is 1 or the input's size; a known input size other than
+        // 1 decides it (`Shapes.broadcastDim`).
+        let out = try Shapes.broadcast(d, target)
         var value: KnownValue?
         if let v = c.value(0) { value = ElementwiseRules.foldBroadcastN([v], [d], out) { $0[0] } }
         return [.tensor(e, out, value: value)]
@@ -401,16 +414,16 @@ enum ShapeOpRules {
     static func tile(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }
-        guard let reps = c.value(1)?.dims else { return [.tensor(e, Array(repeating: nil, count: d.count))] }
+        guard let reps = c.value(1)?.partialDims else { return [.tensor(e, Array(repeating: nil, count: d.count))] }
         guard reps.count == d.count else { throw InferenceFailure("\(reps.count) repeats for rank \(d.count)") }
-        return [.tensor(e, zip(d, reps).map { x, r in x.map { $0 * r } })]
+        return [.tensor(e, zip(d, reps).map { x, r in r.flatMap { r in x.map { $0 * r } } })]
     }
 
     static func pad(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }
-        let pads: [SymDim]
-        if let p = c.ints("pads") { pads = p.map { SymDim($0) } } else if let p = c.value(1)?.dims { pads = p } else {
+        let pads: [SymDim?]  // known in part: an axis with an unknown pad has an unknown size
+        if let p = c.ints("pads") { pads = p.map { SymDim($0) } } else if let p = c.value(1)?.partialDims { pads = p } else {
             return [.tensor(e, Array(repeating: nil, count: d.count))]  // pads given at run time
         }
         let axes: [Int]
@@ -421,7 +434,10 @@ enum ShapeOpRules {
         } else { axes = Array(0..<d.count) }
         guard pads.count == 2 * axes.count else { throw InferenceFailure("\(pads.count) pads for \(axes.count) axes") }
         var out = d
-        for (k, a) in axes.enumerated() { out[a] = d[a].map { $0 + pads[k] + pads[k + axes.count] } }
+        for (k, a) in axes.enumerated() {
+            guard let begin = pads[k], let end = pads[k + axes.count] else { out[a] = nil; continue }
+            out[a] = d[a].map { $0 + begin + end }
+        }
         return [.tensor(e, out)]
     }
 
@@ -432,13 +448,14 @@ enum ShapeOpRules {
             e = t.elementType
             fill = InferenceEngine.facts(of: t).value ?? fill
         }
-        guard let shape = c.value(0)?.dims else {
+        guard let out = c.value(0)?.partialDims else {
             if let sd = try? c.dims(0), sd.count == 1, let n = sd[0]?.intValue, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: Int(n)))]
             }
-            throw InferenceFailure("shape (input 0) is not known", kind: .unknownInput)
+            // Shape of unknown length: the fill value still fixes the element type.
+            _ = try c.tensor(0)
+            return [.tensor(e, nil)]
         }
-        let out = shape.map { Optional($0) }
         var value: KnownValue?
         if let n = Shapes.count(out) {
             switch fill {

@@ -74,15 +74,40 @@ public enum SymType: Hashable, Sendable, CustomStringConvertible {
 
 /// Known contents of a small tensor, flattened in row-major order. Integer and bool tensors
 /// hold `SymDim`s, so `Shape(x)` of `[batch,seq,768]` is known with symbolic entries.
+/// An integer tensor known only in part (`Shape(x)` of `[?,seq,768]`, or a Concat of known and
+/// unknown pieces) is `.partialInts`, with nil for each unknown entry: the shape ops carry it
+/// along and Reshape/Expand/ConstantOfShape/Tile read it, while every reader of `dims`,
+/// `constantInts` or `doubles` sees it as unknown.
 public enum KnownValue: Hashable, Sendable {
     case ints([SymDim])
     case floats([Double])
+    /// Integer contents with at least one unknown and at least one known entry (build with
+    /// `KnownValue.ints(partial:)`, which keeps that form normal).
+    case partialInts([SymDim?])
+
+    /// Integer contents from entries some of which may be unknown: `.ints` when all are
+    /// known, `.partialInts` when some are, nil when none is (nothing worth keeping).
+    public static func ints(partial xs: [SymDim?]) -> KnownValue? {
+        var known: [SymDim] = []
+        known.reserveCapacity(xs.count)
+        for x in xs { guard let x else { break }; known.append(x) }
+        if known.count == xs.count { return .ints(known) }
+        return xs.contains(where: { $0 != nil }) ? .partialInts(xs) : nil
+    }
+
+    /// The entries as symbolic integers, nil for an unknown one (floats that are not whole
+    /// numbers give nil as a whole).
+    public var partialDims: [SymDim?]? {
+        if case .partialInts(let v) = self { return v }
+        return dims.map { $0.map { Optional($0) } }
+    }
 
     /// Element count.
     public var count: Int {
         switch self {
         case .ints(let v): return v.count
         case .floats(let v): return v.count
+        case .partialInts(let v): return v.count
         }
     }
 
@@ -99,6 +124,7 @@ public enum KnownValue: Hashable, Sendable {
             var out: [Int64] = []
             for x in v { guard x.isFinite, abs(x) < 9.2e18 else { return nil }; out.append(Int64(x)) }
             return out
+        case .partialInts: return nil
         }
     }
 
@@ -110,6 +136,7 @@ public enum KnownValue: Hashable, Sendable {
             var out: [Double] = []
             for d in v { guard let x = d.intValue else { return nil }; out.append(Double(x)) }
             return out
+        case .partialInts: return nil
         }
     }
 
@@ -121,12 +148,16 @@ public enum KnownValue: Hashable, Sendable {
             var out: [SymDim] = []
             for x in v { guard x.isFinite, x == x.rounded(), abs(x) < 9.2e18 else { return nil }; out.append(SymDim(Int64(x))) }
             return out
+        case .partialInts: return nil
         }
     }
 
     func substituting(_ bindings: [String: SymDim]) -> KnownValue {
-        if case .ints(let v) = self { return .ints(v.map { $0.substituting(bindings) }) }
-        return self
+        switch self {
+        case .ints(let v): return .ints(v.map { $0.substituting(bindings) })
+        case .partialInts(let v): return .partialInts(v.map { $0?.substituting(bindings) })
+        case .floats: return self
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 // paths from GraphIR's Hierarchy, tensor shapes on edges and in tooltips. Initializers (weights)
 // are not drawn as nodes, matching Model Explorer; they and Constant nodes are listed as folded
 // inputs of their consumers. Shapes read `batch×4×?` (generated `unk__N` names print as `?`);
-// where the model declares no type, the caller's inferred one (symbolic: `batch×seq×64`).
+// where the model declares no type (or one without a shape), the caller's inferred one (symbolic:
+// `batch×seq×64`).
 
 import GraphIR
 
@@ -34,7 +35,13 @@ extension RenderGraph {
             }
             return ""
         }
-        func type(_ value: String) -> ValueType? { graph.type(of: value) ?? inferred[value] }
+        // Declared types win, unless they leave the shape out and inference knows it
+        // (`float32[...]` declared, `batch×8×16×16` inferred).
+        func type(_ value: String) -> ValueType? {
+            guard let declared = graph.type(of: value) else { return inferred[value] }
+            if declared.shape == nil, let known = inferred[value], known.shape != nil { return known }
+            return declared
+        }
         func bareType(_ value: String) -> String {
             guard let t = type(value) else { return graph.producerNode(of: value).map(constantType) ?? "" }
             if let e = t.elementType {

@@ -63,8 +63,8 @@ public struct TextMetrics: Sendable {
 }
 
 /// Chooses which groups are expanded: everything (`expandAll`), else the default depth that
-/// keeps about `maxVisibleBoxes` boxes, plus explicitly expanded groups, plus the focus path's
-/// ancestors and `depth` levels below it.
+/// keeps about `maxVisibleBoxes` boxes, plus explicitly expanded groups, plus the groups holding
+/// revealed nodes, plus the focus path's ancestors and `depth` levels below it.
 public func expansion(of hierarchy: NamespaceTree, graph: RenderGraph, options: RenderOptions) throws -> [Bool] {
     var expanded = [Bool](repeating: false, count: hierarchy.groups.count)
     if options.expandAll { return [Bool](repeating: true, count: hierarchy.groups.count) }
@@ -73,6 +73,11 @@ public func expansion(of hierarchy: NamespaceTree, graph: RenderGraph, options: 
     for path in options.expandedGroups {
         guard let g = hierarchy.group(named: path) else { throw RenderError.unknownPath(path) }
         for a in hierarchy.ancestry(g) { expanded[a] = true }
+    }
+    if !options.revealed.isEmpty {
+        for (n, node) in graph.nodes.enumerated() where options.revealed.contains(node.id) {
+            if let g = hierarchy.nodeGroup[n] { for a in hierarchy.ancestry(g) { expanded[a] = true } }
+        }
     }
     if let focus = options.focusPath, !focus.isEmpty {
         let trimmed = focus.split(separator: "/").joined(separator: "/")

@@ -5,7 +5,7 @@
 /// The viewer around `svg`: a bar (search, fit), the stage, a side panel for the clicked box fed
 /// by `details` (see `nodeDetails`), and `data-focus` naming the element the first view centres on.
 func writeHTML(svg: String, options: RenderOptions, details: String = "{}", focus: String? = nil) -> String {
-    let id = idPrefix(for: svg) + "v"
+    let id = viewerElementID(svg)
     var h = ""
     h.reserveCapacity(svg.utf8.count + details.utf8.count + 9000)
     h += "<div id=\"\(id)\" class=\"gs-view\""
@@ -35,6 +35,9 @@ func writeHTML(svg: String, options: RenderOptions, details: String = "{}", focu
     h += "<script>//<![CDATA[\n" + viewerScript(id) + "\n//]]></script></div>"
     return h
 }
+
+/// The viewer element's `id` for a drawing.
+func viewerElementID(_ svg: String) -> String { idPrefix(for: svg) + "v" }
 
 /// Lays out two drawings side by side in one SVG (e.g. before/after a rewrite), each keeping
 /// its own ids and legend. Titles go above each half.
@@ -72,6 +75,9 @@ public func sideBySideSVG(_ left: RenderResult, _ right: RenderResult, titles: (
 /// because JupyterLab's `.jp-RenderedHTMLCommon svg {height: auto}` would otherwise size it by
 /// the viewBox's aspect and push most of a tall drawing out of the stage; the search matches id, model
 /// name and op, and centres the hit's box (its last rect: a collapsed group's first is the shadow).
+/// Problem lines (`x`) lead the panel in the severity's colour. `root.gsFocus(id)` centres and
+/// opens a node (or group) by id; when the viewer sits in a `.gs-report` (the `check` output),
+/// a click on any `a[data-gs-node]` link there focuses that node and scrolls the viewer into view.
 private func viewerScript(_ id: String) -> String {
     return """
 (function(){var me=document.currentScript,root=me&&me.parentNode&&me.parentNode.classList&&me.parentNode.classList.contains('gs-view')?me.parentNode:null;
@@ -118,13 +124,14 @@ function drop(){drag=null;stage.style.cursor='grab';}stage.addEventListener('poi
 var panel=root.querySelector('.gs-panel'),body=root.querySelector('.gs-panel-body'),data=null,sel=null;
 function details(){if(!data){try{data=JSON.parse(root.querySelector('.gs-data').textContent);}catch(x){}data=data||{};data.nodes=data.nodes||{};data.groups=data.groups||{};}return data;}
 function el(tag,text,css){var e=document.createElement(tag);e.textContent=text;if(css)e.style.cssText=css;body.appendChild(e);return e;}
-function part(title,items){if(!items||!items.length)return;el('div',title,'margin-top:8px;font-weight:bold;color:#455a64');
-items.forEach(function(t){el('div',t,'font-family:monospace;font-size:11px;word-break:break-all;padding-left:8px');});}
+function part(title,items,ink){if(!items||!items.length)return;el('div',title,'margin-top:8px;font-weight:bold;color:'+(ink||'#455a64'));
+items.forEach(function(t){el('div',t,'font-family:monospace;font-size:11px;word-break:break-all;padding-left:8px'+(ink?';color:'+ink:''));});}
+function problems(x){if(x.x)part('problems',x.x,x.xs==='error'?'#c62828':'#e65100');}
 function open(g){var id=g.getAttribute('data-id'),d=details(),group=g.classList.contains('gs-group');body.textContent='';
-if(group){var gi=d.groups[id]||{n:id,c:g.getAttribute('data-count')};el('div',gi.n,'font-weight:bold;font-size:14px;word-break:break-all');
+if(group){var gi=d.groups[id]||{n:id,c:g.getAttribute('data-count')};el('div',gi.n,'font-weight:bold;font-size:14px;word-break:break-all');problems(gi);
 part('path',['/'+id]);part('nodes',[String(gi.c)]);if(gi.s)part('holds',[gi.s]);if(gi.v!=null)part(d.overlay||'overlay',[gi.v]);part('open it',['show '+id]);}
 else{var n=d.nodes[id]||{o:g.getAttribute('data-op'),n:g.getAttribute('data-name')||id};el('div',n.o,'font-weight:bold;font-size:14px');
-el('div',n.n,'word-break:break-all;color:#37474f');part('path',['/'+(n.p?n.p+'/':'')+n.n.split('/').pop()]);
+el('div',n.n,'word-break:break-all;color:#37474f');problems(n);part('path',['/'+(n.p?n.p+'/':'')+n.n.split('/').pop()]);
 part('attributes',(n.a||[]).map(function(a){return a[0]+' = '+a[1];}));part('inputs',n.i);part('weights and constants',n.w);part('outputs',n.u);
 if(n.v!=null)part(d.overlay||'overlay',[n.v]);}
 if(sel)sel.classList.remove('gs-sel');sel=g;g.classList.add('gs-sel');panel.style.display='block';root.setAttribute('data-selected',id);}
@@ -138,6 +145,13 @@ var k=['data-id','data-name','data-op'].map(function(a){return g.getAttribute(a)
 svg.querySelectorAll('.gs-found').forEach(function(g){g.classList.remove('gs-found');});
 if(!hits.length){msg.textContent='no match';return;}at=(at+1)%hits.length;var g=hits[at];g.classList.add('gs-found');
 var b=boxOf(g),r=size();show(b.x+b.w/2,b.y+b.h/2,r?Math.max(b.w*6,r.width/1.5)/r.width:1);msg.textContent=(at+1)+' of '+hits.length+': '+g.getAttribute('data-id');}
-q.addEventListener('keydown',function(e){if(e.key==='Enter')find();});root.querySelector('.gs-fit').addEventListener('click',fit);start();})();
+q.addEventListener('keydown',function(e){if(e.key==='Enter')find();});
+function focusNode(id){var t=null;svg.querySelectorAll('.gs-node,.gs-group,.gs-frame').forEach(function(g){if(!t&&g.getAttribute('data-id')===id)t=g;});
+if(!t){msg.textContent=id+' is not in this drawing';return false;}svg.querySelectorAll('.gs-found').forEach(function(g){g.classList.remove('gs-found');});
+var b=boxOf(t);readable(b.x,b.y,b.w,b.h);if(t.classList.contains('gs-frame'))close();else open(t);t.classList.add('gs-found');
+root.setAttribute('data-focused',id);msg.textContent=(t.getAttribute('data-name')||id)+(t.getAttribute('data-problem')?' ('+t.getAttribute('data-problem')+')':'');return true;}
+root.gsFocus=focusNode;var host=root.parentNode;
+if(host&&host.classList&&host.classList.contains('gs-report'))host.addEventListener('click',function(e){var a=e.target&&e.target.closest?e.target.closest('a[data-gs-node]'):null;
+if(!a||!host.contains(a))return;e.preventDefault();if(focusNode(a.getAttribute('data-gs-node'))&&root.scrollIntoView)root.scrollIntoView({block:'nearest'});});root.querySelector('.gs-fit').addEventListener('click',fit);start();})();
 """
 }

@@ -4,10 +4,14 @@
 
 /// The JSON the side panel reads: `{"overlay": name?, "nodes": {id: {...}}, "groups": {id: {...}}}`.
 /// Node entries: `o` op, `n` name, `p` hierarchy path, `a` attributes as [key, value] pairs,
-/// `i` inputs, `w` folded weights and constants, `u` outputs, `v` overlay figure. Group entries:
-/// `n` title, `c` node count, `s` summary (stage or main ops), `v` rolled-up overlay figure.
+/// `i` inputs, `w` folded weights and constants, `u` outputs, `v` overlay figure, `x` problem
+/// lines and `xs` their worst severity (see `ProblemMarks`). Group entries: `n` title, `c` node
+/// count, `s` summary (stage or main ops), `v` rolled-up overlay figure, `x`/`xs` the marked
+/// nodes inside.
 /// Written as bytes in one pass: on a 10k-node drawing small String appends cost several times more.
-func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: VisibleGraph, options: RenderOptions) -> String {
+/// `marks` are the boxes' problem marks (`boxMarks`), computed once per drawing.
+func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: VisibleGraph, options: RenderOptions,
+                 marks: [BoxMark?]) -> String {
     var j = JSONBytes()
     j.bytes.reserveCapacity(64 + vis.items.count * 240)
     j.raw("{")
@@ -40,6 +44,7 @@ func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: Visible
         }
         j.list("u", node.outputs)
         if let v = vis.values[bi] { j.raw(",\"v\":"); j.string(formatFigure(v)) }
+        if let m = marks[bi] { j.raw(",\"xs\":"); j.string(m.severity.rawValue); j.list("x", m.messages) }
         j.raw("}")
     }
     j.raw("},\"groups\":{")
@@ -55,6 +60,10 @@ func nodeDetails(_ graph: RenderGraph, tree: NamespaceTree, visible vis: Visible
         let summary = group.summary ?? (vis.labels[bi].count > 2 ? vis.labels[bi][2] : "")
         if !summary.isEmpty { j.raw(",\"s\":"); j.string(summary) }
         if let v = vis.values[bi] { j.raw(",\"v\":"); j.string(formatFigure(v)) }
+        if let m = marks[bi] {
+            j.raw(",\"xs\":"); j.string(m.severity.rawValue)
+            j.list("x", ["\(m.count) node(s) with problems inside"] + m.messages)
+        }
         j.raw("}")
     }
     j.raw("}}")

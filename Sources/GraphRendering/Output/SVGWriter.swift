@@ -1,5 +1,6 @@
 // Writes a laid-out visible graph as one self-contained SVG: legend (op categories, overlay
-// scale), group frames, edges as smooth paths with shape labels, and boxes with tooltips.
+// scale, problem marks), group frames, edges as smooth paths with shape labels (dashed where
+// the shape is unknown because inference failed upstream), and boxes with tooltips and badges.
 // Every node, group and edge carries a stable `data-id`; nothing refers outside the file.
 
 import GraphOps
@@ -58,7 +59,7 @@ func frameTitleAreas(_ vis: VisibleGraph, _ layout: GraphLayout) -> [Rect] {
 }
 
 func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: VisibleGraph, layout: GraphLayout,
-              labels: [PlacedEdgeLabel], options: RenderOptions, style: EdgeLabelStyle = EdgeLabelStyle()) -> String {
+              labels: [PlacedEdgeLabel], options: RenderOptions, marks: [BoxMark?], style: EdgeLabelStyle = EdgeLabelStyle()) -> String {
     let prefix = idPrefix(for: graph.name + "\(vis.items.count)/\(vis.layoutGraph.edges.count)/\(layout.width)")
     var out = ""
     out.reserveCapacity(600 + vis.items.count * 520 + vis.layoutGraph.edges.count * 260)
@@ -86,6 +87,28 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
         legend += "<text x=\"\(num(r.x + 18))\" y=\"\(num(r.y + 10))\">\(c.title)</text></g>"
     }
     ly = entries.last.map { $0.maxY + 6 } ?? ly
+    // Problem marks: which severities are drawn, and whether a dashed unknown-shape edge is.
+    let unknownEdge: [Bool] = vis.edgeOrigins.map { origins in
+        !options.problems.unknownShapes.isEmpty && origins.contains { options.problems.unknownShapes.contains(graph.edges[$0].tensor) }
+    }
+    let severities = ProblemMarks.Severity.allCases.filter { s in marks.contains { $0?.severity == s } }
+    if !severities.isEmpty || unknownEdge.contains(true) {
+        var titles = severities.map { $0 == .error ? "error (check lists it)" : "warning" }
+        if unknownEdge.contains(true) { titles.append("shape unknown (inference failed upstream)") }
+        let rects = legendLayout(titles, width: legendWidth, top: ly)
+        legend += "<g class=\"gs-legend-problems\">"
+        for (k, r) in rects.enumerated() {
+            if k < severities.count {
+                let c = severities[k].color
+                legend += "<g class=\"gs-legend-item\" data-problem=\"\(severities[k].rawValue)\"><rect x=\"\(num(r.x + 1))\" y=\"\(num(r.y + 1))\" width=\"12\" height=\"10\" rx=\"2\" fill=\"#ffffff\" stroke=\"\(c)\" stroke-width=\"2\"/>"
+            } else {
+                legend += "<g class=\"gs-legend-item\" data-problem=\"unknown-shape\"><path d=\"M\(num(r.x)),\(num(r.y + 6))h14\" stroke=\"\(ProblemMarks.Severity.error.color)\" stroke-width=\"1.6\" stroke-dasharray=\"3 2\"/>"
+            }
+            legend += "<text x=\"\(num(r.x + 18))\" y=\"\(num(r.y + 10))\">\(xmlEscape(titles[k]))</text></g>"
+        }
+        legend += "</g>"
+        ly = (rects.last?.maxY ?? ly) + 6
+    }
     // Overlay scale: gradient over the visible figures (groups carry rollups), or thresholds.
     var range = (0.0, 0.0)
     if let overlay = options.overlay {
@@ -159,10 +182,13 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
             if origins.count == 1 { label = graph.edges[first].shape ?? "" } else if shapes.count == 1, let s = shapes.first { tipLabel = "\(origins.count)× \(s)" } else { tipLabel = "\(origins.count) tensors" }
         }
         let tensor = origins.first.map { graph.edges[$0].tensor } ?? ""
-        out += "<g class=\"gs-edge\" data-id=\"\(xmlEscape(sourceID))->\(xmlEscape(targetID))\" data-source=\"\(xmlEscape(sourceID))\" data-target=\"\(xmlEscape(targetID))\""
+        if unknownEdge[ei] { tipLabel = tipLabel.isEmpty ? "shape unknown (inference failed upstream)" : tipLabel + ", shape unknown" }
+        out += "<g class=\"gs-edge\(unknownEdge[ei] ? " gs-unknown-shape" : "")\" data-id=\"\(xmlEscape(sourceID))->\(xmlEscape(targetID))\" data-source=\"\(xmlEscape(sourceID))\" data-target=\"\(xmlEscape(targetID))\""
         if !tensor.isEmpty { out += " data-tensor=\"\(xmlEscape(tensor))\"" }
         out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))\(tipLabel.isEmpty ? "" : ": " + xmlEscape(tipLabel))</title>"
-        out += "<path d=\"" + splinePath(route, leftToRight: options.direction == .leftToRight) + "\" marker-end=\"url(#\(prefix)-arrow)\"/>"
+        out += "<path d=\"" + splinePath(route, leftToRight: options.direction == .leftToRight) + "\" marker-end=\"url(#\(prefix)-arrow)\""
+        if unknownEdge[ei] { out += " stroke=\"\(ProblemMarks.Severity.error.color)\" stroke-dasharray=\"5 3\"" }
+        out += "/>"
         // Placed beside the edge, clear of boxes and other labels (see LabelPlacement.swift).
         if let l = labelOf[ei] {
             out += "<text x=\"\(num(l.box.minX + 1))\" y=\"\(num(l.box.maxY - style.descent))\" font-size=\"\(num(style.fontSize))\" fill=\"#607d8b\" stroke=\"none\">\(xmlEscape(l.text))</text>"
@@ -185,17 +211,18 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
             let node = graph.nodes[n]
             let cat = category(node.op)
             fill = cat.fill; stroke = cat.stroke
-            out += "<g class=\"gs-node\" data-id=\"\(xmlEscape(node.id))\" data-op=\"\(xmlEscape(node.op))\" data-category=\"\(cat.rawValue)\""
+            out += "<g class=\"gs-node\(marks[bi] == nil ? "" : " gs-problem")\" data-id=\"\(xmlEscape(node.id))\" data-op=\"\(xmlEscape(node.op))\" data-category=\"\(cat.rawValue)\""
             // The model's own node name, when it differs from the id: what people search for.
             if !node.name.isEmpty && node.name != node.id { out += " data-name=\"\(xmlEscape(node.name))\"" }
-            body = "<title>" + xmlEscape(tooltip(node, value: value, overlay: options.overlay)) + "</title>"
+            body = "<title>" + xmlEscape(tooltip(node, value: value, overlay: options.overlay, problems: marks[bi]?.messages ?? [])) + "</title>"
             if options.highlighted.contains(node.id) || options.highlighted.contains(node.name) { stroke = "#ff1744" }
         case .collapsedGroup(let g):
             let group = hierarchy.groups[g]
             fill = "#eceff1"; stroke = "#546e7a"
-            out += "<g class=\"gs-group\" data-id=\"\(xmlEscape(group.id))\" data-count=\"\(group.nodeCount)\""
+            out += "<g class=\"gs-group\(marks[bi] == nil ? "" : " gs-problem")\" data-id=\"\(xmlEscape(group.id))\" data-count=\"\(group.nodeCount)\""
             var tip = "\(group.id)\n\(group.nodeCount) nodes (collapsed; show \(group.id) to open)"
             if let v = value, let o = options.overlay { tip += "\n\(o.name) (\(o.rollup.rawValue)): \(formatFigure(v))" }
+            if let m = marks[bi] { tip += "\n\(m.count) node(s) with problems:\n  " + m.messages.joined(separator: "\n  ") }
             body = "<title>" + xmlEscape(tip) + "</title>"
             if options.highlighted.contains(group.id) { stroke = "#ff1744" }
         }
@@ -206,7 +233,13 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
             if let explicit = overlay.colors[key] { fill = normalizedHex(explicit) } else if let c = overlay.color(for: v, range: range) { fill = c }
         }
         let highlighted = stroke == "#ff1744"
+        if let m = marks[bi] { out += " data-problem=\"\(m.severity.rawValue)\" data-problems=\"\(m.count)\"" }
         out += ">" + body
+        // The mark goes under the box (a path, so the viewer's `last rect is the box` rule and the
+        // `rect` hover/selection styles are untouched): a thick outline in the severity's colour.
+        if let m = marks[bi] {
+            out += "<path class=\"gs-mark\" d=\"M\(num(r.x - 3)),\(num(r.y - 3))h\(num(r.width + 6))v\(num(r.height + 6))h\(num(-r.width - 6))z\" fill=\"none\" stroke=\"\(m.severity.color)\" stroke-width=\"3\" stroke-linejoin=\"round\"/>"
+        }
         if case .collapsedGroup = item {
             out += "<rect x=\"\(num(r.x + 3))\" y=\"\(num(r.y + 3))\" width=\"\(num(r.width))\" height=\"\(num(r.height))\" rx=\"5\" fill=\"#cfd8dc\" stroke=\"\(stroke)\"/>"
             out += "<rect x=\"\(num(r.x))\" y=\"\(num(r.y))\" width=\"\(num(r.width - 3))\" height=\"\(num(r.height - 3))\" rx=\"5\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(highlighted ? "3" : "1.4")\"/>"
@@ -229,15 +262,25 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
             out += "<tspan x=\"\(num(cx))\" y=\"\(num(ty))\"\(weight)>\(xmlEscape(line))</tspan>"
             ty += lineHeight
         }
-        out += "</text></g>"
+        out += "</text>"
+        // Badge at the top right corner: `!` on a node, the count of marked nodes on a group.
+        if let m = marks[bi] {
+            let bx = r.maxX - (isGroup ? 3 : 0), by = r.y
+            let text = isGroup ? String(m.count) : "!"
+            let radius = text.count > 1 ? 4.0 + 3.5 * Double(text.count) : 7.0
+            out += "<g class=\"gs-badge\"><circle cx=\"\(num(bx))\" cy=\"\(num(by))\" r=\"\(num(radius))\" fill=\"\(m.severity.color)\" stroke=\"#ffffff\" stroke-width=\"1\"/>"
+            out += "<text x=\"\(num(bx))\" y=\"\(num(by + 3.5))\" text-anchor=\"middle\" font-size=\"10\" font-weight=\"bold\" fill=\"#ffffff\">\(text)</text></g>"
+        }
+        out += "</g>"
     }
     out += "</g></g></svg>"
     return out
 }
 
 /// Tooltip text: op, name, inputs, outputs, key attributes and the overlay figure.
-private func tooltip(_ node: RenderGraph.Node, value: Double?, overlay: Overlay?) -> String {
+private func tooltip(_ node: RenderGraph.Node, value: Double?, overlay: Overlay?, problems: [String]) -> String {
     var s = "\(node.op)  \(node.name)"
+    if !problems.isEmpty { s += "\nproblems:\n  " + problems.joined(separator: "\n  ") }
     if !node.inputs.isEmpty { s += "\ninputs:\n  " + node.inputs.joined(separator: "\n  ") }
     if !node.outputs.isEmpty { s += "\noutputs:\n  " + node.outputs.joined(separator: "\n  ") }
     if !node.attributes.isEmpty {

@@ -35,14 +35,16 @@ enum AnnotationCommands {
         CommandSpec(
             name: "annotate", family: family,
             summary: "Annotate nodes: a node, a hierarchy path, or op=TYPE (fuse, quantize, keep, device, note, any key)",
-            usage: "annotate NODE|PATH|op=TYPE KEY=VALUE ... [--remove]",
-            positionals: [Parameter("target", .nodeOrPath, "a node, a hierarchy path (every node under it)")],
+            usage: "annotate NODE|PATH|$SELECTION|op=TYPE KEY=VALUE ... [--remove]",
+            positionals: [Parameter("target", .list(.nodeOrPath), "a node, a hierarchy path (every node under it), or a "
+                                    + "selection saved by `find ... save=NAME` ($NAME)")],
             options: [Parameter("op", .opType, "every node of this op type")],
             extraOptions: .any, extraOptionsHelp: "fuse=true|false, quantize=int8|uint8|fp16|bf16|none, keep=true, device=NAME, note=\"...\", or any key",
             flags: [Flag("remove", "remove the named keys (their values are ignored)")],
             details: "Annotations are saved in the ONNX file (node metadata) and in Model Explorer JSON, survive edits, and are "
                 + "inherited by nodes a pass makes from annotated ones (conflicts are reported).",
             examples: ["annotate /encoder/layer.0 quantize=int8", "annotate op=Softmax keep=true", "annotate n12 note=\"check scale\"",
+                       "find op=Conv path=/backbone save=convs\nannotate $convs fuse=false",
                        "annotate n12 note=x --remove"], changesState: true
         ) { session, inv, out in
             guard !inv.extra.isEmpty else { throw inv.error(.command, "annotate needs KEY=VALUE; e.g. annotate n12 fuse=false") }
@@ -105,13 +107,23 @@ enum AnnotationCommands {
             }
             return hits.map { EditTarget(id: $0.id, scope: [], node: $0, graph: entry.graph) }
         }
-        guard let text = inv.string("target") else { throw inv.error(.command, "annotate needs NODE, PATH or op=TYPE") }
-        if entry.catalog.lookup(text) == .none, let path = entry.hierarchyPath(text), !path.isEmpty {
-            let ids = Set(entry.hierarchy.nodes(under: path))
-            let nodes = entry.graph.nodes.filter { ids.contains($0.id) }
-            guard !nodes.isEmpty else { throw inv.error(.lookup, "'\(text)' holds no nodes", at: "target") }
-            return nodes.map { EditTarget(id: $0.id, scope: [], node: $0, graph: entry.graph) }
+        guard let items = inv.list("target"), !items.isEmpty else {
+            throw inv.error(.command, "annotate needs NODE, PATH, $SELECTION or op=TYPE")
         }
-        return [try EditSupport.target("target", entry, inv)]
+        var out: [EditTarget] = []
+        var seen = Set<NodeID>()
+        for item in items {
+            let text = item.displayString
+            if entry.catalog.lookup(text) == .none, let path = entry.hierarchyPath(text), !path.isEmpty {
+                let ids = Set(entry.hierarchy.nodes(under: path))
+                let nodes = entry.graph.nodes.filter { ids.contains($0.id) }
+                guard !nodes.isEmpty else { throw inv.error(.lookup, "'\(text)' holds no nodes", at: "target") }
+                for n in nodes where seen.insert(n.id).inserted { out.append(EditTarget(id: n.id, scope: [], node: n, graph: entry.graph)) }
+                continue
+            }
+            let t = try EditSupport.target(text: text, entry, inv, at: "target")
+            if seen.insert(t.id).inserted { out.append(t) }
+        }
+        return out
     }
 }

@@ -1,7 +1,8 @@
 // `check` (alias `validate`): every problem of the current graph as one table — structural ones
 // from GraphIR (dangling inputs, cycles, ...), schema ones from GraphOps (unknown ops, arity,
 // attributes, legal values, element types) and shape ones from GraphOps' inference (no rule,
-// unknown input shapes, inconsistent or contradicting shapes) — plus the schema facts `info NODE` shows per
+// unknown input shapes, inconsistent or contradicting shapes), with a drawing of the problem
+// nodes whose table links focus them (CheckDrawing.swift) — plus the schema facts `info NODE` shows per
 // attribute (legal values, defaults) and the one-line problem count `load` prints.
 
 import GraphIR
@@ -18,7 +19,12 @@ enum CheckCommands {
             usage: "\(name) [GRAPH] [--errors]",
             positionals: [Parameter("graph", .graphName, "a loaded graph", default: "the current graph")],
             flags: [Flag("errors", "list errors only, not warnings")],
-            details: "Checks every node (If/Loop/Scan bodies and local functions included) against the op schema in force "
+            details: "Under the table, a drawing: the whole graph when it has up to \(CheckDrawing.wholeGraphLimit) nodes, else the "
+                + "nodes within \(CheckDrawing.neighbourhoodHops) steps of the problem nodes (at most \(CheckDrawing.neighbourhoodLimit)), "
+                + "with each problem node outlined (red: error, orange: warning) and its problems in its tooltip and panel; "
+                + "a click on a node in the table centres that node in the drawing and opens its panel. A problem inside an "
+                + "If/Loop/Scan body is marked on the node that owns the body. "
+                + "Checks every node (If/Loop/Scan bodies and local functions included) against the op schema in force "
                 + "at the opset the model imports: unknown ops and domains (with the closest valid names), input and output "
                 + "counts, required inputs, attribute names, kinds, required attributes and legal values, and element types "
                 + "against the type constraints where the model declares them. Structural problems (dangling inputs, "
@@ -31,7 +37,7 @@ enum CheckCommands {
             examples: ["check", "check r50 --errors", "validate"]
         ) { session, inv, out in
             let entry = try GraphCommands.graphArgument(session, inv, name)
-            out.display(checkBundle(entry, errorsOnly: inv.has("errors")))
+            out.display(try checkBundle(entry, errorsOnly: inv.has("errors"), session: &session))
         }
     }
 
@@ -62,7 +68,7 @@ enum CheckCommands {
     static func problems(_ entry: GraphEntry) -> [Row] {
         let model = entry.model
         var rows: [Row] = []
-        for issue in model.graph.validate() {
+        for issue in entry.current.structuralIssues {
             let node = issue.node.flatMap { id in model.graph.node(id) }
             rows.append(Row(severity: .error, checker: "structure", kind: issue.kind.rawValue, node: issue.node, name: node?.displayName ?? "",
                             op: node?.qualifiedOpType ?? "",
@@ -108,7 +114,9 @@ enum CheckCommands {
         }
     }
 
-    static func checkBundle(_ entry: GraphEntry, errorsOnly: Bool) -> OutputBundle {
+    /// The table (with the drawing of the problem nodes under it, each row's node a link that
+    /// focuses it there), or one line when the graph is clean.
+    static func checkBundle(_ entry: GraphEntry, errorsOnly: Bool, session: inout Session) throws -> OutputBundle {
         let all = problems(entry)
         let errors = all.filter { $0.severity == .error }.count
         let warnings = all.count - errors
@@ -125,16 +133,22 @@ enum CheckCommands {
             "problems": .array(shown.map(rowJSON)),
         ]
         guard !shown.isEmpty else { return OutputBundle(text: headline, html: "<p>\(HTML.escape(headline))</p>", json: json) }
+        let (marks, anchors) = entry.problemMarksAndAnchors(inBody: nil, rows: shown)
+        let drawing = try CheckDrawing.make(entry, anchors: anchors, marks: marks, session: &session)
         var table = Table(columns: [.init("severity"), .init("kind"), .init("node"), .init("name"), .init("op"), .init("where"),
                                     .init("problem")], title: headline)
-        for r in shown {
+        for (k, r) in shown.enumerated() {
             let name = r.scope.isEmpty ? r.name : "\(r.name) (in \(r.scope))"
-            table.rows.append([Table.Cell(r.severity.rawValue), Table.Cell(r.checker), Table.Cell(r.node?.description ?? "—"), Table.Cell(name),
+            table.rows.append([Table.Cell(r.severity.rawValue), Table.Cell(r.checker),
+                               CheckDrawing.nodeCell(r.node?.description ?? "—", anchor: anchors[k], drawing: drawing), Table.Cell(name),
                                Table.Cell(r.op), Table.Cell(r.location), Table.Cell(r.problem)])
         }
-        var bundle = table.bundle
-        bundle.json = json
-        return bundle
+        guard let drawing else { return OutputBundle(text: table.text, html: table.html, json: json) }
+        // One output: the links must reach the viewer beside them (`.gs-report` binds them).
+        let html = "<div class=\"gs-report\">" + table.html
+            + "<p class=\"gs-caption\" style=\"margin:6px 0;color:#455a64\">\(HTML.escape(drawing.caption))</p>"
+            + drawing.result.html + "</div>"
+        return OutputBundle(text: table.text + "\n\n" + drawing.caption, html: html, json: json)
     }
 
     private static func rowJSON(_ r: Row) -> JSONValue {

@@ -166,6 +166,10 @@ enum EditSupport {
             out.print("Kept with --force; \(broken.count) problem\(broken.count == 1 ? "" : "s") open (`check` lists them, `undo` reverts):\n"
                 + problemLines(broken))
         }
+        for c in tx.annotationConflicts {
+            out.print("Annotation conflict on \(c.node): its sources say \(c.key)=\(c.values.joined(separator: " and \(c.key)=")); "
+                + "left unset (set it with `annotate \(c.node) \(c.key)=...`)")
+        }
         let warnings = introduced.filter { $0.severity != .error }
         if !warnings.isEmpty {
             out.print("Note: \(warnings.count) value\(warnings.count == 1 ? "" : "s") can no longer be inferred:\n" + problemLines(warnings))

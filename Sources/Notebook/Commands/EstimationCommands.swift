@@ -38,6 +38,8 @@ enum EstimationCommands {
                 out.print("Added \(added.count) target(s): \(added.joined(separator: ", ")). \(after.targets.count) in the registry.")
                 return
             }
+            // Listing changes nothing worth journaling (`hardware add` does).
+            session.journal.unchanged = true
             let filter = inv.string("filter")?.lowercased()
             let rows = try session.registry().rows().filter { r in
                 filter.map { r.id.lowercased().contains($0) || r.name.lowercased().contains($0) || r.deviceClass.lowercased().contains($0) } ?? true

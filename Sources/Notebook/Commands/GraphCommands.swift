@@ -55,7 +55,7 @@ enum GraphCommands {
                 throw inv.error(.value, "graph name '\(name)' must start with a letter or _", at: "name")
             }
             let replaced = session.graphs[name]
-            let entry = GraphEntry(name: name, source: url, model: model, command: "load \(CellValue.string(url.path).word) as \(name)",
+            let entry = GraphEntry(name: name, source: url, model: model, command: "load \(CellValue.string(path).word) as \(name)",
                                    time: session.now)
             session.graphs.put(entry)
             if let replaced {
@@ -150,14 +150,18 @@ enum GraphCommands {
         CommandSpec(
             name: "find", family: family,
             summary: "Find nodes by name pattern, op type or hierarchy path",
-            usage: "find [PATTERN] [op=TYPE] [path=PATH] [limit=N]",
+            usage: "find [PATTERN] [op=TYPE] [path=PATH] [limit=N] [save=NAME]",
             positionals: [Parameter("pattern", .string, "text in the node name; * and ? are wildcards", default: "any")],
             options: [Parameter("op", .opType, "only nodes of this op type"),
                       Parameter("path", .nodeOrPath, "only nodes under this hierarchy path"),
-                      Parameter("limit", .int, "at most this many rows (0: only the count)", default: "50")],
-            examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1"]
+                      Parameter("limit", .int, "at most this many rows (0: only the count)", default: "50"),
+                      Parameter("save", .string, "save every match (not only the rows shown) as a selection: a variable "
+                                + "holding their ids, which `annotate $NAME ...` and other node arguments take")],
+            examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1", "find op=Conv save=convs"], changesState: true
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "find")
+            // Only save= changes the session (a variable); a plain find is not journaled.
+            if inv.string("save") == nil { session.journal.unchanged = true }
             let catalog = entry.catalog
             var candidates: [Int] = Array(catalog.entries.indices)
             if let p = inv.string("path") {
@@ -183,14 +187,25 @@ enum GraphCommands {
             for i in found.prefix(limit) {
                 guard let n = catalog.node(i) else { continue }
                 let g = catalog.graph(holding: i)
+                // Declared types, else inferred ones (the same the drawing labels edges with).
+                let body = catalog.entries[i].body
                 table.rows.append([Table.Cell(n.id.description), Table.Cell(catalog.qualifiedName(i)), Table.Cell(n.qualifiedOpType),
-                                   Table.Cell(n.outputs.map { typeText(g.type(of: $0)) }.joined(separator: ", "))])
+                                   Table.Cell(n.outputs.map { typeText(g.type(of: $0) ?? entry.inferredType(of: $0, inBody: body)) }
+                                       .joined(separator: ", "))])
                 rows.append(["id": .string(n.id.description), "name": .string(catalog.qualifiedName(i)), "op": .string(n.qualifiedOpType),
                              "body": .string(catalog.entries[i].body.map { catalog.bodies[$0].pathText } ?? "")])
             }
             var bundle = table.bundle
             bundle.json = ["count": .int(Int64(found.count)), "nodes": .array(rows)]
             out.display(bundle)
+            if let name = inv.string("save") {
+                guard name.unicodeScalars.first.map(LineParser.isIdentifierStart) ?? false,
+                      name.unicodeScalars.allSatisfy(LineParser.isIdentifierChar) else {
+                    throw inv.error(.value, "selection name '\(name)' must be an identifier", at: "save")
+                }
+                session.variables[name] = .list(found.map { .string(catalog.entries[$0].id.description) })
+                out.print("Saved \(found.count) node\(found.count == 1 ? "" : "s") as $\(name).")
+            }
         },
         CommandSpec(
             name: "export", family: family,

@@ -86,18 +86,18 @@ enum HistoryCommands {
 
     static func historyBundle(_ entry: GraphEntry) -> OutputBundle {
         let h = entry.history
-        var t = Table(columns: [.init("step"), .init(""), .init("made by"), .init("command"), .init("nodes", numeric: true),
+        var t = Table(columns: [.init("step"), .init("from"), .init(""), .init("made by"), .init("command"), .init("nodes", numeric: true),
                                 .init("edges", numeric: true), .init("params", numeric: true), .init("time")],
                       title: "History of \(entry.name) (at @\(h.current); \(h.steps.count) step\(h.steps.count == 1 ? "" : "s"))")
-        let onPath = Set(h.path(to: h.current))
         let clock = DateFormatter()
         clock.dateFormat = "HH:mm:ss"
         var rows: [JSONValue] = []
-        for (n, depth) in h.treeOrder {
+        for (n, depth, startsBranch) in h.treeOrder {
             let s = h.steps[n]
-            let indent = depth == 0 ? "" : String(repeating: "  ", count: depth - 1) + "└ "
+            // A branch's first step is drawn `└ @N`; the steps that continue it line up under it.
+            let indent = depth == 0 ? "" : String(repeating: "  ", count: depth - 1) + (startsBranch ? "└ " : "  ")
             func delta(_ a: Int, _ b: Int?) -> String { b.map { EditSupport.signed(a - $0) } ?? String(a) }
-            t.rows.append([Table.Cell(indent + "@\(n)"), Table.Cell(n == h.current ? "◀ current" : (onPath.contains(n) ? "│" : "")),
+            t.rows.append([Table.Cell(indent + "@\(n)"), Table.Cell(s.parent.map { "@\($0)" } ?? ""), Table.Cell(n == h.current ? "◀ current" : ""),
                            Table.Cell(s.origin), Table.Cell(s.command),
                            Table.Cell(delta(s.counts.nodes, s.parentCounts?.nodes)), Table.Cell(delta(s.counts.edges, s.parentCounts?.edges)),
                            Table.Cell(s.parentCounts.map { EditSupport.signed(Int(s.counts.parameters - $0.parameters)) } ?? Format.si(Double(s.counts.parameters))),

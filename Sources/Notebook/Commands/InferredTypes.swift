@@ -6,10 +6,19 @@ import GraphIR
 import GraphOps
 
 extension GraphEntry {
-    /// The inference's key for catalog body `body` (`n12/then_branch`, nested
-    /// `n12/body/n3/else_branch`): the owner ids and attributes from the top down.
-    static func inferenceKey(_ steps: [BodyStep]) -> String {
-        steps.map { "n\($0.owner.rawValue)/\($0.attribute)" }.joined(separator: "/")
+    /// The inference's key for the body `steps` reach (`n12/then_branch`, nested
+    /// `n12/body/n3/else_branch`, the i-th graph of a graph-list attribute `n12/branches.i`):
+    /// the owner ids and body labels from the top down.
+    func inferenceKey(_ steps: [BodyStep]) -> String {
+        var g: Graph? = model.graph
+        var parts: [String] = []
+        for s in steps {
+            var label = s.attribute
+            if case .graphs? = g?.node(s.owner)?.attribute(s.attribute) { label += ".\(s.index)" }
+            parts.append("n\(s.owner.rawValue)/\(label)")
+            g = g?.node(s.owner)?.attribute(s.attribute)?.subgraphs.dropFirst(s.index).first
+        }
+        return parts.joined(separator: "/")
     }
 
     /// The inferred type of `value` as seen from catalog body `body` (nil = the top-level
@@ -20,7 +29,7 @@ extension GraphEntry {
         if let body {
             let steps = catalog.bodies[body].steps
             for depth in stride(from: steps.count, to: 0, by: -1) {
-                if let f = result.bodies[Self.inferenceKey(Array(steps.prefix(depth)))]?[value] { return f.type?.valueType }
+                if let f = result.bodies[inferenceKey(Array(steps.prefix(depth)))]?[value] { return f.type?.valueType }
             }
         }
         return result.valueType(of: value)
@@ -34,7 +43,7 @@ extension GraphEntry {
         if let body {
             let steps = catalog.bodies[body].steps
             for depth in steps.indices {
-                for (k, v) in result.bodies[Self.inferenceKey(Array(steps.prefix(depth + 1)))] ?? [:] { facts[k] = v }
+                for (k, v) in result.bodies[inferenceKey(Array(steps.prefix(depth + 1)))] ?? [:] { facts[k] = v }
             }
         }
         var out: [String: ValueType] = [:]
@@ -55,7 +64,7 @@ extension GraphEntry {
         var count = 0
         for n in graph.nodes { for o in n.outputs where !o.isEmpty && unknown(result.values[o]) { count += 1 } }
         for b in catalog.bodies {
-            let values = result.bodies[Self.inferenceKey(b.steps)]
+            let values = result.bodies[inferenceKey(b.steps)]
             for n in b.graph.nodes { for o in n.outputs where !o.isEmpty && unknown(values?[o]) { count += 1 } }
         }
         return count
@@ -90,14 +99,23 @@ extension GraphEntry {
                 infos.append(ValueInfo(name: o, type: t))
             }
             guard nodes[i].hasSubgraphs else { continue }
-            // A single graph attribute has its own inference results; a graph list shares one
-            // key per attribute, so its bodies are left as they are.
+            // Each body has its own inference results: `n12/attr` for a graph attribute,
+            // `n12/attr.i` for the i-th graph of a graph list.
+            let owner = (key.isEmpty ? "" : key + "/") + "n\(nodes[i].id.rawValue)/"
             nodes[i].attributes = nodes[i].attributes.map { a in
-                guard case .graph(let body) = a.value else { return a }
-                let bodyKey = (key.isEmpty ? "" : key + "/") + "n\(nodes[i].id.rawValue)/\(a.name)"
-                guard let bodyFacts = result.bodies[bodyKey] else { return a }
                 var copy = a
-                copy.value = .graph(typed(body, facts: bodyFacts, key: bodyKey, result: result, written: &written))
+                switch a.value {
+                case .graph(let body):
+                    guard let bodyFacts = result.bodies[owner + a.name] else { return a }
+                    copy.value = .graph(typed(body, facts: bodyFacts, key: owner + a.name, result: result, written: &written))
+                case .graphs(let bodies):
+                    copy.value = .graphs(bodies.enumerated().map { k, body in
+                        let bodyKey = owner + a.name + ".\(k)"
+                        guard let bodyFacts = result.bodies[bodyKey] else { return body }
+                        return typed(body, facts: bodyFacts, key: bodyKey, result: result, written: &written)
+                    })
+                default: return a
+                }
                 return copy
             }
         }

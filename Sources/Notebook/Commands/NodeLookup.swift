@@ -86,7 +86,7 @@ extension GraphCommands {
                 + (users.isEmpty ? "" : " to \(users.joined(separator: ", "))"))])
         }
         // What shape inference could not do on this node (what `load` counted, `check` lists).
-        let scopeKey = body.map { GraphEntry.inferenceKey(c.bodies[$0].steps) }
+        let scopeKey = body.map { entry.inferenceKey(c.bodies[$0].steps) }
         for p in entry.inference.problems where p.node == node.id && p.scope.last == scopeKey {
             t.rows.append(["shape problem", Table.Cell(p.reason)])
         }

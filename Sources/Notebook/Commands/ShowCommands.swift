@@ -44,7 +44,10 @@ enum ShowCommands {
                       Parameter("graph", .graphName, "which graph", default: "the current graph")],
             details: "Groups are module scopes (/encoder/layer.0/...). A collapsed group shows its name, node count and the "
                 + "overlay's rolled-up figure. The HTML view opens on PATH, pans with drag, zooms with the wheel, has a search box, "
-                + "and a click on a box opens its details (op, attributes, inputs and outputs with shapes, path); Esc closes them.",
+                + "and a click on a box opens its details (op, attributes, inputs and outputs with shapes, path); Esc closes them. "
+                + "Nodes `check` finds problems on are outlined (red: error, orange: warning) with a badge, the problems lead their "
+                + "tooltip and panel, a collapsed group holding some shows their count, and edges whose shape is unknown because "
+                + "inference failed upstream are dashed red; the legend lists what is drawn.",
             examples: ["show", "show /encoder/layer.0 depth=2", "show If_0/then_branch", "show all direction=LR constants=boxes",
                        "estimate hw=h100-sxm5\nshow overlay=latency"]
         ) { session, inv, out in
@@ -74,6 +77,7 @@ enum ShowCommands {
                 options.highlighted.insert(try target.highlightID(item.displayString, entry: entry, inv: inv))
             }
             options.overlay = try overlay(entry, session, inv)
+            options.problems = entry.problemMarks(inBody: target.body)
             let result: RenderResult
             do {
                 result = try target.renderer(entry: entry, state: state).render(options, cache: target.body == nil ? state.cache : nil)

@@ -19,9 +19,13 @@ public struct Table: Sendable {
     public struct Cell: Sendable, ExpressibleByStringLiteral {
         public var text: String
         public var value: JSONValue
-        public init(_ text: String, value: JSONValue? = nil) {
+        /// The cell's HTML form when it is more than its text (a link), already escaped; the
+        /// text form stays `text`.
+        public var html: String?
+        public init(_ text: String, value: JSONValue? = nil, html: String? = nil) {
             self.text = text
             self.value = value ?? .string(text)
+            self.html = html
         }
         public init(stringLiteral value: String) { self.init(value) }
         /// An integer shown with thousands separators.
@@ -87,7 +91,7 @@ public struct Table: Sendable {
                 case .double(let v): sort = " data-sort=\"\(v)\""
                 default: sort = ""
                 }
-                h += "<td style=\"text-align:\(c.numeric ? "right" : "left")\"\(sort)>\(HTML.escape(cell.text))</td>"
+                h += "<td style=\"text-align:\(c.numeric ? "right" : "left")\"\(sort)>\(cell.html ?? HTML.escape(cell.text))</td>"
             }
             h += "</tr>"
         }

@@ -24,6 +24,10 @@ public struct GraphVersion: Sendable {
     /// Every node checked against the op schemas, once per version (`load`'s note and `check`).
     public var schemaProblems: [SchemaProblem] { schemaCache.value { SchemaValidator().validate(model) } }
     private let schemaCache = Lazy<[SchemaProblem]>()
+    /// Structural problems of the graph (GraphIR's `validate`), once per version (`check`, and
+    /// the marks every drawing carries).
+    public var structuralIssues: [ValidationIssue] { structureCache.value { model.graph.validate() } }
+    private let structureCache = Lazy<[ValidationIssue]>()
     /// What made this version (`load`, a pass name, an edit).
     public var origin: String
     /// Per-node figures by field name (`estimate` attaches them), for this version only: an
@@ -35,9 +39,8 @@ public struct GraphVersion: Sendable {
         problemsCache.value { ModelCheck.problems(of: model, schemaProblems: schemaProblems, inference: inference, structure: structure) }
     }
     private let problemsCache = Lazy<[GraphProblem]>()
-    /// Structural issues (GraphIR's `validate()`), once per version.
-    public var structure: [ValidationIssue] { structureCache.value { model.graph.validate() } }
-    private let structureCache = Lazy<[ValidationIssue]>()
+    /// Structural issues (GraphIR's `validate()`), once per version (the name edits use).
+    public var structure: [ValidationIssue] { structuralIssues }
 
     /// This version's check results as the starting point of an incremental check.
     public var checkBaseline: IncrementalCheck.Baseline {
@@ -60,8 +63,12 @@ public struct GraphVersion: Sendable {
         let g = model.graph
         var edges = 0
         for n in g.nodes { for i in n.inputs where !i.isEmpty { edges += 1 } }
+        // Parameters as `summary` counts them: floating-point initializers and Constant values.
         var params: Int64 = 0
-        for t in g.initializers { params += Int64(t.elementCount ?? 0) }
+        for t in g.initializers where t.elementType.isFloatingPoint { params += Int64(t.elementCount ?? 0) }
+        for n in g.nodes where n.opType == "Constant" {
+            if case .tensor(let t)? = n.attribute("value"), t.elementType.isFloatingPoint { params += Int64(t.elementCount ?? 0) }
+        }
         return GraphCounts(nodes: g.nodes.count, edges: edges, parameters: params)
     }
 

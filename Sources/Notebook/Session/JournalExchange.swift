@@ -36,6 +36,9 @@ public struct JournalExchange: Sendable {
     public var replaySnapshot: [UInt8]?
     /// Set by a command: what the journal must keep so restore need not redo it.
     public var keep: SnapshotSource?
+    /// Set by a command whose spec says it changes state when this run did not (`find`
+    /// without `save=`, `hardware` listing): the step is not journaled.
+    public var unchanged = false
     /// Set by `restore`: the journal to replay, which the interpreter runs with its command table.
     var restorePlan: RestorePlan?
     /// Nil when the session keeps no journal (`graphsmith run`, tests without one).
@@ -49,6 +52,7 @@ public struct JournalExchange: Sendable {
     mutating func reset() {
         replaySnapshot = nil
         keep = nil
+        unchanged = false
         restorePlan = nil
     }
 }
