@@ -5,6 +5,7 @@
 // nodes whose table links focus them (CheckDrawing.swift) — plus the schema facts `info NODE` shows per
 // attribute (legal values, defaults) and the one-line problem count `load` prints.
 
+import GraphEditing
 import GraphIR
 import GraphOps
 import JupyterKernel
@@ -46,73 +47,13 @@ enum CheckCommands {
         spec("validate", summary: "Same as check"),
     ]
 
-    /// One row of the report, whichever checker found it.
-    struct Row {
-        var severity: SchemaProblem.Severity
-        /// Which checker found it: `structure` (GraphIR), `schema` or `shape` (GraphOps).
-        var checker: String
-        var kind: String
-        var node: NodeID?
-        var name: String
-        var op: String
-        var scope: String
-        var location: String
-        var problem: String
-        var expected: String?
-        var found: String?
-        var suggestions: [String]
-    }
+    /// One row of the report, whichever checker found it (GraphEditing's `GraphProblem`: the
+    /// same list an edit is judged by).
+    typealias Row = GraphProblem
 
-    /// Structural (GraphIR), schema and shape (GraphOps) problems of the entry's latest
-    /// version, errors first.
-    static func problems(_ entry: GraphEntry) -> [Row] {
-        let model = entry.model
-        var rows: [Row] = []
-        for issue in entry.current.structuralIssues {
-            let node = issue.node.flatMap { id in model.graph.node(id) }
-            rows.append(Row(severity: .error, checker: "structure", kind: issue.kind.rawValue, node: issue.node, name: node?.displayName ?? "",
-                            op: node?.qualifiedOpType ?? "",
-                            scope: issue.subgraphPath.map(\.description).joined(separator: "/"),
-                            location: issue.value.map { "value '\($0)'" } ?? "graph", problem: issue.message,
-                            expected: nil, found: nil, suggestions: []))
-        }
-        var schemaBroken = Set<String>()
-        for p in entry.schemaProblems {
-            rows.append(Row(severity: p.severity, checker: "schema", kind: p.kind.rawValue, node: p.node, name: p.nodeName,
-                            op: p.op, scope: p.scope, location: p.location, problem: p.detail, expected: p.expected,
-                            found: p.found, suggestions: p.suggestions))
-            if p.severity == .error { schemaBroken.insert(p.scope + "|" + p.node.description) }
-        }
-        for p in entry.inference.problems {
-            let scope = p.scope.last.map(schemaScope) ?? ""
-            guard !schemaBroken.contains(scope + "|" + p.node.description) else { continue }
-            let (severity, kind) = shapeKind(p.kind)
-            rows.append(Row(severity: severity, checker: "shape", kind: kind, node: p.node, name: p.nodeName, op: p.opType,
-                            scope: scope, location: "shape", problem: p.reason, expected: nil, found: nil, suggestions: []))
-        }
-        // Stable: errors before warnings, graph order within each.
-        return rows.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
-    }
-
-    /// An inference body key (`n12/then_branch/n3/body`) in the validator's scope form
-    /// (`n12.then_branch/n3.body`), so both checkers name a body the same way.
-    static func schemaScope(_ key: String) -> String {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        return stride(from: 0, to: parts.count, by: 2).map { i in
-            i + 1 < parts.count ? parts[i] + "." + parts[i + 1] : parts[i]
-        }.joined(separator: "/")
-    }
-
-    /// Severity and kind of an inference problem: an op without a rule, or something the rule
-    /// needs that is not known, is a warning (the values stay unknown); shapes that cannot all
-    /// hold are an error.
-    static func shapeKind(_ kind: InferenceProblem.Kind) -> (SchemaProblem.Severity, String) {
-        switch kind {
-        case .noRule: return (.warning, "noInferenceRule")
-        case .unknownInput: return (.warning, "unknownShape")
-        case .inconsistent: return (.error, "inconsistentShape")
-        }
-    }
+    /// Structural (GraphIR), schema and shape (GraphOps) problems of the entry's current
+    /// version, errors first (computed once per version).
+    static func problems(_ entry: GraphEntry) -> [Row] { entry.current.problems }
 
     /// The table (with the drawing of the problem nodes under it, each row's node a link that
     /// focuses it there), or one line when the graph is clean.
@@ -138,7 +79,7 @@ enum CheckCommands {
         var table = Table(columns: [.init("severity"), .init("kind"), .init("node"), .init("name"), .init("op"), .init("where"),
                                     .init("problem")], title: headline)
         for (k, r) in shown.enumerated() {
-            let name = r.scope.isEmpty ? r.name : "\(r.name) (in \(r.scope))"
+            let name = r.scope.isEmpty ? r.nodeName : "\(r.nodeName) (in \(r.scope))"
             table.rows.append([Table.Cell(r.severity.rawValue), Table.Cell(r.checker),
                                CheckDrawing.nodeCell(r.node?.description ?? "—", anchor: anchors[k], drawing: drawing), Table.Cell(name),
                                Table.Cell(r.op), Table.Cell(r.location), Table.Cell(r.problem)])
@@ -154,7 +95,7 @@ enum CheckCommands {
     private static func rowJSON(_ r: Row) -> JSONValue {
         [
             "severity": .string(r.severity.rawValue), "checker": .string(r.checker), "kind": .string(r.kind),
-            "node": r.node.map { .string($0.description) } ?? .null, "name": .string(r.name), "op": .string(r.op),
+            "node": r.node.map { .string($0.description) } ?? .null, "name": .string(r.nodeName), "op": .string(r.op),
             "scope": .string(r.scope), "where": .string(r.location), "problem": .string(r.problem),
             "expected": r.expected.map(JSONValue.string) ?? .null, "found": r.found.map(JSONValue.string) ?? .null,
             "suggestions": .array(r.suggestions.map(JSONValue.string)),

@@ -53,7 +53,7 @@ extension GraphEntry {
                   Array(c.bodies[home].steps.prefix(drawnDepth)) == drawnSteps else { continue }
             let step = c.bodies[home].steps[drawnDepth]
             let inner = c.bodies[home].path.dropFirst(body.map { c.bodies[$0].path.count } ?? 0)
-            marks.add(step.owner.description, severity, "in \(inner.joined(separator: "/")): \(r.name) \(message)")
+            marks.add(step.owner.description, severity, "in \(inner.joined(separator: "/")): \(r.nodeName) \(message)")
             anchors[k] = step.owner.description
         }
         marks.unknownShapes = unknownShapesDownstream(inBody: body, broken: broken)
@@ -65,7 +65,7 @@ extension GraphEntry {
     /// errors of other checkers (a schema error leaves the node's outputs unknown too).
     func unknownShapesDownstream(inBody body: Int?, broken: Set<NodeID> = []) -> Set<String> {
         let result = inference
-        let key = body.map { Self.inferenceKey(catalog.bodies[$0].steps) }
+        let key = body.map { inferenceKey(catalog.bodies[$0].steps) }
         var failed = broken
         for p in result.problems where (key == nil ? p.scope.isEmpty : p.scope.last == key) { failed.insert(p.node) }
         guard !failed.isEmpty else { return [] }
