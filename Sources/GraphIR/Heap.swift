@@ -1,9 +1,11 @@
-/// `Heap`: the small binary min-heap the topological sort (Graph.swift) orders nodes with.
+/// `Heap`: the small binary min-heap the topological sort (Graph.swift) and incremental
+/// inference (GraphOps) order node positions with.
 
 /// A small binary min-heap of Ints used by the topological sort.
-struct Heap {
+package struct Heap {
+    package init() {}
     private var a: [Int] = []
-    mutating func push(_ x: Int) {
+    package mutating func push(_ x: Int) {
         a.append(x)
         var i = a.count - 1
         while i > 0 {
@@ -13,7 +15,7 @@ struct Heap {
             i = p
         }
     }
-    mutating func pop() -> Int? {
+    package mutating func pop() -> Int? {
         guard let top = a.first else { return nil }
         let last = a.removeLast()
         if !a.isEmpty {

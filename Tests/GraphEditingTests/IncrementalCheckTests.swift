@@ -25,17 +25,23 @@ final class IncrementalCheckTests: XCTestCase {
             let n = g.nodes.randomElement(using: &rng)!
             let values = g.nodes.flatMap { $0.outputs.array } + g.inputs.map(\.name)
             do {
-                switch Int.random(in: 0..<6, using: &rng) {
+                switch Int.random(in: 0..<8, using: &rng) {
                 case 0: try tx.apply(.addNode(NewNode(opType: "Identity", inputs: [values.randomElement(using: &rng)!], outputs: [""])))
                 case 1: try tx.apply(.setInput(node: n.id, index: 0, value: values.randomElement(using: &rng)!))
                 case 2: try tx.apply(.removeNode(n.id))
                 case 3: try tx.apply(.setAttribute(node: n.id, name: "axis", value: .int(Int64.random(in: -5...5, using: &rng))))
+                case 6: try tx.apply(.setDimension(from: .symbolic("batch"), to: .known(Int64.random(in: 1...4, using: &rng)), value: nil, axis: nil))
+                case 7:
+                    try tx.apply(.renameValue(values.randomElement(using: &rng)!, to: "renamed_\(step)"))
                 case 4: try tx.apply(.setInput(node: n.id, index: 0, value: ""))
-                default: try tx.apply(.addNode(NewNode(opType: "Relu", inputs: ["nowhere_\(step)"], outputs: [""])))
+                case 5: try tx.apply(.addNode(NewNode(opType: "Relu", inputs: ["nowhere_\(step)"], outputs: [""])))
+                default: break
                 }
             } catch { continue }
             let incremental = IncrementalCheck.check(tx.model, after: tx.effect, from: baseline)
             let full = ModelCheck.problems(of: tx.model)
+            let fullInference = ShapeInference.infer(tx.model)
+            XCTAssertEqual(incremental.inference.values, fullInference.values, "step \(step): inferred values differ")
             XCTAssertEqual(incremental.problems.map(key).sorted(), full.map(key).sorted(), "step \(step)")
             XCTAssertEqual(ModelCheck.introduced(before: baseline.problems, after: full).map(key).sorted(),
                            incremental.introduced.map(key).sorted(), "step \(step)")

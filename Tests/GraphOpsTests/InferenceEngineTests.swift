@@ -68,6 +68,76 @@ final class InferenceEngineTests: XCTestCase {
         XCTAssertTrue(r.problems.last?.reason.contains("unknown type") ?? false)
     }
 
+    // Op resolution is cached per op type for the call: an op of another domain with the same
+    // name must not reuse the ai.onnx rule, and each node still reads its own attributes over
+    // the schema defaults.
+    func testOpResolutionKeepsDomainsApartAndDefaultsPerNode() {
+        let g = Graph(nodes: [
+            Node(opType: "Relu", inputs: ["x"], outputs: ["a"]),
+            Node(opType: "Relu", domain: "com.example", name: "custom", inputs: ["a"], outputs: ["b"]),
+            Node(opType: "Relu", inputs: ["a"], outputs: ["c"]),
+            Node(opType: "MaxPool", inputs: ["x4"], outputs: ["p1"], attributes: [Attribute("kernel_shape", .ints([2, 2]))]),
+            Node(opType: "MaxPool", inputs: ["x4"], outputs: ["p2"],
+                 attributes: [Attribute("kernel_shape", .ints([2, 2])), Attribute("strides", .ints([2, 2]))]),
+            Node(opType: "MaxPool", inputs: ["x4"], outputs: ["p3"], attributes: [Attribute("kernel_shape", .ints([3, 3]))]),
+        ], inputs: [tensor("x", .float, [.known(2)]), tensor("x4", .float, [.known(1), .known(3), .known(8), .known(8)])],
+           outputs: [ValueInfo(name: "b"), ValueInfo(name: "c"), ValueInfo(name: "p1"), ValueInfo(name: "p2"), ValueInfo(name: "p3")])
+        let r = ShapeInference.infer(g, opsets: ["": 17])
+        XCTAssertEqual(dims(r, "c"), ["2"])
+        XCTAssertNil(r.type(of: "b"))
+        XCTAssertEqual(r.problems.map(\.nodeName), ["custom"])
+        XCTAssertEqual(r.problems.first?.kind, .noRule)
+        XCTAssertEqual(dims(r, "p1"), ["1", "3", "7", "7"], "strides default to 1")
+        XCTAssertEqual(dims(r, "p2"), ["1", "3", "4", "4"])
+        XCTAssertEqual(dims(r, "p3"), ["1", "3", "6", "6"])
+    }
+
+    // Declared types (value_info, outputs) fill what inference leaves unknown and are
+    // reported where they contradict it; the same whether a graph declares a few values
+    // (compared directly) or many (hashed).
+    func testDeclaredTypesFillUnknownsAndReportContradictions() {
+        for extra in [0, 12] {
+            let unused = (0..<extra).map { tensor("unused\($0)", .float, [.known(1)]) }
+            let g = Graph(nodes: [
+                Node(opType: "Relu", name: "wrongSize", inputs: ["x"], outputs: ["a"]),
+                Node(opType: "Relu", name: "wrongType", inputs: ["x"], outputs: ["b"]),
+                Node(opType: "Reshape", inputs: ["x", "t"], outputs: ["c"]),
+                Node(opType: "Relu", inputs: ["x"], outputs: ["d"]),
+            ], inputs: [tensor("x", .float, [.known(2), .known(3)]), tensor("t", .int64, [.known(2)])],
+               outputs: [ValueInfo(name: "a"), ValueInfo(name: "b"), tensor("c", .float, [.symbolic("n"), .unknown])],
+               valueInfo: unused + [tensor("a", .float, [.known(2), .known(4)]), tensor("b", .int64, [.known(2), .known(3)]),
+                                    tensor("d", .float, [.known(2), .symbolic("m")])])
+            let r = ShapeInference.infer(g, opsets: ["": 17])
+            XCTAssertEqual(r.problems.map(\.nodeName), ["wrongSize", "wrongType"], "extra \(extra)")
+            XCTAssertEqual(dims(r, "a"), ["2", "3"], "the inferred type is kept")
+            XCTAssertEqual(r.type(of: "b")?.elementType, .float)
+            XCTAssertEqual(dims(r, "c"), ["n", "?"], "unknown dims filled from the declaration")
+            XCTAssertEqual(dims(r, "d"), ["2", "3"], "a declared symbol does not replace a known size")
+        }
+    }
+
+    // ConstantOfShape decodes its fill only for contents small enough to keep; large outputs
+    // (weights written as ConstantOfShape) get their shape and no contents.
+    func testConstantOfShapeKeepsSmallContentsOnly() {
+        let fill = Attribute("value", .tensor(Tensor(floats: [0.5], dims: [1])))
+        let ifill = Attribute("value", .tensor(Tensor(int64s: [7], dims: [1])))
+        let g = Graph(nodes: [
+            Node(opType: "ConstantOfShape", inputs: ["small"], outputs: ["s"], attributes: [fill]),
+            Node(opType: "ConstantOfShape", inputs: ["big"], outputs: ["b"], attributes: [fill]),
+            Node(opType: "ConstantOfShape", inputs: ["small"], outputs: ["i"], attributes: [ifill]),
+            Node(opType: "ConstantOfShape", inputs: ["small"], outputs: ["z"]),
+        ], outputs: [ValueInfo(name: "s"), ValueInfo(name: "b"), ValueInfo(name: "i"), ValueInfo(name: "z")],
+           initializers: [Tensor(name: "small", int64s: [2, 3], dims: [2]), Tensor(name: "big", int64s: [64, 64], dims: [2])])
+        let r = ShapeInference.infer(g, opsets: ["": 17])
+        XCTAssertEqual(r.problems, [])
+        XCTAssertEqual(r.values["s"]?.value, .floats(Array(repeating: 0.5, count: 6)))
+        XCTAssertEqual(r.values["i"]?.value, .ints(Array(repeating: SymDim(7), count: 6)))
+        XCTAssertEqual(r.values["z"]?.value, .floats(Array(repeating: 0, count: 6)))
+        XCTAssertEqual(r.values["i"]?.type?.elementType, .int64)
+        XCTAssertEqual(dims(r, "b"), ["64", "64"])
+        XCTAssertNil(r.values["b"]?.value)
+    }
+
     // Defect: the old fold multiplied every element (`!keep || true`), ignoring axes.
     func testReduceProdHonoursAxesAndNoopWithEmptyAxes() {
         let g = Graph(nodes: [

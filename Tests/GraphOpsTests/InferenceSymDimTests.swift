@@ -18,6 +18,22 @@ final class InferenceSymDimTests: XCTestCase {
         XCTAssertNotEqual(seq, batch)
     }
 
+    // The normal form merges equal products by sorting, not hashing: terms given in any
+    // order, with atoms in any order, and cancelling terms must still meet.
+    func testNormalFormMergesAndCancelsTermsInAnyOrder() {
+        let sum1 = batch * seq + SymDim(3) * seq + SymDim(5) + h
+        let sum2 = h + SymDim(5) + seq * SymDim(3) + seq * batch
+        XCTAssertEqual(sum1, sum2)
+        XCTAssertEqual(sum1 - seq * batch, SymDim(3) * seq + h + SymDim(5))
+        XCTAssertEqual((sum1 - sum2).intValue, 0)
+        XCTAssertEqual((batch + seq) * (seq + batch), batch * batch + SymDim(2) * batch * seq + seq * seq)
+        XCTAssertEqual((batch + seq) * (batch - seq), batch * batch - seq * seq, "middle terms cancel")
+        XCTAssertEqual(SymDim.normalized([SymTerm(atoms: [.symbol("seq")], coeff: 2), SymTerm(atoms: [], coeff: 4),
+                                          SymTerm(atoms: [.symbol("seq")], coeff: -2)]).intValue, 4)
+        XCTAssertEqual(SymDim.normalized([SymTerm(atoms: [.symbol("b"), .symbol("a")], coeff: 1),
+                                          SymTerm(atoms: [.symbol("a"), .symbol("b")], coeff: 1)]).description, "2*a*b")
+    }
+
     func testConvOutputSizesUseFloorDivision() throws {
         // (H - 3)/2 + 1 for a 3x3 stride-2 valid conv.
         let out = try XCTUnwrap((h - SymDim(3)).floorDiv(SymDim(2))) + SymDim(1)

@@ -49,7 +49,10 @@ public enum IncrementalCheck {
     public static func check(_ model: Model, after effect: EditEffect, from baseline: Baseline,
                              registry: OpRegistry = .builtIn) -> Result {
         let schema = schemaProblems(model, after: effect, from: baseline, registry: registry)
-        let inference = ShapeInference.infer(model, registry: registry)
+        // Shapes: only downstream of the change, stopping where outputs come out as before.
+        let inference = ShapeInference.update(baseline.inference, for: model,
+                                              changedNodes: Set(effect.addedNodes + effect.changedNodes),
+                                              changedValues: Set(effect.changedValues), registry: registry)
         let structure = structuralIssues(model, after: effect, from: baseline)
         let problems = ModelCheck.problems(of: model, schemaProblems: schema, inference: inference, structure: structure)
         return Result(schemaProblems: schema, inference: inference, structure: structure, problems: problems,

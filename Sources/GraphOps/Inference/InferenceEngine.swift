@@ -15,6 +15,11 @@ final class InferenceEngine {
 
     /// The ai.onnx opset (looked up once, not per node); the newest rules when not imported.
     let defaultOpset: Int64
+    /// Each op type's resolution (rule, function, opset, schema), made on its first node: one
+    /// lookup per node instead of a rule lookup, a function lookup and a schema lookup per
+    /// attribute default. Keyed by op type for ai.onnx, `domain::op` otherwise.
+    private var bindings: [String: OpBinding] = [:]
+    private var lastBinding: OpBinding?
 
     init(opsets: [String: Int64], functions: [Function], registry: OpRegistry) {
         self.opsets = opsets
@@ -35,7 +40,9 @@ final class InferenceEngine {
         let dims = Shapes.dims(t.dims)
         var value: KnownValue?
         if let n = t.elementCount, n <= maxKnownElements {
-            if Shapes.isIntegral(t.elementType), let v = try? t.int64Values(), v.count == n {
+            if t.elementType == .int64, let v = int64Contents(t, count: n) {
+                value = .ints(v)
+            } else if Shapes.isIntegral(t.elementType), let v = try? t.int64Values(), v.count == n {
                 value = .ints(v.map { SymDim($0) })
             } else if Shapes.isFloating(t.elementType), n <= maxKnownFloats, let v = try? t.doubleValues(), v.count == n {
                 value = .floats(v)
@@ -44,15 +51,28 @@ final class InferenceEngine {
         return .tensor(t.elementType, dims, value: value)
     }
 
+    /// The contents of an int64 tensor read straight into symbolic integers (shape tensors:
+    /// one pass, one array), nil when its bytes are not there or do not fit.
+    static func int64Contents(_ t: Tensor, count n: Int) -> [SymDim]? {
+        try? t.withUnsafeBytes { raw -> [SymDim]? in
+            guard raw.count >= n * 8 else { return nil }
+            var out: [SymDim] = []
+            out.reserveCapacity(n)
+            for i in 0..<n { out.append(SymDim(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))) }
+            return out
+        } ?? nil
+    }
+
     /// Infers `graph`. `outer` is the chain of enclosing scopes (innermost last); `bodyInputs`
     /// gives a body's input facts (nil for a main graph, whose inputs come from declarations).
     func run(_ graph: Graph, outer: [[String: ValueFacts]], bodyInputs: [ValueFacts?]?, scope: [String],
              keyPrefix: String, attributeBindings: [String: AttributeValue]? = nil) -> Run {
+        // Exactly the values this graph defines: a larger table only touches more memory.
+        var defined = graph.inputs.count + graph.initializers.count + graph.sparseInitializers.count
+        for n in graph.nodes { defined += n.outputs.count }
         var env: [String: ValueFacts] = [:]
-        env.reserveCapacity(graph.nodes.count * 2 + graph.inputs.count + graph.initializers.count)
-        var declared: [String: ValueType] = [:]
-        for v in graph.valueInfo { if let t = v.type { declared[v.name] = t } }
-        for v in graph.outputs { if let t = v.type { declared[v.name] = t } }
+        env.reserveCapacity(defined)
+        let declared = Declarations(graph)
         for (i, input) in graph.inputs.enumerated() where !input.name.isEmpty {
             if let given = bodyInputs {
                 let g = i < given.count ? given[i] : nil
@@ -81,26 +101,9 @@ final class InferenceEngine {
                 let ptr = base + i
                 inputs.removeAll(keepingCapacity: true)
                 for name in ptr.pointee.inputs { inputs.append(name.isEmpty ? nil : lookup(name)) }
-                var outs: [ValueFacts?]
-                do {
-                    outs = try infer(ptr, inputs: inputs, scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [],
-                                     scope: scope, keyPrefix: keyPrefix)
-                } catch {
-                    let failure = error as? InferenceFailure
-                    report(ptr.pointee, scope, failure?.reason ?? "\(error)", kind: failure?.kind ?? .inconsistent)
-                    outs = elementTypesFromSchema(ptr.pointee, inputs)
-                }
-                for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
-                    var f = k < outs.count ? outs[k] : nil
-                    if !declared.isEmpty, let d = declared[name] {
-                        f = reconcile(f, declared: d, node: ptr.pointee, output: k, scope: scope)
-                    }
-                    if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
-                        report(ptr.pointee, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
-                        f = .tensor(e, dims.map { d in (d?.intValue ?? 0) < 0 ? nil : d })
-                    }
-                    env[name] = f ?? ValueFacts(type: nil)
-                }
+                let outs = node(ptr, inputs: inputs, declared: declared, scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [],
+                                scope: scope, keyPrefix: keyPrefix)
+                for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty { env[name] = outs[k] }
                 if ptr.pointee.hasSubgraphs {
                     inferGraphLists(ptr.pointee, scopeChain: outer + [env], scope: scope, keyPrefix: keyPrefix)
                 }
@@ -108,6 +111,35 @@ final class InferenceEngine {
         }
         let outputs = graph.outputs.map { o -> ValueFacts? in o.name.isEmpty ? nil : lookup(o.name) }
         return Run(values: env, outputs: outputs)
+    }
+
+    /// One node's output facts, one per output (unknown ones as `ValueFacts(type: nil)`): its
+    /// rule (or the schema's element types when the rule fails, with the problem reported),
+    /// reconciled with the declared types and with negative sizes dropped.
+    func node(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], declared: Declarations, scopeChain: [[String: ValueFacts]],
+              scope: [String], keyPrefix: String) -> [ValueFacts] {
+        var outs: [ValueFacts?]
+        do {
+            outs = try infer(ptr, inputs: inputs, scopeChain: scopeChain, scope: scope, keyPrefix: keyPrefix)
+        } catch {
+            let failure = error as? InferenceFailure
+            report(ptr.pointee, scope, failure?.reason ?? "\(error)", kind: failure?.kind ?? .inconsistent)
+            outs = elementTypesFromSchema(ptr.pointee, inputs)
+        }
+        var result: [ValueFacts] = []
+        result.reserveCapacity(ptr.pointee.outputs.count)
+        for (k, name) in ptr.pointee.outputs.enumerated() {
+            var f = k < outs.count ? outs[k] : nil
+            if !name.isEmpty, let d = declared[name] {
+                f = reconcile(f, declared: d, node: ptr, output: k, scope: scope)
+            }
+            if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
+                report(ptr.pointee, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
+                f = .tensor(e, dims.map { d in (d?.intValue ?? 0) < 0 ? nil : d })
+            }
+            result.append(f ?? ValueFacts(type: nil))
+        }
+        return result
     }
 
     /// When a rule cannot infer a node: the outputs' element types the schema still fixes (a
@@ -159,29 +191,34 @@ final class InferenceEngine {
 
     /// An inferred output against its declaration: unknown parts are filled from the file; a
     /// contradiction (different element type, rank or fixed size) is reported and the inferred
-    /// type kept.
-    func reconcile(_ f: ValueFacts?, declared: ValueType, node: Node, output k: Int, scope: [String]) -> ValueFacts? {
-        let d = SymType(declared)
-        guard let f, let t = f.type else { return ValueFacts(type: d) }
-        guard case .tensor(let e, let dims) = t, case .tensor(let de, let ddims) = d else { return f }
-        if de != .undefined, e != de {
-            report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
+    /// type kept. Works on the declared `ValueType` directly: a declared dim becomes a `SymDim`
+    /// only where it fills an unknown one (graphs that declare every value pay no parsing for
+    /// dims inference already knows).
+    func reconcile(_ f: ValueFacts?, declared: ValueType, node ptr: UnsafePointer<Node>, output k: Int,
+                   scope: [String]) -> ValueFacts? {
+        guard let f, let t = f.type else { return ValueFacts(type: SymType(declared)) }
+        guard case .tensor(let e, let dims) = t, case .tensor(let de, let shape) = declared else { return f }
+        func contradiction() -> ValueFacts {
+            report(ptr.pointee, scope, "output \(k) ('\(ptr.pointee.outputs[k])') is inferred \(t) but declared \(SymType(declared))")
             return f
         }
-        guard let ddims else { return f }
-        guard let dims else { return ValueFacts(type: .tensor(e, ddims), value: f.value) }
-        if dims.count != ddims.count {
-            report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
-            return f
-        }
-        var merged = dims
+        if de != .undefined, e != de { return contradiction() }
+        guard let ddims = shape?.dims else { return f }
+        guard let dims else { return ValueFacts(type: .tensor(e, ddims.map { SymDim($0) }), value: f.value) }
+        if dims.count != ddims.count { return contradiction() }
+        var unknown = false
         for i in dims.indices {
-            if let a = dims[i]?.intValue, let b = ddims[i]?.intValue, a != b {
-                report(node, scope, "output \(k) ('\(node.outputs[k])') is inferred \(t) but declared \(d)")
-                return f
+            guard let d = dims[i] else { unknown = true; continue }
+            guard let a = d.intValue else { continue }
+            switch ddims[i] {
+            case .known(let b): if a != b { return contradiction() }
+            case .unknown: break
+            case .symbolic: if let b = SymDim(ddims[i])?.intValue, a != b { return contradiction() }
             }
-            if merged[i] == nil { merged[i] = ddims[i] }
         }
+        guard unknown else { return f }
+        var merged = dims
+        for i in dims.indices where merged[i] == nil { merged[i] = SymDim(ddims[i]) }
         return ValueFacts(type: .tensor(e, merged), value: f.value)
     }
 
@@ -190,21 +227,38 @@ final class InferenceEngine {
                                          scope: scope, reason: reason, kind: kind))
     }
 
-    /// One node: its rule, or a local function's body.
-    func infer(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]], scope: [String],
-               keyPrefix: String) throws -> [ValueFacts?] {
+    /// The resolution of the node's op, made once per op type and call.
+    func binding(_ ptr: UnsafePointer<Node>) -> OpBinding {
         let rawDomain = ptr.pointee.domain
+        // Runs of one op (ConstantOfShape weights, chains of Add) hit the last binding; op
+        // types are short strings, so comparing costs less than hashing.
+        if let b = lastBinding, rawDomain.isEmpty, b.domain.isEmpty, sameName(b.opType, ptr.pointee.opType) { return b }
+        if rawDomain.isEmpty, let b = bindings[ptr.pointee.opType] { lastBinding = b; return b }  // no key built
         let domain = rawDomain == "ai.onnx" ? "" : rawDomain
         let opType = ptr.pointee.opType
         let key = domain.isEmpty ? opType : domain + "::" + opType
-        if !functions.isEmpty, let f = functions[domain + "::" + opType] {
+        if let b = bindings[key] { lastBinding = b; return b }
+        let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
+        let b = OpBinding(domain: domain, opType: opType, opset: opset, registry: registry,
+                          function: functions.isEmpty ? nil : functions[domain + "::" + opType],
+                          rule: InferenceRules.table[key])
+        bindings[key] = b
+        lastBinding = b
+        return b
+    }
+
+    /// One node: its rule, or a local function's body.
+    func infer(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]], scope: [String],
+               keyPrefix: String) throws -> [ValueFacts?] {
+        let op = binding(ptr)
+        if let f = op.function {
             return try inferFunction(f, node: ptr.pointee, inputs: inputs, scope: scope,
                                      nodeKey: keyPrefix + "n\(ptr.pointee.id.rawValue)/")
         }
-        guard let rule = InferenceRules.table[key] else {
-            throw InferenceFailure("no inference rule for op \(key)" + (domain.isEmpty ? "" : " (domain \(domain))"), kind: .noRule)
+        guard let rule = op.rule else {
+            let key = op.domain.isEmpty ? op.opType : op.domain + "::" + op.opType
+            throw InferenceFailure("no inference rule for op \(key)" + (op.domain.isEmpty ? "" : " (domain \(op.domain))"), kind: .noRule)
         }
-        let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
         let body: RuleContext.BodyInference
         if ptr.pointee.hasSubgraphs {
             let node = ptr.pointee
@@ -218,7 +272,8 @@ final class InferenceEngine {
         } else {
             body = RuleContext.noBodies
         }
-        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: opset, domain: domain, registry: registry, bodyInference: body)
+        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: op.opset, domain: op.domain, op: op,
+                              bodyInference: body)
         return try rule(ctx)
     }
 
@@ -280,5 +335,74 @@ extension InferenceEngine {
                 bodies[key] = r.values
             }
         }
+    }
+}
+
+/// One op type as one inference call resolves it: its rule or model-local function, its
+/// domain's opset, and its schema, looked up on the first attribute default a rule asks for.
+/// A class so every node of the op shares the one lookup.
+final class OpBinding {
+    let domain: String
+    let opType: String
+    let opset: Int64
+    let function: Function?
+    let rule: InferenceRule?
+    let registry: OpRegistry
+    private var looked = false
+    private var cached: OpSchema?
+    private var attributes: [AttributeSchema] = []
+
+    init(domain: String, opType: String, opset: Int64, registry: OpRegistry, function: Function?, rule: InferenceRule?) {
+        self.domain = domain
+        self.opType = opType
+        self.opset = opset
+        self.registry = registry
+        self.function = function
+        self.rule = rule
+    }
+
+    /// The op's schema at its opset (nil when unknown).
+    var schema: OpSchema? {
+        if !looked {
+            cached = registry.schema(domain: domain, opType: opType, opsetVersion: Int(clamping: opset))
+            attributes = cached?.attributes ?? []
+            looked = true
+        }
+        return cached
+    }
+
+    /// The schema's default of attribute `name` (nil when none).
+    func attributeDefault(_ name: String) -> AttributeDefault? {
+        if !looked { _ = schema }
+        for i in attributes.indices where attributes[i].name == name { return attributes[i].defaultValue }
+        return nil
+    }
+}
+
+/// A graph's declared types (value_info and typed outputs), which inferred outputs are
+/// reconciled with. Most graphs declare only their outputs: a handful of names, compared
+/// directly instead of hashing every value the walk defines.
+struct Declarations {
+    private var few: [(name: String, type: ValueType)] = []
+    private var many: [String: ValueType] = [:]
+
+    init(_ graph: Graph) {
+        if graph.valueInfo.count + graph.outputs.count > 8 {
+            many.reserveCapacity(graph.valueInfo.count + graph.outputs.count)
+            for v in graph.valueInfo { if let t = v.type { many[v.name] = t } }
+            for v in graph.outputs { if let t = v.type { many[v.name] = t } }
+            if !many.isEmpty { return }
+        }
+        var all: [(name: String, type: ValueType)] = []
+        for v in graph.valueInfo { if let t = v.type { all.append((v.name, t)) } }
+        for v in graph.outputs { if let t = v.type { all.append((v.name, t)) } }
+        // Later entries win, as in a dictionary built in this order.
+        few = all.reversed()
+    }
+
+    subscript(name: String) -> ValueType? {
+        if !many.isEmpty { return many[name] }
+        for d in few where sameName(d.name, name) { return d.type }
+        return nil
     }
 }

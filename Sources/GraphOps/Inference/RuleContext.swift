@@ -39,8 +39,11 @@ struct RuleContext {
     /// The node's domain (normalized: `""` for ai.onnx).
     let domain: String
     /// Where the op's schema comes from (attribute defaults), looked up only when a rule asks
-    /// for an attribute the node leaves out.
-    let registry: OpRegistry
+    /// for an attribute the node leaves out. Held by `op`, not copied into every context.
+    var registry: OpRegistry { op.registry }
+    /// The op's resolution for this inference call: the schema is looked up once per op type,
+    /// not once per attribute a node leaves out.
+    let op: OpBinding
     /// Infers a subgraph given its inputs' facts (bodies see the current scope); `quiet` keeps
     /// its problems out of the report (a branch that never runs).
     let bodyInference: BodyInference
@@ -62,7 +65,7 @@ struct RuleContext {
     }
 
     /// The op's schema at the node's opset, nil when unknown.
-    var schema: OpSchema? { registry.schema(domain: domain, opType: node.opType, opsetVersion: Int(clamping: opset)) }
+    var schema: OpSchema? { op.schema }
 
     var inputCount: Int { node.inputs.count }
 
@@ -118,11 +121,16 @@ struct RuleContext {
 
     // MARK: Attributes
 
-    /// The attribute as given on the node.
-    func attr(_ name: String) -> AttributeValue? { node.attribute(name) }
+    /// The attribute as given on the node (found by index: no copy of the other attributes).
+    func attr(_ name: String) -> AttributeValue? {
+        nodePointer.pointee.attributes.withUnsafeBufferPointer { buf in
+            for i in buf.indices where sameName(buf[i].name, name) { return buf[i].value }
+            return nil
+        }
+    }
 
     /// The schema's default of an attribute the node leaves out.
-    func schemaDefault(_ name: String) -> AttributeDefault? { schema?.attribute(name)?.defaultValue }
+    func schemaDefault(_ name: String) -> AttributeDefault? { op.attributeDefault(name) }
 
     /// An int attribute, else the schema's default; throws when neither exists.
     func int(_ name: String) throws -> Int64 {
@@ -169,6 +177,12 @@ struct RuleContext {
         return Int(a < 0 ? a + r : a)
     }
 }
+
+/// String equality that settles different lengths without the standard library's general
+/// comparison (which unequal strings otherwise take): attribute, op and value names are
+/// compared on every node.
+@inline(__always)
+func sameName(_ a: String, _ b: String) -> Bool { a.utf8.count == b.utf8.count && a == b }
 
 /// Helpers shared by rules.
 enum Shapes {

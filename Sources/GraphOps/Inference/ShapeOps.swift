@@ -443,11 +443,8 @@ enum ShapeOpRules {
 
     static func constantOfShape(_ c: RuleContext) throws -> [ValueFacts?] {
         var e = ElementType.float
-        var fill = KnownValue.floats([0])
-        if case .tensor(let t)? = c.attr("value") {
-            e = t.elementType
-            fill = InferenceEngine.facts(of: t).value ?? fill
-        }
+        let given: Tensor?
+        if case .tensor(let t)? = c.attr("value") { e = t.elementType; given = t } else { given = nil }
         guard let out = c.value(0)?.partialDims else {
             if let sd = try? c.dims(0), sd.count == 1, let n = sd[0]?.intValue, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: Int(n)))]
@@ -457,7 +454,10 @@ enum ShapeOpRules {
             return [.tensor(e, nil)]
         }
         var value: KnownValue?
-        if let n = Shapes.count(out) {
+        // The fill is decoded only when the contents are small enough to keep (weights made by
+        // ConstantOfShape are not).
+        if let n = Shapes.count(out), n <= maxKnownElements, Shapes.isIntegral(e) || n <= maxKnownFloats {
+            let fill = given.flatMap { InferenceEngine.facts(of: $0).value } ?? .floats([0])
             switch fill {
             case .ints(let x) where x.count == 1: value = .ints(Array(repeating: x[0], count: n))
             case .floats(let x) where x.count == 1 && n <= maxKnownFloats: value = .floats(Array(repeating: x[0], count: n))
@@ -497,6 +497,8 @@ enum ShapeOpRules {
 
     static func constant(_ c: RuleContext) throws -> [ValueFacts?] {
         guard let a = c.node.attributes.first else { throw InferenceFailure("no value attribute") }
+        // The common form first, without the general tuple match's string comparisons.
+        if case .tensor(let t) = a.value, sameName(a.name, "value") { return [InferenceEngine.facts(of: t)] }
         switch (a.name, a.value) {
         case ("value", .tensor(let t)): return [InferenceEngine.facts(of: t)]
         case ("sparse_value", .sparseTensor(let t)): return [.tensor(t.values.elementType, Shapes.dims(t.dims))]

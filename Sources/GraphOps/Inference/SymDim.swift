@@ -65,19 +65,28 @@ public struct SymDim: Hashable, Sendable, Comparable, CustomStringConvertible {
         for t in ts { for a in t.atoms { a.collectSymbols(into: &out) } }
     }
 
-    /// Builds the normal form from (possibly unsorted, unmerged) terms.
+    /// Builds the normal form from (possibly unsorted, unmerged) terms: sorted (atoms first),
+    /// so equal products sit side by side and merge in one pass (no hashing of atom lists).
     static func normalized(_ terms: [SymTerm]) -> SymDim {
-        var merged: [[SymAtom]: Int64] = [:]
+        var sorted: [SymTerm] = []
+        sorted.reserveCapacity(terms.count)
         for t in terms where t.coeff != 0 {
-            let key = t.atoms.count > 1 ? t.atoms.sorted() : t.atoms
-            merged[key, default: 0] &+= t.coeff
+            sorted.append(t.atoms.count > 1 ? SymTerm(atoms: t.atoms.sorted(), coeff: t.coeff) : t)
         }
+        if sorted.count > 1 { sorted.sort() }
         var out: [SymTerm] = []
-        out.reserveCapacity(merged.count)
-        for (atoms, c) in merged where c != 0 { out.append(SymTerm(atoms: atoms, coeff: c)) }
+        out.reserveCapacity(sorted.count)
+        for t in sorted {
+            if let last = out.last, last.atoms == t.atoms {
+                out[out.count - 1].coeff &+= t.coeff
+            } else {
+                if let last = out.last, last.coeff == 0 { out.removeLast() }
+                out.append(t)
+            }
+        }
+        if let last = out.last, last.coeff == 0 { out.removeLast() }
         if out.isEmpty { return SymDim(0) }
         if out.count == 1, out[0].atoms.isEmpty { return SymDim(out[0].coeff) }
-        out.sort()
         return SymDim(repr: .poly(out))
     }
 

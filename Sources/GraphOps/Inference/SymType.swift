@@ -4,8 +4,9 @@
 /// to and from GraphIR's `ValueType`.
 import GraphIR
 
-/// A value's type as inference knows it. Only the nested cases are `indirect`: a tensor type,
-/// by far the most common, is stored inline instead of in a heap box.
+/// A value's type as inference knows it. Only the nested and rare cases are `indirect`: a
+/// tensor type, by far the most common, is stored inline instead of in a heap box, and boxing
+/// `other` keeps every value's facts (and each dictionary entry holding them) small.
 public enum SymType: Hashable, Sendable, CustomStringConvertible {
     /// A dense tensor; `dims == nil` when the rank is unknown, a `nil` dim when that size is.
     case tensor(ElementType, [SymDim?]?)
@@ -14,7 +15,7 @@ public enum SymType: Hashable, Sendable, CustomStringConvertible {
     /// A value that may be absent.
     indirect case optional(SymType?)
     /// Types inference passes through without looking inside (maps, sparse tensors, opaque).
-    case other(ValueType)
+    indirect case other(ValueType)
 
     /// From a declared type (dims text parsed as expressions, see `SymDim(_ dim:)`).
     public init(_ t: ValueType) {
