@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "GraphOps", dependencies: ["GraphIR"], resources: [.copy("Resources")]),
         .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
         // Edits as data, the rewriter, what an edit broke, the history tree, the journal.
-        .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps"]),
+        // Journal/ (record format, durable appends, tail recovery, snapshots) hashes with OpenSSL's SHA-256.
+        .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps", "COpenSSL"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR", "GraphOps"],
                 resources: [.copy("Resources")]),
 
@@ -53,7 +54,7 @@ let package = Package(
         .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphOps", "GraphFormats"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats", "GraphEditing"]),
 
         // Rendering benchmark: our layout+SVG side by side with Graphviz dot.
         .executableTarget(name: "render-bench", dependencies: ["GraphRendering", "GraphIR", "GraphFormats"],
@@ -69,6 +70,9 @@ let package = Package(
         .executableTarget(name: "edit-bench", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/editing/Sources"),
         // Cell language benchmark: parse + dispatch and completion, in process.
+        // Journal benchmark: append+fsync latency and restore of a 1,000-step session.
+        .executableTarget(name: "journal-bench", dependencies: ["Notebook", "GraphEditing", "JupyterKernel"],
+                          path: "Benchmarks/journal/Sources"),
         .executableTarget(name: "cell-bench", dependencies: ["Notebook", "JupyterKernel"], path: "Benchmarks/cell/Sources"),
     ],
     swiftLanguageModes: [.v5]

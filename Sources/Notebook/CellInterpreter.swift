@@ -3,6 +3,7 @@
 // and is-complete requests from the command table.
 
 import Foundation
+import GraphEditing
 import JupyterKernel
 
 /// Runs Graphsmith cells against a live session.
@@ -11,11 +12,24 @@ public final class CellInterpreter: KernelInterpreter {
     public private(set) var session: Session
     /// The commands this interpreter knows.
     public let table: CommandTable
+    /// Where state-changing commands are recorded before their reply; nil keeps none
+    /// (`graphsmith run`, most tests).
+    public let journal: SessionJournal?
+    /// The time a command runs at (injected so tests and restore control the stamps).
+    private let clock: () -> Date
 
     public init(workingDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-                table: CommandTable = .standard) {
+                table: CommandTable = .standard, journal: SessionJournal? = nil, clock: @escaping () -> Date = Date.init) {
         self.session = Session(workingDirectory: workingDirectory)
+        self.session.journal.place = journal?.place
         self.table = table
+        self.journal = journal
+        self.clock = clock
+    }
+
+    /// A clean shutdown or restart closes the journal, so no later kernel offers to restore it.
+    public func shutdown(restart: Bool) {
+        journal?.close(reason: restart ? "restart" : "shutdown", time: clock())
     }
 
     public var kernelInfo: KernelInfo {
@@ -31,8 +45,18 @@ public final class CellInterpreter: KernelInterpreter {
 
     public func execute(_ request: ExecuteRequest, context: ExecutionContext) -> ExecuteOutcome {
         if let subject = CellInterpreter.pagerSubject(request.code) { return page(subject) }
-        let source = CellSource(request.code)
         let output = CommandOutput(context: context)
+        // A silent request publishes nothing, so the notice waits for the first visible cell.
+        if !request.silent, let notice = journal?.takeStartNotice() { output.print(notice) }
+        let outcome = runCell(request, output: output)
+        // The cell's steps reach the disk before its reply does.
+        journaling(output) { try $0.flush() }
+        return outcome
+    }
+
+    private func runCell(_ request: ExecuteRequest, output: CommandOutput) -> ExecuteOutcome {
+        let context = output.context
+        let source = CellSource(request.code)
         let parsed: [ParsedLine]
         do {
             parsed = try parse(source)
@@ -44,9 +68,9 @@ public final class CellInterpreter: KernelInterpreter {
         // Without stop-on-error the remaining commands still run. Earlier errors are published
         // as they happen; the last one becomes the reply, which the core publishes in order.
         var pending: KernelError?
-        for line in parsed {
+        for (line, logical) in zip(parsed, source.lines) {
             do {
-                try run(line, output: output)
+                try run(line, text: logical.text, output: output)
             } catch {
                 let kernelError = (error as? CellError)?.kernelError(in: source, origin: request.origin)
                     ?? KernelError(name: "CommandError", value: "\(error)")
@@ -92,13 +116,34 @@ public final class CellInterpreter: KernelInterpreter {
         }
     }
 
-    private func run(_ line: ParsedLine, output: CommandOutput) throws {
+    /// Runs one line on a copy of the session and keeps the copy only when it succeeds and,
+    /// for a state-changing line, once its journal record is on disk.
+    private func run(_ line: ParsedLine, text: String, output: CommandOutput) throws {
+        var working = session
+        working.journal.reset()
+        working.now = clock()
+        let changesState = try CellInterpreter.apply(line, table: table, to: &working, output: output)
+        if let plan = working.journal.restorePlan {
+            try replay(plan, into: &working)
+            journal?.recordRestore(plan, time: working.now)
+            output.print(JournalCommands.restoredMessage(plan, working))
+        } else if changesState && !working.journal.unchanged {
+            journaling(output) { try $0.record(text, graph: session.graphs.currentName, time: working.now, keep: working.journal.keep) }
+        }
+        working.journal.reset()
+        session = working
+    }
+
+    /// Runs one parsed line against `session`; returns whether the line changes session state
+    /// (an assignment, or a command whose spec says so).
+    static func apply(_ line: ParsedLine, table: CommandTable, to session: inout Session, output: CommandOutput) throws -> Bool {
         switch line {
         case .assignment(let name, let value, let location):
             if table[name] != nil {
                 throw CellError(.syntax, "'\(name)' is a command and cannot be a variable name", at: location)
             }
             session.variables[name] = try ExprEvaluator(variables: session.variables).evaluate(value)
+            return true
         case .command(let name, let location, let words, let expression, let end):
             guard let spec = table[name] else {
                 let hint = Suggest.closest(to: name, in: table.names).map { "; did you mean '\($0)'?" }
@@ -107,10 +152,53 @@ public final class CellInterpreter: KernelInterpreter {
             }
             let invocation = try Invocation.resolve(spec: spec, location: location, words: words, expression: expression,
                                                     end: end, variables: session.variables)
-            var working = session
-            try spec.run(&working, invocation, output)
-            session = working
+            try spec.run(&session, invocation, output)
+            return spec.changesState
         }
+    }
+
+    /// Writes to the journal; a failure turns journaling off for the session with a warning
+    /// (the command's result is kept: the user sees it and is told it is not journaled).
+    private func journaling(_ output: CommandOutput, _ write: (SessionJournal) throws -> Void) {
+        guard let journal, journal.failure == nil else { return }
+        do { try write(journal) } catch {
+            journal.disable("\(error)")
+            output.printError("The journal is off for the rest of this session: \(error). "
+                + "Later changes will not survive a crash of this kernel.")
+        }
+    }
+
+    /// Replays a journal's steps onto `session` without output, each with its original time and
+    /// its snapshot in place of redoing the work. Any failure leaves the session unchanged.
+    private func replay(_ plan: RestorePlan, into session: inout Session) throws {
+        let silent = CommandOutput(context: ExecutionContext(executionCount: 0) { _ in })
+        let snapshots = plan.listing.url.deletingLastPathComponent().appendingPathComponent("snapshots")
+        let steps = plan.contents.steps
+        // Relative paths in the steps meant the folder of the kernel that ran them.
+        let ownFolder = session.workingDirectory
+        session.workingDirectory = URL(fileURLWithPath: plan.contents.header.workingDirectory, isDirectory: true)
+        for (k, step) in steps.enumerated() {
+            let command = step.command ?? ""
+            session.journal.reset()
+            session.now = step.time
+            do {
+                let lines = CellSource(command).lines
+                guard lines.count == 1, let logical = lines.first else {
+                    throw CellError(.value, "the record is not one command line")
+                }
+                if let name = step.snapshot {
+                    session.journal.replaySnapshot = try SnapshotStore(folder: snapshots).read(name)
+                }
+                let line = try LineParser.parse(logical) { [table] name in table[name]?.style }
+                _ = try CellInterpreter.apply(line, table: table, to: &session, output: silent)
+            } catch {
+                let why = (error as? CellError)?.message ?? "\(error)"
+                throw CellError(.command, "restore stopped at step \(k + 1) of \(steps.count) (`\(command)`): \(why). "
+                    + "The session is unchanged.")
+            }
+        }
+        session.workingDirectory = ownFolder
+        session.journal.reset()
     }
 
     // MARK: Is complete

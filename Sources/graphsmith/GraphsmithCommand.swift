@@ -41,7 +41,12 @@ struct KernelCommand: ParsableCommand {
         }
         // Sockets are bound before anything else so the first kernel_info_request is
         // answered at once; the interpreter does its heavy work lazily.
-        let interpreter = CellInterpreter(workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        // The session journal (see `help restore`); GRAPHSMITH_JOURNAL=off keeps none.
+        let environment = ProcessInfo.processInfo.environment
+        let cwd = FileManager.default.currentDirectoryPath
+        let journal = environment["GRAPHSMITH_JOURNAL"] == "off" ? nil : SessionJournal(
+            .fromEnvironment(environment, workingDirectory: cwd, connectionFile: connectionFile ?? positionalFile), started: Date())
+        let interpreter = CellInterpreter(workingDirectory: URL(fileURLWithPath: cwd), journal: journal)
         let server = try KernelServer(connection: info, interpreter: interpreter)
         server.installInterruptSignalHandler()
         server.start()

@@ -12,6 +12,11 @@ final class CellRunner {
         interpreter = CellInterpreter(workingDirectory: directory)
     }
 
+    /// A runner around a configured interpreter (a journal, a clock).
+    init(interpreter: CellInterpreter) {
+        self.interpreter = interpreter
+    }
+
     @discardableResult
     func run(_ code: String, stopOnError: Bool = true) -> ExecuteOutcome {
         outputs = []

@@ -36,6 +36,8 @@ KERNELSPEC_DIR = _PREFIX / "share" / "jupyter"
 os.environ["JUPYTER_PATH"] = str(KERNELSPEC_DIR) + os.pathsep + os.environ.get("JUPYTER_PATH", "")
 # Keep jupyter's runtime files (connection files) out of the user's home.
 os.environ.setdefault("JUPYTER_RUNTIME_DIR", str(_PREFIX / "runtime"))
+# Kernels keep their session journals here, not in ~/.local/state/graphsmith.
+os.environ.setdefault("GRAPHSMITH_STATE_DIR", str(_PREFIX / "state"))
 
 
 def pytest_sessionfinish(session, exitstatus):

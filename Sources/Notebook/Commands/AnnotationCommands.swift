@@ -45,7 +45,7 @@ enum AnnotationCommands {
                 + "inherited by nodes a pass makes from annotated ones (conflicts are reported).",
             examples: ["annotate /encoder/layer.0 quantize=int8", "annotate op=Softmax keep=true", "annotate n12 note=\"check scale\"",
                        "find op=Conv path=/backbone save=convs\nannotate $convs fuse=false",
-                       "annotate n12 note=x --remove"]
+                       "annotate n12 note=x --remove"], changesState: true
         ) { session, inv, out in
             guard !inv.extra.isEmpty else { throw inv.error(.command, "annotate needs KEY=VALUE; e.g. annotate n12 fuse=false") }
             var pairs: [(String, String?)] = []

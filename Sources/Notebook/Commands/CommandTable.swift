@@ -26,6 +26,7 @@ public struct CommandTable: Sendable {
             + OverrideCommands.commands
             + ShowCommands.commands
             + EstimationCommands.commands
+            + JournalCommands.commands
     )
 
     /// The command named `name`.

@@ -96,7 +96,7 @@ enum CoreCommands {
             usage: "del NAME...",
             positionals: [Parameter("name", .variable, "variable to delete", required: true)],
             variadic: true,
-            examples: ["del batch"]
+            examples: ["del batch"], changesState: true
         ) { session, inv, _ in
             for arg in inv.rest {
                 let name = arg.value.displayString

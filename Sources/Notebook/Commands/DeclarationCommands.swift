@@ -19,7 +19,7 @@ enum DeclarationCommands {
                           Parameter("name", .string, "the input's name", required: true)],
             options: [Parameter("type", .string, "element type and shape, e.g. float32[batch,3,224,224] (dims: numbers, symbols or ?)")],
             flags: [EditCommands.force],
-            examples: ["input add mask type=int64[batch,seq]", "input remove mask"]
+            examples: ["input add mask type=int64[batch,seq]", "input remove mask"], changesState: true
         ) { session, inv, out in
             let action = try inv.requiredString("action"), name = try inv.requiredString("name")
             let type = try inv.string("type").map { try parseType($0, inv, at: "type") }
@@ -41,7 +41,7 @@ enum DeclarationCommands {
                           Parameter("name", .string, "the value", required: true)],
             options: [Parameter("type", .string, "declared type, e.g. float32[batch,1000]", default: "the value's declared or inferred type")],
             flags: [EditCommands.force],
-            examples: ["output add /encoder/layer.0/Add_1_output_0", "output remove logits"]
+            examples: ["output add /encoder/layer.0/Add_1_output_0", "output remove logits"], changesState: true
         ) { session, inv, out in
             let action = try inv.requiredString("action"), name = try inv.requiredString("name")
             let type = try inv.string("type").map { try parseType($0, inv, at: "type") }
@@ -70,7 +70,7 @@ enum DeclarationCommands {
             flags: [EditCommands.force],
             details: "Replacing an initializer may change its shape; consumers are re-checked and re-inferred, and a shape "
                 + "that no longer fits is refused (or kept with --force).",
-            examples: ["initializer set conv1.weight w.npy", "initializer set axes [0, 2] dtype=int64", "initializer remove unused_bias"]
+            examples: ["initializer set conv1.weight w.npy", "initializer set axes [0, 2] dtype=int64", "initializer remove unused_bias"], changesState: true
         ) { session, inv, out in
             let action = try inv.requiredString("action"), name = try inv.requiredString("name")
             let entry = try session.currentGraph(for: "initializer")
@@ -80,7 +80,15 @@ enum DeclarationCommands {
                 guard let data = inv.value("data") else { throw inv.error(.command, "initializer set needs FILE.npy or a literal", at: "name") }
                 if case .string(let path) = data {
                     let url = session.resolvePath(path)
-                    do { tensor = try NPYReader.read(url, name: name) } catch let e as NPYError {
+                    do {
+                        // Restore uses the bytes read the first time (the file may have changed since).
+                        if let snapshot = session.journal.replaySnapshot {
+                            tensor = try NPYReader.parse(snapshot, name: name, file: url.path)
+                        } else {
+                            tensor = try NPYReader.read(url, name: name)
+                            session.journal.keep = SnapshotSource(file: url, ext: "npy")
+                        }
+                    } catch let e as NPYError {
                         throw inv.error(.file, "cannot read '\(path)': \(e.reason)", at: "data")
                     }
                     // History records the absolute path, so `history export` replays from any folder.
@@ -119,7 +127,7 @@ enum DeclarationCommands {
             flags: [EditCommands.force],
             details: "The change is made in every declared shape (inputs, outputs, value_info); inference then carries it to "
                 + "every value downstream. Fixing `seq` lets estimates and the runtime use concrete shapes.",
-            examples: ["dims seq=128", "dims batch=1 seq=tokens", "dims on=input axis=0 to=batch"]
+            examples: ["dims seq=128", "dims batch=1 seq=tokens", "dims on=input axis=0 to=batch"], changesState: true
         ) { session, inv, out in
             func dim(_ v: CellValue, at parameter: String) throws -> Dim {
                 let d: Dim

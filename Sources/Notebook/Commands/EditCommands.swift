@@ -41,7 +41,7 @@ enum EditCommands {
             flags: [force],
             details: "The node is placed after its producers. Output names default to fresh ones (OP_out0, ...). "
                 + "The schema checks the attributes and the inputs' types; shapes are re-inferred downstream.",
-            examples: ["add Relu after=conv1", "add LeakyRelu inputs=[x] alpha=0.1", "add Add inputs=[a, b] outputs=[sum] name=residual"]
+            examples: ["add Relu after=conv1", "add LeakyRelu inputs=[x] alpha=0.1", "add Add inputs=[a, b] outputs=[sum] name=residual"], changesState: true
         ) { session, inv, out in
             let op = try inv.requiredString("op")
             let domain = OpRegistry.normalize(domain: inv.string("domain") ?? "")
@@ -90,7 +90,7 @@ enum EditCommands {
             flags: [Flag("cascade", "also remove every node that reads its outputs, transitively, and graph outputs they made"), force],
             details: "Without --cascade a node whose outputs are still used is refused (they would dangle); `bypass` "
                 + "removes a node and connects its input to its consumers.",
-            examples: ["remove n12", "remove /head/Softmax --cascade"]
+            examples: ["remove n12", "remove /head/Softmax --cascade"], changesState: true
         ) { session, inv, out in
             try EditSupport.commit(&session, inv, out) { tx, entry in
                 let t = try EditSupport.target("node", entry, inv)
@@ -128,7 +128,7 @@ enum EditCommands {
             flags: [force],
             details: "Every use of the node's first output (graph outputs included) reads the chosen input instead. "
                 + "Types must agree, or the edit is refused (Cast, Identity and Dropout are typical candidates).",
-            examples: ["bypass /dropout/Dropout", "bypass n7 input=1"]
+            examples: ["bypass /dropout/Dropout", "bypass n7 input=1"], changesState: true
         ) { session, inv, out in
             try EditSupport.commit(&session, inv, out) { tx, entry in
                 let t = try EditSupport.target("node", entry, inv)
@@ -157,7 +157,7 @@ enum EditCommands {
             flags: [force],
             details: "The copy reads the same inputs from outside; values made inside get fresh names, so the copy's outputs "
                 + "are new values nothing reads yet (connect them with `connect`). Each copied node's provenance names its original.",
-            examples: ["clone n12", "clone /encoder/layer.0"]
+            examples: ["clone n12", "clone /encoder/layer.0"], changesState: true
         ) { session, inv, out in
             try EditSupport.commit(&session, inv, out) { tx, entry in
                 let text = try inv.requiredString("target")
@@ -201,7 +201,7 @@ enum EditCommands {
             positionals: [Parameter("value", .string, "the value to read", required: true),
                           Parameter("target", .string, "NODE:INPUT, e.g. n12:1 or /attn/MatMul:0 (INPUT = count appends)", required: true)],
             flags: [force],
-            examples: ["connect x n12:0", "connect /encoder/out /head/MatMul:0"]
+            examples: ["connect x n12:0", "connect /encoder/out /head/MatMul:0"], changesState: true
         ) { session, inv, out in
             try EditSupport.commit(&session, inv, out) { tx, entry in
                 let value = try inv.requiredString("value")
@@ -222,7 +222,7 @@ enum EditCommands {
             positionals: [Parameter("target", .string, "NODE:INPUT, e.g. n12:2", required: true)],
             flags: [force],
             details: "A required input cannot be left empty unless --force is given (a mid-rewiring state).",
-            examples: ["disconnect n12:2", "disconnect /attn/Softmax:0 --force"]
+            examples: ["disconnect n12:2", "disconnect /attn/Softmax:0 --force"], changesState: true
         ) { session, inv, out in
             try EditSupport.commit(&session, inv, out) { tx, entry in
                 let (t, k) = try inputSlot(entry, inv)
@@ -238,7 +238,7 @@ enum EditCommands {
             positionals: [Parameter("node", .node, "a node name or id", required: true)],
             extraOptions: .any, extraOptionsHelp: "an attribute, typed by the op's schema; Tab lists legal values",
             flags: [force],
-            examples: ["set n12 alpha=0.2", "set /Resize mode=\"linear\"", "set n3 pads=[1,1,1,1]", "set n5 axis=None"]
+            examples: ["set n12 alpha=0.2", "set /Resize mode=\"linear\"", "set n3 pads=[1,1,1,1]", "set n5 axis=None"], changesState: true
         ) { session, inv, out in
             try EditSupport.commit(&session, inv, out) { tx, entry in
                 let t = try EditSupport.target("node", entry, inv)
@@ -260,7 +260,7 @@ enum EditCommands {
             positionals: [Parameter("target", .string, "a node (name or id) or a value name", required: true),
                           Parameter("new", .string, "the new name", required: true)],
             options: [Parameter("kind", .choice(["node", "value"]), "what TARGET names, when a node and a value share the name")],
-            examples: ["rename n12 attention_scores", "rename logits scores kind=value"]
+            examples: ["rename n12 attention_scores", "rename logits scores kind=value"], changesState: true
         ) { session, inv, out in
             try EditSupport.commit(&session, inv, out) { tx, entry in
                 let text = try inv.requiredString("target"), new = try inv.requiredString("new")

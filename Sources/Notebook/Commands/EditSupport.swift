@@ -155,9 +155,10 @@ enum EditSupport {
                 + problemLines(broken) + "\nFix the edit, or give --force to keep the broken state (`check` then lists it).")
         }
         var step = 0
+        let now = session.now
         session.graphs.modify(entry.name) { e in
             step = e.history.commit(version, counts: version.counts, origin: origin, command: command ?? inv.canonicalText,
-                                    edits: tx.applied)
+                                    edits: tx.applied, time: now)
         }
         let delta = version.counts
         let before = entry.current.counts

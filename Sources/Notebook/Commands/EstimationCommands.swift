@@ -23,7 +23,7 @@ enum EstimationCommands {
             usage: "hardware [FILTER] | hardware add PATH",
             positionals: [Parameter("filter", .string, "text to match in id, name or class, or `add`"),
                           Parameter("path", .path, "with `add`: a JSON file of targets (schema of hardware.json)")],
-            examples: ["hardware", "hardware gpu", "hardware add my_chips.json"]
+            examples: ["hardware", "hardware gpu", "hardware add my_chips.json"], changesState: true
         ) { session, inv, out in
             if inv.string("filter") == "add" {
                 let path = try inv.requiredString("path")
@@ -38,6 +38,8 @@ enum EstimationCommands {
                 out.print("Added \(added.count) target(s): \(added.joined(separator: ", ")). \(after.targets.count) in the registry.")
                 return
             }
+            // Listing changes nothing worth journaling (`hardware add` does).
+            session.journal.unchanged = true
             let filter = inv.string("filter")?.lowercased()
             let rows = try session.registry().rows().filter { r in
                 filter.map { r.id.lowercased().contains($0) || r.name.lowercased().contains($0) || r.deviceClass.lowercased().contains($0) } ?? true
@@ -74,7 +76,7 @@ enum EstimationCommands {
                 + "an input whose leading dimension is a fixed number keeps it: give shape=NAME:8x3x224x224 to confirm it is "
                 + "the batch (batch= then sets it). `shape=` gives one input's full shape and may repeat, once per input. "
                 + "Throughput is batch / latency, in samples per second.",
-            examples: ["estimate", "estimate hw=h100-sxm5 dtype=fp16 batch=8 seq=512", "estimate convention=onnx-tool\nshow overlay=flops"]
+            examples: ["estimate", "estimate hw=h100-sxm5 dtype=fp16 batch=8 seq=512", "estimate convention=onnx-tool\nshow overlay=flops"], changesState: true
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "estimate")
             let graph = OpGraph(entry.model, inference: entry.inference)

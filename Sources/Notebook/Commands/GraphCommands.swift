@@ -20,20 +20,30 @@ enum GraphCommands {
                           Parameter("name", .string, "the name to use in the session", default: "the file name")],
             details: "External data files are found next to the model and mapped, not read. The new graph becomes current. "
                 + "Loading under a name already in use replaces that graph and says so (re-running a cell is common).",
-            examples: ["load models/tiny_bert.onnx", "load resnet50.onnx as r50"]
+            examples: ["load models/tiny_bert.onnx", "load resnet50.onnx as r50"], changesState: true
         ) { session, inv, out in
             let path = try inv.requiredString("path")
             let url = session.resolvePath(path)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw inv.error(.file, "no such file '\(path)' (looked in \(session.workingDirectory.path))", at: "path")
-            }
-            if let format = ModelFileFormat.sniff(fileAt: url), !format.isReadable, let advice = format.advice {
-                throw inv.error(.file, "'\(path)' is a \(format.displayName), not an ONNX model: \(advice)", at: "path")
+            // Restore hands over the bytes this load read the first time (the file may have
+            // changed or gone since); external data is still found next to the original path.
+            let snapshot = session.journal.replaySnapshot
+            if snapshot == nil {
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    throw inv.error(.file, "no such file '\(path)' (looked in \(session.workingDirectory.path))", at: "path")
+                }
+                if let format = ModelFileFormat.sniff(fileAt: url), !format.isReadable, let advice = format.advice {
+                    throw inv.error(.file, "'\(path)' is a \(format.displayName), not an ONNX model: \(advice)", at: "path")
+                }
             }
             let started = Date()
             let model: Model
             do {
-                model = try ONNXReader.load(url)
+                if let snapshot {
+                    model = try ONNXReader.load(bytes: snapshot, name: url.path, baseDirectory: url.deletingLastPathComponent().path)
+                } else {
+                    model = try ONNXReader.load(url)
+                    session.journal.keep = SnapshotSource(file: url, ext: "onnx")
+                }
             } catch let e as ONNXError {
                 throw inv.error(.model, "cannot load '\(path)': \(e)", at: "path")
             } catch {
@@ -45,7 +55,8 @@ enum GraphCommands {
                 throw inv.error(.value, "graph name '\(name)' must start with a letter or _", at: "name")
             }
             let replaced = session.graphs[name]
-            let entry = GraphEntry(name: name, source: url, model: model, command: "load \(CellValue.string(path).word) as \(name)")
+            let entry = GraphEntry(name: name, source: url, model: model, command: "load \(CellValue.string(path).word) as \(name)",
+                                   time: session.now)
             session.graphs.put(entry)
             if let replaced {
                 out.print("Replaced the graph '\(name)' (from \(replaced.source.lastPathComponent)).")
@@ -78,7 +89,7 @@ enum GraphCommands {
             summary: "Make a loaded graph the current one",
             usage: "use NAME",
             positionals: [Parameter("name", .graphName, "a loaded graph", required: true)],
-            examples: ["use r50"]
+            examples: ["use r50"], changesState: true
         ) { session, inv, out in
             let name = try inv.requiredString("name")
             guard session.graphs.use(name) else { throw unknownGraph(name, session, inv) }
@@ -89,7 +100,7 @@ enum GraphCommands {
             summary: "Remove a graph from the session",
             usage: "close NAME",
             positionals: [Parameter("name", .graphName, "a loaded graph", required: true)],
-            examples: ["close r50"]
+            examples: ["close r50"], changesState: true
         ) { session, inv, out in
             let name = try inv.requiredString("name")
             guard session.graphs.close(name) else { throw unknownGraph(name, session, inv) }
@@ -146,9 +157,11 @@ enum GraphCommands {
                       Parameter("limit", .int, "at most this many rows (0: only the count)", default: "50"),
                       Parameter("save", .string, "save every match (not only the rows shown) as a selection: a variable "
                                 + "holding their ids, which `annotate $NAME ...` and other node arguments take")],
-            examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1", "find op=Conv save=convs"]
+            examples: ["find attention", "find op=Softmax", "find *query* path=/encoder/layer.1", "find op=Conv save=convs"], changesState: true
         ) { session, inv, out in
             let entry = try session.currentGraph(for: "find")
+            // Only save= changes the session (a variable); a plain find is not journaled.
+            if inv.string("save") == nil { session.journal.unchanged = true }
             let catalog = entry.catalog
             var candidates: [Int] = Array(catalog.entries.indices)
             if let p = inv.string("path") {

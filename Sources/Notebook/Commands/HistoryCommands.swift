@@ -16,7 +16,7 @@ enum HistoryCommands {
             summary: "Go back N steps (edits, passes, annotations) of the current graph",
             usage: "undo [N]",
             positionals: [Parameter("count", .int, "how many steps", default: "1")],
-            examples: ["undo", "undo 3"]
+            examples: ["undo", "undo 3"], changesState: true
         ) { session, inv, out in
             try move(&session, inv, out) { h in try h.undo(inv.int("count") ?? 1) }
         },
@@ -25,7 +25,7 @@ enum HistoryCommands {
             summary: "Go forward N steps along the branch last undone",
             usage: "redo [N]",
             positionals: [Parameter("count", .int, "how many steps", default: "1")],
-            examples: ["redo", "redo 2"]
+            examples: ["redo", "redo 2"], changesState: true
         ) { session, inv, out in
             try move(&session, inv, out) { h in try h.redo(inv.int("count") ?? 1) }
         },
@@ -34,7 +34,7 @@ enum HistoryCommands {
             summary: "Go to any step of the history tree (@N)",
             usage: "checkout @N",
             positionals: [Parameter("step", .string, "a step number as `history` shows it: @4 (or 4)", required: true)],
-            examples: ["checkout @0", "checkout @7"]
+            examples: ["checkout @0", "checkout @7"], changesState: true
         ) { session, inv, out in
             let text = try inv.requiredString("step")
             let digits = text.hasPrefix("@") ? String(text.dropFirst()) : text

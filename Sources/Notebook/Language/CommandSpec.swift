@@ -121,6 +121,10 @@ public struct CommandSpec: Sendable {
     public var details: String
     public var examples: [String]
     public var style: ArgumentStyle
+    /// Whether a successful run changes session state (graphs, versions, variables,
+    /// annotations): such a command is appended to the session journal before its reply, and
+    /// `restore` replays it. Commands that only look or write files leave it false.
+    public var changesState: Bool
     /// Completes free `KEY=` options from the session and the words typed so far: with a nil
     /// key the keys (`alpha=`), else that key's legal values (`mode=` -> `linear`, ...). Edit
     /// commands read them from the op schema of the node or op the line names.
@@ -131,7 +135,7 @@ public struct CommandSpec: Sendable {
                 positionals: [Parameter] = [], variadic: Bool = false, options: [Parameter] = [],
                 extraOptions: ParameterKind? = nil, extraOptionsHelp: String = "",
                 flags: [Flag] = [], details: String = "", examples: [String] = [],
-                style: ArgumentStyle = .words,
+                style: ArgumentStyle = .words, changesState: Bool = false,
                 run: @escaping @Sendable (inout Session, Invocation, CommandOutput) throws -> Void) {
         self.name = name
         self.family = family
@@ -146,6 +150,7 @@ public struct CommandSpec: Sendable {
         self.details = details
         self.examples = examples
         self.style = style
+        self.changesState = changesState
         self.run = run
     }
 

@@ -128,12 +128,13 @@ public struct GraphEntry: Sendable {
     /// `show`; keyed by step number, so undo then a new edit never shows a stale drawing.
     var renderState: RenderState?
 
-    /// A graph as loaded: one version, step @0, made by `command`.
-    public init(name: String, source: URL, model: Model, command: String) {
+    /// A graph as loaded: one version, step @0, made by `command` at `time` (the session's
+    /// command time, which restore sets to the original one).
+    public init(name: String, source: URL, model: Model, command: String, time: Date = Date()) {
         self.name = name
         self.source = source
         let v = GraphVersion(model: model, origin: "load")
-        self.history = History(root: v, counts: v.counts, command: command)
+        self.history = History(root: v, counts: v.counts, command: command, time: time)
     }
 
     /// The current version.

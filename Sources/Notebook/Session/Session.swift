@@ -18,6 +18,11 @@ public struct Session: Sendable {
     public var graphs = GraphStore()
     /// Hardware targets for estimates: the bundled registry (loaded on first use) plus user files.
     public var hardwareRegistry: HardwareRegistry?
+    /// When the running command runs: the interpreter's clock, or during `restore` the time the
+    /// step first ran, so anything a command stamps (history steps) shows the original time.
+    public var now = Date()
+    /// What the running command and the session journal exchange (snapshots to keep or use).
+    public var journal = JournalExchange()
 
     public init(workingDirectory: URL) {
         self.workingDirectory = workingDirectory
