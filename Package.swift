@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "JupyterKernel", targets: ["JupyterKernel"]),
         .library(name: "GraphIR", targets: ["GraphIR"]),
         .library(name: "GraphOps", targets: ["GraphOps"]),
+        .library(name: "GraphRuntime", targets: ["GraphRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +21,8 @@ let package = Package(
         // pkgConfig here, because libzmq's .pc adds -isystem flags SwiftPM warns about.
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // OpenBLAS (Debian libopenblas-dev) for the interpreter's matrix products; no pkgConfig either.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
 
         // The generic Jupyter kernel core: knows nothing about graphs.
         .target(name: "JupyterKernel", dependencies: ["CZMQ", "COpenSSL"]),
@@ -32,6 +35,8 @@ let package = Package(
         .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),
         // Edits as data, the rewriter, what an edit broke, the history tree, the journal.
         .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps"]),
+        // The CPU interpreter: tensors, memory plan, executor and kernels.
+        .target(name: "GraphRuntime", dependencies: ["GraphIR", "GraphOps", "COpenBLAS"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR"],
                 resources: [.copy("Resources")]),
 
@@ -52,6 +57,7 @@ let package = Package(
         .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphRuntimeTests", dependencies: ["GraphRuntime", "GraphIR"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats"]),
 
@@ -68,6 +74,9 @@ let package = Package(
         // Editing benchmark: one edit + re-validation, undo/redo (Benchmarks/editing/bench_edit.py runs it beside onnx).
         .executableTarget(name: "edit-bench", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/editing/Sources"),
+        // Interpreter CLI: runs a model on .npy inputs, writes .npy outputs, times runs (Benchmarks/runtime/bench.py).
+        .executableTarget(name: "runtime-tool", dependencies: ["GraphRuntime", "GraphFormats", "GraphIR"],
+                          path: "Benchmarks/runtime/Sources"),
         // Cell language benchmark: parse + dispatch and completion, in process.
         .executableTarget(name: "cell-bench", dependencies: ["Notebook", "JupyterKernel"], path: "Benchmarks/cell/Sources"),
     ],
