@@ -65,6 +65,8 @@ public struct ExecutionPlan {
     public let totalActivationBytes: Int
     /// Nodes evaluated once at planning time (constant inputs only).
     public let foldedNodes: Int
+    /// BatchNormalization nodes folded into the Conv before them (new weights, same function).
+    public let fusedNodes: Int
     /// Nodes run per run.
     public var stepCount: Int { steps.count }
     /// Node outputs with no planned block (shape unknown before running).
@@ -129,7 +131,7 @@ extension ExecutionPlan {
         // Compile nodes; fold those whose inputs are all constant.
         var steps: [(node: Node, kernel: Kernel, inputs: [Int], outputs: [Int])] = []
         let foldArena = Arena(slotBytes: [], outputSlots: [])
-        var folded = 0
+        var folded = 0, fusedNodes = 0
         var available = Set(inputs.map(\.id))
         for node in graph.nodes {
             if node.hasSubgraphs {
@@ -139,6 +141,12 @@ extension ExecutionPlan {
                 guard let out = node.outputs.first else { continue }
                 constants[id(out)] = try constantValue(node)
                 folded += 1
+                continue
+            }
+            if node.opType == "BatchNormalization", !keepAll, !keepNames.contains(node.inputs.first ?? ""),
+               let fused = try foldBatchNorm(node, steps: &steps, constants: &constants, id: id, names: names, graph: graph) {
+                for o in fused where o >= 0 { available.insert(o) }
+                fusedNodes += 1
                 continue
             }
             let kernel: Kernel
@@ -228,7 +236,46 @@ extension ExecutionPlan {
         return ExecutionPlan(names: names, constants: constantList, steps: planned, inputs: inputs, outputs: outputs,
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),
                              inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
-                             totalActivationBytes: total, foldedNodes: folded, unplannedValues: unplanned)
+                             totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes,
+                             unplannedValues: unplanned)
+    }
+
+    /// Folds an inference BatchNormalization into the Conv step producing its input when that
+    /// Conv output feeds nothing else and all weights are constant: W' = W * a, b' = (b - mean) * a + B
+    /// with a = scale / sqrt(var + eps). Returns the rewritten step's outputs, or nil.
+    static func foldBatchNorm(_ bn: Node, steps: inout [(node: Node, kernel: Kernel, inputs: [Int], outputs: [Int])],
+                              constants: inout [Int: RuntimeTensor], id: (String) -> Int, names: [String],
+                              graph: Graph) throws -> [Int]? {
+        let ins = bn.inputs.array, outs = bn.outputs.array
+        guard ins.count == 5, outs.count == 1, !outs[0].isEmpty, bn.int("training_mode", 0) == 0 else { return nil }
+        let x = ins[0]
+        guard graph.uses(of: x).count == 1, !graph.outputs.contains(where: { $0.name == x }),
+              let si = steps.lastIndex(where: { $0.outputs.contains(id(x)) }), steps[si].node.opType == "Conv",
+              steps[si].outputs.count == 1 else { return nil }
+        let conv = steps[si]
+        let params = ins[1...4].map { constants[id($0)] }
+        guard conv.inputs.count >= 2, conv.inputs[1] >= 0, let w = constants[conv.inputs[1]], w.elementType == .float,
+              w.shape.count >= 3, params.allSatisfy({ $0?.elementType == .float && $0?.count == w.shape[0] }) else { return nil }
+        let m = w.shape[0], per = w.count / m, eps = bn.float("epsilon", 1e-5)
+        var convBias: RuntimeTensor? = nil
+        if conv.inputs.count > 2 && conv.inputs[2] >= 0 {
+            guard let b = constants[conv.inputs[2]], b.elementType == .float, b.count == m else { return nil }
+            convBias = b
+        }
+        guard let sc = params[0], let sh = params[1], let mn = params[2], let vr = params[3] else { return nil }
+        let scale = sc.floats, shift = sh.floats, mean = mn.floats, variance = vr.floats
+        let nw = RuntimeTensor(zeros: .float, shape: w.shape), nb = RuntimeTensor(zeros: .float, shape: [m])
+        for o in 0..<m {
+            let a = scale[o] / (variance[o] + eps).squareRoot()
+            for k in 0..<per { nw.mutableFloats[o * per + k] = w.floats[o * per + k] * a }
+            nb.mutableFloats[o] = ((convBias?.floats[o] ?? 0) - mean[o]) * a + shift[o]
+        }
+        let wid = id(outs[0] + "\u{0}folded_weight"), bid = id(outs[0] + "\u{0}folded_bias")
+        constants[wid] = nw
+        constants[bid] = nb
+        let out = [id(outs[0])]
+        steps[si] = (conv.node, conv.kernel, [conv.inputs[0], wid, bid], out)
+        return out
     }
 
     /// Bytes of a value whose inferred type is fully concrete.

@@ -184,6 +184,26 @@ final class PlanAndExecutorTests: XCTestCase {
         XCTAssertEqual(r2.outputs[0].tensor.floatValues()[255], 0)
     }
 
+    /// Conv -> BatchNormalization runs as one Conv with folded weights, with the same result
+    /// as running both (keeping the Conv output prevents the fold).
+    func testBatchNormFoldsIntoConv() throws {
+        let inits = [Tensor(name: "w", floats: [1, -2, 0.5, 3], dims: [2, 2, 1, 1]), Tensor(name: "cb", floats: [0.25, -1], dims: [2]),
+                     Tensor(name: "s", floats: [2, 0.5], dims: [2]), Tensor(name: "b", floats: [1, -3], dims: [2]),
+                     Tensor(name: "m", floats: [0.5, 2], dims: [2]), Tensor(name: "v", floats: [4, 0.25], dims: [2])]
+        let m = model([Node(opType: "Conv", inputs: ["x", "w", "cb"], outputs: ["c"]),
+                       Node(opType: "BatchNormalization", inputs: ["c", "s", "b", "m", "v"], outputs: ["y"])],
+                      inputs: [("x", [1, 2, 1, 2])], outputs: ["y"], initializers: inits)
+        let interp = try Interpreter(model: m)
+        let x = t([1, 2, 3, -4], [1, 2, 1, 2])
+        XCTAssertEqual(try interp.plan(inputShapes: ["x": [1, 2, 1, 2]]).fusedNodes, 1)
+        XCTAssertEqual(try interp.plan(inputShapes: ["x": [1, 2, 1, 2]], keep: .values(["c"])).fusedNodes, 0)
+        let fused = try interp.run(["x": x]).outputs[0].tensor.floatValues()
+        let separate = try interp.run(["x": x], keep: .values(["c"])).outputs[0].tensor.floatValues()
+        // By hand: c0 = [1*1-2*3+.25, 1*2-2*(-4)+.25] = [-4.75, 10.25]; y0 = (c0-.5)/2*2+1.
+        assertClose(Array(separate[0..<2]), [-4.25, 10.75], tol: 1e-4)
+        assertClose(fused, separate, tol: 1e-4)
+    }
+
     func testKeepAllReturnsIntermediates() throws {
         let m = model([Node(opType: "Neg", inputs: ["x"], outputs: ["a"]), Node(opType: "Relu", inputs: ["a"], outputs: ["y"])],
                       inputs: [("x", [2])], outputs: ["y"])

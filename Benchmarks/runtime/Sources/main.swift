@@ -2,6 +2,7 @@
 /// benchmark.
 ///   runtime-tool run MODEL.onnx NAME=IN.npy ... --out DIR [--timed]
 ///       runs once, writes DIR/out_<i>.npy per graph output, prints a JSON summary
+///       (--timed: mean ms per op type over 10 runs after 3 warm-ups)
 ///   runtime-tool bench MODEL.onnx NAME=IN.npy ... [--warmup 5] [--repeat 20]
 ///       median/min/p90 latency in ms and peak RSS as JSON
 import Foundation
@@ -100,13 +101,24 @@ do {
     var summary: [String: Any] = [
         "prepare_ms": prepare * 1000, "peak_activation_bytes": plan.peakActivationBytes,
         "activation_bytes_without_reuse": plan.totalActivationBytes, "steps": plan.stepCount,
-        "folded_nodes": plan.foldedNodes, "unplanned_values": plan.unplannedValues,
+        "folded_nodes": plan.foldedNodes, "fused_nodes": plan.fusedNodes, "unplanned_values": plan.unplannedValues,
         "weight_bytes_in_place": interpreter.borrowedWeightBytes, "weight_bytes_copied": interpreter.copiedWeightBytes,
     ]
     switch command {
     case "run":
         let timed = args.contains("--timed")
-        let r = try interpreter.run(inputs, timed: timed)
+        // Timing: warm up (page in weights, size buffers), then sum per-node times over 10 runs.
+        var perOp: [String: Double] = [:], perNode: [String: Double] = [:]
+        if timed {
+            for _ in 0..<3 { _ = try interpreter.run(inputs) }
+            for _ in 0..<10 {
+                for t in try interpreter.run(inputs, timed: true).nodeTimes {
+                    perOp[t.opType, default: 0] += t.seconds * 100
+                    perNode[t.node, default: 0] += t.seconds * 100
+                }
+            }
+        }
+        let r = try interpreter.run(inputs)
         if let dir = option(args, "--out") {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for (i, o) in r.outputs.enumerated() {
@@ -115,9 +127,8 @@ do {
         }
         summary["outputs"] = r.outputs.map { ["name": $0.name, "shape": $0.tensor.shape, "dtype": $0.tensor.elementType.name] }
         if timed {
-            var byOp: [String: Double] = [:]
-            for t in r.nodeTimes { byOp[t.opType, default: 0] += t.seconds * 1000 }
-            summary["ms_by_op"] = byOp
+            summary["ms_by_op"] = perOp
+            summary["slowest_nodes_ms"] = Dictionary(uniqueKeysWithValues: perNode.sorted { $0.value > $1.value }.prefix(10).map { ($0.key, $0.value) })
         }
     case "bench":
         let warmup = Int(option(args, "--warmup") ?? "5") ?? 5, repeats = Int(option(args, "--repeat") ?? "20") ?? 20
