@@ -21,6 +21,10 @@ enum PoolKernels {
             if x.shape.count == 4 { outShape += [g.oh, g.ow] } else { outShape += [g.ow] }
             let y = try io.output(0, .float, outShape)
             let inp = x.floats, out = y.mutableFloats, hw = g.h * g.w, ohw = g.oh * g.ow
+            if isMax && g.dh == 1 && g.dw == 1 {
+                maxPoolPlanes(g, inp, out, planes)
+                return
+            }
             for p in 0..<planes {
                 let src = inp + p * hw, dst = out + p * ohw
                 for oy in 0..<g.oh {
@@ -52,6 +56,36 @@ enum PoolKernels {
                         }
                         dst[oy * g.ow + ox] = acc
                     }
+                }
+            }
+        }
+    }
+
+    /// MaxPool without dilation: each window's valid rows and columns are computed once per
+    /// output row/column, so the inner loops carry no bounds checks.
+    static func maxPoolPlanes(_ g: WindowGeometry, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ planes: Int) {
+        let cols = (0..<g.ow).map { ox -> (Int, Int) in
+            let x0 = ox * g.sw - g.pl
+            return (max(x0, 0), min(x0 + g.kw, g.w))
+        }
+        let hw = g.h * g.w, ohw = g.oh * g.ow
+        for p in 0..<planes {
+            let src = inp + p * hw, dst = out + p * ohw
+            for oy in 0..<g.oh {
+                let y0 = oy * g.sh - g.pt
+                let ylo = max(y0, 0), yhi = min(y0 + g.kh, g.h)
+                let orow = dst + oy * g.ow
+                for ox in 0..<g.ow {
+                    let (xlo, xhi) = cols[ox]
+                    var acc = -Float.infinity
+                    var iy = ylo
+                    while iy < yhi {
+                        let row = src + iy * g.w
+                        var ix = xlo
+                        while ix < xhi { let v = row[ix]; if v > acc || v.isNaN { acc = v }; ix += 1 }
+                        iy += 1
+                    }
+                    orow[ox] = acc
                 }
             }
         }

@@ -116,6 +116,20 @@ enum ResampleKernels {
                     })
                 }
                 let size = x.elementSize, inSt = Shapes.strides(x.shape)
+                // Common case: float, only the last two axes resized: copy row by row.
+                if size == 4, rank >= 2, (0..<(rank - 2)).allSatisfy({ outShape[$0] == x.shape[$0] }) {
+                    let h = x.shape[rank - 2], w = x.shape[rank - 1], oh = outShape[rank - 2], ow = outShape[rank - 1]
+                    let planes = x.count / max(h * w, 1), ty = tables[rank - 2], tx = tables[rank - 1]
+                    let src = x.raw.assumingMemoryBound(to: UInt32.self), dst = y.raw.assumingMemoryBound(to: UInt32.self)
+                    for p in 0..<planes {
+                        for oy in 0..<oh {
+                            let srow = src + p * h * w + ty[oy] * w, drow = dst + (p * oh + oy) * ow
+                            if oy > 0 && ty[oy] == ty[oy - 1] { drow.update(from: drow - ow, count: ow); continue }
+                            for ox in 0..<ow { drow[ox] = srow[tx[ox]] }
+                        }
+                    }
+                    return
+                }
                 var counter = [Int](repeating: 0, count: rank)
                 for o in 0..<y.count {
                     var idx = 0
