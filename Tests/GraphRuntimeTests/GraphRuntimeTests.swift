@@ -74,21 +74,26 @@ final class ConvTests: XCTestCase {
 
     /// Padded, strided 3x3 conv against a direct sum; and the depthwise path equals it per channel.
     func testPaddedStridedAndDepthwise() throws {
+        for stride in [1, 2] { try checkDepthwise(stride: stride) }
+    }
+
+    func checkDepthwise(stride: Int) throws {
         let x: [Float] = (0..<32).map { Float($0 % 7) - 3 }
         let w: [Float] = (0..<18).map { Float($0 % 5) - 2 }
         func direct(_ c: Int, _ oy: Int, _ ox: Int) -> Float {
             var s: Float = 0
             for i in 0..<3 { for j in 0..<3 {
-                let iy = oy * 2 - 1 + i, ix = ox * 2 - 1 + j
+                let iy = oy * stride - 1 + i, ix = ox * stride - 1 + j
                 if iy >= 0 && iy < 4 && ix >= 0 && ix < 4 { s += x[c * 16 + iy * 4 + ix] * w[c * 9 + i * 3 + j] }
             } }
             return s
         }
-        let attrs = [Attribute("pads", .ints([1, 1, 1, 1])), Attribute("strides", .ints([2, 2])), Attribute("group", .int(2))]
+        let attrs = [Attribute("pads", .ints([1, 1, 1, 1])), Attribute("strides", .ints([Int64(stride), Int64(stride)])), Attribute("group", .int(2))]
         let m = model([Node(opType: "Conv", inputs: ["x", "w"], outputs: ["y"], attributes: attrs)], inputs: [("x", [1, 2, 4, 4])],
                       outputs: ["y"], initializers: [Tensor(name: "w", floats: w, dims: [2, 1, 3, 3])])
         var want: [Float] = []
-        for c in 0..<2 { for oy in 0..<2 { for ox in 0..<2 { want.append(direct(c, oy, ox)) } } }
+        let side = stride == 1 ? 4 : 2
+        for c in 0..<2 { for oy in 0..<side { for ox in 0..<side { want.append(direct(c, oy, ox)) } } }
         assertClose(try evaluate(m, ["x": t(x, [1, 2, 4, 4])]), want)
     }
 

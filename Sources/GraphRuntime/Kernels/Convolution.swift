@@ -90,7 +90,12 @@ enum ConvKernels {
                     for o in 0..<m { let v = bias.floats[o]; let row = ob + o * ohw; for i in 0..<ohw { row[i] = v } }
                 }
                 if cg == 1 && mg == 1 {
-                    depthwise(g, input: inp + b * c * hw, weight: w, output: ob, channels: c, hasBias: bias != nil)
+                    if g.sh == 1 && g.sw == 1 {
+                        depthwiseStride1(g, input: inp + b * c * hw, weight: w, output: ob, channels: c,
+                                         bias: bias?.floats, io: io)
+                    } else {
+                        depthwise(g, input: inp + b * c * hw, weight: w, output: ob, channels: c, hasBias: bias != nil)
+                    }
                     continue
                 }
                 let pointwise = kk == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
@@ -157,6 +162,33 @@ enum ConvKernels {
                     }
                 }
             }
+        }
+    }
+
+    /// Stride-1 depthwise conv on a zero-padded copy of each plane, accumulated in the padded
+    /// width: every kernel tap is then one long contiguous multiply-add over the whole plane
+    /// (the columns past the output width are computed and dropped), instead of many short
+    /// row loops.
+    static func depthwiseStride1(_ g: WindowGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                 output: UnsafeMutablePointer<Float>, channels: Int, bias: UnsafePointer<Float>?,
+                                 io: KernelIO) {
+        let wp = g.w + g.pl + g.pr, hp = g.h + g.pt + g.pb
+        let padCount = hp * wp + (g.kw - 1) * g.dw + wp, accCount = g.oh * wp
+        let pad = io.scratch(padCount + accCount), acc = pad + padCount
+        let hw = g.h * g.w, ohw = g.oh * g.ow, kk = g.kh * g.kw
+        pad.update(repeating: 0, count: padCount)
+        for ch in 0..<channels {
+            let plane = input + ch * hw, wk = weight + ch * kk, o = output + ch * ohw
+            // Borders stay zero from the first clear; only the interior is rewritten per channel.
+            for y in 0..<g.h { (pad + (g.pt + y) * wp + g.pl).update(from: plane + y * g.w, count: g.w) }
+            acc.update(repeating: bias?[ch] ?? 0, count: accCount)
+            for i in 0..<g.kh {
+                for j in 0..<g.kw {
+                    let wv = wk[i * g.kw + j], src = pad + i * g.dh * wp + j * g.dw
+                    for k in 0..<accCount { acc[k] += wv * src[k] }
+                }
+            }
+            for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wp, count: g.ow) }
         }
     }
 
