@@ -237,6 +237,22 @@ final class PlanAndExecutorTests: XCTestCase {
         XCTAssertThrowsError(try Interpreter(model: r).run([:])) { e in XCTAssertEqual((e as? RuntimeError)?.input, "x") }
     }
 
+    /// A huge ConstantOfShape is refused before allocating, naming the node; a NaN resize
+    /// scale is refused, not a crash.
+    func testHugeOutputsAndBadScalesAreRefused() throws {
+        let big = model([Node(opType: "ConstantOfShape", name: "huge", inputs: ["s"], outputs: ["y"])], inputs: [], outputs: ["y"],
+                        initializers: [Tensor(name: "s", int64s: [1 << 40, 1 << 20], dims: [2])])
+        XCTAssertThrowsError(try Interpreter(model: big).run([:])) { e in
+            XCTAssertEqual((e as? RuntimeError)?.node, "huge")
+            XCTAssertTrue("\(e)".contains("too large") || "\(e)".contains("memory"), "\(e)")
+        }
+        let rs = model([Node(opType: "Resize", name: "r", inputs: ["x", "", "sc"], outputs: ["y"])], inputs: [("x", [1, 1, 1, 2])], outputs: ["y"],
+                       initializers: [Tensor(name: "sc", floats: [1, 1, .nan, 2], dims: [4])], opset: 13)
+        XCTAssertThrowsError(try Interpreter(model: rs).run(["x": t([1, 2], [1, 1, 1, 2])])) { e in
+            XCTAssertEqual((e as? RuntimeError)?.node, "r")
+        }
+    }
+
     /// Aligned float weights in a file-like storage are used in place, not copied.
     func testAlignedWeightsAreBorrowed() throws {
         let bytes: [UInt8] = [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40] // 1.0, 2.0

@@ -244,7 +244,9 @@ enum NNRules {
         for (k, a) in axes.enumerated() {
             let s = scales[k]
             guard let x = d[a] else { continue }
-            if let v = x.intValue {
+            // A NaN, infinite or negative scale has no size (the runtime reports it); no trap.
+            guard s.isFinite, s >= 0 else { out[a] = nil; continue }
+            if let v = x.intValue, Double(v) * s < 9e18 {
                 out[a] = SymDim(Int64(floor(Double(v) * s + 1e-9)))
             } else if s == s.rounded(), s >= 0, s < 1e9 {
                 out[a] = x * SymDim(Int64(s))

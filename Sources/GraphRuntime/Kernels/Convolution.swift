@@ -21,6 +21,10 @@ struct WindowGeometry {
         guard strides.count == r, dil.count == r, pads.count == 2 * r else {
             throw KernelError("strides/dilations/pads do not match rank \(r)")
         }
+        guard strides.allSatisfy({ $0 > 0 }), dil.allSatisfy({ $0 > 0 }), kernel.allSatisfy({ $0 > 0 }),
+              pads.allSatisfy({ $0 >= 0 }) else {
+            throw KernelError("strides \(strides), dilations \(dil) and kernel \(kernel) must be positive, pads \(pads) non-negative")
+        }
         let autoPad = node.string("auto_pad", "NOTSET")
         if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
             for i in 0..<r {

@@ -170,6 +170,7 @@ enum DataKernels {
             if let s = io.optionalInput(1) { sizes = s.int64Values().map { Int($0) } }
             if sizes == nil {
                 let parts = numOutputs > 0 ? numOutputs : outputs
+                guard parts > 0 else { throw KernelError("Split has no outputs") }
                 let chunk = (dim + parts - 1) / parts
                 sizes = (0..<parts).map { min(chunk, max(0, dim - $0 * chunk)) }
             }
@@ -314,7 +315,9 @@ enum DataKernels {
         let s = try io.input(0), l = try io.input(1), d = try io.input(2)
         let start = s.double(at: 0), limit = l.double(at: 0), delta = d.double(at: 0)
         guard delta != 0 else { throw KernelError("Range delta is 0") }
-        let n = max(0, Int(((limit - start) / delta).rounded(.up)))
+        let steps = ((limit - start) / delta).rounded(.up)
+        guard steps.isFinite, steps < 9e15 else { throw KernelError("Range(\(start), \(limit), \(delta)) has no finite length") }
+        let n = max(0, Int(steps))
         let y = try io.output(0, s.elementType, [n])
         for i in 0..<n { y.setDouble(start + Double(i) * delta, at: i) }
     }

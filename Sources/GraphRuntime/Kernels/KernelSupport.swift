@@ -1,6 +1,7 @@
 /// What every kernel shares: the I/O handed to a kernel (inputs, planned output buffers,
 /// scratch), the kernel error, attribute readers with defaults, and shape helpers
 /// (broadcasting, axis normalization).
+import Foundation
 import GraphIR
 
 /// A kernel's complaint; the executor adds the node name and op type.
@@ -71,8 +72,7 @@ struct KernelIO {
         guard let size = RuntimeElement.size(type) else {
             throw KernelError("output type \(type.name) is not supported by the interpreter")
         }
-        for d in shape where d < 0 { throw KernelError("output \(j) would have negative shape \(shape)") }
-        let bytes = shape.reduce(1, *) * size
+        let bytes = try Self.checkedBytes(shape, size, what: "output \(j)")
         var t: RuntimeTensor
         if let step, j < arena.outputSlots[step].count, let s = arena.outputSlots[step][j],
            arena.slots[s].capacity >= bytes {
@@ -84,6 +84,22 @@ struct KernelIO {
         while outputs.count <= j { outputs.append(nil) }
         outputs[j] = t
         return t
+    }
+
+    /// Bytes of a `shape` tensor of `size`-byte elements, refusing negative sizes, overflow
+    /// and more than the machine's memory before anything is allocated.
+    static func checkedBytes(_ shape: [Int], _ size: Int, what: String) throws -> Int {
+        var n = size
+        for d in shape {
+            guard d >= 0 else { throw KernelError("\(what) would have negative shape \(shape)") }
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            guard !o else { throw KernelError("\(what) of shape \(shape) is too large to address") }
+            n = p
+        }
+        if UInt64(n) > ProcessInfo.processInfo.physicalMemory {
+            throw KernelError("\(what) of shape \(shape) needs \(n) bytes, more than this machine's memory")
+        }
+        return n
     }
 
     /// Float scratch of at least `n` elements.

@@ -79,11 +79,11 @@ enum ResampleKernels {
             } else if let s = scaleInput, s.count > 0 {
                 scales = (0..<s.count).map { s.double(at: $0) }
                 guard scales.count == rank else { throw KernelError("scales \(scales) do not match rank \(rank)") }
-                outShape = (0..<rank).map { Int((Double(x.shape[$0]) * scales[$0]).rounded(.down)) }
+                outShape = try sizes(x.shape, scales)
             } else if let s = node.attribute("scales")?.floatsValueList {
                 scales = s.map { Double($0) }
                 guard scales.count == rank else { throw KernelError("scales \(scales) do not match rank \(rank)") }
-                outShape = (0..<rank).map { Int((Double(x.shape[$0]) * scales[$0]).rounded(.down)) }
+                outShape = try sizes(x.shape, scales)
             } else {
                 throw KernelError("Resize needs scales or sizes")
             }
@@ -168,6 +168,15 @@ enum ResampleKernels {
                 }
             }
         }
+    }
+}
+
+/// Output sizes floor(in * scale), refusing non-finite, non-positive or absurd scales.
+private func sizes(_ shape: [Int], _ scales: [Double]) throws -> [Int] {
+    try zip(shape, scales).map { d, s in
+        let v = (Double(d) * s).rounded(.down)
+        guard s > 0, v.isFinite, v < 9e15 else { throw KernelError("scale \(s) is not a usable resize factor") }
+        return Int(v)
     }
 }
 
