@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "JupyterKernel", targets: ["JupyterKernel"]),
         .library(name: "GraphIR", targets: ["GraphIR"]),
         .library(name: "GraphOps", targets: ["GraphOps"]),
+        .library(name: "GraphRuntime", targets: ["GraphRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +21,8 @@ let package = Package(
         // pkgConfig here, because libzmq's .pc adds -isystem flags SwiftPM warns about.
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // OpenBLAS (Debian libopenblas-dev) for the interpreter's matrix products; no pkgConfig either.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
 
         // The generic Jupyter kernel core: knows nothing about graphs.
         .target(name: "JupyterKernel", dependencies: ["CZMQ", "COpenSSL"]),
@@ -33,6 +36,8 @@ let package = Package(
         // Edits as data, the rewriter, what an edit broke, the history tree, the journal.
         // Journal/ (record format, durable appends, tail recovery, snapshots) hashes with OpenSSL's SHA-256.
         .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps", "COpenSSL"]),
+        // The CPU interpreter: tensors, memory plan, executor and kernels.
+        .target(name: "GraphRuntime", dependencies: ["GraphIR", "GraphOps", "COpenBLAS"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR", "GraphOps"],
                 resources: [.copy("Resources")]),
 
@@ -53,6 +58,7 @@ let package = Package(
         .testTarget(name: "GraphOpsTests", dependencies: ["GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
+        .testTarget(name: "GraphRuntimeTests", dependencies: ["GraphRuntime", "GraphIR"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphOps", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats", "GraphEditing"]),
 
@@ -69,6 +75,9 @@ let package = Package(
         // Editing benchmark: one edit + re-validation, undo/redo (Benchmarks/editing/bench_edit.py runs it beside onnx).
         .executableTarget(name: "edit-bench", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/editing/Sources"),
+        // Interpreter CLI: runs a model on .npy inputs, writes .npy outputs, times runs (Benchmarks/runtime/bench.py).
+        .executableTarget(name: "runtime-tool", dependencies: ["GraphRuntime", "GraphFormats", "GraphIR"],
+                          path: "Benchmarks/runtime/Sources"),
         // Cell language benchmark: parse + dispatch and completion, in process.
         // Journal benchmark: append+fsync latency and restore of a 1,000-step session.
         .executableTarget(name: "journal-bench", dependencies: ["Notebook", "GraphEditing", "JupyterKernel"],

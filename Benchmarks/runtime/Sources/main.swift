@@ -1,0 +1,155 @@
+/// runtime-tool: the command-line face of GraphRuntime for the Python cross-checks and the
+/// benchmark.
+///   runtime-tool run MODEL.onnx NAME=IN.npy ... --out DIR [--timed]
+///       runs once, writes DIR/out_<i>.npy per graph output, prints a JSON summary
+///       (--timed: mean ms per op type over 10 runs after 3 warm-ups)
+///   runtime-tool bench MODEL.onnx NAME=IN.npy ... [--warmup 5] [--repeat 20]
+///       median/min/p90 latency in ms and peak RSS as JSON
+import Foundation
+import GraphFormats
+import GraphIR
+import GraphRuntime
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data(("runtime-tool: " + message + "\n").utf8))
+    exit(1)
+}
+
+func option(_ args: [String], _ name: String) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+/// Peak resident set size in bytes (VmHWM).
+func peakRSS() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+    return 0
+}
+
+/// NumPy dtype code of an element type.
+func descr(_ t: ElementType) -> String {
+    switch t {
+    case .float: return "<f4"
+    case .double: return "<f8"
+    case .int64: return "<i8"
+    case .int32: return "<i4"
+    case .int16: return "<i2"
+    case .int8: return "|i1"
+    case .uint8: return "|u1"
+    case .uint16: return "<u2"
+    case .uint32: return "<u4"
+    case .uint64: return "<u8"
+    case .bool: return "|b1"
+    default: return "|u1"
+    }
+}
+
+/// A .npy (version 1.0) file of `t`.
+func npyBytes(_ t: RuntimeTensor) -> [UInt8] {
+    let shape = t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '\(descr(t.elementType))', 'fortran_order': False, 'shape': \(shape), }"
+    let total = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
+    var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+    let n = header.utf8.count
+    out += [UInt8(n & 0xFF), UInt8(n >> 8)]
+    out += Array(header.utf8)
+    out += t.bytes
+    return out
+}
+
+/// Reads NAME=FILE.npy arguments into runtime tensors.
+func loadInputs(_ args: [String]) -> [String: RuntimeTensor] {
+    var inputs: [String: RuntimeTensor] = [:]
+    for a in args where a.contains("=") && !a.hasPrefix("--") {
+        guard let eq = a.firstIndex(of: "=") else { continue }
+        let name = String(a[..<eq]), file = String(a[a.index(after: eq)...])
+        do {
+            let t = try NPYReader.read(URL(fileURLWithPath: file), name: name)
+            inputs[name] = try RuntimeTensor.from(t).tensor.copied()
+        } catch {
+            fail("input '\(name)': \(error)")
+        }
+    }
+    return inputs
+}
+
+func json(_ object: Any) -> String {
+    guard let d = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+    return String(decoding: d, as: UTF8.self)
+}
+
+let args = Array(CommandLine.arguments.dropFirst())
+guard args.count >= 2 else {
+    fail("usage: runtime-tool run|bench MODEL.onnx NAME=IN.npy ... [--out DIR] [--warmup N] [--repeat N]")
+}
+let command = args[0], modelPath = args[1]
+let model: Model
+do { model = try ONNXReader.load(path: modelPath) } catch { fail("\(modelPath): \(error)") }
+let inputs = loadInputs(Array(args.dropFirst(2)))
+
+do {
+    let t0 = now()
+    let interpreter = try Interpreter(model: model, threads: Int(option(args, "--threads") ?? "1") ?? 1)
+    let plan = try interpreter.plan(inputShapes: inputs.mapValues(\.shape))
+    let prepare = now() - t0
+    var summary: [String: Any] = [
+        "prepare_ms": prepare * 1000, "peak_activation_bytes": plan.peakActivationBytes,
+        "activation_bytes_without_reuse": plan.totalActivationBytes, "steps": plan.stepCount,
+        "folded_nodes": plan.foldedNodes, "fused_nodes": plan.fusedNodes, "unplanned_values": plan.unplannedValues,
+        "weight_bytes_in_place": interpreter.borrowedWeightBytes, "weight_bytes_copied": interpreter.copiedWeightBytes,
+    ]
+    switch command {
+    case "run":
+        let timed = args.contains("--timed")
+        // Timing: warm up (page in weights, size buffers), then sum per-node times over 10 runs.
+        var perOp: [String: Double] = [:], perNode: [String: Double] = [:]
+        if timed {
+            for _ in 0..<3 { _ = try interpreter.run(inputs) }
+            for _ in 0..<10 {
+                for t in try interpreter.run(inputs, timed: true).nodeTimes {
+                    perOp[t.opType, default: 0] += t.seconds * 100
+                    perNode[t.node, default: 0] += t.seconds * 100
+                }
+            }
+        }
+        let r = try interpreter.run(inputs)
+        if let dir = option(args, "--out") {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for (i, o) in r.outputs.enumerated() {
+                try Data(npyBytes(o.tensor)).write(to: URL(fileURLWithPath: "\(dir)/out_\(i).npy"))
+            }
+        }
+        summary["outputs"] = r.outputs.map { ["name": $0.name, "shape": $0.tensor.shape, "dtype": $0.tensor.elementType.name] }
+        if timed {
+            summary["ms_by_op"] = perOp
+            summary["slowest_nodes_ms"] = Dictionary(uniqueKeysWithValues: perNode.sorted { $0.value > $1.value }.prefix(10).map { ($0.key, $0.value) })
+        }
+    case "bench":
+        let warmup = Int(option(args, "--warmup") ?? "5") ?? 5, repeats = Int(option(args, "--repeat") ?? "20") ?? 20
+        for _ in 0..<warmup { _ = try interpreter.run(inputs) }
+        var times: [Double] = []
+        for _ in 0..<max(repeats, 1) {
+            let s = now()
+            _ = try interpreter.run(inputs)
+            times.append((now() - s) * 1000)
+        }
+        times.sort()
+        summary["median_ms"] = times[times.count / 2]
+        summary["min_ms"] = times[0]
+        summary["p90_ms"] = times[min(times.count - 1, Int(Double(times.count) * 0.9))]
+        summary["runs"] = times.count
+        summary["warmup"] = warmup
+        summary["peak_rss_bytes"] = peakRSS()
+    default:
+        fail("unknown command '\(command)' (run, bench)")
+    }
+    print(json(summary))
+} catch {
+    fail("\(error)")
+}

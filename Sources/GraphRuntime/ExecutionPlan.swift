@@ -1,0 +1,303 @@
+/// The execution plan of a graph for one set of input shapes: constants folded once (weights,
+/// Constant nodes, shape arithmetic), a compiled kernel per remaining node, value lifetimes,
+/// and a memory plan that puts activations into a few reused blocks (a dead value's block
+/// serves a later one), reporting the peak activation bytes.
+import GraphIR
+import GraphOps
+
+/// Why a graph could not be planned or run; says which input or node.
+public struct RuntimeError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What went wrong.
+    public var message: String
+    /// The node (display name) and op type involved, if any.
+    public var node: String?
+    public var opType: String?
+    /// The graph input involved, if any.
+    public var input: String?
+
+    public init(_ message: String, node: String? = nil, opType: String? = nil, input: String? = nil) {
+        self.message = message
+        self.node = node
+        self.opType = opType
+        self.input = input
+    }
+
+    public var description: String {
+        if let node { return "node '\(node)' (\(opType ?? "?")): \(message)" }
+        if let input { return "input '\(input)': \(message)" }
+        return message
+    }
+}
+
+/// One node to run.
+struct PlanStep {
+    let name: String
+    let opType: String
+    let kernel: Kernel
+    /// Value ids read (-1: omitted optional input).
+    let inputs: [Int]
+    /// Value ids written (-1: omitted output).
+    let outputs: [Int]
+    /// Values no longer needed after this step.
+    let release: [Int]
+}
+
+/// A graph compiled for fixed input shapes. Made by `Interpreter.plan`; runs reuse its buffers.
+public struct ExecutionPlan {
+    /// Value name per id.
+    let names: [String]
+    /// Constant values (weights, folded nodes) by id; nil for values computed at run time.
+    let constants: [RuntimeTensor?]
+    let steps: [PlanStep]
+    /// Graph inputs fed at run time: (name, id, declared element type).
+    let inputs: [(name: String, id: Int, type: ElementType?)]
+    /// Graph outputs: (name, id).
+    let outputs: [(name: String, id: Int)]
+    /// Values copied out of the run on request.
+    let keep: Set<Int>
+    let arena: Arena
+    /// The input shapes this plan is for.
+    public let inputShapes: [String: [Int]]
+    /// Bytes of the reused activation blocks: the most activation memory a run holds at once
+    /// (outputs whose size inference could not fix are allocated when run and not counted).
+    public let peakActivationBytes: Int
+    /// Bytes all activations would take without reuse.
+    public let totalActivationBytes: Int
+    /// Nodes evaluated once at planning time (constant inputs only).
+    public let foldedNodes: Int
+    /// BatchNormalization nodes folded into the Conv before them (new weights, same function).
+    public let fusedNodes: Int
+    /// Nodes run per run.
+    public var stepCount: Int { steps.count }
+    /// Node outputs with no planned block (shape unknown before running).
+    public let unplannedValues: Int
+}
+
+/// Assigns activation values to reusable blocks given their sizes and lifetimes.
+struct MemoryPlanner {
+    private(set) var slotBytes: [Int] = []
+    private var free: [Int] = []
+
+    /// A block for `bytes` bytes: the smallest free block that fits, else the largest free
+    /// block grown to fit, else a new block.
+    mutating func acquire(_ bytes: Int) -> Int {
+        if let best = free.filter({ slotBytes[$0] >= bytes }).min(by: { slotBytes[$0] < slotBytes[$1] }) {
+            free.removeAll { $0 == best }
+            return best
+        }
+        if let largest = free.max(by: { slotBytes[$0] < slotBytes[$1] }) {
+            free.removeAll { $0 == largest }
+            slotBytes[largest] = bytes
+            return largest
+        }
+        slotBytes.append(bytes)
+        return slotBytes.count - 1
+    }
+
+    /// Returns a block to the free list.
+    mutating func release(_ slot: Int) { free.append(slot) }
+
+    var totalBytes: Int { slotBytes.reduce(0, +) }
+}
+
+extension ExecutionPlan {
+    /// Builds the plan (see `Interpreter.plan`).
+    static func build(graph: Graph, opset: Int, weights: [String: RuntimeTensor], facts: InferenceResult,
+                      inputShapes: [String: [Int]], keepNames: Set<String>, keepAll: Bool) throws -> ExecutionPlan {
+        var ids: [String: Int] = [:]
+        var names: [String] = []
+        func id(_ name: String) -> Int {
+            if let i = ids[name] { return i }
+            names.append(name); ids[name] = names.count - 1
+            return names.count - 1
+        }
+        var constants: [Int: RuntimeTensor] = [:]
+        var inputs: [(name: String, id: Int, type: ElementType?)] = []
+        for vi in graph.inputs {
+            if let shape = inputShapes[vi.name] {
+                inputs.append((vi.name, id(vi.name), vi.type?.elementType))
+                _ = shape
+            } else if let w = weights[vi.name] {
+                constants[id(vi.name)] = w
+            } else {
+                throw RuntimeError("no value given for this graph input", input: vi.name)
+            }
+        }
+        for (name, w) in weights where ids[name] == nil { constants[id(name)] = w }
+        for name in inputShapes.keys where !graph.inputs.contains(where: { $0.name == name }) {
+            throw RuntimeError("the graph has no input of this name", input: name)
+        }
+
+        // Compile nodes; fold those whose inputs are all constant.
+        var steps: [(node: Node, kernel: Kernel, inputs: [Int], outputs: [Int])] = []
+        let foldArena = Arena(slotBytes: [], outputSlots: [])
+        var folded = 0, fusedNodes = 0
+        var available = Set(inputs.map(\.id))
+        for node in graph.nodes {
+            if node.hasSubgraphs {
+                throw RuntimeError("control flow (subgraphs) is not supported by the interpreter yet", node: node.displayName, opType: node.opType)
+            }
+            if node.opType == "Constant" && node.domain.isEmpty {
+                guard let out = node.outputs.first else { continue }
+                constants[id(out)] = try constantValue(node)
+                folded += 1
+                continue
+            }
+            if node.opType == "BatchNormalization", !keepAll, !keepNames.contains(node.inputs.first ?? ""),
+               let fused = try foldBatchNorm(node, steps: &steps, constants: &constants, id: id, names: names, graph: graph) {
+                for o in fused where o >= 0 { available.insert(o) }
+                fusedNodes += 1
+                continue
+            }
+            let kernel: Kernel
+            do { kernel = try KernelCompiler.compile(node, opset: opset) } catch let e as KernelError {
+                throw RuntimeError(e.message, node: node.displayName, opType: node.opType)
+            }
+            let ins = node.inputs.array.map { $0.isEmpty ? -1 : id($0) }
+            let outs = node.outputs.array.map { $0.isEmpty ? -1 : id($0) }
+            for i in ins where i >= 0 && constants[i] == nil && !available.contains(i) {
+                throw RuntimeError("reads '\(names[i])', which nothing produces", node: node.displayName, opType: node.opType)
+            }
+            var foldable = ins.allSatisfy { $0 < 0 || constants[$0] != nil }
+            var foldInputs: [RuntimeTensor?] = ins.map { $0 < 0 ? nil : constants[$0] }
+            // Shape of a value whose shape inference fixed: known before running.
+            if node.opType == "Shape", let x = ins.first, x >= 0, constants[x] == nil,
+               let dims = facts.type(of: names[x])?.dims {
+                let sizes = dims.compactMap { $0?.intValue }
+                if sizes.count == dims.count {
+                    // The Shape kernel reads only the shape, so an empty stand-in suffices.
+                    foldable = true
+                    foldInputs = [RuntimeTensor(elementType: .uint8, shape: sizes.map { Int($0) }, storage: TensorStorage(bytes: 0))]
+                }
+            }
+            if foldable && node.opType != "RandomNormal" {
+                var io = KernelIO(inputs: foldInputs, outputs: [], step: nil, arena: foldArena)
+                do { try kernel(&io) } catch let e as KernelError {
+                    throw RuntimeError(e.message, node: node.displayName, opType: node.opType)
+                }
+                for (j, o) in outs.enumerated() where o >= 0 {
+                    guard j < io.outputs.count, let t = io.outputs[j] else {
+                        throw RuntimeError("produced no output \(j)", node: node.displayName, opType: node.opType)
+                    }
+                    constants[o] = t
+                }
+                folded += 1
+                continue
+            }
+            steps.append((node, kernel, ins, outs))
+            for o in outs where o >= 0 { available.insert(o) }
+        }
+
+        var outputs: [(name: String, id: Int)] = []
+        for vo in graph.outputs {
+            guard let i = ids[vo.name] else { throw RuntimeError("graph output '\(vo.name)' is never produced") }
+            outputs.append((vo.name, i))
+        }
+        var keep = Set<Int>()
+        for name in keepNames {
+            guard let i = ids[name] else { throw RuntimeError("there is no value '\(name)' to keep") }
+            keep.insert(i)
+        }
+        if keepAll { for s in steps { for o in s.outputs where o >= 0 { keep.insert(o) } } }
+
+        // Lifetimes: the last step reading each value; outputs and kept values live to the end.
+        var lastUse: [Int: Int] = [:]
+        for (k, s) in steps.enumerated() { for i in s.inputs where i >= 0 { lastUse[i] = k } }
+        let pinned = Set(outputs.map(\.id)).union(keep)
+
+        var planner = MemoryPlanner()
+        var slotOf: [Int: Int] = [:]
+        var outputSlots: [[Int?]] = []
+        var planned: [PlanStep] = []
+        var total = 0, unplanned = 0
+        for (k, s) in steps.enumerated() {
+            var slots: [Int?] = []
+            for o in s.outputs {
+                guard o >= 0, let bytes = plannedBytes(facts.type(of: names[o])) else {
+                    if o >= 0 { unplanned += 1 }
+                    slots.append(nil); continue
+                }
+                let slot = planner.acquire(bytes)
+                slotOf[o] = slot; slots.append(slot); total += bytes
+            }
+            outputSlots.append(slots)
+            var release: [Int] = []
+            for v in Set(s.inputs + s.outputs) where v >= 0 && constants[v] == nil && !pinned.contains(v) {
+                let last = lastUse[v] ?? k
+                guard last == k else { continue }
+                release.append(v)
+                if let slot = slotOf[v] { planner.release(slot) }
+            }
+            planned.append(PlanStep(name: s.node.displayName, opType: s.node.opType, kernel: s.kernel,
+                                    inputs: s.inputs, outputs: s.outputs, release: release))
+        }
+        var constantList = [RuntimeTensor?](repeating: nil, count: names.count)
+        for (i, t) in constants { constantList[i] = t }
+        return ExecutionPlan(names: names, constants: constantList, steps: planned, inputs: inputs, outputs: outputs,
+                             keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),
+                             inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
+                             totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes,
+                             unplannedValues: unplanned)
+    }
+
+    /// Folds an inference BatchNormalization into the Conv step producing its input when that
+    /// Conv output feeds nothing else and all weights are constant: W' = W * a, b' = (b - mean) * a + B
+    /// with a = scale / sqrt(var + eps). Returns the rewritten step's outputs, or nil.
+    static func foldBatchNorm(_ bn: Node, steps: inout [(node: Node, kernel: Kernel, inputs: [Int], outputs: [Int])],
+                              constants: inout [Int: RuntimeTensor], id: (String) -> Int, names: [String],
+                              graph: Graph) throws -> [Int]? {
+        let ins = bn.inputs.array, outs = bn.outputs.array
+        guard ins.count == 5, outs.count == 1, !outs[0].isEmpty, bn.int("training_mode", 0) == 0 else { return nil }
+        let x = ins[0]
+        guard graph.uses(of: x).count == 1, !graph.outputs.contains(where: { $0.name == x }),
+              let si = steps.lastIndex(where: { $0.outputs.contains(id(x)) }), steps[si].node.opType == "Conv",
+              steps[si].outputs.count == 1 else { return nil }
+        let conv = steps[si]
+        let params = ins[1...4].map { constants[id($0)] }
+        guard conv.inputs.count >= 2, conv.inputs[1] >= 0, let w = constants[conv.inputs[1]], w.elementType == .float,
+              w.shape.count >= 3, params.allSatisfy({ $0?.elementType == .float && $0?.count == w.shape[0] }) else { return nil }
+        let m = w.shape[0], per = w.count / m, eps = bn.float("epsilon", 1e-5)
+        var convBias: RuntimeTensor? = nil
+        if conv.inputs.count > 2 && conv.inputs[2] >= 0 {
+            guard let b = constants[conv.inputs[2]], b.elementType == .float, b.count == m else { return nil }
+            convBias = b
+        }
+        guard let sc = params[0], let sh = params[1], let mn = params[2], let vr = params[3] else { return nil }
+        let scale = sc.floats, shift = sh.floats, mean = mn.floats, variance = vr.floats
+        let nw = RuntimeTensor(zeros: .float, shape: w.shape), nb = RuntimeTensor(zeros: .float, shape: [m])
+        for o in 0..<m {
+            let a = scale[o] / (variance[o] + eps).squareRoot()
+            for k in 0..<per { nw.mutableFloats[o * per + k] = w.floats[o * per + k] * a }
+            nb.mutableFloats[o] = ((convBias?.floats[o] ?? 0) - mean[o]) * a + shift[o]
+        }
+        let wid = id(outs[0] + "\u{0}folded_weight"), bid = id(outs[0] + "\u{0}folded_bias")
+        constants[wid] = nw
+        constants[bid] = nb
+        let out = [id(outs[0])]
+        steps[si] = (conv.node, conv.kernel, [conv.inputs[0], wid, bid], out)
+        return out
+    }
+
+    /// Bytes of a value whose inferred type is fully concrete.
+    static func plannedBytes(_ t: SymType?) -> Int? {
+        guard let t, let et = t.elementType, let dims = t.dims else { return nil }
+        let stored: ElementType = (et == .float16 || et == .bfloat16) ? .float : et
+        guard let size = RuntimeElement.size(stored) else { return nil }
+        var n = 1
+        for d in dims { guard let v = d?.intValue, v >= 0 else { return nil }; n *= Int(v) }
+        return n * size
+    }
+
+    /// The value of a Constant node.
+    static func constantValue(_ node: Node) throws -> RuntimeTensor {
+        func fail(_ m: String) -> RuntimeError { RuntimeError(m, node: node.displayName, opType: "Constant") }
+        if case .tensor(let t)? = node.attribute("value") {
+            do { return try RuntimeTensor.from(t).tensor } catch { throw fail("\(error)") }
+        }
+        if let f = node.attribute("value_float")?.floatValue { return RuntimeTensor(floats: [f], shape: []) }
+        if case .floats(let f)? = node.attribute("value_floats") { return RuntimeTensor(floats: f, shape: [f.count]) }
+        if let i = node.attribute("value_int")?.intValue { return RuntimeTensor(int64s: [i], shape: []) }
+        if let i = node.attribute("value_ints")?.intsValue { return RuntimeTensor(int64s: i, shape: [i.count]) }
+        throw fail("this Constant form (sparse or string value) is not supported")
+    }
+}

@@ -1,0 +1,158 @@
+/// The interpreter's entry point: holds a model's weights (views into the mapped file), its
+/// symbolic shape inference (run once), and a plan per (input shapes, kept values); runs a
+/// plan node by node with cancellation between nodes, optional keeping of intermediate
+/// values and per-node timing.
+import Foundation
+import GraphIR
+import GraphOps
+
+/// A flag another thread sets to stop a run; checked between nodes.
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    public init() {}
+    /// Asks the running graph to stop at the next node boundary.
+    public func cancel() { lock.lock(); flag = true; lock.unlock() }
+    /// True once `cancel` was called.
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+}
+
+/// Which intermediate values a run copies out.
+public enum KeepRequest: Hashable, Sendable {
+    case none
+    case values(Set<String>)
+    case all
+}
+
+/// What a run produced.
+public struct RunResult {
+    /// Graph outputs in graph order.
+    public var outputs: [(name: String, tensor: RuntimeTensor)]
+    /// Intermediate values that were asked for, by name.
+    public var kept: [String: RuntimeTensor]
+    /// Seconds per node run, in run order (filled when timing was asked for).
+    public var nodeTimes: [(node: String, opType: String, seconds: Double)]
+}
+
+/// Runs one model. Not thread-safe: one run at a time per interpreter (plans own buffers).
+public final class Interpreter {
+    /// The model run.
+    public let model: Model
+    let opset: Int
+    let weights: [String: RuntimeTensor]
+    let facts: InferenceResult
+    private var plans: [String: ExecutionPlan] = [:]
+    /// Weight bytes used in place from the model's memory (no copy).
+    public let borrowedWeightBytes: Int
+    /// Weight bytes converted into fresh memory (unaligned data, float16, typed fields).
+    public let copiedWeightBytes: Int
+
+    /// Prepares `model`: converts initializers to runtime tensors and infers shapes.
+    /// `threads` sets OpenBLAS's thread count (process-wide; 1 by default).
+    public init(model: Model, threads: Int = 1) throws {
+        self.model = model
+        opset = Int(model.opsetVersion(for: "") ?? 21)
+        var w: [String: RuntimeTensor] = [:]
+        var borrowed = 0, copied = 0
+        for t in model.graph.initializers {
+            do {
+                let (rt, b) = try RuntimeTensor.from(t)
+                w[t.name] = rt
+                if b { borrowed += rt.byteCount } else { copied += rt.byteCount }
+            } catch {
+                throw RuntimeError("initializer '\(t.name)': \(error)")
+            }
+        }
+        weights = w
+        borrowedWeightBytes = borrowed
+        copiedWeightBytes = copied
+        facts = ShapeInference.infer(model)
+        BLAS.setThreads(threads)
+    }
+
+    /// The plan for `inputShapes` (cached). Binds the inputs' symbolic dims, so shape
+    /// inference fixes every activation's size, then folds constants and assigns buffers.
+    public func plan(inputShapes: [String: [Int]], keep: KeepRequest = .none) throws -> ExecutionPlan {
+        let key = inputShapes.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ";") + "|\(keep)"
+        if let p = plans[key] { return p }
+        var bindings: [String: SymDim] = [:]
+        for vi in model.graph.inputs {
+            guard let shape = inputShapes[vi.name] else { continue }
+            guard case .tensor(_, let dims?)? = facts.type(of: vi.name) else { continue }
+            do {
+                let b = try facts.bindings(forInput: vi.name, shape: shape.map { Int64($0) })
+                for (k, v) in b {
+                    if let prior = bindings[k], prior != v {
+                        throw RuntimeError("dimension '\(k)' is \(v) here but \(prior) in another input", input: vi.name)
+                    }
+                    bindings[k] = v
+                }
+            } catch let e as InferenceFailure {
+                throw RuntimeError("shape \(shape) does not fit the declared \(dims.map { $0?.description ?? "?" }): \(e.reason)", input: vi.name)
+            }
+        }
+        var keepNames = Set<String>(), keepAll = false
+        switch keep {
+        case .none: break
+        case .values(let v): keepNames = v
+        case .all: keepAll = true
+        }
+        let p = try ExecutionPlan.build(graph: model.graph, opset: opset, weights: weights,
+                                        facts: facts.substituting(bindings), inputShapes: inputShapes,
+                                        keepNames: keepNames, keepAll: keepAll)
+        plans[key] = p
+        return p
+    }
+
+    /// Runs the graph on `inputs`. Throws `RuntimeError` naming the input or node on bad
+    /// input, an unsupported op, a kernel failure or cancellation.
+    public func run(_ inputs: [String: RuntimeTensor], keep: KeepRequest = .none, timed: Bool = false,
+                    cancellation: CancellationFlag? = nil) throws -> RunResult {
+        let plan = try self.plan(inputShapes: inputs.mapValues(\.shape), keep: keep)
+        var values = plan.constants
+        for i in plan.inputs {
+            guard let t = inputs[i.name] else { throw RuntimeError("no value given for this graph input", input: i.name) }
+            if let declared = i.type, declared != .undefined {
+                let storedAs: ElementType = declared == .float16 || declared == .bfloat16 ? .float : declared
+                guard t.elementType == storedAs else {
+                    throw RuntimeError("is \(t.elementType.name), the graph declares \(declared.name)", input: i.name)
+                }
+            }
+            values[i.id] = t
+        }
+        var kept: [String: RuntimeTensor] = [:]
+        var times: [(node: String, opType: String, seconds: Double)] = []
+        if timed { times.reserveCapacity(plan.steps.count) }
+        for (k, step) in plan.steps.enumerated() {
+            if let cancellation, cancellation.isCancelled {
+                throw RuntimeError("run cancelled before this node", node: step.name, opType: step.opType)
+            }
+            var io = KernelIO(inputs: step.inputs.map { $0 >= 0 ? values[$0] : nil }, outputs: [], step: k, arena: plan.arena)
+            let t0 = timed ? DispatchTime.now().uptimeNanoseconds : 0
+            do { try step.kernel(&io) } catch let e as KernelError {
+                throw RuntimeError(e.message, node: step.name, opType: step.opType)
+            }
+            if timed {
+                times.append((step.name, step.opType, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9))
+            }
+            for (j, o) in step.outputs.enumerated() where o >= 0 {
+                guard j < io.outputs.count, let t = io.outputs[j] else {
+                    throw RuntimeError("produced no output \(j)", node: step.name, opType: step.opType)
+                }
+                values[o] = t
+                if plan.keep.contains(o) { kept[plan.names[o]] = t.copied() }
+            }
+            for r in step.release { values[r] = nil }
+        }
+        var outs: [(name: String, tensor: RuntimeTensor)] = []
+        for o in plan.outputs {
+            guard let t = values[o.id] else { throw RuntimeError("graph output '\(o.name)' was not computed") }
+            // Outputs leave the plan's reused blocks, which the next run overwrites.
+            outs.append((o.name, t.storage.isBorrowed ? t : t.copied()))
+        }
+        for name in plan.keep.map({ plan.names[$0] }) where kept[name] == nil {
+            if let i = plan.names.firstIndex(of: name), let t = values[i] { kept[name] = t.copied() }
+        }
+        return RunResult(outputs: outs, kept: kept, nodeTimes: times)
+    }
+}

@@ -1,0 +1,259 @@
+/// Convolution kernels (float32, NCHW, 1-D and 2-D): Conv through im2col + sgemm (1x1 convs
+/// straight to sgemm), a direct loop for depthwise convs, and ConvTranspose through sgemm +
+/// col2im. Geometry (pads, auto_pad, dilations, strides) follows the ONNX spec.
+import GraphIR
+
+/// Spatial geometry of one 2-D window op (1-D ops use H = 1).
+struct WindowGeometry {
+    var h = 1, w = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1
+    var pt = 0, pl = 0, pb = 0, pr = 0, oh = 1, ow = 1
+
+    /// Geometry of `node` on spatial input sizes `spatial` with kernel sizes `kernel`.
+    /// `ceil` selects pooling's ceil_mode output size.
+    init(node: Node, spatial: [Int], kernel: [Int], ceil: Bool = false) throws {
+        let r = spatial.count
+        guard r == 1 || r == 2, kernel.count == r else {
+            throw KernelError("only 1-D and 2-D windows are supported (spatial \(spatial), kernel \(kernel))")
+        }
+        let strides = node.ints("strides") ?? Array(repeating: 1, count: r)
+        let dil = node.ints("dilations") ?? Array(repeating: 1, count: r)
+        var pads = node.ints("pads") ?? Array(repeating: 0, count: 2 * r)
+        guard strides.count == r, dil.count == r, pads.count == 2 * r else {
+            throw KernelError("strides/dilations/pads do not match rank \(r)")
+        }
+        guard strides.allSatisfy({ $0 > 0 }), dil.allSatisfy({ $0 > 0 }), kernel.allSatisfy({ $0 > 0 }),
+              pads.allSatisfy({ $0 >= 0 }) else {
+            throw KernelError("strides \(strides), dilations \(dil) and kernel \(kernel) must be positive, pads \(pads) non-negative")
+        }
+        let autoPad = node.string("auto_pad", "NOTSET")
+        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            for i in 0..<r {
+                let out = (spatial[i] + strides[i] - 1) / strides[i]
+                let total = max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - spatial[i])
+                let small = total / 2
+                pads[i] = autoPad == "SAME_UPPER" ? small : total - small
+                pads[i + r] = total - pads[i]
+            }
+        } else if autoPad == "VALID" {
+            pads = Array(repeating: 0, count: 2 * r)
+        }
+        var outs: [Int] = []
+        for i in 0..<r {
+            let eff = (kernel[i] - 1) * dil[i] + 1
+            let span = spatial[i] + pads[i] + pads[i + r] - eff
+            guard span >= 0, strides[i] > 0 else {
+                throw KernelError("window \(kernel) does not fit input \(spatial) with pads \(pads)")
+            }
+            var o = (ceil ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1
+            // A ceil-mode window must start inside the input or its left padding.
+            if ceil && (o - 1) * strides[i] >= spatial[i] + pads[i] { o -= 1 }
+            outs.append(o)
+        }
+        if r == 2 {
+            (h, w, kh, kw, sh, sw, dh, dw) = (spatial[0], spatial[1], kernel[0], kernel[1], strides[0], strides[1], dil[0], dil[1])
+            (pt, pl, pb, pr, oh, ow) = (pads[0], pads[1], pads[2], pads[3], outs[0], outs[1])
+        } else {
+            (w, kw, sw, dw, pl, pr, ow) = (spatial[0], kernel[0], strides[0], dil[0], pads[0], pads[1], outs[0])
+        }
+    }
+
+    /// The output positions ox in [lo, hi) whose input column ox*sw - pl + j*dw is inside [0, w).
+    @inline(__always)
+    func validRange(offset: Int, stride: Int, size: Int, out: Int) -> (Int, Int) {
+        // ix = ox*stride + offset must satisfy 0 <= ix < size.
+        var lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        var hi = size - offset <= 0 ? 0 : (size - offset + stride - 1) / stride
+        lo = min(lo, out); hi = min(max(hi, lo), out)
+        return (lo, hi)
+    }
+}
+
+enum ConvKernels {
+    static func conv(_ node: Node) -> Kernel {
+        let group = node.int("group", 1)
+        return { io in
+            let x = try io.floatInput(0), wt = try io.floatInput(1)
+            let bias = io.optionalInput(2)
+            guard x.shape.count >= 3, wt.shape.count == x.shape.count else {
+                throw KernelError("Conv input \(x.shape) and weight \(wt.shape) ranks do not fit")
+            }
+            let n = x.shape[0], c = x.shape[1], m = wt.shape[0], cg = wt.shape[1]
+            guard group > 0, c == cg * group, m % group == 0 else {
+                throw KernelError("Conv channels: input \(c), weight \(wt.shape), group \(group)")
+            }
+            let g = try WindowGeometry(node: node, spatial: Array(x.shape.dropFirst(2)), kernel: Array(wt.shape.dropFirst(2)))
+            var outShape = [n, m]
+            if x.shape.count == 4 { outShape += [g.oh, g.ow] } else { outShape += [g.ow] }
+            let y = try io.output(0, .float, outShape)
+            let out = y.mutableFloats, inp = x.floats, w = wt.floats
+            let ohw = g.oh * g.ow, hw = g.h * g.w, mg = m / group, kk = g.kh * g.kw
+            if let bias { guard bias.count == m, bias.elementType == .float else { throw KernelError("Conv bias must be float32 [\(m)]") } }
+            for b in 0..<n {
+                let ob = out + b * m * ohw
+                if let bias {
+                    for o in 0..<m { let v = bias.floats[o]; let row = ob + o * ohw; for i in 0..<ohw { row[i] = v } }
+                }
+                if cg == 1 && mg == 1 {
+                    if g.sh == 1 && g.sw == 1 {
+                        depthwiseStride1(g, input: inp + b * c * hw, weight: w, output: ob, channels: c,
+                                         bias: bias?.floats, io: io)
+                    } else {
+                        depthwise(g, input: inp + b * c * hw, weight: w, output: ob, channels: c, hasBias: bias != nil)
+                    }
+                    continue
+                }
+                let pointwise = kk == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
+                let cols = pointwise ? nil : io.scratch(cg * kk * ohw)
+                for gi in 0..<group {
+                    let xin = inp + (b * c + gi * cg) * hw
+                    var bmat = xin
+                    if let cols { im2col(g, input: xin, channels: cg, cols: cols); bmat = UnsafePointer(cols) }
+                    BLAS.sgemm(transA: false, transB: false, m: mg, n: ohw, k: cg * kk, alpha: 1,
+                               a: w + gi * mg * cg * kk, lda: cg * kk, b: bmat, ldb: ohw,
+                               beta: bias != nil ? 1 : 0, c: ob + gi * mg * ohw, ldc: ohw)
+                }
+            }
+        }
+    }
+
+    /// Columns [channels*kh*kw, oh*ow] of the input windows (zeros where padded).
+    static func im2col(_ g: WindowGeometry, input: UnsafePointer<Float>, channels: Int, cols: UnsafeMutablePointer<Float>) {
+        let ohw = g.oh * g.ow
+        var row = 0
+        for ch in 0..<channels {
+            let plane = input + ch * g.h * g.w
+            for i in 0..<g.kh {
+                for j in 0..<g.kw {
+                    let dst = cols + row * ohw
+                    let (xlo, xhi) = g.validRange(offset: j * g.dw - g.pl, stride: g.sw, size: g.w, out: g.ow)
+                    for oy in 0..<g.oh {
+                        let iy = oy * g.sh - g.pt + i * g.dh
+                        let d = dst + oy * g.ow
+                        if iy < 0 || iy >= g.h { for ox in 0..<g.ow { d[ox] = 0 }; continue }
+                        let src = plane + iy * g.w + j * g.dw - g.pl
+                        for ox in 0..<xlo { d[ox] = 0 }
+                        if g.sw == 1 { for ox in xlo..<xhi { d[ox] = src[ox] } }
+                        else { for ox in xlo..<xhi { d[ox] = src[ox * g.sw] } }
+                        for ox in xhi..<g.ow { d[ox] = 0 }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// Depthwise conv (one input and one output channel per group), accumulated row by row
+    /// so the inner loop is a contiguous multiply-add for stride 1.
+    static func depthwise(_ g: WindowGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                          output: UnsafeMutablePointer<Float>, channels: Int, hasBias: Bool) {
+        let ohw = g.oh * g.ow, hw = g.h * g.w, kk = g.kh * g.kw
+        for ch in 0..<channels {
+            let o = output + ch * ohw, plane = input + ch * hw, wk = weight + ch * kk
+            if !hasBias { for i in 0..<ohw { o[i] = 0 } }
+            for j in 0..<g.kw {
+                let off = j * g.dw - g.pl
+                let (xlo, xhi) = g.validRange(offset: off, stride: g.sw, size: g.w, out: g.ow)
+                if xlo >= xhi { continue }
+                for oy in 0..<g.oh {
+                    let orow = o + oy * g.ow
+                    for i in 0..<g.kh {
+                        let iy = oy * g.sh - g.pt + i * g.dh
+                        if iy < 0 || iy >= g.h { continue }
+                        let wv = wk[i * g.kw + j]
+                        let src = plane + iy * g.w + off
+                        if g.sw == 1 { for ox in xlo..<xhi { orow[ox] += wv * src[ox] } }
+                        else { for ox in xlo..<xhi { orow[ox] += wv * src[ox * g.sw] } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stride-1 depthwise conv on a zero-padded copy of each plane, accumulated in the padded
+    /// width: every kernel tap is then one long contiguous multiply-add over the whole plane
+    /// (the columns past the output width are computed and dropped), instead of many short
+    /// row loops.
+    static func depthwiseStride1(_ g: WindowGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                 output: UnsafeMutablePointer<Float>, channels: Int, bias: UnsafePointer<Float>?,
+                                 io: KernelIO) {
+        let wp = g.w + g.pl + g.pr, hp = g.h + g.pt + g.pb
+        let padCount = hp * wp + (g.kw - 1) * g.dw + wp, accCount = g.oh * wp
+        let pad = io.scratch(padCount + accCount), acc = pad + padCount
+        let hw = g.h * g.w, ohw = g.oh * g.ow, kk = g.kh * g.kw
+        pad.update(repeating: 0, count: padCount)
+        for ch in 0..<channels {
+            let plane = input + ch * hw, wk = weight + ch * kk, o = output + ch * ohw
+            // Borders stay zero from the first clear; only the interior is rewritten per channel.
+            for y in 0..<g.h { (pad + (g.pt + y) * wp + g.pl).update(from: plane + y * g.w, count: g.w) }
+            acc.update(repeating: bias?[ch] ?? 0, count: accCount)
+            for i in 0..<g.kh {
+                for j in 0..<g.kw {
+                    let wv = wk[i * g.kw + j], src = pad + i * g.dh * wp + j * g.dw
+                    for k in 0..<accCount { acc[k] += wv * src[k] }
+                }
+            }
+            for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wp, count: g.ow) }
+        }
+    }
+
+    /// ConvTranspose: columns = W_g^T x X_g, then scattered (col2im) into the output.
+    static func convTranspose(_ node: Node) -> Kernel {
+        let group = node.int("group", 1)
+        return { io in
+            let x = try io.floatInput(0), wt = try io.floatInput(1)
+            guard x.shape.count == 4, wt.shape.count == 4 else {
+                throw KernelError("ConvTranspose supports 2-D inputs only, got \(x.shape)")
+            }
+            guard node.attribute("output_shape") == nil else {
+                throw KernelError("ConvTranspose with output_shape is not supported yet")
+            }
+            guard node.string("auto_pad", "NOTSET") == "NOTSET" else {
+                throw KernelError("ConvTranspose with auto_pad is not supported yet")
+            }
+            let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
+            let mg = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3], m = mg * group
+            guard group > 0, c == wt.shape[0], c % group == 0 else {
+                throw KernelError("ConvTranspose channels: input \(c), weight \(wt.shape), group \(group)")
+            }
+            let cg = c / group
+            let s = node.ints("strides") ?? [1, 1], d = node.ints("dilations") ?? [1, 1]
+            let p = node.ints("pads") ?? [0, 0, 0, 0], op = node.ints("output_padding") ?? [0, 0]
+            guard s.count == 2, d.count == 2, p.count == 4, op.count == 2 else { throw KernelError("bad ConvTranspose attributes") }
+            let oh = s[0] * (h - 1) + op[0] + (kh - 1) * d[0] + 1 - p[0] - p[2]
+            let ow = s[1] * (w - 1) + op[1] + (kw - 1) * d[1] + 1 - p[1] - p[3]
+            guard oh > 0, ow > 0 else { throw KernelError("ConvTranspose output would be empty") }
+            let y = try io.output(0, .float, [n, m, oh, ow])
+            let out = y.mutableFloats, hw = h * w, ohw = oh * ow, kk = kh * kw
+            let cols = io.scratch(mg * kk * hw)
+            let bias = io.optionalInput(2)
+            for b in 0..<n {
+                for o in 0..<m {
+                    let v = bias.map { $0.floats[o] } ?? 0
+                    let row = out + (b * m + o) * ohw
+                    for i in 0..<ohw { row[i] = v }
+                }
+                for gi in 0..<group {
+                    BLAS.sgemm(transA: true, transB: false, m: mg * kk, n: hw, k: cg, alpha: 1,
+                               a: wt.floats + gi * cg * mg * kk, lda: mg * kk,
+                               b: x.floats + (b * c + gi * cg) * hw, ldb: hw, beta: 0, c: cols, ldc: hw)
+                    for oc in 0..<mg {
+                        let plane = out + (b * m + gi * mg + oc) * ohw
+                        for i in 0..<kh {
+                            for j in 0..<kw {
+                                let col = cols + ((oc * kh + i) * kw + j) * hw
+                                for iy in 0..<h {
+                                    let oy = iy * s[0] - p[0] + i * d[0]
+                                    if oy < 0 || oy >= oh { continue }
+                                    for ix in 0..<w {
+                                        let ox = ix * s[1] - p[1] + j * d[1]
+                                        if ox >= 0 && ox < ow { plane[oy * ow + ox] += col[iy * w + ix] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+/// Kernels that move or generate data without arithmetic, for any element type: Reshape,
+/// Flatten, Squeeze, Unsqueeze, Identity, Dropout, Transpose, Concat, Split, Slice, Gather,
+/// Shape, Size, Constant, ConstantOfShape, Expand, Tile, Range, Pad, Resize (nearest/linear).
+import GraphIR
+
+enum DataKernels {
+    /// Copies input 0 into output 0 with `shape`.
+    static func copy(_ io: inout KernelIO, _ x: RuntimeTensor, _ shape: [Int]) throws {
+        guard shape.reduce(1, *) == x.count else { throw KernelError("cannot view \(x.shape) as \(shape)") }
+        let y = try io.output(0, x.elementType, shape)
+        y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
+    }
+
+    /// Identity: a copy (the plan's buffers are reused, so outputs never alias inputs).
+    static let identity: Kernel = { io in
+        let x = try io.input(0)
+        try copy(&io, x, x.shape)
+    }
+
+    /// Dropout in inference: identity; its optional mask output is all true.
+    static func dropout(_ node: Node) -> Kernel {
+        let wantsMask = node.outputs.count > 1 && !node.outputs[1].isEmpty
+        return { io in
+            let x = try io.input(0)
+            try copy(&io, x, x.shape)
+            if wantsMask {
+                let m = try io.output(1, .bool, x.shape)
+                m.raw.initializeMemory(as: UInt8.self, repeating: 1, count: x.count)
+            }
+        }
+    }
+
+    static func reshape(_ node: Node) -> Kernel {
+        let allowZero = node.int("allowzero", 0) != 0
+        return { io in
+            let x = try io.input(0)
+            let spec: [Int]
+            if let s = io.optionalInput(1) { spec = s.int64Values().map { Int($0) } }
+            else if let s = node.ints("shape") { spec = s }
+            else { throw KernelError("Reshape needs a shape") }
+            var shape = spec
+            var unknown: Int? = nil
+            for (i, d) in spec.enumerated() {
+                if d == 0 && !allowZero {
+                    guard i < x.shape.count else { throw KernelError("shape \(spec) copies dim \(i) of \(x.shape)") }
+                    shape[i] = x.shape[i]
+                } else if d == -1 {
+                    guard unknown == nil else { throw KernelError("shape \(spec) has two -1 entries") }
+                    unknown = i
+                }
+            }
+            if let u = unknown {
+                let known = shape.enumerated().filter { $0.offset != u }.map(\.element).reduce(1, *)
+                guard known > 0, x.count % known == 0 else { throw KernelError("cannot reshape \(x.shape) to \(spec)") }
+                shape[u] = x.count / known
+            }
+            try copy(&io, x, shape)
+        }
+    }
+
+    static func flatten(_ node: Node) -> Kernel {
+        let axisAttr = node.int("axis", 1)
+        return { io in
+            let x = try io.input(0)
+            let axis = axisAttr < 0 ? axisAttr + x.shape.count : axisAttr
+            guard axis >= 0, axis <= x.shape.count else { throw KernelError("axis \(axisAttr) out of range") }
+            try copy(&io, x, [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)])
+        }
+    }
+
+    /// Squeeze / Unsqueeze with axes from the attribute (opset < 13) or input 1.
+    static func squeeze(_ node: Node, unsqueeze: Bool) -> Kernel {
+        let attrAxes = node.ints("axes")
+        return { io in
+            let x = try io.input(0)
+            var axes = attrAxes
+            if let a = io.optionalInput(1) { axes = a.int64Values().map { Int($0) } }
+            if unsqueeze {
+                guard let axes else { throw KernelError("Unsqueeze needs axes") }
+                let rank = x.shape.count + axes.count
+                let set = Set(try axes.map { try Shapes.axis($0, rank: rank) })
+                var shape: [Int] = [], it = x.shape.makeIterator()
+                for d in 0..<rank { shape.append(set.contains(d) ? 1 : (it.next() ?? 1)) }
+                try copy(&io, x, shape)
+            } else {
+                let rank = x.shape.count
+                let set = Set(try (axes ?? x.shape.indices.filter { x.shape[$0] == 1 }).map { try Shapes.axis($0, rank: rank) })
+                for a in set where x.shape[a] != 1 { throw KernelError("cannot squeeze axis \(a) of size \(x.shape[a])") }
+                try copy(&io, x, x.shape.indices.filter { !set.contains($0) }.map { x.shape[$0] })
+            }
+        }
+    }
+
+    static func transpose(_ node: Node) -> Kernel {
+        let permAttr = node.ints("perm")
+        return { io in
+            let x = try io.input(0)
+            let rank = x.shape.count
+            let perm = permAttr ?? Array((0..<rank).reversed())
+            guard perm.count == rank, Set(perm) == Set(0..<rank) else { throw KernelError("perm \(perm) is not a permutation of rank \(rank)") }
+            let outShape = perm.map { x.shape[$0] }
+            let y = try io.output(0, x.elementType, outShape)
+            let inStrides = Shapes.strides(x.shape)
+            let st = perm.map { inStrides[$0] }
+            let size = x.elementSize
+            if x.count == 0 { return }
+            if size == 4 { walk(y.count, outShape, st, UInt32.self, x.raw, y.raw) }
+            else if size == 8 { walk(y.count, outShape, st, UInt64.self, x.raw, y.raw) }
+            else if size == 2 { walk(y.count, outShape, st, UInt16.self, x.raw, y.raw) }
+            else { walk(y.count, outShape, st, UInt8.self, x.raw, y.raw) }
+        }
+    }
+
+    /// Writes the output in order, reading the input through permuted strides.
+    private static func walk<T>(_ n: Int, _ shape: [Int], _ st: [Int], _ t: T.Type, _ src: UnsafeMutableRawPointer, _ dst: UnsafeMutableRawPointer) {
+        let s = src.assumingMemoryBound(to: T.self), d = dst.assumingMemoryBound(to: T.self)
+        let r = shape.count
+        if r == 0 { d[0] = s[0]; return }
+        let last = shape[r - 1], ls = st[r - 1]
+        var counter = [Int](repeating: 0, count: r)
+        var o = 0, i = 0
+        while o < n {
+            for k in 0..<last { d[o + k] = s[i + k * ls] }
+            o += last
+            var dim = r - 2
+            while dim >= 0 {
+                counter[dim] += 1; i += st[dim]
+                if counter[dim] < shape[dim] { break }
+                i -= st[dim] * shape[dim]; counter[dim] = 0; dim -= 1
+            }
+        }
+    }
+
+    static func concat(_ node: Node) -> Kernel {
+        let axisAttr = node.int("axis", 0)
+        return { io in
+            let parts = try io.inputs.indices.map { try io.input($0) }
+            guard let first = parts.first else { throw KernelError("Concat needs inputs") }
+            let rank = first.shape.count
+            let axis = try Shapes.axis(axisAttr, rank: rank)
+            var shape = first.shape
+            shape[axis] = 0
+            for p in parts {
+                guard p.shape.count == rank, p.elementType == first.elementType else { throw KernelError("Concat inputs differ in rank or type") }
+                for d in 0..<rank where d != axis && p.shape[d] != first.shape[d] {
+                    throw KernelError("Concat inputs \(first.shape) and \(p.shape) differ off axis \(axis)")
+                }
+                shape[axis] += p.shape[axis]
+            }
+            let y = try io.output(0, first.elementType, shape)
+            let outer = shape[..<axis].reduce(1, *), size = first.elementSize
+            let outRow = shape[axis...].reduce(1, *) * size
+            var offset = 0
+            for p in parts {
+                let row = p.shape[axis...].reduce(1, *) * size
+                for o in 0..<outer { (y.raw + o * outRow + offset).copyMemory(from: p.raw + o * row, byteCount: row) }
+                offset += row
+            }
+        }
+    }
+
+    static func split(_ node: Node) -> Kernel {
+        let axisAttr = node.int("axis", 0), attrSplit = node.ints("split"), outputs = node.outputs.count
+        let numOutputs = node.int("num_outputs", 0)
+        return { io in
+            let x = try io.input(0)
+            let axis = try Shapes.axis(axisAttr, rank: x.shape.count)
+            let dim = x.shape[axis]
+            var sizes = attrSplit
+            if let s = io.optionalInput(1) { sizes = s.int64Values().map { Int($0) } }
+            if sizes == nil {
+                let parts = numOutputs > 0 ? numOutputs : outputs
+                guard parts > 0 else { throw KernelError("Split has no outputs") }
+                let chunk = (dim + parts - 1) / parts
+                sizes = (0..<parts).map { min(chunk, max(0, dim - $0 * chunk)) }
+            }
+            guard let sizes, sizes.count == outputs, sizes.reduce(0, +) == dim else {
+                throw KernelError("split sizes \(sizes ?? []) do not divide dim \(dim) into \(outputs) outputs")
+            }
+            let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *) * x.elementSize
+            var start = 0
+            for (j, s) in sizes.enumerated() {
+                var shape = x.shape; shape[axis] = s
+                let y = try io.output(j, x.elementType, shape)
+                for o in 0..<outer {
+                    (y.raw + o * s * inner).copyMemory(from: x.raw + (o * dim + start) * inner, byteCount: s * inner)
+                }
+                start += s
+            }
+        }
+    }
+
+    static func slice(_ node: Node, opset: Int) -> Kernel {
+        return { io in
+            let x = try io.input(0)
+            let rank = x.shape.count
+            var starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
+            if opset < 10 {
+                guard let s = node.ints("starts"), let e = node.ints("ends") else { throw KernelError("Slice needs starts and ends") }
+                starts = s; ends = e; axes = node.ints("axes"); steps = nil
+            } else {
+                starts = try io.input(1).int64Values().map { Int(clamping: $0) }
+                ends = try io.input(2).int64Values().map { Int(clamping: $0) }
+                axes = io.optionalInput(3).map { $0.int64Values().map { Int($0) } }
+                steps = io.optionalInput(4).map { $0.int64Values().map { Int($0) } }
+            }
+            let ax = try (axes ?? Array(0..<starts.count)).map { try Shapes.axis($0, rank: rank) }
+            guard ends.count == starts.count, ax.count == starts.count, (steps?.count ?? starts.count) == starts.count else {
+                throw KernelError("Slice starts/ends/axes/steps lengths differ")
+            }
+            var begin = [Int](repeating: 0, count: rank), step = [Int](repeating: 1, count: rank)
+            var outShape = x.shape
+            for (k, a) in ax.enumerated() {
+                let d = x.shape[a], st = steps?[k] ?? 1
+                guard st != 0 else { throw KernelError("Slice step 0 on axis \(a)") }
+                var s = starts[k], e = ends[k]
+                if s < 0 { s += d }
+                if e < 0 { e += d }
+                if st > 0 { s = min(max(s, 0), d); e = min(max(e, 0), d) }
+                else { s = min(max(s, -1), d - 1); e = min(max(e, -1), d - 1) }
+                begin[a] = s; step[a] = st
+                outShape[a] = st > 0 ? max(0, (e - s + st - 1) / st) : max(0, (s - e - st - 1) / -st)
+            }
+            let y = try io.output(0, x.elementType, outShape)
+            if y.count == 0 { return }
+            let inSt = Shapes.strides(x.shape), size = x.elementSize
+            var counter = [Int](repeating: 0, count: rank)
+            for o in 0..<y.count {
+                var idx = 0
+                for d in 0..<rank { idx += (begin[d] + counter[d] * step[d]) * inSt[d] }
+                (y.raw + o * size).copyMemory(from: x.raw + idx * size, byteCount: size)
+                var d = rank - 1
+                while d >= 0 { counter[d] += 1; if counter[d] < outShape[d] { break }; counter[d] = 0; d -= 1 }
+            }
+        }
+    }
+
+    static func gather(_ node: Node) -> Kernel {
+        let axisAttr = node.int("axis", 0)
+        return { io in
+            let x = try io.input(0), ind = try io.input(1)
+            let axis = try Shapes.axis(axisAttr, rank: x.shape.count)
+            let dim = x.shape[axis]
+            let indices = ind.int64Values()
+            let outShape = Array(x.shape[..<axis]) + ind.shape + Array(x.shape[(axis + 1)...])
+            let y = try io.output(0, x.elementType, outShape)
+            let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *) * x.elementSize
+            for o in 0..<outer {
+                for (k, raw) in indices.enumerated() {
+                    var i = Int(raw)
+                    if i < 0 { i += dim }
+                    guard i >= 0, i < dim else { throw KernelError("index \(raw) is out of range for axis size \(dim)") }
+                    (y.raw + (o * indices.count + k) * inner).copyMemory(from: x.raw + (o * dim + i) * inner, byteCount: inner)
+                }
+            }
+        }
+    }
+
+    static func shape(_ node: Node) -> Kernel {
+        let startAttr = node.int("start", 0), endAttr = node.attribute("end")?.intValue.map { Int($0) }
+        return { io in
+            let x = try io.input(0)
+            let r = x.shape.count
+            var s = startAttr < 0 ? startAttr + r : startAttr, e = endAttr.map { $0 < 0 ? $0 + r : $0 } ?? r
+            s = min(max(s, 0), r); e = min(max(e, s), r)
+            let dims = x.shape[s..<e].map { Int64($0) }
+            let y = try io.output(0, .int64, [dims.count])
+            for (i, d) in dims.enumerated() { y.setDouble(Double(d), at: i) }
+        }
+    }
+
+    static let size: Kernel = { io in
+        let x = try io.input(0)
+        let y = try io.output(0, .int64, [])
+        y.setDouble(Double(x.count), at: 0)
+    }
+
+    static func constantOfShape(_ node: Node) throws -> Kernel {
+        var fill = RuntimeTensor(zeros: .float, shape: [1])
+        if case .tensor(let t)? = node.attribute("value") { fill = try RuntimeTensor.from(t).tensor }
+        let value = fill
+        return { io in
+            let shape = try io.input(0).int64Values().map { Int($0) }
+            let y = try io.output(0, value.elementType, shape)
+            let size = value.elementSize
+            for i in 0..<y.count { (y.raw + i * size).copyMemory(from: value.raw, byteCount: size) }
+        }
+    }
+
+    /// Expand and Tile: broadcasting / repeating copies.
+    static func expand(tile: Bool) -> Kernel {
+        return { io in
+            let x = try io.input(0)
+            let spec = try io.input(1).int64Values().map { Int($0) }
+            let outShape: [Int]
+            if tile {
+                guard spec.count == x.shape.count else { throw KernelError("repeats \(spec) do not match rank \(x.shape.count)") }
+                outShape = zip(x.shape, spec).map { $0 * $1 }
+            } else {
+                outShape = try Shapes.broadcast(x.shape, spec)
+            }
+            let y = try io.output(0, x.elementType, outShape)
+            let size = x.elementSize, r = outShape.count, st = Shapes.strides(outShape)
+            let xs = Array(repeating: 1, count: r - x.shape.count) + x.shape
+            let inSt = Shapes.strides(xs)
+            for o in 0..<y.count {
+                var rem = o, idx = 0
+                for d in 0..<r { let c = rem / st[d]; rem -= c * st[d]; idx += (c % xs[d]) * inSt[d] }
+                (y.raw + o * size).copyMemory(from: x.raw + idx * size, byteCount: size)
+            }
+        }
+    }
+
+    static let range: Kernel = { io in
+        let s = try io.input(0), l = try io.input(1), d = try io.input(2)
+        let start = s.double(at: 0), limit = l.double(at: 0), delta = d.double(at: 0)
+        guard delta != 0 else { throw KernelError("Range delta is 0") }
+        let steps = ((limit - start) / delta).rounded(.up)
+        guard steps.isFinite, steps < 9e15 else { throw KernelError("Range(\(start), \(limit), \(delta)) has no finite length") }
+        let n = max(0, Int(steps))
+        let y = try io.output(0, s.elementType, [n])
+        for i in 0..<n { y.setDouble(start + Double(i) * delta, at: i) }
+    }
+}

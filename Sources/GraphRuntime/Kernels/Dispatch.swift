@@ -1,0 +1,58 @@
+/// Compiles a node into its kernel: picks the implementation for the op type (ai.onnx domain)
+/// and reads its attributes once. Op schemas live in GraphOps; this only maps op types to code.
+import GraphIR
+
+enum KernelCompiler {
+    /// The kernel for `node` under `opset` of the default domain; throws naming the op when
+    /// the interpreter has no implementation.
+    static func compile(_ node: Node, opset: Int) throws -> Kernel {
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+            throw KernelError("op \(node.domain)::\(node.opType) is not supported by the interpreter")
+        }
+        if let k = ElementwiseKernels.unaryKernel(node) { return k }
+        if let k = ElementwiseKernels.arithmetic(node.opType) { return k }
+        if let k = ElementwiseKernels.comparison(node.opType) { return k }
+        switch node.opType {
+        case "Abs", "Neg": return ElementwiseKernels.signKernel(node.opType)
+        case "Clip": return ElementwiseKernels.clip(node)
+        case "Not": return ElementwiseKernels.not
+        case "Where": return ElementwiseKernels.whereKernel
+        case "Cast": return try ElementwiseKernels.cast(node)
+        case "Conv": return ConvKernels.conv(node)
+        case "ConvTranspose": return ConvKernels.convTranspose(node)
+        case "Gemm": return LinearKernels.gemm(node)
+        case "MatMul": return LinearKernels.matmul
+        case "MaxPool": return PoolKernels.pool(node, max: true, opset: opset)
+        case "AveragePool": return PoolKernels.pool(node, max: false, opset: opset)
+        case "GlobalAveragePool": return PoolKernels.global(max: false)
+        case "GlobalMaxPool": return PoolKernels.global(max: true)
+        case "BatchNormalization": return PoolKernels.batchNorm(node)
+        case "LRN": return PoolKernels.lrn(node)
+        case "Softmax": return PoolKernels.softmax(node, opset: opset, log: false)
+        case "LogSoftmax": return PoolKernels.softmax(node, opset: opset, log: true)
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2":
+            return PoolKernels.reduce(node, opset: opset)
+        case "Identity": return DataKernels.identity
+        case "Dropout": return DataKernels.dropout(node)
+        case "Reshape": return DataKernels.reshape(node)
+        case "Flatten": return DataKernels.flatten(node)
+        case "Squeeze": return DataKernels.squeeze(node, unsqueeze: false)
+        case "Unsqueeze": return DataKernels.squeeze(node, unsqueeze: true)
+        case "Transpose": return DataKernels.transpose(node)
+        case "Concat": return DataKernels.concat(node)
+        case "Split": return DataKernels.split(node)
+        case "Slice": return DataKernels.slice(node, opset: opset)
+        case "Gather": return DataKernels.gather(node)
+        case "Shape": return DataKernels.shape(node)
+        case "Size": return DataKernels.size
+        case "ConstantOfShape": return try DataKernels.constantOfShape(node)
+        case "Expand": return DataKernels.expand(tile: false)
+        case "Tile": return DataKernels.expand(tile: true)
+        case "Range": return DataKernels.range
+        case "Pad": return ResampleKernels.pad(node, opset: opset)
+        case "Resize", "Upsample": return ResampleKernels.resize(node, opset: opset)
+        default:
+            throw KernelError("op \(node.opType) is not supported by the interpreter")
+        }
+    }
+}

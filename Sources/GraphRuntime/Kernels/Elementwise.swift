@@ -1,0 +1,356 @@
+/// Elementwise kernels: float32 unary activations, broadcasting binary arithmetic and
+/// comparisons over float32/float64/int64/int32, variadic Sum/Max/Min/Mean, Where, Not, Cast.
+import Foundation
+import GraphIR
+
+enum ElementwiseKernels {
+    /// A float32 unary op applying `f` to every element.
+    static func unary(_ f: @escaping (Float) -> Float) -> Kernel {
+        return { io in
+            let x = try io.floatInput(0)
+            let y = try io.output(0, .float, x.shape)
+            let n = x.count, src = x.floats, dst = y.mutableFloats
+            for i in 0..<n { dst[i] = f(src[i]) }
+        }
+    }
+
+    /// The unary ops by name, with their attributes read once; nil when not one of them.
+    static func unaryKernel(_ node: Node) -> Kernel? {
+        switch node.opType {
+        case "Relu": return unaryFast(node) { max($0, 0) }
+        case "Sigmoid": return unaryFast(node) { 1 / (1 + exp(-$0)) }
+        case "Tanh": return unary { tanh($0) }
+        case "Exp": return unary { exp($0) }
+        case "Log": return unary { log($0) }
+        case "Sqrt": return unary { $0.squareRoot() }
+        case "Reciprocal": return unary { 1 / $0 }
+        case "Floor": return unary { $0.rounded(.down) }
+        case "Ceil": return unary { $0.rounded(.up) }
+        case "Round": return unary { $0.rounded(.toNearestOrEven) }
+        case "Erf": return unary { erf($0) }
+        case "Sin": return unary { sin($0) }
+        case "Cos": return unary { cos($0) }
+        case "Softplus": return unary { log1p(exp($0)) }
+        case "Softsign": return unary { $0 / (1 + abs($0)) }
+        case "HardSigmoid":
+            let a = node.float("alpha", 0.2), b = node.float("beta", 0.5)
+            return unaryFast(node) { min(max(a * $0 + b, 0), 1) }
+        case "HardSwish": return unaryFast(node) { $0 * min(max($0 / 6 + 0.5, 0), 1) }
+        case "LeakyRelu":
+            let a = node.float("alpha", 0.01)
+            return unary { $0 >= 0 ? $0 : a * $0 }
+        case "Elu":
+            let a = node.float("alpha", 1)
+            return unary { $0 >= 0 ? $0 : a * (exp($0) - 1) }
+        case "Selu":
+            let a = node.float("alpha", 1.67326319217681884765625), g = node.float("gamma", 1.05070102214813232421875)
+            return unary { $0 > 0 ? g * $0 : g * (a * exp($0) - a) }
+        case "ThresholdedRelu":
+            let a = node.float("alpha", 1)
+            return unary { $0 > a ? $0 : 0 }
+        case "Gelu":
+            if node.string("approximate", "none") == "tanh" {
+                return unary { 0.5 * $0 * (1 + tanh(0.7978845608028654 * ($0 + 0.044715 * $0 * $0 * $0))) }
+            }
+            return unary { 0.5 * $0 * (1 + erf($0 * 0.7071067811865476)) }
+        default: return nil
+        }
+    }
+
+    /// `unary` with the closure inlined into the loop (for the ops CNNs run most).
+    @inline(__always)
+    static func unaryFast(_ node: Node, _ f: @escaping (Float) -> Float) -> Kernel {
+        unary(f)
+    }
+
+    /// Abs and Neg keep integer types.
+    static func signKernel(_ op: String) -> Kernel {
+        return { io in
+            let x = try io.input(0)
+            let y = try io.output(0, x.elementType, x.shape)
+            if x.elementType == .float {
+                let s = x.floats, d = y.mutableFloats
+                for i in 0..<x.count { d[i] = op == "Abs" ? abs(s[i]) : -s[i] }
+            } else {
+                for i in 0..<x.count { let v = x.double(at: i); y.setDouble(op == "Abs" ? abs(v) : -v, at: i) }
+            }
+        }
+    }
+
+    /// Clip with min/max from attributes (opset < 11) or optional inputs.
+    static func clip(_ node: Node) -> Kernel {
+        let attrMin = node.attribute("min")?.floatValue, attrMax = node.attribute("max")?.floatValue
+        return { io in
+            let x = try io.input(0)
+            var lo = attrMin ?? -Float.greatestFiniteMagnitude, hi = attrMax ?? Float.greatestFiniteMagnitude
+            if let m = io.optionalInput(1), m.count > 0 { lo = Float(m.double(at: 0)) }
+            if let m = io.optionalInput(2), m.count > 0 { hi = Float(m.double(at: 0)) }
+            let y = try io.output(0, x.elementType, x.shape)
+            if x.elementType == .float {
+                let s = x.floats, d = y.mutableFloats
+                for i in 0..<x.count { d[i] = min(max(s[i], lo), hi) }
+            } else {
+                for i in 0..<x.count { y.setDouble(min(max(x.double(at: i), Double(lo)), Double(hi)), at: i) }
+            }
+        }
+    }
+
+    // MARK: Binary
+
+    /// Broadcast loop: calls `body(outIndex, aIndex, bIndex, n, aStep, bStep)` over runs of
+    /// the innermost dimension, so the body is a tight loop.
+    @inline(__always)
+    static func broadcastRuns(_ aShape: [Int], _ bShape: [Int], _ out: [Int],
+                              _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+        let total = out.reduce(1, *)
+        if total == 0 { return }
+        var sa = Shapes.broadcastStrides(aShape, to: out), sb = Shapes.broadcastStrides(bShape, to: out)
+        var dims = out
+        // Merge adjacent dims whose strides stay consistent, so runs are as long as possible.
+        var i = dims.count - 1
+        while i > 0 {
+            let j = i - 1
+            if sa[j] == sa[i] * dims[i] && sb[j] == sb[i] * dims[i] {
+                dims[i] *= dims[j]; dims.remove(at: j); sa.remove(at: j); sb.remove(at: j)
+            } else if dims[j] == 1 {
+                dims.remove(at: j); sa.remove(at: j); sb.remove(at: j)
+            }
+            i -= 1
+        }
+        if dims.isEmpty { body(0, 0, 0, 1, 0, 0); return }
+        let r = dims.count, n = dims[r - 1], la = sa[r - 1], lb = sb[r - 1]
+        var counter = [Int](repeating: 0, count: r)
+        var o = 0, ia = 0, ib = 0
+        while o < total {
+            body(o, ia, ib, n, la, lb)
+            o += n
+            var d = r - 2
+            while d >= 0 {
+                counter[d] += 1; ia += sa[d]; ib += sb[d]
+                if counter[d] < dims[d] { break }
+                ia -= sa[d] * dims[d]; ib -= sb[d] * dims[d]; counter[d] = 0
+                d -= 1
+            }
+        }
+    }
+
+    /// A broadcasting binary op over one storage type.
+    @inline(__always)
+    static func binaryTyped<T, R>(_ a: RuntimeTensor, _ b: RuntimeTensor, _ y: RuntimeTensor,
+                                  _ t: T.Type, _ r: R.Type, _ f: (T, T) -> R) {
+        let pa = UnsafePointer(a.raw.assumingMemoryBound(to: T.self))
+        let pb = UnsafePointer(b.raw.assumingMemoryBound(to: T.self))
+        let py = y.raw.assumingMemoryBound(to: R.self)
+        broadcastRuns(a.shape, b.shape, y.shape) { o, ia, ib, n, la, lb in
+            let x = pa + ia, z = pb + ib, out = py + o
+            if la == 1 && lb == 1 { for k in 0..<n { out[k] = f(x[k], z[k]) } }
+            else if la == 1 { let s = z[0]; for k in 0..<n { out[k] = f(x[k], s) } }
+            else if lb == 1 { let s = x[0]; for k in 0..<n { out[k] = f(s, z[k]) } }
+            else { out[0] = f(x[0], z[0]) }
+        }
+    }
+
+    /// Arithmetic ops (same-type inputs, same-type output).
+    static func arithmetic(_ op: String) -> Kernel? {
+        guard ["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod", "Sum", "Mean"].contains(op) else { return nil }
+        return { io in
+            guard io.inputs.count >= 1 else { throw KernelError("\(op) needs at least one input") }
+            var acc = try io.input(0)
+            if io.inputs.count == 1 {
+                let y = try io.output(0, acc.elementType, acc.shape)
+                y.raw.copyMemory(from: acc.raw, byteCount: acc.byteCount)
+                return
+            }
+            for k in 1..<io.inputs.count {
+                let b = try io.input(k)
+                guard acc.elementType == b.elementType else {
+                    throw KernelError("input types differ: \(acc.elementType.name) and \(b.elementType.name)")
+                }
+                let shape = try Shapes.broadcast(acc.shape, b.shape)
+                // Variadic ops accumulate in a fresh tensor until the last step writes the output.
+                let y = k == io.inputs.count - 1 ? try io.output(0, acc.elementType, shape)
+                                                 : RuntimeTensor(zeros: acc.elementType, shape: shape)
+                try apply(op, acc, b, y)
+                acc = y
+            }
+            if op == "Mean" {
+                let n = Double(io.inputs.count)
+                for i in 0..<acc.count { acc.setDouble(acc.double(at: i) / n, at: i) }
+            }
+        }
+    }
+
+    private static func apply(_ op: String, _ a: RuntimeTensor, _ b: RuntimeTensor, _ y: RuntimeTensor) throws {
+        switch a.elementType {
+        case .float:
+            switch op {
+            case "Add", "Sum", "Mean": binaryTyped(a, b, y, Float.self, Float.self, +)
+            case "Sub": binaryTyped(a, b, y, Float.self, Float.self, -)
+            case "Mul": binaryTyped(a, b, y, Float.self, Float.self, *)
+            case "Div": binaryTyped(a, b, y, Float.self, Float.self, /)
+            case "Pow": binaryTyped(a, b, y, Float.self, Float.self) { x, e in e == 2 ? x * x : pow(x, e) }
+            case "Max": binaryTyped(a, b, y, Float.self, Float.self) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+            case "Min": binaryTyped(a, b, y, Float.self, Float.self) { $0.isNaN || $1.isNaN ? .nan : min($0, $1) }
+            case "Mod": binaryTyped(a, b, y, Float.self, Float.self) { fmodf($0, $1) }
+            default: throw KernelError("\(op) is not defined for float")
+            }
+        case .double:
+            switch op {
+            case "Add", "Sum", "Mean": binaryTyped(a, b, y, Double.self, Double.self, +)
+            case "Sub": binaryTyped(a, b, y, Double.self, Double.self, -)
+            case "Mul": binaryTyped(a, b, y, Double.self, Double.self, *)
+            case "Div": binaryTyped(a, b, y, Double.self, Double.self, /)
+            case "Pow": binaryTyped(a, b, y, Double.self, Double.self) { pow($0, $1) }
+            case "Max": binaryTyped(a, b, y, Double.self, Double.self) { max($0, $1) }
+            case "Min": binaryTyped(a, b, y, Double.self, Double.self) { min($0, $1) }
+            default: throw KernelError("\(op) is not defined for double")
+            }
+        case .int64: try integer(op, a, b, y, Int64.self)
+        case .int32: try integer(op, a, b, y, Int32.self)
+        default:
+            throw KernelError("\(op) on \(a.elementType.name) is not supported")
+        }
+    }
+
+    private static func integer<T: FixedWidthInteger>(_ op: String, _ a: RuntimeTensor, _ b: RuntimeTensor,
+                                                      _ y: RuntimeTensor, _ t: T.Type) throws {
+        var divByZero = false
+        switch op {
+        case "Add", "Sum", "Mean": binaryTyped(a, b, y, T.self, T.self, &+)
+        case "Sub": binaryTyped(a, b, y, T.self, T.self, &-)
+        case "Mul": binaryTyped(a, b, y, T.self, T.self, &*)
+        case "Div":
+            binaryTyped(a, b, y, T.self, T.self) { x, d in
+                if d == 0 { divByZero = true; return 0 }
+                // ONNX integer Div truncates toward zero, like Swift's `/`.
+                return x.dividedReportingOverflow(by: d).partialValue
+            }
+        case "Mod":
+            binaryTyped(a, b, y, T.self, T.self) { x, d in
+                if d == 0 { divByZero = true; return 0 }
+                let r = x.remainderReportingOverflow(dividingBy: d).partialValue
+                return (r != 0 && ((r < 0) != (d < 0))) ? r + d : r
+            }
+        case "Max": binaryTyped(a, b, y, T.self, T.self) { max($0, $1) }
+        case "Min": binaryTyped(a, b, y, T.self, T.self) { min($0, $1) }
+        case "Pow":
+            binaryTyped(a, b, y, T.self, T.self) { x, e in
+                var r: T = 1
+                if e > 0 { for _ in 0..<Int(e) { r = r &* x } }
+                return r
+            }
+        default: throw KernelError("\(op) is not defined for integers")
+        }
+        if divByZero { throw KernelError("integer division by zero") }
+    }
+
+    /// Comparisons and logical ops with a bool output.
+    static func comparison(_ op: String) -> Kernel? {
+        guard ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"].contains(op) else { return nil }
+        return { io in
+            let a = try io.input(0), b = try io.input(1)
+            let y = try io.output(0, .bool, try Shapes.broadcast(a.shape, b.shape))
+            if a.elementType == .float && b.elementType == .float {
+                let f: (Float, Float) -> UInt8
+                switch op {
+                case "Equal": f = { $0 == $1 ? 1 : 0 }
+                case "Less": f = { $0 < $1 ? 1 : 0 }
+                case "Greater": f = { $0 > $1 ? 1 : 0 }
+                case "LessOrEqual": f = { $0 <= $1 ? 1 : 0 }
+                case "GreaterOrEqual": f = { $0 >= $1 ? 1 : 0 }
+                default: throw KernelError("\(op) is not defined for float")
+                }
+                binaryTyped(a, b, y, Float.self, UInt8.self, f)
+                return
+            }
+            // Other types compare exactly through Double (int64 beyond 2^53 aside).
+            let shape = y.shape
+            let sa = Shapes.broadcastStrides(a.shape, to: shape), sb = Shapes.broadcastStrides(b.shape, to: shape)
+            let st = Shapes.strides(shape)
+            for i in 0..<y.count {
+                var ia = 0, ib = 0, rem = i
+                for d in 0..<shape.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
+                let x = a.double(at: ia), z = b.double(at: ib)
+                let r: Bool
+                switch op {
+                case "Equal": r = x == z
+                case "Less": r = x < z
+                case "Greater": r = x > z
+                case "LessOrEqual": r = x <= z
+                case "GreaterOrEqual": r = x >= z
+                case "And": r = x != 0 && z != 0
+                case "Or": r = x != 0 || z != 0
+                default: r = (x != 0) != (z != 0)
+                }
+                y.setDouble(r ? 1 : 0, at: i)
+            }
+        }
+    }
+
+    /// Not of a bool tensor.
+    static let not: Kernel = { io in
+        let x = try io.input(0)
+        let y = try io.output(0, .bool, x.shape)
+        for i in 0..<x.count { y.setDouble(x.double(at: i) != 0 ? 0 : 1, at: i) }
+    }
+
+    /// Where(cond, a, b) with broadcasting over all three.
+    static let whereKernel: Kernel = { io in
+        let c = try io.input(0), a = try io.input(1), b = try io.input(2)
+        let shape = try Shapes.broadcast(Shapes.broadcast(c.shape, a.shape), b.shape)
+        let y = try io.output(0, a.elementType, shape)
+        let sc = Shapes.broadcastStrides(c.shape, to: shape), sa = Shapes.broadcastStrides(a.shape, to: shape)
+        let sb = Shapes.broadcastStrides(b.shape, to: shape), st = Shapes.strides(shape)
+        let size = a.elementSize
+        for i in 0..<y.count {
+            var ic = 0, ia = 0, ib = 0, rem = i
+            for d in 0..<shape.count {
+                let k = rem / st[d]; rem -= k * st[d]; ic += k * sc[d]; ia += k * sa[d]; ib += k * sb[d]
+            }
+            let src = c.double(at: ic) != 0 ? a.raw + ia * size : b.raw + ib * size
+            (y.raw + i * size).copyMemory(from: src, byteCount: size)
+        }
+    }
+
+    /// Cast to the `to` type (float16/bfloat16 targets are rounded to their precision and kept
+    /// as float32, as the interpreter stores them).
+    static func cast(_ node: Node) throws -> Kernel {
+        let code = Int32(node.int("to", 1))
+        guard let to = ElementType(rawValue: code) else { throw KernelError("Cast to unknown type \(code)") }
+        let target: ElementType = (to == .float16 || to == .bfloat16) ? .float : to
+        guard RuntimeElement.size(target) != nil else { throw KernelError("Cast to \(to.name) is not supported") }
+        return { io in
+            let x = try io.input(0)
+            let y = try io.output(0, target, x.shape)
+            if x.elementType == target && to == target {
+                y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
+                return
+            }
+            for i in 0..<x.count {
+                var v = x.double(at: i)
+                if to == .float16 { v = Double(Float(halfRound: Float(v))) }
+                if to == .bfloat16 { v = Double(Float(bfloatRound: Float(v))) }
+                y.setDouble(v, at: i)
+            }
+        }
+    }
+}
+
+extension Float {
+    /// `v` rounded to the nearest float16 value (ties to even), as a float.
+    init(halfRound v: Float) {
+        #if arch(x86_64) || arch(arm64)
+        self = Float(Float16(v))
+        #else
+        self = v
+        #endif
+    }
+
+    /// `v` rounded to the nearest bfloat16 value (ties to even), as a float.
+    init(bfloatRound v: Float) {
+        if v.isNaN { self = v; return }
+        let bits = v.bitPattern
+        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
+        self = Float(bitPattern: rounded & 0xFFFF_0000)
+    }
+}

@@ -1,0 +1,161 @@
+/// What every kernel shares: the I/O handed to a kernel (inputs, planned output buffers,
+/// scratch), the kernel error, attribute readers with defaults, and shape helpers
+/// (broadcasting, axis normalization).
+import Foundation
+import GraphIR
+
+/// A kernel's complaint; the executor adds the node name and op type.
+public struct KernelError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A compiled node: reads its inputs from `io` and writes its outputs there.
+typealias Kernel = (inout KernelIO) throws -> Void
+
+/// Buffers the executor keeps between runs: one block per plan slot, plus a scratch block
+/// (im2col columns and the like), grown when a run needs more.
+final class Arena {
+    /// One block per slot of the memory plan.
+    var slots: [TensorStorage]
+    /// Planned slot of output j of step i (nil: allocate at run time).
+    let outputSlots: [[Int?]]
+    /// Kernel scratch memory.
+    private var scratchBlock = TensorStorage(bytes: 0)
+    /// Outputs that did not fit their planned slot (shape differed from the inferred one).
+    var unplannedAllocations = 0
+
+    init(slotBytes: [Int], outputSlots: [[Int?]]) {
+        slots = slotBytes.map { TensorStorage(bytes: $0) }
+        self.outputSlots = outputSlots
+    }
+
+    /// Float scratch of at least `n` elements, valid until the next call.
+    func scratchFloats(_ n: Int) -> UnsafeMutablePointer<Float> {
+        if scratchBlock.capacity < n * 4 { scratchBlock = TensorStorage(bytes: n * 4) }
+        return scratchBlock.base.assumingMemoryBound(to: Float.self)
+    }
+}
+
+/// One node's inputs and outputs during a run.
+struct KernelIO {
+    /// Input tensors by position (nil: an omitted optional input).
+    var inputs: [RuntimeTensor?]
+    /// Outputs by position, filled by the kernel.
+    var outputs: [RuntimeTensor?]
+    /// The step's index in the plan (nil while folding constants).
+    let step: Int?
+    let arena: Arena
+
+    /// Input `i`, which the op requires.
+    func input(_ i: Int) throws -> RuntimeTensor {
+        guard i < inputs.count, let t = inputs[i] else { throw KernelError("input \(i) is missing") }
+        return t
+    }
+
+    /// Input `i` when given.
+    func optionalInput(_ i: Int) -> RuntimeTensor? { i < inputs.count ? inputs[i] : nil }
+
+    /// Input `i` as float32, refusing other types with a message.
+    func floatInput(_ i: Int) throws -> RuntimeTensor {
+        let t = try input(i)
+        guard t.elementType == .float else {
+            throw KernelError("input \(i) is \(t.elementType.name); this kernel computes float32 only")
+        }
+        return t
+    }
+
+    /// A buffer for output `j`: the planned slot when it is large enough, else fresh memory.
+    /// The contents are undefined; kernels write every element.
+    mutating func output(_ j: Int, _ type: ElementType, _ shape: [Int]) throws -> RuntimeTensor {
+        guard let size = RuntimeElement.size(type) else {
+            throw KernelError("output type \(type.name) is not supported by the interpreter")
+        }
+        let bytes = try Self.checkedBytes(shape, size, what: "output \(j)")
+        var t: RuntimeTensor
+        if let step, j < arena.outputSlots[step].count, let s = arena.outputSlots[step][j],
+           arena.slots[s].capacity >= bytes {
+            t = RuntimeTensor(elementType: type, shape: shape, storage: arena.slots[s])
+        } else {
+            if step != nil { arena.unplannedAllocations += 1 }
+            t = RuntimeTensor(zeros: type, shape: shape)
+        }
+        while outputs.count <= j { outputs.append(nil) }
+        outputs[j] = t
+        return t
+    }
+
+    /// Bytes of a `shape` tensor of `size`-byte elements, refusing negative sizes, overflow
+    /// and more than the machine's memory before anything is allocated.
+    static func checkedBytes(_ shape: [Int], _ size: Int, what: String) throws -> Int {
+        var n = size
+        for d in shape {
+            guard d >= 0 else { throw KernelError("\(what) would have negative shape \(shape)") }
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            guard !o else { throw KernelError("\(what) of shape \(shape) is too large to address") }
+            n = p
+        }
+        if UInt64(n) > ProcessInfo.processInfo.physicalMemory {
+            throw KernelError("\(what) of shape \(shape) needs \(n) bytes, more than this machine's memory")
+        }
+        return n
+    }
+
+    /// Float scratch of at least `n` elements.
+    func scratch(_ n: Int) -> UnsafeMutablePointer<Float> {
+        arena.scratchFloats(n)
+    }
+}
+
+/// Attribute readers with ONNX defaults.
+extension Node {
+    func int(_ name: String, _ def: Int) -> Int { attribute(name)?.intValue.map { Int($0) } ?? def }
+    func float(_ name: String, _ def: Float) -> Float { attribute(name)?.floatValue ?? def }
+    func ints(_ name: String) -> [Int]? { attribute(name)?.intsValue.map { $0.map { Int($0) } } }
+    func string(_ name: String, _ def: String) -> String { attribute(name)?.stringValue ?? def }
+}
+
+/// Shape arithmetic shared by kernels.
+enum Shapes {
+    /// Numpy-style broadcast of two shapes.
+    static func broadcast(_ a: [Int], _ b: [Int]) throws -> [Int] {
+        let n = max(a.count, b.count)
+        var out = [Int](repeating: 1, count: n)
+        for i in 0..<n {
+            let da = i < n - a.count ? 1 : a[i - (n - a.count)]
+            let db = i < n - b.count ? 1 : b[i - (n - b.count)]
+            if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else {
+                throw KernelError("shapes \(a) and \(b) do not broadcast")
+            }
+        }
+        return out
+    }
+
+    /// Row-major strides of `shape` aligned to `target` (0 on broadcast dims).
+    static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+        var strides = [Int](repeating: 0, count: target.count)
+        var s = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            let ti = i + target.count - shape.count
+            strides[ti] = shape[i] == 1 ? 0 : s
+            s *= shape[i]
+        }
+        return strides
+    }
+
+    /// Row-major strides.
+    static func strides(_ shape: [Int]) -> [Int] {
+        var out = [Int](repeating: 1, count: shape.count)
+        var s = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) { out[i] = s; s *= shape[i] }
+        return out
+    }
+
+    /// A possibly negative axis made positive, checked against `rank`.
+    static func axis(_ a: Int, rank: Int) throws -> Int {
+        let x = a < 0 ? a + rank : a
+        guard x >= 0, x < max(rank, 1) else { throw KernelError("axis \(a) is out of range for rank \(rank)") }
+        return x
+    }
+}

@@ -1,0 +1,86 @@
+/// Matrix-product kernels on OpenBLAS: Gemm, MatMul (batched, broadcasting), and the float32
+/// sgemm wrapper every GEMM-shaped kernel (Conv, ConvTranspose) calls.
+import COpenBLAS
+import GraphIR
+
+enum BLAS {
+    /// C[m,n] = alpha * op(A) * op(B) + beta * C, all row-major.
+    @inline(__always)
+    static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Sets OpenBLAS's thread count (the interpreter is single-threaded by default).
+    static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+}
+
+enum LinearKernels {
+    /// Gemm: Y = alpha * op(A) * op(B) + beta * C (C broadcast to [M, N]).
+    static func gemm(_ node: Node) -> Kernel {
+        let transA = node.int("transA", 0) != 0, transB = node.int("transB", 0) != 0
+        let alpha = node.float("alpha", 1), beta = node.float("beta", 1)
+        return { io in
+            let a = try io.floatInput(0), b = try io.floatInput(1)
+            guard a.shape.count == 2, b.shape.count == 2 else {
+                throw KernelError("Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)")
+            }
+            let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
+            let kb = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1]
+            guard k == kb else { throw KernelError("Gemm inner dimensions differ: A \(a.shape), B \(b.shape)") }
+            let y = try io.output(0, .float, [m, n])
+            let out = y.mutableFloats
+            var betaUsed: Float = 0
+            if let c = io.optionalInput(2), c.count > 0, beta != 0 {
+                guard c.elementType == .float else { throw KernelError("Gemm C must be float32") }
+                _ = try Shapes.broadcast(c.shape, [m, n])
+                let st = Shapes.broadcastStrides(c.shape, to: [m, n]), cp = c.floats
+                for i in 0..<m { for j in 0..<n { out[i * n + j] = cp[i * st[0] + j * st[1]] } }
+                betaUsed = beta
+            }
+            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                       a: a.floats, lda: a.shape[1], b: b.floats, ldb: b.shape[1],
+                       beta: betaUsed, c: out, ldc: n)
+        }
+    }
+
+    /// MatMul with numpy semantics: 1-D operands promoted, batch dims broadcast.
+    static let matmul: Kernel = { io in
+        let a = try io.floatInput(0), b = try io.floatInput(1)
+        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw KernelError("MatMul operands must not be scalars") }
+        let aShape = a.shape.count == 1 ? [1, a.shape[0]] : a.shape
+        let bShape = b.shape.count == 1 ? [b.shape[0], 1] : b.shape
+        let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1]
+        let kb = bShape[bShape.count - 2], n = bShape[bShape.count - 1]
+        guard k == kb else { throw KernelError("MatMul inner dimensions differ: \(a.shape) x \(b.shape)") }
+        let aBatch = Array(aShape.dropLast(2)), bBatch = Array(bShape.dropLast(2))
+        let batch = try Shapes.broadcast(aBatch, bBatch)
+        var outShape = batch
+        if a.shape.count > 1 { outShape.append(m) }
+        if b.shape.count > 1 { outShape.append(n) }
+        let y = try io.output(0, .float, outShape)
+        let out = y.mutableFloats
+        let count = batch.reduce(1, *)
+        // B shared by every batch: one GEMM over all rows of A.
+        if bBatch.reduce(1, *) == 1 && aBatch == batch {
+            BLAS.sgemm(transA: false, transB: false, m: count * m, n: n, k: k, alpha: 1, a: a.floats, lda: k,
+                       b: b.floats, ldb: n, beta: 0, c: out, ldc: n)
+            return
+        }
+        let sa = Shapes.broadcastStrides(aBatch, to: batch), sb = Shapes.broadcastStrides(bBatch, to: batch)
+        let st = Shapes.strides(batch)
+        for i in 0..<count {
+            var ia = 0, ib = 0, rem = i
+            for d in 0..<batch.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
+            BLAS.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a.floats + ia * m * k, lda: k,
+                       b: b.floats + ib * k * n, ldb: n, beta: 0, c: out + i * m * n, ldc: n)
+        }
+    }
+}

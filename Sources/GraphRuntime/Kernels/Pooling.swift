@@ -1,0 +1,256 @@
+/// Pooling and normalization kernels (float32, NCHW): MaxPool, AveragePool, GlobalAverage/
+/// GlobalMaxPool, BatchNormalization (inference), LRN, Softmax/LogSoftmax, and the Reduce* ops.
+import Foundation
+import GraphIR
+
+enum PoolKernels {
+    /// MaxPool / AveragePool over 1-D or 2-D windows.
+    static func pool(_ node: Node, max isMax: Bool, opset: Int) -> Kernel {
+        let ceil = node.int("ceil_mode", 0) != 0
+        let includePad = node.int("count_include_pad", 0) != 0
+        return { io in
+            let x = try io.floatInput(0)
+            guard let kernel = node.ints("kernel_shape") else { throw KernelError("kernel_shape is required") }
+            guard x.shape.count == kernel.count + 2 else { throw KernelError("input \(x.shape) does not fit kernel \(kernel)") }
+            if node.outputs.count > 1 && !node.outputs[1].isEmpty {
+                throw KernelError("MaxPool's Indices output is not supported yet")
+            }
+            let g = try WindowGeometry(node: node, spatial: Array(x.shape.dropFirst(2)), kernel: kernel, ceil: ceil)
+            let planes = x.shape[0] * x.shape[1]
+            var outShape = [x.shape[0], x.shape[1]]
+            if x.shape.count == 4 { outShape += [g.oh, g.ow] } else { outShape += [g.ow] }
+            let y = try io.output(0, .float, outShape)
+            let inp = x.floats, out = y.mutableFloats, hw = g.h * g.w, ohw = g.oh * g.ow
+            if isMax && g.dh == 1 && g.dw == 1 {
+                maxPoolPlanes(g, inp, out, planes)
+                return
+            }
+            for p in 0..<planes {
+                let src = inp + p * hw, dst = out + p * ohw
+                for oy in 0..<g.oh {
+                    let y0 = oy * g.sh - g.pt
+                    for ox in 0..<g.ow {
+                        let x0 = ox * g.sw - g.pl
+                        var acc: Float = isMax ? -Float.infinity : 0
+                        var n = 0
+                        for i in 0..<g.kh {
+                            let iy = y0 + i * g.dh
+                            if iy < 0 || iy >= g.h { continue }
+                            for j in 0..<g.kw {
+                                let ix = x0 + j * g.dw
+                                if ix < 0 || ix >= g.w { continue }
+                                let v = src[iy * g.w + ix]
+                                if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
+                                n += 1
+                            }
+                        }
+                        if !isMax {
+                            // count_include_pad counts padded cells, but not those past the
+                            // input plus padding that ceil_mode adds.
+                            if includePad {
+                                let yEnd = min(y0 + (g.kh - 1) * g.dh + 1, g.h + g.pb), xEnd = min(x0 + (g.kw - 1) * g.dw + 1, g.w + g.pr)
+                                let cy = (yEnd - y0 + g.dh - 1) / g.dh, cx = (xEnd - x0 + g.dw - 1) / g.dw
+                                n = cy * cx
+                            }
+                            acc = n > 0 ? acc / Float(n) : 0
+                        }
+                        dst[oy * g.ow + ox] = acc
+                    }
+                }
+            }
+        }
+    }
+
+    /// MaxPool without dilation: each window's valid rows and columns are computed once per
+    /// output row/column, so the inner loops carry no bounds checks.
+    static func maxPoolPlanes(_ g: WindowGeometry, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ planes: Int) {
+        let cols = (0..<g.ow).map { ox -> (Int, Int) in
+            let x0 = ox * g.sw - g.pl
+            return (max(x0, 0), min(x0 + g.kw, g.w))
+        }
+        let hw = g.h * g.w, ohw = g.oh * g.ow
+        for p in 0..<planes {
+            let src = inp + p * hw, dst = out + p * ohw
+            for oy in 0..<g.oh {
+                let y0 = oy * g.sh - g.pt
+                let ylo = max(y0, 0), yhi = min(y0 + g.kh, g.h)
+                let orow = dst + oy * g.ow
+                for ox in 0..<g.ow {
+                    let (xlo, xhi) = cols[ox]
+                    var acc = -Float.infinity
+                    var iy = ylo
+                    while iy < yhi {
+                        let row = src + iy * g.w
+                        var ix = xlo
+                        while ix < xhi { let v = row[ix]; if v > acc || v.isNaN { acc = v }; ix += 1 }
+                        iy += 1
+                    }
+                    orow[ox] = acc
+                }
+            }
+        }
+    }
+
+    /// GlobalAveragePool / GlobalMaxPool: one value per (n, c) plane.
+    static func global(max isMax: Bool) -> Kernel {
+        return { io in
+            let x = try io.floatInput(0)
+            guard x.shape.count >= 3 else { throw KernelError("input must be at least 3-D, got \(x.shape)") }
+            let planes = x.shape[0] * x.shape[1], size = x.count / max(planes, 1)
+            let y = try io.output(0, .float, [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.shape.count - 2))
+            let src = x.floats, dst = y.mutableFloats
+            for p in 0..<planes {
+                let s = src + p * size
+                if isMax {
+                    var m = -Float.infinity
+                    for i in 0..<size { m = max(m, s[i]) }
+                    dst[p] = m
+                } else {
+                    var a: Float = 0
+                    for i in 0..<size { a += s[i] }
+                    dst[p] = a / Float(size)
+                }
+            }
+        }
+    }
+
+    /// BatchNormalization in inference mode: y = (x - mean) / sqrt(var + eps) * scale + bias.
+    static func batchNorm(_ node: Node) -> Kernel {
+        let eps = node.float("epsilon", 1e-5)
+        return { io in
+            let x = try io.floatInput(0)
+            let scale = try io.floatInput(1), bias = try io.floatInput(2)
+            let mean = try io.floatInput(3), variance = try io.floatInput(4)
+            guard x.shape.count >= 2 else { throw KernelError("input must be at least 2-D") }
+            let c = x.shape[1]
+            guard scale.count == c, bias.count == c, mean.count == c, variance.count == c else {
+                throw KernelError("scale/bias/mean/var must have \(c) elements")
+            }
+            let y = try io.output(0, .float, x.shape)
+            let inner = x.count / max(x.shape[0] * c, 1)
+            let src = x.floats, dst = y.mutableFloats
+            for b in 0..<x.shape[0] {
+                for ch in 0..<c {
+                    let a = scale.floats[ch] / (variance.floats[ch] + eps).squareRoot()
+                    let s = bias.floats[ch] - mean.floats[ch] * a
+                    let off = (b * c + ch) * inner
+                    for i in 0..<inner { dst[off + i] = src[off + i] * a + s }
+                }
+            }
+        }
+    }
+
+    /// LRN across channels.
+    static func lrn(_ node: Node) -> Kernel {
+        let alpha = node.float("alpha", 1e-4), beta = node.float("beta", 0.75), bias = node.float("bias", 1)
+        let size = node.int("size", 1)
+        return { io in
+            let x = try io.floatInput(0)
+            guard x.shape.count >= 3 else { throw KernelError("LRN input must be at least 3-D") }
+            let n = x.shape[0], c = x.shape[1], inner = x.count / max(n * c, 1)
+            let y = try io.output(0, .float, x.shape)
+            let src = x.floats, dst = y.mutableFloats
+            let lo = (size - 1) / 2, hi = size - 1 - lo
+            for b in 0..<n {
+                for ch in 0..<c {
+                    let c0 = max(0, ch - lo), c1 = min(c - 1, ch + hi)
+                    for i in 0..<inner {
+                        var sq: Float = 0
+                        for k in c0...c1 { let v = src[(b * c + k) * inner + i]; sq += v * v }
+                        let idx = (b * c + ch) * inner + i
+                        dst[idx] = src[idx] / pow(bias + alpha / Float(size) * sq, beta)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Softmax / LogSoftmax: opset < 13 normalizes over the flattened dims from `axis` on;
+    /// opset >= 13 over `axis` alone.
+    static func softmax(_ node: Node, opset: Int, log isLog: Bool) -> Kernel {
+        let axisAttr = node.int("axis", opset < 13 ? 1 : -1)
+        return { io in
+            let x = try io.floatInput(0)
+            let rank = x.shape.count
+            let axis = try Shapes.axis(axisAttr, rank: rank)
+            let y = try io.output(0, .float, x.shape)
+            let outer = x.shape[..<axis].reduce(1, *)
+            let len = opset < 13 ? x.shape[axis...].reduce(1, *) : (rank == 0 ? 1 : x.shape[axis])
+            let inner = opset < 13 ? 1 : x.shape[(axis + 1)...].reduce(1, *)
+            let src = x.floats, dst = y.mutableFloats
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    let base = o * len * inner + i
+                    var m = -Float.infinity
+                    for k in 0..<len { m = max(m, src[base + k * inner]) }
+                    var sum: Float = 0
+                    for k in 0..<len { let e = exp(src[base + k * inner] - m); dst[base + k * inner] = e; sum += e }
+                    if isLog {
+                        let ls = log(sum)
+                        for k in 0..<len { dst[base + k * inner] = src[base + k * inner] - m - ls }
+                    } else {
+                        let inv = 1 / sum
+                        for k in 0..<len { dst[base + k * inner] *= inv }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ReduceMean/Sum/Max/Min/Prod/SumSquare/L2 over `axes` (attribute before opset 18 (13
+    /// for ReduceSum), input 1 after).
+    static func reduce(_ node: Node, opset: Int) -> Kernel {
+        let op = node.opType
+        let keep = node.int("keepdims", 1) != 0
+        let noopEmpty = node.int("noop_with_empty_axes", 0) != 0
+        let attrAxes = node.ints("axes")
+        return { io in
+            let x = try io.floatInput(0)
+            var axes = attrAxes ?? []
+            if let a = io.optionalInput(1) { axes = a.int64Values().map { Int($0) } }
+            let rank = x.shape.count
+            if axes.isEmpty {
+                if noopEmpty {
+                    let y = try io.output(0, .float, x.shape)
+                    y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
+                    return
+                }
+                axes = Array(0..<rank)
+            }
+            let set = Set(try axes.map { try Shapes.axis($0, rank: rank) })
+            var outShape: [Int] = [], keptShape: [Int] = []
+            for d in 0..<rank {
+                if set.contains(d) { keptShape.append(1); if keep { outShape.append(1) } }
+                else { keptShape.append(x.shape[d]); outShape.append(x.shape[d]) }
+            }
+            let y = try io.output(0, .float, outShape)
+            let dst = y.mutableFloats, src = x.floats
+            let initial: Float = op == "ReduceMax" ? -.infinity : op == "ReduceMin" ? .infinity : op == "ReduceProd" ? 1 : 0
+            for i in 0..<y.count { dst[i] = initial }
+            // Walk the input once, accumulating into the output element each input maps to.
+            let ost = Shapes.broadcastStrides(keptShape, to: x.shape)
+            var counter = [Int](repeating: 0, count: rank)
+            var o = 0
+            for i in 0..<x.count {
+                let v = src[i]
+                switch op {
+                case "ReduceMax": dst[o] = max(dst[o], v)
+                case "ReduceMin": dst[o] = min(dst[o], v)
+                case "ReduceProd": dst[o] *= v
+                case "ReduceSumSquare", "ReduceL2": dst[o] += v * v
+                case "ReduceL1": dst[o] += abs(v)
+                default: dst[o] += v
+                }
+                var d = rank - 1
+                while d >= 0 {
+                    counter[d] += 1; o += ost[d]
+                    if counter[d] < x.shape[d] { break }
+                    o -= ost[d] * x.shape[d]; counter[d] = 0; d -= 1
+                }
+            }
+            let n = Float(x.count / max(y.count, 1))
+            if op == "ReduceMean" { for i in 0..<y.count { dst[i] /= n } }
+            if op == "ReduceL2" { for i in 0..<y.count { dst[i] = dst[i].squareRoot() } }
+        }
+    }
+}

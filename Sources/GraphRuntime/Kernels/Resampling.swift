@@ -1,0 +1,186 @@
+/// Kernels that map every output position to input positions: Pad (constant, reflect, edge)
+/// and Resize/Upsample (nearest for any rank and type; linear over the last two axes).
+import Foundation
+import GraphIR
+
+enum ResampleKernels {
+    static func pad(_ node: Node, opset: Int) -> Kernel {
+        let mode = node.string("mode", "constant")
+        return { io in
+            let x = try io.input(0)
+            let rank = x.shape.count
+            var pads: [Int]
+            var fill = 0.0
+            if opset < 11 {
+                guard let p = node.ints("pads") else { throw KernelError("Pad needs pads") }
+                pads = p; fill = Double(node.float("value", 0))
+            } else {
+                pads = try io.input(1).int64Values().map { Int($0) }
+                if let v = io.optionalInput(2), v.count > 0 { fill = v.double(at: 0) }
+                if let a = io.optionalInput(3) {
+                    let axes = try a.int64Values().map { try Shapes.axis(Int($0), rank: rank) }
+                    guard pads.count == 2 * axes.count else { throw KernelError("pads \(pads) do not match axes \(axes)") }
+                    var full = [Int](repeating: 0, count: 2 * rank)
+                    for (k, ax) in axes.enumerated() { full[ax] = pads[k]; full[ax + rank] = pads[k + axes.count] }
+                    pads = full
+                }
+            }
+            guard pads.count == 2 * rank else { throw KernelError("pads \(pads) do not match rank \(rank)") }
+            let outShape = (0..<rank).map { x.shape[$0] + pads[$0] + pads[$0 + rank] }
+            for d in outShape where d < 0 { throw KernelError("padding makes a negative size \(outShape)") }
+            let y = try io.output(0, x.elementType, outShape)
+            if y.count == 0 { return }
+            let size = x.elementSize, inSt = Shapes.strides(x.shape)
+            let fillT = RuntimeTensor(zeros: x.elementType, shape: [1])
+            fillT.setDouble(fill, at: 0)
+            var counter = [Int](repeating: 0, count: rank)
+            for o in 0..<y.count {
+                var idx = 0, inside = true
+                for d in 0..<rank {
+                    var i = counter[d] - pads[d]
+                    let n = x.shape[d]
+                    if i < 0 || i >= n {
+                        switch mode {
+                        case "edge": i = min(max(i, 0), n - 1)
+                        case "reflect":
+                            if n == 1 { i = 0 } else {
+                                let period = 2 * (n - 1)
+                                i = ((i % period) + period) % period
+                                if i >= n { i = period - i }
+                            }
+                        default: inside = false
+                        }
+                    }
+                    if !inside { break }
+                    idx += i * inSt[d]
+                }
+                (y.raw + o * size).copyMemory(from: inside ? x.raw + idx * size : fillT.raw, byteCount: size)
+                var d = rank - 1
+                while d >= 0 { counter[d] += 1; if counter[d] < outShape[d] { break }; counter[d] = 0; d -= 1 }
+            }
+        }
+    }
+
+    /// Resize (opset >= 10) and Upsample: output sizes from `sizes` or `scales`.
+    static func resize(_ node: Node, opset: Int) -> Kernel {
+        let mode = node.string("mode", "nearest")
+        let ctm = opset < 11 ? "asymmetric" : node.string("coordinate_transformation_mode", "half_pixel")
+        let nearestMode = opset < 11 ? "floor" : node.string("nearest_mode", "round_prefer_floor")
+        let isUpsample = node.opType == "Upsample"
+        return { io in
+            let x = try io.input(0)
+            let rank = x.shape.count
+            var scales: [Double] = [], outShape: [Int] = []
+            let scaleInput = isUpsample || opset < 11 ? io.optionalInput(1) : io.optionalInput(2)
+            if !isUpsample, opset >= 11, let s = io.optionalInput(3), s.count > 0 {
+                outShape = s.int64Values().map { Int($0) }
+                guard outShape.count == rank else { throw KernelError("sizes \(outShape) do not match rank \(rank)") }
+                scales = (0..<rank).map { Double(outShape[$0]) / Double(max(x.shape[$0], 1)) }
+            } else if let s = scaleInput, s.count > 0 {
+                scales = (0..<s.count).map { s.double(at: $0) }
+                guard scales.count == rank else { throw KernelError("scales \(scales) do not match rank \(rank)") }
+                outShape = try sizes(x.shape, scales)
+            } else if let s = node.attribute("scales")?.floatsValueList {
+                scales = s.map { Double($0) }
+                guard scales.count == rank else { throw KernelError("scales \(scales) do not match rank \(rank)") }
+                outShape = try sizes(x.shape, scales)
+            } else {
+                throw KernelError("Resize needs scales or sizes")
+            }
+            let y = try io.output(0, x.elementType, outShape)
+            if y.count == 0 { return }
+            func source(_ o: Int, _ d: Int) -> Double {
+                let inLen = Double(x.shape[d]), outLen = Double(outShape[d]), s = scales[d]
+                let xo = Double(o)
+                switch ctm {
+                case "asymmetric": return xo / s
+                case "align_corners": return outLen <= 1 ? 0 : xo * (inLen - 1) / (outLen - 1)
+                case "pytorch_half_pixel": return outLen > 1 ? (xo + 0.5) / s - 0.5 : 0
+                case "tf_half_pixel_for_nn": return (xo + 0.5) / s
+                default: return (xo + 0.5) / s - 0.5
+                }
+            }
+            if mode == "nearest" {
+                var tables: [[Int]] = []
+                for d in 0..<rank {
+                    tables.append((0..<outShape[d]).map { o in
+                        let v = source(o, d)
+                        var i: Double
+                        switch nearestMode {
+                        case "floor": i = v.rounded(.down)
+                        case "ceil": i = v.rounded(.up)
+                        case "round_prefer_ceil": i = v.rounded(.toNearestOrAwayFromZero)
+                        default: i = (v - v.rounded(.down) == 0.5) ? v.rounded(.down) : v.rounded()
+                        }
+                        return min(max(Int(i), 0), x.shape[d] - 1)
+                    })
+                }
+                let size = x.elementSize, inSt = Shapes.strides(x.shape)
+                // Common case: float, only the last two axes resized: copy row by row.
+                if size == 4, rank >= 2, (0..<(rank - 2)).allSatisfy({ outShape[$0] == x.shape[$0] }) {
+                    let h = x.shape[rank - 2], w = x.shape[rank - 1], oh = outShape[rank - 2], ow = outShape[rank - 1]
+                    let planes = x.count / max(h * w, 1), ty = tables[rank - 2], tx = tables[rank - 1]
+                    let src = x.raw.assumingMemoryBound(to: UInt32.self), dst = y.raw.assumingMemoryBound(to: UInt32.self)
+                    for p in 0..<planes {
+                        for oy in 0..<oh {
+                            let srow = src + p * h * w + ty[oy] * w, drow = dst + (p * oh + oy) * ow
+                            if oy > 0 && ty[oy] == ty[oy - 1] { drow.update(from: drow - ow, count: ow); continue }
+                            for ox in 0..<ow { drow[ox] = srow[tx[ox]] }
+                        }
+                    }
+                    return
+                }
+                var counter = [Int](repeating: 0, count: rank)
+                for o in 0..<y.count {
+                    var idx = 0
+                    for d in 0..<rank { idx += tables[d][counter[d]] * inSt[d] }
+                    (y.raw + o * size).copyMemory(from: x.raw + idx * size, byteCount: size)
+                    var d = rank - 1
+                    while d >= 0 { counter[d] += 1; if counter[d] < outShape[d] { break }; counter[d] = 0; d -= 1 }
+                }
+                return
+            }
+            guard mode == "linear", x.elementType == .float, rank >= 2 else {
+                throw KernelError("Resize mode '\(mode)' on \(x.elementType.name) rank \(rank) is not supported yet")
+            }
+            for d in 0..<(rank - 2) where outShape[d] != x.shape[d] {
+                throw KernelError("linear Resize of axis \(d) (not one of the last two) is not supported yet")
+            }
+            func taps(_ d: Int) -> [(Int, Int, Float)] {
+                (0..<outShape[d]).map { o in
+                    let v = min(max(source(o, d), 0), Double(x.shape[d] - 1))
+                    let i0 = Int(v.rounded(.down)), i1 = min(i0 + 1, x.shape[d] - 1)
+                    return (i0, i1, Float(v - Double(i0)))
+                }
+            }
+            let ty = taps(rank - 2), tx = taps(rank - 1)
+            let h = x.shape[rank - 2], w = x.shape[rank - 1], oh = outShape[rank - 2], ow = outShape[rank - 1]
+            let planes = x.count / max(h * w, 1)
+            let src = x.floats, dst = y.mutableFloats
+            for p in 0..<planes {
+                let s = src + p * h * w, o = dst + p * oh * ow
+                for (yy, (y0, y1, wy)) in ty.enumerated() {
+                    for (xx, (x0, x1, wx)) in tx.enumerated() {
+                        let top = s[y0 * w + x0] * (1 - wx) + s[y0 * w + x1] * wx
+                        let bottom = s[y1 * w + x0] * (1 - wx) + s[y1 * w + x1] * wx
+                        o[yy * ow + xx] = top * (1 - wy) + bottom * wy
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Output sizes floor(in * scale), refusing non-finite, non-positive or absurd scales.
+private func sizes(_ shape: [Int], _ scales: [Double]) throws -> [Int] {
+    try zip(shape, scales).map { d, s in
+        let v = (Double(d) * s).rounded(.down)
+        guard s > 0, v.isFinite, v < 9e15 else { throw KernelError("scale \(s) is not a usable resize factor") }
+        return Int(v)
+    }
+}
+
+extension AttributeValue {
+    /// The float list of a `floats` attribute.
+    var floatsValueList: [Float]? { if case .floats(let f) = self { return f }; return nil }
+}

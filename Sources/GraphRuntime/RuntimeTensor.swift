@@ -1,0 +1,228 @@
+/// The interpreter's tensor: an element type, a concrete shape and a view into a block of
+/// memory that is either owned (activations, folded constants) or borrowed from the mapped
+/// model file (weights, no copy). Also the conversions from and to GraphIR tensors.
+import Foundation
+import GraphIR
+
+/// A block of memory a tensor views. Owned blocks are freed with the last reference; borrowed
+/// ones keep their owner (the model's `ByteStorage`) alive instead.
+public final class TensorStorage: @unchecked Sendable {
+    /// Start of the block.
+    public let base: UnsafeMutableRawPointer
+    /// Usable bytes.
+    public let capacity: Int
+    private let owner: AnyObject?
+    private let owned: Bool
+
+    /// A fresh zeroed block of `bytes` bytes (64-byte aligned, as BLAS likes).
+    public init(bytes: Int) {
+        let n = max(bytes, 1)
+        base = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: n)
+        capacity = bytes
+        owner = nil
+        owned = true
+    }
+
+    /// A view of memory owned by `owner`, which must stay unchanged while viewed (mapped
+    /// model bytes are immutable). Kernels never write to their inputs.
+    init(borrowing pointer: UnsafeRawPointer, bytes: Int, owner: AnyObject) {
+        base = UnsafeMutableRawPointer(mutating: pointer)
+        capacity = bytes
+        self.owner = owner
+        owned = false
+    }
+
+    /// True when the block is a view into someone else's memory (a mapped weight).
+    public var isBorrowed: Bool { !owned }
+
+    deinit { if owned { base.deallocate() } }
+}
+
+/// Element types the interpreter stores and computes. float16/bfloat16 values are widened to
+/// float32 when read (the ONNX spec allows computing them in float32).
+public enum RuntimeElement {
+    /// Bytes per element of `t` in the interpreter's storage, nil for types it cannot hold.
+    public static func size(_ t: ElementType) -> Int? {
+        switch t {
+        case .float, .int32, .uint32: return 4
+        case .double, .int64, .uint64: return 8
+        case .int8, .uint8, .bool: return 1
+        case .int16, .uint16: return 2
+        default: return nil
+        }
+    }
+}
+
+/// A dense row-major tensor with a concrete shape.
+public struct RuntimeTensor: @unchecked Sendable {
+    /// Element type (never float16/bfloat16: those are widened to float on load).
+    public var elementType: ElementType
+    /// Concrete sizes.
+    public var shape: [Int]
+    /// The memory viewed.
+    public let storage: TensorStorage
+    /// Byte offset of element 0 in `storage`.
+    public let byteOffset: Int
+
+    /// A view of `storage` (which must hold at least the tensor's bytes).
+    public init(elementType: ElementType, shape: [Int], storage: TensorStorage, byteOffset: Int = 0) {
+        self.elementType = elementType
+        self.shape = shape
+        self.storage = storage
+        self.byteOffset = byteOffset
+    }
+
+    /// A fresh zeroed tensor.
+    public init(zeros elementType: ElementType, shape: [Int]) {
+        let size = RuntimeElement.size(elementType) ?? 1
+        self.init(elementType: elementType, shape: shape,
+                  storage: TensorStorage(bytes: shape.reduce(1, *) * size))
+    }
+
+    /// A float32 tensor holding `values`.
+    public init(floats values: [Float], shape: [Int]) {
+        self.init(zeros: .float, shape: shape)
+        let p = mutableFloats
+        for i in values.indices { p[i] = values[i] }
+    }
+
+    /// An int64 tensor holding `values`.
+    public init(int64s values: [Int64], shape: [Int]) {
+        self.init(zeros: .int64, shape: shape)
+        let p = raw.assumingMemoryBound(to: Int64.self)
+        for i in values.indices { p[i] = values[i] }
+    }
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+    /// Bytes per element.
+    public var elementSize: Int { RuntimeElement.size(elementType) ?? 1 }
+    /// Bytes of the elements.
+    public var byteCount: Int { count * elementSize }
+    /// The start of the elements.
+    public var raw: UnsafeMutableRawPointer { storage.base + byteOffset }
+    /// Float32 elements (the caller checked `elementType == .float`).
+    public var floats: UnsafePointer<Float> { UnsafePointer(raw.assumingMemoryBound(to: Float.self)) }
+    /// Writable float32 elements, for a tensor the kernel itself allocated.
+    public var mutableFloats: UnsafeMutablePointer<Float> { raw.assumingMemoryBound(to: Float.self) }
+
+    /// The same bytes with another shape (element count must match).
+    public func reshaped(_ newShape: [Int]) -> RuntimeTensor {
+        RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
+    }
+
+    /// Element `i` as a Double (any stored type).
+    public func double(at i: Int) -> Double {
+        let p = raw
+        switch elementType {
+        case .float: return Double(p.load(fromByteOffset: i * 4, as: Float.self))
+        case .double: return p.load(fromByteOffset: i * 8, as: Double.self)
+        case .int64: return Double(p.load(fromByteOffset: i * 8, as: Int64.self))
+        case .uint64: return Double(p.load(fromByteOffset: i * 8, as: UInt64.self))
+        case .int32: return Double(p.load(fromByteOffset: i * 4, as: Int32.self))
+        case .uint32: return Double(p.load(fromByteOffset: i * 4, as: UInt32.self))
+        case .int16: return Double(p.load(fromByteOffset: i * 2, as: Int16.self))
+        case .uint16: return Double(p.load(fromByteOffset: i * 2, as: UInt16.self))
+        case .int8: return Double(p.load(fromByteOffset: i, as: Int8.self))
+        case .uint8: return Double(p.load(fromByteOffset: i, as: UInt8.self))
+        case .bool: return p.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0
+        default: return .nan
+        }
+    }
+
+    /// Stores `v` at element `i`, converting as an ONNX Cast does (floats to integers truncate).
+    public func setDouble(_ v: Double, at i: Int) {
+        let p = raw
+        func int<T: FixedWidthInteger>(_ t: T.Type) -> T {
+            guard v.isFinite else { return 0 }
+            let r = v.rounded(.towardZero)
+            if r >= Double(T.max) { return T.max }
+            if r <= Double(T.min) { return T.min }
+            return T(r)
+        }
+        switch elementType {
+        case .float: p.storeBytes(of: Float(v), toByteOffset: i * 4, as: Float.self)
+        case .double: p.storeBytes(of: v, toByteOffset: i * 8, as: Double.self)
+        case .int64: p.storeBytes(of: int(Int64.self), toByteOffset: i * 8, as: Int64.self)
+        case .uint64: p.storeBytes(of: int(UInt64.self), toByteOffset: i * 8, as: UInt64.self)
+        case .int32: p.storeBytes(of: int(Int32.self), toByteOffset: i * 4, as: Int32.self)
+        case .uint32: p.storeBytes(of: int(UInt32.self), toByteOffset: i * 4, as: UInt32.self)
+        case .int16: p.storeBytes(of: int(Int16.self), toByteOffset: i * 2, as: Int16.self)
+        case .uint16: p.storeBytes(of: int(UInt16.self), toByteOffset: i * 2, as: UInt16.self)
+        case .int8: p.storeBytes(of: int(Int8.self), toByteOffset: i, as: Int8.self)
+        case .uint8: p.storeBytes(of: int(UInt8.self), toByteOffset: i, as: UInt8.self)
+        case .bool: p.storeBytes(of: v != 0 ? 1 : 0, toByteOffset: i, as: UInt8.self)
+        default: break
+        }
+    }
+
+    /// Elements as Int64 (shape-like inputs: Reshape shapes, Slice starts, Gather indices).
+    public func int64Values() -> [Int64] {
+        switch elementType {
+        case .int64: return Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: count))
+        default: return (0..<count).map { Int64(double(at: $0)) }
+        }
+    }
+
+    /// Elements as Float (any numeric type).
+    public func floatValues() -> [Float] {
+        if elementType == .float { return Array(UnsafeBufferPointer(start: floats, count: count)) }
+        return (0..<count).map { Float(double(at: $0)) }
+    }
+
+    /// A copy in fresh owned memory (graph outputs leave the plan's reused buffers this way).
+    public func copied() -> RuntimeTensor {
+        let out = RuntimeTensor(zeros: elementType, shape: shape)
+        out.raw.copyMemory(from: raw, byteCount: byteCount)
+        return out
+    }
+}
+
+/// Why a GraphIR tensor could not become a runtime tensor.
+public struct TensorConversionError: Error, CustomStringConvertible, Sendable {
+    public var reason: String
+    public var description: String { reason }
+}
+
+extension RuntimeTensor {
+    /// The runtime form of a stored tensor: a view into the mapped bytes when the type is
+    /// stored as is and the bytes are suitably aligned (no copy); otherwise a converted copy
+    /// (float16/bfloat16 widened to float32, typed ONNX fields decoded, unaligned bytes).
+    public static func from(_ t: Tensor) throws -> (tensor: RuntimeTensor, borrowed: Bool) {
+        guard let count = t.elementCount else {
+            throw TensorConversionError(reason: "tensor '\(t.name)' has invalid dims \(t.dims)")
+        }
+        let shape = t.dims.map { Int($0) }
+        if let size = RuntimeElement.size(t.elementType), case .raw(let slice) = t.data,
+           slice.count == count * size, let base = slice.storage.baseAddress {
+            let p = base + slice.offset
+            if Int(bitPattern: p) % size == 0 {
+                let storage = TensorStorage(borrowing: p, bytes: slice.count, owner: slice.storage)
+                return (RuntimeTensor(elementType: t.elementType, shape: shape, storage: storage), true)
+            }
+        }
+        switch t.elementType {
+        case .float16, .bfloat16, .float:
+            let values = try t.floatValues()
+            guard values.count == count else {
+                throw TensorConversionError(reason: "tensor '\(t.name)' has \(values.count) elements, needs \(count)")
+            }
+            return (RuntimeTensor(floats: values, shape: shape), false)
+        default:
+            guard RuntimeElement.size(t.elementType) != nil else {
+                throw TensorConversionError(reason: "tensor '\(t.name)': element type \(t.elementType.name) is not supported by the interpreter")
+            }
+            let bytes = try t.packedBytes()
+            let out = RuntimeTensor(zeros: t.elementType, shape: shape)
+            guard bytes.count == out.byteCount else {
+                throw TensorConversionError(reason: "tensor '\(t.name)' has \(bytes.count) bytes, needs \(out.byteCount)")
+            }
+            bytes.withUnsafeBytes { if let b = $0.baseAddress { out.raw.copyMemory(from: b, byteCount: bytes.count) } }
+            return (out, false)
+        }
+    }
+
+    /// Packed little-endian bytes (for writing .npy files and GraphIR tensors).
+    public var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: raw, count: byteCount)) }
+}

