@@ -33,6 +33,9 @@ public struct HistoryStep<State: Sendable>: Sendable {
     public let counts: GraphCounts
     public let parentCounts: GraphCounts?
     public let time: Date
+    /// The model-wide next node id when the step began: a replay reserves ids below it, so the
+    /// nodes it adds get the same ids even though undone branches used some in between.
+    public let firstNodeID: Int?
     /// The state after the step.
     public var state: State
 }
@@ -54,7 +57,7 @@ public struct History<State: Sendable>: Sendable {
     /// A history whose root (step 0) is `state`, made by `command` (`load PATH`).
     public init(root state: State, counts: GraphCounts, command: String, origin: String = "load", time: Date = Date()) {
         steps = [HistoryStep(number: 0, parent: nil, origin: origin, command: command, edits: [], counts: counts,
-                             parentCounts: nil, time: time, state: state)]
+                             parentCounts: nil, time: time, firstNodeID: nil, state: state)]
         current = 0
     }
 
@@ -70,10 +73,10 @@ public struct History<State: Sendable>: Sendable {
     /// Adds a step made from the current one and moves to it; returns its number. O(1).
     @discardableResult
     public mutating func commit(_ state: State, counts: GraphCounts, origin: String, command: String, edits: [ScopedEdit],
-                                time: Date = Date()) -> Int {
+                                time: Date = Date(), firstNodeID: Int? = nil) -> Int {
         let n = steps.count
         steps.append(HistoryStep(number: n, parent: current, origin: origin, command: command, edits: edits, counts: counts,
-                                 parentCounts: steps[current].counts, time: time, state: state))
+                                 parentCounts: steps[current].counts, time: time, firstNodeID: firstNodeID, state: state))
         redoChild[current] = n
         current = n
         return n

@@ -38,6 +38,9 @@ os.environ["JUPYTER_PATH"] = str(KERNELSPEC_DIR) + os.pathsep + os.environ.get("
 os.environ.setdefault("JUPYTER_RUNTIME_DIR", str(_PREFIX / "runtime"))
 # Kernels keep their session journals here, not in ~/.local/state/graphsmith.
 os.environ.setdefault("GRAPHSMITH_STATE_DIR", str(_PREFIX / "state"))
+# Kernels killed by other tests leave unclosed journals whose restore notice would show in unrelated
+# tests; only the journal tests turn it on (GRAPHSMITH_JOURNAL=on in their kernels' environment).
+os.environ.setdefault("GRAPHSMITH_JOURNAL", "off")
 
 
 def pytest_sessionfinish(session, exitstatus):

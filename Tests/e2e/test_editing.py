@@ -321,7 +321,6 @@ def test_annotate_is_a_step_listed_by_annotations(kernel):
     assert "No annotations" in kernel.ok("annotations")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 4: annotations are not written to ONNX metadata_props yet")
 def test_annotations_are_saved_in_onnx_metadata(kernel):
     load(kernel, TINY)
     kernel.ok(f"annotate {SM} fuse=false")

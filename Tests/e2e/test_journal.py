@@ -202,7 +202,7 @@ def test_restore_after_sigkill_brings_back_exactly_the_acknowledged_state(tmp_pa
     out = tmp_path / "out"
     out.mkdir()
     state = tmp_path / "state"
-    env = {"GRAPHSMITH_STATE_DIR": str(state), "JPY_SESSION_NAME": str(work / "crash.ipynb")}
+    env = {"GRAPHSMITH_STATE_DIR": str(state), "JPY_SESSION_NAME": str(work / "crash.ipynb"), "GRAPHSMITH_JOURNAL": "on"}
     reference = Kernel(work, {"GRAPHSMITH_JOURNAL": "off", "GRAPHSMITH_STATE_DIR": str(tmp_path / "unused")})
     cells = script(rng)
     in_flight: str | None = None     # the cell sent to the last kernel whose reply never came

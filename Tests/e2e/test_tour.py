@@ -148,7 +148,7 @@ def test_editing_notebook_runs_and_its_history_replays_byte_identical(tmp_path):
     work = tmp_path / "notebooks"
     errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
               for o in c.outputs if o.output_type == "error"]
-    assert len(errors) == 1 and "refused" in errors[0][1]["evalue"], errors
+    assert errors == [], errors
     edited = work / "out" / "cls_edited.onnx"
     onnx.checker.check_model(onnx.load(str(edited)), full_check=True)
     script = work / "out" / "cls_edits.gsm"

@@ -135,6 +135,7 @@ enum EditSupport {
                        _ build: (inout Transaction, GraphEntry) throws -> String) throws -> Int {
         let entry = try session.currentGraph(for: inv.name)
         let force = inv.has("force")
+        let firstID = entry.graph.nextNodeID.rawValue  // before the transaction allocates any
         var tx = Transaction(entry.model, origin: origin, allowDangling: force)
         let message: String
         do {
@@ -158,7 +159,7 @@ enum EditSupport {
         let now = session.now
         session.graphs.modify(entry.name) { e in
             step = e.history.commit(version, counts: version.counts, origin: origin, command: command ?? inv.canonicalText,
-                                    edits: tx.applied, time: now)
+                                    edits: tx.applied, time: now, firstNodeID: firstID)
         }
         let delta = version.counts
         let before = entry.current.counts

@@ -12,6 +12,19 @@ enum HistoryCommands {
 
     static let commands: [CommandSpec] = [
         CommandSpec(
+            name: "ids", family: family,
+            summary: "Make the next new node id at least N (history export writes it before each step)",
+            usage: "ids next=N",
+            options: [Parameter("next", .int, "the smallest id the next new node may get", required: true)],
+            details: "Node ids are never reused, so steps undone in a session leave gaps; a replayed script reserves ids "
+                + "below each step's first id so the nodes it adds get the ids they had (and the export is byte-identical).",
+            examples: ["ids next=120"], changesState: true
+        ) { session, inv, out in
+            let entry = try session.currentGraph(for: "ids")
+            guard let n = inv.int("next"), n >= 0 else { throw inv.error(.value, "next must be 0 or more", at: "next") }
+            entry.graph.reserveNodeIDs(below: n)
+        },
+        CommandSpec(
             name: "undo", family: family,
             summary: "Go back N steps (edits, passes, annotations) of the current graph",
             usage: "undo [N]",
@@ -57,13 +70,19 @@ enum HistoryCommands {
                 guard let file = inv.string("file") else { throw inv.error(.command, "history export needs FILE; usage: history export FILE.gsm") }
                 let url = session.resolvePath(file)
                 let h = entry.history
-                let lines = h.path(to: h.current).map { h.steps[$0].command }
+                // Each step's first node id goes before it, so the replay numbers new nodes as the
+                // session did (undone branches used ids in between; ids are saved in the file).
+                var lines: [String] = []
+                for n in h.path(to: h.current) {
+                    if let id = h.steps[n].firstNodeID { lines.append("ids next=\(id)") }
+                    lines.append(h.steps[n].command)
+                }
                 let text = "# Graphsmith history of \(entry.name) at @\(h.current) (\(lines.count - 1) step\(lines.count == 2 ? "" : "s")); "
                     + "replay with: graphsmith run \(url.lastPathComponent)\n" + lines.joined(separator: "\n") + "\n"
                 do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
                     throw inv.error(.file, "cannot write '\(file)': \(error.localizedDescription)", at: "file")
                 }
-                out.print("Wrote \(lines.count) command\(lines.count == 1 ? "" : "s") to \(file) (replay: graphsmith run \(file)).")
+                out.print("Wrote \(h.path(to: h.current).count) command\(h.path(to: h.current).count == 1 ? "" : "s") to \(file) (replay: graphsmith run \(file)).")
                 return
             }
             out.display(historyBundle(entry))
