@@ -40,10 +40,13 @@ let package = Package(
         .target(name: "GraphRuntime", dependencies: ["GraphIR", "GraphOps", "COpenBLAS"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR", "GraphOps"],
                 resources: [.copy("Resources")]),
+        // Passes, the pass manager, the pattern rewriter, external-compiler plugins and the diff.
+        .target(name: "GraphPasses", dependencies: ["GraphIR", "GraphOps", "GraphEditing", "GraphRuntime"]),
 
         // The cell language: the only place that knows both graphs and Jupyter.
         .target(name: "Notebook", dependencies: [
             "JupyterKernel", "GraphIR", "GraphOps", "GraphFormats", "GraphRendering", "GraphEstimation", "GraphEditing",
+            "GraphRuntime", "GraphPasses",
         ]),
 
         .executableTarget(name: "graphsmith", dependencies: [
@@ -59,6 +62,7 @@ let package = Package(
         .testTarget(name: "GraphEditingTests", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRenderingTests", dependencies: ["GraphRendering", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphRuntimeTests", dependencies: ["GraphRuntime", "GraphIR"]),
+        .testTarget(name: "GraphPassesTests", dependencies: ["GraphPasses", "GraphEditing", "GraphRuntime", "GraphOps", "GraphIR", "GraphFormats"]),
         .testTarget(name: "GraphEstimationTests", dependencies: ["GraphEstimation", "GraphIR", "GraphOps", "GraphFormats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "JupyterKernel", "GraphIR", "GraphFormats", "GraphEditing"]),
 

@@ -46,6 +46,8 @@ EXPECTED = {
     "add": (), "remove": (), "bypass": (), "clone": (), "connect": (), "disconnect": (), "set": (), "rename": (),
     "input": (), "output": (), "initializer": (), "dims": (), "annotate": (), "undo": (), "redo": (), "checkout": (),
     "history": ("table",), "annotations": ("table",),
+    # Subcommands that write a file print a line, not the table of the command alone.
+    "history export": (), "overrides export": (), "overrides apply": (), "journal delete": (),
 }
 DESCRIBE = {
     "drawing": "an SVG drawing with nodes",
@@ -133,12 +135,15 @@ def logical_lines(source: str) -> list[str]:
 
 
 def cell_commands(source: str) -> list[tuple[str, str]]:
-    """(command name, line) for each command line; assignments (`NAME = EXPR`) run no command."""
+    """(command name, line) for each command line; assignments (`NAME = EXPR`) run no command.
+    A command with a subcommand that EXPECTED names on its own (`history export`) is that pair."""
     commands = []
     for line in logical_lines(source):
         match = re.match(r"([A-Za-z_][\w-]*)\s*(=(?!=))?", line)
         if match and not match.group(2):
-            commands.append((match.group(1), line))
+            words = line.split()
+            pair = " ".join(words[:2])
+            commands.append((pair if len(words) > 1 and pair in EXPECTED else match.group(1), line))
     return commands
 
 
@@ -147,6 +152,8 @@ def test_cell_commands_reads_lines_as_the_kernel_does():
     assert cell_commands(source) == [
         ("show", "show /a depth=2"), ("sweep", "sweep batch=[1, 2] metric=latency"),
         ("x", "x == 1"), ("print", 'print "a # b"')]
+    assert cell_commands("history export out/a.gsm\nhistory") == [
+        ("history export", "history export out/a.gsm"), ("history", "history")]
 
 
 # MARK: what an output shows
