@@ -41,6 +41,8 @@ public struct SchemaProblem: Sendable, Equatable, CustomStringConvertible {
     public var found: String
     /// Closest valid names, for a misspelled op or attribute.
     public var suggestions: [String]
+    /// The value an input or output type problem concerns (a drawing marks its edge), else nil.
+    public var value: String?
 
     /// Creates a problem.
     public init(severity: Severity, kind: Kind, node: Node, scope: String, location: String,

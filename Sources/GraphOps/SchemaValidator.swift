@@ -84,12 +84,17 @@ public struct SchemaValidator: Sendable {
         let report: Report = { problem($0, $1, $2, expected: $3, found: $4, suggestions: $5) }
         checkArity(n, schema, report)
         checkAttributes(n, schema, report)
-        checkTypes(n, schema, graph, report)
+        checkTypes(n, schema, graph) { severity, kind, location, expected, found, value in
+            problem(severity, kind, location, expected: expected, found: found)
+            out[out.count - 1].value = value
+        }
         return out
     }
 
     /// Records a problem: severity, kind, location, expected, found, suggestions.
     private typealias Report = (SchemaProblem.Severity, SchemaProblem.Kind, String, String, String, [String]) -> Void
+    /// Records a type problem: severity, kind, location, expected, found, and the value concerned.
+    private typealias ValueReport = (SchemaProblem.Severity, SchemaProblem.Kind, String, String, String, String) -> Void
 
     private func checkArity(_ n: Node, _ s: OpSchema,
                             _ problem: Report) {
@@ -159,7 +164,7 @@ public struct SchemaValidator: Sendable {
     }
 
     private func checkTypes(_ n: Node, _ s: OpSchema, _ graph: Graph,
-                            _ problem: Report) {
+                            _ problem: ValueReport) {
         var bound: [String: (type: String, value: String)] = [:]
         func visit(_ names: ValueNames, isInput: Bool) {
             for (i, name) in names.enumerated() where !name.isEmpty {
@@ -170,7 +175,7 @@ public struct SchemaValidator: Sendable {
                 if !allowed.types.contains(ts) {
                     let constraint = s.typeConstraint(formal.typeConstraint) != nil ? formal.typeConstraint + " in " : ""
                     problem(.error, isInput ? .inputType : .outputType, location,
-                            constraint + typeList(allowed.types), "\(ts) ('\(name)')", [])
+                            constraint + typeList(allowed.types), "\(ts) ('\(name)')", name)
                     continue
                 }
                 // A heterogeneous variadic parameter lets each value take its own type.
@@ -179,7 +184,7 @@ public struct SchemaValidator: Sendable {
                 if let prev = bound[formal.typeConstraint] {
                     if prev.type != ts {
                         problem(.error, .typeConstraintMismatch, location,
-                                "\(formal.typeConstraint) = \(prev.type), as '\(prev.value)' binds it", "\(ts) ('\(name)')", [])
+                                "\(formal.typeConstraint) = \(prev.type), as '\(prev.value)' binds it", "\(ts) ('\(name)')", name)
                     }
                 } else {
                     bound[formal.typeConstraint] = (ts, name)

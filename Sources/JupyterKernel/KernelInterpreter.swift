@@ -247,6 +247,9 @@ public final class CancellationFlag: @unchecked Sendable {
 public final class ExecutionContext {
     /// This cell's `execution_count`.
     public let executionCount: Int
+    /// Tells this run of a cell from every other (counts repeat: silent runs, `graphsmith run`),
+    /// so a language can tie state to one cell, such as a display its later lines refresh.
+    public let cellID = UUID()
     private let sink: (KernelOutput) -> Void
     private let cancellation: CancellationFlag
     private let inputReader: ((String, Bool) -> String?)?

@@ -171,7 +171,7 @@ public final class CellInterpreter: KernelInterpreter {
     /// Replays a journal's steps onto `session` without output, each with its original time and
     /// its snapshot in place of redoing the work. Any failure leaves the session unchanged.
     private func replay(_ plan: RestorePlan, into session: inout Session) throws {
-        let silent = CommandOutput(context: ExecutionContext(executionCount: 0) { _ in })
+        let silent = CommandOutput(context: ExecutionContext(executionCount: 0) { _ in }, discardsOutput: true)
         let snapshots = plan.listing.url.deletingLastPathComponent().appendingPathComponent("snapshots")
         let steps = plan.contents.steps
         // Relative paths in the steps meant the folder of the kernel that ran them.

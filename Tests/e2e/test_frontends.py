@@ -18,6 +18,9 @@ EXPECTED = {
     "hardware": ["table"], "check": ["report"], "estimate": ["table"], "graphs": ["table"], "vars": ["table"],
     "show": ["drawing"], "roofline": ["chart"], "sweep": ["table", "chart"], "llm": ["table", "chart"],
     "history": ["table"], "annotations": ["table"],
+    # An edit prints what it did and draws the edited region.
+    **{edit: ["drawing"] for edit in ("add", "remove", "bypass", "clone", "connect", "disconnect", "set", "rename",
+                                      "input", "output", "initializer", "dims")},
 }
 
 

@@ -42,13 +42,18 @@ EXPECTED = {
     "tree": ("html",), "help": ("html",),
     "load": (), "use": (), "close": (), "export": (), "echo": (), "print": (),
     "del": (), "sleep": (), "clear": (), "display": (),
-    # Editing: edits print what they did (and what they broke); history and annotations are tables.
-    "add": (), "remove": (), "bypass": (), "clone": (), "connect": (), "disconnect": (), "set": (), "rename": (),
-    "input": (), "output": (), "initializer": (), "dims": (), "annotate": (), "undo": (), "redo": (), "checkout": (),
+    # Editing: edits print what they did (and what they broke) and draw the edited region (one
+    # drawing per cell, refreshed in place by the cell's later edits); history and annotations are tables.
+    "add": ("drawing",), "remove": ("drawing",), "bypass": ("drawing",), "clone": ("drawing",),
+    "connect": ("drawing",), "disconnect": ("drawing",), "set": ("drawing",), "rename": ("drawing",),
+    "input": ("drawing",), "output": ("drawing",), "initializer": ("drawing",), "dims": ("drawing",),
+    "annotate": (), "undo": (), "redo": (), "checkout": (),
     "history": ("table",), "annotations": ("table",),
     # Subcommands that write a file print a line, not the table of the command alone.
     "history export": (), "overrides export": (), "overrides apply": (), "journal delete": (),
 }
+EDITS = {"add", "remove", "bypass", "clone", "connect", "disconnect", "set", "rename", "input", "output",
+         "initializer", "dims"}
 DESCRIBE = {
     "drawing": "an SVG drawing with nodes",
     "table": "a table with rows",
@@ -207,11 +212,15 @@ def check_cell(name: str, index: int, source: str, outputs: list[dict], owners: 
     commands = cell_commands(source)
     json_on_purpose = any(cmd == "display" and "application/json" in line for cmd, line in commands)
     position = 0
+    edited = False  # the cell's later edits refresh its first edit's drawing
     for command, line in commands:
         if command not in EXPECTED:
             failures.append(f"{where}: no expectation for command `{command}`; add it to EXPECTED in {pathlib.Path(__file__).name}")
             continue
-        for kind in EXPECTED[command]:
+        expected = EXPECTED[command]
+        if expected == ("drawing",) and command in EDITS:
+            expected, edited = (() if edited else expected), True
+        for kind in expected:
             match = next((j for j in range(position, len(outputs)) if kind in features(outputs[j])), None)
             if match is None:
                 rest = [seen(o) for o in outputs[position:]] or ["no output"]

@@ -22,6 +22,10 @@ public struct GraphProblem: Sendable, Hashable {
     public var expected: String?
     public var found: String?
     public var suggestions: [String]
+    /// The values whose edges the problem concerns: a dangling or mistyped input (a drawing
+    /// draws those edges red). Empty when the problem is the node's own (an attribute, the op)
+    /// or, for a shape problem, when inference cannot say which input is wrong.
+    public var values: [String] = []
 
     /// The sentence a report shows: `n12 'MatMul_3' input 1 'B': expected ..., found ...`.
     public var message: String {
@@ -43,14 +47,14 @@ public enum ModelCheck {
                                      nodeName: node?.displayName ?? "", op: node?.qualifiedOpType ?? "",
                                      scope: issue.subgraphPath.map(\.description).joined(separator: "/"),
                                      location: issue.value.map { "value '\($0)'" } ?? "graph", problem: issue.message,
-                                     expected: nil, found: nil, suggestions: []))
+                                     expected: nil, found: nil, suggestions: [], values: issue.value.map { [$0] } ?? []))
         }
         rows += initializersNotDeclared(model)
         var schemaBroken = Set<String>()
         for p in schemaProblems {
             rows.append(GraphProblem(severity: p.severity, checker: "schema", kind: p.kind.rawValue, node: p.node, nodeName: p.nodeName,
                                      op: p.op, scope: p.scope, location: p.location, problem: p.detail, expected: p.expected,
-                                     found: p.found, suggestions: p.suggestions))
+                                     found: p.found, suggestions: p.suggestions, values: p.value.map { [$0] } ?? []))
             if p.severity == .error { schemaBroken.insert(p.scope + "|" + p.node.description) }
         }
         for p in inference.problems {

@@ -32,15 +32,25 @@ public struct ProblemMarks: Sendable, Equatable {
     /// Tensors whose shape is unknown because shape inference failed on a node upstream; the
     /// edges carrying them are drawn dashed.
     public var unknownShapes: Set<String> = []
+    /// Broken inputs: per node id, the tensors it reads that a problem names (a mistyped or
+    /// dangling input, or every input of a node whose input shapes do not fit together). The
+    /// edges carrying them into that node are drawn solid red.
+    public var brokenInputs: [String: Set<String>] = [:]
 
     /// Marks from parts; see `add` for building them node by node.
-    public init(nodes: [String: Mark] = [:], unknownShapes: Set<String> = []) {
+    public init(nodes: [String: Mark] = [:], unknownShapes: Set<String> = [], brokenInputs: [String: Set<String>] = [:]) {
         self.nodes = nodes
         self.unknownShapes = unknownShapes
+        self.brokenInputs = brokenInputs
     }
 
     /// Nothing to mark: the drawing is exactly what it would be without marks.
-    public var isEmpty: Bool { nodes.isEmpty && unknownShapes.isEmpty }
+    public var isEmpty: Bool { nodes.isEmpty && unknownShapes.isEmpty && brokenInputs.isEmpty }
+
+    /// Whether the edge carrying `tensor` into node `target` is drawn as broken.
+    public func isBroken(_ tensor: String, into target: String) -> Bool {
+        brokenInputs[target]?.contains(tensor) ?? false
+    }
 
     /// Adds `message` to node `id`'s mark, raising its severity if needed.
     public mutating func add(_ id: String, _ severity: Severity, _ message: String) {

@@ -91,16 +91,26 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
     let unknownEdge: [Bool] = vis.edgeOrigins.map { origins in
         !options.problems.unknownShapes.isEmpty && origins.contains { options.problems.unknownShapes.contains(graph.edges[$0].tensor) }
     }
+    // Broken inputs (a mistyped or dangling input a problem names) are drawn solid red.
+    let brokenEdge: [Bool] = vis.edgeOrigins.map { origins in
+        !options.problems.brokenInputs.isEmpty && origins.contains {
+            options.problems.isBroken(graph.edges[$0].tensor, into: graph.nodes[graph.edges[$0].target].id)
+        }
+    }
     let severities = ProblemMarks.Severity.allCases.filter { s in marks.contains { $0?.severity == s } }
-    if !severities.isEmpty || unknownEdge.contains(true) {
+    if !severities.isEmpty || unknownEdge.contains(true) || brokenEdge.contains(true) {
         var titles = severities.map { $0 == .error ? "error (check lists it)" : "warning" }
         if unknownEdge.contains(true) { titles.append("shape unknown (inference failed upstream)") }
+        let brokenTitle = titles.count
+        if brokenEdge.contains(true) { titles.append("broken input") }
         let rects = legendLayout(titles, width: legendWidth, top: ly)
         legend += "<g class=\"gs-legend-problems\">"
         for (k, r) in rects.enumerated() {
             if k < severities.count {
                 let c = severities[k].color
                 legend += "<g class=\"gs-legend-item\" data-problem=\"\(severities[k].rawValue)\"><rect x=\"\(num(r.x + 1))\" y=\"\(num(r.y + 1))\" width=\"12\" height=\"10\" rx=\"2\" fill=\"#ffffff\" stroke=\"\(c)\" stroke-width=\"2\"/>"
+            } else if k == brokenTitle && brokenEdge.contains(true) {
+                legend += "<g class=\"gs-legend-item\" data-problem=\"broken-input\"><path d=\"M\(num(r.x)),\(num(r.y + 6))h14\" stroke=\"\(ProblemMarks.Severity.error.color)\" stroke-width=\"2.4\"/>"
             } else {
                 legend += "<g class=\"gs-legend-item\" data-problem=\"unknown-shape\"><path d=\"M\(num(r.x)),\(num(r.y + 6))h14\" stroke=\"\(ProblemMarks.Severity.error.color)\" stroke-width=\"1.6\" stroke-dasharray=\"3 2\"/>"
             }
@@ -183,11 +193,16 @@ func writeSVG(graph: RenderGraph, hierarchy: NamespaceTree, visible vis: Visible
         }
         let tensor = origins.first.map { graph.edges[$0].tensor } ?? ""
         if unknownEdge[ei] { tipLabel = tipLabel.isEmpty ? "shape unknown (inference failed upstream)" : tipLabel + ", shape unknown" }
-        out += "<g class=\"gs-edge\(unknownEdge[ei] ? " gs-unknown-shape" : "")\" data-id=\"\(xmlEscape(sourceID))->\(xmlEscape(targetID))\" data-source=\"\(xmlEscape(sourceID))\" data-target=\"\(xmlEscape(targetID))\""
+        if brokenEdge[ei] { tipLabel = tipLabel.isEmpty ? "broken input (check lists why)" : tipLabel + ", broken input" }
+        out += "<g class=\"gs-edge\(unknownEdge[ei] ? " gs-unknown-shape" : "")\(brokenEdge[ei] ? " gs-broken-edge" : "")\" data-id=\"\(xmlEscape(sourceID))->\(xmlEscape(targetID))\" data-source=\"\(xmlEscape(sourceID))\" data-target=\"\(xmlEscape(targetID))\""
         if !tensor.isEmpty { out += " data-tensor=\"\(xmlEscape(tensor))\"" }
         out += "><title>\(xmlEscape(tensor.isEmpty ? "\(sourceID) → \(targetID)" : tensor))\(label.isEmpty ? "" : ": " + xmlEscape(label))\(tipLabel.isEmpty ? "" : ": " + xmlEscape(tipLabel))</title>"
         out += "<path d=\"" + splinePath(route, leftToRight: options.direction == .leftToRight) + "\" marker-end=\"url(#\(prefix)-arrow)\""
-        if unknownEdge[ei] { out += " stroke=\"\(ProblemMarks.Severity.error.color)\" stroke-dasharray=\"5 3\"" }
+        if brokenEdge[ei] {
+            out += " stroke=\"\(ProblemMarks.Severity.error.color)\" stroke-width=\"2.4\""
+        } else if unknownEdge[ei] {
+            out += " stroke=\"\(ProblemMarks.Severity.error.color)\" stroke-dasharray=\"5 3\""
+        }
         out += "/>"
         // Placed beside the edge, clear of boxes and other labels (see LabelPlacement.swift).
         if let l = labelOf[ei] {

@@ -177,6 +177,8 @@ enum EditSupport {
         if !warnings.isEmpty {
             out.print("Note: \(warnings.count) value\(warnings.count == 1 ? "" : "s") can no longer be inferred:\n" + problemLines(warnings))
         }
+        // Annotations change no structure: their table, not a drawing, shows them.
+        if origin != "annotate" { EditRegionDrawing.show(&session, graph: entry.name, effect: tx.effect, out: out) }
         return step
     }
 

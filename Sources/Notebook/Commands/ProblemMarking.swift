@@ -42,7 +42,11 @@ extension GraphEntry {
             let severity: ProblemMarks.Severity = r.severity == .error ? .error : .warning
             let message = r.location == r.checker ? "\(r.checker): \(r.problem)" : "\(r.checker) \(r.location): \(r.problem)"
             if home == body {
-                if severity == .error { broken.insert(id) }
+                if severity == .error {
+                    broken.insert(id)
+                    let inputs = brokenInputs(of: r, node: id, inBody: body)
+                    if !inputs.isEmpty { marks.brokenInputs[id.description, default: []].formUnion(inputs) }
+                }
                 marks.add(id.description, severity, message)
                 anchors[k] = id.description
                 continue
@@ -58,6 +62,17 @@ extension GraphEntry {
         }
         marks.unknownShapes = unknownShapesDownstream(inBody: body, broken: broken)
         return (marks, anchors)
+    }
+
+    /// The inputs of node `id` an error row makes broken edges: the values the row names (a
+    /// mistyped or dangling input), or, for a shape error that names none, every input the node
+    /// reads (their shapes do not fit together).
+    func brokenInputs(of row: CheckCommands.Row, node id: NodeID, inBody body: Int?) -> Set<String> {
+        let graph = body.map { catalog.bodies[$0].graph } ?? self.graph
+        guard let node = graph.node(id) else { return [] }
+        let reads = Set(node.inputs.filter { !$0.isEmpty })
+        if !row.values.isEmpty { return reads.intersection(row.values) }
+        return row.checker == "shape" ? reads : []
     }
 
     /// Outputs of the drawn graph whose shape is unknown (neither declared nor inferred) because

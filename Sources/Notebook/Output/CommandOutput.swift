@@ -10,9 +10,13 @@ import JupyterKernel
 public struct CommandOutput {
     /// The kernel context this command publishes through.
     public let context: ExecutionContext
+    /// True when nothing published reaches anyone (a journal replay), so commands can skip
+    /// building outputs that exist only to be seen, such as the drawing after an edit.
+    public let discardsOutput: Bool
 
-    public init(context: ExecutionContext) {
+    public init(context: ExecutionContext, discardsOutput: Bool = false) {
         self.context = context
+        self.discardsOutput = discardsOutput
     }
 
     /// Writes a line (a newline is added when missing) to stdout.

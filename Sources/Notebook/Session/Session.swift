@@ -23,6 +23,8 @@ public struct Session: Sendable {
     public var now = Date()
     /// What the running command and the session journal exchange (snapshots to keep or use).
     public var journal = JournalExchange()
+    /// The edited-region drawing of the cell being run, which its later edits refresh in place.
+    var editRegion: EditRegionDisplay?
 
     public init(workingDirectory: URL) {
         self.workingDirectory = workingDirectory
