@@ -10,7 +10,7 @@ enum KernelCompiler {
             throw KernelError("op \(node.domain)::\(node.opType) is not supported by the interpreter")
         }
         if let k = ElementwiseKernels.unaryKernel(node) { return k }
-        if let k = ElementwiseKernels.arithmetic(node.opType) { return k }
+        if let k = ElementwiseKernels.arithmetic(node) { return k }
         if let k = ElementwiseKernels.comparison(node.opType) { return k }
         switch node.opType {
         case "Abs", "Neg": return ElementwiseKernels.signKernel(node.opType)
@@ -30,8 +30,26 @@ enum KernelCompiler {
         case "LRN": return PoolKernels.lrn(node)
         case "Softmax": return PoolKernels.softmax(node, opset: opset, log: false)
         case "LogSoftmax": return PoolKernels.softmax(node, opset: opset, log: true)
-        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2":
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2",
+             "ReduceLogSum", "ReduceLogSumExp":
             return PoolKernels.reduce(node, opset: opset)
+        case "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor": return BitKernels.binary(node)
+        case "BitwiseNot": return BitKernels.not
+        case "IsNaN", "IsInf": return BitKernels.classify(node)
+        case "Sign": return BitKernels.sign
+        case "PRelu": return BitKernels.prelu
+        case "CastLike": return IndexKernels.castLike(node)
+        case "GatherElements": return IndexKernels.gatherElements(node)
+        case "Trilu": return IndexKernels.trilu(node)
+        case "ArgMax": return IndexKernels.argExtreme(node, max: true)
+        case "ArgMin": return IndexKernels.argExtreme(node, max: false)
+        case "CumSum": return IndexKernels.cumulative(node, product: false)
+        case "CumProd": return IndexKernels.cumulative(node, product: true)
+        case "Hardmax": return IndexKernels.hardmax(node, opset: opset)
+        case "LayerNormalization": return NormKernels.layerNorm(node, rms: false)
+        case "RMSNormalization": return NormKernels.layerNorm(node, rms: true)
+        case "NegativeLogLikelihoodLoss": return LossKernels.nll(node)
+        case "SoftmaxCrossEntropyLoss": return LossKernels.softmaxCrossEntropy(node)
         case "Identity": return DataKernels.identity
         case "Dropout": return DataKernels.dropout(node)
         case "Reshape": return DataKernels.reshape(node)

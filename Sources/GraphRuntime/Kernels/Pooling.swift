@@ -205,9 +205,13 @@ enum PoolKernels {
         let noopEmpty = node.int("noop_with_empty_axes", 0) != 0
         let attrAxes = node.ints("axes")
         return { io in
-            let x = try io.floatInput(0)
             var axes = attrAxes ?? []
             if let a = io.optionalInput(1) { axes = a.int64Values().map { Int($0) } }
+            let x = try io.input(0)
+            if x.elementType != .float || op == "ReduceLogSum" || op == "ReduceLogSumExp" || x.count == 0 {
+                try ReduceKernels.generic(&io, x, op: op, axes: axes, keep: keep, noopEmpty: noopEmpty)
+                return
+            }
             let rank = x.shape.count
             if axes.isEmpty {
                 if noopEmpty {
