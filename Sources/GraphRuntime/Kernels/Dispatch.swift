@@ -38,6 +38,7 @@ enum KernelCompiler {
         case "IsNaN", "IsInf": return BitKernels.classify(node)
         case "Sign": return BitKernels.sign
         case "PRelu": return BitKernels.prelu
+        case "Attention": return AttentionKernels.attention(node)
         case "CastLike": return IndexKernels.castLike(node)
         case "GatherElements": return IndexKernels.gatherElements(node)
         case "Trilu": return IndexKernels.trilu(node)
