@@ -38,6 +38,16 @@ enum KernelCompiler {
         case "IsNaN", "IsInf": return BitKernels.classify(node)
         case "Sign": return BitKernels.sign
         case "PRelu": return BitKernels.prelu
+        case "TopK": return ScatterKernels.topK(node)
+        case "ScatterElements", "Scatter": return ScatterKernels.scatterElements(node)
+        case "ScatterND": return ScatterKernels.scatterND(node)
+        case "GatherND": return ScatterKernels.gatherND(node)
+        case "OneHot": return ScatterKernels.oneHot(node)
+        case "Compress": return ScatterKernels.compress(node)
+        case "NonZero": return ScatterKernels.nonZero
+        case "EyeLike": return ScatterKernels.eyeLike(node)
+        case "DepthToSpace": return ScatterKernels.depthSpace(node, toSpace: true)
+        case "SpaceToDepth": return ScatterKernels.depthSpace(node, toSpace: false)
         case "Attention": return AttentionKernels.attention(node)
         case "CastLike": return IndexKernels.castLike(node)
         case "GatherElements": return IndexKernels.gatherElements(node)
