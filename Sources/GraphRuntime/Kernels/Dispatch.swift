@@ -48,6 +48,13 @@ enum KernelCompiler {
         case "EyeLike": return ScatterKernels.eyeLike(node)
         case "DepthToSpace": return ScatterKernels.depthSpace(node, toSpace: true)
         case "SpaceToDepth": return ScatterKernels.depthSpace(node, toSpace: false)
+        case "QuantizeLinear": return QuantKernels.quantize(node)
+        case "DequantizeLinear": return QuantKernels.dequantize(node)
+        case "DynamicQuantizeLinear": return QuantKernels.dynamicQuantize
+        case "MatMulInteger": return QuantKernels.matmulInteger
+        case "QLinearMatMul": return QuantKernels.qlinearMatmul
+        case "LpNormalization": return NormKernels.lpNorm(node)
+        case "RotaryEmbedding": return NormKernels.rotary(node)
         case "Attention": return AttentionKernels.attention(node)
         case "CastLike": return IndexKernels.castLike(node)
         case "GatherElements": return IndexKernels.gatherElements(node)

@@ -56,3 +56,62 @@ enum NormKernels {
         }
     }
 }
+
+extension NormKernels {
+    /// LpNormalization: x / ||x||_p along `axis` (p 1 or 2).
+    static func lpNorm(_ node: Node) -> Kernel {
+        let axisAttr = node.int("axis", -1), p = node.int("p", 2)
+        return { io in
+            let x = try io.input(0)
+            guard p == 1 || p == 2 else { throw KernelError("p \(p) must be 1 or 2") }
+            let axis = try Shapes.axis(axisAttr, rank: x.shape.count)
+            let (outer, dim, inner) = IndexKernels.split(x.shape, axis)
+            let y = try io.output(0, x.elementType, x.shape)
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var n = 0.0
+                    for k in 0..<dim { let v = x.double(at: (o * dim + k) * inner + i); n += p == 1 ? abs(v) : v * v }
+                    if p == 2 { n = n.squareRoot() }
+                    for k in 0..<dim { let at = (o * dim + k) * inner + i; y.setDouble(n == 0 ? 0 : x.double(at: at) / n, at: at) }
+                }
+            }
+        }
+    }
+
+    /// RotaryEmbedding (opset 23): rotates the first rotary_embedding_dim features of each
+    /// head by the cached cos/sin of its position (halves or interleaved pairs).
+    static func rotary(_ node: Node) -> Kernel {
+        let interleaved = node.int("interleaved", 0) != 0, heads = node.int("num_heads", 0)
+        let rotAttr = node.int("rotary_embedding_dim", 0)
+        return { io in
+            let xt = try io.input(0), cosT = try io.input(1), sinT = try io.input(2), pos = io.optionalInput(3)
+            // 4-D input is [B, H, S, D]; 3-D is [B, S, H*D].
+            let x = try AttentionKernels.HeadView(xt, heads: heads)
+            let batch = xt.shape[0], rot = rotAttr == 0 ? x.size : rotAttr, half = rot / 2
+            guard rot <= x.size, rot % 2 == 0, cosT.shape.last == half, sinT.shape.last == half else {
+                throw KernelError("rotary dim \(rot) does not fit head size \(x.size) and caches \(cosT.shape)")
+            }
+            let positions = pos?.int64Values()
+            let y = try io.output(0, xt.elementType, xt.shape)
+            y.raw.copyMemory(from: xt.raw, byteCount: xt.byteCount)
+            for b in 0..<batch {
+                for s in 0..<x.seq {
+                    let row: Int
+                    if let positions { row = Int(positions[positions.count == 1 ? 0 : b * x.seq + s]) } else { row = b * x.seq + s }
+                    guard row >= 0, (row + 1) * half <= cosT.count, (row + 1) * half <= sinT.count else {
+                        throw KernelError("position \(row) is outside the cos/sin caches \(cosT.shape)")
+                    }
+                    for h in 0..<x.heads {
+                        for k in 0..<half {
+                            let c = cosT.double(at: row * half + k), sn = sinT.double(at: row * half + k)
+                            let i1 = interleaved ? 2 * k : k, i2 = interleaved ? 2 * k + 1 : k + half
+                            let x1 = x.get(b, h, s, i1), x2 = x.get(b, h, s, i2)
+                            y.setDouble(c * x1 - sn * x2, at: x.index(b, h, s, i1))
+                            y.setDouble(sn * x1 + c * x2, at: x.index(b, h, s, i2))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
