@@ -70,3 +70,32 @@ def test_wrong_dtype_and_missing_input_name_input(tmp_path):
     assert p.returncode == 1 and "input 'x': is int64, the graph declares float" in p.stderr, p.stderr
     p = run_tool(ref, tmp_path, {"nope": str(bad)})
     assert p.returncode == 1 and "input 'x': no value given" in p.stderr, p.stderr
+
+
+def transformer_models():
+    if SHARED is None:
+        return []
+    return sorted(p.stem for p in (SHARED / "corpus" / "transformers").glob("*.onnx"))
+
+
+@pytest.mark.parametrize("name", transformer_models())
+def test_transformer_export_matches_reference(name, tmp_path):
+    """The torch exports of BERT, GPT-2, Llama and ViT (legacy and dynamo exporters) give
+    onnxruntime's stored outputs (transformers/<name>/out_<i>.npy) on the stored inputs."""
+    import onnx
+
+    folder = SHARED / "corpus" / "transformers"
+    model = folder / f"{name}.onnx"
+    m = onnx.load(str(model), load_external_data=False)
+    init = {t.name for t in m.graph.initializer}
+    feeds = [v.name for v in m.graph.input if v.name not in init]
+    args = [str(TOOL), "run", str(model)] + [f"{n}={folder / name / f'in_{i}.npy'}" for i, n in enumerate(feeds)]
+    p = subprocess.run(args + ["--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    outs = sorted((folder / name).glob("out_*.npy"))
+    assert len(outs) == len(m.graph.output)
+    for i, _ in enumerate(outs):
+        got = np.load(tmp_path / f"out_{i}.npy")
+        want = np.load(folder / name / f"out_{i}.npy")
+        assert got.shape == want.shape and got.dtype == want.dtype, (got.shape, want.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4, err_msg=f"{name} output {i}")
