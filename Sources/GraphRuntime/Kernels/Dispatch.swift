@@ -55,6 +55,13 @@ enum KernelCompiler {
         case "QLinearMatMul": return QuantKernels.qlinearMatmul
         case "LpNormalization": return NormKernels.lpNorm(node)
         case "RotaryEmbedding": return NormKernels.rotary(node)
+        case "LpPool": return PoolNDKernels.pool(node, mode: .lp(Double(node.int("p", 2))))
+        case "HannWindow", "HammingWindow", "BlackmanWindow": return SignalKernels.window(node)
+        case "Det": return SignalKernels.det
+        case "CenterCropPad": return SignalKernels.centerCropPad(node)
+        case "ReverseSequence": return SignalKernels.reverseSequence(node)
+        case "InstanceNormalization": return NormKernels.groupNorm(node, instance: true)
+        case "GroupNormalization": return NormKernels.groupNorm(node, instance: false)
         case "Attention": return AttentionKernels.attention(node)
         case "CastLike": return IndexKernels.castLike(node)
         case "GatherElements": return IndexKernels.gatherElements(node)

@@ -9,7 +9,11 @@ enum PoolKernels {
         let ceil = node.int("ceil_mode", 0) != 0
         let includePad = node.int("count_include_pad", 0) != 0
         return { io in
-            let x = try io.floatInput(0)
+            let x = try io.input(0)
+            if x.elementType != .float || x.shape.count < 3 || x.shape.count > 4 {
+                try PoolNDKernels.run(&io, node, mode: isMax ? .max : .average, ceil: ceil, includePad: includePad)
+                return
+            }
             guard let kernel = node.ints("kernel_shape") else { throw KernelError("kernel_shape is required") }
             guard x.shape.count == kernel.count + 2 else { throw KernelError("input \(x.shape) does not fit kernel \(kernel)") }
             if node.outputs.count > 1 && !node.outputs[1].isEmpty {
