@@ -69,6 +69,8 @@ enum ResampleKernels {
         let nearestMode = opset < 11 ? "floor" : node.string("nearest_mode", "round_prefer_floor")
         let isUpsample = node.opType == "Upsample"
         let axesAttr = node.ints("axes"), policy = node.string("keep_aspect_ratio_policy", "stretch")
+        let antialias = node.int("antialias", 0) != 0, excludeOutside = node.int("exclude_outside", 0) != 0
+        let cubicA = Double(node.float("cubic_coeff_a", -0.75))
         return { io in
             let x = try io.input(0)
             let rank = x.shape.count
@@ -159,6 +161,46 @@ enum ResampleKernels {
                     (y.raw + o * size).copyMemory(from: x.raw + idx * size, byteCount: size)
                     var d = rank - 1
                     while d >= 0 { counter[d] += 1; if counter[d] < outShape[d] { break }; counter[d] = 0; d -= 1 }
+                }
+                return
+            }
+            if antialias && mode != "nearest" { throw KernelError("Resize with antialias is not supported yet") }
+            if ctm == "tf_crop_and_resize" { throw KernelError("Resize with tf_crop_and_resize is not supported yet") }
+            if mode == "cubic", x.elementType == .float, rank >= 2,
+               (0..<(rank - 2)).allSatisfy({ outShape[$0] == x.shape[$0] }) {
+                // Keys cubic convolution, 4 taps per axis, edge-clamped; exclude_outside drops
+                // taps outside the input and renormalizes.
+                func taps(_ d: Int) -> [[(Int, Double)]] {
+                    (0..<outShape[d]).map { o in
+                        let v = source(o, d), base = v.rounded(.down), r = v - base, n = x.shape[d]
+                        let t = [r + 1, r, 1 - r, 2 - r]
+                        var w = t.map { a -> Double in
+                            let z = abs(a)
+                            if z <= 1 { return ((cubicA + 2) * z - (cubicA + 3)) * z * z + 1 }
+                            if z < 2 { return ((cubicA * z - 5 * cubicA) * z + 8 * cubicA) * z - 4 * cubicA }
+                            return 0
+                        }
+                        let idx = (0..<4).map { Int(base) - 1 + $0 }
+                        if excludeOutside {
+                            for k in 0..<4 where idx[k] < 0 || idx[k] >= n { w[k] = 0 }
+                            let sum = w.reduce(0, +)
+                            if sum != 0 { w = w.map { $0 / sum } }
+                        }
+                        return (0..<4).map { (min(max(idx[$0], 0), n - 1), w[$0]) }
+                    }
+                }
+                let ty = taps(rank - 2), tx = taps(rank - 1)
+                let h = x.shape[rank - 2], w = x.shape[rank - 1], oh = outShape[rank - 2], ow = outShape[rank - 1]
+                let src = x.floats, dst = y.mutableFloats
+                for p in 0..<(x.count / max(h * w, 1)) {
+                    let s = src + p * h * w
+                    for yy in 0..<oh {
+                        for xx in 0..<ow {
+                            var acc = 0.0
+                            for (iy, wy) in ty[yy] { for (ix, wx) in tx[xx] { acc += wy * wx * Double(s[iy * w + ix]) } }
+                            dst[p * oh * ow + yy * ow + xx] = Float(acc)
+                        }
+                    }
                 }
                 return
             }
