@@ -6,6 +6,7 @@ enum KernelCompiler {
     /// The kernel for `node` under `opset` of the default domain; throws naming the op when
     /// the interpreter has no implementation.
     static func compile(_ node: Node, opset: Int) throws -> Kernel {
+        if node.domain == "com.microsoft" { return try ContribKernels.compile(node) }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw KernelError("op \(node.domain)::\(node.opType) is not supported by the interpreter")
         }
