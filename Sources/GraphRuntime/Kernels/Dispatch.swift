@@ -66,6 +66,7 @@ enum KernelCompiler {
         case "Einsum": return EinsumKernels.einsum(node)
         case "Unique": return EinsumKernels.unique(node)
         case "GridSample": return GridSampleKernels.gridSample(node)
+        case "LSTM", "GRU", "RNN": return try RecurrentKernels.compile(node)
         case "Attention": return AttentionKernels.attention(node)
         case "CastLike": return IndexKernels.castLike(node)
         case "GatherElements": return IndexKernels.gatherElements(node)
