@@ -67,6 +67,8 @@ enum KernelCompiler {
         case "Unique": return EinsumKernels.unique(node)
         case "GridSample": return GridSampleKernels.gridSample(node)
         case "LSTM", "GRU", "RNN": return try RecurrentKernels.compile(node)
+        case "BitCast": return try SignalKernels.bitCast(node)
+        case "DFT": return SignalKernels.dft(node, opset: opset)
         case "Attention": return AttentionKernels.attention(node)
         case "CastLike": return IndexKernels.castLike(node)
         case "GatherElements": return IndexKernels.gatherElements(node)

@@ -131,3 +131,70 @@ extension NormKernels {
         }
     }
 }
+
+extension SignalKernels {
+    /// BitCast between element types of the same size (the bytes are copied unchanged).
+    static func bitCast(_ node: Node) throws -> Kernel {
+        guard let to = ElementType(rawValue: Int32(node.int("to", 0))), let size = RuntimeElement.size(to),
+              to != .float16, to != .bfloat16 else {
+            throw KernelError("BitCast to type \(node.int("to", 0)) is not supported")
+        }
+        return { io in
+            let x = try io.input(0)
+            guard x.elementSize == size, x.elementType != .float16, x.elementType != .bfloat16 else {
+                throw KernelError("BitCast from \(x.elementType.name) to \(to.name) (a size change) is not supported")
+            }
+            let y = try io.output(0, to, x.shape)
+            y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
+        }
+    }
+
+    /// DFT along one signal axis of a real ([..., 1]) or complex ([..., 2]) input: optional
+    /// dft_length (zero-padded or truncated), inverse (scaled by 1/n), onesided output.
+    static func dft(_ node: Node, opset: Int) -> Kernel {
+        let inverse = node.int("inverse", 0) != 0, onesided = node.int("onesided", 0) != 0
+        let axisAttr = node.int("axis", 1)
+        return { io in
+            let x = try io.input(0)
+            let rank = x.shape.count
+            guard rank >= 2, let last = x.shape.last, last == 1 || last == 2 else { throw KernelError("DFT input must end in 1 or 2, got \(x.shape)") }
+            var axis = axisAttr
+            if opset >= 20 { axis = io.optionalInput(2).map { Int($0.double(at: 0)) } ?? -2 }
+            axis = axis < 0 ? axis + rank : axis
+            guard axis >= 0, axis < rank - 1 else { throw KernelError("DFT axis \(axis) is out of range for \(x.shape)") }
+            let len = x.shape[axis]
+            let n = io.optionalInput(1).flatMap { $0.count > 0 ? Int($0.double(at: 0)) : nil }
+                ?? (inverse && onesided ? 2 * (len - 1) : len)
+            guard n > 0 else { throw KernelError("dft_length \(n) must be positive") }
+            // Inverse of a one-sided spectrum: the full spectrum by Hermitian symmetry, real output.
+            let hermitian = inverse && onesided
+            let outLen = onesided && !inverse ? n / 2 + 1 : n, outLast = hermitian ? 1 : 2
+            var shape = x.shape; shape[axis] = outLen; shape[rank - 1] = outLast
+            let y = try io.output(0, x.elementType, shape)
+            let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)..<(rank - 1)].reduce(1, *)
+            let sign = inverse ? 1.0 : -1.0
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    for k in 0..<outLen {
+                        var re = 0.0, im = 0.0
+                        for t in 0..<(hermitian ? n : min(n, len)) {
+                            let src = hermitian && t >= len ? n - t : t
+                            guard src < len else { continue }
+                            let base = ((o * len + src) * inner + i) * last
+                            let xr = x.double(at: base)
+                            var xi = last == 2 ? x.double(at: base + 1) : 0
+                            if hermitian && t >= len { xi = -xi }
+                            let a = sign * 2 * Double.pi * Double(k * t % n) / Double(n)
+                            re += xr * cos(a) - xi * sin(a)
+                            im += xr * sin(a) + xi * cos(a)
+                        }
+                        if inverse { re /= Double(n); im /= Double(n) }
+                        let ob = ((o * outLen + k) * inner + i) * outLast
+                        y.setDouble(re, at: ob)
+                        if outLast == 2 { y.setDouble(im, at: ob + 1) }
+                    }
+                }
+            }
+        }
+    }
+}
