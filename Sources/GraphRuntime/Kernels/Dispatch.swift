@@ -69,6 +69,7 @@ enum KernelCompiler {
         case "LSTM", "GRU", "RNN": return try RecurrentKernels.compile(node)
         case "BitCast": return try SignalKernels.bitCast(node)
         case "DFT": return SignalKernels.dft(node, opset: opset)
+        case "NonMaxSuppression": return ScatterKernels.nonMaxSuppression(node)
         case "Attention": return AttentionKernels.attention(node)
         case "CastLike": return IndexKernels.castLike(node)
         case "GatherElements": return IndexKernels.gatherElements(node)

@@ -220,3 +220,51 @@ enum ScatterKernels {
         }
     }
 }
+
+extension ScatterKernels {
+    /// NonMaxSuppression: per batch and class, greedy selection by descending score of boxes
+    /// whose IoU with every box already kept is at most iou_threshold.
+    static func nonMaxSuppression(_ node: Node) -> Kernel {
+        let center = node.int("center_point_box", 0) != 0
+        return { io in
+            let boxes = try io.input(0), scores = try io.input(1)
+            guard boxes.shape.count == 3, boxes.shape[2] == 4, scores.shape.count == 3,
+                  scores.shape[0] == boxes.shape[0], scores.shape[2] == boxes.shape[1] else {
+                throw KernelError("boxes \(boxes.shape) and scores \(scores.shape) do not fit")
+            }
+            let maxOut = io.optionalInput(2).flatMap { $0.count > 0 ? Int($0.double(at: 0)) : nil } ?? 0
+            let iouT = io.optionalInput(3).flatMap { $0.count > 0 ? $0.double(at: 0) : nil } ?? 0
+            let scoreT = io.optionalInput(4).flatMap { $0.count > 0 ? $0.double(at: 0) : nil }
+            let (nb, nc, n) = (scores.shape[0], scores.shape[1], scores.shape[2])
+            func corners(_ b: Int, _ i: Int) -> (Double, Double, Double, Double) {
+                let v = (0..<4).map { boxes.double(at: (b * n + i) * 4 + $0) }
+                if center { return (v[1] - v[3] / 2, v[0] - v[2] / 2, v[1] + v[3] / 2, v[0] + v[2] / 2) }
+                return (min(v[0], v[2]), min(v[1], v[3]), max(v[0], v[2]), max(v[1], v[3]))
+            }
+            func iou(_ a: (Double, Double, Double, Double), _ c: (Double, Double, Double, Double)) -> Double {
+                let ih = max(0, min(a.2, c.2) - max(a.0, c.0)), iw = max(0, min(a.3, c.3) - max(a.1, c.1))
+                let inter = ih * iw, union = (a.2 - a.0) * (a.3 - a.1) + (c.2 - c.0) * (c.3 - c.1) - inter
+                return union <= 0 ? 0 : inter / union
+            }
+            var selected: [(Int, Int, Int)] = []
+            if maxOut > 0 {
+                for b in 0..<nb {
+                    for c in 0..<nc {
+                        var order = (0..<n).filter { i in scoreT.map { scores.double(at: (b * nc + c) * n + i) > $0 } ?? true }
+                        order.sort { scores.double(at: (b * nc + c) * n + $0) > scores.double(at: (b * nc + c) * n + $1) }
+                        var kept: [Int] = []
+                        for i in order where kept.count < maxOut {
+                            let box = corners(b, i)
+                            if kept.allSatisfy({ iou(corners(b, $0), box) <= iouT }) { kept.append(i) }
+                        }
+                        selected += kept.map { (b, c, $0) }
+                    }
+                }
+            }
+            let y = try io.output(0, .int64, [selected.count, 3])
+            for (k, s) in selected.enumerated() {
+                y.setDouble(Double(s.0), at: 3 * k); y.setDouble(Double(s.1), at: 3 * k + 1); y.setDouble(Double(s.2), at: 3 * k + 2)
+            }
+        }
+    }
+}
