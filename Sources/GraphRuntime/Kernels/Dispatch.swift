@@ -70,6 +70,8 @@ enum KernelCompiler {
         case "BitCast": return try SignalKernels.bitCast(node)
         case "DFT": return SignalKernels.dft(node, opset: opset)
         case "NonMaxSuppression": return ScatterKernels.nonMaxSuppression(node)
+        case "ConvInteger": return QuantKernels.convInteger(node)
+        case "QLinearConv": return QuantKernels.qlinearConv(node)
         case "Attention": return AttentionKernels.attention(node)
         case "CastLike": return IndexKernels.castLike(node)
         case "GatherElements": return IndexKernels.gatherElements(node)

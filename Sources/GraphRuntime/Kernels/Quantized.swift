@@ -143,3 +143,53 @@ enum QuantKernels {
         }
     }
 }
+
+extension QuantKernels {
+    /// A float32 copy of `t` minus its zero point (per tensor, or per output channel for weights).
+    static func centered(_ t: RuntimeTensor, _ zp: RuntimeTensor?) -> RuntimeTensor {
+        let out = RuntimeTensor(zeros: .float, shape: t.shape)
+        let per = t.count / max(t.shape.first ?? 1, 1), p = out.mutableFloats
+        for i in 0..<t.count {
+            let z = zp.map { $0.count == 1 ? $0.double(at: 0) : $0.double(at: min(i / max(per, 1), $0.count - 1)) } ?? 0
+            p[i] = Float(t.double(at: i) - z)
+        }
+        return out
+    }
+
+    /// ConvInteger: the float32 Conv of the centered operands (exact for 8-bit inputs), as int32.
+    static func convInteger(_ node: Node) -> Kernel {
+        let conv = ConvKernels.conv(node)
+        return { io in
+            let x = try io.input(0), w = try io.input(1)
+            var inner = KernelIO(inputs: [centered(x, io.optionalInput(2)), centered(w, io.optionalInput(3))], outputs: [],
+                                 step: nil, arena: io.arena)
+            try conv(&inner)
+            guard let r = inner.outputs.first ?? nil else { throw KernelError("Conv produced no output") }
+            let y = try io.output(0, .int32, r.shape)
+            for i in 0..<r.count { y.setDouble(Double(r.floats[i]).rounded(), at: i) }
+        }
+    }
+
+    /// QLinearConv: integer Conv of the centered operands plus the int32 bias, rescaled by
+    /// x_scale * w_scale / y_scale (w_scale per output channel allowed), rounded and saturated.
+    static func qlinearConv(_ node: Node) -> Kernel {
+        let conv = ConvKernels.conv(node)
+        return { io in
+            let x = try io.input(0), xs = try io.input(1), xz = try io.input(2)
+            let w = try io.input(3), ws = try io.input(4), wz = try io.input(5), ys = try io.input(6), yz = io.optionalInput(7)
+            let type = yz?.elementType ?? .uint8
+            guard let (lo, hi) = limits(type) else { throw KernelError("QLinearConv to \(type.name) is not supported") }
+            var inner = KernelIO(inputs: [centered(x, xz), centered(w, wz)], outputs: [], step: nil, arena: io.arena)
+            try conv(&inner)
+            guard let r = inner.outputs.first ?? nil, r.shape.count >= 2 else { throw KernelError("Conv produced no output") }
+            let bias = io.optionalInput(8), m = r.shape[1], plane = r.count / max(r.shape[0] * m, 1)
+            let y = try io.output(0, type, r.shape)
+            for i in 0..<r.count {
+                let ch = (i / max(plane, 1)) % m
+                let scale = Double(Float(xs.double(at: 0)) * Float(ws.count == 1 ? ws.double(at: 0) : ws.double(at: ch))) / ys.double(at: 0)
+                let acc = Double(r.floats[i]).rounded() + (bias?.double(at: ch) ?? 0)
+                y.setDouble(min(max((acc * scale).rounded(.toNearestOrEven) + (yz?.double(at: 0) ?? 0), lo), hi), at: i)
+            }
+        }
+    }
+}
