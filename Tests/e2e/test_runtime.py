@@ -48,27 +48,27 @@ def test_corpus_model_matches_reference(name, tmp_path):
 
 
 def test_unsupported_op_names_node_and_op(tmp_path):
-    """An op without a kernel (DFT), at top level and inside an If branch: the error names the
+    """An op without a kernel (a custom-domain op), at top level and inside an If branch: the error names the
     node and op, and for the body also the If node and the branch."""
     import onnx
     from onnx import TensorProto, helper
 
-    dft = helper.make_node("DFT", ["x"], ["y"], name="dft1")
+    dft = helper.make_node("Frobnicate", ["x"], ["y"], name="dft1", domain="com.example")
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 1])
     flat = helper.make_model(helper.make_graph([dft], "g", [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]),
-                             opset_imports=[helper.make_opsetid("", 20)])
-    branch = helper.make_graph([helper.make_node("DFT", ["x"], ["b"], name="dft2")], "then_b", [],
+                             opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("com.example", 1)])
+    branch = helper.make_graph([helper.make_node("Frobnicate", ["x"], ["b"], name="dft2", domain="com.example")], "then_b", [],
                                [helper.make_tensor_value_info("b", TensorProto.FLOAT, None)])
     other = helper.make_graph([helper.make_node("Identity", ["x"], ["e"])], "else_b", [],
                               [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)])
     cond = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
     nested = helper.make_model(helper.make_graph(
         [helper.make_node("If", ["c"], ["y"], name="if1", then_branch=branch, else_branch=other)], "g", [cond, x],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]), opset_imports=[helper.make_opsetid("", 20)])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]), opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("com.example", 1)])
     np.save(tmp_path / "x.npy", np.ones((1, 4, 1), np.float32))
     np.save(tmp_path / "c.npy", np.array(True))
-    for m, feeds, want in ((flat, ["x"], "node 'dft1' (DFT): op DFT is not supported by the interpreter"),
-                           (nested, ["x", "c"], "node 'if1' (If): in body 'then_b': node 'dft2' (DFT): op DFT is not supported by the interpreter")):
+    for m, feeds, want in ((flat, ["x"], "node 'dft1' (Frobnicate): op com.example::Frobnicate is not supported by the interpreter"),
+                           (nested, ["x", "c"], "node 'if1' (If): in body 'then_b': node 'dft2' (Frobnicate): op com.example::Frobnicate is not supported by the interpreter")):
         onnx.save(m, str(tmp_path / "m.onnx"))
         p = subprocess.run([str(TOOL), "run", str(tmp_path / "m.onnx")] + [f"{k}={tmp_path / (k + '.npy')}" for k in feeds],
                            capture_output=True, text=True, timeout=60)
