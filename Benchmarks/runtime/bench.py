@@ -3,9 +3,10 @@ batch 1, on the corpus CNNs with their reference inputs, all in the same run.
 
 Each runtime runs in its own process (so peak RSS is its own): median of --repeat runs after
 --warmup runs. onnxruntime: CPUExecutionProvider, intra/inter-op threads 1, ORT_ENABLE_ALL and
-ORT_DISABLE_ALL.
+ORT_DISABLE_ALL. onnx.reference.ReferenceEvaluator (the pure-Python runtime): median of
+--ref-repeat runs after one warm-up (it is slow; --ref-repeat 0 leaves the column out).
 
-    python Benchmarks/runtime/bench.py --tool .build/release/runtime-tool [--models a,b] [--json out.json]
+    python Benchmarks/runtime/bench.py --tool .build/release/runtime-tool [--models a,b] [--ref-repeat 3] [--json out.json]
 """
 import argparse
 import json
@@ -48,6 +49,22 @@ def ort_child(model, inputs, level, warmup, repeat):
     print(json.dumps({"median_ms": times[len(times) // 2], "peak_rss_bytes": rss}))
 
 
+def ref_child(model, inputs, repeat):
+    """Runs in a child process: times onnx.reference.ReferenceEvaluator, prints JSON."""
+    import numpy as np
+    from onnx.reference import ReferenceEvaluator
+    sess = ReferenceEvaluator(model)
+    feed = {k: np.load(v) for k, v in inputs.items()}
+    sess.run(None, feed)
+    times = []
+    for _ in range(max(repeat, 1)):
+        t = time.perf_counter()
+        sess.run(None, feed)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    print(json.dumps({"median_ms": times[len(times) // 2]}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tool", required=True)
@@ -56,16 +73,21 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--json")
+    ap.add_argument("--ref-repeat", type=int, default=3)
+    ap.add_argument("--ref-child", nargs=2, metavar=("MODEL", "INPUTS_JSON"))
     ap.add_argument("--ort-child", nargs=3, metavar=("MODEL", "INPUTS_JSON", "LEVEL"))
     a = ap.parse_args()
+    if a.ref_child:
+        ref_child(a.ref_child[0], json.loads(a.ref_child[1]), a.ref_repeat)
+        return
     if a.ort_child:
         model, inputs, level = a.ort_child
         ort_child(model, json.loads(inputs), level, a.warmup, a.repeat)
         return
     rows = []
     print("| model | ours median ms | ORT ENABLE_ALL ms | ORT DISABLE_ALL ms | ours / ENABLE_ALL | ours / DISABLE_ALL "
-          "| ours peak RSS MB | ORT peak RSS MB | peak activations MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| ours peak RSS MB | ORT peak RSS MB | peak activations MB | ReferenceEvaluator ms | RefEval / ours |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in a.models.split(","):
         ref = reference(name, a.corpus)
         model = os.path.join(a.corpus, ref["file"])
@@ -80,13 +102,21 @@ def main():
                                  check=True, capture_output=True, text=True).stdout
             ort_res[level] = json.loads(out)
         e, d = ort_res["ORT_ENABLE_ALL"], ort_res["ORT_DISABLE_ALL"]
+        ref_ms = None
+        if a.ref_repeat > 0:
+            out = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--ref-repeat", str(a.ref_repeat),
+                                  "--ref-child", model, json.dumps(inputs)],
+                                 check=True, capture_output=True, text=True).stdout
+            ref_ms = json.loads(out)["median_ms"]
         row = {"model": name, "ours_ms": ours["median_ms"], "ort_enable_all_ms": e["median_ms"],
                "ort_disable_all_ms": d["median_ms"], "ours_rss": ours["peak_rss_bytes"],
-               "ort_rss": e["peak_rss_bytes"], "peak_activation_bytes": ours["peak_activation_bytes"]}
+               "ort_rss": e["peak_rss_bytes"], "peak_activation_bytes": ours["peak_activation_bytes"],
+               "reference_evaluator_ms": ref_ms}
         rows.append(row)
         print(f"| {name} | {row['ours_ms']:.2f} | {row['ort_enable_all_ms']:.2f} | {row['ort_disable_all_ms']:.2f} "
               f"| {row['ours_ms'] / row['ort_enable_all_ms']:.2f}x | {row['ours_ms'] / row['ort_disable_all_ms']:.2f}x "
-              f"| {row['ours_rss'] / 1e6:.0f} | {row['ort_rss'] / 1e6:.0f} | {row['peak_activation_bytes'] / 1e6:.1f} |",
+              f"| {row['ours_rss'] / 1e6:.0f} | {row['ort_rss'] / 1e6:.0f} | {row['peak_activation_bytes'] / 1e6:.1f} "
+              + (f"| {ref_ms:.0f} | {ref_ms / row['ours_ms']:.0f}x |" if ref_ms is not None else "| - | - |"),
               flush=True)
     if a.json:
         with open(a.json, "w") as f:

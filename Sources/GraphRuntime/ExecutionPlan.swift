@@ -134,9 +134,6 @@ extension ExecutionPlan {
         var folded = 0, fusedNodes = 0
         var available = Set(inputs.map(\.id))
         for node in graph.nodes {
-            if node.hasSubgraphs {
-                throw RuntimeError("control flow (subgraphs) is not supported by the interpreter yet", node: node.displayName, opType: node.opType)
-            }
             if node.opType == "Constant" && node.domain.isEmpty {
                 guard let out = node.outputs.first else { continue }
                 constants[id(out)] = try constantValue(node)
@@ -150,10 +147,17 @@ extension ExecutionPlan {
                 continue
             }
             let kernel: Kernel
-            do { kernel = try KernelCompiler.compile(node, opset: opset) } catch let e as KernelError {
+            do {
+                kernel = node.hasSubgraphs ? try ControlFlowKernels.compile(node, opset: opset)
+                                           : try KernelCompiler.compile(node, opset: opset)
+            } catch let e as KernelError {
                 throw RuntimeError(e.message, node: node.displayName, opType: node.opType)
+            } catch let e as RuntimeError {
+                throw RuntimeError("in a body: \(e)", node: node.displayName, opType: node.opType)
             }
-            let ins = node.inputs.array.map { $0.isEmpty ? -1 : id($0) }
+            // Control flow also reads its bodies' outer-scope values, after its own inputs.
+            let extra = node.hasSubgraphs ? ControlFlowKernels.outerNames(node) : []
+            let ins = (node.inputs.array + extra).map { $0.isEmpty ? -1 : id($0) }
             let outs = node.outputs.array.map { $0.isEmpty ? -1 : id($0) }
             for i in ins where i >= 0 && constants[i] == nil && !available.contains(i) {
                 throw RuntimeError("reads '\(names[i])', which nothing produces", node: node.displayName, opType: node.opType)

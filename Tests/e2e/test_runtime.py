@@ -48,10 +48,32 @@ def test_corpus_model_matches_reference(name, tmp_path):
 
 
 def test_unsupported_op_names_node_and_op(tmp_path):
-    ref = json.loads((SHARED / "corpus" / "reference" / "silero_vad_16k_sequence.json").read_text())
-    p = run_tool(ref, tmp_path)
-    assert p.returncode == 1
-    assert "node '/recurrent/LSTM' (LSTM): op LSTM is not supported by the interpreter" in p.stderr
+    """An op without a kernel (a custom-domain op), at top level and inside an If branch: the error names the
+    node and op, and for the body also the If node and the branch."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    dft = helper.make_node("Frobnicate", ["x"], ["y"], name="dft1", domain="com.example")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 1])
+    flat = helper.make_model(helper.make_graph([dft], "g", [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]),
+                             opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("com.example", 1)])
+    branch = helper.make_graph([helper.make_node("Frobnicate", ["x"], ["b"], name="dft2", domain="com.example")], "then_b", [],
+                               [helper.make_tensor_value_info("b", TensorProto.FLOAT, None)])
+    other = helper.make_graph([helper.make_node("Identity", ["x"], ["e"])], "else_b", [],
+                              [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)])
+    cond = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+    nested = helper.make_model(helper.make_graph(
+        [helper.make_node("If", ["c"], ["y"], name="if1", then_branch=branch, else_branch=other)], "g", [cond, x],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]), opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("com.example", 1)])
+    np.save(tmp_path / "x.npy", np.ones((1, 4, 1), np.float32))
+    np.save(tmp_path / "c.npy", np.array(True))
+    for m, feeds, want in ((flat, ["x"], "node 'dft1' (Frobnicate): op com.example::Frobnicate is not supported by the interpreter"),
+                           (nested, ["x", "c"], "node 'if1' (If): in body 'then_b': node 'dft2' (Frobnicate): op com.example::Frobnicate is not supported by the interpreter")):
+        onnx.save(m, str(tmp_path / "m.onnx"))
+        p = subprocess.run([str(TOOL), "run", str(tmp_path / "m.onnx")] + [f"{k}={tmp_path / (k + '.npy')}" for k in feeds],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 1
+        assert want in p.stderr, p.stderr
 
 
 def test_wrong_input_shape_names_input(tmp_path):
@@ -70,3 +92,32 @@ def test_wrong_dtype_and_missing_input_name_input(tmp_path):
     assert p.returncode == 1 and "input 'x': is int64, the graph declares float" in p.stderr, p.stderr
     p = run_tool(ref, tmp_path, {"nope": str(bad)})
     assert p.returncode == 1 and "input 'x': no value given" in p.stderr, p.stderr
+
+
+def transformer_models():
+    if SHARED is None:
+        return []
+    return sorted(p.stem for p in (SHARED / "corpus" / "transformers").glob("*.onnx"))
+
+
+@pytest.mark.parametrize("name", transformer_models())
+def test_transformer_export_matches_reference(name, tmp_path):
+    """The torch exports of BERT, GPT-2, Llama and ViT (legacy and dynamo exporters) give
+    onnxruntime's stored outputs (transformers/<name>/out_<i>.npy) on the stored inputs."""
+    import onnx
+
+    folder = SHARED / "corpus" / "transformers"
+    model = folder / f"{name}.onnx"
+    m = onnx.load(str(model), load_external_data=False)
+    init = {t.name for t in m.graph.initializer}
+    feeds = [v.name for v in m.graph.input if v.name not in init]
+    args = [str(TOOL), "run", str(model)] + [f"{n}={folder / name / f'in_{i}.npy'}" for i, n in enumerate(feeds)]
+    p = subprocess.run(args + ["--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    outs = sorted((folder / name).glob("out_*.npy"))
+    assert len(outs) == len(m.graph.output)
+    for i, _ in enumerate(outs):
+        got = np.load(tmp_path / f"out_{i}.npy")
+        want = np.load(folder / name / f"out_{i}.npy")
+        assert got.shape == want.shape and got.dtype == want.dtype, (got.shape, want.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4, err_msg=f"{name} output {i}")

@@ -5,6 +5,8 @@
 ///       (--timed: mean ms per op type over 10 runs after 3 warm-ups)
 ///   runtime-tool bench MODEL.onnx NAME=IN.npy ... [--warmup 5] [--repeat 20]
 ///       median/min/p90 latency in ms and peak RSS as JSON
+///   runtime-tool nodetests DIR [--json FILE] [--only A,B] [--after NAME] [--match TEXT]
+///       runs the ONNX backend node tests under DIR against their stored outputs (NodeTests.swift)
 import Foundation
 import GraphFormats
 import GraphIR
@@ -85,6 +87,10 @@ func json(_ object: Any) -> String {
 }
 
 let args = Array(CommandLine.arguments.dropFirst())
+if args.first == "nodetests" {
+    NodeTests.run(arguments: args)
+    exit(0)
+}
 guard args.count >= 2 else {
     fail("usage: runtime-tool run|bench MODEL.onnx NAME=IN.npy ... [--out DIR] [--warmup N] [--repeat N]")
 }

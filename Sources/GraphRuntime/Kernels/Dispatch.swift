@@ -6,11 +6,12 @@ enum KernelCompiler {
     /// The kernel for `node` under `opset` of the default domain; throws naming the op when
     /// the interpreter has no implementation.
     static func compile(_ node: Node, opset: Int) throws -> Kernel {
+        if node.domain == "com.microsoft" { return try ContribKernels.compile(node) }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw KernelError("op \(node.domain)::\(node.opType) is not supported by the interpreter")
         }
         if let k = ElementwiseKernels.unaryKernel(node) { return k }
-        if let k = ElementwiseKernels.arithmetic(node.opType) { return k }
+        if let k = ElementwiseKernels.arithmetic(node) { return k }
         if let k = ElementwiseKernels.comparison(node.opType) { return k }
         switch node.opType {
         case "Abs", "Neg": return ElementwiseKernels.signKernel(node.opType)
@@ -30,8 +31,60 @@ enum KernelCompiler {
         case "LRN": return PoolKernels.lrn(node)
         case "Softmax": return PoolKernels.softmax(node, opset: opset, log: false)
         case "LogSoftmax": return PoolKernels.softmax(node, opset: opset, log: true)
-        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2":
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2",
+             "ReduceLogSum", "ReduceLogSumExp":
             return PoolKernels.reduce(node, opset: opset)
+        case "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor": return BitKernels.binary(node)
+        case "BitwiseNot": return BitKernels.not
+        case "IsNaN", "IsInf": return BitKernels.classify(node)
+        case "Sign": return BitKernels.sign
+        case "PRelu": return BitKernels.prelu
+        case "TopK": return ScatterKernels.topK(node)
+        case "ScatterElements", "Scatter": return ScatterKernels.scatterElements(node)
+        case "ScatterND": return ScatterKernels.scatterND(node)
+        case "GatherND": return ScatterKernels.gatherND(node)
+        case "OneHot": return ScatterKernels.oneHot(node)
+        case "Compress": return ScatterKernels.compress(node)
+        case "NonZero": return ScatterKernels.nonZero
+        case "EyeLike": return ScatterKernels.eyeLike(node)
+        case "DepthToSpace": return ScatterKernels.depthSpace(node, toSpace: true)
+        case "SpaceToDepth": return ScatterKernels.depthSpace(node, toSpace: false)
+        case "QuantizeLinear": return QuantKernels.quantize(node)
+        case "DequantizeLinear": return QuantKernels.dequantize(node)
+        case "DynamicQuantizeLinear": return QuantKernels.dynamicQuantize
+        case "MatMulInteger": return QuantKernels.matmulInteger
+        case "QLinearMatMul": return QuantKernels.qlinearMatmul
+        case "LpNormalization": return NormKernels.lpNorm(node)
+        case "RotaryEmbedding": return NormKernels.rotary(node)
+        case "LpPool": return PoolNDKernels.pool(node, mode: .lp(Double(node.int("p", 2))))
+        case "HannWindow", "HammingWindow", "BlackmanWindow": return SignalKernels.window(node)
+        case "Det": return SignalKernels.det
+        case "CenterCropPad": return SignalKernels.centerCropPad(node)
+        case "ReverseSequence": return SignalKernels.reverseSequence(node)
+        case "InstanceNormalization": return NormKernels.groupNorm(node, instance: true)
+        case "GroupNormalization": return NormKernels.groupNorm(node, instance: false)
+        case "Einsum": return EinsumKernels.einsum(node)
+        case "Unique": return EinsumKernels.unique(node)
+        case "GridSample": return GridSampleKernels.gridSample(node)
+        case "LSTM", "GRU", "RNN": return try RecurrentKernels.compile(node)
+        case "BitCast": return try SignalKernels.bitCast(node)
+        case "DFT": return SignalKernels.dft(node, opset: opset)
+        case "NonMaxSuppression": return ScatterKernels.nonMaxSuppression(node)
+        case "ConvInteger": return QuantKernels.convInteger(node)
+        case "QLinearConv": return QuantKernels.qlinearConv(node)
+        case "Attention": return AttentionKernels.attention(node)
+        case "CastLike": return IndexKernels.castLike(node)
+        case "GatherElements": return IndexKernels.gatherElements(node)
+        case "Trilu": return IndexKernels.trilu(node)
+        case "ArgMax": return IndexKernels.argExtreme(node, max: true)
+        case "ArgMin": return IndexKernels.argExtreme(node, max: false)
+        case "CumSum": return IndexKernels.cumulative(node, product: false)
+        case "CumProd": return IndexKernels.cumulative(node, product: true)
+        case "Hardmax": return IndexKernels.hardmax(node, opset: opset)
+        case "LayerNormalization": return NormKernels.layerNorm(node, rms: false)
+        case "RMSNormalization": return NormKernels.layerNorm(node, rms: true)
+        case "NegativeLogLikelihoodLoss": return LossKernels.nll(node)
+        case "SoftmaxCrossEntropyLoss": return LossKernels.softmaxCrossEntropy(node)
         case "Identity": return DataKernels.identity
         case "Dropout": return DataKernels.dropout(node)
         case "Reshape": return DataKernels.reshape(node)

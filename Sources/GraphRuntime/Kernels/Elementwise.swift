@@ -7,7 +7,17 @@ enum ElementwiseKernels {
     /// A float32 unary op applying `f` to every element.
     static func unary(_ f: @escaping (Float) -> Float) -> Kernel {
         return { io in
-            let x = try io.floatInput(0)
+            let x = try io.input(0)
+            if x.elementType == .double {
+                // float64 through the float32 function: well within the checked tolerances.
+                let y = try io.output(0, .double, x.shape)
+                let src = x.raw.assumingMemoryBound(to: Double.self), dst = y.raw.assumingMemoryBound(to: Double.self)
+                for i in 0..<x.count { dst[i] = Double(f(Float(src[i]))) }
+                return
+            }
+            guard x.elementType == .float else {
+                throw KernelError("input 0 is \(x.elementType.name); this kernel computes float32 and float64 only")
+            }
             let y = try io.output(0, .float, x.shape)
             let n = x.count, src = x.floats, dst = y.mutableFloats
             for i in 0..<n { dst[i] = f(src[i]) }
@@ -32,6 +42,25 @@ enum ElementwiseKernels {
         case "Cos": return unary { cos($0) }
         case "Softplus": return unary { log1p(exp($0)) }
         case "Softsign": return unary { $0 / (1 + abs($0)) }
+        case "Tan": return unary { tan($0) }
+        case "Asin": return unary { asin($0) }
+        case "Acos": return unary { acos($0) }
+        case "Atan": return unary { atan($0) }
+        case "Sinh": return unary { sinh($0) }
+        case "Cosh": return unary { cosh($0) }
+        case "Asinh": return unary { asinh($0) }
+        case "Acosh": return unary { acosh($0) }
+        case "Atanh": return unary { atanh($0) }
+        case "Mish": return unary { $0 * tanh(log1p(exp($0))) }
+        case "Swish":
+            let a = node.float("alpha", 1)
+            return unary { $0 / (1 + exp(-a * $0)) }
+        case "Celu":
+            let a = node.float("alpha", 1)
+            return unary { max(0, $0) + min(0, a * (exp($0 / a) - 1)) }
+        case "Shrink":
+            let l = node.float("lambd", 0.5), b = node.float("bias", 0)
+            return unary { $0 < -l ? $0 + b : ($0 > l ? $0 - b : 0) }
         case "HardSigmoid":
             let a = node.float("alpha", 0.2), b = node.float("beta", 0.5)
             return unaryFast(node) { min(max(a * $0 + b, 0), 1) }
@@ -151,9 +180,16 @@ enum ElementwiseKernels {
     }
 
     /// Arithmetic ops (same-type inputs, same-type output).
-    static func arithmetic(_ op: String) -> Kernel? {
+    static func arithmetic(_ node: Node) -> Kernel? {
+        let op = node.opType
         guard ["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod", "Sum", "Mean"].contains(op) else { return nil }
+        let fmodMode = node.int("fmod", 0) != 0
         return { io in
+            let differ = op == "Pow" && io.inputs.count == 2 && io.inputs[0]?.elementType != io.inputs[1]?.elementType
+            if differ || (op == "Mod" && fmodMode) {
+                try mixed(&io, op)
+                return
+            }
             guard io.inputs.count >= 1 else { throw KernelError("\(op) needs at least one input") }
             var acc = try io.input(0)
             if io.inputs.count == 1 {
@@ -180,6 +216,22 @@ enum ElementwiseKernels {
         }
     }
 
+    /// Pow with differently typed base and exponent, and Mod with fmod=1 (C fmod: the sign of
+    /// the dividend), through Double; the output has the base's type.
+    static func mixed(_ io: inout KernelIO, _ op: String) throws {
+        let a = try io.input(0), b = try io.input(1)
+        let shape = try Shapes.broadcast(a.shape, b.shape)
+        let y = try io.output(0, a.elementType, shape)
+        let sa = Shapes.broadcastStrides(a.shape, to: shape), sb = Shapes.broadcastStrides(b.shape, to: shape)
+        let st = Shapes.strides(shape)
+        for i in 0..<y.count {
+            var ia = 0, ib = 0, rem = i
+            for d in 0..<shape.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
+            let x = a.double(at: ia), z = b.double(at: ib)
+            y.setDouble(op == "Pow" ? pow(x, z) : fmod(x, z), at: i)
+        }
+    }
+
     private static func apply(_ op: String, _ a: RuntimeTensor, _ b: RuntimeTensor, _ y: RuntimeTensor) throws {
         switch a.elementType {
         case .float:
@@ -203,10 +255,17 @@ enum ElementwiseKernels {
             case "Pow": binaryTyped(a, b, y, Double.self, Double.self) { pow($0, $1) }
             case "Max": binaryTyped(a, b, y, Double.self, Double.self) { max($0, $1) }
             case "Min": binaryTyped(a, b, y, Double.self, Double.self) { min($0, $1) }
+            case "Mod": binaryTyped(a, b, y, Double.self, Double.self) { fmod($0, $1) }
             default: throw KernelError("\(op) is not defined for double")
             }
         case .int64: try integer(op, a, b, y, Int64.self)
         case .int32: try integer(op, a, b, y, Int32.self)
+        case .int16: try integer(op, a, b, y, Int16.self)
+        case .int8: try integer(op, a, b, y, Int8.self)
+        case .uint64: try integer(op, a, b, y, UInt64.self)
+        case .uint32: try integer(op, a, b, y, UInt32.self)
+        case .uint16: try integer(op, a, b, y, UInt16.self)
+        case .uint8: try integer(op, a, b, y, UInt8.self)
         default:
             throw KernelError("\(op) on \(a.elementType.name) is not supported")
         }

@@ -9,7 +9,11 @@ enum PoolKernels {
         let ceil = node.int("ceil_mode", 0) != 0
         let includePad = node.int("count_include_pad", 0) != 0
         return { io in
-            let x = try io.floatInput(0)
+            let x = try io.input(0)
+            if x.elementType != .float || x.shape.count < 3 || x.shape.count > 4 {
+                try PoolNDKernels.run(&io, node, mode: isMax ? .max : .average, ceil: ceil, includePad: includePad)
+                return
+            }
             guard let kernel = node.ints("kernel_shape") else { throw KernelError("kernel_shape is required") }
             guard x.shape.count == kernel.count + 2 else { throw KernelError("input \(x.shape) does not fit kernel \(kernel)") }
             if node.outputs.count > 1 && !node.outputs[1].isEmpty {
@@ -117,6 +121,7 @@ enum PoolKernels {
     /// BatchNormalization in inference mode: y = (x - mean) / sqrt(var + eps) * scale + bias.
     static func batchNorm(_ node: Node) -> Kernel {
         let eps = node.float("epsilon", 1e-5)
+        if node.int("training_mode", 0) != 0 { return batchNormTraining(node) }
         return { io in
             let x = try io.floatInput(0)
             let scale = try io.floatInput(1), bias = try io.floatInput(2)
@@ -136,6 +141,37 @@ enum PoolKernels {
                     let off = (b * c + ch) * inner
                     for i in 0..<inner { dst[off + i] = src[off + i] * a + s }
                 }
+            }
+        }
+    }
+
+    /// BatchNormalization with training_mode=1: normalizes with the batch statistics and
+    /// returns the running mean/var updated with `momentum` (population variance).
+    static func batchNormTraining(_ node: Node) -> Kernel {
+        let eps = Double(node.float("epsilon", 1e-5)), momentum = Double(node.float("momentum", 0.9))
+        return { io in
+            let x = try io.input(0), scale = try io.input(1), bias = try io.input(2)
+            let mean = try io.input(3), variance = try io.input(4)
+            guard x.shape.count >= 2 else { throw KernelError("input must be at least 2-D") }
+            let n = x.shape[0], c = x.shape[1], inner = x.count / max(n * c, 1), count = Double(max(n * inner, 1))
+            guard scale.count == c, bias.count == c, mean.count == c, variance.count == c else {
+                throw KernelError("scale/bias/mean/var must have \(c) elements")
+            }
+            let y = try io.output(0, x.elementType, x.shape)
+            let rm = node.outputs.count > 1 && !node.outputs[1].isEmpty ? try io.output(1, mean.elementType, [c]) : nil
+            let rv = node.outputs.count > 2 && !node.outputs[2].isEmpty ? try io.output(2, variance.elementType, [c]) : nil
+            for ch in 0..<c {
+                var m = 0.0, sq = 0.0
+                for b in 0..<n { for i in 0..<inner { let v = x.double(at: (b * c + ch) * inner + i); m += v; sq += v * v } }
+                m /= count
+                let v = max(sq / count - m * m, 0)
+                let a = scale.double(at: ch) / (v + eps).squareRoot()
+                for b in 0..<n { for i in 0..<inner {
+                    let at = (b * c + ch) * inner + i
+                    y.setDouble((x.double(at: at) - m) * a + bias.double(at: ch), at: at)
+                } }
+                rm?.setDouble(mean.double(at: ch) * momentum + m * (1 - momentum), at: ch)
+                rv?.setDouble(variance.double(at: ch) * momentum + v * (1 - momentum), at: ch)
             }
         }
     }
@@ -205,9 +241,13 @@ enum PoolKernels {
         let noopEmpty = node.int("noop_with_empty_axes", 0) != 0
         let attrAxes = node.ints("axes")
         return { io in
-            let x = try io.floatInput(0)
             var axes = attrAxes ?? []
             if let a = io.optionalInput(1) { axes = a.int64Values().map { Int($0) } }
+            let x = try io.input(0)
+            if x.elementType != .float || op == "ReduceLogSum" || op == "ReduceLogSumExp" || x.count == 0 {
+                try ReduceKernels.generic(&io, x, op: op, axes: axes, keep: keep, noopEmpty: noopEmpty)
+                return
+            }
             let rank = x.shape.count
             if axes.isEmpty {
                 if noopEmpty {

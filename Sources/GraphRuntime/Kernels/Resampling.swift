@@ -42,6 +42,7 @@ enum ResampleKernels {
                     if i < 0 || i >= n {
                         switch mode {
                         case "edge": i = min(max(i, 0), n - 1)
+                        case "wrap": i = n == 0 ? 0 : ((i % n) + n) % n
                         case "reflect":
                             if n == 1 { i = 0 } else {
                                 let period = 2 * (n - 1)
@@ -67,18 +68,35 @@ enum ResampleKernels {
         let ctm = opset < 11 ? "asymmetric" : node.string("coordinate_transformation_mode", "half_pixel")
         let nearestMode = opset < 11 ? "floor" : node.string("nearest_mode", "round_prefer_floor")
         let isUpsample = node.opType == "Upsample"
+        let axesAttr = node.ints("axes"), policy = node.string("keep_aspect_ratio_policy", "stretch")
+        let antialias = node.int("antialias", 0) != 0, excludeOutside = node.int("exclude_outside", 0) != 0
+        let cubicA = Double(node.float("cubic_coeff_a", -0.75))
         return { io in
             let x = try io.input(0)
             let rank = x.shape.count
             var scales: [Double] = [], outShape: [Int] = []
+            var fromSizes = false
             let scaleInput = isUpsample || opset < 11 ? io.optionalInput(1) : io.optionalInput(2)
+            // `axes` (opset 18) names the axes the sizes/scales are for; the others keep their size.
+            let axes = try axesAttr.map { try $0.map { try Shapes.axis($0, rank: rank) } } ?? Array(0..<rank)
             if !isUpsample, opset >= 11, let s = io.optionalInput(3), s.count > 0 {
-                outShape = s.int64Values().map { Int($0) }
-                guard outShape.count == rank else { throw KernelError("sizes \(outShape) do not match rank \(rank)") }
-                scales = (0..<rank).map { Double(outShape[$0]) / Double(max(x.shape[$0], 1)) }
+                let given = s.int64Values().map { Int($0) }
+                fromSizes = true
+                guard given.count == axes.count else { throw KernelError("sizes \(given) do not match axes \(axes)") }
+                outShape = x.shape
+                scales = Array(repeating: 1, count: rank)
+                if policy == "stretch" {
+                    for (k, a) in axes.enumerated() { outShape[a] = given[k]; scales[a] = Double(given[k]) / Double(max(x.shape[a], 1)) }
+                } else {
+                    let ratios = axes.enumerated().map { Double(given[$0.offset]) / Double(max(x.shape[$0.element], 1)) }
+                    let r = (policy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
+                    for a in axes { outShape[a] = Int((r * Double(x.shape[a]) + 0.5).rounded(.down)); scales[a] = r }
+                }
             } else if let s = scaleInput, s.count > 0 {
-                scales = (0..<s.count).map { s.double(at: $0) }
-                guard scales.count == rank else { throw KernelError("scales \(scales) do not match rank \(rank)") }
+                let given = (0..<s.count).map { s.double(at: $0) }
+                guard given.count == axes.count else { throw KernelError("scales \(given) do not match axes \(axes)") }
+                scales = Array(repeating: 1, count: rank)
+                for (k, a) in axes.enumerated() { scales[a] = given[k] }
                 outShape = try sizes(x.shape, scales)
             } else if let s = node.attribute("scales")?.floatsValueList {
                 scales = s.map { Double($0) }
@@ -94,7 +112,13 @@ enum ResampleKernels {
                 let xo = Double(o)
                 switch ctm {
                 case "asymmetric": return xo / s
-                case "align_corners": return outLen <= 1 ? 0 : xo * (inLen - 1) / (outLen - 1)
+                // With scales given, the reference takes the unrounded in * scale as the output length.
+                case "align_corners":
+                    let len = fromSizes ? outLen : inLen * s
+                    return len <= 1 ? 0 : xo * (inLen - 1) / (len - 1)
+                case "half_pixel_symmetric":
+                    let adjustment = outLen / (inLen * s), offset = inLen / 2 * (1 - adjustment)
+                    return offset + (xo + 0.5) / s - 0.5
                 case "pytorch_half_pixel": return outLen > 1 ? (xo + 0.5) / s - 0.5 : 0
                 case "tf_half_pixel_for_nn": return (xo + 0.5) / s
                 default: return (xo + 0.5) / s - 0.5
@@ -137,6 +161,46 @@ enum ResampleKernels {
                     (y.raw + o * size).copyMemory(from: x.raw + idx * size, byteCount: size)
                     var d = rank - 1
                     while d >= 0 { counter[d] += 1; if counter[d] < outShape[d] { break }; counter[d] = 0; d -= 1 }
+                }
+                return
+            }
+            if antialias && mode != "nearest" { throw KernelError("Resize with antialias is not supported yet") }
+            if ctm == "tf_crop_and_resize" { throw KernelError("Resize with tf_crop_and_resize is not supported yet") }
+            if mode == "cubic", x.elementType == .float, rank >= 2,
+               (0..<(rank - 2)).allSatisfy({ outShape[$0] == x.shape[$0] }) {
+                // Keys cubic convolution, 4 taps per axis, edge-clamped; exclude_outside drops
+                // taps outside the input and renormalizes.
+                func taps(_ d: Int) -> [[(Int, Double)]] {
+                    (0..<outShape[d]).map { o in
+                        let v = source(o, d), base = v.rounded(.down), r = v - base, n = x.shape[d]
+                        let t = [r + 1, r, 1 - r, 2 - r]
+                        var w = t.map { a -> Double in
+                            let z = abs(a)
+                            if z <= 1 { return ((cubicA + 2) * z - (cubicA + 3)) * z * z + 1 }
+                            if z < 2 { return ((cubicA * z - 5 * cubicA) * z + 8 * cubicA) * z - 4 * cubicA }
+                            return 0
+                        }
+                        let idx = (0..<4).map { Int(base) - 1 + $0 }
+                        if excludeOutside {
+                            for k in 0..<4 where idx[k] < 0 || idx[k] >= n { w[k] = 0 }
+                            let sum = w.reduce(0, +)
+                            if sum != 0 { w = w.map { $0 / sum } }
+                        }
+                        return (0..<4).map { (min(max(idx[$0], 0), n - 1), w[$0]) }
+                    }
+                }
+                let ty = taps(rank - 2), tx = taps(rank - 1)
+                let h = x.shape[rank - 2], w = x.shape[rank - 1], oh = outShape[rank - 2], ow = outShape[rank - 1]
+                let src = x.floats, dst = y.mutableFloats
+                for p in 0..<(x.count / max(h * w, 1)) {
+                    let s = src + p * h * w
+                    for yy in 0..<oh {
+                        for xx in 0..<ow {
+                            var acc = 0.0
+                            for (iy, wy) in ty[yy] { for (ix, wx) in tx[xx] { acc += wy * wx * Double(s[iy * w + ix]) } }
+                            dst[p * oh * ow + yy * ow + xx] = Float(acc)
+                        }
+                    }
                 }
                 return
             }
