@@ -78,7 +78,7 @@ public enum ORTProfile {
     /// Matches `times` to the top-level nodes of `graph` (see the file comment).
     public static func match(_ times: [ORTNodeTime], to graph: Graph) -> Match {
         var named: [String: NodeID] = [:]
-        for n in graph.nodes where !n.name.isEmpty { named[n.name] = n.id }
+        for n in graph.nodes { named[n.displayName] = n.id }
         let indexed = graph.nodes.filter { !($0.opType == "Constant" && $0.domain.isEmpty) }
         var m = Match(values: [:], byName: 0, byIndex: 0, unmatched: [])
         for t in times {
