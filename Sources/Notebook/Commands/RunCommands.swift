@@ -13,7 +13,34 @@ import JupyterKernel
 enum RunCommands {
     static let family = "Running"
 
-    static let commands: [CommandSpec] = [
+    static let commands: [CommandSpec] = specs.map { spec in
+        var s = spec
+        if s.name == "run" || s.name == "compare" { s.extraCompletion = completion(versions: s.name == "compare") }
+        return s
+    }
+
+    /// Completes graph input names (`x=`), their symbolic dims (`batch=`), `random` as an
+    /// input's value and, for `compare`, version references (`@0` ... `@N`, `NAME@N`).
+    static func completion(versions: Bool) -> @Sendable (Session, [String], String?) -> [String] {
+        { session, words, key in
+            guard let entry = session.graphs.current else { return [] }
+            let graph = entry.graph
+            let inputs = RunInputs.runtimeInputs(graph).map(\.name)
+            if let key { return inputs.contains(key) ? ["random"] : [] }
+            var out = inputs.map { $0 + "=" } + RunInputs.dimNames(graph).map { $0 + "=" }
+            if versions {
+                let positionals = words.dropFirst().filter { !$0.contains("=") && !$0.hasPrefix("--") }.count
+                if positionals < 2 {
+                    out = entry.history.steps.indices.map { "@\($0)" }
+                        + session.graphs.entries.filter { $0.name != entry.name }.flatMap { e in e.history.steps.indices.map { "\(e.name)@\($0)" } }
+                        + (positionals > 0 ? out : [])
+                }
+            }
+            return out
+        }
+    }
+
+    static let specs: [CommandSpec] = [
         CommandSpec(
             name: "run", family: family,
             summary: "Run the current graph on CPU: outputs' statistics, kept values, timing (overlay `time`)",
