@@ -46,6 +46,8 @@ EXPECTED = {
     "add": (), "remove": (), "bypass": (), "clone": (), "connect": (), "disconnect": (), "set": (), "rename": (),
     "input": (), "output": (), "initializer": (), "dims": (), "annotate": (), "undo": (), "redo": (), "checkout": (),
     "history": ("table",), "annotations": ("table",),
+    # Running: run and compare are tables (a progress bar only past one second); profile import prints a line.
+    "run": ("table",), "compare": ("table",), "profile": (),
     # Subcommands that write a file print a line, not the table of the command alone.
     "history export": (), "overrides export": (), "overrides apply": (), "journal delete": (),
 }
