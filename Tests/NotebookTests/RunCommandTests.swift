@@ -197,4 +197,15 @@ final class RunCommandTests: XCTestCase {
         XCTAssertLessThan(elapsed, 0.5 + 1.0, "stopped soon after the interrupt (the load of a debug build included)")
         XCTAssertNil(try entry(r).fields["time"], "an interrupted run attaches nothing")
     }
+
+    func testCompletionOffersInputsRandomAndVersions() throws {
+        let r = try classifier()
+        XCTAssertNil(r.run("set BatchNormalization@3 epsilon=0.5").error)
+        let i = r.interpreter
+        XCTAssertTrue(i.complete(code: "run ", cursorPosition: 4).matches.contains("x="))
+        XCTAssertEqual(i.complete(code: "run x=ra", cursorPosition: 8).matches, ["random"])
+        XCTAssertEqual(i.complete(code: "compare @", cursorPosition: 9).matches, ["@0", "@1"])
+        XCTAssertEqual(i.complete(code: "compare @0 @", cursorPosition: 12).matches, ["@0", "@1"])
+        XCTAssertTrue(i.complete(code: "run re", cursorPosition: 6).matches.contains("repeat="))
+    }
 }
