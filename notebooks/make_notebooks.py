@@ -171,7 +171,67 @@ script with `graphsmith run` on the same model file gives a byte-identical expor
     code("export out/cls_edited.onnx\nhistory export out/cls_edits.gsm\nload out/cls_edited.onnx as edited\nsummary"),
 ])
 
-for name, nb in [("tour.ipynb", tour), ("sweep.ipynb", sweep), ("editing.ipynb", editing)]:
+run_and_compare = notebook([
+    md("""
+# Running graphs and comparing versions
+
+Graphsmith runs any version of a graph on the CPU with its own interpreter (GraphRuntime: OpenBLAS for
+GEMMs, a memory plan that reuses buffers). This notebook uses `models/ppocr_mobile_v2_cls.onnx`, the
+PP-OCR text-direction classifier (MobileNetV3-small style): run it, time every node, change a number
+with an edit, and find where the outputs start to differ.
+"""),
+    code("load models/ppocr_mobile_v2_cls.onnx as cls\nsummary"),
+    md("""
+## Run
+
+`run` runs the current version. Inputs not given are random and seeded (`seed=`); the classifier's
+input `x` has unnamed dims (`[-1, 3, ?, ?]`), so its shape is given with `shape=`. Each output is shown
+with its shape, type, min/max/mean and first values; `x=image.npy` or `x=inputs.npz` reads real data,
+and `save=FILE.npz` writes the outputs for NumPy.
+"""),
+    code("run shape=x:1x3x48x192 seed=1 save=out/cls_outputs.npz"),
+    md("""
+## Time every node
+
+`repeat=N` runs N more times and reports the wall-time median and p90, the costliest nodes and the
+share of each op type. The per-node times become the overlay field `time` (µs), which `show` colours by.
+"""),
+    code("run shape=x:1x3x48x192 repeat=20"),
+    code("show overlay=time"),
+    md("""
+Overlay fields belong to the version they were measured on (an edit starts without them). Any field
+can be written as Model Explorer node data, to colour the same graph in Model Explorer
+(`export ... format=model-explorer` writes the graph itself):
+"""),
+    code("export out/cls_time.json format=model-explorer-node-data field=time"),
+    md("""
+## An edit that changes the numbers
+
+`set` changes an attribute; here the epsilon of one BatchNormalization, far larger than trained. The
+graph still checks clean, but it computes something else.
+"""),
+    code("set BatchNormalization@3 epsilon=0.5\nhistory"),
+    md("""
+## Compare the versions
+
+`compare @0 @1` runs both versions on the same (seeded random) inputs, compares every output (max abs
+and relative difference, cosine similarity, PCC, pass/fail against `tolerance=`/`rtol=`) and every
+value of @0 that @1 still computes, matched by name, node id or provenance. The first diverging node is
+the earliest node whose output is out of tolerance while all its inputs are within it: the edited one.
+"""),
+    code("compare @0 @1 shape=x:1x3x48x192"),
+    md("The per-node difference is the overlay field `error`: everything downstream of the edit lights up."),
+    code("show overlay=error"),
+    md("The error overlay as node data too:"),
+    code("export out/cls_error.json format=model-explorer-node-data field=error"),
+    md("""
+Undo the edit and the two versions agree again:
+"""),
+    code("undo\ncompare @0 @0 shape=x:1x3x48x192"),
+])
+
+for name, nb in [("tour.ipynb", tour), ("sweep.ipynb", sweep), ("editing.ipynb", editing),
+                 ("run-and-compare.ipynb", run_and_compare)]:
     nbformat.validate(nb)
     with open(os.path.join(HERE, name), "w") as f:
         nbformat.write(nb, f)

@@ -75,22 +75,7 @@ public final class Interpreter {
     public func plan(inputShapes: [String: [Int]], keep: KeepRequest = .none) throws -> ExecutionPlan {
         let key = inputShapes.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ";") + "|\(keep)"
         if let p = plans[key] { return p }
-        var bindings: [String: SymDim] = [:]
-        for vi in model.graph.inputs {
-            guard let shape = inputShapes[vi.name] else { continue }
-            guard case .tensor(_, let dims?)? = facts.type(of: vi.name) else { continue }
-            do {
-                let b = try facts.bindings(forInput: vi.name, shape: shape.map { Int64($0) })
-                for (k, v) in b {
-                    if let prior = bindings[k], prior != v {
-                        throw RuntimeError("dimension '\(k)' is \(v) here but \(prior) in another input", input: vi.name)
-                    }
-                    bindings[k] = v
-                }
-            } catch let e as InferenceFailure {
-                throw RuntimeError("shape \(shape) does not fit the declared \(dims.map { $0?.description ?? "?" }): \(e.reason)", input: vi.name)
-            }
-        }
+        let bindings = try self.bindings(for: inputShapes)
         var keepNames = Set<String>(), keepAll = false
         switch keep {
         case .none: break
@@ -106,8 +91,10 @@ public final class Interpreter {
 
     /// Runs the graph on `inputs`. Throws `RuntimeError` naming the input or node on bad
     /// input, an unsupported op, a kernel failure or cancellation.
+    /// `progress` is called after each node with (nodes done, nodes in the plan), on the
+    /// running thread (a caller may cancel from it).
     public func run(_ inputs: [String: RuntimeTensor], keep: KeepRequest = .none, timed: Bool = false,
-                    cancellation: CancellationFlag? = nil) throws -> RunResult {
+                    cancellation: CancellationFlag? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> RunResult {
         let plan = try self.plan(inputShapes: inputs.mapValues(\.shape), keep: keep)
         var values = plan.constants
         for i in plan.inputs {
@@ -143,6 +130,7 @@ public final class Interpreter {
                 if plan.keep.contains(o) { kept[plan.names[o]] = t.copied() }
             }
             for r in step.release { values[r] = nil }
+            progress?(k + 1, plan.steps.count)
         }
         var outs: [(name: String, tensor: RuntimeTensor)] = []
         for o in plan.outputs {

@@ -85,7 +85,7 @@ final class GraphCommandTests: XCTestCase {
         XCTAssertEqual(i.complete(code: "tree /enc", cursorPosition: 9).matches, ["/encoder/"])
         XCTAssertEqual(i.complete(code: "tree /encoder/la", cursorPosition: 16).matches, ["/encoder/layer.0/", "/encoder/layer.1/"])
         XCTAssertEqual(Set(i.complete(code: "find op=Soft", cursorPosition: 12).matches), ["Softmax"])
-        XCTAssertEqual(i.complete(code: "export x.onnx format=mo", cursorPosition: 23).matches, ["model-explorer"])
+        XCTAssertEqual(i.complete(code: "export x.onnx format=mo", cursorPosition: 23).matches, ["model-explorer", "model-explorer-node-data"])
         XCTAssertTrue(i.complete(code: "info /pooler/", cursorPosition: 13).matches.contains("/pooler/Gather"))
         XCTAssertTrue(i.inspect(code: "info /pooler/Gather", cursorPosition: 10, detailLevel: 0).found)
     }

@@ -49,6 +49,8 @@ EXPECTED = {
     "input": ("drawing",), "output": ("drawing",), "initializer": ("drawing",), "dims": ("drawing",),
     "annotate": (), "undo": (), "redo": (), "checkout": (),
     "history": ("table",), "annotations": ("table",),
+    # Running: run and compare are tables (a progress bar only past one second); profile import prints a line.
+    "run": ("table",), "compare": ("table",), "profile": (),
     # Subcommands that write a file print a line, not the table of the command alone.
     "history export": (), "overrides export": (), "overrides apply": (), "journal delete": (),
 }

@@ -160,3 +160,24 @@ def test_editing_notebook_runs_and_its_history_replays_byte_identical(tmp_path):
     result = subprocess.run([str(GRAPHSMITH), "run", str(replay)], cwd=work, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (work / "out" / "replayed.onnx").read_bytes() == edited.read_bytes()
+
+
+def test_run_and_compare_notebook(tmp_path):
+    """run-and-compare.ipynb runs clean under nbclient: the run table, the time and error overlays
+    drawn, compare naming the edited node first, the saved outputs equal to onnxruntime's."""
+    import numpy as np
+    nb = run_notebook("run-and-compare.ipynb", tmp_path)
+    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert errors == [], errors
+    data = "application/vnd.graphsmith.v1+json"
+    compared = [o.data[data] for o in outputs_of(nb, "compare @0 @1") if data in o.get("data", {})]
+    assert compared and compared[0]["first_diverging"]["node"] == "BatchNormalization@3"
+    for start in ("show overlay=time", "show overlay=error"):
+        assert any("<svg" in o.get("data", {}).get("text/html", "") for o in outputs_of(nb, start)), start
+    work = tmp_path / "notebooks"
+    saved = np.load(work / "out" / "cls_outputs.npz")
+    assert len(saved.files) == 1
+    assert (work / "out" / "cls_error.json").exists() and (work / "out" / "cls_time.json").exists()
+    runs = [o.data[data] for o in outputs_of(nb, "run shape=x:1x3x48x192 seed=1") if data in o.get("data", {})]
+    assert runs[0]["outputs"][0]["shape"] == [1, 2]

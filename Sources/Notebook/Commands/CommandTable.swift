@@ -26,6 +26,7 @@ public struct CommandTable: Sendable {
             + OverrideCommands.commands
             + ShowCommands.commands
             + EstimationCommands.commands
+            + RunCommands.commands
             + JournalCommands.commands
     )
 

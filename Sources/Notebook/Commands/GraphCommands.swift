@@ -210,10 +210,13 @@ enum GraphCommands {
         CommandSpec(
             name: "export", family: family,
             summary: "Write the current graph as ONNX, Model Explorer JSON, SVG or Graphviz DOT",
-            usage: "export PATH [format=onnx|model-explorer|svg|dot] [external_data=true] [shapes=true]",
+            usage: "export PATH [format=onnx|model-explorer|model-explorer-node-data|svg|dot] [field=FIELD] [external_data=true] [shapes=true]",
             positionals: [Parameter("path", .path, "the file to write", required: true)],
-            options: [Parameter("format", .choice(["onnx", "model-explorer", "svg", "dot"]), "file format (svg and dot: fully expanded drawing)",
+            options: [Parameter("format", .choice(["onnx", "model-explorer", "model-explorer-node-data", "svg", "dot"]),
+                                "file format (svg and dot: fully expanded drawing; model-explorer-node-data: one overlay field)",
                                 default: "from the extension, else onnx"),
+                      Parameter("field", .string, "with format=model-explorer-node-data: the overlay field to write (time, error, "
+                                + "ort_time, latency, flops, ...)"),
                       Parameter("external_data", .bool, "ONNX only: write large tensors to PATH.data", default: "false"),
                       Parameter("shapes", .bool, "ONNX only: write value_info for every intermediate value (bodies included) from shape "
                                 + "inference (symbolic dims as dim_param), like onnx.shape_inference; the session's graph "
@@ -225,13 +228,17 @@ enum GraphCommands {
                 + "provenance and (where the id sequence jumps) node ids in node metadata_props (`graphsmith.*`), so `load` gives the same "
                 + "ids and annotations back; an unedited graph gets none and is written byte for byte as loaded.",
             examples: ["export out/tiny.onnx", "export big.onnx external_data=true", "export typed.onnx shapes=true",
-                       "export tiny.json format=model-explorer"]
+                       "export tiny.json format=model-explorer", "export time.json format=model-explorer-node-data field=time"]
         ) { session, inv, out in
             let entry = try graphArgument(session, inv, "export")
             let path = try inv.requiredString("path")
             let url = session.resolvePath(path)
             let byExtension = ["json": "model-explorer", "svg": "svg", "dot": "dot", "gv": "dot"]
             let format = inv.string("format") ?? byExtension[url.pathExtension.lowercased()] ?? "onnx"
+            if format == "model-explorer-node-data" || inv.value("field") != nil {
+                try exportNodeData(entry, url: url, path: path, format: format, inv, out)
+                return
+            }
             if format == "onnx" || format == "model-explorer", !inv.has("force") {
                 let errors = entry.current.problems.filter { $0.severity == .error }
                 if !errors.isEmpty {
@@ -292,6 +299,33 @@ enum GraphCommands {
     ]
 
     // MARK: Helpers
+
+    /// `export FILE.json format=model-explorer-node-data field=F`: one overlay field as Model
+    /// Explorer node data, keyed by the node ids `format=model-explorer` writes.
+    static func exportNodeData(_ entry: GraphEntry, url: URL, path: String, format: String, _ inv: Invocation, _ out: CommandOutput) throws {
+        guard format == "model-explorer-node-data" else {
+            throw inv.error(.value, "field= applies to format=model-explorer-node-data, not \(format)", at: "field")
+        }
+        guard let name = inv.string("field") else {
+            let known = entry.fields.keys.sorted().joined(separator: ", ")
+            throw inv.error(.command, "format=model-explorer-node-data needs field=NAME (fields: "
+                + (known.isEmpty ? "none yet; `run repeat=N`, `compare` or `estimate` make them" : known) + ")", at: "format")
+        }
+        guard let field = entry.fields[name] else {
+            let known = entry.fields.keys.sorted()
+            throw inv.error(.lookup, "\(entry.name) has no overlay field '\(name)'; "
+                + (known.isEmpty ? "`run repeat=N` makes time, `compare` makes error, `estimate` makes latency and flops"
+                    : "fields: \(known.joined(separator: ", "))"), at: "field")
+        }
+        let json = ModelExplorerExporter.nodeData(field.values, name: field.unit.isEmpty ? name : "\(name) (\(field.unit))")
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(json.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw inv.error(.file, "cannot write '\(path)': \(fileErrorText(error))", at: "path")
+        }
+        out.print("Wrote overlay field \(name) of \(entry.name) (\(field.values.count) nodes) as Model Explorer node data to \(path).")
+    }
 
     /// A file error as a sentence: the POSIX reason when Foundation wraps one (Foundation on
     /// Linux reports many failures as "NSCocoaErrorDomain error 512" otherwise).

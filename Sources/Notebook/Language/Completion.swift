@@ -160,7 +160,8 @@ struct Completer {
             w.firstIndex(of: "=").map { String(w[..<$0]) }
         })
         matches += spec.options.filter { !usedOptions.contains($0.name) }.map { $0.name + "=" }.filter { $0.hasPrefix(partial) }
-        if positionalKind == nil || givenPositionals > 0, let extra = spec.extraCompletion {
+        // `@` starts a version reference (`compare @0 @3`), which only the command itself knows.
+        if positionalKind == nil || givenPositionals > 0 || partial.hasPrefix("@"), let extra = spec.extraCompletion {
             matches += extra(session, ctx.words, nil).filter { $0.hasPrefix(partial) && !usedOptions.contains(String($0.dropLast())) }
         }
         if partial.isEmpty == false || matches.isEmpty {
