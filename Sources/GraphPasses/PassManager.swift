@@ -13,13 +13,13 @@ public enum BuiltInPasses {
     /// Every built-in pass, cleanup first, in the order `passes` lists them.
     public static let all: [any Pass] = [
         DeadCodeElimination(), IdentityElimination(),
-        FuseConvBatchNorm(), FuseLayerNorm(), FuseRMSNorm(), FuseHardSwish(),
+        FuseConvBatchNorm(), FuseLayerNorm(), FuseRMSNorm(), FuseGelu(), FuseHardSwish(),
     ]
 
     /// Named pipelines: `basic` cleans up, `extended` adds the fusions.
     public static let presets: [String: [String]] = [
         "basic": ["dce", "identity", "dce"],
-        "extended": ["dce", "identity", "dce", "fuse-conv-bn", "fuse-layernorm", "fuse-rmsnorm", "fuse-hardswish", "dce"],
+        "extended": ["dce", "identity", "dce", "fuse-conv-bn", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-hardswish", "dce"],
     ]
 
     /// The pass named `name`.
