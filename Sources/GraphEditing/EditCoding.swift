@@ -72,6 +72,10 @@ extension GraphEdit: Codable {
             try c.encode(id.rawValue, forKey: .node)
             try c.encode(k, forKey: .key)
             try c.encodeIfPresent(v, forKey: .value)
+        case .setOpset(let d, let v):
+            try c.encode("setOpset", forKey: .kind)
+            try c.encode(d, forKey: .name)
+            try c.encode(v, forKey: .index)
         }
     }
 
@@ -105,6 +109,8 @@ extension GraphEdit: Codable {
                                  value: try c.decodeIfPresent(String.self, forKey: .name), axis: try c.decodeIfPresent(Int.self, forKey: .axis))
         case "annotate":
             self = .annotate(try node(), key: try c.decode(String.self, forKey: .key), value: try c.decodeIfPresent(String.self, forKey: .value))
+        case "setOpset":
+            self = .setOpset(domain: try c.decode(String.self, forKey: .name), version: try c.decode(Int64.self, forKey: .index))
         default:
             throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown edit kind '\(kind)'")
         }
@@ -136,6 +142,7 @@ private struct CodableNewNode: Codable {
     var order: [String]
     var sources: [Int]
     var annotations: [String: String]
+    var path: [String]?
 
     init(_ n: NewNode) {
         opType = n.opType; domain = n.domain; name = n.name; inputs = n.inputs; outputs = n.outputs
@@ -144,12 +151,13 @@ private struct CodableNewNode: Codable {
         order = n.attributes.map(\.name)
         sources = n.sources.map(\.rawValue)
         annotations = n.annotations
+        path = n.hierarchyPath
     }
 
     var node: NewNode {
         NewNode(opType: opType, domain: domain, name: name, inputs: inputs, outputs: outputs,
                 attributes: order.compactMap { k in attributes[k].map { Attribute(k, $0.value) } },
-                sources: sources.map(NodeID.init), annotations: annotations)
+                sources: sources.map(NodeID.init), annotations: annotations, hierarchyPath: path)
     }
 }
 

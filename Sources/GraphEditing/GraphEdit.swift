@@ -15,9 +15,14 @@ public struct NewNode: Sendable, Equatable {
     public var sources: [NodeID]
     /// Annotations to set on the new node.
     public var annotations: [String: String]
+    /// The node's hierarchy path; nil: the common scope of its sources (where a fused node's
+    /// parts were), else none.
+    public var hierarchyPath: [String]?
 
     public init(opType: String, domain: String = "", name: String = "", inputs: [String] = [], outputs: [String] = [],
-                attributes: [Attribute] = [], sources: [NodeID] = [], annotations: [String: String] = [:]) {
+                attributes: [Attribute] = [], sources: [NodeID] = [], annotations: [String: String] = [:],
+                hierarchyPath: [String]? = nil) {
+        self.hierarchyPath = hierarchyPath
         self.opType = opType
         self.domain = domain
         self.name = name
@@ -67,6 +72,10 @@ public enum GraphEdit: Sendable, Equatable {
     case setDimension(from: Dim, to: Dim, value: String?, axis: Int?)
     /// Sets (nil: removes) an annotation on a node.
     case annotate(NodeID, key: String, value: String?)
+    /// Sets the opset version the model imports for a domain (`""` is ai.onnx), adding the
+    /// import when missing: a pass that emits a newer op raises it (after converting the ops
+    /// whose meaning changed in between).
+    case setOpset(domain: String, version: Int64)
 
     /// A short phrase for history rows and reports: `add Relu`, `remove n12`, `set n3.alpha`.
     public var summary: String {
@@ -87,6 +96,7 @@ public enum GraphEdit: Sendable, Equatable {
         case .setValueType(let n, let t): return t == nil ? "untype \(n)" : "type \(n)"
         case .setDimension(let a, let b, let v, _): return "dims \(v.map { "\($0):" } ?? "")\(a)=\(b)"
         case .annotate(let id, let k, let v): return v == nil ? "unannotate \(id).\(k)" : "annotate \(id) \(k)"
+        case .setOpset(let d, let v): return "opset \(d.isEmpty ? "ai.onnx" : d)=\(v)"
         }
     }
 }

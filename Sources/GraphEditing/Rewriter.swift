@@ -81,6 +81,20 @@ public struct Transaction {
     public mutating func apply(_ edit: GraphEdit, in scope: [BodyStep] = []) throws -> EditEffect {
         var edit = edit
         var effect = EditEffect()
+        // The opset import is the model's, not a graph's: no body, no node touched.
+        if case .setOpset(let domain, let version) = edit {
+            guard scope.isEmpty, version > 0 else { throw EditError("an opset import is set on the model, with a version above 0") }
+            let d = domain == "ai.onnx" ? "" : domain
+            if let i = model.opsetImports.firstIndex(where: { ($0.domain == "ai.onnx" ? "" : $0.domain) == d }) {
+                model.opsetImports[i].version = version
+            } else {
+                model.opsetImports.append(OpsetImport(domain: d, version: version))
+            }
+            let scoped = ScopedEdit(edit, in: scope)
+            applied.append(scoped)
+            for l in listeners { l.transaction(didApply: scoped, effect: effect) }
+            return effect
+        }
         // Fresh names are chosen against the main graph (bodies may read its values).
         if case .addNode(var n) = edit {
             for k in n.outputs.indices where n.outputs[k].isEmpty {
@@ -125,9 +139,11 @@ public struct Transaction {
             // Annotations follow provenance: the new node inherits its sources' (its own win).
             var annotations = spec.annotations
             for (k, v) in inheritedAnnotations(spec.sources, in: g).values where annotations[k] == nil { annotations[k] = v }
+            // A node made from others sits in their common scope (a fused node where its parts were).
             let node = Node(opType: spec.opType, domain: spec.domain, name: spec.name, inputs: spec.inputs, outputs: spec.outputs,
                             attributes: spec.attributes, annotations: annotations,
-                            provenance: Provenance(sources: spec.sources, origin: origin))
+                            provenance: Provenance(sources: spec.sources, origin: origin),
+                            hierarchyPath: spec.hierarchyPath ?? commonScope(spec.sources, in: g))
             let id = try g.addNode(node)
             effect.addedNodes = [id]
             effect.changedValues = spec.outputs + spec.inputs.filter { !$0.isEmpty }
@@ -213,6 +229,8 @@ public struct Transaction {
         case .annotate(let id, let key, let value):
             try g.annotate(id, key: key, value: value)
             effect.changedNodes = [id]
+        case .setOpset:
+            throw EditError("an opset import is set on the model, not on a graph")
         }
         return effect
     }
@@ -242,6 +260,20 @@ public func inheritedAnnotations(_ sources: [NodeID], in g: Graph) -> (values: [
         if vs.count == 1, let v = vs.first { values[k] = v } else { conflicts[k] = vs.sorted() }
     }
     return (values, conflicts)
+}
+
+/// The deepest hierarchy path every one of `sources` sits under (nil when there are no
+/// sources, or they share no scope): where a node made from them belongs.
+public func commonScope(_ sources: [NodeID], in g: Graph) -> [String]? {
+    var common: [String]? = nil
+    for id in sources {
+        guard let n = g.node(id) else { continue }
+        let p = Hierarchy.path(of: n).0
+        guard let c = common else { common = p; continue }
+        common = Array(zip(c, p).prefix { $0.0 == $0.1 }.map(\.0))
+    }
+    guard let c = common, !c.isEmpty else { return nil }
+    return c
 }
 
 /// Hands out names no value (or node) uses yet, as onnx-ir's name authority does. Suffix

@@ -12,6 +12,8 @@
 /// - `graphsmith.annotation.KEY` = value: one per annotation, keys sorted.
 /// - `graphsmith.provenance.origin` = what made the node; `graphsmith.provenance.sources` =
 ///   `n3,n4`: written when the node has provenance.
+/// - `graphsmith.path` = the node's explicit hierarchy path as a JSON list of scope names
+///   (a fused node sits in the common scope of its sources); written only when set.
 ///
 /// Reading: in that order, each node takes its saved id, or the previous node's id plus one.
 /// An id that is malformed, implausibly large (more than `maxIDAboveCount` above the node
@@ -27,6 +29,7 @@ public enum GraphsmithMetadata {
     public static let annotationPrefix = "graphsmith.annotation."
     public static let originKey = "graphsmith.provenance.origin"
     public static let sourcesKey = "graphsmith.provenance.sources"
+    public static let pathKey = "graphsmith.path"
     /// Saved ids may exceed the model's node count by at most this much.
     public static let maxIDAboveCount = 1 << 20
 
@@ -44,6 +47,9 @@ public enum GraphsmithMetadata {
         if !n.provenance.sources.isEmpty {
             out.append(MetadataEntry(key: sourcesKey, value: n.provenance.sources.map(\.description).joined(separator: ",")))
         }
+        if let p = n.hierarchyPath, let data = try? JSONSerialization.data(withJSONObject: p), let text = String(data: data, encoding: .utf8) {
+            out.append(MetadataEntry(key: pathKey, value: text))
+        }
         return out
     }
 
@@ -52,6 +58,7 @@ public enum GraphsmithMetadata {
         var idText: String?
         var annotations: [String: String] = [:]
         var provenance = Provenance()
+        var path: [String]?
     }
 
     /// Splits a node's metadata into the entries to keep and Graphsmith's own (nil when there
@@ -69,6 +76,9 @@ public enum GraphsmithMetadata {
                 if d.annotations[k] == nil { d.annotations[k] = e.value }
             } else if e.key == originKey {
                 d.provenance.origin = e.value
+            } else if e.key == pathKey, let data = e.value.data(using: .utf8),
+                      let p = (try? JSONSerialization.jsonObject(with: data)) as? [String] {
+                d.path = p
             } else if e.key == sourcesKey {
                 d.provenance.sources = e.value.split(separator: ",").compactMap { parseID(String($0)) }.map(NodeID.init)
             } else {

@@ -521,6 +521,7 @@ final class ONNXDecoder {
         if let saved {
             nodes[nodes.count - 1].annotations = saved.annotations
             nodes[nodes.count - 1].provenance = saved.provenance
+            if let p = saved.path { nodes[nodes.count - 1].hierarchyPath = p }
         }
     }
 

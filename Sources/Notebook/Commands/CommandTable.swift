@@ -23,6 +23,7 @@ public struct CommandTable: Sendable {
             + DeclarationCommands.commands
             + AnnotationCommands.commands
             + HistoryCommands.commands
+            + PassCommands.commands
             + OverrideCommands.commands
             + ShowCommands.commands
             + EstimationCommands.commands

@@ -1,0 +1,71 @@
+/// Identity-like ops removed: Identity, inference-mode Dropout (mask unused), and Reshape,
+/// Cast, Transpose, Pad, Slice, Expand, Flatten, Squeeze, Unsqueeze that leave their input as
+/// it is (same type and static shape, identity perm, zero pads). The output's readers read the
+/// input instead. One whose output is a graph output stays (the output keeps its name).
+import GraphEditing
+import GraphIR
+
+public struct IdentityElimination: Pass {
+    public init() {}
+    public let name = "identity"
+    public let doc = "Remove Identity, inference Dropout and no-op Reshape/Cast/Transpose/Pad/Slice/Expand"
+
+    static let shapeOps: Set<String> = ["Reshape", "Expand", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Pad", "Tile"]
+
+    /// True when `n` passes its first input through unchanged.
+    static func isNoOp(_ n: Node, _ ctx: PassContext) -> Bool {
+        guard n.domain.isEmpty || n.domain == "ai.onnx", let x = n.inputs.first, !x.isEmpty,
+              let y = n.outputs.first, !y.isEmpty else { return false }
+        switch n.opType {
+        case "Identity": return n.outputs.count == 1
+        case "Dropout":
+            if n.outputs.count > 1 && !n.outputs[1].isEmpty && (!ctx.graph.uses(of: n.outputs[1]).isEmpty || ctx.isGraphOutput(n.outputs[1])) { return false }
+            if n.inputs.count > 2 && !n.inputs[2].isEmpty { return ctx.scalar(n.inputs[2]) == 0 }
+            return true
+        case "Cast":
+            guard let to = n.attribute("to")?.intValue, let e = ctx.elementType(x) else { return false }
+            return Int64(e.rawValue) == to
+        case "Transpose":
+            guard let perm = n.attribute("perm")?.intsValue else { return ctx.rank(x).map { $0 <= 1 } ?? false }
+            return perm.enumerated().allSatisfy { Int64($0.offset) == $0.element }
+        default:
+            guard shapeOps.contains(n.opType), let a = ctx.staticShape(x), let b = ctx.staticShape(y), a == b,
+                  ctx.elementType(x) == ctx.elementType(y) else { return false }
+            if n.opType == "Pad" {
+                // Same shape with non-zero pads happens (pad one side, crop the other): check the pads.
+                if let pads = n.attribute("pads")?.intsValue { return pads.allSatisfy { $0 == 0 } }
+                guard n.inputs.count > 1, let p = ctx.constantDoubles(n.inputs[1]) else { return false }
+                return p.allSatisfy { $0 == 0 }
+            }
+            if n.opType == "Slice" {
+                // Equal static shapes mean every axis is kept whole only with positive steps.
+                if n.inputs.count > 4, !n.inputs[4].isEmpty {
+                    guard let steps = ctx.constantDoubles(n.inputs[4]) else { return false }
+                    return steps.allSatisfy { $0 == 1 }
+                }
+                return true
+            }
+            return true
+        }
+    }
+
+    public func run(_ ctx: inout PassContext) throws -> Bool {
+        var changed = false
+        for n in ctx.graph.nodes {
+            guard let cur = ctx.graph.node(n.id), ctx.mayRemove(n.id), Self.isNoOp(cur, ctx) else { continue }
+            if try Self.bypass(cur, &ctx) { changed = true }
+        }
+        return changed
+    }
+
+    /// Removes `n`, its readers reading its first input instead (not when its output is a graph
+    /// output, whose name must stay).
+    static func bypass(_ n: Node, _ ctx: inout PassContext) throws -> Bool {
+        let x = n.inputs[0], y = n.outputs[0]
+        guard !ctx.isGraphOutput(y) else { return false }
+        try ctx.tx.apply(.replaceUses(of: y, with: x))
+        try ctx.tx.apply(.removeNode(n.id))
+        ctx.record(removed: [n], created: [])
+        return true
+    }
+}

@@ -1,0 +1,37 @@
+import XCTest
+import GraphIR
+@testable import GraphPasses
+
+final class FuseConvBatchNormTests: XCTestCase {
+    static func model() -> Model {
+        PT.model([Node(opType: "Conv", name: "conv", inputs: ["x", "W", "B"], outputs: ["c"], attributes: [Attribute("kernel_shape", .ints([1, 1]))]),
+                  Node(opType: "BatchNormalization", name: "bn", inputs: ["c", "s", "b", "m", "v"], outputs: ["y"])],
+                 inputs: [PT.f("x", [1, 2, 3, 3])], outputs: [PT.f("y", [1, 2, 3, 3])],
+                 initializers: [PT.c("W", [0.5, -1, 2, 0.25], [2, 2, 1, 1]), PT.c("B", [0.1, -0.2], [2]), PT.c("s", [1.5, 0.5], [2]),
+                                PT.c("b", [0.3, 0.1], [2]), PT.c("m", [0.2, -0.4], [2]), PT.c("v", [0.9, 1.7], [2])])
+    }
+
+    func testFoldsWithProvenanceAndSameNumbers() throws {
+        let m = Self.model()
+        let run = try PT.run("fuse-conv-bn,dce", m)
+        let g = run.transaction.model.graph
+        XCTAssertEqual(g.nodes.map(\.opType), ["Conv"])
+        let conv = try XCTUnwrap(g.nodes.first)
+        XCTAssertEqual(Set(conv.provenance.sources), Set(m.graph.nodes.map(\.id)))
+        XCTAssertEqual(conv.provenance.origin, "pass fuse-conv-bn,dce")
+        XCTAssertEqual(run.records.first?.groups.first?.description, "2 nodes -> 1 Conv (fuse-conv-bn)")
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [1, 2, 3, 3]), try PT.outputs(m, input: "x", shape: [1, 2, 3, 3]))
+    }
+
+    func testFuseFalseIsANearMiss() throws {
+        var m = Self.model()
+        let bn = m.graph.nodes[1].id
+        try m.graph.annotate(bn, key: "fuse", value: "false")
+        let run = try PT.run("fuse-conv-bn", m)
+        XCTAssertFalse(run.changed)
+        let miss = try XCTUnwrap(run.nearMisses.first)
+        XCTAssertEqual(miss.condition, "annotation fuse=false")
+        XCTAssertEqual(miss.failedAt, bn)
+        XCTAssertEqual(Set(miss.matched), Set(m.graph.nodes.map(\.id)))
+    }
+}

@@ -1,0 +1,25 @@
+import XCTest
+import GraphIR
+@testable import GraphPasses
+
+final class IdentityEliminationTests: XCTestCase {
+    func testIdentityDropoutNoOpCastAndTransposeGoAndNumbersHold() throws {
+        let m = PT.model([Node(opType: "Identity", inputs: ["x"], outputs: ["a"]),
+                          Node(opType: "Dropout", inputs: ["a"], outputs: ["b"]),
+                          Node(opType: "Cast", inputs: ["b"], outputs: ["c"], attributes: [Attribute("to", .int(1))]),
+                          Node(opType: "Transpose", inputs: ["c"], outputs: ["d"], attributes: [Attribute("perm", .ints([0, 1]))]),
+                          Node(opType: "Relu", inputs: ["d"], outputs: ["y"])],
+                         inputs: [PT.f("x", [2, 3])], outputs: [PT.f("y", [2, 3])])
+        let run = try PT.run("identity", m)
+        let g = run.transaction.model.graph
+        XCTAssertEqual(g.nodes.map(\.opType), ["Relu"])
+        XCTAssertEqual(g.outputs.map(\.name), ["y"], "the graph output keeps its name")
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 3]), try PT.outputs(m, input: "x", shape: [2, 3]))
+    }
+
+    func testARealTransposeStays() throws {
+        let m = PT.model([Node(opType: "Transpose", inputs: ["x"], outputs: ["y"], attributes: [Attribute("perm", .ints([1, 0]))])],
+                         inputs: [PT.f("x", [2, 3])], outputs: [PT.f("y", [3, 2])])
+        XCTAssertFalse(try PT.run("identity", m).changed)
+    }
+}

@@ -1,0 +1,95 @@
+"""`optimize level=extended` on every ONNX corpus model (and the transformer exports): the
+exported result passes onnx.checker (full_check), onnxruntime gives the original model's outputs
+(rtol 1e-3, atol 1e-4), and top-level non-Constant node counts are printed beside the peer
+optimizers' figures (reference JSON `peer_optimizers`). Counts must not regress against
+Tests/e2e/pass_expectations.json (models we do not yet beat are recorded there, not failed).
+ppocrv4_rec must get its LayerNorm and HardSwish fusions, found by structure."""
+
+import json
+import pathlib
+import subprocess
+import collections
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from conftest import GRAPHSMITH, REPO
+
+CORPUS = REPO.parent / "shared" / "corpus"
+EXPECT = pathlib.Path(__file__).with_name("pass_expectations.json")
+
+
+def _models():
+    if not CORPUS.exists():
+        return []
+    found = sorted((CORPUS / "models").glob("*.onnx")) + sorted((CORPUS / "models" / "light").glob("*.onnx"))
+    found += sorted((CORPUS / "transformers").glob("*.onnx"))
+    return found
+
+
+def _reference(model: pathlib.Path):
+    for p in (CORPUS / "reference" / (model.stem + ".json"), model.with_suffix(".json")):
+        if p.exists():
+            return json.loads(p.read_text())
+    return {}
+
+
+def _count(m):
+    return sum(1 for n in m.graph.node if n.op_type != "Constant")
+
+
+def _feeds(sess, model, seed=0):
+    ref = _reference(model).get("reference_inputs") or []
+    base = CORPUS / "reference" if (CORPUS / "reference" / (model.stem + ".json")).exists() else model.parent
+    if ref and all((base / r["file"]).exists() for r in ref):
+        return {r["name"]: np.load(base / r["file"]) for r in ref}
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for i in sess.get_inputs():
+        shape = [d if isinstance(d, int) and d > 0 else 1 for d in i.shape]
+        if "int64" in i.type:
+            feeds[i.name] = rng.integers(0, 4, size=shape).astype(np.int64)
+        elif "int32" in i.type:
+            feeds[i.name] = rng.integers(0, 4, size=shape).astype(np.int32)
+        elif "bool" in i.type:
+            feeds[i.name] = np.ones(shape, dtype=bool)
+        else:
+            feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
+    return feeds
+
+
+ROWS = []
+
+
+@pytest.mark.parametrize("model", _models(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("target", ["onnx", "ort"])
+def test_optimize_extended(model, target, tmp_path):
+    out = tmp_path / "opt.onnx"
+    r = subprocess.run([str(GRAPHSMITH), "run", "-e", f"load {model} as m", "-e", f"optimize level=extended target={target}",
+                        "-e", f"export {out}"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    optimized = onnx.load(str(out))
+    onnx.checker.check_model(optimized, full_check=True)
+    original = onnx.load(str(model))
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    a = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+    b = ort.InferenceSession(str(out), so, providers=["CPUExecutionProvider"])
+    feeds = _feeds(a, model)
+    for x, y in zip(a.run(None, feeds), b.run(None, feeds)):
+        np.testing.assert_allclose(y, x, rtol=1e-3, atol=1e-4)
+    ours = _count(optimized)
+    peers = {k: v.get("nodes_top_level_excluding_Constant") for k, v in _reference(model).get("peer_optimizers", {}).items()
+             if isinstance(v, dict)}
+    ROWS.append((model.stem, target, _count(original), ours, peers))
+    print(f"\n{model.stem:28} {target:4} original {_count(original):5} ours {ours:5} "
+          + " ".join(f"{k}={v}" for k, v in sorted(peers.items()) if v is not None))
+    expected = json.loads(EXPECT.read_text()) if EXPECT.exists() else {}
+    limit = expected.get(f"{model.stem}/{target}")
+    if limit is not None:
+        assert ours <= limit, f"{model.stem} target={target}: {ours} nodes, expected at most {limit} (regression)"
+    if model.stem == "ppocrv4_rec":
+        ops = collections.Counter(n.op_type for n in optimized.graph.node)
+        assert ops["LayerNormalization"] == 5 and ops["HardSwish"] == 28, ops
