@@ -43,7 +43,9 @@ enum DiffGrouping {
 
         // 1. Provenance.
         var originOf: [Int: String] = [:]
-        for id in added {
+        // Sources name ids of the model's own lineage: only meaningful when the ids are shared.
+        let shared = a.sharesNodeIDs(with: b)
+        for id in added where shared {
             guard let n = b.node(id), let e = addedElement[id] else { continue }
             if !n.provenance.origin.isEmpty { originOf[e] = n.provenance.origin }
             for s in NodeMatcher.expand(n.provenance.sources, in: aIndex, lineage: lineage) {

@@ -99,6 +99,7 @@ struct NodeMatcher {
     /// A new node whose sources (followed through `lineage`) are exactly one unpaired old node
     /// of the same op.
     mutating func matchByProvenance(lineage: [NodeID: Provenance]) {
+        guard sharedIDs else { return }  // sources name ids of the model's own lineage
         for (bi, n) in b.nodes.enumerated() where bPartner[bi] < 0 && !n.provenance.sources.isEmpty {
             let sources = NodeMatcher.expand(n.provenance.sources, in: a.index, lineage: lineage)
             guard sources.count == 1, let ai = a.index[sources[0]], aPartner[ai] < 0,
@@ -122,26 +123,66 @@ struct NodeMatcher {
 
     // MARK: Signatures
 
-    /// The forward key of an old node (always computable).
+    /// The producer an input reads, as the forward keys see it: the producing node (index on
+    /// that side) and output slot; with `skip`, unpaired single-input nodes in between are looked
+    /// through (an Identity or Cast one side inserted or removed). nil: a value no node produces.
+    func producer(_ side: DiffSide, _ partner: [Int], _ i: Int, _ k: Int, skip: Bool) -> (node: Int, slot: Int)? {
+        var p = side.producers[i][k]
+        guard p.node >= 0 else { return nil }
+        guard skip else { return p }
+        var depth = 0
+        while partner[p.node] < 0, depth < 4 {
+            let n = side.nodes[p.node]
+            // One input that is not a weight: the node passes one value on.
+            var through: (node: Int, slot: Int)?
+            var count = 0
+            for (j, q) in side.producers[p.node].enumerated() where !n.inputs[j].isEmpty && side.graph.initializer(named: n.inputs[j]) == nil {
+                count += 1
+                through = q
+            }
+            guard count == 1, let t = through, t.node >= 0 else { return p }
+            p = t
+            depth += 1
+        }
+        return p
+    }
+
+    /// The forward key of an old node.
     func forwardKeyA(_ i: Int, attributes: Bool) -> Int {
         var h = Hasher()
         let n = a.nodes[i]
         h.combine(n.opType); h.combine(n.domain)
         if attributes { h.combine(a.attributeHash[i]) }
-        for (k, p) in a.producers[i].enumerated() {
+        for k in n.inputs.indices {
+            let p = a.producers[i][k]
             if p.node >= 0 { h.combine(p.node); h.combine(p.slot) } else { h.combine(-1); combineValue(&h, a.graph, n.inputs[k]) }
         }
         return h.finalize()
     }
 
+    /// The forward key of an old node whose producers are looked through where they are
+    /// unpaired pass-through nodes (ones the new side removed); see `producer`.
+    func skipKeyA(_ i: Int, attributes: Bool) -> Int {
+        var h = Hasher()
+        let n = a.nodes[i]
+        h.combine(n.opType); h.combine(n.domain)
+        if attributes { h.combine(a.attributeHash[i]) }
+        for k in n.inputs.indices {
+            if let p = producer(a, aPartner, i, k, skip: true) { h.combine(p.node); h.combine(p.slot) } else {
+                h.combine(-1); combineValue(&h, a.graph, n.inputs[k])
+            }
+        }
+        return h.finalize()
+    }
+
     /// The forward key of a new node, in old indices; nil while a producer is unpaired.
-    func forwardKeyB(_ i: Int, attributes: Bool) -> Int? {
+    func forwardKeyB(_ i: Int, attributes: Bool, skip: Bool = false) -> Int? {
         var h = Hasher()
         let n = b.nodes[i]
         h.combine(n.opType); h.combine(n.domain)
         if attributes { h.combine(b.attributeHash[i]) }
-        for (k, p) in b.producers[i].enumerated() {
-            if p.node >= 0 {
+        for k in n.inputs.indices {
+            if let p = producer(b, bPartner, i, k, skip: skip) {
                 let partner = bPartner[p.node]
                 guard partner >= 0 else { return nil }
                 h.combine(partner); h.combine(p.slot)
@@ -163,21 +204,23 @@ struct NodeMatcher {
 
     /// The backward key: op, attributes and paired consumers (old indices) plus graph outputs
     /// fed; nil for a new node with an unpaired consumer or none at all.
-    func backwardKeyA(_ i: Int) -> Int? {
+    func backwardKeyA(_ i: Int, attributes: Bool) -> Int? {
         if a.consumers[i].isEmpty && a.feedsOutputs[i].isEmpty { return nil }
         var h = Hasher()
         let n = a.nodes[i]
-        h.combine(n.opType); h.combine(n.domain); h.combine(a.attributeHash[i])
+        h.combine(n.opType); h.combine(n.domain)
+        if attributes { h.combine(a.attributeHash[i]) }
         for c in a.consumers[i].sorted(by: { ($0.node, $0.slot) < ($1.node, $1.slot) }) { h.combine(c.node); h.combine(c.slot) }
         for k in a.feedsOutputs[i] { h.combine(-1); h.combine(a.graph.outputs[k].name) }
         return h.finalize()
     }
 
-    func backwardKeyB(_ i: Int) -> Int? {
+    func backwardKeyB(_ i: Int, attributes: Bool) -> Int? {
         if b.consumers[i].isEmpty && b.feedsOutputs[i].isEmpty { return nil }
         var h = Hasher()
         let n = b.nodes[i]
-        h.combine(n.opType); h.combine(n.domain); h.combine(b.attributeHash[i])
+        h.combine(n.opType); h.combine(n.domain)
+        if attributes { h.combine(b.attributeHash[i]) }
         var mapped: [(Int, Int)] = []
         for c in b.consumers[i] {
             let partner = bPartner[c.node]
@@ -208,23 +251,42 @@ struct NodeMatcher {
         return nil
     }
 
-    /// Rounds of forward (strict, then without attributes) and backward pairing until nothing
-    /// more pairs.
+    /// Rounds of pairing until nothing more pairs. Each round sweeps the new graph in order,
+    /// trying per node the forward key with attributes, without (a changed attribute), and
+    /// looking through pass-through nodes the new side inserted, or the old side had; then sweeps it backward
+    /// (paired consumers) with and without attributes. One sweep carries pairing down a whole
+    /// chain; candidate tables hold unpaired old nodes and are rebuilt per round.
     mutating func matchBySignature() {
-        guard bPartner.contains(where: { $0 < 0 }), aPartner.contains(where: { $0 < 0 }) else { return }
-        var strict = table { forwardKeyA($0, attributes: true) }
-        var loose = table { forwardKeyA($0, attributes: false) }
-        var backward = table { backwardKeyA($0) }
         for _ in 0..<8 {
+            guard bPartner.contains(where: { $0 < 0 }), aPartner.contains(where: { $0 < 0 }) else { return }
             var progress = false
+            var strict = table { forwardKeyA($0, attributes: true) }
+            var loose = table { forwardKeyA($0, attributes: false) }
+            var skipped = table { skipKeyA($0, attributes: true) }
+            var skippedLoose = table { skipKeyA($0, attributes: false) }
             for bi in b.nodes.indices where bPartner[bi] < 0 {
-                if let k = forwardKeyB(bi, attributes: true), let ai = take(&strict, k) { pair(ai, bi, .signature); progress = true }
+                if let k = forwardKeyB(bi, attributes: true), let ai = take(&strict, k) {
+                    pair(ai, bi, .signature); progress = true
+                } else if let k = forwardKeyB(bi, attributes: false), let ai = take(&loose, k) {
+                    pair(ai, bi, .signature); progress = true
+                } else if let k = forwardKeyB(bi, attributes: true, skip: true), let ai = take(&strict, k) {
+                    pair(ai, bi, .signature); progress = true  // the new side inserted a node before it
+                } else if let k = forwardKeyB(bi, attributes: true), let ai = take(&skipped, k) {
+                    pair(ai, bi, .signature); progress = true  // the new side removed one
+                } else if let k = forwardKeyB(bi, attributes: false, skip: true), let ai = take(&loose, k) {
+                    pair(ai, bi, .signature); progress = true  // inserted before it, and attributes changed
+                } else if let k = forwardKeyB(bi, attributes: false), let ai = take(&skippedLoose, k) {
+                    pair(ai, bi, .signature); progress = true
+                }
             }
-            for bi in b.nodes.indices where bPartner[bi] < 0 {
-                if let k = forwardKeyB(bi, attributes: false), let ai = take(&loose, k) { pair(ai, bi, .signature); progress = true }
-            }
+            var backward = table { backwardKeyA($0, attributes: true) }
+            var backwardLoose = table { backwardKeyA($0, attributes: false) }
             for bi in b.nodes.indices.reversed() where bPartner[bi] < 0 {
-                if let k = backwardKeyB(bi), let ai = take(&backward, k) { pair(ai, bi, .signature); progress = true }
+                if let k = backwardKeyB(bi, attributes: true), let ai = take(&backward, k) {
+                    pair(ai, bi, .signature); progress = true
+                } else if let k = backwardKeyB(bi, attributes: false), let ai = take(&backwardLoose, k) {
+                    pair(ai, bi, .signature); progress = true
+                }
             }
             if !progress { break }
         }
