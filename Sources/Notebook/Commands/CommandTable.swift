@@ -27,6 +27,8 @@ public struct CommandTable: Sendable {
             + ShowCommands.commands
             + EstimationCommands.commands
             + JournalCommands.commands
+            + DiffCommands.commands
+            + PluginCommands.commands
     )
 
     /// The command named `name`.
