@@ -45,10 +45,11 @@ enum DiffGrouping {
         var originOf: [Int: String] = [:]
         // Sources name ids of the model's own lineage: only meaningful when the ids are shared.
         let shared = a.sharesNodeIDs(with: b)
+        var expandMemo: [NodeID: [NodeID]] = [:]
         for id in added where shared {
             guard let n = b.node(id), let e = addedElement[id] else { continue }
             if !n.provenance.origin.isEmpty { originOf[e] = n.provenance.origin }
-            for s in NodeMatcher.expand(n.provenance.sources, in: aIndex, lineage: lineage) {
+            for s in NodeMatcher.expand(n.provenance.sources, in: aIndex, lineage: lineage, memo: &expandMemo) {
                 guard let re = element[s] else { continue }
                 sets.union(e, re)
                 covered[e] = true

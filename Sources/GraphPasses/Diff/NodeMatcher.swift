@@ -108,6 +108,23 @@ struct NodeMatcher {
         }
     }
 
+    /// `expand` with the expansion of each intermediate id remembered (a chain of big fusions
+    /// would otherwise expand the same sources once per new node).
+    static func expand(_ sources: [NodeID], in present: [NodeID: Int], lineage: [NodeID: Provenance],
+                       memo: inout [NodeID: [NodeID]]) -> [NodeID] {
+        var out: [NodeID] = []
+        var seen = Set<NodeID>()
+        for s in sources {
+            let list: [NodeID]
+            if present[s] != nil { list = [s] } else if let m = memo[s] { list = m } else {
+                list = expand(lineage[s]?.sources ?? [], in: present, lineage: lineage)
+                memo[s] = list
+            }
+            for x in list where seen.insert(x).inserted { out.append(x) }
+        }
+        return out
+    }
+
     /// `sources` followed back through `lineage` to ids present in `present`, deduplicated, in order.
     static func expand(_ sources: [NodeID], in present: [NodeID: Int], lineage: [NodeID: Provenance]) -> [NodeID] {
         var out: [NodeID] = []
@@ -136,7 +153,8 @@ struct NodeMatcher {
             // One input that is not a weight: the node passes one value on.
             var through: (node: Int, slot: Int)?
             var count = 0
-            for (j, q) in side.producers[p.node].enumerated() where !n.inputs[j].isEmpty && side.graph.initializer(named: n.inputs[j]) == nil {
+            for (j, q) in side.producers[p.node].enumerated() where !n.inputs[j].isEmpty && side.graph.initializer(named: n.inputs[j]) == nil
+                && !(q.node >= 0 && isWeightNode(side.nodes[q.node])) {
                 count += 1
                 through = q
             }
@@ -148,14 +166,19 @@ struct NodeMatcher {
     }
 
     /// The forward key of an old node.
-    func forwardKeyA(_ i: Int, attributes: Bool) -> Int {
+    /// Without `weights`, inputs that are initializers (or omitted) are left out: a plugin that
+    /// folded a BatchNormalization into a Conv gave it a bias and new weights.
+    func forwardKeyA(_ i: Int, attributes: Bool, weights: Bool = true) -> Int {
         var h = Hasher()
         let n = a.nodes[i]
         h.combine(n.opType); h.combine(n.domain)
         if attributes { h.combine(a.attributeHash[i]) }
         for k in n.inputs.indices {
             let p = a.producers[i][k]
-            if p.node >= 0 { h.combine(p.node); h.combine(p.slot) } else { h.combine(-1); combineValue(&h, a.graph, n.inputs[k]) }
+            if !weights && p.node >= 0 && isWeightNode(a.nodes[p.node]) { continue }
+            if p.node >= 0 { h.combine(p.node); h.combine(p.slot) } else if weights || isValueInput(a.graph, n.inputs[k]) {
+                h.combine(-1); combineValue(&h, a.graph, n.inputs[k])
+            }
         }
         return h.finalize()
     }
@@ -176,20 +199,27 @@ struct NodeMatcher {
     }
 
     /// The forward key of a new node, in old indices; nil while a producer is unpaired.
-    func forwardKeyB(_ i: Int, attributes: Bool, skip: Bool = false) -> Int? {
+    func forwardKeyB(_ i: Int, attributes: Bool, skip: Bool = false, weights: Bool = true) -> Int? {
         var h = Hasher()
         let n = b.nodes[i]
         h.combine(n.opType); h.combine(n.domain)
         if attributes { h.combine(b.attributeHash[i]) }
         for k in n.inputs.indices {
             if let p = producer(b, bPartner, i, k, skip: skip) {
+                if !weights && isWeightNode(b.nodes[p.node]) { continue }
                 let partner = bPartner[p.node]
                 guard partner >= 0 else { return nil }
                 h.combine(partner); h.combine(p.slot)
-            } else { h.combine(-1); combineValue(&h, b.graph, n.inputs[k]) }
+            } else if weights || isValueInput(b.graph, n.inputs[k]) { h.combine(-1); combineValue(&h, b.graph, n.inputs[k]) }
         }
         return h.finalize()
     }
+
+    /// A Constant node: a weight written as a node (plugins turn them into initializers).
+    func isWeightNode(_ n: Node) -> Bool { n.opType == "Constant" && n.domain.isEmpty && n.inputs.isEmpty }
+
+    /// A graph input or outer value (not a weight, not omitted).
+    func isValueInput(_ g: Graph, _ name: String) -> Bool { !name.isEmpty && g.initializer(named: name) == nil }
 
     /// A value that no node produces: a graph input by name, an initializer by type and shape
     /// (plugins rename folded weights; contents are compared when the pair is checked).
@@ -264,6 +294,7 @@ struct NodeMatcher {
             var loose = table { forwardKeyA($0, attributes: false) }
             var skipped = table { skipKeyA($0, attributes: true) }
             var skippedLoose = table { skipKeyA($0, attributes: false) }
+            var unweighted = table { forwardKeyA($0, attributes: false, weights: false) }
             for bi in b.nodes.indices where bPartner[bi] < 0 {
                 if let k = forwardKeyB(bi, attributes: true), let ai = take(&strict, k) {
                     pair(ai, bi, .signature); progress = true
@@ -277,6 +308,8 @@ struct NodeMatcher {
                     pair(ai, bi, .signature); progress = true  // inserted before it, and attributes changed
                 } else if let k = forwardKeyB(bi, attributes: false), let ai = take(&skippedLoose, k) {
                     pair(ai, bi, .signature); progress = true
+                } else if let k = forwardKeyB(bi, attributes: false, weights: false), let ai = take(&unweighted, k) {
+                    pair(ai, bi, .signature); progress = true  // weights folded in or added (a bias)
                 }
             }
             var backward = table { backwardKeyA($0, attributes: true) }
