@@ -46,6 +46,8 @@ EXPECTED = {
     "add": (), "remove": (), "bypass": (), "clone": (), "connect": (), "disconnect": (), "set": (), "rename": (),
     "input": (), "output": (), "initializer": (), "dims": (), "annotate": (), "undo": (), "redo": (), "checkout": (),
     "history": ("table",), "annotations": ("table",),
+    # Transforming: diff shows its table then the side-by-side drawing; compile prints what it did.
+    "diff": ("table", "drawing"), "plugins": ("table",), "compile": (),
     # Subcommands that write a file print a line, not the table of the command alone.
     "history export": (), "overrides export": (), "overrides apply": (), "journal delete": (),
 }
