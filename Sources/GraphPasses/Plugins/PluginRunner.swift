@@ -56,10 +56,16 @@ public enum PluginRunner {
         while done.wait(timeout: .now() + 0.1) == .timedOut {
             if Date().timeIntervalSince(start) > timeout { timedOut = true } else if isCancelled() { cancelled = true }
             guard timedOut || cancelled else { continue }
-            p.terminate()
+            // Foundation starts the child as a process-group leader: signal the group, so a
+            // script's own children (which would hold the run open) stop too.
+            let pid = p.processIdentifier
+            if kill(-pid, SIGTERM) != 0 { p.terminate() }
             if done.wait(timeout: .now() + 2) == .timedOut {
-                kill(p.processIdentifier, SIGKILL)
+                kill(-pid, SIGKILL)
+                kill(pid, SIGKILL)
                 done.wait()
+            } else {
+                kill(-pid, SIGKILL)
             }
             break
         }
