@@ -86,6 +86,9 @@ let package = Package(
         // Journal benchmark: append+fsync latency and restore of a 1,000-step session.
         .executableTarget(name: "journal-bench", dependencies: ["Notebook", "GraphEditing", "JupyterKernel"],
                           path: "Benchmarks/journal/Sources"),
+        // Diff benchmark: two 10k-node versions compared (shared ids, and read twice: signatures).
+        .executableTarget(name: "diff-bench", dependencies: ["GraphPasses", "GraphEditing", "GraphIR", "GraphFormats"],
+                          path: "Benchmarks/diff/Sources"),
         .executableTarget(name: "cell-bench", dependencies: ["Notebook", "JupyterKernel"], path: "Benchmarks/cell/Sources"),
     ],
     swiftLanguageModes: [.v5]

@@ -35,3 +35,13 @@ extension Attribute {
         return a
     }
 }
+
+extension Graph {
+    /// Makes this graph (and every graph sharing its id space) draw fresh ids from one counter
+    /// with `other`'s space. For a graph rebuilt outside the model's lineage whose ids were
+    /// chosen to continue it (a plugin's result renumbered onto the version it came from): after
+    /// the join, neither line of versions can hand out an id the other used.
+    package func joinNodeIDs(with other: Graph) {
+        storage.ids.join(other.storage.ids)
+    }
+}

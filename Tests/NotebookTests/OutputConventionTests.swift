@@ -13,7 +13,7 @@ final class OutputConventionTests: XCTestCase {
         "show", "show encoder depth=2", "estimate hw=h100-sxm5 batch=8 seq=128", "roofline hw=h100-sxm5 batch=8 seq=128",
         "sweep batch=1,8 seq=128 hw=h100-sxm5 metric=latency", "sweep batch=1,8 seq=64,128 hw=h100-sxm5",
         "llm gpt2 hw=h100-sxm5", "hardware", "x = 3\nvars", "print {'a': [1, 2]}", "help", "help show",
-        "load models/broken.onnx as broken\ncheck", "show",
+        "load models/broken.onnx as broken\ncheck", "show", "diff @0", "plugins",
     ]
 
     func testEveryOutputFollowsTheBundleRules() throws {

@@ -51,6 +51,8 @@ EXPECTED = {
     "history": ("table",), "annotations": ("table",),
     # Running: run and compare are tables (a progress bar only past one second); profile import prints a line.
     "run": ("table",), "compare": ("table",), "profile": (),
+    # Transforming: diff shows its table then the side-by-side drawing; compile prints what it did.
+    "diff": ("table", "drawing"), "plugins": ("table",), "compile": (),
     # Subcommands that write a file print a line, not the table of the command alone.
     "history export": (), "overrides export": (), "overrides apply": (), "journal delete": (),
 }

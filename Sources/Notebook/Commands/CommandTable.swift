@@ -29,6 +29,8 @@ public struct CommandTable: Sendable {
             + EstimationCommands.commands
             + RunCommands.commands
             + JournalCommands.commands
+            + DiffCommands.commands
+            + PluginCommands.commands
     )
 
     /// The command named `name`.

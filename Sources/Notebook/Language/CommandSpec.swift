@@ -20,6 +20,10 @@ public indirect enum ParameterKind: Sendable, Equatable {
     case nodeOrPath
     /// The name of a loaded graph.
     case graphName
+    /// A version: a step of the current graph (`@3`), a graph (`NAME`) or a step of one (`NAME@3`).
+    case version
+    /// The name of an external-compiler plugin (`plugins` lists them).
+    case plugin
     /// An operator type such as `Conv`.
     case opType
     /// A hardware target id.
@@ -46,6 +50,8 @@ public indirect enum ParameterKind: Sendable, Equatable {
         case .node: return "node"
         case .nodeOrPath: return "node or path"
         case .graphName: return "graph"
+        case .version: return "version"
+        case .plugin: return "plugin"
         case .opType: return "op type"
         case .hardware: return "hardware id"
         case .variable: return "variable"

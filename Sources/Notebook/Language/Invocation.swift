@@ -191,7 +191,7 @@ public struct Invocation: Sendable {
     private static func lenient(_ evaluator: ExprEvaluator, for kind: ParameterKind) -> ExprEvaluator {
         guard case .list(let inner) = kind else { return evaluator }
         switch inner {
-        case .string, .node, .nodeOrPath, .opType, .hardware, .graphName, .path, .choice:
+        case .string, .node, .nodeOrPath, .opType, .hardware, .graphName, .version, .plugin, .path, .choice:
             var e = evaluator
             e.bareNamesAsStrings = true
             return e
@@ -278,7 +278,7 @@ public struct Invocation: Sendable {
             return .list(try items.map { try coerce($0, to: inner, name: name, at: location) })
         case .any:
             return value
-        case .string, .path, .node, .nodeOrPath, .graphName, .opType, .hardware, .variable, .keyword:
+        case .string, .path, .node, .nodeOrPath, .graphName, .version, .plugin, .opType, .hardware, .variable, .keyword:
             if case .string = value { return value }
             switch value {
             case .list, .dict: throw fail("a single word")

@@ -13,6 +13,13 @@ extension Session {
             return variables.keys.sorted().filter { $0.hasPrefix(prefix) }
         case .graphName:
             return graphs.entries.map(\.name).filter { $0.hasPrefix(prefix) }
+        case .version:
+            // Steps of the current graph first (@0 ... @N), then graphs and their steps.
+            var out = (graphs.current.map { Array($0.history.steps.indices) } ?? []).map { "@\($0)" }
+            for e in graphs.entries { out.append(e.name); if prefix.hasPrefix(e.name + "@") { out += e.history.steps.indices.map { "\(e.name)@\($0)" } } }
+            return out.filter { $0.hasPrefix(prefix) }
+        case .plugin:
+            return PluginCommands.catalog().plugins.map(\.name).filter { $0.hasPrefix(prefix) }
         case .hardware:
             // The interpreter loads the registry before completing (see CellInterpreter.complete).
             // fragments complete as `hw=` resolves them: `h1` offers every id containing it
