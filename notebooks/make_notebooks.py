@@ -230,8 +230,75 @@ Undo the edit and the two versions agree again:
     code("undo\ncompare @0 @0 shape=x:1x3x48x192"),
 ])
 
+compiler_loop = notebook([
+    md("""
+# The compiler loop: annotate, transform, diff, compare, keep or undo, export
+
+This is the loop Graphsmith is built for: change a graph by hand or with a pass, see exactly what
+changed, run both versions to check the numbers still agree, then keep the change or take it back.
+It uses `models/ppocr_mobile_v2_cls.onnx`, the PP-OCR text-direction classifier (566 nodes: Conv,
+BatchNormalization, and HardSwish written out as `x*Clip(x+3,0,6)/6`).
+"""),
+    code("load models/ppocr_mobile_v2_cls.onnx as cls\nsummary"),
+    md("""
+## Annotate
+
+Annotations are hints that passes read and carry onto the nodes they make. `keep=true` protects a node
+from removal, `fuse=false` keeps it out of every fusion. Here one HardSwish pattern is kept unfused on
+purpose (its `Add` is the first node of the pattern), and the HardSigmoids are marked for int8.
+"""),
+    code("annotate op=HardSigmoid quantize=int8\nannotate Add@0 fuse=false\nannotations"),
+    md("""
+## The passes
+
+Each pass lives in its own file with what it requires and ensures; presets chain them.
+"""),
+    code("passes"),
+    code("pass fuse-hardswish"),
+    md("""
+## What changed
+
+`diff` pairs the nodes of two versions by stable id, then by the provenance the pass recorded, then
+by structure; it lists counts per op, the replacement groups (which nodes became which) and draws the
+first group side by side (removed red, added green).
+"""),
+    code("diff @2 @3"),
+    md("""
+## Did the numbers change?
+
+`compare` runs both versions on the same seeded inputs and compares every output and every value the
+new version still computes. A fusion that is exact up to rounding passes.
+"""),
+    code("compare @2 @3 shape=x:1x3x48x192"),
+    md("""
+## Why did one pattern not fuse?
+
+`why NODE` re-runs the pipeline without keeping it and lists the patterns that reached the node and
+the condition that stopped them: the `fuse=false` annotation.
+"""),
+    code("why Add@0"),
+    md("""
+## The rest of the pipeline
+
+`optimize` runs the extended preset (cleanup, Conv+BatchNormalization folding, the fusions) as one
+more history step. Compare it with the loaded model.
+"""),
+    code("optimize"),
+    code("diff @3 @4 focus=2"),
+    code("compare @0 @4 shape=x:1x3x48x192"),
+    md("""
+## Keep or undo
+
+Every pass run is one history step: `undo` takes it back byte for byte, `redo` restores it, and an edit
+after an undo starts a branch. Keep the optimized version and export it; the file passes onnx's checker
+and onnxruntime gives the same outputs (the notebook test checks both).
+"""),
+    code("undo\nhistory"),
+    code("redo\nexport out/cls_optimized.onnx\nsummary"),
+])
+
 for name, nb in [("tour.ipynb", tour), ("sweep.ipynb", sweep), ("editing.ipynb", editing),
-                 ("run-and-compare.ipynb", run_and_compare)]:
+                 ("run-and-compare.ipynb", run_and_compare), ("compiler-loop.ipynb", compiler_loop)]:
     nbformat.validate(nb)
     with open(os.path.join(HERE, name), "w") as f:
         nbformat.write(nb, f)

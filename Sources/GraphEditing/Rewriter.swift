@@ -42,7 +42,7 @@ public struct Transaction {
     /// The model with every edit so far applied.
     public private(set) var model: Model
     /// What makes the change (`edit`, `pass fuse-conv-bn`, `plugin NAME`); stamped on new nodes.
-    public let origin: String
+    public var origin: String
     /// The edits applied, in order (with fresh names filled in, so replaying them gives the
     /// same graph).
     public private(set) var applied: [ScopedEdit] = []

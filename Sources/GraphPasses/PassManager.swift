@@ -114,10 +114,14 @@ public struct PassManager {
                 let mark = EffectMark(tx.effect)
                 let before = tx.model.graph.nodes.count
                 let t0 = DispatchTime.now().uptimeNanoseconds
+                // What a pass makes carries its name as provenance ("pass fuse-gelu"), so a diff or
+                // `why` names the pass, not the command that ran the pipeline.
+                tx.origin = "pass \(pass.name)"
                 var ctx = PassContext(tx: tx, options: options, passName: pass.name, inference: base.inference, registry: registry)
                 let changed = try pass.run(&ctx)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
                 tx = ctx.tx
+                tx.origin = origin
                 if round == 1 || changed { misses += ctx.nearMisses }
                 if changed {
                     let effect = mark.since(tx.effect)

@@ -18,7 +18,7 @@ final class FuseConvBatchNormTests: XCTestCase {
         XCTAssertEqual(g.nodes.map(\.opType), ["Conv"])
         let conv = try XCTUnwrap(g.nodes.first)
         XCTAssertEqual(Set(conv.provenance.sources), Set(m.graph.nodes.map(\.id)))
-        XCTAssertEqual(conv.provenance.origin, "pass fuse-conv-bn,dce")
+        XCTAssertEqual(conv.provenance.origin, "pass fuse-conv-bn", "provenance names the pass that made the node")
         XCTAssertEqual(run.records.first?.groups.first?.description, "2 nodes -> 1 Conv (fuse-conv-bn)")
         PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [1, 2, 3, 3]), try PT.outputs(m, input: "x", shape: [1, 2, 3, 3]))
     }

@@ -18,6 +18,8 @@ EXPECTED = {
     "hardware": ["table"], "check": ["report"], "estimate": ["table"], "graphs": ["table"], "vars": ["table"],
     "show": ["drawing"], "roofline": ["chart"], "sweep": ["table", "chart"], "llm": ["table", "chart"],
     "history": ["table"], "annotations": ["table"],
+    "run": ["table"], "compare": ["table"], "diff": ["table", "drawing"], "plugins": ["table"],
+    "pass": ["table"], "optimize": ["table"], "passes": ["table"], "why": ["table"],
     # An edit prints what it did and draws the edited region.
     **{edit: ["drawing"] for edit in ("add", "remove", "bypass", "clone", "connect", "disconnect", "set", "rename",
                                       "input", "output", "initializer", "dims")},
@@ -35,7 +37,8 @@ def commands_with_outputs(nb):
         yield index, cell.source, commands, rich
 
 
-@pytest.mark.parametrize("name", ["tour.ipynb", "sweep.ipynb", "editing.ipynb"])
+@pytest.mark.parametrize("name", ["tour.ipynb", "sweep.ipynb", "editing.ipynb", "run-and-compare.ipynb",
+                                  "compiler-loop.ipynb"])
 def test_every_output_is_what_a_person_expects(tmp_path, name):
     nb = run_notebook(name, tmp_path)
     ranks = frontends.lab_ranks()

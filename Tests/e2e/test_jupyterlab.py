@@ -53,6 +53,8 @@ EXPECTED = {
     "run": ("table",), "compare": ("table",), "profile": (),
     # Transforming: diff shows its table then the side-by-side drawing; compile prints what it did.
     "diff": ("table", "drawing"), "plugins": ("table",), "compile": (),
+    # Passes: each run is a table of what every pass did; `why` is a table of near misses.
+    "pass": ("table",), "optimize": ("table",), "passes": ("table",), "why": ("table",),
     # Subcommands that write a file print a line, not the table of the command alone.
     "history export": (), "overrides export": (), "overrides apply": (), "journal delete": (),
 }

@@ -181,3 +181,40 @@ def test_run_and_compare_notebook(tmp_path):
     assert (work / "out" / "cls_error.json").exists() and (work / "out" / "cls_time.json").exists()
     runs = [o.data[data] for o in outputs_of(nb, "run shape=x:1x3x48x192 seed=1") if data in o.get("data", {})]
     assert runs[0]["outputs"][0]["shape"] == [1, 2]
+
+
+def test_compiler_loop_notebook(tmp_path):
+    """compiler-loop.ipynb runs clean: the annotated Add stays unfused (17 of 18 HardSwish patterns
+    fuse) and `why` names the annotation; the diff pairs the pass's replacements by provenance and
+    labels them with the pass; both compares pass; the exported optimized model passes onnx's
+    full check and onnxruntime gives the loaded model's outputs on the same input."""
+    import numpy as np
+    import onnxruntime as ort
+    nb = run_notebook("compiler-loop.ipynb", tmp_path)
+    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert errors == [], errors
+    data = "application/vnd.graphsmith.v1+json"
+
+    def payload(start):
+        found = [o.data[data] for o in outputs_of(nb, start) if data in o.get("data", {})]
+        assert found, start
+        return found[0]
+
+    diff = payload("diff @2 @3")
+    assert len(diff["groups"]) == 17
+    assert all(g["origin"] == "pass fuse-hardswish" and len(g["removed"]) == 4 and len(g["added"]) == 1
+               for g in diff["groups"]), diff["groups"][:2]
+    why = " ".join(o.get("data", {}).get("text/plain", "") for o in outputs_of(nb, "why Add@0"))
+    assert "fuse=false" in why, why
+    for start in ("compare @2 @3", "compare @0 @4"):
+        assert payload(start)["pass"] is True, start
+    work = tmp_path / "notebooks"
+    optimized = work / "out" / "cls_optimized.onnx"
+    onnx.checker.check_model(onnx.load(str(optimized)), full_check=True)
+    x = np.random.default_rng(0).standard_normal((1, 3, 48, 192)).astype(np.float32)
+    want = ort.InferenceSession(str(work / "models" / "ppocr_mobile_v2_cls.onnx")).run(None, {"x": x})
+    got = ort.InferenceSession(str(optimized)).run(None, {"x": x})
+    assert len(onnx.load(str(optimized)).graph.node) < 300
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
