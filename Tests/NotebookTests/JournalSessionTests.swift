@@ -121,6 +121,37 @@ final class JournalSessionTests: XCTestCase {
         XCTAssertEqual(try state(third), before)
     }
 
+    /// `restore` must not run an external compiler again: the journal keeps the accepted result
+    /// as a snapshot and restore reads it back. The plugin here copies the model and counts its runs.
+    func testRestoreUsesTheStoredPluginResultWithoutRunningThePlugin() throws {
+        let plugins = dir.appendingPathComponent("plugins")
+        try FileManager.default.createDirectory(at: plugins, withIntermediateDirectories: true)
+        let runs = dir.appendingPathComponent("runs.txt")
+        let json = """
+        {"name": "counted", "description": "copies the model and counts its runs",
+         "command": ["/bin/sh", "-c", "echo run >> \\"$3\\"; cp \\"$1\\" \\"$2\\"", "sh", "{input}", "{output}", "\(runs.path)"],
+         "version": ["/bin/sh", "-c", "echo counted 1.0"], "timeout": 20}
+        """
+        try Data(json.utf8).write(to: plugins.appendingPathComponent("counted.json"))
+        let previous = ProcessInfo.processInfo.environment["GRAPHSMITH_PLUGINS"]
+        setenv("GRAPHSMITH_PLUGINS", plugins.path, 1)
+        defer { if let previous { setenv("GRAPHSMITH_PLUGINS", previous, 1) } else { unsetenv("GRAPHSMITH_PLUGINS") } }
+        var before: [String] = []
+        do {
+            let k = kernel()
+            XCTAssertNil(k.run("load m.onnx as m\nannotate n2 note=\"kept\"\ncompile counted\nrename n3 after_plugin").error, "\(k.outputs)")
+            XCTAssertEqual(try String(contentsOf: runs, encoding: .utf8), "run\n")
+            let records = try journalRecords(k)
+            XCTAssertEqual(records.map { $0.command ?? "" }, ["load m.onnx as m", "annotate n2 note=\"kept\"", "compile counted", "rename n3 after_plugin"])
+            XCTAssertNotNil(records[2].snapshot, "the plugin's result is kept")
+            before = try state(k)
+        }
+        let next = kernel(start: 1_796_100_000)
+        XCTAssertNil(next.run("restore").error, "\(next.outputs)")
+        XCTAssertEqual(try state(next), before)
+        XCTAssertEqual(try String(contentsOf: runs, encoding: .utf8), "run\n", "restore did not run the plugin")
+    }
+
     func testADamagedTailRestoresUpToTheLastCompleteRecordAndSaysSo() throws {
         var url: URL?
         do {

@@ -77,6 +77,17 @@ public enum PluginCompile {
         return PluginResult(model: result.model, diff: result.diff, outcome: outcome, notes: notes)
     }
 
+    /// The result a journal stored for an earlier run of `plugin` (the accepted model, ids and
+    /// provenance already paired), read back without running the plugin: `restore` must not
+    /// run an external compiler again (it may be slow, gone, or give another answer).
+    public static func replay(_ plugin: PluginDescriptor, on model: Model, stored: [UInt8],
+                              read: ([UInt8]) throws -> Model) throws -> PluginResult {
+        let stored = try read(stored)
+        let diff = GraphDiff.compute(model.graph, stored.graph, origin: "plugin \(plugin.name)")
+        let outcome = ProcessOutcome(status: 0, timedOut: false, cancelled: false, stdout: "", stderr: "", seconds: 0)
+        return PluginResult(model: stored, diff: diff, outcome: outcome, notes: ["restored the stored result of \(plugin.name) without running it"])
+    }
+
     /// Default-domain ops whose only schemas start above the model's opset import.
     static func opsNewerThanImport(_ model: Model) -> [(op: String, since: Int)] {
         guard let version = model.opsetVersion(for: "") else { return [] }

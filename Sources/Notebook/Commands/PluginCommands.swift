@@ -84,10 +84,18 @@ enum PluginCommands {
             let context = out.context
             let result: PluginResult
             do {
-                result = try PluginCompile.run(plugin, on: entry.model, options: options, python: python(), fixOpset: inv.string("fix") == "opset",
+                if let snapshot = session.journal.replaySnapshot {
+                    // Restore: the result this step stored, not a second run of the compiler.
+                    result = try PluginCompile.replay(plugin, on: entry.model, stored: snapshot,
+                                                      read: { bytes in try ONNXReader.load(bytes: bytes, name: "\(plugin.name)-result.onnx") })
+                } else {
+                    result = try PluginCompile.run(plugin, on: entry.model, options: options, python: python(), fixOpset: inv.string("fix") == "opset",
                                                write: { m, url in _ = try ONNXWriter.save(m, to: url) },
                                                read: { url in try ONNXReader.load(url) },
                                                isCancelled: { context.isCancelled })
+                    // A journaling session keeps the result, so `restore` never runs the compiler again.
+                    if session.journal.place != nil { session.journal.keep = SnapshotSource(bytes: try ONNXWriter.serialize(result.model), ext: "onnx") }
+                }
             } catch let e as PluginError {
                 throw inv.error(.value, "compile \(plugin.name): \(e)")
             }

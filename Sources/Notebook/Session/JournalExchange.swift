@@ -8,15 +8,27 @@
 import Foundation
 import GraphEditing
 
-/// Bytes a step wants kept as a snapshot, named by where they come from.
+/// Bytes a step wants kept as a snapshot: a file the command read, or bytes it made.
 public struct SnapshotSource: Sendable, Equatable {
-    /// A file read by the command (the model a `load` read): copied into the snapshot store.
-    public var file: URL
+    /// Where the bytes are.
+    public enum Content: Sendable, Equatable {
+        /// A file read by the command (the model a `load` read): copied into the snapshot store.
+        case file(URL)
+        /// Bytes the command made (an external compiler's result), so restore need not run it again.
+        case bytes([UInt8])
+    }
+
+    public var content: Content
     /// The snapshot's file extension (`onnx`); the store treats the bytes as opaque.
     public var ext: String
 
     public init(file: URL, ext: String) {
-        self.file = file
+        self.content = .file(file)
+        self.ext = ext
+    }
+
+    public init(bytes: [UInt8], ext: String) {
+        self.content = .bytes(bytes)
         self.ext = ext
     }
 }

@@ -94,11 +94,15 @@ public final class SessionJournal {
         guard failure == nil else { return }
         var snapshot: String?
         if let keep {
-            let data: Data
-            do { data = try Data(contentsOf: keep.file) } catch {
-                throw JournalError.io(path: keep.file.path, reason: "cannot read it for the snapshot: \((error as NSError).localizedDescription)")
+            let bytes: [UInt8]
+            switch keep.content {
+            case .bytes(let b): bytes = b
+            case .file(let url):
+                do { bytes = Array(try Data(contentsOf: url)) } catch {
+                    throw JournalError.io(path: url.path, reason: "cannot read it for the snapshot: \((error as NSError).localizedDescription)")
+                }
             }
-            snapshot = try place.store.snapshots(key: place.key).put(Array(data), ext: keep.ext)
+            snapshot = try place.store.snapshots(key: place.key).put(bytes, ext: keep.ext)
         }
         pending.append(.step(command, graph: graph, time: time, snapshot: snapshot))
     }
