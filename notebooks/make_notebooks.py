@@ -289,12 +289,28 @@ more history step. Compare it with the loaded model.
     md("""
 ## Keep or undo
 
-Every pass run is one history step: `undo` takes it back byte for byte, `redo` restores it, and an edit
-after an undo starts a branch. Keep the optimized version and export it; the file passes onnx's checker
-and onnxruntime gives the same outputs (the notebook test checks both).
+Every pass run is one history step: `undo` takes it back byte for byte, `redo` (or `checkout @N`)
+restores it, and a new step after an undo starts a branch.
 """),
     code("undo\nhistory"),
-    code("redo\nexport out/cls_optimized.onnx\nsummary"),
+    md("""
+## Against other compilers
+
+External compilers run as plugins (`plugins` lists them): the current version goes out as an ONNX file and
+their result comes back as one more history step, paired with ours node by node. Start each from the
+annotated model (@2), so the history tree holds our pipeline and theirs side by side.
+"""),
+    code("plugins"),
+    code("checkout @2\ncompile ort level=extended"),
+    code("checkout @2\ncompile onnxslim"),
+    md("""
+`compare` with more than two versions sets them side by side: nodes and op changes, parameters, the
+estimated latency on a hardware target, the measured interpreter time, and the output error against the
+first version, then a chart of each relative to it.
+"""),
+    code("compare @2 @4 @5 @6 shape=x:1x3x48x192 hw=a100-sxm4-80gb"),
+    md("Keep our optimized version and export it; the file passes onnx's checker and onnxruntime gives the loaded model's outputs (the notebook test checks both)."),
+    code("checkout @4\nexport out/cls_optimized.onnx\nsummary"),
 ])
 
 for name, nb in [("tour.ipynb", tour), ("sweep.ipynb", sweep), ("editing.ipynb", editing),

@@ -26,6 +26,17 @@ EXPECTED = {
 }
 
 
+def expected(source: str, command: str) -> list[str]:
+    """What the command's line must show: `compare` of three or more versions (or view=metrics)
+    sets them side by side as a table and a chart."""
+    if command == "compare":
+        line = next(l for l in source.splitlines() if l.split() and l.split()[0] == "compare")
+        versions = [w for w in line.split()[1:] if "=" not in w]
+        if len(versions) > 2 or "view=metrics" in line:
+            return ["table", "chart"]
+    return EXPECTED[command]
+
+
 def commands_with_outputs(nb):
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -57,7 +68,7 @@ def test_every_output_is_what_a_person_expects(tmp_path, name):
         if len(commands) == 1:
             seen = [frontends.kind(o.data, frontends.jupyterlab_choice(o.data, ranks)) for o in outputs]
             seen = [k for k in seen if k != "progress"]  # a progress bar precedes long commands
-            assert seen == EXPECTED[commands[0]], f"{name} cell {index} {commands[0]}: JupyterLab shows {seen}"
+            assert seen == expected(source, commands[0]), f"{name} cell {index} {commands[0]}: JupyterLab shows {seen}"
             checked += 1
     assert checked >= (10 if name == "tour.ipynb" else 1)
 

@@ -209,6 +209,12 @@ def test_compiler_loop_notebook(tmp_path):
     assert "fuse=false" in why, why
     for start in ("compare @2 @3", "compare @0 @4"):
         assert payload(start)["pass"] is True, start
+    side = payload("compare @2 @4 @5 @6")
+    made = [v["made_by"] for v in side["versions"]]
+    assert made[1:] == ["optimize", "compile ort level=extended", "compile onnxslim"], made
+    assert all(v["pass"] for v in side["versions"][1:]), side["versions"]
+    assert all(v["estimated_seconds"] and v["measured_seconds"] for v in side["versions"])
+    assert any("application/vnd.vegalite.v5+json" in o.get("data", {}) for o in outputs_of(nb, "compare @2 @4 @5 @6"))
     work = tmp_path / "notebooks"
     optimized = work / "out" / "cls_optimized.onnx"
     onnx.checker.check_model(onnx.load(str(optimized)), full_check=True)

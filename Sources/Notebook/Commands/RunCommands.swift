@@ -66,13 +66,19 @@ enum RunCommands {
         },
         CommandSpec(
             name: "compare", family: family,
-            summary: "Run two versions (@0 @3) or two graphs on the same inputs and compare outputs and every node (overlay `error`)",
-            usage: "compare A B [NAME=VALUE ...] [seed=N] [tolerance=ATOL] [rtol=RTOL]",
+            summary: "Run two versions (@0 @3) or two graphs on the same inputs and compare outputs and every node (overlay `error`); "
+                + "three or more side by side (size, estimated and measured time, error)",
+            usage: "compare A B [C ...] [NAME=VALUE ...] [seed=N] [tolerance=ATOL] [rtol=RTOL] [view=values|metrics] [hw=ID] [repeat=N]",
             positionals: [Parameter("a", .graphName, "the reference: a step of the current graph (@0), a graph name, or NAME@N", required: true),
-                          Parameter("b", .graphName, "the graph compared with it, written the same way", required: true)],
+                          Parameter("b", .graphName, "the graph(s) compared with it, written the same way", required: true)],
+            variadic: true,
             options: RunInputs.sharedOptions + [
                 Parameter("tolerance", .float, "absolute tolerance (atol)", default: "1e-4"),
                 Parameter("rtol", .float, "relative tolerance: |a - b| <= atol + rtol·|a|", default: "1e-3"),
+                Parameter("view", .choice(["values", "metrics"]), "values: outputs and every node of two versions; metrics: versions side by side",
+                          default: "values for two versions, metrics for more"),
+                Parameter("hw", .hardware, "metrics: a hardware target for the estimated latency"),
+                Parameter("repeat", .int, "metrics: timed runs per version (the median is shown)", default: "\(CompareMetrics.defaultRepeats)"),
             ],
             extraOptions: .any, extraOptionsHelp: "graph inputs and dimensions, as for `run`",
             details: "Both run on the same inputs (random with seed= unless given) keeping every intermediate value. Each output "
@@ -81,8 +87,12 @@ enum RunCommands {
                 + "node id (edits keep ids), else by provenance (B's nodes list the nodes of A they stand for). The per-node max "
                 + "abs difference becomes the overlay field `error` (and `pcc`) on whichever of A and B is a graph's current "
                 + "version. The first diverging node is the earliest node of A whose output fails the tolerance while every input "
-                + "it reads passes.",
-            examples: ["compare @0 @3", "compare @0 @2 x=image.npy tolerance=1e-3\nshow overlay=error", "compare model model_fused seed=7"]
+                + "it reads passes. With three or more versions (or view=metrics) they are set side by side instead: nodes and the "
+                + "op-count change, parameters and weight bytes, the estimated latency on hw=, the measured interpreter time (median "
+                + "of repeat= runs) and the largest output error against A, as a table and a bar chart relative to A: our pipeline "
+                + "against onnxruntime's optimizer and onnxslim on one model.",
+            examples: ["compare @0 @3", "compare @0 @2 x=image.npy tolerance=1e-3\nshow overlay=error", "compare model model_fused seed=7",
+                       "compare @0 @1 @2 @3 hw=a100-sxm4-80gb"]
         ) { session, inv, out in
             try compareCommand(&session, inv, out)
         },
@@ -279,6 +289,13 @@ enum RunCommands {
     }
 
     static func compareCommand(_ session: inout Session, _ inv: Invocation, _ out: CommandOutput) throws {
+        let versions = [try inv.requiredString("a")] + inv.rest.map(\.value.displayString)
+        if versions.count > 2 || inv.string("view") == "metrics" {
+            return try CompareMetrics.command(&session, inv, out, versions: versions)
+        }
+        for option in ["hw", "repeat"] where inv.value(option) != nil {
+            throw inv.error(.value, "\(option)= is for comparing metrics (three or more versions, or view=metrics)", at: option)
+        }
         let (ea, sa) = try version(try inv.requiredString("a"), session, inv, at: "a")
         let (eb, sb) = try version(try inv.requiredString("b"), session, inv, at: "b")
         let ma = ea.history.steps[sa].state.model, mb = eb.history.steps[sb].state.model

@@ -1,7 +1,7 @@
 // Charts as commands return them: a Vega-Lite v5 spec (JupyterLab renders it) plus a
 // self-contained SVG fallback drawn here, for nbconvert, GitHub and any frontend without
 // Vega. Three kinds cover the estimation commands: log-log scatter with roof lines,
-// multi-series lines, horizontal bars, and a heatmap.
+// multi-series lines, horizontal bars (plain and grouped: versions side by side), and a heatmap.
 
 import Foundation
 import JupyterKernel
@@ -162,6 +162,51 @@ public struct Chart: Sendable {
             svg += "<rect x=\"\(labelW)\" y=\"\(y + 3)\" width=\"\(fmt(w))\" height=\"\(rowH - 6)\" fill=\"\(palette[i % palette.count])\"/>"
             svg += "<text x=\"\(fmt(labelW + w + 4))\" y=\"\(y + 15)\">\(HTML.escape(Format.number(r.value, digits: 3))) \(HTML.escape(unit))</text>"
         }
+        return Chart(vegaLite: spec, svg: svg + "</svg>")
+    }
+
+    /// Horizontal bars grouped by category (one bar per series in each group), in the given
+    /// order: several versions side by side on several metrics.
+    public static func groupedBars(_ rows: [(group: String, series: String, value: Double)], title: String, xTitle: String) -> Chart {
+        let groups = orderedUnique(rows.map(\.group)), series = orderedUnique(rows.map(\.series))
+        let values: [JSONValue] = rows.map { r in
+            ["group": .string(r.group), "series": .string(r.series), "value": .double(r.value),
+             "order": .int(Int64(groups.firstIndex(of: r.group) ?? 0)), "seriesOrder": .int(Int64(series.firstIndex(of: r.series) ?? 0))]
+        }
+        let spec: JSONValue = [
+            "$schema": schema, "config": numberAxes, "title": .string(title), "width": 420,
+            "data": ["values": .array(values)],
+            "mark": "bar",
+            "encoding": ["y": ["field": "group", "type": "nominal", "sort": ["field": "order"], "title": ""],
+                         "yOffset": ["field": "series", "type": "nominal", "sort": ["field": "seriesOrder"]],
+                         "x": ["field": "value", "type": "quantitative", "title": .string(xTitle)],
+                         "color": ["field": "series", "type": "nominal", "sort": ["field": "seriesOrder"], "title": "",
+                                   "scale": ["range": .array(palette.map { .string($0) })]],
+                         "tooltip": [["field": "group"], ["field": "series"], ["field": "value", "format": ".4g"]]],
+        ]
+        let barH = 14.0, gap = 10.0, labelW = 150.0, barW = 300.0
+        let maxV = max(rows.map(\.value).filter(\.isFinite).max() ?? 1, 1e-300)
+        let groupH = barH * Double(series.count) + gap
+        let legendTop = 30 + groupH * Double(groups.count)
+        let height = legendTop + 18 * Double(series.count) + 10
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">"
+        svg += "<text x=\"8\" y=\"18\" font-weight=\"bold\">\(HTML.escape(title))</text>"
+        for (g, group) in groups.enumerated() {
+            let top = 30 + groupH * Double(g)
+            svg += "<text x=\"\(labelW - 6)\" y=\"\(fmt(top + barH * Double(series.count) / 2 + 4))\" text-anchor=\"end\">\(HTML.escape(group))</text>"
+            for (k, name) in series.enumerated() {
+                guard let r = rows.first(where: { $0.group == group && $0.series == name }), r.value.isFinite else { continue }
+                let y = top + barH * Double(k), w = max(0, r.value / maxV * barW)
+                svg += "<rect x=\"\(labelW)\" y=\"\(fmt(y + 1))\" width=\"\(fmt(w))\" height=\"\(barH - 2)\" fill=\"\(palette[k % palette.count])\"/>"
+                svg += "<text x=\"\(fmt(labelW + w + 4))\" y=\"\(fmt(y + barH - 3))\" font-size=\"10\">\(HTML.escape(Format.number(r.value, digits: 3)))</text>"
+            }
+        }
+        for (k, name) in series.enumerated() {
+            let y = legendTop + 18 * Double(k)
+            svg += "<rect x=\"\(labelW)\" y=\"\(fmt(y))\" width=\"12\" height=\"12\" fill=\"\(palette[k % palette.count])\"/>"
+            svg += "<text x=\"\(labelW + 18)\" y=\"\(fmt(y + 10))\">\(HTML.escape(name))</text>"
+        }
+        svg += "<text x=\"\(labelW)\" y=\"\(fmt(height - 2))\" font-size=\"10\" fill=\"#555\">\(HTML.escape(xTitle))</text>"
         return Chart(vegaLite: spec, svg: svg + "</svg>")
     }
 
