@@ -155,15 +155,15 @@ def fingerprint(k: Kernel, out: pathlib.Path, tag: str) -> tuple:
 
 
 def script(rng: random.Random):
-    """An endless session: loads, switches, closes, variables (some 200 KB), deletes, looks,
-    and cells that fail (which must leave no trace)."""
+    """An endless session: loads, switches, closes, variables (some 200 KB), deletes, looks, edits,
+    annotations, passes, history moves, and cells that fail (which must leave no trace)."""
     graphs, names = list(MODELS), ["a", "b", "c"]
     variables = ["x", "y", "z"]
     n = 0
     while True:
         n += 1
-        kind = rng.choices(["load", "use", "close", "assign", "big", "del", "multi", "look", "fail", "edit", "history"],
-                           weights=[3, 2, 1, 4, 1, 1, 2, 2, 1, 6, 3])[0]
+        kind = rng.choices(["load", "use", "close", "assign", "big", "del", "multi", "look", "fail", "edit", "history", "pass"],
+                           weights=[3, 2, 1, 4, 1, 1, 2, 2, 1, 6, 3, 2])[0]
         if kind == "load":
             yield f"load models/{rng.choice(graphs)}.onnx as {rng.choice(names)}"
         elif kind == "use":
@@ -184,6 +184,8 @@ def script(rng: random.Random):
             node = f"n{rng.randint(0, 3)}"
             yield rng.choice([f"rename {node} r{n}", f"annotate {node} note=\"c{n}\"", f"annotate {node} fuse=true",
                               f"bypass {node} --force", f"remove {node} --force", f"annotate {node} keep=true"])
+        elif kind == "pass":
+            yield rng.choice(["optimize", "optimize level=basic", "pass dce,identity", "pass fuse-conv-bn,fuse-hardswish fixed=true"])
         elif kind == "history":
             yield rng.choice(["undo", "undo 2", "redo", f"checkout @{rng.randint(0, 4)}", "history"])
         elif kind == "look":
