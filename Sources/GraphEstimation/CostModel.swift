@@ -168,8 +168,8 @@ public enum CostModel {
                                                     "QuickGelu", "BiasGelu", "Mish", "Relu", "LeakyRelu", "PRelu", "Clip",
                                                     "HardSigmoid", "HardSwish"]
     /// Ops with a formula of their own in `cost` (MACs of matrix products, norms, pooling...).
-    static let ownFormula: Set<String> = ["Conv", "ConvInteger", "QLinearConv", "NhwcConv", "ConvTranspose", "MatMul",
-        "MatMulInteger", "QLinearMatMul", "FusedMatMul", "Gemm", "Einsum", "LSTM", "GRU", "RNN", "Attention",
+    static let ownFormula: Set<String> = ["Conv", "ConvInteger", "QLinearConv", "NhwcConv", "FusedConv", "ConvTranspose", "MatMul",
+        "MatMulInteger", "QLinearMatMul", "FusedMatMul", "Gemm", "FusedGemm", "Einsum", "LSTM", "GRU", "RNN", "Attention",
         "MultiHeadAttention", "GroupQueryAttention", "Softmax", "LogSoftmax", "LayerNormalization", "SkipLayerNormalization",
         "RMSNormalization", "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization", "BatchNormalization",
         "InstanceNormalization", "GroupNormalization", "MeanVarianceNormalization", "LRN", "MaxPool", "AveragePool", "LpPool",
@@ -310,13 +310,13 @@ public enum CostModel {
             perElement(traits, op: op, outVol: outVol, inVol: inVol, present: present, transcendentalFLOPs: tr, &k, &c)
         } else {
         switch op {
-        case "Conv", "ConvInteger", "QLinearConv", "NhwcConv":
+        case "Conv", "ConvInteger", "QLinearConv", "NhwcConv", "FusedConv":
             let wi = op == "QLinearConv" ? 3 : 1
             guard let w = ins[safe: wi], w.count >= 3, y.count >= 3 else { c.status = .unknownShape; break }
             let g = max(n.int("group") ?? 1, 1)
             let perOut = ShapeMath.volume(Array(w.dropFirst()))   // (C_in/g)·Πk
             let macs = satMul(outVol, perOut)
-            let bias = op == "QLinearConv" ? present == 9 : (op == "Conv" || op == "NhwcConv") && present > 2
+            let bias = op == "QLinearConv" ? present == 9 : (op == "Conv" || op == "NhwcConv" || op == "FusedConv") && present > 2
             setGemm(&k, macs, bias: bias, outVol: outVol, otMACs: macs &+ (bias ? outVol : 0))
             c.opClass = .matmul
             let spatial = ShapeMath.volume(Array(y.dropFirst(2)))
@@ -333,14 +333,15 @@ public enum CostModel {
         case "MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul":
             let bi = op == "QLinearMatMul" ? 3 : 1
             guard let b = ins[safe: bi] else { c.status = .unknownShape; break }
-            let kDim = x.last ?? 1
+            // FusedMatMul's transA reads A's last two dims the other way round.
+            let kDim = op == "FusedMatMul" && (n.int("transA") ?? 0) != 0 && x.count >= 2 ? x[x.count - 2] : (x.last ?? 1)
             let macs = satMul(outVol, kDim)
             let ot = satMul(outVol, b.count > 1 ? b[b.count - 2] : 1)
             setGemm(&k, macs, bias: false, outVol: outVol, otMACs: ot)
             c.opClass = .matmul
             let m = x.count >= 2 ? x[x.count - 2] : 1, nn = b.count >= 2 ? b[b.count - 1] : 1
             c.gemm = GemmShape(batch: max(outVol / max(satMul(m, nn), 1), 1), m: m, n: nn, k: kDim)
-        case "Gemm":
+        case "Gemm", "FusedGemm":
             guard let b = ins[safe: 1], b.count == 2, x.count == 2, y.count == 2 else { c.status = .unknownShape; break }
             let kDim = (n.int("transA") ?? 0) != 0 ? x[0] : x[1]
             let macs = satMul(outVol, kDim)

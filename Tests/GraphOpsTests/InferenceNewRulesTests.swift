@@ -33,6 +33,38 @@ final class InferenceNewRulesTests: XCTestCase {
         XCTAssertEqual(missing, [], "ops without an inference rule")
     }
 
+    /// The com.microsoft ops onnxruntime's optimizers write keep shapes flowing downstream.
+    func testContribFusedOpsOfOnnxruntime() {
+        let ms = "com.microsoft"
+        let nodes = [
+            Node(opType: "FusedConv", domain: ms, inputs: ["x", "w", "b"], outputs: ["c"],
+                 attributes: [Attribute("kernel_shape", .ints([3, 3])), Attribute("pads", .ints([1, 1, 1, 1])),
+                              Attribute("strides", .ints([2, 2])), Attribute("activation", .string(Array("Relu".utf8)))]),
+            Node(opType: "FusedGemm", domain: ms, inputs: ["a", "wg"], outputs: ["g"], attributes: [Attribute("transB", .int(1))]),
+            Node(opType: "FusedMatMul", domain: ms, inputs: ["q", "k"], outputs: ["s"], attributes: [Attribute("transB", .int(1))]),
+            Node(opType: "BiasGelu", domain: ms, inputs: ["s", "bias"], outputs: ["bg"]),
+            Node(opType: "SkipLayerNormalization", domain: ms, inputs: ["h", "h", "gamma", "beta"], outputs: ["ln", "mean", "inv", "sum"]),
+            Node(opType: "FusedMatMul", domain: ms, inputs: ["q", "k"], outputs: ["tb"], attributes: [Attribute("transBatchA", .int(1))]),
+        ]
+        let inputs = [tensor("x", .float, [.symbolic("N"), .known(3), .symbolic("H"), .known(32)]), tensor("w", .float, [.known(8), .known(3), .known(3), .known(3)]),
+                      tensor("b", .float, [.known(8)]), tensor("a", .float, [.symbolic("N"), .known(16)]), tensor("wg", .float, [.known(10), .known(16)]),
+                      tensor("q", .float, [.symbolic("B"), .symbolic("S"), .known(64)]), tensor("k", .float, [.symbolic("B"), .symbolic("T"), .known(64)]),
+                      tensor("bias", .float, [.symbolic("T")]), tensor("h", .float, [.symbolic("B"), .symbolic("S"), .known(32)]),
+                      tensor("gamma", .float, [.known(32)]), tensor("beta", .float, [.known(32)])]
+        let outs = nodes.flatMap(\.outputs).map { ValueInfo(name: $0) }
+        let g = Graph(nodes: nodes, inputs: inputs, outputs: outs)
+        let r = ShapeInference.infer(g, opsets: ["": 17, ms: 1])
+        XCTAssertEqual(dims(r, "c"), ["N", "8", "(H-1)/2+1", "16"])
+        XCTAssertEqual(dims(r, "g"), ["N", "10"])
+        XCTAssertEqual(dims(r, "s"), ["B", "S", "T"])
+        XCTAssertEqual(dims(r, "bg"), ["B", "S", "T"])
+        XCTAssertEqual(dims(r, "ln"), ["B", "S", "32"])
+        XCTAssertEqual(dims(r, "mean"), ["B", "S", "1"])
+        XCTAssertEqual(dims(r, "sum"), ["B", "S", "32"])
+        XCTAssertNil(dims(r, "tb"), "batch transposes are reported, not guessed")
+        XCTAssertEqual(r.problems.count, 1, "\(r.problems)")
+    }
+
     func testMLClassifiersAndEncoders() {
         let ml = "ai.onnx.ml"
         let r = infer([

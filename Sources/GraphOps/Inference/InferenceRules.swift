@@ -13,6 +13,7 @@ enum InferenceRules {
         MLRules.register(&t)
         StringRules.register(&t)
         PreviewRules.register(&t)
+        ContribRules.register(&t)
         return t
     }()
 }
