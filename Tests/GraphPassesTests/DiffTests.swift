@@ -160,6 +160,45 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(d2.changed[0].change.attributes, ["axes"])
     }
 
+    /// A compiler that folds a BatchNormalization into the Conv before it and turns Constant
+    /// nodes into initializers breaks every signature chain at the Conv; the nodes after it pair
+    /// by the value names the compiler kept, and a weight moved from a Constant node to an
+    /// initializer with the same contents is not a change.
+    func testCompilerResultPairsByKeptValueNames() throws {
+        let f = ValueType.tensor(.float, TensorShape([.known(1), .known(2), .known(4), .known(4)]))
+        func constant(_ name: String, _ values: [Float], _ dims: [Int64]) -> Node {
+            Node(opType: "Constant", name: name, inputs: [], outputs: [name],
+                 attributes: [Attribute("value", .tensor(Tensor(name: name, floats: values, dims: dims)))])
+        }
+        var a = Graph(name: "a")
+        try a.addInput(ValueInfo(name: "x", type: f))
+        try a.addNode(constant("w", [1, 0, 0, 1], [2, 2, 1, 1]))
+        for n in ["s", "bb", "m", "v"] { try a.addNode(constant(n, [1, 1], [2])) }
+        try a.addNode(constant("six", [6], []))
+        try a.addNode(Node(opType: "Conv", name: "conv", inputs: ["x", "w"], outputs: ["c"]))
+        try a.addNode(Node(opType: "BatchNormalization", name: "bn", inputs: ["c", "s", "bb", "m", "v"], outputs: ["n"]))
+        try a.addNode(Node(opType: "Relu", name: "relu", inputs: ["n"], outputs: ["r"]))
+        try a.addNode(Node(opType: "Clip", name: "clip", inputs: ["r", "", "six"], outputs: ["y"]))
+        a.setOutputs([ValueInfo(name: "y", type: f)])
+
+        var b = Graph(name: "b")
+        try b.addInput(ValueInfo(name: "x", type: f))
+        try b.setInitializer(Tensor(name: "w_folded", floats: [0.5, 0, 0, 0.5], dims: [2, 2, 1, 1]))
+        try b.setInitializer(Tensor(name: "b_folded", floats: [1, 1], dims: [2]))
+        try b.setInitializer(Tensor(name: "six_init", floats: [6], dims: []))
+        try b.addNode(Node(opType: "Conv", name: "conv_fused", inputs: ["x", "w_folded", "b_folded"], outputs: ["n"]))
+        try b.addNode(Node(opType: "Relu", name: "relu_0", inputs: ["n"], outputs: ["r"]))
+        try b.addNode(Node(opType: "Clip", name: "clip_0", inputs: ["r", "", "six_init"], outputs: ["y"]))
+        b.setOutputs([ValueInfo(name: "y", type: f)])
+
+        let d = GraphDiff.compute(a, b, origin: "plugin ort")
+        let paired = Dictionary(uniqueKeysWithValues: d.matched.compactMap { p in a.node(p.a).map { ($0.name, p) } })
+        XCTAssertNotNil(paired["relu"], "Relu pairs though its producer was replaced")
+        let clip = try XCTUnwrap(paired["clip"])
+        XCTAssertEqual(clip.change.inputs, [], "Clip's bound moved from a Constant node to an equal initializer: unchanged")
+        XCTAssertTrue(d.removed.contains { a.node($0)?.opType == "BatchNormalization" })
+    }
+
     /// Dead code removed: a group with no new nodes; initializer contents compared, names not.
     func testRemovalOnlyAndRenamedInitializer() throws {
         let m = try layerNormModel()

@@ -16,6 +16,9 @@ public enum MatchKind: String, Sendable, CaseIterable {
     /// The same op, attributes and matched producers (or consumers): graphs without shared
     /// ids, such as a plugin's result read back from a file.
     case signature
+    /// The same op writing a value of the same name, where structure alone could not decide
+    /// (a compiler rewrote the weights and the nodes around it but kept the tensor names).
+    case value
 }
 
 /// What differs on a node that is in both graphs.
@@ -147,6 +150,7 @@ extension GraphDiff {
         matcher.matchByID()
         matcher.matchByProvenance(lineage: lineage)
         matcher.matchBySignature()
+        if matcher.matchByValueName() { matcher.matchBySignature() }
         let matched = matcher.finish()
         var diff = GraphDiff(matched: matched.pairs, removed: matched.removed, added: matched.added, groups: [])
         diff.groups = DiffGrouping.groups(a, b, diff: diff, lineage: lineage, origin: origin)

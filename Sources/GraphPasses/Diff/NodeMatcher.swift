@@ -325,6 +325,28 @@ struct NodeMatcher {
         }
     }
 
+    /// The last resort, for graphs without shared ids once signatures stop pairing: an
+    /// unpaired new node and an unpaired old node of the same op and domain whose first outputs
+    /// have the same value name. Compilers that fold weights and fuse neighbours (onnxruntime,
+    /// onnxslim) keep the names of the tensors they did not replace; without this a chain
+    /// breaks at the first fused node and nothing after it pairs. Returns whether any paired.
+    mutating func matchByValueName() -> Bool {
+        guard !sharedIDs else { return false }
+        var byOutput: [String: Int] = [:]
+        for ai in a.nodes.indices where aPartner[ai] < 0 {
+            if let o = a.nodes[ai].outputs.first, !o.isEmpty { byOutput[o] = ai }
+        }
+        var any = false
+        for bi in b.nodes.indices where bPartner[bi] < 0 {
+            let n = b.nodes[bi]
+            guard let o = n.outputs.first, !o.isEmpty, let ai = byOutput[o], aPartner[ai] < 0,
+                  a.nodes[ai].opType == n.opType, a.nodes[ai].domain == n.domain else { continue }
+            pair(ai, bi, .value)
+            any = true
+        }
+        return any
+    }
+
     // MARK: Result
 
     /// The pairs with what changed on each, and the unpaired nodes of each side.
@@ -357,6 +379,13 @@ struct NodeMatcher {
         for k in 0..<count {
             guard k < x.inputs.count, k < y.inputs.count else { c.inputs.append(k); continue }
             let pa = a.producers[ai][k], pb = b.producers[bi][k]
+            // A weight written as a Constant node on one side and an initializer on the other
+            // (plugins turn one into the other) is unchanged when the contents are.
+            if let ta = constant(a, ai, k), let tb = constant(b, bi, k), (pa.node >= 0) != (pb.node >= 0)
+                || (pa.node >= 0 && pb.node >= 0 && bPartner[pb.node] < 0 && isWeightNode(a.nodes[pa.node])) {
+                if !NodeMatcher.sameContents(ta, tb) { c.inputs.append(k) }
+                continue
+            }
             if pa.node >= 0 || pb.node >= 0 {
                 if pa.node < 0 || pb.node < 0 || bPartner[pb.node] != pa.node || pa.slot != pb.slot { c.inputs.append(k) }
                 continue
@@ -371,6 +400,17 @@ struct NodeMatcher {
             }
         }
         return c
+    }
+
+    /// The tensor an input reads when it is a weight: an initializer or a Constant node's `value`.
+    func constant(_ side: DiffSide, _ i: Int, _ k: Int) -> Tensor? {
+        let name = side.nodes[i].inputs[k]
+        guard !name.isEmpty else { return nil }
+        let p = side.producers[i][k]
+        if p.node < 0 { return side.graph.initializer(named: name) }
+        let n = side.nodes[p.node]
+        guard isWeightNode(n), case .tensor(let t)? = n.attribute("value") else { return nil }
+        return t
     }
 
     /// Tensors equal but for their names (a plugin may rename a weight it kept).
