@@ -111,11 +111,13 @@ public struct ConvertFloat16: Pass {
         // 4. Graph outputs: float32 at the boundary with keep_io_types, else their stored type.
         var outputs = g.outputs
         var renamed = false
+        var inners: [(String, ValueType?)] = []
         for (k, o) in outputs.enumerated() {
             guard let have = stored[o.name], have != .float, let producer = g.producerNode(of: o.name) else { continue }
             if keepIOTypes {
                 let inner = ctx.tx.freshValueName(o.name + (have == .float16 ? "_float16" : "_bfloat16"))
                 try ctx.tx.apply(.renameValue(o.name, to: inner))
+                inners.append((inner, retyped(o.type, have)))
                 try ctx.tx.apply(.addNode(NewNode(opType: "Cast", name: ctx.freshNodeName(o.name + "_Cast"), inputs: [inner], outputs: [o.name],
                                                   attributes: [Attribute("to", .int(Int64(ElementType.float.rawValue)))], sources: ctx.sources(of: producer))))
                 outputs[k].name = o.name
@@ -129,6 +131,10 @@ public struct ConvertFloat16: Pass {
             // Renaming moved the declarations to the inner names; declare the outputs again, in order.
             for o in ctx.graph.outputs { try ctx.tx.apply(.removeOutput(o.name)) }
             for o in outputs { try ctx.tx.apply(.addOutput(name: o.name, type: o.type)) }
+            // A value_info of an output's name moved with it; it now describes the low type.
+            for (inner, type) in inners where ctx.graph.valueInfo.contains(where: { $0.name == inner }) {
+                try ctx.tx.apply(.setValueType(inner, type))
+            }
         }
         return true
     }
