@@ -141,6 +141,32 @@ public enum GraphComparison {
         return (matches, unmatched)
     }
 
+    /// Every value of A matched in B (`match`) that both runs kept, compared: what `compare`
+    /// tabulates and what the precision passes turn into their `error` overlay, so both read
+    /// the same figures.
+    public static func compareValues(_ a: Graph, _ b: Graph, valuesA: [String: RuntimeTensor], valuesB: [String: RuntimeTensor],
+                                     tolerance: Tolerance) -> (nodes: [(match: ValueMatch, diff: TensorDiff)], unmatched: [String]) {
+        let (matches, unmatched) = match(a, b)
+        var nodes: [(match: ValueMatch, diff: TensorDiff)] = []
+        for m in matches {
+            guard let x = valuesA[m.aValue], let y = valuesB[m.bValue] else { continue }
+            nodes.append((m, TensorDiff(x, y, tolerance: tolerance)))
+        }
+        return (nodes, unmatched)
+    }
+
+    /// Per-node overlay figures of compared values, keyed by A's node ids (`bSide` false) or
+    /// B's: the largest max-abs difference of a node's outputs (`error`) and the smallest PCC.
+    public static func nodeFields(_ nodes: [(match: ValueMatch, diff: TensorDiff)], bSide: Bool) -> (error: [NodeID: Double], pcc: [NodeID: Double]) {
+        var error: [NodeID: Double] = [:], pcc: [NodeID: Double] = [:]
+        for (m, d) in nodes {
+            guard let id = bSide ? m.bNode : m.aNode else { continue }
+            if d.maxAbs.isFinite { error[id] = max(error[id] ?? 0, d.maxAbs) }
+            if let p = d.pcc { pcc[id] = min(pcc[id] ?? 1, p) }
+        }
+        return (error, pcc)
+    }
+
     /// A node of A that diverges while its inputs do not.
     public struct Divergence: Sendable, Equatable {
         public var node: NodeID

@@ -24,6 +24,7 @@ public struct CommandTable: Sendable {
             + AnnotationCommands.commands
             + HistoryCommands.commands
             + PassCommands.commands
+            + PrecisionCommands.commands
             + OverrideCommands.commands
             + ShowCommands.commands
             + EstimationCommands.commands

@@ -319,28 +319,13 @@ enum RunCommands {
             let other = rb.result.outputs.first { $0.name == o.name } ?? (i < rb.result.outputs.count ? rb.result.outputs[i] : nil)
             outputs.append((o.name, other.map { TensorDiff(o.tensor, $0.tensor, tolerance: tolerance) }))
         }
-        let (matches, unmatched) = GraphComparison.match(ma.graph, mb.graph)
-        var nodes: [(match: ValueMatch, diff: TensorDiff)] = []
+        let (nodes, unmatched) = GraphComparison.compareValues(ma.graph, mb.graph, valuesA: va, valuesB: vb, tolerance: tolerance)
         var passing: [String: Bool] = [:]
-        for m in matches {
-            guard let a = va[m.aValue], let b = vb[m.bValue] else { continue }
-            let d = TensorDiff(a, b, tolerance: tolerance)
-            nodes.append((m, d))
-            passing[m.aValue] = d.passes
-        }
+        for (m, d) in nodes { passing[m.aValue] = d.passes }
         let roots = GraphComparison.divergenceRoots(ma.graph, passing: passing)
         // Overlays on the sides that are a graph's current version (node ids of that side).
-        func fields(bSide: Bool) -> (error: [NodeID: Double], pcc: [NodeID: Double]) {
-            var error: [NodeID: Double] = [:], pcc: [NodeID: Double] = [:]
-            for (m, d) in nodes {
-                guard let id = bSide ? m.bNode : m.aNode else { continue }
-                if d.maxAbs.isFinite { error[id] = max(error[id] ?? 0, d.maxAbs) }
-                if let p = d.pcc { pcc[id] = min(pcc[id] ?? 1, p) }
-            }
-            return (error, pcc)
-        }
         for (entry, step, bSide) in [(ea, sa, false), (eb, sb, true)] where entry.step == step {
-            let f = fields(bSide: bSide)
+            let f = GraphComparison.nodeFields(nodes, bSide: bSide)
             session.graphs.modify(entry.name) { e in
                 e.fields["error"] = NodeField(values: f.error, rollup: .max, unit: "max abs diff")
                 e.fields["pcc"] = NodeField(values: f.pcc, rollup: .mean, unit: "")
