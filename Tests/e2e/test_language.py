@@ -62,7 +62,7 @@ def test_completion_is_context_aware(kc):
     assert "summary" in complete("summ")["matches"]
     assert complete("tree /enc")["matches"] == ["/encoder/"]
     r = complete("export x.onnx format=mo")
-    assert r["matches"] == ["model-explorer"]
+    assert r["matches"] == ["model-explorer", "model-explorer-node-data"]
     assert r["cursor_start"] == len("export x.onnx format=")
     assert "Softmax" in complete("find op=Sof")["matches"]
     assert "models/" in complete("load mo")["matches"]
