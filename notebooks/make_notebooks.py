@@ -245,9 +245,10 @@ BatchNormalization, and HardSwish written out as `x*Clip(x+3,0,6)/6`).
 
 Annotations are hints that passes read and carry onto the nodes they make. `keep=true` protects a node
 from removal, `fuse=false` keeps it out of every fusion. Here one HardSwish pattern is kept unfused on
-purpose (its `Add` is the first node of the pattern), and the HardSigmoids are marked for int8.
+purpose (its `Add` is the first node of the pattern), and the convolutions are marked for int8: once any
+node carries `quantize=`, the quantizer touches only the annotated ones.
 """),
-    code("annotate op=HardSigmoid quantize=int8\nannotate Add@0 fuse=false\nannotations"),
+    code("annotate op=Conv quantize=int8\nannotate Add@0 fuse=false\nannotations"),
     md("""
 ## The passes
 
@@ -309,7 +310,18 @@ estimated latency on a hardware target, the measured interpreter time, and the o
 first version, then a chart of each relative to it.
 """),
     code("compare @2 @4 @5 @6 shape=x:1x3x48x192 hw=a100-sxm4-80gb"),
-    md("Keep our optimized version and export it; the file passes onnx's checker and onnxruntime gives the loaded model's outputs (the notebook test checks both)."),
+    md("""
+## Precision
+
+`quantize mode=static` writes QuantizeLinear/DequantizeLinear pairs with per-channel int8 weights and
+activation ranges calibrated by running the interpreter on `samples=N` seeded inputs (or `.npz` files);
+`mode=dynamic` quantizes MatMul/Gemm weights, and `convert dtype=fp16|bf16` halves the float weights.
+Each reports the size and the error against the float model, and is one more step.
+"""),
+    code("checkout @4\nquantize mode=static samples=4 shape=x:1x3x48x192"),
+    md("`compare` with a tolerance of 0.05: the outputs stay within it, and inside the graph it names the first quantized convolution whose output moves beyond it."),
+    code("compare @4 @7 shape=x:1x3x48x192 tolerance=0.05"),
+    md("Keep our float optimized version and export it; the file passes onnx's checker and onnxruntime gives the loaded model's outputs (the notebook test checks both)."),
     code("checkout @4\nexport out/cls_optimized.onnx\nsummary"),
 ])
 

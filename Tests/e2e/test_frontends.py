@@ -20,6 +20,7 @@ EXPECTED = {
     "history": ["table"], "annotations": ["table"],
     "run": ["table"], "compare": ["table"], "diff": ["table", "drawing"], "plugins": ["table"],
     "pass": ["table"], "optimize": ["table"], "passes": ["table"], "why": ["table"],
+    "quantize": ["table"], "convert": ["table"],
     # An edit prints what it did and draws the edited region.
     **{edit: ["drawing"] for edit in ("add", "remove", "bypass", "clone", "connect", "disconnect", "set", "rename",
                                       "input", "output", "initializer", "dims")},

@@ -55,6 +55,7 @@ EXPECTED = {
     "diff": ("table", "drawing"), "plugins": ("table",), "compile": (),
     # Passes: each run is a table of what every pass did; `why` is a table of near misses.
     "pass": ("table",), "optimize": ("table",), "passes": ("table",), "why": ("table",),
+    "quantize": ("table",), "convert": ("table",),
     # Subcommands that write a file print a line, not the table of the command alone.
     "history export": (), "overrides export": (), "overrides apply": (), "journal delete": (),
 }
