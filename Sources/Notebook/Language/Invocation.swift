@@ -163,7 +163,11 @@ public struct Invocation: Sendable {
                     }
                     let arg = Argument(value: try coerce(raw, to: param.kind, name: param.name, at: word.location),
                                        location: word.location)
-                    inv.canonicalWords.append(arg.value.word)
+                    // A single word a list parameter took reads back as itself (`annotate Add@0`,
+                    // not `annotate ["Add@0"]`) in history and journals.
+                    if case .list = arg.value, case .string = raw { inv.canonicalWords.append(raw.word) } else {
+                        inv.canonicalWords.append(arg.value.word)
+                    }
                     inv.values[param.name] = arg
                     if spec.variadic && positionalIndex == spec.positionals.count - 1 {
                         inv.rest.append(arg)
