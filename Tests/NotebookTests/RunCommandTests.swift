@@ -57,6 +57,15 @@ final class RunCommandTests: XCTestCase {
         XCTAssertNotEqual(data(r)?["outputs"]?.arrayValue?.first?["first"], out["first"])
     }
 
+    /// A symbolic dim bound by name (`seq=8`) sizes the random inputs; a non-number is refused.
+    func testSymbolicDimsBindByName() throws {
+        let r = try CellRunner.withTourModel()
+        XCTAssertNil(r.run("run batch=1 seq=8").error, r.stderr)
+        XCTAssertTrue(r.displays.last?["text/plain"]?.stringValue?.contains("input_ids: 1×8") ?? false, "\(r.displays)")
+        let wrong = r.run("run batch=1 seq=x").error?.value ?? ""
+        XCTAssertTrue(wrong.contains("seq must be a positive integer"), wrong)
+    }
+
     func testUnboundDimIsNamedAndSessionUnchanged() throws {
         let r = try classifier()
         let message = try XCTUnwrap(r.run("run").error?.value)

@@ -44,7 +44,13 @@ enum RunInputs {
         for (key, arg) in inv.extra {
             if inputNames.contains(key) { specs[key] = arg; continue }
             if dims.contains(key) {
-                guard case .int(let v) = arg.value, v > 0, v <= EstimationCommands.maxDimension else {
+                // Free-form options arrive as written (`seq=8` is the word "8").
+                let size: Int? = switch arg.value {
+                case .int(let v): v
+                case .string(let t): Int(t.trimmingCharacters(in: .whitespaces))
+                default: nil
+                }
+                guard let v = size, v > 0, v <= EstimationCommands.maxDimension else {
                     throw CellError(.value, "\(key) must be a positive integer up to \(Format.grouped(EstimationCommands.maxDimension))", at: arg.location)
                 }
                 bindings[key] = v
