@@ -33,23 +33,8 @@ func peakRSS() -> Int {
     return 0
 }
 
-/// NumPy dtype code of an element type.
-func descr(_ t: ElementType) -> String {
-    switch t {
-    case .float: return "<f4"
-    case .double: return "<f8"
-    case .int64: return "<i8"
-    case .int32: return "<i4"
-    case .int16: return "<i2"
-    case .int8: return "|i1"
-    case .uint8: return "|u1"
-    case .uint16: return "<u2"
-    case .uint32: return "<u4"
-    case .uint64: return "<u8"
-    case .bool: return "|b1"
-    default: return "|u1"
-    }
-}
+/// NumPy dtype code of an element type (bytes for types NumPy has no fixed-size form of).
+func descr(_ t: ElementType) -> String { NPYWriter.descr(t) ?? "|u1" }
 
 /// A .npy (version 1.0) file of `t`.
 func npyBytes(_ t: RuntimeTensor) -> [UInt8] {

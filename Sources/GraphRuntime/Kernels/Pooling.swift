@@ -249,20 +249,7 @@ enum PoolKernels {
                 return
             }
             let rank = x.shape.count
-            if axes.isEmpty {
-                if noopEmpty {
-                    let y = try io.output(0, .float, x.shape)
-                    y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
-                    return
-                }
-                axes = Array(0..<rank)
-            }
-            let set = Set(try axes.map { try Shapes.axis($0, rank: rank) })
-            var outShape: [Int] = [], keptShape: [Int] = []
-            for d in 0..<rank {
-                if set.contains(d) { keptShape.append(1); if keep { outShape.append(1) } }
-                else { keptShape.append(x.shape[d]); outShape.append(x.shape[d]) }
-            }
+            guard let (_, outShape, keptShape) = try ReduceKernels.shapes(&io, x, given: axes, keep: keep, noopEmpty: noopEmpty) else { return }
             let y = try io.output(0, .float, outShape)
             let dst = y.mutableFloats, src = x.floats
             let initial: Float = op == "ReduceMax" ? -.infinity : op == "ReduceMin" ? .infinity : op == "ReduceProd" ? 1 : 0

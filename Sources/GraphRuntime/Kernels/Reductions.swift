@@ -5,16 +5,18 @@ import Foundation
 import GraphIR
 
 enum ReduceKernels {
-    /// Reduces `x` for `node` into output 0; `axes` as given (attribute or input).
-    static func generic(_ io: inout KernelIO, _ x: RuntimeTensor, op: String, axes given: [Int],
-                        keep: Bool, noopEmpty: Bool) throws {
+    /// What a reduction over `given` (every axis when empty) keeps: the reduced axes, the
+    /// output shape and the input shape with reduced axes as 1. Nil when `noopEmpty` and no
+    /// axes are given: the input was copied to output 0, as the op asks.
+    static func shapes(_ io: inout KernelIO, _ x: RuntimeTensor, given: [Int], keep: Bool,
+                       noopEmpty: Bool) throws -> (axes: Set<Int>, outShape: [Int], keptShape: [Int])? {
         let rank = x.shape.count
         var axes = given
         if axes.isEmpty {
             if noopEmpty {
                 let y = try io.output(0, x.elementType, x.shape)
                 y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
-                return
+                return nil
             }
             axes = Array(0..<rank)
         }
@@ -24,6 +26,14 @@ enum ReduceKernels {
             if set.contains(d) { keptShape.append(1); if keep { outShape.append(1) } }
             else { keptShape.append(x.shape[d]); outShape.append(x.shape[d]) }
         }
+        return (set, outShape, keptShape)
+    }
+
+    /// Reduces `x` for `node` into output 0; `axes` as given (attribute or input).
+    static func generic(_ io: inout KernelIO, _ x: RuntimeTensor, op: String, axes given: [Int],
+                        keep: Bool, noopEmpty: Bool) throws {
+        let rank = x.shape.count
+        guard let (_, outShape, keptShape) = try shapes(&io, x, given: given, keep: keep, noopEmpty: noopEmpty) else { return }
         let outCount = outShape.reduce(1, *)
         let initial: Double
         switch op {
