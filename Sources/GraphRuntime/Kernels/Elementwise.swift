@@ -222,11 +222,7 @@ enum ElementwiseKernels {
         let a = try io.input(0), b = try io.input(1)
         let shape = try Shapes.broadcast(a.shape, b.shape)
         let y = try io.output(0, a.elementType, shape)
-        let sa = Shapes.broadcastStrides(a.shape, to: shape), sb = Shapes.broadcastStrides(b.shape, to: shape)
-        let st = Shapes.strides(shape)
-        for i in 0..<y.count {
-            var ia = 0, ib = 0, rem = i
-            for d in 0..<shape.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
+        Shapes.forEachBroadcast(a.shape, b.shape, to: shape) { i, ia, ib in
             let x = a.double(at: ia), z = b.double(at: ib)
             y.setDouble(op == "Pow" ? pow(x, z) : fmod(x, z), at: i)
         }
@@ -323,12 +319,7 @@ enum ElementwiseKernels {
                 return
             }
             // Other types compare exactly through Double (int64 beyond 2^53 aside).
-            let shape = y.shape
-            let sa = Shapes.broadcastStrides(a.shape, to: shape), sb = Shapes.broadcastStrides(b.shape, to: shape)
-            let st = Shapes.strides(shape)
-            for i in 0..<y.count {
-                var ia = 0, ib = 0, rem = i
-                for d in 0..<shape.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
+            Shapes.forEachBroadcast(a.shape, b.shape, to: y.shape) { i, ia, ib in
                 let x = a.double(at: ia), z = b.double(at: ib)
                 let r: Bool
                 switch op {

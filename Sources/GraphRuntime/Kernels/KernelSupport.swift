@@ -132,6 +132,19 @@ enum Shapes {
         return out
     }
 
+    /// Calls `body(i, ia, ib)` for every element `i` of `shape` (row-major) with the element
+    /// indexes of `a` and `b` broadcast to it: the slow path of binary ops over any types.
+    static func forEachBroadcast(_ a: [Int], _ b: [Int], to shape: [Int], _ body: (Int, Int, Int) throws -> Void) rethrows {
+        let sa = broadcastStrides(a, to: shape), sb = broadcastStrides(b, to: shape)
+        let st = strides(shape)
+        let count = shape.reduce(1, *)
+        for i in 0..<count {
+            var ia = 0, ib = 0, rem = i
+            for d in 0..<shape.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
+            try body(i, ia, ib)
+        }
+    }
+
     /// Row-major strides of `shape` aligned to `target` (0 on broadcast dims).
     static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
         var strides = [Int](repeating: 0, count: target.count)
