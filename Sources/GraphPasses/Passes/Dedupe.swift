@@ -1,0 +1,94 @@
+/// Duplicate constants and common subexpressions merged. Constants (initializers that are no
+/// graph input, and Constant nodes) with the same element type, dims and bytes become one: the
+/// first in graph order (initializers first) stays, readers of the others read it. Then nodes
+/// with the same op, domain, attributes and inputs (after that merge) compute the same thing:
+/// the later one's readers read the earlier one's outputs. Graph outputs keep their names;
+/// random ops and nodes with subgraphs or tensor attributes are never merged.
+import GraphEditing
+import GraphIR
+
+public struct Dedupe: Pass {
+    public init() {}
+    public let name = "dedupe"
+    public let doc = "Merge identical constants (dtype, shape, bytes) and common subexpressions (op, attributes, inputs)"
+
+    public func run(_ ctx: inout PassContext) throws -> Bool {
+        var changed = try mergeConstants(&ctx)
+        if try mergeNodes(&ctx) { changed = true }
+        return changed
+    }
+
+    struct ConstantKey: Hashable {
+        var type: ElementType
+        var dims: [Int64]
+        var bytes: [UInt8]
+    }
+
+    func mergeConstants(_ ctx: inout PassContext) throws -> Bool {
+        let g = ctx.graph
+        let inputs = Set(g.inputs.map(\.name))
+        var first: [ConstantKey: String] = [:]
+        var changed = false
+        var dupInitializers: [(name: String, into: String)] = []
+        for t in g.initializers where !inputs.contains(t.name) && t.elementType != .string {
+            guard let bytes = try? t.packedBytes() else { continue }
+            let key = ConstantKey(type: t.elementType, dims: t.dims, bytes: bytes)
+            if let keep = first[key] { dupInitializers.append((t.name, keep)) } else { first[key] = t.name }
+        }
+        for (name, keep) in dupInitializers where !ctx.isGraphOutput(name) && !g.outerScopeReferences.contains(name) {
+            guard g.uses(of: name).allSatisfy({ ctx.inScope($0.node) }) else { continue }
+            try ctx.tx.apply(.replaceUses(of: name, with: keep))
+            try ctx.tx.apply(.removeInitializer(name))
+            changed = true
+        }
+        for n in g.nodes where n.opType == "Constant" && (n.domain.isEmpty || n.domain == "ai.onnx") {
+            guard let out = n.outputs.first, let t = ConstantValues.tensor(of: n), t.elementType != .string,
+                  let bytes = try? t.packedBytes() else { continue }
+            let key = ConstantKey(type: t.elementType, dims: t.dims, bytes: bytes)
+            guard let keep = first[key] else { first[key] = out; continue }
+            guard ctx.mayRemove(n.id), !ctx.isGraphOutput(out), !g.outerScopeReferences.contains(out) else { continue }
+            try ctx.tx.apply(.replaceUses(of: out, with: keep))
+            try ctx.tx.apply(.removeNode(n.id))
+            ctx.record(removed: [n], created: [])
+            changed = true
+        }
+        return changed
+    }
+
+    func mergeNodes(_ ctx: inout PassContext) throws -> Bool {
+        var seen: [String: NodeID] = [:]
+        var changed = false
+        for id in ctx.graph.nodes.map(\.id) {
+            guard let n = ctx.graph.node(id), let key = Self.signature(n) else { continue }
+            guard let keepID = seen[key], let keep = ctx.graph.node(keepID) else { seen[key] = id; continue }
+            guard ctx.mayRemove(id), keep.outputs.count == n.outputs.count,
+                  !n.outputs.contains(where: { ctx.isGraphOutput($0) || ctx.graph.outerScopeReferences.contains($0) }) else { continue }
+            for (o, k) in zip(n.outputs, keep.outputs) where !o.isEmpty {
+                guard !k.isEmpty else { continue }
+                try ctx.tx.apply(.replaceUses(of: o, with: k))
+            }
+            // An output the kept node leaves empty may still be read: then the node stays.
+            if n.outputs.allSatisfy({ $0.isEmpty || ctx.graph.uses(of: $0).isEmpty }) {
+                try ctx.tx.apply(.removeNode(id))
+                ctx.record(removed: [n], created: [])
+            }
+            changed = true
+        }
+        return changed
+    }
+
+    /// What makes two nodes compute the same value: op, domain, attributes and inputs. Nil for
+    /// nodes that must never merge (random, with subgraphs or tensor attributes, Constant).
+    static func signature(_ n: Node) -> String? {
+        guard !n.hasSubgraphs, !FoldConstants.nondeterministic.contains(n.opType), n.opType != "Constant",
+              !n.inputs.isEmpty, !n.outputs.isEmpty else { return nil }
+        var parts = [n.domain, n.opType, n.inputs.array.joined(separator: "\u{1}")]
+        for a in n.attributes.sorted(by: { $0.name < $1.name }) {
+            switch a.value {
+            case .float, .int, .string, .floats, .ints, .strings: parts.append(a.name + "=" + a.value.displayString)
+            default: return nil
+            }
+        }
+        return parts.joined(separator: "\u{2}")
+    }
+}
