@@ -13,14 +13,14 @@ public enum BuiltInPasses {
     /// Every built-in pass, cleanup first, in the order `passes` lists them.
     public static let all: [any Pass] = [
         DeadCodeElimination(), IdentityElimination(), FoldConstants(), Dedupe(), CancelTranspose(),
-        FuseConvBatchNorm(), FuseMatMulAdd(), FuseLayerNorm(), FuseRMSNorm(), FuseGelu(), FuseHardSwish(),
+        FuseConvBatchNorm(), FuseConvAffine(), FuseMatMulAdd(), FuseLayerNorm(), FuseRMSNorm(), FuseGelu(), FuseHardSwish(),
     ]
 
     /// Named pipelines: `basic` cleans up, `extended` adds the fusions.
     public static let presets: [String: [String]] = [
         "basic": ["dce", "identity", "fold-constants", "dedupe", "cancel-transpose", "identity", "dce"],
         "extended": ["dce", "identity", "fold-constants", "dedupe", "cancel-transpose", "identity", "dce",
-                     "fuse-conv-bn", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-hardswish", "fuse-matmul-add", "dce"],
+                     "fuse-conv-bn", "fuse-conv-affine", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-hardswish", "fuse-matmul-add", "dce"],
     ]
 
     /// The pass named `name`.

@@ -165,7 +165,11 @@ public struct PatternRewriter {
             for s in (n.provenance.sources.isEmpty ? [n.id] : n.provenance.sources) where seen.insert(s).inserted { sources.append(s) }
         }
         if let v = needsOpset { try OpsetUpgrade.raise(&context.tx, to: v, inference: context.inference) }
-        for t in pendingInitializers { try context.tx.apply(.setInitializer(t)) }
+        for t in pendingInitializers {
+            try context.tx.apply(.setInitializer(t))
+            // IR version 3 and older list every initializer as a graph input.
+            if context.model.irVersion < 4 { try context.tx.apply(.addInput(name: t.name, type: t.valueType)) }
+        }
         let dangling = context.tx.allowDangling
         context.tx.allowDangling = true
         defer { context.tx.allowDangling = dangling }

@@ -68,3 +68,21 @@ final class FoldConstantsTests: XCTestCase {
         XCTAssertFalse(try PT.run("fold-constants", m).changed)
     }
 }
+
+final class FoldConstantsLegacyIRTests: XCTestCase {
+    /// Under IR version 3 every initializer is also a graph input and still a constant; what
+    /// folding makes is listed as an input too, as the checker requires.
+    func testIRVersion3InitializersFoldAndNewOnesAreInputs() throws {
+        var m = PT.model([Node(opType: "ConstantOfShape", inputs: ["dims"], outputs: ["w"], attributes: [Attribute("value", .tensor(PT.c("", [0.25], [1])))]),
+                          Node(opType: "Mul", inputs: ["x", "w"], outputs: ["y"])],
+                         inputs: [PT.f("x", [2, 3]), ValueInfo(name: "dims", type: .tensor(.int64, TensorShape(static: [2])))], outputs: [PT.f("y", [2, 3])],
+                         initializers: [Tensor(name: "dims", int64s: [2, 3], dims: [2])], opset: 9)
+        m.irVersion = 3
+        let run = try PT.run("fold-constants,dce", m)
+        let g = run.transaction.model.graph
+        XCTAssertEqual(g.nodes.map(\.opType), ["Mul"])
+        XCTAssertEqual(Set(g.inputs.map(\.name)), ["x", "w"], "w is an initializer listed as input; the unused dims went with its input")
+        XCTAssertTrue(run.checked?.problems.filter { $0.severity == .error }.isEmpty ?? false)
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 3]), try PT.outputs(m, input: "x", shape: [2, 3]))
+    }
+}

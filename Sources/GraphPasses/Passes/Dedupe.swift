@@ -26,7 +26,9 @@ public struct Dedupe: Pass {
 
     func mergeConstants(_ ctx: inout PassContext) throws -> Bool {
         let g = ctx.graph
-        let inputs = Set(g.inputs.map(\.name))
+        // Under IR version 3 and older every initializer is also an input and still a constant.
+        let legacy = ctx.model.irVersion < 4
+        let inputs = legacy ? [] : Set(g.inputs.map(\.name))
         var first: [ConstantKey: String] = [:]
         var changed = false
         var dupInitializers: [(name: String, into: String)] = []
@@ -39,6 +41,7 @@ public struct Dedupe: Pass {
             guard g.uses(of: name).allSatisfy({ ctx.inScope($0.node) }) else { continue }
             try ctx.tx.apply(.replaceUses(of: name, with: keep))
             try ctx.tx.apply(.removeInitializer(name))
+            if legacy && g.inputs.contains(where: { $0.name == name }) { try ctx.tx.apply(.removeInput(name)) }
             changed = true
         }
         for n in g.nodes where n.opType == "Constant" && (n.domain.isEmpty || n.domain == "ai.onnx") {

@@ -43,8 +43,53 @@ public struct FoldConstants: Pass {
             ctx.tx.allowDangling = true
             defer { ctx.tx.allowDangling = dangling }
             try ctx.tx.apply(.removeNode(id))
-            for t in tensors { try ctx.tx.apply(.setInitializer(t)) }
+            for t in tensors {
+                try ctx.tx.apply(.setInitializer(t))
+                // IR version 3 and older list every initializer as a graph input.
+                if ctx.model.irVersion < 4 { try ctx.tx.apply(.addInput(name: t.name, type: t.valueType)) }
+            }
             ctx.record(removed: [n], created: [])
+            changed = true
+        }
+        if try Self.resolveReshapes(&ctx) { changed = true }
+        return changed
+    }
+
+    /// A Reshape whose target shape is computed (Concat of Shape pieces) but whose entries
+    /// inference knows up to the data's own dims reads a constant shape instead: an entry equal
+    /// to the data's dim at the same axis becomes 0 (copy), one other unknown entry becomes -1.
+    /// The shape subgraph is then dead (`dce` removes it).
+    static func resolveReshapes(_ ctx: inout PassContext) throws -> Bool {
+        var changed = false
+        for n in ctx.graph.nodes where n.opType == "Reshape" && (n.domain.isEmpty || n.domain == "ai.onnx") && n.inputs.count == 2 {
+            let shape = n.inputs[1]
+            guard ctx.constant(shape) == nil, n.attribute("allowzero")?.intValue ?? 0 == 0, ctx.mayFuse(n.id),
+                  let known = ctx.inference.values[shape]?.value else { continue }
+            let entries: [SymDim?]
+            switch known {
+            case .ints(let xs): entries = xs.map { Optional($0) }
+            case .partialInts(let xs): entries = xs
+            case .floats: continue
+            }
+            let data = ctx.dims(n.inputs[0])
+            var out: [Int64] = []
+            var minusOne = entries.contains { $0?.intValue == -1 }
+            for (i, e) in entries.enumerated() {
+                if let v = e?.intValue { out.append(v); continue }
+                if let e, let data, i < data.count, data[i] == e { out.append(0); continue }
+                guard !minusOne else { out = []; break }
+                minusOne = true
+                out.append(-1)
+            }
+            guard out.count == entries.count, !out.isEmpty else {
+                ctx.nearMiss(pattern: "reshape-shape", root: n.id, condition: "more than one target dim is neither known nor the data's own", at: n.id, matched: [n.id])
+                continue
+            }
+            let name = ctx.tx.freshValueName(n.name.isEmpty ? "reshape_shape" : n.name + "_shape")
+            let t = Tensor(name: name, int64s: out, dims: [Int64(out.count)])
+            try ctx.tx.apply(.setInitializer(t))
+            if ctx.model.irVersion < 4 { try ctx.tx.apply(.addInput(name: name, type: t.valueType)) }
+            try ctx.tx.apply(.setInput(node: n.id, index: 1, value: name))
             changed = true
         }
         return changed
