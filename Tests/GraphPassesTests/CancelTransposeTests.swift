@@ -54,4 +54,33 @@ final class CancelTransposeTests: XCTestCase {
         XCTAssertFalse(run.changed)
         XCTAssertEqual(run.nearMisses.first?.failedAt, m.graph.nodes[1].id)
     }
+
+    func testUnsqueezePairsBecomeOne() throws {
+        XCTAssertEqual(CancelTranspose.composeUnsqueeze(rank: 2, [0], [1]), [0, 1])
+        XCTAssertEqual(CancelTranspose.composeUnsqueeze(rank: 2, [1], [-1]), [1, 3])
+        XCTAssertEqual(CancelTranspose.composeUnsqueeze(rank: 1, [0], [0]), [0, 1])
+        XCTAssertNil(CancelTranspose.composeUnsqueeze(rank: 1, [0], [5]))
+        let m = PT.model([Node(opType: "Unsqueeze", inputs: ["x", "a"], outputs: ["u"]),
+                          Node(opType: "Unsqueeze", inputs: ["u", "b"], outputs: ["v"]),
+                          Node(opType: "Relu", inputs: ["v"], outputs: ["y"])],
+                         inputs: [PT.f("x", [2, 3])], outputs: [PT.f("y", [2, 1, 3, 1])],
+                         initializers: [Tensor(name: "a", int64s: [1], dims: [1]), Tensor(name: "b", int64s: [-1], dims: [1])], opset: 13)
+        let run = try PT.run("cancel-transpose,dce", m)
+        let g = run.transaction.model.graph
+        XCTAssertEqual(g.nodes.map(\.opType), ["Unsqueeze", "Relu"])
+        XCTAssertEqual(try g.initializer(named: g.nodes[0].inputs[1])?.int64Values(), [1, 3])
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 3]), try PT.outputs(m, input: "x", shape: [2, 3]))
+    }
+
+    func testAReshapeCopyingADimTheInputSharesMerges() throws {
+        // Reshape([N,3,4] -> [N,12]) then Reshape(shape [0, 3, 4]): the 0 copies N, which x has too.
+        let x = ValueInfo(name: "x", type: .tensor(.float, TensorShape([.symbolic("N"), .known(3), .known(4)])))
+        let m = PT.model([Node(opType: "Reshape", inputs: ["x", "s1"], outputs: ["r1"]),
+                          Node(opType: "Reshape", inputs: ["r1", "s2"], outputs: ["y"])],
+                         inputs: [x], outputs: [ValueInfo(name: "y", type: .tensor(.float, TensorShape([.symbolic("N"), .known(4), .known(3)])))],
+                         initializers: [Tensor(name: "s1", int64s: [0, 12], dims: [2]), Tensor(name: "s2", int64s: [0, 4, 3], dims: [3])], opset: 13)
+        let run = try PT.run("cancel-transpose,dce", m)
+        XCTAssertEqual(run.transaction.model.graph.nodes.map(\.opType), ["Reshape"])
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 3, 4]), try PT.outputs(m, input: "x", shape: [2, 3, 4]))
+    }
 }

@@ -86,3 +86,22 @@ final class FoldConstantsLegacyIRTests: XCTestCase {
         PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 3]), try PT.outputs(m, input: "x", shape: [2, 3]))
     }
 }
+
+final class FoldConstantsReshapeTests: XCTestCase {
+    /// Reshape(x, Concat(Shape(x)[0], [-1])) with a symbolic batch: the shape becomes [0, -1].
+    func testComputedShapeWithSymbolicBatchBecomesConstant() throws {
+        let x = ValueInfo(name: "x", type: .tensor(.float, TensorShape([.symbolic("N"), .known(3), .known(4)])))
+        let m = PT.model([Node(opType: "Shape", inputs: ["x"], outputs: ["s"]),
+                          Node(opType: "Slice", inputs: ["s", "st", "en"], outputs: ["n"]),
+                          Node(opType: "Concat", inputs: ["n", "m1"], outputs: ["shape"], attributes: [Attribute("axis", .int(0))]),
+                          Node(opType: "Reshape", inputs: ["x", "shape"], outputs: ["y"])],
+                         inputs: [x], outputs: [ValueInfo(name: "y", type: .tensor(.float, TensorShape([.symbolic("N"), .known(12)])))],
+                         initializers: [Tensor(name: "st", int64s: [0], dims: [1]), Tensor(name: "en", int64s: [1], dims: [1]),
+                                        Tensor(name: "m1", int64s: [-1], dims: [1])], opset: 13)
+        let run = try PT.run("fold-constants,dce", m)
+        let g = run.transaction.model.graph
+        XCTAssertEqual(g.nodes.map(\.opType), ["Reshape"])
+        XCTAssertEqual(try g.initializer(named: g.nodes[0].inputs[1])?.int64Values(), [0, -1])
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [5, 3, 4]), try PT.outputs(m, input: "x", shape: [5, 3, 4]))
+    }
+}

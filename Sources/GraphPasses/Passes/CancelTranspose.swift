@@ -2,7 +2,7 @@
 /// Transpose of the composed permutation, or nothing when it is the identity; a Reshape to a
 /// constant shape (no 0 entry copying an input dim) after a Reshape, Flatten, Squeeze or
 /// Unsqueeze reads the first one's input instead, since a reshape depends on the element count
-/// only. The first node goes when nothing else reads it; when it has other readers only the
+/// only; Unsqueeze∘Unsqueeze becomes one Unsqueeze. The first node goes when nothing else reads it; when it has other readers only the
 /// second is changed. `fuse=false` on either node keeps both as they are.
 import GraphEditing
 import GraphIR
@@ -10,7 +10,7 @@ import GraphIR
 public struct CancelTranspose: Pass {
     public init() {}
     public let name = "cancel-transpose"
-    public let doc = "Cancel or merge Transpose pairs; merge Reshape/Flatten/Squeeze/Unsqueeze followed by a Reshape to a constant shape"
+    public let doc = "Cancel or merge Transpose pairs and Unsqueeze pairs; merge Reshape/Flatten/Squeeze/Unsqueeze followed by a Reshape to a constant shape"
 
     static let reshapeLike: Set<String> = ["Reshape", "Flatten", "Squeeze", "Unsqueeze"]
 
@@ -34,14 +34,68 @@ public struct CancelTranspose: Pass {
                     continue
                 }
                 let allowZero = n.attribute("allowzero")?.intValue == 1
-                guard allowZero || !shape.contains(0) else {
-                    ctx.nearMiss(pattern: "reshape∘reshape", root: id, condition: "the second shape copies a dim (0 entry)", at: id, matched: [first.id, id])
+                // A 0 entry copies the intermediate's dim: still right when the first input has
+                // the same dim there, or it becomes that dim's size when known.
+                var resolved = shape.map { Int64($0) }
+                let mid = ctx.dims(x), inDims = ctx.dims(src)
+                for (i, v) in resolved.enumerated() where v == 0 && !allowZero {
+                    guard let mid, i < mid.count, let d = mid[i] else { resolved = []; break }
+                    if let inDims, i < inDims.count, inDims[i] == d { continue }
+                    guard let k = d.intValue else { resolved = []; break }
+                    resolved[i] = k
+                }
+                guard !resolved.isEmpty else {
+                    ctx.nearMiss(pattern: "reshape∘reshape", root: id, condition: "the second shape copies a dim (0 entry) the first input lacks", at: id, matched: [first.id, id])
                     continue
                 }
-                if try merge(first, n, &ctx, identity: false, replacement: n.attributes) { changed = true }
+                var rest = Array(n.inputs.array.dropFirst())
+                if resolved != shape.map({ Int64($0) }) {
+                    rest[0] = ctx.tx.freshValueName(n.inputs[1])
+                    try setInitializer(Tensor(name: rest[0], int64s: resolved, dims: [Int64(resolved.count)]), &ctx)
+                }
+                if try merge(first, n, &ctx, identity: false, replacement: n.attributes, rest: rest) { changed = true }
+            } else if n.opType == "Unsqueeze" && first.opType == "Unsqueeze" {
+                let opset13 = ctx.onnxOpset >= 13
+                let c = ctx
+                let axesOf: (Node) -> [Int64]? = { u in
+                    opset13 ? (u.inputs.count > 1 ? c.constantDoubles(u.inputs[1])?.map { Int64($0) } : nil) : u.attribute("axes")?.intsValue
+                }
+                guard let a = axesOf(first), let b = axesOf(n), let r = ctx.rank(src),
+                      let axes = Self.composeUnsqueeze(rank: r, a, b) else {
+                    ctx.nearMiss(pattern: "unsqueeze∘unsqueeze", root: id, condition: "the axes or the input rank are not known", at: id, matched: [first.id, id])
+                    continue
+                }
+                var rest: [String] = []
+                var attrs = n.attributes
+                if opset13 {
+                    rest = [ctx.tx.freshValueName(n.inputs[1])]
+                    try setInitializer(Tensor(name: rest[0], int64s: axes, dims: [Int64(axes.count)]), &ctx)
+                } else {
+                    attrs = [Attribute("axes", .ints(axes))]
+                }
+                if try merge(first, n, &ctx, identity: false, replacement: attrs, rest: rest) { changed = true }
             }
         }
         return changed
+    }
+
+    /// The axes of one Unsqueeze doing what Unsqueeze(axes a) then Unsqueeze(axes b) do to a
+    /// tensor of rank `rank` (nil for bad axes).
+    static func composeUnsqueeze(rank: Int, _ a: [Int64], _ b: [Int64]) -> [Int64]? {
+        func insert(_ dims: [Bool], _ axes: [Int64]) -> [Bool]? {
+            let out = dims.count + axes.count
+            let at = Set(axes.map { $0 < 0 ? Int($0) + out : Int($0) })
+            guard at.count == axes.count, at.allSatisfy({ $0 >= 0 && $0 < out }) else { return nil }
+            var rest = dims[...]
+            return (0..<out).map { at.contains($0) ? true : rest.popFirst() ?? false }
+        }
+        guard let once = insert(Array(repeating: false, count: rank), a), let twice = insert(once, b) else { return nil }
+        return twice.enumerated().filter(\.element).map { Int64($0.offset) }
+    }
+
+    func setInitializer(_ t: Tensor, _ ctx: inout PassContext) throws {
+        try ctx.tx.apply(.setInitializer(t))
+        if ctx.model.irVersion < 4 { try ctx.tx.apply(.addInput(name: t.name, type: t.valueType)) }
     }
 
     /// The permutation of a Transpose (its default reverses the axes of an input of known rank).
@@ -53,7 +107,7 @@ public struct CancelTranspose: Pass {
 
     /// Makes `second` read `first`'s input (dropping `second` when the pair is the identity),
     /// and removes `first` when nothing else reads it.
-    func merge(_ first: Node, _ second: Node, _ ctx: inout PassContext, identity: Bool, replacement: [Attribute]) throws -> Bool {
+    func merge(_ first: Node, _ second: Node, _ ctx: inout PassContext, identity: Bool, replacement: [Attribute], rest: [String]? = nil) throws -> Bool {
         guard ctx.mayFuse(first.id), ctx.mayFuse(second.id) else {
             ctx.nearMiss(pattern: "\(first.opType.lowercased())∘\(second.opType.lowercased())", root: second.id,
                          condition: "annotation fuse=false or keep=true, or outside scope", at: ctx.mayFuse(second.id) ? first.id : second.id, matched: [first.id, second.id])
@@ -71,13 +125,16 @@ public struct CancelTranspose: Pass {
         }
         if firstGoes {
             var r = PatternRewriter(context: ctx, pattern: "\(first.opType.lowercased())∘\(second.opType.lowercased())", root: second.id)
-            let inputs = [src] + second.inputs.array.dropFirst()
+            let inputs = [src] + (rest ?? Array(second.inputs.array.dropFirst()))
             let made = NewNode(opType: second.opType, name: second.name, inputs: inputs, outputs: [y], attributes: replacement)
             guard try r.replace([first.id, second.id], with: [made]) else { return false }
             ctx = r.context
             return true
         }
         try ctx.tx.apply(.setInput(node: second.id, index: 0, value: src))
+        for (k, v) in (rest ?? []).enumerated() where second.inputs[k + 1] != v {
+            try ctx.tx.apply(.setInput(node: second.id, index: k + 1, value: v))
+        }
         for a in replacement where second.attribute(a.name) != a.value {
             try ctx.tx.apply(.setAttribute(node: second.id, name: a.name, value: a.value))
         }

@@ -57,13 +57,15 @@ public struct FoldConstants: Pass {
 
     /// A Reshape whose target shape is computed (Concat of Shape pieces) but whose entries
     /// inference knows up to the data's own dims reads a constant shape instead: an entry equal
-    /// to the data's dim at the same axis becomes 0 (copy), one other unknown entry becomes -1.
+    /// to the data's dim at the same axis becomes 0 (copy; allowzero=1 is dropped when no entry is
+    /// a literal 0), one other unknown entry becomes -1.
     /// The shape subgraph is then dead (`dce` removes it).
     static func resolveReshapes(_ ctx: inout PassContext) throws -> Bool {
         var changed = false
         for n in ctx.graph.nodes where n.opType == "Reshape" && (n.domain.isEmpty || n.domain == "ai.onnx") && n.inputs.count == 2 {
             let shape = n.inputs[1]
-            guard ctx.constant(shape) == nil, n.attribute("allowzero")?.intValue ?? 0 == 0, ctx.mayFuse(n.id),
+            let allowZero = n.attribute("allowzero")?.intValue == 1
+            guard ctx.constant(shape) == nil, ctx.mayFuse(n.id),
                   let known = ctx.inference.values[shape]?.value else { continue }
             let entries: [SymDim?]
             switch known {
@@ -71,6 +73,8 @@ public struct FoldConstants: Pass {
             case .partialInts(let xs): entries = xs
             case .floats: continue
             }
+            // allowzero=1 makes a 0 entry a size; without literal zeros it may go, and 0 copy.
+            if allowZero && entries.contains(where: { $0?.intValue == 0 }) { continue }
             let data = ctx.dims(n.inputs[0])
             var out: [Int64] = []
             var minusOne = entries.contains { $0?.intValue == -1 }
@@ -90,6 +94,7 @@ public struct FoldConstants: Pass {
             try ctx.tx.apply(.setInitializer(t))
             if ctx.model.irVersion < 4 { try ctx.tx.apply(.addInput(name: name, type: t.valueType)) }
             try ctx.tx.apply(.setInput(node: n.id, index: 1, value: name))
+            if allowZero && out.contains(0) { try ctx.tx.apply(.setAttribute(node: n.id, name: "allowzero", value: nil)) }
             changed = true
         }
         return changed
