@@ -1,6 +1,6 @@
 /// Identity-like ops removed: Identity, inference-mode Dropout (mask unused), and Reshape,
 /// Cast, Transpose, Pad, Slice, Expand, Flatten, Squeeze, Unsqueeze that leave their input as
-/// it is (same type and static shape, identity perm, zero pads), and Add/Sub of zeros and
+/// it is (same type and dims, symbolic ones included, identity perm, zero pads), and Add/Sub of zeros and
 /// Mul/Div by ones that broadcast to nothing new (the output has the input's dims and type).
 /// The output's readers read the input instead. One whose output is a graph output stays (the
 /// output keeps its name).
@@ -31,7 +31,9 @@ public struct IdentityElimination: Pass {
             guard let perm = n.attribute("perm")?.intsValue else { return ctx.rank(x).map { $0 <= 1 } ?? false }
             return perm.enumerated().allSatisfy { Int64($0.offset) == $0.element }
         default:
-            guard shapeOps.contains(n.opType), let a = ctx.staticShape(x), let b = ctx.staticShape(y), a == b,
+            // Same dims, symbolic ones included (inference gives every unknown size its own
+            // symbol, so equal expressions are equal sizes at run time).
+            guard shapeOps.contains(n.opType), let a = ctx.dims(x), let b = ctx.dims(y), a == b, !a.contains(where: { $0 == nil }),
                   ctx.elementType(x) == ctx.elementType(y) else { return false }
             if n.opType == "Pad" {
                 // Same shape with non-zero pads happens (pad one side, crop the other): check the pads.
