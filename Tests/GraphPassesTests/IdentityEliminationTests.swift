@@ -38,3 +38,16 @@ final class IdentityNeutralElementTests: XCTestCase {
         PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 3]), try PT.outputs(m, input: "x", shape: [2, 3]))
     }
 }
+
+final class IdentityOutputTests: XCTestCase {
+    func testAnIdentityWritingAGraphOutputGoesAndItsProducerWritesTheOutput() throws {
+        let m = PT.model([Node(opType: "Relu", inputs: ["x"], outputs: ["r"]), Node(opType: "Identity", inputs: ["r"], outputs: ["y"])],
+                         inputs: [PT.f("x", [2, 3])], outputs: [PT.f("y", [2, 3])])
+        let run = try PT.run("identity", m)
+        let g = run.transaction.model.graph
+        XCTAssertEqual(g.nodes.map(\.opType), ["Relu"])
+        XCTAssertEqual(g.nodes[0].outputs.array, ["y"])
+        XCTAssertEqual(Set(g.nodes[0].provenance.sources), Set(m.graph.nodes.map(\.id)))
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 3]), try PT.outputs(m, input: "x", shape: [2, 3]))
+    }
+}

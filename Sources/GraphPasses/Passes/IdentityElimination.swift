@@ -2,8 +2,8 @@
 /// Cast, Transpose, Pad, Slice, Expand, Flatten, Squeeze, Unsqueeze that leave their input as
 /// it is (same type and dims, symbolic ones included, identity perm, zero pads), and Add/Sub of zeros and
 /// Mul/Div by ones that broadcast to nothing new (the output has the input's dims and type).
-/// The output's readers read the input instead. One whose output is a graph output stays (the
-/// output keeps its name).
+/// The output's readers read the input instead. When the output is a graph output, the node making the input writes
+/// it directly (the output keeps its name).
 import GraphEditing
 import GraphIR
 
@@ -90,10 +90,24 @@ public struct IdentityElimination: Pass {
     /// output is a graph output, whose name must stay).
     static func bypass(_ n: Node, passing x: String? = nil, _ ctx: inout PassContext) throws -> Bool {
         let x = x ?? n.inputs[0], y = n.outputs[0]
-        guard !ctx.isGraphOutput(y) else { return false }
+        guard !ctx.isGraphOutput(y) else { return try renameIntoOutput(n, passing: x, &ctx) }
         try ctx.tx.apply(.replaceUses(of: y, with: x))
         try ctx.tx.apply(.removeNode(n.id))
         ctx.record(removed: [n], created: [])
+        return true
+    }
+
+    /// `y = n(x)` with `y` a graph output: when `x` is made by a node and read only by `n`, that
+    /// node is remade writing `y` directly (provenance: both), and `n` goes.
+    static func renameIntoOutput(_ n: Node, passing x: String, _ ctx: inout PassContext) throws -> Bool {
+        let y = n.outputs[0]
+        guard let p = ctx.graph.producerNode(of: x), ctx.hasSingleUse(x), ctx.mayFuse(p.id),
+              !ctx.graph.outerScopeReferences.contains(x), !ctx.graph.outerScopeReferences.contains(y) else { return false }
+        var r = PatternRewriter(context: ctx, pattern: "identity-output", root: n.id)
+        let remade = NewNode(opType: p.opType, domain: p.domain, name: p.name, inputs: p.inputs.array,
+                             outputs: p.outputs.array.map { $0 == x ? y : $0 }, attributes: p.attributes, annotations: p.annotations)
+        guard try r.replace([p.id, n.id], with: [remade]) else { return false }
+        ctx = r.context
         return true
     }
 }
