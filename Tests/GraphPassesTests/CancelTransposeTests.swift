@@ -83,4 +83,16 @@ final class CancelTransposeTests: XCTestCase {
         XCTAssertEqual(run.transaction.model.graph.nodes.map(\.opType), ["Reshape"])
         PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 3, 4]), try PT.outputs(m, input: "x", shape: [2, 3, 4]))
     }
+
+    func testSlicesOnDifferentAxesMerge() throws {
+        let m = PT.model([Node(opType: "Slice", inputs: ["x", "s1", "e1", "a1"], outputs: ["t"]),
+                          Node(opType: "Slice", inputs: ["t", "s2", "e2", "a2"], outputs: ["y"])],
+                         inputs: [PT.f("x", [2, 5, 4])], outputs: [PT.f("y", [2, 3, 2])],
+                         initializers: [Tensor(name: "s1", int64s: [1], dims: [1]), Tensor(name: "e1", int64s: [4], dims: [1]),
+                                        Tensor(name: "a1", int64s: [1], dims: [1]), Tensor(name: "s2", int64s: [-2], dims: [1]),
+                                        Tensor(name: "e2", int64s: [Int64.max], dims: [1]), Tensor(name: "a2", int64s: [-1], dims: [1])], opset: 13)
+        let run = try PT.run("cancel-transpose,dce", m)
+        XCTAssertEqual(run.transaction.model.graph.nodes.map(\.opType), ["Slice"])
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 5, 4]), try PT.outputs(m, input: "x", shape: [2, 5, 4]))
+    }
 }

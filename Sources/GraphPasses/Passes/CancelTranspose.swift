@@ -2,7 +2,8 @@
 /// Transpose of the composed permutation, or nothing when it is the identity; a Reshape to a
 /// constant shape (no 0 entry copying an input dim) after a Reshape, Flatten, Squeeze or
 /// Unsqueeze reads the first one's input instead, since a reshape depends on the element count
-/// only; Unsqueeze∘Unsqueeze becomes one Unsqueeze. The first node goes when nothing else reads it; when it has other readers only the
+/// only; Unsqueeze∘Unsqueeze becomes one Unsqueeze, and two Slices of constant bounds on
+/// different axes one Slice. The first node goes when nothing else reads it; when it has other readers only the
 /// second is changed. `fuse=false` on either node keeps both as they are.
 import GraphEditing
 import GraphIR
@@ -54,6 +55,18 @@ public struct CancelTranspose: Pass {
                     try setInitializer(Tensor(name: rest[0], int64s: resolved, dims: [Int64(resolved.count)]), &ctx)
                 }
                 if try merge(first, n, &ctx, identity: false, replacement: n.attributes, rest: rest) { changed = true }
+            } else if n.opType == "Slice" && first.opType == "Slice" && ctx.onnxOpset >= 10 {
+                guard let a = sliceParams(first, ctx), let b = sliceParams(n, ctx), Set(a.axes).isDisjoint(with: b.axes) else {
+                    ctx.nearMiss(pattern: "slice∘slice", root: id, condition: "the slices are not constant or share an axis", at: id, matched: [first.id, id])
+                    continue
+                }
+                var rest: [String] = []
+                for (k, values) in [a.starts + b.starts, a.ends + b.ends, a.axes + b.axes, a.steps + b.steps].enumerated() {
+                    let name = ctx.tx.freshValueName(["starts", "ends", "axes", "steps"][k])
+                    try setInitializer(Tensor(name: name, int64s: values, dims: [Int64(values.count)]), &ctx)
+                    rest.append(name)
+                }
+                if try merge(first, n, &ctx, identity: false, replacement: n.attributes, rest: rest) { changed = true }
             } else if n.opType == "Unsqueeze" && first.opType == "Unsqueeze" {
                 let opset13 = ctx.onnxOpset >= 13
                 let c = ctx
@@ -96,6 +109,20 @@ public struct CancelTranspose: Pass {
     func setInitializer(_ t: Tensor, _ ctx: inout PassContext) throws {
         try ctx.tx.apply(.setInitializer(t))
         if ctx.model.irVersion < 4 { try ctx.tx.apply(.addInput(name: t.name, type: t.valueType)) }
+    }
+
+    /// A Slice's constant starts, ends, axes (made non-negative) and steps.
+    func sliceParams(_ n: Node, _ ctx: PassContext) -> (starts: [Int64], ends: [Int64], axes: [Int64], steps: [Int64])? {
+        func ints(_ k: Int) -> [Int64]? {
+            guard k < n.inputs.count, !n.inputs[k].isEmpty, let t = ctx.constant(n.inputs[k]) else { return nil }
+            return try? t.int64Values()
+        }
+        guard let starts = ints(1), let ends = ints(2), starts.count == ends.count, let r = ctx.rank(n.inputs[0]) else { return nil }
+        let axes = (ints(3) ?? (0..<Int64(starts.count)).map { $0 }).map { $0 < 0 ? $0 + Int64(r) : $0 }
+        let steps = ints(4) ?? Array(repeating: 1, count: starts.count)
+        guard axes.count == starts.count, steps.count == starts.count, Set(axes).count == axes.count,
+              axes.allSatisfy({ $0 >= 0 && $0 < Int64(r) }) else { return nil }
+        return (starts, ends, axes, steps)
     }
 
     /// The permutation of a Transpose (its default reverses the axes of an input of known rank).
