@@ -13,7 +13,7 @@ public enum BuiltInPasses {
     /// Every built-in pass, cleanup first, in the order `passes` lists them.
     public static let all: [any Pass] = [
         DeadCodeElimination(), IdentityElimination(), FoldConstants(), Dedupe(), CancelTranspose(),
-        FuseConvBatchNorm(), FuseConvAffine(), FuseMatMulAdd(), FuseActivation(), FuseLayerNorm(), FuseRMSNorm(), FuseGelu(), FuseGeluTanh(), FuseHardSwish(),
+        FuseConvBatchNorm(), FuseConvAffine(), FuseMatMulAdd(), FuseParallelMatMul(), FuseActivation(), FuseLayerNorm(), FuseRMSNorm(), FuseGelu(), FuseGeluTanh(), FuseHardSwish(),
     ]
 
     /// Named pipelines: `basic` cleans up (dead code, identities, constant folding, duplicates,
@@ -22,7 +22,7 @@ public enum BuiltInPasses {
     public static let presets: [String: [String]] = [
         "basic": ["dce", "identity", "fold-constants", "dedupe", "cancel-transpose", "identity", "dce"],
         "extended": ["dce", "identity", "fold-constants", "dedupe", "cancel-transpose", "identity", "dce",
-                     "fuse-conv-bn", "fuse-conv-affine", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-gelu-tanh", "fuse-hardswish", "fuse-matmul-add", "fuse-activation", "dce"],
+                     "fuse-conv-bn", "fuse-conv-affine", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-gelu-tanh", "fuse-hardswish", "fuse-matmul-add", "fuse-parallel-matmul", "fuse-activation", "dce"],
     ]
 
     /// The pass named `name`.
