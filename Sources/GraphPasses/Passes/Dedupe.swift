@@ -4,6 +4,7 @@
 /// with the same op, domain, attributes and inputs (after that merge) compute the same thing:
 /// the later one's readers read the earlier one's outputs. Graph outputs keep their names;
 /// random ops and nodes with subgraphs or tensor attributes are never merged.
+import Foundation  // memcmp
 import GraphEditing
 import GraphIR
 
@@ -18,10 +19,37 @@ public struct Dedupe: Pass {
         return changed
     }
 
+    /// Type, dims and a sample of the bytes: tensors with different keys differ; tensors with
+    /// one key are compared byte for byte (so large weights are not copied or hashed whole).
     struct ConstantKey: Hashable {
         var type: ElementType
         var dims: [Int64]
-        var bytes: [UInt8]
+        var sample: [UInt8]
+
+        init?(_ t: Tensor) {
+            guard t.elementType != .string, let sample = try? t.withUnsafeBytes({ b -> [UInt8] in
+                let n = b.count, step = max(1, n / 64)
+                return stride(from: 0, to: n, by: step).prefix(64).map { b[$0] } + (n > 0 ? [b[n - 1]] : [])
+            }) else { return nil }
+            type = t.elementType
+            dims = t.dims
+            self.sample = sample
+        }
+    }
+
+    /// The first constant of `candidates` with exactly `t`'s bytes.
+    static func same(_ t: Tensor, among candidates: [(name: String, tensor: Tensor)]) -> String? {
+        for c in candidates {
+            let equal = (try? t.withUnsafeBytes { a in
+                try c.tensor.withUnsafeBytes { b in
+                    guard a.count == b.count else { return false }
+                    guard let pa = a.baseAddress, let pb = b.baseAddress else { return a.count == 0 }
+                    return memcmp(pa, pb, a.count) == 0
+                }
+            }) ?? false
+            if equal { return c.name }
+        }
+        return nil
     }
 
     func mergeConstants(_ ctx: inout PassContext) throws -> Bool {
@@ -29,13 +57,12 @@ public struct Dedupe: Pass {
         // Under IR version 3 and older every initializer is also an input and still a constant.
         let legacy = ctx.model.irVersion < 4
         let inputs = legacy ? [] : Set(g.inputs.map(\.name))
-        var first: [ConstantKey: String] = [:]
+        var first: [ConstantKey: [(name: String, tensor: Tensor)]] = [:]
         var changed = false
         var dupInitializers: [(name: String, into: String)] = []
-        for t in g.initializers where !inputs.contains(t.name) && t.elementType != .string {
-            guard let bytes = try? t.packedBytes() else { continue }
-            let key = ConstantKey(type: t.elementType, dims: t.dims, bytes: bytes)
-            if let keep = first[key] { dupInitializers.append((t.name, keep)) } else { first[key] = t.name }
+        for t in g.initializers where !inputs.contains(t.name) {
+            guard let key = ConstantKey(t) else { continue }
+            if let keep = Self.same(t, among: first[key] ?? []) { dupInitializers.append((t.name, keep)) } else { first[key, default: []].append((t.name, t)) }
         }
         for (name, keep) in dupInitializers where !ctx.isGraphOutput(name) && !g.outerScopeReferences.contains(name) {
             guard g.uses(of: name).allSatisfy({ ctx.inScope($0.node) }) else { continue }
@@ -45,10 +72,8 @@ public struct Dedupe: Pass {
             changed = true
         }
         for n in g.nodes where n.opType == "Constant" && (n.domain.isEmpty || n.domain == "ai.onnx") {
-            guard let out = n.outputs.first, let t = ConstantValues.tensor(of: n), t.elementType != .string,
-                  let bytes = try? t.packedBytes() else { continue }
-            let key = ConstantKey(type: t.elementType, dims: t.dims, bytes: bytes)
-            guard let keep = first[key] else { first[key] = out; continue }
+            guard let out = n.outputs.first, let t = ConstantValues.tensor(of: n), let key = ConstantKey(t) else { continue }
+            guard let keep = Self.same(t, among: first[key] ?? []) else { first[key, default: []].append((out, t)); continue }
             guard ctx.mayRemove(n.id), !ctx.isGraphOutput(out), !g.outerScopeReferences.contains(out) else { continue }
             try ctx.tx.apply(.replaceUses(of: out, with: keep))
             try ctx.tx.apply(.removeNode(n.id))
