@@ -40,6 +40,22 @@ public struct PatternRewriter {
         self.root = root
     }
 
+    /// Runs `body` with a rewriter that owns `context` while it runs (moved in, moved back out,
+    /// also when `body` throws), so the rewriter's edits find the graph uniquely referenced and
+    /// edit it in place: a copy would make each rewrite cost the whole graph, and a pass over a
+    /// 10k-node model quadratic. Returns what `body` returned and the failure it recorded.
+    static func with(_ context: inout PassContext, pattern: String, root: NodeID,
+                     _ body: (inout PatternRewriter) throws -> Bool) throws -> (applied: Bool, failure: (condition: String, node: NodeID?)?, matched: [NodeID]) {
+        var r = PatternRewriter(context: consume context, pattern: pattern, root: root)
+        let applied: Bool
+        do { applied = try body(&r) } catch {
+            context = r.context
+            throw error
+        }
+        context = r.context
+        return (applied, r.failure, r.matched)
+    }
+
     public var graph: Graph { context.graph }
 
     /// Adds `node` to the match.
@@ -209,17 +225,17 @@ public struct PatternPass: Pass {
         for id in ids {
             guard let node = context.graph.node(id), let candidates = byOp[node.opType] else { continue }
             for p in candidates where OpRegistry.normalize(domain: node.domain) == p.rootDomain {
-                var r = PatternRewriter(context: context, pattern: p.name, root: id)
-                r.take(node)
-                let applied = try p.matchAndRewrite(node, &r)
-                if applied {
-                    context = r.context
+                let result = try PatternRewriter.with(&context, pattern: p.name, root: id) { r in
+                    r.take(node)
+                    return try p.matchAndRewrite(node, &r)
+                }
+                if result.applied {
                     changed = true
                     break
                 }
                 // Nothing edited (a failed match never calls replace's edits); keep the near miss.
-                if let f = r.failure {
-                    context.nearMiss(pattern: p.name, root: id, condition: f.condition, at: f.node, matched: r.matched)
+                if let f = result.failure {
+                    context.nearMiss(pattern: p.name, root: id, condition: f.condition, at: f.node, matched: result.matched)
                 }
             }
         }

@@ -1,6 +1,6 @@
 // Pass benchmark: `optimize level=extended` (the extended preset to a fixed point, as the cell
 // command runs it) on ONNX files, timed in process.
-//   pass-bench MODEL.onnx... [--runs N] [--target onnx|ort] [--fold-limit N] [--json]
+//   pass-bench MODEL.onnx... [--runs N] [--target onnx|ort] [--fold-limit N] [--passes] [--json]
 // Per model: the check that builds the pass manager's baseline (schema validation and shape
 // inference of the loaded model; a notebook session already holds it when `optimize` runs), and
 // the pipeline itself from that baseline (every pass, its contract check after each change).
@@ -39,6 +39,12 @@ for file in files {
         let t2 = now()
         after = countNodes(run.transaction.model.graph)
         if k > 0 { checkMs.append(Double(t1 - t0) / 1e6); passMs.append(Double(t2 - t1) / 1e6) }
+        if k == runs && args.contains("--passes") {
+            // Per pass of the last run (`--passes`): where the time goes.
+            for r in run.records where r.seconds > 0.001 {
+                print(String(format: "  %@ round %d: %d -> %d nodes, %.1f ms", r.pass, r.round, r.nodesBefore, r.nodesAfter, r.seconds * 1000))
+            }
+        }
     }
     let row: [String: Any] = ["model": url.deletingPathExtension().lastPathComponent, "nodes": model.graph.nodes.count,
                               "nodes_before": countNodes(model.graph), "nodes_after": after, "target": target.rawValue,

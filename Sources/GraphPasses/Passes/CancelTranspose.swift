@@ -151,12 +151,11 @@ public struct CancelTranspose: Pass {
             return true
         }
         if firstGoes {
-            var r = PatternRewriter(context: ctx, pattern: "\(first.opType.lowercased())∘\(second.opType.lowercased())", root: second.id)
             let inputs = [src] + (rest ?? Array(second.inputs.array.dropFirst()))
             let made = NewNode(opType: second.opType, name: second.name, inputs: inputs, outputs: [y], attributes: replacement)
-            guard try r.replace([first.id, second.id], with: [made]) else { return false }
-            ctx = r.context
-            return true
+            return try PatternRewriter.with(&ctx, pattern: "\(first.opType.lowercased())∘\(second.opType.lowercased())", root: second.id) { r in
+                try r.replace([first.id, second.id], with: [made])
+            }.applied
         }
         try ctx.tx.apply(.setInput(node: second.id, index: 0, value: src))
         for (k, v) in (rest ?? []).enumerated() where second.inputs[k + 1] != v {

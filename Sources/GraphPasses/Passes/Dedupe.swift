@@ -53,34 +53,51 @@ public struct Dedupe: Pass {
     }
 
     func mergeConstants(_ ctx: inout PassContext) throws -> Bool {
-        let g = ctx.graph
-        // Under IR version 3 and older every initializer is also an input and still a constant.
-        let legacy = ctx.model.irVersion < 4
-        let inputs = legacy ? [] : Set(g.inputs.map(\.name))
-        var first: [ConstantKey: [(name: String, tensor: Tensor)]] = [:]
+        // Decide on a snapshot, then edit: a Graph held across edits would make each edit copy it.
+        let (initializers, constantNodes) = Self.duplicates(ctx)
         var changed = false
-        var dupInitializers: [(name: String, into: String)] = []
-        for t in g.initializers where !inputs.contains(t.name) {
-            guard let key = ConstantKey(t) else { continue }
-            if let keep = Self.same(t, among: first[key] ?? []) { dupInitializers.append((t.name, keep)) } else { first[key, default: []].append((t.name, t)) }
-        }
-        for (name, keep) in dupInitializers where !ctx.isGraphOutput(name) && !g.outerScopeReferences.contains(name) {
-            guard g.uses(of: name).allSatisfy({ ctx.inScope($0.node) }) else { continue }
+        let legacy = ctx.model.irVersion < 4
+        for (name, keep) in initializers {
             try ctx.tx.apply(.replaceUses(of: name, with: keep))
+            let isInput = ctx.graph.inputs.contains { $0.name == name }
             try ctx.tx.apply(.removeInitializer(name))
-            if legacy && g.inputs.contains(where: { $0.name == name }) { try ctx.tx.apply(.removeInput(name)) }
+            if legacy && isInput { try ctx.tx.apply(.removeInput(name)) }
             changed = true
         }
-        for n in g.nodes where n.opType == "Constant" && (n.domain.isEmpty || n.domain == "ai.onnx") {
-            guard let out = n.outputs.first, let t = ConstantValues.tensor(of: n), let key = ConstantKey(t) else { continue }
-            guard let keep = Self.same(t, among: first[key] ?? []) else { first[key, default: []].append((out, t)); continue }
-            guard ctx.mayRemove(n.id), !ctx.isGraphOutput(out), !g.outerScopeReferences.contains(out) else { continue }
+        for (node, keep) in constantNodes {
+            guard let n = ctx.graph.node(node), let out = n.outputs.first else { continue }
             try ctx.tx.apply(.replaceUses(of: out, with: keep))
-            try ctx.tx.apply(.removeNode(n.id))
+            try ctx.tx.apply(.removeNode(node))
             ctx.record(removed: [n], created: [])
             changed = true
         }
         return changed
+    }
+
+    /// The duplicate initializers and Constant nodes, each with the constant that stays.
+    static func duplicates(_ ctx: PassContext) -> (initializers: [(String, String)], nodes: [(NodeID, String)]) {
+        let g = ctx.graph
+        // Under IR version 3 and older every initializer is also an input and still a constant.
+        let inputs = ctx.model.irVersion < 4 ? [] : Set(g.inputs.map(\.name))
+        var first: [ConstantKey: [(name: String, tensor: Tensor)]] = [:]
+        var initializers: [(String, String)] = []
+        var nodes: [(NodeID, String)] = []
+        for t in g.initializers where !inputs.contains(t.name) {
+            guard let key = ConstantKey(t) else { continue }
+            if let keep = same(t, among: first[key] ?? []) {
+                if !ctx.isGraphOutput(t.name) && !g.outerScopeReferences.contains(t.name) && g.uses(of: t.name).allSatisfy({ ctx.inScope($0.node) }) {
+                    initializers.append((t.name, keep))
+                }
+            } else {
+                first[key, default: []].append((t.name, t))
+            }
+        }
+        for n in g.nodes where n.opType == "Constant" && (n.domain.isEmpty || n.domain == "ai.onnx") {
+            guard let out = n.outputs.first, let t = ConstantValues.tensor(of: n), let key = ConstantKey(t) else { continue }
+            guard let keep = same(t, among: first[key] ?? []) else { first[key, default: []].append((out, t)); continue }
+            if ctx.mayRemove(n.id) && !ctx.isGraphOutput(out) && !g.outerScopeReferences.contains(out) { nodes.append((n.id, keep)) }
+        }
+        return (initializers, nodes)
     }
 
     func mergeNodes(_ ctx: inout PassContext) throws -> Bool {

@@ -47,24 +47,26 @@ public struct FuseParallelMatMul: Pass {
                 for row in 0..<k { for j in 0..<width { joined[row * total + col + j] = v[row * width + j] } }
                 col += width
             }
-            var r = PatternRewriter(context: ctx, pattern: "parallel-matmul", root: members[0].id)
-            for n in members { r.take(n) }
-            let w = r.initializer("matmul_joined_weight", Tensor(floats: joined, dims: [Int64(k), Int64(total)]))
-            let y = r.freshValue("matmul_joined")
-            let split: NewNode
-            if ctx.onnxOpset >= 13 {
-                let sizes = r.initializer("matmul_split", Tensor(int64s: widths, dims: [Int64(widths.count)]))
-                split = NewNode(opType: "Split", inputs: [y, sizes], outputs: members.map { $0.outputs[0] }, attributes: [Attribute("axis", .int(-1))])
-            } else {
-                split = NewNode(opType: "Split", inputs: [y], outputs: members.map { $0.outputs[0] },
-                                attributes: [Attribute("axis", .int(-1)), Attribute("split", .ints(widths))])
+            let opset = ctx.onnxOpset
+            let result = try PatternRewriter.with(&ctx, pattern: "parallel-matmul", root: members[0].id) { r in
+                for n in members { r.take(n) }
+                let w = r.initializer("matmul_joined_weight", Tensor(floats: joined, dims: [Int64(k), Int64(total)]))
+                let y = r.freshValue("matmul_joined")
+                let split: NewNode
+                if opset >= 13 {
+                    let sizes = r.initializer("matmul_split", Tensor(int64s: widths, dims: [Int64(widths.count)]))
+                    split = NewNode(opType: "Split", inputs: [y, sizes], outputs: members.map { $0.outputs[0] }, attributes: [Attribute("axis", .int(-1))])
+                } else {
+                    split = NewNode(opType: "Split", inputs: [y], outputs: members.map { $0.outputs[0] },
+                                    attributes: [Attribute("axis", .int(-1)), Attribute("split", .ints(widths))])
+                }
+                let mm = NewNode(opType: "MatMul", inputs: [members[0].inputs[0], w], outputs: [y])
+                return try r.replace(members.map(\.id), with: [mm, split])
             }
-            let mm = NewNode(opType: "MatMul", inputs: [members[0].inputs[0], w], outputs: [y])
-            if try r.replace(members.map(\.id), with: [mm, split]) {
-                ctx = r.context
+            if result.applied {
                 changed = true
-            } else if let f = r.failure {
-                ctx.nearMiss(pattern: "parallel-matmul", root: members[0].id, condition: f.condition, at: f.node, matched: r.matched)
+            } else if let f = result.failure {
+                ctx.nearMiss(pattern: "parallel-matmul", root: members[0].id, condition: f.condition, at: f.node, matched: result.matched)
             }
         }
         return changed

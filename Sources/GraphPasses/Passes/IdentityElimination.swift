@@ -103,11 +103,8 @@ public struct IdentityElimination: Pass {
         let y = n.outputs[0]
         guard let p = ctx.graph.producerNode(of: x), ctx.hasSingleUse(x), ctx.mayFuse(p.id),
               !ctx.graph.outerScopeReferences.contains(x), !ctx.graph.outerScopeReferences.contains(y) else { return false }
-        var r = PatternRewriter(context: ctx, pattern: "identity-output", root: n.id)
         let remade = NewNode(opType: p.opType, domain: p.domain, name: p.name, inputs: p.inputs.array,
                              outputs: p.outputs.array.map { $0 == x ? y : $0 }, attributes: p.attributes, annotations: p.annotations)
-        guard try r.replace([p.id, n.id], with: [remade]) else { return false }
-        ctx = r.context
-        return true
+        return try PatternRewriter.with(&ctx, pattern: "identity-output", root: n.id) { r in try r.replace([p.id, n.id], with: [remade]) }.applied
     }
 }
