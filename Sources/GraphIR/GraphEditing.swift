@@ -346,7 +346,19 @@ extension Graph {
         }
         makeUnique()
         storage.initializers.remove(at: i)
-        reindex()
+        // An initializer nothing reads and no input declares: clear its entry and move the later
+        // ones up (each only when its entry pointed at it: duplicate names keep the first).
+        if (storage.values[uses: name] ?? []).isEmpty && !storage.outerReferences.contains(name)
+            && !storage.inputs.contains(where: { $0.name == name }) && !storage.initializers.contains(where: { $0.name == name }) {
+            storage.values.setInitializerPosition(name, nil)
+            storage.values[producer: name] = nil
+            for k in i..<storage.initializers.count {
+                let n = storage.initializers[k].name
+                if storage.values[initializer: n] == k + 1 { storage.values.setInitializerPosition(n, k) }
+            }
+        } else {
+            reindex()
+        }
     }
 
     /// Renames a node (names are labels, not identity: the id stays).
