@@ -155,24 +155,33 @@ public struct PatternRewriter {
     /// of removed outputs, so consumers and graph outputs keep reading the same names). Checks
     /// annotations, scope and outside readers first; returns false (a near miss) when they forbid it.
     public mutating func replace(_ removing: [NodeID], with adding: [NewNode]) throws -> Bool {
-        let g = graph
         let gone = Set(removing)
         var removedNodes: [Node] = []
-        for id in removing {
-            guard let n = g.node(id) else { return fail("node \(id) is gone", at: id) }
-            if n.annotations["fuse"] == "false" { return fail("annotation fuse=false", at: id) }
-            if n.annotations["keep"] == "true" { return fail("annotation keep=true", at: id) }
-            if !context.inScope(id) { return fail("outside scope=\(context.options.scope?.joined(separator: "/") ?? "")", at: id) }
-            removedNodes.append(n)
-        }
-        let remade = Set(adding.flatMap(\.outputs))
-        for n in removedNodes {
-            for o in n.outputs where !o.isEmpty && !remade.contains(o) {
-                if context.isGraphOutput(o) { return fail("'\(o)' is a graph output", at: n.id) }
-                if let u = g.uses(of: o).first(where: { !gone.contains($0.node) }) {
-                    return fail("'\(o)' has a second consumer (\(u.node))", at: n.id)
+        let order: [Node]
+        let scope: [String]?
+        do {
+            // Read the graph in this block only: a Graph value alive across the edits below
+            // would make the first edit copy the whole graph.
+            let g = graph
+            for id in removing {
+                guard let n = g.node(id) else { return fail("node \(id) is gone", at: id) }
+                if n.annotations["fuse"] == "false" { return fail("annotation fuse=false", at: id) }
+                if n.annotations["keep"] == "true" { return fail("annotation keep=true", at: id) }
+                if !context.inScope(id) { return fail("outside scope=\(context.options.scope?.joined(separator: "/") ?? "")", at: id) }
+                removedNodes.append(n)
+            }
+            let remade = Set(adding.flatMap(\.outputs))
+            for n in removedNodes {
+                for o in n.outputs where !o.isEmpty && !remade.contains(o) {
+                    if context.isGraphOutput(o) { return fail("'\(o)' is a graph output", at: n.id) }
+                    if let u = g.uses(of: o).first(where: { !gone.contains($0.node) }) {
+                        return fail("'\(o)' has a second consumer (\(u.node))", at: n.id)
+                    }
                 }
             }
+            order = removedNodes.sorted { (g.position(of: $0.id) ?? 0) > (g.position(of: $1.id) ?? 0) }
+            // Sources first: the new node sits in their common scope and inherits their annotations.
+            scope = commonScope(removing, in: g)
         }
         // Provenance: the original nodes, through any earlier pass.
         var sources: [NodeID] = []
@@ -189,11 +198,8 @@ public struct PatternRewriter {
         let dangling = context.tx.allowDangling
         context.tx.allowDangling = true
         defer { context.tx.allowDangling = dangling }
-        let order = removedNodes.sorted { (g.position(of: $0.id) ?? 0) > (g.position(of: $1.id) ?? 0) }
-        // Sources first: the new node sits in their common scope and inherits their annotations.
         var created: [NodeID] = []
         var pending = adding
-        let scope = commonScope(removing, in: g)
         for k in pending.indices { pending[k].sources = sources; if pending[k].hierarchyPath == nil { pending[k].hierarchyPath = scope } }
         for n in order { try context.tx.apply(.removeNode(n.id)) }
         for spec in pending {
