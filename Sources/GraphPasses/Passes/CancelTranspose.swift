@@ -11,7 +11,7 @@ import GraphIR
 public struct CancelTranspose: Pass {
     public init() {}
     public let name = "cancel-transpose"
-    public let doc = "Cancel or merge Transpose pairs and Unsqueeze pairs; merge Reshape/Flatten/Squeeze/Unsqueeze followed by a Reshape to a constant shape"
+    public let doc = "Cancel or merge Transpose, Unsqueeze and Slice (different axes) pairs; merge Reshape/Flatten/Squeeze/Unsqueeze followed by a Reshape to a constant shape"
 
     static let reshapeLike: Set<String> = ["Reshape", "Flatten", "Squeeze", "Unsqueeze"]
 
