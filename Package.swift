@@ -90,6 +90,9 @@ let package = Package(
         .executableTarget(name: "diff-bench", dependencies: ["GraphPasses", "GraphEditing", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/diff/Sources"),
         .executableTarget(name: "cell-bench", dependencies: ["Notebook", "JupyterKernel"], path: "Benchmarks/cell/Sources"),
+        // Pass benchmark: `optimize level=extended` on ONNX files (peers beside it: Benchmarks/passes/bench.py).
+        .executableTarget(name: "pass-bench", dependencies: ["GraphPasses", "GraphEditing", "GraphIR", "GraphFormats"],
+                          path: "Benchmarks/passes/Sources"),
     ],
     swiftLanguageModes: [.v5]
 )

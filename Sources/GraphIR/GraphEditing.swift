@@ -321,9 +321,21 @@ extension Graph {
     public mutating func setInitializer(_ tensor: Tensor) throws {
         if storage.values[producer: tensor.name]?.nodeID != nil { throw GraphEditError.valueAlreadyDefined(tensor.name) }
         makeUnique()
-        if let i = storage.values[initializer: tensor.name] { storage.initializers[i] = tensor }
-        else { storage.initializers.append(tensor) }
-        reindex()
+        let name = tensor.name
+        if let i = storage.values[initializer: name] {
+            // Same name, same position and producer: the index stays exact.
+            storage.initializers[i] = tensor
+            return
+        }
+        storage.initializers.append(tensor)
+        // A name nothing defines, reads or declares as an input (a pass's fresh weight) is one
+        // index entry; anything else (dangling readers to resolve, an input) rebuilds the index.
+        if storage.values[producer: name] == nil && (storage.values[uses: name] ?? []).isEmpty
+            && !storage.outerReferences.contains(name) && !storage.inputs.contains(where: { $0.name == name }) {
+            _ = storage.values.defineInitializer(name, position: storage.initializers.count - 1)
+        } else {
+            reindex()
+        }
     }
 
     /// Removes an initializer; refused while it is still used unless `allowDangling`.
@@ -334,7 +346,19 @@ extension Graph {
         }
         makeUnique()
         storage.initializers.remove(at: i)
-        reindex()
+        // An initializer nothing reads and no input declares: clear its entry and move the later
+        // ones up (each only when its entry pointed at it: duplicate names keep the first).
+        if (storage.values[uses: name] ?? []).isEmpty && !storage.outerReferences.contains(name)
+            && !storage.inputs.contains(where: { $0.name == name }) && !storage.initializers.contains(where: { $0.name == name }) {
+            storage.values.setInitializerPosition(name, nil)
+            storage.values[producer: name] = nil
+            for k in i..<storage.initializers.count {
+                let n = storage.initializers[k].name
+                if storage.values[initializer: n] == k + 1 { storage.values.setInitializerPosition(n, k) }
+            }
+        } else {
+            reindex()
+        }
     }
 
     /// Renames a node (names are labels, not identity: the id stays).

@@ -198,6 +198,13 @@ struct ValueIndex {
         return p < 0 ? nil : Int(p)
     }
 
+    /// Moves (or, with nil, clears) the initializer entry of `name`: incremental edits of
+    /// the initializer list.
+    mutating func setInitializerPosition(_ name: String, _ position: Int?) {
+        guard let i = find(name) else { return }
+        slots[i].initializer = position.map { Int32(truncatingIfNeeded: $0) } ?? -1
+    }
+
     /// The type declared for `name` by an input, output or value_info.
     subscript(declaredType name: String) -> ValueType? {
         find(name).flatMap { slots[$0].declaredType }

@@ -187,11 +187,12 @@ public struct PassContext {
         return inference.type(of: value)?.elementType
     }
 
-    /// The constant tensor behind `value`: an initializer (not also a graph input) or a
-    /// Constant node's `value`.
+    /// The constant tensor behind `value`: an initializer (not also a graph input, which a
+    /// caller may override, except under IR version 3 and older, where every initializer is
+    /// listed as an input and none is overridable) or a Constant node's `value`.
     public func constant(_ value: String) -> Tensor? {
         if let t = graph.initializer(named: value) {
-            return graph.inputs.contains(where: { $0.name == value }) ? nil : t
+            return model.irVersion >= 4 && graph.inputs.contains(where: { $0.name == value }) ? nil : t
         }
         guard let n = graph.producerNode(of: value), n.opType == "Constant", n.domain.isEmpty || n.domain == "ai.onnx" else { return nil }
         return ConstantValues.tensor(of: n)

@@ -12,14 +12,17 @@ import GraphOps
 public enum BuiltInPasses {
     /// Every built-in pass, cleanup first, in the order `passes` lists them.
     public static let all: [any Pass] = [
-        DeadCodeElimination(), IdentityElimination(),
-        FuseConvBatchNorm(), FuseLayerNorm(), FuseRMSNorm(), FuseGelu(), FuseHardSwish(),
+        DeadCodeElimination(), IdentityElimination(), FoldConstants(), Dedupe(), CancelTranspose(),
+        FuseConvBatchNorm(), FuseConvAffine(), FuseMatMulAdd(), FuseParallelMatMul(), FuseActivation(), FuseLayerNorm(), FuseRMSNorm(), FuseGelu(), FuseGeluTanh(), FuseHardSwish(),
     ]
 
-    /// Named pipelines: `basic` cleans up, `extended` adds the fusions.
+    /// Named pipelines: `basic` cleans up (dead code, identities, constant folding, duplicates,
+    /// transpose/reshape pairs), `extended` adds the fusions (the com.microsoft ones only with
+    /// `target=ort`).
     public static let presets: [String: [String]] = [
-        "basic": ["dce", "identity", "dce"],
-        "extended": ["dce", "identity", "dce", "fuse-conv-bn", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-hardswish", "dce"],
+        "basic": ["dce", "identity", "fold-constants", "dedupe", "cancel-transpose", "identity", "dce"],
+        "extended": ["dce", "identity", "fold-constants", "dedupe", "cancel-transpose", "identity", "dce",
+                     "fuse-conv-bn", "fuse-conv-affine", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-gelu-tanh", "fuse-hardswish", "fuse-matmul-add", "fuse-parallel-matmul", "fuse-activation", "dce"],
     ]
 
     /// The pass named `name`.

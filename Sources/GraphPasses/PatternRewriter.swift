@@ -40,6 +40,22 @@ public struct PatternRewriter {
         self.root = root
     }
 
+    /// Runs `body` with a rewriter that owns `context` while it runs (moved in, moved back out,
+    /// also when `body` throws), so the rewriter's edits find the graph uniquely referenced and
+    /// edit it in place: a copy would make each rewrite cost the whole graph, and a pass over a
+    /// 10k-node model quadratic. Returns what `body` returned and the failure it recorded.
+    static func with(_ context: inout PassContext, pattern: String, root: NodeID,
+                     _ body: (inout PatternRewriter) throws -> Bool) throws -> (applied: Bool, failure: (condition: String, node: NodeID?)?, matched: [NodeID]) {
+        var r = PatternRewriter(context: consume context, pattern: pattern, root: root)
+        let applied: Bool
+        do { applied = try body(&r) } catch {
+            context = r.context
+            throw error
+        }
+        context = r.context
+        return (applied, r.failure, r.matched)
+    }
+
     public var graph: Graph { context.graph }
 
     /// Adds `node` to the match.
@@ -139,24 +155,33 @@ public struct PatternRewriter {
     /// of removed outputs, so consumers and graph outputs keep reading the same names). Checks
     /// annotations, scope and outside readers first; returns false (a near miss) when they forbid it.
     public mutating func replace(_ removing: [NodeID], with adding: [NewNode]) throws -> Bool {
-        let g = graph
         let gone = Set(removing)
         var removedNodes: [Node] = []
-        for id in removing {
-            guard let n = g.node(id) else { return fail("node \(id) is gone", at: id) }
-            if n.annotations["fuse"] == "false" { return fail("annotation fuse=false", at: id) }
-            if n.annotations["keep"] == "true" { return fail("annotation keep=true", at: id) }
-            if !context.inScope(id) { return fail("outside scope=\(context.options.scope?.joined(separator: "/") ?? "")", at: id) }
-            removedNodes.append(n)
-        }
-        let remade = Set(adding.flatMap(\.outputs))
-        for n in removedNodes {
-            for o in n.outputs where !o.isEmpty && !remade.contains(o) {
-                if context.isGraphOutput(o) { return fail("'\(o)' is a graph output", at: n.id) }
-                if let u = g.uses(of: o).first(where: { !gone.contains($0.node) }) {
-                    return fail("'\(o)' has a second consumer (\(u.node))", at: n.id)
+        let order: [Node]
+        let scope: [String]?
+        do {
+            // Read the graph in this block only: a Graph value alive across the edits below
+            // would make the first edit copy the whole graph.
+            let g = graph
+            for id in removing {
+                guard let n = g.node(id) else { return fail("node \(id) is gone", at: id) }
+                if n.annotations["fuse"] == "false" { return fail("annotation fuse=false", at: id) }
+                if n.annotations["keep"] == "true" { return fail("annotation keep=true", at: id) }
+                if !context.inScope(id) { return fail("outside scope=\(context.options.scope?.joined(separator: "/") ?? "")", at: id) }
+                removedNodes.append(n)
+            }
+            let remade = Set(adding.flatMap(\.outputs))
+            for n in removedNodes {
+                for o in n.outputs where !o.isEmpty && !remade.contains(o) {
+                    if context.isGraphOutput(o) { return fail("'\(o)' is a graph output", at: n.id) }
+                    if let u = g.uses(of: o).first(where: { !gone.contains($0.node) }) {
+                        return fail("'\(o)' has a second consumer (\(u.node))", at: n.id)
+                    }
                 }
             }
+            order = removedNodes.sorted { (g.position(of: $0.id) ?? 0) > (g.position(of: $1.id) ?? 0) }
+            // Sources first: the new node sits in their common scope and inherits their annotations.
+            scope = commonScope(removing, in: g)
         }
         // Provenance: the original nodes, through any earlier pass.
         var sources: [NodeID] = []
@@ -165,15 +190,16 @@ public struct PatternRewriter {
             for s in (n.provenance.sources.isEmpty ? [n.id] : n.provenance.sources) where seen.insert(s).inserted { sources.append(s) }
         }
         if let v = needsOpset { try OpsetUpgrade.raise(&context.tx, to: v, inference: context.inference) }
-        for t in pendingInitializers { try context.tx.apply(.setInitializer(t)) }
+        for t in pendingInitializers {
+            try context.tx.apply(.setInitializer(t))
+            // IR version 3 and older list every initializer as a graph input.
+            if context.model.irVersion < 4 { try context.tx.apply(.addInput(name: t.name, type: t.valueType)) }
+        }
         let dangling = context.tx.allowDangling
         context.tx.allowDangling = true
         defer { context.tx.allowDangling = dangling }
-        let order = removedNodes.sorted { (g.position(of: $0.id) ?? 0) > (g.position(of: $1.id) ?? 0) }
-        // Sources first: the new node sits in their common scope and inherits their annotations.
         var created: [NodeID] = []
         var pending = adding
-        let scope = commonScope(removing, in: g)
         for k in pending.indices { pending[k].sources = sources; if pending[k].hierarchyPath == nil { pending[k].hierarchyPath = scope } }
         for n in order { try context.tx.apply(.removeNode(n.id)) }
         for spec in pending {
@@ -205,17 +231,17 @@ public struct PatternPass: Pass {
         for id in ids {
             guard let node = context.graph.node(id), let candidates = byOp[node.opType] else { continue }
             for p in candidates where OpRegistry.normalize(domain: node.domain) == p.rootDomain {
-                var r = PatternRewriter(context: context, pattern: p.name, root: id)
-                r.take(node)
-                let applied = try p.matchAndRewrite(node, &r)
-                if applied {
-                    context = r.context
+                let result = try PatternRewriter.with(&context, pattern: p.name, root: id) { r in
+                    r.take(node)
+                    return try p.matchAndRewrite(node, &r)
+                }
+                if result.applied {
                     changed = true
                     break
                 }
                 // Nothing edited (a failed match never calls replace's edits); keep the near miss.
-                if let f = r.failure {
-                    context.nearMiss(pattern: p.name, root: id, condition: f.condition, at: f.node, matched: r.matched)
+                if let f = result.failure {
+                    context.nearMiss(pattern: p.name, root: id, condition: f.condition, at: f.node, matched: result.matched)
                 }
             }
         }

@@ -51,3 +51,35 @@ final class LocalEditTests: XCTestCase {
         }
     }
 }
+
+/// setInitializer/removeInitializer update the index in place when they can: after random
+/// additions, replacements and removals every name's initializer, producer and uses must be
+/// what a full re-index computes.
+final class InitializerEditTests: XCTestCase {
+    func testRandomInitializerEditsKeepIndexExact() throws {
+        var rng = SystemRandomNumberGenerator()
+        var g = Graph(name: "g", inputs: [ValueInfo(name: "x"), ValueInfo(name: "w_in")], outputs: [ValueInfo(name: "y")])
+        try g.addNode(Node(opType: "Add", inputs: ["x", "w0"], outputs: ["y"]))
+        let names = (0..<12).map { "w\($0)" } + ["w_in", "y"]
+        for step in 0..<400 {
+            let name = names.randomElement(using: &rng) ?? "w0"
+            do {
+                if Bool.random(using: &rng) {
+                    try g.setInitializer(Tensor(name: name, floats: [Float(step)], dims: [1]))
+                } else {
+                    try g.removeInitializer(named: name, allowDangling: Bool.random(using: &rng))
+                }
+            } catch {}
+            var full = g
+            full.makeUnique()
+            full.reindex()
+            full.recomputeOuterReferences()
+            for v in names + ["x"] {
+                XCTAssertEqual(g.initializer(named: v), full.initializer(named: v), "initializer \(v) at step \(step)")
+                XCTAssertEqual(g.producer(of: v), full.producer(of: v), "producer of \(v) at step \(step)")
+                XCTAssertEqual(Set(g.uses(of: v)), Set(full.uses(of: v)), "uses of \(v) at step \(step)")
+            }
+            XCTAssertEqual(g.outerScopeReferences, full.outerScopeReferences, "step \(step)")
+        }
+    }
+}

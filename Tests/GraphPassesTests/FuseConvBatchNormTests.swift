@@ -35,3 +35,16 @@ final class FuseConvBatchNormTests: XCTestCase {
         XCTAssertEqual(Set(miss.matched), Set(m.graph.nodes.map(\.id)))
     }
 }
+
+final class FuseConvBatchNormBranchTests: XCTestCase {
+    func testAConvReadByTwoBatchNormsBecomesTwoConvs() throws {
+        var m = FuseConvBatchNormTests.model()
+        var nodes = m.graph.nodes
+        nodes.append(Node(opType: "BatchNormalization", name: "bn2", inputs: ["c", "b", "s", "v", "m"], outputs: ["z"]))
+        nodes.append(Node(opType: "Add", inputs: ["y", "z"], outputs: ["sum"]))
+        m.graph = Graph(nodes: nodes, inputs: m.graph.inputs, outputs: [PT.f("sum", [1, 2, 3, 3])], initializers: m.graph.initializers)
+        let run = try PT.run("fuse-conv-bn,dce", m)
+        XCTAssertEqual(run.transaction.model.graph.nodes.map(\.opType), ["Conv", "Conv", "Add"])
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [1, 2, 3, 3]), try PT.outputs(m, input: "x", shape: [1, 2, 3, 3]))
+    }
+}

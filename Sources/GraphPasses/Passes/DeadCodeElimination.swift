@@ -21,10 +21,13 @@ public struct DeadCodeElimination: Pass {
             changed = true
         }
         if ctx.options.scope == nil {
+            // Under IR version 3 and older an initializer is also listed as an input; both go.
+            let legacy = ctx.model.irVersion < 4
             let inputs = Set(ctx.graph.inputs.map(\.name))
-            for t in ctx.graph.initializers where !inputs.contains(t.name) && !outputs.contains(t.name)
+            for t in ctx.graph.initializers where (legacy || !inputs.contains(t.name)) && !outputs.contains(t.name)
                 && ctx.graph.uses(of: t.name).isEmpty && !ctx.graph.outerScopeReferences.contains(t.name) {
                 try ctx.tx.apply(.removeInitializer(t.name))
+                if legacy && inputs.contains(t.name) { try ctx.tx.apply(.removeInput(t.name)) }
                 changed = true
             }
         }

@@ -1,5 +1,6 @@
 /// BatchNormalization folded into the Conv before it: W' = W·s, B' = (B − mean)·s + beta with
 /// s = scale / sqrt(var + epsilon) per output channel. Needs constant weights and statistics.
+/// A Conv read by several BatchNormalizations (and nothing else) becomes one Conv per branch.
 import GraphEditing
 import GraphIR
 
@@ -20,17 +21,14 @@ struct ConvBNPattern: RewritePattern {
         guard r.require(bn.outputs.count == 1 && bn.inputs.count == 5, "a training-mode BatchNormalization (extra outputs)", at: bn.id),
               let conv = r.producer(of: bn.inputs[0], ["Conv"], from: bn.id) else { return false }
         r.take(conv)
-        guard r.require(r.context.hasSingleUse(conv.outputs[0]), "the Conv output has a second consumer", at: conv.id),
+        // A Conv read only by BatchNormalizations (branches normalizing one Conv differently)
+        // becomes one Conv per branch; any other reader keeps the Conv as it is.
+        let readers = r.graph.uses(of: conv.outputs[0]).compactMap { r.graph.node($0.node) }
+        guard r.require(!r.context.isGraphOutput(conv.outputs[0]) && readers.allSatisfy({ $0.opType == "BatchNormalization" && $0.inputs[0] == conv.outputs[0] }),
+                        "the Conv output has a second consumer", at: conv.id),
               let w = r.context.constant(conv.inputs[1]), w.elementType == .float, let wv = try? w.floatValues(),
               w.dims.count >= 3 else { return r.fail("the Conv weight is not a constant float tensor", at: conv.id) }
         let c = Int(w.dims[0])
-        var stats: [[Float]] = []
-        for k in 1...4 {
-            guard let t = r.context.constant(bn.inputs[k]), let v = try? t.floatValues(), v.count == c else {
-                return r.fail("BatchNormalization input \(k) is not a constant of \(c) values", at: bn.id)
-            }
-            stats.append(v)
-        }
         var bias = [Float](repeating: 0, count: c)
         if conv.inputs.count > 2, !conv.inputs[2].isEmpty {
             guard let b = r.context.constant(conv.inputs[2]), let bv = try? b.floatValues(), bv.count == c else {
@@ -38,18 +36,30 @@ struct ConvBNPattern: RewritePattern {
             }
             bias = bv
         }
-        let eps = bn.attribute("epsilon")?.floatValue ?? 1e-5
-        let per = wv.count / c
-        var nw = wv
-        var nb = bias
-        for o in 0..<c {
-            let s = stats[0][o] / (stats[3][o] + eps).squareRoot()
-            for i in 0..<per { nw[o * per + i] *= s }
-            nb[o] = (bias[o] - stats[2][o]) * s + stats[1][o]
+        var fused: [NewNode] = []
+        for norm in readers.sorted(by: { (r.graph.position(of: $0.id) ?? 0) < (r.graph.position(of: $1.id) ?? 0) }) {
+            r.take(norm)
+            guard r.require(norm.outputs.count == 1 && norm.inputs.count == 5, "a training-mode BatchNormalization (extra outputs)", at: norm.id) else { return false }
+            var stats: [[Float]] = []
+            for k in 1...4 {
+                guard let t = r.context.constant(norm.inputs[k]), let v = try? t.floatValues(), v.count == c else {
+                    return r.fail("BatchNormalization input \(k) is not a constant of \(c) values", at: norm.id)
+                }
+                stats.append(v)
+            }
+            let eps = norm.attribute("epsilon")?.floatValue ?? 1e-5
+            let per = wv.count / c
+            var nw = wv
+            var nb = bias
+            for o in 0..<c {
+                let s = stats[0][o] / (stats[3][o] + eps).squareRoot()
+                for i in 0..<per { nw[o * per + i] *= s }
+                nb[o] = (bias[o] - stats[2][o]) * s + stats[1][o]
+            }
+            let wn = r.initializer(conv.inputs[1] + "_bn", Tensor(floats: nw, dims: w.dims))
+            let bname = r.initializer((conv.name.isEmpty ? "conv" : conv.name) + "_bn_bias", Tensor(floats: nb, dims: [Int64(c)]))
+            fused.append(NewNode(opType: "Conv", inputs: [conv.inputs[0], wn, bname], outputs: [norm.outputs[0]], attributes: conv.attributes))
         }
-        let wn = r.initializer(conv.inputs[1] + "_bn", Tensor(floats: nw, dims: w.dims))
-        let bname = r.initializer((conv.name.isEmpty ? "conv" : conv.name) + "_bn_bias", Tensor(floats: nb, dims: [Int64(c)]))
-        let fused = NewNode(opType: "Conv", inputs: [conv.inputs[0], wn, bname], outputs: [bn.outputs[0]], attributes: conv.attributes)
-        return try r.replace([conv.id, bn.id], with: [fused])
+        return try r.replace([conv.id] + readers.map(\.id), with: fused)
     }
 }

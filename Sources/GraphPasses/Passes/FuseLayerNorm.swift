@@ -66,8 +66,8 @@ struct LayerNormPattern: RewritePattern {
             norm = next
         }
         // Optional scale and bias (constants over the last axis).
-        let dims = r.context.staticShape(x)
-        let c = dims?.last
+        // The normalized (last) dim; other dims may be symbolic.
+        let c = r.context.dims(x)?.last.flatMap { $0?.intValue }
         var out = norm.outputs[0]
         var scale: String?
         var bias: String?
@@ -81,12 +81,13 @@ struct LayerNormPattern: RewritePattern {
            let g = r.other(m, than: out), let gt = vector(g) {
             r.take(m); parts.append(m.id); out = m.outputs[0]
             scale = gt.dims.count == 1 ? g : r.initializer(g + "_1d", Tensor(floats: (try? gt.floatValues()) ?? [], dims: [Int64(gt.elementCount ?? 0)]))
-            let u2 = r.graph.uses(of: out)
-            if u2.count == 1, !r.context.isGraphOutput(out), let a = r.graph.node(u2[0].node), a.opType == "Add",
-               let b = r.other(a, than: out), let bt = vector(b) {
-                r.take(a); parts.append(a.id); out = a.outputs[0]
-                bias = bt.dims.count == 1 ? b : r.initializer(b + "_1d", Tensor(floats: (try? bt.floatValues()) ?? [], dims: [Int64(bt.elementCount ?? 0)]))
-            }
+        }
+        // The bias Add, also right after the normalization when a scale of ones was removed.
+        let u2 = r.graph.uses(of: out)
+        if u2.count == 1, !r.context.isGraphOutput(out), let a = r.graph.node(u2[0].node), a.opType == "Add",
+           let b = r.other(a, than: out), let bt = vector(b), scale != nil || (c ?? 0) > 0 {
+            r.take(a); parts.append(a.id); out = a.outputs[0]
+            bias = bt.dims.count == 1 ? b : r.initializer(b + "_1d", Tensor(floats: (try? bt.floatValues()) ?? [], dims: [Int64(bt.elementCount ?? 0)]))
         }
         if scale == nil {
             guard let c, c > 0 else { return r.fail("no scale follows and the last dimension is unknown", at: norm.id) }

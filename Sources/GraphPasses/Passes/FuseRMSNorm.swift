@@ -49,7 +49,8 @@ struct RMSNormPattern: RewritePattern {
             guard r.require(next.inputs[0] == x, "Div does not divide x", at: next.id) else { return false }
             out = next.outputs[0]
         }
-        let c = r.context.staticShape(x)?.last
+        // The normalized (last) dim; other dims may be symbolic.
+        let c = r.context.dims(x)?.last.flatMap { $0?.intValue }
         var scale: String?
         let uses = r.graph.uses(of: out)
         if uses.count == 1, !r.context.isGraphOutput(out), let m = r.graph.node(uses[0].node), m.opType == "Mul",

@@ -1,14 +1,16 @@
 /// Identity-like ops removed: Identity, inference-mode Dropout (mask unused), and Reshape,
 /// Cast, Transpose, Pad, Slice, Expand, Flatten, Squeeze, Unsqueeze that leave their input as
-/// it is (same type and static shape, identity perm, zero pads). The output's readers read the
-/// input instead. One whose output is a graph output stays (the output keeps its name).
+/// it is (same type and dims, symbolic ones included, identity perm, zero pads), and Add/Sub of zeros and
+/// Mul/Div by ones that broadcast to nothing new (the output has the input's dims and type).
+/// The output's readers read the input instead. When the output is a graph output, the node making the input writes
+/// it directly (the output keeps its name).
 import GraphEditing
 import GraphIR
 
 public struct IdentityElimination: Pass {
     public init() {}
     public let name = "identity"
-    public let doc = "Remove Identity, inference Dropout and no-op Reshape/Cast/Transpose/Pad/Slice/Expand"
+    public let doc = "Remove Identity, inference Dropout, no-op Reshape/Cast/Transpose/Pad/Slice/Expand, and x+0, x-0, x*1, x/1"
 
     static let shapeOps: Set<String> = ["Reshape", "Expand", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Pad", "Tile"]
 
@@ -29,7 +31,9 @@ public struct IdentityElimination: Pass {
             guard let perm = n.attribute("perm")?.intsValue else { return ctx.rank(x).map { $0 <= 1 } ?? false }
             return perm.enumerated().allSatisfy { Int64($0.offset) == $0.element }
         default:
-            guard shapeOps.contains(n.opType), let a = ctx.staticShape(x), let b = ctx.staticShape(y), a == b,
+            // Same dims, symbolic ones included (inference gives every unknown size its own
+            // symbol, so equal expressions are equal sizes at run time).
+            guard shapeOps.contains(n.opType), let a = ctx.dims(x), let b = ctx.dims(y), a == b, !a.contains(where: { $0 == nil }),
                   ctx.elementType(x) == ctx.elementType(y) else { return false }
             if n.opType == "Pad" {
                 // Same shape with non-zero pads happens (pad one side, crop the other): check the pads.
@@ -52,20 +56,55 @@ public struct IdentityElimination: Pass {
     public func run(_ ctx: inout PassContext) throws -> Bool {
         var changed = false
         for n in ctx.graph.nodes {
-            guard let cur = ctx.graph.node(n.id), ctx.mayRemove(n.id), Self.isNoOp(cur, ctx) else { continue }
-            if try Self.bypass(cur, &ctx) { changed = true }
+            guard let cur = ctx.graph.node(n.id), ctx.mayRemove(n.id) else { continue }
+            guard let x = Self.isNoOp(cur, ctx) ? cur.inputs[0] : Self.neutralOperand(cur, ctx) else { continue }
+            if try Self.bypass(cur, passing: x, &ctx) { changed = true }
         }
         return changed
     }
 
-    /// Removes `n`, its readers reading its first input instead (not when its output is a graph
-    /// output, whose name must stay).
-    static func bypass(_ n: Node, _ ctx: inout PassContext) throws -> Bool {
-        let x = n.inputs[0], y = n.outputs[0]
-        guard !ctx.isGraphOutput(y) else { return false }
+    /// For x+0, 0+x, x-0, x*1, 1*x, x/1 (the constant all zeros or all ones, the output of x's
+    /// dims and type), the input x passes through unchanged.
+    static func neutralOperand(_ n: Node, _ ctx: PassContext) -> String? {
+        guard n.domain.isEmpty || n.domain == "ai.onnx", n.inputs.count == 2, n.outputs.count == 1 else { return nil }
+        let neutral: Double
+        var candidates: [(x: String, c: String)]
+        switch n.opType {
+        case "Add": neutral = 0; candidates = [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])]
+        case "Mul": neutral = 1; candidates = [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])]
+        case "Sub": neutral = 0; candidates = [(n.inputs[0], n.inputs[1])]
+        case "Div": neutral = 1; candidates = [(n.inputs[0], n.inputs[1])]
+        default: return nil
+        }
+        candidates = candidates.filter { ctx.constant($0.x) == nil || ctx.constant($0.c) != nil }
+        for (x, c) in candidates {
+            guard let values = ctx.constantDoubles(c), values.allSatisfy({ $0 == neutral }),
+                  let xd = ctx.dims(x), let yd = ctx.dims(n.outputs[0]), xd == yd, !xd.contains(where: { $0 == nil }),
+                  let xt = ctx.elementType(x), xt == ctx.elementType(n.outputs[0]) else { continue }
+            return x
+        }
+        return nil
+    }
+
+    /// Removes `n`, its readers reading `x` (its first input unless told) instead (not when its
+    /// output is a graph output, whose name must stay).
+    static func bypass(_ n: Node, passing x: String? = nil, _ ctx: inout PassContext) throws -> Bool {
+        let x = x ?? n.inputs[0], y = n.outputs[0]
+        guard !ctx.isGraphOutput(y) else { return try renameIntoOutput(n, passing: x, &ctx) }
         try ctx.tx.apply(.replaceUses(of: y, with: x))
         try ctx.tx.apply(.removeNode(n.id))
         ctx.record(removed: [n], created: [])
         return true
+    }
+
+    /// `y = n(x)` with `y` a graph output: when `x` is made by a node and read only by `n`, that
+    /// node is remade writing `y` directly (provenance: both), and `n` goes.
+    static func renameIntoOutput(_ n: Node, passing x: String, _ ctx: inout PassContext) throws -> Bool {
+        let y = n.outputs[0]
+        guard let p = ctx.graph.producerNode(of: x), ctx.hasSingleUse(x), ctx.mayFuse(p.id),
+              !ctx.graph.outerScopeReferences.contains(x), !ctx.graph.outerScopeReferences.contains(y) else { return false }
+        let remade = NewNode(opType: p.opType, domain: p.domain, name: p.name, inputs: p.inputs.array,
+                             outputs: p.outputs.array.map { $0 == x ? y : $0 }, attributes: p.attributes, annotations: p.annotations)
+        return try PatternRewriter.with(&ctx, pattern: "identity-output", root: n.id) { r in try r.replace([p.id, n.id], with: [remade]) }.applied
     }
 }

@@ -16,18 +16,19 @@ enum PassCommands {
         Parameter("explain", .bool, "list the near misses: where a pattern matched partly and why it stopped", default: "false"),
         Parameter("scope", .string, "only touch nodes under this hierarchy path (/encoder/layer.0)"),
         Parameter("print", .choice(["before", "after"]), "print the graph before or after each pass"),
+        Parameter("fold_limit", .int, "fold-constants leaves results with more elements than this", default: "1048576"),
     ]
 
     static let commands: [CommandSpec] = [
         CommandSpec(
             name: "pass", family: family,
             summary: "Run passes (a comma list or a preset) as one history step",
-            usage: "pass NAME[,NAME...] [target=onnx|ort] [fixed=true] [explain=true] [scope=PATH] [print=before|after]",
+            usage: "pass NAME[,NAME...] [target=onnx|ort] [fixed=true] [explain=true] [scope=PATH] [print=before|after] [fold_limit=N]",
             positionals: [Parameter("names", .string, "pass names or presets (basic, extended); `passes` lists them", required: true)],
             options: options,
             details: "Every pass is checked (schema validation and shape inference) and rejected, naming the node, if it breaks the graph; "
                 + "then the whole run is one step (`undo` reverts it). keep=true nodes are never removed, fuse=false nodes never fused.",
-            examples: ["pass dce,identity", "pass fuse-layernorm explain=true", "pass extended target=ort fixed=true"], changesState: true
+            examples: ["pass dce,identity", "pass fold-constants,dedupe fold_limit=100000", "pass fuse-layernorm explain=true", "pass extended target=ort fixed=true"], changesState: true
         ) { session, inv, out in
             try run(&session, inv, out, pipeline: try inv.requiredString("names"))
         },
@@ -99,6 +100,10 @@ enum PassCommands {
         let passes: [any Pass]
         do { passes = try BuiltInPasses.pipeline(pipeline) } catch { throw inv.error(.value, "\(error)") }
         var opts = PassOptions(target: try target(inv), explain: inv.bool("explain") ?? false)
+        if let limit = inv.int("fold_limit") {
+            guard limit >= 0 else { throw inv.error(.value, "fold_limit is a number of elements, 0 or more", at: "fold_limit") }
+            opts.foldLimit = limit
+        }
         if let s = inv.string("scope") {
             guard let path = entry.hierarchyPath(s), !path.isEmpty else { throw inv.error(.lookup, "no hierarchy path '\(s)'", at: "scope") }
             opts.scope = path
