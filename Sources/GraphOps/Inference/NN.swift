@@ -17,8 +17,6 @@ enum NNRules {
         t["MatMulInteger"] = matmulInteger
         t["Gemm"] = gemm
         // onnxruntime's fused forms (what `fuse-activation` emits for target=ort) infer as the op they extend.
-        t["com.microsoft::FusedConv"] = conv
-        t["com.microsoft::FusedGemm"] = gemm
         t["BatchNormalization"] = batchNorm
         t["LayerNormalization"] = layerNorm
         t["SimplifiedLayerNormalization"] = simplifiedLayerNorm
