@@ -40,8 +40,22 @@ public final class TensorStorage: @unchecked Sendable {
 }
 
 /// Element types the interpreter stores and computes. float16/bfloat16 values are widened to
-/// float32 when read (the ONNX spec allows computing them in float32).
+/// float32 when read (the ONNX spec allows computing them in float32), as are the float8
+/// variants and float4e2m1 (every value of theirs is exact in float32); int4/int2 are held
+/// as int8 and uint4/uint2 as uint8. Casts into these types round to their values.
 public enum RuntimeElement {
+    /// The type a value declared as `t` is held as (`t` itself for the types stored as is).
+    public static func stored(_ t: ElementType) -> ElementType {
+        switch t {
+        case .float16, .bfloat16, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0,
+             .float4e2m1:
+            return .float
+        case .int4, .int2: return .int8
+        case .uint4, .uint2: return .uint8
+        default: return t
+        }
+    }
+
     /// Bytes per element of `t` in the interpreter's storage, nil for types it cannot hold.
     public static func size(_ t: ElementType) -> Int? {
         switch t {
@@ -56,7 +70,8 @@ public enum RuntimeElement {
 
 /// A dense row-major tensor with a concrete shape.
 public struct RuntimeTensor: @unchecked Sendable {
-    /// Element type (never float16/bfloat16: those are widened to float on load).
+    /// Element type (always a `RuntimeElement.stored` type: float16 and the other narrow
+    /// types are widened on load).
     public var elementType: ElementType
     /// Concrete sizes.
     public var shape: [Int]
@@ -188,7 +203,8 @@ public struct TensorConversionError: Error, CustomStringConvertible, Sendable {
 extension RuntimeTensor {
     /// The runtime form of a stored tensor: a view into the mapped bytes when the type is
     /// stored as is and the bytes are suitably aligned (no copy); otherwise a converted copy
-    /// (float16/bfloat16 widened to float32, typed ONNX fields decoded, unaligned bytes).
+    /// (narrow types widened as `RuntimeElement.stored` says, typed ONNX fields decoded,
+    /// unaligned bytes).
     public static func from(_ t: Tensor) throws -> (tensor: RuntimeTensor, borrowed: Bool) {
         guard let count = t.elementCount else {
             throw TensorConversionError(reason: "tensor '\(t.name)' has invalid dims \(t.dims)")
@@ -203,12 +219,21 @@ extension RuntimeTensor {
             }
         }
         switch t.elementType {
-        case .float16, .bfloat16, .float:
+        case .float16, .bfloat16, .float, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz,
+             .float8e8m0, .float4e2m1:
             let values = try t.floatValues()
             guard values.count == count else {
                 throw TensorConversionError(reason: "tensor '\(t.name)' has \(values.count) elements, needs \(count)")
             }
             return (RuntimeTensor(floats: values, shape: shape), false)
+        case .int4, .int2, .uint4, .uint2:
+            let values = try t.int64Values()
+            guard values.count == count else {
+                throw TensorConversionError(reason: "tensor '\(t.name)' has \(values.count) elements, needs \(count)")
+            }
+            let out = RuntimeTensor(zeros: RuntimeElement.stored(t.elementType), shape: shape)
+            for i in values.indices { out.setDouble(Double(values[i]), at: i) }
+            return (out, false)
         default:
             guard RuntimeElement.size(t.elementType) != nil else {
                 throw TensorConversionError(reason: "tensor '\(t.name)': element type \(t.elementType.name) is not supported by the interpreter")

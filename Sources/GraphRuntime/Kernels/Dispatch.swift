@@ -4,8 +4,11 @@ import GraphIR
 
 enum KernelCompiler {
     /// The kernel for `node` under `opset` of the default domain; throws naming the op when
-    /// the interpreter has no implementation.
-    static func compile(_ node: Node, opset: Int) throws -> Kernel {
+    /// the interpreter has no implementation. `declared` holds the inferred element type of
+    /// each input where known: ops whose result type follows an input's type (CastLike,
+    /// QuantizeLinear) need it for types held widened (float8, int4, ...).
+    static func compile(_ node: Node, opset: Int, declared: [ElementType?] = []) throws -> Kernel {
+        func declaredType(_ i: Int) -> ElementType? { i < declared.count ? declared[i] : nil }
         if node.domain == "com.microsoft" { return try ContribKernels.compile(node) }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw KernelError("op \(node.domain)::\(node.opType) is not supported by the interpreter")
@@ -49,8 +52,8 @@ enum KernelCompiler {
         case "EyeLike": return ScatterKernels.eyeLike(node)
         case "DepthToSpace": return ScatterKernels.depthSpace(node, toSpace: true)
         case "SpaceToDepth": return ScatterKernels.depthSpace(node, toSpace: false)
-        case "QuantizeLinear": return QuantKernels.quantize(node)
-        case "DequantizeLinear": return QuantKernels.dequantize(node)
+        case "QuantizeLinear": return QuantKernels.quantize(node, zeroPointType: declaredType(2))
+        case "DequantizeLinear": return QuantKernels.dequantize(node, inputType: declaredType(0))
         case "DynamicQuantizeLinear": return QuantKernels.dynamicQuantize
         case "MatMulInteger": return QuantKernels.matmulInteger
         case "QLinearMatMul": return QuantKernels.qlinearMatmul
@@ -73,7 +76,7 @@ enum KernelCompiler {
         case "ConvInteger": return QuantKernels.convInteger(node)
         case "QLinearConv": return QuantKernels.qlinearConv(node)
         case "Attention": return AttentionKernels.attention(node)
-        case "CastLike": return IndexKernels.castLike(node)
+        case "CastLike": return try IndexKernels.castLike(node, likeType: declaredType(1))
         case "GatherElements": return IndexKernels.gatherElements(node)
         case "Trilu": return IndexKernels.trilu(node)
         case "ArgMax": return IndexKernels.argExtreme(node, max: true)
