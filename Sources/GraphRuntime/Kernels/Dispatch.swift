@@ -10,6 +10,8 @@ enum KernelCompiler {
     static func compile(_ node: Node, opset: Int, declared: [ElementType?] = []) throws -> Kernel {
         func declaredType(_ i: Int) -> ElementType? { i < declared.count ? declared[i] : nil }
         if node.domain == "com.microsoft" { return try ContribKernels.compile(node) }
+        if node.domain == "ai.onnx.preview.training" { return try TrainingKernels.compile(node) }
+        if node.domain == "ai.onnx.ml" { return try TrainingKernels.compileML(node) }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw KernelError("op \(node.domain)::\(node.opType) is not supported by the interpreter")
         }
@@ -107,6 +109,13 @@ enum KernelCompiler {
         case "Range": return DataKernels.range
         case "Pad": return ResampleKernels.pad(node, opset: opset)
         case "Resize", "Upsample": return ResampleKernels.resize(node, opset: opset)
+        case "LinearAttention": return RecurrenceKernels.linearAttention(node)
+        case "CausalConvWithState": return RecurrenceKernels.causalConv(node)
+        case "Col2Im": return SpatialKernels.col2im(node)
+        case "AffineGrid": return SpatialKernels.affineGrid(node)
+        case "MaxUnpool": return SpatialKernels.maxUnpool(node)
+        case "TensorScatter": return SpatialKernels.tensorScatter(node)
+        case "MeanVarianceNormalization": return SpatialKernels.mvn(node)
         default:
             throw KernelError("op \(node.opType) is not supported by the interpreter")
         }
