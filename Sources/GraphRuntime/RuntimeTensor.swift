@@ -79,6 +79,9 @@ public struct RuntimeTensor: @unchecked Sendable {
     public let storage: TensorStorage
     /// Byte offset of element 0 in `storage`.
     public let byteOffset: Int
+    /// The elements of a string tensor, UTF-8 bytes each in row-major order (nil for every
+    /// other type, whose elements live in `storage`).
+    public private(set) var strings: [[UInt8]]?
 
     /// A view of `storage` (which must hold at least the tensor's bytes).
     public init(elementType: ElementType, shape: [Int], storage: TensorStorage, byteOffset: Int = 0) {
@@ -88,11 +91,21 @@ public struct RuntimeTensor: @unchecked Sendable {
         self.byteOffset = byteOffset
     }
 
-    /// A fresh zeroed tensor.
+    /// A fresh zeroed tensor (empty strings for a string tensor).
     public init(zeros elementType: ElementType, shape: [Int]) {
+        if elementType == .string {
+            self.init(strings: Array(repeating: [], count: shape.reduce(1, *)), shape: shape)
+            return
+        }
         let size = RuntimeElement.size(elementType) ?? 1
         self.init(elementType: elementType, shape: shape,
                   storage: TensorStorage(bytes: shape.reduce(1, *) * size))
+    }
+
+    /// A string tensor holding `values` (UTF-8 bytes, row-major).
+    public init(strings values: [[UInt8]], shape: [Int]) {
+        self.init(elementType: .string, shape: shape, storage: TensorStorage(bytes: 0))
+        strings = values
     }
 
     /// A float32 tensor holding `values`.
@@ -114,7 +127,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// Bytes per element.
     public var elementSize: Int { RuntimeElement.size(elementType) ?? 1 }
     /// Bytes of the elements.
-    public var byteCount: Int { count * elementSize }
+    public var byteCount: Int { strings == nil ? count * elementSize : 0 }
     /// The start of the elements.
     public var raw: UnsafeMutableRawPointer { storage.base + byteOffset }
     /// Float32 elements (the caller checked `elementType == .float`).
@@ -124,7 +137,9 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// The same bytes with another shape (element count must match).
     public func reshaped(_ newShape: [Int]) -> RuntimeTensor {
-        RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
+        var t = RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
+        t.strings = strings
+        return t
     }
 
     /// Element `i` as a Double (any stored type).
@@ -188,6 +203,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// A copy in fresh owned memory (graph outputs leave the plan's reused buffers this way).
     public func copied() -> RuntimeTensor {
+        if strings != nil { return self } // string elements are an immutable value array
         let out = RuntimeTensor(zeros: elementType, shape: shape)
         out.raw.copyMemory(from: raw, byteCount: byteCount)
         return out
@@ -219,6 +235,12 @@ extension RuntimeTensor {
             }
         }
         switch t.elementType {
+        case .string:
+            let values = try t.stringValues()
+            guard values.count == count else {
+                throw TensorConversionError(reason: "tensor '\(t.name)' has \(values.count) strings, needs \(count)")
+            }
+            return (RuntimeTensor(strings: values, shape: shape), false)
         case .float16, .bfloat16, .float, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz,
              .float8e8m0, .float4e2m1:
             let values = try t.floatValues()

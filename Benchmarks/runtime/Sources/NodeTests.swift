@@ -114,6 +114,13 @@ enum NodeTests {
     static func compare(_ got: RuntimeTensor, _ want: RuntimeTensor) -> String? {
         guard got.shape == want.shape else { return "shape \(got.shape), expected \(want.shape)" }
         guard got.elementType == want.elementType else { return "type \(got.elementType.name), expected \(want.elementType.name)" }
+        if let w = want.strings {
+            guard let g = got.strings else { return "no string elements" }
+            if let i = w.indices.first(where: { g[$0] != w[$0] }) {
+                return "element \(i) is \"\(String(decoding: g[i], as: UTF8.self))\", expected \"\(String(decoding: w[i], as: UTF8.self))\""
+            }
+            return nil
+        }
         let isFloat = want.elementType == .float || want.elementType == .double
         var worst = 0.0, worstAt = -1
         for i in 0..<want.count {

@@ -109,6 +109,11 @@ enum KernelCompiler {
         case "Range": return DataKernels.range
         case "Pad": return ResampleKernels.pad(node, opset: opset)
         case "Resize", "Upsample": return ResampleKernels.resize(node, opset: opset)
+        case "TfIdfVectorizer": return try StringKernels.tfidf(node)
+        case "StringConcat": return StringKernels.concat
+        case "StringSplit": return StringKernels.split(node)
+        case "RegexFullMatch": return try StringKernels.regexFullMatch(node)
+        case "StringNormalizer": return StringKernels.normalizer(node)
         case "LinearAttention": return RecurrenceKernels.linearAttention(node)
         case "CausalConvWithState": return RecurrenceKernels.causalConv(node)
         case "Col2Im": return SpatialKernels.col2im(node)

@@ -304,6 +304,10 @@ enum ElementwiseKernels {
         guard ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"].contains(op) else { return nil }
         return { io in
             let a = try io.input(0), b = try io.input(1)
+            if a.elementType == .string || b.elementType == .string {
+                guard op == "Equal" else { throw KernelError("\(op) is not defined for strings") }
+                return try StringKernels.equal(a, b, &io)
+            }
             let y = try io.output(0, .bool, try Shapes.broadcast(a.shape, b.shape))
             if a.elementType == .float && b.elementType == .float {
                 let f: (Float, Float) -> UInt8

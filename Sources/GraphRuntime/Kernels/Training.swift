@@ -1,6 +1,6 @@
 /// Ops outside the default domain that are plain arithmetic: the ai.onnx.preview.training
 /// optimizer steps (Adagrad, Adam, Momentum/Nesterov, each over n tensors at once) and the
-/// simple ai.onnx.ml ones (Binarizer, ArrayFeatureExtractor).
+/// simple ai.onnx.ml ones (Binarizer, ArrayFeatureExtractor; LabelEncoder lives with the string kernels).
 import Foundation
 import GraphIR
 
@@ -20,6 +20,7 @@ enum TrainingKernels {
         switch node.opType {
         case "Binarizer": return binarizer(node)
         case "ArrayFeatureExtractor": return arrayFeatureExtractor
+        case "LabelEncoder": return try StringKernels.labelEncoder(node)
         default: throw KernelError("op ai.onnx.ml::\(node.opType) is not supported by the interpreter")
         }
     }
