@@ -82,6 +82,18 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// The elements of a string tensor, UTF-8 bytes each in row-major order (nil for every
     /// other type, whose elements live in `storage`).
     public private(set) var strings: [[UInt8]]?
+    /// Set for the values that are not tensors but travel in the same slots: an ONNX
+    /// sequence (its elements, each in memory of its own) or an empty optional. nil for a
+    /// tensor (a present optional is its value itself). `elementType` is then the elements'.
+    public private(set) var container: Container?
+
+    /// The non-tensor kinds of value.
+    public enum Container: Sendable {
+        /// An ONNX sequence of tensors.
+        case sequence([RuntimeTensor])
+        /// An optional without a value.
+        case none
+    }
 
     /// A view of `storage` (which must hold at least the tensor's bytes).
     public init(elementType: ElementType, shape: [Int], storage: TensorStorage, byteOffset: Int = 0) {
@@ -100,6 +112,32 @@ public struct RuntimeTensor: @unchecked Sendable {
         let size = RuntimeElement.size(elementType) ?? 1
         self.init(elementType: elementType, shape: shape,
                   storage: TensorStorage(bytes: shape.reduce(1, *) * size))
+    }
+
+    /// A sequence value holding `elements` (which must own their memory, not view a plan
+    /// buffer: copy them first).
+    public init(sequence elements: [RuntimeTensor], elementType: ElementType) {
+        self.init(elementType: elementType, shape: [], storage: TensorStorage(bytes: 0))
+        container = .sequence(elements)
+    }
+
+    /// An optional without a value, of element type `elementType`.
+    public static func none(_ elementType: ElementType) -> RuntimeTensor {
+        var t = RuntimeTensor(elementType: elementType, shape: [], storage: TensorStorage(bytes: 0))
+        t.container = RuntimeTensor.Container.none
+        return t
+    }
+
+    /// The elements when this value is a sequence.
+    public var sequence: [RuntimeTensor]? {
+        if case .sequence(let e)? = container { return e }
+        return nil
+    }
+
+    /// True for an optional without a value.
+    public var isNone: Bool {
+        if case .none? = container { return true }
+        return false
     }
 
     /// A string tensor holding `values` (UTF-8 bytes, row-major).
@@ -127,7 +165,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// Bytes per element.
     public var elementSize: Int { RuntimeElement.size(elementType) ?? 1 }
     /// Bytes of the elements.
-    public var byteCount: Int { strings == nil ? count * elementSize : 0 }
+    public var byteCount: Int { strings == nil && container == nil ? count * elementSize : 0 }
     /// The start of the elements.
     public var raw: UnsafeMutableRawPointer { storage.base + byteOffset }
     /// Float32 elements (the caller checked `elementType == .float`).
@@ -139,6 +177,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     public func reshaped(_ newShape: [Int]) -> RuntimeTensor {
         var t = RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
         t.strings = strings
+        t.container = container
         return t
     }
 
@@ -203,7 +242,8 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// A copy in fresh owned memory (graph outputs leave the plan's reused buffers this way).
     public func copied() -> RuntimeTensor {
-        if strings != nil { return self } // string elements are an immutable value array
+        // String elements and sequences (whose elements own their memory) are immutable values.
+        if strings != nil || container != nil { return self }
         let out = RuntimeTensor(zeros: elementType, shape: shape)
         out.raw.copyMemory(from: raw, byteCount: byteCount)
         return out

@@ -15,6 +15,7 @@ enum KernelCompiler {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw KernelError("op \(node.domain)::\(node.opType) is not supported by the interpreter")
         }
+        if let k = try SequenceKernels.compile(node) { return k }
         if let k = ElementwiseKernels.unaryKernel(node) { return k }
         if let k = ElementwiseKernels.arithmetic(node) { return k }
         if let k = ElementwiseKernels.comparison(node.opType) { return k }
