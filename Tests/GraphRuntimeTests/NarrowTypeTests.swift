@@ -60,3 +60,36 @@ final class NarrowTypeTests: XCTestCase {
         XCTAssertEqual(y, [0.5625, 448])
     }
 }
+
+/// String tensors and sequences/optionals travel through the plan as values of their own.
+final class StringAndSequenceTests: XCTestCase {
+    func testStringSplitAndEqual() throws {
+        let g = Graph(nodes: [Node(opType: "StringSplit", inputs: ["x"], outputs: ["parts", "n"], attributes: [Attribute("delimiter", .string(Array(",".utf8)))]),
+                              Node(opType: "Equal", inputs: ["x", "x"], outputs: ["same"])],
+                      inputs: [ValueInfo(name: "x", type: .tensor(.string, TensorShape(static: [2])))],
+                      outputs: [ValueInfo(name: "parts"), ValueInfo(name: "n"), ValueInfo(name: "same")])
+        let m = Model(graph: g, opsetImports: [OpsetImport(version: 22)])
+        let x = RuntimeTensor(strings: [Array("a,b,c".utf8), Array("d".utf8)], shape: [2])
+        let outs = try Interpreter(model: m).run(["x": x]).outputs
+        XCTAssertEqual(outs[0].tensor.shape, [2, 3])
+        XCTAssertEqual(outs[0].tensor.strings?.map { String(decoding: $0, as: UTF8.self) }, ["a", "b", "c", "d", "", ""])
+        XCTAssertEqual(outs[1].tensor.int64Values(), [3, 1])
+        XCTAssertEqual(outs[2].tensor.floatValues(), [1, 1])
+    }
+
+    func testSequenceRoundTripAndOptional() throws {
+        let g = Graph(nodes: [Node(opType: "SplitToSequence", inputs: ["x"], outputs: ["s"], attributes: [Attribute("keepdims", .int(0))]),
+                              Node(opType: "SequenceErase", inputs: ["s"], outputs: ["s2"]),
+                              Node(opType: "SequenceLength", inputs: ["s2"], outputs: ["len"]),
+                              Node(opType: "ConcatFromSequence", inputs: ["s2"], outputs: ["y"], attributes: [Attribute("axis", .int(0)), Attribute("new_axis", .int(1))]),
+                              Node(opType: "OptionalHasElement", inputs: [""], outputs: ["has"])],
+                      inputs: [ValueInfo(name: "x", type: .tensor(.float, TensorShape(static: [3, 2])))],
+                      outputs: [ValueInfo(name: "len"), ValueInfo(name: "y"), ValueInfo(name: "has")])
+        let m = Model(graph: g, opsetImports: [OpsetImport(version: 18)])
+        let outs = try Interpreter(model: m).run(["x": t([1, 2, 3, 4, 5, 6], [3, 2])]).outputs
+        XCTAssertEqual(outs[0].tensor.int64Values(), [2])
+        XCTAssertEqual(outs[1].tensor.shape, [2, 2])
+        XCTAssertEqual(outs[1].tensor.floatValues(), [1, 2, 3, 4], "the last row was erased")
+        XCTAssertEqual(outs[2].tensor.floatValues(), [0], "no input: no element")
+    }
+}
