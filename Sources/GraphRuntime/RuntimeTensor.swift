@@ -183,6 +183,8 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Element `i` as a Double (any stored type).
     public func double(at i: Int) -> Double {
+        // Strings, sequences and empty optionals have no numeric elements in `storage`.
+        if strings != nil || container != nil { return .nan }
         let p = raw
         switch elementType {
         case .float: return Double(p.load(fromByteOffset: i * 4, as: Float.self))
@@ -202,6 +204,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Stores `v` at element `i`, converting as an ONNX Cast does (floats to integers truncate).
     public func setDouble(_ v: Double, at i: Int) {
+        if strings != nil || container != nil { return }
         let p = raw
         func int<T: FixedWidthInteger>(_ t: T.Type) -> T {
             guard v.isFinite else { return 0 }
@@ -228,6 +231,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Elements as Int64 (shape-like inputs: Reshape shapes, Slice starts, Gather indices).
     public func int64Values() -> [Int64] {
+        if strings != nil || container != nil { return [] }
         switch elementType {
         case .int64: return Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: count))
         default: return (0..<count).map { Int64(double(at: $0)) }
@@ -236,6 +240,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Elements as Float (any numeric type).
     public func floatValues() -> [Float] {
+        if strings != nil || container != nil { return [] }
         if elementType == .float { return Array(UnsafeBufferPointer(start: floats, count: count)) }
         return (0..<count).map { Float(double(at: $0)) }
     }

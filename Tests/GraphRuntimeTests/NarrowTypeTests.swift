@@ -92,4 +92,14 @@ final class StringAndSequenceTests: XCTestCase {
         XCTAssertEqual(outs[1].tensor.floatValues(), [1, 2, 3, 4], "the last row was erased")
         XCTAssertEqual(outs[2].tensor.floatValues(), [0], "no input: no element")
     }
+
+    func testNumericKernelRefusesStringsByName() throws {
+        let g = Graph(nodes: [Node(opType: "Relu", inputs: ["x"], outputs: ["y"])],
+                      inputs: [ValueInfo(name: "x", type: .tensor(.string, TensorShape(static: [1])))],
+                      outputs: [ValueInfo(name: "y")])
+        let m = Model(graph: g, opsetImports: [OpsetImport(version: 18)])
+        XCTAssertThrowsError(try Interpreter(model: m).run(["x": RuntimeTensor(strings: [Array("a".utf8)], shape: [1])])) { e in
+            XCTAssertTrue("\(e)".contains("Relu does not take string tensors"), "\(e)")
+        }
+    }
 }

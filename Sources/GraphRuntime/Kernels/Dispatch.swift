@@ -8,6 +8,27 @@ enum KernelCompiler {
     /// each input where known: ops whose result type follows an input's type (CastLike,
     /// QuantizeLinear) need it for types held widened (float8, int4, ...).
     static func compile(_ node: Node, opset: Int, declared: [ElementType?] = []) throws -> Kernel {
+        let kernel = try compileKernel(node, opset: opset, declared: declared)
+        if acceptsNonNumeric.contains(node.opType) { return kernel }
+        // Numeric kernels read `storage`: a string, sequence or empty optional reaching one (an
+        // ill-typed graph) is refused with the op named instead of read as numbers.
+        let op = node.opType
+        return { io in
+            for case let t? in io.inputs where t.strings != nil || t.container != nil {
+                throw KernelError("\(op) does not take \(t.strings != nil ? "string tensors" : "sequences or optionals")")
+            }
+            try kernel(&io)
+        }
+    }
+
+    /// Ops whose kernels handle string tensors, sequences or optionals themselves.
+    static let acceptsNonNumeric: Set<String> = [
+        "Identity", "Equal", "StringConcat", "StringSplit", "RegexFullMatch", "StringNormalizer", "LabelEncoder",
+        "TfIdfVectorizer", "SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceAt", "SequenceErase",
+        "SequenceLength", "ConcatFromSequence", "Optional", "OptionalHasElement", "OptionalGetElement",
+    ]
+
+    static func compileKernel(_ node: Node, opset: Int, declared: [ElementType?]) throws -> Kernel {
         func declaredType(_ i: Int) -> ElementType? { i < declared.count ? declared[i] : nil }
         if node.domain == "com.microsoft" { return try ContribKernels.compile(node) }
         if node.domain == "ai.onnx.preview.training" { return try TrainingKernels.compile(node) }
