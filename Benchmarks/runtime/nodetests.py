@@ -120,12 +120,13 @@ def main():
           f"{counts['fail']} fail, {counts['unsupported']} unsupported, {seconds:.1f} s")
     if a.readme:
         import onnx
+        build = "release" if "release" in os.path.normpath(a.tool).split(os.sep) else "debug"
         body = [BEGIN, "",
                 f"ONNX backend node tests of onnx {onnx.__version__} ({total} cases), expected outputs from the "
                 "wheel, rtol 1e-3 / atol 1e-4 for floats (NaN equals NaN), exact otherwise:",
                 f"**{counts['pass']} pass ({100 * counts['pass'] / max(total, 1):.1f}%), {counts['fail']} fail, "
-                f"{counts['unsupported']} unsupported** (whole suite {seconds:.0f} s with a debug build).", "",
-                "    python Benchmarks/runtime/nodetests.py --tool .build/debug/runtime-tool --readme", "",
+                f"{counts['unsupported']} unsupported** (whole suite {seconds:.0f} s with a {build} build).", "",
+                f"    python Benchmarks/runtime/nodetests.py --tool .build/{build}/runtime-tool --readme", "",
                 "Ops with unsupported cases: " + ", ".join(unsupported) + ".", "",
                 "<details><summary>Per-op table</summary>", ""] + lines + ["", "</details>", "", END]
         text = open(README).read()

@@ -225,8 +225,9 @@ public struct SparseTensor: Sendable, Equatable {
     public var name: String { values.name }
 }
 
-/// Converters from packed element bytes to Double for every element type.
-enum ElementDecoding {
+/// Converters from packed element bytes to Double for every element type. Public so the
+/// interpreter decodes single float8/float4 codes with the same rules (its casts round to them).
+public enum ElementDecoding {
     static func decode(_ raw: UnsafeRawBufferPointer, type: ElementType, count n: Int, tensor: String) throws -> [Double] {
         func need(_ bytes: Int) throws {
             if raw.count < bytes {
@@ -304,7 +305,7 @@ enum ElementDecoding {
 
     /// The float8 variants per the ONNX spec (fn: no infinities; fnuz: no negative zero,
     /// 0x80 is NaN; e8m0: a pure power of two, 0xFF is NaN).
-    static func float8ToDouble(_ b: UInt8, type: ElementType) -> Double {
+    public static func float8ToDouble(_ b: UInt8, type: ElementType) -> Double {
         if type == .float8e8m0 {
             return b == 0xFF ? .nan : Double(sign: .plus, exponent: Int(b) - 127, significand: 1)
         }
@@ -333,7 +334,7 @@ enum ElementDecoding {
     }
 
     /// float4 e2m1: sign, 2 exponent bits (bias 1), 1 mantissa bit; no inf/NaN.
-    static func float4e2m1ToDouble(_ nib: UInt8) -> Double {
+    public static func float4e2m1ToDouble(_ nib: UInt8) -> Double {
         let table: [Double] = [0, 0.5, 1, 1.5, 2, 3, 4, 6]
         let v = table[Int(nib & 0x7)]
         return (nib & 0x8) != 0 ? -v : v

@@ -148,8 +148,9 @@ extension ExecutionPlan {
             }
             let kernel: Kernel
             do {
+                let declared = node.inputs.array.map { $0.isEmpty ? nil : facts.type(of: $0)?.elementType }
                 kernel = node.hasSubgraphs ? try ControlFlowKernels.compile(node, opset: opset)
-                                           : try KernelCompiler.compile(node, opset: opset)
+                                           : try KernelCompiler.compile(node, opset: opset, declared: declared)
             } catch let e as KernelError {
                 throw RuntimeError(e.message, node: node.displayName, opType: node.opType)
             } catch let e as RuntimeError {
@@ -285,7 +286,7 @@ extension ExecutionPlan {
     /// Bytes of a value whose inferred type is fully concrete.
     static func plannedBytes(_ t: SymType?) -> Int? {
         guard let t, let et = t.elementType, let dims = t.dims else { return nil }
-        let stored: ElementType = (et == .float16 || et == .bfloat16) ? .float : et
+        let stored = RuntimeElement.stored(et)
         guard let size = RuntimeElement.size(stored) else { return nil }
         var n = 1
         for d in dims { guard let v = d?.intValue, v >= 0 else { return nil }; n *= Int(v) }

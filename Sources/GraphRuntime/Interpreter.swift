@@ -100,7 +100,7 @@ public final class Interpreter {
         for i in plan.inputs {
             guard let t = inputs[i.name] else { throw RuntimeError("no value given for this graph input", input: i.name) }
             if let declared = i.type, declared != .undefined {
-                let storedAs: ElementType = declared == .float16 || declared == .bfloat16 ? .float : declared
+                let storedAs = RuntimeElement.stored(declared)
                 guard t.elementType == storedAs else {
                     throw RuntimeError("is \(t.elementType.name), the graph declares \(declared.name)", input: i.name)
                 }

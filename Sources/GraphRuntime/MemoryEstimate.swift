@@ -61,7 +61,7 @@ extension Interpreter {
         }
         for (name, shape) in inputShapes {
             let declared = graph.inputs.first { $0.name == name }?.type?.elementType
-            let stored: ElementType? = declared == .float16 || declared == .bfloat16 ? .float : declared
+            let stored: ElementType? = declared.map(RuntimeElement.stored)
             live = add(live, product(shape, stored.flatMap(RuntimeElement.size) ?? 4))
         }
         peak = live

@@ -56,7 +56,7 @@ public enum RandomInput {
     /// A tensor of `type` and `shape`: floats uniform in [0, 1), integers 0 or 1 (valid as
     /// token ids, masks and indices of any graph), booleans true or false.
     public static func tensor(_ type: ElementType, shape: [Int], seed: UInt64, name: String) throws -> RuntimeTensor {
-        let stored: ElementType = (type == .float16 || type == .bfloat16) ? .float : type
+        let stored = RuntimeElement.stored(type)
         guard let size = RuntimeElement.size(stored) else {
             throw RuntimeError("cannot make random \(type.name) values; give a .npy file", input: name)
         }

@@ -40,8 +40,22 @@ public final class TensorStorage: @unchecked Sendable {
 }
 
 /// Element types the interpreter stores and computes. float16/bfloat16 values are widened to
-/// float32 when read (the ONNX spec allows computing them in float32).
+/// float32 when read (the ONNX spec allows computing them in float32), as are the float8
+/// variants and float4e2m1 (every value of theirs is exact in float32); int4/int2 are held
+/// as int8 and uint4/uint2 as uint8. Casts into these types round to their values.
 public enum RuntimeElement {
+    /// The type a value declared as `t` is held as (`t` itself for the types stored as is).
+    public static func stored(_ t: ElementType) -> ElementType {
+        switch t {
+        case .float16, .bfloat16, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0,
+             .float4e2m1:
+            return .float
+        case .int4, .int2: return .int8
+        case .uint4, .uint2: return .uint8
+        default: return t
+        }
+    }
+
     /// Bytes per element of `t` in the interpreter's storage, nil for types it cannot hold.
     public static func size(_ t: ElementType) -> Int? {
         switch t {
@@ -56,7 +70,8 @@ public enum RuntimeElement {
 
 /// A dense row-major tensor with a concrete shape.
 public struct RuntimeTensor: @unchecked Sendable {
-    /// Element type (never float16/bfloat16: those are widened to float on load).
+    /// Element type (always a `RuntimeElement.stored` type: float16 and the other narrow
+    /// types are widened on load).
     public var elementType: ElementType
     /// Concrete sizes.
     public var shape: [Int]
@@ -64,6 +79,21 @@ public struct RuntimeTensor: @unchecked Sendable {
     public let storage: TensorStorage
     /// Byte offset of element 0 in `storage`.
     public let byteOffset: Int
+    /// The elements of a string tensor, UTF-8 bytes each in row-major order (nil for every
+    /// other type, whose elements live in `storage`).
+    public private(set) var strings: [[UInt8]]?
+    /// Set for the values that are not tensors but travel in the same slots: an ONNX
+    /// sequence (its elements, each in memory of its own) or an empty optional. nil for a
+    /// tensor (a present optional is its value itself). `elementType` is then the elements'.
+    public private(set) var container: Container?
+
+    /// The non-tensor kinds of value.
+    public enum Container: Sendable {
+        /// An ONNX sequence of tensors.
+        case sequence([RuntimeTensor])
+        /// An optional without a value.
+        case none
+    }
 
     /// A view of `storage` (which must hold at least the tensor's bytes).
     public init(elementType: ElementType, shape: [Int], storage: TensorStorage, byteOffset: Int = 0) {
@@ -73,11 +103,47 @@ public struct RuntimeTensor: @unchecked Sendable {
         self.byteOffset = byteOffset
     }
 
-    /// A fresh zeroed tensor.
+    /// A fresh zeroed tensor (empty strings for a string tensor).
     public init(zeros elementType: ElementType, shape: [Int]) {
+        if elementType == .string {
+            self.init(strings: Array(repeating: [], count: shape.reduce(1, *)), shape: shape)
+            return
+        }
         let size = RuntimeElement.size(elementType) ?? 1
         self.init(elementType: elementType, shape: shape,
                   storage: TensorStorage(bytes: shape.reduce(1, *) * size))
+    }
+
+    /// A sequence value holding `elements` (which must own their memory, not view a plan
+    /// buffer: copy them first).
+    public init(sequence elements: [RuntimeTensor], elementType: ElementType) {
+        self.init(elementType: elementType, shape: [], storage: TensorStorage(bytes: 0))
+        container = .sequence(elements)
+    }
+
+    /// An optional without a value, of element type `elementType`.
+    public static func none(_ elementType: ElementType) -> RuntimeTensor {
+        var t = RuntimeTensor(elementType: elementType, shape: [], storage: TensorStorage(bytes: 0))
+        t.container = RuntimeTensor.Container.none
+        return t
+    }
+
+    /// The elements when this value is a sequence.
+    public var sequence: [RuntimeTensor]? {
+        if case .sequence(let e)? = container { return e }
+        return nil
+    }
+
+    /// True for an optional without a value.
+    public var isNone: Bool {
+        if case .none? = container { return true }
+        return false
+    }
+
+    /// A string tensor holding `values` (UTF-8 bytes, row-major).
+    public init(strings values: [[UInt8]], shape: [Int]) {
+        self.init(elementType: .string, shape: shape, storage: TensorStorage(bytes: 0))
+        strings = values
     }
 
     /// A float32 tensor holding `values`.
@@ -99,7 +165,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// Bytes per element.
     public var elementSize: Int { RuntimeElement.size(elementType) ?? 1 }
     /// Bytes of the elements.
-    public var byteCount: Int { count * elementSize }
+    public var byteCount: Int { strings == nil && container == nil ? count * elementSize : 0 }
     /// The start of the elements.
     public var raw: UnsafeMutableRawPointer { storage.base + byteOffset }
     /// Float32 elements (the caller checked `elementType == .float`).
@@ -109,11 +175,16 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// The same bytes with another shape (element count must match).
     public func reshaped(_ newShape: [Int]) -> RuntimeTensor {
-        RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
+        var t = RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
+        t.strings = strings
+        t.container = container
+        return t
     }
 
     /// Element `i` as a Double (any stored type).
     public func double(at i: Int) -> Double {
+        // Strings, sequences and empty optionals have no numeric elements in `storage`.
+        if strings != nil || container != nil { return .nan }
         let p = raw
         switch elementType {
         case .float: return Double(p.load(fromByteOffset: i * 4, as: Float.self))
@@ -133,6 +204,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Stores `v` at element `i`, converting as an ONNX Cast does (floats to integers truncate).
     public func setDouble(_ v: Double, at i: Int) {
+        if strings != nil || container != nil { return }
         let p = raw
         func int<T: FixedWidthInteger>(_ t: T.Type) -> T {
             guard v.isFinite else { return 0 }
@@ -159,6 +231,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Elements as Int64 (shape-like inputs: Reshape shapes, Slice starts, Gather indices).
     public func int64Values() -> [Int64] {
+        if strings != nil || container != nil { return [] }
         switch elementType {
         case .int64: return Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: count))
         default: return (0..<count).map { Int64(double(at: $0)) }
@@ -167,12 +240,15 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Elements as Float (any numeric type).
     public func floatValues() -> [Float] {
+        if strings != nil || container != nil { return [] }
         if elementType == .float { return Array(UnsafeBufferPointer(start: floats, count: count)) }
         return (0..<count).map { Float(double(at: $0)) }
     }
 
     /// A copy in fresh owned memory (graph outputs leave the plan's reused buffers this way).
     public func copied() -> RuntimeTensor {
+        // String elements and sequences (whose elements own their memory) are immutable values.
+        if strings != nil || container != nil { return self }
         let out = RuntimeTensor(zeros: elementType, shape: shape)
         out.raw.copyMemory(from: raw, byteCount: byteCount)
         return out
@@ -188,7 +264,8 @@ public struct TensorConversionError: Error, CustomStringConvertible, Sendable {
 extension RuntimeTensor {
     /// The runtime form of a stored tensor: a view into the mapped bytes when the type is
     /// stored as is and the bytes are suitably aligned (no copy); otherwise a converted copy
-    /// (float16/bfloat16 widened to float32, typed ONNX fields decoded, unaligned bytes).
+    /// (narrow types widened as `RuntimeElement.stored` says, typed ONNX fields decoded,
+    /// unaligned bytes).
     public static func from(_ t: Tensor) throws -> (tensor: RuntimeTensor, borrowed: Bool) {
         guard let count = t.elementCount else {
             throw TensorConversionError(reason: "tensor '\(t.name)' has invalid dims \(t.dims)")
@@ -203,12 +280,27 @@ extension RuntimeTensor {
             }
         }
         switch t.elementType {
-        case .float16, .bfloat16, .float:
+        case .string:
+            let values = try t.stringValues()
+            guard values.count == count else {
+                throw TensorConversionError(reason: "tensor '\(t.name)' has \(values.count) strings, needs \(count)")
+            }
+            return (RuntimeTensor(strings: values, shape: shape), false)
+        case .float16, .bfloat16, .float, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz,
+             .float8e8m0, .float4e2m1:
             let values = try t.floatValues()
             guard values.count == count else {
                 throw TensorConversionError(reason: "tensor '\(t.name)' has \(values.count) elements, needs \(count)")
             }
             return (RuntimeTensor(floats: values, shape: shape), false)
+        case .int4, .int2, .uint4, .uint2:
+            let values = try t.int64Values()
+            guard values.count == count else {
+                throw TensorConversionError(reason: "tensor '\(t.name)' has \(values.count) elements, needs \(count)")
+            }
+            let out = RuntimeTensor(zeros: RuntimeElement.stored(t.elementType), shape: shape)
+            for i in values.indices { out.setDouble(Double(values[i]), at: i) }
+            return (out, false)
         default:
             guard RuntimeElement.size(t.elementType) != nil else {
                 throw TensorConversionError(reason: "tensor '\(t.name)': element type \(t.elementType.name) is not supported by the interpreter")

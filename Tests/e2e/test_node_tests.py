@@ -20,7 +20,7 @@ TOOL = swift_tool("runtime-tool")
 pytestmark = pytest.mark.skipif(TOOL is None, reason="needs a built runtime-tool")
 
 # Raise this when the pass count goes up (Benchmarks/README.md has the per-op table).
-PASS_FLOOR = 1423
+PASS_FLOOR = 1713
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,10 @@ def test_non_passing_cases_say_why(results):
 
 @pytest.mark.parametrize("case", ["test_add_bcast", "test_conv_with_strides_padding", "test_attention_4d",
                                   "test_layer_normalization_4d_axis0", "test_sce_mean_weight",
-                                  "test_reduce_log_sum_exp_keepdims_random", "test_castlike_FLOAT_to_DOUBLE"])
+                                  "test_reduce_log_sum_exp_keepdims_random", "test_castlike_FLOAT_to_DOUBLE",
+                                  "test_cast_no_saturate_FLOAT_to_FLOAT8E4M3FN", "test_quantizelinear_int4",
+                                  "test_string_split_maxsplit", "test_sequence_map_add_2_sequences", "test_loop16_seq_none",
+                                  "test_linear_attention_gated_delta_gqa", "test_convtranspose_output_shape"])
 def test_representative_cases_pass(results, case):
     by = {r["name"]: r for r in results}
     assert by[case]["status"] == "pass", by[case]

@@ -64,13 +64,11 @@ enum NodeTests {
             for (i, vi) in feeds.enumerated() {
                 let path = "\(data)/input_\(i).pb"
                 guard FileManager.default.fileExists(atPath: path) else { continue }
-                guard case .tensor? = vi.type else { throw Unsupported(op: "", detail: "input '\(vi.name)' is not a tensor (sequence, map or optional)") }
-                inputs[vi.name] = try tensor(path)
+                inputs[vi.name] = try value(path, type: vi.type)
             }
             var expected: [RuntimeTensor] = []
             for (i, vo) in model.graph.outputs.enumerated() {
-                guard case .tensor? = vo.type else { throw Unsupported(op: "", detail: "output '\(vo.name)' is not a tensor (sequence, map or optional)") }
-                expected.append(try tensor("\(data)/output_\(i).pb"))
+                expected.append(try value("\(data)/output_\(i).pb", type: vo.type))
             }
             let interpreter = try Interpreter(model: model)
             let run = try interpreter.run(inputs)
@@ -98,6 +96,66 @@ enum NodeTests {
         return result
     }
 
+    /// A stored value of declared type `type`: a TensorProto, or a SequenceProto /
+    /// OptionalProto of tensors (maps are unsupported).
+    static func value(_ path: String, type: ValueType?) throws -> RuntimeTensor {
+        switch type {
+        case .sequence?, .optional?:
+            guard let data = FileManager.default.contents(atPath: path) else { throw Unsupported(op: "", detail: "cannot read \(path)") }
+            return try container([UInt8](data), type: type)
+        case .map?:
+            throw Unsupported(op: "", detail: "\((path as NSString).lastPathComponent) is a map")
+        default:
+            return try tensor(path)
+        }
+    }
+
+    /// Decodes a SequenceProto (tensor_values = 3, sequence elem_type) or OptionalProto
+    /// (tensor_value = 3, sequence_value = 5; nothing set: no value).
+    static func container(_ bytes: [UInt8], type: ValueType?) throws -> RuntimeTensor {
+        var fields: [(Int, [UInt8])] = []
+        var i = 0
+        func varint() throws -> Int {
+            var v = 0, shift = 0
+            while true {
+                guard i < bytes.count, shift < 64 else { throw Unsupported(op: "", detail: "truncated protobuf") }
+                let b = bytes[i]; i += 1
+                v |= Int(b & 0x7F) << shift
+                if b & 0x80 == 0 { return v }
+                shift += 7
+            }
+        }
+        while i < bytes.count {
+            let key = try varint()
+            switch key & 7 {
+            case 0: _ = try varint()
+            case 2:
+                let n = try varint()
+                guard i + n <= bytes.count else { throw Unsupported(op: "", detail: "truncated protobuf") }
+                fields.append((key >> 3, Array(bytes[i..<(i + n)]))); i += n
+            default: throw Unsupported(op: "", detail: "unexpected protobuf wire type \(key & 7)")
+            }
+        }
+        func elementType(_ t: ValueType?) -> ElementType {
+            switch t {
+            case .sequence(let inner)?: return elementType(inner)
+            case .optional(let inner)?: return elementType(inner)
+            default: return RuntimeElement.stored(t?.elementType ?? .float)
+            }
+        }
+        switch type {
+        case .sequence(let inner)?:
+            let parts = try fields.filter { $0.0 == 3 }.map { try RuntimeTensor.from(ONNXReader.loadTensor(bytes: $0.1)).tensor }
+            return RuntimeTensor(sequence: parts, elementType: parts.first?.elementType ?? elementType(inner))
+        case .optional(let inner)?:
+            if let t = fields.first(where: { $0.0 == 3 }) { return try RuntimeTensor.from(ONNXReader.loadTensor(bytes: t.1)).tensor }
+            if let sq = fields.first(where: { $0.0 == 5 }) { return try container(sq.1, type: inner) }
+            return RuntimeTensor.none(elementType(inner))
+        default:
+            throw Unsupported(op: "", detail: "not a sequence or optional")
+        }
+    }
+
     /// A stored TensorProto as a runtime tensor (strings and exotic types are unsupported).
     static func tensor(_ path: String) throws -> RuntimeTensor {
         let t: Tensor
@@ -112,8 +170,23 @@ enum NodeTests {
     /// nil when `got` equals `want`: same shape, same stored type, floats within
     /// rtol/atol (NaN equals NaN, infinities by sign), everything else exact.
     static func compare(_ got: RuntimeTensor, _ want: RuntimeTensor) -> String? {
+        if want.isNone || got.isNone { return want.isNone == got.isNone ? nil : (want.isNone ? "a value, expected none" : "none, expected a value") }
+        if let w = want.sequence {
+            guard let g = got.sequence else { return "a tensor, expected a sequence" }
+            guard g.count == w.count else { return "\(g.count) sequence elements, expected \(w.count)" }
+            for (k, (a, b)) in zip(g, w).enumerated() { if let p = compare(a, b) { return "sequence element \(k): \(p)" } }
+            return nil
+        }
+        guard got.sequence == nil else { return "a sequence, expected a tensor" }
         guard got.shape == want.shape else { return "shape \(got.shape), expected \(want.shape)" }
         guard got.elementType == want.elementType else { return "type \(got.elementType.name), expected \(want.elementType.name)" }
+        if let w = want.strings {
+            guard let g = got.strings else { return "no string elements" }
+            if let i = w.indices.first(where: { g[$0] != w[$0] }) {
+                return "element \(i) is \"\(String(decoding: g[i], as: UTF8.self))\", expected \"\(String(decoding: w[i], as: UTF8.self))\""
+            }
+            return nil
+        }
         let isFloat = want.elementType == .float || want.elementType == .double
         var worst = 0.0, worstAt = -1
         for i in 0..<want.count {

@@ -1,4 +1,4 @@
-/// Control flow: If, Loop and Scan. Each body runs as a model of its own through a nested
+/// Control flow: If, Loop, Scan and SequenceMap. Each body runs as a model of its own through a nested
 /// `Interpreter` (built once per body, plans cached per input shapes), with the body's
 /// outer-scope references fed as extra inputs: the plan hands them to the step after the
 /// node's own inputs (see `ExecutionPlan.build`). Scan slices along axis 0 are views (no copy).
@@ -124,6 +124,27 @@ enum ControlFlowKernels {
                     return try stack(k < outDirs.count && outDirs[k] == 1 ? outs[k].reversed() : outs[k])
                 }
                 deliver(&io, state + stacked)
+            }
+        case "SequenceMap":
+            let body = try Body(graph("body"), outer: outer, opset: opset)
+            return { io in
+                let args = try (0..<explicit).map { try io.input($0) }
+                guard let count = args.first?.sequence?.count else { throw KernelError("SequenceMap input 0 must be a sequence") }
+                for a in args { if let e = a.sequence, e.count != count { throw KernelError("SequenceMap sequences differ in length") } }
+                var results: [[RuntimeTensor]] = Array(repeating: [], count: node.outputs.count)
+                let ov = outerValues(io)
+                for i in 0..<count {
+                    let outs = try body.run(args.map { $0.sequence?[i] ?? $0 }, outer: ov)
+                    guard outs.count >= results.count else { throw KernelError("SequenceMap body returned \(outs.count) values") }
+                    for k in results.indices { results[k].append(outs[k]) }
+                }
+                let types = (0..<results.count).map { k -> ElementType in
+                    if let t = results[k].first?.elementType { return t }
+                    guard case .graph(let g)? = node.attribute("body"), k < g.outputs.count,
+                          let t = g.outputs[k].type?.elementType else { return .float }
+                    return RuntimeElement.stored(t)
+                }
+                deliver(&io, results.enumerated().map { RuntimeTensor(sequence: $1, elementType: types[$0]) })
             }
         default:
             throw KernelError("op \(node.opType) with subgraphs is not supported by the interpreter")

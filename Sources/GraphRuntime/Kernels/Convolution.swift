@@ -197,31 +197,55 @@ enum ConvKernels {
     }
 
     /// ConvTranspose: columns = W_g^T x X_g, then scattered (col2im) into the output.
+    /// Begin pads and output sizes of a ConvTranspose over `spatial` input sizes: from
+    /// output_shape or auto_pad SAME_* (the total padding split as the spec says, negative
+    /// totals extending the output), else from pads.
+    static func transposeGeometry(_ node: Node, spatial: [Int], kernel: [Int]) throws -> (begin: [Int], out: [Int], s: [Int], d: [Int]) {
+        let r = spatial.count
+        let s = node.ints("strides") ?? Array(repeating: 1, count: r), d = node.ints("dilations") ?? Array(repeating: 1, count: r)
+        let op = node.ints("output_padding") ?? Array(repeating: 0, count: r)
+        let autoPad = node.string("auto_pad", "NOTSET")
+        guard s.count == r, d.count == r, op.count == r, kernel.count == r else { throw KernelError("bad ConvTranspose attributes for \(r) spatial dims") }
+        var full: [Int] = []
+        for i in 0..<r {
+            let span: Int = (kernel[i] - 1) * d[i] + 1
+            full.append(s[i] * (spatial[i] - 1) + op[i] + span)
+        }
+        var target = node.ints("output_shape").map { Array($0.suffix(r)) }
+        if target == nil, autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" { target = (0..<r).map { spatial[$0] * s[$0] } }
+        if let target {
+            guard target.count == r else { throw KernelError("output_shape must give \(r) sizes") }
+            let begin = (0..<r).map { i -> Int in
+                let total = full[i] - target[i]
+                let half = Int((Double(total) / 2).rounded(.down))
+                return autoPad == "SAME_UPPER" ? half : total - half
+            }
+            return (begin, target, s, d)
+        }
+        let p = node.ints("pads") ?? Array(repeating: 0, count: 2 * r)
+        guard p.count == 2 * r else { throw KernelError("pads must have \(2 * r) values") }
+        var out: [Int] = []
+        for i in 0..<r { out.append(full[i] - p[i] - p[r + i]) }
+        return (Array(p.prefix(r)), out, s, d)
+    }
+
     static func convTranspose(_ node: Node) -> Kernel {
         let group = node.int("group", 1)
         return { io in
             let x = try io.floatInput(0), wt = try io.floatInput(1)
-            guard x.shape.count == 4, wt.shape.count == 4 else {
-                throw KernelError("ConvTranspose supports 2-D inputs only, got \(x.shape)")
+            guard x.shape.count >= 3, wt.shape.count == x.shape.count else {
+                throw KernelError("ConvTranspose needs input and weight of one rank >= 3, got \(x.shape), \(wt.shape)")
             }
-            guard node.attribute("output_shape") == nil else {
-                throw KernelError("ConvTranspose with output_shape is not supported yet")
+            guard group > 0, x.shape[1] == wt.shape[0], x.shape[1] % group == 0 else {
+                throw KernelError("ConvTranspose channels: input \(x.shape[1]), weight \(wt.shape), group \(group)")
             }
-            guard node.string("auto_pad", "NOTSET") == "NOTSET" else {
-                throw KernelError("ConvTranspose with auto_pad is not supported yet")
-            }
+            let geo = try transposeGeometry(node, spatial: Array(x.shape.dropFirst(2)), kernel: Array(wt.shape.dropFirst(2)))
+            guard geo.out.allSatisfy({ $0 > 0 }) else { throw KernelError("ConvTranspose output would be empty") }
+            if x.shape.count != 4 { return try convTransposeND(x, wt, io.optionalInput(2), group: group, geo: geo, &io) }
             let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
             let mg = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3], m = mg * group
-            guard group > 0, c == wt.shape[0], c % group == 0 else {
-                throw KernelError("ConvTranspose channels: input \(c), weight \(wt.shape), group \(group)")
-            }
             let cg = c / group
-            let s = node.ints("strides") ?? [1, 1], d = node.ints("dilations") ?? [1, 1]
-            let p = node.ints("pads") ?? [0, 0, 0, 0], op = node.ints("output_padding") ?? [0, 0]
-            guard s.count == 2, d.count == 2, p.count == 4, op.count == 2 else { throw KernelError("bad ConvTranspose attributes") }
-            let oh = s[0] * (h - 1) + op[0] + (kh - 1) * d[0] + 1 - p[0] - p[2]
-            let ow = s[1] * (w - 1) + op[1] + (kw - 1) * d[1] + 1 - p[1] - p[3]
-            guard oh > 0, ow > 0 else { throw KernelError("ConvTranspose output would be empty") }
+            let s = geo.s, d = geo.d, p = geo.begin, oh = geo.out[0], ow = geo.out[1]
             let y = try io.output(0, .float, [n, m, oh, ow])
             let out = y.mutableFloats, hw = h * w, ohw = oh * ow, kk = kh * kw
             let cols = io.scratch(mg * kk * hw)
@@ -249,6 +273,53 @@ enum ConvKernels {
                                         if ox >= 0 && ox < ow { plane[oy * ow + ox] += col[iy * w + ix] }
                                     }
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ConvTranspose over 1-D, 3-D or more spatial dims: each input value scattered through
+    /// the kernel into the output (direct loops; the 2-D path uses BLAS).
+    static func convTransposeND(_ x: RuntimeTensor, _ wt: RuntimeTensor, _ bias: RuntimeTensor?, group: Int,
+                                geo: (begin: [Int], out: [Int], s: [Int], d: [Int]), _ io: inout KernelIO) throws {
+        let n = x.shape[0], c = x.shape[1], mg = wt.shape[1], m = mg * group, cg = c / group
+        let inSp = Array(x.shape.dropFirst(2)), kSp = Array(wt.shape.dropFirst(2)), r = inSp.count
+        let y = try io.output(0, .float, [n, m] + geo.out)
+        let inCount = inSp.reduce(1, *), kCount = kSp.reduce(1, *), outCount = geo.out.reduce(1, *)
+        let inSt = Shapes.strides(inSp), kSt = Shapes.strides(kSp), outSt = Shapes.strides(geo.out)
+        let out = y.mutableFloats, xf = x.floats, wf = wt.floats
+        for b in 0..<n { for o in 0..<m {
+            let v = bias.map { $0.floats[o] } ?? 0
+            for i in 0..<outCount { out[(b * m + o) * outCount + i] = v }
+        } }
+        // Output offset of (input position, kernel position), or -1 outside.
+        var target = [Int](repeating: -1, count: inCount * kCount)
+        for ip in 0..<inCount {
+            for kp in 0..<kCount {
+                var at = 0, inside = true
+                for a in 0..<r {
+                    let pos = ((ip / inSt[a]) % inSp[a]) * geo.s[a] - geo.begin[a] + ((kp / kSt[a]) % kSp[a]) * geo.d[a]
+                    if pos < 0 || pos >= geo.out[a] { inside = false; break }
+                    at += pos * outSt[a]
+                }
+                if inside { target[ip * kCount + kp] = at }
+            }
+        }
+        for b in 0..<n {
+            for g in 0..<group {
+                for ci in 0..<cg {
+                    let ch = g * cg + ci
+                    for oc in 0..<mg {
+                        let plane = out + (b * m + g * mg + oc) * outCount
+                        let wBase = (ch * mg + oc) * kCount
+                        for ip in 0..<inCount {
+                            let xv = xf[(b * c + ch) * inCount + ip]
+                            for kp in 0..<kCount {
+                                let t = target[ip * kCount + kp]
+                                if t >= 0 { plane[t] += xv * wf[wBase + kp] }
                             }
                         }
                     }

@@ -4,12 +4,39 @@ import GraphIR
 
 enum KernelCompiler {
     /// The kernel for `node` under `opset` of the default domain; throws naming the op when
-    /// the interpreter has no implementation.
-    static func compile(_ node: Node, opset: Int) throws -> Kernel {
+    /// the interpreter has no implementation. `declared` holds the inferred element type of
+    /// each input where known: ops whose result type follows an input's type (CastLike,
+    /// QuantizeLinear) need it for types held widened (float8, int4, ...).
+    static func compile(_ node: Node, opset: Int, declared: [ElementType?] = []) throws -> Kernel {
+        let kernel = try compileKernel(node, opset: opset, declared: declared)
+        if acceptsNonNumeric.contains(node.opType) { return kernel }
+        // Numeric kernels read `storage`: a string, sequence or empty optional reaching one (an
+        // ill-typed graph) is refused with the op named instead of read as numbers.
+        let op = node.opType
+        return { io in
+            for case let t? in io.inputs where t.strings != nil || t.container != nil {
+                throw KernelError("\(op) does not take \(t.strings != nil ? "string tensors" : "sequences or optionals")")
+            }
+            try kernel(&io)
+        }
+    }
+
+    /// Ops whose kernels handle string tensors, sequences or optionals themselves.
+    static let acceptsNonNumeric: Set<String> = [
+        "Identity", "Equal", "StringConcat", "StringSplit", "RegexFullMatch", "StringNormalizer", "LabelEncoder",
+        "TfIdfVectorizer", "SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceAt", "SequenceErase",
+        "SequenceLength", "ConcatFromSequence", "Optional", "OptionalHasElement", "OptionalGetElement",
+    ]
+
+    static func compileKernel(_ node: Node, opset: Int, declared: [ElementType?]) throws -> Kernel {
+        func declaredType(_ i: Int) -> ElementType? { i < declared.count ? declared[i] : nil }
         if node.domain == "com.microsoft" { return try ContribKernels.compile(node) }
+        if node.domain == "ai.onnx.preview.training" { return try TrainingKernels.compile(node) }
+        if node.domain == "ai.onnx.ml" { return try TrainingKernels.compileML(node) }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw KernelError("op \(node.domain)::\(node.opType) is not supported by the interpreter")
         }
+        if let k = try SequenceKernels.compile(node) { return k }
         if let k = ElementwiseKernels.unaryKernel(node) { return k }
         if let k = ElementwiseKernels.arithmetic(node) { return k }
         if let k = ElementwiseKernels.comparison(node.opType) { return k }
@@ -49,8 +76,8 @@ enum KernelCompiler {
         case "EyeLike": return ScatterKernels.eyeLike(node)
         case "DepthToSpace": return ScatterKernels.depthSpace(node, toSpace: true)
         case "SpaceToDepth": return ScatterKernels.depthSpace(node, toSpace: false)
-        case "QuantizeLinear": return QuantKernels.quantize(node)
-        case "DequantizeLinear": return QuantKernels.dequantize(node)
+        case "QuantizeLinear": return QuantKernels.quantize(node, zeroPointType: declaredType(2))
+        case "DequantizeLinear": return QuantKernels.dequantize(node, inputType: declaredType(0))
         case "DynamicQuantizeLinear": return QuantKernels.dynamicQuantize
         case "MatMulInteger": return QuantKernels.matmulInteger
         case "QLinearMatMul": return QuantKernels.qlinearMatmul
@@ -73,7 +100,7 @@ enum KernelCompiler {
         case "ConvInteger": return QuantKernels.convInteger(node)
         case "QLinearConv": return QuantKernels.qlinearConv(node)
         case "Attention": return AttentionKernels.attention(node)
-        case "CastLike": return IndexKernels.castLike(node)
+        case "CastLike": return try IndexKernels.castLike(node, likeType: declaredType(1))
         case "GatherElements": return IndexKernels.gatherElements(node)
         case "Trilu": return IndexKernels.trilu(node)
         case "ArgMax": return IndexKernels.argExtreme(node, max: true)
@@ -104,6 +131,18 @@ enum KernelCompiler {
         case "Range": return DataKernels.range
         case "Pad": return ResampleKernels.pad(node, opset: opset)
         case "Resize", "Upsample": return ResampleKernels.resize(node, opset: opset)
+        case "TfIdfVectorizer": return try StringKernels.tfidf(node)
+        case "StringConcat": return StringKernels.concat
+        case "StringSplit": return StringKernels.split(node)
+        case "RegexFullMatch": return try StringKernels.regexFullMatch(node)
+        case "StringNormalizer": return StringKernels.normalizer(node)
+        case "LinearAttention": return RecurrenceKernels.linearAttention(node)
+        case "CausalConvWithState": return RecurrenceKernels.causalConv(node)
+        case "Col2Im": return SpatialKernels.col2im(node)
+        case "AffineGrid": return SpatialKernels.affineGrid(node)
+        case "MaxUnpool": return SpatialKernels.maxUnpool(node)
+        case "TensorScatter": return SpatialKernels.tensorScatter(node)
+        case "MeanVarianceNormalization": return SpatialKernels.mvn(node)
         default:
             throw KernelError("op \(node.opType) is not supported by the interpreter")
         }

@@ -304,6 +304,10 @@ enum ElementwiseKernels {
         guard ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"].contains(op) else { return nil }
         return { io in
             let a = try io.input(0), b = try io.input(1)
+            if a.elementType == .string || b.elementType == .string {
+                guard op == "Equal" else { throw KernelError("\(op) is not defined for strings") }
+                return try StringKernels.equal(a, b, &io)
+            }
             let y = try io.output(0, .bool, try Shapes.broadcast(a.shape, b.shape))
             if a.elementType == .float && b.elementType == .float {
                 let f: (Float, Float) -> UInt8
@@ -362,24 +366,30 @@ enum ElementwiseKernels {
         }
     }
 
-    /// Cast to the `to` type (float16/bfloat16 targets are rounded to their precision and kept
-    /// as float32, as the interpreter stores them).
+    /// Cast to the `to` type. Narrow targets (float16, bfloat16, float8, float4, 4- and 2-bit
+    /// integers) are rounded to their values and held as `RuntimeElement.stored` says.
     static func cast(_ node: Node) throws -> Kernel {
         let code = Int32(node.int("to", 1))
         guard let to = ElementType(rawValue: code) else { throw KernelError("Cast to unknown type \(code)") }
-        let target: ElementType = (to == .float16 || to == .bfloat16) ? .float : to
+        return try castKernel(to: to, saturate: node.int("saturate", 1) != 0,
+                              roundMode: node.string("round_mode", "up"))
+    }
+
+    /// The kernel of a Cast (or CastLike whose target type is known) to `to`.
+    static func castKernel(to: ElementType, saturate: Bool, roundMode: String) throws -> Kernel {
+        let target = RuntimeElement.stored(to)
         guard RuntimeElement.size(target) != nil else { throw KernelError("Cast to \(to.name) is not supported") }
+        let narrow = NarrowTypes.isNarrow(to)
         return { io in
             let x = try io.input(0)
             let y = try io.output(0, target, x.shape)
-            if x.elementType == target && to == target {
+            if x.elementType == target && !narrow {
                 y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
                 return
             }
             for i in 0..<x.count {
                 var v = x.double(at: i)
-                if to == .float16 { v = Double(Float(halfRound: Float(v))) }
-                if to == .bfloat16 { v = Double(Float(bfloatRound: Float(v))) }
+                if narrow { v = NarrowTypes.cast(v, to: to, saturate: saturate, roundMode: roundMode) }
                 y.setDouble(v, at: i)
             }
         }

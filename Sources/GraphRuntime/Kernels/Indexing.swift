@@ -130,7 +130,13 @@ enum IndexKernels {
     }
 
     /// CastLike: Cast to the element type of input 1.
-    static func castLike(_ node: Node) -> Kernel {
+    /// CastLike: a Cast to the type of input 1. `likeType` is that input's declared type, which
+    /// tells narrow targets apart (a float8 input is held as float32, like a float one).
+    static func castLike(_ node: Node, likeType: ElementType?) throws -> Kernel {
+        let saturate = node.int("saturate", 1) != 0, roundMode = node.string("round_mode", "up")
+        if let likeType, likeType != .undefined {
+            return try ElementwiseKernels.castKernel(to: likeType, saturate: saturate, roundMode: roundMode)
+        }
         return { io in
             let x = try io.input(0), like = try io.input(1)
             let y = try io.output(0, like.elementType, x.shape)

@@ -102,6 +102,13 @@ struct KernelIO {
         return n
     }
 
+    /// Sets output `j` to a tensor the kernel built itself (string tensors, which have no
+    /// planned buffer).
+    mutating func setOutput(_ j: Int, _ t: RuntimeTensor) {
+        while outputs.count <= j { outputs.append(nil) }
+        outputs[j] = t
+    }
+
     /// Float scratch of at least `n` elements.
     func scratch(_ n: Int) -> UnsafeMutablePointer<Float> {
         arena.scratchFloats(n)

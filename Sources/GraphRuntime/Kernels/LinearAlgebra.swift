@@ -53,6 +53,16 @@ enum LinearKernels {
 
     /// MatMul with numpy semantics: 1-D operands promoted, batch dims broadcast.
     static let matmul: Kernel = { io in
+        let a0 = try io.input(0), b0 = try io.input(1)
+        if a0.elementType != .float || b0.elementType != .float {
+            // double and integer operands: a direct product in Double, stored in their type.
+            guard a0.elementType == b0.elementType else {
+                throw KernelError("MatMul operands are \(a0.elementType.name) and \(b0.elementType.name)")
+            }
+            let y = try io.output(0, a0.elementType, try QuantKernels.matmulShape(a0.shape, b0.shape).out)
+            try QuantKernels.integerProduct(a0, b0, nil, nil) { y.setDouble($1, at: $0) }
+            return
+        }
         let a = try io.floatInput(0), b = try io.floatInput(1)
         guard !a.shape.isEmpty, !b.shape.isEmpty else { throw KernelError("MatMul operands must not be scalars") }
         let aShape = a.shape.count == 1 ? [1, a.shape[0]] : a.shape

@@ -16,16 +16,17 @@ enum PoolKernels {
             }
             guard let kernel = node.ints("kernel_shape") else { throw KernelError("kernel_shape is required") }
             guard x.shape.count == kernel.count + 2 else { throw KernelError("input \(x.shape) does not fit kernel \(kernel)") }
-            if node.outputs.count > 1 && !node.outputs[1].isEmpty {
-                throw KernelError("MaxPool's Indices output is not supported yet")
-            }
+            // MaxPool's Indices: flat positions in the input (row- or column-major per storage_order).
+            let wantIndices = isMax && node.outputs.count > 1 && !node.outputs[1].isEmpty
+            let columnMajor = node.int("storage_order", 0) == 1
             let g = try WindowGeometry(node: node, spatial: Array(x.shape.dropFirst(2)), kernel: kernel, ceil: ceil)
             let planes = x.shape[0] * x.shape[1]
             var outShape = [x.shape[0], x.shape[1]]
             if x.shape.count == 4 { outShape += [g.oh, g.ow] } else { outShape += [g.ow] }
             let y = try io.output(0, .float, outShape)
+            let indices = wantIndices ? try io.output(1, .int64, outShape) : nil
             let inp = x.floats, out = y.mutableFloats, hw = g.h * g.w, ohw = g.oh * g.ow
-            if isMax && g.dh == 1 && g.dw == 1 {
+            if isMax && g.dh == 1 && g.dw == 1 && !wantIndices {
                 maxPoolPlanes(g, inp, out, planes)
                 return
             }
@@ -36,7 +37,7 @@ enum PoolKernels {
                     for ox in 0..<g.ow {
                         let x0 = ox * g.sw - g.pl
                         var acc: Float = isMax ? -Float.infinity : 0
-                        var n = 0
+                        var n = 0, best = 0
                         for i in 0..<g.kh {
                             let iy = y0 + i * g.dh
                             if iy < 0 || iy >= g.h { continue }
@@ -44,7 +45,7 @@ enum PoolKernels {
                                 let ix = x0 + j * g.dw
                                 if ix < 0 || ix >= g.w { continue }
                                 let v = src[iy * g.w + ix]
-                                if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
+                                if isMax { if v > acc || v.isNaN { acc = v; best = iy * g.w + ix } } else { acc += v }
                                 n += 1
                             }
                         }
@@ -59,6 +60,10 @@ enum PoolKernels {
                             acc = n > 0 ? acc / Float(n) : 0
                         }
                         dst[oy * g.ow + ox] = acc
+                        if let indices {
+                            let local = columnMajor ? (best % g.w) * g.h + best / g.w : best
+                            indices.raw.storeBytes(of: Int64(p * hw + local), toByteOffset: (p * ohw + oy * g.ow + ox) * 8, as: Int64.self)
+                        }
                     }
                 }
             }

@@ -30,33 +30,50 @@ enum QuantKernels {
         }
     }
 
-    static func quantize(_ node: Node) -> Kernel {
+    /// QuantizeLinear. The result type is the zero point's (`zeroPointType`, its declared type,
+    /// tells float8/int4 apart from the types they are held as), else `output_dtype`, else uint8.
+    static func quantize(_ node: Node, zeroPointType: ElementType?) -> Kernel {
         let axisAttr = node.int("axis", 1), block = node.int("block_size", 0)
+        let saturate = node.int("saturate", 1) != 0
         let dtype = node.attribute("output_dtype")?.intValue.flatMap { ElementType(rawValue: Int32($0)) }
         return { io in
             let x = try io.input(0), scale = try io.input(1), zp = io.optionalInput(2)
-            let type = zp?.elementType ?? (dtype.flatMap { $0 == .undefined ? nil : $0 } ?? .uint8)
-            guard let (lo, hi) = limits(type) else { throw KernelError("QuantizeLinear to \(type.name) is not supported") }
+            let declared = zeroPointType.flatMap { $0 == .undefined ? nil : $0 }
+            let type = declared ?? zp?.elementType ?? (dtype.flatMap { $0 == .undefined ? nil : $0 } ?? .uint8)
+            let narrow = NarrowTypes.isNarrow(type)
+            let bounds = limits(type)
+            guard narrow || bounds != nil else { throw KernelError("QuantizeLinear to \(type.name) is not supported") }
+            let floatTarget = NarrowTypes.floatTable(type) != nil
             let axis = x.shape.isEmpty || scale.count == 1 ? 0 : try Shapes.axis(axisAttr, rank: x.shape.count)
-            let y = try io.output(0, type, x.shape)
+            let y = try io.output(0, RuntimeElement.stored(type), x.shape)
             let st = Shapes.strides(x.shape)
             for i in 0..<x.count {
                 let p = paramIndex(scale, x.shape, st, axis: axis, block: block, i)
                 // The division happens in the scale's precision (float32 for a float scale).
                 let q = scale.elementType == .double ? x.double(at: i) / scale.double(at: p)
                                                      : Double(Float(x.double(at: i)) / Float(scale.double(at: p)))
-                var v = q.rounded(.toNearestOrEven)
-                if let zp { v += zp.double(at: p) }
-                y.setDouble(min(max(v, lo), hi), at: i)
+                let z = zp?.double(at: p) ?? 0
+                if let (lo, hi) = bounds {
+                    y.setDouble(min(max(q.rounded(.toNearestOrEven) + z, lo), hi), at: i)
+                } else if floatTarget {
+                    // Float targets: the sum is rounded once, into the type's grid.
+                    y.setDouble(NarrowTypes.quantize(q + z, to: type, saturate: saturate) ?? .nan, at: i)
+                } else {
+                    y.setDouble(NarrowTypes.quantize(q.rounded(.toNearestOrEven) + z, to: type, saturate: saturate) ?? 0, at: i)
+                }
             }
         }
     }
 
-    static func dequantize(_ node: Node) -> Kernel {
+    /// DequantizeLinear; `inputType` is x's declared type (float8/int4 inputs are held widened).
+    static func dequantize(_ node: Node, inputType: ElementType?) -> Kernel {
         let axisAttr = node.int("axis", 1), block = node.int("block_size", 0)
+        let narrowInput = inputType.map(NarrowTypes.isNarrow) ?? false
         return { io in
             let x = try io.input(0), scale = try io.input(1), zp = io.optionalInput(2)
-            guard limits(x.elementType) != nil else { throw KernelError("DequantizeLinear of \(x.elementType.name) is not supported") }
+            guard narrowInput || limits(x.elementType) != nil else {
+                throw KernelError("DequantizeLinear of \(x.elementType.name) is not supported")
+            }
             let axis = x.shape.isEmpty || scale.count == 1 ? 0 : try Shapes.axis(axisAttr, rank: x.shape.count)
             let y = try io.output(0, scale.elementType, x.shape)
             let st = Shapes.strides(x.shape)

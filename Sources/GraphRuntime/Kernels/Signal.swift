@@ -12,7 +12,7 @@ enum SignalKernels {
             guard s.count == 1 else { throw KernelError("size must be a scalar") }
             let n = Int(s.double(at: 0))
             guard n >= 0 else { throw KernelError("size \(n) is negative") }
-            let y = try io.output(0, type == .float16 || type == .bfloat16 ? .float : type, [n])
+            let y = try io.output(0, RuntimeElement.stored(type), [n])
             let denom = Double(periodic ? n : n - 1)
             for i in 0..<n {
                 let t = denom > 0 ? 2 * Double.pi * Double(i) / denom : 0
