@@ -319,7 +319,7 @@ activation ranges calibrated by running the interpreter on `samples=N` seeded in
 Each reports the size and the error against the float model, and is one more step.
 """),
     code("checkout @4\nquantize mode=static samples=4 shape=x:1x3x48x192"),
-    md("`compare` with a tolerance of 0.05: the outputs stay within it, and inside the graph it names the first quantized convolution whose output moves beyond it."),
+    md("`compare` with a tolerance of 0.05: the outputs stay within it, and inside the graph it names the first node whose output moves beyond it while its inputs stay within."),
     code("compare @4 @7 shape=x:1x3x48x192 tolerance=0.05"),
     md("Keep our float optimized version and export it; the file passes onnx's checker and onnxruntime gives the loaded model's outputs (the notebook test checks both)."),
     code("checkout @4\nexport out/cls_optimized.onnx\nsummary"),
