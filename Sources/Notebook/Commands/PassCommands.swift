@@ -52,6 +52,10 @@ enum PassCommands {
             for (k, v) in BuiltInPasses.presets.sorted(by: { $0.key < $1.key }) {
                 t.rows.append([Table.Cell(k), Table.Cell("preset: " + v.joined(separator: ", "))])
             }
+            // The precision passes need calibration inputs, so they are commands of their own.
+            for spec in PrecisionCommands.commands {
+                t.rows.append([Table.Cell(spec.name), Table.Cell("command (`help \(spec.name)`): " + spec.summary)])
+            }
             out.display(t.bundle)
         },
         CommandSpec(
