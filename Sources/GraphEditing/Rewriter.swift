@@ -53,6 +53,14 @@ public struct Transaction {
     /// Annotation keys the sources of a new node disagreed on (left off the new node), per new
     /// node: `fuse=true` on one part and `fuse=false` on another cannot both hold.
     public private(set) var annotationConflicts: [(node: NodeID, key: String, values: [String])] = []
+
+    /// Records keys the sources of `node` disagree on, for a rewriter that read them before
+    /// removing the sources (the transaction can only see sources still in the graph).
+    public mutating func recordAnnotationConflicts(_ conflicts: [String: [String]], on node: NodeID) {
+        for (k, vs) in conflicts.sorted(by: { $0.key < $1.key }) where !annotationConflicts.contains(where: { $0.node == node && $0.key == k }) {
+            annotationConflicts.append((node, k, vs))
+        }
+    }
     private var names: NameAuthority
     private let listeners: [any RewriteListener]
 

@@ -159,6 +159,7 @@ public struct PatternRewriter {
         var removedNodes: [Node] = []
         let order: [Node]
         let scope: [String]?
+        let inherited: (values: [String: String], conflicts: [String: [String]])
         do {
             // Read the graph in this block only: a Graph value alive across the edits below
             // would make the first edit copy the whole graph.
@@ -180,8 +181,11 @@ public struct PatternRewriter {
                 }
             }
             order = removedNodes.sorted { (g.position(of: $0.id) ?? 0) > (g.position(of: $1.id) ?? 0) }
-            // Sources first: the new node sits in their common scope and inherits their annotations.
+            // Sources first: the new node sits in their common scope and inherits their annotations
+            // (read from the nodes being replaced, while they are still in the graph: their own
+            // provenance may name nodes an earlier pass already removed).
             scope = commonScope(removing, in: g)
+            inherited = inheritedAnnotations(removing, in: g)
         }
         // Provenance: the original nodes, through any earlier pass.
         var sources: [NodeID] = []
@@ -200,10 +204,17 @@ public struct PatternRewriter {
         defer { context.tx.allowDangling = dangling }
         var created: [NodeID] = []
         var pending = adding
-        for k in pending.indices { pending[k].sources = sources; if pending[k].hierarchyPath == nil { pending[k].hierarchyPath = scope } }
+        for k in pending.indices {
+            pending[k].sources = sources
+            if pending[k].hierarchyPath == nil { pending[k].hierarchyPath = scope }
+            for (key, v) in inherited.values where pending[k].annotations[key] == nil { pending[k].annotations[key] = v }
+        }
         for n in order { try context.tx.apply(.removeNode(n.id)) }
         for spec in pending {
-            if let id = try context.tx.apply(.addNode(spec)).addedNodes.first { created.append(id) }
+            if let id = try context.tx.apply(.addNode(spec)).addedNodes.first {
+                created.append(id)
+                context.tx.recordAnnotationConflicts(inherited.conflicts, on: id)
+            }
         }
         context.record(removed: removedNodes, created: created)
         return true
