@@ -325,8 +325,47 @@ Each reports the size and the error against the float model, and is one more ste
     code("checkout @4\nexport out/cls_optimized.onnx\nsummary"),
 ])
 
+compiler_workflow = notebook([
+    md("""
+# Compiler workflow on PP-OCRv4 recognition
+
+The full loop on `models/ppocrv4_rec.onnx`, the PP-OCRv4 text recognizer (860 nodes: a convolutional backbone
+with HardSwish written out, then a small transformer with LayerNorm written out). The model is not shipped: it is
+a link into the test corpus (`../shared/corpus/models`, next to the repository).
+Annotate, optimize, see the diff, compare with onnxruntime's optimizer and onnxslim, quantize, compare the
+numbers, undo, export.
+"""),
+    code("load models/ppocrv4_rec.onnx as rec\nsummary"),
+    md("""
+## Annotate
+
+The convolutions are marked for int8, and the first LayerNorm pattern (it starts at `p2o.ReduceMean.0`) is kept
+unfused on purpose.
+"""),
+    code("annotate op=Conv quantize=int8\nannotate p2o.ReduceMean.0 fuse=false\nannotations"),
+    md("## Optimize\nThe extended preset: cleanup (identity, constant folding, dedupe), Conv+BatchNormalization and per-channel Mul/Add folding, LayerNorm and HardSwish fusions. One history step."),
+    code("optimize"),
+    md("## What changed\nReplacement groups name the pass that made each new node; the drawing shows the first group side by side."),
+    code("diff @2 @3"),
+    md("## Why one LayerNorm was not fused"),
+    code("why p2o.ReduceMean.0"),
+    md("## The numbers\nBoth versions run on the same seeded input; every output and every value still present is compared."),
+    code("compare @2 @3 shape=x:1x3x48x320"),
+    md("## Against onnxruntime's optimizer and onnxslim\nEach compiler starts from the annotated model (@2); `compare` with several versions sets them side by side."),
+    code("checkout @2\ncompile ort level=extended"),
+    code("checkout @2\ncompile onnxslim"),
+    code("compare @2 @3 @4 @5 shape=x:1x3x48x320 hw=a100-sxm4-80gb repeat=2"),
+    md("## Quantize\nStatic int8 on the annotated convolutions of our optimized version, calibrated on two seeded inputs."),
+    code("checkout @3\nquantize mode=static samples=2 shape=x:1x3x48x320"),
+    code("compare @3 @6 shape=x:1x3x48x320 tolerance=0.05"),
+    md("## Undo and export\n`undo` takes the quantization back; the float optimized version is exported (the notebook test checks it with onnx's checker and onnxruntime)."),
+    code("undo\nhistory"),
+    code("export out/rec_optimized.onnx\nsummary"),
+])
+
 for name, nb in [("tour.ipynb", tour), ("sweep.ipynb", sweep), ("editing.ipynb", editing),
-                 ("run-and-compare.ipynb", run_and_compare), ("compiler-loop.ipynb", compiler_loop)]:
+                 ("run-and-compare.ipynb", run_and_compare), ("compiler-loop.ipynb", compiler_loop),
+                 ("compiler-workflow.ipynb", compiler_workflow)]:
     nbformat.validate(nb)
     with open(os.path.join(HERE, name), "w") as f:
         nbformat.write(nb, f)

@@ -50,7 +50,7 @@ def commands_with_outputs(nb):
 
 
 @pytest.mark.parametrize("name", ["tour.ipynb", "sweep.ipynb", "editing.ipynb", "run-and-compare.ipynb",
-                                  "compiler-loop.ipynb"])
+                                  "compiler-loop.ipynb", "compiler-workflow.ipynb"])
 def test_every_output_is_what_a_person_expects(tmp_path, name):
     nb = run_notebook(name, tmp_path)
     ranks = frontends.lab_ranks()
