@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
+DATA = "application/vnd.graphsmith.v1+json"
 
 
 def copy_ignoring(*patterns: str):
@@ -54,6 +55,19 @@ def outputs_of(nb, source_start: str):
         if cell.cell_type == "code" and cell.source.startswith(source_start):
             return cell.outputs
     raise AssertionError(f"no cell starting with {source_start!r}")
+
+
+def assert_no_errors(nb) -> None:
+    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert errors == [], errors
+
+
+def data_of(nb, source_start: str) -> dict:
+    """The machine-readable data of the first output of the cell starting with `source_start`."""
+    found = [o.data[DATA] for o in outputs_of(nb, source_start) if DATA in o.get("data", {})]
+    assert found, source_start
+    return found[0]
 
 
 def expected_summary(path: pathlib.Path) -> dict:
@@ -169,9 +183,7 @@ def test_editing_notebook_runs_and_its_history_replays_byte_identical(tmp_path):
     rebuilds a byte-identical model."""
     nb = run_notebook("editing.ipynb", tmp_path)
     work = tmp_path / "notebooks"
-    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
-    assert errors == [], errors
+    assert_no_errors(nb)
     edited = work / "out" / "cls_edited.onnx"
     onnx.checker.check_model(onnx.load(str(edited)), full_check=True)
     script = work / "out" / "cls_edits.gsm"
@@ -190,9 +202,7 @@ def test_run_and_compare_notebook(tmp_path):
     drawn, compare naming the edited node first, the saved outputs equal to onnxruntime's."""
     import numpy as np
     nb = run_notebook("run-and-compare.ipynb", tmp_path)
-    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
-    assert errors == [], errors
+    assert_no_errors(nb)
     data = "application/vnd.graphsmith.v1+json"
     compared = [o.data[data] for o in outputs_of(nb, "compare @0 @1") if data in o.get("data", {})]
     assert compared and compared[0]["first_diverging"]["node"] == "BatchNormalization@3"
@@ -214,15 +224,10 @@ def test_compiler_loop_notebook(tmp_path):
     import numpy as np
     import onnxruntime as ort
     nb = run_notebook("compiler-loop.ipynb", tmp_path)
-    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
-    assert errors == [], errors
-    data = "application/vnd.graphsmith.v1+json"
+    assert_no_errors(nb)
 
     def payload(start):
-        found = [o.data[data] for o in outputs_of(nb, start) if data in o.get("data", {})]
-        assert found, start
-        return found[0]
+        return data_of(nb, start)
 
     diff = payload("diff @2 @3")
     assert len(diff["groups"]) == 17
@@ -260,15 +265,10 @@ def test_compiler_workflow_notebook(tmp_path):
     full check and onnxruntime gives the original's outputs."""
     import onnxruntime as ort
     nb = run_notebook("compiler-workflow.ipynb", tmp_path)
-    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
-    assert errors == [], errors
-    data = "application/vnd.graphsmith.v1+json"
+    assert_no_errors(nb)
 
     def payload(start):
-        found = [o.data[data] for o in outputs_of(nb, start) if data in o.get("data", {})]
-        assert found, start
-        return found[0]
+        return data_of(nb, start)
 
     groups = payload("diff @2 @3")["groups"]
     origins = {g["origin"] for g in groups}

@@ -33,21 +33,10 @@ func peakRSS() -> Int {
     return 0
 }
 
-/// NumPy dtype code of an element type (bytes for types NumPy has no fixed-size form of).
-func descr(_ t: ElementType) -> String { NPYWriter.descr(t) ?? "|u1" }
-
-/// A .npy (version 1.0) file of `t`.
-func npyBytes(_ t: RuntimeTensor) -> [UInt8] {
-    let shape = t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '\(descr(t.elementType))', 'fortran_order': False, 'shape': \(shape), }"
-    let total = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-    var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-    let n = header.utf8.count
-    out += [UInt8(n & 0xFF), UInt8(n >> 8)]
-    out += Array(header.utf8)
-    out += t.bytes
-    return out
+/// A .npy (version 1.0) file of `t`; a type NumPy has no fixed-size form of is written as its raw bytes.
+func npyBytes(_ t: RuntimeTensor) throws -> [UInt8] {
+    if NPYWriter.descr(t.elementType) != nil { return try NPYWriter.bytes(type: t.elementType, shape: t.shape, data: t.bytes) }
+    return try NPYWriter.bytes(type: .uint8, shape: [t.bytes.count], data: t.bytes)
 }
 
 /// Reads NAME=FILE.npy arguments into runtime tensors.
@@ -113,7 +102,7 @@ do {
         if let dir = option(args, "--out") {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for (i, o) in r.outputs.enumerated() {
-                try Data(npyBytes(o.tensor)).write(to: URL(fileURLWithPath: "\(dir)/out_\(i).npy"))
+                try Data(try npyBytes(o.tensor)).write(to: URL(fileURLWithPath: "\(dir)/out_\(i).npy"))
             }
         }
         summary["outputs"] = r.outputs.map { ["name": $0.name, "shape": $0.tensor.shape, "dtype": $0.tensor.elementType.name] }
