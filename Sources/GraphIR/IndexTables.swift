@@ -105,10 +105,10 @@ struct ValueIndex {
         var declaredType: ValueType?
         init(name: String) { self.name = name }
     }
-    private var slots: [Slot] = []
+    private var slots = ChunkedArray<Slot>()
     /// Open-addressed table (linear probing, load <= 1/2): each bucket holds the slot index
     /// plus one (0 = empty) in the low 32 bits and the upper 32 bits of the name's hash above.
-    private var buckets: [UInt64] = []
+    private var buckets = ChunkedArray<UInt64>()
     private var mask = 0
     private let seed: UInt64
 
@@ -117,7 +117,7 @@ struct ValueIndex {
         slots.reserveCapacity(capacity)
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        buckets = [UInt64](repeating: 0, count: size)
+        buckets = ChunkedArray(repeating: 0, count: size)
         mask = size - 1
     }
 
@@ -161,7 +161,7 @@ struct ValueIndex {
 
     private mutating func grow() {
         let size = buckets.count * 2
-        var fresh = [UInt64](repeating: 0, count: size)
+        var fresh = ChunkedArray<UInt64>(repeating: 0, count: size)
         let m = size - 1
         for i in slots.indices {
             let h = NameHash.hash(slots[i].name, seed: seed)

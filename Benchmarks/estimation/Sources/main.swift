@@ -30,7 +30,7 @@ let tenK = (layers: 278, hidden: 64, heads: 2, ffn: 176, vocab: 256)
 
 if let out = argValue("--write-synthetic") {
     let g = Synthetic.transformer(layers: tenK.layers, hidden: tenK.hidden, heads: tenK.heads, ffn: tenK.ffn, vocab: tenK.vocab, materialize: true)
-    try ONNXWriter.save(Model(graph: g, opsetImports: [OpsetImport(version: 17)]), to: URL(fileURLWithPath: out))
+    try ONNXWriter.save(Model(graph: g, opsetImports: [OpsetImport(version: 18)]), to: URL(fileURLWithPath: out))
     print("wrote \(out): \(g.nodes.count) nodes")
     exit(0)
 }

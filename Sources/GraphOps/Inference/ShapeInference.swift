@@ -41,8 +41,9 @@ public struct InferenceProblem: Hashable, Sendable, CustomStringConvertible {
 
 /// Inferred facts for every value of a graph and its bodies, plus the problems found.
 public struct InferenceResult: Sendable {
-    /// Facts per value name of the main graph (inputs, initializers, node outputs).
-    public var values: [String: ValueFacts]
+    /// Facts per value name of the main graph (inputs, initializers, node outputs); a table whose
+    /// copies share storage, so re-inference after an edit costs what it changes.
+    public var values: FactTable
     /// Facts per value of each If/Loop/Scan body and called function, by body key
     /// (`n12/then_branch`; nested bodies `n12/body/n3/else_branch`).
     public var bodies: [String: [String: ValueFacts]]
@@ -126,7 +127,7 @@ public enum ShapeInference {
                              registry: OpRegistry = .builtIn) -> InferenceResult {
         let engine = InferenceEngine(opsets: opsets, functions: functions, registry: registry)
         let run = engine.run(graph, outer: [], bodyInputs: nil, scope: [], keyPrefix: "")
-        return InferenceResult(values: run.values, bodies: engine.bodies, problems: engine.problems)
+        return InferenceResult(values: FactTable(run.values), bodies: engine.bodies, problems: engine.problems)
     }
 
     /// Op types (`domain::op` for other domains) that have an inference rule.

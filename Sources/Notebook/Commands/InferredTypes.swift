@@ -39,7 +39,7 @@ extension GraphEntry {
     /// drawing labels where the model declares none.
     func inferredTypes(inBody body: Int?) -> [String: ValueType] {
         let result = inference
-        var facts = result.values
+        var facts = result.values.dictionary
         if let body {
             let steps = catalog.bodies[body].steps
             for depth in steps.indices {
@@ -81,7 +81,7 @@ extension GraphEntry {
         var model = self.model
         let result = inference
         var written = 0
-        model.graph = Self.typed(model.graph, facts: result.values, key: "", result: result, written: &written)
+        model.graph = Self.typed(model.graph, facts: result.values.dictionary, key: "", result: result, written: &written)
         return (model, written)
     }
 

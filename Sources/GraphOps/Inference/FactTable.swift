@@ -1,0 +1,107 @@
+/// `FactTable`: inferred facts by value name, shared between versions of a graph. An edit
+/// re-infers a handful of values; copying a 20k-entry dictionary to change them cost more than
+/// the re-inference itself, so a table keeps the facts it started from (shared, never written)
+/// and a small overlay of what changed since, folded in once the overlay grows.
+import GraphIR
+
+/// Facts per value name: a dictionary whose copies share storage, with O(1) copy and O(1)
+/// writes of a few names (see the file comment).
+public struct FactTable: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    /// The facts the table started from (or last folded); never written in place while shared.
+    private var base: [String: ValueFacts]
+    /// Changes since `base`: a fact, or `.some(nil)` for a name removed.
+    private var overlay: [String: ValueFacts?] = [:]
+
+    /// An empty table.
+    public init() { base = [:] }
+
+    /// A table holding `facts`.
+    public init(_ facts: [String: ValueFacts]) { base = facts }
+
+    public init(dictionaryLiteral elements: (String, ValueFacts)...) {
+        base = Dictionary(elements, uniquingKeysWith: { _, last in last })
+    }
+
+    /// The facts of `name`, if any.
+    public subscript(name: String) -> ValueFacts? {
+        get {
+            if !overlay.isEmpty, let o = overlay[name] { return o }
+            return base[name]
+        }
+        set {
+            overlay[name] = .some(newValue)
+            // Fold once the overlay is a sizeable part of the table: reads stay one or two
+            // lookups, and the fold's O(n) is paid once per n/4 writes.
+            if overlay.count > 64 && overlay.count > base.count / 4 { fold() }
+        }
+    }
+
+    /// Moves the overlay into the base.
+    private mutating func fold() {
+        var merged = base
+        for (k, v) in overlay {
+            if let v { merged[k] = v } else { merged.removeValue(forKey: k) }
+        }
+        base = merged
+        overlay = [:]
+    }
+
+    /// The number of names with facts.
+    public var count: Int {
+        var n = base.count
+        for (k, v) in overlay {
+            let inBase = base[k] != nil
+            if v == nil, inBase { n -= 1 } else if v != nil, !inBase { n += 1 }
+        }
+        return n
+    }
+
+    /// True when no name has facts.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Every name with facts.
+    public var keys: [String] { map(\.key) }
+
+    /// Every fact.
+    public var values: [ValueFacts] { map(\.value) }
+
+    /// The table as a plain dictionary (O(n) when there are changes to fold in).
+    public var dictionary: [String: ValueFacts] {
+        if overlay.isEmpty { return base }
+        var copy = self
+        copy.fold()
+        return copy.base
+    }
+
+    /// The table with `transform` applied to every fact.
+    public func mapValues(_ transform: (ValueFacts) throws -> ValueFacts) rethrows -> FactTable {
+        FactTable(try dictionary.mapValues(transform))
+    }
+
+    public static func == (a: FactTable, b: FactTable) -> Bool { a.dictionary == b.dictionary }
+
+    public typealias Element = (key: String, value: ValueFacts)
+
+    /// Iterates the base (skipping names the overlay changed), then the overlay's facts.
+    public struct Iterator: IteratorProtocol {
+        var base: Dictionary<String, ValueFacts>.Iterator
+        var overlay: Dictionary<String, ValueFacts?>.Iterator
+        let changed: [String: ValueFacts?]
+
+        public mutating func next() -> Element? {
+            while let e = base.next() {
+                if changed.isEmpty || changed[e.key] == nil { return e }
+            }
+            while let e = overlay.next() {
+                if let v = e.value { return (e.key, v) }
+            }
+            return nil
+        }
+    }
+
+    public func makeIterator() -> Iterator {
+        Iterator(base: base.makeIterator(), overlay: overlay.makeIterator(), changed: overlay)
+    }
+
+    public var underestimatedCount: Int { overlay.isEmpty ? base.count : 0 }
+}
