@@ -1,0 +1,271 @@
+/// Multi-head attention written out → one attention node. The core, from the Softmax root:
+/// MatMul(Q, Kᵀ) with a constant scale (Div or Mul on the scores, or Mul on Q and on K
+/// separately), an optional additive mask (Add), Softmax over the last axis of the rank-4
+/// scores, an optional NaN guard Where(IsNaN(P), 0, P) (the SDPA export's), and MatMul(P, V).
+/// Kᵀ is a Transpose of K's last two axes, a Transpose [0,2,3,1] of K as [B, T, H, D], or the
+/// dynamo exporter's Reshape-Transpose-Reshape through [B·H, T, D].
+///
+/// When Q, K and V are split into heads from 3-D values (Reshape [B, S, H, D] + Transpose
+/// [0,2,1,3]) and the result is merged back (Transpose [0,2,1,3] + Reshape [B, S, H·D]), the
+/// whole block becomes ONNX Attention (opset 23, raised when the model allows) on the 3-D
+/// values with q_num_heads/kv_num_heads, or for `target=ort` com.microsoft MultiHeadAttention;
+/// otherwise the core becomes Attention on the 4-D tensors. The scale is explicit.
+///
+/// What is fused computes the same: heads and head sizes must be proven from the shapes, a
+/// mask must cover [query, key] exactly (onnxruntime takes no broadcast there), and the NaN
+/// guard is dropped only where nothing differs: the mask is provably finite (no row can be
+/// fully masked), or the op maps fully masked rows to 0 as the guard does (onnxruntime's
+/// Attention; not its MultiHeadAttention, which then gives NaN: such blocks become Attention).
+/// Matched by structure, never names.
+import GraphEditing
+import GraphIR
+import GraphOps
+
+public struct FuseAttention: Pass {
+    public init() {}
+    public let name = "fuse-attention"
+    public let doc = "Fuse MatMul-(scale)-(mask)-Softmax-MatMul attention and its head reshapes into Attention (opset 23; com.microsoft MultiHeadAttention for target=ort)"
+    public func run(_ ctx: inout PassContext) throws -> Bool {
+        try PatternPass(name: name, doc: doc, patterns: [AttentionPattern()]).run(&ctx)
+    }
+}
+
+/// The node making `v` when it is a default-domain op of `ops`.
+private func made(_ g: Graph, _ v: String, _ ops: Set<String>) -> Node? {
+    guard let n = g.producerNode(of: v), ops.contains(n.opType), n.domain.isEmpty || n.domain == "ai.onnx" else { return nil }
+    return n
+}
+
+struct AttentionPattern: RewritePattern {
+    let name = "attention"
+    let rootOps: Set<String> = ["Softmax"]
+
+    /// `v` = x · c, c · x or x / c for a constant scalar c, read once: (x, the factor, the node).
+    static func scaled(_ v: String, _ ctx: PassContext) -> (x: String, factor: Double, node: Node)? {
+        guard let n = made(ctx.graph, v, ["Mul", "Div"]), n.inputs.count == 2, ctx.hasSingleUse(v) else { return nil }
+        if n.opType == "Div" {
+            guard let c = ctx.scalar(n.inputs[1]), c != 0, ctx.constant(n.inputs[0]) == nil else { return nil }
+            return (n.inputs[0], 1 / c, n)
+        }
+        if let c = ctx.scalar(n.inputs[1]), ctx.constant(n.inputs[0]) == nil { return (n.inputs[0], c, n) }
+        if let c = ctx.scalar(n.inputs[0]), ctx.constant(n.inputs[1]) == nil { return (n.inputs[1], c, n) }
+        return nil
+    }
+
+    /// True when every value of the mask `v` is finite, by its making: constants, Where of
+    /// finite branches, integer or bool casts, and ops that only move values.
+    static func finite(_ v: String, _ ctx: PassContext, depth: Int = 0) -> Bool {
+        guard depth < 12 else { return false }
+        if let t = ctx.constant(v) {
+            guard t.elementType == .float || t.elementType == .double || t.elementType == .float16 else { return true }
+            guard let xs = ctx.constantDoubles(v, limit: 1 << 20) else { return false }
+            return xs.allSatisfy(\.isFinite)
+        }
+        guard let n = made(ctx.graph, v, ["Where", "Cast", "Expand", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Slice",
+                                          "Gather", "Identity", "Tile", "Flatten"]) else { return false }
+        switch n.opType {
+        case "Where": return n.inputs.count == 3 && finite(n.inputs[1], ctx, depth: depth + 1) && finite(n.inputs[2], ctx, depth: depth + 1)
+        case "Cast":
+            let from = ctx.elementType(n.inputs[0])
+            if let from, from != .float, from != .double, from != .float16, from != .bfloat16 { return true }
+            return finite(n.inputs[0], ctx, depth: depth + 1)
+        default: return finite(n.inputs[0], ctx, depth: depth + 1)
+        }
+    }
+
+    /// How Kᵀ is made from K.
+    enum Key {
+        /// K as [B, H, T, D] (Kᵀ a Transpose [0,1,3,2] or the Reshape-Transpose-Reshape form).
+        case heads(String)
+        /// K as [B, T, H, D] (Kᵀ a Transpose [0,2,3,1]).
+        case sequenceFirst(String)
+    }
+
+    /// Kᵀ back to K: the nodes on the way, the scale met (a Mul on K before its transpose).
+    static func keyOf(_ kt: String, _ r: inout PatternRewriter) -> (key: Key, nodes: [Node], factor: Double)? {
+        let ctx = r.context
+        guard let t = made(r.graph, kt, ["Transpose", "Reshape"]) else {
+            r.fail("Kᵀ is not made by a Transpose of K", at: r.graph.producerNode(of: kt)?.id ?? r.root)
+            return nil
+        }
+        if t.opType == "Transpose" {
+            let perm = t.attribute("perm")?.intsValue ?? []
+            var src = t.inputs[0], nodes = [t], factor = 1.0
+            if let s = scaled(src, ctx) { nodes.append(s.node); factor = s.factor; src = s.x }
+            switch perm {
+            case [0, 1, 3, 2]: return (.heads(src), nodes, factor)
+            case [0, 2, 3, 1]: return (.sequenceFirst(src), nodes, factor)
+            default:
+                r.fail("K's Transpose has perm \(perm), not [0, 1, 3, 2] or [0, 2, 3, 1]", at: t.id)
+                return nil
+            }
+        }
+        // Reshape(Transpose [0,2,1] (Reshape(K to [B·H, T, D])) to [B, H, D, T]).
+        guard let t3 = made(r.graph, t.inputs[0], ["Transpose"]), t3.attribute("perm")?.intsValue == [0, 2, 1],
+              let r1 = made(r.graph, t3.inputs[0], ["Reshape"]), ctx.hasSingleUse(t.inputs[0]), ctx.hasSingleUse(t3.inputs[0]) else {
+            r.fail("Kᵀ is a Reshape, but not of a [0, 2, 1] Transpose of a Reshape of K, each read once", at: t.id)
+            return nil
+        }
+        let k = r1.inputs[0]
+        guard let kd = ctx.dims(k), kd.count == 4, let d1 = ctx.dims(r1.outputs[0]), d1.count == 3, let d2 = ctx.dims(kt), d2.count == 4,
+              knownEqual([d1[1], d1[2]], [kd[2], kd[3]]), knownEqual([d2[2], d2[3]], [kd[3], kd[2]]),
+              knownEqual([d2[0]], [kd[0]]) || knownEqual([d2[1]], [kd[1]]) else {
+            r.fail("the Reshape-Transpose-Reshape of K is not proven to swap K's last two axes (shapes unknown or different)", at: t.id)
+            return nil
+        }
+        return (.heads(k), [t, t3, r1], 1)
+    }
+
+    /// A [B, S, H, D] value split from a 3-D [B, S, H·D] one by a Reshape: (the 3-D value, the
+    /// Reshape when nothing else reads its result (else it stays, for its other readers), H, D).
+    static func splitOf(_ x: String, _ ctx: PassContext) -> (x3: String, nodes: [Node], heads: Int64, size: Int64)? {
+        guard let rs = made(ctx.graph, x, ["Reshape"]), let inD = ctx.dims(rs.inputs[0]), inD.count == 3,
+              let outD = ctx.dims(x), outD.count == 4, let h = outD[2]?.intValue, let d = outD[3]?.intValue,
+              inD[2]?.intValue == h * d, knownEqual([outD[0], outD[1]], [inD[0], inD[1]]) else { return nil }
+        return (rs.inputs[0], ctx.hasSingleUse(x) ? [rs] : [], h, d)
+    }
+
+    /// A [B, H, S, D] value made by Transpose [0,2,1,3] of a split 3-D value; the Transpose and
+    /// Reshape are removed when the match is their only reader (a Shape of them, as the dynamo
+    /// exporter writes, keeps them until dead-code elimination).
+    static func headsOf(_ x: String, _ ctx: PassContext) -> (x3: String, nodes: [Node], heads: Int64, size: Int64)? {
+        guard let t = made(ctx.graph, x, ["Transpose"]), t.attribute("perm")?.intsValue == [0, 2, 1, 3],
+              let s = splitOf(t.inputs[0], ctx) else { return nil }
+        return (s.x3, ctx.hasSingleUse(x) ? [t] + s.nodes : [], s.heads, s.size)
+    }
+
+    func matchAndRewrite(_ sm: Node, _ r: inout PatternRewriter) throws -> Bool {
+        // Matching reads the graph through a copy of the context; it must be gone before the
+        // edits, or the first edit would copy the whole graph.
+        guard let plan = Self.plan(sm, &r) else { return false }
+        return try r.replace(plan.parts, with: plan.adding)
+    }
+
+    /// What to remove and add for the block rooted at Softmax `sm`, or nil (after `fail`).
+    static func plan(_ sm: Node, _ r: inout PatternRewriter) -> (parts: [NodeID], adding: [NewNode])? {
+        let ctx = r.context
+        guard let scores = sm.inputs.first, let sd = ctx.dims(scores) else { r.fail("the scores' shape is unknown", at: sm.id); return nil }
+        let axis = sm.attribute("axis")?.intValue ?? (ctx.onnxOpset < 13 ? 1 : -1)
+        guard r.require(sd.count == 4, "Softmax's input is of rank \(sd.count), not 4 (batch, heads, query, key)", at: sm.id),
+              r.require(axis == -1 || axis == 3, "Softmax is not over the last axis (axis \(axis))", at: sm.id),
+              r.require(ctx.elementType(scores) == .float, "the scores are not float32", at: sm.id) else { return nil }
+        var parts: [Node] = [sm]
+        var scale = 1.0
+        var s = scores
+        var mask: String?
+        // The mask: Add(scores, mask), the scores side leading to the Q·Kᵀ MatMul.
+        if let add = made(r.graph, s, ["Add"]) {
+            r.take(add)
+            let c = ctx
+            func product(_ x: String) -> Bool {
+                made(c.graph, x, ["MatMul"]) != nil || (scaled(x, c).map { made(c.graph, $0.x, ["MatMul"]) != nil } ?? false)
+            }
+            guard add.inputs.count == 2, let k = add.inputs.firstIndex(where: product) else {
+                r.fail("the Add before Softmax does not add to a Q·Kᵀ MatMul", at: add.id); return nil
+            }
+            mask = add.inputs[1 - k]
+            s = add.inputs[k]
+            parts.append(add)
+        }
+        if let sc = scaled(s, ctx) { r.take(sc.node); parts.append(sc.node); scale *= sc.factor; s = sc.x }
+        guard let qk = r.producer(of: s, ["MatMul"], from: parts.last?.id) else { return nil }
+        r.take(qk)
+        parts.append(qk)
+        var q = qk.inputs[0]
+        if let sc = scaled(q, ctx) { r.take(sc.node); parts.append(sc.node); scale *= sc.factor; q = sc.x }
+        var kt = qk.inputs[1]
+        if let sc = scaled(kt, ctx) { r.take(sc.node); parts.append(sc.node); scale *= sc.factor; kt = sc.x }
+        guard let key = keyOf(kt, &r) else { return nil }
+        for n in key.nodes { r.take(n) }
+        parts += key.nodes
+        scale *= key.factor
+        // After Softmax: the optional NaN guard, then MatMul(P, V).
+        var p = sm.outputs[0]
+        var guarded = false
+        let uses = r.graph.uses(of: p).compactMap { r.graph.node($0.node) }
+        if uses.count == 2, let isnan = uses.first(where: { $0.opType == "IsNaN" }), let wh = uses.first(where: { $0.opType == "Where" }) {
+            r.take(isnan); r.take(wh)
+            guard r.require(ctx.hasSingleUse(isnan.outputs[0]) && wh.inputs.count == 3 && wh.inputs[0] == isnan.outputs[0] && wh.inputs[2] == p
+                            && ctx.scalar(wh.inputs[1]) == 0 && !ctx.isGraphOutput(p),
+                            "the guard after Softmax is not Where(IsNaN(P), 0, P)", at: wh.id) else { return nil }
+            parts += [isnan, wh]
+            guarded = true
+            p = wh.outputs[0]
+        }
+        guard let av = r.consumer(of: p, ["MatMul"], from: parts.first?.id ?? sm.id) else { return nil }
+        r.take(av)
+        parts.append(av)
+        guard r.require(av.inputs[0] == p, "the probabilities are MatMul's second input, not its first", at: av.id) else { return nil }
+        let v = av.inputs[1]
+        // Shapes: Q [B, H, S, D], K [B, Hk, T, D] (or [B, T, Hk, D]), V [B, Hk, T, Dv].
+        let kValue: String
+        let kHeadAxis: Int
+        switch key.key {
+        case .heads(let k): kValue = k; kHeadAxis = 1
+        case .sequenceFirst(let k): kValue = k; kHeadAxis = 2
+        }
+        guard let qd = ctx.dims(q), qd.count == 4, let kd = ctx.dims(kValue), kd.count == 4, let vd = ctx.dims(v), vd.count == 4 else {
+            r.fail("Q, K or V is not of a known rank 4", at: qk.id); return nil
+        }
+        let kSeq = kd[kHeadAxis == 1 ? 2 : 1]
+        guard let heads = qd[1]?.intValue, let kvHeads = kd[kHeadAxis]?.intValue, let headSize = qd[3]?.intValue else {
+            r.fail("the head counts or the head size are not known numbers", at: qk.id); return nil
+        }
+        guard r.require(knownEqual([qd[0]], [kd[0]]) && knownEqual([qd[0]], [vd[0]]), "Q, K and V are not proven to share the batch size", at: qk.id),
+              r.require(kd[3]?.intValue == headSize, "K's head size \(kd[3].map(\.description) ?? "?") is not Q's \(headSize)", at: qk.id),
+              r.require(kvHeads == heads || kvHeads == 1, "K has \(kvHeads) heads for Q's \(heads) (the MatMul broadcasts them)", at: qk.id),
+              r.require(vd[1]?.intValue == kvHeads && knownEqual([vd[2]], [kSeq]), "V's heads or length differ from K's", at: av.id) else { return nil }
+        if let m = mask {
+            let md = ctx.dims(m) ?? []
+            let product = ctx.dims(qk.outputs[0]) ?? []
+            guard r.require(ctx.elementType(m) == .float, "the mask is not float32", at: parts[1].id),
+                  r.require(md.count >= 2 && md.count <= 4 && knownEqual(Array(md.suffix(2)), Array(sd.suffix(2))),
+                            "the mask is not proven to cover [query, key] exactly (shape \(md.map { $0?.description ?? "?" }))", at: parts[1].id),
+                  r.require(knownEqual(product, sd), "the mask broadcasts the scores to another shape", at: parts[1].id) else { return nil }
+        }
+        let finiteMask = mask.map { finite($0, ctx) } ?? true
+        // The 3-D form: Q, K, V split from 3-D values and the result merged back.
+        var whole: (q3: String, k3: String, v3: String, out: String, nodes: [Node], vSize: Int64)?
+        if let qh = headsOf(q, ctx), qh.heads == heads, let vh = headsOf(v, ctx), vh.heads == kvHeads {
+            let kh: (x3: String, nodes: [Node], heads: Int64, size: Int64)?
+            switch key.key {
+            case .heads(let k): kh = headsOf(k, ctx)
+            case .sequenceFirst(let k): kh = splitOf(k, ctx)
+            }
+            if let kh, kh.heads == kvHeads, let t = ctx.consumers(av.outputs[0]).first.flatMap({ r.graph.node($0) }),
+               t.opType == "Transpose", t.domain.isEmpty, t.attribute("perm")?.intsValue == [0, 2, 1, 3], ctx.hasSingleUse(av.outputs[0]),
+               ctx.hasSingleUse(t.outputs[0]), let rs = ctx.consumers(t.outputs[0]).first.flatMap({ r.graph.node($0) }),
+               rs.opType == "Reshape", rs.domain.isEmpty, let td = ctx.dims(t.outputs[0]), let od = ctx.dims(rs.outputs[0]), od.count == 3,
+               od[2]?.intValue == heads * vh.size, knownEqual([od[0], od[1]], [td[0], td[1]]) {
+                whole = (qh.x3, kh.x3, vh.x3, rs.outputs[0], qh.nodes + kh.nodes + vh.nodes + [t, rs], vh.size)
+            }
+        }
+        var adding: [NewNode] = []
+        let scaleAttr = Attribute("scale", .float(Float(scale)))
+        if let w = whole {
+            for n in w.nodes { r.take(n) }
+            parts += w.nodes
+            let mhaFits = kvHeads == heads && (mask == nil || ctx.dims(mask ?? "")?.count == 4) && (!guarded || finiteMask)
+            if ctx.options.target == .ort && mhaFits {
+                adding.append(NewNode(opType: "MultiHeadAttention", domain: "com.microsoft",
+                                      inputs: [w.q3, w.k3, w.v3] + (mask.map { ["", "", $0] } ?? []), outputs: [w.out],
+                                      attributes: [Attribute("num_heads", .int(heads)), scaleAttr]))
+            } else {
+                guard r.requireOpset(23, for: "Attention") else { return nil }
+                adding.append(NewNode(opType: "Attention", inputs: [w.q3, w.k3, w.v3] + (mask.map { [$0] } ?? []), outputs: [w.out],
+                                      attributes: [Attribute("q_num_heads", .int(heads)), Attribute("kv_num_heads", .int(kvHeads)), scaleAttr]))
+            }
+        } else {
+            guard r.requireOpset(23, for: "Attention") else { return nil }
+            var k4 = kValue
+            if case .sequenceFirst(let kb) = key.key {
+                // Kᵀ came as Transpose [0,2,3,1] of [B, T, H, D]: K is its [0,2,1,3] Transpose.
+                k4 = r.freshValue(kb + "_heads")
+                adding.append(NewNode(opType: "Transpose", inputs: [kb], outputs: [k4], attributes: [Attribute("perm", .ints([0, 2, 1, 3]))]))
+            }
+            adding.append(NewNode(opType: "Attention", inputs: [q, k4, v] + (mask.map { [$0] } ?? []), outputs: [av.outputs[0]],
+                                  attributes: [scaleAttr]))
+        }
+        return (parts.map(\.id), adding)
+    }
+}
