@@ -40,9 +40,10 @@ struct AttentionPattern: RewritePattern {
     let name = "attention"
     let rootOps: Set<String> = ["Softmax"]
 
-    /// `v` = x · c, c · x or x / c for a constant scalar c, read once: (x, the factor, the node).
-    static func scaled(_ v: String, _ ctx: PassContext) -> (x: String, factor: Double, node: Node)? {
-        guard let n = made(ctx.graph, v, ["Mul", "Div"]), n.inputs.count == 2, ctx.hasSingleUse(v) else { return nil }
+    /// `v` = x · c, c · x or x / c for a constant scalar c (read once unless `anyUse`: the
+    /// rewrite then reports a second reader): (x, the factor, the node).
+    static func scaled(_ v: String, _ ctx: PassContext, anyUse: Bool = false) -> (x: String, factor: Double, node: Node)? {
+        guard let n = made(ctx.graph, v, ["Mul", "Div"]), n.inputs.count == 2, anyUse || ctx.hasSingleUse(v) else { return nil }
         if n.opType == "Div" {
             guard let c = ctx.scalar(n.inputs[1]), c != 0, ctx.constant(n.inputs[0]) == nil else { return nil }
             return (n.inputs[0], 1 / c, n)
@@ -158,7 +159,7 @@ struct AttentionPattern: RewritePattern {
             r.take(add)
             let c = ctx
             func product(_ x: String) -> Bool {
-                made(c.graph, x, ["MatMul"]) != nil || (scaled(x, c).map { made(c.graph, $0.x, ["MatMul"]) != nil } ?? false)
+                made(c.graph, x, ["MatMul"]) != nil || (scaled(x, c, anyUse: true).map { made(c.graph, $0.x, ["MatMul"]) != nil } ?? false)
             }
             guard add.inputs.count == 2, let k = add.inputs.firstIndex(where: product) else {
                 r.fail("the Add before Softmax does not add to a Q·Kᵀ MatMul", at: add.id); return nil
@@ -167,7 +168,7 @@ struct AttentionPattern: RewritePattern {
             s = add.inputs[k]
             parts.append(add)
         }
-        if let sc = scaled(s, ctx) { r.take(sc.node); parts.append(sc.node); scale *= sc.factor; s = sc.x }
+        if let sc = scaled(s, ctx, anyUse: true) { r.take(sc.node); parts.append(sc.node); scale *= sc.factor; s = sc.x }
         guard let qk = r.producer(of: s, ["MatMul"], from: parts.last?.id) else { return nil }
         r.take(qk)
         parts.append(qk)

@@ -5,7 +5,8 @@
 /// bias), write only Y, and the input must be of rank 2 or 3 (what onnxruntime's kernel takes);
 /// the skip has the input's shape, or (rank 3) [1, S, H] or [S, H]. When the sum has other
 /// readers (the next residual), it comes out as SkipLayerNormalization's fourth output
-/// (input_skip_bias_sum) under its old name. Matched by structure, never names.
+/// (input_skip_bias_sum) under its old name (the unread mean and inv_std_var outputs get fresh
+/// names, as the editor names every output). Matched by structure, never names.
 import GraphEditing
 import GraphIR
 import GraphOps
