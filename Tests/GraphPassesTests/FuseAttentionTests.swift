@@ -10,7 +10,7 @@ final class FuseAttentionTests: XCTestCase {
     /// [2, 5, 16], Reshape [0, 0, 4, 4] + Transpose into 4 heads (K straight to [0,2,3,1]),
     /// scores / 2 + mask, Softmax, · V, Transpose + Reshape back to [2, 5, 16].
     static func block(mask: [Float]? = (0..<50).map { $0 % 7 == 3 ? -10000 : 0 }, maskDims: [Int64] = [2, 1, 5, 5],
-                      axis: Int64 = -1, guardValue: Float? = nil, opset: Int64 = 17) -> Model {
+                      axis: Int64 = -1, guardValue: Float? = nil, opset: Int64 = 17, merge: String = "3d") -> Model {
         var nodes: [Node] = []
         var inits = [Tensor(name: "hs", int64s: [0, 0, 4, 4], dims: [4]), Tensor(name: "os", int64s: [0, 0, 16], dims: [3]), PT.c("two", [2])]
         for (k, p) in ["q", "k", "v"].enumerated() {
@@ -40,8 +40,18 @@ final class FuseAttentionTests: XCTestCase {
         }
         nodes.append(Node(opType: "MatMul", inputs: [probs, "v4"], outputs: ["a"]))
         nodes.append(Node(opType: "Transpose", inputs: ["a"], outputs: ["at"], attributes: [Attribute("perm", .ints([0, 2, 1, 3]))]))
-        nodes.append(Node(opType: "Reshape", inputs: ["at", "os"], outputs: ["y"]))
-        return PT.model(nodes, inputs: [PT.f("x", [2, 5, 16])], outputs: [PT.f("y", [2, 5, 16])], initializers: inits, opset: opset)
+        // GPT-2 also (or only) reshapes the merged heads to [B·S, E] for its projection.
+        inits.append(Tensor(name: "flat", int64s: [-1, 16], dims: [2]))
+        var outputs: [ValueInfo] = []
+        if merge != "flat" {
+            nodes.append(Node(opType: "Reshape", inputs: ["at", "os"], outputs: ["y"]))
+            outputs.append(PT.f("y", [2, 5, 16]))
+        }
+        if merge != "3d" {
+            nodes.append(Node(opType: "Reshape", inputs: ["at", "flat"], outputs: ["y2"]))
+            outputs.append(PT.f("y2", [10, 16]))
+        }
+        return PT.model(nodes, inputs: [PT.f("x", [2, 5, 16])], outputs: outputs, initializers: inits, opset: opset)
     }
 
     func testTheWrittenOutBlockBecomesOneAttentionOnThe3DProjections() throws {
@@ -102,6 +112,46 @@ final class FuseAttentionTests: XCTestCase {
         XCTAssertEqual(Array(out.graph.nodes[0].inputs.array), ["q", "k", "v"])
         XCTAssertEqual(out.graph.nodes[0].attribute("scale")?.floatValue ?? 0, 0.375, accuracy: 1e-7)
         let feeds = ["q": Self.tensor([1, 2, 3, 4], 1), "k": Self.tensor([1, 2, 6, 4], 2), "v": Self.tensor([1, 2, 6, 5], 3)]
+        PT.assertClose(try Interpreter(model: out).run(feeds).outputs.flatMap { $0.tensor.floatValues() },
+                       try Interpreter(model: m).run(feeds).outputs.flatMap { $0.tensor.floatValues() })
+    }
+
+    func testOtherReshapesOfTheMergedHeadsAreRemadeOnTheAttentionOutput() throws {
+        for merge in ["both", "flat"] {
+            let m = Self.block(merge: merge)
+            let run = try PT.run("fuse-attention,dce", m)
+            let g = run.transaction.model.graph
+            XCTAssertEqual(g.nodes.filter { $0.opType == "Attention" }.count, 1, merge)
+            XCTAssertFalse(g.nodes.contains { $0.opType == "Transpose" || $0.opType == "Softmax" }, merge)
+            let flat = try XCTUnwrap(g.nodes.first { $0.outputs.first == "y2" })
+            XCTAssertEqual(flat.opType, "Reshape")
+            XCTAssertEqual(g.producerNode(of: flat.inputs[0])?.opType, "Attention", "the projection's Reshape reads the merged value")
+            PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 5, 16]), try PT.outputs(m, input: "x", shape: [2, 5, 16]))
+        }
+    }
+
+    func testRepeatedKeyValueHeadsBecomeGroupedQueryAttention() throws {
+        // transformers' repeat_kv: [1, 2, 6, 4] -> Unsqueeze(2) -> Expand [1, 2, 2, 6, 4] -> Reshape [1, 4, 6, 4].
+        var nodes: [Node] = []
+        for p in ["k", "v"] {
+            nodes += [Node(opType: "Unsqueeze", inputs: [p, "ax"], outputs: ["\(p)u"]),
+                      Node(opType: "Expand", inputs: ["\(p)u", "es"], outputs: ["\(p)e"]),
+                      Node(opType: "Reshape", inputs: ["\(p)e", "rs"], outputs: ["\(p)r"])]
+        }
+        nodes += [Node(opType: "Transpose", inputs: ["kr"], outputs: ["kt"], attributes: [Attribute("perm", .ints([0, 1, 3, 2]))]),
+                  Node(opType: "MatMul", inputs: ["q", "kt"], outputs: ["sc"]),
+                  Node(opType: "Mul", inputs: ["sc", "s"], outputs: ["ss"]),
+                  Node(opType: "Softmax", inputs: ["ss"], outputs: ["p"]),
+                  Node(opType: "MatMul", inputs: ["p", "vr"], outputs: ["y"])]
+        let m = PT.model(nodes, inputs: [PT.f("q", [1, 4, 3, 4]), PT.f("k", [1, 2, 6, 4]), PT.f("v", [1, 2, 6, 4])],
+                         outputs: [PT.f("y", [1, 4, 3, 4])],
+                         initializers: [Tensor(name: "ax", int64s: [2], dims: [1]), Tensor(name: "es", int64s: [1, 2, 2, 6, 4], dims: [5]),
+                                        Tensor(name: "rs", int64s: [1, 4, 6, 4], dims: [4]), PT.c("s", [0.5])], opset: 13)
+        let run = try PT.run("fuse-attention", m)
+        let out = run.transaction.model
+        XCTAssertEqual(out.graph.nodes.map(\.opType), ["Attention"])
+        XCTAssertEqual(Array(out.graph.nodes[0].inputs.array), ["q", "k", "v"], "K and V at their 2 kv heads")
+        let feeds = ["q": Self.tensor([1, 4, 3, 4], 1), "k": Self.tensor([1, 2, 6, 4], 2), "v": Self.tensor([1, 2, 6, 4], 3)]
         PT.assertClose(try Interpreter(model: out).run(feeds).outputs.flatMap { $0.tensor.floatValues() },
                        try Interpreter(model: m).run(feeds).outputs.flatMap { $0.tensor.floatValues() })
     }

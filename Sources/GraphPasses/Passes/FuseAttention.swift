@@ -3,7 +3,9 @@
 /// separately), an optional additive mask (Add), Softmax over the last axis of the rank-4
 /// scores, an optional NaN guard Where(IsNaN(P), 0, P) (the SDPA export's), and MatMul(P, V).
 /// Kᵀ is a Transpose of K's last two axes, a Transpose [0,2,3,1] of K as [B, T, H, D], or the
-/// dynamo exporter's Reshape-Transpose-Reshape through [B·H, T, D].
+/// dynamo exporter's Reshape-Transpose-Reshape through [B·H, T, D]. K and V repeated per group
+/// of query heads (repeat_kv's Unsqueeze-Expand-Reshape) become grouped-query attention
+/// (kv_num_heads, or fewer heads in K and V than in Q on 4-D inputs).
 ///
 /// When Q, K and V are split into heads from 3-D values (Reshape [B, S, H, D] + Transpose
 /// [0,2,1,3]) and the result is merged back (Transpose [0,2,1,3] + Reshape [B, S, H·D]), the
@@ -135,6 +137,48 @@ struct AttentionPattern: RewritePattern {
         return (s.x3, ctx.hasSingleUse(x) ? [t] + s.nodes : [], s.heads, s.size)
     }
 
+    /// A [B, H, T, D] value repeating each head of a [B, Hk, T, D] one n times in a row, as
+    /// transformers' repeat_kv writes it (Unsqueeze at axis 2, Expand to [B, Hk, n, T, D],
+    /// Reshape): ONNX Attention's grouping of query heads over kv heads. (the source, the nodes
+    /// to remove when nothing else reads them, Hk).
+    static func repeated(_ x: String, _ ctx: PassContext) -> (source: String, nodes: [Node], kvHeads: Int64)? {
+        guard let rs = made(ctx.graph, x, ["Reshape"]), let e = made(ctx.graph, rs.inputs[0], ["Expand"]),
+              let u = made(ctx.graph, e.inputs[0], ["Unsqueeze"]) else { return nil }
+        var axes = u.attribute("axes")?.intsValue
+        if axes == nil, u.inputs.count > 1 { axes = ctx.constantDoubles(u.inputs[1]).map { $0.map { Int64($0) } } }
+        guard axes == [2] || axes == [-3], let sd = ctx.dims(u.inputs[0]), sd.count == 4, let ed = ctx.dims(e.outputs[0]), ed.count == 5,
+              let rd = ctx.dims(x), rd.count == 4, let hk = sd[1]?.intValue, let n = ed[2]?.intValue,
+              knownEqual([ed[0], ed[1], ed[3], ed[4]], sd), rd[1]?.intValue == hk * n,
+              knownEqual([rd[0], rd[2], rd[3]], [sd[0], sd[2], sd[3]]) else { return nil }
+        let removable = ctx.hasSingleUse(x) && ctx.hasSingleUse(rs.inputs[0]) && ctx.hasSingleUse(e.inputs[0])
+        return (u.inputs[0], removable ? [rs, e, u] : [], hk)
+    }
+
+    /// The heads of `a` [B, H, S, Dv] merged back: Transpose [0,2,1,3], read only by Reshapes,
+    /// one of which may make [B, S, H·Dv] (`width`): its output is the merged value (`out`; nil:
+    /// none does, a fresh value is made). The other Reshapes (GPT-2 reshapes to [-1, E] for its
+    /// projection) read the same elements in the same order from the merged value, so they are
+    /// remade on it, when their shape is a constant whose zeros (copy a dim) sit where both
+    /// have the same dims (batch, sequence).
+    static func merge(_ a: String, width: Int64, _ ctx: PassContext) -> (out: String?, nodes: [Node], rereads: [Node])? {
+        guard ctx.hasSingleUse(a), let t = ctx.consumers(a).first.flatMap({ ctx.graph.node($0) }), t.opType == "Transpose", t.domain.isEmpty,
+              t.attribute("perm")?.intsValue == [0, 2, 1, 3], !ctx.isGraphOutput(t.outputs[0]), let td = ctx.dims(t.outputs[0]), td.count == 4,
+              td[2].flatMap(\.intValue).map({ $0 * (td[3]?.intValue ?? 0) }) == width else { return nil }
+        let readers = ctx.consumers(t.outputs[0]).compactMap { ctx.graph.node($0) }
+        guard !readers.isEmpty, readers.allSatisfy({ $0.opType == "Reshape" && $0.domain.isEmpty && $0.inputs[0] == t.outputs[0] }) else { return nil }
+        let main = readers.first { rs in
+            guard let od = ctx.dims(rs.outputs[0]), od.count == 3 else { return false }
+            return od[2]?.intValue == width && knownEqual([od[0], od[1]], [td[0], td[1]])
+        }
+        var rereads: [Node] = []
+        for rs in readers where rs.id != main?.id {
+            guard rs.inputs.count == 2, let shape = ctx.constant(rs.inputs[1]), let dims = try? shape.int64Values(),
+                  dims.enumerated().allSatisfy({ $0.element != 0 || ($0.offset < 2 && (rs.attribute("allowzero")?.intValue ?? 0) == 0) }) else { return nil }
+            rereads.append(rs)
+        }
+        return (main?.outputs[0], [t] + readers, rereads)
+    }
+
     func matchAndRewrite(_ sm: Node, _ r: inout PatternRewriter) throws -> Bool {
         // Matching reads the graph through a copy of the context; it must be gone before the
         // edits, or the first edit would copy the whole graph.
@@ -197,9 +241,9 @@ struct AttentionPattern: RewritePattern {
         r.take(av)
         parts.append(av)
         guard r.require(av.inputs[0] == p, "the probabilities are MatMul's second input, not its first", at: av.id) else { return nil }
-        let v = av.inputs[1]
+        var v = av.inputs[1]
         // Shapes: Q [B, H, S, D], K [B, Hk, T, D] (or [B, T, Hk, D]), V [B, Hk, T, Dv].
-        let kValue: String
+        var kValue: String
         let kHeadAxis: Int
         switch key.key {
         case .heads(let k): kValue = k; kHeadAxis = 1
@@ -209,13 +253,22 @@ struct AttentionPattern: RewritePattern {
             r.fail("Q, K or V is not of a known rank 4", at: qk.id); return nil
         }
         let kSeq = kd[kHeadAxis == 1 ? 2 : 1]
-        guard let heads = qd[1]?.intValue, let kvHeads = kd[kHeadAxis]?.intValue, let headSize = qd[3]?.intValue else {
+        guard let heads = qd[1]?.intValue, var kvHeads = kd[kHeadAxis]?.intValue, let headSize = qd[3]?.intValue else {
             r.fail("the head counts or the head size are not known numbers", at: qk.id); return nil
         }
         guard r.require(knownEqual([qd[0]], [kd[0]]) && knownEqual([qd[0]], [vd[0]]), "Q, K and V are not proven to share the batch size", at: qk.id),
               r.require(kd[3]?.intValue == headSize, "K's head size \(kd[3].map(\.description) ?? "?") is not Q's \(headSize)", at: qk.id),
               r.require(kvHeads == heads || kvHeads == 1, "K has \(kvHeads) heads for Q's \(heads) (the MatMul broadcasts them)", at: qk.id),
               r.require(vd[1]?.intValue == kvHeads && knownEqual([vd[2]], [kSeq]), "V's heads or length differ from K's", at: av.id) else { return nil }
+        // Grouped-query attention: K and V repeated per group of query heads (transformers'
+        // repeat_kv) are read at their own kv heads, with kv_num_heads.
+        if case .heads = key.key, let rk = repeated(kValue, ctx), let rv = repeated(v, ctx), rk.kvHeads == rv.kvHeads, heads % rk.kvHeads == 0 {
+            for n in rk.nodes + rv.nodes { r.take(n) }
+            parts += rk.nodes + rv.nodes
+            kValue = rk.source
+            v = rv.source
+            kvHeads = rk.kvHeads
+        }
         if let m = mask {
             let md = ctx.dims(m) ?? []
             let product = ctx.dims(qk.outputs[0]) ?? []
@@ -226,19 +279,19 @@ struct AttentionPattern: RewritePattern {
         }
         let finiteMask = mask.map { finite($0, ctx) } ?? true
         // The 3-D form: Q, K, V split from 3-D values and the result merged back.
-        var whole: (q3: String, k3: String, v3: String, out: String, nodes: [Node], vSize: Int64)?
+        var whole: (q3: String, k3: String, v3: String, out: String, nodes: [Node], rereads: [NewNode])?
         if let qh = headsOf(q, ctx), qh.heads == heads, let vh = headsOf(v, ctx), vh.heads == kvHeads {
             let kh: (x3: String, nodes: [Node], heads: Int64, size: Int64)?
             switch key.key {
-            case .heads(let k): kh = headsOf(k, ctx)
+            case .heads: kh = headsOf(kValue, ctx)
             case .sequenceFirst(let k): kh = splitOf(k, ctx)
             }
-            if let kh, kh.heads == kvHeads, let t = ctx.consumers(av.outputs[0]).first.flatMap({ r.graph.node($0) }),
-               t.opType == "Transpose", t.domain.isEmpty, t.attribute("perm")?.intsValue == [0, 2, 1, 3], ctx.hasSingleUse(av.outputs[0]),
-               ctx.hasSingleUse(t.outputs[0]), let rs = ctx.consumers(t.outputs[0]).first.flatMap({ r.graph.node($0) }),
-               rs.opType == "Reshape", rs.domain.isEmpty, let td = ctx.dims(t.outputs[0]), let od = ctx.dims(rs.outputs[0]), od.count == 3,
-               od[2]?.intValue == heads * vh.size, knownEqual([od[0], od[1]], [td[0], td[1]]) {
-                whole = (qh.x3, kh.x3, vh.x3, rs.outputs[0], qh.nodes + kh.nodes + vh.nodes + [t, rs], vh.size)
+            if let kh, kh.heads == kvHeads, let merged = merge(av.outputs[0], width: heads * vh.size, ctx) {
+                let out = merged.out ?? r.freshValue(av.outputs[0] + "_merged")
+                let rereads = merged.rereads.map {
+                    NewNode(opType: "Reshape", inputs: [out, $0.inputs[1]], outputs: $0.outputs.array, attributes: $0.attributes)
+                }
+                whole = (qh.x3, kh.x3, vh.x3, out, qh.nodes + kh.nodes + vh.nodes + merged.nodes, rereads)
             }
         }
         var adding: [NewNode] = []
@@ -246,6 +299,7 @@ struct AttentionPattern: RewritePattern {
         if let w = whole {
             for n in w.nodes { r.take(n) }
             parts += w.nodes
+            defer { adding += w.rereads }
             let mhaFits = kvHeads == heads && (mask == nil || ctx.dims(mask ?? "")?.count == 4) && (!guarded || finiteMask)
             if ctx.options.target == .ort && mhaFits {
                 adding.append(NewNode(opType: "MultiHeadAttention", domain: "com.microsoft",
