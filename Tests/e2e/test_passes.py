@@ -6,7 +6,7 @@ Tests/e2e/pass_expectations.json, and must meet the acceptance (target=onnx: at 
 of onnxsim's and onnxslim's dynamic-shape counts; target=ort: at most onnxruntime extended's)
 except where `_not_met` in that file records the model with the reason.
 ppocrv4_rec must get its LayerNorm and HardSwish fusions, found by structure, and attention must
-be fused on ppocrv4_rec (the SVTR blocks) and on the BERT and ViT exports, with onnxruntime and our
+be fused on ppocrv4_rec (the SVTR blocks) and on the BERT, ViT, GPT-2 and Llama exports, with onnxruntime and our
 interpreter (runtime-tool) still giving the original model's outputs."""
 
 import json
@@ -115,7 +115,11 @@ ATTENTION = {"ppocrv4_rec": (2, "Attention", "Attention"),
              "bert.legacy": (2, "Attention", "Attention"),  # -inf mask behind a NaN guard: Attention also for ort
              "bert.dynamo": (2, "Attention", "MultiHeadAttention"),
              "vit.legacy": (2, "Attention", "MultiHeadAttention"),
-             "vit.dynamo": (2, "Attention", "MultiHeadAttention")}
+             "vit.dynamo": (2, "Attention", "MultiHeadAttention"),
+             "gpt2.legacy": (2, "Attention", "Attention"),  # causal -inf mask behind a NaN guard
+             "gpt2.dynamo": (2, "Attention", "MultiHeadAttention"),
+             "llama.legacy": (2, "Attention", "Attention"),  # RoPE: 4-D core, grouped-query (kv_num_heads 2)
+             "llama.dynamo": (2, "Attention", "Attention")}
 
 
 @pytest.mark.parametrize("model", [m for m in _models() if m.stem in ATTENTION], ids=lambda p: p.stem)
