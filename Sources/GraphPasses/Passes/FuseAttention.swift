@@ -231,7 +231,8 @@ struct AttentionPattern: RewritePattern {
         if uses.count == 2, let isnan = uses.first(where: { $0.opType == "IsNaN" }), let wh = uses.first(where: { $0.opType == "Where" }) {
             r.take(isnan); r.take(wh)
             guard r.require(ctx.hasSingleUse(isnan.outputs[0]) && wh.inputs.count == 3 && wh.inputs[0] == isnan.outputs[0] && wh.inputs[2] == p
-                            && ctx.scalar(wh.inputs[1]) == 0 && !ctx.isGraphOutput(p),
+                            && ctx.scalar(wh.inputs[1]) == 0 && (ctx.constant(wh.inputs[1])?.dims.count ?? 5) <= 4
+                            && !ctx.isGraphOutput(p),
                             "the guard after Softmax is not Where(IsNaN(P), 0, P)", at: wh.id) else { return nil }
             parts += [isnan, wh]
             guarded = true
