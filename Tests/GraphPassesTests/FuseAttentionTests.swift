@@ -156,6 +156,37 @@ final class FuseAttentionTests: XCTestCase {
                        try Interpreter(model: m).run(feeds).outputs.flatMap { $0.tensor.floatValues() })
     }
 
+    func testPackedQKVAsSVTRWritesItBecomesASplitAndOneAttention() throws {
+        // [2, 5, 24] -> Reshape [0, 0, 3, 2, 4] -> Transpose [2, 0, 3, 1, 4] -> Q, K by Slice + Squeeze, V by Gather.
+        var nodes = [Node(opType: "MatMul", inputs: ["x", "W"], outputs: ["qkv"]),
+                     Node(opType: "Reshape", inputs: ["qkv", "s5"], outputs: ["r5"]),
+                     Node(opType: "Transpose", inputs: ["r5"], outputs: ["t5"], attributes: [Attribute("perm", .ints([2, 0, 3, 1, 4]))])]
+        for (i, p) in ["q", "k"].enumerated() {
+            nodes += [Node(opType: "Slice", inputs: ["t5", "i\(i)", "i\(i + 1)", "i0"], outputs: ["\(p)s"]),
+                      Node(opType: "Squeeze", inputs: ["\(p)s", "i0"], outputs: ["\(p)4"])]
+        }
+        nodes += [Node(opType: "Gather", inputs: ["t5", "two"], outputs: ["v4"], attributes: [Attribute("axis", .int(0))]),
+                  Node(opType: "Mul", inputs: ["q4", "half"], outputs: ["qh"]),
+                  Node(opType: "Transpose", inputs: ["k4"], outputs: ["kt"], attributes: [Attribute("perm", .ints([0, 1, 3, 2]))]),
+                  Node(opType: "MatMul", inputs: ["qh", "kt"], outputs: ["sc"]),
+                  Node(opType: "Softmax", inputs: ["sc"], outputs: ["p"]),
+                  Node(opType: "MatMul", inputs: ["p", "v4"], outputs: ["a"]),
+                  Node(opType: "Transpose", inputs: ["a"], outputs: ["at"], attributes: [Attribute("perm", .ints([0, 2, 1, 3]))]),
+                  Node(opType: "Reshape", inputs: ["at", "s3"], outputs: ["y"])]
+        let inits = [PT.c("W", Array(Self.w[0..<192]), [8, 24]), Tensor(name: "s5", int64s: [0, 0, 3, 2, 4], dims: [5]),
+                     Tensor(name: "s3", int64s: [0, 0, 8], dims: [3]), Tensor(name: "i0", int64s: [0], dims: [1]),
+                     Tensor(name: "i1", int64s: [1], dims: [1]), Tensor(name: "i2", int64s: [2], dims: [1]),
+                     Tensor(name: "two", int64s: [2], dims: []), PT.c("half", [0.5])]
+        let m = PT.model(nodes, inputs: [PT.f("x", [2, 5, 8])], outputs: [PT.f("y", [2, 5, 8])], initializers: inits, opset: 13)
+        for (target, op) in [(PassTarget.onnx, "Attention"), (.ort, "MultiHeadAttention")] {
+            let run = try PT.run("fuse-attention,dce", m, target: target)
+            let g = run.transaction.model.graph
+            XCTAssertEqual(g.nodes.map(\.opType), ["MatMul", "Split", op], "\(target)")
+            XCTAssertEqual(run.records.first?.groups.first?.removed.count, 14)
+            PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [2, 5, 8]), try PT.outputs(m, input: "x", shape: [2, 5, 8]))
+        }
+    }
+
     static func tensor(_ shape: [Int], _ seed: Int) -> RuntimeTensor {
         RuntimeTensor(floats: (0..<shape.reduce(1, *)).map { Float((($0 + seed * 11) * 37) % 23) / 9 - 1.2 }, shape: shape)
     }

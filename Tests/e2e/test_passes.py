@@ -111,7 +111,7 @@ def test_optimize_extended(model, target, tmp_path):
 
 
 # Attention blocks each model has, and the op fuse-attention makes of them per target.
-ATTENTION = {"ppocrv4_rec": (2, "Attention", "Attention"),
+ATTENTION = {"ppocrv4_rec": (2, "Attention", "MultiHeadAttention"),  # packed QKV: Split + 3-D attention
              "bert.legacy": (2, "Attention", "Attention"),  # -inf mask behind a NaN guard: Attention also for ort
              "bert.dynamo": (2, "Attention", "MultiHeadAttention"),
              "vit.legacy": (2, "Attention", "MultiHeadAttention"),

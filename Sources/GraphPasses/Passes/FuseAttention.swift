@@ -11,7 +11,9 @@
 /// [0,2,1,3]) and the result is merged back (Transpose [0,2,1,3] + Reshape [B, S, H·D]), the
 /// whole block becomes ONNX Attention (opset 23, raised when the model allows) on the 3-D
 /// values with q_num_heads/kv_num_heads, or for `target=ort` com.microsoft MultiHeadAttention;
-/// otherwise the core becomes Attention on the 4-D tensors. The scale is explicit.
+/// a packed projection cut into Q, K and V (SVTR: Reshape [B, S, 3, H, D], Transpose
+/// [2,0,3,1,4], Slice + Squeeze or Gather) becomes a Split of it feeding the same node.
+/// Otherwise the core becomes Attention on the 4-D tensors. The scale is explicit.
 ///
 /// What is fused computes the same: heads and head sizes must be proven from the shapes, a
 /// mask must cover [query, key] exactly (onnxruntime takes no broadcast there), and the NaN
@@ -154,6 +156,42 @@ struct AttentionPattern: RewritePattern {
         return (u.inputs[0], removable ? [rs, e, u] : [], hk)
     }
 
+    /// Q, K or V [B, H, S, D] cut from a packed [B, S, 3·H·D] projection as SVTR writes it:
+    /// Reshape to [B, S, 3, H, D], Transpose [2,0,3,1,4], then Slice [i, i+1) + Squeeze of axis
+    /// 0, or Gather i on axis 0. Part i is the i-th third of the last axis split into heads.
+    /// (the packed value, i, H, D, the nodes of this part, the shared Reshape and Transpose
+    /// when the three parts are their only readers).
+    static func packedOf(_ x: String, _ ctx: PassContext) -> (x3: String, index: Int, heads: Int64, size: Int64, nodes: [Node], shared: [Node])? {
+        guard ctx.hasSingleUse(x), let n = made(ctx.graph, x, ["Squeeze", "Gather"]) else { return nil }
+        var nodes = [n]
+        let index: Int64
+        let stacked: String
+        if n.opType == "Gather" {
+            guard (n.attribute("axis")?.intValue ?? 0) == 0, let t = ctx.constant(n.inputs[1]), t.dims.isEmpty,
+                  let i = (try? t.int64Values())?.first else { return nil }
+            index = i
+            stacked = n.inputs[0]
+        } else {
+            var axes = n.attribute("axes")?.intsValue
+            if axes == nil, n.inputs.count > 1 { axes = ctx.constantDoubles(n.inputs[1]).map { $0.map { Int64($0) } } }
+            guard axes == [0], ctx.hasSingleUse(n.inputs[0]), let sl = made(ctx.graph, n.inputs[0], ["Slice"]), sl.inputs.count >= 3,
+                  let st = ctx.constantDoubles(sl.inputs[1]), let en = ctx.constantDoubles(sl.inputs[2]), st.count == 1, en.count == 1,
+                  en[0] == st[0] + 1, st[0] >= 0 else { return nil }
+            let ax = sl.inputs.count > 3 && !sl.inputs[3].isEmpty ? ctx.constantDoubles(sl.inputs[3]) : [0]
+            let steps = sl.inputs.count > 4 && !sl.inputs[4].isEmpty ? ctx.constantDoubles(sl.inputs[4]) : [1]
+            guard ax == [0], steps == [1] else { return nil }
+            index = Int64(st[0])
+            nodes.append(sl)
+            stacked = sl.inputs[0]
+        }
+        guard index >= 0, index < 3, let t5 = made(ctx.graph, stacked, ["Transpose"]), t5.attribute("perm")?.intsValue == [2, 0, 3, 1, 4],
+              let rs = made(ctx.graph, t5.inputs[0], ["Reshape"]), let inD = ctx.dims(rs.inputs[0]), inD.count == 3,
+              let outD = ctx.dims(t5.inputs[0]), outD.count == 5, outD[2]?.intValue == 3, let h = outD[3]?.intValue, let d = outD[4]?.intValue,
+              inD[2]?.intValue == 3 * h * d, knownEqual([outD[0], outD[1]], [inD[0], inD[1]]) else { return nil }
+        let alone = ctx.hasSingleUse(t5.inputs[0]) && !ctx.isGraphOutput(stacked) && ctx.consumers(stacked).count == 3
+        return (rs.inputs[0], Int(index), h, d, nodes, alone ? [t5, rs] : [])
+    }
+
     /// The heads of `a` [B, H, S, Dv] merged back: Transpose [0,2,1,3], read only by Reshapes,
     /// one of which may make [B, S, H·Dv] (`width`): its output is the merged value (`out`; nil:
     /// none does, a fresh value is made). The other Reshapes (GPT-2 reshapes to [-1, E] for its
@@ -281,6 +319,7 @@ struct AttentionPattern: RewritePattern {
         let finiteMask = mask.map { finite($0, ctx) } ?? true
         // The 3-D form: Q, K, V split from 3-D values and the result merged back.
         var whole: (q3: String, k3: String, v3: String, out: String, nodes: [Node], rereads: [NewNode])?
+        var split: (input: String, outputs: [String], size: Int64)?
         if let qh = headsOf(q, ctx), qh.heads == heads, let vh = headsOf(v, ctx), vh.heads == kvHeads {
             let kh: (x3: String, nodes: [Node], heads: Int64, size: Int64)?
             switch key.key {
@@ -294,6 +333,19 @@ struct AttentionPattern: RewritePattern {
                 }
                 whole = (qh.x3, kh.x3, vh.x3, out, qh.nodes + kh.nodes + vh.nodes + merged.nodes, rereads)
             }
+        } else if case .heads = key.key, let pq = packedOf(q, ctx), let pk = packedOf(kValue, ctx), let pv = packedOf(v, ctx),
+                  pq.x3 == pk.x3, pk.x3 == pv.x3, Set([pq.index, pk.index, pv.index]) == [0, 1, 2], pq.heads == heads, pk.heads == heads,
+                  pv.heads == heads, kvHeads == heads, pv.size == headSize, let merged = merge(av.outputs[0], width: heads * pv.size, ctx) {
+            // Packed QKV: a Split of the packed projection gives the three 3-D values.
+            var thirds = ["", "", ""]
+            for (i, part) in [(pq.index, "q"), (pk.index, "k"), (pv.index, "v")] { thirds[i] = r.freshValue(pq.x3 + "_" + part) }
+            split = (pq.x3, thirds, heads * headSize)
+            let out = merged.out ?? r.freshValue(av.outputs[0] + "_merged")
+            let rereads = merged.rereads.map {
+                NewNode(opType: "Reshape", inputs: [out, $0.inputs[1]], outputs: $0.outputs.array, attributes: $0.attributes)
+            }
+            whole = (thirds[pq.index], thirds[pk.index], thirds[pv.index], out,
+                     pq.nodes + pk.nodes + pv.nodes + pq.shared + merged.nodes, rereads)
         }
         var adding: [NewNode] = []
         let scaleAttr = Attribute("scale", .float(Float(scale)))
@@ -302,7 +354,19 @@ struct AttentionPattern: RewritePattern {
             parts += w.nodes
             defer { adding += w.rereads }
             let mhaFits = kvHeads == heads && (mask == nil || ctx.dims(mask ?? "")?.count == 4) && (!guarded || finiteMask)
-            if ctx.options.target == .ort && mhaFits {
+            let mha = ctx.options.target == .ort && mhaFits
+            if let sp = split {
+                // Split's sizes are an input from opset 13 (Attention raises the opset to 23).
+                let sizes = Tensor(int64s: [sp.size, sp.size, sp.size], dims: [3])
+                if mha && ctx.onnxOpset < 13 {
+                    adding.append(NewNode(opType: "Split", inputs: [sp.input], outputs: sp.outputs,
+                                          attributes: [Attribute("axis", .int(-1)), Attribute("split", .ints([sp.size, sp.size, sp.size]))]))
+                } else {
+                    adding.append(NewNode(opType: "Split", inputs: [sp.input, r.initializer("qkv_split", sizes)], outputs: sp.outputs,
+                                          attributes: [Attribute("axis", .int(-1))]))
+                }
+            }
+            if mha {
                 adding.append(NewNode(opType: "MultiHeadAttention", domain: "com.microsoft",
                                       inputs: [w.q3, w.k3, w.v3] + (mask.map { ["", "", $0] } ?? []), outputs: [w.out],
                                       attributes: [Attribute("num_heads", .int(heads)), scaleAttr]))
