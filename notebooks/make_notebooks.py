@@ -343,7 +343,7 @@ The convolutions are marked for int8, and the first LayerNorm pattern (it starts
 unfused on purpose.
 """),
     code("annotate op=Conv quantize=int8\nannotate p2o.ReduceMean.0 fuse=false\nannotations"),
-    md("## Optimize\nThe extended preset: cleanup (identity, constant folding, dedupe), Conv+BatchNormalization and per-channel Mul/Add folding, LayerNorm and HardSwish fusions. One history step."),
+    md("## Optimize\nThe extended preset: cleanup (identity, constant folding, dedupe), Conv+BatchNormalization and per-channel Mul/Add folding, LayerNorm, HardSwish and attention fusions (the two SVTR attention blocks become ONNX Attention). One history step."),
     code("optimize"),
     md("## What changed\nReplacement groups name the pass that made each new node; the drawing shows the first group side by side."),
     code("diff @2 @3"),

@@ -1,5 +1,5 @@
 /// Raising a model's ai.onnx opset import so a fusion may emit a newer op (LayerNormalization
-/// needs 17, HardSwish 14, Gelu 20, RMSNormalization 23): ops whose meaning changed in between
+/// needs 17, HardSwish 14, Gelu 20, RMSNormalization and Attention 23): ops whose meaning changed in between
 /// are converted (attribute-to-input moves of opsets 12, 13 and 18; Softmax's axis where the
 /// old and new meanings agree), and anything else that changed meaning is an obstacle, named,
 /// so the fusion is not made rather than written into a model onnx.checker rejects.
@@ -21,7 +21,9 @@ public enum OpsetUpgrade {
     static let softmaxLike: Set<String> = ["Softmax", "LogSoftmax", "Hardmax"]
     /// Changes this converter does not make (op, version).
     static let unconverted: [(op: String, version: Int64)] = [
-        ("Upsample", 10), ("Scatter", 11), ("RoiAlign", 16), ("GridSample", 20),
+        ("Upsample", 10), ("Scatter", 11), ("RoiAlign", 16), ("GridSample", 20), ("DFT", 20),
+        // Scale and bias per channel instead of per group from 21 (raises to Attention's 23 pass it).
+        ("GroupNormalization", 21),
     ]
 
     /// Why the model's default opset cannot be raised to `version`, or nil when it can.

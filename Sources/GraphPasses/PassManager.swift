@@ -14,15 +14,19 @@ public enum BuiltInPasses {
     public static let all: [any Pass] = [
         DeadCodeElimination(), IdentityElimination(), FoldConstants(), Dedupe(), CancelTranspose(),
         FuseConvBatchNorm(), FuseConvAffine(), FuseMatMulAdd(), FuseParallelMatMul(), FuseActivation(), FuseLayerNorm(), FuseRMSNorm(), FuseGelu(), FuseGeluTanh(), FuseHardSwish(),
+        FuseAttention(), FuseSkipLayerNorm(), FuseBiasGelu(),
     ]
 
     /// Named pipelines: `basic` cleans up (dead code, identities, constant folding, duplicates,
     /// transpose/reshape pairs), `extended` adds the fusions (the com.microsoft ones only with
-    /// `target=ort`).
+    /// `target=ort`): normalizations and activations first, then the MatMul fusions, attention
+    /// (whose projections they leave in place), and the ort-only SkipLayerNormalization and
+    /// BiasGelu over what the earlier fusions made.
     public static let presets: [String: [String]] = [
         "basic": ["dce", "identity", "fold-constants", "dedupe", "cancel-transpose", "identity", "dce"],
         "extended": ["dce", "identity", "fold-constants", "dedupe", "cancel-transpose", "identity", "dce",
-                     "fuse-conv-bn", "fuse-conv-affine", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-gelu-tanh", "fuse-hardswish", "fuse-matmul-add", "fuse-parallel-matmul", "fuse-activation", "dce"],
+                     "fuse-conv-bn", "fuse-conv-affine", "fuse-layernorm", "fuse-rmsnorm", "fuse-gelu", "fuse-gelu-tanh", "fuse-hardswish", "fuse-matmul-add", "fuse-parallel-matmul",
+                     "fuse-attention", "fuse-skip-layernorm", "fuse-bias-gelu", "fuse-activation", "dce"],
     ]
 
     /// The pass named `name`.

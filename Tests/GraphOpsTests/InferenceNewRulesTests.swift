@@ -45,15 +45,18 @@ final class InferenceNewRulesTests: XCTestCase {
             Node(opType: "BiasGelu", domain: ms, inputs: ["s", "bias"], outputs: ["bg"]),
             Node(opType: "SkipLayerNormalization", domain: ms, inputs: ["h", "h", "gamma", "beta"], outputs: ["ln", "mean", "inv", "sum"]),
             Node(opType: "FusedMatMul", domain: ms, inputs: ["q", "k"], outputs: ["tb"], attributes: [Attribute("transBatchA", .int(1))]),
+            Node(opType: "MultiHeadAttention", domain: ms, inputs: ["q", "k", "vv"], outputs: ["mha"], attributes: [Attribute("num_heads", .int(4))]),
         ]
         let inputs = [tensor("x", .float, [.symbolic("N"), .known(3), .symbolic("H"), .known(32)]), tensor("w", .float, [.known(8), .known(3), .known(3), .known(3)]),
                       tensor("b", .float, [.known(8)]), tensor("a", .float, [.symbolic("N"), .known(16)]), tensor("wg", .float, [.known(10), .known(16)]),
                       tensor("q", .float, [.symbolic("B"), .symbolic("S"), .known(64)]), tensor("k", .float, [.symbolic("B"), .symbolic("T"), .known(64)]),
                       tensor("bias", .float, [.symbolic("T")]), tensor("h", .float, [.symbolic("B"), .symbolic("S"), .known(32)]),
-                      tensor("gamma", .float, [.known(32)]), tensor("beta", .float, [.known(32)])]
+                      tensor("gamma", .float, [.known(32)]), tensor("beta", .float, [.known(32)]),
+                      tensor("vv", .float, [.symbolic("B"), .symbolic("T"), .known(32)])]
         let outs = nodes.flatMap(\.outputs).map { ValueInfo(name: $0) }
         let g = Graph(nodes: nodes, inputs: inputs, outputs: outs)
         let r = ShapeInference.infer(g, opsets: ["": 17, ms: 1])
+        XCTAssertEqual(dims(r, "mha"), ["B", "S", "32"], "query's batch and length, value's width")
         XCTAssertEqual(dims(r, "c"), ["N", "8", "(H-1)/2+1", "16"])
         XCTAssertEqual(dims(r, "g"), ["N", "10"])
         XCTAssertEqual(dims(r, "s"), ["B", "S", "T"])

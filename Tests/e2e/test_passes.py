@@ -5,7 +5,9 @@ optimizers' figures (reference JSON `peer_optimizers`). Counts must not regress 
 Tests/e2e/pass_expectations.json, and must meet the acceptance (target=onnx: at most the smaller
 of onnxsim's and onnxslim's dynamic-shape counts; target=ort: at most onnxruntime extended's)
 except where `_not_met` in that file records the model with the reason.
-ppocrv4_rec must get its LayerNorm and HardSwish fusions, found by structure."""
+ppocrv4_rec must get its LayerNorm and HardSwish fusions, found by structure, and attention must
+be fused on ppocrv4_rec (the SVTR blocks) and on the BERT, ViT, GPT-2 and Llama exports, with onnxruntime and our
+interpreter (runtime-tool) still giving the original model's outputs."""
 
 import json
 import pathlib
@@ -18,6 +20,7 @@ import onnxruntime as ort
 import pytest
 
 from conftest import GRAPHSMITH, REPO
+from onnx_support import swift_tool
 
 CORPUS = REPO.parent / "shared" / "corpus"
 EXPECT = pathlib.Path(__file__).with_name("pass_expectations.json")
@@ -102,4 +105,60 @@ def test_optimize_extended(model, target, tmp_path):
         assert ours <= goal, f"{model.stem} target={target}: {ours} nodes, {goal_name} reaches {goal}"
     if model.stem == "ppocrv4_rec":
         ops = collections.Counter(n.op_type for n in optimized.graph.node)
-        assert ops["LayerNormalization"] == 5 and ops["HardSwish"] == 28, ops
+        # target=ort folds the residual Add of four of them into SkipLayerNormalization.
+        assert ops["LayerNormalization"] + ops["SkipLayerNormalization"] == 5 and ops["HardSwish"] == 28, ops
+        assert target == "onnx" or ops["SkipLayerNormalization"] == 4, ops
+
+
+# Attention blocks each model has, and the op fuse-attention makes of them per target.
+ATTENTION = {"ppocrv4_rec": (2, "Attention", "MultiHeadAttention"),  # packed QKV: Split + 3-D attention
+             "bert.legacy": (2, "Attention", "Attention"),  # -inf mask behind a NaN guard: Attention also for ort
+             "bert.dynamo": (2, "Attention", "MultiHeadAttention"),
+             "vit.legacy": (2, "Attention", "MultiHeadAttention"),
+             "vit.dynamo": (2, "Attention", "MultiHeadAttention"),
+             "gpt2.legacy": (2, "Attention", "Attention"),  # causal -inf mask behind a NaN guard
+             "gpt2.dynamo": (2, "Attention", "MultiHeadAttention"),
+             "llama.legacy": (2, "Attention", "Attention"),  # RoPE: 4-D core, grouped-query (kv_num_heads 2)
+             "llama.dynamo": (2, "Attention", "Attention")}
+
+
+@pytest.mark.parametrize("model", [m for m in _models() if m.stem in ATTENTION], ids=lambda p: p.stem)
+@pytest.mark.parametrize("target", ["onnx", "ort"])
+def test_attention_is_fused(model, target, tmp_path):
+    """`optimize level=extended` fuses every attention block of the model into one node (ONNX
+    Attention, or com.microsoft MultiHeadAttention for target=ort where it computes the same),
+    and onnxruntime and our interpreter give the original model's outputs."""
+    out = tmp_path / "opt.onnx"
+    r = subprocess.run([str(GRAPHSMITH), "run", "-e", f"load {model} as m", "-e", f"optimize level=extended target={target}",
+                        "-e", f"export {out}"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    optimized = onnx.load(str(out))
+    blocks, onnx_op, ort_op = ATTENTION[model.stem]
+    op = onnx_op if target == "onnx" else ort_op
+    ops = collections.Counter(n.op_type for n in optimized.graph.node)
+    assert ops[op] == blocks and ops["Softmax"] == _softmaxes(model) - blocks, ops
+    fused = next(n for n in optimized.graph.node if n.op_type == op)
+    assert fused.domain == ("com.microsoft" if op == "MultiHeadAttention" else "")
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    a = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+    b = ort.InferenceSession(str(out), so, providers=["CPUExecutionProvider"])
+    feeds = _feeds(a, model)
+    want = a.run(None, feeds)
+    for x, y in zip(want, b.run(None, feeds)):
+        np.testing.assert_allclose(y, x, rtol=1e-3, atol=1e-4)
+    tool = swift_tool("runtime-tool")
+    if tool is None:
+        return
+    args = [str(tool), "run", str(out)]
+    for k, v in feeds.items():
+        np.save(tmp_path / f"{k}.npy", v)
+        args.append(f"{k}={tmp_path / f'{k}.npy'}")
+    p = subprocess.run(args + ["--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    for i, x in enumerate(want):
+        np.testing.assert_allclose(np.load(tmp_path / f"out_{i}.npy"), x, rtol=1e-3, atol=1e-4, err_msg=f"interpreter output {i}")
+
+
+def _softmaxes(model):
+    return sum(1 for n in onnx.load(str(model)).graph.node if n.op_type == "Softmax")

@@ -259,7 +259,8 @@ def test_compiler_loop_notebook(tmp_path):
 
 def test_compiler_workflow_notebook(tmp_path):
     """compiler-workflow.ipynb on PP-OCRv4 recognition (a corpus model): optimize fuses the
-    written-out LayerNorms (but the annotated one) and HardSwishes without names deciding; the
+    written-out LayerNorms (but the annotated one), HardSwishes and the two attention blocks without
+    names deciding; the
     diff groups name the passes; why names the annotation; every compiler's version agrees with
     the annotated model; the quantized version runs; the exported optimized model passes onnx's
     full check and onnxruntime gives the original's outputs."""
@@ -274,6 +275,7 @@ def test_compiler_workflow_notebook(tmp_path):
     origins = {g["origin"] for g in groups}
     assert {"pass fuse-layernorm", "pass fuse-hardswish"} <= origins, origins
     assert sum(g["origin"] == "pass fuse-layernorm" for g in groups) == 4, "the fifth LayerNorm is annotated fuse=false"
+    assert sum(g["origin"] == "pass fuse-attention" for g in groups) == 2, "both SVTR attention blocks are fused"
     why = " ".join(o.get("data", {}).get("text/plain", "") for o in outputs_of(nb, "why p2o.ReduceMean.0"))
     assert "fuse=false" in why, why
     assert payload("compare @2 @3 shape")["pass"] is True

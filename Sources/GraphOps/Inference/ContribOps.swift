@@ -1,5 +1,6 @@
 /// Rules for the com.microsoft ops onnxruntime's optimizers write (FusedConv, FusedGemm,
-/// FusedMatMul, the GELU family, SkipLayerNormalization and its RMS variant), so that a graph
+/// FusedMatMul, the GELU family, SkipLayerNormalization and its RMS variant, MultiHeadAttention),
+/// so that a graph
 /// an external compiler rewrote still has shapes downstream of its fused nodes: estimates,
 /// drawings and `compare` of such a graph would otherwise stop at the first fused node.
 /// Other contrib ops stay without a rule and are reported as such.
@@ -16,6 +17,7 @@ enum ContribRules {
         for op in ["Gelu", "FastGelu", "QuickGelu", "BiasGelu"] { put(op, NNRules.sameAsInput0) }
         put("SkipLayerNormalization", skipLayerNorm)
         put("SkipSimplifiedLayerNormalization", skipLayerNorm)
+        put("MultiHeadAttention", multiHeadAttention)
     }
 
     /// MatMul with optional transposes of the last two dims of A and B (transA, transB); the
@@ -55,6 +57,22 @@ enum ContribRules {
         for k in 1..<max(c.node.outputs.count, 1) {
             outs.append(k == 3 ? .tensor(e, d) : .tensor(.float, stats))
         }
+        return outs
+    }
+
+    /// MultiHeadAttention with 3-D query [B, S, N·H]: the output is [B, S, N·Hv], Hv·N the
+    /// value's last dim (3-D value) or the query's; the present and qk outputs are not modelled.
+    static func multiHeadAttention(_ c: RuleContext) throws -> [ValueFacts?] {
+        let (e, q) = try c.tensor(0)
+        var outs: [ValueFacts?] = Array(repeating: nil, count: max(c.node.outputs.count, 1))
+        guard let q, q.count == 3 else {
+            if let q, q.count != 5 { throw InferenceFailure("query must be of rank 3 (or packed 5), got \(q.count)") }
+            outs[0] = .tensor(e, nil)
+            return outs
+        }
+        var width = q[2]
+        if c.has(2), let v = try c.tensor(2).1, v.count == 3 { width = v[2] }
+        outs[0] = .tensor(e, [q[0], q[1], width])
         return outs
     }
 }

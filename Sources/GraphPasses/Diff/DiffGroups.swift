@@ -58,18 +58,26 @@ enum DiffGrouping {
         }
 
         // 2. Adjacent removed nodes (in a) and adjacent added nodes (in b), except two nodes
-        //    provenance already placed (two fusions side by side stay two groups).
+        //    provenance already placed (two fusions side by side stay two groups). A region
+        //    provenance does not cover joins one placed group at most: a folded shape computation
+        //    that read two fusions' nodes does not make them one group.
         func linkNeighbours(_ g: Graph, _ elementOf: [NodeID: Int]) {
             var producerOf: [String: NodeID] = [:]
             for n in g.nodes where elementOf[n.id] != nil {
                 for o in n.outputs where !o.isEmpty { producerOf[o] = n.id }
             }
+            var mixed: [(uncovered: Int, placed: Int)] = []
             for n in g.nodes {
                 guard let e = elementOf[n.id] else { continue }
                 for input in n.inputs {
                     guard let p = producerOf[input], let pe = elementOf[p], !(covered[e] && covered[pe]) else { continue }
-                    sets.union(e, pe)
+                    if covered[e] || covered[pe] { mixed.append(covered[e] ? (pe, e) : (e, pe)) } else { sets.union(e, pe) }
                 }
+            }
+            var regions = sets
+            var joined = Set<Int>()
+            for link in mixed where joined.insert(regions.find(link.uncovered)).inserted {
+                sets.union(link.uncovered, link.placed)
             }
         }
         linkNeighbours(a, element)

@@ -1,7 +1,8 @@
 /// The ONNX Attention op (opset 23/24), computed in Double: 3-D (heads packed in the hidden
 /// size) or 4-D Q/K/V, grouped-query heads, past key/value (present outputs), bool or
 /// additive masks (padded to the total length), causal masking after the past, softcap,
-/// nonpad_kv_seqlen and every qk_matmul_output_mode.
+/// nonpad_kv_seqlen and every qk_matmul_output_mode. A query row masked everywhere gives
+/// zeros, as onnxruntime's kernel does.
 import Foundation
 import GraphIR
 
@@ -109,9 +110,11 @@ enum AttentionKernels {
                         }
                         let m = biased.max() ?? 0
                         var sum = 0.0
-                        var p = biased.map { exp($0 - m) }
+                        // A row masked everywhere gives zeros, as onnxruntime computes it (the
+                        // reference's softmax of -inf would be NaN).
+                        var p = m == -.infinity ? [Double](repeating: 0, count: total) : biased.map { exp($0 - m) }
                         for x in p { sum += x }
-                        for j in 0..<total { p[j] /= sum }
+                        if sum > 0 { for j in 0..<total { p[j] /= sum } }
                         if let qkOut {
                             let src = mode == 2 ? biased : (mode == 3 ? p : raw)
                             for j in 0..<total { qkOut.setDouble(src[j], at: ((b * H + h) * qs + i) * total + j) }

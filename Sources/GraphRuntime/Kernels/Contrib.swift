@@ -1,6 +1,7 @@
 /// The cheap com.microsoft ops onnxruntime's optimizers emit, so a graph rewritten by them can
 /// be run and compared: Gelu, FastGelu, BiasGelu, QuickGelu, FusedMatMul, FusedGemm,
-/// FusedConv (activation and optional sum input Z) and SkipLayerNormalization. float32.
+/// FusedConv (activation and optional sum input Z), SkipLayerNormalization and
+/// MultiHeadAttention (`ContribAttention.swift`). float32.
 import Foundation
 import GraphIR
 
@@ -53,6 +54,7 @@ enum ContribKernels {
                 }
             }
         case "SkipLayerNormalization": return skipLayerNorm(node)
+        case "MultiHeadAttention": return ContribAttentionKernels.multiHead(node)
         default:
             throw KernelError("op com.microsoft::\(node.opType) is not supported by the interpreter")
         }
