@@ -47,6 +47,9 @@ public final class Interpreter {
     /// Weight bytes converted into fresh memory (unaligned data, float16, typed fields).
     public let copiedWeightBytes: Int
 
+    /// The OpenBLAS core whose kernels the matrix products run (see `BLASKernelSelection`).
+    public static var blasCoreName: String { BLASKernelSelection.coreName }
+
     /// Prepares `model`: converts initializers to runtime tensors and infers shapes.
     /// `threads` sets OpenBLAS's thread count (process-wide; 1 by default).
     public init(model: Model, threads: Int = 1) throws {

@@ -82,7 +82,7 @@ do {
         "prepare_ms": prepare * 1000, "peak_activation_bytes": plan.peakActivationBytes,
         "activation_bytes_without_reuse": plan.totalActivationBytes, "steps": plan.stepCount,
         "folded_nodes": plan.foldedNodes, "fused_nodes": plan.fusedNodes, "unplanned_values": plan.unplannedValues,
-        "weight_bytes_in_place": interpreter.borrowedWeightBytes, "weight_bytes_copied": interpreter.copiedWeightBytes,
+        "blas_core": Interpreter.blasCoreName, "weight_bytes_in_place": interpreter.borrowedWeightBytes, "weight_bytes_copied": interpreter.copiedWeightBytes,
     ]
     switch command {
     case "run":
