@@ -69,7 +69,10 @@ struct WindowGeometry {
 }
 
 enum ConvKernels {
-    static func conv(_ node: Node) -> Kernel {
+    /// Conv; with an `epilogue`, the fused elementwise chain that follows it runs over each
+    /// image's output right after the conv (external tensor 0 is the conv's own output,
+    /// tensors 1... are the step's inputs from index 3 on).
+    static func conv(_ node: Node, epilogue: ElementwiseProgram? = nil) -> Kernel {
         let group = node.int("group", 1)
         return { io in
             let x = try io.floatInput(0), wt = try io.floatInput(1)
@@ -88,7 +91,22 @@ enum ConvKernels {
             let out = y.mutableFloats, inp = x.floats, w = wt.floats
             let ohw = g.oh * g.ow, hw = g.h * g.w, mg = m / group, kk = g.kh * g.kw
             if let bias { guard bias.count == m, bias.elementType == .float else { throw KernelError("Conv bias must be float32 [\(m)]") } }
+            var extra: [UnsafePointer<Float>] = []
+            if let epilogue {
+                for j in 1..<max(epilogue.inputCount, 1) {
+                    let t = try io.floatInput(2 + j)
+                    guard t.shape == outShape else { throw KernelError("fused input \(2 + j) is \(t.shape), expected \(outShape)") }
+                    extra.append(t.floats)
+                }
+            }
             for b in 0..<n {
+                defer {
+                    if let epilogue {
+                        epilogue.withTemps { temps in
+                            epilogue.apply(out: out, extra: extra, channels: m, planeSize: ohw, planes: b * m..<(b + 1) * m, temps: temps)
+                        }
+                    }
+                }
                 let ob = out + b * m * ohw
                 if let bias {
                     for o in 0..<m { let v = bias.floats[o]; let row = ob + o * ohw; for i in 0..<ohw { row[i] = v } }
