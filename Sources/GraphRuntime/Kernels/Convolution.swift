@@ -1,6 +1,7 @@
 /// Convolution kernels (float32, NCHW, 1-D and 2-D): Conv through im2col + sgemm (1x1 convs
 /// straight to sgemm), a direct loop for depthwise convs, and ConvTranspose through sgemm +
 /// col2im. Geometry (pads, auto_pad, dilations, strides) follows the ONNX spec.
+import CKernels
 import GraphIR
 
 /// Spatial geometry of one 2-D window op (1-D ops use H = 1).
@@ -179,8 +180,8 @@ enum ConvKernels {
                         if iy < 0 || iy >= g.h { continue }
                         let wv = wk[i * g.kw + j]
                         let src = plane + iy * g.w + off
-                        if g.sw == 1 { for ox in xlo..<xhi { orow[ox] += wv * src[ox] } }
-                        else { for ox in xlo..<xhi { orow[ox] += wv * src[ox * g.sw] } }
+                        if g.sw == 1 { gs_axpy(orow + xlo, src + xlo, xhi - xlo, wv) }
+                        else { gs_axpy_strided(orow + xlo, src + xlo * g.sw, xhi - xlo, g.sw, wv) }
                     }
                 }
             }
@@ -207,7 +208,7 @@ enum ConvKernels {
             for i in 0..<g.kh {
                 for j in 0..<g.kw {
                     let wv = wk[i * g.kw + j], src = pad + i * g.dh * wp + j * g.dw
-                    for k in 0..<accCount { acc[k] += wv * src[k] }
+                    gs_axpy(acc, src, accCount, wv)
                 }
             }
             for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wp, count: g.ow) }

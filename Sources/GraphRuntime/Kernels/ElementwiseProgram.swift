@@ -3,6 +3,7 @@
 /// Add) run over blocks of a few hundred elements, so each intermediate stays in a small
 /// cache-resident buffer instead of a full activation. `ElementwiseFusion` builds programs from
 /// the plan; they run as their own step or as the epilogue of the Conv that feeds them.
+import CKernels
 import Foundation
 
 /// A fused chain of float32 elementwise instructions over tensors of one shape.
@@ -75,13 +76,22 @@ struct ElementwiseProgram {
                 if let bo = ins.b {
                     let b = source(bo, inputs: inputs, at: offset + start, channel: channel, temps: temps)
                     switch ins.op {
-                    case .add: Self.binary(a, b, d, n, +)
-                    case .sub: Self.binary(a, b, d, n, -)
-                    case .mul: Self.binary(a, b, d, n, *)
-                    case .div: Self.binary(a, b, d, n, /)
+                    case .add: Self.binary(GS_ADD, a, b, d, n, +)
+                    case .sub: Self.binary(GS_SUB, a, b, d, n, -)
+                    case .mul: Self.binary(GS_MUL, a, b, d, n, *)
+                    case .div: Self.binary(GS_DIV, a, b, d, n, /)
                     default: Self.unary(a, d, n) { $0 }
                     }
                     continue
+                }
+                if case .pointer(let p) = a {
+                    switch ins.op {
+                    case .clip(let lo, let hi): gs_clip(p, lo, hi, d, n); continue
+                    case .relu: gs_clip(p, 0, .infinity, d, n); continue
+                    case .hardSwish: gs_hard_swish(p, d, n); continue
+                    case .hardSigmoid(let al, let be): gs_hard_sigmoid(p, al, be, d, n); continue
+                    default: break
+                    }
                 }
                 switch ins.op {
                 case .clip(let lo, let hi): Self.unary(a, d, n) { Swift.min(Swift.max($0, lo), hi) }
@@ -110,12 +120,13 @@ struct ElementwiseProgram {
     }
 
     @inline(__always)
-    private static func binary(_ a: Source, _ b: Source, _ d: UnsafeMutablePointer<Float>, _ n: Int,
+    private static func binary(_ code: Int, _ a: Source, _ b: Source, _ d: UnsafeMutablePointer<Float>, _ n: Int,
                                _ f: (Float, Float) -> Float) {
+        let op = Int32(code)
         switch (a, b) {
-        case let (.pointer(p), .pointer(q)): for k in 0..<n { d[k] = f(p[k], q[k]) }
-        case let (.pointer(p), .value(s)): for k in 0..<n { d[k] = f(p[k], s) }
-        case let (.value(s), .pointer(q)): for k in 0..<n { d[k] = f(s, q[k]) }
+        case let (.pointer(p), .pointer(q)): gs_binary(op, p, q, d, n)
+        case let (.pointer(p), .value(s)): gs_binary_scalar(op, p, s, 0, d, n)
+        case let (.value(s), .pointer(q)): gs_binary_scalar(op, q, s, 1, d, n)
         case let (.value(s), .value(t)): let v = f(s, t); for k in 0..<n { d[k] = v }
         }
     }

@@ -1,5 +1,6 @@
 /// Pooling and normalization kernels (float32, NCHW): MaxPool, AveragePool, GlobalAverage/
 /// GlobalMaxPool, BatchNormalization (inference), LRN, Softmax/LogSoftmax, and the Reduce* ops.
+import CKernels
 import Foundation
 import GraphIR
 
@@ -99,7 +100,7 @@ enum PoolKernels {
                 var iy = ylo + 1
                 while iy < yhi {
                     let r = src + iy * g.w
-                    for x in 0..<g.w { row[x] = Swift.max(row[x], r[x]) }
+                    gs_max_into(row, r, g.w)
                     iy += 1
                 }
                 for ox in 0..<g.ow where ox < fullLo || ox >= fullHi {

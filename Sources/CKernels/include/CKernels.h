@@ -1,0 +1,29 @@
+// Hot float32 loops of the interpreter (GraphRuntime), in C so that each is compiled for
+// several instruction sets (AVX-512, AVX2, baseline) and picked at load time by the CPU's
+// features; Swift code alone targets baseline x86-64 (SSE2). Every loop reads and writes
+// element k only at index k (or at k * stride for the strided reads), so a destination may be
+// the same buffer as a source.
+#ifndef GRAPHSMITH_CKERNELS_H
+#define GRAPHSMITH_CKERNELS_H
+
+/// Binary operations of gs_binary / gs_binary_scalar.
+enum { GS_ADD = 0, GS_SUB = 1, GS_MUL = 2, GS_DIV = 3 };
+
+/// acc[k] += w * src[k] for k < n.
+void gs_axpy(float *acc, const float *src, long n, float w);
+/// acc[k] += w * src[k * stride] for k < n.
+void gs_axpy_strided(float *acc, const float *src, long n, long stride, float w);
+/// d[k] = a[k] op b[k].
+void gs_binary(int op, const float *a, const float *b, float *d, long n);
+/// d[k] = a[k] op s, or s op a[k] when scalar_first is non-zero.
+void gs_binary_scalar(int op, const float *a, float s, int scalar_first, float *d, long n);
+/// d[k] = min(max(a[k], lo), hi) (a NaN stays NaN).
+void gs_clip(const float *a, float lo, float hi, float *d, long n);
+/// d[k] = min(max(alpha * a[k] + beta, 0), 1).
+void gs_hard_sigmoid(const float *a, float alpha, float beta, float *d, long n);
+/// d[k] = a[k] * min(max(a[k] / 6 + 0.5, 0), 1).
+void gs_hard_swish(const float *a, float *d, long n);
+/// row[k] = max(row[k], src[k]) (no NaN handling: callers check for NaN first).
+void gs_max_into(float *row, const float *src, long n);
+
+#endif
