@@ -75,3 +75,44 @@ GS_CLONES void gs_hard_swish(const float *a, float *d, long n) {
 GS_CLONES void gs_max_into(float *row, const float *src, long n) {
     GS_VECTOR for (long k = 0; k < n; k++) row[k] = src[k] > row[k] ? src[k] : row[k];
 }
+
+// Depthwise taps summed in registers: one pass over the output instead of one per tap.
+#define GS_DW_PLANE(KH, KW)                                                                 \
+    GS_VECTOR for (long k = 0; k < n; k++) {                                                \
+        float s = bias;                                                                     \
+        for (int i = 0; i < KH; i++)                                                        \
+            for (int j = 0; j < KW; j++) s += w[i * KW + j] * pad[k + i * wp + j];          \
+        acc[k] = s;                                                                         \
+    }
+
+GS_CLONES void gs_dw_plane(float *acc, const float *pad, long n, long wp, int kh, int kw, const float *w, float bias) {
+    if (kh == 3 && kw == 3) { GS_DW_PLANE(3, 3) return; }
+    if (kh == 5 && kw == 5) { GS_DW_PLANE(5, 5) return; }
+    for (long k = 0; k < n; k++) acc[k] = bias;
+    for (int i = 0; i < kh; i++)
+        for (int j = 0; j < kw; j++) {
+            const float *src = pad + i * wp + j;
+            float wv = w[i * kw + j];
+            GS_VECTOR for (long k = 0; k < n; k++) acc[k] += wv * src[k];
+        }
+}
+
+#define GS_DW_ROW(KH, KW, S)                                                                \
+    GS_VECTOR for (long x = 0; x < n; x++) {                                                \
+        float v = bias;                                                                     \
+        for (int i = 0; i < KH; i++)                                                        \
+            for (int j = 0; j < KW; j++) v += w[i * KW + j] * rows[i * wp + x * S + j];     \
+        out[x] = v;                                                                         \
+    }
+
+GS_CLONES void gs_dw_row(float *out, const float *rows, long n, long wp, int kh, int kw, int s, const float *w, float bias) {
+    if (kh == 3 && kw == 3 && s == 2) { GS_DW_ROW(3, 3, 2) return; }
+    if (kh == 5 && kw == 5 && s == 2) { GS_DW_ROW(5, 5, 2) return; }
+    if (kh == 3 && kw == 3 && s == 1) { GS_DW_ROW(3, 3, 1) return; }
+    for (long x = 0; x < n; x++) {
+        float v = bias;
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++) v += w[i * kw + j] * rows[i * wp + x * s + j];
+        out[x] = v;
+    }
+}

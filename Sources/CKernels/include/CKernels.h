@@ -25,5 +25,12 @@ void gs_hard_sigmoid(const float *a, float alpha, float beta, float *d, long n);
 void gs_hard_swish(const float *a, float *d, long n);
 /// row[k] = max(row[k], src[k]) (no NaN handling: callers check for NaN first).
 void gs_max_into(float *row, const float *src, long n);
+/// Depthwise conv of one zero-padded plane (row stride wp), stride 1, no dilation:
+/// acc[k] = bias + sum over taps (i, j) of w[i * kw + j] * pad[k + i * wp + j], k < n
+/// (n = output rows * wp: the columns past the output width are computed and dropped).
+void gs_dw_plane(float *acc, const float *pad, long n, long wp, int kh, int kw, const float *w, float bias);
+/// One output row of a depthwise conv over a zero-padded plane (row stride wp), stride s, no
+/// dilation: out[x] = bias + sum over taps of w[i * kw + j] * rows[i * wp + x * s + j], x < n.
+void gs_dw_row(float *out, const float *rows, long n, long wp, int kh, int kw, int s, const float *w, float bias);
 
 #endif

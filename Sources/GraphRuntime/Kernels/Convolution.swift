@@ -109,6 +109,10 @@ enum ConvKernels {
                     }
                 }
                 let ob = out + b * m * ohw
+                if cg == 1 && mg == 1 && g.dh == 1 && g.dw == 1 && g.sh == 1 && g.sw == 1 {
+                    depthwisePadded(g, input: inp + b * c * hw, weight: w, output: ob, channels: c, bias: bias?.floats, io: io)
+                    continue
+                }
                 if let bias {
                     for o in 0..<m { let v = bias.floats[o]; let row = ob + o * ohw; for i in 0..<ohw { row[i] = v } }
                 }
@@ -212,6 +216,34 @@ enum ConvKernels {
                 }
             }
             for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wp, count: g.ow) }
+        }
+    }
+
+    /// Depthwise conv without dilation on a zero-padded copy of each plane, all kernel taps
+    /// summed in registers (`gs_dw_plane`, `gs_dw_row`): stride 1 over the whole plane in the
+    /// padded width (the extra columns are computed and dropped), other strides row by row.
+    static func depthwisePadded(_ g: WindowGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                output: UnsafeMutablePointer<Float>, channels: Int, bias: UnsafePointer<Float>?,
+                                io: KernelIO) {
+        let wp = g.w + g.pl + g.pr, hp = g.h + g.pt + g.pb
+        let stride1 = g.sh == 1 && g.sw == 1
+        // Slack past the last row: the stride-1 sweep reads up to kw - 1 columns beyond it.
+        let padCount = hp * wp + g.kw + wp, accCount = stride1 ? g.oh * wp : 0
+        let pad = io.scratch(padCount + accCount), acc = pad + padCount
+        let hw = g.h * g.w, ohw = g.oh * g.ow, kk = g.kh * g.kw
+        pad.update(repeating: 0, count: padCount)
+        let kh = Int32(g.kh), kw = Int32(g.kw), sw = Int32(g.sw)
+        for ch in 0..<channels {
+            let plane = input + ch * hw, wk = weight + ch * kk, o = output + ch * ohw
+            // Borders stay zero from the first clear; only the interior is rewritten per channel.
+            for y in 0..<g.h { (pad + (g.pt + y) * wp + g.pl).update(from: plane + y * g.w, count: g.w) }
+            let b = bias?[ch] ?? 0
+            if stride1 {
+                gs_dw_plane(acc, pad, accCount, wp, kh, kw, wk, b)
+                for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wp, count: g.ow) }
+            } else {
+                for oy in 0..<g.oh { gs_dw_row(o + oy * g.ow, pad + oy * g.sh * wp, g.ow, wp, kh, kw, sw, wk, b) }
+            }
         }
     }
 
