@@ -116,3 +116,26 @@ GS_CLONES void gs_dw_row(float *out, const float *rows, long n, long wp, int kh,
         out[x] = v;
     }
 }
+
+#define GS_DW_S2(KH, KW)                                                                    \
+    GS_VECTOR for (long k = 0; k < n; k++) {                                                \
+        float s = bias;                                                                     \
+        for (int i = 0; i < KH; i++)                                                        \
+            for (int j = 0; j < KW; j++)                                                    \
+                s += w[i * KW + j] * q[2 * (i & 1) + (j & 1)][k + (i >> 1) * wq + (j >> 1)]; \
+        acc[k] = s;                                                                         \
+    }
+
+GS_CLONES void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, const float *q2, const float *q3, long n,
+                              long wq, int kh, int kw, const float *w, float bias) {
+    const float *q[4] = {q0, q1, q2, q3};
+    if (kh == 3 && kw == 3) { GS_DW_S2(3, 3) return; }
+    if (kh == 5 && kw == 5) { GS_DW_S2(5, 5) return; }
+    for (long k = 0; k < n; k++) acc[k] = bias;
+    for (int i = 0; i < kh; i++)
+        for (int j = 0; j < kw; j++) {
+            const float *src = q[2 * (i & 1) + (j & 1)] + (i >> 1) * wq + (j >> 1);
+            float wv = w[i * kw + j];
+            GS_VECTOR for (long k = 0; k < n; k++) acc[k] += wv * src[k];
+        }
+}

@@ -32,5 +32,10 @@ void gs_dw_plane(float *acc, const float *pad, long n, long wp, int kh, int kw, 
 /// One output row of a depthwise conv over a zero-padded plane (row stride wp), stride s, no
 /// dilation: out[x] = bias + sum over taps of w[i * kw + j] * rows[i * wp + x * s + j], x < n.
 void gs_dw_row(float *out, const float *rows, long n, long wp, int kh, int kw, int s, const float *w, float bias);
+/// Stride-2 depthwise conv of one zero-padded plane split into its four row/column parity
+/// planes q[2 * (y % 2) + (x % 2)] (each of row stride wq), no dilation:
+/// acc[k] = bias + sum over taps of w[i * kw + j] * q[2 * (i % 2) + (j % 2)][k + (i / 2) * wq + j / 2].
+void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, const float *q2, const float *q3, long n, long wq,
+                    int kh, int kw, const float *w, float bias);
 
 #endif

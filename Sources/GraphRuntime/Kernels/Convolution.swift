@@ -101,19 +101,22 @@ enum ConvKernels {
                 }
             }
             for b in 0..<n {
+                // A GEMM conv with an epilogue adds its bias there, not before the GEMM.
+                let biasInEpilogue = epilogue != nil && !(cg == 1 && mg == 1)
                 defer {
                     if let epilogue {
                         epilogue.withTemps { temps in
-                            epilogue.apply(out: out, extra: extra, channels: m, planeSize: ohw, planes: b * m..<(b + 1) * m, temps: temps)
+                            epilogue.apply(out: out, extra: extra, channels: m, planeSize: ohw, planes: b * m..<(b + 1) * m,
+                                           temps: temps, bias: biasInEpilogue ? bias?.floats : nil)
                         }
                     }
                 }
                 let ob = out + b * m * ohw
-                if cg == 1 && mg == 1 && g.dh == 1 && g.dw == 1 && g.sh == 1 && g.sw == 1 {
+                if cg == 1 && mg == 1 && g.dh == 1 && g.dw == 1 && ((g.sh == 1 && g.sw == 1) || (g.sh == 2 && g.sw == 2)) {
                     depthwisePadded(g, input: inp + b * c * hw, weight: w, output: ob, channels: c, bias: bias?.floats, io: io)
                     continue
                 }
-                if let bias {
+                if let bias, !biasInEpilogue {
                     for o in 0..<m { let v = bias.floats[o]; let row = ob + o * ohw; for i in 0..<ohw { row[i] = v } }
                 }
                 if cg == 1 && mg == 1 {
@@ -133,7 +136,7 @@ enum ConvKernels {
                     if let cols { im2col(g, input: xin, channels: cg, cols: cols); bmat = UnsafePointer(cols) }
                     BLAS.sgemm(transA: false, transB: false, m: mg, n: ohw, k: cg * kk, alpha: 1,
                                a: w + gi * mg * cg * kk, lda: cg * kk, b: bmat, ldb: ohw,
-                               beta: bias != nil ? 1 : 0, c: ob + gi * mg * ohw, ldc: ohw)
+                               beta: bias != nil && !biasInEpilogue ? 1 : 0, c: ob + gi * mg * ohw, ldc: ohw)
                 }
             }
         }
@@ -219,31 +222,51 @@ enum ConvKernels {
         }
     }
 
-    /// Depthwise conv without dilation on a zero-padded copy of each plane, all kernel taps
-    /// summed in registers (`gs_dw_plane`, `gs_dw_row`): stride 1 over the whole plane in the
-    /// padded width (the extra columns are computed and dropped), other strides row by row.
+    /// Depthwise conv without dilation, stride 1 or 2, on a zero-padded copy of each plane with
+    /// all kernel taps summed in registers. Stride 1 (`gs_dw_plane`) sweeps the whole plane in
+    /// the padded width (the extra columns are computed and dropped); stride 2
+    /// (`gs_dw_plane_s2`) first splits the padded plane into its four row/column parity planes,
+    /// where every tap is again one contiguous sweep.
     static func depthwisePadded(_ g: WindowGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 output: UnsafeMutablePointer<Float>, channels: Int, bias: UnsafePointer<Float>?,
                                 io: KernelIO) {
         let wp = g.w + g.pl + g.pr, hp = g.h + g.pt + g.pb
-        let stride1 = g.sh == 1 && g.sw == 1
-        // Slack past the last row: the stride-1 sweep reads up to kw - 1 columns beyond it.
-        let padCount = hp * wp + g.kw + wp, accCount = stride1 ? g.oh * wp : 0
-        let pad = io.scratch(padCount + accCount), acc = pad + padCount
         let hw = g.h * g.w, ohw = g.oh * g.ow, kk = g.kh * g.kw
-        pad.update(repeating: 0, count: padCount)
-        let kh = Int32(g.kh), kw = Int32(g.kw), sw = Int32(g.sw)
-        for ch in 0..<channels {
-            let plane = input + ch * hw, wk = weight + ch * kk, o = output + ch * ohw
-            // Borders stay zero from the first clear; only the interior is rewritten per channel.
-            for y in 0..<g.h { (pad + (g.pt + y) * wp + g.pl).update(from: plane + y * g.w, count: g.w) }
-            let b = bias?[ch] ?? 0
-            if stride1 {
-                gs_dw_plane(acc, pad, accCount, wp, kh, kw, wk, b)
+        let kh = Int32(g.kh), kw = Int32(g.kw)
+        if g.sh == 1 {
+            // Slack past the last row: the sweep reads up to kw - 1 columns beyond it.
+            let padCount = hp * wp + g.kw + wp, accCount = g.oh * wp
+            let pad = io.scratch(padCount + accCount), acc = pad + padCount
+            pad.update(repeating: 0, count: padCount)
+            for ch in 0..<channels {
+                let plane = input + ch * hw, o = output + ch * ohw
+                // Borders stay zero from the first clear; only the interior is rewritten per channel.
+                for y in 0..<g.h { (pad + (g.pt + y) * wp + g.pl).update(from: plane + y * g.w, count: g.w) }
+                gs_dw_plane(acc, pad, accCount, wp, kh, kw, weight + ch * kk, bias?[ch] ?? 0)
                 for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wp, count: g.ow) }
-            } else {
-                for oy in 0..<g.oh { gs_dw_row(o + oy * g.ow, pad + oy * g.sh * wp, g.ow, wp, kh, kw, sw, wk, b) }
             }
+            return
+        }
+        // Parity planes of wq columns; rows enough for every tap of every output row, plus one.
+        let wq = (wp + 1) / 2, hq = max((hp + 1) / 2, g.oh + (g.kh - 1) / 2) + 1
+        let qCount = hq * wq, accCount = g.oh * wq
+        let q = io.scratch(4 * qCount + accCount), acc = q + 4 * qCount
+        q.update(repeating: 0, count: 4 * qCount)
+        for ch in 0..<channels {
+            let plane = input + ch * hw, o = output + ch * ohw
+            for y in 0..<g.h {
+                let py = g.pt + y, src = plane + y * g.w
+                for parity in 0..<2 {
+                    let x0 = (parity - g.pl) & 1
+                    if x0 >= g.w { continue }
+                    let dst = q + (2 * (py & 1) + parity) * qCount + (py >> 1) * wq + ((g.pl + x0) >> 1)
+                    var x = x0, k = 0
+                    while x < g.w { dst[k] = src[x]; x += 2; k += 1 }
+                }
+            }
+            gs_dw_plane_s2(acc, q, q + qCount, q + 2 * qCount, q + 3 * qCount, accCount, wq, kh, kw,
+                           weight + ch * kk, bias?[ch] ?? 0)
+            for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wq, count: g.ow) }
         }
     }
 

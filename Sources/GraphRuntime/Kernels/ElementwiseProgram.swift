@@ -64,12 +64,15 @@ struct ElementwiseProgram {
     /// Runs the program on `count` elements: external tensor j is read at `inputs[j] + offset`,
     /// the output written to `out` (which may be `inputs[j] + offset` itself: each element is
     /// read before it is written). `channel` picks the per-channel constants' values.
+    /// With `outputBias`, that value is first added to each block of `out` (for a Conv
+    /// epilogue, where `out` is input 0: the conv's bias, added here instead of before the GEMM).
     func run(inputs: UnsafePointer<UnsafePointer<Float>>, offset: Int, count: Int, channel: Int,
-             out: UnsafeMutablePointer<Float>, temps: UnsafeMutablePointer<Float>) {
+             out: UnsafeMutablePointer<Float>, temps: UnsafeMutablePointer<Float>, outputBias: Float? = nil) {
         let last = instructions.count - 1
         var start = 0
         while start < count {
             let n = Swift.min(Self.block, count - start)
+            if let outputBias { gs_binary_scalar(Int32(GS_ADD), out + start, outputBias, 0, out + start, n) }
             for (t, ins) in instructions.enumerated() {
                 let d = t == last ? out + start : temps + t * Self.block
                 let a = source(ins.a, inputs: inputs, at: offset + start, channel: channel, temps: temps)
@@ -148,15 +151,17 @@ struct ElementwiseProgram {
 
     /// Applies the program in place over an NCHW-like `out` of `planes` planes of `planeSize`
     /// elements with `channels` channels, where external tensor 0 is `out` itself and tensors
-    /// 1... are `extra` (same shape); planes [firstPlane, endPlane) only.
+    /// 1... are `extra` (same shape); planes in `planes` only. `bias` (one value per channel) is
+    /// added to `out` first.
     func apply(out: UnsafeMutablePointer<Float>, extra: [UnsafePointer<Float>], channels: Int, planeSize: Int,
-               planes: Range<Int>, temps: UnsafeMutablePointer<Float>) {
+               planes: Range<Int>, temps: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
         var pointers = [UnsafePointer<Float>(out)] + extra
         pointers.withUnsafeMutableBufferPointer { buf in
             guard let base = buf.baseAddress else { return }
             for p in planes {
-                run(inputs: base, offset: p * planeSize, count: planeSize, channel: p % Swift.max(channels, 1),
-                    out: out + p * planeSize, temps: temps)
+                let ch = p % Swift.max(channels, 1)
+                run(inputs: base, offset: p * planeSize, count: planeSize, channel: ch,
+                    out: out + p * planeSize, temps: temps, outputBias: bias.map { $0[ch] })
             }
         }
     }
