@@ -139,3 +139,27 @@ GS_CLONES void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, cons
             GS_VECTOR for (long k = 0; k < n; k++) acc[k] += wv * src[k];
         }
 }
+
+GS_CLONES int gs_has_nan(const float *p, long n) {
+    int any = 0;
+    for (long k = 0; k < n; k++) any |= p[k] != p[k];
+    return any;
+}
+
+#define GS_MAX_WIN(KW, S)                                                                   \
+    GS_VECTOR for (long x = 0; x < n; x++) {                                                \
+        float v = row[x * S];                                                               \
+        for (int j = 1; j < KW; j++) v = row[x * S + j] > v ? row[x * S + j] : v;           \
+        out[x] = v;                                                                         \
+    }
+
+GS_CLONES void gs_max_windows(float *out, const float *row, long n, int kw, int s) {
+    if (kw == 3 && s == 2) { GS_MAX_WIN(3, 2) return; }
+    if (kw == 2 && s == 2) { GS_MAX_WIN(2, 2) return; }
+    if (kw == 3 && s == 1) { GS_MAX_WIN(3, 1) return; }
+    for (long x = 0; x < n; x++) {
+        float v = row[x * s];
+        for (int j = 1; j < kw; j++) v = row[x * s + j] > v ? row[x * s + j] : v;
+        out[x] = v;
+    }
+}

@@ -111,13 +111,7 @@ enum PoolKernels {
                     orow[ox] = acc
                 }
                 if fullLo < fullHi {
-                    let x0 = fullLo * g.sw - g.pl
-                    for ox in fullLo..<fullHi {
-                        let r = row + x0 + (ox - fullLo) * g.sw
-                        var acc = r[0]
-                        for j in 1..<g.kw { acc = Swift.max(acc, r[j]) }
-                        orow[ox] = acc
-                    }
+                    gs_max_windows(orow + fullLo, row + fullLo * g.sw - g.pl, fullHi - fullLo, Int32(g.kw), Int32(g.sw))
                 }
             }
         }
@@ -126,9 +120,7 @@ enum PoolKernels {
     /// True when the `n` floats at `p` hold a NaN.
     @inline(__always)
     static func planeHasNaN(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
-        var any: UInt8 = 0
-        for i in 0..<n { any |= p[i] != p[i] ? 1 : 0 }
-        return any != 0
+        gs_has_nan(p, n) != 0
     }
 
     /// The scalar MaxPool of one plane, NaN-propagating.
