@@ -58,10 +58,12 @@ enum ElementwiseFusion {
         }
 
         var removed = Set<Int>(), replacement: [Int: StepDraft] = [:]
-        for g in groups {
-            // The longest prefix whose intermediate values nothing outside it reads.
-            var length = 0
-            for j in 1...g.count {
+        var work = groups.reversed().map { $0 }
+        while let g = work.popLast() {
+            // The longest prefix whose intermediate values nothing outside it reads; the rest
+            // (which reads the prefix's last value from memory) is tried as a chain of its own.
+            var length = 1
+            for j in 2...max(g.count, 2) where j <= g.count {
                 let members = Set(g[0..<j])
                 let ok = g[0..<(j - 1)].allSatisfy { k in
                     let o = cands[k]!.output
@@ -69,6 +71,7 @@ enum ElementwiseFusion {
                 }
                 if ok { length = j }
             }
+            if length < g.count { work.append(Array(g[length...])) }
             let members = Array(g[0..<length])
             guard let sinkStep = members.last else { continue }
             let memberSet = Set(members), produced = Set(members.map { cands[$0]!.output })
