@@ -163,3 +163,39 @@ GS_CLONES void gs_max_windows(float *out, const float *row, long n, int kw, int 
         out[x] = v;
     }
 }
+
+// exp(x) for x <= 88.37 by range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial
+// (Cephes expf); inputs below -87.33 give about 2^-126 instead of less.
+static inline float gs_expf(float x) {
+    x = x > 88.3762626647949f ? 88.3762626647949f : x;
+    x = x < -87.3365447505531f ? -87.3365447505531f : x;
+    float t = x * 1.44269504088896341f + 0.5f;
+    int n = (int)t;
+    n = (float)n > t ? n - 1 : n;
+    float fn = (float)n;
+    x = x - fn * 0.693359375f + fn * 2.12194440e-4f;
+    float z = x * x;
+    float y = 1.9875691500e-4f;
+    y = y * x + 1.3981999507e-3f;
+    y = y * x + 8.3334519073e-3f;
+    y = y * x + 4.1665795894e-2f;
+    y = y * x + 1.6666665459e-1f;
+    y = y * x + 5.0000001201e-1f;
+    y = y * z + x + 1.0f;
+    union { unsigned u; float f; } scale;
+    scale.u = (unsigned)(n + 127) << 23;
+    return y * scale.f;
+}
+
+GS_CLONES void gs_softmax_row(const float *x, float *y, long n) {
+    float m = -__builtin_inff();
+    for (long k = 0; k < n; k++) m = x[k] > m ? x[k] : m;
+    float sum = 0.0f;
+    GS_VECTOR for (long k = 0; k < n; k++) {
+        float e = gs_expf(x[k] - m);
+        y[k] = e;
+        sum += e;
+    }
+    float inv = 1.0f / sum;
+    GS_VECTOR for (long k = 0; k < n; k++) y[k] *= inv;
+}

@@ -41,5 +41,8 @@ void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, const float *q
 int gs_has_nan(const float *p, long n);
 /// out[x] = max over j < kw of row[x * s + j], x < n (no NaN handling).
 void gs_max_windows(float *out, const float *row, long n, int kw, int s);
+/// y = softmax(x) over n contiguous floats (exp by a Cephes-style polynomial, about 1 ulp;
+/// callers route rows holding a NaN elsewhere).
+void gs_softmax_row(const float *x, float *y, long n);
 
 #endif

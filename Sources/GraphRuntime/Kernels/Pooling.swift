@@ -264,6 +264,15 @@ enum PoolKernels {
             let len = opset < 13 ? x.shape[axis...].reduce(1, *) : (rank == 0 ? 1 : x.shape[axis])
             let inner = opset < 13 ? 1 : x.shape[(axis + 1)...].reduce(1, *)
             let src = x.floats, dst = y.mutableFloats
+            if inner == 1 && !isLog {
+                // Contiguous rows: the vectorised row kernel unless the row holds a NaN.
+                var clean = true
+                for o in 0..<outer where clean { clean = gs_has_nan(src + o * len, len) == 0 }
+                if clean {
+                    for o in 0..<outer { gs_softmax_row(src + o * len, dst + o * len, len) }
+                    return
+                }
+            }
             for o in 0..<outer {
                 for i in 0..<inner {
                     let base = o * len * inner + i
