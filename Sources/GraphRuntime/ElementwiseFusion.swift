@@ -16,6 +16,8 @@ struct StepDraft {
     var kernel: Kernel
     var inputs: [Int]
     var outputs: [Int]
+    /// Other nodes this step computes (fused into it).
+    var members: [Node] = []
 }
 
 enum ElementwiseFusion {
@@ -113,11 +115,13 @@ enum ElementwiseFusion {
                 while ins.count < 3 { ins.append(-1) }
                 replacement[sinkStep] = StepDraft(node: c.node, opType: ([c.opType] + opTypes).joined(separator: "+"),
                                                   kernel: ConvKernels.conv(c.node, epilogue: program),
-                                                  inputs: ins + externals.dropFirst(), outputs: [sink])
+                                                  inputs: ins + externals.dropFirst(), outputs: [sink],
+                                                  members: c.members + members.map { steps[$0].node })
             } else {
                 let first = steps[members[0]]
                 replacement[sinkStep] = StepDraft(node: first.node, opType: opTypes.joined(separator: "+"),
-                                                  kernel: program.kernel(), inputs: externals, outputs: [sink])
+                                                  kernel: program.kernel(), inputs: externals, outputs: [sink],
+                                                  members: members.dropFirst().map { steps[$0].node })
             }
         }
         var out: [StepDraft] = []

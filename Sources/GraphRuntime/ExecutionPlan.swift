@@ -40,6 +40,8 @@ struct PlanStep {
     let outputs: [Int]
     /// Values no longer needed after this step.
     let release: [Int]
+    /// Nodes fused into this step: (display name, op type), timed as 0 s beside it.
+    let fused: [(name: String, opType: String)]
 }
 
 /// A graph compiled for fixed input shapes. Made by `Interpreter.plan`; runs reuse its buffers.
@@ -241,7 +243,8 @@ extension ExecutionPlan {
                 if let slot = slotOf[v] { planner.release(slot) }
             }
             planned.append(PlanStep(name: s.node.displayName, opType: s.opType, kernel: s.kernel,
-                                    inputs: s.inputs, outputs: s.outputs, release: release))
+                                    inputs: s.inputs, outputs: s.outputs, release: release,
+                                    fused: s.members.map { ($0.displayName, $0.opType) }))
         }
         var constantList = [RuntimeTensor?](repeating: nil, count: names.count)
         for (i, t) in constants { constantList[i] = t }
