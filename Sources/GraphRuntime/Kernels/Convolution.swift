@@ -129,38 +129,61 @@ enum ConvKernels {
                     continue
                 }
                 let pointwise = kk == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
-                let cols = pointwise ? nil : io.scratch(cg * kk * ohw)
+                // im2col a block of output columns at a time, sized to stay in L2 for the GEMM's packing.
+                let kdim = cg * kk
+                let block = pointwise ? ohw : min(ohw, max(256, (Self.im2colBlockBytes / 4 / max(kdim, 1)) / 16 * 16))
+                let cols = pointwise ? nil : io.scratch(kdim * block)
                 for gi in 0..<group {
                     let xin = inp + (b * c + gi * cg) * hw
-                    var bmat = xin
-                    if let cols { im2col(g, input: xin, channels: cg, cols: cols); bmat = UnsafePointer(cols) }
-                    BLAS.sgemm(transA: false, transB: false, m: mg, n: ohw, k: cg * kk, alpha: 1,
-                               a: w + gi * mg * cg * kk, lda: cg * kk, b: bmat, ldb: ohw,
-                               beta: bias != nil && !biasInEpilogue ? 1 : 0, c: ob + gi * mg * ohw, ldc: ohw)
+                    var start = 0
+                    while start < ohw {
+                        let count = min(block, ohw - start)
+                        var bmat = xin + start, ldb = ohw
+                        if let cols {
+                            im2col(g, input: xin, channels: cg, cols: cols, start: start, count: count)
+                            bmat = UnsafePointer(cols); ldb = count
+                        }
+                        BLAS.sgemm(transA: false, transB: false, m: mg, n: count, k: kdim, alpha: 1,
+                                   a: w + gi * mg * kdim, lda: kdim, b: bmat, ldb: ldb,
+                                   beta: bias != nil && !biasInEpilogue ? 1 : 0, c: ob + gi * mg * ohw + start, ldc: ohw)
+                        start += count
+                    }
                 }
             }
         }
     }
 
-    /// Columns [channels*kh*kw, oh*ow] of the input windows (zeros where padded).
-    static func im2col(_ g: WindowGeometry, input: UnsafePointer<Float>, channels: Int, cols: UnsafeMutablePointer<Float>) {
-        let ohw = g.oh * g.ow
+    /// Bytes of im2col columns per GEMM call.
+    static let im2colBlockBytes = 1 << 20
+
+    /// Columns [channels*kh*kw, count] of the input windows of output positions
+    /// start..<start+count (row-major over oh x ow), zeros where padded.
+    static func im2col(_ g: WindowGeometry, input: UnsafePointer<Float>, channels: Int, cols: UnsafeMutablePointer<Float>,
+                       start: Int, count: Int) {
         var row = 0
         for ch in 0..<channels {
             let plane = input + ch * g.h * g.w
             for i in 0..<g.kh {
                 for j in 0..<g.kw {
-                    let dst = cols + row * ohw
+                    var d = cols + row * count
                     let (xlo, xhi) = g.validRange(offset: j * g.dw - g.pl, stride: g.sw, size: g.w, out: g.ow)
-                    for oy in 0..<g.oh {
+                    var p = start
+                    let end = start + count
+                    while p < end {
+                        let oy = p / g.ow, ox0 = p - oy * g.ow, ox1 = min(g.ow, ox0 + end - p)
                         let iy = oy * g.sh - g.pt + i * g.dh
-                        let d = dst + oy * g.ow
-                        if iy < 0 || iy >= g.h { for ox in 0..<g.ow { d[ox] = 0 }; continue }
-                        let src = plane + iy * g.w + j * g.dw - g.pl
-                        for ox in 0..<xlo { d[ox] = 0 }
-                        if g.sw == 1 { for ox in xlo..<xhi { d[ox] = src[ox] } }
-                        else { for ox in xlo..<xhi { d[ox] = src[ox * g.sw] } }
-                        for ox in xhi..<g.ow { d[ox] = 0 }
+                        if iy < 0 || iy >= g.h {
+                            d.update(repeating: 0, count: ox1 - ox0)
+                        } else {
+                            let src = plane + iy * g.w + j * g.dw - g.pl
+                            let lo = max(ox0, min(xlo, ox1)), hi = max(lo, min(xhi, ox1))
+                            if lo > ox0 { d.update(repeating: 0, count: lo - ox0) }
+                            if g.sw == 1 { (d + (lo - ox0)).update(from: src + lo, count: hi - lo) }
+                            else { for ox in lo..<hi { d[ox - ox0] = src[ox * g.sw] } }
+                            if ox1 > hi { (d + (hi - ox0)).update(repeating: 0, count: ox1 - hi) }
+                        }
+                        d += ox1 - ox0
+                        p += ox1 - ox0
                     }
                     row += 1
                 }
