@@ -47,25 +47,25 @@ GS_CLONES void gs_binary_scalar(int op, const float *a, float s, int scalar_firs
     }
 }
 
-GS_CLONES void gs_clip(const float *a, float lo, float hi, float *d, long n) {
+GS_CLONES void gs_clip(const float *a, float add, float lo, float hi, float *d, long n) {
     GS_VECTOR for (long k = 0; k < n; k++) {
-        float v = a[k];
+        float v = a[k] + add;
         v = lo > v ? lo : v;
         d[k] = hi < v ? hi : v;
     }
 }
 
-GS_CLONES void gs_hard_sigmoid(const float *a, float alpha, float beta, float *d, long n) {
+GS_CLONES void gs_hard_sigmoid(const float *a, float add, float alpha, float beta, float *d, long n) {
     GS_VECTOR for (long k = 0; k < n; k++) {
-        float v = alpha * a[k] + beta;
+        float v = alpha * (a[k] + add) + beta;
         v = 0.0f > v ? 0.0f : v;
         d[k] = 1.0f < v ? 1.0f : v;
     }
 }
 
-GS_CLONES void gs_hard_swish(const float *a, float *d, long n) {
+GS_CLONES void gs_hard_swish(const float *a, float add, float *d, long n) {
     GS_VECTOR for (long k = 0; k < n; k++) {
-        float x = a[k], v = x / 6.0f + 0.5f;
+        float x = a[k] + add, v = x / 6.0f + 0.5f;
         v = 0.0f > v ? 0.0f : v;
         v = 1.0f < v ? 1.0f : v;
         d[k] = x * v;

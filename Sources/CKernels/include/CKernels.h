@@ -17,12 +17,13 @@ void gs_axpy_strided(float *acc, const float *src, long n, long stride, float w)
 void gs_binary(int op, const float *a, const float *b, float *d, long n);
 /// d[k] = a[k] op s, or s op a[k] when scalar_first is non-zero.
 void gs_binary_scalar(int op, const float *a, float s, int scalar_first, float *d, long n);
-/// d[k] = min(max(a[k], lo), hi) (a NaN stays NaN).
-void gs_clip(const float *a, float lo, float hi, float *d, long n);
-/// d[k] = min(max(alpha * a[k] + beta, 0), 1).
-void gs_hard_sigmoid(const float *a, float alpha, float beta, float *d, long n);
-/// d[k] = a[k] * min(max(a[k] / 6 + 0.5, 0), 1).
-void gs_hard_swish(const float *a, float *d, long n);
+/// With x = a[k] + add (add is a conv bias folded into the activation, else 0):
+/// d[k] = min(max(x, lo), hi) (a NaN stays NaN).
+void gs_clip(const float *a, float add, float lo, float hi, float *d, long n);
+/// d[k] = min(max(alpha * x + beta, 0), 1), x = a[k] + add.
+void gs_hard_sigmoid(const float *a, float add, float alpha, float beta, float *d, long n);
+/// d[k] = x * min(max(x / 6 + 0.5, 0), 1), x = a[k] + add.
+void gs_hard_swish(const float *a, float add, float *d, long n);
 /// row[k] = max(row[k], src[k]) (no NaN handling: callers check for NaN first).
 void gs_max_into(float *row, const float *src, long n);
 /// Depthwise conv of one zero-padded plane (row stride wp), stride 1, no dilation:

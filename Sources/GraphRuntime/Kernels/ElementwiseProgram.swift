@@ -46,6 +46,16 @@ struct ElementwiseProgram {
     /// Elements per block.
     static let block = 256
 
+    /// True when the program is one Clip/Relu/HardSwish/HardSigmoid of input 0: an output bias
+    /// is then added inside that instruction's pass (the C loops' `add`).
+    var foldsBias: Bool {
+        guard instructions.count == 1, let i = instructions.first, i.b == nil, case .input(0) = i.a else { return false }
+        switch i.op {
+        case .clip, .relu, .hardSwish, .hardSigmoid: return true
+        default: return false
+        }
+    }
+
     /// True when an operand varies per channel.
     var usesChannels: Bool {
         instructions.contains { i in
@@ -68,11 +78,15 @@ struct ElementwiseProgram {
     /// epilogue, where `out` is input 0: the conv's bias, added here instead of before the GEMM).
     func run(inputs: UnsafePointer<UnsafePointer<Float>>, offset: Int, count: Int, channel: Int,
              out: UnsafeMutablePointer<Float>, temps: UnsafeMutablePointer<Float>, outputBias: Float? = nil) {
-        let last = instructions.count - 1
+        let last = instructions.count - 1, fold = outputBias != nil && foldsBias
         var start = 0
         while start < count {
             let n = Swift.min(Self.block, count - start)
-            if let outputBias { gs_binary_scalar(Int32(GS_ADD), out + start, outputBias, 0, out + start, n) }
+            // A single activation on the conv output takes the bias inside its own pass.
+            var add: Float = 0
+            if let outputBias {
+                if fold { add = outputBias } else { gs_binary_scalar(Int32(GS_ADD), out + start, outputBias, 0, out + start, n) }
+            }
             for (t, ins) in instructions.enumerated() {
                 let d = t == last ? out + start : temps + t * Self.block
                 let a = source(ins.a, inputs: inputs, at: offset + start, channel: channel, temps: temps)
@@ -89,10 +103,10 @@ struct ElementwiseProgram {
                 }
                 if case .pointer(let p) = a {
                     switch ins.op {
-                    case .clip(let lo, let hi): gs_clip(p, lo, hi, d, n); continue
-                    case .relu: gs_clip(p, 0, .infinity, d, n); continue
-                    case .hardSwish: gs_hard_swish(p, d, n); continue
-                    case .hardSigmoid(let al, let be): gs_hard_sigmoid(p, al, be, d, n); continue
+                    case .clip(let lo, let hi): gs_clip(p, add, lo, hi, d, n); continue
+                    case .relu: gs_clip(p, add, 0, .infinity, d, n); continue
+                    case .hardSwish: gs_hard_swish(p, add, d, n); continue
+                    case .hardSigmoid(let al, let be): gs_hard_sigmoid(p, add, al, be, d, n); continue
                     default: break
                     }
                 }
