@@ -36,8 +36,10 @@ let package = Package(
         // Edits as data, the rewriter, what an edit broke, the history tree, the journal.
         // Journal/ (record format, durable appends, tail recovery, snapshots) hashes with OpenSSL's SHA-256.
         .target(name: "GraphEditing", dependencies: ["GraphIR", "GraphOps", "COpenSSL"]),
+        // The interpreter's hot float32 loops in C, compiled per instruction set (AVX-512, AVX2, baseline).
+        .target(name: "CKernels"),
         // The CPU interpreter: tensors, memory plan, executor and kernels.
-        .target(name: "GraphRuntime", dependencies: ["GraphIR", "GraphOps", "COpenBLAS"]),
+        .target(name: "GraphRuntime", dependencies: ["GraphIR", "GraphOps", "COpenBLAS", "CKernels"]),
         .target(name: "GraphEstimation", dependencies: ["GraphIR", "GraphOps"],
                 resources: [.copy("Resources")]),
         // Passes, the pass manager, the pattern rewriter, external-compiler plugins and the diff.

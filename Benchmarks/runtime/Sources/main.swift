@@ -60,6 +60,13 @@ func json(_ object: Any) -> String {
     return String(decoding: d, as: UTF8.self)
 }
 
+/// Seconds of CPU time the calling thread has used.
+func threadCPU() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
 let args = Array(CommandLine.arguments.dropFirst())
 if args.first == "nodetests" {
     NodeTests.run(arguments: args)
@@ -82,7 +89,7 @@ do {
         "prepare_ms": prepare * 1000, "peak_activation_bytes": plan.peakActivationBytes,
         "activation_bytes_without_reuse": plan.totalActivationBytes, "steps": plan.stepCount,
         "folded_nodes": plan.foldedNodes, "fused_nodes": plan.fusedNodes, "unplanned_values": plan.unplannedValues,
-        "weight_bytes_in_place": interpreter.borrowedWeightBytes, "weight_bytes_copied": interpreter.copiedWeightBytes,
+        "blas_core": Interpreter.blasCoreName, "weight_bytes_in_place": interpreter.borrowedWeightBytes, "weight_bytes_copied": interpreter.copiedWeightBytes,
     ]
     switch command {
     case "run":
@@ -113,13 +120,17 @@ do {
     case "bench":
         let warmup = Int(option(args, "--warmup") ?? "5") ?? 5, repeats = Int(option(args, "--repeat") ?? "20") ?? 20
         for _ in 0..<warmup { _ = try interpreter.run(inputs) }
-        var times: [Double] = []
+        var times: [Double] = [], cpu: [Double] = []
         for _ in 0..<max(repeats, 1) {
-            let s = now()
+            let s = now(), c = threadCPU()
             _ = try interpreter.run(inputs)
             times.append((now() - s) * 1000)
+            cpu.append((threadCPU() - c) * 1000)
         }
         times.sort()
+        cpu.sort()
+        // CPU time of this thread: unlike wall time, not inflated when other jobs take the core.
+        summary["cpu_median_ms"] = cpu[cpu.count / 2]
         summary["median_ms"] = times[times.count / 2]
         summary["min_ms"] = times[0]
         summary["p90_ms"] = times[min(times.count - 1, Int(Double(times.count) * 0.9))]

@@ -1,6 +1,7 @@
 /// Convolution kernels (float32, NCHW, 1-D and 2-D): Conv through im2col + sgemm (1x1 convs
 /// straight to sgemm), a direct loop for depthwise convs, and ConvTranspose through sgemm +
 /// col2im. Geometry (pads, auto_pad, dilations, strides) follows the ONNX spec.
+import CKernels
 import GraphIR
 
 /// Spatial geometry of one 2-D window op (1-D ops use H = 1).
@@ -69,7 +70,10 @@ struct WindowGeometry {
 }
 
 enum ConvKernels {
-    static func conv(_ node: Node) -> Kernel {
+    /// Conv; with an `epilogue`, the fused elementwise chain that follows it runs over each
+    /// image's output right after the conv (external tensor 0 is the conv's own output,
+    /// tensors 1... are the step's inputs from index 3 on).
+    static func conv(_ node: Node, epilogue: ElementwiseProgram? = nil) -> Kernel {
         let group = node.int("group", 1)
         return { io in
             let x = try io.floatInput(0), wt = try io.floatInput(1)
@@ -88,9 +92,31 @@ enum ConvKernels {
             let out = y.mutableFloats, inp = x.floats, w = wt.floats
             let ohw = g.oh * g.ow, hw = g.h * g.w, mg = m / group, kk = g.kh * g.kw
             if let bias { guard bias.count == m, bias.elementType == .float else { throw KernelError("Conv bias must be float32 [\(m)]") } }
+            var extra: [UnsafePointer<Float>] = []
+            if let epilogue {
+                for j in 1..<max(epilogue.inputCount, 1) {
+                    let t = try io.floatInput(2 + j)
+                    guard t.shape == outShape else { throw KernelError("fused input \(2 + j) is \(t.shape), expected \(outShape)") }
+                    extra.append(t.floats)
+                }
+            }
             for b in 0..<n {
+                // A GEMM conv with an epilogue adds its bias there, not before the GEMM.
+                let biasInEpilogue = epilogue != nil && !(cg == 1 && mg == 1)
+                defer {
+                    if let epilogue {
+                        epilogue.withTemps { temps in
+                            epilogue.apply(out: out, extra: extra, channels: m, planeSize: ohw, planes: b * m..<(b + 1) * m,
+                                           temps: temps, bias: biasInEpilogue ? bias?.floats : nil)
+                        }
+                    }
+                }
                 let ob = out + b * m * ohw
-                if let bias {
+                if cg == 1 && mg == 1 && g.dh == 1 && g.dw == 1 && ((g.sh == 1 && g.sw == 1) || (g.sh == 2 && g.sw == 2)) {
+                    depthwisePadded(g, input: inp + b * c * hw, weight: w, output: ob, channels: c, bias: bias?.floats, io: io)
+                    continue
+                }
+                if let bias, !biasInEpilogue {
                     for o in 0..<m { let v = bias.floats[o]; let row = ob + o * ohw; for i in 0..<ohw { row[i] = v } }
                 }
                 if cg == 1 && mg == 1 {
@@ -103,38 +129,61 @@ enum ConvKernels {
                     continue
                 }
                 let pointwise = kk == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
-                let cols = pointwise ? nil : io.scratch(cg * kk * ohw)
+                // im2col a block of output columns at a time, sized to stay in L2 for the GEMM's packing.
+                let kdim = cg * kk
+                let block = pointwise ? ohw : min(ohw, max(256, (Self.im2colBlockBytes / 4 / max(kdim, 1)) / 16 * 16))
+                let cols = pointwise ? nil : io.scratch(kdim * block)
                 for gi in 0..<group {
                     let xin = inp + (b * c + gi * cg) * hw
-                    var bmat = xin
-                    if let cols { im2col(g, input: xin, channels: cg, cols: cols); bmat = UnsafePointer(cols) }
-                    BLAS.sgemm(transA: false, transB: false, m: mg, n: ohw, k: cg * kk, alpha: 1,
-                               a: w + gi * mg * cg * kk, lda: cg * kk, b: bmat, ldb: ohw,
-                               beta: bias != nil ? 1 : 0, c: ob + gi * mg * ohw, ldc: ohw)
+                    var start = 0
+                    while start < ohw {
+                        let count = min(block, ohw - start)
+                        var bmat = xin + start, ldb = ohw
+                        if let cols {
+                            im2col(g, input: xin, channels: cg, cols: cols, start: start, count: count)
+                            bmat = UnsafePointer(cols); ldb = count
+                        }
+                        BLAS.sgemm(transA: false, transB: false, m: mg, n: count, k: kdim, alpha: 1,
+                                   a: w + gi * mg * kdim, lda: kdim, b: bmat, ldb: ldb,
+                                   beta: bias != nil && !biasInEpilogue ? 1 : 0, c: ob + gi * mg * ohw + start, ldc: ohw)
+                        start += count
+                    }
                 }
             }
         }
     }
 
-    /// Columns [channels*kh*kw, oh*ow] of the input windows (zeros where padded).
-    static func im2col(_ g: WindowGeometry, input: UnsafePointer<Float>, channels: Int, cols: UnsafeMutablePointer<Float>) {
-        let ohw = g.oh * g.ow
+    /// Bytes of im2col columns per GEMM call.
+    static let im2colBlockBytes = 1 << 20
+
+    /// Columns [channels*kh*kw, count] of the input windows of output positions
+    /// start..<start+count (row-major over oh x ow), zeros where padded.
+    static func im2col(_ g: WindowGeometry, input: UnsafePointer<Float>, channels: Int, cols: UnsafeMutablePointer<Float>,
+                       start: Int, count: Int) {
         var row = 0
         for ch in 0..<channels {
             let plane = input + ch * g.h * g.w
             for i in 0..<g.kh {
                 for j in 0..<g.kw {
-                    let dst = cols + row * ohw
+                    var d = cols + row * count
                     let (xlo, xhi) = g.validRange(offset: j * g.dw - g.pl, stride: g.sw, size: g.w, out: g.ow)
-                    for oy in 0..<g.oh {
+                    var p = start
+                    let end = start + count
+                    while p < end {
+                        let oy = p / g.ow, ox0 = p - oy * g.ow, ox1 = min(g.ow, ox0 + end - p)
                         let iy = oy * g.sh - g.pt + i * g.dh
-                        let d = dst + oy * g.ow
-                        if iy < 0 || iy >= g.h { for ox in 0..<g.ow { d[ox] = 0 }; continue }
-                        let src = plane + iy * g.w + j * g.dw - g.pl
-                        for ox in 0..<xlo { d[ox] = 0 }
-                        if g.sw == 1 { for ox in xlo..<xhi { d[ox] = src[ox] } }
-                        else { for ox in xlo..<xhi { d[ox] = src[ox * g.sw] } }
-                        for ox in xhi..<g.ow { d[ox] = 0 }
+                        if iy < 0 || iy >= g.h {
+                            d.update(repeating: 0, count: ox1 - ox0)
+                        } else {
+                            let src = plane + iy * g.w + j * g.dw - g.pl
+                            let lo = max(ox0, min(xlo, ox1)), hi = max(lo, min(xhi, ox1))
+                            if lo > ox0 { d.update(repeating: 0, count: lo - ox0) }
+                            if g.sw == 1 { (d + (lo - ox0)).update(from: src + lo, count: hi - lo) }
+                            else { for ox in lo..<hi { d[ox - ox0] = src[ox * g.sw] } }
+                            if ox1 > hi { (d + (hi - ox0)).update(repeating: 0, count: ox1 - hi) }
+                        }
+                        d += ox1 - ox0
+                        p += ox1 - ox0
                     }
                     row += 1
                 }
@@ -161,8 +210,8 @@ enum ConvKernels {
                         if iy < 0 || iy >= g.h { continue }
                         let wv = wk[i * g.kw + j]
                         let src = plane + iy * g.w + off
-                        if g.sw == 1 { for ox in xlo..<xhi { orow[ox] += wv * src[ox] } }
-                        else { for ox in xlo..<xhi { orow[ox] += wv * src[ox * g.sw] } }
+                        if g.sw == 1 { gs_axpy(orow + xlo, src + xlo, xhi - xlo, wv) }
+                        else { gs_axpy_strided(orow + xlo, src + xlo * g.sw, xhi - xlo, g.sw, wv) }
                     }
                 }
             }
@@ -189,10 +238,58 @@ enum ConvKernels {
             for i in 0..<g.kh {
                 for j in 0..<g.kw {
                     let wv = wk[i * g.kw + j], src = pad + i * g.dh * wp + j * g.dw
-                    for k in 0..<accCount { acc[k] += wv * src[k] }
+                    gs_axpy(acc, src, accCount, wv)
                 }
             }
             for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wp, count: g.ow) }
+        }
+    }
+
+    /// Depthwise conv without dilation, stride 1 or 2, on a zero-padded copy of each plane with
+    /// all kernel taps summed in registers. Stride 1 (`gs_dw_plane`) sweeps the whole plane in
+    /// the padded width (the extra columns are computed and dropped); stride 2
+    /// (`gs_dw_plane_s2`) first splits the padded plane into its four row/column parity planes,
+    /// where every tap is again one contiguous sweep.
+    static func depthwisePadded(_ g: WindowGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                output: UnsafeMutablePointer<Float>, channels: Int, bias: UnsafePointer<Float>?,
+                                io: KernelIO) {
+        let wp = g.w + g.pl + g.pr, hp = g.h + g.pt + g.pb
+        let hw = g.h * g.w, ohw = g.oh * g.ow, kk = g.kh * g.kw
+        let kh = Int32(g.kh), kw = Int32(g.kw)
+        if g.sh == 1 {
+            // Slack past the last row: the sweep reads up to kw - 1 columns beyond it.
+            let padCount = hp * wp + g.kw + wp, accCount = g.oh * wp
+            let pad = io.scratch(padCount + accCount), acc = pad + padCount
+            pad.update(repeating: 0, count: padCount)
+            for ch in 0..<channels {
+                let plane = input + ch * hw, o = output + ch * ohw
+                // Borders stay zero from the first clear; only the interior is rewritten per channel.
+                for y in 0..<g.h { (pad + (g.pt + y) * wp + g.pl).update(from: plane + y * g.w, count: g.w) }
+                gs_dw_plane(acc, pad, accCount, wp, kh, kw, weight + ch * kk, bias?[ch] ?? 0)
+                for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wp, count: g.ow) }
+            }
+            return
+        }
+        // Parity planes of wq columns; rows enough for every tap of every output row, plus one.
+        let wq = (wp + 1) / 2, hq = max((hp + 1) / 2, g.oh + (g.kh - 1) / 2) + 1
+        let qCount = hq * wq, accCount = g.oh * wq
+        let q = io.scratch(4 * qCount + accCount), acc = q + 4 * qCount
+        q.update(repeating: 0, count: 4 * qCount)
+        for ch in 0..<channels {
+            let plane = input + ch * hw, o = output + ch * ohw
+            for y in 0..<g.h {
+                let py = g.pt + y, src = plane + y * g.w
+                for parity in 0..<2 {
+                    let x0 = (parity - g.pl) & 1
+                    if x0 >= g.w { continue }
+                    let dst = q + (2 * (py & 1) + parity) * qCount + (py >> 1) * wq + ((g.pl + x0) >> 1)
+                    var x = x0, k = 0
+                    while x < g.w { dst[k] = src[x]; x += 2; k += 1 }
+                }
+            }
+            gs_dw_plane_s2(acc, q, q + qCount, q + 2 * qCount, q + 3 * qCount, accCount, wq, kh, kw,
+                           weight + ch * kk, bias?[ch] ?? 0)
+            for oy in 0..<g.oh { (o + oy * g.ow).update(from: acc + oy * wq, count: g.ow) }
         }
     }
 

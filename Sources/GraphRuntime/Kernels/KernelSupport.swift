@@ -86,6 +86,9 @@ struct KernelIO {
         return t
     }
 
+    /// The machine's memory, read once (a system call on Linux).
+    static let physicalMemory = ProcessInfo.processInfo.physicalMemory
+
     /// Bytes of a `shape` tensor of `size`-byte elements, refusing negative sizes, overflow
     /// and more than the machine's memory before anything is allocated.
     static func checkedBytes(_ shape: [Int], _ size: Int, what: String) throws -> Int {
@@ -96,7 +99,7 @@ struct KernelIO {
             guard !o else { throw KernelError("\(what) of shape \(shape) is too large to address") }
             n = p
         }
-        if UInt64(n) > ProcessInfo.processInfo.physicalMemory {
+        if UInt64(n) > physicalMemory {
             throw KernelError("\(what) of shape \(shape) needs \(n) bytes, more than this machine's memory")
         }
         return n

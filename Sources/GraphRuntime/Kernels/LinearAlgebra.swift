@@ -10,6 +10,7 @@ enum BLAS {
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
+        _ = BLASKernelSelection.coreName
         if k == 0 {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
             return
@@ -18,8 +19,12 @@ enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Sets OpenBLAS's thread count (the interpreter is single-threaded by default).
-    static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// Sets OpenBLAS's thread count (the interpreter is single-threaded by default), after
+    /// making sure OpenBLAS runs the kernels for this CPU (`BLASKernelSelection`).
+    static func setThreads(_ n: Int) {
+        _ = BLASKernelSelection.coreName
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
 }
 
 enum LinearKernels {

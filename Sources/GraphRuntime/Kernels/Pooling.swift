@@ -1,5 +1,6 @@
 /// Pooling and normalization kernels (float32, NCHW): MaxPool, AveragePool, GlobalAverage/
 /// GlobalMaxPool, BatchNormalization (inference), LRN, Softmax/LogSoftmax, and the Reduce* ops.
+import CKernels
 import Foundation
 import GraphIR
 
@@ -70,32 +71,76 @@ enum PoolKernels {
         }
     }
 
-    /// MaxPool without dilation: each window's valid rows and columns are computed once per
-    /// output row/column, so the inner loops carry no bounds checks.
+    /// MaxPool without dilation, per plane in two vectorised passes: the maximum over each
+    /// window's rows into one row buffer (contiguous), then the maximum over each window's
+    /// columns from that buffer. A plane holding a NaN goes through `maxPoolPlaneNaN`, which
+    /// propagates it as the scalar path does.
     static func maxPoolPlanes(_ g: WindowGeometry, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ planes: Int) {
         let cols = (0..<g.ow).map { ox -> (Int, Int) in
             let x0 = ox * g.sw - g.pl
             return (max(x0, 0), min(x0 + g.kw, g.w))
         }
+        // Output columns whose window lies fully inside the row: [fullLo, fullHi).
+        var fullLo = g.ow, fullHi = 0
+        for ox in 0..<g.ow where cols[ox].1 - cols[ox].0 == g.kw && cols[ox].0 < cols[ox].1 {
+            fullLo = min(fullLo, ox); fullHi = max(fullHi, ox + 1)
+        }
         let hw = g.h * g.w, ohw = g.oh * g.ow
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: max(g.w, 1))
+        defer { row.deallocate() }
         for p in 0..<planes {
             let src = inp + p * hw, dst = out + p * ohw
+            if planeHasNaN(src, hw) { maxPoolPlaneNaN(g, cols, src, dst); continue }
             for oy in 0..<g.oh {
                 let y0 = oy * g.sh - g.pt
                 let ylo = max(y0, 0), yhi = min(y0 + g.kh, g.h)
                 let orow = dst + oy * g.ow
-                for ox in 0..<g.ow {
+                if ylo >= yhi { for ox in 0..<g.ow { orow[ox] = -Float.infinity }; continue }
+                row.update(from: src + ylo * g.w, count: g.w)
+                var iy = ylo + 1
+                while iy < yhi {
+                    let r = src + iy * g.w
+                    gs_max_into(row, r, g.w)
+                    iy += 1
+                }
+                for ox in 0..<g.ow where ox < fullLo || ox >= fullHi {
                     let (xlo, xhi) = cols[ox]
                     var acc = -Float.infinity
-                    var iy = ylo
-                    while iy < yhi {
-                        let row = src + iy * g.w
-                        var ix = xlo
-                        while ix < xhi { let v = row[ix]; if v > acc || v.isNaN { acc = v }; ix += 1 }
-                        iy += 1
-                    }
+                    var ix = xlo
+                    while ix < xhi { acc = Swift.max(acc, row[ix]); ix += 1 }
                     orow[ox] = acc
                 }
+                if fullLo < fullHi {
+                    gs_max_windows(orow + fullLo, row + fullLo * g.sw - g.pl, fullHi - fullLo, Int32(g.kw), Int32(g.sw))
+                }
+            }
+        }
+    }
+
+    /// True when the `n` floats at `p` hold a NaN.
+    @inline(__always)
+    static func planeHasNaN(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
+        gs_has_nan(p, n) != 0
+    }
+
+    /// The scalar MaxPool of one plane, NaN-propagating.
+    static func maxPoolPlaneNaN(_ g: WindowGeometry, _ cols: [(Int, Int)], _ src: UnsafePointer<Float>,
+                                _ dst: UnsafeMutablePointer<Float>) {
+        for oy in 0..<g.oh {
+            let y0 = oy * g.sh - g.pt
+            let ylo = max(y0, 0), yhi = min(y0 + g.kh, g.h)
+            let orow = dst + oy * g.ow
+            for ox in 0..<g.ow {
+                let (xlo, xhi) = cols[ox]
+                var acc = -Float.infinity
+                var iy = ylo
+                while iy < yhi {
+                    let row = src + iy * g.w
+                    var ix = xlo
+                    while ix < xhi { let v = row[ix]; if v > acc || v.isNaN { acc = v }; ix += 1 }
+                    iy += 1
+                }
+                orow[ox] = acc
             }
         }
     }
@@ -219,6 +264,15 @@ enum PoolKernels {
             let len = opset < 13 ? x.shape[axis...].reduce(1, *) : (rank == 0 ? 1 : x.shape[axis])
             let inner = opset < 13 ? 1 : x.shape[(axis + 1)...].reduce(1, *)
             let src = x.floats, dst = y.mutableFloats
+            if inner == 1 && !isLog {
+                // Contiguous rows: the vectorised row kernel unless the row holds a NaN.
+                var clean = true
+                for o in 0..<outer where clean { clean = gs_has_nan(src + o * len, len) == 0 }
+                if clean {
+                    for o in 0..<outer { gs_softmax_row(src + o * len, dst + o * len, len) }
+                    return
+                }
+            }
             for o in 0..<outer {
                 for i in 0..<inner {
                     let base = o * len * inner + i

@@ -1,0 +1,49 @@
+// Hot float32 loops of the interpreter (GraphRuntime), in C so that each is compiled for
+// several instruction sets (AVX-512, AVX2, baseline) and picked at load time by the CPU's
+// features; Swift code alone targets baseline x86-64 (SSE2). Every loop reads and writes
+// element k only at index k (or at k * stride for the strided reads), so a destination may be
+// the same buffer as a source.
+#ifndef GRAPHSMITH_CKERNELS_H
+#define GRAPHSMITH_CKERNELS_H
+
+/// Binary operations of gs_binary / gs_binary_scalar.
+enum { GS_ADD = 0, GS_SUB = 1, GS_MUL = 2, GS_DIV = 3 };
+
+/// acc[k] += w * src[k] for k < n.
+void gs_axpy(float *acc, const float *src, long n, float w);
+/// acc[k] += w * src[k * stride] for k < n.
+void gs_axpy_strided(float *acc, const float *src, long n, long stride, float w);
+/// d[k] = a[k] op b[k].
+void gs_binary(int op, const float *a, const float *b, float *d, long n);
+/// d[k] = a[k] op s, or s op a[k] when scalar_first is non-zero.
+void gs_binary_scalar(int op, const float *a, float s, int scalar_first, float *d, long n);
+/// With x = a[k] + add (add is a conv bias folded into the activation, else 0):
+/// d[k] = min(max(x, lo), hi) (a NaN stays NaN).
+void gs_clip(const float *a, float add, float lo, float hi, float *d, long n);
+/// d[k] = min(max(alpha * x + beta, 0), 1), x = a[k] + add.
+void gs_hard_sigmoid(const float *a, float add, float alpha, float beta, float *d, long n);
+/// d[k] = x * min(max(x / 6 + 0.5, 0), 1), x = a[k] + add.
+void gs_hard_swish(const float *a, float add, float *d, long n);
+/// row[k] = max(row[k], src[k]) (no NaN handling: callers check for NaN first).
+void gs_max_into(float *row, const float *src, long n);
+/// Depthwise conv of one zero-padded plane (row stride wp), stride 1, no dilation:
+/// acc[k] = bias + sum over taps (i, j) of w[i * kw + j] * pad[k + i * wp + j], k < n
+/// (n = output rows * wp: the columns past the output width are computed and dropped).
+void gs_dw_plane(float *acc, const float *pad, long n, long wp, int kh, int kw, const float *w, float bias);
+/// One output row of a depthwise conv over a zero-padded plane (row stride wp), stride s, no
+/// dilation: out[x] = bias + sum over taps of w[i * kw + j] * rows[i * wp + x * s + j], x < n.
+void gs_dw_row(float *out, const float *rows, long n, long wp, int kh, int kw, int s, const float *w, float bias);
+/// Stride-2 depthwise conv of one zero-padded plane split into its four row/column parity
+/// planes q[2 * (y % 2) + (x % 2)] (each of row stride wq), no dilation:
+/// acc[k] = bias + sum over taps of w[i * kw + j] * q[2 * (i % 2) + (j % 2)][k + (i / 2) * wq + j / 2].
+void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, const float *q2, const float *q3, long n, long wq,
+                    int kh, int kw, const float *w, float bias);
+/// Non-zero when one of the n floats at p is a NaN.
+int gs_has_nan(const float *p, long n);
+/// out[x] = max over j < kw of row[x * s + j], x < n (no NaN handling).
+void gs_max_windows(float *out, const float *row, long n, int kw, int s);
+/// y = softmax(x) over n contiguous floats (exp by a Cephes-style polynomial, about 1 ulp;
+/// callers route rows holding a NaN elsewhere).
+void gs_softmax_row(const float *x, float *y, long n);
+
+#endif

@@ -1,0 +1,129 @@
+/// The speed paths agree with plain computation: fused elementwise chains and Conv epilogues
+/// (against the same graph run node by node with keep=all), depthwise convs on the padded and
+/// parity-plane paths (against a direct loop), MaxPool and Softmax fast paths, and the
+/// OpenBLAS core choice from CPU flags.
+import Foundation
+import GraphIR
+import XCTest
+@testable import GraphRuntime
+
+final class FusionTests: XCTestCase {
+    /// Values -3...3 in a repeating pattern.
+    func pattern(_ n: Int, _ k: Int = 7) -> [Float] { (0..<n).map { Float(($0 * 5 + 3) % k) - Float(k / 2) } }
+
+    /// The graph's output fused and node by node (keep=all prevents fusion), and the plan's fused count.
+    func fusedAndSeparate(_ m: Model, _ feeds: [String: RuntimeTensor]) throws -> (fused: [Float], separate: [Float], fusedNodes: Int) {
+        let interp = try Interpreter(model: m)
+        let plan = try interp.plan(inputShapes: feeds.mapValues(\.shape))
+        let fused = try interp.run(feeds).outputs[0].tensor.floatValues()
+        let separate = try interp.run(feeds, keep: .all).outputs[0].tensor.floatValues()
+        return (fused, separate, plan.fusedNodes)
+    }
+
+    func testHardswishChainBecomesConvEpilogue() throws {
+        let nodes = [
+            Node(opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"]),
+            Node(opType: "Add", inputs: ["c", "three"], outputs: ["a"]),
+            Node(opType: "Clip", inputs: ["a", "zero", "six"], outputs: ["k"]),
+            Node(opType: "Mul", inputs: ["c", "k"], outputs: ["p"]),
+            Node(opType: "Div", inputs: ["p", "six"], outputs: ["y"]),
+        ]
+        let inits = [Tensor(name: "w", floats: pattern(3 * 2 * 9), dims: [3, 2, 3, 3]), Tensor(name: "b", floats: [0.5, -1, 2], dims: [3]),
+                     Tensor(name: "three", floats: [3], dims: []), Tensor(name: "zero", floats: [0], dims: []),
+                     Tensor(name: "six", floats: [6], dims: [])]
+        let m = model(nodes, inputs: [("x", [1, 2, 5, 6])], outputs: ["y"], initializers: inits)
+        let r = try fusedAndSeparate(m, ["x": t(pattern(60), [1, 2, 5, 6])])
+        XCTAssertEqual(r.fusedNodes, 4)
+        assertClose(r.fused, r.separate, tol: 1e-5)
+    }
+
+    /// Residual Add + per-channel Mul + Relu after a 1x1 conv; the intermediate that another
+    /// node reads stays materialized and the chain resumes after it.
+    func testResidualPerChannelAndEscapingValue() throws {
+        let nodes = [
+            Node(opType: "Conv", inputs: ["x", "w"], outputs: ["c"]),
+            Node(opType: "Add", inputs: ["c", "x"], outputs: ["s"]),
+            Node(opType: "Mul", inputs: ["s", "scale"], outputs: ["m"]),
+            Node(opType: "Relu", inputs: ["m"], outputs: ["r"]),
+            Node(opType: "Sigmoid", inputs: ["r"], outputs: ["g"]),
+            Node(opType: "Sub", inputs: ["g", "r"], outputs: ["d"]),
+            Node(opType: "Add", inputs: ["d", "m"], outputs: ["y"]),
+            Node(opType: "Neg", inputs: ["m"], outputs: ["other"]),
+        ]
+        let inits = [Tensor(name: "w", floats: pattern(4), dims: [2, 2, 1, 1]),
+                     Tensor(name: "scale", floats: [2, -0.5], dims: [2, 1, 1])]
+        let m = model(nodes, inputs: [("x", [1, 2, 3, 4])], outputs: ["y", "other"], initializers: inits)
+        let r = try fusedAndSeparate(m, ["x": t(pattern(24), [1, 2, 3, 4])])
+        XCTAssertGreaterThan(r.fusedNodes, 0)
+        assertClose(r.fused, r.separate, tol: 1e-5)
+    }
+
+    /// Direct depthwise conv for one geometry.
+    func directDepthwise(_ x: [Float], _ w: [Float], c: Int, h: Int, wd: Int, k: Int, s: Int, pads: [Int]) -> [Float] {
+        let oh = (h + pads[0] + pads[2] - k) / s + 1, ow = (wd + pads[1] + pads[3] - k) / s + 1
+        var out: [Float] = []
+        for ch in 0..<c { for oy in 0..<oh { for ox in 0..<ow {
+            var v: Float = 0
+            for i in 0..<k { for j in 0..<k {
+                let iy = oy * s - pads[0] + i, ix = ox * s - pads[1] + j
+                if iy >= 0 && iy < h && ix >= 0 && ix < wd { v += x[(ch * h + iy) * wd + ix] * w[ch * k * k + i * k + j] }
+            } }
+            out.append(v)
+        } } }
+        return out
+    }
+
+    func testDepthwisePaddedAndParityPlanes() throws {
+        for (k, s, pads) in [(3, 1, [1, 1, 1, 1]), (5, 1, [2, 1, 2, 3]), (3, 2, [1, 1, 1, 1]), (5, 2, [2, 2, 2, 2]),
+                             (3, 2, [0, 1, 1, 0]), (4, 2, [1, 2, 2, 1])] {
+            let c = 3, h = 7, wd = 9
+            let x = pattern(c * h * wd, 11), w = pattern(c * k * k, 5)
+            let attrs = [Attribute("pads", .ints(pads.map(Int64.init))), Attribute("strides", .ints([Int64(s), Int64(s)])),
+                         Attribute("group", .int(Int64(c)))]
+            let m = model([Node(opType: "Conv", inputs: ["x", "w"], outputs: ["y"], attributes: attrs)],
+                          inputs: [("x", [1, Int64(c), Int64(h), Int64(wd)])], outputs: ["y"],
+                          initializers: [Tensor(name: "w", floats: w, dims: [Int64(c), 1, Int64(k), Int64(k)])])
+            let got = try evaluate(m, ["x": t(x, [1, c, h, wd])])
+            assertClose(got, directDepthwise(x, w, c: c, h: h, wd: wd, k: k, s: s, pads: pads), tol: 1e-4)
+        }
+    }
+
+    func testMaxPoolStridedAndNaN() throws {
+        let attrs = [Attribute("kernel_shape", .ints([3, 3])), Attribute("strides", .ints([2, 2])), Attribute("pads", .ints([1, 1, 1, 1]))]
+        let m = model([Node(opType: "MaxPool", inputs: ["x"], outputs: ["y"], attributes: attrs)], inputs: [("x", [1, 2, 5, 5])],
+                      outputs: ["y"])
+        var x = pattern(50, 13)
+        x[30] = .nan
+        let y = try evaluate(m, ["x": t(x, [1, 2, 5, 5])])
+        var want: [Float] = []
+        for p in 0..<2 { for oy in 0..<3 { for ox in 0..<3 {
+            var v = -Float.infinity
+            for i in 0..<3 { for j in 0..<3 {
+                let iy = oy * 2 - 1 + i, ix = ox * 2 - 1 + j
+                if iy >= 0 && iy < 5 && ix >= 0 && ix < 5 { let e = x[p * 25 + iy * 5 + ix]; if e > v || e.isNaN { v = e } }
+            } }
+            want.append(v)
+        } } }
+        XCTAssertEqual(Array(y[0..<9]), Array(want[0..<9]))
+        XCTAssertTrue(y[9].isNaN)
+        XCTAssertEqual(y[9...].filter(\.isNaN).count, want[9...].filter(\.isNaN).count)
+    }
+
+    func testSoftmaxRows() throws {
+        let m = model([Node(opType: "Softmax", inputs: ["x"], outputs: ["y"])], inputs: [("x", [3, 37])], outputs: ["y"])
+        var x: [Float] = (0..<111).map { i -> Float in Float(i % 17) * 0.9 - 7 }
+        x[5] -= 200
+        let y = try evaluate(m, ["x": t(x, [3, 37])])
+        for r in 0..<3 {
+            let row = x[(r * 37)..<(r * 37 + 37)].map(Double.init), mx = row.max()!
+            let e = row.map { Foundation.exp($0 - mx) }, s = e.reduce(0, +)
+            for k in 0..<37 { XCTAssertEqual(Double(y[r * 37 + k]), e[k] / s, accuracy: 1e-6) }
+        }
+    }
+
+    func testOpenBLASCoreFromCPUFlags() {
+        XCTAssertEqual(BLASKernelSelection.coreType(for: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx2", "fma"]), "SkylakeX")
+        XCTAssertEqual(BLASKernelSelection.coreType(for: ["avx2", "fma", "avx"]), "Haswell")
+        XCTAssertNil(BLASKernelSelection.coreType(for: ["sse2", "sse3"]))
+    }
+}
