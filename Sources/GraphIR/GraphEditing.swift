@@ -64,8 +64,10 @@ extension Graph {
         }
         let at = min(insertAt, storage.nodes.count)
         // Existing (dangling) consumers before the insertion point need a re-sort, which may
-        // find a cycle: only then is a backup worth its O(N) copy.
-        let needsResort = firstConsumer != Int.max && firstConsumer < at + 1
+        // find a cycle: only then is a backup worth its O(N) copy. A consumer exactly at the
+        // insertion point moves up one place and stays after the node (the usual case when a
+        // fusion re-adds a removed chain's output: no re-sort, no full order check).
+        let needsResort = firstConsumer != Int.max && firstConsumer < at
         let backup = needsResort ? storage.copy() : nil
         storage.nodes.insert(n, at: at)
         for p in at..<storage.nodes.count { storage.position[storage.nodes[p].id] = p }
