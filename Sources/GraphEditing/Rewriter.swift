@@ -196,7 +196,7 @@ public struct Transaction {
         case .removeInput(let name):
             guard g.inputs.contains(where: { $0.name == name }) else { throw EditError("no graph input '\(name)'") }
             if !allowDangling && g.initializer(named: name) == nil { try requireUnused(name, "graph input", in: g) }
-            g.setInputs(g.inputs.filter { $0.name != name })
+            g.removeInput(named: name)
             effect.changedValues = [name]
         case .addOutput(let name, let type):
             guard !g.outputs.contains(where: { $0.name == name }) else { throw EditError("'\(name)' is already a graph output") }

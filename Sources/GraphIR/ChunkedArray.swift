@@ -8,7 +8,9 @@
 struct ChunkedArray<Element>: RandomAccessCollection {
     /// One chunk: a class, so copies of the array share it until one of them writes.
     final class Chunk {
-        var items: ContiguousArray<Element>
+        /// Unchecked: a chunk is reached only through its array's accessors, which already
+        /// hold exclusive (or shared) access to the array; the dynamic check cost ~10 ns a read.
+        @exclusivity(unchecked) var items: ContiguousArray<Element>
         init(_ items: ContiguousArray<Element>) { self.items = items }
     }
 
@@ -39,9 +41,10 @@ struct ChunkedArray<Element>: RandomAccessCollection {
     mutating func reserveCapacity(_ n: Int) { chunks.reserveCapacity((n + Self.offsetMask) >> Self.shift) }
 
     subscript(i: Int) -> Element {
-        @inline(__always) get {
+        // `_read`, not `get`: reading one field of an element must not copy (retain) it all.
+        @inline(__always) _read {
             precondition(i >= 0 && i < count, "ChunkedArray index out of range")
-            return chunks[i >> Self.shift].items[i & Self.offsetMask]
+            yield chunks[i >> Self.shift].items[i & Self.offsetMask]
         }
         @inline(__always) _modify {
             precondition(i >= 0 && i < count, "ChunkedArray index out of range")

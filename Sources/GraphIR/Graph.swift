@@ -14,26 +14,29 @@ import Synchronization  // Atomic (on Apple platforms only from macOS 15; this p
 /// duplicates only the index tables, never weights.
 public struct Graph: Sendable {
     final class Storage: @unchecked Sendable {
+        // The hot fields below are `@exclusivity(unchecked)`: a storage is written only while
+        // uniquely referenced (`makeUnique`) or under `indexLock`, and the dynamic access
+        // checks on these class properties were a third of a 10k-node pass's time.
         var name = ""
         var docString = ""
         var metadataProps = MetadataProps()
         var unknownFields = UnknownFields()
         var isSubgraph = false
-        var inputs: [ValueInfo] = []
+        @exclusivity(unchecked) var inputs: [ValueInfo] = []
         var outputs: [ValueInfo] = []
         var valueInfo: [ValueInfo] = []
-        var initializers: [Tensor] = []
+        @exclusivity(unchecked) var initializers: [Tensor] = []
         var sparseInitializers: [SparseTensor] = []
-        var nodes: [Node] = []
+        @exclusivity(unchecked) var nodes: [Node] = []
         /// Where new node ids come from: shared by every graph of the model and every copy
         /// (see NodeIDSpace.swift for the rule).
         let ids: NodeIDSpace
         // Derived index, kept exact by every edit. A reader's graph starts without it and
         // builds it on first use (`ensureIndex`): loading a file should not pay for an index
         // nobody queries. Every access below goes through the accessors, which build it first.
-        private var _position = PositionTable()
-        private var _values = ValueIndex()
-        private var _outerReferences: Set<String> = []
+        @exclusivity(unchecked) private var _position = PositionTable()
+        @exclusivity(unchecked) private var _values = ValueIndex()
+        @exclusivity(unchecked) private var _outerReferences: Set<String> = []
         /// True once the index fields are exact (always, except for a lazily indexed graph).
         /// Read without the lock on the fast path where an atomic load is available.
         #if os(Linux)
@@ -114,6 +117,13 @@ public struct Graph: Sendable {
             #else
             return indexReadyLocked
             #endif
+        }
+
+        /// Renumbers the positions of the nodes from `start` on (after an insertion or removal
+        /// there) in one tight loop.
+        func renumber(from start: Int) {
+            ensureIndex()
+            nodes.withUnsafeBufferPointer { _position.renumber($0, from: start) }
         }
 
         @inline(__always)
@@ -386,6 +396,13 @@ public struct Graph: Sendable {
     public func producerNode(of name: String) -> Node? {
         guard let id = producer(of: name).nodeID else { return nil }
         return node(id)
+    }
+
+    /// Calls `body` with each use of `name`, in no particular order: for callers that gather
+    /// consumers into a set, without the sort `uses(of:)` does.
+    public func forEachUse(of name: String, _ body: (ValueUse) -> Void) {
+        guard let u = storage.values[uses: name] else { return }
+        for x in u { body(x) }
     }
 
     /// Every consumer of `name`, in node order.

@@ -70,7 +70,8 @@ extension Graph {
         let needsResort = firstConsumer != Int.max && firstConsumer < at
         let backup = needsResort ? storage.copy() : nil
         storage.nodes.insert(n, at: at)
-        for p in at..<storage.nodes.count { storage.position[storage.nodes[p].id] = p }
+        storage.position[n.id] = at
+        storage.renumber(from: at + 1)
         for (k, o) in n.outputs.enumerated() where !o.isEmpty { storage.values[producer: o] = .node(n.id, output: k) }
         addUses(of: n)
         updateOuterReferences(touching: Graph.consumedNames(of: n) + n.outputs.array)
@@ -101,7 +102,7 @@ extension Graph {
         }
         storage.nodes.remove(at: p)
         storage.position[id] = nil
-        for q in p..<storage.nodes.count { storage.position[storage.nodes[q].id] = q }
+        storage.renumber(from: p)
         updateOuterReferences(touching: Graph.consumedNames(of: n) + n.outputs.array)
     }
 
@@ -272,7 +273,39 @@ extension Graph {
         }
         makeUnique()
         storage.inputs.append(info)
-        reindex()
+        // Inputs precede every node and, being the last input of this name, win over an
+        // initializer of the same name (as the full index build decides): one index entry, and
+        // readers that dangled are resolved.
+        storage.values.defineInput(info.name, index: storage.inputs.count - 1, type: info.type)
+        updateOuterReferences(touching: [info.name])
+    }
+
+    /// Removes every graph input named `name`. Readers keep an initializer of the same name as
+    /// their producer (IR version 3 and older list each initializer as an input too); without
+    /// one they dangle, which `validate` reports.
+    public mutating func removeInput(named name: String) {
+        // Index loops, not `contains(where:)`: an iterator copies every element it passes.
+        var removed: [Int] = []
+        do {
+            let inputs = storage.inputs
+            for k in inputs.indices where inputs[k].name == name { removed.append(k) }
+        }
+        guard let first = removed.first else { return }
+        makeUnique()
+        for k in removed.reversed() { storage.inputs.remove(at: k) }
+        // One input of that name is incremental: an initializer of the same name (IR < 4) defines
+        // the value from now on, or nothing does and its readers dangle; the declared type falls
+        // back to an output's or value_info's; later inputs move up one place. A node writing the
+        // same name (which the input hid) or several inputs of that name rebuild the index.
+        guard removed.count == 1 else { reindex(); return }
+        let hasInitializer = storage.values[initializer: name] != nil
+        if !hasInitializer && storage.nodes.contains(where: { $0.outputs.contains(name) }) { reindex(); return }
+        storage.values.removeInput(at: first)
+        storage.values[producer: name] = hasInitializer ? .initializer : nil
+        let declared = storage.outputs.last(where: { $0.name == name && $0.type != nil })?.type
+            ?? storage.valueInfo.last(where: { $0.name == name && $0.type != nil })?.type
+        storage.values.setDeclaredType(name, declared)
+        updateOuterReferences(touching: [name])
     }
 
     /// Replaces the graph input list (names need not be defined elsewhere; uses of a removed
@@ -330,11 +363,17 @@ extension Graph {
             return
         }
         storage.initializers.append(tensor)
-        // A name nothing defines, reads or declares as an input (a pass's fresh weight) is one
-        // index entry; anything else (dangling readers to resolve, an input) rebuilds the index.
-        if storage.values[producer: name] == nil && (storage.values[uses: name] ?? []).isEmpty
-            && !storage.outerReferences.contains(name) && !storage.inputs.contains(where: { $0.name == name }) {
+        // A name nothing defines (a pass's fresh weight, or a folded node's output whose readers
+        // dangle for a moment) or that a graph input defines (IR < 4) is one index entry: an
+        // initializer precedes every node, and an input of the same name stays the producer.
+        // Anything else (a sparse initializer of that name) rebuilds the index.
+        let producer = storage.values[producer: name]
+        var isInput = false
+        if case .graphInput? = producer { isInput = true }
+        if producer == nil || isInput {
             _ = storage.values.defineInitializer(name, position: storage.initializers.count - 1)
+            if let j = storage.inputs.lastIndex(where: { $0.name == name }) { storage.values[producer: name] = .graphInput(index: j) }
+            updateOuterReferences(touching: [name])
         } else {
             reindex()
         }
@@ -348,16 +387,16 @@ extension Graph {
         }
         makeUnique()
         storage.initializers.remove(at: i)
-        // An initializer nothing reads and no input declares: clear its entry and move the later
-        // ones up (each only when its entry pointed at it: duplicate names keep the first).
-        if (storage.values[uses: name] ?? []).isEmpty && !storage.outerReferences.contains(name)
-            && !storage.inputs.contains(where: { $0.name == name }) && !storage.initializers.contains(where: { $0.name == name }) {
-            storage.values.setInitializerPosition(name, nil)
-            storage.values[producer: name] = nil
-            for k in i..<storage.initializers.count {
-                let n = storage.initializers[k].name
-                if storage.values[initializer: n] == k + 1 { storage.values.setInitializerPosition(n, k) }
-            }
+        // An initializer nothing reads, or one a graph input of the same name (IR < 4) keeps
+        // defining for its readers: clear its entry and move the later ones up (each only when
+        // its entry pointed at it: duplicate names keep the first).
+        let inputs = storage.inputs
+        let isInput = inputs.indices.contains { inputs[$0].name == name }
+        let initializers = storage.initializers
+        if (isInput || (storage.values[uses: name] ?? []).isEmpty) && !storage.outerReferences.contains(name)
+            && !initializers.indices.contains(where: { initializers[$0].name == name }) {
+            storage.values.removeInitializer(at: i)
+            if !isInput { storage.values[producer: name] = nil }
         } else {
             reindex()
         }

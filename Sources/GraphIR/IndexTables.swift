@@ -6,8 +6,8 @@
 
 /// NodeID -> position, as a dense array over the id range seen so far.
 struct PositionTable {
-    private var base = 0
-    private var slots: [Int32] = []
+    fileprivate var base = 0
+    fileprivate var slots: [Int32] = []
 
     init() {}
 
@@ -39,6 +39,24 @@ struct PositionTable {
             }
             slots[i] = v
         }
+    }
+}
+
+extension PositionTable {
+    /// Sets the position of every node from `start` on to its index in `nodes` (all of them
+    /// already have an entry).
+    mutating func renumber(_ nodes: UnsafeBufferPointer<Node>, from start: Int) {
+        guard start < nodes.count else { return }
+        let base = self.base
+        let inRange = slots.withUnsafeMutableBufferPointer { s -> Bool in
+            for q in start..<nodes.count {
+                let i = nodes[q].id.rawValue - base
+                guard i >= 0 && i < s.count else { return false }
+                s[i] = Int32(truncatingIfNeeded: q)
+            }
+            return true
+        }
+        if !inRange { for q in start..<nodes.count { self[nodes[q].id] = q } }
     }
 }
 
@@ -106,6 +124,10 @@ struct ValueIndex {
         init(name: String) { self.name = name }
     }
     private var slots = ChunkedArray<Slot>()
+    /// The slot of each graph input and each initializer by position, so that removing one
+    /// moves the later entries up without hashing their names.
+    private var inputSlots: [Int32] = []
+    private var initializerSlots: [Int32] = []
     /// Open-addressed table (linear probing, load <= 1/2): each bucket holds the slot index
     /// plus one (0 = empty) in the low 32 bits and the upper 32 bits of the name's hash above.
     private var buckets = ChunkedArray<UInt64>()
@@ -198,13 +220,6 @@ struct ValueIndex {
         return p < 0 ? nil : Int(p)
     }
 
-    /// Moves (or, with nil, clears) the initializer entry of `name`: incremental edits of
-    /// the initializer list.
-    mutating func setInitializerPosition(_ name: String, _ position: Int?) {
-        guard let i = find(name) else { return }
-        slots[i].initializer = position.map { Int32(truncatingIfNeeded: $0) } ?? -1
-    }
-
     /// The type declared for `name` by an input, output or value_info.
     subscript(declaredType name: String) -> ValueType? {
         find(name).flatMap { slots[$0].declaredType }
@@ -212,9 +227,11 @@ struct ValueIndex {
 
     /// Records the initializer at `position` unless an earlier one has the same name, and
     /// makes it the producer; returns whether it was recorded.
+    /// Positions are given in order (the next one is the count so far).
     @discardableResult
     mutating func defineInitializer(_ name: String, position: Int) -> Bool {
         let i = intern(name)
+        if position == initializerSlots.count { initializerSlots.append(Int32(truncatingIfNeeded: i)) }
         if slots[i].initializer >= 0 { return false }
         slots[i].initializer = Int32(truncatingIfNeeded: position)
         slots[i].producer = .initializer
@@ -222,10 +239,41 @@ struct ValueIndex {
     }
 
     /// Makes graph input `index` the producer of `name`, and declares its type if it has one.
+    /// Indices are given in order (the next one is the count so far).
     mutating func defineInput(_ name: String, index: Int, type: ValueType?) {
         let i = intern(name)
+        if index == inputSlots.count { inputSlots.append(Int32(truncatingIfNeeded: i)) }
         slots[i].producer = .graphInput(index: index)
         if let t = type { slots[i].declaredType = t }
+    }
+
+    /// Sets (or, with nil, clears) the declared type of `name`: incremental edits of the
+    /// declarations.
+    mutating func setDeclaredType(_ name: String, _ t: ValueType?) {
+        if let t { slots[intern(name)].declaredType = t } else if let i = find(name) { slots[i].declaredType = nil }
+    }
+
+    /// Forgets the initializer at `position` (its name's entry is cleared when it pointed
+    /// there) and moves every later entry that pointed at its own position up one place.
+    mutating func removeInitializer(at position: Int) {
+        guard position < initializerSlots.count else { return }
+        let removed = Int(initializerSlots.remove(at: position))
+        if slots[removed].initializer == Int32(truncatingIfNeeded: position) { slots[removed].initializer = -1 }
+        for k in position..<initializerSlots.count {
+            let i = Int(initializerSlots[k])
+            if slots[i].initializer == Int32(truncatingIfNeeded: k + 1) { slots[i].initializer = Int32(truncatingIfNeeded: k) }
+        }
+    }
+
+    /// Forgets the graph input at `index` (the caller settles its name's producer) and moves
+    /// every later input that defines its name up one place.
+    mutating func removeInput(at index: Int) {
+        guard index < inputSlots.count else { return }
+        inputSlots.remove(at: index)
+        for k in index..<inputSlots.count {
+            let i = Int(inputSlots[k])
+            if slots[i].producer == .graphInput(index: k + 1) { slots[i].producer = .graphInput(index: k) }
+        }
     }
 
     /// Declares the type of `name` (a later declaration replaces an earlier one).

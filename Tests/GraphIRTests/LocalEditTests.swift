@@ -83,3 +83,43 @@ final class InitializerEditTests: XCTestCase {
         }
     }
 }
+
+/// addInput/removeInput, mixed with initializer edits (an IR-3 model lists each initializer as
+/// an input too, and passes add and drop both), keep the index exact: producers, input
+/// positions, initializer positions, declared types, uses and outer references all equal what a
+/// full re-index computes.
+final class InputEditTests: XCTestCase {
+    func testRandomInputAndInitializerEditsKeepIndexExact() throws {
+        var rng = SystemRandomNumberGenerator()
+        var g = Graph(name: "g", inputs: [ValueInfo(name: "x", type: f32(1)), ValueInfo(name: "w1", type: f32(1))],
+                      outputs: [ValueInfo(name: "y"), ValueInfo(name: "w2", type: f32(2))],
+                      valueInfo: [ValueInfo(name: "w3", type: f32(3))])
+        try g.addNode(Node(opType: "Add", inputs: ["x", "w0"], outputs: ["y"]))
+        try g.addNode(Node(opType: "Mul", inputs: ["w1", "w2"], outputs: ["z"]))
+        let names = (0..<8).map { "w\($0)" } + ["x"]
+        for step in 0..<600 {
+            let name = names.randomElement(using: &rng) ?? "w0"
+            do {
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: try g.setInitializer(Tensor(name: name, floats: [Float(step)], dims: [1]))
+                case 1: try g.removeInitializer(named: name, allowDangling: true)
+                case 2: try g.addInput(ValueInfo(name: name, type: Bool.random(using: &rng) ? f32(Int64(step % 5 + 1)) : nil))
+                default: g.removeInput(named: name)
+                }
+            } catch {}
+            var full = g
+            full.makeUnique()
+            full.reindex()
+            full.recomputeOuterReferences()
+            for v in names + ["y", "z"] {
+                XCTAssertEqual(g.initializer(named: v).flatMap { try? $0.floatValues() }, full.initializer(named: v).flatMap { try? $0.floatValues() },
+                               "initializer \(v) at step \(step)")
+                XCTAssertEqual(g.producer(of: v), full.producer(of: v), "producer of \(v) at step \(step)")
+                XCTAssertEqual(g.type(of: v), full.type(of: v), "type of \(v) at step \(step)")
+                XCTAssertEqual(Set(g.uses(of: v)), Set(full.uses(of: v)), "uses of \(v) at step \(step)")
+            }
+            XCTAssertEqual(g.outerScopeReferences, full.outerScopeReferences, "step \(step)")
+            XCTAssertEqual(g.initializers.map(\.name).count, full.initializers.count)
+        }
+    }
+}

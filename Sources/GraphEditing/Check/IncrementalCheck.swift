@@ -48,12 +48,13 @@ public enum IncrementalCheck {
     /// Checks `model`, the baseline's model after edits that touched `effect`.
     public static func check(_ model: Model, after effect: EditEffect, from baseline: Baseline,
                              registry: OpRegistry = .builtIn) -> Result {
-        let schema = schemaProblems(model, after: effect, from: baseline, registry: registry)
+        let touched = touchedNodes(model.graph, effect)
+        let schema = schemaProblems(model, after: effect, touched: touched, from: baseline, registry: registry)
         // Shapes: only downstream of the change, stopping where outputs come out as before.
         let inference = ShapeInference.update(baseline.inference, for: model,
                                               changedNodes: Set(effect.addedNodes + effect.changedNodes),
                                               changedValues: Set(effect.changedValues), registry: registry)
-        let structure = structuralIssues(model, after: effect, from: baseline)
+        let structure = structuralIssues(model, after: effect, touched: touched, from: baseline)
         let problems = ModelCheck.problems(of: model, schemaProblems: schema, inference: inference, structure: structure)
         return Result(schemaProblems: schema, inference: inference, structure: structure, problems: problems,
                       introduced: ModelCheck.introduced(before: baseline.problems, after: problems))
@@ -62,16 +63,20 @@ public enum IncrementalCheck {
     /// The nodes whose own problems an edit can change: added or changed ones, and the
     /// consumers of values whose producer, declaration or name changed.
     static func touchedNodes(_ g: Graph, _ effect: EditEffect) -> Set<NodeID> {
-        var touched = Set(effect.addedNodes + effect.changedNodes)
-        for v in effect.changedValues where !v.isEmpty { for u in g.uses(of: v) { touched.insert(u.node) } }
+        var touched = Set(effect.addedNodes)
+        touched.formUnion(effect.changedNodes)
+        // A pass's merged effect names a value once per edit that touched it.
+        var seen = Set<String>()
+        for v in effect.changedValues where !v.isEmpty && seen.insert(v).inserted {
+            g.forEachUse(of: v) { touched.insert($0.node) }
+        }
         return touched
     }
 
     /// Structural issues: the baseline's for untouched nodes, fresh ones for touched nodes and
     /// graph outputs. Any issue inside a body, or a cycle, re-validates the whole graph.
-    static func structuralIssues(_ model: Model, after effect: EditEffect, from baseline: Baseline) -> [ValidationIssue] {
+    static func structuralIssues(_ model: Model, after effect: EditEffect, touched: Set<NodeID>, from baseline: Baseline) -> [ValidationIssue] {
         let g = model.graph
-        let touched = touchedNodes(g, effect)
         let gone = Set(effect.removedNodes)
         if baseline.structure.contains(where: { !$0.subgraphPath.isEmpty || $0.kind == .cycle || $0.kind == .duplicateDefinition })
             || touched.contains(where: { g.node($0)?.hasSubgraphs ?? false }) {
@@ -94,10 +99,9 @@ public enum IncrementalCheck {
     /// Schema problems: the baseline's for untouched nodes, fresh ones for nodes the edit
     /// added or changed and for consumers of values whose producer or type changed. Edits
     /// inside bodies or functions re-check the whole model.
-    static func schemaProblems(_ model: Model, after effect: EditEffect, from baseline: Baseline,
+    static func schemaProblems(_ model: Model, after effect: EditEffect, touched: Set<NodeID>, from baseline: Baseline,
                                registry: OpRegistry) -> [SchemaProblem] {
         let g = model.graph
-        let touched = touchedNodes(g, effect)
         let gone = Set(effect.removedNodes)
         // A touched node inside a body, or a body owner, is re-checked with everything.
         let anyBody = touched.contains { id in g.node(id)?.hasSubgraphs ?? true }

@@ -59,9 +59,10 @@ public struct Dedupe: Pass {
         let legacy = ctx.model.irVersion < 4
         for (name, keep) in initializers {
             try ctx.tx.apply(.replaceUses(of: name, with: keep))
-            let isInput = ctx.graph.inputs.contains { $0.name == name }
+            // The input first: the initializer then goes as an unused, undeclared one (both
+            // edits stay incremental).
+            if legacy && ctx.graph.inputs.contains(where: { $0.name == name }) { try ctx.tx.apply(.removeInput(name)) }
             try ctx.tx.apply(.removeInitializer(name))
-            if legacy && isInput { try ctx.tx.apply(.removeInput(name)) }
             changed = true
         }
         for (node, keep) in constantNodes {

@@ -62,7 +62,8 @@ public struct FoldConstants: Pass {
     /// The shape subgraph is then dead (`dce` removes it).
     static func resolveReshapes(_ ctx: inout PassContext) throws -> Bool {
         var changed = false
-        for n in ctx.graph.nodes where n.opType == "Reshape" && (n.domain.isEmpty || n.domain == "ai.onnx") && n.inputs.count == 2 {
+        let reshapes = ctx.graph.nodes.filter { $0.opType == "Reshape" && ($0.domain.isEmpty || $0.domain == "ai.onnx") && $0.inputs.count == 2 }
+        for n in reshapes {
             let shape = n.inputs[1]
             let allowZero = n.attribute("allowzero")?.intValue == 1
             guard ctx.constant(shape) == nil, ctx.mayFuse(n.id),

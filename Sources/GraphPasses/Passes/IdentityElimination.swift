@@ -55,8 +55,9 @@ public struct IdentityElimination: Pass {
 
     public func run(_ ctx: inout PassContext) throws -> Bool {
         var changed = false
-        for n in ctx.graph.nodes {
-            guard let cur = ctx.graph.node(n.id), ctx.mayRemove(n.id) else { continue }
+        // Ids, not the node array: holding the array across edits would make each edit copy it.
+        for id in ctx.graph.nodes.map(\.id) {
+            guard let cur = ctx.graph.node(id), ctx.mayRemove(id) else { continue }
             guard let x = Self.isNoOp(cur, ctx) ? cur.inputs[0] : Self.neutralOperand(cur, ctx) else { continue }
             if try Self.bypass(cur, passing: x, &ctx) { changed = true }
         }
