@@ -194,7 +194,8 @@ public struct Transaction {
             try g.addInput(ValueInfo(name: name, type: type))
             effect.changedValues = [name]
         case .removeInput(let name):
-            guard g.inputs.contains(where: { $0.name == name }) else { throw EditError("no graph input '\(name)'") }
+            // Inputs win as producers: the index answers without a scan of the input list.
+            guard case .graphInput = g.producer(of: name) else { throw EditError("no graph input '\(name)'") }
             if !allowDangling && g.initializer(named: name) == nil { try requireUnused(name, "graph input", in: g) }
             g.removeInput(named: name)
             effect.changedValues = [name]
@@ -213,7 +214,8 @@ public struct Transaction {
             effect.changedNodes = g.uses(of: t.name).map(\.node)
         case .removeInitializer(let name):
             // A graph input of the same name (IR < 4) keeps defining the value for its readers.
-            let declared = g.inputs.contains { $0.name == name }
+            var declared = false
+            if case .graphInput = g.producer(of: name) { declared = true }
             if !allowDangling && !declared && g.initializer(named: name) != nil { try requireUnused(name, "initializer", in: g) }
             try g.removeInitializer(named: name, allowDangling: allowDangling || declared)
             effect.changedValues = [name]

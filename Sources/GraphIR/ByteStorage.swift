@@ -58,15 +58,18 @@ public final class ByteStorage: @unchecked Sendable {
 
     /// Copies `bytes` into a new heap buffer (for tensors built in memory).
     public convenience init(copying bytes: [UInt8], origin: String = "<memory>") {
-        if bytes.isEmpty {
+        self.init(copyingRaw: bytes.withUnsafeBytes { $0 }, origin: origin)
+    }
+
+    /// Copies raw bytes into a new heap buffer (a tensor built from a typed array, in one copy).
+    public convenience init(copyingRaw src: UnsafeRawBufferPointer, origin: String = "<memory>") {
+        guard let s = src.baseAddress, src.count > 0 else {
             self.init(base: nil, count: 0, origin: origin, ownership: .none)
             return
         }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
-        bytes.withUnsafeBytes { src in
-            if let s = src.baseAddress { buffer.copyMemory(from: s, byteCount: bytes.count) }
-        }
-        self.init(base: UnsafeRawPointer(buffer), count: bytes.count, origin: origin, ownership: .heap)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: src.count, alignment: 16)
+        buffer.copyMemory(from: s, byteCount: src.count)
+        self.init(base: UnsafeRawPointer(buffer), count: src.count, origin: origin, ownership: .heap)
     }
 
     /// Files up to this size are read into memory instead of mapped: for a few pages, one
@@ -155,6 +158,11 @@ public struct ByteSlice: Sendable, Equatable {
     /// A slice owning a fresh copy of `bytes`.
     public init(copying bytes: [UInt8]) {
         self.init(storage: ByteStorage(copying: bytes), offset: 0, count: bytes.count)
+    }
+
+    /// A slice owning a fresh copy of raw bytes.
+    public init(copyingRaw bytes: UnsafeRawBufferPointer) {
+        self.init(storage: ByteStorage(copyingRaw: bytes), offset: 0, count: bytes.count)
     }
 
     /// An empty slice.

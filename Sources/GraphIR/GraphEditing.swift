@@ -284,9 +284,13 @@ extension Graph {
     /// their producer (IR version 3 and older list each initializer as an input too); without
     /// one they dangle, which `validate` reports.
     public mutating func removeInput(named name: String) {
-        // Index loops, not `contains(where:)`: an iterator copies every element it passes.
+        // The index knows the position unless two inputs ever shared a name; then scan (index
+        // loops, not `contains(where:)`: an iterator copies every element it passes).
         var removed: [Int] = []
-        do {
+        if !storage.values.hasDuplicateInputs {
+            guard case .graphInput(let j)? = storage.values[producer: name] else { return }
+            removed = [j]
+        } else {
             let inputs = storage.inputs
             for k in inputs.indices where inputs[k].name == name { removed.append(k) }
         }
@@ -372,7 +376,7 @@ extension Graph {
         if case .graphInput? = producer { isInput = true }
         if producer == nil || isInput {
             _ = storage.values.defineInitializer(name, position: storage.initializers.count - 1)
-            if let j = storage.inputs.lastIndex(where: { $0.name == name }) { storage.values[producer: name] = .graphInput(index: j) }
+            if case .graphInput? = producer { storage.values[producer: name] = producer }
             updateOuterReferences(touching: [name])
         } else {
             reindex()
@@ -390,11 +394,12 @@ extension Graph {
         // An initializer nothing reads, or one a graph input of the same name (IR < 4) keeps
         // defining for its readers: clear its entry and move the later ones up (each only when
         // its entry pointed at it: duplicate names keep the first).
-        let inputs = storage.inputs
-        let isInput = inputs.indices.contains { inputs[$0].name == name }
+        // Inputs win as producers, so the index says whether an input declares the name.
+        var isInput = false
+        if case .graphInput? = storage.values[producer: name] { isInput = true }
         let initializers = storage.initializers
-        if (isInput || (storage.values[uses: name] ?? []).isEmpty) && !storage.outerReferences.contains(name)
-            && !initializers.indices.contains(where: { initializers[$0].name == name }) {
+        let duplicate = storage.values.hasDuplicateInitializers && initializers.indices.contains { initializers[$0].name == name }
+        if (isInput || (storage.values[uses: name] ?? []).isEmpty) && !storage.outerReferences.contains(name) && !duplicate {
             storage.values.removeInitializer(at: i)
             if !isInput { storage.values[producer: name] = nil }
         } else {

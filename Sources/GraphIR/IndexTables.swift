@@ -94,9 +94,15 @@ struct UseList: Sequence, ExpressibleByArrayLiteral {
     }
 
     mutating func removeAll(where predicate: (ValueUse) -> Bool) {
-        let kept = filter { !predicate($0) }
-        store = .empty
-        for k in kept { append(k) }
+        switch store {
+        case .empty: return
+        case .one(let u): if predicate(u) { store = .empty }
+        case .many(var a):
+            // In place (a value read by thousands of nodes loses one use per removed reader).
+            store = .empty
+            a.removeAll(where: predicate)
+            store = a.isEmpty ? .empty : a.count == 1 ? .one(a[0]) : .many(a)
+        }
     }
 
     func makeIterator() -> Array<ValueUse>.Iterator {
@@ -117,8 +123,6 @@ struct ValueIndex {
         var name: String
         var producer: ValueProducer?
         var uses: UseList = []
-        /// Index of the first initializer with this name, -1 when none.
-        var initializer: Int32 = -1
         /// Type declared by an input, output or value_info (inputs win, then outputs).
         var declaredType: ValueType?
         init(name: String) { self.name = name }
@@ -128,6 +132,14 @@ struct ValueIndex {
     /// moves the later entries up without hashing their names.
     private var inputSlots: [Int32] = []
     private var initializerSlots: [Int32] = []
+    /// Position of the first initializer of each slot's name (-1: none), by slot: a plain array
+    /// beside the chunked slots, so removing an initializer renumbers the later ones in one
+    /// tight loop (the array is copied once per edited version: 4 bytes a name).
+    private var initializerOfSlot: [Int32] = []
+    /// Whether two initializers, or two inputs, ever shared a name (malformed, but readable):
+    /// until then a name's entry is its only position, and edits need no scan.
+    private(set) var hasDuplicateInitializers = false
+    private(set) var hasDuplicateInputs = false
     /// Open-addressed table (linear probing, load <= 1/2): each bucket holds the slot index
     /// plus one (0 = empty) in the low 32 bits and the upper 32 bits of the name's hash above.
     private var buckets = ChunkedArray<UInt64>()
@@ -137,6 +149,7 @@ struct ValueIndex {
     init(capacity: Int = 0) {
         seed = NameHash.processSeed
         slots.reserveCapacity(capacity)
+        initializerOfSlot.reserveCapacity(capacity)
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         buckets = ChunkedArray(repeating: 0, count: size)
@@ -176,6 +189,7 @@ struct ValueIndex {
         }
         let v = slots.count
         slots.append(Slot(name: name))
+        initializerOfSlot.append(-1)
         buckets[b] = tag | UInt64(v + 1)
         if slots.count * 2 > buckets.count { grow() }
         return v
@@ -216,7 +230,7 @@ struct ValueIndex {
     /// Position of the first initializer named `name`.
     subscript(initializer name: String) -> Int? {
         guard let i = find(name) else { return nil }
-        let p = slots[i].initializer
+        let p = initializerOfSlot[i]
         return p < 0 ? nil : Int(p)
     }
 
@@ -232,8 +246,8 @@ struct ValueIndex {
     mutating func defineInitializer(_ name: String, position: Int) -> Bool {
         let i = intern(name)
         if position == initializerSlots.count { initializerSlots.append(Int32(truncatingIfNeeded: i)) }
-        if slots[i].initializer >= 0 { return false }
-        slots[i].initializer = Int32(truncatingIfNeeded: position)
+        if initializerOfSlot[i] >= 0 { hasDuplicateInitializers = true; return false }
+        initializerOfSlot[i] = Int32(truncatingIfNeeded: position)
         slots[i].producer = .initializer
         return true
     }
@@ -243,6 +257,7 @@ struct ValueIndex {
     mutating func defineInput(_ name: String, index: Int, type: ValueType?) {
         let i = intern(name)
         if index == inputSlots.count { inputSlots.append(Int32(truncatingIfNeeded: i)) }
+        if case .graphInput? = slots[i].producer { hasDuplicateInputs = true }
         slots[i].producer = .graphInput(index: index)
         if let t = type { slots[i].declaredType = t }
     }
@@ -258,10 +273,14 @@ struct ValueIndex {
     mutating func removeInitializer(at position: Int) {
         guard position < initializerSlots.count else { return }
         let removed = Int(initializerSlots.remove(at: position))
-        if slots[removed].initializer == Int32(truncatingIfNeeded: position) { slots[removed].initializer = -1 }
-        for k in position..<initializerSlots.count {
-            let i = Int(initializerSlots[k])
-            if slots[i].initializer == Int32(truncatingIfNeeded: k + 1) { slots[i].initializer = Int32(truncatingIfNeeded: k) }
+        if initializerOfSlot[removed] == Int32(truncatingIfNeeded: position) { initializerOfSlot[removed] = -1 }
+        initializerSlots.withUnsafeBufferPointer { order in
+            initializerOfSlot.withUnsafeMutableBufferPointer { pos in
+                for k in position..<order.count {
+                    let i = Int(order[k])
+                    if pos[i] == Int32(truncatingIfNeeded: k + 1) { pos[i] = Int32(truncatingIfNeeded: k) }
+                }
+            }
         }
     }
 

@@ -162,7 +162,23 @@ public struct Tensor: Sendable {
     }
 
     /// Elements converted to `Float` (see `doubleValues`).
-    public func floatValues() throws -> [Float] { try doubleValues().map { Float($0) } }
+    public func floatValues() throws -> [Float] {
+        // float32 data are copied as they are (weight folding reads whole conv kernels).
+        #if _endian(little)
+        if elementType == .float {
+            let n = elementCount ?? 0
+            let tname = name
+            return try withUnsafeBytes { raw in
+                guard raw.count >= n * 4 else { throw TensorDataError(tensor: tname, reason: "has \(raw.count) bytes, needs \(n * 4)") }
+                return [Float](unsafeUninitializedCapacity: n) { buf, count in
+                    UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(n * 4)]))
+                    count = n
+                }
+            }
+        }
+        #endif
+        return try doubleValues().map { Float($0) }
+    }
 
     /// Elements converted to `Int64` (floats truncated toward zero; non-finite values fail).
     public func int64Values() throws -> [Int64] {
@@ -354,17 +370,27 @@ extension Tensor {
 
     /// Creates an in-memory float32 tensor (convenient in tests and edits).
     public init(name: String = "", floats: [Float], dims: [Int64]) {
+        #if _endian(little)
+        let slice = floats.withUnsafeBytes { ByteSlice(copyingRaw: $0) }
+        self.init(name: name, elementType: .float, dims: dims, data: .raw(slice))
+        #else
         var bytes = [UInt8]()
         bytes.reserveCapacity(floats.count * 4)
         for f in floats { Swift.withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
         self.init(name: name, elementType: .float, dims: dims, data: .raw(ByteSlice(copying: bytes)))
+        #endif
     }
 
     /// Creates an in-memory int64 tensor.
     public init(name: String = "", int64s: [Int64], dims: [Int64]) {
+        #if _endian(little)
+        let slice = int64s.withUnsafeBytes { ByteSlice(copyingRaw: $0) }
+        self.init(name: name, elementType: .int64, dims: dims, data: .raw(slice))
+        #else
         var bytes = [UInt8]()
         bytes.reserveCapacity(int64s.count * 8)
         for v in int64s { Swift.withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
         self.init(name: name, elementType: .int64, dims: dims, data: .raw(ByteSlice(copying: bytes)))
+        #endif
     }
 }

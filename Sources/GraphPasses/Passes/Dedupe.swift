@@ -61,7 +61,7 @@ public struct Dedupe: Pass {
             try ctx.tx.apply(.replaceUses(of: name, with: keep))
             // The input first: the initializer then goes as an unused, undeclared one (both
             // edits stay incremental).
-            if legacy && ctx.graph.inputs.contains(where: { $0.name == name }) { try ctx.tx.apply(.removeInput(name)) }
+            if legacy, case .graphInput = ctx.graph.producer(of: name) { try ctx.tx.apply(.removeInput(name)) }
             try ctx.tx.apply(.removeInitializer(name))
             changed = true
         }
