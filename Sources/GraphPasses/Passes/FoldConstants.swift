@@ -151,7 +151,7 @@ public struct FoldConstants: Pass {
                 ctx.nearMiss(pattern: "fold", root: n.id, condition: "'\(o)' is \(e.name); the interpreter computes it as \(r.elementType.name)", at: n.id, matched: [n.id])
                 return nil
             }
-            out.append(Tensor(name: o, elementType: r.elementType, dims: r.shape.map(Int64.init), data: .raw(ByteSlice(copying: r.bytes))))
+            out.append(Tensor(name: o, elementType: r.elementType, dims: r.shape.map(Int64.init), data: .raw(ByteSlice(copyingRaw: UnsafeRawBufferPointer(start: r.raw, count: r.byteCount)))))
         }
         return out
     }

@@ -30,7 +30,7 @@ struct ConvAffinePattern: RewritePattern {
         let y = conv.outputs[0]
         guard let cName = r.other(node, than: y), cName != y else { return r.fail("the \(op) reads the Conv twice", at: node.id) }
         guard r.require(r.context.hasSingleUse(y), "the Conv output has a second consumer", at: conv.id),
-              let w = r.context.constant(conv.inputs[1]), w.elementType == .float, w.dims.count >= 3, let wv = try? w.floatValues() else {
+              let w = r.context.constant(conv.inputs[1]), w.elementType == .float, w.dims.count >= 3 else {
             return r.fail("the Conv weight is not a constant float tensor", at: conv.id)
         }
         guard let c = r.context.constant(cName), c.elementType == .float, let cv = try? c.floatValues() else {
@@ -57,10 +57,10 @@ struct ConvAffinePattern: RewritePattern {
             for o in 0..<cout { bias[o] += at(o) }
             inputs.append(r.initializer(base + "_bias", Tensor(floats: bias, dims: [Int64(cout)])))
         } else {
-            let per = wv.count / max(cout, 1)
-            var nw = wv
-            for o in 0..<cout { for i in 0..<per { nw[o * per + i] *= at(o) } }
-            inputs[1] = r.initializer(conv.inputs[1] + "_scaled", Tensor(floats: nw, dims: w.dims))
+            guard let nw = ChannelScaling.scaled(w, by: (0..<cout).map(at)) else {
+                return r.fail("the Conv weight is not a constant float tensor", at: conv.id)
+            }
+            inputs[1] = r.initializer(conv.inputs[1] + "_scaled", nw)
             if hasBias {
                 for o in 0..<cout { bias[o] *= at(o) }
                 inputs.append(r.initializer(base + "_bias", Tensor(floats: bias, dims: [Int64(cout)])))

@@ -26,7 +26,7 @@ struct ConvBNPattern: RewritePattern {
         let readers = r.graph.uses(of: conv.outputs[0]).compactMap { r.graph.node($0.node) }
         guard r.require(!r.context.isGraphOutput(conv.outputs[0]) && readers.allSatisfy({ $0.opType == "BatchNormalization" && $0.inputs[0] == conv.outputs[0] }),
                         "the Conv output has a second consumer", at: conv.id),
-              let w = r.context.constant(conv.inputs[1]), w.elementType == .float, let wv = try? w.floatValues(),
+              let w = r.context.constant(conv.inputs[1]), w.elementType == .float,
               w.dims.count >= 3 else { return r.fail("the Conv weight is not a constant float tensor", at: conv.id) }
         let c = Int(w.dims[0])
         var bias = [Float](repeating: 0, count: c)
@@ -48,15 +48,15 @@ struct ConvBNPattern: RewritePattern {
                 stats.append(v)
             }
             let eps = norm.attribute("epsilon")?.floatValue ?? 1e-5
-            let per = wv.count / c
-            var nw = wv
             var nb = bias
+            var scale = [Float](repeating: 1, count: c)
             for o in 0..<c {
                 let s = stats[0][o] / (stats[3][o] + eps).squareRoot()
-                for i in 0..<per { nw[o * per + i] *= s }
+                scale[o] = s
                 nb[o] = (bias[o] - stats[2][o]) * s + stats[1][o]
             }
-            let wn = r.initializer(conv.inputs[1] + "_bn", Tensor(floats: nw, dims: w.dims))
+            guard let nw = ChannelScaling.scaled(w, by: scale) else { return r.fail("the Conv weight is not a constant float tensor", at: conv.id) }
+            let wn = r.initializer(conv.inputs[1] + "_bn", nw)
             let bname = r.initializer((conv.name.isEmpty ? "conv" : conv.name) + "_bn_bias", Tensor(floats: nb, dims: [Int64(c)]))
             fused.append(NewNode(opType: "Conv", inputs: [conv.inputs[0], wn, bname], outputs: [norm.outputs[0]], attributes: conv.attributes))
         }

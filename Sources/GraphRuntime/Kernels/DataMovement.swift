@@ -284,8 +284,16 @@ enum DataKernels {
         return { io in
             let shape = try io.input(0).int64Values().map { Int($0) }
             let y = try io.output(0, value.elementType, shape)
-            let size = value.elementSize
-            for i in 0..<y.count { (y.raw + i * size).copyMemory(from: value.raw, byteCount: size) }
+            let size = value.elementSize, total = y.count * size
+            guard total > 0 else { return }
+            // One element, then the filled prefix doubled: log2(n) block copies instead of n.
+            (y.raw).copyMemory(from: value.raw, byteCount: size)
+            var filled = size
+            while filled < total {
+                let n = Swift.min(filled, total - filled)
+                (y.raw + filled).copyMemory(from: UnsafeRawPointer(y.raw), byteCount: n)
+                filled += n
+            }
         }
     }
 
