@@ -61,6 +61,21 @@ public final class ByteStorage: @unchecked Sendable {
         self.init(copyingRaw: bytes.withUnsafeBytes { $0 }, origin: origin)
     }
 
+    /// A new heap buffer of `count` bytes that `initialize` fills once, before anyone can read
+    /// it (computed weights written in place, with no intermediate array).
+    public convenience init(count: Int, origin: String = "<memory>", initializingWith initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        guard count > 0 else {
+            self.init(base: nil, count: 0, origin: origin, ownership: .none)
+            return
+        }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16)
+        do { try initialize(UnsafeMutableRawBufferPointer(start: buffer, count: count)) } catch {
+            buffer.deallocate()
+            throw error
+        }
+        self.init(base: UnsafeRawPointer(buffer), count: count, origin: origin, ownership: .heap)
+    }
+
     /// Copies raw bytes into a new heap buffer (a tensor built from a typed array, in one copy).
     public convenience init(copyingRaw src: UnsafeRawBufferPointer, origin: String = "<memory>") {
         guard let s = src.baseAddress, src.count > 0 else {
