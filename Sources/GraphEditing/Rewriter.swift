@@ -138,6 +138,80 @@ public struct Transaction {
         for e in edits { try apply(e.edit, in: e.scope) }
     }
 
+    /// Removes nodes of the main graph as `.removeNode` edits in the order given (what
+    /// `applied`, the effects and the listeners see is the same as applying them one by one),
+    /// with one pass over the node list instead of one per node: a rewrite that replaces a
+    /// chain of k nodes, or a pass that drops many duplicates, costs O(N + k), not O(k·N).
+    public mutating func apply(removingNodes ids: [NodeID]) throws {
+        guard ids.count > 1 else {
+            if let id = ids.first { try apply(.removeNode(id)) }
+            return
+        }
+        let allowDangling = self.allowDangling
+        var effects: [EditEffect] = []
+        try model.graph.modifyBody(at: []) { g in
+            var removed: [Node] = []
+            var order: [NodeID: Int] = [:]
+            for (k, id) in ids.enumerated() {
+                guard let n = g.node(id) else { throw GraphEditError.noSuchNode(id) }
+                removed.append(n)
+                order[id] = order[id] ?? k
+            }
+            // One by one, an output loses its value_info once nothing reads it after its own
+            // node is gone: readers outside the list, or listed after it, kept it.
+            var stillRead: [[Bool]] = []
+            for (k, n) in removed.enumerated() {
+                stillRead.append(n.outputs.map { o in !o.isEmpty && g.uses(of: o).contains { (order[$0.node] ?? Int.max) > k } })
+            }
+            try g.removeNodes(ids, allowDangling: allowDangling)
+            for (k, n) in removed.enumerated() {
+                for (j, o) in n.outputs.enumerated() where !o.isEmpty && !stillRead[k][j] && !g.outputs.contains(where: { $0.name == o }) {
+                    g.removeValueInfo(named: o)
+                }
+                var effect = EditEffect()
+                effect.removedNodes = [n.id]
+                effect.changedValues = Array(n.outputs) + Array(n.inputs).filter { !$0.isEmpty }
+                effects.append(effect)
+            }
+        }
+        for (id, effect) in zip(ids, effects) {
+            let scoped = ScopedEdit(.removeNode(id), in: [])
+            applied.append(scoped)
+            self.effect.merge(effect)
+            for l in listeners { l.transaction(didApply: scoped, effect: effect) }
+        }
+    }
+
+    /// Removes initializers of the main graph as `.removeInitializer` edits in the order given
+    /// (the same for `applied`, the effects and the listeners as one by one), with one pass
+    /// over the initializer list: a pass dropping thousands of duplicate weights stays linear.
+    public mutating func apply(removingInitializers names: [String]) throws {
+        // Read the graph in this block only: a copy alive across the edit would make it copy the graph.
+        let oneByOne: Bool = try {
+            let g = model.graph
+            // A name a graph input also declares (IR < 4) has its own rule: one by one.
+            if names.count < 2 || names.contains(where: { if case .graphInput = g.producer(of: $0) { return true }; return false }) {
+                return true
+            }
+            for name in names where !self.allowDangling && g.initializer(named: name) != nil { try requireUnused(name, "initializer", in: g) }
+            return false
+        }()
+        if oneByOne {
+            for name in names { try apply(.removeInitializer(name)) }
+            return
+        }
+        let allowDangling = self.allowDangling
+        try model.graph.modifyBody(at: []) { g in try g.removeInitializers(named: names, allowDangling: allowDangling) }
+        for name in names {
+            var effect = EditEffect()
+            effect.changedValues = [name]
+            let scoped = ScopedEdit(.removeInitializer(name), in: [])
+            applied.append(scoped)
+            self.effect.merge(effect)
+            for l in listeners { l.transaction(didApply: scoped, effect: effect) }
+        }
+    }
+
     // MARK: - One edit on one graph
 
     static func apply(_ edit: GraphEdit, to g: inout Graph, origin: String, allowDangling: Bool) throws -> EditEffect {
@@ -160,7 +234,7 @@ public struct Transaction {
             try g.removeNode(id, allowDangling: allowDangling)
             // A removed value keeps no declaration (value_info): it would describe nothing, and
             // a later value of the same name would inherit a stale type.
-            for o in n.outputs where !o.isEmpty && g.uses(of: o).isEmpty && !g.outputs.contains(where: { $0.name == o }) {
+            for o in n.outputs where !o.isEmpty && g.useCount(of: o) == 0 && !g.outputs.contains(where: { $0.name == o }) {
                 g.removeValueInfo(named: o)
             }
             effect.removedNodes = [id]

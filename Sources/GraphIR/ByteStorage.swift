@@ -34,7 +34,7 @@ public struct FileIdentity: Hashable, Sendable {
 /// A final class so that graph copies share one mapping; its contents never change after
 /// creation, which is what makes sharing it across versions and threads safe.
 public final class ByteStorage: @unchecked Sendable {
-    private enum Ownership { case mapped, heap, none }
+    private enum Ownership { case mapped, heap, anonymous, none }
     /// Start of the bytes (nil only when `count == 0`).
     public let baseAddress: UnsafeRawPointer?
     /// Number of bytes.
@@ -42,18 +42,28 @@ public final class ByteStorage: @unchecked Sendable {
     /// Where the bytes came from (a file path, or a label), for error messages.
     public let origin: String
     private let ownership: Ownership
+    /// What keeps borrowed bytes alive (nil unless `init(borrowing:count:owner:)`).
+    private let owner: AnyObject?
     /// Device and inode of the file the bytes came from (nil for storage built in memory):
     /// lets a writer check that the file now at `origin` is still the one mapped before
     /// reading it by path.
     public let fileIdentity: FileIdentity?
 
     private init(base: UnsafeRawPointer?, count: Int, origin: String, ownership: Ownership,
-                 fileIdentity: FileIdentity? = nil) {
+                 fileIdentity: FileIdentity? = nil, owner: AnyObject? = nil) {
         self.baseAddress = base
         self.count = count
         self.origin = origin
         self.ownership = ownership
         self.fileIdentity = fileIdentity
+        self.owner = owner
+    }
+
+    /// Bytes that `owner` holds and keeps alive, taken as they are (no copy): a value computed
+    /// elsewhere (a folded constant from the interpreter) becomes a tensor without being
+    /// written twice. The bytes must never change afterwards.
+    public convenience init(borrowing base: UnsafeRawPointer, count: Int, owner: AnyObject, origin: String = "<memory>") {
+        self.init(base: count > 0 ? base : nil, count: max(count, 0), origin: origin, ownership: .none, owner: owner)
     }
 
     /// Copies `bytes` into a new heap buffer (for tensors built in memory).
@@ -68,12 +78,35 @@ public final class ByteStorage: @unchecked Sendable {
             self.init(base: nil, count: 0, origin: origin, ownership: .none)
             return
         }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16)
+        let (buffer, ownership) = ByteStorage.allocateBuffer(count)
         do { try initialize(UnsafeMutableRawBufferPointer(start: buffer, count: count)) } catch {
-            buffer.deallocate()
+            ByteStorage.free(buffer, count: count, ownership)
             throw error
         }
-        self.init(base: UnsafeRawPointer(buffer), count: count, origin: origin, ownership: .heap)
+        self.init(base: UnsafeRawPointer(buffer), count: count, origin: origin, ownership: ownership)
+    }
+
+    /// Buffers from this size on are mapped anonymously and marked for huge pages: a folded or
+    /// rescaled weight of tens of MB is written once, and faulting it in 4 KB pages cost more
+    /// than writing it (a 2 MB page is one fault).
+    static let hugeBufferLimit = 4 << 20
+
+    private static func allocateBuffer(_ count: Int) -> (UnsafeMutableRawPointer, Ownership) {
+        #if os(Linux)
+        if count >= hugeBufferLimit, let p = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
+            _ = madvise(p, count, 14)  // MADV_HUGEPAGE: a hint; without transparent huge pages it does nothing
+            return (p, .anonymous)
+        }
+        #endif
+        return (UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16), .heap)
+    }
+
+    private static func free(_ p: UnsafeMutableRawPointer, count: Int, _ ownership: Ownership) {
+        switch ownership {
+        case .mapped, .anonymous: munmap(p, count)
+        case .heap: p.deallocate()
+        case .none: break
+        }
     }
 
     /// Copies raw bytes into a new heap buffer (a tensor built from a typed array, in one copy).
@@ -82,9 +115,9 @@ public final class ByteStorage: @unchecked Sendable {
             self.init(base: nil, count: 0, origin: origin, ownership: .none)
             return
         }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: src.count, alignment: 16)
+        let (buffer, ownership) = ByteStorage.allocateBuffer(src.count)
         buffer.copyMemory(from: s, byteCount: src.count)
-        self.init(base: UnsafeRawPointer(buffer), count: src.count, origin: origin, ownership: .heap)
+        self.init(base: UnsafeRawPointer(buffer), count: src.count, origin: origin, ownership: ownership)
     }
 
     /// Files up to this size are read into memory instead of mapped: for a few pages, one
@@ -133,11 +166,7 @@ public final class ByteStorage: @unchecked Sendable {
 
     deinit {
         guard let base = baseAddress else { return }
-        switch ownership {
-        case .mapped: munmap(UnsafeMutableRawPointer(mutating: base), count)
-        case .heap: UnsafeMutableRawPointer(mutating: base).deallocate()
-        case .none: break
-        }
+        ByteStorage.free(UnsafeMutableRawPointer(mutating: base), count: count, ownership)
     }
 
     /// True when the bytes are a mapping of the file at `origin` (writers can then copy

@@ -405,6 +405,12 @@ public struct Graph: Sendable {
         for x in u { body(x) }
     }
 
+    /// How many uses `name` has (explicit inputs and subgraph references), without listing
+    /// or ordering them: a value read by thousands of nodes answers in O(1).
+    public func useCount(of name: String) -> Int {
+        storage.values[uses: name]?.count ?? 0
+    }
+
     /// Every consumer of `name`, in node order.
     public func uses(of name: String) -> [ValueUse] {
         guard let u = storage.values[uses: name], !u.isEmpty else { return [] }
@@ -538,7 +544,7 @@ public struct Graph: Sendable {
         var names = Set(n.inputs)
         if n.hasSubgraphs { for (_, g) in n.subgraphs { names.formUnion(g.storage.outerReferences) } }
         for name in names where !name.isEmpty {
-            storage.values.removeUses(of: name) { $0.node == n.id }
+            storage.values.removeUses(of: name) { $0 == n.id }
         }
     }
 

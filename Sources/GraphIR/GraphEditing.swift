@@ -106,6 +106,76 @@ extension Graph {
         updateOuterReferences(touching: Graph.consumedNames(of: n) + n.outputs.array)
     }
 
+    /// Removes several nodes with one pass over the node list (one by one, each removal shifts
+    /// every later node). The same as removing them one by one in the order given: unless
+    /// `allowDangling`, a node's outputs may only be read by nodes listed before it, and every
+    /// id must name a node of the graph (once).
+    public mutating func removeNodes(_ ids: [NodeID], allowDangling: Bool = false) throws {
+        guard ids.count > 1 else {
+            if let id = ids.first { try removeNode(id, allowDangling: allowDangling) }
+            return
+        }
+        var order: [NodeID: Int] = [:]
+        order.reserveCapacity(ids.count)
+        var positions: [Int] = []
+        positions.reserveCapacity(ids.count)
+        for (k, id) in ids.enumerated() {
+            guard let p = storage.position[id], order.updateValue(k, forKey: id) == nil else { throw GraphEditError.noSuchNode(id) }
+            positions.append(p)
+        }
+        if !allowDangling {
+            let outs = Set(storage.outputs.map(\.name))
+            for (k, p) in positions.enumerated() {
+                let used = storage.nodes[p].outputs.array.filter { o in
+                    !o.isEmpty && (outs.contains(o) || (storage.values[uses: o] ?? []).contains { (order[$0.node] ?? Int.max) > k })
+                }
+                if !used.isEmpty { throw GraphEditError.outputsStillUsed(node: ids[k], values: used) }
+            }
+        }
+        makeUnique()
+        // Uses go per name, once: a value read by many of the removed nodes is scanned once.
+        let removed = Set(ids)
+        var read = Set<String>()
+        for p in positions {
+            let n = storage.nodes[p]
+            for name in n.inputs where !name.isEmpty { read.insert(name) }
+            if n.hasSubgraphs { for (_, g) in n.subgraphs { read.formUnion(g.storage.outerReferences) } }
+        }
+        if ids.count <= 16 {
+            // A fused chain: comparing a few ids beats hashing each use of a widely read value.
+            let few = ids.map(\.rawValue)
+            for name in read { storage.values.removeUses(of: name) { few.contains($0.rawValue) } }
+        } else {
+            for name in read { storage.values.removeUses(of: name) { removed.contains($0) } }
+        }
+        var touched: [String] = []
+        for (k, p) in positions.enumerated() {
+            let n = storage.nodes[p]
+            for o in n.outputs where !o.isEmpty {
+                if case .node(let pid, _)? = storage.values[producer: o], pid == ids[k] { storage.values[producer: o] = nil }
+            }
+            touched += Graph.consumedNames(of: n)
+            touched += n.outputs.array
+            storage.position[ids[k]] = nil
+        }
+        // Compact once: between the first and last removed node, the kept ones move down over
+        // the removed ones (swaps: no reference counting), which end up just before the last
+        // removed position; that block goes in one move of the tail.
+        positions.sort()
+        let first = positions[0], last = positions[positions.count - 1]
+        storage.nodes.withUnsafeMutableBufferPointer { nodes in
+            var write = first, next = 0
+            for read in first...last {
+                if next < positions.count && positions[next] == read { next += 1; continue }
+                nodes.swapAt(write, read)
+                write += 1
+            }
+        }
+        storage.nodes.removeSubrange((last + 1 - positions.count)...last)
+        storage.renumber(from: first)
+        updateOuterReferences(touching: touched)
+    }
+
     /// Makes input `index` of node `id` read `value` (`""` omits an optional input);
     /// `index == inputs.count` appends.
     public mutating func setInput(of id: NodeID, at index: Int, to value: String) throws {
@@ -126,20 +196,36 @@ extension Graph {
         guard old != new else { return }
         guard producer(of: new) != .none else { throw GraphEditError.noSuchValue(new) }
         makeUnique()
-        let affected = Set((storage.values[uses: old] ?? []).map(\.node))
+        let oldUses = storage.values[uses: old] ?? []
+        let affected = Set(oldUses.map(\.node))
         var rewired: [(position: Int, before: Node)] = []
-        for id in affected {
-            guard let p = storage.position[id] else { continue }
-            let before = storage.nodes[p]
-            removeUses(of: before)
-            var n = before
-            for i in n.inputs.indices where n.inputs[i] == old { n.inputs[i] = new }
-            for ai in n.attributes.indices {
-                n.attributes[ai].value = Graph.renamingOuter(in: n.attributes[ai].value, from: old, to: new)
+        if affected.allSatisfy({ id in storage.position[id].map { !storage.nodes[$0].hasSubgraphs } ?? false }) {
+            // Plain inputs only: the uses of `old` move to `new` as they are (each reader's
+            // other inputs keep theirs: a constant read by thousands of nodes is not rescanned).
+            for id in affected {
+                guard let p = storage.position[id] else { continue }
+                let before = storage.nodes[p]
+                var n = before
+                for i in n.inputs.indices where n.inputs[i] == old { n.inputs[i] = new }
+                storage.nodes[p] = n
+                rewired.append((p, before))
             }
-            storage.nodes[p] = n
-            addUses(of: n)
-            rewired.append((p, before))
+            for u in oldUses { storage.values.appendUse(u, to: new) }
+            storage.values[uses: old] = nil
+        } else {
+            for id in affected {
+                guard let p = storage.position[id] else { continue }
+                let before = storage.nodes[p]
+                removeUses(of: before)
+                var n = before
+                for i in n.inputs.indices where n.inputs[i] == old { n.inputs[i] = new }
+                for ai in n.attributes.indices {
+                    n.attributes[ai].value = Graph.renamingOuter(in: n.attributes[ai].value, from: old, to: new)
+                }
+                storage.nodes[p] = n
+                addUses(of: n)
+                rewired.append((p, before))
+            }
         }
         var outputsRenamed = false
         if includingGraphOutputs {
@@ -325,7 +411,18 @@ extension Graph {
         guard storage.valueInfo.contains(where: { $0.name == name }) else { return }
         makeUnique()
         storage.valueInfo.removeAll { $0.name == name }
-        reindex()
+        refreshDeclaredType(of: name)
+    }
+
+    /// Sets the index's declared type of `name` as a full index build would: the last typed
+    /// input of that name wins, then the last typed output, then the last typed value_info.
+    /// (A declaration changes no producer or use: the rest of the index stays exact.)
+    mutating func refreshDeclaredType(of name: String) {
+        let s = storage
+        let declared = s.inputs.last { $0.name == name && $0.type != nil }?.type
+            ?? s.outputs.last { $0.name == name && $0.type != nil }?.type
+            ?? s.valueInfo.last { $0.name == name && $0.type != nil }?.type
+        s.values.setDeclaredType(name, declared)
     }
 
     /// True when `name` is defined, used, declared or an output anywhere in this graph: a
@@ -353,7 +450,7 @@ extension Graph {
         makeUnique()
         if let i = storage.valueInfo.firstIndex(where: { $0.name == info.name }) { storage.valueInfo[i] = info }
         else { storage.valueInfo.append(info) }
-        reindex()
+        refreshDeclaredType(of: info.name)
     }
 
     /// Adds or replaces (same name) an initializer.
@@ -405,6 +502,45 @@ extension Graph {
         } else {
             reindex()
         }
+    }
+
+    /// Removes several initializers with one pass over the initializer list: the same as
+    /// removing them one by one in the order given. Initializers nothing reads, of names no
+    /// graph input, outer scope or second initializer shares, go in one batch; anything else
+    /// (a still-read one with `allowDangling`, say) goes one by one.
+    public mutating func removeInitializers(named names: [String], allowDangling: Bool = false) throws {
+        guard names.count > 1 else {
+            if let name = names.first { try removeInitializer(named: name, allowDangling: allowDangling) }
+            return
+        }
+        var positions: [Int] = []
+        positions.reserveCapacity(names.count)
+        var simple = !storage.values.hasDuplicateInitializers && Set(names).count == names.count
+        if simple {
+            for name in names {
+                guard let p = storage.values[initializer: name], storage.values[producer: name] == .initializer,
+                      (storage.values[uses: name] ?? []).isEmpty, !storage.outerReferences.contains(name) else { simple = false; break }
+                positions.append(p)
+            }
+        }
+        guard simple else {
+            for name in names { try removeInitializer(named: name, allowDangling: allowDangling) }
+            return
+        }
+        makeUnique()
+        positions.sort()
+        let first = positions[0]
+        storage.initializers.withUnsafeMutableBufferPointer { list in
+            var write = first, next = 0
+            for read in first..<list.count {
+                if next < positions.count && positions[next] == read { next += 1; continue }
+                list.swapAt(write, read)
+                write += 1
+            }
+        }
+        storage.initializers.removeLast(positions.count)
+        storage.values.removeInitializers(at: positions)
+        for name in names { storage.values[producer: name] = nil }
     }
 
     /// Renames a node (names are labels, not identity: the id stays).

@@ -93,14 +93,24 @@ struct UseList: Sequence, ExpressibleByArrayLiteral {
         }
     }
 
-    mutating func removeAll(where predicate: (ValueUse) -> Bool) {
+    /// Removes the uses by nodes `isRemoved` says yes to. In place, reading each use's node
+    /// through the buffer and moving kept uses by swaps (no copies, no reference counting): a
+    /// value read by thousands of nodes loses one use per removed reader.
+    mutating func removeAll(byNodes isRemoved: (NodeID) -> Bool) {
         switch store {
         case .empty: return
-        case .one(let u): if predicate(u) { store = .empty }
+        case .one(let u): if isRemoved(u.node) { store = .empty }
         case .many(var a):
-            // In place (a value read by thousands of nodes loses one use per removed reader).
             store = .empty
-            a.removeAll(where: predicate)
+            let kept = a.withUnsafeMutableBufferPointer { b -> Int in
+                var write = 0
+                for read in 0..<b.count where !isRemoved(b[read].node) {
+                    if write != read { b.swapAt(write, read) }
+                    write += 1
+                }
+                return write
+            }
+            a.removeLast(a.count - kept)
             store = a.isEmpty ? .empty : a.count == 1 ? .one(a[0]) : .many(a)
         }
     }
@@ -284,6 +294,30 @@ struct ValueIndex {
         }
     }
 
+    /// Forgets the initializers at `positions` (ascending, distinct; each name's entry is
+    /// cleared when it pointed there) and moves every later entry up past the removed ones, in
+    /// one pass (one by one, each removal would renumber every later entry).
+    mutating func removeInitializers(at positions: [Int]) {
+        guard let first = positions.first, first < initializerSlots.count else { return }
+        initializerSlots.withUnsafeMutableBufferPointer { order in
+            initializerOfSlot.withUnsafeMutableBufferPointer { pos in
+                var write = first, next = 0
+                for read in first..<order.count {
+                    let i = Int(order[read])
+                    if next < positions.count && positions[next] == read {
+                        next += 1
+                        if pos[i] == Int32(truncatingIfNeeded: read) { pos[i] = -1 }
+                        continue
+                    }
+                    if pos[i] == Int32(truncatingIfNeeded: read) { pos[i] = Int32(truncatingIfNeeded: write) }
+                    order[write] = order[read]
+                    write += 1
+                }
+            }
+        }
+        initializerSlots.removeLast(min(positions.count, initializerSlots.count - first))
+    }
+
     /// Forgets the graph input at `index` (the caller settles its name's producer) and moves
     /// every later input that defines its name up one place.
     mutating func removeInput(at index: Int) {
@@ -317,10 +351,10 @@ struct ValueIndex {
         return true
     }
 
-    /// Removes the uses of `name` matching `predicate`.
-    mutating func removeUses(of name: String, where predicate: (ValueUse) -> Bool) {
+    /// Removes the uses of `name` by the nodes `isRemoved` says yes to.
+    mutating func removeUses(of name: String, byNodes isRemoved: (NodeID) -> Bool) {
         guard let i = find(name) else { return }
-        slots[i].uses.removeAll(where: predicate)
+        slots[i].uses.removeAll(byNodes: isRemoved)
     }
 
     /// Names that have a producer.

@@ -32,7 +32,12 @@ public enum OpsetUpgrade {
         guard from < version else { return nil }
         if from < 11 { return "opset \(from) is older than 11, which this converter starts from" }
         if !model.functions.isEmpty { return "the model has local functions" }
-        for (path, n) in model.graph.allNodes() where n.domain.isEmpty || n.domain == "ai.onnx" {
+        // The ops that can stand in the way (most nodes are none of them: one set lookup each).
+        var relevant = Set(unconverted.filter { from < $0.version && $0.version <= version }.map(\.op))
+        relevant.formUnion(attributeToInput.filter { from < $0.version && $0.version <= version }.map(\.op))
+        if from < 13 && version >= 13 { relevant.formUnion(softmaxLike) }
+        if from < 14 && version >= 14 { relevant.insert("BatchNormalization") }
+        for (path, n) in model.graph.allNodes() where (n.domain.isEmpty || n.domain == "ai.onnx") && relevant.contains(n.opType) {
             if let u = unconverted.first(where: { $0.op == n.opType && from < $0.version && $0.version <= version }) {
                 return "\(n.displayName) (\(n.id)) is \(u.op), whose meaning changed at opset \(u.version)"
             }
@@ -62,7 +67,14 @@ public enum OpsetUpgrade {
         let from = tx.model.opsetVersion(for: "") ?? 1
         guard from < version else { return }
         if let why = obstacle(tx.model, to: version, inference: inference) { throw PassError("cannot raise the opset to \(version): \(why)") }
-        for n in tx.model.graph.nodes where n.domain.isEmpty || n.domain == "ai.onnx" {
+        // The ops this raise converts (most nodes are none of them: skipped on one set lookup).
+        var converted = Set(attributeToInput.filter { from < $0.version && $0.version <= version }.map(\.op))
+        if from < 13 && version >= 13 { converted.formUnion(softmaxLike) }
+        let ids = tx.model.graph.nodes.compactMap { n in
+            (n.domain.isEmpty || n.domain == "ai.onnx") && converted.contains(n.opType) ? n.id : nil
+        }
+        for id in ids {
+            guard let n = tx.model.graph.node(id) else { continue }
             for m in attributeToInput where m.op == n.opType && from < m.version && m.version <= version {
                 guard let a = n.attribute(m.attribute) else { continue }
                 let name = tx.freshValueName("\(n.displayName)_\(m.attribute)")

@@ -216,7 +216,7 @@ public struct PassContext {
     public func isGraphOutput(_ value: String) -> Bool { graph.outputs.contains { $0.name == value } }
 
     /// True when `value` is read by exactly one node input and is no graph output.
-    public func hasSingleUse(_ value: String) -> Bool { graph.uses(of: value).count == 1 && !isGraphOutput(value) }
+    public func hasSingleUse(_ value: String) -> Bool { graph.useCount(of: value) == 1 && !isGraphOutput(value) }
 }
 
 /// Reading constants out of Constant nodes.

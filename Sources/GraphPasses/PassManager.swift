@@ -60,6 +60,9 @@ public struct PassRecord: Sendable {
     public var nodesBefore: Int
     public var nodesAfter: Int
     public var seconds: Double
+    /// The contract check after the pass (schema and shapes of what it changed; 0 when it
+    /// changed nothing).
+    public var checkSeconds: Double = 0
     public var changed: Bool
     public var groups: [RewriteGroup]
 }
@@ -130,7 +133,10 @@ public struct PassManager {
                 tx = ctx.tx
                 tx.origin = origin
                 if round == 1 || changed { misses += ctx.nearMisses }
+                var checkSeconds = 0.0
                 if changed {
+                    let c0 = DispatchTime.now().uptimeNanoseconds
+                    defer { checkSeconds = Double(DispatchTime.now().uptimeNanoseconds - c0) * 1e-9 }
                     let effect = mark.since(tx.effect)
                     let checked = IncrementalCheck.check(tx.model, after: effect, from: base, registry: registry)
                     let broken = checked.introduced.filter { $0.severity == .error }
@@ -145,7 +151,7 @@ public struct PassManager {
                     roundChanged = true
                 }
                 records.append(PassRecord(pass: pass.name, round: round, nodesBefore: before, nodesAfter: tx.model.graph.nodes.count,
-                                          seconds: seconds, changed: changed, groups: ctx.groups))
+                                          seconds: seconds, checkSeconds: checkSeconds, changed: changed, groups: ctx.groups))
                 if printAfter { printed.append((pass.name, "after", GraphText.render(tx.model.graph))) }
             }
             if !roundChanged { break }

@@ -209,7 +209,7 @@ public struct PatternRewriter {
             if pending[k].hierarchyPath == nil { pending[k].hierarchyPath = scope }
             for (key, v) in inherited.values where pending[k].annotations[key] == nil { pending[k].annotations[key] = v }
         }
-        for n in order { try context.tx.apply(.removeNode(n.id)) }
+        try context.tx.apply(removingNodes: order.map(\.id))
         for spec in pending {
             if let id = try context.tx.apply(.addNode(spec)).addedNodes.first {
                 created.append(id)

@@ -264,7 +264,7 @@ extension ExecutionPlan {
         let ins = bn.inputs.array, outs = bn.outputs.array
         guard ins.count == 5, outs.count == 1, !outs[0].isEmpty, bn.int("training_mode", 0) == 0 else { return nil }
         let x = ins[0]
-        guard graph.uses(of: x).count == 1, !graph.outputs.contains(where: { $0.name == x }),
+        guard graph.useCount(of: x) == 1, !graph.outputs.contains(where: { $0.name == x }),
               let si = steps.lastIndex(where: { $0.outputs.contains(id(x)) }), steps[si].node.opType == "Conv",
               steps[si].outputs.count == 1 else { return nil }
         let conv = steps[si]

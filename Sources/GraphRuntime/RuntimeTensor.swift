@@ -14,15 +14,30 @@ public final class TensorStorage: @unchecked Sendable {
     private let owner: AnyObject?
     private let owned: Bool
 
-    /// A fresh zeroed block of `bytes` bytes (64-byte aligned, as BLAS likes).
+    /// A fresh zeroed block of `bytes` bytes (64-byte aligned, as BLAS likes). Large blocks
+    /// are fresh anonymous mappings marked for huge pages: zero already (no memset), and
+    /// written by their kernel in 2 MB faults instead of 4 KB ones.
     public init(bytes: Int) {
         let n = max(bytes, 1)
-        base = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: n)
         capacity = bytes
         owner = nil
         owned = true
+        #if os(Linux)
+        if n >= TensorStorage.mappedLimit, let p = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
+            _ = madvise(p, n, 14)  // MADV_HUGEPAGE (a hint)
+            base = p
+            mapped = true
+            return
+        }
+        #endif
+        base = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: n)
+        mapped = false
     }
+
+    /// Blocks from this size on are mapped (see `init(bytes:)`).
+    static let mappedLimit = 4 << 20
+    private let mapped: Bool
 
     /// A view of memory owned by `owner`, which must stay unchanged while viewed (mapped
     /// model bytes are immutable). Kernels never write to their inputs.
@@ -31,12 +46,16 @@ public final class TensorStorage: @unchecked Sendable {
         capacity = bytes
         self.owner = owner
         owned = false
+        mapped = false
     }
 
     /// True when the block is a view into someone else's memory (a mapped weight).
     public var isBorrowed: Bool { !owned }
 
-    deinit { if owned { base.deallocate() } }
+    deinit {
+        guard owned else { return }
+        if mapped { munmap(base, max(capacity, 1)) } else { base.deallocate() }
+    }
 }
 
 /// Element types the interpreter stores and computes. float16/bfloat16 values are widened to

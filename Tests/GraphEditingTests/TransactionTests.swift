@@ -118,3 +118,67 @@ final class ProvenanceTests: XCTestCase {
         XCTAssertEqual(tx.annotationConflicts.first?.values, ["false", "true"])
     }
 }
+
+/// The batch removals of a transaction are shortcuts: the same model, the same recorded edits,
+/// effects and listener calls as applying `.removeNode` / `.removeInitializer` one by one
+/// (including which value_info declarations go: an output loses its declaration only once
+/// nothing reads it after its own node is gone).
+final class BatchTransactionTests: XCTestCase {
+    /// x -> a -> b -> c (a chain, each declared), with a side reader of b and two unread weights.
+    func model() throws -> Model {
+        var g = Graph(name: "g")
+        let f = ValueType.tensor(.float, TensorShape([.known(4)]))
+        try g.addInput(ValueInfo(name: "x", type: f))
+        try g.setInitializer(Tensor(name: "w0", floats: [1, 2, 3, 4], dims: [4]))
+        try g.setInitializer(Tensor(name: "u0", floats: [0], dims: [1]))
+        try g.setInitializer(Tensor(name: "u1", floats: [1], dims: [1]))
+        try g.addNode(Node(opType: "Add", name: "A", inputs: ["x", "w0"], outputs: ["a"]))
+        try g.addNode(Node(opType: "Relu", name: "B", inputs: ["a"], outputs: ["b"]))
+        try g.addNode(Node(opType: "Neg", name: "C", inputs: ["b"], outputs: ["c"]))
+        try g.addNode(Node(opType: "Abs", name: "D", inputs: ["b"], outputs: ["d"]))
+        for v in ["a", "b", "c"] { g.setValueInfo(ValueInfo(name: v, type: f)) }
+        g.setOutputs([ValueInfo(name: "d", type: f)])
+        return Model(graph: g, opsetImports: [OpsetImport(version: 21)])
+    }
+
+    func testRemovingNodesInABatchEqualsOneByOne() throws {
+        let m = try model()
+        // A, B, C, D by name (a new node goes right after its producers: D sits before C).
+        let ids = try ["A", "B", "C", "D"].map { name in try XCTUnwrap(m.graph.nodes.first { $0.name == name }?.id) }
+        // Producer first (its output is still read by a later-listed node), then consumers.
+        for order in [[ids[0], ids[1], ids[2]], [ids[2], ids[1], ids[0]], [ids[1], ids[2]], [ids[0], ids[2], ids[1], ids[3]]] {
+            let r1 = Recorder(), r2 = Recorder()
+            var one = Transaction(m, origin: "t", allowDangling: true, listeners: [r1])
+            var batch = Transaction(m, origin: "t", allowDangling: true, listeners: [r2])
+            for id in order { try one.apply(.removeNode(id)) }
+            try batch.apply(removingNodes: order)
+            XCTAssertEqual(batch.model, one.model, "order \(order)")
+            XCTAssertEqual(batch.model.graph.valueInfo.map(\.name), one.model.graph.valueInfo.map(\.name), "order \(order)")
+            XCTAssertEqual(batch.applied, one.applied)
+            XCTAssertEqual(batch.effect, one.effect)
+            XCTAssertEqual(r2.seen, r1.seen)
+        }
+        // Without allowDangling, removing a producer before its reader is refused both ways.
+        var strict = Transaction(m, origin: "t")
+        XCTAssertThrowsError(try strict.apply(removingNodes: [ids[1], ids[2]]))
+        XCTAssertThrowsError(try strict.apply(.removeNode(ids[1])))
+        XCTAssertThrowsError(try strict.apply(removingNodes: [ids[2], ids[1]]))  // D still reads b
+        XCTAssertEqual(strict.model, m, "a refused batch changed the model")
+        // Readers listed first: allowed (C reads b, B reads a; c is read by nothing).
+        try strict.apply(removingNodes: [ids[2]])
+        XCTAssertEqual(Set(strict.model.graph.nodes.map(\.id)), [ids[0], ids[1], ids[3]])
+    }
+
+    func testRemovingInitializersInABatchEqualsOneByOne() throws {
+        let m = try model()
+        var one = Transaction(m, origin: "t"), batch = Transaction(m, origin: "t")
+        for name in ["u1", "u0"] { try one.apply(.removeInitializer(name)) }
+        try batch.apply(removingInitializers: ["u1", "u0"])
+        XCTAssertEqual(batch.model, one.model)
+        XCTAssertEqual(batch.applied, one.applied)
+        XCTAssertEqual(batch.effect, one.effect)
+        // A weight still read is refused (and named), as one by one.
+        XCTAssertThrowsError(try batch.apply(removingInitializers: ["u0", "w0"]))
+        XCTAssertThrowsError(try one.apply(.removeInitializer("w0")))
+    }
+}

@@ -1,6 +1,6 @@
 // Pass benchmark: `optimize level=extended` (the extended preset to a fixed point, as the cell
 // command runs it) on ONNX files, timed in process.
-//   pass-bench MODEL.onnx... [--runs N] [--target onnx|ort] [--fold-limit N] [--passes] [--json]
+//   pass-bench MODEL.onnx... [--runs N] [--target onnx|ort] [--fold-limit N] [--pipeline LIST] [--passes] [--json]
 // Per model: the check that builds the pass manager's baseline (schema validation and shape
 // inference of the loaded model; a notebook session already holds it when `optimize` runs), and
 // the pipeline itself from that baseline (every pass, its contract check after each change).
@@ -24,7 +24,7 @@ func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? 
 func countNodes(_ g: Graph) -> Int { g.nodes.filter { !($0.opType == "Constant" && ($0.domain.isEmpty || $0.domain == "ai.onnx")) }.count }
 
 var rows: [[String: Any]] = []
-let passes = try BuiltInPasses.pipeline("extended")
+let passes = try BuiltInPasses.pipeline(argValue("--pipeline") ?? "extended")
 for file in files {
     let url = URL(fileURLWithPath: file)
     let model = try ONNXReader.load(url)
@@ -41,8 +41,9 @@ for file in files {
         if k > 0 { checkMs.append(Double(t1 - t0) / 1e6); passMs.append(Double(t2 - t1) / 1e6) }
         if k == runs && args.contains("--passes") {
             // Per pass of the last run (`--passes`): where the time goes.
-            for r in run.records where r.seconds > 0.001 {
-                print(String(format: "  %@ round %d: %d -> %d nodes, %.1f ms", r.pass, r.round, r.nodesBefore, r.nodesAfter, r.seconds * 1000))
+            for r in run.records where r.seconds + r.checkSeconds > 0.001 {
+                print(String(format: "  %@ round %d: %d -> %d nodes, %.1f ms", r.pass, r.round, r.nodesBefore, r.nodesAfter, r.seconds * 1000)
+                      + (r.checkSeconds > 0 ? String(format: " + check %.1f ms", r.checkSeconds * 1000) : ""))
             }
         }
     }

@@ -48,7 +48,7 @@ public enum IncrementalCheck {
     /// Checks `model`, the baseline's model after edits that touched `effect`.
     public static func check(_ model: Model, after effect: EditEffect, from baseline: Baseline,
                              registry: OpRegistry = .builtIn) -> Result {
-        let touched = touchedNodes(model.graph, effect)
+        let touched = touchedNodes(model.graph, effect, before: baseline.model.graph)
         let schema = schemaProblems(model, after: effect, touched: touched, from: baseline, registry: registry)
         // Shapes: only downstream of the change, stopping where outputs come out as before.
         let inference = ShapeInference.update(baseline.inference, for: model,
@@ -62,12 +62,20 @@ public enum IncrementalCheck {
 
     /// The nodes whose own problems an edit can change: added or changed ones, and the
     /// consumers of values whose producer, declaration or name changed.
-    static func touchedNodes(_ g: Graph, _ effect: EditEffect) -> Set<NodeID> {
+    static func touchedNodes(_ g: Graph, _ effect: EditEffect, before: Graph) -> Set<NodeID> {
         var touched = Set(effect.addedNodes)
         touched.formUnion(effect.changedNodes)
         // A pass's merged effect names a value once per edit that touched it.
         var seen = Set<String>()
         for v in effect.changedValues where !v.isEmpty && seen.insert(v).inserted {
+            // A value defined as before (same producer, same type) only gained or lost readers:
+            // those that changed are named by the effect, the others read what they read before
+            // (a constant that thousands of nodes read, kept by a merge, touches none of them).
+            let producer = g.producer(of: v)
+            switch producer {
+            case .none, .outerScope: break
+            default: if producer == before.producer(of: v) && g.type(of: v) == before.type(of: v) { continue }
+            }
             g.forEachUse(of: v) { touched.insert($0.node) }
         }
         return touched

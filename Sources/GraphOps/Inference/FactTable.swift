@@ -38,11 +38,11 @@ public struct FactTable: Sendable, Equatable, Sequence, ExpressibleByDictionaryL
 
     /// Moves the overlay into the base.
     private mutating func fold() {
-        var merged = base
+        // In place: a base shared with another version is copied once, on the first write; one
+        // this table already owns (a second fold) is not copied at all.
         for (k, v) in overlay {
-            if let v { merged[k] = v } else { merged.removeValue(forKey: k) }
+            if let v { base[k] = v } else { base.removeValue(forKey: k) }
         }
-        base = merged
         overlay = [:]
     }
 

@@ -14,7 +14,11 @@ extension ShapeInference {
         for o in model.opsetImports { opsets[o.domain == "ai.onnx" ? "" : o.domain] = o.version }
         let needsFull = !model.functions.isEmpty || !previous.bodies.isEmpty
             || changedNodes.contains { g.node($0)?.hasSubgraphs ?? false }
-            || changedValues.contains { name in g.uses(of: name).contains { u in g.node(u.node)?.hasSubgraphs ?? false } }
+            || changedValues.contains { name in
+                var bodyReader = false
+                g.forEachUse(of: name) { u in if g.node(u.node)?.hasSubgraphs ?? false { bodyReader = true } }
+                return bodyReader
+            }
         if needsFull { return infer(model, registry: registry) }
         let engine = InferenceEngine(opsets: opsets, functions: [], registry: registry)
         return engine.update(g, previous: previous, changedNodes: changedNodes, changedValues: changedValues)
@@ -31,23 +35,29 @@ extension InferenceEngine {
         // their declaration or tensor again; names nothing defines any more are dropped.
         var queue = Set(changedNodes)
         for name in changedValues where !name.isEmpty {
+            let facts: ValueFacts?
             switch graph.producer(of: name) {
             case .graphInput:
                 if let t = graph.inputs.first(where: { $0.name == name })?.type {
-                    env[name] = ValueFacts(type: Self.naming(SymType(t), input: name))
+                    facts = ValueFacts(type: Self.naming(SymType(t), input: name))
                 } else if let t = graph.initializer(named: name) {
-                    env[name] = Self.facts(of: t)
+                    facts = Self.facts(of: t)
                 } else {
-                    env[name] = nil
+                    facts = nil
                 }
             case .initializer:
-                if let t = graph.initializer(named: name) { env[name] = Self.facts(of: t) }
+                facts = graph.initializer(named: name).map { Self.facts(of: $0) } ?? env[name]
             case .node(let id, _):
                 queue.insert(id)  // its declaration may have changed: reconcile again
+                facts = env[name]
             case .none, .outerScope:
-                env[name] = nil
+                facts = nil
             }
-            for u in graph.uses(of: name) { queue.insert(u.node) }
+            // A source with the facts it had (a constant that only gained or lost readers):
+            // its readers see nothing new; those the edit rewired are among `changedNodes`.
+            if case .node = graph.producer(of: name) {} else if facts == env[name] && env[name] != nil { continue }
+            env[name] = facts
+            graph.forEachUse(of: name) { queue.insert($0.node) }
         }
         // Problems of nodes that run again (or are gone) are recomputed; the rest are kept.
         var rerun = Set<NodeID>()
@@ -68,7 +78,7 @@ extension InferenceEngine {
                     env[name] = outs[k]
                     guard before != outs[k] || changed.contains(name) else { continue }
                     changed.insert(name)
-                    for u in graph.uses(of: name) {
+                    graph.forEachUse(of: name) { u in
                         if let q = graph.position(of: u.node), queued.insert(q).inserted { heap.push(q) }
                     }
                 }

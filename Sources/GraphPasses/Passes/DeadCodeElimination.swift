@@ -12,13 +12,29 @@ public struct DeadCodeElimination: Pass {
     public func run(_ ctx: inout PassContext) throws -> Bool {
         var changed = false
         let outputs = Set(ctx.graph.outputs.map(\.name))
-        // Ids, not the node array: holding the array across edits would make each edit copy it.
-        for id in ctx.graph.nodes.map(\.id).reversed() {
-            guard let cur = ctx.graph.node(id), ctx.mayRemove(id) else { continue }
-            let dead = cur.outputs.allSatisfy { $0.isEmpty || (!outputs.contains($0) && ctx.graph.uses(of: $0).isEmpty) }
-            guard dead else { continue }
-            try ctx.tx.apply(.removeNode(id))
-            ctx.record(removed: [cur], created: [])
+        // Decided on a snapshot from the last node back (a node whose readers all die dies too),
+        // then removed consumers first in one batch: one pass over the node list, and the
+        // snapshot is released before the edit so the edit does not copy the graph.
+        var gone: [NodeID] = []
+        do {
+            let g = ctx.graph
+            var dying = Set<NodeID>()
+            for cur in g.nodes.reversed() where ctx.mayRemove(cur.id) {
+                let dead = cur.outputs.allSatisfy { o in
+                    guard !o.isEmpty else { return true }
+                    guard !outputs.contains(o) else { return false }
+                    var unread = true
+                    g.forEachUse(of: o) { if !dying.contains($0.node) { unread = false } }
+                    return unread
+                }
+                guard dead else { continue }
+                dying.insert(cur.id)
+                gone.append(cur.id)
+                ctx.record(removed: [cur], created: [])
+            }
+        }
+        if !gone.isEmpty {
+            try ctx.tx.apply(removingNodes: gone)
             changed = true
         }
         if ctx.options.scope == nil {
@@ -27,17 +43,20 @@ public struct DeadCodeElimination: Pass {
             let inputs = Set(ctx.graph.inputs.map(\.name))
             // Names first, then edits: iterating the graph's initializer array while removing from
             // it would make every removal copy the whole array.
-            let g = ctx.graph
-            let dead = g.initializers.map(\.name).filter { name in
-                (legacy || !inputs.contains(name)) && !outputs.contains(name) && g.uses(of: name).isEmpty
-                    && !g.outerScopeReferences.contains(name)
-            }
-            for name in dead {
+            let dead: [String] = {
+                let g = ctx.graph
+                return g.initializers.map(\.name).filter { name in
+                    (legacy || !inputs.contains(name)) && !outputs.contains(name) && g.useCount(of: name) == 0
+                        && !g.outerScopeReferences.contains(name)
+                }
+            }()
+            for name in dead where legacy && inputs.contains(name) {
                 // The input first: the initializer then goes as an undeclared one (both incremental).
-                if legacy && inputs.contains(name) { try ctx.tx.apply(.removeInput(name)) }
-                try ctx.tx.apply(.removeInitializer(name))
-                changed = true
+                try ctx.tx.apply(.removeInput(name))
             }
+            // In one batch: one pass over the initializer list.
+            try ctx.tx.apply(removingInitializers: dead)
+            if !dead.isEmpty { changed = true }
         }
         return changed
     }

@@ -62,16 +62,20 @@ public struct Dedupe: Pass {
             // The input first: the initializer then goes as an unused, undeclared one (both
             // edits stay incremental).
             if legacy, case .graphInput = ctx.graph.producer(of: name) { try ctx.tx.apply(.removeInput(name)) }
-            try ctx.tx.apply(.removeInitializer(name))
             changed = true
         }
+        // In one batch: one pass over the initializer list.
+        try ctx.tx.apply(removingInitializers: initializers.map(\.0))
+        // Rewire every duplicate, then remove them in one batch (one pass over the node list).
+        var gone: [NodeID] = []
         for (node, keep) in constantNodes {
             guard let n = ctx.graph.node(node), let out = n.outputs.first else { continue }
             try ctx.tx.apply(.replaceUses(of: out, with: keep))
-            try ctx.tx.apply(.removeNode(node))
+            gone.append(node)
             ctx.record(removed: [n], created: [])
             changed = true
         }
+        try ctx.tx.apply(removingNodes: gone)
         return changed
     }
 
@@ -104,6 +108,7 @@ public struct Dedupe: Pass {
     func mergeNodes(_ ctx: inout PassContext) throws -> Bool {
         var seen: [String: NodeID] = [:]
         var changed = false
+        var gone: [NodeID] = []
         for id in ctx.graph.nodes.map(\.id) {
             guard let n = ctx.graph.node(id), let key = Self.signature(n) else { continue }
             guard let keepID = seen[key], let keep = ctx.graph.node(keepID) else { seen[key] = id; continue }
@@ -114,12 +119,14 @@ public struct Dedupe: Pass {
                 try ctx.tx.apply(.replaceUses(of: o, with: k))
             }
             // An output the kept node leaves empty may still be read: then the node stays.
-            if n.outputs.allSatisfy({ $0.isEmpty || ctx.graph.uses(of: $0).isEmpty }) {
-                try ctx.tx.apply(.removeNode(id))
+            if n.outputs.allSatisfy({ $0.isEmpty || ctx.graph.useCount(of: $0) == 0 }) {
+                gone.append(id)
                 ctx.record(removed: [n], created: [])
             }
             changed = true
         }
+        // Removed together at the end (nothing reads them any more; one pass over the node list).
+        try ctx.tx.apply(removingNodes: gone)
         return changed
     }
 

@@ -151,7 +151,9 @@ public struct FoldConstants: Pass {
                 ctx.nearMiss(pattern: "fold", root: n.id, condition: "'\(o)' is \(e.name); the interpreter computes it as \(r.elementType.name)", at: n.id, matched: [n.id])
                 return nil
             }
-            out.append(Tensor(name: o, elementType: r.elementType, dims: r.shape.map(Int64.init), data: .raw(ByteSlice(copyingRaw: UnsafeRawBufferPointer(start: r.raw, count: r.byteCount)))))
+            // The interpreter's buffer becomes the tensor's bytes (kept alive by its storage; never written again).
+            let bytes = ByteStorage(borrowing: UnsafeRawPointer(r.raw), count: r.byteCount, owner: r.storage, origin: "fold \(o)")
+            out.append(Tensor(name: o, elementType: r.elementType, dims: r.shape.map(Int64.init), data: .raw(bytes.slice)))
         }
         return out
     }

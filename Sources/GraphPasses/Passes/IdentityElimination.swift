@@ -21,7 +21,7 @@ public struct IdentityElimination: Pass {
         switch n.opType {
         case "Identity": return n.outputs.count == 1
         case "Dropout":
-            if n.outputs.count > 1 && !n.outputs[1].isEmpty && (!ctx.graph.uses(of: n.outputs[1]).isEmpty || ctx.isGraphOutput(n.outputs[1])) { return false }
+            if n.outputs.count > 1 && !n.outputs[1].isEmpty && (ctx.graph.useCount(of: n.outputs[1]) != 0 || ctx.isGraphOutput(n.outputs[1])) { return false }
             if n.inputs.count > 2 && !n.inputs[2].isEmpty { return ctx.scalar(n.inputs[2]) == 0 }
             return true
         case "Cast":
@@ -69,7 +69,7 @@ public struct IdentityElimination: Pass {
     static func neutralOperand(_ n: Node, _ ctx: PassContext) -> String? {
         guard n.domain.isEmpty || n.domain == "ai.onnx", n.inputs.count == 2, n.outputs.count == 1 else { return nil }
         let neutral: Double
-        var candidates: [(x: String, c: String)]
+        let candidates: [(x: String, c: String)]
         switch n.opType {
         case "Add": neutral = 0; candidates = [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])]
         case "Mul": neutral = 1; candidates = [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])]
@@ -77,11 +77,13 @@ public struct IdentityElimination: Pass {
         case "Div": neutral = 1; candidates = [(n.inputs[0], n.inputs[1])]
         default: return nil
         }
-        candidates = candidates.filter { ctx.constant($0.x) == nil || ctx.constant($0.c) != nil }
         for (x, c) in candidates {
-            guard let values = ctx.constantDoubles(c), values.allSatisfy({ $0 == neutral }),
+            // The constant first (most operands are none), then shapes (looked up), then its
+            // values (decoded).
+            guard let t = ctx.constant(c), (t.elementCount ?? .max) <= 1 << 16,
                   let xd = ctx.dims(x), let yd = ctx.dims(n.outputs[0]), xd == yd, !xd.contains(where: { $0 == nil }),
-                  let xt = ctx.elementType(x), xt == ctx.elementType(n.outputs[0]) else { continue }
+                  let xt = ctx.elementType(x), xt == ctx.elementType(n.outputs[0]),
+                  let values = try? t.doubleValues(), values.allSatisfy({ $0 == neutral }) else { continue }
             return x
         }
         return nil

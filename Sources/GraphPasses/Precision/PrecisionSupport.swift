@@ -159,14 +159,14 @@ extension PassContext {
 
     /// Removes initializer `name` when nothing reads it any more.
     mutating func dropInitializerIfUnused(_ name: String) throws {
-        guard graph.initializer(named: name) != nil, graph.uses(of: name).isEmpty, !isGraphOutput(name),
+        guard graph.initializer(named: name) != nil, graph.useCount(of: name) == 0, !isGraphOutput(name),
               !graph.inputs.contains(where: { $0.name == name }) else { return }
         try tx.apply(.removeInitializer(name))
     }
 
     /// Drops a constant nothing reads any more: an initializer, or the Constant node making it.
     mutating func dropConstantIfUnused(_ v: String) throws {
-        guard !v.isEmpty, graph.uses(of: v).isEmpty, !isGraphOutput(v) else { return }
+        guard !v.isEmpty, graph.useCount(of: v) == 0, !isGraphOutput(v) else { return }
         if graph.initializer(named: v) != nil { try dropInitializerIfUnused(v); return }
         if let c = graph.producerNode(of: v), c.opType == "Constant", mayRemove(c.id) {
             try tx.apply(.removeNode(c.id))

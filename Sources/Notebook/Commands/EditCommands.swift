@@ -139,7 +139,7 @@ enum EditCommands {
                 let outputs = t.node.outputs.array.filter { !$0.isEmpty }
                 guard let o = outputs.first else { throw inv.error(.value, "\(t.id) has no output to bypass", at: "node") }
                 let graphOutputs = Set(t.graph.outputs.map(\.name))
-                let extra = outputs.dropFirst().filter { !t.graph.uses(of: $0).isEmpty || graphOutputs.contains($0) }
+                let extra = outputs.dropFirst().filter { t.graph.useCount(of: $0) != 0 || graphOutputs.contains($0) }
                 guard extra.isEmpty else {
                     throw inv.error(.value, "\(t.id) \(t.node.displayName): outputs \(extra.joined(separator: ", ")) are used too; bypass connects one", at: "node")
                 }
@@ -188,7 +188,7 @@ enum EditCommands {
                     made += e.addedNodes
                 }
                 let outs = originals.flatMap(\.outputs.array).compactMap { renamed[$0] }
-                    .filter { v in tx.model.graph.uses(of: v).isEmpty }
+                    .filter { v in tx.model.graph.useCount(of: v) == 0 }
                 return "Cloned \(originals.count) node\(originals.count == 1 ? "" : "s") as \(made.first.map(\.description) ?? "")"
                     + (made.count > 1 ? "...\(made.last!.description)" : "") + "; new outputs: " + outs.prefix(6).joined(separator: ", ")
                     + (outs.count > 6 ? ", ..." : "")
