@@ -48,6 +48,10 @@ public enum IncrementalCheck {
     /// Checks `model`, the baseline's model after edits that touched `effect`.
     public static func check(_ model: Model, after effect: EditEffect, from baseline: Baseline,
                              registry: OpRegistry = .builtIn) -> Result {
+        // Nodes only rewired to equivalent values (a merged duplicate constant) check as before.
+        var effect = effect
+        let same = rewiredToEquivalents(model, effect, from: baseline)
+        if !same.isEmpty { effect.changedNodes.removeAll { same.contains($0) } }
         let touched = touchedNodes(model.graph, effect, before: baseline.model.graph)
         let schema = schemaProblems(model, after: effect, touched: touched, from: baseline, registry: registry)
         // Shapes: only downstream of the change, stopping where outputs come out as before.
@@ -62,6 +66,41 @@ public enum IncrementalCheck {
 
     /// The nodes whose own problems an edit can change: added or changed ones, and the
     /// consumers of values whose producer, declaration or name changed.
+    /// Changed nodes whose only change is reading other values that are defined as before
+    /// and have exactly the facts and type of the ones they replace, and that had no problem
+    /// before: schema, structure and inference give them the same results as before, so they
+    /// need no re-check (a dedupe that merges thousands of identical weights rewires thousands
+    /// of readers this way).
+    static func rewiredToEquivalents(_ model: Model, _ effect: EditEffect, from baseline: Baseline) -> Set<NodeID> {
+        guard !effect.changedNodes.isEmpty, model.opsetImports == baseline.model.opsetImports else { return [] }
+        let g = model.graph, old = baseline.model.graph
+        let facts = baseline.inference.values
+        var flagged = Set<NodeID>()
+        for p in baseline.problems { if let id = p.node { flagged.insert(id) } }
+        var out = Set<NodeID>()
+        var seen = Set<NodeID>()
+        for id in effect.changedNodes where seen.insert(id).inserted && !flagged.contains(id) {
+            guard let now = g.node(id), let was = old.node(id), !now.hasSubgraphs, now.opType == was.opType,
+                  now.domain == was.domain, now.inputs.count == was.inputs.count, now.outputs == was.outputs,
+                  now.attributes == was.attributes else { continue }
+            var equivalent = true
+            for i in 0..<now.inputs.count where now.inputs[i] != was.inputs[i] {
+                let a = was.inputs[i], b = now.inputs[i]
+                let producer = g.producer(of: b)
+                switch producer {
+                case .none, .outerScope: equivalent = false
+                default:
+                    if producer != old.producer(of: b) || g.type(of: b) != old.type(of: b) || old.type(of: a) != g.type(of: b) { equivalent = false }
+                    else if a.isEmpty || b.isEmpty { equivalent = false }
+                    else if let fa = facts[a], let fb = facts[b], fa == fb {} else { equivalent = false }
+                }
+                if !equivalent { break }
+            }
+            if equivalent { out.insert(id) }
+        }
+        return out
+    }
+
     static func touchedNodes(_ g: Graph, _ effect: EditEffect, before: Graph) -> Set<NodeID> {
         var touched = Set(effect.addedNodes)
         touched.formUnion(effect.changedNodes)

@@ -30,7 +30,6 @@ extension InferenceEngine {
     func update(_ graph: Graph, previous: InferenceResult, changedNodes: Set<NodeID>, changedValues: Set<String>) -> InferenceResult {
         var env = previous.values
         let declared = Declarations(graph)
-        var changed = changedValues
         // Sources first: graph inputs and initializers named by the edit get their facts from
         // their declaration or tensor again; names nothing defines any more are dropped.
         var queue = Set(changedNodes)
@@ -48,14 +47,16 @@ extension InferenceEngine {
             case .initializer:
                 facts = graph.initializer(named: name).map { Self.facts(of: $0) } ?? env[name]
             case .node(let id, _):
-                queue.insert(id)  // its declaration may have changed: reconcile again
-                facts = env[name]
+                // Its producer runs again (its declaration may have changed); its readers follow
+                // only if the value's facts come out different (the walk below).
+                queue.insert(id)
+                continue
             case .none, .outerScope:
                 facts = nil
             }
             // A source with the facts it had (a constant that only gained or lost readers):
             // its readers see nothing new; those the edit rewired are among `changedNodes`.
-            if case .node = graph.producer(of: name) {} else if facts == env[name] && env[name] != nil { continue }
+            if facts == env[name] && env[name] != nil { continue }
             env[name] = facts
             graph.forEachUse(of: name) { queue.insert($0.node) }
         }
@@ -76,8 +77,7 @@ extension InferenceEngine {
                 for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
                     let before = env[name]
                     env[name] = outs[k]
-                    guard before != outs[k] || changed.contains(name) else { continue }
-                    changed.insert(name)
+                    guard before != outs[k] else { continue }
                     graph.forEachUse(of: name) { u in
                         if let q = graph.position(of: u.node), queued.insert(q).inserted { heap.push(q) }
                     }
