@@ -212,6 +212,32 @@ public struct Transaction {
         }
     }
 
+    /// Removes graph inputs of the main graph as `.removeInput` edits in the order given (the
+    /// same for `applied`, the effects and the listeners as one by one), in one pass over the
+    /// input list when each is an input an initializer of the same name keeps defining (IR < 4).
+    public mutating func apply(removingInputs names: [String]) throws {
+        let batch: Bool = {
+            let g = model.graph
+            return names.count > 1 && Set(names).count == names.count && names.allSatisfy { name in
+                if case .graphInput = g.producer(of: name) { return g.initializer(named: name) != nil }
+                return false
+            }
+        }()
+        guard batch else {
+            for name in names { try apply(.removeInput(name)) }
+            return
+        }
+        try model.graph.modifyBody(at: []) { g in g.removeInputs(named: names) }
+        for name in names {
+            var effect = EditEffect()
+            effect.changedValues = [name]
+            let scoped = ScopedEdit(.removeInput(name), in: [])
+            applied.append(scoped)
+            self.effect.merge(effect)
+            for l in listeners { l.transaction(didApply: scoped, effect: effect) }
+        }
+    }
+
     // MARK: - One edit on one graph
 
     static func apply(_ edit: GraphEdit, to g: inout Graph, origin: String, allowDangling: Bool) throws -> EditEffect {

@@ -318,6 +318,22 @@ struct ValueIndex {
         initializerSlots.removeLast(min(positions.count, initializerSlots.count - first))
     }
 
+    /// Forgets the graph inputs at `positions` (ascending, distinct; the caller settles their
+    /// names' producers) and moves every later input that defines its name up past them, in one
+    /// pass (one by one, each removal would renumber every later input).
+    mutating func removeInputs(at positions: [Int]) {
+        guard let first = positions.first, first < inputSlots.count else { return }
+        var write = first, next = 0
+        for read in first..<inputSlots.count {
+            if next < positions.count && positions[next] == read { next += 1; continue }
+            let i = Int(inputSlots[read])
+            if slots[i].producer == .graphInput(index: read) { slots[i].producer = .graphInput(index: write) }
+            inputSlots[write] = inputSlots[read]
+            write += 1
+        }
+        inputSlots.removeLast(inputSlots.count - write)
+    }
+
     /// Forgets the graph input at `index` (the caller settles its name's producer) and moves
     /// every later input that defines its name up one place.
     mutating func removeInput(at index: Int) {

@@ -4,6 +4,32 @@
 import GraphIR
 
 enum ChannelScaling {
+    /// Scalings made so far in one pass run, by the weight's bytes (where they live) and the
+    /// scale: convolutions that share one weight buffer and get the same scale (placeholder
+    /// weights folded from identical ConstantOfShape nodes, a model's repeated blocks) share
+    /// one scaled buffer instead of writing the same bytes again. Each entry keeps its source
+    /// tensor alive, so an address in a key is never reused by other bytes while cached.
+    struct Cache {
+        struct Key: Hashable {
+            var address: Int
+            var count: Int
+            var scale: [UInt32]
+        }
+        var entries: [Key: (source: Tensor, scaled: Tensor)] = [:]
+    }
+
+    /// `scaled(w, by:)`, reusing the result for the same bytes and scale.
+    static func scaled(_ w: Tensor, by scale: [Float], cache: inout Cache) -> Tensor? {
+        guard let (address, count) = try? w.withUnsafeBytes({ ($0.baseAddress.map { Int(bitPattern: $0) } ?? 0, $0.count) }), address != 0 else {
+            return scaled(w, by: scale)
+        }
+        let key = Cache.Key(address: address, count: count, scale: scale.map(\.bitPattern))
+        if let hit = cache.entries[key], hit.source.elementType == w.elementType, hit.source.dims == w.dims { return hit.scaled }
+        guard let out = scaled(w, by: scale) else { return nil }
+        cache.entries[key] = (w, out)
+        return out
+    }
+
     /// `w` with every element of output channel `o` multiplied by `scale[o]`, or nil when
     /// `w` is not a float32 tensor of `scale.count` channels with readable data.
     static func scaled(_ w: Tensor, by scale: [Float]) -> Tensor? {

@@ -107,6 +107,8 @@ public struct PassContext {
     public let registry: OpRegistry
     public internal(set) var groups: [RewriteGroup] = []
     public internal(set) var nearMisses: [NearMiss] = []
+    /// Weights rescaled so far in this run (see `ChannelScaling.Cache`).
+    var scalings = ChannelScaling.Cache()
     private let scoped: Set<NodeID>?
 
     public init(tx: Transaction, options: PassOptions, passName: String, inference: InferenceResult, registry: OpRegistry = .builtIn) {

@@ -177,6 +177,16 @@ final class BatchTransactionTests: XCTestCase {
         XCTAssertEqual(batch.model, one.model)
         XCTAssertEqual(batch.applied, one.applied)
         XCTAssertEqual(batch.effect, one.effect)
+        // IR 3: the weights are inputs too; the inputs go in one batch, as one by one.
+        var legacy = m
+        for name in ["w0", "u0", "u1"] { try legacy.graph.addInput(ValueInfo(name: name)) }
+        var oneIn = Transaction(legacy, origin: "t"), batchIn = Transaction(legacy, origin: "t")
+        for name in ["u1", "u0", "w0"] { try oneIn.apply(.removeInput(name)) }
+        try batchIn.apply(removingInputs: ["u1", "u0", "w0"])
+        XCTAssertEqual(batchIn.model, oneIn.model)
+        XCTAssertEqual(batchIn.model.graph.inputs.map(\.name), ["x"])
+        XCTAssertEqual(batchIn.applied, oneIn.applied)
+        XCTAssertEqual(batchIn.effect, oneIn.effect)
         // A weight still read is refused (and named), as one by one.
         XCTAssertThrowsError(try batch.apply(removingInitializers: ["u0", "w0"]))
         XCTAssertThrowsError(try one.apply(.removeInitializer("w0")))

@@ -105,6 +105,26 @@ final class BatchEditTests: XCTestCase {
         }
     }
 
+    func testBatchInputRemovalEqualsOneByOne() throws {
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<300 {
+            var g = try randomGraph(Int.random(in: 3...12, using: &rng), &rng)
+            // IR 3: every initializer is also an input (some typed, some not); x stays a plain input.
+            for t in g.initializers.shuffled(using: &rng) {
+                try g.addInput(ValueInfo(name: t.name, type: Bool.random(using: &rng) ? f32(1) : nil))
+            }
+            var pick = Array(g.inputs.map(\.name).shuffled(using: &rng).prefix(Int.random(in: 2...7, using: &rng)))
+            if round % 10 == 0 { pick.append("nothing") }  // not an input: ignored both ways
+            var one = g, batch = g
+            for name in pick { one.removeInput(named: name) }
+            batch.removeInputs(named: pick)
+            let what = "round \(round) removing \(pick)"
+            XCTAssertEqual(batch.inputs.map(\.name), one.inputs.map(\.name), what)
+            assertSame(batch, one, names(g), what)
+            assertSame(batch, reindexed(batch), names(g), "\(what) vs a full re-index")
+        }
+    }
+
     func testDeclarationAndRewiringEditsKeepIndexExact() throws {
         var rng = SystemRandomNumberGenerator()
         var g = try randomGraph(30, &rng)

@@ -32,4 +32,22 @@ final class ChannelScalingTests: XCTestCase {
         let short = Tensor(name: "w", elementType: .float, dims: [2, 2, 1, 1], data: .raw(ByteSlice(copying: [0, 0, 0, 0])))
         XCTAssertNil(ChannelScaling.scaled(short, by: [1, 1]))
     }
+
+    func testTheCacheSharesAScalingOfTheSameBytesOnly() throws {
+        var cache = ChannelScaling.Cache()
+        let w = Tensor(floats: [1, 2, 3, 4], dims: [2, 2, 1, 1])
+        let same = w  // the same buffer under another name
+        let copy = Tensor(floats: [1, 2, 3, 4], dims: [2, 2, 1, 1])  // equal bytes, another buffer
+        let a = try XCTUnwrap(ChannelScaling.scaled(w, by: [2, 3], cache: &cache))
+        let b = try XCTUnwrap(ChannelScaling.scaled(same, by: [2, 3], cache: &cache))
+        let c = try XCTUnwrap(ChannelScaling.scaled(w, by: [2, 4], cache: &cache))
+        let d = try XCTUnwrap(ChannelScaling.scaled(copy, by: [2, 3], cache: &cache))
+        func address(_ t: Tensor) throws -> Int { try t.withUnsafeBytes { Int(bitPattern: $0.baseAddress) } }
+        XCTAssertEqual(try address(a), try address(b))
+        XCTAssertNotEqual(try address(a), try address(c))
+        XCTAssertNotEqual(try address(a), try address(d))
+        XCTAssertEqual(try b.floatValues(), [2, 4, 9, 12])
+        XCTAssertEqual(try c.floatValues(), [2, 4, 12, 16])
+        XCTAssertEqual(try d.floatValues(), [2, 4, 9, 12])
+    }
 }

@@ -105,3 +105,32 @@ final class FoldConstantsReshapeTests: XCTestCase {
         PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [5, 3, 4]), try PT.outputs(m, input: "x", shape: [5, 3, 4]))
     }
 }
+
+/// Identical foldable nodes (same op, attributes and small constant inputs) are evaluated once:
+/// their initializers share one buffer with the right values, which dedupe then merges without
+/// comparing bytes; a node that differs in an attribute or an input gets its own result.
+final class FoldConstantsSharingTests: XCTestCase {
+    func testIdenticalNodesShareOneResultAndDifferentOnesDoNot() throws {
+        func cos(_ out: String, _ dims: String, _ v: Float) -> Node {
+            Node(opType: "ConstantOfShape", inputs: [dims], outputs: [out], attributes: [Attribute("value", .tensor(PT.c("", [v], [1])))])
+        }
+        let m = PT.model([cos("z1", "d", 0.5), cos("z2", "d", 0.5), cos("z3", "d", 0.25), cos("z4", "e", 0.5),
+                          Node(opType: "Add", inputs: ["x", "z1"], outputs: ["a1"]), Node(opType: "Add", inputs: ["a1", "z2"], outputs: ["a2"]),
+                          Node(opType: "Add", inputs: ["a2", "z3"], outputs: ["a3"]), Node(opType: "Add", inputs: ["a3", "z4"], outputs: ["y"])],
+                         inputs: [PT.f("x", [4, 8])], outputs: [PT.f("y", [4, 8])],
+                         initializers: [Tensor(name: "d", int64s: [4, 8], dims: [2]), Tensor(name: "e", int64s: [8], dims: [1])])
+        let run = try PT.run("fold-constants", m)
+        let g = run.transaction.model.graph
+        func address(_ name: String) throws -> Int {
+            let t = try XCTUnwrap(g.initializer(named: name), name)
+            return try t.withUnsafeBytes { Int(bitPattern: $0.baseAddress) }
+        }
+        XCTAssertEqual(try address("z1"), try address("z2"), "identical ConstantOfShape nodes share a buffer")
+        XCTAssertNotEqual(try address("z1"), try address("z3"), "another fill value is another result")
+        XCTAssertNotEqual(try address("z1"), try address("z4"), "another shape is another result")
+        XCTAssertEqual(try g.initializer(named: "z2")?.floatValues(), Array(repeating: 0.5, count: 32))
+        XCTAssertEqual(try g.initializer(named: "z3")?.floatValues(), Array(repeating: 0.25, count: 32))
+        XCTAssertEqual(g.initializer(named: "z4")?.dims, [8])
+        PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [4, 8]), try PT.outputs(m, input: "x", shape: [4, 8]))
+    }
+}

@@ -50,10 +50,8 @@ public struct DeadCodeElimination: Pass {
                         && !g.outerScopeReferences.contains(name)
                 }
             }()
-            for name in dead where legacy && inputs.contains(name) {
-                // The input first: the initializer then goes as an undeclared one (both incremental).
-                try ctx.tx.apply(.removeInput(name))
-            }
+            // The inputs first: the initializers then go as undeclared ones (both incremental).
+            try ctx.tx.apply(removingInputs: legacy ? dead.filter { inputs.contains($0) } : [])
             // In one batch: one pass over the initializer list.
             try ctx.tx.apply(removingInitializers: dead)
             if !dead.isEmpty { changed = true }

@@ -44,7 +44,8 @@ public struct Dedupe: Pass {
                 try c.tensor.withUnsafeBytes { b in
                     guard a.count == b.count else { return false }
                     guard let pa = a.baseAddress, let pb = b.baseAddress else { return a.count == 0 }
-                    return memcmp(pa, pb, a.count) == 0
+                    // One buffer behind both (constants folded from identical nodes): equal unread.
+                    return pa == pb || memcmp(pa, pb, a.count) == 0
                 }
             }) ?? false
             if equal { return c.name }
@@ -57,13 +58,15 @@ public struct Dedupe: Pass {
         let (initializers, constantNodes) = Self.duplicates(ctx)
         var changed = false
         let legacy = ctx.model.irVersion < 4
+        var inputs: [String] = []
         for (name, keep) in initializers {
             try ctx.tx.apply(.replaceUses(of: name, with: keep))
             // The input first: the initializer then goes as an unused, undeclared one (both
             // edits stay incremental).
-            if legacy, case .graphInput = ctx.graph.producer(of: name) { try ctx.tx.apply(.removeInput(name)) }
+            if legacy, case .graphInput = ctx.graph.producer(of: name) { inputs.append(name) }
             changed = true
         }
+        try ctx.tx.apply(removingInputs: inputs)
         // In one batch: one pass over the initializer list.
         try ctx.tx.apply(removingInitializers: initializers.map(\.0))
         // Rewire every duplicate, then remove them in one batch (one pass over the node list).

@@ -22,6 +22,10 @@ public struct FoldConstants: Pass {
         var changed = false
         let opset = Int(ctx.onnxOpset)
         let outerRefs = ctx.graph.outerScopeReferences
+        // Results by what determines them (op, attributes, small constant inputs): a model that
+        // makes fifty identical weights with ConstantOfShape gets one buffer, computed once and
+        // shared by fifty initializers (which `dedupe` then merges without comparing bytes).
+        var computed: [String: [Tensor]] = [:]
         for id in ctx.graph.nodes.map(\.id) {
             guard let n = ctx.graph.node(id), n.opType != "Constant",
                   n.domain.isEmpty || n.domain == "ai.onnx", !n.hasSubgraphs, !Self.nondeterministic.contains(n.opType),
@@ -32,8 +36,18 @@ public struct FoldConstants: Pass {
                 tensors = known
             } else {
                 guard !n.inputs.isEmpty, n.inputs.allSatisfy({ $0.isEmpty || ctx.constant($0) != nil }) else { continue }
-                guard let t = try Self.evaluate(n, &ctx, opset: opset) else { continue }
-                tensors = t
+                let key = Self.evaluationKey(n, ctx)
+                if let key, let earlier = computed[key], earlier.count == n.outputs.count {
+                    tensors = zip(earlier, n.outputs).map { t, name in
+                        var copy = t
+                        copy.name = name
+                        return copy
+                    }
+                } else {
+                    guard let t = try Self.evaluate(n, &ctx, opset: opset) else { continue }
+                    tensors = t
+                    if let key { computed[key] = t }
+                }
             }
             guard ctx.mayRemove(id) else {
                 ctx.nearMiss(pattern: "fold", root: id, condition: ctx.graph.node(id)?.annotations["keep"] == "true" ? "annotation keep=true" : "outside scope", at: id, matched: [id])
@@ -99,6 +113,36 @@ public struct FoldConstants: Pass {
             changed = true
         }
         return changed
+    }
+
+    /// What determines `n`'s results when every input is a small constant: op, domain,
+    /// attributes and the inputs' types, dims and bytes (nil otherwise: large inputs are not
+    /// worth hashing, and tensor or graph attributes are not keyed).
+    static func evaluationKey(_ n: Node, _ ctx: PassContext) -> String? {
+        // Every part carries its length, so no two different nodes spell the same key.
+        func part(_ s: String) -> String { "\(s.utf8.count):" + s }
+        func tensorPart(_ t: Tensor) -> String? {
+            guard let bytes = try? t.withUnsafeBytes({ $0.count <= 256 ? Array($0) : nil }) else { return nil }
+            return part("\(t.elementType.rawValue)\(t.dims)" + bytes.map { String($0, radix: 16) }.joined(separator: "."))
+        }
+        var key = part(n.domain) + part(n.opType)
+        for a in n.attributes.sorted(by: { $0.name < $1.name }) {
+            switch a.value {
+            case .float, .int, .floats, .ints: key += part(a.name) + part(a.value.displayString)
+            case .string(let b): key += part(a.name) + part(b.map { String($0, radix: 16) }.joined(separator: "."))
+            case .strings(let bs): key += part(a.name) + part(bs.map { b in b.map { String($0, radix: 16) }.joined(separator: ".") }.joined(separator: ","))
+            case .tensor(let t):
+                guard let p = tensorPart(t) else { return nil }
+                key += part(a.name) + p
+            default: return nil
+            }
+        }
+        for name in n.inputs {
+            guard !name.isEmpty else { key += part("-"); continue }
+            guard let t = ctx.constant(name), let p = tensorPart(t) else { return nil }
+            key += p
+        }
+        return key
     }
 
     /// The outputs of `n` when inference knows their integer contents exactly (shape arithmetic).

@@ -57,7 +57,7 @@ struct ConvAffinePattern: RewritePattern {
             for o in 0..<cout { bias[o] += at(o) }
             inputs.append(r.initializer(base + "_bias", Tensor(floats: bias, dims: [Int64(cout)])))
         } else {
-            guard let nw = ChannelScaling.scaled(w, by: (0..<cout).map(at)) else {
+            guard let nw = ChannelScaling.scaled(w, by: (0..<cout).map(at), cache: &r.context.scalings) else {
                 return r.fail("the Conv weight is not a constant float tensor", at: conv.id)
             }
             inputs[1] = r.initializer(conv.inputs[1] + "_scaled", nw)

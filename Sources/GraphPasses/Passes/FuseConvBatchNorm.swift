@@ -55,7 +55,7 @@ struct ConvBNPattern: RewritePattern {
                 scale[o] = s
                 nb[o] = (bias[o] - stats[2][o]) * s + stats[1][o]
             }
-            guard let nw = ChannelScaling.scaled(w, by: scale) else { return r.fail("the Conv weight is not a constant float tensor", at: conv.id) }
+            guard let nw = ChannelScaling.scaled(w, by: scale, cache: &r.context.scalings) else { return r.fail("the Conv weight is not a constant float tensor", at: conv.id) }
             let wn = r.initializer(conv.inputs[1] + "_bn", nw)
             let bname = r.initializer((conv.name.isEmpty ? "conv" : conv.name) + "_bn_bias", Tensor(floats: nb, dims: [Int64(c)]))
             fused.append(NewNode(opType: "Conv", inputs: [conv.inputs[0], wn, bname], outputs: [norm.outputs[0]], attributes: conv.attributes))
