@@ -174,12 +174,25 @@ public struct Transaction {
                 effects.append(effect)
             }
         }
-        for (id, effect) in zip(ids, effects) {
-            let scoped = ScopedEdit(.removeNode(id), in: [])
+        record(ids.map { .removeNode($0) }, effects: effects)
+    }
+
+    /// Records edits a batch applied to the main graph as if applied one by one: in `applied`,
+    /// the merged effect and one listener call each.
+    private mutating func record(_ edits: [GraphEdit], effects: [EditEffect]) {
+        for (edit, effect) in zip(edits, effects) {
+            let scoped = ScopedEdit(edit, in: [])
             applied.append(scoped)
             self.effect.merge(effect)
             for l in listeners { l.transaction(didApply: scoped, effect: effect) }
         }
+    }
+
+    /// The effect of removing a value's definition or declaration (an initializer, an input).
+    private static func touching(_ name: String) -> EditEffect {
+        var effect = EditEffect()
+        effect.changedValues = [name]
+        return effect
     }
 
     /// Removes initializers of the main graph as `.removeInitializer` edits in the order given
@@ -202,14 +215,7 @@ public struct Transaction {
         }
         let allowDangling = self.allowDangling
         try model.graph.modifyBody(at: []) { g in try g.removeInitializers(named: names, allowDangling: allowDangling) }
-        for name in names {
-            var effect = EditEffect()
-            effect.changedValues = [name]
-            let scoped = ScopedEdit(.removeInitializer(name), in: [])
-            applied.append(scoped)
-            self.effect.merge(effect)
-            for l in listeners { l.transaction(didApply: scoped, effect: effect) }
-        }
+        record(names.map { .removeInitializer($0) }, effects: names.map(Transaction.touching))
     }
 
     /// Removes graph inputs of the main graph as `.removeInput` edits in the order given (the
@@ -228,14 +234,7 @@ public struct Transaction {
             return
         }
         try model.graph.modifyBody(at: []) { g in g.removeInputs(named: names) }
-        for name in names {
-            var effect = EditEffect()
-            effect.changedValues = [name]
-            let scoped = ScopedEdit(.removeInput(name), in: [])
-            applied.append(scoped)
-            self.effect.merge(effect)
-            for l in listeners { l.transaction(didApply: scoped, effect: effect) }
-        }
+        record(names.map { .removeInput($0) }, effects: names.map(Transaction.touching))
     }
 
     // MARK: - One edit on one graph
