@@ -72,3 +72,40 @@ final class FuseConvBatchNormBranchTests: XCTestCase {
         PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [1, 2, 3, 3]), try PT.outputs(m, input: "x", shape: [1, 2, 3, 3]))
     }
 }
+
+/// BatchNormalization after a Gemm folds into the Gemm's B (per output column, with and without
+/// transB) and C (with the Gemm's beta, C as a row vector, a scalar or missing); a C that
+/// differs per row is a near miss.
+final class FuseGemmBatchNormTests: XCTestCase {
+    static func model(transB: Bool, c: Tensor?, beta: Float = 1) -> Model {
+        var attrs = [Attribute("alpha", .float(0.5)), Attribute("beta", .float(beta))]
+        if transB { attrs.append(Attribute("transB", .int(1))) }
+        // B: [K=4, M=3], or [M=3, K=4] with transB.
+        let b = PT.c("B", (0..<12).map { Float($0) * 0.25 - 1 }, transB ? [3, 4] : [4, 3])
+        var inits = [b, PT.c("s", [1.5, 0.5, -2], [3]), PT.c("o", [0.3, 0.1, -0.7], [3]), PT.c("m", [0.2, -0.4, 1], [3]), PT.c("v", [0.9, 1.7, 0.3], [3])]
+        if let c { inits.append(c) }
+        return PT.model([Node(opType: "Gemm", name: "fc", inputs: ["x", "B"] + (c.map { [$0.name] } ?? []), outputs: ["g"], attributes: attrs),
+                         Node(opType: "BatchNormalization", name: "bn", inputs: ["g", "s", "o", "m", "v"], outputs: ["y"], attributes: [Attribute("epsilon", .float(1e-3))])],
+                        inputs: [PT.f("x", [5, 4])], outputs: [PT.f("y", [5, 3])], initializers: inits)
+    }
+
+    func testFoldsIntoBAndCWithTheSameNumbers() throws {
+        for (transB, c, beta) in [(false, PT.c("C", [0.5, -1, 2], [3]), Float(0.75)), (true, PT.c("C", [0.5, -1, 2], [1, 3]), 1),
+                                  (false, PT.c("C", [0.25], []), 2), (true, nil, 1)] as [(Bool, Tensor?, Float)] {
+            let m = Self.model(transB: transB, c: c, beta: beta)
+            let run = try PT.run("fuse-conv-bn,dce", m)
+            let g = run.transaction.model.graph
+            XCTAssertEqual(g.nodes.map(\.opType), ["Gemm"], "transB=\(transB) C=\(c?.dims.description ?? "none")")
+            XCTAssertEqual(run.records.first?.groups.first?.description, "2 nodes -> 1 Gemm (fuse-conv-bn)")
+            XCTAssertNil(g.nodes.first?.attribute("beta"), "C' carries beta")
+            PT.assertClose(try PT.outputs(run.transaction.model, input: "x", shape: [5, 4]), try PT.outputs(m, input: "x", shape: [5, 4]))
+        }
+    }
+
+    func testACPerRowIsANearMiss() throws {
+        let m = Self.model(transB: false, c: PT.c("C", (0..<15).map(Float.init), [5, 3]))
+        let run = try PT.run("fuse-conv-bn", m)
+        XCTAssertFalse(run.changed)
+        XCTAssertTrue(run.nearMisses.contains { $0.condition.contains("same for every row") }, "\(run.nearMisses)")
+    }
+}

@@ -162,3 +162,37 @@ def test_attention_is_fused(model, target, tmp_path):
 
 def _softmaxes(model):
     return sum(1 for n in onnx.load(str(model)).graph.node if n.op_type == "Softmax")
+
+
+@pytest.mark.parametrize("trans_b,c_shape,beta", [(0, [3], 0.75), (1, [1, 3], 1.0), (0, [], 2.0), (1, None, 1.0)])
+def test_gemm_batchnorm_folds_and_onnxruntime_agrees(trans_b, c_shape, beta, tmp_path):
+    """fuse-conv-bn folds a BatchNormalization over a Gemm's output columns into B and C; the
+    exported model passes the full check and onnxruntime gives the original's outputs."""
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(7)
+    b = rng.standard_normal((3, 4) if trans_b else (4, 3)).astype(np.float32)
+    inits = [numpy_helper.from_array(b, "B")] + [numpy_helper.from_array(v.astype(np.float32), n) for n, v in
+                                                  [("s", rng.standard_normal(3)), ("o", rng.standard_normal(3)),
+                                                   ("m", rng.standard_normal(3)), ("v", rng.random(3) + 0.5)]]
+    gemm_inputs = ["x", "B"]
+    if c_shape is not None:
+        inits.append(numpy_helper.from_array(rng.standard_normal(c_shape).astype(np.float32), "C"))
+        gemm_inputs.append("C")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", gemm_inputs, ["g"], alpha=0.5, beta=beta, transB=trans_b),
+         helper.make_node("BatchNormalization", ["g", "s", "o", "m", "v"], ["y"], epsilon=1e-3)],
+        "gemm_bn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [5, 3])], inits)
+    model = tmp_path / "gemm_bn.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(model))
+    out = tmp_path / "fused.onnx"
+    r = subprocess.run([str(GRAPHSMITH), "run", "-e", f"load {model} as m", "-e", "pass fuse-conv-bn,dce", "-e", f"export {out}"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    fused = onnx.load(str(out))
+    onnx.checker.check_model(fused, full_check=True)
+    assert [n.op_type for n in fused.graph.node] == ["Gemm"]
+    feeds = {"x": rng.standard_normal((5, 4)).astype(np.float32)}
+    a = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    b2 = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    np.testing.assert_allclose(b2, a, rtol=1e-4, atol=1e-5)

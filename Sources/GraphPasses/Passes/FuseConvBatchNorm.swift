@@ -1,15 +1,16 @@
-/// BatchNormalization folded into the Conv before it: W' = W·s, B' = (B − mean)·s + beta with
-/// s = scale / sqrt(var + epsilon) per output channel. Needs constant weights and statistics.
-/// A Conv read by several BatchNormalizations (and nothing else) becomes one Conv per branch.
+/// BatchNormalization folded into the Conv or Gemm before it: W' = W·s, B' = (B − mean)·s + beta
+/// with s = scale / sqrt(var + epsilon) per output channel (a Gemm's output column). Needs
+/// constant weights and statistics. A Conv read by several BatchNormalizations (and nothing
+/// else) becomes one Conv per branch; a Gemm needs a bias that is the same for every row.
 import GraphEditing
 import GraphIR
 
 public struct FuseConvBatchNorm: Pass {
     public init() {}
     public let name = "fuse-conv-bn"
-    public let doc = "Fold BatchNormalization into the Conv before it (constant weights)"
+    public let doc = "Fold BatchNormalization into the Conv or Gemm before it (constant weights)"
     public func run(_ ctx: inout PassContext) throws -> Bool {
-        try PatternPass(name: name, doc: doc, patterns: [ConvBNPattern()]).run(&ctx)
+        try PatternPass(name: name, doc: doc, patterns: [ConvBNPattern(), GemmBNPattern()]).run(&ctx)
     }
 }
 
@@ -18,6 +19,7 @@ struct ConvBNPattern: RewritePattern {
     let rootOps: Set<String> = ["BatchNormalization"]
 
     func matchAndRewrite(_ bn: Node, _ r: inout PatternRewriter) throws -> Bool {
+        guard r.graph.producerNode(of: bn.inputs[0])?.opType != "Gemm" else { return false }  // GemmBNPattern's
         guard r.require(bn.outputs.count == 1 && bn.inputs.count == 5, "a training-mode BatchNormalization (extra outputs)", at: bn.id),
               let conv = r.producer(of: bn.inputs[0], ["Conv"], from: bn.id) else { return false }
         r.take(conv)
@@ -61,5 +63,62 @@ struct ConvBNPattern: RewritePattern {
             fused.append(NewNode(opType: "Conv", inputs: [conv.inputs[0], wn, bname], outputs: [norm.outputs[0]], attributes: conv.attributes))
         }
         return try r.replace([conv.id] + readers.map(\.id), with: fused)
+    }
+}
+
+/// Gemm (Y = alpha·A'·B' + beta·C, rows × M columns) then BatchNormalization over the columns
+/// (its channel axis 1): B' scaled by s per output column (B's columns, or its rows with
+/// transB=1), C' = (beta·C − mean)·s + bias, and the new Gemm's beta 1. C may be missing or
+/// the same for every row ([M], [1, M] or a scalar).
+struct GemmBNPattern: RewritePattern {
+    let name = "gemm+batchnorm"
+    let rootOps: Set<String> = ["BatchNormalization"]
+
+    func matchAndRewrite(_ bn: Node, _ r: inout PatternRewriter) throws -> Bool {
+        guard r.graph.producerNode(of: bn.inputs[0])?.opType == "Gemm" else { return false }
+        guard r.require(bn.outputs.count == 1 && bn.inputs.count == 5, "a training-mode BatchNormalization (extra outputs)", at: bn.id),
+              let gemm = r.producer(of: bn.inputs[0], ["Gemm"], from: bn.id),
+              r.consumer(of: gemm.outputs[0], ["BatchNormalization"], from: gemm.id)?.id == bn.id else { return false }
+        guard r.require(r.context.onnxOpset >= 7, "a Gemm before opset 7 broadcasts C only with broadcast=1", at: gemm.id),
+              let b = r.context.constant(gemm.inputs[1]), b.elementType == .float, b.dims.count == 2, var bv = try? b.floatValues() else {
+            return r.fail("the Gemm weight B is not a constant 2-D float tensor", at: gemm.id)
+        }
+        let transB = (gemm.attribute("transB")?.intValue ?? 0) != 0
+        let rows = Int(b.dims[0]), cols = Int(b.dims[1])
+        let m = transB ? rows : cols
+        var stats: [[Float]] = []
+        for k in 1...4 {
+            guard let t = r.context.constant(bn.inputs[k]), let v = try? t.floatValues(), v.count == m else {
+                return r.fail("BatchNormalization input \(k) is not a constant of \(m) values", at: bn.id)
+            }
+            stats.append(v)
+        }
+        // C as one value per column (the same for every row), times the Gemm's beta.
+        let beta = gemm.attribute("beta")?.floatValue ?? 1
+        var c = [Float](repeating: 0, count: m)
+        if gemm.inputs.count > 2, !gemm.inputs[2].isEmpty {
+            guard let ct = r.context.constant(gemm.inputs[2]), let cv = try? ct.floatValues(),
+                  ct.dims.count <= 2, ct.dims.count < 2 || ct.dims[0] == 1, cv.count == m || cv.count == 1 else {
+                return r.fail("the Gemm bias C is not a constant that is the same for every row", at: gemm.id)
+            }
+            c = cv.count == m ? cv : [Float](repeating: cv[0], count: m)
+        }
+        r.take(gemm)
+        r.take(bn)
+        let eps = bn.attribute("epsilon")?.floatValue ?? 1e-5
+        var bias = [Float](repeating: 0, count: m)
+        var scale = [Float](repeating: 1, count: m)
+        for j in 0..<m {
+            scale[j] = stats[0][j] / (stats[3][j] + eps).squareRoot()
+            bias[j] = (beta * c[j] - stats[2][j]) * scale[j] + stats[1][j]
+        }
+        // Column j of B' is row j of B (transB=1) or column j of B.
+        for i in 0..<rows {
+            for k in 0..<cols { bv[i * cols + k] *= scale[transB ? i : k] }
+        }
+        let wn = r.initializer(gemm.inputs[1] + "_bn", Tensor(floats: bv, dims: b.dims))
+        let cn = r.initializer((gemm.name.isEmpty ? "gemm" : gemm.name) + "_bn_bias", Tensor(floats: bias, dims: [Int64(m)]))
+        let attrs = gemm.attributes.filter { $0.name != "beta" }
+        return try r.replace([gemm.id, bn.id], with: [NewNode(opType: "Gemm", inputs: [gemm.inputs[0], wn, cn], outputs: [bn.outputs[0]], attributes: attrs)])
     }
 }
