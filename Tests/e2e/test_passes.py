@@ -196,3 +196,34 @@ def test_gemm_batchnorm_folds_and_onnxruntime_agrees(trans_b, c_shape, beta, tmp
     a = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
     b2 = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
     np.testing.assert_allclose(b2, a, rtol=1e-4, atol=1e-5)
+
+
+def test_layernorm_written_with_reducesum_fuses_and_onnxruntime_agrees(tmp_path):
+    """tf2onnx's LayerNorm (means as ReduceSum times 1/N and over N, the division as Mul by a
+    Reciprocal) becomes one LayerNormalization; onnxruntime gives the original's outputs."""
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(3)
+    c = lambda name, v: numpy_helper.from_array(np.asarray(v, dtype=np.float32), name)
+    nodes = [helper.make_node("ReduceSum", ["x", "axes"], ["sx"]), helper.make_node("Mul", ["sx", "inv"], ["m"]),
+             helper.make_node("Sub", ["x", "m"], ["d"]), helper.make_node("Mul", ["d", "d"], ["p"]),
+             helper.make_node("ReduceSum", ["p", "axes"], ["sp"]), helper.make_node("Div", ["sp", "n"], ["v"]),
+             helper.make_node("Add", ["v", "eps"], ["ve"]), helper.make_node("Sqrt", ["ve"], ["s"]),
+             helper.make_node("Reciprocal", ["s"], ["rs"]), helper.make_node("Mul", ["d", "rs"], ["nrm"]),
+             helper.make_node("Mul", ["nrm", "g"], ["ng"]), helper.make_node("Add", ["ng", "b"], ["y"])]
+    inits = [numpy_helper.from_array(np.array([-1], dtype=np.int64), "axes"), c("inv", 1 / 8), c("n", 8), c("eps", 1e-5),
+             c("g", rng.standard_normal(8)), c("b", rng.standard_normal(8))]
+    graph = helper.make_graph(nodes, "ln_sum", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5, 8])], inits)
+    model = tmp_path / "ln_sum.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(model))
+    out = tmp_path / "fused.onnx"
+    r = subprocess.run([str(GRAPHSMITH), "run", "-e", f"load {model} as m", "-e", "pass fuse-layernorm,dce", "-e", f"export {out}"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    fused = onnx.load(str(out))
+    onnx.checker.check_model(fused, full_check=True)
+    assert [n.op_type for n in fused.graph.node] == ["LayerNormalization"]
+    feeds = {"x": rng.standard_normal((2, 5, 8)).astype(np.float32)}
+    a = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    b = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)

@@ -1,7 +1,8 @@
 /// LayerNorm written out → LayerNormalization (opset 17, raised when the model allows):
-/// d = x − ReduceMean(x); y = d / Sqrt(ReduceMean(d²) + eps) (d² as Pow(d, 2) or d·d; the
-/// division also as d · Reciprocal(...)), then an optional · gamma and + beta. Over the last
-/// axis only; matched by structure, never names.
+/// d = x − mean(x); y = d / Sqrt(mean(d²) + eps) (d² as Pow(d, 2) or d·d; the division also as
+/// d · Reciprocal(...); each mean a ReduceMean, or ReduceSum times 1/N or over N as tf2onnx
+/// writes it), then an optional · gamma and + beta. Over the last axis only; matched by
+/// structure, never names.
 import GraphEditing
 import GraphIR
 
@@ -23,6 +24,23 @@ func lastAxisMean(_ n: Node, _ ctx: PassContext) -> Bool {
     return (a[0] < 0 ? a[0] + Int64(rank) : a[0]) == Int64(rank - 1)
 }
 
+/// A mean over the last axis as some exporters write it: ReduceMean(v), or (as tf2onnx does)
+/// ReduceSum(v) times 1/N or divided by N, N the last dim. The averaged value and the nodes.
+func lastAxisMeanNodes(of value: String, _ ctx: PassContext) -> (input: String, nodes: [Node])? {
+    guard let n = ctx.graph.producerNode(of: value), n.domain.isEmpty || n.domain == "ai.onnx" else { return nil }
+    if n.opType == "ReduceMean" { return lastAxisMean(n, ctx) ? (n.inputs[0], [n]) : nil }
+    guard n.opType == "Mul" || n.opType == "Div", n.inputs.count == 2 else { return nil }
+    for (k, sumName) in n.inputs.enumerated() where n.opType == "Mul" || k == 0 {
+        guard let sum = ctx.graph.producerNode(of: sumName), sum.opType == "ReduceSum", sum.domain.isEmpty || sum.domain == "ai.onnx",
+              lastAxisMean(sum, ctx), let c = ctx.scalar(n.inputs[1 - k]),
+              let last = ctx.dims(sum.inputs[0])?.last.flatMap({ $0?.intValue }), last > 0 else { continue }
+        let count = Double(last)
+        let factor = n.opType == "Mul" ? c * count : count / c
+        if abs(factor - 1) <= 1e-6 { return (sum.inputs[0], [sum, n]) }
+    }
+    return nil
+}
+
 struct LayerNormPattern: RewritePattern {
     let name = "layernorm"
     let rootOps: Set<String> = ["Sqrt"]
@@ -30,12 +48,20 @@ struct LayerNormPattern: RewritePattern {
     func matchAndRewrite(_ sqrt: Node, _ r: inout PatternRewriter) throws -> Bool {
         guard let add = r.producer(of: sqrt.inputs[0], ["Add"], from: sqrt.id) else { return false }
         r.take(add)
-        guard let varMean = add.inputs.compactMap({ r.graph.producerNode(of: $0) }).first(where: { $0.opType == "ReduceMean" }),
-              let epsName = r.other(add, than: varMean.outputs[0]) else { return r.fail("Add does not add to a ReduceMean", at: add.id) }
-        r.take(varMean)
+        // The variance: a mean over the last axis (ReduceMean, or ReduceSum and 1/N).
+        let ctx = r.context
+        guard let (varName, varianceMean) = add.inputs.lazy.compactMap({ v in lastAxisMeanNodes(of: v, ctx).map { (v, $0) } }).first,
+              let epsName = r.other(add, than: varName) else {
+            if let m = add.inputs.compactMap({ r.graph.producerNode(of: $0) }).first(where: { $0.opType == "ReduceMean" }) {
+                r.take(m)
+                return r.fail("the variance is not a mean over the last axis", at: m.id)
+            }
+            return r.fail("Add does not add to a mean over the last axis (ReduceMean, or ReduceSum times 1/N)", at: add.id)
+        }
+        for n in varianceMean.nodes { r.take(n) }
+        let varMean = varianceMean.nodes[0]
         guard let eps = r.scalar(epsName, of: add, "epsilon"),
-              r.require(lastAxisMean(varMean, r.context), "the variance is not a mean over the last axis", at: varMean.id),
-              let sq = r.producer(of: varMean.inputs[0], ["Pow", "Mul"], from: varMean.id) else { return false }
+              let sq = r.producer(of: varianceMean.input, ["Pow", "Mul"], from: varMean.id) else { return false }
         r.take(sq)
         let d = sq.inputs[0]
         if sq.opType == "Pow" {
@@ -46,15 +72,21 @@ struct LayerNormPattern: RewritePattern {
         guard let sub = r.producer(of: d, ["Sub"], from: sq.id) else { return false }
         r.take(sub)
         let x = sub.inputs[0]
-        guard let mean = r.producer(of: sub.inputs[1], ["ReduceMean"], from: sub.id) else { return false }
-        r.take(mean)
-        guard r.require(mean.inputs[0] == x, "the mean is not of Sub's first input", at: mean.id),
-              r.require(lastAxisMean(mean, r.context), "the mean is not over the last axis", at: mean.id) else { return false }
+        guard let xMean = lastAxisMeanNodes(of: sub.inputs[1], r.context) else {
+            if let m = r.producer(of: sub.inputs[1], ["ReduceMean", "Mul", "Div"], from: sub.id) {
+                r.take(m)
+                return r.fail("the mean is not over the last axis", at: m.id)
+            }
+            return false
+        }
+        for n in xMean.nodes { r.take(n) }
+        let mean = xMean.nodes[0]
+        guard r.require(xMean.input == x, "the mean is not of Sub's first input", at: mean.id) else { return false }
         // The division: Div(d, sqrt) or Mul(d, Reciprocal(sqrt)).
         guard let next = r.consumer(of: sqrt.outputs[0], ["Div", "Reciprocal"], from: sqrt.id) else { return false }
         r.take(next)
         var norm: Node
-        var parts = [mean.id, sub.id, sq.id, varMean.id, add.id, sqrt.id, next.id]
+        var parts = xMean.nodes.map(\.id) + [sub.id, sq.id] + varianceMean.nodes.map(\.id) + [add.id, sqrt.id, next.id]
         if next.opType == "Reciprocal" {
             guard let m = r.consumer(of: next.outputs[0], ["Mul"], from: next.id) else { return false }
             r.take(m)
