@@ -22,19 +22,22 @@ public struct Node: Sendable, Equatable {
     /// The fields, shared between copies until one of them writes.
     final class Fields: @unchecked Sendable {
         // Safe to send: a box is only mutated while uniquely referenced (`Node.makeUnique`).
-        var opType: String
-        var domain: String
-        var overload: String
-        var name: String
-        var inputs: ValueNames
-        var outputs: ValueNames
-        var attributes: [Attribute]
-        var docString: String
-        var metadataProps: MetadataProps
-        var annotations: [String: String]
-        var provenance: Provenance
-        var hierarchyPath: [String]?
-        var unknownFields: UnknownFields
+        // For the same reason no two accesses to one box can overlap, so the runtime's dynamic
+        // exclusivity checks (a call on every field read of a class) are left out: inference and
+        // passes read these fields millions of times.
+        @exclusivity(unchecked) var opType: String
+        @exclusivity(unchecked) var domain: String
+        @exclusivity(unchecked) var overload: String
+        @exclusivity(unchecked) var name: String
+        @exclusivity(unchecked) var inputs: ValueNames
+        @exclusivity(unchecked) var outputs: ValueNames
+        @exclusivity(unchecked) var attributes: [Attribute]
+        @exclusivity(unchecked) var docString: String
+        @exclusivity(unchecked) var metadataProps: MetadataProps
+        @exclusivity(unchecked) var annotations: [String: String]
+        @exclusivity(unchecked) var provenance: Provenance
+        @exclusivity(unchecked) var hierarchyPath: [String]?
+        @exclusivity(unchecked) var unknownFields: UnknownFields
 
         init(opType: String, domain: String, overload: String, name: String, inputs: ValueNames, outputs: ValueNames,
              attributes: [Attribute], docString: String, metadataProps: MetadataProps, annotations: [String: String],

@@ -183,19 +183,26 @@ def test_gemm_batchnorm_folds_and_onnxruntime_agrees(trans_b, c_shape, beta, tmp
          helper.make_node("BatchNormalization", ["g", "s", "o", "m", "v"], ["y"], epsilon=1e-3)],
         "gemm_bn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [5, 3])], inits)
-    model = tmp_path / "gemm_bn.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(model))
-    out = tmp_path / "fused.onnx"
-    r = subprocess.run([str(GRAPHSMITH), "run", "-e", f"load {model} as m", "-e", "pass fuse-conv-bn,dce", "-e", f"export {out}"],
+    _pass_agrees_with_onnxruntime(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), "fuse-conv-bn,dce",
+                                  ["Gemm"], {"x": rng.standard_normal((5, 4)).astype(np.float32)}, tmp_path)
+
+
+def _pass_agrees_with_onnxruntime(model_proto, passes, ops_after, feeds, tmp_path):
+    """Runs `pass PASSES` on the model through `graphsmith run`, exports it, and checks the
+    export: onnx's full check, the ops left, and onnxruntime's outputs equal the original's."""
+    model = tmp_path / "model.onnx"
+    onnx.save(model_proto, str(model))
+    out = tmp_path / "passed.onnx"
+    r = subprocess.run([str(GRAPHSMITH), "run", "-e", f"load {model} as m", "-e", f"pass {passes}", "-e", f"export {out}"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    fused = onnx.load(str(out))
-    onnx.checker.check_model(fused, full_check=True)
-    assert [n.op_type for n in fused.graph.node] == ["Gemm"]
-    feeds = {"x": rng.standard_normal((5, 4)).astype(np.float32)}
-    a = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-    b2 = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-    np.testing.assert_allclose(b2, a, rtol=1e-4, atol=1e-5)
+    passed = onnx.load(str(out))
+    onnx.checker.check_model(passed, full_check=True)
+    assert [n.op_type for n in passed.graph.node] == ops_after
+    a = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, feeds)
+    b = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, feeds)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(y, x, rtol=1e-4, atol=1e-5)
 
 
 def test_layernorm_written_with_reducesum_fuses_and_onnxruntime_agrees(tmp_path):
@@ -214,16 +221,5 @@ def test_layernorm_written_with_reducesum_fuses_and_onnxruntime_agrees(tmp_path)
              c("g", rng.standard_normal(8)), c("b", rng.standard_normal(8))]
     graph = helper.make_graph(nodes, "ln_sum", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5, 8])], inits)
-    model = tmp_path / "ln_sum.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(model))
-    out = tmp_path / "fused.onnx"
-    r = subprocess.run([str(GRAPHSMITH), "run", "-e", f"load {model} as m", "-e", "pass fuse-layernorm,dce", "-e", f"export {out}"],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    fused = onnx.load(str(out))
-    onnx.checker.check_model(fused, full_check=True)
-    assert [n.op_type for n in fused.graph.node] == ["LayerNormalization"]
-    feeds = {"x": rng.standard_normal((2, 5, 8)).astype(np.float32)}
-    a = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-    b = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-    np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    _pass_agrees_with_onnxruntime(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), "fuse-layernorm,dce",
+                                  ["LayerNormalization"], {"x": rng.standard_normal((2, 5, 8)).astype(np.float32)}, tmp_path)
