@@ -37,7 +37,10 @@ public struct FoldConstants: Pass {
             } else {
                 guard !n.inputs.isEmpty, n.inputs.allSatisfy({ $0.isEmpty || ctx.constant($0) != nil }) else { continue }
                 let key = Self.evaluationKey(n, ctx)
-                if let key, let earlier = computed[key], earlier.count == n.outputs.count {
+                // A result reused only where this node's outputs are known as the same type and shape
+                // (what `evaluate` checks before computing).
+                if let key, let earlier = computed[key], earlier.count == n.outputs.count,
+                   zip(earlier, n.outputs).allSatisfy({ t, o in ctx.staticShape(o) == t.dims && ctx.elementType(o) == t.elementType }) {
                     tensors = zip(earlier, n.outputs).map { t, name in
                         var copy = t
                         copy.name = name
