@@ -161,7 +161,11 @@ public struct Transaction {
             // node is gone: readers outside the list, or listed after it, kept it.
             var stillRead: [[Bool]] = []
             for (k, n) in removed.enumerated() {
-                stillRead.append(n.outputs.map { o in !o.isEmpty && g.uses(of: o).contains { (order[$0.node] ?? Int.max) > k } })
+                stillRead.append(n.outputs.map { o in
+                    var read = false
+                    if !o.isEmpty { g.forEachUse(of: o) { if (order[$0.node] ?? Int.max) > k { read = true } } }
+                    return read
+                })
             }
             try g.removeNodes(ids, allowDangling: allowDangling)
             for (k, n) in removed.enumerated() {

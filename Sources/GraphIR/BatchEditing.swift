@@ -31,7 +31,6 @@ extension Graph {
         }
         makeUnique()
         // Uses go per name, once: a value read by many of the removed nodes is scanned once.
-        let removed = Set(ids)
         var read = Set<String>()
         for p in positions {
             let n = storage.nodes[p]
@@ -43,6 +42,7 @@ extension Graph {
             let few = ids.map(\.rawValue)
             for name in read { storage.values.removeUses(of: name) { few.contains($0.rawValue) } }
         } else {
+            let removed = Set(ids)
             for name in read { storage.values.removeUses(of: name) { removed.contains($0) } }
         }
         var touched: [String] = []

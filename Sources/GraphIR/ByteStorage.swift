@@ -86,24 +86,15 @@ public final class ByteStorage: @unchecked Sendable {
         self.init(base: UnsafeRawPointer(buffer), count: count, origin: origin, ownership: ownership)
     }
 
-    /// Buffers from this size on are mapped anonymously and marked for huge pages: a folded or
-    /// rescaled weight of tens of MB is written once, and faulting it in 4 KB pages cost more
-    /// than writing it (a 2 MB page is one fault).
-    static let hugeBufferLimit = 4 << 20
-
     private static func allocateBuffer(_ count: Int) -> (UnsafeMutableRawPointer, Ownership) {
-        #if os(Linux)
-        if count >= hugeBufferLimit, let p = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
-            _ = madvise(p, count, 14)  // MADV_HUGEPAGE: a hint; without transparent huge pages it does nothing
-            return (p, .anonymous)
-        }
-        #endif
+        if let p = AnonymousPages.map(count) { return (p, .anonymous) }
         return (UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16), .heap)
     }
 
     private static func free(_ p: UnsafeMutableRawPointer, count: Int, _ ownership: Ownership) {
         switch ownership {
-        case .mapped, .anonymous: munmap(p, count)
+        case .mapped: munmap(p, count)
+        case .anonymous: AnonymousPages.unmap(p, count: count)
         case .heap: p.deallocate()
         case .none: break
         }
@@ -241,5 +232,33 @@ public struct ByteSlice: Sendable, Equatable {
                 return memcmp(pa, pb, a.count) == 0
             }
         }
+    }
+}
+
+/// Large buffers as fresh anonymous mappings, marked for transparent huge pages: a folded or
+/// rescaled weight, or a big activation block, of tens of MB is written once, and faulting it
+/// in 4 KB pages cost more than writing it (a 2 MB page is one fault); the pages are zero
+/// already, so a zeroed block needs no memset. The one place both the graph's tensors and the
+/// interpreter's blocks get such memory.
+public enum AnonymousPages {
+    /// Buffers from this size on are mapped.
+    public static let threshold = 4 << 20
+
+    /// A mapping of `count` zero bytes (page aligned), or nil below `threshold`, off Linux, or
+    /// when the kernel refuses (callers then allocate as usual).
+    public static func map(_ count: Int) -> UnsafeMutableRawPointer? {
+        #if os(Linux)
+        guard count >= threshold, let p = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              p != MAP_FAILED else { return nil }
+        _ = madvise(p, count, 14)  // MADV_HUGEPAGE: a hint; without transparent huge pages it does nothing
+        return p
+        #else
+        return nil
+        #endif
+    }
+
+    /// Releases a mapping `map(count)` returned.
+    public static func unmap(_ p: UnsafeMutableRawPointer, count: Int) {
+        munmap(p, count)
     }
 }

@@ -299,8 +299,8 @@ struct ValueIndex {
     /// one pass (one by one, each removal would renumber every later entry).
     mutating func removeInitializers(at positions: [Int]) {
         guard let first = positions.first, first < initializerSlots.count else { return }
-        initializerSlots.withUnsafeMutableBufferPointer { order in
-            initializerOfSlot.withUnsafeMutableBufferPointer { pos in
+        let kept = initializerSlots.withUnsafeMutableBufferPointer { order in
+            initializerOfSlot.withUnsafeMutableBufferPointer { pos -> Int in
                 var write = first, next = 0
                 for read in first..<order.count {
                     let i = Int(order[read])
@@ -313,9 +313,10 @@ struct ValueIndex {
                     order[write] = order[read]
                     write += 1
                 }
+                return write
             }
         }
-        initializerSlots.removeLast(min(positions.count, initializerSlots.count - first))
+        initializerSlots.removeLast(initializerSlots.count - kept)
     }
 
     /// Forgets the graph inputs at `positions` (ascending, distinct; the caller settles their

@@ -26,6 +26,13 @@ public enum OpsetUpgrade {
         ("GroupNormalization", 21),
     ]
 
+    /// The ops a raise from `from` to `version` converts (attribute-to-input moves, Softmax's axis).
+    static func convertedOps(from: Int64, to version: Int64) -> Set<String> {
+        var ops = Set(attributeToInput.filter { from < $0.version && $0.version <= version }.map(\.op))
+        if from < 13 && version >= 13 { ops.formUnion(softmaxLike) }
+        return ops
+    }
+
     /// Why the model's default opset cannot be raised to `version`, or nil when it can.
     public static func obstacle(_ model: Model, to version: Int64, inference: InferenceResult) -> String? {
         let from = model.opsetVersion(for: "") ?? 1
@@ -33,9 +40,8 @@ public enum OpsetUpgrade {
         if from < 11 { return "opset \(from) is older than 11, which this converter starts from" }
         if !model.functions.isEmpty { return "the model has local functions" }
         // The ops that can stand in the way (most nodes are none of them: one set lookup each).
-        var relevant = Set(unconverted.filter { from < $0.version && $0.version <= version }.map(\.op))
-        relevant.formUnion(attributeToInput.filter { from < $0.version && $0.version <= version }.map(\.op))
-        if from < 13 && version >= 13 { relevant.formUnion(softmaxLike) }
+        var relevant = convertedOps(from: from, to: version)
+        relevant.formUnion(unconverted.filter { from < $0.version && $0.version <= version }.map(\.op))
         if from < 14 && version >= 14 { relevant.insert("BatchNormalization") }
         for (path, n) in model.graph.allNodes() where (n.domain.isEmpty || n.domain == "ai.onnx") && relevant.contains(n.opType) {
             if let u = unconverted.first(where: { $0.op == n.opType && from < $0.version && $0.version <= version }) {
@@ -68,8 +74,7 @@ public enum OpsetUpgrade {
         guard from < version else { return }
         if let why = obstacle(tx.model, to: version, inference: inference) { throw PassError("cannot raise the opset to \(version): \(why)") }
         // The ops this raise converts (most nodes are none of them: skipped on one set lookup).
-        var converted = Set(attributeToInput.filter { from < $0.version && $0.version <= version }.map(\.op))
-        if from < 13 && version >= 13 { converted.formUnion(softmaxLike) }
+        let converted = convertedOps(from: from, to: version)
         let ids = tx.model.graph.nodes.compactMap { n in
             (n.domain.isEmpty || n.domain == "ai.onnx") && converted.contains(n.opType) ? n.id : nil
         }

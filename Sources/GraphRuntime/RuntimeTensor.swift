@@ -22,21 +22,17 @@ public final class TensorStorage: @unchecked Sendable {
         capacity = bytes
         owner = nil
         owned = true
-        #if os(Linux)
-        if n >= TensorStorage.mappedLimit, let p = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
-            _ = madvise(p, n, 14)  // MADV_HUGEPAGE (a hint)
+        if let p = AnonymousPages.map(n) {
             base = p
             mapped = true
             return
         }
-        #endif
         base = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
         base.initializeMemory(as: UInt8.self, repeating: 0, count: n)
         mapped = false
     }
 
-    /// Blocks from this size on are mapped (see `init(bytes:)`).
-    static let mappedLimit = 4 << 20
+    /// Whether the block is an `AnonymousPages` mapping (freed by unmapping).
     private let mapped: Bool
 
     /// A view of memory owned by `owner`, which must stay unchanged while viewed (mapped
@@ -54,7 +50,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     deinit {
         guard owned else { return }
-        if mapped { munmap(base, max(capacity, 1)) } else { base.deallocate() }
+        if mapped { AnonymousPages.unmap(base, count: max(capacity, 1)) } else { base.deallocate() }
     }
 }
 

@@ -64,8 +64,6 @@ public enum IncrementalCheck {
                       introduced: ModelCheck.introduced(before: baseline.problems, after: problems))
     }
 
-    /// The nodes whose own problems an edit can change: added or changed ones, and the
-    /// consumers of values whose producer, declaration or name changed.
     /// Changed nodes whose only change is reading other values that are defined as before
     /// and have exactly the facts and type of the ones they replace, and that had no problem
     /// before: schema, structure and inference give them the same results as before, so they
@@ -83,24 +81,20 @@ public enum IncrementalCheck {
             guard let now = g.node(id), let was = old.node(id), !now.hasSubgraphs, now.opType == was.opType,
                   now.domain == was.domain, now.inputs.count == was.inputs.count, now.outputs == was.outputs,
                   now.attributes == was.attributes else { continue }
-            var equivalent = true
-            for i in 0..<now.inputs.count where now.inputs[i] != was.inputs[i] {
+            let equivalent = (0..<now.inputs.count).allSatisfy { i in
                 let a = was.inputs[i], b = now.inputs[i]
-                let producer = g.producer(of: b)
-                switch producer {
-                case .none, .outerScope: equivalent = false
-                default:
-                    if producer != old.producer(of: b) || g.type(of: b) != old.type(of: b) || old.type(of: a) != g.type(of: b) { equivalent = false }
-                    else if a.isEmpty || b.isEmpty { equivalent = false }
-                    else if let fa = facts[a], let fb = facts[b], fa == fb {} else { equivalent = false }
-                }
-                if !equivalent { break }
+                guard a != b else { return true }
+                guard !a.isEmpty, !b.isEmpty, definedAsBefore(b, in: g, before: old), old.type(of: a) == g.type(of: b),
+                      let fa = facts[a], let fb = facts[b] else { return false }
+                return fa == fb
             }
             if equivalent { out.insert(id) }
         }
         return out
     }
 
+    /// The nodes whose own problems an edit can change: added or changed ones, and the
+    /// consumers of values whose producer, declaration or name changed.
     static func touchedNodes(_ g: Graph, _ effect: EditEffect, before: Graph) -> Set<NodeID> {
         var touched = Set(effect.addedNodes)
         touched.formUnion(effect.changedNodes)
@@ -110,14 +104,20 @@ public enum IncrementalCheck {
             // A value defined as before (same producer, same type) only gained or lost readers:
             // those that changed are named by the effect, the others read what they read before
             // (a constant that thousands of nodes read, kept by a merge, touches none of them).
-            let producer = g.producer(of: v)
-            switch producer {
-            case .none, .outerScope: break
-            default: if producer == before.producer(of: v) && g.type(of: v) == before.type(of: v) { continue }
-            }
+            if definedAsBefore(v, in: g, before: before) { continue }
             g.forEachUse(of: v) { touched.insert($0.node) }
         }
         return touched
+    }
+
+    /// True when `v` has a producer (in this graph) that is the same as in `before`, with the same
+    /// type: its readers read what they read before.
+    static func definedAsBefore(_ v: String, in g: Graph, before: Graph) -> Bool {
+        let producer = g.producer(of: v)
+        switch producer {
+        case .none, .outerScope: return false
+        default: return producer == before.producer(of: v) && g.type(of: v) == before.type(of: v)
+        }
     }
 
     /// Structural issues: the baseline's for untouched nodes, fresh ones for touched nodes and

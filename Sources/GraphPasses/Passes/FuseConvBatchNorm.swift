@@ -10,18 +10,42 @@ public struct FuseConvBatchNorm: Pass {
     public let name = "fuse-conv-bn"
     public let doc = "Fold BatchNormalization into the Conv or Gemm before it (constant weights)"
     public func run(_ ctx: inout PassContext) throws -> Bool {
-        try PatternPass(name: name, doc: doc, patterns: [ConvBNPattern(), GemmBNPattern()]).run(&ctx)
+        try PatternPass(name: name, doc: doc, patterns: [ConvBNPattern()]).run(&ctx)
     }
 }
 
+/// BatchNormalization's statistics folded into a per-channel bias `bias` before it: y =
+/// x·scale + bias' with scale = s / sqrt(var + eps) and bias' = (bias − mean)·scale + beta.
+/// Nil (a near miss) when a statistic is not a constant of one value per channel.
+func foldedStatistics(of bn: Node, into bias: [Float], _ r: inout PatternRewriter) -> (scale: [Float], bias: [Float])? {
+    let c = bias.count
+    var stats: [[Float]] = []
+    for k in 1...4 {
+        guard let t = r.context.constant(bn.inputs[k]), let v = try? t.floatValues(), v.count == c else {
+            r.fail("BatchNormalization input \(k) is not a constant of \(c) values", at: bn.id)
+            return nil
+        }
+        stats.append(v)
+    }
+    let eps = bn.attribute("epsilon")?.floatValue ?? 1e-5
+    var scale = [Float](repeating: 1, count: c), shifted = bias
+    for o in 0..<c {
+        scale[o] = stats[0][o] / (stats[3][o] + eps).squareRoot()
+        shifted[o] = (bias[o] - stats[2][o]) * scale[o] + stats[1][o]
+    }
+    return (scale, shifted)
+}
+
+/// Conv then BatchNormalization (the Gemm case goes to `GemmBatchNorm`, so one pattern owns
+/// every BatchNormalization root and a near miss names what the normalization followed).
 struct ConvBNPattern: RewritePattern {
     let name = "conv+batchnorm"
     let rootOps: Set<String> = ["BatchNormalization"]
 
     func matchAndRewrite(_ bn: Node, _ r: inout PatternRewriter) throws -> Bool {
-        guard r.graph.producerNode(of: bn.inputs[0])?.opType != "Gemm" else { return false }  // GemmBNPattern's
         guard r.require(bn.outputs.count == 1 && bn.inputs.count == 5, "a training-mode BatchNormalization (extra outputs)", at: bn.id),
-              let conv = r.producer(of: bn.inputs[0], ["Conv"], from: bn.id) else { return false }
+              let conv = r.producer(of: bn.inputs[0], ["Conv", "Gemm"], from: bn.id) else { return false }
+        if conv.opType == "Gemm" { return try GemmBatchNorm.rewrite(bn, after: conv, &r) }
         r.take(conv)
         // A Conv read only by BatchNormalizations (branches normalizing one Conv differently)
         // becomes one Conv per branch; any other reader keeps the Conv as it is.
@@ -42,21 +66,7 @@ struct ConvBNPattern: RewritePattern {
         for norm in readers.sorted(by: { (r.graph.position(of: $0.id) ?? 0) < (r.graph.position(of: $1.id) ?? 0) }) {
             r.take(norm)
             guard r.require(norm.outputs.count == 1 && norm.inputs.count == 5, "a training-mode BatchNormalization (extra outputs)", at: norm.id) else { return false }
-            var stats: [[Float]] = []
-            for k in 1...4 {
-                guard let t = r.context.constant(norm.inputs[k]), let v = try? t.floatValues(), v.count == c else {
-                    return r.fail("BatchNormalization input \(k) is not a constant of \(c) values", at: norm.id)
-                }
-                stats.append(v)
-            }
-            let eps = norm.attribute("epsilon")?.floatValue ?? 1e-5
-            var nb = bias
-            var scale = [Float](repeating: 1, count: c)
-            for o in 0..<c {
-                let s = stats[0][o] / (stats[3][o] + eps).squareRoot()
-                scale[o] = s
-                nb[o] = (bias[o] - stats[2][o]) * s + stats[1][o]
-            }
+            guard let (scale, nb) = foldedStatistics(of: norm, into: bias, &r) else { return false }
             guard let nw = ChannelScaling.scaled(w, by: scale, cache: &r.context.scalings) else { return r.fail("the Conv weight is not a constant float tensor", at: conv.id) }
             let wn = r.initializer(conv.inputs[1] + "_bn", nw)
             let bname = r.initializer((conv.name.isEmpty ? "conv" : conv.name) + "_bn_bias", Tensor(floats: nb, dims: [Int64(c)]))
@@ -69,16 +79,10 @@ struct ConvBNPattern: RewritePattern {
 /// Gemm (Y = alpha·A'·B' + beta·C, rows × M columns) then BatchNormalization over the columns
 /// (its channel axis 1): B' scaled by s per output column (B's columns, or its rows with
 /// transB=1), C' = (beta·C − mean)·s + bias, and the new Gemm's beta 1. C may be missing or
-/// the same for every row ([M], [1, M] or a scalar).
-struct GemmBNPattern: RewritePattern {
-    let name = "gemm+batchnorm"
-    let rootOps: Set<String> = ["BatchNormalization"]
-
-    func matchAndRewrite(_ bn: Node, _ r: inout PatternRewriter) throws -> Bool {
-        guard r.graph.producerNode(of: bn.inputs[0])?.opType == "Gemm" else { return false }
-        guard r.require(bn.outputs.count == 1 && bn.inputs.count == 5, "a training-mode BatchNormalization (extra outputs)", at: bn.id),
-              let gemm = r.producer(of: bn.inputs[0], ["Gemm"], from: bn.id),
-              r.consumer(of: gemm.outputs[0], ["BatchNormalization"], from: gemm.id)?.id == bn.id else { return false }
+/// the same for every row ([M], [1, M] or a scalar). The Gemm branch of `ConvBNPattern`.
+enum GemmBatchNorm {
+    static func rewrite(_ bn: Node, after gemm: Node, _ r: inout PatternRewriter) throws -> Bool {
+        guard r.consumer(of: gemm.outputs[0], ["BatchNormalization"], from: gemm.id)?.id == bn.id else { return false }
         guard r.require(r.context.onnxOpset >= 7, "a Gemm before opset 7 broadcasts C only with broadcast=1", at: gemm.id),
               let b = r.context.constant(gemm.inputs[1]), b.elementType == .float, b.dims.count == 2, var bv = try? b.floatValues() else {
             return r.fail("the Gemm weight B is not a constant 2-D float tensor", at: gemm.id)
@@ -86,13 +90,6 @@ struct GemmBNPattern: RewritePattern {
         let transB = (gemm.attribute("transB")?.intValue ?? 0) != 0
         let rows = Int(b.dims[0]), cols = Int(b.dims[1])
         let m = transB ? rows : cols
-        var stats: [[Float]] = []
-        for k in 1...4 {
-            guard let t = r.context.constant(bn.inputs[k]), let v = try? t.floatValues(), v.count == m else {
-                return r.fail("BatchNormalization input \(k) is not a constant of \(m) values", at: bn.id)
-            }
-            stats.append(v)
-        }
         // C as one value per column (the same for every row), times the Gemm's beta.
         let beta = gemm.attribute("beta")?.floatValue ?? 1
         var c = [Float](repeating: 0, count: m)
@@ -104,14 +101,7 @@ struct GemmBNPattern: RewritePattern {
             c = cv.count == m ? cv : [Float](repeating: cv[0], count: m)
         }
         r.take(gemm)
-        r.take(bn)
-        let eps = bn.attribute("epsilon")?.floatValue ?? 1e-5
-        var bias = [Float](repeating: 0, count: m)
-        var scale = [Float](repeating: 1, count: m)
-        for j in 0..<m {
-            scale[j] = stats[0][j] / (stats[3][j] + eps).squareRoot()
-            bias[j] = (beta * c[j] - stats[2][j]) * scale[j] + stats[1][j]
-        }
+        guard let (scale, bias) = foldedStatistics(of: bn, into: c.map { beta * $0 }, &r) else { return false }
         // Column j of B' is row j of B (transB=1) or column j of B.
         for i in 0..<rows {
             for k in 0..<cols { bv[i * cols + k] *= scale[transB ? i : k] }
