@@ -59,6 +59,9 @@ public struct PassRecord: Sendable {
     public var round: Int
     public var nodesBefore: Int
     public var nodesAfter: Int
+    /// Initializers before and after (a merge of duplicate weights removes no node).
+    public var initializersBefore: Int = 0
+    public var initializersAfter: Int = 0
     public var seconds: Double
     /// The contract check after the pass (schema and shapes of what it changed; 0 when it
     /// changed nothing).
@@ -122,7 +125,7 @@ public struct PassManager {
                 if printBefore { printed.append((pass.name, "before", GraphText.render(tx.model.graph))) }
                 let saved = tx
                 let mark = EffectMark(tx.effect)
-                let before = tx.model.graph.nodes.count
+                let before = tx.model.graph.nodes.count, weightsBefore = tx.model.graph.initializers.count
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 // What a pass makes carries its name as provenance ("pass fuse-gelu"), so a diff or
                 // `why` names the pass, not the command that ran the pipeline.
@@ -151,6 +154,7 @@ public struct PassManager {
                     roundChanged = true
                 }
                 records.append(PassRecord(pass: pass.name, round: round, nodesBefore: before, nodesAfter: tx.model.graph.nodes.count,
+                                          initializersBefore: weightsBefore, initializersAfter: tx.model.graph.initializers.count,
                                           seconds: seconds, checkSeconds: checkSeconds, changed: changed, groups: ctx.groups))
                 if printAfter { printed.append((pass.name, "after", GraphText.render(tx.model.graph))) }
             }

@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import GraphFormats
 import GraphIR
 @testable import Notebook
 
@@ -59,5 +60,23 @@ final class PassCommandTests: XCTestCase {
         XCTAssertTrue(why.contains("annotation fuse=false"), why)
         XCTAssertNotNil(r.run("pass nosuchpass").error)
         XCTAssertNil(r.run("passes").error)
+    }
+
+    /// A pass that merges duplicate weights removes no node: its row says how the initializers
+    /// changed instead of leaving the cell blank.
+    func testAMergeOfWeightsSaysWhatItDid() throws {
+        let f = ValueType.tensor(.float, TensorShape(static: [2]))
+        var g = Graph(name: "g", inputs: [ValueInfo(name: "x", type: f)], outputs: [ValueInfo(name: "y", type: f)])
+        try g.setInitializer(Tensor(name: "w1", floats: [1, 2], dims: [2]))
+        try g.setInitializer(Tensor(name: "w2", floats: [1, 2], dims: [2]))
+        try g.addNode(Node(opType: "Add", inputs: ["x", "w1"], outputs: ["a"]))
+        try g.addNode(Node(opType: "Mul", inputs: ["a", "w2"], outputs: ["y"]))
+        let url = temp.appendingPathComponent("dup.onnx")
+        try ONNXWriter.save(Model(graph: g, opsetImports: [OpsetImport(version: 17)]), to: url)
+        let r = CellRunner(directory: temp)
+        XCTAssertNil(r.run("load \(url.path) as m").error, r.stderr)
+        XCTAssertNil(r.run("pass dedupe").error, r.stderr)
+        let table = r.displays.last?["text/plain"]?.stringValue ?? ""
+        XCTAssertTrue(table.contains("initializers 2 -> 1"), table)
     }
 }

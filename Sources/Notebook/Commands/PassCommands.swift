@@ -122,7 +122,7 @@ enum PassCommands {
         for r in result.records {
             let groups = Dictionary(grouping: r.groups, by: \.description).map { $0.value.count > 1 ? "\($0.value.count)× \($0.key)" : $0.key }.sorted()
             t.rows.append([Table.Cell(r.pass), Table.Cell("\(r.round)"), Table.Cell("\(r.nodesBefore)"), Table.Cell("\(r.nodesAfter)"),
-                           Table.Cell(String(format: "%.2f", r.seconds * 1000)), Table.Cell(r.changed ? groups.prefix(6).joined(separator: "; ") : "nothing")])
+                           Table.Cell(String(format: "%.2f", r.seconds * 1000)), Table.Cell(Self.whatItDid(r, groups))])
         }
         out.display(t.bundle)
         if opts.explain && !result.nearMisses.isEmpty {
@@ -140,6 +140,15 @@ enum PassCommands {
                                     edits: result.transaction.applied, time: now, firstNodeID: firstID)
         }
         out.print("\(entry.current.counts.nodes) -> \(version.counts.nodes) nodes — @\(step) (`undo` reverts)")
+    }
+
+    /// The "what it did" cell of a pass: its rewrite groups, else (a change that adds or removes
+    /// no node, such as merging duplicate weights) the initializer count, else "nothing".
+    static func whatItDid(_ r: PassRecord, _ groups: [String]) -> String {
+        guard r.changed else { return "nothing" }
+        if !groups.isEmpty { return groups.prefix(6).joined(separator: "; ") }
+        if r.initializersBefore != r.initializersAfter { return "initializers \(r.initializersBefore) -> \(r.initializersAfter)" }
+        return "values rewired (no node added or removed)"
     }
 
     static func missTable(_ misses: [NearMiss], _ g: Graph, title: String) -> Table {
