@@ -1,6 +1,7 @@
 // See include/CKernels.h. Each function is cloned for AVX-512, AVX2 and baseline x86-64 on
 // Linux (the loader picks the clone by the CPU's features); elsewhere it is compiled once.
 #include "CKernels.h"
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
 #define GS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -198,4 +199,136 @@ GS_CLONES void gs_softmax_row(const float *x, float *y, long n) {
     }
     float inv = 1.0f / sum;
     GS_VECTOR for (long k = 0; k < n; k++) y[k] *= inv;
+}
+
+// Winograd F(4x4, 3x3) (Lavin & Gray): a 3x3 stride-1 conv as 36 GEMMs over transformed 6x6
+// input tiles, 4x fewer multiplies than the direct form. Matrices: B^T (input), G (filter),
+// A^T (output) for the interpolation points 0, +-1, +-2 and infinity. The filter transform runs
+// in double once per plan; the input and output transforms run over whole rows of tiles, with
+// columns split into their four phases (x mod 4) so every inner loop is contiguous.
+
+void gs_winograd_f43_filter(const float *w, long m, long c, float *u) {
+    long mc = m * c;
+    for (long o = 0; o < m; o++)
+        for (long ch = 0; ch < c; ch++) {
+            const float *g = w + (o * c + ch) * 9;
+            double t[6][3];
+            for (int j = 0; j < 3; j++) {
+                double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                t[0][j] = g0 / 4;
+                t[1][j] = -(g0 + g1 + g2) / 6;
+                t[2][j] = -(g0 - g1 + g2) / 6;
+                t[3][j] = g0 / 24 + g1 / 12 + g2 / 6;
+                t[4][j] = g0 / 24 - g1 / 12 + g2 / 6;
+                t[5][j] = g2;
+            }
+            for (int i = 0; i < 6; i++) {
+                double g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
+                double r[6] = {g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6, g0 / 24 + g1 / 12 + g2 / 6,
+                               g0 / 24 - g1 / 12 + g2 / 6, g2};
+                for (int k = 0; k < 6; k++) u[(i * 6 + k) * mc + o * c + ch] = (float)r[k];
+            }
+        }
+}
+
+GS_CLONES void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw,
+                                     float *v, float *scratch) {
+    const long tq = tw + 2, T = th * tw;
+    float *dp = scratch;          // 6 rows x 4 phases x tq: dp[(j*4+f)*tq + q] = row j, column 4q+f
+    float *tp = scratch + 24 * tq; // the same after the row transform
+    for (long ch = 0; ch < c; ch++) {
+        const float *plane = x + ch * h * w;
+        for (long ty = 0; ty < th; ty++) {
+            for (int j = 0; j < 6; j++) {
+                float *row = dp + j * 4 * tq;
+                long iy = 4 * ty + j - pt;
+                if (iy < 0 || iy >= h) { memset(row, 0, sizeof(float) * 4 * tq); continue; }
+                const float *src = plane + iy * w;
+                // Column xx of the padded row is input column xx - pl; phase f holds xx = 4q + f.
+                for (int f = 0; f < 4; f++) {
+                    float *dst = row + f * tq;
+                    long off = f - pl;                       // input column of q = 0
+                    long qlo = off >= 0 ? 0 : (-off + 3) / 4; // first q with 4q + off >= 0
+                    long qhi = (w - off + 3) / 4;             // first q with 4q + off >= w
+                    if (qhi > tq) qhi = tq;
+                    if (qlo > qhi) qlo = qhi;
+                    for (long q = 0; q < qlo; q++) dst[q] = 0.0f;
+                    GS_VECTOR for (long q = qlo; q < qhi; q++) dst[q] = src[4 * q + off];
+                    for (long q = qhi; q < tq; q++) dst[q] = 0.0f;
+                }
+            }
+            const long n = 4 * tq;
+            const float *d0 = dp, *d1 = dp + n, *d2 = dp + 2 * n, *d3 = dp + 3 * n, *d4 = dp + 4 * n, *d5 = dp + 5 * n;
+            float *t0 = tp, *t1 = tp + n, *t2 = tp + 2 * n, *t3 = tp + 3 * n, *t4 = tp + 4 * n, *t5 = tp + 5 * n;
+            GS_VECTOR for (long k = 0; k < n; k++) {
+                float a0 = d0[k], a1 = d1[k], a2 = d2[k], a3 = d3[k], a4 = d4[k], a5 = d5[k];
+                t0[k] = 4 * a0 - 5 * a2 + a4;
+                t1[k] = -4 * (a1 + a2) + a3 + a4;
+                t2[k] = 4 * (a1 - a2) - a3 + a4;
+                t3[k] = 2 * (a3 - a1) - a2 + a4;
+                t4[k] = 2 * (a1 - a3) - a2 + a4;
+                t5[k] = 4 * a1 - 5 * a3 + a5;
+            }
+            for (int i = 0; i < 6; i++) {
+                const float *r = tp + i * n;
+                const float *e0 = r, *e1 = r + tq, *e2 = r + 2 * tq, *e3 = r + 3 * tq, *e4 = r + 1, *e5 = r + tq + 1;
+                float *o = v + ((long)(i * 6) * c + ch) * T + ty * tw;
+                const long step = c * T;
+                float *o0 = o, *o1 = o + step, *o2 = o + 2 * step, *o3 = o + 3 * step, *o4 = o + 4 * step, *o5 = o + 5 * step;
+                GS_VECTOR for (long q = 0; q < tw; q++) {
+                    float a0 = e0[q], a1 = e1[q], a2 = e2[q], a3 = e3[q], a4 = e4[q], a5 = e5[q];
+                    o0[q] = 4 * a0 - 5 * a2 + a4;
+                    o1[q] = -4 * (a1 + a2) + a3 + a4;
+                    o2[q] = 4 * (a1 - a2) - a3 + a4;
+                    o3[q] = 2 * (a3 - a1) - a2 + a4;
+                    o4[q] = 2 * (a1 - a3) - a2 + a4;
+                    o5[q] = 4 * a1 - 5 * a3 + a5;
+                }
+            }
+        }
+    }
+}
+
+GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias,
+                                      float *y, float *scratch) {
+    const long T = th * tw, step = m * T;
+    float *s = scratch;              // 4 rows x 6 columns x tw
+    float *z = scratch + 24 * tw;    // 4 column phases x tw
+    for (long o = 0; o < m; o++) {
+        const float b = bias ? bias[o] : 0.0f;
+        for (long ty = 0; ty < th; ty++) {
+            const float *base = mm + o * T + ty * tw;
+            for (int j = 0; j < 6; j++) {
+                const float *m0 = base + (long)(0 * 6 + j) * step, *m1 = base + (long)(1 * 6 + j) * step,
+                            *m2 = base + (long)(2 * 6 + j) * step, *m3 = base + (long)(3 * 6 + j) * step,
+                            *m4 = base + (long)(4 * 6 + j) * step, *m5 = base + (long)(5 * 6 + j) * step;
+                float *s0 = s + (0 * 6 + j) * tw, *s1 = s + (1 * 6 + j) * tw, *s2 = s + (2 * 6 + j) * tw, *s3 = s + (3 * 6 + j) * tw;
+                GS_VECTOR for (long q = 0; q < tw; q++) {
+                    float a0 = m0[q], a1 = m1[q], a2 = m2[q], a3 = m3[q], a4 = m4[q], a5 = m5[q];
+                    float p12 = a1 + a2, d12 = a1 - a2, p34 = a3 + a4, d34 = a3 - a4;
+                    s0[q] = a0 + p12 + p34;
+                    s1[q] = d12 + 2 * d34;
+                    s2[q] = p12 + 4 * p34;
+                    s3[q] = d12 + 8 * d34 + a5;
+                }
+            }
+            for (int r = 0; r < 4; r++) {
+                long oy = 4 * ty + r;
+                if (oy >= oh) break;
+                const float *e0 = s + (r * 6) * tw, *e1 = e0 + tw, *e2 = e0 + 2 * tw, *e3 = e0 + 3 * tw, *e4 = e0 + 4 * tw,
+                            *e5 = e0 + 5 * tw;
+                float *z0 = z, *z1 = z + tw, *z2 = z + 2 * tw, *z3 = z + 3 * tw;
+                GS_VECTOR for (long q = 0; q < tw; q++) {
+                    float a0 = e0[q], a1 = e1[q], a2 = e2[q], a3 = e3[q], a4 = e4[q], a5 = e5[q];
+                    float p12 = a1 + a2, d12 = a1 - a2, p34 = a3 + a4, d34 = a3 - a4;
+                    z0[q] = a0 + p12 + p34 + b;
+                    z1[q] = d12 + 2 * d34 + b;
+                    z2[q] = p12 + 4 * p34 + b;
+                    z3[q] = d12 + 8 * d34 + a5 + b;
+                }
+                float *out = y + o * oh * ow + oy * ow;
+                for (long xx = 0; xx < ow; xx++) out[xx] = z[(xx & 3) * tw + (xx >> 2)];
+            }
+        }
+    }
 }

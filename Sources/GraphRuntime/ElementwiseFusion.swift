@@ -18,6 +18,8 @@ struct StepDraft {
     var outputs: [Int]
     /// Other nodes this step computes (fused into it).
     var members: [Node] = []
+    /// A Conv step's fused elementwise epilogue (kept so the kernel can be rebuilt, e.g. for Winograd).
+    var epilogue: ElementwiseProgram? = nil
 }
 
 enum ElementwiseFusion {
@@ -116,7 +118,8 @@ enum ElementwiseFusion {
                 replacement[sinkStep] = StepDraft(node: c.node, opType: ([c.opType] + opTypes).joined(separator: "+"),
                                                   kernel: ConvKernels.conv(c.node, epilogue: program),
                                                   inputs: ins + externals.dropFirst(), outputs: [sink],
-                                                  members: c.members + members.map { steps[$0].node })
+                                                  members: c.members + members.map { steps[$0].node },
+                                                  epilogue: program)
             } else {
                 let first = steps[members[0]]
                 replacement[sinkStep] = StepDraft(node: first.node, opType: opTypes.joined(separator: "+"),

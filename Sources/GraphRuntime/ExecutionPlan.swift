@@ -70,6 +70,8 @@ public struct ExecutionPlan {
     /// Nodes merged into another step: BatchNormalization folded into the Conv before it (new
     /// weights, same function), elementwise chains fused into one step or a Conv's epilogue.
     public let fusedNodes: Int
+    /// Convs that run as Winograd F(4x4, 3x3), their filters transformed while planning.
+    public let winogradConvs: Int
     /// Nodes run per run.
     public var stepCount: Int { steps.count }
     /// Node outputs with no planned block (shape unknown before running).
@@ -214,6 +216,8 @@ extension ExecutionPlan {
             drafts = ElementwiseFusion.fuse(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
         }
         fusedNodes += steps.count - drafts.count
+        let winograd = Winograd.prepare(drafts, constants: constants, names: names, facts: facts)
+        drafts = winograd.steps
 
         // Lifetimes: the last step reading each value; outputs and kept values live to the end.
         var lastUse: [Int: Int] = [:]
@@ -251,7 +255,7 @@ extension ExecutionPlan {
         return ExecutionPlan(names: names, constants: constantList, steps: planned, inputs: inputs, outputs: outputs,
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),
                              inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
-                             totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes,
+                             totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes, winogradConvs: winograd.convs,
                              unplannedValues: unplanned)
     }
 

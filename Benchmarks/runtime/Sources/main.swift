@@ -2,7 +2,7 @@
 /// benchmark.
 ///   runtime-tool run MODEL.onnx NAME=IN.npy ... --out DIR [--timed]
 ///       runs once, writes DIR/out_<i>.npy per graph output, prints a JSON summary
-///       (--timed: mean ms per op type over 10 runs after 3 warm-ups)
+///       (--timed: mean ms per op type over 10 runs after 3 warm-ups; --all-nodes: every node, not the 10 slowest)
 ///   runtime-tool bench MODEL.onnx NAME=IN.npy ... [--warmup 5] [--repeat 20]
 ///       median/min/p90 latency in ms and peak RSS as JSON
 ///   runtime-tool nodetests DIR [--json FILE] [--only A,B] [--after NAME] [--match TEXT]
@@ -88,7 +88,7 @@ do {
     var summary: [String: Any] = [
         "prepare_ms": prepare * 1000, "peak_activation_bytes": plan.peakActivationBytes,
         "activation_bytes_without_reuse": plan.totalActivationBytes, "steps": plan.stepCount,
-        "folded_nodes": plan.foldedNodes, "fused_nodes": plan.fusedNodes, "unplanned_values": plan.unplannedValues,
+        "folded_nodes": plan.foldedNodes, "fused_nodes": plan.fusedNodes, "winograd_convs": plan.winogradConvs, "unplanned_values": plan.unplannedValues,
         "blas_core": Interpreter.blasCoreName, "weight_bytes_in_place": interpreter.borrowedWeightBytes, "weight_bytes_copied": interpreter.copiedWeightBytes,
     ]
     switch command {
@@ -115,7 +115,8 @@ do {
         summary["outputs"] = r.outputs.map { ["name": $0.name, "shape": $0.tensor.shape, "dtype": $0.tensor.elementType.name] }
         if timed {
             summary["ms_by_op"] = perOp
-            summary["slowest_nodes_ms"] = Dictionary(uniqueKeysWithValues: perNode.sorted { $0.value > $1.value }.prefix(10).map { ($0.key, $0.value) })
+            let ranked = perNode.sorted { $0.value > $1.value }
+            summary["slowest_nodes_ms"] = Dictionary(uniqueKeysWithValues: ranked.prefix(args.contains("--all-nodes") ? ranked.count : 10).map { ($0.key, $0.value) })
         }
     case "bench":
         let warmup = Int(option(args, "--warmup") ?? "5") ?? 5, repeats = Int(option(args, "--repeat") ?? "20") ?? 20

@@ -46,4 +46,16 @@ void gs_max_windows(float *out, const float *row, long n, int kw, int s);
 /// callers route rows holding a NaN elsewhere).
 void gs_softmax_row(const float *x, float *y, long n);
 
+/// Winograd F(4x4, 3x3) filter transform of w [m][c][3][3] into u [36][m][c] (computed in double).
+void gs_winograd_f43_filter(const float *w, long m, long c, float *u);
+/// Winograd F(4x4, 3x3) input transform of one image x [c][h][w] with top/left padding pt/pl
+/// (zeros outside the image) into v [36][c][th * tw], tile (ty, tx) at column ty * tw + tx;
+/// scratch holds 48 * (tw + 2) floats.
+void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw, float *v,
+                           float *scratch);
+/// Winograd F(4x4, 3x3) output transform of mm [36][m][th * tw] into y [m][oh][ow] (tiles past
+/// oh/ow dropped), plus bias[o] when bias is not NULL; scratch holds 28 * tw floats.
+void gs_winograd_f43_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias, float *y,
+                            float *scratch);
+
 #endif

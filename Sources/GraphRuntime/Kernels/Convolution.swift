@@ -1,5 +1,6 @@
 /// Convolution kernels (float32, NCHW, 1-D and 2-D): Conv through im2col + sgemm (1x1 convs
-/// straight to sgemm), a direct loop for depthwise convs, and ConvTranspose through sgemm +
+/// straight to sgemm; 3x3 stride-1 convs with a plan-time filter through Winograd, see
+/// Winograd.swift), a direct loop for depthwise convs, and ConvTranspose through sgemm +
 /// col2im. Geometry (pads, auto_pad, dilations, strides) follows the ONNX spec.
 import CKernels
 import GraphIR
@@ -72,8 +73,10 @@ struct WindowGeometry {
 enum ConvKernels {
     /// Conv; with an `epilogue`, the fused elementwise chain that follows it runs over each
     /// image's output right after the conv (external tensor 0 is the conv's own output,
-    /// tensors 1... are the step's inputs from index 3 on).
-    static func conv(_ node: Node, epilogue: ElementwiseProgram? = nil) -> Kernel {
+    /// tensors 1... are the step's inputs from index 3 on). With a `winograd` filter (the
+    /// transform of this step's constant weight), images whose geometry suits it run
+    /// as Winograd F(4x4, 3x3).
+    static func conv(_ node: Node, epilogue: ElementwiseProgram? = nil, winograd: WinogradFilter? = nil) -> Kernel {
         let group = node.int("group", 1)
         return { io in
             let x = try io.floatInput(0), wt = try io.floatInput(1)
@@ -112,6 +115,12 @@ enum ConvKernels {
                     }
                 }
                 let ob = out + b * m * ohw
+                if let winograd, group == 1, x.shape.count == 4, winograd.outputs == m, winograd.inputs == c,
+                   Winograd.suits(g, inputs: c, outputs: m) {
+                    Winograd.conv(g, input: inp + b * c * hw, filter: winograd, bias: biasInEpilogue ? nil : bias?.floats,
+                                  output: ob, io: io)
+                    continue
+                }
                 if cg == 1 && mg == 1 && g.dh == 1 && g.dw == 1 && ((g.sh == 1 && g.sw == 1) || (g.sh == 2 && g.sw == 2)) {
                     depthwisePadded(g, input: inp + b * c * hw, weight: w, output: ob, channels: c, bias: bias?.floats, io: io)
                     continue
