@@ -67,7 +67,7 @@ enum ElementwiseRules {
     }
 
     /// Broadcast shape of every given input (variadic ops take any number).
-    static func broadcastAll(_ c: RuleContext, _ indices: [Int]) throws -> [SymDim?]? {
+    static func broadcastAll(_ c: RuleContext, _ indices: Range<Int>) throws -> [SymDim?]? {
         var out: [SymDim?]?
         var first = true
         for i in indices where c.has(i) {
@@ -87,11 +87,11 @@ enum ElementwiseRules {
                 throw InferenceFailure("input \(i) is \(ei.name), input 0 is \(e.name)")
             }
         }
-        let dims = try broadcastAll(c, Array(0..<c.inputCount))
+        let dims = try broadcastAll(c, 0..<c.inputCount)
         var value: KnownValue?
-        if let dims, c.inputCount == 2, c.value(0) != nil, c.value(1) != nil {
+        if let dims, c.inputCount == 2, c.hasValue(0), c.hasValue(1) {
             value = fold2(c, dims) { x, y in foldArithmetic(c.node.opType, x, y, isInt: Shapes.isIntegral(e)) }
-        } else if let dims, c.inputCount >= 1, (0..<c.inputCount).allSatisfy({ c.value($0) != nil }),
+        } else if let dims, c.inputCount >= 1, (0..<c.inputCount).allSatisfy({ c.hasValue($0) }),
                   ["Max", "Min", "Sum"].contains(c.node.opType) {
             var acc: KnownValue? = c.value(0)
             var accDims = try c.dims(0)
@@ -112,9 +112,9 @@ enum ElementwiseRules {
 
     static func comparison(_ c: RuleContext) throws -> [ValueFacts?] {
         _ = try c.elementType(0)
-        let dims = try broadcastAll(c, [0, 1])
+        let dims = try broadcastAll(c, 0..<2)
         var value: KnownValue?
-        if let dims, c.value(0) != nil, c.value(1) != nil {
+        if let dims, c.hasValue(0), c.hasValue(1) {
             value = fold2(c, dims) { x, y in foldComparison(c.node.opType, x, y) }
         }
         return [.tensor(.bool, dims, value: value)]
@@ -293,7 +293,7 @@ enum ElementwiseRules {
         let e = try c.elementType(1)
         let ey = try c.elementType(2)
         guard e == ey else { throw InferenceFailure("X is \(e.name) but Y is \(ey.name)") }
-        let dims = try broadcastAll(c, [0, 1, 2])
+        let dims = try broadcastAll(c, 0..<3)
         var value: KnownValue?
         if let dims, let cv = c.value(0), let xv = c.value(1), let yv = c.value(2),
            let dc = try? c.dims(0), let dx = try? c.dims(1), let dy = try? c.dims(2) {

@@ -72,12 +72,17 @@ extension InferenceEngine {
                 let ptr = base + p
                 rerun.insert(ptr.pointee.id)
                 inputs.removeAll(keepingCapacity: true)
-                for name in ptr.pointee.inputs { inputs.append(name.isEmpty ? nil : env[name]) }
-                let outs = node(ptr, inputs: inputs, declared: declared, scopeChain: [], scope: [], keyPrefix: "")
+                var given = InputPresence()
+                for name in ptr.pointee.inputs {
+                    given.append(!name.isEmpty)
+                    inputs.append(name.isEmpty ? nil : env[name])
+                }
+                let outs = node(ptr, inputs: inputs, given: given, declared: declared, scopeChain: [], scope: [], keyPrefix: "")
                 for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
                     let before = env[name]
-                    env[name] = outs[k]
-                    guard before != outs[k] else { continue }
+                    let after = outs[k] ?? ValueFacts(type: nil)
+                    env[name] = after
+                    guard before != after else { continue }
                     graph.forEachUse(of: name) { u in
                         if let q = graph.position(of: u.node), queued.insert(q).inserted { heap.push(q) }
                     }

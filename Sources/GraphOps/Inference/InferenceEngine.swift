@@ -20,6 +20,9 @@ final class InferenceEngine {
     /// attribute default. Keyed by op type for ai.onnx, `domain::op` otherwise.
     private var bindings: [String: OpBinding] = [:]
     private var lastBinding: OpBinding?
+    /// The ai.onnx op types bound so far (up to 64) and their bindings, scanned before hashing.
+    private var defaultOps: [String] = []
+    private var defaultBindings: [OpBinding] = []
 
     init(opsets: [String: Int64], functions: [Function], registry: OpRegistry) {
         self.opsets = opsets
@@ -31,8 +34,15 @@ final class InferenceEngine {
     }
 
     struct Run {
-        var values: [String: ValueFacts]
+        var values: [ValueName: ValueFacts]
         var outputs: [ValueFacts?]
+    }
+
+    /// A body's facts keyed by plain name, as `InferenceResult.bodies` holds them.
+    static func byName(_ values: [ValueName: ValueFacts]) -> [String: ValueFacts] {
+        var out: [String: ValueFacts] = Dictionary(minimumCapacity: values.count)
+        for (k, v) in values { out[k.name] = v }
+        return out
     }
 
     /// Facts of a graph's initializer.
@@ -65,30 +75,25 @@ final class InferenceEngine {
 
     /// Infers `graph`. `outer` is the chain of enclosing scopes (innermost last); `bodyInputs`
     /// gives a body's input facts (nil for a main graph, whose inputs come from declarations).
-    func run(_ graph: Graph, outer: [[String: ValueFacts]], bodyInputs: [ValueFacts?]?, scope: [String],
+    func run(_ graph: Graph, outer: [[ValueName: ValueFacts]], bodyInputs: [ValueFacts?]?, scope: [String],
              keyPrefix: String, attributeBindings: [String: AttributeValue]? = nil) -> Run {
         // Exactly the values this graph defines: a larger table only touches more memory.
         var defined = graph.inputs.count + graph.initializers.count + graph.sparseInitializers.count
         for n in graph.nodes { defined += n.outputs.count }
-        var env: [String: ValueFacts] = [:]
+        var env: [ValueName: ValueFacts] = [:]
         env.reserveCapacity(defined)
         let declared = Declarations(graph)
         for (i, input) in graph.inputs.enumerated() where !input.name.isEmpty {
             if let given = bodyInputs {
                 let g = i < given.count ? given[i] : nil
-                env[input.name] = merge(g, declared: input.type) ?? ValueFacts(type: nil)
+                env[ValueName(input.name)] = merge(g, declared: input.type) ?? ValueFacts(type: nil)
             } else if let t = input.type {
-                env[input.name] = ValueFacts(type: Self.naming(SymType(t), input: input.name))
+                env[ValueName(input.name)] = ValueFacts(type: Self.naming(SymType(t), input: input.name))
             }
         }
-        for t in graph.initializers where !t.name.isEmpty { env[t.name] = Self.facts(of: t) }
+        for t in graph.initializers where !t.name.isEmpty { env[ValueName(t.name)] = Self.facts(of: t) }
         for sp in graph.sparseInitializers {
-            env[sp.name] = .tensor(sp.values.elementType, Shapes.dims(sp.dims))
-        }
-        let lookup = { (name: String) -> ValueFacts? in
-            if let f = env[name] { return f }
-            for s in outer.reversed() { if let f = s[name] { return f } }
-            return nil
+            env[ValueName(sp.name)] = .tensor(sp.values.elementType, Shapes.dims(sp.dims))
         }
         // Function bodies get their reference attributes bound first; otherwise the graph's
         // own node array is walked in place (no per-node copy of the node).
@@ -100,46 +105,74 @@ final class InferenceEngine {
             for i in buf.indices {
                 let ptr = base + i
                 inputs.removeAll(keepingCapacity: true)
-                for name in ptr.pointee.inputs { inputs.append(name.isEmpty ? nil : lookup(name)) }
-                let outs = node(ptr, inputs: inputs, declared: declared, scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [],
-                                scope: scope, keyPrefix: keyPrefix)
-                for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty { env[name] = outs[k] }
+                // Which inputs are given, read while the names are at hand: rules ask `has(i)`
+                // several times per input, and each read of `Node.inputs` costs a retain.
+                var given = InputPresence()
+                for name in ptr.pointee.inputs {
+                    if name.isEmpty { given.append(false); inputs.append(nil); continue }
+                    given.append(true)
+                    let key = ValueName(name)
+                    if let f = env[key] { inputs.append(f); continue }
+                    var found: ValueFacts?
+                    for s in outer.reversed() { if let f = s[key] { found = f; break } }
+                    inputs.append(found)
+                }
+                var outs = node(ptr, inputs: inputs, given: given, declared: declared,
+                                scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [], scope: scope, keyPrefix: keyPrefix)
+                let names = ptr.pointee.outputs
+                for k in names.indices where !names[k].isEmpty {
+                    env[ValueName(names[k])] = outs[k].take() ?? ValueFacts(type: nil)
+                }
                 if ptr.pointee.hasSubgraphs {
                     inferGraphLists(ptr.pointee, scopeChain: outer + [env], scope: scope, keyPrefix: keyPrefix)
                 }
             }
         }
-        let outputs = graph.outputs.map { o -> ValueFacts? in o.name.isEmpty ? nil : lookup(o.name) }
+        let outputs = graph.outputs.map { o -> ValueFacts? in
+            if o.name.isEmpty { return nil }
+            let key = ValueName(o.name)
+            if let f = env[key] { return f }
+            for s in outer.reversed() { if let f = s[key] { return f } }
+            return nil
+        }
         return Run(values: env, outputs: outputs)
     }
 
-    /// One node's output facts, one per output (unknown ones as `ValueFacts(type: nil)`): its
-    /// rule (or the schema's element types when the rule fails, with the problem reported),
-    /// reconciled with the declared types and with negative sizes dropped.
-    func node(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], declared: Declarations, scopeChain: [[String: ValueFacts]],
-              scope: [String], keyPrefix: String) -> [ValueFacts] {
+    /// One node's output facts, one per output (nil entries unknown): its rule (or the
+    /// schema's element types when the rule fails, with the problem reported), reconciled with
+    /// the declared types and with negative sizes dropped. The rule's own array is completed in
+    /// place (no second array per node).
+    func node(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], given: InputPresence, declared: Declarations,
+              scopeChain: [[ValueName: ValueFacts]], scope: [String], keyPrefix: String) -> [ValueFacts?] {
         var outs: [ValueFacts?]
         do {
-            outs = try infer(ptr, inputs: inputs, scopeChain: scopeChain, scope: scope, keyPrefix: keyPrefix)
+            outs = try infer(ptr, inputs: inputs, given: given, scopeChain: scopeChain, scope: scope, keyPrefix: keyPrefix)
         } catch {
             let failure = error as? InferenceFailure
             report(ptr.pointee, scope, failure?.reason ?? "\(error)", kind: failure?.kind ?? .inconsistent)
             outs = elementTypesFromSchema(ptr.pointee, inputs)
         }
-        var result: [ValueFacts] = []
-        result.reserveCapacity(ptr.pointee.outputs.count)
-        for (k, name) in ptr.pointee.outputs.enumerated() {
-            var f = k < outs.count ? outs[k] : nil
+        let names = ptr.pointee.outputs
+        if outs.count > names.count { outs.removeLast(outs.count - names.count) }
+        while outs.count < names.count { outs.append(nil) }
+        for k in names.indices {
+            let name = names[k]
             if !name.isEmpty, let d = declared[name] {
-                f = reconcile(f, declared: d, node: ptr, output: k, scope: scope)
+                outs[k] = reconcile(outs[k], declared: d, node: ptr, output: k, scope: scope)
             }
-            if let fv = f, case .tensor(let e, let dims?)? = fv.type, dims.contains(where: { ($0?.intValue ?? 0) < 0 }) {
+            if Self.hasNegativeDim(outs[k]), let fv = outs[k], case .tensor(let e, let dims?)? = fv.type {
                 report(ptr.pointee, scope, "output \(k) ('\(name)') would have a negative dimension \(fv.type?.description ?? "")")
-                f = .tensor(e, dims.map { d in (d?.intValue ?? 0) < 0 ? nil : d })
+                outs[k] = .tensor(e, dims.map { d in (d?.intValueInline ?? 0) < 0 ? nil : d })
             }
-            result.append(f ?? ValueFacts(type: nil))
         }
-        return result
+        return outs
+    }
+
+    /// Whether a tensor's shape has a negative size (read in place: no copy of the facts).
+    static func hasNegativeDim(_ f: ValueFacts?) -> Bool {
+        guard case .tensor(_, let dims?)? = f?.type else { return false }
+        for d in dims { if let v = d?.intValueInline, v < 0 { return true } }
+        return false
     }
 
     /// When a rule cannot infer a node: the outputs' element types the schema still fixes (a
@@ -232,8 +265,16 @@ final class InferenceEngine {
         let rawDomain = ptr.pointee.domain
         // Runs of one op (ConstantOfShape weights, chains of Add) hit the last binding; op
         // types are short strings, so comparing costs less than hashing.
-        if let b = lastBinding, rawDomain.isEmpty, b.domain.isEmpty, sameName(b.opType, ptr.pointee.opType) { return b }
-        if rawDomain.isEmpty, let b = bindings[ptr.pointee.opType] { lastBinding = b; return b }  // no key built
+        if rawDomain.isEmpty {
+            let opType = ptr.pointee.opType
+            if let b = lastBinding, b.domain.isEmpty, sameName(b.opType, opType) { return b }
+            // A model uses a few dozen op types at most: comparing their short names costs
+            // less than hashing one.
+            for i in defaultOps.indices where sameName(defaultOps[i], opType) {
+                lastBinding = defaultBindings[i]
+                return defaultBindings[i]
+            }
+        }
         let domain = rawDomain == "ai.onnx" ? "" : rawDomain
         let opType = ptr.pointee.opType
         let key = domain.isEmpty ? opType : domain + "::" + opType
@@ -243,12 +284,16 @@ final class InferenceEngine {
                           function: functions.isEmpty ? nil : functions[domain + "::" + opType],
                           rule: InferenceRules.table[key])
         bindings[key] = b
+        if domain.isEmpty, defaultOps.count < 64 {
+            defaultOps.append(opType)
+            defaultBindings.append(b)
+        }
         lastBinding = b
         return b
     }
 
     /// One node: its rule, or a local function's body.
-    func infer(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]], scope: [String],
+    func infer(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], given: InputPresence, scopeChain: [[ValueName: ValueFacts]], scope: [String],
                keyPrefix: String) throws -> [ValueFacts?] {
         let op = binding(ptr)
         if let f = op.function {
@@ -272,20 +317,20 @@ final class InferenceEngine {
         } else {
             body = RuleContext.noBodies
         }
-        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, opset: op.opset, domain: op.domain, op: op,
+        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, given: given, opset: op.opset, domain: op.domain, op: op,
                               bodyInference: body)
         return try rule(ctx)
     }
 
     /// Infers the body in attribute `attribute` of `node` with the given input facts.
-    func inferBody(_ node: Node, attribute: String, inputs: [ValueFacts?], scopeChain: [[String: ValueFacts]],
+    func inferBody(_ node: Node, attribute: String, inputs: [ValueFacts?], scopeChain: [[ValueName: ValueFacts]],
                    scope: [String], nodeKey: String) throws -> [ValueFacts?] {
         guard case .graph(let body)? = node.attribute(attribute) else {
             throw InferenceFailure("attribute '\(attribute)' is not a graph")
         }
         let key = nodeKey + attribute
         let r = run(body, outer: scopeChain, bodyInputs: inputs, scope: scope + [key], keyPrefix: key + "/")
-        bodies[key] = r.values
+        bodies[key] = Self.byName(r.values)
         return r.outputs
     }
 
@@ -301,7 +346,7 @@ final class InferenceEngine {
         for a in node.attributes { attrs[a.name] = a.value }
         let key = nodeKey + "function"
         let r = run(f.body, outer: [], bodyInputs: inputs, scope: scope + [key], keyPrefix: key + "/", attributeBindings: attrs)
-        bodies[key] = r.values
+        bodies[key] = Self.byName(r.values)
         return r.outputs
     }
 
@@ -325,14 +370,14 @@ extension InferenceEngine {
     /// Bodies held in graph-list attributes (no ONNX op reads one, so no rule infers them): each
     /// is inferred on its own declared inputs with the enclosing scopes visible, so its values
     /// get types like any other body's. Their keys are `n12/attr.i` (the body's label).
-    func inferGraphLists(_ node: Node, scopeChain: [[String: ValueFacts]], scope: [String], keyPrefix: String) {
+    func inferGraphLists(_ node: Node, scopeChain: [[ValueName: ValueFacts]], scope: [String], keyPrefix: String) {
         for a in node.attributes {
             guard case .graphs(let graphs) = a.value else { continue }
             for (i, g) in graphs.enumerated() {
                 let key = keyPrefix + "n\(node.id.rawValue)/\(a.name).\(i)"
                 let r = run(g, outer: scopeChain, bodyInputs: g.inputs.map { _ in nil }, scope: scope + [key],
                             keyPrefix: key + "/")
-                bodies[key] = r.values
+                bodies[key] = Self.byName(r.values)
             }
         }
     }
@@ -402,7 +447,7 @@ struct Declarations {
 
     subscript(name: String) -> ValueType? {
         if !many.isEmpty { return many[name] }
-        for d in few where sameName(d.name, name) { return d.type }
+        for i in few.indices where sameName(few[i].name, name) { return few[i].type }
         return nil
     }
 }

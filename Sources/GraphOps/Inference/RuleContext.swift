@@ -34,6 +34,9 @@ struct RuleContext {
     var node: Node { _read { yield nodePointer.pointee } }
     /// Facts per input position; nil for an omitted optional input or an unknown value.
     let inputs: [ValueFacts?]
+    /// Which input positions name a value (read once by the engine: `has(i)` then costs no
+    /// access to the node's names).
+    let given: InputPresence
     /// Opset version of the node's domain.
     let opset: Int64
     /// The node's domain (normalized: `""` for ai.onnx).
@@ -67,10 +70,13 @@ struct RuleContext {
     /// The op's schema at the node's opset, nil when unknown.
     var schema: OpSchema? { op.schema }
 
-    var inputCount: Int { node.inputs.count }
+    var inputCount: Int { given.count }
 
     /// True when input `i` is given (not omitted).
-    func has(_ i: Int) -> Bool { i < node.inputs.count && !node.inputs[i].isEmpty }
+    func has(_ i: Int) -> Bool {
+        if i < 64 { return given.contains(i) }
+        return i < node.inputs.count && !node.inputs[i].isEmpty
+    }
 
     /// Facts of a required input.
     func facts(_ i: Int) throws -> ValueFacts {
@@ -81,17 +87,22 @@ struct RuleContext {
         return f
     }
 
-    /// Element type and dims of a tensor input (rank may be unknown).
+    /// Element type and dims of a tensor input (rank may be unknown). Read in place: no copy
+    /// of the input's facts on the way.
     func tensor(_ i: Int) throws -> (ElementType, [SymDim?]?) {
+        if has(i), case .tensor(let e, let d)? = inputs[i]?.type { return (e, d) }
         let f = try facts(i)
-        guard case .tensor(let e, let d)? = f.type else {
-            throw InferenceFailure("input \(i) ('\(node.inputs[i])') is not a tensor (\(f.type?.description ?? "?"))")
-        }
-        return (e, d)
+        throw InferenceFailure("input \(i) ('\(node.inputs[i])') is not a tensor (\(f.type?.description ?? "?"))")
     }
 
     /// Element type of a tensor input.
-    func elementType(_ i: Int) throws -> ElementType { try tensor(i).0 }
+    func elementType(_ i: Int) throws -> ElementType {
+        if has(i), case .tensor(let e, _)? = inputs[i]?.type { return e }
+        return try tensor(i).0
+    }
+
+    /// Whether input `i` has known contents (without copying them).
+    func hasValue(_ i: Int) -> Bool { has(i) && inputs[i]?.value != nil }
 
     /// Dims of a tensor input whose rank must be known.
     func dims(_ i: Int) throws -> [SymDim?] {
@@ -178,6 +189,25 @@ struct RuleContext {
     }
 }
 
+/// The given (non-empty) input positions of a node, as a bit set over the first 64 and a
+/// count; positions from 64 on are read from the node itself.
+struct InputPresence {
+    /// The number of input positions (given or not).
+    private(set) var count = 0
+    private var bits: UInt64 = 0
+
+    /// Adds the next position.
+    @inline(__always)
+    mutating func append(_ isGiven: Bool) {
+        if isGiven && count < 64 { bits |= 1 << UInt64(count) }
+        count += 1
+    }
+
+    /// Whether position `i` (< 64) is given.
+    @inline(__always)
+    func contains(_ i: Int) -> Bool { i >= 0 && i < count && bits & (1 << UInt64(i)) != 0 }
+}
+
 /// String equality that settles different lengths without the standard library's general
 /// comparison (which unequal strings otherwise take): attribute, op and value names are
 /// compared on every node.
@@ -225,6 +255,39 @@ enum Shapes {
         var p = SymDim(1)
         for d in dims { guard let d else { return nil }; p = p * d }
         return p
+    }
+
+    /// `product(dims)?.intValue` without building the symbolic product: constant when every
+    /// dim is (or one is 0), else nil. A product with a non-constant factor is non-constant
+    /// unless coefficients wrap, so where they might (a bound on them overflows) the symbolic
+    /// product decides.
+    static func productValue(_ dims: ArraySlice<SymDim?>) -> Int64? {
+        var ints: Int64 = 1, bound: UInt64 = 1
+        var symbolic = false, zero = false, overflow = false
+        for d in dims {
+            guard let d else { return nil }
+            var size: UInt64
+            switch d.repr {
+            case .int(let v):
+                if v == 0 { zero = true }
+                ints = ints &* v
+                size = v.magnitude
+            case .poly(let ts):
+                symbolic = true
+                size = 0
+                for t in ts {
+                    let (s, o) = size.addingReportingOverflow(t.coeff.magnitude)
+                    size = s
+                    overflow = overflow || o
+                }
+            }
+            let (b, o) = bound.multipliedReportingOverflow(by: size)
+            bound = b
+            overflow = overflow || o || b > UInt64(Int64.max)
+        }
+        if zero { return 0 }
+        if !symbolic { return ints }
+        return overflow ? product(dims)?.intValue : nil
     }
 
     /// Static element count of a fully known shape.

@@ -127,7 +127,7 @@ public enum ShapeInference {
                              registry: OpRegistry = .builtIn) -> InferenceResult {
         let engine = InferenceEngine(opsets: opsets, functions: functions, registry: registry)
         let run = engine.run(graph, outer: [], bodyInputs: nil, scope: [], keyPrefix: "")
-        return InferenceResult(values: FactTable(run.values), bodies: engine.bodies, problems: engine.problems)
+        return InferenceResult(values: FactTable(keyed: run.values), bodies: engine.bodies, problems: engine.problems)
     }
 
     /// Op types (`domain::op` for other domains) that have an inference rule.

@@ -113,8 +113,8 @@ enum ShapeOpRules {
             }
         }
         // Without a -1 the counts must still agree (`[256,4,1,1]` cannot become `[1,4]`).
-        if inferAt == nil, let inDims, let a = Shapes.product(inDims[...])?.intValue,
-           let b = Shapes.product(out[...])?.intValue, a != b {
+        if inferAt == nil, let inDims, let a = Shapes.productValue(inDims[...]),
+           let b = Shapes.productValue(out[...]), a != b {
             func text(_ d: [SymDim?]) -> String { "[" + d.map { $0?.description ?? "?" }.joined(separator: ", ") + "]" }
             throw InferenceFailure("cannot reshape \(text(inDims)) to \(text(out)): \(a) elements against \(b)")
         }
