@@ -149,7 +149,7 @@ enum NNRules {
         let n = d.count - 2
         guard let kernel = c.ints("kernel_shape") else { throw InferenceFailure("attribute 'kernel_shape' is missing") }
         let win = try window(c, spatial: n, kernel: kernel)
-        let ceilMode = (c.attr("ceil_mode")?.intValue ?? 0) != 0
+        let ceilMode = (c.attrInt("ceil_mode") ?? 0) != 0
         var out: [SymDim?] = [d[0], d[1]]
         for i in 0..<n {
             out.append(try windowOutput(d[i + 2], kernel: kernel[i], stride: win.strides[i], dilation: win.dilations[i],
@@ -209,13 +209,20 @@ enum NNRules {
         let (e, d) = try c.tensor(0)
         var outs: [ValueFacts?] = [.tensor(e, d)]
         guard c.node.outputs.count > 1 else { return outs }
-        let stash = ElementType(rawValue: Int32(truncatingIfNeeded: try c.int("stash_type"))) ?? .float
+        let stash = stashType(c)
         guard let d else { return outs + [.tensor(stash, nil), .tensor(stash, nil)] }
-        let axis = try c.axis(try c.int("axis"), rank: d.count)
+        let axis = try c.axis(c.attr("axis")?.intValue ?? -1, rank: d.count)
         let stats = Array(d[..<axis]) + Array(repeating: SymDim(1), count: d.count - axis)
         outs.append(.tensor(stash, stats))
         outs.append(.tensor(stash, stats))
         return outs
+    }
+
+    /// The statistics' element type: `stash_type`, float32 where the schema gives no default
+    /// (onnxruntime's com.microsoft LayerNormalization computes them in float32; its `axis`
+    /// likewise defaults to -1 as in ai.onnx).
+    static func stashType(_ c: RuleContext) -> ElementType {
+        ElementType(rawValue: Int32(truncatingIfNeeded: c.attrInt("stash_type") ?? 1)) ?? .float
     }
 
     /// onnxruntime's SimplifiedLayerNormalization (RMS norm, registered in the default
@@ -226,9 +233,9 @@ enum NNRules {
         let e = try c.elementType(1)
         var outs: [ValueFacts?] = [.tensor(e, d)]
         guard c.node.outputs.count > 1 else { return outs }
-        let stash = ElementType(rawValue: Int32(truncatingIfNeeded: try c.int("stash_type"))) ?? .float
+        let stash = stashType(c)
         guard let d else { return outs + [.tensor(stash, nil)] }
-        let axis = try c.axis(try c.int("axis"), rank: d.count)
+        let axis = try c.axis(c.attr("axis")?.intValue ?? -1, rank: d.count)
         outs.append(.tensor(stash, Array(d[..<axis]) + Array(repeating: SymDim(1), count: d.count - axis)))
         return outs
     }
@@ -278,10 +285,10 @@ enum NNRules {
 
     static func recurrent(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, given) = try c.tensor(0)
-        guard let hidden = c.attr("hidden_size")?.intValue else { throw InferenceFailure("attribute 'hidden_size' is missing") }
+        guard let hidden = c.attrInt("hidden_size") else { throw InferenceFailure("attribute 'hidden_size' is missing") }
         let direction = (try? c.string("direction")) ?? "forward"
         let dirs = SymDim(direction == "bidirectional" ? 2 : 1)
-        let layout = c.attr("layout")?.intValue ?? 0
+        let layout = c.attrInt("layout") ?? 0
         // Input rank unknown: it is 3 by the op's definition; the sizes it carries are unknown.
         let d = given ?? [nil, nil, nil]
         guard d.count == 3 else { throw InferenceFailure("input has rank \(d.count), expected 3") }
@@ -299,7 +306,7 @@ enum NNRules {
         guard let d else { return [.tensor(e, nil), .tensor(.int64, nil)] }
         let axis = try c.axis(try c.int("axis"), rank: d.count)
         var out = d
-        if let k = c.attr("k")?.intValue { out[axis] = SymDim(k) } else { out[axis] = c.value(1)?.dims?.first }
+        if let k = c.attrInt("k") { out[axis] = SymDim(k) } else { out[axis] = c.value(1)?.dims?.first }
         return [.tensor(e, out), .tensor(.int64, out)]
     }
 
