@@ -23,7 +23,7 @@ enum ControlFlowRules {
     }
 
     static func sequenceEmpty(_ c: RuleContext) throws -> [ValueFacts?] {
-        let code = c.attr("dtype")?.intValue ?? 1
+        let code = c.attrInt("dtype") ?? 1
         return [ValueFacts(type: .sequence(.tensor(ElementType(rawValue: Int32(truncatingIfNeeded: code)) ?? .float, nil)))]
     }
 
@@ -169,7 +169,7 @@ enum ControlFlowRules {
     }
 
     static func scan(_ c: RuleContext) throws -> [ValueFacts?] {
-        guard let m = c.attr("num_scan_inputs")?.intValue, m >= 0, Int(m) <= c.inputCount else {
+        guard let m = c.attrInt("num_scan_inputs"), m >= 0, Int(m) <= c.inputCount else {
             throw InferenceFailure("attribute 'num_scan_inputs' is missing or too large")
         }
         guard c.opset >= 9 else { return try scan8(c, scanInputs: Int(m)) }
@@ -224,7 +224,7 @@ enum ControlFlowRules {
             throw InferenceFailure("input 0 is not a sequence of tensors")
         }
         guard var d else { return [.tensor(e, nil)] }
-        let newAxis = c.attr("new_axis")?.intValue ?? 0
+        let newAxis = c.attrInt("new_axis") ?? 0
         let a = try c.axis(try c.int("axis"), rank: d.count + (newAxis != 0 ? 1 : 0))
         if newAxis != 0 { d.insert(nil, at: a) } else { d[a] = nil }
         return [.tensor(e, d)]

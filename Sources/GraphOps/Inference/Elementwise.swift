@@ -312,7 +312,7 @@ enum ElementwiseRules {
         if c.node.opType == "CastLike" {
             to = try c.elementType(1)
         } else {
-            guard let code = c.attr("to")?.intValue, let e = ElementType(rawValue: Int32(truncatingIfNeeded: code)),
+            guard let code = c.attrInt("to"), let e = ElementType(rawValue: Int32(truncatingIfNeeded: code)),
                   e != .undefined else { throw InferenceFailure("attribute 'to' is missing or not an element type") }
             to = e
         }

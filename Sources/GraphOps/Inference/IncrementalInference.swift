@@ -77,7 +77,8 @@ extension InferenceEngine {
                     given.append(!name.isEmpty)
                     inputs.append(name.isEmpty ? nil : env[name])
                 }
-                let outs = node(ptr, inputs: inputs, given: given, declared: declared, scopeChain: [], scope: [], keyPrefix: "")
+                let outs = node(ptr, outputs: ptr.pointee.outputs, inputs: inputs, given: given, declared: declared,
+                                scopeChain: [], scope: [], keyPrefix: "")
                 for (k, name) in ptr.pointee.outputs.enumerated() where !name.isEmpty {
                     let before = env[name]
                     let after = outs[k] ?? ValueFacts(type: nil)

@@ -18,11 +18,12 @@ final class InferenceEngine {
     /// Each op type's resolution (rule, function, opset, schema), made on its first node: one
     /// lookup per node instead of a rule lookup, a function lookup and a schema lookup per
     /// attribute default. Keyed by op type for ai.onnx, `domain::op` otherwise.
-    private var bindings: [String: OpBinding] = [:]
-    private var lastBinding: OpBinding?
-    /// The ai.onnx op types bound so far (up to 64) and their bindings, scanned before hashing.
-    private var defaultOps: [String] = []
-    private var defaultBindings: [OpBinding] = []
+    /// (Unchecked exclusivity: the engine is private to one call, and the dynamic access checks
+    /// on these were two runtime calls per node.)
+    @exclusivity(unchecked) private var bindings: [String: OpBinding] = [:]
+    @exclusivity(unchecked) private var lastBinding: OpBinding?
+    /// The ai.onnx bindings by op type under the cheap name hash (no key built, no SipHash).
+    @exclusivity(unchecked) private var defaultBindings: [ValueName: OpBinding] = [:]
 
     init(opsets: [String: Int64], functions: [Function], registry: OpRegistry) {
         self.opsets = opsets
@@ -117,9 +118,9 @@ final class InferenceEngine {
                     for s in outer.reversed() { if let f = s[key] { found = f; break } }
                     inputs.append(found)
                 }
-                var outs = node(ptr, inputs: inputs, given: given, declared: declared,
-                                scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [], scope: scope, keyPrefix: keyPrefix)
                 let names = ptr.pointee.outputs
+                var outs = node(ptr, outputs: names, inputs: inputs, given: given, declared: declared,
+                                scopeChain: ptr.pointee.hasSubgraphs ? outer + [env] : [], scope: scope, keyPrefix: keyPrefix)
                 for k in names.indices where !names[k].isEmpty {
                     env[ValueName(names[k])] = outs[k].take() ?? ValueFacts(type: nil)
                 }
@@ -142,8 +143,8 @@ final class InferenceEngine {
     /// schema's element types when the rule fails, with the problem reported), reconciled with
     /// the declared types and with negative sizes dropped. The rule's own array is completed in
     /// place (no second array per node).
-    func node(_ ptr: UnsafePointer<Node>, inputs: [ValueFacts?], given: InputPresence, declared: Declarations,
-              scopeChain: [[ValueName: ValueFacts]], scope: [String], keyPrefix: String) -> [ValueFacts?] {
+    func node(_ ptr: UnsafePointer<Node>, outputs names: ValueNames, inputs: [ValueFacts?], given: InputPresence,
+              declared: Declarations, scopeChain: [[ValueName: ValueFacts]], scope: [String], keyPrefix: String) -> [ValueFacts?] {
         var outs: [ValueFacts?]
         do {
             outs = try infer(ptr, inputs: inputs, given: given, scopeChain: scopeChain, scope: scope, keyPrefix: keyPrefix)
@@ -152,7 +153,6 @@ final class InferenceEngine {
             report(ptr.pointee, scope, failure?.reason ?? "\(error)", kind: failure?.kind ?? .inconsistent)
             outs = elementTypesFromSchema(ptr.pointee, inputs)
         }
-        let names = ptr.pointee.outputs
         if outs.count > names.count { outs.removeLast(outs.count - names.count) }
         while outs.count < names.count { outs.append(nil) }
         for k in names.indices {
@@ -268,12 +268,7 @@ final class InferenceEngine {
         if rawDomain.isEmpty {
             let opType = ptr.pointee.opType
             if let b = lastBinding, b.domain.isEmpty, sameName(b.opType, opType) { return b }
-            // A model uses a few dozen op types at most: comparing their short names costs
-            // less than hashing one.
-            for i in defaultOps.indices where sameName(defaultOps[i], opType) {
-                lastBinding = defaultBindings[i]
-                return defaultBindings[i]
-            }
+            if let b = defaultBindings[ValueName(opType)] { lastBinding = b; return b }
         }
         let domain = rawDomain == "ai.onnx" ? "" : rawDomain
         let opType = ptr.pointee.opType
@@ -284,10 +279,7 @@ final class InferenceEngine {
                           function: functions.isEmpty ? nil : functions[domain + "::" + opType],
                           rule: InferenceRules.table[key])
         bindings[key] = b
-        if domain.isEmpty, defaultOps.count < 64 {
-            defaultOps.append(opType)
-            defaultBindings.append(b)
-        }
+        if domain.isEmpty { defaultBindings[ValueName(opType)] = b }
         lastBinding = b
         return b
     }
@@ -304,7 +296,7 @@ final class InferenceEngine {
             let key = op.domain.isEmpty ? op.opType : op.domain + "::" + op.opType
             throw InferenceFailure("no inference rule for op \(key)" + (op.domain.isEmpty ? "" : " (domain \(op.domain))"), kind: .noRule)
         }
-        let body: RuleContext.BodyInference
+        var body: RuleContext.BodyInference?
         if ptr.pointee.hasSubgraphs {
             let node = ptr.pointee
             let nodeKey = keyPrefix + "n\(node.id.rawValue)/"
@@ -314,10 +306,8 @@ final class InferenceEngine {
                 return try self.inferBody(node, attribute: attribute, inputs: bodyInputs, scopeChain: scopeChain,
                                           scope: scope, nodeKey: nodeKey)
             }
-        } else {
-            body = RuleContext.noBodies
         }
-        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, given: given, opset: op.opset, domain: op.domain, op: op,
+        let ctx = RuleContext(nodePointer: ptr, inputs: inputs, given: given, opset: op.opset, op: op,
                               bodyInference: body)
         return try rule(ctx)
     }

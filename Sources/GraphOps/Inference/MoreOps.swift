@@ -33,7 +33,7 @@ enum MoreOpRules {
     }
 
     static func dtypeAttr(_ c: RuleContext, _ fallback: ElementType) -> ElementType {
-        guard let code = c.attr("dtype")?.intValue, let e = ElementType(rawValue: Int32(truncatingIfNeeded: code)) else {
+        guard let code = c.attrInt("dtype"), let e = ElementType(rawValue: Int32(truncatingIfNeeded: code)) else {
             return fallback
         }
         return e
@@ -52,7 +52,7 @@ enum MoreOpRules {
     static func quantize(_ c: RuleContext) throws -> [ValueFacts?] {
         let (_, d) = try c.tensor(0)
         var e = ElementType.uint8
-        if c.has(2) { e = try c.elementType(2) } else if let code = c.attr("output_dtype")?.intValue, code != 0,
+        if c.has(2) { e = try c.elementType(2) } else if let code = c.attrInt("output_dtype"), code != 0,
                   let x = ElementType(rawValue: Int32(truncatingIfNeeded: code)) { e = x }
         return [.tensor(e, d)]
     }
@@ -60,7 +60,7 @@ enum MoreOpRules {
     static func dequantize(_ c: RuleContext) throws -> [ValueFacts?] {
         let (_, d) = try c.tensor(0)
         var e = try c.elementType(1)
-        if let code = c.attr("output_dtype")?.intValue, code != 0, let x = ElementType(rawValue: Int32(truncatingIfNeeded: code)) {
+        if let code = c.attrInt("output_dtype"), code != 0, let x = ElementType(rawValue: Int32(truncatingIfNeeded: code)) {
             e = x
         }
         return [.tensor(e, d)]
@@ -81,7 +81,7 @@ enum MoreOpRules {
     }
 
     static func blockSize(_ c: RuleContext) throws -> SymDim {
-        guard let b = c.attr("blocksize")?.intValue, b > 0 else { throw InferenceFailure("attribute 'blocksize' is missing") }
+        guard let b = c.attrInt("blocksize"), b > 0 else { throw InferenceFailure("attribute 'blocksize' is missing") }
         return SymDim(b)
     }
 
@@ -115,7 +115,7 @@ enum MoreOpRules {
 
     static func compress(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
-        guard let axis = c.attr("axis")?.intValue else { return [.tensor(e, [nil])] }
+        guard let axis = c.attrInt("axis") else { return [.tensor(e, [nil])] }
         guard var d else { return [.tensor(e, nil)] }
         d[try c.axis(axis, rank: d.count)] = nil
         return [.tensor(e, d)]
@@ -124,7 +124,7 @@ enum MoreOpRules {
     static func unique(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         var y: [SymDim?]? = [nil]
-        if let axis = c.attr("axis")?.intValue, var dd = d {
+        if let axis = c.attrInt("axis"), var dd = d {
             dd[try c.axis(axis, rank: dd.count)] = nil
             y = dd
         }
@@ -197,7 +197,7 @@ enum MoreOpRules {
                     .tensor(e, [v[0], v[1], total, v[3]]), .tensor(e, [q[0], q[1], q[2], total])]
         }
         guard q.count == 3, k.count == 3, v.count == 3 else { throw InferenceFailure("Q/K/V ranks \(q.count)/\(k.count)/\(v.count)") }
-        guard let qh = c.attr("q_num_heads")?.intValue, let kvh = c.attr("kv_num_heads")?.intValue, qh > 0, kvh > 0 else {
+        guard let qh = c.attrInt("q_num_heads"), let kvh = c.attrInt("kv_num_heads"), qh > 0, kvh > 0 else {
             throw InferenceFailure("3-D inputs need q_num_heads and kv_num_heads")
         }
         let vHead = v[2].flatMap { $0.exactDiv(SymDim(kvh)) }
@@ -209,7 +209,7 @@ enum MoreOpRules {
 
     static func window(_ c: RuleContext) throws -> [ValueFacts?] {
         let size = c.value(0)?.dims?.first
-        let code = c.attr("output_datatype")?.intValue ?? 1
+        let code = c.attrInt("output_datatype") ?? 1
         return [.tensor(ElementType(rawValue: Int32(truncatingIfNeeded: code)) ?? .float, [size])]
     }
 
@@ -254,13 +254,13 @@ enum SignalRules {
         let (e, _) = try c.tensor(0)
         var d = try c.dims(0)
         guard d.count >= 2 else { throw InferenceFailure("input has rank \(d.count), needs at least 2") }
-        var axis = c.attr("axis")?.intValue ?? 1
+        var axis = c.attrInt("axis") ?? 1
         if c.opset >= 20 {
             axis = -2
             if c.has(2) { axis = try c.constInts(2).first ?? -2 }
         }
         let a = try c.axis(axis, rank: d.count)
-        let onesided = (c.attr("onesided")?.intValue ?? 0) != 0, inverse = (c.attr("inverse")?.intValue ?? 0) != 0
+        let onesided = (c.attrInt("onesided") ?? 0) != 0, inverse = (c.attrInt("inverse") ?? 0) != 0
         let length: SymDim? = c.has(1) ? c.value(1)?.dims?.first : d[a]
         if onesided && inverse {
             // Inverse of a one-sided spectrum: a real signal of dft_length, else 2*(n-1).

@@ -170,15 +170,16 @@ enum NNRules {
     static func matmulDims(_ c: RuleContext) throws -> [SymDim?]? {
         guard let a = try c.tensor(0).1, let b = try c.tensor(1).1 else { return nil }
         guard !a.isEmpty, !b.isEmpty else { throw InferenceFailure("MatMul of a scalar") }
-        let a2 = a.count == 1 ? [SymDim(1)] + a : a
-        let b2 = b.count == 1 ? b + [SymDim(1)] : b
-        let k1 = a2[a2.count - 1], k2 = b2[b2.count - 2]
-        if let x = k1?.intValue, let y = k2?.intValue, x != y {
+        // A vector operand is promoted to a matrix (`[1, k]` or `[k, 1]`), whose batch part is empty.
+        let k1 = a[a.count - 1], k2 = b.count == 1 ? b[0] : b[b.count - 2]
+        if let x = k1?.intValueInline, let y = k2?.intValueInline, x != y {
             throw InferenceFailure("inner dimensions differ: \(x) and \(y)")
         }
-        var out = try Shapes.broadcast(Array(a2.dropLast(2)), Array(b2.dropLast(2)))
-        if a.count > 1 { out.append(a2[a2.count - 2]) }
-        if b.count > 1 { out.append(b2[b2.count - 1]) }
+        var out: [SymDim?] = []
+        out.reserveCapacity(max(a.count, b.count))
+        try Shapes.broadcast(into: &out, a[..<max(a.count - 2, 0)], b[..<max(b.count - 2, 0)])
+        if a.count > 1 { out.append(a[a.count - 2]) }
+        if b.count > 1 { out.append(b[b.count - 1]) }
         return out
     }
 

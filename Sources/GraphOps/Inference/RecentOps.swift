@@ -137,7 +137,7 @@ enum PreviewRules {
         guard q.count == 4, k.count == 4, v.count == 4 else {
             throw InferenceFailure("Q/K/V ranks \(q.count)/\(k.count)/\(v.count), expected 4")
         }
-        let precision = try c.attr("softmax_precision")?.intValue.map { try elementType(code: $0, "softmax_precision") }
+        let precision = try c.attrInt("softmax_precision").map { try elementType(code: $0, "softmax_precision") }
             ?? (e == .double ? .double : .float)
         let scores = ValueFacts.tensor(precision, [q[0], q[1], q[2], k[2]])
         for body in ["score_mod", "prob_mod"] where c.attr(body) != nil {

@@ -23,22 +23,22 @@ enum ReductionRules {
             axes = v
         }
         let keep = try c.int("keepdims") != 0
-        let noop = (c.attr("noop_with_empty_axes")?.intValue ?? 0) != 0
+        let noop = (c.attrInt("noop_with_empty_axes") ?? 0) != 0
         guard let d else { return [.tensor(e, nil)] }
         if (axes ?? []).isEmpty && noop { return [.tensor(e, d, value: c.value(0))] }
-        var reduced = Set<Int>()
+        // Reduced positions as flags (a set is built only for folding known contents).
+        var reduced = [Bool](repeating: axes?.isEmpty ?? true, count: d.count)
         if let axes, !axes.isEmpty {
-            for a in axes { reduced.insert(try c.axis(a, rank: d.count)) }
-        } else {
-            reduced = Set(0..<d.count)
+            for a in axes { reduced[try c.axis(a, rank: d.count)] = true }
         }
         var out: [SymDim?] = []
+        out.reserveCapacity(d.count)
         for (i, x) in d.enumerated() {
-            if reduced.contains(i) { if keep { out.append(SymDim(1)) } } else { out.append(x) }
+            if reduced[i] { if keep { out.append(SymDim(1)) } } else { out.append(x) }
         }
         var value: KnownValue?
         if case .ints(let xs)? = c.value(0), let sd = ShapeOpRules.staticDims(d), sd.reduce(1, *) == xs.count {
-            value = fold(c.node.opType, xs, sd, reduced)
+            value = fold(c.node.opType, xs, sd, Set(d.indices.filter { reduced[$0] }))
         }
         return [.tensor(e, out, value: value)]
     }

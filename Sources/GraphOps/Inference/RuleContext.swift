@@ -40,7 +40,7 @@ struct RuleContext {
     /// Opset version of the node's domain.
     let opset: Int64
     /// The node's domain (normalized: `""` for ai.onnx).
-    let domain: String
+    var domain: String { op.domain }
     /// Where the op's schema comes from (attribute defaults), looked up only when a rule asks
     /// for an attribute the node leaves out. Held by `op`, not copied into every context.
     var registry: OpRegistry { op.registry }
@@ -49,22 +49,21 @@ struct RuleContext {
     let op: OpBinding
     /// Infers a subgraph given its inputs' facts (bodies see the current scope); `quiet` keeps
     /// its problems out of the report (a branch that never runs).
-    let bodyInference: BodyInference
+    /// Nil for nodes without bodies (nothing to retain per node).
+    let bodyInference: BodyInference?
 
     typealias BodyInference = (_ attribute: String, _ inputs: [ValueFacts?], _ quiet: Bool) throws -> [ValueFacts?]
 
-    /// For nodes without bodies: one shared closure, no allocation per node.
-    static let noBodies: BodyInference = { attribute, _, _ in throw InferenceFailure("no body '\(attribute)'") }
-
     /// Infers the body in attribute `attribute` with the given input facts.
     func inferBody(_ attribute: String, _ inputs: [ValueFacts?]) throws -> [ValueFacts?] {
-        try bodyInference(attribute, inputs, false)
+        guard let bodyInference else { throw InferenceFailure("no body '\(attribute)'") }
+        return try bodyInference(attribute, inputs, false)
     }
 
     /// Infers a body that never runs (an If branch a known condition excludes) for the types of
     /// its own values, without reporting its problems.
     func inferUnusedBody(_ attribute: String, _ inputs: [ValueFacts?]) {
-        _ = try? bodyInference(attribute, inputs, true)
+        _ = try? bodyInference?(attribute, inputs, true)
     }
 
     /// The op's schema at the node's opset, nil when unknown.
@@ -90,19 +89,27 @@ struct RuleContext {
     /// Element type and dims of a tensor input (rank may be unknown). Read in place: no copy
     /// of the input's facts on the way.
     func tensor(_ i: Int) throws -> (ElementType, [SymDim?]?) {
-        if has(i), case .tensor(let e, let d)? = inputs[i]?.type { return (e, d) }
+        if has(i), let t = inputs.withUnsafeBufferPointer({ b -> (ElementType, [SymDim?]?)? in
+            if case .tensor(let e, let d)? = b[i]?.type { return (e, d) }
+            return nil
+        }) { return t }
         let f = try facts(i)
         throw InferenceFailure("input \(i) ('\(node.inputs[i])') is not a tensor (\(f.type?.description ?? "?"))")
     }
 
     /// Element type of a tensor input.
     func elementType(_ i: Int) throws -> ElementType {
-        if has(i), case .tensor(let e, _)? = inputs[i]?.type { return e }
+        if has(i), let e = inputs.withUnsafeBufferPointer({ b -> ElementType? in
+            if case .tensor(let e, _)? = b[i]?.type { return e }
+            return nil
+        }) { return e }
         return try tensor(i).0
     }
 
     /// Whether input `i` has known contents (without copying them).
-    func hasValue(_ i: Int) -> Bool { has(i) && inputs[i]?.value != nil }
+    func hasValue(_ i: Int) -> Bool {
+        has(i) && inputs.withUnsafeBufferPointer { b in b[i]?.value != nil }
+    }
 
     /// Dims of a tensor input whose rank must be known.
     func dims(_ i: Int) throws -> [SymDim?] {
@@ -140,12 +147,30 @@ struct RuleContext {
         }
     }
 
+    /// The first attribute named `name`, matched in place by `read` (which takes only what
+    /// it needs out of the value: no copy of a tensor or list it does not return).
+    @inline(__always)
+    func attr<R>(_ name: String, _ read: (borrowing AttributeValue) -> R?) -> R? {
+        nodePointer.pointee.attributes.withUnsafeBufferPointer { buf in
+            for i in buf.indices where sameName(buf[i].name, name) { return read(buf[i].value) }
+            return nil
+        }
+    }
+
+    /// An int attribute as given on the node (nil when absent or not an int).
+    func attrInt(_ name: String) -> Int64? {
+        attr(name) { v in
+            if case .int(let x) = v { return x }
+            return nil
+        }
+    }
+
     /// The schema's default of an attribute the node leaves out.
     func schemaDefault(_ name: String) -> AttributeDefault? { op.attributeDefault(name) }
 
     /// An int attribute, else the schema's default; throws when neither exists.
     func int(_ name: String) throws -> Int64 {
-        if let v = attr(name)?.intValue { return v }
+        if let v = attrInt(name) { return v }
         if case .int(let v)? = schemaDefault(name) { return v }
         throw InferenceFailure("attribute '\(name)' is missing and has no default")
     }
@@ -162,7 +187,10 @@ struct RuleContext {
 
     /// An ints attribute, else the schema's default, else nil (many are optional without one).
     func ints(_ name: String) -> [Int64]? {
-        if let v = attr(name)?.intsValue { return v }
+        if let v = attr(name, { v -> [Int64]? in
+            if case .ints(let x) = v { return x }
+            return nil
+        }) { return v }
         if case .ints(let v)? = schemaDefault(name) { return v }
         return nil
     }
@@ -229,6 +257,20 @@ enum Shapes {
             out.append(try broadcastDim(x, y))
         }
         return out
+    }
+
+    /// `broadcast(a, b)` appended to `out` (no intermediate arrays: MatMul's batch dims).
+    static func broadcast(into out: inout [SymDim?], _ a: ArraySlice<SymDim?>, _ b: ArraySlice<SymDim?>) throws {
+        if a.elementsEqual(b) || (b.count < a.count && b.allSatisfy({ $0?.intValueInline == 1 })) {
+            out.append(contentsOf: a)
+            return
+        }
+        let n = max(a.count, b.count)
+        for i in 0..<n {
+            let x = i < n - a.count ? SymDim?.some(SymDim(1)) : a[a.startIndex + i - (n - a.count)]
+            let y = i < n - b.count ? SymDim?.some(SymDim(1)) : b[b.startIndex + i - (n - b.count)]
+            out.append(try broadcastDim(x, y))
+        }
     }
 
     static func broadcastDim(_ x: SymDim?, _ y: SymDim?) throws -> SymDim? {

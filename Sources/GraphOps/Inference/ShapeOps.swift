@@ -59,8 +59,8 @@ enum ShapeOpRules {
         guard case .tensor(_, let dims)? = c.inputs[0]?.type, let d = dims else { return [.tensor(.int64, [nil])] }
         let r = Int64(d.count)
         func clamp(_ v: Int64) -> Int { Int(max(0, min(r, v < 0 ? v + r : v))) }
-        let start = clamp(c.attr("start")?.intValue ?? 0)
-        let end = clamp(c.attr("end")?.intValue ?? r)
+        let start = clamp(c.attrInt("start") ?? 0)
+        let end = clamp(c.attrInt("end") ?? r)
         let part = start < end ? Array(d[start..<end]) : []
         // Unknown sizes leave their entries unknown (partly known contents).
         return [.tensor(.int64, [SymDim(Int64(part.count))], value: KnownValue.ints(partial: part))]
@@ -74,7 +74,7 @@ enum ShapeOpRules {
 
     static func reshape(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, inDims) = try c.tensor(0)
-        let allowZero = c.attr("allowzero")?.intValue ?? 0
+        let allowZero = c.attrInt("allowzero") ?? 0
         guard let target = c.value(1)?.partialDims else {
             if let sd = try? c.dims(1), sd.count == 1, let n = sd[0]?.intValue, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: Int(n)))]
@@ -82,6 +82,7 @@ enum ShapeOpRules {
             throw InferenceFailure("target shape (input 1) is not known", kind: .unknownInput)
         }
         var out: [SymDim?] = []
+        out.reserveCapacity(target.count)
         var inferAt: Int?
         for (i, entry) in target.enumerated() {
             // An unknown entry (partly known target) gives an unknown size; it may be the
@@ -167,15 +168,17 @@ enum ShapeOpRules {
         }
         guard let axes = try axesArgument(c) else { throw InferenceFailure("axes are not known", kind: .unknownInput) }
         let r = d.count + axes.count
-        var at = Set<Int>()
+        var at = [Bool](repeating: false, count: r)
         for a in axes {
             let i = try c.axis(a, rank: r)
-            guard at.insert(i).inserted else { throw InferenceFailure("axis \(a) repeats") }
+            guard !at[i] else { throw InferenceFailure("axis \(a) repeats") }
+            at[i] = true
         }
         var out: [SymDim?] = []
+        out.reserveCapacity(r)
         var k = 0
         for i in 0..<r {
-            if at.contains(i) { out.append(SymDim(1)) } else { out.append(d[k]); k += 1 }
+            if at[i] { out.append(SymDim(1)) } else { out.append(d[k]); k += 1 }
         }
         return [.tensor(e, out, value: c.value(0))]
     }
@@ -184,7 +187,7 @@ enum ShapeOpRules {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }
         let perm = c.ints("perm") ?? (0..<Int64(d.count)).reversed()
-        guard perm.count == d.count, Set(perm).count == perm.count, perm.allSatisfy({ $0 >= 0 && $0 < d.count }) else {
+        guard isPermutation(perm, rank: d.count) else {
             throw InferenceFailure("perm \(perm) is not a permutation of rank \(d.count)")
         }
         let out = perm.map { d[Int($0)] }
@@ -193,6 +196,17 @@ enum ShapeOpRules {
             value = d.count == 2 && perm == [1, 0] ? transpose2D(v, sd) : v
         }
         return [.tensor(e, out, value: value)]
+    }
+
+    /// Whether `perm` holds each of `0..<rank` exactly once.
+    static func isPermutation(_ perm: [Int64], rank: Int) -> Bool {
+        guard perm.count == rank else { return false }
+        var seen = [Bool](repeating: false, count: rank)
+        for p in perm {
+            guard p >= 0 && p < Int64(rank), !seen[Int(p)] else { return false }
+            seen[Int(p)] = true
+        }
+        return true
     }
 
     static func transpose2D(_ v: KnownValue, _ d: [Int]) -> KnownValue? {
@@ -267,7 +281,7 @@ enum ShapeOpRules {
             sizes = c.value(1)?.partialDims ?? Array(repeating: nil, count: n)
         } else if let s = c.attr("split")?.intsValue {
             sizes = s.map { SymDim($0) }
-        } else if let parts = c.attr("num_outputs")?.intValue, parts > 0 {
+        } else if let parts = c.attrInt("num_outputs"), parts > 0 {
             // The last chunk may be smaller: ceil-sized chunks.
             guard let dim = d[axis] else { return Array(repeating: .tensor(e, nil), count: n) }
             guard let chunk = dim.ceilDiv(SymDim(parts)) else { throw InferenceFailure("num_outputs is 0") }
@@ -448,9 +462,12 @@ enum ShapeOpRules {
     }
 
     static func constantOfShape(_ c: RuleContext) throws -> [ValueFacts?] {
-        var e = ElementType.float
-        let given: Tensor?
-        if case .tensor(let t)? = c.attr("value") { e = t.elementType; given = t } else { given = nil }
+        // The fill's element type read in place; the tensor itself is copied only when its
+        // contents are needed.
+        let e = c.attr("value") { v -> ElementType? in
+            if case .tensor(let t) = v { return t.elementType }
+            return nil
+        } ?? .float
         guard let out = c.value(0)?.partialDims else {
             if let sd = try? c.dims(0), sd.count == 1, let n = sd[0]?.intValue, n >= 0, n < 64 {
                 return [.tensor(e, Array(repeating: nil, count: Int(n)))]
@@ -463,6 +480,10 @@ enum ShapeOpRules {
         // The fill is decoded only when the contents are small enough to keep (weights made by
         // ConstantOfShape are not).
         if let n = Shapes.count(out), n <= maxKnownElements, Shapes.isIntegral(e) || n <= maxKnownFloats {
+            let given = c.attr("value") { v -> Tensor? in
+                if case .tensor(let t) = v { return t }
+                return nil
+            }
             let fill = given.flatMap { InferenceEngine.facts(of: $0).value } ?? .floats([0])
             switch fill {
             case .ints(let x) where x.count == 1: value = .ints(Array(repeating: x[0], count: n))
