@@ -23,13 +23,15 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // OpenBLAS (Debian libopenblas-dev) for the interpreter's matrix products; no pkgConfig either.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // zlib (Debian zlib1g-dev) to inflate np.savez_compressed members of .npz inputs.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // The generic Jupyter kernel core: knows nothing about graphs.
         .target(name: "JupyterKernel", dependencies: ["CZMQ", "COpenSSL"]),
 
         // The graph model and everything built on it.
         .target(name: "GraphIR"),
-        .target(name: "GraphFormats", dependencies: ["GraphIR"]),
+        .target(name: "GraphFormats", dependencies: ["GraphIR", "CZlib"]),
         // Op schemas (registry, categories, validation) and symbolic shape inference.
         .target(name: "GraphOps", dependencies: ["GraphIR"], resources: [.copy("Resources")]),
         .target(name: "GraphRendering", dependencies: ["GraphIR", "GraphOps"]),

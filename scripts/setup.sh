@@ -28,8 +28,9 @@ step() { printf '\n==> %s\n' "$*"; }
 # 1. System packages (only what is missing; sudo only when not root).
 # chromium: the end-to-end tests of the HTML graph viewer and of JupyterLab drive it headless;
 # libopenblas-dev: BLAS for GraphRuntime's matrix products (COpenBLAS);
+# zlib1g-dev: inflating np.savez_compressed inputs (CZlib);
 # chromium-driver: selenium drives it in the JupyterLab test (Tests/e2e/test_jupyterlab.py).
-PACKAGES=(libzmq3-dev libssl-dev libopenblas-dev pkg-config graphviz librsvg2-bin libxml2-utils python3-venv python3-pip chromium chromium-driver)
+PACKAGES=(libzmq3-dev libssl-dev libopenblas-dev zlib1g-dev pkg-config graphviz librsvg2-bin libxml2-utils python3-venv python3-pip chromium chromium-driver)
 if [ "$APT" = 1 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,5 +1,6 @@
 """`run` and `compare` through the real kernel (issue 13's commands): run outputs equal
-onnxruntime's on the notebooks' ppocr classifier (the .npy input and the .npz the kernel saves),
+onnxruntime's on the notebooks' ppocr classifier (the .npy input, the same from an
+np.savez_compressed archive, and the .npz the kernel saves),
 `compare @0 @N` after an edit that changes the numbers names the edited node as the first
 diverging one, `show overlay=time` and `show overlay=error` draw, an onnxruntime profile
 imports as `ort_time`, and an interrupt stops a long `run repeat=...` within 100 ms."""
@@ -58,6 +59,11 @@ def test_run_matches_onnxruntime(kernel, tmp_path):
     np.testing.assert_allclose(summary["first"], want.ravel()[:len(summary["first"])], rtol=1e-3, atol=1e-4)
     got = np.load(tmp_path / "out.npz")[summary["name"]]
     np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
+    # The same input from an np.savez_compressed archive (deflated members) gives the same outputs.
+    np.savez_compressed(tmp_path / "in.npz", x=x)
+    reply, outs = kernel.execute(f'run x="{tmp_path / "in.npz"}"')
+    assert reply["status"] == "ok", reply
+    assert data_of(outs)["outputs"][0] == summary
     # Random inputs are reproducible: the same seed gives the same numbers run to run.
     _, a = kernel.execute("run shape=x:1x3x48x192 seed=5")
     _, b = kernel.execute("run shape=x:1x3x48x192 seed=5")

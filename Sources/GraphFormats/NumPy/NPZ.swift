@@ -1,7 +1,8 @@
 /// NumPy `.npz` archives and `.npy` writing, for `run NAME=inputs.npz` and `run save=out.npz`.
-/// An `.npz` is a zip of `.npy` members; `np.savez` stores them uncompressed, which is what
-/// this reads and writes (`np.savez_compressed` deflates them: refused with a message, since
-/// nothing here links zlib). Writing makes files `np.load` reads back exactly.
+/// An `.npz` is a zip of `.npy` members; `np.savez` stores them uncompressed and
+/// `np.savez_compressed` deflates them: both are read (deflate through zlib, the CRC checked).
+/// Writing stores members uncompressed and makes files `np.load` reads back exactly.
+import CZlib
 import Foundation
 import GraphIR
 
@@ -44,7 +45,7 @@ public enum NPYWriter {
     }
 }
 
-/// Reads and writes `.npz` archives (uncompressed zip of `.npy` members).
+/// Reads `.npz` archives (stored or deflated members) and writes them (stored).
 public enum NPZ {
     /// One array of an archive: its key (the member name without `.npy`) and its `.npy` bytes.
     public struct Member: Sendable {
@@ -85,6 +86,7 @@ public enum NPZ {
         var out: [Member] = []
         for _ in 0..<count {
             guard p + 46 <= bytes.count, u32(p) == 0x0201_4B50 else { throw fail("damaged zip central directory") }
+            let p0 = p
             let method = u16(p + 10), compressed = u32(p + 20), size = u32(p + 24)
             let nameLength = u16(p + 28), extraLength = u16(p + 30), commentLength = u16(p + 32)
             let local = u32(p + 42)
@@ -94,14 +96,44 @@ public enum NPZ {
             guard compressed != 0xFFFF_FFFF, size != 0xFFFF_FFFF else {
                 throw fail("member '\(memberName)' is a zip64 entry (over 4 GB), which is not supported")
             }
-            guard method == 0 else {
-                throw fail("member '\(memberName)' is compressed (np.savez_compressed); save the arrays with np.savez instead")
+            guard method == 0 || method == 8 else {
+                throw fail("member '\(memberName)' uses zip compression method \(method); only stored and deflated members are read")
             }
             guard local + 30 <= bytes.count, u32(local) == 0x0403_4B50 else { throw fail("damaged zip entry '\(memberName)'") }
             let start = local + 30 + u16(local + 26) + u16(local + 28)
-            guard start + size <= bytes.count else { throw fail("member '\(memberName)' runs past the end of the file") }
+            let stored = method == 0 ? size : compressed
+            guard start + stored <= bytes.count else { throw fail("member '\(memberName)' runs past the end of the file") }
             let key = memberName.hasSuffix(".npy") ? String(memberName.dropLast(4)) : memberName
-            out.append(Member(name: key, npy: Array(bytes[start..<(start + size)])))
+            let npy = method == 0 ? Array(bytes[start..<(start + size)])
+                                  : try inflate(bytes[start..<(start + stored)], size: size, member: memberName, file: file)
+            guard Int(CRC32.checksum(npy)) == u32(p0 + 16) else { throw fail("member '\(memberName)' fails its CRC check (damaged file)") }
+            out.append(Member(name: key, npy: npy))
+        }
+        return out
+    }
+
+    /// The `size` bytes a raw-deflate stream inflates to (zlib, no header: zip's method 8).
+    static func inflate(_ deflated: ArraySlice<UInt8>, size: Int, member: String, file: String) throws -> [UInt8] {
+        func fail(_ reason: String) -> NPYError { NPYError(file: file, reason: "member '\(member)': \(reason)") }
+        var out = [UInt8](repeating: 0, count: size)
+        var stream = z_stream()
+        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw fail("zlib could not start inflating")
+        }
+        defer { inflateEnd(&stream) }
+        let status: Int32 = deflated.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.avail_in = uInt(input.count)
+                stream.next_out = output.baseAddress
+                stream.avail_out = uInt(output.count)
+                return CZlib.inflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END, Int(stream.total_out) == size else {
+            throw fail(status == Z_STREAM_END || status == Z_BUF_ERROR
+                ? "inflates to a different size than its directory entry says (\(size) bytes)"
+                : "damaged deflate data (zlib status \(status))")
         }
         return out
     }
