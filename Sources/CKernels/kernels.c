@@ -208,25 +208,31 @@ GS_CLONES void gs_softmax_row(const float *x, float *y, long n) {
 // columns split into their four phases (x mod 4) so every inner loop is contiguous.
 
 void gs_winograd_f43_filter(const float *w, long m, long c, float *u) {
+    // G's entries as products (a division per entry made this the slowest part of planning).
+    const double q = 0.25, s = 1.0 / 6.0, t = 1.0 / 12.0, f = 1.0 / 24.0;
     long mc = m * c;
     for (long o = 0; o < m; o++)
         for (long ch = 0; ch < c; ch++) {
             const float *g = w + (o * c + ch) * 9;
-            double t[6][3];
+            double r[6][3];
             for (int j = 0; j < 3; j++) {
                 double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-                t[0][j] = g0 / 4;
-                t[1][j] = -(g0 + g1 + g2) / 6;
-                t[2][j] = -(g0 - g1 + g2) / 6;
-                t[3][j] = g0 / 24 + g1 / 12 + g2 / 6;
-                t[4][j] = g0 / 24 - g1 / 12 + g2 / 6;
-                t[5][j] = g2;
+                r[0][j] = g0 * q;
+                r[1][j] = -(g0 + g1 + g2) * s;
+                r[2][j] = -(g0 - g1 + g2) * s;
+                r[3][j] = g0 * f + g1 * t + g2 * s;
+                r[4][j] = g0 * f - g1 * t + g2 * s;
+                r[5][j] = g2;
             }
-            for (int i = 0; i < 6; i++) {
-                double g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
-                double r[6] = {g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6, g0 / 24 + g1 / 12 + g2 / 6,
-                               g0 / 24 - g1 / 12 + g2 / 6, g2};
-                for (int k = 0; k < 6; k++) u[(i * 6 + k) * mc + o * c + ch] = (float)r[k];
+            float *dst = u + o * c + ch;
+            for (int i = 0; i < 6; i++, dst += 6 * mc) {
+                double g0 = r[i][0], g1 = r[i][1], g2 = r[i][2];
+                dst[0] = (float)(g0 * q);
+                dst[mc] = (float)(-(g0 + g1 + g2) * s);
+                dst[2 * mc] = (float)(-(g0 - g1 + g2) * s);
+                dst[3 * mc] = (float)(g0 * f + g1 * t + g2 * s);
+                dst[4 * mc] = (float)(g0 * f - g1 * t + g2 * s);
+                dst[5 * mc] = (float)g2;
             }
         }
 }
