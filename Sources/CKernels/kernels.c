@@ -24,6 +24,14 @@ GS_CLONES void gs_axpy_strided(float *acc, const float *src, long n, long stride
     GS_VECTOR for (long k = 0; k < n; k++) acc[k] += w * src[k * stride];
 }
 
+GS_CLONES void gs_copy_strided(float *d, const float *src, long n, long stride) {
+    if (stride == 2) {
+        GS_VECTOR for (long k = 0; k < n; k++) d[k] = src[2 * k];
+        return;
+    }
+    GS_VECTOR for (long k = 0; k < n; k++) d[k] = src[k * stride];
+}
+
 GS_CLONES void gs_binary(int op, const float *a, const float *b, float *d, long n) {
     switch (op) {
     case GS_ADD: GS_VECTOR for (long k = 0; k < n; k++) d[k] = a[k] + b[k]; break;

@@ -13,6 +13,8 @@ enum { GS_ADD = 0, GS_SUB = 1, GS_MUL = 2, GS_DIV = 3 };
 void gs_axpy(float *acc, const float *src, long n, float w);
 /// acc[k] += w * src[k * stride] for k < n.
 void gs_axpy_strided(float *acc, const float *src, long n, long stride, float w);
+/// d[k] = src[k * stride] for k < n (im2col of strided windows; d must not overlap src).
+void gs_copy_strided(float *d, const float *src, long n, long stride);
 /// d[k] = a[k] op b[k].
 void gs_binary(int op, const float *a, const float *b, float *d, long n);
 /// d[k] = a[k] op s, or s op a[k] when scalar_first is non-zero.

@@ -188,7 +188,7 @@ enum ConvKernels {
                             let lo = max(ox0, min(xlo, ox1)), hi = max(lo, min(xhi, ox1))
                             if lo > ox0 { d.update(repeating: 0, count: lo - ox0) }
                             if g.sw == 1 { (d + (lo - ox0)).update(from: src + lo, count: hi - lo) }
-                            else { for ox in lo..<hi { d[ox - ox0] = src[ox * g.sw] } }
+                            else if hi > lo { gs_copy_strided(d + (lo - ox0), src + lo * g.sw, hi - lo, g.sw) }
                             if ox1 > hi { (d + (hi - ox0)).update(repeating: 0, count: ox1 - hi) }
                         }
                         d += ox1 - ox0
