@@ -52,9 +52,10 @@ public final class Interpreter {
     /// The OpenBLAS core whose kernels the matrix products run (see `BLASKernelSelection`).
     public static var blasCoreName: String { BLASKernelSelection.coreName }
 
-    /// Prepares `model`: converts initializers to runtime tensors and infers shapes.
+    /// Prepares `model`: converts initializers to runtime tensors and infers shapes (or takes
+    /// `facts`, the model's inference already made, e.g. a notebook version's cached one).
     /// `threads` sets OpenBLAS's thread count (process-wide; 1 by default).
-    public init(model: Model, threads: Int = 1) throws {
+    public init(model: Model, threads: Int = 1, facts known: InferenceResult? = nil) throws {
         self.model = model
         opset = Int(model.opsetVersion(for: "") ?? 21)
         var w: [String: RuntimeTensor] = [:]
@@ -71,9 +72,13 @@ public final class Interpreter {
         weights = w
         borrowedWeightBytes = borrowed
         copiedWeightBytes = copied
-        facts = ShapeInference.infer(model)
+        facts = known ?? ShapeInference.infer(model)
         BLAS.setThreads(threads)
     }
+
+    /// Sets OpenBLAS's thread count (process-wide) for the next runs: an interpreter kept
+    /// between commands runs each with the threads that command asks for.
+    public func useThreads(_ threads: Int) { BLAS.setThreads(threads) }
 
     /// The plan for `inputShapes` (cached). Binds the inputs' symbolic dims, so shape
     /// inference fixes every activation's size, then folds constants and assigns buffers.

@@ -57,6 +57,31 @@ final class RunCommandTests: XCTestCase {
         XCTAssertNotEqual(data(r)?["outputs"]?.arrayValue?.first?["first"], out["first"])
     }
 
+    /// A second run of a version reuses its interpreter (plans, folded constants); an edit makes a
+    /// new version with its own; `compare @0 @1` finds both kept; the numbers are the same either way.
+    func testInterpretersAreKeptPerVersion() throws {
+        let r = try classifier()
+        let cache = r.interpreter.session.interpreters
+        XCTAssertNil(r.run("run shape=x:1x3x48x192 seed=3").error, r.stderr)
+        let first = data(r)?["outputs"]
+        XCTAssertEqual(cache.builds, 1)
+        XCTAssertNil(r.run("run shape=x:1x3x48x192 seed=3 threads=2").error, r.stderr)
+        XCTAssertEqual(data(r)?["outputs"], first)
+        XCTAssertEqual(cache.builds, 1)
+        XCTAssertEqual(cache.hits, 1)
+        XCTAssertNil(r.run("set BatchNormalization@3 epsilon=0.5").error, r.stderr)
+        XCTAssertNil(r.run("run shape=x:1x3x48x192 seed=3").error, r.stderr)
+        XCTAssertNotEqual(data(r)?["outputs"], first, "the edited version runs its own plan")
+        XCTAssertEqual(cache.builds, 2)
+        XCTAssertNil(r.run("compare @0 @1 shape=x:1x3x48x192 seed=3").error, r.stderr)
+        XCTAssertEqual(cache.builds, 2)
+        XCTAssertEqual(cache.hits, 3)
+        XCTAssertNil(r.run("undo").error, r.stderr)
+        XCTAssertNil(r.run("run shape=x:1x3x48x192 seed=3").error, r.stderr)
+        XCTAssertEqual(data(r)?["outputs"], first)
+        XCTAssertEqual(cache.builds, 2, "undo returns to version @0, whose interpreter is kept")
+    }
+
     /// A symbolic dim bound by name (`seq=8`) sizes the random inputs; a non-number is refused.
     func testSymbolicDimsBindByName() throws {
         let r = try CellRunner.withTourModel()

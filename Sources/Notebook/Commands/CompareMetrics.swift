@@ -55,8 +55,8 @@ enum CompareMetrics {
             for name in names where inputs[name] == nil {
                 throw inv.error(.value, "\(label) has input '\(name)', which \(texts[0]) does not: the versions need the same inputs")
             }
-            let run = try RunCommands.execute(model, inputs: inputs.filter { names.contains($0.key) }, keep: .none, repeats: repeats,
-                                              threads: threads, label: label, inv, out)
+            let run = try RunCommands.execute(version, inputs: inputs.filter { names.contains($0.key) }, keep: .none, repeats: repeats,
+                                              threads: threads, label: label, session, inv, out)
             let summary = model.graph.summary()
             var row = Row(label: label, madeBy: madeBy(entry, step), nodes: summary.nodeCount, histogram: summary.opHistogram,
                           parameters: summary.totalParameterCount, weightBytes: summary.totalParameterBytes,

@@ -162,12 +162,13 @@ enum RunCommands {
         var planPeak: Int
     }
 
-    /// Runs `model` (with an interrupt check and a progress bar past one second), then
-    /// `repeats` timed runs. `label` names the graph in errors.
-    static func execute(_ model: Model, inputs: [String: RuntimeTensor], keep: KeepRequest, repeats: Int, threads: Int,
-                        label: String, _ inv: Invocation, _ out: CommandOutput) throws -> Execution {
+    /// Runs `version` (with an interrupt check and a progress bar past one second), then
+    /// `repeats` timed runs, through the session's interpreter of that version (built on
+    /// first use). `label` names the graph in errors.
+    static func execute(_ version: GraphVersion, inputs: [String: RuntimeTensor], keep: KeepRequest, repeats: Int, threads: Int,
+                        label: String, _ session: Session, _ inv: Invocation, _ out: CommandOutput) throws -> Execution {
         let interpreter: Interpreter
-        do { interpreter = try Interpreter(model: model, threads: threads) } catch let e as RuntimeError {
+        do { interpreter = try session.interpreters.interpreter(for: version, threads: threads) } catch let e as RuntimeError {
             throw RunInputs.cellError(e, inv, graph: label)
         }
         let shapes = inputs.mapValues(\.shape)
@@ -227,7 +228,7 @@ enum RunCommands {
         let keep = try keepRequest(inv.string("keep"), entry, inv)
         let inputs = try RunInputs.tensors(for: entry.graph, session, inv)
         let label = "\(entry.name)@\(entry.step)"
-        let run = try execute(entry.model, inputs: inputs, keep: keep, repeats: repeats, threads: threads, label: label, inv, out)
+        let run = try execute(entry.current, inputs: inputs, keep: keep, repeats: repeats, threads: threads, label: label, session, inv, out)
         var values = run.result.kept
         for o in run.result.outputs { values[o.name] = o.tensor }
         var nan: NaNOrigin?
@@ -309,8 +310,9 @@ enum RunCommands {
             throw inv.error(.value, "\(eb.name)@\(sb) has input '\(name)', which \(ea.name)@\(sa) does not: the two graphs need the same inputs")
         }
         let la = "\(ea.name)@\(sa)", lb = "\(eb.name)@\(sb)"
-        let ra = try execute(ma, inputs: inputs, keep: .all, repeats: 0, threads: threads, label: la, inv, out)
-        let rb = try execute(mb, inputs: inputs.filter { bNames.contains($0.key) }, keep: .all, repeats: 0, threads: threads, label: lb, inv, out)
+        let ra = try execute(ea.history.steps[sa].state, inputs: inputs, keep: .all, repeats: 0, threads: threads, label: la, session, inv, out)
+        let rb = try execute(eb.history.steps[sb].state, inputs: inputs.filter { bNames.contains($0.key) }, keep: .all, repeats: 0,
+                             threads: threads, label: lb, session, inv, out)
         var va = ra.result.kept, vb = rb.result.kept
         for o in ra.result.outputs { va[o.name] = o.tensor }
         for o in rb.result.outputs { vb[o.name] = o.tensor }

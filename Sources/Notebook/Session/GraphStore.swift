@@ -72,6 +72,10 @@ public struct GraphVersion: Sendable {
         return GraphCounts(nodes: g.nodes.count, edges: edges, parameters: params)
     }
 
+    /// This version's identity: the key under which the session keeps its interpreter
+    /// (`InterpreterCache`). Like the caches above, it assumes `model` is not changed in place.
+    let identity = VersionIdentity()
+
     public init(model: Model, origin: String) {
         self.model = model
         self.hierarchy = Hierarchy(model.graph)

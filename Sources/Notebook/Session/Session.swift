@@ -25,6 +25,9 @@ public struct Session: Sendable {
     public var journal = JournalExchange()
     /// The edited-region drawing of the cell being run, which its later edits refresh in place.
     var editRegion: EditRegionDisplay?
+    /// The interpreters of the versions run last (shared by the session's copies: an entry
+    /// depends only on its version, so a failed command's copy cannot make it wrong).
+    let interpreters = InterpreterCache()
 
     public init(workingDirectory: URL) {
         self.workingDirectory = workingDirectory
