@@ -17,10 +17,10 @@ struct ValueName: Hashable, Sendable {
 
     func hash(into h: inout Hasher) { h.combine(NameHash.hash(name, seed: NameHash.processSeed)) }
 
-    /// What `Dictionary` and `Set` hash with (the table's seed mixed in, as the standard
-    /// hashing does, so tables of different sizes do not share probe sequences).
+    /// What `Dictionary` and `Set` hash with. Their seed is already per process (random unless
+    /// deterministic hashing is asked for) and per table, as the standard hashing uses it.
     func _rawHashValue(seed: Int) -> Int {
-        Int(truncatingIfNeeded: NameHash.hash(name, seed: NameHash.processSeed ^ UInt64(truncatingIfNeeded: seed)))
+        Int(truncatingIfNeeded: NameHash.hash(name, seed: UInt64(truncatingIfNeeded: seed)))
     }
 }
 

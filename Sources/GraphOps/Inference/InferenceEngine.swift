@@ -78,23 +78,35 @@ final class InferenceEngine {
     /// gives a body's input facts (nil for a main graph, whose inputs come from declarations).
     func run(_ graph: Graph, outer: [[ValueName: ValueFacts]], bodyInputs: [ValueFacts?]?, scope: [String],
              keyPrefix: String, attributeBindings: [String: AttributeValue]? = nil) -> Run {
-        // Exactly the values this graph defines: a larger table only touches more memory.
-        var defined = graph.inputs.count + graph.initializers.count + graph.sparseInitializers.count
-        for n in graph.nodes { defined += n.outputs.count }
+        // About the values this graph defines (a node has one output but for a few; reading
+        // every node's output list to count exactly cost two retains per node): a larger
+        // table only touches more memory, a smaller one is rebuilt.
+        let nodeCount = graph.nodes.count
+        let defined = graph.inputs.count + graph.initializers.count + graph.sparseInitializers.count + nodeCount + nodeCount / 16
         var env: [ValueName: ValueFacts] = [:]
         env.reserveCapacity(defined)
         let declared = Declarations(graph)
-        for (i, input) in graph.inputs.enumerated() where !input.name.isEmpty {
-            if let given = bodyInputs {
-                let g = i < given.count ? given[i] : nil
-                env[ValueName(input.name)] = merge(g, declared: input.type) ?? ValueFacts(type: nil)
-            } else if let t = input.type {
-                env[ValueName(input.name)] = ValueFacts(type: Self.naming(SymType(t), input: input.name))
-            }
+        // Initializers (then sparse ones) win over graph inputs of the same name, and a later
+        // input over an earlier one: so they go in first and the inputs last to first, each
+        // only where nothing is there yet. Older exporters list every weight as an input too,
+        // whose declared type is then never converted.
+        graph.initializers.withUnsafeBufferPointer { buf in  // read in place: no copy of each tensor
+            for i in buf.indices where !buf[i].name.isEmpty { env[ValueName(buf[i].name)] = Self.facts(of: buf[i]) }
         }
-        for t in graph.initializers where !t.name.isEmpty { env[ValueName(t.name)] = Self.facts(of: t) }
         for sp in graph.sparseInitializers {
             env[ValueName(sp.name)] = .tensor(sp.values.elementType, Shapes.dims(sp.dims))
+        }
+        graph.inputs.withUnsafeBufferPointer { buf in
+            for i in buf.indices.reversed() where !buf[i].name.isEmpty {
+                let key = ValueName(buf[i].name)
+                if env.index(forKey: key) != nil { continue }
+                if let given = bodyInputs {
+                    let g = i < given.count ? given[i] : nil
+                    env[key] = merge(g, declared: buf[i].type) ?? ValueFacts(type: nil)
+                } else if let t = buf[i].type {
+                    env[key] = ValueFacts(type: Self.naming(SymType(t), input: buf[i].name))
+                }
+            }
         }
         // Function bodies get their reference attributes bound first; otherwise the graph's
         // own node array is walked in place (no per-node copy of the node).
@@ -105,7 +117,7 @@ final class InferenceEngine {
             inputs.reserveCapacity(8)
             for i in buf.indices {
                 let ptr = base + i
-                inputs.removeAll(keepingCapacity: true)
+                while !inputs.isEmpty { inputs.removeLast() }  // in place, capacity kept
                 // Which inputs are given, read while the names are at hand: rules ask `has(i)`
                 // several times per input, and each read of `Node.inputs` costs a retain.
                 var given = InputPresence()

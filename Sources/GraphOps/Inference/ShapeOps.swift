@@ -523,9 +523,14 @@ enum ShapeOpRules {
     }
 
     static func constant(_ c: RuleContext) throws -> [ValueFacts?] {
+        // The common form first, read in place: no copy of the attribute or its tensor, and
+        // none of the general tuple match's string comparisons.
+        if let f = c.node.attributes.withUnsafeBufferPointer({ buf -> ValueFacts? in
+            guard let a = buf.baseAddress, !buf.isEmpty, sameName(a.pointee.name, "value"),
+                  case .tensor(let t) = a.pointee.value else { return nil }
+            return InferenceEngine.facts(of: t)
+        }) { return [f] }
         guard let a = c.node.attributes.first else { throw InferenceFailure("no value attribute") }
-        // The common form first, without the general tuple match's string comparisons.
-        if case .tensor(let t) = a.value, sameName(a.name, "value") { return [InferenceEngine.facts(of: t)] }
         switch (a.name, a.value) {
         case ("value", .tensor(let t)): return [InferenceEngine.facts(of: t)]
         case ("sparse_value", .sparseTensor(let t)): return [.tensor(t.values.elementType, Shapes.dims(t.dims))]
