@@ -245,6 +245,22 @@ void gs_winograd_f43_filter(const float *w, long m, long c, float *u) {
         }
 }
 
+// B^T applied element by element: output vector k from the six input vectors, n elements each
+// (rows of the padded input, or the six columns of every tile in a row of tiles).
+__attribute__((always_inline)) static inline void gs_winograd_bt6(const float *const a[6], float *const o[6], long n) {
+    const float *d0 = a[0], *d1 = a[1], *d2 = a[2], *d3 = a[3], *d4 = a[4], *d5 = a[5];
+    float *t0 = o[0], *t1 = o[1], *t2 = o[2], *t3 = o[3], *t4 = o[4], *t5 = o[5];
+    GS_VECTOR for (long k = 0; k < n; k++) {
+        float a0 = d0[k], a1 = d1[k], a2 = d2[k], a3 = d3[k], a4 = d4[k], a5 = d5[k];
+        t0[k] = 4 * a0 - 5 * a2 + a4;
+        t1[k] = -4 * (a1 + a2) + a3 + a4;
+        t2[k] = 4 * (a1 - a2) - a3 + a4;
+        t3[k] = 2 * (a3 - a1) - a2 + a4;
+        t4[k] = 2 * (a1 - a3) - a2 + a4;
+        t5[k] = 4 * a1 - 5 * a3 + a5;
+    }
+}
+
 GS_CLONES void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw,
                                      float *v, float *scratch) {
     const long tq = tw + 2, T = th * tw;
@@ -271,33 +287,18 @@ GS_CLONES void gs_winograd_f43_input(const float *x, long c, long h, long w, lon
                     for (long q = qhi; q < tq; q++) dst[q] = 0.0f;
                 }
             }
-            const long n = 4 * tq;
-            const float *d0 = dp, *d1 = dp + n, *d2 = dp + 2 * n, *d3 = dp + 3 * n, *d4 = dp + 4 * n, *d5 = dp + 5 * n;
-            float *t0 = tp, *t1 = tp + n, *t2 = tp + 2 * n, *t3 = tp + 3 * n, *t4 = tp + 4 * n, *t5 = tp + 5 * n;
-            GS_VECTOR for (long k = 0; k < n; k++) {
-                float a0 = d0[k], a1 = d1[k], a2 = d2[k], a3 = d3[k], a4 = d4[k], a5 = d5[k];
-                t0[k] = 4 * a0 - 5 * a2 + a4;
-                t1[k] = -4 * (a1 + a2) + a3 + a4;
-                t2[k] = 4 * (a1 - a2) - a3 + a4;
-                t3[k] = 2 * (a3 - a1) - a2 + a4;
-                t4[k] = 2 * (a1 - a3) - a2 + a4;
-                t5[k] = 4 * a1 - 5 * a3 + a5;
-            }
+            // B^T over the six rows (whole padded width), then over each tile's six columns.
+            const long n = 4 * tq, step = c * T;
+            const float *const rows[6] = {dp, dp + n, dp + 2 * n, dp + 3 * n, dp + 4 * n, dp + 5 * n};
+            float *const trows[6] = {tp, tp + n, tp + 2 * n, tp + 3 * n, tp + 4 * n, tp + 5 * n};
+            gs_winograd_bt6(rows, trows, n);
             for (int i = 0; i < 6; i++) {
                 const float *r = tp + i * n;
-                const float *e0 = r, *e1 = r + tq, *e2 = r + 2 * tq, *e3 = r + 3 * tq, *e4 = r + 1, *e5 = r + tq + 1;
+                // Column j of every tile: phase j % 4, one tile further for j >= 4.
+                const float *const e[6] = {r, r + tq, r + 2 * tq, r + 3 * tq, r + 1, r + tq + 1};
                 float *o = v + ((long)(i * 6) * c + ch) * T + ty * tw;
-                const long step = c * T;
-                float *o0 = o, *o1 = o + step, *o2 = o + 2 * step, *o3 = o + 3 * step, *o4 = o + 4 * step, *o5 = o + 5 * step;
-                GS_VECTOR for (long q = 0; q < tw; q++) {
-                    float a0 = e0[q], a1 = e1[q], a2 = e2[q], a3 = e3[q], a4 = e4[q], a5 = e5[q];
-                    o0[q] = 4 * a0 - 5 * a2 + a4;
-                    o1[q] = -4 * (a1 + a2) + a3 + a4;
-                    o2[q] = 4 * (a1 - a2) - a3 + a4;
-                    o3[q] = 2 * (a3 - a1) - a2 + a4;
-                    o4[q] = 2 * (a1 - a3) - a2 + a4;
-                    o5[q] = 4 * a1 - 5 * a3 + a5;
-                }
+                float *const cols[6] = {o, o + step, o + 2 * step, o + 3 * step, o + 4 * step, o + 5 * step};
+                gs_winograd_bt6(e, cols, tw);
             }
         }
     }
