@@ -47,7 +47,7 @@ final class InferenceEngine {
     }
 
     /// Facts of a graph's initializer.
-    static func facts(of t: Tensor) -> ValueFacts {
+    static func facts(of t: borrowing Tensor) -> ValueFacts {
         let dims = Shapes.dims(t.dims)
         var value: KnownValue?
         if let n = t.elementCount, n <= maxKnownElements {
@@ -64,7 +64,7 @@ final class InferenceEngine {
 
     /// The contents of an int64 tensor read straight into symbolic integers (shape tensors:
     /// one pass, one array), nil when its bytes are not there or do not fit.
-    static func int64Contents(_ t: Tensor, count n: Int) -> [SymDim]? {
+    static func int64Contents(_ t: borrowing Tensor, count n: Int) -> [SymDim]? {
         try? t.withUnsafeBytes { raw -> [SymDim]? in
             guard raw.count >= n * 8 else { return nil }
             var out: [SymDim] = []
@@ -431,13 +431,18 @@ final class OpBinding {
 /// directly instead of hashing every value the walk defines.
 struct Declarations {
     private var few: [(name: String, type: ValueType)] = []
-    private var many: [String: ValueType] = [:]
+    private var many: [ValueName: ValueType] = [:]
 
     init(_ graph: Graph) {
         if graph.valueInfo.count + graph.outputs.count > 8 {
             many.reserveCapacity(graph.valueInfo.count + graph.outputs.count)
-            for v in graph.valueInfo { if let t = v.type { many[v.name] = t } }
-            for v in graph.outputs { if let t = v.type { many[v.name] = t } }
+            // Read in place: no copy of each declaration's other fields.
+            graph.valueInfo.withUnsafeBufferPointer { buf in
+                for i in buf.indices { if let t = buf[i].type { many[ValueName(buf[i].name)] = t } }
+            }
+            graph.outputs.withUnsafeBufferPointer { buf in
+                for i in buf.indices { if let t = buf[i].type { many[ValueName(buf[i].name)] = t } }
+            }
             if !many.isEmpty { return }
         }
         var all: [(name: String, type: ValueType)] = []
@@ -448,7 +453,7 @@ struct Declarations {
     }
 
     subscript(name: String) -> ValueType? {
-        if !many.isEmpty { return many[name] }
+        if !many.isEmpty { return many[ValueName(name)] }
         for i in few.indices where sameName(few[i].name, name) { return few[i].type }
         return nil
     }
