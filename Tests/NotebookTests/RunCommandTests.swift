@@ -178,6 +178,24 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(r.displays.last?["text/plain"]?.stringValue?.contains("keep=all") ?? false)
     }
 
+    /// Inputs named the Caffe2 way (`gpu_0/data_0`) and the TensorFlow way (`input:0`) are keys too.
+    func testInputNamesWithSlashAndColonAreKeys() throws {
+        let r = CellRunner(directory: temp)
+        let g = Graph(nodes: [Node(opType: "Add", name: "sum", inputs: ["gpu_0/data_0", "input:0"], outputs: ["y"])],
+                      inputs: [ValueInfo(name: "gpu_0/data_0", type: .tensor(.float, TensorShape(static: [2]))),
+                               ValueInfo(name: "input:0", type: .tensor(.float, TensorShape(static: [2])))],
+                      outputs: [ValueInfo(name: "y")])
+        try load(Model(graph: g, opsetImports: [OpsetImport(version: 17)]), r)
+        XCTAssertNil(r.run("run gpu_0/data_0=[1.0, 2.0] input:0=[10.0, 20.0]").error, r.stderr)
+        let out = try XCTUnwrap(data(r)?["outputs"]?.arrayValue?.first)
+        XCTAssertEqual(out["first"]?.arrayValue?.compactMap(\.doubleValue), [11, 22])
+        let wrong = r.run("run gpu_0/data_1=[1.0, 2.0]").error?.value ?? ""
+        XCTAssertTrue(wrong.contains("did you mean 'gpu_0/data_0'"), wrong)
+        // A URL with '=' in it stays one positional word.
+        XCTAssertNil(r.run("echo https://example.com/a?b=c").error)
+        XCTAssertEqual(r.stdout, "https://example.com/a?b=c\n")
+    }
+
     func testCompareNamesTheFirstDivergingNodeAndDrawsTheErrorOverlay() throws {
         let r = try classifier()
         XCTAssertNil(r.run("compare @0 @0 shape=x:1x3x48x192").error, r.stderr)

@@ -113,10 +113,13 @@ enum LineParser {
                 valueStart = e + 1
             }
         } else if isIdentifierStart(s[start]) {
+            // Keys may hold '/' and ':' too: graph input names such as `gpu_0/data_0` (Caffe2) or
+            // `input:0` (TensorFlow) are `run`'s keys. A URL (`scheme://...=...`) stays positional.
             var e = start
-            while e < s.count, isIdentifierChar(s[e]) || s[e] == "-" || s[e] == "." { e += 1 }
-            if e < s.count, s[e] == "=", !(e + 1 < s.count && s[e + 1] == "=") {
-                form = .option(String(String.UnicodeScalarView(s[start..<e])))
+            while e < s.count, isIdentifierChar(s[e]) || "-./:".unicodeScalars.contains(s[e]) { e += 1 }
+            let key = String(String.UnicodeScalarView(s[start..<e]))
+            if e < s.count, s[e] == "=", !(e + 1 < s.count && s[e + 1] == "="), !key.contains("://") {
+                form = .option(key)
                 valueStart = e + 1
             }
         }
