@@ -208,16 +208,7 @@ enum ContribRules {
             guard b.count >= 2 else { throw InferenceFailure("transB needs input B of rank 2 or more, got \(b.count)") }
             b.swapAt(b.count - 1, b.count - 2)
         }
-        guard !a.isEmpty, !b.isEmpty else { throw InferenceFailure("MatMul of a scalar") }
-        let a2 = a.count == 1 ? [SymDim(1)] + a : a
-        let b2 = b.count == 1 ? b + [SymDim(1)] : b
-        if let x = a2[a2.count - 1]?.intValue, let y = b2[b2.count - 2]?.intValue, x != y {
-            throw InferenceFailure("inner dimensions differ: \(x) and \(y)")
-        }
-        var out = try Shapes.broadcast(Array(a2.dropLast(2)), Array(b2.dropLast(2)))
-        if a.count > 1 { out.append(a2[a2.count - 2]) }
-        if b.count > 1 { out.append(b2[b2.count - 1]) }
-        return [.tensor(e, out)]
+        return [.tensor(e, try NNRules.matmulShape(a, b))]
     }
 
     /// Output and input_skip_bias_sum have the input's type and shape; mean and inv_std_var

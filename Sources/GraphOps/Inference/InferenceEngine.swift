@@ -20,10 +20,9 @@ final class InferenceEngine {
     /// attribute default. Keyed by op type for ai.onnx, `domain::op` otherwise.
     /// (Unchecked exclusivity: the engine is private to one call, and the dynamic access checks
     /// on these were two runtime calls per node.)
-    @exclusivity(unchecked) private var bindings: [String: OpBinding] = [:]
+    /// Under the cheap name hash, so an ai.onnx node's lookup builds no key and runs no SipHash.
+    @exclusivity(unchecked) private var bindings: [ValueName: OpBinding] = [:]
     @exclusivity(unchecked) private var lastBinding: OpBinding?
-    /// The ai.onnx bindings by op type under the cheap name hash (no key built, no SipHash).
-    @exclusivity(unchecked) private var defaultBindings: [ValueName: OpBinding] = [:]
 
     init(opsets: [String: Int64], functions: [Function], registry: OpRegistry) {
         self.opsets = opsets
@@ -124,11 +123,7 @@ final class InferenceEngine {
                 for name in ptr.pointee.inputs {
                     if name.isEmpty { given.append(false); inputs.append(nil); continue }
                     given.append(true)
-                    let key = ValueName(name)
-                    if let f = env[key] { inputs.append(f); continue }
-                    var found: ValueFacts?
-                    for s in outer.reversed() { if let f = s[key] { found = f; break } }
-                    inputs.append(found)
+                    inputs.append(Self.lookup(ValueName(name), in: env, outer: outer))
                 }
                 let names = ptr.pointee.outputs
                 var outs = node(ptr, outputs: names, inputs: inputs, given: given, declared: declared,
@@ -141,14 +136,16 @@ final class InferenceEngine {
                 }
             }
         }
-        let outputs = graph.outputs.map { o -> ValueFacts? in
-            if o.name.isEmpty { return nil }
-            let key = ValueName(o.name)
-            if let f = env[key] { return f }
-            for s in outer.reversed() { if let f = s[key] { return f } }
-            return nil
-        }
+        let outputs = graph.outputs.map { o in o.name.isEmpty ? nil : Self.lookup(ValueName(o.name), in: env, outer: outer) }
         return Run(values: env, outputs: outputs)
+    }
+
+    /// The facts of `key` in this scope, else in the nearest enclosing one.
+    @inline(__always)
+    static func lookup(_ key: ValueName, in env: [ValueName: ValueFacts], outer: [[ValueName: ValueFacts]]) -> ValueFacts? {
+        if let f = env[key] { return f }
+        for s in outer.reversed() { if let f = s[key] { return f } }
+        return nil
     }
 
     /// One node's output facts, one per output (nil entries unknown): its rule (or the
@@ -277,21 +274,19 @@ final class InferenceEngine {
         let rawDomain = ptr.pointee.domain
         // Runs of one op (ConstantOfShape weights, chains of Add) hit the last binding; op
         // types are short strings, so comparing costs less than hashing.
+        let opType = ptr.pointee.opType
         if rawDomain.isEmpty {
-            let opType = ptr.pointee.opType
             if let b = lastBinding, b.domain.isEmpty, sameName(b.opType, opType) { return b }
-            if let b = defaultBindings[ValueName(opType)] { lastBinding = b; return b }
+            if let b = bindings[ValueName(opType)] { lastBinding = b; return b }  // no key built
         }
         let domain = rawDomain == "ai.onnx" ? "" : rawDomain
-        let opType = ptr.pointee.opType
         let key = domain.isEmpty ? opType : domain + "::" + opType
-        if let b = bindings[key] { lastBinding = b; return b }
+        if let b = bindings[ValueName(key)] { lastBinding = b; return b }
         let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
         let b = OpBinding(domain: domain, opType: opType, opset: opset, registry: registry,
                           function: functions.isEmpty ? nil : functions[domain + "::" + opType],
                           rule: InferenceRules.table[key])
-        bindings[key] = b
-        if domain.isEmpty { defaultBindings[ValueName(opType)] = b }
+        bindings[ValueName(key)] = b
         lastBinding = b
         return b
     }

@@ -73,11 +73,7 @@ enum MoreOpRules {
 
     static func qlinearMatMul(_ c: RuleContext) throws -> [ValueFacts?] {
         guard let a = try c.tensor(0).1, let b = try c.tensor(3).1 else { return [.tensor(try c.elementType(7), nil)] }
-        let a2 = a.count == 1 ? [SymDim(1)] + a : a, b2 = b.count == 1 ? b + [SymDim(1)] : b
-        var out = try Shapes.broadcast(Array(a2.dropLast(2)), Array(b2.dropLast(2)))
-        if a.count > 1 { out.append(a2[a2.count - 2]) }
-        if b.count > 1 { out.append(b2[b2.count - 1]) }
-        return [.tensor(try c.elementType(7), out)]
+        return [.tensor(try c.elementType(7), try NNRules.matmulShape(a, b))]
     }
 
     static func blockSize(_ c: RuleContext) throws -> SymDim {

@@ -169,6 +169,12 @@ enum NNRules {
 
     static func matmulDims(_ c: RuleContext) throws -> [SymDim?]? {
         guard let a = try c.tensor(0).1, let b = try c.tensor(1).1 else { return nil }
+        return try matmulShape(a, b)
+    }
+
+    /// numpy matmul's result shape of operands `a` and `b` (MatMul, FusedMatMul, QLinearMatMul
+    /// and the quantized contrib matmuls).
+    static func matmulShape(_ a: [SymDim?], _ b: [SymDim?]) throws -> [SymDim?] {
         guard !a.isEmpty, !b.isEmpty else { throw InferenceFailure("MatMul of a scalar") }
         // A vector operand is promoted to a matrix (`[1, k]` or `[k, 1]`), whose batch part is empty.
         let k1 = a[a.count - 1], k2 = b.count == 1 ? b[0] : b[b.count - 2]
@@ -212,7 +218,7 @@ enum NNRules {
         guard c.node.outputs.count > 1 else { return outs }
         let stash = stashType(c)
         guard let d else { return outs + [.tensor(stash, nil), .tensor(stash, nil)] }
-        let axis = try c.axis(c.attr("axis")?.intValue ?? -1, rank: d.count)
+        let axis = try c.axis(c.attrInt("axis") ?? -1, rank: d.count)
         let stats = Array(d[..<axis]) + Array(repeating: SymDim(1), count: d.count - axis)
         outs.append(.tensor(stash, stats))
         outs.append(.tensor(stash, stats))
@@ -236,7 +242,7 @@ enum NNRules {
         guard c.node.outputs.count > 1 else { return outs }
         let stash = stashType(c)
         guard let d else { return outs + [.tensor(stash, nil)] }
-        let axis = try c.axis(c.attr("axis")?.intValue ?? -1, rank: d.count)
+        let axis = try c.axis(c.attrInt("axis") ?? -1, rank: d.count)
         outs.append(.tensor(stash, Array(d[..<axis]) + Array(repeating: SymDim(1), count: d.count - axis)))
         return outs
     }

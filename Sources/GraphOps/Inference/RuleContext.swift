@@ -248,14 +248,9 @@ enum Shapes {
     static func broadcast(_ a: [SymDim?], _ b: [SymDim?]) throws -> [SymDim?] {
         if a == b { return a }  // the common case (residual adds): no new array
         if b.count < a.count, b.allSatisfy({ $0?.intValue == 1 }) { return a }
-        let n = max(a.count, b.count)
         var out: [SymDim?] = []
-        out.reserveCapacity(n)
-        for i in 0..<n {
-            let x = i < n - a.count ? SymDim?.some(SymDim(1)) : a[i - (n - a.count)]
-            let y = i < n - b.count ? SymDim?.some(SymDim(1)) : b[i - (n - b.count)]
-            out.append(try broadcastDim(x, y))
-        }
+        out.reserveCapacity(max(a.count, b.count))
+        try broadcast(into: &out, a[...], b[...])
         return out
     }
 
