@@ -86,8 +86,7 @@ public enum NPZ {
         var out: [Member] = []
         for _ in 0..<count {
             guard p + 46 <= bytes.count, u32(p) == 0x0201_4B50 else { throw fail("damaged zip central directory") }
-            let p0 = p
-            let method = u16(p + 10), compressed = u32(p + 20), size = u32(p + 24)
+            let method = u16(p + 10), crc = u32(p + 16), compressed = u32(p + 20), size = u32(p + 24)
             let nameLength = u16(p + 28), extraLength = u16(p + 30), commentLength = u16(p + 32)
             let local = u32(p + 42)
             guard p + 46 + nameLength <= bytes.count else { throw fail("damaged zip central directory") }
@@ -106,7 +105,7 @@ public enum NPZ {
             let key = memberName.hasSuffix(".npy") ? String(memberName.dropLast(4)) : memberName
             let npy = method == 0 ? Array(bytes[start..<(start + size)])
                                   : try inflate(bytes[start..<(start + stored)], size: size, member: memberName, file: file)
-            guard Int(CRC32.checksum(npy)) == u32(p0 + 16) else { throw fail("member '\(memberName)' fails its CRC check (damaged file)") }
+            guard Int(CRC32.checksum(npy)) == crc else { throw fail("member '\(memberName)' fails its CRC check (damaged file)") }
             out.append(Member(name: key, npy: npy))
         }
         return out

@@ -52,7 +52,9 @@ enum Winograd {
         let c = filter.inputs, m = filter.outputs
         let (th, tw) = tiles(oh: g.oh, ow: g.ow)
         let count = th * tw
-        let scratch = io.scratch(36 * (c + m) * count + max(48 * (tw + 2), 28 * tw))
+        // Transformed tiles, GEMM products, and the transforms' row buffers (the input's 48 * (tw + 2)
+        // floats cover the output's 28 * tw).
+        let scratch = io.scratch(36 * (c + m) * count + 48 * (tw + 2))
         let transformed = scratch, products = scratch + 36 * c * count, work = products + 36 * m * count
         gs_winograd_f43_input(x, c, g.h, g.w, g.pt, g.pl, th, tw, transformed, work)
         let u = filter.matrices

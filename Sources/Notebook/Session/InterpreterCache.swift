@@ -44,11 +44,4 @@ final class InterpreterCache: @unchecked Sendable {
         if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
         return made
     }
-
-    /// Drops every interpreter (their plans and buffers are freed with them).
-    func removeAll() {
-        lock.lock()
-        entries.removeAll()
-        lock.unlock()
-    }
 }
