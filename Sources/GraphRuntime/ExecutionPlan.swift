@@ -72,6 +72,8 @@ public struct ExecutionPlan {
     public let fusedNodes: Int
     /// Convs that run as Winograd F(4x4, 3x3), their filters transformed while planning.
     public let winogradConvs: Int
+    /// Convs that run as direct convs over 16-channel blocks, their filters packed while planning.
+    public let directConvs: Int
     /// Nodes run per run.
     public var stepCount: Int { steps.count }
     /// Node outputs with no planned block (shape unknown before running).
@@ -218,6 +220,8 @@ extension ExecutionPlan {
         fusedNodes += steps.count - drafts.count
         let winograd = Winograd.prepare(drafts, constants: constants, names: names, facts: facts)
         drafts = winograd.steps
+        let direct = DirectConv.prepare(drafts, constants: constants, names: names, facts: facts)
+        drafts = direct.steps
 
         // Lifetimes: the last step reading each value; outputs and kept values live to the end.
         var lastUse: [Int: Int] = [:]
@@ -255,7 +259,7 @@ extension ExecutionPlan {
         return ExecutionPlan(names: names, constants: constantList, steps: planned, inputs: inputs, outputs: outputs,
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),
                              inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
-                             totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes, winogradConvs: winograd.convs,
+                             totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes, winogradConvs: winograd.convs, directConvs: direct.convs,
                              unplannedValues: unplanned)
     }
 

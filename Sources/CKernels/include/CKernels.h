@@ -60,4 +60,23 @@ void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long
 void gs_winograd_f43_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias, float *y,
                             float *scratch);
 
+/// Whether gs_direct_conv runs on this CPU (x86-64 with AVX-512F, built with clang); when 0 it
+/// does nothing and callers use another conv.
+int gs_direct_conv_available(void);
+/// Floats of a filter packed for gs_direct_conv: m and c rounded up to 16, times kh * kw.
+long gs_direct_conv_filter_floats(long m, long c, long kh, long kw);
+/// Packs w [m][c][kh][kw] for gs_direct_conv (output channels in groups of 64, 16 input channels
+/// of one window position together, zeros past m and c).
+void gs_direct_conv_pack(const float *w, long m, long c, long kh, long kw, float *out);
+/// Floats of scratch gs_direct_conv needs: the padded channel-blocked input and output.
+long gs_direct_conv_scratch_floats(long m, long c, long kh, long kw, long sh, long sw, long oh, long ow);
+/// One image of an undilated, ungrouped 2-D conv: y [m][oh][ow] = min(max(conv(x [c][h][w]) + bias
+/// + residual, lo), hi), bias ([m]) and residual ([m][oh][ow]) skipped when NULL, NaN kept (a
+/// residual Add and a Relu or Clip after the conv, fused); strides sh/sw, top/left pads pt/pl
+/// (bottom/right padding follows from oh/ow); the filter from gs_direct_conv_pack. Runs as a
+/// direct conv over 16-channel blocks (see direct_conv.c).
+void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
+                    long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
+                    float hi, float *y, float *scratch);
+
 #endif

@@ -1,6 +1,7 @@
 /// Convolution kernels (float32, NCHW, 1-D and 2-D): Conv through im2col + sgemm (1x1 convs
 /// straight to sgemm; 3x3 stride-1 convs with a plan-time filter through Winograd, see
-/// Winograd.swift), a direct loop for depthwise convs, and ConvTranspose through sgemm +
+/// Winograd.swift; other convs with a plan-time filter through a direct channel-blocked kernel
+/// on AVX-512 CPUs, see DirectConv.swift), a direct loop for depthwise convs, and ConvTranspose through sgemm +
 /// col2im. Geometry (pads, auto_pad, dilations, strides) follows the ONNX spec.
 import CKernels
 import GraphIR
@@ -75,9 +76,12 @@ enum ConvKernels {
     /// image's output right after the conv (external tensor 0 is the conv's own output,
     /// tensors 1... are the step's inputs from index 3 on). With a `winograd` filter (the
     /// transform of this step's constant weight), images whose geometry suits it run
-    /// as Winograd F(4x4, 3x3).
-    static func conv(_ node: Node, epilogue: ElementwiseProgram? = nil, winograd: WinogradFilter? = nil) -> Kernel {
+    /// as Winograd F(4x4, 3x3); with a `direct` filter (this step's constant weight packed), as
+    /// a direct conv over 16-channel blocks.
+    static func conv(_ node: Node, epilogue: ElementwiseProgram? = nil, winograd: WinogradFilter? = nil,
+                     direct: DirectConvFilter? = nil) -> Kernel {
         let group = node.int("group", 1)
+        let stage = direct == nil ? nil : DirectConv.outputStage(epilogue)
         return { io in
             let x = try io.floatInput(0), wt = try io.floatInput(1)
             let bias = io.optionalInput(2)
@@ -106,8 +110,9 @@ enum ConvKernels {
             for b in 0..<n {
                 // A GEMM conv with an epilogue adds its bias there, not before the GEMM.
                 let biasInEpilogue = epilogue != nil && !(cg == 1 && mg == 1)
+                var epilogueDone = false
                 defer {
-                    if let epilogue {
+                    if let epilogue, !epilogueDone {
                         epilogue.withTemps { temps in
                             epilogue.apply(out: out, extra: extra, channels: m, planeSize: ohw, planes: b * m..<(b + 1) * m,
                                            temps: temps, bias: biasInEpilogue ? bias?.floats : nil)
@@ -119,6 +124,21 @@ enum ConvKernels {
                    Winograd.suits(g, inputs: c, outputs: m) {
                     Winograd.conv(g, input: inp + b * c * hw, filter: winograd, bias: biasInEpilogue ? nil : bias?.floats,
                                   output: ob, io: io)
+                    continue
+                }
+                if let direct, group == 1, x.shape.count == 4, direct.outputs == m, direct.inputs == c,
+                   direct.kh == g.kh, direct.kw == g.kw, DirectConv.suits(g, inputs: c, outputs: m) {
+                    if let stage {
+                        // Bias, residual and clip in the pass that unblocks the output.
+                        let residual = stage.residual.map { UnsafePointer(extra[$0 - 1] + b * m * ohw) }
+                        DirectConv.conv(g, input: inp + b * c * hw, filter: direct, bias: bias?.floats, residual: residual,
+                                        lo: stage.lo, hi: stage.hi, output: ob, io: io)
+                        epilogueDone = true
+                        continue
+                    }
+                    // Any other epilogue runs after, over the whole image (the deferred block above).
+                    DirectConv.conv(g, input: inp + b * c * hw, filter: direct, bias: biasInEpilogue ? nil : bias?.floats,
+                                    output: ob, io: io)
                     continue
                 }
                 if cg == 1 && mg == 1 && g.dh == 1 && g.dw == 1 && ((g.sh == 1 && g.sw == 1) || (g.sh == 2 && g.sw == 2)) {

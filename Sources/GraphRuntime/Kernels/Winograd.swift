@@ -82,6 +82,7 @@ enum Winograd {
                   let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: [3, 3]),
                   suits(g, inputs: w.shape[1], outputs: w.shape[0]) else { continue }
             out[k].kernel = ConvKernels.conv(s.node, epilogue: s.epilogue, winograd: WinogradFilter(weight: w))
+            out[k].convAlgorithm = .winograd
             changed += 1
         }
         return (out, changed)

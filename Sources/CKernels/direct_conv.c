@@ -1,0 +1,323 @@
+// Direct convolution in a channel-blocked layout (AVX-512; see gs_direct_conv in CKernels.h).
+//
+// Why: im2col + sgemm runs ResNet-style convs at about half the FMA peak here, because the GEMM
+// is skinny (a 14x14 or 7x7 map gives 196 or 49 columns) and im2col copies the input kh*kw
+// times. Holding 16 channels of one position together ("NCHW16c", as oneDNN and MLAS do)
+// lets a register tile of up to 64 output channels x 6 output positions run straight over the
+// input: per input channel, 4 filter vectors and 6 broadcasts feed 24 FMAs, nothing is copied
+// kh*kw times, and both operands stream. The input is reordered (and padded) into that layout
+// on entry and the output reordered back to NCHW on exit, so the rest of the interpreter keeps
+// NCHW. An input of fewer than 16 channels (an RGB stem) is not blocked but padded plane by
+// plane ("planar"): the same tile then reads its c channels a plane apart.
+#include "CKernels.h"
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__clang__)
+#include <immintrin.h>
+#define GS_DIRECT 1
+#define GS_AVX512 __attribute__((target("avx512f")))
+#endif
+
+int gs_direct_conv_available(void) {
+#ifdef GS_DIRECT
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+// Fewer than 16 input channels: planes instead of 16-channel blocks.
+static int planar(long c) { return c < 16; }
+// Input-channel blocks and the channels of each (the last block's padding lanes are zero).
+static long inputBlocks(long c) { return planar(c) ? 1 : (c + 15) / 16; }
+static long inputLanes(long c) { return planar(c) ? c : 16; }
+
+// Floats from one 16-channel block (or plane) to the next: its size, plus one cache line when
+// that is a multiple of 2 KB. (A 56x56 block is 49 x 4 KB: every block's same position then
+// falls in the same L1 set, and a 1x1 conv reading 16 blocks at once ran at half speed.)
+static long pad2K(long n) { return n % 512 == 0 ? n + 16 : n; }
+static long blockFloats(long positions) { return pad2K(positions * 16); }
+
+// The blocked (or planar) input's size in floats.
+static long inputFloats(long c, long ih, long iw) {
+    return planar(c) ? c * pad2K(ih * iw) : (c + 15) / 16 * blockFloats(ih * iw);
+}
+
+long gs_direct_conv_filter_floats(long m, long c, long kh, long kw) {
+    return (m + 15) / 16 * 16 * inputBlocks(c) * inputLanes(c) * kh * kw;
+}
+
+// Output channels go in groups of up to 4 vectors (64 channels); group g holds
+// v = min(4, vectors - 4g) vectors laid out [block][kh][kw][lane][v * 16], groups one after
+// another (every group but the last is full, so group g starts at g * 64 * blocks*lanes*kh*kw).
+// Channels past m or c are zero.
+void gs_direct_conv_pack(const float *w, long m, long c, long kh, long kw, float *out) {
+    long vectors = (m + 15) / 16, blocks = inputBlocks(c), lanes = inputLanes(c);
+    float *p = out;
+    for (long g = 0; 4 * g < vectors; g++) {
+        long v = vectors - 4 * g < 4 ? vectors - 4 * g : 4;
+        for (long b = 0; b < blocks; b++)
+            for (long y = 0; y < kh; y++)
+                for (long x = 0; x < kw; x++)
+                    for (long i = 0; i < lanes; i++) {
+                        long ic = b * lanes + i;
+                        for (long o = 0; o < v * 16; o++) {
+                            long oc = g * 64 + o;
+                            *p++ = (ic < c && oc < m) ? w[((oc * c + ic) * kh + y) * kw + x] : 0.0f;
+                        }
+                    }
+    }
+}
+
+long gs_direct_conv_scratch_floats(long m, long c, long kh, long kw, long sh, long sw, long oh, long ow) {
+    long ih = (oh - 1) * sh + kh, iw = (ow - 1) * sw + kw;
+    return inputFloats(c, ih, iw) + (m + 15) / 16 * blockFloats(oh * ow);
+}
+
+#ifdef GS_DIRECT
+// One register tile: V vectors of output channels x NP output positions, summed over `blocks`
+// input blocks of `lanes` channels (`laneStride` apart) and the kh x kw window (`rowStride`
+// and `colStride` per step). at[j] points at position j's window corner in the input
+// (positions may span rows, so every tile but the last is full), `f` at the group's filter for
+// the first block, `out` at the first position in the blocked output (positions are
+// consecutive there); `accumulate` adds to what `out` holds.
+static inline __attribute__((always_inline)) GS_AVX512 void tile(
+    const int V, const int NP, const float *const *at, const float *f, float *out, int accumulate, long blocks,
+    long lanes, long laneStride, long kh, long kw, long blockStride, long rowStride, long colStride, long vecStride) {
+    __m512 acc[4][6];
+    const float *p[6];
+    for (int j = 0; j < 6; j++) p[j] = j < NP ? at[j] : at[0];
+    for (int v = 0; v < 4; v++)
+        for (int j = 0; j < 6; j++)
+            if (v < V && j < NP)
+                acc[v][j] = accumulate ? _mm512_loadu_ps(out + v * vecStride + j * 16) : _mm512_setzero_ps();
+    for (long b = 0; b < blocks; b++) {
+        for (long y = 0; y < kh; y++) {
+            for (long x = 0; x < kw; x++) {
+                long off = b * blockStride + y * rowStride + x * colStride;
+                for (long i = 0; i < lanes; i++) {
+                    __m512 w[4];
+                    for (int v = 0; v < 4; v++)
+                        if (v < V) w[v] = _mm512_loadu_ps(f + v * 16);
+                    f += V * 16;
+                    for (int j = 0; j < 6; j++) {
+                        if (j < NP) {
+                            __m512 s = _mm512_set1_ps(p[j][off + i * laneStride]);
+                            for (int v = 0; v < 4; v++)
+                                if (v < V) acc[v][j] = _mm512_fmadd_ps(w[v], s, acc[v][j]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (int v = 0; v < 4; v++)
+        for (int j = 0; j < 6; j++)
+            if (v < V && j < NP) _mm512_storeu_ps(out + v * vecStride + j * 16, acc[v][j]);
+}
+
+// Blocked input: 16 lanes one float apart, columns 16 floats apart (constants, so the lane
+// loop unrolls). Planar input: c lanes a plane apart, columns adjacent.
+#define GS_BLOCKED_CASE(V, NP)                                                                                  \
+    case (V) * 8 + (NP):                                                                                        \
+        tile(V, NP, at, f, out, accumulate, blocks, 16, 1, kh, kw, blockStride, rowStride, 16, vecStride);     \
+        break;
+#define GS_PLANAR_CASE(V, NP)                                                                                   \
+    case (V) * 8 + (NP):                                                                                        \
+        tile(V, NP, at, f, out, 0, 1, lanes, laneStride, kh, kw, 0, rowStride, 1, vecStride);                  \
+        break;
+#define GS_CASES(M, V) M(V, 1) M(V, 2) M(V, 3) M(V, 4) M(V, 5) M(V, 6)
+
+static GS_AVX512 void tileBlocked(int V, int NP, const float *const *at, const float *f, float *out, int accumulate,
+                                  long blocks, long kh, long kw, long blockStride, long rowStride, long vecStride) {
+    switch (V * 8 + NP) {
+        GS_CASES(GS_BLOCKED_CASE, 1) GS_CASES(GS_BLOCKED_CASE, 2) GS_CASES(GS_BLOCKED_CASE, 3)
+        GS_CASES(GS_BLOCKED_CASE, 4)
+    default: break;
+    }
+}
+
+static GS_AVX512 void tilePlanar(int V, int NP, const float *const *at, const float *f, float *out, long lanes,
+                                 long laneStride, long kh, long kw, long rowStride, long vecStride) {
+    switch (V * 8 + NP) {
+        GS_CASES(GS_PLANAR_CASE, 1) GS_CASES(GS_PLANAR_CASE, 2) GS_CASES(GS_PLANAR_CASE, 3)
+        GS_CASES(GS_PLANAR_CASE, 4)
+    default: break;
+    }
+}
+
+// Transposes a 16x16 block held as 16 vectors (rows) in place: r[i] lane j <- r[j] lane i.
+static inline __attribute__((always_inline)) GS_AVX512 void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xDD);
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
+    }
+}
+
+static inline __mmask16 firstLanes(long n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+
+// x [c][h][w] -> blocked, padded [blocks][ih][iw][16]: row r, column q of the blocked input is
+// input row r - pt, column q - pl (zero outside, and for channels past c). 16 columns of the
+// block's 16 channel rows at a time, transposed in registers.
+static GS_AVX512 void reorderInput(const float *x, long c, long h, long w, long pt, long pl, long ih, long iw,
+                                   float *d) {
+    long blocks = (c + 15) / 16;
+    for (long b = 0; b < blocks; b++) {
+        float *db = d + b * blockFloats(ih * iw);
+        long lanes = c - b * 16 < 16 ? c - b * 16 : 16;
+        for (long r = 0; r < ih; r++) {
+            float *dr = db + r * iw * 16;
+            long iy = r - pt;
+            if (iy < 0 || iy >= h) { memset(dr, 0, (size_t)(iw * 16) * sizeof(float)); continue; }
+            long lo = pl, hi = pl + w < iw ? pl + w : iw;  // columns [lo, hi) come from the input
+            if (lo > 0) memset(dr, 0, (size_t)(lo * 16) * sizeof(float));
+            if (hi < iw) memset(dr + hi * 16, 0, (size_t)((iw - hi) * 16) * sizeof(float));
+            const float *src = x + (b * 16) * h * w + iy * w;
+            for (long q = lo; q < hi; q += 16) {
+                long cnt = hi - q < 16 ? hi - q : 16;
+                __mmask16 k = firstLanes(cnt);
+                __m512 v[16];
+                for (int i = 0; i < 16; i++)
+                    v[i] = i < lanes ? _mm512_maskz_loadu_ps(k, src + i * h * w + (q - pl)) : _mm512_setzero_ps();
+                transpose16(v);
+                for (int j = 0; j < 16; j++)
+                    if (j < cnt) _mm512_storeu_ps(dr + (q + j) * 16, v[j]);
+            }
+        }
+    }
+}
+
+// Positions [p0, p1) of blocked [vectors][oh*ow][16] -> y [m][oh*ow], with bias, residual and
+// clip (see gs_direct_conv): 16 positions of one block at a time,
+// transposed in registers. (Reading the blocked output one channel at a time instead touches
+// every cache line 16 times; on a 56x56 map that cost more than the conv.)
+static GS_AVX512 void reorderOutput(const float *o, long m, long ohw, long p0, long p1, const float *bias,
+                                    const float *residual, float lo, float hi, float *y) {
+    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
+    const int clip = lo > -__builtin_inff() || hi < __builtin_inff();
+    for (long v = 0; v * 16 < m; v++) {
+        const float *src = o + v * blockFloats(ohw);
+        long lanes = m - v * 16 < 16 ? m - v * 16 : 16;
+        for (long n0 = p0; n0 < p1; n0 += 16) {
+            long cnt = p1 - n0 < 16 ? p1 - n0 : 16;
+            __mmask16 k = firstLanes(cnt);
+            __m512 r[16];
+            for (int j = 0; j < 16; j++) r[j] = j < cnt ? _mm512_loadu_ps(src + (n0 + j) * 16) : _mm512_setzero_ps();
+            transpose16(r);
+            for (int i = 0; i < 16; i++) {
+                if (i >= lanes) break;
+                long oc = v * 16 + i;
+                __m512 x = bias ? _mm512_add_ps(r[i], _mm512_set1_ps(bias[oc])) : r[i];
+                if (residual) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(k, residual + oc * ohw + n0));
+                // max/min return their second operand when either is NaN: a NaN stays NaN, as in gs_clip.
+                if (clip) x = _mm512_min_ps(high, _mm512_max_ps(low, x));
+                _mm512_mask_storeu_ps(y + oc * ohw + n0, k, x);
+            }
+        }
+    }
+}
+
+// x [c][h][w] -> c padded planes [ih][iw] (pad2K(ih*iw) apart) for an input of fewer than 16
+// channels.
+static void reorderPlanar(const float *x, long c, long h, long w, long pt, long pl, long ih, long iw, float *d) {
+    long plane = pad2K(ih * iw);
+    for (long ic = 0; ic < c; ic++) {
+        float *dp = d + ic * plane;
+        for (long r = 0; r < ih; r++) {
+            float *dr = dp + r * iw;
+            long iy = r - pt;
+            memset(dr, 0, (size_t)iw * sizeof(float));
+            if (iy < 0 || iy >= h) continue;
+            long lo = pl, hi = pl + w < iw ? pl + w : iw;
+            if (hi > lo) memcpy(dr + lo, x + (ic * h + iy) * w, (size_t)(hi - lo) * sizeof(float));
+        }
+    }
+}
+
+// Output positions [p0, p1) of every channel, blocked, from the blocked (or planar) input.
+static GS_AVX512 void convGroups(const float *in, long c, const float *packed, long m, long kh, long kw, long sh,
+                                 long sw, long oh, long ow, long p0, long p1, float *ob) {
+    long ih = (oh - 1) * sh + kh, iw = (ow - 1) * sw + kw;
+    long blocks = inputBlocks(c), lanes = inputLanes(c), vectors = (m + 15) / 16, ohw = oh * ow;
+    int flat = planar(c);
+    long blockStride = flat ? 0 : blockFloats(ih * iw), laneStride = flat ? pad2K(ih * iw) : 1;
+    long colStride = flat ? 1 : 16, rowStride = iw * colStride, vecStride = blockFloats(ohw);
+    // Input blocks in chunks whose filter slice (for a full group) stays in L2: about 256 KB.
+    long chunk = 262144 / (kh * kw * 16 * 64 * 4);
+    if (chunk < 1 || flat) chunk = 1;
+    for (long g = 0; 4 * g < vectors; g++) {
+        int V = (int)(vectors - 4 * g < 4 ? vectors - 4 * g : 4);
+        for (long b0 = 0; b0 < blocks; b0 += chunk) {
+            long nb = blocks - b0 < chunk ? blocks - b0 : chunk;
+            const float *fg = packed + g * 64 * blocks * lanes * kh * kw + b0 * kh * kw * lanes * V * 16;
+            // Output positions six at a time in row-major order, across row ends.
+            long oy = p0 / ow, ox = p0 % ow;
+            for (long n = p0; n < p1; n += 6) {
+                int np = (int)(p1 - n < 6 ? p1 - n : 6);
+                const float *at[6];
+                for (int j = 0; j < np; j++) {
+                    at[j] = in + b0 * blockStride + (oy * sh) * rowStride + ox * sw * colStride;
+                    if (++ox == ow) { ox = 0; oy++; }
+                }
+                float *out = ob + 4 * g * vecStride + n * 16;
+                if (flat) {
+                    tilePlanar(V, np, at, fg, out, lanes, laneStride, kh, kw, rowStride, vecStride);
+                } else {
+                    tileBlocked(V, np, at, fg, out, b0 > 0, nb, kh, kw, blockStride, rowStride, vecStride);
+                }
+            }
+        }
+    }
+}
+#endif
+
+void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
+                    long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
+                    float hi, float *y, float *scratch) {
+#ifdef GS_DIRECT
+    long ih = (oh - 1) * sh + kh, iw = (ow - 1) * sw + kw, ohw = oh * ow;
+    if (planar(c)) {
+        reorderPlanar(x, c, h, w, pt, pl, ih, iw, scratch);
+    } else {
+        reorderInput(x, c, h, w, pt, pl, ih, iw, scratch);
+    }
+    float *ob = scratch + inputFloats(c, ih, iw);
+    // Output positions in pieces whose blocked output and input rows stay in L2 (about 2 MB)
+    // while every channel group runs over them and they are unblocked: on a 100x76 map, one
+    // group at a time over the whole map re-read the input from memory for each group.
+    long perPosition = (m + 15) / 16 * 16 + inputLanes(c) * inputBlocks(c) * sh * sw;
+#ifndef GS_PIECE_BYTES
+#define GS_PIECE_BYTES 2097152
+#endif
+    long piece = GS_PIECE_BYTES / 4 / perPosition / 6 * 6;
+    if (piece < 96) piece = 96;
+    for (long p0 = 0; p0 < ohw; p0 += piece) {
+        long p1 = ohw - p0 < piece ? ohw : p0 + piece;
+        convGroups(scratch, c, packed, m, kh, kw, sh, sw, oh, ow, p0, p1, ob);
+        reorderOutput(ob, m, ohw, p0, p1, bias, residual, lo, hi, y);
+    }
+#else
+    (void)x; (void)c; (void)h; (void)w; (void)packed; (void)m; (void)kh; (void)kw; (void)sh; (void)sw; (void)pt;
+    (void)pl; (void)oh; (void)ow; (void)bias; (void)residual; (void)lo; (void)hi; (void)y; (void)scratch;
+#endif
+}

