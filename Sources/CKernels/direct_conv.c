@@ -302,14 +302,11 @@ void gs_direct_conv(const float *x, long c, long h, long w, const float *packed,
         reorderInput(x, c, h, w, pt, pl, ih, iw, scratch);
     }
     float *ob = scratch + inputFloats(c, ih, iw);
-    // Output positions in pieces whose blocked output and input rows stay in L2 (about 2 MB)
+    // Output positions in pieces whose blocked output and input rows stay in L2 (2 MB: 524,288 floats)
     // while every channel group runs over them and they are unblocked: on a 100x76 map, one
     // group at a time over the whole map re-read the input from memory for each group.
     long perPosition = (m + 15) / 16 * 16 + inputLanes(c) * inputBlocks(c) * sh * sw;
-#ifndef GS_PIECE_BYTES
-#define GS_PIECE_BYTES 2097152
-#endif
-    long piece = GS_PIECE_BYTES / 4 / perPosition / 6 * 6;
+    long piece = 524288 / perPosition / 6 * 6;
     if (piece < 96) piece = 96;
     for (long p0 = 0; p0 < ohw; p0 += piece) {
         long p1 = ohw - p0 < piece ? ohw : p0 + piece;

@@ -20,16 +20,6 @@ struct StepDraft {
     var members: [Node] = []
     /// A Conv step's fused elementwise epilogue (kept so the kernel can be rebuilt, e.g. for Winograd).
     var epilogue: ElementwiseProgram? = nil
-    /// The conv algorithm planning chose for a Conv step (nil: im2col + sgemm, decided per run).
-    var convAlgorithm: ConvAlgorithm? = nil
-}
-
-/// A conv algorithm chosen while planning, with its filter prepared once.
-enum ConvAlgorithm {
-    /// Winograd F(4x4, 3x3) (Winograd.swift).
-    case winograd
-    /// Direct conv over 16-channel blocks (DirectConv.swift).
-    case direct
 }
 
 enum ElementwiseFusion {

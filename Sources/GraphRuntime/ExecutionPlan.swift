@@ -218,10 +218,8 @@ extension ExecutionPlan {
             drafts = ElementwiseFusion.fuse(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
         }
         fusedNodes += steps.count - drafts.count
-        let winograd = Winograd.prepare(drafts, constants: constants, names: names, facts: facts)
-        drafts = winograd.steps
-        let direct = DirectConv.prepare(drafts, constants: constants, names: names, facts: facts)
-        drafts = direct.steps
+        let convs = ConvKernels.planAlgorithms(drafts, constants: constants, names: names, facts: facts)
+        drafts = convs.steps
 
         // Lifetimes: the last step reading each value; outputs and kept values live to the end.
         var lastUse: [Int: Int] = [:]
@@ -259,7 +257,7 @@ extension ExecutionPlan {
         return ExecutionPlan(names: names, constants: constantList, steps: planned, inputs: inputs, outputs: outputs,
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),
                              inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
-                             totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes, winogradConvs: winograd.convs, directConvs: direct.convs,
+                             totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes, winogradConvs: convs.winograd, directConvs: convs.direct,
                              unplannedValues: unplanned)
     }
 

@@ -11,14 +11,6 @@ import XCTest
 @testable import GraphRuntime
 
 final class DirectConvTests: XCTestCase {
-    func noise(_ n: Int, seed: UInt64) -> [Float] {
-        var s = seed &* 6364136223846793005 &+ 1442695040888963407
-        return (0..<n).map { _ in
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Double(s >> 40) / Double(1 << 24)) - 0.5
-        }
-    }
-
     struct Case: CustomStringConvertible {
         var n = 1, c = 16, m = 16, h = 9, w = 11, kh = 3, kw = 3, sh = 1, sw = 1
         var pads = [1, 1, 1, 1]
@@ -91,11 +83,6 @@ final class DirectConvTests: XCTestCase {
         var expected = reference(k, x, w, k.bias ? b : nil, pads: pads, oh: oh, ow: ow)
         if k.residual { expected = zip(expected, r).map { max($0 + $1, 0) } }
         return (viaConstant, viaFed, expected, plan.directConvs)
-    }
-
-    func maxError(_ a: [Float], _ b: [Float]) -> Float {
-        XCTAssertEqual(a.count, b.count)
-        return zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
     }
 
     func testAgreesWithReferenceAndIm2col() throws {

@@ -19,6 +19,21 @@ func evaluate(_ m: Model, _ feeds: [String: RuntimeTensor]) throws -> [Float] {
 
 func t(_ v: [Float], _ shape: [Int]) -> RuntimeTensor { RuntimeTensor(floats: v, shape: shape) }
 
+/// Deterministic values in [-0.5, 0.5).
+func noise(_ n: Int, seed: UInt64) -> [Float] {
+    var s = seed &* 6364136223846793005 &+ 1442695040888963407
+    return (0..<n).map { _ in
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Double(s >> 40) / Double(1 << 24)) - 0.5
+    }
+}
+
+/// The largest elementwise difference of two outputs (their counts must agree).
+func maxError(_ a: [Float], _ b: [Float], file: StaticString = #filePath, line: UInt = #line) -> Float {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}
+
 func assertClose(_ a: [Float], _ b: [Float], tol: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: tol, "\(a) vs \(b)", file: file, line: line) }

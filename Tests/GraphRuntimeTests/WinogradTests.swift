@@ -8,15 +8,6 @@ import XCTest
 @testable import GraphRuntime
 
 final class WinogradTests: XCTestCase {
-    /// Deterministic values in [-0.5, 0.5).
-    func noise(_ n: Int, seed: UInt64) -> [Float] {
-        var s = seed &* 6364136223846793005 &+ 1442695040888963407
-        return (0..<n).map { _ in
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Double(s >> 40) / Double(1 << 24)) - 0.5
-        }
-    }
-
     /// Direct conv (stride 1, 3x3) in double: x [n, c, h, w], w [m, c, 3, 3], pads [top, left, bottom, right].
     func direct(_ x: [Float], _ w: [Float], _ bias: [Float]?, n: Int, c: Int, m: Int, h: Int, wd: Int, pads: [Int]) -> [Float] {
         let oh = h + pads[0] + pads[2] - 2, ow = wd + pads[1] + pads[3] - 2
@@ -32,11 +23,6 @@ final class WinogradTests: XCTestCase {
             out[((b * m + o) * oh + oy) * ow + ox] = Float(v)
         } } } }
         return out
-    }
-
-    func maxError(_ a: [Float], _ b: [Float]) -> Float {
-        XCTAssertEqual(a.count, b.count)
-        return zip(a, b).map { abs($0 - $1) }.max() ?? 0
     }
 
     struct Case {

@@ -5,6 +5,7 @@
 /// col2im. Geometry (pads, auto_pad, dilations, strides) follows the ONNX spec.
 import CKernels
 import GraphIR
+import GraphOps
 
 /// Spatial geometry of one 2-D window op (1-D ops use H = 1).
 struct WindowGeometry {
@@ -128,17 +129,13 @@ enum ConvKernels {
                 }
                 if let direct, group == 1, x.shape.count == 4, direct.outputs == m, direct.inputs == c,
                    direct.kh == g.kh, direct.kw == g.kw, DirectConv.suits(g, inputs: c, outputs: m) {
-                    if let stage {
-                        // Bias, residual and clip in the pass that unblocks the output.
-                        let residual = stage.residual.map { UnsafePointer(extra[$0 - 1] + b * m * ohw) }
-                        DirectConv.conv(g, input: inp + b * c * hw, filter: direct, bias: bias?.floats, residual: residual,
-                                        lo: stage.lo, hi: stage.hi, output: ob, io: io)
-                        epilogueDone = true
-                        continue
-                    }
-                    // Any other epilogue runs after, over the whole image (the deferred block above).
-                    DirectConv.conv(g, input: inp + b * c * hw, filter: direct, bias: biasInEpilogue ? nil : bias?.floats,
-                                    output: ob, io: io)
+                    // An Add/Relu/Clip epilogue (with the bias) runs in the pass that unblocks the
+                    // output; any other runs after, over the whole image (the deferred block above).
+                    let residual = stage?.residual.map { UnsafePointer(extra[$0 - 1] + b * m * ohw) }
+                    DirectConv.conv(g, input: inp + b * c * hw, filter: direct,
+                                    bias: biasInEpilogue && stage == nil ? nil : bias?.floats, residual: residual,
+                                    lo: stage?.lo ?? -.infinity, hi: stage?.hi ?? .infinity, output: ob, io: io)
+                    epilogueDone = stage != nil
                     continue
                 }
                 if cg == 1 && mg == 1 && g.dh == 1 && g.dw == 1 && ((g.sh == 1 && g.sw == 1) || (g.sh == 2 && g.sw == 2)) {
@@ -180,6 +177,34 @@ enum ConvKernels {
                 }
             }
         }
+    }
+
+    /// Gives each Conv step with a constant float32 weight, group 1 and an input shape fixed by
+    /// inference the algorithm that suits it, its filter prepared once, here: Winograd
+    /// F(4x4, 3x3) where `Winograd.suits`, else the direct channel-blocked kernel where
+    /// `DirectConv.suits`; the others keep im2col + sgemm. Returns the steps and how many convs
+    /// took each.
+    static func planAlgorithms(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
+                               facts: InferenceResult) -> (steps: [StepDraft], winograd: Int, direct: Int) {
+        var out = steps, winograd = 0, direct = 0
+        for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty {
+            guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.node.int("group", 1) == 1,
+                  let w = constants[s.inputs[1]], w.elementType == .float, w.shape.count == 4,
+                  constants[s.inputs[0]] == nil,
+                  let dims = facts.type(of: names[s.inputs[0]])?.dims, dims.count == 4 else { continue }
+            let sizes = dims.compactMap { $0?.intValue }.map { Int($0) }
+            guard sizes.count == 4, sizes[1] == w.shape[1],
+                  let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: [w.shape[2], w.shape[3]])
+            else { continue }
+            if Winograd.suits(g, inputs: w.shape[1], outputs: w.shape[0]) {
+                out[k].kernel = conv(s.node, epilogue: s.epilogue, winograd: WinogradFilter(weight: w))
+                winograd += 1
+            } else if DirectConv.suits(g, inputs: w.shape[1], outputs: w.shape[0]) {
+                out[k].kernel = conv(s.node, epilogue: s.epilogue, direct: DirectConvFilter(weight: w))
+                direct += 1
+            }
+        }
+        return (out, winograd, direct)
     }
 
     /// Bytes of im2col columns per GEMM call.

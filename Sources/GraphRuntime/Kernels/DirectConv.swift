@@ -2,12 +2,12 @@
 /// weight is a plan constant and which Winograd does not take run as a direct conv in a
 /// channel-blocked layout (the C kernel `gs_direct_conv`, AVX-512) instead of im2col + sgemm.
 /// On ResNet-50's shapes that is 1.2-2x the sgemm's rate (the GEMMs there are skinny: a 14x14
-/// map gives 196 columns, a 7x7 map 49), and its 3-channel 7x7 stem 1.8x im2col + sgemm. The filter is packed once when the plan is built
-/// (`DirectConvFilter`); the kernel checks the geometry again at run time and falls back to
+/// map gives 196 columns, a 7x7 map 49), and its 3-channel 7x7 stem 1.8x im2col + sgemm. The
+/// filter is packed once when the plan is built (`DirectConvFilter`, chosen in
+/// `ConvKernels.planAlgorithms`); the kernel checks the geometry again at run time and falls back to
 /// im2col when it differs, and CPUs without AVX-512 keep im2col.
 import CKernels
 import GraphIR
-import GraphOps
 
 /// A conv weight [m, c, kh, kw] packed for `gs_direct_conv`, once per plan.
 final class DirectConvFilter: @unchecked Sendable {
@@ -42,9 +42,7 @@ enum DirectConv {
     /// fewer than 16 input channels (read plane by plane, as an RGB stem) or input channels that
     /// fill their 16-channel blocks to at least 3/4 (the padding lanes are multiplied too).
     static func suits(_ g: WindowGeometry, inputs c: Int, outputs m: Int) -> Bool {
-        guard available, g.dh == 1, g.dw == 1, g.kh >= 1, g.kw >= 1, c >= 1, m >= 16, g.oh >= 1, g.ow >= 1 else {
-            return false
-        }
+        guard available, g.dh == 1, g.dw == 1, c >= 1, m >= 16 else { return false }
         // A 1x1 stride-1 unpadded conv is one sgemm with no im2col; the direct kernel beats it
         // when the sgemm is skinny (maps of 16 to 1,024 positions: ResNet-50's 28x28, 14x14 and
         // 7x7 stages) and the work per element reordered in and out is large enough,
@@ -105,28 +103,5 @@ enum DirectConv {
         let scratch = io.scratch(gs_direct_conv_scratch_floats(m, c, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow))
         gs_direct_conv(x, c, g.h, g.w, filter.packed, m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, bias, residual,
                        lo, hi, y, scratch)
-    }
-
-    /// Gives each Conv step that suits the direct kernel (constant float32 4-D weight, group 1,
-    /// input shape fixed by inference, no Winograd filter already) a kernel with the weight
-    /// packed once, here. Returns the steps and the number of convs changed.
-    static func prepare(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
-                        facts: InferenceResult) -> (steps: [StepDraft], convs: Int) {
-        guard available else { return (steps, 0) }
-        var out = steps, changed = 0
-        for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty && s.convAlgorithm == nil {
-            guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.node.int("group", 1) == 1,
-                  let w = constants[s.inputs[1]], w.elementType == .float, w.shape.count == 4,
-                  constants[s.inputs[0]] == nil,
-                  let dims = facts.type(of: names[s.inputs[0]])?.dims, dims.count == 4 else { continue }
-            let sizes = dims.compactMap { $0?.intValue }.map { Int($0) }
-            guard sizes.count == 4, sizes[1] == w.shape[1],
-                  let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: [w.shape[2], w.shape[3]]),
-                  suits(g, inputs: w.shape[1], outputs: w.shape[0]) else { continue }
-            out[k].kernel = ConvKernels.conv(s.node, epilogue: s.epilogue, direct: DirectConvFilter(weight: w))
-            out[k].convAlgorithm = .direct
-            changed += 1
-        }
-        return (out, changed)
     }
 }

@@ -2,11 +2,11 @@
 /// plan constant run as Winograd F(4x4, 3x3) — input tiles transformed, 36 sgemm calls, output
 /// transformed — instead of im2col + one sgemm: 4x fewer multiplies and no 9x im2col copy. The
 /// filter is transformed once when the plan is built (`WinogradFilter`); the transforms are C
-/// loops in `CKernels`. The plan chooses it per Conv from the inferred shapes (`prepare`);
+/// loops in `CKernels`. The plan chooses it per Conv from the inferred shapes
+/// (`ConvKernels.planAlgorithms`);
 /// the kernel checks again at run time and falls back to im2col when the shapes differ.
 import CKernels
 import GraphIR
-import GraphOps
 
 /// A conv weight [m, c, 3, 3] in the Winograd domain: 36 matrices [m, c], computed once per plan.
 final class WinogradFilter: @unchecked Sendable {
@@ -64,27 +64,5 @@ enum Winograd {
                        beta: 0, c: products + xi * m * count, ldc: count)
         }
         gs_winograd_f43_output(products, m, th, tw, g.oh, g.ow, bias, y, work)
-    }
-
-    /// Gives each Conv step that suits Winograd (constant float32 3x3 weight, group 1, shapes
-    /// fixed by inference) a kernel with the weight transformed once, here. Returns the steps
-    /// and the number of convs changed.
-    static func prepare(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
-                        facts: InferenceResult) -> (steps: [StepDraft], convs: Int) {
-        var out = steps, changed = 0
-        for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty {
-            guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.node.int("group", 1) == 1,
-                  let w = constants[s.inputs[1]], w.elementType == .float, w.shape.count == 4,
-                  w.shape[2] == 3, w.shape[3] == 3, constants[s.inputs[0]] == nil,
-                  let dims = facts.type(of: names[s.inputs[0]])?.dims, dims.count == 4 else { continue }
-            let sizes = dims.compactMap { $0?.intValue }.map { Int($0) }
-            guard sizes.count == 4, sizes[1] == w.shape[1],
-                  let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: [3, 3]),
-                  suits(g, inputs: w.shape[1], outputs: w.shape[0]) else { continue }
-            out[k].kernel = ConvKernels.conv(s.node, epilogue: s.epilogue, winograd: WinogradFilter(weight: w))
-            out[k].convAlgorithm = .winograd
-            changed += 1
-        }
-        return (out, changed)
     }
 }
