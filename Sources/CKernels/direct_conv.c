@@ -44,6 +44,8 @@ static long inputFloats(long c, long ih, long iw) {
     return planar(c) ? c * pad2K(ih * iw) : (c + 15) / 16 * blockFloats(ih * iw);
 }
 
+long gs_direct_conv_blocked_floats(long c, long positions) { return (c + 15) / 16 * blockFloats(positions); }
+
 long gs_direct_conv_filter_floats(long m, long c, long kh, long kw) {
     return (m + 15) / 16 * 16 * inputBlocks(c) * inputLanes(c) * kh * kw;
 }
@@ -212,7 +214,7 @@ static GS_AVX512 void reorderInput(const float *x, long c, long h, long w, long 
 // transposed in registers. (Reading the blocked output one channel at a time instead touches
 // every cache line 16 times; on a 56x56 map that cost more than the conv.)
 static GS_AVX512 void reorderOutput(const float *o, long m, long ohw, long p0, long p1, const float *bias,
-                                    const float *residual, float lo, float hi, float *y) {
+                                    const float *residual, int residualBlocked, float lo, float hi, float *y) {
     const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
     const int clip = lo > -__builtin_inff() || hi < __builtin_inff();
     for (long v = 0; v * 16 < m; v++) {
@@ -223,16 +225,80 @@ static GS_AVX512 void reorderOutput(const float *o, long m, long ohw, long p0, l
             __mmask16 k = firstLanes(cnt);
             __m512 r[16];
             for (int j = 0; j < 16; j++) r[j] = j < cnt ? _mm512_loadu_ps(src + (n0 + j) * 16) : _mm512_setzero_ps();
+            if (residual && residualBlocked) {
+                const float *rb = residual + v * blockFloats(ohw);
+                for (int j = 0; j < 16; j++)
+                    if (j < cnt) r[j] = _mm512_add_ps(r[j], _mm512_loadu_ps(rb + (n0 + j) * 16));
+            }
             transpose16(r);
             for (int i = 0; i < 16; i++) {
                 if (i >= lanes) break;
                 long oc = v * 16 + i;
                 __m512 x = bias ? _mm512_add_ps(r[i], _mm512_set1_ps(bias[oc])) : r[i];
-                if (residual) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(k, residual + oc * ohw + n0));
+                if (residual && !residualBlocked) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(k, residual + oc * ohw + n0));
                 // max/min return their second operand when either is NaN: a NaN stays NaN, as in gs_clip.
                 if (clip) x = _mm512_min_ps(high, _mm512_max_ps(low, x));
                 _mm512_mask_storeu_ps(y + oc * ohw + n0, k, x);
             }
+        }
+    }
+}
+
+// The epilogue of a blocked output, in place over positions [p0, p1): bias, residual (blocked,
+// or NCHW read 16 positions at a time and transposed) and clip; lanes past m stay zero.
+static GS_AVX512 void finishBlocked(float *o, long m, long ohw, long p0, long p1, const float *bias,
+                                    const float *residual, int residualBlocked, float lo, float hi) {
+    const int clip = lo > -__builtin_inff() || hi < __builtin_inff();
+    // (Lanes past m are zero unless the input held an infinity: 0 * inf in a padding lane.)
+    if (!bias && !residual && !clip && m % 16 == 0) return;
+    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
+    for (long v = 0; v * 16 < m; v++) {
+        float *dst = o + v * blockFloats(ohw);
+        long lanes = m - v * 16 < 16 ? m - v * 16 : 16;
+        __mmask16 live = firstLanes(lanes);
+        __m512 b = bias ? _mm512_maskz_loadu_ps(live, bias + v * 16) : _mm512_setzero_ps();
+        if (!residual || residualBlocked) {
+            const float *rb = residual ? residual + v * blockFloats(ohw) : 0;
+            for (long p = p0; p < p1; p++) {
+                __m512 x = _mm512_add_ps(_mm512_loadu_ps(dst + p * 16), b);
+                if (rb) x = _mm512_add_ps(x, _mm512_loadu_ps(rb + p * 16));
+                if (clip) x = _mm512_min_ps(high, _mm512_max_ps(low, x));
+                _mm512_storeu_ps(dst + p * 16, _mm512_maskz_mov_ps(live, x));
+            }
+            continue;
+        }
+        for (long n0 = p0; n0 < p1; n0 += 16) {
+            long cnt = p1 - n0 < 16 ? p1 - n0 : 16;
+            __mmask16 k = firstLanes(cnt);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = i < lanes ? _mm512_maskz_loadu_ps(k, residual + (v * 16 + i) * ohw + n0) : _mm512_setzero_ps();
+            transpose16(r);
+            for (int j = 0; j < 16; j++) {
+                if (j >= cnt) break;
+                __m512 x = _mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(dst + (n0 + j) * 16), b), r[j]);
+                if (clip) x = _mm512_min_ps(high, _mm512_max_ps(low, x));
+                _mm512_storeu_ps(dst + (n0 + j) * 16, _mm512_maskz_mov_ps(live, x));
+            }
+        }
+    }
+}
+
+// A blocked x [blocks][h][w][16] -> blocked, padded [blocks][ih][iw][16] (row r, column q is x's
+// row r - pt, column q - pl; zero outside).
+static void padBlocked(const float *x, long c, long h, long w, long pt, long pl, long ih, long iw, float *d) {
+    long blocks = (c + 15) / 16;
+    for (long b = 0; b < blocks; b++) {
+        const float *sb = x + b * blockFloats(h * w);
+        float *db = d + b * blockFloats(ih * iw);
+        for (long r = 0; r < ih; r++) {
+            float *dr = db + r * iw * 16;
+            long iy = r - pt;
+            long lo = pl < iw ? pl : iw, hi = pl + w < iw ? pl + w : iw;
+            if (iy < 0 || iy >= h || hi <= lo) { memset(dr, 0, (size_t)(iw * 16) * sizeof(float)); continue; }
+            if (lo > 0) memset(dr, 0, (size_t)(lo * 16) * sizeof(float));
+            memcpy(dr + lo * 16, sb + iy * w * 16, (size_t)((hi - lo) * 16) * sizeof(float));
+            if (hi < iw) memset(dr + hi * 16, 0, (size_t)((iw - hi) * 16) * sizeof(float));
         }
     }
 }
@@ -254,13 +320,13 @@ static void reorderPlanar(const float *x, long c, long h, long w, long pt, long 
     }
 }
 
-// Output positions [p0, p1) of every channel, blocked, from the blocked (or planar) input.
-static GS_AVX512 void convGroups(const float *in, long c, const float *packed, long m, long kh, long kw, long sh,
-                                 long sw, long oh, long ow, long p0, long p1, float *ob) {
-    long ih = (oh - 1) * sh + kh, iw = (ow - 1) * sw + kw;
+// Output positions [p0, p1) of every channel, blocked, from the blocked (or planar) input whose
+// rows are iw positions wide and whose blocks (planes, when planar) are inStride floats apart.
+static GS_AVX512 void convGroups(const float *in, long c, long iw, long inStride, const float *packed, long m,
+                                 long kh, long kw, long sh, long sw, long oh, long ow, long p0, long p1, float *ob) {
     long blocks = inputBlocks(c), lanes = inputLanes(c), vectors = (m + 15) / 16, ohw = oh * ow;
     int flat = planar(c);
-    long blockStride = flat ? 0 : blockFloats(ih * iw), laneStride = flat ? pad2K(ih * iw) : 1;
+    long blockStride = flat ? 0 : inStride, laneStride = flat ? inStride : 1;
     long colStride = flat ? 1 : 16, rowStride = iw * colStride, vecStride = blockFloats(ohw);
     // Input blocks in chunks whose filter slice (for a full group) stays in L2: about 256 KB.
     long chunk = 262144 / (kh * kw * 16 * 64 * 4);
@@ -293,15 +359,25 @@ static GS_AVX512 void convGroups(const float *in, long c, const float *packed, l
 
 void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
                     long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
-                    float hi, float *y, float *scratch) {
+                    float hi, float *y, float *scratch, int layout) {
 #ifdef GS_DIRECT
     long ih = (oh - 1) * sh + kh, iw = (ow - 1) * sw + kw, ohw = oh * ow;
-    if (planar(c)) {
+    const float *in = scratch;
+    long rowWidth = iw, inStride = planar(c) ? pad2K(ih * iw) : blockFloats(ih * iw);
+    if ((layout & GS_BLOCKED_INPUT) && pt == 0 && pl == 0 && ih <= h && iw <= w) {
+        // Every window lies inside the blocked input: read it where it is.
+        in = x;
+        rowWidth = w;
+        inStride = blockFloats(h * w);
+    } else if (layout & GS_BLOCKED_INPUT) {
+        padBlocked(x, c, h, w, pt, pl, ih, iw, scratch);
+    } else if (planar(c)) {
         reorderPlanar(x, c, h, w, pt, pl, ih, iw, scratch);
     } else {
         reorderInput(x, c, h, w, pt, pl, ih, iw, scratch);
     }
-    float *ob = scratch + inputFloats(c, ih, iw);
+    int blockedOut = (layout & GS_BLOCKED_OUTPUT) != 0, residualBlocked = (layout & GS_BLOCKED_RESIDUAL) != 0;
+    float *ob = blockedOut ? y : scratch + inputFloats(c, ih, iw);
     // Output positions in pieces whose blocked output and input rows stay in L2 (2 MB: 524,288 floats)
     // while every channel group runs over them and they are unblocked: on a 100x76 map, one
     // group at a time over the whole map re-read the input from memory for each group.
@@ -310,11 +386,15 @@ void gs_direct_conv(const float *x, long c, long h, long w, const float *packed,
     if (piece < 96) piece = 96;
     for (long p0 = 0; p0 < ohw; p0 += piece) {
         long p1 = ohw - p0 < piece ? ohw : p0 + piece;
-        convGroups(scratch, c, packed, m, kh, kw, sh, sw, oh, ow, p0, p1, ob);
-        reorderOutput(ob, m, ohw, p0, p1, bias, residual, lo, hi, y);
+        convGroups(in, c, rowWidth, inStride, packed, m, kh, kw, sh, sw, oh, ow, p0, p1, ob);
+        if (blockedOut) {
+            finishBlocked(ob, m, ohw, p0, p1, bias, residual, residualBlocked, lo, hi);
+        } else {
+            reorderOutput(ob, m, ohw, p0, p1, bias, residual, residualBlocked, lo, hi, y);
+        }
     }
 #else
     (void)x; (void)c; (void)h; (void)w; (void)packed; (void)m; (void)kh; (void)kw; (void)sh; (void)sw; (void)pt;
-    (void)pl; (void)oh; (void)ow; (void)bias; (void)residual; (void)lo; (void)hi; (void)y; (void)scratch;
+    (void)pl; (void)oh; (void)ow; (void)bias; (void)residual; (void)lo; (void)hi; (void)y; (void)scratch; (void)layout;
 #endif
 }

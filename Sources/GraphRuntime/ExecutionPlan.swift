@@ -74,6 +74,8 @@ public struct ExecutionPlan {
     public let winogradConvs: Int
     /// Convs that run as direct convs over 16-channel blocks, their filters packed while planning.
     public let directConvs: Int
+    /// Values kept in the direct convs' channel-blocked layout from one conv to the next.
+    public let blockedValues: Int
     /// Nodes run per run.
     public var stepCount: Int { steps.count }
     /// Node outputs with no planned block (shape unknown before running).
@@ -218,7 +220,7 @@ extension ExecutionPlan {
             drafts = ElementwiseFusion.fuse(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
         }
         fusedNodes += steps.count - drafts.count
-        let convs = ConvKernels.planAlgorithms(drafts, constants: constants, names: names, facts: facts)
+        let convs = ConvKernels.planAlgorithms(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
         drafts = convs.steps
 
         // Lifetimes: the last step reading each value; outputs and kept values live to the end.
@@ -233,7 +235,7 @@ extension ExecutionPlan {
         for (k, s) in drafts.enumerated() {
             var slots: [Int?] = []
             for o in s.outputs {
-                guard o >= 0, let bytes = plannedBytes(facts.type(of: names[o])) else {
+                guard o >= 0, let bytes = convs.blockedBytes[o] ?? plannedBytes(facts.type(of: names[o])) else {
                     if o >= 0 { unplanned += 1 }
                     slots.append(nil); continue
                 }
@@ -258,6 +260,7 @@ extension ExecutionPlan {
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),
                              inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
                              totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes, winogradConvs: convs.winograd, directConvs: convs.direct,
+                             blockedValues: convs.blockedBytes.count,
                              unplannedValues: unplanned)
     }
 

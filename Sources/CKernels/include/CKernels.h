@@ -70,13 +70,20 @@ long gs_direct_conv_filter_floats(long m, long c, long kh, long kw);
 void gs_direct_conv_pack(const float *w, long m, long c, long kh, long kw, float *out);
 /// Floats of scratch gs_direct_conv needs: the padded channel-blocked input and output.
 long gs_direct_conv_scratch_floats(long m, long c, long kh, long kw, long sh, long sw, long oh, long ow);
+/// Layout flags of gs_direct_conv: which of x, residual and y are channel-blocked
+/// ([ceil(c/16)][h*w][16], blocks gs_direct_conv_blocked_floats apart; lanes past c zero) rather
+/// than NCHW planes. A plan keeps values blocked from one direct conv to the next.
+enum { GS_BLOCKED_INPUT = 1, GS_BLOCKED_RESIDUAL = 2, GS_BLOCKED_OUTPUT = 4 };
+/// Floats of one image of c channels over `positions` positions in the channel-blocked layout.
+long gs_direct_conv_blocked_floats(long c, long positions);
 /// One image of an undilated, ungrouped 2-D conv: y [m][oh][ow] = min(max(conv(x [c][h][w]) + bias
 /// + residual, lo), hi), bias ([m]) and residual ([m][oh][ow]) skipped when NULL, NaN kept (a
 /// residual Add and a Relu or Clip after the conv, fused); strides sh/sw, top/left pads pt/pl
 /// (bottom/right padding follows from oh/ow); the filter from gs_direct_conv_pack. Runs as a
-/// direct conv over 16-channel blocks (see direct_conv.c).
+/// direct conv over 16-channel blocks (see direct_conv.c). `layout` (GS_BLOCKED_* bits) says
+/// which of x, residual and y are channel-blocked; a blocked x needs c >= 16.
 void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
                     long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
-                    float hi, float *y, float *scratch);
+                    float hi, float *y, float *scratch, int layout);
 
 #endif

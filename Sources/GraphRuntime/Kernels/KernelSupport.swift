@@ -68,18 +68,20 @@ struct KernelIO {
 
     /// A buffer for output `j`: the planned slot when it is large enough, else fresh memory.
     /// The contents are undefined; kernels write every element.
-    mutating func output(_ j: Int, _ type: ElementType, _ shape: [Int]) throws -> RuntimeTensor {
+    /// `minimumBytes` asks for more storage than the shape needs (a channel-blocked layout).
+    mutating func output(_ j: Int, _ type: ElementType, _ shape: [Int], minimumBytes: Int = 0) throws -> RuntimeTensor {
         guard let size = RuntimeElement.size(type) else {
             throw KernelError("output type \(type.name) is not supported by the interpreter")
         }
-        let bytes = try Self.checkedBytes(shape, size, what: "output \(j)")
+        let bytes = max(try Self.checkedBytes(shape, size, what: "output \(j)"), minimumBytes)
         var t: RuntimeTensor
         if let step, j < arena.outputSlots[step].count, let s = arena.outputSlots[step][j],
            arena.slots[s].capacity >= bytes {
             t = RuntimeTensor(elementType: type, shape: shape, storage: arena.slots[s])
         } else {
             if step != nil { arena.unplannedAllocations += 1 }
-            t = RuntimeTensor(zeros: type, shape: shape)
+            t = minimumBytes > 0 ? RuntimeTensor(elementType: type, shape: shape, storage: TensorStorage(bytes: bytes))
+                                 : RuntimeTensor(zeros: type, shape: shape)
         }
         while outputs.count <= j { outputs.append(nil) }
         outputs[j] = t

@@ -1,0 +1,126 @@
+/// Conv algorithms and layouts, chosen once per plan: which Conv steps run as Winograd
+/// F(4x4, 3x3), which as direct convs over 16-channel blocks, and which values stay
+/// channel-blocked from one direct conv to the next instead of being reordered back to NCHW
+/// and into blocks again (what onnxruntime's NCHWc transformer and oneDNN do for whole CNNs).
+/// On ResNet-50 the reorders were about a tenth of the run.
+import GraphIR
+import GraphOps
+
+/// What `ConvKernels.planAlgorithms` decided.
+struct ConvPlan {
+    /// The steps, Conv kernels replaced where an algorithm or layout was chosen.
+    var steps: [StepDraft]
+    /// Convs that run as Winograd and as direct convs.
+    var winograd = 0, direct = 0
+    /// Values kept channel-blocked, with the bytes each needs (more than NCHW: whole blocks
+    /// and the cache-line padding between them); no other step ever reads them.
+    var blockedBytes: [Int: Int] = [:]
+}
+
+extension ConvKernels {
+    /// One Conv step the planner may change: a constant float32 weight, group 1, and an input
+    /// shape inference fixed.
+    private struct Candidate {
+        var geometry: WindowGeometry
+        var weight: RuntimeTensor
+        var batch: Int, inputs: Int, outputs: Int
+        /// What the conv would take on its own, reading and writing NCHW.
+        var winograd: Bool, directAlone: Bool
+        /// Whether the direct kernel pays with a blocked neighbour.
+        var directPossible: Bool
+        /// Its fused epilogue as an output stage of the direct kernel (nil: none, or one that
+        /// is more than Add then Relu/Clip).
+        var stage: DirectConv.OutputStage?
+        /// Whether its output could be written blocked: no epilogue, or one the stage runs.
+        var blockableOutput: Bool
+    }
+
+    /// Gives each Conv step with a constant float32 weight, group 1 and an input shape fixed by
+    /// inference the algorithm that suits it, its filter prepared once, here, and picks the
+    /// values kept channel-blocked.
+    ///
+    /// A value is kept blocked when a direct conv produces it (and any fused epilogue runs in
+    /// the direct kernel's output stage), no value is `pinned` (graph outputs, kept values), and
+    /// every step reading it is a direct conv reading it as its input or as the residual of its
+    /// output stage. Alone, a conv takes Winograd where `Winograd.suits`, else the direct kernel
+    /// where `DirectConv.suits`, else im2col + sgemm; a conv the direct kernel can run is also
+    /// made direct when that keeps its input or output blocked (a chain of them then never
+    /// leaves the blocked layout). That choice is a fixed point: start from every such conv
+    /// direct, and drop the ones neither of whose neighbours stays blocked until none is dropped.
+    static func planAlgorithms(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
+                               facts: InferenceResult, pinned: Set<Int>) -> ConvPlan {
+        var candidates: [Int: Candidate] = [:]
+        for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty {
+            guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.outputs.count == 1, s.node.int("group", 1) == 1,
+                  let w = constants[s.inputs[1]], w.elementType == .float, w.shape.count == 4,
+                  constants[s.inputs[0]] == nil,
+                  let dims = facts.type(of: names[s.inputs[0]])?.dims, dims.count == 4 else { continue }
+            let sizes = dims.compactMap { $0?.intValue }.map { Int($0) }
+            guard sizes.count == 4, sizes[1] == w.shape[1],
+                  let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: [w.shape[2], w.shape[3]])
+            else { continue }
+            let c = w.shape[1], m = w.shape[0]
+            let stage = DirectConv.outputStage(s.epilogue)
+            candidates[k] = Candidate(geometry: g, weight: w, batch: sizes[0], inputs: c, outputs: m,
+                                      winograd: Winograd.suits(g, inputs: c, outputs: m),
+                                      directAlone: DirectConv.suits(g, inputs: c, outputs: m),
+                                      directPossible: DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true),
+                                      stage: stage, blockableOutput: s.epilogue == nil || stage != nil)
+        }
+        // Who reads each value, and at which input position.
+        var readers: [Int: [(step: Int, position: Int)]] = [:]
+        for (k, s) in steps.enumerated() {
+            for (p, v) in s.inputs.enumerated() where v >= 0 { readers[v, default: []].append((k, p)) }
+        }
+        func blockedValues(_ direct: Set<Int>) -> Set<Int> {
+            var out = Set<Int>()
+            for k in direct {
+                guard let cand = candidates[k], cand.blockableOutput, let o = steps[k].outputs.first, o >= 0,
+                      !pinned.contains(o), let rs = readers[o], !rs.isEmpty else { continue }
+                let allDirect = rs.allSatisfy { r in
+                    guard direct.contains(r.step) else { return false }
+                    if r.position == 0 { return true }
+                    // Epilogue input j is step input 2 + j.
+                    return candidates[r.step]?.stage?.residual.map { $0 + 2 } == r.position
+                }
+                if allDirect { out.insert(o) }
+            }
+            return out
+        }
+        var direct = Set(candidates.filter { $0.value.directPossible || $0.value.directAlone }.map(\.key))
+        var blocked = blockedValues(direct)
+        while true {
+            let kept = direct.filter { k in
+                guard let cand = candidates[k] else { return false }
+                if cand.directAlone && !cand.winograd { return true }
+                return cand.directPossible && (blocked.contains(steps[k].inputs[0]) || blocked.contains(steps[k].outputs[0]))
+            }
+            if kept == direct { break }
+            direct = kept
+            blocked = blockedValues(direct)
+        }
+
+        var plan = ConvPlan(steps: steps)
+        for (k, cand) in candidates {
+            let s = steps[k]
+            if direct.contains(k) {
+                let residual = cand.stage?.residual.map { s.inputs[2 + $0] }
+                let layout = DirectConv.Layout(input: blocked.contains(s.inputs[0]),
+                                               residual: residual.map { blocked.contains($0) } ?? false,
+                                               output: blocked.contains(s.outputs[0]))
+                plan.steps[k].kernel = conv(s.node, epilogue: s.epilogue, direct: DirectConvFilter(weight: cand.weight),
+                                            layout: layout)
+                plan.direct += 1
+            } else if cand.winograd {
+                plan.steps[k].kernel = conv(s.node, epilogue: s.epilogue, winograd: WinogradFilter(weight: cand.weight))
+                plan.winograd += 1
+            }
+        }
+        for o in blocked {
+            guard let k = steps.firstIndex(where: { $0.outputs.first == o }), let cand = candidates[k] else { continue }
+            let positions = cand.geometry.oh * cand.geometry.ow
+            plan.blockedBytes[o] = cand.batch * DirectConv.blockedFloats(channels: cand.outputs, positions: positions) * 4
+        }
+        return plan
+    }
+}

@@ -1,0 +1,158 @@
+/// Values kept channel-blocked between direct convs (`ConvKernels.planAlgorithms`, the
+/// GS_BLOCKED_* layouts of `gs_direct_conv`): networks of chained convs, run with constant
+/// weights (planned direct and blocked) and with the weights fed as inputs (im2col + sgemm,
+/// never blocked), agree; a blocked output with an NCHW residual and the reverse, stride-2 and
+/// padded convs reading a blocked input, channel counts that leave padding lanes, batches; a
+/// value read by anything but a direct conv, a graph output and `keep: .all` stay NCHW.
+import Foundation
+import GraphIR
+import XCTest
+@testable import GraphRuntime
+
+final class BlockedLayoutTests: XCTestCase {
+    /// A network under construction: nodes, and weights that are initializers in one model and
+    /// graph inputs in the other.
+    struct Net {
+        var nodes: [Node] = []
+        var weights: [(name: String, values: [Float], shape: [Int])] = []
+        var biases: [Tensor] = []
+        var seed: UInt64 = 100
+
+        /// A Conv `c -> m` with a k x k window, bias and the given stride and pads.
+        mutating func conv(_ x: String, _ c: Int, _ m: Int, k: Int, stride: Int = 1, pads: [Int] = [0, 0, 0, 0],
+                           _ out: String) {
+            seed += 2
+            let w = "\(out)_w", b = "\(out)_b"
+            // Scaled so sums over c*k*k products stay near 1.
+            let scale = Float(2.0 / Double(c * k * k).squareRoot())
+            weights.append((w, noise(m * c * k * k, seed: seed).map { $0 * scale }, [m, c, k, k]))
+            biases.append(Tensor(name: b, floats: noise(m, seed: seed + 1), dims: [Int64(m)]))
+            nodes.append(Node(opType: "Conv", inputs: [x, w, b], outputs: [out],
+                              attributes: [Attribute("kernel_shape", .ints([Int64(k), Int64(k)])),
+                                           Attribute("strides", .ints([Int64(stride), Int64(stride)])),
+                                           Attribute("pads", .ints(pads.map(Int64.init)))]))
+        }
+
+        mutating func op(_ type: String, _ inputs: [String], _ out: String, _ attributes: [Attribute] = []) {
+            nodes.append(Node(opType: type, inputs: inputs, outputs: [out], attributes: attributes))
+        }
+
+        /// The model with constant weights, and the one that is fed them.
+        func models(input: (String, [Int]), outputs: [String]) -> (constant: Model, fed: Model) {
+            let x = (input.0, input.1.map(Int64.init))
+            let constant = model(nodes, inputs: [x], outputs: outputs,
+                                 initializers: weights.map { Tensor(name: $0.name, floats: $0.values, dims: $0.shape.map(Int64.init)) } + biases)
+            let fed = model(nodes, inputs: [x] + weights.map { ($0.name, $0.shape.map(Int64.init)) }, outputs: outputs,
+                            initializers: biases)
+            return (constant, fed)
+        }
+
+        var feeds: [String: RuntimeTensor] {
+            var out: [String: RuntimeTensor] = [:]
+            for w in weights { out[w.name] = t(w.values, w.shape) }
+            return out
+        }
+    }
+
+    /// Runs both models on `x`; returns the plan of the constant one and both outputs.
+    func run(_ net: Net, input: (String, [Int]), outputs: [String], keep: KeepRequest = .none)
+        throws -> (plan: ExecutionPlan, constant: [[Float]], fed: [[Float]]) {
+        let (constant, fed) = net.models(input: input, outputs: outputs)
+        let x = t(noise(input.1.reduce(1, *), seed: 7), input.1)
+        let interp = try Interpreter(model: constant)
+        let plan = try interp.plan(inputShapes: [input.0: input.1], keep: keep)
+        let a = try interp.run([input.0: x], keep: keep).outputs.map { $0.tensor.floatValues() }
+        let b = try Interpreter(model: fed).run(net.feeds.merging([input.0: x]) { a, _ in a }).outputs
+            .map { $0.tensor.floatValues() }
+        return (plan, a, b)
+    }
+
+    func assertAgree(_ r: (plan: ExecutionPlan, constant: [[Float]], fed: [[Float]]), file: StaticString = #filePath,
+                     line: UInt = #line) {
+        XCTAssertEqual(r.constant.count, r.fed.count, file: file, line: line)
+        for (a, b) in zip(r.constant, r.fed) {
+            let scale = max(1, b.map(abs).max() ?? 0)
+            XCTAssertLessThan(maxError(a, b, file: file, line: line), 2e-4 * scale, file: file, line: line)
+        }
+    }
+
+    /// Three ResNet bottleneck blocks on [n, 256, 8, 8]: the second downsamples (a stride-2
+    /// 3x3 and a stride-2 1x1 on the blocked block input), the last block's output is a graph
+    /// output (so NCHW, its residual blocked) and also pooled; the first reads the graph input
+    /// as its residual (NCHW) while its output stays blocked.
+    func bottlenecks(relu6: Bool = false) -> Net {
+        var net = Net()
+        func act(_ x: String, _ out: String) {
+            if relu6 {
+                net.op("Clip", [x, "lo", "hi"], out)
+            } else {
+                net.op("Relu", [x], out)
+            }
+        }
+        if relu6 {
+            net.biases += [Tensor(name: "lo", floats: [0], dims: []), Tensor(name: "hi", floats: [6], dims: [])]
+        }
+        net.conv("x", 256, 64, k: 1, "a1"); act("a1", "a1r")
+        net.conv("a1r", 64, 64, k: 3, pads: [1, 1, 1, 1], "b1"); act("b1", "b1r")
+        net.conv("b1r", 64, 256, k: 1, "c1")
+        net.op("Add", ["c1", "x"], "s1"); act("s1", "y1")
+
+        net.conv("y1", 256, 64, k: 1, "a2"); act("a2", "a2r")
+        net.conv("a2r", 64, 64, k: 3, stride: 2, pads: [1, 1, 1, 1], "b2"); act("b2", "b2r")
+        net.conv("b2r", 64, 256, k: 1, "c2")
+        net.conv("y1", 256, 256, k: 1, stride: 2, "d2")
+        net.op("Add", ["c2", "d2"], "s2"); act("s2", "y2")
+
+        net.conv("y2", 256, 64, k: 1, "a3"); act("a3", "a3r")
+        net.conv("a3r", 64, 64, k: 3, pads: [1, 1, 1, 1], "b3"); act("b3", "b3r")
+        net.conv("b3r", 64, 256, k: 1, "c3")
+        net.op("Add", ["c3", "y2"], "s3"); act("s3", "y3")
+        net.op("GlobalAveragePool", ["y3"], "pooled")
+        return net
+    }
+
+    func testBottlenecksAgreeWithIm2col() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing blocked")
+        for (n, relu6) in [(1, false), (2, false), (1, true)] {
+            let r = try run(bottlenecks(relu6: relu6), input: ("x", [n, 256, 8, 8]), outputs: ["y3", "pooled"])
+            XCTAssertEqual(r.plan.directConvs, 10, "n \(n) relu6 \(relu6)")
+            // Blocked: a1r, b1r, y1, a2r, b2r, d2 (fused into c2's residual), y2, a3r, b3r.
+            XCTAssertEqual(r.plan.blockedValues, 9, "n \(n) relu6 \(relu6)")
+            assertAgree(r)
+        }
+    }
+
+    func testPlainConvChainWithPaddingLanes() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing blocked")
+        // 24 and 40 channels leave 8 padding lanes in their last block; asymmetric pads and a
+        // stride-2 5x5 read the blocked input through a padded copy; the 1x1 with no pads reads
+        // it in place.
+        var net = Net()
+        net.conv("x", 16, 24, k: 3, pads: [1, 1, 1, 1], "a"); net.op("Relu", ["a"], "ar")
+        net.conv("ar", 24, 40, k: 3, pads: [0, 1, 2, 1], "b")
+        net.conv("b", 40, 64, k: 5, stride: 2, pads: [2, 2, 2, 2], "c"); net.op("Relu", ["c"], "cr")
+        net.conv("cr", 64, 256, k: 1, "d")
+        net.conv("d", 256, 256, k: 1, "e")
+        net.conv("e", 256, 32, k: 3, "y")
+        for n in [1, 3] {
+            let r = try run(net, input: ("x", [n, 16, 13, 15]), outputs: ["y"])
+            XCTAssertEqual(r.plan.directConvs, 6)
+            XCTAssertEqual(r.plan.blockedValues, 5)
+            assertAgree(r)
+        }
+    }
+
+    func testValuesOthersReadStayPlanar() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing blocked")
+        // y1 is also read by a MaxPool, a2r is a graph output: both stay NCHW.
+        var net = bottlenecks()
+        net.op("MaxPool", ["y1"], "m", [Attribute("kernel_shape", .ints([2, 2])), Attribute("strides", .ints([2, 2]))])
+        let r = try run(net, input: ("x", [1, 256, 8, 8]), outputs: ["y3", "m", "a2r"])
+        XCTAssertEqual(r.plan.blockedValues, 7)
+        assertAgree(r)
+        // Every value kept: nothing blocked, same numbers.
+        let all = try run(bottlenecks(), input: ("x", [1, 256, 8, 8]), outputs: ["y3", "pooled"], keep: .all)
+        XCTAssertEqual(all.plan.blockedValues, 0)
+        assertAgree(all)
+    }
+}
