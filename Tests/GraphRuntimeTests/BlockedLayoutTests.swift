@@ -125,19 +125,21 @@ final class BlockedLayoutTests: XCTestCase {
     func testPlainConvChainWithPaddingLanes() throws {
         try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing blocked")
         // 24 and 40 channels leave 8 padding lanes in their last block; asymmetric pads and a
-        // stride-2 5x5 read the blocked input through a padded copy; the 1x1 with no pads reads
-        // it in place.
+        // stride-2 5x5 (in two chunks of input blocks) read the blocked input through a padded
+        // copy; the 1x1s with no pads read it in place.
         var net = Net()
         net.conv("x", 16, 24, k: 3, pads: [1, 1, 1, 1], "a"); net.op("Relu", ["a"], "ar")
         net.conv("ar", 24, 40, k: 3, pads: [0, 1, 2, 1], "b")
         net.conv("b", 40, 64, k: 5, stride: 2, pads: [2, 2, 2, 2], "c"); net.op("Relu", ["c"], "cr")
         net.conv("cr", 64, 256, k: 1, "d")
         net.conv("d", 256, 256, k: 1, "e")
-        net.conv("e", 256, 32, k: 3, "y")
+        // 16 input blocks in chunks of 7: the last chunk's tiles store through the epilogue.
+        net.conv("e", 256, 256, k: 3, pads: [1, 1, 1, 1], "f"); net.op("Relu", ["f"], "fr")
+        net.conv("fr", 256, 32, k: 3, "y")
         for n in [1, 3] {
             let r = try run(net, input: ("x", [n, 16, 13, 15]), outputs: ["y"])
-            XCTAssertEqual(r.plan.directConvs, 6)
-            XCTAssertEqual(r.plan.blockedValues, 5)
+            XCTAssertEqual(r.plan.directConvs, 7)
+            XCTAssertEqual(r.plan.blockedValues, 6)
             assertAgree(r)
         }
     }

@@ -81,9 +81,11 @@ long gs_direct_conv_blocked_floats(long c, long positions);
 /// residual Add and a Relu or Clip after the conv, fused); strides sh/sw, top/left pads pt/pl
 /// (bottom/right padding follows from oh/ow); the filter from gs_direct_conv_pack. Runs as a
 /// direct conv over 16-channel blocks (see direct_conv.c). `layout` (GS_BLOCKED_* bits) says
-/// which of x, residual and y are channel-blocked; a blocked x needs c >= 16.
+/// which of x, residual and y are channel-blocked; a blocked x needs c >= 16. `nextFilter`
+/// (nextFloats floats; may be NULL) is the packed filter of the conv that runs next, whose
+/// start is prefetched into L2 while this one finishes.
 void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
                     long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
-                    float hi, float *y, float *scratch, int layout);
+                    float hi, float *y, float *scratch, int layout, const float *nextFilter, long nextFloats);
 
 #endif

@@ -101,16 +101,21 @@ extension ConvKernels {
         }
 
         var plan = ConvPlan(steps: steps)
-        for (k, cand) in candidates {
+        var previous: DirectConvFilter?
+        for k in candidates.keys.sorted() {
+            guard let cand = candidates[k] else { continue }
             let s = steps[k]
             if direct.contains(k) {
                 let residual = cand.stage?.residual.map { s.inputs[2 + $0] }
                 let layout = DirectConv.Layout(input: blocked.contains(s.inputs[0]),
                                                residual: residual.map { blocked.contains($0) } ?? false,
                                                output: blocked.contains(s.outputs[0]))
-                plan.steps[k].kernel = conv(s.node, epilogue: s.epilogue, direct: DirectConvFilter(weight: cand.weight),
-                                            layout: layout)
+                let filter = DirectConvFilter(weight: cand.weight)
+                plan.steps[k].kernel = conv(s.node, epilogue: s.epilogue, direct: filter, layout: layout)
                 plan.direct += 1
+                // Steps run in order: each direct conv prefetches the next one's filter.
+                previous?.following = filter
+                previous = filter
             } else if cand.winograd {
                 plan.steps[k].kernel = conv(s.node, epilogue: s.epilogue, winograd: WinogradFilter(weight: cand.weight))
                 plan.winograd += 1

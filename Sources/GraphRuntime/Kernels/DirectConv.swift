@@ -18,6 +18,11 @@ final class DirectConvFilter: @unchecked Sendable {
     /// Window height and width.
     let kh: Int, kw: Int
     private let storage: TensorStorage
+    /// Floats of the packed filter.
+    let floatCount: Int
+    /// The filter of the direct conv the plan runs next, prefetched while this one finishes
+    /// (set once, while planning).
+    var following: DirectConvFilter?
 
     /// The packing of `weight`, which must be float32 [m, c, kh, kw].
     init(weight: RuntimeTensor) {
@@ -25,7 +30,8 @@ final class DirectConvFilter: @unchecked Sendable {
         inputs = weight.shape[1]
         kh = weight.shape[2]
         kw = weight.shape[3]
-        storage = TensorStorage(bytes: gs_direct_conv_filter_floats(outputs, inputs, kh, kw) * 4)
+        floatCount = gs_direct_conv_filter_floats(outputs, inputs, kh, kw)
+        storage = TensorStorage(bytes: floatCount * 4)
         gs_direct_conv_pack(weight.floats, outputs, inputs, kh, kw, packed)
     }
 
@@ -133,6 +139,7 @@ enum DirectConv {
         let m = filter.outputs, c = filter.inputs
         let scratch = io.scratch(gs_direct_conv_scratch_floats(m, c, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow))
         gs_direct_conv(x, c, g.h, g.w, filter.packed, m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, bias, residual,
-                       lo, hi, y, scratch, layout.flags)
+                       lo, hi, y, scratch, layout.flags, filter.following.map { UnsafePointer($0.packed) },
+                       filter.following?.floatCount ?? 0)
     }
 }
