@@ -149,6 +149,21 @@ GS_CLONES void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, cons
         }
 }
 
+GS_CLONES void gs_plane_means(const float *x, long planes, long size, float *out) {
+    for (long p = 0; p < planes; p++) {
+        const float *s = x + p * size;
+        // Sixteen running sums, lane by lane: vectorised without reassociating a single sum.
+        float acc[16] = {0};
+        long k = 0;
+        for (; k + 16 <= size; k += 16)
+            for (int j = 0; j < 16; j++) acc[j] += s[k + j];
+        float total = 0;
+        for (int j = 0; j < 16; j++) total += acc[j];
+        for (; k < size; k++) total += s[k];
+        out[p] = size > 0 ? total / (float)size : 0.0f;
+    }
+}
+
 GS_CLONES int gs_has_nan(const float *p, long n) {
     int any = 0;
     for (long k = 0; k < n; k++) any |= p[k] != p[k];

@@ -127,6 +127,30 @@ final class LinearAndPoolTests: XCTestCase {
         assertClose(try evaluate(m, ["a": t([1, 1], [1, 2])]), [4, 8, 12])
     }
 
+    /// A single row of A runs as a matrix-vector product: every transpose combination, alpha
+    /// and beta with a broadcast C, against a direct sum.
+    func testGemmSingleRowAllTransposes() throws {
+        let k = 37, n = 19
+        let av = noise(k, seed: 3), bv = noise(k * n, seed: 4), cv = noise(n, seed: 5)
+        for transA in [false, true] {
+            for transB in [false, true] {
+                let m = model([Node(opType: "Gemm", inputs: ["a", "b", "c"], outputs: ["y"],
+                                    attributes: [Attribute("transA", .int(transA ? 1 : 0)), Attribute("transB", .int(transB ? 1 : 0)),
+                                                 Attribute("alpha", .float(0.5)), Attribute("beta", .float(2))])],
+                              inputs: [("a", transA ? [Int64(k), 1] : [1, Int64(k)])], outputs: ["y"],
+                              initializers: [Tensor(name: "b", floats: bv, dims: transB ? [Int64(n), Int64(k)] : [Int64(k), Int64(n)]),
+                                             Tensor(name: "c", floats: cv, dims: [Int64(n)])])
+                let y = try evaluate(m, ["a": t(av, transA ? [k, 1] : [1, k])])
+                let expected = (0..<n).map { j -> Float in
+                    var s: Float = 0
+                    for i in 0..<k { s += av[i] * (transB ? bv[j * k + i] : bv[i * n + j]) }
+                    return 0.5 * s + 2 * cv[j]
+                }
+                assertClose(y, expected)
+            }
+        }
+    }
+
     func testBatchedMatMulBroadcast() throws {
         let m = model([Node(opType: "MatMul", inputs: ["a", "b"], outputs: ["y"])], inputs: [("a", [2, 1, 2]), ("b", [2, 1])], outputs: ["y"])
         assertClose(try evaluate(m, ["a": t([1, 2, 3, 4], [2, 1, 2]), "b": t([10, 1], [2, 1])]), [12, 34])
@@ -141,6 +165,11 @@ final class LinearAndPoolTests: XCTestCase {
                        inputs: [("x", [1, 1, 4, 4])], outputs: ["y"])
         // Padding excluded from the count: top-left window holds 1,2,5,6.
         assertClose(try evaluate(ap, ["x": x]), [3.5, 5.5, 11.5, 13.5])
+        // One window over each whole plane (plane means), 37 values: past the 16-lane sums.
+        let whole = model([Node(opType: "AveragePool", inputs: ["x"], outputs: ["y"], attributes: [Attribute("kernel_shape", .ints([1, 37]))])],
+                          inputs: [("x", [1, 2, 1, 37])], outputs: ["y"])
+        let planes = (0..<74).map { Float($0 % 37) + ($0 < 37 ? 0 : 100) }
+        assertClose(try evaluate(whole, ["x": t(planes, [1, 2, 1, 37])]), [18, 118])
         let bn = model([Node(opType: "BatchNormalization", inputs: ["x", "s", "b", "m", "v"], outputs: ["y"], attributes: [Attribute("epsilon", .float(0))])],
                        inputs: [("x", [1, 2, 1, 1])], outputs: ["y"],
                        initializers: [Tensor(name: "s", floats: [2, 1], dims: [2]), Tensor(name: "b", floats: [1, 0], dims: [2]),

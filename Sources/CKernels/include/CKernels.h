@@ -40,6 +40,8 @@ void gs_dw_row(float *out, const float *rows, long n, long wp, int kh, int kw, i
 /// acc[k] = bias + sum over taps of w[i * kw + j] * q[2 * (i % 2) + (j % 2)][k + (i / 2) * wq + j / 2].
 void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, const float *q2, const float *q3, long n, long wq,
                     int kh, int kw, const float *w, float bias);
+/// out[p] = the mean of the `size` floats of plane p of x, p < planes.
+void gs_plane_means(const float *x, long planes, long size, float *out);
 /// Non-zero when one of the n floats at p is a NaN.
 int gs_has_nan(const float *p, long n);
 /// out[x] = max over j < kw of row[x * s + j], x < n (no NaN handling).

@@ -31,6 +31,11 @@ enum PoolKernels {
                 maxPoolPlanes(g, inp, out, planes)
                 return
             }
+            // One window over each whole plane, unpadded (ResNet's final 7x7): plane means.
+            if !isMax && ohw == 1 && g.kh == g.h && g.kw == g.w && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0 {
+                gs_plane_means(inp, planes, hw, out)
+                return
+            }
             for p in 0..<planes {
                 let src = inp + p * hw, dst = out + p * ohw
                 for oy in 0..<g.oh {
@@ -160,9 +165,7 @@ enum PoolKernels {
                     for i in 0..<size { m = max(m, s[i]) }
                     dst[p] = m
                 } else {
-                    var a: Float = 0
-                    for i in 0..<size { a += s[i] }
-                    dst[p] = a / Float(size)
+                    gs_plane_means(s, 1, size, dst + p)
                 }
             }
         }
