@@ -499,3 +499,47 @@ void gs_direct_conv(const float *x, long c, long h, long w, const float *packed,
     (void)nextFilter; (void)nextFloats;
 #endif
 }
+
+#ifdef GS_DIRECT
+// Blocked max pooling of one image: per block, each output position's window of 16-lane
+// vectors; a NaN in a window is the result, as in the NCHW kernel.
+static GS_AVX512 void maxPoolBlocks(const float *x, long c, long h, long w, long kh, long kw, long sh, long sw, long pt,
+                                    long pl, long oh, long ow, float *y) {
+    const __m512 nan = _mm512_set1_ps(__builtin_nanf(""));
+    for (long b = 0; b * 16 < c; b++) {
+        const float *src = x + b * blockFloats(h * w);
+        float *dst = y + b * blockFloats(oh * ow);
+        for (long oy = 0; oy < oh; oy++) {
+            long y0 = oy * sh - pt, ylo = y0 < 0 ? 0 : y0, yhi = y0 + kh < h ? y0 + kh : h;
+            for (long ox = 0; ox < ow; ox++) {
+                long x0 = ox * sw - pl, xlo = x0 < 0 ? 0 : x0, xhi = x0 + kw < w ? x0 + kw : w;
+                __m512 acc = _mm512_set1_ps(-__builtin_inff());
+                __mmask16 isNaN = 0;
+                for (long iy = ylo; iy < yhi; iy++) {
+                    for (long ix = xlo; ix < xhi; ix++) {
+                        __m512 v = _mm512_loadu_ps(src + (iy * w + ix) * 16);
+                        isNaN |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+                        acc = _mm512_max_ps(v, acc);
+                    }
+                }
+                _mm512_storeu_ps(dst + (oy * ow + ox) * 16, _mm512_mask_mov_ps(acc, isNaN, nan));
+            }
+        }
+    }
+}
+#endif
+
+void gs_maxpool_blocked(const float *x, long c, long h, long w, long kh, long kw, long sh, long sw, long pt, long pl,
+                        long oh, long ow, float *y, int blockedOutput, float *scratch) {
+#ifdef GS_DIRECT
+    if (blockedOutput) {
+        maxPoolBlocks(x, c, h, w, kh, kw, sh, sw, pt, pl, oh, ow, y);
+        return;
+    }
+    maxPoolBlocks(x, c, h, w, kh, kw, sh, sw, pt, pl, oh, ow, scratch);
+    reorderOutput(scratch, c, oh * ow, 0, oh * ow, 0, 0, 0, -__builtin_inff(), __builtin_inff(), y);
+#else
+    (void)x; (void)c; (void)h; (void)w; (void)kh; (void)kw; (void)sh; (void)sw; (void)pt; (void)pl; (void)oh; (void)ow;
+    (void)y; (void)blockedOutput; (void)scratch;
+#endif
+}

@@ -76,6 +76,8 @@ public struct ExecutionPlan {
     public let directConvs: Int
     /// Values kept in the direct convs' channel-blocked layout from one conv to the next.
     public let blockedValues: Int
+    /// MaxPools that run on channel-blocked values.
+    public let blockedPools: Int
     /// Nodes run per run.
     public var stepCount: Int { steps.count }
     /// Node outputs with no planned block (shape unknown before running).
@@ -260,7 +262,7 @@ extension ExecutionPlan {
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),
                              inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
                              totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes, winogradConvs: convs.winograd, directConvs: convs.direct,
-                             blockedValues: convs.blockedBytes.count,
+                             blockedValues: convs.blockedBytes.count, blockedPools: convs.blockedPools,
                              unplannedValues: unplanned)
     }
 

@@ -2,8 +2,9 @@
 /// GS_BLOCKED_* layouts of `gs_direct_conv`): networks of chained convs, run with constant
 /// weights (planned direct and blocked) and with the weights fed as inputs (im2col + sgemm,
 /// never blocked), agree; a blocked output with an NCHW residual and the reverse, stride-2 and
-/// padded convs reading a blocked input, channel counts that leave padding lanes, batches; a
-/// value read by anything but a direct conv, a graph output and `keep: .all` stay NCHW.
+/// padded convs reading a blocked input, channel counts that leave padding lanes, batches,
+/// MaxPools on blocks; a value read by anything but a direct conv or such a MaxPool, a graph
+/// output and `keep: .all` stay NCHW.
 import Foundation
 import GraphIR
 import XCTest
@@ -144,11 +145,33 @@ final class BlockedLayoutTests: XCTestCase {
         }
     }
 
+    func testMaxPoolsOnBlocks() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing blocked")
+        // A ResNet stem: a planar 7x7 stride-2 conv, a 3x3 stride-2 MaxPool with pads on blocks
+        // (output blocked), then a ceil-mode 2x2 MaxPool whose output is a graph output (written
+        // NCHW from blocks) and also read by a conv.
+        var net = Net()
+        net.conv("x", 3, 32, k: 7, stride: 2, pads: [3, 3, 3, 3], "s"); net.op("Relu", ["s"], "sr")
+        net.op("MaxPool", ["sr"], "p", [Attribute("kernel_shape", .ints([3, 3])), Attribute("strides", .ints([2, 2])),
+                                         Attribute("pads", .ints([1, 1, 1, 1]))])
+        net.conv("p", 32, 48, k: 3, pads: [1, 1, 1, 1], "a"); net.op("Relu", ["a"], "ar")
+        net.op("MaxPool", ["ar"], "q", [Attribute("kernel_shape", .ints([2, 2])), Attribute("strides", .ints([2, 2])),
+                                         Attribute("ceil_mode", .int(1))])
+        net.conv("q", 48, 64, k: 3, pads: [1, 1, 1, 1], "y")
+        for n in [1, 2] {
+            let r = try run(net, input: ("x", [n, 3, 37, 41]), outputs: ["y", "q"])
+            XCTAssertEqual(r.plan.directConvs, 3)
+            XCTAssertEqual(r.plan.blockedPools, 2)
+            XCTAssertEqual(r.plan.blockedValues, 3)  // sr, p, ar (q is a graph output)
+            assertAgree(r)
+        }
+    }
+
     func testValuesOthersReadStayPlanar() throws {
         try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing blocked")
-        // y1 is also read by a MaxPool, a2r is a graph output: both stay NCHW.
+        // y1 is also read by an AveragePool, a2r is a graph output: both stay NCHW.
         var net = bottlenecks()
-        net.op("MaxPool", ["y1"], "m", [Attribute("kernel_shape", .ints([2, 2])), Attribute("strides", .ints([2, 2]))])
+        net.op("AveragePool", ["y1"], "m", [Attribute("kernel_shape", .ints([2, 2])), Attribute("strides", .ints([2, 2]))])
         let r = try run(net, input: ("x", [1, 256, 8, 8]), outputs: ["y3", "m", "a2r"])
         XCTAssertEqual(r.plan.blockedValues, 7)
         assertAgree(r)

@@ -89,5 +89,11 @@ long gs_direct_conv_blocked_floats(long c, long positions);
 void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
                     long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
                     float hi, float *y, float *scratch, int layout, const float *nextFilter, long nextFloats);
+/// Max pooling of one image of a channel-blocked x (c channels, h x w; kh x kw window, strides
+/// sh/sw, top/left pads pt/pl, windows clipped to the input) into y [oh][ow]: channel-blocked
+/// when `blockedOutput`, else NCHW through `scratch` (gs_direct_conv_blocked_floats(c, oh*ow)
+/// floats). A NaN in a window is the result. AVX-512 only, as gs_direct_conv.
+void gs_maxpool_blocked(const float *x, long c, long h, long w, long kh, long kw, long sh, long sw, long pt, long pl,
+                        long oh, long ow, float *y, int blockedOutput, float *scratch);
 
 #endif

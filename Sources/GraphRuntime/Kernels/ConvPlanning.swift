@@ -1,7 +1,8 @@
 /// Conv algorithms and layouts, chosen once per plan: which Conv steps run as Winograd
 /// F(4x4, 3x3), which as direct convs over 16-channel blocks, and which values stay
-/// channel-blocked from one direct conv to the next instead of being reordered back to NCHW
-/// and into blocks again (what onnxruntime's NCHWc transformer and oneDNN do for whole CNNs).
+/// channel-blocked from one direct conv to the next (through MaxPools, which then run on
+/// blocks) instead of being reordered back to NCHW and into blocks again (what onnxruntime's
+/// NCHWc transformer and oneDNN do for whole CNNs).
 /// On ResNet-50 the reorders were about a tenth of the run.
 import GraphIR
 import GraphOps
@@ -10,8 +11,8 @@ import GraphOps
 struct ConvPlan {
     /// The steps, Conv kernels replaced where an algorithm or layout was chosen.
     var steps: [StepDraft]
-    /// Convs that run as Winograd and as direct convs.
-    var winograd = 0, direct = 0
+    /// Convs that run as Winograd and as direct convs; MaxPools that run on blocks.
+    var winograd = 0, direct = 0, blockedPools = 0
     /// Values kept channel-blocked, with the bytes each needs (more than NCHW: whole blocks
     /// and the cache-line padding between them); no other step ever reads them.
     var blockedBytes: [Int: Int] = [:]
@@ -40,9 +41,9 @@ extension ConvKernels {
     /// values kept channel-blocked.
     ///
     /// A value is kept blocked when a direct conv produces it (and any fused epilogue runs in
-    /// the direct kernel's output stage), no value is `pinned` (graph outputs, kept values), and
-    /// every step reading it is a direct conv reading it as its input or as the residual of its
-    /// output stage. Alone, a conv takes Winograd where `Winograd.suits`, else the direct kernel
+    /// the direct kernel's output stage) or a MaxPool of a blocked value does, it is not
+    /// `pinned` (graph outputs, kept values), and every step reading it is a direct conv
+    /// reading it as its input or as the residual of its output stage, or such a MaxPool. Alone, a conv takes Winograd where `Winograd.suits`, else the direct kernel
     /// where `DirectConv.suits`, else im2col + sgemm; a conv the direct kernel can run is also
     /// made direct when that keeps its input or output blocked (a chain of them then never
     /// leaves the blocked layout). That choice is a fixed point: start from every such conv
@@ -67,37 +68,58 @@ extension ConvKernels {
                                       directPossible: DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true),
                                       stage: stage, blockableOutput: s.epilogue == nil || stage != nil)
         }
+        // MaxPools that may run on blocks: 2-D, undilated, no Indices output, a float input
+        // of fixed shape. (They join only where their input is blocked; see below.)
+        var poolShapes: [Int: (batch: Int, channels: Int, positions: Int)] = [:]
+        for (k, s) in steps.enumerated() where s.node.opType == "MaxPool" && s.node.domain.isEmpty && DirectConv.available {
+            guard s.inputs.count == 1, s.inputs[0] >= 0, s.outputs.count == 1 || s.outputs[1] < 0, s.members.isEmpty,
+                  let kernel = s.node.ints("kernel_shape"), kernel.count == 2,
+                  (s.node.ints("dilations") ?? [1, 1]) == [1, 1],
+                  let t = facts.type(of: names[s.inputs[0]]), t.elementType == .float, let dims = t.dims, dims.count == 4
+            else { continue }
+            let sizes = dims.compactMap { $0?.intValue }.map { Int($0) }
+            guard sizes.count == 4,
+                  let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: kernel,
+                                              ceil: s.node.int("ceil_mode", 0) != 0) else { continue }
+            poolShapes[k] = (sizes[0], sizes[1], g.oh * g.ow)
+        }
         // Who reads each value, and at which input position.
         var readers: [Int: [(step: Int, position: Int)]] = [:]
         for (k, s) in steps.enumerated() {
             for (p, v) in s.inputs.enumerated() where v >= 0 { readers[v, default: []].append((k, p)) }
         }
-        func blockedValues(_ direct: Set<Int>) -> Set<Int> {
+        func blockedValues(_ direct: Set<Int>, _ pools: Set<Int>) -> Set<Int> {
             var out = Set<Int>()
-            for k in direct {
-                guard let cand = candidates[k], cand.blockableOutput, let o = steps[k].outputs.first, o >= 0,
-                      !pinned.contains(o), let rs = readers[o], !rs.isEmpty else { continue }
-                let allDirect = rs.allSatisfy { r in
+            for k in direct.union(pools) {
+                if let cand = candidates[k], !cand.blockableOutput { continue }
+                guard let o = steps[k].outputs.first, o >= 0, !pinned.contains(o), let rs = readers[o], !rs.isEmpty
+                else { continue }
+                let allBlocked = rs.allSatisfy { r in
+                    if pools.contains(r.step) { return r.position == 0 }
                     guard direct.contains(r.step) else { return false }
                     if r.position == 0 { return true }
                     // Epilogue input j is step input 2 + j.
                     return candidates[r.step]?.stage?.residual.map { $0 + 2 } == r.position
                 }
-                if allDirect { out.insert(o) }
+                if allBlocked { out.insert(o) }
             }
             return out
         }
         var direct = Set(candidates.filter { $0.value.directPossible || $0.value.directAlone }.map(\.key))
-        var blocked = blockedValues(direct)
+        // A pool runs on blocks only when its input is blocked.
+        var pools = Set(poolShapes.keys)
+        var blocked = blockedValues(direct, pools)
         while true {
-            let kept = direct.filter { k in
+            let keptDirect = direct.filter { k in
                 guard let cand = candidates[k] else { return false }
                 if cand.directAlone && !cand.winograd { return true }
                 return cand.directPossible && (blocked.contains(steps[k].inputs[0]) || blocked.contains(steps[k].outputs[0]))
             }
-            if kept == direct { break }
-            direct = kept
-            blocked = blockedValues(direct)
+            let keptPools = pools.filter { blocked.contains(steps[$0].inputs[0]) }
+            if keptDirect == direct && keptPools == pools { break }
+            direct = keptDirect
+            pools = keptPools
+            blocked = blockedValues(direct, pools)
         }
 
         var plan = ConvPlan(steps: steps)
@@ -121,10 +143,18 @@ extension ConvKernels {
                 plan.winograd += 1
             }
         }
+        for k in pools.sorted() {
+            plan.steps[k].kernel = PoolKernels.blockedMax(steps[k].node, outputBlocked: blocked.contains(steps[k].outputs[0]))
+            plan.blockedPools += 1
+        }
         for o in blocked {
-            guard let k = steps.firstIndex(where: { $0.outputs.first == o }), let cand = candidates[k] else { continue }
-            let positions = cand.geometry.oh * cand.geometry.ow
-            plan.blockedBytes[o] = cand.batch * DirectConv.blockedFloats(channels: cand.outputs, positions: positions) * 4
+            guard let k = steps.firstIndex(where: { $0.outputs.first == o }) else { continue }
+            if let cand = candidates[k] {
+                let positions = cand.geometry.oh * cand.geometry.ow
+                plan.blockedBytes[o] = cand.batch * DirectConv.blockedFloats(channels: cand.outputs, positions: positions) * 4
+            } else if let p = poolShapes[k] {
+                plan.blockedBytes[o] = p.batch * DirectConv.blockedFloats(channels: p.channels, positions: p.positions) * 4
+            }
         }
         return plan
     }

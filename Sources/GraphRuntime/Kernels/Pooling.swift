@@ -150,6 +150,29 @@ enum PoolKernels {
         }
     }
 
+    /// MaxPool over a channel-blocked input (planned by `ConvKernels.planAlgorithms` between
+    /// direct convs): 2-D, undilated, no Indices; the output blocked when `outputBlocked`.
+    static func blockedMax(_ node: Node, outputBlocked: Bool) -> Kernel {
+        let ceil = node.int("ceil_mode", 0) != 0
+        return { io in
+            let x = try io.floatInput(0)
+            guard let kernel = node.ints("kernel_shape"), kernel.count == 2, x.shape.count == 4 else {
+                throw KernelError("planned as a channel-blocked MaxPool, but input \(x.shape) does not fit it")
+            }
+            let g = try WindowGeometry(node: node, spatial: [x.shape[2], x.shape[3]], kernel: kernel, ceil: ceil)
+            guard g.dh == 1, g.dw == 1 else { throw KernelError("a channel-blocked MaxPool takes no dilations") }
+            let n = x.shape[0], c = x.shape[1], ohw = g.oh * g.ow
+            let inImage = DirectConv.blockedFloats(channels: c, positions: g.h * g.w)
+            let outImage = outputBlocked ? DirectConv.blockedFloats(channels: c, positions: ohw) : c * ohw
+            let y = try io.output(0, .float, [n, c, g.oh, g.ow], minimumBytes: outputBlocked ? n * outImage * 4 : 0)
+            let scratch = outputBlocked ? nil : io.scratch(DirectConv.blockedFloats(channels: c, positions: ohw))
+            for b in 0..<n {
+                gs_maxpool_blocked(x.floats + b * inImage, c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow,
+                                   y.mutableFloats + b * outImage, outputBlocked ? 1 : 0, scratch)
+            }
+        }
+    }
+
     /// GlobalAveragePool / GlobalMaxPool: one value per (n, c) plane.
     static func global(max isMax: Bool) -> Kernel {
         return { io in
