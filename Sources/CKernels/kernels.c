@@ -149,6 +149,33 @@ GS_CLONES void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, cons
         }
 }
 
+GS_CLONES void gs_lrn(const float *x, long c, long inner, long size, float alpha, float beta, float bias, float *y,
+                      float *sq) {
+    long lo = (size - 1) / 2, hi = size - 1 - lo;
+    float scale = alpha / (float)size;
+    for (long ch = 0; ch < c; ch++) {
+        long c0 = ch - lo < 0 ? 0 : ch - lo, c1 = ch + hi > c - 1 ? c - 1 : ch + hi;
+        GS_VECTOR for (long i = 0; i < inner; i++) sq[i] = 0;
+        for (long k = c0; k <= c1; k++) {
+            const float *p = x + k * inner;
+            GS_VECTOR for (long i = 0; i < inner; i++) sq[i] += p[i] * p[i];
+        }
+        const float *xc = x + ch * inner;
+        float *yc = y + ch * inner;
+        if (beta == 0.75f) {
+            // t^-0.75 = 1 / (sqrt(t) * sqrt(sqrt(t))): two correctly rounded square roots, which
+            // vectorise, instead of a pow per element (AlexNet's and GoogLeNet's beta).
+            // (The elementwise builtin sets no errno, so the loop vectorises.)
+            GS_VECTOR for (long i = 0; i < inner; i++) {
+                float t = bias + scale * sq[i], r = __builtin_elementwise_sqrt(t);
+                yc[i] = xc[i] / (r * __builtin_elementwise_sqrt(r));
+            }
+        } else {
+            for (long i = 0; i < inner; i++) yc[i] = xc[i] / __builtin_powf(bias + scale * sq[i], beta);
+        }
+    }
+}
+
 GS_CLONES void gs_plane_means(const float *x, long planes, long size, float *out) {
     for (long p = 0; p < planes; p++) {
         const float *s = x + p * size;

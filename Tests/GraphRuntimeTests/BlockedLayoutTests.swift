@@ -20,18 +20,21 @@ final class BlockedLayoutTests: XCTestCase {
         var seed: UInt64 = 100
 
         /// A Conv `c -> m` with a k x k window, bias and the given stride and pads.
+        /// A Conv `c -> m` (all groups together) with a k x k window, bias and the given stride,
+        /// pads and groups.
         mutating func conv(_ x: String, _ c: Int, _ m: Int, k: Int, stride: Int = 1, pads: [Int] = [0, 0, 0, 0],
-                           _ out: String) {
+                           groups: Int = 1, _ out: String) {
             seed += 2
-            let w = "\(out)_w", b = "\(out)_b"
+            let w = "\(out)_w", b = "\(out)_b", cg = c / groups
             // Scaled so sums over c*k*k products stay near 1.
-            let scale = Float(2.0 / Double(c * k * k).squareRoot())
-            weights.append((w, noise(m * c * k * k, seed: seed).map { $0 * scale }, [m, c, k, k]))
+            let scale = Float(2.0 / Double(cg * k * k).squareRoot())
+            weights.append((w, noise(m * cg * k * k, seed: seed).map { $0 * scale }, [m, cg, k, k]))
             biases.append(Tensor(name: b, floats: noise(m, seed: seed + 1), dims: [Int64(m)]))
             nodes.append(Node(opType: "Conv", inputs: [x, w, b], outputs: [out],
                               attributes: [Attribute("kernel_shape", .ints([Int64(k), Int64(k)])),
                                            Attribute("strides", .ints([Int64(stride), Int64(stride)])),
-                                           Attribute("pads", .ints(pads.map(Int64.init)))]))
+                                           Attribute("pads", .ints(pads.map(Int64.init))),
+                                           Attribute("group", .int(Int64(groups)))]))
         }
 
         mutating func op(_ type: String, _ inputs: [String], _ out: String, _ attributes: [Attribute] = []) {
@@ -163,6 +166,23 @@ final class BlockedLayoutTests: XCTestCase {
             XCTAssertEqual(r.plan.directConvs, 3)
             XCTAssertEqual(r.plan.blockedPools, 2)
             XCTAssertEqual(r.plan.blockedValues, 3)  // sr, p, ar (q is a graph output)
+            assertAgree(r)
+        }
+    }
+
+    func testGroupedConvsRunGroupByGroup() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs")
+        // AlexNet's grouped convs: 2 groups of 48 -> 128 (5x5), 2 of 128 -> 192 (3x3) with a
+        // residual-free Relu epilogue; grouped convs stay on NCHW planes.
+        // A plain direct conv before them does not hand them a blocked value.
+        var net = Net()
+        net.conv("x", 96, 96, k: 3, pads: [1, 1, 1, 1], "p")
+        net.conv("p", 96, 256, k: 5, pads: [2, 2, 2, 2], groups: 2, "a"); net.op("Relu", ["a"], "ar")
+        net.conv("ar", 256, 384, k: 3, pads: [1, 1, 1, 1], groups: 2, "y")
+        for n in [1, 2] {
+            let r = try run(net, input: ("x", [n, 96, 9, 11]), outputs: ["y"])
+            XCTAssertEqual(r.plan.directConvs, 3)
+            XCTAssertEqual(r.plan.blockedValues, 0)
             assertAgree(r)
         }
     }

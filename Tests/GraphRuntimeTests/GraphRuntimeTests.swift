@@ -151,6 +151,30 @@ final class LinearAndPoolTests: XCTestCase {
         }
     }
 
+    /// LRN against the ONNX formula in double: beta 0.75 (square roots) and another beta (pow),
+    /// even and odd window sizes, a batch of 2.
+    func testLRNAgreesWithFormula() throws {
+        let n = 2, c = 7, inner = 23
+        let xv = noise(n * c * inner, seed: 9).map { $0 * 4 }
+        for (size, beta) in [(5, Float(0.75)), (4, Float(0.6)), (1, Float(0.75))] {
+            let alpha: Float = 0.02, bias: Float = 1.5
+            let m = model([Node(opType: "LRN", inputs: ["x"], outputs: ["y"],
+                                attributes: [Attribute("size", .int(Int64(size))), Attribute("alpha", .float(alpha)),
+                                             Attribute("beta", .float(beta)), Attribute("bias", .float(bias))])],
+                          inputs: [("x", [Int64(n), Int64(c), 1, Int64(inner)])], outputs: ["y"])
+            let y = try evaluate(m, ["x": t(xv, [n, c, 1, inner])])
+            var expected = [Float](repeating: 0, count: xv.count)
+            let lo = (size - 1) / 2, hi = size - 1 - lo
+            for b in 0..<n { for ch in 0..<c { for i in 0..<inner {
+                var sq = 0.0
+                for k in max(0, ch - lo)...min(c - 1, ch + hi) { let v = Double(xv[(b * c + k) * inner + i]); sq += v * v }
+                let idx = (b * c + ch) * inner + i
+                expected[idx] = Float(Double(xv[idx]) / pow(Double(bias) + Double(alpha) / Double(size) * sq, Double(beta)))
+            } } }
+            assertClose(y, expected, tol: 1e-5)
+        }
+    }
+
     func testBatchedMatMulBroadcast() throws {
         let m = model([Node(opType: "MatMul", inputs: ["a", "b"], outputs: ["y"])], inputs: [("a", [2, 1, 2]), ("b", [2, 1])], outputs: ["y"])
         assertClose(try evaluate(m, ["a": t([1, 2, 3, 4], [2, 1, 2]), "b": t([10, 1], [2, 1])]), [12, 34])

@@ -40,6 +40,9 @@ void gs_dw_row(float *out, const float *rows, long n, long wp, int kh, int kw, i
 /// acc[k] = bias + sum over taps of w[i * kw + j] * q[2 * (i % 2) + (j % 2)][k + (i / 2) * wq + j / 2].
 void gs_dw_plane_s2(float *acc, const float *q0, const float *q1, const float *q2, const float *q3, long n, long wq,
                     int kh, int kw, const float *w, float bias);
+/// Local response normalisation of one image x [c][inner] into y (the ONNX LRN formula);
+/// `sq` is scratch of `inner` floats.
+void gs_lrn(const float *x, long c, long inner, long size, float alpha, float beta, float bias, float *y, float *sq);
 /// out[p] = the mean of the `size` floats of plane p of x, p < planes.
 void gs_plane_means(const float *x, long planes, long size, float *out);
 /// Non-zero when one of the n floats at p is a NaN.

@@ -19,11 +19,13 @@ struct ConvPlan {
 }
 
 extension ConvKernels {
-    /// One Conv step the planner may change: a constant float32 weight, group 1, and an input
-    /// shape inference fixed.
+    /// One Conv step the planner may change: a constant float32 weight and an input shape
+    /// inference fixed.
     private struct Candidate {
         var geometry: WindowGeometry
         var weight: RuntimeTensor
+        /// Channel groups; `inputs` and `outputs` are per group.
+        var groups: Int
         var batch: Int, inputs: Int, outputs: Int
         /// What the conv would take on its own, reading and writing NCHW.
         var winograd: Bool, directAlone: Bool
@@ -36,8 +38,8 @@ extension ConvKernels {
         var blockableOutput: Bool
     }
 
-    /// Gives each Conv step with a constant float32 weight, group 1 and an input shape fixed by
-    /// inference the algorithm that suits it, its filter prepared once, here, and picks the
+    /// Gives each Conv step with a constant float32 weight and an input shape fixed by
+    /// inference the algorithm that suits it (Winograd for group 1 only), its filter prepared once, here, and picks the
     /// values kept channel-blocked.
     ///
     /// A value is kept blocked when a direct conv produces it (and any fused epilogue runs in
@@ -52,21 +54,24 @@ extension ConvKernels {
                                facts: InferenceResult, pinned: Set<Int>) -> ConvPlan {
         var candidates: [Int: Candidate] = [:]
         for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty {
-            guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.outputs.count == 1, s.node.int("group", 1) == 1,
-                  let w = constants[s.inputs[1]], w.elementType == .float, w.shape.count == 4,
+            let groups = s.node.int("group", 1)
+            guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.outputs.count == 1, groups >= 1,
+                  let w = constants[s.inputs[1]], w.elementType == .float, w.shape.count == 4, w.shape[0] % groups == 0,
                   constants[s.inputs[0]] == nil,
                   let dims = facts.type(of: names[s.inputs[0]])?.dims, dims.count == 4 else { continue }
             let sizes = dims.compactMap { $0?.intValue }.map { Int($0) }
-            guard sizes.count == 4, sizes[1] == w.shape[1],
+            guard sizes.count == 4, sizes[1] == w.shape[1] * groups,
                   let g = try? WindowGeometry(node: s.node, spatial: [sizes[2], sizes[3]], kernel: [w.shape[2], w.shape[3]])
             else { continue }
-            let c = w.shape[1], m = w.shape[0]
+            // Per group; grouped convs run on NCHW planes only (a group's channels need not
+            // start a 16-channel block), so they never read or keep a value blocked.
+            let c = w.shape[1], m = w.shape[0] / groups
             let stage = DirectConv.outputStage(s.epilogue)
-            candidates[k] = Candidate(geometry: g, weight: w, batch: sizes[0], inputs: c, outputs: m,
-                                      winograd: Winograd.suits(g, inputs: c, outputs: m),
+            candidates[k] = Candidate(geometry: g, weight: w, groups: groups, batch: sizes[0], inputs: c, outputs: m,
+                                      winograd: groups == 1 && Winograd.suits(g, inputs: c, outputs: m),
                                       directAlone: DirectConv.suits(g, inputs: c, outputs: m),
-                                      directPossible: DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true),
-                                      stage: stage, blockableOutput: s.epilogue == nil || stage != nil)
+                                      directPossible: groups == 1 && DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true),
+                                      stage: stage, blockableOutput: groups == 1 && (s.epilogue == nil || stage != nil))
         }
         // MaxPools that may run on blocks: 2-D, undilated, no Indices output, a float input
         // of fixed shape. (They join only where their input is blocked; see below.)
@@ -96,7 +101,7 @@ extension ConvKernels {
                 else { continue }
                 let allBlocked = rs.allSatisfy { r in
                     if pools.contains(r.step) { return r.position == 0 }
-                    guard direct.contains(r.step) else { return false }
+                    guard direct.contains(r.step), candidates[r.step]?.groups == 1 else { return false }
                     if r.position == 0 { return true }
                     // Epilogue input j is step input 2 + j.
                     return candidates[r.step]?.stage?.residual.map { $0 + 2 } == r.position
@@ -132,7 +137,7 @@ extension ConvKernels {
                 let layout = DirectConv.Layout(input: blocked.contains(s.inputs[0]),
                                                residual: residual.map { blocked.contains($0) } ?? false,
                                                output: blocked.contains(s.outputs[0]))
-                let filter = DirectConvFilter(weight: cand.weight)
+                let filter = DirectConvFilter(weight: cand.weight, groups: cand.groups)
                 plan.steps[k].kernel = conv(s.node, epilogue: s.epilogue, direct: filter, layout: layout)
                 plan.direct += 1
                 // Steps run in order: each direct conv prefetches the next one's filter.

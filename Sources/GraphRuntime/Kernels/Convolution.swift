@@ -101,7 +101,7 @@ enum ConvKernels {
             if x.shape.count == 4 { outShape += [g.oh, g.ow] } else { outShape += [g.ow] }
             let ohw = g.oh * g.ow, hw = g.h * g.w, mg = m / group, kk = g.kh * g.kw
             if layout.any {
-                guard let direct, group == 1, x.shape.count == 4, direct.outputs == m, direct.inputs == c,
+                guard let direct, group == 1, direct.groups == 1, x.shape.count == 4, direct.outputs == m, direct.inputs == c,
                       direct.kh == g.kh, direct.kw == g.kw, DirectConv.canRun(g, inputs: c, outputs: m),
                       epilogue == nil || stage != nil || !(layout.output || layout.residual) else {
                     throw KernelError("planned as a channel-blocked direct conv, but input \(x.shape) and weight \(wt.shape) do not fit it")
@@ -138,9 +138,9 @@ enum ConvKernels {
                                   output: ob, io: io)
                     continue
                 }
-                if let direct, group == 1, x.shape.count == 4, direct.outputs == m, direct.inputs == c,
+                if let direct, direct.groups == group, x.shape.count == 4, direct.outputs == mg, direct.inputs == cg,
                    direct.kh == g.kh, direct.kw == g.kw,
-                   layout.any || DirectConv.suits(g, inputs: c, outputs: m) {
+                   layout.any || DirectConv.suits(g, inputs: cg, outputs: mg) {
                     // An Add/Relu/Clip epilogue (with the bias) runs in the pass that unblocks the
                     // output; any other runs after, over the whole image (the deferred block above).
                     // Blocked images are laid out one after another at their blocked size.

@@ -1,5 +1,5 @@
-/// Direct convolution over 16-channel blocks: undilated, ungrouped 2-D float32 Convs whose
-/// weight is a plan constant and which Winograd does not take run as a direct conv in a
+/// Direct convolution over 16-channel blocks: undilated 2-D float32 Convs (grouped ones group by
+/// group) whose weight is a plan constant and which Winograd does not take run as a direct conv in a
 /// channel-blocked layout (the C kernel `gs_direct_conv`, AVX-512) instead of im2col + sgemm.
 /// On ResNet-50's shapes that is 1.2-2x the sgemm's rate (the GEMMs there are skinny: a 14x14
 /// map gives 196 columns, a 7x7 map 49), and its 3-channel 7x7 stem 1.8x im2col + sgemm. The
@@ -9,34 +9,42 @@
 import CKernels
 import GraphIR
 
-/// A conv weight [m, c, kh, kw] packed for `gs_direct_conv`, once per plan.
+/// A conv weight [m, c/groups, kh, kw] packed for `gs_direct_conv`, group by group, once per plan.
 final class DirectConvFilter: @unchecked Sendable {
-    /// Output channels.
+    /// Output channels per group.
     let outputs: Int
-    /// Input channels.
+    /// Input channels per group.
     let inputs: Int
     /// Window height and width.
     let kh: Int, kw: Int
+    /// Channel groups (each a conv of its own over its slice of the channels).
+    let groups: Int
     private let storage: TensorStorage
-    /// Floats of the packed filter.
+    /// Floats of one group's packed filter.
     let floatCount: Int
     /// The filter of the direct conv the plan runs next, prefetched while this one finishes
     /// (set once, while planning).
     var following: DirectConvFilter?
 
-    /// The packing of `weight`, which must be float32 [m, c, kh, kw].
-    init(weight: RuntimeTensor) {
-        outputs = weight.shape[0]
+    /// The packing of `weight`, which must be float32 [m, c/groups, kh, kw] with m a multiple
+    /// of `groups`.
+    init(weight: RuntimeTensor, groups: Int = 1) {
+        self.groups = groups
+        outputs = weight.shape[0] / groups
         inputs = weight.shape[1]
         kh = weight.shape[2]
         kw = weight.shape[3]
         floatCount = gs_direct_conv_filter_floats(outputs, inputs, kh, kw)
-        storage = TensorStorage(bytes: floatCount * 4)
-        gs_direct_conv_pack(weight.floats, outputs, inputs, kh, kw, packed)
+        storage = TensorStorage(bytes: floatCount * groups * 4)
+        for g in 0..<groups {
+            gs_direct_conv_pack(weight.floats + g * outputs * inputs * kh * kw, outputs, inputs, kh, kw, packed(group: g))
+        }
     }
 
-    /// The packed filter.
-    var packed: UnsafeMutablePointer<Float> { storage.base.assumingMemoryBound(to: Float.self) }
+    /// The packed filter of group `g`.
+    func packed(group g: Int = 0) -> UnsafeMutablePointer<Float> {
+        storage.base.assumingMemoryBound(to: Float.self) + g * floatCount
+    }
 }
 
 enum DirectConv {
@@ -134,15 +142,23 @@ enum DirectConv {
     }
 
     /// One image: y [m, oh, ow] = conv(x [c, h, w]) (+ bias, + residual, clipped to [lo, hi]),
-    /// through the packed filter; `layout` says which of x, residual and y are channel-blocked.
+    /// through the packed filter, group by group (NCHW planes: group g reads and writes its own
+    /// run of channels); `layout` says which of x, residual and y are channel-blocked (one
+    /// group only).
     static func conv(_ g: WindowGeometry, input x: UnsafePointer<Float>, filter: DirectConvFilter,
                      bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil,
                      lo: Float = -.infinity, hi: Float = .infinity, output y: UnsafeMutablePointer<Float>,
                      layout: Layout = .planes, io: KernelIO) {
-        let m = filter.outputs, c = filter.inputs
+        let m = filter.outputs, c = filter.inputs, hw = g.h * g.w, ohw = g.oh * g.ow
         let scratch = io.scratch(gs_direct_conv_scratch_floats(m, c, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow))
-        gs_direct_conv(x, c, g.h, g.w, filter.packed, m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, bias, residual,
-                       lo, hi, y, scratch, layout.flags, filter.following.map { UnsafePointer($0.packed) },
-                       filter.following?.floatCount ?? 0)
+        for k in 0..<filter.groups {
+            // Prefetched next: this conv's next group, else the next conv's filter.
+            let next = k + 1 < filter.groups ? filter : filter.following
+            gs_direct_conv(x + k * c * hw, c, g.h, g.w, filter.packed(group: k), m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl,
+                           g.oh, g.ow, bias.map { $0 + k * m }, residual.map { $0 + k * m * ohw }, lo, hi,
+                           y + k * m * ohw, scratch, layout.flags,
+                           next.map { UnsafePointer($0.packed(group: k + 1 < filter.groups ? k + 1 : 0)) },
+                           next?.floatCount ?? 0)
+        }
     }
 }

@@ -259,20 +259,13 @@ enum PoolKernels {
         return { io in
             let x = try io.floatInput(0)
             guard x.shape.count >= 3 else { throw KernelError("LRN input must be at least 3-D") }
+            guard size >= 1 else { throw KernelError("LRN size must be at least 1, got \(size)") }
             let n = x.shape[0], c = x.shape[1], inner = x.count / max(n * c, 1)
             let y = try io.output(0, .float, x.shape)
             let src = x.floats, dst = y.mutableFloats
-            let lo = (size - 1) / 2, hi = size - 1 - lo
+            let sq = io.scratch(max(inner, 1))
             for b in 0..<n {
-                for ch in 0..<c {
-                    let c0 = max(0, ch - lo), c1 = min(c - 1, ch + hi)
-                    for i in 0..<inner {
-                        var sq: Float = 0
-                        for k in c0...c1 { let v = src[(b * c + k) * inner + i]; sq += v * v }
-                        let idx = (b * c + ch) * inner + i
-                        dst[idx] = src[idx] / pow(bias + alpha / Float(size) * sq, beta)
-                    }
-                }
+                gs_lrn(src + b * c * inner, c, inner, size, alpha, beta, bias, dst + b * c * inner, sq)
             }
         }
     }
