@@ -1,5 +1,6 @@
 """Runtime benchmark: GraphRuntime (runtime-tool bench) beside onnxruntime, single thread,
-batch 1, on the corpus CNNs with their reference inputs, all in the same run.
+batch 1, on the corpus CNNs (or, with --models all, every corpus ONNX model: the transformer
+exports too) with their reference inputs, all in the same run.
 
 Each runtime runs in its own process (so peak RSS is its own): median of --repeat runs after
 --warmup runs. onnxruntime: CPUExecutionProvider, intra/inter-op threads 1, ORT_ENABLE_ALL and
@@ -8,7 +9,7 @@ ORT_DISABLE_ALL. onnx.reference.ReferenceEvaluator (the pure-Python runtime): me
 Every child process runs with OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and MKL_NUM_THREADS=1,
 so numpy's BLAS under the ReferenceEvaluator is single-threaded like the other runtimes.
 
-    python Benchmarks/runtime/bench.py --tool .build/release/runtime-tool [--models a,b] [--ref-repeat 3] [--json out.json]
+    python Benchmarks/runtime/bench.py --tool .build/release/runtime-tool [--models a,b|all] [--ref-repeat 3] [--json out.json]
 """
 import argparse
 import json
@@ -36,8 +37,26 @@ def child_env():
 
 
 def reference(name, corpus):
-    with open(os.path.join(corpus, "reference", name + ".json")) as f:
-        return json.load(f)
+    """The model's reference record and the folder its `file` and input files are relative to:
+    corpus/reference for the corpus models, corpus/transformers for the torch exports."""
+    for folder, base in (("reference", corpus), ("transformers", os.path.join(corpus, "transformers"))):
+        path = os.path.join(corpus, folder, name + ".json")
+        if os.path.exists(path):
+            with open(path) as f:
+                ref = json.load(f)
+            inputs_dir = os.path.join(corpus, folder)
+            return ref, os.path.join(base, ref["file"]), inputs_dir
+    raise SystemExit(f"no reference record for {name} under {corpus}/reference or {corpus}/transformers")
+
+
+def every_model(corpus):
+    """Every corpus ONNX model with a reference record: the corpus models, then the exports."""
+    names = sorted(f[:-5] for f in os.listdir(os.path.join(corpus, "reference")) if f.endswith(".json"))
+    names = [n for n in names if reference(n, corpus)[1].endswith(".onnx")]
+    tdir = os.path.join(corpus, "transformers")
+    if os.path.isdir(tdir):
+        names += sorted(f[:-5] for f in os.listdir(tdir) if f.endswith(".json") and "hierarchy" not in f)
+    return names
 
 
 def ort_child(model, inputs, level, warmup, repeat):
@@ -82,7 +101,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tool", required=True)
     ap.add_argument("--corpus", default=CORPUS)
-    ap.add_argument("--models", default=",".join(CNNS))
+    ap.add_argument("--models", default=",".join(CNNS), help="comma-separated names, or 'all' for every corpus ONNX model")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--json")
@@ -101,10 +120,10 @@ def main():
     print("| model | ours median ms | ORT ENABLE_ALL ms | ORT DISABLE_ALL ms | ours / ENABLE_ALL | ours / DISABLE_ALL "
           "| ours peak RSS MB | ORT peak RSS MB | peak activations MB | ReferenceEvaluator ms | RefEval / ours |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name in a.models.split(","):
-        ref = reference(name, a.corpus)
-        model = os.path.join(a.corpus, ref["file"])
-        inputs = {i["name"]: os.path.join(a.corpus, "reference", i["file"]) for i in ref["reference_inputs"]}
+    names = every_model(a.corpus) if a.models == "all" else a.models.split(",")
+    for name in names:
+        ref, model, inputs_dir = reference(name, a.corpus)
+        inputs = {i["name"]: os.path.join(inputs_dir, i["file"]) for i in ref["reference_inputs"]}
         cmd = [a.tool, "bench", model] + [f"{k}={v}" for k, v in inputs.items()] + \
               ["--warmup", str(a.warmup), "--repeat", str(a.repeat)]
         ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=child_env()).stdout)
@@ -116,20 +135,27 @@ def main():
             ort_res[level] = json.loads(out)
         e, d = ort_res["ORT_ENABLE_ALL"], ort_res["ORT_DISABLE_ALL"]
         ref_ms = None
+        ref_error = None
         if a.ref_repeat > 0:
-            out = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--ref-repeat", str(a.ref_repeat),
-                                  "--ref-child", model, json.dumps(inputs)],
-                                 check=True, capture_output=True, text=True, env=child_env()).stdout
-            ref_ms = json.loads(out)["median_ms"]
+            done = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--ref-repeat", str(a.ref_repeat),
+                                   "--ref-child", model, json.dumps(inputs)],
+                                  capture_output=True, text=True, env=child_env())
+            if done.returncode == 0:
+                ref_ms = json.loads(done.stdout)["median_ms"]
+            else:
+                # The evaluator cannot run some models (silero_vad: its If branches); say so.
+                lines = done.stderr.strip().splitlines()
+                ref_error = lines[-1][:100] if lines else f"exit {done.returncode}"
         row = {"model": name, "ours_ms": ours["median_ms"], "ort_enable_all_ms": e["median_ms"],
                "ort_disable_all_ms": d["median_ms"], "ours_rss": ours["peak_rss_bytes"],
                "ort_rss": e["peak_rss_bytes"], "peak_activation_bytes": ours["peak_activation_bytes"],
-               "reference_evaluator_ms": ref_ms}
+               "reference_evaluator_ms": ref_ms, "reference_evaluator_error": ref_error}
         rows.append(row)
         print(f"| {name} | {row['ours_ms']:.2f} | {row['ort_enable_all_ms']:.2f} | {row['ort_disable_all_ms']:.2f} "
               f"| {row['ours_ms'] / row['ort_enable_all_ms']:.2f}x | {row['ours_ms'] / row['ort_disable_all_ms']:.2f}x "
               f"| {row['ours_rss'] / 1e6:.0f} | {row['ort_rss'] / 1e6:.0f} | {row['peak_activation_bytes'] / 1e6:.1f} "
-              + (f"| {ref_ms:.0f} | {ref_ms / row['ours_ms']:.0f}x |" if ref_ms is not None else "| - | - |"),
+              + (f"| {ref_ms:.0f} | {ref_ms / row['ours_ms']:.0f}x |" if ref_ms is not None
+                 else f"| fails: {ref_error} | - |" if ref_error else "| - | - |"),
               flush=True)
     if a.json:
         with open(a.json, "w") as f:
