@@ -238,6 +238,18 @@ static inline float gs_expf(float x) {
     return y * scale.f;
 }
 
+GS_CLONES void gs_tanh(const float *x, float *y, long n) {
+    GS_VECTOR for (long i = 0; i < n; i++) {
+        float v = x[i], a = v < 0 ? -v : v, z = v * v;
+        // |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf); else 1 - 2 / (exp(2|x|) + 1), signed.
+        float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                        1.33314422036e-1f) * z - 3.33332819422e-1f) * z * v + v;
+        float big = 1.0f - 2.0f / (gs_expf(2.0f * a) + 1.0f);
+        big = v < 0 ? -big : big;
+        y[i] = v != v ? v : (a < 0.625f ? small : big);
+    }
+}
+
 GS_CLONES void gs_softmax_row(const float *x, float *y, long n) {
     float m = -__builtin_inff();
     for (long k = 0; k < n; k++) m = x[k] > m ? x[k] : m;

@@ -49,6 +49,9 @@ void gs_plane_means(const float *x, long planes, long size, float *out);
 int gs_has_nan(const float *p, long n);
 /// out[x] = max over j < kw of row[x * s + j], x < n (no NaN handling).
 void gs_max_windows(float *out, const float *row, long n, int kw, int s);
+/// y = tanh(x) over n floats (Cephes-style: a polynomial near 0, exp elsewhere; within a few
+/// ulp, NaN kept); vectorised.
+void gs_tanh(const float *x, float *y, long n);
 /// y = softmax(x) over n contiguous floats (exp by a Cephes-style polynomial, about 1 ulp;
 /// callers route rows holding a NaN elsewhere).
 void gs_softmax_row(const float *x, float *y, long n);

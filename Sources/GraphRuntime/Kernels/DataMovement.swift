@@ -313,6 +313,28 @@ enum DataKernels {
             let size = x.elementSize, r = outShape.count, st = Shapes.strides(outShape)
             let xs = Array(repeating: 1, count: r - x.shape.count) + x.shape
             let inSt = Shapes.strides(xs)
+            if !tile, r > 0, y.count > 0, x.strings == nil, x.container == nil {
+                // Row by row: the last axis copied whole or its one element repeated, the
+                // others walked as an odometer (no division per element).
+                let last = outShape[r - 1], rows = y.count / last
+                let step = (0..<r).map { xs[$0] == 1 ? 0 : inSt[$0] }
+                var counter = [Int](repeating: 0, count: r), from = 0
+                for row in 0..<rows {
+                    let dst = y.raw + row * last * size, src = x.raw + from * size
+                    if xs[r - 1] == last {
+                        dst.copyMemory(from: src, byteCount: last * size)
+                    } else {
+                        for k in 0..<last { (dst + k * size).copyMemory(from: src, byteCount: size) }
+                    }
+                    var d = r - 2
+                    while d >= 0 {
+                        counter[d] += 1; from += step[d]
+                        if counter[d] < outShape[d] { break }
+                        from -= step[d] * outShape[d]; counter[d] = 0; d -= 1
+                    }
+                }
+                return
+            }
             for o in 0..<y.count {
                 var rem = o, idx = 0
                 for d in 0..<r { let c = rem / st[d]; rem -= c * st[d]; idx += (c % xs[d]) * inSt[d] }

@@ -1,10 +1,23 @@
 /// Elementwise kernels: float32 unary activations, broadcasting binary arithmetic and
 /// comparisons over float32/float64/int64/int32, variadic Sum/Max/Min/Mean, Where, Not, Cast.
+import CKernels
 import Foundation
 import GraphIR
 
 enum ElementwiseKernels {
     /// A float32 unary op applying `f` to every element.
+    /// A unary op whose float32 form is a vectorised C loop `vector`; float64 through `f`.
+    static func vectorUnary(_ vector: @escaping (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
+                            _ f: @escaping (Float) -> Float) -> Kernel {
+        let scalar = unary(f)
+        return { io in
+            let x = try io.input(0)
+            guard x.elementType == .float else { return try scalar(&io) }
+            let y = try io.output(0, .float, x.shape)
+            vector(x.floats, y.mutableFloats, x.count)
+        }
+    }
+
     static func unary(_ f: @escaping (Float) -> Float) -> Kernel {
         return { io in
             let x = try io.input(0)
@@ -29,7 +42,7 @@ enum ElementwiseKernels {
         switch node.opType {
         case "Relu": return unaryFast(node) { max($0, 0) }
         case "Sigmoid": return unaryFast(node) { 1 / (1 + exp(-$0)) }
-        case "Tanh": return unary { tanh($0) }
+        case "Tanh": return vectorUnary(gs_tanh) { tanh($0) }
         case "Exp": return unary { exp($0) }
         case "Log": return unary { log($0) }
         case "Sqrt": return unary { $0.squareRoot() }
@@ -236,7 +249,7 @@ enum ElementwiseKernels {
             case "Sub": binaryTyped(a, b, y, Float.self, Float.self, -)
             case "Mul": binaryTyped(a, b, y, Float.self, Float.self, *)
             case "Div": binaryTyped(a, b, y, Float.self, Float.self, /)
-            case "Pow": binaryTyped(a, b, y, Float.self, Float.self) { x, e in e == 2 ? x * x : pow(x, e) }
+            case "Pow": binaryTyped(a, b, y, Float.self, Float.self) { x, e in e == 2 ? x * x : e == 3 ? x * x * x : pow(x, e) }
             case "Max": binaryTyped(a, b, y, Float.self, Float.self) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
             case "Min": binaryTyped(a, b, y, Float.self, Float.self) { $0.isNaN || $1.isNaN ? .nan : min($0, $1) }
             case "Mod": binaryTyped(a, b, y, Float.self, Float.self) { fmodf($0, $1) }
@@ -356,6 +369,39 @@ enum ElementwiseKernels {
         let sc = Shapes.broadcastStrides(c.shape, to: shape), sa = Shapes.broadcastStrides(a.shape, to: shape)
         let sb = Shapes.broadcastStrides(b.shape, to: shape), st = Shapes.strides(shape)
         let size = a.elementSize
+        if c.elementType == .bool, c.elementSize == 1, a.strings == nil, b.strings == nil, a.container == nil, b.container == nil,
+           !shape.isEmpty, y.count > 0 {
+            // Row by row over the last axis, an odometer over the others (no division per element).
+            let r = shape.count, last = shape[r - 1], rows = y.count / last
+            let lc = sc[r - 1], la = sa[r - 1], lb = sb[r - 1]
+            var counter = [Int](repeating: 0, count: r), oc = 0, oa = 0, ob = 0
+            let cp = c.raw.assumingMemoryBound(to: UInt8.self)
+            for row in 0..<rows {
+                let dst = y.raw + row * last * size
+                switch size {
+                case 4:
+                    let d = dst.assumingMemoryBound(to: UInt32.self)
+                    let pa = a.raw.assumingMemoryBound(to: UInt32.self), pb = b.raw.assumingMemoryBound(to: UInt32.self)
+                    for k in 0..<last { d[k] = cp[oc + k * lc] != 0 ? pa[oa + k * la] : pb[ob + k * lb] }
+                case 8:
+                    let d = dst.assumingMemoryBound(to: UInt64.self)
+                    let pa = a.raw.assumingMemoryBound(to: UInt64.self), pb = b.raw.assumingMemoryBound(to: UInt64.self)
+                    for k in 0..<last { d[k] = cp[oc + k * lc] != 0 ? pa[oa + k * la] : pb[ob + k * lb] }
+                default:
+                    for k in 0..<last {
+                        let src = cp[oc + k * lc] != 0 ? a.raw + (oa + k * la) * size : b.raw + (ob + k * lb) * size
+                        (dst + k * size).copyMemory(from: src, byteCount: size)
+                    }
+                }
+                var d = r - 2
+                while d >= 0 {
+                    counter[d] += 1; oc += sc[d]; oa += sa[d]; ob += sb[d]
+                    if counter[d] < shape[d] { break }
+                    oc -= sc[d] * shape[d]; oa -= sa[d] * shape[d]; ob -= sb[d] * shape[d]; counter[d] = 0; d -= 1
+                }
+            }
+            return
+        }
         for i in 0..<y.count {
             var ic = 0, ia = 0, ib = 0, rem = i
             for d in 0..<shape.count {

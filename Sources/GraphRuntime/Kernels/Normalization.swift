@@ -33,6 +33,36 @@ enum NormKernels {
             let wantInv = !rms && node.outputs.count > 2 && !node.outputs[2].isEmpty
             let meanT = wantMean ? try io.output(1, x.elementType, statShape) : nil
             let invT = wantInv ? try io.output(2, x.elementType, statShape) : nil
+            // Float with a scale (and bias) over the normalized dims themselves (what every
+            // exporter writes): rows through pointers; statistics in double as below.
+            if x.elementType == .float, scale.elementType == .float, scale.count == inner,
+               ss[..<axis].allSatisfy({ $0 == 0 }), bias.map({ $0.elementType == .float && $0.count == inner }) ?? true,
+               bs.map({ $0[..<axis].allSatisfy { $0 == 0 } }) ?? true {
+                let xp = x.floats, yp = y.mutableFloats, sp = scale.floats, bp = bias?.floats
+                let n = Double(max(inner, 1))
+                for o in 0..<outer {
+                    let row = xp + o * inner, out = yp + o * inner
+                    var sum = 0.0, sq = 0.0
+                    for k in 0..<inner { let v = Double(row[k]); sum += v; sq += v * v }
+                    let mean = rms ? 0 : sum / n
+                    var variance = sq / n
+                    if !rms {
+                        var s = 0.0
+                        for k in 0..<inner { let d = Double(row[k]) - mean; s += d * d }
+                        variance = s / n
+                    }
+                    let inv = 1 / (variance + eps).squareRoot()
+                    let m = Float(mean), f = Float(inv)
+                    if let bp {
+                        for k in 0..<inner { out[k] = (row[k] - m) * f * sp[k] + bp[k] }
+                    } else {
+                        for k in 0..<inner { out[k] = (row[k] - m) * f * sp[k] }
+                    }
+                    meanT?.setDouble(sum / n, at: o)
+                    invT?.setDouble(inv, at: o)
+                }
+                return
+            }
             for o in 0..<outer {
                 var mean = 0.0, sq = 0.0
                 for k in 0..<inner { let v = x.double(at: o * inner + k); mean += v; sq += v * v }

@@ -313,11 +313,22 @@ enum PoolKernels {
 
     /// ReduceMean/Sum/Max/Min/Prod/SumSquare/L2 over `axes` (attribute before opset 18 (13
     /// for ReduceSum), input 1 after).
+    /// How the float loop of `reduce` combines elements (decided once, not per element).
+    enum FloatReduction { case max, min, prod, sumSquare, l1, sum }
+
     static func reduce(_ node: Node, opset: Int) -> Kernel {
         let op = node.opType
         let keep = node.int("keepdims", 1) != 0
         let noopEmpty = node.int("noop_with_empty_axes", 0) != 0
         let attrAxes = node.ints("axes")
+        let kind: FloatReduction = switch op {
+        case "ReduceMax": .max
+        case "ReduceMin": .min
+        case "ReduceProd": .prod
+        case "ReduceSumSquare", "ReduceL2": .sumSquare
+        case "ReduceL1": .l1
+        default: .sum
+        }
         return { io in
             var axes = attrAxes ?? []
             if let a = io.optionalInput(1) { axes = a.int64Values().map { Int($0) } }
@@ -327,30 +338,43 @@ enum PoolKernels {
                 return
             }
             let rank = x.shape.count
-            guard let (_, outShape, keptShape) = try ReduceKernels.shapes(&io, x, given: axes, keep: keep, noopEmpty: noopEmpty) else { return }
+            guard let (reduced, outShape, keptShape) = try ReduceKernels.shapes(&io, x, given: axes, keep: keep, noopEmpty: noopEmpty) else { return }
             let y = try io.output(0, .float, outShape)
             let dst = y.mutableFloats, src = x.floats
-            let initial: Float = op == "ReduceMax" ? -.infinity : op == "ReduceMin" ? .infinity : op == "ReduceProd" ? 1 : 0
+            let initial: Float = kind == .max ? -.infinity : kind == .min ? .infinity : kind == .prod ? 1 : 0
             for i in 0..<y.count { dst[i] = initial }
-            // Walk the input once, accumulating into the output element each input maps to.
-            let ost = Shapes.broadcastStrides(keptShape, to: x.shape)
-            var counter = [Int](repeating: 0, count: rank)
-            var o = 0
-            for i in 0..<x.count {
-                let v = src[i]
-                switch op {
-                case "ReduceMax": dst[o] = max(dst[o], v)
-                case "ReduceMin": dst[o] = min(dst[o], v)
-                case "ReduceProd": dst[o] *= v
-                case "ReduceSumSquare", "ReduceL2": dst[o] += v * v
-                case "ReduceL1": dst[o] += abs(v)
-                default: dst[o] += v
+            @inline(__always) func combine(_ a: Float, _ v: Float) -> Float {
+                switch kind {
+                case .max: return max(a, v)
+                case .min: return min(a, v)
+                case .prod: return a * v
+                case .sumSquare: return a + v * v
+                case .l1: return a + abs(v)
+                case .sum: return a + v
                 }
-                var d = rank - 1
-                while d >= 0 {
-                    counter[d] += 1; o += ost[d]
-                    if counter[d] < x.shape[d] { break }
-                    o -= ost[d] * x.shape[d]; counter[d] = 0; d -= 1
+            }
+            if let first = reduced.min(), reduced.count == rank - first {
+                // The trailing axes (a row per output, as RMSNorm's mean over the hidden size).
+                let len = x.count / max(y.count, 1)
+                for o in 0..<y.count {
+                    var a = initial
+                    let row = src + o * len
+                    for k in 0..<len { a = combine(a, row[k]) }
+                    dst[o] = a
+                }
+            } else {
+                // Walk the input once, accumulating into the output element each input maps to.
+                let ost = Shapes.broadcastStrides(keptShape, to: x.shape)
+                var counter = [Int](repeating: 0, count: rank)
+                var o = 0
+                for i in 0..<x.count {
+                    dst[o] = combine(dst[o], src[i])
+                    var d = rank - 1
+                    while d >= 0 {
+                        counter[d] += 1; o += ost[d]
+                        if counter[d] < x.shape[d] { break }
+                        o -= ost[d] * x.shape[d]; counter[d] = 0; d -= 1
+                    }
                 }
             }
             let n = Float(x.count / max(y.count, 1))
