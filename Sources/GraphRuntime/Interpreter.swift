@@ -139,7 +139,7 @@ public final class Interpreter {
                     throw RuntimeError("produced no output \(j)", node: step.name, opType: step.opType)
                 }
                 values[o] = t
-                if plan.keep.contains(o) { kept[plan.names[o]] = t.copied() }
+                if !plan.keep.isEmpty, plan.keep.contains(o) { kept[plan.names[o]] = t.copied() }
             }
             for r in step.release { values[r] = nil }
             progress?(k + 1, plan.steps.count)

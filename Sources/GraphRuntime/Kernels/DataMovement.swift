@@ -227,6 +227,23 @@ enum DataKernels {
             if y.count == 0 { return }
             let inSt = Shapes.strides(x.shape), size = x.elementSize
             var counter = [Int](repeating: 0, count: rank)
+            if rank > 0, step[rank - 1] == 1, x.strings == nil, x.container == nil {
+                // Unit step on the last axis: each output row is one contiguous run of the input,
+                // copied whole; the other axes walked as an odometer.
+                let last = outShape[rank - 1], rows = y.count / last
+                var from = 0
+                for d in 0..<rank { from += begin[d] * inSt[d] }
+                for row in 0..<rows {
+                    (y.raw + row * last * size).copyMemory(from: x.raw + from * size, byteCount: last * size)
+                    var d = rank - 2
+                    while d >= 0 {
+                        counter[d] += 1; from += step[d] * inSt[d]
+                        if counter[d] < outShape[d] { break }
+                        from -= step[d] * inSt[d] * outShape[d]; counter[d] = 0; d -= 1
+                    }
+                }
+                return
+            }
             for o in 0..<y.count {
                 var idx = 0
                 for d in 0..<rank { idx += (begin[d] + counter[d] * step[d]) * inSt[d] }
