@@ -175,6 +175,20 @@ final class LinearAndPoolTests: XCTestCase {
         }
     }
 
+    /// The vectorised tanh against Foundation's over a sweep across the polynomial/exp switch at
+    /// 0.625, large magnitudes, infinities and NaN.
+    func testTanhAgreesWithFoundation() throws {
+        var xs: [Float] = stride(from: -12, through: 12, by: 0.0137).map { Float($0) }
+        xs += [0, -0, 0.624, 0.625, 0.626, -0.625, 1e-8, -1e-8, 50, -50, .infinity, -.infinity, .nan]
+        let m = model([Node(opType: "Tanh", inputs: ["x"], outputs: ["y"])], inputs: [("x", [Int64(xs.count)])], outputs: ["y"])
+        let y = try evaluate(m, ["x": t(xs, [xs.count])])
+        for (x, v) in zip(xs, y) {
+            let want = Foundation.tanh(x)
+            if want.isNaN { XCTAssertTrue(v.isNaN, "tanh(\(x))"); continue }
+            XCTAssertEqual(v, want, accuracy: 2e-7 + 2e-6 * abs(want), "tanh(\(x))")
+        }
+    }
+
     func testBatchedMatMulBroadcast() throws {
         let m = model([Node(opType: "MatMul", inputs: ["a", "b"], outputs: ["y"])], inputs: [("a", [2, 1, 2]), ("b", [2, 1])], outputs: ["y"])
         assertClose(try evaluate(m, ["a": t([1, 2, 3, 4], [2, 1, 2]), "b": t([10, 1], [2, 1])]), [12, 34])
