@@ -189,6 +189,23 @@ final class LinearAndPoolTests: XCTestCase {
         }
     }
 
+    /// The vectorised erf (and exact Gelu) against Foundation's, across both polynomial
+    /// switches (1 and 2), the tails, infinities and NaN.
+    func testErfAndGeluAgreeWithFoundation() throws {
+        var xs: [Float] = stride(from: -10, through: 10, by: 0.0113).map { Float($0) }
+        xs += [0, 0.999, 1, 1.001, 1.999, 2, 2.001, -1, -2, 1e-7, .infinity, -.infinity, .nan]
+        let erfModel = model([Node(opType: "Erf", inputs: ["x"], outputs: ["y"])], inputs: [("x", [Int64(xs.count)])], outputs: ["y"])
+        let gelu = model([Node(opType: "Gelu", inputs: ["x"], outputs: ["y"])], inputs: [("x", [Int64(xs.count)])], outputs: ["y"],
+                         opset: 20)
+        let e = try evaluate(erfModel, ["x": t(xs, [xs.count])]), g = try evaluate(gelu, ["x": t(xs, [xs.count])])
+        for (i, x) in xs.enumerated() {
+            let want = Foundation.erf(Double(x)), wantGelu = 0.5 * Double(x) * Foundation.erfc(-Double(x) / 2.squareRoot())
+            if x.isNaN { XCTAssertTrue(e[i].isNaN && g[i].isNaN); continue }
+            XCTAssertEqual(Double(e[i]), want, accuracy: 3e-7 + 1e-6 * abs(want), "erf(\(x))")
+            if x.isFinite { XCTAssertEqual(Double(g[i]), wantGelu, accuracy: 1e-6 + 1e-6 * abs(wantGelu), "gelu(\(x))") }
+        }
+    }
+
     func testBatchedMatMulBroadcast() throws {
         let m = model([Node(opType: "MatMul", inputs: ["a", "b"], outputs: ["y"])], inputs: [("a", [2, 1, 2]), ("b", [2, 1])], outputs: ["y"])
         assertClose(try evaluate(m, ["a": t([1, 2, 3, 4], [2, 1, 2]), "b": t([10, 1], [2, 1])]), [12, 34])

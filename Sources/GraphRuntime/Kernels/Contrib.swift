@@ -2,13 +2,14 @@
 /// be run and compared: Gelu, FastGelu, BiasGelu, QuickGelu, FusedMatMul, FusedGemm,
 /// FusedConv (activation and optional sum input Z), SkipLayerNormalization and
 /// MultiHeadAttention (`ContribAttention.swift`). float32.
+import CKernels
 import Foundation
 import GraphIR
 
 enum ContribKernels {
     static func compile(_ node: Node) throws -> Kernel {
         switch node.opType {
-        case "Gelu": return ElementwiseKernels.unary { 0.5 * $0 * (1 + erf($0 * 0.7071067811865476)) }
+        case "Gelu": return ElementwiseKernels.vectorUnary(gs_gelu) { 0.5 * $0 * (1 + erf($0 * 0.7071067811865476)) }
         case "QuickGelu":
             let a = node.float("alpha", 1.702)
             return ElementwiseKernels.unary { $0 / (1 + exp(-a * $0)) }

@@ -50,7 +50,7 @@ enum ElementwiseKernels {
         case "Floor": return unary { $0.rounded(.down) }
         case "Ceil": return unary { $0.rounded(.up) }
         case "Round": return unary { $0.rounded(.toNearestOrEven) }
-        case "Erf": return unary { erf($0) }
+        case "Erf": return vectorUnary(gs_erf) { erf($0) }
         case "Sin": return unary { sin($0) }
         case "Cos": return unary { cos($0) }
         case "Softplus": return unary { log1p(exp($0)) }
@@ -94,7 +94,7 @@ enum ElementwiseKernels {
             if node.string("approximate", "none") == "tanh" {
                 return unary { 0.5 * $0 * (1 + tanh(0.7978845608028654 * ($0 + 0.044715 * $0 * $0 * $0))) }
             }
-            return unary { 0.5 * $0 * (1 + erf($0 * 0.7071067811865476)) }
+            return vectorUnary(gs_gelu) { 0.5 * $0 * (1 + erf($0 * 0.7071067811865476)) }
         default: return nil
         }
     }
