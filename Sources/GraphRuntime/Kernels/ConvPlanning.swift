@@ -39,17 +39,18 @@ extension ConvKernels {
     }
 
     /// Gives each Conv step with a constant float32 weight and an input shape fixed by
-    /// inference the algorithm that suits it (Winograd for group 1 only), its filter prepared once, here, and picks the
-    /// values kept channel-blocked.
+    /// inference the algorithm that suits it (Winograd for group 1 only), its filter prepared
+    /// once, here, and picks the values kept channel-blocked.
     ///
     /// A value is kept blocked when a direct conv produces it (and any fused epilogue runs in
     /// the direct kernel's output stage) or a MaxPool of a blocked value does, it is not
     /// `pinned` (graph outputs, kept values), and every step reading it is a direct conv
-    /// reading it as its input or as the residual of its output stage, or such a MaxPool. Alone, a conv takes Winograd where `Winograd.suits`, else the direct kernel
-    /// where `DirectConv.suits`, else im2col + sgemm; a conv the direct kernel can run is also
-    /// made direct when that keeps its input or output blocked (a chain of them then never
-    /// leaves the blocked layout). That choice is a fixed point: start from every such conv
-    /// direct, and drop the ones neither of whose neighbours stays blocked until none is dropped.
+    /// reading it as its input or as the residual of its output stage, or such a MaxPool.
+    /// Alone, a conv takes Winograd where `Winograd.suits`, else the direct kernel where
+    /// `DirectConv.suits`, else im2col + sgemm; a conv the direct kernel can run is also made
+    /// direct when that keeps its input or output blocked (a chain of them then never leaves
+    /// the blocked layout). That choice is a fixed point: start from every such conv direct,
+    /// and drop the ones neither of whose neighbours stays blocked until none is dropped.
     static func planAlgorithms(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
                                facts: InferenceResult, pinned: Set<Int>) -> ConvPlan {
         var candidates: [Int: Candidate] = [:]
