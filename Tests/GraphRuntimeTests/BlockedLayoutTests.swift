@@ -71,6 +71,19 @@ final class BlockedLayoutTests: XCTestCase {
         return (plan, a, b)
     }
 
+    /// Runs `net` at each batch size in `batches`, checks the plan's counts (nil: not checked)
+    /// and that both models agree.
+    func check(_ net: Net, input: (String, [Int]), batches: [Int], outputs: [String], direct: Int? = nil,
+               blocked: Int, pools: Int? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+        for n in batches {
+            let r = try run(net, input: (input.0, [n] + input.1.dropFirst()), outputs: outputs)
+            if let direct { XCTAssertEqual(r.plan.directConvs, direct, "n \(n)", file: file, line: line) }
+            if let pools { XCTAssertEqual(r.plan.blockedPools, pools, "n \(n)", file: file, line: line) }
+            XCTAssertEqual(r.plan.blockedValues, blocked, "n \(n)", file: file, line: line)
+            assertAgree(r, file: file, line: line)
+        }
+    }
+
     func assertAgree(_ r: (plan: ExecutionPlan, constant: [[Float]], fed: [[Float]]), file: StaticString = #filePath,
                      line: UInt = #line) {
         XCTAssertEqual(r.constant.count, r.fed.count, file: file, line: line)
@@ -140,12 +153,7 @@ final class BlockedLayoutTests: XCTestCase {
         // 16 input blocks in chunks of 7: the last chunk's tiles store through the epilogue.
         net.conv("e", 256, 256, k: 3, pads: [1, 1, 1, 1], "f"); net.op("Relu", ["f"], "fr")
         net.conv("fr", 256, 32, k: 3, "y")
-        for n in [1, 3] {
-            let r = try run(net, input: ("x", [n, 16, 13, 15]), outputs: ["y"])
-            XCTAssertEqual(r.plan.directConvs, 7)
-            XCTAssertEqual(r.plan.blockedValues, 6)
-            assertAgree(r)
-        }
+        try check(net, input: ("x", [1, 16, 13, 15]), batches: [1, 3], outputs: ["y"], direct: 7, blocked: 6)
     }
 
     func testMaxPoolsOnBlocks() throws {
@@ -161,13 +169,8 @@ final class BlockedLayoutTests: XCTestCase {
         net.op("MaxPool", ["ar"], "q", [Attribute("kernel_shape", .ints([2, 2])), Attribute("strides", .ints([2, 2])),
                                          Attribute("ceil_mode", .int(1))])
         net.conv("q", 48, 64, k: 3, pads: [1, 1, 1, 1], "y")
-        for n in [1, 2] {
-            let r = try run(net, input: ("x", [n, 3, 37, 41]), outputs: ["y", "q"])
-            XCTAssertEqual(r.plan.directConvs, 3)
-            XCTAssertEqual(r.plan.blockedPools, 2)
-            XCTAssertEqual(r.plan.blockedValues, 3)  // sr, p, ar (q is a graph output)
-            assertAgree(r)
-        }
+        // Blocked: sr, p, ar (q is a graph output).
+        try check(net, input: ("x", [1, 3, 37, 41]), batches: [1, 2], outputs: ["y", "q"], direct: 3, blocked: 3, pools: 2)
     }
 
     func testGroupedConvsRunGroupByGroup() throws {
@@ -179,12 +182,7 @@ final class BlockedLayoutTests: XCTestCase {
         net.conv("x", 96, 96, k: 3, pads: [1, 1, 1, 1], "p")
         net.conv("p", 96, 256, k: 5, pads: [2, 2, 2, 2], groups: 2, "a"); net.op("Relu", ["a"], "ar")
         net.conv("ar", 256, 384, k: 3, pads: [1, 1, 1, 1], groups: 2, "y")
-        for n in [1, 2] {
-            let r = try run(net, input: ("x", [n, 96, 9, 11]), outputs: ["y"])
-            XCTAssertEqual(r.plan.directConvs, 3)
-            XCTAssertEqual(r.plan.blockedValues, 0)
-            assertAgree(r)
-        }
+        try check(net, input: ("x", [1, 96, 9, 11]), batches: [1, 2], outputs: ["y"], direct: 3, blocked: 0)
     }
 
     func testValuesOthersReadStayPlanar() throws {

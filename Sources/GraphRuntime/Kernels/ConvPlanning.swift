@@ -153,8 +153,11 @@ extension ConvKernels {
             plan.steps[k].kernel = PoolKernels.blockedMax(steps[k].node, outputBlocked: blocked.contains(steps[k].outputs[0]))
             plan.blockedPools += 1
         }
+        // Each blocked value's producer: a direct conv or a pool, each with one output.
+        var producer: [Int: Int] = [:]
+        for k in direct.union(pools) { if let o = steps[k].outputs.first { producer[o] = k } }
         for o in blocked {
-            guard let k = steps.firstIndex(where: { $0.outputs.first == o }) else { continue }
+            guard let k = producer[o] else { continue }
             if let cand = candidates[k] {
                 let positions = cand.geometry.oh * cand.geometry.ow
                 plan.blockedBytes[o] = cand.batch * DirectConv.blockedFloats(channels: cand.outputs, positions: positions) * 4

@@ -106,11 +106,25 @@ enum DataKernels {
             let st = perm.map { inStrides[$0] }
             let size = x.elementSize
             if x.count == 0 { return }
-            if size == 4 { walk(y.count, outShape, st, UInt32.self, x.raw, y.raw) }
-            else if size == 8 { walk(y.count, outShape, st, UInt64.self, x.raw, y.raw) }
-            else if size == 2 { walk(y.count, outShape, st, UInt16.self, x.raw, y.raw) }
-            else { walk(y.count, outShape, st, UInt8.self, x.raw, y.raw) }
+            if !stridedCopy(y.count, outShape, st, size: size, from: x.raw, to: y.raw) {
+                walk(y.count, outShape, st, UInt8.self, x.raw, y.raw)
+            }
         }
+    }
+
+    /// Writes `n` elements of `size` bytes in order over `shape`, reading `src` through the
+    /// element strides `st` (0 repeats an element, a negative one walks backwards); false when
+    /// `size` is not 1, 2, 4 or 8 bytes. Transpose, Slice and Expand are all this copy.
+    static func stridedCopy(_ n: Int, _ shape: [Int], _ st: [Int], size: Int, from src: UnsafeMutableRawPointer,
+                            to dst: UnsafeMutableRawPointer) -> Bool {
+        switch size {
+        case 4: walk(n, shape, st, UInt32.self, src, dst)
+        case 8: walk(n, shape, st, UInt64.self, src, dst)
+        case 2: walk(n, shape, st, UInt16.self, src, dst)
+        case 1: walk(n, shape, st, UInt8.self, src, dst)
+        default: return false
+        }
+        return true
     }
 
     /// Writes the output in order, reading the input through permuted strides.
@@ -227,22 +241,12 @@ enum DataKernels {
             if y.count == 0 { return }
             let inSt = Shapes.strides(x.shape), size = x.elementSize
             var counter = [Int](repeating: 0, count: rank)
-            if rank > 0, step[rank - 1] == 1, x.strings == nil, x.container == nil {
-                // Unit step on the last axis: each output row is one contiguous run of the input,
-                // copied whole; the other axes walked as an odometer.
-                let last = outShape[rank - 1], rows = y.count / last
+            if x.strings == nil, x.container == nil {
+                // A strided copy from the first element taken (no index arithmetic per element).
                 var from = 0
                 for d in 0..<rank { from += begin[d] * inSt[d] }
-                for row in 0..<rows {
-                    (y.raw + row * last * size).copyMemory(from: x.raw + from * size, byteCount: last * size)
-                    var d = rank - 2
-                    while d >= 0 {
-                        counter[d] += 1; from += step[d] * inSt[d]
-                        if counter[d] < outShape[d] { break }
-                        from -= step[d] * inSt[d] * outShape[d]; counter[d] = 0; d -= 1
-                    }
-                }
-                return
+                let strides = (0..<rank).map { step[$0] * inSt[$0] }
+                if stridedCopy(y.count, outShape, strides, size: size, from: x.raw + from * size, to: y.raw) { return }
             }
             for o in 0..<y.count {
                 var idx = 0
@@ -330,26 +334,9 @@ enum DataKernels {
             let size = x.elementSize, r = outShape.count, st = Shapes.strides(outShape)
             let xs = Array(repeating: 1, count: r - x.shape.count) + x.shape
             let inSt = Shapes.strides(xs)
-            if !tile, r > 0, y.count > 0, x.strings == nil, x.container == nil {
-                // Row by row: the last axis copied whole or its one element repeated, the
-                // others walked as an odometer (no division per element).
-                let last = outShape[r - 1], rows = y.count / last
-                let step = (0..<r).map { xs[$0] == 1 ? 0 : inSt[$0] }
-                var counter = [Int](repeating: 0, count: r), from = 0
-                for row in 0..<rows {
-                    let dst = y.raw + row * last * size, src = x.raw + from * size
-                    if xs[r - 1] == last {
-                        dst.copyMemory(from: src, byteCount: last * size)
-                    } else {
-                        for k in 0..<last { (dst + k * size).copyMemory(from: src, byteCount: size) }
-                    }
-                    var d = r - 2
-                    while d >= 0 {
-                        counter[d] += 1; from += step[d]
-                        if counter[d] < outShape[d] { break }
-                        from -= step[d] * outShape[d]; counter[d] = 0; d -= 1
-                    }
-                }
+            // Expand is a strided copy whose broadcast axes have stride 0.
+            if !tile, y.count > 0, x.strings == nil, x.container == nil,
+               stridedCopy(y.count, outShape, (0..<r).map { xs[$0] == 1 ? 0 : inSt[$0] }, size: size, from: x.raw, to: y.raw) {
                 return
             }
             for o in 0..<y.count {

@@ -5,7 +5,6 @@ import Foundation
 import GraphIR
 
 enum ElementwiseKernels {
-    /// A float32 unary op applying `f` to every element.
     /// A unary op whose float32 form is a vectorised C loop `vector`; float64 through `f`.
     static func vectorUnary(_ vector: @escaping (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
                             _ f: @escaping (Float) -> Float) -> Kernel {
@@ -18,6 +17,7 @@ enum ElementwiseKernels {
         }
     }
 
+    /// A float32 unary op applying `f` to every element.
     static func unary(_ f: @escaping (Float) -> Float) -> Kernel {
         return { io in
             let x = try io.input(0)

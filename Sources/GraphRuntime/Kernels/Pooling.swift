@@ -181,15 +181,15 @@ enum PoolKernels {
             let planes = x.shape[0] * x.shape[1], size = x.count / max(planes, 1)
             let y = try io.output(0, .float, [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.shape.count - 2))
             let src = x.floats, dst = y.mutableFloats
+            guard isMax else {
+                gs_plane_means(src, planes, size, dst)
+                return
+            }
             for p in 0..<planes {
                 let s = src + p * size
-                if isMax {
-                    var m = -Float.infinity
-                    for i in 0..<size { m = max(m, s[i]) }
-                    dst[p] = m
-                } else {
-                    gs_plane_means(s, 1, size, dst + p)
-                }
+                var m = -Float.infinity
+                for i in 0..<size { m = max(m, s[i]) }
+                dst[p] = m
             }
         }
     }
@@ -311,11 +311,11 @@ enum PoolKernels {
         }
     }
 
-    /// ReduceMean/Sum/Max/Min/Prod/SumSquare/L2 over `axes` (attribute before opset 18 (13
-    /// for ReduceSum), input 1 after).
     /// How the float loop of `reduce` combines elements (decided once, not per element).
     enum FloatReduction { case max, min, prod, sumSquare, l1, sum }
 
+    /// ReduceMean/Sum/Max/Min/Prod/SumSquare/L2 over `axes` (attribute before opset 18 (13
+    /// for ReduceSum), input 1 after).
     static func reduce(_ node: Node, opset: Int) -> Kernel {
         let op = node.opType
         let keep = node.int("keepdims", 1) != 0
