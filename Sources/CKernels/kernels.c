@@ -11,6 +11,9 @@
 
 // Same-index reads and writes only: safe to vectorise even when d aliases a source.
 #define GS_VECTOR _Pragma("clang loop vectorize(assume_safety)")
+// The same for short rows (16-64 elements: attention scores, small hidden sizes): one vector
+// per iteration, so a row of 16 runs vectorised instead of in the scalar remainder loop.
+#define GS_VECTOR_SHORT _Pragma("clang loop vectorize(assume_safety) vectorize_width(16) interleave_count(1)")
 
 GS_CLONES void gs_axpy(float *acc, const float *src, long n, float w) {
     GS_VECTOR for (long k = 0; k < n; k++) acc[k] += w * src[k];
@@ -215,11 +218,15 @@ GS_CLONES void gs_max_windows(float *out, const float *row, long n, int kw, int 
     }
 }
 
-// exp(x) for x <= 88.37 by range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial
-// (Cephes expf); inputs below -87.33 give about 2^-126 instead of less.
+// exp(x) for x <= 88 by range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial (Cephes
+// expf); inputs above 88 give exp(88), below -86 give 0. Never a subnormal, not even in an
+// intermediate product: a subnormal costs a microcode assist (~100x a multiply), and softmax
+// over masked (-inf) scores would leave them in every later multiply; the absolute error of
+// flushing is below 4.5e-38.
 static inline float gs_expf(float x) {
-    x = x > 88.3762626647949f ? 88.3762626647949f : x;
-    x = x < -87.3365447505531f ? -87.3365447505531f : x;
+    int under = x < -86.0f;
+    x = x > 88.0f ? 88.0f : x;
+    x = x < -86.0f ? -86.0f : x;
     float t = x * 1.44269504088896341f + 0.5f;
     int n = (int)t;
     n = (float)n > t ? n - 1 : n;
@@ -235,7 +242,8 @@ static inline float gs_expf(float x) {
     y = y * z + x + 1.0f;
     union { unsigned u; float f; } scale;
     scale.u = (unsigned)(n + 127) << 23;
-    return y * scale.f;
+    float r = y * scale.f;
+    return under ? 0.0f : r;
 }
 
 // erf and erfc (Cephes erff/erfcf): erf(x) = x T(x^2) for |x| < 1; beyond, erfc(|x|) =
@@ -306,17 +314,61 @@ GS_CLONES void gs_tanh(const float *x, float *y, long n) {
     }
 }
 
+GS_CLONES void gs_sigmoid(const float *x, float *y, long n) {
+    GS_VECTOR for (long i = 0; i < n; i++) {
+        // 1 / (1 + exp(-x)); 0 below x = -86 (true value under 4.5e-38), as in gs_expf: the
+        // division never makes a subnormal.
+        float v = x[i], r = 1.0f / (1.0f + gs_expf(v < -86.0f ? 86.0f : -v));
+        r = v < -86.0f ? 0.0f : r;
+        y[i] = v != v ? v : r;
+    }
+}
+
+GS_CLONES void gs_is_nan(const float *x, unsigned char *y, long n) {
+    GS_VECTOR for (long i = 0; i < n; i++) y[i] = x[i] != x[i];
+}
+
 GS_CLONES void gs_softmax_row(const float *x, float *y, long n) {
+#pragma clang fp reassociate(on)
     float m = -__builtin_inff();
-    for (long k = 0; k < n; k++) m = x[k] > m ? x[k] : m;
+    GS_VECTOR_SHORT for (long k = 0; k < n; k++) m = __builtin_fmaxf(m, x[k]);
     float sum = 0.0f;
-    GS_VECTOR for (long k = 0; k < n; k++) {
+    GS_VECTOR_SHORT for (long k = 0; k < n; k++) {
         float e = gs_expf(x[k] - m);
         y[k] = e;
         sum += e;
     }
     float inv = 1.0f / sum;
-    GS_VECTOR for (long k = 0; k < n; k++) y[k] *= inv;
+    GS_VECTOR_SHORT for (long k = 0; k < n; k++) y[k] *= inv;
+}
+
+GS_CLONES void gs_layer_norm_rows(const float *x, const float *scale, const float *bias, float *y, long rows,
+                                  long n, float eps, int rms, float *means, float *invs) {
+#pragma clang fp reassociate(on)
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * n;
+        float *out = y + r * n;
+        float mean = 0.0f;
+        if (!rms) {
+            float s = 0.0f;
+            GS_VECTOR_SHORT for (long k = 0; k < n; k++) s += row[k];
+            mean = s / (float)n;
+        }
+        // Centred second pass: no cancellation when the mean is large against the spread.
+        float v = 0.0f;
+        GS_VECTOR_SHORT for (long k = 0; k < n; k++) {
+            float d = row[k] - mean;
+            v += d * d;
+        }
+        float inv = 1.0f / __builtin_sqrtf(v / (float)n + eps);
+        if (bias) {
+            GS_VECTOR_SHORT for (long k = 0; k < n; k++) out[k] = (row[k] - mean) * inv * scale[k] + bias[k];
+        } else {
+            GS_VECTOR_SHORT for (long k = 0; k < n; k++) out[k] = (row[k] - mean) * inv * scale[k];
+        }
+        if (means) means[r] = mean;
+        if (invs) invs[r] = inv;
+    }
 }
 
 // Winograd F(4x4, 3x3) (Lavin & Gray): a 3x3 stride-1 conv as 36 GEMMs over transformed 6x6

@@ -29,8 +29,9 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 }
 
-/// One node to run.
-struct PlanStep {
+/// One node to run (a class: the run loop takes one reference per step instead of copying
+/// every field).
+final class PlanStep {
     let name: String
     let opType: String
     let kernel: Kernel
@@ -42,6 +43,12 @@ struct PlanStep {
     let release: [Int]
     /// Nodes fused into this step: (display name, op type), timed as 0 s beside it.
     let fused: [(name: String, opType: String)]
+
+    init(name: String, opType: String, kernel: @escaping Kernel, inputs: [Int], outputs: [Int], release: [Int],
+         fused: [(name: String, opType: String)]) {
+        self.name = name; self.opType = opType; self.kernel = kernel
+        self.inputs = inputs; self.outputs = outputs; self.release = release; self.fused = fused
+    }
 }
 
 /// A graph compiled for fixed input shapes. Made by `Interpreter.plan`; runs reuse its buffers.

@@ -115,7 +115,16 @@ public final class Interpreter {
     public func run(_ inputs: [String: RuntimeTensor], keep: KeepRequest = .none, timed: Bool = false,
                     cancellation: CancellationFlag? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> RunResult {
         let plan = try self.plan(inputShapes: inputs.mapValues(\.shape), keep: keep)
-        var values = plan.constants
+        var values: [RuntimeTensor?] = []
+        swap(&values, &plan.arena.values)
+        if values.count != plan.constants.count { values = plan.constants }
+        // Gives the array back holding only the constants, however the run ends (an input
+        // that overrides an initializer gets the initializer back).
+        defer {
+            for i in plan.inputs { values[i.id] = plan.constants[i.id] }
+            for step in plan.steps { for o in step.outputs where o >= 0 { values[o] = plan.constants[o] } }
+            swap(&values, &plan.arena.values)
+        }
         for i in plan.inputs {
             guard let t = inputs[i.name] else { throw RuntimeError("no value given for this graph input", input: i.name) }
             if let declared = i.type, declared != .undefined {
@@ -129,11 +138,18 @@ public final class Interpreter {
         var kept: [String: RuntimeTensor] = [:]
         var times: [(node: String, opType: String, seconds: Double)] = []
         if timed { times.reserveCapacity(plan.steps.count) }
+        // One KernelIO for every step: its two arrays keep their capacity (no allocation per step).
+        var io = KernelIO(inputs: [], outputs: [], step: nil, arena: plan.arena)
+        io.inputs.reserveCapacity(8)
+        io.outputs.reserveCapacity(4)
         for (k, step) in plan.steps.enumerated() {
             if let cancellation, cancellation.isCancelled {
                 throw RuntimeError("run cancelled before this node", node: step.name, opType: step.opType)
             }
-            var io = KernelIO(inputs: step.inputs.map { $0 >= 0 ? values[$0] : nil }, outputs: [], step: k, arena: plan.arena)
+            io.step = k
+            io.inputs.removeAll(keepingCapacity: true)
+            for v in step.inputs { io.inputs.append(v >= 0 ? values[v] : nil) }
+            io.outputs.removeAll(keepingCapacity: true)
             let t0 = timed ? DispatchTime.now().uptimeNanoseconds : 0
             do { try step.kernel(&io) } catch let e as KernelError {
                 throw RuntimeError(e.message, node: step.name, opType: step.opType)

@@ -96,11 +96,22 @@ public struct RuntimeTensor: @unchecked Sendable {
     public let byteOffset: Int
     /// The elements of a string tensor, UTF-8 bytes each in row-major order (nil for every
     /// other type, whose elements live in `storage`).
-    public private(set) var strings: [[UInt8]]?
+    public var strings: [[UInt8]]? { extras?.strings }
     /// Set for the values that are not tensors but travel in the same slots: an ONNX
     /// sequence (its elements, each in memory of its own) or an empty optional. nil for a
     /// tensor (a present optional is its value itself). `elementType` is then the elements'.
-    public private(set) var container: Container?
+    public var container: Container? { extras?.container }
+    /// True for a string tensor, a sequence or an empty optional: values numeric kernels refuse.
+    public var isNonNumeric: Bool { extras != nil }
+
+    /// Strings or a container, boxed together: rare, and a numeric tensor's copy (every value
+    /// a step reads or writes) then retains only its shape and storage.
+    private final class Extras: @unchecked Sendable {
+        let strings: [[UInt8]]?
+        let container: Container?
+        init(strings: [[UInt8]]?, container: Container?) { self.strings = strings; self.container = container }
+    }
+    private var extras: Extras?
 
     /// The non-tensor kinds of value.
     public enum Container: Sendable {
@@ -133,13 +144,13 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// buffer: copy them first).
     public init(sequence elements: [RuntimeTensor], elementType: ElementType) {
         self.init(elementType: elementType, shape: [], storage: TensorStorage(bytes: 0))
-        container = .sequence(elements)
+        extras = Extras(strings: nil, container: .sequence(elements))
     }
 
     /// An optional without a value, of element type `elementType`.
     public static func none(_ elementType: ElementType) -> RuntimeTensor {
         var t = RuntimeTensor(elementType: elementType, shape: [], storage: TensorStorage(bytes: 0))
-        t.container = RuntimeTensor.Container.none
+        t.extras = Extras(strings: nil, container: RuntimeTensor.Container.none)
         return t
     }
 
@@ -158,7 +169,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// A string tensor holding `values` (UTF-8 bytes, row-major).
     public init(strings values: [[UInt8]], shape: [Int]) {
         self.init(elementType: .string, shape: shape, storage: TensorStorage(bytes: 0))
-        strings = values
+        extras = Extras(strings: values, container: nil)
     }
 
     /// A float32 tensor holding `values`.
@@ -180,7 +191,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// Bytes per element.
     public var elementSize: Int { RuntimeElement.size(elementType) ?? 1 }
     /// Bytes of the elements.
-    public var byteCount: Int { strings == nil && container == nil ? count * elementSize : 0 }
+    public var byteCount: Int { extras == nil ? count * elementSize : 0 }
     /// The start of the elements.
     public var raw: UnsafeMutableRawPointer { storage.base + byteOffset }
     /// Float32 elements (the caller checked `elementType == .float`).
@@ -191,15 +202,14 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// The same bytes with another shape (element count must match).
     public func reshaped(_ newShape: [Int]) -> RuntimeTensor {
         var t = RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
-        t.strings = strings
-        t.container = container
+        t.extras = extras
         return t
     }
 
     /// Element `i` as a Double (any stored type).
     public func double(at i: Int) -> Double {
         // Strings, sequences and empty optionals have no numeric elements in `storage`.
-        if strings != nil || container != nil { return .nan }
+        if extras != nil { return .nan }
         let p = raw
         switch elementType {
         case .float: return Double(p.load(fromByteOffset: i * 4, as: Float.self))
@@ -219,7 +229,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Stores `v` at element `i`, converting as an ONNX Cast does (floats to integers truncate).
     public func setDouble(_ v: Double, at i: Int) {
-        if strings != nil || container != nil { return }
+        if extras != nil { return }
         let p = raw
         func int<T: FixedWidthInteger>(_ t: T.Type) -> T {
             guard v.isFinite else { return 0 }
@@ -246,7 +256,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Elements as Int64 (shape-like inputs: Reshape shapes, Slice starts, Gather indices).
     public func int64Values() -> [Int64] {
-        if strings != nil || container != nil { return [] }
+        if extras != nil { return [] }
         switch elementType {
         case .int64: return Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: count))
         default: return (0..<count).map { Int64(double(at: $0)) }
@@ -255,7 +265,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// Elements as Float (any numeric type).
     public func floatValues() -> [Float] {
-        if strings != nil || container != nil { return [] }
+        if extras != nil { return [] }
         if elementType == .float { return Array(UnsafeBufferPointer(start: floats, count: count)) }
         return (0..<count).map { Float(double(at: $0)) }
     }
@@ -263,7 +273,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// A copy in fresh owned memory (graph outputs leave the plan's reused buffers this way).
     public func copied() -> RuntimeTensor {
         // String elements and sequences (whose elements own their memory) are immutable values.
-        if strings != nil || container != nil { return self }
+        if extras != nil { return self }
         let out = RuntimeTensor(zeros: elementType, shape: shape)
         out.raw.copyMemory(from: raw, byteCount: byteCount)
         return out

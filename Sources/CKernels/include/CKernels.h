@@ -56,9 +56,19 @@ void gs_gelu(const float *x, float *y, long n);
 /// y = tanh(x) over n floats (Cephes-style: a polynomial near 0, exp elsewhere; within a few
 /// ulp, NaN kept); vectorised.
 void gs_tanh(const float *x, float *y, long n);
+/// y = 1 / (1 + exp(-x)), vectorised; 0 for x < -86 (never a subnormal), NaN kept.
+void gs_sigmoid(const float *x, float *y, long n);
+/// y[i] = 1 when x[i] is NaN, else 0 (bool bytes).
+void gs_is_nan(const float *x, unsigned char *y, long n);
 /// y = softmax(x) over n contiguous floats (exp by a Cephes-style polynomial, about 1 ulp;
 /// callers route rows holding a NaN elsewhere).
 void gs_softmax_row(const float *x, float *y, long n);
+/// Layer (or, with `rms`, RMS) normalisation of `rows` contiguous rows of n floats:
+/// y = (x - mean) / sqrt(var + eps) * scale (+ bias when non-null), statistics in float with a
+/// centred second pass; each row's mean and 1 / sqrt(var + eps) go to `means` / `invs` when
+/// non-null.
+void gs_layer_norm_rows(const float *x, const float *scale, const float *bias, float *y, long rows, long n,
+                        float eps, int rms, float *means, float *invs);
 
 /// Winograd F(4x4, 3x3) filter transform of w [m][c][3][3] into u [36][m][c] (computed in double).
 void gs_winograd_f43_filter(const float *w, long m, long c, float *u);
@@ -71,6 +81,16 @@ void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long
 /// oh/ow dropped), plus bias[o] when bias is not NULL; scratch holds 28 * tw floats.
 void gs_winograd_f43_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias, float *y,
                             float *scratch);
+
+/// Whether gs_sgemm_small runs on this CPU (x86-64 with AVX-512F, built with clang); when 0 it
+/// does nothing and callers use BLAS.
+int gs_sgemm_small_available(void);
+/// C = alpha * A B + beta * C for row-major A [m][k] (row stride lda), B [k][n] (ldb) and C
+/// [m][n] (ldc), without packing either operand: for the few-row products of a transformer at
+/// batch 1 (a 4-row x 64-column register tile reading B's rows in place). With beta == 0, C is
+/// only written. AVX-512 only.
+void gs_sgemm_small(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc);
 
 /// Whether gs_direct_conv runs on this CPU (x86-64 with AVX-512F, built with clang); when 0 it
 /// does nothing and callers use another conv.

@@ -1,5 +1,6 @@
 /// Integer bit ops (BitShift, BitwiseAnd/Or/Xor/Not) over every integer type, IsNaN/IsInf,
 /// Sign and PRelu (slope broadcast onto the input).
+import CKernels
 import Foundation
 import GraphIR
 
@@ -54,6 +55,10 @@ enum BitKernels {
         return { io in
             let x = try io.input(0)
             let y = try io.output(0, .bool, x.shape)
+            if nan && x.elementType == .float {
+                gs_is_nan(x.floats, y.raw.assumingMemoryBound(to: UInt8.self), x.count)
+                return
+            }
             for i in 0..<x.count {
                 let v = x.double(at: i)
                 let r = nan ? v.isNaN : (v.isInfinite && ((v > 0 && pos) || (v < 0 && neg)))

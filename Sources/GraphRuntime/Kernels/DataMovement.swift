@@ -99,7 +99,7 @@ enum DataKernels {
             let x = try io.input(0)
             let rank = x.shape.count
             let perm = permAttr ?? Array((0..<rank).reversed())
-            guard perm.count == rank, Set(perm) == Set(0..<rank) else { throw KernelError("perm \(perm) is not a permutation of rank \(rank)") }
+            guard Self.isPermutation(perm, rank: rank) else { throw KernelError("perm \(perm) is not a permutation of rank \(rank)") }
             let outShape = perm.map { x.shape[$0] }
             let y = try io.output(0, x.elementType, outShape)
             let inStrides = Shapes.strides(x.shape)
@@ -110,6 +110,17 @@ enum DataKernels {
                 walk(y.count, outShape, st, UInt8.self, x.raw, y.raw)
             }
         }
+    }
+
+    /// Whether `perm` holds each of 0..<rank once (no Set: a transpose runs this every time).
+    static func isPermutation(_ perm: [Int], rank: Int) -> Bool {
+        guard perm.count == rank, rank <= 64 else { return perm.count == rank && Set(perm) == Set(0..<rank) }
+        var seen: UInt64 = 0
+        for p in perm {
+            guard p >= 0, p < rank, seen & (1 << UInt64(p)) == 0 else { return false }
+            seen |= 1 << UInt64(p)
+        }
+        return true
     }
 
     /// Writes `n` elements of `size` bytes in order over `shape`, reading `src` through the
@@ -128,21 +139,36 @@ enum DataKernels {
     }
 
     /// Writes the output in order, reading the input through permuted strides.
+    /// Dims of size 1 are dropped and neighbours the input reads contiguously merged first, so
+    /// the inner loop runs as long as the layout allows (a [1, s, h, d] -> [1, h, s, d]
+    /// transpose walks h * s rows of d).
     private static func walk<T>(_ n: Int, _ shape: [Int], _ st: [Int], _ t: T.Type, _ src: UnsafeMutableRawPointer, _ dst: UnsafeMutableRawPointer) {
         let s = src.assumingMemoryBound(to: T.self), d = dst.assumingMemoryBound(to: T.self)
-        let r = shape.count
-        if r == 0 { d[0] = s[0]; return }
-        let last = shape[r - 1], ls = st[r - 1]
-        var counter = [Int](repeating: 0, count: r)
-        var o = 0, i = 0
-        while o < n {
-            for k in 0..<last { d[o + k] = s[i + k * ls] }
-            o += last
-            var dim = r - 2
-            while dim >= 0 {
-                counter[dim] += 1; i += st[dim]
-                if counter[dim] < shape[dim] { break }
-                i -= st[dim] * shape[dim]; counter[dim] = 0; dim -= 1
+        if n == 0 { return }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * max(shape.count, 1)) { buf in
+            guard let dims = buf.baseAddress else { return }
+            let strides = dims + shape.count, counter = strides + shape.count
+            var r = 0
+            for (k, e) in shape.enumerated() where e != 1 {
+                if r > 0 && strides[r - 1] == st[k] * e {
+                    dims[r - 1] *= e; strides[r - 1] = st[k]
+                } else {
+                    dims[r] = e; strides[r] = st[k]; counter[r] = 0; r += 1
+                }
+            }
+            if r == 0 { d[0] = s[0]; return }
+            let last = dims[r - 1], ls = strides[r - 1]
+            var o = 0, i = 0
+            while o < n {
+                if ls == 1 { for k in 0..<last { d[o + k] = s[i + k] } }
+                else { for k in 0..<last { d[o + k] = s[i + k * ls] } }
+                o += last
+                var dim = r - 2
+                while dim >= 0 {
+                    counter[dim] += 1; i += strides[dim]
+                    if counter[dim] < dims[dim] { break }
+                    i -= strides[dim] * dims[dim]; counter[dim] = 0; dim -= 1
+                }
             }
         }
     }

@@ -14,8 +14,9 @@ enum KernelCompiler {
         // ill-typed graph) is refused with the op named instead of read as numbers.
         let op = node.opType
         return { io in
-            for case let t? in io.inputs where t.strings != nil || t.container != nil {
-                throw KernelError("\(op) does not take \(t.strings != nil ? "string tensors" : "sequences or optionals")")
+            for i in io.inputs.indices where io.inputs[i]?.isNonNumeric == true {
+                let strings = io.inputs[i]?.strings != nil
+                throw KernelError("\(op) does not take \(strings ? "string tensors" : "sequences or optionals")")
             }
             try kernel(&io)
         }

@@ -41,7 +41,7 @@ enum ElementwiseKernels {
     static func unaryKernel(_ node: Node) -> Kernel? {
         switch node.opType {
         case "Relu": return unaryFast(node) { max($0, 0) }
-        case "Sigmoid": return unaryFast(node) { 1 / (1 + exp(-$0)) }
+        case "Sigmoid": return vectorUnary(gs_sigmoid) { 1 / (1 + exp(-$0)) }
         case "Tanh": return vectorUnary(gs_tanh) { tanh($0) }
         case "Exp": return unary { exp($0) }
         case "Log": return unary { log($0) }
@@ -111,8 +111,8 @@ enum ElementwiseKernels {
             let x = try io.input(0)
             let y = try io.output(0, x.elementType, x.shape)
             if x.elementType == .float {
-                let s = x.floats, d = y.mutableFloats
-                for i in 0..<x.count { d[i] = op == "Abs" ? abs(s[i]) : -s[i] }
+                let s = x.floats, d = y.mutableFloats, n = x.count
+                if op == "Abs" { for i in 0..<n { d[i] = abs(s[i]) } } else { for i in 0..<n { d[i] = -s[i] } }
             } else {
                 for i in 0..<x.count { let v = x.double(at: i); y.setDouble(op == "Abs" ? abs(v) : -v, at: i) }
             }
@@ -146,6 +146,13 @@ enum ElementwiseKernels {
                               _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
         let total = out.reduce(1, *)
         if total == 0 { return }
+        // Equal shapes and a single-element operand (most binary ops) need no strides.
+        if aShape == out {
+            if bShape == out { body(0, 0, 0, total, 1, 1); return }
+            if bShape.reduce(1, *) == 1 { body(0, 0, 0, total, 1, 0); return }
+        } else if bShape == out && aShape.reduce(1, *) == 1 {
+            body(0, 0, 0, total, 0, 1); return
+        }
         var sa = Shapes.broadcastStrides(aShape, to: out), sb = Shapes.broadcastStrides(bShape, to: out)
         var dims = out
         // Merge adjacent dims whose strides stay consistent, so runs are as long as possible.
@@ -334,6 +341,15 @@ enum ElementwiseKernels {
                 }
                 binaryTyped(a, b, y, Float.self, UInt8.self, f)
                 return
+            }
+            if a.elementType == .bool && b.elementType == .bool && a.elementSize == 1 && b.elementSize == 1 {
+                // Bools as bytes, any nonzero byte true (as `double(at:)` reads them).
+                switch op {
+                case "And": binaryTyped(a, b, y, UInt8.self, UInt8.self) { $0 != 0 && $1 != 0 ? 1 : 0 }; return
+                case "Or": binaryTyped(a, b, y, UInt8.self, UInt8.self) { $0 != 0 || $1 != 0 ? 1 : 0 }; return
+                case "Xor": binaryTyped(a, b, y, UInt8.self, UInt8.self) { ($0 != 0) != ($1 != 0) ? 1 : 0 }; return
+                default: break
+                }
             }
             // Other types compare exactly through Double (int64 beyond 2^53 aside).
             Shapes.forEachBroadcast(a.shape, b.shape, to: y.shape) { i, ia, ib in

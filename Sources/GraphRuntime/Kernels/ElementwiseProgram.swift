@@ -113,7 +113,8 @@ struct ElementwiseProgram {
                 switch ins.op {
                 case .clip(let lo, let hi): Self.unary(a, d, n) { Swift.min(Swift.max($0, lo), hi) }
                 case .relu: Self.unary(a, d, n) { Swift.max($0, 0) }
-                case .sigmoid: Self.unary(a, d, n) { 1 / (1 + Foundation.exp(-$0)) }
+                case .sigmoid:
+                    if case .pointer(let p) = a { gs_sigmoid(p, d, n) } else { Self.unary(a, d, n) { 1 / (1 + Foundation.exp(-$0)) } }
                 case .hardSwish: Self.unary(a, d, n) { $0 * Swift.min(Swift.max($0 / 6 + 0.5, 0), 1) }
                 case .tanh:
                     if case .pointer(let p) = a { gs_tanh(p, d, n) } else { Self.unary(a, d, n) { Foundation.tanh($0) } }

@@ -25,6 +25,10 @@ final class Arena {
     private var scratchBlock = TensorStorage(bytes: 0)
     /// Outputs that did not fit their planned slot (shape differed from the inferred one).
     var unplannedAllocations = 0
+    /// Every value of a run by id, kept between runs so a run does not copy the plan's
+    /// constants (a retain per weight) into a fresh array: a run takes it, fills the computed
+    /// values, and gives it back with only the constants set.
+    var values: [RuntimeTensor?] = []
 
     init(slotBytes: [Int], outputSlots: [[Int?]]) {
         slots = slotBytes.map { TensorStorage(bytes: $0) }
@@ -45,7 +49,7 @@ struct KernelIO {
     /// Outputs by position, filled by the kernel.
     var outputs: [RuntimeTensor?]
     /// The step's index in the plan (nil while folding constants).
-    let step: Int?
+    var step: Int?
     let arena: Arena
 
     /// Input `i`, which the op requires.
@@ -132,6 +136,7 @@ extension Node {
 enum Shapes {
     /// Numpy-style broadcast of two shapes.
     static func broadcast(_ a: [Int], _ b: [Int]) throws -> [Int] {
+        if a == b { return a }
         let n = max(a.count, b.count)
         var out = [Int](repeating: 1, count: n)
         for i in 0..<n {

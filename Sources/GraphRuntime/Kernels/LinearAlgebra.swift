@@ -1,5 +1,6 @@
 /// Matrix-product kernels on OpenBLAS: Gemm, MatMul (batched, broadcasting), and the float32
 /// sgemm wrapper every GEMM-shaped kernel (Conv, ConvTranspose) calls.
+import CKernels
 import COpenBLAS
 import GraphIR
 
@@ -22,9 +23,21 @@ enum BLAS {
                         alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
             return
         }
+        // A few rows against B's rows (a transformer's tokens at batch 1, attention's per-head
+        // blocks): the unpacked register-tile kernel, where OpenBLAS's packing per call dominates.
+        if !transA && !transB && m <= smallRows && k <= smallDepth && smallGEMM {
+            gs_sgemm_small(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    /// Whether `gs_sgemm_small` runs here (AVX-512), read once.
+    static let smallGEMM = gs_sgemm_small_available() != 0
+    /// The most rows and the deepest products `gs_sgemm_small` takes (beyond them OpenBLAS's
+    /// packed kernels win: B's panel no longer stays in cache across the row tiles).
+    static let smallRows = 64, smallDepth = 1024
 
     /// Sets OpenBLAS's thread count (the interpreter is single-threaded by default), after
     /// making sure OpenBLAS runs the kernels for this CPU (`BLASKernelSelection`).

@@ -1,7 +1,9 @@
-/// Normalizations over trailing axes, computed in Double for float/double tensors:
-/// LayerNormalization (with its optional Mean and InvStdDev outputs) and RMSNormalization.
-/// Scale and bias broadcast against the input as numpy does.
+/// Normalizations over trailing axes: LayerNormalization (with its optional Mean and InvStdDev outputs) and RMSNormalization.
+/// Scale and bias broadcast against the input as numpy does. Float rows with a scale (and bias)
+/// over the normalized dims run as one vectorised C loop with float statistics; other layouts
+/// and float64 compute in Double.
 import Foundation
+import CKernels
 import GraphIR
 
 enum NormKernels {
@@ -34,33 +36,12 @@ enum NormKernels {
             let meanT = wantMean ? try io.output(1, x.elementType, statShape) : nil
             let invT = wantInv ? try io.output(2, x.elementType, statShape) : nil
             // Float with a scale (and bias) over the normalized dims themselves (what every
-            // exporter writes): rows through pointers; statistics in double as below.
+            // exporter writes): the C row kernel, statistics in float with a centred second pass.
             if x.elementType == .float, scale.elementType == .float, scale.count == inner,
                ss[..<axis].allSatisfy({ $0 == 0 }), bias.map({ $0.elementType == .float && $0.count == inner }) ?? true,
                bs.map({ $0[..<axis].allSatisfy { $0 == 0 } }) ?? true {
-                let xp = x.floats, yp = y.mutableFloats, sp = scale.floats, bp = bias?.floats
-                let n = Double(max(inner, 1))
-                for o in 0..<outer {
-                    let row = xp + o * inner, out = yp + o * inner
-                    var sum = 0.0, sq = 0.0
-                    for k in 0..<inner { let v = Double(row[k]); sum += v; sq += v * v }
-                    let mean = rms ? 0 : sum / n
-                    var variance = sq / n
-                    if !rms {
-                        var s = 0.0
-                        for k in 0..<inner { let d = Double(row[k]) - mean; s += d * d }
-                        variance = s / n
-                    }
-                    let inv = 1 / (variance + eps).squareRoot()
-                    let m = Float(mean), f = Float(inv)
-                    if let bp {
-                        for k in 0..<inner { out[k] = (row[k] - m) * f * sp[k] + bp[k] }
-                    } else {
-                        for k in 0..<inner { out[k] = (row[k] - m) * f * sp[k] }
-                    }
-                    meanT?.setDouble(sum / n, at: o)
-                    invT?.setDouble(inv, at: o)
-                }
+                gs_layer_norm_rows(x.floats, scale.floats, bias?.floats, y.mutableFloats, outer, inner, Float(eps),
+                                   rms ? 1 : 0, meanT?.mutableFloats, invT?.mutableFloats)
                 return
             }
             for o in 0..<outer {
