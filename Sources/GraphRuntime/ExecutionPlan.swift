@@ -224,8 +224,9 @@ extension ExecutionPlan {
         if keepAll { for s in steps { for o in s.outputs where o >= 0 { keep.insert(o) } } }
         let pinned = Set(outputs.map(\.id)).union(keep)
         var drafts = steps.map { StepDraft(node: $0.node, opType: $0.node.opType, kernel: $0.kernel, inputs: $0.inputs, outputs: $0.outputs) }
-        // Fused elementwise chains (not when every value is kept: those run node by node).
+        // Fused RMS norms and elementwise chains (not when every value is kept: those run node by node).
         if !keepAll {
+            drafts = NormalizationFusion.fuse(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
             drafts = ElementwiseFusion.fuse(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
         }
         fusedNodes += steps.count - drafts.count

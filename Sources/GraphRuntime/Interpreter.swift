@@ -114,15 +114,23 @@ public final class Interpreter {
     /// running thread (a caller may cancel from it).
     public func run(_ inputs: [String: RuntimeTensor], keep: KeepRequest = .none, timed: Bool = false,
                     cancellation: CancellationFlag? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> RunResult {
-        let plan = try self.plan(inputShapes: inputs.mapValues(\.shape), keep: keep)
+        // The last plan again when every input has its shape (no dictionary built per run).
+        let plan: ExecutionPlan
+        if let last = lastPlan, last.keep == keep, last.shapes.count == inputs.count,
+           inputs.allSatisfy({ last.shapes[$0.key] == $0.value.shape }) {
+            plan = last.plan
+        } else {
+            plan = try self.plan(inputShapes: inputs.mapValues(\.shape), keep: keep)
+        }
         var values: [RuntimeTensor?] = []
         swap(&values, &plan.arena.values)
         if values.count != plan.constants.count { values = plan.constants }
         // Gives the array back holding only the constants, however the run ends (an input
         // that overrides an initializer gets the initializer back).
+        let computed = plan.arena.computedIDs ?? (plan.inputs.map(\.id) + plan.steps.flatMap { $0.outputs.filter { $0 >= 0 } })
+        plan.arena.computedIDs = computed
         defer {
-            for i in plan.inputs { values[i.id] = plan.constants[i.id] }
-            for step in plan.steps { for o in step.outputs where o >= 0 { values[o] = plan.constants[o] } }
+            for i in computed { values[i] = plan.constants[i] }
             swap(&values, &plan.arena.values)
         }
         for i in plan.inputs {
@@ -160,11 +168,12 @@ public final class Interpreter {
                 for f in step.fused { times.append((f.name, f.opType, 0)) }
             }
             for (j, o) in step.outputs.enumerated() where o >= 0 {
-                guard j < io.outputs.count, let t = io.outputs[j] else {
+                guard j < io.outputs.count, io.outputs[j] != nil else {
                     throw RuntimeError("produced no output \(j)", node: step.name, opType: step.opType)
                 }
-                values[o] = t
-                if !plan.keep.isEmpty, plan.keep.contains(o) { kept[plan.names[o]] = t.copied() }
+                // Moved, not copied (values[o] is empty until its step runs).
+                swap(&values[o], &io.outputs[j])
+                if !plan.keep.isEmpty, plan.keep.contains(o), let t = values[o] { kept[plan.names[o]] = t.copied() }
             }
             for r in step.release { values[r] = nil }
             progress?(k + 1, plan.steps.count)

@@ -12,6 +12,9 @@ public final class TensorStorage: @unchecked Sendable {
     /// Usable bytes.
     public let capacity: Int
     private let owner: AnyObject?
+    /// A string tensor's strings or a sequence / empty optional, for the storage of such a
+    /// value (no bytes): kept here so a tensor's copy retains only its shape and storage.
+    let extras: TensorExtras?
     private let owned: Bool
 
     /// A fresh zeroed block of `bytes` bytes (64-byte aligned, as BLAS likes). Large blocks
@@ -22,6 +25,7 @@ public final class TensorStorage: @unchecked Sendable {
         capacity = bytes
         owner = nil
         owned = true
+        extras = nil
         if let p = AnonymousPages.map(n) {
             base = p
             mapped = true
@@ -42,6 +46,35 @@ public final class TensorStorage: @unchecked Sendable {
         capacity = bytes
         self.owner = owner
         owned = false
+        extras = nil
+        mapped = false
+    }
+
+    /// A block of `bytes` bytes whose contents the caller writes in full (no zeroing: a run's
+    /// outputs are copied out of the plan's buffers into these).
+    init(uninitialized bytes: Int) {
+        let n = max(bytes, 1)
+        capacity = bytes
+        owner = nil
+        owned = true
+        extras = nil
+        if let p = AnonymousPages.map(n) {
+            base = p
+            mapped = true
+            return
+        }
+        base = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
+        mapped = false
+    }
+
+    /// The storage of a string tensor, a sequence or an empty optional: no bytes, `extras`.
+    init(extras: TensorExtras) {
+        capacity = 0
+        owner = nil
+        owned = true
+        self.extras = extras
+        base = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
+        base.storeBytes(of: 0, as: UInt8.self)
         mapped = false
     }
 
@@ -52,6 +85,14 @@ public final class TensorStorage: @unchecked Sendable {
         guard owned else { return }
         if mapped { AnonymousPages.unmap(base, count: max(capacity, 1)) } else { base.deallocate() }
     }
+}
+
+/// What a value that is not a numeric tensor holds: a string tensor's strings, or a sequence's
+/// elements / an empty optional. Rare, immutable, and kept by the value's storage.
+final class TensorExtras: @unchecked Sendable {
+    let strings: [[UInt8]]?
+    let container: RuntimeTensor.Container?
+    init(strings: [[UInt8]]?, container: RuntimeTensor.Container?) { self.strings = strings; self.container = container }
 }
 
 /// Element types the interpreter stores and computes. float16/bfloat16 values are widened to
@@ -104,14 +145,8 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// True for a string tensor, a sequence or an empty optional: values numeric kernels refuse.
     public var isNonNumeric: Bool { extras != nil }
 
-    /// Strings or a container, boxed together: rare, and a numeric tensor's copy (every value
-    /// a step reads or writes) then retains only its shape and storage.
-    private final class Extras: @unchecked Sendable {
-        let strings: [[UInt8]]?
-        let container: Container?
-        init(strings: [[UInt8]]?, container: Container?) { self.strings = strings; self.container = container }
-    }
-    private var extras: Extras?
+    /// Strings or a container, held by the storage (see `TensorExtras`).
+    private var extras: TensorExtras? { storage.extras }
 
     /// The non-tensor kinds of value.
     public enum Container: Sendable {
@@ -143,15 +178,13 @@ public struct RuntimeTensor: @unchecked Sendable {
     /// A sequence value holding `elements` (which must own their memory, not view a plan
     /// buffer: copy them first).
     public init(sequence elements: [RuntimeTensor], elementType: ElementType) {
-        self.init(elementType: elementType, shape: [], storage: TensorStorage(bytes: 0))
-        extras = Extras(strings: nil, container: .sequence(elements))
+        self.init(elementType: elementType, shape: [], storage: TensorStorage(extras: TensorExtras(strings: nil, container: .sequence(elements))))
     }
 
     /// An optional without a value, of element type `elementType`.
     public static func none(_ elementType: ElementType) -> RuntimeTensor {
-        var t = RuntimeTensor(elementType: elementType, shape: [], storage: TensorStorage(bytes: 0))
-        t.extras = Extras(strings: nil, container: RuntimeTensor.Container.none)
-        return t
+        RuntimeTensor(elementType: elementType, shape: [],
+                      storage: TensorStorage(extras: TensorExtras(strings: nil, container: RuntimeTensor.Container.none)))
     }
 
     /// The elements when this value is a sequence.
@@ -168,8 +201,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// A string tensor holding `values` (UTF-8 bytes, row-major).
     public init(strings values: [[UInt8]], shape: [Int]) {
-        self.init(elementType: .string, shape: shape, storage: TensorStorage(bytes: 0))
-        extras = Extras(strings: values, container: nil)
+        self.init(elementType: .string, shape: shape, storage: TensorStorage(extras: TensorExtras(strings: values, container: nil)))
     }
 
     /// A float32 tensor holding `values`.
@@ -201,9 +233,7 @@ public struct RuntimeTensor: @unchecked Sendable {
 
     /// The same bytes with another shape (element count must match).
     public func reshaped(_ newShape: [Int]) -> RuntimeTensor {
-        var t = RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
-        t.extras = extras
-        return t
+        RuntimeTensor(elementType: elementType, shape: newShape, storage: storage, byteOffset: byteOffset)
     }
 
     /// Element `i` as a Double (any stored type).
@@ -274,7 +304,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     public func copied() -> RuntimeTensor {
         // String elements and sequences (whose elements own their memory) are immutable values.
         if extras != nil { return self }
-        let out = RuntimeTensor(zeros: elementType, shape: shape)
+        let out = RuntimeTensor(elementType: elementType, shape: shape, storage: TensorStorage(uninitialized: byteCount))
         out.raw.copyMemory(from: raw, byteCount: byteCount)
         return out
     }

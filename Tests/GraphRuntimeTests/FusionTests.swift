@@ -126,4 +126,43 @@ final class FusionTests: XCTestCase {
         XCTAssertEqual(BLASKernelSelection.coreType(for: ["avx2", "fma", "avx"]), "Haswell")
         XCTAssertNil(BLASKernelSelection.coreType(for: ["sse2", "sse3"]))
     }
+
+    /// The RMS norm torch writes out for Llama (Pow, ReduceMean, Add eps, Sqrt, Reciprocal,
+    /// Mul x, Mul weight) becomes one step, with the ReduceMean axes as an attribute (opset 17)
+    /// or an input (opset 18), with and without the weight multiply; an intermediate another
+    /// node reads keeps the ops separate. Each against the graph run node by node and the formula.
+    func testRMSNormChainBecomesOneStep() throws {
+        let rows = 3, n = 20, eps: Float = 1e-6
+        let xv = pattern(rows * n, 11).map { $0 * 0.37 + 0.1 }, wv = pattern(n, 5).map { $0 + 0.5 }
+        for (opset, withWeight, escaping) in [(Int64(17), true, false), (18, true, false), (18, false, false), (18, true, true)] {
+            let mean = opset < 18 ? Node(opType: "ReduceMean", inputs: ["p"], outputs: ["m"], attributes: [Attribute("axes", .ints([-1]))])
+                                  : Node(opType: "ReduceMean", inputs: ["p", "axes"], outputs: ["m"])
+            var nodes = [
+                Node(opType: "Pow", inputs: ["x", "two"], outputs: ["p"]), mean,
+                Node(opType: "Add", inputs: ["m", "eps"], outputs: ["a"]),
+                Node(opType: "Sqrt", inputs: ["a"], outputs: ["s"]),
+                Node(opType: "Reciprocal", inputs: ["s"], outputs: ["r"]),
+                Node(opType: "Mul", inputs: ["x", "r"], outputs: withWeight ? ["u"] : ["y"]),
+            ]
+            if withWeight { nodes.append(Node(opType: "Mul", inputs: ["w", "u"], outputs: ["y"])) }
+            if escaping { nodes.append(Node(opType: "Neg", inputs: ["s"], outputs: ["other"])) }
+            let inits = [Tensor(name: "two", floats: [2], dims: []), Tensor(name: "eps", floats: [eps], dims: []),
+                         Tensor(name: "w", floats: wv, dims: [Int64(n)]), Tensor(name: "axes", int64s: [-1], dims: [1])]
+            let m = model(nodes, inputs: [("x", [1, Int64(rows), Int64(n)])], outputs: escaping ? ["y", "other"] : ["y"],
+                          initializers: inits, opset: opset)
+            let r = try fusedAndSeparate(m, ["x": t(xv, [1, rows, n])])
+            // Escaping: only elementwise chains may fuse, never the whole norm.
+            if escaping { XCTAssertLessThan(r.fusedNodes, nodes.count - 2) } else {
+                XCTAssertEqual(r.fusedNodes, nodes.count - 1, "opset \(opset), weight \(withWeight)")
+            }
+            assertClose(r.fused, r.separate, tol: 1e-5)
+            for row in 0..<rows {
+                let v = (0..<n).map { Double(xv[row * n + $0]) }
+                let f = 1 / (v.map { $0 * $0 }.reduce(0, +) / Double(n) + Double(eps)).squareRoot()
+                for k in 0..<n {
+                    XCTAssertEqual(Double(r.fused[row * n + k]), v[k] * f * (withWeight ? Double(wv[k]) : 1), accuracy: 1e-5)
+                }
+            }
+        }
+    }
 }

@@ -71,7 +71,7 @@ final class SmallGraphKernelTests: XCTestCase {
                                                            Tensor(name: "b", floats: bv, dims: [Int64(inner)])]),
                                opsetImports: [OpsetImport(version: 17)])
                 let out = try Interpreter(model: ln).run(["x": t(xv, [rows, inner])]).outputs
-                let y = try out[0].tensor.floatValues(), mean = try out[1].tensor.floatValues(), inv = try out[2].tensor.floatValues()
+                let y = out[0].tensor.floatValues(), mean = out[1].tensor.floatValues(), inv = out[2].tensor.floatValues()
                 for r in 0..<rows {
                     let row = (0..<inner).map { Double(xv[r * inner + $0]) }
                     let mu = row.reduce(0, +) / Double(inner)

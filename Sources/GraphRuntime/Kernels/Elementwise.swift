@@ -256,7 +256,14 @@ enum ElementwiseKernels {
             case "Sub": binaryTyped(a, b, y, Float.self, Float.self, -)
             case "Mul": binaryTyped(a, b, y, Float.self, Float.self, *)
             case "Div": binaryTyped(a, b, y, Float.self, Float.self, /)
-            case "Pow": binaryTyped(a, b, y, Float.self, Float.self) { x, e in e == 2 ? x * x : e == 3 ? x * x * x : pow(x, e) }
+            case "Pow":
+                // A single exponent of 2 or 3 (RMS norms' x^2, GELU's x^3): one branch-free loop.
+                if b.count == 1 && y.count == a.count && (b.floats[0] == 2 || b.floats[0] == 3) {
+                    let x = a.floats, d = y.mutableFloats, n = a.count
+                    if b.floats[0] == 2 { for i in 0..<n { d[i] = x[i] * x[i] } } else { for i in 0..<n { d[i] = x[i] * x[i] * x[i] } }
+                    return
+                }
+                binaryTyped(a, b, y, Float.self, Float.self) { x, e in e == 2 ? x * x : e == 3 ? x * x * x : pow(x, e) }
             case "Max": binaryTyped(a, b, y, Float.self, Float.self) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
             case "Min": binaryTyped(a, b, y, Float.self, Float.self) { $0.isNaN || $1.isNaN ? .nan : min($0, $1) }
             case "Mod": binaryTyped(a, b, y, Float.self, Float.self) { fmodf($0, $1) }
@@ -387,8 +394,20 @@ enum ElementwiseKernels {
         let size = a.elementSize
         if c.elementType == .bool, c.elementSize == 1, a.strings == nil, b.strings == nil, a.container == nil, b.container == nil,
            !shape.isEmpty, y.count > 0 {
-            // Row by row over the last axis, an odometer over the others (no division per element).
-            let r = shape.count, last = shape[r - 1], rows = y.count / last
+            // Row by row over the last axis, an odometer over the others (no division per element);
+            // dims of size 1 dropped and neighbours all three operands read contiguously merged,
+            // so a mask over a whole score tensor is one row.
+            var shape = shape, sc = sc, sa = sa, sb = sb
+            var r = 0
+            for d in 0..<shape.count where shape[d] != 1 {
+                if r > 0 && sc[r - 1] == sc[d] * shape[d] && sa[r - 1] == sa[d] * shape[d] && sb[r - 1] == sb[d] * shape[d] {
+                    shape[r - 1] *= shape[d]; sc[r - 1] = sc[d]; sa[r - 1] = sa[d]; sb[r - 1] = sb[d]
+                } else {
+                    shape[r] = shape[d]; sc[r] = sc[d]; sa[r] = sa[d]; sb[r] = sb[d]; r += 1
+                }
+            }
+            if r == 0 { shape[0] = 1; r = 1 }
+            let last = shape[r - 1], rows = y.count / last
             let lc = sc[r - 1], la = sa[r - 1], lb = sb[r - 1]
             var counter = [Int](repeating: 0, count: r), oc = 0, oa = 0, ob = 0
             let cp = c.raw.assumingMemoryBound(to: UInt8.self)
@@ -398,7 +417,11 @@ enum ElementwiseKernels {
                 case 4:
                     let d = dst.assumingMemoryBound(to: UInt32.self)
                     let pa = a.raw.assumingMemoryBound(to: UInt32.self), pb = b.raw.assumingMemoryBound(to: UInt32.self)
-                    for k in 0..<last { d[k] = cp[oc + k * lc] != 0 ? pa[oa + k * la] : pb[ob + k * lb] }
+                    let c0 = cp + oc, a0 = pa + oa, b0 = pb + ob
+                    if lc == 1 && la == 0 && lb == 1 { let v = a0[0]; for k in 0..<last { d[k] = c0[k] != 0 ? v : b0[k] } }
+                    else if lc == 1 && la == 1 && lb == 0 { let v = b0[0]; for k in 0..<last { d[k] = c0[k] != 0 ? a0[k] : v } }
+                    else if lc == 1 && la == 1 && lb == 1 { for k in 0..<last { d[k] = c0[k] != 0 ? a0[k] : b0[k] } }
+                    else { for k in 0..<last { d[k] = c0[k * lc] != 0 ? a0[k * la] : b0[k * lb] } }
                 case 8:
                     let d = dst.assumingMemoryBound(to: UInt64.self)
                     let pa = a.raw.assumingMemoryBound(to: UInt64.self), pb = b.raw.assumingMemoryBound(to: UInt64.self)

@@ -29,10 +29,32 @@ final class Arena {
     /// constants (a retain per weight) into a fresh array: a run takes it, fills the computed
     /// values, and gives it back with only the constants set.
     var values: [RuntimeTensor?] = []
+    /// The ids a run sets (graph inputs and step outputs), reset after it; filled by the first run.
+    var computedIDs: [Int]? = nil
+
+    /// `outputSlots` flattened (step i's output j at `slotStart[i] + j`, -1 for none), read by
+    /// `KernelIO.output` without retaining a per-step array.
+    let flatSlots: [Int]
+    let slotStart: [Int]
 
     init(slotBytes: [Int], outputSlots: [[Int?]]) {
         slots = slotBytes.map { TensorStorage(bytes: $0) }
         self.outputSlots = outputSlots
+        var flat: [Int] = [], start: [Int] = []
+        for step in outputSlots { start.append(flat.count); flat += step.map { $0 ?? -1 } }
+        start.append(flat.count)
+        flatSlots = flat
+        slotStart = start
+    }
+
+    /// The planned slot of output `j` of step `step`, if any.
+    @inline(__always)
+    func slot(step: Int, output j: Int) -> Int? {
+        guard step + 1 < slotStart.count else { return nil }
+        let at = slotStart[step] + j
+        guard at < slotStart[step + 1] else { return nil }
+        let s = flatSlots[at]
+        return s >= 0 ? s : nil
     }
 
     /// Float scratch of at least `n` elements, valid until the next call.
@@ -77,10 +99,11 @@ struct KernelIO {
         guard let size = RuntimeElement.size(type) else {
             throw KernelError("output type \(type.name) is not supported by the interpreter")
         }
+        // The description is built only for an error (interpolating it every call cost a
+        // string allocation per step).
         let bytes = max(try Self.checkedBytes(shape, size, what: "output \(j)"), minimumBytes)
         var t: RuntimeTensor
-        if let step, j < arena.outputSlots[step].count, let s = arena.outputSlots[step][j],
-           arena.slots[s].capacity >= bytes {
+        if let step, let s = arena.slot(step: step, output: j), arena.slots[s].capacity >= bytes {
             t = RuntimeTensor(elementType: type, shape: shape, storage: arena.slots[s])
         } else {
             if step != nil { arena.unplannedAllocations += 1 }
@@ -97,16 +120,16 @@ struct KernelIO {
 
     /// Bytes of a `shape` tensor of `size`-byte elements, refusing negative sizes, overflow
     /// and more than the machine's memory before anything is allocated.
-    static func checkedBytes(_ shape: [Int], _ size: Int, what: String) throws -> Int {
+    static func checkedBytes(_ shape: [Int], _ size: Int, what: @autoclosure () -> String) throws -> Int {
         var n = size
         for d in shape {
-            guard d >= 0 else { throw KernelError("\(what) would have negative shape \(shape)") }
+            guard d >= 0 else { throw KernelError("\(what()) would have negative shape \(shape)") }
             let (p, o) = n.multipliedReportingOverflow(by: d)
-            guard !o else { throw KernelError("\(what) of shape \(shape) is too large to address") }
+            guard !o else { throw KernelError("\(what()) of shape \(shape) is too large to address") }
             n = p
         }
         if UInt64(n) > physicalMemory {
-            throw KernelError("\(what) of shape \(shape) needs \(n) bytes, more than this machine's memory")
+            throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than this machine's memory")
         }
         return n
     }
