@@ -52,7 +52,8 @@ final class PlanStep {
 }
 
 /// A graph compiled for fixed input shapes. Made by `Interpreter.plan`; runs reuse its buffers.
-public struct ExecutionPlan {
+/// A class: a run takes one reference to it instead of copying a dozen fields.
+public final class ExecutionPlan {
     /// Value name per id.
     let names: [String]
     /// Constant values (weights, folded nodes) by id; nil for values computed at run time.
@@ -89,6 +90,18 @@ public struct ExecutionPlan {
     public var stepCount: Int { steps.count }
     /// Node outputs with no planned block (shape unknown before running).
     public let unplannedValues: Int
+
+    init(names: [String], constants: [RuntimeTensor?], steps: [PlanStep], inputs: [(name: String, id: Int, type: ElementType?)],
+         outputs: [(name: String, id: Int)], keep: Set<Int>, arena: Arena, inputShapes: [String: [Int]],
+         peakActivationBytes: Int, totalActivationBytes: Int, foldedNodes: Int, fusedNodes: Int, winogradConvs: Int,
+         directConvs: Int, blockedValues: Int, blockedPools: Int, unplannedValues: Int) {
+        self.names = names; self.constants = constants; self.steps = steps; self.inputs = inputs
+        self.outputs = outputs; self.keep = keep; self.arena = arena; self.inputShapes = inputShapes
+        self.peakActivationBytes = peakActivationBytes; self.totalActivationBytes = totalActivationBytes
+        self.foldedNodes = foldedNodes; self.fusedNodes = fusedNodes; self.winogradConvs = winogradConvs
+        self.directConvs = directConvs; self.blockedValues = blockedValues; self.blockedPools = blockedPools
+        self.unplannedValues = unplannedValues
+    }
 }
 
 /// Assigns activation values to reusable blocks given their sizes and lifetimes.
