@@ -43,11 +43,15 @@ final class PlanStep {
     let release: [Int]
     /// Nodes fused into this step: (display name, op type), timed as 0 s beside it.
     let fused: [(name: String, opType: String)]
+    /// For a step that runs as a view (see `ExecutionPlan.viewShape`): the output's shape. The
+    /// run loop then sets the output to its input reshaped instead of calling the kernel.
+    let viewShape: [Int]?
 
     init(name: String, opType: String, kernel: @escaping Kernel, inputs: [Int], outputs: [Int], release: [Int],
-         fused: [(name: String, opType: String)]) {
+         fused: [(name: String, opType: String)], viewShape: [Int]? = nil) {
         self.name = name; self.opType = opType; self.kernel = kernel
         self.inputs = inputs; self.outputs = outputs; self.release = release; self.fused = fused
+        self.viewShape = viewShape
     }
 }
 
@@ -90,17 +94,19 @@ public final class ExecutionPlan {
     public var stepCount: Int { steps.count }
     /// Node outputs with no planned block (shape unknown before running).
     public let unplannedValues: Int
+    /// Reshape-like steps that run as views of their input (no kernel, no copy, no block).
+    public let views: Int
 
     init(names: [String], constants: [RuntimeTensor?], steps: [PlanStep], inputs: [(name: String, id: Int, type: ElementType?)],
          outputs: [(name: String, id: Int)], keep: Set<Int>, arena: Arena, inputShapes: [String: [Int]],
          peakActivationBytes: Int, totalActivationBytes: Int, foldedNodes: Int, fusedNodes: Int, winogradConvs: Int,
-         directConvs: Int, blockedValues: Int, blockedPools: Int, unplannedValues: Int) {
+         directConvs: Int, blockedValues: Int, blockedPools: Int, unplannedValues: Int, views: Int) {
         self.names = names; self.constants = constants; self.steps = steps; self.inputs = inputs
         self.outputs = outputs; self.keep = keep; self.arena = arena; self.inputShapes = inputShapes
         self.peakActivationBytes = peakActivationBytes; self.totalActivationBytes = totalActivationBytes
         self.foldedNodes = foldedNodes; self.fusedNodes = fusedNodes; self.winogradConvs = winogradConvs
         self.directConvs = directConvs; self.blockedValues = blockedValues; self.blockedPools = blockedPools
-        self.unplannedValues = unplannedValues
+        self.unplannedValues = unplannedValues; self.views = views
     }
 }
 
@@ -252,18 +258,29 @@ extension ExecutionPlan {
 
         var planner = MemoryPlanner()
         var slotOf: [Int: Int] = [:]
+        // Values living in each block: a view shares its input's block, which is free again
+        // only when both are dead.
+        var slotUsers: [Int: Int] = [:]
         var outputSlots: [[Int?]] = []
         var planned: [PlanStep] = []
-        var total = 0, unplanned = 0
+        var total = 0, unplanned = 0, views = 0
         for (k, s) in drafts.enumerated() {
             var slots: [Int?] = []
-            for o in s.outputs {
-                guard o >= 0, let bytes = convs.blockedBytes[o] ?? plannedBytes(facts.type(of: names[o])) else {
-                    if o >= 0 { unplanned += 1 }
-                    slots.append(nil); continue
+            let view = keepAll ? nil : viewShape(s, constants: constants, names: names, facts: facts,
+                                                 blocked: convs.blockedBytes)
+            if view != nil {
+                if let slot = slotOf[s.inputs[0]] { slotOf[s.outputs[0]] = slot; slotUsers[slot, default: 1] += 1 }
+                slots.append(nil)
+                views += 1
+            } else {
+                for o in s.outputs {
+                    guard o >= 0, let bytes = convs.blockedBytes[o] ?? plannedBytes(facts.type(of: names[o])) else {
+                        if o >= 0 { unplanned += 1 }
+                        slots.append(nil); continue
+                    }
+                    let slot = planner.acquire(bytes)
+                    slotOf[o] = slot; slotUsers[slot] = 1; slots.append(slot); total += bytes
                 }
-                let slot = planner.acquire(bytes)
-                slotOf[o] = slot; slots.append(slot); total += bytes
             }
             outputSlots.append(slots)
             var release: [Int] = []
@@ -271,11 +288,15 @@ extension ExecutionPlan {
                 let last = lastUse[v] ?? k
                 guard last == k else { continue }
                 release.append(v)
-                if let slot = slotOf[v] { planner.release(slot) }
+                if let slot = slotOf[v] {
+                    let left = (slotUsers[slot] ?? 1) - 1
+                    slotUsers[slot] = left
+                    if left == 0 { planner.release(slot) }
+                }
             }
             planned.append(PlanStep(name: s.node.displayName, opType: s.opType, kernel: s.kernel,
                                     inputs: s.inputs, outputs: s.outputs, release: release,
-                                    fused: s.members.map { ($0.displayName, $0.opType) }))
+                                    fused: s.members.map { ($0.displayName, $0.opType) }, viewShape: view))
         }
         var constantList = [RuntimeTensor?](repeating: nil, count: names.count)
         for (i, t) in constants { constantList[i] = t }
@@ -284,7 +305,25 @@ extension ExecutionPlan {
                              inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
                              totalActivationBytes: total, foldedNodes: folded, fusedNodes: fusedNodes, winogradConvs: convs.winograd, directConvs: convs.direct,
                              blockedValues: convs.blockedBytes.count, blockedPools: convs.blockedPools,
-                             unplannedValues: unplanned)
+                             unplannedValues: unplanned, views: views)
+    }
+
+    /// Ops that only reinterpret their data input's shape.
+    static let viewOps: Set<String> = ["Reshape", "Squeeze", "Unsqueeze", "Flatten"]
+
+    /// The output shape of a step that can run as a view of its input: a Reshape, Squeeze,
+    /// Unsqueeze or Flatten (not fused with anything) of a value computed at run time (not
+    /// channel-blocked), whose other inputs are constants and whose output shape inference
+    /// fixed. nil otherwise.
+    static func viewShape(_ s: StepDraft, constants: [Int: RuntimeTensor], names: [String], facts: InferenceResult,
+                          blocked: [Int: Int]) -> [Int]? {
+        guard s.node.domain.isEmpty, s.opType == s.node.opType, viewOps.contains(s.opType),
+              s.outputs.count == 1, s.outputs[0] >= 0, let x = s.inputs.first, x >= 0, constants[x] == nil,
+              blocked[x] == nil, s.inputs.dropFirst().allSatisfy({ $0 < 0 || constants[$0] != nil }),
+              let t = facts.type(of: names[s.outputs[0]]), let dims = t.dims, t.elementType != .string else { return nil }
+        var shape: [Int] = []
+        for d in dims { guard let v = d?.intValue, v >= 0 else { return nil }; shape.append(Int(v)) }
+        return shape
     }
 
     /// Folds an inference BatchNormalization into the Conv step producing its input when that

@@ -154,26 +154,39 @@ public final class Interpreter {
             if let cancellation, cancellation.isCancelled {
                 throw RuntimeError("run cancelled before this node", node: step.name, opType: step.opType)
             }
-            io.step = k
-            io.inputs.removeAll(keepingCapacity: true)
-            for v in step.inputs { io.inputs.append(v >= 0 ? values[v] : nil) }
-            io.outputs.removeAll(keepingCapacity: true)
             let t0 = timed ? DispatchTime.now().uptimeNanoseconds : 0
-            do { try step.kernel(&io) } catch let e as KernelError {
-                throw RuntimeError(e.message, node: step.name, opType: step.opType)
+            if let shape = step.viewShape {
+                // A view: the input's memory under the shape inference fixed (its block is held
+                // by the plan until both are dead).
+                guard let x = values[step.inputs[0]], x.count == shape.reduce(1, *) else {
+                    throw RuntimeError("cannot view the input as \(shape)", node: step.name, opType: step.opType)
+                }
+                values[step.outputs[0]] = x.reshaped(shape)
+            } else {
+                io.step = k
+                io.inputs.removeAll(keepingCapacity: true)
+                for v in step.inputs { io.inputs.append(v >= 0 ? values[v] : nil) }
+                io.outputs.removeAll(keepingCapacity: true)
+                do { try step.kernel(&io) } catch let e as KernelError {
+                    throw RuntimeError(e.message, node: step.name, opType: step.opType)
+                }
+                for (j, o) in step.outputs.enumerated() where o >= 0 {
+                    guard j < io.outputs.count, io.outputs[j] != nil else {
+                        throw RuntimeError("produced no output \(j)", node: step.name, opType: step.opType)
+                    }
+                    // Moved, not copied (values[o] is empty until its step runs).
+                    swap(&values[o], &io.outputs[j])
+                }
             }
             if timed {
                 times.append((step.name, step.opType, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9))
                 // Nodes fused into the step: their time is inside the step's.
                 for f in step.fused { times.append((f.name, f.opType, 0)) }
             }
-            for (j, o) in step.outputs.enumerated() where o >= 0 {
-                guard j < io.outputs.count, io.outputs[j] != nil else {
-                    throw RuntimeError("produced no output \(j)", node: step.name, opType: step.opType)
+            if !plan.keep.isEmpty {
+                for o in step.outputs where o >= 0 && plan.keep.contains(o) {
+                    if let t = values[o] { kept[plan.names[o]] = t.copied() }
                 }
-                // Moved, not copied (values[o] is empty until its step runs).
-                swap(&values[o], &io.outputs[j])
-                if !plan.keep.isEmpty, plan.keep.contains(o), let t = values[o] { kept[plan.names[o]] = t.copied() }
             }
             for r in step.release { values[r] = nil }
             progress?(k + 1, plan.steps.count)

@@ -1,7 +1,7 @@
 /// The kernels and run-loop paths the small transformer exports lean on, against direct
 /// computations in Double: the unpacked small GEMM (every tile edge), layer and RMS
 /// normalisation rows, sigmoid and softmax without subnormal results, bool logic with
-/// broadcasting, IsNaN, transposes whose dims merge, and repeated runs of one plan.
+/// broadcasting, IsNaN, transposes whose dims merge, repeated runs of one plan, and views.
 import GraphIR
 import XCTest
 @testable import GraphRuntime
@@ -200,6 +200,41 @@ final class SmallGraphKernelTests: XCTestCase {
             let x = (0..<4).map { Float($0 + r) }
             let y = try interpreter.run(["x": t(x, [4])]).outputs[0].tensor.floatValues()
             XCTAssertEqual(y, (0..<4).map { x[$0] * Float($0 + 1) + x[$0] }, "run \(r)")
+        }
+    }
+
+    /// Reshape, Unsqueeze, Squeeze and Flatten of computed values run as views sharing their
+    /// input's block: the block is not handed to a later value while a view (or a view of a
+    /// view, or a graph output that is a view) still reads it, as the same graph run node by
+    /// node (keep=all: no views) shows.
+    func testViewsShareTheirInputsBlockUntilBothAreDead() throws {
+        let nodes = [
+            Node(opType: "Relu", inputs: ["x"], outputs: ["y"]),
+            Node(opType: "Reshape", inputs: ["y", "shape"], outputs: ["r"]),
+            Node(opType: "Unsqueeze", inputs: ["r", "axes"], outputs: ["u"]),
+            Node(opType: "Neg", inputs: ["x"], outputs: ["n"]),
+            Node(opType: "Flatten", inputs: ["n"], outputs: ["f"], attributes: [Attribute("axis", .int(1))]),
+            Node(opType: "Squeeze", inputs: ["u", "axes"], outputs: ["s"]),
+            Node(opType: "Reshape", inputs: ["f", "shape"], outputs: ["g"]),
+            Node(opType: "Add", inputs: ["s", "g"], outputs: ["a"]),
+            Node(opType: "Reshape", inputs: ["a", "back"], outputs: ["out"]),
+            Node(opType: "Sigmoid", inputs: ["x"], outputs: ["later"]),
+        ]
+        let inits = [Tensor(name: "shape", int64s: [4, 6], dims: [2]), Tensor(name: "axes", int64s: [0], dims: [1]),
+                     Tensor(name: "back", int64s: [2, 3, 4], dims: [3])]
+        let m = model(nodes, inputs: [("x", [2, 3, 4])], outputs: ["out", "later", "u"], initializers: inits)
+        let interpreter = try Interpreter(model: m)
+        let plan = try interpreter.plan(inputShapes: ["x": [2, 3, 4]])
+        XCTAssertEqual(plan.views, 6)
+        for r in 0..<3 {
+            let xv = noise(24, seed: UInt64(40 + r)).map { $0 * 4 }
+            let viewed = try interpreter.run(["x": t(xv, [2, 3, 4])]).outputs
+            let separate = try interpreter.run(["x": t(xv, [2, 3, 4])], keep: .all).outputs
+            for (a, b) in zip(viewed, separate) {
+                XCTAssertEqual(a.tensor.shape, b.tensor.shape, a.name)
+                XCTAssertEqual(a.tensor.floatValues(), b.tensor.floatValues(), a.name)
+            }
+            XCTAssertEqual(viewed[0].tensor.floatValues(), xv.map { max($0, 0) - $0 })
         }
     }
 }

@@ -88,7 +88,7 @@ do {
     var summary: [String: Any] = [
         "prepare_ms": prepare * 1000, "peak_activation_bytes": plan.peakActivationBytes,
         "activation_bytes_without_reuse": plan.totalActivationBytes, "steps": plan.stepCount,
-        "folded_nodes": plan.foldedNodes, "fused_nodes": plan.fusedNodes, "winograd_convs": plan.winogradConvs, "direct_convs": plan.directConvs, "blocked_values": plan.blockedValues, "blocked_pools": plan.blockedPools, "unplanned_values": plan.unplannedValues,
+        "folded_nodes": plan.foldedNodes, "fused_nodes": plan.fusedNodes, "winograd_convs": plan.winogradConvs, "direct_convs": plan.directConvs, "blocked_values": plan.blockedValues, "blocked_pools": plan.blockedPools, "unplanned_values": plan.unplannedValues, "views": plan.views,
         "blas_core": Interpreter.blasCoreName, "weight_bytes_in_place": interpreter.borrowedWeightBytes, "weight_bytes_copied": interpreter.copiedWeightBytes,
     ]
     switch command {
