@@ -314,6 +314,15 @@ GS_CLONES void gs_tanh(const float *x, float *y, long n) {
     }
 }
 
+GS_CLONES void gs_deinterleave(const float *src, long n, float *even, float *odd) {
+    long h = n / 2;
+    GS_VECTOR for (long i = 0; i < h; i++) {
+        even[i] = src[2 * i];
+        odd[i] = src[2 * i + 1];
+    }
+    if (n & 1) even[h] = src[n - 1];
+}
+
 GS_CLONES void gs_sigmoid(const float *x, float *y, long n) {
     GS_VECTOR for (long i = 0; i < n; i++) {
         // 1 / (1 + exp(-x)); 0 below x = -86 (true value under 4.5e-38), as in gs_expf: the

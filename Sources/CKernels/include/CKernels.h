@@ -56,6 +56,9 @@ void gs_gelu(const float *x, float *y, long n);
 /// y = tanh(x) over n floats (Cephes-style: a polynomial near 0, exp elsewhere; within a few
 /// ulp, NaN kept); vectorised.
 void gs_tanh(const float *x, float *y, long n);
+/// even[i] = src[2i] for i < (n + 1) / 2 and odd[i] = src[2i + 1] for i < n / 2 (a row split
+/// into its column parities, for stride-2 depthwise convs); vectorised.
+void gs_deinterleave(const float *src, long n, float *even, float *odd);
 /// y = 1 / (1 + exp(-x)), vectorised; 0 for x < -86 (never a subnormal), NaN kept.
 void gs_sigmoid(const float *x, float *y, long n);
 /// y[i] = 1 when x[i] is NaN, else 0 (bool bytes).

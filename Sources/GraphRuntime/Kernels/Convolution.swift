@@ -319,15 +319,14 @@ enum ConvKernels {
         q.update(repeating: 0, count: 4 * qCount)
         for ch in 0..<channels {
             let plane = input + ch * hw, o = output + ch * ohw
+            // Padded column pl + x lands in parity plane (pl + x) & 1 at (pl + x) >> 1: the even
+            // source columns go to one plane and the odd ones to the other, split in one pass.
+            let evenParity = g.pl & 1, oddParity = (g.pl + 1) & 1
+            let evenAt = g.pl >> 1, oddAt = (g.pl + 1) >> 1
             for y in 0..<g.h {
                 let py = g.pt + y, src = plane + y * g.w
-                for parity in 0..<2 {
-                    let x0 = (parity - g.pl) & 1
-                    if x0 >= g.w { continue }
-                    let dst = q + (2 * (py & 1) + parity) * qCount + (py >> 1) * wq + ((g.pl + x0) >> 1)
-                    var x = x0, k = 0
-                    while x < g.w { dst[k] = src[x]; x += 2; k += 1 }
-                }
+                let rowPlanes = q + 2 * (py & 1) * qCount + (py >> 1) * wq
+                gs_deinterleave(src, g.w, rowPlanes + evenParity * qCount + evenAt, rowPlanes + oddParity * qCount + oddAt)
             }
             gs_dw_plane_s2(acc, q, q + qCount, q + 2 * qCount, q + 3 * qCount, accCount, wq, kh, kw,
                            weight + ch * kk, bias?[ch] ?? 0)
