@@ -46,12 +46,30 @@ final class PlanStep {
     /// For a step that runs as a view (see `ExecutionPlan.viewShape`): the output's shape. The
     /// run loop then sets the output to its input reshaped instead of calling the kernel.
     let viewShape: [Int]?
+    /// `inputs`, `outputs` and `release` in memory the step owns: the run loop walks them for
+    /// every step, and walking an array retains and releases it.
+    let inputIDs: UnsafeMutableBufferPointer<Int>
+    let outputIDs: UnsafeMutableBufferPointer<Int>
+    let releaseIDs: UnsafeMutableBufferPointer<Int>
 
     init(name: String, opType: String, kernel: @escaping Kernel, inputs: [Int], outputs: [Int], release: [Int],
          fused: [(name: String, opType: String)], viewShape: [Int]? = nil) {
         self.name = name; self.opType = opType; self.kernel = kernel
         self.inputs = inputs; self.outputs = outputs; self.release = release; self.fused = fused
         self.viewShape = viewShape
+        func buffer(_ ids: [Int]) -> UnsafeMutableBufferPointer<Int> {
+            let b = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(ids.count, 1))
+            _ = b.initialize(from: ids)
+            return UnsafeMutableBufferPointer(rebasing: b[0..<ids.count])
+        }
+        inputIDs = buffer(inputs); outputIDs = buffer(outputs); releaseIDs = buffer(release)
+    }
+
+    deinit {
+        // The rebased buffers start where the allocations do.
+        inputIDs.baseAddress?.deallocate()
+        outputIDs.baseAddress?.deallocate()
+        releaseIDs.baseAddress?.deallocate()
     }
 }
 

@@ -158,19 +158,19 @@ public final class Interpreter {
             if let shape = step.viewShape {
                 // A view: the input's memory under the shape inference fixed (its block is held
                 // by the plan until both are dead).
-                guard let x = values[step.inputs[0]], x.count == shape.reduce(1, *) else {
+                guard let x = values[step.inputIDs[0]], x.count == shape.reduce(1, *) else {
                     throw RuntimeError("cannot view the input as \(shape)", node: step.name, opType: step.opType)
                 }
-                values[step.outputs[0]] = x.reshaped(shape)
+                values[step.outputIDs[0]] = x.reshaped(shape)
             } else {
                 io.step = k
                 io.inputs.removeAll(keepingCapacity: true)
-                for v in step.inputs { io.inputs.append(v >= 0 ? values[v] : nil) }
+                for v in step.inputIDs { io.inputs.append(v >= 0 ? values[v] : nil) }
                 io.outputs.removeAll(keepingCapacity: true)
                 do { try step.kernel(&io) } catch let e as KernelError {
                     throw RuntimeError(e.message, node: step.name, opType: step.opType)
                 }
-                for (j, o) in step.outputs.enumerated() where o >= 0 {
+                for (j, o) in step.outputIDs.enumerated() where o >= 0 {
                     guard j < io.outputs.count, io.outputs[j] != nil else {
                         throw RuntimeError("produced no output \(j)", node: step.name, opType: step.opType)
                     }
@@ -188,7 +188,7 @@ public final class Interpreter {
                     if let t = values[o] { kept[plan.names[o]] = t.copied() }
                 }
             }
-            for r in step.release { values[r] = nil }
+            for r in step.releaseIDs { values[r] = nil }
             progress?(k + 1, plan.steps.count)
         }
         var outs: [(name: String, tensor: RuntimeTensor)] = []

@@ -18,7 +18,7 @@ typealias Kernel = (inout KernelIO) throws -> Void
 /// (im2col columns and the like), grown when a run needs more.
 final class Arena {
     /// One block per slot of the memory plan.
-    var slots: [TensorStorage]
+    let slots: [TensorStorage]
     /// Planned slot of output j of step i (nil: allocate at run time).
     let outputSlots: [[Int?]]
     /// Kernel scratch memory.
@@ -32,10 +32,10 @@ final class Arena {
     /// The ids a run sets (graph inputs and step outputs), reset after it; filled by the first run.
     var computedIDs: [Int]? = nil
 
-    /// `outputSlots` flattened (step i's output j at `slotStart[i] + j`, -1 for none), read by
-    /// `KernelIO.output` without retaining a per-step array.
-    let flatSlots: [Int]
-    let slotStart: [Int]
+    /// `outputSlots` flattened (step i's output j at `slotStart[i] + j`, -1 for none), in
+    /// memory the arena owns: `KernelIO.output` reads it every step without retaining arrays.
+    private let flatSlots: UnsafeMutableBufferPointer<Int>
+    private let slotStart: UnsafeMutableBufferPointer<Int>
 
     init(slotBytes: [Int], outputSlots: [[Int?]]) {
         slots = slotBytes.map { TensorStorage(bytes: $0) }
@@ -43,18 +43,27 @@ final class Arena {
         var flat: [Int] = [], start: [Int] = []
         for step in outputSlots { start.append(flat.count); flat += step.map { $0 ?? -1 } }
         start.append(flat.count)
-        flatSlots = flat
-        slotStart = start
+        flatSlots = .allocate(capacity: max(flat.count, 1))
+        _ = flatSlots.initialize(from: flat)
+        slotStart = .allocate(capacity: start.count)
+        _ = slotStart.initialize(from: start)
     }
 
-    /// The planned slot of output `j` of step `step`, if any.
+    deinit {
+        flatSlots.deallocate()
+        slotStart.deallocate()
+    }
+
+    /// The planned block of output `j` of step `step` when it holds at least `bytes`.
     @inline(__always)
-    func slot(step: Int, output j: Int) -> Int? {
+    func plannedStorage(step: Int, output j: Int, bytes: Int) -> TensorStorage? {
         guard step + 1 < slotStart.count else { return nil }
         let at = slotStart[step] + j
         guard at < slotStart[step + 1] else { return nil }
         let s = flatSlots[at]
-        return s >= 0 ? s : nil
+        guard s >= 0 else { return nil }
+        let storage = slots[s]
+        return storage.capacity >= bytes ? storage : nil
     }
 
     /// Float scratch of at least `n` elements, valid until the next call.
@@ -103,8 +112,8 @@ struct KernelIO {
         // string allocation per step).
         let bytes = max(try Self.checkedBytes(shape, size, what: "output \(j)"), minimumBytes)
         var t: RuntimeTensor
-        if let step, let s = arena.slot(step: step, output: j), arena.slots[s].capacity >= bytes {
-            t = RuntimeTensor(elementType: type, shape: shape, storage: arena.slots[s])
+        if let step, let storage = arena.plannedStorage(step: step, output: j, bytes: bytes) {
+            t = RuntimeTensor(elementType: type, shape: shape, storage: storage)
         } else {
             if step != nil { arena.unplannedAllocations += 1 }
             t = minimumBytes > 0 ? RuntimeTensor(elementType: type, shape: shape, storage: TensorStorage(bytes: bytes))
