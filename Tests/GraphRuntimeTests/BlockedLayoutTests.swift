@@ -198,4 +198,24 @@ final class BlockedLayoutTests: XCTestCase {
         XCTAssertEqual(all.plan.blockedValues, 0)
         assertAgree(all)
     }
+
+    /// A chain of 3x3 stride-1 convs on a 28x28 map: with 64 channels they go direct and keep
+    /// their values blocked; with 128 or more they stay Winograd (fewer multiplies than the
+    /// direct kernel saves by staying blocked), and the 1x1 conv between them reads NCHW.
+    func testWideThreeByThreeConvsStayWinograd() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing blocked")
+        for (channels, winograd) in [(64, 0), (128, 2)] {
+            var net = Net()
+            net.conv("x", channels, channels, k: 3, pads: [1, 1, 1, 1], "a")
+            net.op("Relu", ["a"], "ar")
+            net.conv("ar", channels, channels, k: 3, pads: [1, 1, 1, 1], "b")
+            net.op("Relu", ["b"], "br")
+            net.conv("br", channels, channels, k: 1, "y")
+            let r = try run(net, input: ("x", [1, channels, 28, 28]), outputs: ["y"])
+            XCTAssertEqual(r.plan.winogradConvs, winograd, "\(channels) channels")
+            XCTAssertEqual(r.plan.directConvs, 3 - winograd, "\(channels) channels")
+            XCTAssertEqual(r.plan.blockedValues, winograd == 0 ? 2 : 0, "\(channels) channels")
+            assertAgree(r)
+        }
+    }
 }

@@ -40,6 +40,10 @@ enum Winograd {
     /// 14x14 stage (16 tiles) F(4x4, 3x3) ran slower than im2col in the model (1.8 vs 1.6 ms a
     /// conv; the filter no longer stays in cache), on its 28x28 stage (49 tiles) 1.0 vs 1.65 ms.
     /// F(2x2, 3x3) was tried for the small maps and lost to im2col there as well.
+    /// Channels (on both sides) from which a suited conv stays Winograd even where the direct
+    /// kernel would keep a neighbouring value channel-blocked (see `ConvKernels.planAlgorithms`).
+    static let preferredChannels = 128
+
     static func suits(_ g: WindowGeometry, inputs c: Int, outputs m: Int) -> Bool {
         guard g.kh == 3, g.kw == 3, g.sh == 1, g.sw == 1, g.dh == 1, g.dw == 1, c >= 16, m >= 16 else { return false }
         let t = tiles(oh: g.oh, ow: g.ow), count = t.rows * t.columns
