@@ -8,13 +8,17 @@ ORT_DISABLE_ALL. onnx.reference.ReferenceEvaluator (the pure-Python runtime): me
 --ref-repeat runs after one warm-up (it is slow; --ref-repeat 0 leaves the column out).
 Every child process runs with OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and MKL_NUM_THREADS=1,
 so numpy's BLAS under the ReferenceEvaluator is single-threaded like the other runtimes.
+With --rounds N every runtime is measured N times per model, the runtimes taking turns, and
+each one's median over the rounds is reported (the JSON keeps every round): on these shared
+VMs a single measurement can land in a minute that runs everything up to 2x slower.
 
-    python Benchmarks/runtime/bench.py --tool .build/release/runtime-tool [--models a,b|all] [--ref-repeat 3] [--json out.json]
+    python Benchmarks/runtime/bench.py --tool .build/release/runtime-tool [--models a,b|all] [--ref-repeat 3] [--rounds 3] [--json out.json]
 """
 import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -106,6 +110,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--json")
     ap.add_argument("--ref-repeat", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure every runtime this many times per model, interleaved, and report each one's "
+                         "median over the rounds (these shared VMs slow down by up to 2x for minutes at a time)")
     ap.add_argument("--ref-child", nargs=2, metavar=("MODEL", "INPUTS_JSON"))
     ap.add_argument("--ort-child", nargs=3, metavar=("MODEL", "INPUTS_JSON", "LEVEL"))
     a = ap.parse_args()
@@ -124,37 +131,48 @@ def main():
     for name in names:
         ref, model, inputs_dir = reference(name, a.corpus)
         inputs = {i["name"]: os.path.join(inputs_dir, i["file"]) for i in ref["reference_inputs"]}
-        cmd = [a.tool, "bench", model] + [f"{k}={v}" for k, v in inputs.items()] + \
-              ["--warmup", str(a.warmup), "--repeat", str(a.repeat)]
-        ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=child_env()).stdout)
-        ort_res = {}
-        for level in ("ORT_ENABLE_ALL", "ORT_DISABLE_ALL"):
-            out = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--warmup", str(a.warmup),
-                                  "--repeat", str(a.repeat), "--ort-child", model, json.dumps(inputs), level],
-                                 check=True, capture_output=True, text=True, env=child_env()).stdout
-            ort_res[level] = json.loads(out)
-        e, d = ort_res["ORT_ENABLE_ALL"], ort_res["ORT_DISABLE_ALL"]
-        ref_ms = None
-        ref_error = None
-        if a.ref_repeat > 0:
-            done = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--ref-repeat", str(a.ref_repeat),
-                                   "--ref-child", model, json.dumps(inputs)],
-                                  capture_output=True, text=True, env=child_env())
-            if done.returncode == 0:
-                ref_ms = json.loads(done.stdout)["median_ms"]
-            else:
-                # The evaluator cannot run some models (silero_vad: its If branches); say so.
-                lines = done.stderr.strip().splitlines()
-                ref_error = lines[-1][:100] if lines else f"exit {done.returncode}"
+        def measure_once():
+            cmd = [a.tool, "bench", model] + [f"{k}={v}" for k, v in inputs.items()] + \
+                  ["--warmup", str(a.warmup), "--repeat", str(a.repeat)]
+            ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=child_env()).stdout)
+            ort_res = {}
+            for level in ("ORT_ENABLE_ALL", "ORT_DISABLE_ALL"):
+                out = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--warmup", str(a.warmup),
+                                      "--repeat", str(a.repeat), "--ort-child", model, json.dumps(inputs), level],
+                                     check=True, capture_output=True, text=True, env=child_env()).stdout
+                ort_res[level] = json.loads(out)
+            ref_ms = None
+            ref_error = None
+            if a.ref_repeat > 0:
+                done = subprocess.run([sys.executable, __file__, "--tool", a.tool, "--ref-repeat", str(a.ref_repeat),
+                                       "--ref-child", model, json.dumps(inputs)],
+                                      capture_output=True, text=True, env=child_env())
+                if done.returncode == 0:
+                    ref_ms = json.loads(done.stdout)["median_ms"]
+                else:
+                    # The evaluator cannot run some models (silero_vad: its If branches); say so.
+                    lines = done.stderr.strip().splitlines()
+                    ref_error = lines[-1][:100] if lines else f"exit {done.returncode}"
+            return ours, ort_res["ORT_ENABLE_ALL"], ort_res["ORT_DISABLE_ALL"], ref_ms, ref_error
+
+        rounds = [measure_once() for _ in range(max(1, a.rounds))]
+        ours, e, d, _, ref_error = rounds[0]
+        ours = dict(ours, median_ms=statistics.median(r[0]["median_ms"] for r in rounds))
+        e = dict(e, median_ms=statistics.median(r[1]["median_ms"] for r in rounds))
+        d = dict(d, median_ms=statistics.median(r[2]["median_ms"] for r in rounds))
+        refs = [r[3] for r in rounds if r[3] is not None]
+        ref_ms = statistics.median(refs) if refs else None
         row = {"model": name, "ours_ms": ours["median_ms"], "ort_enable_all_ms": e["median_ms"],
                "ort_disable_all_ms": d["median_ms"], "ours_rss": ours["peak_rss_bytes"],
                "ort_rss": e["peak_rss_bytes"], "peak_activation_bytes": ours["peak_activation_bytes"],
-               "reference_evaluator_ms": ref_ms, "reference_evaluator_error": ref_error}
+               "reference_evaluator_ms": ref_ms, "reference_evaluator_error": ref_error,
+               "rounds": [{"ours_ms": r[0]["median_ms"], "ort_enable_all_ms": r[1]["median_ms"],
+                           "ort_disable_all_ms": r[2]["median_ms"], "reference_evaluator_ms": r[3]} for r in rounds]}
         rows.append(row)
         print(f"| {name} | {row['ours_ms']:.2f} | {row['ort_enable_all_ms']:.2f} | {row['ort_disable_all_ms']:.2f} "
               f"| {row['ours_ms'] / row['ort_enable_all_ms']:.2f}x | {row['ours_ms'] / row['ort_disable_all_ms']:.2f}x "
               f"| {row['ours_rss'] / 1e6:.0f} | {row['ort_rss'] / 1e6:.0f} | {row['peak_activation_bytes'] / 1e6:.1f} "
-              + (f"| {ref_ms:.0f} | {ref_ms / row['ours_ms']:.0f}x |" if ref_ms is not None
+              + (f"| {ref_ms:.3g} | {ref_ms / row['ours_ms']:.0f}x |" if ref_ms is not None
                  else f"| fails: {ref_error} | - |" if ref_error else "| - | - |"),
               flush=True)
     if a.json:
