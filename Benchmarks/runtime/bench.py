@@ -172,7 +172,8 @@ def main():
         print(f"| {name} | {row['ours_ms']:.2f} | {row['ort_enable_all_ms']:.2f} | {row['ort_disable_all_ms']:.2f} "
               f"| {row['ours_ms'] / row['ort_enable_all_ms']:.2f}x | {row['ours_ms'] / row['ort_disable_all_ms']:.2f}x "
               f"| {row['ours_rss'] / 1e6:.0f} | {row['ort_rss'] / 1e6:.0f} | {row['peak_activation_bytes'] / 1e6:.1f} "
-              + (f"| {ref_ms:.3g} | {ref_ms / row['ours_ms']:.0f}x |" if ref_ms is not None
+              + (f"| {ref_ms:.0f} | {ref_ms / row['ours_ms']:.1f}x |" if ref_ms is not None and ref_ms >= 100
+                 else f"| {ref_ms:.2f} | {ref_ms / row['ours_ms']:.1f}x |" if ref_ms is not None
                  else f"| fails: {ref_error} | - |" if ref_error else "| - | - |"),
               flush=True)
     if a.json:
