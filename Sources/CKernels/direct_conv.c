@@ -18,7 +18,7 @@
 #define GS_AVX512 __attribute__((target("avx512f")))
 #endif
 
-int gs_direct_conv_available(void) {
+int gs_avx512_available(void) {
 #ifdef GS_DIRECT
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") ? 1 : 0;

@@ -58,15 +58,6 @@ static const tile_fn tiles[4][4] = {
 };
 #endif
 
-int gs_sgemm_small_available(void) {
-#ifdef GS_SMALL_GEMM
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
-#else
-    return 0;
-#endif
-}
-
 void gs_sgemm_small(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc) {
 #ifdef GS_SMALL_GEMM

@@ -114,6 +114,8 @@ public final class ExecutionPlan {
     public let unplannedValues: Int
     /// Reshape-like steps that run as views of their input (no kernel, no copy, no block).
     public let views: Int
+    /// The ids a run sets (graph inputs and step outputs), reset after it.
+    let computedIDs: [Int]
 
     init(names: [String], constants: [RuntimeTensor?], steps: [PlanStep], inputs: [(name: String, id: Int, type: ElementType?)],
          outputs: [(name: String, id: Int)], keep: Set<Int>, arena: Arena, inputShapes: [String: [Int]],
@@ -125,6 +127,7 @@ public final class ExecutionPlan {
         self.foldedNodes = foldedNodes; self.fusedNodes = fusedNodes; self.winogradConvs = winogradConvs
         self.directConvs = directConvs; self.blockedValues = blockedValues; self.blockedPools = blockedPools
         self.unplannedValues = unplannedValues; self.views = views
+        computedIDs = inputs.map(\.id) + steps.flatMap { $0.outputs.filter { $0 >= 0 } }
     }
 }
 

@@ -127,10 +127,8 @@ public final class Interpreter {
         if values.count != plan.constants.count { values = plan.constants }
         // Gives the array back holding only the constants, however the run ends (an input
         // that overrides an initializer gets the initializer back).
-        let computed = plan.arena.computedIDs ?? (plan.inputs.map(\.id) + plan.steps.flatMap { $0.outputs.filter { $0 >= 0 } })
-        plan.arena.computedIDs = computed
         defer {
-            for i in computed { values[i] = plan.constants[i] }
+            for i in plan.computedIDs { values[i] = plan.constants[i] }
             swap(&values, &plan.arena.values)
         }
         for i in plan.inputs {

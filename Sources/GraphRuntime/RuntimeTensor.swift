@@ -20,7 +20,13 @@ public final class TensorStorage: @unchecked Sendable {
     /// A fresh zeroed block of `bytes` bytes (64-byte aligned, as BLAS likes). Large blocks
     /// are fresh anonymous mappings marked for huge pages: zero already (no memset), and
     /// written by their kernel in 2 MB faults instead of 4 KB ones.
-    public init(bytes: Int) {
+    public convenience init(bytes: Int) {
+        self.init(bytes: bytes, zeroed: true)
+    }
+
+    /// A fresh block of `bytes` bytes; unless `zeroed`, its contents are whatever the caller
+    /// writes in full (a run's outputs, copied out of the plan's buffers).
+    init(bytes: Int, zeroed: Bool) {
         let n = max(bytes, 1)
         capacity = bytes
         owner = nil
@@ -32,7 +38,7 @@ public final class TensorStorage: @unchecked Sendable {
             return
         }
         base = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: n)
+        if zeroed { base.initializeMemory(as: UInt8.self, repeating: 0, count: n) }
         mapped = false
     }
 
@@ -47,23 +53,6 @@ public final class TensorStorage: @unchecked Sendable {
         self.owner = owner
         owned = false
         extras = nil
-        mapped = false
-    }
-
-    /// A block of `bytes` bytes whose contents the caller writes in full (no zeroing: a run's
-    /// outputs are copied out of the plan's buffers into these).
-    init(uninitialized bytes: Int) {
-        let n = max(bytes, 1)
-        capacity = bytes
-        owner = nil
-        owned = true
-        extras = nil
-        if let p = AnonymousPages.map(n) {
-            base = p
-            mapped = true
-            return
-        }
-        base = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
         mapped = false
     }
 
@@ -304,7 +293,7 @@ public struct RuntimeTensor: @unchecked Sendable {
     public func copied() -> RuntimeTensor {
         // String elements and sequences (whose elements own their memory) are immutable values.
         if extras != nil { return self }
-        let out = RuntimeTensor(elementType: elementType, shape: shape, storage: TensorStorage(uninitialized: byteCount))
+        let out = RuntimeTensor(elementType: elementType, shape: shape, storage: TensorStorage(bytes: byteCount, zeroed: false))
         out.raw.copyMemory(from: raw, byteCount: byteCount)
         return out
     }

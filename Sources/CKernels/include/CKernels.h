@@ -85,9 +85,10 @@ void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long
 void gs_winograd_f43_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias, float *y,
                             float *scratch);
 
-/// Whether gs_sgemm_small runs on this CPU (x86-64 with AVX-512F, built with clang); when 0 it
-/// does nothing and callers use BLAS.
-int gs_sgemm_small_available(void);
+/// Whether the AVX-512 kernels (gs_sgemm_small, gs_direct_conv, gs_maxpool_blocked) run on this
+/// CPU (x86-64 with AVX-512F, built with clang); when 0 they do nothing and callers use BLAS or
+/// another conv.
+int gs_avx512_available(void);
 /// C = alpha * A B + beta * C for row-major A [m][k] (row stride lda), B [k][n] (ldb) and C
 /// [m][n] (ldc), without packing either operand: for the few-row products of a transformer at
 /// batch 1 (a 4-row x 64-column register tile reading B's rows in place). With beta == 0, C is
@@ -95,9 +96,6 @@ int gs_sgemm_small_available(void);
 void gs_sgemm_small(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc);
 
-/// Whether gs_direct_conv runs on this CPU (x86-64 with AVX-512F, built with clang); when 0 it
-/// does nothing and callers use another conv.
-int gs_direct_conv_available(void);
 /// Floats of a filter packed for gs_direct_conv: m and c rounded up to 16, times kh * kw.
 long gs_direct_conv_filter_floats(long m, long c, long kh, long kw);
 /// Packs w [m][c][kh][kw] for gs_direct_conv (output channels in groups of 64, 16 input channels

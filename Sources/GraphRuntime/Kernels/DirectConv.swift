@@ -49,7 +49,7 @@ final class DirectConvFilter: @unchecked Sendable {
 
 enum DirectConv {
     /// Whether this CPU runs the direct kernel (read once per process).
-    static let available = gs_direct_conv_available() != 0
+    static let available = gs_avx512_available() != 0
 
     /// Whether the direct kernel can run a conv of this geometry on this CPU: 2-D, no dilation,
     /// at least 16 output channels, and either fewer than 16 input channels (read plane by

@@ -19,8 +19,6 @@ typealias Kernel = (inout KernelIO) throws -> Void
 final class Arena {
     /// One block per slot of the memory plan.
     let slots: [TensorStorage]
-    /// Planned slot of output j of step i (nil: allocate at run time).
-    let outputSlots: [[Int?]]
     /// Kernel scratch memory.
     private var scratchBlock = TensorStorage(bytes: 0)
     /// Outputs that did not fit their planned slot (shape differed from the inferred one).
@@ -29,17 +27,15 @@ final class Arena {
     /// constants (a retain per weight) into a fresh array: a run takes it, fills the computed
     /// values, and gives it back with only the constants set.
     var values: [RuntimeTensor?] = []
-    /// The ids a run sets (graph inputs and step outputs), reset after it; filled by the first run.
-    var computedIDs: [Int]? = nil
 
-    /// `outputSlots` flattened (step i's output j at `slotStart[i] + j`, -1 for none), in
+    /// The planned slot of each step's outputs (`outputSlots[i][j]`, nil: allocate at run time)
+    /// flattened (step i's output j at `slotStart[i] + j`, -1 for none), in
     /// memory the arena owns: `KernelIO.output` reads it every step without retaining arrays.
     private let flatSlots: UnsafeMutableBufferPointer<Int>
     private let slotStart: UnsafeMutableBufferPointer<Int>
 
     init(slotBytes: [Int], outputSlots: [[Int?]]) {
         slots = slotBytes.map { TensorStorage(bytes: $0) }
-        self.outputSlots = outputSlots
         var flat: [Int] = [], start: [Int] = []
         for step in outputSlots { start.append(flat.count); flat += step.map { $0 ?? -1 } }
         start.append(flat.count)

@@ -34,7 +34,7 @@ enum BLAS {
     }
 
     /// Whether `gs_sgemm_small` runs here (AVX-512), read once.
-    static let smallGEMM = gs_sgemm_small_available() != 0
+    static let smallGEMM = gs_avx512_available() != 0
     /// The most rows and the deepest products `gs_sgemm_small` takes (beyond them OpenBLAS's
     /// packed kernels win: B's panel no longer stays in cache across the row tiles).
     static let smallRows = 64, smallDepth = 1024
