@@ -1,8 +1,8 @@
 /// The kernels and run-loop paths the small transformer exports lean on, against direct
 /// computations in Double: the unpacked small GEMM (every tile edge), layer and RMS
 /// normalisation rows, sigmoid and softmax without subnormal results, bool logic with
-/// broadcasting, IsNaN, transposes whose dims merge, repeated runs of one plan, views, and the
-/// float32 LSTM.
+/// broadcasting, IsNaN, transposes whose dims merge, repeated runs of one plan and views
+/// (the float32 recurrent cells are in RecurrentTests).
 import GraphIR
 import XCTest
 @testable import GraphRuntime
@@ -236,46 +236,6 @@ final class SmallGraphKernelTests: XCTestCase {
                 XCTAssertEqual(a.tensor.floatValues(), b.tensor.floatValues(), a.name)
             }
             XCTAssertEqual(viewed[0].tensor.floatValues(), xv.map { max($0, 0) - $0 })
-        }
-    }
-
-    /// The float32 LSTM (one sgemm for every step's X W^T, one per step for H R^T, vectorised
-    /// gates) against the Double path the same graph takes with float64 inputs: forward,
-    /// reverse and bidirectional, layouts 0 and 1, with biases and initial states; a peephole
-    /// input sends float32 to the Double path too.
-    func testFloatLSTMAgreesWithDoublePath() throws {
-        let seq = 5, batch = 3, input = 7, hidden = 6
-        for (direction, layout, peephole) in [("forward", 0, false), ("reverse", 1, false), ("bidirectional", 0, false),
-                                              ("bidirectional", 1, false), ("forward", 0, true)] {
-            let dirs = direction == "bidirectional" ? 2 : 1
-            let xShape = layout == 0 ? [seq, batch, input] : [batch, seq, input]
-            let stShape = layout == 0 ? [dirs, batch, hidden] : [batch, dirs, hidden]
-            var shapes: [(String, [Int])] = [("x", xShape), ("w", [dirs, 4 * hidden, input]), ("r", [dirs, 4 * hidden, hidden]),
-                                             ("b", [dirs, 8 * hidden]), ("h0", stShape), ("c0", stShape)]
-            if peephole { shapes.append(("p", [dirs, 3 * hidden])) }
-            let values = shapes.enumerated().map { noise($0.element.1.reduce(1, *), seed: UInt64(60 + $0.offset)).map { $0 * 1.5 } }
-            func run(_ type: ElementType) throws -> [[Double]] {
-                let inputs = shapes.map { ValueInfo(name: $0.0, type: .tensor(type, TensorShape(static: $0.1.map(Int64.init)))) }
-                let node = Node(opType: "LSTM", inputs: ["x", "w", "r", "b", "", "h0", "c0"] + (peephole ? ["p"] : []),
-                                outputs: ["y", "yh", "yc"],
-                                attributes: [Attribute("hidden_size", .int(Int64(hidden))), Attribute("direction", .string(Array(direction.utf8))),
-                                             Attribute("layout", .int(Int64(layout)))])
-                let m = Model(graph: Graph(nodes: [node], inputs: inputs, outputs: ["y", "yh", "yc"].map { ValueInfo(name: $0) }),
-                              opsetImports: [OpsetImport(version: 14)])
-                var feeds: [String: RuntimeTensor] = [:]
-                for (k, (name, shape)) in shapes.enumerated() {
-                    let t = RuntimeTensor(zeros: type, shape: shape)
-                    for (j, v) in values[k].enumerated() { t.setDouble(Double(v), at: j) }
-                    feeds[name] = t
-                }
-                return try Interpreter(model: m).run(feeds).outputs.map { o in (0..<o.tensor.count).map { o.tensor.double(at: $0) } }
-            }
-            let f = try run(.float), d = try run(.double)
-            for (a, b) in zip(f, d) {
-                XCTAssertEqual(a.count, b.count)
-                let err = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-                XCTAssertLessThan(err, 2e-5, "\(direction), layout \(layout), peephole \(peephole)")
-            }
         }
     }
 }

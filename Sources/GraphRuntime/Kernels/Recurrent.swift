@@ -1,8 +1,7 @@
 /// Recurrent layers RNN, GRU and LSTM (forward, reverse, bidirectional; layout 0 and 1;
 /// sequence_lens; initial states; LSTM peepholes, input_forget; clip; the activation list with
-/// alpha/beta), computed in Double one time step at a time; the common float32 LSTM (default
-/// activations, no clip, peepholes or input_forget, full-length sequences) through sgemm instead.
-import CKernels
+/// alpha/beta), computed in Double one time step at a time for element types other than
+/// float32; float32 takes the sgemm path in `RecurrentFloat.swift`.
 import Foundation
 import GraphIR
 
@@ -39,14 +38,16 @@ enum RecurrentKernels {
         guard names.count == perDir.count * dirs else { throw KernelError("\(names.count) activations, needs \(perDir.count * dirs)") }
         let acts = try names.enumerated().map { try activation($0.element, $0.offset < alphas.count ? alphas[$0.offset] : nil,
                                                                   $0.offset < betas.count ? betas[$0.offset] : nil) }
-        let plainLSTM = op == "LSTM" && names.map { $0.lowercased() } == Array((0..<dirs).map { _ in ["sigmoid", "tanh", "tanh"] }.joined())
-            && alphas.isEmpty && betas.isEmpty && clip == nil && !inputForget
+        let floatActs = try names.enumerated().map {
+            try floatActivation($0.element, $0.offset < alphas.count ? alphas[$0.offset] : nil, $0.offset < betas.count ? betas[$0.offset] : nil)
+        }
+        let floatCell = FloatCell(cell: op == "LSTM" ? .lstm : (op == "GRU" ? .gru : .rnn), activations: floatActs,
+                                  clip: clip.map { Float($0) }, linearBeforeReset: linearBeforeReset, inputForget: inputForget,
+                                  reverseOnly: direction == "reverse", directions: dirs, layout: layout)
+        let wanted = node.outputs.map { !$0.isEmpty }
         return { io in
             let x = try io.input(0), w = try io.input(1), r = try io.input(2)
-            if plainLSTM, try floatLSTM(&io, x: x, w: w, r: r, dirs: dirs, reverseOnly: direction == "reverse",
-                                        layout: layout, wanted: node.outputs.map { !$0.isEmpty }) {
-                return
-            }
+            if try floatRecurrent(&io, floatCell, x: x, w: w, r: r, wanted: wanted) { return }
             guard x.shape.count == 3, w.shape.count == 3, r.shape.count == 3, w.shape[0] == dirs else {
                 throw KernelError("X \(x.shape), W \(w.shape), R \(r.shape) do not fit \(dirs) direction(s)")
             }
@@ -56,7 +57,17 @@ enum RecurrentKernels {
                 throw KernelError("W \(w.shape) / R \(r.shape) do not fit hidden size \(hidden)")
             }
             let b = io.optionalInput(3), lens = io.optionalInput(4)?.int64Values()
-            let h0 = io.optionalInput(5), c0 = op == "LSTM" ? io.optionalInput(6) : nil, peep = op == "LSTM" ? io.optionalInput(7) : nil
+            if let lens, lens.count != batch || lens.contains(where: { $0 < 0 || $0 > Int64(seq) }) {
+                throw KernelError("sequence_lens \(lens.prefix(8)) must hold \(batch) lengths between 0 and \(seq)")
+            }
+            let h0 = io.optionalInput(5), c0 = op == "LSTM" ? io.optionalInput(6) : nil
+            let peep = op == "LSTM" ? io.optionalInput(7).flatMap { $0.count > 0 ? $0 : nil } : nil
+            // Every optional input is read at computed offsets: a wrong size is an error here,
+            // never a read past its end.
+            for (name, t, count) in [("B", b, dirs * 2 * gates * hidden), ("initial_h", h0, dirs * batch * hidden),
+                                     ("initial_c", c0, dirs * batch * hidden), ("P", peep, dirs * 3 * hidden)] {
+                if let t, t.count != count { throw KernelError("\(name) has \(t.count) elements (shape \(t.shape)), needs \(count)") }
+            }
             func xAt(_ t: Int, _ n: Int, _ k: Int) -> Double { x.double(at: layout == 0 ? (t * batch + n) * input + k : (n * seq + t) * input + k) }
             let yShape = layout == 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden]
             let stShape = layout == 0 ? [dirs, batch, hidden] : [batch, dirs, hidden]
@@ -135,77 +146,5 @@ enum RecurrentKernels {
                 for (i, v) in vals.enumerated() { t.setDouble(v, at: i) }
             }
         }
-    }
-
-    /// A float32 LSTM with the default activations: X W^T + biases for every time step in one
-    /// sgemm, then per step one sgemm adds H R^T and the gates run as vectorised sigmoid/tanh
-    /// over rows. False (nothing written) when an input is not float32, a peephole or a
-    /// shorter sequence is given, or a shape does not fit: the Double path handles those.
-    static func floatLSTM(_ io: inout KernelIO, x: RuntimeTensor, w: RuntimeTensor, r: RuntimeTensor, dirs: Int,
-                          reverseOnly: Bool, layout: Int, wanted: [Bool]) throws -> Bool {
-        guard x.elementType == .float, w.elementType == .float, r.elementType == .float, x.shape.count == 3,
-              w.shape.count == 3, r.shape.count == 3, w.shape[0] == dirs, r.shape[0] == dirs else { return false }
-        let seq = layout == 0 ? x.shape[0] : x.shape[1], batch = layout == 0 ? x.shape[1] : x.shape[0]
-        let input = x.shape[2], hidden = r.shape[2], g4 = 4 * hidden
-        guard w.shape[1] == g4, w.shape[2] == input, r.shape[1] == g4, seq > 0, batch > 0, hidden > 0 else { return false }
-        let b = io.optionalInput(3), h0 = io.optionalInput(5), c0 = io.optionalInput(6)
-        if let p = io.optionalInput(7), p.count > 0 { return false }
-        if let lens = io.optionalInput(4)?.int64Values(), lens.contains(where: { Int($0) != seq }) { return false }
-        for t in [b, h0, c0] { if let t, t.elementType != .float { return false } }
-        if let b, b.count != dirs * 2 * g4 { return false }
-        if let h0, h0.count != dirs * batch * hidden { return false }
-        if let c0, c0.count != dirs * batch * hidden { return false }
-
-        let yShape = layout == 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden]
-        let stShape = layout == 0 ? [dirs, batch, hidden] : [batch, dirs, hidden]
-        let y = wanted.count > 0 && wanted[0] ? try io.output(0, .float, yShape) : nil
-        let yh = wanted.count > 1 && wanted[1] ? try io.output(1, .float, stShape) : nil
-        let yc = wanted.count > 2 && wanted[2] ? try io.output(2, .float, stShape) : nil
-        // Scratch: X W^T for all steps, the step's gates, h, c and tanh(c).
-        let rows = seq * batch
-        let scratch = io.scratch(rows * g4 + batch * g4 + 3 * batch * hidden)
-        let xw = scratch, gates = xw + rows * g4, h = gates + batch * g4, c = h + batch * hidden, tc = c + batch * hidden
-        // Row of X (and of xw) holding time t, batch n; state (d, n) at its layout's index.
-        func row(_ t: Int, _ n: Int) -> Int { layout == 0 ? t * batch + n : n * seq + t }
-        func state(_ d: Int, _ n: Int) -> Int { (layout == 0 ? d * batch + n : n * dirs + d) * hidden }
-        for d in 0..<dirs {
-            let reverse = reverseOnly || d == 1
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: g4, k: input, alpha: 1, a: x.floats, lda: input,
-                       b: w.floats + d * g4 * input, ldb: input, beta: 0, c: xw, ldc: g4)
-            if let b {
-                let wb = b.floats + d * 2 * g4, rb = wb + g4
-                for i in 0..<rows { let row = xw + i * g4; for q in 0..<g4 { row[q] += wb[q] + rb[q] } }
-            }
-            for n in 0..<batch {
-                for j in 0..<hidden {
-                    h[n * hidden + j] = h0.map { $0.floats[state(d, n) + j] } ?? 0
-                    c[n * hidden + j] = c0.map { $0.floats[state(d, n) + j] } ?? 0
-                }
-            }
-            for s in 0..<seq {
-                let t = reverse ? seq - 1 - s : s
-                for n in 0..<batch { (gates + n * g4).update(from: xw + row(t, n) * g4, count: g4) }
-                BLAS.sgemm(transA: false, transB: true, m: batch, n: g4, k: hidden, alpha: 1, a: h, lda: hidden,
-                           b: r.floats + d * g4 * hidden, ldb: hidden, beta: 1, c: gates, ldc: g4)
-                for n in 0..<batch {
-                    // Gate order i, o, f, c: sigmoid over the first three, tanh over the cell's.
-                    let g = gates + n * g4, cn = c + n * hidden, hn = h + n * hidden, tn = tc + n * hidden
-                    gs_sigmoid(g, g, 3 * hidden)
-                    gs_tanh(g + 3 * hidden, g + 3 * hidden, hidden)
-                    for j in 0..<hidden { cn[j] = g[2 * hidden + j] * cn[j] + g[j] * g[3 * hidden + j] }
-                    gs_tanh(cn, tn, hidden)
-                    for j in 0..<hidden { hn[j] = g[hidden + j] * tn[j] }
-                    if let y {
-                        let at = layout == 0 ? ((t * dirs + d) * batch + n) * hidden : ((n * seq + t) * dirs + d) * hidden
-                        (y.mutableFloats + at).update(from: hn, count: hidden)
-                    }
-                }
-            }
-            for n in 0..<batch {
-                if let yh { (yh.mutableFloats + state(d, n)).update(from: h + n * hidden, count: hidden) }
-                if let yc { (yc.mutableFloats + state(d, n)).update(from: c + n * hidden, count: hidden) }
-            }
-        }
-        return true
     }
 }

@@ -1,0 +1,237 @@
+/// The float32 path of RNN, GRU and LSTM: every configuration the ONNX spec allows (directions,
+/// layouts, biases, initial states, sequence_lens, LSTM peepholes and input_forget, GRU
+/// linear_before_reset, clip, any activation list with alpha/beta) when every input is float32.
+///
+/// Per direction, X W^T plus the biases for all time steps is one sgemm; each step adds
+/// H R^T with one sgemm over the batch (GRU: two, since its candidate reads the reset gate),
+/// then the gates run over rows with vectorised sigmoid/tanh. Rows whose sequence is shorter
+/// skip their update, so their state holds and their Y entries stay zero. The Double path in
+/// `Recurrent.swift` keeps other element types (float64, float16, bfloat16).
+import CKernels
+import Foundation
+import GraphIR
+
+extension RecurrentKernels {
+    /// Which recurrent cell.
+    enum Cell {
+        case rnn, gru, lstm
+
+        /// Gates per hidden unit: the rows of W and R per direction are `gates * hidden`.
+        var gates: Int {
+            switch self {
+            case .rnn: return 1
+            case .gru: return 3
+            case .lstm: return 4
+            }
+        }
+    }
+
+    /// An activation of the float32 path, applied in place over a run of floats: sigmoid and
+    /// tanh through the vectorised C loops, the others element by element.
+    enum FloatActivation {
+        case sigmoid, tanh
+        case scalar((Float) -> Float)
+
+        func apply(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+            switch self {
+            case .sigmoid: gs_sigmoid(p, p, n)
+            case .tanh: gs_tanh(p, p, n)
+            case .scalar(let f): for i in 0..<n { p[i] = f(p[i]) }
+            }
+        }
+    }
+
+    /// The float32 form of activation `name` (ONNX's defaults for alpha and beta where absent).
+    static func floatActivation(_ name: String, _ alpha: Float?, _ beta: Float?) throws -> FloatActivation {
+        switch name.lowercased() {
+        case "sigmoid": return .sigmoid
+        case "tanh": return .tanh
+        case "relu": return .scalar { max($0, 0) }
+        case "hardsigmoid":
+            let a = alpha ?? 0.2, b = beta ?? 0.5
+            return .scalar { min(max(a * $0 + b, 0), 1) }
+        case "leakyrelu": let a = alpha ?? 0.01; return .scalar { $0 >= 0 ? $0 : a * $0 }
+        case "thresholdedrelu": let a = alpha ?? 1; return .scalar { $0 > a ? $0 : 0 }
+        case "scaledtanh": let a = alpha ?? 0, b = beta ?? 0; return .scalar { a * Foundation.tanh(b * $0) }
+        case "affine": let a = alpha ?? 0, b = beta ?? 0; return .scalar { a * $0 + b }
+        case "elu": let a = alpha ?? 1; return .scalar { $0 >= 0 ? $0 : a * (exp($0) - 1) }
+        case "softsign": return .scalar { $0 / (1 + abs($0)) }
+        case "softplus": return .scalar { log1p(exp($0)) }
+        default: throw KernelError("recurrent activation '\(name)' is not supported")
+        }
+    }
+
+    /// What the float32 path needs from the node's attributes.
+    struct FloatCell {
+        var cell: Cell
+        /// Per direction, the cell's activations in ONNX order (RNN f; GRU f, g; LSTM f, g, h).
+        var activations: [FloatActivation]
+        var clip: Float?
+        var linearBeforeReset: Bool
+        var inputForget: Bool
+        var reverseOnly: Bool
+        var directions: Int
+        var layout: Int
+    }
+
+    /// Runs the cell in float32. False (nothing written) when an input is not float32 or a
+    /// shape or sequence length does not fit: the Double path then handles it or reports why.
+    static func floatRecurrent(_ io: inout KernelIO, _ spec: FloatCell, x: RuntimeTensor, w: RuntimeTensor,
+                               r: RuntimeTensor, wanted: [Bool]) throws -> Bool {
+        let dirs = spec.directions, layout = spec.layout, cell = spec.cell
+        guard x.elementType == .float, w.elementType == .float, r.elementType == .float, x.shape.count == 3,
+              w.shape.count == 3, r.shape.count == 3, w.shape[0] == dirs, r.shape[0] == dirs else { return false }
+        let seq = layout == 0 ? x.shape[0] : x.shape[1], batch = layout == 0 ? x.shape[1] : x.shape[0]
+        let input = x.shape[2], hidden = r.shape[2], g = cell.gates * hidden
+        guard w.shape[1] == g, w.shape[2] == input, r.shape[1] == g, seq > 0, batch > 0, hidden > 0,
+              spec.activations.count >= dirs * (cell == .lstm ? 3 : cell == .gru ? 2 : 1) else { return false }
+        let b = io.optionalInput(3), h0 = io.optionalInput(5)
+        let c0 = cell == .lstm ? io.optionalInput(6) : nil
+        let peep = cell == .lstm ? io.optionalInput(7).flatMap { $0.count > 0 ? $0 : nil } : nil
+        for t in [b, h0, c0, peep] { if let t, t.elementType != .float { return false } }
+        if let b, b.count != dirs * 2 * g { return false }
+        if let h0, h0.count != dirs * batch * hidden { return false }
+        if let c0, c0.count != dirs * batch * hidden { return false }
+        if let peep, peep.count != dirs * 3 * hidden { return false }
+        var lens = [Int](repeating: seq, count: batch)
+        if let given = io.optionalInput(4)?.int64Values() {
+            guard given.count == batch, given.allSatisfy({ $0 >= 0 && $0 <= Int64(seq) }) else { return false }
+            lens = given.map { Int($0) }
+        }
+
+        let yShape = layout == 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden]
+        let stShape = layout == 0 ? [dirs, batch, hidden] : [batch, dirs, hidden]
+        let y = wanted.count > 0 && wanted[0] ? try io.output(0, .float, yShape) : nil
+        let yh = wanted.count > 1 && wanted[1] ? try io.output(1, .float, stShape) : nil
+        let yc = cell == .lstm && wanted.count > 2 && wanted[2] ? try io.output(2, .float, stShape) : nil
+        // Steps past a row's length stay zero in Y, as the spec's reference writes them.
+        if let y, lens.contains(where: { $0 < seq }) { y.mutableFloats.initialize(repeating: 0, count: y.count) }
+
+        // Scratch: X W^T for all steps, the step's gates, h, c, and one row block of temporaries
+        // (tanh(c), r * h, or H R_h^T), plus the bias row.
+        let rows = seq * batch, state = batch * hidden
+        let scratch = io.scratch(rows * g + batch * g + 3 * state + g)
+        let xw = scratch, gates = xw + rows * g, h = gates + batch * g, c = h + state, tmp = c + state, bias = tmp + state
+        // Row of X (and of xw) holding time t, batch n; state (d, n) at its layout's index.
+        func row(_ t: Int, _ n: Int) -> Int { layout == 0 ? t * batch + n : n * seq + t }
+        func stateAt(_ d: Int, _ n: Int) -> Int { (layout == 0 ? d * batch + n : n * dirs + d) * hidden }
+        let perDir = cell == .lstm ? 3 : cell == .gru ? 2 : 1
+        let longest = lens.max() ?? 0
+        let clip = spec.clip
+        func clamp(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+            guard let clip else { return }
+            for i in 0..<n { p[i] = min(max(p[i], -clip), clip) }
+        }
+
+        for d in 0..<dirs {
+            let reverse = spec.reverseOnly || d == 1
+            let f = spec.activations[d * perDir]
+            let gAct = perDir > 1 ? spec.activations[d * perDir + 1] : f
+            let hAct = perDir > 2 ? spec.activations[d * perDir + 2] : gAct
+            let rd = r.floats + d * g * hidden
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: g, k: input, alpha: 1, a: x.floats, lda: input,
+                       b: w.floats + d * g * input, ldb: input, beta: 0, c: xw, ldc: g)
+            // Wb and Rb fold into X W^T, except GRU's Rb_h under linear_before_reset, which
+            // the reset gate scales.
+            let rbInside = cell == .gru && spec.linearBeforeReset
+            if let b {
+                let wb = b.floats + d * 2 * g, rb = wb + g
+                for q in 0..<g { bias[q] = wb[q] + (rbInside && q >= 2 * hidden ? 0 : rb[q]) }
+                for i in 0..<rows { let rowp = xw + i * g; for q in 0..<g { rowp[q] += bias[q] } }
+            }
+            for n in 0..<batch {
+                for j in 0..<hidden {
+                    h[n * hidden + j] = h0.map { $0.floats[stateAt(d, n) + j] } ?? 0
+                    c[n * hidden + j] = c0.map { $0.floats[stateAt(d, n) + j] } ?? 0
+                }
+            }
+            for s in 0..<longest {
+                for n in 0..<batch where s < lens[n] {
+                    let t = reverse ? lens[n] - 1 - s : s
+                    (gates + n * g).update(from: xw + row(t, n) * g, count: g)
+                }
+                switch cell {
+                case .rnn:
+                    BLAS.sgemm(transA: false, transB: true, m: batch, n: g, k: hidden, alpha: 1, a: h, lda: hidden,
+                               b: rd, ldb: hidden, beta: 1, c: gates, ldc: g)
+                    for n in 0..<batch where s < lens[n] {
+                        let gn = gates + n * g
+                        clamp(gn, hidden)
+                        f.apply(gn, hidden)
+                        (h + n * hidden).update(from: gn, count: hidden)
+                    }
+                case .gru:
+                    // z and r: their share of H R^T, then the gates.
+                    BLAS.sgemm(transA: false, transB: true, m: batch, n: 2 * hidden, k: hidden, alpha: 1, a: h, lda: hidden,
+                               b: rd, ldb: hidden, beta: 1, c: gates, ldc: g)
+                    for n in 0..<batch where s < lens[n] {
+                        let gn = gates + n * g
+                        clamp(gn, 2 * hidden)
+                        f.apply(gn, 2 * hidden)
+                    }
+                    let rh = rd + 2 * hidden * hidden
+                    if spec.linearBeforeReset {
+                        // candidate = X W_h^T + Wb_h + r * (H R_h^T + Rb_h)
+                        BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden, alpha: 1, a: h, lda: hidden,
+                                   b: rh, ldb: hidden, beta: 0, c: tmp, ldc: hidden)
+                        let rbh = b.map { $0.floats + d * 2 * g + g + 2 * hidden }
+                        for n in 0..<batch where s < lens[n] {
+                            let gn = gates + n * g, tn = tmp + n * hidden
+                            for j in 0..<hidden { gn[2 * hidden + j] += gn[hidden + j] * (tn[j] + (rbh?[j] ?? 0)) }
+                        }
+                    } else {
+                        // candidate = X W_h^T + Wb_h + Rb_h + (r * H) R_h^T
+                        for n in 0..<batch {
+                            let gn = gates + n * g, hn = h + n * hidden, tn = tmp + n * hidden
+                            if s < lens[n] { for j in 0..<hidden { tn[j] = gn[hidden + j] * hn[j] } }
+                            else { tn.initialize(repeating: 0, count: hidden) }
+                        }
+                        BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden, alpha: 1, a: tmp, lda: hidden,
+                                   b: rh, ldb: hidden, beta: 1, c: gates + 2 * hidden, ldc: g)
+                    }
+                    for n in 0..<batch where s < lens[n] {
+                        let gn = gates + n * g, hn = h + n * hidden, cand = gn + 2 * hidden
+                        clamp(cand, hidden)
+                        gAct.apply(cand, hidden)
+                        for j in 0..<hidden { hn[j] = (1 - gn[j]) * cand[j] + gn[j] * hn[j] }
+                    }
+                case .lstm:
+                    BLAS.sgemm(transA: false, transB: true, m: batch, n: g, k: hidden, alpha: 1, a: h, lda: hidden,
+                               b: rd, ldb: hidden, beta: 1, c: gates, ldc: g)
+                    let p = peep.map { $0.floats + d * 3 * hidden }
+                    for n in 0..<batch where s < lens[n] {
+                        // Gate order i, o, f, c; peepholes i, o, f.
+                        let gn = gates + n * g, cn = c + n * hidden, hn = h + n * hidden, tn = tmp + n * hidden
+                        let ig = gn, og = gn + hidden, fg = gn + 2 * hidden, cg = gn + 3 * hidden
+                        if let p { for j in 0..<hidden { ig[j] += p[j] * cn[j]; fg[j] += p[2 * hidden + j] * cn[j] } }
+                        clamp(ig, hidden)
+                        f.apply(ig, hidden)
+                        if spec.inputForget { for j in 0..<hidden { fg[j] = 1 - ig[j] } }
+                        else { clamp(fg, hidden); f.apply(fg, hidden) }
+                        clamp(cg, hidden)
+                        gAct.apply(cg, hidden)
+                        for j in 0..<hidden { cn[j] = fg[j] * cn[j] + ig[j] * cg[j] }
+                        if let p { for j in 0..<hidden { og[j] += p[hidden + j] * cn[j] } }
+                        clamp(og, hidden)
+                        f.apply(og, hidden)
+                        tn.update(from: cn, count: hidden)
+                        hAct.apply(tn, hidden)
+                        for j in 0..<hidden { hn[j] = og[j] * tn[j] }
+                    }
+                }
+                if let y {
+                    for n in 0..<batch where s < lens[n] {
+                        let t = reverse ? lens[n] - 1 - s : s
+                        let at = layout == 0 ? ((t * dirs + d) * batch + n) * hidden : ((n * seq + t) * dirs + d) * hidden
+                        (y.mutableFloats + at).update(from: h + n * hidden, count: hidden)
+                    }
+                }
+            }
+            for n in 0..<batch {
+                if let yh { (yh.mutableFloats + stateAt(d, n)).update(from: h + n * hidden, count: hidden) }
+                if let yc { (yc.mutableFloats + stateAt(d, n)).update(from: c + n * hidden, count: hidden) }
+            }
+        }
+        return true
+    }
+}
