@@ -207,8 +207,13 @@ extension ExecutionPlan {
             let kernel: Kernel
             do {
                 let declared = node.inputs.array.map { $0.isEmpty ? nil : facts.type(of: $0)?.elementType }
-                kernel = node.hasSubgraphs ? try ControlFlowKernels.compile(node, opset: opset)
-                                           : try KernelCompiler.compile(node, opset: opset, declared: declared)
+                if node.hasSubgraphs {
+                    var known: [String: RuntimeTensor] = [:]
+                    for name in ControlFlowKernels.outerNames(node) { if let i = ids[name], let c = constants[i] { known[name] = c } }
+                    kernel = try ControlFlowKernels.compile(node, opset: opset, constants: known)
+                } else {
+                    kernel = try KernelCompiler.compile(node, opset: opset, declared: declared)
+                }
             } catch let e as KernelError {
                 throw RuntimeError(e.message, node: node.displayName, opType: node.opType)
             } catch let e as RuntimeError {

@@ -57,10 +57,16 @@ public final class Interpreter {
     /// Prepares `model`: converts initializers to runtime tensors and infers shapes (or takes
     /// `facts`, the model's inference already made, e.g. a notebook version's cached one).
     /// `threads` sets OpenBLAS's thread count (process-wide; 1 by default).
-    public init(model: Model, threads: Int = 1, facts known: InferenceResult? = nil) throws {
+    public convenience init(model: Model, threads: Int = 1, facts known: InferenceResult? = nil) throws {
+        try self.init(model: model, threads: threads, facts: known, constants: [:])
+    }
+
+    /// `constants`: values of graph inputs fixed for this interpreter's life (a body's
+    /// outer-scope values that are constants of the enclosing plan): planned as weights.
+    init(model: Model, threads: Int = 1, facts known: InferenceResult? = nil, constants: [String: RuntimeTensor]) throws {
         self.model = model
         opset = Int(model.opsetVersion(for: "") ?? 21)
-        var w: [String: RuntimeTensor] = [:]
+        var w: [String: RuntimeTensor] = constants
         var borrowed = 0, copied = 0
         for t in model.graph.initializers {
             do {

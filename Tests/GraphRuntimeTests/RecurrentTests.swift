@@ -78,7 +78,8 @@ final class RecurrentTests: XCTestCase {
         }
     }
 
-    /// Every cell in every direction and layout, with and without biases and initial states.
+    /// Every cell in every direction and layout, with and without biases and initial states,
+    /// and a batch too large for the register-tile recurrence.
     func testEveryCellDirectionAndLayout() throws {
         for op in ["RNN", "GRU", "LSTM"] {
             for (direction, layout) in [("forward", 0), ("reverse", 1), ("bidirectional", 0), ("bidirectional", 1)] {
@@ -86,6 +87,9 @@ final class RecurrentTests: XCTestCase {
                     try assertFloatPathAgrees(Config(op: op, direction: direction, layout: layout, bias: bias, initial: initial))
                 }
             }
+            // A batch past the register-tile kernel's 64 rows: the recurrence through sgemm on R.
+            try assertFloatPathAgrees(Config(op: op, direction: "bidirectional", seq: 3, batch: 70, input: 5, hidden: 4,
+                                             lens: (0..<70).map { Int64($0 % 4) }))
         }
     }
 

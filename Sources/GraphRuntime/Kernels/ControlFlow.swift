@@ -16,15 +16,28 @@ enum ControlFlowKernels {
     /// A body compiled as a stand-alone model whose extra inputs are the outer references.
     final class Body {
         let graph: Graph
+        /// The outer-scope names fed on every run (those not constant in the enclosing plan).
         let outer: [String]
         let interpreter: Interpreter
-        init(_ body: Graph, outer: [String], opset: Int) throws {
+        /// `constants`: outer-scope values the enclosing plan already knows (its weights,
+        /// Constant nodes and folded values). They enter the body as typed constants, so its
+        /// plan folds what depends only on them once: silero_vad's decoder re-sliced and
+        /// re-concatenated its LSTM weights from the enclosing graph on every call.
+        init(_ body: Graph, outer: [String], opset: Int, constants: [String: RuntimeTensor] = [:]) throws {
             let declared = Set(body.inputs.map(\.name)).union(body.initializers.map(\.name))
             let extra = outer.filter { !declared.contains($0) }
-            graph = Graph(name: body.name, nodes: body.nodes, inputs: body.inputs + extra.map { ValueInfo(name: $0) },
+            let fixed = extra.filter { constants[$0] != nil }
+            let fed = extra.filter { constants[$0] == nil }
+            let typed = fixed.compactMap { name in
+                constants[name].map { ValueInfo(name: name, type: .tensor($0.elementType, TensorShape(static: $0.shape.map(Int64.init)))) }
+            }
+            graph = Graph(name: body.name, nodes: body.nodes, inputs: body.inputs + typed + fed.map { ValueInfo(name: $0) },
                           outputs: body.outputs, initializers: body.initializers)
-            self.outer = extra
-            interpreter = try Interpreter(model: Model(graph: graph, opsetImports: [OpsetImport(version: Int64(opset))]))
+            self.outer = fed
+            var known: [String: RuntimeTensor] = [:]
+            for name in fixed { known[name] = constants[name] }
+            interpreter = try Interpreter(model: Model(graph: graph, opsetImports: [OpsetImport(version: Int64(opset))]),
+                                          constants: known)
         }
 
         /// Runs with the body inputs `args` (by position) and the outer values by name.
@@ -38,7 +51,8 @@ enum ControlFlowKernels {
         }
     }
 
-    static func compile(_ node: Node, opset: Int) throws -> Kernel {
+    /// `constants`: the outer-scope values the enclosing plan holds as constants (see `Body`).
+    static func compile(_ node: Node, opset: Int, constants: [String: RuntimeTensor] = [:]) throws -> Kernel {
         let outer = outerNames(node), explicit = node.inputs.count
         func graph(_ name: String) throws -> Graph {
             guard case .graph(let g)? = node.attribute(name) else { throw KernelError("\(node.opType) needs the body '\(name)'") }
@@ -54,15 +68,15 @@ enum ControlFlowKernels {
         }
         switch node.opType {
         case "If":
-            let thenBody = try Body(graph("then_branch"), outer: outer, opset: opset)
-            let elseBody = try Body(graph("else_branch"), outer: outer, opset: opset)
+            let thenBody = try Body(graph("then_branch"), outer: outer, opset: opset, constants: constants)
+            let elseBody = try Body(graph("else_branch"), outer: outer, opset: opset, constants: constants)
             return { io in
                 let c = try io.input(0)
                 guard c.count == 1 else { throw KernelError("If condition must hold one value, has \(c.count)") }
                 deliver(&io, try (c.double(at: 0) != 0 ? thenBody : elseBody).run([], outer: outerValues(io)))
             }
         case "Loop":
-            let body = try Body(graph("body"), outer: outer, opset: opset)
+            let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)
             let carried = max(0, explicit - 2)
             return { io in
                 let maxTrips = io.optionalInput(0).map { Int($0.double(at: 0)) } ?? Int.max
@@ -90,7 +104,7 @@ enum ControlFlowKernels {
                 deliver(&io, state + stacked)
             }
         case "Scan":
-            let body = try Body(graph("body"), outer: outer, opset: opset)
+            let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)
             let nScan = node.int("num_scan_inputs", 0)
             let inDirs = node.ints("scan_input_directions") ?? [], outDirs = node.ints("scan_output_directions") ?? []
             if let axes = node.ints("scan_input_axes"), axes.contains(where: { $0 != 0 }) { throw KernelError("Scan with scan_input_axes other than 0 is not supported") }
@@ -126,7 +140,7 @@ enum ControlFlowKernels {
                 deliver(&io, state + stacked)
             }
         case "SequenceMap":
-            let body = try Body(graph("body"), outer: outer, opset: opset)
+            let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)
             return { io in
                 let args = try (0..<explicit).map { try io.input($0) }
                 guard let count = args.first?.sequence?.count else { throw KernelError("SequenceMap input 0 must be a sequence") }

@@ -3,7 +3,8 @@
 /// linear_before_reset, clip, any activation list with alpha/beta) when every input is float32.
 ///
 /// Per direction, X W^T plus the biases for all time steps is one sgemm; each step adds
-/// H R^T with one sgemm over the batch (GRU: two, since its candidate reads the reset gate),
+/// H R^T with one product over the batch (GRU: two, since its candidate reads the reset gate;
+/// small batches through the unpacked register-tile kernel on R^T transposed once per run),
 /// then the gates run over rows with vectorised sigmoid/tanh. Rows whose sequence is shorter
 /// skip their update, so their state holds and their Y entries stay zero. The Double path in
 /// `Recurrent.swift` keeps other element types (float64, float16, bfloat16).
@@ -110,8 +111,25 @@ extension RecurrentKernels {
         // Scratch: X W^T for all steps, the step's gates, h, c, and one row block of temporaries
         // (tanh(c), r * h, or H R_h^T), plus the bias row.
         let rows = seq * batch, state = batch * hidden
-        let scratch = io.scratch(rows * g + batch * g + 3 * state + g)
+        // Small batches multiply H by R^T held transposed ([hidden, gates*hidden]) with the
+        // unpacked register-tile kernel, which reads it row by row in place: sgemv over R's
+        // rows took 4 us a step for 128 units (half of an LSTM's time), the tile kernel 1.
+        // The transpose is one more pass over R per run, so a few steps must share it
+        // (silero_vad's LSTM runs one step per call).
+        let transposed = BLAS.smallGEMM && batch <= BLAS.smallRows && hidden <= BLAS.smallDepth && seq >= 4
+        let scratch = io.scratch(rows * g + batch * g + 3 * state + g + (transposed ? g * hidden : 0))
         let xw = scratch, gates = xw + rows * g, h = gates + batch * g, c = h + state, tmp = c + state, bias = tmp + state
+        let rT = bias + g
+        /// C[batch, n] (+)= A[batch, hidden] x R_d[rows first..<first+n]^T, with C's rows `ldc` apart.
+        func recur(_ a: UnsafePointer<Float>, _ rd: UnsafePointer<Float>, first: Int, n: Int, beta: Float,
+                   _ out: UnsafeMutablePointer<Float>, ldc: Int) {
+            if transposed {
+                gs_sgemm_small(batch, n, hidden, 1, a, hidden, rT + first, g, beta, out, ldc)
+            } else {
+                BLAS.sgemm(transA: false, transB: true, m: batch, n: n, k: hidden, alpha: 1, a: a, lda: hidden,
+                           b: rd + first * hidden, ldb: hidden, beta: beta, c: out, ldc: ldc)
+            }
+        }
         // Row of X (and of xw) holding time t, batch n; state (d, n) at its layout's index.
         func row(_ t: Int, _ n: Int) -> Int { layout == 0 ? t * batch + n : n * seq + t }
         func stateAt(_ d: Int, _ n: Int) -> Int { (layout == 0 ? d * batch + n : n * dirs + d) * hidden }
@@ -129,6 +147,19 @@ extension RecurrentKernels {
             let gAct = perDir > 1 ? spec.activations[d * perDir + 1] : f
             let hAct = perDir > 2 ? spec.activations[d * perDir + 2] : gAct
             let rd = r.floats + d * g * hidden
+            if transposed {
+                // In 16 x 16 tiles: each tile's reads and writes stay within 16 cache lines
+                // (element by element, every write of the 64k-float transpose missed).
+                for q0 in stride(from: 0, to: g, by: 16) {
+                    let q1 = min(q0 + 16, g)
+                    for k0 in stride(from: 0, to: hidden, by: 16) {
+                        for k in k0..<min(k0 + 16, hidden) {
+                            let dst = rT + k * g
+                            for q in q0..<q1 { dst[q] = rd[q * hidden + k] }
+                        }
+                    }
+                }
+            }
             BLAS.sgemm(transA: false, transB: true, m: rows, n: g, k: input, alpha: 1, a: x.floats, lda: input,
                        b: w.floats + d * g * input, ldb: input, beta: 0, c: xw, ldc: g)
             // Wb and Rb fold into X W^T, except GRU's Rb_h under linear_before_reset, which
@@ -152,8 +183,7 @@ extension RecurrentKernels {
                 }
                 switch cell {
                 case .rnn:
-                    BLAS.sgemm(transA: false, transB: true, m: batch, n: g, k: hidden, alpha: 1, a: h, lda: hidden,
-                               b: rd, ldb: hidden, beta: 1, c: gates, ldc: g)
+                    recur(h, rd, first: 0, n: g, beta: 1, gates, ldc: g)
                     for n in 0..<batch where s < lens[n] {
                         let gn = gates + n * g
                         clamp(gn, hidden)
@@ -162,18 +192,15 @@ extension RecurrentKernels {
                     }
                 case .gru:
                     // z and r: their share of H R^T, then the gates.
-                    BLAS.sgemm(transA: false, transB: true, m: batch, n: 2 * hidden, k: hidden, alpha: 1, a: h, lda: hidden,
-                               b: rd, ldb: hidden, beta: 1, c: gates, ldc: g)
+                    recur(h, rd, first: 0, n: 2 * hidden, beta: 1, gates, ldc: g)
                     for n in 0..<batch where s < lens[n] {
                         let gn = gates + n * g
                         clamp(gn, 2 * hidden)
                         f.apply(gn, 2 * hidden)
                     }
-                    let rh = rd + 2 * hidden * hidden
                     if spec.linearBeforeReset {
                         // candidate = X W_h^T + Wb_h + r * (H R_h^T + Rb_h)
-                        BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden, alpha: 1, a: h, lda: hidden,
-                                   b: rh, ldb: hidden, beta: 0, c: tmp, ldc: hidden)
+                        recur(h, rd, first: 2 * hidden, n: hidden, beta: 0, tmp, ldc: hidden)
                         let rbh = b.map { $0.floats + d * 2 * g + g + 2 * hidden }
                         for n in 0..<batch where s < lens[n] {
                             let gn = gates + n * g, tn = tmp + n * hidden
@@ -186,8 +213,7 @@ extension RecurrentKernels {
                             if s < lens[n] { for j in 0..<hidden { tn[j] = gn[hidden + j] * hn[j] } }
                             else { tn.initialize(repeating: 0, count: hidden) }
                         }
-                        BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden, alpha: 1, a: tmp, lda: hidden,
-                                   b: rh, ldb: hidden, beta: 1, c: gates + 2 * hidden, ldc: g)
+                        recur(tmp, rd, first: 2 * hidden, n: hidden, beta: 1, gates + 2 * hidden, ldc: g)
                     }
                     for n in 0..<batch where s < lens[n] {
                         let gn = gates + n * g, hn = h + n * hidden, cand = gn + 2 * hidden
@@ -196,8 +222,7 @@ extension RecurrentKernels {
                         for j in 0..<hidden { hn[j] = (1 - gn[j]) * cand[j] + gn[j] * hn[j] }
                     }
                 case .lstm:
-                    BLAS.sgemm(transA: false, transB: true, m: batch, n: g, k: hidden, alpha: 1, a: h, lda: hidden,
-                               b: rd, ldb: hidden, beta: 1, c: gates, ldc: g)
+                    recur(h, rd, first: 0, n: g, beta: 1, gates, ldc: g)
                     let p = peep.map { $0.floats + d * 3 * hidden }
                     for n in 0..<batch where s < lens[n] {
                         // Gate order i, o, f, c; peepholes i, o, f.
