@@ -142,7 +142,8 @@ public final class Interpreter {
             if let declared = i.type, declared != .undefined {
                 let storedAs = RuntimeElement.stored(declared)
                 guard t.elementType == storedAs else {
-                    throw RuntimeError("is \(t.elementType.name), the graph declares \(declared.name)", input: i.name)
+                    let held = storedAs == declared ? "" : " (held as \(storedAs.name): give a \(storedAs.name) tensor)"
+                    throw RuntimeError("is \(t.elementType.name), the graph declares \(declared.name)\(held)", input: i.name)
                 }
             }
             values[i.id] = t
