@@ -71,22 +71,11 @@ def ours(tool, model, x_path):
     return json.loads(out.strip().splitlines()[-1])["median_ms"]
 
 
-ORT_SNIPPET = """
-import json, sys, time, numpy as np, onnxruntime as ort
-so = ort.SessionOptions(); so.intra_op_num_threads = 1; so.inter_op_num_threads = 1
-s = ort.InferenceSession(sys.argv[1], so, providers=["CPUExecutionProvider"])
-feed = {"X": np.load(sys.argv[2])}
-for _ in range(5): s.run(None, feed)
-ts = []
-for _ in range(20):
-    t = time.perf_counter(); s.run(None, feed); ts.append((time.perf_counter() - t) * 1000)
-ts.sort(); print(json.dumps({"median_ms": ts[10]}))
-"""
-
-
 def ort_ms(model, x_path):
-    out = subprocess.run([sys.executable, "-c", ORT_SNIPPET, model, x_path], capture_output=True, text=True,
-                         timeout=600, env=child_env(), check=True).stdout
+    """onnxruntime ORT_ENABLE_ALL through bench.py's own timed child (same session options)."""
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "bench.py"), "--tool", "-",
+                          "--warmup", "5", "--repeat", "20", "--ort-child", model, json.dumps({"X": x_path}), "ORT_ENABLE_ALL"],
+                         capture_output=True, text=True, timeout=600, env=child_env(), check=True).stdout
     return json.loads(out)["median_ms"]
 
 

@@ -26,16 +26,18 @@ enum ControlFlowKernels {
         init(_ body: Graph, outer: [String], opset: Int, constants: [String: RuntimeTensor] = [:]) throws {
             let declared = Set(body.inputs.map(\.name)).union(body.initializers.map(\.name))
             let extra = outer.filter { !declared.contains($0) }
-            let fixed = extra.filter { constants[$0] != nil }
-            let fed = extra.filter { constants[$0] == nil }
-            let typed = fixed.compactMap { name in
-                constants[name].map { ValueInfo(name: name, type: .tensor($0.elementType, TensorShape(static: $0.shape.map(Int64.init)))) }
+            var typed: [ValueInfo] = [], fed: [String] = [], known: [String: RuntimeTensor] = [:]
+            for name in extra {
+                if let t = constants[name] {
+                    typed.append(ValueInfo(name: name, type: .tensor(t.elementType, TensorShape(static: t.shape.map(Int64.init)))))
+                    known[name] = t
+                } else {
+                    fed.append(name)
+                }
             }
             graph = Graph(name: body.name, nodes: body.nodes, inputs: body.inputs + typed + fed.map { ValueInfo(name: $0) },
                           outputs: body.outputs, initializers: body.initializers)
             self.outer = fed
-            var known: [String: RuntimeTensor] = [:]
-            for name in fixed { known[name] = constants[name] }
             interpreter = try Interpreter(model: Model(graph: graph, opsetImports: [OpsetImport(version: Int64(opset))]),
                                           constants: known)
         }

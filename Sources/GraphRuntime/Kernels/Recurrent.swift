@@ -6,21 +6,46 @@ import Foundation
 import GraphIR
 
 enum RecurrentKernels {
-    static func activation(_ name: String, _ alpha: Float?, _ beta: Float?) throws -> (Double) -> Double {
-        let a = Double(alpha ?? 0), b = Double(beta ?? 0)
-        switch name.lowercased() {
-        case "sigmoid": return { 1 / (1 + exp(-$0)) }
-        case "tanh": return { tanh($0) }
-        case "relu": return { max($0, 0) }
-        case "hardsigmoid": let a = alpha.map(Double.init) ?? 0.2, b = beta.map(Double.init) ?? 0.5; return { min(max(a * $0 + b, 0), 1) }
-        case "leakyrelu": let a = alpha.map(Double.init) ?? 0.01; return { $0 >= 0 ? $0 : a * $0 }
-        case "thresholdedrelu": let a = alpha.map(Double.init) ?? 1; return { $0 > a ? $0 : 0 }
-        case "scaledtanh": return { a * tanh(b * $0) }
-        case "affine": return { a * $0 + b }
-        case "elu": let a = alpha.map(Double.init) ?? 1; return { $0 >= 0 ? $0 : a * (exp($0) - 1) }
-        case "softsign": return { $0 / (1 + abs($0)) }
-        case "softplus": return { log1p(exp($0)) }
-        default: throw KernelError("recurrent activation '\(name)' is not supported")
+    /// A recurrent activation as the node names it, with ONNX's alpha/beta defaults resolved
+    /// once: the Double path and the float32 path evaluate this one description.
+    enum Activation {
+        case sigmoid, tanh, relu, softsign, softplus
+        case hardSigmoid(Double, Double), leakyRelu(Double), thresholdedRelu(Double), scaledTanh(Double, Double)
+        case affine(Double, Double), elu(Double)
+
+        init(_ name: String, alpha: Float?, beta: Float?) throws {
+            let a = alpha.map(Double.init), b = beta.map(Double.init)
+            switch name.lowercased() {
+            case "sigmoid": self = .sigmoid
+            case "tanh": self = .tanh
+            case "relu": self = .relu
+            case "hardsigmoid": self = .hardSigmoid(a ?? 0.2, b ?? 0.5)
+            case "leakyrelu": self = .leakyRelu(a ?? 0.01)
+            case "thresholdedrelu": self = .thresholdedRelu(a ?? 1)
+            case "scaledtanh": self = .scaledTanh(a ?? 0, b ?? 0)
+            case "affine": self = .affine(a ?? 0, b ?? 0)
+            case "elu": self = .elu(a ?? 1)
+            case "softsign": self = .softsign
+            case "softplus": self = .softplus
+            default: throw KernelError("recurrent activation '\(name)' is not supported")
+            }
+        }
+
+        /// The activation of one value.
+        func callAsFunction(_ x: Double) -> Double {
+            switch self {
+            case .sigmoid: return 1 / (1 + exp(-x))
+            case .tanh: return Foundation.tanh(x)
+            case .relu: return max(x, 0)
+            case .hardSigmoid(let a, let b): return min(max(a * x + b, 0), 1)
+            case .leakyRelu(let a): return x >= 0 ? x : a * x
+            case .thresholdedRelu(let a): return x > a ? x : 0
+            case .scaledTanh(let a, let b): return a * Foundation.tanh(b * x)
+            case .affine(let a, let b): return a * x + b
+            case .elu(let a): return x >= 0 ? x : a * (exp(x) - 1)
+            case .softsign: return x / (1 + abs(x))
+            case .softplus: return log1p(exp(x))
+            }
         }
     }
 
@@ -36,12 +61,11 @@ enum RecurrentKernels {
         if names.isEmpty { names = Array((0..<dirs).map { _ in perDir }.joined()) }
         let alphas = node.attribute("activation_alpha")?.floatsValueList ?? [], betas = node.attribute("activation_beta")?.floatsValueList ?? []
         guard names.count == perDir.count * dirs else { throw KernelError("\(names.count) activations, needs \(perDir.count * dirs)") }
-        let acts = try names.enumerated().map { try activation($0.element, $0.offset < alphas.count ? alphas[$0.offset] : nil,
-                                                                  $0.offset < betas.count ? betas[$0.offset] : nil) }
-        let floatActs = try names.enumerated().map {
-            try floatActivation($0.element, $0.offset < alphas.count ? alphas[$0.offset] : nil, $0.offset < betas.count ? betas[$0.offset] : nil)
+        let acts = try names.enumerated().map {
+            try Activation($0.element, alpha: $0.offset < alphas.count ? alphas[$0.offset] : nil,
+                           beta: $0.offset < betas.count ? betas[$0.offset] : nil)
         }
-        let floatCell = FloatCell(cell: op == "LSTM" ? .lstm : (op == "GRU" ? .gru : .rnn), activations: floatActs,
+        let floatCell = FloatCell(cell: op == "LSTM" ? .lstm : (op == "GRU" ? .gru : .rnn), activations: acts,
                                   clip: clip.map { Float($0) }, linearBeforeReset: linearBeforeReset, inputForget: inputForget,
                                   reverseOnly: direction == "reverse", directions: dirs, layout: layout)
         let wanted = node.outputs.map { !$0.isEmpty }

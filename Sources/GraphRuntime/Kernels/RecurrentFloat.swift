@@ -27,38 +27,13 @@ extension RecurrentKernels {
         }
     }
 
-    /// An activation of the float32 path, applied in place over a run of floats: sigmoid and
-    /// tanh through the vectorised C loops, the others element by element.
-    enum FloatActivation {
-        case sigmoid, tanh
-        case scalar((Float) -> Float)
-
-        func apply(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
-            switch self {
-            case .sigmoid: gs_sigmoid(p, p, n)
-            case .tanh: gs_tanh(p, p, n)
-            case .scalar(let f): for i in 0..<n { p[i] = f(p[i]) }
-            }
-        }
-    }
-
-    /// The float32 form of activation `name` (ONNX's defaults for alpha and beta where absent).
-    static func floatActivation(_ name: String, _ alpha: Float?, _ beta: Float?) throws -> FloatActivation {
-        switch name.lowercased() {
-        case "sigmoid": return .sigmoid
-        case "tanh": return .tanh
-        case "relu": return .scalar { max($0, 0) }
-        case "hardsigmoid":
-            let a = alpha ?? 0.2, b = beta ?? 0.5
-            return .scalar { min(max(a * $0 + b, 0), 1) }
-        case "leakyrelu": let a = alpha ?? 0.01; return .scalar { $0 >= 0 ? $0 : a * $0 }
-        case "thresholdedrelu": let a = alpha ?? 1; return .scalar { $0 > a ? $0 : 0 }
-        case "scaledtanh": let a = alpha ?? 0, b = beta ?? 0; return .scalar { a * Foundation.tanh(b * $0) }
-        case "affine": let a = alpha ?? 0, b = beta ?? 0; return .scalar { a * $0 + b }
-        case "elu": let a = alpha ?? 1; return .scalar { $0 >= 0 ? $0 : a * (exp($0) - 1) }
-        case "softsign": return .scalar { $0 / (1 + abs($0)) }
-        case "softplus": return .scalar { log1p(exp($0)) }
-        default: throw KernelError("recurrent activation '\(name)' is not supported")
+    /// Applies `activation` in place over a run of floats: sigmoid and tanh through the
+    /// vectorised C loops, the others element by element.
+    static func apply(_ activation: Activation, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch activation {
+        case .sigmoid: gs_sigmoid(p, p, n)
+        case .tanh: gs_tanh(p, p, n)
+        default: for i in 0..<n { p[i] = Float(activation(Double(p[i]))) }
         }
     }
 
@@ -66,7 +41,7 @@ extension RecurrentKernels {
     struct FloatCell {
         var cell: Cell
         /// Per direction, the cell's activations in ONNX order (RNN f; GRU f, g; LSTM f, g, h).
-        var activations: [FloatActivation]
+        var activations: [Activation]
         var clip: Float?
         var linearBeforeReset: Bool
         var inputForget: Bool
@@ -187,7 +162,7 @@ extension RecurrentKernels {
                     for n in 0..<batch where s < lens[n] {
                         let gn = gates + n * g
                         clamp(gn, hidden)
-                        f.apply(gn, hidden)
+                        apply(f, gn, hidden)
                         (h + n * hidden).update(from: gn, count: hidden)
                     }
                 case .gru:
@@ -196,7 +171,7 @@ extension RecurrentKernels {
                     for n in 0..<batch where s < lens[n] {
                         let gn = gates + n * g
                         clamp(gn, 2 * hidden)
-                        f.apply(gn, 2 * hidden)
+                        apply(f, gn, 2 * hidden)
                     }
                     if spec.linearBeforeReset {
                         // candidate = X W_h^T + Wb_h + r * (H R_h^T + Rb_h)
@@ -218,7 +193,7 @@ extension RecurrentKernels {
                     for n in 0..<batch where s < lens[n] {
                         let gn = gates + n * g, hn = h + n * hidden, cand = gn + 2 * hidden
                         clamp(cand, hidden)
-                        gAct.apply(cand, hidden)
+                        apply(gAct, cand, hidden)
                         for j in 0..<hidden { hn[j] = (1 - gn[j]) * cand[j] + gn[j] * hn[j] }
                     }
                 case .lstm:
@@ -230,17 +205,17 @@ extension RecurrentKernels {
                         let ig = gn, og = gn + hidden, fg = gn + 2 * hidden, cg = gn + 3 * hidden
                         if let p { for j in 0..<hidden { ig[j] += p[j] * cn[j]; fg[j] += p[2 * hidden + j] * cn[j] } }
                         clamp(ig, hidden)
-                        f.apply(ig, hidden)
+                        apply(f, ig, hidden)
                         if spec.inputForget { for j in 0..<hidden { fg[j] = 1 - ig[j] } }
-                        else { clamp(fg, hidden); f.apply(fg, hidden) }
+                        else { clamp(fg, hidden); apply(f, fg, hidden) }
                         clamp(cg, hidden)
-                        gAct.apply(cg, hidden)
+                        apply(gAct, cg, hidden)
                         for j in 0..<hidden { cn[j] = fg[j] * cn[j] + ig[j] * cg[j] }
                         if let p { for j in 0..<hidden { og[j] += p[hidden + j] * cn[j] } }
                         clamp(og, hidden)
-                        f.apply(og, hidden)
+                        apply(f, og, hidden)
                         tn.update(from: cn, count: hidden)
-                        hAct.apply(tn, hidden)
+                        apply(hAct, tn, hidden)
                         for j in 0..<hidden { hn[j] = og[j] * tn[j] }
                     }
                 }
