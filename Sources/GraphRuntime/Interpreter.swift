@@ -151,10 +151,17 @@ public final class Interpreter {
         var kept: [String: RuntimeTensor] = [:]
         var times: [(node: String, opType: String, seconds: Double)] = []
         if timed { times.reserveCapacity(plan.steps.count) }
-        // One KernelIO for every step: its two arrays keep their capacity (no allocation per step).
+        // One KernelIO for every step, whose two arrays the arena keeps between runs: no
+        // allocation per step, nor per run once they have grown.
         var io = KernelIO(inputs: [], outputs: [], step: nil, arena: plan.arena)
-        io.inputs.reserveCapacity(8)
-        io.outputs.reserveCapacity(4)
+        swap(&io.inputs, &plan.arena.ioInputs)
+        swap(&io.outputs, &plan.arena.ioOutputs)
+        defer {
+            io.inputs.removeAll(keepingCapacity: true)
+            io.outputs.removeAll(keepingCapacity: true)
+            swap(&io.inputs, &plan.arena.ioInputs)
+            swap(&io.outputs, &plan.arena.ioOutputs)
+        }
         for (k, step) in plan.steps.enumerated() {
             if let cancellation, cancellation.isCancelled {
                 throw RuntimeError("run cancelled before this node", node: step.name, opType: step.opType)
@@ -197,6 +204,7 @@ public final class Interpreter {
             progress?(k + 1, plan.steps.count)
         }
         var outs: [(name: String, tensor: RuntimeTensor)] = []
+        outs.reserveCapacity(plan.outputs.count)
         for o in plan.outputs {
             guard let t = values[o.id] else { throw RuntimeError("graph output '\(o.name)' was not computed") }
             // Outputs leave the plan's reused blocks, which the next run overwrites.

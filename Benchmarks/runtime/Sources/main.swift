@@ -122,11 +122,21 @@ do {
         let warmup = Int(option(args, "--warmup") ?? "5") ?? 5, repeats = Int(option(args, "--repeat") ?? "20") ?? 20
         for _ in 0..<warmup { _ = try interpreter.run(inputs) }
         var times: [Double] = [], cpu: [Double] = []
+        times.reserveCapacity(max(repeats, 1))
+        cpu.reserveCapacity(max(repeats, 1))
+        let allocations = AllocationCounter()
+        let before = allocations?.read()
         for _ in 0..<max(repeats, 1) {
             let s = now(), c = threadCPU()
             _ = try interpreter.run(inputs)
             times.append((now() - s) * 1000)
             cpu.append((threadCPU() - c) * 1000)
+        }
+        if let allocations, let before {
+            // Heap allocations per timed run (outputs handed back included), ours and OpenBLAS's.
+            let after = allocations.read(), n = Double(max(repeats, 1))
+            summary["allocations_per_run"] = Double(after.total - before.total - (after.blas - before.blas)) / n
+            summary["blas_allocations_per_run"] = Double(after.blas - before.blas) / n
         }
         times.sort()
         cpu.sort()
@@ -144,4 +154,20 @@ do {
     print(json(summary))
 } catch {
     fail("\(error)")
+}
+
+/// The heap-allocation counts of `Benchmarks/runtime/alloc_count.c` when it is preloaded
+/// (`LD_PRELOAD`); nil otherwise.
+struct AllocationCounter {
+    typealias Read = @convention(c) () -> Int
+    let total: Read, blas: Read
+
+    init?() {
+        guard let t = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gs_alloc_total"),
+              let b = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gs_alloc_openblas") else { return nil }
+        total = unsafeBitCast(t, to: Read.self)
+        blas = unsafeBitCast(b, to: Read.self)
+    }
+
+    func read() -> (total: Int, blas: Int) { (total(), blas()) }
 }

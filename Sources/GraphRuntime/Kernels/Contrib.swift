@@ -34,12 +34,13 @@ enum ContribKernels {
                 throw KernelError("FusedMatMul with transBatchA/transBatchB is not supported")
             }
             let alpha = node.float("alpha", 1), ta = node.int("transA", 0) != 0, tb = node.int("transB", 0) != 0
+            let matmul = LinearKernels.matmul()
             return { io in
                 var a = try io.floatInput(0), b = try io.floatInput(1)
                 if ta { a = try transposeLast(a) }
                 if tb { b = try transposeLast(b) }
                 var inner = KernelIO(inputs: [a, b], outputs: io.outputs, step: io.step, arena: io.arena)
-                try LinearKernels.matmul(&inner)
+                try matmul(&inner)
                 io.outputs = inner.outputs
                 if alpha != 1, let y = io.outputs.first ?? nil { let p = y.mutableFloats; for i in 0..<y.count { p[i] *= alpha } }
             }

@@ -13,6 +13,11 @@ enum ControlFlowKernels {
         return set.sorted()
     }
 
+    /// A kernel's table of outer-scope values by name, refilled on each call.
+    final class OuterValues {
+        var values: [String: RuntimeTensor] = [:]
+    }
+
     /// A body compiled as a stand-alone model whose extra inputs are the outer references.
     final class Body {
         let graph: Graph
@@ -42,12 +47,26 @@ enum ControlFlowKernels {
                                           constants: known)
         }
 
+        /// The feeds of the last call, kept with their capacity (no dictionary per call).
+        private var feeds: [String: RuntimeTensor] = [:]
+
         /// Runs with the body inputs `args` (by position) and the outer values by name.
         func run(_ args: [RuntimeTensor], outer values: [String: RuntimeTensor]) throws -> [RuntimeTensor] {
-            var feeds: [String: RuntimeTensor] = [:]
+            var result: [RuntimeTensor] = []
+            try run(args, outer: values) { result.append($0) }
+            return result
+        }
+
+        /// Runs with the body inputs `args` (by position) and the outer values by name, handing
+        /// each output to `deliver` in order.
+        func run(_ args: [RuntimeTensor], outer values: [String: RuntimeTensor], deliver: (RuntimeTensor) -> Void) throws {
+            feeds.removeAll(keepingCapacity: true)
             for (vi, t) in zip(graph.inputs, args) { feeds[vi.name] = t }
             for name in outer { if let v = values[name] { feeds[name] = v } }
-            do { return try interpreter.run(feeds).outputs.map(\.tensor) } catch let e as RuntimeError {
+            defer { feeds.removeAll(keepingCapacity: true) }
+            do {
+                for o in try interpreter.run(feeds).outputs { deliver(o.tensor) }
+            } catch let e as RuntimeError {
                 throw KernelError("in body '\(graph.name)': \(e)")
             }
         }
@@ -60,10 +79,12 @@ enum ControlFlowKernels {
             guard case .graph(let g)? = node.attribute(name) else { throw KernelError("\(node.opType) needs the body '\(name)'") }
             return g
         }
+        // The outer values of a call, in a table each kernel keeps (no dictionary per call).
+        let outerTable = OuterValues()
         func outerValues(_ io: KernelIO) -> [String: RuntimeTensor] {
-            var d: [String: RuntimeTensor] = [:]
-            for (k, name) in outer.enumerated() { if let t = io.optionalInput(explicit + k) { d[name] = t } }
-            return d
+            outerTable.values.removeAll(keepingCapacity: true)
+            for (k, name) in outer.enumerated() { if let t = io.optionalInput(explicit + k) { outerTable.values[name] = t } }
+            return outerTable.values
         }
         func deliver(_ io: inout KernelIO, _ outs: [RuntimeTensor]) {
             io.outputs = outs.map { Optional($0) }
@@ -75,7 +96,10 @@ enum ControlFlowKernels {
             return { io in
                 let c = try io.input(0)
                 guard c.count == 1 else { throw KernelError("If condition must hold one value, has \(c.count)") }
-                deliver(&io, try (c.double(at: 0) != 0 ? thenBody : elseBody).run([], outer: outerValues(io)))
+                // The branch's outputs go straight into the step's (no array per call).
+                let ov = outerValues(io)
+                io.outputs.removeAll(keepingCapacity: true)
+                try (c.double(at: 0) != 0 ? thenBody : elseBody).run([], outer: ov) { io.outputs.append($0) }
             }
         case "Loop":
             let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)

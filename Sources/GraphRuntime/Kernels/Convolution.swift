@@ -86,19 +86,24 @@ enum ConvKernels {
                      direct: DirectConvFilter? = nil, layout: DirectConv.Layout = .planes) -> Kernel {
         let group = node.int("group", 1)
         let stage = direct == nil ? nil : DirectConv.outputStage(epilogue)
+        let memo = ShapeMemo<ConvShape>()
+        let extraInputs = PointerList()
         return { io in
             let x = try io.floatInput(0), wt = try io.floatInput(1)
             let bias = io.optionalInput(2)
-            guard x.shape.count >= 3, wt.shape.count == x.shape.count else {
-                throw KernelError("Conv input \(x.shape) and weight \(wt.shape) ranks do not fit")
+            let shape = try memo.geometry({ $0.add(x.shape); $0.add(wt.shape) }) {
+                guard x.shape.count >= 3, wt.shape.count == x.shape.count else {
+                    throw KernelError("Conv input \(x.shape) and weight \(wt.shape) ranks do not fit")
+                }
+                let c = x.shape[1], m = wt.shape[0], cg = wt.shape[1]
+                guard group > 0, c == cg * group, m % group == 0 else {
+                    throw KernelError("Conv channels: input \(c), weight \(wt.shape), group \(group)")
+                }
+                let g = try WindowGeometry(node: node, spatial: Array(x.shape.dropFirst(2)), kernel: Array(wt.shape.dropFirst(2)))
+                return ConvShape(geometry: g, output: x.shape.count == 4 ? [x.shape[0], m, g.oh, g.ow] : [x.shape[0], m, g.ow])
             }
+            let g = shape.geometry, outShape = shape.output
             let n = x.shape[0], c = x.shape[1], m = wt.shape[0], cg = wt.shape[1]
-            guard group > 0, c == cg * group, m % group == 0 else {
-                throw KernelError("Conv channels: input \(c), weight \(wt.shape), group \(group)")
-            }
-            let g = try WindowGeometry(node: node, spatial: Array(x.shape.dropFirst(2)), kernel: Array(wt.shape.dropFirst(2)))
-            var outShape = [n, m]
-            if x.shape.count == 4 { outShape += [g.oh, g.ow] } else { outShape += [g.ow] }
             let ohw = g.oh * g.ow, hw = g.h * g.w, mg = m / group, kk = g.kh * g.kw
             if layout.any {
                 guard let direct, group == 1, direct.groups == 1, x.shape.count == 4, direct.outputs == m, direct.inputs == c,
@@ -111,14 +116,16 @@ enum ConvKernels {
                                   : try io.output(0, .float, outShape)
             let out = y.mutableFloats, inp = x.floats, w = wt.floats
             if let bias { guard bias.count == m, bias.elementType == .float else { throw KernelError("Conv bias must be float32 [\(m)]") } }
-            var extra: [UnsafePointer<Float>] = []
+            // The fused inputs' addresses, in a list the kernel keeps (no array per call).
+            extraInputs.pointers.removeAll(keepingCapacity: true)
             if let epilogue {
                 for j in 1..<max(epilogue.inputCount, 1) {
                     let t = try io.floatInput(2 + j)
                     guard t.shape == outShape else { throw KernelError("fused input \(2 + j) is \(t.shape), expected \(outShape)") }
-                    extra.append(t.floats)
+                    extraInputs.pointers.append(t.floats)
                 }
             }
+            let extra = extraInputs.pointers
             for b in 0..<n {
                 // A GEMM conv with an epilogue adds its bias there, not before the GEMM.
                 let biasInEpilogue = epilogue != nil && !(cg == 1 && mg == 1)
@@ -369,22 +376,26 @@ enum ConvKernels {
 
     static func convTranspose(_ node: Node) -> Kernel {
         let group = node.int("group", 1)
+        let memo = ShapeMemo<(geometry: (begin: [Int], out: [Int], s: [Int], d: [Int]), output: [Int])>()
         return { io in
             let x = try io.floatInput(0), wt = try io.floatInput(1)
-            guard x.shape.count >= 3, wt.shape.count == x.shape.count else {
-                throw KernelError("ConvTranspose needs input and weight of one rank >= 3, got \(x.shape), \(wt.shape)")
+            let (geo, outShape) = try memo.geometry({ $0.add(x.shape); $0.add(wt.shape) }) {
+                guard x.shape.count >= 3, wt.shape.count == x.shape.count else {
+                    throw KernelError("ConvTranspose needs input and weight of one rank >= 3, got \(x.shape), \(wt.shape)")
+                }
+                guard group > 0, x.shape[1] == wt.shape[0], x.shape[1] % group == 0 else {
+                    throw KernelError("ConvTranspose channels: input \(x.shape[1]), weight \(wt.shape), group \(group)")
+                }
+                let geo = try transposeGeometry(node, spatial: Array(x.shape.dropFirst(2)), kernel: Array(wt.shape.dropFirst(2)))
+                guard geo.out.allSatisfy({ $0 > 0 }) else { throw KernelError("ConvTranspose output would be empty") }
+                return (geo, [x.shape[0], wt.shape[1] * group] + geo.out)
             }
-            guard group > 0, x.shape[1] == wt.shape[0], x.shape[1] % group == 0 else {
-                throw KernelError("ConvTranspose channels: input \(x.shape[1]), weight \(wt.shape), group \(group)")
-            }
-            let geo = try transposeGeometry(node, spatial: Array(x.shape.dropFirst(2)), kernel: Array(wt.shape.dropFirst(2)))
-            guard geo.out.allSatisfy({ $0 > 0 }) else { throw KernelError("ConvTranspose output would be empty") }
             if x.shape.count != 4 { return try convTransposeND(x, wt, io.optionalInput(2), group: group, geo: geo, &io) }
             let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
             let mg = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3], m = mg * group
             let cg = c / group
             let s = geo.s, d = geo.d, p = geo.begin, oh = geo.out[0], ow = geo.out[1]
-            let y = try io.output(0, .float, [n, m, oh, ow])
+            let y = try io.output(0, .float, outShape)
             let out = y.mutableFloats, hw = h * w, ohw = oh * ow, kk = kh * kw
             let cols = io.scratch(mg * kk * hw)
             let bias = io.optionalInput(2)
@@ -465,4 +476,15 @@ enum ConvKernels {
             }
         }
     }
+}
+
+/// A Conv's shapes as its kernel keeps them between calls (`ShapeMemo`).
+struct ConvShape {
+    var geometry: WindowGeometry
+    var output: [Int]
+}
+
+/// A list of input addresses a kernel refills on every call, keeping its capacity.
+final class PointerList {
+    var pointers: [UnsafePointer<Float>] = []
 }

@@ -34,76 +34,100 @@ enum DataKernels {
 
     static func reshape(_ node: Node) -> Kernel {
         let allowZero = node.int("allowzero", 0) != 0
+        let memo = ShapeMemo<[Int]>()
         return { io in
             let x = try io.input(0)
-            let spec: [Int]
-            if let s = io.optionalInput(1) { spec = s.int64Values().map { Int($0) } }
-            else if let s = node.ints("shape") { spec = s }
-            else { throw KernelError("Reshape needs a shape") }
-            var shape = spec
-            var unknown: Int? = nil
-            for (i, d) in spec.enumerated() {
-                if d == 0 && !allowZero {
-                    guard i < x.shape.count else { throw KernelError("shape \(spec) copies dim \(i) of \(x.shape)") }
-                    shape[i] = x.shape[i]
-                } else if d == -1 {
-                    guard unknown == nil else { throw KernelError("shape \(spec) has two -1 entries") }
-                    unknown = i
-                }
-            }
-            if let u = unknown {
-                let known = shape.enumerated().filter { $0.offset != u }.map(\.element).reduce(1, *)
-                guard known > 0, x.count % known == 0 else { throw KernelError("cannot reshape \(x.shape) to \(spec)") }
-                shape[u] = x.count / known
+            let target = io.optionalInput(1)
+            let shape = try memo.geometry({ $0.add(x.shape); $0.addContents(target) }) {
+                try reshaped(x, target: target, node: node, allowZero: allowZero)
             }
             try copy(&io, x, shape)
         }
     }
 
+    /// Reshape's output shape for `x` and its target (input 1, else the `shape` attribute).
+    private static func reshaped(_ x: RuntimeTensor, target: RuntimeTensor?, node: Node, allowZero: Bool) throws -> [Int] {
+        let spec: [Int]
+        if let s = target { spec = s.int64Values().map { Int($0) } }
+        else if let s = node.ints("shape") { spec = s }
+        else { throw KernelError("Reshape needs a shape") }
+        var shape = spec
+        var unknown: Int? = nil
+        for (i, d) in spec.enumerated() {
+            if d == 0 && !allowZero {
+                guard i < x.shape.count else { throw KernelError("shape \(spec) copies dim \(i) of \(x.shape)") }
+                shape[i] = x.shape[i]
+            } else if d == -1 {
+                guard unknown == nil else { throw KernelError("shape \(spec) has two -1 entries") }
+                unknown = i
+            }
+        }
+        if let u = unknown {
+            let known = shape.enumerated().filter { $0.offset != u }.map(\.element).reduce(1, *)
+            guard known > 0, x.count % known == 0 else { throw KernelError("cannot reshape \(x.shape) to \(spec)") }
+            shape[u] = x.count / known
+        }
+        return shape
+    }
+
     static func flatten(_ node: Node) -> Kernel {
         let axisAttr = node.int("axis", 1)
+        let memo = ShapeMemo<[Int]>()
         return { io in
             let x = try io.input(0)
-            let axis = axisAttr < 0 ? axisAttr + x.shape.count : axisAttr
-            guard axis >= 0, axis <= x.shape.count else { throw KernelError("axis \(axisAttr) out of range") }
-            try copy(&io, x, [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)])
+            let shape = try memo.geometry({ $0.add(x.shape) }) {
+                let axis = axisAttr < 0 ? axisAttr + x.shape.count : axisAttr
+                guard axis >= 0, axis <= x.shape.count else { throw KernelError("axis \(axisAttr) out of range") }
+                return [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)]
+            }
+            try copy(&io, x, shape)
         }
     }
 
     /// Squeeze / Unsqueeze with axes from the attribute (opset < 13) or input 1.
     static func squeeze(_ node: Node, unsqueeze: Bool) -> Kernel {
         let attrAxes = node.ints("axes")
+        let memo = ShapeMemo<[Int]>()
         return { io in
             let x = try io.input(0)
-            var axes = attrAxes
-            if let a = io.optionalInput(1) { axes = a.int64Values().map { Int($0) } }
-            if unsqueeze {
-                guard let axes else { throw KernelError("Unsqueeze needs axes") }
-                let rank = x.shape.count + axes.count
-                let set = Set(try axes.map { try Shapes.axis($0, rank: rank) })
-                var shape: [Int] = [], it = x.shape.makeIterator()
-                for d in 0..<rank { shape.append(set.contains(d) ? 1 : (it.next() ?? 1)) }
-                try copy(&io, x, shape)
-            } else {
-                let rank = x.shape.count
-                let set = Set(try (axes ?? x.shape.indices.filter { x.shape[$0] == 1 }).map { try Shapes.axis($0, rank: rank) })
-                for a in set where x.shape[a] != 1 { throw KernelError("cannot squeeze axis \(a) of size \(x.shape[a])") }
-                try copy(&io, x, x.shape.indices.filter { !set.contains($0) }.map { x.shape[$0] })
+            let axesInput = io.optionalInput(1)
+            let shape = try memo.geometry({ $0.add(x.shape); $0.addContents(axesInput) }) {
+                try squeezed(x, axes: axesInput.map { $0.int64Values().map { Int($0) } } ?? attrAxes, unsqueeze: unsqueeze)
             }
+            try copy(&io, x, shape)
+        }
+    }
+
+    /// Squeeze's or Unsqueeze's output shape.
+    private static func squeezed(_ x: RuntimeTensor, axes: [Int]?, unsqueeze: Bool) throws -> [Int] {
+        if unsqueeze {
+            guard let axes else { throw KernelError("Unsqueeze needs axes") }
+            let rank = x.shape.count + axes.count
+            let set = Set(try axes.map { try Shapes.axis($0, rank: rank) })
+            var shape: [Int] = [], it = x.shape.makeIterator()
+            for d in 0..<rank { shape.append(set.contains(d) ? 1 : (it.next() ?? 1)) }
+            return shape
+        } else {
+            let rank = x.shape.count
+            let set = Set(try (axes ?? x.shape.indices.filter { x.shape[$0] == 1 }).map { try Shapes.axis($0, rank: rank) })
+            for a in set where x.shape[a] != 1 { throw KernelError("cannot squeeze axis \(a) of size \(x.shape[a])") }
+            return x.shape.indices.filter { !set.contains($0) }.map { x.shape[$0] }
         }
     }
 
     static func transpose(_ node: Node) -> Kernel {
         let permAttr = node.ints("perm")
+        let memo = ShapeMemo<(shape: [Int], strides: [Int])>()
         return { io in
             let x = try io.input(0)
-            let rank = x.shape.count
-            let perm = permAttr ?? Array((0..<rank).reversed())
-            guard Self.isPermutation(perm, rank: rank) else { throw KernelError("perm \(perm) is not a permutation of rank \(rank)") }
-            let outShape = perm.map { x.shape[$0] }
+            let (outShape, st) = try memo.geometry({ $0.add(x.shape) }) {
+                let rank = x.shape.count
+                let perm = permAttr ?? Array((0..<rank).reversed())
+                guard Self.isPermutation(perm, rank: rank) else { throw KernelError("perm \(perm) is not a permutation of rank \(rank)") }
+                let inStrides = Shapes.strides(x.shape)
+                return (perm.map { x.shape[$0] }, perm.map { inStrides[$0] })
+            }
             let y = try io.output(0, x.elementType, outShape)
-            let inStrides = Shapes.strides(x.shape)
-            let st = perm.map { inStrides[$0] }
             let size = x.elementSize
             if x.count == 0 { return }
             if !stridedCopy(y.count, outShape, st, size: size, from: x.raw, to: y.raw) {
@@ -175,26 +199,35 @@ enum DataKernels {
 
     static func concat(_ node: Node) -> Kernel {
         let axisAttr = node.int("axis", 0)
+        let memo = ShapeMemo<(shape: [Int], axis: Int)>()
         return { io in
-            let parts = try io.inputs.indices.map { try io.input($0) }
-            guard let first = parts.first else { throw KernelError("Concat needs inputs") }
-            let rank = first.shape.count
-            let axis = try Shapes.axis(axisAttr, rank: rank)
-            var shape = first.shape
-            shape[axis] = 0
-            for p in parts {
-                guard p.shape.count == rank, p.elementType == first.elementType else { throw KernelError("Concat inputs differ in rank or type") }
-                for d in 0..<rank where d != axis && p.shape[d] != first.shape[d] {
-                    throw KernelError("Concat inputs \(first.shape) and \(p.shape) differ off axis \(axis)")
+            guard !io.inputs.isEmpty else { throw KernelError("Concat needs inputs") }
+            let first = try io.input(0)
+            let (shape, axis) = try memo.geometry({ k in for t in io.inputs { k.add(t) } }) {
+                let rank = first.shape.count
+                let axis = try Shapes.axis(axisAttr, rank: rank)
+                var shape = first.shape
+                shape[axis] = 0
+                for i in io.inputs.indices {
+                    let p = try io.input(i)
+                    guard p.shape.count == rank, p.elementType == first.elementType else { throw KernelError("Concat inputs differ in rank or type") }
+                    for d in 0..<rank where d != axis && p.shape[d] != first.shape[d] {
+                        throw KernelError("Concat inputs \(first.shape) and \(p.shape) differ off axis \(axis)")
+                    }
+                    shape[axis] += p.shape[axis]
                 }
-                shape[axis] += p.shape[axis]
+                return (shape, axis)
             }
             let y = try io.output(0, first.elementType, shape)
-            let outer = shape[..<axis].reduce(1, *), size = first.elementSize
-            let outRow = shape[axis...].reduce(1, *) * size
+            var outer = 1, outRow = first.elementSize
+            for d in 0..<axis { outer *= shape[d] }
+            for d in axis..<shape.count { outRow *= shape[d] }
+            let size = first.elementSize
             var offset = 0
-            for p in parts {
-                let row = p.shape[axis...].reduce(1, *) * size
+            for i in io.inputs.indices {
+                guard let p = io.inputs[i] else { throw KernelError("input \(i) is missing") }
+                var row = size
+                for d in axis..<p.shape.count { row *= p.shape[d] }
                 for o in 0..<outer { (y.raw + o * outRow + offset).copyMemory(from: p.raw + o * row, byteCount: row) }
                 offset += row
             }
@@ -204,26 +237,33 @@ enum DataKernels {
     static func split(_ node: Node) -> Kernel {
         let axisAttr = node.int("axis", 0), attrSplit = node.ints("split"), outputs = node.outputs.count
         let numOutputs = node.int("num_outputs", 0)
+        let memo = ShapeMemo<(axis: Int, sizes: [Int], shapes: [[Int]])>()
         return { io in
             let x = try io.input(0)
-            let axis = try Shapes.axis(axisAttr, rank: x.shape.count)
+            let given = io.optionalInput(1)
+            let (axis, sizes, shapes) = try memo.geometry({ $0.add(x.shape); $0.addContents(given) }) {
+                let axis = try Shapes.axis(axisAttr, rank: x.shape.count)
+                let dim = x.shape[axis]
+                var sizes = attrSplit
+                if let s = given { sizes = s.int64Values().map { Int($0) } }
+                if sizes == nil {
+                    let parts = numOutputs > 0 ? numOutputs : outputs
+                    guard parts > 0 else { throw KernelError("Split has no outputs") }
+                    let chunk = (dim + parts - 1) / parts
+                    sizes = (0..<parts).map { min(chunk, max(0, dim - $0 * chunk)) }
+                }
+                guard let sizes, sizes.count == outputs, sizes.reduce(0, +) == dim else {
+                    throw KernelError("split sizes \(sizes ?? []) do not divide dim \(dim) into \(outputs) outputs")
+                }
+                return (axis, sizes, sizes.map { s in var shape = x.shape; shape[axis] = s; return shape })
+            }
             let dim = x.shape[axis]
-            var sizes = attrSplit
-            if let s = io.optionalInput(1) { sizes = s.int64Values().map { Int($0) } }
-            if sizes == nil {
-                let parts = numOutputs > 0 ? numOutputs : outputs
-                guard parts > 0 else { throw KernelError("Split has no outputs") }
-                let chunk = (dim + parts - 1) / parts
-                sizes = (0..<parts).map { min(chunk, max(0, dim - $0 * chunk)) }
-            }
-            guard let sizes, sizes.count == outputs, sizes.reduce(0, +) == dim else {
-                throw KernelError("split sizes \(sizes ?? []) do not divide dim \(dim) into \(outputs) outputs")
-            }
-            let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *) * x.elementSize
+            var outer = 1, inner = x.elementSize
+            for d in 0..<axis { outer *= x.shape[d] }
+            for d in (axis + 1)..<x.shape.count { inner *= x.shape[d] }
             var start = 0
             for (j, s) in sizes.enumerated() {
-                var shape = x.shape; shape[axis] = s
-                let y = try io.output(j, x.elementType, shape)
+                let y = try io.output(j, x.elementType, shapes[j])
                 for o in 0..<outer {
                     (y.raw + o * s * inner).copyMemory(from: x.raw + (o * dim + start) * inner, byteCount: s * inner)
                 }
@@ -233,47 +273,23 @@ enum DataKernels {
     }
 
     static func slice(_ node: Node, opset: Int) -> Kernel {
+        let memo = ShapeMemo<SliceGeometry>()
         return { io in
             let x = try io.input(0)
-            let rank = x.shape.count
-            var starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
-            if opset < 10 {
-                guard let s = node.ints("starts"), let e = node.ints("ends") else { throw KernelError("Slice needs starts and ends") }
-                starts = s; ends = e; axes = node.ints("axes"); steps = nil
-            } else {
-                starts = try io.input(1).int64Values().map { Int(clamping: $0) }
-                ends = try io.input(2).int64Values().map { Int(clamping: $0) }
-                axes = io.optionalInput(3).map { $0.int64Values().map { Int($0) } }
-                steps = io.optionalInput(4).map { $0.int64Values().map { Int($0) } }
+            let geo = try memo.geometry({ k in
+                k.add(x.shape)
+                if opset >= 10 { for i in 1..<max(io.inputs.count, 1) { k.addContents(io.inputs[i]) } }
+            }) {
+                try SliceGeometry(x: x, io: io, node: node, opset: opset)
             }
-            let ax = try (axes ?? Array(0..<starts.count)).map { try Shapes.axis($0, rank: rank) }
-            guard ends.count == starts.count, ax.count == starts.count, (steps?.count ?? starts.count) == starts.count else {
-                throw KernelError("Slice starts/ends/axes/steps lengths differ")
-            }
-            var begin = [Int](repeating: 0, count: rank), step = [Int](repeating: 1, count: rank)
-            var outShape = x.shape
-            for (k, a) in ax.enumerated() {
-                let d = x.shape[a], st = steps?[k] ?? 1
-                guard st != 0 else { throw KernelError("Slice step 0 on axis \(a)") }
-                var s = starts[k], e = ends[k]
-                if s < 0 { s += d }
-                if e < 0 { e += d }
-                if st > 0 { s = min(max(s, 0), d); e = min(max(e, 0), d) }
-                else { s = min(max(s, -1), d - 1); e = min(max(e, -1), d - 1) }
-                begin[a] = s; step[a] = st
-                outShape[a] = st > 0 ? max(0, (e - s + st - 1) / st) : max(0, (s - e - st - 1) / -st)
-            }
+            let outShape = geo.shape, rank = x.shape.count
             let y = try io.output(0, x.elementType, outShape)
             if y.count == 0 { return }
-            let inSt = Shapes.strides(x.shape), size = x.elementSize
+            let size = x.elementSize
+            if x.strings == nil, x.container == nil,
+               stridedCopy(y.count, outShape, geo.strides, size: size, from: x.raw + geo.first * size, to: y.raw) { return }
+            let begin = geo.begin, step = geo.step, inSt = geo.inputStrides
             var counter = [Int](repeating: 0, count: rank)
-            if x.strings == nil, x.container == nil {
-                // A strided copy from the first element taken (no index arithmetic per element).
-                var from = 0
-                for d in 0..<rank { from += begin[d] * inSt[d] }
-                let strides = (0..<rank).map { step[$0] * inSt[$0] }
-                if stridedCopy(y.count, outShape, strides, size: size, from: x.raw + from * size, to: y.raw) { return }
-            }
             for o in 0..<y.count {
                 var idx = 0
                 for d in 0..<rank { idx += (begin[d] + counter[d] * step[d]) * inSt[d] }
@@ -286,20 +302,29 @@ enum DataKernels {
 
     static func gather(_ node: Node) -> Kernel {
         let axisAttr = node.int("axis", 0)
+        let memo = ShapeMemo<(shape: [Int], axis: Int)>()
         return { io in
             let x = try io.input(0), ind = try io.input(1)
-            let axis = try Shapes.axis(axisAttr, rank: x.shape.count)
+            let (outShape, axis) = try memo.geometry({ $0.add(x.shape); $0.add(ind.shape) }) {
+                let axis = try Shapes.axis(axisAttr, rank: x.shape.count)
+                return (Array(x.shape[..<axis]) + ind.shape + Array(x.shape[(axis + 1)...]), axis)
+            }
             let dim = x.shape[axis]
-            let indices = ind.int64Values()
-            let outShape = Array(x.shape[..<axis]) + ind.shape + Array(x.shape[(axis + 1)...])
             let y = try io.output(0, x.elementType, outShape)
-            let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *) * x.elementSize
+            var outer = 1, inner = x.elementSize
+            for d in 0..<axis { outer *= x.shape[d] }
+            for d in (axis + 1)..<x.shape.count { inner *= x.shape[d] }
+            // int64 indices read in place; other index types through a converted copy.
+            let converted: [Int64]? = ind.elementType == .int64 ? nil : ind.int64Values()
+            let count = ind.count
+            let p = ind.raw.assumingMemoryBound(to: Int64.self)
             for o in 0..<outer {
-                for (k, raw) in indices.enumerated() {
+                for k in 0..<count {
+                    let raw = converted?[k] ?? p[k]
                     var i = Int(raw)
                     if i < 0 { i += dim }
                     guard i >= 0, i < dim else { throw KernelError("index \(raw) is out of range for axis size \(dim)") }
-                    (y.raw + (o * indices.count + k) * inner).copyMemory(from: x.raw + (o * dim + i) * inner, byteCount: inner)
+                    (y.raw + (o * count + k) * inner).copyMemory(from: x.raw + (o * dim + i) * inner, byteCount: inner)
                 }
             }
         }
@@ -307,14 +332,18 @@ enum DataKernels {
 
     static func shape(_ node: Node) -> Kernel {
         let startAttr = node.int("start", 0), endAttr = node.attribute("end")?.intValue.map { Int($0) }
+        let memo = ShapeMemo<(range: Range<Int>, shape: [Int])>()
         return { io in
             let x = try io.input(0)
-            let r = x.shape.count
-            var s = startAttr < 0 ? startAttr + r : startAttr, e = endAttr.map { $0 < 0 ? $0 + r : $0 } ?? r
-            s = min(max(s, 0), r); e = min(max(e, s), r)
-            let dims = x.shape[s..<e].map { Int64($0) }
-            let y = try io.output(0, .int64, [dims.count])
-            for (i, d) in dims.enumerated() { y.setDouble(Double(d), at: i) }
+            let (range, outShape) = memo.geometry({ $0.add(x.shape.count) }) {
+                let r = x.shape.count
+                var s = startAttr < 0 ? startAttr + r : startAttr, e = endAttr.map { $0 < 0 ? $0 + r : $0 } ?? r
+                s = min(max(s, 0), r); e = min(max(e, s), r)
+                return (s..<e, [e - s])
+            }
+            let y = try io.output(0, .int64, outShape)
+            let p = y.raw.assumingMemoryBound(to: Int64.self)
+            for (i, d) in range.enumerated() { p[i] = Int64(x.shape[d]) }
         }
     }
 
@@ -328,8 +357,10 @@ enum DataKernels {
         var fill = RuntimeTensor(zeros: .float, shape: [1])
         if case .tensor(let t)? = node.attribute("value") { fill = try RuntimeTensor.from(t).tensor }
         let value = fill
+        let memo = ShapeMemo<[Int]>()
         return { io in
-            let shape = try io.input(0).int64Values().map { Int($0) }
+            let given = try io.input(0)
+            let shape = memo.geometry({ $0.addContents(given) }) { given.int64Values().map { Int($0) } }
             let y = try io.output(0, value.elementType, shape)
             let size = value.elementSize, total = y.count * size
             guard total > 0 else { return }
@@ -346,23 +377,19 @@ enum DataKernels {
 
     /// Expand and Tile: broadcasting / repeating copies.
     static func expand(tile: Bool) -> Kernel {
+        let memo = ShapeMemo<ExpandGeometry>()
         return { io in
-            let x = try io.input(0)
-            let spec = try io.input(1).int64Values().map { Int($0) }
-            let outShape: [Int]
-            if tile {
-                guard spec.count == x.shape.count else { throw KernelError("repeats \(spec) do not match rank \(x.shape.count)") }
-                outShape = zip(x.shape, spec).map { $0 * $1 }
-            } else {
-                outShape = try Shapes.broadcast(x.shape, spec)
+            let x = try io.input(0), given = try io.input(1)
+            let geo = try memo.geometry({ $0.add(x.shape); $0.addContents(given) }) {
+                try ExpandGeometry(x.shape, spec: given.int64Values().map { Int($0) }, tile: tile)
             }
+            let outShape = geo.shape
             let y = try io.output(0, x.elementType, outShape)
-            let size = x.elementSize, r = outShape.count, st = Shapes.strides(outShape)
-            let xs = Array(repeating: 1, count: r - x.shape.count) + x.shape
-            let inSt = Shapes.strides(xs)
+            let size = x.elementSize, r = outShape.count, st = geo.outputStrides
+            let xs = geo.inputShape, inSt = geo.inputStrides
             // Expand is a strided copy whose broadcast axes have stride 0.
             if !tile, y.count > 0, x.strings == nil, x.container == nil,
-               stridedCopy(y.count, outShape, (0..<r).map { xs[$0] == 1 ? 0 : inSt[$0] }, size: size, from: x.raw, to: y.raw) {
+               stridedCopy(y.count, outShape, geo.copyStrides, size: size, from: x.raw, to: y.raw) {
                 return
             }
             for o in 0..<y.count {
@@ -382,5 +409,73 @@ enum DataKernels {
         let n = max(0, Int(steps))
         let y = try io.output(0, s.elementType, [n])
         for i in 0..<n { y.setDouble(start + Double(i) * delta, at: i) }
+    }
+}
+
+/// Slice's shapes as its kernel keeps them between calls (`ShapeMemo`): the output shape, the
+/// first element taken and the input strides each output axis steps by, and the per-axis
+/// begin and step for tensors a strided copy cannot move.
+struct SliceGeometry {
+    var shape: [Int], strides: [Int], first: Int
+    var begin: [Int], step: [Int], inputStrides: [Int]
+
+    init(x: RuntimeTensor, io: KernelIO, node: Node, opset: Int) throws {
+        let rank = x.shape.count
+        var starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
+        if opset < 10 {
+            guard let s = node.ints("starts"), let e = node.ints("ends") else { throw KernelError("Slice needs starts and ends") }
+            starts = s; ends = e; axes = node.ints("axes"); steps = nil
+        } else {
+            starts = try io.input(1).int64Values().map { Int(clamping: $0) }
+            ends = try io.input(2).int64Values().map { Int(clamping: $0) }
+            axes = io.optionalInput(3).map { $0.int64Values().map { Int($0) } }
+            steps = io.optionalInput(4).map { $0.int64Values().map { Int($0) } }
+        }
+        let ax = try (axes ?? Array(0..<starts.count)).map { try Shapes.axis($0, rank: rank) }
+        guard ends.count == starts.count, ax.count == starts.count, (steps?.count ?? starts.count) == starts.count else {
+            throw KernelError("Slice starts/ends/axes/steps lengths differ")
+        }
+        begin = [Int](repeating: 0, count: rank)
+        step = [Int](repeating: 1, count: rank)
+        shape = x.shape
+        for (k, a) in ax.enumerated() {
+            let d = x.shape[a], st = steps?[k] ?? 1
+            guard st != 0 else { throw KernelError("Slice step 0 on axis \(a)") }
+            var s = starts[k], e = ends[k]
+            if s < 0 { s += d }
+            if e < 0 { e += d }
+            if st > 0 { s = min(max(s, 0), d); e = min(max(e, 0), d) }
+            else { s = min(max(s, -1), d - 1); e = min(max(e, -1), d - 1) }
+            begin[a] = s; step[a] = st
+            shape[a] = st > 0 ? max(0, (e - s + st - 1) / st) : max(0, (s - e - st - 1) / -st)
+        }
+        inputStrides = Shapes.strides(x.shape)
+        var from = 0
+        for d in 0..<rank { from += begin[d] * inputStrides[d] }
+        first = from
+        strides = (0..<rank).map { [step, inputStrides] in step[$0] * inputStrides[$0] }
+    }
+}
+
+/// Expand's and Tile's shapes as their kernel keeps them between calls (`ShapeMemo`).
+struct ExpandGeometry {
+    var shape: [Int], outputStrides: [Int]
+    /// The input's shape with leading 1s to the output's rank, and its strides.
+    var inputShape: [Int], inputStrides: [Int]
+    /// Input strides per output axis, 0 on broadcast axes (Expand's strided copy).
+    var copyStrides: [Int]
+
+    init(_ x: [Int], spec: [Int], tile: Bool) throws {
+        if tile {
+            guard spec.count == x.count else { throw KernelError("repeats \(spec) do not match rank \(x.count)") }
+            shape = zip(x, spec).map { $0 * $1 }
+        } else {
+            shape = try Shapes.broadcast(x, spec)
+        }
+        let r = shape.count
+        outputStrides = Shapes.strides(shape)
+        inputShape = Array(repeating: 1, count: r - x.count) + x
+        inputStrides = Shapes.strides(inputShape)
+        copyStrides = (0..<r).map { [inputShape, inputStrides] in inputShape[$0] == 1 ? 0 : inputStrides[$0] }
     }
 }

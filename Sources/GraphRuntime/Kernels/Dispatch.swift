@@ -45,12 +45,12 @@ enum KernelCompiler {
         case "Abs", "Neg": return ElementwiseKernels.signKernel(node.opType)
         case "Clip": return ElementwiseKernels.clip(node)
         case "Not": return ElementwiseKernels.not
-        case "Where": return ElementwiseKernels.whereKernel
+        case "Where": return ElementwiseKernels.whereKernel()
         case "Cast": return try ElementwiseKernels.cast(node)
         case "Conv": return ConvKernels.conv(node)
         case "ConvTranspose": return ConvKernels.convTranspose(node)
         case "Gemm": return LinearKernels.gemm(node)
-        case "MatMul": return LinearKernels.matmul
+        case "MatMul": return LinearKernels.matmul()
         case "MaxPool": return PoolKernels.pool(node, max: true, opset: opset)
         case "AveragePool": return PoolKernels.pool(node, max: false, opset: opset)
         case "GlobalAveragePool": return PoolKernels.global(max: false)

@@ -153,32 +153,42 @@ enum ElementwiseKernels {
         } else if bShape == out && aShape.reduce(1, *) == 1 {
             body(0, 0, 0, total, 0, 1); return
         }
-        var sa = Shapes.broadcastStrides(aShape, to: out), sb = Shapes.broadcastStrides(bShape, to: out)
-        var dims = out
-        // Merge adjacent dims whose strides stay consistent, so runs are as long as possible.
-        var i = dims.count - 1
-        while i > 0 {
-            let j = i - 1
-            if sa[j] == sa[i] * dims[i] && sb[j] == sb[i] * dims[i] {
-                dims[i] *= dims[j]; dims.remove(at: j); sa.remove(at: j); sb.remove(at: j)
-            } else if dims[j] == 1 {
-                dims.remove(at: j); sa.remove(at: j); sb.remove(at: j)
+        // Strides, dims and the counter in stack memory: no array per call.
+        let rank = out.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * max(rank, 1)) { buf in
+            guard let base = buf.baseAddress else { return }
+            let sa = base, sb = base + rank, dims = base + 2 * rank, counter = base + 3 * rank
+            Shapes.broadcastStrides(aShape, to: out, into: sa)
+            Shapes.broadcastStrides(bShape, to: out, into: sb)
+            // Merge adjacent dims whose strides stay consistent (and drop size-1 dims), so
+            // runs are as long as possible; kept dims are packed from the end.
+            var r = 0
+            for i in stride(from: rank - 1, through: 0, by: -1) {
+                let e = out[i]
+                if e == 1 && r > 0 { continue }
+                if r > 0 {
+                    let k = rank - r  // the innermost kept dim so far sits at index k
+                    if sa[i] == sa[k] * dims[k] && sb[i] == sb[k] * dims[k] { dims[k] *= e; continue }
+                }
+                r += 1
+                let k = rank - r
+                dims[k] = e; sa[k] = sa[i]; sb[k] = sb[i]
             }
-            i -= 1
-        }
-        if dims.isEmpty { body(0, 0, 0, 1, 0, 0); return }
-        let r = dims.count, n = dims[r - 1], la = sa[r - 1], lb = sb[r - 1]
-        var counter = [Int](repeating: 0, count: r)
-        var o = 0, ia = 0, ib = 0
-        while o < total {
-            body(o, ia, ib, n, la, lb)
-            o += n
-            var d = r - 2
-            while d >= 0 {
-                counter[d] += 1; ia += sa[d]; ib += sb[d]
-                if counter[d] < dims[d] { break }
-                ia -= sa[d] * dims[d]; ib -= sb[d] * dims[d]; counter[d] = 0
-                d -= 1
+            if r == 0 { body(0, 0, 0, 1, 0, 0); return }
+            let d0 = rank - r  // kept dims are d0..<rank
+            let n = dims[rank - 1], la = sa[rank - 1], lb = sb[rank - 1]
+            for d in d0..<rank { counter[d] = 0 }
+            var o = 0, ia = 0, ib = 0
+            while o < total {
+                body(o, ia, ib, n, la, lb)
+                o += n
+                var d = rank - 2
+                while d >= d0 {
+                    counter[d] += 1; ia += sa[d]; ib += sb[d]
+                    if counter[d] < dims[d] { break }
+                    ia -= sa[d] * dims[d]; ib -= sb[d] * dims[d]; counter[d] = 0
+                    d -= 1
+                }
             }
         }
     }
@@ -204,6 +214,8 @@ enum ElementwiseKernels {
         let op = node.opType
         guard ["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod", "Sum", "Mean"].contains(op) else { return nil }
         let fmodMode = node.int("fmod", 0) != 0
+        let memo = ShapeMemo<[Int]>()
+        let partials = (TensorCache(), TensorCache())  // a variadic op's running results, alternating
         return { io in
             let differ = op == "Pow" && io.inputs.count == 2 && io.inputs[0]?.elementType != io.inputs[1]?.elementType
             if differ || (op == "Mod" && fmodMode) {
@@ -222,10 +234,12 @@ enum ElementwiseKernels {
                 guard acc.elementType == b.elementType else {
                     throw KernelError("input types differ: \(acc.elementType.name) and \(b.elementType.name)")
                 }
-                let shape = try Shapes.broadcast(acc.shape, b.shape)
+                let shape = io.inputs.count == 2
+                    ? try memo.geometry({ $0.add(acc.shape); $0.add(b.shape) }) { try Shapes.broadcast(acc.shape, b.shape) }
+                    : try Shapes.broadcast(acc.shape, b.shape)
                 // Variadic ops accumulate in a fresh tensor until the last step writes the output.
                 let y = k == io.inputs.count - 1 ? try io.output(0, acc.elementType, shape)
-                                                 : RuntimeTensor(zeros: acc.elementType, shape: shape)
+                                                 : try (k % 2 == 0 ? partials.0 : partials.1).tensor(acc.elementType, shape)
                 try apply(op, acc, b, y)
                 acc = y
             }
@@ -329,13 +343,15 @@ enum ElementwiseKernels {
     /// Comparisons and logical ops with a bool output.
     static func comparison(_ op: String) -> Kernel? {
         guard ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"].contains(op) else { return nil }
+        let memo = ShapeMemo<[Int]>()
         return { io in
             let a = try io.input(0), b = try io.input(1)
             if a.elementType == .string || b.elementType == .string {
                 guard op == "Equal" else { throw KernelError("\(op) is not defined for strings") }
                 return try StringKernels.equal(a, b, &io)
             }
-            let y = try io.output(0, .bool, try Shapes.broadcast(a.shape, b.shape))
+            let shape = try memo.geometry({ $0.add(a.shape); $0.add(b.shape) }) { try Shapes.broadcast(a.shape, b.shape) }
+            let y = try io.output(0, .bool, shape)
             if a.elementType == .float && b.elementType == .float {
                 let f: (Float, Float) -> UInt8
                 switch op {
@@ -385,31 +401,36 @@ enum ElementwiseKernels {
     }
 
     /// Where(cond, a, b) with broadcasting over all three.
-    static let whereKernel: Kernel = { io in
-        let c = try io.input(0), a = try io.input(1), b = try io.input(2)
-        let shape = try Shapes.broadcast(Shapes.broadcast(c.shape, a.shape), b.shape)
+    static func whereKernel() -> Kernel {
+        let memo = ShapeMemo<WhereGeometry>()
+        return { io in
+            let c = try io.input(0), a = try io.input(1), b = try io.input(2)
+            let geo = try memo.geometry({ $0.add(c.shape); $0.add(a.shape); $0.add(b.shape) }) {
+                try WhereGeometry(c.shape, a.shape, b.shape)
+            }
+            try whereKernel(&io, c, a, b, geo)
+        }
+    }
+
+    private static func whereKernel(_ io: inout KernelIO, _ c: RuntimeTensor, _ a: RuntimeTensor, _ b: RuntimeTensor,
+                                    _ geo: WhereGeometry) throws {
+        let shape = geo.shape
         let y = try io.output(0, a.elementType, shape)
-        let sc = Shapes.broadcastStrides(c.shape, to: shape), sa = Shapes.broadcastStrides(a.shape, to: shape)
-        let sb = Shapes.broadcastStrides(b.shape, to: shape), st = Shapes.strides(shape)
+        let sc = geo.sc, sa = geo.sa, sb = geo.sb, st = geo.st
         let size = a.elementSize
         if c.elementType == .bool, c.elementSize == 1, a.strings == nil, b.strings == nil, a.container == nil, b.container == nil,
            !shape.isEmpty, y.count > 0 {
             // Row by row over the last axis, an odometer over the others (no division per element);
-            // dims of size 1 dropped and neighbours all three operands read contiguously merged,
-            // so a mask over a whole score tensor is one row.
-            var shape = shape, sc = sc, sa = sa, sb = sb
-            var r = 0
-            for d in 0..<shape.count where shape[d] != 1 {
-                if r > 0 && sc[r - 1] == sc[d] * shape[d] && sa[r - 1] == sa[d] * shape[d] && sb[r - 1] == sb[d] * shape[d] {
-                    shape[r - 1] *= shape[d]; sc[r - 1] = sc[d]; sa[r - 1] = sa[d]; sb[r - 1] = sb[d]
-                } else {
-                    shape[r] = shape[d]; sc[r] = sc[d]; sa[r] = sa[d]; sb[r] = sb[d]; r += 1
-                }
-            }
-            if r == 0 { shape[0] = 1; r = 1 }
+            // dims of size 1 dropped and neighbours all three operands read contiguously merged
+            // (`WhereGeometry.merged`), so a mask over a whole score tensor is one row.
+            let (shape, sc, sa, sb) = geo.merged
+            let r = shape.count
             let last = shape[r - 1], rows = y.count / last
             let lc = sc[r - 1], la = sa[r - 1], lb = sb[r - 1]
-            var counter = [Int](repeating: 0, count: r), oc = 0, oa = 0, ob = 0
+            var oc = 0, oa = 0, ob = 0
+            try withUnsafeTemporaryAllocation(of: Int.self, capacity: r) { counterBuffer in
+            guard let counter = counterBuffer.baseAddress else { throw KernelError("no stack memory") }
+            for d in 0..<r { counter[d] = 0 }
             let cp = c.raw.assumingMemoryBound(to: UInt8.self)
             for row in 0..<rows {
                 let dst = y.raw + row * last * size
@@ -438,6 +459,7 @@ enum ElementwiseKernels {
                     if counter[d] < shape[d] { break }
                     oc -= sc[d] * shape[d]; oa -= sa[d] * shape[d]; ob -= sb[d] * shape[d]; counter[d] = 0; d -= 1
                 }
+            }
             }
             return
         }
@@ -497,5 +519,33 @@ extension Float {
         let bits = v.bitPattern
         let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
         self = Float(bitPattern: rounded & 0xFFFF_0000)
+    }
+}
+
+/// Where's shapes as its kernel keeps them between calls (`ShapeMemo`): the broadcast output
+/// shape, each operand's strides over it, and the same with size-1 dims dropped and
+/// neighbours all three operands read contiguously merged.
+struct WhereGeometry {
+    var shape: [Int], sc: [Int], sa: [Int], sb: [Int], st: [Int]
+    var merged: (shape: [Int], sc: [Int], sa: [Int], sb: [Int])
+
+    init(_ c: [Int], _ a: [Int], _ b: [Int]) throws {
+        shape = try Shapes.broadcast(Shapes.broadcast(c, a), b)
+        sc = Shapes.broadcastStrides(c, to: shape)
+        sa = Shapes.broadcastStrides(a, to: shape)
+        sb = Shapes.broadcastStrides(b, to: shape)
+        st = Shapes.strides(shape)
+        var ms = shape, mc = sc, ma = sa, mb = sb
+        var r = 0
+        for d in 0..<shape.count where shape[d] != 1 {
+            if r > 0 && mc[r - 1] == sc[d] * shape[d] && ma[r - 1] == sa[d] * shape[d] && mb[r - 1] == sb[d] * shape[d] {
+                ms[r - 1] *= shape[d]; mc[r - 1] = sc[d]; ma[r - 1] = sa[d]; mb[r - 1] = sb[d]
+            } else {
+                ms[r] = shape[d]; mc[r] = sc[d]; ma[r] = sa[d]; mb[r] = sb[d]; r += 1
+            }
+        }
+        if r == 0, !shape.isEmpty { ms[0] = 1; mc[0] = 0; ma[0] = 0; mb[0] = 0; r = 1 }
+        let n = min(r, ms.count)
+        merged = (Array(ms.prefix(n)), Array(mc.prefix(n)), Array(ma.prefix(n)), Array(mb.prefix(n)))
     }
 }

@@ -45,6 +45,8 @@ struct ElementwiseProgram {
 
     /// Elements per block.
     static let block = 256
+    /// The intermediate blocks' memory, kept between calls (`withTemps`).
+    private let temps = KernelBuffer()
 
     /// True when the program is one Clip/Relu/HardSwish/HardSigmoid of input 0: an output bias
     /// is then added inside that instruction's pass (the C loops' `add`).
@@ -160,9 +162,7 @@ struct ElementwiseProgram {
 
     /// Calls `body` with scratch for the program's intermediate blocks.
     func withTemps<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        try withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(instructions.count, 1) * Self.block) {
-            try body($0.baseAddress!)
-        }
+        try body(temps.pointer(Float.self, count: Swift.max(instructions.count, 1) * Self.block))
     }
 
     /// Applies the program in place over an NCHW-like `out` of `planes` planes of `planeSize`
@@ -171,9 +171,11 @@ struct ElementwiseProgram {
     /// added to `out` first.
     func apply(out: UnsafeMutablePointer<Float>, extra: [UnsafePointer<Float>], channels: Int, planeSize: Int,
                planes: Range<Int>, temps: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
-        var pointers = [UnsafePointer<Float>(out)] + extra
-        pointers.withUnsafeMutableBufferPointer { buf in
+        // The inputs' addresses in stack memory (no array per call).
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 1 + extra.count) { buf in
             guard let base = buf.baseAddress else { return }
+            base[0] = UnsafePointer(out)
+            for (i, e) in extra.enumerated() { base[1 + i] = e }
             for p in planes {
                 let ch = p % Swift.max(channels, 1)
                 run(inputs: base, offset: p * planeSize, count: planeSize, channel: ch,
@@ -187,23 +189,26 @@ struct ElementwiseProgram {
     func kernel() -> Kernel {
         let program = self
         let perChannel = usesChannels
+        let inputs = PointerList()  // refilled every call, capacity kept
         return { io in
             let x = try io.floatInput(0)
-            var pointers: [UnsafePointer<Float>] = []
+            inputs.pointers.removeAll(keepingCapacity: true)
             for j in 0..<program.inputCount {
                 let t = try io.floatInput(j)
                 guard t.shape == x.shape else {
                     throw KernelError("fused \(program.opTypes.joined(separator: "+")): input \(j) is \(t.shape), expected \(x.shape)")
                 }
-                pointers.append(t.floats)
+                inputs.pointers.append(t.floats)
             }
+            let pointers = inputs.pointers
             let y = try io.output(0, .float, x.shape)
             let count = x.count
             var planeSize = count, channels = 1
             if perChannel {
                 guard x.shape.count >= 2 else { throw KernelError("per-channel constants need a rank >= 2 input, got \(x.shape)") }
                 channels = x.shape[1]
-                planeSize = x.shape.dropFirst(2).reduce(1, *)
+                planeSize = 1
+                for d in 2..<x.shape.count { planeSize *= x.shape[d] }
             }
             let planes = planeSize == 0 ? 0 : count / planeSize
             program.withTemps { temps in

@@ -21,12 +21,17 @@ final class Arena {
     let slots: [TensorStorage]
     /// Kernel scratch memory.
     private var scratchBlock = TensorStorage(bytes: 0)
-    /// Outputs that did not fit their planned slot (shape differed from the inferred one).
+    /// Blocks allocated at run time for outputs the plan could not size (or that outgrew
+    /// their planned slot).
     var unplannedAllocations = 0
+    /// Those blocks, by step and output (`unplannedStorage`).
+    private var unplanned: [Int: TensorStorage] = [:]
     /// Every value of a run by id, kept between runs so a run does not copy the plan's
     /// constants (a retain per weight) into a fresh array: a run takes it, fills the computed
     /// values, and gives it back with only the constants set.
     var values: [RuntimeTensor?] = []
+    /// The run's `KernelIO` arrays, kept between runs with their capacity.
+    var ioInputs: [RuntimeTensor?] = [], ioOutputs: [RuntimeTensor?] = []
 
     /// The planned slot of each step's outputs (`outputSlots[i][j]`, nil: allocate at run time)
     /// flattened (step i's output j at `slotStart[i] + j`, -1 for none), in
@@ -36,6 +41,8 @@ final class Arena {
 
     init(slotBytes: [Int], outputSlots: [[Int?]]) {
         slots = slotBytes.map { TensorStorage(bytes: $0) }
+        ioInputs.reserveCapacity(8)
+        ioOutputs.reserveCapacity(4)
         var flat: [Int] = [], start: [Int] = []
         for step in outputSlots { start.append(flat.count); flat += step.map { $0 ?? -1 } }
         start.append(flat.count)
@@ -60,6 +67,18 @@ final class Arena {
         guard s >= 0 else { return nil }
         let storage = slots[s]
         return storage.capacity >= bytes ? storage : nil
+    }
+
+    /// The block kept for output `j` of step `step`, whose size the plan did not know: reused
+    /// while it holds `bytes`, else replaced. A value dies by the end of its run (graph outputs
+    /// and kept values leave as copies), so the next run may overwrite it.
+    func unplannedStorage(step: Int, output j: Int, bytes: Int) -> TensorStorage {
+        let key = step &* 4096 &+ j
+        if let kept = unplanned[key], kept.capacity >= bytes { return kept }
+        unplannedAllocations += 1
+        let fresh = TensorStorage(bytes: bytes)
+        unplanned[key] = fresh
+        return fresh
     }
 
     /// Float scratch of at least `n` elements, valid until the next call.
@@ -110,8 +129,11 @@ struct KernelIO {
         var t: RuntimeTensor
         if let step, let storage = arena.plannedStorage(step: step, output: j, bytes: bytes) {
             t = RuntimeTensor(elementType: type, shape: shape, storage: storage)
+        } else if let step {
+            // A value the plan could not size (its shape depends on data): a block of the
+            // step's own, kept for the next run.
+            t = RuntimeTensor(elementType: type, shape: shape, storage: arena.unplannedStorage(step: step, output: j, bytes: bytes))
         } else {
-            if step != nil { arena.unplannedAllocations += 1 }
             t = minimumBytes > 0 ? RuntimeTensor(elementType: type, shape: shape, storage: TensorStorage(bytes: bytes))
                                  : RuntimeTensor(zeros: type, shape: shape)
         }
@@ -180,13 +202,21 @@ enum Shapes {
     /// Calls `body(i, ia, ib)` for every element `i` of `shape` (row-major) with the element
     /// indexes of `a` and `b` broadcast to it: the slow path of binary ops over any types.
     static func forEachBroadcast(_ a: [Int], _ b: [Int], to shape: [Int], _ body: (Int, Int, Int) throws -> Void) rethrows {
-        let sa = broadcastStrides(a, to: shape), sb = broadcastStrides(b, to: shape)
-        let st = strides(shape)
-        let count = shape.reduce(1, *)
-        for i in 0..<count {
-            var ia = 0, ib = 0, rem = i
-            for d in 0..<shape.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
-            try body(i, ia, ib)
+        // The three stride lists in stack memory (no arrays per call).
+        let rank = shape.count
+        try withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * max(rank, 1)) { buf in
+            guard let sa = buf.baseAddress else { return }
+            let sb = sa + rank, st = sa + 2 * rank
+            broadcastStrides(a, to: shape, into: sa)
+            broadcastStrides(b, to: shape, into: sb)
+            strides(shape, into: st)
+            var count = 1
+            for d in shape { count *= d }
+            for i in 0..<count {
+                var ia = 0, ib = 0, rem = i
+                for d in 0..<rank { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
+                try body(i, ia, ib)
+            }
         }
     }
 
@@ -200,6 +230,25 @@ enum Shapes {
             s *= shape[i]
         }
         return strides
+    }
+
+    /// `broadcastStrides(shape, to: target)` written into `strides` (`target.count` entries).
+    @inline(__always)
+    static func broadcastStrides(_ shape: [Int], to target: [Int], into strides: UnsafeMutablePointer<Int>) {
+        let lead = target.count - shape.count
+        for i in 0..<lead { strides[i] = 0 }
+        var s = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[i + lead] = shape[i] == 1 ? 0 : s
+            s *= shape[i]
+        }
+    }
+
+    /// Row-major strides of `shape` written into `out` (`shape.count` entries).
+    @inline(__always)
+    static func strides(_ shape: [Int], into out: UnsafeMutablePointer<Int>) {
+        var s = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) { out[i] = s; s *= shape[i] }
     }
 
     /// Row-major strides.

@@ -52,21 +52,31 @@ enum LinearKernels {
     static func gemm(_ node: Node) -> Kernel {
         let transA = node.int("transA", 0) != 0, transB = node.int("transB", 0) != 0
         let alpha = node.float("alpha", 1), beta = node.float("beta", 1)
+        let memo = ShapeMemo<(shape: [Int], k: Int, cStrides: [Int]?)>()
         return { io in
             let a = try io.floatInput(0), b = try io.floatInput(1)
-            guard a.shape.count == 2, b.shape.count == 2 else {
-                throw KernelError("Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)")
+            let c = io.optionalInput(2)
+            let (outShape, k, cStrides) = try memo.geometry({ $0.add(a.shape); $0.add(b.shape); $0.add(c) }) {
+                guard a.shape.count == 2, b.shape.count == 2 else {
+                    throw KernelError("Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)")
+                }
+                let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
+                let kb = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1]
+                guard k == kb else { throw KernelError("Gemm inner dimensions differ: A \(a.shape), B \(b.shape)") }
+                var cStrides: [Int]?
+                if let c, c.count > 0 {
+                    _ = try Shapes.broadcast(c.shape, [m, n])
+                    cStrides = Shapes.broadcastStrides(c.shape, to: [m, n])
+                }
+                return ([m, n], k, cStrides)
             }
-            let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
-            let kb = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1]
-            guard k == kb else { throw KernelError("Gemm inner dimensions differ: A \(a.shape), B \(b.shape)") }
-            let y = try io.output(0, .float, [m, n])
+            let m = outShape[0], n = outShape[1]
+            let y = try io.output(0, .float, outShape)
             let out = y.mutableFloats
             var betaUsed: Float = 0
-            if let c = io.optionalInput(2), c.count > 0, beta != 0 {
+            if let c, let st = cStrides, beta != 0 {
                 guard c.elementType == .float else { throw KernelError("Gemm C must be float32") }
-                _ = try Shapes.broadcast(c.shape, [m, n])
-                let st = Shapes.broadcastStrides(c.shape, to: [m, n]), cp = c.floats
+                let cp = c.floats
                 for i in 0..<m { for j in 0..<n { out[i * n + j] = cp[i * st[0] + j * st[1]] } }
                 betaUsed = beta
             }
@@ -77,45 +87,69 @@ enum LinearKernels {
     }
 
     /// MatMul with numpy semantics: 1-D operands promoted, batch dims broadcast.
-    static let matmul: Kernel = { io in
-        let a0 = try io.input(0), b0 = try io.input(1)
-        if a0.elementType != .float || b0.elementType != .float {
-            // double and integer operands: a direct product in Double, stored in their type.
-            guard a0.elementType == b0.elementType else {
-                throw KernelError("MatMul operands are \(a0.elementType.name) and \(b0.elementType.name)")
+    static func matmul() -> Kernel {
+        let memo = ShapeMemo<MatMulGeometry>()
+        return { io in
+            let a0 = try io.input(0), b0 = try io.input(1)
+            if a0.elementType != .float || b0.elementType != .float {
+                // double and integer operands: a direct product in Double, stored in their type.
+                guard a0.elementType == b0.elementType else {
+                    throw KernelError("MatMul operands are \(a0.elementType.name) and \(b0.elementType.name)")
+                }
+                let y = try io.output(0, a0.elementType, try QuantKernels.matmulShape(a0.shape, b0.shape).out)
+                try QuantKernels.integerProduct(a0, b0, nil, nil) { y.setDouble($1, at: $0) }
+                return
             }
-            let y = try io.output(0, a0.elementType, try QuantKernels.matmulShape(a0.shape, b0.shape).out)
-            try QuantKernels.integerProduct(a0, b0, nil, nil) { y.setDouble($1, at: $0) }
-            return
+            let a = a0, b = b0
+            let geo = try memo.geometry({ $0.add(a.shape); $0.add(b.shape) }) { try MatMulGeometry(a.shape, b.shape) }
+            let m = geo.m, n = geo.n, k = geo.k
+            let y = try io.output(0, .float, geo.shape)
+            let out = y.mutableFloats
+            // B shared by every batch: one GEMM over all rows of A.
+            if geo.sharedB {
+                BLAS.sgemm(transA: false, transB: false, m: geo.count * m, n: n, k: k, alpha: 1, a: a.floats, lda: k,
+                           b: b.floats, ldb: n, beta: 0, c: out, ldc: n)
+                return
+            }
+            let sa = geo.aStrides, sb = geo.bStrides, st = geo.batchStrides
+            for i in 0..<geo.count {
+                var ia = 0, ib = 0, rem = i
+                for d in 0..<st.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
+                BLAS.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a.floats + ia * m * k, lda: k,
+                           b: b.floats + ib * k * n, ldb: n, beta: 0, c: out + i * m * n, ldc: n)
+            }
         }
-        let a = try io.floatInput(0), b = try io.floatInput(1)
-        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw KernelError("MatMul operands must not be scalars") }
-        let aShape = a.shape.count == 1 ? [1, a.shape[0]] : a.shape
-        let bShape = b.shape.count == 1 ? [b.shape[0], 1] : b.shape
-        let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1]
-        let kb = bShape[bShape.count - 2], n = bShape[bShape.count - 1]
-        guard k == kb else { throw KernelError("MatMul inner dimensions differ: \(a.shape) x \(b.shape)") }
+    }
+}
+
+/// A float32 MatMul's shapes as its kernel keeps them between calls (`ShapeMemo`).
+struct MatMulGeometry {
+    var m: Int, n: Int, k: Int
+    /// The output shape, and the number of matrix products in the broadcast batch.
+    var shape: [Int], count: Int
+    /// True when B has no batch and A's batch is the output's: one GEMM over all of A's rows.
+    var sharedB: Bool
+    /// Each operand's strides over the broadcast batch, and the batch's own strides.
+    var aStrides: [Int], bStrides: [Int], batchStrides: [Int]
+
+    init(_ aFull: [Int], _ bFull: [Int]) throws {
+        guard !aFull.isEmpty, !bFull.isEmpty else { throw KernelError("MatMul operands must not be scalars") }
+        let aShape = aFull.count == 1 ? [1, aFull[0]] : aFull
+        let bShape = bFull.count == 1 ? [bFull[0], 1] : bFull
+        m = aShape[aShape.count - 2]; k = aShape[aShape.count - 1]
+        let kb = bShape[bShape.count - 2]
+        n = bShape[bShape.count - 1]
+        guard k == kb else { throw KernelError("MatMul inner dimensions differ: \(aFull) x \(bFull)") }
         let aBatch = Array(aShape.dropLast(2)), bBatch = Array(bShape.dropLast(2))
         let batch = try Shapes.broadcast(aBatch, bBatch)
         var outShape = batch
-        if a.shape.count > 1 { outShape.append(m) }
-        if b.shape.count > 1 { outShape.append(n) }
-        let y = try io.output(0, .float, outShape)
-        let out = y.mutableFloats
-        let count = batch.reduce(1, *)
-        // B shared by every batch: one GEMM over all rows of A.
-        if bBatch.reduce(1, *) == 1 && aBatch == batch {
-            BLAS.sgemm(transA: false, transB: false, m: count * m, n: n, k: k, alpha: 1, a: a.floats, lda: k,
-                       b: b.floats, ldb: n, beta: 0, c: out, ldc: n)
-            return
-        }
-        let sa = Shapes.broadcastStrides(aBatch, to: batch), sb = Shapes.broadcastStrides(bBatch, to: batch)
-        let st = Shapes.strides(batch)
-        for i in 0..<count {
-            var ia = 0, ib = 0, rem = i
-            for d in 0..<batch.count { let c = rem / st[d]; rem -= c * st[d]; ia += c * sa[d]; ib += c * sb[d] }
-            BLAS.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a.floats + ia * m * k, lda: k,
-                       b: b.floats + ib * k * n, ldb: n, beta: 0, c: out + i * m * n, ldc: n)
-        }
+        if aFull.count > 1 { outShape.append(m) }
+        if bFull.count > 1 { outShape.append(n) }
+        shape = outShape
+        count = batch.reduce(1, *)
+        sharedB = bBatch.reduce(1, *) == 1 && aBatch == batch
+        aStrides = Shapes.broadcastStrides(aBatch, to: batch)
+        bStrides = Shapes.broadcastStrides(bBatch, to: batch)
+        batchStrides = Shapes.strides(batch)
     }
 }

@@ -16,21 +16,20 @@ enum NormKernels {
 
     static func layerNorm(_ node: Node, rms: Bool) -> Kernel {
         let axisAttr = node.int("axis", -1), eps = Double(node.float("epsilon", 1e-5))
+        let memo = ShapeMemo<LayerNormGeometry>()
         return { io in
             let x = try io.input(0), scale = try io.input(1)
             guard x.elementType == .float || x.elementType == .double else {
                 throw KernelError("\(x.elementType.name) input is not supported")
             }
             let bias = rms ? nil : io.optionalInput(2)
-            let axis = try Shapes.axis(axisAttr, rank: x.shape.count)
-            let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[axis...].reduce(1, *)
+            let geo = try memo.geometry({ $0.add(x.shape); $0.add(scale.shape); $0.add(bias) }) {
+                try LayerNormGeometry(x.shape, scale: scale.shape, bias: bias?.shape, axis: axisAttr)
+            }
+            let outer = geo.outer, inner = geo.inner
             let y = try io.output(0, x.elementType, x.shape)
-            let st = Shapes.strides(x.shape)
-            _ = try Shapes.broadcast(x.shape, scale.shape)
-            let ss = Shapes.broadcastStrides(scale.shape, to: x.shape)
-            let bs = bias.map { Shapes.broadcastStrides($0.shape, to: x.shape) }
-            var statShape = x.shape
-            for d in axis..<x.shape.count { statShape[d] = 1 }
+            let st = geo.strides, ss = geo.scaleStrides, bs = geo.biasStrides
+            let statShape = geo.statShape
             let wantMean = !rms && node.outputs.count > 1 && !node.outputs[1].isEmpty
             let wantInv = !rms && node.outputs.count > 2 && !node.outputs[2].isEmpty
             let meanT = wantMean ? try io.output(1, x.elementType, statShape) : nil
@@ -38,8 +37,7 @@ enum NormKernels {
             // Float with a scale (and bias) over the normalized dims themselves (what every
             // exporter writes): the C row kernel, statistics in float with a centred second pass.
             if x.elementType == .float, scale.elementType == .float, scale.count == inner,
-               ss[..<axis].allSatisfy({ $0 == 0 }), bias.map({ $0.elementType == .float && $0.count == inner }) ?? true,
-               bs.map({ $0[..<axis].allSatisfy { $0 == 0 } }) ?? true {
+               geo.scaleIsPerRow, bias.map({ $0.elementType == .float && $0.count == inner }) ?? true, geo.biasIsPerRow {
                 gs_layer_norm_rows(x.floats, scale.floats, bias?.floats, y.mutableFloats, outer, inner, Float(eps),
                                    rms ? 1 : 0, meanT?.mutableFloats, invT?.mutableFloats)
                 return
@@ -124,5 +122,30 @@ extension NormKernels {
                 }
             }
         }
+    }
+}
+
+/// LayerNormalization's shapes as its kernel keeps them between calls (`ShapeMemo`).
+struct LayerNormGeometry {
+    var axis: Int, outer: Int, inner: Int
+    var strides: [Int], scaleStrides: [Int], biasStrides: [Int]?
+    /// The mean and inverse deviation outputs' shape (normalized axes as 1).
+    var statShape: [Int]
+    /// Whether scale and bias are constant over the outer axes (one row, the fast path).
+    var scaleIsPerRow: Bool, biasIsPerRow: Bool
+
+    init(_ shape: [Int], scale: [Int], bias: [Int]?, axis axisAttr: Int) throws {
+        axis = try Shapes.axis(axisAttr, rank: shape.count)
+        outer = shape[..<axis].reduce(1, *)
+        inner = shape[axis...].reduce(1, *)
+        strides = Shapes.strides(shape)
+        _ = try Shapes.broadcast(shape, scale)
+        scaleStrides = Shapes.broadcastStrides(scale, to: shape)
+        biasStrides = bias.map { Shapes.broadcastStrides($0, to: shape) }
+        statShape = shape
+        for d in axis..<shape.count { statShape[d] = 1 }
+        let a = axis
+        scaleIsPerRow = scaleStrides[..<a].allSatisfy { $0 == 0 }
+        biasIsPerRow = biasStrides.map { $0[..<a].allSatisfy { $0 == 0 } } ?? true
     }
 }

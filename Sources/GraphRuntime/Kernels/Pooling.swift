@@ -9,26 +9,30 @@ enum PoolKernels {
     static func pool(_ node: Node, max isMax: Bool, opset: Int) -> Kernel {
         let ceil = node.int("ceil_mode", 0) != 0
         let includePad = node.int("count_include_pad", 0) != 0
+        // MaxPool's Indices: flat positions in the input (row- or column-major per storage_order).
+        let wantIndices = isMax && node.outputs.count > 1 && !node.outputs[1].isEmpty
+        let columnMajor = node.int("storage_order", 0) == 1
+        let memo = ShapeMemo<ConvShape>()
+        let buffers = (columns: KernelBuffer(), row: KernelBuffer())
         return { io in
             let x = try io.input(0)
             if x.elementType != .float || x.shape.count < 3 || x.shape.count > 4 {
                 try PoolNDKernels.run(&io, node, mode: isMax ? .max : .average, ceil: ceil, includePad: includePad)
                 return
             }
-            guard let kernel = node.ints("kernel_shape") else { throw KernelError("kernel_shape is required") }
-            guard x.shape.count == kernel.count + 2 else { throw KernelError("input \(x.shape) does not fit kernel \(kernel)") }
-            // MaxPool's Indices: flat positions in the input (row- or column-major per storage_order).
-            let wantIndices = isMax && node.outputs.count > 1 && !node.outputs[1].isEmpty
-            let columnMajor = node.int("storage_order", 0) == 1
-            let g = try WindowGeometry(node: node, spatial: Array(x.shape.dropFirst(2)), kernel: kernel, ceil: ceil)
+            let shape = try memo.geometry({ $0.add(x.shape) }) {
+                guard let kernel = node.ints("kernel_shape") else { throw KernelError("kernel_shape is required") }
+                guard x.shape.count == kernel.count + 2 else { throw KernelError("input \(x.shape) does not fit kernel \(kernel)") }
+                let g = try WindowGeometry(node: node, spatial: Array(x.shape.dropFirst(2)), kernel: kernel, ceil: ceil)
+                return ConvShape(geometry: g, output: x.shape.count == 4 ? [x.shape[0], x.shape[1], g.oh, g.ow] : [x.shape[0], x.shape[1], g.ow])
+            }
+            let g = shape.geometry, outShape = shape.output
             let planes = x.shape[0] * x.shape[1]
-            var outShape = [x.shape[0], x.shape[1]]
-            if x.shape.count == 4 { outShape += [g.oh, g.ow] } else { outShape += [g.ow] }
             let y = try io.output(0, .float, outShape)
             let indices = wantIndices ? try io.output(1, .int64, outShape) : nil
             let inp = x.floats, out = y.mutableFloats, hw = g.h * g.w, ohw = g.oh * g.ow
             if isMax && g.dh == 1 && g.dw == 1 && !wantIndices {
-                maxPoolPlanes(g, inp, out, planes)
+                maxPoolPlanes(g, inp, out, planes, buffers: buffers)
                 return
             }
             // One window over each whole plane, unpadded (ResNet's final 7x7): plane means.
@@ -80,19 +84,27 @@ enum PoolKernels {
     /// window's rows into one row buffer (contiguous), then the maximum over each window's
     /// columns from that buffer. A plane holding a NaN goes through `maxPoolPlaneNaN`, which
     /// propagates it as the scalar path does.
-    static func maxPoolPlanes(_ g: WindowGeometry, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ planes: Int) {
-        let cols = (0..<g.ow).map { ox -> (Int, Int) in
+    /// `buffers` holds each output column's input columns [lo, hi) and one input row of
+    /// maxima between calls (no allocation per call).
+    static func maxPoolPlanes(_ g: WindowGeometry, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ planes: Int,
+                              buffers: (columns: KernelBuffer, row: KernelBuffer)) {
+        let cols = buffers.columns.pointer((Int, Int).self, count: g.ow)
+        let row = buffers.row.pointer(Float.self, count: g.w)
+        for ox in 0..<g.ow {
             let x0 = ox * g.sw - g.pl
-            return (max(x0, 0), min(x0 + g.kw, g.w))
+            cols[ox] = (max(x0, 0), min(x0 + g.kw, g.w))
         }
+        maxPoolPlanes(g, inp, out, planes, cols: cols, row: row)
+    }
+
+    private static func maxPoolPlanes(_ g: WindowGeometry, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                      _ planes: Int, cols: UnsafePointer<(Int, Int)>, row: UnsafeMutablePointer<Float>) {
         // Output columns whose window lies fully inside the row: [fullLo, fullHi).
         var fullLo = g.ow, fullHi = 0
         for ox in 0..<g.ow where cols[ox].1 - cols[ox].0 == g.kw && cols[ox].0 < cols[ox].1 {
             fullLo = min(fullLo, ox); fullHi = max(fullHi, ox + 1)
         }
         let hw = g.h * g.w, ohw = g.oh * g.ow
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: max(g.w, 1))
-        defer { row.deallocate() }
         for p in 0..<planes {
             let src = inp + p * hw, dst = out + p * ohw
             if planeHasNaN(src, hw) { maxPoolPlaneNaN(g, cols, src, dst); continue }
@@ -129,7 +141,7 @@ enum PoolKernels {
     }
 
     /// The scalar MaxPool of one plane, NaN-propagating.
-    static func maxPoolPlaneNaN(_ g: WindowGeometry, _ cols: [(Int, Int)], _ src: UnsafePointer<Float>,
+    static func maxPoolPlaneNaN(_ g: WindowGeometry, _ cols: UnsafePointer<(Int, Int)>, _ src: UnsafePointer<Float>,
                                 _ dst: UnsafeMutablePointer<Float>) {
         for oy in 0..<g.oh {
             let y0 = oy * g.sh - g.pt
@@ -154,17 +166,22 @@ enum PoolKernels {
     /// direct convs): 2-D, undilated, no Indices; the output blocked when `outputBlocked`.
     static func blockedMax(_ node: Node, outputBlocked: Bool) -> Kernel {
         let ceil = node.int("ceil_mode", 0) != 0
+        let memo = ShapeMemo<ConvShape>()
         return { io in
             let x = try io.floatInput(0)
-            guard let kernel = node.ints("kernel_shape"), kernel.count == 2, x.shape.count == 4 else {
-                throw KernelError("planned as a channel-blocked MaxPool, but input \(x.shape) does not fit it")
+            let shape = try memo.geometry({ $0.add(x.shape) }) {
+                guard let kernel = node.ints("kernel_shape"), kernel.count == 2, x.shape.count == 4 else {
+                    throw KernelError("planned as a channel-blocked MaxPool, but input \(x.shape) does not fit it")
+                }
+                let g = try WindowGeometry(node: node, spatial: [x.shape[2], x.shape[3]], kernel: kernel, ceil: ceil)
+                guard g.dh == 1, g.dw == 1 else { throw KernelError("a channel-blocked MaxPool takes no dilations") }
+                return ConvShape(geometry: g, output: [x.shape[0], x.shape[1], g.oh, g.ow])
             }
-            let g = try WindowGeometry(node: node, spatial: [x.shape[2], x.shape[3]], kernel: kernel, ceil: ceil)
-            guard g.dh == 1, g.dw == 1 else { throw KernelError("a channel-blocked MaxPool takes no dilations") }
+            let g = shape.geometry
             let n = x.shape[0], c = x.shape[1], ohw = g.oh * g.ow
             let inImage = DirectConv.blockedFloats(channels: c, positions: g.h * g.w)
             let outImage = outputBlocked ? DirectConv.blockedFloats(channels: c, positions: ohw) : c * ohw
-            let y = try io.output(0, .float, [n, c, g.oh, g.ow], minimumBytes: outputBlocked ? n * outImage * 4 : 0)
+            let y = try io.output(0, .float, shape.output, minimumBytes: outputBlocked ? n * outImage * 4 : 0)
             let scratch = outputBlocked ? nil : io.scratch(DirectConv.blockedFloats(channels: c, positions: ohw))
             for b in 0..<n {
                 gs_maxpool_blocked(x.floats + b * inImage, c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow,
@@ -175,11 +192,15 @@ enum PoolKernels {
 
     /// GlobalAveragePool / GlobalMaxPool: one value per (n, c) plane.
     static func global(max isMax: Bool) -> Kernel {
+        let memo = ShapeMemo<[Int]>()
         return { io in
             let x = try io.floatInput(0)
-            guard x.shape.count >= 3 else { throw KernelError("input must be at least 3-D, got \(x.shape)") }
+            let outShape = try memo.geometry({ $0.add(x.shape) }) {
+                guard x.shape.count >= 3 else { throw KernelError("input must be at least 3-D, got \(x.shape)") }
+                return [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.shape.count - 2)
+            }
             let planes = x.shape[0] * x.shape[1], size = x.count / max(planes, 1)
-            let y = try io.output(0, .float, [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.shape.count - 2))
+            let y = try io.output(0, .float, outShape)
             let src = x.floats, dst = y.mutableFloats
             guard isMax else {
                 gs_plane_means(src, planes, size, dst)
@@ -329,17 +350,29 @@ enum PoolKernels {
         case "ReduceL1": .l1
         default: .sum
         }
+        let memo = ShapeMemo<ReduceGeometry?>()
         return { io in
-            var axes = attrAxes ?? []
-            if let a = io.optionalInput(1) { axes = a.int64Values().map { Int($0) } }
+            let axesInput = io.optionalInput(1)
             let x = try io.input(0)
             if x.elementType != .float || op == "ReduceLogSum" || op == "ReduceLogSumExp" || x.count == 0 {
+                var axes = attrAxes ?? []
+                if let a = axesInput { axes = a.int64Values().map { Int($0) } }
                 try ReduceKernels.generic(&io, x, op: op, axes: axes, keep: keep, noopEmpty: noopEmpty)
                 return
             }
             let rank = x.shape.count
-            guard let (reduced, outShape, keptShape) = try ReduceKernels.shapes(&io, x, given: axes, keep: keep, noopEmpty: noopEmpty) else { return }
-            let y = try io.output(0, .float, outShape)
+            let shapes = try memo.geometry({ $0.add(x.shape); $0.addContents(axesInput) }) {
+                var axes = attrAxes ?? []
+                if let a = axesInput { axes = a.int64Values().map { Int($0) } }
+                return try ReduceGeometry(x.shape, given: axes, keep: keep, noopEmpty: noopEmpty)
+            }
+            guard let shapes else {
+                // noop_with_empty_axes and no axes: the input, copied.
+                let y = try io.output(0, x.elementType, x.shape)
+                y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
+                return
+            }
+            let y = try io.output(0, .float, shapes.outShape)
             let dst = y.mutableFloats, src = x.floats
             let initial: Float = kind == .max ? -.infinity : kind == .min ? .infinity : kind == .prod ? 1 : 0
             for i in 0..<y.count { dst[i] = initial }
@@ -353,7 +386,7 @@ enum PoolKernels {
                 case .sum: return a + v
                 }
             }
-            if let first = reduced.min(), reduced.count == rank - first {
+            if shapes.trailing {
                 // The trailing axes (a row per output, as RMSNorm's mean over the hidden size).
                 let len = x.count / max(y.count, 1)
                 for o in 0..<y.count {
@@ -364,16 +397,19 @@ enum PoolKernels {
                 }
             } else {
                 // Walk the input once, accumulating into the output element each input maps to.
-                let ost = Shapes.broadcastStrides(keptShape, to: x.shape)
-                var counter = [Int](repeating: 0, count: rank)
-                var o = 0
-                for i in 0..<x.count {
-                    dst[o] = combine(dst[o], src[i])
-                    var d = rank - 1
-                    while d >= 0 {
-                        counter[d] += 1; o += ost[d]
-                        if counter[d] < x.shape[d] { break }
-                        o -= ost[d] * x.shape[d]; counter[d] = 0; d -= 1
+                let ost = shapes.outputStrides
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: max(rank, 1)) { counterBuffer in
+                    guard let counter = counterBuffer.baseAddress else { return }
+                    for d in 0..<rank { counter[d] = 0 }
+                    var o = 0
+                    for i in 0..<x.count {
+                        dst[o] = combine(dst[o], src[i])
+                        var d = rank - 1
+                        while d >= 0 {
+                            counter[d] += 1; o += ost[d]
+                            if counter[d] < x.shape[d] { break }
+                            o -= ost[d] * x.shape[d]; counter[d] = 0; d -= 1
+                        }
                     }
                 }
             }

@@ -83,3 +83,33 @@ enum ReduceKernels {
         }
     }
 }
+
+/// A float reduction's shapes as its kernel keeps them between calls (`ShapeMemo`).
+struct ReduceGeometry {
+    /// The output shape, and the input's with reduced axes as 1.
+    var outShape: [Int], keptShape: [Int]
+    /// True when the reduced axes are the trailing ones (one contiguous row per output).
+    var trailing: Bool
+    /// The output element each input axis steps (0 on reduced axes).
+    var outputStrides: [Int]
+
+    /// Nil when `noopEmpty` and no axes are given (the op copies its input).
+    init?(_ shape: [Int], given: [Int], keep: Bool, noopEmpty: Bool) throws {
+        let rank = shape.count
+        var axes = given
+        if axes.isEmpty {
+            if noopEmpty { return nil }
+            axes = Array(0..<rank)
+        }
+        let set = Set(try axes.map { try Shapes.axis($0, rank: rank) })
+        var outShape: [Int] = [], keptShape: [Int] = []
+        for d in 0..<rank {
+            if set.contains(d) { keptShape.append(1); if keep { outShape.append(1) } }
+            else { keptShape.append(shape[d]); outShape.append(shape[d]) }
+        }
+        self.outShape = outShape
+        self.keptShape = keptShape
+        if let first = set.min() { trailing = set.count == rank - first } else { trailing = false }
+        outputStrides = Shapes.broadcastStrides(keptShape, to: shape)
+    }
+}

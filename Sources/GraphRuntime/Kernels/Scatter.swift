@@ -101,14 +101,20 @@ enum ScatterKernels {
 
     static func gatherND(_ node: Node) -> Kernel {
         let batchDims = node.int("batch_dims", 0)
+        let memo = ShapeMemo<(shape: [Int], strides: [Int])>()
         return { io in
             let x = try io.input(0), ind = try io.input(1)
             guard let q = ind.shape.last, batchDims + q <= x.shape.count, batchDims < ind.shape.count else {
                 throw KernelError("indices \(ind.shape) do not fit data \(x.shape)")
             }
-            let outShape = Array(ind.shape.dropLast()) + Array(x.shape[(batchDims + q)...])
+            let (outShape, xs) = memo.geometry({ $0.add(x.shape); $0.add(ind.shape) }) {
+                (Array(ind.shape.dropLast()) + Array(x.shape[(batchDims + q)...]), Shapes.strides(x.shape))
+            }
             let y = try io.output(0, x.elementType, outShape)
-            let idx = ind.int64Values(), xs = Shapes.strides(x.shape)
+            // int64 indices read in place; other index types through a converted copy.
+            let converted: [Int64]? = ind.elementType == .int64 ? nil : ind.int64Values()
+            let pointer = ind.raw.assumingMemoryBound(to: Int64.self)
+            @inline(__always) func index(_ i: Int) -> Int64 { converted?[i] ?? pointer[i] }
             let slice = x.shape[(batchDims + q)...].reduce(1, *)
             let batch = x.shape[..<batchDims].reduce(1, *), perBatch = ind.count / max(q, 1) / max(batch, 1)
             let batchStride = batchDims > 0 ? xs[batchDims - 1] : 0
@@ -118,8 +124,8 @@ enum ScatterKernels {
                     var base = b * batchStride
                     for d in 0..<q {
                         let dim = x.shape[batchDims + d]
-                        var c = Int(idx[row * q + d]); if c < 0 { c += dim }
-                        guard c >= 0, c < dim else { throw KernelError("index \(idx[row * q + d]) is out of range") }
+                        var c = Int(index(row * q + d)); if c < 0 { c += dim }
+                        guard c >= 0, c < dim else { throw KernelError("index \(index(row * q + d)) is out of range") }
                         base += c * xs[batchDims + d]
                     }
                     for s in 0..<slice { copyElement(y, row * slice + s, x, base + s) }
