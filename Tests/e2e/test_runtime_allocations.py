@@ -3,8 +3,8 @@ the LD_PRELOAD counter `Benchmarks/runtime/alloc_count.c` reads the process's he
 allocations before and after its timed runs. A run may allocate only what it hands back: the
 output list and, per graph output, its copy (a storage object and its buffer), so at most
 1 + 2 * outputs. Allocations inside OpenBLAS (its sgemm packing buffers) are counted apart and
-not held against us. Models whose graphs run control-flow bodies (silero_vad's If) still
-allocate per body call and are reported, not bounded. Needs Linux/glibc and a C compiler;
+not held against us. Graphs that run control-flow bodies (If, Loop, Scan: silero_vad's If)
+still allocate per body call (each call copies its results out) and are reported, not bounded. Needs Linux/glibc and a C compiler;
 the corpus cases skip without ../shared."""
 import json
 import os
@@ -23,8 +23,8 @@ SHARED = shared_dir()
 TOOL = swift_tool("runtime-tool")
 pytestmark = pytest.mark.skipif(TOOL is None or not sys.platform.startswith("linux"),
                                 reason="needs a built runtime-tool on Linux (glibc)")
-# Graphs with If/Loop bodies: every body call still builds its feeds and copies its results.
-CONTROL_FLOW = {"silero_vad", "silero_vad_16k_sequence"}
+# Ops whose bodies run as nested plans: every body call still copies its results out.
+CONTROL_FLOW = {"If", "Loop", "Scan", "SequenceMap"}
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +32,11 @@ def counter(tmp_path_factory):
     return allocations.build_counter(str(tmp_path_factory.mktemp("counter")))
 
 
-def output_count(model):
+def output_count_and_bodies(model):
+    """The number of graph outputs, and whether the main graph runs control-flow bodies."""
     import onnx
-    return len(onnx.load(str(model), load_external_data=False).graph.output)
+    graph = onnx.load(str(model), load_external_data=False).graph
+    return len(graph.output), any(n.op_type in CONTROL_FLOW for n in graph.node)
 
 
 def fixture_model(path):
@@ -97,7 +99,7 @@ def test_fixture_runs_allocate_only_their_outputs(counter, tmp_path):
     model = fixture_model(tmp_path / "fixture.onnx")
     ours, blas, info = allocations.per_run(str(TOOL), counter, str(model), {"x": str(model.with_suffix(".npy"))})
     assert info["unplanned_values"] >= 0
-    assert ours <= 1 + 2 * output_count(model), f"{ours} allocations per run (OpenBLAS: {blas})"
+    assert ours <= 1 + 2 * output_count_and_bodies(model)[0], f"{ours} allocations per run (OpenBLAS: {blas})"
 
 
 def corpus_models():
@@ -111,8 +113,9 @@ def test_corpus_runs_allocate_only_their_outputs(counter, name):
     ref, model, inputs_dir = bench.reference(name, str(SHARED / "corpus"))
     inputs = {i["name"]: os.path.join(inputs_dir, i["file"]) for i in ref["reference_inputs"]}
     ours, blas, info = allocations.per_run(str(TOOL), counter, model, inputs)
-    bound = 1 + 2 * output_count(model)
+    outputs, bodies = output_count_and_bodies(model)
+    bound = 1 + 2 * outputs
     print(json.dumps({"model": name, "ours": ours, "openblas": blas, "bound": bound}))
-    if name in CONTROL_FLOW:
+    if bodies:
         pytest.skip(f"control flow: {ours} allocations per run (bound {bound} holds for graphs without bodies)")
     assert ours <= bound, f"{name}: {ours} allocations per run, at most {bound} expected (OpenBLAS: {blas})"

@@ -48,6 +48,10 @@ extension RecurrentKernels {
         var reverseOnly: Bool
         var directions: Int
         var layout: Int
+        /// Y's and Y_h/Y_c's shapes for the last X and R shapes, and the rows' lengths: kept
+        /// between calls (a run allocates nothing for them).
+        let shapes = ShapeMemo<(y: [Int], state: [Int])>()
+        let lengths = KernelBuffer()
     }
 
     /// Runs the cell in float32. False (nothing written) when an input is not float32 or a
@@ -64,24 +68,35 @@ extension RecurrentKernels {
         let b = io.optionalInput(3), h0 = io.optionalInput(5)
         let c0 = cell == .lstm ? io.optionalInput(6) : nil
         let peep = cell == .lstm ? io.optionalInput(7).flatMap { $0.count > 0 ? $0 : nil } : nil
-        for t in [b, h0, c0, peep] { if let t, t.elementType != .float { return false } }
+        if b.map({ $0.elementType != .float }) == true || h0.map({ $0.elementType != .float }) == true
+            || c0.map({ $0.elementType != .float }) == true || peep.map({ $0.elementType != .float }) == true { return false }
         if let b, b.count != dirs * 2 * g { return false }
         if let h0, h0.count != dirs * batch * hidden { return false }
         if let c0, c0.count != dirs * batch * hidden { return false }
         if let peep, peep.count != dirs * 3 * hidden { return false }
-        var lens = [Int](repeating: seq, count: batch)
-        if let given = io.optionalInput(4)?.int64Values() {
-            guard given.count == batch, given.allSatisfy({ $0 >= 0 && $0 <= Int64(seq) }) else { return false }
-            lens = given.map { Int($0) }
+        let lens = spec.lengths.pointer(Int.self, count: batch)
+        if let given = io.optionalInput(4) {
+            guard given.count == batch else { return false }
+            for n in 0..<batch {
+                let v = given.double(at: n)
+                guard v >= 0, v <= Double(seq) else { return false }
+                lens[n] = Int(v)
+            }
+        } else {
+            for n in 0..<batch { lens[n] = seq }
         }
+        var longest = 0, short = false
+        for n in 0..<batch { longest = max(longest, lens[n]); if lens[n] < seq { short = true } }
 
-        let yShape = layout == 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden]
-        let stShape = layout == 0 ? [dirs, batch, hidden] : [batch, dirs, hidden]
+        let (yShape, stShape) = spec.shapes.geometry({ $0.add(x.shape); $0.add(r.shape) }) {
+            (layout == 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden],
+             layout == 0 ? [dirs, batch, hidden] : [batch, dirs, hidden])
+        }
         let y = wanted.count > 0 && wanted[0] ? try io.output(0, .float, yShape) : nil
         let yh = wanted.count > 1 && wanted[1] ? try io.output(1, .float, stShape) : nil
         let yc = cell == .lstm && wanted.count > 2 && wanted[2] ? try io.output(2, .float, stShape) : nil
         // Steps past a row's length stay zero in Y, as the spec's reference writes them.
-        if let y, lens.contains(where: { $0 < seq }) { y.mutableFloats.initialize(repeating: 0, count: y.count) }
+        if let y, short { y.mutableFloats.initialize(repeating: 0, count: y.count) }
 
         // Scratch: X W^T for all steps, the step's gates, h, c, and one row block of temporaries
         // (tanh(c), r * h, or H R_h^T), plus the bias row.
@@ -109,7 +124,6 @@ extension RecurrentKernels {
         func row(_ t: Int, _ n: Int) -> Int { layout == 0 ? t * batch + n : n * seq + t }
         func stateAt(_ d: Int, _ n: Int) -> Int { (layout == 0 ? d * batch + n : n * dirs + d) * hidden }
         let perDir = cell == .lstm ? 3 : cell == .gru ? 2 : 1
-        let longest = lens.max() ?? 0
         let clip = spec.clip
         func clamp(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
             guard let clip else { return }
