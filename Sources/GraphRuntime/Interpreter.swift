@@ -120,6 +120,15 @@ public final class Interpreter {
     /// running thread (a caller may cancel from it).
     public func run(_ inputs: [String: RuntimeTensor], keep: KeepRequest = .none, timed: Bool = false,
                     cancellation: CancellationFlag? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> RunResult {
+        try run(inputs, keep: keep, timed: timed, cancellation: cancellation, progress: progress, copyingOutputs: true)
+    }
+
+    /// `run`, with `copyingOutputs: false` handing the outputs back in the plan's own blocks:
+    /// valid only until this interpreter runs again (a control-flow body whose caller copies
+    /// them into its own outputs at once).
+    func run(_ inputs: [String: RuntimeTensor], keep: KeepRequest = .none, timed: Bool = false,
+             cancellation: CancellationFlag? = nil, progress: ((Int, Int) -> Void)? = nil,
+             copyingOutputs: Bool) throws -> RunResult {
         // The last plan again when every input has its shape (no dictionary built per run).
         let plan: ExecutionPlan
         if let last = lastPlan, last.keep == keep, last.shapes.count == inputs.count,
@@ -203,12 +212,17 @@ public final class Interpreter {
             for r in step.releaseIDs { values[r] = nil }
             progress?(k + 1, plan.steps.count)
         }
+        // The arena's list, refilled: once the caller has let go of the last result (a
+        // control-flow body's caller does at once), no new array per run.
         var outs: [(name: String, tensor: RuntimeTensor)] = []
+        swap(&outs, &plan.arena.outputList)
+        outs.removeAll(keepingCapacity: true)
         outs.reserveCapacity(plan.outputs.count)
+        defer { plan.arena.outputList = outs }
         for o in plan.outputs {
             guard let t = values[o.id] else { throw RuntimeError("graph output '\(o.name)' was not computed") }
             // Outputs leave the plan's reused blocks, which the next run overwrites.
-            outs.append((o.name, t.storage.isBorrowed ? t : t.copied()))
+            outs.append((o.name, t.storage.isBorrowed || !copyingOutputs ? t : t.copied()))
         }
         for name in plan.keep.map({ plan.names[$0] }) where kept[name] == nil {
             if let i = plan.names.firstIndex(of: name), let t = values[i] { kept[name] = t.copied() }

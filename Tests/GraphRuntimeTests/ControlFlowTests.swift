@@ -61,4 +61,37 @@ final class ControlFlowTests: XCTestCase {
         XCTAssertEqual(fedOnly.outer, ["W", "x"])
         XCTAssertEqual(try fedOnly.interpreter.plan(inputShapes: ["x": [4, 3], "W": [4, 3]]).foldedNodes, 3)
     }
+
+    /// An If copies its branch's results from the branch plan's blocks into its own outputs:
+    /// a branch that returns an outer weight as is, one that computes, results kept by the
+    /// caller across later runs (they are copies), and the branch taken changing every run.
+    func testIfResultsSurviveLaterRunsOfTheSameBranch() throws {
+        let thenBranch = Graph(name: "then", nodes: [], inputs: [], outputs: [ValueInfo(name: "W")])
+        let elseBranch = Graph(name: "else", nodes: [Node(opType: "Add", inputs: ["x", "x"], outputs: ["ye"])],
+                               inputs: [], outputs: [ValueInfo(name: "ye")])
+        let node = Node(opType: "If", inputs: ["c"], outputs: ["y"],
+                        attributes: [Attribute("then_branch", .graph(thenBranch)), Attribute("else_branch", .graph(elseBranch))])
+        let w = (0..<12).map { Float($0) }
+        let g = Graph(nodes: [node, Node(opType: "Relu", inputs: ["y"], outputs: ["r"])],
+                      inputs: [ValueInfo(name: "c", type: .tensor(.bool, TensorShape(static: []))),
+                               ValueInfo(name: "x", type: .tensor(.float, TensorShape(static: [4, 3])))],
+                      outputs: [ValueInfo(name: "y"), ValueInfo(name: "r")], initializers: [Tensor(name: "W", floats: w, dims: [4, 3])])
+        let interpreter = try Interpreter(model: Model(graph: g, opsetImports: [OpsetImport(version: 17)]))
+        func run(_ cond: Bool, _ x: [Float]) throws -> RunResult {
+            let c = RuntimeTensor(zeros: .bool, shape: [])
+            c.setDouble(cond ? 1 : 0, at: 0)
+            return try interpreter.run(["c": c, "x": t(x, [4, 3])])
+        }
+        let x1 = noise(12, seed: 3), x2 = noise(12, seed: 4)
+        let first = try run(false, x1)
+        let second = try run(false, x2)
+        let weights = try run(true, x1)
+        let third = try run(false, x1)
+        XCTAssertEqual(first.outputs[0].tensor.floatValues(), x1.map { $0 + $0 })
+        XCTAssertEqual(first.outputs[1].tensor.floatValues(), x1.map { max($0 + $0, 0) })
+        XCTAssertEqual(second.outputs[0].tensor.floatValues(), x2.map { $0 + $0 })
+        XCTAssertEqual(weights.outputs[0].tensor.floatValues(), w)
+        XCTAssertEqual(weights.outputs[1].tensor.floatValues(), w)
+        XCTAssertEqual(third.outputs[0].tensor.floatValues(), first.outputs[0].tensor.floatValues())
+    }
 }

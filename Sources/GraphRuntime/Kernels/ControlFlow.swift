@@ -58,14 +58,16 @@ enum ControlFlowKernels {
         }
 
         /// Runs with the body inputs `args` (by position) and the outer values by name, handing
-        /// each output to `deliver` in order.
-        func run(_ args: [RuntimeTensor], outer values: [String: RuntimeTensor], deliver: (RuntimeTensor) -> Void) throws {
+        /// each output to `deliver` in order. `copying: false` hands them over in the body
+        /// plan's own blocks, valid only until the body runs again: `deliver` must copy them.
+        func run(_ args: [RuntimeTensor], outer values: [String: RuntimeTensor], copying: Bool = true,
+                 deliver: (RuntimeTensor) throws -> Void) throws {
             feeds.removeAll(keepingCapacity: true)
             for (vi, t) in zip(graph.inputs, args) { feeds[vi.name] = t }
             for name in outer { if let v = values[name] { feeds[name] = v } }
             defer { feeds.removeAll(keepingCapacity: true) }
             do {
-                for o in try interpreter.run(feeds).outputs { deliver(o.tensor) }
+                for o in try interpreter.run(feeds, copyingOutputs: copying).outputs { try deliver(o.tensor) }
             } catch let e as RuntimeError {
                 throw KernelError("in body '\(graph.name)': \(e)")
             }
@@ -96,10 +98,19 @@ enum ControlFlowKernels {
             return { io in
                 let c = try io.input(0)
                 guard c.count == 1 else { throw KernelError("If condition must hold one value, has \(c.count)") }
-                // The branch's outputs go straight into the step's (no array per call).
+                // The branch's outputs are copied from its plan's blocks straight into the step's
+                // own (planned) outputs: no copy of its own per call.
                 let ov = outerValues(io)
                 io.outputs.removeAll(keepingCapacity: true)
-                try (c.double(at: 0) != 0 ? thenBody : elseBody).run([], outer: ov) { io.outputs.append($0) }
+                var j = 0
+                try (c.double(at: 0) != 0 ? thenBody : elseBody).run([], outer: ov, copying: false) { t in
+                    defer { j += 1 }
+                    // Strings, sequences and optionals are copied as before; a weight passes as is.
+                    if t.isNonNumeric { io.setOutput(j, t.copied()); return }
+                    if t.storage.isBorrowed { io.setOutput(j, t); return }
+                    let y = try io.output(j, t.elementType, t.shape)
+                    y.raw.copyMemory(from: t.raw, byteCount: t.byteCount)
+                }
             }
         case "Loop":
             let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)

@@ -30,6 +30,8 @@ final class Arena {
     /// constants (a retain per weight) into a fresh array: a run takes it, fills the computed
     /// values, and gives it back with only the constants set.
     var values: [RuntimeTensor?] = []
+    /// The last run's output list, refilled by the next run (`Interpreter.run`).
+    var outputList: [(name: String, tensor: RuntimeTensor)] = []
     /// The run's `KernelIO` arrays, kept between runs with their capacity.
     var ioInputs: [RuntimeTensor?] = [], ioOutputs: [RuntimeTensor?] = []
 
