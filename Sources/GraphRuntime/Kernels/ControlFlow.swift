@@ -1,7 +1,7 @@
-/// Control flow: If, Loop, Scan and SequenceMap. Each body runs as a model of its own through a nested
-/// `Interpreter` (built once per body, plans cached per input shapes), with the body's
-/// outer-scope references fed as extra inputs: the plan hands them to the step after the
-/// node's own inputs (see `ExecutionPlan.build`). Scan slices along axis 0 are views (no copy).
+/// Control flow: If and SequenceMap here, Loop and Scan in `LoopScan.swift`. Each body runs as a
+/// model of its own through a nested `Interpreter` (built once per body, plans cached per input
+/// shapes), with the body's outer-scope references fed as extra inputs: the plan hands them to
+/// the step after the node's own inputs (see `ExecutionPlan.build`).
 import Foundation
 import GraphIR
 
@@ -114,68 +114,11 @@ enum ControlFlowKernels {
             }
         case "Loop":
             let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)
-            let carried = max(0, explicit - 2)
-            return { io in
-                let maxTrips = io.optionalInput(0).map { Int($0.double(at: 0)) } ?? Int.max
-                var cond = io.optionalInput(1).map { $0.double(at: 0) != 0 } ?? true
-                var state = try (0..<carried).map { try io.input(2 + $0) }
-                var scans: [[RuntimeTensor]] = []
-                var i = 0
-                let ov = outerValues(io)
-                while i < maxTrips && cond {
-                    let iter = RuntimeTensor(int64s: [Int64(i)], shape: [])
-                    let c = RuntimeTensor(zeros: .bool, shape: []); c.setDouble(cond ? 1 : 0, at: 0)
-                    let outs = try body.run([iter, c] + state, outer: ov)
-                    guard outs.count >= 1 + carried else { throw KernelError("Loop body returned \(outs.count) values, needs \(1 + carried)") }
-                    cond = outs[0].double(at: 0) != 0
-                    state = Array(outs[1...carried])
-                    let s = Array(outs[(1 + carried)...])
-                    if scans.isEmpty { scans = s.map { [$0] } } else { for (k, t) in s.enumerated() where k < scans.count { scans[k].append(t) } }
-                    i += 1
-                }
-                let scanCount = max(0, node.outputs.count - carried)
-                let stacked = try (0..<scanCount).map { k -> RuntimeTensor in
-                    guard k < scans.count else { throw KernelError("Loop ran no iterations, so scan output \(k) has no element shape") }
-                    return try stack(scans[k])
-                }
-                deliver(&io, state + stacked)
-            }
+            return loopKernel(node, body: body, explicit: explicit, outerValues: outerValues)
         case "Scan":
-            let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)
-            let nScan = node.int("num_scan_inputs", 0)
-            let inDirs = node.ints("scan_input_directions") ?? [], outDirs = node.ints("scan_output_directions") ?? []
-            if let axes = node.ints("scan_input_axes"), axes.contains(where: { $0 != 0 }) { throw KernelError("Scan with scan_input_axes other than 0 is not supported") }
-            if let axes = node.ints("scan_output_axes"), axes.contains(where: { $0 != 0 }) { throw KernelError("Scan with scan_output_axes other than 0 is not supported") }
             guard opset >= 9 else { throw KernelError("Scan before opset 9 (with sequence_lens) is not supported") }
-            let nState = explicit - nScan
-            return { io in
-                var state = try (0..<nState).map { try io.input($0) }
-                let xs = try (0..<nScan).map { try io.input(nState + $0) }
-                guard let steps = xs.first?.shape.first, xs.allSatisfy({ $0.shape.first == steps }) else {
-                    throw KernelError("scan inputs must share their first dimension")
-                }
-                var outs: [[RuntimeTensor]] = []
-                let ov = outerValues(io)
-                for t in 0..<steps {
-                    let slices = xs.enumerated().map { k, x -> RuntimeTensor in
-                        let i = (k < inDirs.count && inDirs[k] == 1) ? steps - 1 - t : t
-                        let per = Array(x.shape.dropFirst())
-                        return RuntimeTensor(elementType: x.elementType, shape: per, storage: x.storage,
-                                             byteOffset: x.byteOffset + i * per.reduce(1, *) * x.elementSize)
-                    }
-                    let r = try body.run(state + slices, outer: ov)
-                    guard r.count >= nState else { throw KernelError("Scan body returned \(r.count) values") }
-                    state = Array(r[..<nState])
-                    let s = Array(r[nState...])
-                    if outs.isEmpty { outs = s.map { [$0] } } else { for (k, v) in s.enumerated() where k < outs.count { outs[k].append(v) } }
-                }
-                let nOut = node.outputs.count - nState
-                let stacked = try (0..<nOut).map { k -> RuntimeTensor in
-                    guard k < outs.count else { throw KernelError("Scan ran no steps, so scan output \(k) has no element shape") }
-                    return try stack(k < outDirs.count && outDirs[k] == 1 ? outs[k].reversed() : outs[k])
-                }
-                deliver(&io, state + stacked)
-            }
+            let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)
+            return try scanKernel(node, body: body, explicit: explicit, outerValues: outerValues)
         case "SequenceMap":
             let body = try Body(graph("body"), outer: outer, opset: opset, constants: constants)
             return { io in
@@ -200,16 +143,5 @@ enum ControlFlowKernels {
         default:
             throw KernelError("op \(node.opType) with subgraphs is not supported by the interpreter")
         }
-    }
-
-    /// Stacks equally shaped tensors along a new axis 0.
-    static func stack(_ parts: [RuntimeTensor]) throws -> RuntimeTensor {
-        guard let first = parts.first else { throw KernelError("nothing to stack") }
-        for p in parts where p.shape != first.shape || p.elementType != first.elementType {
-            throw KernelError("scan outputs differ in shape: \(first.shape) and \(p.shape)")
-        }
-        let out = RuntimeTensor(zeros: first.elementType, shape: [parts.count] + first.shape)
-        for (k, p) in parts.enumerated() { (out.raw + k * first.byteCount).copyMemory(from: p.raw, byteCount: p.byteCount) }
-        return out
     }
 }
