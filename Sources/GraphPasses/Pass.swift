@@ -206,6 +206,20 @@ public struct PassContext {
         return try? t.doubleValues()
     }
 
+    /// A constant's values as integers (small tensors only); nil when one is not a whole
+    /// number an Int64 holds, so a hostile NaN or 1e30 in an axes or shape constant makes the
+    /// pattern not match instead of trapping.
+    public func constantInts(_ value: String, limit: Int = 1 << 16) -> [Int64]? {
+        guard let v = constantDoubles(value, limit: limit) else { return nil }
+        var out: [Int64] = []
+        out.reserveCapacity(v.count)
+        for x in v {
+            guard x.isFinite, x == x.rounded(), Swift.abs(x) < 9.2e18 else { return nil }
+            out.append(Int64(x))
+        }
+        return out
+    }
+
     /// A constant scalar (or a tensor of one element).
     public func scalar(_ value: String) -> Double? {
         guard let v = constantDoubles(value, limit: 1), v.count == 1 else { return nil }

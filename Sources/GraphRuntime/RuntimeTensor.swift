@@ -273,13 +273,22 @@ public struct RuntimeTensor: @unchecked Sendable {
         }
     }
 
-    /// Elements as Int64 (shape-like inputs: Reshape shapes, Slice starts, Gather indices).
+    /// Elements as Int64 (shape-like inputs: Reshape shapes, Slice starts, Gather indices);
+    /// other types convert as `saturatingInt(at:)` does, so no value traps.
     public func int64Values() -> [Int64] {
         if extras != nil { return [] }
         switch elementType {
         case .int64: return Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: count))
-        default: return (0..<count).map { Int64(double(at: $0)) }
+        default: return (0..<count).map { Int64(saturatingInt(at: $0)) }
         }
+    }
+
+    /// Element `i` as an Int for a count, position or index read from data: int64 exactly,
+    /// other types through `clampedInt(_:)` (a NaN, infinite or huge value must give an
+    /// error downstream, never a trapping conversion that would take the kernel down).
+    public func saturatingInt(at i: Int) -> Int {
+        if elementType == .int64, extras == nil { return Int(raw.load(fromByteOffset: i * 8, as: Int64.self)) }
+        return clampedInt(double(at: i))
     }
 
     /// Elements as Float (any numeric type).
@@ -361,4 +370,13 @@ extension RuntimeTensor {
 
     /// Packed little-endian bytes (for writing .npy files and GraphIR tensors).
     public var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: raw, count: byteCount)) }
+}
+
+/// `d` truncated toward zero and clamped to +-2^53 (NaN gives `nan`): far outside any real
+/// size or index, so range checks refuse it, yet small enough that adding strides or
+/// offsets to it cannot overflow.
+public func clampedInt(_ d: Double, nan: Int = 0) -> Int {
+    if d.isNaN { return nan }
+    let limit = 9_007_199_254_740_992.0
+    return Int(min(max(d, -limit), limit).rounded(.towardZero))
 }

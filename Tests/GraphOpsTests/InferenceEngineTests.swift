@@ -63,6 +63,24 @@ final class InferenceEngineTests: XCTestCase {
         XCTAssertTrue(r.problems.contains { $0.nodeName == "rz" && $0.reason.contains("no finite size") }, "\(r.problems)")
     }
 
+    /// Data no Int holds and declared sizes no array can have: a NaN, infinite or 1e30 OneHot
+    /// depth, and a run-time Unsqueeze axes input declared with -3 or 2^40 entries. Each used
+    /// to trap or try to allocate; now the size is unknown.
+    func testValuesNoIntHoldsLeaveSizesUnknownInsteadOfTrapping() {
+        for depth: Float in [.nan, .infinity, 1e30] {
+            let g = Graph(nodes: [Node(opType: "OneHot", name: "oh", inputs: ["i", "d", "v"], outputs: ["y"])],
+                          inputs: [tensor("i", .int64, [.known(2)])], outputs: [ValueInfo(name: "y")],
+                          initializers: [Tensor(name: "d", floats: [depth], dims: []), Tensor(name: "v", floats: [0, 1], dims: [2])])
+            XCTAssertEqual(dims(ShapeInference.infer(g, opsets: ["": 17]), "y"), ["2", "?"], "depth \(depth)")
+        }
+        for count: Int64 in [-3, 1 << 40] {
+            let g = Graph(nodes: [Node(opType: "Unsqueeze", inputs: ["x", "axes"], outputs: ["y"])],
+                          inputs: [tensor("x", .float, [.known(2)]), tensor("axes", .int64, [.known(count)])],
+                          outputs: [ValueInfo(name: "y")])
+            XCTAssertNil(ShapeInference.infer(g, opsets: ["": 17]).type(of: "y")?.dims, "axes of \(count)")
+        }
+    }
+
     func testUnnamedInputDimsGetTheirOwnSymbols() {
         let g = Graph(nodes: [Node(opType: "Relu", inputs: ["x"], outputs: ["y"])],
                       inputs: [tensor("x", .float, [.unknown, .symbolic("?"), .symbolic("?"), .known(-1)])],

@@ -357,6 +357,27 @@ final class PlanAndExecutorTests: XCTestCase {
         }
     }
 
+    /// Counts and coordinates read from data that no Int can hold (NaN, infinity, 1e30,
+    /// Int64.max sizes) give named errors or padding, never a trapping conversion: each of
+    /// these took the process down before.
+    func testValuesNoIntCanHoldAreErrorsNotTraps() throws {
+        for depth: Float in [.nan, .infinity, 1e30] {
+            let m = model([Node(opType: "OneHot", name: "oh", inputs: ["i", "d", "v"], outputs: ["y"])], inputs: [], outputs: ["y"],
+                          initializers: [Tensor(name: "i", int64s: [0, 1], dims: [2]), Tensor(name: "d", floats: [depth], dims: []),
+                                         Tensor(name: "v", floats: [0, 1], dims: [2])])
+            XCTAssertThrowsError(try Interpreter(model: m).run([:]), "depth \(depth)") { e in XCTAssertEqual((e as? RuntimeError)?.node, "oh") }
+        }
+        let rs = model([Node(opType: "Resize", name: "r", inputs: ["x", "", "", "sz"], outputs: ["y"],
+                             attributes: [Attribute("axes", .ints([3])), Attribute("keep_aspect_ratio_policy", .string(Array("not_larger".utf8)))])],
+                       inputs: [("x", [1, 1, 1, 2])], outputs: ["y"], initializers: [Tensor(name: "sz", int64s: [.max], dims: [1])], opset: 18)
+        XCTAssertThrowsError(try Interpreter(model: rs).run(["x": t([1, 2], [1, 1, 1, 2])])) { e in XCTAssertEqual((e as? RuntimeError)?.node, "r") }
+        // Nearest grid sampling at NaN and huge coordinates samples outside: zero padding.
+        let gs = model([Node(opType: "GridSample", inputs: ["x", "g"], outputs: ["y"], attributes: [Attribute("mode", .string(Array("nearest".utf8)))])],
+                       inputs: [("x", [1, 1, 2, 2]), ("g", [1, 1, 2, 2])], outputs: ["y"], opset: 20)
+        let y = try evaluate(gs, ["x": t([1, 2, 3, 4], [1, 1, 2, 2]), "g": t([.nan, 0, 1e30, -1e30], [1, 1, 2, 2])])
+        XCTAssertEqual(y, [0, 0])
+    }
+
     /// Aligned float weights in a file-like storage are used in place, not copied.
     func testAlignedWeightsAreBorrowed() throws {
         let bytes: [UInt8] = [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40] // 1.0, 2.0

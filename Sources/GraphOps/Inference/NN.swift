@@ -338,7 +338,7 @@ enum NNRules {
     static func oneHot(_ c: RuleContext) throws -> [ValueFacts?] {
         let i = try c.dims(0)
         let e = try c.elementType(2)
-        let depth = c.value(1)?.doubles?.first.map { SymDim(Int64($0)) }
+        let depth = c.value(1)?.constantInts?.first.map { SymDim($0) }
         let r = i.count + 1
         let axis = try c.axis(try c.int("axis"), rank: r)
         var out = i

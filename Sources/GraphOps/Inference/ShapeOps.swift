@@ -163,7 +163,7 @@ enum ShapeOpRules {
     static func unsqueeze(_ c: RuleContext) throws -> [ValueFacts?] {
         let (e, d) = try c.tensor(0)
         guard let d else { return [.tensor(e, nil)] }  // element type known, rank not
-        if c.ints("axes") == nil, c.has(1), c.value(1) == nil, let ad = try? c.dims(1), ad.count == 1, let k = ad[0]?.intValue {
+        if c.ints("axes") == nil, c.has(1), c.value(1) == nil, let ad = try? c.dims(1), ad.count == 1, let k = ad[0]?.intValue, k >= 0, k < 64 {
             return [.tensor(e, Array(repeating: nil, count: d.count + Int(k)))]  // axes given at run time
         }
         guard let axes = try axesArgument(c) else { throw InferenceFailure("axes are not known", kind: .unknownInput) }

@@ -30,14 +30,14 @@ public struct CancelTranspose: Pass {
                 if try merge(first, n, &ctx, identity: composed.enumerated().allSatisfy { Int64($0.offset) == $0.element },
                              replacement: [Attribute("perm", .ints(composed))]) { changed = true }
             } else if n.opType == "Reshape" && Self.reshapeLike.contains(first.opType) {
-                guard n.inputs.count > 1, let shape = ctx.constantDoubles(n.inputs[1]) else {
+                guard n.inputs.count > 1, let shape = ctx.constantInts(n.inputs[1]) else {
                     ctx.nearMiss(pattern: "reshape∘reshape", root: id, condition: "the second shape is not constant", at: id, matched: [first.id, id])
                     continue
                 }
                 let allowZero = n.attribute("allowzero")?.intValue == 1
                 // A 0 entry copies the intermediate's dim: still right when the first input has
                 // the same dim there, or it becomes that dim's size when known.
-                var resolved = shape.map { Int64($0) }
+                var resolved = shape
                 let mid = ctx.dims(x), inDims = ctx.dims(src)
                 for (i, v) in resolved.enumerated() where v == 0 && !allowZero {
                     guard let mid, i < mid.count, let d = mid[i] else { resolved = []; break }
@@ -50,7 +50,7 @@ public struct CancelTranspose: Pass {
                     continue
                 }
                 var rest = Array(n.inputs.array.dropFirst())
-                if resolved != shape.map({ Int64($0) }) {
+                if resolved != shape {
                     rest[0] = ctx.tx.freshValueName(n.inputs[1])
                     try setInitializer(Tensor(name: rest[0], int64s: resolved, dims: [Int64(resolved.count)]), &ctx)
                 }
@@ -71,7 +71,7 @@ public struct CancelTranspose: Pass {
                 let opset13 = ctx.onnxOpset >= 13
                 let c = ctx
                 let axesOf: (Node) -> [Int64]? = { u in
-                    opset13 ? (u.inputs.count > 1 ? c.constantDoubles(u.inputs[1])?.map { Int64($0) } : nil) : u.attribute("axes")?.intsValue
+                    opset13 ? (u.inputs.count > 1 ? c.constantInts(u.inputs[1]) : nil) : u.attribute("axes")?.intsValue
                 }
                 guard let a = axesOf(first), let b = axesOf(n), let r = ctx.rank(src),
                       let axes = Self.composeUnsqueeze(rank: r, a, b) else {

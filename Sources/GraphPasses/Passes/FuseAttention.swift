@@ -147,7 +147,7 @@ struct AttentionPattern: RewritePattern {
         guard let rs = made(ctx.graph, x, ["Reshape"]), let e = made(ctx.graph, rs.inputs[0], ["Expand"]),
               let u = made(ctx.graph, e.inputs[0], ["Unsqueeze"]) else { return nil }
         var axes = u.attribute("axes")?.intsValue
-        if axes == nil, u.inputs.count > 1 { axes = ctx.constantDoubles(u.inputs[1]).map { $0.map { Int64($0) } } }
+        if axes == nil, u.inputs.count > 1 { axes = ctx.constantInts(u.inputs[1]) }
         guard axes == [2] || axes == [-3], let sd = ctx.dims(u.inputs[0]), sd.count == 4, let ed = ctx.dims(e.outputs[0]), ed.count == 5,
               let rd = ctx.dims(x), rd.count == 4, let hk = sd[1]?.intValue, let n = ed[2]?.intValue,
               knownEqual([ed[0], ed[1], ed[3], ed[4]], sd), rd[1]?.intValue == hk * n,
@@ -173,7 +173,7 @@ struct AttentionPattern: RewritePattern {
             stacked = n.inputs[0]
         } else {
             var axes = n.attribute("axes")?.intsValue
-            if axes == nil, n.inputs.count > 1 { axes = ctx.constantDoubles(n.inputs[1]).map { $0.map { Int64($0) } } }
+            if axes == nil, n.inputs.count > 1 { axes = ctx.constantInts(n.inputs[1]) }
             guard axes == [0], ctx.hasSingleUse(n.inputs[0]), let sl = made(ctx.graph, n.inputs[0], ["Slice"]), sl.inputs.count >= 3,
                   let st = ctx.constantDoubles(sl.inputs[1]), let en = ctx.constantDoubles(sl.inputs[2]), st.count == 1, en.count == 1,
                   en[0] == st[0] + 1, st[0] >= 0 else { return nil }

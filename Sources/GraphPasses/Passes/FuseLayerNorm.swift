@@ -19,7 +19,7 @@ public struct FuseLayerNorm: Pass {
 func lastAxisMean(_ n: Node, _ ctx: PassContext) -> Bool {
     guard n.attribute("keepdims")?.intValue ?? 1 == 1, let rank = ctx.rank(n.inputs[0]) else { return false }
     var axes = n.attribute("axes")?.intsValue
-    if axes == nil, n.inputs.count > 1, !n.inputs[1].isEmpty { axes = ctx.constantDoubles(n.inputs[1]).map { $0.map { Int64($0) } } }
+    if axes == nil, n.inputs.count > 1, !n.inputs[1].isEmpty { axes = ctx.constantInts(n.inputs[1]) }
     guard let a = axes, a.count == 1 else { return false }
     return (a[0] < 0 ? a[0] + Int64(rank) : a[0]) == Int64(rank - 1)
 }

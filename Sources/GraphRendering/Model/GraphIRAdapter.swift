@@ -31,7 +31,7 @@ extension RenderGraph {
             if node.opType == "Constant", let t = value { return t.elementType.name + "[" + t.dims.map(String.init).joined(separator: ",") + "]" }
             if node.opType == "ConstantOfShape", let shapeName = node.inputs.first, let shape = graph.initializer(named: shapeName),
                shape.dims.count == 1, let sizes = try? shape.doubleValues() {
-                return (value?.elementType ?? .float).name + "[" + sizes.map { String(Int64($0)) }.joined(separator: ",") + "]"
+                return (value?.elementType ?? .float).name + "[" + sizes.map { $0.isFinite && Swift.abs($0) < 9.2e18 ? String(Int64($0)) : "?" }.joined(separator: ",") + "]"
             }
             return ""
         }

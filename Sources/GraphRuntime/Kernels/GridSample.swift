@@ -52,6 +52,9 @@ enum GridSampleKernels {
                         let len = Double(dims[d])
                         var v = align ? (g + 1) / 2 * (len - 1) : ((g + 1) * len - 1) / 2
                         if mode == "nearest" { v = v.rounded(.toNearestOrEven) }
+                        // A NaN or huge coordinate samples outside the input (no trapping
+                        // conversion below): padding decides, as for any far-away point.
+                        if !(abs(v) <= 1e9) { v = v > 0 ? 1e9 : -1e9 }
                         if v < lo[d] || v > hi[d] {
                             if padding == "border" { v = min(max(v, 0), len - 1) }
                             else if padding == "reflection" { v = reflect(v, lo[d], hi[d]) }

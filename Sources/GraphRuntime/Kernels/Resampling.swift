@@ -125,7 +125,7 @@ enum ResampleKernels {
                     } else {
                         let ratios = axes.enumerated().map { Double(given[$0.offset]) / Double(max(x.shape[$0.element], 1)) }
                         let r = (policy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
-                        for a in axes { outShape[a] = Int((r * Double(x.shape[a]) + 0.5).rounded(.down)); scales[a] = r }
+                        for a in axes { outShape[a] = clampedInt((r * Double(x.shape[a]) + 0.5).rounded(.down)); scales[a] = r }
                     }
                 } else if let s = scaleInput, s.count > 0 {
                     let given = (0..<s.count).map { s.double(at: $0) }
@@ -140,6 +140,9 @@ enum ResampleKernels {
                 } else {
                     throw KernelError("Resize needs scales or sizes")
                 }
+                // Refused before the per-position tables below are built for it (a huge size
+                // would allocate them first).
+                _ = try KernelIO.checkedBytes(outShape, RuntimeElement.size(x.elementType) ?? 4, what: "Resize output")
                 func source(_ o: Int, _ d: Int) -> Double {
                     let inLen = Double(x.shape[d]), outLen = Double(outShape[d]), s = scales[d]
                     let xo = Double(o)
@@ -199,7 +202,7 @@ enum ResampleKernels {
                     func taps(_ d: Int) -> [(Int, Int, Float)] {
                         (0..<outShape[d]).map { o in
                             let v = min(max(source(o, d), 0), Double(x.shape[d] - 1))
-                            let i0 = Int(v.rounded(.down)), i1 = min(i0 + 1, x.shape[d] - 1)
+                            let i0 = min(max(clampedInt(v.rounded(.down)), 0), max(x.shape[d] - 1, 0)), i1 = min(i0 + 1, x.shape[d] - 1)
                             return (i0, i1, Float(v - Double(i0)))
                         }
                     }

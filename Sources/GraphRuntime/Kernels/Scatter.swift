@@ -139,7 +139,7 @@ enum ScatterKernels {
         return { io in
             let ind = try io.input(0), depthT = try io.input(1), values = try io.input(2)
             guard depthT.count == 1, values.count == 2 else { throw KernelError("depth must be a scalar and values hold two") }
-            let depth = Int(depthT.double(at: 0))
+            let depth = depthT.saturatingInt(at: 0)
             guard depth > 0 else { throw KernelError("depth \(depth) must be positive") }
             let rank = ind.shape.count + 1
             let axis = try Shapes.axis(axisAttr, rank: rank)
@@ -149,7 +149,7 @@ enum ScatterKernels {
             for o in 0..<outer {
                 for d in 0..<depth {
                     for i in 0..<inner {
-                        var v = Int(ind.double(at: o * inner + i)); if v < 0 { v += depth }
+                        var v = ind.saturatingInt(at: o * inner + i); if v < 0 { v += depth }
                         copyElement(y, (o * depth + d) * inner + i, values, v == d ? 1 : 0)
                     }
                 }
@@ -238,7 +238,7 @@ extension ScatterKernels {
                   scores.shape[0] == boxes.shape[0], scores.shape[2] == boxes.shape[1] else {
                 throw KernelError("boxes \(boxes.shape) and scores \(scores.shape) do not fit")
             }
-            let maxOut = io.optionalInput(2).flatMap { $0.count > 0 ? Int($0.double(at: 0)) : nil } ?? 0
+            let maxOut = io.optionalInput(2).flatMap { $0.count > 0 ? $0.saturatingInt(at: 0) : nil } ?? 0
             let iouT = io.optionalInput(3).flatMap { $0.count > 0 ? $0.double(at: 0) : nil } ?? 0
             let scoreT = io.optionalInput(4).flatMap { $0.count > 0 ? $0.double(at: 0) : nil }
             let (nb, nc, n) = (scores.shape[0], scores.shape[1], scores.shape[2])

@@ -16,7 +16,8 @@ enum SequenceKernels {
     /// A position argument in [-n, n) (or [-n, n] where `end` allows n), made non-negative.
     static func position(_ t: RuntimeTensor?, count n: Int, end: Bool) throws -> Int? {
         guard let t else { return nil }
-        let p = Int(t.double(at: 0)), q = p < 0 ? p + n : p
+        guard t.count >= 1 else { throw KernelError("position must hold one value") }
+        let p = t.saturatingInt(at: 0), q = p < 0 ? p + n : p
         guard q >= 0, q < n || (end && q == n) else { throw KernelError("position \(p) is outside a sequence of \(n)") }
         return q
     }

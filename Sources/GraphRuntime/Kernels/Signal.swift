@@ -10,7 +10,7 @@ enum SignalKernels {
         return { io in
             let s = try io.input(0)
             guard s.count == 1 else { throw KernelError("size must be a scalar") }
-            let n = Int(s.double(at: 0))
+            let n = s.saturatingInt(at: 0)
             guard n >= 0 else { throw KernelError("size \(n) is negative") }
             let y = try io.output(0, RuntimeElement.stored(type), [n])
             let denom = Double(periodic ? n : n - 1)
@@ -159,11 +159,11 @@ extension SignalKernels {
             let rank = x.shape.count
             guard rank >= 2, let last = x.shape.last, last == 1 || last == 2 else { throw KernelError("DFT input must end in 1 or 2, got \(x.shape)") }
             var axis = axisAttr
-            if opset >= 20 { axis = io.optionalInput(2).map { Int($0.double(at: 0)) } ?? -2 }
+            if opset >= 20 { axis = io.optionalInput(2).flatMap { $0.count > 0 ? $0.saturatingInt(at: 0) : nil } ?? -2 }
             axis = axis < 0 ? axis + rank : axis
             guard axis >= 0, axis < rank - 1 else { throw KernelError("DFT axis \(axis) is out of range for \(x.shape)") }
             let len = x.shape[axis]
-            let n = io.optionalInput(1).flatMap { $0.count > 0 ? Int($0.double(at: 0)) : nil }
+            let n = io.optionalInput(1).flatMap { $0.count > 0 ? $0.saturatingInt(at: 0) : nil }
                 ?? (inverse && onesided ? 2 * (len - 1) : len)
             guard n > 0 else { throw KernelError("dft_length \(n) must be positive") }
             // Inverse of a one-sided spectrum: the full spectrum by Hermitian symmetry, real output.

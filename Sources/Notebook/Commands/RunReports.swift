@@ -18,7 +18,8 @@ enum RunReports {
     static func valueText(_ d: Double, _ type: ElementType) -> String {
         if d.isNaN { return "nan" }
         if type.isFloatingPoint { return Format.number(d, digits: 4) }
-        return String(Int64(d))
+        // uint64 values past Int64's range (no trapping conversion on data).
+        return Swift.abs(d) < 9.2e18 ? String(Int64(d)) : String(format: "%.0f", d)
     }
 
     static func summaryRow(_ name: String, _ s: TensorSummary) -> [Table.Cell] {
