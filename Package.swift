@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(name: "edit-bench", dependencies: ["GraphEditing", "GraphOps", "GraphIR", "GraphFormats"],
                           path: "Benchmarks/editing/Sources"),
         // Interpreter CLI: runs a model on .npy inputs, writes .npy outputs, times runs (Benchmarks/runtime/bench.py).
-        .executableTarget(name: "runtime-tool", dependencies: ["GraphRuntime", "GraphFormats", "GraphIR"],
+        .executableTarget(name: "runtime-tool", dependencies: ["GraphRuntime", "GraphOps", "GraphFormats", "GraphIR"],
                           path: "Benchmarks/runtime/Sources"),
         // Cell language benchmark: parse + dispatch and completion, in process.
         // Journal benchmark: append+fsync latency and restore of a 1,000-step session.

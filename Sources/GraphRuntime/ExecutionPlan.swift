@@ -326,6 +326,16 @@ extension ExecutionPlan {
         }
         var constantList = [RuntimeTensor?](repeating: nil, count: names.count)
         for (i, t) in constants { constantList[i] = t }
+        // The plan's blocks are allocated now: refused up front when they cannot fit in the
+        // memory the machine has free (a hostile declared size must not take the process down).
+        var planBytes = 0
+        for b in planner.slotBytes {
+            let (sum, o) = planBytes.addingReportingOverflow(b)
+            planBytes = o ? .max : sum
+        }
+        if planBytes > 1 << 30, UInt64(planBytes) > Interpreter.availableMemory() {
+            throw RuntimeError("the memory plan needs \(planBytes) bytes of activations, more than the \(Interpreter.availableMemory()) bytes this machine has free")
+        }
         return ExecutionPlan(names: names, constants: constantList, steps: planned, inputs: inputs, outputs: outputs,
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),
                              inputShapes: inputShapes, peakActivationBytes: planner.totalBytes,
@@ -395,9 +405,15 @@ extension ExecutionPlan {
         guard let t, let et = t.elementType, let dims = t.dims else { return nil }
         let stored = RuntimeElement.stored(et)
         guard let size = RuntimeElement.size(stored) else { return nil }
-        var n = 1
-        for d in dims { guard let v = d?.intValue, v >= 0 else { return nil }; n *= Int(v) }
-        return n * size
+        // Overflow-checked: a hostile declared dim must not trap (nil: not plannable).
+        var n = size
+        for d in dims {
+            guard let v = d?.intValue, v >= 0 else { return nil }
+            let (p, o) = n.multipliedReportingOverflow(by: Int(v))
+            if o { return nil }
+            n = p
+        }
+        return n
     }
 
     /// The value of a Constant node.

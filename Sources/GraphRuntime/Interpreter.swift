@@ -162,7 +162,7 @@ public final class Interpreter {
         if timed { times.reserveCapacity(plan.steps.count) }
         // One KernelIO for every step, whose two arrays the arena keeps between runs: no
         // allocation per step, nor per run once they have grown.
-        var io = KernelIO(inputs: [], outputs: [], step: nil, arena: plan.arena)
+        var io = KernelIO(inputs: [], outputs: [], step: nil, arena: plan.arena, cancellation: cancellation)
         swap(&io.inputs, &plan.arena.ioInputs)
         swap(&io.outputs, &plan.arena.ioOutputs)
         defer {

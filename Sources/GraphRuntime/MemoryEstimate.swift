@@ -85,13 +85,22 @@ extension Interpreter {
     }
 
     /// Bytes of memory the system can still give this process: `MemAvailable` on Linux, else
-    /// the physical memory.
+    /// the physical memory; inside a container with a cgroup v2 memory limit (a notebook
+    /// server often runs in one), no more than the limit minus what the group already uses,
+    /// since past it the OOM killer ends the kernel whatever the host has free.
     public static func availableMemory() -> UInt64 {
+        var free = ProcessInfo.processInfo.physicalMemory
         if let s = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
             for line in s.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-                if let kb = line.split(separator: " ").dropFirst().first.flatMap({ UInt64($0) }) { return kb * 1024 }
+                if let kb = line.split(separator: " ").dropFirst().first.flatMap({ UInt64($0) }) { free = kb * 1024 }
             }
         }
-        return ProcessInfo.processInfo.physicalMemory
+        func number(_ path: String) -> UInt64? {
+            (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        if let limit = number("/sys/fs/cgroup/memory.max"), let used = number("/sys/fs/cgroup/memory.current") {
+            free = Swift.min(free, limit > used ? limit - used : 0)
+        }
+        return free
     }
 }

@@ -93,6 +93,28 @@ final class LoopScanTests: XCTestCase {
         XCTAssertEqual(r.outputs[1].tensor.floatValues(), [0, 1])
     }
 
+    /// An endless Loop (trip count Int64.max, the body's condition always true) stops when
+    /// the run is cancelled: the flag reaches every iteration. Before, the interrupt button
+    /// could not stop it (cancellation was checked only between the outer graph's nodes).
+    func testAnEndlessLoopStopsWhenTheRunIsCancelled() throws {
+        let body = Graph(name: "body", nodes: [Node(opType: "Add", inputs: ["v_in", "one"], outputs: ["v_out"])],
+                         inputs: [scalar("i", .int64), scalar("cond_in", .bool), ValueInfo(name: "v_in", type: .tensor(.float, TensorShape(static: [1])))],
+                         outputs: [ValueInfo(name: "cond_in"), ValueInfo(name: "v_out")],
+                         initializers: [Tensor(name: "one", floats: [1], dims: [1])])
+        let loop = Node(opType: "Loop", name: "forever", inputs: ["m", "", "v0"], outputs: ["v"], attributes: [Attribute("body", .graph(body))])
+        let g = Graph(nodes: [loop], inputs: [scalar("m", .int64), ValueInfo(name: "v0", type: .tensor(.float, TensorShape(static: [1])))],
+                      outputs: [ValueInfo(name: "v")])
+        let interpreter = try Interpreter(model: Model(graph: g, opsetImports: opset))
+        let flag = CancellationFlag()
+        let cancelled = Date().addingTimeInterval(0.2)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { flag.cancel() }
+        XCTAssertThrowsError(try interpreter.run(["m": int64(.max), "v0": t([0], [1])], cancellation: flag)) { e in
+            XCTAssertEqual((e as? RuntimeError)?.node, "forever")
+            XCTAssertTrue("\(e)".contains("cancelled"), "\(e)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(cancelled), 0.5)  // loose: CI machines are noisy; a miss is seconds
+    }
+
     /// A scan output must keep iteration 0's shape: here it grows, which is refused by name.
     func testALoopScanOutputThatChangesShapeIsRefused() throws {
         let body = Graph(name: "body", nodes: [

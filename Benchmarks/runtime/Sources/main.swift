@@ -7,6 +7,8 @@
 ///       median/min/p90 latency in ms and peak RSS as JSON
 ///   runtime-tool nodetests DIR [--json FILE] [--only A,B] [--after NAME] [--match TEXT]
 ///       runs the ONNX backend node tests under DIR against their stored outputs (NodeTests.swift)
+///   runtime-tool fuzz DIR [--count N] [--seed S] [--start I] [--match TEXT]
+///       hostile numbers in node-test models, inferred, planned and run (Fuzz.swift; driver: fuzz.py)
 import Foundation
 import GraphFormats
 import GraphIR
@@ -70,6 +72,10 @@ func threadCPU() -> Double {
 let args = Array(CommandLine.arguments.dropFirst())
 if args.first == "nodetests" {
     NodeTests.run(arguments: args)
+    exit(0)
+}
+if args.first == "fuzz" {
+    ValueFuzz.run(arguments: args)
     exit(0)
 }
 guard args.count >= 2 else {

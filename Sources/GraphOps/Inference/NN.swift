@@ -62,6 +62,12 @@ enum NNRules {
                              padEnd: Int64, autoPad: String, ceilMode: Bool) throws -> SymDim? {
         guard let input else { return nil }
         guard stride > 0 else { throw InferenceFailure("stride \(stride) is not positive") }
+        // Bounded, so the arithmetic below cannot overflow on a hostile attribute.
+        let limit: Int64 = 1 << 31
+        guard kernel > 0, kernel < limit, dilation > 0, dilation < limit, stride < limit,
+              padBegin >= 0, padBegin < limit, padEnd >= 0, padEnd < limit else {
+            throw InferenceFailure("kernel \(kernel), stride \(stride), dilation \(dilation) and pads \(padBegin), \(padEnd) must be positive (pads non-negative) and below 2^31")
+        }
         let effective = dilation * (kernel - 1) + 1
         switch autoPad {
         case "SAME_UPPER", "SAME_LOWER": return input.ceilDiv(SymDim(stride))
@@ -124,6 +130,14 @@ enum NNRules {
         else { throw InferenceFailure("kernel shape is not known", kind: .unknownInput) }
         let win = try window(c, spatial: n, kernel: kernel)
         let outPad = c.ints("output_padding") ?? Array(repeating: 0, count: n)
+        // Bounded, so the sizes below cannot overflow on a hostile attribute.
+        let limit: Int64 = 1 << 31
+        guard kernel.count == n, outPad.count == n, win.strides.count == n, win.dilations.count == n, win.pads.count == 2 * n,
+              kernel.allSatisfy({ $0 > 0 && $0 < limit }), outPad.allSatisfy({ $0 >= 0 && $0 < limit }),
+              win.strides.allSatisfy({ $0 > 0 && $0 < limit }), win.dilations.allSatisfy({ $0 > 0 && $0 < limit }),
+              win.pads.allSatisfy({ $0 > -limit && $0 < limit }), group > 0, group < limit else {
+            throw InferenceFailure("kernel_shape \(kernel), strides \(win.strides), dilations \(win.dilations), pads \(win.pads), output_padding \(outPad) or group \(group) is out of range")
+        }
         var out: [SymDim?] = [xd[0], wd[1].map { $0 * SymDim(group) }]
         if let shape = c.ints("output_shape") {
             guard shape.count >= n else { throw InferenceFailure("output_shape has \(shape.count) entries") }

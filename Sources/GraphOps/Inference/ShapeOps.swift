@@ -282,6 +282,7 @@ enum ShapeOpRules {
         } else if let s = c.attr("split")?.intsValue {
             sizes = s.map { SymDim($0) }
         } else if let parts = c.attrInt("num_outputs"), parts > 0 {
+            guard parts == Int64(n) else { throw InferenceFailure("num_outputs is \(parts), the node has \(n) outputs") }
             // The last chunk may be smaller: ceil-sized chunks.
             guard let dim = d[axis] else { return Array(repeating: .tensor(e, nil), count: n) }
             guard let chunk = dim.ceilDiv(SymDim(parts)) else { throw InferenceFailure("num_outputs is 0") }

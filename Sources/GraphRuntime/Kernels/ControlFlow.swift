@@ -61,13 +61,13 @@ enum ControlFlowKernels {
         /// each output to `deliver` in order. `copying: false` hands them over in the body
         /// plan's own blocks, valid only until the body runs again: `deliver` must copy them.
         func run(_ args: [RuntimeTensor], outer values: [String: RuntimeTensor], copying: Bool = true,
-                 deliver: (RuntimeTensor) throws -> Void) throws {
+                 cancellation: CancellationFlag? = nil, deliver: (RuntimeTensor) throws -> Void) throws {
             feeds.removeAll(keepingCapacity: true)
             for (vi, t) in zip(graph.inputs, args) { feeds[vi.name] = t }
             for name in outer { if let v = values[name] { feeds[name] = v } }
             defer { feeds.removeAll(keepingCapacity: true) }
             do {
-                for o in try interpreter.run(feeds, copyingOutputs: copying).outputs { try deliver(o.tensor) }
+                for o in try interpreter.run(feeds, cancellation: cancellation, copyingOutputs: copying).outputs { try deliver(o.tensor) }
             } catch let e as RuntimeError {
                 throw KernelError("in body '\(graph.name)': \(e)")
             }
@@ -103,7 +103,7 @@ enum ControlFlowKernels {
                 let ov = outerValues(io)
                 io.outputs.removeAll(keepingCapacity: true)
                 var j = 0
-                try (c.double(at: 0) != 0 ? thenBody : elseBody).run([], outer: ov, copying: false) { t in
+                try (c.double(at: 0) != 0 ? thenBody : elseBody).run([], outer: ov, copying: false, cancellation: io.cancellation) { t in
                     defer { j += 1 }
                     // Strings, sequences and optionals are copied as before; a weight passes as is.
                     if t.isNonNumeric { io.setOutput(j, t.copied()); return }

@@ -25,8 +25,10 @@ struct WindowGeometry {
         guard strides.count == r, dil.count == r, pads.count == 2 * r else {
             throw KernelError("strides/dilations/pads do not match rank \(r)")
         }
-        guard strides.allSatisfy({ $0 > 0 }), dil.allSatisfy({ $0 > 0 }), kernel.allSatisfy({ $0 > 0 }),
-              pads.allSatisfy({ $0 >= 0 }) else {
+        // Bounded above too: the sizes below are computed with plain arithmetic.
+        let limit = 1 << 31
+        guard strides.allSatisfy({ $0 > 0 && $0 < limit }), dil.allSatisfy({ $0 > 0 && $0 < limit }),
+              kernel.allSatisfy({ $0 > 0 && $0 < limit }), pads.allSatisfy({ $0 >= 0 && $0 < limit }) else {
             throw KernelError("strides \(strides), dilations \(dil) and kernel \(kernel) must be positive, pads \(pads) non-negative")
         }
         let autoPad = node.string("auto_pad", "NOTSET")
@@ -351,6 +353,10 @@ enum ConvKernels {
         let op = node.ints("output_padding") ?? Array(repeating: 0, count: r)
         let autoPad = node.string("auto_pad", "NOTSET")
         guard s.count == r, d.count == r, op.count == r, kernel.count == r else { throw KernelError("bad ConvTranspose attributes for \(r) spatial dims") }
+        try KernelIO.requireBounded(s, "strides"); try KernelIO.requireBounded(d, "dilations")
+        try KernelIO.requireBounded(kernel, "kernel_shape"); try KernelIO.requireBounded(op, "output_padding", lower: 0)
+        if let shape = node.ints("output_shape") { try KernelIO.requireBounded(shape, "output_shape", lower: 0) }
+        if let pads = node.ints("pads") { try KernelIO.requireBounded(pads, "pads", lower: -(1 << 31) + 1) }
         var full: [Int] = []
         for i in 0..<r {
             let span: Int = (kernel[i] - 1) * d[i] + 1

@@ -60,13 +60,19 @@ enum DataKernels {
             } else if d == -1 {
                 guard unknown == nil else { throw KernelError("shape \(spec) has two -1 entries") }
                 unknown = i
+            } else if d < 0 {
+                throw KernelError("shape \(spec) has the negative entry \(d)")
             }
         }
         if let u = unknown {
-            let known = shape.enumerated().filter { $0.offset != u }.map(\.element).reduce(1, *)
-            guard known > 0, x.count % known == 0 else { throw KernelError("cannot reshape \(x.shape) to \(spec)") }
+            var rest = shape
+            rest[u] = 1
+            guard let known = KernelIO.checkedCount(rest), known > 0, x.count % known == 0 else {
+                throw KernelError("cannot reshape \(x.shape) to \(spec)")
+            }
             shape[u] = x.count / known
         }
+        guard KernelIO.checkedCount(shape) == x.count else { throw KernelError("cannot reshape \(x.shape) (\(x.count) elements) to \(spec)") }
         return shape
     }
 
@@ -248,11 +254,11 @@ enum DataKernels {
                 if let s = given { sizes = s.int64Values().map { Int($0) } }
                 if sizes == nil {
                     let parts = numOutputs > 0 ? numOutputs : outputs
-                    guard parts > 0 else { throw KernelError("Split has no outputs") }
+                    guard parts > 0, parts == outputs else { throw KernelError("Split has \(outputs) outputs, num_outputs says \(parts)") }
                     let chunk = (dim + parts - 1) / parts
                     sizes = (0..<parts).map { min(chunk, max(0, dim - $0 * chunk)) }
                 }
-                guard let sizes, sizes.count == outputs, sizes.reduce(0, +) == dim else {
+                guard let sizes, sizes.count == outputs, sizes.allSatisfy({ $0 >= 0 && $0 <= dim }), sizes.reduce(0, +) == dim else {
                     throw KernelError("split sizes \(sizes ?? []) do not divide dim \(dim) into \(outputs) outputs")
                 }
                 return (axis, sizes, sizes.map { s in var shape = x.shape; shape[axis] = s; return shape })
@@ -439,7 +445,9 @@ struct SliceGeometry {
         step = [Int](repeating: 1, count: rank)
         shape = x.shape
         for (k, a) in ax.enumerated() {
-            let d = x.shape[a], st = steps?[k] ?? 1
+            // A step longer than the axis takes what one of the axis' length + 1 takes (the
+            // first element only), and keeps the arithmetic below from overflowing.
+            let d = x.shape[a], st = Swift.min(Swift.max(steps?[k] ?? 1, -(d + 1)), d + 1)
             guard st != 0 else { throw KernelError("Slice step 0 on axis \(a)") }
             var s = starts[k], e = ends[k]
             if s < 0 { s += d }
@@ -468,10 +476,15 @@ struct ExpandGeometry {
     init(_ x: [Int], spec: [Int], tile: Bool) throws {
         if tile {
             guard spec.count == x.count else { throw KernelError("repeats \(spec) do not match rank \(x.count)") }
-            shape = zip(x, spec).map { $0 * $1 }
+            shape = try zip(x, spec).map { d, k in
+                let (p, o) = d.multipliedReportingOverflow(by: k)
+                guard k >= 0, !o else { throw KernelError("repeats \(spec) of \(x) give no valid shape") }
+                return p
+            }
         } else {
             shape = try Shapes.broadcast(x, spec)
         }
+        guard KernelIO.checkedCount(shape) != nil else { throw KernelError("shape \(spec) for \(x) gives no valid size") }
         let r = shape.count
         outputStrides = Shapes.strides(shape)
         inputShape = Array(repeating: 1, count: r - x.count) + x

@@ -476,7 +476,7 @@ enum ElementwiseKernels {
     /// Cast to the `to` type. Narrow targets (float16, bfloat16, float8, float4, 4- and 2-bit
     /// integers) are rounded to their values and held as `RuntimeElement.stored` says.
     static func cast(_ node: Node) throws -> Kernel {
-        let code = Int32(node.int("to", 1))
+        let code = Int32(clamping: node.int("to", 1))
         guard let to = ElementType(rawValue: code) else { throw KernelError("Cast to unknown type \(code)") }
         return try castKernel(to: to, saturate: node.int("saturate", 1) != 0,
                               roundMode: node.string("round_mode", "up"))

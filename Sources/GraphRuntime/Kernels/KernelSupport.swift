@@ -99,6 +99,9 @@ struct KernelIO {
     /// The step's index in the plan (nil while folding constants).
     var step: Int?
     let arena: Arena
+    /// The run's cancellation flag: control flow checks it between iterations and hands it
+    /// to its bodies, so a long Loop stops when the run is interrupted.
+    var cancellation: CancellationFlag? = nil
 
     /// Input `i`, which the op requires.
     func input(_ i: Int) throws -> RuntimeTensor {
@@ -144,6 +147,28 @@ struct KernelIO {
         return t
     }
 
+    /// Throws unless every value lies in `lower..<2^31`: window sizes, strides, dilations,
+    /// pads and block sizes from attributes, bounded so the geometry computed from them with
+    /// plain arithmetic cannot overflow (no real model comes near the bound).
+    static func requireBounded(_ values: [Int], _ what: @autoclosure () -> String, lower: Int = 1) throws {
+        for v in values where v < lower || v >= 1 << 31 {
+            throw KernelError("\(what()) \(values) must lie in \(lower)..<2^31")
+        }
+    }
+
+    /// The element count of `shape`, nil when an entry is negative or the product overflows
+    /// (sizes computed from hostile attributes or data must not trap).
+    static func checkedCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            if o { return nil }
+            n = p
+        }
+        return n
+    }
+
     /// The machine's memory, read once (a system call on Linux).
     static let physicalMemory = ProcessInfo.processInfo.physicalMemory
 
@@ -159,6 +184,11 @@ struct KernelIO {
         }
         if UInt64(n) > physicalMemory {
             throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than this machine's memory")
+        }
+        // Past 1 GiB, also what is free now (one read of /proc/meminfo: rare, and a block that
+        // large would otherwise be zero-filled into swap or end in the OOM killer).
+        if n > 1 << 30, UInt64(n) > Interpreter.availableMemory() {
+            throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than the \(Interpreter.availableMemory()) bytes this machine has free")
         }
         return n
     }

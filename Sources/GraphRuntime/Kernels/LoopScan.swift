@@ -153,6 +153,7 @@ extension ControlFlowKernels {
             let ov = outerValues(io)
             var i = 0, set = 0
             while i < maxTrips && cond {
+                if let flag = io.cancellation, flag.isCancelled { throw KernelError("run cancelled in iteration \(i)") }
                 memory.iteration.raw.storeBytes(of: Int64(i), as: Int64.self)
                 memory.condition.setDouble(1, at: 0)
                 memory.args.removeAll(keepingCapacity: true)
@@ -160,7 +161,7 @@ extension ControlFlowKernels {
                 memory.args.append(memory.condition)
                 memory.args.append(contentsOf: memory.current)
                 var j = 0
-                try body.run(memory.args, outer: ov, copying: false) { t in
+                try body.run(memory.args, outer: ov, copying: false, cancellation: io.cancellation) { t in
                     defer { j += 1 }
                     if j == 0 {
                         cond = try scalar(t, "body's condition output") != 0
@@ -219,6 +220,7 @@ extension ControlFlowKernels {
             let ov = outerValues(io)
             var set = 0
             for t in 0..<steps {
+                if let flag = io.cancellation, flag.isCancelled { throw KernelError("run cancelled at step \(t)") }
                 memory.args.removeAll(keepingCapacity: true)
                 memory.args.append(contentsOf: memory.current)
                 for k in 0..<nScan {
@@ -229,7 +231,7 @@ extension ControlFlowKernels {
                     memory.args.append(RuntimeTensor(elementType: x.elementType, shape: per, storage: x.storage, byteOffset: x.byteOffset + i * bytes))
                 }
                 var j = 0
-                try body.run(memory.args, outer: ov, copying: false) { r in
+                try body.run(memory.args, outer: ov, copying: false, cancellation: io.cancellation) { r in
                     defer { j += 1 }
                     if j < nState {
                         memory.next[j] = try memory.keep(r, set: set, j)

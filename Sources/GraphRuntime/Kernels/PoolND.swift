@@ -22,8 +22,13 @@ enum PoolNDKernels {
         let strides = node.ints("strides") ?? Array(repeating: 1, count: r)
         let dil = node.ints("dilations") ?? Array(repeating: 1, count: r)
         var pads = node.ints("pads") ?? Array(repeating: 0, count: 2 * r)
-        guard strides.count == r, dil.count == r, pads.count == 2 * r, strides.allSatisfy({ $0 > 0 }),
-              dil.allSatisfy({ $0 > 0 }), kernel.allSatisfy({ $0 > 0 }) else { throw KernelError("bad strides/dilations/pads") }
+        // Bounded above too (2^31): the sizes below are computed with plain arithmetic.
+        let limit = 1 << 31
+        guard strides.count == r, dil.count == r, pads.count == 2 * r, strides.allSatisfy({ $0 > 0 && $0 < limit }),
+              dil.allSatisfy({ $0 > 0 && $0 < limit }), kernel.allSatisfy({ $0 > 0 && $0 < limit }),
+              pads.allSatisfy({ $0 >= 0 && $0 < limit }) else {
+            throw KernelError("strides \(strides), dilations \(dil) and kernel \(kernel) must be positive and pads \(pads) non-negative, all below 2^31, one per axis")
+        }
         let autoPad = node.string("auto_pad", "NOTSET")
         var outs: [Int] = []
         for i in 0..<r {

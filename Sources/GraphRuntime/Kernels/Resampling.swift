@@ -38,6 +38,7 @@ enum ResampleKernels {
                     }
                 }
                 guard pads.count == 2 * rank else { throw KernelError("pads \(pads) do not match rank \(rank)") }
+                guard pads.allSatisfy({ $0 > -(1 << 40) && $0 < 1 << 40 }) else { throw KernelError("pads \(pads) are out of range") }
                 let outShape = (0..<rank).map { x.shape[$0] + pads[$0] + pads[$0 + rank] }
                 for d in outShape where d < 0 { throw KernelError("padding makes a negative size \(outShape)") }
                 return (pads, outShape, Shapes.strides(x.shape))
@@ -143,6 +144,7 @@ enum ResampleKernels {
                 // Refused before the per-position tables below are built for it (a huge size
                 // would allocate them first).
                 _ = try KernelIO.checkedBytes(outShape, RuntimeElement.size(x.elementType) ?? 4, what: "Resize output")
+                try KernelIO.requireBounded(outShape, "Resize output shape", lower: 0)
                 func source(_ o: Int, _ d: Int) -> Double {
                     let inLen = Double(x.shape[d]), outLen = Double(outShape[d]), s = scales[d]
                     let xo = Double(o)

@@ -104,7 +104,7 @@ enum ScatterKernels {
         let memo = ShapeMemo<(shape: [Int], strides: [Int])>()
         return { io in
             let x = try io.input(0), ind = try io.input(1)
-            guard let q = ind.shape.last, batchDims + q <= x.shape.count, batchDims < ind.shape.count else {
+            guard let q = ind.shape.last, batchDims >= 0, q >= 0, batchDims < ind.shape.count, batchDims + q <= x.shape.count else {
                 throw KernelError("indices \(ind.shape) do not fit data \(x.shape)")
             }
             let (outShape, xs) = memo.geometry({ $0.add(x.shape); $0.add(ind.shape) }) {
@@ -188,7 +188,7 @@ enum ScatterKernels {
     }
 
     static func eyeLike(_ node: Node) -> Kernel {
-        let k = node.int("k", 0), dtype = node.attribute("dtype")?.intValue.flatMap { ElementType(rawValue: Int32($0)) }
+        let k = node.int("k", 0), dtype = node.attribute("dtype")?.intValue.flatMap { ElementType(rawValue: Int32(clamping: $0)) }
         return { io in
             let x = try io.input(0)
             guard x.shape.count == 2 else { throw KernelError("EyeLike needs a 2-D input, got \(x.shape)") }
@@ -203,7 +203,7 @@ enum ScatterKernels {
         let bs = node.int("blocksize", 1), crd = node.string("mode", "DCR") == "CRD"
         return { io in
             let x = try io.input(0)
-            guard x.shape.count == 4, bs > 0 else { throw KernelError("needs a 4-D input and a positive blocksize") }
+            guard x.shape.count == 4, bs > 0, bs < 1 << 31 else { throw KernelError("needs a 4-D input and a blocksize in 1..<2^31") }
             let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             if toSpace {
                 guard c % (bs * bs) == 0 else { throw KernelError("channels \(c) not divisible by blocksize² \(bs * bs)") }

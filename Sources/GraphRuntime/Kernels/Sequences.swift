@@ -31,7 +31,7 @@ enum SequenceKernels {
                 io.setOutput(0, RuntimeTensor(sequence: parts, elementType: first.elementType))
             }
         case "SequenceEmpty":
-            let type = ElementType(rawValue: Int32(node.int("dtype", 1))) ?? .float
+            let type = ElementType(rawValue: Int32(clamping: node.int("dtype", 1))) ?? .float
             return { io in io.setOutput(0, RuntimeTensor(sequence: [], elementType: RuntimeElement.stored(type))) }
         case "SequenceInsert":
             return { io in

@@ -6,7 +6,7 @@ import GraphIR
 enum SignalKernels {
     static func window(_ node: Node) -> Kernel {
         let periodic = node.int("periodic", 1) != 0, op = node.opType
-        let type = ElementType(rawValue: Int32(node.int("output_datatype", 1))) ?? .float
+        let type = ElementType(rawValue: Int32(clamping: node.int("output_datatype", 1))) ?? .float
         return { io in
             let s = try io.input(0)
             guard s.count == 1 else { throw KernelError("size must be a scalar") }
@@ -58,6 +58,7 @@ enum SignalKernels {
             let rank = x.shape.count
             let axes = try (axesAttr ?? Array(0..<rank)).map { try Shapes.axis($0, rank: rank) }
             guard axes.count == s.count else { throw KernelError("shape \(s) does not match axes \(axes)") }
+            try KernelIO.requireBounded(s, "CenterCropPad shape", lower: 0)
             var outShape = x.shape, offset = [Int](repeating: 0, count: rank)  // input index = output index + offset
             for (k, a) in axes.enumerated() {
                 outShape[a] = s[k]
@@ -84,6 +85,9 @@ enum SignalKernels {
         return { io in
             let x = try io.input(0), lens = try io.input(1).int64Values()
             guard x.shape.count >= 2, Set([batchAxis, timeAxis]) == Set([0, 1]) else { throw KernelError("batch/time axes must be 0 and 1") }
+            guard lens.count == x.shape[batchAxis], lens.allSatisfy({ $0 >= 0 && $0 <= Int64(x.shape[timeAxis]) }) else {
+                throw KernelError("sequence_lens \(lens) must hold \(x.shape[batchAxis]) lengths in 0...\(x.shape[timeAxis])")
+            }
             let y = try io.output(0, x.elementType, x.shape)
             let st = Shapes.strides(x.shape), size = x.elementSize
             for o in 0..<x.count {
@@ -135,7 +139,7 @@ extension NormKernels {
 extension SignalKernels {
     /// BitCast between element types of the same size (the bytes are copied unchanged).
     static func bitCast(_ node: Node) throws -> Kernel {
-        guard let to = ElementType(rawValue: Int32(node.int("to", 0))), let size = RuntimeElement.size(to),
+        guard let to = ElementType(rawValue: Int32(clamping: node.int("to", 0))), let size = RuntimeElement.size(to),
               to != .float16, to != .bfloat16 else {
             throw KernelError("BitCast to type \(node.int("to", 0)) is not supported")
         }

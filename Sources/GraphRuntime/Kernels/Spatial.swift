@@ -19,6 +19,13 @@ enum SpatialKernels {
             let dil = dilAttr ?? Array(repeating: 1, count: n), stride = strideAttr ?? Array(repeating: 1, count: n)
             let pads = padAttr ?? Array(repeating: 0, count: 2 * n)
             guard dil.count == n, stride.count == n, pads.count == 2 * n else { throw KernelError("dilations, strides or pads do not match \(n) spatial dims") }
+            // Bounded, so the geometry below is plain arithmetic that cannot overflow.
+            let limit = 1 << 31
+            guard block.allSatisfy({ $0 > 0 && $0 < limit }), image.allSatisfy({ $0 >= 0 && $0 < limit }),
+                  dil.allSatisfy({ $0 > 0 && $0 < limit }), stride.allSatisfy({ $0 > 0 && $0 < limit }),
+                  pads.allSatisfy({ $0 >= 0 && $0 < limit }), KernelIO.checkedCount(block) != nil, KernelIO.checkedCount(image) != nil else {
+                throw KernelError("Col2Im image_shape \(image), block_shape \(block), dilations \(dil), strides \(stride) and pads \(pads) are out of range")
+            }
             let kSize = block.reduce(1, *)
             guard kSize > 0, x.shape[1] % kSize == 0 else { throw KernelError("input dim 1 (\(x.shape[1])) is not a multiple of the block size \(kSize)") }
             let c = x.shape[1] / kSize, batch = x.shape[0]
@@ -28,8 +35,7 @@ enum SpatialKernels {
                 let room: Int = image[d] + pads[d] + pads[d + n] - span
                 blocks.append(room / stride[d] + 1)
             }
-            let nBlocks = blocks.reduce(1, *)
-            guard nBlocks == x.shape[2] else { throw KernelError("input has \(x.shape[2]) blocks, the shapes give \(nBlocks)") }
+            guard blocks.allSatisfy({ $0 > 0 }), let nBlocks = KernelIO.checkedCount(blocks), nBlocks == x.shape[2] else { throw KernelError("input has \(x.shape[2]) blocks, the shapes give \(blocks)") }
             let y = try io.output(0, x.elementType, [batch, c] + image)
             let pixels = image.reduce(1, *)
             var acc = [Double](repeating: 0, count: batch * c * pixels)
@@ -98,12 +104,18 @@ enum SpatialKernels {
                 throw KernelError("MaxUnpool needs kernel_shape for \(x.shape.count - 2) dims and indices shaped like X")
             }
             let pads = padAttr ?? Array(repeating: 0, count: 2 * n), stride = strideAttr ?? Array(repeating: 1, count: n)
+            let limit = 1 << 31
+            guard pads.count == 2 * n, stride.count == n, pads.allSatisfy({ $0 >= 0 && $0 < limit }),
+                  stride.allSatisfy({ $0 > 0 && $0 < limit }), kernel.allSatisfy({ $0 > 0 && $0 < limit }) else {
+                throw KernelError("MaxUnpool kernel_shape \(kernel), strides \(stride) and pads \(pads) do not fit rank \(n)")
+            }
             var inferred = Array(x.shape.prefix(2))
             for d in 0..<n { inferred.append((x.shape[d + 2] - 1) * stride[d] - pads[d] - pads[n + d] + kernel[d]) }
             let shape = io.optionalInput(2).map { $0.int64Values().map(Int.init) } ?? inferred
             guard shape.count == inferred.count, zip(shape, inferred).allSatisfy({ $0 >= $1 }) else {
                 throw KernelError("output_shape \(shape) is smaller than the unpooled shape \(inferred)")
             }
+            _ = try KernelIO.checkedBytes(inferred, 8, what: "the unpooled shape")
             var flat = [Double](repeating: 0, count: inferred.reduce(1, *))
             let ix = idx.int64Values()
             for i in 0..<x.count {

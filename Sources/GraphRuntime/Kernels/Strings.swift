@@ -33,7 +33,8 @@ enum StringKernels {
     /// delimiter (or an empty one) splits on runs of whitespace, dropping empty ends.
     static func split(_ node: Node) -> Kernel {
         let delimiter = node.attribute("delimiter")?.stringValue ?? ""
-        let maxsplit = node.attribute("maxsplit")?.intValue.map(Int.init)
+        // A negative maxsplit means no limit, as in Python's str.split.
+        let maxsplit = node.attribute("maxsplit")?.intValue.map { $0 < 0 ? Int.max : Int($0) }
         return { io in
             let (x, sx) = try strings(io, 0)
             let parts: [[String]] = sx.map { bytes in
@@ -173,15 +174,20 @@ enum StringKernels {
     /// weighs them (TF: counts, IDF: presence x weight, TFIDF: count x weight).
     static func tfidf(_ node: Node) throws -> Kernel {
         enum Item: Hashable { case s([UInt8]), i(Int64) }
-        let minN = node.int("min_gram_length", 1), maxN = node.int("max_gram_length", 1)
+        let minN = node.int("min_gram_length", 1), maxGram = node.int("max_gram_length", 1)
         let maxSkip = node.int("max_skip_count", 0), mode = node.string("mode", "TF")
+        guard maxSkip >= 0, maxSkip < 1 << 20 else { throw KernelError("max_skip_count \(maxSkip) is out of range") }
         let counts = node.ints("ngram_counts") ?? [], indexes = node.ints("ngram_indexes") ?? []
         var weights: [Float] = []
         if case .floats(let w)? = node.attribute("weights") { weights = w }
         let pool: [Item]
         if case .strings(let s)? = node.attribute("pool_strings") { pool = s.map(Item.s) }
         else { pool = (node.attribute("pool_int64s")?.intsValue ?? []).map(Item.i) }
-        guard minN >= 1, maxN >= minN, !counts.isEmpty else { throw KernelError("TfIdfVectorizer needs 1 <= min_gram_length <= max_gram_length and ngram_counts") }
+        guard minN >= 1, maxGram >= minN, !counts.isEmpty else { throw KernelError("TfIdfVectorizer needs 1 <= min_gram_length <= max_gram_length and ngram_counts") }
+        guard indexes.allSatisfy({ $0 >= 0 }) else { throw KernelError("ngram_indexes \(indexes) has a negative slot") }
+        // The pool holds n-grams up to length counts.count: longer ones never match (and a
+        // hostile max_gram_length of 2^40 would otherwise loop that many times per row).
+        let maxN = Swift.min(maxGram, counts.count)
         // n-gram (as items) -> output slot, per length.
         var table: [[Item]: Int] = [:]
         var ngramID = 0
@@ -205,7 +211,7 @@ enum StringKernels {
             for r in 0..<rows {
                 var tf = [Double](repeating: 0, count: width)
                 let row = Array(items[(r * cols)..<((r + 1) * cols)])
-                for n in minN...maxN {
+                for n in Swift.min(minN, maxN + 1)..<(maxN + 1) {
                     // Unigrams have no gaps to skip: count them once.
                     for skip in 0...(n == 1 ? 0 : maxSkip) {
                         let step = skip + 1
