@@ -26,6 +26,8 @@ def main(argv=None):
     ap.add_argument("--count", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--start", type=int, default=0, help="first case index")
+    ap.add_argument("--max-tensor-bytes", type=int, default=1 << 28,
+                    help="GRAPHSMITH_MAX_TENSOR_BYTES for the runs: a mutant asking for a 2^31-sample window is refused at once")
     ap.add_argument("--chunk", type=int, default=5000)
     ap.add_argument("--dir", default=None)
     ap.add_argument("--timeout", type=float, default=600, help="seconds per chunk before it counts as a hang")
@@ -40,7 +42,8 @@ def main(argv=None):
         n = min(a.chunk, end - i)
         try:
             p = subprocess.run([a.tool, "fuzz", directory, "--count", str(n), "--seed", str(a.seed), "--start", str(i)],
-                               capture_output=True, text=True, timeout=a.timeout, env={**os.environ, "SWIFT_BACKTRACE": "enable=no"})
+                               capture_output=True, text=True, timeout=a.timeout, env={**os.environ, "SWIFT_BACKTRACE": "enable=no",
+                                                                                     "GRAPHSMITH_MAX_TENSOR_BYTES": str(a.max_tensor_bytes)})
             out, err, rc = p.stdout, p.stderr, p.returncode
         except subprocess.TimeoutExpired as e:
             out, err, rc = "", (e.stderr or b"").decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or ""), None

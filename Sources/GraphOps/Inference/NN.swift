@@ -343,7 +343,7 @@ enum NNRules {
         let e = try c.elementType(0)
         let d = try c.dims(0), i = try c.dims(1)
         let b = Int(try c.int("batch_dims"))
-        guard let last = i.last, let k = last?.intValue, k >= 0, b >= 0, b + Int(k) <= d.count, b < i.count else {
+        guard let last = i.last, let k = last?.intValue, k >= 0, b >= 0, b < i.count, k <= Int64(d.count), b + Int(k) <= d.count else {
             throw InferenceFailure("index depth is not known or too deep", kind: .unknownInput)
         }
         return [.tensor(e, Array(i.dropLast()) + Array(d[(b + Int(k))...]))]

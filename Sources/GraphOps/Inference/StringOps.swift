@@ -53,6 +53,9 @@ enum StringRules {
         guard let indexes = c.ints("ngram_indexes"), let top = indexes.max() else {
             throw InferenceFailure("attribute 'ngram_indexes' is missing or empty")
         }
+        guard indexes.allSatisfy({ $0 >= 0 }), top < Int64.max else {
+            throw InferenceFailure("ngram_indexes \(indexes) must be non-negative slots below 2^63 - 1")
+        }
         let width = SymDim(top + 1)
         guard let d else { return [.tensor(.float, nil)] }
         switch d.count {

@@ -411,8 +411,8 @@ enum DataKernels {
         let start = s.double(at: 0), limit = l.double(at: 0), delta = d.double(at: 0)
         guard delta != 0 else { throw KernelError("Range delta is 0") }
         let steps = ((limit - start) / delta).rounded(.up)
-        guard steps.isFinite, steps < 9e15 else { throw KernelError("Range(\(start), \(limit), \(delta)) has no finite length") }
-        let n = max(0, Int(steps))
+        guard !steps.isNaN, steps < 9e15 else { throw KernelError("Range(\(start), \(limit), \(delta)) has no finite length") }
+        let n = steps > 0 ? Int(steps) : 0  // an empty range for any count below 1, however far below
         let y = try io.output(0, s.elementType, [n])
         for i in 0..<n { y.setDouble(start + Double(i) * delta, at: i) }
     }

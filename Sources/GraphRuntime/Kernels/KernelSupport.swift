@@ -169,6 +169,11 @@ struct KernelIO {
         return n
     }
 
+    /// A cap on any one tensor's bytes from `GRAPHSMITH_MAX_TENSOR_BYTES`, read once (nil: no
+    /// cap beyond free memory). A notebook server shared by several users, or a fuzzer, sets
+    /// it so that a model asking for gigabytes gets an error at once instead of a long fill.
+    static let tensorByteCap: UInt64? = ProcessInfo.processInfo.environment["GRAPHSMITH_MAX_TENSOR_BYTES"].flatMap { UInt64($0) }
+
     /// The machine's memory, read once (a system call on Linux).
     static let physicalMemory = ProcessInfo.processInfo.physicalMemory
 
@@ -181,6 +186,9 @@ struct KernelIO {
             let (p, o) = n.multipliedReportingOverflow(by: d)
             guard !o else { throw KernelError("\(what()) of shape \(shape) is too large to address") }
             n = p
+        }
+        if let cap = tensorByteCap, UInt64(n) > cap {
+            throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than GRAPHSMITH_MAX_TENSOR_BYTES (\(cap))")
         }
         if UInt64(n) > physicalMemory {
             throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than this machine's memory")

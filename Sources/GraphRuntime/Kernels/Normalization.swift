@@ -107,7 +107,7 @@ extension NormKernels {
                 for s in 0..<x.seq {
                     let row: Int
                     if let positions { row = Int(positions[positions.count == 1 ? 0 : b * x.seq + s]) } else { row = b * x.seq + s }
-                    guard row >= 0, (row + 1) * half <= cosT.count, (row + 1) * half <= sinT.count else {
+                    guard row >= 0, row < cosT.count, (row + 1) * half <= cosT.count, (row + 1) * half <= sinT.count else {
                         throw KernelError("position \(row) is outside the cos/sin caches \(cosT.shape)")
                     }
                     for h in 0..<x.heads {

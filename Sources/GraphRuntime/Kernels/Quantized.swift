@@ -35,7 +35,7 @@ enum QuantKernels {
     static func quantize(_ node: Node, zeroPointType: ElementType?) -> Kernel {
         let axisAttr = node.int("axis", 1), block = node.int("block_size", 0)
         let saturate = node.int("saturate", 1) != 0
-        let dtype = node.attribute("output_dtype")?.intValue.flatMap { ElementType(rawValue: Int32($0)) }
+        let dtype = node.attribute("output_dtype")?.intValue.flatMap { ElementType(rawValue: Int32(clamping: $0)) }
         return { io in
             let x = try io.input(0), scale = try io.input(1), zp = io.optionalInput(2)
             let declared = zeroPointType.flatMap { $0 == .undefined ? nil : $0 }

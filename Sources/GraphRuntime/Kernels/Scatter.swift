@@ -104,7 +104,7 @@ enum ScatterKernels {
         let memo = ShapeMemo<(shape: [Int], strides: [Int])>()
         return { io in
             let x = try io.input(0), ind = try io.input(1)
-            guard let q = ind.shape.last, batchDims >= 0, q >= 0, batchDims < ind.shape.count, batchDims + q <= x.shape.count else {
+            guard let q = ind.shape.last, batchDims >= 0, q >= 0, batchDims < ind.shape.count, q <= x.shape.count, batchDims + q <= x.shape.count else {
                 throw KernelError("indices \(ind.shape) do not fit data \(x.shape)")
             }
             let (outShape, xs) = memo.geometry({ $0.add(x.shape); $0.add(ind.shape) }) {

@@ -116,7 +116,7 @@ enum SequenceKernels {
                     guard let c = v.first, c > 0 else { throw KernelError("split must be positive") }
                     sizes = Array(repeating: c, count: n / c) + (n % c > 0 ? [n % c] : [])
                 } else { sizes = v }
-                guard sizes.reduce(0, +) == n, sizes.allSatisfy({ $0 >= 0 }) else { throw KernelError("split \(v) does not sum to \(n)") }
+                guard sizes.allSatisfy({ $0 >= 0 && $0 <= n }), sizes.reduce(0, +) == n else { throw KernelError("split \(v) does not sum to \(n)") }
             } else {
                 sizes = Array(repeating: 1, count: n)
                 squeeze = !keepdims

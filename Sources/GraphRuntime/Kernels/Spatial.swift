@@ -157,8 +157,11 @@ enum SpatialKernels {
             for o in 0..<outer {
                 let start = starts[o / max(perBatch, 1)]
                 for s in 0..<len {
-                    var pos = start + s
-                    if mode == "circular" { pos = ((pos % maxLen) + maxLen) % maxLen }
+                    var pos = start &+ s
+                    if mode == "circular" {
+                        guard maxLen > 0 else { throw KernelError("a circular write into an empty cache axis") }
+                        pos = ((pos % maxLen) + maxLen) % maxLen
+                    }
                     guard pos >= 0, pos < maxLen else { throw KernelError("write position \(pos) is outside the cache axis of \(maxLen)") }
                     (y.raw + ((o * maxLen + pos) * inner) * size)
                         .copyMemory(from: update.raw + ((o * len + s) * inner) * size, byteCount: inner * size)

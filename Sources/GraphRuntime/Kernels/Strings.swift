@@ -184,7 +184,7 @@ enum StringKernels {
         if case .strings(let s)? = node.attribute("pool_strings") { pool = s.map(Item.s) }
         else { pool = (node.attribute("pool_int64s")?.intsValue ?? []).map(Item.i) }
         guard minN >= 1, maxGram >= minN, !counts.isEmpty else { throw KernelError("TfIdfVectorizer needs 1 <= min_gram_length <= max_gram_length and ngram_counts") }
-        guard indexes.allSatisfy({ $0 >= 0 }) else { throw KernelError("ngram_indexes \(indexes) has a negative slot") }
+        guard indexes.allSatisfy({ $0 >= 0 && $0 < 1 << 40 }) else { throw KernelError("ngram_indexes \(indexes) must be slots in 0..<2^40") }
         // The pool holds n-grams up to length counts.count: longer ones never match (and a
         // hostile max_gram_length of 2^40 would otherwise loop that many times per row).
         let maxN = Swift.min(maxGram, counts.count)
@@ -193,7 +193,7 @@ enum StringKernels {
         var ngramID = 0
         for (li, start) in counts.enumerated() {
             let n = li + 1, end = li + 1 < counts.count ? counts[li + 1] : pool.count
-            guard start <= end, end <= pool.count, (end - start) % n == 0 else { throw KernelError("ngram_counts do not fit the pool") }
+            guard start >= 0, start <= end, end <= pool.count, (end - start) % n == 0 else { throw KernelError("ngram_counts do not fit the pool") }
             var p = start
             while p < end {
                 guard ngramID < indexes.count else { throw KernelError("ngram_indexes is shorter than the pool's n-grams") }
