@@ -77,7 +77,12 @@ enum NNRules {
             guard var q = ceilMode ? span.ceilDiv(SymDim(stride)) : span.floorDiv(SymDim(stride)) else { return nil }
             q = q + SymDim(1)
             // With ceil_mode the last window must start inside the input or the begin padding.
-            if ceilMode, let n = q.intValue, let i = input.intValue, (n - 1) * stride >= i + padBegin { q = SymDim(n - 1) }
+            if ceilMode, let n = q.intValue, let i = input.intValue {
+                // Overflow-checked: a declared dim may be Int64.max.
+                let (start, o1) = (n &- 1).multipliedReportingOverflow(by: stride)
+                let (end, o2) = i.addingReportingOverflow(padBegin)
+                if !o1, !o2, start >= end { q = SymDim(n - 1) }
+            }
             return q
         }
     }
