@@ -333,8 +333,11 @@ extension ExecutionPlan {
             let (sum, o) = planBytes.addingReportingOverflow(b)
             planBytes = o ? .max : sum
         }
-        if planBytes > 1 << 30, UInt64(planBytes) > Interpreter.availableMemory() {
-            throw RuntimeError("the memory plan needs \(planBytes) bytes of activations, more than the \(Interpreter.availableMemory()) bytes this machine has free")
+        if planBytes > 1 << 30 {
+            let free = Interpreter.availableMemory()
+            if UInt64(planBytes) > free {
+                throw RuntimeError("the memory plan needs \(planBytes) bytes of activations, more than the \(free) bytes this machine has free")
+            }
         }
         return ExecutionPlan(names: names, constants: constantList, steps: planned, inputs: inputs, outputs: outputs,
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),

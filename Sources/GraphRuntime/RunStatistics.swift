@@ -50,6 +50,22 @@ public struct TensorSummary: Sendable, Equatable {
     }
 }
 
+/// SplitMix64: a small, fast, deterministic generator, statistically fine for test inputs
+/// and fuzzing (`run random seed=N`, `runtime-tool fuzz`): the same seed gives the same values.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// A value in 0..<n (0 when n <= 1).
+    public mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
+}
+
 /// Seeded random inputs: the same seed, input name, type and shape give the same tensor in
 /// every session and on every machine.
 public enum RandomInput {
@@ -63,15 +79,8 @@ public enum RandomInput {
         do { _ = try KernelIO.checkedBytes(shape, size, what: "the random input") } catch let e as KernelError {
             throw RuntimeError(e.message, input: name)
         }
-        var state = seed ^ fnv1a(name)
-        func next() -> UInt64 {
-            // SplitMix64: small, fast and statistically fine for test inputs.
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(state: seed ^ fnv1a(name))
+        func next() -> UInt64 { rng.next() }
         let t = RuntimeTensor(zeros: stored, shape: shape)
         switch stored {
         case .float:

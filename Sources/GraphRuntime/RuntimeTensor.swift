@@ -372,11 +372,11 @@ extension RuntimeTensor {
     public var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: raw, count: byteCount)) }
 }
 
-/// `d` truncated toward zero and clamped to +-2^53 (NaN gives `nan`): far outside any real
-/// size or index, so range checks refuse it, yet small enough that adding strides or
-/// offsets to it cannot overflow.
-public func clampedInt(_ d: Double, nan: Int = 0) -> Int {
-    if d.isNaN { return nan }
+/// `d` truncated toward zero and clamped to +-2^53 (NaN gives 0): far outside any real size
+/// or index, so range checks refuse it, yet small enough that adding strides or offsets to
+/// it cannot overflow.
+func clampedInt(_ d: Double) -> Int {
+    if d.isNaN { return 0 }
     let limit = 9_007_199_254_740_992.0
     return Int(min(max(d, -limit), limit).rounded(.towardZero))
 }

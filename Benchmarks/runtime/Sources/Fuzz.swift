@@ -15,19 +15,6 @@ import GraphIR
 import GraphOps
 import GraphRuntime
 
-/// SplitMix64: small, fast, deterministic.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-}
-
 enum ValueFuzz {
     /// Integers no real count or index takes, and a few that are legal but at an edge.
     static let hostileInts: [Int64] = [-1, 0, 1, -2, 7, 1 << 40, -(1 << 40), .max, .min, 1 << 20, -(1 << 20)]

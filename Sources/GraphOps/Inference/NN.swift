@@ -63,7 +63,7 @@ enum NNRules {
         guard let input else { return nil }
         guard stride > 0 else { throw InferenceFailure("stride \(stride) is not positive") }
         // Bounded, so the arithmetic below cannot overflow on a hostile attribute.
-        let limit: Int64 = 1 << 31
+        let limit = attributeLimit
         guard kernel > 0, kernel < limit, dilation > 0, dilation < limit, stride < limit,
               padBegin >= 0, padBegin < limit, padEnd >= 0, padEnd < limit else {
             throw InferenceFailure("kernel \(kernel), stride \(stride), dilation \(dilation) and pads \(padBegin), \(padEnd) must be positive (pads non-negative) and below 2^31")
@@ -86,6 +86,10 @@ enum NNRules {
             return q
         }
     }
+
+    /// Window attributes (kernel, stride, dilation, pads, output_padding) are refused at or past
+    /// this bound, so the sizes computed from them with plain arithmetic cannot overflow.
+    static let attributeLimit: Int64 = 1 << 31
 
     struct Window {
         var kernel: [Int64], strides: [Int64], dilations: [Int64], pads: [Int64], autoPad: String
@@ -136,7 +140,7 @@ enum NNRules {
         let win = try window(c, spatial: n, kernel: kernel)
         let outPad = c.ints("output_padding") ?? Array(repeating: 0, count: n)
         // Bounded, so the sizes below cannot overflow on a hostile attribute.
-        let limit: Int64 = 1 << 31
+        let limit = attributeLimit
         guard kernel.count == n, outPad.count == n, win.strides.count == n, win.dilations.count == n, win.pads.count == 2 * n,
               kernel.allSatisfy({ $0 > 0 && $0 < limit }), outPad.allSatisfy({ $0 >= 0 && $0 < limit }),
               win.strides.allSatisfy({ $0 > 0 && $0 < limit }), win.dilations.allSatisfy({ $0 > 0 && $0 < limit }),

@@ -25,12 +25,13 @@ struct WindowGeometry {
         guard strides.count == r, dil.count == r, pads.count == 2 * r else {
             throw KernelError("strides/dilations/pads do not match rank \(r)")
         }
-        // Bounded above too: the sizes below are computed with plain arithmetic.
-        let limit = 1 << 31
-        guard strides.allSatisfy({ $0 > 0 && $0 < limit }), dil.allSatisfy({ $0 > 0 && $0 < limit }),
-              kernel.allSatisfy({ $0 > 0 && $0 < limit }), pads.allSatisfy({ $0 >= 0 && $0 < limit }) else {
+        guard strides.allSatisfy({ $0 > 0 }), dil.allSatisfy({ $0 > 0 }), kernel.allSatisfy({ $0 > 0 }),
+              pads.allSatisfy({ $0 >= 0 }) else {
             throw KernelError("strides \(strides), dilations \(dil) and kernel \(kernel) must be positive, pads \(pads) non-negative")
         }
+        // Bounded above too: the sizes below are computed with plain arithmetic.
+        try KernelIO.requireBounded(strides + dil + kernel, "strides, dilations and kernel")
+        try KernelIO.requireBounded(pads, "pads", lower: 0)
         let autoPad = node.string("auto_pad", "NOTSET")
         if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
             for i in 0..<r {

@@ -195,8 +195,9 @@ struct KernelIO {
         }
         // Past 1 GiB, also what is free now (one read of /proc/meminfo: rare, and a block that
         // large would otherwise be zero-filled into swap or end in the OOM killer).
-        if n > 1 << 30, UInt64(n) > Interpreter.availableMemory() {
-            throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than the \(Interpreter.availableMemory()) bytes this machine has free")
+        if n > 1 << 30 {
+            let free = Interpreter.availableMemory()
+            if UInt64(n) > free { throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than the \(free) bytes this machine has free") }
         }
         return n
     }

@@ -128,13 +128,12 @@ extension ControlFlowKernels {
         return t.double(at: 0)
     }
 
-    /// Loop's trip count (`M`): at most `Int.max`, none below 0 (int64 read exactly; a float
-    /// one that is NaN or infinite is refused).
+    /// Loop's trip count (`M`): int64 read exactly (Int64.max, "no limit", must not go through
+    /// a trapping Double conversion), none below 0; a float one that is NaN or infinite is refused.
     static func tripCount(_ t: RuntimeTensor) throws -> Int {
-        if t.elementType == .int64, t.count >= 1, !t.isNonNumeric { return max(0, Int(t.raw.loadUnaligned(as: Int64.self))) }
         let d = try scalar(t, "trip count")
         guard d.isFinite else { throw KernelError("Loop trip count is \(d)") }
-        return d >= 9.2e18 ? Int.max : max(0, Int(d))
+        return max(0, t.saturatingInt(at: 0))
     }
 
     /// A Loop node: `carried` loop-carried values, the rest of its outputs scan outputs.

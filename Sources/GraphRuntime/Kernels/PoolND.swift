@@ -22,13 +22,10 @@ enum PoolNDKernels {
         let strides = node.ints("strides") ?? Array(repeating: 1, count: r)
         let dil = node.ints("dilations") ?? Array(repeating: 1, count: r)
         var pads = node.ints("pads") ?? Array(repeating: 0, count: 2 * r)
-        // Bounded above too (2^31): the sizes below are computed with plain arithmetic.
-        let limit = 1 << 31
-        guard strides.count == r, dil.count == r, pads.count == 2 * r, strides.allSatisfy({ $0 > 0 && $0 < limit }),
-              dil.allSatisfy({ $0 > 0 && $0 < limit }), kernel.allSatisfy({ $0 > 0 && $0 < limit }),
-              pads.allSatisfy({ $0 >= 0 && $0 < limit }) else {
-            throw KernelError("strides \(strides), dilations \(dil) and kernel \(kernel) must be positive and pads \(pads) non-negative, all below 2^31, one per axis")
-        }
+        guard strides.count == r, dil.count == r, pads.count == 2 * r else { throw KernelError("bad strides/dilations/pads") }
+        // Bounded (2^31): the sizes below are computed with plain arithmetic.
+        try KernelIO.requireBounded(strides + dil + kernel, "strides, dilations and kernel")
+        try KernelIO.requireBounded(pads, "pads", lower: 0)
         let autoPad = node.string("auto_pad", "NOTSET")
         var outs: [Int] = []
         for i in 0..<r {

@@ -20,11 +20,10 @@ enum SpatialKernels {
             let pads = padAttr ?? Array(repeating: 0, count: 2 * n)
             guard dil.count == n, stride.count == n, pads.count == 2 * n else { throw KernelError("dilations, strides or pads do not match \(n) spatial dims") }
             // Bounded, so the geometry below is plain arithmetic that cannot overflow.
-            let limit = 1 << 31
-            guard block.allSatisfy({ $0 > 0 && $0 < limit }), image.allSatisfy({ $0 >= 0 && $0 < limit }),
-                  dil.allSatisfy({ $0 > 0 && $0 < limit }), stride.allSatisfy({ $0 > 0 && $0 < limit }),
-                  pads.allSatisfy({ $0 >= 0 && $0 < limit }), KernelIO.checkedCount(block) != nil, KernelIO.checkedCount(image) != nil else {
-                throw KernelError("Col2Im image_shape \(image), block_shape \(block), dilations \(dil), strides \(stride) and pads \(pads) are out of range")
+            try KernelIO.requireBounded(block + dil + stride, "Col2Im block_shape, dilations and strides")
+            try KernelIO.requireBounded(image + pads, "Col2Im image_shape and pads", lower: 0)
+            guard KernelIO.checkedCount(block) != nil, KernelIO.checkedCount(image) != nil else {
+                throw KernelError("Col2Im image_shape \(image) or block_shape \(block) has no addressable size")
             }
             let kSize = block.reduce(1, *)
             guard kSize > 0, x.shape[1] % kSize == 0 else { throw KernelError("input dim 1 (\(x.shape[1])) is not a multiple of the block size \(kSize)") }
@@ -104,11 +103,11 @@ enum SpatialKernels {
                 throw KernelError("MaxUnpool needs kernel_shape for \(x.shape.count - 2) dims and indices shaped like X")
             }
             let pads = padAttr ?? Array(repeating: 0, count: 2 * n), stride = strideAttr ?? Array(repeating: 1, count: n)
-            let limit = 1 << 31
-            guard pads.count == 2 * n, stride.count == n, pads.allSatisfy({ $0 >= 0 && $0 < limit }),
-                  stride.allSatisfy({ $0 > 0 && $0 < limit }), kernel.allSatisfy({ $0 > 0 && $0 < limit }) else {
-                throw KernelError("MaxUnpool kernel_shape \(kernel), strides \(stride) and pads \(pads) do not fit rank \(n)")
+            guard pads.count == 2 * n, stride.count == n else {
+                throw KernelError("MaxUnpool strides \(stride) and pads \(pads) do not fit rank \(n)")
             }
+            try KernelIO.requireBounded(kernel + stride, "MaxUnpool kernel_shape and strides")
+            try KernelIO.requireBounded(pads, "MaxUnpool pads", lower: 0)
             var inferred = Array(x.shape.prefix(2))
             for d in 0..<n { inferred.append((x.shape[d + 2] - 1) * stride[d] - pads[d] - pads[n + d] + kernel[d]) }
             let shape = io.optionalInput(2).map { $0.int64Values().map(Int.init) } ?? inferred
