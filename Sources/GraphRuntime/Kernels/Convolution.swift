@@ -64,6 +64,17 @@ struct WindowGeometry {
         }
     }
 
+    /// The taps k in [lo, hi) of a window starting at `start` (k < `kernel`, dilation `dilation`)
+    /// whose input position start + k*dilation lies inside [0, size). Window loops run over
+    /// this range instead of testing every tap: a hostile 2^20-wide window over a small input
+    /// then costs what the input holds, not a million skipped taps per output.
+    @inline(__always)
+    static func taps(start: Int, kernel: Int, dilation: Int, size: Int) -> Range<Int> {
+        let lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation
+        let hi = start >= size ? 0 : Swift.min(kernel, (size - 1 - start) / dilation + 1)
+        return lo < hi ? lo..<hi : 0..<0
+    }
+
     /// The output positions ox in [lo, hi) whose input column ox*sw - pl + j*dw is inside [0, w).
     @inline(__always)
     func validRange(offset: Int, stride: Int, size: Int, out: Int) -> (Int, Int) {

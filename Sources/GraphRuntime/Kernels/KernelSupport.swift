@@ -103,6 +103,13 @@ struct KernelIO {
     /// to its bodies, so a long Loop stops when the run is interrupted.
     var cancellation: CancellationFlag? = nil
 
+    /// Throws when the run was cancelled. Control flow calls it per iteration; kernels whose
+    /// one call can run long (pools over huge windows) call it between rows, so the interrupt
+    /// button stops them within the 100 ms a user waits.
+    func checkCancelled(_ where: @autoclosure () -> String) throws {
+        if let flag = cancellation, flag.isCancelled { throw KernelError("run cancelled \(`where`())") }
+    }
+
     /// Input `i`, which the op requires.
     func input(_ i: Int) throws -> RuntimeTensor {
         guard i < inputs.count, let t = inputs[i] else { throw KernelError("input \(i) is missing") }

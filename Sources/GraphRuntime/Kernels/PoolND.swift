@@ -44,30 +44,42 @@ enum PoolNDKernels {
         }
         let planes = x.shape[0] * x.shape[1], inPlane = spatial.reduce(1, *), outPlane = outs.reduce(1, *)
         let y = try io.output(0, x.elementType, [x.shape[0], x.shape[1]] + outs)
-        let inSt = Shapes.strides(spatial), outSt = Shapes.strides(outs), taps = kernel.reduce(1, *), kSt = Shapes.strides(kernel)
+        let inSt = Shapes.strides(spatial), outSt = Shapes.strides(outs)
         var start = [Int](repeating: 0, count: r)
+        // Per output, each axis's taps clipped to the input (`WindowGeometry.taps`), walked
+        // as an odometer: the work is what the window covers, never the padded taps one by one.
+        var lo = [Int](repeating: 0, count: r), hi = lo, k = lo
+        // Taps visited since the last look at the cancellation flag (see `PoolKernels.pool`).
+        var work = 0
         for p in 0..<planes {
             for o in 0..<outPlane {
                 var rem = o
-                for d in 0..<r { let c = rem / outSt[d]; rem -= c * outSt[d]; start[d] = c * strides[d] - pads[d] }
+                var empty = false
+                for d in 0..<r {
+                    let c = rem / outSt[d]; rem -= c * outSt[d]; start[d] = c * strides[d] - pads[d]
+                    let t = WindowGeometry.taps(start: start[d], kernel: kernel[d], dilation: dil[d], size: spatial[d])
+                    lo[d] = t.lowerBound; hi[d] = t.upperBound; k[d] = t.lowerBound
+                    if t.isEmpty { empty = true }
+                }
+                if !empty {
+                    var taps = 1
+                    for d in 0..<r { taps *= hi[d] - lo[d] }
+                    work += taps
+                    if work >= 1 << 20 { work = 0; try io.checkCancelled("in a pooling window (plane \(p))") }
+                }
                 var acc: Double
                 switch mode { case .max: acc = -.infinity; default: acc = 0 }
-                var n = 0, padded = 1
+                // The divisor with count_include_pad, in Double: three 2^31-wide axes overflow Int.
+                var n = 0, padded = 1.0
                 if includePad {
                     for d in 0..<r {
                         let end = min(start[d] + (kernel[d] - 1) * dil[d] + 1, spatial[d] + pads[d + r])
-                        padded *= (end - start[d] + dil[d] - 1) / dil[d]
+                        padded *= Double((end - start[d] + dil[d] - 1) / dil[d])
                     }
                 }
-                for t in 0..<taps {
-                    var trem = t, idx = 0, inside = true
-                    for d in 0..<r {
-                        let k = trem / kSt[d]; trem -= k * kSt[d]
-                        let pos = start[d] + k * dil[d]
-                        if pos < 0 || pos >= spatial[d] { inside = false; break }
-                        idx += pos * inSt[d]
-                    }
-                    guard inside else { continue }
+                while !empty {
+                    var idx = 0
+                    for d in 0..<r { idx += (start[d] + k[d] * dil[d]) * inSt[d] }
                     let v = x.double(at: p * inPlane + idx)
                     switch mode {
                     case .max: if v > acc || v.isNaN { acc = v }
@@ -75,10 +87,21 @@ enum PoolNDKernels {
                     case .lp(let e): acc += pow(abs(v), e)
                     }
                     n += 1
+                    // Next tap: the last axis fastest.
+                    var d = r - 1
+                    while d >= 0 {
+                        k[d] += 1
+                        if k[d] < hi[d] { break }
+                        k[d] = lo[d]
+                        d -= 1
+                    }
+                    if d < 0 { break }
                 }
                 switch mode {
                 case .max: break
-                case .average: acc = (includePad ? padded : n) > 0 ? acc / Double(includePad ? padded : n) : 0
+                case .average:
+                    let count = includePad ? padded : Double(n)
+                    acc = count > 0 ? acc / count : 0
                 case .lp(let e): acc = pow(acc, 1 / e)
                 }
                 y.setDouble(acc, at: p * outPlane + o)

@@ -40,6 +40,9 @@ enum PoolKernels {
                 gs_plane_means(inp, planes, hw, out)
                 return
             }
+            // Taps visited since the last look at the cancellation flag: a wide window over a
+            // large input is seconds of work in this one call, so it looks every ~2^20 taps.
+            var work = 0
             for p in 0..<planes {
                 let src = inp + p * hw, dst = out + p * ohw
                 for oy in 0..<g.oh {
@@ -48,12 +51,14 @@ enum PoolKernels {
                         let x0 = ox * g.sw - g.pl
                         var acc: Float = isMax ? -Float.infinity : 0
                         var n = 0, best = 0
-                        for i in 0..<g.kh {
+                        let rows = WindowGeometry.taps(start: y0, kernel: g.kh, dilation: g.dh, size: g.h)
+                        let cols = WindowGeometry.taps(start: x0, kernel: g.kw, dilation: g.dw, size: g.w)
+                        work += rows.count * cols.count
+                        if work >= 1 << 20 { work = 0; try io.checkCancelled("in a pooling window (plane \(p), row \(oy))") }
+                        for i in rows {
                             let iy = y0 + i * g.dh
-                            if iy < 0 || iy >= g.h { continue }
-                            for j in 0..<g.kw {
+                            for j in cols {
                                 let ix = x0 + j * g.dw
-                                if ix < 0 || ix >= g.w { continue }
                                 let v = src[iy * g.w + ix]
                                 if isMax { if v > acc || v.isNaN { acc = v; best = iy * g.w + ix } } else { acc += v }
                                 n += 1
