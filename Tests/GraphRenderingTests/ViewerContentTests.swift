@@ -87,6 +87,10 @@ final class ViewerContentTests: XCTestCase {
         XCTAssertEqual(edge.shape, "batch×3×?×?", "generated unk__N names and unknown dims print as ?")
         XCTAssertEqual(readableShape([]), "scalar")
         XCTAssertEqual(readableDim(.symbolic("unk_7")), "unk_7", "only shape inference's own names are hidden")
+        // Expressions are bracketed, so the × between dims never reads as part of one.
+        XCTAssertEqual(readableShape([.symbolic("x_d0"), .known(8), .symbolic("(x_d2-1)/2+1"), .symbolic("2*seq")]),
+                       "x_d0×8×((x_d2-1)/2+1)×(2*seq)")
+        XCTAssertEqual(readableShape([.symbolic("(seq+1)"), .symbolic("-seq"), .symbolic("batch")]), "(seq+1)×-seq×batch")
         let r = try GraphRenderer.render(convGraph())
         XCTAssertTrue(r.svg.contains(">batch×3×?×?</text>"))
         XCTAssertFalse(r.svg.contains("unk__"))

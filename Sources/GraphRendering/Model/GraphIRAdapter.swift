@@ -164,7 +164,28 @@ func readableDim(_ d: Dim) -> String {
     return d.description
 }
 
-/// A shape as an edge label: `batch×4×?×?`, or `scalar`.
+/// A shape as an edge label: `batch×4×?×?`, or `scalar`. A dim that is an expression is
+/// bracketed (`x_d0×8×((x_d2-1)/2+1)`): the dims are joined with ×, so an unbracketed `+1`
+/// would read as if it bound the next dim.
 func readableShape(_ dims: [Dim]) -> String {
-    dims.isEmpty ? "scalar" : dims.map(readableDim).joined(separator: "×")
+    dims.isEmpty ? "scalar" : dims.map { bracketedIfExpression(readableDim($0)) }.joined(separator: "×")
+}
+
+/// `text` in parentheses when it holds an operator outside any parentheses of its own
+/// (`seq+1`, `(h-1)/2+1`, `2*seq`); names, sizes and one parenthesised group stay as they are.
+func bracketedIfExpression(_ text: String) -> String {
+    var depth = 0
+    for (i, c) in text.enumerated() {
+        switch c {
+        case "(": depth += 1
+        case ")": depth -= 1
+        case "+", "*", "/", "%", " ":
+            if depth == 0 { return "(" + text + ")" }
+        case "-":
+            // A leading minus is a sign, not an operator between two terms.
+            if depth == 0 && i > 0 { return "(" + text + ")" }
+        default: break
+        }
+    }
+    return text
 }
