@@ -10,7 +10,7 @@ final class InferenceEngine {
     let registry: OpRegistry
     let functions: [String: Function]
     private(set) var problems: [InferenceProblem] = []
-    private(set) var bodies: [String: [String: ValueFacts]] = [:]
+    private(set) var bodies: [String: FactTable] = [:]
     private var functionDepth = 0
 
     /// The ai.onnx opset (looked up once, not per node); the newest rules when not imported.
@@ -36,13 +36,6 @@ final class InferenceEngine {
     struct Run {
         var values: [ValueName: ValueFacts]
         var outputs: [ValueFacts?]
-    }
-
-    /// A body's facts keyed by plain name, as `InferenceResult.bodies` holds them.
-    static func byName(_ values: [ValueName: ValueFacts]) -> [String: ValueFacts] {
-        var out: [String: ValueFacts] = Dictionary(minimumCapacity: values.count)
-        for (k, v) in values { out[k.name] = v }
-        return out
     }
 
     /// Facts of a graph's initializer.
@@ -327,7 +320,7 @@ final class InferenceEngine {
         }
         let key = nodeKey + attribute
         let r = run(body, outer: scopeChain, bodyInputs: inputs, scope: scope + [key], keyPrefix: key + "/")
-        bodies[key] = Self.byName(r.values)
+        bodies[key] = FactTable(keyed: r.values)
         return r.outputs
     }
 
@@ -343,7 +336,7 @@ final class InferenceEngine {
         for a in node.attributes { attrs[a.name] = a.value }
         let key = nodeKey + "function"
         let r = run(f.body, outer: [], bodyInputs: inputs, scope: scope + [key], keyPrefix: key + "/", attributeBindings: attrs)
-        bodies[key] = Self.byName(r.values)
+        bodies[key] = FactTable(keyed: r.values)
         return r.outputs
     }
 
@@ -374,7 +367,7 @@ extension InferenceEngine {
                 let key = keyPrefix + "n\(node.id.rawValue)/\(a.name).\(i)"
                 let r = run(g, outer: scopeChain, bodyInputs: g.inputs.map { _ in nil }, scope: scope + [key],
                             keyPrefix: key + "/")
-                bodies[key] = Self.byName(r.values)
+                bodies[key] = FactTable(keyed: r.values)
             }
         }
     }

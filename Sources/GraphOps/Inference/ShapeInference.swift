@@ -45,8 +45,9 @@ public struct InferenceResult: Sendable {
     /// copies share storage, so re-inference after an edit costs what it changes.
     public var values: FactTable
     /// Facts per value of each If/Loop/Scan body and called function, by body key
-    /// (`n12/then_branch`; nested bodies `n12/body/n3/else_branch`).
-    public var bodies: [String: [String: ValueFacts]]
+    /// (`n12/then_branch`; nested bodies `n12/body/n3/else_branch`). Tables like `values`:
+    /// the walk's own, handed over without re-keying every name.
+    public var bodies: [String: FactTable]
     /// Problems in node order (bodies where they occur).
     public var problems: [InferenceProblem]
 

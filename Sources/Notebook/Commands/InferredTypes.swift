@@ -81,12 +81,12 @@ extension GraphEntry {
         var model = self.model
         let result = inference
         var written = 0
-        model.graph = Self.typed(model.graph, facts: result.values.dictionary, key: "", result: result, written: &written)
+        model.graph = Self.typed(model.graph, facts: result.values, key: "", result: result, written: &written)
         return (model, written)
     }
 
     /// `graph` with inferred value_info, its bodies (keys `n12/then_branch` below `key`) likewise.
-    private static func typed(_ g: Graph, facts: [String: ValueFacts], key: String, result: InferenceResult,
+    private static func typed(_ g: Graph, facts: FactTable, key: String, result: InferenceResult,
                               written: inout Int) -> Graph {
         let outputs = Set(g.outputs.map(\.name))
         var infos: [ValueInfo] = []
