@@ -90,7 +90,6 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     // The registry is decoded once per process; load it before timing (as onnx's schemas are).
     _ = OpRegistry.builtIn.schemaCount
     let repeats = Int(option(args, "--repeat") ?? "1") ?? 1
-    if ProcessInfo.processInfo.environment["GS_LAYOUT"] != nil { print("ValueFacts", MemoryLayout<ValueFacts>.stride, "SymType?", MemoryLayout<SymType?>.stride, "KnownValue?", MemoryLayout<KnownValue?>.stride, "SymDim?", MemoryLayout<SymDim?>.stride) }
     var times: [Double] = []
     var result = ShapeInference.infer(model)
     // Results stay alive until every run is timed: each run measures inference, not the
@@ -98,9 +97,7 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     var kept: [InferenceResult] = []
     kept.reserveCapacity(max(1, repeats))
     var cpuTimes: [Double] = []
-    let dropEach = ProcessInfo.processInfo.environment["GS_DROP"] != nil
     for _ in 0..<max(1, repeats) {
-        if dropEach { kept.removeAll(keepingCapacity: true) }
         let t0 = now(), c0 = cpuNow()
         let r = ShapeInference.infer(model)
         times.append((now() - t0) * 1000)
