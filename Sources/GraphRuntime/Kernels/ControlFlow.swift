@@ -51,9 +51,10 @@ enum ControlFlowKernels {
         private var feeds: [String: RuntimeTensor] = [:]
 
         /// Runs with the body inputs `args` (by position) and the outer values by name.
-        func run(_ args: [RuntimeTensor], outer values: [String: RuntimeTensor]) throws -> [RuntimeTensor] {
+        func run(_ args: [RuntimeTensor], outer values: [String: RuntimeTensor],
+                 cancellation: CancellationFlag? = nil) throws -> [RuntimeTensor] {
             var result: [RuntimeTensor] = []
-            try run(args, outer: values) { result.append($0) }
+            try run(args, outer: values, cancellation: cancellation) { result.append($0) }
             return result
         }
 
@@ -128,7 +129,8 @@ enum ControlFlowKernels {
                 var results: [[RuntimeTensor]] = Array(repeating: [], count: node.outputs.count)
                 let ov = outerValues(io)
                 for i in 0..<count {
-                    let outs = try body.run(args.map { $0.sequence?[i] ?? $0 }, outer: ov)
+                    try io.checkCancelled("in SequenceMap element \(i)")
+                    let outs = try body.run(args.map { $0.sequence?[i] ?? $0 }, outer: ov, cancellation: io.cancellation)
                     guard outs.count >= results.count else { throw KernelError("SequenceMap body returned \(outs.count) values") }
                     for k in results.indices { results[k].append(outs[k]) }
                 }

@@ -152,7 +152,7 @@ extension ControlFlowKernels {
             let ov = outerValues(io)
             var i = 0, set = 0
             while i < maxTrips && cond {
-                if let flag = io.cancellation, flag.isCancelled { throw KernelError("run cancelled in iteration \(i)") }
+                try io.checkCancelled("in iteration \(i)")
                 memory.iteration.raw.storeBytes(of: Int64(i), as: Int64.self)
                 memory.condition.setDouble(1, at: 0)
                 memory.args.removeAll(keepingCapacity: true)
@@ -219,7 +219,7 @@ extension ControlFlowKernels {
             let ov = outerValues(io)
             var set = 0
             for t in 0..<steps {
-                if let flag = io.cancellation, flag.isCancelled { throw KernelError("run cancelled at step \(t)") }
+                try io.checkCancelled("at step \(t)")
                 memory.args.removeAll(keepingCapacity: true)
                 memory.args.append(contentsOf: memory.current)
                 for k in 0..<nScan {
