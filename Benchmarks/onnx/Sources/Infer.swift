@@ -1,6 +1,8 @@
 /// `onnx-tool infer FILE [--json] [--repeat N] [--bind name=value ...]`: runs GraphOps symbolic
 /// shape inference on a model and prints every main-graph value's inferred type (for the
 /// Python cross-check against onnx.shape_inference) or the median inference time (benchmark).
+/// `--bare` runs the N inferences and nothing else (each result freed before the next): what
+/// `Benchmarks/onnx/instructions.py` counts under callgrind.
 import Foundation
 import GraphFormats
 import GraphIR
@@ -83,13 +85,17 @@ func inferenceJSON(_ result: InferenceResult, ms: Double) -> String {
 
 func runInfer(_ args: [String], _ pos: [String]) throws {
     if pos.count > 1 { runInferMany(pos); return }
-    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE... [--json] [--repeat N] [--bind name=value] [--input-shape name=AxB]") }
+    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE... [--json] [--repeat N [--bare]] [--bind name=value] [--input-shape name=AxB]") }
     let model = try ONNXReader.load(path: pos[0])
     _ = model.graph.nodes.count
     let bindings = bindArguments(args)
     // The registry is decoded once per process; load it before timing (as onnx's schemas are).
     _ = OpRegistry.builtIn.schemaCount
     let repeats = Int(option(args, "--repeat") ?? "1") ?? 1
+    if args.contains("--bare") {
+        for _ in 0..<max(1, repeats) { _ = ShapeInference.infer(model) }
+        return
+    }
     var times: [Double] = []
     var result = ShapeInference.infer(model)
     // Results stay alive until every run is timed: each run measures inference, not the

@@ -5,7 +5,7 @@
 ///   onnx-tool load-time FILE [--repeat N]      load time (median ms), peak RSS, weight bytes
 ///   onnx-tool save-time IN OUT [--repeat N] [--external]   save time (median ms)
 ///   onnx-tool fuzz --count N --seed S FILE...  mutate inputs, count crashes/hangs/errors
-///   onnx-tool infer FILE [--json] [--repeat N] [--bind name=value]  symbolic shape inference
+///   onnx-tool infer FILE [--json] [--repeat N [--bare]] [--bind name=value]  symbolic shape inference
 import Foundation
 import GraphFormats
 import GraphIR
