@@ -2,7 +2,8 @@
 machine's minute. Wall-clock medians of `bench_infer.py` move by 20-40% between runs on the
 shared 2-core VM, far more than most changes to the inference walk, so an A/B of two builds by
 time needs many alternating rounds; the instruction count of the same inference is the same to
-within a fraction of a percent from run to run.
+within a fraction of a percent from run to run (compare counts taken with the same --repeat: a
+different count moves them by a few percent, since malloc's free lists differ).
 
 Each count is the difference between `onnx-tool infer FILE --bare --repeat N+1` and
 `--repeat 1` under `valgrind --tool=callgrind`, divided by N: what one inference costs,
