@@ -26,8 +26,12 @@ import tempfile
 
 
 def callgrind(tool, model, repeat, out):
-    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", tool, "infer", model,
-                    "--bare", "--repeat", str(repeat)], check=True, capture_output=True, timeout=1800)
+    # Deterministic hashing and no address randomization: with a random seed each process lays
+    # out its tables differently, and the one-time registry decoding differs between the two
+    # processes by more than a small model's whole inference.
+    env = dict(os.environ, SWIFT_DETERMINISTIC_HASHING="1")
+    subprocess.run(["setarch", "-R", "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", tool, "infer",
+                    model, "--bare", "--repeat", str(repeat)], check=True, capture_output=True, timeout=1800, env=env)
     text = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", out], check=True,
                           capture_output=True, text=True).stdout
     total, per = 0, collections.Counter()

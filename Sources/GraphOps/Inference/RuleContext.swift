@@ -338,7 +338,16 @@ enum Shapes {
         return n
     }
 
-    static func dims(_ xs: [Int64]) -> [SymDim?] { xs.map { SymDim($0) } }
+    /// Symbolic dims of a tensor's fixed shape. A 1-D shape of up to 64 elements (every
+    /// int64 shape initializer, every bias) is one of a few constant arrays, shared: a retain
+    /// instead of a fresh array per initializer.
+    static func dims(_ xs: [Int64]) -> [SymDim?] {
+        if xs.count == 1, xs[0] >= 0, xs[0] < Int64(vectorShapes.count) { return vectorShapes[Int(xs[0])] }
+        return xs.map { SymDim($0) }
+    }
+
+    /// `[n]` for n in 0...64, built once (a constant table, like the rule table).
+    static let vectorShapes: [[SymDim?]] = (0...64).map { [SymDim(Int64($0))] }
 
     /// Whether an element type is integral (contents kept as `SymDim`).
     static func isIntegral(_ e: ElementType) -> Bool {
