@@ -1,9 +1,10 @@
 """Instructions per shape inference, counted by callgrind: a figure that does not move with the
 machine's minute. Wall-clock medians of `bench_infer.py` move by 20-40% between runs on the
 shared 2-core VM, far more than most changes to the inference walk, so an A/B of two builds by
-time needs many alternating rounds; the instruction count of the same inference is the same to
-within a fraction of a percent from run to run (compare counts taken with the same --repeat: a
-different count moves them by a few percent, since malloc's free lists differ).
+time needs many alternating rounds. The instruction count of the same inference, run with
+deterministic hashing and without address randomization (both set here), repeats to within a few
+instructions (compare counts taken with the same --repeat: a different count moves them by a few
+percent, since malloc's free lists differ).
 
 Each count is the difference between `onnx-tool infer FILE --bare --repeat N+1` and
 `--repeat 1` under `valgrind --tool=callgrind`, divided by N: what one inference costs,
@@ -14,7 +15,7 @@ usage: python Benchmarks/onnx/instructions.py ONNX_TOOL [--baseline OTHER_ONNX_T
                                               [--functions K] MODEL.onnx...
 `--functions K` adds, per model, the K functions with the most instructions of their own
 (per inference). `--baseline` adds another build's count and the ratio (an older commit, say).
-Needs valgrind (`apt-get install valgrind`).
+Needs valgrind (`apt-get install valgrind`) and setarch (util-linux).
 """
 import argparse
 import collections
