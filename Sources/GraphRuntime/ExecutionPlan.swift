@@ -333,11 +333,8 @@ extension ExecutionPlan {
             let (sum, o) = planBytes.addingReportingOverflow(b)
             planBytes = o ? .max : sum
         }
-        if planBytes > 1 << 30 {
-            let free = Interpreter.availableMemory()
-            if UInt64(planBytes) > free {
-                throw RuntimeError("the memory plan needs \(planBytes) bytes of activations, more than the \(free) bytes this machine has free")
-            }
+        if let free = Interpreter.freeMemory(ifShortOf: planBytes) {
+            throw RuntimeError("the memory plan needs \(planBytes) bytes of activations, more than the \(free) bytes this machine has free")
         }
         return ExecutionPlan(names: names, constants: constantList, steps: planned, inputs: inputs, outputs: outputs,
                              keep: keep, arena: Arena(slotBytes: planner.slotBytes, outputSlots: outputSlots),

@@ -84,6 +84,15 @@ extension Interpreter {
                               unsizedValues: unsized, weightBytes: borrowedWeightBytes + copiedWeightBytes)
     }
 
+    /// The bytes free now when `bytes` would not fit in them, nil when they would. Sizes up to
+    /// 1 GiB are not checked: reading free memory is a file read, and a block that small
+    /// cannot take the machine down.
+    static func freeMemory(ifShortOf bytes: Int) -> UInt64? {
+        guard bytes > 1 << 30 else { return nil }
+        let free = availableMemory()
+        return UInt64(bytes) > free ? free : nil
+    }
+
     /// Bytes of memory the system can still give this process: `MemAvailable` on Linux, else
     /// the physical memory; inside a container with a cgroup v2 memory limit (a notebook
     /// server often runs in one), no more than the limit minus what the group already uses,

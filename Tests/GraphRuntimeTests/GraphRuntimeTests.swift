@@ -1,5 +1,6 @@
 /// Kernel-family tests of the interpreter against small hand-computed cases, plus the plan
 /// (buffer reuse, folding), weights in place, cancellation, keep and the named errors.
+import Foundation
 import GraphIR
 import XCTest
 @testable import GraphRuntime
@@ -18,6 +19,21 @@ func evaluate(_ m: Model, _ feeds: [String: RuntimeTensor]) throws -> [Float] {
 }
 
 func t(_ v: [Float], _ shape: [Int]) -> RuntimeTensor { RuntimeTensor(floats: v, shape: shape) }
+
+/// Runs `interpreter` on `feeds`, cancels the run 0.2 s in, and checks that the run ends with a
+/// "cancelled" error naming `node` within half a second of the cancel (loose: CI machines are
+/// noisy; a miss is seconds or forever).
+func assertStopsWhenCancelled(_ interpreter: Interpreter, _ feeds: [String: RuntimeTensor], node: String,
+                              file: StaticString = #filePath, line: UInt = #line) {
+    let flag = CancellationFlag()
+    let cancelled = Date().addingTimeInterval(0.2)
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { flag.cancel() }
+    XCTAssertThrowsError(try interpreter.run(feeds, cancellation: flag), file: file, line: line) { e in
+        XCTAssertEqual((e as? RuntimeError)?.node, node, file: file, line: line)
+        XCTAssertTrue("\(e)".contains("cancelled"), "\(e)", file: file, line: line)
+    }
+    XCTAssertLessThan(Date().timeIntervalSince(cancelled), 0.5, file: file, line: line)
+}
 
 /// Deterministic values in [-0.5, 0.5).
 func noise(_ n: Int, seed: UInt64) -> [Float] {

@@ -70,14 +70,7 @@ final class PoolWindowTests: XCTestCase {
         let m = model([Node(opType: "AveragePool", name: "slow", inputs: ["x"], outputs: ["y"],
                             attributes: [Attribute("kernel_shape", .ints([1024, 1024])), Attribute("pads", .ints([512, 512, 511, 511]))])],
                       inputs: [("x", [1, 1, 1024, 1024])], outputs: ["y"], opset: 18)
-        let interpreter = try Interpreter(model: m)
-        let flag = CancellationFlag()
-        let cancelled = Date().addingTimeInterval(0.2)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { flag.cancel() }
-        XCTAssertThrowsError(try interpreter.run(["x": t([Float](repeating: 1, count: 1 << 20), [1, 1, 1024, 1024])], cancellation: flag)) { e in
-            XCTAssertEqual((e as? RuntimeError)?.node, "slow")
-            XCTAssertTrue("\(e)".contains("cancelled"), "\(e)")
-        }
-        XCTAssertLessThan(Date().timeIntervalSince(cancelled), 0.5)  // loose: CI machines are noisy; a miss is minutes
+        assertStopsWhenCancelled(try Interpreter(model: m), ["x": t([Float](repeating: 1, count: 1 << 20), [1, 1, 1024, 1024])],
+                                 node: "slow")
     }
 }

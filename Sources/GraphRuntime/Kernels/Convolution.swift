@@ -64,20 +64,13 @@ struct WindowGeometry {
         }
     }
 
-    /// The taps k in [lo, hi) of a window starting at `start` (k < `kernel`, dilation `dilation`)
-    /// whose input position start + k*dilation lies inside [0, size). Window loops run over
-    /// this range instead of testing every tap: a hostile 2^20-wide window over a small input
-    /// then costs what the input holds, not a million skipped taps per output.
+    /// The indices i in [lo, hi), i < `out`, whose position offset + i*stride lies inside
+    /// [0, size): the output columns a conv tap reaches (stride = the conv stride), or the taps
+    /// of a window starting at `offset` that fall inside the input (stride = the dilation).
+    /// Window loops run over this range instead of testing every tap, so a hostile 2^20-wide
+    /// window over a small input costs what the input holds.
     @inline(__always)
-    static func taps(start: Int, kernel: Int, dilation: Int, size: Int) -> Range<Int> {
-        let lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation
-        let hi = start >= size ? 0 : Swift.min(kernel, (size - 1 - start) / dilation + 1)
-        return lo < hi ? lo..<hi : 0..<0
-    }
-
-    /// The output positions ox in [lo, hi) whose input column ox*sw - pl + j*dw is inside [0, w).
-    @inline(__always)
-    func validRange(offset: Int, stride: Int, size: Int, out: Int) -> (Int, Int) {
+    static func validRange(offset: Int, stride: Int, size: Int, out: Int) -> (Int, Int) {
         // ix = ox*stride + offset must satisfy 0 <= ix < size.
         var lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
         var hi = size - offset <= 0 ? 0 : (size - offset + stride - 1) / stride
@@ -229,7 +222,7 @@ enum ConvKernels {
             for i in 0..<g.kh {
                 for j in 0..<g.kw {
                     var d = cols + row * count
-                    let (xlo, xhi) = g.validRange(offset: j * g.dw - g.pl, stride: g.sw, size: g.w, out: g.ow)
+                    let (xlo, xhi) = WindowGeometry.validRange(offset: j * g.dw - g.pl, stride: g.sw, size: g.w, out: g.ow)
                     var p = start
                     let end = start + count
                     while p < end {
@@ -264,7 +257,7 @@ enum ConvKernels {
             if !hasBias { for i in 0..<ohw { o[i] = 0 } }
             for j in 0..<g.kw {
                 let off = j * g.dw - g.pl
-                let (xlo, xhi) = g.validRange(offset: off, stride: g.sw, size: g.w, out: g.ow)
+                let (xlo, xhi) = WindowGeometry.validRange(offset: off, stride: g.sw, size: g.w, out: g.ow)
                 if xlo >= xhi { continue }
                 for oy in 0..<g.oh {
                     let orow = o + oy * g.ow

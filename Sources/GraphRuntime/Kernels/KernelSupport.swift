@@ -91,6 +91,22 @@ final class Arena {
 }
 
 /// One node's inputs and outputs during a run.
+/// Work done inside one long kernel call (taps of a pooling window, say), with a look at the
+/// run's cancellation flag every ~2^20 units: often enough to stop within the interrupt's
+/// 100 ms, rarely enough to cost nothing.
+struct CancellationMeter {
+    private var work = 0
+
+    /// Counts `units` of work; throws when a look at the flag finds the run cancelled.
+    mutating func add(_ units: Int, _ io: KernelIO, _ where: @autoclosure () -> String) throws {
+        work += units
+        if work >= 1 << 20 {
+            work = 0
+            try io.checkCancelled(`where`())
+        }
+    }
+}
+
 struct KernelIO {
     /// Input tensors by position (nil: an omitted optional input).
     var inputs: [RuntimeTensor?]
@@ -200,11 +216,10 @@ struct KernelIO {
         if UInt64(n) > physicalMemory {
             throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than this machine's memory")
         }
-        // Past 1 GiB, also what is free now (one read of /proc/meminfo: rare, and a block that
-        // large would otherwise be zero-filled into swap or end in the OOM killer).
-        if n > 1 << 30 {
-            let free = Interpreter.availableMemory()
-            if UInt64(n) > free { throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than the \(free) bytes this machine has free") }
+        // Also what is free now (past 1 GiB: a block that large would otherwise be zero-filled
+        // into swap or end in the OOM killer).
+        if let free = Interpreter.freeMemory(ifShortOf: n) {
+            throw KernelError("\(what()) of shape \(shape) needs \(n) bytes, more than the \(free) bytes this machine has free")
         }
         return n
     }

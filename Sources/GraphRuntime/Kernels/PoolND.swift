@@ -46,26 +46,24 @@ enum PoolNDKernels {
         let y = try io.output(0, x.elementType, [x.shape[0], x.shape[1]] + outs)
         let inSt = Shapes.strides(spatial), outSt = Shapes.strides(outs)
         var start = [Int](repeating: 0, count: r)
-        // Per output, each axis's taps clipped to the input (`WindowGeometry.taps`), walked
-        // as an odometer: the work is what the window covers, never the padded taps one by one.
+        // Per output, each axis's taps clipped to the input (`WindowGeometry.validRange`),
+        // walked as an odometer: the work is what the window covers, never the padded taps one by one.
         var lo = [Int](repeating: 0, count: r), hi = lo, k = lo
-        // Taps visited since the last look at the cancellation flag (see `PoolKernels.pool`).
-        var work = 0
+        var meter = CancellationMeter()
         for p in 0..<planes {
             for o in 0..<outPlane {
                 var rem = o
                 var empty = false
                 for d in 0..<r {
                     let c = rem / outSt[d]; rem -= c * outSt[d]; start[d] = c * strides[d] - pads[d]
-                    let t = WindowGeometry.taps(start: start[d], kernel: kernel[d], dilation: dil[d], size: spatial[d])
-                    lo[d] = t.lowerBound; hi[d] = t.upperBound; k[d] = t.lowerBound
-                    if t.isEmpty { empty = true }
+                    (lo[d], hi[d]) = WindowGeometry.validRange(offset: start[d], stride: dil[d], size: spatial[d], out: kernel[d])
+                    k[d] = lo[d]
+                    if lo[d] == hi[d] { empty = true }
                 }
                 if !empty {
                     var taps = 1
                     for d in 0..<r { taps *= hi[d] - lo[d] }
-                    work += taps
-                    if work >= 1 << 20 { work = 0; try io.checkCancelled("in a pooling window (plane \(p))") }
+                    try meter.add(taps, io, "in a pooling window (plane \(p))")
                 }
                 var acc: Double
                 switch mode { case .max: acc = -.infinity; default: acc = 0 }

@@ -40,9 +40,7 @@ enum PoolKernels {
                 gs_plane_means(inp, planes, hw, out)
                 return
             }
-            // Taps visited since the last look at the cancellation flag: a wide window over a
-            // large input is seconds of work in this one call, so it looks every ~2^20 taps.
-            var work = 0
+            var meter = CancellationMeter()
             for p in 0..<planes {
                 let src = inp + p * hw, dst = out + p * ohw
                 for oy in 0..<g.oh {
@@ -51,13 +49,13 @@ enum PoolKernels {
                         let x0 = ox * g.sw - g.pl
                         var acc: Float = isMax ? -Float.infinity : 0
                         var n = 0, best = 0
-                        let rows = WindowGeometry.taps(start: y0, kernel: g.kh, dilation: g.dh, size: g.h)
-                        let cols = WindowGeometry.taps(start: x0, kernel: g.kw, dilation: g.dw, size: g.w)
-                        work += rows.count * cols.count
-                        if work >= 1 << 20 { work = 0; try io.checkCancelled("in a pooling window (plane \(p), row \(oy))") }
-                        for i in rows {
+                        // Only the taps inside the input.
+                        let (ilo, ihi) = WindowGeometry.validRange(offset: y0, stride: g.dh, size: g.h, out: g.kh)
+                        let (jlo, jhi) = WindowGeometry.validRange(offset: x0, stride: g.dw, size: g.w, out: g.kw)
+                        try meter.add((ihi - ilo) * (jhi - jlo), io, "in a pooling window (plane \(p), row \(oy))")
+                        for i in ilo..<ihi {
                             let iy = y0 + i * g.dh
-                            for j in cols {
+                            for j in jlo..<jhi {
                                 let ix = x0 + j * g.dw
                                 let v = src[iy * g.w + ix]
                                 if isMax { if v > acc || v.isNaN { acc = v; best = iy * g.w + ix } } else { acc += v }
