@@ -161,7 +161,8 @@ struct MemoryPlanner {
 extension ExecutionPlan {
     /// Builds the plan (see `Interpreter.plan`).
     static func build(graph: Graph, opset: Int, weights: [String: RuntimeTensor], facts: InferenceResult,
-                      inputShapes: [String: [Int]], keepNames: Set<String>, keepAll: Bool) throws -> ExecutionPlan {
+                      inputShapes: [String: [Int]], keepNames: Set<String>, keepAll: Bool,
+                      winogradPreference: WinogradPreference = .measured) throws -> ExecutionPlan {
         var ids: [String: Int] = [:]
         var names: [String] = []
         func id(_ name: String) -> Int {
@@ -275,7 +276,8 @@ extension ExecutionPlan {
             drafts = ElementwiseFusion.fuse(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
         }
         fusedNodes += steps.count - drafts.count
-        let convs = ConvKernels.planAlgorithms(drafts, constants: constants, names: names, facts: facts, pinned: pinned)
+        let convs = ConvKernels.planAlgorithms(drafts, constants: constants, names: names, facts: facts, pinned: pinned,
+                                               winogradPreference: winogradPreference)
         drafts = convs.steps
 
         // Lifetimes: the last step reading each value; outputs and kept values live to the end.

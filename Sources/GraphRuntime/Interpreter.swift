@@ -46,6 +46,9 @@ public final class Interpreter {
     private var plans: [String: ExecutionPlan] = [:]
     /// The plan `plan` returned last, with its input shapes and keep request.
     private var lastPlan: (shapes: [String: [Int]], keep: KeepRequest, plan: ExecutionPlan)?
+    /// How plans settle the convs either kernel may win (timed on this machine by default;
+    /// tests fix it to check the layouts each choice gives).
+    var winogradPreference: WinogradPreference = .measured
     /// Weight bytes used in place from the model's memory (no copy).
     public let borrowedWeightBytes: Int
     /// Weight bytes converted into fresh memory (unaligned data, float16, typed fields).
@@ -108,7 +111,7 @@ public final class Interpreter {
         }
         let p = try ExecutionPlan.build(graph: model.graph, opset: opset, weights: weights,
                                         facts: facts.substituting(bindings), inputShapes: inputShapes,
-                                        keepNames: keepNames, keepAll: keepAll)
+                                        keepNames: keepNames, keepAll: keepAll, winogradPreference: winogradPreference)
         plans[key] = p
         lastPlan = (inputShapes, keep, p)
         return p

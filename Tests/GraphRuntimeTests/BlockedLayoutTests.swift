@@ -59,11 +59,15 @@ final class BlockedLayoutTests: XCTestCase {
     }
 
     /// Runs both models on `x`; returns the plan of the constant one and both outputs.
-    func run(_ net: Net, input: (String, [Int]), outputs: [String], keep: KeepRequest = .none)
+    /// `preference` settles 64-127-channel 3x3 convs; fixed by default, so the layouts these
+    /// tests check do not depend on the machine's timings.
+    func run(_ net: Net, input: (String, [Int]), outputs: [String], keep: KeepRequest = .none,
+             preference: WinogradPreference = .never)
         throws -> (plan: ExecutionPlan, constant: [[Float]], fed: [[Float]]) {
         let (constant, fed) = net.models(input: input, outputs: outputs)
         let x = t(noise(input.1.reduce(1, *), seed: 7), input.1)
         let interp = try Interpreter(model: constant)
+        interp.winogradPreference = preference
         let plan = try interp.plan(inputShapes: [input.0: input.1], keep: keep)
         let a = try interp.run([input.0: x], keep: keep).outputs.map { $0.tensor.floatValues() }
         let b = try Interpreter(model: fed).run(net.feeds.merging([input.0: x]) { a, _ in a }).outputs
@@ -199,23 +203,56 @@ final class BlockedLayoutTests: XCTestCase {
         assertAgree(all)
     }
 
-    /// A chain of 3x3 stride-1 convs on a 28x28 map: with 64 channels they go direct and keep
-    /// their values blocked; with 128 or more they stay Winograd (fewer multiplies than the
-    /// direct kernel saves by staying blocked), and the 1x1 conv between them reads NCHW.
+    /// A chain of two 3x3 stride-1 convs and a 1x1 conv on a 28x28 map.
+    func threeByThreeChain(_ channels: Int) -> Net {
+        var net = Net()
+        net.conv("x", channels, channels, k: 3, pads: [1, 1, 1, 1], "a")
+        net.op("Relu", ["a"], "ar")
+        net.conv("ar", channels, channels, k: 3, pads: [1, 1, 1, 1], "b")
+        net.op("Relu", ["b"], "br")
+        net.conv("br", channels, channels, k: 1, "y")
+        return net
+    }
+
+    /// With 128 or more channels the 3x3 convs stay Winograd (fewer multiplies than the direct
+    /// kernel saves by staying blocked), and the 1x1 conv after them reads NCHW. With 64 they
+    /// go direct and keep their values blocked, or Winograd where the machine runs it faster
+    /// (`WinogradPreference`: fixed here, timed in `testTimedChoiceIsOnePerShape`).
     func testWideThreeByThreeConvsStayWinograd() throws {
         try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing blocked")
-        for (channels, winograd) in [(64, 0), (128, 2)] {
-            var net = Net()
-            net.conv("x", channels, channels, k: 3, pads: [1, 1, 1, 1], "a")
-            net.op("Relu", ["a"], "ar")
-            net.conv("ar", channels, channels, k: 3, pads: [1, 1, 1, 1], "b")
-            net.op("Relu", ["b"], "br")
-            net.conv("br", channels, channels, k: 1, "y")
-            let r = try run(net, input: ("x", [1, channels, 28, 28]), outputs: ["y"])
-            XCTAssertEqual(r.plan.winogradConvs, winograd, "\(channels) channels")
-            XCTAssertEqual(r.plan.directConvs, 3 - winograd, "\(channels) channels")
-            XCTAssertEqual(r.plan.blockedValues, winograd == 0 ? 2 : 0, "\(channels) channels")
+        // (64 channels all Winograd: the 1x1 conv has no blocked neighbour left and is one sgemm.)
+        for (channels, preference, winograd, direct) in [(64, WinogradPreference.never, 0, 3), (64, .always, 2, 0),
+                                                         (128, .never, 2, 1)] {
+            let r = try run(threeByThreeChain(channels), input: ("x", [1, channels, 28, 28]), outputs: ["y"],
+                            preference: preference)
+            XCTAssertEqual(r.plan.winogradConvs, winograd, "\(channels) channels, \(preference)")
+            XCTAssertEqual(r.plan.directConvs, direct, "\(channels) channels, \(preference)")
+            XCTAssertEqual(r.plan.blockedValues, winograd == 0 ? 2 : 0, "\(channels) channels, \(preference)")
             assertAgree(r)
         }
+    }
+
+    /// Timed on this machine, the two 64-channel 3x3 convs of one shape get one answer (the
+    /// plan times the shape once), whichever it is, and the numbers agree with im2col. The
+    /// timing itself runs both kernels on the conv's geometry.
+    func testTimedChoiceIsOnePerShape() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing to weigh")
+        let r = try run(threeByThreeChain(64), input: ("x", [1, 64, 28, 28]), outputs: ["y"], preference: .measured)
+        XCTAssertTrue([0, 2].contains(r.plan.winogradConvs), "\(r.plan.winogradConvs) Winograd convs")
+        XCTAssertEqual(r.plan.directConvs, r.plan.winogradConvs == 0 ? 3 : 0)
+        assertAgree(r)
+        // The cache: a second conv of a measured shape is not timed again.
+        let g = try WindowGeometry(node: Node(opType: "Conv", inputs: [], outputs: [],
+                                              attributes: [Attribute("pads", .ints([1, 1, 1, 1]))]),
+                                   spatial: [28, 28], kernel: [3, 3])
+        let w = t(noise(64 * 64 * 9, seed: 3), [64, 64, 3, 3])
+        var measured: [ConvTuning.Shape: Bool] = [:]
+        let first = ConvTuning.prefersWinograd(g, weight: w, inputs: 64, outputs: 64, preference: .measured, measured: &measured)
+        XCTAssertEqual(measured.count, 1)
+        measured[ConvTuning.Shape(g, inputs: 64, outputs: 64)] = !first
+        XCTAssertEqual(ConvTuning.prefersWinograd(g, weight: w, inputs: 64, outputs: 64, preference: .measured,
+                                                  measured: &measured), !first)
+        // Under 64 channels nothing is timed.
+        XCTAssertFalse(ConvTuning.prefersWinograd(g, weight: w, inputs: 32, outputs: 64, preference: .always, measured: &measured))
     }
 }

@@ -51,9 +51,13 @@ extension ConvKernels {
     /// direct when that keeps its input or output blocked (a chain of them then never leaves
     /// the blocked layout). That choice is a fixed point: start from every such conv direct,
     /// and drop the ones neither of whose neighbours stays blocked until none is dropped.
+    /// `winogradPreference` settles the convs where either kernel may win on this machine
+    /// (64 to 127 channels, see `ConvTuning`).
     static func planAlgorithms(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
-                               facts: InferenceResult, pinned: Set<Int>) -> ConvPlan {
+                               facts: InferenceResult, pinned: Set<Int>,
+                               winogradPreference: WinogradPreference = .measured) -> ConvPlan {
         var candidates: [Int: Candidate] = [:]
+        var measured: [ConvTuning.Shape: Bool] = [:]
         for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty {
             let groups = s.node.int("group", 1)
             guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.outputs.count == 1, groups >= 1,
@@ -72,7 +76,13 @@ extension ConvKernels {
             // With 128 or more channels on both sides Winograd's 2-3x fewer multiplies beat the
             // direct kernel by 30-45% (VGG's 128-512-channel 3x3 convs: 16-20 ms against 23-31),
             // more than the reorders around it cost: such a conv never joins a blocked chain.
-            let winogradFirst = winograd && min(c, m) >= Winograd.preferredChannels
+            var winogradFirst = winograd && min(c, m) >= Winograd.preferredChannels
+            // Narrower convs the direct kernel could run in a blocked chain: whichever kernel
+            // is faster on this machine (timed once per shape).
+            if winograd, !winogradFirst, DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true) {
+                winogradFirst = ConvTuning.prefersWinograd(g, weight: w, inputs: c, outputs: m,
+                                                           preference: winogradPreference, measured: &measured)
+            }
             candidates[k] = Candidate(geometry: g, weight: w, groups: groups, batch: sizes[0], inputs: c, outputs: m,
                                       winograd: winograd,
                                       directAlone: DirectConv.suits(g, inputs: c, outputs: m),

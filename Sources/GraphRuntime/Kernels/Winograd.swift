@@ -32,6 +32,11 @@ enum Winograd {
     /// Output tiles of 4x4 for an oh x ow output.
     static func tiles(oh: Int, ow: Int) -> (rows: Int, columns: Int) { ((oh + 3) / 4, (ow + 3) / 4) }
 
+    /// Channels (on both sides) from which a suited conv stays Winograd even where the direct
+    /// kernel would keep a neighbouring value channel-blocked (see `ConvKernels.planAlgorithms`);
+    /// from 64 to 127 the planner times both kernels (`ConvTuning`).
+    static let preferredChannels = 128
+
     /// Whether Winograd F(4x4, 3x3) beats im2col for a conv of this geometry: 3x3 window,
     /// stride 1, no dilation, at least 16 channels in and out (below that the transforms cost
     /// more than the multiplies they save), at least 32 output tiles, and at least half of
@@ -39,11 +44,9 @@ enum Winograd {
     /// only as wide as it is while the transformed filter is 4x the weight: on ResNet-50's
     /// 14x14 stage (16 tiles) F(4x4, 3x3) ran slower than im2col in the model (1.8 vs 1.6 ms a
     /// conv; the filter no longer stays in cache), on its 28x28 stage (49 tiles) 1.0 vs 1.65 ms.
-    /// F(2x2, 3x3) was tried for the small maps and lost to im2col there as well.
-    /// Channels (on both sides) from which a suited conv stays Winograd even where the direct
-    /// kernel would keep a neighbouring value channel-blocked (see `ConvKernels.planAlgorithms`).
-    static let preferredChannels = 128
-
+    /// F(2x2, 3x3) was tried for the small maps and lost to im2col there as well (and, on the
+    /// AMD EPYC of session 17, F(4x4, 3x3) on the 14x14 stage lost to the direct kernel: 2.2-2.4
+    /// against 2.0 ms).
     static func suits(_ g: WindowGeometry, inputs c: Int, outputs m: Int) -> Bool {
         guard g.kh == 3, g.kw == 3, g.sh == 1, g.sw == 1, g.dh == 1, g.dw == 1, c >= 16, m >= 16 else { return false }
         let t = tiles(oh: g.oh, ow: g.ow), count = t.rows * t.columns
