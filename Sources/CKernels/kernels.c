@@ -518,3 +518,117 @@ GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long th, long tw,
         }
     }
 }
+
+// Winograd F(2x2, 3x3): G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1].
+void gs_winograd_f23_filter(const float *w, long m, long c, float *u) {
+    long mc = m * c;
+    for (long o = 0; o < m; o++)
+        for (long ch = 0; ch < c; ch++) {
+            const float *g = w + (o * c + ch) * 9;
+            double r[4][3];
+            for (int j = 0; j < 3; j++) {
+                double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                r[0][j] = g0;
+                r[1][j] = (g0 + g1 + g2) * 0.5;
+                r[2][j] = (g0 - g1 + g2) * 0.5;
+                r[3][j] = g2;
+            }
+            float *dst = u + o * c + ch;
+            for (int i = 0; i < 4; i++, dst += 4 * mc) {
+                double g0 = r[i][0], g1 = r[i][1], g2 = r[i][2];
+                dst[0] = (float)g0;
+                dst[mc] = (float)((g0 + g1 + g2) * 0.5);
+                dst[2 * mc] = (float)((g0 - g1 + g2) * 0.5);
+                dst[3 * mc] = (float)g2;
+            }
+        }
+}
+
+GS_CLONES void gs_winograd_f23_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw,
+                                     float *v, float *scratch) {
+    const long tq = tw + 1, T = th * tw, n = 2 * tq, step = c * T;
+    float *dp = scratch;          // 4 rows x 2 phases x tq: dp[(j*2+f)*tq + q] = row j, column 2q+f
+    float *tp = scratch + 4 * n;  // the same after the row transform
+    for (long ch = 0; ch < c; ch++) {
+        const float *plane = x + ch * h * w;
+        for (long ty = 0; ty < th; ty++) {
+            for (int j = 0; j < 4; j++) {
+                float *row = dp + j * n;
+                long iy = 2 * ty + j - pt;
+                if (iy < 0 || iy >= h) { memset(row, 0, sizeof(float) * n); continue; }
+                const float *src = plane + iy * w;
+                for (int f = 0; f < 2; f++) {
+                    float *dst = row + f * tq;
+                    long off = f - pl;                       // input column of q = 0
+                    long qlo = off >= 0 ? 0 : (-off + 1) / 2; // first q with 2q + off >= 0
+                    long qhi = (w - off + 1) / 2;             // first q with 2q + off >= w
+                    if (qhi > tq) qhi = tq;
+                    if (qlo > qhi) qlo = qhi;
+                    for (long q = 0; q < qlo; q++) dst[q] = 0.0f;
+                    GS_VECTOR for (long q = qlo; q < qhi; q++) dst[q] = src[2 * q + off];
+                    for (long q = qhi; q < tq; q++) dst[q] = 0.0f;
+                }
+            }
+            // B^T over the four rows (whole padded width), then over each tile's four columns:
+            // phase 0 and 1 of the tile, then of the next one.
+            const float *d0 = dp, *d1 = dp + n, *d2 = dp + 2 * n, *d3 = dp + 3 * n;
+            float *t0 = tp, *t1 = tp + n, *t2 = tp + 2 * n, *t3 = tp + 3 * n;
+            GS_VECTOR for (long k = 0; k < n; k++) {
+                float a0 = d0[k], a1 = d1[k], a2 = d2[k], a3 = d3[k];
+                t0[k] = a0 - a2;
+                t1[k] = a1 + a2;
+                t2[k] = a2 - a1;
+                t3[k] = a1 - a3;
+            }
+            for (int i = 0; i < 4; i++) {
+                const float *p0 = tp + i * n, *p1 = p0 + tq;
+                float *o = v + ((long)(i * 4) * c + ch) * T + ty * tw;
+                float *o1 = o + step, *o2 = o + 2 * step, *o3 = o + 3 * step;
+                GS_VECTOR for (long q = 0; q < tw; q++) {
+                    float a0 = p0[q], a1 = p1[q], a2 = p0[q + 1], a3 = p1[q + 1];
+                    o[q] = a0 - a2;
+                    o1[q] = a1 + a2;
+                    o2[q] = a2 - a1;
+                    o3[q] = a1 - a3;
+                }
+            }
+        }
+    }
+}
+
+GS_CLONES void gs_winograd_f23_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias,
+                                      float *y, float *scratch) {
+    const long T = th * tw, step = m * T;
+    float *s = scratch;             // 2 rows x 4 columns x tw
+    float *z = scratch + 8 * tw;    // 2 column phases x tw
+    for (long o = 0; o < m; o++) {
+        const float b = bias ? bias[o] : 0.0f;
+        for (long ty = 0; ty < th; ty++) {
+            const float *base = mm + o * T + ty * tw;
+            for (int j = 0; j < 4; j++) {
+                const float *m0 = base + (long)(0 * 4 + j) * step, *m1 = base + (long)(1 * 4 + j) * step,
+                            *m2 = base + (long)(2 * 4 + j) * step, *m3 = base + (long)(3 * 4 + j) * step;
+                float *s0 = s + j * tw, *s1 = s + (4 + j) * tw;
+                GS_VECTOR for (long q = 0; q < tw; q++) {
+                    float a1 = m1[q], a2 = m2[q];
+                    s0[q] = m0[q] + a1 + a2;
+                    s1[q] = a1 - a2 - m3[q];
+                }
+            }
+            for (int r = 0; r < 2; r++) {
+                long oy = 2 * ty + r;
+                if (oy >= oh) break;
+                const float *e0 = s + (r * 4) * tw, *e1 = e0 + tw, *e2 = e0 + 2 * tw, *e3 = e0 + 3 * tw;
+                float *z0 = z, *z1 = z + tw;
+                GS_VECTOR for (long q = 0; q < tw; q++) {
+                    float a1 = e1[q], a2 = e2[q];
+                    z0[q] = e0[q] + a1 + a2 + b;
+                    z1[q] = a1 - a2 - e3[q] + b;
+                }
+                float *out = y + o * oh * ow + oy * ow;
+                for (long xx = 0; xx < ow; xx++) out[xx] = z[(xx & 1) * tw + (xx >> 1)];
+            }
+        }
+    }
+}

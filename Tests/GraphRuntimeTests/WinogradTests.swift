@@ -1,7 +1,7 @@
-/// Winograd F(4x4, 3x3) convolution agrees with a direct double-precision loop over pads,
-/// auto_pad, odd sizes (partial tiles), bias, a fused epilogue and batches; the plan picks it
-/// only where it suits (constant weight, enough tiles and channels) and falls back to im2col
-/// when the weight is a graph input.
+/// Winograd F(4x4, 3x3) and F(2x2, 3x3) convolution agree with a direct double-precision loop
+/// over pads, auto_pad, odd sizes (partial tiles), bias, a fused epilogue and batches; the plan
+/// picks them only where they suit (constant weight, enough tiles and channels; F(2x2, 3x3) only
+/// where the planner's timing takes it) and falls back to im2col when the weight is a graph input.
 import Foundation
 import GraphIR
 import XCTest
@@ -31,6 +31,8 @@ final class WinogradTests: XCTestCase {
         var autoPad: String? = nil
         var bias = true
         var relu = false
+        /// How the plan settles convs either kernel may win (fixed unless a test times them).
+        var preference = WinogradPreference.never
     }
 
     /// Runs one case with the weight as an initializer (Winograd) and as a graph input
@@ -52,6 +54,7 @@ final class WinogradTests: XCTestCase {
         let fed = model(nodes, inputs: [("x", xShape), ("w", wShape)], outputs: ["y"], initializers: bInit)
         let feeds = ["x": t(x, k.n == 1 ? [1, k.c, k.h, k.w] : [k.n, k.c, k.h, k.w])]
         let interp = try Interpreter(model: constant)
+        interp.winogradPreference = k.preference
         let plan = try interp.plan(inputShapes: feeds.mapValues(\.shape))
         let wino = try interp.run(feeds).outputs[0].tensor.floatValues()
         let other = try Interpreter(model: fed).run(feeds.merging(["w": t(w, [k.m, k.c, 3, 3])]) { a, _ in a })
@@ -92,6 +95,31 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// Maps too small for F(4x4, 3x3) run as F(2x2, 3x3) where the planner takes it (fixed
+    /// here; it is timed against the direct kernel otherwise): whole and partial 2x2 tiles,
+    /// asymmetric pads, auto_pad, batches, no bias, a fused Relu.
+    func testSmallMapsAgreeThroughTwoByTwoTiles() throws {
+        let cases: [Case] = [
+            Case(c: 64, m: 64, h: 14, w: 14),
+            Case(c: 64, m: 72, h: 7, w: 7),
+            Case(n: 2, c: 64, m: 64, h: 13, w: 11, pads: [0, 1, 2, 1]),
+            Case(c: 64, m: 64, h: 14, w: 14, autoPad: "SAME_UPPER", relu: true),
+            Case(c: 80, m: 64, h: 10, w: 9, bias: false),
+        ]
+        for var k in cases {
+            k.preference = .always
+            let r = try run(k)
+            XCTAssertEqual(r.convs, 1, "\(k)")
+            XCTAssertLessThan(maxError(r.winograd, r.direct), 2e-4, "\(k)")
+            XCTAssertLessThan(maxError(r.im2col, r.direct), 2e-4, "\(k)")
+            // Not taken: the direct kernel or im2col, same numbers.
+            k.preference = .never
+            let other = try run(k)
+            XCTAssertEqual(other.convs, 0, "\(k)")
+            XCTAssertLessThan(maxError(other.winograd, other.direct), 2e-4, "\(k)")
+        }
+    }
+
     func testSuitsOnlyThreeByThreeStrideOne() throws {
         func geometry(_ attrs: [Attribute], h: Int = 32, k: Int = 3) throws -> WindowGeometry {
             try WindowGeometry(node: Node(opType: "Conv", inputs: ["x", "w"], outputs: ["y"], attributes: attrs),
@@ -102,5 +130,12 @@ final class WinogradTests: XCTestCase {
         XCTAssertFalse(Winograd.suits(try geometry([Attribute("dilations", .ints([2, 2]))]), inputs: 32, outputs: 32))
         XCTAssertFalse(Winograd.suits(try geometry([], k: 5), inputs: 32, outputs: 32))
         XCTAssertFalse(Winograd.suits(try geometry([], h: 12), inputs: 32, outputs: 32))
+        // F(2x2, 3x3): the maps F(4x4, 3x3) leaves, from 64 channels and 16 tiles.
+        XCTAssertTrue(Winograd.suitsSmall(try geometry([], h: 14), inputs: 64, outputs: 64))
+        XCTAssertTrue(Winograd.suitsSmall(try geometry([Attribute("pads", .ints([1, 1, 1, 1]))], h: 7), inputs: 512, outputs: 512))
+        XCTAssertFalse(Winograd.suitsSmall(try geometry([], h: 32), inputs: 64, outputs: 64))
+        XCTAssertFalse(Winograd.suitsSmall(try geometry([], h: 14), inputs: 32, outputs: 64))
+        XCTAssertFalse(Winograd.suitsSmall(try geometry([], h: 5), inputs: 64, outputs: 64))
+        XCTAssertFalse(Winograd.suitsSmall(try geometry([Attribute("strides", .ints([2, 2]))], h: 14), inputs: 64, outputs: 64))
     }
 }

@@ -29,6 +29,8 @@ extension ConvKernels {
         var batch: Int, inputs: Int, outputs: Int
         /// What the conv would take on its own, reading and writing NCHW.
         var winograd: Bool, directAlone: Bool
+        /// The Winograd transform it would run.
+        var variant: Winograd.Variant
         /// Whether the direct kernel pays with a blocked neighbour.
         var directPossible: Bool
         /// Its fused epilogue as an output stage of the direct kernel (nil: none, or one that
@@ -72,20 +74,24 @@ extension ConvKernels {
             // start a 16-channel block), so they never read or keep a value blocked.
             let c = w.shape[1], m = w.shape[0] / groups
             let stage = DirectConv.outputStage(s.epilogue)
-            let winograd = groups == 1 && Winograd.suits(g, inputs: c, outputs: m)
+            var winograd = groups == 1 && Winograd.suits(g, inputs: c, outputs: m)
             // With 128 or more channels on both sides Winograd's 2-3x fewer multiplies beat the
             // direct kernel by 30-45% (VGG's 128-512-channel 3x3 convs: 16-20 ms against 23-31),
             // more than the reorders around it cost: such a conv never joins a blocked chain.
             var winogradFirst = winograd && min(c, m) >= Winograd.preferredChannels
-            // Narrower convs the direct kernel could run in a blocked chain: whichever kernel
-            // is faster on this machine (timed once per shape).
-            if winograd, !winogradFirst, DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true) {
-                winogradFirst = ConvTuning.prefersWinograd(g, weight: w, inputs: c, outputs: m,
+            // Narrower convs the direct kernel could run in a blocked chain, and small maps
+            // F(2x2, 3x3) may run: whichever kernel is faster on this machine (timed once per
+            // shape). F(2x2, 3x3) is taken only where it times faster.
+            let small = groups == 1 && Winograd.suitsSmall(g, inputs: c, outputs: m)
+            let variant: Winograd.Variant = small ? .f23 : .f43
+            if winograd || small, !winogradFirst, DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true) {
+                winogradFirst = ConvTuning.prefersWinograd(g, variant: variant, weight: w, inputs: c, outputs: m,
                                                            preference: winogradPreference, measured: &measured)
+                if small { winograd = winogradFirst }
             }
             candidates[k] = Candidate(geometry: g, weight: w, groups: groups, batch: sizes[0], inputs: c, outputs: m,
                                       winograd: winograd,
-                                      directAlone: DirectConv.suits(g, inputs: c, outputs: m),
+                                      directAlone: DirectConv.suits(g, inputs: c, outputs: m), variant: variant,
                                       directPossible: groups == 1 && !winogradFirst
                                           && DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true),
                                       stage: stage, blockableOutput: groups == 1 && (s.epilogue == nil || stage != nil))
@@ -161,7 +167,8 @@ extension ConvKernels {
                 previous?.following = filter
                 previous = filter
             } else if cand.winograd {
-                plan.steps[k].kernel = conv(s.node, epilogue: s.epilogue, winograd: WinogradFilter(weight: cand.weight))
+                plan.steps[k].kernel = conv(s.node, epilogue: s.epilogue,
+                                            winograd: WinogradFilter(weight: cand.weight, variant: cand.variant))
                 plan.winograd += 1
             }
         }

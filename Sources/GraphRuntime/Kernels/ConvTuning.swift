@@ -10,7 +10,9 @@
 /// that range. So the planner times both on the conv's own geometry (zero input, the real
 /// filter, each kernel's best of two calls after a warm-up) instead of hard-coding either
 /// answer. Wider convs stay Winograd and narrower ones direct without measuring: those
-/// margins held on both machines.
+/// margins held on both machines. The same timing decides F(2x2, 3x3) on maps too small for
+/// F(4x4, 3x3) (ResNet-50's 14x14 stage, 256 channels: 1.86 against 2.06 ms on the EPYC; its
+/// 7x7 stage stays direct), a transform that lost to im2col on the Xeon.
 import CKernels
 import GraphIR
 
@@ -47,10 +49,12 @@ enum ConvTuning {
         }
     }
 
-    /// Whether `preference` takes Winograd for a stride-1 3x3 conv that both kernels can run,
-    /// with at least `measuredChannels` channels on each side; `measured` caches the timings
-    /// of this plan by shape.
-    static func prefersWinograd(_ g: WindowGeometry, weight: RuntimeTensor, inputs c: Int, outputs m: Int,
+    /// Whether `preference` takes Winograd (`variant`) for a stride-1 3x3 conv that both kernels
+    /// can run, with at least `measuredChannels` channels on each side; `measured` caches the
+    /// timings of this plan by shape (a shape has one variant: `Winograd.suits` or
+    /// `Winograd.suitsSmall`, never both).
+    static func prefersWinograd(_ g: WindowGeometry, variant: Winograd.Variant = .f43, weight: RuntimeTensor,
+                                inputs c: Int, outputs m: Int,
                                 preference: WinogradPreference, measured: inout [Shape: Bool]) -> Bool {
         guard min(c, m) >= measuredChannels else { return false }
         switch preference {
@@ -61,7 +65,7 @@ enum ConvTuning {
             if let known = measured[key] { return known }
             let work = c.multipliedReportingOverflow(by: m * 9 * g.oh * g.ow)
             let faster = !work.overflow && work.partialValue <= maximumTimedWork
-                && winogradIsFaster(g, weight: weight, inputs: c, outputs: m)
+                && winogradIsFaster(g, variant: variant, weight: weight, inputs: c, outputs: m)
             measured[key] = faster
             return faster
         }
@@ -69,8 +73,9 @@ enum ConvTuning {
 
     /// Times one image of the conv both ways: Winograd reading and writing NCHW, the direct
     /// kernel reading and writing channel-blocked values (its best case, inside a chain).
-    static func winogradIsFaster(_ g: WindowGeometry, weight: RuntimeTensor, inputs c: Int, outputs m: Int) -> Bool {
-        let winograd = WinogradFilter(weight: weight)
+    static func winogradIsFaster(_ g: WindowGeometry, variant: Winograd.Variant = .f43, weight: RuntimeTensor,
+                                 inputs c: Int, outputs m: Int) -> Bool {
+        let winograd = WinogradFilter(weight: weight, variant: variant)
         let direct = DirectConvFilter(weight: weight, groups: 1)
         let inFloats = max(c * g.h * g.w, DirectConv.blockedFloats(channels: c, positions: g.h * g.w))
         let outFloats = max(m * g.oh * g.ow, DirectConv.blockedFloats(channels: m, positions: g.oh * g.ow))

@@ -84,8 +84,8 @@ enum ConvKernels {
     /// image's output right after the conv (external tensor 0 is the conv's own output,
     /// tensors 1... are the step's inputs from index 3 on). With a `winograd` filter (the
     /// transform of this step's constant weight), images whose geometry suits it run
-    /// as Winograd F(4x4, 3x3); with a `direct` filter (this step's constant weight packed), as
-    /// a direct conv over 16-channel blocks.
+    /// as Winograd (the filter's F(4x4, 3x3) or F(2x2, 3x3)); with a `direct` filter (this
+    /// step's constant weight packed), as a direct conv over 16-channel blocks.
     /// With a channel-blocked `layout` (planned by `ConvLayouts` for a `direct` conv), the
     /// tensors it names are read or written blocked, and a geometry the direct kernel cannot
     /// run is an error instead of a fallback.
@@ -147,7 +147,7 @@ enum ConvKernels {
                 }
                 let ob = out + b * m * ohw
                 if let winograd, group == 1, x.shape.count == 4, winograd.outputs == m, winograd.inputs == c,
-                   Winograd.suits(g, inputs: c, outputs: m) {
+                   winograd.variant.suits(g, inputs: c, outputs: m) {
                     Winograd.conv(g, input: inp + b * c * hw, filter: winograd, bias: biasInEpilogue ? nil : bias?.floats,
                                   output: ob, io: io)
                     continue

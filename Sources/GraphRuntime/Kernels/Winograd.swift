@@ -8,27 +8,52 @@
 import CKernels
 import GraphIR
 
-/// A conv weight [m, c, 3, 3] in the Winograd domain: 36 matrices [m, c], computed once per plan.
+/// A conv weight [m, c, 3, 3] in the Winograd domain: one matrix [m, c] per point of the
+/// transformed tile (36 for F(4x4, 3x3), 16 for F(2x2, 3x3)), computed once per plan.
 final class WinogradFilter: @unchecked Sendable {
     /// Output channels.
     let outputs: Int
     /// Input channels.
     let inputs: Int
+    /// Which transform the matrices are in.
+    let variant: Winograd.Variant
     private let storage: TensorStorage
 
     /// The transform of `weight`, which must be float32 [m, c, 3, 3].
-    init(weight: RuntimeTensor) {
+    init(weight: RuntimeTensor, variant: Winograd.Variant = .f43) {
         outputs = weight.shape[0]
         inputs = weight.shape[1]
-        storage = TensorStorage(bytes: 36 * outputs * inputs * 4)
-        gs_winograd_f43_filter(weight.floats, outputs, inputs, matrices)
+        self.variant = variant
+        storage = TensorStorage(bytes: variant.points * outputs * inputs * 4)
+        switch variant {
+        case .f43: gs_winograd_f43_filter(weight.floats, outputs, inputs, matrices)
+        case .f23: gs_winograd_f23_filter(weight.floats, outputs, inputs, matrices)
+        }
     }
 
-    /// The 36 transformed matrices, [36][outputs][inputs].
+    /// The transformed matrices, [points][outputs][inputs].
     var matrices: UnsafeMutablePointer<Float> { storage.base.assumingMemoryBound(to: Float.self) }
 }
 
 enum Winograd {
+    /// The two transforms: F(4x4, 3x3) (6x6 input tiles, 4x fewer multiplies than the direct
+    /// form) for maps of at least 32 output tiles, F(2x2, 3x3) (4x4 input tiles, 2.25x fewer)
+    /// for the smaller maps F(4x4, 3x3) leaves, where its 36 GEMMs are too narrow.
+    enum Variant: Sendable {
+        case f43, f23
+
+        /// Output tile side.
+        var tile: Int { self == .f43 ? 4 : 2 }
+        /// Points of the transformed tile (one GEMM each).
+        var points: Int { self == .f43 ? 36 : 16 }
+
+        /// Whether this transform runs a conv of this geometry (see `Winograd.suits` and
+        /// `Winograd.suitsSmall`).
+        func suits(_ g: WindowGeometry, inputs c: Int, outputs m: Int) -> Bool {
+            self == .f43 ? Winograd.suits(g, inputs: c, outputs: m) : Winograd.suitsSmall(g, inputs: c, outputs: m)
+        }
+    }
+
     /// Output tiles of 4x4 for an oh x ow output.
     static func tiles(oh: Int, ow: Int) -> (rows: Int, columns: Int) { ((oh + 3) / 4, (ow + 3) / 4) }
 
@@ -53,23 +78,44 @@ enum Winograd {
         return count >= 32 && 2 * g.oh * g.ow >= 16 * count
     }
 
+    /// Whether F(2x2, 3x3) may run a conv that F(4x4, 3x3) does not take: 3x3, stride 1,
+    /// undilated, at least 64 channels in and out, at least 16 output tiles of 2x2 with at
+    /// least half of each computed tile inside the output (ResNet-50's 14x14 stage: 49 tiles,
+    /// none wasted; its 7x7 stage: 16 tiles, 49 of 64 outputs kept). The planner takes it only
+    /// where it times faster than the direct kernel on this machine (`ConvTuning`).
+    static func suitsSmall(_ g: WindowGeometry, inputs c: Int, outputs m: Int) -> Bool {
+        guard g.kh == 3, g.kw == 3, g.sh == 1, g.sw == 1, g.dh == 1, g.dw == 1, c >= 64, m >= 64,
+              !suits(g, inputs: c, outputs: m) else { return false }
+        let count = ((g.oh + 1) / 2) * ((g.ow + 1) / 2)
+        return count >= 16 && 2 * g.oh * g.ow >= 4 * count
+    }
+
     /// One image: y [m, oh, ow] = conv(x [c, h, w]) (+ bias), through the transformed filter.
     static func conv(_ g: WindowGeometry, input x: UnsafePointer<Float>, filter: WinogradFilter,
                      bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, io: KernelIO) {
-        let c = filter.inputs, m = filter.outputs
-        let (th, tw) = tiles(oh: g.oh, ow: g.ow)
+        let c = filter.inputs, m = filter.outputs, variant = filter.variant
+        let tile = variant.tile, points = variant.points
+        let th = (g.oh + tile - 1) / tile, tw = (g.ow + tile - 1) / tile
         let count = th * tw
-        // Transformed tiles, GEMM products, and the transforms' row buffers (the input's 48 * (tw + 2)
-        // floats cover the output's 28 * tw).
-        let scratch = io.scratch(36 * (c + m) * count + 48 * (tw + 2))
-        let transformed = scratch, products = scratch + 36 * c * count, work = products + 36 * m * count
-        gs_winograd_f43_input(x, c, g.h, g.w, g.pt, g.pl, th, tw, transformed, work)
+        // Transformed tiles, GEMM products, and the transforms' row buffers (F(4x4, 3x3): the
+        // input's 48 * (tw + 2) floats cover the output's 28 * tw; F(2x2, 3x3): 16 * (tw + 1)
+        // and 10 * tw).
+        let work = variant == .f43 ? 48 * (tw + 2) : 16 * (tw + 1)
+        let scratch = io.scratch(points * (c + m) * count + work)
+        let transformed = scratch, products = scratch + points * c * count, rows = products + points * m * count
+        switch variant {
+        case .f43: gs_winograd_f43_input(x, c, g.h, g.w, g.pt, g.pl, th, tw, transformed, rows)
+        case .f23: gs_winograd_f23_input(x, c, g.h, g.w, g.pt, g.pl, th, tw, transformed, rows)
+        }
         let u = filter.matrices
-        for xi in 0..<36 {
+        for xi in 0..<points {
             BLAS.sgemm(transA: false, transB: false, m: m, n: count, k: c, alpha: 1,
                        a: u + xi * m * c, lda: c, b: transformed + xi * c * count, ldb: count,
                        beta: 0, c: products + xi * m * count, ldc: count)
         }
-        gs_winograd_f43_output(products, m, th, tw, g.oh, g.ow, bias, y, work)
+        switch variant {
+        case .f43: gs_winograd_f43_output(products, m, th, tw, g.oh, g.ow, bias, y, rows)
+        case .f23: gs_winograd_f23_output(products, m, th, tw, g.oh, g.ow, bias, y, rows)
+        }
     }
 }
