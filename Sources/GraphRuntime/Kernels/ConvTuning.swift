@@ -36,9 +36,12 @@ enum ConvTuning {
     /// of the 0.6 ms Winograd saves).
     static let margin = 0.85
 
-    /// Multiply-adds above which a conv is not timed (the direct kernel keeps it): timing costs
-    /// about three runs of each kernel while planning.
+    /// Multiply-adds above which a conv is not timed (the direct kernel keeps it), and above
+    /// which each kernel is timed once after its warm-up instead of twice: timing a shape costs
+    /// two or three runs of each kernel while planning (VGG-19's 1.85 G multiply-add conv:
+    /// about 0.2 s).
     static let maximumTimedWork = 4_000_000_000
+    static let singleTimingWork = 500_000_000
 
     /// Key of one measurement: the geometry and channel counts (the values do not matter).
     struct Shape: Hashable {
@@ -85,16 +88,19 @@ enum ConvTuning {
         let yp = y.base.assumingMemoryBound(to: Float.self)
         let io = KernelIO(inputs: [], outputs: [], step: nil, arena: Arena(slotBytes: [], outputSlots: []))
         let blocked = DirectConv.Layout(input: true, residual: false, output: true)
-        let w = best { Winograd.conv(g, input: xp, filter: winograd, bias: nil, output: yp, io: io) }
-        let d = best { DirectConv.conv(g, input: xp, filter: direct, bias: nil, output: yp, layout: blocked, io: io) }
+        let timings = c &* m &* 9 &* g.oh &* g.ow > singleTimingWork ? 1 : 2
+        let w = best(of: timings) { Winograd.conv(g, input: xp, filter: winograd, bias: nil, output: yp, io: io) }
+        let d = best(of: timings) {
+            DirectConv.conv(g, input: xp, filter: direct, bias: nil, output: yp, layout: blocked, io: io)
+        }
         return Double(w) < margin * Double(d)
     }
 
-    /// The shorter of two timed calls after an untimed one, in nanoseconds.
-    private static func best(_ body: () -> Void) -> UInt64 {
+    /// The shortest of `timings` timed calls after an untimed one, in nanoseconds.
+    private static func best(of timings: Int, _ body: () -> Void) -> UInt64 {
         body()
         var shortest = UInt64.max
-        for _ in 0..<2 {
+        for _ in 0..<timings {
             let start = ContinuousClock.now
             body()
             let elapsed = ContinuousClock.now - start
