@@ -77,3 +77,59 @@ void gs_sgemm_small(long m, long n, long k, float alpha, const float *a, long ld
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
 #endif
 }
+
+#ifdef GS_SMALL_GEMM
+// Four rows of W against x: four accumulators, one load of x per 16 columns, the tail masked.
+static GS_AVX512 void gemvRows4(long k, const float *w, long ldw, const float *x, float *s) {
+    const float *w0 = w, *w1 = w + ldw, *w2 = w + 2 * ldw, *w3 = w + 3 * ldw;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    long j = 0;
+    for (; j + 16 <= k; j += 16) {
+        __m512 xv = _mm512_loadu_ps(x + j);
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + j), xv, a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + j), xv, a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + j), xv, a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + j), xv, a3);
+    }
+    if (j < k) {
+        __mmask16 m = (__mmask16)((1u << (k - j)) - 1);
+        __m512 xv = _mm512_maskz_loadu_ps(m, x + j);
+        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + j), xv, a0);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w1 + j), xv, a1);
+        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2 + j), xv, a2);
+        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w3 + j), xv, a3);
+    }
+    s[0] = _mm512_reduce_add_ps(a0);
+    s[1] = _mm512_reduce_add_ps(a1);
+    s[2] = _mm512_reduce_add_ps(a2);
+    s[3] = _mm512_reduce_add_ps(a3);
+}
+
+static GS_AVX512 float gemvRow(long k, const float *w, const float *x) {
+    __m512 a = _mm512_setzero_ps();
+    long j = 0;
+    for (; j + 16 <= k; j += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(w + j), _mm512_loadu_ps(x + j), a);
+    if (j < k) {
+        __mmask16 m = (__mmask16)((1u << (k - j)) - 1);
+        a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + j), _mm512_maskz_loadu_ps(m, x + j), a);
+    }
+    return _mm512_reduce_add_ps(a);
+}
+#endif
+
+void gs_sgemv_rows(long n, long k, float alpha, const float *w, long ldw, const float *x, float beta, float *y) {
+#ifdef GS_SMALL_GEMM
+    float s[4];
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        gemvRows4(k, w + i * ldw, ldw, x, s);
+        for (int r = 0; r < 4; r++) y[i + r] = alpha * s[r] + (beta != 0.0f ? beta * y[i + r] : 0.0f);
+    }
+    for (; i < n; i++) {
+        float d = gemvRow(k, w + i * ldw, x);
+        y[i] = alpha * d + (beta != 0.0f ? beta * y[i] : 0.0f);
+    }
+#else
+    (void)n; (void)k; (void)alpha; (void)w; (void)ldw; (void)x; (void)beta; (void)y;
+#endif
+}
