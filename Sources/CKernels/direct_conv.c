@@ -451,25 +451,39 @@ static GS_AVX512 void convGroups(const float *in, long c, long iw, long inStride
 }
 #endif
 
-void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
-                    long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
-                    float hi, float *y, float *scratch, int layout, const float *nextFilter, long nextFloats) {
 #ifdef GS_DIRECT
-    long ih = (oh - 1) * sh + kh, iw = (ow - 1) * sw + kw, ohw = oh * ow;
-    const float *in = scratch;
-    long rowWidth = iw, inStride = planar(c) ? pad2K(ih * iw) : blockFloats(ih * iw);
+// Where the conv reads its input: the blocked input itself when every window lies inside it,
+// else the padded blocked (or planar) copy in scratch, which `prepare` writes.
+static const float *inputView(const float *x, long c, long h, long w, long kh, long kw, long sh, long sw, long pt,
+                              long pl, long oh, long ow, float *scratch, int layout, int prepare, long *rowWidth,
+                              long *inStride) {
+    long ih = (oh - 1) * sh + kh, iw = (ow - 1) * sw + kw;
+    *rowWidth = iw;
+    *inStride = planar(c) ? pad2K(ih * iw) : blockFloats(ih * iw);
     if ((layout & GS_BLOCKED_INPUT) && pt == 0 && pl == 0 && ih <= h && iw <= w) {
-        // Every window lies inside the blocked input: read it where it is.
-        in = x;
-        rowWidth = w;
-        inStride = blockFloats(h * w);
-    } else if (layout & GS_BLOCKED_INPUT) {
-        padBlocked(x, c, h, w, pt, pl, ih, iw, scratch);
-    } else if (planar(c)) {
-        reorderPlanar(x, c, h, w, pt, pl, ih, iw, scratch);
-    } else {
-        reorderInput(x, c, h, w, pt, pl, ih, iw, scratch);
+        *rowWidth = w;
+        *inStride = blockFloats(h * w);
+        return x;
     }
+    if (prepare) {
+        if (layout & GS_BLOCKED_INPUT) {
+            padBlocked(x, c, h, w, pt, pl, ih, iw, scratch);
+        } else if (planar(c)) {
+            reorderPlanar(x, c, h, w, pt, pl, ih, iw, scratch);
+        } else {
+            reorderInput(x, c, h, w, pt, pl, ih, iw, scratch);
+        }
+    }
+    return scratch;
+}
+
+// Output positions [q0, q1) of the conv, over an input `inputView` prepared.
+static void convPositions(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw,
+                          long sh, long sw, long pt, long pl, long oh, long ow, const float *bias,
+                          const float *residual, float lo, float hi, float *y, float *scratch, int layout,
+                          const float *nextFilter, long nextFloats, long q0, long q1) {
+    long ih = (oh - 1) * sh + kh, iw = (ow - 1) * sw + kw, ohw = oh * ow, rowWidth, inStride;
+    const float *in = inputView(x, c, h, w, kh, kw, sh, sw, pt, pl, oh, ow, scratch, layout, 0, &rowWidth, &inStride);
     int blockedOut = (layout & GS_BLOCKED_OUTPUT) != 0, residualBlocked = (layout & GS_BLOCKED_RESIDUAL) != 0;
     // A blocked output's epilogue runs as the tiles store, unless its residual is NCHW (which
     // takes a transpose) or the input planar (whose tiles store plainly).
@@ -482,8 +496,8 @@ void gs_direct_conv(const float *x, long c, long h, long w, const float *packed,
     long perPosition = (m + 15) / 16 * 16 + inputLanes(c) * inputBlocks(c) * sh * sw;
     long piece = 524288 / perPosition / 6 * 6;
     if (piece < 96) piece = 96;
-    for (long p0 = 0; p0 < ohw; p0 += piece) {
-        long p1 = ohw - p0 < piece ? ohw : p0 + piece;
+    for (long p0 = q0; p0 < q1; p0 += piece) {
+        long p1 = q1 - p0 < piece ? q1 : p0 + piece;
         convGroups(in, c, rowWidth, inStride, packed, m, kh, kw, sh, sw, oh, ow, p0, p1, ob, fused ? &epilogue : 0,
                    p1 == ohw ? nextFilter : 0, nextFloats);
         if (fused) continue;
@@ -493,10 +507,46 @@ void gs_direct_conv(const float *x, long c, long h, long w, const float *packed,
             reorderOutput(ob, m, ohw, p0, p1, bias, residual, residualBlocked, lo, hi, y);
         }
     }
+}
+#endif
+
+void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
+                    long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
+                    float hi, float *y, float *scratch, int layout, const float *nextFilter, long nextFloats) {
+#ifdef GS_DIRECT
+    long rowWidth, inStride;
+    inputView(x, c, h, w, kh, kw, sh, sw, pt, pl, oh, ow, scratch, layout, 1, &rowWidth, &inStride);
+    convPositions(x, c, h, w, packed, m, kh, kw, sh, sw, pt, pl, oh, ow, bias, residual, lo, hi, y, scratch, layout,
+                  nextFilter, nextFloats, 0, oh * ow);
 #else
     (void)x; (void)c; (void)h; (void)w; (void)packed; (void)m; (void)kh; (void)kw; (void)sh; (void)sw; (void)pt;
     (void)pl; (void)oh; (void)ow; (void)bias; (void)residual; (void)lo; (void)hi; (void)y; (void)scratch; (void)layout;
     (void)nextFilter; (void)nextFloats;
+#endif
+}
+
+void gs_direct_conv_prepare(const float *x, long c, long h, long w, long kh, long kw, long sh, long sw, long pt,
+                            long pl, long oh, long ow, float *scratch, int layout) {
+#ifdef GS_DIRECT
+    long rowWidth, inStride;
+    inputView(x, c, h, w, kh, kw, sh, sw, pt, pl, oh, ow, scratch, layout, 1, &rowWidth, &inStride);
+#else
+    (void)x; (void)c; (void)h; (void)w; (void)kh; (void)kw; (void)sh; (void)sw; (void)pt; (void)pl; (void)oh;
+    (void)ow; (void)scratch; (void)layout;
+#endif
+}
+
+void gs_direct_conv_positions(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw,
+                              long sh, long sw, long pt, long pl, long oh, long ow, const float *bias,
+                              const float *residual, float lo, float hi, float *y, float *scratch, int layout,
+                              const float *nextFilter, long nextFloats, long q0, long q1) {
+#ifdef GS_DIRECT
+    convPositions(x, c, h, w, packed, m, kh, kw, sh, sw, pt, pl, oh, ow, bias, residual, lo, hi, y, scratch, layout,
+                  nextFilter, nextFloats, q0, q1);
+#else
+    (void)x; (void)c; (void)h; (void)w; (void)packed; (void)m; (void)kh; (void)kw; (void)sh; (void)sw; (void)pt;
+    (void)pl; (void)oh; (void)ow; (void)bias; (void)residual; (void)lo; (void)hi; (void)y; (void)scratch; (void)layout;
+    (void)nextFilter; (void)nextFloats; (void)q0; (void)q1;
 #endif
 }
 

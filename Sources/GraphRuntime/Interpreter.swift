@@ -84,12 +84,19 @@ public final class Interpreter {
         borrowedWeightBytes = borrowed
         copiedWeightBytes = copied
         facts = known ?? ShapeInference.infer(model)
+        self.threads = max(1, threads)
         BLAS.setThreads(threads)
     }
 
-    /// Sets OpenBLAS's thread count (process-wide) for the next runs: an interpreter kept
-    /// between commands runs each with the threads that command asks for.
-    public func useThreads(_ threads: Int) { BLAS.setThreads(threads) }
+    /// Threads a run uses: OpenBLAS's (process-wide) and the direct convs' own.
+    public private(set) var threads = 1
+
+    /// Sets the thread count for the next runs (OpenBLAS's is process-wide): an interpreter
+    /// kept between commands runs each with the threads that command asks for.
+    public func useThreads(_ threads: Int) {
+        self.threads = max(1, threads)
+        BLAS.setThreads(threads)
+    }
 
     /// The plan for `inputShapes` (cached). Binds the inputs' symbolic dims, so shape
     /// inference fixes every activation's size, then folds constants and assigns buffers.
@@ -166,6 +173,7 @@ public final class Interpreter {
         // One KernelIO for every step, whose two arrays the arena keeps between runs: no
         // allocation per step, nor per run once they have grown.
         var io = KernelIO(inputs: [], outputs: [], step: nil, arena: plan.arena, cancellation: cancellation)
+        io.threads = threads
         swap(&io.inputs, &plan.arena.ioInputs)
         swap(&io.outputs, &plan.arena.ioOutputs)
         defer {

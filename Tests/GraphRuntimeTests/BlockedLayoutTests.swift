@@ -203,6 +203,37 @@ final class BlockedLayoutTests: XCTestCase {
         assertAgree(all)
     }
 
+    /// With threads the direct convs split their output positions into parts that run at once;
+    /// each position is computed by the same instructions, so the numbers are identical to one
+    /// thread's: blocked chains with residual epilogues, a planar RGB stem with a stride, and
+    /// 3x3 convs whose padded input is prepared once for every part.
+    func testThreadsGiveIdenticalNumbers() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs")
+        var stem = Net()
+        stem.conv("x", 3, 32, k: 7, stride: 2, pads: [3, 3, 3, 3], "s")
+        stem.op("Relu", ["s"], "sr")
+        stem.conv("sr", 32, 48, k: 3, pads: [1, 1, 1, 1], "y")
+        let cases: [(Net, (String, [Int]), [String])] = [
+            (bottlenecks(), ("x", [1, 256, 16, 16]), ["y3"]),
+            (threeByThreeChain(64), ("x", [2, 64, 28, 28]), ["y"]),
+            (stem, ("x", [1, 3, 61, 59]), ["y"]),
+        ]
+        for (net, input, outputs) in cases {
+            let (constant, _) = net.models(input: input, outputs: outputs)
+            let x = t(noise(input.1.reduce(1, *), seed: 11), input.1)
+            var results: [[Float]] = []
+            for threads in [1, 2, 3] {
+                let interp = try Interpreter(model: constant, threads: threads)
+                interp.winogradPreference = .never
+                let plan = try interp.plan(inputShapes: [input.0: input.1])
+                XCTAssertGreaterThan(plan.directConvs, 0)
+                results.append(try interp.run([input.0: x]).outputs[0].tensor.floatValues())
+            }
+            XCTAssertEqual(results[1], results[0], "2 threads, input \(input.1)")
+            XCTAssertEqual(results[2], results[0], "3 threads, input \(input.1)")
+        }
+    }
+
     /// A chain of two 3x3 stride-1 convs and a 1x1 conv on a 28x28 map.
     func threeByThreeChain(_ channels: Int) -> Net {
         var net = Net()

@@ -137,6 +137,16 @@ long gs_direct_conv_blocked_floats(long c, long positions);
 void gs_direct_conv(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw, long sh,
                     long sw, long pt, long pl, long oh, long ow, const float *bias, const float *residual, float lo,
                     float hi, float *y, float *scratch, int layout, const float *nextFilter, long nextFloats);
+/// gs_direct_conv in parts, for threads: gs_direct_conv_prepare writes the padded input into
+/// scratch once, then gs_direct_conv_positions computes output positions [q0, q1) (row-major
+/// over oh x ow) of every channel, with the same arguments as gs_direct_conv. Calls on disjoint
+/// position ranges may run at once: they read the prepared input and write disjoint outputs.
+void gs_direct_conv_prepare(const float *x, long c, long h, long w, long kh, long kw, long sh, long sw, long pt,
+                            long pl, long oh, long ow, float *scratch, int layout);
+void gs_direct_conv_positions(const float *x, long c, long h, long w, const float *packed, long m, long kh, long kw,
+                              long sh, long sw, long pt, long pl, long oh, long ow, const float *bias,
+                              const float *residual, float lo, float hi, float *y, float *scratch, int layout,
+                              const float *nextFilter, long nextFloats, long q0, long q1);
 /// Max pooling of one image of a channel-blocked x (c channels, h x w; kh x kw window, strides
 /// sh/sw, top/left pads pt/pl, windows clipped to the input) into y [oh][ow]: channel-blocked
 /// when `blockedOutput`, else NCHW through `scratch` (gs_direct_conv_blocked_floats(c, oh*ow)

@@ -7,6 +7,7 @@
 /// `ConvKernels.planAlgorithms`); the kernel checks the geometry again at run time and falls back to
 /// im2col when it differs, and CPUs without AVX-512 keep im2col.
 import CKernels
+import Dispatch
 import GraphIR
 
 /// A conv weight [m, c/groups, kh, kw] packed for `gs_direct_conv`, group by group, once per plan.
@@ -151,14 +152,28 @@ enum DirectConv {
                      layout: Layout = .planes, io: KernelIO) {
         let m = filter.outputs, c = filter.inputs, hw = g.h * g.w, ohw = g.oh * g.ow
         let scratch = io.scratch(gs_direct_conv_scratch_floats(m, c, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow))
+        // With threads, the output positions are split into parts of at least 48 (eight register
+        // tiles of six) that run at once over the input prepared once.
+        let parts = min(io.threads, ohw / 48)
         for k in 0..<filter.groups {
             // Prefetched next: this conv's next group, else the next conv's filter.
             let next = k + 1 < filter.groups ? filter : filter.following
-            gs_direct_conv(x + k * c * hw, c, g.h, g.w, filter.packed(group: k), m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl,
-                           g.oh, g.ow, bias.map { $0 + k * m }, residual.map { $0 + k * m * ohw }, lo, hi,
-                           y + k * m * ohw, scratch, layout.flags,
-                           next.map { UnsafePointer($0.packed(group: k + 1 < filter.groups ? k + 1 : 0)) },
-                           next?.floatCount ?? 0)
+            let xk = x + k * c * hw, packed = filter.packed(group: k), biasK = bias.map { $0 + k * m }
+            let residualK = residual.map { $0 + k * m * ohw }, yk = y + k * m * ohw, flags = layout.flags
+            let nextFilter = next.map { UnsafePointer($0.packed(group: k + 1 < filter.groups ? k + 1 : 0)) }
+            let nextFloats = next?.floatCount ?? 0
+            guard parts > 1 else {
+                gs_direct_conv(xk, c, g.h, g.w, packed, m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, biasK, residualK,
+                               lo, hi, yk, scratch, flags, nextFilter, nextFloats)
+                continue
+            }
+            gs_direct_conv_prepare(xk, c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, scratch, flags)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let q0 = ohw * part / parts / 6 * 6
+                let q1 = part == parts - 1 ? ohw : ohw * (part + 1) / parts / 6 * 6
+                gs_direct_conv_positions(xk, c, g.h, g.w, packed, m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, biasK,
+                                         residualK, lo, hi, yk, scratch, flags, nextFilter, nextFloats, q0, q1)
+            }
         }
     }
 }

@@ -118,6 +118,10 @@ struct KernelIO {
     /// The run's cancellation flag: control flow checks it between iterations and hands it
     /// to its bodies, so a long Loop stops when the run is interrupted.
     var cancellation: CancellationFlag? = nil
+    /// Threads a kernel may run its work on (the interpreter's `threads`; 1 while folding
+    /// constants and in control-flow bodies). Direct convs split their output positions;
+    /// OpenBLAS has its own count (`BLAS.setThreads`).
+    var threads = 1
 
     /// Throws when the run was cancelled. Control flow calls it per iteration; kernels whose
     /// one call can run long (pools over huge windows) call it between rows, so the interrupt
