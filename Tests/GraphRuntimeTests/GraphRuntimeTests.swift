@@ -152,6 +152,30 @@ final class LinearAndPoolTests: XCTestCase {
         }
     }
 
+    /// With threads the rows of a batch-1 fully connected layer run in parts at once: the
+    /// numbers are those of one thread.
+    func testSingleRowGemmWithThreadsGivesIdenticalNumbers() throws {
+        let k = 300, n = 1030
+        let av = noise(k, seed: 3), bv = noise(k * n, seed: 4), cv = noise(n, seed: 5)
+        let m = model([Node(opType: "Gemm", inputs: ["a", "b", "c"], outputs: ["y"], attributes: [Attribute("transB", .int(1))])],
+                      inputs: [("a", [1, Int64(k)])], outputs: ["y"],
+                      initializers: [Tensor(name: "b", floats: bv, dims: [Int64(n), Int64(k)]),
+                                     Tensor(name: "c", floats: cv, dims: [Int64(n)])])
+        var results: [[Float]] = []
+        for threads in [1, 3] {
+            let interp = try Interpreter(model: m, threads: threads)
+            results.append(try interp.run(["a": t(av, [1, k])]).outputs[0].tensor.floatValues())
+        }
+        _ = try Interpreter(model: m, threads: 1)  // OpenBLAS's count is process-wide: back to one
+        XCTAssertEqual(results[1], results[0])
+        let expected = (0..<n).map { j -> Float in
+            var s: Float = 0
+            for i in 0..<k { s += av[i] * bv[j * k + i] }
+            return s + cv[j]
+        }
+        assertClose(results[1], expected, tol: 1e-4)
+    }
+
     func checkSingleRowGemm(k: Int, n: Int) throws {
         let av = noise(k, seed: 3), bv = noise(k * n, seed: 4), cv = noise(n, seed: 5)
         for transA in [false, true] {

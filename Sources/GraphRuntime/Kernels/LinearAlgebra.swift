@@ -1,6 +1,7 @@
 /// Matrix-product kernels on OpenBLAS: Gemm, MatMul (batched, broadcasting), and the float32
 /// sgemm wrapper every GEMM-shaped kernel (Conv, ConvTranspose) calls.
 import CKernels
+import Dispatch
 import COpenBLAS
 import GraphIR
 
@@ -22,7 +23,17 @@ enum BLAS {
             // B's rows against A's row, both contiguous: four rows of B per pass (a plain
             // streaming kernel; OpenBLAS's sgemv read AlexNet's fc6 at 21 GB/s, this at 24).
             if transB, !transA, smallGEMM, n >= 4 {
-                gs_sgemv_rows(n, k, alpha, b, ldb, a, beta, c)
+                // With OpenBLAS's threads (the interpreter's `threads`), rows in parts of at least
+                // 256 at once: each row's sum is the same, and two cores read more memory per second.
+                let parts = min(Int(openblas_get_num_threads()), n / 256)
+                guard parts > 1 else {
+                    gs_sgemv_rows(n, k, alpha, b, ldb, a, beta, c)
+                    return
+                }
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let r0 = n * part / parts / 4 * 4, r1 = part == parts - 1 ? n : n * (part + 1) / parts / 4 * 4
+                    gs_sgemv_rows(r1 - r0, k, alpha, b + r0 * ldb, ldb, a, beta, c + r0)
+                }
                 return
             }
             cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
