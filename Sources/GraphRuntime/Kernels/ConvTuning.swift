@@ -10,9 +10,10 @@
 /// that range. So the planner times both on the conv's own geometry (zero input, the real
 /// filter, each kernel's best of two calls after a warm-up) instead of hard-coding either
 /// answer. Wider convs stay Winograd and narrower ones direct without measuring: those
-/// margins held on both machines. The same timing decides F(2x2, 3x3) on maps too small for
-/// F(4x4, 3x3) (ResNet-50's 14x14 stage, 256 channels: 1.86 against 2.06 ms on the EPYC; its
-/// 7x7 stage stays direct), a transform that lost to im2col on the Xeon.
+/// margins held on both machines. The same timing decides F(2x2, 3x3), for any channel count
+/// from 64, on maps too small for F(4x4, 3x3) (ResNet-50's 14x14 stage, 256 channels: 1.86
+/// against 2.06 ms on the EPYC; its 7x7 stage stays direct), a transform that lost to im2col
+/// on the Xeon. Timing runs one thread, whatever `threads` a run asks for later.
 import CKernels
 import GraphIR
 
