@@ -1,17 +1,9 @@
 // Winograd transforms for 3x3 stride-1 convs (see include/CKernels.h and
 // GraphRuntime/Kernels/Winograd.swift): F(4x4, 3x3) and F(2x2, 3x3), filter, input and output.
-// The transforms are cloned for AVX-512, AVX2 and baseline x86-64 on Linux, as in kernels.c.
+// The transforms are cloned for AVX-512, AVX2 and baseline x86-64 on Linux (kernel_macros.h).
 #include "CKernels.h"
+#include "kernel_macros.h"
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
-#define GS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GS_CLONES
-#endif
-
-// Same-index reads and writes only: safe to vectorise even when d aliases a source.
-#define GS_VECTOR _Pragma("clang loop vectorize(assume_safety)")
 
 // Winograd F(4x4, 3x3) (Lavin & Gray): a 3x3 stride-1 conv as 36 GEMMs over transformed 6x6
 // input tiles, 4x fewer multiplies than the direct form. Matrices: B^T (input), G (filter),
@@ -65,6 +57,25 @@ __attribute__((always_inline)) static inline void gs_winograd_bt6(const float *c
     }
 }
 
+// One row of the padded input split into its column phases: phase f of `phases` holds padded
+// column phases * q + f (input column phases * q + f - pl) for q < tq, zero outside the row, so
+// each tile's columns are contiguous runs. An absent row (above or below the image) is all zeros.
+__attribute__((always_inline)) static inline void gs_winograd_phases(const float *src, long w, long pl, long phases,
+                                                                   long tq, float *row) {
+    if (!src) { memset(row, 0, sizeof(float) * phases * tq); return; }
+    for (long f = 0; f < phases; f++) {
+        float *dst = row + f * tq;
+        long off = f - pl;                                       // input column of q = 0
+        long qlo = off >= 0 ? 0 : (-off + phases - 1) / phases; // first q with phases * q + off >= 0
+        long qhi = (w - off + phases - 1) / phases;              // first q with phases * q + off >= w
+        if (qhi > tq) qhi = tq;
+        if (qlo > qhi) qlo = qhi;
+        for (long q = 0; q < qlo; q++) dst[q] = 0.0f;
+        GS_VECTOR for (long q = qlo; q < qhi; q++) dst[q] = src[phases * q + off];
+        for (long q = qhi; q < tq; q++) dst[q] = 0.0f;
+    }
+}
+
 GS_CLONES void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw,
                                      float *v, float *scratch) {
     const long tq = tw + 2, T = th * tw;
@@ -74,22 +85,8 @@ GS_CLONES void gs_winograd_f43_input(const float *x, long c, long h, long w, lon
         const float *plane = x + ch * h * w;
         for (long ty = 0; ty < th; ty++) {
             for (int j = 0; j < 6; j++) {
-                float *row = dp + j * 4 * tq;
                 long iy = 4 * ty + j - pt;
-                if (iy < 0 || iy >= h) { memset(row, 0, sizeof(float) * 4 * tq); continue; }
-                const float *src = plane + iy * w;
-                // Column xx of the padded row is input column xx - pl; phase f holds xx = 4q + f.
-                for (int f = 0; f < 4; f++) {
-                    float *dst = row + f * tq;
-                    long off = f - pl;                       // input column of q = 0
-                    long qlo = off >= 0 ? 0 : (-off + 3) / 4; // first q with 4q + off >= 0
-                    long qhi = (w - off + 3) / 4;             // first q with 4q + off >= w
-                    if (qhi > tq) qhi = tq;
-                    if (qlo > qhi) qlo = qhi;
-                    for (long q = 0; q < qlo; q++) dst[q] = 0.0f;
-                    GS_VECTOR for (long q = qlo; q < qhi; q++) dst[q] = src[4 * q + off];
-                    for (long q = qhi; q < tq; q++) dst[q] = 0.0f;
-                }
+                gs_winograd_phases(iy < 0 || iy >= h ? 0 : plane + iy * w, w, pl, 4, tq, dp + j * 4 * tq);
             }
             // B^T over the six rows (whole padded width), then over each tile's six columns.
             const long n = 4 * tq, step = c * T;
@@ -187,21 +184,8 @@ GS_CLONES void gs_winograd_f23_input(const float *x, long c, long h, long w, lon
         const float *plane = x + ch * h * w;
         for (long ty = 0; ty < th; ty++) {
             for (int j = 0; j < 4; j++) {
-                float *row = dp + j * n;
                 long iy = 2 * ty + j - pt;
-                if (iy < 0 || iy >= h) { memset(row, 0, sizeof(float) * n); continue; }
-                const float *src = plane + iy * w;
-                for (int f = 0; f < 2; f++) {
-                    float *dst = row + f * tq;
-                    long off = f - pl;                       // input column of q = 0
-                    long qlo = off >= 0 ? 0 : (-off + 1) / 2; // first q with 2q + off >= 0
-                    long qhi = (w - off + 1) / 2;             // first q with 2q + off >= w
-                    if (qhi > tq) qhi = tq;
-                    if (qlo > qhi) qlo = qhi;
-                    for (long q = 0; q < qlo; q++) dst[q] = 0.0f;
-                    GS_VECTOR for (long q = qlo; q < qhi; q++) dst[q] = src[2 * q + off];
-                    for (long q = qhi; q < tq; q++) dst[q] = 0.0f;
-                }
+                gs_winograd_phases(iy < 0 || iy >= h ? 0 : plane + iy * w, w, pl, 2, tq, dp + j * n);
             }
             // B^T over the four rows (whole padded width), then over each tile's four columns:
             // phase 0 and 1 of the tile, then of the next one.

@@ -7,7 +7,6 @@
 /// `ConvKernels.planAlgorithms`); the kernel checks the geometry again at run time and falls back to
 /// im2col when it differs, and CPUs without AVX-512 keep im2col.
 import CKernels
-import Dispatch
 import GraphIR
 
 /// A conv weight [m, c/groups, kh, kw] packed for `gs_direct_conv`, group by group, once per plan.
@@ -168,9 +167,7 @@ enum DirectConv {
                 continue
             }
             gs_direct_conv_prepare(xk, c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, scratch, flags)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let q0 = ohw * part / parts / 6 * 6
-                let q1 = part == parts - 1 ? ohw : ohw * (part + 1) / parts / 6 * 6
+            forEachPart(of: ohw, parts: parts, multiple: 6) { q0, q1 in
                 gs_direct_conv_positions(xk, c, g.h, g.w, packed, m, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, biasK,
                                          residualK, lo, hi, yk, scratch, flags, nextFilter, nextFloats, q0, q1)
             }

@@ -241,6 +241,18 @@ struct KernelIO {
     }
 }
 
+/// Runs `body` on `parts` ranges that split 0..<count, at once on `parts` threads; every range
+/// but the last starts and ends on a multiple of `multiple` (a register tile's worth), so each
+/// element is computed exactly as one thread computes it. One part runs inline.
+func forEachPart(of count: Int, parts: Int, multiple: Int, _ body: (_ lower: Int, _ upper: Int) -> Void) {
+    guard parts > 1 else { body(0, count); return }
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let lower = count * part / parts / multiple * multiple
+        let upper = part == parts - 1 ? count : count * (part + 1) / parts / multiple * multiple
+        body(lower, upper)
+    }
+}
+
 /// Attribute readers with ONNX defaults.
 extension Node {
     func int(_ name: String, _ def: Int) -> Int { attribute(name)?.intValue.map { Int($0) } ?? def }

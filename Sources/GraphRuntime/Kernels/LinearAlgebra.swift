@@ -1,7 +1,6 @@
 /// Matrix-product kernels on OpenBLAS: Gemm, MatMul (batched, broadcasting), and the float32
 /// sgemm wrapper every GEMM-shaped kernel (Conv, ConvTranspose) calls.
 import CKernels
-import Dispatch
 import COpenBLAS
 import GraphIR
 
@@ -25,13 +24,7 @@ enum BLAS {
             if transB, !transA, smallGEMM, n >= 4 {
                 // With OpenBLAS's threads (the interpreter's `threads`), rows in parts of at least
                 // 256 at once: each row's sum is the same, and two cores read more memory per second.
-                let parts = min(Int(openblas_get_num_threads()), n / 256)
-                guard parts > 1 else {
-                    gs_sgemv_rows(n, k, alpha, b, ldb, a, beta, c)
-                    return
-                }
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    let r0 = n * part / parts / 4 * 4, r1 = part == parts - 1 ? n : n * (part + 1) / parts / 4 * 4
+                forEachPart(of: n, parts: min(Int(openblas_get_num_threads()), n / 256), multiple: 4) { r0, r1 in
                     gs_sgemv_rows(r1 - r0, k, alpha, b + r0 * ldb, ldb, a, beta, c + r0)
                 }
                 return
