@@ -8,9 +8,9 @@
 /// ran ResNet-50's 56x56 64-channel convs in 1.4-1.6 ms against 2.1, and VGG-19's 224x224
 /// one in 24 ms against 33; on the Intel Xeon of earlier sessions the direct kernel held
 /// that range. So the planner times both on the conv's own geometry (zero input, the real
-/// filter, each kernel's best of two calls after a warm-up) instead of hard-coding either
-/// answer. Wider convs stay Winograd and narrower ones direct without measuring: those
-/// margins held on both machines. The same timing decides F(2x2, 3x3), for any channel count
+/// filter, each kernel's best of three calls, taken in turn after a warm-up) instead of
+/// hard-coding either answer. Wider convs stay Winograd and narrower ones direct without
+/// measuring: those margins held on both machines. The same timing decides F(2x2, 3x3), for any channel count
 /// from 64, on maps too small for F(4x4, 3x3) (ResNet-50's 14x14 stage, 256 channels: 1.86
 /// against 2.06 ms on the EPYC; its 7x7 stage stays direct), a transform that lost to im2col
 /// on the Xeon. Timing runs one thread, whatever `threads` a run asks for later.
@@ -38,18 +38,20 @@ enum ConvTuning {
     static let margin = 0.85
 
     /// Multiply-adds above which a conv is not timed (the direct kernel keeps it), and above
-    /// which each kernel is timed once after its warm-up instead of twice: timing a shape costs
-    /// two or three runs of each kernel while planning (VGG-19's 1.85 G multiply-add conv:
+    /// which each kernel is timed once after its warm-up instead of three times: timing a shape
+    /// costs two to four runs of each kernel while planning (VGG-19's 1.85 G multiply-add conv:
     /// about 0.2 s).
     static let maximumTimedWork = 4_000_000_000
     static let singleTimingWork = 500_000_000
 
     /// Key of one measurement: the geometry and channel counts (the values do not matter).
     struct Shape: Hashable {
-        var h, w, pt, pl, pb, pr, oh, ow, inputs, outputs: Int
+        var geometry: WindowGeometry
+        var inputs, outputs: Int
         init(_ g: WindowGeometry, inputs c: Int, outputs m: Int) {
-            h = g.h; w = g.w; pt = g.pt; pl = g.pl; pb = g.pb; pr = g.pr; oh = g.oh; ow = g.ow
-            inputs = c; outputs = m
+            geometry = g
+            inputs = c
+            outputs = m
         }
     }
 
@@ -89,25 +91,25 @@ enum ConvTuning {
         let yp = y.base.assumingMemoryBound(to: Float.self)
         let io = KernelIO(inputs: [], outputs: [], step: nil, arena: Arena(slotBytes: [], outputSlots: []))
         let blocked = DirectConv.Layout(input: true, residual: false, output: true)
-        let timings = c &* m &* 9 &* g.oh &* g.ow > singleTimingWork ? 1 : 2
-        let w = best(of: timings) { Winograd.conv(g, input: xp, filter: winograd, bias: nil, output: yp, io: io) }
-        let d = best(of: timings) {
-            DirectConv.conv(g, input: xp, filter: direct, bias: nil, output: yp, layout: blocked, io: io)
+        let runWinograd = { Winograd.conv(g, input: xp, filter: winograd, bias: nil, output: yp, io: io) }
+        let runDirect = { DirectConv.conv(g, input: xp, filter: direct, bias: nil, output: yp, layout: blocked, io: io) }
+        // Warm-ups, then the two kernels in turn, so a busy moment of a shared machine slows
+        // both rather than deciding for one.
+        runWinograd()
+        runDirect()
+        var w = UInt64.max, d = UInt64.max
+        for _ in 0..<(c &* m &* 9 &* g.oh &* g.ow > singleTimingWork ? 1 : 3) {
+            w = min(w, nanoseconds(runWinograd))
+            d = min(d, nanoseconds(runDirect))
         }
         return Double(w) < margin * Double(d)
     }
 
-    /// The shortest of `timings` timed calls after an untimed one, in nanoseconds.
-    private static func best(of timings: Int, _ body: () -> Void) -> UInt64 {
+    /// How long one call of `body` takes.
+    private static func nanoseconds(_ body: () -> Void) -> UInt64 {
+        let start = ContinuousClock.now
         body()
-        var shortest = UInt64.max
-        for _ in 0..<timings {
-            let start = ContinuousClock.now
-            body()
-            let elapsed = ContinuousClock.now - start
-            let (seconds, attoseconds) = elapsed.components
-            shortest = min(shortest, UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))
-        }
-        return shortest
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 }

@@ -7,8 +7,9 @@ import CKernels
 import GraphIR
 import GraphOps
 
-/// Spatial geometry of one 2-D window op (1-D ops use H = 1).
-struct WindowGeometry {
+/// Spatial geometry of one 2-D window op (1-D ops use H = 1). Hashable: the planner times a
+/// conv once per geometry (`ConvTuning`).
+struct WindowGeometry: Hashable {
     var h = 1, w = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1
     var pt = 0, pl = 0, pb = 0, pr = 0, oh = 1, ow = 1
 
