@@ -162,7 +162,8 @@ extension ExecutionPlan {
     /// Builds the plan (see `Interpreter.plan`).
     static func build(graph: Graph, opset: Int, weights: [String: RuntimeTensor], facts: InferenceResult,
                       inputShapes: [String: [Int]], keepNames: Set<String>, keepAll: Bool,
-                      winogradPreference: WinogradPreference = .measured) throws -> ExecutionPlan {
+                      winogradPreference: WinogradPreference = .measured,
+                      convChoices: ConvChoices = ConvChoices()) throws -> ExecutionPlan {
         var ids: [String: Int] = [:]
         var names: [String] = []
         func id(_ name: String) -> Int {
@@ -277,7 +278,7 @@ extension ExecutionPlan {
         }
         fusedNodes += steps.count - drafts.count
         let convs = ConvKernels.planAlgorithms(drafts, constants: constants, names: names, facts: facts, pinned: pinned,
-                                               winogradPreference: winogradPreference)
+                                               winogradPreference: winogradPreference, choices: convChoices)
         drafts = convs.steps
 
         // Lifetimes: the last step reading each value; outputs and kept values live to the end.

@@ -49,6 +49,9 @@ public final class Interpreter {
     /// How plans settle the convs either kernel may win (timed on this machine by default;
     /// tests fix it to check the layouts each choice gives).
     var winogradPreference: WinogradPreference = .measured
+    /// The timed conv choices every plan of this interpreter reads (shared with the other
+    /// interpreters of a notebook session: see `ConvChoices`).
+    public let convChoices: ConvChoices
     /// Weight bytes used in place from the model's memory (no copy).
     public let borrowedWeightBytes: Int
     /// Weight bytes converted into fresh memory (unaligned data, float16, typed fields).
@@ -57,17 +60,25 @@ public final class Interpreter {
     /// The OpenBLAS core whose kernels the matrix products run (see `BLASKernelSelection`).
     public static var blasCoreName: String { BLASKernelSelection.coreName }
 
+    /// Whether this CPU runs the channel-blocked direct conv kernels (AVX-512). Without them
+    /// no conv is timed: Winograd, im2col and the pools' own loops are fixed choices.
+    public static var hasDirectConvs: Bool { DirectConv.available }
+
     /// Prepares `model`: converts initializers to runtime tensors and infers shapes (or takes
     /// `facts`, the model's inference already made, e.g. a notebook version's cached one).
-    /// `threads` sets OpenBLAS's thread count (process-wide; 1 by default).
-    public convenience init(model: Model, threads: Int = 1, facts known: InferenceResult? = nil) throws {
-        try self.init(model: model, threads: threads, facts: known, constants: [:])
+    /// `threads` sets OpenBLAS's thread count (process-wide; 1 by default). `convChoices`:
+    /// conv algorithm choices already timed, shared with other interpreters (fresh by default).
+    public convenience init(model: Model, threads: Int = 1, facts known: InferenceResult? = nil,
+                            convChoices: ConvChoices = ConvChoices()) throws {
+        try self.init(model: model, threads: threads, facts: known, constants: [:], convChoices: convChoices)
     }
 
     /// `constants`: values of graph inputs fixed for this interpreter's life (a body's
     /// outer-scope values that are constants of the enclosing plan): planned as weights.
-    init(model: Model, threads: Int = 1, facts known: InferenceResult? = nil, constants: [String: RuntimeTensor]) throws {
+    init(model: Model, threads: Int = 1, facts known: InferenceResult? = nil, constants: [String: RuntimeTensor],
+         convChoices: ConvChoices = ConvChoices()) throws {
         self.model = model
+        self.convChoices = convChoices
         opset = Int(model.opsetVersion(for: "") ?? 21)
         var w: [String: RuntimeTensor] = constants
         var borrowed = 0, copied = 0
@@ -118,7 +129,8 @@ public final class Interpreter {
         }
         let p = try ExecutionPlan.build(graph: model.graph, opset: opset, weights: weights,
                                         facts: facts.substituting(bindings), inputShapes: inputShapes,
-                                        keepNames: keepNames, keepAll: keepAll, winogradPreference: winogradPreference)
+                                        keepNames: keepNames, keepAll: keepAll, winogradPreference: winogradPreference,
+                                        convChoices: convChoices)
         plans[key] = p
         lastPlan = (inputShapes, keep, p)
         return p

@@ -62,11 +62,11 @@ final class BlockedLayoutTests: XCTestCase {
     /// `preference` settles 64-127-channel 3x3 convs; fixed by default, so the layouts these
     /// tests check do not depend on the machine's timings.
     func run(_ net: Net, input: (String, [Int]), outputs: [String], keep: KeepRequest = .none,
-             preference: WinogradPreference = .never)
+             preference: WinogradPreference = .never, choices: ConvChoices = ConvChoices())
         throws -> (plan: ExecutionPlan, constant: [[Float]], fed: [[Float]]) {
         let (constant, fed) = net.models(input: input, outputs: outputs)
         let x = t(noise(input.1.reduce(1, *), seed: 7), input.1)
-        let interp = try Interpreter(model: constant)
+        let interp = try Interpreter(model: constant, convChoices: choices)
         interp.winogradPreference = preference
         let plan = try interp.plan(inputShapes: [input.0: input.1], keep: keep)
         let a = try interp.run([input.0: x], keep: keep).outputs.map { $0.tensor.floatValues() }
@@ -272,18 +272,70 @@ final class BlockedLayoutTests: XCTestCase {
         XCTAssertTrue([0, 2].contains(r.plan.winogradConvs), "\(r.plan.winogradConvs) Winograd convs")
         XCTAssertEqual(r.plan.directConvs, r.plan.winogradConvs == 0 ? 3 : 0)
         assertAgree(r)
-        // The cache: a second conv of a measured shape is not timed again.
+        // The table: a second question about a measured shape is answered without timing.
         let g = try WindowGeometry(node: Node(opType: "Conv", inputs: [], outputs: [],
                                               attributes: [Attribute("pads", .ints([1, 1, 1, 1]))]),
                                    spatial: [28, 28], kernel: [3, 3])
         let w = t(noise(64 * 64 * 9, seed: 3), [64, 64, 3, 3])
-        var measured: [ConvTuning.Shape: Bool] = [:]
-        let first = ConvTuning.prefersWinograd(g, weight: w, inputs: 64, outputs: 64, preference: .measured, measured: &measured)
-        XCTAssertEqual(measured.count, 1)
-        measured[ConvTuning.Shape(g, inputs: 64, outputs: 64)] = !first
+        let choices = ConvChoices()
+        let first = ConvTuning.prefersWinograd(g, weight: w, inputs: 64, outputs: 64, preference: .measured, choices: choices)
+        XCTAssertEqual(choices.count, 1)
+        XCTAssertEqual(choices.timings, 1)
         XCTAssertEqual(ConvTuning.prefersWinograd(g, weight: w, inputs: 64, outputs: 64, preference: .measured,
-                                                  measured: &measured), !first)
+                                                  choices: choices), first)
+        XCTAssertEqual(choices.timings, 1)
+        choices.record(ConvTuning.Shape(g, inputs: 64, outputs: 64), winograd: !first)
+        XCTAssertEqual(ConvTuning.prefersWinograd(g, weight: w, inputs: 64, outputs: 64, preference: .measured,
+                                                  choices: choices), !first)
         // Under 64 channels nothing is timed.
-        XCTAssertFalse(ConvTuning.prefersWinograd(g, weight: w, inputs: 32, outputs: 64, preference: .always, measured: &measured))
+        XCTAssertFalse(ConvTuning.prefersWinograd(g, weight: w, inputs: 32, outputs: 64, preference: .always, choices: choices))
+    }
+
+    /// Plans that hold one `ConvChoices` decide a shape the way it says, whatever a timing now
+    /// would give: both answers recorded in turn give both layouts, and a second interpreter
+    /// (another version of the model, as in `compare`) times nothing.
+    func testPlansHoldingOneTableDecideAlike() throws {
+        try XCTSkipUnless(DirectConv.available, "this CPU has no AVX-512: no direct convs, nothing to weigh")
+        let g = try WindowGeometry(node: Node(opType: "Conv", inputs: [], outputs: [],
+                                              attributes: [Attribute("pads", .ints([1, 1, 1, 1]))]),
+                                   spatial: [28, 28], kernel: [3, 3])
+        for winograd in [true, false] {
+            let choices = ConvChoices()
+            choices.record(ConvTuning.Shape(g, inputs: 64, outputs: 64), winograd: winograd)
+            for _ in 0..<2 {
+                let r = try run(threeByThreeChain(64), input: ("x", [1, 64, 28, 28]), outputs: ["y"],
+                                preference: .measured, choices: choices)
+                XCTAssertEqual(r.plan.winogradConvs, winograd ? 2 : 0)
+                XCTAssertEqual(r.plan.directConvs, winograd ? 0 : 3)
+                assertAgree(r)
+            }
+            XCTAssertEqual(choices.timings, 0, "recorded shapes are never timed")
+            XCTAssertEqual(choices.count, 1)
+        }
+    }
+
+    /// The decision reads the median ratio of paired timings: one slow call (a busy moment)
+    /// does not decide; a clear case stops after three pairs, a close one takes nine.
+    func testPairedTimingsDecideByTheirMedian() {
+        func decide(_ ratios: [Double]) -> (winograd: Bool, pairs: Int) {
+            var k = 0
+            let w = ConvTuning.winogradWins(rounds: ConvTuning.maximumRounds, minimumRounds: ConvTuning.minimumRounds) {
+                defer { k += 1 }
+                return (UInt64(ratios[k % ratios.count] * 1_000_000), 1_000_000)
+            }
+            return (w, k)
+        }
+        // Winograd at half the direct time but one pair hit by a stall on its side.
+        XCTAssertEqual(decide([0.5, 3.0, 0.55]).winograd, true)
+        XCTAssertEqual(decide([0.5, 3.0, 0.55]).pairs, 3)
+        // The direct kernel clearly faster, one pair stalled on the direct side.
+        XCTAssertEqual(decide([1.2, 0.2, 1.1]).winograd, false)
+        // Close to the margin (0.85): every pair is taken, the median decides.
+        let close = decide([0.83, 0.88, 0.84, 0.86, 0.82, 0.87, 0.84, 0.9, 0.8])
+        XCTAssertEqual(close.pairs, ConvTuning.maximumRounds)
+        XCTAssertEqual(close.winograd, true)  // median 0.84
+        XCTAssertEqual(decide([0.87, 0.84, 0.86]).winograd, false)  // median 0.86
+        // A single pair (large convs) decides on its own ratio.
+        XCTAssertEqual(ConvTuning.winogradWins(rounds: 1, minimumRounds: 1) { (80, 100) }, true)
     }
 }

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import GraphFormats
 import GraphIR
+import GraphRuntime
 import JupyterKernel
 @testable import Notebook
 
@@ -80,6 +81,34 @@ final class RunCommandTests: XCTestCase {
         XCTAssertNil(r.run("run shape=x:1x3x48x192 seed=3").error, r.stderr)
         XCTAssertEqual(data(r)?["outputs"], first)
         XCTAssertEqual(cache.builds, 2, "undo returns to version @0, whose interpreter is kept")
+    }
+
+    /// Every version of a session reads one table of timed conv choices: a 64-channel 3x3 conv
+    /// shape (where the machine decides Winograd or direct) is timed once, not once per version,
+    /// so `compare @0 @1` never times the two versions with different kernels for one shape.
+    func testVersionsShareTheirTimedConvChoices() throws {
+        let r = CellRunner(directory: temp)
+        let w = Array(repeating: Float(0.01), count: 64 * 64 * 9)
+        let g = Graph(nodes: [Node(opType: "Conv", name: "c1", inputs: ["x", "w1"], outputs: ["a"],
+                                   attributes: [Attribute("pads", .ints([1, 1, 1, 1]))]),
+                              Node(opType: "LeakyRelu", name: "act", inputs: ["a"], outputs: ["ar"],
+                                   attributes: [Attribute("alpha", .float(0.1))]),
+                              Node(opType: "Conv", name: "c2", inputs: ["ar", "w2"], outputs: ["y"],
+                                   attributes: [Attribute("pads", .ints([1, 1, 1, 1]))])],
+                      inputs: [ValueInfo(name: "x", type: .tensor(.float, TensorShape(static: [1, 64, 28, 28])))],
+                      outputs: [ValueInfo(name: "y")],
+                      initializers: [Tensor(name: "w1", floats: w, dims: [64, 64, 3, 3]),
+                                     Tensor(name: "w2", floats: w, dims: [64, 64, 3, 3])])
+        try load(Model(graph: g, opsetImports: [OpsetImport(version: 17)]), r)
+        let choices = r.interpreter.session.interpreters.convChoices
+        XCTAssertNil(r.run("run seed=1").error, r.stderr)
+        let timed = choices.timings
+        XCTAssertEqual(timed, Interpreter.hasDirectConvs ? 1 : 0, "one conv shape, timed where both kernels run")
+        XCTAssertNil(r.run("set act alpha=0.2").error, r.stderr)
+        XCTAssertNil(r.run("compare @0 @1 seed=1").error, r.stderr)
+        XCTAssertEqual(r.interpreter.session.interpreters.builds, 2)
+        XCTAssertEqual(choices.timings, timed, "the edited version reads the session's table")
+        XCTAssertEqual(choices.count, timed)
     }
 
     /// A symbolic dim bound by name (`seq=8`) sizes the random inputs; a non-number is refused.

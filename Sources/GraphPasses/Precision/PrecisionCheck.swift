@@ -38,7 +38,9 @@ public struct PrecisionCheck: Sendable {
     /// `RuntimeError` naming the model side that could not run.
     public static func measure(float: Model, converted: Model, inputs: [[String: RuntimeTensor]],
                                tolerance: Tolerance = Tolerance()) throws -> PrecisionCheck {
-        let ia = try Interpreter(model: float), ib = try Interpreter(model: converted)
+        // One table of timed conv choices: both versions run each conv shape the same way.
+        let choices = ConvChoices()
+        let ia = try Interpreter(model: float, convChoices: choices), ib = try Interpreter(model: converted, convChoices: choices)
         var outs: [String: Output] = [:], order: [String] = []
         var error: [NodeID: Double] = [:], pcc: [NodeID: Double] = [:]
         var agree: [String: Int] = [:]

@@ -54,12 +54,12 @@ extension ConvKernels {
     /// the blocked layout). That choice is a fixed point: start from every such conv direct,
     /// and drop the ones neither of whose neighbours stays blocked until none is dropped.
     /// `winogradPreference` settles the convs where either kernel may win on this machine
-    /// (64 to 127 channels, see `ConvTuning`).
+    /// (64 to 127 channels, see `ConvTuning`); measured answers come from `choices`.
     static func planAlgorithms(_ steps: [StepDraft], constants: [Int: RuntimeTensor], names: [String],
                                facts: InferenceResult, pinned: Set<Int>,
-                               winogradPreference: WinogradPreference = .measured) -> ConvPlan {
+                               winogradPreference: WinogradPreference = .measured,
+                               choices: ConvChoices = ConvChoices()) -> ConvPlan {
         var candidates: [Int: Candidate] = [:]
-        var measured: [ConvTuning.Shape: Bool] = [:]
         for (k, s) in steps.enumerated() where s.node.opType == "Conv" && s.node.domain.isEmpty {
             let groups = s.node.int("group", 1)
             guard s.inputs.count >= 2, s.inputs[0] >= 0, s.inputs[1] >= 0, s.outputs.count == 1, groups >= 1,
@@ -86,7 +86,7 @@ extension ConvKernels {
             let variant: Winograd.Variant = small ? .f23 : .f43
             if winograd || small, !winogradFirst, DirectConv.suits(g, inputs: c, outputs: m, blockedNeighbour: true) {
                 winogradFirst = ConvTuning.prefersWinograd(g, variant: variant, weight: w, inputs: c, outputs: m,
-                                                           preference: winogradPreference, measured: &measured)
+                                                           preference: winogradPreference, choices: choices)
                 if small { winograd = winogradFirst }
             }
             candidates[k] = Candidate(geometry: g, weight: w, groups: groups, batch: sizes[0], inputs: c, outputs: m,

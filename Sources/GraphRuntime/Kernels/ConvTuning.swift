@@ -8,18 +8,20 @@
 /// ran ResNet-50's 56x56 64-channel convs in 1.4-1.6 ms against 2.1, and VGG-19's 224x224
 /// one in 24 ms against 33; on the Intel Xeon of earlier sessions the direct kernel held
 /// that range. So the planner times both on the conv's own geometry (zero input, the real
-/// filter, each kernel's best of three calls, taken in turn after a warm-up) instead of
-/// hard-coding either answer. Wider convs stay Winograd and narrower ones direct without
-/// measuring: those margins held on both machines. The same timing decides F(2x2, 3x3), for any channel count
-/// from 64, on maps too small for F(4x4, 3x3) (ResNet-50's 14x14 stage, 256 channels: 1.86
-/// against 2.06 ms on the EPYC; its 7x7 stage stays direct), a transform that lost to im2col
-/// on the Xeon. Timing runs one thread, whatever `threads` a run asks for later.
+/// filter, after a warm-up, the median ratio of paired calls) instead of hard-coding either
+/// answer, and keeps the answer in a `ConvChoices` that every later plan holding it reads.
+/// Wider convs stay Winograd and narrower ones direct without measuring: those margins held
+/// on both machines. The same timing decides F(2x2, 3x3), for any channel count from 64, on
+/// maps too small for F(4x4, 3x3) (ResNet-50's 14x14 stage, 256 channels: 1.86 against
+/// 2.06 ms on the EPYC; its 7x7 stage stays direct), a transform that lost to im2col on the
+/// Xeon. Timing runs one thread, whatever `threads` a run asks for later.
 import CKernels
+import Foundation  // NSLock
 import GraphIR
 
 /// How the planner settles the Winograd-or-direct choice for convs in the measured range.
 enum WinogradPreference: Sendable {
-    /// Time both kernels (once per geometry and channel counts in a plan).
+    /// Time both kernels (once per geometry and channel counts, see `ConvChoices`).
     case measured
     /// Take Winograd wherever it is measured for (tests of the planner's layouts).
     case always
@@ -56,26 +58,30 @@ enum ConvTuning {
     }
 
     /// Whether `preference` takes Winograd (`variant`) for a stride-1 3x3 conv that both kernels
-    /// can run, with at least `measuredChannels` channels on each side; `measured` caches the
-    /// timings of this plan by shape (a shape has one variant: `Winograd.suits` or
+    /// can run, with at least `measuredChannels` channels on each side. Under `measured` the
+    /// answer comes from `choices`, which times a shape on its first question and gives every
+    /// later plan holding it the same answer (a shape has one variant: `Winograd.suits` or
     /// `Winograd.suitsSmall`, never both).
     static func prefersWinograd(_ g: WindowGeometry, variant: Winograd.Variant = .f43, weight: RuntimeTensor,
                                 inputs c: Int, outputs m: Int,
-                                preference: WinogradPreference, measured: inout [Shape: Bool]) -> Bool {
+                                preference: WinogradPreference, choices: ConvChoices) -> Bool {
         guard min(c, m) >= measuredChannels else { return false }
         switch preference {
         case .always: return true
         case .never: return false
         case .measured:
-            let key = Shape(g, inputs: c, outputs: m)
-            if let known = measured[key] { return known }
-            let work = c.multipliedReportingOverflow(by: m * 9 * g.oh * g.ow)
-            let faster = !work.overflow && work.partialValue <= maximumTimedWork
-                && winogradIsFaster(g, variant: variant, weight: weight, inputs: c, outputs: m)
-            measured[key] = faster
-            return faster
+            return choices.decision(for: Shape(g, inputs: c, outputs: m)) {
+                let work = c.multipliedReportingOverflow(by: m * 9 * g.oh * g.ow)
+                return !work.overflow && work.partialValue <= maximumTimedWork
+                    && winogradIsFaster(g, variant: variant, weight: weight, inputs: c, outputs: m)
+            }
         }
     }
+
+    /// Paired timings (Winograd, direct) are taken until their median ratio is this far from
+    /// `margin` on either side, or `maximumRounds` pairs are in.
+    static let clearDistance = 0.1
+    static let minimumRounds = 3, maximumRounds = 9
 
     /// Times one image of the conv both ways: Winograd reading and writing NCHW, the direct
     /// kernel reading and writing channel-blocked values (its best case, inside a chain).
@@ -93,16 +99,33 @@ enum ConvTuning {
         let blocked = DirectConv.Layout(input: true, residual: false, output: true)
         let runWinograd = { Winograd.conv(g, input: xp, filter: winograd, bias: nil, output: yp, io: io) }
         let runDirect = { DirectConv.conv(g, input: xp, filter: direct, bias: nil, output: yp, layout: blocked, io: io) }
-        // Warm-ups, then the two kernels in turn, so a busy moment of a shared machine slows
-        // both rather than deciding for one.
+        // Warm-ups, then pairs of calls back to back: a busy moment of a shared machine slows
+        // both calls of a pair, so their ratio moves far less than either time.
         runWinograd()
         runDirect()
-        var w = UInt64.max, d = UInt64.max
-        for _ in 0..<(c &* m &* 9 &* g.oh &* g.ow > singleTimingWork ? 1 : 3) {
-            w = min(w, nanoseconds(runWinograd))
-            d = min(d, nanoseconds(runDirect))
+        let large = c &* m &* 9 &* g.oh &* g.ow > singleTimingWork
+        return winogradWins(rounds: large ? 1 : maximumRounds, minimumRounds: large ? 1 : minimumRounds) {
+            (nanoseconds(runWinograd), nanoseconds(runDirect))
         }
-        return Double(w) < margin * Double(d)
+    }
+
+    /// The decision from paired timings `pair()` (Winograd's, the direct kernel's): Winograd
+    /// when the median ratio of the pairs is under `margin`. Pairs are taken until the median
+    /// is `clearDistance` from the margin (after at least `minimumRounds`) or `rounds` are in,
+    /// so a clear case costs three pairs and a close one up to nine.
+    static func winogradWins(rounds: Int, minimumRounds: Int, _ pair: () -> (UInt64, UInt64)) -> Bool {
+        var ratios: [Double] = []
+        ratios.reserveCapacity(rounds)
+        var median = 1.0
+        for k in 0..<max(1, rounds) {
+            let (w, d) = pair()
+            ratios.append(Double(w) / Double(max(d, 1)))
+            ratios.sort()
+            let n = ratios.count
+            median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2
+            if k + 1 >= minimumRounds, abs(median - margin) >= clearDistance { break }
+        }
+        return median < margin
     }
 
     /// How long one call of `body` takes.
@@ -111,5 +134,59 @@ enum ConvTuning {
         body()
         let (seconds, attoseconds) = (ContinuousClock.now - start).components
         return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}
+
+/// Conv algorithm choices timed on this machine, kept by whoever holds the instance: a
+/// notebook session (every version it runs), a benchmark process, an interpreter alone.
+///
+/// Why shared: a timed choice is close by construction (the kernels are within a few percent
+/// of each other there), so two timings of one shape may disagree on a busy machine. When the
+/// plan of each version timed its own, `compare @0 @1` could time a version with Winograd
+/// against one without for the same conv, and a difference the edit did not cause showed in
+/// the times. Holding one `ConvChoices`, every plan decides a shape the way the first did.
+public final class ConvChoices: @unchecked Sendable {
+    private let lock = NSLock()
+    private var decided: [ConvTuning.Shape: Bool] = [:]
+    private var measuredCount = 0
+
+    /// An empty table.
+    public init() {}
+
+    /// How many shapes have a decision.
+    public var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return decided.count
+    }
+
+    /// How many shapes were timed (the rest were recorded or answered from the table).
+    public var timings: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return measuredCount
+    }
+
+    /// The decision for `shape`, made by `measure` on its first question. Measured outside the
+    /// lock (timing takes milliseconds); when two plans time one shape at once, the first
+    /// answer stored is the one both keep.
+    func decision(for shape: ConvTuning.Shape, measure: () -> Bool) -> Bool {
+        lock.lock()
+        if let known = decided[shape] { lock.unlock(); return known }
+        lock.unlock()
+        let fresh = measure()
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = decided[shape] { return known }
+        decided[shape] = fresh
+        measuredCount += 1
+        return fresh
+    }
+
+    /// Sets the decision for `shape` (tests).
+    func record(_ shape: ConvTuning.Shape, winograd: Bool) {
+        lock.lock()
+        decided[shape] = winograd
+        lock.unlock()
     }
 }

@@ -23,6 +23,10 @@ final class InterpreterCache: @unchecked Sendable {
     private let lock = NSLock()
     /// Lookups answered from the cache, and interpreters built (for tests and diagnostics).
     private(set) var hits = 0, builds = 0
+    /// The conv algorithm choices every interpreter of the session shares: two versions that
+    /// `compare` times decide each conv shape the same way (see `ConvChoices`), and a version
+    /// built after an edit does not time the shapes again.
+    let convChoices = ConvChoices()
 
     init(capacity: Int = 2) { self.capacity = max(1, capacity) }
 
@@ -38,7 +42,8 @@ final class InterpreterCache: @unchecked Sendable {
             e.interpreter.useThreads(threads)
             return e.interpreter
         }
-        let made = try Interpreter(model: version.model, threads: threads, facts: version.inference)
+        let made = try Interpreter(model: version.model, threads: threads, facts: version.inference,
+                                   convChoices: convChoices)
         builds += 1
         entries.append(Entry(version: version.identity, interpreter: made))
         if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
