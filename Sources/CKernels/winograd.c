@@ -76,12 +76,12 @@ __attribute__((always_inline)) static inline void gs_winograd_phases(const float
     }
 }
 
-GS_CLONES void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw,
-                                     float *v, float *scratch) {
+GS_CLONES void gs_winograd_f43_input(const float *x, long c, long c0, long c1, long h, long w, long pt, long pl,
+                                     long th, long tw, float *v, float *scratch) {
     const long tq = tw + 2, T = th * tw;
     float *dp = scratch;          // 6 rows x 4 phases x tq: dp[(j*4+f)*tq + q] = row j, column 4q+f
     float *tp = scratch + 24 * tq; // the same after the row transform
-    for (long ch = 0; ch < c; ch++) {
+    for (long ch = c0; ch < c1; ch++) {
         const float *plane = x + ch * h * w;
         for (long ty = 0; ty < th; ty++) {
             for (int j = 0; j < 6; j++) {
@@ -105,12 +105,12 @@ GS_CLONES void gs_winograd_f43_input(const float *x, long c, long h, long w, lon
     }
 }
 
-GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias,
-                                      float *y, float *scratch) {
+GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
+                                      const float *bias, float *y, float *scratch) {
     const long T = th * tw, step = m * T;
     float *s = scratch;              // 4 rows x 6 columns x tw
     float *z = scratch + 24 * tw;    // 4 column phases x tw
-    for (long o = 0; o < m; o++) {
+    for (long o = o0; o < o1; o++) {
         const float b = bias ? bias[o] : 0.0f;
         for (long ty = 0; ty < th; ty++) {
             const float *base = mm + o * T + ty * tw;
@@ -175,12 +175,12 @@ void gs_winograd_f23_filter(const float *w, long m, long c, float *u) {
         }
 }
 
-GS_CLONES void gs_winograd_f23_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw,
-                                     float *v, float *scratch) {
+GS_CLONES void gs_winograd_f23_input(const float *x, long c, long c0, long c1, long h, long w, long pt, long pl,
+                                     long th, long tw, float *v, float *scratch) {
     const long tq = tw + 1, T = th * tw, n = 2 * tq, step = c * T;
     float *dp = scratch;          // 4 rows x 2 phases x tq: dp[(j*2+f)*tq + q] = row j, column 2q+f
     float *tp = scratch + 4 * n;  // the same after the row transform
-    for (long ch = 0; ch < c; ch++) {
+    for (long ch = c0; ch < c1; ch++) {
         const float *plane = x + ch * h * w;
         for (long ty = 0; ty < th; ty++) {
             for (int j = 0; j < 4; j++) {
@@ -214,12 +214,12 @@ GS_CLONES void gs_winograd_f23_input(const float *x, long c, long h, long w, lon
     }
 }
 
-GS_CLONES void gs_winograd_f23_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias,
-                                      float *y, float *scratch) {
+GS_CLONES void gs_winograd_f23_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
+                                      const float *bias, float *y, float *scratch) {
     const long T = th * tw, step = m * T;
     float *s = scratch;             // 2 rows x 4 columns x tw
     float *z = scratch + 8 * tw;    // 2 column phases x tw
-    for (long o = 0; o < m; o++) {
+    for (long o = o0; o < o1; o++) {
         const float b = bias ? bias[o] : 0.0f;
         for (long ty = 0; ty < th; ty++) {
             const float *base = mm + o * T + ty * tw;

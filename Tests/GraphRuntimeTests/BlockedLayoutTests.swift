@@ -278,7 +278,11 @@ final class BlockedLayoutTests: XCTestCase {
                                    spatial: [28, 28], kernel: [3, 3])
         let w = t(noise(64 * 64 * 9, seed: 3), [64, 64, 3, 3])
         let choices = ConvChoices()
+        // Timed on one thread whatever OpenBLAS was set to, which is restored afterwards.
+        BLAS.setThreads(2)
         let first = ConvTuning.prefersWinograd(g, weight: w, inputs: 64, outputs: 64, preference: .measured, choices: choices)
+        XCTAssertEqual(BLAS.threads, 2)
+        BLAS.setThreads(1)
         XCTAssertEqual(choices.count, 1)
         XCTAssertEqual(choices.timings, 1)
         XCTAssertEqual(ConvTuning.prefersWinograd(g, weight: w, inputs: 64, outputs: 64, preference: .measured,

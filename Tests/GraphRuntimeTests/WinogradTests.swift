@@ -33,6 +33,8 @@ final class WinogradTests: XCTestCase {
         var relu = false
         /// How the plan settles convs either kernel may win (fixed unless a test times them).
         var preference = WinogradPreference.never
+        /// The interpreter's threads (the transforms split their channels from 2 on).
+        var threads = 1
     }
 
     /// Runs one case with the weight as an initializer (Winograd) and as a graph input
@@ -53,7 +55,7 @@ final class WinogradTests: XCTestCase {
                              initializers: [Tensor(name: "w", floats: w, dims: wShape)] + bInit)
         let fed = model(nodes, inputs: [("x", xShape), ("w", wShape)], outputs: ["y"], initializers: bInit)
         let feeds = ["x": t(x, k.n == 1 ? [1, k.c, k.h, k.w] : [k.n, k.c, k.h, k.w])]
-        let interp = try Interpreter(model: constant)
+        let interp = try Interpreter(model: constant, threads: k.threads)
         interp.winogradPreference = k.preference
         let plan = try interp.plan(inputShapes: feeds.mapValues(\.shape))
         let wino = try interp.run(feeds).outputs[0].tensor.floatValues()
@@ -64,6 +66,31 @@ final class WinogradTests: XCTestCase {
         var d = direct(x, w, k.bias ? b : nil, n: k.n, c: k.c, m: k.m, h: k.h, wd: k.w, pads: pads)
         if k.relu { d = d.map { max($0, 0) } }
         return (wino, other, d, plan.winogradConvs)
+    }
+
+    /// With threads the transforms split their input channels and outputs into parts, each
+    /// with its own row buffers: the numbers are exactly one thread's, for both variants and
+    /// for a part count that does not divide the channels.
+    func testThreadsGiveIdenticalNumbers() throws {
+        // (F(2x2, 3x3) is weighed only against the direct kernel, which needs AVX-512.)
+        let small = Case(c: 128, m: 128, h: 16, w: 16, preference: .always)
+        for base in [Case(c: 64, m: 48, h: 32, w: 32)] + (DirectConv.available ? [small] : []) {
+            var outputs: [[Float]] = []
+            for threads in [1, 2, 3] {
+                var k = base
+                k.threads = threads
+                let r = try run(k)
+                XCTAssertEqual(r.convs, 1, "\(threads) threads: the conv runs Winograd")
+                outputs.append(r.winograd)
+            }
+            for threads in [2, 3] {
+                let other = outputs[threads - 1]
+                XCTAssertEqual(other.count, outputs[0].count)
+                let differ = zip(other, outputs[0]).filter { $0 != $1 }.count
+                XCTAssertEqual(differ, 0, "\(threads) threads, \(base.c) channels: values differ from one thread's")
+            }
+        }
+        _ = try Interpreter(model: Model(graph: Graph()), threads: 1)  // OpenBLAS back to one thread
     }
 
     func testAgreesWithDirectConvolution() throws {

@@ -77,25 +77,27 @@ void gs_layer_norm_rows(const float *x, const float *scale, const float *bias, f
 void gs_winograd_f43_filter(const float *w, long m, long c, float *u);
 /// Winograd F(4x4, 3x3) input transform of one image x [c][h][w] with top/left padding pt/pl
 /// (zeros outside the image) into v [36][c][th * tw], tile (ty, tx) at column ty * tw + tx;
-/// scratch holds 48 * (tw + 2) floats.
-void gs_winograd_f43_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw, float *v,
-                           float *scratch);
+/// only channels c0 <= ch < c1 (a part run on its own thread); scratch holds 48 * (tw + 2) floats.
+void gs_winograd_f43_input(const float *x, long c, long c0, long c1, long h, long w, long pt, long pl, long th, long tw,
+                           float *v, float *scratch);
 /// Winograd F(4x4, 3x3) output transform of mm [36][m][th * tw] into y [m][oh][ow] (tiles past
-/// oh/ow dropped), plus bias[o] when bias is not NULL; scratch holds 28 * tw floats.
-void gs_winograd_f43_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias, float *y,
-                            float *scratch);
+/// oh/ow dropped), plus bias[o] when bias is not NULL; only outputs o0 <= o < o1 (a part run
+/// on its own thread); scratch holds 28 * tw floats.
+void gs_winograd_f43_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
+                            const float *bias, float *y, float *scratch);
 
 /// Winograd F(2x2, 3x3) filter transform of w [m][c][3][3] into u [16][m][c] (computed in double).
 void gs_winograd_f23_filter(const float *w, long m, long c, float *u);
 /// Winograd F(2x2, 3x3) input transform of one image x [c][h][w] with top/left padding pt/pl
 /// (zeros outside the image) into v [16][c][th * tw], tile (ty, tx) at column ty * tw + tx;
-/// scratch holds 16 * (tw + 1) floats.
-void gs_winograd_f23_input(const float *x, long c, long h, long w, long pt, long pl, long th, long tw, float *v,
-                           float *scratch);
+/// only channels c0 <= ch < c1 (a part run on its own thread); scratch holds 16 * (tw + 1) floats.
+void gs_winograd_f23_input(const float *x, long c, long c0, long c1, long h, long w, long pt, long pl, long th, long tw,
+                           float *v, float *scratch);
 /// Winograd F(2x2, 3x3) output transform of mm [16][m][th * tw] into y [m][oh][ow] (tiles past
-/// oh/ow dropped), plus bias[o] when bias is not NULL; scratch holds 10 * tw floats.
-void gs_winograd_f23_output(const float *mm, long m, long th, long tw, long oh, long ow, const float *bias, float *y,
-                            float *scratch);
+/// oh/ow dropped), plus bias[o] when bias is not NULL; only outputs o0 <= o < o1 (a part run
+/// on its own thread); scratch holds 10 * tw floats.
+void gs_winograd_f23_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
+                            const float *bias, float *y, float *scratch);
 
 /// Whether the AVX-512 kernels (gs_sgemm_small, gs_direct_conv, gs_maxpool_blocked) run on this
 /// CPU (x86-64 with AVX-512F, built with clang); when 0 they do nothing and callers use BLAS or

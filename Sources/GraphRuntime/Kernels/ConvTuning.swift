@@ -99,6 +99,12 @@ enum ConvTuning {
         let blocked = DirectConv.Layout(input: true, residual: false, output: true)
         let runWinograd = { Winograd.conv(g, input: xp, filter: winograd, bias: nil, output: yp, io: io) }
         let runDirect = { DirectConv.conv(g, input: xp, filter: direct, bias: nil, output: yp, layout: blocked, io: io) }
+        // One thread on both sides: OpenBLAS's count is process-wide, and an interpreter asked
+        // for threads would otherwise time Winograd's sgemms on all of them against a direct
+        // kernel on one, and decide a shape differently from a one-thread plan.
+        let blasThreads = BLAS.threads
+        if blasThreads != 1 { BLAS.setThreads(1) }
+        defer { if blasThreads != 1 { BLAS.setThreads(blasThreads) } }
         // Warm-ups, then pairs of calls back to back: a busy moment of a shared machine slows
         // both calls of a pair, so their ratio moves far less than either time.
         runWinograd()

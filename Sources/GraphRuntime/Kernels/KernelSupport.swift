@@ -245,11 +245,18 @@ struct KernelIO {
 /// but the last starts and ends on a multiple of `multiple` (a register tile's worth), so each
 /// element is computed exactly as one thread computes it. One part runs inline.
 func forEachPart(of count: Int, parts: Int, multiple: Int, _ body: (_ lower: Int, _ upper: Int) -> Void) {
-    guard parts > 1 else { body(0, count); return }
+    forEachPart(of: count, parts: parts, multiple: multiple) { _, lower, upper in body(lower, upper) }
+}
+
+/// `forEachPart`, telling `body` which part it runs (0..<parts), for parts that each need their
+/// own scratch.
+func forEachPart(of count: Int, parts: Int, multiple: Int,
+                 _ body: (_ part: Int, _ lower: Int, _ upper: Int) -> Void) {
+    guard parts > 1 else { body(0, 0, count); return }
     DispatchQueue.concurrentPerform(iterations: parts) { part in
         let lower = count * part / parts / multiple * multiple
         let upper = part == parts - 1 ? count : count * (part + 1) / parts / multiple * multiple
-        body(lower, upper)
+        body(part, lower, upper)
     }
 }
 

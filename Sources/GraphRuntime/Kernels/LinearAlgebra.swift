@@ -24,7 +24,7 @@ enum BLAS {
             if transB, !transA, smallGEMM, n >= 4 {
                 // With OpenBLAS's threads (the interpreter's `threads`), rows in parts of at least
                 // 256 at once: each row's sum is the same, and two cores read more memory per second.
-                forEachPart(of: n, parts: min(Int(openblas_get_num_threads()), n / 256), multiple: 4) { r0, r1 in
+                forEachPart(of: n, parts: min(BLAS.threads, n / 256), multiple: 4) { r0, r1 in
                     gs_sgemv_rows(r1 - r0, k, alpha, b + r0 * ldb, ldb, a, beta, c + r0)
                 }
                 return
@@ -55,6 +55,9 @@ enum BLAS {
         _ = BLASKernelSelection.coreName
         openblas_set_num_threads(Int32(max(1, n)))
     }
+
+    /// OpenBLAS's thread count now (process-wide).
+    static var threads: Int { Int(openblas_get_num_threads()) }
 }
 
 enum LinearKernels {

@@ -101,11 +101,19 @@ enum Winograd {
         // input's 48 * (tw + 2) floats cover the output's 28 * tw; F(2x2, 3x3): 16 * (tw + 1)
         // and 10 * tw).
         let work = variant == .f43 ? 48 * (tw + 2) : 16 * (tw + 1)
-        let scratch = io.scratch(points * (c + m) * count + work)
+        // With threads, the transforms split their channels (the input's) and outputs (the
+        // output's) into parts of at least 16, each with its own row buffers; the 36 (16) sgemms
+        // run on OpenBLAS's threads. Maps under 32k floats a side stay on one thread: a part's
+        // dispatch would cost more than it saves. Every value is computed as one thread does.
+        let inParts = c * g.h * g.w >= minimumSplitFloats ? min(io.threads, c / 16) : 1
+        let outParts = m * g.oh * g.ow >= minimumSplitFloats ? min(io.threads, m / 16) : 1
+        let scratch = io.scratch(points * (c + m) * count + work * max(1, inParts, outParts))
         let transformed = scratch, products = scratch + points * c * count, rows = products + points * m * count
-        switch variant {
-        case .f43: gs_winograd_f43_input(x, c, g.h, g.w, g.pt, g.pl, th, tw, transformed, rows)
-        case .f23: gs_winograd_f23_input(x, c, g.h, g.w, g.pt, g.pl, th, tw, transformed, rows)
+        forEachPart(of: c, parts: inParts, multiple: 1) { part, c0, c1 in
+            switch variant {
+            case .f43: gs_winograd_f43_input(x, c, c0, c1, g.h, g.w, g.pt, g.pl, th, tw, transformed, rows + part * work)
+            case .f23: gs_winograd_f23_input(x, c, c0, c1, g.h, g.w, g.pt, g.pl, th, tw, transformed, rows + part * work)
+            }
         }
         let u = filter.matrices
         for xi in 0..<points {
@@ -113,9 +121,14 @@ enum Winograd {
                        a: u + xi * m * c, lda: c, b: transformed + xi * c * count, ldb: count,
                        beta: 0, c: products + xi * m * count, ldc: count)
         }
-        switch variant {
-        case .f43: gs_winograd_f43_output(products, m, th, tw, g.oh, g.ow, bias, y, rows)
-        case .f23: gs_winograd_f23_output(products, m, th, tw, g.oh, g.ow, bias, y, rows)
+        forEachPart(of: m, parts: outParts, multiple: 1) { part, o0, o1 in
+            switch variant {
+            case .f43: gs_winograd_f43_output(products, m, o0, o1, th, tw, g.oh, g.ow, bias, y, rows + part * work)
+            case .f23: gs_winograd_f23_output(products, m, o0, o1, th, tw, g.oh, g.ow, bias, y, rows + part * work)
+            }
         }
     }
+
+    /// Floats a transform's side must have before its channels are split over threads.
+    static let minimumSplitFloats = 32_768
 }
