@@ -207,6 +207,28 @@ GS_CLONES void gs_max_windows(float *out, const float *row, long n, int kw, int 
     }
 }
 
+GS_CLONES void gs_add_into(float *row, const float *src, long n) {
+    GS_VECTOR for (long k = 0; k < n; k++) row[k] += src[k];
+}
+
+#define GS_SUM_WIN(KW, S)                                                                   \
+    GS_VECTOR for (long x = 0; x < n; x++) {                                                \
+        float v = row[x * S];                                                               \
+        for (int j = 1; j < KW; j++) v += row[x * S + j];                                   \
+        out[x] = v / count;                                                                 \
+    }
+
+GS_CLONES void gs_mean_windows(float *out, const float *row, long n, int kw, int s, float count) {
+    if (kw == 3 && s == 1) { GS_SUM_WIN(3, 1) return; }
+    if (kw == 3 && s == 2) { GS_SUM_WIN(3, 2) return; }
+    if (kw == 2 && s == 2) { GS_SUM_WIN(2, 2) return; }
+    for (long x = 0; x < n; x++) {
+        float v = row[x * s];
+        for (int j = 1; j < kw; j++) v += row[x * s + j];
+        out[x] = v / count;
+    }
+}
+
 // exp(x) for x <= 88 by range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial (Cephes
 // expf); inputs above 88 give exp(88), below -86 give 0. Never a subnormal, not even in an
 // intermediate product: a subnormal costs a microcode assist (~100x a multiply), and softmax

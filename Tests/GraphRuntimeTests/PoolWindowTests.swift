@@ -73,4 +73,55 @@ final class PoolWindowTests: XCTestCase {
         assertStopsWhenCancelled(try Interpreter(model: m), ["x": t([Float](repeating: 1, count: 1 << 20), [1, 1, 1024, 1024])],
                                  node: "slow")
     }
+
+    /// The separable AveragePool (row sums, then window sums) against a double-precision loop
+    /// over every tap, across kernel sizes, strides, asymmetric pads, ceil_mode and
+    /// count_include_pad, on an input with NaN and infinity in one plane each.
+    func testAveragePoolAgreesWithEveryTapSummed() throws {
+        let h = 9, w = 11
+        var x = noise(3 * h * w, seed: 5)
+        x[h * w + 17] = .nan
+        x[2 * h * w + 40] = .infinity
+        for (k, stride, pads, ceil, includePad) in [([3, 3], [1, 1], [1, 1, 1, 1], 0, 0), ([3, 3], [1, 1], [1, 1, 1, 1], 0, 1),
+                                                    ([3, 3], [2, 2], [0, 1, 1, 0], 1, 0), ([2, 2], [2, 2], [0, 0, 0, 0], 1, 1),
+                                                    ([5, 3], [3, 2], [2, 1, 0, 2], 1, 1), ([1, 4], [1, 3], [0, 2, 0, 2], 0, 0),
+                                                    ([12, 12], [1, 1], [3, 3, 3, 3], 0, 0)] {
+            let m = model([Node(opType: "AveragePool", inputs: ["x"], outputs: ["y"],
+                                attributes: [Attribute("kernel_shape", .ints(k.map(Int64.init))),
+                                             Attribute("strides", .ints(stride.map(Int64.init))),
+                                             Attribute("pads", .ints(pads.map(Int64.init))),
+                                             Attribute("ceil_mode", .int(Int64(ceil))),
+                                             Attribute("count_include_pad", .int(Int64(includePad)))])],
+                          inputs: [("x", [1, 3, Int64(h), Int64(w)])], outputs: ["y"], opset: 19)
+            let y = try evaluate(m, ["x": t(x, [1, 3, h, w])])
+            // ONNX's output size; with ceil_mode the last window must start inside the input or
+            // its leading pad.
+            func outSize(_ n: Int, _ begin: Int, _ end: Int, _ k: Int, _ s: Int) -> Int {
+                let span = n + begin + end - k
+                var o = (ceil == 1 ? (span + s - 1) / s : span / s) + 1
+                if ceil == 1, (o - 1) * s >= n + begin { o -= 1 }
+                return o
+            }
+            let oh = outSize(h, pads[0], pads[2], k[0], stride[0]), ow = outSize(w, pads[1], pads[3], k[1], stride[1])
+            var expected: [Float] = []
+            for p in 0..<3 { for oy in 0..<oh { for ox in 0..<ow {
+                let y0 = oy * stride[0] - pads[0], x0 = ox * stride[1] - pads[1]
+                var sum = 0.0, n = 0
+                for i in 0..<k[0] { for j in 0..<k[1] {
+                    let iy = y0 + i, ix = x0 + j
+                    if iy >= 0, iy < h, ix >= 0, ix < w { sum += Double(x[(p * h + iy) * w + ix]); n += 1 }
+                } }
+                if includePad == 1 {
+                    n = (min(y0 + k[0], h + pads[2]) - y0) * (min(x0 + k[1], w + pads[3]) - x0)
+                }
+                expected.append(n > 0 ? Float(sum / Double(n)) : 0)
+            } } }
+            XCTAssertEqual(y.count, expected.count, "kernel \(k), strides \(stride), pads \(pads), ceil \(ceil)")
+            for (i, (a, b)) in zip(y, expected).enumerated() {
+                if b.isNaN { XCTAssertTrue(a.isNaN, "\(k) \(stride) at \(i): \(a), not NaN"); continue }
+                if b.isInfinite { XCTAssertEqual(a, b, "\(k) \(stride) at \(i)"); continue }
+                XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "kernel \(k), strides \(stride), pads \(pads), ceil \(ceil), include pad \(includePad) at \(i)")
+            }
+        }
+    }
 }

@@ -49,6 +49,10 @@ void gs_plane_means(const float *x, long planes, long size, float *out);
 int gs_has_nan(const float *p, long n);
 /// out[x] = max over j < kw of row[x * s + j], x < n (no NaN handling).
 void gs_max_windows(float *out, const float *row, long n, int kw, int s);
+/// row[k] += src[k].
+void gs_add_into(float *row, const float *src, long n);
+/// out[x] = (sum over j < kw of row[x * s + j]) / count, x < n (summed left to right).
+void gs_mean_windows(float *out, const float *row, long n, int kw, int s, float count);
 /// y = erf(x) over n floats (Cephes-style, about 1e-7 relative, NaN kept); vectorised.
 void gs_erf(const float *x, float *y, long n);
 /// y = x / 2 * (1 + erf(x / sqrt 2)) over n floats (exact Gelu); vectorised.

@@ -40,6 +40,10 @@ enum PoolKernels {
                 gs_plane_means(inp, planes, hw, out)
                 return
             }
+            if !isMax && g.dh == 1 && g.dw == 1 {
+                try averagePoolPlanes(g, inp, out, planes, includePad: includePad, buffers: buffers, io: io)
+                return
+            }
             var meter = CancellationMeter()
             for p in 0..<planes {
                 let src = inp + p * hw, dst = out + p * ohw
@@ -132,6 +136,62 @@ enum PoolKernels {
                 }
                 if fullLo < fullHi {
                     gs_max_windows(orow + fullLo, row + fullLo * g.sw - g.pl, fullHi - fullLo, Int32(g.kw), Int32(g.sw))
+                }
+            }
+        }
+    }
+
+    /// AveragePool without dilation, per plane in two vectorised passes as `maxPoolPlanes`
+    /// does: the sum over each window's rows into one row buffer, then each window's columns
+    /// summed from it and divided by the window's count (the taps inside the input, or with
+    /// `count_include_pad` those inside the input and its padding). Inception's 3x3 stride-1
+    /// pools took 27 ns an output on the scalar path that walks every tap (5.4 ms for one
+    /// 256x28x28 pool, 40% of light_inception_v2's run).
+    static func averagePoolPlanes(_ g: WindowGeometry, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                  _ planes: Int, includePad: Bool, buffers: (columns: KernelBuffer, row: KernelBuffer),
+                                  io: KernelIO) throws {
+        let cols = buffers.columns.pointer((Int, Int).self, count: g.ow)
+        let row = buffers.row.pointer(Float.self, count: g.w)
+        // Each output column's input columns [lo, hi), and the columns whose window lies fully
+        // inside the row: [fullLo, fullHi).
+        var fullLo = g.ow, fullHi = 0
+        for ox in 0..<g.ow {
+            let x0 = ox * g.sw - g.pl
+            cols[ox] = (max(x0, 0), min(x0 + g.kw, g.w))
+            if cols[ox].1 - cols[ox].0 == g.kw { fullLo = min(fullLo, ox); fullHi = max(fullHi, ox + 1) }
+        }
+        let hw = g.h * g.w, ohw = g.oh * g.ow
+        var meter = CancellationMeter()
+        for p in 0..<planes {
+            let src = inp + p * hw, dst = out + p * ohw
+            for oy in 0..<g.oh {
+                let y0 = oy * g.sh - g.pt
+                let ylo = max(y0, 0), yhi = min(y0 + g.kh, g.h)
+                // The additions this row costs (windows wider than the input add only its row).
+                try meter.add(max(yhi - ylo, 0) * g.w + g.ow * min(g.kw, g.w), io, "in an average pool (plane \(p), row \(oy))")
+                // count_include_pad counts padded rows, but not those past the input plus
+                // padding that ceil_mode adds.
+                let rows = includePad ? min(y0 + g.kh, g.h + g.pb) - y0 : yhi - ylo
+                let orow = dst + oy * g.ow
+                if ylo >= yhi { orow.update(repeating: 0, count: g.ow); continue }
+                row.update(from: src + ylo * g.w, count: g.w)
+                var iy = ylo + 1
+                while iy < yhi {
+                    gs_add_into(row, src + iy * g.w, g.w)
+                    iy += 1
+                }
+                for ox in 0..<g.ow where ox < fullLo || ox >= fullHi {
+                    let (xlo, xhi) = cols[ox]
+                    let x0 = ox * g.sw - g.pl
+                    let n = rows * (includePad ? min(x0 + g.kw, g.w + g.pr) - x0 : xhi - xlo)
+                    var acc: Float = 0
+                    var ix = xlo
+                    while ix < xhi { acc += row[ix]; ix += 1 }
+                    orow[ox] = xlo < xhi && n > 0 ? acc / Float(n) : 0
+                }
+                if fullLo < fullHi {
+                    gs_mean_windows(orow + fullLo, row + fullLo * g.sw - g.pl, fullHi - fullLo, Int32(g.kw), Int32(g.sw),
+                                    Float(rows * g.kw))
                 }
             }
         }
