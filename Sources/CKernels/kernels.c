@@ -64,9 +64,13 @@ GS_CLONES void gs_hard_sigmoid(const float *a, float add, float alpha, float bet
     }
 }
 
+// HardSwish is x * HardSigmoid(x) with alpha = 1/6 (float32) and beta = 0.5, as ONNX defines it:
+// a multiply, not a division by 6 (a vector division cost this pass 12% of a PP-LCNet run), in
+// two statements so that no FMA contraction makes it differ from the Swift kernels.
 GS_CLONES void gs_hard_swish(const float *a, float add, float *d, long n) {
     GS_VECTOR for (long k = 0; k < n; k++) {
-        float x = a[k] + add, v = x / 6.0f + 0.5f;
+        float x = a[k] + add, t = x * (1.0f / 6.0f);
+        float v = t + 0.5f;
         v = 0.0f > v ? 0.0f : v;
         v = 1.0f < v ? 1.0f : v;
         d[k] = x * v;

@@ -77,7 +77,7 @@ enum ElementwiseKernels {
         case "HardSigmoid":
             let a = node.float("alpha", 0.2), b = node.float("beta", 0.5)
             return unaryFast(node) { min(max(a * $0 + b, 0), 1) }
-        case "HardSwish": return unaryFast(node) { $0 * min(max($0 / 6 + 0.5, 0), 1) }
+        case "HardSwish": return unaryFast(node) { $0 * min(max($0 * hardSwishAlpha + 0.5, 0), 1) }
         case "LeakyRelu":
             let a = node.float("alpha", 0.01)
             return unary { $0 >= 0 ? $0 : a * $0 }
@@ -555,3 +555,7 @@ struct WhereGeometry {
         merged = (Array(ms.prefix(n)), Array(mc.prefix(n)), Array(ma.prefix(n)), Array(mb.prefix(n)))
     }
 }
+
+/// HardSwish's slope: x * HardSigmoid(x) with alpha = 1/6 as a float32, as ONNX defines it (the C
+/// kernel `gs_hard_swish` multiplies by the same constant).
+let hardSwishAlpha: Float = 1.0 / 6.0
