@@ -113,6 +113,36 @@ final class DirectConvTests: XCTestCase {
         }
     }
 
+    /// A batch of small maps (fewer than 64 output positions an image) runs one im2col GEMM over
+    /// every image's columns: the weight fed as a graph input takes that path on any CPU, with
+    /// bias, a fused residual epilogue, strides and pads, and agrees with the double loop.
+    func testSmallMapsOfABatchShareOneGEMM() throws {
+        let cases: [Case] = [
+            Case(n: 8, c: 20, m: 24, h: 4, w: 5),
+            Case(n: 3, c: 16, m: 40, h: 7, w: 7, sh: 2, sw: 2, pads: [1, 0, 1, 1], residual: true),
+            Case(n: 8, c: 129, m: 128, h: 1, w: 4, kh: 1, kw: 3, pads: [0, 1, 0, 1], bias: false),
+            Case(n: 5, c: 32, m: 16, h: 1, w: 9, kh: 1, kw: 3, sw: 2, pads: [0, 1, 0, 1], residual: true),
+        ]
+        for k in cases {
+            let r = try run(k)
+            let tolerance: Float = 1e-4 * Float(max(1, k.c * k.kh * k.kw / 64))
+            XCTAssertLessThan(maxError(r.fed, r.reference), tolerance, "\(k)")
+            XCTAssertLessThan(maxError(r.constant, r.reference), tolerance, "\(k)")
+        }
+        // A 1-D conv (rank-3 input), batch 8: each image equals the same conv run alone.
+        let x = noise(8 * 16 * 9, seed: 21), w = noise(32 * 16 * 3, seed: 22)
+        let conv = [Node(opType: "Conv", inputs: ["x", "w"], outputs: ["y"],
+                         attributes: [Attribute("strides", .ints([2])), Attribute("pads", .ints([1, 1]))])]
+        let batched = try evaluate(model(conv, inputs: [("x", [8, 16, 9]), ("w", [32, 16, 3])], outputs: ["y"]),
+                                   ["x": t(x, [8, 16, 9]), "w": t(w, [32, 16, 3])])
+        let single = model(conv, inputs: [("x", [1, 16, 9]), ("w", [32, 16, 3])], outputs: ["y"])
+        XCTAssertEqual(batched.count, 8 * 32 * 5)
+        for b in 0..<8 {
+            let alone = try evaluate(single, ["x": t(Array(x[(b * 144)..<((b + 1) * 144)]), [1, 16, 9]), "w": t(w, [32, 16, 3])])
+            XCTAssertLessThan(maxError(Array(batched[(b * 160)..<((b + 1) * 160)]), alone), 1e-5, "image \(b)")
+        }
+    }
+
     func testPlanChoice() throws {
         // Too few output channels, or input channels that fill too little of their blocks: im2col.
         // A 1x1 stride-1 conv with little work per element, or on a map under 16 positions: sgemm.

@@ -173,6 +173,17 @@ enum ConvKernels {
                     depthwisePadded(g, input: inp + b * c * hw, weight: w, output: ob, channels: c, bias: bias?.floats, io: io)
                     continue
                 }
+                // Several images of a small map (1-D audio encoders, a batch of short sequences):
+                // one GEMM over every image's columns at once, made on the first image, instead
+                // of a GEMM per image too narrow to amortize reading the filter.
+                if n > 1 && group == 1 && !(cg == 1 && mg == 1) && ohw < Self.batchedMapLimit
+                    && n * ohw <= Self.batchedColumnLimit {
+                    if b == 0 {
+                        im2colGEMMOverImages(g, input: inp, images: n, channels: c, weight: w, outputs: m,
+                                             bias: biasInEpilogue ? nil : bias?.floats, output: out, io: io)
+                    }
+                    continue
+                }
                 if let bias, !biasInEpilogue {
                     for o in 0..<m { let v = bias.floats[o]; let row = ob + o * ohw; for i in 0..<ohw { row[i] = v } }
                 }
@@ -213,16 +224,48 @@ enum ConvKernels {
     /// Bytes of im2col columns per GEMM call.
     static let im2colBlockBytes = 1 << 20
 
+    /// Output positions per image under which a batch's images share one GEMM, and the most
+    /// columns (images x positions) that GEMM takes.
+    static let batchedMapLimit = 64, batchedColumnLimit = 4096
+
+    /// y [n, m, ohw] = conv(x [n, c, h, w]) (+ bias) for an ungrouped conv: the columns of all
+    /// `images` side by side ([c*kh*kw, n*ohw], image b from column b*ohw), one GEMM, and the
+    /// product [m, n*ohw] scattered into each image's planes.
+    static func im2colGEMMOverImages(_ g: WindowGeometry, input: UnsafePointer<Float>, images n: Int, channels c: Int,
+                                     weight: UnsafePointer<Float>, outputs m: Int, bias: UnsafePointer<Float>?,
+                                     output: UnsafeMutablePointer<Float>, io: KernelIO) {
+        let hw = g.h * g.w, ohw = g.oh * g.ow, kdim = c * g.kh * g.kw, columns = n * ohw
+        let cols = io.scratch(kdim * columns + m * columns), product = cols + kdim * columns
+        for b in 0..<n {
+            im2col(g, input: input + b * c * hw, channels: c, cols: cols + b * ohw, start: 0, count: ohw, rowStride: columns)
+        }
+        BLAS.sgemm(transA: false, transB: false, m: m, n: columns, k: kdim, alpha: 1, a: weight, lda: kdim,
+                   b: cols, ldb: columns, beta: 0, c: product, ldc: columns)
+        for b in 0..<n {
+            for o in 0..<m {
+                let src = product + o * columns + b * ohw, dst = output + (b * m + o) * ohw
+                if let bias {
+                    let v = bias[o]
+                    for p in 0..<ohw { dst[p] = src[p] + v }
+                } else {
+                    dst.update(from: src, count: ohw)
+                }
+            }
+        }
+    }
+
     /// Columns [channels*kh*kw, count] of the input windows of output positions
-    /// start..<start+count (row-major over oh x ow), zeros where padded.
+    /// start..<start+count (row-major over oh x ow), zeros where padded; rows `rowStride`
+    /// floats apart (`count` unless the columns sit inside a wider matrix).
     static func im2col(_ g: WindowGeometry, input: UnsafePointer<Float>, channels: Int, cols: UnsafeMutablePointer<Float>,
-                       start: Int, count: Int) {
+                       start: Int, count: Int, rowStride: Int? = nil) {
         var row = 0
+        let stride = rowStride ?? count
         for ch in 0..<channels {
             let plane = input + ch * g.h * g.w
             for i in 0..<g.kh {
                 for j in 0..<g.kw {
-                    var d = cols + row * count
+                    var d = cols + row * stride
                     let (xlo, xhi) = WindowGeometry.validRange(offset: j * g.dw - g.pl, stride: g.sw, size: g.w, out: g.ow)
                     var p = start
                     let end = start + count
