@@ -77,6 +77,13 @@ GS_CLONES void gs_hard_swish(const float *a, float add, float *d, long n) {
     }
 }
 
+GS_CLONES void gs_scale_shift(const float *a, float scale, float shift, float *d, long n) {
+    GS_VECTOR for (long k = 0; k < n; k++) {
+        float t = a[k] * scale;  // two statements: no FMA contraction (the same numbers as before)
+        d[k] = t + shift;
+    }
+}
+
 GS_CLONES void gs_max_into(float *row, const float *src, long n) {
     GS_VECTOR for (long k = 0; k < n; k++) row[k] = src[k] > row[k] ? src[k] : row[k];
 }

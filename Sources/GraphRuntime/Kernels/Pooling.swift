@@ -299,7 +299,7 @@ enum PoolKernels {
                     let a = scale.floats[ch] / (variance.floats[ch] + eps).squareRoot()
                     let s = bias.floats[ch] - mean.floats[ch] * a
                     let off = (b * c + ch) * inner
-                    for i in 0..<inner { dst[off + i] = src[off + i] * a + s }
+                    gs_scale_shift(src + off, a, s, dst + off, inner)
                 }
             }
         }
