@@ -176,8 +176,9 @@ enum ConvKernels {
                 // Several images of a small map (1-D audio encoders, a batch of short sequences):
                 // one GEMM over every image's columns at once, made on the first image, instead
                 // of a GEMM per image too narrow to amortize reading the filter.
-                if n > 1 && group == 1 && !(cg == 1 && mg == 1) && ohw < Self.batchedMapLimit
-                    && n * ohw <= Self.batchedColumnLimit {
+                let taps = kk.multipliedReportingOverflow(by: n * ohw)  // columns' floats per channel
+                if n > 1 && group == 1 && !(cg == 1 && mg == 1) && ohw > 0 && ohw < Self.batchedMapLimit
+                    && n * ohw <= Self.batchedColumnLimit && !taps.overflow && cg <= Self.im2colBlockBytes / taps.partialValue {
                     if b == 0 {
                         im2colGEMMOverImages(g, input: inp, images: n, channels: c, weight: w, outputs: m,
                                              bias: biasInEpilogue ? nil : bias?.floats, output: out, io: io)
@@ -225,7 +226,9 @@ enum ConvKernels {
     static let im2colBlockBytes = 1 << 20
 
     /// Output positions per image under which a batch's images share one GEMM, and the most
-    /// columns (images x positions) that GEMM takes.
+    /// columns (images x positions) that GEMM takes; its columns also stay within
+    /// `im2colBlockBytes / 4` floats (a wide padded kernel over a tiny map would otherwise
+    /// ask for far more scratch than the model and input hold).
     static let batchedMapLimit = 64, batchedColumnLimit = 4096
 
     /// y [n, m, ohw] = conv(x [n, c, h, w]) (+ bias) for an ungrouped conv: the columns of all
