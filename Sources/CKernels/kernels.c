@@ -218,10 +218,6 @@ GS_CLONES void gs_max_windows(float *out, const float *row, long n, int kw, int 
     }
 }
 
-GS_CLONES void gs_add_into(float *row, const float *src, long n) {
-    GS_VECTOR for (long k = 0; k < n; k++) row[k] += src[k];
-}
-
 #define GS_SUM_WIN(KW, S)                                                                   \
     GS_VECTOR for (long x = 0; x < n; x++) {                                                \
         float v = row[x * S];                                                               \

@@ -76,6 +76,13 @@ __attribute__((always_inline)) static inline void gs_winograd_phases(const float
     }
 }
 
+// The inverse of gs_winograd_phases for one output row: column xx of `out` is phase xx mod
+// `phases` of `z` (tw entries a phase) at xx / phases.
+__attribute__((always_inline)) static inline void gs_winograd_unphase(const float *z, long phases, long tw, long ow,
+                                                                       float *out) {
+    for (long xx = 0; xx < ow; xx++) out[xx] = z[(xx % phases) * tw + xx / phases];
+}
+
 GS_CLONES void gs_winograd_f43_input(const float *x, long c, long c0, long c1, long h, long w, long pt, long pl,
                                      long th, long tw, float *v, float *scratch) {
     const long tq = tw + 2, T = th * tw;
@@ -142,8 +149,7 @@ GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long o0, long o1,
                     z2[q] = p12 + 4 * p34 + b;
                     z3[q] = d12 + 8 * d34 + a5 + b;
                 }
-                float *out = y + o * oh * ow + oy * ow;
-                for (long xx = 0; xx < ow; xx++) out[xx] = z[(xx & 3) * tw + (xx >> 2)];
+                gs_winograd_unphase(z, 4, tw, ow, y + o * oh * ow + oy * ow);
             }
         }
     }
@@ -243,8 +249,7 @@ GS_CLONES void gs_winograd_f23_output(const float *mm, long m, long o0, long o1,
                     z0[q] = e0[q] + a1 + a2 + b;
                     z1[q] = a1 - a2 - e3[q] + b;
                 }
-                float *out = y + o * oh * ow + oy * ow;
-                for (long xx = 0; xx < ow; xx++) out[xx] = z[(xx & 1) * tw + (xx >> 1)];
+                gs_winograd_unphase(z, 2, tw, ow, y + o * oh * ow + oy * ow);
             }
         }
     }

@@ -51,8 +51,6 @@ int gs_has_nan(const float *p, long n);
 void gs_max_windows(float *out, const float *row, long n, int kw, int s);
 /// d[k] = a[k] * scale + shift, rounded after the multiply (no FMA); d may be a.
 void gs_scale_shift(const float *a, float scale, float shift, float *d, long n);
-/// row[k] += src[k].
-void gs_add_into(float *row, const float *src, long n);
 /// out[x] = (sum over j < kw of row[x * s + j]) / count, x < n (summed left to right).
 void gs_mean_windows(float *out, const float *row, long n, int kw, int s, float count);
 /// y = erf(x) over n floats (Cephes-style, about 1e-7 relative, NaN kept); vectorised.

@@ -134,6 +134,10 @@ enum ConvKernels {
                 }
             }
             let extra = extraInputs.pointers
+            // Whether an im2col conv runs one GEMM over all images (see below; the same for every image).
+            let taps = kk.multipliedReportingOverflow(by: n * ohw)  // columns' floats per channel
+            let overImages = n > 1 && group == 1 && !(cg == 1 && mg == 1) && ohw > 0 && ohw < Self.batchedMapLimit
+                && n * ohw <= Self.batchedColumnLimit && !taps.overflow && cg <= Self.im2colBlockBytes / taps.partialValue
             for b in 0..<n {
                 // A GEMM conv with an epilogue adds its bias there, not before the GEMM.
                 let biasInEpilogue = epilogue != nil && !(cg == 1 && mg == 1)
@@ -176,9 +180,7 @@ enum ConvKernels {
                 // Several images of a small map (1-D audio encoders, a batch of short sequences):
                 // one GEMM over every image's columns at once, made on the first image, instead
                 // of a GEMM per image too narrow to amortize reading the filter.
-                let taps = kk.multipliedReportingOverflow(by: n * ohw)  // columns' floats per channel
-                if n > 1 && group == 1 && !(cg == 1 && mg == 1) && ohw > 0 && ohw < Self.batchedMapLimit
-                    && n * ohw <= Self.batchedColumnLimit && !taps.overflow && cg <= Self.im2colBlockBytes / taps.partialValue {
+                if overImages {
                     if b == 0 {
                         im2colGEMMOverImages(g, input: inp, images: n, channels: c, weight: w, outputs: m,
                                              bias: biasInEpilogue ? nil : bias?.floats, output: out, io: io)

@@ -77,7 +77,7 @@ enum ElementwiseKernels {
         case "HardSigmoid":
             let a = node.float("alpha", 0.2), b = node.float("beta", 0.5)
             return unaryFast(node) { min(max(a * $0 + b, 0), 1) }
-        case "HardSwish": return unaryFast(node) { $0 * min(max($0 * hardSwishAlpha + 0.5, 0), 1) }
+        case "HardSwish": return unaryFast(node, hardSwish)
         case "LeakyRelu":
             let a = node.float("alpha", 0.01)
             return unary { $0 >= 0 ? $0 : a * $0 }
@@ -556,6 +556,7 @@ struct WhereGeometry {
     }
 }
 
-/// HardSwish's slope: x * HardSigmoid(x) with alpha = 1/6 as a float32, as ONNX defines it (the C
-/// kernel `gs_hard_swish` multiplies by the same constant).
-let hardSwishAlpha: Float = 1.0 / 6.0
+/// HardSwish as ONNX defines it: x * HardSigmoid(x) with alpha = 1/6 as a float32 and beta = 0.5
+/// (the C kernel `gs_hard_swish` computes the same, rounding the same way).
+@inline(__always)
+func hardSwish(_ x: Float) -> Float { x * min(max(x * (1 / 6 as Float) + 0.5, 0), 1) }

@@ -117,7 +117,7 @@ struct ElementwiseProgram {
                 case .relu: Self.unary(a, d, n) { Swift.max($0, 0) }
                 case .sigmoid:
                     if case .pointer(let p) = a { gs_sigmoid(p, d, n) } else { Self.unary(a, d, n) { 1 / (1 + Foundation.exp(-$0)) } }
-                case .hardSwish: Self.unary(a, d, n) { $0 * Swift.min(Swift.max($0 * hardSwishAlpha + 0.5, 0), 1) }
+                case .hardSwish: Self.unary(a, d, n, hardSwish)
                 case .tanh:
                     if case .pointer(let p) = a { gs_tanh(p, d, n) } else { Self.unary(a, d, n) { Foundation.tanh($0) } }
                 case .hardSigmoid(let al, let be): Self.unary(a, d, n) { Swift.min(Swift.max(al * $0 + be, 0), 1) }

@@ -97,20 +97,26 @@ enum PoolKernels {
                               buffers: (columns: KernelBuffer, row: KernelBuffer)) {
         let cols = buffers.columns.pointer((Int, Int).self, count: g.ow)
         let row = buffers.row.pointer(Float.self, count: g.w)
+        let (fullLo, fullHi) = windowColumns(g, into: cols)
+        maxPoolPlanes(g, inp, out, planes, cols: cols, fullLo: fullLo, fullHi: fullHi, row: row)
+    }
+
+    /// Each output column's input columns [lo, hi) of an undilated window clipped to the row,
+    /// into `cols`; returns the output columns whose window lies fully inside the row,
+    /// [fullLo, fullHi) (empty when none): those go through the vectorised window kernels.
+    static func windowColumns(_ g: WindowGeometry, into cols: UnsafeMutablePointer<(Int, Int)>) -> (Int, Int) {
+        var fullLo = g.ow, fullHi = 0
         for ox in 0..<g.ow {
             let x0 = ox * g.sw - g.pl
             cols[ox] = (max(x0, 0), min(x0 + g.kw, g.w))
+            if cols[ox].1 - cols[ox].0 == g.kw { fullLo = min(fullLo, ox); fullHi = max(fullHi, ox + 1) }
         }
-        maxPoolPlanes(g, inp, out, planes, cols: cols, row: row)
+        return (fullLo, fullHi)
     }
 
     private static func maxPoolPlanes(_ g: WindowGeometry, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                      _ planes: Int, cols: UnsafePointer<(Int, Int)>, row: UnsafeMutablePointer<Float>) {
-        // Output columns whose window lies fully inside the row: [fullLo, fullHi).
-        var fullLo = g.ow, fullHi = 0
-        for ox in 0..<g.ow where cols[ox].1 - cols[ox].0 == g.kw && cols[ox].0 < cols[ox].1 {
-            fullLo = min(fullLo, ox); fullHi = max(fullHi, ox + 1)
-        }
+                                      _ planes: Int, cols: UnsafePointer<(Int, Int)>, fullLo: Int, fullHi: Int,
+                                      row: UnsafeMutablePointer<Float>) {
         let hw = g.h * g.w, ohw = g.oh * g.ow
         for p in 0..<planes {
             let src = inp + p * hw, dst = out + p * ohw
@@ -152,14 +158,7 @@ enum PoolKernels {
                                   io: KernelIO) throws {
         let cols = buffers.columns.pointer((Int, Int).self, count: g.ow)
         let row = buffers.row.pointer(Float.self, count: g.w)
-        // Each output column's input columns [lo, hi), and the columns whose window lies fully
-        // inside the row: [fullLo, fullHi).
-        var fullLo = g.ow, fullHi = 0
-        for ox in 0..<g.ow {
-            let x0 = ox * g.sw - g.pl
-            cols[ox] = (max(x0, 0), min(x0 + g.kw, g.w))
-            if cols[ox].1 - cols[ox].0 == g.kw { fullLo = min(fullLo, ox); fullHi = max(fullHi, ox + 1) }
-        }
+        let (fullLo, fullHi) = windowColumns(g, into: cols)
         let hw = g.h * g.w, ohw = g.oh * g.ow
         var meter = CancellationMeter()
         for p in 0..<planes {
@@ -177,7 +176,7 @@ enum PoolKernels {
                 row.update(from: src + ylo * g.w, count: g.w)
                 var iy = ylo + 1
                 while iy < yhi {
-                    gs_add_into(row, src + iy * g.w, g.w)
+                    gs_binary(Int32(GS_ADD), row, src + iy * g.w, row, g.w)
                     iy += 1
                 }
                 for ox in 0..<g.ow where ox < fullLo || ox >= fullHi {
