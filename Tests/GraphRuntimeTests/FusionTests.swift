@@ -129,6 +129,22 @@ final class FusionTests: XCTestCase {
         XCTAssertNil(BLASKernelSelection.coreType(for: ["sse2", "sse3"]))
     }
 
+    /// The kernels are re-selected only when OpenBLAS's core lacks what the CPU runs: a Zen 5
+    /// that OpenBLAS 0.3.21 gives the AVX2 Haswell kernels gets SkylakeX's; a core already at
+    /// that level stays, and an AVX2 CPU never gets more than Haswell.
+    func testOpenBLASCoreReselectedOnlyWhenItLacksAnInstructionSet() {
+        XCTAssertTrue(BLASKernelSelection.lacks("Prescott", "SkylakeX"))
+        XCTAssertTrue(BLASKernelSelection.lacks("Core not found", "Haswell"))
+        XCTAssertTrue(BLASKernelSelection.lacks("Haswell", "SkylakeX"))
+        XCTAssertTrue(BLASKernelSelection.lacks("Zen", "SkylakeX"))
+        XCTAssertFalse(BLASKernelSelection.lacks("SkylakeX", "SkylakeX"))
+        XCTAssertFalse(BLASKernelSelection.lacks("Cooperlake", "SkylakeX"))
+        XCTAssertFalse(BLASKernelSelection.lacks("SapphireRapids", "SkylakeX"))
+        XCTAssertFalse(BLASKernelSelection.lacks("Zen", "Haswell"))
+        XCTAssertFalse(BLASKernelSelection.lacks("SkylakeX", "Haswell"))
+        XCTAssertTrue(BLASKernelSelection.lacks("Sandybridge", "Haswell"))
+    }
+
     /// The RMS norm torch writes out for Llama (Pow, ReduceMean, Add eps, Sqrt, Reciprocal,
     /// Mul x, Mul weight) becomes one step, with the ReduceMean axes as an attribute (opset 17)
     /// or an input (opset 18), with and without the weight multiply; an intermediate another
