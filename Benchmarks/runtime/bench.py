@@ -124,6 +124,7 @@ def main():
         ort_child(model, json.loads(inputs), level, a.warmup, a.repeat)
         return
     rows = []
+    cores = set()
     print("| model | ours median ms | ORT ENABLE_ALL ms | ORT DISABLE_ALL ms | ours / ENABLE_ALL | ours / DISABLE_ALL "
           "| ours peak RSS MB | ORT peak RSS MB | peak activations MB | ReferenceEvaluator ms | RefEval / ours |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -157,6 +158,7 @@ def main():
 
         rounds = [measure_once() for _ in range(max(1, a.rounds))]
         ours, e, d, _, ref_error = rounds[0]
+        cores.add(ours.get("blas_core", "?"))
         ours = dict(ours, median_ms=statistics.median(r[0]["median_ms"] for r in rounds))
         e = dict(e, median_ms=statistics.median(r[1]["median_ms"] for r in rounds))
         d = dict(d, median_ms=statistics.median(r[2]["median_ms"] for r in rounds))
@@ -176,6 +178,10 @@ def main():
                  else f"| {ref_ms:.2f} | {ref_ms / row['ours_ms']:.1f}x |" if ref_ms is not None
                  else f"| fails: {ref_error} | - |" if ref_error else "| - | - |"),
               flush=True)
+    # Which sgemm kernels ran: an OPENBLAS_CORETYPE in the environment (some hosts pin one for
+    # every process) binds ours and numpy's OpenBLAS under the evaluator alike.
+    print(f"\nOpenBLAS core (ours): {', '.join(sorted(cores))}; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
