@@ -51,6 +51,31 @@ final class OpCoverageTests: XCTestCase {
         }
     }
 
+    /// Indices larger than the data on an axis other than `axis` (the value fuzzer's case 30719,
+    /// seed 11: a GatherElements read past the data and crashed) are an error naming the axis,
+    /// for GatherElements and ScatterElements alike; as large as the data still runs.
+    func testElementIndicesLargerThanTheDataAreNamed() throws {
+        let data = t([1, 2, 3, 4], [2, 2])
+        XCTAssertThrowsError(try one("GatherElements", ["x", "i"], attrs: [Attribute("axis", .int(1))], inputs: [("x", [2, 2])],
+                                     inits: [Tensor(name: "i", int64s: [0, 0, 0, 0, 0, 0, 0, 0], dims: [4, 2])],
+                                     feeds: ["x": data])) { e in
+            XCTAssertTrue("\(e)".contains("larger than data shape [2, 2] on axis 0"), "\(e)")
+        }
+        XCTAssertThrowsError(try one("ScatterElements", ["x", "i", "u"], attrs: [Attribute("axis", .int(0))], inputs: [("x", [2, 2])],
+                                     inits: [Tensor(name: "i", int64s: [0, 0, 0, 0, 0, 0], dims: [1, 6]),
+                                             Tensor(name: "u", floats: [9, 9, 9, 9, 9, 9], dims: [1, 6])],
+                                     feeds: ["x": data])) { e in
+            XCTAssertTrue("\(e)".contains("on axis 1 (6 > 2)"), "\(e)")
+        }
+        let g = try one("GatherElements", ["x", "i"], attrs: [Attribute("axis", .int(0))], inputs: [("x", [2, 2])],
+                        inits: [Tensor(name: "i", int64s: [1, 0, 0, 0, 1, 1], dims: [3, 2])], feeds: ["x": data])
+        assertClose(g.floatValues(), [3, 2, 1, 2, 3, 4])
+        let s = try one("ScatterElements", ["x", "i", "u"], attrs: [Attribute("axis", .int(1))], inputs: [("x", [2, 2])],
+                        inits: [Tensor(name: "i", int64s: [1], dims: [1, 1]), Tensor(name: "u", floats: [9], dims: [1, 1])],
+                        feeds: ["x": data])
+        assertClose(s.floatValues(), [1, 9, 3, 4])
+    }
+
     func testQuantizeRoundsHalfToEvenAndSaturates() throws {
         let q = try one("QuantizeLinear", ["x", "s", "z"], inputs: [("x", [4])],
                         inits: [Tensor(name: "s", floats: [2], dims: []), Tensor(name: "z", elementType: .uint8, dims: [], data: .raw(ByteSlice(copying: [10])))],

@@ -16,6 +16,7 @@ enum IndexKernels {
             let rank = x.shape.count
             guard ind.shape.count == rank else { throw KernelError("indices rank \(ind.shape.count) differs from data rank \(rank)") }
             let axis = try Shapes.axis(axisAttr, rank: rank)
+            try checkElementIndices(ind.shape, fit: x.shape, axis: axis)
             let y = try io.output(0, x.elementType, ind.shape)
             let idx = ind.int64Values(), xs = Shapes.strides(x.shape), os = Shapes.strides(ind.shape), size = x.elementSize
             let dim = x.shape[axis]
@@ -31,6 +32,15 @@ enum IndexKernels {
                 }
                 (y.raw + o * size).copyMemory(from: x.raw + src * size, byteCount: size)
             }
+        }
+    }
+
+    /// GatherElements and ScatterElements read (or write) data at the indices' own coordinates
+    /// on every axis but `axis`, so the indices may be no larger than the data there (onnxruntime
+    /// checks the same): a larger one would address memory outside the data.
+    static func checkElementIndices(_ indices: [Int], fit data: [Int], axis: Int) throws {
+        for d in indices.indices where d != axis && indices[d] > data[d] {
+            throw KernelError("indices shape \(indices) is larger than data shape \(data) on axis \(d) (\(indices[d]) > \(data[d]))")
         }
     }
 

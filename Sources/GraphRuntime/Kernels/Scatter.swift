@@ -55,6 +55,7 @@ enum ScatterKernels {
             let rank = x.shape.count
             let axis = try Shapes.axis(axisAttr, rank: rank)
             guard ind.shape == upd.shape, ind.shape.count == rank else { throw KernelError("indices \(ind.shape) and updates \(upd.shape) do not fit data \(x.shape)") }
+            try IndexKernels.checkElementIndices(ind.shape, fit: x.shape, axis: axis)
             let y = try io.output(0, x.elementType, x.shape)
             y.raw.copyMemory(from: x.raw, byteCount: x.byteCount)
             let idx = ind.int64Values(), xs = Shapes.strides(x.shape), us = Shapes.strides(ind.shape), dim = x.shape[axis]
