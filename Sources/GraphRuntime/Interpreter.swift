@@ -60,6 +60,14 @@ public final class Interpreter {
     /// The OpenBLAS core whose kernels the matrix products run (see `BLASKernelSelection`).
     public static var blasCoreName: String { BLASKernelSelection.coreName }
 
+    /// Whether `threads=N` gives exactly one thread's numbers. The interpreter's own kernels
+    /// always do; OpenBLAS's products do with its AVX-512 kernels, which the interpreter selects
+    /// on every AVX-512 CPU, but its AVX2 ones (Haswell: AVX2-only CPUs, or an
+    /// `OPENBLAS_CORETYPE` the environment sets) round the edge tiles of a product split across
+    /// threads differently: a quarter of a 128x64x128 product's elements then differ in the last
+    /// bit or two.
+    public static var threadsGiveIdenticalNumbers: Bool { BLASKernelSelection.splitsIdentically }
+
     /// Whether this CPU runs the channel-blocked direct conv kernels (AVX-512). Without them
     /// no conv is timed: Winograd, im2col and the pools' own loops are fixed choices.
     public static var hasDirectConvs: Bool { DirectConv.available }

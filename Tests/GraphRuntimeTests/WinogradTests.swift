@@ -70,7 +70,8 @@ final class WinogradTests: XCTestCase {
 
     /// With threads the transforms split their input channels and outputs into parts, each
     /// with its own row buffers: the numbers are exactly one thread's, for both variants and
-    /// for a part count that does not divide the channels.
+    /// for a part count that does not divide the channels (where OpenBLAS's own kernels split
+    /// products identically; otherwise within the last bits its split changes).
     func testThreadsGiveIdenticalNumbers() throws {
         // (F(2x2, 3x3) is weighed only against the direct kernel, which needs AVX-512.)
         let small = Case(c: 128, m: 128, h: 16, w: 16, preference: .always)
@@ -87,7 +88,15 @@ final class WinogradTests: XCTestCase {
                 let other = outputs[threads - 1]
                 XCTAssertEqual(other.count, outputs[0].count)
                 let differ = zip(other, outputs[0]).filter { $0 != $1 }.count
-                XCTAssertEqual(differ, 0, "\(threads) threads, \(base.c) channels: values differ from one thread's")
+                if Interpreter.threadsGiveIdenticalNumbers {
+                    XCTAssertEqual(differ, 0, "\(threads) threads, \(base.c) channels: values differ from one thread's")
+                } else {
+                    // OpenBLAS's AVX2 kernels round a product split across threads differently
+                    // (`Interpreter.threadsGiveIdenticalNumbers`): the last bits only.
+                    let scale = outputs[0].map { abs($0) }.max() ?? 1
+                    let worst = zip(other, outputs[0]).map { abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThanOrEqual(worst, 1e-6 * scale, "\(threads) threads, \(base.c) channels, \(Interpreter.blasCoreName)")
+                }
             }
         }
         _ = try Interpreter(model: Model(graph: Graph()), threads: 1)  // OpenBLAS back to one thread

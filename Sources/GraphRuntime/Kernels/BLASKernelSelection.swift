@@ -36,6 +36,12 @@ enum BLASKernelSelection {
     static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
     static let avx2Cores: Set<String> = avx512Cores.union(["Haswell", "Zen"])
 
+    /// Whether OpenBLAS's products give the same numbers however it splits them (across threads,
+    /// into row or column blocks): measured for its AVX-512 kernels, not its AVX2 ones (a
+    /// 128x64x128 sgemm split in two differs from the whole in 10% of its elements on Haswell's
+    /// kernels, in none on SkylakeX's).
+    static var splitsIdentically: Bool { avx512Cores.contains(coreName) }
+
     /// Whether OpenBLAS's `current` core lacks the instruction set of the `wanted` one (so
     /// switching gains speed; a core at least as good, or one the table does not know, stays).
     static func lacks(_ current: String, _ wanted: String) -> Bool {

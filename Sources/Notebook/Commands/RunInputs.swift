@@ -14,7 +14,7 @@ enum RunInputs {
         Parameter("seed", .int, "seed of the random inputs", default: "0"),
         Parameter("batch", .int, "binds the leading dimension of every input whose leading dim is not a fixed number"),
         EstimationCommands.shapeOption,
-        Parameter("threads", .int, "threads for matrix products, direct convs, Winograd transforms and fully connected layers (same numbers as one)", default: "1"),
+        Parameter("threads", .int, "threads for matrix products, direct convs, Winograd transforms and fully connected layers (same numbers as one where OpenBLAS runs its AVX-512 kernels)", default: "1"),
     ]
 
     /// The graph inputs that need a value (declared inputs without an initializer).
