@@ -77,56 +77,78 @@ __attribute__((always_inline)) static inline void gs_winograd_phases(const float
 }
 
 // The inverse of gs_winograd_phases for one output row: column xx of `out` is phase xx mod
-// `phases` of `z` (tw entries a phase) at xx / phases.
-__attribute__((always_inline)) static inline void gs_winograd_unphase(const float *z, long phases, long tw, long ow,
+// `phases` of `z` (phases `stride` floats apart) at xx / phases.
+__attribute__((always_inline)) static inline void gs_winograd_unphase(const float *z, long phases, long stride, long ow,
                                                                        float *out) {
-    for (long xx = 0; xx < ow; xx++) out[xx] = z[(xx % phases) * tw + xx / phases];
+    for (long xx = 0; xx < ow; xx++) out[xx] = z[(xx % phases) * stride + xx / phases];
 }
 
 GS_CLONES void gs_winograd_f43_input(const float *x, long c, long c0, long c1, long h, long w, long pt, long pl,
                                      long th, long tw, float *v, float *scratch) {
-    const long tq = tw + 2, T = th * tw;
-    float *dp = scratch;          // 6 rows x 4 phases x tq: dp[(j*4+f)*tq + q] = row j, column 4q+f
-    float *tp = scratch + 24 * tq; // the same after the row transform
+    const long tq = tw + 2, T = th * tw, step = c * T, R = gs_winograd_block_rows(th, tw), B = R * tw;
+    float *cols = scratch;            // 6 rows x 6 tile columns x B: cols[(j*6+k)*B + t] = row j, column k of tile t
+    float *rowt = scratch + 36 * B;   // the same after B^T over the rows: rowt[(i*6+k)*B + t]
+    float *dp = scratch + 72 * B;     // one padded input row in 4 column phases x tq
     for (long ch = c0; ch < c1; ch++) {
         const float *plane = x + ch * h * w;
-        for (long ty = 0; ty < th; ty++) {
-            for (int j = 0; j < 6; j++) {
-                long iy = 4 * ty + j - pt;
-                gs_winograd_phases(iy < 0 || iy >= h ? 0 : plane + iy * w, w, pl, 4, tq, dp + j * 4 * tq);
+        for (long ty0 = 0; ty0 < th; ty0 += R) {
+            const long rows = ty0 + R <= th ? R : th - ty0, n = rows * tw;
+            // Each tile's six columns as contiguous runs over the block's tiles: column k is
+            // phase k % 4, one tile further for k >= 4.
+            for (long r = 0; r < rows; r++)
+                for (int j = 0; j < 6; j++) {
+                    long iy = 4 * (ty0 + r) + j - pt;
+                    gs_winograd_phases(iy < 0 || iy >= h ? 0 : plane + iy * w, w, pl, 4, tq, dp);
+                    for (int k = 0; k < 6; k++)
+                        memcpy(cols + (j * 6 + k) * B + r * tw, dp + (k % 4) * tq + (k >= 4), sizeof(float) * tw);
+                }
+            // B^T over the six rows, then over each tile's six columns (the order and arithmetic of
+            // a row of tiles at a time, so every value is the same).
+            for (int k = 0; k < 6; k++) {
+                const float *const in[6] = {cols + k * B, cols + (6 + k) * B, cols + (12 + k) * B, cols + (18 + k) * B,
+                                            cols + (24 + k) * B, cols + (30 + k) * B};
+                float *const out[6] = {rowt + k * B, rowt + (6 + k) * B, rowt + (12 + k) * B, rowt + (18 + k) * B,
+                                       rowt + (24 + k) * B, rowt + (30 + k) * B};
+                gs_winograd_bt6(in, out, n);
             }
-            // B^T over the six rows (whole padded width), then over each tile's six columns.
-            const long n = 4 * tq, step = c * T;
-            const float *const rows[6] = {dp, dp + n, dp + 2 * n, dp + 3 * n, dp + 4 * n, dp + 5 * n};
-            float *const trows[6] = {tp, tp + n, tp + 2 * n, tp + 3 * n, tp + 4 * n, tp + 5 * n};
-            gs_winograd_bt6(rows, trows, n);
             for (int i = 0; i < 6; i++) {
-                const float *r = tp + i * n;
-                // Column j of every tile: phase j % 4, one tile further for j >= 4.
-                const float *const e[6] = {r, r + tq, r + 2 * tq, r + 3 * tq, r + 1, r + tq + 1};
-                float *o = v + ((long)(i * 6) * c + ch) * T + ty * tw;
-                float *const cols[6] = {o, o + step, o + 2 * step, o + 3 * step, o + 4 * step, o + 5 * step};
-                gs_winograd_bt6(e, cols, tw);
+                const float *r = rowt + i * 6 * B;
+                const float *const in[6] = {r, r + B, r + 2 * B, r + 3 * B, r + 4 * B, r + 5 * B};
+                float *o = v + ((long)(i * 6) * c + ch) * T + ty0 * tw;
+                float *const out[6] = {o, o + step, o + 2 * step, o + 3 * step, o + 4 * step, o + 5 * step};
+                gs_winograd_bt6(in, out, n);
             }
         }
     }
 }
 
+long gs_winograd_block_rows(long th, long tw) {
+    long rows = tw > 0 ? 128 / tw : 1;
+    if (rows < 1) rows = 1;
+    return rows < th ? rows : th;
+}
+
+// The transforms run over a block of tile rows at once (`gs_winograd_block_rows`: about 128
+// tiles), whose tiles are contiguous in each of the transformed planes: the inner loops are
+// that long instead of one row of tiles (7-14 on ResNet's and Inception's maps, one masked
+// vector), and each plane is read or written in long runs. Every value is computed with the
+// arithmetic, and in the order, of a row of tiles at a time.
 GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
                                       const float *bias, float *y, float *scratch) {
-    const long T = th * tw, step = m * T;
-    float *s = scratch;              // 4 rows x 6 columns x tw
-    float *z = scratch + 24 * tw;    // 4 column phases x tw
+    const long T = th * tw, step = m * T, R = gs_winograd_block_rows(th, tw), B = R * tw;
+    float *s = scratch;              // 4 rows x 6 columns x B
+    float *z = scratch + 24 * B;     // 4 column phases x B
     for (long o = o0; o < o1; o++) {
         const float b = bias ? bias[o] : 0.0f;
-        for (long ty = 0; ty < th; ty++) {
-            const float *base = mm + o * T + ty * tw;
+        for (long ty0 = 0; ty0 < th; ty0 += R) {
+            const long rows = ty0 + R <= th ? R : th - ty0, n = rows * tw;
+            const float *base = mm + o * T + ty0 * tw;
             for (int j = 0; j < 6; j++) {
                 const float *m0 = base + (long)(0 * 6 + j) * step, *m1 = base + (long)(1 * 6 + j) * step,
                             *m2 = base + (long)(2 * 6 + j) * step, *m3 = base + (long)(3 * 6 + j) * step,
                             *m4 = base + (long)(4 * 6 + j) * step, *m5 = base + (long)(5 * 6 + j) * step;
-                float *s0 = s + (0 * 6 + j) * tw, *s1 = s + (1 * 6 + j) * tw, *s2 = s + (2 * 6 + j) * tw, *s3 = s + (3 * 6 + j) * tw;
-                GS_VECTOR for (long q = 0; q < tw; q++) {
+                float *s0 = s + (0 * 6 + j) * B, *s1 = s + (1 * 6 + j) * B, *s2 = s + (2 * 6 + j) * B, *s3 = s + (3 * 6 + j) * B;
+                GS_VECTOR for (long q = 0; q < n; q++) {
                     float a0 = m0[q], a1 = m1[q], a2 = m2[q], a3 = m3[q], a4 = m4[q], a5 = m5[q];
                     float p12 = a1 + a2, d12 = a1 - a2, p34 = a3 + a4, d34 = a3 - a4;
                     s0[q] = a0 + p12 + p34;
@@ -136,12 +158,10 @@ GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long o0, long o1,
                 }
             }
             for (int r = 0; r < 4; r++) {
-                long oy = 4 * ty + r;
-                if (oy >= oh) break;
-                const float *e0 = s + (r * 6) * tw, *e1 = e0 + tw, *e2 = e0 + 2 * tw, *e3 = e0 + 3 * tw, *e4 = e0 + 4 * tw,
-                            *e5 = e0 + 5 * tw;
-                float *z0 = z, *z1 = z + tw, *z2 = z + 2 * tw, *z3 = z + 3 * tw;
-                GS_VECTOR for (long q = 0; q < tw; q++) {
+                const float *e0 = s + (r * 6) * B, *e1 = e0 + B, *e2 = e0 + 2 * B, *e3 = e0 + 3 * B, *e4 = e0 + 4 * B,
+                            *e5 = e0 + 5 * B;
+                float *z0 = z, *z1 = z + B, *z2 = z + 2 * B, *z3 = z + 3 * B;
+                GS_VECTOR for (long q = 0; q < n; q++) {
                     float a0 = e0[q], a1 = e1[q], a2 = e2[q], a3 = e3[q], a4 = e4[q], a5 = e5[q];
                     float p12 = a1 + a2, d12 = a1 - a2, p34 = a3 + a4, d34 = a3 - a4;
                     z0[q] = a0 + p12 + p34 + b;
@@ -149,7 +169,11 @@ GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long o0, long o1,
                     z2[q] = p12 + 4 * p34 + b;
                     z3[q] = d12 + 8 * d34 + a5 + b;
                 }
-                gs_winograd_unphase(z, 4, tw, ow, y + o * oh * ow + oy * ow);
+                for (long k = 0; k < rows; k++) {
+                    long oy = 4 * (ty0 + k) + r;
+                    if (oy >= oh) break;
+                    gs_winograd_unphase(z + k * tw, 4, B, ow, y + o * oh * ow + oy * ow);
+                }
             }
         }
     }
@@ -222,34 +246,37 @@ GS_CLONES void gs_winograd_f23_input(const float *x, long c, long c0, long c1, l
 
 GS_CLONES void gs_winograd_f23_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
                                       const float *bias, float *y, float *scratch) {
-    const long T = th * tw, step = m * T;
-    float *s = scratch;             // 2 rows x 4 columns x tw
-    float *z = scratch + 8 * tw;    // 2 column phases x tw
+    const long T = th * tw, step = m * T, R = gs_winograd_block_rows(th, tw), B = R * tw;
+    float *s = scratch;             // 2 rows x 4 columns x B
+    float *z = scratch + 8 * B;     // 2 column phases x B
     for (long o = o0; o < o1; o++) {
         const float b = bias ? bias[o] : 0.0f;
-        for (long ty = 0; ty < th; ty++) {
-            const float *base = mm + o * T + ty * tw;
+        for (long ty0 = 0; ty0 < th; ty0 += R) {
+            const long rows = ty0 + R <= th ? R : th - ty0, n = rows * tw;
+            const float *base = mm + o * T + ty0 * tw;
             for (int j = 0; j < 4; j++) {
                 const float *m0 = base + (long)(0 * 4 + j) * step, *m1 = base + (long)(1 * 4 + j) * step,
                             *m2 = base + (long)(2 * 4 + j) * step, *m3 = base + (long)(3 * 4 + j) * step;
-                float *s0 = s + j * tw, *s1 = s + (4 + j) * tw;
-                GS_VECTOR for (long q = 0; q < tw; q++) {
+                float *s0 = s + j * B, *s1 = s + (4 + j) * B;
+                GS_VECTOR for (long q = 0; q < n; q++) {
                     float a1 = m1[q], a2 = m2[q];
                     s0[q] = m0[q] + a1 + a2;
                     s1[q] = a1 - a2 - m3[q];
                 }
             }
             for (int r = 0; r < 2; r++) {
-                long oy = 2 * ty + r;
-                if (oy >= oh) break;
-                const float *e0 = s + (r * 4) * tw, *e1 = e0 + tw, *e2 = e0 + 2 * tw, *e3 = e0 + 3 * tw;
-                float *z0 = z, *z1 = z + tw;
-                GS_VECTOR for (long q = 0; q < tw; q++) {
+                const float *e0 = s + (r * 4) * B, *e1 = e0 + B, *e2 = e0 + 2 * B, *e3 = e0 + 3 * B;
+                float *z0 = z, *z1 = z + B;
+                GS_VECTOR for (long q = 0; q < n; q++) {
                     float a1 = e1[q], a2 = e2[q];
                     z0[q] = e0[q] + a1 + a2 + b;
                     z1[q] = a1 - a2 - e3[q] + b;
                 }
-                gs_winograd_unphase(z, 2, tw, ow, y + o * oh * ow + oy * ow);
+                for (long k = 0; k < rows; k++) {
+                    long oy = 2 * (ty0 + k) + r;
+                    if (oy >= oh) break;
+                    gs_winograd_unphase(z + k * tw, 2, B, ow, y + o * oh * ow + oy * ow);
+                }
             }
         }
     }

@@ -112,6 +112,11 @@ final class WinogradTests: XCTestCase {
             Case(relu: true),
             Case(n: 2, c: 17, m: 19, h: 26, w: 25, relu: true),
             Case(c: 64, m: 32, h: 28, w: 28),
+            // The transforms take blocks of about 128 tiles (`gs_winograd_block_rows`): 18 rows
+            // of 12 tiles are a block of 10 rows and a partial one of 8, with partial tiles at
+            // the right edge.
+            Case(c: 16, m: 20, h: 70, w: 45),
+            Case(n: 2, c: 16, m: 16, h: 62, w: 70, pads: [1, 0, 0, 1], relu: true),
         ]
         for k in cases {
             let r = try run(k)

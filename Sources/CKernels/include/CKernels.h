@@ -77,16 +77,20 @@ void gs_softmax_row(const float *x, float *y, long n);
 void gs_layer_norm_rows(const float *x, const float *scale, const float *bias, float *y, long rows, long n,
                         float eps, int rms, float *means, float *invs);
 
+/// Rows of tiles the Winograd transforms take at once (about 128 tiles, at least one row, at
+/// most th): their scratch is sized from it.
+long gs_winograd_block_rows(long th, long tw);
 /// Winograd F(4x4, 3x3) filter transform of w [m][c][3][3] into u [36][m][c] (computed in double).
 void gs_winograd_f43_filter(const float *w, long m, long c, float *u);
 /// Winograd F(4x4, 3x3) input transform of one image x [c][h][w] with top/left padding pt/pl
 /// (zeros outside the image) into v [36][c][th * tw], tile (ty, tx) at column ty * tw + tx;
-/// only channels c0 <= ch < c1 (a part run on its own thread); scratch holds 48 * (tw + 2) floats.
+/// only channels c0 <= ch < c1 (a part run on its own thread); scratch holds 72 * B + 4 * (tw + 2)
+/// floats, B = gs_winograd_block_rows(th, tw) * tw.
 void gs_winograd_f43_input(const float *x, long c, long c0, long c1, long h, long w, long pt, long pl, long th, long tw,
                            float *v, float *scratch);
 /// Winograd F(4x4, 3x3) output transform of mm [36][m][th * tw] into y [m][oh][ow] (tiles past
 /// oh/ow dropped), plus bias[o] when bias is not NULL; only outputs o0 <= o < o1 (a part run
-/// on its own thread); scratch holds 28 * tw floats.
+/// on its own thread); scratch holds 28 * B floats, B = gs_winograd_block_rows(th, tw) * tw.
 void gs_winograd_f43_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
                             const float *bias, float *y, float *scratch);
 
@@ -99,7 +103,7 @@ void gs_winograd_f23_input(const float *x, long c, long c0, long c1, long h, lon
                            float *v, float *scratch);
 /// Winograd F(2x2, 3x3) output transform of mm [16][m][th * tw] into y [m][oh][ow] (tiles past
 /// oh/ow dropped), plus bias[o] when bias is not NULL; only outputs o0 <= o < o1 (a part run
-/// on its own thread); scratch holds 10 * tw floats.
+/// on its own thread); scratch holds 10 * B floats, B = gs_winograd_block_rows(th, tw) * tw.
 void gs_winograd_f23_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
                             const float *bias, float *y, float *scratch);
 

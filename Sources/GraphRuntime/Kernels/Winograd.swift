@@ -97,10 +97,11 @@ enum Winograd {
         let tile = variant.tile, points = variant.points
         let th = (g.oh + tile - 1) / tile, tw = (g.ow + tile - 1) / tile
         let count = th * tw
-        // Transformed tiles, GEMM products, and the transforms' row buffers (F(4x4, 3x3): the
-        // input's 48 * (tw + 2) floats cover the output's 28 * tw; F(2x2, 3x3): 16 * (tw + 1)
-        // and 10 * tw).
-        let work = variant == .f43 ? 48 * (tw + 2) : 16 * (tw + 1)
+        // Transformed tiles, GEMM products, and the transforms' working rows, sized by the block
+        // of tile rows they take at once (F(4x4, 3x3): the input's 72 floats a tile of the block
+        // plus one phase-split row, the output's 28; F(2x2, 3x3): 16 * (tw + 1) and 10 a tile).
+        let block = gs_winograd_block_rows(th, tw) * tw
+        let work = variant == .f43 ? 72 * block + 4 * (tw + 2) : max(16 * (tw + 1), 10 * block)
         // With threads, the transforms split their channels (the input's) and outputs (the
         // output's) into parts of at least 16, each with its own row buffers; the 36 (16) sgemms
         // run on OpenBLAS's threads. Maps under 32k floats a side stay on one thread: a part's
