@@ -17,7 +17,8 @@ enum BLASKernelSelection {
     /// The core OpenBLAS runs (its name), after the one-time check.
     static let coreName: String = select()
 
-    /// Re-selects the kernels when OpenBLAS fell back to its generic core; returns the core name.
+    /// Re-selects the kernels when OpenBLAS's core lacks an instruction set the CPU runs (and
+    /// the environment names no core); returns the core name.
     private static func select() -> String {
         let current = corename()
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
@@ -38,12 +39,13 @@ enum BLASKernelSelection {
 
     /// Whether OpenBLAS's products give the same numbers however it splits them (across threads,
     /// into row or column blocks): measured for its AVX-512 kernels, not its AVX2 ones (a
-    /// 128x64x128 sgemm split in two differs from the whole in 10% of its elements on Haswell's
+    /// 128x64x128 sgemm split in two differs from the whole in 11% of its elements on Haswell's
     /// kernels, in none on SkylakeX's).
     static var splitsIdentically: Bool { avx512Cores.contains(coreName) }
 
-    /// Whether OpenBLAS's `current` core lacks the instruction set of the `wanted` one (so
-    /// switching gains speed; a core at least as good, or one the table does not know, stays).
+    /// Whether OpenBLAS's `current` core lacks the instruction set of the `wanted` one, so that
+    /// switching gains speed: a core at least as good stays; any other (an older one, or
+    /// "Core not found") is replaced.
     static func lacks(_ current: String, _ wanted: String) -> Bool {
         switch wanted {
         case "SkylakeX": return !avx512Cores.contains(current)
