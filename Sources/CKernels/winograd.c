@@ -83,6 +83,17 @@ __attribute__((always_inline)) static inline void gs_winograd_unphase(const floa
     for (long xx = 0; xx < ow; xx++) out[xx] = z[(xx % phases) * stride + xx / phases];
 }
 
+// The transforms run over a block of tile rows at once (`gs_winograd_block_rows`: about 128
+// tiles), whose tiles are contiguous in each of the transformed planes: the inner loops are
+// that long instead of one row of tiles (7-14 on ResNet's and Inception's maps, one masked
+// vector), and each plane is read or written in long runs. Every value is computed with the
+// arithmetic, and in the order, of a row of tiles at a time.
+long gs_winograd_block_rows(long th, long tw) {
+    long rows = tw > 0 ? 128 / tw : 1;
+    if (rows < 1) rows = 1;
+    return rows < th ? rows : th;
+}
+
 GS_CLONES void gs_winograd_f43_input(const float *x, long c, long c0, long c1, long h, long w, long pt, long pl,
                                      long th, long tw, float *v, float *scratch) {
     const long tq = tw + 2, T = th * tw, step = c * T, R = gs_winograd_block_rows(th, tw), B = R * tw;
@@ -122,17 +133,6 @@ GS_CLONES void gs_winograd_f43_input(const float *x, long c, long c0, long c1, l
     }
 }
 
-long gs_winograd_block_rows(long th, long tw) {
-    long rows = tw > 0 ? 128 / tw : 1;
-    if (rows < 1) rows = 1;
-    return rows < th ? rows : th;
-}
-
-// The transforms run over a block of tile rows at once (`gs_winograd_block_rows`: about 128
-// tiles), whose tiles are contiguous in each of the transformed planes: the inner loops are
-// that long instead of one row of tiles (7-14 on ResNet's and Inception's maps, one masked
-// vector), and each plane is read or written in long runs. Every value is computed with the
-// arithmetic, and in the order, of a row of tiles at a time.
 GS_CLONES void gs_winograd_f43_output(const float *mm, long m, long o0, long o1, long th, long tw, long oh, long ow,
                                       const float *bias, float *y, float *scratch) {
     const long T = th * tw, step = m * T, R = gs_winograd_block_rows(th, tw), B = R * tw;
