@@ -11,8 +11,8 @@ Each count is the difference between `onnx-tool infer FILE --bare --repeat N+1` 
 including freeing its result, without the process start, the model load or the one-time
 decoding of the op registry.
 
-usage: python Benchmarks/onnx/instructions.py ONNX_TOOL [--baseline OTHER_ONNX_TOOL] [--repeat N]
-                                              [--functions K] MODEL.onnx...
+usage: python Benchmarks/onnx/instructions.py ONNX_TOOL [--baseline OTHER_ONNX_TOOL] [--baseline-walk general]
+                                              [--repeat N] [--functions K] MODEL.onnx...
 `--functions K` adds, per model, the K functions with the most instructions of their own
 (per inference). `--baseline` adds another build's count and the ratio (an older commit, say).
 Needs valgrind (`apt-get install valgrind`) and setarch (util-linux).
@@ -26,13 +26,13 @@ import sys
 import tempfile
 
 
-def callgrind(tool, model, repeat, out):
+def callgrind(tool, model, repeat, out, extra=()):
     # Deterministic hashing and no address randomization: with a random seed each process lays
     # out its tables differently, and the one-time registry decoding differs between the two
     # processes by more than a small model's whole inference.
     env = dict(os.environ, SWIFT_DETERMINISTIC_HASHING="1")
     subprocess.run(["setarch", "-R", "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", tool, "infer",
-                    model, "--bare", "--repeat", str(repeat)], check=True, capture_output=True, timeout=1800, env=env)
+                    model, "--bare", "--repeat", str(repeat), *extra], check=True, capture_output=True, timeout=1800, env=env)
     text = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", out], check=True,
                           capture_output=True, text=True).stdout
     total, per = 0, collections.Counter()
@@ -48,10 +48,10 @@ def callgrind(tool, model, repeat, out):
     return total, per
 
 
-def per_inference(tool, model, repeat):
+def per_inference(tool, model, repeat, extra=()):
     with tempfile.TemporaryDirectory() as d:
-        one, one_per = callgrind(tool, model, 1, os.path.join(d, "a.out"))
-        many, many_per = callgrind(tool, model, repeat + 1, os.path.join(d, "b.out"))
+        one, one_per = callgrind(tool, model, 1, os.path.join(d, "a.out"), extra)
+        many, many_per = callgrind(tool, model, repeat + 1, os.path.join(d, "b.out"), extra)
     functions = {k: (v - one_per.get(k, 0)) / repeat for k, v in many_per.items()}
     return (many - one) / repeat, functions
 
@@ -70,15 +70,20 @@ def main():
     ap.add_argument("tool")
     ap.add_argument("models", nargs="+")
     ap.add_argument("--baseline")
+    ap.add_argument("--baseline-walk", help="`general`: the baseline is this build's general walk "
+                    "(onnx-tool infer --walk general), so one build compares its two walks")
     ap.add_argument("--repeat", type=int, default=50)
     ap.add_argument("--functions", type=int, default=0)
     a = ap.parse_args()
+    if a.baseline_walk and not a.baseline:
+        a.baseline = a.tool
+    extra = ("--walk", a.baseline_walk) if a.baseline_walk else ()
     print(f"{'model':28} {'instructions':>13}" + (f" {'baseline':>13} {'ratio':>6}" if a.baseline else ""))
     for m in a.models:
         count, functions = per_inference(a.tool, m, a.repeat)
         line = f"{os.path.basename(m).removesuffix('.onnx'):28} {count:13,.0f}"
         if a.baseline:
-            before, _ = per_inference(a.baseline, m, a.repeat)
+            before, _ = per_inference(a.baseline, m, a.repeat, extra)
             line += f" {before:13,.0f} {count / before:6.3f}"
         print(line)
         if a.functions:

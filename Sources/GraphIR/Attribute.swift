@@ -55,6 +55,12 @@ public enum AttributeValue: Sendable, Equatable {
         }
     }
 
+    /// The element type of a tensor value (ConstantOfShape's fill), nil for other values.
+    public var tensorElementType: ElementType? {
+        if case .tensor(let t) = self { return t.elementType }
+        return nil
+    }
+
     /// The string value decoded as UTF-8 (lossy), if this is a string attribute.
     public var stringValue: String? {
         if case .string(let b) = self { return String(decoding: b, as: UTF8.self) }

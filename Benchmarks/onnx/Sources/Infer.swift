@@ -1,4 +1,4 @@
-/// `onnx-tool infer FILE [--json] [--repeat N] [--bind name=value ...]`: runs GraphOps symbolic
+/// `onnx-tool infer FILE [--json] [--repeat N] [--bind name=value ...] [--walk general]`: runs GraphOps symbolic
 /// shape inference on a model and prints every main-graph value's inferred type (for the
 /// Python cross-check against onnx.shape_inference) or the median inference time (benchmark).
 /// `--bare` runs the N inferences and nothing else (each result freed before the next): what
@@ -54,11 +54,11 @@ func bindArguments(_ args: [String]) -> [String: Int64] {
 
 /// Several files: one JSON object per line (`{"file": ..., "values": ...}` or `"error"`), so
 /// the node-test cross-check starts one process for 1,500 models.
-func runInferMany(_ files: [String]) {
+func runInferMany(_ files: [String], walk: ShapeInference.Walk, known: Bool) {
     for f in files {
         do {
             let model = try ONNXReader.load(path: f)
-            print("{\"file\":\(jsonString(f)),\(inferenceJSON(ShapeInference.infer(model), ms: 0))}")
+            print("{\"file\":\(jsonString(f)),\(inferenceJSON(ShapeInference.infer(model, walk: walk), ms: 0, known: known))}")
         } catch {
             print("{\"file\":\(jsonString(f)),\"error\":\(jsonString("\(error)"))}")
         }
@@ -66,8 +66,16 @@ func runInferMany(_ files: [String]) {
 }
 
 /// The body of the JSON answer (without braces).
-func inferenceJSON(_ result: InferenceResult, ms: Double) -> String {
+func inferenceJSON(_ result: InferenceResult, ms: Double, known: Bool = false) -> String {
     var parts: [String] = []
+    // `--known`: every main-graph value's known contents too (what the two walks must agree on
+    // beyond types).
+    var knownParts: [String] = []
+    if known {
+        for name in result.values.keys.sorted() {
+            if let v = result.values[name]?.value { knownParts.append("\(jsonString(name)):\(jsonString("\(v)"))") }
+        }
+    }
     for name in result.values.keys.sorted() { parts.append("\(jsonString(name)):\(jsonType(result.values[name]?.type))") }
     let problems = result.problems.map { p in
         "{\"node\":\(jsonString(p.nodeName)),\"op\":\(jsonString(p.opType)),\"scope\":\(jsonString(p.scope.joined(separator: " > "))),\"reason\":\(jsonString(p.reason))}"
@@ -79,13 +87,24 @@ func inferenceJSON(_ result: InferenceResult, ms: Double) -> String {
         bodies.append("\(jsonString(key)):{\(entries.joined(separator: ","))}")
     }
     return "\"values\":{\(parts.joined(separator: ","))},\"bodies\":{\(bodies.joined(separator: ","))},"
+        + (known ? "\"known\":{\(knownParts.joined(separator: ","))}," : "")
         + "\"problems\":[\(problems.joined(separator: ","))],"
         + "\"infer_ms\":\(String(format: "%.4f", ms))"
 }
 
+/// `--walk general`: the general walk only (the packed walk is the default; see PackedWalk.swift).
+func walkArgument(_ args: [String]) -> ShapeInference.Walk {
+    switch option(args, "--walk") {
+    case nil, "packed": return .packed
+    case "general": return .general
+    case let w?: fail("bad --walk \(w) (want packed or general)")
+    }
+}
+
 func runInfer(_ args: [String], _ pos: [String]) throws {
-    if pos.count > 1 { runInferMany(pos); return }
-    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE... [--json] [--repeat N [--bare]] [--bind name=value] [--input-shape name=AxB]") }
+    let walk = walkArgument(args)
+    if pos.count > 1 { runInferMany(pos, walk: walk, known: args.contains("--known")); return }
+    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE... [--json] [--repeat N [--bare]] [--bind name=value] [--input-shape name=AxB] [--walk packed|general]") }
     let model = try ONNXReader.load(path: pos[0])
     _ = model.graph.nodes.count
     let bindings = bindArguments(args)
@@ -93,11 +112,11 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     _ = OpRegistry.builtIn.schemaCount
     let repeats = Int(option(args, "--repeat") ?? "1") ?? 1
     if args.contains("--bare") {
-        for _ in 0..<max(1, repeats) { _ = ShapeInference.infer(model) }
+        for _ in 0..<max(1, repeats) { _ = ShapeInference.infer(model, walk: walk) }
         return
     }
     var times: [Double] = []
-    var result = ShapeInference.infer(model)
+    var result = ShapeInference.infer(model, walk: walk)
     // Results stay alive until every run is timed: each run measures inference, not the
     // freeing of the previous run's result.
     var kept: [InferenceResult] = []
@@ -105,7 +124,7 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     var cpuTimes: [Double] = []
     for _ in 0..<max(1, repeats) {
         let t0 = now(), c0 = cpuNow()
-        let r = ShapeInference.infer(model)
+        let r = ShapeInference.infer(model, walk: walk)
         times.append((now() - t0) * 1000)
         cpuTimes.append((cpuNow() - c0) * 1000)
         kept.append(r)
@@ -125,7 +144,7 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     }
     if !all.isEmpty { result = result.substituting(all) }
     if args.contains("--json") {
-        print("{" + inferenceJSON(result, ms: median(times)) + "}")
+        print("{" + inferenceJSON(result, ms: median(times), known: args.contains("--known")) + "}")
     } else {
         print(String(format: "infer_ms %.4f values %d problems %d nodes %d cpu_ms %.4f min_ms %.4f floor_ms %.4f", median(times),
                      result.values.count, result.problems.count, model.graph.nodes.count, median(cpuTimes),

@@ -5,7 +5,7 @@
 ///   onnx-tool load-time FILE [--repeat N]      load time (median ms), peak RSS, weight bytes
 ///   onnx-tool save-time IN OUT [--repeat N] [--external]   save time (median ms)
 ///   onnx-tool fuzz --count N --seed S FILE...  mutate inputs, count crashes/hangs/errors
-///   onnx-tool infer FILE [--json] [--repeat N [--bare]] [--bind name=value]  symbolic shape inference
+///   onnx-tool infer FILE [--json] [--repeat N [--bare]] [--bind name=value] [--walk general]  symbolic shape inference
 import Foundation
 import GraphFormats
 import GraphIR
@@ -25,7 +25,7 @@ func positional(_ args: [String]) -> [String] {
     var skip = false
     for a in args {
         if skip { skip = false; continue }
-        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--min-seconds" || a == "--node-data" || a == "--bind" || a == "--input-shape" {
+        if a == "--repeat" || a == "--count" || a == "--seed" || a == "--max-seconds" || a == "--min-seconds" || a == "--node-data" || a == "--bind" || a == "--input-shape" || a == "--walk" {
             skip = true
             continue
         }

@@ -155,6 +155,14 @@ final class InferenceEngine {
             report(ptr.pointee, scope, failure?.reason ?? "\(error)", kind: failure?.kind ?? .inconsistent)
             outs = elementTypesFromSchema(ptr.pointee, inputs)
         }
+        complete(&outs, ptr, names: names, declared: declared, scope: scope)
+        return outs
+    }
+
+    /// A node's outputs made final: one per output name, reconciled with the declared types,
+    /// negative sizes reported and dropped.
+    func complete(_ outs: inout [ValueFacts?], _ ptr: UnsafePointer<Node>, names: ValueNames, declared: Declarations,
+                  scope: [String]) {
         if outs.count > names.count { outs.removeLast(outs.count - names.count) }
         while outs.count < names.count { outs.append(nil) }
         for k in names.indices {
@@ -167,7 +175,6 @@ final class InferenceEngine {
                 outs[k] = .tensor(e, dims.map { d in (d?.intValueInline ?? 0) < 0 ? nil : d })
             }
         }
-        return outs
     }
 
     /// Whether a tensor's shape has a negative size (read in place: no copy of the facts).
@@ -278,7 +285,7 @@ final class InferenceEngine {
         let opset = domain.isEmpty ? defaultOpset : (opsets[domain] ?? 1)
         let b = OpBinding(domain: domain, opType: opType, opset: opset, registry: registry,
                           function: functions.isEmpty ? nil : functions[domain + "::" + opType],
-                          rule: InferenceRules.table[key])
+                          rule: InferenceRules.table[key], packed: PackedRules.table[key])
         bindings[ValueName(key)] = b
         lastBinding = b
         return b
@@ -381,19 +388,27 @@ final class OpBinding {
     let opType: String
     let opset: Int64
     let function: Function?
+    /// Whether the op is a model-local function (read per node: comparing the optional
+    /// `function` with nil went through its generic value witnesses).
+    let isFunction: Bool
     let rule: InferenceRule?
+    /// The packed walk's rule for the op's plain forms (PackedRules.swift), if it has one.
+    let packed: PackedRule?
     let registry: OpRegistry
     private var looked = false
     private var cached: OpSchema?
     private var attributes: [AttributeSchema] = []
 
-    init(domain: String, opType: String, opset: Int64, registry: OpRegistry, function: Function?, rule: InferenceRule?) {
+    init(domain: String, opType: String, opset: Int64, registry: OpRegistry, function: Function?, rule: InferenceRule?,
+         packed: PackedRule? = nil) {
         self.domain = domain
         self.opType = opType
         self.opset = opset
         self.registry = registry
         self.function = function
+        self.isFunction = function != nil
         self.rule = rule
+        self.packed = packed
     }
 
     /// The op's schema at its opset (nil when unknown).

@@ -142,17 +142,20 @@ struct RuleContext {
     /// The attribute as given on the node (found by index: no copy of the other attributes).
     func attr(_ name: String) -> AttributeValue? {
         nodePointer.pointee.attributes.withUnsafeBufferPointer { buf in
-            for i in buf.indices where sameName(buf[i].name, name) { return buf[i].value }
+            guard let base = buf.baseAddress else { return nil }
+            for i in buf.indices where sameName(base[i].name, name) { return base[i].value }
             return nil
         }
     }
 
     /// The first attribute named `name`, matched in place by `read` (which takes only what
-    /// it needs out of the value: no copy of a tensor or list it does not return).
+    /// it needs out of the value: no copy of a tensor or list it does not return). Read through
+    /// the element pointer: the buffer's subscript copies the whole attribute.
     @inline(__always)
     func attr<R>(_ name: String, _ read: (borrowing AttributeValue) -> R?) -> R? {
         nodePointer.pointee.attributes.withUnsafeBufferPointer { buf in
-            for i in buf.indices where sameName(buf[i].name, name) { return read(buf[i].value) }
+            guard let base = buf.baseAddress else { return nil }
+            for i in buf.indices where sameName(base[i].name, name) { return read(base[i].value) }
             return nil
         }
     }

@@ -111,10 +111,20 @@ public struct InferenceResult: Sendable {
 /// Symbolic type and shape inference over `GraphIR.Graph`.
 public enum ShapeInference {
     /// Infers every value's type in a model (its opset imports and local functions apply).
-    public static func infer(_ model: Model, registry: OpRegistry = .builtIn) -> InferenceResult {
+    public static func infer(_ model: Model, registry: OpRegistry = .builtIn, walk: Walk = .packed) -> InferenceResult {
         var opsets: [String: Int64] = [:]
         for o in model.opsetImports { opsets[o.domain == "ai.onnx" ? "" : o.domain] = o.version }
-        return infer(model.graph, opsets: opsets, functions: model.functions, registry: registry)
+        return infer(model.graph, opsets: opsets, functions: model.functions, registry: registry, walk: walk)
+    }
+
+    /// How the main graph is walked. Both give the same result; `general` exists so that
+    /// tests and `onnx-tool infer --walk general` can check that they do.
+    public enum Walk: Sendable {
+        /// Packed records and the packed rules wherever they apply (a graph whose nodes hold
+        /// no bodies), the general walk elsewhere.
+        case packed
+        /// The general walk only: facts by name, general rules for every node.
+        case general
     }
 
     /// Infers every value's type in `graph`.
@@ -123,10 +133,15 @@ public enum ShapeInference {
     ///     the newest rules.
     ///   - functions: model-local functions, inferred through their bodies where called.
     ///   - registry: the op schemas whose attribute defaults the rules read.
+    ///   - walk: `.general` to skip the packed walk (cross-checks).
     /// - Returns: facts per value, body facts, and every node it could not infer, with why.
     public static func infer(_ graph: Graph, opsets: [String: Int64] = [:], functions: [Function] = [],
-                             registry: OpRegistry = .builtIn) -> InferenceResult {
+                             registry: OpRegistry = .builtIn, walk: Walk = .packed) -> InferenceResult {
         let engine = InferenceEngine(opsets: opsets, functions: functions, registry: registry)
+        if walk == .packed, InferenceEngine.packedWalkApplies(graph) {
+            let table = engine.runPacked(graph)
+            return InferenceResult(values: FactTable(packed: table), bodies: engine.bodies, problems: engine.problems)
+        }
         let run = engine.run(graph, outer: [], bodyInputs: nil, scope: [], keyPrefix: "")
         return InferenceResult(values: FactTable(keyed: run.values), bodies: engine.bodies, problems: engine.problems)
     }
