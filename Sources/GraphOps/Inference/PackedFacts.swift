@@ -67,6 +67,16 @@ struct PackedFact {
         }
     }
 
+    /// Whether a stored size is negative (the general walk reports and drops it).
+    var hasNegativeSize: Bool {
+        guard kind == .tensor, rank > 0 else { return false }
+        for i in 0..<Int(rank) {
+            let v = self[dim: i]
+            if PackedDim.isSize(v), v < 0 { return true }
+        }
+        return false
+    }
+
     /// Whether this is a tensor of known rank.
     var isRankedTensor: Bool { kind == .tensor && rank >= 0 }
 
@@ -156,10 +166,17 @@ final class PackedFacts: @unchecked Sendable {  // immutable once the walk hands
         }
     }
 
+    /// The hash the index keys `name` by.
+    @inline(__always)
+    func hash(_ name: String) -> UInt64 { NameHash.hash(name, seed: seed) }
+
     /// The slot of `name`, made (holding unknown facts) when it has none.
     @inline(__always)
-    func intern(_ name: String) -> Int {
-        let h = NameHash.hash(name, seed: seed)
+    func intern(_ name: String) -> Int { intern(name, hash: hash(name)) }
+
+    /// `intern(name)` with the name's `hash(name)` already computed.
+    @inline(__always)
+    func intern(_ name: String, hash h: UInt64) -> Int {
         let tag = h & 0xFFFF_FFFF_0000_0000
         var b = Int(truncatingIfNeeded: h) & mask
         while true {

@@ -176,9 +176,22 @@ enum PackedRules {
         }
     }
 
+    /// The node's window attributes, read once per shared attribute list.
+    static func window(_ c: PackedContext) -> WindowAttributes? {
+        guard let key = c.attributeKey else { return nil }
+        for m in c.windowMemo where m.key == key { return m.value }
+        let win = c.attributes.flatMap { WindowAttributes(c, $0) }
+        if c.windowMemo.count < PackedContext.windowMemoSize {
+            c.windowMemo.append((key, win))
+        } else {
+            c.windowMemo[c.windowMemoNext] = (key, win)
+            c.windowMemoNext = (c.windowMemoNext + 1) % PackedContext.windowMemoSize
+        }
+        return win
+    }
+
     static func conv(_ c: PackedContext) -> Bool {
-        guard let x = c.ranked(0), x.rank >= 3, let w = c.tensor(1), let a = c.attributes,
-              let win = WindowAttributes(c, a) else { return false }
+        guard let x = c.ranked(0), x.rank >= 3, let w = c.tensor(1), let win = window(c) else { return false }
         let n = Int(x.rank) - 2
         var kernel = win.kernel
         if kernel == nil, w.rank == Int8(n + 2) {
@@ -200,11 +213,11 @@ enum PackedRules {
     }
 
     static func pool(_ c: PackedContext) -> Bool {
-        guard let x = c.tensor(0), let a = c.attributes else { return false }
+        guard let x = c.tensor(0) else { return false }
         var out = x
         out.known = -1
         if x.rank >= 0 {
-            guard x.rank >= 3, let win = WindowAttributes(c, a), let kernel = win.kernel else { return false }
+            guard x.rank >= 3, let win = window(c), let kernel = win.kernel else { return false }
             let n = Int(x.rank) - 2
             guard win.fits(spatial: n, kernel: kernel) else { return false }
             for i in 0..<n {
@@ -384,7 +397,7 @@ enum PackedRules {
     /// ConstantOfShape of a known shape whose result is too large to keep contents for
     /// (weights): the shape's entries become the dims.
     static func constantOfShape(_ c: PackedContext) -> Bool {
-        guard let shape = c.tensor(0), shape.known != -1, let a = c.attributes else { return false }
+        guard let shape = c.tensor(0), shape.known != -1, let key = c.attributeKey else { return false }
         var out = PackedFact.tensor(.float, rank: 0)
         if shape.known <= -2, shape.element == .int64 {
             // An int64 initializer or Constant: its entries read straight from its bytes.
@@ -423,7 +436,14 @@ enum PackedRules {
         } else {
             return false
         }
-        out.element = a.attr("value") { $0.tensorElementType } ?? .float
+        // The fill's type, read once per shared attribute list.
+        if let m = c.fillMemo, m.key == key {
+            out.element = m.value ?? .float
+        } else {
+            let e = c.attributes?.attr("value") { $0.tensorElementType }
+            c.fillMemo = (key, e)
+            out.element = e ?? .float
+        }
         // Contents small enough to keep are filled in by the general rule (`Shapes.count`).
         var count = 1
         for i in 0..<Int(out.rank) {

@@ -21,6 +21,7 @@ extension InferenceEngine {
             + nodeCount / 16
         let table = PackedFacts(capacity: capacity, initializers: graph.initializers)
         let declared = Declarations(graph)
+        let declaredHashes = DeclaredHashes(graph, table)
         // The same order as the general walk: initializers, sparse ones, then inputs last to
         // first where nothing is defined yet.
         graph.initializers.withUnsafeBufferPointer { buf in
@@ -49,7 +50,8 @@ extension InferenceEngine {
                 let ptr = base + i
                 let op = binding(ptr)
                 let loaded = op.packed != nil && !op.isFunction && context.load(ptr, op)
-                if loaded, let rule = op.packed, rule(context), finishPacked(context, declared: declared) {
+                if loaded, let rule = op.packed, rule(context),
+                   finishPacked(context, declared: declared, declaredHashes: declaredHashes) {
                     continue
                 }
                 generalNode(ptr, table: table, declared: declared, inputs: &inputs, loaded: loaded ? context : nil)
@@ -115,26 +117,32 @@ extension InferenceEngine {
 
     /// Stores a packed rule's outputs. Where a declared type would fill or contradict one, or a
     /// size is negative, the outputs go through `complete` as the general walk's do.
-    func finishPacked(_ c: PackedContext, declared: Declarations) -> Bool {
+    func finishPacked(_ c: PackedContext, declared: Declarations, declaredHashes: DeclaredHashes) -> Bool {
         guard let ptr = c.node else { return false }
         let table = c.table
         let names = ptr.pointee.outputs
-        var plain = true
-        for k in names.indices where !names[k].isEmpty {
-            let f = c.output(k)
-            if f.kind == .tensor, f.rank > 0 {
-                for i in 0..<Int(f.rank) {
-                    let v = f[dim: i]
-                    if PackedDim.isSize(v), v < 0 { plain = false }
-                }
+        if names.count == 1, !names[0].isEmpty {
+            // The common case, each name hashed once for the declarations and the index.
+            let name = names[0]
+            let f = c.output(0)
+            let h = table.hash(name)
+            if !f.hasNegativeSize, !declaredHashes.mayContain(h) || declared[name].map({ Self.agrees(f, declared: $0) }) ?? true {
+                table.set(table.intern(name, hash: h), f)
+                return true
             }
-            if let d = declared[names[k]], !Self.agrees(f, declared: d) { plain = false }
-        }
-        if plain {
+        } else {
+            var plain = true
             for k in names.indices where !names[k].isEmpty {
-                table.set(table.intern(names[k]), c.output(k))
+                let f = c.output(k)
+                if f.hasNegativeSize { plain = false }
+                if let d = declared[names[k]], !Self.agrees(f, declared: d) { plain = false }
             }
-            return true
+            if plain {
+                for k in names.indices where !names[k].isEmpty {
+                    table.set(table.intern(names[k]), c.output(k))
+                }
+                return true
+            }
         }
         var outs: [ValueFacts?] = c.outputs.map { table.decode($0) }
         complete(&outs, ptr, names: names, declared: declared, scope: [])
@@ -163,6 +171,52 @@ extension InferenceEngine {
             }
         }
         return true
+    }
+}
+
+/// The hashes (under the packed table's seed) of every name a graph that declares few types
+/// declares one for (most graphs type only their outputs): there, most node outputs are not
+/// declared, and the hash the walk computes for the index says so without a lookup of its own.
+/// A graph that declares many (exporters that write value_info for everything) looks each
+/// name up.
+struct DeclaredHashes {
+    private var slots: [UInt64]
+    private let mask: Int
+    private let everything: Bool
+
+    init(_ graph: Graph, _ table: PackedFacts) {
+        var names: [String] = []
+        everything = graph.valueInfo.count + graph.outputs.count > 16
+        if !everything {
+            for v in graph.valueInfo where v.type != nil { names.append(v.name) }
+            for v in graph.outputs where v.type != nil { names.append(v.name) }
+        }
+        var size = 8
+        while size < names.count * 2 { size <<= 1 }
+        slots = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+        for n in names {
+            let h = table.hash(n) | 1  // never 0, which marks an empty slot
+            var b = Int(truncatingIfNeeded: h >> 7) & mask
+            while slots[b] != 0 && slots[b] != h { b = (b + 1) & mask }
+            slots[b] = h
+        }
+    }
+
+    /// False when no declared name has hash `h`.
+    @inline(__always)
+    func mayContain(_ h: UInt64) -> Bool {
+        if everything { return true }
+        let key = h | 1
+        var b = Int(truncatingIfNeeded: key >> 7) & mask
+        return slots.withUnsafeBufferPointer { s in
+            while true {
+                let e = s[b]
+                if e == 0 { return false }
+                if e == key { return true }
+                b = (b + 1) & mask
+            }
+        }
     }
 }
 
@@ -265,6 +319,28 @@ final class PackedContext {
 
     /// The outputs produced, in order.
     var outputs: [PackedFact] { (0..<producedCount).map { outputSlots[$0] } }
+
+    /// Where the node's attribute list is stored, with the op's binding: what a rule read from
+    /// the attributes holds for every node with this key. The ONNX reader shares one list
+    /// between the nodes whose attributes are the same (the weights ConstantOfShape makes, the
+    /// 3x3 convs of a stage), and the graph does not change during the walk.
+    struct AttributeKey: Equatable {
+        let list: UnsafeRawPointer?
+        let op: ObjectIdentifier
+    }
+
+    var attributeKey: AttributeKey? {
+        guard let node, let op else { return nil }
+        let list = node.pointee.attributes.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        return AttributeKey(list: list, op: ObjectIdentifier(op))
+    }
+
+    /// The last few Conv and pool windows read (a network's convs cycle through a few
+    /// attribute lists), and the last ConstantOfShape fill type, by attribute key.
+    @exclusivity(unchecked) var windowMemo: [(key: AttributeKey, value: PackedRules.WindowAttributes?)] = []
+    @exclusivity(unchecked) var windowMemoNext = 0
+    @exclusivity(unchecked) var fillMemo: (key: AttributeKey, value: ElementType?)?
+    static let windowMemoSize = 8
 
     /// The node's attributes, defaults and opset as the general rules read them.
     var attributes: RuleContext? {
