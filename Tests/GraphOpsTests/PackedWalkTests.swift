@@ -17,6 +17,8 @@ final class PackedWalkTests: XCTestCase {
     func assertWalksAgree(_ g: Graph, opsets: [String: Int64] = ["": 17], file: StaticString = #filePath,
                           line: UInt = #line) {
         XCTAssertTrue(InferenceEngine.packedWalkApplies(g), "the graph should take the packed walk", file: file, line: line)
+        XCTAssertTrue(InferenceEngine(opsets: opsets, functions: [], registry: .builtIn).packedWalkPays(g),
+                      "the graph is made of ops with packed rules", file: file, line: line)
         let packed = ShapeInference.infer(g, opsets: opsets, walk: .packed)
         let general = ShapeInference.infer(g, opsets: opsets, walk: .general)
         XCTAssertEqual(packed.values.count, general.values.count, file: file, line: line)
@@ -157,6 +159,23 @@ final class PackedWalkTests: XCTestCase {
         XCTAssertEqual(r.type(of: "sum")?.dims, [.symbol("batch"), .symbol("seq"), SymDim(8)])
     }
 
+    func testGraphsOfOpsWithoutPackedRulesTakeTheGeneralWalk() {
+        // Shape arithmetic (transformer exports): mostly ops the packed rules leave to the
+        // general ones. Either walk gives the same facts.
+        var nodes: [Node] = []
+        for i in 0..<8 {
+            nodes.append(Node(opType: "Shape", inputs: ["x"], outputs: ["s\(i)"]))
+            nodes.append(Node(opType: "Gather", inputs: ["s\(i)", "i0"], outputs: ["g\(i)"], attributes: [Attribute("axis", .int(0))]))
+        }
+        let g = Graph(nodes: nodes, inputs: [tensor("x", .float, [.symbolic("batch"), .known(8)])],
+                      outputs: [ValueInfo(name: "g7")], initializers: [Tensor(name: "i0", int64s: [0], dims: [])])
+        XCTAssertTrue(InferenceEngine.packedWalkApplies(g))
+        XCTAssertFalse(InferenceEngine(opsets: ["": 17], functions: [], registry: .builtIn).packedWalkPays(g))
+        let packed = ShapeInference.infer(g, opsets: ["": 17], walk: .packed)
+        XCTAssertEqual(packed.values, ShapeInference.infer(g, opsets: ["": 17]).values)
+        XCTAssertEqual(packed.values["g7"]?.value, .ints([.symbol("batch")]))
+    }
+
     func testGraphsWithBodiesTakeTheGeneralWalk() {
         let body = Graph(nodes: [Node(opType: "Identity", inputs: ["x"], outputs: ["y"])], outputs: [ValueInfo(name: "y")])
         let g = Graph(nodes: [Node(opType: "If", inputs: ["c"], outputs: ["o"],
@@ -172,7 +191,7 @@ final class PackedWalkTests: XCTestCase {
         var nodes: [Node] = []
         for i in 0..<300 { nodes.append(Node(opType: "Relu", inputs: [i == 0 ? "x" : "r\(i - 1)"], outputs: ["r\(i)"])) }
         let g = Graph(nodes: nodes, inputs: [tensor("x", .float, [.symbolic("n"), .known(4)])], outputs: [ValueInfo(name: "r299")])
-        var packed = ShapeInference.infer(g).values
+        var packed = ShapeInference.infer(g, walk: .packed).values
         let plain = ShapeInference.infer(g, walk: .general).values
         XCTAssertEqual(packed, plain)
         XCTAssertEqual(packed.count, 301)
@@ -197,7 +216,7 @@ final class PackedWalkTests: XCTestCase {
         XCTAssertNil(packed["r6"])
         XCTAssertEqual(copy, plain)
         XCTAssertEqual(copy.mapValues { $0 }, plain)
-        let bound = ShapeInference.infer(g).substituting(["n": 3])
+        let bound = ShapeInference.infer(g, walk: .packed).substituting(["n": 3])
         XCTAssertEqual(bound.type(of: "r299")?.dims, [SymDim(3), SymDim(4)])
     }
 }

@@ -92,19 +92,21 @@ func inferenceJSON(_ result: InferenceResult, ms: Double, known: Bool = false) -
         + "\"infer_ms\":\(String(format: "%.4f", ms))"
 }
 
-/// `--walk general`: the general walk only (the packed walk is the default; see PackedWalk.swift).
+/// `--walk packed|general`: that walk only, where the default picks one per graph (see
+/// `ShapeInference.Walk` and PackedWalk.swift).
 func walkArgument(_ args: [String]) -> ShapeInference.Walk {
     switch option(args, "--walk") {
-    case nil, "packed": return .packed
+    case nil, "automatic": return .automatic
+    case "packed": return .packed
     case "general": return .general
-    case let w?: fail("bad --walk \(w) (want packed or general)")
+    case let w?: fail("bad --walk \(w) (want automatic, packed or general)")
     }
 }
 
 func runInfer(_ args: [String], _ pos: [String]) throws {
     let walk = walkArgument(args)
     if pos.count > 1 { runInferMany(pos, walk: walk, known: args.contains("--known")); return }
-    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE... [--json] [--repeat N [--bare]] [--bind name=value] [--input-shape name=AxB] [--walk packed|general]") }
+    guard pos.count == 1 else { fail("usage: onnx-tool infer FILE... [--json] [--repeat N [--bare]] [--bind name=value] [--input-shape name=AxB] [--walk automatic|packed|general]") }
     let model = try ONNXReader.load(path: pos[0])
     _ = model.graph.nodes.count
     let bindings = bindArguments(args)

@@ -283,14 +283,22 @@ final class PackedFacts: @unchecked Sendable {  // immutable once the walk hands
         return out
     }
 
-    /// `encode(f)`, with `f` itself kept beside an inline record, so that decoding it (the next
-    /// general rule that reads it) costs no new arrays.
-    func encodeKeeping(_ f: ValueFacts) -> PackedFact {
-        var out = encode(f)
-        if out.kind == .tensor {
-            general.append(f)
-            out.reference = Int32(truncatingIfNeeded: general.count - 1)
-        }
+    /// What a general rule made, kept whole: the next general rule reads it back as it is, and
+    /// a packed rule that reads it gets its inline form then (`packedForm(slot:)`), once.
+    func keep(_ f: ValueFacts) -> PackedFact {
+        f.type == nil && f.value == nil ? .unknownType : keepWhole(f)
+    }
+
+    /// The record of slot `i` with facts kept whole (`keep`) put inline where they fit, the
+    /// facts still kept beside (so decoding returns them as they were). Stored back: a value
+    /// read by several packed rules is encoded once.
+    func packedForm(slot i: Int) -> PackedFact {
+        let f = facts[i]
+        guard f.kind == .general, f.reference >= 0 else { return f }
+        var out = encode(general[Int(f.reference)])
+        guard out.kind == .tensor else { return f }
+        out.reference = f.reference
+        facts[i] = out
         return out
     }
 

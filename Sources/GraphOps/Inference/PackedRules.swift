@@ -26,6 +26,7 @@ enum PackedRules {
         t["Concat"] = concat
         t["Transpose"] = transpose
         t["Flatten"] = flatten
+        t["Reshape"] = reshape
         t["Unsqueeze"] = unsqueeze
         t["Cast"] = cast
         t["Constant"] = constant
@@ -89,15 +90,16 @@ enum PackedRules {
     static func arithmetic(_ c: PackedContext) -> Bool {
         let n = c.inputCount
         guard n >= 1, var out = c.ranked(0) else { return false }
+        // Inputs that all have contents fold: the general rule's case, known before any work.
+        var someUnknown = false
+        for i in 0..<n { if let x = c.input(i), !x.mayHaveValue { someUnknown = true } }
+        guard someUnknown else { return false }
         let op = c.opType
         let mixedTypes = op == "Pow" || op == "PRelu"
-        var someUnknown = !out.mayHaveValue
         for i in 1..<max(n, 1) {
             guard let x = c.ranked(i), mixedTypes || x.element == out.element else { return false }
-            if !x.mayHaveValue { someUnknown = true }
             guard broadcast(into: &out, x, c.table) else { return false }
         }
-        guard someUnknown else { return false }
         out.known = -1
         c.emit(out)
         return true
@@ -289,16 +291,18 @@ enum PackedRules {
     /// join; 1-D integer pieces, which the general rule tracks entry by entry, take it).
     static func concat(_ c: PackedContext) -> Bool {
         let n = c.inputCount
-        guard n > 0, let first = c.ranked(0), let a = c.attributes, let axisAttr = try? a.int("axis") else { return false }
+        var someUnknown = false
+        for i in 0..<n { if let x = c.input(i), !x.mayHaveValue { someUnknown = true } }
+        guard someUnknown, n > 0, let first = c.ranked(0), let a = c.attributes, let axisAttr = try? a.int("axis") else {
+            return false
+        }
         let rank = Int(first.rank)
         guard let axis = try? a.axis(axisAttr, rank: rank), !(rank == 1 && Shapes.isIntegral(first.element)) else { return false }
         var out = first
         out.known = -1
-        var someUnknown = false
         var sum: SymDim? = SymDim(0)
         for i in 0..<n {
             guard let x = c.ranked(i), x.element == first.element, Int(x.rank) == rank else { return false }
-            if !x.mayHaveValue { someUnknown = true }
             for k in 0..<rank where k != axis {
                 let have = out[dim: k], next = x[dim: k]
                 if have == PackedDim.unknown { out[dim: k] = next } else if PackedDim.isSize(have), PackedDim.isSize(next),
@@ -306,7 +310,7 @@ enum PackedRules {
             }
             if let s = sum, let d = c.table.dim(x[dim: axis]) { sum = s + d } else { sum = nil }
         }
-        guard someUnknown, let total = c.encode(sum) else { return false }
+        guard let total = c.encode(sum) else { return false }
         out[dim: axis] = total
         c.emit(out)
         return true
@@ -342,6 +346,112 @@ enum PackedRules {
         out.rank = 2
         out[dim: 0] = d0
         out[dim: 1] = d1
+        c.emit(out)
+        return true
+    }
+
+    /// The entries of a known int64 tensor of at most six entries, each a plain size or
+    /// symbol reference (nil when its contents are not known that way).
+    /// `partial`: an unknown entry is kept as an unknown size instead of refusing the whole.
+    /// `sizesOnly`: refuse (before decoding anything) contents with a symbolic entry.
+    static func constantEntries(_ c: PackedContext, _ f: PackedFact, partial: Bool = false,
+                                sizesOnly: Bool = false) -> PackedFact? {
+        guard f.kind == .tensor, f.element == .int64 else { return nil }
+        var out = PackedFact.tensor(.int64, rank: 0)
+        if f.known <= -2 {
+            let ok = c.table.withTensor(lazy: f.known) { p -> Bool in
+                let dims = p.pointee.dims
+                guard dims.count <= 1 else { return false }
+                let n = dims.first.map { Int(clamping: $0) } ?? 1
+                guard n >= 0, n <= PackedFact.maxRank else { return false }
+                out.rank = Int8(n)
+                func read(_ raw: UnsafeRawBufferPointer) -> Bool {
+                    guard raw.count >= n * 8 else { return false }
+                    for i in 0..<n {
+                        let v = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
+                        guard PackedDim.fits(v) else { return false }
+                        out[dim: i] = v
+                    }
+                    return true
+                }
+                // The bytes `Tensor.withUnsafeBytes` gives, read from the data itself: calling a
+                // method on the tensor behind the pointer copied the whole tensor first.
+                switch p.pointee.data {
+                case .raw(let bytes): return bytes.count == n * 8 && bytes.withUnsafeBytes(read)
+                case .lazy(let l):
+                    guard let bytes = try? l.packedBytes(elementType: .int64, elementCount: n) else { return false }
+                    return bytes.withUnsafeBytes(read)
+                default: return false
+                }
+            }
+            return ok ? out : nil
+        }
+        guard f.known >= 0, let known = c.table.value(f) else { return nil }
+        if sizesOnly {
+            // Shape tensors computed from symbolic shapes (`[batch, seq, 12, 64]`) are the
+            // general rules' case: refused without building their entries.
+            guard case .ints(let xs) = known, xs.count <= PackedFact.maxRank else { return nil }
+            out.rank = Int8(xs.count)
+            for i in xs.indices {
+                guard let v = xs[i].intValueInline, PackedDim.fits(v) else { return nil }
+                out[dim: i] = v
+            }
+            return out
+        }
+        guard let entries = known.partialDims, entries.count <= PackedFact.maxRank else { return nil }
+        out.rank = Int8(entries.count)
+        for i in entries.indices {
+            guard partial || entries[i] != nil, let v = c.encode(entries[i]) else { return nil }
+            out[dim: i] = v
+        }
+        return out
+    }
+
+    /// Reshape to a known target of constant entries (0 and one -1 resolved as the general rule
+    /// does), contents carried along.
+    static func reshape(_ c: PackedContext) -> Bool {
+        guard let x = c.ranked(0), let shapeInput = c.tensor(1), let target = constantEntries(c, shapeInput, sizesOnly: true),
+              let a = c.attributes else { return false }
+        let allowZero = a.attrInt("allowzero") ?? 0
+        var out = x
+        out.rank = target.rank
+        var inferAt: Int?
+        for i in 0..<Int(target.rank) {
+            let t = target[dim: i]
+            guard PackedDim.isSize(t) else { return false }
+            if t == 0 && allowZero == 0 {
+                guard i < Int(x.rank) else { return false }
+                out[dim: i] = x[dim: i]
+            } else if t == -1 {
+                guard inferAt == nil else { return false }
+                inferAt = i
+                out[dim: i] = PackedDim.unknown
+            } else {
+                guard t >= 0 else { return false }
+                out[dim: i] = t
+            }
+        }
+        var inDims: [SymDim?] = []
+        for i in 0..<Int(x.rank) { inDims.append(c.table.dim(x[dim: i])) }
+        var outDims: [SymDim?] = []
+        for i in 0..<Int(out.rank) { outDims.append(c.table.dim(out[dim: i])) }
+        if let k = inferAt, let total = Shapes.product(inDims[...]) {
+            var rest = outDims
+            rest.remove(at: k)
+            if let known = Shapes.product(rest[...]) {
+                if let a = total.intValue, let b = known.intValue {
+                    guard b != 0, a % b == 0 else { return false }
+                    out[dim: k] = a / b
+                    guard PackedDim.fits(a / b) else { return false }
+                } else {
+                    guard let v = c.encode(total.exactDiv(known)) else { return false }
+                    out[dim: k] = v
+                }
+            }
+        }
+        if inferAt == nil, let p = Shapes.productValue(inDims[...]), let q = Shapes.productValue(outDims[...]), p != q {
+            return false
+        }
         c.emit(out)
         return true
     }
@@ -397,45 +507,8 @@ enum PackedRules {
     /// ConstantOfShape of a known shape whose result is too large to keep contents for
     /// (weights): the shape's entries become the dims.
     static func constantOfShape(_ c: PackedContext) -> Bool {
-        guard let shape = c.tensor(0), shape.known != -1, let key = c.attributeKey else { return false }
-        var out = PackedFact.tensor(.float, rank: 0)
-        if shape.known <= -2, shape.element == .int64 {
-            // An int64 initializer or Constant: its entries read straight from its bytes.
-            let ok = c.table.withTensor(lazy: shape.known) { p -> Bool in
-                let dims = p.pointee.dims
-                guard dims.count <= 1 else { return false }
-                let n = dims.first.map { Int(clamping: $0) } ?? 1
-                guard n >= 0, n <= PackedFact.maxRank else { return false }
-                out.rank = Int8(n)
-                func read(_ raw: UnsafeRawBufferPointer) -> Bool {
-                    guard raw.count >= n * 8 else { return false }
-                    for i in 0..<n {
-                        let v = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
-                        guard PackedDim.fits(v) else { return false }
-                        out[dim: i] = v
-                    }
-                    return true
-                }
-                // The bytes `Tensor.withUnsafeBytes` gives, read from the data itself: calling a
-                // method on the tensor behind the pointer copied the whole tensor first.
-                switch p.pointee.data {
-                case .raw(let bytes): return bytes.count == n * 8 && bytes.withUnsafeBytes(read)
-                case .lazy(let l):
-                    guard let bytes = try? l.packedBytes(elementType: .int64, elementCount: n) else { return false }
-                    return bytes.withUnsafeBytes(read)
-                default: return false
-                }
-            }
-            guard ok else { return false }
-        } else if shape.known >= 0, let entries = c.table.value(shape)?.partialDims, entries.count <= PackedFact.maxRank {
-            out.rank = Int8(entries.count)
-            for i in entries.indices {
-                guard let v = c.encode(entries[i]) else { return false }
-                out[dim: i] = v
-            }
-        } else {
-            return false
-        }
+        guard let shape = c.tensor(0), shape.known != -1, let key = c.attributeKey,
+              var out = constantEntries(c, shape, partial: true) else { return false }
         // The fill's type, read once per shared attribute list.
         if let m = c.fillMemo, m.key == key {
             out.element = m.value ?? .float

@@ -111,17 +111,22 @@ public struct InferenceResult: Sendable {
 /// Symbolic type and shape inference over `GraphIR.Graph`.
 public enum ShapeInference {
     /// Infers every value's type in a model (its opset imports and local functions apply).
-    public static func infer(_ model: Model, registry: OpRegistry = .builtIn, walk: Walk = .packed) -> InferenceResult {
+    public static func infer(_ model: Model, registry: OpRegistry = .builtIn, walk: Walk = .automatic) -> InferenceResult {
         var opsets: [String: Int64] = [:]
         for o in model.opsetImports { opsets[o.domain == "ai.onnx" ? "" : o.domain] = o.version }
         return infer(model.graph, opsets: opsets, functions: model.functions, registry: registry, walk: walk)
     }
 
-    /// How the main graph is walked. Both give the same result; `general` exists so that
-    /// tests and `onnx-tool infer --walk general` can check that they do.
+    /// How the main graph is walked. All give the same result; `packed` and `general` exist
+    /// so that tests and `onnx-tool infer --walk` can check that they do.
     public enum Walk: Sendable {
-        /// Packed records and the packed rules wherever they apply (a graph whose nodes hold
-        /// no bodies), the general walk elsewhere.
+        /// The packed walk where it applies and pays: a graph whose nodes hold no bodies and
+        /// are nine in ten of ops the packed rules cover (CNNs). A graph that computes its
+        /// shapes at run time (the Shape, Gather and Concat chains of transformer exports)
+        /// spends its time in the general rules, where the packed records cost more than they
+        /// save.
+        case automatic
+        /// The packed walk wherever it applies (no bodies).
         case packed
         /// The general walk only: facts by name, general rules for every node.
         case general
@@ -133,12 +138,12 @@ public enum ShapeInference {
     ///     the newest rules.
     ///   - functions: model-local functions, inferred through their bodies where called.
     ///   - registry: the op schemas whose attribute defaults the rules read.
-    ///   - walk: `.general` to skip the packed walk (cross-checks).
+    ///   - walk: which walk (`.automatic` but for cross-checks).
     /// - Returns: facts per value, body facts, and every node it could not infer, with why.
     public static func infer(_ graph: Graph, opsets: [String: Int64] = [:], functions: [Function] = [],
-                             registry: OpRegistry = .builtIn, walk: Walk = .packed) -> InferenceResult {
+                             registry: OpRegistry = .builtIn, walk: Walk = .automatic) -> InferenceResult {
         let engine = InferenceEngine(opsets: opsets, functions: functions, registry: registry)
-        if walk == .packed, InferenceEngine.packedWalkApplies(graph) {
+        if walk != .general, InferenceEngine.packedWalkApplies(graph), walk == .packed || engine.packedWalkPays(graph) {
             let table = engine.runPacked(graph)
             return InferenceResult(values: FactTable(packed: table), bodies: engine.bodies, problems: engine.problems)
         }
