@@ -65,7 +65,7 @@ struct Fuzzer {
         }
         guard !seeds.isEmpty else { throw ONNXError(file: "-", message: "no seed files") }
         var rng = SplitMix64(state: seed)
-        var ok = 0, rejected = 0, hangs = 0, tensorErrors = 0, indexMismatches = 0
+        var ok = 0, rejected = 0, hangs = 0, tensorErrors = 0, indexMismatches = 0, walkMismatches = 0
         var slowest = 0.0
         let start = Date()
         var done = 0
@@ -82,7 +82,17 @@ struct Fuzzer {
                 _ = m.graph.validate()
                 _ = m.graph.summary()
                 _ = Hierarchy(m.graph)
-                _ = ShapeInference.infer(m)
+                // Both walks, which must agree (the packed one on every graph it applies to,
+                // not only those the automatic choice gives it).
+                let packed = ShapeInference.infer(m, walk: .packed)
+                let general = ShapeInference.infer(m, walk: .general)
+                if !Fuzzer.sameFacts(packed.values, general.values) || packed.problems != general.problems {
+                    walkMismatches += 1
+                    // Kept for replay (`onnx-tool infer FILE --walk packed --known` against `general`).
+                    let path = FileManager.default.temporaryDirectory.appendingPathComponent("walk-mismatch-\(seed)-\(i).onnx")
+                    _ = FileManager.default.createFile(atPath: path.path, contents: Data(input))
+                    FileHandle.standardError.write(Data("walk mismatch: case \(i), saved as \(path.path)\n".utf8))
+                }
                 _ = try? ONNXWriter.serialize(m)
                 if !Fuzzer.indexMatchesEager(m.graph) { indexMismatches += 1 }
             } catch {
@@ -93,7 +103,19 @@ struct Fuzzer {
             if dt > 2 { hangs += 1 }
             done += 1
         }
-        print("fuzz cases \(done) seed \(seed) seeds \(seeds.count) loaded \(ok) rejected \(rejected) tensor_errors \(tensorErrors) index_mismatches \(indexMismatches) hangs \(hangs) crashes 0 slowest_ms \(String(format: "%.1f", slowest * 1000)) seconds \(String(format: "%.1f", Date().timeIntervalSince(start)))")
+        print("fuzz cases \(done) seed \(seed) seeds \(seeds.count) loaded \(ok) rejected \(rejected) tensor_errors \(tensorErrors) index_mismatches \(indexMismatches) walk_mismatches \(walkMismatches) hangs \(hangs) crashes 0 slowest_ms \(String(format: "%.1f", slowest * 1000)) seconds \(String(format: "%.1f", Date().timeIntervalSince(start)))")
+    }
+
+    /// Whether two tables hold the same facts, contents compared by their text so that a NaN a
+    /// mutant put into a constant counts as equal to itself.
+    static func sameFacts(_ a: FactTable, _ b: FactTable) -> Bool {
+        guard a.count == b.count else { return false }
+        for (name, f) in a {
+            guard let g = b[name], f.type == g.type, String(describing: f.value) == String(describing: g.value) else {
+                return false
+            }
+        }
+        return true
     }
 
     /// Differential check of the reader's deferred index: the loaded graph (indexed on first
