@@ -7,9 +7,11 @@ usage: python Benchmarks/onnx/bench_infer.py ONNX_TOOL [--synthetic FILE.onnx] [
                                              [--baseline OTHER_ONNX_TOOL]
 (the synthetic model comes from `estimate-bench --write-synthetic FILE.onnx`). `onnx rt` is one
 protobuf round trip of the model (serialize + parse; `infer_shapes` does two, Python -> C++ and
-back). `floor ms` is the median time to build just our result's by-name table
-(`InferenceResult.values`: one entry and one fresh shape array per value), the part no rule or
-walk change removes. `--baseline` adds the median of another build (an older commit), same run.
+back). `floor ms` is the median time to build a by-name table of the result (one dictionary entry
+and one fresh shape array per value): what the result cost before the packed walk
+(GraphOps PackedWalk.swift), which keeps CNN-like graphs' facts in records by slot instead and so
+goes below it; the general walk, which the others take, still builds such a table. `--baseline`
+adds the median of another build (an older commit), same run.
 """
 import argparse
 import glob

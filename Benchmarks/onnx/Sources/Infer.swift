@@ -155,10 +155,9 @@ func runInfer(_ args: [String], _ pos: [String]) throws {
     }
 }
 
-/// Median ms to rebuild just the result's by-name table: one insertion per value with a fresh
-/// shape array each, results kept alive as in the timed runs. No rule or walk change can go
-/// below it while `InferenceResult.values` is a `[String: ValueFacts]` built per call, so it
-/// says how much of a small model's time is the result itself.
+/// Median ms to build a by-name table of the result: one insertion per value with a fresh shape
+/// array each, results kept alive as in the timed runs. The general walk's result is such a
+/// table, so it cannot go below this; the packed walk keeps facts in records by slot and can.
 func resultFloorMs(_ result: InferenceResult, repeats: Int) -> Double {
     let entries = Array(result.values)
     var times: [Double] = []
