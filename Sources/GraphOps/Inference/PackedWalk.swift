@@ -3,8 +3,9 @@
 /// the plain form that rule covers; every other node runs the general rule on decoded facts,
 /// exactly as the general walk (InferenceEngine.swift) would. Either way the facts are the
 /// same: a packed rule is the general rule's answer for the cases it takes, and it hands
-/// every other case back (`onnx-tool infer --walk general` and `Tests/e2e/test_packed_walk.py`
-/// compare both walks over the corpus and the ONNX node tests).
+/// every other case back (`onnx-tool infer --walk packed|general --known`,
+/// `Tests/e2e/test_packed_walk.py` and `onnx-tool fuzz` compare both walks over the corpus, the
+/// ONNX node tests and their mutants).
 import GraphIR
 
 extension InferenceEngine {
@@ -16,8 +17,9 @@ extension InferenceEngine {
 
     /// Whether the packed walk is worth it for `graph`: at least nine in ten of a sample of its
     /// nodes (every eighth) have ops with packed rules. Measured (`Benchmarks/onnx/instructions.py
-    /// --baseline-walk general`): the CNNs of the corpus, at 96-100%, take 40-60% fewer
-    /// instructions; the legacy transformer exports, at 75-86%, 3-15% more.
+    /// --baseline-walk general`): the CNNs of the corpus, at 96-100%, take 23-55% fewer
+    /// instructions packed; the transformer exports, at 69-86%, between 12% fewer (dynamo) and
+    /// 15% more (legacy: their Shape/Gather/Concat chains take the general rules either way).
     func packedWalkPays(_ graph: Graph) -> Bool {
         graph.nodes.withUnsafeBufferPointer { buf -> Bool in
             guard let base = buf.baseAddress else { return true }
