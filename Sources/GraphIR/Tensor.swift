@@ -80,7 +80,11 @@ public struct Tensor: Sendable {
     public var unknownFields: UnknownFields
 
     /// Number of elements (product of dims; 1 for a scalar), `nil` on negative dims or overflow.
-    public var elementCount: Int? {
+    public var elementCount: Int? { Tensor.elementCount(dims: dims) }
+
+    /// `elementCount` of a tensor with these dims (for callers that hold the dims alone: reading
+    /// the property through a pointer to a tensor copies the tensor first).
+    public static func elementCount(dims: [Int64]) -> Int? {
         var n = 1
         for d in dims {
             guard d >= 0, let di = Int(exactly: d) else { return nil }

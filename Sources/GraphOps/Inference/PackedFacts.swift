@@ -24,7 +24,7 @@ struct PackedFact {
     /// The tensor's element type.
     var element: ElementType
     /// Known contents: -1 none; >= 0 an index into `PackedFacts.knowns`; <= -2 a tensor whose
-    /// contents are decoded on first read (`PackedFacts.tensor(lazy:)`).
+    /// contents are decoded on first read (`PackedFacts.withTensor(lazy:)`).
     var known: Int32
     /// Index into `PackedFacts.general`: the facts themselves for `.general`; for a tensor, the
     /// same facts as the general rules made them (kept so that reading them back costs no new
@@ -93,7 +93,7 @@ enum PackedDim {
     private static let firstSymbol = Int64.min + 1
     private static let limit = Int64.min + (1 << 32)
 
-    /// Whether `v` is a plain size.
+    /// Whether `v` is a plain size (and so whether a size can be stored as itself).
     @inline(__always)
     static func isSize(_ v: Int64) -> Bool { v >= limit }
 
@@ -104,10 +104,6 @@ enum PackedDim {
     /// The symbolic dim number of a reference.
     @inline(__always)
     static func symbolIndex(_ v: Int64) -> Int { Int(v - firstSymbol) }
-
-    /// Whether a size can be stored as itself.
-    @inline(__always)
-    static func fits(_ v: Int64) -> Bool { v >= limit }
 }
 
 /// Facts per value of one graph, by slot, with the names' hash index. Built by one walk and
@@ -219,6 +215,14 @@ final class PackedFacts: @unchecked Sendable {  // immutable once the walk hands
     @inline(__always)
     func fact(slot i: Int) -> PackedFact { facts.withUnsafeBufferPointer { $0[i] } }
 
+    /// How `d` is stored in a record: a size as itself, nil as unknown, an expression by
+    /// reference; nil when it is a size in the reserved range.
+    func storedDim(_ d: SymDim?) -> Int64? {
+        guard let d else { return PackedDim.unknown }
+        if let v = d.intValueInline { return PackedDim.isSize(v) ? v : nil }
+        return symbolReference(d)
+    }
+
     /// A reference to a symbolic dim (stored once per call site: equal dims may get two).
     func symbolReference(_ d: SymDim) -> Int64 {
         symbols.append(d)
@@ -233,11 +237,6 @@ final class PackedFacts: @unchecked Sendable {  // immutable once the walk hands
 
     /// The `known` reference of initializer `i`.
     static func lazyInitializer(_ i: Int) -> Int32 { Int32(truncatingIfNeeded: -2 - i) }
-
-    /// The tensor behind a lazy `known` reference.
-    func tensor(lazy known: Int32) -> Tensor {
-        withTensor(lazy: known) { $0.pointee }
-    }
 
     /// Reads the tensor behind a lazy `known` reference in place (no copy of the tensor).
     @inline(__always)
@@ -265,13 +264,8 @@ final class PackedFacts: @unchecked Sendable {  // immutable once the walk hands
             guard dims.count <= PackedFact.maxRank else { return keepWhole(f) }
             out = .tensor(e, rank: dims.count)
             for i in dims.indices {
-                guard let d = dims[i] else { out[dim: i] = PackedDim.unknown; continue }
-                if let v = d.intValueInline {
-                    guard PackedDim.fits(v) else { return keepWhole(f) }
-                    out[dim: i] = v
-                } else {
-                    out[dim: i] = symbolReference(d)
-                }
+                guard let v = storedDim(dims[i]) else { return keepWhole(f) }
+                out[dim: i] = v
             }
         } else {
             out = .tensor(e, rank: -1)

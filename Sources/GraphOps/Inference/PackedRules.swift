@@ -172,6 +172,19 @@ enum PackedRules {
             }
         }
 
+        /// Writes the spatial output sizes of input `x` (dims 2...) into `out`; false where
+        /// `NNRules.windowOutput` throws or a size cannot be stored.
+        func writeOutputs(of x: PackedFact, into out: inout PackedFact, kernel: [Int64], ceil: Bool,
+                          _ c: PackedContext) -> Bool {
+            let n = Int(x.rank) - 2
+            for i in 0..<n {
+                guard let d = output(c.table.dim(x[dim: i + 2]), i, spatial: n, kernel: kernel, ceil: ceil),
+                      let v = c.encode(d) else { return false }
+                out[dim: i + 2] = v
+            }
+            return true
+        }
+
         /// Whether the given lists have the lengths `NNRules.window` requires.
         func fits(spatial n: Int, kernel: [Int64]) -> Bool {
             kernel.count == n && (strides?.count ?? n) == n && (dilations?.count ?? n) == n && (pads?.count ?? 2 * n) == 2 * n
@@ -205,11 +218,7 @@ enum PackedRules {
         var out = PackedFact.tensor(x.element, rank: n + 2)
         out[dim: 0] = x[dim: 0]
         out[dim: 1] = w.rank > 0 ? w[dim: 0] : PackedDim.unknown
-        for i in 0..<n {
-            guard let d = win.output(c.table.dim(x[dim: i + 2]), i, spatial: n, kernel: kernel, ceil: false),
-                  let v = c.encode(d) else { return false }
-            out[dim: i + 2] = v
-        }
+        guard win.writeOutputs(of: x, into: &out, kernel: kernel, ceil: false, c) else { return false }
         c.emit(out)
         return true
     }
@@ -221,12 +230,8 @@ enum PackedRules {
         if x.rank >= 0 {
             guard x.rank >= 3, let win = window(c), let kernel = win.kernel else { return false }
             let n = Int(x.rank) - 2
-            guard win.fits(spatial: n, kernel: kernel) else { return false }
-            for i in 0..<n {
-                guard let d = win.output(c.table.dim(x[dim: i + 2]), i, spatial: n, kernel: kernel, ceil: win.ceilMode != 0),
-                      let v = c.encode(d) else { return false }
-                out[dim: i + 2] = v
-            }
+            guard win.fits(spatial: n, kernel: kernel),
+                  win.writeOutputs(of: x, into: &out, kernel: kernel, ceil: win.ceilMode != 0, c) else { return false }
         }
         c.emit(out)
         if x.rank >= 0, c.opType == "MaxPool" {
@@ -369,7 +374,7 @@ enum PackedRules {
                     guard raw.count >= n * 8 else { return false }
                     for i in 0..<n {
                         let v = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
-                        guard PackedDim.fits(v) else { return false }
+                        guard PackedDim.isSize(v) else { return false }
                         out[dim: i] = v
                     }
                     return true
@@ -393,7 +398,7 @@ enum PackedRules {
             guard case .ints(let xs) = known, xs.count <= PackedFact.maxRank else { return nil }
             out.rank = Int8(xs.count)
             for i in xs.indices {
-                guard let v = xs[i].intValueInline, PackedDim.fits(v) else { return nil }
+                guard let v = xs[i].intValueInline, PackedDim.isSize(v) else { return nil }
                 out[dim: i] = v
             }
             return out
@@ -442,7 +447,7 @@ enum PackedRules {
                 if let a = total.intValue, let b = known.intValue {
                     guard b != 0, a % b == 0 else { return false }
                     out[dim: k] = a / b
-                    guard PackedDim.fits(a / b) else { return false }
+                    guard PackedDim.isSize(a / b) else { return false }
                 } else {
                     guard let v = c.encode(total.exactDiv(known)) else { return false }
                     out[dim: k] = v
@@ -495,7 +500,7 @@ enum PackedRules {
             guard let a = buf.baseAddress, !buf.isEmpty, sameName(a.pointee.name, "value"),
                   case .tensor(let t) = a.pointee.value else { return false }
             let dims = t.dims
-            guard dims.count <= PackedFact.maxRank, dims.allSatisfy(PackedDim.fits) else { return false }
+            guard dims.count <= PackedFact.maxRank, dims.allSatisfy(PackedDim.isSize) else { return false }
             var out = PackedFact.tensor(t.elementType, rank: dims.count)
             for i in dims.indices { out[dim: i] = dims[i] }
             if InferenceEngine.mayHaveContents(t.elementType, dims) { out.known = table.lazyTensor(t) }

@@ -84,7 +84,7 @@ extension InferenceEngine {
     static func packedInitializer(_ p: UnsafePointer<Tensor>, index: Int, _ table: PackedFacts) -> PackedFact {
         let dims = p.pointee.dims
         let e = p.pointee.elementType
-        guard dims.count <= PackedFact.maxRank, dims.allSatisfy(PackedDim.fits) else { return table.encode(facts(of: p.pointee)) }
+        guard dims.count <= PackedFact.maxRank, dims.allSatisfy(PackedDim.isSize) else { return table.encode(facts(of: p.pointee)) }
         var f = PackedFact.tensor(e, rank: dims.count)
         for i in dims.indices { f[dim: i] = dims[i] }
         if mayHaveContents(e, dims) { f.known = PackedFacts.lazyInitializer(index) }
@@ -92,17 +92,9 @@ extension InferenceEngine {
     }
 
     /// Whether `facts(of:)` may give a tensor of this type and shape known contents (it may
-    /// still give none, when the bytes are not there). The element count as `Tensor.elementCount`
-    /// computes it.
+    /// still give none, when the bytes are not there).
     static func mayHaveContents(_ e: ElementType, _ dims: [Int64]) -> Bool {
-        var n = 1
-        for d in dims {
-            guard d >= 0, let di = Int(exactly: d) else { return false }
-            let (p, o) = n.multipliedReportingOverflow(by: di)
-            if o { return false }
-            n = p
-        }
-        guard n <= maxKnownElements else { return false }
+        guard let n = Tensor.elementCount(dims: dims), n <= maxKnownElements else { return false }
         return Shapes.isIntegral(e) || (Shapes.isFloating(e) && n <= maxKnownFloats)
     }
 
@@ -375,9 +367,5 @@ final class PackedContext {
     var outputCount: Int { node?.pointee.outputs.count ?? 0 }
 
     /// A stored dim of a `SymDim` result (nil when it cannot be stored inline).
-    func encode(_ d: SymDim?) -> Int64? {
-        guard let d else { return PackedDim.unknown }
-        if let v = d.intValueInline { return PackedDim.fits(v) ? v : nil }
-        return table.symbolReference(d)
-    }
+    func encode(_ d: SymDim?) -> Int64? { table.storedDim(d) }
 }
